@@ -1,0 +1,114 @@
+//! Samples as Burn sees them: a [`WindowItem`] per window and a [`WindowBatcher`] that stacks
+//! them into `[batch, window_len, features]` inputs and `[batch, horizon]` targets.
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::InMemDataset;
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// One window in model units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowItem {
+    /// `window_len × features` values, time-major (all features of day 1, then day 2, ...).
+    pub inputs: Vec<f32>,
+    /// `horizon` target values.
+    pub targets: Vec<f32>,
+}
+
+/// A Burn dataset of windows.
+pub type WindowDataset = InMemDataset<WindowItem>;
+
+/// The shape every [`WindowItem`] of a dataset has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleShape {
+    /// Input steps.
+    pub window_len: usize,
+    /// Input columns.
+    pub features: usize,
+    /// Target steps.
+    pub horizon: usize,
+}
+
+/// A batch on a device.
+#[derive(Debug, Clone)]
+pub struct WindowBatch {
+    /// `[batch, window_len, features]`.
+    pub inputs: Tensor<3>,
+    /// `[batch, horizon]`.
+    pub targets: Tensor<2>,
+}
+
+/// Stacks [`WindowItem`]s into a [`WindowBatch`].
+#[derive(Debug, Clone, Copy)]
+pub struct WindowBatcher {
+    shape: SampleShape,
+}
+
+impl WindowBatcher {
+    /// A batcher for items of `shape`.
+    pub fn new(shape: SampleShape) -> Self {
+        Self { shape }
+    }
+
+    /// Stacks borrowed items, for evaluation without cloning them.
+    pub fn batch_refs(&self, items: &[&WindowItem], device: &Device) -> WindowBatch {
+        let SampleShape {
+            window_len,
+            features,
+            horizon,
+        } = self.shape;
+        let batch = items.len();
+        let mut inputs = Vec::with_capacity(batch * window_len * features);
+        let mut targets = Vec::with_capacity(batch * horizon);
+        for item in items {
+            debug_assert_eq!(item.inputs.len(), window_len * features);
+            debug_assert_eq!(item.targets.len(), horizon);
+            inputs.extend_from_slice(&item.inputs);
+            targets.extend_from_slice(&item.targets);
+        }
+        WindowBatch {
+            inputs: Tensor::from_data(
+                TensorData::new(inputs, [batch, window_len, features]),
+                device,
+            ),
+            targets: Tensor::from_data(TensorData::new(targets, [batch, horizon]), device),
+        }
+    }
+}
+
+impl Batcher<WindowItem, WindowBatch> for WindowBatcher {
+    fn batch(&self, items: Vec<WindowItem>, device: &Device) -> WindowBatch {
+        let refs: Vec<&WindowItem> = items.iter().collect();
+        self.batch_refs(&refs, device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_have_the_documented_shapes_and_order() {
+        let device = Device::ndarray();
+        let shape = SampleShape {
+            window_len: 2,
+            features: 3,
+            horizon: 1,
+        };
+        let items = vec![
+            WindowItem {
+                inputs: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                targets: vec![7.0],
+            },
+            WindowItem {
+                inputs: vec![8.0, 9.0, 10.0, 11.0, 12.0, 13.0],
+                targets: vec![14.0],
+            },
+        ];
+        let batch = WindowBatcher::new(shape).batch(items, &device);
+        assert_eq!(batch.inputs.dims(), [2, 2, 3]);
+        assert_eq!(batch.targets.dims(), [2, 1]);
+        // second sample, second day, first feature
+        let value: Vec<f32> = batch.inputs.slice([1..2, 1..2, 0..1]).into_data().to_vec().unwrap();
+        assert_eq!(value, vec![11.0]);
+    }
+}

@@ -1,0 +1,131 @@
+//! The data stage's error type: every variant names the file, row, column or key at fault and
+//! says what was expected.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong between a CSV file on disk and a batch of windows.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file has no bytes (or only whitespace).
+    #[error("{path} is empty: expected a header row naming the columns, then one row per day")]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The CSV parser rejected the file.
+    #[error("{path} is not a readable CSV file: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// The file has a header but no data rows.
+    #[error("{path} has a header row but no data rows: expected one row per day")]
+    NoRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A column named in the config is not in the file.
+    #[error("{path} has no column '{column}'; the columns are: {}", available.join(", "))]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The columns the file has.
+        available: Vec<String>,
+    },
+    /// A cell in a used column is empty.
+    #[error("{path}, row {row}, column '{column}': the cell is empty, expected a number (set `drop_missing = true` in [data] to drop such rows)")]
+    MissingValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row as a spreadsheet shows it (the header is row 1).
+        row: usize,
+        /// The column.
+        column: String,
+    },
+    /// A cell in a used column is not a finite number.
+    #[error("{path}, row {row}, column '{column}': '{value}' is not a finite number (set `drop_missing = true` in [data] to drop such rows)")]
+    NotANumber {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row as a spreadsheet shows it (the header is row 1).
+        row: usize,
+        /// The column.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// A date cell could not be parsed.
+    #[error("{path}, row {row}, column '{column}': '{value}' is not a date; expected YYYY-MM-DD or M/D/YYYY")]
+    BadDate {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row as a spreadsheet shows it (the header is row 1).
+        row: usize,
+        /// The date column.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// Two rows carry the same date.
+    #[error("{path}: rows {first_row} and {second_row} both have the date {date}; expected one row per date")]
+    DuplicateDate {
+        /// The file.
+        path: PathBuf,
+        /// The repeated date.
+        date: String,
+        /// The earlier row (1-based, header is row 1).
+        first_row: usize,
+        /// The later row.
+        second_row: usize,
+    },
+    /// The series is too short for the windows and held-out sets asked for.
+    #[error("{source_name} has {rows} usable rows, but window_len = {window_len}, horizon = {horizon}, stride = {stride}, test_len = {test_len} and valid_len = {valid_len} need at least {needed} rows")]
+    TooShort {
+        /// The file or data source.
+        source_name: String,
+        /// Rows available after cleaning.
+        rows: usize,
+        /// Rows needed.
+        needed: usize,
+        /// The window length in steps.
+        window_len: usize,
+        /// The forecast horizon in steps.
+        horizon: usize,
+        /// The stride between windows.
+        stride: usize,
+        /// Test targets asked for.
+        test_len: usize,
+        /// Validation targets asked for.
+        valid_len: usize,
+    },
+    /// A `[data]` setting is out of its range.
+    #[error("[data] {key}: {message}")]
+    InvalidSetting {
+        /// The config key.
+        key: &'static str,
+        /// What was expected.
+        message: String,
+    },
+    /// A column cannot be scaled with the chosen method.
+    #[error("cannot scale column '{column}' with {method} scaling: {reason}")]
+    Scaling {
+        /// The column.
+        column: String,
+        /// The scaling method.
+        method: &'static str,
+        /// Why not.
+        reason: String,
+    },
+}

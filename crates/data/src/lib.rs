@@ -1,0 +1,27 @@
+//! # yoho-data
+//!
+//! The data stage of Yoho: read a daily series from CSV (polars does the parsing), check and
+//! clean it, cut it into sliding windows, split them chronologically, fit a scaler on the
+//! training rows only, and hand Burn a dataset and a batcher.
+//!
+//! The usual entry point is [`prepare`] with a [`DataConfig`] (the `[data]` section of an
+//! experiment config); the pieces are public for other uses.
+
+pub mod config;
+pub mod dataset;
+mod error;
+pub mod prepare;
+pub mod scaling;
+pub mod series;
+pub mod window;
+
+pub use config::DataConfig;
+pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, WindowItem};
+pub use error::DataError;
+pub use prepare::{PreparedData, ScaledSeries, prepare, prepare_loaded};
+pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
+pub use series::{Column, LoadOptions, LoadedSeries, TimeSeries, load_csv};
+pub use window::{SplitSpec, SplitWindows, Window, WindowSpec};
+
+/// Re-exported so that users of the series' dates need not depend on chrono themselves.
+pub use chrono::NaiveDate;

@@ -1,0 +1,184 @@
+//! Scaling of columns, fitted on the training rows only and invertible for reporting.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+
+/// How to scale each used column before it reaches the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScalingMethod {
+    /// Values pass unchanged.
+    #[default]
+    None,
+    /// Divide by a constant (`scale_factor`), as the article divides by 10,000.
+    Factor,
+    /// Map the training rows' range onto [0, 1].
+    MinMax,
+    /// Subtract the training rows' mean and divide by their standard deviation.
+    Standard,
+}
+
+impl ScalingMethod {
+    /// The method's name as written in a config.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Factor => "factor",
+            Self::MinMax => "minmax",
+            Self::Standard => "standard",
+        }
+    }
+}
+
+/// The affine map of one column: `scaled = (value - offset) / scale`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnScaler {
+    /// The column this applies to.
+    pub column: String,
+    /// Subtracted first, in original units.
+    pub offset: f64,
+    /// Divided by next, in original units per scaled unit.
+    pub scale: f64,
+}
+
+impl ColumnScaler {
+    /// Fits `method` on `training_values` (the rows the model trains on, nothing later).
+    pub fn fit(
+        column: &str,
+        method: ScalingMethod,
+        factor: Option<f64>,
+        training_values: &[f64],
+    ) -> Result<Self, DataError> {
+        let fail = |reason: String| DataError::Scaling {
+            column: column.to_string(),
+            method: method.name(),
+            reason,
+        };
+        let (offset, scale) = match method {
+            ScalingMethod::None => (0.0, 1.0),
+            ScalingMethod::Factor => {
+                let factor = factor.ok_or_else(|| DataError::InvalidSetting {
+                    key: "scale_factor",
+                    message: "scaling = \"factor\" needs scale_factor, e.g. 10000.0".into(),
+                })?;
+                if !(factor.is_finite() && factor != 0.0) {
+                    return Err(DataError::InvalidSetting {
+                        key: "scale_factor",
+                        message: format!("expected a finite non-zero number, got {factor}"),
+                    });
+                }
+                (0.0, factor)
+            }
+            ScalingMethod::MinMax => {
+                let min = training_values.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = training_values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                if !(max > min) {
+                    return Err(fail("the column is constant over the training rows".into()));
+                }
+                (min, max - min)
+            }
+            ScalingMethod::Standard => {
+                let n = training_values.len() as f64;
+                let mean = training_values.iter().sum::<f64>() / n;
+                let variance =
+                    training_values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                if !(variance > 0.0) {
+                    return Err(fail("the column is constant over the training rows".into()));
+                }
+                (mean, variance.sqrt())
+            }
+        };
+        Ok(Self {
+            column: column.to_string(),
+            offset,
+            scale,
+        })
+    }
+
+    /// Original units to model units.
+    pub fn transform(&self, value: f64) -> f64 {
+        (value - self.offset) / self.scale
+    }
+
+    /// Model units back to original units.
+    pub fn inverse(&self, scaled: f64) -> f64 {
+        scaled * self.scale + self.offset
+    }
+}
+
+/// The fitted scalers of every used column, saved with a run so it can be applied again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scaler {
+    /// The method all columns use.
+    pub method: ScalingMethod,
+    /// One per used column.
+    pub columns: Vec<ColumnScaler>,
+}
+
+impl Scaler {
+    /// The scaler of the column called `name`.
+    pub fn column(&self, name: &str) -> Option<&ColumnScaler> {
+        self.columns.iter().find(|scaler| scaler.column == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALUES: [f64; 4] = [100.0, 102.0, 105.0, 103.0];
+
+    fn round_trip(method: ScalingMethod, factor: Option<f64>) -> ColumnScaler {
+        let scaler = ColumnScaler::fit("Open", method, factor, &VALUES).unwrap();
+        for value in VALUES.iter().chain(&[0.0, 1e6, -7.5]) {
+            let back = scaler.inverse(scaler.transform(*value));
+            assert!((back - value).abs() < 1e-9, "{method:?}: {value} -> {back}");
+        }
+        scaler
+    }
+
+    #[test]
+    fn none_is_identity() {
+        let scaler = round_trip(ScalingMethod::None, None);
+        assert_eq!(scaler.transform(105.0), 105.0);
+    }
+
+    #[test]
+    fn factor_divides() {
+        let scaler = round_trip(ScalingMethod::Factor, Some(10_000.0));
+        assert_eq!(scaler.transform(27_575.0), 2.7575);
+    }
+
+    #[test]
+    fn minmax_maps_training_range_to_unit_interval() {
+        let scaler = round_trip(ScalingMethod::MinMax, None);
+        assert_eq!(scaler.transform(100.0), 0.0);
+        assert_eq!(scaler.transform(105.0), 1.0);
+        assert_eq!(scaler.transform(102.0), 0.4);
+    }
+
+    #[test]
+    fn standard_gives_zero_mean_unit_variance_on_training_rows() {
+        let scaler = round_trip(ScalingMethod::Standard, None);
+        // mean 102.5; deviations -2.5, -0.5, 2.5, 0.5; variance (6.25+0.25+6.25+0.25)/4 = 3.25
+        assert!((scaler.offset - 102.5).abs() < 1e-12);
+        assert!((scaler.scale - 3.25f64.sqrt()).abs() < 1e-12);
+        let scaled: Vec<f64> = VALUES.iter().map(|v| scaler.transform(*v)).collect();
+        let mean = scaled.iter().sum::<f64>() / 4.0;
+        let variance = scaled.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
+        assert!(mean.abs() < 1e-12 && (variance - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn factor_without_a_factor_names_the_key() {
+        let error = ColumnScaler::fit("Open", ScalingMethod::Factor, None, &VALUES).unwrap_err();
+        assert!(error.to_string().contains("scale_factor"), "{error}");
+    }
+
+    #[test]
+    fn constant_column_cannot_be_minmax_scaled() {
+        let error = ColumnScaler::fit("Open", ScalingMethod::MinMax, None, &[3.0, 3.0]).unwrap_err();
+        assert!(error.to_string().contains("constant"), "{error}");
+    }
+}

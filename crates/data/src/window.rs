@@ -1,0 +1,261 @@
+//! Sliding windows over a series and their chronological split into train, validation and test.
+//!
+//! Windows are row ranges, not copies: scaling is fitted on the training rows only, after the
+//! split, and the values are read out last (see [`crate::prepare`]).
+
+use crate::DataError;
+
+/// The shape of each sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSpec {
+    /// Input steps per window.
+    pub window_len: usize,
+    /// Target steps after the window's last day (1 = the next day).
+    pub horizon: usize,
+    /// Steps between the starts of consecutive windows.
+    pub stride: usize,
+}
+
+/// One sample as rows of the series: inputs `start .. start + window_len`, targets the
+/// `horizon` rows after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First input row.
+    pub start: usize,
+    /// Input steps.
+    pub window_len: usize,
+    /// Target steps.
+    pub horizon: usize,
+}
+
+impl Window {
+    /// The last input row: "today" for the forecast.
+    pub fn last_input_row(&self) -> usize {
+        self.start + self.window_len - 1
+    }
+
+    /// The first target row.
+    pub fn first_target_row(&self) -> usize {
+        self.start + self.window_len
+    }
+
+    /// The last target row.
+    pub fn last_target_row(&self) -> usize {
+        self.start + self.window_len + self.horizon - 1
+    }
+
+    /// The target rows.
+    pub fn target_rows(&self) -> std::ops::Range<usize> {
+        self.first_target_row()..self.last_target_row() + 1
+    }
+}
+
+/// Every window that fits in `rows` rows, oldest first, aligned so that the newest window's
+/// last target is the series' last row.
+pub fn windows(rows: usize, spec: WindowSpec) -> Vec<Window> {
+    let span = spec.window_len + spec.horizon;
+    if spec.window_len == 0 || spec.horizon == 0 || spec.stride == 0 || rows < span {
+        return Vec::new();
+    }
+    let last_start = rows - span;
+    let mut starts: Vec<usize> = (0..=last_start).rev().step_by(spec.stride).collect();
+    starts.reverse();
+    starts
+        .into_iter()
+        .map(|start| Window {
+            start,
+            window_len: spec.window_len,
+            horizon: spec.horizon,
+        })
+        .collect()
+}
+
+/// How many of the newest targets to hold out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitSpec {
+    /// Windows whose targets form the test set: the newest ones.
+    pub test_len: usize,
+    /// Windows just before the test set used for validation (0 = none).
+    pub valid_len: usize,
+}
+
+/// The windows of each split, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitWindows {
+    /// Windows to train on: every target of each comes before every validation and test target.
+    pub train: Vec<Window>,
+    /// Validation windows (may be empty).
+    pub valid: Vec<Window>,
+    /// Test windows.
+    pub test: Vec<Window>,
+}
+
+impl SplitWindows {
+    /// The last row any training window reads, input or target: what the scaler may see.
+    pub fn last_training_row(&self) -> Option<usize> {
+        self.train.last().map(Window::last_target_row)
+    }
+}
+
+/// Splits `windows` chronologically: the newest `test_len` are the test set, the `valid_len`
+/// before them validation, and training keeps only the older windows whose targets all come
+/// before the first held-out target (with `horizon > 1` the windows that straddle are dropped).
+///
+/// Returns `None` when no training window would remain.
+pub fn split(windows: &[Window], spec: SplitSpec) -> Option<SplitWindows> {
+    let held_out = spec.test_len + spec.valid_len;
+    if spec.test_len == 0 || windows.len() <= held_out {
+        return None;
+    }
+    let first_held_out = windows.len() - held_out;
+    let test = windows[windows.len() - spec.test_len..].to_vec();
+    let valid = windows[first_held_out..windows.len() - spec.test_len].to_vec();
+    let boundary = windows[first_held_out].first_target_row();
+    let train: Vec<Window> = windows[..first_held_out]
+        .iter()
+        .copied()
+        .filter(|window| window.last_target_row() < boundary)
+        .collect();
+    if train.is_empty() {
+        return None;
+    }
+    Some(SplitWindows { train, valid, test })
+}
+
+/// Windows over `rows` rows, split; or an error saying how many rows would be needed.
+pub fn split_series(
+    source_name: &str,
+    rows: usize,
+    window: WindowSpec,
+    held_out: SplitSpec,
+) -> Result<SplitWindows, DataError> {
+    check_spec(window, held_out)?;
+    split(&windows(rows, window), held_out).ok_or_else(|| DataError::TooShort {
+        source_name: source_name.to_string(),
+        rows,
+        needed: rows_needed(window, held_out),
+        window_len: window.window_len,
+        horizon: window.horizon,
+        stride: window.stride,
+        test_len: held_out.test_len,
+        valid_len: held_out.valid_len,
+    })
+}
+
+fn check_spec(window: WindowSpec, held_out: SplitSpec) -> Result<(), DataError> {
+    let positive = |key: &'static str, value: usize| {
+        if value == 0 {
+            Err(DataError::InvalidSetting {
+                key,
+                message: "expected a whole number of at least 1, got 0".into(),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    positive("window_len", window.window_len)?;
+    positive("horizon", window.horizon)?;
+    positive("stride", window.stride)?;
+    positive("test_len", held_out.test_len)
+}
+
+/// The fewest rows for which [`split`] leaves at least one training window.
+pub fn rows_needed(window: WindowSpec, held_out: SplitSpec) -> usize {
+    let mut rows = window.window_len + window.horizon;
+    while split(&windows(rows, window), held_out).is_none() {
+        rows += 1;
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The article's table: 100, 102, 105, 103, 106, 108, 107, 109.
+    const ARTICLE: [f64; 8] = [100.0, 102.0, 105.0, 103.0, 106.0, 108.0, 107.0, 109.0];
+
+    fn spec(window_len: usize, horizon: usize, stride: usize) -> WindowSpec {
+        WindowSpec {
+            window_len,
+            horizon,
+            stride,
+        }
+    }
+
+    fn inputs_and_target(window: &Window) -> (Vec<f64>, Vec<f64>) {
+        let inputs = ARTICLE[window.start..window.first_target_row()].to_vec();
+        let targets = ARTICLE[window.target_rows()].to_vec();
+        (inputs, targets)
+    }
+
+    #[test]
+    fn article_table_gives_its_three_windows() {
+        let all = windows(ARTICLE.len(), spec(5, 1, 1));
+        let pairs: Vec<_> = all.iter().map(inputs_and_target).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (vec![100.0, 102.0, 105.0, 103.0, 106.0], vec![108.0]),
+                (vec![102.0, 105.0, 103.0, 106.0, 108.0], vec![107.0]),
+                (vec![105.0, 103.0, 106.0, 108.0, 107.0], vec![109.0]),
+            ]
+        );
+    }
+
+    #[test]
+    fn stride_keeps_the_newest_window() {
+        let all = windows(ARTICLE.len(), spec(2, 1, 2));
+        let starts: Vec<usize> = all.iter().map(|w| w.start).collect();
+        assert_eq!(starts, vec![1, 3, 5]);
+        assert_eq!(all.last().unwrap().last_target_row(), ARTICLE.len() - 1);
+    }
+
+    #[test]
+    fn horizon_targets_are_the_next_k_values() {
+        let all = windows(ARTICLE.len(), spec(3, 2, 1));
+        let (inputs, targets) = inputs_and_target(&all[0]);
+        assert_eq!(inputs, vec![100.0, 102.0, 105.0]);
+        assert_eq!(targets, vec![103.0, 106.0]);
+        assert_eq!(all.len(), 4);
+    }
+
+    #[test]
+    fn split_holds_out_the_newest_targets_in_order() {
+        let all = windows(20, spec(3, 1, 1)); // 17 windows, targets rows 3..=19
+        let parts = split(&all, SplitSpec { test_len: 4, valid_len: 3 }).unwrap();
+        let targets = |ws: &[Window]| ws.iter().map(|w| w.first_target_row()).collect::<Vec<_>>();
+        assert_eq!(targets(&parts.test), vec![16, 17, 18, 19]);
+        assert_eq!(targets(&parts.valid), vec![13, 14, 15]);
+        assert_eq!(targets(&parts.train), (3..13).collect::<Vec<_>>());
+        assert_eq!(parts.last_training_row(), Some(12));
+    }
+
+    #[test]
+    fn multi_step_training_targets_never_reach_held_out_targets() {
+        let all = windows(30, spec(4, 3, 1));
+        let parts = split(&all, SplitSpec { test_len: 5, valid_len: 2 }).unwrap();
+        let first_held_out = parts.valid[0].first_target_row();
+        assert!(parts.train.iter().all(|w| w.last_target_row() < first_held_out));
+        // the two windows that straddle the boundary are dropped, not trained on
+        assert_eq!(parts.train.len() + 2 + parts.valid.len() + parts.test.len(), all.len());
+    }
+
+    #[test]
+    fn too_short_series_says_how_many_rows_are_needed() {
+        let window = spec(5, 1, 1);
+        let held_out = SplitSpec { test_len: 3, valid_len: 0 };
+        assert_eq!(rows_needed(window, held_out), 9); // 5 inputs + 1 train target + 3 test targets
+        let error = split_series("tiny.csv", 8, window, held_out).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("tiny.csv") && message.contains("at least 9 rows"), "{message}");
+        assert!(split_series("tiny.csv", 9, window, held_out).is_ok());
+    }
+
+    #[test]
+    fn zero_window_len_is_an_error_naming_the_key() {
+        let error = split_series("x", 100, spec(0, 1, 1), SplitSpec { test_len: 3, valid_len: 0 })
+            .unwrap_err();
+        assert!(error.to_string().contains("window_len"), "{error}");
+    }
+}

@@ -1,0 +1,26 @@
+//! # yoho-model
+//!
+//! Yoho's forecasting modules for [Burn](https://burn.dev), usable without the rest of Yoho:
+//! recurrent layers with PyTorch's fused weight layout ([`recurrent`]) and the [`Forecaster`],
+//! a recurrent encoder with an MLP head that maps a window `[batch, window_len, features]` to
+//! `[batch, output_size]`.
+//!
+//! ```
+//! use burn::tensor::{Device, Tensor};
+//! use yoho_model::ForecasterConfig;
+//!
+//! // The article's network: LSTM(1→100) → Linear(100→50) → ReLU → Linear(50→1).
+//! let device = Device::ndarray();
+//! let model = ForecasterConfig::new(1, 100).with_head(vec![50]).init(&device);
+//!
+//! // A batch of 3 windows of 5 days, one feature each.
+//! let windows = Tensor::<3>::ones([3, 5, 1], &device);
+//! let forecast = model.forward(windows);
+//! assert_eq!(forecast.dims(), [3, 1]);
+//! ```
+
+pub mod forecaster;
+pub mod recurrent;
+
+pub use forecaster::{Forecaster, ForecasterConfig};
+pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

@@ -1,0 +1,146 @@
+//! The run directory: what a run writes, written atomically, and how to load a run again.
+//!
+//! | file | what |
+//! |---|---|
+//! | `config.toml` | the experiment config as run (overrides applied) |
+//! | `model.bpk` | the trained forecaster's weights (Burn's burnpack format) |
+//! | `scaler.json` | the scaler fitted on the training rows |
+//! | `metrics.json` | test metrics of the model and the naive forecast |
+//! | `predictions.csv` | date, actual, predicted, naive for every test day |
+//! | `loss.csv` | mean training (and validation) loss per epoch, in model units |
+//! | `checkpoint/` | the learner's latest checkpoint |
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::Device;
+use yoho_data::Scaler;
+use yoho_model::Forecaster;
+
+use crate::config::ExperimentConfig;
+
+/// File names inside a run directory.
+pub mod files {
+    /// The config as run.
+    pub const CONFIG: &str = "config.toml";
+    /// The weights.
+    pub const MODEL: &str = "model.bpk";
+    /// The fitted scaler.
+    pub const SCALER: &str = "scaler.json";
+    /// Test metrics.
+    pub const METRICS: &str = "metrics.json";
+    /// Test predictions.
+    pub const PREDICTIONS: &str = "predictions.csv";
+    /// Loss per epoch.
+    pub const LOSS: &str = "loss.csv";
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
+/// that `path` is never seen half-written.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let directory = path.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::NamedTempFile::new_in(directory)
+        .with_context(|| format!("cannot create a file in {}", directory.display()))?;
+    std::io::Write::write_all(&mut temporary, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    temporary
+        .persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// A run directory.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates the directory (and its parents) if needed.
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(path)
+            .with_context(|| format!("cannot create the run directory {}", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// An existing run directory.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if !path.join(files::CONFIG).is_file() {
+            anyhow::bail!(
+                "{} is not a run directory: it has no {}",
+                path.display(),
+                files::CONFIG
+            );
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path of `file` inside the run.
+    pub fn file(&self, file: &str) -> PathBuf {
+        self.path.join(file)
+    }
+
+    /// Writes `bytes` to `file` atomically.
+    pub fn write(&self, file: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        write_atomic(&self.file(file), bytes)
+    }
+
+    /// Saves what is needed to use the model again: config, weights, scaler.
+    pub fn save_model(
+        &self,
+        config: &ExperimentConfig,
+        forecaster: &Forecaster,
+        scaler: &Scaler,
+    ) -> anyhow::Result<()> {
+        self.write(files::CONFIG, toml::to_string_pretty(config)?.as_bytes())?;
+        self.write(files::SCALER, serde_json::to_string_pretty(scaler)?.as_bytes())?;
+        let weights = forecaster
+            .clone()
+            .into_record()
+            .into_bytes()
+            .context("cannot serialise the model")?;
+        self.write(files::MODEL, &weights)
+    }
+
+    /// Loads the config, weights and scaler saved by [`RunDir::save_model`].
+    pub fn load_model(&self, device: &Device) -> anyhow::Result<(ExperimentConfig, Forecaster, Scaler)> {
+        let config_path = self.file(files::CONFIG);
+        let config: ExperimentConfig = toml::from_str(
+            &std::fs::read_to_string(&config_path)
+                .with_context(|| format!("cannot read {}", config_path.display()))?,
+        )
+        .with_context(|| format!("{} is not a valid config", config_path.display()))?;
+        let scaler_path = self.file(files::SCALER);
+        let scaler: Scaler = serde_json::from_str(
+            &std::fs::read_to_string(&scaler_path)
+                .with_context(|| format!("cannot read {}", scaler_path.display()))?,
+        )
+        .with_context(|| format!("{} is not a valid scaler", scaler_path.display()))?;
+        let model_path = self.file(files::MODEL);
+        let record = ModuleRecord::load(&model_path)
+            .map_err(|error| anyhow::anyhow!("cannot read {}: {error:?}", model_path.display()))?;
+        let forecaster = config
+            .forecaster_config()
+            .init(device)
+            .try_load_record(record)
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "{} does not fit the network in {}: {error:?}",
+                    model_path.display(),
+                    config_path.display()
+                )
+            })?;
+        Ok((config, forecaster, scaler))
+    }
+}

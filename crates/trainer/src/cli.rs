@@ -1,0 +1,49 @@
+//! The command line. `trainer --config FILE` trains and evaluates; subcommands (such as
+//! `predict`) sit beside it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Train and evaluate time-series forecasting experiments from a TOML config.
+#[derive(Debug, Parser)]
+#[command(name = "trainer", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without a subcommand, `train`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default `train` command.
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model, evaluate it on the test days against the naive forecast, write the run.
+    Train(TrainArgs),
+}
+
+/// Options of `train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// The experiment config (TOML with [data], [model] and [train]).
+    #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
+    pub config: PathBuf,
+    /// Read this CSV file instead of the config's `[data] path`.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Train for this many epochs instead of the config's `[train] epochs`.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Write the run here instead of `runs/<config name>`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl Cli {
+    /// The command to run, `train` when none was named.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Train(self.train))
+    }
+}

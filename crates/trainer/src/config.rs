@@ -1,0 +1,284 @@
+//! The experiment config: a TOML file with `[data]`, `[model]` and `[train]` sections.
+//! Unknown keys and wrong types are errors that name the key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use yoho_data::DataConfig;
+use yoho_model::{CellKind, ForecasterConfig};
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// The run's name; defaults to the config file's stem. Runs go to `runs/<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What to read and how to cut it into samples.
+    pub data: DataConfig,
+    /// The network.
+    pub model: ModelSection,
+    /// The optimisation.
+    #[serde(default)]
+    pub train: TrainSection,
+}
+
+/// The recurrent cell, as written in a config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CellName {
+    /// `nn.LSTM`.
+    #[default]
+    Lstm,
+    /// `nn.GRU`.
+    Gru,
+    /// `nn.RNN` with tanh.
+    Rnn,
+}
+
+impl From<CellName> for CellKind {
+    fn from(name: CellName) -> Self {
+        match name {
+            CellName::Lstm => CellKind::Lstm,
+            CellName::Gru => CellKind::Gru,
+            CellName::Rnn => CellKind::Rnn,
+        }
+    }
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `[model]`: the network's shape. Input and output sizes follow from `[data]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// `lstm`, `gru` or `rnn`.
+    #[serde(default)]
+    pub cell: CellName,
+    /// Hidden units per recurrent layer (the article: 100).
+    pub hidden_size: usize,
+    /// Stacked recurrent layers.
+    #[serde(default = "one")]
+    pub num_layers: usize,
+    /// Dropout between recurrent layers, in [0, 1).
+    #[serde(default)]
+    pub dropout: f64,
+    /// Hidden widths of the MLP head (the article: [50]).
+    #[serde(default)]
+    pub head: Vec<usize>,
+}
+
+/// `[train]`: how the network is fitted. Defaults follow PyTorch's AdamW.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainSection {
+    /// Passes over the training windows.
+    pub epochs: usize,
+    /// Windows per optimiser step; 0 = all training windows in one step (full batch).
+    pub batch_size: usize,
+    /// Shuffle the training windows every epoch.
+    pub shuffle: bool,
+    /// Seed of the initial weights, the shuffling and dropout.
+    pub seed: u64,
+    /// AdamW learning rate.
+    pub lr: f64,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f64,
+    /// AdamW β₁.
+    pub beta1: f64,
+    /// AdamW β₂.
+    pub beta2: f64,
+    /// AdamW ε.
+    pub eps: f64,
+    /// Write a checkpoint every this many epochs (0 = ten times per run); the last epoch
+    /// always gets one.
+    pub checkpoint_every: usize,
+}
+
+impl Default for TrainSection {
+    fn default() -> Self {
+        Self {
+            epochs: 100,
+            batch_size: 0,
+            shuffle: true,
+            seed: 42,
+            lr: 1e-3,
+            weight_decay: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            checkpoint_every: 0,
+        }
+    }
+}
+
+impl TrainSection {
+    /// Epochs between checkpoints.
+    pub fn checkpoint_interval(&self) -> usize {
+        match self.checkpoint_every {
+            0 => (self.epochs / 10).max(1),
+            every => every,
+        }
+    }
+}
+
+impl ExperimentConfig {
+    /// Reads and checks the config at `path`. Relative data paths stay relative to the current
+    /// directory.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let mut config: Self = toml::from_str(&text)
+            .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end()))?;
+        if config.name.is_none() {
+            config.name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned());
+        }
+        config
+            .validate()
+            .with_context(|| format!("invalid config {}", path.display()))?;
+        Ok(config)
+    }
+
+    /// The run's name.
+    pub fn run_name(&self) -> &str {
+        self.name.as_deref().unwrap_or("run")
+    }
+
+    /// The default run directory: `runs/<name>`.
+    pub fn default_run_dir(&self) -> PathBuf {
+        Path::new("runs").join(self.run_name())
+    }
+
+    /// Checks ranges that the types alone do not: every problem names its key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let model = &self.model;
+        let train = &self.train;
+        if self.data.features.is_empty() {
+            bail!("[data] features: expected at least one column name, e.g. [\"Open\"]");
+        }
+        if model.hidden_size == 0 {
+            bail!("[model] hidden_size: expected at least 1, got 0");
+        }
+        if model.num_layers == 0 {
+            bail!("[model] num_layers: expected at least 1, got 0");
+        }
+        if !(0.0..1.0).contains(&model.dropout) {
+            bail!("[model] dropout: expected a probability in [0, 1), got {}", model.dropout);
+        }
+        if let Some(position) = model.head.iter().position(|width| *width == 0) {
+            bail!("[model] head: layer {} has width 0, expected at least 1", position + 1);
+        }
+        if train.epochs == 0 {
+            bail!("[train] epochs: expected at least 1, got 0");
+        }
+        positive("lr", train.lr)?;
+        positive("eps", train.eps)?;
+        if !(train.weight_decay >= 0.0 && train.weight_decay.is_finite()) {
+            bail!("[train] weight_decay: expected a number ≥ 0, got {}", train.weight_decay);
+        }
+        for (key, beta) in [("beta1", train.beta1), ("beta2", train.beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                bail!("[train] {key}: expected a number in [0, 1), got {beta}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The network this config describes, for `features` inputs and `horizon` outputs.
+    pub fn forecaster_config(&self) -> ForecasterConfig {
+        let model = &self.model;
+        ForecasterConfig::new(self.data.features.len(), model.hidden_size)
+            .with_num_layers(model.num_layers)
+            .with_dropout(model.dropout)
+            .with_head(model.head.clone())
+            .with_output_size(self.data.horizon)
+            .with_cell(model.cell.into())
+    }
+}
+
+fn positive(key: &str, value: f64) -> anyhow::Result<()> {
+    if value > 0.0 && value.is_finite() {
+        Ok(())
+    } else {
+        bail!("[train] {key}: expected a number > 0, got {value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [data]
+        path = "data/sp500.csv"
+        features = ["Open"]
+        target = "Open"
+        window_len = 5
+        test_len = 100
+
+        [model]
+        hidden_size = 100
+        head = [50]
+    "#;
+
+    fn parse(text: &str) -> anyhow::Result<ExperimentConfig> {
+        let config: ExperimentConfig =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn defaults_reproduce_pytorchs_adamw() {
+        let config = parse(MINIMAL).unwrap();
+        let train = &config.train;
+        assert_eq!((train.lr, train.beta1, train.beta2), (1e-3, 0.9, 0.999));
+        assert_eq!((train.eps, train.weight_decay), (1e-8, 0.01));
+        assert_eq!(train.batch_size, 0);
+        assert_eq!(config.model.cell, CellName::Lstm);
+        assert_eq!(config.data.stride, 1);
+        assert_eq!(config.data.horizon, 1);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let text = MINIMAL.replace("head = [50]", "head = [50]\nhiden_size = 3");
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(error.contains("hiden_size"), "{error}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let text = MINIMAL.replace("window_len = 5", "window_len = \"five\"");
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(error.contains("window_len"), "{error}");
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_key() {
+        for (from, to, key) in [
+            ("head = [50]", "head = [50]\n[train]\nlr = -0.1", "lr"),
+            ("head = [50]", "head = [50]\n[train]\nepochs = 0", "epochs"),
+            ("head = [50]", "head = [50]\ndropout = 1.5", "dropout"),
+            ("hidden_size = 100", "hidden_size = 0", "hidden_size"),
+        ] {
+            let error = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
+            assert!(error.contains(key), "{key}: {error}");
+        }
+    }
+
+    #[test]
+    fn shipped_configs_parse() {
+        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        for entry in std::fs::read_dir(configs).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|ext| ext == "toml") {
+                ExperimentConfig::load(&path)
+                    .unwrap_or_else(|error| panic!("{}: {error:#}", path.display()));
+            }
+        }
+    }
+}

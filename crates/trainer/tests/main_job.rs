@@ -1,0 +1,185 @@
+//! End-to-end: the `trainer` binary on a tiny config, and the run directory it writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use trainer::artifacts::{RunDir, files};
+use trainer::evaluate::forecast_test;
+
+/// A small, learnable series: a slow wave around 1,000 with ISO dates, LF endings.
+fn write_series(dir: &Path, rows: usize) -> PathBuf {
+    let mut text = String::from("Date,Open,Close\n");
+    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for i in 0..rows {
+        let date = start + chrono::Days::new(i as u64);
+        let open = 1000.0 + 50.0 * (i as f64 / 6.0).sin() + i as f64;
+        text += &format!("{date},{open:.2},{:.2}\n", open + 1.0);
+    }
+    let path = dir.join("series.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn write_config(dir: &Path, data: &Path, extra_train: &str) -> PathBuf {
+    let text = format!(
+        r#"
+[data]
+path = "{}"
+features = ["Open", "Close"]
+target = "Open"
+scaling = "standard"
+window_len = 4
+test_len = 10
+valid_len = 5
+
+[model]
+hidden_size = 8
+head = [4]
+
+[train]
+epochs = 3
+batch_size = 16
+seed = 7
+lr = 0.01
+{extra_train}
+"#,
+        data.display()
+    );
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn trainer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .output()
+        .expect("the trainer binary runs")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = write_config(dir.path(), &data, "");
+    let out = dir.path().join("run");
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("device: CPU"), "the run names its device:\n{stderr}");
+    assert!(stdout.contains("model") && stdout.contains("naive"), "{stdout}");
+
+    let metrics: serde_json::Value = serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
+    assert_eq!(metrics["data"]["test_windows"], 10);
+    assert_eq!(metrics["training"]["epochs"], 3);
+    for forecaster in ["model", "naive"] {
+        for key in ["rmse", "mae", "mape_percent"] {
+            let value = metrics["test"][forecaster][key].as_f64().unwrap();
+            assert!(value.is_finite() && value >= 0.0, "{forecaster}.{key} = {value}");
+        }
+    }
+
+    let predictions = read(&out.join(files::PREDICTIONS));
+    let mut lines = predictions.lines();
+    assert_eq!(lines.next(), Some("date,actual,predicted,naive"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|line| line.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 10, "one row per test day");
+    let dates: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert!(dates.windows(2).all(|d| d[0] < d[1]), "dates ascend: {dates:?}");
+    for pair in rows.windows(2) {
+        let previous_actual: f64 = pair[0][1].parse().unwrap();
+        let naive: f64 = pair[1][3].parse().unwrap();
+        assert_eq!(naive, previous_actual, "naive = the previous day's actual");
+    }
+    // naive RMSE recomputed from the file matches metrics.json
+    let naive_rmse = (rows
+        .iter()
+        .map(|r| (r[1].parse::<f64>().unwrap() - r[3].parse::<f64>().unwrap()).powi(2))
+        .sum::<f64>()
+        / 10.0)
+        .sqrt();
+    let reported = metrics["test"]["naive"]["rmse"].as_f64().unwrap();
+    assert!((naive_rmse - reported).abs() < 1e-6 * reported.max(1.0));
+
+    let loss = read(&out.join(files::LOSS));
+    assert_eq!(loss.lines().count(), 1 + 3, "a header and one row per epoch:\n{loss}");
+
+    // The saved model, config and scaler reproduce the run's own predictions.
+    let device = trainer::device::default_device().device;
+    let (saved_config, forecaster, scaler) = RunDir::open(&out).unwrap().load_model(&device).unwrap();
+    let prepared = yoho_data::prepare(&saved_config.data).unwrap();
+    assert_eq!(prepared.scaler, scaler);
+    let again = forecast_test(&forecaster, &prepared, &device);
+    for (row, predicted) in rows.iter().zip(&again.predicted) {
+        let written: f64 = row[2].parse().unwrap();
+        assert!((written - predicted).abs() <= 1e-9 * written.abs().max(1.0), "{written} vs {predicted}");
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 60);
+    let config = write_config(dir.path(), &data, "");
+    let run = |name: &str| {
+        let out = dir.path().join(name);
+        let output = trainer(&["--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        read(&out.join(files::PREDICTIONS))
+    };
+    assert_eq!(run("first"), run("second"));
+}
+
+#[test]
+fn overrides_replace_config_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 60);
+    let config = write_config(dir.path(), Path::new("/nonexistent.csv"), "");
+    let out = dir.path().join("run");
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let metrics: serde_json::Value = serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
+    assert_eq!(metrics["training"]["epochs"], 2);
+    assert!(read(&out.join(files::CONFIG)).contains("epochs = 2"));
+}
+
+#[test]
+fn bad_input_is_a_clear_error_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 60);
+    let config = write_config(dir.path(), &data, "lr_rate = 0.1");
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("lr_rate") && stderr.contains("tiny.toml"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let missing = dir.path().join("missing.csv");
+    let config = write_config(dir.path(), &missing, "");
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("missing.csv"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
