@@ -289,7 +289,7 @@ fn text_column(
             message: error.to_string(),
         })?;
     Ok(text
-        .into_iter()
+        .iter()
         .map(|cell| cell.map(str::to_string))
         .collect())
 }

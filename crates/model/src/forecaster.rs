@@ -3,6 +3,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::recurrent::{CellKind, Recurrent, RecurrentConfig};
@@ -71,7 +72,7 @@ impl Forecaster {
         for (index, linear) in self.head.iter().enumerate() {
             x = linear.forward(x);
             if index < last {
-                x = x.relu();
+                x = relu(x);
             }
         }
         x
