@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn batches_have_the_documented_shapes_and_order() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         let shape = SampleShape {
             window_len: 2,
             features: 3,
@@ -108,7 +108,12 @@ mod tests {
         assert_eq!(batch.inputs.dims(), [2, 2, 3]);
         assert_eq!(batch.targets.dims(), [2, 1]);
         // second sample, second day, first feature
-        let value: Vec<f32> = batch.inputs.slice([1..2, 1..2, 0..1]).into_data().to_vec().unwrap();
+        let value: Vec<f32> = batch
+            .inputs
+            .slice([1..2, 1..2, 0..1])
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
         assert_eq!(value, vec![11.0]);
     }
 }

@@ -45,7 +45,9 @@ pub enum DataError {
         available: Vec<String>,
     },
     /// A cell in a used column is empty.
-    #[error("{path}, row {row}, column '{column}': the cell is empty, expected a number (set `drop_missing = true` in [data] to drop such rows)")]
+    #[error(
+        "{path}, row {row}, column '{column}': the cell is empty, expected a number (set `drop_missing = true` in [data] to drop such rows)"
+    )]
     MissingValue {
         /// The file.
         path: PathBuf,
@@ -55,7 +57,9 @@ pub enum DataError {
         column: String,
     },
     /// A cell in a used column is not a finite number.
-    #[error("{path}, row {row}, column '{column}': '{value}' is not a finite number (set `drop_missing = true` in [data] to drop such rows)")]
+    #[error(
+        "{path}, row {row}, column '{column}': '{value}' is not a finite number (set `drop_missing = true` in [data] to drop such rows)"
+    )]
     NotANumber {
         /// The file.
         path: PathBuf,
@@ -67,7 +71,9 @@ pub enum DataError {
         value: String,
     },
     /// A date cell could not be parsed.
-    #[error("{path}, row {row}, column '{column}': '{value}' is not a date; expected YYYY-MM-DD or M/D/YYYY")]
+    #[error(
+        "{path}, row {row}, column '{column}': '{value}' is not a date; expected YYYY-MM-DD or M/D/YYYY"
+    )]
     BadDate {
         /// The file.
         path: PathBuf,
@@ -79,7 +85,9 @@ pub enum DataError {
         value: String,
     },
     /// Two rows carry the same date.
-    #[error("{path}: rows {first_row} and {second_row} both have the date {date}; expected one row per date")]
+    #[error(
+        "{path}: rows {first_row} and {second_row} both have the date {date}; expected one row per date"
+    )]
     DuplicateDate {
         /// The file.
         path: PathBuf,
@@ -91,7 +99,9 @@ pub enum DataError {
         second_row: usize,
     },
     /// The series is too short for the windows and held-out sets asked for.
-    #[error("{source_name} has {rows} usable rows, but window_len = {window_len}, horizon = {horizon}, stride = {stride}, test_len = {test_len} and valid_len = {valid_len} need at least {needed} rows")]
+    #[error(
+        "{source_name} has {rows} usable rows, but window_len = {window_len}, horizon = {horizon}, stride = {stride}, test_len = {test_len} and valid_len = {valid_len} need at least {needed} rows"
+    )]
     TooShort {
         /// The file or data source.
         source_name: String,

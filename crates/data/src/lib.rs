@@ -18,7 +18,7 @@ pub mod window;
 pub use config::DataConfig;
 pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, WindowItem};
 pub use error::DataError;
-pub use prepare::{PreparedData, ScaledSeries, prepare, prepare_loaded};
+pub use prepare::{PreparedData, ScaledSeries, prepare, prepare_loaded, prepare_with_optional};
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadOptions, LoadedSeries, TimeSeries, load_csv};
 pub use window::{SplitSpec, SplitWindows, Window, WindowSpec};

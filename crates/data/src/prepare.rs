@@ -1,11 +1,11 @@
 //! From a config to ready samples: load, split, fit the scaler on training rows, window.
 
+use crate::DataError;
 use crate::config::DataConfig;
 use crate::dataset::{SampleShape, WindowDataset, WindowItem};
 use crate::scaling::{ColumnScaler, Scaler};
 use crate::series::{LoadOptions, LoadedSeries, TimeSeries, load_csv};
 use crate::window::{SplitWindows, Window, WindowSpec, split_series};
-use crate::DataError;
 
 /// A series in model units: what the network reads and predicts.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +27,12 @@ impl ScaledSeries {
         target: &str,
     ) -> Result<Self, DataError> {
         let scaled = |name: &str| -> Result<Vec<f32>, DataError> {
-            let values = series.column(name).ok_or_else(|| missing_column(series, name))?;
-            let column = scaler.column(name).ok_or_else(|| missing_column(series, name))?;
+            let values = series
+                .column(name)
+                .ok_or_else(|| missing_column(series, name))?;
+            let column = scaler
+                .column(name)
+                .ok_or_else(|| missing_column(series, name))?;
             Ok(values.iter().map(|v| column.transform(*v) as f32).collect())
         };
         let columns = features
@@ -104,7 +108,10 @@ impl PreparedData {
 
     /// The samples of `windows`.
     pub fn items(&self, windows: &[Window]) -> Vec<WindowItem> {
-        windows.iter().map(|window| self.scaled.item(window)).collect()
+        windows
+            .iter()
+            .map(|window| self.scaled.item(window))
+            .collect()
     }
 
     /// A Burn dataset of `windows`.
@@ -129,6 +136,15 @@ impl PreparedData {
 
 /// Loads the CSV file `config` names and prepares it.
 pub fn prepare(config: &DataConfig) -> Result<PreparedData, DataError> {
+    prepare_with_optional(config, &[])
+}
+
+/// Like [`prepare`], also reading `optional_columns` into the series where the file has them
+/// as clean numbers (they are neither inputs nor targets: e.g. a baseline's column).
+pub fn prepare_with_optional(
+    config: &DataConfig,
+    optional_columns: &[&str],
+) -> Result<PreparedData, DataError> {
     check_columns(config)?;
     let loaded = load_csv(
         &config.path,
@@ -136,6 +152,7 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, DataError> {
             date_column: config.date_column.clone(),
             columns: config.used_columns(),
             drop_missing: config.drop_missing,
+            optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
         },
     )?;
     prepare_loaded(loaded, config)
@@ -152,7 +169,10 @@ fn check_columns(config: &DataConfig) -> Result<(), DataError> {
 }
 
 /// Prepares an already loaded series (from a file or a generator) as `config` says.
-pub fn prepare_loaded(loaded: LoadedSeries, config: &DataConfig) -> Result<PreparedData, DataError> {
+pub fn prepare_loaded(
+    loaded: LoadedSeries,
+    config: &DataConfig,
+) -> Result<PreparedData, DataError> {
     check_columns(config)?;
     let series = loaded.series;
     let splits = split_series(
@@ -190,8 +210,15 @@ fn fit_scaler(
         .used_columns()
         .iter()
         .map(|name| {
-            let values = series.column(name).ok_or_else(|| missing_column(series, name))?;
-            ColumnScaler::fit(name, config.scaling, config.scale_factor, &values[..training_rows])
+            let values = series
+                .column(name)
+                .ok_or_else(|| missing_column(series, name))?;
+            ColumnScaler::fit(
+                name,
+                config.scaling,
+                config.scale_factor,
+                &values[..training_rows],
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Scaler {
@@ -222,6 +249,7 @@ mod tests {
             },
             dropped_rows: 0,
             was_unsorted: false,
+            kept_rows: (0..values.len()).collect(),
         }
     }
 

@@ -71,8 +71,14 @@ impl ColumnScaler {
                 (0.0, factor)
             }
             ScalingMethod::MinMax => {
-                let min = training_values.iter().copied().fold(f64::INFINITY, f64::min);
-                let max = training_values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let min = training_values
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min);
+                let max = training_values
+                    .iter()
+                    .copied()
+                    .fold(f64::NEG_INFINITY, f64::max);
                 if !(max > min) {
                     return Err(fail("the column is constant over the training rows".into()));
                 }
@@ -81,8 +87,11 @@ impl ColumnScaler {
             ScalingMethod::Standard => {
                 let n = training_values.len() as f64;
                 let mean = training_values.iter().sum::<f64>() / n;
-                let variance =
-                    training_values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                let variance = training_values
+                    .iter()
+                    .map(|v| (v - mean).powi(2))
+                    .sum::<f64>()
+                    / n;
                 if !(variance > 0.0) {
                     return Err(fail("the column is constant over the training rows".into()));
                 }
@@ -178,7 +187,8 @@ mod tests {
 
     #[test]
     fn constant_column_cannot_be_minmax_scaled() {
-        let error = ColumnScaler::fit("Open", ScalingMethod::MinMax, None, &[3.0, 3.0]).unwrap_err();
+        let error =
+            ColumnScaler::fit("Open", ScalingMethod::MinMax, None, &[3.0, 3.0]).unwrap_err();
         assert!(error.to_string().contains("constant"), "{error}");
     }
 }

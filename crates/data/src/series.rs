@@ -67,6 +67,9 @@ pub struct LoadOptions {
     pub columns: Vec<String>,
     /// Drop rows whose used cells are empty or not numbers instead of failing.
     pub drop_missing: bool,
+    /// Columns read only if the file has them and every kept row holds a number there (for
+    /// baselines such as the last Close); otherwise left out without an error.
+    pub optional_columns: Vec<String>,
 }
 
 /// A loaded series and what cleaning did to it.
@@ -78,6 +81,8 @@ pub struct LoadedSeries {
     pub dropped_rows: usize,
     /// Whether the file's rows were not in ascending date order (they are sorted now).
     pub was_unsorted: bool,
+    /// For each row of the series, its 0-based data row in the file.
+    pub kept_rows: Vec<usize>,
 }
 
 /// Reads `path` as CSV and returns the date column and the requested numeric columns.
@@ -98,7 +103,31 @@ pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, Data
     let frame = parse_as_text(path, bytes)?;
     let columns = distinct(&options.columns);
     let table = TextTable::new(path, &frame, &options.date_column, &columns)?;
-    table.into_series(options.drop_missing)
+    let optional: Vec<(String, Vec<Option<String>>)> = distinct(&options.optional_columns)
+        .into_iter()
+        .filter(|name| !columns.contains(name))
+        .filter_map(|name| Some((name.clone(), text_column(path, &frame, &name).ok()?)))
+        .collect();
+    let mut loaded = table.into_series(options.drop_missing)?;
+    add_optional_columns(&mut loaded, optional);
+    Ok(loaded)
+}
+
+/// Adds each optional column whose cells are all numbers in the kept rows.
+fn add_optional_columns(loaded: &mut LoadedSeries, optional: Vec<(String, Vec<Option<String>>)>) {
+    let rows = &loaded.kept_rows;
+    for (name, cells) in optional {
+        let values: Option<Vec<f64>> = rows
+            .iter()
+            .map(|row| {
+                let value: f64 = cells[*row].as_deref()?.trim().parse().ok()?;
+                value.is_finite().then_some(value)
+            })
+            .collect();
+        if let Some(values) = values {
+            loaded.series.columns.push(Column { name, values });
+        }
+    }
 }
 
 /// Parses CSV bytes with every column kept as text, so that each cell can be checked here.
@@ -177,10 +206,12 @@ impl TextTable {
         let was_unsorted = rows.windows(2).any(|pair| pair[0].1 > pair[1].1);
         rows.sort_by_key(|(data_row, date, _)| (*date, *data_row));
         self.check_unique_dates(&rows)?;
+        let kept_rows = rows.iter().map(|(data_row, _, _)| *data_row).collect();
         Ok(LoadedSeries {
             series: self.assemble(rows),
             dropped_rows,
             was_unsorted,
+            kept_rows,
         })
     }
 
@@ -288,10 +319,7 @@ fn text_column(
             path: path.to_path_buf(),
             message: error.to_string(),
         })?;
-    Ok(text
-        .iter()
-        .map(|cell| cell.map(str::to_string))
-        .collect())
+    Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
 }
 
 #[cfg(test)]
@@ -310,6 +338,7 @@ mod tests {
             date_column: "Date".into(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             drop_missing: false,
+            optional_columns: Vec::new(),
         }
     }
 
@@ -326,7 +355,10 @@ mod tests {
         )
         .unwrap();
         let series = loaded.series;
-        assert_eq!(series.dates[0], NaiveDate::from_ymd_opt(2021, 1, 4).unwrap());
+        assert_eq!(
+            series.dates[0],
+            NaiveDate::from_ymd_opt(2021, 1, 4).unwrap()
+        );
         assert_eq!(series.column("Open").unwrap(), &[100.5, 102.0]);
         assert_eq!(series.column("Close").unwrap(), &[101.0, 103.25]);
         assert!(!loaded.was_unsorted);
@@ -360,15 +392,24 @@ mod tests {
     fn missing_cell_names_row_and_column() {
         let error = load("Date,Open\n2021-01-04,1\n2021-01-05,\n", &["Open"]).unwrap_err();
         let message = error.to_string();
-        assert!(matches!(error, DataError::MissingValue { row: 3, .. }), "{message}");
-        assert!(message.contains("row 3") && message.contains("'Open'"), "{message}");
+        assert!(
+            matches!(error, DataError::MissingValue { row: 3, .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains("row 3") && message.contains("'Open'"),
+            "{message}"
+        );
     }
 
     #[test]
     fn non_numeric_cell_names_row_column_and_value() {
         let error = load("Date,Open\n2021-01-04,1\n2021-01-05,abc\n", &["Open"]).unwrap_err();
         let message = error.to_string();
-        assert!(matches!(error, DataError::NotANumber { row: 3, .. }), "{message}");
+        assert!(
+            matches!(error, DataError::NotANumber { row: 3, .. }),
+            "{message}"
+        );
         assert!(message.contains("'abc'"), "{message}");
     }
 
@@ -376,7 +417,10 @@ mod tests {
     fn non_finite_cells_are_not_numbers() {
         for cell in ["NaN", "inf", "-inf"] {
             let error = load(&format!("Date,Open\n2021-01-04,{cell}\n"), &["Open"]).unwrap_err();
-            assert!(matches!(error, DataError::NotANumber { row: 2, .. }), "{cell}: {error}");
+            assert!(
+                matches!(error, DataError::NotANumber { row: 2, .. }),
+                "{cell}: {error}"
+            );
         }
     }
 
@@ -391,8 +435,23 @@ mod tests {
     }
 
     #[test]
+    fn optional_columns_are_read_when_clean_and_skipped_otherwise() {
+        let file = write_csv("Date,Open,Close,Note\n2021-01-05,2,2.5,x\n2021-01-04,1,1.5,\n");
+        let mut options = options(&["Open"]);
+        options.optional_columns = vec!["Close".into(), "Note".into(), "Absent".into()];
+        let loaded = load_csv(file.path(), &options).unwrap();
+        assert_eq!(loaded.series.column("Close").unwrap(), &[1.5, 2.5]);
+        assert!(loaded.series.column("Note").is_none());
+        assert!(loaded.series.column("Absent").is_none());
+    }
+
+    #[test]
     fn unused_columns_may_hold_anything() {
-        let loaded = load("Date,Open,Note\n2021-01-04,1,\n2021-01-05,2,n/a\n", &["Open"]).unwrap();
+        let loaded = load(
+            "Date,Open,Note\n2021-01-04,1,\n2021-01-05,2,n/a\n",
+            &["Open"],
+        )
+        .unwrap();
         assert_eq!(loaded.series.len(), 2);
     }
 
@@ -404,7 +463,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(error, DataError::DuplicateDate { first_row: 2, second_row: 4, .. }),
+            matches!(
+                error,
+                DataError::DuplicateDate {
+                    first_row: 2,
+                    second_row: 4,
+                    ..
+                }
+            ),
             "{error}"
         );
     }
@@ -412,7 +478,10 @@ mod tests {
     #[test]
     fn unparsable_date_names_row() {
         let error = load("Date,Open\n2021-01-04,1\n04.01.2021,2\n", &["Open"]).unwrap_err();
-        assert!(matches!(error, DataError::BadDate { row: 3, .. }), "{error}");
+        assert!(
+            matches!(error, DataError::BadDate { row: 3, .. }),
+            "{error}"
+        );
         assert!(error.to_string().contains("'04.01.2021'"));
     }
 
@@ -426,9 +495,18 @@ mod tests {
 
     #[test]
     fn empty_file_and_header_only_are_errors() {
-        assert!(matches!(load("", &["Open"]), Err(DataError::EmptyFile { .. })));
-        assert!(matches!(load("\n\n", &["Open"]), Err(DataError::EmptyFile { .. })));
-        assert!(matches!(load("Date,Open\n", &["Open"]), Err(DataError::NoRows { .. })));
+        assert!(matches!(
+            load("", &["Open"]),
+            Err(DataError::EmptyFile { .. })
+        ));
+        assert!(matches!(
+            load("\n\n", &["Open"]),
+            Err(DataError::EmptyFile { .. })
+        ));
+        assert!(matches!(
+            load("Date,Open\n", &["Open"]),
+            Err(DataError::NoRows { .. })
+        ));
     }
 
     #[test]
@@ -447,7 +525,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sp500.series.len(), 5031);
-        assert_eq!(sp500.series.dates[0], NaiveDate::from_ymd_opt(1999, 1, 4).unwrap());
+        assert_eq!(
+            sp500.series.dates[0],
+            NaiveDate::from_ymd_opt(1999, 1, 4).unwrap()
+        );
         let nikkei = root.join("../shared/data/nikkei_225.csv");
         if !nikkei.exists() {
             eprintln!("skipped the Nikkei half: {} is absent", nikkei.display());

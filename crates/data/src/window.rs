@@ -223,7 +223,14 @@ mod tests {
     #[test]
     fn split_holds_out_the_newest_targets_in_order() {
         let all = windows(20, spec(3, 1, 1)); // 17 windows, targets rows 3..=19
-        let parts = split(&all, SplitSpec { test_len: 4, valid_len: 3 }).unwrap();
+        let parts = split(
+            &all,
+            SplitSpec {
+                test_len: 4,
+                valid_len: 3,
+            },
+        )
+        .unwrap();
         let targets = |ws: &[Window]| ws.iter().map(|w| w.first_target_row()).collect::<Vec<_>>();
         assert_eq!(targets(&parts.test), vec![16, 17, 18, 19]);
         assert_eq!(targets(&parts.valid), vec![13, 14, 15]);
@@ -234,28 +241,57 @@ mod tests {
     #[test]
     fn multi_step_training_targets_never_reach_held_out_targets() {
         let all = windows(30, spec(4, 3, 1));
-        let parts = split(&all, SplitSpec { test_len: 5, valid_len: 2 }).unwrap();
+        let parts = split(
+            &all,
+            SplitSpec {
+                test_len: 5,
+                valid_len: 2,
+            },
+        )
+        .unwrap();
         let first_held_out = parts.valid[0].first_target_row();
-        assert!(parts.train.iter().all(|w| w.last_target_row() < first_held_out));
+        assert!(
+            parts
+                .train
+                .iter()
+                .all(|w| w.last_target_row() < first_held_out)
+        );
         // the two windows that straddle the boundary are dropped, not trained on
-        assert_eq!(parts.train.len() + 2 + parts.valid.len() + parts.test.len(), all.len());
+        assert_eq!(
+            parts.train.len() + 2 + parts.valid.len() + parts.test.len(),
+            all.len()
+        );
     }
 
     #[test]
     fn too_short_series_says_how_many_rows_are_needed() {
         let window = spec(5, 1, 1);
-        let held_out = SplitSpec { test_len: 3, valid_len: 0 };
+        let held_out = SplitSpec {
+            test_len: 3,
+            valid_len: 0,
+        };
         assert_eq!(rows_needed(window, held_out), 9); // 5 inputs + 1 train target + 3 test targets
         let error = split_series("tiny.csv", 8, window, held_out).unwrap_err();
         let message = error.to_string();
-        assert!(message.contains("tiny.csv") && message.contains("at least 9 rows"), "{message}");
+        assert!(
+            message.contains("tiny.csv") && message.contains("at least 9 rows"),
+            "{message}"
+        );
         assert!(split_series("tiny.csv", 9, window, held_out).is_ok());
     }
 
     #[test]
     fn zero_window_len_is_an_error_naming_the_key() {
-        let error = split_series("x", 100, spec(0, 1, 1), SplitSpec { test_len: 3, valid_len: 0 })
-            .unwrap_err();
+        let error = split_series(
+            "x",
+            100,
+            spec(0, 1, 1),
+            SplitSpec {
+                test_len: 3,
+                valid_len: 0,
+            },
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("window_len"), "{error}");
     }
 }

@@ -89,8 +89,10 @@ mod tests {
 
     #[test]
     fn article_network_has_pytorchs_parameter_count() {
-        let device = Device::ndarray();
-        let model = ForecasterConfig::new(1, 100).with_head(vec![50]).init(&device);
+        let device = Device::flex();
+        let model = ForecasterConfig::new(1, 100)
+            .with_head(vec![50])
+            .init(&device);
         // nn.LSTM(1, 100): 4·100·1 + 4·100·100 + 2·4·100 = 41,200
         // nn.Linear(100, 50): 5,050; nn.Linear(50, 1): 51
         assert_eq!(parameter_count(&model), 41_200 + 5_050 + 51);
@@ -100,7 +102,7 @@ mod tests {
 
     #[test]
     fn every_cell_and_depth_gives_the_output_shape() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         for cell in [CellKind::Lstm, CellKind::Gru, CellKind::Rnn] {
             for layers in [1, 2] {
                 let model = ForecasterConfig::new(4, 8)

@@ -10,7 +10,7 @@
 //! use yoho_model::ForecasterConfig;
 //!
 //! // The article's network: LSTM(1→100) → Linear(100→50) → ReLU → Linear(50→1).
-//! let device = Device::ndarray();
+//! let device = Device::flex();
 //! let model = ForecasterConfig::new(1, 100).with_head(vec![50]).init(&device);
 //!
 //! // A batch of 3 windows of 5 days, one feature each.

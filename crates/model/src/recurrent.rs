@@ -200,7 +200,12 @@ impl RecurrentLayer {
     }
 }
 
-fn finish(outputs: Vec<Tensor<2>>, last_hidden: Tensor<2>, batch: usize, hidden: usize) -> LayerOutput {
+fn finish(
+    outputs: Vec<Tensor<2>>,
+    last_hidden: Tensor<2>,
+    batch: usize,
+    hidden: usize,
+) -> LayerOutput {
     let sequence = if outputs.is_empty() {
         None
     } else {

@@ -104,7 +104,10 @@ impl RunDir {
         scaler: &Scaler,
     ) -> anyhow::Result<()> {
         self.write(files::CONFIG, toml::to_string_pretty(config)?.as_bytes())?;
-        self.write(files::SCALER, serde_json::to_string_pretty(scaler)?.as_bytes())?;
+        self.write(
+            files::SCALER,
+            serde_json::to_string_pretty(scaler)?.as_bytes(),
+        )?;
         let weights = forecaster
             .clone()
             .into_record()
@@ -114,7 +117,10 @@ impl RunDir {
     }
 
     /// Loads the config, weights and scaler saved by [`RunDir::save_model`].
-    pub fn load_model(&self, device: &Device) -> anyhow::Result<(ExperimentConfig, Forecaster, Scaler)> {
+    pub fn load_model(
+        &self,
+        device: &Device,
+    ) -> anyhow::Result<(ExperimentConfig, Forecaster, Scaler)> {
         let config_path = self.file(files::CONFIG);
         let config: ExperimentConfig = toml::from_str(
             &std::fs::read_to_string(&config_path)

@@ -131,10 +131,13 @@ impl ExperimentConfig {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let mut config: Self = toml::from_str(&text)
-            .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end()))?;
+        let mut config: Self = toml::from_str(&text).map_err(|error| {
+            anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end())
+        })?;
         if config.name.is_none() {
-            config.name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned());
+            config.name = path
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned());
         }
         config
             .validate()
@@ -166,10 +169,16 @@ impl ExperimentConfig {
             bail!("[model] num_layers: expected at least 1, got 0");
         }
         if !(0.0..1.0).contains(&model.dropout) {
-            bail!("[model] dropout: expected a probability in [0, 1), got {}", model.dropout);
+            bail!(
+                "[model] dropout: expected a probability in [0, 1), got {}",
+                model.dropout
+            );
         }
         if let Some(position) = model.head.iter().position(|width| *width == 0) {
-            bail!("[model] head: layer {} has width 0, expected at least 1", position + 1);
+            bail!(
+                "[model] head: layer {} has width 0, expected at least 1",
+                position + 1
+            );
         }
         if train.epochs == 0 {
             bail!("[train] epochs: expected at least 1, got 0");
@@ -177,7 +186,10 @@ impl ExperimentConfig {
         positive("lr", train.lr)?;
         positive("eps", train.eps)?;
         if !(train.weight_decay >= 0.0 && train.weight_decay.is_finite()) {
-            bail!("[train] weight_decay: expected a number ≥ 0, got {}", train.weight_decay);
+            bail!(
+                "[train] weight_decay: expected a number ≥ 0, got {}",
+                train.weight_decay
+            );
         }
         for (key, beta) in [("beta1", train.beta1), ("beta2", train.beta2)] {
             if !(0.0..1.0).contains(&beta) {

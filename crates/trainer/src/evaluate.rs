@@ -1,24 +1,74 @@
-//! Forecasts on the test split in original units, and their errors next to the naive forecast.
+//! Forecasts of the test days in original units — the model's and the baselines' — and the
+//! table of their accuracy.
 
 use burn::tensor::Device;
 use serde::Serialize;
+use serde::ser::SerializeMap;
 use yoho_data::{NaiveDate, PreparedData, WindowBatcher, WindowItem};
 use yoho_model::Forecaster;
+
+use crate::metrics::{self, DieboldMariano};
 
 /// Windows per forward pass when forecasting many windows.
 const INFERENCE_BATCH: usize = 1024;
 
-/// One-step-ahead forecasts for the test days, in original units.
+/// The name of the model's forecast.
+pub const MODEL: &str = "model";
+/// The naive forecast: the target's last observed value.
+pub const NAIVE: &str = "naive";
+/// The last value plus the mean one-step change of the training targets.
+pub const DRIFT: &str = "drift";
+/// The mean of the target over the input window.
+pub const WINDOW_MEAN: &str = "window_mean";
+/// The last Close, for an Open target when the data has a Close column.
+pub const LAST_CLOSE: &str = "last_close";
+
+/// The column the last-Close baseline reads, when the target is [`CLOSE_BASELINE_TARGET`].
+pub const CLOSE_COLUMN: &str = "Close";
+/// The target for which the last-Close baseline applies.
+pub const CLOSE_BASELINE_TARGET: &str = "Open";
+
+/// One forecaster's forecasts of the test days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedForecast {
+    /// `model`, `naive`, `drift`, `window_mean` or `last_close`.
+    pub name: &'static str,
+    /// One value per test day, in original units.
+    pub values: Vec<f64>,
+}
+
+/// The test days and every forecaster's one-step-ahead forecasts of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestForecast {
     /// The date of each forecast target, ascending.
     pub dates: Vec<NaiveDate>,
     /// What happened.
     pub actual: Vec<f64>,
-    /// What the model said.
-    pub predicted: Vec<f64>,
-    /// The naive forecast: the target's last observed value (the window's last day).
-    pub naive: Vec<f64>,
+    /// The target's last observed value before each test day.
+    pub previous: Vec<f64>,
+    /// The model first, then the baselines.
+    pub forecasts: Vec<NamedForecast>,
+}
+
+impl TestForecast {
+    /// The forecasts of the forecaster called `name`.
+    pub fn values(&self, name: &str) -> Option<&[f64]> {
+        self.forecasts
+            .iter()
+            .find(|forecast| forecast.name == name)
+            .map(|forecast| forecast.values.as_slice())
+    }
+
+    /// The model's forecasts.
+    pub fn model(&self) -> &[f64] {
+        self.values(MODEL)
+            .expect("the model's forecast is always present")
+    }
+
+    /// The naive forecasts.
+    pub fn naive(&self) -> &[f64] {
+        &self.previous
+    }
 }
 
 /// Runs `model` on `items` and returns `[window][horizon]` outputs in model units.
@@ -37,80 +87,195 @@ pub fn predict_scaled(
         let values: Vec<f32> = model
             .forward(batch.inputs)
             .into_data()
-            .to_vec()
-            .expect("the forecaster outputs f32");
+            .try_into_vec_as::<f32>()
+            .expect("the forecaster's output converts to f32");
         outputs.extend(values.chunks(horizon).map(<[f32]>::to_vec));
     }
     outputs
 }
 
-/// The model's and the naive forecasts of the first step ahead for every test window.
+/// The model's and the baselines' forecasts of the first step ahead for every test window.
 pub fn forecast_test(model: &Forecaster, data: &PreparedData, device: &Device) -> TestForecast {
     let windows = &data.splits.test;
     let scaled = predict_scaled(model, data, &data.items(windows), device);
-    let target = data.target_values();
     let scaler = data.target_scaler();
+    let target = data.target_values();
+    let model_values = scaled
+        .iter()
+        .map(|steps| scaler.inverse(f64::from(steps[0])))
+        .collect();
+    let mut forecasts = vec![NamedForecast {
+        name: MODEL,
+        values: model_values,
+    }];
+    forecasts.extend(baselines(data));
     TestForecast {
         dates: windows
             .iter()
             .map(|w| data.series.dates[w.first_target_row()])
             .collect(),
-        actual: windows.iter().map(|w| target[w.first_target_row()]).collect(),
-        predicted: scaled
+        actual: windows
             .iter()
-            .map(|steps| scaler.inverse(f64::from(steps[0])))
+            .map(|w| target[w.first_target_row()])
             .collect(),
-        naive: windows.iter().map(|w| target[w.last_input_row()]).collect(),
+        previous: windows.iter().map(|w| target[w.last_input_row()]).collect(),
+        forecasts,
     }
 }
 
-/// Error measures of a forecast, in the target's units (MAPE in percent).
+/// The baselines' forecasts of the test days: naive, drift, window mean and, for an Open
+/// target with a Close column in the data, the last Close.
+pub fn baselines(data: &PreparedData) -> Vec<NamedForecast> {
+    let windows = &data.splits.test;
+    let target = data.target_values();
+    let last = |w: &yoho_data::Window| target[w.last_input_row()];
+    let drift = mean_training_change(data);
+    let mut forecasts = vec![
+        NamedForecast {
+            name: NAIVE,
+            values: windows.iter().map(last).collect(),
+        },
+        NamedForecast {
+            name: DRIFT,
+            values: windows.iter().map(|w| last(w) + drift).collect(),
+        },
+        NamedForecast {
+            name: WINDOW_MEAN,
+            values: windows
+                .iter()
+                .map(|w| {
+                    let rows = w.start..w.first_target_row();
+                    target[rows.clone()].iter().sum::<f64>() / rows.len() as f64
+                })
+                .collect(),
+        },
+    ];
+    if data.target == CLOSE_BASELINE_TARGET
+        && let Some(close) = data.series.column(CLOSE_COLUMN)
+    {
+        forecasts.push(NamedForecast {
+            name: LAST_CLOSE,
+            values: windows.iter().map(|w| close[w.last_input_row()]).collect(),
+        });
+    }
+    forecasts
+}
+
+/// The target's values up to the last row any training window reads.
+pub fn training_targets(data: &PreparedData) -> &[f64] {
+    let end = data
+        .splits
+        .last_training_row()
+        .expect("a prepared split has training windows")
+        + 1;
+    &data.target_values()[..end]
+}
+
+/// Mean one-step change of the target over the training rows.
+fn mean_training_change(data: &PreparedData) -> f64 {
+    let values = training_targets(data);
+    if values.len() < 2 {
+        return 0.0;
+    }
+    (values[values.len() - 1] - values[0]) / (values.len() - 1) as f64
+}
+
+/// Every measure of one forecaster on the test days, in the target's units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct ErrorMetrics {
+pub struct ForecastMetrics {
+    /// Mean squared error.
+    pub mse: f64,
     /// Root mean squared error.
     pub rmse: f64,
     /// Mean absolute error.
     pub mae: f64,
-    /// Mean absolute percentage error, in percent of the actual value.
+    /// Mean absolute percentage error, percent.
     pub mape_percent: f64,
+    /// Coefficient of determination.
+    pub r_squared: f64,
+    /// Share of days whose direction of change (vs the last observed value) was right.
+    pub direction_accuracy: f64,
+    /// Test MAE over the training set's in-sample naive MAE.
+    pub mase: f64,
+    /// `1 − MSE / MSE_naive`.
+    pub skill_vs_naive: f64,
+    /// Diebold–Mariano test against the naive forecast (absent for naive itself).
+    pub dm_vs_naive: Option<DieboldMariano>,
 }
 
-impl ErrorMetrics {
-    /// Errors of `forecast` against `actual` (same length, at least one value).
-    pub fn compute(actual: &[f64], forecast: &[f64]) -> Self {
-        assert_eq!(actual.len(), forecast.len(), "one forecast per actual value");
-        let n = actual.len() as f64;
-        let errors = actual.iter().zip(forecast).map(|(a, f)| f - a);
-        let squared: f64 = errors.clone().map(|e| e * e).sum();
-        let absolute: f64 = errors.map(f64::abs).sum();
-        let percent: f64 = actual
-            .iter()
-            .zip(forecast)
-            .map(|(a, f)| ((f - a) / a).abs())
-            .sum();
+impl ForecastMetrics {
+    /// Measures `forecast` against `test`, with the in-sample naive MAE for MASE.
+    pub fn compute(
+        test: &TestForecast,
+        forecast: &[f64],
+        naive_in_sample_mae: f64,
+        horizon: usize,
+    ) -> Self {
+        let actual = &test.actual;
+        let naive = test.naive();
+        let dm_vs_naive = if forecast == naive {
+            None
+        } else {
+            metrics::diebold_mariano(actual, forecast, naive, horizon)
+        };
         Self {
-            rmse: (squared / n).sqrt(),
-            mae: absolute / n,
-            mape_percent: 100.0 * percent / n,
+            mse: metrics::mse(actual, forecast),
+            rmse: metrics::rmse(actual, forecast),
+            mae: metrics::mae(actual, forecast),
+            mape_percent: metrics::mape_percent(actual, forecast),
+            r_squared: metrics::r_squared(actual, forecast),
+            direction_accuracy: metrics::direction_accuracy(actual, forecast, &test.previous),
+            mase: metrics::mase(actual, forecast, naive_in_sample_mae),
+            skill_vs_naive: metrics::skill_score(actual, forecast, naive),
+            dm_vs_naive,
         }
+    }
+
+    /// Whether this forecast beats naive at the 5 % level (DM two-sided, lower loss).
+    pub fn significantly_better_than_naive(&self) -> bool {
+        self.dm_vs_naive
+            .is_some_and(|dm| dm.statistic < 0.0 && dm.p_value < 0.05)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The metrics of every forecaster, model first; serialised as a map from name to metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationTable {
+    /// `(forecaster, metrics)` rows.
+    pub rows: Vec<(&'static str, ForecastMetrics)>,
+}
 
-    #[test]
-    fn metrics_by_hand() {
-        // errors: +2, -1, 0, -3 on actuals 100, 50, 20, 30
-        let actual = [100.0, 50.0, 20.0, 30.0];
-        let forecast = [102.0, 49.0, 20.0, 27.0];
-        let metrics = ErrorMetrics::compute(&actual, &forecast);
-        // RMSE = sqrt((4 + 1 + 0 + 9) / 4) = sqrt(3.5)
-        assert!((metrics.rmse - 3.5f64.sqrt()).abs() < 1e-12);
-        // MAE = (2 + 1 + 0 + 3) / 4 = 1.5
-        assert!((metrics.mae - 1.5).abs() < 1e-12);
-        // MAPE = (2/100 + 1/50 + 0 + 3/30) / 4 · 100 = (0.02 + 0.02 + 0.1) / 4 · 100 = 3.5 %
-        assert!((metrics.mape_percent - 3.5).abs() < 1e-12);
+impl EvaluationTable {
+    /// Measures every forecast of `test`.
+    pub fn new(test: &TestForecast, data: &PreparedData) -> Self {
+        let in_sample = metrics::naive_in_sample_mae(training_targets(data));
+        let horizon = 1;
+        Self {
+            rows: test
+                .forecasts
+                .iter()
+                .map(|f| {
+                    (
+                        f.name,
+                        ForecastMetrics::compute(test, &f.values, in_sample, horizon),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The metrics of the forecaster called `name`.
+    pub fn get(&self, name: &str) -> Option<&ForecastMetrics> {
+        self.rows.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
+    }
+}
+
+impl Serialize for EvaluationTable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.rows.len()))?;
+        for (name, metrics) in &self.rows {
+            map.serialize_entry(name, metrics)?;
+        }
+        map.end()
     }
 }

@@ -24,13 +24,23 @@ pub fn mae(actual: &[f64], forecast: &[f64]) -> f64 {
 
 /// Mean absolute percentage error in percent: `100 · mean(|forecast − actual| / |actual|)`.
 pub fn mape_percent(actual: &[f64], forecast: &[f64]) -> f64 {
-    100.0 * mean(actual.iter().zip(forecast).map(|(a, f)| ((f - a) / a).abs()))
+    100.0
+        * mean(
+            actual
+                .iter()
+                .zip(forecast)
+                .map(|(a, f)| ((f - a) / a).abs()),
+        )
 }
 
 /// Coefficient of determination: `1 − Σ(actual − forecast)² / Σ(actual − mean(actual))²`.
 pub fn r_squared(actual: &[f64], forecast: &[f64]) -> f64 {
     let mean_actual = mean(actual.iter().copied());
-    let residual: f64 = actual.iter().zip(forecast).map(|(a, f)| (a - f).powi(2)).sum();
+    let residual: f64 = actual
+        .iter()
+        .zip(forecast)
+        .map(|(a, f)| (a - f).powi(2))
+        .sum();
     let total: f64 = actual.iter().map(|a| (a - mean_actual).powi(2)).sum();
     1.0 - residual / total
 }
@@ -60,7 +70,11 @@ pub fn direction_accuracy(actual: &[f64], forecast: &[f64], previous: &[f64]) ->
 /// The in-sample MAE of the one-step naive forecast over consecutive training targets:
 /// `mean(|y[t] − y[t−1]|)`, the denominator of MASE.
 pub fn naive_in_sample_mae(training_targets: &[f64]) -> f64 {
-    mean(training_targets.windows(2).map(|pair| (pair[1] - pair[0]).abs()))
+    mean(
+        training_targets
+            .windows(2)
+            .map(|pair| (pair[1] - pair[0]).abs()),
+    )
 }
 
 /// Mean absolute scaled error: the test MAE divided by [`naive_in_sample_mae`] of the training
@@ -124,8 +138,7 @@ pub fn diebold_mariano(
             .sum::<f64>()
             / n as f64
     };
-    let long_run_variance =
-        autocovariance(0) + 2.0 * (1..horizon).map(autocovariance).sum::<f64>();
+    let long_run_variance = autocovariance(0) + 2.0 * (1..horizon).map(autocovariance).sum::<f64>();
     if !(long_run_variance > 0.0) {
         return None;
     }
@@ -141,4 +154,144 @@ pub fn diebold_mariano(
         p_value,
         horizon,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A short series worked by hand.
+    // previous (last observed): 10, 12, 11, 13
+    // actual:                   12, 11, 13, 13
+    // forecast:                 11, 12, 12, 14
+    // errors f − a:             −1, +1, −1, +1
+    const PREVIOUS: [f64; 4] = [10.0, 12.0, 11.0, 13.0];
+    const ACTUAL: [f64; 4] = [12.0, 11.0, 13.0, 13.0];
+    const FORECAST: [f64; 4] = [11.0, 12.0, 12.0, 14.0];
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn squared_and_absolute_errors() {
+        // MSE = (1 + 1 + 1 + 1) / 4 = 1; RMSE = 1; MAE = 1
+        assert!(close(mse(&ACTUAL, &FORECAST), 1.0));
+        assert!(close(rmse(&ACTUAL, &FORECAST), 1.0));
+        assert!(close(mae(&ACTUAL, &FORECAST), 1.0));
+    }
+
+    #[test]
+    fn mape_in_percent() {
+        // (1/12 + 1/11 + 1/13 + 1/13) / 4 · 100
+        let expected = (1.0 / 12.0 + 1.0 / 11.0 + 2.0 / 13.0) / 4.0 * 100.0;
+        assert!(close(mape_percent(&ACTUAL, &FORECAST), expected));
+    }
+
+    #[test]
+    fn r_squared_by_hand() {
+        // mean(actual) = 49 / 4 = 12.25; SST = 0.0625 + 1.5625 + 0.5625 + 0.5625 = 2.75
+        // SSE = 4; R² = 1 − 4 / 2.75 = −0.4545...
+        assert!(close(r_squared(&ACTUAL, &FORECAST), 1.0 - 4.0 / 2.75));
+    }
+
+    #[test]
+    fn direction_accuracy_by_hand() {
+        // actual moves:   +2, −1, +2, 0
+        // forecast moves: +1,  0, +1, +1  → right, wrong, right, wrong = 2 / 4
+        assert!(close(
+            direction_accuracy(&ACTUAL, &FORECAST, &PREVIOUS),
+            0.5
+        ));
+        // the naive forecast never moves: right only on the day without change
+        assert!(close(
+            direction_accuracy(&ACTUAL, &PREVIOUS, &PREVIOUS),
+            0.25
+        ));
+    }
+
+    #[test]
+    fn mase_by_hand() {
+        // training targets 10, 12, 11, 14: naive in-sample MAE = (2 + 1 + 3) / 3 = 2
+        let in_sample = naive_in_sample_mae(&[10.0, 12.0, 11.0, 14.0]);
+        assert!(close(in_sample, 2.0));
+        // test MAE 1 / 2 = 0.5
+        assert!(close(mase(&ACTUAL, &FORECAST, in_sample), 0.5));
+    }
+
+    #[test]
+    fn skill_score_by_hand() {
+        // naive errors: −2, +1, −2, 0 → MSE_naive = (4 + 1 + 4 + 0) / 4 = 2.25
+        // skill = 1 − 1 / 2.25 = 0.5555...
+        assert!(close(
+            skill_score(&ACTUAL, &FORECAST, &PREVIOUS),
+            1.0 - 1.0 / 2.25
+        ));
+    }
+
+    #[test]
+    fn diebold_mariano_by_hand_for_one_step() {
+        // d = e_f² − e_naive² = 1 − 4, 1 − 1, 1 − 4, 1 − 0 = −3, 0, −3, 1; mean −1.25
+        // γ0 = ((−1.75)² + 1.25² + (−1.75)² + 2.25²) / 4 = (3.0625 + 1.5625 + 3.0625 + 5.0625) / 4
+        //    = 3.1875; DM = −1.25 / √(3.1875 / 4); HLN factor √((4 + 1 − 2) / 4) = √0.75
+        let dm = diebold_mariano(&ACTUAL, &FORECAST, &PREVIOUS, 1).unwrap();
+        let expected = -1.25 / (3.1875f64 / 4.0).sqrt() * 0.75f64.sqrt();
+        assert!(
+            close(dm.statistic, expected),
+            "{} vs {expected}",
+            dm.statistic
+        );
+        assert!(dm.p_value > 0.0 && dm.p_value < 1.0);
+    }
+
+    #[test]
+    fn diebold_mariano_needs_different_forecasts() {
+        assert!(diebold_mariano(&ACTUAL, &PREVIOUS, &PREVIOUS, 1).is_none());
+    }
+
+    /// Reference values from the `dieboldmariano` Python package (see
+    /// `tests/fixtures/make_dm_fixture.py`).
+    #[test]
+    fn diebold_mariano_matches_the_reference_package() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/dm_reference.json"
+        );
+        let fixture: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let numbers = |value: &serde_json::Value| -> Vec<f64> {
+            value
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        };
+        let cases = fixture["cases"].as_array().unwrap();
+        assert!(cases.len() >= 5);
+        for case in cases {
+            let horizon = case["horizon"].as_u64().unwrap() as usize;
+            let result = diebold_mariano(
+                &numbers(&case["actual"]),
+                &numbers(&case["forecast"]),
+                &numbers(&case["reference"]),
+                horizon,
+            );
+            match (result, case["statistic"].as_f64()) {
+                (None, None) => {}
+                (Some(dm), Some(statistic)) => {
+                    let p_value = case["p_value"].as_f64().unwrap();
+                    assert!(
+                        (dm.statistic - statistic).abs() < 1e-9,
+                        "h={horizon}: {dm:?} vs {statistic}"
+                    );
+                    assert!(
+                        (dm.p_value - p_value).abs() < 1e-7 * p_value.max(1e-3),
+                        "h={horizon}: {dm:?} vs p {p_value}"
+                    );
+                }
+                (ours, theirs) => panic!("h={horizon}: ours {ours:?}, reference {theirs:?}"),
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use yoho_data::PreparedData;
 
 use crate::artifacts::{RunDir, files};
-use crate::evaluate::{ErrorMetrics, TestForecast};
+use crate::evaluate::{EvaluationTable, MODEL, TestForecast};
 use crate::training::EpochLoss;
 
 /// The contents of `metrics.json`.
@@ -21,8 +21,8 @@ pub struct MetricsReport {
     pub data: DataSummary,
     /// How training went.
     pub training: TrainingSummary,
-    /// Errors on the test days, in the target's units.
-    pub test: TestMetrics,
+    /// Every forecaster's measures on the test days, in the target's units, keyed by name.
+    pub test: EvaluationTable,
 }
 
 /// Where the numbers come from.
@@ -101,26 +101,7 @@ impl TrainingSummary {
     }
 }
 
-/// Test errors of the model and of the naive forecast.
-#[derive(Debug, Clone, Serialize)]
-pub struct TestMetrics {
-    /// The trained model.
-    pub model: ErrorMetrics,
-    /// Tomorrow = today.
-    pub naive: ErrorMetrics,
-}
-
-impl TestMetrics {
-    /// Errors of both forecasts in `forecast`.
-    pub fn new(forecast: &TestForecast) -> Self {
-        Self {
-            model: ErrorMetrics::compute(&forecast.actual, &forecast.predicted),
-            naive: ErrorMetrics::compute(&forecast.actual, &forecast.naive),
-        }
-    }
-}
-
-/// The model-vs-naive table as printed on the terminal.
+/// The terminal table: a row per forecaster, a column per measure, and the verdict in words.
 pub fn table(report: &MetricsReport) -> String {
     let data = &report.data;
     let mut text = String::new();
@@ -129,36 +110,63 @@ pub fn table(report: &MetricsReport) -> String {
         "Test: {} days of {}, {} to {}, next-day {} in original units",
         data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
     );
-    let _ = writeln!(text, "{:<10} {:>12} {:>12} {:>9}", "forecast", "RMSE", "MAE", "MAPE %");
-    for (name, metrics) in [("model", &report.test.model), ("naive", &report.test.naive)] {
-        let _ = writeln!(
-            text,
-            "{:<10} {:>12.3} {:>12.3} {:>9.3}",
-            name, metrics.rmse, metrics.mae, metrics.mape_percent
-        );
-    }
-    let ratio = report.test.model.rmse / report.test.naive.rmse;
     let _ = writeln!(
         text,
-        "model RMSE / naive RMSE = {ratio:.3} ({})",
-        if ratio < 1.0 {
-            "the model beats tomorrow = today"
-        } else {
-            "the model does not beat tomorrow = today"
-        }
+        "{:<12} {:>11} {:>11} {:>7} {:>8} {:>7} {:>7} {:>8} {:>8} {:>7}",
+        "forecast", "RMSE", "MAE", "MAPE %", "R²", "dir %", "MASE", "skill", "DM", "DM p"
     );
+    for (name, m) in &report.test.rows {
+        let (dm, p) = match m.dm_vs_naive {
+            Some(dm) => (format!("{:.3}", dm.statistic), format!("{:.4}", dm.p_value)),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        let _ = writeln!(
+            text,
+            "{:<12} {:>11.3} {:>11.3} {:>7.3} {:>8.4} {:>7.1} {:>7.3} {:>8.4} {:>8} {:>7}",
+            name,
+            m.rmse,
+            m.mae,
+            m.mape_percent,
+            m.r_squared,
+            100.0 * m.direction_accuracy,
+            m.mase,
+            m.skill_vs_naive,
+            dm,
+            p
+        );
+    }
+    if let Some(model) = report.test.get(MODEL) {
+        let p = model
+            .dm_vs_naive
+            .map(|dm| format!("p = {:.4}", dm.p_value))
+            .unwrap_or_else(|| "no test: identical to naive".to_string());
+        let _ = writeln!(
+            text,
+            "model better than naive at 5 %: {}, {p} (Diebold–Mariano, squared error, HLN-corrected)",
+            if model.significantly_better_than_naive() {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
     text
 }
 
-/// `predictions.csv`: one row per test day.
+/// `predictions.csv`: one row per test day, a column per forecaster.
 pub fn predictions_csv(forecast: &TestForecast) -> String {
-    let mut text = String::from("date,actual,predicted,naive\n");
+    let mut text = String::from("date,actual,predicted");
+    for baseline in &forecast.forecasts[1..] {
+        text += ",";
+        text += baseline.name;
+    }
+    text += "\n";
     for i in 0..forecast.dates.len() {
-        let _ = writeln!(
-            text,
-            "{},{},{},{}",
-            forecast.dates[i], forecast.actual[i], forecast.predicted[i], forecast.naive[i]
-        );
+        let _ = write!(text, "{},{}", forecast.dates[i], forecast.actual[i]);
+        for named in &forecast.forecasts {
+            let _ = write!(text, ",{}", named.values[i]);
+        }
+        text += "\n";
     }
     text
 }
@@ -182,5 +190,8 @@ pub fn write_reports(
 ) -> anyhow::Result<()> {
     run.write(files::PREDICTIONS, predictions_csv(forecast).as_bytes())?;
     run.write(files::LOSS, loss_csv(history).as_bytes())?;
-    run.write(files::METRICS, serde_json::to_string_pretty(report)?.as_bytes())
+    run.write(
+        files::METRICS,
+        serde_json::to_string_pretty(report)?.as_bytes(),
+    )
 }

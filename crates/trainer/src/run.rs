@@ -7,8 +7,8 @@ use crate::artifacts::RunDir;
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::default_device;
-use crate::evaluate::forecast_test;
-use crate::report::{self, DataSummary, MetricsReport, TestMetrics, TrainingSummary};
+use crate::evaluate::{CLOSE_COLUMN, EvaluationTable, forecast_test};
+use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
 use crate::training::train;
 
 /// Reads the config named in `args` and applies the command-line overrides.
@@ -29,7 +29,7 @@ pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
 /// Trains, evaluates and writes a run; returns the metrics it reported.
 pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<MetricsReport> {
     let config = resolve_config(args)?;
-    let data = yoho_data::prepare(&config.data)?;
+    let data = yoho_data::prepare_with_optional(&config.data, &[CLOSE_COLUMN])?;
     describe_data(&data);
     let out = args.out.clone().unwrap_or_else(|| config.default_run_dir());
     let run = RunDir::create(&out)?;
@@ -44,7 +44,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<MetricsReport> {
         device: selected.description.clone(),
         data: DataSummary::new(&data, &forecast),
         training: TrainingSummary::new(&trained.history, trained.wall_time.as_secs_f64()),
-        test: TestMetrics::new(&forecast),
+        test: EvaluationTable::new(&forecast, &data),
     };
     run.save_model(&config, &trained.forecaster, &data.scaler)?;
     report::write_reports(&run, &report, &forecast, &trained.history)?;

@@ -75,29 +75,58 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stderr.contains("device: CPU"), "the run names its device:\n{stderr}");
-    assert!(stdout.contains("model") && stdout.contains("naive"), "{stdout}");
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("device: CPU"),
+        "the run names its device:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("model") && stdout.contains("naive"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("better than naive at 5 %"), "{stdout}");
 
-    let metrics: serde_json::Value = serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
     assert_eq!(metrics["data"]["test_windows"], 10);
     assert_eq!(metrics["training"]["epochs"], 3);
-    for forecaster in ["model", "naive"] {
-        for key in ["rmse", "mae", "mape_percent"] {
+    for forecaster in ["model", "naive", "drift", "window_mean", "last_close"] {
+        for key in [
+            "mse",
+            "rmse",
+            "mae",
+            "mape_percent",
+            "r_squared",
+            "direction_accuracy",
+            "mase",
+        ] {
             let value = metrics["test"][forecaster][key].as_f64().unwrap();
-            assert!(value.is_finite() && value >= 0.0, "{forecaster}.{key} = {value}");
+            assert!(value.is_finite(), "{forecaster}.{key} = {value}");
+            assert!(
+                key == "r_squared" || value >= 0.0,
+                "{forecaster}.{key} = {value}"
+            );
         }
     }
 
     let predictions = read(&out.join(files::PREDICTIONS));
     let mut lines = predictions.lines();
-    assert_eq!(lines.next(), Some("date,actual,predicted,naive"));
+    assert_eq!(
+        lines.next(),
+        Some("date,actual,predicted,naive,drift,window_mean,last_close")
+    );
     let rows: Vec<Vec<String>> = lines
         .map(|line| line.split(',').map(str::to_string).collect())
         .collect();
     assert_eq!(rows.len(), 10, "one row per test day");
     let dates: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-    assert!(dates.windows(2).all(|d| d[0] < d[1]), "dates ascend: {dates:?}");
+    assert!(
+        dates.windows(2).all(|d| d[0] < d[1]),
+        "dates ascend: {dates:?}"
+    );
     for pair in rows.windows(2) {
         let previous_actual: f64 = pair[0][1].parse().unwrap();
         let naive: f64 = pair[1][3].parse().unwrap();
@@ -114,17 +143,25 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     assert!((naive_rmse - reported).abs() < 1e-6 * reported.max(1.0));
 
     let loss = read(&out.join(files::LOSS));
-    assert_eq!(loss.lines().count(), 1 + 3, "a header and one row per epoch:\n{loss}");
+    assert_eq!(
+        loss.lines().count(),
+        1 + 3,
+        "a header and one row per epoch:\n{loss}"
+    );
 
     // The saved model, config and scaler reproduce the run's own predictions.
     let device = trainer::device::default_device().device;
-    let (saved_config, forecaster, scaler) = RunDir::open(&out).unwrap().load_model(&device).unwrap();
+    let (saved_config, forecaster, scaler) =
+        RunDir::open(&out).unwrap().load_model(&device).unwrap();
     let prepared = yoho_data::prepare(&saved_config.data).unwrap();
     assert_eq!(prepared.scaler, scaler);
     let again = forecast_test(&forecaster, &prepared, &device);
-    for (row, predicted) in rows.iter().zip(&again.predicted) {
+    for (row, predicted) in rows.iter().zip(again.model()) {
         let written: f64 = row[2].parse().unwrap();
-        assert!((written - predicted).abs() <= 1e-9 * written.abs().max(1.0), "{written} vs {predicted}");
+        assert!(
+            (written - predicted).abs() <= 1e-9 * written.abs().max(1.0),
+            "{written} vs {predicted}"
+        );
     }
 }
 
@@ -135,8 +172,17 @@ fn same_seed_gives_the_same_numbers() {
     let config = write_config(dir.path(), &data, "");
     let run = |name: &str| {
         let out = dir.path().join(name);
-        let output = trainer(&["--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = trainer(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         read(&out.join(files::PREDICTIONS))
     };
     assert_eq!(run("first"), run("second"));
@@ -158,8 +204,13 @@ fn overrides_replace_config_values() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let metrics: serde_json::Value = serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
     assert_eq!(metrics["training"]["epochs"], 2);
     assert!(read(&out.join(files::CONFIG)).contains("epochs = 2"));
 }
@@ -172,7 +223,10 @@ fn bad_input_is_a_clear_error_without_a_panic() {
     let output = trainer(&["--config", config.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("lr_rate") && stderr.contains("tiny.toml"), "{stderr}");
+    assert!(
+        stderr.contains("lr_rate") && stderr.contains("tiny.toml"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     let missing = dir.path().join("missing.csv");
