@@ -8,6 +8,8 @@
 //! | `metrics.json` | test metrics of the model and the naive forecast |
 //! | `predictions.csv` | date, actual, predicted, naive for every test day |
 //! | `loss.csv` | mean training (and validation) loss per epoch, in model units |
+//! | `test_period.png`, `loss.png`, `predicted_vs_actual.png` | the charts |
+//! | `report.md` | config, data, table and charts in one page |
 //! | `checkpoint/` | the learner's latest checkpoint |
 
 use std::path::{Path, PathBuf};
@@ -35,6 +37,14 @@ pub mod files {
     pub const PREDICTIONS: &str = "predictions.csv";
     /// Loss per epoch.
     pub const LOSS: &str = "loss.csv";
+    /// Chart of the test period.
+    pub const TEST_PERIOD_PLOT: &str = "test_period.png";
+    /// Chart of the loss per epoch.
+    pub const LOSS_PLOT: &str = "loss.png";
+    /// Chart of predicted against actual.
+    pub const SCATTER_PLOT: &str = "predicted_vs_actual.png";
+    /// The report page.
+    pub const REPORT: &str = "report.md";
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
@@ -45,6 +55,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create a file in {}", directory.display()))?;
     std::io::Write::write_all(&mut temporary, bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    persist(temporary, path)
+}
+
+/// Renames a finished temporary file to `path`, readable by all as an ordinary file would be
+/// (temporary files are created private).
+pub fn persist(temporary: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     temporary
         .persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -12,6 +12,7 @@ pub mod config;
 pub mod device;
 pub mod evaluate;
 pub mod metrics;
+pub mod plots;
 pub mod report;
 pub mod run;
 pub mod training;

@@ -8,6 +8,7 @@ use yoho_data::PreparedData;
 
 use crate::artifacts::{RunDir, files};
 use crate::evaluate::{EvaluationTable, MODEL, TestForecast};
+use crate::plots;
 use crate::training::EpochLoss;
 
 /// The contents of `metrics.json`.
@@ -181,15 +182,115 @@ pub fn loss_csv(history: &[EpochLoss]) -> String {
     text
 }
 
-/// Writes the report files into `run`.
+/// The unit the charts and the report give values in.
+const UNIT: &str = "original units";
+
+/// The metrics table in Markdown.
+pub fn markdown_table(report: &MetricsReport) -> String {
+    let mut text = String::from(
+        "| forecaster | RMSE | MAE | MAPE % | R² | direction % | MASE | skill vs naive | DM vs naive | DM p |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (name, m) in &report.test.rows {
+        let (dm, p) = match m.dm_vs_naive {
+            Some(dm) => (format!("{:.3}", dm.statistic), format!("{:.4}", dm.p_value)),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        let _ = writeln!(
+            text,
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.4} | {:.1} | {:.3} | {:.4} | {dm} | {p} |",
+            m.rmse,
+            m.mae,
+            m.mape_percent,
+            m.r_squared,
+            100.0 * m.direction_accuracy,
+            m.mase,
+            m.skill_vs_naive
+        );
+    }
+    text
+}
+
+/// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.
+pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
+    let data = &report.data;
+    let training = &report.training;
+    let mut text = format!("# Yoho run `{}`\n\n", report.run);
+    let _ = writeln!(
+        text,
+        "Trained {} epochs in {:.1} s on {}.\n",
+        training.epochs, training.wall_seconds, report.device
+    );
+    let _ = writeln!(text, "## Data\n");
+    let _ = writeln!(
+        text,
+        "- source: `{}`, {} rows, {} to {}",
+        data.source, data.rows, data.first_date, data.last_date
+    );
+    let _ = writeln!(
+        text,
+        "- inputs: {}; target: next-day {}",
+        data.features.join(", "),
+        data.target
+    );
+    if data.dropped_rows > 0 {
+        let _ = writeln!(text, "- rows dropped while cleaning: {}", data.dropped_rows);
+    }
+    let _ = writeln!(
+        text,
+        "- windows: {} training, {} validation, {} test (targets {} to {})\n",
+        data.train_windows,
+        data.valid_windows,
+        data.test_windows,
+        data.test_first_date,
+        data.test_last_date
+    );
+    let _ = writeln!(text, "## Test days, in {UNIT}\n");
+    text += &markdown_table(report);
+    if let Some(model) = report.test.get(MODEL) {
+        let verdict = if model.significantly_better_than_naive() {
+            "yes"
+        } else {
+            "no"
+        };
+        let p = model
+            .dm_vs_naive
+            .map(|dm| format!("p = {:.4}", dm.p_value))
+            .unwrap_or_else(|| "no test".to_string());
+        let _ = writeln!(
+            text,
+            "\nModel better than naive at 5 %: **{verdict}** ({p}; Diebold–Mariano, squared error, HLN correction).\n"
+        );
+    }
+    text += "MASE divides by the in-sample MAE of the naive forecast on the training targets; \
+             skill is 1 − MSE / MSE(naive); direction is the share of days whose move from the \
+             last observed value was called right.\n\n";
+    let _ = writeln!(text, "## Charts\n");
+    let _ = writeln!(text, "![Test period]({})\n", files::TEST_PERIOD_PLOT);
+    let _ = writeln!(text, "![Loss per epoch]({})\n", files::LOSS_PLOT);
+    let _ = writeln!(text, "![Predicted vs actual]({})\n", files::SCATTER_PLOT);
+    let _ = writeln!(text, "## Config\n\n```toml\n{config_toml}```");
+    text
+}
+
+/// Writes the report files into `run`: predictions, loss, charts, the page and the metrics.
 pub fn write_reports(
     run: &RunDir,
     report: &MetricsReport,
     forecast: &TestForecast,
     history: &[EpochLoss],
+    config_toml: &str,
 ) -> anyhow::Result<()> {
+    let target = &report.data.target;
     run.write(files::PREDICTIONS, predictions_csv(forecast).as_bytes())?;
     run.write(files::LOSS, loss_csv(history).as_bytes())?;
+    plots::test_period(&run.file(files::TEST_PERIOD_PLOT), forecast, target, UNIT)?;
+    plots::loss_curve(&run.file(files::LOSS_PLOT), history)?;
+    plots::predicted_vs_actual(&run.file(files::SCATTER_PLOT), forecast, target, UNIT)?;
+    run.write(
+        files::REPORT,
+        markdown_report(report, config_toml).as_bytes(),
+    )?;
     run.write(
         files::METRICS,
         serde_json::to_string_pretty(report)?.as_bytes(),

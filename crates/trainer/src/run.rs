@@ -47,7 +47,8 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<MetricsReport> {
         test: EvaluationTable::new(&forecast, &data),
     };
     run.save_model(&config, &trained.forecaster, &data.scaler)?;
-    report::write_reports(&run, &report, &forecast, &trained.history)?;
+    let config_toml = toml::to_string_pretty(&config)?;
+    report::write_reports(&run, &report, &forecast, &trained.history, &config_toml)?;
     println!("{}", report::table(&report));
     println!(
         "trained {} epochs in {:.1} s on {}; run written to {}",

@@ -142,6 +142,27 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     let reported = metrics["test"]["naive"]["rmse"].as_f64().unwrap();
     assert!((naive_rmse - reported).abs() < 1e-6 * reported.max(1.0));
 
+    for chart in [
+        files::TEST_PERIOD_PLOT,
+        files::LOSS_PLOT,
+        files::SCATTER_PLOT,
+    ] {
+        let bytes = std::fs::read(out.join(chart)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{chart} is a PNG");
+    }
+    let report = read(&out.join(files::REPORT));
+    for needle in [
+        "| forecaster | RMSE",
+        "| last_close |",
+        "![Test period](test_period.png)",
+        "[data]",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report.md lacks {needle:?}:\n{report}"
+        );
+    }
+
     let loss = read(&out.join(files::LOSS));
     assert_eq!(
         loss.lines().count(),

@@ -1,0 +1,347 @@
+//! PNG charts drawn with plotters: the test period (actual, model, naive — the articles'
+//! figure), the loss per epoch on a log scale, and predicted against actual.
+//!
+//! Text uses DejaVu Sans, embedded in the binary, so no system font is needed. Each chart is
+//! drawn into a temporary file beside its destination and renamed into place.
+
+use std::error::Error;
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::evaluate::TestForecast;
+use crate::training::EpochLoss;
+
+/// The actual series.
+pub const ACTUAL_COLOUR: RGBColor = RGBColor(0, 0, 0);
+/// The model's forecast.
+pub const MODEL_COLOUR: RGBColor = RGBColor(214, 39, 40);
+/// The naive forecast.
+pub const NAIVE_COLOUR: RGBColor = RGBColor(31, 119, 180);
+/// Training loss.
+pub const TRAIN_COLOUR: RGBColor = RGBColor(31, 119, 180);
+/// Validation loss.
+pub const VALID_COLOUR: RGBColor = RGBColor(255, 127, 14);
+
+/// Size of the test-period chart, pixels.
+pub const TEST_PERIOD_SIZE: (u32, u32) = (1200, 600);
+/// Size of the loss chart, pixels.
+pub const LOSS_SIZE: (u32, u32) = (900, 600);
+/// Size of the scatter chart, pixels.
+pub const SCATTER_SIZE: (u32, u32) = (700, 700);
+
+const FONT: &str = "sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+type DrawResult = Result<(), Box<dyn Error>>;
+
+fn register_font() {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES)
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans is a valid font"));
+    });
+}
+
+/// Draws a chart with `draw` into a PNG at `path`, atomically.
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult,
+) -> anyhow::Result<()> {
+    register_font();
+    let directory = path.parent().unwrap_or(Path::new("."));
+    let temporary = tempfile::Builder::new()
+        .suffix(".png")
+        .tempfile_in(directory)
+        .with_context(|| format!("cannot create a file in {}", directory.display()))?;
+    {
+        let root = BitMapBackend::new(temporary.path(), size).into_drawing_area();
+        let drawn = root
+            .fill(&WHITE)
+            .map_err(|e| e.into())
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present().map_err(|e| e.into()));
+        drawn.map_err(|error| anyhow::anyhow!("cannot draw {}: {error}", path.display()))?;
+    }
+    crate::artifacts::persist(temporary, path)
+}
+
+fn value_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> std::ops::Range<f64> {
+    let (low, high) = series
+        .into_iter()
+        .flatten()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let margin = ((high - low) * 0.05).max(1e-9);
+    (low - margin)..(high + margin)
+}
+
+fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+}
+
+/// The test period: actual, model and naive against the date, in `unit`s.
+pub fn test_period(
+    path: &Path,
+    forecast: &TestForecast,
+    target: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let days = forecast.dates.len();
+    let x_max = (days.max(2) - 1) as f64;
+    let series = [
+        ("actual", &forecast.actual[..], ACTUAL_COLOUR),
+        ("model", forecast.model(), MODEL_COLOUR),
+        ("naive (tomorrow = today)", forecast.naive(), NAIVE_COLOUR),
+    ];
+    let y_range = value_range(series.iter().map(|(_, values, _)| *values));
+    render(path, TEST_PERIOD_SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("Next-day {target} over the test days"), (FONT, 26))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..x_max, y_range)?;
+        let date_label = |x: &f64| {
+            let index = (x.round().max(0.0) as usize).min(days - 1);
+            forecast.dates[index].to_string()
+        };
+        chart
+            .configure_mesh()
+            .x_desc("date")
+            .y_desc(format!("{target} ({unit})"))
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .x_labels(8)
+            .x_label_formatter(&date_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        for (label, values, colour) in series {
+            chart
+                .draw_series(LineSeries::new(
+                    values.iter().enumerate().map(|(i, v)| (i as f64, *v)),
+                    colour.stroke_width(2),
+                ))?
+                .label(label)
+                .legend(legend_line(colour));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// Mean training and validation loss per epoch, log scale.
+pub fn loss_curve(path: &Path, history: &[EpochLoss]) -> anyhow::Result<()> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let train: Vec<(f64, f64)> = history
+        .iter()
+        .filter(|e| positive(e.train))
+        .map(|e| (e.epoch as f64, e.train))
+        .collect();
+    let valid: Vec<(f64, f64)> = history
+        .iter()
+        .filter_map(|e| {
+            e.valid
+                .filter(|v| positive(*v))
+                .map(|v| (e.epoch as f64, v))
+        })
+        .collect();
+    let (low, high) = train
+        .iter()
+        .chain(&valid)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let (low, high) = if low.is_finite() {
+        (low / 1.5, high * 1.5)
+    } else {
+        (1e-6, 1.0)
+    };
+    let last_epoch = history.last().map_or(2, |e| e.epoch.max(2)) as f64;
+    render(path, LOSS_SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Loss per epoch", (FONT, 26))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(1f64..last_epoch, (low..high).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("MSE loss (scaled units, log scale)")
+            .x_label_formatter(&|epoch| format!("{epoch:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(train, TRAIN_COLOUR.stroke_width(2)))?
+            .label("training")
+            .legend(legend_line(TRAIN_COLOUR));
+        if !valid.is_empty() {
+            chart
+                .draw_series(LineSeries::new(valid, VALID_COLOUR.stroke_width(2)))?
+                .label("validation")
+                .legend(legend_line(VALID_COLOUR));
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// The model's forecast against the actual value for every test day, with the diagonal.
+pub fn predicted_vs_actual(
+    path: &Path,
+    forecast: &TestForecast,
+    target: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let range = value_range([&forecast.actual[..], forecast.model()]);
+    render(path, SCATTER_SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("Predicted vs actual {target}"), (FONT, 26))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(range.clone(), range.clone())?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("actual {target} ({unit})"))
+            .y_desc(format!("predicted {target} ({unit})"))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(
+                [(range.start, range.start), (range.end, range.end)],
+                ACTUAL_COLOUR.stroke_width(1),
+            ))?
+            .label("predicted = actual")
+            .legend(legend_line(ACTUAL_COLOUR));
+        chart
+            .draw_series(
+                forecast
+                    .actual
+                    .iter()
+                    .zip(forecast.model())
+                    .map(|(a, p)| Circle::new((*a, *p), 4, MODEL_COLOUR.filled())),
+            )?
+            .label("model, one test day each")
+            .legend(|(x, y)| Circle::new((x + 12, y), 4, MODEL_COLOUR.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{MODEL, NAIVE, NamedForecast};
+    use yoho_data::NaiveDate;
+
+    fn forecast() -> TestForecast {
+        let start = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let actual: Vec<f64> = (0..40)
+            .map(|i| 1000.0 + 30.0 * (i as f64 / 5.0).sin())
+            .collect();
+        let mut previous = vec![1000.0];
+        previous.extend_from_slice(&actual[..39]);
+        let model: Vec<f64> = actual.iter().map(|a| a + 12.0).collect();
+        TestForecast {
+            dates: (0..40).map(|i| start + chrono::Days::new(i)).collect(),
+            actual,
+            previous: previous.clone(),
+            forecasts: vec![
+                NamedForecast {
+                    name: MODEL,
+                    values: model,
+                },
+                NamedForecast {
+                    name: NAIVE,
+                    values: previous,
+                },
+            ],
+        }
+    }
+
+    /// Opens the PNG, checks its size and counts the pixels of each colour.
+    fn colour_counts(path: &Path, size: (u32, u32), colours: &[RGBColor]) -> Vec<usize> {
+        let image = image::open(path).unwrap().to_rgb8();
+        assert_eq!(image.dimensions(), size, "{}", path.display());
+        let white = image.pixels().filter(|p| p.0 == [255, 255, 255]).count();
+        assert!(white < (size.0 * size.1) as usize, "blank image");
+        colours
+            .iter()
+            .map(|c| image.pixels().filter(|p| p.0 == [c.0, c.1, c.2]).count())
+            .collect()
+    }
+
+    #[test]
+    fn test_period_chart_shows_every_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test_period.png");
+        test_period(&path, &forecast(), "Open", "index points").unwrap();
+        let counts = colour_counts(
+            &path,
+            TEST_PERIOD_SIZE,
+            &[ACTUAL_COLOUR, MODEL_COLOUR, NAIVE_COLOUR],
+        );
+        assert!(
+            counts.iter().all(|n| *n > 100),
+            "pixels of actual, model, naive: {counts:?}"
+        );
+    }
+
+    #[test]
+    fn loss_chart_shows_training_and_validation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loss.png");
+        let history: Vec<EpochLoss> = (1..=50)
+            .map(|epoch| EpochLoss {
+                epoch,
+                train: 1.0 / epoch as f64,
+                valid: Some(2.0 / epoch as f64),
+            })
+            .collect();
+        loss_curve(&path, &history).unwrap();
+        let counts = colour_counts(&path, LOSS_SIZE, &[TRAIN_COLOUR, VALID_COLOUR]);
+        assert!(
+            counts.iter().all(|n| *n > 100),
+            "pixels of train, valid: {counts:?}"
+        );
+    }
+
+    #[test]
+    fn scatter_chart_shows_the_points() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scatter.png");
+        predicted_vs_actual(&path, &forecast(), "Open", "index points").unwrap();
+        let counts = colour_counts(&path, SCATTER_SIZE, &[MODEL_COLOUR, ACTUAL_COLOUR]);
+        assert!(
+            counts.iter().all(|n| *n > 100),
+            "pixels of points, diagonal: {counts:?}"
+        );
+    }
+}
