@@ -37,8 +37,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
     /// Write the run here instead of `runs/<config name>`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Continue the interrupted run in DIR from its last checkpoint (its own config.toml is
+    /// used; `--epochs` may extend it).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data"])]
+    pub resume: Option<PathBuf>,
 }
 
 impl Cli {

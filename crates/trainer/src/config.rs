@@ -132,7 +132,11 @@ impl ExperimentConfig {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         let mut config: Self = toml::from_str(&text).map_err(|error| {
-            anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end())
+            let message = error.to_string();
+            let hint = suggest_key(&message)
+                .map(|key| format!("\ndid you mean `{key}`?"))
+                .unwrap_or_default();
+            anyhow::anyhow!("{}: {}{hint}", path.display(), message.trim_end())
         })?;
         if config.name.is_none() {
             config.name = path
@@ -211,6 +215,21 @@ impl ExperimentConfig {
     }
 }
 
+/// For an "unknown field `x`, expected one of `a`, `b`" message, the expected key nearest to
+/// `x`, if one is close enough to be a likely typo.
+fn suggest_key(message: &str) -> Option<&str> {
+    let unknown = message.split("unknown field `").nth(1)?.split('`').next()?;
+    let expected = message.split("expected one of").nth(1)?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|candidate| (strsim::jaro_winkler(unknown, candidate), candidate))
+        .filter(|(similarity, _)| *similarity > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
 fn positive(key: &str, value: f64) -> anyhow::Result<()> {
     if value > 0.0 && value.is_finite() {
         Ok(())
@@ -260,6 +279,33 @@ mod tests {
         let text = MINIMAL.replace("head = [50]", "head = [50]\nhiden_size = 3");
         let error = parse(&text).unwrap_err().to_string();
         assert!(error.contains("hiden_size"), "{error}");
+    }
+
+    #[test]
+    fn unknown_key_gets_the_nearest_valid_one_suggested() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typo.toml");
+        std::fs::write(
+            &path,
+            MINIMAL.replace("head = [50]", "head = [50]\n[train]\nlearning_rat = 0.1"),
+        )
+        .unwrap();
+        let error = format!("{:#}", ExperimentConfig::load(&path).unwrap_err());
+        assert!(
+            error.contains("learning_rat") && error.contains("typo.toml"),
+            "{error}"
+        );
+        std::fs::write(
+            &path,
+            MINIMAL.replace("head = [50]", "head = [50]\n[train]\nepoch = 3"),
+        )
+        .unwrap();
+        let error = format!("{:#}", ExperimentConfig::load(&path).unwrap_err());
+        assert!(error.contains("did you mean `epochs`?"), "{error}");
+        assert_eq!(
+            suggest_key("unknown field `zzzz`, expected one of `lr`, `eps`"),
+            None
+        );
     }
 
     #[test]

@@ -4,13 +4,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use trainer::cli::{Cli, Command};
+use trainer::run::RunOutcome;
+
+/// The exit code of a run stopped by Ctrl-C or SIGTERM after writing its checkpoint.
+const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let result = match Cli::parse().into_command() {
-        Command::Train(args) => trainer::run::train_and_evaluate(&args).map(|_| ()),
+        Command::Train(args) => trainer::run::train_and_evaluate(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(RunOutcome::Completed(_)) => ExitCode::SUCCESS,
+        Ok(RunOutcome::Interrupted) => ExitCode::from(INTERRUPTED),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

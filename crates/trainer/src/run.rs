@@ -1,19 +1,35 @@
-//! The main job: config → data → training → evaluation → run directory.
+//! The main job: config → data → training → evaluation → run directory; and resuming an
+//! interrupted run from its last checkpoint.
 
-use anyhow::Context;
+use std::path::Path;
+
+use anyhow::{Context, bail};
 use yoho_data::PreparedData;
 
-use crate::artifacts::RunDir;
+use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::default_device;
 use crate::evaluate::{CLOSE_COLUMN, EvaluationTable, forecast_test};
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
-use crate::training::train;
+use crate::training::{EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, train};
+
+/// How a run ended, for the exit code.
+pub enum RunOutcome {
+    /// Trained, evaluated and written.
+    Completed(Box<MetricsReport>),
+    /// Stopped by a signal after writing a checkpoint.
+    Interrupted,
+}
 
 /// Reads the config named in `args` and applies the command-line overrides.
 pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
     let mut config = ExperimentConfig::load(&args.config)?;
+    apply_overrides(&mut config, args)?;
+    Ok(config)
+}
+
+fn apply_overrides(config: &mut ExperimentConfig, args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.data {
         config.data.path = path.clone();
     }
@@ -22,33 +38,77 @@ pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
     }
     config
         .validate()
-        .context("invalid value given on the command line")?;
-    Ok(config)
+        .context("invalid value given on the command line")
 }
 
-/// Trains, evaluates and writes a run; returns the metrics it reported.
-pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<MetricsReport> {
-    let config = resolve_config(args)?;
+/// Trains (from scratch, or from `--resume`'s checkpoint), evaluates and writes a run.
+pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
+    let (config, resumed) = match &args.resume {
+        Some(dir) => {
+            let (config, run, point) = open_for_resume(dir, args)?;
+            (config, Some((run, point)))
+        }
+        None => (resolve_config(args)?, None),
+    };
     let data = yoho_data::prepare_with_optional(&config.data, &[CLOSE_COLUMN])?;
     describe_data(&data);
-    let out = args.out.clone().unwrap_or_else(|| config.default_run_dir());
-    let run = RunDir::create(&out)?;
+    let (run, resume) = match resumed {
+        Some((run, point)) => (run, Some(point)),
+        None => {
+            let out = args.out.clone().unwrap_or_else(|| config.default_run_dir());
+            (RunDir::create(&out)?, None)
+        }
+    };
+    run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
 
     let selected = default_device();
     eprintln!("device: {}", selected.description);
-    let trained = train(&config, &data, &selected.device, run.path())?;
-    let forecast = forecast_test(&trained.forecaster, &data, &selected.device);
+    let control = TrainingControl::default();
+    control
+        .listen_for_signals()
+        .context("cannot install the Ctrl-C handler")?;
+    let trained = match train(
+        &config,
+        &data,
+        &selected.device,
+        run.path(),
+        &control,
+        resume.as_ref(),
+    )? {
+        TrainingEnd::Finished(trained) => trained,
+        TrainingEnd::Interrupted {
+            checkpoint_epoch,
+            history,
+        } => return interrupted(&run, checkpoint_epoch, &history),
+        TrainingEnd::Diverged { epoch, loss } => bail!(
+            "training diverged at epoch {epoch}: the loss became {loss}; no predictions were \
+             written. Try a lower learning rate ([train] lr = {} now) or scale the data \
+             ([data] scaling = \"standard\" or \"factor\")",
+            config.train.lr
+        ),
+    };
+    let report = evaluate_and_write(&config, &data, &run, &selected, &trained)?;
+    Ok(RunOutcome::Completed(Box::new(report)))
+}
 
+fn evaluate_and_write(
+    config: &ExperimentConfig,
+    data: &PreparedData,
+    run: &RunDir,
+    selected: &crate::device::SelectedDevice,
+    trained: &TrainedModel,
+) -> anyhow::Result<MetricsReport> {
+    let forecast = forecast_test(&trained.forecaster, data, &selected.device);
     let report = MetricsReport {
         run: config.run_name().to_string(),
         device: selected.description.clone(),
-        data: DataSummary::new(&data, &forecast),
+        data: DataSummary::new(data, &forecast),
         training: TrainingSummary::new(&trained.history, trained.wall_time.as_secs_f64()),
-        test: EvaluationTable::new(&forecast, &data),
+        test: EvaluationTable::new(&forecast, data),
     };
-    run.save_model(&config, &trained.forecaster, &data.scaler)?;
-    let config_toml = toml::to_string_pretty(&config)?;
-    report::write_reports(&run, &report, &forecast, &trained.history, &config_toml)?;
+    run.save_model(config, &trained.forecaster, &data.scaler)?;
+    let config_toml = toml::to_string_pretty(config)?;
+    report::write_reports(run, &report, &forecast, &trained.history, &config_toml)?;
     println!("{}", report::table(&report));
     println!(
         "trained {} epochs in {:.1} s on {}; run written to {}",
@@ -58,6 +118,113 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<MetricsReport> {
         run.path().display()
     );
     Ok(report)
+}
+
+fn interrupted(
+    run: &RunDir,
+    checkpoint_epoch: Option<usize>,
+    history: &[EpochLoss],
+) -> anyhow::Result<RunOutcome> {
+    run.write(files::LOSS, report::loss_csv(history).as_bytes())?;
+    match checkpoint_epoch {
+        Some(epoch) => eprintln!(
+            "interrupted: the checkpoint of epoch {epoch} is in {}; resume with\n  trainer --resume {}",
+            run.file("checkpoint").display(),
+            run.path().display()
+        ),
+        None => eprintln!("interrupted before the first checkpoint; nothing to resume"),
+    }
+    Ok(RunOutcome::Interrupted)
+}
+
+/// The config, run directory and resume point of the interrupted run in `dir`.
+fn open_for_resume(
+    dir: &Path,
+    args: &TrainArgs,
+) -> anyhow::Result<(ExperimentConfig, RunDir, ResumePoint)> {
+    let run = RunDir::open(dir)?;
+    let mut config = ExperimentConfig::load(&run.file(files::CONFIG))?;
+    apply_overrides(&mut config, args)?;
+    let epoch = latest_checkpoint(&run)?;
+    if epoch >= config.train.epochs {
+        bail!(
+            "{} already finished its {} epochs (checkpoint of epoch {epoch}); pass --epochs N \
+             with N > {epoch} to train further",
+            run.path().display(),
+            config.train.epochs
+        );
+    }
+    let history = read_loss_history(&run)?
+        .into_iter()
+        .filter(|loss| loss.epoch <= epoch)
+        .collect();
+    eprintln!(
+        "resuming {} from the checkpoint of epoch {epoch}",
+        run.path().display()
+    );
+    Ok((config, run, ResumePoint { epoch, history }))
+}
+
+/// The newest epoch with a complete checkpoint (model, optimiser and scheduler files).
+fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
+    let directory = run.file("checkpoint");
+    let complete = |epoch: usize| {
+        ["model", "optim", "scheduler"]
+            .iter()
+            .all(|name| directory.join(format!("{name}-{epoch}.bpk")).is_file())
+    };
+    let entries = std::fs::read_dir(&directory)
+        .with_context(|| format!("{} has no checkpoint to resume from", run.path().display()))?;
+    entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_prefix("model-")?
+                .strip_suffix(".bpk")?
+                .parse()
+                .ok()
+        })
+        .filter(|epoch| complete(*epoch))
+        .max()
+        .with_context(|| format!("{} holds no complete checkpoint", directory.display()))
+}
+
+/// The losses recorded in `loss.csv`, if the run wrote one.
+fn read_loss_history(run: &RunDir) -> anyhow::Result<Vec<EpochLoss>> {
+    let path = run.file(files::LOSS);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    text.lines()
+        .skip(1)
+        .enumerate()
+        .map(|(index, line)| {
+            let bad = || {
+                format!(
+                    "{}, row {}: expected epoch,train_loss,valid_loss",
+                    path.display(),
+                    index + 2
+                )
+            };
+            let mut cells = line.split(',');
+            let epoch = cells
+                .next()
+                .and_then(|c| c.parse().ok())
+                .with_context(bad)?;
+            let train = cells
+                .next()
+                .and_then(|c| c.parse().ok())
+                .with_context(bad)?;
+            let valid = cells
+                .next()
+                .filter(|c| !c.is_empty())
+                .and_then(|c| c.parse().ok());
+            Ok(EpochLoss {
+                epoch,
+                train,
+                valid,
+            })
+        })
+        .collect()
 }
 
 fn describe_data(data: &PreparedData) {

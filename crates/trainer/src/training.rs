@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,8 @@ use burn::train::renderer::{
     MetricsRendererTraining,
 };
 use burn::train::{
-    InferenceStep, Learner, RegressionOutput, SupervisedTraining, TrainOutput, TrainStep,
+    InferenceStep, Interrupter, Learner, RegressionOutput, SupervisedTraining, TrainOutput,
+    TrainStep,
 };
 use yoho_data::{PreparedData, WindowBatch, WindowBatcher};
 use yoho_model::Forecaster;
@@ -109,6 +111,24 @@ pub struct LossHistory {
 }
 
 impl LossHistory {
+    /// A history that starts with `earlier` epochs (those before a resumed checkpoint).
+    pub fn starting_with(earlier: &[EpochLoss]) -> Self {
+        let history = Self::default();
+        {
+            let mut epochs = history.epochs.lock().expect("loss history lock");
+            for loss in earlier {
+                let mut train = Mean::default();
+                train.add(loss.train, 1);
+                let mut valid = Mean::default();
+                if let Some(value) = loss.valid {
+                    valid.add(value, 1);
+                }
+                epochs.insert(loss.epoch, (train, valid));
+            }
+        }
+        history
+    }
+
     /// The losses so far, oldest epoch first.
     pub fn epochs(&self) -> Vec<EpochLoss> {
         let epochs = self.epochs.lock().expect("loss history lock");
@@ -160,40 +180,115 @@ impl MetricLogger for LossHistory {
     fn log_epoch_summary(&mut self, _summary: EpochSummary) {}
 }
 
-/// Prints one line per reporting interval to stderr: epoch, losses, elapsed time.
+/// What the signal handler, the learner's callbacks and the caller share about a run.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingControl {
+    stop_requested: Arc<AtomicBool>,
+    diverged: Arc<Mutex<Option<(usize, f64)>>>,
+    last_checkpoint: Arc<Mutex<Option<usize>>>,
+}
+
+impl TrainingControl {
+    /// Makes Ctrl-C (SIGINT) and SIGTERM request a stop at the end of the current epoch; a
+    /// second one ends the process at once.
+    pub fn listen_for_signals(&self) -> std::io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        for signal in [SIGINT, SIGTERM] {
+            signal_hook::flag::register_conditional_shutdown(
+                signal,
+                130,
+                self.stop_requested.clone(),
+            )?;
+            signal_hook::flag::register(signal, self.stop_requested.clone())?;
+        }
+        Ok(())
+    }
+
+    /// Asks training to stop at the end of the current epoch, after a checkpoint.
+    pub fn request_stop(&self) {
+        self.stop_requested.store(true, Ordering::SeqCst);
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop_requested.load(Ordering::SeqCst)
+    }
+
+    fn set_diverged(&self, epoch: usize, loss: f64) {
+        let mut diverged = self.diverged.lock().expect("control lock");
+        diverged.get_or_insert((epoch, loss));
+    }
+
+    fn diverged(&self) -> Option<(usize, f64)> {
+        *self.diverged.lock().expect("control lock")
+    }
+
+    fn set_last_checkpoint(&self, epoch: usize) {
+        *self.last_checkpoint.lock().expect("control lock") = Some(epoch);
+    }
+
+    fn last_checkpoint(&self) -> Option<usize> {
+        *self.last_checkpoint.lock().expect("control lock")
+    }
+}
+
+/// Prints one line per reporting interval to stderr (epoch, losses, elapsed time) and stops
+/// training as soon as a loss is not a finite number.
 struct ProgressPrinter {
     total_epochs: usize,
     every: usize,
     started: Instant,
+    current_epoch: usize,
     train: Mean,
     valid: Mean,
+    control: TrainingControl,
+    interrupter: Interrupter,
 }
 
 impl ProgressPrinter {
-    fn new() -> Self {
+    fn new(control: TrainingControl, interrupter: Interrupter) -> Self {
         Self {
             total_epochs: 0,
             every: 1,
             started: Instant::now(),
+            current_epoch: 1,
             train: Mean::default(),
             valid: Mean::default(),
+            control,
+            interrupter,
         }
     }
 
-    fn record(mean: &mut Mean, state: &MetricState) {
-        if let MetricState::Numeric(_, entry) = state {
-            add_entry(mean, entry.as_ref());
+    fn record(&self, mean: &mut Mean, state: &MetricState) {
+        let MetricState::Numeric(_, entry) = state else {
+            return;
+        };
+        add_entry(mean, entry.as_ref());
+        let value = match entry {
+            Some(NumericEntry::Aggregated {
+                aggregated_value, ..
+            }) => *aggregated_value,
+            Some(NumericEntry::Value(value)) => *value,
+            _ => return,
+        };
+        if !value.is_finite() {
+            self.control.set_diverged(self.current_epoch, value);
+            self.interrupter
+                .stop(Some("the loss is not a finite number"));
         }
     }
 }
 
 impl MetricsRendererTraining for ProgressPrinter {
     fn update_train(&mut self, state: MetricState) {
-        Self::record(&mut self.train, &state);
+        let mut train = std::mem::take(&mut self.train);
+        self.record(&mut train, &state);
+        self.train = train;
     }
 
     fn update_valid(&mut self, state: MetricState) {
-        Self::record(&mut self.valid, &state);
+        let mut valid = std::mem::take(&mut self.valid);
+        self.record(&mut valid, &state);
+        self.valid = valid;
     }
 
     fn on_train_end(
@@ -226,10 +321,12 @@ impl TrainingProgressLogger for ProgressPrinter {
         self.total_epochs = total_epochs;
         self.every = (total_epochs / 20).max(1);
         self.started = Instant::now();
+        self.current_epoch = starting_epoch;
         eprintln!("training for {total_epochs} epochs (from epoch {starting_epoch})");
     }
 
     fn update_epoch(&mut self, epoch: usize) {
+        self.current_epoch = epoch + 1;
         let train = std::mem::take(&mut self.train).value();
         let valid = std::mem::take(&mut self.valid).value();
         if epoch % self.every != 0 && epoch != self.total_epochs && epoch != 1 {
@@ -278,12 +375,14 @@ impl MetricsRenderer for ProgressPrinter {
     fn register_metric(&mut self, _definition: MetricDefinition) {}
 }
 
-/// Keeps one checkpoint: every `every` epochs and at the last epoch, deleting the one before.
-#[derive(Debug, Clone)]
+/// Keeps one checkpoint: every `every` epochs, at the last epoch, and at the end of the epoch
+/// in which a stop was requested (then stops training), deleting the one before.
 struct PeriodicCheckpoints {
     every: usize,
     last_epoch: usize,
     saved: Option<usize>,
+    control: TrainingControl,
+    interrupter: Interrupter,
 }
 
 impl CheckpointingStrategy for PeriodicCheckpoints {
@@ -292,9 +391,13 @@ impl CheckpointingStrategy for PeriodicCheckpoints {
         epoch: usize,
         _collector: &EventStoreClient,
     ) -> Vec<CheckpointingAction> {
-        if epoch % self.every != 0 && epoch != self.last_epoch {
+        let stopping = self.control.stop_requested();
+        if stopping {
+            self.interrupter.stop(Some("stop requested by a signal"));
+        } else if epoch % self.every != 0 && epoch != self.last_epoch {
             return Vec::new();
         }
+        self.control.set_last_checkpoint(epoch);
         let mut actions = vec![CheckpointingAction::Save];
         if let Some(previous) = self.saved.replace(epoch) {
             actions.push(CheckpointingAction::Delete(previous));
@@ -313,13 +416,45 @@ pub struct TrainedModel {
     pub wall_time: Duration,
 }
 
-/// Trains a fresh forecaster on `data` as `config` says, writing checkpoints under `run_dir`.
+/// How a training run ended.
+pub enum TrainingEnd {
+    /// All epochs ran.
+    Finished(TrainedModel),
+    /// A stop was requested; the checkpoint of `checkpoint_epoch` holds the state to resume.
+    Interrupted {
+        /// The epoch whose checkpoint was written last.
+        checkpoint_epoch: Option<usize>,
+        /// Loss per epoch up to the interruption.
+        history: Vec<EpochLoss>,
+    },
+    /// The loss stopped being a finite number.
+    Diverged {
+        /// The epoch where it happened.
+        epoch: usize,
+        /// The loss seen (NaN or infinite).
+        loss: f64,
+    },
+}
+
+/// Where a resumed run starts: the checkpoint's epoch and the losses before it.
+#[derive(Debug, Clone)]
+pub struct ResumePoint {
+    /// The last completed (checkpointed) epoch.
+    pub epoch: usize,
+    /// Loss per epoch up to `epoch`.
+    pub history: Vec<EpochLoss>,
+}
+
+/// Trains a forecaster on `data` as `config` says, writing checkpoints under `run_dir`; from
+/// scratch, or from the checkpoint of `resume`.
 pub fn train(
     config: &ExperimentConfig,
     data: &PreparedData,
     device: &Device,
     run_dir: &Path,
-) -> anyhow::Result<TrainedModel> {
+    control: &TrainingControl,
+    resume: Option<&ResumePoint>,
+) -> anyhow::Result<TrainingEnd> {
     let train = &config.train;
     device.seed(train.seed);
     let training_device = device.clone().autodiff();
@@ -328,8 +463,6 @@ pub fn train(
     };
 
     let batcher = WindowBatcher::new(data.sample_shape());
-    let train_windows = data.dataset(&data.splits.train);
-    let valid_windows = data.dataset(&data.splits.valid);
     let batch_size = match train.batch_size {
         0 => data.splits.train.len(),
         size => size,
@@ -338,10 +471,10 @@ pub fn train(
     if train.shuffle {
         train_loader = train_loader.shuffle(train.seed);
     }
-    let train_loader = train_loader.build(train_windows);
+    let train_loader = train_loader.build(data.dataset(&data.splits.train));
     let valid_loader = DataLoaderBuilder::new(batcher)
         .batch_size(data.splits.valid.len().max(1))
-        .build(valid_windows);
+        .build(data.dataset(&data.splits.valid));
 
     let optimizer = AdamWConfig::new()
         .with_beta_1(train.beta1 as f32)
@@ -349,27 +482,60 @@ pub fn train(
         .with_epsilon(train.eps as f32)
         .with_weight_decay(train.weight_decay as f32)
         .init();
-    let history = LossHistory::default();
-    let training = SupervisedTraining::new(run_dir, train_loader, valid_loader)
+    let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
+    let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
+    let interrupter = training.interrupter();
+    training = training
         .metric_train_numeric(LossMetric::new())
         .metric_valid_numeric(LossMetric::new())
         .with_metric_logger(history.clone())
-        .renderer(Box::new(ProgressPrinter::new()))
+        .renderer(Box::new(ProgressPrinter::new(
+            control.clone(),
+            interrupter.clone(),
+        )))
         .with_application_logger(None)
         .with_default_checkpointers()
         .with_checkpointing_strategy(PeriodicCheckpoints {
             every: train.checkpoint_interval(),
             last_epoch: train.epochs,
-            saved: None,
+            saved: resume.map(|r| r.epoch),
+            control: control.clone(),
+            interrupter: interrupter.clone(),
         })
         .num_epochs(train.epochs);
+    if let Some(resume) = resume {
+        training = training.checkpoint(resume.epoch);
+    }
 
     let started = Instant::now();
     let result = training.launch(Learner::new(model, optimizer, train.lr));
     let wall_time = started.elapsed();
-    Ok(TrainedModel {
+    let history = history.epochs();
+    if let Some((epoch, loss)) = control.diverged().or_else(|| first_non_finite(&history)) {
+        return Ok(TrainingEnd::Diverged { epoch, loss });
+    }
+    if let Some(error) = interrupter.error() {
+        anyhow::bail!("training failed: {error}");
+    }
+    if control.stop_requested() {
+        return Ok(TrainingEnd::Interrupted {
+            checkpoint_epoch: control.last_checkpoint(),
+            history,
+        });
+    }
+    Ok(TrainingEnd::Finished(TrainedModel {
         forecaster: result.model.forecaster.valid(),
-        history: history.epochs(),
+        history,
         wall_time,
+    }))
+}
+
+fn first_non_finite(history: &[EpochLoss]) -> Option<(usize, f64)> {
+    history.iter().find_map(|e| {
+        let bad = [Some(e.train), e.valid]
+            .into_iter()
+            .flatten()
+            .find(|v| !v.is_finite());
+        bad.map(|loss| (e.epoch, loss))
     })
 }

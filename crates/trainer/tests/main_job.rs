@@ -1,65 +1,13 @@
 //! End-to-end: the `trainer` binary on a tiny config, and the run directory it writes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+
+use common::{read, trainer, write_config, write_series};
 
 use trainer::artifacts::{RunDir, files};
 use trainer::evaluate::forecast_test;
-
-/// A small, learnable series: a slow wave around 1,000 with ISO dates, LF endings.
-fn write_series(dir: &Path, rows: usize) -> PathBuf {
-    let mut text = String::from("Date,Open,Close\n");
-    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
-    for i in 0..rows {
-        let date = start + chrono::Days::new(i as u64);
-        let open = 1000.0 + 50.0 * (i as f64 / 6.0).sin() + i as f64;
-        text += &format!("{date},{open:.2},{:.2}\n", open + 1.0);
-    }
-    let path = dir.join("series.csv");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn write_config(dir: &Path, data: &Path, extra_train: &str) -> PathBuf {
-    let text = format!(
-        r#"
-[data]
-path = "{}"
-features = ["Open", "Close"]
-target = "Open"
-scaling = "standard"
-window_len = 4
-test_len = 10
-valid_len = 5
-
-[model]
-hidden_size = 8
-head = [4]
-
-[train]
-epochs = 3
-batch_size = 16
-seed = 7
-lr = 0.01
-{extra_train}
-"#,
-        data.display()
-    );
-    let path = dir.join("tiny.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(args)
-        .output()
-        .expect("the trainer binary runs")
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 #[test]
 fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
@@ -234,27 +182,4 @@ fn overrides_replace_config_values() {
         serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
     assert_eq!(metrics["training"]["epochs"], 2);
     assert!(read(&out.join(files::CONFIG)).contains("epochs = 2"));
-}
-
-#[test]
-fn bad_input_is_a_clear_error_without_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = write_series(dir.path(), 60);
-    let config = write_config(dir.path(), &data, "lr_rate = 0.1");
-    let output = trainer(&["--config", config.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("lr_rate") && stderr.contains("tiny.toml"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-
-    let missing = dir.path().join("missing.csv");
-    let config = write_config(dir.path(), &missing, "");
-    let output = trainer(&["--config", config.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("missing.csv"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -1,0 +1,287 @@
+//! Bad input: each case runs the `trainer` binary and expects exit code 1, a message naming the
+//! file and the row, column or key with what was expected, and no panic.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{
+    assert_clean_error, config_text, read, series_csv, trainer, write_config, write_series,
+};
+
+/// Writes `csv` as the data file and a tiny config over it; runs the trainer.
+fn run_on_csv(dir: &Path, csv: &str) -> std::process::Output {
+    let data = dir.join("data.csv");
+    std::fs::write(&data, csv).unwrap();
+    let config = write_config(dir, &data, "");
+    trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ])
+}
+
+/// The tiny series with one cell of row `row` (1-based, header = 1) in column Open replaced.
+fn with_open_cell(row: usize, cell: &str) -> String {
+    let mut lines: Vec<String> = series_csv(60).lines().map(str::to_string).collect();
+    let mut cells: Vec<&str> = lines[row - 1].split(',').collect();
+    cells[1] = cell;
+    lines[row - 1] = cells.join(",");
+    lines.join("\n") + "\n"
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn missing_file() {
+    let dir = tempdir();
+    let missing = dir.path().join("nowhere.csv");
+    let config = write_config(dir.path(), &missing, "");
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["nowhere.csv", "cannot read"]);
+}
+
+#[test]
+fn missing_config_file() {
+    let output = trainer(&["--config", "/no/such/config.toml"]);
+    assert_clean_error(&output, &["/no/such/config.toml"]);
+}
+
+#[test]
+fn empty_file() {
+    let dir = tempdir();
+    assert_clean_error(&run_on_csv(dir.path(), ""), &["data.csv", "is empty"]);
+}
+
+#[test]
+fn header_only() {
+    let dir = tempdir();
+    assert_clean_error(
+        &run_on_csv(dir.path(), "Date,Open,Close\n"),
+        &["data.csv", "no data rows"],
+    );
+}
+
+#[test]
+fn absent_column_lists_the_columns() {
+    let dir = tempdir();
+    let csv = series_csv(60).replace("Date,Open,Close", "Date,Opening,Close");
+    assert_clean_error(
+        &run_on_csv(dir.path(), &csv),
+        &["data.csv", "no column 'Open'", "Date, Opening, Close"],
+    );
+}
+
+#[test]
+fn non_numeric_cell() {
+    let dir = tempdir();
+    let output = run_on_csv(dir.path(), &with_open_cell(7, "n/a"));
+    assert_clean_error(
+        &output,
+        &[
+            "data.csv",
+            "row 7",
+            "'Open'",
+            "'n/a'",
+            "not a finite number",
+        ],
+    );
+}
+
+#[test]
+fn empty_cell() {
+    let dir = tempdir();
+    let output = run_on_csv(dir.path(), &with_open_cell(9, ""));
+    assert_clean_error(
+        &output,
+        &["data.csv", "row 9", "'Open'", "empty", "drop_missing"],
+    );
+}
+
+#[test]
+fn nan_and_infinite_cells() {
+    for cell in ["NaN", "inf", "-Infinity"] {
+        let dir = tempdir();
+        let output = run_on_csv(dir.path(), &with_open_cell(5, cell));
+        assert_clean_error(&output, &["data.csv", "row 5", "'Open'", cell]);
+    }
+}
+
+#[test]
+fn duplicate_dates() {
+    let dir = tempdir();
+    let mut lines: Vec<String> = series_csv(60).lines().map(str::to_string).collect();
+    let date = lines[3].split(',').next().unwrap().to_string();
+    lines[10] = lines[10].replacen(lines[10].split(',').next().unwrap(), &date, 1);
+    let output = run_on_csv(dir.path(), &(lines.join("\n") + "\n"));
+    assert_clean_error(&output, &["data.csv", "rows 4 and 11", &date]);
+}
+
+#[test]
+fn unparsable_date() {
+    let dir = tempdir();
+    let mut lines: Vec<String> = series_csv(60).lines().map(str::to_string).collect();
+    lines[6] = lines[6].replacen(lines[6].split(',').next().unwrap(), "31.12.2020", 1);
+    let output = run_on_csv(dir.path(), &(lines.join("\n") + "\n"));
+    assert_clean_error(
+        &output,
+        &["data.csv", "row 7", "'Date'", "'31.12.2020'", "YYYY-MM-DD"],
+    );
+}
+
+#[test]
+fn unsorted_dates_are_sorted_with_a_note() {
+    let dir = tempdir();
+    let text = series_csv(60);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    let output = run_on_csv(dir.path(), &(lines.join("\n") + "\n"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("sorted by date"), "{stderr}");
+    let predictions = read(&dir.path().join("run/predictions.csv"));
+    let dates: Vec<&str> = predictions
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|d| d[0] < d[1]));
+}
+
+#[test]
+fn too_few_rows_says_how_many_are_needed() {
+    let dir = tempdir();
+    // window 4 + 1 training target + 5 validation + 10 test = 20 rows
+    let output = run_on_csv(dir.path(), &series_csv(19));
+    assert_clean_error(
+        &output,
+        &["data.csv", "has 19 usable rows", "at least 20 rows"],
+    );
+    assert!(
+        !dir.path().join("run").exists(),
+        "no run directory for a failed start"
+    );
+}
+
+#[test]
+fn zero_window_len() {
+    let dir = tempdir();
+    let data = write_series(dir.path(), 60);
+    let config = dir.path().join("zero.toml");
+    std::fs::write(
+        &config,
+        config_text(&data, "", "").replace("window_len = 4", "window_len = 0"),
+    )
+    .unwrap();
+    assert_clean_error(
+        &trainer(&["--config", config.to_str().unwrap()]),
+        &["window_len", "at least 1"],
+    );
+}
+
+#[test]
+fn test_len_larger_than_the_windows() {
+    let dir = tempdir();
+    let data = write_series(dir.path(), 60);
+    let config = dir.path().join("long.toml");
+    std::fs::write(
+        &config,
+        config_text(&data, "", "").replace("test_len = 10", "test_len = 500"),
+    )
+    .unwrap();
+    assert_clean_error(
+        &trainer(&["--config", config.to_str().unwrap()]),
+        &["series.csv", "test_len = 500", "at least"],
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest() {
+    let dir = tempdir();
+    let data = write_series(dir.path(), 60);
+    let config = write_config(dir.path(), &data, "learning_rate = 0.1\nepoch = 3");
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["tiny.toml", "unknown field", "did you mean"]);
+}
+
+#[test]
+fn wrong_type() {
+    let dir = tempdir();
+    let data = write_series(dir.path(), 60);
+    let config = dir.path().join("typed.toml");
+    std::fs::write(
+        &config,
+        config_text(&data, "", "").replace("hidden_size = 8", "hidden_size = \"eight\""),
+    )
+    .unwrap();
+    assert_clean_error(
+        &trainer(&["--config", config.to_str().unwrap()]),
+        &["typed.toml", "hidden_size"],
+    );
+}
+
+#[test]
+fn zero_or_negative_learning_rate() {
+    for lr in ["0.0", "-0.01"] {
+        let dir = tempdir();
+        let data = write_series(dir.path(), 60);
+        let config = dir.path().join("lr.toml");
+        std::fs::write(
+            &config,
+            config_text(&data, "", "").replace("lr = 0.01", &format!("lr = {lr}")),
+        )
+        .unwrap();
+        assert_clean_error(
+            &trainer(&["--config", config.to_str().unwrap()]),
+            &["lr.toml", "[train] lr", "> 0"],
+        );
+    }
+}
+
+#[test]
+fn zero_epochs() {
+    let dir = tempdir();
+    let data = write_series(dir.path(), 60);
+    let config = dir.path().join("epochs.toml");
+    std::fs::write(
+        &config,
+        config_text(&data, "", "").replace("epochs = 3", "epochs = 0"),
+    )
+    .unwrap();
+    assert_clean_error(
+        &trainer(&["--config", config.to_str().unwrap()]),
+        &["epochs.toml", "[train] epochs"],
+    );
+    let config = write_config(dir.path(), &data, "");
+    assert_clean_error(
+        &trainer(&["--config", config.to_str().unwrap(), "--epochs", "0"]),
+        &["[train] epochs"],
+    );
+}
+
+#[test]
+fn output_directory_that_cannot_be_created() {
+    let dir = tempdir();
+    let data = write_series(dir.path(), 60);
+    let config = write_config(dir.path(), &data, "");
+    let blocker: PathBuf = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let out = blocker.join("run");
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["cannot create the run directory", "a-file/run"]);
+}
+
+#[test]
+fn resume_of_a_directory_that_is_not_a_run() {
+    let dir = tempdir();
+    let output = trainer(&["--resume", dir.path().to_str().unwrap()]);
+    assert_clean_error(&output, &["is not a run directory", "config.toml"]);
+}

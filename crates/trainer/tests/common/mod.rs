@@ -1,0 +1,92 @@
+//! Helpers shared by the end-to-end tests: tiny series and configs, and running the binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A small, learnable series: a slow wave around 1,000 with ISO dates and LF endings.
+pub fn series_csv(rows: usize) -> String {
+    let mut text = String::from("Date,Open,Close\n");
+    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for i in 0..rows {
+        let date = start + chrono::Days::new(i as u64);
+        let open = 1000.0 + 50.0 * (i as f64 / 6.0).sin() + i as f64;
+        text += &format!("{date},{open:.2},{:.2}\n", open + 1.0);
+    }
+    text
+}
+
+/// Writes [`series_csv`] to `dir/series.csv`.
+pub fn write_series(dir: &Path, rows: usize) -> PathBuf {
+    let path = dir.join("series.csv");
+    std::fs::write(&path, series_csv(rows)).unwrap();
+    path
+}
+
+/// A tiny experiment on `data`: window 4, 10 test and 5 validation days, hidden size 8.
+/// `data_extra` and `train_extra` are appended to the `[data]` and `[train]` sections.
+pub fn config_text(data: &Path, data_extra: &str, train_extra: &str) -> String {
+    format!(
+        r#"
+[data]
+path = "{}"
+features = ["Open", "Close"]
+target = "Open"
+scaling = "standard"
+window_len = 4
+test_len = 10
+valid_len = 5
+{data_extra}
+
+[model]
+hidden_size = 8
+head = [4]
+
+[train]
+epochs = 3
+batch_size = 16
+seed = 7
+lr = 0.01
+{train_extra}
+"#,
+        data.display()
+    )
+}
+
+/// Writes a config to `dir/tiny.toml`.
+pub fn write_config(dir: &Path, data: &Path, train_extra: &str) -> PathBuf {
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, config_text(data, "", train_extra)).unwrap();
+    path
+}
+
+/// Runs the trainer binary.
+pub fn trainer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .output()
+        .expect("the trainer binary runs")
+}
+
+/// Reads a file, naming it on failure.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Asserts a clean failure: exit code 1, no panic, and every needle in stderr.
+pub fn assert_clean_error(output: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "exit code; stderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "a panic:\n{stderr}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{stderr}"
+        );
+    }
+}
