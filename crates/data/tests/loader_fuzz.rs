@@ -1,0 +1,80 @@
+//! Property tests: whatever bytes a CSV file holds, the loader returns `Ok` or `Err`, never
+//! panics.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use yoho_data::{LoadOptions, load_csv};
+
+const VALID: &str = "Date,Open,High,Close\n\
+2021-01-04,27575.57,27602.11,27258.38\n\
+2021-01-05,27151.38,27279.78,27158.63\n\
+1/6/2021,27102.85,27196.40,27055.94\n\
+2021-01-07,27340.46,28139.03,27490.13\r\n\
+2021-01-08,28139.03,28139.03,28139.03\n";
+
+fn options() -> LoadOptions {
+    LoadOptions {
+        date_column: "Date".into(),
+        columns: vec!["Open".into(), "Close".into()],
+        drop_missing: false,
+        optional_columns: vec!["High".into()],
+    }
+}
+
+fn load_bytes(bytes: &[u8], drop_missing: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fuzz.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let mut options = options();
+    options.drop_missing = drop_missing;
+    let result = load_csv(Path::new(&path), &options);
+    if let Ok(loaded) = result {
+        let series = loaded.series;
+        assert!(
+            series.dates.windows(2).all(|d| d[0] < d[1]),
+            "dates strictly ascend"
+        );
+        for column in &series.columns {
+            assert_eq!(column.values.len(), series.len());
+            assert!(column.values.iter().all(|v| v.is_finite()));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300), drop in any::<bool>()) {
+        load_bytes(&bytes, drop);
+    }
+
+    #[test]
+    fn random_text_with_csv_characters_never_panics(
+        text in "[Date,OpenClose0-9./\\-\" \\r\\n]{0,200}",
+        drop in any::<bool>(),
+    ) {
+        load_bytes(text.as_bytes(), drop);
+    }
+
+    #[test]
+    fn mutations_of_a_valid_file_never_panic(
+        edits in proptest::collection::vec((0..VALID.len(), any::<u8>()), 1..6),
+        deletions in proptest::collection::vec(0..VALID.len(), 0..4),
+        cut in 0..=VALID.len(),
+        drop in any::<bool>(),
+    ) {
+        let mut bytes = VALID.as_bytes().to_vec();
+        for (at, byte) in edits {
+            bytes[at] = byte;
+        }
+        for at in deletions {
+            if at < bytes.len() {
+                bytes.remove(at);
+            }
+        }
+        bytes.truncate(cut.min(bytes.len()));
+        load_bytes(&bytes, drop);
+    }
+}
