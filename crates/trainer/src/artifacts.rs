@@ -45,6 +45,8 @@ pub mod files {
     pub const SCATTER_PLOT: &str = "predicted_vs_actual.png";
     /// The report page.
     pub const REPORT: &str = "report.md";
+    /// Written by `trainer predict`.
+    pub const FORECAST: &str = "forecast.csv";
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so

@@ -22,6 +22,25 @@ pub struct Cli {
 pub enum Command {
     /// Train a model, evaluate it on the test days against the naive forecast, write the run.
     Train(TrainArgs),
+    /// Forecast the days after the last date of a CSV file with a saved run.
+    Predict(PredictArgs),
+}
+
+/// Options of `predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// The run directory written by training (config.toml, model.bpk, scaler.json).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// The CSV to forecast from: its last `window_len` rows are the model's input.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Days to forecast (default: the model's horizon).
+    #[arg(long, value_name = "K")]
+    pub steps: Option<usize>,
+    /// Write the forecast here instead of `<run>/forecast.csv`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `train`.

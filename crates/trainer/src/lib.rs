@@ -13,6 +13,7 @@ pub mod device;
 pub mod evaluate;
 pub mod metrics;
 pub mod plots;
+pub mod predict;
 pub mod report;
 pub mod run;
 pub mod training;

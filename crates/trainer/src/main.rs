@@ -12,9 +12,13 @@ const INTERRUPTED: u8 = 130;
 fn main() -> ExitCode {
     let result = match Cli::parse().into_command() {
         Command::Train(args) => trainer::run::train_and_evaluate(&args),
+        Command::Predict(args) => {
+            trainer::predict::run_predict(&args.run, &args.data, args.steps, args.out)
+                .map(|()| RunOutcome::Predicted)
+        }
     };
     match result {
-        Ok(RunOutcome::Completed(_)) => ExitCode::SUCCESS,
+        Ok(RunOutcome::Completed(_) | RunOutcome::Predicted) => ExitCode::SUCCESS,
         Ok(RunOutcome::Interrupted) => ExitCode::from(INTERRUPTED),
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -20,6 +20,8 @@ pub enum RunOutcome {
     Completed(Box<MetricsReport>),
     /// Stopped by a signal after writing a checkpoint.
     Interrupted,
+    /// A forecast was made with a saved run.
+    Predicted,
 }
 
 /// Reads the config named in `args` and applies the command-line overrides.

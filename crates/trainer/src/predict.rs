@@ -1,0 +1,174 @@
+//! `trainer predict`: load a saved run and forecast the days after the last date of a CSV file.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::{Datelike, Weekday};
+use yoho_data::{LoadOptions, NaiveDate, ScaledSeries, load_csv};
+
+use crate::artifacts::{RunDir, files};
+use crate::config::ExperimentConfig;
+use crate::device::default_device;
+
+/// One forecast day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastDay {
+    /// Steps ahead of the last date (1 = the next trading day).
+    pub step: usize,
+    /// The date, counting weekdays only (holidays are not known).
+    pub date: NaiveDate,
+    /// The model's forecast, in original units.
+    pub forecast: f64,
+    /// The naive forecast: the last observed value.
+    pub naive: f64,
+}
+
+/// The weekday after `date`.
+fn next_weekday(date: NaiveDate) -> NaiveDate {
+    let mut next = date
+        .succ_opt()
+        .expect("dates stay far from the calendar's end");
+    while matches!(next.weekday(), Weekday::Sat | Weekday::Sun) {
+        next = next
+            .succ_opt()
+            .expect("dates stay far from the calendar's end");
+    }
+    next
+}
+
+/// Forecasts `steps` days after the last row of `data_path` with the run in `run_dir`.
+///
+/// A model forecasts `horizon` days at once; more steps are made by feeding its own forecasts
+/// back, which needs the target to be its only input.
+pub fn predict(
+    run_dir: &Path,
+    data_path: &Path,
+    steps: Option<usize>,
+) -> anyhow::Result<Vec<ForecastDay>> {
+    let run = RunDir::open(run_dir)?;
+    let device = default_device();
+    let (config, model, scaler) = run.load_model(&device.device)?;
+    let data = &config.data;
+    let steps = steps.unwrap_or(data.horizon);
+    check_steps(&config, steps)?;
+    let loaded = load_csv(
+        data_path,
+        &LoadOptions {
+            date_column: data.date_column.clone(),
+            columns: data.used_columns(),
+            drop_missing: data.drop_missing,
+            optional_columns: Vec::new(),
+        },
+    )?;
+    let series = loaded.series;
+    if series.len() < data.window_len {
+        bail!(
+            "{} has {} usable rows, fewer than one window: the model reads the last {} days",
+            data_path.display(),
+            series.len(),
+            data.window_len
+        );
+    }
+    let scaled = ScaledSeries::new(&series, &scaler, &data.features, &data.target)?;
+    let target_scaler = scaler
+        .column(&data.target)
+        .with_context(|| format!("the run's scaler has no column '{}'", data.target))?;
+    let last_observed = *series
+        .column(&data.target)
+        .and_then(<[f64]>::last)
+        .expect("the series has the target column and at least one row");
+
+    let mut window = scaled.inputs(series.len() - data.window_len, data.window_len);
+    let mut forecasts = Vec::with_capacity(steps);
+    while forecasts.len() < steps {
+        let inputs = burn::tensor::Tensor::<3>::from_data(
+            burn::tensor::TensorData::new(
+                window.clone(),
+                [1, data.window_len, data.features.len()],
+            ),
+            &device.device,
+        );
+        let outputs: Vec<f32> = model
+            .forward(inputs)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("the forecaster's output converts to f32");
+        for value in outputs.into_iter().take(steps - forecasts.len()) {
+            forecasts.push(value);
+            // univariate: slide the window over the model's own forecast
+            window.remove(0);
+            window.push(value);
+        }
+    }
+
+    let mut date = series.dates[series.len() - 1];
+    Ok(forecasts
+        .into_iter()
+        .enumerate()
+        .map(|(index, scaled_value)| {
+            date = next_weekday(date);
+            ForecastDay {
+                step: index + 1,
+                date,
+                forecast: target_scaler.inverse(f64::from(scaled_value)),
+                naive: last_observed,
+            }
+        })
+        .collect())
+}
+
+fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
+    let data = &config.data;
+    if steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    let univariate = data.features.len() == 1 && data.features[0] == data.target;
+    if steps > data.horizon && !univariate {
+        bail!(
+            "this model forecasts {} day(s) at once from {}; --steps {steps} would need it to \
+             feed back its own forecasts, which only works when the target is its only input",
+            data.horizon,
+            data.features.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The forecast as CSV: `step,date,forecast,naive`.
+pub fn forecast_csv(days: &[ForecastDay]) -> String {
+    let mut text = String::from("step,date,forecast,naive\n");
+    for day in days {
+        let _ = writeln!(
+            text,
+            "{},{},{},{}",
+            day.step, day.date, day.forecast, day.naive
+        );
+    }
+    text
+}
+
+/// Runs `trainer predict`: prints the forecast and writes it to `out` (default
+/// `<run>/forecast.csv`).
+pub fn run_predict(
+    run_dir: &Path,
+    data_path: &Path,
+    steps: Option<usize>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let days = predict(run_dir, data_path, steps)?;
+    println!(
+        "{:>4}  {:<10}  {:>14}  {:>14}",
+        "step", "date", "forecast", "naive"
+    );
+    for day in &days {
+        println!(
+            "{:>4}  {}  {:>14.3}  {:>14.3}",
+            day.step, day.date, day.forecast, day.naive
+        );
+    }
+    let out = out.unwrap_or_else(|| run_dir.join(files::FORECAST));
+    crate::artifacts::write_atomic(&out, forecast_csv(&days).as_bytes())?;
+    println!("forecast written to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! `trainer predict` on a saved tiny run.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{
+    assert_clean_error, config_text, read, series_csv, trainer, write_config, write_series,
+};
+
+/// Trains a tiny run on 80 rows; returns (run dir, data path).
+fn tiny_run(dir: &Path, config: &Path) -> PathBuf {
+    let out = dir.join("run");
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `series_csv(rows)` without its last `drop` rows.
+fn head(rows: usize, drop: usize) -> String {
+    let text = series_csv(rows);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[..lines.len() - drop].join("\n") + "\n"
+}
+
+#[test]
+fn predict_reproduces_the_runs_own_test_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = write_config(dir.path(), &data, "");
+    let run = tiny_run(dir.path(), &config);
+    let predictions = read(&run.join("predictions.csv"));
+    let rows: Vec<Vec<&str>> = predictions
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+
+    // forecast each of the last three test days from the rows before it
+    for back in 1..=3 {
+        let truncated = write(dir.path(), "upto.csv", &head(80, back));
+        let out = dir.path().join("forecast.csv");
+        let output = trainer(&[
+            "predict",
+            "--run",
+            run.to_str().unwrap(),
+            "--data",
+            truncated.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let forecast = read(&out);
+        let line: Vec<&str> = forecast.lines().nth(1).unwrap().split(',').collect();
+        let expected = &rows[rows.len() - back];
+        let (ours, theirs): (f64, f64) = (line[2].parse().unwrap(), expected[2].parse().unwrap());
+        assert!(
+            (ours - theirs).abs() <= 1e-9 * theirs.abs(),
+            "{back} back: {ours} vs {theirs}"
+        );
+        let naive: f64 = line[3].parse().unwrap();
+        assert_eq!(
+            naive,
+            expected[3].parse::<f64>().unwrap(),
+            "naive = last observed value"
+        );
+    }
+    let stdout = String::from_utf8_lossy(
+        &trainer(&[
+            "predict",
+            "--run",
+            run.to_str().unwrap(),
+            "--data",
+            write(dir.path(), "all.csv", &series_csv(80))
+                .to_str()
+                .unwrap(),
+        ])
+        .stdout,
+    )
+    .into_owned();
+    assert!(
+        stdout.contains("forecast") && stdout.contains("naive"),
+        "{stdout}"
+    );
+    assert!(
+        run.join("forecast.csv").exists(),
+        "default output in the run directory"
+    );
+}
+
+#[test]
+fn univariate_models_forecast_several_days_by_feeding_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = write(
+        dir.path(),
+        "uni.toml",
+        &config_text(&data, "", "")
+            .replace("features = [\"Open\", \"Close\"]", "features = [\"Open\"]"),
+    );
+    let run = tiny_run(dir.path(), &config);
+    let out = dir.path().join("f.csv");
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--steps",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let forecast = read(&out);
+    let dates: Vec<&str> = forecast
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(dates.len(), 4);
+    assert!(dates.windows(2).all(|d| d[0] < d[1]), "{dates:?}");
+}
+
+#[test]
+fn predict_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = write_config(dir.path(), &data, "");
+    let run = tiny_run(dir.path(), &config);
+    let run_arg = run.to_str().unwrap();
+
+    // a CSV without a column the model reads
+    let open_only: String = series_csv(30)
+        .lines()
+        .map(|line| line.split(',').take(2).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let no_close = write(dir.path(), "open-only.csv", &open_only);
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run_arg,
+        "--data",
+        no_close.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["open-only.csv", "no column 'Close'"]);
+
+    // fewer rows than one window (window_len = 4)
+    let short = write(dir.path(), "short.csv", &series_csv(3));
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run_arg,
+        "--data",
+        short.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["short.csv", "3 usable rows", "last 4 days"]);
+
+    // more steps than a multivariate model can make
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run_arg,
+        "--data",
+        data.to_str().unwrap(),
+        "--steps",
+        "3",
+    ]);
+    assert_clean_error(&output, &["--steps 3", "only input"]);
+
+    // a model file from an incompatible config
+    let saved = read(&run.join("config.toml"));
+    std::fs::write(
+        run.join("config.toml"),
+        saved.replace("hidden_size = 8", "hidden_size = 16"),
+    )
+    .unwrap();
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run_arg,
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["model.bpk", "does not fit", "config.toml"]);
+
+    // not a run at all
+    let output = trainer(&[
+        "predict",
+        "--run",
+        dir.path().to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["is not a run directory"]);
+}
