@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::device::DeviceChoice;
+
 /// Train and evaluate time-series forecasting experiments from a TOML config.
 #[derive(Debug, Parser)]
 #[command(name = "trainer", version, args_conflicts_with_subcommands = true)]
@@ -41,6 +43,9 @@ pub struct PredictArgs {
     /// Write the forecast here instead of `<run>/forecast.csv`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Where to compute (as for training).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
 }
 
 /// Options of `train`.
@@ -62,6 +67,9 @@ pub struct TrainArgs {
     /// used; `--epochs` may extend it).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data"])]
     pub resume: Option<PathBuf>,
+    /// Where to compute: the GPU when built with wgpu and an adapter exists, else the CPU.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
 }
 
 impl Cli {

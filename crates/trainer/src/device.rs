@@ -1,43 +1,142 @@
-//! The compute device, chosen from the backends compiled in (cargo features).
+//! The compute device: the backends are compiled in with cargo features (`flex`, `ndarray`,
+//! `wgpu`); when a CPU and the GPU backend are both there, `--device` picks one at run time.
 
+use anyhow::bail;
 use burn::tensor::Device;
+
+/// Which device the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DeviceChoice {
+    /// The GPU when the build has the `wgpu` backend and an adapter is found, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU backend compiled in (`flex`, else `ndarray`).
+    Cpu,
+    /// The GPU through `wgpu`.
+    Gpu,
+}
 
 /// A device and how to name it to the user.
 #[derive(Debug, Clone)]
 pub struct SelectedDevice {
     /// The device.
     pub device: Device,
-    /// E.g. "CPU (ndarray backend)".
+    /// E.g. "CPU (flex backend)".
     pub description: String,
 }
 
-/// The device of the best backend compiled in: the GPU (`wgpu`) when built with it, else the
-/// CPU with `flex` (the default feature, measured faster than `ndarray` here), else the CPU with
-/// `ndarray`.
-pub fn default_device() -> SelectedDevice {
-    #[cfg(feature = "wgpu")]
+/// The CPU backend compiled in: `flex` (the default), else `ndarray`.
+fn cpu_device() -> Option<SelectedDevice> {
+    #[cfg(feature = "flex")]
     {
-        return SelectedDevice {
-            device: Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
-            description: "GPU (wgpu backend, default adapter)".to_string(),
-        };
-    }
-    #[cfg(all(feature = "flex", not(feature = "wgpu")))]
-    {
-        return SelectedDevice {
+        return Some(SelectedDevice {
             device: Device::flex(),
             description: "CPU (flex backend)".to_string(),
-        };
+        });
     }
-    #[cfg(all(feature = "ndarray", not(feature = "flex"), not(feature = "wgpu")))]
+    #[cfg(all(feature = "ndarray", not(feature = "flex")))]
     {
         #[allow(deprecated)] // burn 0.22 deprecates ndarray in favour of flex; kept as a feature
-        return SelectedDevice {
+        return Some(SelectedDevice {
             device: Device::ndarray(),
             description: "CPU (ndarray backend)".to_string(),
-        };
+        });
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
+/// The first GPU adapter `wgpu` finds, or `None` when there is none (or no `wgpu` backend).
+fn gpu_device() -> Option<SelectedDevice> {
+    #[cfg(feature = "wgpu")]
+    {
+        let device = Device::enumerate(burn::tensor::DeviceType::Wgpu)
+            .into_iter()
+            .next()?;
+        let name = device
+            .identity()
+            .map(|identity| identity.name)
+            .unwrap_or_else(|| "default adapter".to_string());
+        return Some(SelectedDevice {
+            device,
+            description: format!("GPU (wgpu backend: {name})"),
+        });
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
+/// Whether this build has the `wgpu` backend.
+const HAS_GPU_BACKEND: bool = cfg!(feature = "wgpu");
+
+/// The device for `choice`, or an error saying what is missing and how to get it.
+pub fn select_device(choice: DeviceChoice) -> anyhow::Result<SelectedDevice> {
+    match choice {
+        DeviceChoice::Cpu => match cpu_device() {
+            Some(cpu) => Ok(cpu),
+            None => bail!(
+                "--device cpu: this build has no CPU backend; build with `--features flex` (or ndarray)"
+            ),
+        },
+        DeviceChoice::Gpu => {
+            if !HAS_GPU_BACKEND {
+                bail!("--device gpu: this build has no GPU backend; build with `--features wgpu`");
+            }
+            gpu_device().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--device gpu: wgpu found no GPU adapter (a Vulkan, Metal or DirectX 12 driver is needed)"
+                )
+            })
+        }
+        DeviceChoice::Auto => {
+            if let Some(gpu) = gpu_device() {
+                return Ok(gpu);
+            }
+            match cpu_device() {
+                Some(cpu) => {
+                    if HAS_GPU_BACKEND {
+                        eprintln!("note: wgpu found no GPU adapter; using the CPU");
+                    }
+                    Ok(cpu)
+                }
+                None => bail!(
+                    "wgpu found no GPU adapter and this build has no CPU backend; install a Vulkan \
+                     driver or build with `--features flex`"
+                ),
+            }
+        }
     }
 }
 
+/// The device of the best backend compiled in (`--device auto`), for library users and tests.
+pub fn default_device() -> anyhow::Result<SelectedDevice> {
+    select_device(DeviceChoice::Auto)
+}
+
 #[cfg(not(any(feature = "ndarray", feature = "flex", feature = "wgpu")))]
-compile_error!("enable one backend feature of the trainer: ndarray, flex or wgpu");
+compile_error!("enable one backend feature of the trainer: flex, ndarray or wgpu");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cpu_is_there_when_compiled_in() {
+        let cpu = select_device(DeviceChoice::Cpu);
+        assert_eq!(
+            cpu.is_ok(),
+            cfg!(any(feature = "flex", feature = "ndarray"))
+        );
+        if let Ok(cpu) = cpu {
+            assert!(cpu.description.starts_with("CPU"));
+        }
+    }
+
+    #[test]
+    fn asking_for_a_gpu_backend_that_is_not_built_is_a_clear_error() {
+        if !HAS_GPU_BACKEND {
+            let error = select_device(DeviceChoice::Gpu).unwrap_err().to_string();
+            assert!(error.contains("--features wgpu"), "{error}");
+        }
+    }
+}

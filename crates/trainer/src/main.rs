@@ -13,8 +13,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().into_command() {
         Command::Train(args) => trainer::run::train_and_evaluate(&args),
         Command::Predict(args) => {
-            trainer::predict::run_predict(&args.run, &args.data, args.steps, args.out)
-                .map(|()| RunOutcome::Predicted)
+            trainer::predict::run_predict(&args).map(|()| RunOutcome::Predicted)
         }
     };
     match result {

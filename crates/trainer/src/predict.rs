@@ -1,7 +1,7 @@
 //! `trainer predict`: load a saved run and forecast the days after the last date of a CSV file.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::{Datelike, Weekday};
@@ -9,7 +9,7 @@ use yoho_data::{LoadOptions, NaiveDate, ScaledSeries, load_csv};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
-use crate::device::default_device;
+use crate::device::{DeviceChoice, select_device};
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +45,10 @@ pub fn predict(
     run_dir: &Path,
     data_path: &Path,
     steps: Option<usize>,
+    device: DeviceChoice,
 ) -> anyhow::Result<Vec<ForecastDay>> {
     let run = RunDir::open(run_dir)?;
-    let device = default_device();
+    let device = select_device(device)?;
     let (config, model, scaler) = run.load_model(&device.device)?;
     let data = &config.data;
     let steps = steps.unwrap_or(data.horizon);
@@ -148,15 +149,10 @@ pub fn forecast_csv(days: &[ForecastDay]) -> String {
     text
 }
 
-/// Runs `trainer predict`: prints the forecast and writes it to `out` (default
+/// Runs `trainer predict`: prints the forecast and writes it to `--out` (default
 /// `<run>/forecast.csv`).
-pub fn run_predict(
-    run_dir: &Path,
-    data_path: &Path,
-    steps: Option<usize>,
-    out: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let days = predict(run_dir, data_path, steps)?;
+pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
+    let days = predict(&args.run, &args.data, args.steps, args.device)?;
     println!(
         "{:>4}  {:<10}  {:>14}  {:>14}",
         "step", "date", "forecast", "naive"
@@ -167,7 +163,10 @@ pub fn run_predict(
             day.step, day.date, day.forecast, day.naive
         );
     }
-    let out = out.unwrap_or_else(|| run_dir.join(files::FORECAST));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.run.join(files::FORECAST));
     crate::artifacts::write_atomic(&out, forecast_csv(&days).as_bytes())?;
     println!("forecast written to {}", out.display());
     Ok(())

@@ -7,7 +7,7 @@ use serde::Serialize;
 use yoho_data::PreparedData;
 
 use crate::artifacts::{RunDir, files};
-use crate::evaluate::{EvaluationTable, MODEL, TestForecast};
+use crate::evaluate::{EvaluationTable, ForecastMetrics, MODEL, TestForecast};
 use crate::plots;
 use crate::training::EpochLoss;
 
@@ -102,6 +102,49 @@ impl TrainingSummary {
     }
 }
 
+/// Column headers of the metrics table.
+const HEADERS: [&str; 10] = [
+    "forecast", "RMSE", "MAE", "MAPE %", "R²", "dir %", "MASE", "skill", "DM", "DM p",
+];
+/// Terminal widths of the columns (the first left-aligned).
+const WIDTHS: [usize; 10] = [12, 11, 11, 7, 8, 7, 7, 8, 8, 7];
+
+/// One forecaster's row of the metrics table, formatted.
+fn row_cells(name: &str, m: &ForecastMetrics) -> [String; 10] {
+    let (dm, p) = match m.dm_vs_naive {
+        Some(dm) => (format!("{:.3}", dm.statistic), format!("{:.4}", dm.p_value)),
+        None => ("—".to_string(), "—".to_string()),
+    };
+    [
+        name.to_string(),
+        format!("{:.3}", m.rmse),
+        format!("{:.3}", m.mae),
+        format!("{:.3}", m.mape_percent),
+        format!("{:.4}", m.r_squared),
+        format!("{:.1}", 100.0 * m.direction_accuracy),
+        format!("{:.3}", m.mase),
+        format!("{:.4}", m.skill_vs_naive),
+        dm,
+        p,
+    ]
+}
+
+/// The model's Diebold–Mariano verdict against naive, in words, if the report has a model row.
+fn verdict(report: &MetricsReport) -> Option<String> {
+    let model = report.test.get(MODEL)?;
+    let answer = match model.dm_vs_naive {
+        None => "no: identical to naive, no test".to_string(),
+        Some(dm) if model.significantly_better_than_naive() => {
+            format!("yes, p = {:.4}", dm.p_value)
+        }
+        Some(dm) if dm.p_value < 0.05 => format!("no: significantly worse, p = {:.4}", dm.p_value),
+        Some(dm) => format!("no: no significant difference, p = {:.4}", dm.p_value),
+    };
+    Some(format!(
+        "model better than naive at 5 %: {answer} (Diebold–Mariano, squared error, HLN-corrected)"
+    ))
+}
+
 /// The terminal table: a row per forecaster, a column per measure, and the verdict in words.
 pub fn table(report: &MetricsReport) -> String {
     let data = &report.data;
@@ -111,45 +154,19 @@ pub fn table(report: &MetricsReport) -> String {
         "Test: {} days of {}, {} to {}, next-day {} in original units",
         data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
     );
-    let _ = writeln!(
-        text,
-        "{:<12} {:>11} {:>11} {:>7} {:>8} {:>7} {:>7} {:>8} {:>8} {:>7}",
-        "forecast", "RMSE", "MAE", "MAPE %", "R²", "dir %", "MASE", "skill", "DM", "DM p"
-    );
+    let line = |cells: &[String]| {
+        let mut line = format!("{:<width$}", cells[0], width = WIDTHS[0]);
+        for (cell, width) in cells[1..].iter().zip(&WIDTHS[1..]) {
+            let _ = write!(line, " {cell:>width$}");
+        }
+        line
+    };
+    let _ = writeln!(text, "{}", line(&HEADERS.map(str::to_string)));
     for (name, m) in &report.test.rows {
-        let (dm, p) = match m.dm_vs_naive {
-            Some(dm) => (format!("{:.3}", dm.statistic), format!("{:.4}", dm.p_value)),
-            None => ("—".to_string(), "—".to_string()),
-        };
-        let _ = writeln!(
-            text,
-            "{:<12} {:>11.3} {:>11.3} {:>7.3} {:>8.4} {:>7.1} {:>7.3} {:>8.4} {:>8} {:>7}",
-            name,
-            m.rmse,
-            m.mae,
-            m.mape_percent,
-            m.r_squared,
-            100.0 * m.direction_accuracy,
-            m.mase,
-            m.skill_vs_naive,
-            dm,
-            p
-        );
+        let _ = writeln!(text, "{}", line(&row_cells(name, m)));
     }
-    if let Some(model) = report.test.get(MODEL) {
-        let p = model
-            .dm_vs_naive
-            .map(|dm| format!("p = {:.4}", dm.p_value))
-            .unwrap_or_else(|| "no test: identical to naive".to_string());
-        let _ = writeln!(
-            text,
-            "model better than naive at 5 %: {}, {p} (Diebold–Mariano, squared error, HLN-corrected)",
-            if model.significantly_better_than_naive() {
-                "yes"
-            } else {
-                "no"
-            }
-        );
+    if let Some(verdict) = verdict(report) {
+        let _ = writeln!(text, "{verdict}");
     }
     text
 }
@@ -187,26 +204,11 @@ const UNIT: &str = "original units";
 
 /// The metrics table in Markdown.
 pub fn markdown_table(report: &MetricsReport) -> String {
-    let mut text = String::from(
-        "| forecaster | RMSE | MAE | MAPE % | R² | direction % | MASE | skill vs naive | DM vs naive | DM p |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
+    let mut text = format!("| {} |\n|---|", HEADERS.join(" | "));
+    text += &"---:|".repeat(HEADERS.len() - 1);
+    text += "\n";
     for (name, m) in &report.test.rows {
-        let (dm, p) = match m.dm_vs_naive {
-            Some(dm) => (format!("{:.3}", dm.statistic), format!("{:.4}", dm.p_value)),
-            None => ("—".to_string(), "—".to_string()),
-        };
-        let _ = writeln!(
-            text,
-            "| {name} | {:.3} | {:.3} | {:.3} | {:.4} | {:.1} | {:.3} | {:.4} | {dm} | {p} |",
-            m.rmse,
-            m.mae,
-            m.mape_percent,
-            m.r_squared,
-            100.0 * m.direction_accuracy,
-            m.mase,
-            m.skill_vs_naive
-        );
+        let _ = writeln!(text, "| {} |", row_cells(name, m).join(" | "));
     }
     text
 }
@@ -247,20 +249,8 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     );
     let _ = writeln!(text, "## Test days, in {UNIT}\n");
     text += &markdown_table(report);
-    if let Some(model) = report.test.get(MODEL) {
-        let verdict = if model.significantly_better_than_naive() {
-            "yes"
-        } else {
-            "no"
-        };
-        let p = model
-            .dm_vs_naive
-            .map(|dm| format!("p = {:.4}", dm.p_value))
-            .unwrap_or_else(|| "no test".to_string());
-        let _ = writeln!(
-            text,
-            "\nModel better than naive at 5 %: **{verdict}** ({p}; Diebold–Mariano, squared error, HLN correction).\n"
-        );
+    if let Some(verdict) = verdict(report) {
+        let _ = writeln!(text, "\n{}.\n", capitalise(&verdict));
     }
     text += "MASE divides by the in-sample MAE of the naive forecast on the training targets; \
              skill is 1 − MSE / MSE(naive); direction is the share of days whose move from the \
@@ -271,6 +261,14 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     let _ = writeln!(text, "![Predicted vs actual]({})\n", files::SCATTER_PLOT);
     let _ = writeln!(text, "## Config\n\n```toml\n{config_toml}```");
     text
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Writes the report files into `run`: predictions, loss, charts, the page and the metrics.

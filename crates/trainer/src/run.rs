@@ -9,7 +9,7 @@ use yoho_data::PreparedData;
 use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
-use crate::device::default_device;
+use crate::device::{SelectedDevice, select_device};
 use crate::evaluate::{CLOSE_COLUMN, EvaluationTable, forecast_test};
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
 use crate::training::{EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, train};
@@ -63,7 +63,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     };
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
 
-    let selected = default_device();
+    let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
     let control = TrainingControl::default();
     control
@@ -97,7 +97,7 @@ fn evaluate_and_write(
     config: &ExperimentConfig,
     data: &PreparedData,
     run: &RunDir,
-    selected: &crate::device::SelectedDevice,
+    selected: &SelectedDevice,
     trained: &TrainedModel,
 ) -> anyhow::Result<MetricsReport> {
     let forecast = forecast_test(&trained.forecaster, data, &selected.device);

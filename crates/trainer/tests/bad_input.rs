@@ -285,3 +285,13 @@ fn resume_of_a_directory_that_is_not_a_run() {
     let output = trainer(&["--resume", dir.path().to_str().unwrap()]);
     assert_clean_error(&output, &["is not a run directory", "config.toml"]);
 }
+
+#[test]
+#[cfg(not(feature = "wgpu"))]
+fn asking_for_a_gpu_in_a_cpu_build() {
+    let dir = tempdir();
+    let data = write_series(dir.path(), 60);
+    let config = write_config(dir.path(), &data, "");
+    let output = trainer(&["--config", config.to_str().unwrap(), "--device", "gpu"]);
+    assert_clean_error(&output, &["--device gpu", "--features wgpu"]);
+}

@@ -100,7 +100,7 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     }
     let report = read(&out.join(files::REPORT));
     for needle in [
-        "| forecaster | RMSE",
+        "| forecast | RMSE",
         "| last_close |",
         "![Test period](test_period.png)",
         "[data]",
@@ -119,7 +119,7 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     );
 
     // The saved model, config and scaler reproduce the run's own predictions.
-    let device = trainer::device::default_device().device;
+    let device = trainer::device::default_device().unwrap().device;
     let (saved_config, forecaster, scaler) =
         RunDir::open(&out).unwrap().load_model(&device).unwrap();
     let prepared = yoho_data::prepare(&saved_config.data).unwrap();

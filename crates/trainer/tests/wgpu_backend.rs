@@ -1,0 +1,130 @@
+//! The GPU path (`--features wgpu`) computes what the CPU path computes. Runs on any Vulkan
+//! device, Mesa's software one (lavapipe) included: kept tiny, since that one is slow.
+#![cfg(all(feature = "wgpu", any(feature = "flex", feature = "ndarray")))]
+
+mod common;
+
+use burn::module::Module;
+use burn::nn::loss::{MseLoss, Reduction};
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::{Device, Distribution, Tensor};
+use trainer::device::{DeviceChoice, select_device};
+use yoho_model::{CellKind, Forecaster, ForecasterConfig};
+
+fn devices() -> (Device, Device) {
+    let cpu = select_device(DeviceChoice::Cpu).unwrap().device;
+    let gpu = select_device(DeviceChoice::Gpu)
+        .expect("a GPU adapter (install mesa-vulkan-drivers for a software one)")
+        .device;
+    (cpu, gpu)
+}
+
+fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().try_into_vec_as::<f32>().unwrap()
+}
+
+fn assert_close(what: &str, cpu: &[f32], gpu: &[f32], tolerance: f32) {
+    assert_eq!(cpu.len(), gpu.len(), "{what}");
+    let scale = cpu.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+    for (i, (c, g)) in cpu.iter().zip(gpu).enumerate() {
+        assert!(
+            (c - g).abs() / scale < tolerance,
+            "{what}[{i}]: cpu {c}, gpu {g}"
+        );
+    }
+}
+
+/// Every parameter of the forecaster, flattened, in a fixed order.
+fn parameters(model: &Forecaster) -> Vec<(String, Vec<f32>)> {
+    let mut all = Vec::new();
+    for (k, layer) in model.encoder.layers.iter().enumerate() {
+        all.push((format!("weight_ih_l{k}"), values(layer.weight_ih.val())));
+        all.push((format!("weight_hh_l{k}"), values(layer.weight_hh.val())));
+        all.push((format!("bias_ih_l{k}"), values(layer.bias_ih.val())));
+        all.push((format!("bias_hh_l{k}"), values(layer.bias_hh.val())));
+    }
+    for (k, linear) in model.head.iter().enumerate() {
+        all.push((format!("head{k}.weight"), values(linear.weight.val())));
+        if let Some(bias) = &linear.bias {
+            all.push((format!("head{k}.bias"), values(bias.val())));
+        }
+    }
+    all
+}
+
+fn tiny(cell: CellKind, device: &Device) -> Forecaster {
+    ForecasterConfig::new(2, 8)
+        .with_cell(cell)
+        .with_num_layers(2)
+        .with_head(vec![4])
+        .init(device)
+}
+
+#[test]
+fn forward_matches_the_cpu_for_every_cell() {
+    let (cpu, gpu) = devices();
+    for cell in [CellKind::Lstm, CellKind::Gru, CellKind::Rnn] {
+        let model = tiny(cell, &cpu);
+        let inputs = Tensor::<3>::random([3, 5, 2], Distribution::Uniform(-1.0, 1.0), &cpu);
+        let on_cpu = values(model.forward(inputs.clone()));
+        let on_gpu = values(model.to_device(&gpu).forward(inputs.to_device(&gpu)));
+        assert_close(&format!("{cell:?} output"), &on_cpu, &on_gpu, 1e-4);
+    }
+}
+
+#[test]
+fn one_adamw_step_matches_the_cpu() {
+    let (cpu, gpu) = devices();
+    let model = tiny(CellKind::Lstm, &cpu);
+    let inputs = Tensor::<3>::random([4, 5, 2], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let targets = Tensor::<2>::random([4, 1], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let step = |device: &Device| {
+        let device = device.clone().autodiff();
+        let model = model.clone().to_device(&device);
+        let loss = MseLoss::new().forward(
+            model.forward(inputs.clone().to_device(&device)),
+            targets.clone().to_device(&device),
+            Reduction::Mean,
+        );
+        let loss_value = values(loss.clone())[0];
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let mut optimizer = AdamWConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(0.01)
+            .init();
+        (loss_value, parameters(&optimizer.step(1e-2, model, grads)))
+    };
+    let (cpu_loss, cpu_weights) = step(&cpu);
+    let (gpu_loss, gpu_weights) = step(&gpu);
+    assert!(
+        (cpu_loss - gpu_loss).abs() <= 1e-4 * cpu_loss.abs().max(1e-6),
+        "loss {cpu_loss} vs {gpu_loss}"
+    );
+    for ((name, c), (_, g)) in cpu_weights.iter().zip(&gpu_weights) {
+        assert_close(name, c, g, 1e-4);
+    }
+}
+
+#[test]
+fn a_tiny_trainer_run_completes_on_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::write_series(dir.path(), 40);
+    let config = common::write_config(dir.path(), &data, "");
+    let out = dir.path().join("run");
+    let output = common::trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "gpu",
+        "--epochs",
+        "2",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("device: GPU (wgpu"), "{stderr}");
+    for file in ["metrics.json", "predictions.csv", "model.bpk", "report.md"] {
+        assert!(out.join(file).is_file(), "{file} written");
+    }
+}
