@@ -28,13 +28,12 @@ fn args<'a>(config: &'a Path, out: &'a Path) -> Vec<&'a str> {
 
 /// Starts the trainer, waits until it reports `epoch`, sends SIGTERM, and returns its output.
 fn run_and_interrupt(config: &Path, out: &Path, epoch: usize) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(args(config, out))
-        .args(["--epochs", "4000"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        common::trainer_command(&[args(config, out), vec!["--epochs", "4000"]].concat())
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
     let mut line = String::new();

@@ -7,6 +7,7 @@ mod common;
 use burn::module::Module;
 use burn::nn::loss::{MseLoss, Reduction};
 use burn::optim::{AdamWConfig, GradientsParams};
+use burn::store::ModuleRecord;
 use burn::tensor::{Device, Distribution, Tensor};
 use trainer::device::{DeviceChoice, select_device};
 use yoho_model::{CellKind, Forecaster, ForecasterConfig};
@@ -78,9 +79,12 @@ fn one_adamw_step_matches_the_cpu() {
     let model = tiny(CellKind::Lstm, &cpu);
     let inputs = Tensor::<3>::random([4, 5, 2], Distribution::Uniform(-1.0, 1.0), &cpu);
     let targets = Tensor::<2>::random([4, 1], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let weights = model.clone().into_record().into_bytes().unwrap();
     let step = |device: &Device| {
         let device = device.clone().autodiff();
-        let model = model.clone().to_device(&device);
+        // a fresh model on the training device, tracked for gradients, with the same weights
+        let record = ModuleRecord::from_bytes(weights.clone()).unwrap();
+        let model = tiny(CellKind::Lstm, &device).load_record(record);
         let loss = MseLoss::new().forward(
             model.forward(inputs.clone().to_device(&device)),
             targets.clone().to_device(&device),

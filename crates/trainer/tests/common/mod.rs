@@ -61,12 +61,22 @@ pub fn write_config(dir: &Path, data: &Path, train_extra: &str) -> PathBuf {
     path
 }
 
-/// Runs the trainer binary.
+/// Runs the trainer binary, on the CPU unless `args` name a `--device` (so that builds with
+/// the GPU backend test the same numbers; the GPU has its own tests in `wgpu_backend.rs`).
 pub fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(args)
+    trainer_command(args)
         .output()
         .expect("the trainer binary runs")
+}
+
+/// The trainer binary with `args`, and `--device cpu` unless they name a device.
+pub fn trainer_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trainer"));
+    command.args(args);
+    if !args.contains(&"--device") {
+        command.args(["--device", "cpu"]);
+    }
+    command
 }
 
 /// Reads a file, naming it on failure.
