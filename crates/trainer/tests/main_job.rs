@@ -7,6 +7,7 @@ use std::path::Path;
 use common::{read, trainer, write_config, write_series};
 
 use trainer::artifacts::{RunDir, files};
+use trainer::device::{DeviceChoice, select_device};
 use trainer::evaluate::forecast_test;
 
 #[test]
@@ -118,8 +119,9 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
         "a header and one row per epoch:\n{loss}"
     );
 
-    // The saved model, config and scaler reproduce the run's own predictions.
-    let device = trainer::device::default_device().unwrap().device;
+    // The saved model, config and scaler reproduce the run's own predictions (on the CPU, where
+    // the run computed them).
+    let device = select_device(DeviceChoice::Cpu).unwrap().device;
     let (saved_config, forecaster, scaler) =
         RunDir::open(&out).unwrap().load_model(&device).unwrap();
     let prepared = yoho_data::prepare(&saved_config.data).unwrap();
