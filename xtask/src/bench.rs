@@ -92,8 +92,9 @@ fn measure<N: Network>(
     backend: &'static str,
     name: &'static str,
     device: &Device,
-    model: N,
+    build: impl Fn(&Device) -> N,
 ) -> Measurement {
+    device.seed(42);
     let training_device = device.clone().autodiff();
     let inputs = Tensor::<3>::random(
         [WINDOWS, WINDOW_LEN, 1],
@@ -105,7 +106,8 @@ fn measure<N: Network>(
         Distribution::Uniform(2.5, 4.0),
         &training_device,
     );
-    let mut model = model.fork(&training_device);
+    // built on the training device, so that its parameters are tracked for gradients
+    let mut model = build(&training_device);
     let mut optimizer = AdamWConfig::new()
         .with_epsilon(1e-8)
         .with_weight_decay(0.01)
@@ -182,16 +184,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     let mut rows = Vec::new();
     for (backend, device) in backends() {
-        device.seed(42);
-        let fused = ForecasterConfig::new(1, HIDDEN)
-            .with_head(vec![HEAD])
-            .init(&device);
-        rows.push(measure(backend, "yoho fused LSTM", &device, fused));
+        rows.push(measure(backend, "yoho fused LSTM", &device, |d| {
+            ForecasterConfig::new(1, HIDDEN)
+                .with_head(vec![HEAD])
+                .init(d)
+        }));
         rows.push(measure(
             backend,
             "burn nn::Lstm",
             &device,
-            StockForecaster::new(&device),
+            StockForecaster::new,
         ));
     }
     println!(
