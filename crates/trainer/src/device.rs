@@ -71,30 +71,41 @@ const HAS_GPU_BACKEND: bool = cfg!(feature = "wgpu");
 
 /// The device for `choice`, or an error saying what is missing and how to get it.
 pub fn select_device(choice: DeviceChoice) -> anyhow::Result<SelectedDevice> {
+    choose(choice, HAS_GPU_BACKEND, cpu_device, gpu_device)
+}
+
+/// The decision of [`select_device`], given what the build has (`has_gpu_backend`) and how to
+/// find each device (`cpu`, `gpu`: `None` when absent; the GPU is only looked for when needed).
+fn choose(
+    choice: DeviceChoice,
+    has_gpu_backend: bool,
+    cpu: impl FnOnce() -> Option<SelectedDevice>,
+    gpu: impl FnOnce() -> Option<SelectedDevice>,
+) -> anyhow::Result<SelectedDevice> {
     match choice {
-        DeviceChoice::Cpu => match cpu_device() {
+        DeviceChoice::Cpu => match cpu() {
             Some(cpu) => Ok(cpu),
             None => bail!(
                 "--device cpu: this build has no CPU backend; build with `--features flex` (or ndarray)"
             ),
         },
         DeviceChoice::Gpu => {
-            if !HAS_GPU_BACKEND {
+            if !has_gpu_backend {
                 bail!("--device gpu: this build has no GPU backend; build with `--features wgpu`");
             }
-            gpu_device().ok_or_else(|| {
+            gpu().ok_or_else(|| {
                 anyhow::anyhow!(
                     "--device gpu: wgpu found no GPU adapter (a Vulkan, Metal or DirectX 12 driver is needed)"
                 )
             })
         }
         DeviceChoice::Auto => {
-            if let Some(gpu) = gpu_device() {
+            if has_gpu_backend && let Some(gpu) = gpu() {
                 return Ok(gpu);
             }
-            match cpu_device() {
+            match cpu() {
                 Some(cpu) => {
-                    if HAS_GPU_BACKEND {
+                    if has_gpu_backend {
                         eprintln!("note: wgpu found no GPU adapter; using the CPU");
                     }
                     Ok(cpu)
@@ -120,6 +131,54 @@ compile_error!("enable one backend feature of the trainer: flex, ndarray or wgpu
 mod tests {
     use super::*;
 
+    fn named(description: &str) -> Option<SelectedDevice> {
+        Some(SelectedDevice {
+            device: Device::default(),
+            description: description.to_string(),
+        })
+    }
+
+    fn pick(choice: DeviceChoice, has_gpu: bool, cpu: bool, gpu: bool) -> anyhow::Result<String> {
+        choose(
+            choice,
+            has_gpu,
+            || if cpu { named("CPU") } else { None },
+            || if gpu { named("GPU") } else { None },
+        )
+        .map(|selected| selected.description)
+    }
+
+    #[test]
+    fn auto_prefers_a_found_gpu_and_falls_back_to_the_cpu() {
+        assert_eq!(pick(DeviceChoice::Auto, true, true, true).unwrap(), "GPU");
+        assert_eq!(pick(DeviceChoice::Auto, true, true, false).unwrap(), "CPU");
+        assert_eq!(pick(DeviceChoice::Auto, false, true, false).unwrap(), "CPU");
+        let error = pick(DeviceChoice::Auto, true, false, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("no GPU adapter") && error.contains("no CPU backend"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn asking_for_what_is_missing_is_a_clear_error() {
+        let error = pick(DeviceChoice::Gpu, true, true, false)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("found no GPU adapter"), "{error}");
+        let error = pick(DeviceChoice::Gpu, false, true, false)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--features wgpu"), "{error}");
+        let error = pick(DeviceChoice::Cpu, true, false, true)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no CPU backend"), "{error}");
+        assert_eq!(pick(DeviceChoice::Cpu, true, true, true).unwrap(), "CPU");
+    }
+
     #[test]
     fn the_cpu_is_there_when_compiled_in() {
         let cpu = select_device(DeviceChoice::Cpu);
@@ -127,16 +186,5 @@ mod tests {
             cpu.is_ok(),
             cfg!(any(feature = "flex", feature = "ndarray"))
         );
-        if let Ok(cpu) = cpu {
-            assert!(cpu.description.starts_with("CPU"));
-        }
-    }
-
-    #[test]
-    fn asking_for_a_gpu_backend_that_is_not_built_is_a_clear_error() {
-        if !HAS_GPU_BACKEND {
-            let error = select_device(DeviceChoice::Gpu).unwrap_err().to_string();
-            assert!(error.contains("--features wgpu"), "{error}");
-        }
     }
 }
