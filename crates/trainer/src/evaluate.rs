@@ -4,7 +4,7 @@
 use burn::tensor::Device;
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use yoho_data::{NaiveDate, PreparedData, WindowBatcher, WindowItem};
+use yoho_data::{NaiveDate, PreparedData, SampleShape, WindowBatcher, WindowItem};
 use yoho_model::Forecaster;
 
 use crate::metrics::{self, DieboldMariano};
@@ -71,15 +71,15 @@ impl TestForecast {
     }
 }
 
-/// Runs `model` on `items` and returns `[window][horizon]` outputs in model units.
+/// Runs `model` on `items` (all of `shape`) and returns `[window][horizon]` outputs in model
+/// units.
 pub fn predict_scaled(
     model: &Forecaster,
-    data: &PreparedData,
+    shape: SampleShape,
     items: &[WindowItem],
     device: &Device,
 ) -> Vec<Vec<f32>> {
-    let batcher = WindowBatcher::new(data.sample_shape());
-    let horizon = data.window.horizon;
+    let batcher = WindowBatcher::new(shape);
     let mut outputs = Vec::with_capacity(items.len());
     for chunk in items.chunks(INFERENCE_BATCH) {
         let refs: Vec<&WindowItem> = chunk.iter().collect();
@@ -89,7 +89,7 @@ pub fn predict_scaled(
             .into_data()
             .try_into_vec_as::<f32>()
             .expect("the forecaster's output converts to f32");
-        outputs.extend(values.chunks(horizon).map(<[f32]>::to_vec));
+        outputs.extend(values.chunks(shape.horizon).map(<[f32]>::to_vec));
     }
     outputs
 }
@@ -97,7 +97,7 @@ pub fn predict_scaled(
 /// The model's and the baselines' forecasts of the first step ahead for every test window.
 pub fn forecast_test(model: &Forecaster, data: &PreparedData, device: &Device) -> TestForecast {
     let windows = &data.splits.test;
-    let scaled = predict_scaled(model, data, &data.items(windows), device);
+    let scaled = predict_scaled(model, data.sample_shape(), &data.items(windows), device);
     let scaler = data.target_scaler();
     let target = data.target_values();
     let model_values = scaled

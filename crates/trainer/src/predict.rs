@@ -5,11 +5,12 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::{Datelike, Weekday};
-use yoho_data::{LoadOptions, NaiveDate, ScaledSeries, load_csv};
+use yoho_data::{LoadOptions, NaiveDate, SampleShape, ScaledSeries, WindowItem, load_csv};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
+use crate::evaluate::predict_scaled;
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,21 +81,20 @@ pub fn predict(
         .and_then(<[f64]>::last)
         .expect("the series has the target column and at least one row");
 
+    let shape = SampleShape {
+        window_len: data.window_len,
+        features: data.features.len(),
+        horizon: data.horizon,
+    };
     let mut window = scaled.inputs(series.len() - data.window_len, data.window_len);
     let mut forecasts = Vec::with_capacity(steps);
     while forecasts.len() < steps {
-        let inputs = burn::tensor::Tensor::<3>::from_data(
-            burn::tensor::TensorData::new(
-                window.clone(),
-                [1, data.window_len, data.features.len()],
-            ),
-            &device.device,
-        );
-        let outputs: Vec<f32> = model
-            .forward(inputs)
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .expect("the forecaster's output converts to f32");
+        // the batcher stacks targets too; there are none to forecast from, so zeros
+        let item = WindowItem {
+            inputs: window.clone(),
+            targets: vec![0.0; data.horizon],
+        };
+        let outputs = predict_scaled(&model, shape, &[item], &device.device).remove(0);
         for value in outputs.into_iter().take(steps - forecasts.len()) {
             forecasts.push(value);
             // univariate: slide the window over the model's own forecast
