@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::assert_success;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -86,11 +88,7 @@ fn sigterm_checkpoints_and_resume_ends_where_an_uninterrupted_run_ends() {
 
     let straight = dir.path().join("straight");
     let output = trainer(&[args(&config, &straight), vec!["--epochs", "4000"]].concat());
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
 
     let metrics = |run: &Path| -> serde_json::Value {
         serde_json::from_str(&read(&run.join("metrics.json"))).unwrap()

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::assert_success;
+
 use std::path::Path;
 
 use common::{read, trainer, write_config, write_series};
@@ -149,11 +151,7 @@ fn same_seed_gives_the_same_numbers() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
         read(&out.join(files::PREDICTIONS))
     };
     assert_eq!(run("first"), run("second"));
@@ -175,11 +173,7 @@ fn overrides_replace_config_values() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
     assert_eq!(metrics["training"]["epochs"], 2);

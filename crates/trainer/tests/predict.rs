@@ -2,26 +2,18 @@
 
 mod common;
 
+use common::assert_success;
+
 use std::path::{Path, PathBuf};
 
 use common::{
     assert_clean_error, config_text, read, series_csv, trainer, write_config, write_series,
 };
 
-/// Trains a tiny run on 80 rows; returns (run dir, data path).
+/// Trains `config` into `dir/run`.
 fn tiny_run(dir: &Path, config: &Path) -> PathBuf {
     let out = dir.join("run");
-    let output = trainer(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::train(config, &out);
     out
 }
 
@@ -64,11 +56,7 @@ fn predict_reproduces_the_runs_own_test_predictions() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
         let forecast = read(&out);
         let line: Vec<&str> = forecast.lines().nth(1).unwrap().split(',').collect();
         let expected = &rows[rows.len() - back];
@@ -130,11 +118,7 @@ fn univariate_models_forecast_several_days_by_feeding_back() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let forecast = read(&out);
     let dates: Vec<&str> = forecast
         .lines()

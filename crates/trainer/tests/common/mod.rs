@@ -79,6 +79,27 @@ pub fn trainer_command(args: &[&str]) -> Command {
     command
 }
 
+/// Asserts that the trainer succeeded, showing its stderr when it did not.
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "the trainer failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Trains `config` into the run directory `out`, asserting success.
+pub fn train(config: &Path, out: &Path) -> Output {
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    output
+}
+
 /// Reads a file, naming it on failure.
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
