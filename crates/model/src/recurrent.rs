@@ -52,12 +52,22 @@ pub struct RecurrentLayer {
     pub hidden_size: usize,
 }
 
+/// A layer's state between steps: the hidden state and, for an LSTM, the cell state, each
+/// `[batch, hidden]`.
+#[derive(Debug, Clone)]
+pub struct LayerState {
+    /// The hidden state `h`.
+    pub hidden: Tensor<2>,
+    /// The LSTM's cell state `c` (absent for GRU and RNN).
+    pub cell: Option<Tensor<2>>,
+}
+
 /// What a layer returns.
 struct LayerOutput {
     /// `[batch, time, hidden]` when asked for, the input of the next layer.
     sequence: Option<Tensor<3>>,
-    /// `[batch, hidden]` after the last step.
-    last_hidden: Tensor<2>,
+    /// The state after the last step.
+    last: LayerState,
 }
 
 impl RecurrentLayer {
@@ -79,19 +89,53 @@ impl RecurrentLayer {
         }
     }
 
-    /// Runs the layer over `input [batch, time, features]` from a zero state.
-    fn forward(&self, input: Tensor<3>, keep_sequence: bool) -> LayerOutput {
+    /// The bias added to the input projection once for all steps: both biases for LSTM and RNN,
+    /// whose gates add them anyway; `bias_ih` alone for GRU, whose candidate gate multiplies
+    /// the hidden part (with `bias_hh`) by the reset gate.
+    fn input_bias(&self) -> Tensor<1> {
+        match self.cell {
+            CellKind::Gru => self.bias_ih.val(),
+            CellKind::Lstm | CellKind::Rnn => self.bias_ih.val() + self.bias_hh.val(),
+        }
+    }
+
+    /// Runs the layer over `input [batch, time, features]` from `initial` (zeros when `None`).
+    fn forward(
+        &self,
+        input: Tensor<3>,
+        initial: Option<LayerState>,
+        keep_sequence: bool,
+    ) -> LayerOutput {
         let [batch, time, features] = input.dims();
         let gates = self.cell.gate_count() * self.hidden_size;
-        let projected = input
+        let projected = (input
             .reshape([batch * time, features])
             .matmul(self.weight_ih.val().transpose())
-            .reshape([batch, time, gates]);
-        let steps = (0..time).map(|t| projected.clone().narrow(1, t, 1).reshape([batch, gates]));
+            + self.input_bias().unsqueeze_dim::<2>(0))
+        .reshape([batch, time, gates]);
+        let mut outputs = Vec::with_capacity(if keep_sequence { time } else { 0 });
+        let mut state = initial;
+        for t in 0..time {
+            let step_input = projected.clone().narrow(1, t, 1).reshape([batch, gates]);
+            let next = self.step(step_input, state);
+            if keep_sequence {
+                outputs.push(next.hidden.clone());
+            }
+            state = Some(next);
+        }
+        let last = state.expect("a window has at least one step");
+        LayerOutput {
+            sequence: stack_steps(outputs, batch, self.hidden_size),
+            last,
+        }
+    }
+
+    /// One step from the projected input (bias included) and the previous state.
+    fn step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
         match self.cell {
-            CellKind::Lstm => self.run_lstm(steps, batch, keep_sequence),
-            CellKind::Gru => self.run_gru(steps, batch, keep_sequence),
-            CellKind::Rnn => self.run_rnn(steps, batch, keep_sequence),
+            CellKind::Lstm => self.lstm_step(projected, state),
+            CellKind::Gru => self.gru_step(projected, state),
+            CellKind::Rnn => self.rnn_step(projected, state),
         }
     }
 
@@ -105,117 +149,73 @@ impl RecurrentLayer {
             .narrow(1, index * self.hidden_size, self.hidden_size)
     }
 
-    fn run_lstm(
-        &self,
-        steps: impl Iterator<Item = Tensor<2>>,
-        batch: usize,
-        keep_sequence: bool,
-    ) -> LayerOutput {
-        let bias = (self.bias_ih.val() + self.bias_hh.val()).unsqueeze_dim::<2>(0);
-        let mut outputs = Vec::new();
-        let mut state: Option<(Tensor<2>, Tensor<2>)> = None;
-        for projected in steps {
-            let mut gates = projected + bias.clone();
-            if let Some((hidden, _)) = &state {
-                gates = gates + self.recurrent_product(hidden);
-            }
-            let input_forget = sigmoid(gates.clone().narrow(1, 0, 2 * self.hidden_size));
-            let input_gate = input_forget.clone().narrow(1, 0, self.hidden_size);
-            let candidate = self.gate(&gates, 2).tanh();
-            let output_gate = sigmoid(self.gate(&gates, 3));
-            let mut cell = input_gate * candidate;
-            if let Some((_, previous_cell)) = state {
-                let forget_gate = input_forget.narrow(1, self.hidden_size, self.hidden_size);
-                cell = cell + forget_gate * previous_cell;
-            }
-            let hidden = output_gate * cell.clone().tanh();
-            if keep_sequence {
-                outputs.push(hidden.clone());
-            }
-            state = Some((hidden, cell));
+    /// `i, f, g, o` gates; `c' = f·c + i·g`, `h' = o·tanh(c')`. A zero state skips the
+    /// hidden product and the forget term.
+    fn lstm_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
+        let hidden_size = self.hidden_size;
+        let mut gates = projected;
+        if let Some(state) = &state {
+            gates = gates + self.recurrent_product(&state.hidden);
         }
-        let (last_hidden, _) = state.expect("a window has at least one step");
-        finish(outputs, last_hidden, batch, self.hidden_size)
+        let input_forget = sigmoid(gates.clone().narrow(1, 0, 2 * hidden_size));
+        let input_gate = input_forget.clone().narrow(1, 0, hidden_size);
+        let candidate = self.gate(&gates, 2).tanh();
+        let output_gate = sigmoid(self.gate(&gates, 3));
+        let mut cell = input_gate * candidate;
+        if let Some(previous_cell) = state.and_then(|state| state.cell) {
+            let forget_gate = input_forget.narrow(1, hidden_size, hidden_size);
+            cell = cell + forget_gate * previous_cell;
+        }
+        LayerState {
+            hidden: output_gate * cell.clone().tanh(),
+            cell: Some(cell),
+        }
     }
 
-    fn run_gru(
-        &self,
-        steps: impl Iterator<Item = Tensor<2>>,
-        batch: usize,
-        keep_sequence: bool,
-    ) -> LayerOutput {
-        let bias_ih = self.bias_ih.val().unsqueeze_dim::<2>(0);
+    /// `r, z, n` gates; `n = tanh(x_n + r·(W_hn h + b_hn))`, `h' = (1 − z)·n + z·h`.
+    fn gru_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
+        let hidden_size = self.hidden_size;
         let bias_hh = self.bias_hh.val().unsqueeze_dim::<2>(0);
-        let mut outputs = Vec::new();
-        let mut hidden: Option<Tensor<2>> = None;
-        for projected in steps {
-            let input_part = projected + bias_ih.clone();
-            let hidden_part = match &hidden {
-                Some(h) => self.recurrent_product(h) + bias_hh.clone(),
-                None => bias_hh.clone(),
-            };
-            let reset_update = sigmoid(
-                input_part.clone().narrow(1, 0, 2 * self.hidden_size)
-                    + hidden_part.clone().narrow(1, 0, 2 * self.hidden_size),
-            );
-            let reset = reset_update.clone().narrow(1, 0, self.hidden_size);
-            let update = reset_update.narrow(1, self.hidden_size, self.hidden_size);
-            let candidate = (self.gate(&input_part, 2) + reset * self.gate(&hidden_part, 2)).tanh();
-            // h' = (1 - z) * n + z * h = n + z * (h - n)
-            let next = match hidden {
-                Some(h) => candidate.clone() + update * (h - candidate),
-                None => candidate.clone() - update * candidate,
-            };
-            if keep_sequence {
-                outputs.push(next.clone());
-            }
-            hidden = Some(next);
-        }
-        let last_hidden = hidden.expect("a window has at least one step");
-        finish(outputs, last_hidden, batch, self.hidden_size)
+        let hidden_part = match &state {
+            Some(state) => self.recurrent_product(&state.hidden) + bias_hh,
+            None => bias_hh,
+        };
+        let reset_update = sigmoid(
+            projected.clone().narrow(1, 0, 2 * hidden_size)
+                + hidden_part.clone().narrow(1, 0, 2 * hidden_size),
+        );
+        let reset = reset_update.clone().narrow(1, 0, hidden_size);
+        let update = reset_update.narrow(1, hidden_size, hidden_size);
+        let candidate = (self.gate(&projected, 2) + reset * self.gate(&hidden_part, 2)).tanh();
+        // h' = (1 - z) * n + z * h = n + z * (h - n)
+        let hidden = match state {
+            Some(state) => candidate.clone() + update * (state.hidden - candidate),
+            None => candidate.clone() - update * candidate,
+        };
+        LayerState { hidden, cell: None }
     }
 
-    fn run_rnn(
-        &self,
-        steps: impl Iterator<Item = Tensor<2>>,
-        batch: usize,
-        keep_sequence: bool,
-    ) -> LayerOutput {
-        let bias = (self.bias_ih.val() + self.bias_hh.val()).unsqueeze_dim::<2>(0);
-        let mut outputs = Vec::new();
-        let mut hidden: Option<Tensor<2>> = None;
-        for projected in steps {
-            let mut pre_activation = projected + bias.clone();
-            if let Some(h) = &hidden {
-                pre_activation = pre_activation + self.recurrent_product(h);
-            }
-            let next = pre_activation.tanh();
-            if keep_sequence {
-                outputs.push(next.clone());
-            }
-            hidden = Some(next);
+    /// `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`.
+    fn rnn_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
+        let pre_activation = match &state {
+            Some(state) => projected + self.recurrent_product(&state.hidden),
+            None => projected,
+        };
+        LayerState {
+            hidden: pre_activation.tanh(),
+            cell: None,
         }
-        let last_hidden = hidden.expect("a window has at least one step");
-        finish(outputs, last_hidden, batch, self.hidden_size)
     }
 }
 
-fn finish(
-    outputs: Vec<Tensor<2>>,
-    last_hidden: Tensor<2>,
-    batch: usize,
-    hidden: usize,
-) -> LayerOutput {
-    let sequence = if outputs.is_empty() {
-        None
-    } else {
-        let time = outputs.len();
-        Some(Tensor::stack::<3>(outputs, 1).reshape([batch, time, hidden]))
-    };
-    LayerOutput {
-        sequence,
-        last_hidden,
+/// Stacks per-step outputs `[batch, hidden]` into `[batch, time, hidden]`; `None` when no step
+/// was kept.
+fn stack_steps(outputs: Vec<Tensor<2>>, batch: usize, hidden: usize) -> Option<Tensor<3>> {
+    if outputs.is_empty() {
+        return None;
     }
+    let time = outputs.len();
+    Some(Tensor::stack::<3>(outputs, 1).reshape([batch, time, hidden]))
 }
 
 /// Configuration of a stack of recurrent layers.
@@ -264,18 +264,92 @@ pub struct Recurrent {
     pub dropout: Dropout,
 }
 
+/// The state of every layer of a stack, input layer first.
+pub type RecurrentState = Vec<LayerState>;
+
 impl Recurrent {
     /// The last layer's hidden state after the last step: `[batch, time, features] → [batch, hidden]`.
     pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
-        let mut sequence = input;
+        let (_, state) = self.forward_from(input, None, false);
+        state
+            .into_iter()
+            .last()
+            .expect("a stack has at least one layer")
+            .hidden
+    }
+
+    /// Runs the stack over `input [batch, time, features]` from `initial` (zeros when `None`)
+    /// and returns the final state of every layer, and when `keep_sequence` the last layer's
+    /// output at every step `[batch, time, hidden]`.
+    pub fn forward_from(
+        &self,
+        input: Tensor<3>,
+        initial: Option<RecurrentState>,
+        keep_sequence: bool,
+    ) -> (Option<Tensor<3>>, RecurrentState) {
+        let mut initial = initial.map(Vec::into_iter);
+        let mut sequence = Some(input);
+        let mut states = Vec::with_capacity(self.layers.len());
         let last = self.layers.len() - 1;
         for (index, layer) in self.layers.iter().enumerate() {
-            let output = layer.forward(sequence, index < last);
-            match output.sequence {
-                Some(next) => sequence = self.dropout.forward(next),
-                None => return output.last_hidden,
+            let layer_input = sequence
+                .take()
+                .expect("every layer but the last keeps its outputs");
+            let keep = keep_sequence || index < last;
+            let start = initial.as_mut().and_then(Iterator::next);
+            let output = layer.forward(layer_input, start, keep);
+            sequence = match output.sequence {
+                Some(next) if index < last => Some(self.dropout.forward(next)),
+                other => other,
+            };
+            states.push(output.last);
+        }
+        (sequence, states)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, Tolerance};
+
+    #[test]
+    fn carrying_the_state_across_two_halves_equals_one_pass() {
+        let device = Device::flex();
+        device.seed(7);
+        for cell in [CellKind::Lstm, CellKind::Gru, CellKind::Rnn] {
+            let stack = RecurrentConfig::new(cell, 3, 4)
+                .with_num_layers(2)
+                .init(&device);
+            let input = Tensor::<3>::random([2, 6, 3], Distribution::Normal(0.0, 1.0), &device);
+            let (whole, whole_state) = stack.forward_from(input.clone(), None, true);
+            let (first, state) = stack.forward_from(input.clone().narrow(1, 0, 3), None, true);
+            let (second, halves_state) = stack.forward_from(input.narrow(1, 3, 3), Some(state), true);
+            let halves = Tensor::cat(vec![first.unwrap(), second.unwrap()], 1);
+            whole
+                .unwrap()
+                .into_data()
+                .assert_approx_eq::<f32>(&halves.into_data(), Tolerance::default());
+            for (a, b) in whole_state.iter().zip(&halves_state) {
+                a.hidden
+                    .clone()
+                    .into_data()
+                    .assert_approx_eq::<f32>(&b.hidden.clone().into_data(), Tolerance::default());
+                assert_eq!(a.cell.is_some(), cell == CellKind::Lstm, "{cell:?}");
             }
         }
-        unreachable!("the last layer returns its hidden state")
+    }
+
+    #[test]
+    fn forward_last_is_the_last_step_of_the_sequence() {
+        let device = Device::flex();
+        let stack = RecurrentConfig::new(CellKind::Gru, 2, 5).init(&device);
+        let input = Tensor::<3>::random([3, 4, 2], Distribution::Normal(0.0, 1.0), &device);
+        let (sequence, _) = stack.forward_from(input.clone(), None, true);
+        let last_step = sequence.unwrap().narrow(1, 3, 1).reshape([3, 5]);
+        stack
+            .forward_last(input)
+            .into_data()
+            .assert_approx_eq::<f32>(&last_step.into_data(), Tolerance::default());
     }
 }
