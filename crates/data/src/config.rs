@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::DataError;
 use crate::scaling::ScalingMethod;
+use crate::sine::SineSpec;
 use crate::window::{SplitSpec, WindowSpec};
 
 fn default_date_column() -> String {
@@ -15,12 +17,40 @@ fn one() -> usize {
     1
 }
 
+/// Where a series comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A CSV file (`path`).
+    #[default]
+    Csv,
+    /// The NumPy article's noisy sine wave (`points`, `x_range`, `noise`, `seed`), columns
+    /// `x`, `value` and `clean`.
+    Sine,
+}
+
 /// Where the series comes from and how it becomes samples. Unknown keys are errors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// The CSV file; a relative path is taken from the current directory.
-    pub path: PathBuf,
+    /// `csv` (the default) or `sine`.
+    #[serde(default)]
+    pub source: Source,
+    /// The CSV file, for `source = "csv"`; a relative path is taken from the current directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// Sine: number of points (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<usize>,
+    /// Sine: first and last x (default [−2π, 2π]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_range: Option<[f64; 2]>,
+    /// Sine: standard deviation of the Gaussian noise (default 0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
+    /// Sine: seed of the noise (default 42).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Header of the date column.
     #[serde(default = "default_date_column")]
     pub date_column: String,
@@ -53,6 +83,60 @@ pub struct DataConfig {
 }
 
 impl DataConfig {
+    /// The CSV file to read: an error naming `path` when the source is a file and none is set.
+    pub fn csv_path(&self) -> Result<&PathBuf, DataError> {
+        self.path.as_ref().ok_or_else(|| DataError::InvalidSetting {
+            key: "path",
+            message: "expected the CSV file to read, e.g. path = \"data/sp500.csv\" \
+                      (or source = \"sine\" for the generated sine wave)"
+                .into(),
+        })
+    }
+
+    /// The sine wave's parameters, defaults filled in.
+    pub fn sine_spec(&self) -> SineSpec {
+        let defaults = SineSpec::default();
+        SineSpec {
+            points: self.points.unwrap_or(defaults.points),
+            x_range: self.x_range.unwrap_or(defaults.x_range),
+            noise: self.noise.unwrap_or(defaults.noise),
+            seed: self.seed.unwrap_or(defaults.seed),
+        }
+    }
+
+    /// Checks that the keys set belong to the source: `path` for a CSV file, the sine's own
+    /// keys for `sine`.
+    pub fn check_source_keys(&self) -> Result<(), DataError> {
+        match self.source {
+            Source::Csv => {
+                let sine_keys = [
+                    ("points", self.points.is_some()),
+                    ("x_range", self.x_range.is_some()),
+                    ("noise", self.noise.is_some()),
+                    ("seed", self.seed.is_some()),
+                ];
+                if let Some((key, _)) = sine_keys.iter().find(|(_, set)| *set) {
+                    return Err(DataError::InvalidSetting {
+                        key,
+                        message: "only applies with source = \"sine\"".into(),
+                    });
+                }
+                self.csv_path().map(|_| ())
+            }
+            Source::Sine => {
+                if self.path.is_some() {
+                    return Err(DataError::InvalidSetting {
+                        key: "path",
+                        message: "source = \"sine\" generates its series; remove path or set \
+                                  source = \"csv\""
+                            .into(),
+                    });
+                }
+                self.sine_spec().validate()
+            }
+        }
+    }
+
     /// The window shape this config asks for.
     pub fn window_spec(&self) -> WindowSpec {
         WindowSpec {

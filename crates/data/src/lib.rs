@@ -1,7 +1,7 @@
 //! # yoho-data
 //!
 //! The data stage of Yoho: read a daily series from CSV (polars does the parsing), check and
-//! clean it, cut it into sliding windows, split them chronologically, fit a scaler on the
+//! clean it (or generate the NumPy article's noisy sine, [`sine`]), cut it into sliding windows, split them chronologically, fit a scaler on the
 //! training rows only, and hand Burn a dataset and a batcher.
 //!
 //! The usual entry point is [`prepare`] with a [`DataConfig`] (the `[data]` section of an
@@ -13,9 +13,10 @@ mod error;
 pub mod prepare;
 pub mod scaling;
 pub mod series;
+pub mod sine;
 pub mod window;
 
-pub use config::DataConfig;
+pub use config::{DataConfig, Source};
 pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, WindowItem};
 pub use error::DataError;
 pub use prepare::{PreparedData, ScaledSeries, prepare, prepare_loaded, prepare_with_optional};

@@ -1,10 +1,11 @@
 //! From a config to ready samples: load, split, fit the scaler on training rows, window.
 
 use crate::DataError;
-use crate::config::DataConfig;
+use crate::config::{DataConfig, Source};
 use crate::dataset::{SampleShape, WindowDataset, WindowItem};
 use crate::scaling::{ColumnScaler, Scaler};
 use crate::series::{LoadOptions, LoadedSeries, TimeSeries, load_csv};
+use crate::sine;
 use crate::window::{SplitWindows, Window, WindowSpec, split_series};
 
 /// A series in model units: what the network reads and predicts.
@@ -134,7 +135,7 @@ impl PreparedData {
     }
 }
 
-/// Loads the CSV file `config` names and prepares it.
+/// Loads the CSV file `config` names (or generates its sine wave) and prepares it.
 pub fn prepare(config: &DataConfig) -> Result<PreparedData, DataError> {
     prepare_with_optional(config, &[])
 }
@@ -146,15 +147,19 @@ pub fn prepare_with_optional(
     optional_columns: &[&str],
 ) -> Result<PreparedData, DataError> {
     check_columns(config)?;
-    let loaded = load_csv(
-        &config.path,
-        &LoadOptions {
-            date_column: config.date_column.clone(),
-            columns: config.used_columns(),
-            drop_missing: config.drop_missing,
-            optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
-        },
-    )?;
+    config.check_source_keys()?;
+    let loaded = match config.source {
+        Source::Sine => sine::generate(&config.sine_spec())?,
+        Source::Csv => load_csv(
+            config.csv_path()?,
+            &LoadOptions {
+                date_column: config.date_column.clone(),
+                columns: config.used_columns(),
+                drop_missing: config.drop_missing,
+                optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
+            },
+        )?,
+    };
     prepare_loaded(loaded, config)
 }
 
@@ -255,7 +260,12 @@ mod tests {
 
     fn config(scaling: ScalingMethod) -> DataConfig {
         DataConfig {
-            path: "unused.csv".into(),
+            source: Source::Csv,
+            path: Some("unused.csv".into()),
+            points: None,
+            x_range: None,
+            noise: None,
+            seed: None,
             date_column: "Date".into(),
             features: vec!["Open".into()],
             target: "Open".into(),

@@ -120,10 +120,11 @@ impl Forecaster {
     /// target, and each step reads the previous step's forecast.
     fn decode(&self, decoder: &Recurrent, inputs: Tensor<3>) -> Tensor<2> {
         let [batch, window_len, _] = inputs.dims();
-        let mut previous = inputs
-            .clone()
-            .narrow(1, window_len - 1, 1)
-            .narrow(2, self.seq2seq_target_index, 1);
+        let mut previous =
+            inputs
+                .clone()
+                .narrow(1, window_len - 1, 1)
+                .narrow(2, self.seq2seq_target_index, 1);
         let (_, mut state) = self.encoder.forward_from(inputs, None, false);
         let mut steps = Vec::with_capacity(self.output_size);
         for _ in 0..self.output_size {
@@ -233,12 +234,19 @@ mod tests {
             .with_output_size(3)
             .with_seq2seq_target_index(Some(1))
             .init(&device);
-        let window = |last_target: f32| {
-            Tensor::<3>::from_data([[[0.1, 0.2], [0.3, last_target]]], &device)
-        };
+        let window =
+            |last_target: f32| Tensor::<3>::from_data([[[0.1, 0.2], [0.3, last_target]]], &device);
         // the decoder's first input is the window's last target value (feature 1 here)
-        let a = model.forward(window(0.5)).into_data().try_to_vec::<f32>().unwrap();
-        let b = model.forward(window(-3.0)).into_data().try_to_vec::<f32>().unwrap();
+        let a = model
+            .forward(window(0.5))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let b = model
+            .forward(window(-3.0))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert_ne!(a[0], b[0]);
     }
 
@@ -247,7 +255,8 @@ mod tests {
         let device = Device::flex();
         let model = ForecasterConfig::new(1, 6).init(&device);
         let start = [0.1_f32, 0.4, -0.2, 0.3];
-        let inputs = Tensor::<3>::from_data([[[start[0]], [start[1]], [start[2]], [start[3]]]], &device);
+        let inputs =
+            Tensor::<3>::from_data([[[start[0]], [start[1]], [start[2]], [start[3]]]], &device);
         let recursive = model
             .forecast_recursive(inputs, 3)
             .into_data()
@@ -263,7 +272,10 @@ mod tests {
             )
             .unsqueeze_dim::<3>(0);
             let expected = model.forward(one).into_data().try_to_vec::<f32>().unwrap()[0];
-            assert!((expected - value).abs() < 1e-6, "step {step}: {expected} vs {value}");
+            assert!(
+                (expected - value).abs() < 1e-6,
+                "step {step}: {expected} vs {value}"
+            );
             window.remove(0);
             window.push(expected);
         }
@@ -272,9 +284,15 @@ mod tests {
     #[test]
     fn recursive_forecast_with_a_multi_step_model_takes_every_output() {
         let device = Device::flex();
-        let model = ForecasterConfig::new(1, 6).with_output_size(2).init(&device);
+        let model = ForecasterConfig::new(1, 6)
+            .with_output_size(2)
+            .init(&device);
         let inputs = Tensor::<3>::ones([2, 4, 1], &device);
-        let direct = model.forward(inputs.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let direct = model
+            .forward(inputs.clone())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let recursive = model.forecast_recursive(inputs, 5);
         assert_eq!(recursive.dims(), [2, 5]);
         let values = recursive.into_data().try_to_vec::<f32>().unwrap();

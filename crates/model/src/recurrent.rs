@@ -324,7 +324,8 @@ mod tests {
             let input = Tensor::<3>::random([2, 6, 3], Distribution::Normal(0.0, 1.0), &device);
             let (whole, whole_state) = stack.forward_from(input.clone(), None, true);
             let (first, state) = stack.forward_from(input.clone().narrow(1, 0, 3), None, true);
-            let (second, halves_state) = stack.forward_from(input.narrow(1, 3, 3), Some(state), true);
+            let (second, halves_state) =
+                stack.forward_from(input.narrow(1, 3, 3), Some(state), true);
             let halves = Tensor::cat(vec![first.unwrap(), second.unwrap()], 1);
             whole
                 .unwrap()

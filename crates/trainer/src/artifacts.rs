@@ -9,6 +9,8 @@
 //! | `predictions.csv` | date, actual, predicted, naive for every test day |
 //! | `loss.csv` | mean training (and validation) loss per epoch, in model units |
 //! | `test_period.png`, `loss.png`, `predicted_vs_actual.png` | the charts |
+//! | `by_step.csv`, `error_by_step.png`, `multi_step.png` | with `horizon > 1`: every window's forecast of every step, and the error by step ahead |
+//! | `generated.csv`, `generated.png` | with `[evaluate] closed_loop`: the series generated from its first window |
 //! | `report.md` | config, data, table and charts in one page |
 //! | `checkpoint/` | the learner's latest checkpoint |
 
@@ -43,6 +45,16 @@ pub mod files {
     pub const LOSS_PLOT: &str = "loss.png";
     /// Chart of predicted against actual.
     pub const SCATTER_PLOT: &str = "predicted_vs_actual.png";
+    /// Every test window's forecast of every step ahead (horizon > 1).
+    pub const BY_STEP: &str = "by_step.csv";
+    /// Chart of the error against the step ahead (horizon > 1).
+    pub const STEP_ERROR_PLOT: &str = "error_by_step.png";
+    /// Chart of the multi-day forecasts over the test period (horizon > 1).
+    pub const MULTI_STEP_PLOT: &str = "multi_step.png";
+    /// The closed-loop generated series.
+    pub const GENERATED: &str = "generated.csv";
+    /// Chart of the closed-loop generated series.
+    pub const GENERATED_PLOT: &str = "generated.png";
     /// The report page.
     pub const REPORT: &str = "report.md";
     /// Written by `trainer predict`.

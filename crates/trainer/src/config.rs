@@ -22,6 +22,73 @@ pub struct ExperimentConfig {
     /// The optimisation.
     #[serde(default)]
     pub train: TrainSection,
+    /// What is measured after training besides the test days.
+    #[serde(default, skip_serializing_if = "EvaluateSection::is_default")]
+    pub evaluate: EvaluateSection,
+}
+
+/// `[evaluate]`: extra evaluations after training.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluateSection {
+    /// Generate the whole series closed-loop, as the NumPy article does: start from the first
+    /// window and feed every forecast back in until the series' length (needs the target to
+    /// be the only feature). Writes `generated.csv` and `generated.png`.
+    pub closed_loop: bool,
+}
+
+impl EvaluateSection {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// How a model forecasts `horizon > 1` steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// The head outputs every step at once.
+    #[default]
+    Direct,
+    /// A one-step model fed its own forecasts (needs the target as the only feature).
+    Recursive,
+    /// An encoder–decoder: the decoder makes one step at a time from the encoder's state.
+    Seq2seq,
+}
+
+/// How a batch's squared errors become its loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossReduction {
+    /// Their mean (PyTorch's `MSELoss()`).
+    #[default]
+    Mean,
+    /// Their sum, as a from-scratch implementation that adds up every window's gradient does:
+    /// steps grow with the batch size.
+    Sum,
+}
+
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerName {
+    /// Adam with decoupled weight decay (PyTorch's `AdamW`), the LSTM article's choice.
+    #[default]
+    Adamw,
+    /// Adam, with weight decay as an L2 penalty (PyTorch's `Adam`).
+    Adam,
+    /// Stochastic gradient descent with optional momentum, the NumPy article's choice.
+    Sgd,
+}
+
+impl OptimizerName {
+    /// PyTorch's default weight decay for this optimiser.
+    pub fn default_weight_decay(self) -> f64 {
+        match self {
+            Self::Adamw => 0.01,
+            Self::Adam | Self::Sgd => 0.0,
+        }
+    }
 }
 
 /// The recurrent cell, as written in a config.
@@ -69,6 +136,9 @@ pub struct ModelSection {
     /// Hidden widths of the MLP head (the article: [50]).
     #[serde(default)]
     pub head: Vec<usize>,
+    /// How `[data] horizon > 1` steps are forecast: `direct`, `recursive` or `seq2seq`.
+    #[serde(default)]
+    pub strategy: Strategy,
 }
 
 /// `[train]`: how the network is fitted. Defaults follow PyTorch's AdamW.
@@ -83,19 +153,29 @@ pub struct TrainSection {
     pub shuffle: bool,
     /// Seed of the initial weights, the shuffling and dropout.
     pub seed: u64,
-    /// AdamW learning rate.
+    /// `adamw` (default), `adam` or `sgd`.
+    pub optimizer: OptimizerName,
+    /// Learning rate.
     pub lr: f64,
-    /// AdamW decoupled weight decay.
-    pub weight_decay: f64,
-    /// AdamW β₁.
+    /// Weight decay: decoupled for AdamW, an L2 penalty for Adam and SGD. Defaults as in
+    /// PyTorch: 0.01 for AdamW, 0 otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<f64>,
+    /// SGD momentum (0 = plain SGD).
+    pub momentum: f64,
+    /// Adam(W) β₁.
     pub beta1: f64,
-    /// AdamW β₂.
+    /// Adam(W) β₂.
     pub beta2: f64,
-    /// AdamW ε.
+    /// Adam(W) ε.
     pub eps: f64,
     /// Write a checkpoint every this many epochs (0 = ten times per run); the last epoch
     /// always gets one.
     pub checkpoint_every: usize,
+    /// Print the loss every this many epochs (0 = about twenty lines per run).
+    pub log_every: usize,
+    /// `mean` (default) or `sum` of the batch's squared errors.
+    pub loss_reduction: LossReduction,
 }
 
 impl Default for TrainSection {
@@ -105,17 +185,27 @@ impl Default for TrainSection {
             batch_size: 0,
             shuffle: true,
             seed: 42,
+            optimizer: OptimizerName::Adamw,
             lr: 1e-3,
-            weight_decay: 0.01,
+            weight_decay: None,
+            momentum: 0.0,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
             checkpoint_every: 0,
+            log_every: 0,
+            loss_reduction: LossReduction::Mean,
         }
     }
 }
 
 impl TrainSection {
+    /// The weight decay in effect: the one set, or the optimiser's default.
+    pub fn weight_decay(&self) -> f64 {
+        self.weight_decay
+            .unwrap_or_else(|| self.optimizer.default_weight_decay())
+    }
+
     /// Epochs between checkpoints.
     pub fn checkpoint_interval(&self) -> usize {
         match self.checkpoint_every {
@@ -189,18 +279,81 @@ impl ExperimentConfig {
         }
         positive("lr", train.lr)?;
         positive("eps", train.eps)?;
-        if !(train.weight_decay >= 0.0 && train.weight_decay.is_finite()) {
-            bail!(
-                "[train] weight_decay: expected a number ≥ 0, got {}",
-                train.weight_decay
-            );
+        let weight_decay = train.weight_decay();
+        if !(weight_decay >= 0.0 && weight_decay.is_finite()) {
+            bail!("[train] weight_decay: expected a number ≥ 0, got {weight_decay}");
         }
-        for (key, beta) in [("beta1", train.beta1), ("beta2", train.beta2)] {
+        for (key, beta) in [
+            ("beta1", train.beta1),
+            ("beta2", train.beta2),
+            ("momentum", train.momentum),
+        ] {
             if !(0.0..1.0).contains(&beta) {
                 bail!("[train] {key}: expected a number in [0, 1), got {beta}");
             }
         }
+        if train.momentum > 0.0 && train.optimizer != OptimizerName::Sgd {
+            bail!("[train] momentum: only applies with optimizer = \"sgd\" (Adam's is beta1)");
+        }
+        self.data
+            .check_source_keys()
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        self.validate_strategy()?;
+        self.validate_closed_loop()
+    }
+
+    /// Whether the target is the model's only input, so forecasts can be fed back as inputs.
+    pub fn is_univariate(&self) -> bool {
+        self.data.features.len() == 1 && self.data.features[0] == self.data.target
+    }
+
+    fn validate_strategy(&self) -> anyhow::Result<()> {
+        match self.model.strategy {
+            Strategy::Direct => Ok(()),
+            Strategy::Recursive if !self.is_univariate() => bail!(
+                "[model] strategy = \"recursive\" feeds the model its own forecasts, so [data] \
+                 features must be the target alone ([\"{}\"]), got [{}]",
+                self.data.target,
+                quoted(&self.data.features)
+            ),
+            Strategy::Recursive => Ok(()),
+            Strategy::Seq2seq if self.target_feature_index().is_none() => bail!(
+                "[model] strategy = \"seq2seq\" starts its decoder from the last observed \
+                 target, so [data] features must include \"{}\", got [{}]",
+                self.data.target,
+                quoted(&self.data.features)
+            ),
+            Strategy::Seq2seq => Ok(()),
+        }
+    }
+
+    fn validate_closed_loop(&self) -> anyhow::Result<()> {
+        if self.evaluate.closed_loop && !self.is_univariate() {
+            bail!(
+                "[evaluate] closed_loop feeds the model its own forecasts, so [data] features \
+                 must be the target alone ([\"{}\"]), got [{}]",
+                self.data.target,
+                quoted(&self.data.features)
+            );
+        }
         Ok(())
+    }
+
+    /// The position of the target among the features, if it is one.
+    pub fn target_feature_index(&self) -> Option<usize> {
+        self.data
+            .features
+            .iter()
+            .position(|feature| *feature == self.data.target)
+    }
+
+    /// Values the network outputs per window: 1 for the recursive strategy, the horizon
+    /// otherwise.
+    pub fn model_output_size(&self) -> usize {
+        match self.model.strategy {
+            Strategy::Recursive => 1,
+            Strategy::Direct | Strategy::Seq2seq => self.data.horizon,
+        }
     }
 
     /// The network this config describes, for `features` inputs and `horizon` outputs.
@@ -210,9 +363,21 @@ impl ExperimentConfig {
             .with_num_layers(model.num_layers)
             .with_dropout(model.dropout)
             .with_head(model.head.clone())
-            .with_output_size(self.data.horizon)
+            .with_output_size(self.model_output_size())
             .with_cell(model.cell.into())
+            .with_seq2seq_target_index(match model.strategy {
+                Strategy::Seq2seq => self.target_feature_index(),
+                Strategy::Direct | Strategy::Recursive => None,
+            })
     }
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// For an "unknown field `x`, expected one of `a`, `b`" message, the expected key nearest to
@@ -267,7 +432,8 @@ mod tests {
         let config = parse(MINIMAL).unwrap();
         let train = &config.train;
         assert_eq!((train.lr, train.beta1, train.beta2), (1e-3, 0.9, 0.999));
-        assert_eq!((train.eps, train.weight_decay), (1e-8, 0.01));
+        assert_eq!((train.eps, train.weight_decay()), (1e-8, 0.01));
+        assert_eq!(train.optimizer, OptimizerName::Adamw);
         assert_eq!(train.batch_size, 0);
         assert_eq!(config.model.cell, CellName::Lstm);
         assert_eq!(config.data.stride, 1);

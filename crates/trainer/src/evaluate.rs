@@ -48,6 +48,10 @@ pub struct TestForecast {
     pub previous: Vec<f64>,
     /// The model first, then the baselines.
     pub forecasts: Vec<NamedForecast>,
+    /// Every window's targets, all `horizon` steps: `[window][step]`.
+    pub actual_steps: Vec<Vec<f64>>,
+    /// The model's forecast of every step: `[window][step]`.
+    pub model_steps: Vec<Vec<f64>>,
 }
 
 impl TestForecast {
@@ -69,14 +73,54 @@ impl TestForecast {
     pub fn naive(&self) -> &[f64] {
         &self.previous
     }
+
+    /// Steps forecast per window.
+    pub fn horizon(&self) -> usize {
+        self.model_steps.first().map_or(1, Vec::len)
+    }
 }
 
-/// Runs `model` on `items` (all of `shape`) and returns `[window][horizon]` outputs in model
-/// units.
-pub fn predict_scaled(
+/// The model's and the naive forecast's errors `steps_ahead` days ahead, over every test
+/// window, in the target's units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StepErrors {
+    /// Days ahead (1 = the day after the window).
+    pub steps_ahead: usize,
+    /// The model's RMSE.
+    pub model_rmse: f64,
+    /// The model's MAE.
+    pub model_mae: f64,
+    /// The naive forecast's RMSE (the last observed value for every step).
+    pub naive_rmse: f64,
+    /// The naive forecast's MAE.
+    pub naive_mae: f64,
+}
+
+/// The errors at every step ahead, `h = 1..=horizon`.
+pub fn errors_by_step(test: &TestForecast) -> Vec<StepErrors> {
+    (0..test.horizon())
+        .map(|step| {
+            let actual: Vec<f64> = test.actual_steps.iter().map(|a| a[step]).collect();
+            let model: Vec<f64> = test.model_steps.iter().map(|m| m[step]).collect();
+            StepErrors {
+                steps_ahead: step + 1,
+                model_rmse: metrics::rmse(&actual, &model),
+                model_mae: metrics::mae(&actual, &model),
+                naive_rmse: metrics::rmse(&actual, &test.previous),
+                naive_mae: metrics::mae(&actual, &test.previous),
+            }
+        })
+        .collect()
+}
+
+/// Forecasts `steps` values for each of `items` (all of `shape`), in model units:
+/// `[window][step]`. Up to the model's output width this is one forward pass; beyond it the
+/// model is fed its own forecasts (which needs the target to be the only feature).
+pub fn forecast_scaled(
     model: &Forecaster,
     shape: SampleShape,
     items: &[WindowItem],
+    steps: usize,
     device: &Device,
 ) -> Vec<Vec<f32>> {
     let batcher = WindowBatcher::new(shape);
@@ -84,29 +128,46 @@ pub fn predict_scaled(
     for chunk in items.chunks(INFERENCE_BATCH) {
         let refs: Vec<&WindowItem> = chunk.iter().collect();
         let batch = batcher.batch_refs(&refs, device);
-        let values: Vec<f32> = model
-            .forward(batch.inputs)
+        let forecast = if steps <= model.output_size {
+            model.forward(batch.inputs).narrow(1, 0, steps)
+        } else {
+            model.forecast_recursive(batch.inputs, steps)
+        };
+        let values: Vec<f32> = forecast
             .into_data()
             .try_into_vec_as::<f32>()
             .expect("the forecaster's output converts to f32");
-        outputs.extend(values.chunks(shape.horizon).map(<[f32]>::to_vec));
+        outputs.extend(values.chunks(steps).map(<[f32]>::to_vec));
     }
     outputs
 }
 
-/// The model's and the baselines' forecasts of the first step ahead for every test window.
+/// The model's and the baselines' forecasts of the test windows: every baseline and the
+/// metrics table look at the first step ahead; `model_steps` holds all `horizon` steps.
 pub fn forecast_test(model: &Forecaster, data: &PreparedData, device: &Device) -> TestForecast {
     let windows = &data.splits.test;
-    let scaled = predict_scaled(model, data.sample_shape(), &data.items(windows), device);
+    let horizon = data.window.horizon;
+    let scaled = forecast_scaled(
+        model,
+        data.sample_shape(),
+        &data.items(windows),
+        horizon,
+        device,
+    );
     let scaler = data.target_scaler();
     let target = data.target_values();
-    let model_values = scaled
+    let model_steps: Vec<Vec<f64>> = scaled
         .iter()
-        .map(|steps| scaler.inverse(f64::from(steps[0])))
+        .map(|steps| {
+            steps
+                .iter()
+                .map(|v| scaler.inverse(f64::from(*v)))
+                .collect()
+        })
         .collect();
     let mut forecasts = vec![NamedForecast {
         name: MODEL,
-        values: model_values,
+        values: model_steps.iter().map(|steps| steps[0]).collect(),
     }];
     forecasts.extend(baselines(data));
     TestForecast {
@@ -120,6 +181,11 @@ pub fn forecast_test(model: &Forecaster, data: &PreparedData, device: &Device) -
             .collect(),
         previous: windows.iter().map(|w| target[w.last_input_row()]).collect(),
         forecasts,
+        actual_steps: windows
+            .iter()
+            .map(|w| target[w.target_rows()].to_vec())
+            .collect(),
+        model_steps,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod device;
 pub mod evaluate;
+pub mod generate;
 pub mod metrics;
 pub mod plots;
 pub mod predict;

@@ -1,5 +1,7 @@
 //! PNG charts drawn with plotters: the test period (actual, model, naive — the articles'
-//! figure), the loss per epoch on a log scale, and predicted against actual.
+//! figure), the loss per epoch on a log scale, predicted against actual; for multi-step models
+//! the error against the step ahead and the multi-day forecasts over the series; and the
+//! closed-loop generated curve.
 //!
 //! Text uses DejaVu Sans, embedded in the binary, so no system font is needed. Each chart is
 //! drawn into a temporary file beside its destination and renamed into place.
@@ -12,7 +14,8 @@ use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::evaluate::TestForecast;
+use crate::evaluate::{StepErrors, TestForecast};
+use crate::generate::Generation;
 use crate::training::EpochLoss;
 
 /// The actual series.
@@ -32,6 +35,10 @@ pub const TEST_PERIOD_SIZE: (u32, u32) = (1200, 600);
 pub const LOSS_SIZE: (u32, u32) = (900, 600);
 /// Size of the scatter chart, pixels.
 pub const SCATTER_SIZE: (u32, u32) = (700, 700);
+/// Size of the error-by-step chart, pixels.
+pub const STEP_ERROR_SIZE: (u32, u32) = (900, 600);
+/// The noise-free curve of a generated series.
+pub const CLEAN_COLOUR: RGBColor = RGBColor(44, 160, 44);
 
 const FONT: &str = "sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -255,6 +262,237 @@ pub fn predicted_vs_actual(
     })
 }
 
+/// RMSE of the model and of the naive forecast against the number of days ahead.
+pub fn error_by_step(
+    path: &Path,
+    errors: &[StepErrors],
+    target: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let model: Vec<f64> = errors.iter().map(|e| e.model_rmse).collect();
+    let naive: Vec<f64> = errors.iter().map(|e| e.naive_rmse).collect();
+    let mut y_range = value_range([&model[..], &naive[..]]);
+    y_range.start = y_range.start.min(0.0);
+    let last_step = errors.len().max(2) as f64;
+    render(path, STEP_ERROR_SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("{target}: test RMSE by days ahead"), (FONT, 26))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0.75f64..last_step + 0.25, y_range)?;
+        chart
+            .configure_mesh()
+            .x_desc("days ahead (h)")
+            .y_desc(format!("RMSE ({unit})"))
+            .x_labels(errors.len().max(2))
+            .x_label_formatter(&|h| format!("{h:.0}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        for (label, values, colour) in [
+            ("model", &model, MODEL_COLOUR),
+            ("naive (last observed value)", &naive, NAIVE_COLOUR),
+        ] {
+            let points = values.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v));
+            chart
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
+                .label(label)
+                .legend(legend_line(colour));
+            chart.draw_series(points.map(|p| Circle::new(p, 5, colour.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// The follow-up article's chart: the actual series over the test period with the model's
+/// multi-day forecast drawn from every `horizon`-th test window, each starting at the window's
+/// last observed value.
+pub fn multi_step_forecasts(
+    path: &Path,
+    forecast: &TestForecast,
+    target: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let horizon = forecast.horizon();
+    let windows = forecast.dates.len();
+    // day 0 is the first test window's last observed day; window w forecasts days w+1..w+horizon
+    let mut actual = vec![(0.0, forecast.previous[0])];
+    actual.extend(
+        forecast.actual_steps[0]
+            .iter()
+            .enumerate()
+            .map(|(h, v)| ((h + 1) as f64, *v)),
+    );
+    for (w, steps) in forecast.actual_steps.iter().enumerate().skip(1) {
+        actual.push(((w + horizon) as f64, steps[horizon - 1]));
+    }
+    let paths: Vec<Vec<(f64, f64)>> = (0..windows)
+        .step_by(horizon)
+        .map(|w| {
+            std::iter::once((w as f64, forecast.previous[w]))
+                .chain(
+                    forecast.model_steps[w]
+                        .iter()
+                        .enumerate()
+                        .map(|(h, v)| ((w + h + 1) as f64, *v)),
+                )
+                .collect()
+        })
+        .collect();
+    let all_values: Vec<f64> = actual
+        .iter()
+        .chain(paths.iter().flatten())
+        .map(|(_, v)| *v)
+        .collect();
+    let y_range = value_range([&all_values[..]]);
+    let x_max = (windows + horizon - 1).max(1) as f64;
+    let dates = &forecast.dates;
+    render(path, TEST_PERIOD_SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("{target}: {horizon}-day forecasts from every {horizon}th test window"),
+                (FONT, 26),
+            )
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..x_max, y_range)?;
+        let date_label = |x: &f64| {
+            let day = x.round().max(1.0) as usize - 1;
+            match dates.get(day) {
+                Some(date) => date.to_string(),
+                None => format!("+{}", day + 1 - dates.len()),
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_desc("date of the first forecast day")
+            .y_desc(format!("{target} ({unit})"))
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .x_labels(8)
+            .x_label_formatter(&date_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(actual, ACTUAL_COLOUR.stroke_width(2)))?
+            .label("actual")
+            .legend(legend_line(ACTUAL_COLOUR));
+        for (index, points) in paths.into_iter().enumerate() {
+            let series =
+                chart.draw_series(LineSeries::new(points, MODEL_COLOUR.stroke_width(2)))?;
+            if index == 0 {
+                series
+                    .label(format!("model, {horizon} days at once"))
+                    .legend(legend_line(MODEL_COLOUR));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// The NumPy article's chart: the series (and its noise-free curve, if known) against the
+/// curve the model generated closed-loop from the first window.
+pub fn closed_loop(path: &Path, generation: &Generation, target: &str) -> anyhow::Result<()> {
+    let abscissa: Vec<f64> = match &generation.x {
+        Some(x) => x.clone(),
+        None => (0..generation.actual.len()).map(|i| i as f64).collect(),
+    };
+    let x_desc = if generation.x.is_some() { "x" } else { "row" };
+    let generated: Vec<(f64, f64)> = generation
+        .generated_rows()
+        .zip(&generation.generated)
+        .map(|(row, v)| (abscissa[row], *v))
+        .collect();
+    let mut ranges = vec![&generation.actual[..], &generation.generated[..]];
+    if let Some(clean) = &generation.clean {
+        ranges.push(clean);
+    }
+    let y_range = value_range(ranges);
+    let x_range = abscissa[0]..abscissa[abscissa.len() - 1];
+    let seed_end = abscissa[generation.seed_len - 1];
+    render(path, TEST_PERIOD_SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "{target}: closed-loop generation from the first {} rows",
+                    generation.seed_len
+                ),
+                (FONT, 26),
+            )
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(x_range, y_range.clone())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(target)
+            .x_label_formatter(&|x| format!("{x:.1}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            [(seed_end, y_range.start), (seed_end, y_range.end)],
+            BLACK.mix(0.3).stroke_width(1),
+        ))?;
+        if let Some(clean) = &generation.clean {
+            chart
+                .draw_series(LineSeries::new(
+                    abscissa.iter().copied().zip(clean.iter().copied()),
+                    CLEAN_COLOUR.stroke_width(2),
+                ))?
+                .label("without noise")
+                .legend(legend_line(CLEAN_COLOUR));
+        }
+        chart
+            .draw_series(LineSeries::new(
+                abscissa
+                    .iter()
+                    .copied()
+                    .zip(generation.actual.iter().copied()),
+                ACTUAL_COLOUR.stroke_width(1),
+            ))?
+            .label("series")
+            .legend(legend_line(ACTUAL_COLOUR));
+        chart.draw_series(
+            abscissa
+                .iter()
+                .zip(&generation.actual)
+                .map(|(x, v)| Circle::new((*x, *v), 3, ACTUAL_COLOUR.filled())),
+        )?;
+        chart
+            .draw_series(LineSeries::new(generated, MODEL_COLOUR.stroke_width(3)))?
+            .label("generated (fed its own output)")
+            .legend(legend_line(MODEL_COLOUR));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +509,10 @@ mod tests {
         let model: Vec<f64> = actual.iter().map(|a| a + 12.0).collect();
         TestForecast {
             dates: (0..40).map(|i| start + chrono::Days::new(i)).collect(),
+            actual_steps: (0..40)
+                .map(|i| (i..i + 3).map(|j| actual[j.min(39)]).collect())
+                .collect(),
+            model_steps: model.iter().map(|m| vec![*m, m + 5.0, m + 10.0]).collect(),
             actual,
             previous: previous.clone(),
             forecasts: vec![
@@ -343,5 +585,50 @@ mod tests {
             counts.iter().all(|n| *n > 100),
             "pixels of points, diagonal: {counts:?}"
         );
+    }
+
+    #[test]
+    fn step_error_chart_shows_model_and_naive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steps.png");
+        let errors = crate::evaluate::errors_by_step(&forecast());
+        assert_eq!(errors.len(), 3);
+        error_by_step(&path, &errors, "Open", "index points").unwrap();
+        let counts = colour_counts(&path, STEP_ERROR_SIZE, &[MODEL_COLOUR, NAIVE_COLOUR]);
+        assert!(counts.iter().all(|n| *n > 100), "pixels: {counts:?}");
+    }
+
+    #[test]
+    fn multi_step_chart_shows_series_and_forecasts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("multi.png");
+        multi_step_forecasts(&path, &forecast(), "Open", "index points").unwrap();
+        let counts = colour_counts(&path, TEST_PERIOD_SIZE, &[ACTUAL_COLOUR, MODEL_COLOUR]);
+        assert!(counts.iter().all(|n| *n > 100), "pixels: {counts:?}");
+    }
+
+    #[test]
+    fn closed_loop_chart_shows_series_clean_and_generated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generated.png");
+        let x: Vec<f64> = (0..50).map(|i| i as f64 * 0.25).collect();
+        let clean: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+        let generation = Generation {
+            seed_len: 10,
+            dates: (0..50)
+                .map(|i| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(i))
+                .collect(),
+            actual: clean.iter().map(|c| c + 0.05).collect(),
+            generated: clean[10..].iter().map(|c| c * 0.9).collect(),
+            clean: Some(clean),
+            x: Some(x),
+        };
+        closed_loop(&path, &generation, "value").unwrap();
+        let counts = colour_counts(
+            &path,
+            TEST_PERIOD_SIZE,
+            &[ACTUAL_COLOUR, MODEL_COLOUR, CLEAN_COLOUR],
+        );
+        assert!(counts.iter().all(|n| *n > 100), "pixels: {counts:?}");
     }
 }

@@ -10,7 +10,7 @@ use yoho_data::{LoadOptions, NaiveDate, SampleShape, ScaledSeries, WindowItem, l
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
-use crate::evaluate::predict_scaled;
+use crate::evaluate::forecast_scaled;
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +40,8 @@ fn next_weekday(date: NaiveDate) -> NaiveDate {
 
 /// Forecasts `steps` days after the last row of `data_path` with the run in `run_dir`.
 ///
-/// A model forecasts `horizon` days at once; more steps are made by feeding its own forecasts
+/// A model forecasts `horizon` days at once (one at a time for the recursive strategy, feeding
+/// back its own forecasts); more steps than the horizon are made by feeding its own forecasts
 /// back, which needs the target to be its only input.
 pub fn predict(
     run_dir: &Path,
@@ -86,22 +87,12 @@ pub fn predict(
         features: data.features.len(),
         horizon: data.horizon,
     };
-    let mut window = scaled.inputs(series.len() - data.window_len, data.window_len);
-    let mut forecasts = Vec::with_capacity(steps);
-    while forecasts.len() < steps {
-        // the batcher stacks targets too; there are none to forecast from, so zeros
-        let item = WindowItem {
-            inputs: window.clone(),
-            targets: vec![0.0; data.horizon],
-        };
-        let outputs = predict_scaled(&model, shape, &[item], &device.device).remove(0);
-        for value in outputs.into_iter().take(steps - forecasts.len()) {
-            forecasts.push(value);
-            // univariate: slide the window over the model's own forecast
-            window.remove(0);
-            window.push(value);
-        }
-    }
+    // the batcher stacks targets too; there are none to forecast from, so zeros
+    let item = WindowItem {
+        inputs: scaled.inputs(series.len() - data.window_len, data.window_len),
+        targets: vec![0.0; data.horizon],
+    };
+    let forecasts = forecast_scaled(&model, shape, &[item], steps, &device.device).remove(0);
 
     let mut date = series.dates[series.len() - 1];
     Ok(forecasts

@@ -7,7 +7,8 @@ use serde::Serialize;
 use yoho_data::PreparedData;
 
 use crate::artifacts::{RunDir, files};
-use crate::evaluate::{EvaluationTable, ForecastMetrics, MODEL, TestForecast};
+use crate::evaluate::{EvaluationTable, ForecastMetrics, MODEL, StepErrors, TestForecast};
+use crate::generate::{Generation, GenerationSummary};
 use crate::plots;
 use crate::training::EpochLoss;
 
@@ -24,6 +25,12 @@ pub struct MetricsReport {
     pub training: TrainingSummary,
     /// Every forecaster's measures on the test days, in the target's units, keyed by name.
     pub test: EvaluationTable,
+    /// With `horizon > 1`: the model's and the naive forecast's errors at every step ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_step: Option<Vec<StepErrors>>,
+    /// With `[evaluate] closed_loop`: how far the generated series strays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_loop: Option<GenerationSummary>,
 }
 
 /// Where the numbers come from.
@@ -168,6 +175,99 @@ pub fn table(report: &MetricsReport) -> String {
     if let Some(verdict) = verdict(report) {
         let _ = writeln!(text, "{verdict}");
     }
+    if let Some(by_step) = &report.by_step {
+        let _ = writeln!(
+            text,
+            "\nBy days ahead ({} test windows, naive = last observed value):",
+            data.test_windows
+        );
+        text += &step_table(by_step, false);
+    }
+    if let Some(generation) = &report.closed_loop {
+        let _ = writeln!(text, "\n{}", closed_loop_line(generation));
+    }
+    text
+}
+
+/// The errors by step ahead, as a terminal or Markdown table.
+fn step_table(by_step: &[StepErrors], markdown: bool) -> String {
+    let headers = [
+        "h",
+        "model RMSE",
+        "naive RMSE",
+        "model MAE",
+        "naive MAE",
+        "skill",
+    ];
+    let rows = by_step.iter().map(|e| {
+        let skill = 1.0 - (e.model_rmse / e.naive_rmse).powi(2);
+        [
+            e.steps_ahead.to_string(),
+            format!("{:.3}", e.model_rmse),
+            format!("{:.3}", e.naive_rmse),
+            format!("{:.3}", e.model_mae),
+            format!("{:.3}", e.naive_mae),
+            format!("{skill:.4}"),
+        ]
+    });
+    let mut text = String::new();
+    if markdown {
+        let _ = writeln!(
+            text,
+            "| {} |\n|---:|---:|---:|---:|---:|---:|",
+            headers.join(" | ")
+        );
+        for row in rows {
+            let _ = writeln!(text, "| {} |", row.join(" | "));
+        }
+    } else {
+        let line = |cells: &[String]| {
+            let mut line = format!("{:>3}", cells[0]);
+            for cell in &cells[1..] {
+                let _ = write!(line, " {cell:>11}");
+            }
+            line
+        };
+        let _ = writeln!(text, "{}", line(&headers.map(str::to_string)));
+        for row in rows {
+            let _ = writeln!(text, "{}", line(&row));
+        }
+    }
+    text
+}
+
+/// One line on the closed-loop generation.
+fn closed_loop_line(generation: &GenerationSummary) -> String {
+    let mut line = format!(
+        "Closed-loop generation, {} values from the first window alone: RMSE {:.4}, MAE {:.4}, \
+         largest error {:.4} against the series",
+        generation.steps, generation.rmse, generation.mae, generation.max_abs_error
+    );
+    if let Some(clean) = generation.rmse_vs_clean {
+        let _ = write!(line, "; RMSE {clean:.4} against the noise-free curve");
+    }
+    line
+}
+
+/// `by_step.csv`: one row per test window and step ahead.
+pub fn by_step_csv(forecast: &TestForecast) -> String {
+    let mut text = String::from("window,first_target_date,steps_ahead,actual,model,naive\n");
+    for (window, (actual, model)) in forecast
+        .actual_steps
+        .iter()
+        .zip(&forecast.model_steps)
+        .enumerate()
+    {
+        for (step, (a, m)) in actual.iter().zip(model).enumerate() {
+            let _ = writeln!(
+                text,
+                "{window},{},{},{a},{m},{}",
+                forecast.dates[window],
+                step + 1,
+                forecast.previous[window]
+            );
+        }
+    }
     text
 }
 
@@ -255,6 +355,29 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     text += "MASE divides by the in-sample MAE of the naive forecast on the training targets; \
              skill is 1 − MSE / MSE(naive); direction is the share of days whose move from the \
              last observed value was called right.\n\n";
+    if let Some(by_step) = &report.by_step {
+        let _ = writeln!(
+            text,
+            "## By days ahead\n\nRMSE and MAE at each step ahead over the {} test windows; the \
+             naive forecast repeats the last observed value; skill is 1 − MSE / MSE(naive).\n",
+            data.test_windows
+        );
+        text += &step_table(by_step, true);
+        let _ = writeln!(
+            text,
+            "\n![Error by days ahead]({})\n\n![Multi-day forecasts]({})\n",
+            files::STEP_ERROR_PLOT,
+            files::MULTI_STEP_PLOT
+        );
+    }
+    if let Some(generation) = &report.closed_loop {
+        let _ = writeln!(
+            text,
+            "## Closed-loop generation\n\n{}.\n\n![Generated series]({})\n",
+            closed_loop_line(generation),
+            files::GENERATED_PLOT
+        );
+    }
     let _ = writeln!(text, "## Charts\n");
     let _ = writeln!(text, "![Test period]({})\n", files::TEST_PERIOD_PLOT);
     let _ = writeln!(text, "![Loss per epoch]({})\n", files::LOSS_PLOT);
@@ -277,10 +400,20 @@ pub fn write_reports(
     report: &MetricsReport,
     forecast: &TestForecast,
     history: &[EpochLoss],
+    generation: Option<&Generation>,
     config_toml: &str,
 ) -> anyhow::Result<()> {
     let target = &report.data.target;
     run.write(files::PREDICTIONS, predictions_csv(forecast).as_bytes())?;
+    if let Some(by_step) = &report.by_step {
+        run.write(files::BY_STEP, by_step_csv(forecast).as_bytes())?;
+        plots::error_by_step(&run.file(files::STEP_ERROR_PLOT), by_step, target, UNIT)?;
+        plots::multi_step_forecasts(&run.file(files::MULTI_STEP_PLOT), forecast, target, UNIT)?;
+    }
+    if let Some(generation) = generation {
+        run.write(files::GENERATED, generation.csv().as_bytes())?;
+        plots::closed_loop(&run.file(files::GENERATED_PLOT), generation, target)?;
+    }
     run.write(files::LOSS, loss_csv(history).as_bytes())?;
     plots::test_period(&run.file(files::TEST_PERIOD_PLOT), forecast, target, UNIT)?;
     plots::loss_curve(&run.file(files::LOSS_PLOT), history)?;

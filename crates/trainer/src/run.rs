@@ -10,7 +10,8 @@ use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
-use crate::evaluate::{CLOSE_COLUMN, EvaluationTable, forecast_test};
+use crate::evaluate::{CLOSE_COLUMN, EvaluationTable, errors_by_step, forecast_test};
+use crate::generate::{Generation, generate};
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
 use crate::training::{EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, train};
 
@@ -33,7 +34,13 @@ pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
 
 fn apply_overrides(config: &mut ExperimentConfig, args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.data {
-        config.data.path = path.clone();
+        if config.data.source != yoho_data::Source::Csv {
+            bail!(
+                "--data replaces [data] path, but this config generates its series (source = \
+                 \"sine\"); drop --data or use a config that reads a CSV file"
+            );
+        }
+        config.data.path = Some(path.clone());
     }
     if let Some(epochs) = args.epochs {
         config.train.epochs = epochs;
@@ -101,16 +108,29 @@ fn evaluate_and_write(
     trained: &TrainedModel,
 ) -> anyhow::Result<MetricsReport> {
     let forecast = forecast_test(&trained.forecaster, data, &selected.device);
+    let generation = config
+        .evaluate
+        .closed_loop
+        .then(|| generate(&trained.forecaster, data, &selected.device));
     let report = MetricsReport {
         run: config.run_name().to_string(),
         device: selected.description.clone(),
         data: DataSummary::new(data, &forecast),
         training: TrainingSummary::new(&trained.history, trained.wall_time.as_secs_f64()),
         test: EvaluationTable::new(&forecast, data),
+        by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
+        closed_loop: generation.as_ref().map(Generation::summary),
     };
     run.save_model(config, &trained.forecaster, &data.scaler)?;
     let config_toml = toml::to_string_pretty(config)?;
-    report::write_reports(run, &report, &forecast, &trained.history, &config_toml)?;
+    report::write_reports(
+        run,
+        &report,
+        &forecast,
+        &trained.history,
+        generation.as_ref(),
+        &config_toml,
+    )?;
     println!("{}", report::table(&report));
     println!(
         "trained {} epochs in {:.1} s on {}; run written to {}",

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::nn::loss::{MseLoss, Reduction};
-use burn::optim::AdamWConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
 use burn::tensor::Device;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::logger::{EvaluationProgressLogger, MetricLogger, TrainingProgressLogger};
@@ -29,20 +31,32 @@ use burn::train::{
 use yoho_data::{PreparedData, WindowBatch, WindowBatcher};
 use yoho_model::Forecaster;
 
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, LossReduction, OptimizerName, TrainSection};
 
 /// The forecaster as the learner trains it: MSE on each batch.
 #[derive(Module, Debug)]
 pub struct Regressor {
     /// The network being trained.
     pub forecaster: Forecaster,
+    /// Whether the batch loss sums the squared errors instead of averaging them.
+    #[module(skip)]
+    pub sum_loss: bool,
 }
 
 impl Regressor {
+    /// Squared error between the forecasts and the targets they stand for, averaged (or
+    /// summed) over the batch: a one-step model of the recursive strategy learns the first of
+    /// each window's targets.
     fn regression(&self, batch: WindowBatch) -> RegressionOutput {
         let output = self.forecaster.forward(batch.inputs);
-        let loss = MseLoss::new().forward(output.clone(), batch.targets.clone(), Reduction::Mean);
-        RegressionOutput::new(loss, output, batch.targets)
+        let targets = batch.targets.narrow(1, 0, output.dims()[1]);
+        let reduction = if self.sum_loss {
+            Reduction::Sum
+        } else {
+            Reduction::Mean
+        };
+        let loss = MseLoss::new().forward(output.clone(), targets.clone(), reduction);
+        RegressionOutput::new(loss, output, targets)
     }
 }
 
@@ -235,6 +249,7 @@ impl TrainingControl {
 /// training as soon as a loss is not a finite number.
 struct ProgressPrinter {
     total_epochs: usize,
+    log_every: usize,
     every: usize,
     started: Instant,
     current_epoch: usize,
@@ -245,9 +260,10 @@ struct ProgressPrinter {
 }
 
 impl ProgressPrinter {
-    fn new(control: TrainingControl, interrupter: Interrupter) -> Self {
+    fn new(log_every: usize, control: TrainingControl, interrupter: Interrupter) -> Self {
         Self {
             total_epochs: 0,
+            log_every,
             every: 1,
             started: Instant::now(),
             current_epoch: 1,
@@ -319,7 +335,10 @@ impl TrainingProgressLogger for ProgressPrinter {
         _label: Option<&str>,
     ) {
         self.total_epochs = total_epochs;
-        self.every = (total_epochs / 20).max(1);
+        self.every = match self.log_every {
+            0 => (total_epochs / 20).max(1),
+            every => every,
+        };
         self.started = Instant::now();
         self.current_epoch = starting_epoch;
         eprintln!("training for {total_epochs} epochs (from epoch {starting_epoch})");
@@ -460,6 +479,7 @@ pub fn train(
     let training_device = device.clone().autodiff();
     let model = Regressor {
         forecaster: config.forecaster_config().init(&training_device),
+        sum_loss: train.loss_reduction == LossReduction::Sum,
     };
 
     let batcher = WindowBatcher::new(data.sample_shape());
@@ -476,12 +496,7 @@ pub fn train(
         .batch_size(data.splits.valid.len().max(1))
         .build(data.dataset(&data.splits.valid));
 
-    let optimizer = AdamWConfig::new()
-        .with_beta_1(train.beta1 as f32)
-        .with_beta_2(train.beta2 as f32)
-        .with_epsilon(train.eps as f32)
-        .with_weight_decay(train.weight_decay as f32)
-        .init();
+    let optimizer = optimizer(train);
     let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
     let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
     let interrupter = training.interrupter();
@@ -490,6 +505,7 @@ pub fn train(
         .metric_valid_numeric(LossMetric::new())
         .with_metric_logger(history.clone())
         .renderer(Box::new(ProgressPrinter::new(
+            train.log_every,
             control.clone(),
             interrupter.clone(),
         )))
@@ -528,6 +544,35 @@ pub fn train(
         history,
         wall_time,
     }))
+}
+
+/// The optimiser `train` names, with PyTorch's semantics for its settings.
+fn optimizer(train: &TrainSection) -> ModuleOptimizer {
+    let weight_decay = train.weight_decay();
+    let l2_penalty = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay as f32));
+    match train.optimizer {
+        OptimizerName::Adamw => AdamWConfig::new()
+            .with_beta_1(train.beta1 as f32)
+            .with_beta_2(train.beta2 as f32)
+            .with_epsilon(train.eps as f32)
+            .with_weight_decay(weight_decay as f32)
+            .init(),
+        OptimizerName::Adam => AdamConfig::new()
+            .with_beta_1(train.beta1 as f32)
+            .with_beta_2(train.beta2 as f32)
+            .with_epsilon(train.eps as f32)
+            .with_weight_decay(l2_penalty)
+            .init(),
+        OptimizerName::Sgd => SgdConfig::new()
+            .with_weight_decay(l2_penalty)
+            .with_momentum((train.momentum > 0.0).then(|| {
+                // PyTorch's SGD: no dampening, no Nesterov unless asked
+                MomentumConfig::new()
+                    .with_momentum(train.momentum)
+                    .with_dampening(0.0)
+            }))
+            .init(),
+    }
 }
 
 fn first_non_finite(history: &[EpochLoss]) -> Option<(usize, f64)> {

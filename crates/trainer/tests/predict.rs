@@ -61,8 +61,9 @@ fn predict_reproduces_the_runs_own_test_predictions() {
         let line: Vec<&str> = forecast.lines().nth(1).unwrap().split(',').collect();
         let expected = &rows[rows.len() - back];
         let (ours, theirs): (f64, f64) = (line[2].parse().unwrap(), expected[2].parse().unwrap());
+        // the network computes in f32, and one window and a batch of them may round apart
         assert!(
-            (ours - theirs).abs() <= 1e-9 * theirs.abs(),
+            (ours - theirs).abs() <= 1e-6 * theirs.abs(),
             "{back} back: {ours} vs {theirs}"
         );
         let naive: f64 = line[3].parse().unwrap();

@@ -1,0 +1,207 @@
+//! Closed-loop generation, as the NumPy article does it: the model reads the series' first
+//! window, then only its own forecasts, until it has produced every remaining row.
+
+use std::fmt::Write as _;
+
+use burn::tensor::Device;
+use serde::Serialize;
+use yoho_data::sine::{CLEAN_COLUMN, X_COLUMN};
+use yoho_data::{NaiveDate, PreparedData, WindowItem};
+use yoho_model::Forecaster;
+
+use crate::evaluate::forecast_scaled;
+use crate::metrics;
+
+/// The series and the curve the model generated from its first window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generation {
+    /// Rows given to the model: the first window.
+    pub seed_len: usize,
+    /// The date of every row.
+    pub dates: Vec<NaiveDate>,
+    /// The abscissa of every row, when the series has an `x` column (the sine wave).
+    pub x: Option<Vec<f64>>,
+    /// The target, every row, in original units.
+    pub actual: Vec<f64>,
+    /// The target without noise, when the series has a `clean` column (the sine wave).
+    pub clean: Option<Vec<f64>>,
+    /// The generated values of rows `seed_len..`, in original units.
+    pub generated: Vec<f64>,
+}
+
+/// How far the generated curve strays, in the target's units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GenerationSummary {
+    /// Values generated.
+    pub steps: usize,
+    /// RMSE against the series.
+    pub rmse: f64,
+    /// MAE against the series.
+    pub mae: f64,
+    /// Largest absolute error against the series.
+    pub max_abs_error: f64,
+    /// RMSE against the noise-free curve, when there is one.
+    pub rmse_vs_clean: Option<f64>,
+}
+
+impl Generation {
+    /// The rows the model generated.
+    pub fn generated_rows(&self) -> std::ops::Range<usize> {
+        self.seed_len..self.actual.len()
+    }
+
+    /// The errors of the generated curve.
+    pub fn summary(&self) -> GenerationSummary {
+        let rows = self.generated_rows();
+        let actual = &self.actual[rows.clone()];
+        let max_abs_error = actual
+            .iter()
+            .zip(&self.generated)
+            .map(|(a, g)| (a - g).abs())
+            .fold(0.0, f64::max);
+        GenerationSummary {
+            steps: self.generated.len(),
+            rmse: metrics::rmse(actual, &self.generated),
+            mae: metrics::mae(actual, &self.generated),
+            max_abs_error,
+            rmse_vs_clean: self
+                .clean
+                .as_ref()
+                .map(|clean| metrics::rmse(&clean[rows], &self.generated)),
+        }
+    }
+
+    /// `generated.csv`: `row,date[,x],actual[,clean],generated`, the generated cell empty for
+    /// the seed rows.
+    pub fn csv(&self) -> String {
+        let mut text = String::from("row,date");
+        if self.x.is_some() {
+            text += ",x";
+        }
+        text += ",actual";
+        if self.clean.is_some() {
+            text += ",clean";
+        }
+        text += ",generated\n";
+        for row in 0..self.actual.len() {
+            let _ = write!(text, "{row},{}", self.dates[row]);
+            if let Some(x) = &self.x {
+                let _ = write!(text, ",{}", x[row]);
+            }
+            let _ = write!(text, ",{}", self.actual[row]);
+            if let Some(clean) = &self.clean {
+                let _ = write!(text, ",{}", clean[row]);
+            }
+            text += ",";
+            if row >= self.seed_len {
+                let _ = write!(text, "{}", self.generated[row - self.seed_len]);
+            }
+            text += "\n";
+        }
+        text
+    }
+}
+
+/// Generates the rest of the series from its first window. The model must take the target as
+/// its only feature (checked when the config is read).
+pub fn generate(model: &Forecaster, data: &PreparedData, device: &Device) -> Generation {
+    let seed_len = data.window.window_len;
+    let rows = data.series.len();
+    let seed = WindowItem {
+        inputs: data.scaled.inputs(0, seed_len),
+        targets: vec![0.0; data.window.horizon],
+    };
+    let scaled =
+        forecast_scaled(model, data.sample_shape(), &[seed], rows - seed_len, device).remove(0);
+    let scaler = data.target_scaler();
+    Generation {
+        seed_len,
+        dates: data.series.dates.clone(),
+        x: data.series.column(X_COLUMN).map(<[f64]>::to_vec),
+        actual: data.target_values().to_vec(),
+        clean: data.series.column(CLEAN_COLUMN).map(<[f64]>::to_vec),
+        generated: scaled
+            .into_iter()
+            .map(|v| scaler.inverse(f64::from(v)))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yoho_data::{DataConfig, ScalingMethod, Source};
+    use yoho_model::ForecasterConfig;
+
+    fn sine_config() -> DataConfig {
+        DataConfig {
+            source: Source::Sine,
+            path: None,
+            points: Some(40),
+            x_range: None,
+            noise: Some(0.1),
+            seed: Some(3),
+            date_column: "Date".into(),
+            features: vec!["value".into()],
+            target: "value".into(),
+            scaling: ScalingMethod::None,
+            scale_factor: None,
+            window_len: 6,
+            stride: 1,
+            horizon: 1,
+            test_len: 5,
+            valid_len: 0,
+            drop_missing: false,
+        }
+    }
+
+    #[test]
+    fn generation_reads_nothing_after_the_first_window() {
+        let device = Device::flex();
+        let model = ForecasterConfig::new(1, 8).init(&device);
+        let data = yoho_data::prepare(&sine_config()).unwrap();
+        // the same series with every value after the first window overwritten
+        let mut loaded = yoho_data::LoadedSeries {
+            series: data.series.clone(),
+            dropped_rows: 0,
+            was_unsorted: false,
+            kept_rows: (0..data.series.len()).collect(),
+        };
+        for column in &mut loaded.series.columns {
+            for value in column.values.iter_mut().skip(6) {
+                *value = 1e3;
+            }
+        }
+        let corrupted = yoho_data::prepare_loaded(loaded, &sine_config()).unwrap();
+        let original = generate(&model, &data, &device);
+        let from_corrupted = generate(&model, &corrupted, &device);
+        assert_eq!(original.generated.len(), 34);
+        assert_eq!(original.generated, from_corrupted.generated);
+        assert_ne!(original.actual, from_corrupted.actual);
+    }
+
+    #[test]
+    fn csv_leaves_the_seed_rows_without_a_generated_value() {
+        let generation = Generation {
+            seed_len: 2,
+            dates: (1..=3)
+                .map(|d| NaiveDate::from_ymd_opt(2000, 1, d).unwrap())
+                .collect(),
+            x: Some(vec![0.0, 0.5, 1.0]),
+            actual: vec![0.1, 0.4, 0.9],
+            clean: Some(vec![0.0, 0.48, 0.84]),
+            generated: vec![0.8],
+        };
+        assert_eq!(
+            generation.csv(),
+            "row,date,x,actual,clean,generated\n\
+             0,2000-01-01,0,0.1,0,\n\
+             1,2000-01-02,0.5,0.4,0.48,\n\
+             2,2000-01-03,1,0.9,0.84,0.8\n"
+        );
+        let summary = generation.summary();
+        assert_eq!(summary.steps, 1);
+        assert!((summary.rmse - 0.1).abs() < 1e-12);
+        assert!((summary.rmse_vs_clean.unwrap() - 0.04).abs() < 1e-12);
+    }
+}
