@@ -202,3 +202,62 @@ fn predict_errors_are_clear() {
     ]);
     assert_clean_error(&output, &["is not a run directory"]);
 }
+
+#[test]
+fn predict_reproduces_every_step_of_multi_step_runs() {
+    for (strategy, features) in [
+        ("seq2seq", r#"["Close", "Open"]"#),
+        ("recursive", r#"["Open"]"#),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = write_series(dir.path(), 80);
+        let text = config_text(&data, "horizon = 3", "")
+            .replace(
+                r#"features = ["Open", "Close"]"#,
+                &format!("features = {features}"),
+            )
+            .replace(
+                "head = [4]",
+                &format!("head = [4]\nstrategy = \"{strategy}\""),
+            );
+        let config = write(dir.path(), "multi.toml", &text);
+        let run = tiny_run(dir.path(), &config);
+        let by_step = read(&run.join("by_step.csv"));
+        // the last test window's three forecasts (window, date, step, actual, model, naive)
+        let lines: Vec<&str> = by_step.lines().collect();
+        let expected: Vec<f64> = lines[lines.len() - 3..]
+            .iter()
+            .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+            .collect();
+
+        // the rows up to that window's last observed day
+        let truncated = write(dir.path(), "upto.csv", &head(80, 3));
+        let out = dir.path().join("forecast.csv");
+        let output = trainer(&[
+            "predict",
+            "--run",
+            run.to_str().unwrap(),
+            "--data",
+            truncated.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_success(&output);
+        let forecast: Vec<f64> = read(&out)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(
+            forecast.len(),
+            3,
+            "{strategy}: --steps defaults to the horizon"
+        );
+        for (ours, theirs) in forecast.iter().zip(&expected) {
+            assert!(
+                (ours - theirs).abs() <= 1e-6 * theirs.abs(),
+                "{strategy}: {forecast:?} vs {expected:?}"
+            );
+        }
+    }
+}
