@@ -153,6 +153,7 @@ fn measure<N: Network>(
 }
 
 /// The backends compiled in, with their devices.
+#[allow(clippy::vec_init_then_push)] // each push depends on a feature
 fn backends() -> Vec<(&'static str, Device)> {
     let mut backends = Vec::new();
     #[cfg(feature = "flex")]

@@ -1,5 +1,8 @@
 //! Scaling of columns, fitted on the training rows only and invertible for reporting.
 
+// `!(a > b)` on purpose: it is also true when a value is NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;

@@ -421,8 +421,7 @@ mod tests {
     "#;
 
     fn parse(text: &str) -> anyhow::Result<ExperimentConfig> {
-        let config: ExperimentConfig =
-            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string()))?;
+        let config: ExperimentConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         config.validate()?;
         Ok(config)
     }

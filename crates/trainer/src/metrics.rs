@@ -4,6 +4,9 @@
 //! the measure needs it, the last observed value before each target `previous[t]` (the value
 //! the naive forecast repeats).
 
+// `!(a > b)` on purpose: it is also true when a value is NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 

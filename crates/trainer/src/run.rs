@@ -84,7 +84,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         &control,
         resume.as_ref(),
     )? {
-        TrainingEnd::Finished(trained) => trained,
+        TrainingEnd::Finished(trained) => *trained,
         TrainingEnd::Interrupted {
             checkpoint_epoch,
             history,

@@ -348,7 +348,7 @@ impl TrainingProgressLogger for ProgressPrinter {
         self.current_epoch = epoch + 1;
         let train = std::mem::take(&mut self.train).value();
         let valid = std::mem::take(&mut self.valid).value();
-        if epoch % self.every != 0 && epoch != self.total_epochs && epoch != 1 {
+        if !epoch.is_multiple_of(self.every) && epoch != self.total_epochs && epoch != 1 {
             return;
         }
         let mut line = format!("epoch {epoch:>6}/{}", self.total_epochs);
@@ -413,7 +413,7 @@ impl CheckpointingStrategy for PeriodicCheckpoints {
         let stopping = self.control.stop_requested();
         if stopping {
             self.interrupter.stop(Some("stop requested by a signal"));
-        } else if epoch % self.every != 0 && epoch != self.last_epoch {
+        } else if !epoch.is_multiple_of(self.every) && epoch != self.last_epoch {
             return Vec::new();
         }
         self.control.set_last_checkpoint(epoch);
@@ -438,7 +438,7 @@ pub struct TrainedModel {
 /// How a training run ended.
 pub enum TrainingEnd {
     /// All epochs ran.
-    Finished(TrainedModel),
+    Finished(Box<TrainedModel>),
     /// A stop was requested; the checkpoint of `checkpoint_epoch` holds the state to resume.
     Interrupted {
         /// The epoch whose checkpoint was written last.
@@ -539,11 +539,11 @@ pub fn train(
             history,
         });
     }
-    Ok(TrainingEnd::Finished(TrainedModel {
+    Ok(TrainingEnd::Finished(Box::new(TrainedModel {
         forecaster: result.model.forecaster.valid(),
         history,
         wall_time,
-    }))
+    })))
 }
 
 /// The optimiser `train` names, with PyTorch's semantics for its settings.
