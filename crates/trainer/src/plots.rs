@@ -77,6 +77,40 @@ fn render(
     crate::artifacts::persist(temporary, path)
 }
 
+/// A chart with the common caption size, margin and axis label areas.
+fn chart_builder<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: impl AsRef<str>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(caption, (FONT, 26))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(90);
+    builder
+}
+
+/// The legend box, at `position`.
+fn draw_legend<'a, DB, Coord>(
+    chart: &mut ChartContext<'a, DB, Coord>,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Coord: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
 fn value_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> std::ops::Range<f64> {
     let (low, high) = series
         .into_iter()
@@ -108,11 +142,7 @@ pub fn test_period(
     ];
     let y_range = value_range(series.iter().map(|(_, values, _)| *values));
     render(path, TEST_PERIOD_SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(format!("Next-day {target} over the test days"), (FONT, 26))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
+        let mut chart = chart_builder(root, format!("Next-day {target} over the test days"))
             .build_cartesian_2d(0f64..x_max, y_range)?;
         let date_label = |x: &f64| {
             let index = (x.round().max(0.0) as usize).min(days - 1);
@@ -137,13 +167,7 @@ pub fn test_period(
                 .label(label)
                 .legend(legend_line(colour));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -177,11 +201,7 @@ pub fn loss_curve(path: &Path, history: &[EpochLoss]) -> anyhow::Result<()> {
     };
     let last_epoch = history.last().map_or(2, |e| e.epoch.max(2)) as f64;
     render(path, LOSS_SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Loss per epoch", (FONT, 26))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
+        let mut chart = chart_builder(root, "Loss per epoch")
             .build_cartesian_2d(1f64..last_epoch, (low..high).log_scale())?;
         chart
             .configure_mesh()
@@ -202,12 +222,7 @@ pub fn loss_curve(path: &Path, history: &[EpochLoss]) -> anyhow::Result<()> {
                 .label("validation")
                 .legend(legend_line(VALID_COLOUR));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
@@ -221,11 +236,7 @@ pub fn predicted_vs_actual(
 ) -> anyhow::Result<()> {
     let range = value_range([&forecast.actual[..], forecast.model()]);
     render(path, SCATTER_SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(format!("Predicted vs actual {target}"), (FONT, 26))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
+        let mut chart = chart_builder(root, format!("Predicted vs actual {target}"))
             .build_cartesian_2d(range.clone(), range.clone())?;
         chart
             .configure_mesh()
@@ -251,13 +262,7 @@ pub fn predicted_vs_actual(
             )?
             .label("model, one test day each")
             .legend(|(x, y)| Circle::new((x + 12, y), 4, MODEL_COLOUR.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -275,11 +280,7 @@ pub fn error_by_step(
     y_range.start = y_range.start.min(0.0);
     let last_step = errors.len().max(2) as f64;
     render(path, STEP_ERROR_SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(format!("{target}: test RMSE by days ahead"), (FONT, 26))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
+        let mut chart = chart_builder(root, format!("{target}: test RMSE by days ahead"))
             .build_cartesian_2d(0.75f64..last_step + 0.25, y_range)?;
         chart
             .configure_mesh()
@@ -302,13 +303,7 @@ pub fn error_by_step(
                 .legend(legend_line(colour));
             chart.draw_series(points.map(|p| Circle::new(p, 5, colour.filled())))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -357,15 +352,9 @@ pub fn multi_step_forecasts(
     let x_max = (windows + horizon - 1).max(1) as f64;
     let dates = &forecast.dates;
     render(path, TEST_PERIOD_SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("{target}: {horizon}-day forecasts from every {horizon}th test window"),
-                (FONT, 26),
-            )
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..x_max, y_range)?;
+        let caption =
+            format!("{target}: {horizon}-day forecasts from every {horizon}th test window");
+        let mut chart = chart_builder(root, caption).build_cartesian_2d(0f64..x_max, y_range)?;
         let date_label = |x: &f64| {
             let day = x.round().max(1.0) as usize - 1;
             match dates.get(day) {
@@ -396,13 +385,7 @@ pub fn multi_step_forecasts(
                     .legend(legend_line(MODEL_COLOUR));
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -428,18 +411,12 @@ pub fn closed_loop(path: &Path, generation: &Generation, target: &str) -> anyhow
     let x_range = abscissa[0]..abscissa[abscissa.len() - 1];
     let seed_end = abscissa[generation.seed_len - 1];
     render(path, TEST_PERIOD_SIZE, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!(
-                    "{target}: closed-loop generation from the first {} rows",
-                    generation.seed_len
-                ),
-                (FONT, 26),
-            )
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x_range, y_range.clone())?;
+        let caption = format!(
+            "{target}: closed-loop generation from the first {} rows",
+            generation.seed_len
+        );
+        let mut chart =
+            chart_builder(root, caption).build_cartesian_2d(x_range, y_range.clone())?;
         chart
             .configure_mesh()
             .x_desc(x_desc)
@@ -482,13 +459,7 @@ pub fn closed_loop(path: &Path, generation: &Generation, target: &str) -> anyhow
             .draw_series(LineSeries::new(generated, MODEL_COLOUR.stroke_width(3)))?
             .label("generated (fed its own output)")
             .legend(legend_line(MODEL_COLOUR));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     })
 }

@@ -23,6 +23,20 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Runs `trainer predict` with the run, the data and the output file, asserting success.
+fn predict_into(run: &Path, data: &Path, out: &Path) {
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+}
+
 /// `series_csv(rows)` without its last `drop` rows.
 fn head(rows: usize, drop: usize) -> String {
     let text = series_csv(rows);
@@ -47,16 +61,7 @@ fn predict_reproduces_the_runs_own_test_predictions() {
     for back in 1..=3 {
         let truncated = write(dir.path(), "upto.csv", &head(80, back));
         let out = dir.path().join("forecast.csv");
-        let output = trainer(&[
-            "predict",
-            "--run",
-            run.to_str().unwrap(),
-            "--data",
-            truncated.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert_success(&output);
+        predict_into(&run, &truncated, &out);
         let forecast = read(&out);
         let line: Vec<&str> = forecast.lines().nth(1).unwrap().split(',').collect();
         let expected = &rows[rows.len() - back];
@@ -233,16 +238,7 @@ fn predict_reproduces_every_step_of_multi_step_runs() {
         // the rows up to that window's last observed day
         let truncated = write(dir.path(), "upto.csv", &head(80, 3));
         let out = dir.path().join("forecast.csv");
-        let output = trainer(&[
-            "predict",
-            "--run",
-            run.to_str().unwrap(),
-            "--data",
-            truncated.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert_success(&output);
+        predict_into(&run, &truncated, &out);
         let forecast: Vec<f64> = read(&out)
             .lines()
             .skip(1)
