@@ -61,6 +61,9 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     };
     let data = yoho_data::prepare_with_optional(&config.data, &[CLOSE_COLUMN])?;
     describe_data(&data);
+    // every check that can fail comes before the run directory is written
+    let selected = select_device(args.device)?;
+    eprintln!("device: {}", selected.description);
     let (run, resume) = match resumed {
         Some((run, point)) => (run, Some(point)),
         None => {
@@ -70,8 +73,6 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     };
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
 
-    let selected = select_device(args.device)?;
-    eprintln!("device: {}", selected.description);
     let control = TrainingControl::default();
     control
         .listen_for_signals()

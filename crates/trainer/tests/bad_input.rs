@@ -292,6 +292,18 @@ fn asking_for_a_gpu_in_a_cpu_build() {
     let dir = tempdir();
     let data = write_series(dir.path(), 60);
     let config = write_config(dir.path(), &data, "");
-    let output = trainer(&["--config", config.to_str().unwrap(), "--device", "gpu"]);
+    let out = dir.path().join("run");
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--device",
+        "gpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_clean_error(&output, &["--device gpu", "--features wgpu"]);
+    assert!(
+        !out.exists(),
+        "no run directory is written for a run that cannot start"
+    );
 }
