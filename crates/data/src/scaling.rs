@@ -117,6 +117,14 @@ impl ColumnScaler {
     pub fn inverse(&self, scaled: f64) -> f64 {
         scaled * self.scale + self.offset
     }
+
+    /// A network's outputs (f32, model units) back to original units.
+    pub fn inverse_outputs(&self, outputs: &[f32]) -> Vec<f64> {
+        outputs
+            .iter()
+            .map(|value| self.inverse(f64::from(*value)))
+            .collect()
+    }
 }
 
 /// The fitted scalers of every used column, saved with a run so it can be applied again.

@@ -5,7 +5,7 @@
 //! exists, which Burn allows once per process.
 
 use burn::module::Param;
-use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+use burn::tensor::{Device, FloatDType, Gradients, Tensor, TensorData};
 use yoho_model::{CellKind, RecurrentConfig, RecurrentLayer};
 
 const INPUT: usize = 2;
@@ -229,37 +229,26 @@ fn hand_derived_gradients(weights: &Weights, problem: &Problem) -> Weights {
     grads
 }
 
+/// One parameter's gradient, flattened.
+fn gradient<const D: usize>(parameter: &Param<Tensor<D>>, grads: &Gradients) -> Vec<f64> {
+    parameter
+        .grad(grads)
+        .expect("every weight has a gradient")
+        .into_data()
+        .try_to_vec()
+        .unwrap()
+}
+
 /// Burn's autodiff gradients of the fused layer.
 fn autodiff_gradients(weights: &Weights, problem: &Problem, device: &Device) -> Weights {
     let training = device.clone().autodiff();
     let layer = weights.layer(&training);
     let grads = problem.loss(&layer, &training).backward();
-    let read = |tensor: Option<Vec<f64>>| tensor.expect("every weight has a gradient");
     Weights {
-        weight_ih: read(
-            layer
-                .weight_ih
-                .grad(&grads)
-                .map(|g| g.into_data().try_to_vec().unwrap()),
-        ),
-        weight_hh: read(
-            layer
-                .weight_hh
-                .grad(&grads)
-                .map(|g| g.into_data().try_to_vec().unwrap()),
-        ),
-        bias_ih: read(
-            layer
-                .bias_ih
-                .grad(&grads)
-                .map(|g| g.into_data().try_to_vec().unwrap()),
-        ),
-        bias_hh: read(
-            layer
-                .bias_hh
-                .grad(&grads)
-                .map(|g| g.into_data().try_to_vec().unwrap()),
-        ),
+        weight_ih: gradient(&layer.weight_ih, &grads),
+        weight_hh: gradient(&layer.weight_hh, &grads),
+        bias_ih: gradient(&layer.bias_ih, &grads),
+        bias_hh: gradient(&layer.bias_hh, &grads),
     }
 }
 

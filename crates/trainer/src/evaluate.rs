@@ -158,12 +158,7 @@ pub fn forecast_test(model: &Forecaster, data: &PreparedData, device: &Device) -
     let target = data.target_values();
     let model_steps: Vec<Vec<f64>> = scaled
         .iter()
-        .map(|steps| {
-            steps
-                .iter()
-                .map(|v| scaler.inverse(f64::from(*v)))
-                .collect()
-        })
+        .map(|steps| scaler.inverse_outputs(steps))
         .collect();
     let mut forecasts = vec![NamedForecast {
         name: MODEL,

@@ -120,10 +120,7 @@ pub fn generate(model: &Forecaster, data: &PreparedData, device: &Device) -> Gen
         x: data.series.column(X_COLUMN).map(<[f64]>::to_vec),
         actual: data.target_values().to_vec(),
         clean: data.series.column(CLEAN_COLUMN).map(<[f64]>::to_vec),
-        generated: scaled
-            .into_iter()
-            .map(|v| scaler.inverse(f64::from(v)))
-            .collect(),
+        generated: scaler.inverse_outputs(&scaled),
     }
 }
 

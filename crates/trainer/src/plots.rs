@@ -511,19 +511,22 @@ mod tests {
             .collect()
     }
 
+    /// Asserts that each of `colours` covers more than 100 pixels of the PNG at `path`.
+    fn assert_drawn(path: &Path, size: (u32, u32), colours: &[RGBColor], what: &str) {
+        let counts = colour_counts(path, size, colours);
+        assert!(counts.iter().all(|n| *n > 100), "{what}: {counts:?}");
+    }
+
     #[test]
     fn test_period_chart_shows_every_series() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test_period.png");
         test_period(&path, &forecast(), "Open", "index points").unwrap();
-        let counts = colour_counts(
+        assert_drawn(
             &path,
             TEST_PERIOD_SIZE,
             &[ACTUAL_COLOUR, MODEL_COLOUR, NAIVE_COLOUR],
-        );
-        assert!(
-            counts.iter().all(|n| *n > 100),
-            "pixels of actual, model, naive: {counts:?}"
+            "pixels of actual, model, naive",
         );
     }
 
@@ -539,10 +542,11 @@ mod tests {
             })
             .collect();
         loss_curve(&path, &history).unwrap();
-        let counts = colour_counts(&path, LOSS_SIZE, &[TRAIN_COLOUR, VALID_COLOUR]);
-        assert!(
-            counts.iter().all(|n| *n > 100),
-            "pixels of train, valid: {counts:?}"
+        assert_drawn(
+            &path,
+            LOSS_SIZE,
+            &[TRAIN_COLOUR, VALID_COLOUR],
+            "pixels of train, valid",
         );
     }
 
@@ -551,10 +555,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scatter.png");
         predicted_vs_actual(&path, &forecast(), "Open", "index points").unwrap();
-        let counts = colour_counts(&path, SCATTER_SIZE, &[MODEL_COLOUR, ACTUAL_COLOUR]);
-        assert!(
-            counts.iter().all(|n| *n > 100),
-            "pixels of points, diagonal: {counts:?}"
+        assert_drawn(
+            &path,
+            SCATTER_SIZE,
+            &[MODEL_COLOUR, ACTUAL_COLOUR],
+            "pixels of points, diagonal",
         );
     }
 
@@ -565,8 +570,12 @@ mod tests {
         let errors = crate::evaluate::errors_by_step(&forecast());
         assert_eq!(errors.len(), 3);
         error_by_step(&path, &errors, "Open", "index points").unwrap();
-        let counts = colour_counts(&path, STEP_ERROR_SIZE, &[MODEL_COLOUR, NAIVE_COLOUR]);
-        assert!(counts.iter().all(|n| *n > 100), "pixels: {counts:?}");
+        assert_drawn(
+            &path,
+            STEP_ERROR_SIZE,
+            &[MODEL_COLOUR, NAIVE_COLOUR],
+            "pixels",
+        );
     }
 
     #[test]
@@ -574,8 +583,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("multi.png");
         multi_step_forecasts(&path, &forecast(), "Open", "index points").unwrap();
-        let counts = colour_counts(&path, TEST_PERIOD_SIZE, &[ACTUAL_COLOUR, MODEL_COLOUR]);
-        assert!(counts.iter().all(|n| *n > 100), "pixels: {counts:?}");
+        assert_drawn(
+            &path,
+            TEST_PERIOD_SIZE,
+            &[ACTUAL_COLOUR, MODEL_COLOUR],
+            "pixels",
+        );
     }
 
     #[test]
@@ -595,11 +608,11 @@ mod tests {
             x: Some(x),
         };
         closed_loop(&path, &generation, "value").unwrap();
-        let counts = colour_counts(
+        assert_drawn(
             &path,
             TEST_PERIOD_SIZE,
             &[ACTUAL_COLOUR, MODEL_COLOUR, CLEAN_COLOUR],
+            "pixels",
         );
-        assert!(counts.iter().all(|n| *n > 100), "pixels: {counts:?}");
     }
 }

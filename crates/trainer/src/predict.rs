@@ -95,15 +95,16 @@ pub fn predict(
     let forecasts = forecast_scaled(&model, shape, &[item], steps, &device.device).remove(0);
 
     let mut date = series.dates[series.len() - 1];
-    Ok(forecasts
+    Ok(target_scaler
+        .inverse_outputs(&forecasts)
         .into_iter()
         .enumerate()
-        .map(|(index, scaled_value)| {
+        .map(|(index, forecast)| {
             date = next_weekday(date);
             ForecastDay {
                 step: index + 1,
                 date,
-                forecast: target_scaler.inverse(f64::from(scaled_value)),
+                forecast,
                 naive: last_observed,
             }
         })
@@ -115,8 +116,7 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
     if steps == 0 {
         bail!("--steps must be at least 1");
     }
-    let univariate = data.features.len() == 1 && data.features[0] == data.target;
-    if steps > data.horizon && !univariate {
+    if steps > data.horizon && !config.is_univariate() {
         bail!(
             "this model forecasts {} day(s) at once from {}; --steps {steps} would need it to \
              feed back its own forecasts, which only works when the target is its only input",

@@ -161,17 +161,7 @@ pub fn table(report: &MetricsReport) -> String {
         "Test: {} days of {}, {} to {}, next-day {} in original units",
         data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
     );
-    let line = |cells: &[String]| {
-        let mut line = format!("{:<width$}", cells[0], width = WIDTHS[0]);
-        for (cell, width) in cells[1..].iter().zip(&WIDTHS[1..]) {
-            let _ = write!(line, " {cell:>width$}");
-        }
-        line
-    };
-    let _ = writeln!(text, "{}", line(&HEADERS.map(str::to_string)));
-    for (name, m) in &report.test.rows {
-        let _ = writeln!(text, "{}", line(&row_cells(name, m)));
-    }
+    text += &text_table(&HEADERS, &metric_rows(report), &WIDTHS, Align::Left);
     if let Some(verdict) = verdict(report) {
         let _ = writeln!(text, "{verdict}");
     }
@@ -181,7 +171,12 @@ pub fn table(report: &MetricsReport) -> String {
             "\nBy days ahead ({} test windows, naive = last observed value):",
             data.test_windows
         );
-        text += &step_table(by_step, false);
+        text += &text_table(
+            &STEP_HEADERS,
+            &step_rows(by_step),
+            &STEP_WIDTHS,
+            Align::Right,
+        );
     }
     if let Some(generation) = &report.closed_loop {
         let _ = writeln!(text, "\n{}", closed_loop_line(generation));
@@ -189,51 +184,88 @@ pub fn table(report: &MetricsReport) -> String {
     text
 }
 
-/// The errors by step ahead, as a terminal or Markdown table.
-fn step_table(by_step: &[StepErrors], markdown: bool) -> String {
-    let headers = [
-        "h",
-        "model RMSE",
-        "naive RMSE",
-        "model MAE",
-        "naive MAE",
-        "skill",
-    ];
-    let rows = by_step.iter().map(|e| {
-        let skill = 1.0 - (e.model_rmse / e.naive_rmse).powi(2);
-        [
-            e.steps_ahead.to_string(),
-            format!("{:.3}", e.model_rmse),
-            format!("{:.3}", e.naive_rmse),
-            format!("{:.3}", e.model_mae),
-            format!("{:.3}", e.naive_mae),
-            format!("{skill:.4}"),
-        ]
-    });
-    let mut text = String::new();
-    if markdown {
-        let _ = writeln!(
-            text,
-            "| {} |\n|---:|---:|---:|---:|---:|---:|",
-            headers.join(" | ")
-        );
-        for row in rows {
-            let _ = writeln!(text, "| {} |", row.join(" | "));
-        }
-    } else {
-        let line = |cells: &[String]| {
-            let mut line = format!("{:>3}", cells[0]);
-            for cell in &cells[1..] {
-                let _ = write!(line, " {cell:>11}");
-            }
-            line
+/// How a table's first column is aligned; the others are numbers, aligned right.
+#[derive(Clone, Copy, PartialEq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// A terminal table with a header row; `widths` has one entry per column.
+fn text_table(headers: &[&str], rows: &[Vec<String>], widths: &[usize], first: Align) -> String {
+    let line = |cells: &[String]| {
+        let width = widths[0];
+        let mut line = match first {
+            Align::Left => format!("{:<width$}", cells[0]),
+            Align::Right => format!("{:>width$}", cells[0]),
         };
-        let _ = writeln!(text, "{}", line(&headers.map(str::to_string)));
-        for row in rows {
-            let _ = writeln!(text, "{}", line(&row));
+        for (cell, width) in cells[1..].iter().zip(&widths[1..]) {
+            let _ = write!(line, " {cell:>width$}");
         }
+        line
+    };
+    let mut text = String::new();
+    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let _ = writeln!(text, "{}", line(&header));
+    for row in rows {
+        let _ = writeln!(text, "{}", line(row));
     }
     text
+}
+
+/// A Markdown table with a header row, numbers aligned right.
+fn markdown_rows(headers: &[&str], rows: &[Vec<String>], first: Align) -> String {
+    let mut text = format!("| {} |\n|", headers.join(" | "));
+    text += match first {
+        Align::Left => "---|",
+        Align::Right => "---:|",
+    };
+    text += &"---:|".repeat(headers.len() - 1);
+    text += "\n";
+    for row in rows {
+        let _ = writeln!(text, "| {} |", row.join(" | "));
+    }
+    text
+}
+
+/// The metrics table's rows: one per forecaster.
+fn metric_rows(report: &MetricsReport) -> Vec<Vec<String>> {
+    report
+        .test
+        .rows
+        .iter()
+        .map(|(name, m)| row_cells(name, m).to_vec())
+        .collect()
+}
+
+/// Column headers of the table by step ahead.
+const STEP_HEADERS: [&str; 6] = [
+    "h",
+    "model RMSE",
+    "naive RMSE",
+    "model MAE",
+    "naive MAE",
+    "skill",
+];
+/// Terminal widths of its columns.
+const STEP_WIDTHS: [usize; 6] = [3, 11, 11, 11, 11, 11];
+
+/// The rows of the table by step ahead; skill is `1 − MSE / MSE(naive)`.
+fn step_rows(by_step: &[StepErrors]) -> Vec<Vec<String>> {
+    by_step
+        .iter()
+        .map(|e| {
+            let skill = 1.0 - (e.model_rmse / e.naive_rmse).powi(2);
+            vec![
+                e.steps_ahead.to_string(),
+                format!("{:.3}", e.model_rmse),
+                format!("{:.3}", e.naive_rmse),
+                format!("{:.3}", e.model_mae),
+                format!("{:.3}", e.naive_mae),
+                format!("{skill:.4}"),
+            ]
+        })
+        .collect()
 }
 
 /// One line on the closed-loop generation.
@@ -304,13 +336,7 @@ const UNIT: &str = "original units";
 
 /// The metrics table in Markdown.
 pub fn markdown_table(report: &MetricsReport) -> String {
-    let mut text = format!("| {} |\n|---|", HEADERS.join(" | "));
-    text += &"---:|".repeat(HEADERS.len() - 1);
-    text += "\n";
-    for (name, m) in &report.test.rows {
-        let _ = writeln!(text, "| {} |", row_cells(name, m).join(" | "));
-    }
-    text
+    markdown_rows(&HEADERS, &metric_rows(report), Align::Left)
 }
 
 /// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.
@@ -362,7 +388,7 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
              naive forecast repeats the last observed value; skill is 1 − MSE / MSE(naive).\n",
             data.test_windows
         );
-        text += &step_table(by_step, true);
+        text += &markdown_rows(&STEP_HEADERS, &step_rows(by_step), Align::Right);
         let _ = writeln!(
             text,
             "\n![Error by days ahead]({})\n\n![Multi-day forecasts]({})\n",

@@ -145,13 +145,7 @@ fn same_seed_gives_the_same_numbers() {
     let config = write_config(dir.path(), &data, "");
     let run = |name: &str| {
         let out = dir.path().join(name);
-        let output = trainer(&[
-            "--config",
-            config.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert_success(&output);
+        common::train(&config, &out);
         read(&out.join(files::PREDICTIONS))
     };
     assert_eq!(run("first"), run("second"));

@@ -5,6 +5,7 @@ mod common;
 use common::assert_success;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use common::{
     assert_clean_error, config_text, read, series_csv, trainer, write_config, write_series,
@@ -23,18 +24,22 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// Runs `trainer predict` with the run, the data and the output file, asserting success.
-fn predict_into(run: &Path, data: &Path, out: &Path) {
-    let output = trainer(&[
+/// Runs `trainer predict --run RUN --data DATA` followed by `extra` arguments.
+fn predict(run: &Path, data: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
         "predict",
         "--run",
         run.to_str().unwrap(),
         "--data",
         data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_success(&output);
+    ];
+    args.extend_from_slice(extra);
+    trainer(&args)
+}
+
+/// Runs `trainer predict` with the run, the data and the output file, asserting success.
+fn predict_into(run: &Path, data: &Path, out: &Path) {
+    assert_success(&predict(run, data, &["--out", out.to_str().unwrap()]));
 }
 
 /// `series_csv(rows)` without its last `drop` rows.
@@ -79,16 +84,7 @@ fn predict_reproduces_the_runs_own_test_predictions() {
         );
     }
     let stdout = String::from_utf8_lossy(
-        &trainer(&[
-            "predict",
-            "--run",
-            run.to_str().unwrap(),
-            "--data",
-            write(dir.path(), "all.csv", &series_csv(80))
-                .to_str()
-                .unwrap(),
-        ])
-        .stdout,
+        &predict(&run, &write(dir.path(), "all.csv", &series_csv(80)), &[]).stdout,
     )
     .into_owned();
     assert!(
@@ -113,17 +109,11 @@ fn univariate_models_forecast_several_days_by_feeding_back() {
     );
     let run = tiny_run(dir.path(), &config);
     let out = dir.path().join("f.csv");
-    let output = trainer(&[
-        "predict",
-        "--run",
-        run.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--steps",
-        "4",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = predict(
+        &run,
+        &data,
+        &["--steps", "4", "--out", out.to_str().unwrap()],
+    );
     assert_success(&output);
     let forecast = read(&out);
     let dates: Vec<&str> = forecast
@@ -141,7 +131,6 @@ fn predict_errors_are_clear() {
     let data = write_series(dir.path(), 80);
     let config = write_config(dir.path(), &data, "");
     let run = tiny_run(dir.path(), &config);
-    let run_arg = run.to_str().unwrap();
 
     // a CSV without a column the model reads
     let open_only: String = series_csv(30)
@@ -149,36 +138,16 @@ fn predict_errors_are_clear() {
         .map(|line| line.split(',').take(2).collect::<Vec<_>>().join(",") + "\n")
         .collect();
     let no_close = write(dir.path(), "open-only.csv", &open_only);
-    let output = trainer(&[
-        "predict",
-        "--run",
-        run_arg,
-        "--data",
-        no_close.to_str().unwrap(),
-    ]);
+    let output = predict(&run, &no_close, &[]);
     assert_clean_error(&output, &["open-only.csv", "no column 'Close'"]);
 
     // fewer rows than one window (window_len = 4)
     let short = write(dir.path(), "short.csv", &series_csv(3));
-    let output = trainer(&[
-        "predict",
-        "--run",
-        run_arg,
-        "--data",
-        short.to_str().unwrap(),
-    ]);
+    let output = predict(&run, &short, &[]);
     assert_clean_error(&output, &["short.csv", "3 usable rows", "last 4 days"]);
 
     // more steps than a multivariate model can make
-    let output = trainer(&[
-        "predict",
-        "--run",
-        run_arg,
-        "--data",
-        data.to_str().unwrap(),
-        "--steps",
-        "3",
-    ]);
+    let output = predict(&run, &data, &["--steps", "3"]);
     assert_clean_error(&output, &["--steps 3", "only input"]);
 
     // a model file from an incompatible config
@@ -188,23 +157,11 @@ fn predict_errors_are_clear() {
         saved.replace("hidden_size = 8", "hidden_size = 16"),
     )
     .unwrap();
-    let output = trainer(&[
-        "predict",
-        "--run",
-        run_arg,
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let output = predict(&run, &data, &[]);
     assert_clean_error(&output, &["model.bpk", "does not fit", "config.toml"]);
 
     // not a run at all
-    let output = trainer(&[
-        "predict",
-        "--run",
-        dir.path().to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let output = predict(dir.path(), &data, &[]);
     assert_clean_error(&output, &["is not a run directory"]);
 }
 
