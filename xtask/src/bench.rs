@@ -183,6 +183,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if let Some(unknown) = args.iter().find(|arg| *arg != "--vs-pytorch") {
         anyhow::bail!("unknown option {unknown}; usage: cargo xtask bench [--vs-pytorch]");
     }
+    // PyTorch first: once Burn has run, its idle worker threads can still take CPU time from
+    // another process (measured: PyTorch's epoch at 54 ms after the Rust rows, 19–23 ms alone).
+    let pytorch = if vs_pytorch { run_pytorch()? } else { None };
     let mut rows = Vec::new();
     for (backend, device) in backends() {
         rows.push(measure(backend, "yoho fused LSTM", &device, |d| {
@@ -219,17 +222,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if let Some(peak) = peak {
         println!("peak memory of the bench process: {peak:.1} MiB");
     }
-    let pytorch = if vs_pytorch {
-        compare_with_pytorch(&rows)?
-    } else {
-        None
-    };
+    if let Some(torch) = &pytorch {
+        print_ratios(&rows, torch)?;
+    }
     write_json(&rows, peak, pytorch)
 }
 
-/// Runs `bench_pytorch.py` with as many threads as this process may use and prints the ratios
-/// of every row to PyTorch's; `None` (with a message) when PyTorch cannot be imported.
-fn compare_with_pytorch(rows: &[Measurement]) -> anyhow::Result<Option<serde_json::Value>> {
+/// Runs `bench_pytorch.py` with as many threads as this process may use; `None` (with a
+/// message) when PyTorch cannot be imported.
+fn run_pytorch() -> anyhow::Result<Option<serde_json::Value>> {
     let has_torch = std::process::Command::new("python3")
         .args(["-c", "import torch"])
         .output()
@@ -257,10 +258,21 @@ fn compare_with_pytorch(rows: &[Measurement]) -> anyhow::Result<Option<serde_jso
     }
     let torch: serde_json::Value = serde_json::from_slice(&output.stdout)
         .with_context(|| format!("{script} printed no JSON"))?;
+    Ok(Some(torch))
+}
+
+/// Prints PyTorch's row and the ratio of every row's epoch time to PyTorch's.
+fn print_ratios(rows: &[Measurement], torch: &serde_json::Value) -> anyhow::Result<()> {
     let torch_epoch = torch["epoch_ms"].as_f64().context("epoch_ms")?;
     println!(
-        "PyTorch {} ({threads} threads): epoch {torch_epoch:.2} ms",
-        torch["torch"]
+        "{:<16} {:<18} {:>14.2} {:>16.3} {:>22.0}",
+        format!("PyTorch {}", torch["torch"].as_str().unwrap_or("?")),
+        format!("nn.LSTM, {} threads", torch["threads"]),
+        torch_epoch,
+        torch["one_window_ms"].as_f64().unwrap_or(f64::NAN),
+        torch["throughput_windows_per_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
     );
     for row in rows {
         println!(
@@ -270,7 +282,7 @@ fn compare_with_pytorch(rows: &[Measurement]) -> anyhow::Result<Option<serde_jso
             row.epoch.as_secs_f64() * 1e3 / torch_epoch
         );
     }
-    Ok(Some(torch))
+    Ok(())
 }
 
 fn write_json(

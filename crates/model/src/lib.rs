@@ -20,6 +20,7 @@
 //! ```
 
 pub mod forecaster;
+pub mod kernels;
 pub mod recurrent;
 
 pub use forecaster::{Forecaster, ForecasterConfig};

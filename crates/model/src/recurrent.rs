@@ -3,14 +3,17 @@
 //! `bias_hh [G·H]`, gates stacked in PyTorch's order (LSTM: i, f, g, o; GRU: r, z, n).
 //!
 //! The input projection of every time step is one matrix product; each step then needs one
-//! product with the hidden state. Only the stack's last layer skips collecting its per-step
-//! outputs, since forecasting reads its final hidden state alone.
+//! product with the hidden state. The LSTM's recurrence runs as one fused operation with a
+//! hand-written backward pass ([`crate::kernels`]); GRU and RNN steps are composed from tensor
+//! operations.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
+
+use crate::kernels::lstm_sequence;
 
 /// The recurrent cell.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -113,6 +116,51 @@ impl RecurrentLayer {
             .matmul(self.weight_ih.val().transpose())
             + self.input_bias().unsqueeze_dim::<2>(0))
         .reshape([batch, time, gates]);
+        match self.cell {
+            CellKind::Lstm => self.lstm_forward(projected, initial, keep_sequence),
+            CellKind::Gru | CellKind::Rnn => {
+                self.stepwise_forward(projected, initial, keep_sequence)
+            }
+        }
+    }
+
+    /// The LSTM: the whole window in one fused operation (see [`crate::kernels`]).
+    fn lstm_forward(
+        &self,
+        projected: Tensor<3>,
+        initial: Option<LayerState>,
+        keep_sequence: bool,
+    ) -> LayerOutput {
+        let [batch, time, _] = projected.dims();
+        let device = projected.device();
+        let zeros = || Tensor::<2>::zeros([batch, self.hidden_size], &device);
+        let (hidden, cell) = match initial {
+            Some(state) => (state.hidden, state.cell.unwrap_or_else(zeros)),
+            None => (zeros(), zeros()),
+        };
+        let sequence = lstm_sequence(projected, self.weight_hh.val(), hidden, cell);
+        let last_hidden = sequence
+            .hidden_states
+            .clone()
+            .narrow(1, time - 1, 1)
+            .reshape([batch, self.hidden_size]);
+        LayerOutput {
+            sequence: keep_sequence.then_some(sequence.hidden_states),
+            last: LayerState {
+                hidden: last_hidden,
+                cell: Some(sequence.last_cell),
+            },
+        }
+    }
+
+    /// GRU and RNN: one step at a time from the projected input `[batch, time, gates]`.
+    fn stepwise_forward(
+        &self,
+        projected: Tensor<3>,
+        initial: Option<LayerState>,
+        keep_sequence: bool,
+    ) -> LayerOutput {
+        let [batch, time, gates] = projected.dims();
         let mut outputs = Vec::with_capacity(if keep_sequence { time } else { 0 });
         let mut state = initial;
         for t in 0..time {
@@ -130,12 +178,12 @@ impl RecurrentLayer {
         }
     }
 
-    /// One step from the projected input (bias included) and the previous state.
+    /// One GRU or RNN step from the projected input (bias included) and the previous state.
     fn step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
         match self.cell {
-            CellKind::Lstm => self.lstm_step(projected, state),
             CellKind::Gru => self.gru_step(projected, state),
             CellKind::Rnn => self.rnn_step(projected, state),
+            CellKind::Lstm => unreachable!("the LSTM runs fused, not step by step"),
         }
     }
 
@@ -147,29 +195,6 @@ impl RecurrentLayer {
         gates
             .clone()
             .narrow(1, index * self.hidden_size, self.hidden_size)
-    }
-
-    /// `i, f, g, o` gates; `c' = f·c + i·g`, `h' = o·tanh(c')`. A zero state skips the
-    /// hidden product and the forget term.
-    fn lstm_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
-        let hidden_size = self.hidden_size;
-        let mut gates = projected;
-        if let Some(state) = &state {
-            gates = gates + self.recurrent_product(&state.hidden);
-        }
-        let input_forget = sigmoid(gates.clone().narrow(1, 0, 2 * hidden_size));
-        let input_gate = input_forget.clone().narrow(1, 0, hidden_size);
-        let candidate = self.gate(&gates, 2).tanh();
-        let output_gate = sigmoid(self.gate(&gates, 3));
-        let mut cell = input_gate * candidate;
-        if let Some(previous_cell) = state.and_then(|state| state.cell) {
-            let forget_gate = input_forget.narrow(1, hidden_size, hidden_size);
-            cell = cell + forget_gate * previous_cell;
-        }
-        LayerState {
-            hidden: output_gate * cell.clone().tanh(),
-            cell: Some(cell),
-        }
     }
 
     /// `r, z, n` gates; `n = tanh(x_n + r·(W_hn h + b_hn))`, `h' = (1 − z)·n + z·h`.

@@ -1,0 +1,100 @@
+//! The LSTM recurrence on autodiff devices: one node in the graph, whose backward pass is the
+//! backend's [`lstm_sequence_backward`](RecurrentOps::lstm_sequence_backward).
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend};
+
+use super::RecurrentOps;
+
+/// What the backward pass reads, saved by the forward pass.
+#[derive(Debug, Clone)]
+struct Saved<B: Backend> {
+    output: FloatTensor<B>,
+    gates: FloatTensor<B>,
+    cells: FloatTensor<B>,
+    weight_hh: FloatTensor<B>,
+    hidden: FloatTensor<B>,
+    cell: FloatTensor<B>,
+}
+
+#[derive(Debug)]
+struct LstmSequenceBackward;
+
+impl<B: Backend + RecurrentOps> Backward<B, 4> for LstmSequenceBackward {
+    type State = Saved<B>;
+
+    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let saved = ops.state;
+        let (projected_grad, weight_grad, hidden_grad, cell_grad) = B::lstm_sequence_backward(
+            grad,
+            saved.output,
+            saved.gates,
+            saved.cells,
+            saved.weight_hh,
+            saved.hidden,
+            saved.cell,
+        );
+        let [projected, weight_hh, hidden, cell] = ops.parents;
+        for (parent, parent_grad) in [
+            (projected, projected_grad),
+            (weight_hh, weight_grad),
+            (hidden, hidden_grad),
+            (cell, cell_grad),
+        ] {
+            if let Some(node) = parent {
+                grads.register::<B>(node.id, parent_grad);
+            }
+        }
+    }
+}
+
+impl<B: Backend + RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
+    fn lstm_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let nodes = [
+            projected.node(),
+            weight_hh.node(),
+            hidden.node(),
+            cell.node(),
+        ];
+        let projected = projected.into_primitive();
+        let weight_hh = weight_hh.into_primitive();
+        let hidden = hidden.into_primitive();
+        let cell = cell.into_primitive();
+        match LstmSequenceBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (output, gates, cells) = B::lstm_sequence_saving(
+                    projected,
+                    weight_hh.clone(),
+                    hidden.clone(),
+                    cell.clone(),
+                );
+                let saved = Saved {
+                    output: output.clone(),
+                    gates,
+                    cells,
+                    weight_hh,
+                    hidden,
+                    cell,
+                };
+                prep.finish(saved, output)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::lstm_sequence(projected, weight_hh, hidden, cell))
+            }
+        }
+    }
+}

@@ -1,0 +1,773 @@
+//! The fused LSTM kernel of the `flex` CPU backend.
+//!
+//! Forward, each step is one matrix product `h_{t−1}·W_hhᵀ` accumulated into the step's
+//! projected input (with the `gemm` crate that `flex` itself uses), then one pass over each
+//! window's gates that activates them and updates `c` and `h`. Backward, each step is one pass
+//! that turns `δh` and `δc` into the four gate deltas, then one product `δa·W_hh` for the previous
+//! step's `δh`; `δW_hh` takes one product per step. `f32` uses the vectorised activations of
+//! [`fast`]; `f64` uses the standard library's `exp` and `tanh`.
+
+use std::ops::{Add, Mul, Sub};
+
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{DType, Flex, TensorMetadata};
+use burn::tensor::TensorData;
+
+use super::{RecurrentOps, composed};
+
+impl RecurrentOps for Flex {
+    fn lstm_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::lstm_sequence_saving(projected, weight_hh, hidden, cell).0
+    }
+
+    fn lstm_sequence_saving(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        match projected.dtype() {
+            DType::F32 => forward_tensors::<f32>(projected, weight_hh, hidden, cell),
+            DType::F64 => forward_tensors::<f64>(projected, weight_hh, hidden, cell),
+            _ => composed::lstm_forward::<Self>(projected, weight_hh, hidden, cell),
+        }
+    }
+
+    fn lstm_sequence_backward(
+        grad: FloatTensor<Self>,
+        output: FloatTensor<Self>,
+        gates: FloatTensor<Self>,
+        cells: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let saved = [output, gates, cells, weight_hh, hidden, cell];
+        match grad.dtype() {
+            DType::F32 => backward_tensors::<f32>(grad, saved),
+            DType::F64 => backward_tensors::<f64>(grad, saved),
+            _ => {
+                let [output, gates, cells, weight_hh, hidden, cell] = saved;
+                composed::lstm_backward::<Self>(grad, output, gates, cells, weight_hh, hidden, cell)
+            }
+        }
+    }
+}
+
+/// The element types the kernel runs on.
+trait KernelFloat:
+    Copy
+    + Send
+    + Sync
+    + PartialEq
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + 'static
+{
+    const ZERO: Self;
+    const ONE: Self;
+
+    /// The tensor's values in row-major order (copied only when not contiguous).
+    fn values(tensor: &FlexTensor) -> FlexValues<Self>;
+
+    /// A contiguous tensor of `shape` holding `values`.
+    fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor;
+
+    /// Activates one window's gates `[4H]` in place: sigmoid for i, f and o, tanh for g.
+    fn activate_gates(gates: &mut [Self], hidden_size: usize);
+
+    /// `tanh` of every value of `input`, into `output`.
+    fn tanh_into(input: &[Self], output: &mut [Self]);
+}
+
+/// A contiguous tensor whose values can be borrowed.
+struct FlexValues<T> {
+    tensor: FlexTensor,
+    read: fn(&FlexTensor) -> &[T],
+}
+
+impl<T> FlexValues<T> {
+    fn get(&self) -> &[T] {
+        (self.read)(&self.tensor)
+    }
+}
+
+macro_rules! kernel_float {
+    ($float:ty, $activate:path, $tanh:path) => {
+        impl KernelFloat for $float {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+
+            fn values(tensor: &FlexTensor) -> FlexValues<Self> {
+                FlexValues {
+                    tensor: tensor.to_contiguous(),
+                    read: |tensor| {
+                        tensor
+                            .as_slice::<$float>()
+                            .expect("a contiguous tensor of the kernel's dtype")
+                    },
+                }
+            }
+
+            fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor {
+                FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
+            }
+
+            fn activate_gates(gates: &mut [Self], hidden_size: usize) {
+                $activate(gates, hidden_size)
+            }
+
+            fn tanh_into(input: &[Self], output: &mut [Self]) {
+                $tanh(input, output)
+            }
+        }
+    };
+}
+
+kernel_float!(f32, fast::activate_gates, fast::tanh_into);
+kernel_float!(f64, exact::activate_gates, exact::tanh_into);
+
+/// The sizes of one call: `batch` windows of `time` steps, `hidden` units.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    batch: usize,
+    time: usize,
+    hidden: usize,
+}
+
+impl Window {
+    fn of(projected: &FlexTensor) -> Self {
+        let shape = projected.shape();
+        Self {
+            batch: shape[0],
+            time: shape[1],
+            hidden: shape[2] / 4,
+        }
+    }
+
+    fn gates(&self) -> usize {
+        4 * self.hidden
+    }
+}
+
+fn forward_tensors<T: KernelFloat>(
+    projected: FlexTensor,
+    weight_hh: FlexTensor,
+    hidden: FlexTensor,
+    cell: FlexTensor,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let window = Window::of(&projected);
+    let Window {
+        batch,
+        time,
+        hidden: hidden_size,
+    } = window;
+    let saved = forward(
+        window,
+        T::values(&projected).get(),
+        T::values(&weight_hh).get(),
+        T::values(&hidden).get(),
+        T::values(&cell).get(),
+    );
+    (
+        T::tensor(saved.output, &[batch, time + 1, hidden_size]),
+        T::tensor(saved.gates, &[batch, time, window.gates()]),
+        T::tensor(saved.cells, &[batch, time, hidden_size]),
+    )
+}
+
+fn backward_tensors<T: KernelFloat>(
+    grad: FlexTensor,
+    saved: [FlexTensor; 6],
+) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
+    let [output, gates, cells, weight_hh, hidden, cell] = saved;
+    let window = Window::of(&gates);
+    let grads = backward(
+        window,
+        T::values(&grad).get(),
+        Saved {
+            output: T::values(&output).get(),
+            gates: T::values(&gates).get(),
+            cells: T::values(&cells).get(),
+            weight_hh: T::values(&weight_hh).get(),
+            hidden: T::values(&hidden).get(),
+            cell: T::values(&cell).get(),
+        },
+    );
+    let Window {
+        batch,
+        time,
+        hidden: hidden_size,
+    } = window;
+    (
+        T::tensor(grads.projected, &[batch, time, window.gates()]),
+        T::tensor(grads.weight_hh, &[window.gates(), hidden_size]),
+        T::tensor(grads.hidden, &[batch, hidden_size]),
+        T::tensor(grads.cell, &[batch, hidden_size]),
+    )
+}
+
+/// The forward pass's results, row-major: `output [B, T + 1, H]`, `gates [B, T, 4H]`,
+/// `cells [B, T, H]`.
+struct Forward<T> {
+    output: Vec<T>,
+    gates: Vec<T>,
+    cells: Vec<T>,
+}
+
+/// What the backward pass reads (see [`Forward`]), with the weights and the initial state.
+struct Saved<'a, T> {
+    output: &'a [T],
+    gates: &'a [T],
+    cells: &'a [T],
+    weight_hh: &'a [T],
+    hidden: &'a [T],
+    cell: &'a [T],
+}
+
+/// The gradients of the four inputs, row-major.
+struct Grads<T> {
+    projected: Vec<T>,
+    weight_hh: Vec<T>,
+    hidden: Vec<T>,
+    cell: Vec<T>,
+}
+
+/// A matrix operand of [`product`]: its first element and its row and column strides.
+#[derive(Clone, Copy)]
+struct Operand<T> {
+    start: *const T,
+    row_stride: usize,
+    column_stride: usize,
+}
+
+/// `destination [m, n] = (keep ? destination : 0) + lhs [m, k] · rhs [k, n]`.
+///
+/// # Safety
+/// Every operand must address `m × k`, `k × n` and `m × n` valid elements with its strides, and
+/// `destination` must not overlap `lhs` or `rhs`.
+unsafe fn product<T: KernelFloat>(
+    [m, n, k]: [usize; 3],
+    destination: (*mut T, usize),
+    keep: bool,
+    lhs: Operand<T>,
+    rhs: Operand<T>,
+) {
+    let parallelism = if m * n * k >= 1 << 20 {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    let keep_factor = if keep { T::ONE } else { T::ZERO };
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            destination.0,
+            1,
+            destination.1 as isize,
+            keep,
+            lhs.start,
+            lhs.column_stride as isize,
+            lhs.row_stride as isize,
+            rhs.start,
+            rhs.column_stride as isize,
+            rhs.row_stride as isize,
+            keep_factor,
+            T::ONE,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+fn forward<T: KernelFloat>(
+    window: Window,
+    projected: &[T],
+    weight_hh: &[T],
+    hidden: &[T],
+    cell: &[T],
+) -> Forward<T> {
+    let Window {
+        batch,
+        time,
+        hidden: hidden_size,
+    } = window;
+    let gate_width = window.gates();
+    let mut gates = projected.to_vec();
+    let mut cells = vec![T::ZERO; batch * time * hidden_size];
+    let mut output = vec![T::ZERO; batch * (time + 1) * hidden_size];
+    let mut cell_tanh = vec![T::ZERO; hidden_size];
+    let zero_start = hidden.iter().all(|value| *value == T::ZERO);
+    // W_hhᵀ [H, 4H], read in place from W_hh [4H, H]
+    let recurrent = Operand {
+        start: weight_hh.as_ptr(),
+        row_stride: 1,
+        column_stride: hidden_size,
+    };
+    for t in 0..time {
+        if t > 0 || !zero_start {
+            let previous = match t {
+                0 => Operand {
+                    start: hidden.as_ptr(),
+                    row_stride: hidden_size,
+                    column_stride: 1,
+                },
+                _ => Operand {
+                    start: output[(t - 1) * hidden_size..].as_ptr(),
+                    row_stride: (time + 1) * hidden_size,
+                    column_stride: 1,
+                },
+            };
+            let destination = gates[t * gate_width..].as_mut_ptr();
+            // SAFETY: the step's gate rows, the previous hidden states and W_hh lie inside their
+            // buffers with these strides, and `gates` is a buffer of its own.
+            unsafe {
+                product(
+                    [batch, gate_width, hidden_size],
+                    (destination, time * gate_width),
+                    true,
+                    previous,
+                    recurrent,
+                );
+            }
+        }
+        for b in 0..batch {
+            let at = b * time + t;
+            let activated = &mut gates[at * gate_width..][..gate_width];
+            T::activate_gates(activated, hidden_size);
+            let (input_gate, rest) = activated.split_at(hidden_size);
+            let (forget_gate, rest) = rest.split_at(hidden_size);
+            let (candidate, output_gate) = rest.split_at(hidden_size);
+            let (before, from_now) = cells.split_at_mut(at * hidden_size);
+            let previous_cell = match t {
+                0 => &cell[b * hidden_size..][..hidden_size],
+                _ => &before[(at - 1) * hidden_size..],
+            };
+            let next_cell = &mut from_now[..hidden_size];
+            for j in 0..hidden_size {
+                next_cell[j] = forget_gate[j] * previous_cell[j] + input_gate[j] * candidate[j];
+            }
+            T::tanh_into(next_cell, &mut cell_tanh);
+            let next_hidden = &mut output[(b * (time + 1) + t) * hidden_size..][..hidden_size];
+            for j in 0..hidden_size {
+                next_hidden[j] = output_gate[j] * cell_tanh[j];
+            }
+        }
+    }
+    for b in 0..batch {
+        let last_cell = &cells[(b * time + time - 1) * hidden_size..][..hidden_size];
+        output[(b * (time + 1) + time) * hidden_size..][..hidden_size].copy_from_slice(last_cell);
+    }
+    Forward {
+        output,
+        gates,
+        cells,
+    }
+}
+
+fn backward<T: KernelFloat>(window: Window, grad: &[T], saved: Saved<'_, T>) -> Grads<T> {
+    let Window {
+        batch,
+        time,
+        hidden: hidden_size,
+    } = window;
+    let gate_width = window.gates();
+    let mut deltas = vec![T::ZERO; batch * time * gate_width];
+    let mut hidden_grad = vec![T::ZERO; batch * hidden_size];
+    let mut cell_grad = vec![T::ZERO; batch * hidden_size];
+    for b in 0..batch {
+        cell_grad[b * hidden_size..][..hidden_size]
+            .copy_from_slice(&grad[(b * (time + 1) + time) * hidden_size..][..hidden_size]);
+    }
+    let mut cell_tanh = vec![T::ZERO; hidden_size];
+    for t in (0..time).rev() {
+        for b in 0..batch {
+            let at = b * time + t;
+            let activated = &saved.gates[at * gate_width..][..gate_width];
+            let (input_gate, rest) = activated.split_at(hidden_size);
+            let (forget_gate, rest) = rest.split_at(hidden_size);
+            let (candidate, output_gate) = rest.split_at(hidden_size);
+            let previous_cell = match t {
+                0 => &saved.cell[b * hidden_size..][..hidden_size],
+                _ => &saved.cells[(at - 1) * hidden_size..][..hidden_size],
+            };
+            T::tanh_into(
+                &saved.cells[at * hidden_size..][..hidden_size],
+                &mut cell_tanh,
+            );
+            let output_grad = &grad[(b * (time + 1) + t) * hidden_size..][..hidden_size];
+            let from_next = &hidden_grad[b * hidden_size..][..hidden_size];
+            let cell_grad = &mut cell_grad[b * hidden_size..][..hidden_size];
+            let delta = &mut deltas[at * gate_width..][..gate_width];
+            let (input_delta, rest) = delta.split_at_mut(hidden_size);
+            let (forget_delta, rest) = rest.split_at_mut(hidden_size);
+            let (candidate_delta, output_delta) = rest.split_at_mut(hidden_size);
+            for j in 0..hidden_size {
+                let (i, f, g, o) = (input_gate[j], forget_gate[j], candidate[j], output_gate[j]);
+                let dh = output_grad[j] + from_next[j];
+                let tc = cell_tanh[j];
+                let dc = cell_grad[j] + dh * o * (T::ONE - tc * tc);
+                input_delta[j] = dc * g * i * (T::ONE - i);
+                forget_delta[j] = dc * previous_cell[j] * f * (T::ONE - f);
+                candidate_delta[j] = dc * i * (T::ONE - g * g);
+                output_delta[j] = dh * tc * o * (T::ONE - o);
+                cell_grad[j] = dc * f;
+            }
+        }
+        // δh_{t−1} = δa_t · W_hh
+        // SAFETY: the step's delta rows and W_hh lie inside their buffers with these strides,
+        // and `hidden_grad` is a buffer of its own.
+        unsafe {
+            product(
+                [batch, hidden_size, gate_width],
+                (hidden_grad.as_mut_ptr(), hidden_size),
+                false,
+                Operand {
+                    start: deltas[t * gate_width..].as_ptr(),
+                    row_stride: time * gate_width,
+                    column_stride: 1,
+                },
+                Operand {
+                    start: saved.weight_hh.as_ptr(),
+                    row_stride: hidden_size,
+                    column_stride: 1,
+                },
+            );
+        }
+    }
+    let weight_hh = weight_grad(window, &deltas, &saved);
+    Grads {
+        projected: deltas,
+        weight_hh,
+        hidden: hidden_grad,
+        cell: cell_grad,
+    }
+}
+
+/// `δW_hh [4H, H] = Σ_t δa_tᵀ · h_{t−1}`, one product per step (none for a zero initial state).
+fn weight_grad<T: KernelFloat>(window: Window, deltas: &[T], saved: &Saved<'_, T>) -> Vec<T> {
+    let Window {
+        batch,
+        time,
+        hidden: hidden_size,
+    } = window;
+    let gate_width = window.gates();
+    let mut grad = vec![T::ZERO; gate_width * hidden_size];
+    let zero_start = saved.hidden.iter().all(|value| *value == T::ZERO);
+    for t in 0..time {
+        let previous = match t {
+            0 if zero_start => continue,
+            0 => Operand {
+                start: saved.hidden.as_ptr(),
+                row_stride: hidden_size,
+                column_stride: 1,
+            },
+            _ => Operand {
+                start: saved.output[(t - 1) * hidden_size..].as_ptr(),
+                row_stride: (time + 1) * hidden_size,
+                column_stride: 1,
+            },
+        };
+        // SAFETY: δa_tᵀ [4H, B] and h_{t−1} [B, H] lie inside their buffers with these strides,
+        // and `grad` is a buffer of its own.
+        unsafe {
+            product(
+                [gate_width, hidden_size, batch],
+                (grad.as_mut_ptr(), hidden_size),
+                true,
+                Operand {
+                    start: deltas[t * gate_width..].as_ptr(),
+                    row_stride: 1,
+                    column_stride: time * gate_width,
+                },
+                previous,
+            );
+        }
+    }
+    grad
+}
+
+/// `f64` activations from the standard library.
+mod exact {
+    pub fn activate_gates(gates: &mut [f64], hidden_size: usize) {
+        for (index, value) in gates.iter_mut().enumerate() {
+            let is_candidate = (2 * hidden_size..3 * hidden_size).contains(&index);
+            *value = match is_candidate {
+                true => value.tanh(),
+                false => 1.0 / (1.0 + (-*value).exp()),
+            };
+        }
+    }
+
+    pub fn tanh_into(input: &[f64], output: &mut [f64]) {
+        for (out, value) in output.iter_mut().zip(input) {
+            *out = value.tanh();
+        }
+    }
+}
+
+/// `f32` activations that the compiler vectorises: `exp` by range reduction to `[−ln2/2, ln2/2]`
+/// and Cephes' degree-6 polynomial (relative error about 1e-7), and `tanh` from it (a short
+/// series near zero, where `1 − e^{−2|x|}` would cancel). On x86-64 with AVX2 and FMA, the loops
+/// are compiled a second time for those instructions and chosen at run time.
+pub mod fast {
+    /// `e^x`, for `x` clamped to `[−87, 88]`.
+    #[inline(always)]
+    pub fn exp(x: f32) -> f32 {
+        // adding 1.5·2²³ rounds to an integer n, which then sits in the low mantissa bits
+        const SHIFTER: f32 = 12_582_912.0;
+        const SHIFTER_BITS: i32 = 0x4B40_0000;
+        let x = x.clamp(-87.0, 88.0);
+        let shifted = x * std::f32::consts::LOG2_E + SHIFTER;
+        let n = shifted - SHIFTER;
+        let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
+        let polynomial =
+            ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+                + 1.666_666_5e-1)
+                * r
+                + 0.5;
+        let mantissa = polynomial * r * r + r + 1.0;
+        // wrapping arithmetic: overflow checks would keep the loops from vectorising
+        let exponent = (shifted.to_bits() as i32)
+            .wrapping_sub(SHIFTER_BITS)
+            .wrapping_add(127)
+            << 23;
+        mantissa * f32::from_bits(exponent as u32)
+    }
+
+    /// `1 / (1 + e^{−x})`.
+    #[inline(always)]
+    pub fn sigmoid(x: f32) -> f32 {
+        1.0 / (1.0 + exp(-x))
+    }
+
+    /// `tanh x`.
+    #[inline(always)]
+    pub fn tanh(x: f32) -> f32 {
+        let magnitude = x.abs();
+        let e = exp(-2.0 * magnitude);
+        let far = (1.0 - e) / (1.0 + e);
+        let square = x * x;
+        let near = magnitude
+            * (1.0 + square * (-1.0 / 3.0 + square * (2.0 / 15.0 + square * (-17.0 / 315.0))));
+        let value = if magnitude < 0.125 { near } else { far };
+        value.copysign(x)
+    }
+
+    #[inline(always)]
+    fn activate_gates_portable(gates: &mut [f32], hidden_size: usize) {
+        let (input_forget, rest) = gates.split_at_mut(2 * hidden_size);
+        let (candidate, output_gate) = rest.split_at_mut(hidden_size);
+        for value in input_forget {
+            *value = sigmoid(*value);
+        }
+        for value in candidate {
+            *value = tanh(*value);
+        }
+        for value in output_gate {
+            *value = sigmoid(*value);
+        }
+    }
+
+    #[inline(always)]
+    fn tanh_into_portable(input: &[f32], output: &mut [f32]) {
+        for (out, value) in output.iter_mut().zip(input) {
+            *out = tanh(*value);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod avx2 {
+        #[target_feature(enable = "avx2,fma")]
+        pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
+            super::activate_gates_portable(gates, hidden_size)
+        }
+
+        #[target_feature(enable = "avx2,fma")]
+        pub fn tanh_into(input: &[f32], output: &mut [f32]) {
+            super::tanh_into_portable(input, output)
+        }
+
+        pub fn available() -> bool {
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        }
+    }
+
+    /// Sigmoid for the i, f and o blocks of one window's gates `[4H]`, tanh for g.
+    pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { avx2::activate_gates(gates, hidden_size) };
+        }
+        activate_gates_portable(gates, hidden_size)
+    }
+
+    /// `tanh` of every value of `input`, into `output`.
+    pub fn tanh_into(input: &[f32], output: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { avx2::tanh_into(input, output) };
+        }
+        tanh_into_portable(input, output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Tolerance;
+
+    /// Deterministic values in `[-scale, scale]`.
+    fn values(count: usize, salt: u64, scale: f32) -> Vec<f32> {
+        let mut state = salt.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (0..count)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect()
+    }
+
+    fn tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
+        <f32 as KernelFloat>::tensor(values, shape)
+    }
+
+    fn assert_close(ours: FlexTensor, reference: FlexTensor, what: &str) {
+        let (ours, reference) = (ours.into_data(), reference.into_data());
+        assert_eq!(ours.shape(), reference.shape(), "{what}");
+        ours.assert_approx_eq::<f32>(&reference, Tolerance::rel_abs(1e-5, 1e-6));
+    }
+
+    #[test]
+    fn fast_activations_match_the_standard_library() {
+        let mut worst = [0.0f64; 3];
+        for step in -200_000..=200_000 {
+            let x = step as f32 * 4e-4;
+            let exp_error = ((fast::exp(x) as f64 - (x as f64).exp()) / (x as f64).exp()).abs();
+            let sigmoid = 1.0 / (1.0 + (-(x as f64)).exp());
+            let sigmoid_error = ((fast::sigmoid(x) as f64 - sigmoid) / sigmoid).abs();
+            let tanh_error = (fast::tanh(x) as f64 - (x as f64).tanh()).abs()
+                / (x as f64).tanh().abs().max(1e-30);
+            for (worst, error) in worst.iter_mut().zip([exp_error, sigmoid_error, tanh_error]) {
+                *worst = worst.max(error);
+            }
+        }
+        let [exp, sigmoid, tanh] = worst;
+        assert!(exp < 3e-7, "exp: relative error {exp:e}");
+        assert!(sigmoid < 5e-7, "sigmoid: relative error {sigmoid:e}");
+        assert!(tanh < 1e-6, "tanh: relative error {tanh:e}");
+        assert_eq!(fast::exp(-1000.0), (-87.0f32).exp().max(fast::exp(-87.0)));
+        assert!(fast::sigmoid(-100.0) >= 0.0 && fast::sigmoid(100.0) == 1.0);
+        assert_eq!(fast::tanh(30.0), 1.0);
+        assert_eq!(fast::tanh(-30.0), -1.0);
+    }
+
+    #[test]
+    fn slice_activations_match_the_scalar_ones() {
+        let hidden_size = 37; // not a multiple of any vector width
+        let gates = values(4 * hidden_size, 3, 6.0);
+        let mut activated = gates.clone();
+        fast::activate_gates(&mut activated, hidden_size);
+        for (index, (value, pre)) in activated.iter().zip(&gates).enumerate() {
+            let expected = match index / hidden_size {
+                2 => fast::tanh(*pre),
+                _ => fast::sigmoid(*pre),
+            };
+            assert_eq!(*value, expected, "gate value {index}");
+        }
+        let mut tanh = vec![0.0; gates.len()];
+        fast::tanh_into(&gates, &mut tanh);
+        for (value, pre) in tanh.iter().zip(&gates) {
+            assert_eq!(*value, fast::tanh(*pre));
+        }
+    }
+
+    #[test]
+    fn fused_kernel_matches_the_composed_operations() {
+        // A non-zero initial state, several steps, sizes off the vector widths.
+        let (batch, time, hidden) = (7, 4, 13);
+        let inputs = || {
+            (
+                tensor(
+                    values(batch * time * 4 * hidden, 1, 2.0),
+                    &[batch, time, 4 * hidden],
+                ),
+                tensor(values(4 * hidden * hidden, 2, 0.4), &[4 * hidden, hidden]),
+                tensor(values(batch * hidden, 3, 0.8), &[batch, hidden]),
+                tensor(values(batch * hidden, 4, 1.5), &[batch, hidden]),
+            )
+        };
+        let (projected, weight, h0, c0) = inputs();
+        let (output, gates, cells) = Flex::lstm_sequence_saving(projected, weight, h0, c0);
+        let (projected, weight, h0, c0) = inputs();
+        let (output_ref, gates_ref, cells_ref) =
+            composed::lstm_forward::<Flex>(projected, weight, h0, c0);
+        assert_close(output.clone(), output_ref, "output");
+        assert_close(gates.clone(), gates_ref, "gates");
+        assert_close(cells.clone(), cells_ref, "cells");
+
+        let grad = || {
+            tensor(
+                values(batch * (time + 1) * hidden, 5, 1.0),
+                &[batch, time + 1, hidden],
+            )
+        };
+        let (_, weight, h0, c0) = inputs();
+        let ours = Flex::lstm_sequence_backward(
+            grad(),
+            output.clone(),
+            gates.clone(),
+            cells.clone(),
+            weight,
+            h0,
+            c0,
+        );
+        let (_, weight, h0, c0) = inputs();
+        let reference =
+            composed::lstm_backward::<Flex>(grad(), output, gates, cells, weight, h0, c0);
+        assert_close(ours.0, reference.0, "projected gradient");
+        assert_close(ours.1, reference.1, "weight_hh gradient");
+        assert_close(ours.2, reference.2, "initial hidden gradient");
+        assert_close(ours.3, reference.3, "initial cell gradient");
+    }
+
+    #[test]
+    fn a_zero_initial_state_skips_nothing_that_matters() {
+        // the kernel skips h0·W_hhᵀ and its δW_hh term when h0 is zero: same result as computing
+        let (batch, time, hidden) = (3, 2, 5);
+        let projected = || {
+            tensor(
+                values(batch * time * 4 * hidden, 6, 1.0),
+                &[batch, time, 4 * hidden],
+            )
+        };
+        let weight = || tensor(values(4 * hidden * hidden, 7, 0.5), &[4 * hidden, hidden]);
+        let zeros = || tensor(vec![0.0; batch * hidden], &[batch, hidden]);
+        let cell = || tensor(values(batch * hidden, 8, 1.0), &[batch, hidden]);
+        let (ours, ..) = Flex::lstm_sequence_saving(projected(), weight(), zeros(), cell());
+        let (reference, ..) =
+            composed::lstm_forward::<Flex>(projected(), weight(), zeros(), cell());
+        assert_close(ours, reference, "output");
+    }
+}
