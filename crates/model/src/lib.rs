@@ -21,7 +21,9 @@
 
 pub mod forecaster;
 pub mod kernels;
+pub mod pytorch;
 pub mod recurrent;
 
 pub use forecaster::{Forecaster, ForecasterConfig};
+pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

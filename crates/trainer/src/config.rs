@@ -139,6 +139,11 @@ pub struct ModelSection {
     /// How `[data] horizon > 1` steps are forecast: `direct`, `recursive` or `seq2seq`.
     #[serde(default)]
     pub strategy: Strategy,
+    /// PyTorch weights to start from: the `state_dict` of the same network, saved with
+    /// `torch.save` or as safetensors (see `yoho_model::pytorch`). With `[train] epochs = 0`
+    /// they are evaluated without training. Relative to the current directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
 }
 
 /// `[train]`: how the network is fitted. Defaults follow PyTorch's AdamW.
@@ -274,8 +279,17 @@ impl ExperimentConfig {
                 position + 1
             );
         }
-        if train.epochs == 0 {
-            bail!("[train] epochs: expected at least 1, got 0");
+        if train.epochs == 0 && model.init_from.is_none() {
+            bail!(
+                "[train] epochs: expected at least 1, got 0 (0 only evaluates the weights of \
+                 [model] init_from, and none is set)"
+            );
+        }
+        if model.init_from.is_some() && model.strategy == Strategy::Seq2seq {
+            bail!(
+                "[model] init_from: PyTorch weights load into a recurrent network with a linear \
+                 head, not into strategy = \"seq2seq\"'s encoder–decoder"
+            );
         }
         positive("lr", train.lr)?;
         positive("eps", train.eps)?;
@@ -487,6 +501,11 @@ mod tests {
             ("head = [50]", "head = [50]\n[train]\nepochs = 0", "epochs"),
             ("head = [50]", "head = [50]\ndropout = 1.5", "dropout"),
             ("hidden_size = 100", "hidden_size = 0", "hidden_size"),
+            (
+                "head = [50]",
+                "head = [50]\ninit_from = \"w.pt\"\nstrategy = \"seq2seq\"",
+                "init_from",
+            ),
         ] {
             let error = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
             assert!(error.contains(key), "{key}: {error}");

@@ -406,7 +406,9 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     }
     let _ = writeln!(text, "## Charts\n");
     let _ = writeln!(text, "![Test period]({})\n", files::TEST_PERIOD_PLOT);
-    let _ = writeln!(text, "![Loss per epoch]({})\n", files::LOSS_PLOT);
+    if report.training.epochs > 0 {
+        let _ = writeln!(text, "![Loss per epoch]({})\n", files::LOSS_PLOT);
+    }
     let _ = writeln!(text, "![Predicted vs actual]({})\n", files::SCATTER_PLOT);
     let _ = writeln!(text, "## Config\n\n```toml\n{config_toml}```");
     text
@@ -442,7 +444,9 @@ pub fn write_reports(
     }
     run.write(files::LOSS, loss_csv(history).as_bytes())?;
     plots::test_period(&run.file(files::TEST_PERIOD_PLOT), forecast, target, UNIT)?;
-    plots::loss_curve(&run.file(files::LOSS_PLOT), history)?;
+    if !history.is_empty() {
+        plots::loss_curve(&run.file(files::LOSS_PLOT), history)?;
+    }
     plots::predicted_vs_actual(&run.file(files::SCATTER_PLOT), forecast, target, UNIT)?;
     run.write(
         files::REPORT,

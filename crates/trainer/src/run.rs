@@ -13,7 +13,9 @@ use crate::device::{SelectedDevice, select_device};
 use crate::evaluate::{CLOSE_COLUMN, EvaluationTable, errors_by_step, forecast_test};
 use crate::generate::{Generation, generate};
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
-use crate::training::{EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, train};
+use crate::training::{
+    EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights, train,
+};
 
 /// How a run ended, for the exit code.
 pub enum RunOutcome {
@@ -62,6 +64,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     let data = yoho_data::prepare_with_optional(&config.data, &[CLOSE_COLUMN])?;
     describe_data(&data);
     // every check that can fail comes before the run directory is written
+    initial_weights(&config)?;
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
     let (run, resume) = match resumed {
@@ -133,13 +136,21 @@ fn evaluate_and_write(
         &config_toml,
     )?;
     println!("{}", report::table(&report));
-    println!(
-        "trained {} epochs in {:.1} s on {}; run written to {}",
-        report.training.epochs,
-        report.training.wall_seconds,
-        report.device,
-        run.path().display()
-    );
+    match (&config.model.init_from, report.training.epochs) {
+        (Some(weights), 0) => println!(
+            "evaluated the weights of {} without training, on {}; run written to {}",
+            weights.display(),
+            report.device,
+            run.path().display()
+        ),
+        _ => println!(
+            "trained {} epochs in {:.1} s on {}; run written to {}",
+            report.training.epochs,
+            report.training.wall_seconds,
+            report.device,
+            run.path().display()
+        ),
+    }
     Ok(report)
 }
 

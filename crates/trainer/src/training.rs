@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::nn::loss::{MseLoss, Reduction};
@@ -29,7 +30,7 @@ use burn::train::{
     TrainStep,
 };
 use yoho_data::{PreparedData, WindowBatch, WindowBatcher};
-use yoho_model::Forecaster;
+use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::config::{ExperimentConfig, LossReduction, OptimizerName, TrainSection};
 
@@ -478,9 +479,17 @@ pub fn train(
     device.seed(train.seed);
     let training_device = device.clone().autodiff();
     let model = Regressor {
-        forecaster: config.forecaster_config().init(&training_device),
+        forecaster: initial_forecaster(config, &training_device)?,
         sum_loss: train.loss_reduction == LossReduction::Sum,
     };
+    if train.epochs == 0 {
+        // evaluate `[model] init_from` as it is
+        return Ok(TrainingEnd::Finished(Box::new(TrainedModel {
+            forecaster: model.forecaster.valid(),
+            history: Vec::new(),
+            wall_time: Duration::ZERO,
+        })));
+    }
 
     let batcher = WindowBatcher::new(data.sample_shape());
     let batch_size = match train.batch_size {
@@ -544,6 +553,28 @@ pub fn train(
         history,
         wall_time,
     })))
+}
+
+/// Opens `[model] init_from` and checks that it fits the config's network; `None` without it.
+pub fn initial_weights(config: &ExperimentConfig) -> anyhow::Result<Option<PytorchWeights>> {
+    let Some(path) = &config.model.init_from else {
+        return Ok(None);
+    };
+    let weights = PytorchWeights::open(path).context("[model] init_from")?;
+    weights
+        .check_config(&config.forecaster_config())
+        .context("[model] init_from")?;
+    Ok(Some(weights))
+}
+
+/// The network training starts from: the config's, with seeded initial weights or those of
+/// `[model] init_from`.
+fn initial_forecaster(config: &ExperimentConfig, device: &Device) -> anyhow::Result<Forecaster> {
+    let forecaster = config.forecaster_config().init(device);
+    match initial_weights(config)? {
+        Some(weights) => Ok(weights.load_into(forecaster).context("[model] init_from")?),
+        None => Ok(forecaster),
+    }
 }
 
 /// The optimiser `train` names, with PyTorch's semantics for its settings.

@@ -1,0 +1,118 @@
+//! PyTorch's outputs against Yoho's for the same weights and inputs: LSTM, GRU and RNN networks
+//! of 1 and 2 layers, read from `torch.save` files and from safetensors. The fixtures and the
+//! script that made them are in `tests/fixtures/pytorch/`.
+
+use std::path::PathBuf;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use yoho_model::{CellKind, ForecasterConfig, ImportError, PytorchWeights};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/pytorch")
+        .join(name)
+}
+
+/// The input windows `[batch, time, features]` and PyTorch's outputs `[batch, 1]`.
+fn expected(name: &str) -> (Vec<Vec<Vec<f32>>>, Vec<f32>) {
+    let text = std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let inputs: Vec<Vec<Vec<f32>>> = serde_json::from_value(json["inputs"].clone()).unwrap();
+    let outputs: Vec<Vec<f32>> = serde_json::from_value(json["outputs"].clone()).unwrap();
+    (inputs, outputs.into_iter().map(|row| row[0]).collect())
+}
+
+fn forecast(weights: &PytorchWeights, inputs: &[Vec<Vec<f32>>]) -> Vec<f32> {
+    let device = Device::flex();
+    let model = weights
+        .load_into(weights.config().unwrap().init(&device))
+        .unwrap();
+    let shape = [inputs.len(), inputs[0].len(), inputs[0][0].len()];
+    let values: Vec<f32> = inputs.iter().flatten().flatten().copied().collect();
+    let windows = Tensor::<3>::from_data(TensorData::new(values, shape), &device);
+    model.forward(windows).into_data().try_to_vec().unwrap()
+}
+
+#[test]
+fn outputs_match_pytorch_for_every_cell_depth_and_format() {
+    let cells = [
+        ("lstm", CellKind::Lstm),
+        ("gru", CellKind::Gru),
+        ("rnn", CellKind::Rnn),
+    ];
+    for (cell_name, cell) in cells {
+        for layers in [1, 2] {
+            let name = format!("{cell_name}_{layers}");
+            let (inputs, torch_outputs) = expected(&name);
+            for extension in ["pt", "safetensors"] {
+                let weights =
+                    PytorchWeights::open(fixture(&format!("{name}.{extension}"))).unwrap();
+                let config = weights.config().unwrap();
+                assert_eq!(
+                    (config.cell, config.num_layers),
+                    (cell, layers),
+                    "{name}.{extension}"
+                );
+                assert_eq!(
+                    (config.input_size, config.hidden_size, config.head.clone()),
+                    (3, 8, vec![6])
+                );
+                let ours = forecast(&weights, &inputs);
+                for (index, (ours, torch)) in ours.iter().zip(&torch_outputs).enumerate() {
+                    let relative = ((ours - torch) / torch).abs();
+                    assert!(
+                        relative < 1e-5,
+                        "{name}.{extension}, window {index}: Yoho {ours}, PyTorch {torch} \
+                         (relative error {relative:e})"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn weights_for_another_architecture_are_refused_with_both_described() {
+    let weights = PytorchWeights::open(fixture("lstm_2.pt")).unwrap();
+    let device = Device::flex();
+    let gru = ForecasterConfig::new(3, 8)
+        .with_num_layers(2)
+        .with_cell(CellKind::Gru)
+        .with_head(vec![6])
+        .init(&device);
+    let error = weights.load_into(gru).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, ImportError::Mismatch { .. }), "{message}");
+    assert!(message.contains("lstm_2.pt"), "{message}");
+    assert!(
+        message.contains("the file has an LSTM") && message.contains("the model has a GRU"),
+        "{message}"
+    );
+
+    let wider = ForecasterConfig::new(3, 8)
+        .with_num_layers(2)
+        .with_head(vec![7])
+        .init(&device);
+    let message = weights.load_into(wider).unwrap_err().to_string();
+    assert!(
+        message.contains("[6, 1]") && message.contains("[7, 1]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unreadable_files_are_named_in_the_error() {
+    let missing = PytorchWeights::open(fixture("no_such_file.pt")).unwrap_err();
+    assert!(matches!(missing, ImportError::Read { .. }));
+    assert!(missing.to_string().contains("no_such_file.pt"), "{missing}");
+
+    let not_weights = PytorchWeights::open(fixture("lstm_1.json")).unwrap_err();
+    assert!(
+        matches!(not_weights, ImportError::Read { .. }),
+        "{not_weights}"
+    );
+    assert!(
+        not_weights.to_string().contains("lstm_1.json"),
+        "{not_weights}"
+    );
+}
