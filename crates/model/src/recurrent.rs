@@ -67,7 +67,7 @@ pub struct LayerState {
 
 /// What a layer returns.
 struct LayerOutput {
-    /// `[batch, time, hidden]` when asked for, the input of the next layer.
+    /// Time-major `[time, batch, hidden]` when asked for, the input of the next layer.
     sequence: Option<Tensor<3>>,
     /// The state after the last step.
     last: LayerState,
@@ -102,20 +102,21 @@ impl RecurrentLayer {
         }
     }
 
-    /// Runs the layer over `input [batch, time, features]` from `initial` (zeros when `None`).
+    /// Runs the layer over the time-major `input [time, batch, features]` from `initial` (zeros
+    /// when `None`).
     fn forward(
         &self,
         input: Tensor<3>,
         initial: Option<LayerState>,
         keep_sequence: bool,
     ) -> LayerOutput {
-        let [batch, time, features] = input.dims();
+        let [time, batch, features] = input.dims();
         let gates = self.cell.gate_count() * self.hidden_size;
         let projected = (input
-            .reshape([batch * time, features])
+            .reshape([time * batch, features])
             .matmul(self.weight_ih.val().transpose())
             + self.input_bias().unsqueeze_dim::<2>(0))
-        .reshape([batch, time, gates]);
+        .reshape([time, batch, gates]);
         match self.cell {
             CellKind::Lstm => self.lstm_forward(projected, initial, keep_sequence),
             CellKind::Gru | CellKind::Rnn => {
@@ -131,7 +132,7 @@ impl RecurrentLayer {
         initial: Option<LayerState>,
         keep_sequence: bool,
     ) -> LayerOutput {
-        let [batch, time, _] = projected.dims();
+        let [time, batch, _] = projected.dims();
         let device = projected.device();
         let zeros = || Tensor::<2>::zeros([batch, self.hidden_size], &device);
         let (hidden, cell) = match initial {
@@ -142,7 +143,7 @@ impl RecurrentLayer {
         let last_hidden = sequence
             .hidden_states
             .clone()
-            .narrow(1, time - 1, 1)
+            .narrow(0, time - 1, 1)
             .reshape([batch, self.hidden_size]);
         LayerOutput {
             sequence: keep_sequence.then_some(sequence.hidden_states),
@@ -153,18 +154,18 @@ impl RecurrentLayer {
         }
     }
 
-    /// GRU and RNN: one step at a time from the projected input `[batch, time, gates]`.
+    /// GRU and RNN: one step at a time from the projected input `[time, batch, gates]`.
     fn stepwise_forward(
         &self,
         projected: Tensor<3>,
         initial: Option<LayerState>,
         keep_sequence: bool,
     ) -> LayerOutput {
-        let [batch, time, gates] = projected.dims();
+        let [time, batch, gates] = projected.dims();
         let mut outputs = Vec::with_capacity(if keep_sequence { time } else { 0 });
         let mut state = initial;
         for t in 0..time {
-            let step_input = projected.clone().narrow(1, t, 1).reshape([batch, gates]);
+            let step_input = projected.clone().narrow(0, t, 1).reshape([batch, gates]);
             let next = self.step(step_input, state);
             if keep_sequence {
                 outputs.push(next.hidden.clone());
@@ -233,14 +234,14 @@ impl RecurrentLayer {
     }
 }
 
-/// Stacks per-step outputs `[batch, hidden]` into `[batch, time, hidden]`; `None` when no step
+/// Stacks per-step outputs `[batch, hidden]` into `[time, batch, hidden]`; `None` when no step
 /// was kept.
 fn stack_steps(outputs: Vec<Tensor<2>>, batch: usize, hidden: usize) -> Option<Tensor<3>> {
     if outputs.is_empty() {
         return None;
     }
     let time = outputs.len();
-    Some(Tensor::stack::<3>(outputs, 1).reshape([batch, time, hidden]))
+    Some(Tensor::stack::<3>(outputs, 0).reshape([time, batch, hidden]))
 }
 
 /// Configuration of a stack of recurrent layers.
@@ -313,7 +314,8 @@ impl Recurrent {
         keep_sequence: bool,
     ) -> (Option<Tensor<3>>, RecurrentState) {
         let mut initial = initial.map(Vec::into_iter);
-        let mut sequence = Some(input);
+        // time-major inside the stack: each step's windows are contiguous
+        let mut sequence = Some(input.swap_dims(0, 1));
         let mut states = Vec::with_capacity(self.layers.len());
         let last = self.layers.len() - 1;
         for (index, layer) in self.layers.iter().enumerate() {
@@ -329,7 +331,7 @@ impl Recurrent {
             };
             states.push(output.last);
         }
-        (sequence, states)
+        (sequence.map(|sequence| sequence.swap_dims(0, 1)), states)
     }
 }
 

@@ -30,6 +30,7 @@ impl<B: Backend + RecurrentOps> Backward<B, 4> for LstmSequenceBackward {
     fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = grads.consume::<B>(&ops.node);
         let saved = ops.state;
+        let [projected, weight_hh, hidden, cell] = ops.parents;
         let (projected_grad, weight_grad, hidden_grad, cell_grad) = B::lstm_sequence_backward(
             grad,
             saved.output,
@@ -38,8 +39,8 @@ impl<B: Backend + RecurrentOps> Backward<B, 4> for LstmSequenceBackward {
             saved.weight_hh,
             saved.hidden,
             saved.cell,
+            hidden.is_some(),
         );
-        let [projected, weight_hh, hidden, cell] = ops.parents;
         for (parent, parent_grad) in [
             (projected, projected_grad),
             (weight_hh, weight_grad),

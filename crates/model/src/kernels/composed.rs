@@ -22,19 +22,19 @@ fn narrow<B: Backend>(
     B::float_slice(tensor, &slices)
 }
 
-/// Step `t` of `[B, T, X]` as `[B, X]`.
+/// Step `t` of `[T, B, X]` as `[B, X]`.
 fn step<B: Backend>(sequence: FloatTensor<B>, t: usize) -> FloatTensor<B> {
     let shape = sequence.shape();
     B::float_reshape(
-        narrow::<B>(sequence, 1, t, 1),
-        Shape::new([shape[0], shape[2]]),
+        narrow::<B>(sequence, 0, t, 1),
+        Shape::new([shape[1], shape[2]]),
     )
 }
 
-/// `[B, X]` as one step `[B, 1, X]`.
+/// `[B, X]` as one step `[1, B, X]`.
 fn as_step<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
     let shape = values.shape();
-    B::float_reshape(values, Shape::new([shape[0], 1, shape[1]]))
+    B::float_reshape(values, Shape::new([1, shape[0], shape[1]]))
 }
 
 fn one_minus<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
@@ -46,15 +46,15 @@ fn sigmoid_slope<B: Backend>(activated: FloatTensor<B>) -> FloatTensor<B> {
     B::float_mul(activated.clone(), one_minus::<B>(activated))
 }
 
-/// The forward pass: the output `[B, T + 1, H]` (`h_1 … h_T`, `c_T`), the activated gates
-/// `[B, T, 4H]` and the cell states `[B, T, H]`.
+/// The forward pass: the output `[T + 1, B, H]` (`h_1 … h_T`, `c_T`), the activated gates
+/// `[T, B, 4H]` and the cell states `[T, B, H]`.
 pub fn lstm_forward<B: Backend>(
     projected: FloatTensor<B>,
     weight_hh: FloatTensor<B>,
     hidden: FloatTensor<B>,
     cell: FloatTensor<B>,
 ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
-    let time = projected.shape()[1];
+    let time = projected.shape()[0];
     let hidden_size = weight_hh.shape()[1];
     let recurrent = B::float_transpose(weight_hh);
     let (mut previous_hidden, mut previous_cell) = (hidden, cell);
@@ -89,14 +89,14 @@ pub fn lstm_forward<B: Backend>(
     }
     hiddens.push(as_step::<B>(previous_cell));
     (
-        B::float_cat(hiddens, 1),
-        B::float_cat(gates, 1),
-        B::float_cat(cells, 1),
+        B::float_cat(hiddens, 0),
+        B::float_cat(gates, 0),
+        B::float_cat(cells, 0),
     )
 }
 
-/// The backward pass: the gradients of `projected [B, T, 4H]`, `weight_hh [4H, H]`,
-/// `hidden [B, H]` and `cell [B, H]`.
+/// The backward pass: the gradients of `projected [T, B, 4H]`, `weight_hh [4H, H]`,
+/// `hidden [B, H]` (zero without `initial_state_grad`) and `cell [B, H]`.
 ///
 /// Going back from the last step, with `δh` the gradient reaching `h_t` (from the output and
 /// from step `t + 1`) and `δc` the one reaching `c_t`:
@@ -113,6 +113,7 @@ pub fn lstm_backward<B: Backend>(
     weight_hh: FloatTensor<B>,
     hidden: FloatTensor<B>,
     cell: FloatTensor<B>,
+    initial_state_grad: bool,
 ) -> (
     FloatTensor<B>,
     FloatTensor<B>,
@@ -120,7 +121,7 @@ pub fn lstm_backward<B: Backend>(
     FloatTensor<B>,
 ) {
     let gates_shape = gates.shape();
-    let (batch, time, gate_width) = (gates_shape[0], gates_shape[1], gates_shape[2]);
+    let (time, batch, gate_width) = (gates_shape[0], gates_shape[1], gates_shape[2]);
     let hidden_size = gate_width / 4;
     let gate = |values: &FloatTensor<B>, index: usize| {
         narrow::<B>(values.clone(), 1, index * hidden_size, hidden_size)
@@ -165,17 +166,24 @@ pub fn lstm_backward<B: Backend>(
             1,
         );
         cell_grad = B::float_mul(cell_grad, forget_gate);
-        hidden_grad_from_next = Some(B::float_matmul(delta.clone(), weight_hh.clone()));
+        hidden_grad_from_next = Some(match t > 0 || initial_state_grad {
+            true => B::float_matmul(delta.clone(), weight_hh.clone()),
+            false => B::float_zeros(
+                Shape::new([batch, hidden_size]),
+                &delta.device(),
+                delta.dtype().into(),
+            ),
+        });
         deltas.push(as_step::<B>(delta));
     }
     deltas.reverse();
-    let projected_grad = B::float_cat(deltas, 1);
+    let projected_grad = B::float_cat(deltas, 0);
     let mut previous_hiddens = vec![as_step::<B>(hidden)];
     if time > 1 {
-        previous_hiddens.push(narrow::<B>(output, 1, 0, time - 1));
+        previous_hiddens.push(narrow::<B>(output, 0, 0, time - 1));
     }
     let previous_hiddens = B::float_reshape(
-        B::float_cat(previous_hiddens, 1),
+        B::float_cat(previous_hiddens, 0),
         Shape::new([batch * time, hidden_size]),
     );
     let weight_grad = B::float_matmul(

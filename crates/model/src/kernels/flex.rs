@@ -4,10 +4,14 @@
 //! projected input (with the `gemm` crate that `flex` itself uses), then one pass over each
 //! window's gates that activates them and updates `c` and `h`. Backward, each step is one pass
 //! that turns `δh` and `δc` into the four gate deltas, then one product `δa·W_hh` for the previous
-//! step's `δh`; `δW_hh` takes one product per step. `f32` uses the vectorised activations of
-//! [`fast`]; `f64` uses the standard library's `exp` and `tanh`.
+//! step's `δh`; `δW_hh` is one product over all steps. The passes over a step's windows run in
+//! parallel (rayon, as the products do). Every buffer is time-major, so that a step's rows are
+//! contiguous. `f32` uses the vectorised activations of [`fast`]; `f64` uses the standard
+//! library's `exp` and `tanh`.
 
 use std::ops::{Add, Mul, Sub};
+
+use rayon::prelude::*;
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
@@ -47,6 +51,7 @@ impl RecurrentOps for Flex {
         weight_hh: FloatTensor<Self>,
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
+        initial_state_grad: bool,
     ) -> (
         FloatTensor<Self>,
         FloatTensor<Self>,
@@ -55,11 +60,20 @@ impl RecurrentOps for Flex {
     ) {
         let saved = [output, gates, cells, weight_hh, hidden, cell];
         match grad.dtype() {
-            DType::F32 => backward_tensors::<f32>(grad, saved),
-            DType::F64 => backward_tensors::<f64>(grad, saved),
+            DType::F32 => backward_tensors::<f32>(grad, saved, initial_state_grad),
+            DType::F64 => backward_tensors::<f64>(grad, saved, initial_state_grad),
             _ => {
                 let [output, gates, cells, weight_hh, hidden, cell] = saved;
-                composed::lstm_backward::<Self>(grad, output, gates, cells, weight_hh, hidden, cell)
+                composed::lstm_backward::<Self>(
+                    grad,
+                    output,
+                    gates,
+                    cells,
+                    weight_hh,
+                    hidden,
+                    cell,
+                    initial_state_grad,
+                )
             }
         }
     }
@@ -68,6 +82,7 @@ impl RecurrentOps for Flex {
 /// The element types the kernel runs on.
 trait KernelFloat:
     Copy
+    + Default
     + Send
     + Sync
     + PartialEq
@@ -139,11 +154,11 @@ macro_rules! kernel_float {
 kernel_float!(f32, fast::activate_gates, fast::tanh_into);
 kernel_float!(f64, exact::activate_gates, exact::tanh_into);
 
-/// The sizes of one call: `batch` windows of `time` steps, `hidden` units.
+/// The sizes of one call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy)]
 struct Window {
-    batch: usize,
     time: usize,
+    batch: usize,
     hidden: usize,
 }
 
@@ -151,14 +166,24 @@ impl Window {
     fn of(projected: &FlexTensor) -> Self {
         let shape = projected.shape();
         Self {
-            batch: shape[0],
-            time: shape[1],
+            time: shape[0],
+            batch: shape[1],
             hidden: shape[2] / 4,
         }
     }
 
     fn gates(&self) -> usize {
         4 * self.hidden
+    }
+
+    /// Values of one step's gates, `[B, 4H]`.
+    fn step_gates(&self) -> usize {
+        self.batch * self.gates()
+    }
+
+    /// Values of one step's hidden or cell states, `[B, H]`.
+    fn step_states(&self) -> usize {
+        self.batch * self.hidden
     }
 }
 
@@ -170,8 +195,8 @@ fn forward_tensors<T: KernelFloat>(
 ) -> (FlexTensor, FlexTensor, FlexTensor) {
     let window = Window::of(&projected);
     let Window {
-        batch,
         time,
+        batch,
         hidden: hidden_size,
     } = window;
     let saved = forward(
@@ -182,15 +207,16 @@ fn forward_tensors<T: KernelFloat>(
         T::values(&cell).get(),
     );
     (
-        T::tensor(saved.output, &[batch, time + 1, hidden_size]),
-        T::tensor(saved.gates, &[batch, time, window.gates()]),
-        T::tensor(saved.cells, &[batch, time, hidden_size]),
+        T::tensor(saved.output, &[time + 1, batch, hidden_size]),
+        T::tensor(saved.gates, &[time, batch, window.gates()]),
+        T::tensor(saved.cells, &[time, batch, hidden_size]),
     )
 }
 
 fn backward_tensors<T: KernelFloat>(
     grad: FlexTensor,
     saved: [FlexTensor; 6],
+    initial_state_grad: bool,
 ) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
     let [output, gates, cells, weight_hh, hidden, cell] = saved;
     let window = Window::of(&gates);
@@ -205,22 +231,23 @@ fn backward_tensors<T: KernelFloat>(
             hidden: T::values(&hidden).get(),
             cell: T::values(&cell).get(),
         },
+        initial_state_grad,
     );
     let Window {
-        batch,
         time,
+        batch,
         hidden: hidden_size,
     } = window;
     (
-        T::tensor(grads.projected, &[batch, time, window.gates()]),
+        T::tensor(grads.projected, &[time, batch, window.gates()]),
         T::tensor(grads.weight_hh, &[window.gates(), hidden_size]),
         T::tensor(grads.hidden, &[batch, hidden_size]),
         T::tensor(grads.cell, &[batch, hidden_size]),
     )
 }
 
-/// The forward pass's results, row-major: `output [B, T + 1, H]`, `gates [B, T, 4H]`,
-/// `cells [B, T, H]`.
+/// The forward pass's results, time-major: `output [T + 1, B, H]`, `gates [T, B, 4H]`,
+/// `cells [T, B, H]`.
 struct Forward<T> {
     output: Vec<T>,
     gates: Vec<T>,
@@ -237,7 +264,7 @@ struct Saved<'a, T> {
     cell: &'a [T],
 }
 
-/// The gradients of the four inputs, row-major.
+/// The gradients of the four inputs.
 struct Grads<T> {
     projected: Vec<T>,
     weight_hh: Vec<T>,
@@ -253,33 +280,55 @@ struct Operand<T> {
     column_stride: usize,
 }
 
-/// `destination [m, n] = (keep ? destination : 0) + lhs [m, k] · rhs [k, n]`.
+impl<T> Operand<T> {
+    /// A row-major matrix with `columns` columns starting at `values[0]`.
+    fn rows(values: &[T], columns: usize) -> Self {
+        Self {
+            start: values.as_ptr(),
+            row_stride: columns,
+            column_stride: 1,
+        }
+    }
+
+    /// The transpose of [`rows`](Self::rows).
+    fn columns(values: &[T], rows: usize) -> Self {
+        Self {
+            start: values.as_ptr(),
+            row_stride: 1,
+            column_stride: rows,
+        }
+    }
+}
+
+/// `destination [m, n] = (keep ? destination : 0) + lhs [m, k] · rhs [k, n]`, with
+/// `destination` row-major.
 ///
 /// # Safety
-/// Every operand must address `m × k`, `k × n` and `m × n` valid elements with its strides, and
-/// `destination` must not overlap `lhs` or `rhs`.
+/// `lhs` and `rhs` must address `m × k` and `k × n` valid elements with their strides,
+/// `destination` must hold `m × n`, and must not overlap `lhs` or `rhs`.
 unsafe fn product<T: KernelFloat>(
     [m, n, k]: [usize; 3],
-    destination: (*mut T, usize),
+    destination: &mut [T],
     keep: bool,
     lhs: Operand<T>,
     rhs: Operand<T>,
 ) {
+    assert!(destination.len() >= m * n);
     let parallelism = if m * n * k >= 1 << 20 {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None
     };
     let keep_factor = if keep { T::ONE } else { T::ZERO };
-    // SAFETY: forwarded from the caller.
+    // SAFETY: forwarded from the caller; `destination` holds m × n row-major values.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            destination.0,
+            destination.as_mut_ptr(),
             1,
-            destination.1 as isize,
+            n as isize,
             keep,
             lhs.start,
             lhs.column_stride as isize,
@@ -297,6 +346,9 @@ unsafe fn product<T: KernelFloat>(
     }
 }
 
+/// Windows per task of the parallel passes over a step's rows.
+const ROWS_PER_TASK: usize = 64;
+
 fn forward<T: KernelFloat>(
     window: Window,
     projected: &[T],
@@ -305,76 +357,53 @@ fn forward<T: KernelFloat>(
     cell: &[T],
 ) -> Forward<T> {
     let Window {
-        batch,
         time,
+        batch,
         hidden: hidden_size,
     } = window;
-    let gate_width = window.gates();
+    let (step_gates, step_states) = (window.step_gates(), window.step_states());
     let mut gates = projected.to_vec();
-    let mut cells = vec![T::ZERO; batch * time * hidden_size];
-    let mut output = vec![T::ZERO; batch * (time + 1) * hidden_size];
-    let mut cell_tanh = vec![T::ZERO; hidden_size];
+    let mut cells = vec![T::ZERO; time * step_states];
+    let mut output = vec![T::ZERO; (time + 1) * step_states];
     let zero_start = hidden.iter().all(|value| *value == T::ZERO);
-    // W_hhᵀ [H, 4H], read in place from W_hh [4H, H]
-    let recurrent = Operand {
-        start: weight_hh.as_ptr(),
-        row_stride: 1,
-        column_stride: hidden_size,
-    };
     for t in 0..time {
+        let (earlier_outputs, outputs_from_t) = output.split_at_mut(t * step_states);
+        let previous_hidden = match t {
+            0 => hidden,
+            _ => &earlier_outputs[(t - 1) * step_states..],
+        };
+        let step = &mut gates[t * step_gates..][..step_gates];
         if t > 0 || !zero_start {
-            let previous = match t {
-                0 => Operand {
-                    start: hidden.as_ptr(),
-                    row_stride: hidden_size,
-                    column_stride: 1,
-                },
-                _ => Operand {
-                    start: output[(t - 1) * hidden_size..].as_ptr(),
-                    row_stride: (time + 1) * hidden_size,
-                    column_stride: 1,
-                },
-            };
-            let destination = gates[t * gate_width..].as_mut_ptr();
-            // SAFETY: the step's gate rows, the previous hidden states and W_hh lie inside their
-            // buffers with these strides, and `gates` is a buffer of its own.
+            // SAFETY: h_{t−1} [B, H] and W_hhᵀ [H, 4H] (read in place from W_hh [4H, H]) lie
+            // inside their buffers; `step` is part of another one.
             unsafe {
                 product(
-                    [batch, gate_width, hidden_size],
-                    (destination, time * gate_width),
+                    [batch, window.gates(), hidden_size],
+                    step,
                     true,
-                    previous,
-                    recurrent,
+                    Operand::rows(previous_hidden, hidden_size),
+                    Operand::columns(weight_hh, hidden_size),
                 );
             }
         }
-        for b in 0..batch {
-            let at = b * time + t;
-            let activated = &mut gates[at * gate_width..][..gate_width];
-            T::activate_gates(activated, hidden_size);
-            let (input_gate, rest) = activated.split_at(hidden_size);
-            let (forget_gate, rest) = rest.split_at(hidden_size);
-            let (candidate, output_gate) = rest.split_at(hidden_size);
-            let (before, from_now) = cells.split_at_mut(at * hidden_size);
-            let previous_cell = match t {
-                0 => &cell[b * hidden_size..][..hidden_size],
-                _ => &before[(at - 1) * hidden_size..],
-            };
-            let next_cell = &mut from_now[..hidden_size];
-            for j in 0..hidden_size {
-                next_cell[j] = forget_gate[j] * previous_cell[j] + input_gate[j] * candidate[j];
-            }
-            T::tanh_into(next_cell, &mut cell_tanh);
-            let next_hidden = &mut output[(b * (time + 1) + t) * hidden_size..][..hidden_size];
-            for j in 0..hidden_size {
-                next_hidden[j] = output_gate[j] * cell_tanh[j];
-            }
-        }
+        let (earlier_cells, cells_from_t) = cells.split_at_mut(t * step_states);
+        let previous_cell = match t {
+            0 => cell,
+            _ => &earlier_cells[(t - 1) * step_states..],
+        };
+        step.par_chunks_mut(window.gates())
+            .zip(previous_cell.par_chunks(hidden_size))
+            .zip(cells_from_t[..step_states].par_chunks_mut(hidden_size))
+            .zip(outputs_from_t[..step_states].par_chunks_mut(hidden_size))
+            .with_min_len(ROWS_PER_TASK)
+            .for_each_init(
+                || vec![T::ZERO; hidden_size],
+                |cell_tanh, (((gates, previous_cell), cell), hidden)| {
+                    row_forward(gates, previous_cell, cell, hidden, cell_tanh)
+                },
+            );
     }
-    for b in 0..batch {
-        let last_cell = &cells[(b * time + time - 1) * hidden_size..][..hidden_size];
-        output[(b * (time + 1) + time) * hidden_size..][..hidden_size].copy_from_slice(last_cell);
-    }
+    output[time * step_states..].copy_from_slice(&cells[(time - 1) * step_states..]);
     Forward {
         output,
         gates,
@@ -382,75 +411,97 @@ fn forward<T: KernelFloat>(
     }
 }
 
-fn backward<T: KernelFloat>(window: Window, grad: &[T], saved: Saved<'_, T>) -> Grads<T> {
+/// One window's step: activates its gates in place, writes `c_t` and `h_t`.
+fn row_forward<T: KernelFloat>(
+    gates: &mut [T],
+    previous_cell: &[T],
+    cell: &mut [T],
+    hidden: &mut [T],
+    cell_tanh: &mut [T],
+) {
+    let hidden_size = cell.len();
+    T::activate_gates(gates, hidden_size);
+    let (input_gate, rest) = gates.split_at(hidden_size);
+    let (forget_gate, rest) = rest.split_at(hidden_size);
+    let (candidate, output_gate) = rest.split_at(hidden_size);
+    for j in 0..hidden_size {
+        cell[j] = forget_gate[j] * previous_cell[j] + input_gate[j] * candidate[j];
+    }
+    T::tanh_into(cell, cell_tanh);
+    for j in 0..hidden_size {
+        hidden[j] = output_gate[j] * cell_tanh[j];
+    }
+}
+
+fn backward<T: KernelFloat>(
+    window: Window,
+    grad: &[T],
+    saved: Saved<'_, T>,
+    initial_state_grad: bool,
+) -> Grads<T> {
     let Window {
-        batch,
         time,
+        batch,
         hidden: hidden_size,
     } = window;
-    let gate_width = window.gates();
-    let mut deltas = vec![T::ZERO; batch * time * gate_width];
-    let mut hidden_grad = vec![T::ZERO; batch * hidden_size];
-    let mut cell_grad = vec![T::ZERO; batch * hidden_size];
-    for b in 0..batch {
-        cell_grad[b * hidden_size..][..hidden_size]
-            .copy_from_slice(&grad[(b * (time + 1) + time) * hidden_size..][..hidden_size]);
-    }
-    let mut cell_tanh = vec![T::ZERO; hidden_size];
+    let (step_gates, step_states) = (window.step_gates(), window.step_states());
+    let mut deltas = vec![T::ZERO; time * step_gates];
+    // δh reaching h_t from step t + 1, then δh_0
+    let mut hidden_grad = vec![T::ZERO; step_states];
+    let mut cell_grad = grad[time * step_states..].to_vec();
     for t in (0..time).rev() {
-        for b in 0..batch {
-            let at = b * time + t;
-            let activated = &saved.gates[at * gate_width..][..gate_width];
-            let (input_gate, rest) = activated.split_at(hidden_size);
-            let (forget_gate, rest) = rest.split_at(hidden_size);
-            let (candidate, output_gate) = rest.split_at(hidden_size);
-            let previous_cell = match t {
-                0 => &saved.cell[b * hidden_size..][..hidden_size],
-                _ => &saved.cells[(at - 1) * hidden_size..][..hidden_size],
-            };
-            T::tanh_into(
-                &saved.cells[at * hidden_size..][..hidden_size],
-                &mut cell_tanh,
+        let previous_cell = match t {
+            0 => saved.cell,
+            _ => &saved.cells[(t - 1) * step_states..t * step_states],
+        };
+        let step_deltas = &mut deltas[t * step_gates..][..step_gates];
+        step_deltas
+            .par_chunks_mut(window.gates())
+            .zip(saved.gates[t * step_gates..][..step_gates].par_chunks(window.gates()))
+            .zip(saved.cells[t * step_states..][..step_states].par_chunks(hidden_size))
+            .zip(previous_cell.par_chunks(hidden_size))
+            .zip(grad[t * step_states..][..step_states].par_chunks(hidden_size))
+            .zip(hidden_grad.par_chunks(hidden_size))
+            .zip(cell_grad.par_chunks_mut(hidden_size))
+            .with_min_len(ROWS_PER_TASK)
+            .for_each_init(
+                || vec![T::ZERO; hidden_size],
+                |cell_tanh,
+                 (
+                    (((((deltas, gates), cell), previous_cell), output_grad), from_next),
+                    cell_grad,
+                )| {
+                    let hidden_grads = HiddenGrads {
+                        from_output: output_grad,
+                        from_next,
+                    };
+                    row_backward(
+                        deltas,
+                        gates,
+                        [previous_cell, cell],
+                        hidden_grads,
+                        cell_grad,
+                        cell_tanh,
+                    )
+                },
             );
-            let output_grad = &grad[(b * (time + 1) + t) * hidden_size..][..hidden_size];
-            let from_next = &hidden_grad[b * hidden_size..][..hidden_size];
-            let cell_grad = &mut cell_grad[b * hidden_size..][..hidden_size];
-            let delta = &mut deltas[at * gate_width..][..gate_width];
-            let (input_delta, rest) = delta.split_at_mut(hidden_size);
-            let (forget_delta, rest) = rest.split_at_mut(hidden_size);
-            let (candidate_delta, output_delta) = rest.split_at_mut(hidden_size);
-            for j in 0..hidden_size {
-                let (i, f, g, o) = (input_gate[j], forget_gate[j], candidate[j], output_gate[j]);
-                let dh = output_grad[j] + from_next[j];
-                let tc = cell_tanh[j];
-                let dc = cell_grad[j] + dh * o * (T::ONE - tc * tc);
-                input_delta[j] = dc * g * i * (T::ONE - i);
-                forget_delta[j] = dc * previous_cell[j] * f * (T::ONE - f);
-                candidate_delta[j] = dc * i * (T::ONE - g * g);
-                output_delta[j] = dh * tc * o * (T::ONE - o);
-                cell_grad[j] = dc * f;
+        if t > 0 || initial_state_grad {
+            // δh_{t−1} = δa_t · W_hh
+            // SAFETY: δa_t [B, 4H] and W_hh [4H, H] lie inside their buffers; `hidden_grad`
+            // is a buffer of its own.
+            unsafe {
+                product(
+                    [batch, hidden_size, window.gates()],
+                    &mut hidden_grad,
+                    false,
+                    Operand::rows(step_deltas, window.gates()),
+                    Operand::rows(saved.weight_hh, hidden_size),
+                );
             }
         }
-        // δh_{t−1} = δa_t · W_hh
-        // SAFETY: the step's delta rows and W_hh lie inside their buffers with these strides,
-        // and `hidden_grad` is a buffer of its own.
-        unsafe {
-            product(
-                [batch, hidden_size, gate_width],
-                (hidden_grad.as_mut_ptr(), hidden_size),
-                false,
-                Operand {
-                    start: deltas[t * gate_width..].as_ptr(),
-                    row_stride: time * gate_width,
-                    column_stride: 1,
-                },
-                Operand {
-                    start: saved.weight_hh.as_ptr(),
-                    row_stride: hidden_size,
-                    column_stride: 1,
-                },
-            );
-        }
+    }
+    if !initial_state_grad {
+        hidden_grad.fill(T::ZERO);
     }
     let weight_hh = weight_grad(window, &deltas, &saved);
     Grads {
@@ -461,43 +512,78 @@ fn backward<T: KernelFloat>(window: Window, grad: &[T], saved: Saved<'_, T>) -> 
     }
 }
 
-/// `δW_hh [4H, H] = Σ_t δa_tᵀ · h_{t−1}`, one product per step (none for a zero initial state).
+/// The gradient reaching one window's `h_t`: from the output, and from step `t + 1`.
+struct HiddenGrads<'a, T> {
+    from_output: &'a [T],
+    from_next: &'a [T],
+}
+
+/// One window's step backward: the four gate deltas from `δh` and `δc`, and `δc_{t−1}` in place
+/// of `δc` (the equations are in [`composed::lstm_backward`]).
+fn row_backward<T: KernelFloat>(
+    deltas: &mut [T],
+    gates: &[T],
+    [previous_cell, cell]: [&[T]; 2],
+    hidden_grads: HiddenGrads<'_, T>,
+    cell_grad: &mut [T],
+    cell_tanh: &mut [T],
+) {
+    let hidden_size = cell.len();
+    let (input_gate, rest) = gates.split_at(hidden_size);
+    let (forget_gate, rest) = rest.split_at(hidden_size);
+    let (candidate, output_gate) = rest.split_at(hidden_size);
+    let (input_delta, rest) = deltas.split_at_mut(hidden_size);
+    let (forget_delta, rest) = rest.split_at_mut(hidden_size);
+    let (candidate_delta, output_delta) = rest.split_at_mut(hidden_size);
+    T::tanh_into(cell, cell_tanh);
+    for j in 0..hidden_size {
+        let (i, f, g, o) = (input_gate[j], forget_gate[j], candidate[j], output_gate[j]);
+        let dh = hidden_grads.from_output[j] + hidden_grads.from_next[j];
+        let tc = cell_tanh[j];
+        let dc = cell_grad[j] + dh * o * (T::ONE - tc * tc);
+        input_delta[j] = dc * g * i * (T::ONE - i);
+        forget_delta[j] = dc * previous_cell[j] * f * (T::ONE - f);
+        candidate_delta[j] = dc * i * (T::ONE - g * g);
+        output_delta[j] = dh * tc * o * (T::ONE - o);
+        cell_grad[j] = dc * f;
+    }
+}
+
+/// `δW_hh [4H, H] = Σ_t δa_tᵀ · h_{t−1}`: one product over steps 1… (whose `h_{t−1}` are the
+/// output's first steps), and one for step 0 unless the initial state is zero.
 fn weight_grad<T: KernelFloat>(window: Window, deltas: &[T], saved: &Saved<'_, T>) -> Vec<T> {
     let Window {
-        batch,
         time,
+        batch,
         hidden: hidden_size,
     } = window;
     let gate_width = window.gates();
+    let step_gates = window.step_gates();
     let mut grad = vec![T::ZERO; gate_width * hidden_size];
-    let zero_start = saved.hidden.iter().all(|value| *value == T::ZERO);
-    for t in 0..time {
-        let previous = match t {
-            0 if zero_start => continue,
-            0 => Operand {
-                start: saved.hidden.as_ptr(),
-                row_stride: hidden_size,
-                column_stride: 1,
-            },
-            _ => Operand {
-                start: saved.output[(t - 1) * hidden_size..].as_ptr(),
-                row_stride: (time + 1) * hidden_size,
-                column_stride: 1,
-            },
-        };
-        // SAFETY: δa_tᵀ [4H, B] and h_{t−1} [B, H] lie inside their buffers with these strides,
-        // and `grad` is a buffer of its own.
+    let mut keep = false;
+    if time > 1 {
+        // SAFETY: δa_{1…}ᵀ [4H, (T − 1)·B] and h_{0…T−2} [(T − 1)·B, H] lie inside their
+        // buffers; `grad` is a buffer of its own.
+        unsafe {
+            product(
+                [gate_width, hidden_size, (time - 1) * batch],
+                &mut grad,
+                false,
+                Operand::columns(&deltas[step_gates..], gate_width),
+                Operand::rows(saved.output, hidden_size),
+            );
+        }
+        keep = true;
+    }
+    if saved.hidden.iter().any(|value| *value != T::ZERO) {
+        // SAFETY: as above, for step 0 and the initial hidden state.
         unsafe {
             product(
                 [gate_width, hidden_size, batch],
-                (grad.as_mut_ptr(), hidden_size),
-                true,
-                Operand {
-                    start: deltas[t * gate_width..].as_ptr(),
-                    row_stride: 1,
-                    column_stride: time * gate_width,
-                },
-                previous,
+                &mut grad,
+                keep,
+                Operand::columns(deltas, gate_width),
+                Operand::rows(saved.hidden, hidden_size),
             );
         }
     }
@@ -703,18 +789,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fused_kernel_matches_the_composed_operations() {
-        // A non-zero initial state, several steps, sizes off the vector widths.
-        let (batch, time, hidden) = (7, 4, 13);
+    /// Forward then backward with the fused kernel and with the composed operations.
+    fn compare_with_composed([time, batch, hidden]: [usize; 3], zero_start: bool) {
         let inputs = || {
+            let initial_hidden = match zero_start {
+                true => vec![0.0; batch * hidden],
+                false => values(batch * hidden, 3, 0.8),
+            };
             (
                 tensor(
-                    values(batch * time * 4 * hidden, 1, 2.0),
-                    &[batch, time, 4 * hidden],
+                    values(time * batch * 4 * hidden, 1, 2.0),
+                    &[time, batch, 4 * hidden],
                 ),
                 tensor(values(4 * hidden * hidden, 2, 0.4), &[4 * hidden, hidden]),
-                tensor(values(batch * hidden, 3, 0.8), &[batch, hidden]),
+                tensor(initial_hidden, &[batch, hidden]),
                 tensor(values(batch * hidden, 4, 1.5), &[batch, hidden]),
             )
         };
@@ -728,46 +816,57 @@ mod tests {
         assert_close(cells.clone(), cells_ref, "cells");
 
         let grad = || {
-            tensor(
-                values(batch * (time + 1) * hidden, 5, 1.0),
-                &[batch, time + 1, hidden],
-            )
+            let count = (time + 1) * batch * hidden;
+            tensor(values(count, 5, 1.0), &[time + 1, batch, hidden])
         };
-        let (_, weight, h0, c0) = inputs();
-        let ours = Flex::lstm_sequence_backward(
-            grad(),
-            output.clone(),
-            gates.clone(),
-            cells.clone(),
-            weight,
-            h0,
-            c0,
-        );
-        let (_, weight, h0, c0) = inputs();
-        let reference =
-            composed::lstm_backward::<Flex>(grad(), output, gates, cells, weight, h0, c0);
-        assert_close(ours.0, reference.0, "projected gradient");
-        assert_close(ours.1, reference.1, "weight_hh gradient");
-        assert_close(ours.2, reference.2, "initial hidden gradient");
-        assert_close(ours.3, reference.3, "initial cell gradient");
+        for initial_state_grad in [true, false] {
+            let saved = || (output.clone(), gates.clone(), cells.clone());
+            let ((out, gat, cel), (_, weight, h0, c0)) = (saved(), inputs());
+            let ours = Flex::lstm_sequence_backward(
+                grad(),
+                out,
+                gat,
+                cel,
+                weight,
+                h0,
+                c0,
+                initial_state_grad,
+            );
+            let ((out, gat, cel), (_, weight, h0, c0)) = (saved(), inputs());
+            let reference = composed::lstm_backward::<Flex>(
+                grad(),
+                out,
+                gat,
+                cel,
+                weight,
+                h0,
+                c0,
+                initial_state_grad,
+            );
+            assert_close(ours.0, reference.0, "projected gradient");
+            assert_close(ours.1, reference.1, "weight_hh gradient");
+            let hidden_grad = ours.2.into_data();
+            assert_close(
+                FlexTensor::from_data(hidden_grad.clone()),
+                reference.2,
+                "h0 gradient",
+            );
+            assert_close(ours.3, reference.3, "c0 gradient");
+            let all_zero = hidden_grad.iter::<f32>().all(|value| value == 0.0);
+            assert_eq!(
+                all_zero, !initial_state_grad,
+                "h0 gradient zero iff not asked for"
+            );
+        }
     }
 
     #[test]
-    fn a_zero_initial_state_skips_nothing_that_matters() {
-        // the kernel skips h0·W_hhᵀ and its δW_hh term when h0 is zero: same result as computing
-        let (batch, time, hidden) = (3, 2, 5);
-        let projected = || {
-            tensor(
-                values(batch * time * 4 * hidden, 6, 1.0),
-                &[batch, time, 4 * hidden],
-            )
-        };
-        let weight = || tensor(values(4 * hidden * hidden, 7, 0.5), &[4 * hidden, hidden]);
-        let zeros = || tensor(vec![0.0; batch * hidden], &[batch, hidden]);
-        let cell = || tensor(values(batch * hidden, 8, 1.0), &[batch, hidden]);
-        let (ours, ..) = Flex::lstm_sequence_saving(projected(), weight(), zeros(), cell());
-        let (reference, ..) =
-            composed::lstm_forward::<Flex>(projected(), weight(), zeros(), cell());
-        assert_close(ours, reference, "output");
+    fn fused_kernel_matches_the_composed_operations() {
+        // a non-zero initial state, several steps, sizes off the vector widths
+        compare_with_composed([4, 7, 13], false);
+        // the kernel skips h0·W_hhᵀ and its δW_hh term for a zero h0
+        compare_with_composed([3, 5, 6], true);
+        // one step: no product over the later steps
+        compare_with_composed([1, 3, 5], false);
     }
 }

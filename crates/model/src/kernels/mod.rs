@@ -8,16 +8,17 @@
 //! - **forward**: for each step one matrix product `h_{t-1}·W_hhᵀ` added to the precomputed
 //!   input projection, then one pass that applies the gates and updates `c` and `h`;
 //! - **backward**: the gate deltas of the NumPy article's backpropagation through time, one
-//!   matrix product per step for `δh_{t-1} = δa_t·W_hh`, and one for `δW_hh` per step.
+//!   matrix product per step for `δh_{t-1} = δa_t·W_hh`, and one for `δW_hh` over all steps.
 //!
 //! The CPU backend `flex` runs a fused kernel ([`flex`]) with vectorised activations; every other
 //! backend runs the same equations composed from its own tensor operations ([`composed`]).
 //! The autodiff decorator records the operation and calls the backend's backward ([`autodiff`]).
 //!
-//! Shapes, with `B` windows, `T` steps and `H` hidden units:
-//! - `projected [B, T, 4H]`: `x_t·W_ihᵀ + b_ih + b_hh`, gates in PyTorch's order i, f, g, o;
+//! Shapes, time-major (a step's windows are contiguous), with `T` steps, `B` windows and `H`
+//! hidden units:
+//! - `projected [T, B, 4H]`: `x_t·W_ihᵀ + b_ih + b_hh`, gates in PyTorch's order i, f, g, o;
 //! - `weight_hh [4H, H]`, `hidden [B, H]` and `cell [B, H]` (the initial state);
-//! - the output `[B, T + 1, H]`: `h_1 … h_T`, then the final cell state `c_T`, so that one
+//! - the output `[T + 1, B, H]`: `h_1 … h_T`, then the final cell state `c_T`, so that one
 //!   tensor carries both through autodiff.
 
 #[cfg(feature = "autodiff")]
@@ -41,7 +42,7 @@ use burn::tensor::Tensor;
     Autodiff: cfg(feature = "autodiff"),
 )]
 pub trait RecurrentOps: Backend {
-    /// Runs the LSTM over a window: `[B, T + 1, H]`, the hidden states then `c_T`.
+    /// Runs the LSTM over a window: `[T + 1, B, H]`, the hidden states then `c_T`.
     fn lstm_sequence(
         projected: FloatTensor<Self>,
         weight_hh: FloatTensor<Self>,
@@ -52,7 +53,7 @@ pub trait RecurrentOps: Backend {
     }
 
     /// As [`lstm_sequence`](Self::lstm_sequence), also returning what the backward pass reads:
-    /// the activated gates `[B, T, 4H]` and the cell states `c_1 … c_T` `[B, T, H]`.
+    /// the activated gates `[T, B, 4H]` and the cell states `c_1 … c_T` `[T, B, H]`.
     fn lstm_sequence_saving(
         projected: FloatTensor<Self>,
         weight_hh: FloatTensor<Self>,
@@ -63,7 +64,9 @@ pub trait RecurrentOps: Backend {
     }
 
     /// The gradients of `projected`, `weight_hh`, `hidden` and `cell`, from the gradient of the
-    /// output `grad [B, T + 1, H]` and what the forward pass saved.
+    /// output `grad [T + 1, B, H]` and what the forward pass saved. Without
+    /// `initial_state_grad`, the last step's product for `hidden`'s gradient is skipped and that
+    /// gradient is zero.
     #[allow(clippy::too_many_arguments)]
     fn lstm_sequence_backward(
         grad: FloatTensor<Self>,
@@ -73,13 +76,23 @@ pub trait RecurrentOps: Backend {
         weight_hh: FloatTensor<Self>,
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
+        initial_state_grad: bool,
     ) -> (
         FloatTensor<Self>,
         FloatTensor<Self>,
         FloatTensor<Self>,
         FloatTensor<Self>,
     ) {
-        composed::lstm_backward::<Self>(grad, output, gates, cells, weight_hh, hidden, cell)
+        composed::lstm_backward::<Self>(
+            grad,
+            output,
+            gates,
+            cells,
+            weight_hh,
+            hidden,
+            cell,
+            initial_state_grad,
+        )
     }
 }
 
@@ -92,7 +105,7 @@ impl RecurrentOps for burn::backend::NdArray {}
 /// What [`lstm_sequence`] returns.
 #[derive(Debug, Clone)]
 pub struct LstmSequence {
-    /// `h_1 … h_T`, `[B, T, H]`.
+    /// `h_1 … h_T`, time-major `[T, B, H]`.
     pub hidden_states: Tensor<3>,
     /// The final cell state `c_T`, `[B, H]`.
     pub last_cell: Tensor<2>,
@@ -106,7 +119,7 @@ pub fn lstm_sequence(
     hidden: Tensor<2>,
     cell: Tensor<2>,
 ) -> LstmSequence {
-    let [batch, time, _] = projected.dims();
+    let [time, batch, _] = projected.dims();
     let [_, hidden_size] = weight_hh.dims();
     let output = Tensor::<3>::from_dispatch(<Dispatch as RecurrentOps>::lstm_sequence(
         projected.into_dispatch(),
@@ -115,7 +128,7 @@ pub fn lstm_sequence(
         cell.into_dispatch(),
     ));
     LstmSequence {
-        hidden_states: output.clone().narrow(1, 0, time),
-        last_cell: output.narrow(1, time, 1).reshape([batch, hidden_size]),
+        hidden_states: output.clone().narrow(0, 0, time),
+        last_cell: output.narrow(0, time, 1).reshape([batch, hidden_size]),
     }
 }
