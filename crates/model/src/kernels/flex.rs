@@ -82,7 +82,6 @@ impl RecurrentOps for Flex {
 /// The element types the kernel runs on.
 trait KernelFloat:
     Copy
-    + Default
     + Send
     + Sync
     + PartialEq
