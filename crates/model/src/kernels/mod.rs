@@ -12,7 +12,7 @@
 //!
 //! The CPU backend `flex` runs a fused kernel ([`flex`]) with vectorised activations; every other
 //! backend runs the same equations composed from its own tensor operations ([`composed`]).
-//! The autodiff decorator records the operation and calls the backend's backward ([`autodiff`]).
+//! The autodiff decorator records the operation as one node and calls the backend's backward.
 //!
 //! Shapes, time-major (a step's windows are contiguous), with `T` steps, `B` windows and `H`
 //! hidden units:
