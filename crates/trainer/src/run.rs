@@ -64,7 +64,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     let data = yoho_data::prepare_with_optional(&config.data, &[CLOSE_COLUMN])?;
     describe_data(&data);
     // every check that can fail comes before the run directory is written
-    initial_weights(&config)?;
+    let weights = initial_weights(&config)?;
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
     let (run, resume) = match resumed {
@@ -86,6 +86,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         &selected.device,
         run.path(),
         &control,
+        weights.as_ref(),
         resume.as_ref(),
     )? {
         TrainingEnd::Finished(trained) => *trained,

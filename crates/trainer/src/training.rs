@@ -466,20 +466,22 @@ pub struct ResumePoint {
 }
 
 /// Trains a forecaster on `data` as `config` says, writing checkpoints under `run_dir`; from
-/// scratch, or from the checkpoint of `resume`.
+/// seeded weights or `weights` (those of `[model] init_from`, see [`initial_weights`]), or
+/// from the checkpoint of `resume`.
 pub fn train(
     config: &ExperimentConfig,
     data: &PreparedData,
     device: &Device,
     run_dir: &Path,
     control: &TrainingControl,
+    weights: Option<&PytorchWeights>,
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
     let train = &config.train;
     device.seed(train.seed);
     let training_device = device.clone().autodiff();
     let model = Regressor {
-        forecaster: initial_forecaster(config, &training_device)?,
+        forecaster: initial_forecaster(config, weights, &training_device)?,
         sum_loss: train.loss_reduction == LossReduction::Sum,
     };
     if train.epochs == 0 {
@@ -567,11 +569,14 @@ pub fn initial_weights(config: &ExperimentConfig) -> anyhow::Result<Option<Pytor
     Ok(Some(weights))
 }
 
-/// The network training starts from: the config's, with seeded initial weights or those of
-/// `[model] init_from`.
-fn initial_forecaster(config: &ExperimentConfig, device: &Device) -> anyhow::Result<Forecaster> {
+/// The network training starts from: the config's, with seeded initial weights or `weights`.
+fn initial_forecaster(
+    config: &ExperimentConfig,
+    weights: Option<&PytorchWeights>,
+    device: &Device,
+) -> anyhow::Result<Forecaster> {
     let forecaster = config.forecaster_config().init(device);
-    match initial_weights(config)? {
+    match weights {
         Some(weights) => Ok(weights.load_into(forecaster).context("[model] init_from")?),
         None => Ok(forecaster),
     }
