@@ -15,7 +15,7 @@
 //! # fn main() -> Result<(), yoho_model::pytorch::ImportError> {
 //! let weights = PytorchWeights::open("model.pt")?;
 //! let device = Device::flex();
-//! let model = weights.load_into(weights.config()?.init(&device))?;
+//! let model = weights.load_into(weights.config().init(&device))?;
 //! # Ok(()) }
 //! ```
 
@@ -109,8 +109,8 @@ impl PytorchWeights {
     }
 
     /// The network the file describes (no dropout: it does not show in the weights).
-    pub fn config(&self) -> Result<ForecasterConfig, ImportError> {
-        Ok(self.config.clone())
+    pub fn config(&self) -> ForecasterConfig {
+        self.config.clone()
     }
 
     /// Loads the weights into `model`, which must have the file's architecture.
@@ -119,7 +119,7 @@ impl PytorchWeights {
         let remapper = KeyRemapper::from_patterns(
             self.names
                 .iter()
-                .map(|(from, to)| (format!("^{}$", escape(from)), to.clone()))
+                .map(|(from, to)| (format!("^{}$", regex::escape(from)), to.clone()))
                 .collect(),
         )
         .expect("escaped names are valid patterns");
@@ -469,16 +469,4 @@ fn head_layout(
         return Err("no linear layer after the recurrent one".to_string());
     }
     Ok(chain)
-}
-
-/// `name` with the regular-expression metacharacters escaped.
-fn escape(name: &str) -> String {
-    let mut escaped = String::with_capacity(name.len());
-    for character in name.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(character) {
-            escaped.push('\\');
-        }
-        escaped.push(character);
-    }
-    escaped
 }

@@ -119,8 +119,11 @@ impl RecurrentLayer {
         .reshape([time, batch, gates]);
         match self.cell {
             CellKind::Lstm => self.lstm_forward(projected, initial, keep_sequence),
-            CellKind::Gru | CellKind::Rnn => {
-                self.stepwise_forward(projected, initial, keep_sequence)
+            CellKind::Gru => {
+                self.stepwise_forward(projected, initial, keep_sequence, Self::gru_step)
+            }
+            CellKind::Rnn => {
+                self.stepwise_forward(projected, initial, keep_sequence, Self::rnn_step)
             }
         }
     }
@@ -154,19 +157,20 @@ impl RecurrentLayer {
         }
     }
 
-    /// GRU and RNN: one step at a time from the projected input `[time, batch, gates]`.
+    /// GRU and RNN: `step` at a time from the projected input `[time, batch, gates]`.
     fn stepwise_forward(
         &self,
         projected: Tensor<3>,
         initial: Option<LayerState>,
         keep_sequence: bool,
+        step: fn(&Self, Tensor<2>, Option<LayerState>) -> LayerState,
     ) -> LayerOutput {
         let [time, batch, gates] = projected.dims();
         let mut outputs = Vec::with_capacity(if keep_sequence { time } else { 0 });
         let mut state = initial;
         for t in 0..time {
             let step_input = projected.clone().narrow(0, t, 1).reshape([batch, gates]);
-            let next = self.step(step_input, state);
+            let next = step(self, step_input, state);
             if keep_sequence {
                 outputs.push(next.hidden.clone());
             }
@@ -174,17 +178,8 @@ impl RecurrentLayer {
         }
         let last = state.expect("a window has at least one step");
         LayerOutput {
-            sequence: stack_steps(outputs, batch, self.hidden_size),
+            sequence: stack_steps(outputs),
             last,
-        }
-    }
-
-    /// One GRU or RNN step from the projected input (bias included) and the previous state.
-    fn step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
-        match self.cell {
-            CellKind::Gru => self.gru_step(projected, state),
-            CellKind::Rnn => self.rnn_step(projected, state),
-            CellKind::Lstm => unreachable!("the LSTM runs fused, not step by step"),
         }
     }
 
@@ -198,6 +193,7 @@ impl RecurrentLayer {
             .narrow(1, index * self.hidden_size, self.hidden_size)
     }
 
+    /// One GRU step from the projected input (`bias_ih` included) and the previous state:
     /// `r, z, n` gates; `n = tanh(x_n + r·(W_hn h + b_hn))`, `h' = (1 − z)·n + z·h`.
     fn gru_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
         let hidden_size = self.hidden_size;
@@ -221,6 +217,7 @@ impl RecurrentLayer {
         LayerState { hidden, cell: None }
     }
 
+    /// One RNN step from the projected input (both biases included) and the previous state:
     /// `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`.
     fn rnn_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
         let pre_activation = match &state {
@@ -236,12 +233,8 @@ impl RecurrentLayer {
 
 /// Stacks per-step outputs `[batch, hidden]` into `[time, batch, hidden]`; `None` when no step
 /// was kept.
-fn stack_steps(outputs: Vec<Tensor<2>>, batch: usize, hidden: usize) -> Option<Tensor<3>> {
-    if outputs.is_empty() {
-        return None;
-    }
-    let time = outputs.len();
-    Some(Tensor::stack::<3>(outputs, 0).reshape([time, batch, hidden]))
+fn stack_steps(outputs: Vec<Tensor<2>>) -> Option<Tensor<3>> {
+    (!outputs.is_empty()).then(|| Tensor::stack::<3>(outputs, 0))
 }
 
 /// Configuration of a stack of recurrent layers.

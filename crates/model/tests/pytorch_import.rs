@@ -24,9 +24,7 @@ fn expected(name: &str) -> (Vec<Vec<Vec<f32>>>, Vec<f32>) {
 
 fn forecast(weights: &PytorchWeights, inputs: &[Vec<Vec<f32>>]) -> Vec<f32> {
     let device = Device::flex();
-    let model = weights
-        .load_into(weights.config().unwrap().init(&device))
-        .unwrap();
+    let model = weights.load_into(weights.config().init(&device)).unwrap();
     let shape = [inputs.len(), inputs[0].len(), inputs[0][0].len()];
     let values: Vec<f32> = inputs.iter().flatten().flatten().copied().collect();
     let windows = Tensor::<3>::from_data(TensorData::new(values, shape), &device);
@@ -47,7 +45,7 @@ fn outputs_match_pytorch_for_every_cell_depth_and_format() {
             for extension in ["pt", "safetensors"] {
                 let weights =
                     PytorchWeights::open(fixture(&format!("{name}.{extension}"))).unwrap();
-                let config = weights.config().unwrap();
+                let config = weights.config();
                 assert_eq!(
                     (config.cell, config.num_layers),
                     (cell, layers),

@@ -58,12 +58,13 @@ impl RecurrentOps for Flex {
         FloatTensor<Self>,
         FloatTensor<Self>,
     ) {
-        let saved = [output, gates, cells, weight_hh, hidden, cell];
-        match grad.dtype() {
-            DType::F32 => backward_tensors::<f32>(grad, saved, initial_state_grad),
-            DType::F64 => backward_tensors::<f64>(grad, saved, initial_state_grad),
+        let dtype = grad.dtype();
+        let tensors = [grad, output, gates, cells, weight_hh, hidden, cell];
+        match dtype {
+            DType::F32 => backward_tensors::<f32>(tensors, initial_state_grad),
+            DType::F64 => backward_tensors::<f64>(tensors, initial_state_grad),
             _ => {
-                let [output, gates, cells, weight_hh, hidden, cell] = saved;
+                let [grad, output, gates, cells, weight_hh, hidden, cell] = tensors;
                 composed::lstm_backward::<Self>(
                     grad,
                     output,
@@ -93,8 +94,8 @@ trait KernelFloat:
     const ZERO: Self;
     const ONE: Self;
 
-    /// The tensor's values in row-major order (copied only when not contiguous).
-    fn values(tensor: &FlexTensor) -> FlexValues<Self>;
+    /// The values of a contiguous tensor (see [`contiguous`]), in row-major order.
+    fn values(tensor: &FlexTensor) -> &[Self];
 
     /// A contiguous tensor of `shape` holding `values`.
     fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor;
@@ -106,16 +107,9 @@ trait KernelFloat:
     fn tanh_into(input: &[Self], output: &mut [Self]);
 }
 
-/// A contiguous tensor whose values can be borrowed.
-struct FlexValues<T> {
-    tensor: FlexTensor,
-    read: fn(&FlexTensor) -> &[T],
-}
-
-impl<T> FlexValues<T> {
-    fn get(&self) -> &[T] {
-        (self.read)(&self.tensor)
-    }
+/// The tensors with their values contiguous (copied only when they are not).
+fn contiguous<const N: usize>(tensors: [FlexTensor; N]) -> [FlexTensor; N] {
+    tensors.map(|tensor| tensor.to_contiguous())
 }
 
 macro_rules! kernel_float {
@@ -124,15 +118,10 @@ macro_rules! kernel_float {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
 
-            fn values(tensor: &FlexTensor) -> FlexValues<Self> {
-                FlexValues {
-                    tensor: tensor.to_contiguous(),
-                    read: |tensor| {
-                        tensor
-                            .as_slice::<$float>()
-                            .expect("a contiguous tensor of the kernel's dtype")
-                    },
-                }
+            fn values(tensor: &FlexTensor) -> &[Self] {
+                tensor
+                    .as_slice::<$float>()
+                    .expect("a contiguous tensor of the kernel's dtype")
             }
 
             fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor {
@@ -198,12 +187,13 @@ fn forward_tensors<T: KernelFloat>(
         batch,
         hidden: hidden_size,
     } = window;
+    let [projected, weight_hh, hidden, cell] = contiguous([projected, weight_hh, hidden, cell]);
     let saved = forward(
         window,
-        T::values(&projected).get(),
-        T::values(&weight_hh).get(),
-        T::values(&hidden).get(),
-        T::values(&cell).get(),
+        T::values(&projected),
+        T::values(&weight_hh),
+        T::values(&hidden),
+        T::values(&cell),
     );
     (
         T::tensor(saved.output, &[time + 1, batch, hidden_size]),
@@ -212,23 +202,23 @@ fn forward_tensors<T: KernelFloat>(
     )
 }
 
+/// The backward pass on `[grad, output, gates, cells, weight_hh, hidden, cell]`.
 fn backward_tensors<T: KernelFloat>(
-    grad: FlexTensor,
-    saved: [FlexTensor; 6],
+    tensors: [FlexTensor; 7],
     initial_state_grad: bool,
 ) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
-    let [output, gates, cells, weight_hh, hidden, cell] = saved;
+    let [grad, output, gates, cells, weight_hh, hidden, cell] = contiguous(tensors);
     let window = Window::of(&gates);
     let grads = backward(
         window,
-        T::values(&grad).get(),
+        T::values(&grad),
         Saved {
-            output: T::values(&output).get(),
-            gates: T::values(&gates).get(),
-            cells: T::values(&cells).get(),
-            weight_hh: T::values(&weight_hh).get(),
-            hidden: T::values(&hidden).get(),
-            cell: T::values(&cell).get(),
+            output: T::values(&output),
+            gates: T::values(&gates),
+            cells: T::values(&cells),
+            weight_hh: T::values(&weight_hh),
+            hidden: T::values(&hidden),
+            cell: T::values(&cell),
         },
         initial_state_grad,
     );
@@ -289,12 +279,12 @@ impl<T> Operand<T> {
         }
     }
 
-    /// The transpose of [`rows`](Self::rows).
-    fn columns(values: &[T], rows: usize) -> Self {
+    /// The transpose of the row-major matrix with `columns` columns starting at `values[0]`.
+    fn columns(values: &[T], columns: usize) -> Self {
         Self {
             start: values.as_ptr(),
             row_stride: 1,
-            column_stride: rows,
+            column_stride: columns,
         }
     }
 }
