@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
+use crate::calendar::{self, CalendarFeature};
 use crate::scaling::ScalingMethod;
 use crate::sine::SineSpec;
+use crate::transform::{TargetTransform, WindowNorm};
 use crate::window::{SplitSpec, WindowSpec};
 
 fn default_date_column() -> String {
@@ -64,6 +66,17 @@ pub struct DataConfig {
     /// The divisor for `scaling = "factor"` (the article: 10000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_factor: Option<f64>,
+    /// What the network predicts: `difference` (the change from the window's last value, the
+    /// default), `log_return` or `level` (the article's way).
+    #[serde(default)]
+    pub transform: TargetTransform,
+    /// Per-window normalisation of the inputs: `last` (the default), `mean` or `none`.
+    #[serde(default)]
+    pub window_norm: WindowNorm,
+    /// Calendar inputs added to the features as sine/cosine pairs: `day_of_week`, `month`,
+    /// `day_of_year`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendar: Vec<CalendarFeature>,
     /// Input steps per window.
     pub window_len: usize,
     /// Steps between consecutive windows.
@@ -154,7 +167,20 @@ impl DataConfig {
         }
     }
 
-    /// Every column the run reads: the features, then the target if it is not one of them.
+    /// The network's input columns: the features, then the calendar columns.
+    pub fn model_features(&self) -> Vec<String> {
+        let mut columns = self.features.clone();
+        columns.extend(calendar::column_names(&self.calendar));
+        columns
+    }
+
+    /// The names of the calendar columns among the model's features.
+    pub fn calendar_columns(&self) -> Vec<String> {
+        calendar::column_names(&self.calendar)
+    }
+
+    /// Every column the run reads from its file: the features, then the target if it is not one
+    /// of them.
     pub fn used_columns(&self) -> Vec<String> {
         let mut columns = self.features.clone();
         if !columns.contains(&self.target) {

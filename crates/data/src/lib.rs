@@ -1,12 +1,14 @@
 //! # yoho-data
 //!
 //! The data stage of Yoho: read a daily series from CSV (polars does the parsing), check and
-//! clean it (or generate the NumPy article's noisy sine, [`sine`]), cut it into sliding windows, split them chronologically, fit a scaler on the
-//! training rows only, and hand Burn a dataset and a batcher.
+//! clean it (or generate the NumPy article's noisy sine, [`sine`]), cut it into sliding
+//! windows, split them chronologically, fit a scaler on the training rows only, encode each
+//! window for the network ([`transform`]) and hand Burn a dataset and a batcher.
 //!
 //! The usual entry point is [`prepare`] with a [`DataConfig`] (the `[data]` section of an
 //! experiment config); the pieces are public for other uses.
 
+pub mod calendar;
 pub mod config;
 pub mod dataset;
 mod error;
@@ -14,14 +16,17 @@ pub mod prepare;
 pub mod scaling;
 pub mod series;
 pub mod sine;
+pub mod transform;
 pub mod window;
 
+pub use calendar::CalendarFeature;
 pub use config::{DataConfig, Source};
 pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, WindowItem};
 pub use error::DataError;
-pub use prepare::{PreparedData, ScaledSeries, prepare, prepare_loaded, prepare_with_optional};
+pub use prepare::{PreparedData, codec, prepare, prepare_loaded, prepare_with_optional};
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadOptions, LoadedSeries, TimeSeries, load_csv};
+pub use transform::{Anchor, RawWindow, TargetTransform, WindowCodec, WindowNorm};
 pub use window::{SplitSpec, SplitWindows, Window, WindowSpec};
 
 /// Re-exported so that users of the series' dates need not depend on chrono themselves.

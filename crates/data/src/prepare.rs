@@ -1,70 +1,15 @@
-//! From a config to ready samples: load, split, fit the scaler on training rows, window.
+//! From a config to ready samples: load, add calendar columns, split, fit the scaler on
+//! training rows, and encode windows with a [`WindowCodec`].
 
 use crate::DataError;
+use crate::calendar;
 use crate::config::{DataConfig, Source};
 use crate::dataset::{SampleShape, WindowDataset, WindowItem};
-use crate::scaling::{ColumnScaler, Scaler};
+use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::{LoadOptions, LoadedSeries, TimeSeries, load_csv};
 use crate::sine;
+use crate::transform::{RawWindow, TargetTransform, WindowCodec};
 use crate::window::{SplitWindows, Window, WindowSpec, split_series};
-
-/// A series in model units: what the network reads and predicts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScaledSeries {
-    /// `rows × features` values, row-major.
-    features: Vec<f32>,
-    /// Number of feature columns.
-    feature_count: usize,
-    /// The target column, one value per row.
-    target: Vec<f32>,
-}
-
-impl ScaledSeries {
-    /// Applies `scaler` to the `features` and `target` columns of `series`.
-    pub fn new(
-        series: &TimeSeries,
-        scaler: &Scaler,
-        features: &[String],
-        target: &str,
-    ) -> Result<Self, DataError> {
-        let scaled = |name: &str| -> Result<Vec<f32>, DataError> {
-            let values = series
-                .column(name)
-                .ok_or_else(|| missing_column(series, name))?;
-            let column = scaler
-                .column(name)
-                .ok_or_else(|| missing_column(series, name))?;
-            Ok(values.iter().map(|v| column.transform(*v) as f32).collect())
-        };
-        let columns = features
-            .iter()
-            .map(|name| scaled(name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut row_major = Vec::with_capacity(series.len() * features.len());
-        for row in 0..series.len() {
-            row_major.extend(columns.iter().map(|column| column[row]));
-        }
-        Ok(Self {
-            features: row_major,
-            feature_count: features.len(),
-            target: scaled(target)?,
-        })
-    }
-
-    /// The inputs of the window whose rows start at `start`, time-major.
-    pub fn inputs(&self, start: usize, window_len: usize) -> Vec<f32> {
-        let from = start * self.feature_count;
-        self.features[from..from + window_len * self.feature_count].to_vec()
-    }
-
-    /// The sample of `window`.
-    pub fn item(&self, window: &Window) -> WindowItem {
-        WindowItem {
-            inputs: self.inputs(window.start, window.window_len),
-            targets: self.target[window.target_rows()].to_vec(),
-        }
-    }
-}
 
 fn missing_column(series: &TimeSeries, name: &str) -> DataError {
     DataError::MissingColumn {
@@ -83,18 +28,17 @@ pub struct PreparedData {
     pub dropped_rows: usize,
     /// Whether the rows had to be sorted by date.
     pub was_unsorted: bool,
-    /// Input columns.
+    /// The network's input columns: the features, then any calendar columns.
     pub features: Vec<String>,
     /// Target column.
     pub target: String,
     /// The window shape.
     pub window: WindowSpec,
-    /// The scaler, fitted on the training rows only.
-    pub scaler: Scaler,
     /// Windows of each split.
     pub splits: SplitWindows,
-    /// The series in model units.
-    pub scaled: ScaledSeries,
+    /// How windows become samples and forecasts become values again; holds the scaler, fitted
+    /// on the training rows only.
+    pub codec: WindowCodec,
 }
 
 impl PreparedData {
@@ -111,8 +55,21 @@ impl PreparedData {
     pub fn items(&self, windows: &[Window]) -> Vec<WindowItem> {
         windows
             .iter()
-            .map(|window| self.scaled.item(window))
+            .map(|window| self.codec.item(&self.series, window))
             .collect()
+    }
+
+    /// The input rows of `windows` in original units.
+    pub fn raw_windows(&self, windows: &[Window]) -> Vec<RawWindow> {
+        windows
+            .iter()
+            .map(|window| self.codec.raw_window(&self.series, window))
+            .collect()
+    }
+
+    /// The scaler fitted on the training rows.
+    pub fn scaler(&self) -> &Scaler {
+        self.codec.scaler()
     }
 
     /// A Burn dataset of `windows`.
@@ -129,7 +86,7 @@ impl PreparedData {
 
     /// The target column's scaler.
     pub fn target_scaler(&self) -> &ColumnScaler {
-        self.scaler
+        self.scaler()
             .column(&self.target)
             .expect("prepare() fits a scaler for the target column")
     }
@@ -179,7 +136,8 @@ pub fn prepare_loaded(
     config: &DataConfig,
 ) -> Result<PreparedData, DataError> {
     check_columns(config)?;
-    let series = loaded.series;
+    let mut series = loaded.series;
+    calendar::add_columns(&mut series, &config.calendar);
     let splits = split_series(
         &series.source_name,
         series.len(),
@@ -187,18 +145,29 @@ pub fn prepare_loaded(
         config.split_spec(),
     )?;
     let scaler = fit_scaler(&series, config, &splits)?;
-    let scaled = ScaledSeries::new(&series, &scaler, &config.features, &config.target)?;
+    let codec = codec(config, scaler)?;
     Ok(PreparedData {
         series,
         dropped_rows: loaded.dropped_rows,
         was_unsorted: loaded.was_unsorted,
-        features: config.features.clone(),
+        features: config.model_features(),
         target: config.target.clone(),
         window: config.window_spec(),
-        scaler,
         splits,
-        scaled,
+        codec,
     })
+}
+
+/// The codec `config` describes, around a fitted `scaler` (as saved with a run).
+pub fn codec(config: &DataConfig, scaler: Scaler) -> Result<WindowCodec, DataError> {
+    WindowCodec::new(
+        scaler,
+        &config.model_features(),
+        &config.calendar_columns(),
+        &config.target,
+        config.transform,
+        config.window_norm,
+    )
 }
 
 /// Fits one scaler per used column on the rows the training windows read, and nothing after.
@@ -226,10 +195,52 @@ fn fit_scaler(
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let log_return_scale = match config.transform {
+        TargetTransform::LogReturn => {
+            let target = series
+                .column(&config.target)
+                .ok_or_else(|| missing_column(series, &config.target))?;
+            Some(log_return_scale(series, target, training_rows)?)
+        }
+        TargetTransform::Level | TargetTransform::Difference => None,
+    };
     Ok(Scaler {
         method: config.scaling,
         columns,
+        log_return_scale,
     })
+}
+
+/// The standard deviation of the target's log returns over the training rows; every value of
+/// the series must be positive.
+fn log_return_scale(
+    series: &TimeSeries,
+    target: &[f64],
+    training_rows: usize,
+) -> Result<f64, DataError> {
+    if let Some(row) = target
+        .iter()
+        .position(|value| *value <= 0.0 || value.is_nan())
+    {
+        return Err(DataError::InvalidSetting {
+            key: "transform",
+            message: format!(
+                "log_return needs positive values, but {} has {} on {} (row {} of the series); \
+                 use transform = \"difference\"",
+                series.source_name,
+                target[row],
+                series.dates[row],
+                row + 1
+            ),
+        });
+    }
+    let returns: Vec<f64> = target[..training_rows]
+        .windows(2)
+        .map(|pair| (pair[1] / pair[0]).ln())
+        .collect();
+    Ok(standard_deviation(&returns)
+        .filter(|std| *std > 0.0)
+        .unwrap_or(1.0))
 }
 
 #[cfg(test)]
@@ -271,6 +282,9 @@ mod tests {
             target: "Open".into(),
             scaling,
             scale_factor: Some(100.0),
+            transform: TargetTransform::Level,
+            window_norm: crate::transform::WindowNorm::None,
+            calendar: Vec::new(),
             window_len: 5,
             stride: 1,
             horizon: 1,
@@ -299,5 +313,53 @@ mod tests {
         let data = prepare_loaded(series(&values), &config(ScalingMethod::MinMax)).unwrap();
         let scaler = data.target_scaler();
         assert_eq!((scaler.offset, scaler.scale), (1.0, 5.0));
+        // one-step changes of the training rows are all 1 (0.2 scaled): no spread
+        assert_eq!(scaler.change_scale, 1.0);
+    }
+
+    #[test]
+    fn difference_targets_are_changes_from_the_last_input() {
+        let values = [100.0, 102.0, 105.0, 103.0, 106.0, 108.0, 107.0, 109.0];
+        let mut config = config(ScalingMethod::None);
+        config.transform = TargetTransform::Difference;
+        let data = prepare_loaded(series(&values), &config).unwrap();
+        // training rows 100..=108: changes 2, 3, −2, 3, 2, std √(mean of squared deviations)
+        let changes = [2.0f64, 3.0, -2.0, 3.0, 2.0];
+        let mean = changes.iter().sum::<f64>() / 5.0;
+        let std = (changes.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / 5.0).sqrt();
+        assert!((data.target_scaler().change_scale - std).abs() < 1e-12);
+        let train = data.items(&data.splits.train);
+        // inputs pass as levels; the target is (108 − 106) / std
+        assert_eq!(train[0].inputs, vec![100.0, 102.0, 105.0, 103.0, 106.0]);
+        assert!((f64::from(train[0].targets[0]) - 2.0 / std).abs() < 1e-6);
+    }
+
+    #[test]
+    fn calendar_columns_join_the_features() {
+        let values = [100.0, 102.0, 105.0, 103.0, 106.0, 108.0, 107.0, 109.0];
+        let mut config = config(ScalingMethod::None);
+        config.calendar = vec![crate::CalendarFeature::DayOfWeek];
+        let data = prepare_loaded(series(&values), &config).unwrap();
+        assert_eq!(
+            data.features,
+            ["Open", "day_of_week_sin", "day_of_week_cos"]
+        );
+        let item = &data.items(&data.splits.train)[0];
+        // 2024-01-01 was a Monday: sin 0, cos 1, unscaled
+        assert_eq!(item.inputs[..3], [100.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn log_return_needs_positive_values() {
+        let values = [100.0, 102.0, 105.0, -3.0, 106.0, 108.0, 107.0, 109.0];
+        let mut config = config(ScalingMethod::None);
+        config.transform = TargetTransform::LogReturn;
+        let error = prepare_loaded(series(&values), &config)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("transform") && error.contains("row 4"),
+            "{error}"
+        );
     }
 }

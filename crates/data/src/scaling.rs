@@ -43,6 +43,14 @@ pub struct ColumnScaler {
     pub offset: f64,
     /// Divided by next, in original units per scaled unit.
     pub scale: f64,
+    /// The standard deviation of one-step changes over the training rows, in scaled units:
+    /// the unit of a `difference` target, and the least spread a window is divided by.
+    #[serde(default = "one")]
+    pub change_scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl ColumnScaler {
@@ -101,11 +109,20 @@ impl ColumnScaler {
                 (mean, variance.sqrt())
             }
         };
-        Ok(Self {
+        let mut scaler = Self {
             column: column.to_string(),
             offset,
             scale,
-        })
+            change_scale: 1.0,
+        };
+        let changes: Vec<f64> = training_values
+            .windows(2)
+            .map(|pair| (pair[1] - pair[0]) / scale)
+            .collect();
+        if let Some(std) = standard_deviation(&changes).filter(|std| *std > 0.0) {
+            scaler.change_scale = std;
+        }
+        Ok(scaler)
     }
 
     /// Original units to model units.
@@ -127,6 +144,16 @@ impl ColumnScaler {
     }
 }
 
+/// The root mean square deviation from the mean; `None` for no values.
+pub(crate) fn standard_deviation(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    Some((values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt())
+}
+
 /// The fitted scalers of every used column, saved with a run so it can be applied again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scaler {
@@ -134,6 +161,10 @@ pub struct Scaler {
     pub method: ScalingMethod,
     /// One per used column.
     pub columns: Vec<ColumnScaler>,
+    /// The standard deviation of the target's one-step log returns over the training rows:
+    /// the unit of a `log_return` target (absent for other transforms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_return_scale: Option<f64>,
 }
 
 impl Scaler {

@@ -35,6 +35,10 @@ pub struct EvaluateSection {
     /// window and feed every forecast back in until the series' length (needs the target to
     /// be the only feature). Writes `generated.csv` and `generated.png`.
     pub closed_loop: bool,
+    /// Rows per season for the `seasonal_naive` baseline (12 for monthly data, 52 for weekly,
+    /// 5 or 7 for daily); without it that baseline is left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub season: Option<usize>,
 }
 
 impl EvaluateSection {
@@ -54,6 +58,17 @@ pub enum Strategy {
     Recursive,
     /// An encoder–decoder: the decoder makes one step at a time from the encoder's state.
     Seq2seq,
+}
+
+/// How the learning rate changes over the epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// `lr` throughout.
+    #[default]
+    Constant,
+    /// From `lr` down to 0 along half a cosine over `epochs` (PyTorch's `CosineAnnealingLR`).
+    Cosine,
 }
 
 /// How a batch's squared errors become its loss.
@@ -181,6 +196,16 @@ pub struct TrainSection {
     pub log_every: usize,
     /// `mean` (default) or `sum` of the batch's squared errors.
     pub loss_reduction: LossReduction,
+    /// Stop when the validation loss has not improved for this many epochs (0 = never; needs
+    /// `[data] valid_len > 0`).
+    pub patience: usize,
+    /// Evaluate the weights of the epoch with the lowest validation loss instead of the last
+    /// epoch's (when there is a validation split).
+    pub restore_best: bool,
+    /// `constant` (default) or `cosine`.
+    pub lr_schedule: LrSchedule,
+    /// Rescale each parameter's gradient to at most this L2 norm (0 = no clipping).
+    pub grad_clip: f64,
 }
 
 impl Default for TrainSection {
@@ -200,6 +225,10 @@ impl Default for TrainSection {
             checkpoint_every: 0,
             log_every: 0,
             loss_reduction: LossReduction::Mean,
+            patience: 0,
+            restore_best: true,
+            lr_schedule: LrSchedule::Constant,
+            grad_clip: 0.0,
         }
     }
 }
@@ -306,6 +335,27 @@ impl ExperimentConfig {
                 bail!("[train] {key}: expected a number in [0, 1), got {beta}");
             }
         }
+        if !(train.grad_clip >= 0.0 && train.grad_clip.is_finite()) {
+            bail!(
+                "[train] grad_clip: expected a number ≥ 0 (0 = no clipping), got {}",
+                train.grad_clip
+            );
+        }
+        if train.patience > 0 && self.data.valid_len == 0 {
+            bail!(
+                "[train] patience: early stopping watches the validation loss, so [data] \
+                 valid_len must be at least 1 (it is 0)"
+            );
+        }
+        if train.lr_schedule == LrSchedule::Cosine && train.lr > 1.0 {
+            bail!(
+                "[train] lr: the cosine schedule needs lr ≤ 1, got {}",
+                train.lr
+            );
+        }
+        if self.evaluate.season == Some(0) {
+            bail!("[evaluate] season: expected rows per season ≥ 1, e.g. 12 for monthly data");
+        }
         if train.momentum > 0.0 && train.optimizer != OptimizerName::Sgd {
             bail!("[train] momentum: only applies with optimizer = \"sgd\" (Adam's is beta1)");
         }
@@ -318,7 +368,9 @@ impl ExperimentConfig {
 
     /// Whether the target is the model's only input, so forecasts can be fed back as inputs.
     pub fn is_univariate(&self) -> bool {
-        self.data.features.len() == 1 && self.data.features[0] == self.data.target
+        self.data.features.len() == 1
+            && self.data.features[0] == self.data.target
+            && self.data.calendar.is_empty()
     }
 
     fn validate_strategy(&self) -> anyhow::Result<()> {
@@ -326,7 +378,7 @@ impl ExperimentConfig {
             Strategy::Direct => Ok(()),
             Strategy::Recursive if !self.is_univariate() => bail!(
                 "[model] strategy = \"recursive\" feeds the model its own forecasts, so [data] \
-                 features must be the target alone ([\"{}\"]), got [{}]",
+                 features must be the target alone ([\"{}\"]) with no calendar, got [{}]",
                 self.data.target,
                 quoted(&self.data.features)
             ),
@@ -345,7 +397,7 @@ impl ExperimentConfig {
         if self.evaluate.closed_loop && !self.is_univariate() {
             bail!(
                 "[evaluate] closed_loop feeds the model its own forecasts, so [data] features \
-                 must be the target alone ([\"{}\"]), got [{}]",
+                 must be the target alone ([\"{}\"]) with no calendar, got [{}]",
                 self.data.target,
                 quoted(&self.data.features)
             );
@@ -373,7 +425,7 @@ impl ExperimentConfig {
     /// The network this config describes, for `features` inputs and `horizon` outputs.
     pub fn forecaster_config(&self) -> ForecasterConfig {
         let model = &self.model;
-        ForecasterConfig::new(self.data.features.len(), model.hidden_size)
+        ForecasterConfig::new(self.data.model_features().len(), model.hidden_size)
             .with_num_layers(model.num_layers)
             .with_dropout(model.dropout)
             .with_head(model.head.clone())

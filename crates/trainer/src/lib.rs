@@ -1,8 +1,8 @@
 //! # trainer
 //!
 //! Yoho's training stage and command line: read an experiment config, prepare the data with
-//! `yoho-data`, train a `yoho-model` forecaster with burn-train's learner, evaluate it on the
-//! test days against the naive forecast, and write a run directory.
+//! `yoho-data`, train a `yoho-model` forecaster with burn-train's learner, evaluate it with
+//! `yoho-eval` on the test days against the baselines, and write a run directory.
 //!
 //! The binary (`src/main.rs`) only parses arguments and calls [`run::train_and_evaluate`].
 
@@ -10,9 +10,6 @@ pub mod artifacts;
 pub mod cli;
 pub mod config;
 pub mod device;
-pub mod evaluate;
-pub mod generate;
-pub mod metrics;
 pub mod plots;
 pub mod predict;
 pub mod report;

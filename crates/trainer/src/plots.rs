@@ -14,9 +14,9 @@ use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::evaluate::{StepErrors, TestForecast};
-use crate::generate::Generation;
 use crate::training::EpochLoss;
+use yoho_eval::Generation;
+use yoho_eval::{StepErrors, TestForecast};
 
 /// The actual series.
 pub const ACTUAL_COLOUR: RGBColor = RGBColor(0, 0, 0);
@@ -467,8 +467,8 @@ pub fn closed_loop(path: &Path, generation: &Generation, target: &str) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::{MODEL, NAIVE, NamedForecast};
     use yoho_data::NaiveDate;
+    use yoho_eval::{MODEL, NamedForecast};
 
     fn forecast() -> TestForecast {
         let start = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
@@ -492,7 +492,7 @@ mod tests {
                     values: model,
                 },
                 NamedForecast {
-                    name: NAIVE,
+                    name: "naive",
                     values: previous,
                 },
             ],
@@ -567,7 +567,7 @@ mod tests {
     fn step_error_chart_shows_model_and_naive() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("steps.png");
-        let errors = crate::evaluate::errors_by_step(&forecast());
+        let errors = yoho_eval::errors_by_step(&forecast());
         assert_eq!(errors.len(), 3);
         error_by_step(&path, &errors, "Open", "index points").unwrap();
         assert_drawn(

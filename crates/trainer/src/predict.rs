@@ -5,12 +5,11 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::{Datelike, Weekday};
-use yoho_data::{LoadOptions, NaiveDate, SampleShape, ScaledSeries, WindowItem, load_csv};
+use yoho_data::{LoadOptions, NaiveDate, calendar, load_csv};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
-use crate::evaluate::forecast_scaled;
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +63,8 @@ pub fn predict(
             optional_columns: Vec::new(),
         },
     )?;
-    let series = loaded.series;
+    let mut series = loaded.series;
+    calendar::add_columns(&mut series, &data.calendar);
     if series.len() < data.window_len {
         bail!(
             "{} has {} usable rows, fewer than one window: the model reads the last {} days",
@@ -73,30 +73,22 @@ pub fn predict(
             data.window_len
         );
     }
-    let scaled = ScaledSeries::new(&series, &scaler, &data.features, &data.target)?;
-    let target_scaler = scaler
-        .column(&data.target)
-        .with_context(|| format!("the run's scaler has no column '{}'", data.target))?;
+    let codec = yoho_data::codec(data, scaler).with_context(|| {
+        format!(
+            "the run's scaler does not fit its config in {}",
+            run.path().display()
+        )
+    })?;
     let last_observed = *series
         .column(&data.target)
         .and_then(<[f64]>::last)
         .expect("the series has the target column and at least one row");
-
-    let shape = SampleShape {
-        window_len: data.window_len,
-        features: data.features.len(),
-        horizon: data.horizon,
-    };
-    // the batcher stacks targets too; there are none to forecast from, so zeros
-    let item = WindowItem {
-        inputs: scaled.inputs(series.len() - data.window_len, data.window_len),
-        targets: vec![0.0; data.horizon],
-    };
-    let forecasts = forecast_scaled(&model, shape, &[item], steps, &device.device).remove(0);
+    let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
+    let forecasts =
+        yoho_eval::forecast(&model, &codec, &[window], steps, &device.device)?.remove(0);
 
     let mut date = series.dates[series.len() - 1];
-    Ok(target_scaler
-        .inverse_outputs(&forecasts)
+    Ok(forecasts
         .into_iter()
         .enumerate()
         .map(|(index, forecast)| {

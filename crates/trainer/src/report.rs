@@ -7,10 +7,12 @@ use serde::Serialize;
 use yoho_data::PreparedData;
 
 use crate::artifacts::{RunDir, files};
-use crate::evaluate::{EvaluationTable, ForecastMetrics, MODEL, StepErrors, TestForecast};
-use crate::generate::{Generation, GenerationSummary};
 use crate::plots;
 use crate::training::EpochLoss;
+use yoho_eval::{
+    DieboldMariano, EvaluationTable, ForecastMetrics, MODEL, StepErrors, TestForecast,
+};
+use yoho_eval::{Generation, GenerationSummary};
 
 /// The contents of `metrics.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +27,9 @@ pub struct MetricsReport {
     pub training: TrainingSummary,
     /// Every forecaster's measures on the test days, in the target's units, keyed by name.
     pub test: EvaluationTable,
+    /// The baseline with the lowest MSE on the test days (the reference of
+    /// `dm_vs_best_baseline`).
+    pub best_baseline: String,
     /// With `horizon > 1`: the model's and the naive forecast's errors at every step ahead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_step: Option<Vec<StepErrors>>,
@@ -94,34 +99,53 @@ pub struct TrainingSummary {
     pub final_train_loss: Option<f64>,
     /// Mean validation loss of the last epoch (scaled MSE).
     pub final_valid_loss: Option<f64>,
+    /// The epoch whose weights were kept and evaluated.
+    pub kept_epoch: Option<usize>,
+    /// Its validation loss, when there is a validation split.
+    pub kept_valid_loss: Option<f64>,
+    /// Why training stopped, and which weights were kept, in words.
+    pub stop_reason: String,
 }
 
 impl TrainingSummary {
-    /// From the loss history and wall time.
-    pub fn new(history: &[EpochLoss], wall_seconds: f64) -> Self {
+    /// From the loss history, the epoch kept, the reason training stopped and the wall time.
+    pub fn new(
+        history: &[EpochLoss],
+        kept_epoch: Option<usize>,
+        stop_reason: String,
+        wall_seconds: f64,
+    ) -> Self {
         let last = history.last();
         Self {
             epochs: history.len(),
             wall_seconds,
             final_train_loss: last.map(|e| e.train),
             final_valid_loss: last.and_then(|e| e.valid),
+            kept_epoch,
+            kept_valid_loss: kept_epoch
+                .and_then(|epoch| history.iter().find(|e| e.epoch == epoch))
+                .and_then(|e| e.valid),
+            stop_reason,
         }
     }
 }
 
 /// Column headers of the metrics table.
-const HEADERS: [&str; 10] = [
-    "forecast", "RMSE", "MAE", "MAPE %", "R²", "dir %", "MASE", "skill", "DM", "DM p",
+const HEADERS: [&str; 11] = [
+    "forecast", "RMSE", "MAE", "MAPE %", "R²", "dir %", "MASE", "skill", "DM", "DM p", "best p",
 ];
 /// Terminal widths of the columns (the first left-aligned).
-const WIDTHS: [usize; 10] = [12, 11, 11, 7, 8, 7, 7, 8, 8, 7];
+const WIDTHS: [usize; 11] = [14, 11, 11, 7, 8, 7, 7, 8, 8, 7, 7];
 
 /// One forecaster's row of the metrics table, formatted.
-fn row_cells(name: &str, m: &ForecastMetrics) -> [String; 10] {
+fn row_cells(name: &str, m: &ForecastMetrics) -> [String; 11] {
     let (dm, p) = match m.dm_vs_naive {
         Some(dm) => (format!("{:.3}", dm.statistic), format!("{:.4}", dm.p_value)),
         None => ("—".to_string(), "—".to_string()),
     };
+    let best_p = m
+        .dm_vs_best_baseline
+        .map_or("—".to_string(), |dm| format!("{:.4}", dm.p_value));
     [
         name.to_string(),
         format!("{:.3}", m.rmse),
@@ -133,23 +157,39 @@ fn row_cells(name: &str, m: &ForecastMetrics) -> [String; 10] {
         format!("{:.4}", m.skill_vs_naive),
         dm,
         p,
+        best_p,
     ]
 }
 
-/// The model's Diebold–Mariano verdict against naive, in words, if the report has a model row.
+/// The model's Diebold–Mariano verdicts against naive and against the best baseline, in words,
+/// one line each, if the report has a model row.
 fn verdict(report: &MetricsReport) -> Option<String> {
     let model = report.test.get(MODEL)?;
-    let answer = match model.dm_vs_naive {
-        None => "no: identical to naive, no test".to_string(),
-        Some(dm) if model.significantly_better_than_naive() => {
+    let naive = verdict_line("naive", model.dm_vs_naive);
+    if report.best_baseline == "naive" {
+        return Some(naive + " (naive is also the best baseline)");
+    }
+    let best = verdict_line(
+        &format!("the best baseline, {}", report.best_baseline),
+        model.dm_vs_best_baseline,
+    );
+    Some(format!("{naive}\n{best}"))
+}
+
+/// "model better than `reference` at 5 %: …" for one Diebold–Mariano outcome.
+fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
+    let answer = match dm {
+        None => "no: identical forecasts, no test".to_string(),
+        Some(dm) if dm.statistic < 0.0 && dm.p_value < 0.05 => {
             format!("yes, p = {:.4}", dm.p_value)
         }
         Some(dm) if dm.p_value < 0.05 => format!("no: significantly worse, p = {:.4}", dm.p_value),
         Some(dm) => format!("no: no significant difference, p = {:.4}", dm.p_value),
     };
-    Some(format!(
-        "model better than naive at 5 %: {answer} (Diebold–Mariano, squared error, HLN-corrected)"
-    ))
+    format!(
+        "model better than {reference} at 5 %: {answer} (Diebold–Mariano, squared error, \
+         HLN-corrected)"
+    )
 }
 
 /// The terminal table: a row per forecaster, a column per measure, and the verdict in words.
@@ -346,8 +386,8 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     let mut text = format!("# Yoho run `{}`\n\n", report.run);
     let _ = writeln!(
         text,
-        "Trained {} epochs in {:.1} s on {}.\n",
-        training.epochs, training.wall_seconds, report.device
+        "Trained {} epochs in {:.1} s on {}; {}.\n",
+        training.epochs, training.wall_seconds, report.device, training.stop_reason
     );
     let _ = writeln!(text, "## Data\n");
     let _ = writeln!(
@@ -376,11 +416,15 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     let _ = writeln!(text, "## Test days, in {UNIT}\n");
     text += &markdown_table(report);
     if let Some(verdict) = verdict(report) {
-        let _ = writeln!(text, "\n{}.\n", capitalise(&verdict));
+        for line in verdict.lines() {
+            let _ = writeln!(text, "\n{}.", capitalise(line));
+        }
+        text += "\n";
     }
     text += "MASE divides by the in-sample MAE of the naive forecast on the training targets; \
              skill is 1 − MSE / MSE(naive); direction is the share of days whose move from the \
-             last observed value was called right.\n\n";
+             last observed value was called right; DM is the Diebold–Mariano statistic against \
+             naive (negative: lower loss), best p its p-value against the best baseline.\n\n";
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
             text,

@@ -10,8 +10,9 @@ use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
-use crate::evaluate::{CLOSE_COLUMN, EvaluationTable, errors_by_step, forecast_test};
-use crate::generate::{Generation, generate};
+use yoho_eval::baselines::{self, Baseline};
+use yoho_eval::{EvaluationTable, Generation, errors_by_step, forecast_test, generate};
+
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
 use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights, train,
@@ -61,7 +62,9 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         }
         None => (resolve_config(args)?, None),
     };
-    let data = yoho_data::prepare_with_optional(&config.data, &[CLOSE_COLUMN])?;
+    let baselines = baselines::standard_baselines(config.evaluate.season);
+    let data =
+        yoho_data::prepare_with_optional(&config.data, &baselines::extra_columns(&baselines))?;
     describe_data(&data);
     // every check that can fail comes before the run directory is written
     let weights = initial_weights(&config)?;
@@ -101,32 +104,40 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
             config.train.lr
         ),
     };
-    let report = evaluate_and_write(&config, &data, &run, &selected, &trained)?;
+    let report = evaluate_and_write(&config, &data, &baselines, &run, &selected, &trained)?;
     Ok(RunOutcome::Completed(Box::new(report)))
 }
 
 fn evaluate_and_write(
     config: &ExperimentConfig,
     data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
     run: &RunDir,
     selected: &SelectedDevice,
     trained: &TrainedModel,
 ) -> anyhow::Result<MetricsReport> {
-    let forecast = forecast_test(&trained.forecaster, data, &selected.device);
-    let generation = config
-        .evaluate
-        .closed_loop
-        .then(|| generate(&trained.forecaster, data, &selected.device));
+    let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
+    let generation = match config.evaluate.closed_loop {
+        true => Some(generate(&trained.forecaster, data, &selected.device)?),
+        false => None,
+    };
+    let test = EvaluationTable::new(&forecast, data);
     let report = MetricsReport {
         run: config.run_name().to_string(),
         device: selected.description.clone(),
         data: DataSummary::new(data, &forecast),
-        training: TrainingSummary::new(&trained.history, trained.wall_time.as_secs_f64()),
-        test: EvaluationTable::new(&forecast, data),
+        training: TrainingSummary::new(
+            &trained.history,
+            trained.kept_epoch,
+            trained.stop_reason.clone(),
+            trained.wall_time.as_secs_f64(),
+        ),
+        best_baseline: test.best_baseline.to_string(),
+        test,
         by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
         closed_loop: generation.as_ref().map(Generation::summary),
     };
-    run.save_model(config, &trained.forecaster, &data.scaler)?;
+    run.save_model(config, &trained.forecaster, data.scaler())?;
     let config_toml = toml::to_string_pretty(config)?;
     report::write_reports(
         run,
@@ -145,10 +156,11 @@ fn evaluate_and_write(
             run.path().display()
         ),
         _ => println!(
-            "trained {} epochs in {:.1} s on {}; run written to {}",
+            "trained {} epochs in {:.1} s on {} ({}); run written to {}",
             report.training.epochs,
             report.training.wall_seconds,
             report.device,
+            report.training.stop_reason,
             run.path().display()
         ),
     }

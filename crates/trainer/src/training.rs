@@ -14,25 +14,31 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::nn::loss::{MseLoss, Reduction};
 use burn::optim::decay::WeightDecayConfig;
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::store::ModuleRecord;
 use burn::tensor::Device;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::logger::{EvaluationProgressLogger, MetricLogger, TrainingProgressLogger};
-use burn::train::metric::store::{EpochSummary, EventStoreClient, MetricsUpdate, Split};
-use burn::train::metric::{LossMetric, MetricDefinition, NumericEntry};
+use burn::train::metric::store::{
+    Aggregate, Direction, EpochSummary, EventStoreClient, MetricsUpdate, Split,
+};
+use burn::train::metric::{LossMetric, Metric, MetricDefinition, NumericEntry};
 use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
 use burn::train::{
-    InferenceStep, Interrupter, Learner, RegressionOutput, SupervisedTraining, TrainOutput,
-    TrainStep,
+    InferenceStep, Interrupter, Learner, MetricEarlyStoppingStrategy, RegressionOutput,
+    StoppingCondition, SupervisedTraining, TrainOutput, TrainStep,
 };
 use yoho_data::{PreparedData, WindowBatch, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
-use crate::config::{ExperimentConfig, LossReduction, OptimizerName, TrainSection};
+use crate::config::{ExperimentConfig, LossReduction, LrSchedule, OptimizerName, TrainSection};
 
 /// The forecaster as the learner trains it: MSE on each batch.
 #[derive(Module, Debug)]
@@ -395,35 +401,66 @@ impl MetricsRenderer for ProgressPrinter {
     fn register_metric(&mut self, _definition: MetricDefinition) {}
 }
 
-/// Keeps one checkpoint: every `every` epochs, at the last epoch, and at the end of the epoch
-/// in which a stop was requested (then stops training), deleting the one before.
-struct PeriodicCheckpoints {
+/// Keeps the checkpoints a run needs: the newest one (to resume), written every `every` epochs,
+/// at the last epoch and at the end of the epoch in which a stop was requested (then stops
+/// training), and the one with the lowest validation loss so far (to restore the best weights).
+/// Older ones are deleted.
+struct RunCheckpoints {
     every: usize,
     last_epoch: usize,
-    saved: Option<usize>,
+    latest: Option<usize>,
+    best: Option<(usize, f64)>,
     control: TrainingControl,
     interrupter: Interrupter,
 }
 
-impl CheckpointingStrategy for PeriodicCheckpoints {
-    fn checkpointing(
-        &mut self,
-        epoch: usize,
-        _collector: &EventStoreClient,
-    ) -> Vec<CheckpointingAction> {
+impl RunCheckpoints {
+    /// What to do at the end of `epoch`, whose validation loss is `valid_loss`.
+    fn actions(&mut self, epoch: usize, valid_loss: Option<f64>) -> Vec<CheckpointingAction> {
         let stopping = self.control.stop_requested();
         if stopping {
             self.interrupter.stop(Some("stop requested by a signal"));
-        } else if !epoch.is_multiple_of(self.every) && epoch != self.last_epoch {
+        }
+        let improved = valid_loss
+            .filter(|loss| loss.is_finite())
+            .filter(|loss| self.best.is_none_or(|(_, best)| *loss < best));
+        let periodic = stopping || epoch.is_multiple_of(self.every) || epoch == self.last_epoch;
+        if !periodic && improved.is_none() {
             return Vec::new();
         }
         self.control.set_last_checkpoint(epoch);
+        let mut superseded = vec![self.latest.replace(epoch)];
+        if let Some(loss) = improved {
+            superseded.push(self.best.replace((epoch, loss)).map(|(e, _)| e));
+        }
+        let best = self.best.map(|(e, _)| e);
         let mut actions = vec![CheckpointingAction::Save];
-        if let Some(previous) = self.saved.replace(epoch) {
-            actions.push(CheckpointingAction::Delete(previous));
+        for old in superseded.into_iter().flatten() {
+            if old != epoch
+                && Some(old) != best
+                && !actions.contains(&CheckpointingAction::Delete(old))
+            {
+                actions.push(CheckpointingAction::Delete(old));
+            }
         }
         actions
     }
+}
+
+impl CheckpointingStrategy for RunCheckpoints {
+    fn checkpointing(
+        &mut self,
+        epoch: usize,
+        collector: &EventStoreClient,
+    ) -> Vec<CheckpointingAction> {
+        let valid_loss =
+            collector.find_metric(&loss_metric_name(), epoch, Aggregate::Mean, &Split::Valid);
+        self.actions(epoch, valid_loss)
+    }
+}
+
+fn loss_metric_name() -> String {
+    LossMetric::new().name().to_string()
 }
 
 /// What training produced.
@@ -432,6 +469,10 @@ pub struct TrainedModel {
     pub forecaster: Forecaster,
     /// Loss per epoch.
     pub history: Vec<EpochLoss>,
+    /// The epoch whose weights `forecaster` holds (`None` for imported weights not trained).
+    pub kept_epoch: Option<usize>,
+    /// Why training stopped and which weights were kept, in words.
+    pub stop_reason: String,
     /// Wall time of the learner's run.
     pub wall_time: Duration,
 }
@@ -489,6 +530,8 @@ pub fn train(
         return Ok(TrainingEnd::Finished(Box::new(TrainedModel {
             forecaster: model.forecaster.valid(),
             history: Vec::new(),
+            kept_epoch: None,
+            stop_reason: "evaluated the imported weights without training".into(),
             wall_time: Duration::ZERO,
         })));
     }
@@ -508,6 +551,7 @@ pub fn train(
         .build(data.dataset(&data.splits.valid));
 
     let optimizer = optimizer(train);
+    let scheduler = lr_scheduler(train, data.splits.train.len().div_ceil(batch_size))?;
     let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
     let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
     let interrupter = training.interrupter();
@@ -522,20 +566,32 @@ pub fn train(
         )))
         .with_application_logger(None)
         .with_default_checkpointers()
-        .with_checkpointing_strategy(PeriodicCheckpoints {
+        .with_checkpointing_strategy(RunCheckpoints {
             every: train.checkpoint_interval(),
             last_epoch: train.epochs,
-            saved: resume.map(|r| r.epoch),
+            latest: resume.map(|r| r.epoch),
+            best: resume.and_then(|r| best_epoch(&r.history)),
             control: control.clone(),
             interrupter: interrupter.clone(),
         })
         .num_epochs(train.epochs);
+    if train.patience > 0 {
+        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+            &LossMetric::new(),
+            Aggregate::Mean,
+            Direction::Lowest,
+            Split::Valid,
+            StoppingCondition::NoImprovementSince {
+                n_epochs: train.patience,
+            },
+        ));
+    }
     if let Some(resume) = resume {
         training = training.checkpoint(resume.epoch);
     }
 
     let started = Instant::now();
-    let result = training.launch(Learner::new(model, optimizer, train.lr));
+    let result = training.launch(Learner::new(model, optimizer, scheduler));
     let wall_time = started.elapsed();
     let history = history.epochs();
     if let Some((epoch, loss)) = control.diverged().or_else(|| first_non_finite(&history)) {
@@ -550,11 +606,81 @@ pub fn train(
             history,
         });
     }
+    let last_epoch = history.last().map_or(0, |e| e.epoch);
+    let best = best_epoch(&history).filter(|_| train.restore_best);
+    let (model, kept_epoch) = match best {
+        Some((epoch, _)) if epoch != last_epoch => {
+            (restore_checkpoint(result.model, run_dir, epoch)?, epoch)
+        }
+        _ => (result.model, last_epoch),
+    };
     Ok(TrainingEnd::Finished(Box::new(TrainedModel {
-        forecaster: result.model.forecaster.valid(),
+        forecaster: model.forecaster.valid(),
+        stop_reason: stop_reason(train, &history, kept_epoch),
+        kept_epoch: Some(kept_epoch),
         history,
         wall_time,
     })))
+}
+
+/// The epoch with the lowest finite validation loss, and that loss.
+fn best_epoch(history: &[EpochLoss]) -> Option<(usize, f64)> {
+    history
+        .iter()
+        .filter_map(|e| e.valid.filter(|v| v.is_finite()).map(|v| (e.epoch, v)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// Loads the weights of `epoch`'s checkpoint into `model`.
+fn restore_checkpoint(model: Regressor, run_dir: &Path, epoch: usize) -> anyhow::Result<Regressor> {
+    let path = run_dir
+        .join("checkpoint")
+        .join(format!("model-{epoch}.bpk"));
+    let record = ModuleRecord::load(&path).map_err(|error| {
+        anyhow::anyhow!(
+            "cannot restore the best epoch's weights from {}: {error:?}",
+            path.display()
+        )
+    })?;
+    model
+        .try_load_record(record)
+        .map_err(|error| anyhow::anyhow!("{} does not fit the network: {error:?}", path.display()))
+}
+
+/// Why training stopped and which weights were kept, in words.
+fn stop_reason(train: &TrainSection, history: &[EpochLoss], kept_epoch: usize) -> String {
+    let last_epoch = history.last().map_or(0, |e| e.epoch);
+    let stopped = if last_epoch < train.epochs {
+        format!(
+            "stopped early after epoch {last_epoch}: no lower validation loss for {} epochs",
+            train.patience
+        )
+    } else {
+        format!("ran all {} epochs", train.epochs)
+    };
+    let kept = match history
+        .iter()
+        .find(|e| e.epoch == kept_epoch)
+        .and_then(|e| e.valid)
+    {
+        Some(loss) if train.restore_best => {
+            format!("kept epoch {kept_epoch}, the lowest validation loss ({loss:.4e})")
+        }
+        _ => format!("kept the last epoch ({kept_epoch})"),
+    };
+    format!("{stopped}; {kept}")
+}
+
+/// The learning-rate schedule `train` names, over `steps_per_epoch × epochs` steps.
+fn lr_scheduler(train: &TrainSection, steps_per_epoch: usize) -> anyhow::Result<ModuleLrScheduler> {
+    match train.lr_schedule {
+        LrSchedule::Constant => Ok(train.lr.into()),
+        LrSchedule::Cosine => {
+            CosineAnnealingLrSchedulerConfig::new(train.lr, (steps_per_epoch * train.epochs).max(1))
+                .init()
+                .map_err(|error| anyhow::anyhow!("[train] lr_schedule = \"cosine\": {error}"))
+        }
+    }
 }
 
 /// Opens `[model] init_from` and checks that it fits the config's network; `None` without it.
@@ -584,6 +710,15 @@ fn initial_forecaster(
 
 /// The optimiser `train` names, with PyTorch's semantics for its settings.
 fn optimizer(train: &TrainSection) -> ModuleOptimizer {
+    let optimizer = base_optimizer(train);
+    if train.grad_clip > 0.0 {
+        optimizer.with_grad_clipping(GradientClippingConfig::Norm(train.grad_clip as f32).init())
+    } else {
+        optimizer
+    }
+}
+
+fn base_optimizer(train: &TrainSection) -> ModuleOptimizer {
     let weight_decay = train.weight_decay();
     let l2_penalty = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay as f32));
     match train.optimizer {
@@ -619,4 +754,175 @@ fn first_non_finite(history: &[EpochLoss]) -> Option<(usize, f64)> {
             .find(|v| !v.is_finite());
         bad.map(|loss| (e.epoch, loss))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::data::dataloader::batcher::Batcher;
+    use yoho_data::{Column, LoadedSeries, NaiveDate, TimeSeries};
+
+    fn loss(epoch: usize, valid: Option<f64>) -> EpochLoss {
+        EpochLoss {
+            epoch,
+            train: 1.0,
+            valid,
+        }
+    }
+
+    fn checkpoints(every: usize) -> RunCheckpoints {
+        RunCheckpoints {
+            every,
+            last_epoch: 100,
+            latest: None,
+            best: None,
+            control: TrainingControl::default(),
+            interrupter: Interrupter::new(),
+        }
+    }
+
+    #[test]
+    fn the_best_epoch_is_the_lowest_finite_validation_loss() {
+        let history = [
+            loss(1, Some(3.0)),
+            loss(2, Some(1.0)),
+            loss(3, Some(f64::NAN)),
+            loss(4, Some(2.0)),
+        ];
+        assert_eq!(best_epoch(&history), Some((2, 1.0)));
+        assert_eq!(best_epoch(&[loss(1, None)]), None);
+    }
+
+    #[test]
+    fn checkpoints_keep_the_latest_and_the_best() {
+        use CheckpointingAction::{Delete, Save};
+        let mut policy = checkpoints(10);
+        // every improvement is saved and replaces the previous best
+        assert_eq!(policy.actions(1, Some(5.0)), vec![Save]);
+        assert_eq!(policy.actions(2, Some(4.0)), vec![Save, Delete(1)]);
+        // no improvement, not periodic: nothing
+        assert_eq!(policy.actions(3, Some(6.0)), vec![]);
+        // periodic without improvement: saved as the latest, the best (2) stays
+        assert_eq!(policy.actions(10, Some(7.0)), vec![Save]);
+        // the next periodic one replaces the latest, not the best
+        assert_eq!(policy.actions(20, Some(8.0)), vec![Save, Delete(10)]);
+        // an improvement replaces both
+        assert_eq!(
+            policy.actions(21, Some(1.0)),
+            vec![Save, Delete(20), Delete(2)]
+        );
+        // without validation only the periodic ones are kept
+        let mut policy = checkpoints(2);
+        assert_eq!(policy.actions(1, None), vec![]);
+        assert_eq!(policy.actions(2, None), vec![Save]);
+        assert_eq!(policy.actions(4, None), vec![Save, Delete(2)]);
+    }
+
+    /// A series that rises by 1 a day over the training rows and is flat afterwards: the more
+    /// the model learns the rise, the worse it forecasts the flat validation days, so the
+    /// validation loss is lowest early and rises after.
+    fn rise_then_flat() -> PreparedData {
+        let rows = 80;
+        let values: Vec<f64> = (0..rows).map(|i| 100.0 + f64::from(i.min(60))).collect();
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let loaded = LoadedSeries {
+            series: TimeSeries {
+                source_name: "rise_then_flat".into(),
+                dates: std::iter::successors(Some(start), |d| d.succ_opt())
+                    .take(values.len())
+                    .collect(),
+                columns: vec![Column {
+                    name: "v".into(),
+                    values,
+                }],
+            },
+            dropped_rows: 0,
+            was_unsorted: false,
+            kept_rows: (0..80).collect(),
+        };
+        yoho_data::prepare_loaded(loaded, &experiment().data).unwrap()
+    }
+
+    fn experiment() -> ExperimentConfig {
+        toml::from_str(
+            r#"
+            [data]
+            path = "unused.csv"
+            features = ["v"]
+            target = "v"
+            window_len = 4
+            test_len = 5
+            valid_len = 12
+
+            [model]
+            hidden_size = 8
+
+            [train]
+            epochs = 60
+            lr = 0.05
+            patience = 5
+            log_every = 1000
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn early_stopping_restores_the_best_epochs_weights() {
+        let config = experiment();
+        config.validate().unwrap();
+        let data = rise_then_flat();
+        let device = Device::flex();
+        let run_dir = tempfile::tempdir().unwrap();
+        let end = train(
+            &config,
+            &data,
+            &device,
+            run_dir.path(),
+            &TrainingControl::default(),
+            None,
+            None,
+        )
+        .unwrap();
+        let TrainingEnd::Finished(trained) = end else {
+            panic!("training did not finish");
+        };
+        let (best, best_loss) = best_epoch(&trained.history).unwrap();
+        let last = trained.history.last().unwrap().epoch;
+        assert!(
+            last < 60,
+            "early stopping never stopped: {:?}",
+            trained.history
+        );
+        assert!(
+            best < last,
+            "the validation loss never rose: {:?}",
+            trained.history
+        );
+        assert_eq!(
+            last - best,
+            5,
+            "stopped {} epochs after the best",
+            last - best
+        );
+        assert_eq!(trained.kept_epoch, Some(best));
+        assert!(
+            trained.stop_reason.contains("stopped early"),
+            "{}",
+            trained.stop_reason
+        );
+        // the kept weights give the best epoch's validation loss, not the last epoch's
+        let batch =
+            WindowBatcher::new(data.sample_shape()).batch(data.items(&data.splits.valid), &device);
+        let output = trained.forecaster.forward(batch.inputs);
+        let valid_loss = f64::from(
+            MseLoss::new()
+                .forward(output, batch.targets, Reduction::Mean)
+                .into_scalar::<f32>(),
+        );
+        assert!(
+            (valid_loss - best_loss).abs() <= 1e-5 * best_loss.max(1e-3),
+            "restored weights give {valid_loss}, the best epoch had {best_loss}"
+        );
+    }
 }

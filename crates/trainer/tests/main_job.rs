@@ -10,7 +10,7 @@ use common::{read, trainer, write_config, write_series};
 
 use trainer::artifacts::{RunDir, files};
 use trainer::device::{DeviceChoice, select_device};
-use trainer::evaluate::forecast_test;
+use yoho_eval::{forecast_test, standard_baselines};
 
 #[test]
 fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
@@ -127,8 +127,8 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     let (saved_config, forecaster, scaler) =
         RunDir::open(&out).unwrap().load_model(&device).unwrap();
     let prepared = yoho_data::prepare(&saved_config.data).unwrap();
-    assert_eq!(prepared.scaler, scaler);
-    let again = forecast_test(&forecaster, &prepared, &device);
+    assert_eq!(prepared.scaler(), &scaler);
+    let again = forecast_test(&forecaster, &prepared, &standard_baselines(None), &device).unwrap();
     for (row, predicted) in rows.iter().zip(again.model()) {
         let written: f64 = row[2].parse().unwrap();
         assert!(

@@ -36,6 +36,9 @@ path = "{}"
 features = ["Open"]
 target = "Open"
 scaling = "none"
+# PyTorch's network reads and predicts the raw levels
+transform = "level"
+window_norm = "none"
 window_len = 5
 test_len = 10
 valid_len = 5

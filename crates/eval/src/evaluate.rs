@@ -4,34 +4,20 @@
 use burn::tensor::Device;
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use yoho_data::{NaiveDate, PreparedData, SampleShape, WindowBatcher, WindowItem};
+use yoho_data::{NaiveDate, PreparedData};
 use yoho_model::Forecaster;
 
+use crate::baselines::{Baseline, training_targets};
+use crate::inference::{self, InferenceError};
 use crate::metrics::{self, DieboldMariano};
-
-/// Windows per forward pass when forecasting many windows.
-const INFERENCE_BATCH: usize = 1024;
 
 /// The name of the model's forecast.
 pub const MODEL: &str = "model";
-/// The naive forecast: the target's last observed value.
-pub const NAIVE: &str = "naive";
-/// The last value plus the mean one-step change of the training targets.
-pub const DRIFT: &str = "drift";
-/// The mean of the target over the input window.
-pub const WINDOW_MEAN: &str = "window_mean";
-/// The last Close, for an Open target when the data has a Close column.
-pub const LAST_CLOSE: &str = "last_close";
-
-/// The column the last-Close baseline reads, when the target is [`CLOSE_BASELINE_TARGET`].
-pub const CLOSE_COLUMN: &str = "Close";
-/// The target for which the last-Close baseline applies.
-pub const CLOSE_BASELINE_TARGET: &str = "Open";
 
 /// One forecaster's forecasts of the test days.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedForecast {
-    /// `model`, `naive`, `drift`, `window_mean` or `last_close`.
+    /// `model` or a baseline's name.
     pub name: &'static str,
     /// One value per test day, in original units.
     pub values: Vec<f64>,
@@ -113,59 +99,38 @@ pub fn errors_by_step(test: &TestForecast) -> Vec<StepErrors> {
         .collect()
 }
 
-/// Forecasts `steps` values for each of `items` (all of `shape`), in model units:
-/// `[window][step]`. Up to the model's output width this is one forward pass; beyond it the
-/// model is fed its own forecasts (which needs the target to be the only feature).
-pub fn forecast_scaled(
-    model: &Forecaster,
-    shape: SampleShape,
-    items: &[WindowItem],
-    steps: usize,
-    device: &Device,
-) -> Vec<Vec<f32>> {
-    let batcher = WindowBatcher::new(shape);
-    let mut outputs = Vec::with_capacity(items.len());
-    for chunk in items.chunks(INFERENCE_BATCH) {
-        let refs: Vec<&WindowItem> = chunk.iter().collect();
-        let batch = batcher.batch_refs(&refs, device);
-        let forecast = if steps <= model.output_size {
-            model.forward(batch.inputs).narrow(1, 0, steps)
-        } else {
-            model.forecast_recursive(batch.inputs, steps)
-        };
-        let values: Vec<f32> = forecast
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .expect("the forecaster's output converts to f32");
-        outputs.extend(values.chunks(steps).map(<[f32]>::to_vec));
-    }
-    outputs
-}
-
 /// The model's and the baselines' forecasts of the test windows: every baseline and the
 /// metrics table look at the first step ahead; `model_steps` holds all `horizon` steps.
-pub fn forecast_test(model: &Forecaster, data: &PreparedData, device: &Device) -> TestForecast {
+/// Baselines that do not apply to `data` are left out.
+pub fn forecast_test(
+    model: &Forecaster,
+    data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
+    device: &Device,
+) -> Result<TestForecast, InferenceError> {
     let windows = &data.splits.test;
-    let horizon = data.window.horizon;
-    let scaled = forecast_scaled(
+    let model_steps = inference::forecast(
         model,
-        data.sample_shape(),
-        &data.items(windows),
-        horizon,
+        &data.codec,
+        &data.raw_windows(windows),
+        data.window.horizon,
         device,
-    );
-    let scaler = data.target_scaler();
+    )?;
     let target = data.target_values();
-    let model_steps: Vec<Vec<f64>> = scaled
-        .iter()
-        .map(|steps| scaler.inverse_outputs(steps))
-        .collect();
     let mut forecasts = vec![NamedForecast {
         name: MODEL,
         values: model_steps.iter().map(|steps| steps[0]).collect(),
     }];
-    forecasts.extend(baselines(data));
-    TestForecast {
+    forecasts.extend(
+        baselines
+            .iter()
+            .filter(|baseline| baseline.applies_to(data))
+            .map(|baseline| NamedForecast {
+                name: baseline.name(),
+                values: windows.iter().map(|w| baseline.forecast(data, w)).collect(),
+            }),
+    );
+    Ok(TestForecast {
         dates: windows
             .iter()
             .map(|w| data.series.dates[w.first_target_row()])
@@ -181,64 +146,7 @@ pub fn forecast_test(model: &Forecaster, data: &PreparedData, device: &Device) -
             .map(|w| target[w.target_rows()].to_vec())
             .collect(),
         model_steps,
-    }
-}
-
-/// The baselines' forecasts of the test days: naive, drift, window mean and, for an Open
-/// target with a Close column in the data, the last Close.
-pub fn baselines(data: &PreparedData) -> Vec<NamedForecast> {
-    let windows = &data.splits.test;
-    let target = data.target_values();
-    let last = |w: &yoho_data::Window| target[w.last_input_row()];
-    let drift = mean_training_change(data);
-    let mut forecasts = vec![
-        NamedForecast {
-            name: NAIVE,
-            values: windows.iter().map(last).collect(),
-        },
-        NamedForecast {
-            name: DRIFT,
-            values: windows.iter().map(|w| last(w) + drift).collect(),
-        },
-        NamedForecast {
-            name: WINDOW_MEAN,
-            values: windows
-                .iter()
-                .map(|w| {
-                    let rows = w.start..w.first_target_row();
-                    target[rows.clone()].iter().sum::<f64>() / rows.len() as f64
-                })
-                .collect(),
-        },
-    ];
-    if data.target == CLOSE_BASELINE_TARGET
-        && let Some(close) = data.series.column(CLOSE_COLUMN)
-    {
-        forecasts.push(NamedForecast {
-            name: LAST_CLOSE,
-            values: windows.iter().map(|w| close[w.last_input_row()]).collect(),
-        });
-    }
-    forecasts
-}
-
-/// The target's values up to the last row any training window reads.
-pub fn training_targets(data: &PreparedData) -> &[f64] {
-    let end = data
-        .splits
-        .last_training_row()
-        .expect("a prepared split has training windows")
-        + 1;
-    &data.target_values()[..end]
-}
-
-/// Mean one-step change of the target over the training rows.
-fn mean_training_change(data: &PreparedData) -> f64 {
-    let values = training_targets(data);
-    if values.len() < 2 {
-        return 0.0;
-    }
-    (values[values.len() - 1] - values[0]) / (values.len() - 1) as f64
+    })
 }
 
 /// Every measure of one forecaster on the test days, in the target's units.
@@ -262,23 +170,28 @@ pub struct ForecastMetrics {
     pub skill_vs_naive: f64,
     /// Diebold–Mariano test against the naive forecast (absent for naive itself).
     pub dm_vs_naive: Option<DieboldMariano>,
+    /// Diebold–Mariano test against the best baseline, the one with the lowest MSE on these
+    /// days (absent for that baseline itself).
+    pub dm_vs_best_baseline: Option<DieboldMariano>,
 }
 
 impl ForecastMetrics {
-    /// Measures `forecast` against `test`, with the in-sample naive MAE for MASE.
+    /// Measures `forecast` against `test`, with the in-sample naive MAE for MASE and the best
+    /// baseline's forecasts.
     pub fn compute(
         test: &TestForecast,
         forecast: &[f64],
         naive_in_sample_mae: f64,
-        horizon: usize,
+        best_baseline: &[f64],
     ) -> Self {
         let actual = &test.actual;
-        let naive = test.naive();
-        let dm_vs_naive = if forecast == naive {
-            None
-        } else {
-            metrics::diebold_mariano(actual, forecast, naive, horizon)
+        let horizon = 1;
+        let versus = |reference: &[f64]| {
+            (forecast != reference)
+                .then(|| metrics::diebold_mariano(actual, forecast, reference, horizon))
+                .flatten()
         };
+        let naive = test.naive();
         Self {
             mse: metrics::mse(actual, forecast),
             rmse: metrics::rmse(actual, forecast),
@@ -288,8 +201,16 @@ impl ForecastMetrics {
             direction_accuracy: metrics::direction_accuracy(actual, forecast, &test.previous),
             mase: metrics::mase(actual, forecast, naive_in_sample_mae),
             skill_vs_naive: metrics::skill_score(actual, forecast, naive),
-            dm_vs_naive,
+            dm_vs_naive: versus(naive),
+            dm_vs_best_baseline: versus(best_baseline),
         }
+    }
+
+    /// Whether this forecast beats the best baseline at the 5 % level (DM two-sided, lower
+    /// loss).
+    pub fn significantly_better_than_best_baseline(&self) -> bool {
+        self.dm_vs_best_baseline
+            .is_some_and(|dm| dm.statistic < 0.0 && dm.p_value < 0.05)
     }
 
     /// Whether this forecast beats naive at the 5 % level (DM two-sided, lower loss).
@@ -304,13 +225,23 @@ impl ForecastMetrics {
 pub struct EvaluationTable {
     /// `(forecaster, metrics)` rows.
     pub rows: Vec<(&'static str, ForecastMetrics)>,
+    /// The baseline with the lowest MSE on the test days.
+    pub best_baseline: &'static str,
 }
 
 impl EvaluationTable {
     /// Measures every forecast of `test`.
     pub fn new(test: &TestForecast, data: &PreparedData) -> Self {
         let in_sample = metrics::naive_in_sample_mae(training_targets(data));
-        let horizon = 1;
+        let best = test
+            .forecasts
+            .iter()
+            .filter(|f| f.name != MODEL)
+            .min_by(|a, b| {
+                metrics::mse(&test.actual, &a.values)
+                    .total_cmp(&metrics::mse(&test.actual, &b.values))
+            })
+            .expect("the naive forecast is always present");
         Self {
             rows: test
                 .forecasts
@@ -318,10 +249,11 @@ impl EvaluationTable {
                 .map(|f| {
                     (
                         f.name,
-                        ForecastMetrics::compute(test, &f.values, in_sample, horizon),
+                        ForecastMetrics::compute(test, &f.values, in_sample, &best.values),
                     )
                 })
                 .collect(),
+            best_baseline: best.name,
         }
     }
 

@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 use burn::tensor::Device;
 use serde::Serialize;
 use yoho_data::sine::{CLEAN_COLUMN, X_COLUMN};
-use yoho_data::{NaiveDate, PreparedData, WindowItem};
+use yoho_data::{NaiveDate, PreparedData};
 use yoho_model::Forecaster;
 
-use crate::evaluate::forecast_scaled;
+use crate::inference::{self, InferenceError};
 use crate::metrics;
 
 /// The series and the curve the model generated from its first window.
@@ -103,31 +103,31 @@ impl Generation {
 }
 
 /// Generates the rest of the series from its first window. The model must take the target as
-/// its only feature (checked when the config is read).
-pub fn generate(model: &Forecaster, data: &PreparedData, device: &Device) -> Generation {
+/// its only feature.
+pub fn generate(
+    model: &Forecaster,
+    data: &PreparedData,
+    device: &Device,
+) -> Result<Generation, InferenceError> {
     let seed_len = data.window.window_len;
     let rows = data.series.len();
-    let seed = WindowItem {
-        inputs: data.scaled.inputs(0, seed_len),
-        targets: vec![0.0; data.window.horizon],
-    };
-    let scaled =
-        forecast_scaled(model, data.sample_shape(), &[seed], rows - seed_len, device).remove(0);
-    let scaler = data.target_scaler();
-    Generation {
+    let seed = data.codec.raw_rows(&data.series, 0, seed_len);
+    let generated =
+        inference::forecast(model, &data.codec, &[seed], rows - seed_len, device)?.remove(0);
+    Ok(Generation {
         seed_len,
         dates: data.series.dates.clone(),
         x: data.series.column(X_COLUMN).map(<[f64]>::to_vec),
         actual: data.target_values().to_vec(),
         clean: data.series.column(CLEAN_COLUMN).map(<[f64]>::to_vec),
-        generated: scaler.inverse_outputs(&scaled),
-    }
+        generated,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yoho_data::{DataConfig, ScalingMethod, Source};
+    use yoho_data::{DataConfig, ScalingMethod, Source, TargetTransform, WindowNorm};
     use yoho_model::ForecasterConfig;
 
     fn sine_config() -> DataConfig {
@@ -143,6 +143,9 @@ mod tests {
             target: "value".into(),
             scaling: ScalingMethod::None,
             scale_factor: None,
+            transform: TargetTransform::Difference,
+            window_norm: WindowNorm::Last,
+            calendar: Vec::new(),
             window_len: 6,
             stride: 1,
             horizon: 1,
@@ -169,9 +172,11 @@ mod tests {
                 *value = 1e3;
             }
         }
-        let corrupted = yoho_data::prepare_loaded(loaded, &sine_config()).unwrap();
-        let original = generate(&model, &data, &device);
-        let from_corrupted = generate(&model, &corrupted, &device);
+        let mut corrupted = yoho_data::prepare_loaded(loaded, &sine_config()).unwrap();
+        // the same encoding (its statistics come from the training rows, which changed too)
+        corrupted.codec = data.codec.clone();
+        let original = generate(&model, &data, &device).unwrap();
+        let from_corrupted = generate(&model, &corrupted, &device).unwrap();
         assert_eq!(original.generated.len(), 34);
         assert_eq!(original.generated, from_corrupted.generated);
         assert_ne!(original.actual, from_corrupted.actual);

@@ -1,0 +1,135 @@
+//! Calendar features: the position of each row's date in the week, the year or the month cycle,
+//! as sine/cosine pairs so that the end of a cycle sits next to its start.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::series::{Column, TimeSeries};
+
+/// A calendar cycle a series may move with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarFeature {
+    /// Monday to Sunday.
+    DayOfWeek,
+    /// January to December.
+    Month,
+    /// The first to the last day of the year.
+    DayOfYear,
+}
+
+impl CalendarFeature {
+    /// The name as written in a config.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DayOfWeek => "day_of_week",
+            Self::Month => "month",
+            Self::DayOfYear => "day_of_year",
+        }
+    }
+
+    /// The share of the cycle that has passed at `date`, in [0, 1).
+    pub fn phase(self, date: NaiveDate) -> f64 {
+        match self {
+            Self::DayOfWeek => f64::from(date.weekday().num_days_from_monday()) / 7.0,
+            Self::Month => f64::from(date.month0()) / 12.0,
+            Self::DayOfYear => {
+                let days_in_year = if date.leap_year() { 366.0 } else { 365.0 };
+                f64::from(date.ordinal0()) / days_in_year
+            }
+        }
+    }
+
+    /// The names of the two columns this feature adds: `<name>_sin` and `<name>_cos`.
+    pub fn column_names(self) -> [String; 2] {
+        [
+            format!("{}_sin", self.name()),
+            format!("{}_cos", self.name()),
+        ]
+    }
+
+    /// The sine and cosine of the phase of every date.
+    pub fn columns(self, dates: &[NaiveDate]) -> [Column; 2] {
+        let angles: Vec<f64> = dates
+            .iter()
+            .map(|date| std::f64::consts::TAU * self.phase(*date))
+            .collect();
+        let [sin_name, cos_name] = self.column_names();
+        [
+            Column {
+                name: sin_name,
+                values: angles.iter().map(|a| a.sin()).collect(),
+            },
+            Column {
+                name: cos_name,
+                values: angles.iter().map(|a| a.cos()).collect(),
+            },
+        ]
+    }
+}
+
+/// The names of the columns `features` add, in order.
+pub fn column_names(features: &[CalendarFeature]) -> Vec<String> {
+    features.iter().flat_map(|f| f.column_names()).collect()
+}
+
+/// Adds the columns of `features` to `series` (replacing columns of the same name).
+pub fn add_columns(series: &mut TimeSeries, features: &[CalendarFeature]) {
+    for feature in features {
+        for column in feature.columns(&series.dates) {
+            series.columns.retain(|c| c.name != column.name);
+            series.columns.push(column);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn known_dates_have_known_phases() {
+        // 2024-01-01 was a Monday, 2024-01-04 a Thursday
+        assert_eq!(CalendarFeature::DayOfWeek.phase(date(2024, 1, 1)), 0.0);
+        assert!(close(
+            CalendarFeature::DayOfWeek.phase(date(2024, 1, 4)),
+            3.0 / 7.0
+        ));
+        assert!(close(
+            CalendarFeature::Month.phase(date(2023, 7, 15)),
+            6.0 / 12.0
+        ));
+        // 2024 is a leap year: 31 December is day 366
+        assert!(close(
+            CalendarFeature::DayOfYear.phase(date(2024, 12, 31)),
+            365.0 / 366.0
+        ));
+        assert_eq!(CalendarFeature::DayOfYear.phase(date(2023, 1, 1)), 0.0);
+    }
+
+    #[test]
+    fn encoding_is_a_point_on_the_unit_circle() {
+        let dates = [date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1)];
+        let [sin, cos] = CalendarFeature::Month.columns(&dates);
+        assert_eq!(sin.name, "month_sin");
+        assert_eq!(cos.name, "month_cos");
+        // January: angle 0; April: a quarter turn; July: half a turn
+        assert!(close(sin.values[0], 0.0) && close(cos.values[0], 1.0));
+        assert!(close(sin.values[1], 1.0) && close(cos.values[1], 0.0));
+        assert!(close(sin.values[2], 0.0) && close(cos.values[2], -1.0));
+        // Sunday sits next to Monday
+        let [sin, cos] = CalendarFeature::DayOfWeek.columns(&[date(2024, 1, 7), date(2024, 1, 8)]);
+        let gap = ((sin.values[0] - sin.values[1]).powi(2)
+            + (cos.values[0] - cos.values[1]).powi(2))
+        .sqrt();
+        assert!(close(gap, 2.0 * (std::f64::consts::PI / 7.0).sin()));
+    }
+}

@@ -1,0 +1,443 @@
+//! What the network reads and predicts for one window, and back: the [`WindowCodec`].
+//!
+//! Every window is encoded from its values in original units. The inputs are the columns as
+//! scaled by the [`Scaler`] (fitted on training rows), optionally normalised per window
+//! ([`WindowNorm`], the way RevIN-style models do); the targets are the scaled level, the change
+//! from the window's last observed target ([`TargetTransform::Difference`]) or the log return
+//! ([`TargetTransform::LogReturn`]). [`Anchor::decode`] inverts a forecast with the
+//! window's own [`Anchor`], so forecasts are always reported in original units.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+use crate::dataset::WindowItem;
+use crate::scaling::{ColumnScaler, Scaler};
+use crate::series::TimeSeries;
+use crate::window::Window;
+
+/// What the network learns to output for each target day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetTransform {
+    /// The scaled level (the article's way). A level model cannot leave the range of values it
+    /// was trained on: use it for stationary series, or with a [`WindowNorm`].
+    Level,
+    /// The change from the window's last observed target, in units of a typical change: a
+    /// model that outputs 0 is the naive forecast. Works on trending series.
+    #[default]
+    Difference,
+    /// `ln(y / y_last)` in units of a typical log return: for positive series whose changes
+    /// grow with their level (prices over decades).
+    LogReturn,
+}
+
+/// How each window's inputs are normalised before the network reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowNorm {
+    /// The scaled values as they are.
+    None,
+    /// Each column centred on its own last value in the window, divided by its spread in the
+    /// window: the network sees the recent path, not the level.
+    #[default]
+    Last,
+    /// Each column centred on its own mean over the window, divided by its spread.
+    Mean,
+}
+
+/// How one window's targets map to model units and its forecasts back to original units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Anchor {
+    transform: TargetTransform,
+    /// The target's global scaling: `scaled = (value − offset) / scale`.
+    offset: f64,
+    scale: f64,
+    /// Level: the centre in scaled units; difference: the last target in scaled units; log
+    /// return: the last target in original units.
+    base: f64,
+    /// Scaled units (or log-return units) per model unit.
+    spread: f64,
+}
+
+impl Anchor {
+    /// A target value in original units as the network learns it.
+    pub fn encode(&self, value: f64) -> f64 {
+        match self.transform {
+            TargetTransform::Level | TargetTransform::Difference => {
+                ((value - self.offset) / self.scale - self.base) / self.spread
+            }
+            TargetTransform::LogReturn => (value / self.base).ln() / self.spread,
+        }
+    }
+
+    /// A network output back in original units (the inverse of [`Anchor::encode`]).
+    pub fn decode(&self, output: f64) -> f64 {
+        match self.transform {
+            TargetTransform::Level | TargetTransform::Difference => {
+                (self.base + output * self.spread) * self.scale + self.offset
+            }
+            TargetTransform::LogReturn => self.base * (output * self.spread).exp(),
+        }
+    }
+
+    /// A network's outputs (f32, model units) back in original units.
+    pub fn decode_outputs(&self, outputs: &[f32]) -> Vec<f64> {
+        outputs
+            .iter()
+            .map(|output| self.decode(f64::from(*output)))
+            .collect()
+    }
+}
+
+/// Encodes windows of a series for the network and decodes its outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCodec {
+    scaler: Scaler,
+    features: Vec<String>,
+    /// Whether each feature is normalised per window (calendar columns are not).
+    normalised: Vec<bool>,
+    target: String,
+    transform: TargetTransform,
+    window_norm: WindowNorm,
+}
+
+/// A window's values in original units: the inputs, time-major, and the target column over the
+/// same rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawWindow {
+    /// `window_len × features` values, all features of the first row, then the next row, ...
+    pub inputs: Vec<f64>,
+    /// The target over the input rows (its last value is "today's").
+    pub target: Vec<f64>,
+}
+
+impl RawWindow {
+    /// Rows of the window.
+    pub fn len(&self) -> usize {
+        self.target.len()
+    }
+
+    /// Whether the window has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.target.is_empty()
+    }
+
+    /// Today's value of the target.
+    pub fn last_target(&self) -> f64 {
+        *self.target.last().expect("a window has at least one row")
+    }
+
+    /// Drops the oldest `count` rows and appends `values` as new rows of a window whose only
+    /// feature is its target (recursive forecasting).
+    pub fn shift_in(&mut self, values: &[f64]) {
+        let count = values.len().min(self.target.len());
+        for series in [&mut self.inputs, &mut self.target] {
+            series.drain(..count);
+            series.extend_from_slice(&values[values.len() - count..]);
+        }
+    }
+}
+
+impl WindowCodec {
+    /// A codec for `features` → `target` with `scaler` (which must hold every used column).
+    /// `calendar` columns among the features pass unscaled and unnormalised.
+    pub fn new(
+        scaler: Scaler,
+        features: &[String],
+        calendar: &[String],
+        target: &str,
+        transform: TargetTransform,
+        window_norm: WindowNorm,
+    ) -> Result<Self, DataError> {
+        for name in features.iter().chain(std::iter::once(&target.to_string())) {
+            if !calendar.contains(name) && scaler.column(name).is_none() {
+                return Err(DataError::InvalidSetting {
+                    key: "features",
+                    message: format!("the fitted scaler has no column '{name}'"),
+                });
+            }
+        }
+        if transform == TargetTransform::LogReturn && scaler.log_return_scale.is_none() {
+            return Err(DataError::InvalidSetting {
+                key: "transform",
+                message: "log_return needs the scale of the training rows' log returns".into(),
+            });
+        }
+        Ok(Self {
+            normalised: features.iter().map(|f| !calendar.contains(f)).collect(),
+            features: features.to_vec(),
+            scaler,
+            target: target.to_string(),
+            transform,
+            window_norm,
+        })
+    }
+
+    /// The fitted scaler.
+    pub fn scaler(&self) -> &Scaler {
+        &self.scaler
+    }
+
+    /// The target transform.
+    pub fn transform(&self) -> TargetTransform {
+        self.transform
+    }
+
+    /// Whether the target is the network's only input, so forecasts can be fed back as rows.
+    pub fn is_univariate(&self) -> bool {
+        self.features.len() == 1 && self.features[0] == self.target
+    }
+
+    fn target_scaler(&self) -> &ColumnScaler {
+        self.scaler
+            .column(&self.target)
+            .expect("WindowCodec::new checked the target's scaler")
+    }
+
+    /// The values of `window`'s input rows in `series`, in original units.
+    pub fn raw_window(&self, series: &TimeSeries, window: &Window) -> RawWindow {
+        self.raw_rows(series, window.start, window.window_len)
+    }
+
+    /// The `len` rows of `series` from `start`, in original units.
+    pub fn raw_rows(&self, series: &TimeSeries, start: usize, len: usize) -> RawWindow {
+        let rows = start..start + len;
+        let columns: Vec<&[f64]> = self
+            .features
+            .iter()
+            .map(|name| column(series, name))
+            .collect();
+        let mut inputs = Vec::with_capacity(len * columns.len());
+        for row in rows.clone() {
+            inputs.extend(columns.iter().map(|values| values[row]));
+        }
+        RawWindow {
+            inputs,
+            target: column(series, &self.target)[rows].to_vec(),
+        }
+    }
+
+    /// The sample of `window` in `series`: encoded inputs and targets.
+    pub fn item(&self, series: &TimeSeries, window: &Window) -> WindowItem {
+        let raw = self.raw_window(series, window);
+        let (inputs, anchor) = self.encode(&raw);
+        let targets = column(series, &self.target)[window.target_rows()]
+            .iter()
+            .map(|value| anchor.encode(*value) as f32)
+            .collect();
+        WindowItem { inputs, targets }
+    }
+
+    /// The network's inputs for `raw` and the anchor that decodes its forecasts.
+    pub fn encode(&self, raw: &RawWindow) -> (Vec<f32>, Anchor) {
+        let feature_count = self.features.len();
+        let mut inputs = vec![0.0f32; raw.inputs.len()];
+        for (index, name) in self.features.iter().enumerate() {
+            let values: Vec<f64> = raw
+                .inputs
+                .iter()
+                .skip(index)
+                .step_by(feature_count)
+                .map(|value| match self.scaler.column(name) {
+                    Some(scaler) if self.normalised[index] => scaler.transform(*value),
+                    _ => *value,
+                })
+                .collect();
+            let (centre, spread) = match self.scaler.column(name) {
+                Some(scaler) if self.normalised[index] => self.centre_and_spread(&values, scaler),
+                _ => (0.0, 1.0),
+            };
+            for (row, value) in values.iter().enumerate() {
+                inputs[row * feature_count + index] = ((value - centre) / spread) as f32;
+            }
+        }
+        (inputs, self.anchor(raw))
+    }
+
+    /// The centre and spread of one column's scaled window values under the window norm.
+    fn centre_and_spread(&self, scaled: &[f64], scaler: &ColumnScaler) -> (f64, f64) {
+        let last = *scaled.last().expect("a window has at least one row");
+        let mean = scaled.iter().sum::<f64>() / scaled.len() as f64;
+        let std =
+            (scaled.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / scaled.len() as f64).sqrt();
+        // never divide by less than a typical one-step change: flat windows stay finite
+        let spread = std.max(scaler.change_scale);
+        match self.window_norm {
+            WindowNorm::None => (0.0, 1.0),
+            WindowNorm::Last => (last, spread),
+            WindowNorm::Mean => (mean, spread),
+        }
+    }
+
+    /// How `raw`'s forecasts decode.
+    fn anchor(&self, raw: &RawWindow) -> Anchor {
+        let scaler = self.target_scaler();
+        let scaled: Vec<f64> = raw.target.iter().map(|v| scaler.transform(*v)).collect();
+        let last = *scaled.last().expect("a window has at least one row");
+        let (centre, spread) = self.centre_and_spread(&scaled, scaler);
+        let (base, spread) = match (self.transform, self.window_norm) {
+            (TargetTransform::Level, _) => (centre, spread),
+            (TargetTransform::Difference, WindowNorm::None) => (last, scaler.change_scale),
+            (TargetTransform::Difference, _) => (last, spread),
+            (TargetTransform::LogReturn, _) => (
+                raw.last_target(),
+                self.scaler
+                    .log_return_scale
+                    .expect("WindowCodec::new checked the log-return scale"),
+            ),
+        };
+        Anchor {
+            transform: self.transform,
+            offset: scaler.offset,
+            scale: scaler.scale,
+            base,
+            spread,
+        }
+    }
+}
+
+fn column<'a>(series: &'a TimeSeries, name: &str) -> &'a [f64] {
+    series
+        .column(name)
+        .expect("prepare() and predict check every used column")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scaling::ScalingMethod;
+
+    const TARGETS: [f64; 6] = [1200.5, 1187.25, 1.0, 25_000.0, 1199.0, 0.003];
+
+    fn scaler(method: ScalingMethod) -> Scaler {
+        let training = [1000.0, 1010.0, 995.0, 1020.0, 1030.0, 1012.0];
+        Scaler {
+            method,
+            columns: vec![
+                ColumnScaler::fit("Open", method, Some(1000.0), &training).unwrap(),
+                ColumnScaler::fit("Close", method, Some(1000.0), &training).unwrap(),
+            ],
+            log_return_scale: Some(0.012),
+        }
+    }
+
+    fn raw() -> RawWindow {
+        RawWindow {
+            inputs: vec![1000.0, 1001.0, 1010.0, 1009.0, 1004.0, 1012.0],
+            target: vec![1000.0, 1010.0, 1004.0],
+        }
+    }
+
+    fn codec(method: ScalingMethod, transform: TargetTransform, norm: WindowNorm) -> WindowCodec {
+        let features = ["Open".to_string(), "Close".to_string()];
+        WindowCodec::new(scaler(method), &features, &[], "Open", transform, norm).unwrap()
+    }
+
+    #[test]
+    fn every_transform_round_trips() {
+        for method in [
+            ScalingMethod::None,
+            ScalingMethod::Factor,
+            ScalingMethod::MinMax,
+            ScalingMethod::Standard,
+        ] {
+            for transform in [
+                TargetTransform::Level,
+                TargetTransform::Difference,
+                TargetTransform::LogReturn,
+            ] {
+                for norm in [WindowNorm::None, WindowNorm::Last, WindowNorm::Mean] {
+                    let (_, anchor) = codec(method, transform, norm).encode(&raw());
+                    for value in TARGETS {
+                        let back = anchor.decode(anchor.encode(value));
+                        assert!(
+                            (back - value).abs() <= 1e-12 * value.abs().max(1.0),
+                            "{method:?} {transform:?} {norm:?}: {value} -> {back}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn difference_encodes_the_change_from_the_last_value() {
+        let codec = codec(
+            ScalingMethod::None,
+            TargetTransform::Difference,
+            WindowNorm::None,
+        );
+        let (inputs, anchor) = codec.encode(&raw());
+        // without a window norm the inputs are the scaled levels
+        assert_eq!(inputs, vec![1000.0, 1001.0, 1010.0, 1009.0, 1004.0, 1012.0]);
+        let change_scale = codec.scaler().column("Open").unwrap().change_scale;
+        assert!((anchor.encode(1014.0) - 10.0 / change_scale).abs() < 1e-12);
+        // a model that outputs 0 is the naive forecast
+        assert_eq!(anchor.decode(0.0), 1004.0);
+    }
+
+    #[test]
+    fn log_return_encodes_the_scaled_log_return() {
+        let codec = codec(
+            ScalingMethod::Standard,
+            TargetTransform::LogReturn,
+            WindowNorm::Last,
+        );
+        let (_, anchor) = codec.encode(&raw());
+        let expected = (1014.0f64 / 1004.0).ln() / 0.012;
+        assert!((anchor.encode(1014.0) - expected).abs() < 1e-12);
+        assert_eq!(anchor.decode(0.0), 1004.0);
+    }
+
+    #[test]
+    fn last_norm_centres_each_column_on_its_last_value() {
+        let codec = codec(
+            ScalingMethod::None,
+            TargetTransform::Level,
+            WindowNorm::Last,
+        );
+        let (inputs, anchor) = codec.encode(&raw());
+        // the last row of every column is 0
+        assert_eq!(&inputs[4..], &[0.0, 0.0]);
+        // Open over the window: 1000, 1010, 1004; mean 1004.67, std 4.11 (above the floor)
+        let open = [1000.0, 1010.0, 1004.0];
+        let mean = open.iter().sum::<f64>() / 3.0;
+        let std = (open.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+        let change_scale = codec.scaler().column("Open").unwrap().change_scale;
+        let spread = std.max(change_scale);
+        assert!((f64::from(inputs[0]) - (1000.0 - 1004.0) / spread).abs() < 1e-5);
+        // a level target under the norm is centred and divided the same way
+        assert!((anchor.encode(1008.0) - 4.0 / spread).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_window_normalised_input_ignores_the_level() {
+        let codec = codec(
+            ScalingMethod::Factor,
+            TargetTransform::Difference,
+            WindowNorm::Last,
+        );
+        let shifted = RawWindow {
+            inputs: raw().inputs.iter().map(|v| v + 5000.0).collect(),
+            target: raw().target.iter().map(|v| v + 5000.0).collect(),
+        };
+        let (a, _) = codec.encode(&raw());
+        let (b, _) = codec.encode(&shifted);
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-4, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn shifting_in_forecasts_keeps_the_window_length() {
+        let mut window = RawWindow {
+            inputs: vec![1.0, 2.0, 3.0],
+            target: vec![1.0, 2.0, 3.0],
+        };
+        window.shift_in(&[4.0, 5.0]);
+        assert_eq!(window.inputs, [3.0, 4.0, 5.0]);
+        assert_eq!(window.target, [3.0, 4.0, 5.0]);
+        window.shift_in(&[6.0, 7.0, 8.0, 9.0]);
+        assert_eq!(window.target, [7.0, 8.0, 9.0]);
+    }
+}

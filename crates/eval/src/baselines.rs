@@ -1,0 +1,264 @@
+//! The forecasts a model must beat. Each is a [`Baseline`]: adding one is one type here and
+//! one line in [`standard_baselines`].
+
+use yoho_data::{PreparedData, Window};
+
+/// A forecast of a window's first target that needs no training.
+pub trait Baseline {
+    /// The name in tables, `metrics.json` and `predictions.csv`.
+    fn name(&self) -> &'static str;
+
+    /// Columns it reads besides the features and the target; the data stage loads them when the
+    /// file has them.
+    fn extra_columns(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether it can forecast `data` (e.g. the columns it needs are there).
+    fn applies_to(&self, data: &PreparedData) -> bool {
+        let _ = data;
+        true
+    }
+
+    /// The forecast of `window`'s first target, in original units.
+    fn forecast(&self, data: &PreparedData, window: &Window) -> f64;
+}
+
+/// "Tomorrow = today": the target's last observed value.
+#[derive(Debug, Clone, Copy)]
+pub struct Naive;
+
+impl Baseline for Naive {
+    fn name(&self) -> &'static str {
+        "naive"
+    }
+
+    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
+        data.target_values()[window.last_input_row()]
+    }
+}
+
+/// The last value plus the mean one-step change of the training targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Drift;
+
+impl Baseline for Drift {
+    fn name(&self) -> &'static str {
+        "drift"
+    }
+
+    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
+        let training = training_targets(data);
+        let mean_change = match training.len() {
+            0 | 1 => 0.0,
+            n => (training[n - 1] - training[0]) / (n - 1) as f64,
+        };
+        data.target_values()[window.last_input_row()] + mean_change
+    }
+}
+
+/// The mean of the target over the input window.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowMean;
+
+impl Baseline for WindowMean {
+    fn name(&self) -> &'static str {
+        "window_mean"
+    }
+
+    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
+        let rows = window.start..window.first_target_row();
+        data.target_values()[rows.clone()].iter().sum::<f64>() / rows.len() as f64
+    }
+}
+
+/// The value one season before the target (`season` rows back: 12 for monthly data, 52 for
+/// weekly, 5 or 7 for daily).
+#[derive(Debug, Clone, Copy)]
+pub struct SeasonalNaive {
+    /// Rows per season.
+    pub season: usize,
+}
+
+impl Baseline for SeasonalNaive {
+    fn name(&self) -> &'static str {
+        "seasonal_naive"
+    }
+
+    fn applies_to(&self, data: &PreparedData) -> bool {
+        data.splits
+            .test
+            .first()
+            .is_some_and(|window| window.first_target_row() >= self.season)
+    }
+
+    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
+        data.target_values()[window.first_target_row() - self.season]
+    }
+}
+
+/// For an `Open` target: the last `Close` (the next Open is usually close to it).
+#[derive(Debug, Clone, Copy)]
+pub struct LastClose;
+
+impl LastClose {
+    const COLUMN: &'static str = "Close";
+    const TARGET: &'static str = "Open";
+}
+
+impl Baseline for LastClose {
+    fn name(&self) -> &'static str {
+        "last_close"
+    }
+
+    fn extra_columns(&self) -> &'static [&'static str] {
+        &[Self::COLUMN]
+    }
+
+    fn applies_to(&self, data: &PreparedData) -> bool {
+        data.target == Self::TARGET && data.series.column(Self::COLUMN).is_some()
+    }
+
+    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
+        let close = data
+            .series
+            .column(Self::COLUMN)
+            .expect("applies_to checked the Close column");
+        close[window.last_input_row()]
+    }
+}
+
+/// Naive, drift, window mean, seasonal naive (when `season` is given) and last Close.
+pub fn standard_baselines(season: Option<usize>) -> Vec<Box<dyn Baseline>> {
+    let mut baselines: Vec<Box<dyn Baseline>> = vec![Box::new(Naive), Box::new(Drift)];
+    baselines.push(Box::new(WindowMean));
+    if let Some(season) = season {
+        baselines.push(Box::new(SeasonalNaive { season }));
+    }
+    baselines.push(Box::new(LastClose));
+    baselines
+}
+
+/// The extra columns `baselines` read, for the data stage to load.
+pub fn extra_columns(baselines: &[Box<dyn Baseline>]) -> Vec<&'static str> {
+    let mut columns: Vec<&'static str> = baselines
+        .iter()
+        .flat_map(|b| b.extra_columns().iter().copied())
+        .collect();
+    columns.dedup();
+    columns
+}
+
+/// The target's values up to the last row any training window reads.
+pub fn training_targets(data: &PreparedData) -> &[f64] {
+    let end = data
+        .splits
+        .last_training_row()
+        .expect("a prepared split has training windows")
+        + 1;
+    &data.target_values()[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yoho_data::{
+        Column, DataConfig, LoadedSeries, NaiveDate, ScalingMethod, Source, TargetTransform,
+        TimeSeries, WindowNorm,
+    };
+
+    /// `values` as a daily series of one column, `SST`, the newest `test_len` targets held out.
+    pub(crate) fn prepared(values: &[f64], window_len: usize, test_len: usize) -> PreparedData {
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let loaded = LoadedSeries {
+            series: TimeSeries {
+                source_name: "test".into(),
+                dates: std::iter::successors(Some(start), |d| d.succ_opt())
+                    .take(values.len())
+                    .collect(),
+                columns: vec![Column {
+                    name: "SST".into(),
+                    values: values.to_vec(),
+                }],
+            },
+            dropped_rows: 0,
+            was_unsorted: false,
+            kept_rows: (0..values.len()).collect(),
+        };
+        let config = DataConfig {
+            source: Source::Csv,
+            path: Some("unused.csv".into()),
+            points: None,
+            x_range: None,
+            noise: None,
+            seed: None,
+            date_column: "Date".into(),
+            features: vec!["SST".into()],
+            target: "SST".into(),
+            scaling: ScalingMethod::None,
+            scale_factor: None,
+            transform: TargetTransform::Difference,
+            window_norm: WindowNorm::Last,
+            calendar: Vec::new(),
+            window_len,
+            stride: 1,
+            horizon: 1,
+            test_len,
+            valid_len: 0,
+            drop_missing: false,
+        };
+        yoho_data::prepare_loaded(loaded, &config).unwrap()
+    }
+
+    fn test_forecasts(baseline: &dyn Baseline, data: &PreparedData) -> Vec<f64> {
+        data.splits
+            .test
+            .iter()
+            .map(|w| baseline.forecast(data, w))
+            .collect()
+    }
+
+    #[test]
+    fn seasonal_naive_repeats_the_value_one_season_back() {
+        // rows 0..=15; the test targets are rows 14 and 15; season 4 reads rows 10 and 11
+        let values: Vec<f64> = (0..16).map(|i| f64::from(i * i)).collect();
+        let data = prepared(&values, 3, 2);
+        let seasonal = SeasonalNaive { season: 4 };
+        assert!(seasonal.applies_to(&data));
+        assert_eq!(test_forecasts(&seasonal, &data), vec![100.0, 121.0]);
+        // a season longer than the history before the first test target does not apply
+        assert!(!SeasonalNaive { season: 15 }.applies_to(&data));
+    }
+
+    #[test]
+    fn naive_drift_and_window_mean_by_hand() {
+        // training rows 0..=9 (values 0, 2, ..., 18): mean change 2
+        let values: Vec<f64> = (0..12).map(|i| f64::from(2 * i)).collect();
+        let data = prepared(&values, 3, 2);
+        assert_eq!(training_targets(&data).len(), 10);
+        assert_eq!(test_forecasts(&Naive, &data), vec![18.0, 20.0]);
+        assert_eq!(test_forecasts(&Drift, &data), vec![20.0, 22.0]);
+        // window of rows 7..=9: 14, 16, 18
+        assert_eq!(test_forecasts(&WindowMean, &data)[0], 16.0);
+        // no Close column, no Open target: last_close does not apply
+        assert!(!LastClose.applies_to(&data));
+    }
+
+    #[test]
+    fn the_standard_set_asks_for_the_close_column() {
+        let baselines = standard_baselines(Some(12));
+        let names: Vec<&str> = baselines.iter().map(|b| b.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "naive",
+                "drift",
+                "window_mean",
+                "seasonal_naive",
+                "last_close"
+            ]
+        );
+        assert_eq!(extra_columns(&baselines), ["Close"]);
+        assert_eq!(standard_baselines(None).len(), 4);
+    }
+}

@@ -1,0 +1,32 @@
+//! # yoho-eval
+//!
+//! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
+//! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
+//! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
+//! puts them together ([`evaluate`]) and closed-loop generation ([`generate`]).
+//!
+//! ```no_run
+//! # fn demo(model: &yoho_model::Forecaster, data: &yoho_data::PreparedData) {
+//! use yoho_eval::{EvaluationTable, forecast_test, standard_baselines};
+//! let device = burn::tensor::Device::default();
+//! let baselines = standard_baselines(Some(5));
+//! let test = forecast_test(model, data, &baselines, &device).unwrap();
+//! let table = EvaluationTable::new(&test, data);
+//! println!("best baseline: {}", table.best_baseline);
+//! # }
+//! ```
+
+pub mod baselines;
+pub mod evaluate;
+pub mod generate;
+pub mod inference;
+pub mod metrics;
+
+pub use baselines::{Baseline, standard_baselines};
+pub use evaluate::{
+    EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,
+    errors_by_step, forecast_test,
+};
+pub use generate::{Generation, GenerationSummary, generate};
+pub use inference::{InferenceError, forecast};
+pub use metrics::DieboldMariano;
