@@ -43,6 +43,10 @@ pub enum WindowNorm {
     Last,
     /// Each column centred on its own mean over the window, divided by its spread.
     Mean,
+    /// Every column scaled like the target, centred on the target's last value and divided by
+    /// the target's spread: for columns in the target's units (Open, High, Low, Close), whose
+    /// gaps to each other (today's Close − today's Open) are then kept.
+    Target,
 }
 
 /// How one window's targets map to model units and its forecasts back to original units.
@@ -231,30 +235,42 @@ impl WindowCodec {
     /// The network's inputs for `raw` and the anchor that decodes its forecasts.
     pub fn encode(&self, raw: &RawWindow) -> (Vec<f32>, Anchor) {
         let feature_count = self.features.len();
+        let target_scaler = self.target_scaler();
+        let target_scaled: Vec<f64> = raw
+            .target
+            .iter()
+            .map(|v| target_scaler.transform(*v))
+            .collect();
+        let target_norm = self.centre_and_spread(&target_scaled, target_scaler);
         let mut inputs = vec![0.0f32; raw.inputs.len()];
         for (index, name) in self.features.iter().enumerate() {
-            let values: Vec<f64> = raw
-                .inputs
-                .iter()
-                .skip(index)
-                .step_by(feature_count)
-                .map(|value| match self.scaler.column(name) {
-                    Some(scaler) if self.normalised[index] => scaler.transform(*value),
-                    _ => *value,
-                })
-                .collect();
-            let (centre, spread) = match self.scaler.column(name) {
-                Some(scaler) if self.normalised[index] => self.centre_and_spread(&values, scaler),
-                _ => (0.0, 1.0),
-            };
+            let column = raw.inputs.iter().skip(index).step_by(feature_count);
+            let (values, centre, spread): (Vec<f64>, f64, f64) =
+                match self.scaler.column(name).filter(|_| self.normalised[index]) {
+                    None => (column.copied().collect(), 0.0, 1.0),
+                    Some(_) if self.window_norm == WindowNorm::Target => (
+                        column.map(|v| target_scaler.transform(*v)).collect(),
+                        target_norm.0,
+                        target_norm.1,
+                    ),
+                    Some(scaler) => {
+                        let values: Vec<f64> = column.map(|v| scaler.transform(*v)).collect();
+                        let (centre, spread) = self.centre_and_spread(&values, scaler);
+                        (values, centre, spread)
+                    }
+                };
             for (row, value) in values.iter().enumerate() {
                 inputs[row * feature_count + index] = ((value - centre) / spread) as f32;
             }
         }
-        (inputs, self.anchor(raw))
+        (
+            inputs,
+            self.anchor(&target_scaled, target_norm, raw.last_target()),
+        )
     }
 
-    /// The centre and spread of one column's scaled window values under the window norm.
+    /// The centre and spread of one column's scaled window values under the window norm (the
+    /// target's own for [`WindowNorm::Target`]).
     fn centre_and_spread(&self, scaled: &[f64], scaler: &ColumnScaler) -> (f64, f64) {
         let last = *scaled.last().expect("a window has at least one row");
         let mean = scaled.iter().sum::<f64>() / scaled.len() as f64;
@@ -264,23 +280,22 @@ impl WindowCodec {
         let spread = std.max(scaler.change_scale);
         match self.window_norm {
             WindowNorm::None => (0.0, 1.0),
-            WindowNorm::Last => (last, spread),
+            WindowNorm::Last | WindowNorm::Target => (last, spread),
             WindowNorm::Mean => (mean, spread),
         }
     }
 
-    /// How `raw`'s forecasts decode.
-    fn anchor(&self, raw: &RawWindow) -> Anchor {
+    /// How a window's forecasts decode, from its target in scaled units, the target's centre
+    /// and spread under the window norm, and its last value in original units.
+    fn anchor(&self, scaled: &[f64], (centre, spread): (f64, f64), last_original: f64) -> Anchor {
         let scaler = self.target_scaler();
-        let scaled: Vec<f64> = raw.target.iter().map(|v| scaler.transform(*v)).collect();
         let last = *scaled.last().expect("a window has at least one row");
-        let (centre, spread) = self.centre_and_spread(&scaled, scaler);
         let (base, spread) = match (self.transform, self.window_norm) {
             (TargetTransform::Level, _) => (centre, spread),
             (TargetTransform::Difference, WindowNorm::None) => (last, scaler.change_scale),
             (TargetTransform::Difference, _) => (last, spread),
             (TargetTransform::LogReturn, _) => (
-                raw.last_target(),
+                last_original,
                 self.scaler
                     .log_return_scale
                     .expect("WindowCodec::new checked the log-return scale"),
@@ -346,7 +361,12 @@ mod tests {
                 TargetTransform::Difference,
                 TargetTransform::LogReturn,
             ] {
-                for norm in [WindowNorm::None, WindowNorm::Last, WindowNorm::Mean] {
+                for norm in [
+                    WindowNorm::None,
+                    WindowNorm::Last,
+                    WindowNorm::Mean,
+                    WindowNorm::Target,
+                ] {
                     let (_, anchor) = codec(method, transform, norm).encode(&raw());
                     for value in TARGETS {
                         let back = anchor.decode(anchor.encode(value));
@@ -408,6 +428,24 @@ mod tests {
         assert!((f64::from(inputs[0]) - (1000.0 - 1004.0) / spread).abs() < 1e-5);
         // a level target under the norm is centred and divided the same way
         assert!((anchor.encode(1008.0) - 4.0 / spread).abs() < 1e-12);
+    }
+
+    #[test]
+    fn target_norm_keeps_the_gap_between_columns() {
+        let codec = codec(
+            ScalingMethod::None,
+            TargetTransform::Difference,
+            WindowNorm::Target,
+        );
+        let (inputs, anchor) = codec.encode(&raw());
+        // Open is centred on its last value; Close on the same, so its last row keeps
+        // today's Close − today's Open (1012 − 1004 = 8) in units of the Open's spread
+        let spread = anchor.decode(1.0) - anchor.decode(0.0);
+        assert_eq!(inputs[4], 0.0);
+        assert!(
+            (f64::from(inputs[5]) - 8.0 / spread).abs() < 1e-5,
+            "{inputs:?}"
+        );
     }
 
     #[test]

@@ -165,10 +165,13 @@ fn row_cells(name: &str, m: &ForecastMetrics) -> [String; 11] {
 /// one line each, if the report has a model row.
 fn verdict(report: &MetricsReport) -> Option<String> {
     let model = report.test.get(MODEL)?;
-    let naive = verdict_line("naive", model.dm_vs_naive);
     if report.best_baseline == "naive" {
-        return Some(naive + " (naive is also the best baseline)");
+        return Some(verdict_line(
+            "naive (also the best baseline)",
+            model.dm_vs_naive,
+        ));
     }
+    let naive = verdict_line("naive", model.dm_vs_naive);
     let best = verdict_line(
         &format!("the best baseline, {}", report.best_baseline),
         model.dm_vs_best_baseline,
@@ -198,7 +201,7 @@ pub fn table(report: &MetricsReport) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "Test: {} days of {}, {} to {}, next-day {} in original units",
+        "Test: {} targets of {}, {} to {}, {} one step ahead, in original units",
         data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
     );
     text += &text_table(&HEADERS, &metric_rows(report), &WIDTHS, Align::Left);
@@ -397,7 +400,7 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     );
     let _ = writeln!(
         text,
-        "- inputs: {}; target: next-day {}",
+        "- inputs: {}; target: {} one step ahead",
         data.features.join(", "),
         data.target
     );

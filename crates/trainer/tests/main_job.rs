@@ -44,6 +44,20 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
         serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
     assert_eq!(metrics["data"]["test_windows"], 10);
     assert_eq!(metrics["training"]["epochs"], 3);
+    let kept = metrics["training"]["kept_epoch"].as_u64().unwrap();
+    assert!((1..=3).contains(&kept), "kept epoch {kept}");
+    assert!(
+        metrics["training"]["stop_reason"]
+            .as_str()
+            .unwrap()
+            .contains("ran all 3 epochs"),
+        "{}",
+        metrics["training"]
+    );
+    let best = metrics["best_baseline"].as_str().unwrap();
+    assert!(metrics["test"][best].is_object(), "best baseline {best}");
+    assert!(metrics["test"][best]["dm_vs_best_baseline"].is_null());
+    assert!(metrics["test"]["model"]["dm_vs_best_baseline"]["p_value"].is_f64());
     for forecaster in ["model", "naive", "drift", "window_mean", "last_close"] {
         for key in [
             "mse",
@@ -172,4 +186,75 @@ fn overrides_replace_config_values() {
         serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
     assert_eq!(metrics["training"]["epochs"], 2);
     assert!(read(&out.join(files::CONFIG)).contains("epochs = 2"));
+}
+
+/// The repository root, where the shipped configs' relative data paths start.
+fn repository_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs a shipped config from the repository root into a temporary run directory; returns
+/// its `metrics.json` and `predictions.csv`.
+fn run_shipped(config: &str) -> (serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let output = common::trainer_command(&["--config", config, "--out", out.to_str().unwrap()])
+        .current_dir(repository_root())
+        .output()
+        .unwrap();
+    assert_success(&output);
+    (
+        serde_json::from_str(&read(&out.join(files::METRICS))).unwrap(),
+        read(&out.join(files::PREDICTIONS)),
+    )
+}
+
+/// One column of `predictions.csv`.
+fn column(predictions: &str, name: &str) -> Vec<f64> {
+    let mut lines = predictions.lines();
+    let index = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|header| header == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    lines
+        .map(|line| line.split(',').nth(index).unwrap().parse().unwrap())
+        .collect()
+}
+
+/// The README's main job: a model that is not significantly worse than naive, with early
+/// stopping keeping a validated epoch.
+#[test]
+fn the_main_job_is_not_worse_than_naive() {
+    let (metrics, _) = run_shipped("configs/lstm.toml");
+    let dm = &metrics["test"]["model"]["dm_vs_naive"];
+    let (statistic, p_value) = (
+        dm["statistic"].as_f64().unwrap(),
+        dm["p_value"].as_f64().unwrap(),
+    );
+    assert!(
+        statistic < 0.0 || p_value >= 0.05,
+        "significantly worse than naive: {}",
+        metrics["test"]["model"]
+    );
+    assert!(metrics["training"]["kept_epoch"].as_u64().is_some());
+    assert!(metrics["test"]["seasonal_naive"].is_object());
+}
+
+/// The El Niño series has a yearly cycle to learn: the model beats both naive and the same
+/// month last year, significantly (Diebold–Mariano on the written predictions).
+#[test]
+fn elnino_beats_naive_and_seasonal_naive() {
+    let (_, predictions) = run_shipped("configs/elnino.toml");
+    let actual = column(&predictions, "actual");
+    let model = column(&predictions, "predicted");
+    for baseline in ["naive", "seasonal_naive"] {
+        let reference = column(&predictions, baseline);
+        let dm = yoho_eval::metrics::diebold_mariano(&actual, &model, &reference, 1).unwrap();
+        assert!(
+            dm.statistic < 0.0 && dm.p_value < 0.05,
+            "against {baseline}: {dm:?}"
+        );
+    }
 }
