@@ -2,7 +2,10 @@
 //!
 //! - `bench [--vs-pytorch]`: times the article's workload on every backend compiled in (see
 //!   [`bench`]) and writes `target/bench/bench.json`.
+//! - `bench --backtest [--runs N]`: times a 10-fold backtest of `configs/lstm.toml`, one fold at a
+//!   time and folds side by side (see [`backtest_bench`]); writes `target/bench/backtest.json`.
 
+mod backtest_bench;
 mod bench;
 
 use std::process::ExitCode;
@@ -10,9 +13,12 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("bench") if args.iter().any(|arg| arg == "--backtest") => {
+            backtest_runs(&args[1..]).and_then(backtest_bench::run)
+        }
         Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask bench [--vs-pytorch]");
+            eprintln!("usage: cargo xtask bench [--vs-pytorch] | bench --backtest [--runs N]");
             return ExitCode::from(2);
         }
     };
@@ -23,4 +29,26 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The `--runs N` of `bench --backtest` (default 1); any other option is an error.
+fn backtest_runs(args: &[String]) -> anyhow::Result<usize> {
+    let mut runs = 1;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--backtest" => {}
+            "--runs" => {
+                runs = rest
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| anyhow::anyhow!("--runs expects a number ≥ 1"))?;
+            }
+            other => anyhow::bail!(
+                "unknown option {other}; usage: cargo xtask bench --backtest [--runs N]"
+            ),
+        }
+    }
+    Ok(runs)
 }

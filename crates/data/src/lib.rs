@@ -23,7 +23,7 @@ pub use calendar::CalendarFeature;
 pub use config::{DataConfig, Source};
 pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, WindowItem};
 pub use error::DataError;
-pub use prepare::{PreparedData, codec, prepare, prepare_loaded, prepare_with_optional};
+pub use prepare::{PreparedData, codec, load, prepare, prepare_loaded, prepare_with_optional};
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadOptions, LoadedSeries, TimeSeries, load_csv};
 pub use transform::{Anchor, RawWindow, TargetTransform, WindowCodec, WindowNorm};

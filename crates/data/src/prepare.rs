@@ -103,9 +103,15 @@ pub fn prepare_with_optional(
     config: &DataConfig,
     optional_columns: &[&str],
 ) -> Result<PreparedData, DataError> {
+    prepare_loaded(load(config, optional_columns)?, config)
+}
+
+/// Loads the CSV file `config` names (or generates its sine wave), with `optional_columns` as
+/// in [`prepare_with_optional`], without splitting it.
+pub fn load(config: &DataConfig, optional_columns: &[&str]) -> Result<LoadedSeries, DataError> {
     check_columns(config)?;
     config.check_source_keys()?;
-    let loaded = match config.source {
+    Ok(match config.source {
         Source::Sine => sine::generate(&config.sine_spec())?,
         Source::Csv => load_csv(
             config.csv_path()?,
@@ -116,8 +122,7 @@ pub fn prepare_with_optional(
                 optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
             },
         )?,
-    };
-    prepare_loaded(loaded, config)
+    })
 }
 
 fn check_columns(config: &DataConfig) -> Result<(), DataError> {

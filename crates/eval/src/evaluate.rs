@@ -64,6 +64,43 @@ impl TestForecast {
     pub fn horizon(&self) -> usize {
         self.model_steps.first().map_or(1, Vec::len)
     }
+
+    /// The forecasts of `parts`, one after the other; only the forecasters every part has are
+    /// kept.
+    pub fn concat<'a>(parts: impl IntoIterator<Item = &'a TestForecast>) -> Self {
+        let parts: Vec<&TestForecast> = parts.into_iter().collect();
+        let names: Vec<&'static str> = parts.first().map_or(Vec::new(), |first| {
+            first
+                .forecasts
+                .iter()
+                .map(|f| f.name)
+                .filter(|name| parts.iter().all(|part| part.values(name).is_some()))
+                .collect()
+        });
+        let joined = |field: fn(&TestForecast) -> &[f64]| -> Vec<f64> {
+            parts
+                .iter()
+                .flat_map(|part| field(part).iter().copied())
+                .collect()
+        };
+        Self {
+            dates: parts.iter().flat_map(|p| p.dates.iter().copied()).collect(),
+            actual: joined(|p| &p.actual),
+            previous: joined(|p| &p.previous),
+            forecasts: names
+                .iter()
+                .map(|name| NamedForecast {
+                    name,
+                    values: parts
+                        .iter()
+                        .flat_map(|p| p.values(name).unwrap_or_default().iter().copied())
+                        .collect(),
+                })
+                .collect(),
+            actual_steps: parts.iter().flat_map(|p| p.actual_steps.clone()).collect(),
+            model_steps: parts.iter().flat_map(|p| p.model_steps.clone()).collect(),
+        }
+    }
 }
 
 /// The model's and the naive forecast's errors `steps_ahead` days ahead, over every test
@@ -230,9 +267,15 @@ pub struct EvaluationTable {
 }
 
 impl EvaluationTable {
-    /// Measures every forecast of `test`.
+    /// Measures every forecast of `test` of `data`'s test windows.
     pub fn new(test: &TestForecast, data: &PreparedData) -> Self {
-        let in_sample = metrics::naive_in_sample_mae(training_targets(data));
+        Self::with_training_targets(test, training_targets(data))
+    }
+
+    /// Measures every forecast of `test`; MASE divides by the naive forecast's in-sample MAE
+    /// over `training_targets`.
+    pub fn with_training_targets(test: &TestForecast, training_targets: &[f64]) -> Self {
+        let in_sample = metrics::naive_in_sample_mae(training_targets);
         let best = test
             .forecasts
             .iter()

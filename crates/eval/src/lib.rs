@@ -3,7 +3,8 @@
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
 //! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
-//! puts them together ([`evaluate`]) and closed-loop generation ([`generate`]).
+//! puts them together ([`evaluate`]), closed-loop generation ([`generate`]) and rolling-origin
+//! backtests ([`backtest`]).
 //!
 //! ```no_run
 //! # fn demo(model: &yoho_model::Forecaster, data: &yoho_data::PreparedData) {
@@ -16,12 +17,14 @@
 //! # }
 //! ```
 
+pub mod backtest;
 pub mod baselines;
 pub mod evaluate;
 pub mod generate;
 pub mod inference;
 pub mod metrics;
 
+pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Baseline, standard_baselines};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,

@@ -59,6 +59,12 @@ pub mod files {
     pub const REPORT: &str = "report.md";
     /// Written by `trainer predict`.
     pub const FORECAST: &str = "forecast.csv";
+    /// A backtest's forecasts of every fold's days.
+    pub const BACKTEST: &str = "backtest.csv";
+    /// A backtest's forecasts over its whole period.
+    pub const BACKTEST_PLOT: &str = "backtest.png";
+    /// Each forecaster's RMSE in each fold of a backtest.
+    pub const FOLD_ERROR_PLOT: &str = "error_by_fold.png";
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use yoho_eval::backtest::{HistoryWindow, Refit};
+
 use crate::device::DeviceChoice;
 
 /// Train and evaluate time-series forecasting experiments from a TOML config.
@@ -26,6 +28,43 @@ pub enum Command {
     Train(TrainArgs),
     /// Forecast the days after the last date of a CSV file with a saved run.
     Predict(PredictArgs),
+    /// Rolling-origin backtest: forecast the last folds × step targets fold by fold, each
+    /// fold's model trained only on the rows before its origin.
+    Backtest(BacktestArgs),
+}
+
+/// Options of `backtest`.
+#[derive(Debug, Clone, Args)]
+pub struct BacktestArgs {
+    /// The experiment config, as for training.
+    #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
+    pub config: PathBuf,
+    /// Forecast origins.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub folds: usize,
+    /// Targets forecast from each origin.
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    pub step: usize,
+    /// When to train a new model: `every` fold, `never` (once, on the first fold's history)
+    /// or every N folds.
+    #[arg(long, value_name = "every|never|N", default_value = "every")]
+    pub refit: Refit,
+    /// How much history a fold trains on: everything before its origin (`expanding`) or as
+    /// many rows as the first fold (`sliding`).
+    #[arg(long, value_name = "expanding|sliding", default_value = "expanding")]
+    pub window: HistoryWindow,
+    /// Folds trained at the same time (default: one per four cores).
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Train for this many epochs instead of the config's `[train] epochs`.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Write the backtest here instead of `runs/<config name>-backtest`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where to compute (as for training).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
 }
 
 /// Options of `predict`.

@@ -7,6 +7,7 @@
 //! The binary (`src/main.rs`) only parses arguments and calls [`run::train_and_evaluate`].
 
 pub mod artifacts;
+pub mod backtest;
 pub mod cli;
 pub mod config;
 pub mod device;

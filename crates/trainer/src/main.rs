@@ -14,11 +14,14 @@ fn main() -> ExitCode {
     let result = match Cli::parse().into_command() {
         Command::Train(args) => trainer::run::train_and_evaluate(&args),
         Command::Predict(args) => {
-            trainer::predict::run_predict(&args).map(|()| RunOutcome::Predicted)
+            trainer::predict::run_predict(&args).map(|()| RunOutcome::Completed)
+        }
+        Command::Backtest(args) => {
+            trainer::backtest::run_backtest(&args).map(|()| RunOutcome::Completed)
         }
     };
     match result {
-        Ok(RunOutcome::Completed(_) | RunOutcome::Predicted) => ExitCode::SUCCESS,
+        Ok(RunOutcome::Completed) => ExitCode::SUCCESS,
         Ok(RunOutcome::Interrupted) => ExitCode::from(INTERRUPTED),
         Err(error) => {
             eprintln!("error: {error:#}");

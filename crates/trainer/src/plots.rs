@@ -1,7 +1,7 @@
 //! PNG charts drawn with plotters: the test period (actual, model, naive — the articles'
 //! figure), the loss per epoch on a log scale, predicted against actual; for multi-step models
-//! the error against the step ahead and the multi-day forecasts over the series; and the
-//! closed-loop generated curve.
+//! the error against the step ahead and the multi-day forecasts over the series; the
+//! closed-loop generated curve; and a backtest's error per fold.
 //!
 //! Text uses DejaVu Sans, embedded in the binary, so no system font is needed. Each chart is
 //! drawn into a temporary file beside its destination and renamed into place.
@@ -276,31 +276,89 @@ pub fn error_by_step(
 ) -> anyhow::Result<()> {
     let model: Vec<f64> = errors.iter().map(|e| e.model_rmse).collect();
     let naive: Vec<f64> = errors.iter().map(|e| e.naive_rmse).collect();
-    let mut y_range = value_range([&model[..], &naive[..]]);
+    indexed_lines(
+        path,
+        &format!("{target}: test RMSE by days ahead"),
+        "days ahead (h)",
+        &format!("RMSE ({unit})"),
+        &[
+            ("model", model, MODEL_COLOUR),
+            ("naive (last observed value)", naive, NAIVE_COLOUR),
+        ],
+    )
+}
+
+/// Colours of the baselines in charts with one line per forecaster, in order.
+const BASELINE_COLOURS: [RGBColor; 5] = [
+    NAIVE_COLOUR,
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+];
+
+/// Each forecaster's RMSE in each fold of a backtest: `rmse[forecaster][fold]`.
+pub fn error_by_fold(
+    path: &Path,
+    forecasters: &[(&str, Vec<f64>)],
+    target: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let mut baseline_colours = BASELINE_COLOURS.iter().cycle();
+    let lines: Vec<(&str, Vec<f64>, RGBColor)> = forecasters
+        .iter()
+        .map(|(name, rmse)| {
+            let colour = match *name {
+                yoho_eval::MODEL => MODEL_COLOUR,
+                _ => *baseline_colours.next().expect("a cycle never ends"),
+            };
+            (*name, rmse.clone(), colour)
+        })
+        .collect();
+    indexed_lines(
+        path,
+        &format!("{target}: RMSE in each backtest fold"),
+        "fold (1 = oldest origin)",
+        &format!("RMSE ({unit})"),
+        &lines,
+    )
+}
+
+/// Lines of values against 1, 2, 3, … with a dot at every point, the y axis from 0.
+fn indexed_lines(
+    path: &Path,
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    lines: &[(&str, Vec<f64>, RGBColor)],
+) -> anyhow::Result<()> {
+    let mut y_range = value_range(lines.iter().map(|(_, values, _)| &values[..]));
     y_range.start = y_range.start.min(0.0);
-    let last_step = errors.len().max(2) as f64;
+    let count = lines
+        .iter()
+        .map(|(_, values, _)| values.len())
+        .max()
+        .unwrap_or(0);
+    let last = count.max(2) as f64;
     render(path, STEP_ERROR_SIZE, |root| {
-        let mut chart = chart_builder(root, format!("{target}: test RMSE by days ahead"))
-            .build_cartesian_2d(0.75f64..last_step + 0.25, y_range)?;
+        let mut chart =
+            chart_builder(root, caption).build_cartesian_2d(0.75f64..last + 0.25, y_range)?;
         chart
             .configure_mesh()
-            .x_desc("days ahead (h)")
-            .y_desc(format!("RMSE ({unit})"))
-            .x_labels(errors.len().max(2))
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_labels(count.clamp(2, 20))
             .x_label_formatter(&|h| format!("{h:.0}"))
             .y_label_formatter(&|v| format!("{v:.2}"))
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 18))
             .draw()?;
-        for (label, values, colour) in [
-            ("model", &model, MODEL_COLOUR),
-            ("naive (last observed value)", &naive, NAIVE_COLOUR),
-        ] {
+        for (label, values, colour) in lines {
             let points = values.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v));
             chart
                 .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
-                .label(label)
-                .legend(legend_line(colour));
+                .label(*label)
+                .legend(legend_line(*colour));
             chart.draw_series(points.map(|p| Circle::new(p, 5, colour.filled())))?;
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;

@@ -163,9 +163,9 @@ fn row_cells(name: &str, m: &ForecastMetrics) -> [String; 11] {
 
 /// The model's Diebold–Mariano verdicts against naive and against the best baseline, in words,
 /// one line each, if the report has a model row.
-fn verdict(report: &MetricsReport) -> Option<String> {
-    let model = report.test.get(MODEL)?;
-    if report.best_baseline == "naive" {
+pub(crate) fn verdict(table: &EvaluationTable) -> Option<String> {
+    let model = table.get(MODEL)?;
+    if table.best_baseline == "naive" {
         return Some(verdict_line(
             "naive (also the best baseline)",
             model.dm_vs_naive,
@@ -173,7 +173,7 @@ fn verdict(report: &MetricsReport) -> Option<String> {
     }
     let naive = verdict_line("naive", model.dm_vs_naive);
     let best = verdict_line(
-        &format!("the best baseline, {}", report.best_baseline),
+        &format!("the best baseline, {}", table.best_baseline),
         model.dm_vs_best_baseline,
     );
     Some(format!("{naive}\n{best}"))
@@ -204,8 +204,8 @@ pub fn table(report: &MetricsReport) -> String {
         "Test: {} targets of {}, {} to {}, {} one step ahead, in original units",
         data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
     );
-    text += &text_table(&HEADERS, &metric_rows(report), &WIDTHS, Align::Left);
-    if let Some(verdict) = verdict(report) {
+    text += &metrics_text_table(&report.test);
+    if let Some(verdict) = verdict(&report.test) {
         let _ = writeln!(text, "{verdict}");
     }
     if let Some(by_step) = &report.by_step {
@@ -229,13 +229,18 @@ pub fn table(report: &MetricsReport) -> String {
 
 /// How a table's first column is aligned; the others are numbers, aligned right.
 #[derive(Clone, Copy, PartialEq)]
-enum Align {
+pub(crate) enum Align {
     Left,
     Right,
 }
 
 /// A terminal table with a header row; `widths` has one entry per column.
-fn text_table(headers: &[&str], rows: &[Vec<String>], widths: &[usize], first: Align) -> String {
+pub(crate) fn text_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    widths: &[usize],
+    first: Align,
+) -> String {
     let line = |cells: &[String]| {
         let width = widths[0];
         let mut line = match first {
@@ -257,7 +262,7 @@ fn text_table(headers: &[&str], rows: &[Vec<String>], widths: &[usize], first: A
 }
 
 /// A Markdown table with a header row, numbers aligned right.
-fn markdown_rows(headers: &[&str], rows: &[Vec<String>], first: Align) -> String {
+pub(crate) fn markdown_rows(headers: &[&str], rows: &[Vec<String>], first: Align) -> String {
     let mut text = format!("| {} |\n|", headers.join(" | "));
     text += match first {
         Align::Left => "---|",
@@ -272,9 +277,8 @@ fn markdown_rows(headers: &[&str], rows: &[Vec<String>], first: Align) -> String
 }
 
 /// The metrics table's rows: one per forecaster.
-fn metric_rows(report: &MetricsReport) -> Vec<Vec<String>> {
-    report
-        .test
+fn metric_rows(table: &EvaluationTable) -> Vec<Vec<String>> {
+    table
         .rows
         .iter()
         .map(|(name, m)| row_cells(name, m).to_vec())
@@ -378,8 +382,13 @@ pub fn loss_csv(history: &[EpochLoss]) -> String {
 const UNIT: &str = "original units";
 
 /// The metrics table in Markdown.
-pub fn markdown_table(report: &MetricsReport) -> String {
-    markdown_rows(&HEADERS, &metric_rows(report), Align::Left)
+pub fn markdown_table(table: &EvaluationTable) -> String {
+    markdown_rows(&HEADERS, &metric_rows(table), Align::Left)
+}
+
+/// The metrics table for the terminal.
+pub fn metrics_text_table(table: &EvaluationTable) -> String {
+    text_table(&HEADERS, &metric_rows(table), &WIDTHS, Align::Left)
 }
 
 /// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.
@@ -417,8 +426,8 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
         data.test_last_date
     );
     let _ = writeln!(text, "## Test days, in {UNIT}\n");
-    text += &markdown_table(report);
-    if let Some(verdict) = verdict(report) {
+    text += &markdown_table(&report.test);
+    if let Some(verdict) = verdict(&report.test) {
         for line in verdict.lines() {
             let _ = writeln!(text, "\n{}.", capitalise(line));
         }

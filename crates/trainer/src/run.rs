@@ -18,14 +18,12 @@ use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights, train,
 };
 
-/// How a run ended, for the exit code.
+/// How a command ended, for the exit code.
 pub enum RunOutcome {
-    /// Trained, evaluated and written.
-    Completed(Box<MetricsReport>),
+    /// It did all it was asked to.
+    Completed,
     /// Stopped by a signal after writing a checkpoint.
     Interrupted,
-    /// A forecast was made with a saved run.
-    Predicted,
 }
 
 /// Reads the config named in `args` and applies the command-line overrides.
@@ -104,8 +102,8 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
             config.train.lr
         ),
     };
-    let report = evaluate_and_write(&config, &data, &baselines, &run, &selected, &trained)?;
-    Ok(RunOutcome::Completed(Box::new(report)))
+    evaluate_and_write(&config, &data, &baselines, &run, &selected, &trained)?;
+    Ok(RunOutcome::Completed)
 }
 
 fn evaluate_and_write(
@@ -115,7 +113,7 @@ fn evaluate_and_write(
     run: &RunDir,
     selected: &SelectedDevice,
     trained: &TrainedModel,
-) -> anyhow::Result<MetricsReport> {
+) -> anyhow::Result<()> {
     let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
     let generation = match config.evaluate.closed_loop {
         true => Some(generate(&trained.forecaster, data, &selected.device)?),
@@ -164,7 +162,7 @@ fn evaluate_and_write(
             run.path().display()
         ),
     }
-    Ok(report)
+    Ok(())
 }
 
 fn interrupted(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use burn::data::dataloader::DataLoaderBuilder;
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::{MseLoss, Reduction};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
@@ -20,7 +20,7 @@ use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
 use burn::store::ModuleRecord;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::logger::{EvaluationProgressLogger, MetricLogger, TrainingProgressLogger};
 use burn::train::metric::store::{
@@ -204,12 +204,21 @@ impl MetricLogger for LossHistory {
 /// What the signal handler, the learner's callbacks and the caller share about a run.
 #[derive(Debug, Clone, Default)]
 pub struct TrainingControl {
+    quiet: bool,
     stop_requested: Arc<AtomicBool>,
     diverged: Arc<Mutex<Option<(usize, f64)>>>,
     last_checkpoint: Arc<Mutex<Option<usize>>>,
 }
 
 impl TrainingControl {
+    /// A control for a training that prints no progress (the backtest's folds).
+    pub fn quiet() -> Self {
+        Self {
+            quiet: true,
+            ..Self::default()
+        }
+    }
+
     /// Makes Ctrl-C (SIGINT) and SIGTERM request a stop at the end of the current epoch; a
     /// second one ends the process at once.
     pub fn listen_for_signals(&self) -> std::io::Result<()> {
@@ -348,14 +357,17 @@ impl TrainingProgressLogger for ProgressPrinter {
         };
         self.started = Instant::now();
         self.current_epoch = starting_epoch;
-        eprintln!("training for {total_epochs} epochs (from epoch {starting_epoch})");
+        if !self.control.quiet {
+            eprintln!("training for {total_epochs} epochs (from epoch {starting_epoch})");
+        }
     }
 
     fn update_epoch(&mut self, epoch: usize) {
         self.current_epoch = epoch + 1;
         let train = std::mem::take(&mut self.train).value();
         let valid = std::mem::take(&mut self.valid).value();
-        if !epoch.is_multiple_of(self.every) && epoch != self.total_epochs && epoch != 1 {
+        let shown = epoch.is_multiple_of(self.every) || epoch == self.total_epochs || epoch == 1;
+        if !shown || self.control.quiet {
             return;
         }
         let mut line = format!("epoch {epoch:>6}/{}", self.total_epochs);
@@ -519,10 +531,9 @@ pub fn train(
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
     let train = &config.train;
-    device.seed(train.seed);
     let training_device = device.clone().autodiff();
     let model = Regressor {
-        forecaster: initial_forecaster(config, weights, &training_device)?,
+        forecaster: seeded_forecaster(config, weights, device, &training_device)?,
         sum_loss: train.loss_reduction == LossReduction::Sum,
     };
     if train.epochs == 0 {
@@ -693,6 +704,36 @@ pub fn initial_weights(config: &ExperimentConfig) -> anyhow::Result<Option<Pytor
         .check_config(&config.forecaster_config())
         .context("[model] init_from")?;
     Ok(Some(weights))
+}
+
+/// The network training starts from, its weights drawn right after seeding `device`. Trainings
+/// running side by side (a backtest's folds) take turns, so that each draws the same weights as
+/// it would alone.
+fn seeded_forecaster(
+    config: &ExperimentConfig,
+    weights: Option<&PytorchWeights>,
+    device: &Device,
+    training_device: &Device,
+) -> anyhow::Result<Forecaster> {
+    static SEEDING: Mutex<()> = Mutex::new(());
+    let _turn = SEEDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(config.train.seed);
+    let forecaster = initial_forecaster(config, weights, training_device)?;
+    // Burn draws a parameter's initial values when it is first read: read them all now, while
+    // this training holds the seeded generator
+    forecaster.visit(&mut InitialiseParameters);
+    Ok(forecaster)
+}
+
+/// Reads every parameter, which makes Burn draw the lazily initialised ones.
+struct InitialiseParameters;
+
+impl ModuleVisitor for InitialiseParameters {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
 }
 
 /// The network training starts from: the config's, with seeded initial weights or `weights`.

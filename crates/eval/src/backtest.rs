@@ -1,0 +1,652 @@
+//! Rolling-origin backtesting: the last `folds × step` targets of a series, forecast fold by
+//! fold, each fold's model trained only on what came before its origin.
+//!
+//! Each fold is an ordinary prepared experiment on the series cut at the fold's last target (and,
+//! for a sliding window, at the front): its newest `step` targets are its test set, the
+//! `valid_len` before them its validation set, and everything older its training set; the scaler
+//! is fitted on its training rows. How a model is trained is the caller's: a [`Fit`].
+
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use burn::tensor::Device;
+use yoho_data::{DataConfig, DataError, LoadedSeries, NaiveDate, PreparedData, WindowCodec};
+use yoho_model::Forecaster;
+
+use crate::baselines::{Baseline, training_targets};
+use crate::evaluate::{EvaluationTable, TestForecast, forecast_test};
+use crate::inference::InferenceError;
+
+/// When a backtest trains a new model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refit {
+    /// A new model for every fold, on everything before its origin (folds are independent).
+    Every,
+    /// One model, trained on the first fold's history, forecasts every fold.
+    Never,
+    /// A new model every `n` folds; the folds between use the last one trained.
+    EveryN(usize),
+}
+
+impl std::str::FromStr for Refit {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "every" => Ok(Self::Every),
+            "never" => Ok(Self::Never),
+            number => match number.parse::<usize>() {
+                Ok(0) | Err(_) => Err(format!(
+                    "expected every, never or a number of folds ≥ 1, got '{text}'"
+                )),
+                Ok(1) => Ok(Self::Every),
+                Ok(n) => Ok(Self::EveryN(n)),
+            },
+        }
+    }
+}
+
+/// How much history a fold trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistoryWindow {
+    /// Everything before the origin: later folds train on more.
+    #[default]
+    Expanding,
+    /// As many rows as the first fold has: the oldest rows drop out as the origin moves.
+    Sliding,
+}
+
+impl std::str::FromStr for HistoryWindow {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "expanding" => Ok(Self::Expanding),
+            "sliding" => Ok(Self::Sliding),
+            _ => Err(format!("expected expanding or sliding, got '{text}'")),
+        }
+    }
+}
+
+/// What a backtest does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BacktestSpec {
+    /// Forecast origins.
+    pub folds: usize,
+    /// Targets forecast from each origin (windows, one per target day).
+    pub step: usize,
+    /// When to train a new model.
+    pub refit: Refit,
+    /// How much history each fold trains on.
+    pub window: HistoryWindow,
+    /// Folds trained at the same time (1 = one after the other).
+    pub jobs: usize,
+}
+
+/// Why a backtest cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError<E: std::error::Error + 'static> {
+    /// The settings do not fit the series.
+    #[error("backtest: {0}")]
+    Plan(String),
+    /// A fold's data could not be prepared.
+    #[error("fold {fold}: {source}")]
+    Data {
+        /// The fold.
+        fold: usize,
+        /// What went wrong.
+        source: DataError,
+    },
+    /// Training a fold's model failed.
+    #[error("fold {fold}: {source}")]
+    Fit {
+        /// The fold.
+        fold: usize,
+        /// What went wrong.
+        source: E,
+    },
+    /// A fold's forecasts could not be made.
+    #[error("fold {fold}: {source}")]
+    Inference {
+        /// The fold.
+        fold: usize,
+        /// What went wrong.
+        source: InferenceError,
+    },
+}
+
+/// One fold of a plan: the rows of the series it sees and the model it forecasts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// 0-based, oldest origin first.
+    pub index: usize,
+    /// The rows of the full series this fold's experiment sees; its last `step` windows' targets
+    /// are the fold's test days.
+    pub rows: Range<usize>,
+    /// The first target row of the fold (in the full series): nothing at or after it is trained
+    /// on.
+    pub origin_row: usize,
+    /// The fold whose model forecasts this one (itself when it trains one).
+    pub model_fold: usize,
+}
+
+impl Fold {
+    /// Whether this fold trains a model.
+    pub fn trains(&self) -> bool {
+        self.model_fold == self.index
+    }
+}
+
+/// Lays out the folds of `spec` over a series of `rows` rows cut into windows as `data` says.
+pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<Fold>, String> {
+    if spec.folds == 0 || spec.step == 0 {
+        return Err("--folds and --step must be at least 1".into());
+    }
+    let windows = yoho_data::window::windows(rows, data.window_spec());
+    let held_out = spec
+        .folds
+        .checked_mul(spec.step)
+        .ok_or("--folds × --step is too large")?;
+    // every fold needs its validation windows and at least one training window before it
+    let needed = held_out + data.valid_len + 1;
+    if windows.len() < needed {
+        return Err(format!(
+            "{} folds × {} targets, {} validation windows and one training window need {} \
+             windows; the series has {}",
+            spec.folds,
+            spec.step,
+            data.valid_len,
+            needed,
+            windows.len()
+        ));
+    }
+    let first_test = windows.len() - held_out;
+    let fold_end =
+        |fold: usize| windows[first_test + (fold + 1) * spec.step - 1].last_target_row() + 1;
+    let first_len = fold_end(0);
+    Ok((0..spec.folds)
+        .map(|index| {
+            let end = fold_end(index);
+            let start = match spec.window {
+                HistoryWindow::Expanding => 0,
+                HistoryWindow::Sliding => end - first_len,
+            };
+            Fold {
+                index,
+                rows: start..end,
+                origin_row: windows[first_test + index * spec.step].first_target_row(),
+                model_fold: match spec.refit {
+                    Refit::Every => index,
+                    Refit::Never => 0,
+                    Refit::EveryN(n) => index - index % n,
+                },
+            }
+        })
+        .collect())
+}
+
+/// Trains a model for one fold's data. Implemented by the trainer with its learner; anything
+/// that turns a [`PreparedData`] into a [`Forecaster`] will do.
+pub trait Fit: Sync {
+    /// Why training can fail.
+    type Error: std::error::Error + Send + 'static;
+
+    /// A model trained on `data`'s training windows (and validated on its validation windows),
+    /// for `fold`. Must not look at `data`'s test windows.
+    fn fit(&self, data: &PreparedData, fold: &Fold) -> Result<Forecaster, Self::Error>;
+}
+
+/// A fold's outcome.
+#[derive(Debug, Clone)]
+pub struct FoldResult {
+    /// The fold.
+    pub fold: Fold,
+    /// The date of its first target.
+    pub origin_date: NaiveDate,
+    /// Its test days' forecasts, the model's and the baselines'.
+    pub forecast: TestForecast,
+    /// Its measures.
+    pub table: EvaluationTable,
+    /// Time spent training its model (zero when it reuses another fold's).
+    pub training_time: Duration,
+}
+
+/// A whole backtest.
+#[derive(Debug, Clone)]
+pub struct Backtest {
+    /// Every fold, oldest origin first.
+    pub folds: Vec<FoldResult>,
+    /// Every fold's forecasts, one after the other.
+    pub pooled: TestForecast,
+    /// The measures over the pooled forecasts (MASE scaled by the first fold's training targets).
+    pub table: EvaluationTable,
+    /// Wall time of the whole backtest.
+    pub wall_time: Duration,
+}
+
+/// What the progress callback is told after each trained fold.
+#[derive(Debug, Clone, Copy)]
+pub struct FoldProgress {
+    /// The fold just trained.
+    pub fold: usize,
+    /// Folds trained so far.
+    pub done: usize,
+    /// Folds that train in all.
+    pub total: usize,
+    /// Its training time.
+    pub took: Duration,
+    /// Time since the backtest started.
+    pub elapsed: Duration,
+}
+
+impl FoldProgress {
+    /// The time the remaining folds will take at the pace so far.
+    pub fn remaining(&self) -> Duration {
+        self.elapsed
+            .mul_f64((self.total - self.done) as f64 / self.done.max(1) as f64)
+    }
+}
+
+/// Runs the backtest `spec` over `loaded` (a series loaded with the baselines' extra columns),
+/// cut into experiments as `config` says, training with `fit` and comparing with `baselines`.
+pub fn run<F: Fit>(
+    loaded: &LoadedSeries,
+    config: &DataConfig,
+    spec: &BacktestSpec,
+    baselines: &[Box<dyn Baseline>],
+    fit: &F,
+    device: &Device,
+    progress: &(dyn Fn(FoldProgress) + Sync),
+) -> Result<Backtest, BacktestError<F::Error>> {
+    let started = Instant::now();
+    let folds = plan(loaded.series.len(), config, spec).map_err(BacktestError::Plan)?;
+    let prepared: Vec<PreparedData> = folds
+        .iter()
+        .map(|fold| prepare_fold(loaded, config, spec, fold))
+        .collect::<Result<_, _>>()?;
+    let models = train_folds(&folds, &prepared, spec.jobs, fit, started, progress)?;
+    let first_training_targets = training_targets(&prepared[0]).to_vec();
+    let mut results = Vec::with_capacity(folds.len());
+    for (fold, data) in folds.into_iter().zip(prepared) {
+        let (model, codec, training_time) = models
+            .iter()
+            .find(|(index, ..)| *index == fold.model_fold)
+            .map(|(_, model, codec, time)| (model, codec, *time))
+            .expect("every fold's model fold trains");
+        // a reused model reads its inputs as its own fold's scaler says
+        let data = PreparedData {
+            codec: codec.clone(),
+            ..data
+        };
+        let forecast = forecast_test(model, &data, baselines, device).map_err(|source| {
+            BacktestError::Inference {
+                fold: fold.index,
+                source,
+            }
+        })?;
+        let table = EvaluationTable::new(&forecast, &data);
+        results.push(FoldResult {
+            origin_date: forecast.dates[0],
+            training_time: if fold.trains() {
+                training_time
+            } else {
+                Duration::ZERO
+            },
+            fold,
+            forecast,
+            table,
+        });
+    }
+    let pooled = TestForecast::concat(results.iter().map(|r| &r.forecast));
+    let table = EvaluationTable::with_training_targets(&pooled, &first_training_targets);
+    Ok(Backtest {
+        folds: results,
+        pooled,
+        table,
+        wall_time: started.elapsed(),
+    })
+}
+
+/// The experiment of one fold: the series cut to its rows, its last `step` windows the test.
+fn prepare_fold<E: std::error::Error + 'static>(
+    loaded: &LoadedSeries,
+    config: &DataConfig,
+    spec: &BacktestSpec,
+    fold: &Fold,
+) -> Result<PreparedData, BacktestError<E>> {
+    let rows = fold.rows.clone();
+    let mut series = loaded.series.clone();
+    series.dates = series.dates[rows.clone()].to_vec();
+    for column in &mut series.columns {
+        column.values = column.values[rows.clone()].to_vec();
+    }
+    let cut = LoadedSeries {
+        series,
+        dropped_rows: loaded.dropped_rows,
+        was_unsorted: loaded.was_unsorted,
+        kept_rows: loaded.kept_rows[rows].to_vec(),
+    };
+    let config = DataConfig {
+        test_len: spec.step,
+        ..config.clone()
+    };
+    yoho_data::prepare_loaded(cut, &config).map_err(|source| BacktestError::Data {
+        fold: fold.index,
+        source,
+    })
+}
+
+type TrainedFold = (usize, Forecaster, WindowCodec, Duration);
+
+/// Trains the model of every fold that trains one, `jobs` at a time.
+fn train_folds<F: Fit>(
+    folds: &[Fold],
+    prepared: &[PreparedData],
+    jobs: usize,
+    fit: &F,
+    started: Instant,
+    progress: &(dyn Fn(FoldProgress) + Sync),
+) -> Result<Vec<TrainedFold>, BacktestError<F::Error>> {
+    let training: Vec<usize> = folds
+        .iter()
+        .filter(|f| f.trains())
+        .map(|f| f.index)
+        .collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::with_capacity(training.len()));
+    let worker = || {
+        while let Some(&index) = training.get(next.fetch_add(1, Ordering::SeqCst)) {
+            let fold_started = Instant::now();
+            let outcome = fit.fit(&prepared[index], &folds[index]);
+            let took = fold_started.elapsed();
+            let failed = outcome.is_err();
+            outcomes
+                .lock()
+                .expect("fold results lock")
+                .push((index, outcome, took));
+            if failed {
+                // let the other workers finish their fold, but start no new one
+                next.store(training.len(), Ordering::SeqCst);
+                return;
+            }
+            progress(FoldProgress {
+                fold: index,
+                done: done.fetch_add(1, Ordering::SeqCst) + 1,
+                total: training.len(),
+                took,
+                elapsed: started.elapsed(),
+            });
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..jobs.clamp(1, training.len().max(1)) {
+            scope.spawn(worker);
+        }
+        worker();
+    });
+    let mut trained = Vec::with_capacity(training.len());
+    let mut outcomes = outcomes.into_inner().expect("fold results lock");
+    outcomes.sort_by_key(|(index, ..)| *index);
+    for (index, outcome, took) in outcomes {
+        let model = outcome.map_err(|source| BacktestError::Fit {
+            fold: index,
+            source,
+        })?;
+        trained.push((index, model, prepared[index].codec.clone(), took));
+    }
+    Ok(trained)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+    use std::sync::atomic::AtomicUsize;
+    use yoho_data::{
+        Column, LoadedSeries, ScalingMethod, Source, TargetTransform, TimeSeries, WindowNorm,
+    };
+    use yoho_model::ForecasterConfig;
+
+    /// 120 rows: a slow wave, then from row `poison_from` on values a billion times larger, so
+    /// that a fold that trains on any of them is seen at once.
+    fn series(poison_from: usize) -> LoadedSeries {
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let values: Vec<f64> = (0..120)
+            .map(|i| {
+                let value = 100.0 + (i as f64 / 5.0).sin();
+                if i >= poison_from { value * 1e9 } else { value }
+            })
+            .collect();
+        LoadedSeries {
+            series: TimeSeries {
+                source_name: "test".into(),
+                dates: std::iter::successors(Some(start), |d| d.succ_opt())
+                    .take(values.len())
+                    .collect(),
+                columns: vec![Column {
+                    name: "v".into(),
+                    values,
+                }],
+            },
+            dropped_rows: 0,
+            was_unsorted: false,
+            kept_rows: (0..120).collect(),
+        }
+    }
+
+    fn config() -> DataConfig {
+        DataConfig {
+            source: Source::Csv,
+            path: Some("unused.csv".into()),
+            points: None,
+            x_range: None,
+            noise: None,
+            seed: None,
+            date_column: "Date".into(),
+            features: vec!["v".into()],
+            target: "v".into(),
+            scaling: ScalingMethod::Standard,
+            scale_factor: None,
+            transform: TargetTransform::Difference,
+            window_norm: WindowNorm::Last,
+            calendar: Vec::new(),
+            window_len: 4,
+            stride: 1,
+            horizon: 1,
+            test_len: 10,
+            valid_len: 5,
+            drop_missing: false,
+        }
+    }
+
+    fn spec(folds: usize, step: usize, refit: Refit, window: HistoryWindow) -> BacktestSpec {
+        BacktestSpec {
+            folds,
+            step,
+            refit,
+            window,
+            jobs: 2,
+        }
+    }
+
+    /// An untrained model that records what it was given to train on.
+    struct Recorder {
+        calls: AtomicUsize,
+        /// `(fold, largest target it trained or validated on)`.
+        largest_training_target: Mutex<Vec<(usize, f64)>>,
+        origins: Mutex<Vec<(usize, usize)>>,
+    }
+
+    impl Recorder {
+        fn new() -> Self {
+            Self {
+                calls: AtomicUsize::new(0),
+                largest_training_target: Mutex::new(Vec::new()),
+                origins: Mutex::new(Vec::new()),
+            }
+        }
+
+        fn largest(&self, fold: usize) -> f64 {
+            let recorded = self.largest_training_target.lock().unwrap();
+            recorded.iter().find(|(f, _)| *f == fold).unwrap().1
+        }
+    }
+
+    impl Fit for Recorder {
+        type Error = std::io::Error;
+
+        fn fit(&self, data: &PreparedData, fold: &Fold) -> Result<Forecaster, Self::Error> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let target = data.target_values();
+            let trained_on = data.splits.train.iter().chain(&data.splits.valid);
+            let largest = trained_on
+                .flat_map(|w| target[w.target_rows()].iter().copied())
+                .fold(f64::NEG_INFINITY, f64::max);
+            self.largest_training_target
+                .lock()
+                .unwrap()
+                .push((fold.index, largest));
+            // the fold's scaler saw only rows before its first test target
+            let first_test = data.splits.test[0].first_target_row();
+            assert!(data.splits.last_training_row().unwrap() < first_test);
+            self.origins
+                .lock()
+                .unwrap()
+                .push((fold.index, fold.rows.start + first_test));
+            Ok(ForecasterConfig::new(1, 4).init(&Device::flex()))
+        }
+    }
+
+    fn run_with(loaded: &LoadedSeries, spec: &BacktestSpec, fit: &Recorder) -> Backtest {
+        run(
+            loaded,
+            &config(),
+            spec,
+            &crate::standard_baselines(None),
+            fit,
+            &Device::flex(),
+            &|_| {},
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn folds_never_train_on_a_target_at_or_after_their_origin() {
+        for window in [HistoryWindow::Expanding, HistoryWindow::Sliding] {
+            let spec = spec(4, 5, Refit::Every, window);
+            let folds = plan(120, &config(), &spec).unwrap();
+            for fold in &folds {
+                // poison everything from this fold's origin on: it and the folds before it must
+                // not train on any of it; the folds after it may, and do
+                let fit = Recorder::new();
+                run_with(&series(fold.origin_row), &spec, &fit);
+                for earlier in 0..=fold.index {
+                    let largest = fit.largest(earlier);
+                    assert!(
+                        largest < 1e3,
+                        "{window:?}: fold {earlier} trained on {largest}, a value from row {} on",
+                        fold.origin_row
+                    );
+                }
+                if let Some(later) = folds.get(fold.index + 1) {
+                    assert!(fit.largest(later.index) > 1e3, "the poison is visible");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_plan_covers_the_newest_targets_fold_by_fold() {
+        let folds = plan(
+            120,
+            &config(),
+            &spec(4, 5, Refit::Every, HistoryWindow::Expanding),
+        )
+        .unwrap();
+        // 120 rows, window 4, horizon 1: 116 windows, targets rows 4..=119; the last 20 targets
+        // are rows 100..=119, five per fold
+        let origins: Vec<usize> = folds.iter().map(|f| f.origin_row).collect();
+        assert_eq!(origins, [100, 105, 110, 115]);
+        assert!(folds.iter().all(|f| f.rows.start == 0));
+        assert_eq!(folds[3].rows.end, 120);
+        let sliding = plan(
+            120,
+            &config(),
+            &spec(4, 5, Refit::Every, HistoryWindow::Sliding),
+        )
+        .unwrap();
+        let lengths: Vec<usize> = sliding.iter().map(|f| f.rows.len()).collect();
+        assert_eq!(lengths, [105, 105, 105, 105]);
+        assert_eq!(sliding[3].rows, 15..120);
+        // too many folds for the series
+        assert!(
+            plan(
+                120,
+                &config(),
+                &spec(30, 5, Refit::Every, HistoryWindow::Expanding)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn refit_decides_which_folds_train() {
+        let trained = |refit| {
+            let fit = Recorder::new();
+            let result = run_with(
+                &series(usize::MAX),
+                &spec(5, 4, refit, HistoryWindow::Expanding),
+                &fit,
+            );
+            let folds: Vec<usize> = result.folds.iter().map(|f| f.fold.model_fold).collect();
+            (fit.calls.load(Ordering::SeqCst), folds)
+        };
+        assert_eq!(trained(Refit::Never), (1, vec![0, 0, 0, 0, 0]));
+        assert_eq!(trained(Refit::EveryN(2)), (3, vec![0, 0, 2, 2, 4]));
+        assert_eq!(trained(Refit::Every), (5, vec![0, 1, 2, 3, 4]));
+        assert_eq!("3".parse::<Refit>(), Ok(Refit::EveryN(3)));
+        assert!("0".parse::<Refit>().is_err());
+    }
+
+    #[test]
+    fn pooled_measures_are_the_measures_of_the_concatenated_forecasts() {
+        let fit = Recorder::new();
+        let result = run_with(
+            &series(usize::MAX),
+            &spec(3, 5, Refit::Every, HistoryWindow::Expanding),
+            &fit,
+        );
+        assert_eq!(result.pooled.actual.len(), 15);
+        let actual: Vec<f64> = result
+            .folds
+            .iter()
+            .flat_map(|f| f.forecast.actual.clone())
+            .collect();
+        for name in ["model", "naive", "drift"] {
+            let forecast: Vec<f64> = result
+                .folds
+                .iter()
+                .flat_map(|f| f.forecast.values(name).unwrap().to_vec())
+                .collect();
+            let pooled = result.table.get(name).unwrap();
+            assert_eq!(
+                pooled.mse,
+                crate::metrics::mse(&actual, &forecast),
+                "{name}"
+            );
+            assert_eq!(
+                pooled.mae,
+                crate::metrics::mae(&actual, &forecast),
+                "{name}"
+            );
+        }
+        // every fold's origin as planned, oldest first
+        let mut origins = fit.origins.lock().unwrap().clone();
+        origins.sort();
+        let planned: Vec<usize> = result.folds.iter().map(|f| f.fold.origin_row).collect();
+        assert_eq!(origins.iter().map(|o| o.1).collect::<Vec<_>>(), planned);
+    }
+}

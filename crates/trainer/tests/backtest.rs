@@ -1,0 +1,146 @@
+//! End-to-end: `trainer backtest` on a tiny config.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_success, read, trainer, write_config, write_series};
+use trainer::artifacts::files;
+
+fn backtest(config: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "backtest",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = trainer(&args);
+    assert_success(&output);
+    serde_json::from_str(&read(&out.join(files::METRICS))).unwrap()
+}
+
+/// `backtest.csv` as rows of cells, without the header.
+fn rows(out: &Path) -> Vec<Vec<String>> {
+    read(&out.join(files::BACKTEST))
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn one_fold_of_the_test_length_is_the_plain_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = write_config(dir.path(), &data, "");
+    let plain = dir.path().join("plain");
+    common::train(&config, &plain);
+    let plain: serde_json::Value =
+        serde_json::from_str(&read(&plain.join(files::METRICS))).unwrap();
+    // the tiny config holds out 10 test days
+    let metrics = backtest(
+        &config,
+        &dir.path().join("backtest"),
+        &["--folds", "1", "--step", "10"],
+    );
+    for forecaster in ["model", "naive", "last_close"] {
+        assert_eq!(
+            metrics["pooled"][forecaster], plain["test"][forecaster],
+            "{forecaster}"
+        );
+    }
+}
+
+#[test]
+fn pooled_measures_come_from_every_folds_forecasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 90);
+    let config = write_config(dir.path(), &data, "");
+    let out = dir.path().join("backtest");
+    let metrics = backtest(
+        &config,
+        &out,
+        &["--folds", "3", "--step", "5", "--jobs", "2"],
+    );
+    let rows = rows(&out);
+    assert_eq!(rows.len(), 15, "one row per forecast day");
+    let folds: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(folds[..6], ["1", "1", "1", "1", "1", "2"]);
+    let squared: Vec<f64> = rows
+        .iter()
+        .map(|r| (r[4].parse::<f64>().unwrap() - r[3].parse::<f64>().unwrap()).powi(2))
+        .collect();
+    let rmse = (squared.iter().sum::<f64>() / 15.0).sqrt();
+    let reported = metrics["pooled"]["model"]["rmse"].as_f64().unwrap();
+    assert!(
+        (rmse - reported).abs() < 1e-9 * reported,
+        "{rmse} vs {reported}"
+    );
+    assert_eq!(metrics["per_fold"].as_array().unwrap().len(), 3);
+    for chart in [files::BACKTEST_PLOT, files::FOLD_ERROR_PLOT] {
+        assert!(
+            std::fs::read(out.join(chart))
+                .unwrap()
+                .starts_with(b"\x89PNG")
+        );
+    }
+    assert!(read(&out.join(files::REPORT)).contains("## By fold"));
+}
+
+#[test]
+fn refit_never_trains_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 90);
+    let config = write_config(dir.path(), &data, "");
+    let out = dir.path().join("backtest");
+    let metrics = backtest(
+        &config,
+        &out,
+        &["--folds", "3", "--step", "5", "--refit", "never"],
+    );
+    let trained: Vec<bool> = metrics["per_fold"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|fold| fold["trained"].as_bool().unwrap())
+        .collect();
+    assert_eq!(trained, [true, false, false]);
+    let checkpoints = std::fs::read_dir(out.join("folds")).unwrap().count();
+    assert_eq!(checkpoints, 1, "one model trained");
+}
+
+/// The same series with every value from the last fold's origin on multiplied by 1,000: the
+/// folds' models must be the same, so every forecast made from rows before that origin is too.
+#[test]
+fn no_fold_trains_on_its_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 90);
+    let config = write_config(dir.path(), &data, "");
+    let clean = dir.path().join("clean");
+    backtest(&config, &clean, &["--folds", "3", "--step", "5"]);
+    // the last fold's first target row: 90 rows, its 5 targets are rows 85..=89
+    let text = read(&data);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for line in lines.iter_mut().skip(1 + 85) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let scaled: Vec<String> = cells[1..]
+            .iter()
+            .map(|c| format!("{:.2}", c.parse::<f64>().unwrap() * 1000.0))
+            .collect();
+        *line = format!("{},{}", cells[0], scaled.join(","));
+    }
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let poisoned = dir.path().join("poisoned");
+    backtest(&config, &poisoned, &["--folds", "3", "--step", "5"]);
+    let (clean, poisoned) = (rows(&clean), rows(&poisoned));
+    // folds 1 and 2, and the first day of fold 3 (its window ends before the origin)
+    for (a, b) in clean.iter().zip(&poisoned).take(11) {
+        assert_eq!(a[4], b[4], "model forecast of {}", a[2]);
+    }
+    assert_ne!(
+        clean[11][4], poisoned[11][4],
+        "later days read the changed rows"
+    );
+}
