@@ -11,6 +11,8 @@ mod bench;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // the same allocator settings as the trainer binary, so that the benches time what it does
+    trainer::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("bench") if args.iter().any(|arg| arg == "--backtest") => {

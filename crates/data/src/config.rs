@@ -96,6 +96,39 @@ pub struct DataConfig {
 }
 
 impl DataConfig {
+    /// The `[data]` section of a CSV file's experiment: `features` → `target`, windows of
+    /// `window_len`, the newest `test_len` targets held out; every other key at its default.
+    pub fn new(
+        path: impl Into<PathBuf>,
+        features: &[&str],
+        target: &str,
+        window_len: usize,
+        test_len: usize,
+    ) -> Self {
+        Self {
+            source: Source::Csv,
+            path: Some(path.into()),
+            points: None,
+            x_range: None,
+            noise: None,
+            seed: None,
+            date_column: default_date_column(),
+            features: features.iter().map(|f| f.to_string()).collect(),
+            target: target.to_string(),
+            scaling: ScalingMethod::default(),
+            scale_factor: None,
+            transform: TargetTransform::default(),
+            window_norm: WindowNorm::default(),
+            calendar: Vec::new(),
+            window_len,
+            stride: 1,
+            horizon: 1,
+            test_len,
+            valid_len: 0,
+            drop_missing: false,
+        }
+    }
+
     /// The CSV file to read: an error naming `path` when the source is a file and none is set.
     pub fn csv_path(&self) -> Result<&PathBuf, DataError> {
         self.path.as_ref().ok_or_else(|| DataError::InvalidSetting {

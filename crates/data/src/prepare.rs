@@ -252,50 +252,21 @@ fn log_return_scale(
 mod tests {
     use super::*;
     use crate::scaling::ScalingMethod;
-    use crate::series::Column;
     use chrono::NaiveDate;
 
     fn series(values: &[f64]) -> LoadedSeries {
         let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-        LoadedSeries {
-            series: TimeSeries {
-                source_name: "test".into(),
-                dates: (0..values.len())
-                    .map(|i| start + chrono::Days::new(i as u64))
-                    .collect(),
-                columns: vec![Column {
-                    name: "Open".into(),
-                    values: values.to_vec(),
-                }],
-            },
-            dropped_rows: 0,
-            was_unsorted: false,
-            kept_rows: (0..values.len()).collect(),
-        }
+        LoadedSeries::daily("test", start, "Open", values.to_vec())
     }
 
     fn config(scaling: ScalingMethod) -> DataConfig {
         DataConfig {
-            source: Source::Csv,
-            path: Some("unused.csv".into()),
-            points: None,
-            x_range: None,
-            noise: None,
-            seed: None,
-            date_column: "Date".into(),
-            features: vec!["Open".into()],
-            target: "Open".into(),
             scaling,
             scale_factor: Some(100.0),
             transform: TargetTransform::Level,
             window_norm: crate::transform::WindowNorm::None,
-            calendar: Vec::new(),
-            window_len: 5,
-            stride: 1,
-            horizon: 1,
-            test_len: 1,
             valid_len: 1,
-            drop_missing: false,
+            ..DataConfig::new("unused.csv", &["Open"], "Open", 5, 1)
         }
     }
 

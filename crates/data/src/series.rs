@@ -85,6 +85,29 @@ pub struct LoadedSeries {
     pub kept_rows: Vec<usize>,
 }
 
+impl LoadedSeries {
+    /// A clean series of one column `column` with one row per calendar day from `start`, as
+    /// generated data, examples and tests make it.
+    pub fn daily(source_name: &str, start: NaiveDate, column: &str, values: Vec<f64>) -> Self {
+        let rows = values.len();
+        Self {
+            series: TimeSeries {
+                source_name: source_name.to_string(),
+                dates: std::iter::successors(Some(start), |date| date.succ_opt())
+                    .take(rows)
+                    .collect(),
+                columns: vec![Column {
+                    name: column.to_string(),
+                    values,
+                }],
+            },
+            dropped_rows: 0,
+            was_unsorted: false,
+            kept_rows: (0..rows).collect(),
+        }
+    }
+}
+
 /// Reads `path` as CSV and returns the date column and the requested numeric columns.
 ///
 /// Dates may be ISO `YYYY-MM-DD` or US `M/D/YYYY`; line endings LF or CRLF. Rows come back

@@ -405,9 +405,7 @@ mod tests {
     use super::*;
     use burn::tensor::Device;
     use std::sync::atomic::AtomicUsize;
-    use yoho_data::{
-        Column, LoadedSeries, ScalingMethod, Source, TargetTransform, TimeSeries, WindowNorm,
-    };
+    use yoho_data::{LoadedSeries, ScalingMethod};
     use yoho_model::ForecasterConfig;
 
     /// 120 rows: a slow wave, then from row `poison_from` on values a billion times larger, so
@@ -420,45 +418,14 @@ mod tests {
                 if i >= poison_from { value * 1e9 } else { value }
             })
             .collect();
-        LoadedSeries {
-            series: TimeSeries {
-                source_name: "test".into(),
-                dates: std::iter::successors(Some(start), |d| d.succ_opt())
-                    .take(values.len())
-                    .collect(),
-                columns: vec![Column {
-                    name: "v".into(),
-                    values,
-                }],
-            },
-            dropped_rows: 0,
-            was_unsorted: false,
-            kept_rows: (0..120).collect(),
-        }
+        LoadedSeries::daily("test", start, "v", values)
     }
 
     fn config() -> DataConfig {
         DataConfig {
-            source: Source::Csv,
-            path: Some("unused.csv".into()),
-            points: None,
-            x_range: None,
-            noise: None,
-            seed: None,
-            date_column: "Date".into(),
-            features: vec!["v".into()],
-            target: "v".into(),
             scaling: ScalingMethod::Standard,
-            scale_factor: None,
-            transform: TargetTransform::Difference,
-            window_norm: WindowNorm::Last,
-            calendar: Vec::new(),
-            window_len: 4,
-            stride: 1,
-            horizon: 1,
-            test_len: 10,
             valid_len: 5,
-            drop_missing: false,
+            ..DataConfig::new("unused.csv", &["v"], "v", 4, 10)
         }
     }
 

@@ -162,50 +162,15 @@ pub fn training_targets(data: &PreparedData) -> &[f64] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yoho_data::{
-        Column, DataConfig, LoadedSeries, NaiveDate, ScalingMethod, Source, TargetTransform,
-        TimeSeries, WindowNorm,
-    };
+    use yoho_data::{DataConfig, LoadedSeries, NaiveDate, ScalingMethod};
 
     /// `values` as a daily series of one column, `SST`, the newest `test_len` targets held out.
     pub(crate) fn prepared(values: &[f64], window_len: usize, test_len: usize) -> PreparedData {
         let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
-        let loaded = LoadedSeries {
-            series: TimeSeries {
-                source_name: "test".into(),
-                dates: std::iter::successors(Some(start), |d| d.succ_opt())
-                    .take(values.len())
-                    .collect(),
-                columns: vec![Column {
-                    name: "SST".into(),
-                    values: values.to_vec(),
-                }],
-            },
-            dropped_rows: 0,
-            was_unsorted: false,
-            kept_rows: (0..values.len()).collect(),
-        };
+        let loaded = LoadedSeries::daily("test", start, "SST", values.to_vec());
         let config = DataConfig {
-            source: Source::Csv,
-            path: Some("unused.csv".into()),
-            points: None,
-            x_range: None,
-            noise: None,
-            seed: None,
-            date_column: "Date".into(),
-            features: vec!["SST".into()],
-            target: "SST".into(),
             scaling: ScalingMethod::None,
-            scale_factor: None,
-            transform: TargetTransform::Difference,
-            window_norm: WindowNorm::Last,
-            calendar: Vec::new(),
-            window_len,
-            stride: 1,
-            horizon: 1,
-            test_len,
-            valid_len: 0,
-            drop_missing: false,
+            ..DataConfig::new("unused.csv", &["SST"], "SST", window_len, test_len)
         };
         yoho_data::prepare_loaded(loaded, &config).unwrap()
     }

@@ -276,7 +276,8 @@ impl EvaluationTable {
     /// over `training_targets`.
     pub fn with_training_targets(test: &TestForecast, training_targets: &[f64]) -> Self {
         let in_sample = metrics::naive_in_sample_mae(training_targets);
-        let best = test
+        // without any baseline in `test`, the naive forecast it always carries is the best
+        let (best_baseline, best_values) = test
             .forecasts
             .iter()
             .filter(|f| f.name != MODEL)
@@ -284,7 +285,9 @@ impl EvaluationTable {
                 metrics::mse(&test.actual, &a.values)
                     .total_cmp(&metrics::mse(&test.actual, &b.values))
             })
-            .expect("the naive forecast is always present");
+            .map_or(("naive", test.naive()), |best| {
+                (best.name, &best.values[..])
+            });
         Self {
             rows: test
                 .forecasts
@@ -292,11 +295,11 @@ impl EvaluationTable {
                 .map(|f| {
                     (
                         f.name,
-                        ForecastMetrics::compute(test, &f.values, in_sample, &best.values),
+                        ForecastMetrics::compute(test, &f.values, in_sample, best_values),
                     )
                 })
                 .collect(),
-            best_baseline: best.name,
+            best_baseline,
         }
     }
 

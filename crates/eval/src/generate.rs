@@ -127,7 +127,7 @@ pub fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yoho_data::{DataConfig, ScalingMethod, Source, TargetTransform, WindowNorm};
+    use yoho_data::{DataConfig, Source};
     use yoho_model::ForecasterConfig;
 
     fn sine_config() -> DataConfig {
@@ -135,23 +135,9 @@ mod tests {
             source: Source::Sine,
             path: None,
             points: Some(40),
-            x_range: None,
             noise: Some(0.1),
             seed: Some(3),
-            date_column: "Date".into(),
-            features: vec!["value".into()],
-            target: "value".into(),
-            scaling: ScalingMethod::None,
-            scale_factor: None,
-            transform: TargetTransform::Difference,
-            window_norm: WindowNorm::Last,
-            calendar: Vec::new(),
-            window_len: 6,
-            stride: 1,
-            horizon: 1,
-            test_len: 5,
-            valid_len: 0,
-            drop_missing: false,
+            ..DataConfig::new("", &["value"], "value", 6, 5)
         }
     }
 

@@ -111,11 +111,12 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Folds trained side by side by default: one per four cores. Each fold's training already
-/// spreads its matrix products over the cores; on two cores two folds at a time were slower
-/// than one (`cargo xtask bench --backtest`: 135 s against 115 s for `configs/lstm.toml`).
+/// Folds trained side by side by default: one per core. Each fold's training already spreads
+/// its matrix products over the cores, so the gain is small: on two cores, 10 folds of
+/// `configs/lstm.toml` took 109–116 s with two at a time and 119–123 s one at a time
+/// (`cargo xtask bench --backtest --runs 2`).
 fn default_jobs() -> usize {
-    (std::thread::available_parallelism().map_or(1, usize::from) / 4).max(1)
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn print_progress(progress: FoldProgress) {

@@ -53,7 +53,7 @@ pub struct BacktestArgs {
     /// many rows as the first fold (`sliding`).
     #[arg(long, value_name = "expanding|sliding", default_value = "expanding")]
     pub window: HistoryWindow,
-    /// Folds trained at the same time (default: one per four cores).
+    /// Folds trained at the same time (default: one per core).
     #[arg(long, value_name = "J")]
     pub jobs: Option<usize>,
     /// Train for this many epochs instead of the config's `[train] epochs`.

@@ -16,3 +16,21 @@ pub mod predict;
 pub mod report;
 pub mod run;
 pub mod training;
+
+/// Keeps freed memory in the process for the next epoch instead of returning it to the system.
+/// Call it first in `main`, before any thread is started.
+///
+/// A full-batch epoch allocates and frees the same tens of megabytes every time. glibc serves
+/// blocks that large with fresh `mmap`s and unmaps them on free, so every epoch paid for
+/// hundreds of thousands of page faults: 300 epochs of `configs/lstm.toml` spent 41 s in the
+/// kernel. Serving them from the heap and never trimming it made 30 epochs take 2.6 s instead
+/// of 6.2 s (minor page faults: 51 k instead of 1.68 M).
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator settings; the caller runs it before any thread is
+    // started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_MAX, 0);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}

@@ -801,7 +801,7 @@ fn first_non_finite(history: &[EpochLoss]) -> Option<(usize, f64)> {
 mod tests {
     use super::*;
     use burn::data::dataloader::batcher::Batcher;
-    use yoho_data::{Column, LoadedSeries, NaiveDate, TimeSeries};
+    use yoho_data::{LoadedSeries, NaiveDate};
 
     fn loss(epoch: usize, valid: Option<f64>) -> EpochLoss {
         EpochLoss {
@@ -863,24 +863,9 @@ mod tests {
     /// the model learns the rise, the worse it forecasts the flat validation days, so the
     /// validation loss is lowest early and rises after.
     fn rise_then_flat() -> PreparedData {
-        let rows = 80;
-        let values: Vec<f64> = (0..rows).map(|i| 100.0 + f64::from(i.min(60))).collect();
+        let values: Vec<f64> = (0..80).map(|i| 100.0 + f64::from(i.min(60))).collect();
         let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
-        let loaded = LoadedSeries {
-            series: TimeSeries {
-                source_name: "rise_then_flat".into(),
-                dates: std::iter::successors(Some(start), |d| d.succ_opt())
-                    .take(values.len())
-                    .collect(),
-                columns: vec![Column {
-                    name: "v".into(),
-                    values,
-                }],
-            },
-            dropped_rows: 0,
-            was_unsorted: false,
-            kept_rows: (0..80).collect(),
-        };
+        let loaded = LoadedSeries::daily("rise_then_flat", start, "v", values);
         yoho_data::prepare_loaded(loaded, &experiment().data).unwrap()
     }
 
