@@ -130,35 +130,94 @@ impl TrainingSummary {
     }
 }
 
-/// Column headers of the metrics table.
-const HEADERS: [&str; 11] = [
-    "forecast", "RMSE", "MAE", "MAPE %", "R²", "dir %", "MASE", "skill", "DM", "DM p", "best p",
+/// One measure's column in the metrics table.
+struct MetricColumn {
+    header: &'static str,
+    /// Terminal width.
+    width: usize,
+    /// The cell of one forecaster.
+    cell: fn(&ForecastMetrics) -> String,
+}
+
+/// A Diebold–Mariano outcome's field, or a dash where there is no test.
+fn dm_cell(dm: Option<DieboldMariano>, field: fn(&DieboldMariano) -> String) -> String {
+    dm.as_ref().map_or("—".to_string(), field)
+}
+
+/// The metrics table's columns after the forecaster's name: adding a measure is a line here.
+const METRIC_COLUMNS: [MetricColumn; 10] = [
+    MetricColumn {
+        header: "RMSE",
+        width: 11,
+        cell: |m| format!("{:.3}", m.rmse),
+    },
+    MetricColumn {
+        header: "MAE",
+        width: 11,
+        cell: |m| format!("{:.3}", m.mae),
+    },
+    MetricColumn {
+        header: "MAPE %",
+        width: 7,
+        cell: |m| format!("{:.3}", m.mape_percent),
+    },
+    MetricColumn {
+        header: "R²",
+        width: 8,
+        cell: |m| format!("{:.4}", m.r_squared),
+    },
+    MetricColumn {
+        header: "dir %",
+        width: 7,
+        cell: |m| format!("{:.1}", 100.0 * m.direction_accuracy),
+    },
+    MetricColumn {
+        header: "MASE",
+        width: 7,
+        cell: |m| format!("{:.3}", m.mase),
+    },
+    MetricColumn {
+        header: "skill",
+        width: 8,
+        cell: |m| format!("{:.4}", m.skill_vs_naive),
+    },
+    MetricColumn {
+        header: "DM",
+        width: 8,
+        cell: |m| dm_cell(m.dm_vs_naive, |dm| format!("{:.3}", dm.statistic)),
+    },
+    MetricColumn {
+        header: "DM p",
+        width: 7,
+        cell: |m| dm_cell(m.dm_vs_naive, |dm| format!("{:.4}", dm.p_value)),
+    },
+    MetricColumn {
+        header: "best p",
+        width: 7,
+        cell: |m| dm_cell(m.dm_vs_best_baseline, |dm| format!("{:.4}", dm.p_value)),
+    },
 ];
-/// Terminal widths of the columns (the first left-aligned).
-const WIDTHS: [usize; 11] = [14, 11, 11, 7, 8, 7, 7, 8, 8, 7, 7];
+
+/// Width of the forecaster names' column.
+const NAME_WIDTH: usize = 14;
+
+fn metric_headers() -> Vec<&'static str> {
+    std::iter::once("forecast")
+        .chain(METRIC_COLUMNS.iter().map(|c| c.header))
+        .collect()
+}
+
+fn metric_widths() -> Vec<usize> {
+    std::iter::once(NAME_WIDTH)
+        .chain(METRIC_COLUMNS.iter().map(|c| c.width))
+        .collect()
+}
 
 /// One forecaster's row of the metrics table, formatted.
-fn row_cells(name: &str, m: &ForecastMetrics) -> [String; 11] {
-    let (dm, p) = match m.dm_vs_naive {
-        Some(dm) => (format!("{:.3}", dm.statistic), format!("{:.4}", dm.p_value)),
-        None => ("—".to_string(), "—".to_string()),
-    };
-    let best_p = m
-        .dm_vs_best_baseline
-        .map_or("—".to_string(), |dm| format!("{:.4}", dm.p_value));
-    [
-        name.to_string(),
-        format!("{:.3}", m.rmse),
-        format!("{:.3}", m.mae),
-        format!("{:.3}", m.mape_percent),
-        format!("{:.4}", m.r_squared),
-        format!("{:.1}", 100.0 * m.direction_accuracy),
-        format!("{:.3}", m.mase),
-        format!("{:.4}", m.skill_vs_naive),
-        dm,
-        p,
-        best_p,
-    ]
+fn row_cells(name: &str, m: &ForecastMetrics) -> Vec<String> {
+    std::iter::once(name.to_string())
+        .chain(METRIC_COLUMNS.iter().map(|c| (c.cell)(m)))
+        .collect()
 }
 
 /// The model's Diebold–Mariano verdicts against naive and against the best baseline, in words,
@@ -281,7 +340,7 @@ fn metric_rows(table: &EvaluationTable) -> Vec<Vec<String>> {
     table
         .rows
         .iter()
-        .map(|(name, m)| row_cells(name, m).to_vec())
+        .map(|(name, m)| row_cells(name, m))
         .collect()
 }
 
@@ -383,12 +442,17 @@ const UNIT: &str = "original units";
 
 /// The metrics table in Markdown.
 pub fn markdown_table(table: &EvaluationTable) -> String {
-    markdown_rows(&HEADERS, &metric_rows(table), Align::Left)
+    markdown_rows(&metric_headers(), &metric_rows(table), Align::Left)
 }
 
 /// The metrics table for the terminal.
 pub fn metrics_text_table(table: &EvaluationTable) -> String {
-    text_table(&HEADERS, &metric_rows(table), &WIDTHS, Align::Left)
+    text_table(
+        &metric_headers(),
+        &metric_rows(table),
+        &metric_widths(),
+        Align::Left,
+    )
 }
 
 /// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.

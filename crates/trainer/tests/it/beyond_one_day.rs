@@ -1,7 +1,7 @@
 //! End-to-end: the NumPy article's sine experiment with closed-loop generation, multi-step
 //! strategies (direct, recursive, seq2seq) with their per-step evaluation, and the optimisers.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! End-to-end: the `trainer` binary on a tiny config, and the run directory it writes.
 
-mod common;
+use crate::common;
 
 use common::assert_success;
 

@@ -1,6 +1,6 @@
 //! End-to-end: `trainer backtest` on a tiny config.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! `trainer predict` on a saved tiny run.
 
-mod common;
+use crate::common;
 
 use common::assert_success;
 

@@ -1,7 +1,5 @@
 //! Helpers shared by the end-to-end tests: tiny series and configs, and running the binary.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -2,7 +2,7 @@
 //! device, Mesa's software one (lavapipe) included: kept tiny, since that one is slow.
 #![cfg(all(feature = "wgpu", any(feature = "flex", feature = "ndarray")))]
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use burn::nn::loss::{MseLoss, Reduction};

@@ -1,7 +1,7 @@
 //! `[model] init_from`: a run that starts from, or only evaluates, PyTorch weights. The weights
 //! and PyTorch's outputs come from yoho-model's fixtures (`make_fixtures.py` beside them).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

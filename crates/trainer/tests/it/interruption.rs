@@ -1,6 +1,6 @@
 //! Interruption, resumption and divergence, through the `trainer` binary.
 
-mod common;
+use crate::common;
 
 use common::assert_success;
 

@@ -1,7 +1,7 @@
 //! Bad input: each case runs the `trainer` binary and expects exit code 1, a message naming the
 //! file and the row, column or key with what was expected, and no panic.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

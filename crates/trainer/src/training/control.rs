@@ -1,0 +1,64 @@
+//! What the signal handler, the learner's callbacks and the caller share about a run.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// What the signal handler, the learner's callbacks and the caller share about a run.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingControl {
+    pub(super) quiet: bool,
+    stop_requested: Arc<AtomicBool>,
+    diverged: Arc<Mutex<Option<(usize, f64)>>>,
+    last_checkpoint: Arc<Mutex<Option<usize>>>,
+}
+
+impl TrainingControl {
+    /// A control for a training that prints no progress (the backtest's folds).
+    pub fn quiet() -> Self {
+        Self {
+            quiet: true,
+            ..Self::default()
+        }
+    }
+
+    /// Makes Ctrl-C (SIGINT) and SIGTERM request a stop at the end of the current epoch; a
+    /// second one ends the process at once.
+    pub fn listen_for_signals(&self) -> std::io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        for signal in [SIGINT, SIGTERM] {
+            signal_hook::flag::register_conditional_shutdown(
+                signal,
+                130,
+                self.stop_requested.clone(),
+            )?;
+            signal_hook::flag::register(signal, self.stop_requested.clone())?;
+        }
+        Ok(())
+    }
+
+    /// Asks training to stop at the end of the current epoch, after a checkpoint.
+    pub fn request_stop(&self) {
+        self.stop_requested.store(true, Ordering::SeqCst);
+    }
+
+    pub(super) fn stop_requested(&self) -> bool {
+        self.stop_requested.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn set_diverged(&self, epoch: usize, loss: f64) {
+        let mut diverged = self.diverged.lock().expect("control lock");
+        diverged.get_or_insert((epoch, loss));
+    }
+
+    pub(super) fn diverged(&self) -> Option<(usize, f64)> {
+        *self.diverged.lock().expect("control lock")
+    }
+
+    pub(super) fn set_last_checkpoint(&self, epoch: usize) {
+        *self.last_checkpoint.lock().expect("control lock") = Some(epoch);
+    }
+
+    pub(super) fn last_checkpoint(&self) -> Option<usize> {
+        *self.last_checkpoint.lock().expect("control lock")
+    }
+}

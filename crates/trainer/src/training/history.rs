@@ -1,0 +1,124 @@
+//! The loss of every epoch, kept in memory (no per-epoch log files: the article runs 8,000
+//! epochs) as the learner's metric logger.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use burn::train::logger::MetricLogger;
+use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
+use burn::train::metric::{MetricDefinition, NumericEntry};
+
+/// Mean loss of one epoch and split, in model units (scaled MSE).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochLoss {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train: f64,
+    /// Mean validation loss, when there is a validation split.
+    pub valid: Option<f64>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Mean {
+    sum: f64,
+    count: usize,
+}
+
+impl Mean {
+    pub(super) fn add(&mut self, value: f64, count: usize) {
+        self.sum += value * count as f64;
+        self.count += count;
+    }
+
+    pub(super) fn value(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+}
+
+pub(super) fn add_entry(mean: &mut Mean, entry: Option<&NumericEntry>) {
+    match entry {
+        Some(NumericEntry::Aggregated {
+            aggregated_value,
+            count,
+        }) => mean.add(*aggregated_value, *count),
+        Some(NumericEntry::Value(value)) => mean.add(*value, 1),
+        _ => {}
+    }
+}
+
+/// The per-epoch losses, filled by the learner's metric logging and shared with the caller.
+#[derive(Debug, Clone, Default)]
+pub struct LossHistory {
+    epochs: Arc<Mutex<BTreeMap<usize, (Mean, Mean)>>>,
+}
+
+impl LossHistory {
+    /// A history that starts with `earlier` epochs (those before a resumed checkpoint).
+    pub fn starting_with(earlier: &[EpochLoss]) -> Self {
+        let history = Self::default();
+        {
+            let mut epochs = history.epochs.lock().expect("loss history lock");
+            for loss in earlier {
+                let mut train = Mean::default();
+                train.add(loss.train, 1);
+                let mut valid = Mean::default();
+                if let Some(value) = loss.valid {
+                    valid.add(value, 1);
+                }
+                epochs.insert(loss.epoch, (train, valid));
+            }
+        }
+        history
+    }
+
+    /// The losses so far, oldest epoch first.
+    pub fn epochs(&self) -> Vec<EpochLoss> {
+        let epochs = self.epochs.lock().expect("loss history lock");
+        epochs
+            .iter()
+            .filter_map(|(epoch, (train, valid))| {
+                Some(EpochLoss {
+                    epoch: *epoch,
+                    train: train.value()?,
+                    valid: valid.value(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl MetricLogger for LossHistory {
+    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        let mut epochs = self.epochs.lock().expect("loss history lock");
+        let (train, valid) = epochs.entry(epoch).or_default();
+        let mean = match split {
+            Split::Train => train,
+            Split::Valid => valid,
+            Split::Test(_) => return,
+        };
+        for numeric in &update.entries_numeric {
+            add_entry(mean, numeric.numeric_entry.as_ref());
+        }
+    }
+
+    fn read_numeric(
+        &mut self,
+        _name: &str,
+        epoch: usize,
+        split: &Split,
+    ) -> Result<Vec<NumericEntry>, String> {
+        let epochs = self.epochs.lock().expect("loss history lock");
+        let (train, valid) = epochs.get(&epoch).copied().unwrap_or_default();
+        let mean = match split {
+            Split::Train => train,
+            Split::Valid => valid,
+            Split::Test(_) => Mean::default(),
+        };
+        Ok(mean.value().map(NumericEntry::Final).into_iter().collect())
+    }
+
+    fn log_metric_definition(&mut self, _definition: MetricDefinition) {}
+
+    fn log_epoch_summary(&mut self, _summary: EpochSummary) {}
+}

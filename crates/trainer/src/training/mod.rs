@@ -1,0 +1,427 @@
+//! Training with burn-train's learner: the model's train and validation steps ([`step`]), a
+//! compact progress display ([`progress`]), an in-memory loss history ([`history`]), the
+//! checkpoints a run keeps ([`checkpoints`]), early stopping with the best epoch restored, the
+//! optimiser and schedule ([`optimizer`]) and what the signal handler shares ([`control`]).
+
+mod checkpoints;
+mod control;
+mod history;
+mod optimizer;
+mod progress;
+mod step;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::store::ModuleRecord;
+use burn::tensor::{Device, Tensor};
+use burn::train::metric::LossMetric;
+use burn::train::metric::store::{Aggregate, Direction, Split};
+use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining};
+use yoho_data::{PreparedData, WindowBatcher};
+use yoho_model::{Forecaster, PytorchWeights};
+
+use crate::config::{ExperimentConfig, LossReduction, TrainSection};
+use checkpoints::RunCheckpoints;
+pub use control::TrainingControl;
+pub use history::{EpochLoss, LossHistory};
+use optimizer::{lr_scheduler, optimizer};
+use progress::ProgressPrinter;
+pub use step::Regressor;
+
+/// What training produced.
+pub struct TrainedModel {
+    /// The trained network, ready for inference on the training device.
+    pub forecaster: Forecaster,
+    /// Loss per epoch.
+    pub history: Vec<EpochLoss>,
+    /// The epoch whose weights `forecaster` holds (`None` for imported weights not trained).
+    pub kept_epoch: Option<usize>,
+    /// Why training stopped and which weights were kept, in words.
+    pub stop_reason: String,
+    /// Wall time of the learner's run.
+    pub wall_time: Duration,
+}
+
+/// How a training run ended.
+pub enum TrainingEnd {
+    /// All epochs ran.
+    Finished(Box<TrainedModel>),
+    /// A stop was requested; the checkpoint of `checkpoint_epoch` holds the state to resume.
+    Interrupted {
+        /// The epoch whose checkpoint was written last.
+        checkpoint_epoch: Option<usize>,
+        /// Loss per epoch up to the interruption.
+        history: Vec<EpochLoss>,
+    },
+    /// The loss stopped being a finite number.
+    Diverged {
+        /// The epoch where it happened.
+        epoch: usize,
+        /// The loss seen (NaN or infinite).
+        loss: f64,
+    },
+}
+
+/// Where a resumed run starts: the checkpoint's epoch and the losses before it.
+#[derive(Debug, Clone)]
+pub struct ResumePoint {
+    /// The last completed (checkpointed) epoch.
+    pub epoch: usize,
+    /// Loss per epoch up to `epoch`.
+    pub history: Vec<EpochLoss>,
+}
+
+/// Trains a forecaster on `data` as `config` says, writing checkpoints under `run_dir`; from
+/// seeded weights or `weights` (those of `[model] init_from`, see [`initial_weights`]), or
+/// from the checkpoint of `resume`.
+pub fn train(
+    config: &ExperimentConfig,
+    data: &PreparedData,
+    device: &Device,
+    run_dir: &Path,
+    control: &TrainingControl,
+    weights: Option<&PytorchWeights>,
+    resume: Option<&ResumePoint>,
+) -> anyhow::Result<TrainingEnd> {
+    let train = &config.train;
+    let training_device = device.clone().autodiff();
+    let model = Regressor {
+        forecaster: seeded_forecaster(config, weights, device, &training_device)?,
+        sum_loss: train.loss_reduction == LossReduction::Sum,
+    };
+    if train.epochs == 0 {
+        // evaluate `[model] init_from` as it is
+        return Ok(TrainingEnd::Finished(Box::new(TrainedModel {
+            forecaster: model.forecaster.valid(),
+            history: Vec::new(),
+            kept_epoch: None,
+            stop_reason: "evaluated the imported weights without training".into(),
+            wall_time: Duration::ZERO,
+        })));
+    }
+
+    let batcher = WindowBatcher::new(data.sample_shape());
+    let batch_size = match train.batch_size {
+        0 => data.splits.train.len(),
+        size => size,
+    };
+    let mut train_loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
+    if train.shuffle {
+        train_loader = train_loader.shuffle(train.seed);
+    }
+    let train_loader = train_loader.build(data.dataset(&data.splits.train));
+    let valid_loader = DataLoaderBuilder::new(batcher)
+        .batch_size(data.splits.valid.len().max(1))
+        .build(data.dataset(&data.splits.valid));
+
+    let optimizer = optimizer(train);
+    let scheduler = lr_scheduler(train, data.splits.train.len().div_ceil(batch_size))?;
+    let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
+    let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
+    let interrupter = training.interrupter();
+    training = training
+        .metric_train_numeric(LossMetric::new())
+        .metric_valid_numeric(LossMetric::new())
+        .with_metric_logger(history.clone())
+        .renderer(Box::new(ProgressPrinter::new(
+            train.log_every,
+            control.clone(),
+            interrupter.clone(),
+        )))
+        .with_application_logger(None)
+        .with_default_checkpointers()
+        .with_checkpointing_strategy(RunCheckpoints {
+            every: train.checkpoint_interval(),
+            last_epoch: train.epochs,
+            latest: resume.map(|r| r.epoch),
+            best: resume.and_then(|r| best_epoch(&r.history)),
+            control: control.clone(),
+            interrupter: interrupter.clone(),
+        })
+        .num_epochs(train.epochs);
+    if train.patience > 0 {
+        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+            &LossMetric::new(),
+            Aggregate::Mean,
+            Direction::Lowest,
+            Split::Valid,
+            StoppingCondition::NoImprovementSince {
+                n_epochs: train.patience,
+            },
+        ));
+    }
+    if let Some(resume) = resume {
+        training = training.checkpoint(resume.epoch);
+    }
+
+    let started = Instant::now();
+    let result = training.launch(Learner::new(model, optimizer, scheduler));
+    let wall_time = started.elapsed();
+    let history = history.epochs();
+    if let Some((epoch, loss)) = control.diverged().or_else(|| first_non_finite(&history)) {
+        return Ok(TrainingEnd::Diverged { epoch, loss });
+    }
+    if let Some(error) = interrupter.error() {
+        anyhow::bail!("training failed: {error}");
+    }
+    if control.stop_requested() {
+        return Ok(TrainingEnd::Interrupted {
+            checkpoint_epoch: control.last_checkpoint(),
+            history,
+        });
+    }
+    let last_epoch = history.last().map_or(0, |e| e.epoch);
+    let best = best_epoch(&history).filter(|_| train.restore_best);
+    let (model, kept_epoch) = match best {
+        Some((epoch, _)) if epoch != last_epoch => {
+            (restore_checkpoint(result.model, run_dir, epoch)?, epoch)
+        }
+        _ => (result.model, last_epoch),
+    };
+    Ok(TrainingEnd::Finished(Box::new(TrainedModel {
+        forecaster: model.forecaster.valid(),
+        stop_reason: stop_reason(train, &history, kept_epoch),
+        kept_epoch: Some(kept_epoch),
+        history,
+        wall_time,
+    })))
+}
+
+/// The epoch with the lowest finite validation loss, and that loss.
+fn best_epoch(history: &[EpochLoss]) -> Option<(usize, f64)> {
+    history
+        .iter()
+        .filter_map(|e| e.valid.filter(|v| v.is_finite()).map(|v| (e.epoch, v)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// Loads the weights of `epoch`'s checkpoint into `model`.
+fn restore_checkpoint(model: Regressor, run_dir: &Path, epoch: usize) -> anyhow::Result<Regressor> {
+    let path = run_dir
+        .join("checkpoint")
+        .join(format!("model-{epoch}.bpk"));
+    let record = ModuleRecord::load(&path).map_err(|error| {
+        anyhow::anyhow!(
+            "cannot restore the best epoch's weights from {}: {error:?}",
+            path.display()
+        )
+    })?;
+    model
+        .try_load_record(record)
+        .map_err(|error| anyhow::anyhow!("{} does not fit the network: {error:?}", path.display()))
+}
+
+/// Why training stopped and which weights were kept, in words.
+fn stop_reason(train: &TrainSection, history: &[EpochLoss], kept_epoch: usize) -> String {
+    let last_epoch = history.last().map_or(0, |e| e.epoch);
+    let stopped = if last_epoch < train.epochs {
+        format!(
+            "stopped early after epoch {last_epoch}: no lower validation loss for {} epochs",
+            train.patience
+        )
+    } else {
+        format!("ran all {} epochs", train.epochs)
+    };
+    let kept = match history
+        .iter()
+        .find(|e| e.epoch == kept_epoch)
+        .and_then(|e| e.valid)
+    {
+        Some(loss) if train.restore_best => {
+            format!("kept epoch {kept_epoch}, the lowest validation loss ({loss:.4e})")
+        }
+        _ => format!("kept the last epoch ({kept_epoch})"),
+    };
+    format!("{stopped}; {kept}")
+}
+
+/// Opens `[model] init_from` and checks that it fits the config's network; `None` without it.
+pub fn initial_weights(config: &ExperimentConfig) -> anyhow::Result<Option<PytorchWeights>> {
+    let Some(path) = &config.model.init_from else {
+        return Ok(None);
+    };
+    let weights = PytorchWeights::open(path).context("[model] init_from")?;
+    weights
+        .check_config(&config.forecaster_config())
+        .context("[model] init_from")?;
+    Ok(Some(weights))
+}
+
+/// The network training starts from, its weights drawn right after seeding `device`. Trainings
+/// running side by side (a backtest's folds) take turns, so that each draws the same weights as
+/// it would alone.
+fn seeded_forecaster(
+    config: &ExperimentConfig,
+    weights: Option<&PytorchWeights>,
+    device: &Device,
+    training_device: &Device,
+) -> anyhow::Result<Forecaster> {
+    static SEEDING: Mutex<()> = Mutex::new(());
+    let _turn = SEEDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(config.train.seed);
+    let forecaster = initial_forecaster(config, weights, training_device)?;
+    // Burn draws a parameter's initial values when it is first read: read them all now, while
+    // this training holds the seeded generator
+    forecaster.visit(&mut InitialiseParameters);
+    Ok(forecaster)
+}
+
+/// Reads every parameter, which makes Burn draw the lazily initialised ones.
+struct InitialiseParameters;
+
+impl ModuleVisitor for InitialiseParameters {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
+
+/// The network training starts from: the config's, with seeded initial weights or `weights`.
+fn initial_forecaster(
+    config: &ExperimentConfig,
+    weights: Option<&PytorchWeights>,
+    device: &Device,
+) -> anyhow::Result<Forecaster> {
+    let forecaster = config.forecaster_config().init(device);
+    match weights {
+        Some(weights) => Ok(weights.load_into(forecaster).context("[model] init_from")?),
+        None => Ok(forecaster),
+    }
+}
+
+fn first_non_finite(history: &[EpochLoss]) -> Option<(usize, f64)> {
+    history.iter().find_map(|e| {
+        let bad = [Some(e.train), e.valid]
+            .into_iter()
+            .flatten()
+            .find(|v| !v.is_finite());
+        bad.map(|loss| (e.epoch, loss))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::data::dataloader::batcher::Batcher;
+    use burn::nn::loss::{MseLoss, Reduction};
+    use yoho_data::{LoadedSeries, NaiveDate};
+
+    fn loss(epoch: usize, valid: Option<f64>) -> EpochLoss {
+        EpochLoss {
+            epoch,
+            train: 1.0,
+            valid,
+        }
+    }
+
+    #[test]
+    fn the_best_epoch_is_the_lowest_finite_validation_loss() {
+        let history = [
+            loss(1, Some(3.0)),
+            loss(2, Some(1.0)),
+            loss(3, Some(f64::NAN)),
+            loss(4, Some(2.0)),
+        ];
+        assert_eq!(best_epoch(&history), Some((2, 1.0)));
+        assert_eq!(best_epoch(&[loss(1, None)]), None);
+    }
+
+    /// A series that rises by 1 a day over the training rows and is flat afterwards: the more
+    /// the model learns the rise, the worse it forecasts the flat validation days, so the
+    /// validation loss is lowest early and rises after.
+    fn rise_then_flat() -> PreparedData {
+        let values: Vec<f64> = (0..80).map(|i| 100.0 + f64::from(i.min(60))).collect();
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let loaded = LoadedSeries::daily("rise_then_flat", start, "v", values);
+        yoho_data::prepare_loaded(loaded, &experiment().data).unwrap()
+    }
+
+    fn experiment() -> ExperimentConfig {
+        toml::from_str(
+            r#"
+            [data]
+            path = "unused.csv"
+            features = ["v"]
+            target = "v"
+            window_len = 4
+            test_len = 5
+            valid_len = 12
+
+            [model]
+            hidden_size = 8
+
+            [train]
+            epochs = 60
+            lr = 0.05
+            patience = 5
+            log_every = 1000
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn early_stopping_restores_the_best_epochs_weights() {
+        let config = experiment();
+        config.validate().unwrap();
+        let data = rise_then_flat();
+        let device = Device::flex();
+        let run_dir = tempfile::tempdir().unwrap();
+        let end = train(
+            &config,
+            &data,
+            &device,
+            run_dir.path(),
+            &TrainingControl::default(),
+            None,
+            None,
+        )
+        .unwrap();
+        let TrainingEnd::Finished(trained) = end else {
+            panic!("training did not finish");
+        };
+        let (best, best_loss) = best_epoch(&trained.history).unwrap();
+        let last = trained.history.last().unwrap().epoch;
+        assert!(
+            last < 60,
+            "early stopping never stopped: {:?}",
+            trained.history
+        );
+        assert!(
+            best < last,
+            "the validation loss never rose: {:?}",
+            trained.history
+        );
+        assert_eq!(
+            last - best,
+            5,
+            "stopped {} epochs after the best",
+            last - best
+        );
+        assert_eq!(trained.kept_epoch, Some(best));
+        assert!(
+            trained.stop_reason.contains("stopped early"),
+            "{}",
+            trained.stop_reason
+        );
+        // the kept weights give the best epoch's validation loss, not the last epoch's
+        let batch =
+            WindowBatcher::new(data.sample_shape()).batch(data.items(&data.splits.valid), &device);
+        let output = trained.forecaster.forward(batch.inputs);
+        let valid_loss = f64::from(
+            MseLoss::new()
+                .forward(output, batch.targets, Reduction::Mean)
+                .into_scalar::<f32>(),
+        );
+        assert!(
+            (valid_loss - best_loss).abs() <= 1e-5 * best_loss.max(1e-3),
+            "restored weights give {valid_loss}, the best epoch had {best_loss}"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! The forecaster as the learner trains and validates it.
+
+use burn::module::Module;
+use burn::nn::loss::{MseLoss, Reduction};
+use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
+use yoho_data::WindowBatch;
+use yoho_model::Forecaster;
+
+/// The forecaster as the learner trains it: MSE on each batch.
+#[derive(Module, Debug)]
+pub struct Regressor {
+    /// The network being trained.
+    pub forecaster: Forecaster,
+    /// Whether the batch loss sums the squared errors instead of averaging them.
+    #[module(skip)]
+    pub sum_loss: bool,
+}
+
+impl Regressor {
+    /// Squared error between the forecasts and the targets they stand for, averaged (or
+    /// summed) over the batch: a one-step model of the recursive strategy learns the first of
+    /// each window's targets.
+    fn regression(&self, batch: WindowBatch) -> RegressionOutput {
+        let output = self.forecaster.forward(batch.inputs);
+        let targets = batch.targets.narrow(1, 0, output.dims()[1]);
+        let reduction = if self.sum_loss {
+            Reduction::Sum
+        } else {
+            Reduction::Mean
+        };
+        let loss = MseLoss::new().forward(output.clone(), targets.clone(), reduction);
+        RegressionOutput::new(loss, output, targets)
+    }
+}
+
+impl TrainStep for Regressor {
+    type Input = WindowBatch;
+    type Output = RegressionOutput;
+
+    fn step(&self, batch: WindowBatch) -> TrainOutput<RegressionOutput> {
+        let item = self.regression(batch);
+        TrainOutput::new(self, item.loss.backward(), item)
+    }
+}
+
+impl InferenceStep for Regressor {
+    type Input = WindowBatch;
+    type Output = RegressionOutput;
+
+    fn step(&self, batch: WindowBatch) -> RegressionOutput {
+        self.regression(batch)
+    }
+}

@@ -1,0 +1,13 @@
+//! The trainer's end-to-end tests, one binary: the `trainer` command on tiny configs and the
+//! run directories it writes.
+
+mod common;
+
+mod backtest;
+mod bad_input;
+mod beyond_one_day;
+mod interruption;
+mod main_job;
+mod predict;
+mod pytorch_weights;
+mod wgpu_backend;
