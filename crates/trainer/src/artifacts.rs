@@ -164,11 +164,8 @@ impl RunDir {
         device: &Device,
     ) -> anyhow::Result<(ExperimentConfig, Forecaster, Scaler)> {
         let config_path = self.file(files::CONFIG);
-        let config: ExperimentConfig = toml::from_str(
-            &std::fs::read_to_string(&config_path)
-                .with_context(|| format!("cannot read {}", config_path.display()))?,
-        )
-        .with_context(|| format!("{} is not a valid config", config_path.display()))?;
+        // read and checked like any config, so a hand-edited one is refused with its key named
+        let config = ExperimentConfig::load(&config_path)?;
         let scaler_path = self.file(files::SCALER);
         let scaler: Scaler = serde_json::from_str(
             &std::fs::read_to_string(&scaler_path)

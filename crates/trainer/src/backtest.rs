@@ -63,6 +63,14 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
             .validate()
             .context("invalid value given on the command line")?;
     }
+    if let Some(weights) = &config.model.init_from {
+        anyhow::bail!(
+            "{}: [model] init_from = {}: a backtest trains every fold's model from seeded weights; \
+             remove init_from to backtest this network",
+            args.config.display(),
+            weights.display()
+        );
+    }
     let spec = BacktestSpec {
         folds: args.folds,
         step: args.step,

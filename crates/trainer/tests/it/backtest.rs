@@ -4,7 +4,7 @@ use crate::common;
 
 use std::path::Path;
 
-use common::{assert_success, read, trainer, write_config, write_series};
+use common::{assert_clean_error, assert_success, read, trainer, write_config, write_series};
 use trainer::artifacts::files;
 
 fn backtest(config: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
@@ -143,4 +143,28 @@ fn no_fold_trains_on_its_future() {
         clean[11][4], poisoned[11][4],
         "later days read the changed rows"
     );
+}
+
+#[test]
+fn settings_that_do_not_fit_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 60);
+    let config = write_config(dir.path(), &data, "");
+    let out = dir.path().join("backtest");
+    let path = config.to_str().unwrap();
+    let too_many = trainer(&["backtest", "--config", path, "--folds", "50", "--step", "5"]);
+    assert_clean_error(
+        &too_many,
+        &["tiny.toml", "50 folds × 5 targets", "the series has"],
+    );
+    let zero = trainer(&["backtest", "--config", path, "--refit", "0"]);
+    assert!(!zero.status.success());
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--refit"));
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("head = [4]", "head = [4]\ninit_from = \"weights.pt\"");
+    std::fs::write(&config, text).unwrap();
+    let imported = trainer(&["backtest", "--config", path, "--out", out.to_str().unwrap()]);
+    assert_clean_error(&imported, &["init_from"]);
+    assert!(!out.exists(), "nothing written");
 }

@@ -160,6 +160,15 @@ fn predict_errors_are_clear() {
     let output = predict(&run, &data, &[]);
     assert_clean_error(&output, &["model.bpk", "does not fit", "config.toml"]);
 
+    // a config edited by hand into an invalid one is refused with the key named
+    std::fs::write(
+        run.join("config.toml"),
+        saved.replace("hidden_size = 8", "hidden_size = 0"),
+    )
+    .unwrap();
+    let output = predict(&run, &data, &[]);
+    assert_clean_error(&output, &["config.toml", "hidden_size"]);
+
     // not a run at all
     let output = predict(dir.path(), &data, &[]);
     assert_clean_error(&output, &["is not a run directory"]);
