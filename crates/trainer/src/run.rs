@@ -199,7 +199,7 @@ fn open_for_resume(
             config.train.epochs
         );
     }
-    let history = read_loss_history(&run)?
+    let history = report::read_loss_csv(&run.file(files::LOSS))?
         .into_iter()
         .filter(|loss| loss.epoch <= epoch)
         .collect();
@@ -231,45 +231,6 @@ fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
         .filter(|epoch| complete(*epoch))
         .max()
         .with_context(|| format!("{} holds no complete checkpoint", directory.display()))
-}
-
-/// The losses recorded in `loss.csv`, if the run wrote one.
-fn read_loss_history(run: &RunDir) -> anyhow::Result<Vec<EpochLoss>> {
-    let path = run.file(files::LOSS);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(Vec::new());
-    };
-    text.lines()
-        .skip(1)
-        .enumerate()
-        .map(|(index, line)| {
-            let bad = || {
-                format!(
-                    "{}, row {}: expected epoch,train_loss,valid_loss",
-                    path.display(),
-                    index + 2
-                )
-            };
-            let mut cells = line.split(',');
-            let epoch = cells
-                .next()
-                .and_then(|c| c.parse().ok())
-                .with_context(bad)?;
-            let train = cells
-                .next()
-                .and_then(|c| c.parse().ok())
-                .with_context(bad)?;
-            let valid = cells
-                .next()
-                .filter(|c| !c.is_empty())
-                .and_then(|c| c.parse().ok());
-            Ok(EpochLoss {
-                epoch,
-                train,
-                valid,
-            })
-        })
-        .collect()
 }
 
 fn describe_data(data: &PreparedData) {

@@ -1,0 +1,97 @@
+//! The run's CSV files: `predictions.csv`, `by_step.csv` and `loss.csv` (written and read).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use yoho_eval::TestForecast;
+
+use crate::training::EpochLoss;
+
+/// `by_step.csv`: one row per test window and step ahead.
+pub fn by_step_csv(forecast: &TestForecast) -> String {
+    let mut text = String::from("window,first_target_date,steps_ahead,actual,model,naive\n");
+    for (window, (actual, model)) in forecast
+        .actual_steps
+        .iter()
+        .zip(&forecast.model_steps)
+        .enumerate()
+    {
+        for (step, (a, m)) in actual.iter().zip(model).enumerate() {
+            let _ = writeln!(
+                text,
+                "{window},{},{},{a},{m},{}",
+                forecast.dates[window],
+                step + 1,
+                forecast.previous[window]
+            );
+        }
+    }
+    text
+}
+
+/// `predictions.csv`: one row per test day, a column per forecaster.
+pub fn predictions_csv(forecast: &TestForecast) -> String {
+    let mut text = String::from("date,actual,predicted");
+    for baseline in &forecast.forecasts[1..] {
+        text += ",";
+        text += baseline.name;
+    }
+    text += "\n";
+    for i in 0..forecast.dates.len() {
+        let _ = write!(text, "{},{}", forecast.dates[i], forecast.actual[i]);
+        for named in &forecast.forecasts {
+            let _ = write!(text, ",{}", named.values[i]);
+        }
+        text += "\n";
+    }
+    text
+}
+
+/// `loss.csv`: one row per epoch.
+pub fn loss_csv(history: &[EpochLoss]) -> String {
+    let mut text = String::from("epoch,train_loss,valid_loss\n");
+    for epoch in history {
+        let valid = epoch.valid.map(|v| v.to_string()).unwrap_or_default();
+        let _ = writeln!(text, "{},{},{}", epoch.epoch, epoch.train, valid);
+    }
+    text
+}
+
+/// The losses recorded in a `loss.csv` at `path`; none when there is no such file.
+pub fn read_loss_csv(path: &Path) -> anyhow::Result<Vec<EpochLoss>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
+    text.lines()
+        .skip(1)
+        .enumerate()
+        .map(|(index, line)| {
+            let bad = || {
+                format!(
+                    "{}, row {}: expected epoch,train_loss,valid_loss",
+                    path.display(),
+                    index + 2
+                )
+            };
+            let mut cells = line.split(',');
+            let epoch = cells
+                .next()
+                .and_then(|c| c.parse().ok())
+                .with_context(bad)?;
+            let train = cells
+                .next()
+                .and_then(|c| c.parse().ok())
+                .with_context(bad)?;
+            let valid = cells
+                .next()
+                .filter(|c| !c.is_empty())
+                .and_then(|c| c.parse().ok());
+            Ok(EpochLoss {
+                epoch,
+                train,
+                valid,
+            })
+        })
+        .collect()
+}

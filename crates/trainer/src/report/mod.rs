@@ -1,0 +1,94 @@
+//! What a run tells its user: the terminal table and the files `metrics.json` ([`summary`]),
+//! `predictions.csv`, `by_step.csv` and `loss.csv` ([`csv`]), `report.md` ([`markdown`]) and
+//! the charts; the tables themselves are in [`table`].
+
+mod csv;
+mod markdown;
+mod summary;
+mod table;
+
+use std::fmt::Write as _;
+
+use yoho_eval::{Generation, TestForecast};
+
+use crate::artifacts::{RunDir, files};
+use crate::plots;
+use crate::training::EpochLoss;
+
+pub use csv::{by_step_csv, loss_csv, predictions_csv, read_loss_csv};
+pub use markdown::markdown_report;
+pub use summary::{DataSummary, MetricsReport, TrainingSummary};
+pub(crate) use table::{Align, markdown_rows, text_table, verdict};
+use table::{STEP_HEADERS, STEP_WIDTHS, closed_loop_line, step_rows};
+pub use table::{markdown_table, metrics_text_table};
+
+/// The unit the charts and the report give values in.
+const UNIT: &str = "original units";
+
+/// The terminal table: a row per forecaster, a column per measure, and the verdict in words.
+pub fn table(report: &MetricsReport) -> String {
+    let data = &report.data;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "Test: {} targets of {}, {} to {}, {} one step ahead, in original units",
+        data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
+    );
+    text += &metrics_text_table(&report.test);
+    if let Some(verdict) = verdict(&report.test) {
+        let _ = writeln!(text, "{verdict}");
+    }
+    if let Some(by_step) = &report.by_step {
+        let _ = writeln!(
+            text,
+            "\nBy days ahead ({} test windows, naive = last observed value):",
+            data.test_windows
+        );
+        text += &text_table(
+            &STEP_HEADERS,
+            &step_rows(by_step),
+            &STEP_WIDTHS,
+            Align::Right,
+        );
+    }
+    if let Some(generation) = &report.closed_loop {
+        let _ = writeln!(text, "\n{}", closed_loop_line(generation));
+    }
+    text
+}
+
+/// Writes the report files into `run`: predictions, loss, charts, the page and the metrics.
+pub fn write_reports(
+    run: &RunDir,
+    report: &MetricsReport,
+    forecast: &TestForecast,
+    history: &[EpochLoss],
+    generation: Option<&Generation>,
+    config_toml: &str,
+) -> anyhow::Result<()> {
+    let target = &report.data.target;
+    run.write(files::PREDICTIONS, predictions_csv(forecast).as_bytes())?;
+    if let Some(by_step) = &report.by_step {
+        run.write(files::BY_STEP, by_step_csv(forecast).as_bytes())?;
+        plots::error_by_step(&run.file(files::STEP_ERROR_PLOT), by_step, target, UNIT)?;
+        plots::multi_step_forecasts(&run.file(files::MULTI_STEP_PLOT), forecast, target, UNIT)?;
+    }
+    if let Some(generation) = generation {
+        run.write(files::GENERATED, generation.csv().as_bytes())?;
+        plots::closed_loop(&run.file(files::GENERATED_PLOT), generation, target)?;
+    }
+    run.write(files::LOSS, loss_csv(history).as_bytes())?;
+    plots::test_period(&run.file(files::TEST_PERIOD_PLOT), forecast, target, UNIT)?;
+    if !history.is_empty() {
+        plots::loss_curve(&run.file(files::LOSS_PLOT), history)?;
+    }
+    plots::predicted_vs_actual(&run.file(files::SCATTER_PLOT), forecast, target, UNIT)?;
+    run.write(
+        files::REPORT,
+        markdown_report(report, config_toml).as_bytes(),
+    )?;
+    run.write(
+        files::METRICS,
+        serde_json::to_string_pretty(report)?.as_bytes(),
+    )
+}

@@ -1,0 +1,123 @@
+//! The contents of `metrics.json`: the run, its data, its training and its measures.
+
+use serde::Serialize;
+use yoho_data::PreparedData;
+use yoho_eval::{EvaluationTable, GenerationSummary, StepErrors, TestForecast};
+
+use crate::training::EpochLoss;
+
+/// The contents of `metrics.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsReport {
+    /// The run's name.
+    pub run: String,
+    /// The device trained on.
+    pub device: String,
+    /// The data and its split.
+    pub data: DataSummary,
+    /// How training went.
+    pub training: TrainingSummary,
+    /// Every forecaster's measures on the test days, in the target's units, keyed by name.
+    pub test: EvaluationTable,
+    /// The baseline with the lowest MSE on the test days (the reference of
+    /// `dm_vs_best_baseline`).
+    pub best_baseline: String,
+    /// With `horizon > 1`: the model's and the naive forecast's errors at every step ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_step: Option<Vec<StepErrors>>,
+    /// With `[evaluate] closed_loop`: how far the generated series strays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_loop: Option<GenerationSummary>,
+}
+
+/// Where the numbers come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataSummary {
+    /// The file or generator.
+    pub source: String,
+    /// Input columns.
+    pub features: Vec<String>,
+    /// Forecast column.
+    pub target: String,
+    /// Rows after cleaning.
+    pub rows: usize,
+    /// Rows dropped while cleaning.
+    pub dropped_rows: usize,
+    /// First and last date of the series.
+    pub first_date: String,
+    /// Last date of the series.
+    pub last_date: String,
+    /// Training windows.
+    pub train_windows: usize,
+    /// Validation windows.
+    pub valid_windows: usize,
+    /// Test windows (= test days).
+    pub test_windows: usize,
+    /// First test target date.
+    pub test_first_date: String,
+    /// Last test target date.
+    pub test_last_date: String,
+}
+
+impl DataSummary {
+    /// Summarises `data` and the test forecast's dates.
+    pub fn new(data: &PreparedData, forecast: &TestForecast) -> Self {
+        let dates = &data.series.dates;
+        Self {
+            source: data.series.source_name.clone(),
+            features: data.features.clone(),
+            target: data.target.clone(),
+            rows: data.series.len(),
+            dropped_rows: data.dropped_rows,
+            first_date: dates[0].to_string(),
+            last_date: dates[dates.len() - 1].to_string(),
+            train_windows: data.splits.train.len(),
+            valid_windows: data.splits.valid.len(),
+            test_windows: data.splits.test.len(),
+            test_first_date: forecast.dates[0].to_string(),
+            test_last_date: forecast.dates[forecast.dates.len() - 1].to_string(),
+        }
+    }
+}
+
+/// How training went.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingSummary {
+    /// Epochs run.
+    pub epochs: usize,
+    /// Wall time of training, seconds.
+    pub wall_seconds: f64,
+    /// Mean training loss of the last epoch (scaled MSE).
+    pub final_train_loss: Option<f64>,
+    /// Mean validation loss of the last epoch (scaled MSE).
+    pub final_valid_loss: Option<f64>,
+    /// The epoch whose weights were kept and evaluated.
+    pub kept_epoch: Option<usize>,
+    /// Its validation loss, when there is a validation split.
+    pub kept_valid_loss: Option<f64>,
+    /// Why training stopped, and which weights were kept, in words.
+    pub stop_reason: String,
+}
+
+impl TrainingSummary {
+    /// From the loss history, the epoch kept, the reason training stopped and the wall time.
+    pub fn new(
+        history: &[EpochLoss],
+        kept_epoch: Option<usize>,
+        stop_reason: String,
+        wall_seconds: f64,
+    ) -> Self {
+        let last = history.last();
+        Self {
+            epochs: history.len(),
+            wall_seconds,
+            final_train_loss: last.map(|e| e.train),
+            final_valid_loss: last.and_then(|e| e.valid),
+            kept_epoch,
+            kept_valid_loss: kept_epoch
+                .and_then(|epoch| history.iter().find(|e| e.epoch == epoch))
+                .and_then(|e| e.valid),
+            stop_reason,
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Tables for the terminal and for Markdown: the metrics table (one row per forecaster, one
+//! column per measure), the verdicts in words, the table by step ahead.
+
+use std::fmt::Write as _;
+
+use yoho_eval::{
+    DieboldMariano, EvaluationTable, ForecastMetrics, GenerationSummary, MODEL, StepErrors,
+};
+
+/// One measure's column in the metrics table.
+struct MetricColumn {
+    header: &'static str,
+    /// Terminal width.
+    width: usize,
+    /// The cell of one forecaster.
+    cell: fn(&ForecastMetrics) -> String,
+}
+
+/// A Diebold–Mariano outcome's field, or a dash where there is no test.
+fn dm_cell(dm: Option<DieboldMariano>, field: fn(&DieboldMariano) -> String) -> String {
+    dm.as_ref().map_or("—".to_string(), field)
+}
+
+/// The metrics table's columns after the forecaster's name: adding a measure is a line here.
+const METRIC_COLUMNS: [MetricColumn; 10] = [
+    MetricColumn {
+        header: "RMSE",
+        width: 11,
+        cell: |m| format!("{:.3}", m.rmse),
+    },
+    MetricColumn {
+        header: "MAE",
+        width: 11,
+        cell: |m| format!("{:.3}", m.mae),
+    },
+    MetricColumn {
+        header: "MAPE %",
+        width: 7,
+        cell: |m| format!("{:.3}", m.mape_percent),
+    },
+    MetricColumn {
+        header: "R²",
+        width: 8,
+        cell: |m| format!("{:.4}", m.r_squared),
+    },
+    MetricColumn {
+        header: "dir %",
+        width: 7,
+        cell: |m| format!("{:.1}", 100.0 * m.direction_accuracy),
+    },
+    MetricColumn {
+        header: "MASE",
+        width: 7,
+        cell: |m| format!("{:.3}", m.mase),
+    },
+    MetricColumn {
+        header: "skill",
+        width: 8,
+        cell: |m| format!("{:.4}", m.skill_vs_naive),
+    },
+    MetricColumn {
+        header: "DM",
+        width: 8,
+        cell: |m| dm_cell(m.dm_vs_naive, |dm| format!("{:.3}", dm.statistic)),
+    },
+    MetricColumn {
+        header: "DM p",
+        width: 7,
+        cell: |m| dm_cell(m.dm_vs_naive, |dm| format!("{:.4}", dm.p_value)),
+    },
+    MetricColumn {
+        header: "best p",
+        width: 7,
+        cell: |m| dm_cell(m.dm_vs_best_baseline, |dm| format!("{:.4}", dm.p_value)),
+    },
+];
+
+/// Width of the forecaster names' column.
+const NAME_WIDTH: usize = 14;
+
+fn metric_headers() -> Vec<&'static str> {
+    std::iter::once("forecast")
+        .chain(METRIC_COLUMNS.iter().map(|c| c.header))
+        .collect()
+}
+
+fn metric_widths() -> Vec<usize> {
+    std::iter::once(NAME_WIDTH)
+        .chain(METRIC_COLUMNS.iter().map(|c| c.width))
+        .collect()
+}
+
+/// One forecaster's row of the metrics table, formatted.
+fn row_cells(name: &str, m: &ForecastMetrics) -> Vec<String> {
+    std::iter::once(name.to_string())
+        .chain(METRIC_COLUMNS.iter().map(|c| (c.cell)(m)))
+        .collect()
+}
+
+/// The model's Diebold–Mariano verdicts against naive and against the best baseline, in words,
+/// one line each, if the report has a model row.
+pub(crate) fn verdict(table: &EvaluationTable) -> Option<String> {
+    let model = table.get(MODEL)?;
+    if table.best_baseline == "naive" {
+        return Some(verdict_line(
+            "naive (also the best baseline)",
+            model.dm_vs_naive,
+        ));
+    }
+    let naive = verdict_line("naive", model.dm_vs_naive);
+    let best = verdict_line(
+        &format!("the best baseline, {}", table.best_baseline),
+        model.dm_vs_best_baseline,
+    );
+    Some(format!("{naive}\n{best}"))
+}
+
+/// "model better than `reference` at 5 %: …" for one Diebold–Mariano outcome.
+fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
+    let answer = match dm {
+        None => "no: identical forecasts, no test".to_string(),
+        Some(dm) if dm.statistic < 0.0 && dm.p_value < 0.05 => {
+            format!("yes, p = {:.4}", dm.p_value)
+        }
+        Some(dm) if dm.p_value < 0.05 => format!("no: significantly worse, p = {:.4}", dm.p_value),
+        Some(dm) => format!("no: no significant difference, p = {:.4}", dm.p_value),
+    };
+    format!(
+        "model better than {reference} at 5 %: {answer} (Diebold–Mariano, squared error, \
+         HLN-corrected)"
+    )
+}
+
+/// How a table's first column is aligned; the others are numbers, aligned right.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// A terminal table with a header row; `widths` has one entry per column.
+pub(crate) fn text_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    widths: &[usize],
+    first: Align,
+) -> String {
+    let line = |cells: &[String]| {
+        let width = widths[0];
+        let mut line = match first {
+            Align::Left => format!("{:<width$}", cells[0]),
+            Align::Right => format!("{:>width$}", cells[0]),
+        };
+        for (cell, width) in cells[1..].iter().zip(&widths[1..]) {
+            let _ = write!(line, " {cell:>width$}");
+        }
+        line
+    };
+    let mut text = String::new();
+    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let _ = writeln!(text, "{}", line(&header));
+    for row in rows {
+        let _ = writeln!(text, "{}", line(row));
+    }
+    text
+}
+
+/// A Markdown table with a header row, numbers aligned right.
+pub(crate) fn markdown_rows(headers: &[&str], rows: &[Vec<String>], first: Align) -> String {
+    let mut text = format!("| {} |\n|", headers.join(" | "));
+    text += match first {
+        Align::Left => "---|",
+        Align::Right => "---:|",
+    };
+    text += &"---:|".repeat(headers.len() - 1);
+    text += "\n";
+    for row in rows {
+        let _ = writeln!(text, "| {} |", row.join(" | "));
+    }
+    text
+}
+
+/// The metrics table's rows: one per forecaster.
+pub(crate) fn metric_rows(table: &EvaluationTable) -> Vec<Vec<String>> {
+    table
+        .rows
+        .iter()
+        .map(|(name, m)| row_cells(name, m))
+        .collect()
+}
+
+/// Column headers of the table by step ahead.
+pub(crate) const STEP_HEADERS: [&str; 6] = [
+    "h",
+    "model RMSE",
+    "naive RMSE",
+    "model MAE",
+    "naive MAE",
+    "skill",
+];
+/// Terminal widths of its columns.
+pub(crate) const STEP_WIDTHS: [usize; 6] = [3, 11, 11, 11, 11, 11];
+
+/// The rows of the table by step ahead; skill is `1 − MSE / MSE(naive)`.
+pub(crate) fn step_rows(by_step: &[StepErrors]) -> Vec<Vec<String>> {
+    by_step
+        .iter()
+        .map(|e| {
+            let skill = 1.0 - (e.model_rmse / e.naive_rmse).powi(2);
+            vec![
+                e.steps_ahead.to_string(),
+                format!("{:.3}", e.model_rmse),
+                format!("{:.3}", e.naive_rmse),
+                format!("{:.3}", e.model_mae),
+                format!("{:.3}", e.naive_mae),
+                format!("{skill:.4}"),
+            ]
+        })
+        .collect()
+}
+
+/// One line on the closed-loop generation.
+pub(crate) fn closed_loop_line(generation: &GenerationSummary) -> String {
+    let mut line = format!(
+        "Closed-loop generation, {} values from the first window alone: RMSE {:.4}, MAE {:.4}, \
+         largest error {:.4} against the series",
+        generation.steps, generation.rmse, generation.mae, generation.max_abs_error
+    );
+    if let Some(clean) = generation.rmse_vs_clean {
+        let _ = write!(line, "; RMSE {clean:.4} against the noise-free curve");
+    }
+    line
+}
+
+/// The metrics table in Markdown.
+pub fn markdown_table(table: &EvaluationTable) -> String {
+    markdown_rows(&metric_headers(), &metric_rows(table), Align::Left)
+}
+
+/// The metrics table for the terminal.
+pub fn metrics_text_table(table: &EvaluationTable) -> String {
+    text_table(
+        &metric_headers(),
+        &metric_rows(table),
+        &metric_widths(),
+        Align::Left,
+    )
+}
