@@ -15,7 +15,7 @@ mod error;
 pub mod prepare;
 pub mod scaling;
 pub mod series;
-pub mod sine;
+pub mod source;
 pub mod transform;
 pub mod window;
 
@@ -25,7 +25,10 @@ pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, Window
 pub use error::DataError;
 pub use prepare::{PreparedData, codec, load, prepare, prepare_loaded, prepare_with_optional};
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
-pub use series::{Column, LoadOptions, LoadedSeries, TimeSeries, load_csv};
+pub use series::{Column, LoadedSeries, TimeSeries};
+pub use source::csv::{LoadOptions, load_csv};
+/// The NumPy article's generated sine wave (also at `source::sine`).
+pub use source::sine;
 pub use transform::{Anchor, RawWindow, TargetTransform, WindowCodec, WindowNorm};
 pub use window::{SplitSpec, SplitWindows, Window, WindowSpec};
 

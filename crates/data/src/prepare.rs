@@ -6,8 +6,9 @@ use crate::calendar;
 use crate::config::{DataConfig, Source};
 use crate::dataset::{SampleShape, WindowDataset, WindowItem};
 use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
-use crate::series::{LoadOptions, LoadedSeries, TimeSeries, load_csv};
-use crate::sine;
+use crate::series::{LoadedSeries, TimeSeries};
+use crate::source::csv::{LoadOptions, load_csv};
+use crate::source::sine;
 use crate::transform::{RawWindow, TargetTransform, WindowCodec};
 use crate::window::{SplitWindows, Window, WindowSpec, split_series};
 

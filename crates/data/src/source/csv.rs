@@ -1,0 +1,488 @@
+//! Reading a daily series from CSV: polars parses the file, this module checks every cell of the
+//! columns in use and turns them into a date-sorted [`TimeSeries`].
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
+
+use crate::DataError;
+use crate::series::{Column, LoadedSeries, TimeSeries};
+
+/// Date formats accepted in the date column: ISO and US month/day/year.
+const DATE_FORMATS: [&str; 2] = ["%Y-%m-%d", "%m/%d/%Y"];
+
+/// Rows in a spreadsheet are 1-based and the header takes row 1, so data row `i` (0-based) is
+/// shown as row `i + 2`.
+fn spreadsheet_row(data_row: usize) -> usize {
+    data_row + 2
+}
+
+/// What to read from a CSV file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadOptions {
+    /// The header of the date column.
+    pub date_column: String,
+    /// The numeric columns to read, in order; duplicates are read once.
+    pub columns: Vec<String>,
+    /// Drop rows whose used cells are empty or not numbers instead of failing.
+    pub drop_missing: bool,
+    /// Columns read only if the file has them and every kept row holds a number there (for
+    /// baselines such as the last Close); otherwise left out without an error.
+    pub optional_columns: Vec<String>,
+}
+
+/// Reads `path` as CSV and returns the date column and the requested numeric columns.
+///
+/// Dates may be ISO `YYYY-MM-DD` or US `M/D/YYYY`; line endings LF or CRLF. Rows come back
+/// sorted by date. Duplicate dates, unparsable dates, and (unless `drop_missing`) empty or
+/// non-numeric cells in a used column are errors naming the row as a spreadsheet shows it.
+pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DataError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let frame = parse_as_text(path, bytes)?;
+    let columns = distinct(&options.columns);
+    let table = TextTable::new(path, &frame, &options.date_column, &columns)?;
+    let optional: Vec<(String, Vec<Option<String>>)> = distinct(&options.optional_columns)
+        .into_iter()
+        .filter(|name| !columns.contains(name))
+        .filter_map(|name| Some((name.clone(), text_column(path, &frame, &name).ok()?)))
+        .collect();
+    let mut loaded = table.into_series(options.drop_missing)?;
+    add_optional_columns(&mut loaded, optional);
+    Ok(loaded)
+}
+
+/// Adds each optional column whose cells are all numbers in the kept rows.
+fn add_optional_columns(loaded: &mut LoadedSeries, optional: Vec<(String, Vec<Option<String>>)>) {
+    let rows = &loaded.kept_rows;
+    for (name, cells) in optional {
+        let values: Option<Vec<f64>> = rows
+            .iter()
+            .map(|row| {
+                let value: f64 = cells[*row].as_deref()?.trim().parse().ok()?;
+                value.is_finite().then_some(value)
+            })
+            .collect();
+        if let Some(values) = values {
+            loaded.series.columns.push(Column { name, values });
+        }
+    }
+}
+
+/// Parses CSV bytes with every column kept as text, so that each cell can be checked here.
+fn parse_as_text(path: &Path, bytes: Vec<u8>) -> Result<DataFrame, DataError> {
+    let csv_error = |error: polars::error::PolarsError| DataError::Csv {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    };
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+        .map_err(csv_error)?;
+    if frame.height() == 0 {
+        return Err(DataError::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(frame)
+}
+
+fn distinct(names: &[String]) -> Vec<String> {
+    let mut seen = Vec::new();
+    for name in names {
+        if !seen.contains(name) {
+            seen.push(name.clone());
+        }
+    }
+    seen
+}
+
+/// The used columns of a CSV file as text cells, before validation.
+struct TextTable {
+    path: PathBuf,
+    date_column: String,
+    dates: Vec<Option<String>>,
+    columns: Vec<(String, Vec<Option<String>>)>,
+}
+
+impl TextTable {
+    fn new(
+        path: &Path,
+        frame: &DataFrame,
+        date_column: &str,
+        columns: &[String],
+    ) -> Result<Self, DataError> {
+        let read = |name: &str| text_column(path, frame, name);
+        let dates = read(date_column)?;
+        let columns = columns
+            .iter()
+            .map(|name| Ok((name.clone(), read(name)?)))
+            .collect::<Result<Vec<_>, DataError>>()?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            date_column: date_column.to_string(),
+            dates,
+            columns,
+        })
+    }
+
+    fn into_series(self, drop_missing: bool) -> Result<LoadedSeries, DataError> {
+        let mut rows: Vec<(usize, NaiveDate, Vec<f64>)> = Vec::with_capacity(self.dates.len());
+        let mut dropped_rows = 0;
+        for (data_row, date_cell) in self.dates.iter().enumerate() {
+            let date = self.parse_date(data_row, date_cell.as_deref())?;
+            match self.parse_values(data_row) {
+                Ok(values) => rows.push((data_row, date, values)),
+                Err(_) if drop_missing => dropped_rows += 1,
+                Err(error) => return Err(error),
+            }
+        }
+        if rows.is_empty() {
+            return Err(DataError::NoRows { path: self.path });
+        }
+        let was_unsorted = rows.windows(2).any(|pair| pair[0].1 > pair[1].1);
+        rows.sort_by_key(|(data_row, date, _)| (*date, *data_row));
+        self.check_unique_dates(&rows)?;
+        let kept_rows = rows.iter().map(|(data_row, _, _)| *data_row).collect();
+        Ok(LoadedSeries {
+            series: self.assemble(rows),
+            dropped_rows,
+            was_unsorted,
+            kept_rows,
+        })
+    }
+
+    fn parse_date(&self, data_row: usize, cell: Option<&str>) -> Result<NaiveDate, DataError> {
+        let text = cell.unwrap_or("").trim();
+        DATE_FORMATS
+            .iter()
+            .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
+            .ok_or_else(|| DataError::BadDate {
+                path: self.path.clone(),
+                row: spreadsheet_row(data_row),
+                column: self.date_column.clone(),
+                value: text.to_string(),
+            })
+    }
+
+    fn parse_values(&self, data_row: usize) -> Result<Vec<f64>, DataError> {
+        self.columns
+            .iter()
+            .map(|(name, cells)| self.parse_number(data_row, name, cells[data_row].as_deref()))
+            .collect()
+    }
+
+    fn parse_number(
+        &self,
+        data_row: usize,
+        column: &str,
+        cell: Option<&str>,
+    ) -> Result<f64, DataError> {
+        let text = cell.unwrap_or("").trim();
+        if text.is_empty() {
+            return Err(DataError::MissingValue {
+                path: self.path.clone(),
+                row: spreadsheet_row(data_row),
+                column: column.to_string(),
+            });
+        }
+        match text.parse::<f64>() {
+            Ok(value) if value.is_finite() => Ok(value),
+            _ => Err(DataError::NotANumber {
+                path: self.path.clone(),
+                row: spreadsheet_row(data_row),
+                column: column.to_string(),
+                value: text.to_string(),
+            }),
+        }
+    }
+
+    fn check_unique_dates(&self, sorted: &[(usize, NaiveDate, Vec<f64>)]) -> Result<(), DataError> {
+        match sorted.windows(2).find(|pair| pair[0].1 == pair[1].1) {
+            Some(pair) => Err(DataError::DuplicateDate {
+                path: self.path.clone(),
+                date: pair[0].1.to_string(),
+                first_row: spreadsheet_row(pair[0].0),
+                second_row: spreadsheet_row(pair[1].0),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn assemble(&self, rows: Vec<(usize, NaiveDate, Vec<f64>)>) -> TimeSeries {
+        let mut columns: Vec<Column> = self
+            .columns
+            .iter()
+            .map(|(name, _)| Column {
+                name: name.clone(),
+                values: Vec::with_capacity(rows.len()),
+            })
+            .collect();
+        let mut dates = Vec::with_capacity(rows.len());
+        for (_, date, values) in rows {
+            dates.push(date);
+            for (column, value) in columns.iter_mut().zip(values) {
+                column.values.push(value);
+            }
+        }
+        TimeSeries {
+            source_name: self.path.display().to_string(),
+            dates,
+            columns,
+        }
+    }
+}
+
+/// One column of the frame as optional text cells, or an error listing the columns that exist.
+fn text_column(
+    path: &Path,
+    frame: &DataFrame,
+    name: &str,
+) -> Result<Vec<Option<String>>, DataError> {
+    let missing = || DataError::MissingColumn {
+        path: path.to_path_buf(),
+        column: name.to_string(),
+        available: frame
+            .get_column_names()
+            .iter()
+            .map(|column| column.to_string())
+            .collect(),
+    };
+    let column = frame.column(name).map_err(|_| missing())?;
+    let text = column
+        .as_materialized_series()
+        .str()
+        .map_err(|error| DataError::Csv {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })?;
+    Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write_csv(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    fn options(columns: &[&str]) -> LoadOptions {
+        LoadOptions {
+            date_column: "Date".into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            drop_missing: false,
+            optional_columns: Vec::new(),
+        }
+    }
+
+    fn load(text: &str, columns: &[&str]) -> Result<LoadedSeries, DataError> {
+        let file = write_csv(text);
+        load_csv(file.path(), &options(columns))
+    }
+
+    #[test]
+    fn reads_iso_dates_with_lf_endings() {
+        let loaded = load(
+            "Date,Open,Close\n2021-01-04,100.5,101\n2021-01-05,102,103.25\n",
+            &["Open", "Close"],
+        )
+        .unwrap();
+        let series = loaded.series;
+        assert_eq!(
+            series.dates[0],
+            NaiveDate::from_ymd_opt(2021, 1, 4).unwrap()
+        );
+        assert_eq!(series.column("Open").unwrap(), &[100.5, 102.0]);
+        assert_eq!(series.column("Close").unwrap(), &[101.0, 103.25]);
+        assert!(!loaded.was_unsorted);
+    }
+
+    #[test]
+    fn reads_us_dates_with_crlf_endings() {
+        let loaded = load(
+            "Date,Open,Volume\r\n1/4/1999,1229.2,877000000\r\n12/31/1999,1464.5,374050000\r\n",
+            &["Open"],
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.series.dates,
+            vec![
+                NaiveDate::from_ymd_opt(1999, 1, 4).unwrap(),
+                NaiveDate::from_ymd_opt(1999, 12, 31).unwrap()
+            ]
+        );
+        assert_eq!(loaded.series.column("Open").unwrap(), &[1229.2, 1464.5]);
+    }
+
+    #[test]
+    fn sorts_rows_by_date_and_says_so() {
+        let loaded = load("Date,Open\n2021-01-05,2\n2021-01-04,1\n", &["Open"]).unwrap();
+        assert!(loaded.was_unsorted);
+        assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 2.0]);
+    }
+
+    #[test]
+    fn missing_cell_names_row_and_column() {
+        let error = load("Date,Open\n2021-01-04,1\n2021-01-05,\n", &["Open"]).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(error, DataError::MissingValue { row: 3, .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains("row 3") && message.contains("'Open'"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn non_numeric_cell_names_row_column_and_value() {
+        let error = load("Date,Open\n2021-01-04,1\n2021-01-05,abc\n", &["Open"]).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(error, DataError::NotANumber { row: 3, .. }),
+            "{message}"
+        );
+        assert!(message.contains("'abc'"), "{message}");
+    }
+
+    #[test]
+    fn non_finite_cells_are_not_numbers() {
+        for cell in ["NaN", "inf", "-inf"] {
+            let error = load(&format!("Date,Open\n2021-01-04,{cell}\n"), &["Open"]).unwrap_err();
+            assert!(
+                matches!(error, DataError::NotANumber { row: 2, .. }),
+                "{cell}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn drop_missing_drops_and_counts_bad_rows() {
+        let file = write_csv("Date,Open\n2021-01-04,1\n2021-01-05,\n2021-01-06,x\n2021-01-07,4\n");
+        let mut options = options(&["Open"]);
+        options.drop_missing = true;
+        let loaded = load_csv(file.path(), &options).unwrap();
+        assert_eq!(loaded.dropped_rows, 2);
+        assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 4.0]);
+    }
+
+    #[test]
+    fn optional_columns_are_read_when_clean_and_skipped_otherwise() {
+        let file = write_csv("Date,Open,Close,Note\n2021-01-05,2,2.5,x\n2021-01-04,1,1.5,\n");
+        let mut options = options(&["Open"]);
+        options.optional_columns = vec!["Close".into(), "Note".into(), "Absent".into()];
+        let loaded = load_csv(file.path(), &options).unwrap();
+        assert_eq!(loaded.series.column("Close").unwrap(), &[1.5, 2.5]);
+        assert!(loaded.series.column("Note").is_none());
+        assert!(loaded.series.column("Absent").is_none());
+    }
+
+    #[test]
+    fn unused_columns_may_hold_anything() {
+        let loaded = load(
+            "Date,Open,Note\n2021-01-04,1,\n2021-01-05,2,n/a\n",
+            &["Open"],
+        )
+        .unwrap();
+        assert_eq!(loaded.series.len(), 2);
+    }
+
+    #[test]
+    fn duplicate_dates_name_both_rows() {
+        let error = load(
+            "Date,Open\n2021-01-04,1\n2021-01-05,2\n2021-01-04,3\n",
+            &["Open"],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DataError::DuplicateDate {
+                    first_row: 2,
+                    second_row: 4,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unparsable_date_names_row() {
+        let error = load("Date,Open\n2021-01-04,1\n04.01.2021,2\n", &["Open"]).unwrap_err();
+        assert!(
+            matches!(error, DataError::BadDate { row: 3, .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("'04.01.2021'"));
+    }
+
+    #[test]
+    fn absent_column_lists_the_columns_there_are() {
+        let error = load("Date,Open,High\n2021-01-04,1,2\n", &["Close"]).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("no column 'Close'"), "{message}");
+        assert!(message.contains("Date, Open, High"), "{message}");
+    }
+
+    #[test]
+    fn empty_file_and_header_only_are_errors() {
+        assert!(matches!(
+            load("", &["Open"]),
+            Err(DataError::EmptyFile { .. })
+        ));
+        assert!(matches!(
+            load("\n\n", &["Open"]),
+            Err(DataError::EmptyFile { .. })
+        ));
+        assert!(matches!(
+            load("Date,Open\n", &["Open"]),
+            Err(DataError::NoRows { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_file_is_a_read_error_naming_it() {
+        let error = load_csv(Path::new("/no/such/file.csv"), &options(&["Open"])).unwrap_err();
+        assert!(error.to_string().contains("/no/such/file.csv"));
+    }
+
+    /// Both shipped files load unchanged (the Nikkei file only where `../shared` exists).
+    #[test]
+    fn shipped_files_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let sp500 = load_csv(
+            &root.join("data/sp500.csv"),
+            &options(&["Open", "High", "Low", "Close"]),
+        )
+        .unwrap();
+        assert_eq!(sp500.series.len(), 5031);
+        assert_eq!(
+            sp500.series.dates[0],
+            NaiveDate::from_ymd_opt(1999, 1, 4).unwrap()
+        );
+        let nikkei = root.join("../shared/data/nikkei_225.csv");
+        if !nikkei.exists() {
+            eprintln!("skipped the Nikkei half: {} is absent", nikkei.display());
+            return;
+        }
+        let nikkei = load_csv(&nikkei, &options(&["Open"])).unwrap();
+        assert_eq!(nikkei.series.len(), 1092);
+    }
+}
