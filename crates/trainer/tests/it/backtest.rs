@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{assert_clean_error, assert_success, read, trainer, write_config, write_series};
 use trainer::artifacts::files;
@@ -21,6 +21,14 @@ fn backtest(config: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
     serde_json::from_str(&read(&out.join(files::METRICS))).unwrap()
 }
 
+/// A temporary folder with the tiny series of `rows` rows and the tiny config reading it.
+fn tiny(rows: usize) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), rows);
+    let config = write_config(dir.path(), &data, "");
+    (dir, data, config)
+}
+
 /// `backtest.csv` as rows of cells, without the header.
 fn rows(out: &Path) -> Vec<Vec<String>> {
     read(&out.join(files::BACKTEST))
@@ -32,9 +40,7 @@ fn rows(out: &Path) -> Vec<Vec<String>> {
 
 #[test]
 fn one_fold_of_the_test_length_is_the_plain_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = write_series(dir.path(), 80);
-    let config = write_config(dir.path(), &data, "");
+    let (dir, _, config) = tiny(80);
     let plain = dir.path().join("plain");
     common::train(&config, &plain);
     let plain: serde_json::Value =
@@ -55,9 +61,7 @@ fn one_fold_of_the_test_length_is_the_plain_run() {
 
 #[test]
 fn pooled_measures_come_from_every_folds_forecasts() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = write_series(dir.path(), 90);
-    let config = write_config(dir.path(), &data, "");
+    let (dir, _, config) = tiny(90);
     let out = dir.path().join("backtest");
     let metrics = backtest(
         &config,
@@ -91,9 +95,7 @@ fn pooled_measures_come_from_every_folds_forecasts() {
 
 #[test]
 fn refit_never_trains_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = write_series(dir.path(), 90);
-    let config = write_config(dir.path(), &data, "");
+    let (dir, _, config) = tiny(90);
     let out = dir.path().join("backtest");
     let metrics = backtest(
         &config,
@@ -115,9 +117,7 @@ fn refit_never_trains_once() {
 /// folds' models must be the same, so every forecast made from rows before that origin is too.
 #[test]
 fn no_fold_trains_on_its_future() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = write_series(dir.path(), 90);
-    let config = write_config(dir.path(), &data, "");
+    let (dir, data, config) = tiny(90);
     let clean = dir.path().join("clean");
     backtest(&config, &clean, &["--folds", "3", "--step", "5"]);
     // the last fold's first target row: 90 rows, its 5 targets are rows 85..=89
@@ -147,9 +147,7 @@ fn no_fold_trains_on_its_future() {
 
 #[test]
 fn settings_that_do_not_fit_are_refused_before_anything_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = write_series(dir.path(), 60);
-    let config = write_config(dir.path(), &data, "");
+    let (dir, _, config) = tiny(60);
     let out = dir.path().join("backtest");
     let path = config.to_str().unwrap();
     let too_many = trainer(&["backtest", "--config", path, "--folds", "50", "--step", "5"]);
