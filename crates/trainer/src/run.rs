@@ -5,14 +5,13 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use yoho_data::PreparedData;
+use yoho_eval::baselines::{self, Baseline};
+use yoho_eval::{EvaluationTable, Generation, errors_by_step, forecast_test, generate};
 
 use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
-use yoho_eval::baselines::{self, Baseline};
-use yoho_eval::{EvaluationTable, Generation, errors_by_step, forecast_test, generate};
-
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
 use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights, train,
