@@ -165,7 +165,7 @@ impl RunDir {
     ) -> anyhow::Result<(ExperimentConfig, Forecaster, Scaler)> {
         let config_path = self.file(files::CONFIG);
         // read and checked like any config, so a hand-edited one is refused with its key named
-        let config = ExperimentConfig::load(&config_path)?;
+        let config = ExperimentConfig::load_saved(&config_path)?;
         let scaler_path = self.file(files::SCALER);
         let scaler: Scaler = serde_json::from_str(
             &std::fs::read_to_string(&scaler_path)

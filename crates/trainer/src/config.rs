@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
-use yoho_data::DataConfig;
+use yoho_data::{DataConfig, TargetTransform, WindowNorm};
 use yoho_model::{CellKind, ForecasterConfig};
 
 /// A whole experiment.
@@ -270,6 +270,27 @@ impl ExperimentConfig {
         config
             .validate()
             .with_context(|| format!("invalid config {}", path.display()))?;
+        Ok(config)
+    }
+
+    /// Reads the config a run directory saved (`config.toml`), checked like any config.
+    ///
+    /// Runs written before `[data] transform` and `window_norm` existed predicted scaled levels
+    /// from unnormalised windows; a saved config without those keys keeps that meaning, so that
+    /// `predict` and `--resume` use such a run as it was trained.
+    pub fn load_saved(path: &Path) -> anyhow::Result<Self> {
+        let mut config = Self::load(path)?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let table: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("{} is not a TOML table", path.display()))?;
+        let data = table.get("data").and_then(toml::Value::as_table);
+        if data.is_some_and(|data| !data.contains_key("transform")) {
+            config.data.transform = TargetTransform::Level;
+        }
+        if data.is_some_and(|data| !data.contains_key("window_norm")) {
+            config.data.window_norm = WindowNorm::None;
+        }
         Ok(config)
     }
 
@@ -562,6 +583,31 @@ mod tests {
             let error = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
             assert!(error.contains(key), "{key}: {error}");
         }
+    }
+
+    #[test]
+    fn runs_saved_before_transforms_keep_their_level_recipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        // as the code before `transform` and `window_norm` saved it
+        std::fs::write(&path, MINIMAL).unwrap();
+        let saved = ExperimentConfig::load_saved(&path).unwrap();
+        assert_eq!(saved.data.transform, TargetTransform::Level);
+        assert_eq!(saved.data.window_norm, WindowNorm::None);
+        // a config that names them keeps them; a new config without them gets the defaults
+        std::fs::write(
+            &path,
+            MINIMAL.replace(
+                "test_len = 100",
+                "test_len = 100\ntransform = \"log_return\"",
+            ),
+        )
+        .unwrap();
+        let saved = ExperimentConfig::load_saved(&path).unwrap();
+        assert_eq!(saved.data.transform, TargetTransform::LogReturn);
+        assert_eq!(saved.data.window_norm, WindowNorm::None);
+        let fresh = ExperimentConfig::load(&path).unwrap();
+        assert_eq!(fresh.data.window_norm, WindowNorm::Last);
     }
 
     #[test]

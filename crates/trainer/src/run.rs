@@ -187,7 +187,7 @@ fn open_for_resume(
     args: &TrainArgs,
 ) -> anyhow::Result<(ExperimentConfig, RunDir, ResumePoint)> {
     let run = RunDir::open(dir)?;
-    let mut config = ExperimentConfig::load(&run.file(files::CONFIG))?;
+    let mut config = ExperimentConfig::load_saved(&run.file(files::CONFIG))?;
     apply_overrides(&mut config, args)?;
     let epoch = latest_checkpoint(&run)?;
     if epoch >= config.train.epochs {
