@@ -20,78 +20,210 @@ fn one() -> usize {
 }
 
 /// Where a series comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A CSV file; a relative path is taken from the current directory.
+    Csv {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The NumPy article's noisy sine wave, columns `x`, `value` and `clean`.
+    Sine(SineSpec),
+}
+
+/// How a `[data]` section is written in TOML: every key of every source side by side, checked
+/// and turned into a [`DataConfig`] (whose [`Source`] holds only its own keys) when read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataSection {
+    #[serde(default)]
+    source: SourceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    points: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    x_range: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    noise: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(default = "default_date_column")]
+    date_column: String,
+    features: Vec<String>,
+    target: String,
+    #[serde(default)]
+    scaling: ScalingMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scale_factor: Option<f64>,
+    #[serde(default)]
+    transform: TargetTransform,
+    #[serde(default)]
+    window_norm: WindowNorm,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    calendar: Vec<CalendarFeature>,
+    window_len: usize,
+    #[serde(default = "one")]
+    stride: usize,
+    #[serde(default = "one")]
+    horizon: usize,
+    test_len: usize,
+    #[serde(default)]
+    valid_len: usize,
+    #[serde(default)]
+    drop_missing: bool,
+}
+
+/// The `source` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// A CSV file (`path`).
+enum SourceKind {
     #[default]
     Csv,
-    /// The NumPy article's noisy sine wave (`points`, `x_range`, `noise`, `seed`), columns
-    /// `x`, `value` and `clean`.
     Sine,
 }
 
-/// Where the series comes from and how it becomes samples. Unknown keys are errors.
+impl DataSection {
+    /// The source its keys describe; a key of the other source is an error naming it.
+    fn source(&self) -> Result<Source, DataError> {
+        match self.source {
+            SourceKind::Csv => {
+                let sine_keys = [
+                    ("points", self.points.is_some()),
+                    ("x_range", self.x_range.is_some()),
+                    ("noise", self.noise.is_some()),
+                    ("seed", self.seed.is_some()),
+                ];
+                if let Some((key, _)) = sine_keys.iter().find(|(_, set)| *set) {
+                    return Err(DataError::InvalidSetting {
+                        key,
+                        message: "only applies with source = \"sine\"".into(),
+                    });
+                }
+                let path = self.path.clone().ok_or_else(|| DataError::InvalidSetting {
+                    key: "path",
+                    message: "expected the CSV file to read, e.g. path = \"data/sp500.csv\" \
+                              (or source = \"sine\" for the generated sine wave)"
+                        .into(),
+                })?;
+                Ok(Source::Csv { path })
+            }
+            SourceKind::Sine => {
+                if self.path.is_some() {
+                    return Err(DataError::InvalidSetting {
+                        key: "path",
+                        message: "source = \"sine\" generates its series; remove path or set \
+                                  source = \"csv\""
+                            .into(),
+                    });
+                }
+                let defaults = SineSpec::default();
+                Ok(Source::Sine(SineSpec {
+                    points: self.points.unwrap_or(defaults.points),
+                    x_range: self.x_range.unwrap_or(defaults.x_range),
+                    noise: self.noise.unwrap_or(defaults.noise),
+                    seed: self.seed.unwrap_or(defaults.seed),
+                }))
+            }
+        }
+    }
+}
+
+impl TryFrom<DataSection> for DataConfig {
+    type Error = DataError;
+
+    fn try_from(section: DataSection) -> Result<Self, DataError> {
+        let config = Self {
+            source: section.source()?,
+            date_column: section.date_column,
+            features: section.features,
+            target: section.target,
+            scaling: section.scaling,
+            scale_factor: section.scale_factor,
+            transform: section.transform,
+            window_norm: section.window_norm,
+            calendar: section.calendar,
+            window_len: section.window_len,
+            stride: section.stride,
+            horizon: section.horizon,
+            test_len: section.test_len,
+            valid_len: section.valid_len,
+            drop_missing: section.drop_missing,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+impl From<DataConfig> for DataSection {
+    fn from(config: DataConfig) -> Self {
+        let (source, path, sine) = match config.source {
+            Source::Csv { path } => (SourceKind::Csv, Some(path), None),
+            Source::Sine(spec) => (SourceKind::Sine, None, Some(spec)),
+        };
+        Self {
+            source,
+            path,
+            points: sine.map(|spec| spec.points),
+            x_range: sine.map(|spec| spec.x_range),
+            noise: sine.map(|spec| spec.noise),
+            seed: sine.map(|spec| spec.seed),
+            date_column: config.date_column,
+            features: config.features,
+            target: config.target,
+            scaling: config.scaling,
+            scale_factor: config.scale_factor,
+            transform: config.transform,
+            window_norm: config.window_norm,
+            calendar: config.calendar,
+            window_len: config.window_len,
+            stride: config.stride,
+            horizon: config.horizon,
+            test_len: config.test_len,
+            valid_len: config.valid_len,
+            drop_missing: config.drop_missing,
+        }
+    }
+}
+
+/// Where the series comes from and how it becomes samples: the `[data]` section of an
+/// experiment config. Read from TOML, unknown keys, keys of another source and an empty
+/// `features` list are errors that name the key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "DataSection", into = "DataSection")]
 pub struct DataConfig {
-    /// `csv` (the default) or `sine`.
-    #[serde(default)]
+    /// `source = "csv"` (the default) with `path`, or `source = "sine"` with `points`,
+    /// `x_range`, `noise` and `seed` (each with the article's default).
     pub source: Source,
-    /// The CSV file, for `source = "csv"`; a relative path is taken from the current directory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<PathBuf>,
-    /// Sine: number of points (default 50).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub points: Option<usize>,
-    /// Sine: first and last x (default [−2π, 2π]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x_range: Option<[f64; 2]>,
-    /// Sine: standard deviation of the Gaussian noise (default 0.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noise: Option<f64>,
-    /// Sine: seed of the noise (default 42).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
     /// Header of the date column.
-    #[serde(default = "default_date_column")]
     pub date_column: String,
     /// Input columns, in order (e.g. `["Open"]` or `["Open", "High", "Low", "Close"]`).
     pub features: Vec<String>,
     /// The column to forecast.
     pub target: String,
     /// How columns are scaled for the model: `none`, `factor`, `minmax` or `standard`.
-    #[serde(default)]
     pub scaling: ScalingMethod,
     /// The divisor for `scaling = "factor"` (the article: 10000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_factor: Option<f64>,
     /// What the network predicts: `difference` (the change from the window's last value, the
     /// default), `log_return` or `level` (the article's way).
-    #[serde(default)]
     pub transform: TargetTransform,
-    /// Per-window normalisation of the inputs: `last` (the default), `mean` or `none`.
-    #[serde(default)]
+    /// Per-window normalisation of the inputs: `last` (the default), `mean`, `target` or `none`.
     pub window_norm: WindowNorm,
     /// Calendar inputs added to the features as sine/cosine pairs: `day_of_week`, `month`,
     /// `day_of_year`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calendar: Vec<CalendarFeature>,
     /// Input steps per window.
     pub window_len: usize,
     /// Steps between consecutive windows.
-    #[serde(default = "one")]
     pub stride: usize,
     /// Target steps after each window (1 = next day).
-    #[serde(default = "one")]
     pub horizon: usize,
     /// The newest targets held out for the test (the article: 100).
     pub test_len: usize,
     /// Targets before the test set held out for validation (0 = no validation).
-    #[serde(default)]
     pub valid_len: usize,
     /// Drop rows with empty or non-numeric cells in used columns instead of failing.
-    #[serde(default)]
     pub drop_missing: bool,
 }
 
@@ -106,12 +238,7 @@ impl DataConfig {
         test_len: usize,
     ) -> Self {
         Self {
-            source: Source::Csv,
-            path: Some(path.into()),
-            points: None,
-            x_range: None,
-            noise: None,
-            seed: None,
+            source: Source::Csv { path: path.into() },
             date_column: default_date_column(),
             features: features.iter().map(|f| f.to_string()).collect(),
             target: target.to_string(),
@@ -129,57 +256,27 @@ impl DataConfig {
         }
     }
 
-    /// The CSV file to read: an error naming `path` when the source is a file and none is set.
-    pub fn csv_path(&self) -> Result<&PathBuf, DataError> {
-        self.path.as_ref().ok_or_else(|| DataError::InvalidSetting {
-            key: "path",
-            message: "expected the CSV file to read, e.g. path = \"data/sp500.csv\" \
-                      (or source = \"sine\" for the generated sine wave)"
-                .into(),
-        })
-    }
-
-    /// The sine wave's parameters, defaults filled in.
-    pub fn sine_spec(&self) -> SineSpec {
-        let defaults = SineSpec::default();
-        SineSpec {
-            points: self.points.unwrap_or(defaults.points),
-            x_range: self.x_range.unwrap_or(defaults.x_range),
-            noise: self.noise.unwrap_or(defaults.noise),
-            seed: self.seed.unwrap_or(defaults.seed),
+    /// The same section with the generated sine wave of `spec` as its series.
+    pub fn with_sine(self, spec: SineSpec) -> Self {
+        Self {
+            source: Source::Sine(spec),
+            ..self
         }
     }
 
-    /// Checks that the keys set belong to the source: `path` for a CSV file, the sine's own
-    /// keys for `sine`.
-    pub fn check_source_keys(&self) -> Result<(), DataError> {
-        match self.source {
-            Source::Csv => {
-                let sine_keys = [
-                    ("points", self.points.is_some()),
-                    ("x_range", self.x_range.is_some()),
-                    ("noise", self.noise.is_some()),
-                    ("seed", self.seed.is_some()),
-                ];
-                if let Some((key, _)) = sine_keys.iter().find(|(_, set)| *set) {
-                    return Err(DataError::InvalidSetting {
-                        key,
-                        message: "only applies with source = \"sine\"".into(),
-                    });
-                }
-                self.csv_path().map(|_| ())
-            }
-            Source::Sine => {
-                if self.path.is_some() {
-                    return Err(DataError::InvalidSetting {
-                        key: "path",
-                        message: "source = \"sine\" generates its series; remove path or set \
-                                  source = \"csv\""
-                            .into(),
-                    });
-                }
-                self.sine_spec().validate()
-            }
+    /// Checks what the types alone do not: at least one feature, and the sine's parameters.
+    /// Reading a config from TOML checks this already; [`crate::prepare`] checks it again for
+    /// configs built in code.
+    pub fn validate(&self) -> Result<(), DataError> {
+        if self.features.is_empty() {
+            return Err(DataError::InvalidSetting {
+                key: "features",
+                message: "expected at least one column name, e.g. [\"Open\"]".into(),
+            });
+        }
+        match &self.source {
+            Source::Csv { .. } => Ok(()),
+            Source::Sine(spec) => spec.validate(),
         }
     }
 
@@ -220,5 +317,83 @@ impl DataConfig {
             columns.push(self.target.clone());
         }
         columns
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(keys: &str) -> Result<DataConfig, String> {
+        let text = format!(
+            "features = [\"value\"]\ntarget = \"value\"\nwindow_len = 5\ntest_len = 10\n{keys}"
+        );
+        toml::from_str(&text).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn each_source_holds_its_own_keys_with_defaults_filled_in() {
+        let csv = parse("path = \"data/sp500.csv\"").unwrap();
+        assert_eq!(
+            csv.source,
+            Source::Csv {
+                path: "data/sp500.csv".into()
+            }
+        );
+        let sine = parse("source = \"sine\"\npoints = 80").unwrap();
+        assert_eq!(
+            sine.source,
+            Source::Sine(SineSpec {
+                points: 80,
+                ..SineSpec::default()
+            })
+        );
+    }
+
+    #[test]
+    fn keys_of_the_other_source_are_errors_naming_them() {
+        for (keys, expected) in [
+            ("", "[data] path: expected the CSV file"),
+            (
+                "path = \"a.csv\"\nnoise = 0.2",
+                "[data] noise: only applies",
+            ),
+            (
+                "source = \"sine\"\npath = \"a.csv\"",
+                "[data] path: source = \"sine\"",
+            ),
+            ("source = \"sine\"\npoints = 1", "[data] points"),
+            ("source = \"parquet\"", "unknown variant `parquet`"),
+        ] {
+            let error = parse(keys).unwrap_err();
+            assert!(error.contains(expected), "{keys:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn empty_features_are_refused_when_read_and_when_built_in_code() {
+        let text = "path = \"a.csv\"\nfeatures = []\ntarget = \"x\"\nwindow_len = 5\ntest_len = 1";
+        let error = toml::from_str::<DataConfig>(text).unwrap_err().to_string();
+        assert!(error.contains("[data] features"), "{error}");
+        let in_code = DataConfig::new("a.csv", &[], "x", 5, 1);
+        assert!(matches!(
+            in_code.validate(),
+            Err(DataError::InvalidSetting {
+                key: "features",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_written_section_reads_back_the_same() {
+        for config in [
+            parse("path = \"data/sp500.csv\"\ncalendar = [\"month\"]").unwrap(),
+            parse("source = \"sine\"\nnoise = 0.3\nseed = 7").unwrap(),
+        ] {
+            let text = toml::to_string(&config).unwrap();
+            let back: DataConfig = toml::from_str(&text).unwrap();
+            assert_eq!(back, config, "{text}");
+        }
     }
 }

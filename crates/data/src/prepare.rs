@@ -110,12 +110,11 @@ pub fn prepare_with_optional(
 /// Loads the CSV file `config` names (or generates its sine wave), with `optional_columns` as
 /// in [`prepare_with_optional`], without splitting it.
 pub fn load(config: &DataConfig, optional_columns: &[&str]) -> Result<LoadedSeries, DataError> {
-    check_columns(config)?;
-    config.check_source_keys()?;
-    Ok(match config.source {
-        Source::Sine => sine::generate(&config.sine_spec())?,
-        Source::Csv => load_csv(
-            config.csv_path()?,
+    config.validate()?;
+    Ok(match &config.source {
+        Source::Sine(spec) => sine::generate(spec)?,
+        Source::Csv { path } => load_csv(
+            path,
             &LoadOptions {
                 date_column: config.date_column.clone(),
                 columns: config.used_columns(),
@@ -126,22 +125,12 @@ pub fn load(config: &DataConfig, optional_columns: &[&str]) -> Result<LoadedSeri
     })
 }
 
-fn check_columns(config: &DataConfig) -> Result<(), DataError> {
-    if config.features.is_empty() {
-        return Err(DataError::InvalidSetting {
-            key: "features",
-            message: "expected at least one column name, e.g. [\"Open\"]".into(),
-        });
-    }
-    Ok(())
-}
-
 /// Prepares an already loaded series (from a file or a generator) as `config` says.
 pub fn prepare_loaded(
     loaded: LoadedSeries,
     config: &DataConfig,
 ) -> Result<PreparedData, DataError> {
-    check_columns(config)?;
+    config.validate()?;
     let mut series = loaded.series;
     calendar::add_columns(&mut series, &config.calendar);
     let splits = split_series(

@@ -127,18 +127,17 @@ pub fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yoho_data::{DataConfig, Source};
+    use yoho_data::DataConfig;
+    use yoho_data::sine::SineSpec;
     use yoho_model::ForecasterConfig;
 
     fn sine_config() -> DataConfig {
-        DataConfig {
-            source: Source::Sine,
-            path: None,
-            points: Some(40),
-            noise: Some(0.1),
-            seed: Some(3),
-            ..DataConfig::new("", &["value"], "value", 6, 5)
-        }
+        DataConfig::new("", &["value"], "value", 6, 5).with_sine(SineSpec {
+            points: 40,
+            noise: 0.1,
+            seed: 3,
+            ..SineSpec::default()
+        })
     }
 
     #[test]

@@ -15,14 +15,20 @@ use burn::tensor::{Device, Tensor};
 
 use crate::kernels::lstm_sequence;
 
-/// The recurrent cell.
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
+/// The recurrent cell; written `lstm`, `gru` or `rnn` in configs (the capitalised names of
+/// older saved configs are read too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CellKind {
     /// Long short-term memory (`nn.LSTM`): gates i, f, g, o.
+    #[default]
+    #[serde(alias = "Lstm")]
     Lstm,
     /// Gated recurrent unit (`nn.GRU`): gates r, z, n.
+    #[serde(alias = "Gru")]
     Gru,
     /// Elman RNN with tanh (`nn.RNN`).
+    #[serde(alias = "Rnn")]
     Rnn,
 }
 
@@ -331,6 +337,18 @@ impl Recurrent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_written_in_lower_case_and_older_capitalised_names_still_read() {
+        assert_eq!(serde_json::to_string(&CellKind::Gru).unwrap(), "\"gru\"");
+        for (text, cell) in [
+            ("\"lstm\"", CellKind::Lstm),
+            ("\"Lstm\"", CellKind::Lstm),
+            ("\"rnn\"", CellKind::Rnn),
+        ] {
+            assert_eq!(serde_json::from_str::<CellKind>(text).unwrap(), cell);
+        }
+    }
     use burn::tensor::{Distribution, Tolerance};
 
     #[test]

@@ -106,29 +106,6 @@ impl OptimizerName {
     }
 }
 
-/// The recurrent cell, as written in a config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CellName {
-    /// `nn.LSTM`.
-    #[default]
-    Lstm,
-    /// `nn.GRU`.
-    Gru,
-    /// `nn.RNN` with tanh.
-    Rnn,
-}
-
-impl From<CellName> for CellKind {
-    fn from(name: CellName) -> Self {
-        match name {
-            CellName::Lstm => CellKind::Lstm,
-            CellName::Gru => CellKind::Gru,
-            CellName::Rnn => CellKind::Rnn,
-        }
-    }
-}
-
 fn one() -> usize {
     1
 }
@@ -139,7 +116,7 @@ fn one() -> usize {
 pub struct ModelSection {
     /// `lstm`, `gru` or `rnn`.
     #[serde(default)]
-    pub cell: CellName,
+    pub cell: CellKind,
     /// Hidden units per recurrent layer (the article: 100).
     pub hidden_size: usize,
     /// Stacked recurrent layers.
@@ -304,13 +281,11 @@ impl ExperimentConfig {
         Path::new("runs").join(self.run_name())
     }
 
-    /// Checks ranges that the types alone do not: every problem names its key.
+    /// Checks ranges that the types alone do not: every problem names its key. (`[data]` checks
+    /// its own keys as it is read: see [`DataConfig`].)
     pub fn validate(&self) -> anyhow::Result<()> {
         let model = &self.model;
         let train = &self.train;
-        if self.data.features.is_empty() {
-            bail!("[data] features: expected at least one column name, e.g. [\"Open\"]");
-        }
         if model.hidden_size == 0 {
             bail!("[model] hidden_size: expected at least 1, got 0");
         }
@@ -380,9 +355,6 @@ impl ExperimentConfig {
         if train.momentum > 0.0 && train.optimizer != OptimizerName::Sgd {
             bail!("[train] momentum: only applies with optimizer = \"sgd\" (Adam's is beta1)");
         }
-        self.data
-            .check_source_keys()
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
         self.validate_strategy()?;
         self.validate_closed_loop()
     }
@@ -451,7 +423,7 @@ impl ExperimentConfig {
             .with_dropout(model.dropout)
             .with_head(model.head.clone())
             .with_output_size(self.model_output_size())
-            .with_cell(model.cell.into())
+            .with_cell(model.cell)
             .with_seq2seq_target_index(match model.strategy {
                 Strategy::Seq2seq => self.target_feature_index(),
                 Strategy::Direct | Strategy::Recursive => None,
@@ -521,7 +493,7 @@ mod tests {
         assert_eq!((train.eps, train.weight_decay()), (1e-8, 0.01));
         assert_eq!(train.optimizer, OptimizerName::Adamw);
         assert_eq!(train.batch_size, 0);
-        assert_eq!(config.model.cell, CellName::Lstm);
+        assert_eq!(config.model.cell, CellKind::Lstm);
         assert_eq!(config.data.stride, 1);
         assert_eq!(config.data.horizon, 1);
     }

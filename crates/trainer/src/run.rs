@@ -34,13 +34,13 @@ pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
 
 fn apply_overrides(config: &mut ExperimentConfig, args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.data {
-        if config.data.source != yoho_data::Source::Csv {
+        if !matches!(config.data.source, yoho_data::Source::Csv { .. }) {
             bail!(
                 "--data replaces [data] path, but this config generates its series (source = \
                  \"sine\"); drop --data or use a config that reads a CSV file"
             );
         }
-        config.data.path = Some(path.clone());
+        config.data.source = yoho_data::Source::Csv { path: path.clone() };
     }
     if let Some(epochs) = args.epochs {
         config.train.epochs = epochs;
