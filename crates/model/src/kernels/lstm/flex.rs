@@ -18,6 +18,8 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{DType, Flex, TensorMetadata};
 use burn::tensor::TensorData;
 
+use super::activations::{exact, fast};
+use super::gemm::{Operand, product};
 use super::{RecurrentOps, composed};
 
 impl RecurrentOps for Flex {
@@ -81,7 +83,7 @@ impl RecurrentOps for Flex {
 }
 
 /// The element types the kernel runs on.
-trait KernelFloat:
+pub(super) trait KernelFloat:
     Copy
     + Send
     + Sync
@@ -259,80 +261,6 @@ struct Grads<T> {
     weight_hh: Vec<T>,
     hidden: Vec<T>,
     cell: Vec<T>,
-}
-
-/// A matrix operand of [`product`]: its first element and its row and column strides.
-#[derive(Clone, Copy)]
-struct Operand<T> {
-    start: *const T,
-    row_stride: usize,
-    column_stride: usize,
-}
-
-impl<T> Operand<T> {
-    /// A row-major matrix with `columns` columns starting at `values[0]`.
-    fn rows(values: &[T], columns: usize) -> Self {
-        Self {
-            start: values.as_ptr(),
-            row_stride: columns,
-            column_stride: 1,
-        }
-    }
-
-    /// The transpose of the row-major matrix with `columns` columns starting at `values[0]`.
-    fn columns(values: &[T], columns: usize) -> Self {
-        Self {
-            start: values.as_ptr(),
-            row_stride: 1,
-            column_stride: columns,
-        }
-    }
-}
-
-/// `destination [m, n] = (keep ? destination : 0) + lhs [m, k] · rhs [k, n]`, with
-/// `destination` row-major.
-///
-/// # Safety
-/// `lhs` and `rhs` must address `m × k` and `k × n` valid elements with their strides,
-/// `destination` must hold `m × n`, and must not overlap `lhs` or `rhs`.
-unsafe fn product<T: KernelFloat>(
-    [m, n, k]: [usize; 3],
-    destination: &mut [T],
-    keep: bool,
-    lhs: Operand<T>,
-    rhs: Operand<T>,
-) {
-    assert!(destination.len() >= m * n);
-    let parallelism = if m * n * k >= 1 << 20 {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
-    let keep_factor = if keep { T::ONE } else { T::ZERO };
-    // SAFETY: forwarded from the caller; `destination` holds m × n row-major values.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            destination.as_mut_ptr(),
-            1,
-            n as isize,
-            keep,
-            lhs.start,
-            lhs.column_stride as isize,
-            lhs.row_stride as isize,
-            rhs.start,
-            rhs.column_stride as isize,
-            rhs.row_stride as isize,
-            keep_factor,
-            T::ONE,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
 }
 
 /// Windows per task of the parallel passes over a step's rows.
@@ -579,133 +507,6 @@ fn weight_grad<T: KernelFloat>(window: Window, deltas: &[T], saved: &Saved<'_, T
     grad
 }
 
-/// `f64` activations from the standard library.
-mod exact {
-    pub fn activate_gates(gates: &mut [f64], hidden_size: usize) {
-        for (index, value) in gates.iter_mut().enumerate() {
-            let is_candidate = (2 * hidden_size..3 * hidden_size).contains(&index);
-            *value = match is_candidate {
-                true => value.tanh(),
-                false => 1.0 / (1.0 + (-*value).exp()),
-            };
-        }
-    }
-
-    pub fn tanh_into(input: &[f64], output: &mut [f64]) {
-        for (out, value) in output.iter_mut().zip(input) {
-            *out = value.tanh();
-        }
-    }
-}
-
-/// `f32` activations that the compiler vectorises: `exp` by range reduction to `[−ln2/2, ln2/2]`
-/// and Cephes' degree-6 polynomial (relative error about 1e-7), and `tanh` from it (a short
-/// series near zero, where `1 − e^{−2|x|}` would cancel). On x86-64 with AVX2 and FMA, the loops
-/// are compiled a second time for those instructions and chosen at run time.
-pub mod fast {
-    /// `e^x`, for `x` clamped to `[−87, 88]`.
-    #[inline(always)]
-    pub fn exp(x: f32) -> f32 {
-        // adding 1.5·2²³ rounds to an integer n, which then sits in the low mantissa bits
-        const SHIFTER: f32 = 12_582_912.0;
-        const SHIFTER_BITS: i32 = 0x4B40_0000;
-        let x = x.clamp(-87.0, 88.0);
-        let shifted = x * std::f32::consts::LOG2_E + SHIFTER;
-        let n = shifted - SHIFTER;
-        let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
-        let polynomial =
-            ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-                + 1.666_666_5e-1)
-                * r
-                + 0.5;
-        let mantissa = polynomial * r * r + r + 1.0;
-        // wrapping arithmetic: overflow checks would keep the loops from vectorising
-        let exponent = (shifted.to_bits() as i32)
-            .wrapping_sub(SHIFTER_BITS)
-            .wrapping_add(127)
-            << 23;
-        mantissa * f32::from_bits(exponent as u32)
-    }
-
-    /// `1 / (1 + e^{−x})`.
-    #[inline(always)]
-    pub fn sigmoid(x: f32) -> f32 {
-        1.0 / (1.0 + exp(-x))
-    }
-
-    /// `tanh x`.
-    #[inline(always)]
-    pub fn tanh(x: f32) -> f32 {
-        let magnitude = x.abs();
-        let e = exp(-2.0 * magnitude);
-        let far = (1.0 - e) / (1.0 + e);
-        let square = x * x;
-        let near = magnitude
-            * (1.0 + square * (-1.0 / 3.0 + square * (2.0 / 15.0 + square * (-17.0 / 315.0))));
-        let value = if magnitude < 0.125 { near } else { far };
-        value.copysign(x)
-    }
-
-    #[inline(always)]
-    fn activate_gates_portable(gates: &mut [f32], hidden_size: usize) {
-        let (input_forget, rest) = gates.split_at_mut(2 * hidden_size);
-        let (candidate, output_gate) = rest.split_at_mut(hidden_size);
-        for value in input_forget {
-            *value = sigmoid(*value);
-        }
-        for value in candidate {
-            *value = tanh(*value);
-        }
-        for value in output_gate {
-            *value = sigmoid(*value);
-        }
-    }
-
-    #[inline(always)]
-    fn tanh_into_portable(input: &[f32], output: &mut [f32]) {
-        for (out, value) in output.iter_mut().zip(input) {
-            *out = tanh(*value);
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    mod avx2 {
-        #[target_feature(enable = "avx2,fma")]
-        pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
-            super::activate_gates_portable(gates, hidden_size)
-        }
-
-        #[target_feature(enable = "avx2,fma")]
-        pub fn tanh_into(input: &[f32], output: &mut [f32]) {
-            super::tanh_into_portable(input, output)
-        }
-
-        pub fn available() -> bool {
-            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-        }
-    }
-
-    /// Sigmoid for the i, f and o blocks of one window's gates `[4H]`, tanh for g.
-    pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
-            // SAFETY: the CPU has AVX2 and FMA.
-            return unsafe { avx2::activate_gates(gates, hidden_size) };
-        }
-        activate_gates_portable(gates, hidden_size)
-    }
-
-    /// `tanh` of every value of `input`, into `output`.
-    pub fn tanh_into(input: &[f32], output: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
-            // SAFETY: the CPU has AVX2 and FMA.
-            return unsafe { avx2::tanh_into(input, output) };
-        }
-        tanh_into_portable(input, output)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,50 +533,6 @@ mod tests {
         let (ours, reference) = (ours.into_data(), reference.into_data());
         assert_eq!(ours.shape(), reference.shape(), "{what}");
         ours.assert_approx_eq::<f32>(&reference, Tolerance::rel_abs(1e-5, 1e-6));
-    }
-
-    #[test]
-    fn fast_activations_match_the_standard_library() {
-        let mut worst = [0.0f64; 3];
-        for step in -200_000..=200_000 {
-            let x = step as f32 * 4e-4;
-            let exp_error = ((fast::exp(x) as f64 - (x as f64).exp()) / (x as f64).exp()).abs();
-            let sigmoid = 1.0 / (1.0 + (-(x as f64)).exp());
-            let sigmoid_error = ((fast::sigmoid(x) as f64 - sigmoid) / sigmoid).abs();
-            let tanh_error = (fast::tanh(x) as f64 - (x as f64).tanh()).abs()
-                / (x as f64).tanh().abs().max(1e-30);
-            for (worst, error) in worst.iter_mut().zip([exp_error, sigmoid_error, tanh_error]) {
-                *worst = worst.max(error);
-            }
-        }
-        let [exp, sigmoid, tanh] = worst;
-        assert!(exp < 3e-7, "exp: relative error {exp:e}");
-        assert!(sigmoid < 5e-7, "sigmoid: relative error {sigmoid:e}");
-        assert!(tanh < 1e-6, "tanh: relative error {tanh:e}");
-        assert_eq!(fast::exp(-1000.0), (-87.0f32).exp().max(fast::exp(-87.0)));
-        assert!(fast::sigmoid(-100.0) >= 0.0 && fast::sigmoid(100.0) == 1.0);
-        assert_eq!(fast::tanh(30.0), 1.0);
-        assert_eq!(fast::tanh(-30.0), -1.0);
-    }
-
-    #[test]
-    fn slice_activations_match_the_scalar_ones() {
-        let hidden_size = 37; // not a multiple of any vector width
-        let gates = values(4 * hidden_size, 3, 6.0);
-        let mut activated = gates.clone();
-        fast::activate_gates(&mut activated, hidden_size);
-        for (index, (value, pre)) in activated.iter().zip(&gates).enumerate() {
-            let expected = match index / hidden_size {
-                2 => fast::tanh(*pre),
-                _ => fast::sigmoid(*pre),
-            };
-            assert_eq!(*value, expected, "gate value {index}");
-        }
-        let mut tanh = vec![0.0; gates.len()];
-        fast::tanh_into(&gates, &mut tanh);
-        for (value, pre) in tanh.iter().zip(&gates) {
-            assert_eq!(*value, fast::tanh(*pre));
-        }
     }
 
     /// Forward then backward with the fused kernel and with the composed operations.
