@@ -7,12 +7,13 @@ use burn::tensor::Device;
 /// Which device the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum DeviceChoice {
-    /// The GPU when the build has the `wgpu` backend and an adapter is found, else the CPU.
+    /// The GPU when the build has the `wgpu` backend and a hardware adapter is found, else the
+    /// CPU backend (a software Vulkan driver such as Mesa's lavapipe is slower than it).
     #[default]
     Auto,
     /// The CPU backend compiled in (`flex`, else `ndarray`).
     Cpu,
-    /// The GPU through `wgpu`.
+    /// The GPU through `wgpu`: a hardware adapter, else a software one.
     Gpu,
 }
 
@@ -46,13 +47,22 @@ fn cpu_device() -> Option<SelectedDevice> {
     None
 }
 
-/// The first GPU adapter `wgpu` finds, or `None` when there is none (or no `wgpu` backend).
-fn gpu_device() -> Option<SelectedDevice> {
+/// The first hardware adapter `wgpu` finds, else (with `software_allowed`) the first software
+/// one (a CPU-side Vulkan driver such as lavapipe); `None` when there is none, or no `wgpu`
+/// backend.
+#[allow(unused_variables)]
+fn gpu_device(software_allowed: bool) -> Option<SelectedDevice> {
     #[cfg(feature = "wgpu")]
     {
-        let device = Device::enumerate(burn::tensor::DeviceType::Wgpu)
+        use burn::tensor::{DeviceKind, DeviceType};
+        let software = Device::wgpu(DeviceKind::Cpu);
+        let (hardware, software): (Vec<Device>, Vec<Device>) = Device::enumerate(DeviceType::Wgpu)
             .into_iter()
-            .next()?;
+            .partition(|device| *device != software);
+        let device = hardware
+            .into_iter()
+            .next()
+            .or_else(|| software.into_iter().next().filter(|_| software_allowed))?;
         let name = device
             .identity()
             .map(|identity| identity.name)
@@ -75,12 +85,13 @@ pub fn select_device(choice: DeviceChoice) -> anyhow::Result<SelectedDevice> {
 }
 
 /// The decision of [`select_device`], given what the build has (`has_gpu_backend`) and how to
-/// find each device (`cpu`, `gpu`: `None` when absent; the GPU is only looked for when needed).
+/// find each device (`cpu`, `gpu`: `None` when absent; the GPU is only looked for when needed,
+/// and `gpu(true)` may return a software adapter).
 fn choose(
     choice: DeviceChoice,
     has_gpu_backend: bool,
     cpu: impl FnOnce() -> Option<SelectedDevice>,
-    gpu: impl FnOnce() -> Option<SelectedDevice>,
+    gpu: impl FnOnce(bool) -> Option<SelectedDevice>,
 ) -> anyhow::Result<SelectedDevice> {
     match choice {
         DeviceChoice::Cpu => match cpu() {
@@ -93,20 +104,23 @@ fn choose(
             if !has_gpu_backend {
                 bail!("--device gpu: this build has no GPU backend; build with `--features wgpu`");
             }
-            gpu().ok_or_else(|| {
+            gpu(true).ok_or_else(|| {
                 anyhow::anyhow!(
                     "--device gpu: wgpu found no GPU adapter (a Vulkan, Metal or DirectX 12 driver is needed)"
                 )
             })
         }
         DeviceChoice::Auto => {
-            if has_gpu_backend && let Some(gpu) = gpu() {
+            if has_gpu_backend && let Some(gpu) = gpu(false) {
                 return Ok(gpu);
             }
             match cpu() {
                 Some(cpu) => {
                     if has_gpu_backend {
-                        eprintln!("note: wgpu found no GPU adapter; using the CPU");
+                        eprintln!(
+                            "note: wgpu found no hardware GPU adapter; using the CPU (--device \
+                             gpu takes a software one)"
+                        );
                     }
                     Ok(cpu)
                 }
@@ -143,9 +157,20 @@ mod tests {
             choice,
             has_gpu,
             || if cpu { named("CPU") } else { None },
-            || if gpu { named("GPU") } else { None },
+            |_| if gpu { named("GPU") } else { None },
         )
         .map(|selected| selected.description)
+    }
+
+    #[test]
+    fn a_software_adapter_is_used_only_when_asked_for() {
+        // only a software adapter: `auto` keeps to the CPU backend, `gpu` takes it
+        let software_only =
+            |software_allowed: bool| software_allowed.then(|| named("lavapipe")).flatten();
+        let auto = choose(DeviceChoice::Auto, true, || named("CPU"), software_only).unwrap();
+        assert_eq!(auto.description, "CPU");
+        let gpu = choose(DeviceChoice::Gpu, true, || named("CPU"), software_only).unwrap();
+        assert_eq!(gpu.description, "lavapipe");
     }
 
     #[test]
