@@ -293,6 +293,34 @@ pub struct Recurrent {
 pub type RecurrentState = Vec<LayerState>;
 
 impl Recurrent {
+    /// Checks that `state` holds one `[batch, hidden]` state per layer (and a cell state of the
+    /// same shape for an LSTM), naming the first that does not.
+    pub fn check_state(&self, state: &RecurrentState, batch: usize) -> Result<(), String> {
+        if state.len() != self.layers.len() {
+            return Err(format!(
+                "the initial state has {} layers, the stack {}",
+                state.len(),
+                self.layers.len()
+            ));
+        }
+        for (index, (layer, layer_state)) in self.layers.iter().zip(state).enumerate() {
+            let expected = [batch, layer.hidden_size];
+            let shapes = [Some(&layer_state.hidden), layer_state.cell.as_ref()];
+            for (name, tensor) in ["hidden", "cell"].into_iter().zip(shapes) {
+                if let Some(tensor) = tensor
+                    && tensor.dims() != expected
+                {
+                    return Err(format!(
+                        "layer {index}'s initial {name} state is {:?}, expected {expected:?} \
+                         (the input's batch, the layer's hidden size)",
+                        tensor.dims()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The last layer's hidden state after the last step: `[batch, time, features] → [batch, hidden]`.
     pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
         let (_, state) = self.forward_from(input, None, false);
@@ -306,12 +334,26 @@ impl Recurrent {
     /// Runs the stack over `input [batch, time, features]` from `initial` (zeros when `None`)
     /// and returns the final state of every layer, and when `keep_sequence` the last layer's
     /// output at every step `[batch, time, hidden]`.
+    ///
+    /// # Panics
+    /// When `input` has no step or `initial` does not fit it: one state per layer, each
+    /// `[batch, hidden]` (the message names the layer and the shapes).
     pub fn forward_from(
         &self,
         input: Tensor<3>,
         initial: Option<RecurrentState>,
         keep_sequence: bool,
     ) -> (Option<Tensor<3>>, RecurrentState) {
+        let [batch, time, _] = input.dims();
+        assert!(
+            time >= 1,
+            "Recurrent::forward_from: the input has no time step"
+        );
+        if let Some(initial) = &initial
+            && let Err(message) = self.check_state(initial, batch)
+        {
+            panic!("Recurrent::forward_from: {message}");
+        }
         let mut initial = initial.map(Vec::into_iter);
         // time-major inside the stack: each step's windows are contiguous
         let mut sequence = Some(input.swap_dims(0, 1));
@@ -337,6 +379,31 @@ impl Recurrent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_initial_state_that_does_not_fit_the_input_is_refused_by_name() {
+        let device = Device::flex();
+        for cell in [CellKind::Lstm, CellKind::Gru, CellKind::Rnn] {
+            let stack = RecurrentConfig::new(cell, 2, 3)
+                .with_num_layers(2)
+                .init(&device);
+            let input = Tensor::<3>::ones([4, 5, 2], &device);
+            let (_, state) = stack.forward_from(input.clone(), None, false);
+            // the state of a smaller batch, fed to a batch of 4
+            let small = Tensor::<3>::ones([1, 5, 2], &device);
+            let (_, small_state) = stack.forward_from(small, None, false);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                stack.forward_from(input.clone(), Some(small_state.clone()), false)
+            }));
+            let message = *run.unwrap_err().downcast::<String>().unwrap();
+            assert!(
+                message.contains("layer 0's initial hidden state is [1, 3], expected [4, 3]"),
+                "{cell:?}: {message}"
+            );
+            assert!(stack.check_state(&state, 4).is_ok());
+            assert!(stack.check_state(&state[..1].to_vec(), 4).is_err());
+        }
+    }
 
     #[test]
     fn cells_are_written_in_lower_case_and_older_capitalised_names_still_read() {

@@ -3,4 +3,4 @@
 
 pub mod lstm;
 
-pub use lstm::{LstmSequence, RecurrentOps, lstm_sequence};
+pub use lstm::{LstmSequence, LstmShape, RecurrentOps, lstm_sequence};

@@ -20,7 +20,7 @@ use burn::tensor::TensorData;
 
 use super::activations::{exact, fast};
 use super::gemm::{Operand, product};
-use super::{RecurrentOps, composed};
+use super::{LstmShape, RecurrentOps, composed};
 
 impl RecurrentOps for Flex {
     fn lstm_sequence(
@@ -153,13 +153,48 @@ struct Window {
 }
 
 impl Window {
-    fn of(projected: &FlexTensor) -> Self {
-        let shape = projected.shape();
+    /// The sizes of a forward call; panics, naming the shapes, when they do not fit together
+    /// (the products and loops below index by these sizes).
+    fn of_forward(
+        projected: &FlexTensor,
+        weight_hh: &FlexTensor,
+        hidden: &FlexTensor,
+        cell: &FlexTensor,
+    ) -> Self {
+        let shape = LstmShape::of_forward(
+            &projected.shape(),
+            &weight_hh.shape(),
+            &hidden.shape(),
+            &cell.shape(),
+        )
+        .unwrap_or_else(|message| panic!("flex LSTM kernel: {message}"));
         Self {
-            time: shape[0],
-            batch: shape[1],
-            hidden: shape[2] / 4,
+            time: shape.time,
+            batch: shape.batch,
+            hidden: shape.hidden,
         }
+    }
+
+    /// The sizes of a backward call on `[grad, output, gates, cells, weight_hh, hidden, cell]`;
+    /// panics, naming the shapes, when they do not fit together.
+    fn of_backward(tensors: &[FlexTensor; 7]) -> Self {
+        let [grad, output, gates, cells, weight_hh, hidden, cell] = tensors;
+        // the forward's `projected` had the shape of the saved gates
+        let window = Self::of_forward(gates, weight_hh, hidden, cell);
+        let shape = LstmShape {
+            time: window.time,
+            batch: window.batch,
+            hidden: window.hidden,
+        };
+        shape
+            .check_saved(
+                &grad.shape(),
+                &output.shape(),
+                &gates.shape(),
+                &cells.shape(),
+            )
+            .unwrap_or_else(|message| panic!("flex LSTM kernel: {message}"));
+        window
     }
 
     fn gates(&self) -> usize {
@@ -183,7 +218,7 @@ fn forward_tensors<T: KernelFloat>(
     hidden: FlexTensor,
     cell: FlexTensor,
 ) -> (FlexTensor, FlexTensor, FlexTensor) {
-    let window = Window::of(&projected);
+    let window = Window::of_forward(&projected, &weight_hh, &hidden, &cell);
     let Window {
         time,
         batch,
@@ -209,8 +244,8 @@ fn backward_tensors<T: KernelFloat>(
     tensors: [FlexTensor; 7],
     initial_state_grad: bool,
 ) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
+    let window = Window::of_backward(&tensors);
     let [grad, output, gates, cells, weight_hh, hidden, cell] = contiguous(tensors);
-    let window = Window::of(&gates);
     let grads = backward(
         window,
         T::values(&grad),
@@ -614,5 +649,116 @@ mod tests {
         compare_with_composed([3, 5, 6], true);
         // one step: no product over the later steps
         compare_with_composed([1, 3, 5], false);
+    }
+
+    /// A shape from `base`, each size replaced by `0..=5` where `perturb` says so.
+    fn perturbed(base: &[usize], perturb: &[Option<usize>]) -> Vec<usize> {
+        base.iter()
+            .zip(perturb)
+            .map(|(size, other)| other.unwrap_or(*size))
+            .collect()
+    }
+
+    fn zeros(shape: &[usize]) -> FlexTensor {
+        tensor(vec![0.5; shape.iter().product()], shape)
+    }
+
+    /// Whether the kernel's operands fit together, spelled out independently of `LstmShape`.
+    fn forward_fits(p: &[usize], w: &[usize], h: &[usize], c: &[usize]) -> bool {
+        let (time, batch, hidden) = (p[0], p[1], w[1]);
+        time >= 1
+            && hidden >= 1
+            && p[2] == 4 * hidden
+            && w[0] == 4 * hidden
+            && h == [batch, hidden]
+            && c == [batch, hidden]
+    }
+
+    fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    fn maybe_size() -> impl proptest::strategy::Strategy<Value = Option<usize>> {
+        use proptest::prelude::*;
+        prop_oneof![3 => Just(None), 1 => (0usize..=5).prop_map(Some)]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// The safe entry points either run on shapes that fit or panic naming the shapes:
+        /// never an index past a buffer (the products are `unsafe`).
+        #[test]
+        fn any_operand_shapes_run_or_are_refused_by_name(
+            time in 0usize..4, batch in 0usize..4, hidden in 0usize..4,
+            perturb in proptest::collection::vec(maybe_size(), 9),
+        ) {
+            let p = perturbed(&[time, batch, 4 * hidden], &perturb[0..3]);
+            let w = perturbed(&[4 * hidden, hidden], &perturb[3..5]);
+            let h = perturbed(&[batch, hidden], &perturb[5..7]);
+            let c = perturbed(&[batch, hidden], &perturb[7..9]);
+            let fits = forward_fits(&p, &w, &h, &c);
+            let run = std::panic::catch_unwind(|| {
+                Flex::lstm_sequence_saving(zeros(&p), zeros(&w), zeros(&h), zeros(&c))
+            });
+            match run {
+                Ok((output, _, _)) => {
+                    proptest::prop_assert!(fits, "{p:?} {w:?} {h:?} {c:?} ran");
+                    proptest::prop_assert_eq!(
+                        output.shape().to_vec(),
+                        vec![p[0] + 1, p[1], w[1]]
+                    );
+                }
+                Err(payload) => {
+                    let message = panic_message(payload);
+                    proptest::prop_assert!(!fits, "{p:?} {w:?} {h:?} {c:?}: {message}");
+                    proptest::prop_assert!(
+                        message.contains("do not fit together")
+                            && message.contains(&format!("{p:?}")),
+                        "{message}"
+                    );
+                }
+            }
+        }
+
+        /// The backward pass checks what it is handed against the forward's sizes.
+        #[test]
+        fn backward_operands_that_do_not_fit_are_refused_by_name(
+            perturb in proptest::collection::vec(maybe_size(), 12),
+        ) {
+            let [time, batch, hidden] = [3, 2, 4];
+            let grad = perturbed(&[time + 1, batch, hidden], &perturb[0..3]);
+            let output = perturbed(&[time + 1, batch, hidden], &perturb[3..6]);
+            let gates = perturbed(&[time, batch, 4 * hidden], &perturb[6..9]);
+            let cells = perturbed(&[time, batch, hidden], &perturb[9..12]);
+            let fits = grad == [time + 1, batch, hidden]
+                && output == [time + 1, batch, hidden]
+                && gates == [time, batch, 4 * hidden]
+                && cells == [time, batch, hidden];
+            let run = std::panic::catch_unwind(|| {
+                Flex::lstm_sequence_backward(
+                    zeros(&grad),
+                    zeros(&output),
+                    zeros(&gates),
+                    zeros(&cells),
+                    zeros(&[4 * hidden, hidden]),
+                    zeros(&[batch, hidden]),
+                    zeros(&[batch, hidden]),
+                    true,
+                )
+            });
+            match run {
+                Ok(_) => proptest::prop_assert!(fits),
+                Err(payload) => {
+                    let message = panic_message(payload);
+                    proptest::prop_assert!(!fits, "{message}");
+                    proptest::prop_assert!(message.contains("do not fit"), "{message}");
+                }
+            }
+        }
     }
 }

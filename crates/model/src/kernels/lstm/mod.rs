@@ -107,6 +107,92 @@ impl RecurrentOps for burn::backend::Cube {}
 #[cfg(feature = "ndarray")]
 impl RecurrentOps for burn::backend::NdArray {}
 
+/// The sizes of one call of the LSTM recurrence: `time` steps of `batch` windows, `hidden`
+/// units. Built only from operand shapes that fit together, so the kernels index nothing
+/// outside their buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LstmShape {
+    /// Steps `T` (at least 1).
+    pub time: usize,
+    /// Windows `B`.
+    pub batch: usize,
+    /// Hidden units `H` (at least 1).
+    pub hidden: usize,
+}
+
+impl LstmShape {
+    /// The sizes of the forward operands `projected [T, B, 4H]`, `weight_hh [4H, H]`,
+    /// `hidden [B, H]` and `cell [B, H]`, or a message naming all four shapes when they do not
+    /// fit together or `T` or `H` is 0.
+    pub fn of_forward(
+        projected: &[usize],
+        weight_hh: &[usize],
+        hidden: &[usize],
+        cell: &[usize],
+    ) -> Result<Self, String> {
+        let shape = match (projected, weight_hh) {
+            (&[time, batch, gates], &[weight_rows, hidden_size])
+                if time >= 1
+                    && hidden_size >= 1
+                    && Some(gates) == hidden_size.checked_mul(4)
+                    && weight_rows == gates
+                    && hidden == [batch, hidden_size]
+                    && cell == [batch, hidden_size] =>
+            {
+                Some(Self {
+                    time,
+                    batch,
+                    hidden: hidden_size,
+                })
+            }
+            _ => None,
+        };
+        shape.ok_or_else(|| {
+            format!(
+                "LSTM operands do not fit together: projected {projected:?} (expected \
+                 [T, B, 4H], T ≥ 1), weight_hh {weight_hh:?} ([4H, H], H ≥ 1), hidden \
+                 {hidden:?} ([B, H]), cell {cell:?} ([B, H])"
+            )
+        })
+    }
+
+    /// Checks what the backward pass reads besides the forward operands: `grad` and `output`
+    /// `[T + 1, B, H]`, `gates [T, B, 4H]` and `cells [T, B, H]`; the message names every
+    /// shape that differs.
+    pub fn check_saved(
+        &self,
+        grad: &[usize],
+        output: &[usize],
+        gates: &[usize],
+        cells: &[usize],
+    ) -> Result<(), String> {
+        let Self {
+            time,
+            batch,
+            hidden,
+        } = *self;
+        let expected = [
+            ("grad", grad, [time + 1, batch, hidden]),
+            ("output", output, [time + 1, batch, hidden]),
+            ("gates", gates, [time, batch, 4 * hidden]),
+            ("cells", cells, [time, batch, hidden]),
+        ];
+        let wrong: Vec<String> = expected
+            .iter()
+            .filter(|(_, shape, expected)| *shape != expected.as_slice())
+            .map(|(name, shape, expected)| format!("{name} {shape:?} (expected {expected:?})"))
+            .collect();
+        match wrong.is_empty() {
+            true => Ok(()),
+            false => Err(format!(
+                "LSTM backward operands do not fit the forward's T = {time}, B = {batch}, \
+                 H = {hidden}: {}",
+                wrong.join(", ")
+            )),
+        }
+    }
+}
+
 /// What [`lstm_sequence`] returns.
 #[derive(Debug, Clone)]
 pub struct LstmSequence {
@@ -118,14 +204,27 @@ pub struct LstmSequence {
 
 /// Runs an LSTM layer's recurrence over a window on any backend (see the [module](self)
 /// documentation for the shapes); differentiable on autodiff devices.
+///
+/// # Panics
+/// When the operands' shapes do not fit together (see [`LstmShape::of_forward`]); the message
+/// names every shape.
 pub fn lstm_sequence(
     projected: Tensor<3>,
     weight_hh: Tensor<2>,
     hidden: Tensor<2>,
     cell: Tensor<2>,
 ) -> LstmSequence {
-    let [time, batch, _] = projected.dims();
-    let [_, hidden_size] = weight_hh.dims();
+    let LstmShape {
+        time,
+        batch,
+        hidden: hidden_size,
+    } = LstmShape::of_forward(
+        &projected.dims(),
+        &weight_hh.dims(),
+        &hidden.dims(),
+        &cell.dims(),
+    )
+    .unwrap_or_else(|message| panic!("lstm_sequence: {message}"));
     let output = Tensor::<3>::from_dispatch(<Dispatch as RecurrentOps>::lstm_sequence(
         projected.into_dispatch(),
         weight_hh.into_dispatch(),
