@@ -264,7 +264,8 @@ impl DataConfig {
         }
     }
 
-    /// Checks what the types alone do not: at least one feature, and the sine's parameters.
+    /// Checks what the types alone do not: at least one feature, every step count in its range
+    /// (see [`crate::window::MAX_STEPS`]), and the sine's parameters.
     /// Reading a config from TOML checks this already; [`crate::prepare`] checks it again for
     /// configs built in code.
     pub fn validate(&self) -> Result<(), DataError> {
@@ -274,6 +275,7 @@ impl DataConfig {
                 message: "expected at least one column name, e.g. [\"Open\"]".into(),
             });
         }
+        crate::window::check_spec(self.window_spec(), self.split_spec())?;
         match &self.source {
             Source::Csv { .. } => Ok(()),
             Source::Sine(spec) => spec.validate(),

@@ -103,7 +103,7 @@ impl SplitWindows {
 ///
 /// Returns `None` when no training window would remain.
 pub fn split(windows: &[Window], spec: SplitSpec) -> Option<SplitWindows> {
-    let held_out = spec.test_len + spec.valid_len;
+    let held_out = spec.test_len.saturating_add(spec.valid_len);
     if spec.test_len == 0 || windows.len() <= held_out {
         return None;
     }
@@ -142,30 +142,50 @@ pub fn split_series(
     })
 }
 
-fn check_spec(window: WindowSpec, held_out: SplitSpec) -> Result<(), DataError> {
-    let positive = |key: &'static str, value: usize| {
-        if value == 0 {
+/// The largest value of each step-count setting (`window_len`, `horizon`, `stride`, `test_len`,
+/// `valid_len`): ten million steps, far beyond any series Yoho reads in memory, and small enough
+/// that sizes computed from them cannot overflow.
+pub const MAX_STEPS: usize = 10_000_000;
+
+/// Checks every step count against its range (at least 1, `valid_len` at least 0, at most
+/// [`MAX_STEPS`]); the error names the key.
+pub(crate) fn check_spec(window: WindowSpec, held_out: SplitSpec) -> Result<(), DataError> {
+    let in_range = |key: &'static str, value: usize, least: usize| {
+        if (least..=MAX_STEPS).contains(&value) {
+            Ok(())
+        } else {
             Err(DataError::InvalidSetting {
                 key,
-                message: "expected a whole number of at least 1, got 0".into(),
+                message: format!(
+                    "expected a whole number of at least {least} and at most {MAX_STEPS} (the limit), got {value}"
+                ),
             })
-        } else {
-            Ok(())
         }
     };
-    positive("window_len", window.window_len)?;
-    positive("horizon", window.horizon)?;
-    positive("stride", window.stride)?;
-    positive("test_len", held_out.test_len)
+    in_range("window_len", window.window_len, 1)?;
+    in_range("horizon", window.horizon, 1)?;
+    in_range("stride", window.stride, 1)?;
+    in_range("test_len", held_out.test_len, 1)?;
+    in_range("valid_len", held_out.valid_len, 0)
 }
 
-/// The fewest rows for which [`split`] leaves at least one training window.
+/// The fewest rows for which [`split`] leaves at least one training window, in closed form.
+///
+/// Windows are aligned on the series' last row, `stride` apart. The held-out windows are the
+/// newest `test_len + valid_len`; a training window must end before the first held-out target,
+/// so the newest usable one lies `k = ⌊(horizon − 1) / stride⌋ + 1` windows before the
+/// held-out block. Hence `held_out + k` windows, whose starts span `(held_out + k − 1) · stride`
+/// rows, plus one window's `window_len + horizon` rows. Saturates instead of overflowing.
 pub fn rows_needed(window: WindowSpec, held_out: SplitSpec) -> usize {
-    let mut rows = window.window_len + window.horizon;
-    while split(&windows(rows, window), held_out).is_none() {
-        rows += 1;
-    }
-    rows
+    let stride = window.stride.max(1);
+    let span = window.window_len.saturating_add(window.horizon);
+    let before_held_out = (window.horizon.max(1) - 1) / stride + 1;
+    let windows = held_out
+        .test_len
+        .max(1)
+        .saturating_add(held_out.valid_len)
+        .saturating_add(before_held_out);
+    span.saturating_add((windows - 1).saturating_mul(stride))
 }
 
 #[cfg(test)]
@@ -278,6 +298,77 @@ mod tests {
             "{message}"
         );
         assert!(split_series("tiny.csv", 9, window, held_out).is_ok());
+    }
+
+    /// [`rows_needed`] by search: the fewest rows that leave a training window.
+    fn rows_needed_by_search(window: WindowSpec, held_out: SplitSpec) -> usize {
+        (1..)
+            .find(|rows| split(&windows(*rows, window), held_out).is_some())
+            .unwrap()
+    }
+
+    #[test]
+    fn rows_needed_in_closed_form_matches_the_search() {
+        for window_len in 1..4 {
+            for horizon in 1..6 {
+                for stride in 1..5 {
+                    for test_len in 1..4 {
+                        for valid_len in 0..3 {
+                            let window = spec(window_len, horizon, stride);
+                            let held_out = SplitSpec {
+                                test_len,
+                                valid_len,
+                            };
+                            assert_eq!(
+                                rows_needed(window, held_out),
+                                rows_needed_by_search(window, held_out),
+                                "{window:?} {held_out:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn huge_settings_are_answered_at_once() {
+        let held_out = |test_len| SplitSpec {
+            test_len,
+            valid_len: 0,
+        };
+        // more test days than the series has: an error saying how many rows it would take
+        let error = split_series("sp500.csv", 400, spec(5, 1, 1), held_out(1_000_000)).unwrap_err();
+        assert!(
+            error.to_string().contains("need at least 1000006 rows"),
+            "{error}"
+        );
+        let error = split_series("sp500.csv", 400, spec(5, 1, 5_000_000), held_out(3)).unwrap_err();
+        assert!(
+            error.to_string().contains("need at least 15000006 rows"),
+            "{error}"
+        );
+        // past the limit: an error naming the key and the limit
+        for (window, held_out, key) in [
+            (spec(5, 1, usize::MAX), held_out(3), "stride"),
+            (spec(MAX_STEPS + 1, 1, 1), held_out(3), "window_len"),
+            (spec(5, 1, 1), held_out(usize::MAX), "test_len"),
+        ] {
+            let error = split_series("x", 400, window, held_out)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(key) && error.contains("10000000 (the limit)"),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            rows_needed(
+                spec(usize::MAX, usize::MAX, usize::MAX),
+                held_out(usize::MAX)
+            ),
+            usize::MAX
+        );
     }
 
     #[test]

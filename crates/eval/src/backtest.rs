@@ -150,7 +150,7 @@ pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<F
         .checked_mul(spec.step)
         .ok_or("--folds × --step is too large")?;
     // every fold needs its validation windows and at least one training window before it
-    let needed = held_out + data.valid_len + 1;
+    let needed = held_out.saturating_add(data.valid_len).saturating_add(1);
     if windows.len() < needed {
         return Err(format!(
             "{} folds × {} targets, {} validation windows and one training window need {} \

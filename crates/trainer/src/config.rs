@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
+use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, TargetTransform, WindowNorm};
 use yoho_model::{CellKind, ForecasterConfig};
 
@@ -286,24 +287,30 @@ impl ExperimentConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         let model = &self.model;
         let train = &self.train;
-        if model.hidden_size == 0 {
-            bail!("[model] hidden_size: expected at least 1, got 0");
-        }
-        if model.num_layers == 0 {
-            bail!("[model] num_layers: expected at least 1, got 0");
-        }
+        within("[model] hidden_size", model.hidden_size, 1, MAX_HIDDEN_SIZE)?;
+        within("[model] num_layers", model.num_layers, 1, MAX_LAYERS)?;
         if !(0.0..1.0).contains(&model.dropout) {
             bail!(
                 "[model] dropout: expected a probability in [0, 1), got {}",
                 model.dropout
             );
         }
-        if let Some(position) = model.head.iter().position(|width| *width == 0) {
-            bail!(
-                "[model] head: layer {} has width 0, expected at least 1",
-                position + 1
-            );
+        for (index, width) in model.head.iter().enumerate() {
+            within(
+                &format!("[model] head: layer {}", index + 1),
+                *width,
+                1,
+                MAX_HIDDEN_SIZE,
+            )?;
         }
+        within("[train] epochs", train.epochs, 0, MAX_EPOCHS)?;
+        within("[train] batch_size", train.batch_size, 0, MAX_STEPS)?;
+        within(
+            "[evaluate] season",
+            self.evaluate.season.unwrap_or(1),
+            1,
+            MAX_STEPS,
+        )?;
         if train.epochs == 0 && model.init_from.is_none() {
             bail!(
                 "[train] epochs: expected at least 1, got 0 (0 only evaluates the weights of \
@@ -348,9 +355,6 @@ impl ExperimentConfig {
                 "[train] lr: the cosine schedule needs lr ≤ 1, got {}",
                 train.lr
             );
-        }
-        if self.evaluate.season == Some(0) {
-            bail!("[evaluate] season: expected rows per season ≥ 1, e.g. 12 for monthly data");
         }
         if train.momentum > 0.0 && train.optimizer != OptimizerName::Sgd {
             bail!("[train] momentum: only applies with optimizer = \"sgd\" (Adam's is beta1)");
@@ -454,6 +458,26 @@ fn suggest_key(message: &str) -> Option<&str> {
         .map(|(_, candidate)| candidate)
 }
 
+/// The widest recurrent layer or head layer: 16,384 units (an LSTM layer of that width holds
+/// 4 GiB of weights in `f32`).
+pub const MAX_HIDDEN_SIZE: usize = 16_384;
+/// The most stacked recurrent layers.
+pub const MAX_LAYERS: usize = 64;
+/// The most epochs.
+pub const MAX_EPOCHS: usize = 10_000_000;
+
+/// Checks `least ≤ value ≤ most`; the error names `key`, the range and the limit.
+fn within(key: &str, value: usize, least: usize, most: usize) -> anyhow::Result<()> {
+    if (least..=most).contains(&value) {
+        Ok(())
+    } else {
+        bail!(
+            "{key}: expected a whole number of at least {least} and at most {most} (the limit), \
+             got {value}"
+        )
+    }
+}
+
 fn positive(key: &str, value: f64) -> anyhow::Result<()> {
     if value > 0.0 && value.is_finite() {
         Ok(())
@@ -554,6 +578,44 @@ mod tests {
         ] {
             let error = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
             assert!(error.contains(key), "{key}: {error}");
+        }
+    }
+
+    #[test]
+    fn sizes_past_their_limit_name_the_key_and_the_limit() {
+        for (from, to, expected) in [
+            (
+                "hidden_size = 100",
+                "hidden_size = 100000000",
+                "[model] hidden_size",
+            ),
+            (
+                "head = [50]",
+                "head = [50, 1000000]",
+                "[model] head: layer 2",
+            ),
+            (
+                "head = [50]",
+                "head = [50]\nnum_layers = 1000",
+                "[model] num_layers",
+            ),
+            (
+                "head = [50]",
+                "head = [50]\n[train]\nepochs = 100000000000",
+                "[train] epochs",
+            ),
+            (
+                "test_len = 100",
+                "test_len = 100\nstride = 99999999999",
+                "[data] stride",
+            ),
+            ("test_len = 100", "test_len = 100000000", "[data] test_len"),
+        ] {
+            let error = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
+            assert!(
+                error.contains(expected) && error.contains("(the limit)"),
+                "{expected}: {error}"
+            );
         }
     }
 

@@ -50,10 +50,14 @@ impl Default for SineSpec {
 impl SineSpec {
     /// Checks the parameters; errors name the `[data]` key.
     pub fn validate(&self) -> Result<(), DataError> {
-        if self.points < 2 {
+        let max_points = crate::window::MAX_STEPS;
+        if !(2..=max_points).contains(&self.points) {
             return Err(DataError::InvalidSetting {
                 key: "points",
-                message: format!("expected at least 2 points, got {}", self.points),
+                message: format!(
+                    "expected at least 2 and at most {max_points} points (the limit), got {}",
+                    self.points
+                ),
             });
         }
         let [start, end] = self.x_range;
