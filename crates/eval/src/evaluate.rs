@@ -1,6 +1,8 @@
 //! Forecasts of the test days in original units — the model's and the baselines' — and the
 //! table of their accuracy.
 
+use std::collections::BTreeMap;
+
 use burn::tensor::Device;
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -9,7 +11,7 @@ use yoho_model::Forecaster;
 
 use crate::baselines::{Baseline, training_targets};
 use crate::inference::{self, InferenceError};
-use crate::metrics::{self, DieboldMariano};
+use crate::metrics::{self, DieboldMariano, Measure, Undefined};
 
 /// The name of the model's forecast.
 pub const MODEL: &str = "model";
@@ -186,8 +188,10 @@ pub fn forecast_test(
     })
 }
 
-/// Every measure of one forecaster on the test days, in the target's units.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Every measure of one forecaster on the test days, in the target's units. A measure that is
+/// undefined on these days (it would divide by zero) is NaN (`null` in JSON) and named in
+/// `undefined` with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecastMetrics {
     /// Mean squared error.
     pub mse: f64,
@@ -210,6 +214,10 @@ pub struct ForecastMetrics {
     /// Diebold–Mariano test against the best baseline, the one with the lowest MSE on these
     /// days (absent for that baseline itself).
     pub dm_vs_best_baseline: Option<DieboldMariano>,
+    /// The measures above that have no value here, each with why (e.g. `mape_percent` when an
+    /// actual value is 0).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub undefined: BTreeMap<&'static str, Undefined>,
 }
 
 impl ForecastMetrics {
@@ -229,17 +237,32 @@ impl ForecastMetrics {
                 .flatten()
         };
         let naive = test.naive();
+        let mut undefined = BTreeMap::new();
+        let mut value = |name: &'static str, measure: Measure| {
+            measure.unwrap_or_else(|why| {
+                undefined.insert(name, why);
+                f64::NAN
+            })
+        };
+        let mape_percent = value("mape_percent", metrics::mape_percent(actual, forecast));
+        let r_squared = value("r_squared", metrics::r_squared(actual, forecast));
+        let mase = value("mase", metrics::mase(actual, forecast, naive_in_sample_mae));
+        let skill_vs_naive = value(
+            "skill_vs_naive",
+            metrics::skill_score(actual, forecast, naive),
+        );
         Self {
             mse: metrics::mse(actual, forecast),
             rmse: metrics::rmse(actual, forecast),
             mae: metrics::mae(actual, forecast),
-            mape_percent: metrics::mape_percent(actual, forecast),
-            r_squared: metrics::r_squared(actual, forecast),
+            mape_percent,
+            r_squared,
             direction_accuracy: metrics::direction_accuracy(actual, forecast, &test.previous),
-            mase: metrics::mase(actual, forecast, naive_in_sample_mae),
-            skill_vs_naive: metrics::skill_score(actual, forecast, naive),
+            mase,
+            skill_vs_naive,
             dm_vs_naive: versus(naive),
             dm_vs_best_baseline: versus(best_baseline),
+            undefined,
         }
     }
 

@@ -10,6 +10,47 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+/// Why a measure has no value on some data: it would divide by zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Undefined {
+    /// Nothing to measure.
+    #[error("there are no values to measure")]
+    NoValues,
+    /// MAPE: a percentage error of an actual value of 0.
+    #[error("an actual value is 0, and its percentage error divides by it")]
+    ZeroActual,
+    /// R²: the actual values have no variance.
+    #[error("the actual values are constant, and R² divides by their variance, 0")]
+    ConstantActual,
+    /// MASE: the training target never changes (or has fewer than 2 values).
+    #[error(
+        "the training target is constant (or has fewer than 2 values), and MASE divides by its \
+         naive MAE, 0"
+    )]
+    ConstantTraining,
+    /// Skill: the reference forecast makes no error.
+    #[error("the naive forecast is perfect on these days, and skill divides by its MSE, 0")]
+    PerfectReference,
+}
+
+impl Serialize for Undefined {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A measure's value, or why it has none.
+pub type Measure = Result<f64, Undefined>;
+
+/// `numerator / denominator`, undefined as `why` when the denominator is 0 (or not a number).
+fn ratio(numerator: f64, denominator: f64, why: Undefined) -> Measure {
+    if denominator != 0.0 && denominator.is_finite() {
+        Ok(numerator / denominator)
+    } else {
+        Err(why)
+    }
+}
+
 /// Mean squared error: `mean((forecast − actual)²)`.
 pub fn mse(actual: &[f64], forecast: &[f64]) -> f64 {
     mean(actual.iter().zip(forecast).map(|(a, f)| (f - a).powi(2)))
@@ -25,19 +66,30 @@ pub fn mae(actual: &[f64], forecast: &[f64]) -> f64 {
     mean(actual.iter().zip(forecast).map(|(a, f)| (f - a).abs()))
 }
 
-/// Mean absolute percentage error in percent: `100 · mean(|forecast − actual| / |actual|)`.
-pub fn mape_percent(actual: &[f64], forecast: &[f64]) -> f64 {
-    100.0
+/// Mean absolute percentage error in percent: `100 · mean(|forecast − actual| / |actual|)`;
+/// undefined when an actual value is 0.
+pub fn mape_percent(actual: &[f64], forecast: &[f64]) -> Measure {
+    if actual.is_empty() {
+        return Err(Undefined::NoValues);
+    }
+    if actual.contains(&0.0) {
+        return Err(Undefined::ZeroActual);
+    }
+    Ok(100.0
         * mean(
             actual
                 .iter()
                 .zip(forecast)
                 .map(|(a, f)| ((f - a) / a).abs()),
-        )
+        ))
 }
 
-/// Coefficient of determination: `1 − Σ(actual − forecast)² / Σ(actual − mean(actual))²`.
-pub fn r_squared(actual: &[f64], forecast: &[f64]) -> f64 {
+/// Coefficient of determination: `1 − Σ(actual − forecast)² / Σ(actual − mean(actual))²`;
+/// undefined when the actual values are constant.
+pub fn r_squared(actual: &[f64], forecast: &[f64]) -> Measure {
+    if actual.is_empty() {
+        return Err(Undefined::NoValues);
+    }
     let mean_actual = mean(actual.iter().copied());
     let residual: f64 = actual
         .iter()
@@ -45,7 +97,7 @@ pub fn r_squared(actual: &[f64], forecast: &[f64]) -> f64 {
         .map(|(a, f)| (a - f).powi(2))
         .sum();
     let total: f64 = actual.iter().map(|a| (a - mean_actual).powi(2)).sum();
-    1.0 - residual / total
+    ratio(residual, total, Undefined::ConstantActual).map(|share| 1.0 - share)
 }
 
 /// Direction accuracy: the share of days where `sign(forecast − previous)` equals
@@ -81,15 +133,30 @@ pub fn naive_in_sample_mae(training_targets: &[f64]) -> f64 {
 }
 
 /// Mean absolute scaled error: the test MAE divided by [`naive_in_sample_mae`] of the training
-/// targets.
-pub fn mase(actual: &[f64], forecast: &[f64], naive_in_sample_mae: f64) -> f64 {
-    mae(actual, forecast) / naive_in_sample_mae
+/// targets; undefined when that is 0 (a constant training target).
+pub fn mase(actual: &[f64], forecast: &[f64], naive_in_sample_mae: f64) -> Measure {
+    if actual.is_empty() {
+        return Err(Undefined::NoValues);
+    }
+    ratio(
+        mae(actual, forecast),
+        naive_in_sample_mae,
+        Undefined::ConstantTraining,
+    )
 }
 
 /// Skill score against a reference forecast: `1 − MSE_forecast / MSE_reference` (positive is
-/// better than the reference).
-pub fn skill_score(actual: &[f64], forecast: &[f64], reference: &[f64]) -> f64 {
-    1.0 - mse(actual, forecast) / mse(actual, reference)
+/// better than the reference); undefined when the reference makes no error.
+pub fn skill_score(actual: &[f64], forecast: &[f64], reference: &[f64]) -> Measure {
+    if actual.is_empty() {
+        return Err(Undefined::NoValues);
+    }
+    ratio(
+        mse(actual, forecast),
+        mse(actual, reference),
+        Undefined::PerfectReference,
+    )
+    .map(|share| 1.0 - share)
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
@@ -151,7 +218,8 @@ pub fn diebold_mariano(
     let correction = ((n_f + 1.0 - 2.0 * h + h * (h - 1.0) / n_f) / n_f).sqrt();
     let statistic = dm * correction;
     let t = StudentsT::new(0.0, 1.0, n_f - 1.0).ok()?;
-    let p_value = 2.0 * (1.0 - t.cdf(statistic.abs()));
+    // the survival function keeps its precision far in the tail, where 1 − cdf rounds to 0
+    let p_value = 2.0 * t.sf(statistic.abs());
     Some(DieboldMariano {
         statistic,
         p_value,
@@ -188,14 +256,17 @@ mod tests {
     fn mape_in_percent() {
         // (1/12 + 1/11 + 1/13 + 1/13) / 4 · 100
         let expected = (1.0 / 12.0 + 1.0 / 11.0 + 2.0 / 13.0) / 4.0 * 100.0;
-        assert!(close(mape_percent(&ACTUAL, &FORECAST), expected));
+        assert!(close(mape_percent(&ACTUAL, &FORECAST).unwrap(), expected));
     }
 
     #[test]
     fn r_squared_by_hand() {
         // mean(actual) = 49 / 4 = 12.25; SST = 0.0625 + 1.5625 + 0.5625 + 0.5625 = 2.75
         // SSE = 4; R² = 1 − 4 / 2.75 = −0.4545...
-        assert!(close(r_squared(&ACTUAL, &FORECAST), 1.0 - 4.0 / 2.75));
+        assert!(close(
+            r_squared(&ACTUAL, &FORECAST).unwrap(),
+            1.0 - 4.0 / 2.75
+        ));
     }
 
     #[test]
@@ -219,7 +290,7 @@ mod tests {
         let in_sample = naive_in_sample_mae(&[10.0, 12.0, 11.0, 14.0]);
         assert!(close(in_sample, 2.0));
         // test MAE 1 / 2 = 0.5
-        assert!(close(mase(&ACTUAL, &FORECAST, in_sample), 0.5));
+        assert!(close(mase(&ACTUAL, &FORECAST, in_sample).unwrap(), 0.5));
     }
 
     #[test]
@@ -227,7 +298,7 @@ mod tests {
         // naive errors: −2, +1, −2, 0 → MSE_naive = (4 + 1 + 4 + 0) / 4 = 2.25
         // skill = 1 − 1 / 2.25 = 0.5555...
         assert!(close(
-            skill_score(&ACTUAL, &FORECAST, &PREVIOUS),
+            skill_score(&ACTUAL, &FORECAST, &PREVIOUS).unwrap(),
             1.0 - 1.0 / 2.25
         ));
     }
@@ -245,6 +316,61 @@ mod tests {
             dm.statistic
         );
         assert!(dm.p_value > 0.0 && dm.p_value < 1.0);
+    }
+
+    #[test]
+    fn measures_that_would_divide_by_zero_say_why() {
+        let with_zero = [12.0, 0.0, 13.0, 13.0];
+        assert_eq!(
+            mape_percent(&with_zero, &FORECAST),
+            Err(Undefined::ZeroActual)
+        );
+        let constant = [5.0; 4];
+        assert_eq!(
+            r_squared(&constant, &FORECAST),
+            Err(Undefined::ConstantActual)
+        );
+        // a perfect naive forecast leaves nothing to be skilled against
+        assert_eq!(
+            skill_score(&ACTUAL, &FORECAST, &ACTUAL),
+            Err(Undefined::PerfectReference)
+        );
+        let flat_training = naive_in_sample_mae(&[7.0, 7.0, 7.0]);
+        assert_eq!(
+            mase(&ACTUAL, &FORECAST, flat_training),
+            Err(Undefined::ConstantTraining)
+        );
+        assert_eq!(
+            mase(&ACTUAL, &FORECAST, naive_in_sample_mae(&[7.0])),
+            Err(Undefined::ConstantTraining)
+        );
+        assert_eq!(mape_percent(&[], &[]), Err(Undefined::NoValues));
+        assert!(
+            Undefined::ZeroActual
+                .to_string()
+                .contains("actual value is 0"),
+            "the reason is said in words"
+        );
+    }
+
+    #[test]
+    fn diebold_mariano_p_values_keep_their_precision_far_in_the_tail() {
+        // a forecast far better on every one of 60 days: |t| is about 40, where 1 − cdf is 0
+        let actual: Vec<f64> = (0..60).map(|t| (t as f64 * 0.7).sin()).collect();
+        let close_forecast: Vec<f64> = actual
+            .iter()
+            .enumerate()
+            .map(|(t, a)| a + 0.01 * ((t * 7 % 5) as f64 - 2.0))
+            .collect();
+        let far: Vec<f64> = actual.iter().map(|a| a + 3.0).collect();
+        let dm = diebold_mariano(&actual, &close_forecast, &far, 1).unwrap();
+        assert!(dm.statistic < -8.0, "{dm:?}");
+        assert!(
+            dm.p_value > 0.0 && dm.p_value < 1e-12,
+            "a p-value of {} for t = {}",
+            dm.p_value,
+            dm.statistic
+        );
     }
 
     #[test]

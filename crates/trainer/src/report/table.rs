@@ -16,6 +16,39 @@ struct MetricColumn {
     cell: fn(&ForecastMetrics) -> String,
 }
 
+/// `value` with `decimals` decimals, or "n/a" for a measure that is undefined (NaN; the table's
+/// notes say why).
+fn number(value: f64, decimals: usize) -> String {
+    match value.is_nan() {
+        true => "n/a".to_string(),
+        false => format!("{value:.decimals$}"),
+    }
+}
+
+/// One line per measure that is undefined for some forecasters: which, and why; empty when
+/// every measure has a value.
+pub(crate) fn undefined_notes(table: &EvaluationTable) -> String {
+    let mut notes: Vec<(&str, String, Vec<&str>)> = Vec::new();
+    for (name, metrics) in &table.rows {
+        for (measure, why) in &metrics.undefined {
+            let why = why.to_string();
+            match notes.iter_mut().find(|(m, w, _)| m == measure && *w == why) {
+                Some((_, _, names)) => names.push(name),
+                None => notes.push((measure, why, vec![name])),
+            }
+        }
+    }
+    notes
+        .iter()
+        .map(|(measure, why, names)| {
+            format!(
+                "n/a: {measure} of {} is undefined: {why}\n",
+                names.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// A Diebold–Mariano outcome's field, or a dash where there is no test.
 fn dm_cell(dm: Option<DieboldMariano>, field: fn(&DieboldMariano) -> String) -> String {
     dm.as_ref().map_or("—".to_string(), field)
@@ -36,12 +69,12 @@ const METRIC_COLUMNS: [MetricColumn; 10] = [
     MetricColumn {
         header: "MAPE %",
         width: 7,
-        cell: |m| format!("{:.3}", m.mape_percent),
+        cell: |m| number(m.mape_percent, 3),
     },
     MetricColumn {
         header: "R²",
         width: 8,
-        cell: |m| format!("{:.4}", m.r_squared),
+        cell: |m| number(m.r_squared, 4),
     },
     MetricColumn {
         header: "dir %",
@@ -51,12 +84,12 @@ const METRIC_COLUMNS: [MetricColumn; 10] = [
     MetricColumn {
         header: "MASE",
         width: 7,
-        cell: |m| format!("{:.3}", m.mase),
+        cell: |m| number(m.mase, 3),
     },
     MetricColumn {
         header: "skill",
         width: 8,
-        cell: |m| format!("{:.4}", m.skill_vs_naive),
+        cell: |m| number(m.skill_vs_naive, 4),
     },
     MetricColumn {
         header: "DM",
@@ -213,7 +246,7 @@ pub(crate) fn step_rows(by_step: &[StepErrors]) -> Vec<Vec<String>> {
                 format!("{:.3}", e.naive_rmse),
                 format!("{:.3}", e.model_mae),
                 format!("{:.3}", e.naive_mae),
-                format!("{skill:.4}"),
+                number(skill, 4),
             ]
         })
         .collect()
@@ -232,17 +265,77 @@ pub(crate) fn closed_loop_line(generation: &GenerationSummary) -> String {
     line
 }
 
-/// The metrics table in Markdown.
+/// The metrics table in Markdown, with a line for each undefined measure.
 pub fn markdown_table(table: &EvaluationTable) -> String {
-    markdown_rows(&metric_headers(), &metric_rows(table), Align::Left)
+    let notes = undefined_notes(table);
+    let rows = markdown_rows(&metric_headers(), &metric_rows(table), Align::Left);
+    match notes.is_empty() {
+        true => rows,
+        false => format!("{rows}\n{}", notes.replace('\n', "\n\n")),
+    }
 }
 
-/// The metrics table for the terminal.
+/// The metrics table for the terminal, with a line for each undefined measure.
 pub fn metrics_text_table(table: &EvaluationTable) -> String {
     text_table(
         &metric_headers(),
         &metric_rows(table),
         &metric_widths(),
         Align::Left,
-    )
+    ) + &undefined_notes(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yoho_data::NaiveDate;
+    use yoho_eval::{NamedForecast, TestForecast};
+
+    /// Four test days, one of them with an actual value of 0, after a flat training target.
+    fn table_with_undefined_measures() -> EvaluationTable {
+        let actual = vec![1.0, 0.0, 2.0, 1.0];
+        let previous = vec![1.0, 1.0, 0.0, 2.0];
+        let model = vec![0.5, 0.5, 1.5, 1.5];
+        let test = TestForecast {
+            dates: (1..=4)
+                .map(|day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap())
+                .collect(),
+            actual: actual.clone(),
+            previous,
+            forecasts: vec![NamedForecast {
+                name: MODEL,
+                values: model.clone(),
+            }],
+            actual_steps: actual.iter().map(|a| vec![*a]).collect(),
+            model_steps: model.iter().map(|m| vec![*m]).collect(),
+        };
+        EvaluationTable::with_training_targets(&test, &[3.0, 3.0, 3.0])
+    }
+
+    #[test]
+    fn undefined_measures_are_marked_and_explained() {
+        let table = table_with_undefined_measures();
+        let text = metrics_text_table(&table);
+        assert!(text.contains("n/a"), "{text}");
+        assert!(
+            text.contains("n/a: mape_percent of model is undefined: an actual value is 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("n/a: mase of model is undefined: the training target is constant"),
+            "{text}"
+        );
+        assert!(!text.contains("NaN"), "{text}");
+        let markdown = markdown_table(&table);
+        assert!(markdown.contains("| n/a |"), "{markdown}");
+        assert!(markdown.contains("mape_percent of model"), "{markdown}");
+
+        let json = serde_json::to_value(&table).unwrap();
+        let model = &json["model"];
+        assert!(model["mape_percent"].is_null() && model["mase"].is_null());
+        let why = model["undefined"]["mape_percent"].as_str().unwrap();
+        assert!(why.contains("actual value is 0"), "{why}");
+        assert!(model["rmse"].is_number());
+        assert!(model["undefined"].get("rmse").is_none());
+    }
 }
