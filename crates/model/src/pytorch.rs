@@ -357,27 +357,67 @@ impl RecurrentLayout {
                 }
             }
         }
-        let weight_ih = &shapes[&name("weight_ih", 0)];
-        let weight_hh = &shapes[&name("weight_hh", 0)];
-        let (gate_rows, hidden_size) = (weight_hh[0], weight_hh[1]);
-        let cell = match gate_rows / hidden_size.max(1) {
-            4 => CellKind::Lstm,
-            3 => CellKind::Gru,
-            1 => CellKind::Rnn,
-            _ => {
-                return Err(format!(
-                    "`{}` is {weight_hh:?}: not 4, 3 or 1 gates of the hidden size",
-                    name("weight_hh", 0)
-                ));
-            }
+        let matrix = |name: &str| match shapes[name].as_slice() {
+            &[rows, columns] => Ok([rows, columns]),
+            other => Err(format!(
+                "`{name}` is {other:?}: expected a matrix [rows, columns]"
+            )),
         };
-        Ok(Self {
+        let [_, input_size] = matrix(&name("weight_ih", 0))?;
+        let [gate_rows, hidden_size] = matrix(&name("weight_hh", 0))?;
+        let cell = match (hidden_size > 0).then(|| gate_rows / hidden_size) {
+            Some(4) => Some(CellKind::Lstm),
+            Some(3) => Some(CellKind::Gru),
+            Some(1) => Some(CellKind::Rnn),
+            _ => None,
+        }
+        .filter(|cell| gate_rows == cell.gate_count() * hidden_size)
+        .ok_or_else(|| {
+            format!(
+                "`{}` is {:?}: not 4, 3 or 1 gates of the hidden size",
+                name("weight_hh", 0),
+                [gate_rows, hidden_size]
+            )
+        })?;
+        let layout = Self {
             prefix,
             cell,
-            input_size: weight_ih[1],
+            input_size,
             hidden_size,
             layers,
-        })
+        };
+        layout.check_shapes(shapes)?;
+        Ok(layout)
+    }
+
+    /// Checks every recurrent tensor's shape against the layout: `weight_ih_lk [G·H, inputs]`
+    /// (the input size for layer 0, `H` after), `weight_hh_lk [G·H, H]`, each bias `[G·H]`.
+    fn check_shapes(&self, shapes: &BTreeMap<String, Vec<usize>>) -> Result<(), String> {
+        let gates = self.cell.gate_count() * self.hidden_size;
+        for layer in 0..self.layers {
+            let inputs = match layer {
+                0 => self.input_size,
+                _ => self.hidden_size,
+            };
+            let expected = [
+                ("weight_ih", vec![gates, inputs]),
+                ("weight_hh", vec![gates, self.hidden_size]),
+                ("bias_ih", vec![gates]),
+                ("bias_hh", vec![gates]),
+            ];
+            for (parameter, expected) in expected {
+                let name = join(&self.prefix, &format!("{parameter}_l{layer}"));
+                let shape = &shapes[&name];
+                if *shape != expected {
+                    return Err(format!(
+                        "`{name}` is {shape:?}, expected {expected:?} for {} with hidden size {}",
+                        cell_name(self.cell),
+                        self.hidden_size
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// File name → forecaster name for every recurrent tensor.

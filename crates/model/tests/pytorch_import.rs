@@ -114,3 +114,85 @@ fn unreadable_files_are_named_in_the_error() {
         "{not_weights}"
     );
 }
+
+/// A safetensors file of `f32` zeros with the tensors `(name, shape)`, written by hand: an
+/// 8-byte header length, the JSON header, then the data.
+fn write_safetensors(path: &std::path::Path, tensors: &[(&str, Vec<usize>)]) {
+    let mut header = serde_json::Map::new();
+    let mut offset = 0;
+    for (name, shape) in tensors {
+        let bytes = 4 * shape.iter().product::<usize>();
+        header.insert(
+            name.to_string(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]}),
+        );
+        offset += bytes;
+    }
+    let header = serde_json::Value::Object(header).to_string();
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header.as_bytes());
+    file.resize(file.len() + offset, 0);
+    std::fs::write(path, file).unwrap();
+}
+
+#[test]
+fn tensors_of_the_wrong_rank_or_size_are_errors_naming_file_and_tensor() {
+    let dir = std::env::temp_dir().join(format!("yoho-pytorch-shapes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let head = [("linear.weight", vec![1, 8]), ("linear.bias", vec![1])];
+    let cases: [(&str, Vec<(&str, Vec<usize>)>, &str); 3] = [
+        (
+            "flat.safetensors",
+            vec![
+                ("lstm.weight_ih_l0", vec![32]),
+                ("lstm.weight_hh_l0", vec![32, 8]),
+                ("lstm.bias_ih_l0", vec![32]),
+                ("lstm.bias_hh_l0", vec![32]),
+            ],
+            "`lstm.weight_ih_l0` is [32]: expected a matrix",
+        ),
+        (
+            "short_bias.safetensors",
+            vec![
+                ("lstm.weight_ih_l0", vec![32, 3]),
+                ("lstm.weight_hh_l0", vec![32, 8]),
+                ("lstm.bias_ih_l0", vec![31]),
+                ("lstm.bias_hh_l0", vec![32]),
+            ],
+            "`lstm.bias_ih_l0` is [31], expected [32]",
+        ),
+        (
+            "odd_gates.safetensors",
+            vec![
+                ("lstm.weight_ih_l0", vec![30, 3]),
+                ("lstm.weight_hh_l0", vec![30, 8]),
+                ("lstm.bias_ih_l0", vec![30]),
+                ("lstm.bias_hh_l0", vec![30]),
+            ],
+            "not 4, 3 or 1 gates",
+        ),
+    ];
+    for (file, recurrent, expected) in cases {
+        let path = dir.join(file);
+        let tensors: Vec<(&str, Vec<usize>)> = recurrent.into_iter().chain(head.clone()).collect();
+        write_safetensors(&path, &tensors);
+        let error = PytorchWeights::open(&path).unwrap_err().to_string();
+        assert!(
+            error.contains(file) && error.contains(expected),
+            "{file}: {error}"
+        );
+    }
+    // the same writer makes a file that loads, so the errors above are the shapes'
+    let path = dir.join("good.safetensors");
+    let good = [
+        ("lstm.weight_ih_l0", vec![32, 3]),
+        ("lstm.weight_hh_l0", vec![32, 8]),
+        ("lstm.bias_ih_l0", vec![32]),
+        ("lstm.bias_hh_l0", vec![32]),
+    ];
+    let tensors: Vec<(&str, Vec<usize>)> = good.into_iter().chain(head).collect();
+    write_safetensors(&path, &tensors);
+    let weights = PytorchWeights::open(&path).unwrap();
+    assert_eq!(weights.config().hidden_size, 8);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

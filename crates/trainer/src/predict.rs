@@ -7,6 +7,8 @@ use anyhow::{Context, bail};
 use chrono::{Datelike, Weekday};
 use yoho_data::{LoadOptions, NaiveDate, calendar, load_csv};
 
+use yoho_data::window::MAX_STEPS;
+
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
@@ -24,17 +26,30 @@ pub struct ForecastDay {
     pub naive: f64,
 }
 
-/// The weekday after `date`.
-fn next_weekday(date: NaiveDate) -> NaiveDate {
-    let mut next = date
-        .succ_opt()
-        .expect("dates stay far from the calendar's end");
+/// The weekday after `date`, or `None` past the last date the calendar holds.
+fn next_weekday(date: NaiveDate) -> Option<NaiveDate> {
+    let mut next = date.succ_opt()?;
     while matches!(next.weekday(), Weekday::Sat | Weekday::Sun) {
-        next = next
-            .succ_opt()
-            .expect("dates stay far from the calendar's end");
+        next = next.succ_opt()?;
     }
-    next
+    Some(next)
+}
+
+/// The dates of `steps` forecasts after `last`: weekdays, or an error when they would run past
+/// the calendar's last date.
+fn forecast_dates(last: NaiveDate, steps: usize) -> anyhow::Result<Vec<NaiveDate>> {
+    let mut dates = Vec::with_capacity(steps);
+    let mut date = last;
+    for _ in 0..steps {
+        date = next_weekday(date).with_context(|| {
+            format!(
+                "{steps} weekdays after {last} run past the last date the calendar holds ({})",
+                NaiveDate::MAX
+            )
+        })?;
+        dates.push(date);
+    }
+    Ok(dates)
 }
 
 /// Forecasts `steps` days after the last row of `data_path` with the run in `run_dir`.
@@ -83,30 +98,28 @@ pub fn predict(
         .column(&data.target)
         .and_then(<[f64]>::last)
         .expect("the series has the target column and at least one row");
+    let dates = forecast_dates(series.dates[series.len() - 1], steps)
+        .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
     let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
     let forecasts =
         yoho_eval::forecast(&model, &codec, &[window], steps, &device.device)?.remove(0);
-
-    let mut date = series.dates[series.len() - 1];
     Ok(forecasts
         .into_iter()
+        .zip(dates)
         .enumerate()
-        .map(|(index, forecast)| {
-            date = next_weekday(date);
-            ForecastDay {
-                step: index + 1,
-                date,
-                forecast,
-                naive: last_observed,
-            }
+        .map(|(index, (forecast, date))| ForecastDay {
+            step: index + 1,
+            date,
+            forecast,
+            naive: last_observed,
         })
         .collect())
 }
 
 fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
     let data = &config.data;
-    if steps == 0 {
-        bail!("--steps must be at least 1");
+    if !(1..=MAX_STEPS).contains(&steps) {
+        bail!("--steps: expected at least 1 and at most {MAX_STEPS} (the limit), got {steps}");
     }
     if steps > data.horizon && !config.is_univariate() {
         bail!(
@@ -153,4 +166,29 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
     crate::artifacts::write_atomic(&out, forecast_csv(&days).as_bytes())?;
     println!("forecast written to {}", out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn forecasts_are_dated_on_weekdays() {
+        // Friday 2024-01-05: Monday to Friday of the next week, then Monday again
+        let dates = forecast_dates(date(2024, 1, 5), 6).unwrap();
+        assert_eq!(dates.first(), Some(&date(2024, 1, 8)));
+        assert_eq!(dates.last(), Some(&date(2024, 1, 15)));
+    }
+
+    #[test]
+    fn dates_past_the_calendars_end_are_an_error_not_a_panic() {
+        let near_the_end = NaiveDate::MAX - chrono::Days::new(3);
+        let error = format!("{:#}", forecast_dates(near_the_end, 10).unwrap_err());
+        assert!(error.contains("run past the last date"), "{error}");
+        assert!(forecast_dates(near_the_end, 1).is_ok());
+    }
 }
