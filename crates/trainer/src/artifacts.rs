@@ -12,7 +12,11 @@
 //! | `by_step.csv`, `error_by_step.png`, `multi_step.png` | with `horizon > 1`: every window's forecast of every step, and the error by step ahead |
 //! | `generated.csv`, `generated.png` | with `[evaluate] closed_loop`: the series generated from its first window |
 //! | `report.md` | config, data, table and charts in one page |
-//! | `checkpoint/` | the learner's latest checkpoint |
+//! | `checkpoint/` | the learner's latest checkpoint and the best epoch's |
+//! | `fingerprint.json` | hashes of the config and the data the run started from (`--resume` checks them) |
+//!
+//! Every file is written to a temporary file, flushed to disk and renamed into place, so a run
+//! killed at any moment leaves each file either whole or absent.
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +69,8 @@ pub mod files {
     pub const BACKTEST_PLOT: &str = "backtest.png";
     /// Each forecaster's RMSE in each fold of a backtest.
     pub const FOLD_ERROR_PLOT: &str = "error_by_fold.png";
+    /// Hashes of the config and the data a run started from.
+    pub const FINGERPRINT: &str = "fingerprint.json";
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
@@ -79,18 +85,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Renames a finished temporary file to `path`, readable by all as an ordinary file would be
-/// (temporary files are created private).
+/// (temporary files are created private). The file's contents reach the disk before the rename
+/// and the rename before this returns, so a crash leaves the old file or the new one, whole.
 pub fn persist(temporary: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
+    let context = || format!("cannot write {}", path.display());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(context)?;
     }
-    temporary
-        .persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    temporary.as_file().sync_all().with_context(context)?;
+    temporary.persist(path).with_context(context)?;
+    sync_directory(path.parent().unwrap_or(Path::new(".")));
     Ok(())
+}
+
+/// Flushes a directory's entries (a rename into it) to disk; best effort, as not every platform
+/// can open a directory.
+pub fn sync_directory(directory: &Path) {
+    let directory = match directory.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => directory,
+    };
+    if let Ok(handle) = std::fs::File::open(directory) {
+        let _ = handle.sync_all();
+    }
 }
 
 /// A run directory.
@@ -100,6 +120,51 @@ pub struct RunDir {
 }
 
 impl RunDir {
+    /// A directory for a new run at `path`: created when absent, used when empty. One that holds
+    /// files is refused (a new run must not mix with an older one's checkpoints and charts),
+    /// unless `overwrite`, which empties it first — and only when it is a run directory.
+    pub fn create_fresh(path: &Path, overwrite: bool) -> anyhow::Result<Self> {
+        let occupied = std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some());
+        if occupied {
+            if !overwrite {
+                anyhow::bail!(
+                    "{} already holds files (an earlier run?); a new run starts in an empty \
+                     directory: pass --overwrite to replace that run, --out DIR for another \
+                     directory, or --resume {} to continue it",
+                    path.display(),
+                    path.display()
+                );
+            }
+            if !path.join(files::CONFIG).is_file() {
+                anyhow::bail!(
+                    "{} is not a run directory (it has no {}): --overwrite only replaces runs, \
+                     so nothing was deleted",
+                    path.display(),
+                    files::CONFIG
+                );
+            }
+            std::fs::remove_dir_all(path)
+                .with_context(|| format!("cannot clear {} for --overwrite", path.display()))?;
+        }
+        Self::create(path)
+    }
+
+    /// The first of `path`, `path-2`, `path-3`, … that is absent or empty, created.
+    pub fn create_next_free(path: &Path) -> anyhow::Result<Self> {
+        let name = path.file_name().map_or_else(
+            || "run".to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        let free = |candidate: &Path| {
+            std::fs::read_dir(candidate).map_or(true, |mut entries| entries.next().is_none())
+        };
+        let candidate = std::iter::once(path.to_path_buf())
+            .chain((2..).map(|n| path.with_file_name(format!("{name}-{n}"))))
+            .find(|candidate| free(candidate))
+            .expect("some numbered directory is free");
+        Self::create(&candidate)
+    }
+
     /// Creates the directory (and its parents) if needed.
     pub fn create(path: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(path)

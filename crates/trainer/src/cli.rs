@@ -99,9 +99,14 @@ pub struct TrainArgs {
     /// Train for this many epochs instead of the config's `[train] epochs`.
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
-    /// Write the run here instead of `runs/<config name>`.
+    /// Write the run here instead of `runs/<config name>` (without it, a name already taken
+    /// gets `-2`, `-3`, … appended). The directory must be empty or absent.
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Replace the run already in the output directory (it is emptied first; only a run
+    /// directory, one with a config.toml, is replaced).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
     /// Continue the interrupted run in DIR from its last checkpoint (its own config.toml is
     /// used; `--epochs` may extend it).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data"])]

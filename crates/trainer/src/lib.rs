@@ -11,6 +11,7 @@ pub mod backtest;
 pub mod cli;
 pub mod config;
 pub mod device;
+mod fingerprint;
 pub mod plots;
 pub mod predict;
 pub mod report;

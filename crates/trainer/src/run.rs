@@ -12,9 +12,11 @@ use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
+use crate::fingerprint::Fingerprint;
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
 use crate::training::{
-    EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights, train,
+    EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights,
+    is_complete, remove_partial_files, train,
 };
 
 /// How a command ended, for the exit code.
@@ -70,8 +72,9 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     let (run, resume) = match resumed {
         Some((run, point)) => (run, Some(point)),
         None => {
-            let out = args.out.clone().unwrap_or_else(|| config.default_run_dir());
-            (RunDir::create(&out)?, None)
+            let run = new_run_dir(&config, args)?;
+            Fingerprint::of(&config)?.write(&run)?;
+            (run, None)
         }
     };
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
@@ -103,6 +106,27 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     };
     evaluate_and_write(&config, &data, &baselines, &run, &selected, &trained)?;
     Ok(RunOutcome::Completed)
+}
+
+/// The directory of a new run: `--out` (empty, or replaced with `--overwrite`), else
+/// `runs/<name>`, or the first of `runs/<name>-2`, `-3`, … that is free.
+fn new_run_dir(config: &ExperimentConfig, args: &TrainArgs) -> anyhow::Result<RunDir> {
+    match (&args.out, args.overwrite) {
+        (Some(out), overwrite) => RunDir::create_fresh(out, overwrite),
+        (None, true) => RunDir::create_fresh(&config.default_run_dir(), true),
+        (None, false) => {
+            let run = RunDir::create_next_free(&config.default_run_dir())?;
+            if run.path() != config.default_run_dir() {
+                eprintln!(
+                    "note: {} holds an earlier run; this one goes to {} (--overwrite replaces \
+                     the earlier one)",
+                    config.default_run_dir().display(),
+                    run.path().display()
+                );
+            }
+            Ok(run)
+        }
+    }
 }
 
 fn evaluate_and_write(
@@ -187,10 +211,14 @@ fn open_for_resume(
     args: &TrainArgs,
 ) -> anyhow::Result<(ExperimentConfig, RunDir, ResumePoint)> {
     let run = RunDir::open(dir)?;
+    // the temporary files of writes a killed run left unfinished
+    remove_partial_files(run.path());
     let mut config = ExperimentConfig::load_saved(&run.file(files::CONFIG))?;
     apply_overrides(&mut config, args)?;
+    Fingerprint::check(&run, &config)?;
     let epoch = latest_checkpoint(&run)?;
-    if epoch >= config.train.epochs {
+    // a run killed after its last epoch but before its reports is finished on resume
+    if epoch >= config.train.epochs && run.file(files::METRICS).is_file() {
         bail!(
             "{} already finished its {} epochs (checkpoint of epoch {epoch}); pass --epochs N \
              with N > {epoch} to train further",
@@ -212,11 +240,6 @@ fn open_for_resume(
 /// The newest epoch with a complete checkpoint (model, optimiser and scheduler files).
 fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
     let directory = run.file("checkpoint");
-    let complete = |epoch: usize| {
-        ["model", "optim", "scheduler"]
-            .iter()
-            .all(|name| directory.join(format!("{name}-{epoch}.bpk")).is_file())
-    };
     let entries = std::fs::read_dir(&directory)
         .with_context(|| format!("{} has no checkpoint to resume from", run.path().display()))?;
     entries
@@ -227,7 +250,7 @@ fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
                 .parse()
                 .ok()
         })
-        .filter(|epoch| complete(*epoch))
+        .filter(|epoch| is_complete(&directory, *epoch))
         .max()
         .with_context(|| format!("{} holds no complete checkpoint", directory.display()))
 }

@@ -5,6 +5,7 @@
 
 mod checkpoints;
 mod control;
+mod early_stopping;
 mod history;
 mod optimizer;
 mod progress;
@@ -20,14 +21,15 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor};
 use burn::train::metric::LossMetric;
-use burn::train::metric::store::{Aggregate, Direction, Split};
-use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining};
+use burn::train::{Learner, SupervisedTraining};
 use yoho_data::{PreparedData, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::config::{ExperimentConfig, LossReduction, TrainSection};
-use checkpoints::RunCheckpoints;
+use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
+pub(crate) use checkpoints::{is_complete, prune, remove_partial_files};
 pub use control::TrainingControl;
+use early_stopping::NoImprovementSince;
 pub use history::{EpochLoss, LossHistory};
 use optimizer::{lr_scheduler, optimizer};
 use progress::ProgressPrinter;
@@ -122,6 +124,10 @@ pub fn train(
     let optimizer = optimizer(train);
     let scheduler = lr_scheduler(train, data.splits.train.len().div_ceil(batch_size))?;
     let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
+    let checkpoint_dir = run_dir.join("checkpoint");
+    std::fs::create_dir_all(&checkpoint_dir)
+        .with_context(|| format!("cannot create {}", checkpoint_dir.display()))?;
+    remove_partial_files(&checkpoint_dir);
     let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
     let interrupter = training.interrupter();
     training = training
@@ -134,7 +140,11 @@ pub fn train(
             interrupter.clone(),
         )))
         .with_application_logger(None)
-        .with_default_checkpointers()
+        .with_custom_checkpointers(
+            AtomicFileCheckpointer::new(&checkpoint_dir, "model"),
+            AtomicFileCheckpointer::new(&checkpoint_dir, "optim"),
+            AtomicFileCheckpointer::new(&checkpoint_dir, "scheduler"),
+        )
         .with_checkpointing_strategy(RunCheckpoints {
             every: train.checkpoint_interval(),
             last_epoch: train.epochs,
@@ -142,18 +152,15 @@ pub fn train(
             best: resume.and_then(|r| best_epoch(&r.history)),
             control: control.clone(),
             interrupter: interrupter.clone(),
+            run_dir: run_dir.to_path_buf(),
+            history: history.clone(),
         })
         .num_epochs(train.epochs);
     if train.patience > 0 {
-        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
-            &LossMetric::new(),
-            Aggregate::Mean,
-            Direction::Lowest,
-            Split::Valid,
-            StoppingCondition::NoImprovementSince {
-                n_epochs: train.patience,
-            },
-        ));
+        training = training.early_stopping(NoImprovementSince {
+            patience: train.patience,
+            history: history.clone(),
+        });
     }
     if let Some(resume) = resume {
         training = training.checkpoint(resume.epoch);
@@ -163,6 +170,13 @@ pub fn train(
     let result = training.launch(Learner::new(model, optimizer, scheduler));
     let wall_time = started.elapsed();
     let history = history.epochs();
+    // the checkpoint threads have finished: keep only the newest and the best checkpoint
+    let kept: Vec<usize> = control
+        .last_checkpoint()
+        .into_iter()
+        .chain(best_epoch(&history).map(|(epoch, _)| epoch))
+        .collect();
+    prune(&checkpoint_dir, &kept);
     if let Some((epoch, loss)) = control.diverged().or_else(|| first_non_finite(&history)) {
         return Ok(TrainingEnd::Diverged { epoch, loss });
     }

@@ -1,0 +1,67 @@
+//! Early stopping on the run's whole loss history, so that a resumed run stops at the epoch an
+//! uninterrupted one would (Burn's own strategy only sees the epochs since the resume).
+
+use burn::train::EarlyStoppingStrategy;
+use burn::train::metric::store::EventStoreClient;
+
+use super::best_epoch;
+use super::history::LossHistory;
+
+/// Stops when the validation loss has not improved for `patience` epochs, counted from the
+/// epoch of the lowest finite validation loss in `history` (from epoch 0 when there is none),
+/// as Burn's `NoImprovementSince` does.
+#[derive(Clone)]
+pub(super) struct NoImprovementSince {
+    pub(super) patience: usize,
+    pub(super) history: LossHistory,
+}
+
+impl NoImprovementSince {
+    fn should_stop_at(&self, epoch: usize) -> bool {
+        let best = best_epoch(&self.history.epochs()).map_or(0, |(best, _)| best);
+        epoch.saturating_sub(best) >= self.patience
+    }
+}
+
+impl EarlyStoppingStrategy for NoImprovementSince {
+    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
+        self.should_stop_at(epoch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::training::EpochLoss;
+
+    fn history(valid: &[f64]) -> LossHistory {
+        let epochs: Vec<EpochLoss> = valid
+            .iter()
+            .enumerate()
+            .map(|(index, loss)| EpochLoss {
+                epoch: index + 1,
+                train: 1.0,
+                valid: Some(*loss),
+            })
+            .collect();
+        LossHistory::starting_with(&epochs)
+    }
+
+    #[test]
+    fn stops_patience_epochs_after_the_best_of_the_whole_history() {
+        // best at epoch 2 (ties keep the earliest), patience 3: stop at epoch 5, not before
+        let stopping = NoImprovementSince {
+            patience: 3,
+            history: history(&[5.0, 1.0, 2.0, 1.0, 3.0]),
+        };
+        assert!(!stopping.should_stop_at(4));
+        assert!(stopping.should_stop_at(5));
+        // without any finite validation loss, counted from epoch 0
+        let stopping = NoImprovementSince {
+            patience: 3,
+            history: history(&[f64::NAN, f64::NAN]),
+        };
+        assert!(!stopping.should_stop_at(2));
+        assert!(stopping.should_stop_at(3));
+    }
+}
