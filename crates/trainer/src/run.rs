@@ -69,15 +69,16 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     let weights = initial_weights(&config)?;
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
+    let fingerprint = Fingerprint::of(&config)?;
     let (run, resume) = match resumed {
         Some((run, point)) => (run, Some(point)),
-        None => {
-            let run = new_run_dir(&config, args)?;
-            Fingerprint::of(&config)?.write(&run)?;
-            (run, None)
-        }
+        None => (new_run_dir(&config, args)?, None),
     };
+    // config.toml first: a directory with it is a run, which --overwrite may replace
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
+    if resume.is_none() {
+        fingerprint.write(&run)?;
+    }
 
     let control = TrainingControl::default();
     control
@@ -240,8 +241,12 @@ fn open_for_resume(
 /// The newest epoch with a complete checkpoint (model, optimiser and scheduler files).
 fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
     let directory = run.file("checkpoint");
-    let entries = std::fs::read_dir(&directory)
-        .with_context(|| format!("{} has no checkpoint to resume from", run.path().display()))?;
+    let entries = std::fs::read_dir(&directory).with_context(|| {
+        format!(
+            "{} has no checkpoint to resume from; start it again with --overwrite",
+            run.path().display()
+        )
+    })?;
     entries
         .filter_map(|entry| {
             let name = entry.ok()?.file_name().into_string().ok()?;
@@ -252,7 +257,13 @@ fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
         })
         .filter(|epoch| is_complete(&directory, *epoch))
         .max()
-        .with_context(|| format!("{} holds no complete checkpoint", directory.display()))
+        .with_context(|| {
+            format!(
+                "{} holds no complete checkpoint (the run stopped before its first); start it \
+                 again with --overwrite",
+                directory.display()
+            )
+        })
 }
 
 fn describe_data(data: &PreparedData) {

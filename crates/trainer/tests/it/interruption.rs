@@ -128,3 +128,134 @@ fn an_absurd_learning_rate_stops_with_advice_and_no_predictions() {
     assert!(!out.join("predictions.csv").exists());
     assert!(!out.join("metrics.json").exists());
 }
+
+/// Fails unless every file under `dir` (but the temporary files of unfinished writes, which
+/// start with `.tmp`) is whole: it parses, decodes or loads as what its name says.
+fn assert_every_file_is_whole(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with(".tmp") {
+            continue;
+        }
+        if path.is_dir() {
+            assert_every_file_is_whole(&path);
+            continue;
+        }
+        let whole = match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => serde_json::from_str::<serde_json::Value>(&read(&path)).is_ok(),
+            Some("toml") => toml::from_str::<toml::Table>(&read(&path)).is_ok(),
+            Some("csv") | Some("md") => read(&path).ends_with('\n'),
+            Some("png") => image::open(&path).is_ok(),
+            Some("bpk") if name.starts_with("optim") => {
+                burn::optim::OptimizerRecord::load(path.clone()).is_ok()
+            }
+            Some("bpk") if name.starts_with("scheduler") => {
+                burn::optim::lr_scheduler::LrSchedulerRecord::load(path.clone()).is_ok()
+            }
+            Some("bpk") => burn::store::ModuleRecord::load(&path).is_ok(),
+            _ => panic!("an unexpected file in a run: {}", path.display()),
+        };
+        assert!(whole, "{} is not whole", path.display());
+    }
+}
+
+/// How a killed run was brought to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finish {
+    /// Resumed from a checkpoint.
+    Resumed,
+    /// It had finished before the kill.
+    AlreadyDone,
+    /// Killed before its first checkpoint: started again.
+    StartedAgain,
+}
+
+/// Continues the run in `out` after a kill: resumes it, or starts it again when it stopped
+/// before its first checkpoint (or before it was a run at all).
+fn finish_after_kill(config: &Path, out: &Path, epochs: &str) -> Finish {
+    let resumed = trainer(&["--resume", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    if resumed.status.success() {
+        return Finish::Resumed;
+    }
+    if stderr.contains("already finished") {
+        return Finish::AlreadyDone;
+    }
+    assert!(
+        stderr.contains("no checkpoint")
+            || stderr.contains("no complete checkpoint")
+            || stderr.contains("is not a run directory"),
+        "resume failed for another reason:\n{stderr}"
+    );
+    let mut again = [args(config, out), vec!["--epochs", epochs]].concat();
+    if out.join("config.toml").exists() {
+        again.push("--overwrite");
+    }
+    assert_success(&trainer(&again));
+    Finish::StartedAgain
+}
+
+#[test]
+fn sigkill_at_any_moment_then_resume_ends_as_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 60);
+    let config = dir.path().join("killed.toml");
+    let text = read(&deterministic_config(dir.path(), &data))
+        .replace("checkpoint_every = 1000", "checkpoint_every = 20");
+    std::fs::write(&config, text).unwrap();
+    let epochs = "300";
+
+    let straight = dir.path().join("straight");
+    let started = std::time::Instant::now();
+    assert_success(&trainer(
+        &[args(&config, &straight), vec!["--epochs", epochs]].concat(),
+    ));
+    let full_run = started.elapsed();
+    let metrics = |run: &Path| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&read(&run.join("metrics.json"))).unwrap()["test"]
+            .clone()
+    };
+
+    // 20 moments spread over the whole run, start-up and reports included (a fixed LCG)
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut finishes = Vec::new();
+    for attempt in 0..20 {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let fraction = (state >> 11) as f64 / (1u64 << 53) as f64;
+        let out = dir.path().join(format!("killed-{attempt}"));
+        let mut child =
+            common::trainer_command(&[args(&config, &out), vec!["--epochs", epochs]].concat())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+        std::thread::sleep(full_run.mul_f64(fraction));
+        let _ = child.kill(); // SIGKILL; the run may have finished already
+        child.wait().unwrap();
+        assert_every_file_is_whole(&out);
+
+        finishes.push(finish_after_kill(&config, &out, epochs));
+        assert_eq!(
+            metrics(&out),
+            metrics(&straight),
+            "killed after {:.0} % of the run",
+            100.0 * fraction
+        );
+        assert_eq!(
+            read(&out.join("predictions.csv")),
+            read(&straight.join("predictions.csv"))
+        );
+        assert_every_file_is_whole(&out);
+    }
+    eprintln!("how the killed runs ended: {finishes:?}");
+    // most kills land in training, after a checkpoint: those runs must have been resumed
+    let resumed = finishes.iter().filter(|f| **f == Finish::Resumed).count();
+    assert!(resumed >= 5, "too few kills were resumed: {finishes:?}");
+}

@@ -10,4 +10,5 @@ mod interruption;
 mod main_job;
 mod predict;
 mod pytorch_weights;
+mod run_dir;
 mod wgpu_backend;
