@@ -252,6 +252,11 @@ fn sigkill_at_any_moment_then_resume_ends_as_an_uninterrupted_run() {
             read(&out.join("predictions.csv")),
             read(&straight.join("predictions.csv"))
         );
+        assert_eq!(
+            read(&out.join("loss.csv")),
+            read(&straight.join("loss.csv")),
+            "every epoch's loss, those before the kill included"
+        );
         assert_every_file_is_whole(&out);
     }
     eprintln!("how the killed runs ended: {finishes:?}");
