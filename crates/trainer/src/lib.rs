@@ -9,14 +9,14 @@
 pub mod artifacts;
 pub mod backtest;
 pub mod cli;
-pub mod config;
+mod config;
 pub mod device;
 mod fingerprint;
-pub mod plots;
+mod plots;
 pub mod predict;
-pub mod report;
+mod report;
 pub mod run;
-pub mod training;
+mod training;
 
 /// Keeps freed memory in the process for the next epoch instead of returning it to the system.
 /// Call it first in `main`, before any thread is started.

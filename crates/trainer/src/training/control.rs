@@ -36,11 +36,6 @@ impl TrainingControl {
         Ok(())
     }
 
-    /// Asks training to stop at the end of the current epoch, after a checkpoint.
-    pub fn request_stop(&self) {
-        self.stop_requested.store(true, Ordering::SeqCst);
-    }
-
     pub(super) fn stop_requested(&self) -> bool {
         self.stop_requested.load(Ordering::SeqCst)
     }
