@@ -3,7 +3,7 @@
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
 //! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
-//! puts them together ([`evaluate`]), closed-loop generation ([`generate`]) and rolling-origin
+//! puts them together ([`evaluate`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`]) and rolling-origin
 //! backtests ([`backtest`]).
 //!
 //! ```no_run
@@ -22,6 +22,7 @@ pub mod baselines;
 pub mod evaluate;
 pub mod generate;
 pub mod inference;
+pub mod intervals;
 pub mod metrics;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
@@ -32,4 +33,5 @@ pub use evaluate::{
 };
 pub use generate::{Generation, GenerationSummary, generate};
 pub use inference::{InferenceError, forecast};
+pub use intervals::{Conformal, Intervals, TestIntervals, conformal_test_intervals};
 pub use metrics::DieboldMariano;

@@ -13,6 +13,7 @@
 //! | `generated.csv`, `generated.png` | with `[evaluate] closed_loop`: the series generated from its first window |
 //! | `report.md` | config, data, table and charts in one page |
 //! | `checkpoint/` | the learner's latest checkpoint and the best epoch's |
+//! | `intervals.json` | the model's conformal interval half-widths at every step ahead (`[evaluate] intervals`) |
 //! | `fingerprint.json` | hashes of the config and the data the run started from (`--resume` checks them) |
 //!
 //! Every file is written to a temporary file, flushed to disk and renamed into place, so a run
@@ -71,6 +72,8 @@ pub mod files {
     pub const FOLD_ERROR_PLOT: &str = "error_by_fold.png";
     /// Hashes of the config and the data a run started from.
     pub const FINGERPRINT: &str = "fingerprint.json";
+    /// The model's conformal calibration at every step ahead, for `predict`'s intervals.
+    pub const INTERVALS: &str = "intervals.json";
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so

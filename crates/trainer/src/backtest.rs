@@ -367,6 +367,7 @@ fn write_backtest(
     plots::test_period(
         &run.file(files::BACKTEST_PLOT),
         &result.pooled,
+        &[],
         target,
         unit,
     )?;

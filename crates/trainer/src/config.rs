@@ -29,7 +29,7 @@ pub struct ExperimentConfig {
 }
 
 /// `[evaluate]`: extra evaluations after training.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvaluateSection {
     /// Generate the whole series closed-loop, as the NumPy article does: start from the first
@@ -40,6 +40,20 @@ pub struct EvaluateSection {
     /// 5 or 7 for daily); without it that baseline is left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub season: Option<usize>,
+    /// Central prediction intervals to give every forecast, as levels in (0, 1): split-conformal
+    /// around the model's forecasts (calibrated on its validation errors) and the naive
+    /// forecast's (on its training errors). `[]` for none.
+    pub intervals: Vec<f64>,
+}
+
+impl Default for EvaluateSection {
+    fn default() -> Self {
+        Self {
+            closed_loop: false,
+            season: None,
+            intervals: vec![0.8, 0.95],
+        }
+    }
 }
 
 impl EvaluateSection {
@@ -356,6 +370,7 @@ impl ExperimentConfig {
                 train.lr
             );
         }
+        self.validate_intervals()?;
         if train.momentum > 0.0 && train.optimizer != OptimizerName::Sgd {
             bail!("[train] momentum: only applies with optimizer = \"sgd\" (Adam's is beta1)");
         }
@@ -388,6 +403,26 @@ impl ExperimentConfig {
             ),
             Strategy::Seq2seq => Ok(()),
         }
+    }
+
+    fn validate_intervals(&self) -> anyhow::Result<()> {
+        let levels = &self.evaluate.intervals;
+        if let Some(level) = levels
+            .iter()
+            .find(|level| !(**level > 0.0 && **level < 1.0))
+        {
+            bail!(
+                "[evaluate] intervals: expected levels between 0 and 1, e.g. [0.8, 0.95], got \
+                 {level}"
+            );
+        }
+        if levels.len() > 10 {
+            bail!(
+                "[evaluate] intervals: expected at most 10 levels (the limit), got {}",
+                levels.len()
+            );
+        }
+        Ok(())
     }
 
     fn validate_closed_loop(&self) -> anyhow::Result<()> {

@@ -16,7 +16,7 @@ use plotters::prelude::*;
 
 use crate::training::EpochLoss;
 use yoho_eval::Generation;
-use yoho_eval::{StepErrors, TestForecast};
+use yoho_eval::{Intervals, StepErrors, TestForecast};
 
 /// The actual series.
 pub const ACTUAL_COLOUR: RGBColor = RGBColor(0, 0, 0);
@@ -130,6 +130,7 @@ fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32
 pub fn test_period(
     path: &Path,
     forecast: &TestForecast,
+    bands: &[Intervals],
     target: &str,
     unit: &str,
 ) -> anyhow::Result<()> {
@@ -140,7 +141,13 @@ pub fn test_period(
         ("model", forecast.model(), MODEL_COLOUR),
         ("naive (tomorrow = today)", forecast.naive(), NAIVE_COLOUR),
     ];
-    let y_range = value_range(series.iter().map(|(_, values, _)| *values));
+    let y_range = value_range(
+        series.iter().map(|(_, values, _)| *values).chain(
+            bands
+                .iter()
+                .flat_map(|band| [&band.lower[..], &band.upper[..]]),
+        ),
+    );
     render(path, TEST_PERIOD_SIZE, |root| {
         let mut chart = chart_builder(root, format!("Next-day {target} over the test days"))
             .build_cartesian_2d(0f64..x_max, y_range)?;
@@ -158,6 +165,28 @@ pub fn test_period(
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 18))
             .draw()?;
+        // the widest band first, each one shaded over the last
+        let mut widest_first: Vec<&Intervals> = bands.iter().collect();
+        widest_first.sort_by(|a, b| b.level.total_cmp(&a.level));
+        for band in widest_first {
+            let outline: Vec<(f64, f64)> = (band.upper.iter().enumerate())
+                .map(|(i, v)| (i as f64, *v))
+                .chain(
+                    band.lower
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, v)| (i as f64, *v)),
+                )
+                .collect();
+            let shade = MODEL_COLOUR.mix(BAND_OPACITY);
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))?
+                .label(format!("model {} % interval", band.percent()))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade.filled())
+                });
+        }
         for (label, values, colour) in series {
             chart
                 .draw_series(LineSeries::new(
@@ -171,6 +200,9 @@ pub fn test_period(
         Ok(())
     })
 }
+
+/// How opaque each interval band is over the chart (bands stack where they overlap).
+const BAND_OPACITY: f64 = 0.15;
 
 /// Mean training and validation loss per epoch, log scale.
 pub fn loss_curve(path: &Path, history: &[EpochLoss]) -> anyhow::Result<()> {
@@ -579,13 +611,31 @@ mod tests {
     fn test_period_chart_shows_every_series() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test_period.png");
-        test_period(&path, &forecast(), "Open", "index points").unwrap();
+        let band = Intervals {
+            level: 0.8,
+            lower: forecast().model().iter().map(|v| v - 5.0).collect(),
+            upper: forecast().model().iter().map(|v| v + 5.0).collect(),
+        };
+        test_period(&path, &forecast(), &[band], "Open", "index points").unwrap();
         assert_drawn(
             &path,
             TEST_PERIOD_SIZE,
             &[ACTUAL_COLOUR, MODEL_COLOUR, NAIVE_COLOUR],
             "pixels of actual, model, naive",
         );
+        // the band: the model's colour at BAND_OPACITY over white
+        let blend = |c: u8| 255.0 * (1.0 - BAND_OPACITY) + f64::from(c) * BAND_OPACITY;
+        let band = [
+            blend(MODEL_COLOUR.0),
+            blend(MODEL_COLOUR.1),
+            blend(MODEL_COLOUR.2),
+        ];
+        let image = image::open(&path).unwrap().to_rgb8();
+        let shaded = image
+            .pixels()
+            .filter(|p| (0..3).all(|k| (f64::from(p.0[k]) - band[k]).abs() <= 2.0))
+            .count();
+        assert!(shaded > 1000, "the interval band covers {shaded} pixels");
     }
 
     #[test]

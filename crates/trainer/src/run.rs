@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use yoho_data::PreparedData;
 use yoho_eval::baselines::{self, Baseline};
-use yoho_eval::{EvaluationTable, Generation, errors_by_step, forecast_test, generate};
+use yoho_eval::{
+    EvaluationTable, Generation, conformal_test_intervals, errors_by_step, forecast_test, generate,
+};
 
 use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
@@ -144,6 +146,16 @@ fn evaluate_and_write(
         false => None,
     };
     let test = EvaluationTable::new(&forecast, data);
+    let intervals = match config.evaluate.intervals.is_empty() {
+        true => None,
+        false => Some(conformal_test_intervals(
+            &trained.forecaster,
+            data,
+            &forecast,
+            &config.evaluate.intervals,
+            &selected.device,
+        )?),
+    };
     let report = MetricsReport {
         run: config.run_name().to_string(),
         device: selected.description.clone(),
@@ -158,8 +170,15 @@ fn evaluate_and_write(
         test,
         by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
         closed_loop: generation.as_ref().map(Generation::summary),
+        intervals,
     };
     run.save_model(config, &trained.forecaster, data.scaler())?;
+    if let Some(intervals) = &report.intervals {
+        run.write(
+            files::INTERVALS,
+            serde_json::to_string_pretty(&intervals.model_by_step)?.as_bytes(),
+        )?;
+    }
     let config_toml = toml::to_string_pretty(config)?;
     report::write_reports(
         run,

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use yoho_eval::TestForecast;
+use yoho_eval::{Intervals, TestForecast};
 
 use crate::training::EpochLoss;
 
@@ -30,18 +30,26 @@ pub fn by_step_csv(forecast: &TestForecast) -> String {
     text
 }
 
-/// `predictions.csv`: one row per test day, a column per forecaster.
-pub fn predictions_csv(forecast: &TestForecast) -> String {
+/// `predictions.csv`: one row per test day, a column per forecaster, then the model's
+/// `intervals` (`lower_80,upper_80,…`).
+pub fn predictions_csv(forecast: &TestForecast, intervals: &[Intervals]) -> String {
     let mut text = String::from("date,actual,predicted");
     for baseline in &forecast.forecasts[1..] {
         text += ",";
         text += baseline.name;
+    }
+    for interval in intervals {
+        let level = interval.percent();
+        let _ = write!(text, ",lower_{level},upper_{level}");
     }
     text += "\n";
     for i in 0..forecast.dates.len() {
         let _ = write!(text, "{},{}", forecast.dates[i], forecast.actual[i]);
         for named in &forecast.forecasts {
             let _ = write!(text, ",{}", named.values[i]);
+        }
+        for interval in intervals {
+            let _ = write!(text, ",{},{}", interval.lower[i], interval.upper[i]);
         }
         text += "\n";
     }

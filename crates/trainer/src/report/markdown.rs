@@ -7,7 +7,8 @@ use crate::artifacts::files;
 use super::UNIT;
 use super::summary::MetricsReport;
 use super::table::{
-    Align, STEP_HEADERS, closed_loop_line, markdown_rows, markdown_table, step_rows, verdict,
+    Align, STEP_HEADERS, closed_loop_line, interval_caption, interval_table, markdown_rows,
+    markdown_table, step_rows, verdict,
 };
 
 /// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.
@@ -56,6 +57,19 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
              skill is 1 − MSE / MSE(naive); direction is the share of days whose move from the \
              last observed value was called right; DM is the Diebold–Mariano statistic against \
              naive (negative: lower loss), best p its p-value against the best baseline.\n\n";
+    if let Some(intervals) = &report.intervals {
+        let _ = writeln!(
+            text,
+            "## Prediction intervals\n\n{} coverage is the share of test days inside the \
+             interval (in %), width its mean width in {UNIT}; the CRPS is estimated from the \
+             median and the interval ends (lower is better).\n",
+            interval_caption(intervals)
+        );
+        let (headers, rows, _) = interval_table(intervals);
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        text += &markdown_rows(&headers, &rows, Align::Left);
+        text += "\n";
+    }
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
             text,

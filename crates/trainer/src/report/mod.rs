@@ -19,7 +19,9 @@ pub use csv::{by_step_csv, loss_csv, predictions_csv, read_loss_csv};
 pub use markdown::markdown_report;
 pub use summary::{DataSummary, MetricsReport, TrainingSummary};
 pub(crate) use table::{Align, markdown_rows, text_table, verdict};
-use table::{STEP_HEADERS, STEP_WIDTHS, closed_loop_line, step_rows};
+use table::{
+    STEP_HEADERS, STEP_WIDTHS, closed_loop_line, interval_caption, interval_table, step_rows,
+};
 pub use table::{markdown_table, metrics_text_table};
 
 /// The unit the charts and the report give values in.
@@ -37,6 +39,12 @@ pub fn table(report: &MetricsReport) -> String {
     text += &metrics_text_table(&report.test);
     if let Some(verdict) = verdict(&report.test) {
         let _ = writeln!(text, "{verdict}");
+    }
+    if let Some(intervals) = &report.intervals {
+        let _ = writeln!(text, "\n{}", interval_caption(intervals));
+        let (headers, rows, widths) = interval_table(intervals);
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        text += &text_table(&headers, &rows, &widths, Align::Left);
     }
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
@@ -67,7 +75,14 @@ pub fn write_reports(
     config_toml: &str,
 ) -> anyhow::Result<()> {
     let target = &report.data.target;
-    run.write(files::PREDICTIONS, predictions_csv(forecast).as_bytes())?;
+    let bands = report
+        .intervals
+        .as_ref()
+        .map_or(&[][..], |intervals| &intervals.model.intervals[..]);
+    run.write(
+        files::PREDICTIONS,
+        predictions_csv(forecast, bands).as_bytes(),
+    )?;
     if let Some(by_step) = &report.by_step {
         run.write(files::BY_STEP, by_step_csv(forecast).as_bytes())?;
         plots::error_by_step(&run.file(files::STEP_ERROR_PLOT), by_step, target, UNIT)?;
@@ -78,7 +93,13 @@ pub fn write_reports(
         plots::closed_loop(&run.file(files::GENERATED_PLOT), generation, target)?;
     }
     run.write(files::LOSS, loss_csv(history).as_bytes())?;
-    plots::test_period(&run.file(files::TEST_PERIOD_PLOT), forecast, target, UNIT)?;
+    plots::test_period(
+        &run.file(files::TEST_PERIOD_PLOT),
+        forecast,
+        bands,
+        target,
+        UNIT,
+    )?;
     if !history.is_empty() {
         plots::loss_curve(&run.file(files::LOSS_PLOT), history)?;
     }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use yoho_data::PreparedData;
-use yoho_eval::{EvaluationTable, GenerationSummary, StepErrors, TestForecast};
+use yoho_eval::{EvaluationTable, GenerationSummary, StepErrors, TestForecast, TestIntervals};
 
 use crate::training::EpochLoss;
 
@@ -28,6 +28,10 @@ pub struct MetricsReport {
     /// With `[evaluate] closed_loop`: how far the generated series strays.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_loop: Option<GenerationSummary>,
+    /// With `[evaluate] intervals`: the model's and the naive forecast's prediction intervals
+    /// on the test days and their scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<TestIntervals>,
 }
 
 /// Where the numbers come from.

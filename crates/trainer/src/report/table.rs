@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
+use yoho_eval::intervals::{Calibration, Conformal, ForecasterIntervals};
 use yoho_eval::{
     DieboldMariano, EvaluationTable, ForecastMetrics, GenerationSummary, MODEL, StepErrors,
+    TestIntervals,
 };
 
 /// One measure's column in the metrics table.
@@ -283,6 +285,77 @@ pub fn metrics_text_table(table: &EvaluationTable) -> String {
         &metric_widths(),
         Align::Left,
     ) + &undefined_notes(table)
+}
+
+/// The sentence above the interval table: how the intervals were calibrated.
+pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
+    let source = match intervals.calibration {
+        Calibration::Validation => "validation",
+        Calibration::Training => "training (no validation windows: likely too narrow)",
+    };
+    let mut caption = format!(
+        "Prediction intervals (split conformal), each forecaster's calibrated on its own {} errors \
+         over the {source} windows",
+        intervals.model.conformal.calibration_size
+    );
+    for level in intervals.model.conformal.missing_levels() {
+        let _ = write!(
+            caption,
+            "; {} %: n/a, it needs at least {} errors",
+            yoho_eval::intervals::percent(level),
+            Conformal::errors_needed(level)
+        );
+    }
+    caption + ":"
+}
+
+/// The interval table: per level, coverage in percent and mean width; then the CRPS estimated
+/// from the interval ends. Headers, rows and terminal widths.
+pub(crate) fn interval_table(
+    intervals: &TestIntervals,
+) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>) {
+    let levels: Vec<String> = intervals
+        .model
+        .conformal
+        .levels
+        .iter()
+        .map(|level| yoho_eval::intervals::percent(*level))
+        .collect();
+    let mut headers = vec!["forecast".to_string()];
+    for level in &levels {
+        headers.push(format!("cover {level} %"));
+        headers.push(format!("width {level} %"));
+    }
+    headers.push("CRPS".to_string());
+    let row = |name: &str, forecaster: &ForecasterIntervals| {
+        let mut cells = vec![name.to_string()];
+        for level in &levels {
+            match forecaster.metrics.levels.get(level) {
+                Some(score) => {
+                    cells.push(format!("{:.1}", 100.0 * score.coverage));
+                    cells.push(format!("{:.3}", score.mean_width));
+                }
+                None => cells.extend(["n/a".to_string(), "n/a".to_string()]),
+            }
+        }
+        cells.push(
+            forecaster
+                .metrics
+                .crps
+                .map_or("n/a".to_string(), |c| format!("{c:.3}")),
+        );
+        cells
+    };
+    let rows = vec![row(MODEL, &intervals.model), row("naive", &intervals.naive)];
+    let widths = headers
+        .iter()
+        .enumerate()
+        .map(|(index, header)| match index {
+            0 => NAME_WIDTH,
+            _ => header.chars().count().max(9),
+        })
+        .collect();
+    (headers, rows, widths)
 }
 
 #[cfg(test)]

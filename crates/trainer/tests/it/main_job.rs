@@ -81,12 +81,27 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     let mut lines = predictions.lines();
     assert_eq!(
         lines.next(),
-        Some("date,actual,predicted,naive,drift,window_mean,last_close")
+        Some("date,actual,predicted,naive,drift,window_mean,last_close,lower_80,upper_80"),
+        "5 validation errors calibrate an 80 % interval, too few for a 95 % one"
     );
     let rows: Vec<Vec<String>> = lines
         .map(|line| line.split(',').map(str::to_string).collect())
         .collect();
     assert_eq!(rows.len(), 10, "one row per test day");
+    for row in &rows {
+        let [predicted, lower, upper] =
+            [&row[2], &row[7], &row[8]].map(|v| v.parse::<f64>().unwrap());
+        assert!(lower < predicted && predicted < upper, "{row:?}");
+        // symmetric: the same half-width every day
+        assert!(((upper - predicted) - (predicted - lower)).abs() < 1e-9);
+    }
+    let intervals = &metrics["intervals"];
+    assert_eq!(intervals["calibration"], "validation");
+    let coverage = intervals["model"]["levels"]["80"]["coverage"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&coverage));
+    assert!(intervals["naive"]["crps"].as_f64().unwrap() > 0.0);
     let dates: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert!(
         dates.windows(2).all(|d| d[0] < d[1]),

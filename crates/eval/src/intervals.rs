@@ -1,0 +1,451 @@
+//! Prediction intervals and how to score them.
+//!
+//! Every point forecaster gets **split-conformal** intervals: its absolute errors on data it was
+//! not fitted on (the validation windows, for the model and the naive forecast alike) are the
+//! calibration set, and the central interval of level `α` is the
+//! forecast ± the `⌈(n + 1)·α⌉`-th smallest of those `n` errors. When the errors are
+//! exchangeable with the test errors, such an interval covers the actual value with probability
+//! at least `α` (Vovk et al. 2005; Lei et al. 2018).
+//!
+//! Intervals are scored by their empirical coverage, their mean width, the pinball loss of their
+//! two ends as quantiles, and a CRPS estimated from those quantiles ([`crps_from_quantiles`]);
+//! [`crps_gaussian`] is the closed form for a Gaussian forecast.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use serde::Serialize;
+use yoho_data::PreparedData;
+use yoho_model::Forecaster;
+
+use crate::evaluate::TestForecast;
+use crate::inference::{self, InferenceError};
+
+/// The calibration of symmetric conformal intervals: one half-width per level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conformal {
+    /// The central levels, e.g. `[0.8, 0.95]`.
+    pub levels: Vec<f64>,
+    /// The half-width of each level's interval, in the target's units; `None` when the
+    /// calibration set is too small for the level (it needs `n ≥ α / (1 − α)` errors, e.g. 19
+    /// for 95 %).
+    pub half_widths: Vec<Option<f64>>,
+    /// Errors calibrated on.
+    pub calibration_size: usize,
+}
+
+impl Conformal {
+    /// Calibrates on `errors` (forecast minus actual, any sign) for each of `levels`.
+    pub fn calibrate(errors: &[f64], levels: &[f64]) -> Self {
+        let mut magnitudes: Vec<f64> = errors
+            .iter()
+            .map(|e| e.abs())
+            .filter(|e| e.is_finite())
+            .collect();
+        magnitudes.sort_by(f64::total_cmp);
+        let n = magnitudes.len();
+        let half_widths = levels
+            .iter()
+            .map(|level| {
+                let rank = ((n + 1) as f64 * level).ceil() as usize;
+                (rank >= 1 && rank <= n).then(|| magnitudes[rank - 1])
+            })
+            .collect();
+        Self {
+            levels: levels.to_vec(),
+            half_widths,
+            calibration_size: n,
+        }
+    }
+
+    /// The fewest calibration errors that give an interval of `level`: `⌈α / (1 − α)⌉`.
+    pub fn errors_needed(level: f64) -> usize {
+        (level / (1.0 - level) - 1e-9).ceil() as usize
+    }
+
+    /// The levels this calibration cannot give, for too few errors.
+    pub fn missing_levels(&self) -> Vec<f64> {
+        self.levels
+            .iter()
+            .zip(&self.half_widths)
+            .filter(|(_, half_width)| half_width.is_none())
+            .map(|(level, _)| *level)
+            .collect()
+    }
+
+    /// The intervals of every level around `forecasts` (levels the calibration cannot give are
+    /// left out).
+    pub fn intervals(&self, forecasts: &[f64]) -> Vec<Intervals> {
+        self.levels
+            .iter()
+            .zip(&self.half_widths)
+            .filter_map(|(level, half_width)| {
+                let half_width = (*half_width)?;
+                Some(Intervals {
+                    level: *level,
+                    lower: forecasts.iter().map(|f| f - half_width).collect(),
+                    upper: forecasts.iter().map(|f| f + half_width).collect(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Central intervals of one level for a run of forecasts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Intervals {
+    /// The nominal coverage, e.g. 0.8.
+    pub level: f64,
+    /// The lower ends: the `(1 − level) / 2` quantile.
+    pub lower: Vec<f64>,
+    /// The upper ends: the `(1 + level) / 2` quantile.
+    pub upper: Vec<f64>,
+}
+
+impl Intervals {
+    /// The level in percent, as columns and keys name it: `80`, `95`, `97.5`.
+    pub fn percent(&self) -> String {
+        percent(self.level)
+    }
+
+    /// The quantile levels of the lower and the upper ends.
+    pub fn quantile_levels(&self) -> [f64; 2] {
+        [(1.0 - self.level) / 2.0, (1.0 + self.level) / 2.0]
+    }
+}
+
+/// `level` in percent without trailing zeros: `0.8` → `80`, `0.975` → `97.5`.
+pub fn percent(level: f64) -> String {
+    let percent = (level * 1000.0).round() / 10.0;
+    format!("{percent}")
+}
+
+/// How well one level's intervals did on the test days.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IntervalScore {
+    /// The share of actual values inside their interval (ends included).
+    pub coverage: f64,
+    /// The mean of `upper − lower`, in the target's units.
+    pub mean_width: f64,
+    /// The pinball loss of the lower ends as the `(1 − level) / 2` quantile.
+    pub pinball_lower: f64,
+    /// The pinball loss of the upper ends as the `(1 + level) / 2` quantile.
+    pub pinball_upper: f64,
+}
+
+impl IntervalScore {
+    /// Scores `intervals` against `actual`.
+    pub fn of(intervals: &Intervals, actual: &[f64]) -> Self {
+        let [low_tau, high_tau] = intervals.quantile_levels();
+        let inside = actual
+            .iter()
+            .zip(&intervals.lower)
+            .zip(&intervals.upper)
+            .filter(|((a, l), u)| *l <= *a && *a <= *u)
+            .count();
+        let widths = intervals
+            .upper
+            .iter()
+            .zip(&intervals.lower)
+            .map(|(u, l)| u - l);
+        Self {
+            coverage: inside as f64 / actual.len() as f64,
+            mean_width: widths.sum::<f64>() / actual.len() as f64,
+            pinball_lower: pinball(actual, &intervals.lower, low_tau),
+            pinball_upper: pinball(actual, &intervals.upper, high_tau),
+        }
+    }
+}
+
+/// Every interval measure of one forecaster: per level (keyed by percent) and the CRPS.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalMetrics {
+    /// Per level, e.g. `"80"`.
+    pub levels: BTreeMap<String, IntervalScore>,
+    /// The CRPS estimated from the median and every interval end ([`crps_from_quantiles`]);
+    /// absent without any interval.
+    pub crps: Option<f64>,
+}
+
+impl IntervalMetrics {
+    /// Scores the point `forecast` (taken as the median) and its `intervals` against `actual`.
+    pub fn of(forecast: &[f64], intervals: &[Intervals], actual: &[f64]) -> Self {
+        let levels = intervals
+            .iter()
+            .map(|i| (i.percent(), IntervalScore::of(i, actual)))
+            .collect();
+        let mut quantiles: Vec<(f64, &[f64])> = vec![(0.5, forecast)];
+        for interval in intervals {
+            let [low, high] = interval.quantile_levels();
+            quantiles.push((low, &interval.lower));
+            quantiles.push((high, &interval.upper));
+        }
+        let crps = (!intervals.is_empty()).then(|| crps_from_quantiles(actual, &quantiles));
+        Self { levels, crps }
+    }
+}
+
+/// The pinball (quantile) loss of `forecast` as the `tau` quantile of `actual`, averaged:
+/// `mean(max(τ·(a − q), (τ − 1)·(a − q)))`.
+pub fn pinball(actual: &[f64], forecast: &[f64], tau: f64) -> f64 {
+    let total: f64 = actual
+        .iter()
+        .zip(forecast)
+        .map(|(a, q)| {
+            let miss = a - q;
+            (tau * miss).max((tau - 1.0) * miss)
+        })
+        .sum();
+    total / actual.len() as f64
+}
+
+/// The CRPS estimated from quantile forecasts: twice the mean pinball loss over the quantile
+/// levels given (`(τ, forecasts)` pairs), the discrete form of `CRPS = 2 ∫₀¹ pinball_τ dτ`
+/// (Gneiting & Raftery 2007). With few levels it is a coarse estimate; it compares forecasters
+/// scored on the same levels.
+pub fn crps_from_quantiles(actual: &[f64], quantiles: &[(f64, &[f64])]) -> f64 {
+    let mean_pinball: f64 = quantiles
+        .iter()
+        .map(|(tau, forecast)| pinball(actual, forecast, *tau))
+        .sum::<f64>()
+        / quantiles.len() as f64;
+    2.0 * mean_pinball
+}
+
+/// The CRPS of a Gaussian forecast `N(mean, sd²)` for the value `actual`, in closed form:
+/// `sd · (z·(2Φ(z) − 1) + 2φ(z) − 1/√π)` with `z = (actual − mean) / sd`.
+pub fn crps_gaussian(actual: f64, mean: f64, sd: f64) -> f64 {
+    use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+    let standard = Normal::new(0.0, 1.0).expect("the standard normal");
+    let z = (actual - mean) / sd;
+    sd * (z * (2.0 * standard.cdf(z) - 1.0) + 2.0 * standard.pdf(z)
+        - 1.0 / std::f64::consts::PI.sqrt())
+}
+
+/// Where the model's calibration errors come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Calibration {
+    /// The validation windows: errors on data the model was not fitted on.
+    Validation,
+    /// The training windows, for lack of validation windows: in-sample errors, so the intervals
+    /// are likely too narrow.
+    Training,
+}
+
+/// One forecaster's conformal intervals on the test days and their scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecasterIntervals {
+    /// The calibration of the first step ahead.
+    pub conformal: Conformal,
+    /// The intervals around the test days' forecasts.
+    #[serde(skip)]
+    pub intervals: Vec<Intervals>,
+    /// Their scores.
+    #[serde(flatten)]
+    pub metrics: IntervalMetrics,
+}
+
+impl ForecasterIntervals {
+    fn new(conformal: Conformal, forecast: &[f64], actual: &[f64]) -> Self {
+        let intervals = conformal.intervals(forecast);
+        let metrics = IntervalMetrics::of(forecast, &intervals, actual);
+        Self {
+            conformal,
+            intervals,
+            metrics,
+        }
+    }
+}
+
+/// The model's and the naive forecast's intervals on the test days, split-conformal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestIntervals {
+    /// Where the model's calibration errors come from.
+    pub calibration: Calibration,
+    /// The model's, calibrated on its errors on the calibration windows.
+    pub model: ForecasterIntervals,
+    /// The naive forecast's, calibrated on its errors over the same windows as the model's.
+    pub naive: ForecasterIntervals,
+    /// The model's calibration for every step ahead (the first is `model.conformal`): what
+    /// `predict` puts around its forecasts.
+    pub model_by_step: Vec<Conformal>,
+}
+
+/// Split-conformal intervals of `levels` for the model's and the naive forecast's test-day
+/// forecasts in `test`, each calibrated on its own errors over `data`'s validation windows (the
+/// training windows when there are none): the model's at every step ahead of its horizon.
+pub fn conformal_test_intervals(
+    model: &Forecaster,
+    data: &PreparedData,
+    test: &TestForecast,
+    levels: &[f64],
+    device: &Device,
+) -> Result<TestIntervals, InferenceError> {
+    let (calibration, windows) = match data.splits.valid.is_empty() {
+        false => (Calibration::Validation, &data.splits.valid),
+        true => (Calibration::Training, &data.splits.train),
+    };
+    let horizon = data.window.horizon;
+    let forecasts = inference::forecast(
+        model,
+        &data.codec,
+        &data.raw_windows(windows),
+        horizon,
+        device,
+    )?;
+    let target = data.target_values();
+    let model_by_step: Vec<Conformal> = (0..horizon)
+        .map(|step| {
+            let errors: Vec<f64> = windows
+                .iter()
+                .zip(&forecasts)
+                .map(|(window, forecast)| forecast[step] - target[window.first_target_row() + step])
+                .collect();
+            Conformal::calibrate(&errors, levels)
+        })
+        .collect();
+    // naive on the same days: the last observed value against each window's first target
+    let naive_errors: Vec<f64> = windows
+        .iter()
+        .map(|window| target[window.last_input_row()] - target[window.first_target_row()])
+        .collect();
+    Ok(TestIntervals {
+        calibration,
+        model: ForecasterIntervals::new(model_by_step[0].clone(), test.model(), &test.actual),
+        naive: ForecasterIntervals::new(
+            Conformal::calibrate(&naive_errors, levels),
+            test.naive(),
+            &test.actual,
+        ),
+        model_by_step,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn pinball_loss_by_hand() {
+        // τ = 0.9, forecasts 10 for actuals 12 and 7: 0.9·2 = 1.8 and 0.1·3 = 0.3 → mean 1.05
+        assert!(close(
+            pinball(&[12.0, 7.0], &[10.0, 10.0], 0.9),
+            1.05,
+            1e-12
+        ));
+        // the median's pinball loss is half the absolute error
+        assert!(close(
+            pinball(&[12.0, 7.0], &[10.0, 10.0], 0.5),
+            1.25,
+            1e-12
+        ));
+    }
+
+    #[test]
+    fn gaussian_crps_matches_its_closed_form_values() {
+        // at the mean: sd · (2φ(0) − 1/√π) = sd · (√2 − 1)/√π
+        let at_mean = (2f64.sqrt() - 1.0) / std::f64::consts::PI.sqrt();
+        assert!(close(crps_gaussian(0.0, 0.0, 1.0), at_mean, 1e-12));
+        assert!(close(crps_gaussian(5.0, 5.0, 2.0), 2.0 * at_mean, 1e-12));
+        // far from the mean it tends to the absolute error minus sd/√π
+        let far = crps_gaussian(10.0, 0.0, 1.0);
+        assert!(
+            close(far, 10.0 - 1.0 / std::f64::consts::PI.sqrt(), 1e-9),
+            "{far}"
+        );
+        // and it agrees with the quantile estimate on many levels
+        let taus: Vec<f64> = (1..200).map(|i| i as f64 / 200.0).collect();
+        let normal = statrs::distribution::Normal::new(0.0, 1.0).unwrap();
+        let forecasts: Vec<Vec<f64>> = taus
+            .iter()
+            .map(|tau| {
+                vec![statrs::distribution::ContinuousCDF::inverse_cdf(
+                    &normal, *tau,
+                )]
+            })
+            .collect();
+        let quantiles: Vec<(f64, &[f64])> = taus
+            .iter()
+            .zip(&forecasts)
+            .map(|(tau, f)| (*tau, f.as_slice()))
+            .collect();
+        let estimate = crps_from_quantiles(&[0.7], &quantiles);
+        let exact = crps_gaussian(0.7, 0.0, 1.0);
+        assert!(
+            close(estimate, exact, 0.01 * exact),
+            "{estimate} vs {exact}"
+        );
+    }
+
+    #[test]
+    fn conformal_half_widths_are_the_ranked_errors() {
+        // 9 errors: the 80 % interval takes the ⌈10·0.8⌉ = 8th smallest magnitude
+        let errors = [-1.0, 2.0, -3.0, 4.0, 5.0, -6.0, 7.0, 8.0, -9.0];
+        let conformal = Conformal::calibrate(&errors, &[0.8, 0.95]);
+        assert_eq!(conformal.half_widths, vec![Some(8.0), None]);
+        assert_eq!(conformal.missing_levels(), vec![0.95]);
+        assert_eq!(Conformal::errors_needed(0.95), 19);
+        assert_eq!(Conformal::errors_needed(0.8), 4);
+        let nineteen: Vec<f64> = (1..=19).map(f64::from).collect();
+        assert_eq!(
+            Conformal::calibrate(&nineteen, &[0.95]).half_widths,
+            vec![Some(19.0)]
+        );
+        let intervals = conformal.intervals(&[100.0]);
+        assert_eq!(intervals.len(), 1, "95 % needs at least 19 errors");
+        assert_eq!(
+            (intervals[0].lower[0], intervals[0].upper[0]),
+            (92.0, 108.0)
+        );
+        assert_eq!(intervals[0].percent(), "80");
+    }
+
+    /// A deterministic stream of standard normal draws (Box–Muller on a fixed LCG).
+    fn normals(count: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        let mut uniform = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        (0..count)
+            .map(|_| {
+                let (u, v) = (uniform(), uniform());
+                (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn conformal_intervals_reach_their_level_on_exchangeable_errors() {
+        // a forecast whose errors are i.i.d. N(0, 2²): calibrate on 500, test on 20,000
+        let calibration: Vec<f64> = normals(500, 1).iter().map(|z| 2.0 * z).collect();
+        let conformal = Conformal::calibrate(&calibration, &[0.8, 0.95]);
+        let test_errors: Vec<f64> = normals(20_000, 2).iter().map(|z| 2.0 * z).collect();
+        let forecasts = vec![0.0; test_errors.len()];
+        let actual: Vec<f64> = test_errors.iter().map(|e| -e).collect();
+        for interval in conformal.intervals(&forecasts) {
+            let score = IntervalScore::of(&interval, &actual);
+            assert!(
+                (score.coverage - interval.level).abs() < 0.03,
+                "{}: coverage {}",
+                interval.percent(),
+                score.coverage
+            );
+            // the Gaussian's own interval: ±1.2816·2 for 80 %, ±1.96·2 for 95 %
+            let z = if interval.level < 0.9 { 1.2816 } else { 1.96 };
+            assert!(
+                (score.mean_width - 2.0 * 2.0 * z).abs() < 0.1 * 2.0 * 2.0 * z,
+                "{}: width {}",
+                interval.percent(),
+                score.mean_width
+            );
+        }
+    }
+}
