@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use yoho_data::PreparedData;
 use yoho_model::Forecaster;
 
@@ -22,7 +22,7 @@ use crate::evaluate::TestForecast;
 use crate::inference::{self, InferenceError};
 
 /// The calibration of symmetric conformal intervals: one half-width per level.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conformal {
     /// The central levels, e.g. `[0.8, 0.95]`.
     pub levels: Vec<f64>,

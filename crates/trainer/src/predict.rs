@@ -8,6 +8,8 @@ use chrono::{Datelike, Weekday};
 use yoho_data::{LoadOptions, NaiveDate, calendar, load_csv};
 
 use yoho_data::window::MAX_STEPS;
+use yoho_eval::Conformal;
+use yoho_eval::intervals::percent;
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
@@ -24,6 +26,48 @@ pub struct ForecastDay {
     pub forecast: f64,
     /// The naive forecast: the last observed value.
     pub naive: f64,
+    /// The model's conformal intervals, one `(lower, upper)` per level of
+    /// [`Forecast::levels`]; `None` where the run has no calibration for the level or the step.
+    pub intervals: Vec<Option<(f64, f64)>>,
+}
+
+/// A forecast of some days after a series' end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forecast {
+    /// The interval levels of every day's `intervals`, e.g. `[0.8, 0.95]`.
+    pub levels: Vec<f64>,
+    /// One per step ahead.
+    pub days: Vec<ForecastDay>,
+}
+
+/// The run's conformal calibration at every step ahead (`intervals.json`), if it has one.
+fn read_calibration(run: &RunDir) -> anyhow::Result<Vec<Conformal>> {
+    let path = run.file(files::INTERVALS);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an interval calibration", path.display()))
+}
+
+/// The intervals around `forecast` at `step` (0-based) of every level of `levels`.
+fn intervals_at(
+    calibration: &[Conformal],
+    levels: &[f64],
+    step: usize,
+    forecast: f64,
+) -> Vec<Option<(f64, f64)>> {
+    levels
+        .iter()
+        .map(|level| {
+            let conformal = calibration.get(step)?;
+            let index = conformal.levels.iter().position(|l| l == level)?;
+            let half_width = conformal.half_widths[index]?;
+            Some((forecast - half_width, forecast + half_width))
+        })
+        .collect()
 }
 
 /// The weekday after `date`, or `None` past the last date the calendar holds.
@@ -62,8 +106,9 @@ pub fn predict(
     data_path: &Path,
     steps: Option<usize>,
     device: DeviceChoice,
-) -> anyhow::Result<Vec<ForecastDay>> {
+) -> anyhow::Result<Forecast> {
     let run = RunDir::open(run_dir)?;
+    let calibration = read_calibration(&run)?;
     let device = select_device(device)?;
     let (config, model, scaler) = run.load_model(&device.device)?;
     let data = &config.data;
@@ -103,7 +148,10 @@ pub fn predict(
     let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
     let forecasts =
         yoho_eval::forecast(&model, &codec, &[window], steps, &device.device)?.remove(0);
-    Ok(forecasts
+    let levels = calibration
+        .first()
+        .map_or_else(Vec::new, |first| first.levels.clone());
+    let days = forecasts
         .into_iter()
         .zip(dates)
         .enumerate()
@@ -112,8 +160,10 @@ pub fn predict(
             date,
             forecast,
             naive: last_observed,
+            intervals: intervals_at(&calibration, &levels, index, forecast),
         })
-        .collect())
+        .collect();
+    Ok(Forecast { levels, days })
 }
 
 fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
@@ -132,15 +182,30 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The forecast as CSV: `step,date,forecast,naive`.
-pub fn forecast_csv(days: &[ForecastDay]) -> String {
-    let mut text = String::from("step,date,forecast,naive\n");
-    for day in days {
-        let _ = writeln!(
+/// The forecast as CSV: `step,date,forecast,naive`, then `lower_80,upper_80,…` (empty where a
+/// step has no calibrated interval).
+pub fn forecast_csv(forecast: &Forecast) -> String {
+    let mut text = String::from("step,date,forecast,naive");
+    for level in &forecast.levels {
+        let level = percent(*level);
+        let _ = write!(text, ",lower_{level},upper_{level}");
+    }
+    text += "\n";
+    for day in &forecast.days {
+        let _ = write!(
             text,
             "{},{},{},{}",
             day.step, day.date, day.forecast, day.naive
         );
+        for interval in &day.intervals {
+            match interval {
+                Some((lower, upper)) => {
+                    let _ = write!(text, ",{lower},{upper}");
+                }
+                None => text += ",,",
+            }
+        }
+        text += "\n";
     }
     text
 }
@@ -148,22 +213,37 @@ pub fn forecast_csv(days: &[ForecastDay]) -> String {
 /// Runs `trainer predict`: prints the forecast and writes it to `--out` (default
 /// `<run>/forecast.csv`).
 pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
-    let days = predict(&args.run, &args.data, args.steps, args.device)?;
-    println!(
+    let forecast = predict(&args.run, &args.data, args.steps, args.device)?;
+    let mut header = format!(
         "{:>4}  {:<10}  {:>14}  {:>14}",
         "step", "date", "forecast", "naive"
     );
-    for day in &days {
-        println!(
+    for level in &forecast.levels {
+        let _ = write!(
+            header,
+            "  {:>31}",
+            format!("{} % interval", percent(*level))
+        );
+    }
+    println!("{header}");
+    for day in &forecast.days {
+        let mut line = format!(
             "{:>4}  {}  {:>14.3}  {:>14.3}",
             day.step, day.date, day.forecast, day.naive
         );
+        for interval in &day.intervals {
+            let cell = interval.map_or("—".to_string(), |(lower, upper)| {
+                format!("{lower:.3} to {upper:.3}")
+            });
+            let _ = write!(line, "  {cell:>31}");
+        }
+        println!("{line}");
     }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| args.run.join(files::FORECAST));
-    crate::artifacts::write_atomic(&out, forecast_csv(&days).as_bytes())?;
+    crate::artifacts::write_atomic(&out, forecast_csv(&forecast).as_bytes())?;
     println!("forecast written to {}", out.display());
     Ok(())
 }
@@ -174,6 +254,44 @@ mod tests {
 
     fn date(year: i32, month: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn each_step_gets_the_intervals_of_its_own_calibration() {
+        let calibration = vec![
+            Conformal::calibrate(&[1.0, -2.0, 3.0, -4.0, 5.0], &[0.8, 0.95]),
+            Conformal::calibrate(&[10.0, -20.0, 30.0, -40.0, 50.0], &[0.8, 0.95]),
+        ];
+        let levels = [0.8, 0.95];
+        // step 1: the 5th smallest of 5 errors for 80 %; 95 % needs 19 errors
+        assert_eq!(
+            intervals_at(&calibration, &levels, 0, 100.0),
+            vec![Some((95.0, 105.0)), None]
+        );
+        assert_eq!(
+            intervals_at(&calibration, &levels, 1, 100.0),
+            vec![Some((50.0, 150.0)), None]
+        );
+        // beyond the calibrated steps: none
+        assert_eq!(
+            intervals_at(&calibration, &levels, 2, 100.0),
+            vec![None, None]
+        );
+        let forecast = Forecast {
+            levels: levels.to_vec(),
+            days: vec![ForecastDay {
+                step: 1,
+                date: date(2024, 1, 8),
+                forecast: 100.0,
+                naive: 99.0,
+                intervals: intervals_at(&calibration, &levels, 0, 100.0),
+            }],
+        };
+        assert_eq!(
+            forecast_csv(&forecast),
+            "step,date,forecast,naive,lower_80,upper_80,lower_95,upper_95\n\
+             1,2024-01-08,100,99,95,105,,\n"
+        );
     }
 
     #[test]
