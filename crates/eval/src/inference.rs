@@ -3,8 +3,9 @@
 //! network's output width the forecasts are fed back in as new rows (recursive forecasting).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use yoho_data::{RawWindow, WindowCodec};
+use yoho_data::{Anchor, RawWindow, WindowCodec};
 use yoho_model::Forecaster;
+use yoho_model::distribution::{self, OutputDistribution};
 
 /// Windows per forward pass when forecasting many windows.
 const INFERENCE_BATCH: usize = 1024;
@@ -63,20 +64,11 @@ pub fn forecast(
     Ok(forecasts)
 }
 
-/// One forward pass over `windows`: the first `take` outputs of each, in original units.
-fn forecast_once(
-    model: &Forecaster,
-    codec: &WindowCodec,
-    windows: &[RawWindow],
-    take: usize,
-    device: &Device,
-) -> Vec<Vec<f64>> {
-    let Some(first) = windows.first() else {
-        return Vec::new();
-    };
-    let window_len = first.len();
-    let features = first.inputs.len() / window_len;
-    let mut inputs = Vec::with_capacity(windows.len() * first.inputs.len());
+/// The network's input batch for `windows` (not empty), and each window's anchor.
+fn encode(codec: &WindowCodec, windows: &[RawWindow], device: &Device) -> (Tensor<3>, Vec<Anchor>) {
+    let window_len = windows[0].len();
+    let features = windows[0].inputs.len() / window_len;
+    let mut inputs = Vec::with_capacity(windows.len() * windows[0].inputs.len());
     let mut anchors = Vec::with_capacity(windows.len());
     for window in windows {
         let (encoded, anchor) = codec.encode(window);
@@ -87,8 +79,23 @@ fn forecast_once(
         TensorData::new(inputs, [windows.len(), window_len, features]),
         device,
     );
+    (batch, anchors)
+}
+
+/// One forward pass over `windows`: the first `take` outputs of each, in original units.
+fn forecast_once(
+    model: &Forecaster,
+    codec: &WindowCodec,
+    windows: &[RawWindow],
+    take: usize,
+    device: &Device,
+) -> Vec<Vec<f64>> {
+    if windows.is_empty() {
+        return Vec::new();
+    }
+    let (batch, anchors) = encode(codec, windows, device);
     let outputs: Vec<f32> = model
-        .forward(batch)
+        .forward_point(batch)
         .narrow(1, 0, take)
         .into_data()
         .try_into_vec_as::<f32>()
@@ -98,4 +105,82 @@ fn forecast_once(
         .zip(&anchors)
         .map(|(values, anchor)| anchor.decode_outputs(values))
         .collect()
+}
+
+/// Quantiles of the predictive distribution of a model with a distribution head, in original
+/// units: `[window][step][level]` for each of the `output_size` steps one forward pass makes and
+/// each of `levels` (ascending within each step). `None` for a point model, and for a level a
+/// quantile head cannot reach (below its lowest or above its highest quantile).
+pub fn forecast_quantiles(
+    model: &Forecaster,
+    codec: &WindowCodec,
+    windows: &[RawWindow],
+    levels: &[f64],
+    device: &Device,
+) -> Option<Vec<Vec<Vec<Option<f64>>>>> {
+    let distribution = &model.distribution;
+    if !distribution.is_probabilistic() {
+        return None;
+    }
+    let params = distribution.params();
+    let mut quantiles = Vec::with_capacity(windows.len());
+    for chunk in windows.chunks(INFERENCE_BATCH) {
+        let (batch, anchors) = encode(codec, chunk, device);
+        let outputs: Vec<f32> = model
+            .forward(batch)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("the forecaster's output converts to f32");
+        for (window_outputs, anchor) in outputs.chunks(model.output_size * params).zip(&anchors) {
+            quantiles.push(
+                window_outputs
+                    .chunks(params)
+                    .map(|step| {
+                        let step: Vec<f64> = step.iter().map(|v| f64::from(*v)).collect();
+                        levels
+                            .iter()
+                            .map(|level| {
+                                quantile(distribution, &step, *level).map(|q| anchor.decode(q))
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Some(quantiles)
+}
+
+/// The `level` quantile, in model units, of one step's distribution parameters `params`.
+pub fn quantile(distribution: &OutputDistribution, params: &[f64], level: f64) -> Option<f64> {
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    match distribution {
+        OutputDistribution::Point => None,
+        OutputDistribution::Gaussian => {
+            let scale = distribution::scale_from_raw(params[1]);
+            let normal = Normal::new(params[0], scale).ok()?;
+            Some(normal.inverse_cdf(level))
+        }
+        OutputDistribution::StudentT => {
+            let scale = distribution::scale_from_raw(params[1]);
+            let df = distribution::degrees_of_freedom_from_raw(params[2]);
+            let t = StudentsT::new(params[0], scale, df).ok()?;
+            Some(t.inverse_cdf(level))
+        }
+        OutputDistribution::Quantiles(taus) => interpolate_quantile(taus, params, level),
+    }
+}
+
+/// The `level` quantile from quantiles at `taus` (sorted first, so crossing quantiles do not
+/// matter), linear between neighbouring levels; `None` outside `taus`' range.
+fn interpolate_quantile(taus: &[f64], values: &[f64], level: f64) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let upper = taus.iter().position(|tau| *tau >= level)?;
+    if (taus[upper] - level).abs() < 1e-12 {
+        return Some(sorted[upper]);
+    }
+    let lower = upper.checked_sub(1)?;
+    let share = (level - taus[lower]) / (taus[upper] - taus[lower]);
+    Some(sorted[lower] + share * (sorted[upper] - sorted[lower]))
 }

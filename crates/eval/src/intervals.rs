@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use yoho_data::PreparedData;
-use yoho_model::Forecaster;
+use yoho_data::{PreparedData, RawWindow, TargetTransform};
+use yoho_model::{Forecaster, OutputDistribution};
 
 use crate::evaluate::TestForecast;
 use crate::inference::{self, InferenceError};
@@ -162,27 +162,78 @@ impl IntervalScore {
 pub struct IntervalMetrics {
     /// Per level, e.g. `"80"`.
     pub levels: BTreeMap<String, IntervalScore>,
-    /// The CRPS estimated from the median and every interval end ([`crps_from_quantiles`]);
-    /// absent without any interval.
+    /// The CRPS estimated from the predictive quantiles at [`crps_levels`]
+    /// ([`crps_from_quantiles`]); absent when some are unknown (a conformal calibration of
+    /// fewer than 9 errors, a quantile head that does not reach 0.05 and 0.95).
     pub crps: Option<f64>,
 }
 
 impl IntervalMetrics {
-    /// Scores the point `forecast` (taken as the median) and its `intervals` against `actual`.
-    pub fn of(forecast: &[f64], intervals: &[Intervals], actual: &[f64]) -> Self {
+    /// Scores `intervals` against `actual`, with the CRPS from `grid`, the quantiles
+    /// `[window][level]` at [`crps_levels`].
+    pub fn of(intervals: &[Intervals], actual: &[f64], grid: &[Vec<Option<f64>>]) -> Self {
         let levels = intervals
             .iter()
             .map(|i| (i.percent(), IntervalScore::of(i, actual)))
             .collect();
-        let mut quantiles: Vec<(f64, &[f64])> = vec![(0.5, forecast)];
-        for interval in intervals {
-            let [low, high] = interval.quantile_levels();
-            quantiles.push((low, &interval.lower));
-            quantiles.push((high, &interval.upper));
+        Self {
+            levels,
+            crps: crps_on_grid(actual, grid),
         }
-        let crps = (!intervals.is_empty()).then(|| crps_from_quantiles(actual, &quantiles));
-        Self { levels, crps }
     }
+}
+
+/// The quantile levels the CRPS is estimated over: 0.05, 0.10, …, 0.95, evenly spaced so that
+/// twice their mean pinball loss approximates `2 ∫ pinball_τ dτ` (the tails beyond, where the
+/// pinball loss is smallest, are left out, so it reads a few percent high; it compares
+/// forecasters scored on the same levels).
+pub fn crps_levels() -> Vec<f64> {
+    (1..=19).map(|k| f64::from(k) / 20.0).collect()
+}
+
+/// The CRPS from the quantiles `[window][level]` at [`crps_levels`]; `None` if any is unknown.
+fn crps_on_grid(actual: &[f64], grid: &[Vec<Option<f64>>]) -> Option<f64> {
+    let levels = crps_levels();
+    let by_level: Option<Vec<Vec<f64>>> = (0..levels.len())
+        .map(|index| {
+            grid.iter()
+                .map(|window| window.get(index).copied().flatten())
+                .collect()
+        })
+        .collect();
+    let by_level = by_level?;
+    let quantiles: Vec<(f64, &[f64])> = levels
+        .iter()
+        .zip(&by_level)
+        .map(|(tau, values)| (*tau, values.as_slice()))
+        .collect();
+    Some(crps_from_quantiles(actual, &quantiles))
+}
+
+/// The quantiles `[window][level]` at `taus` of the symmetric conformal predictive
+/// distributions around `forecasts` calibrated on `errors`: above ½ the forecast plus the
+/// `(2τ − 1)` interval's half-width, below ½ minus the `(1 − 2τ)` one, the forecast at ½;
+/// `None` where the calibration is too small for the level.
+pub fn conformal_quantiles(
+    errors: &[f64],
+    forecasts: &[f64],
+    taus: &[f64],
+) -> Vec<Vec<Option<f64>>> {
+    let coverages: Vec<f64> = taus.iter().map(|tau| (2.0 * tau - 1.0).abs()).collect();
+    let conformal = Conformal::calibrate(errors, &coverages);
+    forecasts
+        .iter()
+        .map(|forecast| {
+            taus.iter()
+                .zip(&conformal.half_widths)
+                .map(|(tau, half_width)| match tau.total_cmp(&0.5) {
+                    std::cmp::Ordering::Equal => Some(*forecast),
+                    std::cmp::Ordering::Greater => half_width.map(|h| forecast + h),
+                    std::cmp::Ordering::Less => half_width.map(|h| forecast - h),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The pinball (quantile) loss of `forecast` as the `tau` quantile of `actual`, averaged:
@@ -233,11 +284,24 @@ pub enum Calibration {
     Training,
 }
 
-/// One forecaster's conformal intervals on the test days and their scores.
+/// How a forecaster's intervals were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalMethod {
+    /// Split conformal around the point forecasts.
+    Conformal,
+    /// The quantiles of the model's own predictive distribution (`[model] output`).
+    Distribution,
+}
+
+/// One forecaster's intervals on the test days and their scores.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecasterIntervals {
-    /// The calibration of the first step ahead.
-    pub conformal: Conformal,
+    /// How they were made.
+    pub method: IntervalMethod,
+    /// The conformal calibration of the first step ahead (conformal intervals only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conformal: Option<Conformal>,
     /// The intervals around the test days' forecasts.
     #[serde(skip)]
     pub intervals: Vec<Intervals>,
@@ -247,35 +311,91 @@ pub struct ForecasterIntervals {
 }
 
 impl ForecasterIntervals {
-    fn new(conformal: Conformal, forecast: &[f64], actual: &[f64]) -> Self {
+    /// Conformal intervals of `levels` around `forecast`, calibrated on `errors`.
+    fn conformal(errors: &[f64], levels: &[f64], forecast: &[f64], actual: &[f64]) -> Self {
+        let conformal = Conformal::calibrate(errors, levels);
         let intervals = conformal.intervals(forecast);
-        let metrics = IntervalMetrics::of(forecast, &intervals, actual);
+        let grid = conformal_quantiles(errors, forecast, &crps_levels());
+        let metrics = IntervalMetrics::of(&intervals, actual, &grid);
         Self {
-            conformal,
+            method: IntervalMethod::Conformal,
+            conformal: Some(conformal),
+            intervals,
+            metrics,
+        }
+    }
+
+    /// Intervals from quantiles `[window][level]` at the levels' lower and upper ends
+    /// (`[(1 − α)/2, (1 + α)/2]` per level, in `levels`' order; a level any window lacks is
+    /// left out), scored with the quantiles `grid` at [`crps_levels`].
+    fn from_quantiles(
+        levels: &[f64],
+        quantiles: &[Vec<Option<f64>>],
+        grid: &[Vec<Option<f64>>],
+        actual: &[f64],
+    ) -> Self {
+        let intervals: Vec<Intervals> = levels
+            .iter()
+            .enumerate()
+            .filter_map(|(index, level)| {
+                let ends: Option<Vec<(f64, f64)>> = quantiles
+                    .iter()
+                    .map(|window| Some((window[2 * index]?, window[2 * index + 1]?)))
+                    .collect();
+                let (lower, upper) = ends?.into_iter().unzip();
+                Some(Intervals {
+                    level: *level,
+                    lower,
+                    upper,
+                })
+            })
+            .collect();
+        let metrics = IntervalMetrics::of(&intervals, actual, grid);
+        Self {
+            method: IntervalMethod::Distribution,
+            conformal: None,
             intervals,
             metrics,
         }
     }
 }
 
+/// The quantile levels of the ends of every level's central interval, in order:
+/// `[(1 − α₁)/2, (1 + α₁)/2, (1 − α₂)/2, …]`.
+pub fn interval_quantile_levels(levels: &[f64]) -> Vec<f64> {
+    levels
+        .iter()
+        .flat_map(|level| [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+        .collect()
+}
+
 /// The model's and the naive forecast's intervals on the test days, split-conformal.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestIntervals {
-    /// Where the model's calibration errors come from.
+    /// The central levels asked for.
+    pub levels: Vec<f64>,
+    /// Where the conformal calibration errors come from.
     pub calibration: Calibration,
-    /// The model's, calibrated on its errors on the calibration windows.
+    /// The model's: from its distribution head, else calibrated on its errors on the
+    /// calibration windows.
     pub model: ForecasterIntervals,
     /// The naive forecast's, calibrated on its errors over the same windows as the model's.
     pub naive: ForecasterIntervals,
-    /// The model's calibration for every step ahead (the first is `model.conformal`): what
-    /// `predict` puts around its forecasts.
+    /// The model's conformal calibration for every step ahead (a point model's; empty for a
+    /// distribution head, whose own quantiles `predict` uses): what `predict` puts around its
+    /// forecasts.
     pub model_by_step: Vec<Conformal>,
+    /// For a Gaussian head whose forecasts decode linearly (not `log_return`): the model's
+    /// CRPS in closed form, mean over the test days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_crps_gaussian: Option<f64>,
 }
 
-/// Split-conformal intervals of `levels` for the model's and the naive forecast's test-day
-/// forecasts in `test`, each calibrated on its own errors over `data`'s validation windows (the
-/// training windows when there are none): the model's at every step ahead of its horizon.
-pub fn conformal_test_intervals(
+/// Intervals of `levels` for the model's and the naive forecast's test-day forecasts in `test`:
+/// a distribution head's own quantiles; otherwise split conformal, each forecaster calibrated on
+/// its own errors over `data`'s validation windows (the training windows when there are none),
+/// the model at every step ahead of its horizon.
+pub fn test_intervals(
     model: &Forecaster,
     data: &PreparedData,
     test: &TestForecast,
@@ -295,14 +415,13 @@ pub fn conformal_test_intervals(
         device,
     )?;
     let target = data.target_values();
-    let model_by_step: Vec<Conformal> = (0..horizon)
+    let errors_by_step: Vec<Vec<f64>> = (0..horizon)
         .map(|step| {
-            let errors: Vec<f64> = windows
+            windows
                 .iter()
                 .zip(&forecasts)
                 .map(|(window, forecast)| forecast[step] - target[window.first_target_row() + step])
-                .collect();
-            Conformal::calibrate(&errors, levels)
+                .collect()
         })
         .collect();
     // naive on the same days: the last observed value against each window's first target
@@ -310,16 +429,77 @@ pub fn conformal_test_intervals(
         .iter()
         .map(|window| target[window.last_input_row()] - target[window.first_target_row()])
         .collect();
+    let naive = ForecasterIntervals::conformal(&naive_errors, levels, test.naive(), &test.actual);
+    let test_windows = data.raw_windows(&data.splits.test);
+    let mut taus = interval_quantile_levels(levels);
+    let interval_ends = taus.len();
+    taus.extend(crps_levels());
+    let quantiles = inference::forecast_quantiles(model, &data.codec, &test_windows, &taus, device);
+    let Some(quantiles) = quantiles else {
+        return Ok(TestIntervals {
+            levels: levels.to_vec(),
+            calibration,
+            model: ForecasterIntervals::conformal(
+                &errors_by_step[0],
+                levels,
+                test.model(),
+                &test.actual,
+            ),
+            naive,
+            model_by_step: errors_by_step
+                .iter()
+                .map(|errors| Conformal::calibrate(errors, levels))
+                .collect(),
+            model_crps_gaussian: None,
+        });
+    };
+    let (ends, grid): (Vec<Vec<Option<f64>>>, Vec<Vec<Option<f64>>>) = quantiles
+        .into_iter()
+        .map(|mut steps| {
+            let mut first = steps.swap_remove(0);
+            let grid = first.split_off(interval_ends);
+            (first, grid)
+        })
+        .unzip();
     Ok(TestIntervals {
+        levels: levels.to_vec(),
         calibration,
-        model: ForecasterIntervals::new(model_by_step[0].clone(), test.model(), &test.actual),
-        naive: ForecasterIntervals::new(
-            Conformal::calibrate(&naive_errors, levels),
-            test.naive(),
-            &test.actual,
-        ),
-        model_by_step,
+        model: ForecasterIntervals::from_quantiles(levels, &ends, &grid, &test.actual),
+        naive,
+        model_by_step: Vec::new(),
+        model_crps_gaussian: gaussian_crps(model, data, &test_windows, &test.actual, device),
     })
+}
+
+/// The closed-form CRPS of a Gaussian head's first-step forecasts, mean over `windows`, when
+/// its outputs decode linearly into original units (the distribution stays Gaussian there).
+fn gaussian_crps(
+    model: &Forecaster,
+    data: &PreparedData,
+    windows: &[RawWindow],
+    actual: &[f64],
+    device: &Device,
+) -> Option<f64> {
+    let linear = data.codec.transform() != TargetTransform::LogReturn;
+    if model.distribution != OutputDistribution::Gaussian || !linear {
+        return None;
+    }
+    // the median and the mean + one standard deviation: Φ(1)
+    let one_sd = 0.841_344_746_068_542_9;
+    let quantiles =
+        inference::forecast_quantiles(model, &data.codec, windows, &[0.5, one_sd], device)?;
+    let total: f64 = quantiles
+        .iter()
+        .zip(actual)
+        .map(|(steps, actual)| {
+            let (mean, upper) = (
+                steps[0][0].unwrap_or(f64::NAN),
+                steps[0][1].unwrap_or(f64::NAN),
+            );
+            crps_gaussian(*actual, mean, upper - mean)
+        })
+        .sum();
+    Some(total / actual.len() as f64)
 }
 
 #[cfg(test)]
@@ -430,6 +610,15 @@ mod tests {
         let test_errors: Vec<f64> = normals(20_000, 2).iter().map(|z| 2.0 * z).collect();
         let forecasts = vec![0.0; test_errors.len()];
         let actual: Vec<f64> = test_errors.iter().map(|e| -e).collect();
+        // the CRPS from the conformal quantiles: near a calibrated Gaussian's, sd/√π (a few
+        // percent above it: the grid leaves out the tails, where the pinball loss is smallest)
+        let grid = conformal_quantiles(&calibration, &forecasts, &crps_levels());
+        let crps = crps_on_grid(&actual, &grid).unwrap();
+        let gaussian = 2.0 / std::f64::consts::PI.sqrt();
+        assert!(
+            (crps / gaussian - 1.0).abs() < 0.1,
+            "CRPS {crps} vs {gaussian}"
+        );
         for interval in conformal.intervals(&forecasts) {
             let score = IntervalScore::of(&interval, &actual);
             assert!(

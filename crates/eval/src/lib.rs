@@ -33,5 +33,5 @@ pub use evaluate::{
 };
 pub use generate::{Generation, GenerationSummary, generate};
 pub use inference::{InferenceError, forecast};
-pub use intervals::{Conformal, Intervals, TestIntervals, conformal_test_intervals};
+pub use intervals::{Conformal, Intervals, TestIntervals, test_intervals};
 pub use metrics::DieboldMariano;

@@ -7,6 +7,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use crate::distribution::OutputDistribution;
 use crate::recurrent::{CellKind, Recurrent, RecurrentConfig};
 
 /// Configuration of a [`Forecaster`].
@@ -40,6 +41,10 @@ pub struct ForecasterConfig {
     /// previous output; the head maps each decoder state to one value.
     #[config(default = "None")]
     pub seq2seq_target_index: Option<usize>,
+    /// What the head outputs for each step: a point, or a predictive distribution's
+    /// parameters (see [`OutputDistribution`]).
+    #[config(default = "OutputDistribution::Point")]
+    pub distribution: OutputDistribution,
 }
 
 impl ForecasterConfig {
@@ -55,9 +60,10 @@ impl ForecasterConfig {
                 .with_dropout(self.dropout)
                 .init(device)
         });
+        let params = self.distribution.params();
         let head_output = match decoder {
-            Some(_) => 1,
-            None => self.output_size,
+            Some(_) => params,
+            None => self.output_size * params,
         };
         let widths: Vec<usize> = std::iter::once(self.hidden_size)
             .chain(self.head.iter().copied())
@@ -73,6 +79,7 @@ impl ForecasterConfig {
             head,
             output_size: self.output_size,
             seq2seq_target_index: self.seq2seq_target_index.unwrap_or(0),
+            distribution: self.distribution.clone(),
         }
     }
 }
@@ -92,11 +99,21 @@ pub struct Forecaster {
     /// With a decoder: the input feature holding the target.
     #[module(skip)]
     pub seq2seq_target_index: usize,
+    /// What the head outputs for each step.
+    #[module(skip)]
+    pub distribution: OutputDistribution,
 }
 
 impl Forecaster {
-    /// `[batch, window_len, features] → [batch, output_size]`: the head on the encoder's final
-    /// hidden state, or the decoder's steps for an encoder–decoder.
+    /// The point forecasts, `[batch, window_len, features] → [batch, output_size]`: the
+    /// forward pass's values, or its distributions' means (medians).
+    pub fn forward_point(&self, inputs: Tensor<3>) -> Tensor<2> {
+        self.distribution.point(self.forward(inputs))
+    }
+
+    /// `[batch, window_len, features] → [batch, output_size × params]`: the head on the
+    /// encoder's final hidden state, or the decoder's steps for an encoder–decoder; a point
+    /// head has one param per step (see [`OutputDistribution`] for the others).
     pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
         match &self.decoder {
             Some(decoder) => self.decode(decoder, inputs),
@@ -135,7 +152,10 @@ impl Forecaster {
                 .hidden
                 .clone();
             let value = self.apply_head(hidden);
-            previous = value.clone().reshape([batch, 1, 1]);
+            previous = self
+                .distribution
+                .point(value.clone())
+                .reshape([batch, 1, 1]);
             steps.push(value);
             state = next;
         }
@@ -163,7 +183,7 @@ impl Forecaster {
         let mut made = 0;
         while made < steps {
             let take = self.output_size.min(steps - made);
-            let output = self.forward(window.clone()).narrow(1, 0, take);
+            let output = self.forward_point(window.clone()).narrow(1, 0, take);
             let extended = Tensor::cat(vec![window, output.clone().reshape([batch, take, 1])], 1);
             window = extended.narrow(1, take, window_len);
             forecasts.push(output);

@@ -4,7 +4,8 @@
 //! recurrent layers with PyTorch's fused weight layout ([`recurrent`]), whose LSTM recurrence
 //! runs as one fused operation with a hand-written backward pass ([`kernels`]); the
 //! [`Forecaster`], a recurrent encoder with an MLP head that maps a window
-//! `[batch, window_len, features]` to `[batch, output_size]`; and the import of PyTorch weights
+//! `[batch, window_len, features]` to `[batch, output_size]` (or, with a [`distribution`] head,
+//! each step's predictive distribution); and the import of PyTorch weights
 //! ([`pytorch`]).
 //!
 //! The cargo features `flex`, `ndarray` and `wgpu` register the fused kernel for those
@@ -25,11 +26,13 @@
 //! assert_eq!(forecast.dims(), [3, 1]);
 //! ```
 
+pub mod distribution;
 pub mod forecaster;
 pub mod kernels;
 pub mod pytorch;
 pub mod recurrent;
 
+pub use distribution::OutputDistribution;
 pub use forecaster::{Forecaster, ForecasterConfig};
 pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

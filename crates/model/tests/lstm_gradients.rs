@@ -285,12 +285,23 @@ fn assert_close(name: &str, ours: &mut Weights, reference: &mut Weights, toleran
     }
 }
 
+/// The CPU device in f64, configured once for the whole test binary before any tensor exists.
+fn f64_device() -> Device {
+    static CONFIGURED: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+    CONFIGURED
+        .get_or_init(|| {
+            let mut device = Device::flex();
+            device
+                .configure(FloatDType::F64)
+                .expect("the CPU device is configured before any tensor exists");
+            device
+        })
+        .clone()
+}
+
 #[test]
 fn fused_lstm_gradients_match_finite_differences_and_hand_derived_bptt() {
-    let mut device = Device::flex();
-    device
-        .configure(FloatDType::F64)
-        .expect("the CPU device is configured before any tensor exists");
+    let device = f64_device();
     let weights = Weights::sample();
     let problem = Problem::new();
 
@@ -302,4 +313,92 @@ fn fused_lstm_gradients_match_finite_differences_and_hand_derived_bptt() {
     assert!(autodiff.weight_hh.iter().all(|g| g.abs() > 1e-9));
     assert_close("vs hand-derived BPTT", &mut autodiff, &mut hand, 1e-9);
     assert_close("vs finite differences", &mut autodiff, &mut numeric, 1e-6);
+}
+
+/// The distribution heads' losses through the whole forecaster (fused LSTM, MLP head): the
+/// gradients of the recurrent and the head's weights against central finite differences.
+#[test]
+fn distribution_heads_train_the_fused_lstm_with_exact_gradients() {
+    use yoho_model::{Forecaster, ForecasterConfig, OutputDistribution};
+    let device = f64_device();
+    let inputs = Tensor::<3>::from_data(
+        TensorData::new(values(BATCH * STEPS * INPUT, 7), [BATCH, STEPS, INPUT]),
+        &device,
+    );
+    let horizon = 2;
+    let targets = Tensor::<2>::from_data(
+        TensorData::new(values(BATCH * horizon, 8), [BATCH, horizon]),
+        &device,
+    );
+    for distribution in [
+        OutputDistribution::Gaussian,
+        OutputDistribution::StudentT,
+        OutputDistribution::Quantiles(vec![0.1, 0.5, 0.9]),
+    ] {
+        let model = ForecasterConfig::new(INPUT, HIDDEN)
+            .with_head(vec![4])
+            .with_output_size(horizon)
+            .with_distribution(distribution.clone())
+            .init(&device);
+        let loss = |model: &Forecaster, inputs: Tensor<3>, targets: Tensor<2>| {
+            distribution.loss(model.forward(inputs), targets)
+        };
+        let value = |model: &Forecaster| -> f64 {
+            loss(model, inputs.clone(), targets.clone())
+                .into_data()
+                .try_to_vec::<f64>()
+                .unwrap()[0]
+        };
+
+        let training = device.clone().autodiff();
+        // the same weights, tracked for gradients on the autodiff device
+        let tracked = burn::module::Module::load_record(
+            ForecasterConfig::new(INPUT, HIDDEN)
+                .with_head(vec![4])
+                .with_output_size(horizon)
+                .with_distribution(distribution.clone())
+                .init(&training),
+            burn::module::Module::into_record(model.clone()),
+        );
+        let grads = loss(
+            &tracked,
+            inputs.clone().to_device(&training),
+            targets.clone().to_device(&training),
+        )
+        .backward();
+        let recurrent = gradient(&tracked.encoder.layers[0].weight_hh, &grads);
+        let head = gradient(&tracked.head[1].weight, &grads);
+        assert!(
+            recurrent.iter().chain(&head).any(|g| g.abs() > 1e-6),
+            "{distribution:?}: the loss reaches the weights"
+        );
+
+        let epsilon = 1e-6;
+        let perturbed = |which: usize, index: usize, delta: f64| -> Forecaster {
+            let mut model = model.clone();
+            let parameter = match which {
+                0 => &mut model.encoder.layers[0].weight_hh,
+                _ => &mut model.head[1].weight,
+            };
+            let tensor = parameter.val();
+            let shape = tensor.dims();
+            let mut data: Vec<f64> = tensor.into_data().try_to_vec().unwrap();
+            data[index] += delta;
+            *parameter =
+                Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), &device));
+            model
+        };
+        for (which, analytic) in [(0, &recurrent), (1, &head)] {
+            for (index, g) in analytic.iter().enumerate() {
+                let numeric = (value(&perturbed(which, index, epsilon))
+                    - value(&perturbed(which, index, -epsilon)))
+                    / (2.0 * epsilon);
+                let scale = g.abs().max(numeric.abs()).max(1e-3);
+                assert!(
+                    (g - numeric).abs() <= 1e-5 * scale,
+                    "{distribution:?}, weight {which}[{index}]: autodiff {g} vs {numeric}"
+                );
+            }
+        }
+    }
 }

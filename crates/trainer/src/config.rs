@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, TargetTransform, WindowNorm};
-use yoho_model::{CellKind, ForecasterConfig};
+use yoho_model::{CellKind, ForecasterConfig, OutputDistribution};
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +125,21 @@ fn one() -> usize {
     1
 }
 
+/// `[model] output`: what the head outputs for each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    /// A point forecast.
+    #[default]
+    Point,
+    /// A Gaussian's mean and scale.
+    Gaussian,
+    /// A Student-t's location, scale and degrees of freedom.
+    StudentT,
+    /// The quantiles of `[model] quantiles`.
+    Quantiles,
+}
+
 /// `[model]`: the network's shape. Input and output sizes follow from `[data]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,6 +161,14 @@ pub struct ModelSection {
     /// How `[data] horizon > 1` steps are forecast: `direct`, `recursive` or `seq2seq`.
     #[serde(default)]
     pub strategy: Strategy,
+    /// What the head outputs for each step: `point` (the default; trained on MSE), or a
+    /// predictive distribution trained on its negative log-likelihood (`gaussian`,
+    /// `student_t`) or the pinball loss (`quantiles`, at `quantiles`).
+    #[serde(default)]
+    pub output: OutputKind,
+    /// The quantile levels of `output = "quantiles"`, ascending in (0, 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantiles: Option<Vec<f64>>,
     /// PyTorch weights to start from: the `state_dict` of the same network, saved with
     /// `torch.save` or as safetensors (see `yoho_model::pytorch`). With `[train] epochs = 0`
     /// they are evaluated without training. Relative to the current directory.
@@ -371,6 +394,7 @@ impl ExperimentConfig {
             );
         }
         self.validate_intervals()?;
+        self.validate_output()?;
         if train.momentum > 0.0 && train.optimizer != OptimizerName::Sgd {
             bail!("[train] momentum: only applies with optimizer = \"sgd\" (Adam's is beta1)");
         }
@@ -467,6 +491,54 @@ impl ExperimentConfig {
                 Strategy::Seq2seq => self.target_feature_index(),
                 Strategy::Direct | Strategy::Recursive => None,
             })
+            .with_distribution(self.output_distribution())
+    }
+
+    /// The head's output distribution `[model] output` names.
+    pub fn output_distribution(&self) -> OutputDistribution {
+        match self.model.output {
+            OutputKind::Point => OutputDistribution::Point,
+            OutputKind::Gaussian => OutputDistribution::Gaussian,
+            OutputKind::StudentT => OutputDistribution::StudentT,
+            OutputKind::Quantiles => {
+                OutputDistribution::Quantiles(self.model.quantiles.clone().unwrap_or_default())
+            }
+        }
+    }
+
+    fn validate_output(&self) -> anyhow::Result<()> {
+        let model = &self.model;
+        match (model.output, &model.quantiles) {
+            (OutputKind::Quantiles, None) => bail!(
+                "[model] quantiles: output = \"quantiles\" needs its levels, e.g. quantiles = \
+                 [0.05, 0.5, 0.95]"
+            ),
+            (OutputKind::Quantiles, Some(levels)) => {
+                let ascending = levels.windows(2).all(|pair| pair[0] < pair[1]);
+                let inside = levels.iter().all(|level| *level > 0.0 && *level < 1.0);
+                if levels.is_empty() || levels.len() > 99 || !ascending || !inside {
+                    bail!(
+                        "[model] quantiles: expected 1 to 99 ascending levels between 0 and 1, \
+                         e.g. [0.05, 0.5, 0.95], got {levels:?}"
+                    );
+                }
+            }
+            (_, Some(_)) => bail!("[model] quantiles: only applies with output = \"quantiles\""),
+            (_, None) => {}
+        }
+        if model.output != OutputKind::Point && model.init_from.is_some() {
+            bail!(
+                "[model] init_from: PyTorch weights load into a point forecaster; remove \
+                 init_from or set output = \"point\""
+            );
+        }
+        if model.output != OutputKind::Point && self.train.loss_reduction == LossReduction::Sum {
+            bail!(
+                "[train] loss_reduction = \"sum\" applies to the squared error of output = \
+                 \"point\"; a distribution head is trained on its mean loss"
+            );
+        }
+        Ok(())
     }
 }
 

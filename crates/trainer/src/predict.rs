@@ -9,7 +9,7 @@ use yoho_data::{LoadOptions, NaiveDate, calendar, load_csv};
 
 use yoho_data::window::MAX_STEPS;
 use yoho_eval::Conformal;
-use yoho_eval::intervals::percent;
+use yoho_eval::intervals::{interval_quantile_levels, percent};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
@@ -146,21 +146,62 @@ pub fn predict(
     let dates = forecast_dates(series.dates[series.len() - 1], steps)
         .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
     let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
-    let forecasts =
-        yoho_eval::forecast(&model, &codec, &[window], steps, &device.device)?.remove(0);
-    let levels = calibration
-        .first()
-        .map_or_else(Vec::new, |first| first.levels.clone());
+    let forecasts = yoho_eval::forecast(
+        &model,
+        &codec,
+        std::slice::from_ref(&window),
+        steps,
+        &device.device,
+    )?
+    .remove(0);
+    let (levels, intervals) = match model.distribution.is_probabilistic() {
+        // the head's own quantiles, for the steps one forward pass makes
+        true => {
+            let levels = config.evaluate.intervals.clone();
+            let quantile_levels = interval_quantile_levels(&levels);
+            let quantiles = yoho_eval::inference::forecast_quantiles(
+                &model,
+                &codec,
+                &[window],
+                &quantile_levels,
+                &device.device,
+            )
+            .map_or_else(Vec::new, |mut windows| windows.remove(0));
+            let intervals = (0..steps)
+                .map(|step| {
+                    (0..levels.len())
+                        .map(|index| {
+                            let ends = quantiles.get(step)?;
+                            Some((ends[2 * index]?, ends[2 * index + 1]?))
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>();
+            (levels, intervals)
+        }
+        false => {
+            let levels = calibration
+                .first()
+                .map_or_else(Vec::new, |first| first.levels.clone());
+            let intervals = forecasts
+                .iter()
+                .enumerate()
+                .map(|(step, forecast)| intervals_at(&calibration, &levels, step, *forecast))
+                .collect::<Vec<_>>();
+            (levels, intervals)
+        }
+    };
     let days = forecasts
         .into_iter()
         .zip(dates)
+        .zip(intervals)
         .enumerate()
-        .map(|(index, (forecast, date))| ForecastDay {
+        .map(|(index, ((forecast, date), intervals))| ForecastDay {
             step: index + 1,
             date,
             forecast,
             naive: last_observed,
-            intervals: intervals_at(&calibration, &levels, index, forecast),
+            intervals,
         })
         .collect();
     Ok(Forecast { levels, days })

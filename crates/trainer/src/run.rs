@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use yoho_data::PreparedData;
 use yoho_eval::baselines::{self, Baseline};
 use yoho_eval::{
-    EvaluationTable, Generation, conformal_test_intervals, errors_by_step, forecast_test, generate,
+    EvaluationTable, Generation, errors_by_step, forecast_test, generate, test_intervals,
 };
 
 use crate::artifacts::{RunDir, files};
@@ -148,7 +148,7 @@ fn evaluate_and_write(
     let test = EvaluationTable::new(&forecast, data);
     let intervals = match config.evaluate.intervals.is_empty() {
         true => None,
-        false => Some(conformal_test_intervals(
+        false => Some(test_intervals(
             &trained.forecaster,
             data,
             &forecast,

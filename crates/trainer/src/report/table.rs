@@ -287,24 +287,42 @@ pub fn metrics_text_table(table: &EvaluationTable) -> String {
     ) + &undefined_notes(table)
 }
 
-/// The sentence above the interval table: how the intervals were calibrated.
+/// The sentence above the interval table: how the intervals were made.
 pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
     let source = match intervals.calibration {
         Calibration::Validation => "validation",
         Calibration::Training => "training (no validation windows: likely too narrow)",
     };
-    let mut caption = format!(
-        "Prediction intervals (split conformal), each forecaster's calibrated on its own {} errors \
-         over the {source} windows",
-        intervals.model.conformal.calibration_size
-    );
-    for level in intervals.model.conformal.missing_levels() {
-        let _ = write!(
-            caption,
-            "; {} %: n/a, it needs at least {} errors",
-            yoho_eval::intervals::percent(level),
-            Conformal::errors_needed(level)
-        );
+    let naive = intervals
+        .naive
+        .conformal
+        .as_ref()
+        .expect("the naive forecast's intervals are conformal");
+    let mut caption = match &intervals.model.conformal {
+        Some(_) => format!(
+            "Prediction intervals (split conformal), each forecaster's calibrated on its own {} \
+             errors over the {source} windows",
+            naive.calibration_size
+        ),
+        None => format!(
+            "Prediction intervals: the model's from its predictive distribution, naive's split \
+             conformal on its {} errors over the {source} windows",
+            naive.calibration_size
+        ),
+    };
+    for level in &intervals.levels {
+        let key = yoho_eval::intervals::percent(*level);
+        if intervals.model.metrics.levels.contains_key(&key) {
+            continue;
+        }
+        let why = match intervals.model.conformal {
+            Some(_) => format!(
+                "it needs at least {} errors",
+                Conformal::errors_needed(*level)
+            ),
+            None => "the model's quantiles do not reach it".to_string(),
+        };
+        let _ = write!(caption, "; {key} %: n/a, {why}");
     }
     caption + ":"
 }
@@ -315,8 +333,6 @@ pub(crate) fn interval_table(
     intervals: &TestIntervals,
 ) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>) {
     let levels: Vec<String> = intervals
-        .model
-        .conformal
         .levels
         .iter()
         .map(|level| yoho_eval::intervals::percent(*level))

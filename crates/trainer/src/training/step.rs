@@ -22,7 +22,13 @@ impl Regressor {
     /// each window's targets.
     fn regression(&self, batch: WindowBatch) -> RegressionOutput {
         let output = self.forecaster.forward(batch.inputs);
-        let targets = batch.targets.narrow(1, 0, output.dims()[1]);
+        let targets = batch.targets.narrow(1, 0, self.forecaster.output_size);
+        let distribution = &self.forecaster.distribution;
+        if distribution.is_probabilistic() {
+            // the negative log-likelihood or the pinball loss, and the point for the metrics
+            let loss = distribution.loss(output.clone(), targets.clone());
+            return RegressionOutput::new(loss, distribution.point(output), targets);
+        }
         let reduction = if self.sum_loss {
             Reduction::Sum
         } else {
