@@ -689,6 +689,40 @@ mod tests {
     }
 
     #[test]
+    fn distribution_heads_and_intervals_are_checked() {
+        let with_model =
+            |extra: &str| MINIMAL.replace("head = [50]", &format!("head = [50]\n{extra}"));
+        for (extra, expected) in [
+            (
+                "output = \"quantiles\"",
+                "[model] quantiles: output = \"quantiles\" needs",
+            ),
+            (
+                "output = \"quantiles\"\nquantiles = [0.9, 0.1]",
+                "expected 1 to 99 ascending levels",
+            ),
+            (
+                "quantiles = [0.1, 0.9]",
+                "only applies with output = \"quantiles\"",
+            ),
+            (
+                "output = \"gaussian\"\ninit_from = \"w.pt\"",
+                "[model] init_from",
+            ),
+            ("output = \"beta\"", "unknown variant `beta`"),
+        ] {
+            let error = parse(&with_model(extra)).unwrap_err().to_string();
+            assert!(error.contains(expected), "{extra}: {error}");
+        }
+        let config = parse(&with_model("output = \"student_t\"")).unwrap();
+        assert_eq!(config.output_distribution(), OutputDistribution::StudentT);
+        assert_eq!(config.evaluate.intervals, vec![0.8, 0.95]);
+        let bad_level = MINIMAL.to_string() + "\n[evaluate]\nintervals = [0.8, 1.0]";
+        let error = parse(&bad_level).unwrap_err().to_string();
+        assert!(error.contains("[evaluate] intervals"), "{error}");
+    }
+
+    #[test]
     fn sizes_past_their_limit_name_the_key_and_the_limit() {
         for (from, to, expected) in [
             (

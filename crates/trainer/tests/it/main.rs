@@ -7,6 +7,7 @@ mod backtest;
 mod bad_input;
 mod beyond_one_day;
 mod interruption;
+mod intervals;
 mod main_job;
 mod predict;
 mod pytorch_weights;

@@ -103,7 +103,12 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     assert!((0.0..=1.0).contains(&coverage));
     // the CRPS grid reaches the 0.05 and 0.95 quantiles, which 5 errors cannot calibrate
     assert!(intervals["naive"]["crps"].is_null());
-    assert!(intervals["naive"]["levels"]["80"]["mean_width"].as_f64().unwrap() > 0.0);
+    assert!(
+        intervals["naive"]["levels"]["80"]["mean_width"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     let dates: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert!(
         dates.windows(2).all(|d| d[0] < d[1]),
