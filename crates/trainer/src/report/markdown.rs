@@ -68,6 +68,12 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
         let (headers, rows, _) = interval_table(intervals);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &markdown_rows(&headers, &rows, Align::Left);
+        if let Some(crps) = intervals.model_crps_gaussian {
+            let _ = writeln!(
+                text,
+                "\nThe model's CRPS from its Gaussian in closed form: {crps:.3}."
+            );
+        }
         text += "\n";
     }
     if let Some(by_step) = &report.by_step {

@@ -45,6 +45,9 @@ pub fn table(report: &MetricsReport) -> String {
         let (headers, rows, widths) = interval_table(intervals);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &text_table(&headers, &rows, &widths, Align::Left);
+        if let Some(crps) = intervals.model_crps_gaussian {
+            let _ = writeln!(text, "model CRPS of its Gaussian in closed form: {crps:.3}");
+        }
     }
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
