@@ -18,6 +18,7 @@ use yoho_model::Forecaster;
 use crate::baselines::{Baseline, training_targets};
 use crate::evaluate::{EvaluationTable, TestForecast, forecast_test};
 use crate::inference::InferenceError;
+use crate::intervals::{PooledIntervals, TestIntervals, test_intervals};
 
 /// When a backtest trains a new model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl std::str::FromStr for HistoryWindow {
 }
 
 /// What a backtest does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BacktestSpec {
     /// Forecast origins.
     pub folds: usize,
@@ -83,6 +84,9 @@ pub struct BacktestSpec {
     pub window: HistoryWindow,
     /// Folds trained at the same time (1 = one after the other).
     pub jobs: usize,
+    /// Central prediction intervals for every fold's forecasts, as levels in (0, 1) (see
+    /// [`crate::intervals`]); empty for none.
+    pub intervals: Vec<f64>,
 }
 
 /// Why a backtest cannot run.
@@ -209,6 +213,8 @@ pub struct FoldResult {
     pub forecast: TestForecast,
     /// Its measures.
     pub table: EvaluationTable,
+    /// Its prediction intervals, when the spec asks for them.
+    pub intervals: Option<TestIntervals>,
     /// Time spent training its model (zero when it reuses another fold's).
     pub training_time: Duration,
 }
@@ -222,6 +228,8 @@ pub struct Backtest {
     pub pooled: TestForecast,
     /// The measures over the pooled forecasts (MASE scaled by the first fold's training targets).
     pub table: EvaluationTable,
+    /// The folds' prediction intervals pooled, when the spec asks for them.
+    pub intervals: Option<PooledIntervals>,
     /// Wall time of the whole backtest.
     pub wall_time: Duration,
 }
@@ -287,6 +295,17 @@ pub fn run<F: Fit>(
             }
         })?;
         let table = EvaluationTable::new(&forecast, &data);
+        let intervals = match spec.intervals.is_empty() {
+            true => None,
+            false => Some(
+                test_intervals(model, &data, &forecast, &spec.intervals, device).map_err(
+                    |source| BacktestError::Inference {
+                        fold: fold.index,
+                        source,
+                    },
+                )?,
+            ),
+        };
         results.push(FoldResult {
             origin_date: forecast.dates[0],
             training_time: if fold.trains() {
@@ -297,14 +316,21 @@ pub fn run<F: Fit>(
             fold,
             forecast,
             table,
+            intervals,
         });
     }
     let pooled = TestForecast::concat(results.iter().map(|r| &r.forecast));
     let table = EvaluationTable::with_training_targets(&pooled, &first_training_targets);
+    let parts: Option<Vec<(&TestIntervals, &[f64])>> = results
+        .iter()
+        .map(|r| Some((r.intervals.as_ref()?, r.forecast.actual.as_slice())))
+        .collect();
+    let intervals = parts.and_then(|parts| PooledIntervals::pool(&parts));
     Ok(Backtest {
         folds: results,
         pooled,
         table,
+        intervals,
         wall_time: started.elapsed(),
     })
 }
@@ -436,6 +462,7 @@ mod tests {
             refit,
             window,
             jobs: 2,
+            intervals: vec![0.8],
         }
     }
 

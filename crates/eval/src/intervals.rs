@@ -471,6 +471,67 @@ pub fn test_intervals(
     })
 }
 
+/// Intervals and scores pooled over several runs of forecasts (a backtest's folds), in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PooledIntervals {
+    /// The levels every part has.
+    pub levels: Vec<f64>,
+    /// The model's scores over all the days.
+    pub model: IntervalMetrics,
+    /// The naive forecast's.
+    pub naive: IntervalMetrics,
+    /// The model's intervals over all the days.
+    #[serde(skip)]
+    pub model_intervals: Vec<Intervals>,
+}
+
+impl PooledIntervals {
+    /// Pools `parts` (each with the actual values of its days): the intervals end to end, each
+    /// level every part has scored over all the days, the CRPS the day-weighted mean of the
+    /// parts' (when every part has one).
+    pub fn pool(parts: &[(&TestIntervals, &[f64])]) -> Option<Self> {
+        let (first, _) = parts.first()?;
+        let actual: Vec<f64> = parts.iter().flat_map(|(_, a)| a.iter().copied()).collect();
+        let join = |pick: fn(&TestIntervals) -> &ForecasterIntervals| {
+            let intervals: Vec<Intervals> = first
+                .levels
+                .iter()
+                .filter_map(|level| {
+                    let mut joined = Intervals {
+                        level: *level,
+                        lower: Vec::new(),
+                        upper: Vec::new(),
+                    };
+                    for (part, _) in parts {
+                        let own = pick(part).intervals.iter().find(|i| i.level == *level)?;
+                        joined.lower.extend(&own.lower);
+                        joined.upper.extend(&own.upper);
+                    }
+                    Some(joined)
+                })
+                .collect();
+            let crps: Option<f64> = parts
+                .iter()
+                .map(|(part, days)| pick(part).metrics.crps.map(|c| c * days.len() as f64))
+                .sum::<Option<f64>>()
+                .map(|total| total / actual.len() as f64);
+            let levels = intervals
+                .iter()
+                .map(|i| (i.percent(), IntervalScore::of(i, &actual)))
+                .collect();
+            (intervals, IntervalMetrics { levels, crps })
+        };
+        let (model_intervals, model) = join(|part| &part.model);
+        let (_, naive) = join(|part| &part.naive);
+        Some(Self {
+            levels: first.levels.clone(),
+            model,
+            naive,
+            model_intervals,
+        })
+    }
+}
+
 /// The closed-form CRPS of a Gaussian head's first-step forecasts, mean over `windows`, when
 /// its outputs decode linearly into original units (the distribution stays Gaussian there).
 fn gaussian_crps(

@@ -10,6 +10,7 @@ use serde::Serialize;
 use yoho_data::PreparedData;
 use yoho_eval::backtest::{self, Backtest, BacktestSpec, Fit, Fold, FoldProgress};
 use yoho_eval::baselines;
+use yoho_eval::intervals::PooledIntervals;
 use yoho_eval::{EvaluationTable, metrics};
 use yoho_model::Forecaster;
 
@@ -77,6 +78,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         refit: args.refit,
         window: args.window,
         jobs: args.jobs.unwrap_or_else(default_jobs),
+        intervals: config.evaluate.intervals.clone(),
     };
     let baselines = baselines::standard_baselines(config.evaluate.season);
     let loaded = yoho_data::load(&config.data, &baselines::extra_columns(&baselines))?;
@@ -154,6 +156,9 @@ struct BacktestSummary {
     seconds_per_trained_fold: f64,
     /// The pooled forecasts' measures (MASE scaled by the first fold's training targets).
     pooled: EvaluationTable,
+    /// The folds' prediction intervals pooled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intervals: Option<PooledIntervals>,
     best_baseline: String,
     per_fold: Vec<FoldSummary>,
 }
@@ -194,6 +199,7 @@ impl BacktestSummary {
             seconds_per_trained_fold: trained.iter().sum::<f64>() / trained.len().max(1) as f64,
             best_baseline: result.table.best_baseline.to_string(),
             pooled: result.table.clone(),
+            intervals: result.intervals.clone(),
             per_fold: result
                 .folds
                 .iter()
@@ -219,7 +225,17 @@ impl BacktestSummary {
 /// `backtest.csv`: one row per forecast day, `fold,origin_date,date,actual,model,<baselines>`.
 fn backtest_csv(result: &Backtest) -> String {
     let names: Vec<&str> = result.pooled.forecasts.iter().map(|f| f.name).collect();
-    let mut text = format!("fold,origin_date,date,actual,{}\n", names.join(","));
+    let bands = result
+        .intervals
+        .as_ref()
+        .map_or(&[][..], |pooled| &pooled.model_intervals[..]);
+    let mut text = format!("fold,origin_date,date,actual,{}", names.join(","));
+    for band in bands {
+        let level = band.percent();
+        let _ = write!(text, ",lower_{level},upper_{level}");
+    }
+    text += "\n";
+    let mut day_of_backtest = 0;
     for fold in &result.folds {
         let forecast = &fold.forecast;
         for (day, date) in forecast.dates.iter().enumerate() {
@@ -238,6 +254,11 @@ fn backtest_csv(result: &Backtest) -> String {
                     value.map(|v| v.to_string()).unwrap_or_default()
                 );
             }
+            for band in bands {
+                let (lower, upper) = (band.lower[day_of_backtest], band.upper[day_of_backtest]);
+                let _ = write!(text, ",{lower},{upper}");
+            }
+            day_of_backtest += 1;
             text += "\n";
         }
     }
@@ -304,6 +325,16 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
     if let Some(verdict) = report::verdict(&result.table) {
         let _ = writeln!(text, "{verdict}");
     }
+    if let Some(pooled) = &result.intervals {
+        let _ = writeln!(
+            text,
+            "\nPrediction intervals, each fold's calibrated on its own validation days, pooled:"
+        );
+        let (headers, rows, widths) =
+            report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        text += &report::text_table(&headers, &rows, &widths, Align::Left);
+    }
     let (headers, rows) = fold_rows(result);
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut widths = vec![4, 10];
@@ -339,6 +370,18 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
             let _ = writeln!(text, "\n{line}.");
         }
     }
+    if let Some(pooled) = &result.intervals {
+        let _ = writeln!(
+            text,
+            "\n## Prediction intervals, pooled\n\nEach fold's intervals are calibrated on its \
+             own validation days (or are its model's own quantiles); coverage in %, mean width \
+             in original units, CRPS the day-weighted mean of the folds'.\n"
+        );
+        let (headers, rows, _) =
+            report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        text += &report::markdown_rows(&headers, &rows, Align::Left);
+    }
     let _ = writeln!(text, "\n## By fold (RMSE)\n");
     let (headers, rows) = fold_rows(result);
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -364,10 +407,14 @@ fn write_backtest(
     let config_toml = toml::to_string_pretty(config)?;
     run.write(files::CONFIG, config_toml.as_bytes())?;
     run.write(files::BACKTEST, backtest_csv(result).as_bytes())?;
+    let bands = result
+        .intervals
+        .as_ref()
+        .map_or(&[][..], |pooled| &pooled.model_intervals[..]);
     plots::test_period(
         &run.file(files::BACKTEST_PLOT),
         &result.pooled,
-        &[],
+        bands,
         target,
         unit,
     )?;

@@ -7,8 +7,8 @@ use crate::artifacts::files;
 use super::UNIT;
 use super::summary::MetricsReport;
 use super::table::{
-    Align, STEP_HEADERS, closed_loop_line, interval_caption, interval_table, markdown_rows,
-    markdown_table, step_rows, verdict,
+    Align, STEP_HEADERS, closed_loop_line, interval_caption, markdown_rows, markdown_table,
+    step_rows, test_interval_table, verdict,
 };
 
 /// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.
@@ -65,7 +65,7 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
              median and the interval ends (lower is better).\n",
             interval_caption(intervals)
         );
-        let (headers, rows, _) = interval_table(intervals);
+        let (headers, rows, _) = test_interval_table(intervals);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &markdown_rows(&headers, &rows, Align::Left);
         if let Some(crps) = intervals.model_crps_gaussian {

@@ -18,9 +18,9 @@ use crate::training::EpochLoss;
 pub use csv::{by_step_csv, loss_csv, predictions_csv, read_loss_csv};
 pub use markdown::markdown_report;
 pub use summary::{DataSummary, MetricsReport, TrainingSummary};
-pub(crate) use table::{Align, markdown_rows, text_table, verdict};
+pub(crate) use table::{Align, interval_table, markdown_rows, text_table, verdict};
 use table::{
-    STEP_HEADERS, STEP_WIDTHS, closed_loop_line, interval_caption, interval_table, step_rows,
+    STEP_HEADERS, STEP_WIDTHS, closed_loop_line, interval_caption, step_rows, test_interval_table,
 };
 pub use table::{markdown_table, metrics_text_table};
 
@@ -42,7 +42,7 @@ pub fn table(report: &MetricsReport) -> String {
     }
     if let Some(intervals) = &report.intervals {
         let _ = writeln!(text, "\n{}", interval_caption(intervals));
-        let (headers, rows, widths) = interval_table(intervals);
+        let (headers, rows, widths) = test_interval_table(intervals);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &text_table(&headers, &rows, &widths, Align::Left);
         if let Some(crps) = intervals.model_crps_gaussian {

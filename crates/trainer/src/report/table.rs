@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use yoho_eval::intervals::{Calibration, Conformal, ForecasterIntervals};
+use yoho_eval::intervals::{Calibration, Conformal, IntervalMetrics};
 use yoho_eval::{
     DieboldMariano, EvaluationTable, ForecastMetrics, GenerationSummary, MODEL, StepErrors,
     TestIntervals,
@@ -327,13 +327,14 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
     caption + ":"
 }
 
-/// The interval table: per level, coverage in percent and mean width; then the CRPS estimated
-/// from the interval ends. Headers, rows and terminal widths.
+/// The interval table: per level, coverage in percent and mean width; then the CRPS. Headers,
+/// rows (model, naive) and terminal widths.
 pub(crate) fn interval_table(
-    intervals: &TestIntervals,
+    levels: &[f64],
+    model: &IntervalMetrics,
+    naive: &IntervalMetrics,
 ) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>) {
-    let levels: Vec<String> = intervals
-        .levels
+    let levels: Vec<String> = levels
         .iter()
         .map(|level| yoho_eval::intervals::percent(*level))
         .collect();
@@ -343,10 +344,10 @@ pub(crate) fn interval_table(
         headers.push(format!("width {level} %"));
     }
     headers.push("CRPS".to_string());
-    let row = |name: &str, forecaster: &ForecasterIntervals| {
+    let row = |name: &str, metrics: &IntervalMetrics| {
         let mut cells = vec![name.to_string()];
         for level in &levels {
-            match forecaster.metrics.levels.get(level) {
+            match metrics.levels.get(level) {
                 Some(score) => {
                     cells.push(format!("{:.1}", 100.0 * score.coverage));
                     cells.push(format!("{:.3}", score.mean_width));
@@ -355,14 +356,13 @@ pub(crate) fn interval_table(
             }
         }
         cells.push(
-            forecaster
-                .metrics
+            metrics
                 .crps
                 .map_or("n/a".to_string(), |c| format!("{c:.3}")),
         );
         cells
     };
-    let rows = vec![row(MODEL, &intervals.model), row("naive", &intervals.naive)];
+    let rows = vec![row(MODEL, model), row("naive", naive)];
     let widths = headers
         .iter()
         .enumerate()
@@ -372,6 +372,17 @@ pub(crate) fn interval_table(
         })
         .collect();
     (headers, rows, widths)
+}
+
+/// [`interval_table`] of a run's test intervals.
+pub(crate) fn test_interval_table(
+    intervals: &TestIntervals,
+) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>) {
+    interval_table(
+        &intervals.levels,
+        &intervals.model.metrics,
+        &intervals.naive.metrics,
+    )
 }
 
 #[cfg(test)]

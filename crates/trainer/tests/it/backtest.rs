@@ -83,6 +83,27 @@ fn pooled_measures_come_from_every_folds_forecasts() {
         "{rmse} vs {reported}"
     );
     assert_eq!(metrics["per_fold"].as_array().unwrap().len(), 3);
+    // each fold's 80 % intervals (5 validation errors are too few for 95 %), pooled: the
+    // coverage recomputed from backtest.csv is the one reported
+    let header = read(&out.join(files::BACKTEST));
+    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
+    let lower = header.iter().position(|c| *c == "lower_80").unwrap();
+    let inside = rows
+        .iter()
+        .filter(|r| {
+            let [actual, low, high] =
+                [&r[3], &r[lower], &r[lower + 1]].map(|v| v.parse::<f64>().unwrap());
+            low <= actual && actual <= high
+        })
+        .count();
+    let coverage = metrics["intervals"]["model"]["levels"]["80"]["coverage"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (coverage - inside as f64 / 15.0).abs() < 1e-12,
+        "{coverage}"
+    );
+    assert!(metrics["intervals"]["naive"]["levels"]["80"]["mean_width"].is_f64());
     for chart in [files::BACKTEST_PLOT, files::FOLD_ERROR_PLOT] {
         assert!(
             std::fs::read(out.join(chart))
