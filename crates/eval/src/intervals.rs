@@ -389,6 +389,11 @@ pub struct TestIntervals {
     /// CRPS in closed form, mean over the test days.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_crps_gaussian: Option<f64>,
+    /// The model's interval of every level around every step of every test window's forecast
+    /// (`test.model_steps`): `[window][step][level]` as `(lower, upper)`, `None` where there is
+    /// no calibration or quantile for it.
+    #[serde(skip)]
+    pub model_steps: Vec<Vec<Vec<Option<(f64, f64)>>>>,
 }
 
 /// Intervals of `levels` for the model's and the naive forecast's test-day forecasts in `test`:
@@ -436,6 +441,27 @@ pub fn test_intervals(
     taus.extend(crps_levels());
     let quantiles = inference::forecast_quantiles(model, &data.codec, &test_windows, &taus, device);
     let Some(quantiles) = quantiles else {
+        let model_by_step: Vec<Conformal> = errors_by_step
+            .iter()
+            .map(|errors| Conformal::calibrate(errors, levels))
+            .collect();
+        let model_steps = test
+            .model_steps
+            .iter()
+            .map(|steps| {
+                steps
+                    .iter()
+                    .zip(&model_by_step)
+                    .map(|(forecast, conformal)| {
+                        conformal
+                            .half_widths
+                            .iter()
+                            .map(|h| h.map(|h| (forecast - h, forecast + h)))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
         return Ok(TestIntervals {
             levels: levels.to_vec(),
             calibration,
@@ -446,13 +472,26 @@ pub fn test_intervals(
                 &test.actual,
             ),
             naive,
-            model_by_step: errors_by_step
-                .iter()
-                .map(|errors| Conformal::calibrate(errors, levels))
-                .collect(),
+            model_by_step,
             model_crps_gaussian: None,
+            model_steps,
         });
     };
+    let model_steps = quantiles
+        .iter()
+        .map(|steps| {
+            (0..test.horizon())
+                .map(|step| {
+                    (0..levels.len())
+                        .map(|index| {
+                            let ends = steps.get(step)?;
+                            Some((ends[2 * index]?, ends[2 * index + 1]?))
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
     let (ends, grid): (Vec<Vec<Option<f64>>>, Vec<Vec<Option<f64>>>) = quantiles
         .into_iter()
         .map(|mut steps| {
@@ -468,6 +507,7 @@ pub fn test_intervals(
         naive,
         model_by_step: Vec::new(),
         model_crps_gaussian: gaussian_crps(model, data, &test_windows, &test.actual, device),
+        model_steps,
     })
 }
 

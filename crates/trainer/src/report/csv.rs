@@ -4,13 +4,21 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use yoho_eval::{Intervals, TestForecast};
+use yoho_eval::intervals::percent;
+use yoho_eval::{Intervals, TestForecast, TestIntervals};
 
 use crate::training::EpochLoss;
 
-/// `by_step.csv`: one row per test window and step ahead.
-pub fn by_step_csv(forecast: &TestForecast) -> String {
-    let mut text = String::from("window,first_target_date,steps_ahead,actual,model,naive\n");
+/// `by_step.csv`: one row per test window and step ahead, with the model's intervals
+/// (`lower_80,upper_80,…`, empty where a step has none).
+pub fn by_step_csv(forecast: &TestForecast, intervals: Option<&TestIntervals>) -> String {
+    let mut text = String::from("window,first_target_date,steps_ahead,actual,model,naive");
+    let levels = intervals.map_or(&[][..], |i| &i.levels[..]);
+    for level in levels {
+        let level = percent(*level);
+        let _ = write!(text, ",lower_{level},upper_{level}");
+    }
+    text += "\n";
     for (window, (actual, model)) in forecast
         .actual_steps
         .iter()
@@ -18,13 +26,25 @@ pub fn by_step_csv(forecast: &TestForecast) -> String {
         .enumerate()
     {
         for (step, (a, m)) in actual.iter().zip(model).enumerate() {
-            let _ = writeln!(
+            let _ = write!(
                 text,
                 "{window},{},{},{a},{m},{}",
                 forecast.dates[window],
                 step + 1,
                 forecast.previous[window]
             );
+            for level in 0..levels.len() {
+                let interval = intervals
+                    .and_then(|i| i.model_steps.get(window)?.get(step)?.get(level).copied())
+                    .flatten();
+                match interval {
+                    Some((lower, upper)) => {
+                        let _ = write!(text, ",{lower},{upper}");
+                    }
+                    None => text += ",,",
+                }
+            }
+            text += "\n";
         }
     }
     text

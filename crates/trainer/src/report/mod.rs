@@ -87,7 +87,10 @@ pub fn write_reports(
         predictions_csv(forecast, bands).as_bytes(),
     )?;
     if let Some(by_step) = &report.by_step {
-        run.write(files::BY_STEP, by_step_csv(forecast).as_bytes())?;
+        run.write(
+            files::BY_STEP,
+            by_step_csv(forecast, report.intervals.as_ref()).as_bytes(),
+        )?;
         plots::error_by_step(&run.file(files::STEP_ERROR_PLOT), by_step, target, UNIT)?;
         plots::multi_step_forecasts(&run.file(files::MULTI_STEP_PLOT), forecast, target, UNIT)?;
     }

@@ -174,6 +174,21 @@ fn every_strategy_is_evaluated_at_every_step_ahead() {
 
         let csv = read(&run.join(files::BY_STEP));
         assert_eq!(csv.lines().count(), 1 + 10 * 3, "{strategy}");
+        // every step's forecast inside its own interval (calibrated per step ahead, on the
+        // training windows here: this config has no validation days)
+        assert!(csv.starts_with(
+            "window,first_target_date,steps_ahead,actual,model,naive,lower_80,upper_80,lower_95,upper_95\n"
+        ));
+        for line in csv.lines().skip(1) {
+            let cells: Vec<f64> = line
+                .split(',')
+                .skip(2)
+                .map(|c| c.parse().unwrap())
+                .collect();
+            let (model, lower, upper) = (cells[2], cells[4], cells[5]);
+            assert!(lower < model && model < upper, "{strategy}: {line}");
+        }
+        assert_eq!(metrics(&run)["intervals"]["calibration"], "training");
         for file in [files::STEP_ERROR_PLOT, files::MULTI_STEP_PLOT] {
             assert!(run.join(file).is_file(), "{strategy}: {file}");
         }
