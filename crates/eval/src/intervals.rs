@@ -166,6 +166,10 @@ pub struct IntervalMetrics {
     /// ([`crps_from_quantiles`]); absent when some are unknown (a conformal calibration of
     /// fewer than 9 errors, a quantile head that does not reach 0.05 and 0.95).
     pub crps: Option<f64>,
+    /// The pinball loss of each quantile of [`crps_levels`], keyed by level (`"0.05"` …);
+    /// empty when some are unknown, and for pooled backtest intervals.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pinball: BTreeMap<String, f64>,
 }
 
 impl IntervalMetrics {
@@ -179,8 +183,26 @@ impl IntervalMetrics {
         Self {
             levels,
             crps: crps_on_grid(actual, grid),
+            pinball: pinball_on_grid(actual, grid),
         }
     }
+}
+
+/// The pinball loss at each level of [`crps_levels`] from the quantiles `grid`; empty if any
+/// is unknown.
+fn pinball_on_grid(actual: &[f64], grid: &[Vec<Option<f64>>]) -> BTreeMap<String, f64> {
+    crps_levels()
+        .iter()
+        .enumerate()
+        .map(|(index, tau)| {
+            let quantiles: Option<Vec<f64>> = grid
+                .iter()
+                .map(|window| window.get(index).copied().flatten())
+                .collect();
+            Some((format!("{tau:.2}"), pinball(actual, &quantiles?, *tau)))
+        })
+        .collect::<Option<BTreeMap<_, _>>>()
+        .unwrap_or_default()
 }
 
 /// The quantile levels the CRPS is estimated over: 0.05, 0.10, …, 0.95, evenly spaced so that
@@ -559,7 +581,15 @@ impl PooledIntervals {
                 .iter()
                 .map(|i| (i.percent(), IntervalScore::of(i, &actual)))
                 .collect();
-            (intervals, IntervalMetrics { levels, crps })
+            let pinball = BTreeMap::new();
+            (
+                intervals,
+                IntervalMetrics {
+                    levels,
+                    crps,
+                    pinball,
+                },
+            )
         };
         let (model_intervals, model) = join(|part| &part.model);
         let (_, naive) = join(|part| &part.naive);
