@@ -382,6 +382,18 @@ impl ForecasterIntervals {
     }
 }
 
+/// The `(lower, upper)` interval of each of `levels` levels from one step's quantiles at
+/// [`interval_quantile_levels`] (`None` for a level whose ends are unknown, every level when
+/// the step is).
+pub fn interval_pairs(ends: Option<&[Option<f64>]>, levels: usize) -> Vec<Option<(f64, f64)>> {
+    (0..levels)
+        .map(|index| {
+            let ends = ends?;
+            Some((ends[2 * index]?, ends[2 * index + 1]?))
+        })
+        .collect()
+}
+
 /// The quantile levels of the ends of every level's central interval, in order:
 /// `[(1 − α₁)/2, (1 + α₁)/2, (1 − α₂)/2, …]`.
 pub fn interval_quantile_levels(levels: &[f64]) -> Vec<f64> {
@@ -503,14 +515,7 @@ pub fn test_intervals(
         .iter()
         .map(|steps| {
             (0..test.horizon())
-                .map(|step| {
-                    (0..levels.len())
-                        .map(|index| {
-                            let ends = steps.get(step)?;
-                            Some((ends[2 * index]?, ends[2 * index + 1]?))
-                        })
-                        .collect()
-                })
+                .map(|step| interval_pairs(steps.get(step).map(Vec::as_slice), levels.len()))
                 .collect()
         })
         .collect();

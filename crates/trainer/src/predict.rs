@@ -9,7 +9,7 @@ use yoho_data::{LoadOptions, NaiveDate, calendar, load_csv};
 
 use yoho_data::window::MAX_STEPS;
 use yoho_eval::Conformal;
-use yoho_eval::intervals::{interval_quantile_levels, percent};
+use yoho_eval::intervals::{interval_pairs, interval_quantile_levels, percent};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
@@ -168,14 +168,7 @@ pub fn predict(
             )
             .map_or_else(Vec::new, |mut windows| windows.remove(0));
             let intervals = (0..steps)
-                .map(|step| {
-                    (0..levels.len())
-                        .map(|index| {
-                            let ends = quantiles.get(step)?;
-                            Some((ends[2 * index]?, ends[2 * index + 1]?))
-                        })
-                        .collect::<Vec<_>>()
-                })
+                .map(|step| interval_pairs(quantiles.get(step).map(Vec::as_slice), levels.len()))
                 .collect::<Vec<_>>();
             (levels, intervals)
         }

@@ -6,7 +6,8 @@ use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 use yoho_data::WindowBatch;
 use yoho_model::Forecaster;
 
-/// The forecaster as the learner trains it: MSE on each batch.
+/// The forecaster as the learner trains it: on each batch, MSE for a point head, the negative
+/// log-likelihood or pinball loss for a distribution head.
 #[derive(Module, Debug)]
 pub struct Regressor {
     /// The network being trained.
@@ -17,9 +18,9 @@ pub struct Regressor {
 }
 
 impl Regressor {
-    /// Squared error between the forecasts and the targets they stand for, averaged (or
-    /// summed) over the batch: a one-step model of the recursive strategy learns the first of
-    /// each window's targets.
+    /// The loss of the forecasts against the targets they stand for: squared error averaged (or
+    /// summed) over the batch, or the distribution head's mean loss; a one-step model of the
+    /// recursive strategy learns the first of each window's targets.
     fn regression(&self, batch: WindowBatch) -> RegressionOutput {
         let output = self.forecaster.forward(batch.inputs);
         let targets = batch.targets.narrow(1, 0, self.forecaster.output_size);

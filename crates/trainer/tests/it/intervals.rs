@@ -51,7 +51,10 @@ patience = 30
     // the pinball loss per quantile: at the median, half the point forecast's MAE
     let median = intervals["model"]["pinball"]["0.50"].as_f64().unwrap();
     let mae = metrics["test"]["model"]["mae"].as_f64().unwrap();
-    assert!((median - mae / 2.0).abs() < 1e-4 * mae, "{median} vs {mae} / 2");
+    assert!(
+        (median - mae / 2.0).abs() < 1e-4 * mae,
+        "{median} vs {mae} / 2"
+    );
     assert_eq!(intervals["naive"]["pinball"].as_object().unwrap().len(), 19);
     for (level, nominal) in [("80", 0.8), ("95", 0.95)] {
         let coverage = intervals["model"]["levels"][level]["coverage"]
