@@ -50,6 +50,8 @@ struct DataSection {
     seed: Option<u64>,
     #[serde(default = "default_date_column")]
     date_column: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date_format: Option<String>,
     features: Vec<String>,
     target: String,
     #[serde(default)]
@@ -136,6 +138,7 @@ impl TryFrom<DataSection> for DataConfig {
         let config = Self {
             source: section.source()?,
             date_column: section.date_column,
+            date_format: section.date_format,
             features: section.features,
             target: section.target,
             scaling: section.scaling,
@@ -169,6 +172,7 @@ impl From<DataConfig> for DataSection {
             noise: sine.map(|spec| spec.noise),
             seed: sine.map(|spec| spec.seed),
             date_column: config.date_column,
+            date_format: config.date_format,
             features: config.features,
             target: config.target,
             scaling: config.scaling,
@@ -197,6 +201,9 @@ pub struct DataConfig {
     pub source: Source,
     /// Header of the date column.
     pub date_column: String,
+    /// A `strftime` pattern of the dates (e.g. `"%d/%m/%Y"`); without it the format is
+    /// detected: ISO dates or date-times, US `M/D/YYYY`, European `D/M/YYYY` or `D.M.YYYY`.
+    pub date_format: Option<String>,
     /// Input columns, in order (e.g. `["Open"]` or `["Open", "High", "Low", "Close"]`).
     pub features: Vec<String>,
     /// The column to forecast.
@@ -240,6 +247,7 @@ impl DataConfig {
         Self {
             source: Source::Csv { path: path.into() },
             date_column: default_date_column(),
+            date_format: None,
             features: features.iter().map(|f| f.to_string()).collect(),
             target: target.to_string(),
             scaling: ScalingMethod::default(),

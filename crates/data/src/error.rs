@@ -72,12 +72,28 @@ pub enum DataError {
     },
     /// A date cell could not be parsed.
     #[error(
-        "{path}, row {row}, column '{column}': '{value}' is not a date; expected YYYY-MM-DD or M/D/YYYY"
+        "{path}, row {row}, column '{column}': '{value}' is not a date; expected {expected} (set [data] date_format for another one, e.g. \"%d/%m/%Y\")"
     )]
     BadDate {
         /// The file.
         path: PathBuf,
         /// 1-based row as a spreadsheet shows it (the header is row 1).
+        row: usize,
+        /// The date column.
+        column: String,
+        /// The cell's text.
+        value: String,
+        /// The format the column was read with.
+        expected: String,
+    },
+    /// A timestamp with a time of day: Yoho reads daily or coarser series.
+    #[error(
+        "{path}, row {row}, column '{column}': '{value}' has a time of day; Yoho reads daily, weekly, monthly, quarterly or yearly series (date-times at midnight are read as dates), not intraday ones"
+    )]
+    IntradayTime {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row as a spreadsheet shows it.
         row: usize,
         /// The date column.
         column: String,

@@ -117,6 +117,7 @@ pub fn load(config: &DataConfig, optional_columns: &[&str]) -> Result<LoadedSeri
             path,
             &LoadOptions {
                 date_column: config.date_column.clone(),
+                date_format: config.date_format.clone(),
                 columns: config.used_columns(),
                 drop_missing: config.drop_missing,
                 optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),

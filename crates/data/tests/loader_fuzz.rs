@@ -16,6 +16,7 @@ const VALID: &str = "Date,Open,High,Close\n\
 fn options() -> LoadOptions {
     LoadOptions {
         date_column: "Date".into(),
+        date_format: None,
         columns: vec!["Open".into(), "Close".into()],
         drop_missing: false,
         optional_columns: vec!["High".into()],

@@ -118,6 +118,7 @@ pub fn predict(
         data_path,
         &LoadOptions {
             date_column: data.date_column.clone(),
+            date_format: data.date_format.clone(),
             columns: data.used_columns(),
             drop_missing: data.drop_missing,
             optional_columns: Vec::new(),

@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
 
+use super::dates::DateFormat;
 use crate::DataError;
 use crate::series::{Column, LoadedSeries, TimeSeries};
-
-/// Date formats accepted in the date column: ISO and US month/day/year.
-const DATE_FORMATS: [&str; 2] = ["%Y-%m-%d", "%m/%d/%Y"];
 
 /// Rows in a spreadsheet are 1-based and the header takes row 1, so data row `i` (0-based) is
 /// shown as row `i + 2`.
@@ -24,6 +22,9 @@ fn spreadsheet_row(data_row: usize) -> usize {
 pub struct LoadOptions {
     /// The header of the date column.
     pub date_column: String,
+    /// A `strftime` pattern for the dates (e.g. `%d/%m/%Y`); `None` detects the format (see
+    /// [`DateFormat::detect`]).
+    pub date_format: Option<String>,
     /// The numeric columns to read, in order; duplicates are read once.
     pub columns: Vec<String>,
     /// Drop rows whose used cells are empty or not numbers instead of failing.
@@ -35,9 +36,12 @@ pub struct LoadOptions {
 
 /// Reads `path` as CSV and returns the date column and the requested numeric columns.
 ///
-/// Dates may be ISO `YYYY-MM-DD` or US `M/D/YYYY`; line endings LF or CRLF. Rows come back
-/// sorted by date. Duplicate dates, unparsable dates, and (unless `drop_missing`) empty or
-/// non-numeric cells in a used column are errors naming the row as a spreadsheet shows it.
+/// Dates may be ISO (`YYYY-MM-DD`, or a date-time at midnight), US `M/D/YYYY` or European
+/// `D/M/YYYY` / `D.M.YYYY`, detected once per file (see [`DateFormat`]), or follow
+/// `date_format`; line endings LF or CRLF; blank lines are skipped. Rows come back sorted by
+/// date. Duplicate dates, unparsable dates, times of day other than midnight, and (unless
+/// `drop_missing`) empty or non-numeric cells in a used column are errors naming the row as a
+/// spreadsheet shows it.
 pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
     let bytes = std::fs::read(path).map_err(|source| DataError::Read {
         path: path.to_path_buf(),
@@ -50,7 +54,10 @@ pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, Data
     }
     let frame = parse_as_text(path, bytes)?;
     let columns = distinct(&options.columns);
-    let table = TextTable::new(path, &frame, &options.date_column, &columns)?;
+    let mut table = TextTable::new(path, &frame, &options.date_column, &columns)?;
+    if let Some(pattern) = &options.date_format {
+        table.format = DateFormat::Pattern(pattern.clone());
+    }
     let optional: Vec<(String, Vec<Option<String>>)> = distinct(&options.optional_columns)
         .into_iter()
         .filter(|name| !columns.contains(name))
@@ -113,6 +120,8 @@ struct TextTable {
     path: PathBuf,
     date_column: String,
     dates: Vec<Option<String>>,
+    /// How the dates are written.
+    format: DateFormat,
     columns: Vec<(String, Vec<Option<String>>)>,
 }
 
@@ -129,18 +138,35 @@ impl TextTable {
             .iter()
             .map(|name| Ok((name.clone(), read(name)?)))
             .collect::<Result<Vec<_>, DataError>>()?;
+        let format = DateFormat::detect(dates.iter().flatten().map(String::as_str))
+            .unwrap_or(DateFormat::Iso);
         Ok(Self {
             path: path.to_path_buf(),
             date_column: date_column.to_string(),
             dates,
+            format,
             columns,
         })
+    }
+
+    /// Whether data row `data_row` is blank: no date and no used cell holds anything.
+    fn is_blank(&self, data_row: usize) -> bool {
+        let blank =
+            |cell: &Option<String>| cell.as_deref().is_none_or(|text| text.trim().is_empty());
+        blank(&self.dates[data_row])
+            && self
+                .columns
+                .iter()
+                .all(|(_, cells)| blank(&cells[data_row]))
     }
 
     fn into_series(self, drop_missing: bool) -> Result<LoadedSeries, DataError> {
         let mut rows: Vec<(usize, NaiveDate, Vec<f64>)> = Vec::with_capacity(self.dates.len());
         let mut dropped_rows = 0;
         for (data_row, date_cell) in self.dates.iter().enumerate() {
+            if self.is_blank(data_row) {
+                continue;
+            }
             let date = self.parse_date(data_row, date_cell.as_deref())?;
             match self.parse_values(data_row) {
                 Ok(values) => rows.push((data_row, date, values)),
@@ -165,15 +191,22 @@ impl TextTable {
 
     fn parse_date(&self, data_row: usize, cell: Option<&str>) -> Result<NaiveDate, DataError> {
         let text = cell.unwrap_or("").trim();
-        DATE_FORMATS
-            .iter()
-            .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
-            .ok_or_else(|| DataError::BadDate {
+        let timestamp = self.format.parse(text).ok_or_else(|| DataError::BadDate {
+            path: self.path.clone(),
+            row: spreadsheet_row(data_row),
+            column: self.date_column.clone(),
+            value: text.to_string(),
+            expected: self.format.describe(),
+        })?;
+        if timestamp.time() != chrono::NaiveTime::MIN {
+            return Err(DataError::IntradayTime {
                 path: self.path.clone(),
                 row: spreadsheet_row(data_row),
                 column: self.date_column.clone(),
                 value: text.to_string(),
-            })
+            });
+        }
+        Ok(timestamp.date())
     }
 
     fn parse_values(&self, data_row: usize) -> Result<Vec<f64>, DataError> {
@@ -284,6 +317,7 @@ mod tests {
     fn options(columns: &[&str]) -> LoadOptions {
         LoadOptions {
             date_column: "Date".into(),
+            date_format: None,
             columns: columns.iter().map(|c| c.to_string()).collect(),
             drop_missing: false,
             optional_columns: Vec::new(),
@@ -327,6 +361,66 @@ mod tests {
             ]
         );
         assert_eq!(loaded.series.column("Open").unwrap(), &[1229.2, 1464.5]);
+    }
+
+    fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn every_date_format_reads_the_same_days() {
+        let expected = vec![day(2021, 1, 4), day(2021, 1, 13)];
+        for text in [
+            "Date,Open\n2021-01-04,1\n2021-01-13,2\n",
+            "Date,Open\n2021-01-04 00:00:00,1\n2021-01-13 00:00:00,2\n",
+            "Date,Open\n2021-01-04T00:00:00Z,1\n2021-01-13T00:00:00Z,2\n",
+            "Date,Open\n2021-01-04T00:00+09:00,1\n2021-01-13T00:00+09:00,2\n",
+            "Date,Open\n1/4/2021,1\n1/13/2021,2\n",
+            "Date,Open\n04/01/2021,1\n13/01/2021,2\n",
+            "Date,Open\n04.01.2021,1\n13.01.2021,2\n",
+        ] {
+            let loaded = load(text, &["Open"]).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(loaded.series.dates, expected, "{text}");
+        }
+        // a pattern given in the config
+        let file = write_csv("Date,Open\n20210104,1\n20210113,2\n");
+        let loaded = load_csv(
+            file.path(),
+            &LoadOptions {
+                date_format: Some("%Y%m%d".into()),
+                ..options(&["Open"])
+            },
+        )
+        .unwrap();
+        assert_eq!(loaded.series.dates, expected);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped() {
+        let loaded = load("Date,Open\n2021-01-04,1\n\n2021-01-05,2\n\n\n\n", &["Open"]).unwrap();
+        assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 2.0]);
+        let loaded = load("Date,Open\r\n2021-01-04,1\r\n\r\n,\r\n", &["Open"]).unwrap();
+        assert_eq!(loaded.series.len(), 1);
+    }
+
+    #[test]
+    fn times_of_day_and_unknown_formats_are_named() {
+        let error = load("Date,Open\n2021-01-04 09:30:00,1\n", &["Open"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("row 2") && error.contains("has a time of day"),
+            "{error}"
+        );
+        let error = load("Date,Open\n2021-01-04,1\n4 Jan 2021,2\n", &["Open"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("row 3")
+                && error.contains("expected YYYY-MM-DD")
+                && error.contains("date_format"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -2,4 +2,5 @@
 //! wave ([`sine`]).
 
 pub mod csv;
+pub mod dates;
 pub mod sine;
