@@ -4,8 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use chrono::{Datelike, Weekday};
-use yoho_data::{LoadOptions, NaiveDate, calendar, load_csv};
+use yoho_data::{Frequency, LoadOptions, NaiveDate, calendar, load_csv};
 
 use yoho_data::window::MAX_STEPS;
 use yoho_eval::Conformal;
@@ -20,7 +19,8 @@ use crate::device::{DeviceChoice, select_device};
 pub struct ForecastDay {
     /// Steps ahead of the last date (1 = the next trading day).
     pub step: usize,
-    /// The date, counting weekdays only (holidays are not known).
+    /// The date, in the series' frequency (weekdays for business-daily data; holidays are not
+    /// known).
     pub date: NaiveDate,
     /// The model's forecast, in original units.
     pub forecast: f64,
@@ -70,24 +70,21 @@ fn intervals_at(
         .collect()
 }
 
-/// The weekday after `date`, or `None` past the last date the calendar holds.
-fn next_weekday(date: NaiveDate) -> Option<NaiveDate> {
-    let mut next = date.succ_opt()?;
-    while matches!(next.weekday(), Weekday::Sat | Weekday::Sun) {
-        next = next.succ_opt()?;
-    }
-    Some(next)
-}
-
-/// The dates of `steps` forecasts after `last`: weekdays, or an error when they would run past
-/// the calendar's last date.
-fn forecast_dates(last: NaiveDate, steps: usize) -> anyhow::Result<Vec<NaiveDate>> {
+/// The dates of `steps` forecasts after `last` in the series' `frequency` (weekdays for
+/// business-daily data: holidays are not known), or an error when they would run past the
+/// calendar's last date.
+fn forecast_dates(
+    last: NaiveDate,
+    steps: usize,
+    frequency: Frequency,
+) -> anyhow::Result<Vec<NaiveDate>> {
     let mut dates = Vec::with_capacity(steps);
     let mut date = last;
     for _ in 0..steps {
-        date = next_weekday(date).with_context(|| {
+        date = frequency.next(date).with_context(|| {
             format!(
-                "{steps} weekdays after {last} run past the last date the calendar holds ({})",
+                "{steps} {frequency} steps after {last} run past the last date the calendar \
+                 holds ({})",
                 NaiveDate::MAX
             )
         })?;
@@ -144,7 +141,8 @@ pub fn predict(
         .column(&data.target)
         .and_then(<[f64]>::last)
         .expect("the series has the target column and at least one row");
-    let dates = forecast_dates(series.dates[series.len() - 1], steps)
+    let frequency = Frequency::infer(&series.dates);
+    let dates = forecast_dates(series.dates[series.len() - 1], steps, frequency)
         .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
     let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
     let forecasts = yoho_eval::forecast(
@@ -330,18 +328,29 @@ mod tests {
     }
 
     #[test]
-    fn forecasts_are_dated_on_weekdays() {
+    fn forecasts_are_dated_in_the_series_frequency() {
         // Friday 2024-01-05: Monday to Friday of the next week, then Monday again
-        let dates = forecast_dates(date(2024, 1, 5), 6).unwrap();
+        let dates = forecast_dates(date(2024, 1, 5), 6, Frequency::BusinessDaily).unwrap();
         assert_eq!(dates.first(), Some(&date(2024, 1, 8)));
         assert_eq!(dates.last(), Some(&date(2024, 1, 15)));
+        // monthly data on the first of the month
+        let dates = forecast_dates(date(2010, 12, 1), 3, Frequency::Monthly).unwrap();
+        assert_eq!(
+            dates,
+            vec![date(2011, 1, 1), date(2011, 2, 1), date(2011, 3, 1)]
+        );
+        let dates = forecast_dates(date(2024, 1, 6), 2, Frequency::Daily).unwrap();
+        assert_eq!(dates, vec![date(2024, 1, 7), date(2024, 1, 8)]);
     }
 
     #[test]
     fn dates_past_the_calendars_end_are_an_error_not_a_panic() {
         let near_the_end = NaiveDate::MAX - chrono::Days::new(3);
-        let error = format!("{:#}", forecast_dates(near_the_end, 10).unwrap_err());
+        let error = format!(
+            "{:#}",
+            forecast_dates(near_the_end, 10, Frequency::BusinessDaily).unwrap_err()
+        );
         assert!(error.contains("run past the last date"), "{error}");
-        assert!(forecast_dates(near_the_end, 1).is_ok());
+        assert!(forecast_dates(near_the_end, 1, Frequency::BusinessDaily).is_ok());
     }
 }

@@ -286,16 +286,26 @@ fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
 }
 
 fn describe_data(data: &PreparedData) {
+    let dates = &data.series.dates;
+    let frequency = yoho_data::Frequency::infer(dates);
     eprintln!(
-        "data: {} rows of {} ({} to {}); windows: {} train, {} valid, {} test",
+        "data: {} rows of {} ({} to {}, {frequency}); windows: {} train, {} valid, {} test",
         data.series.len(),
         data.series.source_name,
-        data.series.dates[0],
-        data.series.dates[data.series.len() - 1],
+        dates[0],
+        dates[dates.len() - 1],
         data.splits.train.len(),
         data.splits.valid.len(),
         data.splits.test.len()
     );
+    let missing = frequency.missing(dates);
+    if let Some(first) = missing.first() {
+        eprintln!(
+            "note: {} {frequency} dates are missing inside the series (the first: {first}); \
+             windows run over them as if the rows were adjacent",
+            missing.len()
+        );
+    }
     if data.dropped_rows > 0 {
         eprintln!(
             "note: dropped {} rows with empty or non-numeric cells (drop_missing = true)",

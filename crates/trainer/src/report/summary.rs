@@ -1,7 +1,7 @@
 //! The contents of `metrics.json`: the run, its data, its training and its measures.
 
 use serde::Serialize;
-use yoho_data::PreparedData;
+use yoho_data::{Frequency, PreparedData};
 use yoho_eval::{EvaluationTable, GenerationSummary, StepErrors, TestForecast, TestIntervals};
 
 use crate::training::EpochLoss;
@@ -51,6 +51,12 @@ pub struct DataSummary {
     pub first_date: String,
     /// Last date of the series.
     pub last_date: String,
+    /// How often it is observed, inferred from its dates: `daily`, `business-daily`, `weekly`,
+    /// `monthly`, `quarterly`, `yearly` or `irregular (…)`.
+    pub frequency: String,
+    /// Dates that frequency expects inside the series that are not there (holidays, for
+    /// business-daily market data).
+    pub missing_dates: usize,
     /// Training windows.
     pub train_windows: usize,
     /// Validation windows.
@@ -75,6 +81,8 @@ impl DataSummary {
             dropped_rows: data.dropped_rows,
             first_date: dates[0].to_string(),
             last_date: dates[dates.len() - 1].to_string(),
+            frequency: Frequency::infer(dates).to_string(),
+            missing_dates: Frequency::infer(dates).missing(dates).len(),
             train_windows: data.splits.train.len(),
             valid_windows: data.splits.valid.len(),
             test_windows: data.splits.test.len(),

@@ -223,3 +223,80 @@ fn predict_reproduces_every_step_of_multi_step_runs() {
         }
     }
 }
+
+#[test]
+fn predict_dates_its_forecasts_in_the_series_frequency() {
+    // the same values on the first of every month, and on business days
+    let dir = tempfile::tempdir().unwrap();
+    let daily = series_csv(80);
+    let start = yoho_data::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    let business = yoho_data::Frequency::BusinessDaily;
+    let mut business_day = yoho_data::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    for (name, date_of, expected) in [
+        (
+            "monthly.csv",
+            Box::new(|row: usize| {
+                start
+                    .checked_add_months(chrono::Months::new(row as u32))
+                    .unwrap()
+            }) as Box<dyn FnMut(usize) -> yoho_data::NaiveDate>,
+            "2006-09-01",
+        ),
+        (
+            "business.csv",
+            Box::new(move |row: usize| {
+                if row > 0 {
+                    business_day = business.next(business_day).unwrap();
+                }
+                business_day
+            }),
+            // 80 business days from Monday 2024-01-01 end on Friday 2024-04-19
+            "2024-04-22",
+        ),
+    ] {
+        let mut date_of = date_of;
+        let text: String = daily
+            .lines()
+            .enumerate()
+            .map(|(index, line)| match index {
+                0 => format!("{line}\n"),
+                row => {
+                    let (_, rest) = line.split_once(',').unwrap();
+                    format!("{},{rest}\n", date_of(row - 1))
+                }
+            })
+            .collect();
+        let data = write(dir.path(), name, &text);
+        let config = write(
+            dir.path(),
+            &format!("{name}.toml"),
+            &config_text(&data, "", ""),
+        );
+        let run = dir.path().join(format!("run-{name}"));
+        common::train(&config, &run);
+        let output = predict(&run, &data, &[]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let forecast = read(&run.join("forecast.csv"));
+        let first_date = forecast
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .to_string();
+        assert_eq!(first_date, expected, "{name}");
+        let metrics: serde_json::Value =
+            serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+        let frequency = if name == "monthly.csv" {
+            "monthly"
+        } else {
+            "business-daily"
+        };
+        assert_eq!(metrics["data"]["frequency"], frequency);
+    }
+}
