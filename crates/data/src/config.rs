@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DataError;
 use crate::calendar::{self, CalendarFeature};
+use crate::missing::MissingPolicy;
 use crate::scaling::ScalingMethod;
 use crate::sine::SineSpec;
 use crate::transform::{TargetTransform, WindowNorm};
@@ -72,8 +73,10 @@ struct DataSection {
     test_len: usize,
     #[serde(default)]
     valid_len: usize,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     drop_missing: bool,
+    #[serde(default)]
+    missing: Option<MissingPolicy>,
 }
 
 /// The `source` key.
@@ -86,6 +89,22 @@ enum SourceKind {
 }
 
 impl DataSection {
+    /// `missing`, or `drop` for the older `drop_missing = true`; the two must agree.
+    fn missing_policy(&self) -> Result<MissingPolicy, DataError> {
+        match (self.missing, self.drop_missing) {
+            (None, drop) => Ok(match drop {
+                true => MissingPolicy::Drop,
+                false => MissingPolicy::Error,
+            }),
+            (Some(policy), false) => Ok(policy),
+            (Some(MissingPolicy::Drop), true) => Ok(MissingPolicy::Drop),
+            (Some(_), true) => Err(DataError::InvalidSetting {
+                key: "drop_missing",
+                message: "drop_missing = true means missing = \"drop\"; set only missing".into(),
+            }),
+        }
+    }
+
     /// The source its keys describe; a key of the other source is an error naming it.
     fn source(&self) -> Result<Source, DataError> {
         match self.source {
@@ -135,6 +154,7 @@ impl TryFrom<DataSection> for DataConfig {
     type Error = DataError;
 
     fn try_from(section: DataSection) -> Result<Self, DataError> {
+        let missing = section.missing_policy()?;
         let config = Self {
             source: section.source()?,
             date_column: section.date_column,
@@ -151,7 +171,7 @@ impl TryFrom<DataSection> for DataConfig {
             horizon: section.horizon,
             test_len: section.test_len,
             valid_len: section.valid_len,
-            drop_missing: section.drop_missing,
+            missing,
         };
         config.validate()?;
         Ok(config)
@@ -185,7 +205,8 @@ impl From<DataConfig> for DataSection {
             horizon: config.horizon,
             test_len: config.test_len,
             valid_len: config.valid_len,
-            drop_missing: config.drop_missing,
+            drop_missing: false,
+            missing: Some(config.missing),
         }
     }
 }
@@ -230,8 +251,10 @@ pub struct DataConfig {
     pub test_len: usize,
     /// Targets before the test set held out for validation (0 = no validation).
     pub valid_len: usize,
-    /// Drop rows with empty or non-numeric cells in used columns instead of failing.
-    pub drop_missing: bool,
+    /// What to do with empty cells and with dates missing inside the series: `error` (the
+    /// default), `drop` (the rows; `drop_missing = true` says the same), `ffill` or
+    /// `interpolate`.
+    pub missing: MissingPolicy,
 }
 
 impl DataConfig {
@@ -260,7 +283,7 @@ impl DataConfig {
             horizon: 1,
             test_len,
             valid_len: 0,
-            drop_missing: false,
+            missing: MissingPolicy::Error,
         }
     }
 

@@ -46,7 +46,7 @@ pub enum DataError {
     },
     /// A cell in a used column is empty.
     #[error(
-        "{path}, row {row}, column '{column}': the cell is empty, expected a number (set `drop_missing = true` in [data] to drop such rows)"
+        "{path}, row {row}, column '{column}': the cell is empty, expected a number (set [data] missing = \"drop\" (or drop_missing = true) to drop such rows, or \"ffill\" or \"interpolate\" to fill them)"
     )]
     MissingValue {
         /// The file.
@@ -58,7 +58,7 @@ pub enum DataError {
     },
     /// A cell in a used column is not a finite number.
     #[error(
-        "{path}, row {row}, column '{column}': '{value}' is not a finite number (set `drop_missing = true` in [data] to drop such rows)"
+        "{path}, row {row}, column '{column}': '{value}' is not a finite number (set [data] missing = \"drop\" (or drop_missing = true) to drop such rows)"
     )]
     NotANumber {
         /// The file.

@@ -20,25 +20,28 @@ pub enum Frequency {
     Quarterly,
     /// Once a year.
     Yearly,
-    /// No regular spacing: steps of about this many days (the median gap).
+    /// No regular spacing: steps of about this many days (the most common gap).
     Irregular(u64),
 }
 
 impl Frequency {
-    /// The frequency of `dates` (ascending): from the median gap between consecutive dates,
-    /// business-daily when daily data never falls on a weekend. A single date counts as daily.
+    /// The frequency of `dates` (ascending): from the most common gap between consecutive
+    /// dates (the smallest of equally common ones), business-daily when daily data never falls
+    /// on a weekend. A single date counts as daily.
     pub fn infer(dates: &[NaiveDate]) -> Self {
-        let mut gaps: Vec<i64> = dates
-            .windows(2)
-            .map(|pair| (pair[1] - pair[0]).num_days())
-            .collect();
-        if gaps.is_empty() {
-            return Self::Daily;
+        let mut counts = std::collections::BTreeMap::<i64, usize>::new();
+        for pair in dates.windows(2) {
+            *counts.entry((pair[1] - pair[0]).num_days()).or_default() += 1;
         }
-        gaps.sort_unstable();
-        let median = gaps[gaps.len() / 2];
+        let Some(most) = counts.values().max().copied() else {
+            return Self::Daily;
+        };
+        let gap = counts
+            .iter()
+            .find(|(_, count)| **count == most)
+            .map_or(1, |(gap, _)| *gap);
         let on_weekend = |date: &NaiveDate| matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-        match median {
+        match gap {
             1 if !dates.iter().any(on_weekend) => Self::BusinessDaily,
             1 => Self::Daily,
             6..=8 => Self::Weekly,

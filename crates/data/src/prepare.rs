@@ -25,7 +25,7 @@ fn missing_column(series: &TimeSeries, name: &str) -> DataError {
 pub struct PreparedData {
     /// The cleaned series in original units.
     pub series: TimeSeries,
-    /// Rows dropped while cleaning (`drop_missing`).
+    /// Rows dropped while cleaning (`[data] missing`).
     pub dropped_rows: usize,
     /// Whether the rows had to be sorted by date.
     pub was_unsorted: bool,
@@ -119,7 +119,7 @@ pub fn load(config: &DataConfig, optional_columns: &[&str]) -> Result<LoadedSeri
                 date_column: config.date_column.clone(),
                 date_format: config.date_format.clone(),
                 columns: config.used_columns(),
-                drop_missing: config.drop_missing,
+                missing: config.missing,
                 optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
             },
         )?,

@@ -48,11 +48,13 @@ impl TimeSeries {
 pub struct LoadedSeries {
     /// The cleaned, date-sorted series.
     pub series: TimeSeries,
-    /// Rows dropped because a used cell was empty or not a number (only with `drop_missing`).
+    /// Rows dropped because a used cell was empty or not a number (`missing = "drop"`), or
+    /// could not be filled (`ffill`, `interpolate`: before a column's first value).
     pub dropped_rows: usize,
     /// Whether the file's rows were not in ascending date order (they are sorted now).
     pub was_unsorted: bool,
-    /// For each row of the series, its 0-based data row in the file.
+    /// For each row of the series, its 0-based data row in the file; `usize::MAX` for a row
+    /// inserted for a missing date (`missing = "ffill"` or `"interpolate"`).
     pub kept_rows: Vec<usize>,
 }
 

@@ -18,7 +18,7 @@ fn options() -> LoadOptions {
         date_column: "Date".into(),
         date_format: None,
         columns: vec!["Open".into(), "Close".into()],
-        drop_missing: false,
+        missing: yoho_data::MissingPolicy::Error,
         optional_columns: vec!["High".into()],
     }
 }
@@ -28,7 +28,9 @@ fn load_bytes(bytes: &[u8], drop_missing: bool) {
     let path = dir.path().join("fuzz.csv");
     std::fs::write(&path, bytes).unwrap();
     let mut options = options();
-    options.drop_missing = drop_missing;
+    if drop_missing {
+        options.missing = yoho_data::MissingPolicy::Drop;
+    }
     let result = load_csv(Path::new(&path), &options);
     if let Ok(loaded) = result {
         let series = loaded.series;

@@ -117,7 +117,7 @@ pub fn predict(
             date_column: data.date_column.clone(),
             date_format: data.date_format.clone(),
             columns: data.used_columns(),
-            drop_missing: data.drop_missing,
+            missing: data.missing,
             optional_columns: Vec::new(),
         },
     )?;

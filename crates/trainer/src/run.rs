@@ -300,15 +300,21 @@ fn describe_data(data: &PreparedData) {
     );
     let missing = frequency.missing(dates);
     if let Some(first) = missing.first() {
+        let holidays = match frequency {
+            yoho_data::Frequency::BusinessDaily => " (market holidays?)",
+            _ => "",
+        };
         eprintln!(
-            "note: {} {frequency} dates are missing inside the series (the first: {first}); \
-             windows run over them as if the rows were adjacent",
+            "note: {} {frequency} dates are missing inside the series{holidays} (the first: \
+             {first}); windows run over them as if the rows were adjacent ([data] missing = \
+             \"ffill\" or \"interpolate\" fills them)",
             missing.len()
         );
     }
     if data.dropped_rows > 0 {
         eprintln!(
-            "note: dropped {} rows with empty or non-numeric cells (drop_missing = true)",
+            "note: dropped {} rows with empty or non-numeric cells, or with nothing before them to \
+             fill them from ([data] missing)",
             data.dropped_rows
         );
     }

@@ -9,6 +9,8 @@ use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
 
 use super::dates::DateFormat;
 use crate::DataError;
+use crate::frequency::Frequency;
+use crate::missing::{MissingPolicy, is_missing_token};
 use crate::series::{Column, LoadedSeries, TimeSeries};
 
 /// Rows in a spreadsheet are 1-based and the header takes row 1, so data row `i` (0-based) is
@@ -27,8 +29,8 @@ pub struct LoadOptions {
     pub date_format: Option<String>,
     /// The numeric columns to read, in order; duplicates are read once.
     pub columns: Vec<String>,
-    /// Drop rows whose used cells are empty or not numbers instead of failing.
-    pub drop_missing: bool,
+    /// What to do with empty cells and with dates missing inside the series.
+    pub missing: MissingPolicy,
     /// Columns read only if the file has them and every kept row holds a number there (for
     /// baselines such as the last Close); otherwise left out without an error.
     pub optional_columns: Vec<String>,
@@ -40,7 +42,7 @@ pub struct LoadOptions {
 /// `D/M/YYYY` / `D.M.YYYY`, detected once per file (see [`DateFormat`]), or follow
 /// `date_format`; line endings LF or CRLF; blank lines are skipped. Rows come back sorted by
 /// date. Duplicate dates, unparsable dates, times of day other than midnight, and (unless
-/// `drop_missing`) empty or non-numeric cells in a used column are errors naming the row as a
+/// `missing` says otherwise) empty or non-numeric cells in a used column are errors naming the row as a
 /// spreadsheet shows it.
 pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
     let bytes = std::fs::read(path).map_err(|source| DataError::Read {
@@ -63,23 +65,32 @@ pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, Data
         .filter(|name| !columns.contains(name))
         .filter_map(|name| Some((name.clone(), text_column(path, &frame, &name).ok()?)))
         .collect();
-    let mut loaded = table.into_series(options.drop_missing)?;
-    add_optional_columns(&mut loaded, optional);
+    let mut loaded = match options.missing.fills() {
+        true => table.into_filled_series(options.missing)?,
+        false => table.into_series(options.missing == MissingPolicy::Drop)?,
+    };
+    add_optional_columns(&mut loaded, optional, options.missing);
     Ok(loaded)
 }
 
-/// Adds each optional column whose cells are all numbers in the kept rows.
-fn add_optional_columns(loaded: &mut LoadedSeries, optional: Vec<(String, Vec<Option<String>>)>) {
+/// Adds each optional column whose cells are all numbers in the kept rows (after filling, with
+/// a policy that fills).
+fn add_optional_columns(
+    loaded: &mut LoadedSeries,
+    optional: Vec<(String, Vec<Option<String>>)>,
+    missing: MissingPolicy,
+) {
     let rows = &loaded.kept_rows;
     for (name, cells) in optional {
-        let values: Option<Vec<f64>> = rows
+        let mut values: Vec<Option<f64>> = rows
             .iter()
             .map(|row| {
-                let value: f64 = cells[*row].as_deref()?.trim().parse().ok()?;
+                let value: f64 = cells.get(*row)?.as_deref()?.trim().parse().ok()?;
                 value.is_finite().then_some(value)
             })
             .collect();
-        if let Some(values) = values {
+        missing.fill(&loaded.series.dates, &mut values);
+        if let Some(values) = values.into_iter().collect() {
             loaded.series.columns.push(Column { name, values });
         }
     }
@@ -179,7 +190,8 @@ impl TextTable {
         }
         let was_unsorted = rows.windows(2).any(|pair| pair[0].1 > pair[1].1);
         rows.sort_by_key(|(data_row, date, _)| (*date, *data_row));
-        self.check_unique_dates(&rows)?;
+        let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
+        self.check_unique(&dates, |index| rows[index].0)?;
         let kept_rows = rows.iter().map(|(data_row, _, _)| *data_row).collect();
         Ok(LoadedSeries {
             series: self.assemble(rows),
@@ -187,6 +199,90 @@ impl TextTable {
             was_unsorted,
             kept_rows,
         })
+    }
+
+    /// The series with every hole filled as `missing` (`ffill` or `interpolate`) says: rows for
+    /// the dates the series' frequency expects but lacks, then every empty (or `NA`) cell
+    /// filled; rows still holding a hole (before a column's first value) are dropped.
+    fn into_filled_series(self, missing: MissingPolicy) -> Result<LoadedSeries, DataError> {
+        let mut rows: Vec<(usize, NaiveDate, Vec<Option<f64>>)> = Vec::new();
+        for (data_row, date_cell) in self.dates.iter().enumerate() {
+            if self.is_blank(data_row) {
+                continue;
+            }
+            let date = self.parse_date(data_row, date_cell.as_deref())?;
+            let values = self
+                .columns
+                .iter()
+                .map(|(name, cells)| match cells[data_row].as_deref() {
+                    Some(text) if !is_missing_token(text) => {
+                        self.parse_number(data_row, name, Some(text)).map(Some)
+                    }
+                    _ => Ok(None),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.push((data_row, date, values));
+        }
+        if rows.is_empty() {
+            return Err(DataError::NoRows { path: self.path });
+        }
+        let was_unsorted = rows.windows(2).any(|pair| pair[0].1 > pair[1].1);
+        rows.sort_by_key(|(data_row, date, _)| (*date, *data_row));
+        let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
+        self.check_unique(&dates, |index| rows[index].0)?;
+        // a row for every date the series' frequency expects, its cells empty (no source row)
+        for date in Frequency::infer(&dates).missing(&dates) {
+            rows.push((usize::MAX, date, vec![None; self.columns.len()]));
+        }
+        rows.sort_by_key(|(_, date, _)| *date);
+        let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
+        for column in 0..self.columns.len() {
+            let mut values: Vec<Option<f64>> = rows.iter().map(|(_, _, v)| v[column]).collect();
+            missing.fill(&dates, &mut values);
+            for (row, value) in rows.iter_mut().zip(values) {
+                row.2[column] = value;
+            }
+        }
+        let total = rows.len();
+        let complete: Vec<(usize, NaiveDate, Vec<f64>)> = rows
+            .into_iter()
+            .filter_map(|(data_row, date, values)| {
+                Some((
+                    data_row,
+                    date,
+                    values.into_iter().collect::<Option<Vec<f64>>>()?,
+                ))
+            })
+            .collect();
+        if complete.is_empty() {
+            return Err(DataError::NoRows { path: self.path });
+        }
+        let dropped_rows = total - complete.len();
+        let kept_rows = complete.iter().map(|(data_row, _, _)| *data_row).collect();
+        Ok(LoadedSeries {
+            series: self.assemble(complete),
+            dropped_rows,
+            was_unsorted,
+            kept_rows,
+        })
+    }
+
+    /// An error naming the first two rows with the same date among sorted `dates`
+    /// (`data_row` gives each one's row in the file).
+    fn check_unique(
+        &self,
+        dates: &[NaiveDate],
+        data_row: impl Fn(usize) -> usize,
+    ) -> Result<(), DataError> {
+        match (1..dates.len()).find(|index| dates[index - 1] == dates[*index]) {
+            Some(index) => Err(DataError::DuplicateDate {
+                path: self.path.clone(),
+                date: dates[index].to_string(),
+                first_row: spreadsheet_row(data_row(index - 1)),
+                second_row: spreadsheet_row(data_row(index)),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn parse_date(&self, data_row: usize, cell: Option<&str>) -> Result<NaiveDate, DataError> {
@@ -238,18 +334,6 @@ impl TextTable {
                 column: column.to_string(),
                 value: text.to_string(),
             }),
-        }
-    }
-
-    fn check_unique_dates(&self, sorted: &[(usize, NaiveDate, Vec<f64>)]) -> Result<(), DataError> {
-        match sorted.windows(2).find(|pair| pair[0].1 == pair[1].1) {
-            Some(pair) => Err(DataError::DuplicateDate {
-                path: self.path.clone(),
-                date: pair[0].1.to_string(),
-                first_row: spreadsheet_row(pair[0].0),
-                second_row: spreadsheet_row(pair[1].0),
-            }),
-            None => Ok(()),
         }
     }
 
@@ -319,7 +403,7 @@ mod tests {
             date_column: "Date".into(),
             date_format: None,
             columns: columns.iter().map(|c| c.to_string()).collect(),
-            drop_missing: false,
+            missing: MissingPolicy::Error,
             optional_columns: Vec::new(),
         }
     }
@@ -393,6 +477,74 @@ mod tests {
         )
         .unwrap();
         assert_eq!(loaded.series.dates, expected);
+    }
+
+    #[test]
+    fn each_missing_policy_handles_empty_cells_and_missing_dates() {
+        // business days; Wednesday 2024-01-10 is missing and Friday's Open is empty
+        let text = "Date,Open,Close\n2024-01-08,10,11\n2024-01-09,12,13\n2024-01-11,16,17\n\
+                    2024-01-12,,19\n2024-01-15,20,21\n";
+        let with = |missing| {
+            let file = write_csv(text);
+            load_csv(
+                file.path(),
+                &LoadOptions {
+                    missing,
+                    optional_columns: vec!["Close".into()],
+                    ..options(&["Open"])
+                },
+            )
+        };
+        let error = with(MissingPolicy::Error).unwrap_err().to_string();
+        assert!(error.contains("row 5") && error.contains("'Open'") && error.contains("empty"));
+        let dropped = with(MissingPolicy::Drop).unwrap();
+        assert_eq!(
+            dropped.series.column("Open").unwrap(),
+            &[10.0, 12.0, 16.0, 20.0]
+        );
+        assert_eq!(dropped.dropped_rows, 1);
+
+        let filled = with(MissingPolicy::Ffill).unwrap();
+        assert_eq!(
+            filled.series.dates.len(),
+            6,
+            "a row for the missing Wednesday"
+        );
+        assert_eq!(filled.series.dates[2], day(2024, 1, 10));
+        assert_eq!(
+            filled.series.column("Open").unwrap(),
+            &[10.0, 12.0, 12.0, 16.0, 16.0, 20.0]
+        );
+        assert_eq!(
+            filled.series.column("Close").unwrap(),
+            &[11.0, 13.0, 13.0, 17.0, 19.0, 21.0],
+            "the optional column is filled too"
+        );
+        assert_eq!(filled.kept_rows[2], usize::MAX);
+
+        let interpolated = with(MissingPolicy::Interpolate).unwrap();
+        // Wednesday halfway between Tuesday and Thursday; Friday 3 days before Monday's 20
+        let open = interpolated.series.column("Open").unwrap();
+        assert_eq!(open[2], 14.0);
+        assert!(
+            (open[4] - (16.0 + 4.0 * 1.0 / 4.0)).abs() < 1e-12,
+            "{open:?}"
+        );
+        // NA tokens count as holes when filling
+        let file = write_csv("Date,Open\n2024-01-08,NA\n2024-01-09,1\n2024-01-10,NaN\n");
+        let loaded = load_csv(
+            file.path(),
+            &LoadOptions {
+                missing: MissingPolicy::Ffill,
+                ..options(&["Open"])
+            },
+        )
+        .unwrap();
+        assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 1.0]);
+        assert_eq!(
+            loaded.dropped_rows, 1,
+            "nothing before the first row to fill it from"
+        );
     }
 
     #[test]
@@ -470,7 +622,7 @@ mod tests {
     fn drop_missing_drops_and_counts_bad_rows() {
         let file = write_csv("Date,Open\n2021-01-04,1\n2021-01-05,\n2021-01-06,x\n2021-01-07,4\n");
         let mut options = options(&["Open"]);
-        options.drop_missing = true;
+        options.missing = MissingPolicy::Drop;
         let loaded = load_csv(file.path(), &options).unwrap();
         assert_eq!(loaded.dropped_rows, 2);
         assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 4.0]);
