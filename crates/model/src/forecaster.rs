@@ -78,7 +78,7 @@ impl ForecasterConfig {
             decoder,
             head,
             output_size: self.output_size,
-            seq2seq_target_index: self.seq2seq_target_index.unwrap_or(0),
+            seq2seq_target_index: self.seq2seq_target_index,
             distribution: self.distribution.clone(),
         }
     }
@@ -96,9 +96,9 @@ pub struct Forecaster {
     /// Values forecast per window.
     #[module(skip)]
     pub output_size: usize,
-    /// With a decoder: the input feature holding the target.
+    /// With a decoder: the input feature holding the target (`None` for a direct forecaster).
     #[module(skip)]
-    pub seq2seq_target_index: usize,
+    pub seq2seq_target_index: Option<usize>,
     /// What the head outputs for each step.
     #[module(skip)]
     pub distribution: OutputDistribution,
@@ -115,9 +115,9 @@ impl Forecaster {
     /// encoder's final hidden state, or the decoder's steps for an encoder–decoder; a point
     /// head has one param per step (see [`OutputDistribution`] for the others).
     pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
-        match &self.decoder {
-            Some(decoder) => self.decode(decoder, inputs),
-            None => self.apply_head(self.encoder.forward_last(inputs)),
+        match (&self.decoder, self.seq2seq_target_index) {
+            (Some(decoder), Some(target_index)) => self.decode(decoder, target_index, inputs),
+            _ => self.apply_head(self.encoder.forward_last(inputs)),
         }
     }
 
@@ -135,13 +135,12 @@ impl Forecaster {
 
     /// The encoder–decoder: the decoder starts from the encoder's state and the last observed
     /// target, and each step reads the previous step's forecast.
-    fn decode(&self, decoder: &Recurrent, inputs: Tensor<3>) -> Tensor<2> {
+    fn decode(&self, decoder: &Recurrent, target_index: usize, inputs: Tensor<3>) -> Tensor<2> {
         let [batch, window_len, _] = inputs.dims();
-        let mut previous =
-            inputs
-                .clone()
-                .narrow(1, window_len - 1, 1)
-                .narrow(2, self.seq2seq_target_index, 1);
+        let mut previous = inputs
+            .clone()
+            .narrow(1, window_len - 1, 1)
+            .narrow(2, target_index, 1);
         let (_, mut state) = self.encoder.forward_from(inputs, None, false);
         let mut steps = Vec::with_capacity(self.output_size);
         for _ in 0..self.output_size {
