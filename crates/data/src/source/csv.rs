@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
+use polars::prelude::{CsvReadOptions, DataFrame, DataType, ParquetReader, SerReader};
 
 use super::dates::DateFormat;
 use crate::DataError;
@@ -36,7 +36,9 @@ pub struct LoadOptions {
     pub optional_columns: Vec<String>,
 }
 
-/// Reads `path` as CSV and returns the date column and the requested numeric columns.
+/// Reads `path` as CSV (or, with the extension `.parquet`, as Parquet: typed columns, dates as
+/// a date, date-time or text column) and returns the date column and the requested numeric
+/// columns; every cell is checked as in a CSV file, and errors name the same row.
 ///
 /// Dates may be ISO (`YYYY-MM-DD`, or a date-time at midnight), US `M/D/YYYY` or European
 /// `D/M/YYYY` / `D.M.YYYY`, detected once per file (see [`DateFormat`]), or follow
@@ -45,16 +47,21 @@ pub struct LoadOptions {
 /// `missing` says otherwise) empty or non-numeric cells in a used column are errors naming the row as a
 /// spreadsheet shows it.
 pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(DataError::EmptyFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let frame = parse_as_text(path, bytes)?;
+    let frame = match is_parquet(path) {
+        true => read_parquet(path)?,
+        false => {
+            let bytes = std::fs::read(path).map_err(|source| DataError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(DataError::EmptyFile {
+                    path: path.to_path_buf(),
+                });
+            }
+            parse_as_text(path, bytes)?
+        }
+    };
     let columns = distinct(&options.columns);
     let mut table = TextTable::new(path, &frame, &options.date_column, &columns)?;
     if let Some(pattern) = &options.date_format {
@@ -377,14 +384,54 @@ fn text_column(
             .collect(),
     };
     let column = frame.column(name).map_err(|_| missing())?;
-    let text = column
-        .as_materialized_series()
-        .str()
+    let failed = |error: polars::error::PolarsError| DataError::Csv {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    };
+    let series = column.as_materialized_series();
+    match series.dtype() {
+        DataType::String => {
+            let text = series.str().map_err(failed)?;
+            Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
+        }
+        // typed columns (Parquet): floats written out so that they parse back to the same value
+        DataType::Float32 | DataType::Float64 => {
+            let values = series.cast(&DataType::Float64).map_err(failed)?;
+            let values = values.f64().map_err(failed)?;
+            Ok(values.iter().map(|v| v.map(|v| v.to_string())).collect())
+        }
+        _ => {
+            let text = series.cast(&DataType::String).map_err(failed)?;
+            let text = text.str().map_err(failed)?;
+            Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
+        }
+    }
+}
+
+/// Reads a Parquet file into a frame of typed columns.
+fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let frame = ParquetReader::new(file)
+        .finish()
         .map_err(|error| DataError::Csv {
             path: path.to_path_buf(),
-            message: error.to_string(),
+            message: format!("not a readable Parquet file: {error}"),
         })?;
-    Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
+    if frame.height() == 0 {
+        return Err(DataError::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(frame)
+}
+
+/// Whether `path` names a Parquet file (by its extension).
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("parquet"))
 }
 
 #[cfg(test)]
@@ -545,6 +592,86 @@ mod tests {
             loaded.dropped_rows, 1,
             "nothing before the first row to fill it from"
         );
+    }
+
+    /// A Parquet file of `dates` (as a Date, or a midnight Datetime column) and two typed
+    /// columns, `Open` (f64) and `Volume` (i64).
+    fn write_parquet(dates: &[NaiveDate], open: &[f64], as_datetime: bool) -> tempfile::TempPath {
+        use polars::prelude::{Column, IntoColumn, NamedFrom, ParquetWriter, Series, TimeUnit};
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let days: Vec<i32> = dates
+            .iter()
+            .map(|d| (*d - epoch).num_days() as i32)
+            .collect();
+        let date_column = match as_datetime {
+            false => Series::new("Date".into(), days)
+                .cast(&DataType::Date)
+                .unwrap(),
+            true => {
+                let millis: Vec<i64> = days.iter().map(|d| i64::from(*d) * 86_400_000).collect();
+                Series::new("Date".into(), millis)
+                    .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                    .unwrap()
+            }
+        };
+        let volume: Vec<i64> = (0..open.len() as i64).map(|i| 1000 + i).collect();
+        let columns: Vec<Column> = vec![
+            date_column.into_column(),
+            Series::new("Open".into(), open.to_vec()).into_column(),
+            Series::new("Volume".into(), volume).into_column(),
+        ];
+        let mut frame = DataFrame::new(open.len(), columns).unwrap();
+        let path = tempfile::Builder::new()
+            .suffix(".parquet")
+            .tempfile()
+            .unwrap()
+            .into_temp_path();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn parquet_and_csv_give_the_same_series() {
+        let dates = [day(2021, 1, 4), day(2021, 1, 5), day(2021, 1, 7)];
+        // values that need every digit to come back the same
+        let open = [0.1 + 0.2, 27_444.170_000_000_002, 1e-300];
+        let csv_text: String = std::iter::once("Date,Open,Volume\n".to_string())
+            .chain(
+                dates
+                    .iter()
+                    .zip(open)
+                    .enumerate()
+                    .map(|(i, (d, o))| format!("{d},{o},{}\n", 1000 + i)),
+            )
+            .collect();
+        let from_csv = load(&csv_text, &["Open", "Volume"]).unwrap();
+        for as_datetime in [false, true] {
+            let path = write_parquet(&dates, &open, as_datetime);
+            let from_parquet = load_csv(&path, &options(&["Open", "Volume"])).unwrap();
+            assert_eq!(from_parquet.series.dates, from_csv.series.dates);
+            assert_eq!(from_parquet.series.columns, from_csv.series.columns);
+            assert_eq!(from_parquet.series.column("Open").unwrap(), &open);
+        }
+        // errors name the file and the column as for CSV
+        let path = write_parquet(&dates, &open, false);
+        let error = load_csv(&path, &options(&["Close"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(".parquet") && error.contains("'Close'"),
+            "{error}"
+        );
+        let not_parquet = tempfile::Builder::new()
+            .suffix(".parquet")
+            .tempfile()
+            .unwrap();
+        std::fs::write(not_parquet.path(), b"Date,Open\n2021-01-04,1\n").unwrap();
+        let error = load_csv(not_parquet.path(), &options(&["Open"]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not a readable Parquet file"), "{error}");
     }
 
     #[test]
