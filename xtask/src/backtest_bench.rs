@@ -30,6 +30,7 @@ fn time_backtest(jobs: usize, out: &Path) -> anyhow::Result<f64> {
         jobs: Some(jobs),
         epochs: None,
         out: Some(out.to_path_buf()),
+        overwrite: true,
         device: DeviceChoice::Cpu,
     };
     trainer::backtest::run_backtest(&args)?;

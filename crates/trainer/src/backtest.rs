@@ -86,11 +86,15 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("runs").join(format!("{}-backtest", config.run_name())));
-    let run = RunDir::create(&out)?;
+    let default = Path::new("runs").join(format!("{}-backtest", config.run_name()));
+    // like a run: a backtest never mixes with an earlier one's folds and files
+    let run = match (&args.out, args.overwrite) {
+        (Some(out), overwrite) => RunDir::create_fresh(out, overwrite)?,
+        (None, true) => RunDir::create_fresh(&default, true)?,
+        (None, false) => RunDir::create_next_free(&default)?,
+    };
+    // first: a directory with a config.toml is one --overwrite may replace
+    run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
     eprintln!(
         "backtest: {} folds of {} targets, refit {:?}, {:?} history, {} job(s)",
         spec.folds, spec.step, spec.refit, spec.window, spec.jobs

@@ -59,9 +59,13 @@ pub struct BacktestArgs {
     /// Train for this many epochs instead of the config's `[train] epochs`.
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
-    /// Write the backtest here instead of `runs/<config name>-backtest`.
+    /// Write the backtest here instead of `runs/<config name>-backtest` (without it, a name
+    /// already taken gets `-2`, `-3`, … appended). The directory must be empty or absent.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the backtest (or run) already in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Where to compute (as for training).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,

@@ -187,3 +187,29 @@ fn settings_that_do_not_fit_are_refused_before_anything_is_written() {
     assert_clean_error(&imported, &["init_from"]);
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn a_backtest_never_mixes_with_an_earlier_one() {
+    let (dir, _, config) = tiny(90);
+    let out = dir.path().join("backtest");
+    backtest(&config, &out, &["--folds", "2", "--step", "5"]);
+    let again = trainer(&[
+        "backtest",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--folds",
+        "2",
+        "--step",
+        "5",
+    ]);
+    assert_clean_error(&again, &["already holds files", "--overwrite"]);
+    std::fs::write(out.join("folds/stale.txt"), b"from an earlier backtest").unwrap();
+    backtest(
+        &config,
+        &out,
+        &["--folds", "2", "--step", "5", "--overwrite"],
+    );
+    assert!(!out.join("folds/stale.txt").exists());
+}
