@@ -151,7 +151,8 @@ impl TextTable {
         columns: &[String],
     ) -> Result<Self, DataError> {
         let read = |name: &str| text_column(path, frame, name);
-        let dates = read(date_column)?;
+        let date_column = date_column_in(frame, date_column);
+        let dates = read(&date_column)?;
         let columns = columns
             .iter()
             .map(|name| Ok((name.clone(), read(name)?)))
@@ -160,7 +161,7 @@ impl TextTable {
             .unwrap_or(DateFormat::Iso);
         Ok(Self {
             path: path.to_path_buf(),
-            date_column: date_column.to_string(),
+            date_column,
             dates,
             format,
             columns,
@@ -405,6 +406,26 @@ fn text_column(
             let text = text.str().map_err(failed)?;
             Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
         }
+    }
+}
+
+/// The frame's column named `wanted`, or else its only column whose name is `wanted` in another
+/// case (`date` for `Date`); `wanted` itself when neither is there, for the error to name.
+fn date_column_in(frame: &DataFrame, wanted: &str) -> String {
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    if names.iter().any(|name| name == wanted) {
+        return wanted.to_string();
+    }
+    let mut alike = names
+        .iter()
+        .filter(|name| name.eq_ignore_ascii_case(wanted));
+    match (alike.next(), alike.next()) {
+        (Some(only), None) => only.clone(),
+        _ => wanted.to_string(),
     }
 }
 
@@ -672,6 +693,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("not a readable Parquet file"), "{error}");
+    }
+
+    #[test]
+    fn the_date_column_is_found_in_any_case() {
+        let loaded = load("date,Open\n2021-01-04,1\n", &["Open"]).unwrap();
+        assert_eq!(loaded.series.dates, vec![day(2021, 1, 4)]);
+        let error = load("When,Open\n2021-01-04,1\n", &["Open"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("'Date'") && error.contains("When"),
+            "{error}"
+        );
     }
 
     #[test]
