@@ -1,7 +1,7 @@
 //! `cargo xtask <task>`: developer tasks.
 //!
 //! - `bench [--vs-pytorch]`: times the article's workload on every backend compiled in (see
-//!   [`bench`]) and writes `target/bench/bench.json`.
+//!   [`bench`](mod@bench)) and writes `target/bench/bench.json`.
 //! - `bench --backtest [--runs N]`: times a 10-fold backtest of `configs/lstm.toml`, one fold at a
 //!   time and folds side by side (see [`backtest_bench`]); writes `target/bench/backtest.json`.
 

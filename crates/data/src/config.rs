@@ -297,7 +297,7 @@ impl DataConfig {
 
     /// Checks what the types alone do not: at least one feature, every step count in its range
     /// (see [`crate::window::MAX_STEPS`]), and the sine's parameters.
-    /// Reading a config from TOML checks this already; [`crate::prepare`] checks it again for
+    /// Reading a config from TOML checks this already; [`crate::prepare()`] checks it again for
     /// configs built in code.
     pub fn validate(&self) -> Result<(), DataError> {
         if self.features.is_empty() {

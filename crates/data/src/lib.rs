@@ -5,7 +5,7 @@
 //! windows, split them chronologically, fit a scaler on the training rows only, encode each
 //! window for the network ([`transform`]) and hand Burn a dataset and a batcher.
 //!
-//! The usual entry point is [`prepare`] with a [`DataConfig`] (the `[data]` section of an
+//! The usual entry point is [`prepare()`] with a [`DataConfig`] (the `[data]` section of an
 //! experiment config); the pieces are public for other uses.
 
 pub mod calendar;

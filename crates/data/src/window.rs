@@ -1,7 +1,7 @@
 //! Sliding windows over a series and their chronological split into train, validation and test.
 //!
 //! Windows are row ranges, not copies: scaling is fitted on the training rows only, after the
-//! split, and the values are read out last (see [`crate::prepare`]).
+//! split, and the values are read out last (see [`crate::prepare()`]).
 
 use crate::DataError;
 

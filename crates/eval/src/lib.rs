@@ -3,7 +3,7 @@
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
 //! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
-//! puts them together ([`evaluate`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`]) and rolling-origin
+//! puts them together ([`evaluate`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)) and rolling-origin
 //! backtests ([`backtest`]).
 //!
 //! ```no_run

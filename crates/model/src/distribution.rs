@@ -126,7 +126,7 @@ fn scale_of(raw: Tensor<2>) -> Tensor<2> {
     softplus(raw, 1.0) + MIN_SCALE
 }
 
-/// [`scale_of`] for one value, for inference.
+/// The scale of a raw output, `softplus(raw) + MIN_SCALE`, for one value (inference).
 pub fn scale_from_raw(raw: f64) -> f64 {
     softplus_f64(raw) + MIN_SCALE
 }

@@ -94,7 +94,7 @@ pub struct PredictArgs {
 /// Options of `train`.
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// The experiment config (TOML with [data], [model] and [train]).
+    /// The experiment config (TOML with data, model and train sections).
     #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
     pub config: PathBuf,
     /// Read this CSV file instead of the config's `[data] path`.
