@@ -179,27 +179,45 @@ impl TextTable {
                 .all(|(_, cells)| blank(&cells[data_row]))
     }
 
-    fn into_series(self, drop_missing: bool) -> Result<LoadedSeries, DataError> {
-        let mut rows: Vec<(usize, NaiveDate, Vec<f64>)> = Vec::with_capacity(self.dates.len());
+    /// Every non-blank row's data row, date and values as `parse` reads them (`None` drops the
+    /// row, counted), sorted by date and checked for duplicate dates; and whether the file was
+    /// out of order.
+    #[allow(clippy::type_complexity)]
+    fn sorted_rows<V>(
+        &self,
+        parse: impl Fn(usize) -> Result<Option<V>, DataError>,
+    ) -> Result<(Vec<(usize, NaiveDate, V)>, usize, bool), DataError> {
+        let mut rows = Vec::with_capacity(self.dates.len());
         let mut dropped_rows = 0;
         for (data_row, date_cell) in self.dates.iter().enumerate() {
             if self.is_blank(data_row) {
                 continue;
             }
             let date = self.parse_date(data_row, date_cell.as_deref())?;
-            match self.parse_values(data_row) {
-                Ok(values) => rows.push((data_row, date, values)),
-                Err(_) if drop_missing => dropped_rows += 1,
-                Err(error) => return Err(error),
+            match parse(data_row)? {
+                Some(values) => rows.push((data_row, date, values)),
+                None => dropped_rows += 1,
             }
         }
         if rows.is_empty() {
-            return Err(DataError::NoRows { path: self.path });
+            return Err(DataError::NoRows {
+                path: self.path.clone(),
+            });
         }
         let was_unsorted = rows.windows(2).any(|pair| pair[0].1 > pair[1].1);
         rows.sort_by_key(|(data_row, date, _)| (*date, *data_row));
         let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
         self.check_unique(&dates, |index| rows[index].0)?;
+        Ok((rows, dropped_rows, was_unsorted))
+    }
+
+    fn into_series(self, drop_missing: bool) -> Result<LoadedSeries, DataError> {
+        let (rows, dropped_rows, was_unsorted) =
+            self.sorted_rows(|data_row| match self.parse_values(data_row) {
+                Ok(values) => Ok(Some(values)),
+                Err(_) if drop_missing => Ok(None),
+                Err(error) => Err(error),
+            })?;
         let kept_rows = rows.iter().map(|(data_row, _, _)| *data_row).collect();
         Ok(LoadedSeries {
             series: self.assemble(rows),
@@ -213,14 +231,8 @@ impl TextTable {
     /// the dates the series' frequency expects but lacks, then every empty (or `NA`) cell
     /// filled; rows still holding a hole (before a column's first value) are dropped.
     fn into_filled_series(self, missing: MissingPolicy) -> Result<LoadedSeries, DataError> {
-        let mut rows: Vec<(usize, NaiveDate, Vec<Option<f64>>)> = Vec::new();
-        for (data_row, date_cell) in self.dates.iter().enumerate() {
-            if self.is_blank(data_row) {
-                continue;
-            }
-            let date = self.parse_date(data_row, date_cell.as_deref())?;
-            let values = self
-                .columns
+        let (mut rows, _, was_unsorted) = self.sorted_rows(|data_row| {
+            self.columns
                 .iter()
                 .map(|(name, cells)| match cells[data_row].as_deref() {
                     Some(text) if !is_missing_token(text) => {
@@ -228,16 +240,10 @@ impl TextTable {
                     }
                     _ => Ok(None),
                 })
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.push((data_row, date, values));
-        }
-        if rows.is_empty() {
-            return Err(DataError::NoRows { path: self.path });
-        }
-        let was_unsorted = rows.windows(2).any(|pair| pair[0].1 > pair[1].1);
-        rows.sort_by_key(|(data_row, date, _)| (*date, *data_row));
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some)
+        })?;
         let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
-        self.check_unique(&dates, |index| rows[index].0)?;
         // a row for every date the series' frequency expects, its cells empty (no source row)
         for date in Frequency::infer(&dates).missing(&dates) {
             rows.push((usize::MAX, date, vec![None; self.columns.len()]));

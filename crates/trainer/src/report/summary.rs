@@ -73,6 +73,7 @@ impl DataSummary {
     /// Summarises `data` and the test forecast's dates.
     pub fn new(data: &PreparedData, forecast: &TestForecast) -> Self {
         let dates = &data.series.dates;
+        let frequency = Frequency::infer(dates);
         Self {
             source: data.series.source_name.clone(),
             features: data.features.clone(),
@@ -81,8 +82,8 @@ impl DataSummary {
             dropped_rows: data.dropped_rows,
             first_date: dates[0].to_string(),
             last_date: dates[dates.len() - 1].to_string(),
-            frequency: Frequency::infer(dates).to_string(),
-            missing_dates: Frequency::infer(dates).missing(dates).len(),
+            frequency: frequency.to_string(),
+            missing_dates: frequency.missing(dates).len(),
             train_windows: data.splits.train.len(),
             valid_windows: data.splits.valid.len(),
             test_windows: data.splits.test.len(),
