@@ -234,10 +234,7 @@ fn backtest_csv(result: &Backtest) -> String {
         .as_ref()
         .map_or(&[][..], |pooled| &pooled.model_intervals[..]);
     let mut text = format!("fold,origin_date,date,actual,{}", names.join(","));
-    for band in bands {
-        let level = band.percent();
-        let _ = write!(text, ",lower_{level},upper_{level}");
-    }
+    report::push_interval_headers(&mut text, bands.iter().map(|band| band.level));
     text += "\n";
     let mut day_of_backtest = 0;
     for fold in &result.folds {
@@ -259,8 +256,8 @@ fn backtest_csv(result: &Backtest) -> String {
                 );
             }
             for band in bands {
-                let (lower, upper) = (band.lower[day_of_backtest], band.upper[day_of_backtest]);
-                let _ = write!(text, ",{lower},{upper}");
+                let interval = (band.lower[day_of_backtest], band.upper[day_of_backtest]);
+                report::push_interval_cells(&mut text, Some(interval));
             }
             day_of_backtest += 1;
             text += "\n";

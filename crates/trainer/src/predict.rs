@@ -13,6 +13,7 @@ use yoho_eval::intervals::{interval_pairs, interval_quantile_levels, percent};
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
+use crate::report::{push_interval_cells, push_interval_headers};
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,10 +220,7 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
 /// step has no calibrated interval).
 pub fn forecast_csv(forecast: &Forecast) -> String {
     let mut text = String::from("step,date,forecast,naive");
-    for level in &forecast.levels {
-        let level = percent(*level);
-        let _ = write!(text, ",lower_{level},upper_{level}");
-    }
+    push_interval_headers(&mut text, forecast.levels.iter().copied());
     text += "\n";
     for day in &forecast.days {
         let _ = write!(
@@ -231,12 +229,7 @@ pub fn forecast_csv(forecast: &Forecast) -> String {
             day.step, day.date, day.forecast, day.naive
         );
         for interval in &day.intervals {
-            match interval {
-                Some((lower, upper)) => {
-                    let _ = write!(text, ",{lower},{upper}");
-                }
-                None => text += ",,",
-            }
+            push_interval_cells(&mut text, *interval);
         }
         text += "\n";
     }

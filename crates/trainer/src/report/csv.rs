@@ -9,15 +9,30 @@ use yoho_eval::{Intervals, TestForecast, TestIntervals};
 
 use crate::training::EpochLoss;
 
+/// Appends the interval columns of `levels` to a CSV header: `,lower_80,upper_80,…`.
+pub(crate) fn push_interval_headers(text: &mut String, levels: impl IntoIterator<Item = f64>) {
+    for level in levels {
+        let level = percent(level);
+        let _ = write!(text, ",lower_{level},upper_{level}");
+    }
+}
+
+/// Appends one interval's cells to a CSV row: `,lower,upper`, or `,,` when there is none.
+pub(crate) fn push_interval_cells(text: &mut String, interval: Option<(f64, f64)>) {
+    match interval {
+        Some((lower, upper)) => {
+            let _ = write!(text, ",{lower},{upper}");
+        }
+        None => text.push_str(",,"),
+    }
+}
+
 /// `by_step.csv`: one row per test window and step ahead, with the model's intervals
 /// (`lower_80,upper_80,…`, empty where a step has none).
 pub fn by_step_csv(forecast: &TestForecast, intervals: Option<&TestIntervals>) -> String {
     let mut text = String::from("window,first_target_date,steps_ahead,actual,model,naive");
     let levels = intervals.map_or(&[][..], |i| &i.levels[..]);
-    for level in levels {
-        let level = percent(*level);
-        let _ = write!(text, ",lower_{level},upper_{level}");
-    }
+    push_interval_headers(&mut text, levels.iter().copied());
     text += "\n";
     for (window, (actual, model)) in forecast
         .actual_steps
@@ -37,12 +52,7 @@ pub fn by_step_csv(forecast: &TestForecast, intervals: Option<&TestIntervals>) -
                 let interval = intervals
                     .and_then(|i| i.model_steps.get(window)?.get(step)?.get(level).copied())
                     .flatten();
-                match interval {
-                    Some((lower, upper)) => {
-                        let _ = write!(text, ",{lower},{upper}");
-                    }
-                    None => text += ",,",
-                }
+                push_interval_cells(&mut text, interval);
             }
             text += "\n";
         }
@@ -58,10 +68,7 @@ pub fn predictions_csv(forecast: &TestForecast, intervals: &[Intervals]) -> Stri
         text += ",";
         text += baseline.name;
     }
-    for interval in intervals {
-        let level = interval.percent();
-        let _ = write!(text, ",lower_{level},upper_{level}");
-    }
+    push_interval_headers(&mut text, intervals.iter().map(|i| i.level));
     text += "\n";
     for i in 0..forecast.dates.len() {
         let _ = write!(text, "{},{}", forecast.dates[i], forecast.actual[i]);
@@ -69,7 +76,7 @@ pub fn predictions_csv(forecast: &TestForecast, intervals: &[Intervals]) -> Stri
             let _ = write!(text, ",{}", named.values[i]);
         }
         for interval in intervals {
-            let _ = write!(text, ",{},{}", interval.lower[i], interval.upper[i]);
+            push_interval_cells(&mut text, Some((interval.lower[i], interval.upper[i])));
         }
         text += "\n";
     }

@@ -16,6 +16,7 @@ use crate::plots;
 use crate::training::EpochLoss;
 
 pub use csv::{by_step_csv, loss_csv, predictions_csv, read_loss_csv};
+pub(crate) use csv::{push_interval_cells, push_interval_headers};
 pub use markdown::markdown_report;
 pub use summary::{DataSummary, MetricsReport, TrainingSummary};
 pub(crate) use table::{Align, interval_table, markdown_rows, text_table, verdict};
