@@ -53,6 +53,8 @@ struct DataSection {
     date_column: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     date_format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    series_column: Option<String>,
     features: Vec<String>,
     target: String,
     #[serde(default)]
@@ -159,6 +161,7 @@ impl TryFrom<DataSection> for DataConfig {
             source: section.source()?,
             date_column: section.date_column,
             date_format: section.date_format,
+            series_column: section.series_column,
             features: section.features,
             target: section.target,
             scaling: section.scaling,
@@ -193,6 +196,7 @@ impl From<DataConfig> for DataSection {
             seed: sine.map(|spec| spec.seed),
             date_column: config.date_column,
             date_format: config.date_format,
+            series_column: config.series_column,
             features: config.features,
             target: config.target,
             scaling: config.scaling,
@@ -225,6 +229,10 @@ pub struct DataConfig {
     /// A `strftime` pattern of the dates (e.g. `"%d/%m/%Y"`); without it the format is
     /// detected: ISO dates or date-times, US `M/D/YYYY`, European `D/M/YYYY` or `D.M.YYYY`.
     pub date_format: Option<String>,
+    /// For a long-format file of many series (a panel): the column naming each row's series
+    /// (e.g. `"ticker"`). One global model is trained over every series; see
+    /// [`crate::prepare_panel`].
+    pub series_column: Option<String>,
     /// Input columns, in order (e.g. `["Open"]` or `["Open", "High", "Low", "Close"]`).
     pub features: Vec<String>,
     /// The column to forecast.
@@ -271,6 +279,7 @@ impl DataConfig {
             source: Source::Csv { path: path.into() },
             date_column: default_date_column(),
             date_format: None,
+            series_column: None,
             features: features.iter().map(|f| f.to_string()).collect(),
             target: target.to_string(),
             scaling: ScalingMethod::default(),
@@ -307,10 +316,33 @@ impl DataConfig {
             });
         }
         crate::window::check_spec(self.window_spec(), self.split_spec())?;
+        if let Some(column) = &self.series_column {
+            self.check_series_column(column)?;
+        }
         match &self.source {
             Source::Csv { .. } => Ok(()),
             Source::Sine(spec) => spec.validate(),
         }
+    }
+
+    /// The series column must be a column of a file, and neither the dates nor a value.
+    fn check_series_column(&self, column: &str) -> Result<(), DataError> {
+        let refuse = |message: String| {
+            Err(DataError::InvalidSetting {
+                key: "series_column",
+                message,
+            })
+        };
+        if matches!(self.source, Source::Sine(_)) {
+            return refuse("the generated sine is one series; remove series_column".into());
+        }
+        if column == self.date_column || self.used_columns().iter().any(|c| c == column) {
+            return refuse(format!(
+                "'{column}' is the date column, a feature or the target; expected the column \
+                 that names each row's series (e.g. \"ticker\")"
+            ));
+        }
+        Ok(())
     }
 
     /// The window shape this config asks for.

@@ -1,9 +1,16 @@
-//! Samples as Burn sees them: a [`WindowItem`] per window and a [`WindowBatcher`] that stacks
-//! them into `[batch, window_len, features]` inputs and `[batch, horizon]` targets.
+//! Samples as Burn sees them: a [`WindowItem`] per window, read lazily from a
+//! [`WindowDataset`], and a [`WindowBatcher`] that stacks them into
+//! `[batch, window_len, features]` inputs and `[batch, horizon]` targets.
+
+use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataset::InMemDataset;
+use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::series::TimeSeries;
+use crate::transform::WindowCodec;
+use crate::window::WindowRun;
 
 /// One window in model units.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,8 +21,80 @@ pub struct WindowItem {
     pub targets: Vec<f32>,
 }
 
-/// A Burn dataset of windows.
-pub type WindowDataset = InMemDataset<WindowItem>;
+/// A Burn dataset of windows over one or more series. Nothing is copied up front: a window is
+/// a row range of its series, encoded by its series' codec only when the data loader reads it,
+/// so memory holds the series once, whatever the window length and the number of windows.
+#[derive(Debug, Clone, Default)]
+pub struct WindowDataset {
+    parts: Vec<DatasetPart>,
+    /// The number of windows in `parts[..=i]`, for each `i`.
+    ends: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct DatasetPart {
+    series: Arc<TimeSeries>,
+    codec: Arc<WindowCodec>,
+    windows: WindowRun,
+}
+
+impl WindowDataset {
+    /// A dataset of `windows` of `series`, encoded by `codec`.
+    pub fn new(series: Arc<TimeSeries>, codec: Arc<WindowCodec>, windows: WindowRun) -> Self {
+        let mut dataset = Self::default();
+        dataset.push(series, codec, windows);
+        dataset
+    }
+
+    /// Adds `windows` of another series (with its own codec: its own scaler) after the
+    /// windows already there.
+    pub fn push(&mut self, series: Arc<TimeSeries>, codec: Arc<WindowCodec>, windows: WindowRun) {
+        let end = self.ends.last().copied().unwrap_or(0) + windows.len();
+        self.parts.push(DatasetPart {
+            series,
+            codec,
+            windows,
+        });
+        self.ends.push(end);
+    }
+
+    /// Every item, encoded now (for small sets: validation, tests).
+    pub fn items(&self) -> Vec<WindowItem> {
+        (0..self.len())
+            .filter_map(|index| self.item(index))
+            .collect()
+    }
+
+    /// The `index`-th window's item, encoded now.
+    pub fn item(&self, index: usize) -> Option<WindowItem> {
+        let part = self.ends.partition_point(|end| *end <= index);
+        let before = match part {
+            0 => 0,
+            _ => self.ends[part - 1],
+        };
+        let DatasetPart {
+            series,
+            codec,
+            windows,
+        } = self.parts.get(part)?;
+        Some(codec.item(series, &windows.get(index - before)?))
+    }
+}
+
+impl Dataset<WindowItem> for WindowDataset {
+    /// Panics past the end, as Burn's own datasets do: the data loader asks only for
+    /// `0..len()`.
+    fn get(&self, index: usize) -> Result<WindowItem, DatasetError> {
+        match self.item(index) {
+            Some(item) => Ok(item),
+            None => panic!("window {index} asked of a dataset of {}", self.len()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+}
 
 /// The shape every [`WindowItem`] of a dataset has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,14 +27,17 @@ pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, Window
 pub use error::DataError;
 pub use frequency::Frequency;
 pub use missing::MissingPolicy;
-pub use prepare::{PreparedData, codec, load, prepare, prepare_loaded, prepare_with_optional};
+pub use prepare::{
+    PanelSeries, PreparedData, PreparedPanel, codec, load, prepare, prepare_loaded, prepare_panel,
+    prepare_panel_loaded, prepare_with_optional,
+};
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadedSeries, TimeSeries};
-pub use source::csv::{LoadOptions, load_csv};
+pub use source::csv::{LoadOptions, load_csv, load_csv_panel};
 /// The NumPy article's generated sine wave (also at `source::sine`).
 pub use source::sine;
 pub use transform::{Anchor, RawWindow, TargetTransform, WindowCodec, WindowNorm};
-pub use window::{SplitSpec, SplitWindows, Window, WindowSpec};
+pub use window::{SplitSpec, SplitWindows, Window, WindowRun, WindowSpec};
 
 /// Re-exported so that users of the series' dates need not depend on chrono themselves.
 pub use chrono::NaiveDate;

@@ -1,16 +1,19 @@
 //! From a config to ready samples: load, add calendar columns, split, fit the scaler on
 //! training rows, and encode windows with a [`WindowCodec`].
 
+use std::sync::Arc;
+
 use crate::DataError;
 use crate::calendar;
 use crate::config::{DataConfig, Source};
 use crate::dataset::{SampleShape, WindowDataset, WindowItem};
 use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::{LoadedSeries, TimeSeries};
-use crate::source::csv::{LoadOptions, load_csv};
+use crate::source::csv::{LoadOptions, load_csv, load_csv_panel};
 use crate::source::sine;
 use crate::transform::{RawWindow, TargetTransform, WindowCodec};
-use crate::window::{SplitWindows, Window, WindowSpec, split_series};
+use crate::window::{SplitWindows, WindowRun, WindowSpec, split_series};
+use chrono::NaiveDate;
 
 fn missing_column(series: &TimeSeries, name: &str) -> DataError {
     DataError::MissingColumn {
@@ -23,8 +26,8 @@ fn missing_column(series: &TimeSeries, name: &str) -> DataError {
 /// Everything the later stages need from the data stage.
 #[derive(Debug, Clone)]
 pub struct PreparedData {
-    /// The cleaned series in original units.
-    pub series: TimeSeries,
+    /// The cleaned series in original units (shared with the datasets made from it).
+    pub series: Arc<TimeSeries>,
     /// Rows dropped while cleaning (`[data] missing`).
     pub dropped_rows: usize,
     /// Whether the rows had to be sorted by date.
@@ -39,7 +42,7 @@ pub struct PreparedData {
     pub splits: SplitWindows,
     /// How windows become samples and forecasts become values again; holds the scaler, fitted
     /// on the training rows only.
-    pub codec: WindowCodec,
+    pub codec: Arc<WindowCodec>,
 }
 
 impl PreparedData {
@@ -52,19 +55,19 @@ impl PreparedData {
         }
     }
 
-    /// The samples of `windows`.
-    pub fn items(&self, windows: &[Window]) -> Vec<WindowItem> {
+    /// The samples of `windows`, encoded now.
+    pub fn items(&self, windows: &WindowRun) -> Vec<WindowItem> {
         windows
             .iter()
-            .map(|window| self.codec.item(&self.series, window))
+            .map(|window| self.codec.item(&self.series, &window))
             .collect()
     }
 
     /// The input rows of `windows` in original units.
-    pub fn raw_windows(&self, windows: &[Window]) -> Vec<RawWindow> {
+    pub fn raw_windows(&self, windows: &WindowRun) -> Vec<RawWindow> {
         windows
             .iter()
-            .map(|window| self.codec.raw_window(&self.series, window))
+            .map(|window| self.codec.raw_window(&self.series, &window))
             .collect()
     }
 
@@ -73,9 +76,9 @@ impl PreparedData {
         self.codec.scaler()
     }
 
-    /// A Burn dataset of `windows`.
-    pub fn dataset(&self, windows: &[Window]) -> WindowDataset {
-        WindowDataset::new(self.items(windows))
+    /// A Burn dataset of `windows`, each encoded when it is read.
+    pub fn dataset(&self, windows: &WindowRun) -> WindowDataset {
+        WindowDataset::new(self.series.clone(), self.codec.clone(), *windows)
     }
 
     /// The target column in original units.
@@ -104,6 +107,9 @@ pub fn prepare_with_optional(
     config: &DataConfig,
     optional_columns: &[&str],
 ) -> Result<PreparedData, DataError> {
+    if let Some(column) = &config.series_column {
+        return Err(one_series_only(column));
+    }
     prepare_loaded(load(config, optional_columns)?, config)
 }
 
@@ -111,19 +117,33 @@ pub fn prepare_with_optional(
 /// in [`prepare_with_optional`], without splitting it.
 pub fn load(config: &DataConfig, optional_columns: &[&str]) -> Result<LoadedSeries, DataError> {
     config.validate()?;
+    if let Some(column) = &config.series_column {
+        return Err(one_series_only(column));
+    }
     Ok(match &config.source {
         Source::Sine(spec) => sine::generate(spec)?,
-        Source::Csv { path } => load_csv(
-            path,
-            &LoadOptions {
-                date_column: config.date_column.clone(),
-                date_format: config.date_format.clone(),
-                columns: config.used_columns(),
-                missing: config.missing,
-                optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
-            },
-        )?,
+        Source::Csv { path } => load_csv(path, &load_options(config, optional_columns))?,
     })
+}
+
+fn load_options(config: &DataConfig, optional_columns: &[&str]) -> LoadOptions {
+    LoadOptions {
+        date_column: config.date_column.clone(),
+        date_format: config.date_format.clone(),
+        columns: config.used_columns(),
+        missing: config.missing,
+        optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+fn one_series_only(column: &str) -> DataError {
+    DataError::InvalidSetting {
+        key: "series_column",
+        message: format!(
+            "series_column = \"{column}\" makes the file a panel of many series; read it \
+             with prepare_panel (the trainer does)"
+        ),
+    }
 }
 
 /// Prepares an already loaded series (from a file or a generator) as `config` says.
@@ -132,7 +152,16 @@ pub fn prepare_loaded(
     config: &DataConfig,
 ) -> Result<PreparedData, DataError> {
     config.validate()?;
-    let mut series = loaded.series;
+    let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
+    let (series, splits) = split_loaded(loaded.series, config)?;
+    finish(series, splits, cleaning, config)
+}
+
+/// The series with its calendar columns, and its windows split.
+fn split_loaded(
+    mut series: TimeSeries,
+    config: &DataConfig,
+) -> Result<(TimeSeries, SplitWindows), DataError> {
     calendar::add_columns(&mut series, &config.calendar);
     let splits = split_series(
         &series.source_name,
@@ -140,17 +169,148 @@ pub fn prepare_loaded(
         config.window_spec(),
         config.split_spec(),
     )?;
+    Ok((series, splits))
+}
+
+/// The prepared data of a split series: its scaler fitted on the training rows.
+fn finish(
+    series: TimeSeries,
+    splits: SplitWindows,
+    (dropped_rows, was_unsorted): (usize, bool),
+    config: &DataConfig,
+) -> Result<PreparedData, DataError> {
     let scaler = fit_scaler(&series, config, &splits)?;
     let codec = codec(config, scaler)?;
     Ok(PreparedData {
-        series,
-        dropped_rows: loaded.dropped_rows,
-        was_unsorted: loaded.was_unsorted,
+        series: Arc::new(series),
+        dropped_rows,
+        was_unsorted,
         features: config.model_features(),
         target: config.target.clone(),
         window: config.window_spec(),
         splits,
-        codec,
+        codec: Arc::new(codec),
+    })
+}
+
+/// One series of a panel, prepared on its own: its own windows, splits and scaler.
+#[derive(Debug, Clone)]
+pub struct PanelSeries {
+    /// The series' name (its cell in the series column).
+    pub name: String,
+    /// Its data, as [`prepare`] gives it for a file of one series.
+    pub data: PreparedData,
+}
+
+/// Many series for one global model: each series scaled on its own training rows, its windows
+/// split by time at a boundary common to all, so that no series trains on days another series
+/// holds out.
+#[derive(Debug, Clone)]
+pub struct PreparedPanel {
+    /// The column that names each row's series.
+    pub series_column: String,
+    /// Every series, in the order each first appears in the file.
+    pub series: Vec<PanelSeries>,
+    /// The first held-out date of all series: every training target of every series comes
+    /// before it.
+    pub held_out_from: NaiveDate,
+}
+
+impl PreparedPanel {
+    /// The shape of every sample (the same in every series).
+    pub fn sample_shape(&self) -> SampleShape {
+        self.series[0].data.sample_shape()
+    }
+
+    /// The training windows of every series, as one dataset.
+    pub fn train_dataset(&self) -> WindowDataset {
+        self.dataset(|data| data.splits.train)
+    }
+
+    /// The validation windows of every series, as one dataset.
+    pub fn valid_dataset(&self) -> WindowDataset {
+        self.dataset(|data| data.splits.valid)
+    }
+
+    fn dataset(&self, windows: impl Fn(&PreparedData) -> WindowRun) -> WindowDataset {
+        let mut dataset = WindowDataset::default();
+        for PanelSeries { data, .. } in &self.series {
+            dataset.push(data.series.clone(), data.codec.clone(), windows(data));
+        }
+        dataset
+    }
+}
+
+/// Loads the long-format file `config` names (`[data] series_column` set) and prepares every
+/// series in it for one model; `optional_columns` as in [`prepare_with_optional`].
+pub fn prepare_panel(
+    config: &DataConfig,
+    optional_columns: &[&str],
+) -> Result<PreparedPanel, DataError> {
+    config.validate()?;
+    let (Source::Csv { path }, Some(column)) = (&config.source, &config.series_column) else {
+        return Err(DataError::InvalidSetting {
+            key: "series_column",
+            message: "a panel is read from a file with series_column set, e.g. \
+                      series_column = \"ticker\""
+                .into(),
+        });
+    };
+    let loaded = load_csv_panel(path, &load_options(config, optional_columns), column)?;
+    prepare_panel_loaded(loaded, config, column)
+}
+
+/// Prepares already loaded series (`(name, series)` pairs) as one panel.
+///
+/// Each series is windowed and split as a file of its own would be; then the earliest first
+/// held-out date over all series becomes the boundary, and every series keeps only the
+/// training windows whose targets all come before it. Each series' scaler is fitted on its own
+/// training rows.
+pub fn prepare_panel_loaded(
+    loaded: Vec<(String, LoadedSeries)>,
+    config: &DataConfig,
+    series_column: &str,
+) -> Result<PreparedPanel, DataError> {
+    config.validate()?;
+    let mut split = Vec::with_capacity(loaded.len());
+    for (name, loaded) in loaded {
+        let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
+        let (series, splits) = split_loaded(loaded.series, config)?;
+        split.push((name, cleaning, series, splits));
+    }
+    let (first_name, held_out_from) = split
+        .iter()
+        .map(|(name, _, series, splits)| (name, series.dates[splits.first_held_out_row()]))
+        .min_by_key(|(_, date)| *date)
+        .map(|(name, date)| (name.clone(), date))
+        .ok_or_else(|| DataError::InvalidSetting {
+            key: "series_column",
+            message: "the file holds no series".into(),
+        })?;
+    let series = split
+        .into_iter()
+        .map(|(name, cleaning, series, splits)| {
+            let boundary = series.dates.partition_point(|date| *date < held_out_from);
+            let splits =
+                splits
+                    .train_before(boundary)
+                    .ok_or_else(|| DataError::InvalidSetting {
+                        key: "series_column",
+                        message: format!(
+                            "series '{name}' has no training window before {held_out_from}, where \
+                         the held-out days of series '{first_name}' begin (all series share \
+                         one time split); drop it from the file, or hold out fewer days \
+                         (test_len, valid_len)"
+                        ),
+                    })?;
+            let data = finish(series, splits, cleaning, config)?;
+            Ok(PanelSeries { name, data })
+        })
+        .collect::<Result<Vec<_>, DataError>>()?;
+    Ok(PreparedPanel {
+        series_column: series_column.to_string(),
+        series,
+        held_out_from,
     })
 }
 
@@ -326,6 +486,116 @@ mod tests {
             .to_string();
         assert!(
             error.contains("transform") && error.contains("row 4"),
+            "{error}"
+        );
+    }
+
+    /// `days` consecutive daily values from `start`, `value(i)` on day `i`.
+    fn daily(start: NaiveDate, days: usize, value: impl Fn(usize) -> f64) -> LoadedSeries {
+        LoadedSeries::daily("panel.csv", start, "Open", (0..days).map(value).collect())
+    }
+
+    fn panel_config() -> DataConfig {
+        DataConfig {
+            series_column: Some("ticker".into()),
+            valid_len: 2,
+            ..config(ScalingMethod::MinMax)
+        }
+    }
+
+    #[test]
+    fn no_series_trains_on_days_another_series_holds_out() {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        // "late" runs 60 days, "early" ends 20 days sooner: its held-out days come first
+        let panel = prepare_panel_loaded(
+            vec![
+                ("late".into(), daily(start, 60, |i| 100.0 + i as f64)),
+                ("early".into(), daily(start, 40, |i| 50.0 + (i % 7) as f64)),
+            ],
+            &panel_config(),
+            "ticker",
+        )
+        .unwrap();
+        let early = &panel.series[1].data;
+        let first_held_out = early.series.dates[early.splits.first_held_out_row()];
+        assert_eq!(panel.held_out_from, first_held_out);
+        for member in &panel.series {
+            let data = &member.data;
+            for window in data.splits.train.iter() {
+                assert!(
+                    data.series.dates[window.last_target_row()] < first_held_out,
+                    "{} trains on {}",
+                    member.name,
+                    data.series.dates[window.last_target_row()]
+                );
+            }
+            // each series still tests on its own newest days
+            let last_test = data.splits.test.last().unwrap().last_target_row();
+            assert_eq!(last_test, data.series.len() - 1);
+        }
+        // split on its own, "late" would have trained into "early"'s test days
+        let alone = prepare_loaded(
+            daily(start, 60, |i| 100.0 + i as f64),
+            &config(ScalingMethod::MinMax),
+        )
+        .unwrap();
+        let last_alone = alone.splits.train.last().unwrap().last_target_row();
+        assert!(alone.series.dates[last_alone] >= first_held_out);
+    }
+
+    #[test]
+    fn each_series_is_scaled_on_its_own_training_rows() {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let panel = prepare_panel_loaded(
+            vec![
+                ("small".into(), daily(start, 30, |i| 10.0 + i as f64)),
+                (
+                    "large".into(),
+                    daily(start, 30, |i| 10_000.0 + 100.0 * i as f64),
+                ),
+            ],
+            &panel_config(),
+            "ticker",
+        )
+        .unwrap();
+        for (member, (first, step)) in panel.series.iter().zip([(10.0, 1.0), (10_000.0, 100.0)]) {
+            let scaler = member.data.target_scaler();
+            let training_rows = member.data.splits.last_training_row().unwrap() + 1;
+            assert_eq!(scaler.offset, first, "{}", member.name);
+            assert_eq!(
+                scaler.scale,
+                step * (training_rows - 1) as f64,
+                "{}",
+                member.name
+            );
+        }
+        // the panel's dataset reads each series through its own scaler, lazily
+        let dataset = panel.train_dataset();
+        let expected: Vec<WindowItem> = panel
+            .series
+            .iter()
+            .flat_map(|member| member.data.items(&member.data.splits.train))
+            .collect();
+        assert_eq!(dataset.items(), expected);
+        assert_eq!(burn::data::dataset::Dataset::len(&dataset), expected.len());
+    }
+
+    #[test]
+    fn a_series_with_nothing_before_the_boundary_is_named() {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let late_start = NaiveDate::from_ymd_opt(2024, 2, 1).unwrap();
+        let error = prepare_panel_loaded(
+            vec![
+                ("old".into(), daily(start, 30, |i| i as f64 + 1.0)),
+                ("new".into(), daily(late_start, 30, |i| i as f64 + 1.0)),
+            ],
+            &panel_config(),
+            "ticker",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("series 'new'") && error.contains("series 'old'"),
             "{error}"
         );
     }

@@ -50,24 +50,105 @@ impl Window {
     }
 }
 
+/// Windows evenly spaced over a series, as a description rather than a list: the `count`
+/// windows starting at `first_start`, `first_start + stride`, … Memory does not grow with the
+/// number of windows, so a split of ten million windows costs a few words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WindowRun {
+    /// The first window's first input row.
+    pub first_start: usize,
+    /// Rows between the starts of consecutive windows (at least 1 when `count > 1`).
+    pub stride: usize,
+    /// How many windows.
+    pub count: usize,
+    /// Input steps of every window.
+    pub window_len: usize,
+    /// Target steps of every window.
+    pub horizon: usize,
+}
+
+impl WindowRun {
+    /// Number of windows.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the run holds no window.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The `index`-th window, oldest first.
+    pub fn get(&self, index: usize) -> Option<Window> {
+        (index < self.count).then(|| Window {
+            start: self.first_start + index * self.stride,
+            window_len: self.window_len,
+            horizon: self.horizon,
+        })
+    }
+
+    /// The oldest window.
+    pub fn first(&self) -> Option<Window> {
+        self.get(0)
+    }
+
+    /// The newest window.
+    pub fn last(&self) -> Option<Window> {
+        self.count.checked_sub(1).and_then(|index| self.get(index))
+    }
+
+    /// The windows, oldest first.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Window> + '_ {
+        (0..self.count).map(|index| self.get(index).expect("index < count"))
+    }
+
+    /// The windows `range` of this run (indices clamped to it), as a run.
+    pub fn sub_run(&self, range: std::ops::Range<usize>) -> WindowRun {
+        let end = range.end.min(self.count);
+        let start = range.start.min(end);
+        WindowRun {
+            first_start: self.first_start + start * self.stride,
+            count: end - start,
+            ..*self
+        }
+    }
+
+    /// How many of the oldest windows have every target before `row`: the last target row
+    /// grows with the index, so they are a prefix (in closed form).
+    pub fn count_ending_before(&self, row: usize) -> usize {
+        let first_last_target = self.first_start + self.window_len + self.horizon - 1;
+        match row.checked_sub(first_last_target) {
+            None | Some(0) => 0,
+            Some(gap) => self.count.min((gap - 1) / self.stride.max(1) + 1),
+        }
+    }
+
+    /// The windows in a list.
+    pub fn to_vec(&self) -> Vec<Window> {
+        self.iter().collect()
+    }
+}
+
 /// Every window that fits in `rows` rows, oldest first, aligned so that the newest window's
 /// last target is the series' last row.
-pub fn windows(rows: usize, spec: WindowSpec) -> Vec<Window> {
+pub fn windows(rows: usize, spec: WindowSpec) -> WindowRun {
     let span = spec.window_len + spec.horizon;
+    let empty = WindowRun {
+        window_len: spec.window_len,
+        horizon: spec.horizon,
+        stride: spec.stride.max(1),
+        ..WindowRun::default()
+    };
     if spec.window_len == 0 || spec.horizon == 0 || spec.stride == 0 || rows < span {
-        return Vec::new();
+        return empty;
     }
     let last_start = rows - span;
-    let mut starts: Vec<usize> = (0..=last_start).rev().step_by(spec.stride).collect();
-    starts.reverse();
-    starts
-        .into_iter()
-        .map(|start| Window {
-            start,
-            window_len: spec.window_len,
-            horizon: spec.horizon,
-        })
-        .collect()
+    let count = last_start / spec.stride + 1;
+    WindowRun {
+        first_start: last_start - (count - 1) * spec.stride,
+        count,
+        ..empty
+    }
 }
 
 /// How many of the newest targets to hold out.
@@ -83,17 +164,37 @@ pub struct SplitSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SplitWindows {
     /// Windows to train on: every target of each comes before every validation and test target.
-    pub train: Vec<Window>,
+    pub train: WindowRun,
     /// Validation windows (may be empty).
-    pub valid: Vec<Window>,
+    pub valid: WindowRun,
     /// Test windows.
-    pub test: Vec<Window>,
+    pub test: WindowRun,
 }
 
 impl SplitWindows {
     /// The last row any training window reads, input or target: what the scaler may see.
     pub fn last_training_row(&self) -> Option<usize> {
-        self.train.last().map(Window::last_target_row)
+        self.train.last().map(|window| window.last_target_row())
+    }
+
+    /// The first held-out target row (of the first validation window, or else the first test
+    /// window).
+    pub fn first_held_out_row(&self) -> usize {
+        self.valid
+            .first()
+            .or(self.test.first())
+            .expect("a split holds at least one test window")
+            .first_target_row()
+    }
+
+    /// Keeps only the training windows whose targets all lie before `row` (a boundary another
+    /// series sets); `None` when none is left.
+    pub fn train_before(&self, row: usize) -> Option<SplitWindows> {
+        let kept = self.train.count_ending_before(row);
+        (kept > 0).then(|| SplitWindows {
+            train: self.train.sub_run(0..kept),
+            ..self.clone()
+        })
     }
 }
 
@@ -102,24 +203,25 @@ impl SplitWindows {
 /// before the first held-out target (with `horizon > 1` the windows that straddle are dropped).
 ///
 /// Returns `None` when no training window would remain.
-pub fn split(windows: &[Window], spec: SplitSpec) -> Option<SplitWindows> {
+pub fn split(windows: &WindowRun, spec: SplitSpec) -> Option<SplitWindows> {
     let held_out = spec.test_len.saturating_add(spec.valid_len);
     if spec.test_len == 0 || windows.len() <= held_out {
         return None;
     }
-    let first_held_out = windows.len() - held_out;
-    let test = windows[windows.len() - spec.test_len..].to_vec();
-    let valid = windows[first_held_out..windows.len() - spec.test_len].to_vec();
-    let boundary = windows[first_held_out].first_target_row();
-    let train: Vec<Window> = windows[..first_held_out]
-        .iter()
-        .copied()
-        .filter(|window| window.last_target_row() < boundary)
-        .collect();
-    if train.is_empty() {
+    let count = windows.len();
+    let first_held_out = count - held_out;
+    let test = windows.sub_run(count - spec.test_len..count);
+    let valid = windows.sub_run(first_held_out..count - spec.test_len);
+    let boundary = windows.get(first_held_out)?.first_target_row();
+    let kept = windows.count_ending_before(boundary).min(first_held_out);
+    if kept == 0 {
         return None;
     }
-    Some(SplitWindows { train, valid, test })
+    Some(SplitWindows {
+        train: windows.sub_run(0..kept),
+        valid,
+        test,
+    })
 }
 
 /// Windows over `rows` rows, split; or an error saying how many rows would be needed.
@@ -212,7 +314,7 @@ mod tests {
     #[test]
     fn article_table_gives_its_three_windows() {
         let all = windows(ARTICLE.len(), spec(5, 1, 1));
-        let pairs: Vec<_> = all.iter().map(inputs_and_target).collect();
+        let pairs: Vec<_> = all.iter().map(|w| inputs_and_target(&w)).collect();
         assert_eq!(
             pairs,
             vec![
@@ -234,7 +336,7 @@ mod tests {
     #[test]
     fn horizon_targets_are_the_next_k_values() {
         let all = windows(ARTICLE.len(), spec(3, 2, 1));
-        let (inputs, targets) = inputs_and_target(&all[0]);
+        let (inputs, targets) = inputs_and_target(&all.first().unwrap());
         assert_eq!(inputs, vec![100.0, 102.0, 105.0]);
         assert_eq!(targets, vec![103.0, 106.0]);
         assert_eq!(all.len(), 4);
@@ -251,7 +353,7 @@ mod tests {
             },
         )
         .unwrap();
-        let targets = |ws: &[Window]| ws.iter().map(|w| w.first_target_row()).collect::<Vec<_>>();
+        let targets = |ws: &WindowRun| ws.iter().map(|w| w.first_target_row()).collect::<Vec<_>>();
         assert_eq!(targets(&parts.test), vec![16, 17, 18, 19]);
         assert_eq!(targets(&parts.valid), vec![13, 14, 15]);
         assert_eq!(targets(&parts.train), (3..13).collect::<Vec<_>>());
@@ -269,7 +371,7 @@ mod tests {
             },
         )
         .unwrap();
-        let first_held_out = parts.valid[0].first_target_row();
+        let first_held_out = parts.valid.first().unwrap().first_target_row();
         assert!(
             parts
                 .train
@@ -298,6 +400,36 @@ mod tests {
             "{message}"
         );
         assert!(split_series("tiny.csv", 9, window, held_out).is_ok());
+    }
+
+    #[test]
+    fn the_closed_form_count_matches_a_filter_over_every_window() {
+        for window_len in 1..4 {
+            for horizon in 1..5 {
+                for stride in 1..4 {
+                    let all = windows(40, spec(window_len, horizon, stride));
+                    for row in 0..45 {
+                        let by_filter =
+                            all.iter().take_while(|w| w.last_target_row() < row).count();
+                        assert_eq!(all.count_ending_before(row), by_filter, "{row} {all:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_boundary_from_another_series_shortens_only_the_training_windows() {
+        let all = windows(20, spec(3, 1, 1));
+        let held_out = SplitSpec {
+            test_len: 4,
+            valid_len: 0,
+        };
+        let parts = split(&all, held_out).unwrap();
+        let cut = parts.train_before(10).unwrap();
+        assert_eq!(cut.train.last().unwrap().last_target_row(), 9);
+        assert_eq!((cut.valid, cut.test), (parts.valid, parts.test));
+        assert!(parts.train_before(3).is_none());
     }
 
     /// [`rows_needed`] by search: the fewest rows that leave a training window.

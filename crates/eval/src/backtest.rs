@@ -7,6 +7,7 @@
 //! is fitted on its training rows. How a model is trained is the caller's: a [`Fit`].
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -167,8 +168,9 @@ pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<F
         ));
     }
     let first_test = windows.len() - held_out;
+    let window_at = |index: usize| windows.get(index).expect("the plan's windows exist");
     let fold_end =
-        |fold: usize| windows[first_test + (fold + 1) * spec.step - 1].last_target_row() + 1;
+        |fold: usize| window_at(first_test + (fold + 1) * spec.step - 1).last_target_row() + 1;
     let first_len = fold_end(0);
     Ok((0..spec.folds)
         .map(|index| {
@@ -180,7 +182,7 @@ pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<F
             Fold {
                 index,
                 rows: start..end,
-                origin_row: windows[first_test + index * spec.step].first_target_row(),
+                origin_row: window_at(first_test + index * spec.step).first_target_row(),
                 model_fold: match spec.refit {
                     Refit::Every => index,
                     Refit::Never => 0,
@@ -364,7 +366,7 @@ fn prepare_fold<E: std::error::Error + 'static>(
     })
 }
 
-type TrainedFold = (usize, Forecaster, WindowCodec, Duration);
+type TrainedFold = (usize, Forecaster, Arc<WindowCodec>, Duration);
 
 /// Trains the model of every fold that trains one, `jobs` at a time.
 fn train_folds<F: Fit>(
@@ -495,7 +497,7 @@ mod tests {
         fn fit(&self, data: &PreparedData, fold: &Fold) -> Result<Forecaster, Self::Error> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let target = data.target_values();
-            let trained_on = data.splits.train.iter().chain(&data.splits.valid);
+            let trained_on = data.splits.train.iter().chain(data.splits.valid.iter());
             let largest = trained_on
                 .flat_map(|w| target[w.target_rows()].iter().copied())
                 .fold(f64::NEG_INFINITY, f64::max);
@@ -504,7 +506,7 @@ mod tests {
                 .unwrap()
                 .push((fold.index, largest));
             // the fold's scaler saw only rows before its first test target
-            let first_test = data.splits.test[0].first_target_row();
+            let first_test = data.splits.test.first().unwrap().first_target_row();
             assert!(data.splits.last_training_row().unwrap() < first_test);
             self.origins
                 .lock()

@@ -179,7 +179,7 @@ mod tests {
         data.splits
             .test
             .iter()
-            .map(|w| baseline.forecast(data, w))
+            .map(|w| baseline.forecast(data, &w))
             .collect()
     }
 

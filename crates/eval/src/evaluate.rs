@@ -166,7 +166,10 @@ pub fn forecast_test(
             .filter(|baseline| baseline.applies_to(data))
             .map(|baseline| NamedForecast {
                 name: baseline.name(),
-                values: windows.iter().map(|w| baseline.forecast(data, w)).collect(),
+                values: windows
+                    .iter()
+                    .map(|w| baseline.forecast(data, &w))
+                    .collect(),
             }),
     );
     Ok(TestForecast {

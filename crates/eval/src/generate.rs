@@ -147,7 +147,7 @@ mod tests {
         let data = yoho_data::prepare(&sine_config()).unwrap();
         // the same series with every value after the first window overwritten
         let mut loaded = yoho_data::LoadedSeries {
-            series: data.series.clone(),
+            series: (*data.series).clone(),
             dropped_rows: 0,
             was_unsorted: false,
             kept_rows: (0..data.series.len()).collect(),

@@ -1,11 +1,14 @@
 //! Reading a daily series from CSV: polars parses the file, this module checks every cell of the
 //! columns in use and turns them into a date-sorted [`TimeSeries`].
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use polars::prelude::{CsvReadOptions, DataFrame, DataType, ParquetReader, SerReader};
+use polars::prelude::{
+    CsvReadOptions, DataFrame, DataType, Field, Float64Chunked, ParquetReader, PlSmallStr, Schema,
+    SerReader, StringChunked,
+};
 
 use super::dates::DateFormat;
 use crate::DataError;
@@ -40,6 +43,8 @@ pub struct LoadOptions {
 /// a date, date-time or text column) and returns the date column and the requested numeric
 /// columns; every cell is checked as in a CSV file, and errors name the same row.
 ///
+/// Only the columns in use are parsed, the numeric ones as numbers (a file whose cells polars
+/// cannot read as numbers is read again as text, so that the error names the cell).
 /// Dates may be ISO (`YYYY-MM-DD`, or a date-time at midnight), US `M/D/YYYY` or European
 /// `D/M/YYYY` / `D.M.YYYY`, detected once per file (see [`DateFormat`]), or follow
 /// `date_format`; line endings LF or CRLF; blank lines are skipped. Rows come back sorted by
@@ -47,80 +52,56 @@ pub struct LoadOptions {
 /// `missing` says otherwise) empty or non-numeric cells in a used column are errors naming the row as a
 /// spreadsheet shows it.
 pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
-    let frame = match is_parquet(path) {
-        true => read_parquet(path)?,
-        false => {
-            let bytes = std::fs::read(path).map_err(|source| DataError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Err(DataError::EmptyFile {
-                    path: path.to_path_buf(),
-                });
-            }
-            parse_as_text(path, bytes)?
-        }
-    };
-    let columns = distinct(&options.columns);
-    let mut table = TextTable::new(path, &frame, &options.date_column, &columns)?;
-    if let Some(pattern) = &options.date_format {
-        table.format = DateFormat::Pattern(pattern.clone());
-    }
-    let optional: Vec<(String, Vec<Option<String>>)> = distinct(&options.optional_columns)
+    let table = Table::read(path, options, None)?;
+    let rows: Vec<u32> = (0..table.height()).collect();
+    table.load(&rows, options)
+}
+
+/// Reads a long-format file holding many series, told apart by `series_column` (e.g. a
+/// `ticker` column): one [`LoadedSeries`] per series, in the order each first appears, each
+/// read and checked as [`load_csv`] reads a file of one series. A row whose series cell is
+/// empty is an error naming the row.
+pub fn load_csv_panel(
+    path: &Path,
+    options: &LoadOptions,
+    series_column: &str,
+) -> Result<Vec<(String, LoadedSeries)>, DataError> {
+    let table = Table::read(path, options, Some(series_column))?;
+    table
+        .series_groups()?
         .into_iter()
-        .filter(|name| !columns.contains(name))
-        .filter_map(|name| Some((name.clone(), text_column(path, &frame, &name).ok()?)))
-        .collect();
-    let mut loaded = match options.missing.fills() {
-        true => table.into_filled_series(options.missing)?,
-        false => table.into_series(options.missing == MissingPolicy::Drop)?,
-    };
-    add_optional_columns(&mut loaded, optional, options.missing);
-    Ok(loaded)
+        .map(|(name, rows)| {
+            let mut loaded = table.load(&rows, options)?;
+            loaded.series.source_name = format!("{} ({series_column} = {name})", path.display());
+            Ok((name, loaded))
+        })
+        .collect()
 }
 
 /// Adds each optional column whose cells are all numbers in the kept rows (after filling, with
 /// a policy that fills).
 fn add_optional_columns(
     loaded: &mut LoadedSeries,
-    optional: Vec<(String, Vec<Option<String>>)>,
+    optional: &[(String, Cells)],
     missing: MissingPolicy,
 ) {
-    let rows = &loaded.kept_rows;
     for (name, cells) in optional {
-        let mut values: Vec<Option<f64>> = rows
+        let mut values: Vec<Option<f64>> = loaded
+            .kept_rows
             .iter()
-            .map(|row| {
-                let value: f64 = cells.get(*row)?.as_deref()?.trim().parse().ok()?;
-                value.is_finite().then_some(value)
+            .map(|row| match cells.number(*row) {
+                Number::Value(value) => Some(value),
+                Number::Missing | Number::Bad(_) => None,
             })
             .collect();
         missing.fill(&loaded.series.dates, &mut values);
         if let Some(values) = values.into_iter().collect() {
-            loaded.series.columns.push(Column { name, values });
+            loaded.series.columns.push(Column {
+                name: name.clone(),
+                values,
+            });
         }
     }
-}
-
-/// Parses CSV bytes with every column kept as text, so that each cell can be checked here.
-fn parse_as_text(path: &Path, bytes: Vec<u8>) -> Result<DataFrame, DataError> {
-    let csv_error = |error: polars::error::PolarsError| DataError::Csv {
-        path: path.to_path_buf(),
-        message: error.to_string(),
-    };
-    let frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .into_reader_with_file_handle(Cursor::new(bytes))
-        .finish()
-        .map_err(csv_error)?;
-    if frame.height() == 0 {
-        return Err(DataError::NoRows {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(frame)
 }
 
 fn distinct(names: &[String]) -> Vec<String> {
@@ -133,177 +114,422 @@ fn distinct(names: &[String]) -> Vec<String> {
     seen
 }
 
-/// The used columns of a CSV file as text cells, before validation.
-struct TextTable {
-    path: PathBuf,
-    date_column: String,
-    dates: Vec<Option<String>>,
-    /// How the dates are written.
-    format: DateFormat,
-    columns: Vec<(String, Vec<Option<String>>)>,
+/// A column's cells as polars read them: text to check here, or numbers polars parsed.
+enum Cells {
+    Text(StringChunked),
+    Numbers(Float64Chunked),
 }
 
-impl TextTable {
-    fn new(
+/// One numeric cell, checked.
+enum Number {
+    Value(f64),
+    /// Empty (or null in a typed file).
+    Missing,
+    /// Not a finite number; the cell's text.
+    Bad(String),
+}
+
+impl Cells {
+    /// The column `name` of `frame`, or an error listing the file's columns, `available`.
+    fn of(
         path: &Path,
         frame: &DataFrame,
-        date_column: &str,
-        columns: &[String],
+        name: &str,
+        available: &[String],
     ) -> Result<Self, DataError> {
-        let read = |name: &str| text_column(path, frame, name);
-        let date_column = date_column_in(frame, date_column);
-        let dates = read(&date_column)?;
+        let column = frame.column(name).map_err(|_| DataError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            available: available.to_vec(),
+        })?;
+        let failed = |error: polars::error::PolarsError| DataError::Csv {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        };
+        let series = column.as_materialized_series().rechunk();
+        Ok(match series.dtype() {
+            DataType::String => Cells::Text(series.str().map_err(failed)?.clone()),
+            dtype if dtype.is_primitive_numeric() => {
+                let values = series.cast(&DataType::Float64).map_err(failed)?;
+                Cells::Numbers(values.f64().map_err(failed)?.clone())
+            }
+            _ => {
+                let text = series.cast(&DataType::String).map_err(failed)?;
+                Cells::Text(text.str().map_err(failed)?.clone())
+            }
+        })
+    }
+
+    /// The cell's text (a number written out), `None` when empty.
+    fn text(&self, row: u32) -> Option<std::borrow::Cow<'_, str>> {
+        let row = row as usize;
+        match self {
+            Cells::Text(cells) => cells
+                .get(row)
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(std::borrow::Cow::Borrowed),
+            Cells::Numbers(cells) => cells
+                .get(row)
+                .map(|value| std::borrow::Cow::Owned(value.to_string())),
+        }
+    }
+
+    /// The cell as a number; `NA`, `NaN` and other tokens of [`is_missing_token`] are
+    /// `Missing` when `tokens_are_missing`, else not numbers.
+    fn checked_number(&self, row: u32, tokens_are_missing: bool) -> Number {
+        match self {
+            Cells::Text(cells) => match cells.get(row as usize).map(str::trim) {
+                None | Some("") => Number::Missing,
+                Some(text) if tokens_are_missing && is_missing_token(text) => Number::Missing,
+                Some(text) => match text.parse::<f64>() {
+                    Ok(value) if value.is_finite() => Number::Value(value),
+                    _ => Number::Bad(text.to_string()),
+                },
+            },
+            Cells::Numbers(cells) => match cells.get(row as usize) {
+                None => Number::Missing,
+                Some(value) if value.is_finite() => Number::Value(value),
+                Some(value) if value.is_nan() && tokens_are_missing => Number::Missing,
+                Some(value) => Number::Bad(value.to_string()),
+            },
+        }
+    }
+
+    /// The cell of data row `row` as a number, tokens such as `NA` counting as not numbers;
+    /// `Missing` past the end (a row inserted for a missing date has `usize::MAX`).
+    fn number(&self, row: usize) -> Number {
+        match u32::try_from(row) {
+            Ok(row) if (row as usize) < self.len() => self.checked_number(row, false),
+            _ => Number::Missing,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Cells::Text(cells) => cells.len(),
+            Cells::Numbers(cells) => cells.len(),
+        }
+    }
+}
+
+/// The columns of a file in use, as polars read them, before validation.
+struct Table {
+    path: PathBuf,
+    date_column: String,
+    dates: Cells,
+    /// How the dates are written.
+    format: DateFormat,
+    columns: Vec<(String, Cells)>,
+    optional: Vec<(String, Cells)>,
+    series: Option<(String, Cells)>,
+    height: usize,
+}
+
+impl Table {
+    /// Reads the date column, `options`' columns (the optional ones where the file has them)
+    /// and `series_column` from `path`.
+    fn read(
+        path: &Path,
+        options: &LoadOptions,
+        series_column: Option<&str>,
+    ) -> Result<Self, DataError> {
+        let columns = distinct(&options.columns);
+        let header = match is_parquet(path) {
+            true => None,
+            false => Some(csv_header(path)?),
+        };
+        let names = header.clone().unwrap_or_default();
+        let date_column = date_column_in(&names, &options.date_column);
+        let optional: Vec<String> = distinct(&options.optional_columns)
+            .into_iter()
+            .filter(|name| !columns.contains(name))
+            .filter(|name| header.is_none() || names.contains(name))
+            .collect();
+        let frame = match &header {
+            None => read_parquet(path)?,
+            Some(header) => {
+                let mut required: Vec<&str> = vec![date_column.as_str()];
+                required.extend(columns.iter().map(String::as_str));
+                required.extend(series_column);
+                if let Some(absent) = required
+                    .iter()
+                    .find(|name| !header.iter().any(|h| h == *name))
+                {
+                    return Err(DataError::MissingColumn {
+                        path: path.to_path_buf(),
+                        column: absent.to_string(),
+                        available: header.clone(),
+                    });
+                }
+                required.extend(optional.iter().map(String::as_str));
+                read_csv_columns(path, header, &required, &columns)?
+            }
+        };
+        let names = header.unwrap_or_else(|| frame_names(&frame));
+        let date_column = date_column_in(&names, &options.date_column);
+        let cells = |name: &str| Cells::of(path, &frame, name, &names);
+        let dates = cells(&date_column)?;
         let columns = columns
             .iter()
-            .map(|name| Ok((name.clone(), read(name)?)))
+            .map(|name| Ok((name.clone(), cells(name)?)))
             .collect::<Result<Vec<_>, DataError>>()?;
-        let format = DateFormat::detect(dates.iter().flatten().map(String::as_str))
-            .unwrap_or(DateFormat::Iso);
+        let series = series_column
+            .map(|name| Ok::<_, DataError>((name.to_string(), cells(name)?)))
+            .transpose()?;
+        let optional = optional
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), cells(&name).ok()?)))
+            .collect();
+        let height = frame.height();
+        drop(frame);
+        if height == 0 {
+            return Err(DataError::NoRows {
+                path: path.to_path_buf(),
+            });
+        }
+        let format = match &options.date_format {
+            Some(pattern) => DateFormat::Pattern(pattern.clone()),
+            None => DateFormat::detect((0..height as u32).filter_map(|row| dates.text(row)))
+                .unwrap_or(DateFormat::Iso),
+        };
         Ok(Self {
             path: path.to_path_buf(),
             date_column,
             dates,
             format,
             columns,
+            optional,
+            series,
+            height,
         })
     }
 
-    /// Whether data row `data_row` is blank: no date and no used cell holds anything.
-    fn is_blank(&self, data_row: usize) -> bool {
-        let blank =
-            |cell: &Option<String>| cell.as_deref().is_none_or(|text| text.trim().is_empty());
-        blank(&self.dates[data_row])
-            && self
-                .columns
-                .iter()
-                .all(|(_, cells)| blank(&cells[data_row]))
+    /// Number of data rows in the file, blank ones included.
+    fn height(&self) -> u32 {
+        self.height as u32
     }
 
-    /// Every non-blank row's data row, date and values as `parse` reads them (`None` drops the
-    /// row, counted), sorted by date and checked for duplicate dates; and whether the file was
-    /// out of order.
-    #[allow(clippy::type_complexity)]
-    fn sorted_rows<V>(
-        &self,
-        parse: impl Fn(usize) -> Result<Option<V>, DataError>,
-    ) -> Result<(Vec<(usize, NaiveDate, V)>, usize, bool), DataError> {
-        let mut rows = Vec::with_capacity(self.dates.len());
-        let mut dropped_rows = 0;
-        for (data_row, date_cell) in self.dates.iter().enumerate() {
-            if self.is_blank(data_row) {
-                continue;
-            }
-            let date = self.parse_date(data_row, date_cell.as_deref())?;
-            match parse(data_row)? {
-                Some(values) => rows.push((data_row, date, values)),
-                None => dropped_rows += 1,
-            }
+    /// The data rows of each series, in the order each series first appears.
+    fn series_groups(&self) -> Result<Vec<(String, Vec<u32>)>, DataError> {
+        let (column, cells) = self.series.as_ref().expect("read with a series column");
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut groups: Vec<(String, Vec<u32>)> = Vec::new();
+        for row in 0..self.height() {
+            let name = match cells.text(row) {
+                Some(name) => name,
+                None if self.is_blank(row) => continue,
+                None => {
+                    return Err(DataError::MissingValue {
+                        path: self.path.clone(),
+                        row: spreadsheet_row(row as usize),
+                        column: column.clone(),
+                    });
+                }
+            };
+            let group = match index.get(name.as_ref()) {
+                Some(group) => *group,
+                None => {
+                    index.insert(name.to_string(), groups.len());
+                    groups.push((name.to_string(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[group].1.push(row);
         }
-        if rows.is_empty() {
+        if groups.is_empty() {
             return Err(DataError::NoRows {
                 path: self.path.clone(),
             });
         }
-        let was_unsorted = rows.windows(2).any(|pair| pair[0].1 > pair[1].1);
-        rows.sort_by_key(|(data_row, date, _)| (*date, *data_row));
-        let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
-        self.check_unique(&dates, |index| rows[index].0)?;
-        Ok((rows, dropped_rows, was_unsorted))
+        Ok(groups)
     }
 
-    fn into_series(self, drop_missing: bool) -> Result<LoadedSeries, DataError> {
+    /// The series of the data rows `rows`, cleaned as `options.missing` says.
+    fn load(&self, rows: &[u32], options: &LoadOptions) -> Result<LoadedSeries, DataError> {
+        let mut loaded = match options.missing.fills() {
+            true => self.filled_series(rows, options.missing)?,
+            false => self.series(rows, options.missing == MissingPolicy::Drop)?,
+        };
+        add_optional_columns(&mut loaded, &self.optional, options.missing);
+        Ok(loaded)
+    }
+
+    /// Whether data row `data_row` is blank: no date and no used cell holds anything.
+    fn is_blank(&self, data_row: u32) -> bool {
+        self.dates.text(data_row).is_none()
+            && self
+                .columns
+                .iter()
+                .all(|(_, cells)| matches!(cells.checked_number(data_row, false), Number::Missing))
+    }
+
+    /// The non-blank rows among `rows` that `keep` keeps (the others are counted), each with its
+    /// date, sorted by date and checked for duplicate dates; and whether they were out of order.
+    #[allow(clippy::type_complexity)]
+    fn sorted_rows(
+        &self,
+        rows: &[u32],
+        keep: impl Fn(u32) -> Result<bool, DataError>,
+    ) -> Result<(Vec<(NaiveDate, u32)>, usize, bool), DataError> {
+        let mut kept = Vec::with_capacity(rows.len());
+        let mut dropped_rows = 0;
+        for &data_row in rows {
+            if self.is_blank(data_row) {
+                continue;
+            }
+            let date = self.parse_date(data_row)?;
+            match keep(data_row)? {
+                true => kept.push((date, data_row)),
+                false => dropped_rows += 1,
+            }
+        }
+        if kept.is_empty() {
+            return Err(DataError::NoRows {
+                path: self.path.clone(),
+            });
+        }
+        let was_unsorted = kept.windows(2).any(|pair| pair[0].0 > pair[1].0);
+        if was_unsorted {
+            kept.sort_unstable();
+        }
+        self.check_unique(&kept)?;
+        Ok((kept, dropped_rows, was_unsorted))
+    }
+
+    fn series(&self, rows: &[u32], drop_missing: bool) -> Result<LoadedSeries, DataError> {
         let (rows, dropped_rows, was_unsorted) =
-            self.sorted_rows(|data_row| match self.parse_values(data_row) {
-                Ok(values) => Ok(Some(values)),
-                Err(_) if drop_missing => Ok(None),
+            self.sorted_rows(rows, |data_row| match self.check_values(data_row) {
+                Ok(()) => Ok(true),
+                Err(_) if drop_missing => Ok(false),
                 Err(error) => Err(error),
             })?;
-        let kept_rows = rows.iter().map(|(data_row, _, _)| *data_row).collect();
+        let columns = self
+            .columns
+            .iter()
+            .map(|(name, cells)| Column {
+                name: name.clone(),
+                values: rows
+                    .iter()
+                    .map(|(_, row)| match cells.checked_number(*row, false) {
+                        Number::Value(value) => value,
+                        Number::Missing | Number::Bad(_) => unreachable!("checked above"),
+                    })
+                    .collect(),
+            })
+            .collect();
         Ok(LoadedSeries {
-            series: self.assemble(rows),
+            series: TimeSeries {
+                source_name: self.path.display().to_string(),
+                dates: rows.iter().map(|(date, _)| *date).collect(),
+                columns,
+            },
             dropped_rows,
             was_unsorted,
-            kept_rows,
+            kept_rows: rows.iter().map(|(_, row)| *row as usize).collect(),
         })
     }
 
     /// The series with every hole filled as `missing` (`ffill` or `interpolate`) says: rows for
     /// the dates the series' frequency expects but lacks, then every empty (or `NA`) cell
     /// filled; rows still holding a hole (before a column's first value) are dropped.
-    fn into_filled_series(self, missing: MissingPolicy) -> Result<LoadedSeries, DataError> {
-        let (mut rows, _, was_unsorted) = self.sorted_rows(|data_row| {
-            self.columns
-                .iter()
-                .map(|(name, cells)| match cells[data_row].as_deref() {
-                    Some(text) if !is_missing_token(text) => {
-                        self.parse_number(data_row, name, Some(text)).map(Some)
-                    }
-                    _ => Ok(None),
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some)
-        })?;
-        let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
-        // a row for every date the series' frequency expects, its cells empty (no source row)
-        for date in Frequency::infer(&dates).missing(&dates) {
-            rows.push((usize::MAX, date, vec![None; self.columns.len()]));
-        }
-        rows.sort_by_key(|(_, date, _)| *date);
-        let dates: Vec<NaiveDate> = rows.iter().map(|(_, date, _)| *date).collect();
-        for column in 0..self.columns.len() {
-            let mut values: Vec<Option<f64>> = rows.iter().map(|(_, _, v)| v[column]).collect();
-            missing.fill(&dates, &mut values);
-            for (row, value) in rows.iter_mut().zip(values) {
-                row.2[column] = value;
+    fn filled_series(
+        &self,
+        rows: &[u32],
+        missing: MissingPolicy,
+    ) -> Result<LoadedSeries, DataError> {
+        let (rows, _, was_unsorted) = self.sorted_rows(rows, |data_row| {
+            for (name, cells) in &self.columns {
+                if let Number::Bad(value) = cells.checked_number(data_row, true) {
+                    return Err(self.not_a_number(data_row, name, value));
+                }
             }
-        }
-        let total = rows.len();
-        let complete: Vec<(usize, NaiveDate, Vec<f64>)> = rows
-            .into_iter()
-            .filter_map(|(data_row, date, values)| {
-                Some((
-                    data_row,
-                    date,
-                    values.into_iter().collect::<Option<Vec<f64>>>()?,
-                ))
+            Ok(true)
+        })?;
+        let observed: Vec<NaiveDate> = rows.iter().map(|(date, _)| *date).collect();
+        // a row for every date the series' frequency expects, with no source row
+        let mut all: Vec<(NaiveDate, Option<u32>)> =
+            rows.iter().map(|(date, row)| (*date, Some(*row))).collect();
+        all.extend(
+            Frequency::infer(&observed)
+                .missing(&observed)
+                .into_iter()
+                .map(|date| (date, None)),
+        );
+        all.sort_by_key(|(date, _)| *date);
+        let dates: Vec<NaiveDate> = all.iter().map(|(date, _)| *date).collect();
+        let filled: Vec<Vec<Option<f64>>> = self
+            .columns
+            .iter()
+            .map(|(_, cells)| {
+                let mut values: Vec<Option<f64>> = all
+                    .iter()
+                    .map(
+                        |(_, row)| match row.map(|row| cells.checked_number(row, true)) {
+                            Some(Number::Value(value)) => Some(value),
+                            _ => None,
+                        },
+                    )
+                    .collect();
+                missing.fill(&dates, &mut values);
+                values
             })
             .collect();
+        let complete: Vec<usize> = (0..all.len())
+            .filter(|index| filled.iter().all(|values| values[*index].is_some()))
+            .collect();
         if complete.is_empty() {
-            return Err(DataError::NoRows { path: self.path });
+            return Err(DataError::NoRows {
+                path: self.path.clone(),
+            });
         }
-        let dropped_rows = total - complete.len();
-        let kept_rows = complete.iter().map(|(data_row, _, _)| *data_row).collect();
+        let columns = self
+            .columns
+            .iter()
+            .zip(&filled)
+            .map(|((name, _), values)| Column {
+                name: name.clone(),
+                values: complete
+                    .iter()
+                    .map(|index| values[*index].unwrap())
+                    .collect(),
+            })
+            .collect();
         Ok(LoadedSeries {
-            series: self.assemble(complete),
-            dropped_rows,
+            series: TimeSeries {
+                source_name: self.path.display().to_string(),
+                dates: complete.iter().map(|index| dates[*index]).collect(),
+                columns,
+            },
+            dropped_rows: all.len() - complete.len(),
             was_unsorted,
-            kept_rows,
+            kept_rows: complete
+                .iter()
+                .map(|index| all[*index].1.map_or(usize::MAX, |row| row as usize))
+                .collect(),
         })
     }
 
-    /// An error naming the first two rows with the same date among sorted `dates`
-    /// (`data_row` gives each one's row in the file).
-    fn check_unique(
-        &self,
-        dates: &[NaiveDate],
-        data_row: impl Fn(usize) -> usize,
-    ) -> Result<(), DataError> {
-        match (1..dates.len()).find(|index| dates[index - 1] == dates[*index]) {
-            Some(index) => Err(DataError::DuplicateDate {
+    /// An error naming the first two rows with the same date among date-sorted `rows`.
+    fn check_unique(&self, rows: &[(NaiveDate, u32)]) -> Result<(), DataError> {
+        match rows.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            Some(pair) => Err(DataError::DuplicateDate {
                 path: self.path.clone(),
-                date: dates[index].to_string(),
-                first_row: spreadsheet_row(data_row(index - 1)),
-                second_row: spreadsheet_row(data_row(index)),
+                date: pair[1].0.to_string(),
+                first_row: spreadsheet_row(pair[0].1 as usize),
+                second_row: spreadsheet_row(pair[1].1 as usize),
             }),
             None => Ok(()),
         }
     }
 
-    fn parse_date(&self, data_row: usize, cell: Option<&str>) -> Result<NaiveDate, DataError> {
-        let text = cell.unwrap_or("").trim();
+    fn parse_date(&self, data_row: u32) -> Result<NaiveDate, DataError> {
+        let cell = self.dates.text(data_row);
+        let text = cell.as_deref().unwrap_or("");
+        let row = spreadsheet_row(data_row as usize);
         let timestamp = self.format.parse(text).ok_or_else(|| DataError::BadDate {
             path: self.path.clone(),
-            row: spreadsheet_row(data_row),
+            row,
             column: self.date_column.clone(),
             value: text.to_string(),
             expected: self.format.describe(),
@@ -311,7 +537,7 @@ impl TextTable {
         if timestamp.time() != chrono::NaiveTime::MIN {
             return Err(DataError::IntradayTime {
                 path: self.path.clone(),
-                row: spreadsheet_row(data_row),
+                row,
                 column: self.date_column.clone(),
                 value: text.to_string(),
             });
@@ -319,110 +545,129 @@ impl TextTable {
         Ok(timestamp.date())
     }
 
-    fn parse_values(&self, data_row: usize) -> Result<Vec<f64>, DataError> {
-        self.columns
-            .iter()
-            .map(|(name, cells)| self.parse_number(data_row, name, cells[data_row].as_deref()))
-            .collect()
-    }
-
-    fn parse_number(
-        &self,
-        data_row: usize,
-        column: &str,
-        cell: Option<&str>,
-    ) -> Result<f64, DataError> {
-        let text = cell.unwrap_or("").trim();
-        if text.is_empty() {
-            return Err(DataError::MissingValue {
-                path: self.path.clone(),
-                row: spreadsheet_row(data_row),
-                column: column.to_string(),
-            });
-        }
-        match text.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(value),
-            _ => Err(DataError::NotANumber {
-                path: self.path.clone(),
-                row: spreadsheet_row(data_row),
-                column: column.to_string(),
-                value: text.to_string(),
-            }),
-        }
-    }
-
-    fn assemble(&self, rows: Vec<(usize, NaiveDate, Vec<f64>)>) -> TimeSeries {
-        let mut columns: Vec<Column> = self
-            .columns
-            .iter()
-            .map(|(name, _)| Column {
-                name: name.clone(),
-                values: Vec::with_capacity(rows.len()),
-            })
-            .collect();
-        let mut dates = Vec::with_capacity(rows.len());
-        for (_, date, values) in rows {
-            dates.push(date);
-            for (column, value) in columns.iter_mut().zip(values) {
-                column.values.push(value);
+    /// Every used cell of the row is a number, or an error naming the first that is not.
+    fn check_values(&self, data_row: u32) -> Result<(), DataError> {
+        for (name, cells) in &self.columns {
+            match cells.checked_number(data_row, false) {
+                Number::Value(_) => {}
+                Number::Missing => {
+                    return Err(DataError::MissingValue {
+                        path: self.path.clone(),
+                        row: spreadsheet_row(data_row as usize),
+                        column: name.clone(),
+                    });
+                }
+                Number::Bad(value) => return Err(self.not_a_number(data_row, name, value)),
             }
         }
-        TimeSeries {
-            source_name: self.path.display().to_string(),
-            dates,
-            columns,
+        Ok(())
+    }
+
+    fn not_a_number(&self, data_row: u32, column: &str, value: String) -> DataError {
+        DataError::NotANumber {
+            path: self.path.clone(),
+            row: spreadsheet_row(data_row as usize),
+            column: column.to_string(),
+            value,
         }
     }
 }
 
-/// One column of the frame as optional text cells, or an error listing the columns that exist.
-fn text_column(
-    path: &Path,
-    frame: &DataFrame,
-    name: &str,
-) -> Result<Vec<Option<String>>, DataError> {
-    let missing = || DataError::MissingColumn {
+/// The header of a CSV file (its column names), or the errors of an unreadable or empty file.
+fn csv_header(path: &Path) -> Result<Vec<String>, DataError> {
+    let read_error = |source| DataError::Read {
         path: path.to_path_buf(),
-        column: name.to_string(),
-        available: frame
-            .get_column_names()
-            .iter()
-            .map(|column| column.to_string())
-            .collect(),
+        source,
     };
-    let column = frame.column(name).map_err(|_| missing())?;
-    let failed = |error: polars::error::PolarsError| DataError::Csv {
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut first_line = String::new();
+    let mut reader = std::io::BufReader::new(file);
+    // skip leading blank lines; a file of nothing but whitespace is empty
+    loop {
+        first_line.clear();
+        let read = std::io::BufRead::read_line(&mut reader, &mut first_line).map_err(read_error)?;
+        if read == 0 {
+            return Err(DataError::EmptyFile {
+                path: path.to_path_buf(),
+            });
+        }
+        if !first_line.trim().is_empty() {
+            break;
+        }
+    }
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_n_rows(Some(0))
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|reader| reader.finish())
+        .map_err(|error| csv_error(path, error))?;
+    Ok(frame_names(&frame))
+}
+
+fn csv_error(path: &Path, error: polars::error::PolarsError) -> DataError {
+    DataError::Csv {
         path: path.to_path_buf(),
         message: error.to_string(),
-    };
-    let series = column.as_materialized_series();
-    match series.dtype() {
-        DataType::String => {
-            let text = series.str().map_err(failed)?;
-            Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
-        }
-        // typed columns (Parquet): floats written out so that they parse back to the same value
-        DataType::Float32 | DataType::Float64 => {
-            let values = series.cast(&DataType::Float64).map_err(failed)?;
-            let values = values.f64().map_err(failed)?;
-            Ok(values.iter().map(|v| v.map(|v| v.to_string())).collect())
-        }
-        _ => {
-            let text = series.cast(&DataType::String).map_err(failed)?;
-            let text = text.str().map_err(failed)?;
-            Ok(text.iter().map(|cell| cell.map(str::to_string)).collect())
-        }
     }
 }
 
-/// The frame's column named `wanted`, or else its only column whose name is `wanted` in another
-/// case (`date` for `Date`); `wanted` itself when neither is there, for the error to name.
-fn date_column_in(frame: &DataFrame, wanted: &str) -> String {
-    let names: Vec<String> = frame
+fn frame_names(frame: &DataFrame) -> Vec<String> {
+    frame
         .get_column_names()
         .iter()
         .map(|name| name.to_string())
+        .collect()
+}
+
+/// Reads the columns `wanted` of the CSV file (those that `header` has; an absent one is
+/// reported when it is asked for), `numeric` ones parsed as numbers by polars. If polars cannot
+/// parse them all as numbers, they are read again as text, for the cell to be named.
+fn read_csv_columns(
+    path: &Path,
+    header: &[String],
+    wanted: &[&str],
+    numeric: &[String],
+) -> Result<DataFrame, DataError> {
+    let present: Vec<PlSmallStr> = header
+        .iter()
+        .filter(|name| wanted.contains(&name.as_str()))
+        .map(|name| PlSmallStr::from(name.as_str()))
         .collect();
+    let read = |typed: bool| {
+        let overwrite: Schema = numeric
+            .iter()
+            .filter(|name| typed && header.contains(name))
+            .map(|name| Field::new(name.as_str().into(), DataType::Float64))
+            .collect();
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_columns(Some(present.clone().into()))
+            .with_schema_overwrite(Some(Arc::new(overwrite)))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|reader| reader.finish())
+    };
+    // a cell polars read as NaN or infinite is read again as text, for the error to quote it
+    let all_finite = |frame: &DataFrame| {
+        numeric.iter().all(|name| {
+            frame
+                .column(name)
+                .ok()
+                .and_then(|column| column.as_materialized_series().f64().ok().cloned())
+                .is_none_or(|values| values.into_no_null_iter().all(f64::is_finite))
+        })
+    };
+    match read(true) {
+        Ok(frame) if all_finite(&frame) => Ok(frame),
+        _ => read(false).map_err(|error| csv_error(path, error)),
+    }
+}
+
+/// The column named `wanted` among `names`, or else the only one whose name is `wanted` in
+/// another case (`date` for `Date`); `wanted` itself when neither is there, for the error to
+/// name.
+fn date_column_in(names: &[String], wanted: &str) -> String {
     if names.iter().any(|name| name == wanted) {
         return wanted.to_string();
     }
@@ -712,6 +957,66 @@ mod tests {
             error.contains("'Date'") && error.contains("When"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_long_file_becomes_one_series_per_name() {
+        let text = "Date,ticker,Open,Notes\n\
+                    2024-01-02,B,20,x\n2024-01-01,A,1,\n2024-01-01,B,10,y\n\
+                    2024-01-02,A,2,\n\n2024-01-03,A,3,z\n";
+        let file = write_csv(text);
+        let panel = load_csv_panel(file.path(), &options(&["Open"]), "ticker").unwrap();
+        let names: Vec<&str> = panel.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["B", "A"]);
+        let (_, b) = &panel[0];
+        assert_eq!(b.series.column("Open").unwrap(), &[10.0, 20.0]);
+        assert_eq!(b.series.dates, vec![day(2024, 1, 1), day(2024, 1, 2)]);
+        assert_eq!(b.kept_rows, vec![2, 0]);
+        assert!(b.was_unsorted);
+        let (_, a) = &panel[1];
+        assert_eq!(a.series.column("Open").unwrap(), &[1.0, 2.0, 3.0]);
+        assert!(
+            a.series.source_name.contains("ticker = A"),
+            "{}",
+            a.series.source_name
+        );
+        // a date twice in one series is an error; the same date in two series is not
+        let file = write_csv("Date,ticker,Open\n2024-01-01,A,1\n2024-01-01,A,2\n");
+        let error = load_csv_panel(file.path(), &options(&["Open"]), "ticker").unwrap_err();
+        assert!(matches!(
+            error,
+            DataError::DuplicateDate {
+                first_row: 2,
+                second_row: 3,
+                ..
+            }
+        ));
+        let file = write_csv("Date,ticker,Open\n2024-01-01,A,1\n2024-01-02,,2\n");
+        let error = load_csv_panel(file.path(), &options(&["Open"]), "ticker")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("row 3") && error.contains("ticker"),
+            "{error}"
+        );
+        let error = load_csv_panel(file.path(), &options(&["Open"]), "symbol")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("'symbol'") && error.contains("ticker"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn used_number_columns_are_read_as_numbers_and_bad_cells_still_named() {
+        let file = write_csv("Date,Open,Junk\n2024-01-01,1.5,abc\n2024-01-02,2.5,def\n");
+        let table = Table::read(file.path(), &options(&["Open"]), None).unwrap();
+        assert!(matches!(table.columns[0].1, Cells::Numbers(_)));
+        let error = load("Date,Open\n2024-01-01,1.5\n2024-01-02,n.a.\n", &["Open"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("row 3") && error.contains("n.a."), "{error}");
     }
 
     #[test]

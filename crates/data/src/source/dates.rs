@@ -35,11 +35,11 @@ impl DateFormat {
     /// The format of a column from its cells: ISO when they start with a 4-digit year; for
     /// `a/b/YYYY`-style cells day-first when the separator is a dot or some `a` exceeds 12,
     /// month-first otherwise (the US convention). `None` when no cell looks like a date.
-    pub fn detect<'a>(cells: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+    pub fn detect<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Option<Self> {
         let mut numeric_dates = false;
         let mut day_first = false;
         for cell in cells {
-            let cell = cell.trim();
+            let cell = cell.as_ref().trim();
             if cell.is_empty() {
                 continue;
             }
