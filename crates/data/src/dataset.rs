@@ -107,6 +107,19 @@ pub struct SampleShape {
     pub horizon: usize,
 }
 
+/// What training reads: the sample shape and the training and validation windows of one
+/// series ([`crate::PreparedData::training_data`]) or of every series of a panel
+/// ([`crate::PreparedPanel::training_data`]).
+#[derive(Debug, Clone)]
+pub struct TrainingData {
+    /// The shape of every sample.
+    pub shape: SampleShape,
+    /// The windows to train on.
+    pub train: WindowDataset,
+    /// The validation windows (may be empty).
+    pub valid: WindowDataset,
+}
+
 /// A batch on a device.
 #[derive(Debug, Clone)]
 pub struct WindowBatch {

@@ -23,7 +23,9 @@ pub mod window;
 
 pub use calendar::CalendarFeature;
 pub use config::{DataConfig, Source};
-pub use dataset::{SampleShape, WindowBatch, WindowBatcher, WindowDataset, WindowItem};
+pub use dataset::{
+    SampleShape, TrainingData, WindowBatch, WindowBatcher, WindowDataset, WindowItem,
+};
 pub use error::DataError;
 pub use frequency::Frequency;
 pub use missing::MissingPolicy;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::DataError;
 use crate::calendar;
 use crate::config::{DataConfig, Source};
-use crate::dataset::{SampleShape, WindowDataset, WindowItem};
+use crate::dataset::{SampleShape, TrainingData, WindowDataset, WindowItem};
 use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::{LoadedSeries, TimeSeries};
 use crate::source::csv::{LoadOptions, load_csv, load_csv_panel};
@@ -79,6 +79,15 @@ impl PreparedData {
     /// A Burn dataset of `windows`, each encoded when it is read.
     pub fn dataset(&self, windows: &WindowRun) -> WindowDataset {
         WindowDataset::new(self.series.clone(), self.codec.clone(), *windows)
+    }
+
+    /// The training and validation windows, for training.
+    pub fn training_data(&self) -> TrainingData {
+        TrainingData {
+            shape: self.sample_shape(),
+            train: self.dataset(&self.splits.train),
+            valid: self.dataset(&self.splits.valid),
+        }
     }
 
     /// The target column in original units.
@@ -207,6 +216,8 @@ pub struct PanelSeries {
 /// holds out.
 #[derive(Debug, Clone)]
 pub struct PreparedPanel {
+    /// The file the series were read from.
+    pub source_name: String,
     /// The column that names each row's series.
     pub series_column: String,
     /// Every series, in the order each first appears in the file.
@@ -220,6 +231,15 @@ impl PreparedPanel {
     /// The shape of every sample (the same in every series).
     pub fn sample_shape(&self) -> SampleShape {
         self.series[0].data.sample_shape()
+    }
+
+    /// The training and validation windows of every series, for one model.
+    pub fn training_data(&self) -> TrainingData {
+        TrainingData {
+            shape: self.sample_shape(),
+            train: self.train_dataset(),
+            valid: self.valid_dataset(),
+        }
     }
 
     /// The training windows of every series, as one dataset.
@@ -257,10 +277,13 @@ pub fn prepare_panel(
         });
     };
     let loaded = load_csv_panel(path, &load_options(config, optional_columns), column)?;
-    prepare_panel_loaded(loaded, config, column)
+    let mut panel = prepare_panel_loaded(loaded, config, column)?;
+    panel.source_name = path.display().to_string();
+    Ok(panel)
 }
 
-/// Prepares already loaded series (`(name, series)` pairs) as one panel.
+/// Prepares already loaded series (`(name, series)` pairs) as one panel (its `source_name`
+/// "panel"; [`prepare_panel`] names the file).
 ///
 /// Each series is windowed and split as a file of its own would be; then the earliest first
 /// held-out date over all series becomes the boundary, and every series keeps only the
@@ -308,6 +331,7 @@ pub fn prepare_panel_loaded(
         })
         .collect::<Result<Vec<_>, DataError>>()?;
     Ok(PreparedPanel {
+        source_name: "panel".to_string(),
         series_column: series_column.to_string(),
         series,
         held_out_from,

@@ -3,8 +3,8 @@
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
 //! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
-//! puts them together ([`evaluate`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)) and rolling-origin
-//! backtests ([`backtest`]).
+//! puts them together ([`evaluate`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
+//! backtests ([`backtest`]) and the summary of a panel's series ([`panel`]).
 //!
 //! ```no_run
 //! # fn demo(model: &yoho_model::Forecaster, data: &yoho_data::PreparedData) {
@@ -24,6 +24,7 @@ pub mod generate;
 pub mod inference;
 pub mod intervals;
 pub mod metrics;
+pub mod panel;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Baseline, standard_baselines};
@@ -35,3 +36,4 @@ pub use generate::{Generation, GenerationSummary, generate};
 pub use inference::{InferenceError, forecast};
 pub use intervals::{Conformal, Intervals, TestIntervals, test_intervals};
 pub use metrics::DieboldMariano;
+pub use panel::{MeanMetrics, PanelSummary};

@@ -74,6 +74,10 @@ pub mod files {
     pub const FINGERPRINT: &str = "fingerprint.json";
     /// The model's conformal calibration at every step ahead, for `predict`'s intervals.
     pub const INTERVALS: &str = "intervals.json";
+    /// A panel run's series: each one's name and the directory of its files.
+    pub const PANEL: &str = "panel.json";
+    /// The folder of a panel run's per-series directories.
+    pub const SERIES_DIR: &str = "series";
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
@@ -177,6 +181,20 @@ impl RunDir {
         })
     }
 
+    /// A panel run's series directory (its scaler and calibration), which must exist.
+    pub fn open_series(path: &Path) -> anyhow::Result<Self> {
+        if !path.join(files::SCALER).is_file() {
+            anyhow::bail!(
+                "{} has no {}: not a series directory of a finished panel run",
+                path.display(),
+                files::SCALER
+            );
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+
     /// An existing run directory.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         if !path.join(files::CONFIG).is_file() {
@@ -213,11 +231,25 @@ impl RunDir {
         forecaster: &Forecaster,
         scaler: &Scaler,
     ) -> anyhow::Result<()> {
-        self.write(files::CONFIG, toml::to_string_pretty(config)?.as_bytes())?;
+        self.save_scaler(scaler)?;
+        self.save_weights(config, forecaster)
+    }
+
+    /// Saves a fitted scaler (a panel run saves one per series, in each series' directory).
+    pub fn save_scaler(&self, scaler: &Scaler) -> anyhow::Result<()> {
         self.write(
             files::SCALER,
             serde_json::to_string_pretty(scaler)?.as_bytes(),
-        )?;
+        )
+    }
+
+    /// Saves the config and the weights.
+    pub fn save_weights(
+        &self,
+        config: &ExperimentConfig,
+        forecaster: &Forecaster,
+    ) -> anyhow::Result<()> {
+        self.write(files::CONFIG, toml::to_string_pretty(config)?.as_bytes())?;
         let weights = forecaster
             .clone()
             .into_record()
@@ -231,15 +263,25 @@ impl RunDir {
         &self,
         device: &Device,
     ) -> anyhow::Result<(ExperimentConfig, Forecaster, Scaler)> {
-        let config_path = self.file(files::CONFIG);
-        // read and checked like any config, so a hand-edited one is refused with its key named
-        let config = ExperimentConfig::load_saved(&config_path)?;
+        let (config, forecaster) = self.load_weights(device)?;
+        Ok((config, forecaster, self.load_scaler()?))
+    }
+
+    /// Loads the scaler saved by [`RunDir::save_scaler`].
+    pub fn load_scaler(&self) -> anyhow::Result<Scaler> {
         let scaler_path = self.file(files::SCALER);
-        let scaler: Scaler = serde_json::from_str(
+        serde_json::from_str(
             &std::fs::read_to_string(&scaler_path)
                 .with_context(|| format!("cannot read {}", scaler_path.display()))?,
         )
-        .with_context(|| format!("{} is not a valid scaler", scaler_path.display()))?;
+        .with_context(|| format!("{} is not a valid scaler", scaler_path.display()))
+    }
+
+    /// Loads the config and the weights saved by [`RunDir::save_weights`].
+    pub fn load_weights(&self, device: &Device) -> anyhow::Result<(ExperimentConfig, Forecaster)> {
+        let config_path = self.file(files::CONFIG);
+        // read and checked like any config, so a hand-edited one is refused with its key named
+        let config = ExperimentConfig::load_saved(&config_path)?;
         let model_path = self.file(files::MODEL);
         let record = ModuleRecord::load(&model_path)
             .map_err(|error| anyhow::anyhow!("cannot read {}: {error:?}", model_path.display()))?;
@@ -254,6 +296,6 @@ impl RunDir {
                     config_path.display()
                 )
             })?;
-        Ok((config, forecaster, scaler))
+        Ok((config, forecaster))
     }
 }

@@ -38,7 +38,7 @@ impl Fit for LearnerFit<'_> {
         let failed = |message: String| std::io::Error::other(message);
         match train(
             self.config,
-            data,
+            &data.training_data(),
             &self.device,
             &dir,
             &self.control,

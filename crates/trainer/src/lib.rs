@@ -12,6 +12,7 @@ pub mod cli;
 mod config;
 pub mod device;
 mod fingerprint;
+pub mod panel;
 mod plots;
 pub mod predict;
 mod report;

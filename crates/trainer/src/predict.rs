@@ -4,7 +4,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use yoho_data::{Frequency, LoadOptions, NaiveDate, calendar, load_csv};
+use burn::tensor::Device;
+use yoho_data::{
+    Frequency, LoadOptions, NaiveDate, TimeSeries, calendar, load_csv, load_csv_panel,
+};
+use yoho_model::Forecaster;
 
 use yoho_data::window::MAX_STEPS;
 use yoho_eval::Conformal;
@@ -98,7 +102,8 @@ fn forecast_dates(
 ///
 /// A model forecasts `horizon` days at once (one at a time for the recursive strategy, feeding
 /// back its own forecasts); more steps than the horizon are made by feeding its own forecasts
-/// back, which needs the target to be its only input.
+/// back, which needs the target to be its only input. A panel run forecasts with
+/// [`predict_panel`].
 pub fn predict(
     run_dir: &Path,
     data_path: &Path,
@@ -106,98 +111,177 @@ pub fn predict(
     device: DeviceChoice,
 ) -> anyhow::Result<Forecast> {
     let run = RunDir::open(run_dir)?;
-    let calibration = read_calibration(&run)?;
     let device = select_device(device)?;
-    let (config, model, scaler) = run.load_model(&device.device)?;
-    let data = &config.data;
-    let steps = steps.unwrap_or(data.horizon);
-    check_steps(&config, steps)?;
-    let loaded = load_csv(
-        data_path,
-        &LoadOptions {
-            date_column: data.date_column.clone(),
-            date_format: data.date_format.clone(),
-            columns: data.used_columns(),
-            missing: data.missing,
-            optional_columns: Vec::new(),
-        },
-    )?;
-    let mut series = loaded.series;
-    calendar::add_columns(&mut series, &data.calendar);
-    if series.len() < data.window_len {
+    let (config, model) = run.load_weights(&device.device)?;
+    if let Some(column) = &config.data.series_column {
         bail!(
-            "{} has {} usable rows, fewer than one window: the model reads the last {} days",
-            data_path.display(),
-            series.len(),
-            data.window_len
+            "{} is a panel run (series_column = \"{column}\"): it forecasts every series of \
+             a file; `trainer predict` does that for it",
+            run.path().display()
         );
     }
-    let codec = yoho_data::codec(data, scaler).with_context(|| {
-        format!(
-            "the run's scaler does not fit its config in {}",
-            run.path().display()
-        )
-    })?;
-    let last_observed = *series
-        .column(&data.target)
-        .and_then(<[f64]>::last)
-        .expect("the series has the target column and at least one row");
-    let frequency = Frequency::infer(&series.dates);
-    let dates = forecast_dates(series.dates[series.len() - 1], steps, frequency)
-        .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
-    let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
-    let forecasts = yoho_eval::forecast(
-        &model,
-        &codec,
-        std::slice::from_ref(&window),
-        steps,
-        &device.device,
-    )?
-    .remove(0);
-    let (levels, intervals) = match model.distribution.is_probabilistic() {
-        // the head's own quantiles, for the steps one forward pass makes
-        true => {
-            let levels = config.evaluate.intervals.clone();
-            let quantile_levels = interval_quantile_levels(&levels);
-            let quantiles = yoho_eval::inference::forecast_quantiles(
-                &model,
-                &codec,
-                &[window],
-                &quantile_levels,
-                &device.device,
-            )
-            .map_or_else(Vec::new, |mut windows| windows.remove(0));
-            let intervals = (0..steps)
-                .map(|step| interval_pairs(quantiles.get(step).map(Vec::as_slice), levels.len()))
-                .collect::<Vec<_>>();
-            (levels, intervals)
-        }
-        false => {
-            let levels = calibration
-                .first()
-                .map_or_else(Vec::new, |first| first.levels.clone());
-            let intervals = forecasts
-                .iter()
-                .enumerate()
-                .map(|(step, forecast)| intervals_at(&calibration, &levels, step, *forecast))
-                .collect::<Vec<_>>();
-            (levels, intervals)
-        }
+    let steps = steps.unwrap_or(config.data.horizon);
+    check_steps(&config, steps)?;
+    let loaded = load_csv(data_path, &load_options(&config))?;
+    let model_run = ModelRun {
+        config: &config,
+        model: &model,
+        device: &device.device,
     };
-    let days = forecasts
+    model_run.forecast(&run, loaded.series, data_path, steps)
+}
+
+/// Forecasts `steps` days after the last row of every series of `data_path` (a long-format
+/// file with the run's series column) with the panel run in `run_dir`; each series with its
+/// own scaler and calibration. A series the run was not trained on is an error naming it.
+pub fn predict_panel(
+    run_dir: &Path,
+    data_path: &Path,
+    steps: Option<usize>,
+    device: DeviceChoice,
+) -> anyhow::Result<Vec<(String, Forecast)>> {
+    let run = RunDir::open(run_dir)?;
+    let device = select_device(device)?;
+    let (config, model) = run.load_weights(&device.device)?;
+    let Some(column) = config.data.series_column.clone() else {
+        bail!("{} is not a panel run", run.path().display());
+    };
+    let steps = steps.unwrap_or(config.data.horizon);
+    check_steps(&config, steps)?;
+    let entries = crate::panel::read_entries(&run)?;
+    let model_run = ModelRun {
+        config: &config,
+        model: &model,
+        device: &device.device,
+    };
+    load_csv_panel(data_path, &load_options(&config), &column)?
         .into_iter()
-        .zip(dates)
-        .zip(intervals)
-        .enumerate()
-        .map(|(index, ((forecast, date), intervals))| ForecastDay {
-            step: index + 1,
-            date,
-            forecast,
-            naive: last_observed,
-            intervals,
+        .map(|(name, loaded)| {
+            let entry = entries.iter().find(|e| e.name == name).with_context(|| {
+                format!(
+                    "{} holds series '{name}', which the run in {} was not trained on (it knows \
+                     {})",
+                    data_path.display(),
+                    run.path().display(),
+                    entries
+                        .iter()
+                        .map(|e| format!("'{}'", e.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let series_run = RunDir::open_series(&crate::panel::series_dir(&run, entry))?;
+            let forecast = model_run.forecast(&series_run, loaded.series, data_path, steps)?;
+            Ok((name, forecast))
         })
-        .collect();
-    Ok(Forecast { levels, days })
+        .collect()
+}
+
+fn load_options(config: &ExperimentConfig) -> LoadOptions {
+    let data = &config.data;
+    LoadOptions {
+        date_column: data.date_column.clone(),
+        date_format: data.date_format.clone(),
+        columns: data.used_columns(),
+        missing: data.missing,
+        optional_columns: Vec::new(),
+    }
+}
+
+/// A trained model and what it needs to forecast.
+struct ModelRun<'a> {
+    config: &'a ExperimentConfig,
+    model: &'a Forecaster,
+    device: &'a Device,
+}
+
+impl ModelRun<'_> {
+    /// The forecast of `steps` days after `series` (read from `data_path`), with the scaler and
+    /// the calibration saved in `files` (the run, or a panel run's series directory).
+    fn forecast(
+        &self,
+        files: &RunDir,
+        mut series: TimeSeries,
+        data_path: &Path,
+        steps: usize,
+    ) -> anyhow::Result<Forecast> {
+        let (config, model, device) = (self.config, self.model, self.device);
+        let data = &config.data;
+        let scaler = files.load_scaler()?;
+        let calibration = read_calibration(files)?;
+        calendar::add_columns(&mut series, &data.calendar);
+        if series.len() < data.window_len {
+            bail!(
+                "{} has {} usable rows, fewer than one window: the model reads the last {} days",
+                series.source_name,
+                series.len(),
+                data.window_len
+            );
+        }
+        let codec = yoho_data::codec(data, scaler).with_context(|| {
+            format!(
+                "the run's scaler does not fit its config in {}",
+                files.path().display()
+            )
+        })?;
+        let last_observed = *series
+            .column(&data.target)
+            .and_then(<[f64]>::last)
+            .expect("the series has the target column and at least one row");
+        let frequency = Frequency::infer(&series.dates);
+        let dates = forecast_dates(series.dates[series.len() - 1], steps, frequency)
+            .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
+        let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
+        let forecasts =
+            yoho_eval::forecast(model, &codec, std::slice::from_ref(&window), steps, device)?
+                .remove(0);
+        let (levels, intervals) = match model.distribution.is_probabilistic() {
+            // the head's own quantiles, for the steps one forward pass makes
+            true => {
+                let levels = config.evaluate.intervals.clone();
+                let quantile_levels = interval_quantile_levels(&levels);
+                let quantiles = yoho_eval::inference::forecast_quantiles(
+                    model,
+                    &codec,
+                    &[window],
+                    &quantile_levels,
+                    device,
+                )
+                .map_or_else(Vec::new, |mut windows| windows.remove(0));
+                let intervals = (0..steps)
+                    .map(|step| {
+                        interval_pairs(quantiles.get(step).map(Vec::as_slice), levels.len())
+                    })
+                    .collect::<Vec<_>>();
+                (levels, intervals)
+            }
+            false => {
+                let levels = calibration
+                    .first()
+                    .map_or_else(Vec::new, |first| first.levels.clone());
+                let intervals = forecasts
+                    .iter()
+                    .enumerate()
+                    .map(|(step, forecast)| intervals_at(&calibration, &levels, step, *forecast))
+                    .collect::<Vec<_>>();
+                (levels, intervals)
+            }
+        };
+        let days = forecasts
+            .into_iter()
+            .zip(dates)
+            .zip(intervals)
+            .enumerate()
+            .map(|(index, ((forecast, date), intervals))| ForecastDay {
+                step: index + 1,
+                date,
+                forecast,
+                naive: last_observed,
+                intervals,
+            })
+            .collect();
+        Ok(Forecast { levels, days })
+    }
 }
 
 fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
@@ -219,27 +303,72 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
 /// The forecast as CSV: `step,date,forecast,naive`, then `lower_80,upper_80,…` (empty where a
 /// step has no calibrated interval).
 pub fn forecast_csv(forecast: &Forecast) -> String {
-    let mut text = String::from("step,date,forecast,naive");
-    push_interval_headers(&mut text, forecast.levels.iter().copied());
+    forecasts_csv(&[(None, forecast)])
+}
+
+/// The forecasts of several series as one CSV, a first column `series` naming each row's series
+/// when they have names.
+fn forecasts_csv(forecasts: &[(Option<&str>, &Forecast)]) -> String {
+    let named = forecasts.iter().any(|(name, _)| name.is_some());
+    let mut text = String::from(if named { "series," } else { "" });
+    text += "step,date,forecast,naive";
+    let levels = forecasts.first().map_or(&[][..], |(_, f)| &f.levels[..]);
+    push_interval_headers(&mut text, levels.iter().copied());
     text += "\n";
-    for day in &forecast.days {
-        let _ = write!(
-            text,
-            "{},{},{},{}",
-            day.step, day.date, day.forecast, day.naive
-        );
-        for interval in &day.intervals {
-            push_interval_cells(&mut text, *interval);
+    for (name, forecast) in forecasts {
+        for day in &forecast.days {
+            if let Some(name) = name {
+                text += &crate::panel::csv_cell(name);
+                text += ",";
+            }
+            let _ = write!(
+                text,
+                "{},{},{},{}",
+                day.step, day.date, day.forecast, day.naive
+            );
+            for level in 0..levels.len() {
+                push_interval_cells(&mut text, day.intervals.get(level).copied().flatten());
+            }
+            text += "\n";
         }
-        text += "\n";
     }
     text
 }
 
-/// Runs `trainer predict`: prints the forecast and writes it to `--out` (default
-/// `<run>/forecast.csv`).
+/// Runs `trainer predict`: prints the forecast (of every series, for a panel run) and writes it
+/// to `--out` (default `<run>/forecast.csv`).
 pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
-    let forecast = predict(&args.run, &args.data, args.steps, args.device)?;
+    let config = ExperimentConfig::load_saved(&RunDir::open(&args.run)?.file(files::CONFIG))?;
+    let forecasts: Vec<(Option<String>, Forecast)> = match config.data.series_column {
+        None => vec![(
+            None,
+            predict(&args.run, &args.data, args.steps, args.device)?,
+        )],
+        Some(_) => predict_panel(&args.run, &args.data, args.steps, args.device)?
+            .into_iter()
+            .map(|(name, forecast)| (Some(name), forecast))
+            .collect(),
+    };
+    for (name, forecast) in &forecasts {
+        if let Some(name) = name {
+            println!("series {name}:");
+        }
+        print_forecast(forecast);
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.run.join(files::FORECAST));
+    let borrowed: Vec<(Option<&str>, &Forecast)> = forecasts
+        .iter()
+        .map(|(name, forecast)| (name.as_deref(), forecast))
+        .collect();
+    crate::artifacts::write_atomic(&out, forecasts_csv(&borrowed).as_bytes())?;
+    println!("forecast written to {}", out.display());
+    Ok(())
+}
+
+fn print_forecast(forecast: &Forecast) {
     let mut header = format!(
         "{:>4}  {:<10}  {:>14}  {:>14}",
         "step", "date", "forecast", "naive"
@@ -265,13 +394,6 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
         }
         println!("{line}");
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| args.run.join(files::FORECAST));
-    crate::artifacts::write_atomic(&out, forecast_csv(&forecast).as_bytes())?;
-    println!("forecast written to {}", out.display());
-    Ok(())
 }
 
 #[cfg(test)]

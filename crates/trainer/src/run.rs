@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use yoho_data::PreparedData;
+use yoho_data::{PreparedData, PreparedPanel, TrainingData};
 use yoho_eval::baselines::{self, Baseline};
 use yoho_eval::{
     EvaluationTable, Generation, errors_by_step, forecast_test, generate, test_intervals,
@@ -15,6 +15,7 @@ use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
 use crate::fingerprint::Fingerprint;
+use crate::panel;
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
 use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights,
@@ -64,9 +65,8 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         None => (resolve_config(args)?, None),
     };
     let baselines = baselines::standard_baselines(config.evaluate.season);
-    let data =
-        yoho_data::prepare_with_optional(&config.data, &baselines::extra_columns(&baselines))?;
-    describe_data(&data);
+    let data = Prepared::load(&config, &baselines)?;
+    data.describe();
     // every check that can fail comes before the run directory is written
     let weights = initial_weights(&config)?;
     let selected = select_device(args.device)?;
@@ -88,7 +88,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         .context("cannot install the Ctrl-C handler")?;
     let trained = match train(
         &config,
-        &data,
+        &data.training_data(),
         &selected.device,
         run.path(),
         &control,
@@ -107,8 +107,47 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
             config.train.lr
         ),
     };
-    evaluate_and_write(&config, &data, &baselines, &run, &selected, &trained)?;
+    match &data {
+        Prepared::Series(data) => {
+            evaluate_and_write(&config, data, &baselines, &run, &selected, &trained)?
+        }
+        Prepared::Panel(panel) => {
+            panel::evaluate_and_write(&config, panel, &baselines, &run, &selected, &trained)?
+        }
+    }
     Ok(RunOutcome::Completed)
+}
+
+/// The data of a run: one series, or a panel of many (`[data] series_column`).
+enum Prepared {
+    Series(PreparedData),
+    Panel(PreparedPanel),
+}
+
+impl Prepared {
+    /// Loads and prepares the data `config` names, with the columns `baselines` read where the
+    /// file has them.
+    fn load(config: &ExperimentConfig, baselines: &[Box<dyn Baseline>]) -> anyhow::Result<Self> {
+        let extra = baselines::extra_columns(baselines);
+        Ok(match config.data.series_column {
+            None => Self::Series(yoho_data::prepare_with_optional(&config.data, &extra)?),
+            Some(_) => Self::Panel(yoho_data::prepare_panel(&config.data, &extra)?),
+        })
+    }
+
+    fn describe(&self) {
+        match self {
+            Self::Series(data) => describe_data(data),
+            Self::Panel(panel) => panel::describe(panel),
+        }
+    }
+
+    fn training_data(&self) -> TrainingData {
+        match self {
+            Self::Series(data) => data.training_data(),
+            Self::Panel(panel) => panel.training_data(),
+        }
+    }
 }
 
 /// The directory of a new run: `--out` (empty, or replaced with `--overwrite`), else

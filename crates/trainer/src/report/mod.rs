@@ -69,7 +69,8 @@ pub fn table(report: &MetricsReport) -> String {
     text
 }
 
-/// Writes the report files into `run`: predictions, loss, charts, the page and the metrics.
+/// Writes the report files into `run`: predictions, loss (when `history` has epochs), charts,
+/// the page and the metrics.
 pub fn write_reports(
     run: &RunDir,
     report: &MetricsReport,
@@ -99,7 +100,9 @@ pub fn write_reports(
         run.write(files::GENERATED, generation.csv().as_bytes())?;
         plots::closed_loop(&run.file(files::GENERATED_PLOT), generation, target)?;
     }
-    run.write(files::LOSS, loss_csv(history).as_bytes())?;
+    if !history.is_empty() {
+        run.write(files::LOSS, loss_csv(history).as_bytes())?;
+    }
     plots::test_period(
         &run.file(files::TEST_PERIOD_PLOT),
         forecast,

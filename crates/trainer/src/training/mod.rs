@@ -17,12 +17,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataset::Dataset;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor};
 use burn::train::metric::LossMetric;
 use burn::train::{Learner, SupervisedTraining};
-use yoho_data::{PreparedData, WindowBatcher};
+use yoho_data::{TrainingData, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::config::{ExperimentConfig, LossReduction, TrainSection};
@@ -78,12 +79,35 @@ pub struct ResumePoint {
     pub history: Vec<EpochLoss>,
 }
 
+/// The most training windows `batch_size = 0` (full batch) puts in one batch; a larger set is
+/// trained in mini-batches of [`AUTO_BATCH_SIZE`], which the run says.
+pub const FULL_BATCH_MAX_WINDOWS: usize = 32_768;
+
+/// The mini-batch `batch_size = 0` picks for a training set past [`FULL_BATCH_MAX_WINDOWS`].
+pub const AUTO_BATCH_SIZE: usize = 1_024;
+
+/// The batch size for `windows` training windows: `batch_size`, or for 0 every window at once
+/// up to [`FULL_BATCH_MAX_WINDOWS`] (else [`AUTO_BATCH_SIZE`], with a note saying so).
+pub fn batch_size(train: &TrainSection, windows: usize) -> (usize, Option<String>) {
+    match train.batch_size {
+        0 if windows > FULL_BATCH_MAX_WINDOWS => (
+            AUTO_BATCH_SIZE,
+            Some(format!(
+                "note: {windows} training windows are too many for one batch; training in \
+                 mini-batches of {AUTO_BATCH_SIZE} ([train] batch_size sets another size)"
+            )),
+        ),
+        0 => (windows.max(1), None),
+        size => (size, None),
+    }
+}
+
 /// Trains a forecaster on `data` as `config` says, writing checkpoints under `run_dir`; from
 /// seeded weights or `weights` (those of `[model] init_from`, see [`initial_weights`]), or
 /// from the checkpoint of `resume`.
 pub fn train(
     config: &ExperimentConfig,
-    data: &PreparedData,
+    data: &TrainingData,
     device: &Device,
     run_dir: &Path,
     control: &TrainingControl,
@@ -107,22 +131,24 @@ pub fn train(
         })));
     }
 
-    let batcher = WindowBatcher::new(data.sample_shape());
-    let batch_size = match train.batch_size {
-        0 => data.splits.train.len(),
-        size => size,
-    };
+    let batcher = WindowBatcher::new(data.shape);
+    let train_windows = data.train.len();
+    let (batch_size, note) = batch_size(train, train_windows);
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
     let mut train_loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
     if train.shuffle {
         train_loader = train_loader.shuffle(train.seed);
     }
-    let train_loader = train_loader.build(data.dataset(&data.splits.train));
+    let train_loader = train_loader.build(data.train.clone());
+    let valid_batch = batch_size.max(data.valid.len().min(FULL_BATCH_MAX_WINDOWS));
     let valid_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(data.splits.valid.len().max(1))
-        .build(data.dataset(&data.splits.valid));
+        .batch_size(valid_batch.max(1))
+        .build(data.valid.clone());
 
     let optimizer = optimizer(train);
-    let scheduler = lr_scheduler(train, data.splits.train.len().div_ceil(batch_size))?;
+    let scheduler = lr_scheduler(train, train_windows.div_ceil(batch_size))?;
     let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
     let checkpoint_dir = run_dir.join("checkpoint");
     std::fs::create_dir_all(&checkpoint_dir)
@@ -324,7 +350,7 @@ mod tests {
     use super::*;
     use burn::data::dataloader::batcher::Batcher;
     use burn::nn::loss::{MseLoss, Reduction};
-    use yoho_data::{LoadedSeries, NaiveDate};
+    use yoho_data::{LoadedSeries, NaiveDate, PreparedData};
 
     fn loss(epoch: usize, valid: Option<f64>) -> EpochLoss {
         EpochLoss {
@@ -389,7 +415,7 @@ mod tests {
         let run_dir = tempfile::tempdir().unwrap();
         let end = train(
             &config,
-            &data,
+            &data.training_data(),
             &device,
             run_dir.path(),
             &TrainingControl::default(),

@@ -1,0 +1,159 @@
+//! One model over many series: each series is evaluated as a run of its own would be (its
+//! [`EvaluationTable`]); this module sums them up over all series.
+//!
+//! Scale-dependent measures (RMSE, MAE) are averaged as they are, so a series of large values
+//! weighs more; MASE and the skill against naive are scale-free, and the counts say on how
+//! many series the model beats the naive forecast.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::evaluate::{EvaluationTable, MODEL};
+
+/// The mean of each measure of one forecaster over the series where it is defined.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeanMetrics {
+    /// Mean RMSE (in each series' units).
+    pub rmse: f64,
+    /// Mean MAE (in each series' units).
+    pub mae: f64,
+    /// Mean MAPE, percent.
+    pub mape_percent: f64,
+    /// Mean MASE: scale-free, comparable across series.
+    pub mase: f64,
+    /// Mean `1 − MSE / MSE_naive`.
+    pub skill_vs_naive: f64,
+    /// Series it was measured on.
+    pub series: usize,
+}
+
+/// The model against naive over all series of a panel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PanelSummary {
+    /// Every forecaster's mean measures, keyed by name.
+    pub mean: BTreeMap<&'static str, MeanMetrics>,
+    /// Series on which the model's RMSE is below naive's.
+    pub model_lower_rmse_than_naive: usize,
+    /// Series on which the model beats naive at the 5 % level (Diebold–Mariano).
+    pub model_significantly_better_than_naive: usize,
+    /// Series on which naive beats the model at the 5 % level.
+    pub naive_significantly_better_than_model: usize,
+    /// Series in the panel.
+    pub series: usize,
+}
+
+impl PanelSummary {
+    /// Sums up the tables of every series.
+    pub fn over<'a>(tables: impl IntoIterator<Item = &'a EvaluationTable>) -> Self {
+        let tables: Vec<&EvaluationTable> = tables.into_iter().collect();
+        let mut names: Vec<&'static str> = Vec::new();
+        for table in &tables {
+            for (name, _) in &table.rows {
+                if !names.contains(name) {
+                    names.push(name);
+                }
+            }
+        }
+        let mean = names
+            .into_iter()
+            .map(|name| {
+                let rows: Vec<_> = tables.iter().filter_map(|t| t.get(name)).collect();
+                let average = |value: &dyn Fn(&crate::ForecastMetrics) -> f64| {
+                    mean_of_finite(rows.iter().map(|metrics| value(metrics)))
+                };
+                let metrics = MeanMetrics {
+                    rmse: average(&|m| m.rmse),
+                    mae: average(&|m| m.mae),
+                    mape_percent: average(&|m| m.mape_percent),
+                    mase: average(&|m| m.mase),
+                    skill_vs_naive: average(&|m| m.skill_vs_naive),
+                    series: rows.len(),
+                };
+                (name, metrics)
+            })
+            .collect();
+        let model_vs_naive =
+            |test: &dyn Fn(&crate::ForecastMetrics, &crate::ForecastMetrics) -> bool| {
+                tables
+                    .iter()
+                    .filter(|table| match (table.get(MODEL), table.get("naive")) {
+                        (Some(model), Some(naive)) => test(model, naive),
+                        _ => false,
+                    })
+                    .count()
+            };
+        Self {
+            mean,
+            model_lower_rmse_than_naive: model_vs_naive(&|model, naive| model.rmse < naive.rmse),
+            model_significantly_better_than_naive: model_vs_naive(&|model, _| {
+                model.significantly_better_than_naive()
+            }),
+            naive_significantly_better_than_model: model_vs_naive(&|model, _| {
+                model
+                    .dm_vs_naive
+                    .is_some_and(|dm| dm.statistic > 0.0 && dm.p_value < 0.05)
+            }),
+            series: tables.len(),
+        }
+    }
+}
+
+/// The mean of the finite values; NaN when there is none.
+fn mean_of_finite(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, count) = values
+        .filter(|value| value.is_finite())
+        .fold((0.0, 0usize), |(sum, count), value| {
+            (sum + value, count + 1)
+        });
+    match count {
+        0 => f64::NAN,
+        _ => sum / count as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{NamedForecast, TestForecast};
+    use yoho_data::NaiveDate;
+
+    fn table(actual: &[f64], model: &[f64], previous: &[f64]) -> EvaluationTable {
+        let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let test = TestForecast {
+            dates: vec![day; actual.len()],
+            actual: actual.to_vec(),
+            previous: previous.to_vec(),
+            forecasts: vec![
+                NamedForecast {
+                    name: MODEL,
+                    values: model.to_vec(),
+                },
+                NamedForecast {
+                    name: "naive",
+                    values: previous.to_vec(),
+                },
+            ],
+            actual_steps: actual.iter().map(|a| vec![*a]).collect(),
+            model_steps: model.iter().map(|m| vec![*m]).collect(),
+        };
+        EvaluationTable::with_training_targets(&test, &[1.0, 2.0, 3.0, 4.0])
+    }
+
+    #[test]
+    fn means_and_counts_over_series_by_hand() {
+        // series 1: the model is exact (RMSE 0), naive is 1 off every day (RMSE 1)
+        let exact = table(&[2.0, 3.0, 4.0], &[2.0, 3.0, 4.0], &[1.0, 2.0, 3.0]);
+        // series 2: the model is 3 off (RMSE 3), naive 1 off (RMSE 1)
+        let poor = table(&[2.0, 3.0, 4.0], &[5.0, 6.0, 7.0], &[1.0, 2.0, 3.0]);
+        let summary = PanelSummary::over([&exact, &poor]);
+        assert_eq!(summary.series, 2);
+        assert_eq!(summary.model_lower_rmse_than_naive, 1);
+        let model = &summary.mean[MODEL];
+        assert!((model.rmse - 1.5).abs() < 1e-12, "{model:?}");
+        // in-sample naive MAE of 1, 2, 3, 4 is 1: MASE = MAE
+        assert!((model.mase - 1.5).abs() < 1e-12, "{model:?}");
+        assert!((summary.mean["naive"].rmse - 1.0).abs() < 1e-12);
+        assert_eq!(model.series, 2);
+    }
+}

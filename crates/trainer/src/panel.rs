@@ -1,0 +1,433 @@
+//! A run over a panel of many series (`[data] series_column`): one model trained on the windows
+//! of every series, then evaluated on each series as a run of its own would be (its files in
+//! `series/<name>/`) and over all series (`metrics.json`, `report.md`, `predictions.csv` at the
+//! top of the run).
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use yoho_data::PreparedPanel;
+use yoho_eval::baselines::Baseline;
+use yoho_eval::{EvaluationTable, PanelSummary, errors_by_step, forecast_test, test_intervals};
+
+use crate::artifacts::{RunDir, files};
+use crate::config::ExperimentConfig;
+use crate::device::SelectedDevice;
+use crate::report::{
+    self, Align, DataSummary, MetricsReport, TrainingSummary, markdown_rows, text_table,
+};
+use crate::training::TrainedModel;
+
+/// One series of a panel run: its name and the directory (under `series/`) of its files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesEntry {
+    /// The series' name, as in the series column.
+    pub name: String,
+    /// Its directory's name under `series/`.
+    pub dir: String,
+}
+
+/// `metrics.json` of a panel run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelReport {
+    /// The run's name.
+    pub run: String,
+    /// The device trained on.
+    pub device: String,
+    /// The file, its series column and the time split shared by every series.
+    pub data: PanelData,
+    /// How training went.
+    pub training: TrainingSummary,
+    /// The model against naive over all series.
+    pub all_series: PanelSummary,
+    /// Every series' data and measures (each series' own `metrics.json` has the rest).
+    pub series: Vec<SeriesResult>,
+}
+
+/// What a panel run read.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelData {
+    /// The file.
+    pub source: String,
+    /// The column naming each row's series.
+    pub series_column: String,
+    /// Input columns.
+    pub features: Vec<String>,
+    /// Forecast column.
+    pub target: String,
+    /// Every training target of every series comes before this date.
+    pub held_out_from: String,
+    /// Training windows over all series.
+    pub train_windows: usize,
+    /// Validation windows over all series.
+    pub valid_windows: usize,
+    /// Test windows over all series.
+    pub test_windows: usize,
+}
+
+/// One series' data and measures in a panel run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesResult {
+    /// Its name and directory.
+    #[serde(flatten)]
+    pub entry: SeriesEntry,
+    /// Its data and split.
+    pub data: DataSummary,
+    /// Every forecaster's measures on its test days, in its units.
+    pub test: EvaluationTable,
+}
+
+/// Directory names for the series: the name with every character other than letters, digits,
+/// `-`, `_` and `.` replaced by `_`, numbered when two names would meet.
+pub fn series_entries(names: &[&str]) -> Vec<SeriesEntry> {
+    let mut taken: Vec<String> = Vec::new();
+    names
+        .iter()
+        .map(|name| {
+            let base: String = name
+                .chars()
+                .map(|c| match c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    true => c,
+                    false => '_',
+                })
+                .collect();
+            let base = match base.trim_matches('.').is_empty() {
+                true => "series".to_string(),
+                false => base,
+            };
+            let dir = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}-{n}")))
+                .find(|candidate| !taken.contains(candidate))
+                .expect("some numbered name is free");
+            taken.push(dir.clone());
+            SeriesEntry {
+                name: name.to_string(),
+                dir,
+            }
+        })
+        .collect()
+}
+
+/// The directory of one series' files in a run.
+pub fn series_dir(run: &RunDir, entry: &SeriesEntry) -> std::path::PathBuf {
+    run.file(files::SERIES_DIR).join(&entry.dir)
+}
+
+/// Reads `panel.json`: the series a panel run knows.
+pub fn read_entries(run: &RunDir) -> anyhow::Result<Vec<SeriesEntry>> {
+    let path = run.file(files::PANEL);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|error| anyhow::anyhow!("{} is not a list of series: {error}", path.display()))
+}
+
+/// One line about the panel for the terminal.
+pub fn describe(panel: &PreparedPanel) {
+    let total = |windows: fn(&yoho_data::PreparedData) -> usize| -> usize {
+        panel.series.iter().map(|s| windows(&s.data)).sum()
+    };
+    eprintln!(
+        "data: {} series ({} = {}) of {}; every series trains on days before {}; windows: {} \
+         train, {} valid, {} test",
+        panel.series.len(),
+        panel.series_column,
+        panel
+            .series
+            .iter()
+            .take(5)
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+            + if panel.series.len() > 5 { ", …" } else { "" },
+        panel.source_name,
+        panel.held_out_from,
+        total(|d| d.splits.train.len()),
+        total(|d| d.splits.valid.len()),
+        total(|d| d.splits.test.len()),
+    );
+}
+
+/// Evaluates the trained model on every series of `panel` and writes the run's files.
+pub fn evaluate_and_write(
+    config: &ExperimentConfig,
+    panel: &PreparedPanel,
+    baselines: &[Box<dyn Baseline>],
+    run: &RunDir,
+    selected: &SelectedDevice,
+    trained: &TrainedModel,
+) -> anyhow::Result<()> {
+    let config_toml = toml::to_string_pretty(config)?;
+    let training = TrainingSummary::new(
+        &trained.history,
+        trained.kept_epoch,
+        trained.stop_reason.clone(),
+        trained.wall_time.as_secs_f64(),
+    );
+    let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
+    let entries = series_entries(&names);
+    let mut results = Vec::with_capacity(entries.len());
+    let mut predictions = String::new();
+    for (member, entry) in panel.series.iter().zip(&entries) {
+        let data = &member.data;
+        let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
+        let test = EvaluationTable::new(&forecast, data);
+        let intervals = match config.evaluate.intervals.is_empty() {
+            true => None,
+            false => Some(test_intervals(
+                &trained.forecaster,
+                data,
+                &forecast,
+                &config.evaluate.intervals,
+                &selected.device,
+            )?),
+        };
+        let report = MetricsReport {
+            run: format!("{} / {}", config.run_name(), member.name),
+            device: selected.description.clone(),
+            data: DataSummary::new(data, &forecast),
+            training: training.clone(),
+            best_baseline: test.best_baseline.to_string(),
+            test,
+            by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
+            closed_loop: None,
+            intervals,
+        };
+        let dir = RunDir::create(&series_dir(run, entry))?;
+        dir.save_scaler(data.scaler())?;
+        if let Some(intervals) = &report.intervals {
+            dir.write(
+                files::INTERVALS,
+                serde_json::to_string_pretty(&intervals.model_by_step)?.as_bytes(),
+            )?;
+        }
+        report::write_reports(&dir, &report, &forecast, &[], None, &config_toml)?;
+        append_predictions(&mut predictions, &member.name, &dir)?;
+        results.push(SeriesResult {
+            entry: entry.clone(),
+            data: report.data,
+            test: report.test,
+        });
+    }
+    let report = PanelReport {
+        run: config.run_name().to_string(),
+        device: selected.description.clone(),
+        data: panel_data(panel),
+        training,
+        all_series: PanelSummary::over(results.iter().map(|r| &r.test)),
+        series: results,
+    };
+    run.save_weights(config, &trained.forecaster)?;
+    run.write(
+        files::PANEL,
+        serde_json::to_string_pretty(&entries)?.as_bytes(),
+    )?;
+    run.write(files::PREDICTIONS, predictions.as_bytes())?;
+    run.write(files::LOSS, report::loss_csv(&trained.history).as_bytes())?;
+    if !trained.history.is_empty() {
+        crate::plots::loss_curve(&run.file(files::LOSS_PLOT), &trained.history)?;
+    }
+    run.write(files::REPORT, markdown(&report, &config_toml).as_bytes())?;
+    run.write(
+        files::METRICS,
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    println!("{}", table(&report));
+    println!(
+        "trained {} epochs in {:.1} s on {} ({}); run written to {}",
+        report.training.epochs,
+        report.training.wall_seconds,
+        report.device,
+        report.training.stop_reason,
+        run.path().display()
+    );
+    Ok(())
+}
+
+/// Adds the series' `predictions.csv` to the panel's, with a first column naming the series.
+fn append_predictions(panel_csv: &mut String, name: &str, dir: &RunDir) -> anyhow::Result<()> {
+    let path = dir.file(files::PREDICTIONS);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    if panel_csv.is_empty() {
+        let _ = writeln!(panel_csv, "series,{header}");
+    }
+    let name = csv_cell(name);
+    for line in lines {
+        let _ = writeln!(panel_csv, "{name},{line}");
+    }
+    Ok(())
+}
+
+/// A CSV cell holding `text`, quoted when it must be.
+pub(crate) fn csv_cell(text: &str) -> String {
+    match text.contains([',', '"', '\n', '\r']) {
+        true => format!("\"{}\"", text.replace('"', "\"\"")),
+        false => text.to_string(),
+    }
+}
+
+fn panel_data(panel: &PreparedPanel) -> PanelData {
+    let first = &panel.series[0].data;
+    let total = |windows: fn(&yoho_data::PreparedData) -> usize| -> usize {
+        panel.series.iter().map(|s| windows(&s.data)).sum()
+    };
+    PanelData {
+        source: panel.source_name.clone(),
+        series_column: panel.series_column.clone(),
+        features: first.features.clone(),
+        target: first.target.clone(),
+        held_out_from: panel.held_out_from.to_string(),
+        train_windows: total(|d| d.splits.train.len()),
+        valid_windows: total(|d| d.splits.valid.len()),
+        test_windows: total(|d| d.splits.test.len()),
+    }
+}
+
+const HEADERS: [&str; 8] = [
+    "series",
+    "test days",
+    "model RMSE",
+    "naive RMSE",
+    "model MASE",
+    "naive MASE",
+    "DM p vs naive",
+    "verdict",
+];
+const WIDTHS: [usize; 8] = [14, 9, 12, 12, 10, 10, 13, 22];
+
+/// A row per series, then the means over all series.
+fn rows(report: &PanelReport) -> Vec<Vec<String>> {
+    let number = |value: Option<f64>, decimals: usize| match value {
+        Some(value) if value.is_finite() => format!("{value:.decimals$}"),
+        _ => "n/a".to_string(),
+    };
+    let mut rows: Vec<Vec<String>> = report
+        .series
+        .iter()
+        .map(|result| {
+            let model = result.test.get(yoho_eval::MODEL);
+            let naive = result.test.get("naive");
+            let dm = model.and_then(|m| m.dm_vs_naive);
+            let verdict = match (model, dm) {
+                (Some(m), _) if m.significantly_better_than_naive() => "model better (5 %)",
+                (_, Some(dm)) if dm.statistic > 0.0 && dm.p_value < 0.05 => "naive better (5 %)",
+                _ => "no significant difference",
+            };
+            vec![
+                result.entry.name.clone(),
+                result.data.test_windows.to_string(),
+                number(model.map(|m| m.rmse), 3),
+                number(naive.map(|m| m.rmse), 3),
+                number(model.map(|m| m.mase), 3),
+                number(naive.map(|m| m.mase), 3),
+                number(dm.map(|dm| dm.p_value), 4),
+                verdict.to_string(),
+            ]
+        })
+        .collect();
+    let mean = |name: &str| report.all_series.mean.get(name);
+    let summary = &report.all_series;
+    rows.push(vec![
+        "mean".to_string(),
+        report.data.test_windows.to_string(),
+        number(mean(yoho_eval::MODEL).map(|m| m.rmse), 3),
+        number(mean("naive").map(|m| m.rmse), 3),
+        number(mean(yoho_eval::MODEL).map(|m| m.mase), 3),
+        number(mean("naive").map(|m| m.mase), 3),
+        String::new(),
+        format!(
+            "better on {} of {}",
+            summary.model_significantly_better_than_naive, summary.series
+        ),
+    ]);
+    rows
+}
+
+/// The terminal table of a panel run.
+pub fn table(report: &PanelReport) -> String {
+    let data = &report.data;
+    let summary = &report.all_series;
+    let mut text = format!(
+        "Test: {} series of {} ({}), {} one step ahead, each in its own units; all series \
+         held out from {}\n",
+        summary.series, data.source, data.series_column, data.target, data.held_out_from
+    );
+    text += &text_table(&HEADERS, &rows(report), &WIDTHS, Align::Left);
+    let _ = writeln!(
+        text,
+        "The model's RMSE is below naive's on {} of {} series; it beats naive at the 5 % level \
+         on {} and loses at that level on {}. Each series' full table is in series/<name>/.",
+        summary.model_lower_rmse_than_naive,
+        summary.series,
+        summary.model_significantly_better_than_naive,
+        summary.naive_significantly_better_than_model
+    );
+    text
+}
+
+/// `report.md` of a panel run.
+fn markdown(report: &PanelReport, config_toml: &str) -> String {
+    let data = &report.data;
+    let training = &report.training;
+    let mut text = format!("# Yoho panel run `{}`\n\n", report.run);
+    let _ = writeln!(
+        text,
+        "One model trained on {} series in {} epochs ({:.1} s on {}; {}).\n",
+        report.all_series.series,
+        training.epochs,
+        training.wall_seconds,
+        report.device,
+        training.stop_reason
+    );
+    let _ = writeln!(
+        text,
+        "- source: `{}`, series column `{}`; inputs {}; target {} one step ahead",
+        data.source,
+        data.series_column,
+        data.features.join(", "),
+        data.target
+    );
+    let _ = writeln!(
+        text,
+        "- one time split for all series: every training target comes before {}; windows: {} \
+         training, {} validation, {} test\n",
+        data.held_out_from, data.train_windows, data.valid_windows, data.test_windows
+    );
+    let _ = writeln!(text, "## Test, per series and on average\n");
+    text += &markdown_rows(&HEADERS, &rows(report), Align::Left);
+    let _ = writeln!(
+        text,
+        "\nRMSE is in each series' units, so its mean weighs series of large values more; MASE \
+         is comparable across series. Each series' report, charts and predictions are in \
+         `series/<name>/`.\n"
+    );
+    let _ = writeln!(text, "![loss](loss.png)\n");
+    let _ = writeln!(text, "## Config\n\n```toml\n{config_toml}```");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_directories_are_safe_and_distinct() {
+        let entries = series_entries(&["^GSPC", "N225", "a/b", "a_b", "..", ""]);
+        let dirs: Vec<&str> = entries.iter().map(|e| e.dir.as_str()).collect();
+        assert_eq!(
+            dirs,
+            ["_GSPC", "N225", "a_b", "a_b-2", "series", "series-2"]
+        );
+        assert_eq!(entries[0].name, "^GSPC");
+    }
+
+    #[test]
+    fn series_names_are_quoted_in_csv_when_they_must_be() {
+        assert_eq!(csv_cell("N225"), "N225");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,130 @@
+//! A panel run: one model over the series of a long-format file, evaluated per series and over
+//! all of them, and `predict` forecasting every series.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{assert_clean_error, assert_success, read, train, trainer};
+
+/// Two series of very different levels in one long file, rows interleaved: "small" around 10,
+/// "large" around 50,000, both daily; "large" ends 5 days later than "small".
+fn write_panel(dir: &Path) -> PathBuf {
+    let mut text = String::from("Date,ticker,Open,Close\n");
+    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for i in 0..125u64 {
+        let date = start + chrono::Days::new(i);
+        let wave = (i as f64 / 6.0).sin();
+        if i < 120 {
+            let small = 10.0 + wave + 0.01 * i as f64;
+            text += &format!("{date},small,{small:.4},{:.4}\n", small + 0.1);
+        }
+        let large = 50_000.0 + 2_000.0 * wave + 10.0 * i as f64;
+        text += &format!("{date},large,{large:.2},{:.2}\n", large + 50.0);
+    }
+    let path = dir.join("panel.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn write_panel_config(dir: &Path, data: &Path) -> PathBuf {
+    let config = crate::common::config_text(data, "series_column = \"ticker\"", "")
+        .replace("epochs = 3", "epochs = 5");
+    let path = dir.join("panel.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+#[test]
+fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_panel(dir.path());
+    let config = write_panel_config(dir.path(), &data);
+    let out = dir.path().join("run");
+    let output = train(&config, &out);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("small") && stdout.contains("large") && stdout.contains("mean"),
+        "{stdout}"
+    );
+
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
+    assert_eq!(metrics["all_series"]["series"], 2);
+    assert_eq!(metrics["data"]["series_column"], "ticker");
+    let series = metrics["series"].as_array().unwrap();
+    let names: Vec<&str> = series.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["small", "large"]);
+    // one time split: "small" ends first, so its held-out days start the held-out period
+    let held_out_from = metrics["data"]["held_out_from"].as_str().unwrap();
+    let small_test_first = series[0]["data"]["test_first_date"].as_str().unwrap();
+    assert!(
+        held_out_from < small_test_first,
+        "{held_out_from} vs {small_test_first}"
+    );
+    for entry in series {
+        let rmse = entry["test"]["model"]["rmse"].as_f64().unwrap();
+        let naive = entry["test"]["naive"]["rmse"].as_f64().unwrap();
+        assert!(rmse.is_finite() && naive.is_finite());
+        let dir = out.join("series").join(entry["dir"].as_str().unwrap());
+        for file in [
+            "scaler.json",
+            "metrics.json",
+            "predictions.csv",
+            "test_period.png",
+        ] {
+            assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
+        }
+    }
+    // each series in its own units: "large"'s errors are in the thousands' range, "small"'s not
+    let rmse = |index: usize| series[index]["test"]["naive"]["rmse"].as_f64().unwrap();
+    assert!(rmse(1) > 100.0 * rmse(0), "{} vs {}", rmse(1), rmse(0));
+
+    let predictions = read(&out.join("predictions.csv"));
+    assert!(predictions.starts_with("series,date,"), "{predictions}");
+    for name in ["small", "large"] {
+        let rows = predictions
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name},")))
+            .count();
+        assert_eq!(rows, 10, "{name}: {predictions}");
+    }
+
+    let forecast_path = dir.path().join("forecast.csv");
+    let output = trainer(&[
+        "predict",
+        "--run",
+        out.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--steps",
+        "1",
+        "--out",
+        forecast_path.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    let forecast = read(&forecast_path);
+    let rows: Vec<Vec<&str>> = forecast
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{forecast}");
+    // each series forecast after its own last day, near its own level
+    let by_name = |name: &str| rows.iter().find(|r| r[0] == name).unwrap().clone();
+    assert_eq!(by_name("small")[2], "2020-04-30");
+    assert_eq!(by_name("large")[2], "2020-05-05");
+    let level = |name: &str| by_name(name)[3].parse::<f64>().unwrap();
+    assert!((5.0..15.0).contains(&level("small")), "{forecast}");
+    assert!((40_000.0..60_000.0).contains(&level("large")), "{forecast}");
+
+    // a series the run never saw is named
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, read(&data).replace(",small,", ",tiny,")).unwrap();
+    let output = trainer(&[
+        "predict",
+        "--run",
+        out.to_str().unwrap(),
+        "--data",
+        other.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["'tiny'", "was not trained on", "'small'"]);
+}
