@@ -15,7 +15,7 @@ const FOLDS: usize = 10;
 const STEP: usize = 20;
 
 /// The build's output folder: `CARGO_TARGET_DIR` or `target`.
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_string()))
 }
 

@@ -2,11 +2,15 @@
 //!
 //! - `bench [--vs-pytorch]`: times the article's workload on every backend compiled in (see
 //!   [`bench`](mod@bench)) and writes `target/bench/bench.json`.
+//! - `bench --data [--series N] [--rows N]`: loads, windows and trains one epoch on a generated
+//!   panel of ten million rows, reporting seconds and peak memory (see [`data_bench`]); writes
+//!   `target/bench/data.json`.
 //! - `bench --backtest [--runs N]`: times a 10-fold backtest of `configs/lstm.toml`, one fold at a
 //!   time and folds side by side (see [`backtest_bench`]); writes `target/bench/backtest.json`.
 
 mod backtest_bench;
 mod bench;
+mod data_bench;
 
 use std::process::ExitCode;
 
@@ -18,9 +22,13 @@ fn main() -> ExitCode {
         Some("bench") if args.iter().any(|arg| arg == "--backtest") => {
             backtest_runs(&args[1..]).and_then(backtest_bench::run)
         }
+        Some("bench") if args.iter().any(|arg| arg == "--data") => data_bench::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask bench [--vs-pytorch] | bench --backtest [--runs N]");
+            eprintln!(
+                "usage: cargo xtask bench [--vs-pytorch] | bench --backtest [--runs N] | \
+                 bench --data [--series N] [--rows N]"
+            );
             return ExitCode::from(2);
         }
     };

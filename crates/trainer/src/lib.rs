@@ -36,3 +36,14 @@ pub fn keep_freed_memory() {
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
     }
 }
+
+/// Returns the memory freed so far to the system, once: after loading a large file, the
+/// parser's buffers (freed, but kept by [`keep_freed_memory`]'s settings and spread over the
+/// parser's threads) would otherwise stay in the process for the whole run.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's arenas to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -65,8 +65,14 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         None => (resolve_config(args)?, None),
     };
     let baselines = baselines::standard_baselines(config.evaluate.season);
+    let loading = std::time::Instant::now();
     let data = Prepared::load(&config, &baselines)?;
+    crate::release_freed_memory();
     data.describe();
+    eprintln!(
+        "data read and prepared in {:.1} s",
+        loading.elapsed().as_secs_f64()
+    );
     // every check that can fail comes before the run directory is written
     let weights = initial_weights(&config)?;
     let selected = select_device(args.device)?;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use polars::prelude::{
-    CsvReadOptions, DataFrame, DataType, Field, Float64Chunked, ParquetReader, PlSmallStr, Schema,
-    SerReader, StringChunked,
+    ChunkedArray, CsvReadOptions, DataFrame, DataType, Field, Float64Chunked, Int32Type,
+    ParquetReader, PlSmallStr, Schema, SerReader, StringChunked,
 };
 
 use super::dates::DateFormat;
@@ -118,6 +118,8 @@ fn distinct(names: &[String]) -> Vec<String> {
 enum Cells {
     Text(StringChunked),
     Numbers(Float64Chunked),
+    /// Days since 1970-01-01, as polars parses an ISO date column.
+    Dates(ChunkedArray<Int32Type>),
 }
 
 /// One numeric cell, checked.
@@ -146,9 +148,11 @@ impl Cells {
             path: path.to_path_buf(),
             message: error.to_string(),
         };
-        let series = column.as_materialized_series().rechunk();
+        // cells are read by index across polars' chunks: no contiguous copy of the column
+        let series = column.as_materialized_series();
         Ok(match series.dtype() {
             DataType::String => Cells::Text(series.str().map_err(failed)?.clone()),
+            DataType::Date => Cells::Dates(series.date().map_err(failed)?.physical().clone()),
             dtype if dtype.is_primitive_numeric() => {
                 let values = series.cast(&DataType::Float64).map_err(failed)?;
                 Cells::Numbers(values.f64().map_err(failed)?.clone())
@@ -172,6 +176,17 @@ impl Cells {
             Cells::Numbers(cells) => cells
                 .get(row)
                 .map(|value| std::borrow::Cow::Owned(value.to_string())),
+            Cells::Dates(cells) => cells
+                .get(row)
+                .map(|days| std::borrow::Cow::Owned(date_of(days).to_string())),
+        }
+    }
+
+    /// The date of a typed date column's cell.
+    fn date(&self, row: u32) -> Option<NaiveDate> {
+        match self {
+            Cells::Dates(cells) => cells.get(row as usize).map(date_of),
+            Cells::Text(_) | Cells::Numbers(_) => None,
         }
     }
 
@@ -193,6 +208,10 @@ impl Cells {
                 Some(value) if value.is_nan() && tokens_are_missing => Number::Missing,
                 Some(value) => Number::Bad(value.to_string()),
             },
+            Cells::Dates(cells) => match cells.get(row as usize) {
+                None => Number::Missing,
+                Some(days) => Number::Bad(date_of(days).to_string()),
+            },
         }
     }
 
@@ -209,9 +228,21 @@ impl Cells {
         match self {
             Cells::Text(cells) => cells.len(),
             Cells::Numbers(cells) => cells.len(),
+            Cells::Dates(cells) => cells.len(),
         }
     }
 }
+
+/// The date `days` after 1970-01-01.
+fn date_of(days: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_DAYS_FROM_CE)
+        .expect("polars' dates are in chrono's range")
+}
+
+/// Days from 0001-01-01 (day 1) to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+impl Cells {}
 
 /// The columns of a file in use, as polars read them, before validation.
 struct Table {
@@ -263,7 +294,7 @@ impl Table {
                     });
                 }
                 required.extend(optional.iter().map(String::as_str));
-                read_csv_columns(path, header, &required, &columns)?
+                read_csv_columns(path, header, &required, &columns, &date_column)?
             }
         };
         let names = header.unwrap_or_else(|| frame_names(&frame));
@@ -524,6 +555,9 @@ impl Table {
     }
 
     fn parse_date(&self, data_row: u32) -> Result<NaiveDate, DataError> {
+        if let Some(date) = self.dates.date(data_row) {
+            return Ok(date);
+        }
         let cell = self.dates.text(data_row);
         let text = cell.as_deref().unwrap_or("");
         let row = spreadsheet_row(data_row as usize);
@@ -621,25 +655,31 @@ fn frame_names(frame: &DataFrame) -> Vec<String> {
 }
 
 /// Reads the columns `wanted` of the CSV file (those that `header` has; an absent one is
-/// reported when it is asked for), `numeric` ones parsed as numbers by polars. If polars cannot
-/// parse them all as numbers, they are read again as text, for the cell to be named.
+/// reported when it is asked for), `numeric` ones parsed as numbers by polars and, when its
+/// first cell is a plain ISO date, `date_column` as dates. If polars cannot parse every cell
+/// so (or a date cell comes back empty, or a number NaN or infinite), the file is read again
+/// with those columns as text, for the loader to name the cell.
 fn read_csv_columns(
     path: &Path,
     header: &[String],
     wanted: &[&str],
     numeric: &[String],
+    date_column: &str,
 ) -> Result<DataFrame, DataError> {
     let present: Vec<PlSmallStr> = header
         .iter()
         .filter(|name| wanted.contains(&name.as_str()))
         .map(|name| PlSmallStr::from(name.as_str()))
         .collect();
-    let read = |typed: bool| {
-        let overwrite: Schema = numeric
+    let read = |typed_numbers: bool, typed_dates: bool| {
+        let mut overwrite: Schema = numeric
             .iter()
-            .filter(|name| typed && header.contains(name))
+            .filter(|name| typed_numbers && header.contains(name))
             .map(|name| Field::new(name.as_str().into(), DataType::Float64))
             .collect();
+        if typed_dates {
+            overwrite.with_column(date_column.into(), DataType::Date);
+        }
         CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
@@ -648,7 +688,6 @@ fn read_csv_columns(
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|reader| reader.finish())
     };
-    // a cell polars read as NaN or infinite is read again as text, for the error to quote it
     let all_finite = |frame: &DataFrame| {
         numeric.iter().all(|name| {
             frame
@@ -658,10 +697,50 @@ fn read_csv_columns(
                 .is_none_or(|values| values.into_no_null_iter().all(f64::is_finite))
         })
     };
-    match read(true) {
-        Ok(frame) if all_finite(&frame) => Ok(frame),
-        _ => read(false).map_err(|error| csv_error(path, error)),
+    let dates_whole = |frame: &DataFrame| {
+        frame
+            .column(date_column)
+            .is_ok_and(|column| column.null_count() == 0)
+    };
+    if first_cell_is_iso_date(path, header, date_column) {
+        if let Ok(frame) = read(true, true) {
+            if all_finite(&frame) && dates_whole(&frame) {
+                return Ok(frame);
+            }
+        }
     }
+    match read(true, false) {
+        Ok(frame) if all_finite(&frame) => Ok(frame),
+        _ => read(false, false).map_err(|error| csv_error(path, error)),
+    }
+}
+
+/// Whether the date column's first data cell is a plain `YYYY-MM-DD` date (no time), so that
+/// polars may parse the column as dates.
+fn first_cell_is_iso_date(path: &Path, header: &[String], date_column: &str) -> bool {
+    let Some(index) = header.iter().position(|name| name == date_column) else {
+        return false;
+    };
+    let first = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_n_rows(Some(1))
+        .with_infer_schema_length(Some(0))
+        .with_projection(Some(Arc::new(vec![index])))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|reader| reader.finish());
+    let Ok(first) = first else {
+        return false;
+    };
+    let cell = first.columns().first().and_then(|column| {
+        let cells = column.as_materialized_series().str().ok()?;
+        (!cells.is_empty())
+            .then(|| cells.get(0))
+            .flatten()
+            .map(str::to_string)
+    });
+    cell.is_some_and(|text| {
+        text.len() == 10 && NaiveDate::parse_from_str(&text, "%Y-%m-%d").is_ok()
+    })
 }
 
 /// The column named `wanted` among `names`, or else the only one whose name is `wanted` in
@@ -1017,6 +1096,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("row 3") && error.contains("n.a."), "{error}");
+    }
+
+    #[test]
+    fn iso_dates_are_read_as_dates_and_a_later_time_of_day_is_still_named() {
+        let file = write_csv("Date,Open\n2024-01-01,1\n2024-03-01,2\n");
+        let table = Table::read(file.path(), &options(&["Open"]), None).unwrap();
+        assert!(matches!(table.dates, Cells::Dates(_)));
+        assert_eq!(table.parse_date(1).unwrap(), day(2024, 3, 1));
+        for (text, needle) in [
+            (
+                "Date,Open\n2024-01-01,1\n2024-01-02 09:30:00,2\n",
+                "has a time of day",
+            ),
+            ("Date,Open\n2024-01-01,1\n2024-13-02,2\n", "'2024-13-02'"),
+            ("Date,Open\n2024-01-01,1\n1/3/2024,2\n", "'1/3/2024'"),
+        ] {
+            let error = load(text, &["Open"]).unwrap_err().to_string();
+            assert!(
+                error.contains("row 3") && error.contains(needle),
+                "{text}: {error}"
+            );
+        }
     }
 
     #[test]
