@@ -1,15 +1,18 @@
-//! Calendar features: the position of each row's date in the week, the year or the month cycle,
-//! as sine/cosine pairs so that the end of a cycle sits next to its start.
+//! Calendar features: the position of each row's time in the day, the week, the year or the
+//! month cycle, as sine/cosine pairs so that the end of a cycle sits next to its start.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 
 use crate::series::{Column, TimeSeries};
+use crate::timestamp::Timestamp;
 
 /// A calendar cycle a series may move with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CalendarFeature {
+    /// Midnight to midnight (for intraday series).
+    HourOfDay,
     /// Monday to Sunday.
     DayOfWeek,
     /// January to December.
@@ -22,15 +25,18 @@ impl CalendarFeature {
     /// The name as written in a config.
     pub fn name(self) -> &'static str {
         match self {
+            Self::HourOfDay => "hour_of_day",
             Self::DayOfWeek => "day_of_week",
             Self::Month => "month",
             Self::DayOfYear => "day_of_year",
         }
     }
 
-    /// The share of the cycle that has passed at `date`, in [0, 1).
-    pub fn phase(self, date: NaiveDate) -> f64 {
+    /// The share of the cycle that has passed at `stamp`, in [0, 1).
+    pub fn phase(self, stamp: Timestamp) -> f64 {
+        let date: NaiveDate = stamp.date();
         match self {
+            Self::HourOfDay => f64::from(stamp.datetime().num_seconds_from_midnight()) / 86_400.0,
             Self::DayOfWeek => f64::from(date.weekday().num_days_from_monday()) / 7.0,
             Self::Month => f64::from(date.month0()) / 12.0,
             Self::DayOfYear => {
@@ -48,11 +54,11 @@ impl CalendarFeature {
         ]
     }
 
-    /// The sine and cosine of the phase of every date.
-    pub fn columns(self, dates: &[NaiveDate]) -> [Column; 2] {
-        let angles: Vec<f64> = dates
+    /// The sine and cosine of the phase of every timestamp.
+    pub fn columns(self, stamps: &[Timestamp]) -> [Column; 2] {
+        let angles: Vec<f64> = stamps
             .iter()
-            .map(|date| std::f64::consts::TAU * self.phase(*date))
+            .map(|stamp| std::f64::consts::TAU * self.phase(*stamp))
             .collect();
         let [sin_name, cos_name] = self.column_names();
         [
@@ -87,8 +93,8 @@ pub fn add_columns(series: &mut TimeSeries, features: &[CalendarFeature]) {
 mod tests {
     use super::*;
 
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    fn date(y: i32, m: u32, d: u32) -> Timestamp {
+        Timestamp::from_date(NaiveDate::from_ymd_opt(y, m, d).unwrap())
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -113,6 +119,14 @@ mod tests {
             365.0 / 366.0
         ));
         assert_eq!(CalendarFeature::DayOfYear.phase(date(2023, 1, 1)), 0.0);
+        let six_pm = NaiveDate::from_ymd_opt(2024, 1, 1)
+            .unwrap()
+            .and_hms_opt(18, 0, 0)
+            .unwrap();
+        assert_eq!(
+            CalendarFeature::HourOfDay.phase(Timestamp::from_datetime(six_pm)),
+            0.75
+        );
     }
 
     #[test]

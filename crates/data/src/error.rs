@@ -86,20 +86,6 @@ pub enum DataError {
         /// The format the column was read with.
         expected: String,
     },
-    /// A timestamp with a time of day: Yoho reads daily or coarser series.
-    #[error(
-        "{path}, row {row}, column '{column}': '{value}' has a time of day; Yoho reads daily, weekly, monthly, quarterly or yearly series (date-times at midnight are read as dates), not intraday ones"
-    )]
-    IntradayTime {
-        /// The file.
-        path: PathBuf,
-        /// 1-based row as a spreadsheet shows it.
-        row: usize,
-        /// The date column.
-        column: String,
-        /// The cell's text.
-        value: String,
-    },
     /// Two rows carry the same date.
     #[error(
         "{path}: rows {first_row} and {second_row} both have the date {date}; expected one row per date"

@@ -1,13 +1,18 @@
-//! How often a series is observed, inferred from its dates: what the next date after the last
-//! one is (for `predict`), and which dates are missing inside the series.
+//! How often a series is observed, inferred from its timestamps: what the next timestamp after
+//! the last one is (for `predict`), and which are missing inside the series.
 
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use serde::Serialize;
 
-/// The spacing of a series' dates.
+use crate::timestamp::Timestamp;
+
+/// The spacing of a series' timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Frequency {
+    /// Every this many minutes, through the day and night (60 = hourly). Only gaps inside one
+    /// day count as missing: markets' closed nights and weekends do not.
+    Minutes(u32),
     /// Every calendar day.
     Daily,
     /// Monday to Friday (market data; holidays show as missing dates).
@@ -24,25 +29,36 @@ pub enum Frequency {
     Irregular(u64),
 }
 
+const SECONDS_PER_DAY: i64 = 86_400;
+
 impl Frequency {
-    /// The frequency of `dates` (ascending): from the most common gap between consecutive
-    /// dates (the smallest of equally common ones), business-daily when daily data never falls
-    /// on a weekend. A single date counts as daily.
-    pub fn infer(dates: &[NaiveDate]) -> Self {
+    /// The frequency of `stamps` (ascending): from the most common gap between consecutive
+    /// ones (the smallest of equally common ones); under a day, every so many minutes;
+    /// business-daily when daily data never falls on a weekend. A single timestamp counts as
+    /// daily (hourly if it has a time of day).
+    pub fn infer(stamps: &[Timestamp]) -> Self {
         let mut counts = std::collections::BTreeMap::<i64, usize>::new();
-        for pair in dates.windows(2) {
-            *counts.entry((pair[1] - pair[0]).num_days()).or_default() += 1;
+        for pair in stamps.windows(2) {
+            *counts.entry(pair[1].seconds_since(pair[0])).or_default() += 1;
         }
+        let intraday = stamps.first().is_some_and(|stamp| stamp.is_intraday());
         let Some(most) = counts.values().max().copied() else {
-            return Self::Daily;
+            return match intraday {
+                true => Self::Minutes(60),
+                false => Self::Daily,
+            };
         };
         let gap = counts
             .iter()
             .find(|(_, count)| **count == most)
-            .map_or(1, |(gap, _)| *gap);
-        let on_weekend = |date: &NaiveDate| matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-        match gap {
-            1 if !dates.iter().any(on_weekend) => Self::BusinessDaily,
+            .map_or(SECONDS_PER_DAY, |(gap, _)| *gap);
+        if gap < SECONDS_PER_DAY {
+            return Self::Minutes(u32::try_from(gap / 60).unwrap_or(1).max(1));
+        }
+        let on_weekend =
+            |stamp: &Timestamp| matches!(stamp.date().weekday(), Weekday::Sat | Weekday::Sun);
+        match gap / SECONDS_PER_DAY {
+            1 if !stamps.iter().any(on_weekend) => Self::BusinessDaily,
             1 => Self::Daily,
             6..=8 => Self::Weekly,
             28..=31 => Self::Monthly,
@@ -52,9 +68,12 @@ impl Frequency {
         }
     }
 
-    /// The date after `date`, or `None` past the calendar's end.
-    pub fn next(self, date: NaiveDate) -> Option<NaiveDate> {
-        match self {
+    /// The timestamp after `stamp` (at the same time of day for daily and coarser
+    /// frequencies), or `None` past the calendar's end.
+    pub fn next(self, stamp: Timestamp) -> Option<Timestamp> {
+        let date = stamp.date();
+        let next_date = match self {
+            Self::Minutes(minutes) => return stamp.plus_seconds(i64::from(minutes) * 60),
             Self::Daily => date.succ_opt(),
             Self::BusinessDaily => {
                 let mut next = date.succ_opt()?;
@@ -68,21 +87,25 @@ impl Frequency {
             Self::Quarterly => add_months(date, 3),
             Self::Yearly => add_months(date, 12),
             Self::Irregular(days) => date.checked_add_days(Days::new(days)),
-        }
+        }?;
+        Some(stamp.on_date(next_date))
     }
 
-    /// The dates this frequency expects between the first and the last of `dates` that are not
-    /// there (none for an irregular series).
-    pub fn missing(self, dates: &[NaiveDate]) -> Vec<NaiveDate> {
+    /// The timestamps this frequency expects between the first and the last of `stamps` that
+    /// are not there (none for an irregular series; for an intraday one, only inside a day).
+    pub fn missing(self, stamps: &[Timestamp]) -> Vec<Timestamp> {
         if matches!(self, Self::Irregular(_)) {
             return Vec::new();
         }
         let mut missing = Vec::new();
-        for pair in dates.windows(2) {
+        for pair in stamps.windows(2) {
+            if matches!(self, Self::Minutes(_)) && pair[0].date() != pair[1].date() {
+                continue;
+            }
             let mut expected = self.next(pair[0]);
-            while let Some(date) = expected.filter(|date| *date < pair[1]) {
-                missing.push(date);
-                expected = self.next(date);
+            while let Some(stamp) = expected.filter(|stamp| *stamp < pair[1]) {
+                missing.push(stamp);
+                expected = self.next(stamp);
             }
         }
         missing
@@ -105,6 +128,11 @@ fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
 impl std::fmt::Display for Frequency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Minutes(60) => write!(f, "hourly"),
+            Self::Minutes(minutes) if minutes % 60 == 0 => {
+                write!(f, "every {} hours", minutes / 60)
+            }
+            Self::Minutes(minutes) => write!(f, "every {minutes} minutes"),
             Self::Daily => write!(f, "daily"),
             Self::BusinessDaily => write!(f, "business-daily"),
             Self::Weekly => write!(f, "weekly"),
@@ -120,13 +148,18 @@ impl std::fmt::Display for Frequency {
 mod tests {
     use super::*;
 
-    fn day(year: i32, month: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    fn day(year: i32, month: u32, day: u32) -> Timestamp {
+        Timestamp::from_date(NaiveDate::from_ymd_opt(year, month, day).unwrap())
     }
 
-    /// `count` dates from `start`, each `frequency.next` of the one before.
-    fn series(start: NaiveDate, frequency: Frequency, count: usize) -> Vec<NaiveDate> {
-        std::iter::successors(Some(start), |date| frequency.next(*date))
+    fn at(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> Timestamp {
+        let date = NaiveDate::from_ymd_opt(year, month, day).unwrap();
+        Timestamp::from_datetime(date.and_hms_opt(hour, minute, 0).unwrap())
+    }
+
+    /// `count` timestamps from `start`, each `frequency.next` of the one before.
+    fn series(start: Timestamp, frequency: Frequency, count: usize) -> Vec<Timestamp> {
+        std::iter::successors(Some(start), |stamp| frequency.next(*stamp))
             .take(count)
             .collect()
     }
@@ -148,6 +181,39 @@ mod tests {
         }
         let every_ten_days = series(start, Frequency::Irregular(10), 20);
         assert_eq!(Frequency::infer(&every_ten_days), Frequency::Irregular(10));
+        for minutes in [1, 5, 15, 60, 240] {
+            let frequency = Frequency::Minutes(minutes);
+            let stamps = series(at(2024, 1, 5, 22, 0), frequency, 500);
+            assert_eq!(Frequency::infer(&stamps), frequency, "{frequency}");
+            assert!(frequency.missing(&stamps).is_empty(), "{frequency}");
+        }
+        assert_eq!(Frequency::Minutes(60).to_string(), "hourly");
+        assert_eq!(Frequency::Minutes(15).to_string(), "every 15 minutes");
+    }
+
+    #[test]
+    fn intraday_gaps_count_inside_a_day_only() {
+        // trading hours 9:00 to 16:00 on two days; 11:00 is missing on the first
+        let mut stamps: Vec<Timestamp> = (9..=16)
+            .map(|hour| at(2024, 1, 8, hour, 0))
+            .chain((9..=16).map(|hour| at(2024, 1, 9, hour, 0)))
+            .collect();
+        stamps.retain(|stamp| *stamp != at(2024, 1, 8, 11, 0));
+        assert_eq!(Frequency::infer(&stamps), Frequency::Minutes(60));
+        assert_eq!(
+            Frequency::Minutes(60).missing(&stamps),
+            vec![at(2024, 1, 8, 11, 0)]
+        );
+        // the hour after the last one, across midnight
+        assert_eq!(
+            Frequency::Minutes(60).next(at(2024, 1, 9, 23, 0)),
+            Some(at(2024, 1, 10, 0, 0))
+        );
+        // daily data with a time keeps its time of day
+        assert_eq!(
+            Frequency::BusinessDaily.next(at(2024, 1, 5, 16, 0)),
+            Some(at(2024, 1, 8, 16, 0))
+        );
     }
 
     #[test]
@@ -177,7 +243,10 @@ mod tests {
             Frequency::Yearly.next(day(2024, 2, 29)),
             Some(day(2025, 2, 28))
         );
-        assert_eq!(Frequency::Daily.next(NaiveDate::MAX), None);
+        assert_eq!(
+            Frequency::Daily.next(Timestamp::from_date(NaiveDate::MAX)),
+            None
+        );
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! # yoho-data
 //!
-//! The data stage of Yoho: read a daily series from CSV (polars does the parsing), check and
-//! clean it (or generate the NumPy article's noisy sine, [`sine`]), cut it into sliding
-//! windows, split them chronologically, fit a scaler on the training rows only, encode each
-//! window for the network ([`transform`]) and hand Burn a dataset and a batcher.
+//! The data stage of Yoho: read a series (daily, monthly, hourly, …) or a panel of many from
+//! CSV or Parquet (polars does the parsing), check and clean it (or generate the NumPy
+//! article's noisy sine, [`sine`]), cut it into sliding windows (row ranges, never copies),
+//! split them chronologically, fit a scaler on the training rows only, encode each window for
+//! the network ([`transform`]) and hand Burn a dataset that encodes a window when it is read.
 //!
 //! The usual entry point is [`prepare()`] with a [`DataConfig`] (the `[data]` section of an
-//! experiment config); the pieces are public for other uses.
+//! experiment config), or [`prepare_panel()`] for a file of many series; the pieces are public
+//! for other uses.
 
 pub mod calendar;
 pub mod config;
@@ -18,6 +20,7 @@ pub mod prepare;
 pub mod scaling;
 pub mod series;
 pub mod source;
+pub mod timestamp;
 pub mod transform;
 pub mod window;
 
@@ -38,6 +41,7 @@ pub use series::{Column, LoadedSeries, TimeSeries};
 pub use source::csv::{LoadOptions, load_csv, load_csv_panel};
 /// The NumPy article's generated sine wave (also at `source::sine`).
 pub use source::sine;
+pub use timestamp::Timestamp;
 pub use transform::{Anchor, RawWindow, TargetTransform, WindowCodec, WindowNorm};
 pub use window::{SplitSpec, SplitWindows, Window, WindowRun, WindowSpec};
 

@@ -1,6 +1,6 @@
 //! What to do with empty cells and with dates missing inside a series (`[data] missing`).
 
-use chrono::NaiveDate;
+use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// How a series' holes are handled: empty cells (or `NA`, `NaN`, `null`) in a used column, and
@@ -26,9 +26,9 @@ impl MissingPolicy {
         matches!(self, Self::Ffill | Self::Interpolate)
     }
 
-    /// Fills the holes (`None`) of `values`, observed at `dates`, as the policy says; values
+    /// Fills the holes (`None`) of `values`, observed at `stamps`, as the policy says; values
     /// before the first known one stay `None`. Does nothing for `Error` and `Drop`.
-    pub fn fill(self, dates: &[NaiveDate], values: &mut [Option<f64>]) {
+    pub fn fill(self, stamps: &[Timestamp], values: &mut [Option<f64>]) {
         if !self.fills() {
             return;
         }
@@ -45,8 +45,8 @@ impl MissingPolicy {
             values[index] = match (self, after) {
                 (Self::Interpolate, Some(after)) => {
                     let (start, end) = (values[before].unwrap(), values[after].unwrap());
-                    let span = (dates[after] - dates[before]).num_days() as f64;
-                    let elapsed = (dates[index] - dates[before]).num_days() as f64;
+                    let span = stamps[after].seconds_since(stamps[before]) as f64;
+                    let elapsed = stamps[index].seconds_since(stamps[before]) as f64;
                     Some(start + (end - start) * elapsed / span)
                 }
                 _ => values[before],
@@ -69,11 +69,11 @@ pub fn is_missing_token(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn days(offsets: &[u64]) -> Vec<NaiveDate> {
-        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    fn days(offsets: &[u64]) -> Vec<Timestamp> {
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         offsets
             .iter()
-            .map(|d| start + chrono::Days::new(*d))
+            .map(|d| Timestamp::from_date(start + chrono::Days::new(*d)))
             .collect()
     }
 

@@ -11,9 +11,9 @@ use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::{LoadedSeries, TimeSeries};
 use crate::source::csv::{LoadOptions, load_csv, load_csv_panel};
 use crate::source::sine;
+use crate::timestamp::Timestamp;
 use crate::transform::{RawWindow, TargetTransform, WindowCodec};
 use crate::window::{SplitWindows, WindowRun, WindowSpec, split_series};
-use chrono::NaiveDate;
 
 fn missing_column(series: &TimeSeries, name: &str) -> DataError {
     DataError::MissingColumn {
@@ -222,9 +222,9 @@ pub struct PreparedPanel {
     pub series_column: String,
     /// Every series, in the order each first appears in the file.
     pub series: Vec<PanelSeries>,
-    /// The first held-out date of all series: every training target of every series comes
+    /// The first held-out time of all series: every training target of every series comes
     /// before it.
-    pub held_out_from: NaiveDate,
+    pub held_out_from: Timestamp,
 }
 
 impl PreparedPanel {

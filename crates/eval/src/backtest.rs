@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
-use yoho_data::{DataConfig, DataError, LoadedSeries, NaiveDate, PreparedData, WindowCodec};
+use yoho_data::{DataConfig, DataError, LoadedSeries, PreparedData, Timestamp, WindowCodec};
 use yoho_model::Forecaster;
 
 use crate::baselines::{Baseline, training_targets};
@@ -210,7 +210,7 @@ pub struct FoldResult {
     /// The fold.
     pub fold: Fold,
     /// The date of its first target.
-    pub origin_date: NaiveDate,
+    pub origin_date: Timestamp,
     /// Its test days' forecasts, the model's and the baselines'.
     pub forecast: TestForecast,
     /// Its measures.
@@ -439,7 +439,7 @@ mod tests {
     /// 120 rows: a slow wave, then from row `poison_from` on values a billion times larger, so
     /// that a fold that trains on any of them is seen at once.
     fn series(poison_from: usize) -> LoadedSeries {
-        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
         let values: Vec<f64> = (0..120)
             .map(|i| {
                 let value = 100.0 + (i as f64 / 5.0).sin();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use yoho_data::{NaiveDate, PreparedData};
+use yoho_data::{PreparedData, Timestamp};
 use yoho_model::Forecaster;
 
 use crate::baselines::{Baseline, training_targets};
@@ -29,7 +29,7 @@ pub struct NamedForecast {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestForecast {
     /// The date of each forecast target, ascending.
-    pub dates: Vec<NaiveDate>,
+    pub dates: Vec<Timestamp>,
     /// What happened.
     pub actual: Vec<f64>,
     /// The target's last observed value before each test day.

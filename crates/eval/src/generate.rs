@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use burn::tensor::Device;
 use serde::Serialize;
 use yoho_data::sine::{CLEAN_COLUMN, X_COLUMN};
-use yoho_data::{NaiveDate, PreparedData};
+use yoho_data::{PreparedData, Timestamp};
 use yoho_model::Forecaster;
 
 use crate::inference::{self, InferenceError};
@@ -18,7 +18,7 @@ pub struct Generation {
     /// Rows given to the model: the first window.
     pub seed_len: usize,
     /// The date of every row.
-    pub dates: Vec<NaiveDate>,
+    pub dates: Vec<Timestamp>,
     /// The abscissa of every row, when the series has an `x` column (the sine wave).
     pub x: Option<Vec<f64>>,
     /// The target, every row, in original units.
@@ -172,7 +172,11 @@ mod tests {
         let generation = Generation {
             seed_len: 2,
             dates: (1..=3)
-                .map(|d| NaiveDate::from_ymd_opt(2000, 1, d).unwrap())
+                .map(|d| {
+                    yoho_data::NaiveDate::from_ymd_opt(2000, 1, d)
+                        .unwrap()
+                        .into()
+                })
                 .collect(),
             x: Some(vec![0.0, 0.5, 1.0]),
             actual: vec![0.1, 0.4, 0.9],

@@ -121,7 +121,7 @@ mod tests {
     fn table(actual: &[f64], model: &[f64], previous: &[f64]) -> EvaluationTable {
         let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         let test = TestForecast {
-            dates: vec![day; actual.len()],
+            dates: vec![day.into(); actual.len()],
             actual: actual.to_vec(),
             previous: previous.to_vec(),
             forecasts: vec![

@@ -569,7 +569,9 @@ mod tests {
         previous.extend_from_slice(&actual[..39]);
         let model: Vec<f64> = actual.iter().map(|a| a + 12.0).collect();
         TestForecast {
-            dates: (0..40).map(|i| start + chrono::Days::new(i)).collect(),
+            dates: (0..40)
+                .map(|i| (start + chrono::Days::new(i)).into())
+                .collect(),
             actual_steps: (0..40)
                 .map(|i| (i..i + 3).map(|j| actual[j.min(39)]).collect())
                 .collect(),
@@ -708,7 +710,9 @@ mod tests {
         let generation = Generation {
             seed_len: 10,
             dates: (0..50)
-                .map(|i| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(i))
+                .map(|i| {
+                    (NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(i)).into()
+                })
                 .collect(),
             actual: clean.iter().map(|c| c + 0.05).collect(),
             generated: clean[10..].iter().map(|c| c * 0.9).collect(),

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use yoho_data::{
-    Frequency, LoadOptions, NaiveDate, TimeSeries, calendar, load_csv, load_csv_panel,
+    Frequency, LoadOptions, NaiveDate, TimeSeries, Timestamp, calendar, load_csv, load_csv_panel,
 };
 use yoho_model::Forecaster;
 
@@ -24,9 +24,9 @@ use crate::report::{push_interval_cells, push_interval_headers};
 pub struct ForecastDay {
     /// Steps ahead of the last date (1 = the next trading day).
     pub step: usize,
-    /// The date, in the series' frequency (weekdays for business-daily data; holidays are not
-    /// known).
-    pub date: NaiveDate,
+    /// The date (or date and time), in the series' frequency (weekdays for business-daily data;
+    /// holidays are not known).
+    pub date: Timestamp,
     /// The model's forecast, in original units.
     pub forecast: f64,
     /// The naive forecast: the last observed value.
@@ -75,14 +75,14 @@ fn intervals_at(
         .collect()
 }
 
-/// The dates of `steps` forecasts after `last` in the series' `frequency` (weekdays for
-/// business-daily data: holidays are not known), or an error when they would run past the
-/// calendar's last date.
+/// The timestamps of `steps` forecasts after `last` in the series' `frequency` (weekdays for
+/// business-daily data: holidays are not known; every hour for hourly data: closed hours are
+/// not known), or an error when they would run past the calendar's last date.
 fn forecast_dates(
-    last: NaiveDate,
+    last: Timestamp,
     steps: usize,
     frequency: Frequency,
-) -> anyhow::Result<Vec<NaiveDate>> {
+) -> anyhow::Result<Vec<Timestamp>> {
     let mut dates = Vec::with_capacity(steps);
     let mut date = last;
     for _ in 0..steps {
@@ -400,8 +400,8 @@ fn print_forecast(forecast: &Forecast) {
 mod tests {
     use super::*;
 
-    fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    fn date(year: i32, month: u32, day: u32) -> Timestamp {
+        Timestamp::from_date(NaiveDate::from_ymd_opt(year, month, day).unwrap())
     }
 
     #[test]
@@ -456,11 +456,27 @@ mod tests {
         );
         let dates = forecast_dates(date(2024, 1, 6), 2, Frequency::Daily).unwrap();
         assert_eq!(dates, vec![date(2024, 1, 7), date(2024, 1, 8)]);
+        // hourly data: the next hours, through midnight
+        let evening = NaiveDate::from_ymd_opt(2024, 1, 5)
+            .unwrap()
+            .and_hms_opt(22, 0, 0)
+            .unwrap();
+        let dates =
+            forecast_dates(Timestamp::from_datetime(evening), 3, Frequency::Minutes(60)).unwrap();
+        let written: Vec<String> = dates.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            written,
+            [
+                "2024-01-05 23:00:00",
+                "2024-01-06 00:00:00",
+                "2024-01-06 01:00:00"
+            ]
+        );
     }
 
     #[test]
     fn dates_past_the_calendars_end_are_an_error_not_a_panic() {
-        let near_the_end = NaiveDate::MAX - chrono::Days::new(3);
+        let near_the_end = Timestamp::from_date(NaiveDate::MAX - chrono::Days::new(3));
         let error = format!(
             "{:#}",
             forecast_dates(near_the_end, 10, Frequency::BusinessDaily).unwrap_err()

@@ -1,10 +1,10 @@
-//! Reading a daily series from CSV: polars parses the file, this module checks every cell of the
-//! columns in use and turns them into a date-sorted [`TimeSeries`].
+//! Reading a series (or a panel of many) from CSV or Parquet: polars parses the columns in use,
+//! this module checks every cell and turns them into time-sorted [`TimeSeries`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::{
     ChunkedArray, CsvReadOptions, DataFrame, DataType, Field, Float64Chunked, Int32Type,
     ParquetReader, PlSmallStr, Schema, SerReader, StringChunked,
@@ -15,6 +15,7 @@ use crate::DataError;
 use crate::frequency::Frequency;
 use crate::missing::{MissingPolicy, is_missing_token};
 use crate::series::{Column, LoadedSeries, TimeSeries};
+use crate::timestamp::Timestamp;
 
 /// Rows in a spreadsheet are 1-based and the header takes row 1, so data row `i` (0-based) is
 /// shown as row `i + 2`.
@@ -45,12 +46,12 @@ pub struct LoadOptions {
 ///
 /// Only the columns in use are parsed, the numeric ones as numbers (a file whose cells polars
 /// cannot read as numbers is read again as text, so that the error names the cell).
-/// Dates may be ISO (`YYYY-MM-DD`, or a date-time at midnight), US `M/D/YYYY` or European
-/// `D/M/YYYY` / `D.M.YYYY`, detected once per file (see [`DateFormat`]), or follow
-/// `date_format`; line endings LF or CRLF; blank lines are skipped. Rows come back sorted by
-/// date. Duplicate dates, unparsable dates, times of day other than midnight, and (unless
-/// `missing` says otherwise) empty or non-numeric cells in a used column are errors naming the row as a
-/// spreadsheet shows it.
+/// Dates may be ISO (`YYYY-MM-DD`, or a date-time with `T` or a space), US `M/D/YYYY` or
+/// European `D/M/YYYY` / `D.M.YYYY` (each optionally with a time), detected once per file (see
+/// [`DateFormat`]), or follow `date_format`; a time of day other than midnight in any row makes
+/// the series intraday. Line endings LF or CRLF; blank lines are skipped. Rows come back sorted
+/// by time. Duplicate timestamps, unparsable dates, and (unless `missing` says otherwise) empty
+/// or non-numeric cells in a used column are errors naming the row as a spreadsheet shows it.
 pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
     let table = Table::read(path, options, None)?;
     let rows: Vec<u32> = (0..table.height()).collect();
@@ -396,30 +397,42 @@ impl Table {
     }
 
     /// The non-blank rows among `rows` that `keep` keeps (the others are counted), each with its
-    /// date, sorted by date and checked for duplicate dates; and whether they were out of order.
+    /// timestamp, sorted by time and checked for duplicates; and whether they were out of
+    /// order. The timestamps are dates unless some row has a time of day other than midnight:
+    /// then the series is intraday, and every timestamp a date and time.
     #[allow(clippy::type_complexity)]
     fn sorted_rows(
         &self,
         rows: &[u32],
         keep: impl Fn(u32) -> Result<bool, DataError>,
-    ) -> Result<(Vec<(NaiveDate, u32)>, usize, bool), DataError> {
-        let mut kept = Vec::with_capacity(rows.len());
+    ) -> Result<(Vec<(Timestamp, u32)>, usize, bool), DataError> {
+        let mut parsed = Vec::with_capacity(rows.len());
         let mut dropped_rows = 0;
         for &data_row in rows {
             if self.is_blank(data_row) {
                 continue;
             }
-            let date = self.parse_date(data_row)?;
+            let datetime = self.parse_date(data_row)?;
             match keep(data_row)? {
-                true => kept.push((date, data_row)),
+                true => parsed.push((datetime, data_row)),
                 false => dropped_rows += 1,
             }
         }
-        if kept.is_empty() {
+        if parsed.is_empty() {
             return Err(DataError::NoRows {
                 path: self.path.clone(),
             });
         }
+        let intraday = parsed
+            .iter()
+            .any(|(datetime, _)| datetime.time() != chrono::NaiveTime::MIN);
+        let mut kept: Vec<(Timestamp, u32)> = parsed
+            .into_iter()
+            .map(|(datetime, row)| match intraday {
+                true => (Timestamp::from_datetime(datetime), row),
+                false => (Timestamp::from_date(datetime.date()), row),
+            })
+            .collect();
         let was_unsorted = kept.windows(2).any(|pair| pair[0].0 > pair[1].0);
         if was_unsorted {
             kept.sort_unstable();
@@ -477,9 +490,9 @@ impl Table {
             }
             Ok(true)
         })?;
-        let observed: Vec<NaiveDate> = rows.iter().map(|(date, _)| *date).collect();
-        // a row for every date the series' frequency expects, with no source row
-        let mut all: Vec<(NaiveDate, Option<u32>)> =
+        let observed: Vec<Timestamp> = rows.iter().map(|(date, _)| *date).collect();
+        // a row for every timestamp the series' frequency expects, with no source row
+        let mut all: Vec<(Timestamp, Option<u32>)> =
             rows.iter().map(|(date, row)| (*date, Some(*row))).collect();
         all.extend(
             Frequency::infer(&observed)
@@ -488,7 +501,7 @@ impl Table {
                 .map(|date| (date, None)),
         );
         all.sort_by_key(|(date, _)| *date);
-        let dates: Vec<NaiveDate> = all.iter().map(|(date, _)| *date).collect();
+        let dates: Vec<Timestamp> = all.iter().map(|(date, _)| *date).collect();
         let filled: Vec<Vec<Option<f64>>> = self
             .columns
             .iter()
@@ -541,8 +554,8 @@ impl Table {
         })
     }
 
-    /// An error naming the first two rows with the same date among date-sorted `rows`.
-    fn check_unique(&self, rows: &[(NaiveDate, u32)]) -> Result<(), DataError> {
+    /// An error naming the first two rows with the same timestamp among sorted `rows`.
+    fn check_unique(&self, rows: &[(Timestamp, u32)]) -> Result<(), DataError> {
         match rows.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             Some(pair) => Err(DataError::DuplicateDate {
                 path: self.path.clone(),
@@ -554,29 +567,20 @@ impl Table {
         }
     }
 
-    fn parse_date(&self, data_row: u32) -> Result<NaiveDate, DataError> {
+    /// The date and time of a row (midnight for a date).
+    fn parse_date(&self, data_row: u32) -> Result<NaiveDateTime, DataError> {
         if let Some(date) = self.dates.date(data_row) {
-            return Ok(date);
+            return Ok(date.and_time(chrono::NaiveTime::MIN));
         }
         let cell = self.dates.text(data_row);
         let text = cell.as_deref().unwrap_or("");
-        let row = spreadsheet_row(data_row as usize);
-        let timestamp = self.format.parse(text).ok_or_else(|| DataError::BadDate {
+        self.format.parse(text).ok_or_else(|| DataError::BadDate {
             path: self.path.clone(),
-            row,
+            row: spreadsheet_row(data_row as usize),
             column: self.date_column.clone(),
             value: text.to_string(),
             expected: self.format.describe(),
-        })?;
-        if timestamp.time() != chrono::NaiveTime::MIN {
-            return Err(DataError::IntradayTime {
-                path: self.path.clone(),
-                row,
-                column: self.date_column.clone(),
-                value: text.to_string(),
-            });
-        }
-        Ok(timestamp.date())
+        })
     }
 
     /// Every used cell of the row is a number, or an error naming the first that is not.
@@ -819,10 +823,7 @@ mod tests {
         )
         .unwrap();
         let series = loaded.series;
-        assert_eq!(
-            series.dates[0],
-            NaiveDate::from_ymd_opt(2021, 1, 4).unwrap()
-        );
+        assert_eq!(series.dates[0], day(2021, 1, 4));
         assert_eq!(series.column("Open").unwrap(), &[100.5, 102.0]);
         assert_eq!(series.column("Close").unwrap(), &[101.0, 103.25]);
         assert!(!loaded.was_unsorted);
@@ -837,16 +838,13 @@ mod tests {
         .unwrap();
         assert_eq!(
             loaded.series.dates,
-            vec![
-                NaiveDate::from_ymd_opt(1999, 1, 4).unwrap(),
-                NaiveDate::from_ymd_opt(1999, 12, 31).unwrap()
-            ]
+            vec![day(1999, 1, 4), day(1999, 12, 31)]
         );
         assert_eq!(loaded.series.column("Open").unwrap(), &[1229.2, 1464.5]);
     }
 
-    fn day(year: i32, month: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    fn day(year: i32, month: u32, day: u32) -> Timestamp {
+        Timestamp::from_date(NaiveDate::from_ymd_opt(year, month, day).unwrap())
     }
 
     #[test]
@@ -947,12 +945,12 @@ mod tests {
 
     /// A Parquet file of `dates` (as a Date, or a midnight Datetime column) and two typed
     /// columns, `Open` (f64) and `Volume` (i64).
-    fn write_parquet(dates: &[NaiveDate], open: &[f64], as_datetime: bool) -> tempfile::TempPath {
+    fn write_parquet(dates: &[Timestamp], open: &[f64], as_datetime: bool) -> tempfile::TempPath {
         use polars::prelude::{Column, IntoColumn, NamedFrom, ParquetWriter, Series, TimeUnit};
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
         let days: Vec<i32> = dates
             .iter()
-            .map(|d| (*d - epoch).num_days() as i32)
+            .map(|d| (d.date() - epoch).num_days() as i32)
             .collect();
         let date_column = match as_datetime {
             false => Series::new("Date".into(), days)
@@ -1099,16 +1097,20 @@ mod tests {
     }
 
     #[test]
-    fn iso_dates_are_read_as_dates_and_a_later_time_of_day_is_still_named() {
+    fn iso_dates_are_read_as_dates_and_a_later_time_of_day_is_still_seen() {
         let file = write_csv("Date,Open\n2024-01-01,1\n2024-03-01,2\n");
         let table = Table::read(file.path(), &options(&["Open"]), None).unwrap();
         assert!(matches!(table.dates, Cells::Dates(_)));
-        assert_eq!(table.parse_date(1).unwrap(), day(2024, 3, 1));
+        assert_eq!(table.parse_date(1).unwrap().date(), day(2024, 3, 1).date());
+        // a time of day further down makes the whole series intraday
+        let loaded = load(
+            "Date,Open\n2024-01-01,1\n2024-01-02 09:30:00,2\n",
+            &["Open"],
+        )
+        .unwrap();
+        let stamps: Vec<String> = loaded.series.dates.iter().map(|d| d.to_string()).collect();
+        assert_eq!(stamps, ["2024-01-01 00:00:00", "2024-01-02 09:30:00"]);
         for (text, needle) in [
-            (
-                "Date,Open\n2024-01-01,1\n2024-01-02 09:30:00,2\n",
-                "has a time of day",
-            ),
             ("Date,Open\n2024-01-01,1\n2024-13-02,2\n", "'2024-13-02'"),
             ("Date,Open\n2024-01-01,1\n1/3/2024,2\n", "'1/3/2024'"),
         ] {
@@ -1121,6 +1123,43 @@ mod tests {
     }
 
     #[test]
+    fn hourly_holes_are_filled_inside_a_day_but_nights_are_left_alone() {
+        // 9:00 to 12:00 on two days; 10:00 of the first day is absent and 11:00 is empty
+        let text = "Date,Open\n2024-01-08 09:00,1\n2024-01-08 11:00,\n2024-01-08 12:00,4\n\
+                    2024-01-09 09:00,5\n2024-01-09 10:00,6\n2024-01-09 11:00,7\n2024-01-09 12:00,8\n";
+        let file = write_csv(text);
+        for (missing, expected) in [
+            (MissingPolicy::Ffill, [1.0, 1.0, 1.0, 4.0]),
+            (MissingPolicy::Interpolate, [1.0, 2.0, 3.0, 4.0]),
+        ] {
+            let loaded = load_csv(
+                file.path(),
+                &LoadOptions {
+                    missing,
+                    ..options(&["Open"])
+                },
+            )
+            .unwrap();
+            let values = loaded.series.column("Open").unwrap();
+            assert_eq!(values.len(), 8, "{missing:?}: {:?}", loaded.series.dates);
+            assert_eq!(values[..4], expected, "{missing:?}");
+            assert_eq!(loaded.series.dates[1].to_string(), "2024-01-08 10:00:00");
+            assert_eq!(loaded.kept_rows[1], usize::MAX);
+        }
+        let dropped = load_csv(
+            file.path(),
+            &LoadOptions {
+                missing: MissingPolicy::Drop,
+                ..options(&["Open"])
+            },
+        )
+        .unwrap();
+        assert_eq!(dropped.series.len(), 6);
+        let error = load(text, &["Open"]).unwrap_err().to_string();
+        assert!(error.contains("row 3"), "{error}");
+    }
+
+    #[test]
     fn blank_lines_are_skipped() {
         let loaded = load("Date,Open\n2021-01-04,1\n\n2021-01-05,2\n\n\n\n", &["Open"]).unwrap();
         assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 2.0]);
@@ -1129,14 +1168,24 @@ mod tests {
     }
 
     #[test]
-    fn times_of_day_and_unknown_formats_are_named() {
-        let error = load("Date,Open\n2021-01-04 09:30:00,1\n", &["Open"])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("row 2") && error.contains("has a time of day"),
-            "{error}"
-        );
+    fn times_of_day_make_an_intraday_series_and_unknown_formats_are_named() {
+        for text in [
+            "Date,Open\n2021-01-04 09:30:00,1\n2021-01-04 10:30,2\n",
+            "Date,Open\n2021-01-04T09:30:00Z,1\n2021-01-04T10:30:00Z,2\n",
+            "Date,Open\n1/4/2021 09:30,1\n1/4/2021 10:30,2\n",
+        ] {
+            let loaded = load(text, &["Open"]).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let stamps: Vec<String> = loaded.series.dates.iter().map(|d| d.to_string()).collect();
+            assert_eq!(
+                stamps,
+                ["2021-01-04 09:30:00", "2021-01-04 10:30:00"],
+                "{text}"
+            );
+            assert_eq!(
+                Frequency::infer(&loaded.series.dates),
+                Frequency::Minutes(60)
+            );
+        }
         let error = load("Date,Open\n2021-01-04,1\n4 Jan 2021,2\n", &["Open"])
             .unwrap_err()
             .to_string();
@@ -1292,10 +1341,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sp500.series.len(), 5031);
-        assert_eq!(
-            sp500.series.dates[0],
-            NaiveDate::from_ymd_opt(1999, 1, 4).unwrap()
-        );
+        assert_eq!(sp500.series.dates[0], day(1999, 1, 4));
         let nikkei = root.join("../shared/data/nikkei_225.csv");
         if !nikkei.exists() {
             eprintln!("skipped the Nikkei half: {} is absent", nikkei.display());

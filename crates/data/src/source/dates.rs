@@ -2,9 +2,9 @@
 //! space, with or without seconds, fractions and a UTC offset), US month-first and European
 //! day-first dates — or a `strftime` pattern the config gives (`[data] date_format`).
 //!
-//! Yoho's series are daily or coarser: a date-time counts by its date (a UTC offset is dropped,
-//! so a day keeps its local date), and a time of day other than midnight is refused by the
-//! loader, which names the row.
+//! A UTC offset is dropped, so a row keeps its local date and time. A file whose times are all
+//! midnight is a series of dates; one time of day other than midnight makes it an intraday
+//! series (see [`crate::Timestamp`]).
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 

@@ -6,6 +6,8 @@
 //! the wave like any daily series.
 
 use chrono::NaiveDate;
+
+use crate::timestamp::Timestamp;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
@@ -99,7 +101,7 @@ pub fn generate(spec: &SineSpec) -> Result<LoadedSeries, DataError> {
     let series = TimeSeries {
         source_name: SOURCE_NAME.to_string(),
         dates: (0..spec.points)
-            .map(|i| first_day + chrono::Days::new(i as u64))
+            .map(|i| Timestamp::from_date(first_day + chrono::Days::new(i as u64)))
             .collect(),
         columns: vec![
             Column {

@@ -398,7 +398,7 @@ mod tests {
         let model = vec![0.5, 0.5, 1.5, 1.5];
         let test = TestForecast {
             dates: (1..=4)
-                .map(|day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap())
+                .map(|day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap().into())
                 .collect(),
             actual: actual.clone(),
             previous,

@@ -231,7 +231,9 @@ fn predict_dates_its_forecasts_in_the_series_frequency() {
     let daily = series_csv(80);
     let start = yoho_data::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     let business = yoho_data::Frequency::BusinessDaily;
-    let mut business_day = yoho_data::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut business_day =
+        yoho_data::Timestamp::from_date(yoho_data::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+    let first_hour = start.and_hms_opt(0, 0, 0).unwrap();
     for (name, date_of, expected) in [
         (
             "monthly.csv",
@@ -239,7 +241,8 @@ fn predict_dates_its_forecasts_in_the_series_frequency() {
                 start
                     .checked_add_months(chrono::Months::new(row as u32))
                     .unwrap()
-            }) as Box<dyn FnMut(usize) -> yoho_data::NaiveDate>,
+                    .to_string()
+            }) as Box<dyn FnMut(usize) -> String>,
             "2006-09-01",
         ),
         (
@@ -248,10 +251,20 @@ fn predict_dates_its_forecasts_in_the_series_frequency() {
                 if row > 0 {
                     business_day = business.next(business_day).unwrap();
                 }
-                business_day
+                business_day.to_string()
             }),
             // 80 business days from Monday 2024-01-01 end on Friday 2024-04-19
             "2024-04-22",
+        ),
+        (
+            "hourly.csv",
+            Box::new(move |row: usize| {
+                (first_hour + chrono::Duration::hours(row as i64))
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string()
+            }),
+            // 80 hours from 2000-01-01 00:00 end at 2000-01-04 07:00
+            "2000-01-04 08:00:00",
         ),
     ] {
         let mut date_of = date_of;
@@ -292,10 +305,10 @@ fn predict_dates_its_forecasts_in_the_series_frequency() {
         assert_eq!(first_date, expected, "{name}");
         let metrics: serde_json::Value =
             serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
-        let frequency = if name == "monthly.csv" {
-            "monthly"
-        } else {
-            "business-daily"
+        let frequency = match name {
+            "monthly.csv" => "monthly",
+            "hourly.csv" => "hourly",
+            _ => "business-daily",
         };
         assert_eq!(metrics["data"]["frequency"], frequency);
     }
