@@ -8,14 +8,13 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use yoho_data::PreparedPanel;
 use yoho_eval::baselines::Baseline;
-use yoho_eval::{EvaluationTable, PanelSummary, errors_by_step, forecast_test, test_intervals};
+use yoho_eval::{EvaluationTable, PanelSummary};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
-use crate::report::{
-    self, Align, DataSummary, MetricsReport, TrainingSummary, markdown_rows, text_table,
-};
+use crate::report::{self, Align, DataSummary, TrainingSummary, markdown_rows, text_table};
+use crate::run::{evaluate, write_series};
 use crate::training::TrainedModel;
 
 /// One series of a panel run: its name and the directory (under `series/`) of its files.
@@ -158,57 +157,29 @@ pub fn evaluate_and_write(
     trained: &TrainedModel,
 ) -> anyhow::Result<()> {
     let config_toml = toml::to_string_pretty(config)?;
-    let training = TrainingSummary::new(
-        &trained.history,
-        trained.kept_epoch,
-        trained.stop_reason.clone(),
-        trained.wall_time.as_secs_f64(),
-    );
     let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
     let entries = series_entries(&names);
     let mut results = Vec::with_capacity(entries.len());
     let mut predictions = String::new();
     for (member, entry) in panel.series.iter().zip(&entries) {
         let data = &member.data;
-        let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
-        let test = EvaluationTable::new(&forecast, data);
-        let intervals = match config.evaluate.intervals.is_empty() {
-            true => None,
-            false => Some(test_intervals(
-                &trained.forecaster,
-                data,
-                &forecast,
-                &config.evaluate.intervals,
-                &selected.device,
-            )?),
-        };
-        let report = MetricsReport {
-            run: format!("{} / {}", config.run_name(), member.name),
-            device: selected.description.clone(),
-            data: DataSummary::new(data, &forecast),
-            training: training.clone(),
-            best_baseline: test.best_baseline.to_string(),
-            test,
-            by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
-            closed_loop: None,
-            intervals,
-        };
+        let name = format!("{} / {}", config.run_name(), member.name);
+        let evaluation = evaluate(config, data, baselines, selected, trained, name)?;
         let dir = RunDir::create(&series_dir(run, entry))?;
-        dir.save_scaler(data.scaler())?;
-        if let Some(intervals) = &report.intervals {
-            dir.write(
-                files::INTERVALS,
-                serde_json::to_string_pretty(&intervals.model_by_step)?.as_bytes(),
-            )?;
-        }
-        report::write_reports(&dir, &report, &forecast, &[], None, &config_toml)?;
+        write_series(&dir, &evaluation, data, &[], &config_toml)?;
         append_predictions(&mut predictions, &member.name, &dir)?;
         results.push(SeriesResult {
             entry: entry.clone(),
-            data: report.data,
-            test: report.test,
+            data: evaluation.report.data,
+            test: evaluation.report.test,
         });
     }
+    let training = TrainingSummary::new(
+        &trained.history,
+        trained.kept_epoch,
+        trained.stop_reason.clone(),
+        trained.wall_time.as_secs_f64(),
+    );
     let report = PanelReport {
         run: config.run_name().to_string(),
         device: selected.description.clone(),
@@ -355,7 +326,13 @@ pub fn table(report: &PanelReport) -> String {
          held out from {}\n",
         summary.series, data.source, data.series_column, data.target, data.held_out_from
     );
-    text += &text_table(&HEADERS, &rows(report), &WIDTHS, Align::Left);
+    let rows = rows(report);
+    let mut widths = WIDTHS;
+    widths[0] = rows
+        .iter()
+        .map(|row| row[0].chars().count())
+        .fold(WIDTHS[0], usize::max);
+    text += &text_table(&HEADERS, &rows, &widths, Align::Left);
     let _ = writeln!(
         text,
         "The model's RMSE is below naive's on {} of {} series; it beats naive at the 5 % level \

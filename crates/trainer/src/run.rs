@@ -7,7 +7,8 @@ use anyhow::{Context, bail};
 use yoho_data::{PreparedData, PreparedPanel, TrainingData};
 use yoho_eval::baselines::{self, Baseline};
 use yoho_eval::{
-    EvaluationTable, Generation, errors_by_step, forecast_test, generate, test_intervals,
+    EvaluationTable, Generation, TestForecast, errors_by_step, forecast_test, generate,
+    test_intervals,
 };
 
 use crate::artifacts::{RunDir, files};
@@ -177,14 +178,26 @@ fn new_run_dir(config: &ExperimentConfig, args: &TrainArgs) -> anyhow::Result<Ru
     }
 }
 
-fn evaluate_and_write(
+/// One series evaluated: its test forecasts and everything measured on them.
+pub(crate) struct Evaluation {
+    /// The measures, as `metrics.json` holds them.
+    pub report: MetricsReport,
+    /// Every forecaster's forecasts of the test days.
+    pub forecast: TestForecast,
+    /// The closed-loop generation (`[evaluate] closed_loop`).
+    pub generation: Option<Generation>,
+}
+
+/// Evaluates `trained` on `data`'s test days: forecasts, measures, intervals (and the
+/// closed-loop generation when the config asks for it); the report is named `run_name`.
+pub(crate) fn evaluate(
     config: &ExperimentConfig,
     data: &PreparedData,
     baselines: &[Box<dyn Baseline>],
-    run: &RunDir,
     selected: &SelectedDevice,
     trained: &TrainedModel,
-) -> anyhow::Result<()> {
+    run_name: String,
+) -> anyhow::Result<Evaluation> {
     let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
     let generation = match config.evaluate.closed_loop {
         true => Some(generate(&trained.forecaster, data, &selected.device)?),
@@ -202,7 +215,7 @@ fn evaluate_and_write(
         )?),
     };
     let report = MetricsReport {
-        run: config.run_name().to_string(),
+        run: run_name,
         device: selected.description.clone(),
         data: DataSummary::new(data, &forecast),
         training: TrainingSummary::new(
@@ -217,23 +230,54 @@ fn evaluate_and_write(
         closed_loop: generation.as_ref().map(Generation::summary),
         intervals,
     };
-    run.save_model(config, &trained.forecaster, data.scaler())?;
-    if let Some(intervals) = &report.intervals {
-        run.write(
+    Ok(Evaluation {
+        report,
+        forecast,
+        generation,
+    })
+}
+
+/// Writes one series' files into `dir`: its scaler, its interval calibration and its reports
+/// (with the loss history when `history` is given).
+pub(crate) fn write_series(
+    dir: &RunDir,
+    evaluation: &Evaluation,
+    data: &PreparedData,
+    history: &[EpochLoss],
+    config_toml: &str,
+) -> anyhow::Result<()> {
+    dir.save_scaler(data.scaler())?;
+    if let Some(intervals) = &evaluation.report.intervals {
+        dir.write(
             files::INTERVALS,
             serde_json::to_string_pretty(&intervals.model_by_step)?.as_bytes(),
         )?;
     }
-    let config_toml = toml::to_string_pretty(config)?;
     report::write_reports(
-        run,
-        &report,
-        &forecast,
-        &trained.history,
-        generation.as_ref(),
-        &config_toml,
-    )?;
-    println!("{}", report::table(&report));
+        dir,
+        &evaluation.report,
+        &evaluation.forecast,
+        history,
+        evaluation.generation.as_ref(),
+        config_toml,
+    )
+}
+
+fn evaluate_and_write(
+    config: &ExperimentConfig,
+    data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
+    run: &RunDir,
+    selected: &SelectedDevice,
+    trained: &TrainedModel,
+) -> anyhow::Result<()> {
+    let name = config.run_name().to_string();
+    let evaluation = evaluate(config, data, baselines, selected, trained, name)?;
+    run.save_weights(config, &trained.forecaster)?;
+    let config_toml = toml::to_string_pretty(config)?;
+    write_series(run, &evaluation, data, &trained.history, &config_toml)?;
+    let report = &evaluation.report;
+    println!("{}", report::table(report));
     match (&config.model.init_from, report.training.epochs) {
         (Some(weights), 0) => println!(
             "evaluated the weights of {} without training, on {}; run written to {}",
