@@ -267,40 +267,35 @@ impl Table {
         series_column: Option<&str>,
     ) -> Result<Self, DataError> {
         let columns = distinct(&options.columns);
-        let header = match is_parquet(path) {
-            true => None,
-            false => Some(csv_header(path)?),
+        let parquet = is_parquet(path);
+        let header = match parquet {
+            true => parquet_header(path)?,
+            false => csv_header(path)?,
         };
-        let names = header.clone().unwrap_or_default();
-        let date_column = date_column_in(&names, &options.date_column);
+        let date_column = date_column_in(&header, &options.date_column);
         let optional: Vec<String> = distinct(&options.optional_columns)
             .into_iter()
-            .filter(|name| !columns.contains(name))
-            .filter(|name| header.is_none() || names.contains(name))
+            .filter(|name| !columns.contains(name) && header.contains(name))
             .collect();
-        let frame = match &header {
-            None => read_parquet(path)?,
-            Some(header) => {
-                let mut required: Vec<&str> = vec![date_column.as_str()];
-                required.extend(columns.iter().map(String::as_str));
-                required.extend(series_column);
-                if let Some(absent) = required
-                    .iter()
-                    .find(|name| !header.iter().any(|h| h == *name))
-                {
-                    return Err(DataError::MissingColumn {
-                        path: path.to_path_buf(),
-                        column: absent.to_string(),
-                        available: header.clone(),
-                    });
-                }
-                required.extend(optional.iter().map(String::as_str));
-                read_csv_columns(path, header, &required, &columns, &date_column)?
-            }
+        let mut wanted: Vec<&str> = vec![date_column.as_str()];
+        wanted.extend(columns.iter().map(String::as_str));
+        wanted.extend(series_column);
+        if let Some(absent) = wanted
+            .iter()
+            .find(|name| !header.iter().any(|h| h == *name))
+        {
+            return Err(DataError::MissingColumn {
+                path: path.to_path_buf(),
+                column: absent.to_string(),
+                available: header.clone(),
+            });
+        }
+        wanted.extend(optional.iter().map(String::as_str));
+        let frame = match parquet {
+            true => read_parquet(path, &wanted)?,
+            false => read_csv_columns(path, &header, &wanted, &columns, &date_column)?,
         };
-        let names = header.unwrap_or_else(|| frame_names(&frame));
-        let date_column = date_column_in(&names, &options.date_column);
-        let cells = |name: &str| Cells::of(path, &frame, name, &names);
+        let cells = |name: &str| Cells::of(path, &frame, name, &header);
         let dates = cells(&date_column)?;
         let columns = columns
             .iter()
@@ -763,18 +758,35 @@ fn date_column_in(names: &[String], wanted: &str) -> String {
     }
 }
 
-/// Reads a Parquet file into a frame of typed columns.
-fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {
+fn parquet_reader(path: &Path) -> Result<ParquetReader<std::fs::File>, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let frame = ParquetReader::new(file)
+    Ok(ParquetReader::new(file))
+}
+
+fn not_parquet(path: &Path, error: polars::error::PolarsError) -> DataError {
+    DataError::Csv {
+        path: path.to_path_buf(),
+        message: format!("not a readable Parquet file: {error}"),
+    }
+}
+
+/// The column names of a Parquet file, from its footer.
+fn parquet_header(path: &Path) -> Result<Vec<String>, DataError> {
+    let schema = parquet_reader(path)?
+        .schema()
+        .map_err(|error| not_parquet(path, error))?;
+    Ok(schema.iter_names().map(|name| name.to_string()).collect())
+}
+
+/// Reads the columns `wanted` of a Parquet file, typed as the file stores them.
+fn read_parquet(path: &Path, wanted: &[&str]) -> Result<DataFrame, DataError> {
+    let frame = parquet_reader(path)?
+        .with_columns(Some(wanted.iter().map(|name| name.to_string()).collect()))
         .finish()
-        .map_err(|error| DataError::Csv {
-            path: path.to_path_buf(),
-            message: format!("not a readable Parquet file: {error}"),
-        })?;
+        .map_err(|error| not_parquet(path, error))?;
     if frame.height() == 0 {
         return Err(DataError::NoRows {
             path: path.to_path_buf(),

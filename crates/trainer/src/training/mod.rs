@@ -407,6 +407,18 @@ mod tests {
     }
 
     #[test]
+    fn a_full_batch_of_too_many_windows_becomes_mini_batches_with_a_note() {
+        let mut train = experiment().train;
+        train.batch_size = 0;
+        assert_eq!(batch_size(&train, 4_926), (4_926, None));
+        let (size, note) = batch_size(&train, FULL_BATCH_MAX_WINDOWS + 1);
+        assert_eq!(size, AUTO_BATCH_SIZE);
+        assert!(note.unwrap().contains("mini-batches of 1024"));
+        train.batch_size = 64;
+        assert_eq!(batch_size(&train, 10_000_000), (64, None));
+    }
+
+    #[test]
     fn early_stopping_restores_the_best_epochs_weights() {
         let config = experiment();
         config.validate().unwrap();
