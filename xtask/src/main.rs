@@ -5,12 +5,15 @@
 //! - `bench --data [--series N] [--rows N]`: loads, windows and trains one epoch on a generated
 //!   panel of ten million rows, reporting seconds and peak memory (see [`data_bench`]); writes
 //!   `target/bench/data.json`.
+//! - `bench --trainer [--runs N]`: what the learner adds to an epoch of the main job and of the
+//!   article's run (see [`trainer_bench`]); writes `target/bench/trainer.json`.
 //! - `bench --backtest [--runs N]`: times a 10-fold backtest of `configs/lstm.toml`, one fold at a
 //!   time and folds side by side (see [`backtest_bench`]); writes `target/bench/backtest.json`.
 
 mod backtest_bench;
 mod bench;
 mod data_bench;
+mod trainer_bench;
 
 use std::process::ExitCode;
 
@@ -23,11 +26,14 @@ fn main() -> ExitCode {
             backtest_runs(&args[1..]).and_then(backtest_bench::run)
         }
         Some("bench") if args.iter().any(|arg| arg == "--data") => data_bench::run(&args[1..]),
+        Some("bench") if args.iter().any(|arg| arg == "--trainer") => {
+            trainer_bench::run(&args[1..])
+        }
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask bench [--vs-pytorch] | bench --backtest [--runs N] | \
-                 bench --data [--series N] [--rows N]"
+                 bench --data [--series N] [--rows N] | bench --trainer [--runs N]"
             );
             return ExitCode::from(2);
         }

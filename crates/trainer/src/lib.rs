@@ -17,7 +17,7 @@ mod plots;
 pub mod predict;
 mod report;
 pub mod run;
-mod training;
+pub mod training;
 
 /// Keeps freed memory in the process for the next epoch instead of returning it to the system.
 /// Call it first in `main`, before any thread is started.

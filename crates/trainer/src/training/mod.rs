@@ -8,6 +8,7 @@ mod control;
 mod early_stopping;
 mod history;
 mod optimizer;
+pub mod overhead;
 mod progress;
 mod step;
 

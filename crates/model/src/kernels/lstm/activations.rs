@@ -22,8 +22,8 @@ pub(super) mod exact {
 
 /// `f32` activations that the compiler vectorises: `exp` by range reduction to `[−ln2/2, ln2/2]`
 /// and Cephes' degree-6 polynomial (relative error about 1e-7), and `tanh` from it (a short
-/// series near zero, where `1 − e^{−2|x|}` would cancel). On x86-64 with AVX2 and FMA, the loops
-/// are compiled a second time for those instructions and chosen at run time.
+/// series near zero, where `1 − e^{−2|x|}` would cancel). On x86-64 the loops are compiled again
+/// for AVX-512 and for AVX2 with FMA, and the widest the CPU has is chosen at run time.
 pub mod fast {
     /// `e^x`, for `x` clamped to `[−87, 88]`.
     #[inline(always)]
@@ -91,6 +91,25 @@ pub mod fast {
     }
 
     #[cfg(target_arch = "x86_64")]
+    mod avx512 {
+        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+        pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
+            super::activate_gates_portable(gates, hidden_size)
+        }
+
+        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+        pub fn tanh_into(input: &[f32], output: &mut [f32]) {
+            super::tanh_into_portable(input, output)
+        }
+
+        pub fn available() -> bool {
+            std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vl")
+                && super::avx2::available()
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
     mod avx2 {
         #[target_feature(enable = "avx2,fma")]
         pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
@@ -110,6 +129,11 @@ pub mod fast {
     /// Sigmoid for the i, f and o blocks of one window's gates `[4H]`, tanh for g.
     pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
         #[cfg(target_arch = "x86_64")]
+        if avx512::available() {
+            // SAFETY: the CPU has AVX-512 (F, VL), AVX2 and FMA.
+            return unsafe { avx512::activate_gates(gates, hidden_size) };
+        }
+        #[cfg(target_arch = "x86_64")]
         if avx2::available() {
             // SAFETY: the CPU has AVX2 and FMA.
             return unsafe { avx2::activate_gates(gates, hidden_size) };
@@ -119,6 +143,11 @@ pub mod fast {
 
     /// `tanh` of every value of `input`, into `output`.
     pub fn tanh_into(input: &[f32], output: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if avx512::available() {
+            // SAFETY: the CPU has AVX-512 (F, VL), AVX2 and FMA.
+            return unsafe { avx512::tanh_into(input, output) };
+        }
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
             // SAFETY: the CPU has AVX2 and FMA.

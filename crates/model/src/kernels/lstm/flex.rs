@@ -4,12 +4,13 @@
 //! projected input (with the `gemm` crate that `flex` itself uses), then one pass over each
 //! window's gates that activates them and updates `c` and `h`. Backward, each step is one pass
 //! that turns `δh` and `δc` into the four gate deltas, then one product `δa·W_hh` for the previous
-//! step's `δh`; `δW_hh` is one product over all steps. The passes over a step's windows run in
-//! parallel (rayon, as the products do). Every buffer is time-major, so that a step's rows are
-//! contiguous. `f32` uses the vectorised activations of [`fast`]; `f64` uses the standard
+//! step's `δh`; `δW_hh` is one product over all steps. The batch is cut into one block of
+//! windows per thread, and each block runs every step on its own (a window's recurrence never
+//! reads another's): no barrier between steps. Every buffer is time-major, so that a step's rows
+//! of a block are contiguous. `f32` uses the vectorised activations of [`fast`]; `f64` uses the standard
 //! library's `exp` and `tanh`.
 
-use std::ops::{Add, Mul, Sub};
+use std::ops::{Add, Mul, Range, Sub};
 
 use rayon::prelude::*;
 
@@ -19,7 +20,7 @@ use burn::backend::{DType, Flex, TensorMetadata};
 use burn::tensor::TensorData;
 
 use super::activations::{exact, fast};
-use super::gemm::{Operand, product};
+use super::gemm::{Operand, Threads, product};
 use super::{LstmShape, RecurrentOps, composed};
 
 impl RecurrentOps for Flex {
@@ -298,8 +299,61 @@ struct Grads<T> {
     cell: Vec<T>,
 }
 
-/// Windows per task of the parallel passes over a step's rows.
-const ROWS_PER_TASK: usize = 64;
+/// The fewest windows a block of [`row_blocks`] gets: below it, one thread does all.
+const MIN_ROWS_PER_BLOCK: usize = 64;
+
+/// The batch's rows in one contiguous block per worker thread (one block for a small batch).
+/// The recurrence of one window never reads another's, so each block runs every step on its
+/// own thread: no barrier between steps, and each product stays on its thread.
+fn row_blocks(batch: usize) -> Vec<Range<usize>> {
+    let threads = rayon::current_num_threads().max(1);
+    let blocks = (batch / MIN_ROWS_PER_BLOCK).clamp(1, threads);
+    let per_block = batch.div_ceil(blocks);
+    (0..blocks)
+        .map(|block| block * per_block..((block + 1) * per_block).min(batch))
+        .filter(|rows| !rows.is_empty())
+        .collect()
+}
+
+/// Runs `work` on every block of rows, in parallel when there are several.
+fn for_each_block(blocks: Vec<Range<usize>>, work: impl Fn(Range<usize>) + Sync + Send) {
+    match blocks.len() {
+        1 => work(blocks.into_iter().next().expect("one block")),
+        _ => blocks.into_par_iter().for_each(work),
+    }
+}
+
+/// A buffer that the blocks of [`for_each_block`] write in disjoint row ranges.
+#[derive(Clone, Copy)]
+struct Shared<T> {
+    start: *mut T,
+    len: usize,
+}
+
+// SAFETY: the blocks write disjoint ranges of the buffer, and the buffer outlives them.
+unsafe impl<T: Send> Send for Shared<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    fn of(values: &mut [T]) -> Self {
+        Self {
+            start: values.as_mut_ptr(),
+            len: values.len(),
+        }
+    }
+
+    /// `len` values from `start`.
+    ///
+    /// # Safety
+    /// No other live slice may overlap the range while this one is written.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
+        assert!(start + len <= self.len, "a block reaches past its buffer");
+        // SAFETY: in bounds (checked); exclusive by the caller's promise.
+        unsafe { std::slice::from_raw_parts_mut(self.start.add(start), len) }
+    }
+}
 
 fn forward<T: KernelFloat>(
     window: Window,
@@ -308,58 +362,115 @@ fn forward<T: KernelFloat>(
     hidden: &[T],
     cell: &[T],
 ) -> Forward<T> {
-    let Window {
-        time,
-        batch,
-        hidden: hidden_size,
-    } = window;
-    let (step_gates, step_states) = (window.step_gates(), window.step_states());
+    let Window { time, batch, .. } = window;
+    let step_states = window.step_states();
     let mut gates = projected.to_vec();
     let mut cells = vec![T::ZERO; time * step_states];
     let mut output = vec![T::ZERO; (time + 1) * step_states];
     let zero_start = hidden.iter().all(|value| *value == T::ZERO);
-    for t in 0..time {
-        let (earlier_outputs, outputs_from_t) = output.split_at_mut(t * step_states);
-        let previous_hidden = match t {
-            0 => hidden,
-            _ => &earlier_outputs[(t - 1) * step_states..],
+    let buffers = ForwardBuffers {
+        gates: Shared::of(&mut gates),
+        cells: Shared::of(&mut cells),
+        output: Shared::of(&mut output),
+    };
+    for_each_block(row_blocks(batch), |rows| {
+        let inputs = ForwardInputs {
+            weight_hh,
+            hidden,
+            cell,
+            zero_start,
         };
-        let step = &mut gates[t * step_gates..][..step_gates];
-        if t > 0 || !zero_start {
-            // SAFETY: h_{t−1} [B, H] and W_hhᵀ [H, 4H] (read in place from W_hh [4H, H]) lie
-            // inside their buffers; `step` is part of another one.
-            unsafe {
-                product(
-                    [batch, window.gates(), hidden_size],
-                    step,
-                    true,
-                    Operand::rows(previous_hidden, hidden_size),
-                    Operand::columns(weight_hh, hidden_size),
-                );
-            }
-        }
-        let (earlier_cells, cells_from_t) = cells.split_at_mut(t * step_states);
-        let previous_cell = match t {
-            0 => cell,
-            _ => &earlier_cells[(t - 1) * step_states..],
-        };
-        step.par_chunks_mut(window.gates())
-            .zip(previous_cell.par_chunks(hidden_size))
-            .zip(cells_from_t[..step_states].par_chunks_mut(hidden_size))
-            .zip(outputs_from_t[..step_states].par_chunks_mut(hidden_size))
-            .with_min_len(ROWS_PER_TASK)
-            .for_each_init(
-                || vec![T::ZERO; hidden_size],
-                |cell_tanh, (((gates, previous_cell), cell), hidden)| {
-                    row_forward(gates, previous_cell, cell, hidden, cell_tanh)
-                },
-            );
-    }
+        // SAFETY: each block touches only its own rows of every step.
+        unsafe { forward_block(window, rows, inputs, buffers) }
+    });
     output[time * step_states..].copy_from_slice(&cells[(time - 1) * step_states..]);
     Forward {
         output,
         gates,
         cells,
+    }
+}
+
+/// What every block of the forward pass reads.
+#[derive(Clone, Copy)]
+struct ForwardInputs<'a, T> {
+    weight_hh: &'a [T],
+    hidden: &'a [T],
+    cell: &'a [T],
+    zero_start: bool,
+}
+
+/// What the blocks of the forward pass write, each its own rows.
+#[derive(Clone, Copy)]
+struct ForwardBuffers<T> {
+    gates: Shared<T>,
+    cells: Shared<T>,
+    output: Shared<T>,
+}
+
+/// Every step of the windows `rows`: `h_{t−1}·W_hhᵀ` added to their projected inputs, then
+/// each window's gates, `c_t` and `h_t`.
+///
+/// # Safety
+/// No other block may run on overlapping `rows`.
+unsafe fn forward_block<T: KernelFloat>(
+    window: Window,
+    rows: Range<usize>,
+    inputs: ForwardInputs<'_, T>,
+    buffers: ForwardBuffers<T>,
+) {
+    let Window {
+        time,
+        batch,
+        hidden: hidden_size,
+    } = window;
+    let (gate_width, count) = (window.gates(), rows.len());
+    let mut cell_tanh = vec![T::ZERO; hidden_size];
+    // the values of rows `rows` of step `t` in a `[T, B, width]` buffer
+    let at = |t: usize, width: usize| ((t * batch + rows.start) * width, count * width);
+    for t in 0..time {
+        // SAFETY (all slices): this block's rows of distinct steps or buffers never overlap
+        let (start, len) = at(t, gate_width);
+        let step = unsafe { buffers.gates.slice(start, len) };
+        if t > 0 || !inputs.zero_start {
+            let previous_hidden: &[T] = match t {
+                0 => &inputs.hidden[rows.start * hidden_size..rows.end * hidden_size],
+                _ => {
+                    let (start, len) = at(t - 1, hidden_size);
+                    unsafe { buffers.output.slice(start, len) }
+                }
+            };
+            // SAFETY: h_{t−1} [rows, H] and W_hhᵀ [H, 4H] (read in place from W_hh [4H, H])
+            // lie inside their buffers; `step` is part of another one.
+            unsafe {
+                product(
+                    [count, gate_width, hidden_size],
+                    step,
+                    true,
+                    Operand::rows(previous_hidden, hidden_size),
+                    Operand::columns(inputs.weight_hh, hidden_size),
+                    Threads::One,
+                );
+            }
+        }
+        let previous_cell: &[T] = match t {
+            0 => &inputs.cell[rows.start * hidden_size..rows.end * hidden_size],
+            _ => {
+                let (start, len) = at(t - 1, hidden_size);
+                unsafe { buffers.cells.slice(start, len) }
+            }
+        };
+        let (start, len) = at(t, hidden_size);
+        let cell = unsafe { buffers.cells.slice(start, len) };
+        let hidden = unsafe { buffers.output.slice(start, len) };
+        for (((gates, previous_cell), cell), hidden) in step
+            .chunks_mut(gate_width)
+            .zip(previous_cell.chunks(hidden_size))
+            .zip(cell.chunks_mut(hidden_size))
+            .zip(hidden.chunks_mut(hidden_size))
+        {
+            row_forward(gates, previous_cell, cell, hidden, &mut cell_tanh);
+        }
     }
 }
 
@@ -391,67 +502,21 @@ fn backward<T: KernelFloat>(
     saved: Saved<'_, T>,
     initial_state_grad: bool,
 ) -> Grads<T> {
-    let Window {
-        time,
-        batch,
-        hidden: hidden_size,
-    } = window;
+    let Window { time, batch, .. } = window;
     let (step_gates, step_states) = (window.step_gates(), window.step_states());
     let mut deltas = vec![T::ZERO; time * step_gates];
     // δh reaching h_t from step t + 1, then δh_0
     let mut hidden_grad = vec![T::ZERO; step_states];
     let mut cell_grad = grad[time * step_states..].to_vec();
-    for t in (0..time).rev() {
-        let previous_cell = match t {
-            0 => saved.cell,
-            _ => &saved.cells[(t - 1) * step_states..t * step_states],
-        };
-        let step_deltas = &mut deltas[t * step_gates..][..step_gates];
-        step_deltas
-            .par_chunks_mut(window.gates())
-            .zip(saved.gates[t * step_gates..][..step_gates].par_chunks(window.gates()))
-            .zip(saved.cells[t * step_states..][..step_states].par_chunks(hidden_size))
-            .zip(previous_cell.par_chunks(hidden_size))
-            .zip(grad[t * step_states..][..step_states].par_chunks(hidden_size))
-            .zip(hidden_grad.par_chunks(hidden_size))
-            .zip(cell_grad.par_chunks_mut(hidden_size))
-            .with_min_len(ROWS_PER_TASK)
-            .for_each_init(
-                || vec![T::ZERO; hidden_size],
-                |cell_tanh,
-                 (
-                    (((((deltas, gates), cell), previous_cell), output_grad), from_next),
-                    cell_grad,
-                )| {
-                    let hidden_grads = HiddenGrads {
-                        from_output: output_grad,
-                        from_next,
-                    };
-                    row_backward(
-                        deltas,
-                        gates,
-                        [previous_cell, cell],
-                        hidden_grads,
-                        cell_grad,
-                        cell_tanh,
-                    )
-                },
-            );
-        if t > 0 || initial_state_grad {
-            // δh_{t−1} = δa_t · W_hh
-            // SAFETY: δa_t [B, 4H] and W_hh [4H, H] lie inside their buffers; `hidden_grad`
-            // is a buffer of its own.
-            unsafe {
-                product(
-                    [batch, hidden_size, window.gates()],
-                    &mut hidden_grad,
-                    false,
-                    Operand::rows(step_deltas, window.gates()),
-                    Operand::rows(saved.weight_hh, hidden_size),
-                );
-            }
-        }
-    }
+    let buffers = BackwardBuffers {
+        deltas: Shared::of(&mut deltas),
+        hidden_grad: Shared::of(&mut hidden_grad),
+        cell_grad: Shared::of(&mut cell_grad),
+    };
+    for_each_block(row_blocks(batch), |rows| {
+        // SAFETY: each block touches only its own rows of every step.
+        unsafe { backward_block(window, rows, grad, &saved, initial_state_grad, buffers) }
+    });
     if !initial_state_grad {
         hidden_grad.fill(T::ZERO);
     }
@@ -461,6 +526,93 @@ fn backward<T: KernelFloat>(
         weight_hh,
         hidden: hidden_grad,
         cell: cell_grad,
+    }
+}
+
+/// What the blocks of the backward pass write, each its own rows.
+#[derive(Clone, Copy)]
+struct BackwardBuffers<T> {
+    deltas: Shared<T>,
+    hidden_grad: Shared<T>,
+    cell_grad: Shared<T>,
+}
+
+/// Every step of the windows `rows`, last first: their gate deltas from `δh` and `δc`, then
+/// `δh_{t−1} = δa_t · W_hh`.
+///
+/// # Safety
+/// No other block may run on overlapping `rows`.
+unsafe fn backward_block<T: KernelFloat>(
+    window: Window,
+    rows: Range<usize>,
+    grad: &[T],
+    saved: &Saved<'_, T>,
+    initial_state_grad: bool,
+    buffers: BackwardBuffers<T>,
+) {
+    let Window {
+        time,
+        batch,
+        hidden: hidden_size,
+    } = window;
+    let (gate_width, count) = (window.gates(), rows.len());
+    let mut cell_tanh = vec![T::ZERO; hidden_size];
+    let at = |t: usize, width: usize| ((t * batch + rows.start) * width, count * width);
+    fn own<'v, T>(values: &'v [T], (start, len): (usize, usize)) -> &'v [T] {
+        &values[start..start + len]
+    }
+    let (state_start, state_len) = at(0, hidden_size);
+    // SAFETY (all slices): this block's rows of distinct steps or buffers never overlap
+    let hidden_grad = unsafe { buffers.hidden_grad.slice(state_start, state_len) };
+    let cell_grad = unsafe { buffers.cell_grad.slice(state_start, state_len) };
+    for t in (0..time).rev() {
+        let previous_cell = match t {
+            0 => &saved.cell[rows.start * hidden_size..rows.end * hidden_size],
+            _ => own(saved.cells, at(t - 1, hidden_size)),
+        };
+        let (start, len) = at(t, gate_width);
+        let step_deltas = unsafe { buffers.deltas.slice(start, len) };
+        for (((((deltas, gates), cell), previous_cell), (output_grad, from_next)), cell_grad) in
+            step_deltas
+                .chunks_mut(gate_width)
+                .zip(own(saved.gates, at(t, gate_width)).chunks(gate_width))
+                .zip(own(saved.cells, at(t, hidden_size)).chunks(hidden_size))
+                .zip(previous_cell.chunks(hidden_size))
+                .zip(
+                    own(grad, at(t, hidden_size))
+                        .chunks(hidden_size)
+                        .zip(hidden_grad.chunks(hidden_size)),
+                )
+                .zip(cell_grad.chunks_mut(hidden_size))
+        {
+            let hidden_grads = HiddenGrads {
+                from_output: output_grad,
+                from_next,
+            };
+            row_backward(
+                deltas,
+                gates,
+                [previous_cell, cell],
+                hidden_grads,
+                cell_grad,
+                &mut cell_tanh,
+            );
+        }
+        if t > 0 || initial_state_grad {
+            // δh_{t−1} = δa_t · W_hh
+            // SAFETY: δa_t [rows, 4H] and W_hh [4H, H] lie inside their buffers;
+            // `hidden_grad` is a buffer of its own.
+            unsafe {
+                product(
+                    [count, hidden_size, gate_width],
+                    hidden_grad,
+                    false,
+                    Operand::rows(step_deltas, gate_width),
+                    Operand::rows(saved.weight_hh, hidden_size),
+                    Threads::One,
+                );
+            }
+        }
     }
 }
 
@@ -523,6 +675,7 @@ fn weight_grad<T: KernelFloat>(window: Window, deltas: &[T], saved: &Saved<'_, T
                 false,
                 Operand::columns(&deltas[step_gates..], gate_width),
                 Operand::rows(saved.output, hidden_size),
+                Threads::Pool,
             );
         }
         keep = true;
@@ -536,6 +689,7 @@ fn weight_grad<T: KernelFloat>(window: Window, deltas: &[T], saved: &Saved<'_, T
                 keep,
                 Operand::columns(deltas, gate_width),
                 Operand::rows(saved.hidden, hidden_size),
+                Threads::Pool,
             );
         }
     }
@@ -649,6 +803,23 @@ mod tests {
         compare_with_composed([3, 5, 6], true);
         // one step: no product over the later steps
         compare_with_composed([1, 3, 5], false);
+        // a batch cut into one block of windows per thread, unevenly
+        compare_with_composed([3, 2 * MIN_ROWS_PER_BLOCK + 7, 9], false);
+        compare_with_composed([2, 3 * MIN_ROWS_PER_BLOCK + 1, 4], true);
+    }
+
+    #[test]
+    fn row_blocks_cover_the_batch_once_in_order() {
+        for batch in [1, 63, 64, 127, 128, 129, 1000, 4926] {
+            let blocks = row_blocks(batch);
+            assert_eq!(blocks.first().unwrap().start, 0, "{batch}");
+            assert_eq!(blocks.last().unwrap().end, batch, "{batch}");
+            assert!(blocks.windows(2).all(|pair| pair[0].end == pair[1].start));
+            assert!(blocks.len() <= rayon::current_num_threads().max(1));
+            if batch < 2 * MIN_ROWS_PER_BLOCK {
+                assert_eq!(blocks.len(), 1, "{batch}");
+            }
+        }
     }
 
     /// A shape from `base`, each size replaced by `0..=5` where `perturb` says so.

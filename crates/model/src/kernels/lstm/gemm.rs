@@ -31,6 +31,15 @@ impl<T> Operand<T> {
     }
 }
 
+/// Which threads a product may use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Threads {
+    /// Rayon's pool, for a product large enough to share.
+    Pool,
+    /// The calling thread only (the caller already runs one task per thread).
+    One,
+}
+
 /// `destination [m, n] = (keep ? destination : 0) + lhs [m, k] · rhs [k, n]`, with
 /// `destination` row-major.
 ///
@@ -43,9 +52,10 @@ pub(super) unsafe fn product<T: KernelFloat>(
     keep: bool,
     lhs: Operand<T>,
     rhs: Operand<T>,
+    threads: Threads,
 ) {
     assert!(destination.len() >= m * n);
-    let parallelism = if m * n * k >= 1 << 20 {
+    let parallelism = if threads == Threads::Pool && m * n * k >= 1 << 20 {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None

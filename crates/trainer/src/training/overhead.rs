@@ -1,0 +1,110 @@
+//! What the learner adds to an epoch: the same training steps timed alone (the batches built
+//! once, then forward, loss, backward and the optimiser's step) and as burn-train's learner
+//! runs them (batching, validation, metrics, logging, checkpoints), on a config's own data.
+//! `cargo xtask bench --trainer` prints it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataset::Dataset as _;
+use burn::tensor::Device;
+use burn::train::TrainStep;
+use yoho_data::WindowBatch;
+
+use super::{Regressor, TrainingControl, TrainingEnd, batch_size, optimizer, seeded_forecaster};
+use crate::config::{ExperimentConfig, LossReduction};
+
+/// One config's epochs, timed both ways.
+#[derive(Debug, Clone)]
+pub struct EpochCost {
+    /// Training windows.
+    pub windows: usize,
+    /// Batches per epoch.
+    pub batches: usize,
+    /// Epochs timed each way.
+    pub epochs: usize,
+    /// The steps alone: the median epoch.
+    pub steps_alone: Duration,
+    /// The learner: its wall time over the epochs, per epoch.
+    pub learner: Duration,
+}
+
+impl EpochCost {
+    /// The learner's share of its epoch beyond the steps, in percent.
+    pub fn overhead_percent(&self) -> f64 {
+        let learner = self.learner.as_secs_f64();
+        100.0 * (learner - self.steps_alone.as_secs_f64()) / learner
+    }
+}
+
+/// Times `epochs` epochs of the config at `config_path` (its data, model, optimiser and batch
+/// size; no early stopping) on `device`: the training steps alone, then the learner, writing
+/// its run to `scratch`.
+pub fn measure_epochs(
+    config_path: &Path,
+    epochs: usize,
+    device: &Device,
+    scratch: &Path,
+) -> anyhow::Result<EpochCost> {
+    let mut config = ExperimentConfig::load(config_path)?;
+    config.train.epochs = epochs;
+    config.train.patience = 0;
+    let prepared = yoho_data::prepare(&config.data)?;
+    let data = prepared.training_data();
+    let (batch, _) = batch_size(&config.train, data.train.len());
+    let training_device = device.clone().autodiff();
+    let batches: Vec<WindowBatch> =
+        DataLoaderBuilder::new(yoho_data::WindowBatcher::new(data.shape))
+            .batch_size(batch)
+            .build(data.train.clone())
+            .iter()
+            .collect::<Result<_, _>>()
+            .map_err(|error| anyhow::anyhow!("cannot batch the training windows: {error}"))?;
+    let batches: Vec<WindowBatch> = batches
+        .into_iter()
+        .map(|b| WindowBatch {
+            inputs: b.inputs.to_device(&training_device),
+            targets: b.targets.to_device(&training_device),
+        })
+        .collect();
+    let mut model = Regressor {
+        forecaster: seeded_forecaster(&config, None, device, &training_device)?,
+        sum_loss: config.train.loss_reduction == LossReduction::Sum,
+    };
+    let mut optimizer = optimizer(&config.train);
+    let mut scheduler = super::lr_scheduler(&config.train, batches.len())?;
+    let mut epoch_times = Vec::with_capacity(epochs);
+    for _ in 0..epochs {
+        let started = Instant::now();
+        for batch in &batches {
+            let output = TrainStep::step(&model, batch.clone());
+            model = optimizer.step(scheduler.step(), model, output.grads);
+        }
+        device.sync()?;
+        epoch_times.push(started.elapsed());
+    }
+    drop(model);
+    epoch_times.sort();
+    let steps_alone = epoch_times[epoch_times.len() / 2];
+
+    let end = super::train(
+        &config,
+        &data,
+        device,
+        scratch,
+        &TrainingControl::default(),
+        None,
+        None,
+    )?;
+    let TrainingEnd::Finished(trained) = end else {
+        anyhow::bail!("the learner did not finish its {epochs} epochs");
+    };
+    Ok(EpochCost {
+        windows: data.train.len(),
+        batches: batches.len(),
+        epochs,
+        steps_alone,
+        learner: trained.wall_time / epochs as u32,
+    })
+}
