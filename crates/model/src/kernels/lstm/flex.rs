@@ -100,6 +100,10 @@ pub(super) trait KernelFloat:
     /// The values of a contiguous tensor (see [`contiguous`]), in row-major order.
     fn values(tensor: &FlexTensor) -> &[Self];
 
+    /// The values of a contiguous tensor to write in place, when its buffer is its own and
+    /// holds just them; `None` otherwise.
+    fn values_mut(tensor: &mut FlexTensor) -> Option<&mut [Self]>;
+
     /// A contiguous tensor of `shape` holding `values`.
     fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor;
 
@@ -125,6 +129,16 @@ macro_rules! kernel_float {
                 tensor
                     .as_slice::<$float>()
                     .expect("a contiguous tensor of the kernel's dtype")
+            }
+
+            fn values_mut(tensor: &mut FlexTensor) -> Option<&mut [Self]> {
+                let count = tensor.layout().num_elements();
+                if tensor.layout().contiguous_offsets() != Some((0, count)) {
+                    return None;
+                }
+                tensor
+                    .try_storage_mut::<$float>()
+                    .filter(|values| values.len() == count)
             }
 
             fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor {
@@ -225,18 +239,36 @@ fn forward_tensors<T: KernelFloat>(
         batch,
         hidden: hidden_size,
     } = window;
-    let [projected, weight_hh, hidden, cell] = contiguous([projected, weight_hh, hidden, cell]);
-    let saved = forward(
-        window,
-        T::values(&projected),
-        T::values(&weight_hh),
-        T::values(&hidden),
-        T::values(&cell),
-    );
+    let [mut gates, weight_hh, hidden, cell] = contiguous([projected, weight_hh, hidden, cell]);
+    let shape = [time, batch, window.gates()];
+    // the gates are activated in the projection's own buffer when no one else holds it
+    let (states, gates) = match T::values_mut(&mut gates) {
+        Some(in_place) => {
+            let states = forward(
+                window,
+                in_place,
+                T::values(&weight_hh),
+                T::values(&hidden),
+                T::values(&cell),
+            );
+            (states, gates)
+        }
+        None => {
+            let mut copy = T::values(&gates).to_vec();
+            let states = forward(
+                window,
+                &mut copy,
+                T::values(&weight_hh),
+                T::values(&hidden),
+                T::values(&cell),
+            );
+            (states, T::tensor(copy, &shape))
+        }
+    };
     (
-        T::tensor(saved.output, &[time + 1, batch, hidden_size]),
-        T::tensor(saved.gates, &[time, batch, window.gates()]),
-        T::tensor(saved.cells, &[time, batch, hidden_size]),
+        T::tensor(states.output, &[time + 1, batch, hidden_size]),
+        gates,
+        T::tensor(states.cells, &[time, batch, hidden_size]),
     )
 }
 
@@ -273,11 +305,10 @@ fn backward_tensors<T: KernelFloat>(
     )
 }
 
-/// The forward pass's results, time-major: `output [T + 1, B, H]`, `gates [T, B, 4H]`,
-/// `cells [T, B, H]`.
+/// The forward pass's states, time-major: `output [T + 1, B, H]` and `cells [T, B, H]` (the
+/// activated gates `[T, B, 4H]` are written over the projected inputs).
 struct Forward<T> {
     output: Vec<T>,
-    gates: Vec<T>,
     cells: Vec<T>,
 }
 
@@ -355,21 +386,22 @@ impl<T> Shared<T> {
     }
 }
 
+/// The forward pass; `gates` holds the projected inputs `[T, B, 4H]` and is left holding the
+/// activated gates.
 fn forward<T: KernelFloat>(
     window: Window,
-    projected: &[T],
+    gates: &mut [T],
     weight_hh: &[T],
     hidden: &[T],
     cell: &[T],
 ) -> Forward<T> {
     let Window { time, batch, .. } = window;
     let step_states = window.step_states();
-    let mut gates = projected.to_vec();
     let mut cells = vec![T::ZERO; time * step_states];
     let mut output = vec![T::ZERO; (time + 1) * step_states];
     let zero_start = hidden.iter().all(|value| *value == T::ZERO);
     let buffers = ForwardBuffers {
-        gates: Shared::of(&mut gates),
+        gates: Shared::of(gates),
         cells: Shared::of(&mut cells),
         output: Shared::of(&mut output),
     };
@@ -384,11 +416,7 @@ fn forward<T: KernelFloat>(
         unsafe { forward_block(window, rows, inputs, buffers) }
     });
     output[time * step_states..].copy_from_slice(&cells[(time - 1) * step_states..]);
-    Forward {
-        output,
-        gates,
-        cells,
-    }
+    Forward { output, cells }
 }
 
 /// What every block of the forward pass reads.
