@@ -6,6 +6,7 @@
 mod checkpoints;
 mod control;
 mod early_stopping;
+mod full_batch;
 mod history;
 mod optimizer;
 pub mod overhead;
@@ -13,18 +14,19 @@ mod progress;
 mod step;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor};
 use burn::train::metric::LossMetric;
 use burn::train::{Learner, SupervisedTraining};
-use yoho_data::{TrainingData, WindowBatcher};
+use full_batch::FullBatchLoader;
+use yoho_data::{TrainingData, WindowBatch, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::config::{ExperimentConfig, LossReduction, TrainSection};
@@ -138,15 +140,24 @@ pub fn train(
     if let Some(note) = note {
         eprintln!("{note}");
     }
-    let mut train_loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
-    if train.shuffle {
-        train_loader = train_loader.shuffle(train.seed);
-    }
-    let train_loader = train_loader.build(data.train.clone());
-    let valid_batch = batch_size.max(data.valid.len().min(FULL_BATCH_MAX_WINDOWS));
-    let valid_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(valid_batch.max(1))
-        .build(data.valid.clone());
+    let train_loader: Arc<dyn DataLoader<WindowBatch>> = match batch_size >= train_windows {
+        // one step an epoch sees every window: the batch is built once
+        true => Arc::new(FullBatchLoader::new(&data.train, batcher, device)),
+        false => {
+            let mut loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
+            if train.shuffle {
+                loader = loader.shuffle(train.seed);
+            }
+            loader.build(data.train.clone())
+        }
+    };
+    let valid_loader: Arc<dyn DataLoader<WindowBatch>> =
+        match data.valid.len() <= FULL_BATCH_MAX_WINDOWS {
+            true => Arc::new(FullBatchLoader::new(&data.valid, batcher, device)),
+            false => DataLoaderBuilder::new(batcher)
+                .batch_size(batch_size.max(AUTO_BATCH_SIZE))
+                .build(data.valid.clone()),
+        };
 
     let optimizer = optimizer(train);
     let scheduler = lr_scheduler(train, train_windows.div_ceil(batch_size))?;
