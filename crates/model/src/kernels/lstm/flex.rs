@@ -30,7 +30,12 @@ impl RecurrentOps for Flex {
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        Self::lstm_sequence_saving(projected, weight_hh, hidden, cell).0
+        // forward only: no cell states kept for a backward pass
+        match projected.dtype() {
+            DType::F32 => forward_tensors::<f32>(projected, weight_hh, hidden, cell, false).0,
+            DType::F64 => forward_tensors::<f64>(projected, weight_hh, hidden, cell, false).0,
+            _ => composed::lstm_forward::<Self>(projected, weight_hh, hidden, cell).0,
+        }
     }
 
     fn lstm_sequence_saving(
@@ -40,8 +45,16 @@ impl RecurrentOps for Flex {
         cell: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         match projected.dtype() {
-            DType::F32 => forward_tensors::<f32>(projected, weight_hh, hidden, cell),
-            DType::F64 => forward_tensors::<f64>(projected, weight_hh, hidden, cell),
+            DType::F32 => {
+                let (output, gates, cells) =
+                    forward_tensors::<f32>(projected, weight_hh, hidden, cell, true);
+                (output, gates, cells.expect("saved"))
+            }
+            DType::F64 => {
+                let (output, gates, cells) =
+                    forward_tensors::<f64>(projected, weight_hh, hidden, cell, true);
+                (output, gates, cells.expect("saved"))
+            }
             _ => composed::lstm_forward::<Self>(projected, weight_hh, hidden, cell),
         }
     }
@@ -227,12 +240,15 @@ impl Window {
     }
 }
 
+/// The forward pass on tensors: the output `[T + 1, B, H]`, the activated gates and, when
+/// `save` (for a backward pass), the cell states `[T, B, H]`.
 fn forward_tensors<T: KernelFloat>(
     projected: FlexTensor,
     weight_hh: FlexTensor,
     hidden: FlexTensor,
     cell: FlexTensor,
-) -> (FlexTensor, FlexTensor, FlexTensor) {
+    save: bool,
+) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
     let window = Window::of_forward(&projected, &weight_hh, &hidden, &cell);
     let Window {
         time,
@@ -250,6 +266,7 @@ fn forward_tensors<T: KernelFloat>(
                 T::values(&weight_hh),
                 T::values(&hidden),
                 T::values(&cell),
+                save,
             );
             (states, gates)
         }
@@ -261,6 +278,7 @@ fn forward_tensors<T: KernelFloat>(
                 T::values(&weight_hh),
                 T::values(&hidden),
                 T::values(&cell),
+                save,
             );
             (states, T::tensor(copy, &shape))
         }
@@ -268,7 +286,9 @@ fn forward_tensors<T: KernelFloat>(
     (
         T::tensor(states.output, &[time + 1, batch, hidden_size]),
         gates,
-        T::tensor(states.cells, &[time, batch, hidden_size]),
+        states
+            .cells
+            .map(|cells| T::tensor(cells, &[time, batch, hidden_size])),
     )
 }
 
@@ -305,11 +325,11 @@ fn backward_tensors<T: KernelFloat>(
     )
 }
 
-/// The forward pass's states, time-major: `output [T + 1, B, H]` and `cells [T, B, H]` (the
-/// activated gates `[T, B, 4H]` are written over the projected inputs).
+/// The forward pass's states, time-major: `output [T + 1, B, H]` and, when saved,
+/// `cells [T, B, H]` (the activated gates `[T, B, 4H]` are written over the projected inputs).
 struct Forward<T> {
     output: Vec<T>,
-    cells: Vec<T>,
+    cells: Option<Vec<T>>,
 }
 
 /// What the backward pass reads (see [`Forward`]), with the weights and the initial state.
@@ -387,22 +407,26 @@ impl<T> Shared<T> {
 }
 
 /// The forward pass; `gates` holds the projected inputs `[T, B, 4H]` and is left holding the
-/// activated gates.
+/// activated gates. Without `save_cells`, each block keeps only its last two cell states.
 fn forward<T: KernelFloat>(
     window: Window,
     gates: &mut [T],
     weight_hh: &[T],
     hidden: &[T],
     cell: &[T],
+    save_cells: bool,
 ) -> Forward<T> {
     let Window { time, batch, .. } = window;
     let step_states = window.step_states();
-    let mut cells = vec![T::ZERO; time * step_states];
+    let mut cells = match save_cells {
+        true => Some(vec![T::ZERO; time * step_states]),
+        false => None,
+    };
     let mut output = vec![T::ZERO; (time + 1) * step_states];
     let zero_start = hidden.iter().all(|value| *value == T::ZERO);
     let buffers = ForwardBuffers {
         gates: Shared::of(gates),
-        cells: Shared::of(&mut cells),
+        cells: cells.as_deref_mut().map(Shared::of),
         output: Shared::of(&mut output),
     };
     for_each_block(row_blocks(batch), |rows| {
@@ -415,7 +439,9 @@ fn forward<T: KernelFloat>(
         // SAFETY: each block touches only its own rows of every step.
         unsafe { forward_block(window, rows, inputs, buffers) }
     });
-    output[time * step_states..].copy_from_slice(&cells[(time - 1) * step_states..]);
+    if let Some(cells) = &cells {
+        output[time * step_states..].copy_from_slice(&cells[(time - 1) * step_states..]);
+    }
     Forward { output, cells }
 }
 
@@ -432,7 +458,8 @@ struct ForwardInputs<'a, T> {
 #[derive(Clone, Copy)]
 struct ForwardBuffers<T> {
     gates: Shared<T>,
-    cells: Shared<T>,
+    /// The cell states of every step, when saved.
+    cells: Option<Shared<T>>,
     output: Shared<T>,
 }
 
@@ -454,6 +481,10 @@ unsafe fn forward_block<T: KernelFloat>(
     } = window;
     let (gate_width, count) = (window.gates(), rows.len());
     let mut cell_tanh = vec![T::ZERO; hidden_size];
+    let mut ring = match buffers.cells {
+        Some(_) => Vec::new(),
+        None => vec![T::ZERO; 2 * count * hidden_size],
+    };
     // the values of rows `rows` of step `t` in a `[T, B, width]` buffer
     let at = |t: usize, width: usize| ((t * batch + rows.start) * width, count * width);
     for t in 0..time {
@@ -481,15 +512,33 @@ unsafe fn forward_block<T: KernelFloat>(
                 );
             }
         }
-        let previous_cell: &[T] = match t {
-            0 => &inputs.cell[rows.start * hidden_size..rows.end * hidden_size],
-            _ => {
-                let (start, len) = at(t - 1, hidden_size);
-                unsafe { buffers.cells.slice(start, len) }
+        let (previous_cell, cell): (&[T], &mut [T]) = match &buffers.cells {
+            Some(cells) => {
+                let previous: &[T] = match t {
+                    0 => &inputs.cell[rows.start * hidden_size..rows.end * hidden_size],
+                    _ => {
+                        let (start, len) = at(t - 1, hidden_size);
+                        unsafe { cells.slice(start, len) }
+                    }
+                };
+                let (start, len) = at(t, hidden_size);
+                (previous, unsafe { cells.slice(start, len) })
+            }
+            // forward only: two cell states, the current one in the half `t % 2`
+            None => {
+                let (first, second) = ring.split_at_mut(count * hidden_size);
+                let (previous, current) = match t % 2 {
+                    0 => (&*second, first),
+                    _ => (&*first, second),
+                };
+                let previous = match t {
+                    0 => &inputs.cell[rows.start * hidden_size..rows.end * hidden_size],
+                    _ => previous,
+                };
+                (previous, current)
             }
         };
         let (start, len) = at(t, hidden_size);
-        let cell = unsafe { buffers.cells.slice(start, len) };
         let hidden = unsafe { buffers.output.slice(start, len) };
         for (((gates, previous_cell), cell), hidden) in step
             .chunks_mut(gate_width)
@@ -499,6 +548,13 @@ unsafe fn forward_block<T: KernelFloat>(
         {
             row_forward(gates, previous_cell, cell, hidden, &mut cell_tanh);
         }
+    }
+    if buffers.cells.is_none() {
+        // the last cell state goes after the hidden states
+        let (start, len) = at(time, hidden_size);
+        let last = (time - 1) % 2 * count * hidden_size;
+        unsafe { buffers.output.slice(start, len) }
+            .copy_from_slice(&ring[last..last + count * hidden_size]);
     }
 }
 
@@ -777,6 +833,10 @@ mod tests {
         assert_close(output.clone(), output_ref, "output");
         assert_close(gates.clone(), gates_ref, "gates");
         assert_close(cells.clone(), cells_ref, "cells");
+        // forward only (no cell states kept): the same output
+        let (projected, weight, h0, c0) = inputs();
+        let forward_only = Flex::lstm_sequence(projected, weight, h0, c0);
+        assert_close(forward_only, output.clone(), "forward-only output");
 
         let grad = || {
             let count = (time + 1) * batch * hidden;
@@ -834,6 +894,7 @@ mod tests {
         // a batch cut into one block of windows per thread, unevenly
         compare_with_composed([3, 2 * MIN_ROWS_PER_BLOCK + 7, 9], false);
         compare_with_composed([2, 3 * MIN_ROWS_PER_BLOCK + 1, 4], true);
+        compare_with_composed([5, 2 * MIN_ROWS_PER_BLOCK, 3], false);
     }
 
     #[test]
