@@ -149,8 +149,8 @@ fn one_series_only(column: &str) -> DataError {
     DataError::InvalidSetting {
         key: "series_column",
         message: format!(
-            "series_column = \"{column}\" makes the file a panel of many series; read it \
-             with prepare_panel (the trainer does)"
+            "series_column = \"{column}\" makes the file a panel of many series, which \
+             yoho_data::prepare_panel reads (this reads one series)"
         ),
     }
 }

@@ -64,6 +64,15 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
             .validate()
             .context("invalid value given on the command line")?;
     }
+    if let Some(column) = &config.data.series_column {
+        anyhow::bail!(
+            "{}: [data] series_column = \"{column}\": a backtest runs on one series, and panels \
+             of many are not backtested yet; train the panel with `trainer --config {}`, or \
+             backtest one series of it from a file of its own",
+            args.config.display(),
+            args.config.display()
+        );
+    }
     if let Some(weights) = &config.model.init_from {
         anyhow::bail!(
             "{}: [model] init_from = {}: a backtest trains every fold's model from seeded weights; \

@@ -127,4 +127,8 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
         other.to_str().unwrap(),
     ]);
     assert_clean_error(&output, &["'tiny'", "was not trained on", "'small'"]);
+
+    // a backtest of a panel is refused before anything runs
+    let output = trainer(&["backtest", "--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["series_column", "not backtested"]);
 }
