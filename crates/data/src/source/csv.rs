@@ -701,12 +701,12 @@ fn read_csv_columns(
             .column(date_column)
             .is_ok_and(|column| column.null_count() == 0)
     };
-    if first_cell_is_iso_date(path, header, date_column) {
-        if let Ok(frame) = read(true, true) {
-            if all_finite(&frame) && dates_whole(&frame) {
-                return Ok(frame);
-            }
-        }
+    if first_cell_is_iso_date(path, header, date_column)
+        && let Ok(frame) = read(true, true)
+        && all_finite(&frame)
+        && dates_whole(&frame)
+    {
+        return Ok(frame);
     }
     match read(true, false) {
         Ok(frame) if all_finite(&frame) => Ok(frame),

@@ -642,7 +642,7 @@ unsafe fn backward_block<T: KernelFloat>(
     let (gate_width, count) = (window.gates(), rows.len());
     let mut cell_tanh = vec![T::ZERO; hidden_size];
     let at = |t: usize, width: usize| ((t * batch + rows.start) * width, count * width);
-    fn own<'v, T>(values: &'v [T], (start, len): (usize, usize)) -> &'v [T] {
+    fn own<T>(values: &[T], (start, len): (usize, usize)) -> &[T] {
         &values[start..start + len]
     }
     let (state_start, state_len) = at(0, hidden_size);
