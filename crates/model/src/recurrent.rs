@@ -10,10 +10,9 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer};
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::kernels::lstm_sequence;
+use crate::kernels::{gru_sequence, lstm_sequence};
 
 /// The recurrent cell; written `lstm`, `gru` or `rnn` in configs (the capitalised names of
 /// older saved configs are read too).
@@ -125,9 +124,7 @@ impl RecurrentLayer {
         .reshape([time, batch, gates]);
         match self.cell {
             CellKind::Lstm => self.lstm_forward(projected, initial, keep_sequence),
-            CellKind::Gru => {
-                self.stepwise_forward(projected, initial, keep_sequence, Self::gru_step)
-            }
+            CellKind::Gru => self.gru_forward(projected, initial, keep_sequence),
             CellKind::Rnn => {
                 self.stepwise_forward(projected, initial, keep_sequence, Self::rnn_step)
             }
@@ -163,7 +160,33 @@ impl RecurrentLayer {
         }
     }
 
-    /// GRU and RNN: `step` at a time from the projected input `[time, batch, gates]`.
+    /// The GRU: the whole window in one fused operation (see [`crate::kernels::gru`]).
+    fn gru_forward(
+        &self,
+        projected: Tensor<3>,
+        initial: Option<LayerState>,
+        keep_sequence: bool,
+    ) -> LayerOutput {
+        let [time, batch, _] = projected.dims();
+        let hidden = match initial {
+            Some(state) => state.hidden,
+            None => Tensor::<2>::zeros([batch, self.hidden_size], &projected.device()),
+        };
+        let sequence = gru_sequence(projected, self.weight_hh.val(), self.bias_hh.val(), hidden);
+        let last = sequence
+            .clone()
+            .narrow(0, time - 1, 1)
+            .reshape([batch, self.hidden_size]);
+        LayerOutput {
+            sequence: keep_sequence.then_some(sequence),
+            last: LayerState {
+                hidden: last,
+                cell: None,
+            },
+        }
+    }
+
+    /// The RNN: `step` at a time from the projected input `[time, batch, gates]`.
     fn stepwise_forward(
         &self,
         projected: Tensor<3>,
@@ -191,36 +214,6 @@ impl RecurrentLayer {
 
     fn recurrent_product(&self, hidden: &Tensor<2>) -> Tensor<2> {
         hidden.clone().matmul(self.weight_hh.val().transpose())
-    }
-
-    fn gate(&self, gates: &Tensor<2>, index: usize) -> Tensor<2> {
-        gates
-            .clone()
-            .narrow(1, index * self.hidden_size, self.hidden_size)
-    }
-
-    /// One GRU step from the projected input (`bias_ih` included) and the previous state:
-    /// `r, z, n` gates; `n = tanh(x_n + r·(W_hn h + b_hn))`, `h' = (1 − z)·n + z·h`.
-    fn gru_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
-        let hidden_size = self.hidden_size;
-        let bias_hh = self.bias_hh.val().unsqueeze_dim::<2>(0);
-        let hidden_part = match &state {
-            Some(state) => self.recurrent_product(&state.hidden) + bias_hh,
-            None => bias_hh,
-        };
-        let reset_update = sigmoid(
-            projected.clone().narrow(1, 0, 2 * hidden_size)
-                + hidden_part.clone().narrow(1, 0, 2 * hidden_size),
-        );
-        let reset = reset_update.clone().narrow(1, 0, hidden_size);
-        let update = reset_update.narrow(1, hidden_size, hidden_size);
-        let candidate = (self.gate(&projected, 2) + reset * self.gate(&hidden_part, 2)).tanh();
-        // h' = (1 - z) * n + z * h = n + z * (h - n)
-        let hidden = match state {
-            Some(state) => candidate.clone() + update * (state.hidden - candidate),
-            None => candidate.clone() - update * candidate,
-        };
-        LayerState { hidden, cell: None }
     }
 
     /// One RNN step from the projected input (both biases included) and the previous state:

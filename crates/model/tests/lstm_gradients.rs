@@ -1,5 +1,6 @@
-//! The fused LSTM's gradients, in f64, against central finite differences and against the
-//! backpropagation-through-time equations of the NumPy article written out by hand.
+//! The fused LSTM's and GRU's gradients, in f64, against central finite differences (and the
+//! LSTM's against the backpropagation-through-time equations of the NumPy article written out
+//! by hand).
 //!
 //! This file is its own test binary: the CPU device is switched to f64 before any tensor
 //! exists, which Burn allows once per process.
@@ -399,6 +400,104 @@ fn distribution_heads_train_the_fused_lstm_with_exact_gradients() {
                     "{distribution:?}, weight {which}[{index}]: autodiff {g} vs {numeric}"
                 );
             }
+        }
+    }
+}
+
+/// The fused GRU through a forecaster (zero initial state, a linear head), MSE: the gradients of
+/// every recurrent parameter against central finite differences.
+#[test]
+fn fused_gru_gradients_match_finite_differences() {
+    use burn::nn::loss::{MseLoss, Reduction};
+    use yoho_model::{Forecaster, ForecasterConfig};
+    let device = f64_device();
+    let inputs = Tensor::<3>::from_data(
+        TensorData::new(values(BATCH * STEPS * INPUT, 9), [BATCH, STEPS, INPUT]),
+        &device,
+    );
+    let targets = Tensor::<2>::from_data(TensorData::new(values(BATCH, 10), [BATCH, 1]), &device);
+    let config = ForecasterConfig::new(INPUT, HIDDEN).with_cell(CellKind::Gru);
+    device.seed(11);
+    let model = config.init(&device);
+    let loss = |model: &Forecaster, inputs: Tensor<3>, targets: Tensor<2>| {
+        MseLoss::new().forward(model.forward(inputs), targets, Reduction::Mean)
+    };
+    let value = |model: &Forecaster| -> f64 {
+        loss(model, inputs.clone(), targets.clone())
+            .into_data()
+            .try_to_vec::<f64>()
+            .unwrap()[0]
+    };
+    let training = device.clone().autodiff();
+    let tracked = burn::module::Module::load_record(
+        config.init(&training),
+        burn::module::Module::into_record(model.clone()),
+    );
+    let grads = loss(
+        &tracked,
+        inputs.clone().to_device(&training),
+        targets.clone().to_device(&training),
+    )
+    .backward();
+    let layer = &tracked.encoder.layers[0];
+    let analytic = [
+        gradient(&layer.weight_ih, &grads),
+        gradient(&layer.weight_hh, &grads),
+        gradient(&layer.bias_ih, &grads),
+        gradient(&layer.bias_hh, &grads),
+    ];
+    assert!(
+        analytic[1].iter().all(|g| g.abs() > 1e-12),
+        "{:?}",
+        analytic[1]
+    );
+    let epsilon = 1e-6;
+    let perturbed = |which: usize, index: usize, delta: f64| -> Forecaster {
+        let mut model = model.clone();
+        let layer = &mut model.encoder.layers[0];
+        let nudge = |values: Vec<f64>| {
+            let mut values = values;
+            values[index] += delta;
+            values
+        };
+        match which {
+            0 | 1 => {
+                let parameter = if which == 0 {
+                    &mut layer.weight_ih
+                } else {
+                    &mut layer.weight_hh
+                };
+                let tensor = parameter.val();
+                let shape = tensor.dims();
+                let data = nudge(tensor.into_data().try_to_vec().unwrap());
+                *parameter =
+                    Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), &device));
+            }
+            _ => {
+                let parameter = if which == 2 {
+                    &mut layer.bias_ih
+                } else {
+                    &mut layer.bias_hh
+                };
+                let tensor = parameter.val();
+                let shape = tensor.dims();
+                let data = nudge(tensor.into_data().try_to_vec().unwrap());
+                *parameter =
+                    Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), &device));
+            }
+        }
+        model
+    };
+    for (which, analytic) in analytic.iter().enumerate() {
+        for (index, g) in analytic.iter().enumerate() {
+            let numeric = (value(&perturbed(which, index, epsilon))
+                - value(&perturbed(which, index, -epsilon)))
+                / (2.0 * epsilon);
+            let scale = g.abs().max(numeric.abs()).max(1e-3);
+            assert!(
+                (g - numeric).abs() <= 1e-6 * scale,
+                "parameter {which}[{index}]: fused GRU {g} vs finite differences {numeric}"
+            );
         }
     }
 }

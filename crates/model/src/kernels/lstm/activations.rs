@@ -18,6 +18,18 @@ pub(super) mod exact {
             *out = value.tanh();
         }
     }
+
+    pub fn sigmoid_in_place(values: &mut [f64]) {
+        for value in values {
+            *value = 1.0 / (1.0 + (-*value).exp());
+        }
+    }
+
+    pub fn tanh_in_place(values: &mut [f64]) {
+        for value in values {
+            *value = value.tanh();
+        }
+    }
 }
 
 /// `f32` activations that the compiler vectorises: `exp` by range reduction to `[−ln2/2, ln2/2]`
@@ -90,6 +102,20 @@ pub mod fast {
         }
     }
 
+    #[inline(always)]
+    fn sigmoid_in_place_portable(values: &mut [f32]) {
+        for value in values {
+            *value = sigmoid(*value);
+        }
+    }
+
+    #[inline(always)]
+    fn tanh_in_place_portable(values: &mut [f32]) {
+        for value in values {
+            *value = tanh(*value);
+        }
+    }
+
     #[cfg(target_arch = "x86_64")]
     mod avx512 {
         #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
@@ -100,6 +126,16 @@ pub mod fast {
         #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
         pub fn tanh_into(input: &[f32], output: &mut [f32]) {
             super::tanh_into_portable(input, output)
+        }
+
+        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+        pub fn sigmoid_in_place(values: &mut [f32]) {
+            super::sigmoid_in_place_portable(values)
+        }
+
+        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+        pub fn tanh_in_place(values: &mut [f32]) {
+            super::tanh_in_place_portable(values)
         }
 
         pub fn available() -> bool {
@@ -121,6 +157,16 @@ pub mod fast {
             super::tanh_into_portable(input, output)
         }
 
+        #[target_feature(enable = "avx2,fma")]
+        pub fn sigmoid_in_place(values: &mut [f32]) {
+            super::sigmoid_in_place_portable(values)
+        }
+
+        #[target_feature(enable = "avx2,fma")]
+        pub fn tanh_in_place(values: &mut [f32]) {
+            super::tanh_in_place_portable(values)
+        }
+
         pub fn available() -> bool {
             std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
         }
@@ -139,6 +185,36 @@ pub mod fast {
             return unsafe { avx2::activate_gates(gates, hidden_size) };
         }
         activate_gates_portable(gates, hidden_size)
+    }
+
+    /// The sigmoid of every value, in place.
+    pub fn sigmoid_in_place(values: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if avx512::available() {
+            // SAFETY: the CPU has AVX-512 (F, VL), AVX2 and FMA.
+            return unsafe { avx512::sigmoid_in_place(values) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { avx2::sigmoid_in_place(values) };
+        }
+        sigmoid_in_place_portable(values)
+    }
+
+    /// `tanh` of every value, in place.
+    pub fn tanh_in_place(values: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if avx512::available() {
+            // SAFETY: the CPU has AVX-512 (F, VL), AVX2 and FMA.
+            return unsafe { avx512::tanh_in_place(values) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { avx2::tanh_in_place(values) };
+        }
+        tanh_in_place_portable(values)
     }
 
     /// `tanh` of every value of `input`, into `output`.

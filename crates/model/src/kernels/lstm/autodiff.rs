@@ -54,7 +54,85 @@ impl<B: Backend + RecurrentOps> Backward<B, 4> for LstmSequenceBackward {
     }
 }
 
+/// What the GRU's backward pass reads, saved by its forward pass.
+#[derive(Debug, Clone)]
+struct GruSaved<B: Backend> {
+    output: FloatTensor<B>,
+    gates: FloatTensor<B>,
+    weight_hh: FloatTensor<B>,
+    hidden: FloatTensor<B>,
+}
+
+#[derive(Debug)]
+struct GruSequenceBackward;
+
+impl<B: Backend + RecurrentOps> Backward<B, 4> for GruSequenceBackward {
+    type State = GruSaved<B>;
+
+    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let saved = ops.state;
+        let [projected, weight_hh, bias_hh, hidden] = ops.parents;
+        let (projected_grad, weight_grad, bias_grad, hidden_grad) = B::gru_sequence_backward(
+            grad,
+            saved.output,
+            saved.gates,
+            saved.weight_hh,
+            saved.hidden,
+            hidden.is_some(),
+        );
+        for (parent, parent_grad) in [
+            (projected, projected_grad),
+            (weight_hh, weight_grad),
+            (bias_hh, bias_grad),
+            (hidden, hidden_grad),
+        ] {
+            if let Some(node) = parent {
+                grads.register::<B>(node.id, parent_grad);
+            }
+        }
+    }
+}
+
 impl<B: Backend + RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
+    fn gru_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        bias_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let nodes = [
+            projected.node(),
+            weight_hh.node(),
+            bias_hh.node(),
+            hidden.node(),
+        ];
+        let projected = projected.into_primitive();
+        let weight_hh = weight_hh.into_primitive();
+        let bias_hh = bias_hh.into_primitive();
+        let hidden = hidden.into_primitive();
+        match GruSequenceBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (output, gates) =
+                    B::gru_sequence_saving(projected, weight_hh.clone(), bias_hh, hidden.clone());
+                let saved = GruSaved {
+                    output: output.clone(),
+                    gates,
+                    weight_hh,
+                    hidden,
+                };
+                prep.finish(saved, output)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::gru_sequence(projected, weight_hh, bias_hh, hidden))
+            }
+        }
+    }
+
     fn lstm_sequence(
         projected: FloatTensor<Self>,
         weight_hh: FloatTensor<Self>,

@@ -21,7 +21,7 @@ use burn::tensor::TensorData;
 
 use super::activations::{exact, fast};
 use super::gemm::{Operand, Threads, product};
-use super::{LstmShape, RecurrentOps, composed};
+use super::{LstmShape, RecurrentOps, composed, gru_flex};
 
 impl RecurrentOps for Flex {
     fn lstm_sequence(
@@ -94,6 +94,71 @@ impl RecurrentOps for Flex {
             }
         }
     }
+
+    fn gru_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        bias_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match projected.dtype() {
+            DType::F32 => {
+                gru_flex::forward_tensors::<f32>(projected, weight_hh, bias_hh, hidden, false).0
+            }
+            DType::F64 => {
+                gru_flex::forward_tensors::<f64>(projected, weight_hh, bias_hh, hidden, false).0
+            }
+            _ => crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden).0,
+        }
+    }
+
+    fn gru_sequence_saving(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        bias_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        match projected.dtype() {
+            DType::F32 => {
+                gru_flex::forward_tensors::<f32>(projected, weight_hh, bias_hh, hidden, true)
+            }
+            DType::F64 => {
+                gru_flex::forward_tensors::<f64>(projected, weight_hh, bias_hh, hidden, true)
+            }
+            _ => crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden),
+        }
+    }
+
+    fn gru_sequence_backward(
+        grad: FloatTensor<Self>,
+        output: FloatTensor<Self>,
+        gates: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        initial_state_grad: bool,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let tensors = [grad, output, gates, weight_hh, hidden];
+        match tensors[0].dtype() {
+            DType::F32 => gru_flex::backward_tensors::<f32>(tensors, initial_state_grad),
+            DType::F64 => gru_flex::backward_tensors::<f64>(tensors, initial_state_grad),
+            _ => {
+                let [grad, output, gates, weight_hh, hidden] = tensors;
+                crate::kernels::gru::gru_backward::<Self>(
+                    grad,
+                    output,
+                    gates,
+                    weight_hh,
+                    hidden,
+                    initial_state_grad,
+                )
+            }
+        }
+    }
 }
 
 /// The element types the kernel runs on.
@@ -125,15 +190,21 @@ pub(super) trait KernelFloat:
 
     /// `tanh` of every value of `input`, into `output`.
     fn tanh_into(input: &[Self], output: &mut [Self]);
+
+    /// The sigmoid of every value, in place.
+    fn sigmoid_in_place(values: &mut [Self]);
+
+    /// `tanh` of every value, in place.
+    fn tanh_in_place(values: &mut [Self]);
 }
 
 /// The tensors with their values contiguous (copied only when they are not).
-fn contiguous<const N: usize>(tensors: [FlexTensor; N]) -> [FlexTensor; N] {
+pub(super) fn contiguous<const N: usize>(tensors: [FlexTensor; N]) -> [FlexTensor; N] {
     tensors.map(|tensor| tensor.to_contiguous())
 }
 
 macro_rules! kernel_float {
-    ($float:ty, $activate:path, $tanh:path) => {
+    ($float:ty, $activations:ident) => {
         impl KernelFloat for $float {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -159,18 +230,26 @@ macro_rules! kernel_float {
             }
 
             fn activate_gates(gates: &mut [Self], hidden_size: usize) {
-                $activate(gates, hidden_size)
+                $activations::activate_gates(gates, hidden_size)
             }
 
             fn tanh_into(input: &[Self], output: &mut [Self]) {
-                $tanh(input, output)
+                $activations::tanh_into(input, output)
+            }
+
+            fn sigmoid_in_place(values: &mut [Self]) {
+                $activations::sigmoid_in_place(values)
+            }
+
+            fn tanh_in_place(values: &mut [Self]) {
+                $activations::tanh_in_place(values)
             }
         }
     };
 }
 
-kernel_float!(f32, fast::activate_gates, fast::tanh_into);
-kernel_float!(f64, exact::activate_gates, exact::tanh_into);
+kernel_float!(f32, fast);
+kernel_float!(f64, exact);
 
 /// The sizes of one call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy)]
@@ -351,12 +430,12 @@ struct Grads<T> {
 }
 
 /// The fewest windows a block of [`row_blocks`] gets: below it, one thread does all.
-const MIN_ROWS_PER_BLOCK: usize = 64;
+pub(super) const MIN_ROWS_PER_BLOCK: usize = 64;
 
 /// The batch's rows in one contiguous block per worker thread (one block for a small batch).
 /// The recurrence of one window never reads another's, so each block runs every step on its
 /// own thread: no barrier between steps, and each product stays on its thread.
-fn row_blocks(batch: usize) -> Vec<Range<usize>> {
+pub(super) fn row_blocks(batch: usize) -> Vec<Range<usize>> {
     let threads = rayon::current_num_threads().max(1);
     let blocks = (batch / MIN_ROWS_PER_BLOCK).clamp(1, threads);
     let per_block = batch.div_ceil(blocks);
@@ -367,7 +446,7 @@ fn row_blocks(batch: usize) -> Vec<Range<usize>> {
 }
 
 /// Runs `work` on every block of rows, in parallel when there are several.
-fn for_each_block(blocks: Vec<Range<usize>>, work: impl Fn(Range<usize>) + Sync + Send) {
+pub(super) fn for_each_block(blocks: Vec<Range<usize>>, work: impl Fn(Range<usize>) + Sync + Send) {
     match blocks.len() {
         1 => work(blocks.into_iter().next().expect("one block")),
         _ => blocks.into_par_iter().for_each(work),
@@ -376,7 +455,7 @@ fn for_each_block(blocks: Vec<Range<usize>>, work: impl Fn(Range<usize>) + Sync 
 
 /// A buffer that the blocks of [`for_each_block`] write in disjoint row ranges.
 #[derive(Clone, Copy)]
-struct Shared<T> {
+pub(super) struct Shared<T> {
     start: *mut T,
     len: usize,
 }
@@ -387,7 +466,7 @@ unsafe impl<T: Send> Send for Shared<T> {}
 unsafe impl<T: Send> Sync for Shared<T> {}
 
 impl<T> Shared<T> {
-    fn of(values: &mut [T]) -> Self {
+    pub(super) fn of(values: &mut [T]) -> Self {
         Self {
             start: values.as_mut_ptr(),
             len: values.len(),
@@ -399,7 +478,7 @@ impl<T> Shared<T> {
     /// # Safety
     /// No other live slice may overlap the range while this one is written.
     #[allow(clippy::mut_from_ref)]
-    unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
+    pub(super) unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
         assert!(start + len <= self.len, "a block reaches past its buffer");
         // SAFETY: in bounds (checked); exclusive by the caller's promise.
         unsafe { std::slice::from_raw_parts_mut(self.start.add(start), len) }

@@ -31,6 +31,8 @@ pub mod composed;
 pub mod flex;
 #[cfg(feature = "flex")]
 mod gemm;
+#[cfg(feature = "flex")]
+mod gru_flex;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -96,6 +98,52 @@ pub trait RecurrentOps: Backend {
             weight_hh,
             hidden,
             cell,
+            initial_state_grad,
+        )
+    }
+
+    /// Runs the GRU over a window: `h_1 … h_T` `[T, B, H]` (see [`crate::kernels::gru`]).
+    fn gru_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        bias_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden).0
+    }
+
+    /// As [`gru_sequence`](Self::gru_sequence), also returning `[r, z, n, hp_n]` of every
+    /// step `[T, B, 4H]` for the backward pass.
+    fn gru_sequence_saving(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        bias_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden)
+    }
+
+    /// The gradients of `projected`, `weight_hh`, `bias_hh` and `hidden` from the gradient of
+    /// the output `grad [T, B, H]` and what the forward pass saved.
+    fn gru_sequence_backward(
+        grad: FloatTensor<Self>,
+        output: FloatTensor<Self>,
+        gates: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        initial_state_grad: bool,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        crate::kernels::gru::gru_backward::<Self>(
+            grad,
+            output,
+            gates,
+            weight_hh,
+            hidden,
             initial_state_grad,
         )
     }
