@@ -12,7 +12,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer};
 use burn::tensor::{Device, Tensor};
 
-use crate::kernels::{gru_sequence, lstm_sequence};
+use crate::kernels::{gru_sequence, lstm_sequence, rnn_sequence};
 
 /// The recurrent cell; written `lstm`, `gru` or `rnn` in configs (the capitalised names of
 /// older saved configs are read too).
@@ -125,9 +125,7 @@ impl RecurrentLayer {
         match self.cell {
             CellKind::Lstm => self.lstm_forward(projected, initial, keep_sequence),
             CellKind::Gru => self.gru_forward(projected, initial, keep_sequence),
-            CellKind::Rnn => {
-                self.stepwise_forward(projected, initial, keep_sequence, Self::rnn_step)
-            }
+            CellKind::Rnn => self.rnn_forward(projected, initial, keep_sequence),
         }
     }
 
@@ -167,12 +165,35 @@ impl RecurrentLayer {
         initial: Option<LayerState>,
         keep_sequence: bool,
     ) -> LayerOutput {
-        let [time, batch, _] = projected.dims();
-        let hidden = match initial {
+        let hidden = self.initial_hidden(&projected, initial);
+        let sequence = gru_sequence(projected, self.weight_hh.val(), self.bias_hh.val(), hidden);
+        self.hidden_only_output(sequence, keep_sequence)
+    }
+
+    /// The RNN: the whole window in one fused operation (see [`crate::kernels::rnn`]).
+    fn rnn_forward(
+        &self,
+        projected: Tensor<3>,
+        initial: Option<LayerState>,
+        keep_sequence: bool,
+    ) -> LayerOutput {
+        let hidden = self.initial_hidden(&projected, initial);
+        let sequence = rnn_sequence(projected, self.weight_hh.val(), hidden);
+        self.hidden_only_output(sequence, keep_sequence)
+    }
+
+    /// The initial hidden state of a window `projected [T, B, ·]`: `initial`'s or zeros.
+    fn initial_hidden(&self, projected: &Tensor<3>, initial: Option<LayerState>) -> Tensor<2> {
+        let [_, batch, _] = projected.dims();
+        match initial {
             Some(state) => state.hidden,
             None => Tensor::<2>::zeros([batch, self.hidden_size], &projected.device()),
-        };
-        let sequence = gru_sequence(projected, self.weight_hh.val(), self.bias_hh.val(), hidden);
+        }
+    }
+
+    /// The layer's output from `h_1 … h_T` `[T, B, H]` of a cell without a cell state.
+    fn hidden_only_output(&self, sequence: Tensor<3>, keep_sequence: bool) -> LayerOutput {
+        let [time, batch, _] = sequence.dims();
         let last = sequence
             .clone()
             .narrow(0, time - 1, 1)
@@ -185,55 +206,6 @@ impl RecurrentLayer {
             },
         }
     }
-
-    /// The RNN: `step` at a time from the projected input `[time, batch, gates]`.
-    fn stepwise_forward(
-        &self,
-        projected: Tensor<3>,
-        initial: Option<LayerState>,
-        keep_sequence: bool,
-        step: fn(&Self, Tensor<2>, Option<LayerState>) -> LayerState,
-    ) -> LayerOutput {
-        let [time, batch, gates] = projected.dims();
-        let mut outputs = Vec::with_capacity(if keep_sequence { time } else { 0 });
-        let mut state = initial;
-        for t in 0..time {
-            let step_input = projected.clone().narrow(0, t, 1).reshape([batch, gates]);
-            let next = step(self, step_input, state);
-            if keep_sequence {
-                outputs.push(next.hidden.clone());
-            }
-            state = Some(next);
-        }
-        let last = state.expect("a window has at least one step");
-        LayerOutput {
-            sequence: stack_steps(outputs),
-            last,
-        }
-    }
-
-    fn recurrent_product(&self, hidden: &Tensor<2>) -> Tensor<2> {
-        hidden.clone().matmul(self.weight_hh.val().transpose())
-    }
-
-    /// One RNN step from the projected input (both biases included) and the previous state:
-    /// `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`.
-    fn rnn_step(&self, projected: Tensor<2>, state: Option<LayerState>) -> LayerState {
-        let pre_activation = match &state {
-            Some(state) => projected + self.recurrent_product(&state.hidden),
-            None => projected,
-        };
-        LayerState {
-            hidden: pre_activation.tanh(),
-            cell: None,
-        }
-    }
-}
-
-/// Stacks per-step outputs `[batch, hidden]` into `[time, batch, hidden]`; `None` when no step
-/// was kept.
-fn stack_steps(outputs: Vec<Tensor<2>>) -> Option<Tensor<3>> {
-    (!outputs.is_empty()).then(|| Tensor::stack::<3>(outputs, 0))
 }
 
 /// Configuration of a stack of recurrent layers.

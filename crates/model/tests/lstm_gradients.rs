@@ -404,10 +404,16 @@ fn distribution_heads_train_the_fused_lstm_with_exact_gradients() {
     }
 }
 
-/// The fused GRU through a forecaster (zero initial state, a linear head), MSE: the gradients of
-/// every recurrent parameter against central finite differences.
+/// The fused GRU and RNN through a forecaster (zero initial state, a linear head), MSE: the
+/// gradients of every recurrent parameter against central finite differences.
 #[test]
-fn fused_gru_gradients_match_finite_differences() {
+fn fused_gru_and_rnn_gradients_match_finite_differences() {
+    for cell in [CellKind::Gru, CellKind::Rnn] {
+        gradients_match_finite_differences(cell);
+    }
+}
+
+fn gradients_match_finite_differences(cell: CellKind) {
     use burn::nn::loss::{MseLoss, Reduction};
     use yoho_model::{Forecaster, ForecasterConfig};
     let device = f64_device();
@@ -416,7 +422,7 @@ fn fused_gru_gradients_match_finite_differences() {
         &device,
     );
     let targets = Tensor::<2>::from_data(TensorData::new(values(BATCH, 10), [BATCH, 1]), &device);
-    let config = ForecasterConfig::new(INPUT, HIDDEN).with_cell(CellKind::Gru);
+    let config = ForecasterConfig::new(INPUT, HIDDEN).with_cell(cell);
     device.seed(11);
     let model = config.init(&device);
     let loss = |model: &Forecaster, inputs: Tensor<3>, targets: Tensor<2>| {
@@ -496,7 +502,7 @@ fn fused_gru_gradients_match_finite_differences() {
             let scale = g.abs().max(numeric.abs()).max(1e-3);
             assert!(
                 (g - numeric).abs() <= 1e-6 * scale,
-                "parameter {which}[{index}]: fused GRU {g} vs finite differences {numeric}"
+                "{cell:?} parameter {which}[{index}]: fused {g} vs finite differences {numeric}"
             );
         }
     }

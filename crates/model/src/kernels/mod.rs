@@ -3,6 +3,8 @@
 
 pub mod gru;
 pub mod lstm;
+pub mod rnn;
 
 pub use gru::{GruShape, gru_sequence};
 pub use lstm::{LstmSequence, LstmShape, RecurrentOps, lstm_sequence};
+pub use rnn::{RnnShape, rnn_sequence};

@@ -94,7 +94,71 @@ impl<B: Backend + RecurrentOps> Backward<B, 4> for GruSequenceBackward {
     }
 }
 
+/// What the RNN's backward pass reads, saved by its forward pass.
+#[derive(Debug, Clone)]
+struct RnnSaved<B: Backend> {
+    output: FloatTensor<B>,
+    weight_hh: FloatTensor<B>,
+    hidden: FloatTensor<B>,
+}
+
+#[derive(Debug)]
+struct RnnSequenceBackward;
+
+impl<B: Backend + RecurrentOps> Backward<B, 3> for RnnSequenceBackward {
+    type State = RnnSaved<B>;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let saved = ops.state;
+        let [projected, weight_hh, hidden] = ops.parents;
+        let (projected_grad, weight_grad, hidden_grad) = B::rnn_sequence_backward(
+            grad,
+            saved.output,
+            saved.weight_hh,
+            saved.hidden,
+            hidden.is_some(),
+        );
+        for (parent, parent_grad) in [
+            (projected, projected_grad),
+            (weight_hh, weight_grad),
+            (hidden, hidden_grad),
+        ] {
+            if let Some(node) = parent {
+                grads.register::<B>(node.id, parent_grad);
+            }
+        }
+    }
+}
+
 impl<B: Backend + RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
+    fn rnn_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let nodes = [projected.node(), weight_hh.node(), hidden.node()];
+        let projected = projected.into_primitive();
+        let weight_hh = weight_hh.into_primitive();
+        let hidden = hidden.into_primitive();
+        match RnnSequenceBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let output = B::rnn_sequence(projected, weight_hh.clone(), hidden.clone());
+                let saved = RnnSaved {
+                    output: output.clone(),
+                    weight_hh,
+                    hidden,
+                };
+                prep.finish(saved, output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::rnn_sequence(projected, weight_hh, hidden)),
+        }
+    }
+
     fn gru_sequence(
         projected: FloatTensor<Self>,
         weight_hh: FloatTensor<Self>,

@@ -21,7 +21,7 @@ use burn::tensor::TensorData;
 
 use super::activations::{exact, fast};
 use super::gemm::{Operand, Threads, product};
-use super::{LstmShape, RecurrentOps, composed, gru_flex};
+use super::{LstmShape, RecurrentOps, composed, gru_flex, rnn_flex};
 
 impl RecurrentOps for Flex {
     fn lstm_sequence(
@@ -152,6 +152,42 @@ impl RecurrentOps for Flex {
                     grad,
                     output,
                     gates,
+                    weight_hh,
+                    hidden,
+                    initial_state_grad,
+                )
+            }
+        }
+    }
+
+    fn rnn_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match projected.dtype() {
+            DType::F32 => rnn_flex::forward_tensors::<f32>(projected, weight_hh, hidden),
+            DType::F64 => rnn_flex::forward_tensors::<f64>(projected, weight_hh, hidden),
+            _ => crate::kernels::rnn::rnn_forward::<Self>(projected, weight_hh, hidden),
+        }
+    }
+
+    fn rnn_sequence_backward(
+        grad: FloatTensor<Self>,
+        output: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        initial_state_grad: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let tensors = [grad, output, weight_hh, hidden];
+        match tensors[0].dtype() {
+            DType::F32 => rnn_flex::backward_tensors::<f32>(tensors, initial_state_grad),
+            DType::F64 => rnn_flex::backward_tensors::<f64>(tensors, initial_state_grad),
+            _ => {
+                let [grad, output, weight_hh, hidden] = tensors;
+                crate::kernels::rnn::rnn_backward::<Self>(
+                    grad,
+                    output,
                     weight_hh,
                     hidden,
                     initial_state_grad,

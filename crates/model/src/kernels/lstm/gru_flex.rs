@@ -411,7 +411,7 @@ mod tests {
 
     fn assert_close(ours: FlexTensor, reference: FlexTensor, what: &str) {
         ours.into_data()
-            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::absolute(2e-5));
+            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-5, 1e-5));
         let _ = what;
     }
 

@@ -33,6 +33,8 @@ pub mod flex;
 mod gemm;
 #[cfg(feature = "flex")]
 mod gru_flex;
+#[cfg(feature = "flex")]
+mod rnn_flex;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -98,6 +100,34 @@ pub trait RecurrentOps: Backend {
             weight_hh,
             hidden,
             cell,
+            initial_state_grad,
+        )
+    }
+
+    /// Runs the tanh RNN over a window: `h_1 … h_T` `[T, B, H]` (see [`crate::kernels::rnn`]);
+    /// the output is all its backward pass reads.
+    fn rnn_sequence(
+        projected: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        crate::kernels::rnn::rnn_forward::<Self>(projected, weight_hh, hidden)
+    }
+
+    /// The gradients of `projected`, `weight_hh` and `hidden` from the gradient of the output
+    /// `grad [T, B, H]` and the output itself.
+    fn rnn_sequence_backward(
+        grad: FloatTensor<Self>,
+        output: FloatTensor<Self>,
+        weight_hh: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        initial_state_grad: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        crate::kernels::rnn::rnn_backward::<Self>(
+            grad,
+            output,
+            weight_hh,
+            hidden,
             initial_state_grad,
         )
     }
