@@ -1,5 +1,5 @@
 //! The GRU recurrence as one Burn operation with a hand-written backward pass, as the LSTM's
-//! (see [`super::lstm`]); PyTorch's `nn.GRU` equations, gates r, z, n:
+//! (see [`super::fused`]); PyTorch's `nn.GRU` equations, gates r, z, n:
 //!
 //! `hp = h_{t−1}·W_hhᵀ + b_hh`, `r = σ(x_r + hp_r)`, `z = σ(x_z + hp_z)`,
 //! `n = tanh(x_n + r ⊙ hp_n)`, `h_t = n + z ⊙ (h_{t−1} − n)`,
@@ -21,7 +21,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Shape, Slice, TensorMetadata};
 use burn::tensor::Tensor;
 
-use super::lstm::RecurrentOps;
+use super::fused::RecurrentOps;
 
 /// The sizes of one GRU call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

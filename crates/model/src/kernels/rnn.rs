@@ -1,5 +1,5 @@
 //! The Elman RNN's recurrence (`nn.RNN` with tanh) as one Burn operation with a hand-written
-//! backward pass, as the LSTM's (see [`super::lstm`]):
+//! backward pass, as the LSTM's (see [`super::fused`]):
 //!
 //! `h_t = tanh(x_t + h_{t−1}·W_hhᵀ)`, where `x_t = x·W_ihᵀ + b_ih + b_hh` is the projected input.
 //!
@@ -12,7 +12,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Shape, Slice, TensorMetadata};
 use burn::tensor::Tensor;
 
-use super::lstm::RecurrentOps;
+use super::fused::RecurrentOps;
 
 /// The sizes of one RNN call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,8 @@
-//! The LSTM recurrence as one Burn operation with a hand-written backward pass.
+//! The recurrences as Burn operations with hand-written backward passes: the
+//! [`RecurrentOps`] backend extension (LSTM, GRU and tanh RNN), the LSTM's equations, the
+//! autodiff nodes and the `flex` kernels (`flex.rs` for the LSTM and the helpers they share,
+//! `gru_flex.rs`, `rnn_flex.rs`). The GRU's and RNN's equations are in
+//! [`crate::kernels::gru`] and [`crate::kernels::rnn`]. What follows is the LSTM's.
 //!
 //! Composed from Burn's tensor operations, an LSTM window costs a dozen small operations per
 //! time step forward and as many again backward, each a pass over memory (and the autodiff
