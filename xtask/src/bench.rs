@@ -1,7 +1,8 @@
 //! The benchmark of the article's workload: 987 windows × 5 steps × 1 feature, LSTM(1→100) →
 //! Linear(100→50) → ReLU → Linear(50→1), MSE, AdamW, one full-batch step per epoch.
 //!
-//! For each backend compiled in, and for Yoho's fused LSTM and Burn's stock `nn::Lstm`, it
+//! For each backend compiled in, and for Yoho's fused LSTM, GRU and RNN and Burn's stock
+//! `nn::Lstm`, it
 //! measures the training time per epoch (median after warm-up), the latency of one window's
 //! forecast and the throughput of a batch of 1,024 windows; then the process's peak memory.
 
@@ -15,7 +16,7 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Tensor};
 use serde_json::json;
-use yoho_model::{Forecaster, ForecasterConfig};
+use yoho_model::{CellKind, Forecaster, ForecasterConfig};
 
 const WINDOWS: usize = 987;
 const WINDOW_LEN: usize = 5;
@@ -188,11 +189,18 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let pytorch = if vs_pytorch { run_pytorch()? } else { None };
     let mut rows = Vec::new();
     for (backend, device) in backends() {
-        rows.push(measure(backend, "yoho fused LSTM", &device, |d| {
-            ForecasterConfig::new(1, HIDDEN)
-                .with_head(vec![HEAD])
-                .init(d)
-        }));
+        for (name, cell) in [
+            ("yoho fused LSTM", CellKind::Lstm),
+            ("yoho fused GRU", CellKind::Gru),
+            ("yoho fused RNN", CellKind::Rnn),
+        ] {
+            rows.push(measure(backend, name, &device, |d| {
+                ForecasterConfig::new(1, HIDDEN)
+                    .with_cell(cell)
+                    .with_head(vec![HEAD])
+                    .init(d)
+            }));
+        }
         rows.push(measure(
             backend,
             "burn nn::Lstm",
@@ -261,25 +269,46 @@ fn run_pytorch() -> anyhow::Result<Option<serde_json::Value>> {
     Ok(Some(torch))
 }
 
-/// Prints PyTorch's row and the ratio of every row's epoch time to PyTorch's.
+/// Prints PyTorch's rows and the ratio of every row's epoch time to PyTorch's with the same cell
+/// (Burn's stock LSTM against PyTorch's LSTM).
 fn print_ratios(rows: &[Measurement], torch: &serde_json::Value) -> anyhow::Result<()> {
-    let torch_epoch = torch["epoch_ms"].as_f64().context("epoch_ms")?;
-    println!(
-        "{:<16} {:<18} {:>14.2} {:>16.3} {:>22.0}",
-        format!("PyTorch {}", torch["torch"].as_str().unwrap_or("?")),
-        format!("nn.LSTM, {} threads", torch["threads"]),
-        torch_epoch,
-        torch["one_window_ms"].as_f64().unwrap_or(f64::NAN),
-        torch["throughput_windows_per_s"]
-            .as_f64()
-            .unwrap_or(f64::NAN),
-    );
-    for row in rows {
+    let version = torch["torch"].as_str().unwrap_or("?");
+    let cell_of = |model: &str| {
+        ["gru", "rnn"]
+            .into_iter()
+            .find(|cell| model.to_lowercase().contains(cell))
+            .unwrap_or("lstm")
+    };
+    let numbers = |cell: &str| -> anyhow::Result<(f64, f64, f64)> {
+        let entry = torch["cells"].get(cell).unwrap_or(torch);
+        Ok((
+            entry["epoch_ms"].as_f64().context("epoch_ms")?,
+            entry["one_window_ms"].as_f64().unwrap_or(f64::NAN),
+            entry["throughput_windows_per_s"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+        ))
+    };
+    for cell in ["lstm", "gru", "rnn"] {
+        let (epoch, one, many) = numbers(cell)?;
         println!(
-            "{:<16} {:<18} epoch time / PyTorch's = {:.2}",
+            "{:<16} {:<18} {:>14.2} {:>16.3} {:>22.0}",
+            format!("PyTorch {version}"),
+            format!("nn.{}, {} thr", cell.to_uppercase(), torch["threads"]),
+            epoch,
+            one,
+            many
+        );
+    }
+    for row in rows {
+        let (epoch, one, many) = numbers(cell_of(row.model))?;
+        println!(
+            "{:<16} {:<18} / PyTorch's: epoch {:.2}, 1 window {:.2}, 1,024 windows' throughput {:.2}",
             row.backend,
             row.model,
-            row.epoch.as_secs_f64() * 1e3 / torch_epoch
+            row.epoch.as_secs_f64() * 1e3 / epoch,
+            row.latency.as_secs_f64() * 1e3 / one,
+            row.throughput_windows_per_s / many
         );
     }
     Ok(())
