@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use trainer::training::overhead::{EpochCost, measure_epochs};
+use trainer::overhead::{EpochCost, measure_epochs};
 
 /// The configs, their epochs per run, and the file they need.
 const CONFIGS: [(&str, usize, &str); 2] = [

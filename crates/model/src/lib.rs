@@ -1,14 +1,14 @@
 //! # yoho-model
 //!
 //! Yoho's forecasting modules for [Burn](https://burn.dev), usable without the rest of Yoho:
-//! recurrent layers with PyTorch's fused weight layout ([`recurrent`]), whose LSTM recurrence
-//! runs as one fused operation with a hand-written backward pass ([`kernels`]); the
+//! recurrent layers with PyTorch's fused weight layout ([`recurrent`]), whose recurrences (LSTM,
+//! GRU, RNN) run as one fused operation each with a hand-written backward pass ([`kernels`]); the
 //! [`Forecaster`], a recurrent encoder with an MLP head that maps a window
 //! `[batch, window_len, features]` to `[batch, output_size]` (or, with a [`distribution`] head,
 //! each step's predictive distribution); and the import of PyTorch weights
 //! ([`pytorch`]).
 //!
-//! The cargo features `flex`, `ndarray` and `wgpu` register the fused kernel for those
+//! The cargo features `flex`, `ndarray` and `wgpu` register the fused kernels for those
 //! backends (enable the ones your program uses), `autodiff` for training; `flex` and `autodiff`
 //! are the defaults.
 //!

@@ -3,9 +3,8 @@
 //! `bias_hh [G·H]`, gates stacked in PyTorch's order (LSTM: i, f, g, o; GRU: r, z, n).
 //!
 //! The input projection of every time step is one matrix product; each step then needs one
-//! product with the hidden state. The LSTM's recurrence runs as one fused operation with a
-//! hand-written backward pass ([`crate::kernels`]); GRU and RNN steps are composed from tensor
-//! operations.
+//! product with the hidden state. Each cell's recurrence over a window runs as one fused
+//! operation with a hand-written backward pass ([`crate::kernels`]).
 
 use burn::config::Config;
 use burn::module::{Module, Param};

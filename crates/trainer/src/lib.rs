@@ -17,7 +17,10 @@ mod plots;
 pub mod predict;
 mod report;
 pub mod run;
-pub mod training;
+mod training;
+
+/// What burn-train's learner adds to an epoch (for `cargo xtask bench --trainer`).
+pub use training::overhead;
 
 /// Keeps freed memory in the process for the next epoch instead of returning it to the system.
 /// Call it first in `main`, before any thread is started.
