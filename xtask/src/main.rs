@@ -49,11 +49,16 @@ fn main() -> ExitCode {
 
 /// The `--runs N` of `bench --backtest` (default 1); any other option is an error.
 fn backtest_runs(args: &[String]) -> anyhow::Result<usize> {
-    let mut runs = 1;
+    runs_option(args, "--backtest", 1)
+}
+
+/// The `--runs N` among `args` (`default` without it) of the bench named by `flag`; any other
+/// option is an error.
+pub fn runs_option(args: &[String], flag: &str, default: usize) -> anyhow::Result<usize> {
+    let mut runs = default;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
-            "--backtest" => {}
             "--runs" => {
                 runs = rest
                     .next()
@@ -61,9 +66,10 @@ fn backtest_runs(args: &[String]) -> anyhow::Result<usize> {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| anyhow::anyhow!("--runs expects a number ≥ 1"))?;
             }
-            other => anyhow::bail!(
-                "unknown option {other}; usage: cargo xtask bench --backtest [--runs N]"
-            ),
+            other if other == flag => {}
+            other => {
+                anyhow::bail!("unknown option {other}; usage: cargo xtask bench {flag} [--runs N]")
+            }
         }
     }
     Ok(runs)

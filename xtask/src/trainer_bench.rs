@@ -16,27 +16,6 @@ const CONFIGS: [(&str, usize, &str); 2] = [
     ("configs/article.toml", 400, "../shared/data/nikkei_225.csv"),
 ];
 
-fn runs(args: &[String]) -> anyhow::Result<usize> {
-    let mut runs = 3;
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--trainer" => {}
-            "--runs" => {
-                runs = rest
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| anyhow::anyhow!("--runs expects a number ≥ 1"))?;
-            }
-            other => anyhow::bail!(
-                "unknown option {other}; usage: cargo xtask bench --trainer [--runs N]"
-            ),
-        }
-    }
-    Ok(runs)
-}
-
 /// The median and the range of `values`.
 fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
     values.sort_by(f64::total_cmp);
@@ -49,7 +28,7 @@ fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
 
 /// Runs the trainer bench.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let runs = runs(args)?;
+    let runs = crate::runs_option(args, "--trainer", 3)?;
     let device = burn::tensor::Device::flex();
     let scratch = crate::backtest_bench::target_dir()
         .join("bench")

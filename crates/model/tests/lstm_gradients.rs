@@ -461,36 +461,11 @@ fn gradients_match_finite_differences(cell: CellKind) {
     let perturbed = |which: usize, index: usize, delta: f64| -> Forecaster {
         let mut model = model.clone();
         let layer = &mut model.encoder.layers[0];
-        let nudge = |values: Vec<f64>| {
-            let mut values = values;
-            values[index] += delta;
-            values
-        };
         match which {
-            0 | 1 => {
-                let parameter = if which == 0 {
-                    &mut layer.weight_ih
-                } else {
-                    &mut layer.weight_hh
-                };
-                let tensor = parameter.val();
-                let shape = tensor.dims();
-                let data = nudge(tensor.into_data().try_to_vec().unwrap());
-                *parameter =
-                    Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), &device));
-            }
-            _ => {
-                let parameter = if which == 2 {
-                    &mut layer.bias_ih
-                } else {
-                    &mut layer.bias_hh
-                };
-                let tensor = parameter.val();
-                let shape = tensor.dims();
-                let data = nudge(tensor.into_data().try_to_vec().unwrap());
-                *parameter =
-                    Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), &device));
-            }
+            0 => nudge(&mut layer.weight_ih, index, delta, &device),
+            1 => nudge(&mut layer.weight_hh, index, delta, &device),
+            2 => nudge(&mut layer.bias_ih, index, delta, &device),
+            _ => nudge(&mut layer.bias_hh, index, delta, &device),
         }
         model
     };
@@ -506,4 +481,18 @@ fn gradients_match_finite_differences(cell: CellKind) {
             );
         }
     }
+}
+
+/// Adds `delta` to value `index` of `parameter`.
+fn nudge<const D: usize>(
+    parameter: &mut Param<Tensor<D>>,
+    index: usize,
+    delta: f64,
+    device: &Device,
+) {
+    let tensor = parameter.val();
+    let shape = tensor.dims();
+    let mut data: Vec<f64> = tensor.into_data().try_to_vec().unwrap();
+    data[index] += delta;
+    *parameter = Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), device));
 }

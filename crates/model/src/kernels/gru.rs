@@ -18,10 +18,11 @@
 //! and `δb_hh = Σ δhp`.
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, Shape, Slice, TensorMetadata};
+use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
 use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
+use super::fused::composed::{as_step, narrow, one_minus, step};
 
 /// The sizes of one GRU call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,42 +124,6 @@ pub fn gru_sequence(
         bias_hh.into_dispatch(),
         hidden.into_dispatch(),
     ))
-}
-
-/// `tensor` narrowed to `start..start + len` along `dim`.
-fn narrow<B: Backend>(
-    tensor: FloatTensor<B>,
-    dim: usize,
-    start: usize,
-    len: usize,
-) -> FloatTensor<B> {
-    let shape = tensor.shape();
-    let slices: Vec<Slice> = (0..shape.num_dims())
-        .map(|axis| match axis == dim {
-            true => Slice::from(start..start + len),
-            false => Slice::from(0..shape[axis]),
-        })
-        .collect();
-    B::float_slice(tensor, &slices)
-}
-
-/// Step `t` of `[T, B, X]` as `[B, X]`.
-fn step<B: Backend>(sequence: FloatTensor<B>, t: usize) -> FloatTensor<B> {
-    let shape = sequence.shape();
-    B::float_reshape(
-        narrow::<B>(sequence, 0, t, 1),
-        Shape::new([shape[1], shape[2]]),
-    )
-}
-
-/// `[B, X]` as one step `[1, B, X]`.
-fn as_step<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
-    let shape = values.shape();
-    B::float_reshape(values, Shape::new([1, shape[0], shape[1]]))
-}
-
-fn one_minus<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
-    B::float_add_scalar(B::float_neg(values), 1.0.into())
 }
 
 /// The forward pass composed from `B`'s operations: the output `[T, B, H]` and the saved

@@ -9,10 +9,11 @@
 //! `δW_hh = Σ_t δa_tᵀ·h_{t−1}`.
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, Shape, Slice, TensorMetadata};
+use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
 use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
+use super::fused::composed::{as_step, narrow, one_minus, step};
 
 /// The sizes of one RNN call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,26 +70,6 @@ pub fn rnn_sequence(projected: Tensor<3>, weight_hh: Tensor<2>, hidden: Tensor<2
     ))
 }
 
-/// Step `t` of `[T, B, X]` as `[B, X]`.
-fn step<B: Backend>(sequence: FloatTensor<B>, t: usize) -> FloatTensor<B> {
-    let shape = sequence.shape();
-    let slices = [
-        Slice::from(t..t + 1),
-        Slice::from(0..shape[1]),
-        Slice::from(0..shape[2]),
-    ];
-    B::float_reshape(
-        B::float_slice(sequence, &slices),
-        Shape::new([shape[1], shape[2]]),
-    )
-}
-
-/// `[B, X]` as one step `[1, B, X]`.
-fn as_step<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
-    let shape = values.shape();
-    B::float_reshape(values, Shape::new([1, shape[0], shape[1]]))
-}
-
 /// The forward pass composed from `B`'s operations: `h_1 … h_T` `[T, B, H]`.
 pub fn rnn_forward<B: Backend>(
     projected: FloatTensor<B>,
@@ -129,8 +110,7 @@ pub fn rnn_backward<B: Backend>(
             hidden_grad = B::float_add(hidden_grad, from_next);
         }
         let state = step::<B>(output.clone(), t);
-        let slope =
-            B::float_add_scalar(B::float_neg(B::float_mul(state.clone(), state)), 1.0.into());
+        let slope = one_minus::<B>(B::float_mul(state.clone(), state));
         let delta = B::float_mul(hidden_grad, slope);
         from_next = Some(match t > 0 || initial_state_grad {
             true => B::float_matmul(delta.clone(), weight_hh.clone()),
@@ -146,12 +126,7 @@ pub fn rnn_backward<B: Backend>(
     let projected_grad = B::float_cat(deltas, 0);
     let mut previous = vec![as_step::<B>(hidden)];
     if time > 1 {
-        let slices = [
-            Slice::from(0..time - 1),
-            Slice::from(0..batch),
-            Slice::from(0..hidden_size),
-        ];
-        previous.push(B::float_slice(output, &slices));
+        previous.push(narrow::<B>(output, 0, 0, time - 1));
     }
     let previous = B::float_reshape(
         B::float_cat(previous, 0),

@@ -6,7 +6,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Shape, Slice, TensorMetadata};
 
 /// `tensor` narrowed to `start..start + len` along `dim`.
-fn narrow<B: Backend>(
+pub(crate) fn narrow<B: Backend>(
     tensor: FloatTensor<B>,
     dim: usize,
     start: usize,
@@ -23,7 +23,7 @@ fn narrow<B: Backend>(
 }
 
 /// Step `t` of `[T, B, X]` as `[B, X]`.
-fn step<B: Backend>(sequence: FloatTensor<B>, t: usize) -> FloatTensor<B> {
+pub(crate) fn step<B: Backend>(sequence: FloatTensor<B>, t: usize) -> FloatTensor<B> {
     let shape = sequence.shape();
     B::float_reshape(
         narrow::<B>(sequence, 0, t, 1),
@@ -32,17 +32,17 @@ fn step<B: Backend>(sequence: FloatTensor<B>, t: usize) -> FloatTensor<B> {
 }
 
 /// `[B, X]` as one step `[1, B, X]`.
-fn as_step<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
+pub(crate) fn as_step<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
     let shape = values.shape();
     B::float_reshape(values, Shape::new([1, shape[0], shape[1]]))
 }
 
-fn one_minus<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
+pub(crate) fn one_minus<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
     B::float_add_scalar(B::float_neg(values), 1.0.into())
 }
 
 /// `s·(1 − s)`, the derivative of the sigmoid at the point where it gave `s`.
-fn sigmoid_slope<B: Backend>(activated: FloatTensor<B>) -> FloatTensor<B> {
+pub(crate) fn sigmoid_slope<B: Backend>(activated: FloatTensor<B>) -> FloatTensor<B> {
     B::float_mul(activated.clone(), one_minus::<B>(activated))
 }
 

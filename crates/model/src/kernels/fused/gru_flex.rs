@@ -388,32 +388,11 @@ fn weight_grads<T: KernelFloat>(saved: &Saved<'_, T>, hidden_deltas: &[T]) -> (V
 #[cfg(test)]
 mod tests {
     use burn::backend::Flex;
-    use burn::backend::flex::FlexTensor;
-    use burn::tensor::{TensorData, Tolerance};
 
     use super::super::RecurrentOps;
     use super::super::flex::MIN_ROWS_PER_BLOCK;
+    use super::super::flex::test_support::{assert_close, tensor, values};
     use crate::kernels::gru::{gru_backward, gru_forward};
-
-    /// Deterministic values in `[-scale, scale]`.
-    fn values(count: usize, salt: u64, scale: f32) -> Vec<f32> {
-        (0..count as u64)
-            .map(|i| {
-                let x = (i * 7919 + salt * 104_729) % 2001;
-                (x as f32 / 1000.0 - 1.0) * scale
-            })
-            .collect()
-    }
-
-    fn tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-        FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
-    }
-
-    fn assert_close(ours: FlexTensor, reference: FlexTensor, what: &str) {
-        ours.into_data()
-            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-5, 1e-5));
-        let _ = what;
-    }
 
     fn compare_with_composed([time, batch, hidden]: [usize; 3], zero_start: bool) {
         let inputs = || {

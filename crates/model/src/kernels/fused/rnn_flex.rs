@@ -227,30 +227,11 @@ fn weight_grad<T: KernelFloat>(
 #[cfg(test)]
 mod tests {
     use burn::backend::Flex;
-    use burn::backend::flex::FlexTensor;
-    use burn::tensor::{TensorData, Tolerance};
 
     use super::super::RecurrentOps;
     use super::super::flex::MIN_ROWS_PER_BLOCK;
+    use super::super::flex::test_support::{assert_close, tensor, values};
     use crate::kernels::rnn::{rnn_backward, rnn_forward};
-
-    fn values(count: usize, salt: u64, scale: f32) -> Vec<f32> {
-        (0..count as u64)
-            .map(|i| {
-                let x = (i * 7919 + salt * 104_729) % 2001;
-                (x as f32 / 1000.0 - 1.0) * scale
-            })
-            .collect()
-    }
-
-    fn tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-        FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
-    }
-
-    fn assert_close(ours: FlexTensor, reference: FlexTensor) {
-        ours.into_data()
-            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-5, 1e-5));
-    }
 
     fn compare_with_composed([time, batch, hidden]: [usize; 3], zero_start: bool) {
         let inputs = || {
@@ -270,7 +251,11 @@ mod tests {
         let (projected, weight, h0) = inputs();
         let output = Flex::rnn_sequence(projected, weight, h0);
         let (projected, weight, h0) = inputs();
-        assert_close(output.clone(), rnn_forward::<Flex>(projected, weight, h0));
+        assert_close(
+            output.clone(),
+            rnn_forward::<Flex>(projected, weight, h0),
+            "output",
+        );
         let grad = || {
             tensor(
                 values(time * batch * hidden, 5, 1.0),
@@ -284,9 +269,9 @@ mod tests {
             let (_, weight, h0) = inputs();
             let reference =
                 rnn_backward::<Flex>(grad(), output.clone(), weight, h0, initial_state_grad);
-            assert_close(ours.0, reference.0);
-            assert_close(ours.1, reference.1);
-            assert_close(ours.2, reference.2);
+            assert_close(ours.0, reference.0, "projected grad");
+            assert_close(ours.1, reference.1, "weight_hh grad");
+            assert_close(ours.2, reference.2, "hidden grad");
         }
     }
 
