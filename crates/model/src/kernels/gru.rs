@@ -22,7 +22,7 @@ use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
 use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
-use super::fused::composed::{as_step, narrow, one_minus, step};
+use super::fused::composed::{as_step, narrow, one_minus, recurrent_weight_grad, step};
 
 /// The sizes of one GRU call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,21 +248,13 @@ pub fn gru_backward<B: Backend>(
     }
     input_deltas.reverse();
     hidden_deltas.reverse();
-    let hidden_deltas = B::float_reshape(
-        B::float_cat(hidden_deltas, 0),
-        Shape::new([time * batch, 3 * hidden_size]),
-    );
-    let mut previous_hiddens = vec![as_step::<B>(hidden)];
-    if time > 1 {
-        previous_hiddens.push(narrow::<B>(output, 0, 0, time - 1));
-    }
-    let previous_hiddens = B::float_reshape(
-        B::float_cat(previous_hiddens, 0),
-        Shape::new([time * batch, hidden_size]),
-    );
-    let weight_grad = B::float_matmul(B::float_transpose(hidden_deltas.clone()), previous_hiddens);
+    let hidden_deltas = B::float_cat(hidden_deltas, 0);
+    let weight_grad = recurrent_weight_grad::<B>(hidden_deltas.clone(), output, hidden);
     let bias_grad = B::float_reshape(
-        B::float_sum_dim(hidden_deltas, 0),
+        B::float_sum_dim(
+            B::float_reshape(hidden_deltas, Shape::new([time * batch, 3 * hidden_size])),
+            0,
+        ),
         Shape::new([3 * hidden_size]),
     );
     (

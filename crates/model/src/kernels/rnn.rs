@@ -13,7 +13,7 @@ use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
 use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
-use super::fused::composed::{as_step, narrow, one_minus, step};
+use super::fused::composed::{as_step, one_minus, recurrent_weight_grad, step};
 
 /// The sizes of one RNN call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,21 +124,7 @@ pub fn rnn_backward<B: Backend>(
     }
     deltas.reverse();
     let projected_grad = B::float_cat(deltas, 0);
-    let mut previous = vec![as_step::<B>(hidden)];
-    if time > 1 {
-        previous.push(narrow::<B>(output, 0, 0, time - 1));
-    }
-    let previous = B::float_reshape(
-        B::float_cat(previous, 0),
-        Shape::new([time * batch, hidden_size]),
-    );
-    let weight_grad = B::float_matmul(
-        B::float_transpose(B::float_reshape(
-            projected_grad.clone(),
-            Shape::new([time * batch, hidden_size]),
-        )),
-        previous,
-    );
+    let weight_grad = recurrent_weight_grad::<B>(projected_grad.clone(), output, hidden);
     (
         projected_grad,
         weight_grad,

@@ -95,6 +95,30 @@ pub fn lstm_forward<B: Backend>(
     )
 }
 
+/// `δW_hh [G, H] = Σ_t δa_tᵀ · h_{t−1}` from the deltas `[T, B, G]` of the hidden part, the
+/// output (whose first `T − 1` steps are `h_1 … h_{T−1}`) and the initial state `h_0 [B, H]`.
+pub(crate) fn recurrent_weight_grad<B: Backend>(
+    deltas: FloatTensor<B>,
+    output: FloatTensor<B>,
+    hidden: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let shape = deltas.shape();
+    let (time, batch, width) = (shape[0], shape[1], shape[2]);
+    let hidden_size = hidden.shape()[1];
+    let mut previous = vec![as_step::<B>(hidden)];
+    if time > 1 {
+        previous.push(narrow::<B>(output, 0, 0, time - 1));
+    }
+    let previous = B::float_reshape(
+        B::float_cat(previous, 0),
+        Shape::new([time * batch, hidden_size]),
+    );
+    B::float_matmul(
+        B::float_transpose(B::float_reshape(deltas, Shape::new([time * batch, width]))),
+        previous,
+    )
+}
+
 /// The backward pass: the gradients of `projected [T, B, 4H]`, `weight_hh [4H, H]`,
 /// `hidden [B, H]` (zero without `initial_state_grad`) and `cell [B, H]`.
 ///
@@ -178,21 +202,7 @@ pub fn lstm_backward<B: Backend>(
     }
     deltas.reverse();
     let projected_grad = B::float_cat(deltas, 0);
-    let mut previous_hiddens = vec![as_step::<B>(hidden)];
-    if time > 1 {
-        previous_hiddens.push(narrow::<B>(output, 0, 0, time - 1));
-    }
-    let previous_hiddens = B::float_reshape(
-        B::float_cat(previous_hiddens, 0),
-        Shape::new([batch * time, hidden_size]),
-    );
-    let weight_grad = B::float_matmul(
-        B::float_transpose(B::float_reshape(
-            projected_grad.clone(),
-            Shape::new([batch * time, gate_width]),
-        )),
-        previous_hiddens,
-    );
+    let weight_grad = recurrent_weight_grad::<B>(projected_grad.clone(), output, hidden);
     (
         projected_grad,
         weight_grad,
