@@ -11,6 +11,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer};
 use burn::tensor::{Device, Tensor};
 
+use crate::kernels::fused::projection::input_projection;
 use crate::kernels::{gru_sequence, lstm_sequence, rnn_sequence};
 
 /// The recurrent cell; written `lstm`, `gru` or `rnn` in configs (the capitalised names of
@@ -116,10 +117,11 @@ impl RecurrentLayer {
     ) -> LayerOutput {
         let [time, batch, features] = input.dims();
         let gates = self.cell.gate_count() * self.hidden_size;
-        let projected = (input
-            .reshape([time * batch, features])
-            .matmul(self.weight_ih.val().transpose())
-            + self.input_bias().unsqueeze_dim::<2>(0))
+        let projected = input_projection(
+            input.reshape([time * batch, features]),
+            self.weight_ih.val(),
+            self.input_bias(),
+        )
         .reshape([time, batch, gates]);
         match self.cell {
             CellKind::Lstm => self.lstm_forward(projected, initial, keep_sequence),

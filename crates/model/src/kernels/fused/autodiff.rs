@@ -131,7 +131,60 @@ impl<B: Backend + RecurrentOps> Backward<B, 3> for RnnSequenceBackward {
     }
 }
 
+/// What the projection's backward pass reads.
+#[derive(Debug, Clone)]
+struct ProjectionSaved<B: Backend> {
+    input: FloatTensor<B>,
+    weight: FloatTensor<B>,
+}
+
+#[derive(Debug)]
+struct InputProjectionBackward;
+
+impl<B: Backend + RecurrentOps> Backward<B, 3> for InputProjectionBackward {
+    type State = ProjectionSaved<B>;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let saved = ops.state;
+        let [input, weight, bias] = ops.parents;
+        let (input_grad, weight_grad, bias_grad) =
+            super::projection::backward::<B>(grad, saved.input, saved.weight);
+        for (parent, parent_grad) in [
+            (input, input_grad),
+            (weight, weight_grad),
+            (bias, bias_grad),
+        ] {
+            if let Some(node) = parent {
+                grads.register::<B>(node.id, parent_grad);
+            }
+        }
+    }
+}
+
 impl<B: Backend + RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
+    fn input_projection(
+        input: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let nodes = [input.node(), weight.node(), bias.node()];
+        let input = input.into_primitive();
+        let weight = weight.into_primitive();
+        let bias = bias.into_primitive();
+        match InputProjectionBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let output = B::input_projection(input.clone(), weight.clone(), bias);
+                prep.finish(ProjectionSaved { input, weight }, output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::input_projection(input, weight, bias)),
+        }
+    }
+
     fn rnn_sequence(
         projected: FloatTensor<Self>,
         weight_hh: FloatTensor<Self>,

@@ -195,6 +195,18 @@ impl RecurrentOps for Flex {
             }
         }
     }
+
+    fn input_projection(
+        input: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match input.dtype() {
+            DType::F32 => project::<f32>(input, weight, bias),
+            DType::F64 => project::<f64>(input, weight, bias),
+            _ => super::projection::composed::<Self>(input, weight, bias),
+        }
+    }
 }
 
 /// The element types the kernel runs on.
@@ -232,6 +244,38 @@ pub(super) trait KernelFloat:
 
     /// `tanh` of every value, in place.
     fn tanh_in_place(values: &mut [Self]);
+}
+
+/// `input [N, F]·weightᵀ + bias` into a buffer that starts as the bias rows: one product, no
+/// zero-filled or realigned copy.
+fn project<T: KernelFloat>(input: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+    let (rows, features, gates) = (input.shape()[0], input.shape()[1], weight.shape()[0]);
+    assert!(
+        weight.shape().dims::<2>() == [gates, features] && bias.shape().dims::<1>() == [gates],
+        "flex input projection: input {:?}, weight {:?}, bias {:?}",
+        input.shape(),
+        weight.shape(),
+        bias.shape()
+    );
+    let [input, weight, bias] = contiguous([input, weight, bias]);
+    let bias = T::values(&bias);
+    let mut output: Vec<T> = Vec::with_capacity(rows * gates);
+    for _ in 0..rows {
+        output.extend_from_slice(bias);
+    }
+    // SAFETY: input [N, F] and weightᵀ [F, G] (read in place from weight [G, F]) lie inside
+    // their buffers; `output` is a buffer of its own holding N × G values.
+    unsafe {
+        product(
+            [rows, gates, features],
+            &mut output,
+            true,
+            Operand::rows(T::values(&input), features),
+            Operand::columns(T::values(&weight), features),
+            Threads::Pool,
+        );
+    }
+    T::tensor(output, &[rows, gates])
 }
 
 /// The tensors with their values contiguous (copied only when they are not).
@@ -1021,6 +1065,24 @@ mod tests {
         compare_with_composed([3, 2 * MIN_ROWS_PER_BLOCK + 7, 9], false);
         compare_with_composed([2, 3 * MIN_ROWS_PER_BLOCK + 1, 4], true);
         compare_with_composed([5, 2 * MIN_ROWS_PER_BLOCK, 3], false);
+    }
+
+    #[test]
+    fn the_input_projection_matches_the_composed_one() {
+        for [rows, features, gates] in [[5, 1, 400], [37, 4, 12], [3, 7, 9]] {
+            let operands = || {
+                (
+                    tensor(values(rows * features, 1, 2.0), &[rows, features]),
+                    tensor(values(gates * features, 2, 0.5), &[gates, features]),
+                    tensor(values(gates, 3, 0.3), &[gates]),
+                )
+            };
+            let (input, weight, bias) = operands();
+            let ours = Flex::input_projection(input, weight, bias);
+            let (input, weight, bias) = operands();
+            let reference = super::super::projection::composed::<Flex>(input, weight, bias);
+            assert_close(ours, reference, "projection");
+        }
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod flex;
 mod gemm;
 #[cfg(feature = "flex")]
 mod gru_flex;
+pub mod projection;
 #[cfg(feature = "flex")]
 mod rnn_flex;
 
@@ -106,6 +107,17 @@ pub trait RecurrentOps: Backend {
             cell,
             initial_state_grad,
         )
+    }
+
+    /// The input projection of every step of a window at once: `input [N, F]·weightᵀ + bias`
+    /// with `weight [G, F]` and `bias [G]`, `[N, G]`. On `flex` the product is written into a
+    /// buffer that starts as the bias, with no other pass over the `[N, G]` values.
+    fn input_projection(
+        input: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        projection::composed::<Self>(input, weight, bias)
     }
 
     /// Runs the tanh RNN over a window: `h_1 … h_T` `[T, B, H]` (see [`crate::kernels::rnn`]);
