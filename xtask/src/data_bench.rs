@@ -218,14 +218,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         &config_path,
         CONFIG.replace("PATH", &data.display().to_string()),
     )?;
-    // the values the series hold in memory: a date and a value per row
-    let values_bytes = (sizes.series * sizes.rows * (8 + 4)) as u64;
+    // the values the series hold in memory: an 8-byte timestamp and a value per row
+    let values_bytes = (sizes.series * sizes.rows * (8 + 8)) as u64;
     let load = measure("load", &config_path)?;
     let run = measure("trainer", &config_path)?;
     let windows = load.windows.unwrap_or(0);
     println!(
         "\ndata bench: {} series × {} rows = {} rows ({} training windows of 10 days); \
-         raw data: CSV file {:.0} MiB (its dates and values in memory: {:.0} MiB)",
+         raw data: CSV file {:.0} MiB (its timestamps and values in memory: {:.0} MiB)",
         sizes.series,
         sizes.rows,
         sizes.series * sizes.rows,
