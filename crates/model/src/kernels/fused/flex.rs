@@ -457,27 +457,34 @@ fn backward_tensors<T: KernelFloat>(
     initial_state_grad: bool,
 ) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
     let window = Window::of_backward(&tensors);
-    let [grad, output, gates, cells, weight_hh, hidden, cell] = contiguous(tensors);
-    let grads = backward(
-        window,
-        T::values(&grad),
-        Saved {
-            output: T::values(&output),
-            gates: T::values(&gates),
-            cells: T::values(&cells),
-            weight_hh: T::values(&weight_hh),
-            hidden: T::values(&hidden),
-            cell: T::values(&cell),
-        },
-        initial_state_grad,
-    );
+    let [grad, output, mut gates, cells, weight_hh, hidden, cell] = contiguous(tensors);
     let Window {
         time,
         batch,
         hidden: hidden_size,
     } = window;
+    let saved = Saved {
+        output: T::values(&output),
+        cells: T::values(&cells),
+        weight_hh: T::values(&weight_hh),
+        hidden: T::values(&hidden),
+        cell: T::values(&cell),
+    };
+    let grad = T::values(&grad);
+    // the gate deltas are written over the saved gates when no one else holds them
+    let (grads, projected_grad) = match T::values_mut(&mut gates) {
+        Some(in_place) => (
+            backward(window, grad, &saved, in_place, initial_state_grad),
+            gates,
+        ),
+        None => {
+            let mut copy = T::values(&gates).to_vec();
+            let grads = backward(window, grad, &saved, &mut copy, initial_state_grad);
+            (grads, T::tensor(copy, &[time, batch, window.gates()]))
+        }
+    };
     (
-        T::tensor(grads.projected, &[time, batch, window.gates()]),
+        projected_grad,
         T::tensor(grads.weight_hh, &[window.gates(), hidden_size]),
         T::tensor(grads.hidden, &[batch, hidden_size]),
         T::tensor(grads.cell, &[batch, hidden_size]),
@@ -494,16 +501,15 @@ struct Forward<T> {
 /// What the backward pass reads (see [`Forward`]), with the weights and the initial state.
 struct Saved<'a, T> {
     output: &'a [T],
-    gates: &'a [T],
     cells: &'a [T],
     weight_hh: &'a [T],
     hidden: &'a [T],
     cell: &'a [T],
 }
 
-/// The gradients of the four inputs.
+/// The gradients of `weight_hh` and of the initial state (`projected`'s is written over the
+/// saved gates).
 struct Grads<T> {
-    projected: Vec<T>,
     weight_hh: Vec<T>,
     hidden: Vec<T>,
     cell: Vec<T>,
@@ -739,33 +745,34 @@ fn row_forward<T: KernelFloat>(
     }
 }
 
+/// The backward pass; `deltas` holds the saved gates `[T, B, 4H]` and is left holding the
+/// gate deltas, `projected`'s gradient.
 fn backward<T: KernelFloat>(
     window: Window,
     grad: &[T],
-    saved: Saved<'_, T>,
+    saved: &Saved<'_, T>,
+    deltas: &mut [T],
     initial_state_grad: bool,
 ) -> Grads<T> {
     let Window { time, batch, .. } = window;
-    let (step_gates, step_states) = (window.step_gates(), window.step_states());
-    let mut deltas = vec![T::ZERO; time * step_gates];
+    let step_states = window.step_states();
     // δh reaching h_t from step t + 1, then δh_0
     let mut hidden_grad = vec![T::ZERO; step_states];
     let mut cell_grad = grad[time * step_states..].to_vec();
     let buffers = BackwardBuffers {
-        deltas: Shared::of(&mut deltas),
+        deltas: Shared::of(deltas),
         hidden_grad: Shared::of(&mut hidden_grad),
         cell_grad: Shared::of(&mut cell_grad),
     };
     for_each_block(row_blocks(batch), |rows| {
         // SAFETY: each block touches only its own rows of every step.
-        unsafe { backward_block(window, rows, grad, &saved, initial_state_grad, buffers) }
+        unsafe { backward_block(window, rows, grad, saved, initial_state_grad, buffers) }
     });
     if !initial_state_grad {
         hidden_grad.fill(T::ZERO);
     }
-    let weight_hh = weight_grad(window, &deltas, &saved);
+    let weight_hh = weight_grad(window, deltas, saved);
     Grads {
-        projected: deltas,
         weight_hh,
         hidden: hidden_grad,
         cell: cell_grad,
@@ -815,10 +822,9 @@ unsafe fn backward_block<T: KernelFloat>(
         };
         let (start, len) = at(t, gate_width);
         let step_deltas = unsafe { buffers.deltas.slice(start, len) };
-        for (((((deltas, gates), cell), previous_cell), (output_grad, from_next)), cell_grad) in
+        for ((((gates_deltas, cell), previous_cell), (output_grad, from_next)), cell_grad) in
             step_deltas
                 .chunks_mut(gate_width)
-                .zip(own(saved.gates, at(t, gate_width)).chunks(gate_width))
                 .zip(own(saved.cells, at(t, hidden_size)).chunks(hidden_size))
                 .zip(previous_cell.chunks(hidden_size))
                 .zip(
@@ -833,8 +839,7 @@ unsafe fn backward_block<T: KernelFloat>(
                 from_next,
             };
             row_backward(
-                deltas,
-                gates,
+                gates_deltas,
                 [previous_cell, cell],
                 hidden_grads,
                 cell_grad,
@@ -865,33 +870,30 @@ struct HiddenGrads<'a, T> {
     from_next: &'a [T],
 }
 
-/// One window's step backward: the four gate deltas from `δh` and `δc`, and `δc_{t−1}` in place
+/// One window's step backward: the four gate deltas from `δh` and `δc`, written over the
+/// window's gates `[4H]` (each position is read before it is written), and `δc_{t−1}` in place
 /// of `δc` (the equations are in [`composed::lstm_backward`]).
 fn row_backward<T: KernelFloat>(
-    deltas: &mut [T],
-    gates: &[T],
+    gates_deltas: &mut [T],
     [previous_cell, cell]: [&[T]; 2],
     hidden_grads: HiddenGrads<'_, T>,
     cell_grad: &mut [T],
     cell_tanh: &mut [T],
 ) {
     let hidden_size = cell.len();
-    let (input_gate, rest) = gates.split_at(hidden_size);
-    let (forget_gate, rest) = rest.split_at(hidden_size);
-    let (candidate, output_gate) = rest.split_at(hidden_size);
-    let (input_delta, rest) = deltas.split_at_mut(hidden_size);
-    let (forget_delta, rest) = rest.split_at_mut(hidden_size);
-    let (candidate_delta, output_delta) = rest.split_at_mut(hidden_size);
+    let (input, rest) = gates_deltas.split_at_mut(hidden_size);
+    let (forget, rest) = rest.split_at_mut(hidden_size);
+    let (candidate, output) = rest.split_at_mut(hidden_size);
     T::tanh_into(cell, cell_tanh);
     for j in 0..hidden_size {
-        let (i, f, g, o) = (input_gate[j], forget_gate[j], candidate[j], output_gate[j]);
+        let (i, f, g, o) = (input[j], forget[j], candidate[j], output[j]);
         let dh = hidden_grads.from_output[j] + hidden_grads.from_next[j];
         let tc = cell_tanh[j];
         let dc = cell_grad[j] + dh * o * (T::ONE - tc * tc);
-        input_delta[j] = dc * g * i * (T::ONE - i);
-        forget_delta[j] = dc * previous_cell[j] * f * (T::ONE - f);
-        candidate_delta[j] = dc * i * (T::ONE - g * g);
-        output_delta[j] = dh * tc * o * (T::ONE - o);
+        input[j] = dc * g * i * (T::ONE - i);
+        forget[j] = dc * previous_cell[j] * f * (T::ONE - f);
+        candidate[j] = dc * i * (T::ONE - g * g);
+        output[j] = dh * tc * o * (T::ONE - o);
         cell_grad[j] = dc * f;
     }
 }
