@@ -258,8 +258,27 @@ fn project<T: KernelFloat>(input: FlexTensor, weight: FlexTensor, bias: FlexTens
         bias.shape()
     );
     let [input, weight, bias] = contiguous([input, weight, bias]);
-    let bias = T::values(&bias);
+    let (input, weight, bias) = (T::values(&input), T::values(&weight), T::values(&bias));
     let mut output: Vec<T> = Vec::with_capacity(rows * gates);
+    if features <= FEW_FEATURES {
+        // a few features: each output row is the bias plus a few scaled rows of Wᵀ, built in
+        // one pass while it sits in cache (a product with so short an inner dimension would
+        // make a second pass over the output)
+        let transposed: Vec<T> = (0..features)
+            .flat_map(|f| (0..gates).map(move |g| weight[g * features + f]))
+            .collect();
+        for x in input.chunks(features) {
+            let start = output.len();
+            output.extend_from_slice(bias);
+            let row = &mut output[start..];
+            for (value, column) in x.iter().zip(transposed.chunks(gates)) {
+                for (out, w) in row.iter_mut().zip(column) {
+                    *out = *out + *value * *w;
+                }
+            }
+        }
+        return T::tensor(output, &[rows, gates]);
+    }
     for _ in 0..rows {
         output.extend_from_slice(bias);
     }
@@ -270,13 +289,16 @@ fn project<T: KernelFloat>(input: FlexTensor, weight: FlexTensor, bias: FlexTens
             [rows, gates, features],
             &mut output,
             true,
-            Operand::rows(T::values(&input), features),
-            Operand::columns(T::values(&weight), features),
+            Operand::rows(input, features),
+            Operand::columns(weight, features),
             Threads::Pool,
         );
     }
     T::tensor(output, &[rows, gates])
 }
+
+/// Inputs with at most this many features are projected row by row instead of by a product.
+const FEW_FEATURES: usize = 8;
 
 /// The tensors with their values contiguous (copied only when they are not).
 pub(super) fn contiguous<const N: usize>(tensors: [FlexTensor; N]) -> [FlexTensor; N] {
@@ -1071,7 +1093,8 @@ mod tests {
 
     #[test]
     fn the_input_projection_matches_the_composed_one() {
-        for [rows, features, gates] in [[5, 1, 400], [37, 4, 12], [3, 7, 9]] {
+        // by rows (few features) and by the product
+        for [rows, features, gates] in [[5, 1, 400], [37, 4, 12], [3, 7, 9], [20, 13, 24]] {
             let operands = || {
                 (
                     tensor(values(rows * features, 1, 2.0), &[rows, features]),
