@@ -1,6 +1,7 @@
 //! The LSTM recurrence on autodiff devices: one node in the graph, whose backward pass is the
 //! backend's [`lstm_sequence_backward`](RecurrentOps::lstm_sequence_backward).
 
+use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -9,6 +10,20 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend};
 
 use super::RecurrentOps;
+
+/// Hands each tracked parent (`id` reads its node's id) its gradient.
+fn register<B: Backend, P, const N: usize>(
+    grads: &mut Gradients,
+    parents: [Option<P>; N],
+    parent_grads: [FloatTensor<B>; N],
+    id: impl Fn(&P) -> NodeId,
+) {
+    for (parent, parent_grad) in parents.into_iter().zip(parent_grads) {
+        if let Some(node) = parent {
+            grads.register::<B>(id(&node), parent_grad);
+        }
+    }
+}
 
 /// What the backward pass reads, saved by the forward pass.
 #[derive(Debug, Clone)]
@@ -41,16 +56,12 @@ impl<B: Backend + RecurrentOps> Backward<B, 4> for LstmSequenceBackward {
             saved.cell,
             hidden.is_some(),
         );
-        for (parent, parent_grad) in [
-            (projected, projected_grad),
-            (weight_hh, weight_grad),
-            (hidden, hidden_grad),
-            (cell, cell_grad),
-        ] {
-            if let Some(node) = parent {
-                grads.register::<B>(node.id, parent_grad);
-            }
-        }
+        register::<B, _, 4>(
+            grads,
+            [projected, weight_hh, hidden, cell],
+            [projected_grad, weight_grad, hidden_grad, cell_grad],
+            |node| node.id,
+        );
     }
 }
 
@@ -81,16 +92,12 @@ impl<B: Backend + RecurrentOps> Backward<B, 4> for GruSequenceBackward {
             saved.hidden,
             hidden.is_some(),
         );
-        for (parent, parent_grad) in [
-            (projected, projected_grad),
-            (weight_hh, weight_grad),
-            (bias_hh, bias_grad),
-            (hidden, hidden_grad),
-        ] {
-            if let Some(node) = parent {
-                grads.register::<B>(node.id, parent_grad);
-            }
-        }
+        register::<B, _, 4>(
+            grads,
+            [projected, weight_hh, bias_hh, hidden],
+            [projected_grad, weight_grad, bias_grad, hidden_grad],
+            |node| node.id,
+        );
     }
 }
 
@@ -119,15 +126,12 @@ impl<B: Backend + RecurrentOps> Backward<B, 3> for RnnSequenceBackward {
             saved.hidden,
             hidden.is_some(),
         );
-        for (parent, parent_grad) in [
-            (projected, projected_grad),
-            (weight_hh, weight_grad),
-            (hidden, hidden_grad),
-        ] {
-            if let Some(node) = parent {
-                grads.register::<B>(node.id, parent_grad);
-            }
-        }
+        register::<B, _, 3>(
+            grads,
+            [projected, weight_hh, hidden],
+            [projected_grad, weight_grad, hidden_grad],
+            |node| node.id,
+        );
     }
 }
 
@@ -150,15 +154,12 @@ impl<B: Backend + RecurrentOps> Backward<B, 3> for InputProjectionBackward {
         let [input, weight, bias] = ops.parents;
         let (input_grad, weight_grad, bias_grad) =
             super::projection::backward::<B>(grad, saved.input, saved.weight);
-        for (parent, parent_grad) in [
-            (input, input_grad),
-            (weight, weight_grad),
-            (bias, bias_grad),
-        ] {
-            if let Some(node) = parent {
-                grads.register::<B>(node.id, parent_grad);
-            }
-        }
+        register::<B, _, 3>(
+            grads,
+            [input, weight, bias],
+            [input_grad, weight_grad, bias_grad],
+            |node| node.id,
+        );
     }
 }
 
