@@ -84,19 +84,7 @@ impl GruShape {
             ("output", output, [time, batch, hidden]),
             ("gates", gates, [time, batch, 4 * hidden]),
         ];
-        let wrong: Vec<String> = expected
-            .iter()
-            .filter(|(_, shape, expected)| *shape != expected.as_slice())
-            .map(|(name, shape, expected)| format!("{name} {shape:?} (expected {expected:?})"))
-            .collect();
-        match wrong.is_empty() {
-            true => Ok(()),
-            false => Err(format!(
-                "GRU backward operands do not fit the forward's T = {time}, B = {batch}, \
-                 H = {hidden}: {}",
-                wrong.join(", ")
-            )),
-        }
+        super::fused::check_saved_shapes("GRU", [time, batch, hidden], &expected)
     }
 }
 

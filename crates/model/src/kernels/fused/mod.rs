@@ -271,19 +271,29 @@ impl LstmShape {
             ("gates", gates, [time, batch, 4 * hidden]),
             ("cells", cells, [time, batch, hidden]),
         ];
-        let wrong: Vec<String> = expected
-            .iter()
-            .filter(|(_, shape, expected)| *shape != expected.as_slice())
-            .map(|(name, shape, expected)| format!("{name} {shape:?} (expected {expected:?})"))
-            .collect();
-        match wrong.is_empty() {
-            true => Ok(()),
-            false => Err(format!(
-                "LSTM backward operands do not fit the forward's T = {time}, B = {batch}, \
-                 H = {hidden}: {}",
-                wrong.join(", ")
-            )),
-        }
+        check_saved_shapes("LSTM", [time, batch, hidden], &expected)
+    }
+}
+
+/// `Ok` when every operand of `expected` (its name, its shape, the shape it must have) fits;
+/// else a message naming the cell, the forward's sizes and every operand that differs.
+pub(crate) fn check_saved_shapes(
+    cell: &str,
+    [time, batch, hidden]: [usize; 3],
+    expected: &[(&str, &[usize], [usize; 3])],
+) -> Result<(), String> {
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(_, shape, expected)| *shape != expected.as_slice())
+        .map(|(name, shape, expected)| format!("{name} {shape:?} (expected {expected:?})"))
+        .collect();
+    match wrong.is_empty() {
+        true => Ok(()),
+        false => Err(format!(
+            "{cell} backward operands do not fit the forward's T = {time}, B = {batch}, \
+             H = {hidden}: {}",
+            wrong.join(", ")
+        )),
     }
 }
 
