@@ -14,7 +14,7 @@ use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
 use crate::report::{self, Align, DataSummary, TrainingSummary, markdown_rows, text_table};
-use crate::run::{evaluate, write_series};
+use crate::run::{evaluate, print_trained, write_series};
 use crate::training::TrainedModel;
 
 /// One series of a panel run: its name and the directory (under `series/`) of its files.
@@ -123,27 +123,25 @@ pub fn read_entries(run: &RunDir) -> anyhow::Result<Vec<SeriesEntry>> {
 
 /// One line about the panel for the terminal.
 pub fn describe(panel: &PreparedPanel) {
-    let total = |windows: fn(&yoho_data::PreparedData) -> usize| -> usize {
-        panel.series.iter().map(|s| windows(&s.data)).sum()
-    };
+    let data = panel_data(panel);
+    let names: Vec<&str> = panel
+        .series
+        .iter()
+        .take(5)
+        .map(|s| s.name.as_str())
+        .collect();
+    let more = if panel.series.len() > 5 { ", …" } else { "" };
     eprintln!(
-        "data: {} series ({} = {}) of {}; every series trains on days before {}; windows: {} \
-         train, {} valid, {} test",
+        "data: {} series ({} = {}{more}) of {}; every series trains on days before {}; windows: \
+         {} train, {} valid, {} test",
         panel.series.len(),
-        panel.series_column,
-        panel
-            .series
-            .iter()
-            .take(5)
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-            + if panel.series.len() > 5 { ", …" } else { "" },
-        panel.source_name,
-        panel.held_out_from,
-        total(|d| d.splits.train.len()),
-        total(|d| d.splits.valid.len()),
-        total(|d| d.splits.test.len()),
+        data.series_column,
+        names.join(", "),
+        data.source,
+        data.held_out_from,
+        data.train_windows,
+        data.valid_windows,
+        data.test_windows,
     );
 }
 
@@ -204,14 +202,7 @@ pub fn evaluate_and_write(
         serde_json::to_string_pretty(&report)?.as_bytes(),
     )?;
     println!("{}", table(&report));
-    println!(
-        "trained {} epochs in {:.1} s on {} ({}); run written to {}",
-        report.training.epochs,
-        report.training.wall_seconds,
-        report.device,
-        report.training.stop_reason,
-        run.path().display()
-    );
+    print_trained(&report.training, &report.device, run);
     Ok(())
 }
 

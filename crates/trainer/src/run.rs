@@ -285,16 +285,20 @@ fn evaluate_and_write(
             report.device,
             run.path().display()
         ),
-        _ => println!(
-            "trained {} epochs in {:.1} s on {} ({}); run written to {}",
-            report.training.epochs,
-            report.training.wall_seconds,
-            report.device,
-            report.training.stop_reason,
-            run.path().display()
-        ),
+        _ => print_trained(&report.training, &report.device, run),
     }
     Ok(())
+}
+
+/// The run's last line: epochs, time, device, why training stopped, where the run went.
+pub(crate) fn print_trained(training: &TrainingSummary, device: &str, run: &RunDir) {
+    println!(
+        "trained {} epochs in {:.1} s on {device} ({}); run written to {}",
+        training.epochs,
+        training.wall_seconds,
+        training.stop_reason,
+        run.path().display()
+    );
 }
 
 fn interrupted(

@@ -561,6 +561,11 @@ pub(super) fn for_each_block(blocks: Vec<Range<usize>>, work: impl Fn(Range<usiz
     }
 }
 
+/// The `len` values of `values` from `start`: a block's rows of one step of a saved buffer.
+pub(super) fn own<T>(values: &[T], (start, len): (usize, usize)) -> &[T] {
+    &values[start..start + len]
+}
+
 /// A buffer that the blocks of [`for_each_block`] write in disjoint row ranges.
 #[derive(Clone, Copy)]
 pub(super) struct Shared<T> {
@@ -830,9 +835,6 @@ unsafe fn backward_block<T: KernelFloat>(
     let (gate_width, count) = (window.gates(), rows.len());
     let mut cell_tanh = vec![T::ZERO; hidden_size];
     let at = |t: usize, width: usize| ((t * batch + rows.start) * width, count * width);
-    fn own<T>(values: &[T], (start, len): (usize, usize)) -> &[T] {
-        &values[start..start + len]
-    }
     let (state_start, state_len) = at(0, hidden_size);
     // SAFETY (all slices): this block's rows of distinct steps or buffers never overlap
     let hidden_grad = unsafe { buffers.hidden_grad.slice(state_start, state_len) };

@@ -9,7 +9,7 @@ use std::ops::Range;
 use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
 
-use super::flex::{KernelFloat, Shared, contiguous, for_each_block, row_blocks};
+use super::flex::{KernelFloat, Shared, contiguous, for_each_block, own, row_blocks};
 use super::gemm::{Operand, Threads, product};
 use crate::kernels::gru::GruShape;
 
@@ -259,9 +259,6 @@ unsafe fn backward_block<T: KernelFloat>(
     } = saved.shape;
     let (count, width) = (rows.len(), 3 * hidden_size);
     let at = |t: usize, width: usize| ((t * batch + rows.start) * width, count * width);
-    fn own<T>(values: &[T], (start, len): (usize, usize)) -> &[T] {
-        &values[start..start + len]
-    }
     // δh reaching h_t from step t + 1, then δh_0: this block's rows
     // SAFETY (all slices): this block's rows of distinct steps or buffers never overlap
     let from_next = unsafe { hidden_grad.slice(rows.start * hidden_size, count * hidden_size) };
