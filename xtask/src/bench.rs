@@ -2,9 +2,12 @@
 //! Linear(100→50) → ReLU → Linear(50→1), MSE, AdamW, one full-batch step per epoch.
 //!
 //! For each backend compiled in, and for Yoho's fused LSTM, GRU and RNN and Burn's stock
-//! `nn::Lstm`, it
-//! measures the training time per epoch (median after warm-up), the latency of one window's
-//! forecast and the throughput of a batch of 1,024 windows; then the process's peak memory.
+//! `nn::Lstm`, it measures the training time per epoch (median after warm-up), the latency of
+//! one window's forecast and the throughput of a batch of 1,024 windows, and the rate of a large
+//! matrix product: the floor an epoch's products could reach. `--runs N` rounds (3 by default),
+//! each in a fresh process and, with `--vs-pytorch`, after PyTorch's run of the same workload;
+//! the table gives the median and the range over the rounds, and every ratio is taken within
+//! one round.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +18,7 @@ use burn::nn::{Linear, LinearConfig, Lstm, LstmConfig};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Tensor};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yoho_model::{CellKind, Forecaster, ForecasterConfig};
 
@@ -25,6 +29,14 @@ const HEAD: usize = 50;
 const WARM_UP_EPOCHS: usize = 5;
 const TIMED_EPOCHS: usize = 30;
 const THROUGHPUT_BATCH: usize = 1024;
+/// The side of the square product whose rate is the floor.
+const FLOOR_SIZE: usize = 2048;
+const FLOOR_WARM_UP: usize = 2;
+const FLOOR_TIMED: usize = 7;
+/// Rounds without `--runs`.
+const DEFAULT_RUNS: usize = 3;
+/// The hidden option that makes a process one round's Rust side, printing it as JSON.
+const ROUND_FLAG: &str = "--round";
 
 /// The article's network on Burn's stock LSTM, for comparison.
 #[derive(Module, Debug)]
@@ -68,18 +80,42 @@ impl Network for StockForecaster {
     }
 }
 
-/// One row of the table.
+/// One row of the table: one network on one backend, in one round.
+#[derive(Serialize, Deserialize, Clone)]
 struct Measurement {
-    backend: &'static str,
-    model: &'static str,
-    epoch: Duration,
-    latency: Duration,
+    backend: String,
+    model: String,
+    /// The median training epoch, in milliseconds.
+    epoch_ms: f64,
+    /// The median forecast of one window, in milliseconds.
+    one_window_ms: f64,
+    /// Windows per second in batches of [`THROUGHPUT_BATCH`].
     throughput_windows_per_s: f64,
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+/// What one backend's large matrix product reaches: the floor the epochs are compared with.
+#[derive(Serialize, Deserialize, Clone)]
+struct Floor {
+    backend: String,
+    /// Billions of floating-point operations per second in a [`FLOOR_SIZE`]² product.
+    gflop_per_s: f64,
+}
+
+/// One round's Rust side, measured in a process of its own.
+#[derive(Serialize, Deserialize)]
+struct Round {
+    rows: Vec<Measurement>,
+    floors: Vec<Floor>,
+    peak_memory_mib: Option<f64>,
+}
+
+fn median_duration(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
 }
 
 fn time<T>(device: &Device, work: impl FnOnce() -> T) -> (Duration, T) {
@@ -90,8 +126,8 @@ fn time<T>(device: &Device, work: impl FnOnce() -> T) -> (Duration, T) {
 }
 
 fn measure<N: Network>(
-    backend: &'static str,
-    name: &'static str,
+    backend: &str,
+    name: &str,
     device: &Device,
     build: impl Fn(&Device) -> N,
 ) -> Measurement {
@@ -143,14 +179,61 @@ fn measure<N: Network>(
         latencies.push(time(device, || inference.predict(one.clone()).into_data()).0);
         batches.push(time(device, || inference.predict(many.clone()).into_data()).0);
     }
-    let batch = median(batches.split_off(WARM_UP_EPOCHS));
+    let batch = median_duration(batches.split_off(WARM_UP_EPOCHS));
     Measurement {
-        backend,
-        model: name,
-        epoch: median(epochs),
-        latency: median(latencies.split_off(WARM_UP_EPOCHS)),
+        backend: backend.to_string(),
+        model: name.to_string(),
+        epoch_ms: ms(median_duration(epochs)),
+        one_window_ms: ms(median_duration(latencies.split_off(WARM_UP_EPOCHS))),
         throughput_windows_per_s: THROUGHPUT_BATCH as f64 / batch.as_secs_f64(),
     }
+}
+
+/// The median rate of a [`FLOOR_SIZE`]² single-precision product on `device`.
+fn measure_floor(backend: &str, device: &Device) -> Floor {
+    device.seed(7);
+    let left = Tensor::<2>::random([FLOOR_SIZE; 2], Distribution::Default, device);
+    let right = Tensor::<2>::random([FLOOR_SIZE; 2], Distribution::Default, device);
+    let mut samples: Vec<Duration> = (0..FLOOR_WARM_UP + FLOOR_TIMED)
+        .map(|_| time(device, || left.clone().matmul(right.clone()).into_data()).0)
+        .collect();
+    let product = median_duration(samples.split_off(FLOOR_WARM_UP));
+    Floor {
+        backend: backend.to_string(),
+        gflop_per_s: 2.0 * (FLOOR_SIZE as f64).powi(3) / product.as_secs_f64() / 1e9,
+    }
+}
+
+/// The floating-point operations of one forward pass over `windows` windows with a cell of
+/// `gates` gates: the products of the equations as written, every step counted (a kernel that
+/// skips the first step's product against a zero state does less). Additions of biases and
+/// the pointwise gate work are left out.
+fn forward_flops(gates: usize, windows: usize) -> f64 {
+    let per_window = WINDOW_LEN * 2 * gates * HIDDEN * (HIDDEN + 1) + 2 * (HIDDEN * HEAD + HEAD);
+    (windows * per_window) as f64
+}
+
+/// An epoch's operations: the forward pass, and a backward pass counted as twice it (the
+/// inputs' and the weights' gradients).
+fn epoch_flops(model: &str) -> f64 {
+    3.0 * forward_flops(gates_of(model), WINDOWS)
+}
+
+/// The gates of the cell `model` runs.
+fn gates_of(model: &str) -> usize {
+    match cell_of(model) {
+        "gru" => 3,
+        "rnn" => 1,
+        _ => 4,
+    }
+}
+
+/// The PyTorch cell `model` is compared with (Burn's stock LSTM with PyTorch's LSTM).
+fn cell_of(model: &str) -> &'static str {
+    ["gru", "rnn"]
+        .into_iter()
+        .find(|cell| model.to_lowercase().contains(cell))
+        .unwrap_or("lstm")
 }
 
 /// The backends compiled in, with their devices.
@@ -178,15 +261,88 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// `cargo xtask bench [--vs-pytorch]`.
-pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let vs_pytorch = args.iter().any(|arg| arg == "--vs-pytorch");
-    if let Some(unknown) = args.iter().find(|arg| *arg != "--vs-pytorch") {
-        anyhow::bail!("unknown option {unknown}; usage: cargo xtask bench [--vs-pytorch]");
+/// What `cargo xtask bench` was asked for.
+struct Options {
+    vs_pytorch: bool,
+    /// Rounds, each with PyTorch (when asked for) and then every Rust row.
+    runs: usize,
+    /// This process is one round's Rust side (see [`ROUND_FLAG`]).
+    round: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> anyhow::Result<Self> {
+        let mut options = Self {
+            vs_pytorch: false,
+            runs: DEFAULT_RUNS,
+            round: false,
+        };
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--vs-pytorch" => options.vs_pytorch = true,
+                "--runs" => {
+                    options.runs = rest
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n > 0)
+                        .context("--runs expects a number ≥ 1")?;
+                }
+                ROUND_FLAG => options.round = true,
+                other => anyhow::bail!(
+                    "unknown option {other}; usage: cargo xtask bench [--vs-pytorch] [--runs N]"
+                ),
+            }
+        }
+        Ok(options)
     }
-    // PyTorch first: once Burn has run, its idle worker threads can still take CPU time from
-    // another process (measured: PyTorch's epoch at 54 ms after the Rust rows, 19–23 ms alone).
-    let pytorch = if vs_pytorch { run_pytorch()? } else { None };
+}
+
+/// `cargo xtask bench [--vs-pytorch] [--runs N]`.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let options = Options::parse(args)?;
+    if options.round {
+        println!("{}", serde_json::to_string(&measure_round())?);
+        return Ok(());
+    }
+    let vs_pytorch = options.vs_pytorch && pytorch_available();
+    let mut rounds = Vec::with_capacity(options.runs);
+    let mut torch_rounds = Vec::new();
+    for round in 1..=options.runs {
+        eprintln!("round {round} of {}", options.runs);
+        // PyTorch first in every round, and each side in a fresh process: once Burn has run,
+        // its idle worker threads can still take CPU time from another process (measured:
+        // PyTorch's epoch at 54 ms after the Rust rows, 19–23 ms alone).
+        if vs_pytorch {
+            torch_rounds.push(run_pytorch()?);
+        }
+        rounds.push(run_round()?);
+    }
+    println!(
+        "article workload: {WINDOWS} windows × {WINDOW_LEN} steps × 1 feature, hidden {HIDDEN}, head {HEAD}, \
+         full batch, AdamW; medians of {TIMED_EPOCHS} after {WARM_UP_EPOCHS} warm-up; {} round(s): \
+         median (min–max) over the rounds",
+        options.runs
+    );
+    print_rows(&rounds);
+    print_floors(&rounds);
+    if let Some(peak) = rounds
+        .iter()
+        .filter_map(|r| r.peak_memory_mib)
+        .reduce(f64::max)
+    {
+        println!("peak memory of a bench process (before the floor's product): {peak:.1} MiB");
+    }
+    if !torch_rounds.is_empty() {
+        print_pytorch(&torch_rounds)?;
+        print_ratios(&rounds, &torch_rounds)?;
+    }
+    write_json(&rounds, &torch_rounds)
+}
+
+/// One round's Rust rows, measured here: every network on every backend, then each backend's
+/// floor (after the peak memory is read, so that the product's matrices are not counted).
+fn measure_round() -> Round {
     let mut rows = Vec::new();
     for (backend, device) in backends() {
         for (name, cell) in [
@@ -208,45 +364,145 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             StockForecaster::new,
         ));
     }
-    println!(
-        "article workload: {WINDOWS} windows × {WINDOW_LEN} steps × 1 feature, hidden {HIDDEN}, head {HEAD}, \
-         full batch, AdamW; median of {TIMED_EPOCHS} after {WARM_UP_EPOCHS} warm-up"
-    );
-    println!(
-        "{:<16} {:<18} {:>14} {:>16} {:>22}",
-        "backend", "model", "epoch (ms)", "1 window (ms)", "1,024 windows (win/s)"
-    );
-    for row in &rows {
-        println!(
-            "{:<16} {:<18} {:>14.2} {:>16.3} {:>22.0}",
-            row.backend,
-            row.model,
-            row.epoch.as_secs_f64() * 1e3,
-            row.latency.as_secs_f64() * 1e3,
-            row.throughput_windows_per_s
-        );
+    let peak_memory_mib = peak_memory_mib();
+    let floors = backends()
+        .into_iter()
+        .map(|(backend, device)| measure_floor(backend, &device))
+        .collect();
+    Round {
+        rows,
+        floors,
+        peak_memory_mib,
     }
-    let peak = peak_memory_mib();
-    if let Some(peak) = peak {
-        println!("peak memory of the bench process: {peak:.1} MiB");
-    }
-    if let Some(torch) = &pytorch {
-        print_ratios(&rows, torch)?;
-    }
-    write_json(&rows, peak, pytorch)
 }
 
-/// Runs `bench_pytorch.py` with as many threads as this process may use; `None` (with a
-/// message) when PyTorch cannot be imported.
-fn run_pytorch() -> anyhow::Result<Option<serde_json::Value>> {
-    let has_torch = std::process::Command::new("python3")
+/// Runs one round's Rust side in a fresh process of this program.
+fn run_round() -> anyhow::Result<Round> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .args(["bench", ROUND_FLAG])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot start a bench round")?;
+    anyhow::ensure!(output.status.success(), "a bench round failed");
+    serde_json::from_slice(&output.stdout).context("a bench round printed no JSON")
+}
+
+/// The median of `values` and, with several, their range: `median (min–max)`.
+fn summary(values: &[f64], digits: usize) -> String {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    match sorted.len() {
+        1 => format!("{median:.digits$}"),
+        _ => format!(
+            "{median:.digits$} ({:.digits$}–{:.digits$})",
+            sorted[0],
+            sorted[sorted.len() - 1]
+        ),
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// The rows of every round, row by row: the same row of each round in one list.
+fn by_row(rounds: &[Round]) -> Vec<Vec<&Measurement>> {
+    (0..rounds[0].rows.len())
+        .map(|index| rounds.iter().map(|round| &round.rows[index]).collect())
+        .collect()
+}
+
+/// The median floor of `backend` over the rounds, in GFLOP/s.
+fn floor_of(rounds: &[Round], backend: &str) -> Option<f64> {
+    let rates: Vec<f64> = rounds
+        .iter()
+        .flat_map(|round| &round.floors)
+        .filter(|floor| floor.backend == backend)
+        .map(|floor| floor.gflop_per_s)
+        .collect();
+    (!rates.is_empty()).then(|| median(&rates))
+}
+
+fn print_header() {
+    println!(
+        "{:<16} {:<22} {:>22} {:>9} {:>10} {:>22} {:>24}",
+        "backend",
+        "model",
+        "epoch (ms)",
+        "GFLOP/s",
+        "floor (ms)",
+        "1 window (ms)",
+        "1,024 windows (k win/s)"
+    );
+}
+
+/// One line of the table: a network's epoch, its rate, its floor, latency and throughput.
+fn print_line(backend: &str, model: &str, rounds: [Vec<f64>; 3], floor_gflop_per_s: Option<f64>) {
+    let [epochs, latencies, throughputs] = rounds;
+    let flops = epoch_flops(model);
+    let floor_ms =
+        floor_gflop_per_s.map_or("".to_string(), |rate| format!("{:.2}", flops / rate / 1e6));
+    let thousands: Vec<f64> = throughputs.iter().map(|rate| rate / 1e3).collect();
+    println!(
+        "{backend:<16} {model:<22} {:>22} {:>9.0} {floor_ms:>10} {:>22} {:>24}",
+        summary(&epochs, 2),
+        flops / median(&epochs) / 1e6,
+        summary(&latencies, 3),
+        summary(&thousands, 0)
+    );
+}
+
+/// The Rust rows, each summarised over the rounds.
+fn print_rows(rounds: &[Round]) {
+    print_header();
+    for rows in by_row(rounds) {
+        let values = |value: fn(&Measurement) -> f64| rows.iter().map(|row| value(row)).collect();
+        print_line(
+            &rows[0].backend,
+            &rows[0].model,
+            [
+                values(|row| row.epoch_ms),
+                values(|row| row.one_window_ms),
+                values(|row| row.throughput_windows_per_s),
+            ],
+            floor_of(rounds, &rows[0].backend),
+        );
+    }
+}
+
+/// Each backend's floor: its large product's rate, and the epochs at that rate.
+fn print_floors(rounds: &[Round]) {
+    for floor in &rounds[0].floors {
+        let rate = floor_of(rounds, &floor.backend).unwrap_or(floor.gflop_per_s);
+        println!(
+            "floor on {}: a {FLOOR_SIZE}×{FLOOR_SIZE} by {FLOOR_SIZE}×{FLOOR_SIZE} product runs at \
+             {rate:.0} GFLOP/s; \"floor (ms)\" is an epoch's products at that rate \
+             (LSTM {:.2}, GRU {:.2}, RNN {:.2} GFLOP, the backward pass counted as twice the forward)",
+            floor.backend,
+            epoch_flops("lstm") / 1e9,
+            epoch_flops("gru") / 1e9,
+            epoch_flops("rnn") / 1e9,
+        );
+    }
+}
+
+/// Whether `python3 -c "import torch"` works; says so when it does not.
+fn pytorch_available() -> bool {
+    let available = std::process::Command::new("python3")
         .args(["-c", "import torch"])
         .output()
         .is_ok_and(|output| output.status.success());
-    if !has_torch {
+    if !available {
         println!("--vs-pytorch: skipped, `python3 -c \"import torch\"` fails on this machine");
-        return Ok(None);
     }
+    available
+}
+
+/// Runs `bench_pytorch.py` once, with as many threads as this process may use.
+fn run_pytorch() -> anyhow::Result<serde_json::Value> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench_pytorch.py");
     let output = std::process::Command::new("python3")
@@ -264,82 +520,120 @@ fn run_pytorch() -> anyhow::Result<Option<serde_json::Value>> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let torch: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .with_context(|| format!("{script} printed no JSON"))?;
-    Ok(Some(torch))
+    serde_json::from_slice(&output.stdout).with_context(|| format!("{script} printed no JSON"))
 }
 
-/// Prints PyTorch's rows and the ratio of every row's epoch time to PyTorch's with the same cell
-/// (Burn's stock LSTM against PyTorch's LSTM).
-fn print_ratios(rows: &[Measurement], torch: &serde_json::Value) -> anyhow::Result<()> {
-    let version = torch["torch"].as_str().unwrap_or("?");
-    let cell_of = |model: &str| {
-        ["gru", "rnn"]
-            .into_iter()
-            .find(|cell| model.to_lowercase().contains(cell))
-            .unwrap_or("lstm")
-    };
-    let numbers = |cell: &str| -> anyhow::Result<(f64, f64, f64)> {
-        let entry = torch["cells"].get(cell).unwrap_or(torch);
-        Ok((
-            entry["epoch_ms"].as_f64().context("epoch_ms")?,
-            entry["one_window_ms"].as_f64().unwrap_or(f64::NAN),
-            entry["throughput_windows_per_s"]
-                .as_f64()
-                .unwrap_or(f64::NAN),
-        ))
-    };
+/// PyTorch's numbers for `cell` in one round: epoch (ms), one window (ms), windows per second.
+fn pytorch_numbers(torch: &serde_json::Value, cell: &str) -> anyhow::Result<[f64; 3]> {
+    let entry = torch["cells"].get(cell).unwrap_or(torch);
+    Ok([
+        entry["epoch_ms"].as_f64().context("epoch_ms")?,
+        entry["one_window_ms"].as_f64().unwrap_or(f64::NAN),
+        entry["throughput_windows_per_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+    ])
+}
+
+/// PyTorch's rows, each summarised over the rounds.
+fn print_pytorch(torch_rounds: &[serde_json::Value]) -> anyhow::Result<()> {
+    let version = torch_rounds[0]["torch"].as_str().unwrap_or("?");
+    let threads = &torch_rounds[0]["threads"];
     for cell in ["lstm", "gru", "rnn"] {
-        let (epoch, one, many) = numbers(cell)?;
-        println!(
-            "{:<16} {:<18} {:>14.2} {:>16.3} {:>22.0}",
-            format!("PyTorch {version}"),
-            format!("nn.{}, {} thr", cell.to_uppercase(), torch["threads"]),
-            epoch,
-            one,
-            many
-        );
-    }
-    for row in rows {
-        let (epoch, one, many) = numbers(cell_of(row.model))?;
-        println!(
-            "{:<16} {:<18} / PyTorch's: epoch {:.2}, 1 window {:.2}, 1,024 windows' throughput {:.2}",
-            row.backend,
-            row.model,
-            row.epoch.as_secs_f64() * 1e3 / epoch,
-            row.latency.as_secs_f64() * 1e3 / one,
-            row.throughput_windows_per_s / many
+        let mut columns: [Vec<f64>; 3] = Default::default();
+        for torch in torch_rounds {
+            for (column, value) in columns.iter_mut().zip(pytorch_numbers(torch, cell)?) {
+                column.push(value);
+            }
+        }
+        print_line(
+            &format!("PyTorch {version}"),
+            &format!("nn.{}, {threads} thr", cell.to_uppercase()),
+            columns,
+            None,
         );
     }
     Ok(())
 }
 
-fn write_json(
-    rows: &[Measurement],
-    peak_memory_mib: Option<f64>,
-    pytorch: Option<serde_json::Value>,
-) -> anyhow::Result<()> {
+/// Every Rust row's ratios to PyTorch's same cell (Burn's stock LSTM against PyTorch's LSTM),
+/// each taken within one round and summarised over the rounds.
+fn print_ratios(rounds: &[Round], torch_rounds: &[serde_json::Value]) -> anyhow::Result<()> {
+    println!("ratios to PyTorch's, each within one round: median (min–max) over the rounds");
+    for rows in by_row(rounds) {
+        let mut ratios: [Vec<f64>; 3] = Default::default();
+        for (row, torch) in rows.iter().zip(torch_rounds) {
+            let [epoch, one, many] = pytorch_numbers(torch, cell_of(&row.model))?;
+            ratios[0].push(row.epoch_ms / epoch);
+            ratios[1].push(row.one_window_ms / one);
+            ratios[2].push(row.throughput_windows_per_s / many);
+        }
+        println!(
+            "{:<16} {:<22} / PyTorch's: epoch {}, 1 window {}, 1,024 windows' throughput {}",
+            rows[0].backend,
+            rows[0].model,
+            summary(&ratios[0], 2),
+            summary(&ratios[1], 2),
+            summary(&ratios[2], 2)
+        );
+    }
+    Ok(())
+}
+
+fn write_json(rounds: &[Round], torch_rounds: &[serde_json::Value]) -> anyhow::Result<()> {
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_string());
     let directory = std::path::Path::new(&target).join("bench");
     std::fs::create_dir_all(&directory)
         .with_context(|| format!("cannot create {}", directory.display()))?;
-    let rows: Vec<_> = rows
-        .iter()
-        .map(|row| {
-            json!({
-                "backend": row.backend,
-                "model": row.model,
-                "epoch_ms": row.epoch.as_secs_f64() * 1e3,
-                "one_window_ms": row.latency.as_secs_f64() * 1e3,
-                "throughput_windows_per_s": row.throughput_windows_per_s,
-            })
-        })
-        .collect();
     let path = directory.join("bench.json");
-    let text = serde_json::to_string_pretty(
-        &json!({ "rows": rows, "peak_memory_mib": peak_memory_mib, "pytorch": pytorch }),
-    )?;
+    let text = serde_json::to_string_pretty(&json!({ "rounds": rounds, "pytorch": torch_rounds }))?;
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn options_take_rounds_and_refuse_what_they_do_not_know() {
+        let options = Options::parse(&args("--vs-pytorch --runs 5")).unwrap();
+        assert!(options.vs_pytorch && !options.round);
+        assert_eq!(options.runs, 5);
+        assert_eq!(Options::parse(&[]).unwrap().runs, DEFAULT_RUNS);
+        for bad in ["--runs 0", "--runs", "--runs many"] {
+            let error = Options::parse(&args(bad)).err().unwrap().to_string();
+            assert!(error.contains("--runs expects a number"), "{bad}: {error}");
+        }
+        let error = Options::parse(&args("--fast")).err().unwrap().to_string();
+        assert!(error.contains("unknown option --fast"), "{error}");
+    }
+
+    #[test]
+    fn an_epoch_counts_every_product_of_the_equations() {
+        // per window: 5 steps of W_ih·x (1 feature) and W_hh·h for 4 gates of 100 units, then
+        // the head's 100→50 and 50→1; the backward pass twice the forward
+        let per_window = 5 * 2 * 4 * 100 * (1 + 100) + 2 * (100 * 50 + 50);
+        assert_eq!(per_window, 414_100);
+        assert_eq!(epoch_flops("yoho fused LSTM"), 3.0 * 987.0 * 414_100.0);
+        assert_eq!(epoch_flops("burn nn::Lstm"), epoch_flops("yoho fused LSTM"));
+        let gru_per_window = 5 * 2 * 3 * 100 * 101 + 2 * (100 * 50 + 50);
+        assert_eq!(
+            epoch_flops("yoho fused GRU"),
+            3.0 * 987.0 * gru_per_window as f64
+        );
+        assert_eq!(gates_of("nn.RNN, 2 thr"), 1);
+    }
+
+    #[test]
+    fn a_summary_gives_the_median_and_the_range() {
+        assert_eq!(summary(&[5.5], 2), "5.50");
+        assert_eq!(summary(&[7.62, 5.05, 5.5], 2), "5.50 (5.05–7.62)");
+        assert_eq!(median(&[3.0, 1.0, 2.0, 10.0, 0.0]), 2.0);
+    }
 }
