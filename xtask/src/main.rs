@@ -1,7 +1,8 @@
 //! `cargo xtask <task>`: developer tasks.
 //!
-//! - `bench [--vs-pytorch]`: times the article's workload on every backend compiled in (see
-//!   [`bench`](mod@bench)) and writes `target/bench/bench.json`.
+//! - `bench [--vs-pytorch] [--runs N]`: times the article's workload on every backend compiled
+//!   in, in N rounds (3 by default), each after PyTorch's run with `--vs-pytorch`, against the
+//!   floor of a large matrix product (see [`bench`](mod@bench)); writes `target/bench/bench.json`.
 //! - `bench --data [--series N] [--rows N]`: loads, windows and trains one epoch on a generated
 //!   panel of ten million rows, reporting seconds and peak memory (see [`data_bench`]); writes
 //!   `target/bench/data.json`.
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--vs-pytorch] | bench --backtest [--runs N] | \
+                "usage: cargo xtask bench [--vs-pytorch] [--runs N] | bench --backtest [--runs N] | \
                  bench --data [--series N] [--rows N] | bench --trainer [--runs N]"
             );
             return ExitCode::from(2);
