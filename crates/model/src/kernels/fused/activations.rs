@@ -204,6 +204,18 @@ pub mod fast {
         }
     }
 
+    /// Whether the CPU has AVX-512 (F, VL) with AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn has_avx512() -> bool {
+        avx512::available()
+    }
+
+    /// Whether the CPU has AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn has_avx2() -> bool {
+        avx2::available()
+    }
+
     /// Sigmoid for the i, f and o blocks of one window's gates `[4H]`, tanh for g.
     pub fn activate_gates(gates: &mut [f32], hidden_size: usize) {
         #[cfg(target_arch = "x86_64")]

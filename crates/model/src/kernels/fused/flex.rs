@@ -23,6 +23,39 @@ use super::activations::{exact, fast};
 use super::gemm::{Operand, Threads, product};
 use super::{LstmShape, RecurrentOps, composed, gru_flex, rnn_flex};
 
+/// Defines `fn $name<T: KernelFloat>(…)`, which runs `$portable`, an `#[inline(always)]` function
+/// of the same arguments, compiled again for AVX-512 and for AVX2 with FMA, on the widest the
+/// CPU has. The kernels' pointwise loops are vectorised by the compiler, for the vectors the
+/// target features allow: plain x86-64 has SSE's 4 lanes, AVX-512 has 16.
+macro_rules! on_widest_vectors {
+    ($(#[$attribute:meta])* fn $name:ident = $portable:ident($($argument:ident: $type:ty),* $(,)?);) => {
+        $(#[$attribute])*
+        fn $name<T: KernelFloat>($($argument: $type),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                fn avx512<T: KernelFloat>($($argument: $type),*) {
+                    $portable($($argument),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2<T: KernelFloat>($($argument: $type),*) {
+                    $portable($($argument),*)
+                }
+                if $crate::kernels::fused::activations::fast::has_avx512() {
+                    // SAFETY: the CPU has AVX-512 (F, VL), AVX2 and FMA.
+                    return unsafe { avx512::<T>($($argument),*) };
+                }
+                if $crate::kernels::fused::activations::fast::has_avx2() {
+                    // SAFETY: the CPU has AVX2 and FMA.
+                    return unsafe { avx2::<T>($($argument),*) };
+                }
+            }
+            $portable($($argument),*)
+        }
+    };
+}
+pub(super) use on_widest_vectors;
+
 impl RecurrentOps for Flex {
     fn lstm_sequence(
         projected: FloatTensor<Self>,
@@ -732,14 +765,7 @@ unsafe fn forward_block<T: KernelFloat>(
         };
         let (start, len) = at(t, hidden_size);
         let hidden = unsafe { buffers.output.slice(start, len) };
-        for (((gates, previous_cell), cell), hidden) in step
-            .chunks_mut(gate_width)
-            .zip(previous_cell.chunks(hidden_size))
-            .zip(cell.chunks_mut(hidden_size))
-            .zip(hidden.chunks_mut(hidden_size))
-        {
-            row_forward(gates, previous_cell, cell, hidden, &mut cell_tanh);
-        }
+        rows_forward(step, previous_cell, cell, hidden, &mut cell_tanh);
     }
     if buffers.cells.is_none() {
         // the last cell state goes after the hidden states
@@ -750,7 +776,38 @@ unsafe fn forward_block<T: KernelFloat>(
     }
 }
 
+on_widest_vectors! {
+    /// One step of a block's windows (see [`row_forward`]).
+    fn rows_forward = rows_forward_portable(
+        gates: &mut [T],
+        previous_cell: &[T],
+        cell: &mut [T],
+        hidden: &mut [T],
+        cell_tanh: &mut [T],
+    );
+}
+
+#[inline(always)]
+fn rows_forward_portable<T: KernelFloat>(
+    gates: &mut [T],
+    previous_cell: &[T],
+    cell: &mut [T],
+    hidden: &mut [T],
+    cell_tanh: &mut [T],
+) {
+    let hidden_size = cell_tanh.len();
+    for (((gates, previous_cell), cell), hidden) in gates
+        .chunks_mut(4 * hidden_size)
+        .zip(previous_cell.chunks(hidden_size))
+        .zip(cell.chunks_mut(hidden_size))
+        .zip(hidden.chunks_mut(hidden_size))
+    {
+        row_forward(gates, previous_cell, cell, hidden, cell_tanh);
+    }
+}
+
 /// One window's step: activates its gates in place, writes `c_t` and `h_t`.
+#[inline(always)]
 fn row_forward<T: KernelFloat>(
     gates: &mut [T],
     previous_cell: &[T],
@@ -763,12 +820,14 @@ fn row_forward<T: KernelFloat>(
     let (input_gate, rest) = gates.split_at(hidden_size);
     let (forget_gate, rest) = rest.split_at(hidden_size);
     let (candidate, output_gate) = rest.split_at(hidden_size);
-    for j in 0..hidden_size {
-        cell[j] = forget_gate[j] * previous_cell[j] + input_gate[j] * candidate[j];
+    // zipped, so that the loops index without bounds checks and vectorise
+    let gates = input_gate.iter().zip(forget_gate).zip(candidate);
+    for ((c, ((i, f), g)), previous) in cell.iter_mut().zip(gates).zip(previous_cell) {
+        *c = *f * *previous + *i * *g;
     }
     T::tanh_into(cell, cell_tanh);
-    for j in 0..hidden_size {
-        hidden[j] = output_gate[j] * cell_tanh[j];
+    for ((h, o), c_tanh) in hidden.iter_mut().zip(output_gate).zip(&*cell_tanh) {
+        *h = *o * *c_tanh;
     }
 }
 
@@ -846,30 +905,13 @@ unsafe fn backward_block<T: KernelFloat>(
         };
         let (start, len) = at(t, gate_width);
         let step_deltas = unsafe { buffers.deltas.slice(start, len) };
-        for ((((gates_deltas, cell), previous_cell), (output_grad, from_next)), cell_grad) in
-            step_deltas
-                .chunks_mut(gate_width)
-                .zip(own(saved.cells, at(t, hidden_size)).chunks(hidden_size))
-                .zip(previous_cell.chunks(hidden_size))
-                .zip(
-                    own(grad, at(t, hidden_size))
-                        .chunks(hidden_size)
-                        .zip(hidden_grad.chunks(hidden_size)),
-                )
-                .zip(cell_grad.chunks_mut(hidden_size))
-        {
-            let hidden_grads = HiddenGrads {
-                from_output: output_grad,
-                from_next,
-            };
-            row_backward(
-                gates_deltas,
-                [previous_cell, cell],
-                hidden_grads,
-                cell_grad,
-                &mut cell_tanh,
-            );
-        }
+        let states = StepStates {
+            previous_cell,
+            cell: own(saved.cells, at(t, hidden_size)),
+            from_output: own(grad, at(t, hidden_size)),
+            from_next: hidden_grad,
+        };
+        rows_backward(step_deltas, states, cell_grad, &mut cell_tanh);
         if t > 0 || initial_state_grad {
             // δh_{t−1} = δa_t · W_hh
             // SAFETY: δa_t [rows, 4H] and W_hh [4H, H] lie inside their buffers;
@@ -888,30 +930,84 @@ unsafe fn backward_block<T: KernelFloat>(
     }
 }
 
-/// The gradient reaching one window's `h_t`: from the output, and from step `t + 1`.
-struct HiddenGrads<'a, T> {
+/// What one step backward reads for a block's windows, each `[rows, H]`.
+#[derive(Clone, Copy)]
+struct StepStates<'a, T> {
+    /// `c_{t−1}`.
+    previous_cell: &'a [T],
+    /// `c_t`.
+    cell: &'a [T],
+    /// `δh_t` from the layer's output.
     from_output: &'a [T],
+    /// `δh_t` from step `t + 1`.
     from_next: &'a [T],
+}
+
+on_widest_vectors! {
+    /// One step backward of a block's windows (see [`row_backward`]).
+    fn rows_backward = rows_backward_portable(
+        gates_deltas: &mut [T],
+        states: StepStates<'_, T>,
+        cell_grad: &mut [T],
+        cell_tanh: &mut [T],
+    );
+}
+
+#[inline(always)]
+fn rows_backward_portable<T: KernelFloat>(
+    gates_deltas: &mut [T],
+    states: StepStates<'_, T>,
+    cell_grad: &mut [T],
+    cell_tanh: &mut [T],
+) {
+    let hidden_size = cell_tanh.len();
+    let windows = gates_deltas
+        .chunks_mut(4 * hidden_size)
+        .zip(states.previous_cell.chunks(hidden_size))
+        .zip(states.cell.chunks(hidden_size))
+        .zip(states.from_output.chunks(hidden_size))
+        .zip(states.from_next.chunks(hidden_size))
+        .zip(cell_grad.chunks_mut(hidden_size));
+    for (((((gates_deltas, previous_cell), cell), from_output), from_next), cell_grad) in windows {
+        let window = StepStates {
+            previous_cell,
+            cell,
+            from_output,
+            from_next,
+        };
+        row_backward(gates_deltas, window, cell_grad, cell_tanh);
+    }
 }
 
 /// One window's step backward: the four gate deltas from `δh` and `δc`, written over the
 /// window's gates `[4H]` (each position is read before it is written), and `δc_{t−1}` in place
 /// of `δc` (the equations are in [`composed::lstm_backward`]).
+#[inline(always)]
 fn row_backward<T: KernelFloat>(
     gates_deltas: &mut [T],
-    [previous_cell, cell]: [&[T]; 2],
-    hidden_grads: HiddenGrads<'_, T>,
+    states: StepStates<'_, T>,
     cell_grad: &mut [T],
     cell_tanh: &mut [T],
 ) {
-    let hidden_size = cell.len();
+    let hidden_size = cell_tanh.len();
     let (input, rest) = gates_deltas.split_at_mut(hidden_size);
     let (forget, rest) = rest.split_at_mut(hidden_size);
     let (candidate, output) = rest.split_at_mut(hidden_size);
+    // every slice cut to `hidden_size`, so that the loop indexes without bounds checks and
+    // vectorises
+    let output = &mut output[..hidden_size];
+    let cell_grad = &mut cell_grad[..hidden_size];
+    let [previous_cell, cell, from_output, from_next] = [
+        states.previous_cell,
+        states.cell,
+        states.from_output,
+        states.from_next,
+    ]
+    .map(|values| &values[..hidden_size]);
     T::tanh_into(cell, cell_tanh);
     for j in 0..hidden_size {
         let (i, f, g, o) = (input[j], forget[j], candidate[j], output[j]);
-        let dh = hidden_grads.from_output[j] + hidden_grads.from_next[j];
+        let dh = from_output[j] + from_next[j];
         let tc = cell_tanh[j];
         let dc = cell_grad[j] + dh * o * (T::ONE - tc * tc);
         input[j] = dc * g * i * (T::ONE - i);

@@ -9,7 +9,9 @@ use std::ops::Range;
 use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
 
-use super::flex::{KernelFloat, Shared, contiguous, for_each_block, own, row_blocks};
+use super::flex::{
+    KernelFloat, Shared, contiguous, for_each_block, on_widest_vectors, own, row_blocks,
+};
 use super::gemm::{Operand, Threads, product};
 use crate::kernels::gru::GruShape;
 
@@ -145,35 +147,74 @@ unsafe fn forward_block<T: KernelFloat>(
         let next = unsafe { output.slice(start, len) };
         let (x_start, x_len) = at(t, width);
         let projected = &inputs.projected[x_start..x_start + x_len];
-        for ((((x, hp), gates), previous), next) in projected
-            .chunks(width)
-            .zip(hidden_part.chunks(width))
-            .zip(gates.chunks_mut(4 * hidden_size))
-            .zip(previous.chunks(hidden_size))
-            .zip(next.chunks_mut(hidden_size))
-        {
-            row_forward(x, hp, gates, previous, next);
-        }
+        rows_forward(projected, &hidden_part, gates, previous, next, hidden_size);
+    }
+}
+
+on_widest_vectors! {
+    /// One step of a block's windows (see [`row_forward`]).
+    fn rows_forward = rows_forward_portable(
+        projected: &[T],
+        hidden_part: &[T],
+        gates: &mut [T],
+        previous: &[T],
+        next: &mut [T],
+        hidden_size: usize,
+    );
+}
+
+#[inline(always)]
+fn rows_forward_portable<T: KernelFloat>(
+    projected: &[T],
+    hidden_part: &[T],
+    gates: &mut [T],
+    previous: &[T],
+    next: &mut [T],
+    hidden_size: usize,
+) {
+    let width = 3 * hidden_size;
+    for ((((x, hp), gates), previous), next) in projected
+        .chunks(width)
+        .zip(hidden_part.chunks(width))
+        .zip(gates.chunks_mut(4 * hidden_size))
+        .zip(previous.chunks(hidden_size))
+        .zip(next.chunks_mut(hidden_size))
+    {
+        row_forward(x, hp, gates, previous, next);
     }
 }
 
 /// One window's step: `gates` gets `[r, z, n, hp_n]`, `next` gets `h_t`.
+#[inline(always)]
 fn row_forward<T: KernelFloat>(x: &[T], hp: &[T], gates: &mut [T], previous: &[T], next: &mut [T]) {
     let hidden_size = next.len();
     let (reset_update, rest) = gates.split_at_mut(2 * hidden_size);
     let (candidate, hidden_n) = rest.split_at_mut(hidden_size);
-    for j in 0..2 * hidden_size {
-        reset_update[j] = x[j] + hp[j];
+    // each part cut to its length, so that the loops index without bounds checks and vectorise
+    let (x_reset_update, x_candidate) = x.split_at(2 * hidden_size);
+    let (hp_reset_update, hp_candidate) = hp.split_at(2 * hidden_size);
+    for ((gate, x), hp) in reset_update
+        .iter_mut()
+        .zip(x_reset_update)
+        .zip(hp_reset_update)
+    {
+        *gate = *x + *hp;
     }
     T::sigmoid_in_place(reset_update);
-    hidden_n.copy_from_slice(&hp[2 * hidden_size..]);
-    for j in 0..hidden_size {
-        candidate[j] = x[2 * hidden_size + j] + reset_update[j] * hidden_n[j];
+    let hidden_n = &mut hidden_n[..hidden_size];
+    hidden_n.copy_from_slice(&hp_candidate[..hidden_size]);
+    let (reset, update) = reset_update.split_at(hidden_size);
+    for (((n, x), r), hp_n) in candidate
+        .iter_mut()
+        .zip(x_candidate)
+        .zip(reset)
+        .zip(&*hidden_n)
+    {
+        *n = *x + *r * *hp_n;
     }
     T::tanh_in_place(candidate);
-    let update = &reset_update[hidden_size..];
-    for j in 0..hidden_size {
-        next[j] = candidate[j] + update[j] * (previous[j] - candidate[j]);
+    for (((h, n), z), previous) in next.iter_mut().zip(&*candidate).zip(update).zip(previous) {
+        *h = *n + *z * (*previous - *n);
     }
 }
 
@@ -270,23 +311,12 @@ unsafe fn backward_block<T: KernelFloat>(
         let (start, len) = at(t, width);
         let step_inputs = unsafe { input_deltas.slice(start, len) };
         let step_hidden = unsafe { hidden_deltas.slice(start, len) };
-        for (((((input_delta, hidden_delta), gates), previous), output_grad), from_next) in
-            step_inputs
-                .chunks_mut(width)
-                .zip(step_hidden.chunks_mut(width))
-                .zip(own(saved.gates, at(t, 4 * hidden_size)).chunks(4 * hidden_size))
-                .zip(previous.chunks(hidden_size))
-                .zip(own(saved.grad, at(t, hidden_size)).chunks(hidden_size))
-                .zip(from_next.chunks_mut(hidden_size))
-        {
-            row_backward(
-                [input_delta, hidden_delta],
-                gates,
-                previous,
-                output_grad,
-                from_next,
-            );
-        }
+        let states = StepStates {
+            gates: own(saved.gates, at(t, 4 * hidden_size)),
+            previous,
+            from_output: own(saved.grad, at(t, hidden_size)),
+        };
+        rows_backward([step_inputs, step_hidden], states, from_next, hidden_size);
         if t > 0 || saved.initial_state_grad {
             // δh_{t−1} += δhp_t · W_hh
             // SAFETY: δhp_t [rows, 3H] and W_hh [3H, H] lie inside their buffers;
@@ -307,7 +337,55 @@ unsafe fn backward_block<T: KernelFloat>(
     }
 }
 
+/// What one step backward reads for a block's windows.
+#[derive(Clone, Copy)]
+struct StepStates<'a, T> {
+    /// `[r, z, n, hp_n]`, `[rows, 4H]`.
+    gates: &'a [T],
+    /// `h_{t−1}`, `[rows, H]`.
+    previous: &'a [T],
+    /// `δh_t` from the layer's output, `[rows, H]`.
+    from_output: &'a [T],
+}
+
+on_widest_vectors! {
+    /// One step backward of a block's windows (see [`row_backward`]).
+    fn rows_backward = rows_backward_portable(
+        deltas: [&mut [T]; 2],
+        states: StepStates<'_, T>,
+        from_next: &mut [T],
+        hidden_size: usize,
+    );
+}
+
+#[inline(always)]
+fn rows_backward_portable<T: KernelFloat>(
+    [input_deltas, hidden_deltas]: [&mut [T]; 2],
+    states: StepStates<'_, T>,
+    from_next: &mut [T],
+    hidden_size: usize,
+) {
+    let width = 3 * hidden_size;
+    for (((((input_delta, hidden_delta), gates), previous), output_grad), from_next) in input_deltas
+        .chunks_mut(width)
+        .zip(hidden_deltas.chunks_mut(width))
+        .zip(states.gates.chunks(4 * hidden_size))
+        .zip(states.previous.chunks(hidden_size))
+        .zip(states.from_output.chunks(hidden_size))
+        .zip(from_next.chunks_mut(hidden_size))
+    {
+        row_backward(
+            [input_delta, hidden_delta],
+            gates,
+            previous,
+            output_grad,
+            from_next,
+        );
+    }
+}
+
 /// One window's step backward: its deltas, and `δh ⊙ z` in place of `δh` from step `t + 1`.
+#[inline(always)]
 fn row_backward<T: KernelFloat>(
     [input_delta, hidden_delta]: [&mut [T]; 2],
     gates: &[T],
@@ -316,21 +394,29 @@ fn row_backward<T: KernelFloat>(
     from_next: &mut [T],
 ) {
     let hidden_size = previous.len();
-    let (reset, rest) = gates.split_at(hidden_size);
-    let (update, rest) = rest.split_at(hidden_size);
-    let (candidate, hidden_n) = rest.split_at(hidden_size);
+    // each part cut to `hidden_size`, so that the loop indexes without bounds checks and
+    // vectorises
+    let part = |index: usize| &gates[index * hidden_size..(index + 1) * hidden_size];
+    let (reset, update, candidate, hidden_n) = (part(0), part(1), part(2), part(3));
+    let (output_grad, from_next) = (&output_grad[..hidden_size], &mut from_next[..hidden_size]);
+    let (input_reset, rest) = input_delta.split_at_mut(hidden_size);
+    let (input_update, input_candidate) = rest.split_at_mut(hidden_size);
+    let input_candidate = &mut input_candidate[..hidden_size];
+    let (hidden_reset, rest) = hidden_delta.split_at_mut(hidden_size);
+    let (hidden_update, hidden_candidate) = rest.split_at_mut(hidden_size);
+    let hidden_candidate = &mut hidden_candidate[..hidden_size];
     for j in 0..hidden_size {
         let (r, z, n) = (reset[j], update[j], candidate[j]);
         let dh = output_grad[j] + from_next[j];
         let candidate_delta = dh * (T::ONE - z) * (T::ONE - n * n);
         let update_delta = dh * (previous[j] - n) * z * (T::ONE - z);
         let reset_delta = candidate_delta * hidden_n[j] * r * (T::ONE - r);
-        input_delta[j] = reset_delta;
-        input_delta[hidden_size + j] = update_delta;
-        input_delta[2 * hidden_size + j] = candidate_delta;
-        hidden_delta[j] = reset_delta;
-        hidden_delta[hidden_size + j] = update_delta;
-        hidden_delta[2 * hidden_size + j] = candidate_delta * r;
+        input_reset[j] = reset_delta;
+        input_update[j] = update_delta;
+        input_candidate[j] = candidate_delta;
+        hidden_reset[j] = reset_delta;
+        hidden_update[j] = update_delta;
+        hidden_candidate[j] = candidate_delta * r;
         from_next[j] = dh * z;
     }
 }
