@@ -1,8 +1,10 @@
 //! The fused GRU kernel of the `flex` CPU backend, built like the LSTM's ([`super::flex`]): the
 //! batch cut into one block of windows per thread, each block running every step with its own
 //! single-threaded product `h_{t−1}·W_hhᵀ`, then one pass over its windows' gates; backward, one
-//! pass per step and the product `δhp·W_hh`, then `δW_hh` over all steps in one product. The
-//! equations are in [`crate::kernels::gru`].
+//! pass per step and the products for `δhp·W_hh`, then `δW_hh` over all steps. The hidden
+//! part's deltas `δhp = [δr, δz, δn ⊙ r]` share their first two parts with the input's, so only
+//! `δn ⊙ r` gets a buffer of its own, and each product over `δhp` is two: one over the input
+//! deltas' r and z columns, one over `δn ⊙ r`. The equations are in [`crate::kernels::gru`].
 
 use std::ops::Range;
 
@@ -243,7 +245,8 @@ pub(super) fn backward_tensors<T: KernelFloat>(
     let GruShape { time, batch, .. } = shape;
     let width = 3 * hidden_size;
     let mut input_deltas = vec![T::ZERO; time * batch * width];
-    let mut hidden_deltas = vec![T::ZERO; time * batch * width];
+    // δhp = [δr, δz, δn ⊙ r]: its first two parts are the input's, so only the last is kept
+    let mut candidate_deltas = vec![T::ZERO; time * batch * hidden_size];
     let mut hidden_grad = vec![T::ZERO; batch * hidden_size];
     let saved = Saved {
         shape,
@@ -256,14 +259,14 @@ pub(super) fn backward_tensors<T: KernelFloat>(
     };
     let buffers = (
         Shared::of(&mut input_deltas),
-        Shared::of(&mut hidden_deltas),
+        Shared::of(&mut candidate_deltas),
         Shared::of(&mut hidden_grad),
     );
     for_each_block(row_blocks(batch), |rows| {
         // SAFETY: each block touches only its own rows of every step.
         unsafe { backward_block(rows, &saved, buffers) }
     });
-    let (weight_grad, bias_grad) = weight_grads(&saved, &hidden_deltas);
+    let (weight_grad, bias_grad) = weight_grads(&saved, &input_deltas, &candidate_deltas);
     (
         T::tensor(input_deltas, &projected_shape),
         T::tensor(weight_grad, &[width, hidden_size]),
@@ -291,7 +294,7 @@ struct Saved<'a, T> {
 unsafe fn backward_block<T: KernelFloat>(
     rows: Range<usize>,
     saved: &Saved<'_, T>,
-    (input_deltas, hidden_deltas, hidden_grad): (Shared<T>, Shared<T>, Shared<T>),
+    (input_deltas, candidate_deltas, hidden_grad): (Shared<T>, Shared<T>, Shared<T>),
 ) {
     let GruShape {
         time,
@@ -310,24 +313,41 @@ unsafe fn backward_block<T: KernelFloat>(
         };
         let (start, len) = at(t, width);
         let step_inputs = unsafe { input_deltas.slice(start, len) };
-        let step_hidden = unsafe { hidden_deltas.slice(start, len) };
+        let (start, len) = at(t, hidden_size);
+        let step_candidates = unsafe { candidate_deltas.slice(start, len) };
         let states = StepStates {
             gates: own(saved.gates, at(t, 4 * hidden_size)),
             previous,
             from_output: own(saved.grad, at(t, hidden_size)),
         };
-        rows_backward([step_inputs, step_hidden], states, from_next, hidden_size);
+        rows_backward(
+            [step_inputs, step_candidates],
+            states,
+            from_next,
+            hidden_size,
+        );
         if t > 0 || saved.initial_state_grad {
-            // δh_{t−1} += δhp_t · W_hh
-            // SAFETY: δhp_t [rows, 3H] and W_hh [3H, H] lie inside their buffers;
-            // `from_next` is part of another one.
+            // δh_{t−1} += δhp_t · W_hh, as [δr, δz]·W_hh[r, z] + (δn ⊙ r)·W_hh[n]
+            // SAFETY: the first 2H columns of δx_t [rows, 3H], δn ⊙ r [rows, H] and the row
+            // blocks of W_hh [3H, H] lie inside their buffers; `from_next` is part of another.
             unsafe {
                 product(
-                    [count, hidden_size, width],
+                    [count, hidden_size, 2 * hidden_size],
                     from_next,
                     true,
-                    Operand::rows(step_hidden, width),
+                    Operand::rows(step_inputs, width),
                     Operand::rows(saved.weight_hh, hidden_size),
+                    Threads::One,
+                );
+                product(
+                    [count, hidden_size, hidden_size],
+                    from_next,
+                    true,
+                    Operand::rows(step_candidates, hidden_size),
+                    Operand::rows(
+                        &saved.weight_hh[2 * hidden_size * hidden_size..],
+                        hidden_size,
+                    ),
                     Threads::One,
                 );
             }
@@ -360,22 +380,23 @@ on_widest_vectors! {
 
 #[inline(always)]
 fn rows_backward_portable<T: KernelFloat>(
-    [input_deltas, hidden_deltas]: [&mut [T]; 2],
+    [input_deltas, candidate_deltas]: [&mut [T]; 2],
     states: StepStates<'_, T>,
     from_next: &mut [T],
     hidden_size: usize,
 ) {
     let width = 3 * hidden_size;
-    for (((((input_delta, hidden_delta), gates), previous), output_grad), from_next) in input_deltas
-        .chunks_mut(width)
-        .zip(hidden_deltas.chunks_mut(width))
-        .zip(states.gates.chunks(4 * hidden_size))
-        .zip(states.previous.chunks(hidden_size))
-        .zip(states.from_output.chunks(hidden_size))
-        .zip(from_next.chunks_mut(hidden_size))
+    for (((((input_delta, candidate_delta), gates), previous), output_grad), from_next) in
+        input_deltas
+            .chunks_mut(width)
+            .zip(candidate_deltas.chunks_mut(hidden_size))
+            .zip(states.gates.chunks(4 * hidden_size))
+            .zip(states.previous.chunks(hidden_size))
+            .zip(states.from_output.chunks(hidden_size))
+            .zip(from_next.chunks_mut(hidden_size))
     {
         row_backward(
-            [input_delta, hidden_delta],
+            [input_delta, candidate_delta],
             gates,
             previous,
             output_grad,
@@ -384,10 +405,12 @@ fn rows_backward_portable<T: KernelFloat>(
     }
 }
 
-/// One window's step backward: its deltas, and `δh ⊙ z` in place of `δh` from step `t + 1`.
+/// One window's step backward: the input's deltas `[δr, δz, δn]`, `δn ⊙ r` (the hidden part's
+/// delta for n; its deltas for r and z are the input's), and `δh ⊙ z` in place of `δh` from step
+/// `t + 1`.
 #[inline(always)]
 fn row_backward<T: KernelFloat>(
-    [input_delta, hidden_delta]: [&mut [T]; 2],
+    [input_delta, candidate_hidden_delta]: [&mut [T]; 2],
     gates: &[T],
     previous: &[T],
     output_grad: &[T],
@@ -399,30 +422,29 @@ fn row_backward<T: KernelFloat>(
     let part = |index: usize| &gates[index * hidden_size..(index + 1) * hidden_size];
     let (reset, update, candidate, hidden_n) = (part(0), part(1), part(2), part(3));
     let (output_grad, from_next) = (&output_grad[..hidden_size], &mut from_next[..hidden_size]);
+    let candidate_hidden_delta = &mut candidate_hidden_delta[..hidden_size];
     let (input_reset, rest) = input_delta.split_at_mut(hidden_size);
     let (input_update, input_candidate) = rest.split_at_mut(hidden_size);
     let input_candidate = &mut input_candidate[..hidden_size];
-    let (hidden_reset, rest) = hidden_delta.split_at_mut(hidden_size);
-    let (hidden_update, hidden_candidate) = rest.split_at_mut(hidden_size);
-    let hidden_candidate = &mut hidden_candidate[..hidden_size];
     for j in 0..hidden_size {
         let (r, z, n) = (reset[j], update[j], candidate[j]);
         let dh = output_grad[j] + from_next[j];
         let candidate_delta = dh * (T::ONE - z) * (T::ONE - n * n);
-        let update_delta = dh * (previous[j] - n) * z * (T::ONE - z);
-        let reset_delta = candidate_delta * hidden_n[j] * r * (T::ONE - r);
-        input_reset[j] = reset_delta;
-        input_update[j] = update_delta;
+        input_reset[j] = candidate_delta * hidden_n[j] * r * (T::ONE - r);
+        input_update[j] = dh * (previous[j] - n) * z * (T::ONE - z);
         input_candidate[j] = candidate_delta;
-        hidden_reset[j] = reset_delta;
-        hidden_update[j] = update_delta;
-        hidden_candidate[j] = candidate_delta * r;
+        candidate_hidden_delta[j] = candidate_delta * r;
         from_next[j] = dh * z;
     }
 }
 
-/// `δW_hh [3H, H] = Σ_t δhp_tᵀ · h_{t−1}` and `δb_hh [3H] = Σ δhp`.
-fn weight_grads<T: KernelFloat>(saved: &Saved<'_, T>, hidden_deltas: &[T]) -> (Vec<T>, Vec<T>) {
+/// `δW_hh [3H, H] = Σ_t δhp_tᵀ · h_{t−1}` and `δb_hh [3H] = Σ δhp`, with `δhp` given as the
+/// input's deltas `[T, B, 3H]` (whose r and z parts are `δhp`'s) and `δn ⊙ r` `[T, B, H]`.
+fn weight_grads<T: KernelFloat>(
+    saved: &Saved<'_, T>,
+    input_deltas: &[T],
+    candidate_deltas: &[T],
+) -> (Vec<T>, Vec<T>) {
     let GruShape {
         time,
         batch,
@@ -430,38 +452,51 @@ fn weight_grads<T: KernelFloat>(saved: &Saved<'_, T>, hidden_deltas: &[T]) -> (V
     } = saved.shape;
     let width = 3 * hidden_size;
     let mut weight = vec![T::ZERO; width * hidden_size];
-    let mut keep = false;
-    if time > 1 {
-        // SAFETY: δhp_{1…}ᵀ [3H, (T − 1)·B] and h_{1…T−1} [(T − 1)·B, H] lie inside their
-        // buffers; `weight` is a buffer of its own.
-        unsafe {
-            product(
-                [width, hidden_size, (time - 1) * batch],
-                &mut weight,
-                false,
-                Operand::columns(&hidden_deltas[batch * width..], width),
-                Operand::rows(saved.output, hidden_size),
-                Threads::Pool,
-            );
+    let (reset_update, candidate) = weight.split_at_mut(2 * hidden_size * hidden_size);
+    // each block of rows from its deltas: [δr, δz] with the input's stride, δn ⊙ r on its own
+    let parts = [
+        (reset_update, 2 * hidden_size, input_deltas, width),
+        (candidate, hidden_size, candidate_deltas, hidden_size),
+    ];
+    let initial_state = saved.hidden.iter().any(|value| *value != T::ZERO);
+    for (grad, rows, deltas, stride) in parts {
+        if time > 1 {
+            // SAFETY: the deltas of steps 1…, transposed [rows, (T − 1)·B], and
+            // h_{1…T−1} [(T − 1)·B, H] lie inside their buffers; `grad` is a buffer of its own.
+            unsafe {
+                product(
+                    [rows, hidden_size, (time - 1) * batch],
+                    grad,
+                    false,
+                    Operand::columns(&deltas[batch * stride..], stride),
+                    Operand::rows(saved.output, hidden_size),
+                    Threads::Pool,
+                );
+            }
         }
-        keep = true;
-    }
-    if saved.hidden.iter().any(|value| *value != T::ZERO) {
-        // SAFETY: as above, for step 0 and the initial hidden state.
-        unsafe {
-            product(
-                [width, hidden_size, batch],
-                &mut weight,
-                keep,
-                Operand::columns(hidden_deltas, width),
-                Operand::rows(saved.hidden, hidden_size),
-                Threads::Pool,
-            );
+        if initial_state {
+            // SAFETY: as above, for step 0 and the initial hidden state.
+            unsafe {
+                product(
+                    [rows, hidden_size, batch],
+                    grad,
+                    time > 1,
+                    Operand::columns(deltas, stride),
+                    Operand::rows(saved.hidden, hidden_size),
+                    Threads::Pool,
+                );
+            }
         }
     }
     let mut bias = vec![T::ZERO; width];
-    for row in hidden_deltas.chunks(width) {
-        for (sum, value) in bias.iter_mut().zip(row) {
+    let (reset_update, candidate) = bias.split_at_mut(2 * hidden_size);
+    for row in input_deltas.chunks(width) {
+        for (sum, value) in reset_update.iter_mut().zip(row) {
+            *sum = *sum + *value;
+        }
+    }
+    for row in candidate_deltas.chunks(hidden_size) {
+        for (sum, value) in candidate.iter_mut().zip(row) {
             *sum = *sum + *value;
         }
     }

@@ -9,7 +9,7 @@ use std::ops::Range;
 use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
 
-use super::flex::{KernelFloat, Shared, contiguous, for_each_block, row_blocks};
+use super::flex::{KernelFloat, Shared, contiguous, for_each_block, on_widest_vectors, row_blocks};
 use super::gemm::{Operand, Threads, product};
 use crate::kernels::rnn::RnnShape;
 
@@ -153,13 +153,7 @@ unsafe fn backward_block<T: KernelFloat>(
     for t in (0..time).rev() {
         let (start, len) = at(t);
         let delta = unsafe { deltas.slice(start, len) };
-        for ((delta, state), from_next) in delta
-            .iter_mut()
-            .zip(&output[start..start + len])
-            .zip(from_next.iter())
-        {
-            *delta = (*delta + *from_next) * (T::ONE - *state * *state);
-        }
+        step_deltas(delta, &output[start..start + len], from_next);
         if t > 0 || initial_state_grad {
             // SAFETY: δa_t [rows, H] and W_hh [H, H] lie inside their buffers; `from_next` is a
             // buffer of its own.
@@ -176,6 +170,19 @@ unsafe fn backward_block<T: KernelFloat>(
         } else {
             from_next.fill(T::ZERO);
         }
+    }
+}
+
+on_widest_vectors! {
+    /// One step's deltas for a block's windows: `δa_t = (δh_t + δh from t + 1) ⊙ (1 − h_t²)`,
+    /// written over `δh_t`.
+    fn step_deltas = step_deltas_portable(deltas: &mut [T], states: &[T], from_next: &[T]);
+}
+
+#[inline(always)]
+fn step_deltas_portable<T: KernelFloat>(deltas: &mut [T], states: &[T], from_next: &[T]) {
+    for ((delta, state), from_next) in deltas.iter_mut().zip(states).zip(from_next) {
+        *delta = (*delta + *from_next) * (T::ONE - *state * *state);
     }
 }
 
