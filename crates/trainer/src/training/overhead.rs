@@ -39,8 +39,9 @@ impl EpochCost {
 }
 
 /// Times `epochs` epochs of the config at `config_path` (its data, model, optimiser and batch
-/// size; no early stopping) on `device`: the training steps alone, then the learner, writing
-/// its run to `scratch`.
+/// size; no early stopping) on `device`: the training steps alone, then the learner (writing its
+/// run to `scratch`), then the steps alone again. The steps' time is the mean of the two, so that
+/// a host whose load drifts during the measurement does not favour either side.
 pub fn measure_epochs(
     config_path: &Path,
     epochs: usize,
@@ -68,23 +69,8 @@ pub fn measure_epochs(
             targets: b.targets.to_device(&training_device),
         })
         .collect();
-    let mut model = Regressor {
-        forecaster: seeded_forecaster(&config, None, device, &training_device)?,
-        sum_loss: config.train.loss_reduction == LossReduction::Sum,
-    };
-    let mut optimizer = optimizer(&config.train);
-    let mut scheduler = super::lr_scheduler(&config.train, batches.len())?;
-    let started = Instant::now();
-    for _ in 0..epochs {
-        for batch in &batches {
-            let output = TrainStep::step(&model, batch.clone());
-            model = optimizer.step(scheduler.step(), model, output.grads);
-        }
-    }
-    device.sync()?;
-    // the mean, as the learner's wall time gives it
-    let steps_alone = started.elapsed() / epochs as u32;
-    drop(model);
+    let steps_alone = || time_steps(&config, &batches, epochs, device, &training_device);
+    let before = steps_alone()?;
 
     let end = super::train(
         &config,
@@ -98,11 +84,39 @@ pub fn measure_epochs(
     let TrainingEnd::Finished(trained) = end else {
         anyhow::bail!("the learner did not finish its {epochs} epochs");
     };
+    let after = steps_alone()?;
     Ok(EpochCost {
         windows: data.train.len(),
         batches: batches.len(),
         epochs,
-        steps_alone,
+        steps_alone: (before + after) / 2,
         learner: trained.wall_time / epochs as u32,
     })
+}
+
+/// The mean wall time of an epoch of training steps alone on `batches`, from the config's own
+/// initial model, optimiser and schedule.
+fn time_steps(
+    config: &ExperimentConfig,
+    batches: &[WindowBatch],
+    epochs: usize,
+    device: &Device,
+    training_device: &Device,
+) -> anyhow::Result<Duration> {
+    let mut model = Regressor {
+        forecaster: seeded_forecaster(config, None, device, training_device)?,
+        sum_loss: config.train.loss_reduction == LossReduction::Sum,
+    };
+    let mut optimizer = optimizer(&config.train);
+    let mut scheduler = super::lr_scheduler(&config.train, batches.len())?;
+    let started = Instant::now();
+    for _ in 0..epochs {
+        for batch in batches {
+            let output = TrainStep::step(&model, batch.clone());
+            model = optimizer.step(scheduler.step(), model, output.grads);
+        }
+    }
+    device.sync()?;
+    // the mean, as the learner's wall time gives it
+    Ok(started.elapsed() / epochs as u32)
 }

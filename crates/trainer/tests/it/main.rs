@@ -9,6 +9,7 @@ mod beyond_one_day;
 mod interruption;
 mod intervals;
 mod main_job;
+mod overhead;
 mod panel;
 mod predict;
 mod pytorch_weights;
