@@ -1,8 +1,9 @@
 //! `cargo xtask bench --trainer [--runs N]`: what burn-train's learner adds to an epoch. For
 //! the main job's config and the article's (when its Nikkei data is beside the checkout), the
 //! same epochs are timed as training steps alone (the batches built once; forward, loss,
-//! backward, the optimiser's step) and as the learner runs them (batching, validation,
-//! metrics, progress, checkpoints); `--runs` times (default 3), medians and spreads. Writes
+//! backward, the optimiser's step), before and after the learner runs them (batching,
+//! validation, metrics, progress, checkpoints); `--runs` times (default 3), medians and spreads
+//! (see [`trainer::overhead::measure_epochs`]). Writes
 //! `target/bench/trainer.json`.
 
 use std::path::Path;
