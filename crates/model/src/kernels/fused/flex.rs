@@ -23,23 +23,28 @@ use super::activations::{exact, fast};
 use super::gemm::{Operand, Threads, product};
 use super::{LstmShape, RecurrentOps, composed, gru_flex, rnn_flex};
 
-/// Defines `fn $name<T: KernelFloat>(…)`, which runs `$portable`, an `#[inline(always)]` function
-/// of the same arguments, compiled again for AVX-512 and for AVX2 with FMA, on the widest the
-/// CPU has. The kernels' pointwise loops are vectorised by the compiler, for the vectors the
+/// Defines `fn $name<T: KernelFloat>(…) { … }` so that its body, with every `#[inline(always)]`
+/// function it calls, is compiled again for AVX-512 and for AVX2 with FMA, and the widest the CPU
+/// has runs. The kernels' pointwise loops are vectorised by the compiler, for the vectors the
 /// target features allow: plain x86-64 has SSE's 4 lanes, AVX-512 has 16.
 macro_rules! on_widest_vectors {
-    ($(#[$attribute:meta])* fn $name:ident = $portable:ident($($argument:ident: $type:ty),* $(,)?);) => {
+    (
+        $(#[$attribute:meta])*
+        fn $name:ident<T: KernelFloat>($($argument:ident: $type:ty),* $(,)?) $body:block
+    ) => {
         $(#[$attribute])*
         fn $name<T: KernelFloat>($($argument: $type),*) {
+            #[inline(always)]
+            fn portable<T: KernelFloat>($($argument: $type),*) $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
                 fn avx512<T: KernelFloat>($($argument: $type),*) {
-                    $portable($($argument),*)
+                    portable::<T>($($argument),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
                 fn avx2<T: KernelFloat>($($argument: $type),*) {
-                    $portable($($argument),*)
+                    portable::<T>($($argument),*)
                 }
                 if $crate::kernels::fused::activations::fast::has_avx512() {
                     // SAFETY: the CPU has AVX-512 (F, VL), AVX2 and FMA.
@@ -50,7 +55,7 @@ macro_rules! on_widest_vectors {
                     return unsafe { avx2::<T>($($argument),*) };
                 }
             }
-            $portable($($argument),*)
+            portable::<T>($($argument),*)
         }
     };
 }
@@ -778,31 +783,22 @@ unsafe fn forward_block<T: KernelFloat>(
 
 on_widest_vectors! {
     /// One step of a block's windows (see [`row_forward`]).
-    fn rows_forward = rows_forward_portable(
+    fn rows_forward<T: KernelFloat>(
         gates: &mut [T],
         previous_cell: &[T],
         cell: &mut [T],
         hidden: &mut [T],
         cell_tanh: &mut [T],
-    );
-}
-
-#[inline(always)]
-fn rows_forward_portable<T: KernelFloat>(
-    gates: &mut [T],
-    previous_cell: &[T],
-    cell: &mut [T],
-    hidden: &mut [T],
-    cell_tanh: &mut [T],
-) {
-    let hidden_size = cell_tanh.len();
-    for (((gates, previous_cell), cell), hidden) in gates
-        .chunks_mut(4 * hidden_size)
-        .zip(previous_cell.chunks(hidden_size))
-        .zip(cell.chunks_mut(hidden_size))
-        .zip(hidden.chunks_mut(hidden_size))
-    {
-        row_forward(gates, previous_cell, cell, hidden, cell_tanh);
+    ) {
+        let hidden_size = cell_tanh.len();
+        for (((gates, previous_cell), cell), hidden) in gates
+            .chunks_mut(4 * hidden_size)
+            .zip(previous_cell.chunks(hidden_size))
+            .zip(cell.chunks_mut(hidden_size))
+            .zip(hidden.chunks_mut(hidden_size))
+        {
+            row_forward(gates, previous_cell, cell, hidden, cell_tanh);
+        }
     }
 }
 
@@ -945,37 +941,29 @@ struct StepStates<'a, T> {
 
 on_widest_vectors! {
     /// One step backward of a block's windows (see [`row_backward`]).
-    fn rows_backward = rows_backward_portable(
+    fn rows_backward<T: KernelFloat>(
         gates_deltas: &mut [T],
         states: StepStates<'_, T>,
         cell_grad: &mut [T],
         cell_tanh: &mut [T],
-    );
-}
-
-#[inline(always)]
-fn rows_backward_portable<T: KernelFloat>(
-    gates_deltas: &mut [T],
-    states: StepStates<'_, T>,
-    cell_grad: &mut [T],
-    cell_tanh: &mut [T],
-) {
-    let hidden_size = cell_tanh.len();
-    let windows = gates_deltas
-        .chunks_mut(4 * hidden_size)
-        .zip(states.previous_cell.chunks(hidden_size))
-        .zip(states.cell.chunks(hidden_size))
-        .zip(states.from_output.chunks(hidden_size))
-        .zip(states.from_next.chunks(hidden_size))
-        .zip(cell_grad.chunks_mut(hidden_size));
-    for (((((gates_deltas, previous_cell), cell), from_output), from_next), cell_grad) in windows {
-        let window = StepStates {
-            previous_cell,
-            cell,
-            from_output,
-            from_next,
-        };
-        row_backward(gates_deltas, window, cell_grad, cell_tanh);
+    ) {
+        let hidden_size = cell_tanh.len();
+        let windows = gates_deltas
+            .chunks_mut(4 * hidden_size)
+            .zip(states.previous_cell.chunks(hidden_size))
+            .zip(states.cell.chunks(hidden_size))
+            .zip(states.from_output.chunks(hidden_size))
+            .zip(states.from_next.chunks(hidden_size))
+            .zip(cell_grad.chunks_mut(hidden_size));
+        for (((((gates_deltas, previous_cell), cell), from_output), from_next), cell_grad) in windows {
+            let window = StepStates {
+                previous_cell,
+                cell,
+                from_output,
+                from_next,
+            };
+            row_backward(gates_deltas, window, cell_grad, cell_tanh);
+        }
     }
 }
 

@@ -155,34 +155,24 @@ unsafe fn forward_block<T: KernelFloat>(
 
 on_widest_vectors! {
     /// One step of a block's windows (see [`row_forward`]).
-    fn rows_forward = rows_forward_portable(
+    fn rows_forward<T: KernelFloat>(
         projected: &[T],
         hidden_part: &[T],
         gates: &mut [T],
         previous: &[T],
         next: &mut [T],
         hidden_size: usize,
-    );
-}
-
-#[inline(always)]
-fn rows_forward_portable<T: KernelFloat>(
-    projected: &[T],
-    hidden_part: &[T],
-    gates: &mut [T],
-    previous: &[T],
-    next: &mut [T],
-    hidden_size: usize,
-) {
-    let width = 3 * hidden_size;
-    for ((((x, hp), gates), previous), next) in projected
-        .chunks(width)
-        .zip(hidden_part.chunks(width))
-        .zip(gates.chunks_mut(4 * hidden_size))
-        .zip(previous.chunks(hidden_size))
-        .zip(next.chunks_mut(hidden_size))
-    {
-        row_forward(x, hp, gates, previous, next);
+    ) {
+        let width = 3 * hidden_size;
+        for ((((x, hp), gates), previous), next) in projected
+            .chunks(width)
+            .zip(hidden_part.chunks(width))
+            .zip(gates.chunks_mut(4 * hidden_size))
+            .zip(previous.chunks(hidden_size))
+            .zip(next.chunks_mut(hidden_size))
+        {
+            row_forward(x, hp, gates, previous, next);
+        }
     }
 }
 
@@ -370,38 +360,31 @@ struct StepStates<'a, T> {
 
 on_widest_vectors! {
     /// One step backward of a block's windows (see [`row_backward`]).
-    fn rows_backward = rows_backward_portable(
+    fn rows_backward<T: KernelFloat>(
         deltas: [&mut [T]; 2],
         states: StepStates<'_, T>,
         from_next: &mut [T],
         hidden_size: usize,
-    );
-}
-
-#[inline(always)]
-fn rows_backward_portable<T: KernelFloat>(
-    [input_deltas, candidate_deltas]: [&mut [T]; 2],
-    states: StepStates<'_, T>,
-    from_next: &mut [T],
-    hidden_size: usize,
-) {
-    let width = 3 * hidden_size;
-    for (((((input_delta, candidate_delta), gates), previous), output_grad), from_next) in
-        input_deltas
-            .chunks_mut(width)
-            .zip(candidate_deltas.chunks_mut(hidden_size))
-            .zip(states.gates.chunks(4 * hidden_size))
-            .zip(states.previous.chunks(hidden_size))
-            .zip(states.from_output.chunks(hidden_size))
-            .zip(from_next.chunks_mut(hidden_size))
-    {
-        row_backward(
-            [input_delta, candidate_delta],
-            gates,
-            previous,
-            output_grad,
-            from_next,
-        );
+    ) {
+        let [input_deltas, candidate_deltas] = deltas;
+        let width = 3 * hidden_size;
+        for (((((input_delta, candidate_delta), gates), previous), output_grad), from_next) in
+            input_deltas
+                .chunks_mut(width)
+                .zip(candidate_deltas.chunks_mut(hidden_size))
+                .zip(states.gates.chunks(4 * hidden_size))
+                .zip(states.previous.chunks(hidden_size))
+                .zip(states.from_output.chunks(hidden_size))
+                .zip(from_next.chunks_mut(hidden_size))
+        {
+            row_backward(
+                [input_delta, candidate_delta],
+                gates,
+                previous,
+                output_grad,
+                from_next,
+            );
+        }
     }
 }
 

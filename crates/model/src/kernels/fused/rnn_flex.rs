@@ -176,13 +176,10 @@ unsafe fn backward_block<T: KernelFloat>(
 on_widest_vectors! {
     /// One step's deltas for a block's windows: `δa_t = (δh_t + δh from t + 1) ⊙ (1 − h_t²)`,
     /// written over `δh_t`.
-    fn step_deltas = step_deltas_portable(deltas: &mut [T], states: &[T], from_next: &[T]);
-}
-
-#[inline(always)]
-fn step_deltas_portable<T: KernelFloat>(deltas: &mut [T], states: &[T], from_next: &[T]) {
-    for ((delta, state), from_next) in deltas.iter_mut().zip(states).zip(from_next) {
-        *delta = (*delta + *from_next) * (T::ONE - *state * *state);
+    fn step_deltas<T: KernelFloat>(deltas: &mut [T], states: &[T], from_next: &[T]) {
+        for ((delta, state), from_next) in deltas.iter_mut().zip(states).zip(from_next) {
+            *delta = (*delta + *from_next) * (T::ONE - *state * *state);
+        }
     }
 }
 
