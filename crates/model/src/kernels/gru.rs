@@ -22,7 +22,9 @@ use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
 use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
-use super::fused::composed::{as_step, narrow, one_minus, recurrent_weight_grad, step};
+use super::fused::composed::{
+    as_step, gradient_to_previous, narrow, one_minus, recurrent_weight_grad, step,
+};
 
 /// The sizes of one GRU call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,17 +223,17 @@ pub fn gru_backward<B: Backend>(
             vec![reset_delta, update_delta, candidate_delta],
             1,
         )));
-        from_next = Some(match t > 0 || initial_state_grad {
-            true => B::float_add(
-                B::float_mul(hidden_grad, update),
-                B::float_matmul(hidden_delta.clone(), weight_hh.clone()),
-            ),
-            false => B::float_zeros(
-                Shape::new([batch, hidden_size]),
-                &hidden_delta.device(),
-                hidden_delta.dtype().into(),
-            ),
-        });
+        from_next = Some(gradient_to_previous::<B>(
+            t > 0 || initial_state_grad,
+            &hidden_delta,
+            [batch, hidden_size],
+            || {
+                B::float_add(
+                    B::float_mul(hidden_grad, update),
+                    B::float_matmul(hidden_delta.clone(), weight_hh.clone()),
+                )
+            },
+        ));
         hidden_deltas.push(as_step::<B>(hidden_delta));
     }
     input_deltas.reverse();

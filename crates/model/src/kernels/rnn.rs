@@ -9,11 +9,13 @@
 //! `δW_hh = Σ_t δa_tᵀ·h_{t−1}`.
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
+use burn::backend::{Backend, Dispatch, TensorMetadata};
 use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
-use super::fused::composed::{as_step, one_minus, recurrent_weight_grad, step};
+use super::fused::composed::{
+    as_step, gradient_to_previous, one_minus, recurrent_weight_grad, step,
+};
 
 /// The sizes of one RNN call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,14 +114,12 @@ pub fn rnn_backward<B: Backend>(
         let state = step::<B>(output.clone(), t);
         let slope = one_minus::<B>(B::float_mul(state.clone(), state));
         let delta = B::float_mul(hidden_grad, slope);
-        from_next = Some(match t > 0 || initial_state_grad {
-            true => B::float_matmul(delta.clone(), weight_hh.clone()),
-            false => B::float_zeros(
-                Shape::new([batch, hidden_size]),
-                &delta.device(),
-                delta.dtype().into(),
-            ),
-        });
+        from_next = Some(gradient_to_previous::<B>(
+            t > 0 || initial_state_grad,
+            &delta,
+            [batch, hidden_size],
+            || B::float_matmul(delta.clone(), weight_hh.clone()),
+        ));
         deltas.push(as_step::<B>(delta));
     }
     deltas.reverse();

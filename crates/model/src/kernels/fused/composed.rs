@@ -46,6 +46,25 @@ pub(crate) fn sigmoid_slope<B: Backend>(activated: FloatTensor<B>) -> FloatTenso
     B::float_mul(activated.clone(), one_minus::<B>(activated))
 }
 
+/// The gradient a step hands to the previous hidden state `[B, H]`: `flow()` for every step but
+/// the first, and for the first only when the initial state's gradient is wanted (zeros shaped
+/// and placed like `like` otherwise).
+pub(crate) fn gradient_to_previous<B: Backend>(
+    reaches_previous: bool,
+    like: &FloatTensor<B>,
+    [batch, hidden_size]: [usize; 2],
+    flow: impl FnOnce() -> FloatTensor<B>,
+) -> FloatTensor<B> {
+    match reaches_previous {
+        true => flow(),
+        false => B::float_zeros(
+            Shape::new([batch, hidden_size]),
+            &like.device(),
+            like.dtype().into(),
+        ),
+    }
+}
+
 /// The forward pass: the output `[T + 1, B, H]` (`h_1 … h_T`, `c_T`), the activated gates
 /// `[T, B, 4H]` and the cell states `[T, B, H]`.
 pub fn lstm_forward<B: Backend>(
@@ -190,14 +209,12 @@ pub fn lstm_backward<B: Backend>(
             1,
         );
         cell_grad = B::float_mul(cell_grad, forget_gate);
-        hidden_grad_from_next = Some(match t > 0 || initial_state_grad {
-            true => B::float_matmul(delta.clone(), weight_hh.clone()),
-            false => B::float_zeros(
-                Shape::new([batch, hidden_size]),
-                &delta.device(),
-                delta.dtype().into(),
-            ),
-        });
+        hidden_grad_from_next = Some(gradient_to_previous::<B>(
+            t > 0 || initial_state_grad,
+            &delta,
+            [batch, hidden_size],
+            || B::float_matmul(delta.clone(), weight_hh.clone()),
+        ));
         deltas.push(as_step::<B>(delta));
     }
     deltas.reverse();
