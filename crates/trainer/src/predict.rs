@@ -110,25 +110,15 @@ pub fn predict(
     steps: Option<usize>,
     device: DeviceChoice,
 ) -> anyhow::Result<Forecast> {
-    let run = RunDir::open(run_dir)?;
-    let device = select_device(device)?;
-    let (config, model) = run.load_weights(&device.device)?;
-    if let Some(column) = &config.data.series_column {
+    let trained = TrainedRun::open(run_dir, device)?;
+    if let Some(column) = &trained.config.data.series_column {
         bail!(
             "{} is a panel run (series_column = \"{column}\"): it forecasts every series of \
              a file; `trainer predict` does that for it",
-            run.path().display()
+            trained.run.path().display()
         );
     }
-    let steps = steps.unwrap_or(config.data.horizon);
-    check_steps(&config, steps)?;
-    let loaded = load_csv(data_path, &load_options(&config))?;
-    let model_run = ModelRun {
-        config: &config,
-        model: &model,
-        device: &device.device,
-    };
-    model_run.forecast(&run, loaded.series, data_path, steps)
+    trained.forecast_series(data_path, steps)
 }
 
 /// Forecasts `steps` days after the last row of every series of `data_path` (a long-format
@@ -140,41 +130,90 @@ pub fn predict_panel(
     steps: Option<usize>,
     device: DeviceChoice,
 ) -> anyhow::Result<Vec<(String, Forecast)>> {
-    let run = RunDir::open(run_dir)?;
-    let device = select_device(device)?;
-    let (config, model) = run.load_weights(&device.device)?;
-    let Some(column) = config.data.series_column.clone() else {
-        bail!("{} is not a panel run", run.path().display());
+    let trained = TrainedRun::open(run_dir, device)?;
+    let Some(column) = trained.config.data.series_column.clone() else {
+        bail!("{} is not a panel run", trained.run.path().display());
     };
-    let steps = steps.unwrap_or(config.data.horizon);
-    check_steps(&config, steps)?;
-    let entries = crate::panel::read_entries(&run)?;
-    let model_run = ModelRun {
-        config: &config,
-        model: &model,
-        device: &device.device,
-    };
-    load_csv_panel(data_path, &load_options(&config), &column)?
-        .into_iter()
-        .map(|(name, loaded)| {
-            let entry = entries.iter().find(|e| e.name == name).with_context(|| {
-                format!(
-                    "{} holds series '{name}', which the run in {} was not trained on (it knows \
-                     {})",
-                    data_path.display(),
-                    run.path().display(),
-                    entries
-                        .iter()
-                        .map(|e| format!("'{}'", e.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?;
-            let series_run = RunDir::open_series(&crate::panel::series_dir(&run, entry))?;
-            let forecast = model_run.forecast(&series_run, loaded.series, data_path, steps)?;
-            Ok((name, forecast))
+    trained.forecast_panel(data_path, steps, &column)
+}
+
+/// A run directory with its config and weights loaded on the chosen device.
+struct TrainedRun {
+    run: RunDir,
+    config: ExperimentConfig,
+    model: Forecaster,
+    device: Device,
+}
+
+impl TrainedRun {
+    fn open(run_dir: &Path, device: DeviceChoice) -> anyhow::Result<Self> {
+        let run = RunDir::open(run_dir)?;
+        let device = select_device(device)?.device;
+        let (config, model) = run.load_weights(&device)?;
+        Ok(Self {
+            run,
+            config,
+            model,
+            device,
         })
-        .collect()
+    }
+
+    fn model_run(&self) -> ModelRun<'_> {
+        ModelRun {
+            config: &self.config,
+            model: &self.model,
+            device: &self.device,
+        }
+    }
+
+    /// The steps asked for (the run's horizon by default), checked against what it can make.
+    fn steps(&self, steps: Option<usize>) -> anyhow::Result<usize> {
+        let steps = steps.unwrap_or(self.config.data.horizon);
+        check_steps(&self.config, steps)?;
+        Ok(steps)
+    }
+
+    /// [`predict`] on a run already loaded.
+    fn forecast_series(&self, data_path: &Path, steps: Option<usize>) -> anyhow::Result<Forecast> {
+        let steps = self.steps(steps)?;
+        let loaded = load_csv(data_path, &load_options(&self.config))?;
+        self.model_run()
+            .forecast(&self.run, loaded.series, data_path, steps)
+    }
+
+    /// [`predict_panel`] on a run already loaded, whose series are named in `column`.
+    fn forecast_panel(
+        &self,
+        data_path: &Path,
+        steps: Option<usize>,
+        column: &str,
+    ) -> anyhow::Result<Vec<(String, Forecast)>> {
+        let steps = self.steps(steps)?;
+        let run = &self.run;
+        let entries = crate::panel::read_entries(run)?;
+        let model_run = self.model_run();
+        load_csv_panel(data_path, &load_options(&self.config), column)?
+            .into_iter()
+            .map(|(name, loaded)| {
+                let entry = entries.iter().find(|e| e.name == name).with_context(|| {
+                    format!(
+                        "{} holds series '{name}', which the run in {} was not trained on (it \
+                         knows {})",
+                        data_path.display(),
+                        run.path().display(),
+                        entries
+                            .iter()
+                            .map(|e| format!("'{}'", e.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+                let series_run = RunDir::open_series(&crate::panel::series_dir(run, entry))?;
+                let forecast = model_run.forecast(&series_run, loaded.series, data_path, steps)?;
+                Ok((name, forecast))
+            })
+            .collect()
+    }
 }
 
 fn load_options(config: &ExperimentConfig) -> LoadOptions {
@@ -338,13 +377,11 @@ fn forecasts_csv(forecasts: &[(Option<&str>, &Forecast)]) -> String {
 /// Runs `trainer predict`: prints the forecast (of every series, for a panel run) and writes it
 /// to `--out` (default `<run>/forecast.csv`).
 pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
-    let config = ExperimentConfig::load_saved(&RunDir::open(&args.run)?.file(files::CONFIG))?;
-    let forecasts: Vec<(Option<String>, Forecast)> = match config.data.series_column {
-        None => vec![(
-            None,
-            predict(&args.run, &args.data, args.steps, args.device)?,
-        )],
-        Some(_) => predict_panel(&args.run, &args.data, args.steps, args.device)?
+    let trained = TrainedRun::open(&args.run, args.device)?;
+    let forecasts: Vec<(Option<String>, Forecast)> = match &trained.config.data.series_column {
+        None => vec![(None, trained.forecast_series(&args.data, args.steps)?)],
+        Some(column) => trained
+            .forecast_panel(&args.data, args.steps, column)?
             .into_iter()
             .map(|(name, forecast)| (Some(name), forecast))
             .collect(),
