@@ -382,10 +382,14 @@ impl ForecasterIntervals {
     }
 }
 
+/// The intervals of one forecast step, one per level: `(lower, upper)`, or `None` where there
+/// is no calibration or quantile for it.
+pub type StepIntervals = Vec<Option<(f64, f64)>>;
+
 /// The `(lower, upper)` interval of each of `levels` levels from one step's quantiles at
 /// [`interval_quantile_levels`] (`None` for a level whose ends are unknown, every level when
 /// the step is).
-pub fn interval_pairs(ends: Option<&[Option<f64>]>, levels: usize) -> Vec<Option<(f64, f64)>> {
+pub fn interval_pairs(ends: Option<&[Option<f64>]>, levels: usize) -> StepIntervals {
     (0..levels)
         .map(|index| {
             let ends = ends?;
@@ -427,7 +431,7 @@ pub struct TestIntervals {
     /// (`test.model_steps`): `[window][step][level]` as `(lower, upper)`, `None` where there is
     /// no calibration or quantile for it.
     #[serde(skip)]
-    pub model_steps: Vec<Vec<Vec<Option<(f64, f64)>>>>,
+    pub model_steps: Vec<Vec<StepIntervals>>,
 }
 
 /// Intervals of `levels` for the model's and the naive forecast's test-day forecasts in `test`:
@@ -519,7 +523,8 @@ pub fn test_intervals(
                 .collect()
         })
         .collect();
-    let (ends, grid): (Vec<Vec<Option<f64>>>, Vec<Vec<Option<f64>>>) = quantiles
+    type Quantiles = Vec<Vec<Option<f64>>>;
+    let (ends, grid): (Quantiles, Quantiles) = quantiles
         .into_iter()
         .map(|mut steps| {
             let mut first = steps.swap_remove(0);

@@ -140,7 +140,9 @@ fn tensors_of_the_wrong_rank_or_size_are_errors_naming_file_and_tensor() {
     let dir = std::env::temp_dir().join(format!("yoho-pytorch-shapes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let head = [("linear.weight", vec![1, 8]), ("linear.bias", vec![1])];
-    let cases: [(&str, Vec<(&str, Vec<usize>)>, &str); 3] = [
+    // each case: a file, its tensors with their shapes, and what the error must say
+    type Case<'a> = (&'a str, Vec<(&'a str, Vec<usize>)>, &'a str);
+    let cases: [Case; 3] = [
         (
             "flat.safetensors",
             vec![
