@@ -23,7 +23,8 @@ use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
 use super::fused::composed::{
-    as_step, gradient_to_previous, narrow, one_minus, recurrent_weight_grad, step,
+    as_step, gradient_to_previous, hidden_grad_at, in_time_order, narrow, one_minus,
+    recurrent_weight_grad, step,
 };
 
 /// The sizes of one GRU call: `time` steps of `batch` windows, `hidden` units.
@@ -188,10 +189,7 @@ pub fn gru_backward<B: Backend>(
     let mut from_next: Option<FloatTensor<B>> = None;
     let (mut input_deltas, mut hidden_deltas) = (Vec::new(), Vec::new());
     for t in (0..time).rev() {
-        let mut hidden_grad = step::<B>(grad.clone(), t);
-        if let Some(from_next) = from_next {
-            hidden_grad = B::float_add(hidden_grad, from_next);
-        }
+        let hidden_grad = hidden_grad_at::<B>(&grad, t, from_next);
         let saved = step::<B>(gates.clone(), t);
         let (reset, update) = (part(&saved, 0), part(&saved, 1));
         let (candidate, hidden_n) = (part(&saved, 2), part(&saved, 3));
@@ -236,9 +234,7 @@ pub fn gru_backward<B: Backend>(
         ));
         hidden_deltas.push(as_step::<B>(hidden_delta));
     }
-    input_deltas.reverse();
-    hidden_deltas.reverse();
-    let hidden_deltas = B::float_cat(hidden_deltas, 0);
+    let hidden_deltas = in_time_order::<B>(hidden_deltas);
     let weight_grad = recurrent_weight_grad::<B>(hidden_deltas.clone(), output, hidden);
     let bias_grad = B::float_reshape(
         B::float_sum_dim(
@@ -248,7 +244,7 @@ pub fn gru_backward<B: Backend>(
         Shape::new([3 * hidden_size]),
     );
     (
-        B::float_cat(input_deltas, 0),
+        in_time_order::<B>(input_deltas),
         weight_grad,
         bias_grad,
         from_next.expect("a window has at least one step"),

@@ -14,7 +14,8 @@ use burn::tensor::Tensor;
 
 use super::fused::RecurrentOps;
 use super::fused::composed::{
-    as_step, gradient_to_previous, one_minus, recurrent_weight_grad, step,
+    as_step, gradient_to_previous, hidden_grad_at, in_time_order, one_minus, recurrent_weight_grad,
+    step,
 };
 
 /// The sizes of one RNN call: `time` steps of `batch` windows, `hidden` units.
@@ -107,10 +108,7 @@ pub fn rnn_backward<B: Backend>(
     let mut from_next: Option<FloatTensor<B>> = None;
     let mut deltas = Vec::with_capacity(time);
     for t in (0..time).rev() {
-        let mut hidden_grad = step::<B>(grad.clone(), t);
-        if let Some(from_next) = from_next {
-            hidden_grad = B::float_add(hidden_grad, from_next);
-        }
+        let hidden_grad = hidden_grad_at::<B>(&grad, t, from_next);
         let state = step::<B>(output.clone(), t);
         let slope = one_minus::<B>(B::float_mul(state.clone(), state));
         let delta = B::float_mul(hidden_grad, slope);
@@ -122,8 +120,7 @@ pub fn rnn_backward<B: Backend>(
         ));
         deltas.push(as_step::<B>(delta));
     }
-    deltas.reverse();
-    let projected_grad = B::float_cat(deltas, 0);
+    let projected_grad = in_time_order::<B>(deltas);
     let weight_grad = recurrent_weight_grad::<B>(projected_grad.clone(), output, hidden);
     (
         projected_grad,

@@ -46,6 +46,27 @@ pub(crate) fn sigmoid_slope<B: Backend>(activated: FloatTensor<B>) -> FloatTenso
     B::float_mul(activated.clone(), one_minus::<B>(activated))
 }
 
+/// `δh_t` `[B, H]`: the output's gradient at step `t`, plus what step `t + 1` handed back (nothing
+/// at the last step).
+pub(crate) fn hidden_grad_at<B: Backend>(
+    grad: &FloatTensor<B>,
+    t: usize,
+    from_next: Option<FloatTensor<B>>,
+) -> FloatTensor<B> {
+    let at_output = step::<B>(grad.clone(), t);
+    match from_next {
+        Some(from_next) => B::float_add(at_output, from_next),
+        None => at_output,
+    }
+}
+
+/// One tensor `[T, B, X]` in time order from the steps `[1, B, X]` of a backward pass, which
+/// gathers them last step first.
+pub(crate) fn in_time_order<B: Backend>(mut steps: Vec<FloatTensor<B>>) -> FloatTensor<B> {
+    steps.reverse();
+    B::float_cat(steps, 0)
+}
+
 /// The gradient a step hands to the previous hidden state `[B, H]`: `flow()` for every step but
 /// the first, and for the first only when the initial state's gradient is wanted (zeros shaped
 /// and placed like `like` otherwise).
@@ -173,10 +194,7 @@ pub fn lstm_backward<B: Backend>(
     let mut cell_grad = step::<B>(grad.clone(), time);
     let mut deltas = Vec::with_capacity(time);
     for t in (0..time).rev() {
-        let mut hidden_grad = step::<B>(grad.clone(), t);
-        if let Some(from_next) = hidden_grad_from_next {
-            hidden_grad = B::float_add(hidden_grad, from_next);
-        }
+        let hidden_grad = hidden_grad_at::<B>(&grad, t, hidden_grad_from_next);
         let activated = step::<B>(gates.clone(), t);
         let (input_gate, forget_gate) = (gate(&activated, 0), gate(&activated, 1));
         let (candidate, output_gate) = (gate(&activated, 2), gate(&activated, 3));
@@ -217,8 +235,7 @@ pub fn lstm_backward<B: Backend>(
         ));
         deltas.push(as_step::<B>(delta));
     }
-    deltas.reverse();
-    let projected_grad = B::float_cat(deltas, 0);
+    let projected_grad = in_time_order::<B>(deltas);
     let weight_grad = recurrent_weight_grad::<B>(projected_grad.clone(), output, hidden);
     (
         projected_grad,
