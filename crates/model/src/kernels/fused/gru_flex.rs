@@ -435,14 +435,23 @@ fn weight_grads<T: KernelFloat>(
     } = saved.shape;
     let width = 3 * hidden_size;
     let mut weight = vec![T::ZERO; width * hidden_size];
-    let (reset_update, candidate) = weight.split_at_mut(2 * hidden_size * hidden_size);
+    let mut bias = vec![T::ZERO; width];
+    let (weight_reset_update, weight_candidate) =
+        weight.split_at_mut(2 * hidden_size * hidden_size);
+    let (bias_reset_update, bias_candidate) = bias.split_at_mut(2 * hidden_size);
     // each block of rows from its deltas: [δr, δz] with the input's stride, δn ⊙ r on its own
     let parts = [
-        (reset_update, 2 * hidden_size, input_deltas, width),
-        (candidate, hidden_size, candidate_deltas, hidden_size),
+        (weight_reset_update, bias_reset_update, input_deltas, width),
+        (
+            weight_candidate,
+            bias_candidate,
+            candidate_deltas,
+            hidden_size,
+        ),
     ];
     let initial_state = saved.hidden.iter().any(|value| *value != T::ZERO);
-    for (grad, rows, deltas, stride) in parts {
+    for (grad, bias_grad, deltas, stride) in parts {
+        let rows = bias_grad.len();
         if time > 1 {
             // SAFETY: the deltas of steps 1…, transposed [rows, (T − 1)·B], and
             // h_{1…T−1} [(T − 1)·B, H] lie inside their buffers; `grad` is a buffer of its own.
@@ -470,17 +479,11 @@ fn weight_grads<T: KernelFloat>(
                 );
             }
         }
-    }
-    let mut bias = vec![T::ZERO; width];
-    let (reset_update, candidate) = bias.split_at_mut(2 * hidden_size);
-    for row in input_deltas.chunks(width) {
-        for (sum, value) in reset_update.iter_mut().zip(row) {
-            *sum = *sum + *value;
-        }
-    }
-    for row in candidate_deltas.chunks(hidden_size) {
-        for (sum, value) in candidate.iter_mut().zip(row) {
-            *sum = *sum + *value;
+        // the bias's gradient: the sum of every window's and step's deltas
+        for row in deltas.chunks(stride) {
+            for (sum, value) in bias_grad.iter_mut().zip(row) {
+                *sum = *sum + *value;
+            }
         }
     }
     (weight, bias)
