@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yoho_model::{CellKind, Forecaster, ForecasterConfig};
 
+use crate::spread;
+
 const WINDOWS: usize = 987;
 const WINDOW_LEN: usize = 5;
 const HIDDEN: usize = 100;
@@ -389,23 +391,15 @@ fn run_round() -> anyhow::Result<Round> {
 
 /// The median of `values` and, with several, their range: `median (min–max)`.
 fn summary(values: &[f64], digits: usize) -> String {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    match sorted.len() {
+    let (median, min, max) = spread(values);
+    match values.len() {
         1 => format!("{median:.digits$}"),
-        _ => format!(
-            "{median:.digits$} ({:.digits$}–{:.digits$})",
-            sorted[0],
-            sorted[sorted.len() - 1]
-        ),
+        _ => format!("{median:.digits$} ({min:.digits$}–{max:.digits$})"),
     }
 }
 
 fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
+    spread(values).0
 }
 
 /// The rows of every round, row by row: the same row of each round in one list.

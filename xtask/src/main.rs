@@ -75,3 +75,14 @@ pub fn runs_option(args: &[String], flag: &str, default: usize) -> anyhow::Resul
     }
     Ok(runs)
 }
+
+/// The median of `values` and their range: `(median, min, max)`.
+pub fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    (
+        sorted[sorted.len() / 2],
+        sorted[0],
+        sorted[sorted.len() - 1],
+    )
+}

@@ -9,6 +9,8 @@
 use std::path::Path;
 
 use serde_json::json;
+
+use crate::spread;
 use trainer::overhead::{EpochCost, measure_epochs};
 
 /// The configs, their epochs per run, and the file they need.
@@ -16,16 +18,6 @@ const CONFIGS: [(&str, usize, &str); 2] = [
     ("configs/lstm.toml", 40, "data/sp500.csv"),
     ("configs/article.toml", 400, "../shared/data/nikkei_225.csv"),
 ];
-
-/// The median and the range of `values`.
-fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    (
-        values[values.len() / 2],
-        values[0],
-        values[values.len() - 1],
-    )
-}
 
 /// Runs the trainer bench.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
@@ -63,9 +55,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             )?);
         }
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
-        let steps = spread(costs.iter().map(|c| ms(c.steps_alone)).collect());
-        let learner = spread(costs.iter().map(|c| ms(c.learner)).collect());
-        let overhead = spread(costs.iter().map(EpochCost::overhead_percent).collect());
+        let steps = spread(&costs.iter().map(|c| ms(c.steps_alone)).collect::<Vec<_>>());
+        let learner = spread(&costs.iter().map(|c| ms(c.learner)).collect::<Vec<_>>());
+        let overhead = spread(
+            &costs
+                .iter()
+                .map(EpochCost::overhead_percent)
+                .collect::<Vec<_>>(),
+        );
         let cell = |(median, low, high): (f64, f64, f64), digits: usize| {
             format!("{median:.digits$} ({low:.digits$}–{high:.digits$})")
         };
