@@ -130,11 +130,7 @@ pub fn predict_panel(
     steps: Option<usize>,
     device: DeviceChoice,
 ) -> anyhow::Result<Vec<(String, Forecast)>> {
-    let trained = TrainedRun::open(run_dir, device)?;
-    let Some(column) = trained.config.data.series_column.clone() else {
-        bail!("{} is not a panel run", trained.run.path().display());
-    };
-    trained.forecast_panel(data_path, steps, &column)
+    TrainedRun::open(run_dir, device)?.forecast_panel(data_path, steps)
 }
 
 /// A run directory with its config and weights loaded on the chosen device.
@@ -181,15 +177,17 @@ impl TrainedRun {
             .forecast(&self.run, loaded.series, data_path, steps)
     }
 
-    /// [`predict_panel`] on a run already loaded, whose series are named in `column`.
+    /// [`predict_panel`] on a run already loaded.
     fn forecast_panel(
         &self,
         data_path: &Path,
         steps: Option<usize>,
-        column: &str,
     ) -> anyhow::Result<Vec<(String, Forecast)>> {
-        let steps = self.steps(steps)?;
         let run = &self.run;
+        let Some(column) = &self.config.data.series_column else {
+            bail!("{} is not a panel run", run.path().display());
+        };
+        let steps = self.steps(steps)?;
         let entries = crate::panel::read_entries(run)?;
         let model_run = self.model_run();
         load_csv_panel(data_path, &load_options(&self.config), column)?
@@ -380,8 +378,8 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
     let trained = TrainedRun::open(&args.run, args.device)?;
     let forecasts: Vec<(Option<String>, Forecast)> = match &trained.config.data.series_column {
         None => vec![(None, trained.forecast_series(&args.data, args.steps)?)],
-        Some(column) => trained
-            .forecast_panel(&args.data, args.steps, column)?
+        Some(_) => trained
+            .forecast_panel(&args.data, args.steps)?
             .into_iter()
             .map(|(name, forecast)| (Some(name), forecast))
             .collect(),
