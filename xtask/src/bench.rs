@@ -20,7 +20,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Tensor};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use yoho_model::{CellKind, Forecaster, ForecasterConfig};
+use yoho_model::{CellKind, Forecaster, RnnForecasterConfig};
 
 use crate::spread;
 
@@ -247,11 +247,10 @@ fn backends() -> Vec<(&'static str, Device)> {
     #[cfg(feature = "ndarray")]
     #[allow(deprecated)]
     backends.push(("ndarray (CPU)", Device::ndarray()));
-    #[cfg(feature = "wgpu")]
-    backends.push((
-        "wgpu (GPU)",
-        Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
-    ));
+    // a software Vulkan driver (lavapipe) would take minutes per row: hardware adapters only
+    if let Some(gpu) = trainer::device::hardware_gpu() {
+        backends.push(("wgpu (GPU)", gpu.device));
+    }
     backends
 }
 
@@ -353,7 +352,7 @@ fn measure_round() -> Round {
             ("yoho fused RNN", CellKind::Rnn),
         ] {
             rows.push(measure(backend, name, &device, |d| {
-                ForecasterConfig::new(1, HIDDEN)
+                RnnForecasterConfig::new(1, HIDDEN)
                     .with_cell(cell)
                     .with_head(vec![HEAD])
                     .init(d)

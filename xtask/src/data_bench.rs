@@ -140,7 +140,7 @@ fn run_phase(phase: &str, config_path: &Path) -> anyhow::Result<()> {
         }
         "trainer" => {
             let out = config_path.with_file_name("run");
-            trainer::run::train_and_evaluate(&TrainArgs {
+            trainer::train::train_and_evaluate(&TrainArgs {
                 config: config_path.to_path_buf(),
                 data: None,
                 epochs: Some(1),

@@ -10,10 +10,13 @@
 //!   article's run (see [`trainer_bench`]); writes `target/bench/trainer.json`.
 //! - `bench --backtest [--runs N]`: times a 10-fold backtest of `configs/lstm.toml`, one fold at a
 //!   time and folds side by side (see [`backtest_bench`]); writes `target/bench/backtest.json`.
+//! - `imports`: lists the source files that import each other (see [`imports`]); its test keeps
+//!   the workspace free of them.
 
 mod backtest_bench;
 mod bench;
 mod data_bench;
+mod imports;
 mod trainer_bench;
 
 use std::process::ExitCode;
@@ -31,10 +34,11 @@ fn main() -> ExitCode {
             trainer_bench::run(&args[1..])
         }
         Some("bench") => bench::run(&args[1..]),
+        Some("imports") => print_import_cycles(),
         _ => {
             eprintln!(
                 "usage: cargo xtask bench [--vs-pytorch] [--runs N] | bench --backtest [--runs N] | \
-                 bench --data [--series N] [--rows N] | bench --trainer [--runs N]"
+                 bench --data [--series N] [--rows N] | bench --trainer [--runs N] | imports"
             );
             return ExitCode::from(2);
         }
@@ -45,6 +49,34 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints every group of files that import each other; an error when there is one.
+fn print_import_cycles() -> anyhow::Result<()> {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut count = 0;
+    for root in imports::SOURCE_ROOTS {
+        let src = workspace.join(root);
+        for cycle in imports::cycles(&src) {
+            count += 1;
+            let names: Vec<String> = cycle.iter().map(|p| p.display().to_string()).collect();
+            println!("files that import each other: {}", names.join(", "));
+        }
+        for cycle in imports::module_cycles(&src) {
+            count += 1;
+            println!(
+                "modules of {root} that import each other: {}",
+                cycle.join(", ")
+            );
+        }
+    }
+    match count {
+        0 => {
+            println!("no file imports a file that imports it back");
+            Ok(())
+        }
+        _ => anyhow::bail!("{count} group(s) of files import each other"),
     }
 }
 

@@ -9,7 +9,8 @@ use crate::calendar::{self, CalendarFeature};
 use crate::missing::MissingPolicy;
 use crate::scaling::ScalingMethod;
 use crate::sine::SineSpec;
-use crate::transform::{TargetTransform, WindowNorm};
+use crate::source::file::LoadOptions;
+use crate::transform::{TargetTransform, WindowNorm, is_target_only};
 use crate::window::{SplitSpec, WindowSpec};
 
 fn default_date_column() -> String {
@@ -23,8 +24,9 @@ fn one() -> usize {
 /// Where a series comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
-    /// A CSV file; a relative path is taken from the current directory.
-    Csv {
+    /// A CSV or Parquet file (by its extension); a relative path is taken from the current
+    /// directory.
+    File {
         /// The file.
         path: PathBuf,
     },
@@ -129,7 +131,7 @@ impl DataSection {
                               (or source = \"sine\" for the generated sine wave)"
                         .into(),
                 })?;
-                Ok(Source::Csv { path })
+                Ok(Source::File { path })
             }
             SourceKind::Sine => {
                 if self.path.is_some() {
@@ -184,7 +186,7 @@ impl TryFrom<DataSection> for DataConfig {
 impl From<DataConfig> for DataSection {
     fn from(config: DataConfig) -> Self {
         let (source, path, sine) = match config.source {
-            Source::Csv { path } => (SourceKind::Csv, Some(path), None),
+            Source::File { path } => (SourceKind::Csv, Some(path), None),
             Source::Sine(spec) => (SourceKind::Sine, None, Some(spec)),
         };
         Self {
@@ -276,7 +278,7 @@ impl DataConfig {
         test_len: usize,
     ) -> Self {
         Self {
-            source: Source::Csv { path: path.into() },
+            source: Source::File { path: path.into() },
             date_column: default_date_column(),
             date_format: None,
             series_column: None,
@@ -320,7 +322,7 @@ impl DataConfig {
             self.check_series_column(column)?;
         }
         match &self.source {
-            Source::Csv { .. } => Ok(()),
+            Source::File { .. } => Ok(()),
             Source::Sine(spec) => spec.validate(),
         }
     }
@@ -374,6 +376,24 @@ impl DataConfig {
         calendar::column_names(&self.calendar)
     }
 
+    /// Whether the target is the model's only input (no other feature, no calendar column), so
+    /// that forecasts can be fed back as new rows.
+    pub fn is_univariate(&self) -> bool {
+        is_target_only(&self.model_features(), &self.target)
+    }
+
+    /// How the file is read: the date column and format, the used columns, the missing-value
+    /// policy, and `optional_columns` read when the file has them.
+    pub fn load_options(&self, optional_columns: &[&str]) -> LoadOptions {
+        LoadOptions {
+            date_column: self.date_column.clone(),
+            date_format: self.date_format.clone(),
+            columns: self.used_columns(),
+            missing: self.missing,
+            optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
     /// Every column the run reads from its file: the features, then the target if it is not one
     /// of them.
     pub fn used_columns(&self) -> Vec<String> {
@@ -401,7 +421,7 @@ mod tests {
         let csv = parse("path = \"data/sp500.csv\"").unwrap();
         assert_eq!(
             csv.source,
-            Source::Csv {
+            Source::File {
                 path: "data/sp500.csv".into()
             }
         );

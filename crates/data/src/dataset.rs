@@ -9,17 +9,8 @@ use burn::data::dataset::{Dataset, DatasetError};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::series::TimeSeries;
-use crate::transform::WindowCodec;
+use crate::transform::{WindowCodec, WindowItem};
 use crate::window::WindowRun;
-
-/// One window in model units.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WindowItem {
-    /// `window_len × features` values, time-major (all features of day 1, then day 2, ...).
-    pub inputs: Vec<f32>,
-    /// `horizon` target values.
-    pub targets: Vec<f32>,
-}
 
 /// A Burn dataset of windows over one or more series. Nothing is copied up front: a window is
 /// a row range of its series, encoded by its series' codec only when the data loader reads it,

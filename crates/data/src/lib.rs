@@ -26,9 +26,7 @@ pub mod window;
 
 pub use calendar::CalendarFeature;
 pub use config::{DataConfig, Source};
-pub use dataset::{
-    SampleShape, TrainingData, WindowBatch, WindowBatcher, WindowDataset, WindowItem,
-};
+pub use dataset::{SampleShape, TrainingData, WindowBatch, WindowBatcher, WindowDataset};
 pub use error::DataError;
 pub use frequency::Frequency;
 pub use missing::MissingPolicy;
@@ -38,11 +36,11 @@ pub use prepare::{
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadedSeries, TimeSeries};
-pub use source::csv::{LoadOptions, load_csv, load_csv_panel};
+pub use source::file::{LoadOptions, load_file, load_file_panel};
 /// The NumPy article's generated sine wave (also at `source::sine`).
 pub use source::sine;
 pub use timestamp::Timestamp;
-pub use transform::{Anchor, RawWindow, TargetTransform, WindowCodec, WindowNorm};
+pub use transform::{Anchor, RawWindow, TargetTransform, WindowCodec, WindowItem, WindowNorm};
 pub use window::{SplitSpec, SplitWindows, Window, WindowRun, WindowSpec};
 
 /// Re-exported so that users of the series' dates need not depend on chrono themselves.

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use crate::DataError;
 use crate::calendar;
 use crate::config::{DataConfig, Source};
-use crate::dataset::{SampleShape, TrainingData, WindowDataset, WindowItem};
+use crate::dataset::{SampleShape, TrainingData, WindowDataset};
 use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::{LoadedSeries, TimeSeries};
-use crate::source::csv::{LoadOptions, load_csv, load_csv_panel};
+use crate::source::file::{load_file, load_file_panel};
 use crate::source::sine;
 use crate::timestamp::Timestamp;
-use crate::transform::{RawWindow, TargetTransform, WindowCodec};
+use crate::transform::{RawWindow, TargetTransform, WindowCodec, WindowItem};
 use crate::window::{SplitWindows, WindowRun, WindowSpec, split_series};
 
 fn missing_column(series: &TimeSeries, name: &str) -> DataError {
@@ -131,18 +131,8 @@ pub fn load(config: &DataConfig, optional_columns: &[&str]) -> Result<LoadedSeri
     }
     Ok(match &config.source {
         Source::Sine(spec) => sine::generate(spec)?,
-        Source::Csv { path } => load_csv(path, &load_options(config, optional_columns))?,
+        Source::File { path } => load_file(path, &config.load_options(optional_columns))?,
     })
-}
-
-fn load_options(config: &DataConfig, optional_columns: &[&str]) -> LoadOptions {
-    LoadOptions {
-        date_column: config.date_column.clone(),
-        date_format: config.date_format.clone(),
-        columns: config.used_columns(),
-        missing: config.missing,
-        optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
-    }
 }
 
 fn one_series_only(column: &str) -> DataError {
@@ -268,7 +258,7 @@ pub fn prepare_panel(
     optional_columns: &[&str],
 ) -> Result<PreparedPanel, DataError> {
     config.validate()?;
-    let (Source::Csv { path }, Some(column)) = (&config.source, &config.series_column) else {
+    let (Source::File { path }, Some(column)) = (&config.source, &config.series_column) else {
         return Err(DataError::InvalidSetting {
             key: "series_column",
             message: "a panel is read from a file with series_column set, e.g. \
@@ -276,7 +266,7 @@ pub fn prepare_panel(
                 .into(),
         });
     };
-    let loaded = load_csv_panel(path, &load_options(config, optional_columns), column)?;
+    let loaded = load_file_panel(path, &config.load_options(optional_columns), column)?;
     let mut panel = prepare_panel_loaded(loaded, config, column)?;
     panel.source_name = path.display().to_string();
     Ok(panel)

@@ -134,14 +134,6 @@ impl ColumnScaler {
     pub fn inverse(&self, scaled: f64) -> f64 {
         scaled * self.scale + self.offset
     }
-
-    /// A network's outputs (f32, model units) back to original units.
-    pub fn inverse_outputs(&self, outputs: &[f32]) -> Vec<f64> {
-        outputs
-            .iter()
-            .map(|value| self.inverse(f64::from(*value)))
-            .collect()
-    }
 }
 
 /// The root mean square deviation from the mean; `None` for no values.

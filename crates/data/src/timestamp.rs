@@ -119,7 +119,7 @@ mod tests {
         assert!(day < stamp);
         let midnight = Timestamp::from_datetime(date.and_time(NaiveTime::MIN));
         assert_eq!(midnight.to_string(), "1700-03-01 00:00:00");
-        assert_eq!(std::mem::size_of::<Timestamp>(), 8);
+        assert_eq!(size_of::<Timestamp>(), 8);
     }
 
     #[test]

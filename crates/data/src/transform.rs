@@ -10,7 +10,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
-use crate::dataset::WindowItem;
 use crate::scaling::{ColumnScaler, Scaler};
 use crate::series::TimeSeries;
 use crate::window::Window;
@@ -91,6 +90,22 @@ impl Anchor {
             .map(|output| self.decode(f64::from(*output)))
             .collect()
     }
+}
+
+/// Whether `features` (every input of the network, calendar columns included) is `target`
+/// alone: the one test of "univariate" that recursive forecasting and closed-loop generation
+/// rely on.
+pub fn is_target_only(features: &[String], target: &str) -> bool {
+    matches!(features, [only] if only == target)
+}
+
+/// One window in model units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowItem {
+    /// `window_len × features` values, time-major (all features of day 1, then day 2, ...).
+    pub inputs: Vec<f32>,
+    /// `horizon` target values.
+    pub targets: Vec<f32>,
 }
 
 /// Encodes windows of a series for the network and decodes its outputs.
@@ -189,7 +204,7 @@ impl WindowCodec {
 
     /// Whether the target is the network's only input, so forecasts can be fed back as rows.
     pub fn is_univariate(&self) -> bool {
-        self.features.len() == 1 && self.features[0] == self.target
+        is_target_only(&self.features, &self.target)
     }
 
     fn target_scaler(&self) -> &ColumnScaler {

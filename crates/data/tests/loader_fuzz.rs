@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use yoho_data::{LoadOptions, load_csv};
+use yoho_data::{LoadOptions, load_file};
 
 const VALID: &str = "Date,Open,High,Close\n\
 2021-01-04,27575.57,27602.11,27258.38\n\
@@ -31,7 +31,7 @@ fn load_bytes(bytes: &[u8], drop_missing: bool) {
     if drop_missing {
         options.missing = yoho_data::MissingPolicy::Drop;
     }
-    let result = load_csv(Path::new(&path), &options);
+    let result = load_file(Path::new(&path), &options);
     if let Ok(loaded) = result {
         let series = loaded.series;
         assert!(

@@ -434,7 +434,7 @@ mod tests {
     use burn::tensor::Device;
     use std::sync::atomic::AtomicUsize;
     use yoho_data::{LoadedSeries, ScalingMethod};
-    use yoho_model::ForecasterConfig;
+    use yoho_model::RnnForecasterConfig;
 
     /// 120 rows: a slow wave, then from row `poison_from` on values a billion times larger, so
     /// that a fold that trains on any of them is seen at once.
@@ -512,7 +512,7 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push((fold.index, fold.rows.start + first_test));
-            Ok(ForecasterConfig::new(1, 4).init(&Device::flex()))
+            Ok(RnnForecasterConfig::new(1, 4).init(&Device::flex()))
         }
     }
 

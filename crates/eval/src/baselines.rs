@@ -24,13 +24,16 @@ pub trait Baseline {
     fn forecast(&self, data: &PreparedData, window: &Window) -> f64;
 }
 
+/// The name of the [`Naive`] forecast, the reference of every skill and verdict.
+pub const NAIVE: &str = "naive";
+
 /// "Tomorrow = today": the target's last observed value.
 #[derive(Debug, Clone, Copy)]
 pub struct Naive;
 
 impl Baseline for Naive {
     fn name(&self) -> &'static str {
-        "naive"
+        NAIVE
     }
 
     fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {

@@ -9,9 +9,9 @@ use serde::ser::SerializeMap;
 use yoho_data::{PreparedData, Timestamp};
 use yoho_model::Forecaster;
 
-use crate::baselines::{Baseline, training_targets};
+use crate::baselines::{Baseline, NAIVE, training_targets};
 use crate::inference::{self, InferenceError};
-use crate::metrics::{self, DieboldMariano, Measure, Undefined};
+use crate::metrics::{self, DieboldMariano, Measure, Undefined, Verdict};
 
 /// The name of the model's forecast.
 pub const MODEL: &str = "model";
@@ -269,17 +269,10 @@ impl ForecastMetrics {
         }
     }
 
-    /// Whether this forecast beats the best baseline at the 5 % level (DM two-sided, lower
-    /// loss).
-    pub fn significantly_better_than_best_baseline(&self) -> bool {
-        self.dm_vs_best_baseline
-            .is_some_and(|dm| dm.statistic < 0.0 && dm.p_value < 0.05)
-    }
-
-    /// Whether this forecast beats naive at the 5 % level (DM two-sided, lower loss).
-    pub fn significantly_better_than_naive(&self) -> bool {
-        self.dm_vs_naive
-            .is_some_and(|dm| dm.statistic < 0.0 && dm.p_value < 0.05)
+    /// The Diebold–Mariano verdict against naive at 5 %; `None` for naive itself, or when the
+    /// two forecasts are identical.
+    pub fn verdict_vs_naive(&self) -> Option<Verdict> {
+        self.dm_vs_naive.map(|dm| dm.verdict())
     }
 }
 
@@ -311,9 +304,7 @@ impl EvaluationTable {
                 metrics::mse(&test.actual, &a.values)
                     .total_cmp(&metrics::mse(&test.actual, &b.values))
             })
-            .map_or(("naive", test.naive()), |best| {
-                (best.name, &best.values[..])
-            });
+            .map_or((NAIVE, test.naive()), |best| (best.name, &best.values[..]));
         Self {
             rows: test
                 .forecasts

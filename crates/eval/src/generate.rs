@@ -129,7 +129,7 @@ mod tests {
     use super::*;
     use yoho_data::DataConfig;
     use yoho_data::sine::SineSpec;
-    use yoho_model::ForecasterConfig;
+    use yoho_model::RnnForecasterConfig;
 
     fn sine_config() -> DataConfig {
         DataConfig::new("", &["value"], "value", 6, 5).with_sine(SineSpec {
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn generation_reads_nothing_after_the_first_window() {
         let device = Device::flex();
-        let model = ForecasterConfig::new(1, 8).init(&device);
+        let model = RnnForecasterConfig::new(1, 8).init(&device);
         let data = yoho_data::prepare(&sine_config()).unwrap();
         // the same series with every value after the first window overwritten
         let mut loaded = yoho_data::LoadedSeries {

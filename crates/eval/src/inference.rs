@@ -38,7 +38,7 @@ pub fn forecast(
     steps: usize,
     device: &Device,
 ) -> Result<Vec<Vec<f64>>, InferenceError> {
-    let output_size = model.output_size;
+    let output_size = model.output_size();
     if steps > output_size && !codec.is_univariate() {
         return Err(InferenceError::CannotFeedBack { steps, output_size });
     }
@@ -118,7 +118,7 @@ pub fn forecast_quantiles(
     levels: &[f64],
     device: &Device,
 ) -> Option<Vec<Vec<Vec<Option<f64>>>>> {
-    let distribution = &model.distribution;
+    let distribution = model.distribution();
     if !distribution.is_probabilistic() {
         return None;
     }
@@ -131,7 +131,7 @@ pub fn forecast_quantiles(
             .into_data()
             .try_into_vec_as::<f32>()
             .expect("the forecaster's output converts to f32");
-        for (window_outputs, anchor) in outputs.chunks(model.output_size * params).zip(&anchors) {
+        for (window_outputs, anchor) in outputs.chunks(model.output_size() * params).zip(&anchors) {
             quantiles.push(
                 window_outputs
                     .chunks(params)
@@ -183,4 +183,89 @@ fn interpolate_quantile(taus: &[f64], values: &[f64], level: f64) -> Option<f64>
     let lower = upper.checked_sub(1)?;
     let share = (level - taus[lower]) / (taus[upper] - taus[lower]);
     Some(sorted[lower] + share * (sorted[upper] - sorted[lower]))
+}
+
+#[cfg(test)]
+mod tests {
+    use yoho_data::{ColumnScaler, Scaler, ScalingMethod, TargetTransform, WindowNorm};
+    use yoho_model::RnnForecasterConfig;
+
+    use super::*;
+
+    /// A codec that hands the network the window's values unchanged (one feature, the target).
+    fn identity_codec() -> WindowCodec {
+        let column = ColumnScaler::fit("v", ScalingMethod::None, None, &[0.0, 1.0]).unwrap();
+        let scaler = Scaler {
+            method: ScalingMethod::None,
+            columns: vec![column],
+            log_return_scale: None,
+        };
+        let features = ["v".to_string()];
+        WindowCodec::new(
+            scaler,
+            &features,
+            &[],
+            "v",
+            TargetTransform::Level,
+            WindowNorm::None,
+        )
+        .unwrap()
+    }
+
+    fn raw(values: &[f32]) -> RawWindow {
+        let values: Vec<f64> = values.iter().map(|v| f64::from(*v)).collect();
+        RawWindow {
+            inputs: values.clone(),
+            target: values,
+        }
+    }
+
+    fn forward(model: &Forecaster, window: &[f32], device: &Device) -> Vec<f32> {
+        let one = Tensor::<3>::from_data(
+            TensorData::new(window.to_vec(), [1, window.len(), 1]),
+            device,
+        );
+        model
+            .forward_point(one)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn recursive_forecast_feeds_back_its_own_outputs() {
+        let device = Device::flex();
+        let model = RnnForecasterConfig::new(1, 6).init(&device);
+        let start = [0.1_f32, 0.4, -0.2, 0.3];
+        let recursive = forecast(&model, &identity_codec(), &[raw(&start)], 3, &device).unwrap();
+        // the same thing by hand, one forward pass per step
+        let mut window = start.to_vec();
+        for (step, value) in recursive[0].iter().enumerate() {
+            let expected = forward(&model, &window, &device)[0];
+            assert!(
+                (f64::from(expected) - value).abs() < 1e-6,
+                "step {step}: {expected} vs {value}"
+            );
+            window.remove(0);
+            window.push(expected);
+        }
+    }
+
+    #[test]
+    fn recursive_forecast_with_a_multi_step_model_takes_every_output() {
+        let device = Device::flex();
+        let model = RnnForecasterConfig::new(1, 6)
+            .with_output_size(2)
+            .init(&device);
+        let windows = [raw(&[1.0; 4]), raw(&[1.0; 4])];
+        let direct = forward(&model, &[1.0; 4], &device);
+        let recursive = forecast(&model, &identity_codec(), &windows, 5, &device).unwrap();
+        assert_eq!(recursive.len(), 2);
+        assert!(recursive.iter().all(|steps| steps.len() == 5));
+        // the first two steps of each window are the model's direct output
+        for steps in &recursive {
+            assert_eq!(steps[0], f64::from(direct[0]));
+            assert_eq!(steps[1], f64::from(direct[1]));
+        }
+    }
 }

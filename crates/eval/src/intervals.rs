@@ -73,19 +73,30 @@ impl Conformal {
             .collect()
     }
 
+    /// The interval of `level` around `forecast`, `(lower, upper)`; `None` for a level this
+    /// calibration does not hold or cannot give.
+    pub fn interval(&self, level: f64, forecast: f64) -> Option<(f64, f64)> {
+        let index = self.levels.iter().position(|l| *l == level)?;
+        let half_width = self.half_widths[index]?;
+        Some((forecast - half_width, forecast + half_width))
+    }
+
     /// The intervals of every level around `forecasts` (levels the calibration cannot give are
     /// left out).
     pub fn intervals(&self, forecasts: &[f64]) -> Vec<Intervals> {
         self.levels
             .iter()
-            .zip(&self.half_widths)
-            .filter_map(|(level, half_width)| {
-                let half_width = (*half_width)?;
-                Some(Intervals {
+            .filter(|level| self.interval(**level, 0.0).is_some())
+            .map(|level| {
+                let (lower, upper) = forecasts
+                    .iter()
+                    .map(|f| self.interval(*level, *f).expect("a level it can give"))
+                    .unzip();
+                Intervals {
                     level: *level,
-                    lower: forecasts.iter().map(|f| f - half_width).collect(),
-                    upper: forecasts.iter().map(|f| f + half_width).collect(),
-                })
+                    lower,
+                    upper,
+                }
             })
             .collect()
     }
@@ -622,7 +633,7 @@ fn gaussian_crps(
     device: &Device,
 ) -> Option<f64> {
     let linear = data.codec.transform() != TargetTransform::LogReturn;
-    if model.distribution != OutputDistribution::Gaussian || !linear {
+    if *model.distribution() != OutputDistribution::Gaussian || !linear {
         return None;
     }
     // the median and the mean + one standard deviation: Φ(1)

@@ -27,7 +27,7 @@ pub mod metrics;
 pub mod panel;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
-pub use baselines::{Baseline, standard_baselines};
+pub use baselines::{Baseline, NAIVE, standard_baselines};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,
     errors_by_step, forecast_test,
@@ -35,5 +35,5 @@ pub use evaluate::{
 pub use generate::{Generation, GenerationSummary, generate};
 pub use inference::{InferenceError, forecast};
 pub use intervals::{Conformal, Intervals, TestIntervals, test_intervals};
-pub use metrics::DieboldMariano;
+pub use metrics::{DieboldMariano, SIGNIFICANCE_LEVEL, Verdict};
 pub use panel::{MeanMetrics, PanelSummary};

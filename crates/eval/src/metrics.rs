@@ -164,6 +164,21 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
     sum / count as f64
 }
 
+/// The level at which a Diebold–Mariano test calls two forecasts different: 5 %, two-sided.
+pub const SIGNIFICANCE_LEVEL: f64 = 0.05;
+
+/// What a Diebold–Mariano test says of the first forecast against the reference, at
+/// [`SIGNIFICANCE_LEVEL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Significantly lower loss than the reference.
+    Better,
+    /// Significantly higher loss than the reference.
+    Worse,
+    /// No significant difference.
+    NoDifference,
+}
+
 /// The outcome of a Diebold–Mariano test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DieboldMariano {
@@ -174,6 +189,18 @@ pub struct DieboldMariano {
     pub p_value: f64,
     /// The forecast horizon the test assumed.
     pub horizon: usize,
+}
+
+impl DieboldMariano {
+    /// The verdict at [`SIGNIFICANCE_LEVEL`]: the sign of the statistic says which forecast has
+    /// the lower loss, the p-value whether the difference counts.
+    pub fn verdict(&self) -> Verdict {
+        match (self.p_value < SIGNIFICANCE_LEVEL, self.statistic < 0.0) {
+            (false, _) => Verdict::NoDifference,
+            (true, true) => Verdict::Better,
+            (true, false) => Verdict::Worse,
+        }
+    }
 }
 
 /// Diebold–Mariano test of equal accuracy of `forecast` and `reference` under squared-error

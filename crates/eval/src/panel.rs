@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::baselines::NAIVE;
 use crate::evaluate::{EvaluationTable, MODEL};
+use crate::metrics::Verdict;
 
 /// The mean of each measure of one forecaster over the series where it is defined.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,7 +79,7 @@ impl PanelSummary {
             |test: &dyn Fn(&crate::ForecastMetrics, &crate::ForecastMetrics) -> bool| {
                 tables
                     .iter()
-                    .filter(|table| match (table.get(MODEL), table.get("naive")) {
+                    .filter(|table| match (table.get(MODEL), table.get(NAIVE)) {
                         (Some(model), Some(naive)) => test(model, naive),
                         _ => false,
                     })
@@ -87,12 +89,10 @@ impl PanelSummary {
             mean,
             model_lower_rmse_than_naive: model_vs_naive(&|model, naive| model.rmse < naive.rmse),
             model_significantly_better_than_naive: model_vs_naive(&|model, _| {
-                model.significantly_better_than_naive()
+                model.verdict_vs_naive() == Some(Verdict::Better)
             }),
             naive_significantly_better_than_model: model_vs_naive(&|model, _| {
-                model
-                    .dm_vs_naive
-                    .is_some_and(|dm| dm.statistic > 0.0 && dm.p_value < 0.05)
+                model.verdict_vs_naive() == Some(Verdict::Worse)
             }),
             series: tables.len(),
         }

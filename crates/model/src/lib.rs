@@ -3,7 +3,8 @@
 //! Yoho's forecasting modules for [Burn](https://burn.dev), usable without the rest of Yoho:
 //! recurrent layers with PyTorch's fused weight layout ([`recurrent`]), whose recurrences (LSTM,
 //! GRU, RNN) run as one fused operation each with a hand-written backward pass ([`kernels`]); the
-//! [`Forecaster`], a recurrent encoder with an MLP head that maps a window
+//! [`Forecaster`], an enum of model families (today the recurrent one, [`RnnForecaster`]: a
+//! recurrent encoder with an MLP head) that maps a window
 //! `[batch, window_len, features]` to `[batch, output_size]` (or, with a [`distribution`] head,
 //! each step's predictive distribution); and the import of PyTorch weights
 //! ([`pytorch`]).
@@ -14,11 +15,11 @@
 //!
 //! ```
 //! use burn::tensor::{Device, Tensor};
-//! use yoho_model::ForecasterConfig;
+//! use yoho_model::RnnForecasterConfig;
 //!
 //! // The article's network: LSTM(1→100) → Linear(100→50) → ReLU → Linear(50→1).
 //! let device = Device::flex();
-//! let model = ForecasterConfig::new(1, 100).with_head(vec![50]).init(&device);
+//! let model = RnnForecasterConfig::new(1, 100).with_head(vec![50]).init(&device);
 //!
 //! // A batch of 3 windows of 5 days, one feature each.
 //! let windows = Tensor::<3>::ones([3, 5, 1], &device);
@@ -33,6 +34,6 @@ pub mod pytorch;
 pub mod recurrent;
 
 pub use distribution::OutputDistribution;
-pub use forecaster::{Forecaster, ForecasterConfig};
+pub use forecaster::{Forecaster, ForecasterConfig, RnnForecaster, RnnForecasterConfig};
 pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

@@ -26,7 +26,7 @@ use burn::store::{
     KeyRemapper, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
 
-use crate::forecaster::{Forecaster, ForecasterConfig};
+use crate::forecaster::{Forecaster, ForecasterConfig, RnnForecaster, RnnForecasterConfig};
 use crate::recurrent::CellKind;
 
 /// Why weights could not be imported.
@@ -68,7 +68,7 @@ pub struct PytorchWeights {
     path: PathBuf,
     /// File name → name in the forecaster (`encoder.layers.0.weight_ih`, `head.1.bias`, …).
     names: BTreeMap<String, String>,
-    config: ForecasterConfig,
+    config: RnnForecasterConfig,
 }
 
 impl PytorchWeights {
@@ -96,7 +96,7 @@ impl PytorchWeights {
             .map(|prefix| shapes[&format!("{prefix}.weight")][0])
             .collect();
         let (output_size, hidden_widths) = widths.split_last().expect("a head has a layer");
-        let config = ForecasterConfig::new(recurrent.input_size, recurrent.hidden_size)
+        let config = RnnForecasterConfig::new(recurrent.input_size, recurrent.hidden_size)
             .with_num_layers(recurrent.layers)
             .with_cell(recurrent.cell)
             .with_head(hidden_widths.to_vec())
@@ -109,12 +109,18 @@ impl PytorchWeights {
     }
 
     /// The network the file describes (no dropout: it does not show in the weights).
-    pub fn config(&self) -> ForecasterConfig {
+    pub fn config(&self) -> RnnForecasterConfig {
         self.config.clone()
     }
 
     /// Loads the weights into `model`, which must have the file's architecture.
-    pub fn load_into(&self, mut model: Forecaster) -> Result<Forecaster, ImportError> {
+    pub fn load_into(&self, model: Forecaster) -> Result<Forecaster, ImportError> {
+        match model {
+            Forecaster::Rnn(model) => self.load_into_rnn(model).map(Forecaster::Rnn),
+        }
+    }
+
+    fn load_into_rnn(&self, mut model: RnnForecaster) -> Result<RnnForecaster, ImportError> {
         self.check_fits(&model)?;
         let remapper = KeyRemapper::from_patterns(
             self.names
@@ -168,11 +174,13 @@ impl PytorchWeights {
     /// Whether a model built from `config` can take these weights; the error says how they
     /// differ.
     pub fn check_config(&self, config: &ForecasterConfig) -> Result<(), ImportError> {
-        self.check(Architecture::of_config(config))
+        match config {
+            ForecasterConfig::Rnn(config) => self.check(Architecture::of_config(config)),
+        }
     }
 
     /// The model's architecture must be the file's.
-    fn check_fits(&self, model: &Forecaster) -> Result<(), ImportError> {
+    fn check_fits(&self, model: &RnnForecaster) -> Result<(), ImportError> {
         self.check(Architecture::of_model(model))
     }
 
@@ -212,7 +220,7 @@ struct Architecture {
 }
 
 impl Architecture {
-    fn of_config(config: &ForecasterConfig) -> Self {
+    fn of_config(config: &RnnForecasterConfig) -> Self {
         let mut linear_widths = config.head.clone();
         linear_widths.push(match config.seq2seq_target_index {
             Some(_) => 1,
@@ -228,7 +236,7 @@ impl Architecture {
         }
     }
 
-    fn of_model(model: &Forecaster) -> Self {
+    fn of_model(model: &RnnForecaster) -> Self {
         let first = &model.encoder.layers[0];
         Self {
             cell: first.cell,

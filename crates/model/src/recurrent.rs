@@ -11,7 +11,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer};
 use burn::tensor::{Device, Tensor};
 
-use crate::kernels::fused::projection::input_projection;
+use crate::kernels::projection::input_projection;
 use crate::kernels::{gru_sequence, lstm_sequence, rnn_sequence};
 
 /// The recurrent cell; written `lstm`, `gru` or `rnn` in configs (the capitalised names of

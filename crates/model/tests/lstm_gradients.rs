@@ -320,7 +320,7 @@ fn fused_lstm_gradients_match_finite_differences_and_hand_derived_bptt() {
 /// gradients of the recurrent and the head's weights against central finite differences.
 #[test]
 fn distribution_heads_train_the_fused_lstm_with_exact_gradients() {
-    use yoho_model::{Forecaster, ForecasterConfig, OutputDistribution};
+    use yoho_model::{OutputDistribution, RnnForecaster as Forecaster, RnnForecasterConfig};
     let device = f64_device();
     let inputs = Tensor::<3>::from_data(
         TensorData::new(values(BATCH * STEPS * INPUT, 7), [BATCH, STEPS, INPUT]),
@@ -338,10 +338,10 @@ fn distribution_heads_train_the_fused_lstm_with_exact_gradients() {
     ] {
         // no hidden head layer: a ReLU whose units all start dead would cut every gradient
         device.seed(7);
-        let model = ForecasterConfig::new(INPUT, HIDDEN)
+        let model = RnnForecasterConfig::new(INPUT, HIDDEN)
             .with_output_size(horizon)
             .with_distribution(distribution.clone())
-            .init(&device);
+            .init_rnn(&device);
         let loss = |model: &Forecaster, inputs: Tensor<3>, targets: Tensor<2>| {
             distribution.loss(model.forward(inputs), targets)
         };
@@ -355,10 +355,10 @@ fn distribution_heads_train_the_fused_lstm_with_exact_gradients() {
         let training = device.clone().autodiff();
         // the same weights, tracked for gradients on the autodiff device
         let tracked = burn::module::Module::load_record(
-            ForecasterConfig::new(INPUT, HIDDEN)
+            RnnForecasterConfig::new(INPUT, HIDDEN)
                 .with_output_size(horizon)
                 .with_distribution(distribution.clone())
-                .init(&training),
+                .init_rnn(&training),
             burn::module::Module::into_record(model.clone()),
         );
         let grads = loss(
@@ -415,16 +415,16 @@ fn fused_gru_and_rnn_gradients_match_finite_differences() {
 
 fn gradients_match_finite_differences(cell: CellKind) {
     use burn::nn::loss::{MseLoss, Reduction};
-    use yoho_model::{Forecaster, ForecasterConfig};
+    use yoho_model::{RnnForecaster as Forecaster, RnnForecasterConfig};
     let device = f64_device();
     let inputs = Tensor::<3>::from_data(
         TensorData::new(values(BATCH * STEPS * INPUT, 9), [BATCH, STEPS, INPUT]),
         &device,
     );
     let targets = Tensor::<2>::from_data(TensorData::new(values(BATCH, 10), [BATCH, 1]), &device);
-    let config = ForecasterConfig::new(INPUT, HIDDEN).with_cell(cell);
+    let config = RnnForecasterConfig::new(INPUT, HIDDEN).with_cell(cell);
     device.seed(11);
-    let model = config.init(&device);
+    let model = config.init_rnn(&device);
     let loss = |model: &Forecaster, inputs: Tensor<3>, targets: Tensor<2>| {
         MseLoss::new().forward(model.forward(inputs), targets, Reduction::Mean)
     };
@@ -436,7 +436,7 @@ fn gradients_match_finite_differences(cell: CellKind) {
     };
     let training = device.clone().autodiff();
     let tracked = burn::module::Module::load_record(
-        config.init(&training),
+        config.init_rnn(&training),
         burn::module::Module::into_record(model.clone()),
     );
     let grads = loss(

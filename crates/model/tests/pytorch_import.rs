@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use yoho_model::{CellKind, ForecasterConfig, ImportError, PytorchWeights};
+use yoho_model::{CellKind, ImportError, PytorchWeights, RnnForecasterConfig};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -73,7 +73,7 @@ fn outputs_match_pytorch_for_every_cell_depth_and_format() {
 fn weights_for_another_architecture_are_refused_with_both_described() {
     let weights = PytorchWeights::open(fixture("lstm_2.pt")).unwrap();
     let device = Device::flex();
-    let gru = ForecasterConfig::new(3, 8)
+    let gru = RnnForecasterConfig::new(3, 8)
         .with_num_layers(2)
         .with_cell(CellKind::Gru)
         .with_head(vec![6])
@@ -87,7 +87,7 @@ fn weights_for_another_architecture_are_refused_with_both_described() {
         "{message}"
     );
 
-    let wider = ForecasterConfig::new(3, 8)
+    let wider = RnnForecasterConfig::new(3, 8)
         .with_num_layers(2)
         .with_head(vec![7])
         .init(&device);

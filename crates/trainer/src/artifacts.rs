@@ -62,6 +62,8 @@ pub mod files {
     pub const GENERATED_PLOT: &str = "generated.png";
     /// The report page.
     pub const REPORT: &str = "report.md";
+    /// burn-train's learner writes its checkpoints here (its own name for the directory).
+    pub const CHECKPOINT_DIR: &str = "checkpoint";
     /// Written by `trainer predict`.
     pub const FORECAST: &str = "forecast.csv";
     /// A backtest's forecasts of every fold's days.
@@ -224,17 +226,6 @@ impl RunDir {
         write_atomic(&self.file(file), bytes)
     }
 
-    /// Saves what is needed to use the model again: config, weights, scaler.
-    pub fn save_model(
-        &self,
-        config: &ExperimentConfig,
-        forecaster: &Forecaster,
-        scaler: &Scaler,
-    ) -> anyhow::Result<()> {
-        self.save_scaler(scaler)?;
-        self.save_weights(config, forecaster)
-    }
-
     /// Saves a fitted scaler (a panel run saves one per series, in each series' directory).
     pub fn save_scaler(&self, scaler: &Scaler) -> anyhow::Result<()> {
         self.write(
@@ -258,7 +249,8 @@ impl RunDir {
         self.write(files::MODEL, &weights)
     }
 
-    /// Loads the config, weights and scaler saved by [`RunDir::save_model`].
+    /// Loads the config, weights and scaler of a run (saved by [`RunDir::save_weights`] and
+    /// [`RunDir::save_scaler`]).
     pub fn load_model(
         &self,
         device: &Device,

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, TargetTransform, WindowNorm};
-use yoho_model::{CellKind, ForecasterConfig, OutputDistribution};
+use yoho_model::{CellKind, ForecasterConfig, OutputDistribution, RnnForecasterConfig};
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,11 +140,28 @@ pub enum OutputKind {
     Quantiles,
 }
 
+/// `[model] family`: the kind of network (a variant of `yoho_model::Forecaster`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelFamily {
+    /// A recurrent encoder (`cell`, `hidden_size`, `num_layers`, `dropout`) with an MLP head,
+    /// or an encoder–decoder (`strategy = "seq2seq"`).
+    #[default]
+    Rnn,
+}
+
 /// `[model]`: the network's shape. Input and output sizes follow from `[data]`.
+///
+/// `family` chooses the kind of network; the keys below it are its own (for `rnn`, the default:
+/// `cell`, `hidden_size`, `num_layers`, `dropout`), the rest (`head`, `strategy`, `output`,
+/// `quantiles`, `init_from`) apply to every family. A config without `family` is an `rnn`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
-    /// `lstm`, `gru` or `rnn`.
+    /// The kind of network: `rnn` (the default).
+    #[serde(default)]
+    pub family: ModelFamily,
+    /// `rnn`: `lstm`, `gru` or `rnn`.
     #[serde(default)]
     pub cell: CellKind,
     /// Hidden units per recurrent layer (the article: 100).
@@ -402,17 +419,10 @@ impl ExperimentConfig {
         self.validate_closed_loop()
     }
 
-    /// Whether the target is the model's only input, so forecasts can be fed back as inputs.
-    pub fn is_univariate(&self) -> bool {
-        self.data.features.len() == 1
-            && self.data.features[0] == self.data.target
-            && self.data.calendar.is_empty()
-    }
-
     fn validate_strategy(&self) -> anyhow::Result<()> {
         match self.model.strategy {
             Strategy::Direct => Ok(()),
-            Strategy::Recursive if !self.is_univariate() => bail!(
+            Strategy::Recursive if !self.data.is_univariate() => bail!(
                 "[model] strategy = \"recursive\" feeds the model its own forecasts, so [data] \
                  features must be the target alone ([\"{}\"]) with no calendar, got [{}]",
                 self.data.target,
@@ -450,7 +460,7 @@ impl ExperimentConfig {
     }
 
     fn validate_closed_loop(&self) -> anyhow::Result<()> {
-        if self.evaluate.closed_loop && !self.is_univariate() {
+        if self.evaluate.closed_loop && !self.data.is_univariate() {
             bail!(
                 "[evaluate] closed_loop feeds the model its own forecasts, so [data] features \
                  must be the target alone ([\"{}\"]) with no calendar, got [{}]",
@@ -480,8 +490,14 @@ impl ExperimentConfig {
 
     /// The network this config describes, for `features` inputs and `horizon` outputs.
     pub fn forecaster_config(&self) -> ForecasterConfig {
+        match self.model.family {
+            ModelFamily::Rnn => self.rnn_forecaster_config().into(),
+        }
+    }
+
+    fn rnn_forecaster_config(&self) -> RnnForecasterConfig {
         let model = &self.model;
-        ForecasterConfig::new(self.data.model_features().len(), model.hidden_size)
+        RnnForecasterConfig::new(self.data.model_features().len(), model.hidden_size)
             .with_num_layers(model.num_layers)
             .with_dropout(model.dropout)
             .with_head(model.head.clone())
@@ -783,6 +799,25 @@ mod tests {
         assert_eq!(saved.data.window_norm, WindowNorm::None);
         let fresh = ExperimentConfig::load(&path).unwrap();
         assert_eq!(fresh.data.window_norm, WindowNorm::Last);
+    }
+
+    #[test]
+    fn family_defaults_to_rnn_and_is_named_when_unknown() {
+        let old = parse(MINIMAL).unwrap();
+        assert_eq!(old.model.family, ModelFamily::Rnn);
+        let named = parse(&MINIMAL.replace("[model]", "[model]\nfamily = \"rnn\"")).unwrap();
+        assert_eq!(named, old);
+        assert!(matches!(
+            named.forecaster_config(),
+            ForecasterConfig::Rnn(rnn) if rnn.hidden_size == 100 && rnn.head == vec![50]
+        ));
+        let error = parse(&MINIMAL.replace("[model]", "[model]\nfamily = \"transformer\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("transformer") && error.contains("rnn"),
+            "{error}"
+        );
     }
 
     #[test]

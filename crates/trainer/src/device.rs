@@ -76,6 +76,11 @@ fn gpu_device(software_allowed: bool) -> Option<SelectedDevice> {
     None
 }
 
+/// A hardware GPU adapter of the `wgpu` backend, when the build has it and wgpu finds one.
+pub fn hardware_gpu() -> Option<SelectedDevice> {
+    gpu_device(false)
+}
+
 /// Whether this build has the `wgpu` backend.
 const HAS_GPU_BACKEND: bool = cfg!(feature = "wgpu");
 
@@ -131,11 +136,6 @@ fn choose(
             }
         }
     }
-}
-
-/// The device of the best backend compiled in (`--device auto`), for library users and tests.
-pub fn default_device() -> anyhow::Result<SelectedDevice> {
-    select_device(DeviceChoice::Auto)
 }
 
 #[cfg(not(any(feature = "ndarray", feature = "flex", feature = "wgpu")))]

@@ -33,7 +33,7 @@ impl Fingerprint {
         let config_text = toml::to_string(&without_epochs)?;
         let data =
             match &config.data.source {
-                yoho_data::Source::Csv { path } => hex(&std::fs::read(path)
+                yoho_data::Source::File { path } => hex(&std::fs::read(path)
                     .with_context(|| format!("cannot read {}", path.display()))?),
                 yoho_data::Source::Sine(spec) => hex(format!("{spec:?}").as_bytes()),
             };
@@ -75,7 +75,7 @@ impl Fingerprint {
         }
         if now.data != saved.data {
             let data = match &config.data.source {
-                yoho_data::Source::Csv { path } => path.display().to_string(),
+                yoho_data::Source::File { path } => path.display().to_string(),
                 yoho_data::Source::Sine(_) => "the generated series".to_string(),
             };
             bail!(

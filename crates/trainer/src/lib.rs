@@ -4,20 +4,32 @@
 //! `yoho-data`, train a `yoho-model` forecaster with burn-train's learner, evaluate it with
 //! `yoho-eval` on the test days against the baselines, and write a run directory.
 //!
-//! The binary (`src/main.rs`) only parses arguments and calls [`run::train_and_evaluate`].
+//! The binary (`src/main.rs`) only parses arguments and calls the command's file: [`train`]
+//! (the main job, and `--resume`), [`predict`] or [`backtest`]; they share the run directory
+//! ([`artifacts`], which owns every file name), the evaluation of one series (`evaluation.rs`),
+//! the panel run ([`panel`]) and the reports (`report/`, `plots.rs`).
 
 pub mod artifacts;
 pub mod backtest;
 pub mod cli;
 mod config;
 pub mod device;
+mod evaluation;
 mod fingerprint;
 pub mod panel;
 mod plots;
 pub mod predict;
 mod report;
-pub mod run;
+pub mod train;
 mod training;
+
+/// How a command ended, for the exit code.
+pub enum RunOutcome {
+    /// It did all it was asked to.
+    Completed,
+    /// Stopped by a signal after writing a checkpoint.
+    Interrupted,
+}
 
 /// What burn-train's learner adds to an epoch (for `cargo xtask bench --trainer`).
 pub use training::overhead;

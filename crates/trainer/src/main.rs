@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use trainer::RunOutcome;
 use trainer::cli::{Cli, Command};
-use trainer::run::RunOutcome;
 
 /// The exit code of a run stopped by Ctrl-C or SIGTERM after writing its checkpoint.
 const INTERRUPTED: u8 = 130;
@@ -12,7 +12,7 @@ const INTERRUPTED: u8 = 130;
 fn main() -> ExitCode {
     trainer::keep_freed_memory();
     let result = match Cli::parse().into_command() {
-        Command::Train(args) => trainer::run::train_and_evaluate(&args),
+        Command::Train(args) => trainer::train::train_and_evaluate(&args),
         Command::Predict(args) => {
             trainer::predict::run_predict(&args).map(|()| RunOutcome::Completed)
         }

@@ -8,14 +8,16 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use yoho_data::PreparedPanel;
 use yoho_eval::baselines::Baseline;
-use yoho_eval::{EvaluationTable, PanelSummary};
+use yoho_eval::{EvaluationTable, NAIVE, PanelSummary, Verdict};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
-use crate::report::{self, Align, DataSummary, TrainingSummary, markdown_rows, text_table};
-use crate::run::{evaluate, print_trained, write_series};
-use crate::training::TrainedModel;
+use crate::evaluation::{evaluate, write_series};
+use crate::report::{
+    Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, text_table,
+};
+use crate::training::{TrainedModel, write_loss_csv};
 
 /// One series of a panel run: its name and the directory (under `series/`) of its files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,7 +194,7 @@ pub fn evaluate_and_write(
         serde_json::to_string_pretty(&entries)?.as_bytes(),
     )?;
     run.write(files::PREDICTIONS, predictions.as_bytes())?;
-    run.write(files::LOSS, report::loss_csv(&trained.history).as_bytes())?;
+    write_loss_csv(run.path(), &trained.history)?;
     if !trained.history.is_empty() {
         crate::plots::loss_curve(&run.file(files::LOSS_PLOT), &trained.history)?;
     }
@@ -221,14 +223,6 @@ fn append_predictions(panel_csv: &mut String, name: &str, dir: &RunDir) -> anyho
         let _ = writeln!(panel_csv, "{name},{line}");
     }
     Ok(())
-}
-
-/// A CSV cell holding `text`, quoted when it must be.
-pub(crate) fn csv_cell(text: &str) -> String {
-    match text.contains([',', '"', '\n', '\r']) {
-        true => format!("\"{}\"", text.replace('"', "\"\"")),
-        false => text.to_string(),
-    }
 }
 
 fn panel_data(panel: &PreparedPanel) -> PanelData {
@@ -271,11 +265,10 @@ fn rows(report: &PanelReport) -> Vec<Vec<String>> {
         .iter()
         .map(|result| {
             let model = result.test.get(yoho_eval::MODEL);
-            let naive = result.test.get("naive");
-            let dm = model.and_then(|m| m.dm_vs_naive);
-            let verdict = match (model, dm) {
-                (Some(m), _) if m.significantly_better_than_naive() => "model better (5 %)",
-                (_, Some(dm)) if dm.statistic > 0.0 && dm.p_value < 0.05 => "naive better (5 %)",
+            let naive = result.test.get(NAIVE);
+            let verdict = match model.and_then(|m| m.verdict_vs_naive()) {
+                Some(Verdict::Better) => "model better (5 %)",
+                Some(Verdict::Worse) => "naive better (5 %)",
                 _ => "no significant difference",
             };
             vec![
@@ -285,7 +278,7 @@ fn rows(report: &PanelReport) -> Vec<Vec<String>> {
                 number(naive.map(|m| m.rmse), 3),
                 number(model.map(|m| m.mase), 3),
                 number(naive.map(|m| m.mase), 3),
-                number(dm.map(|dm| dm.p_value), 4),
+                number(model.and_then(|m| m.dm_vs_naive).map(|dm| dm.p_value), 4),
                 verdict.to_string(),
             ]
         })
@@ -296,9 +289,9 @@ fn rows(report: &PanelReport) -> Vec<Vec<String>> {
         "mean".to_string(),
         report.data.test_windows.to_string(),
         number(mean(yoho_eval::MODEL).map(|m| m.rmse), 3),
-        number(mean("naive").map(|m| m.rmse), 3),
+        number(mean(NAIVE).map(|m| m.rmse), 3),
         number(mean(yoho_eval::MODEL).map(|m| m.mase), 3),
-        number(mean("naive").map(|m| m.mase), 3),
+        number(mean(NAIVE).map(|m| m.mase), 3),
         String::new(),
         format!(
             "better on {} of {}",

@@ -6,8 +6,9 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use yoho_data::{
-    Frequency, LoadOptions, NaiveDate, TimeSeries, Timestamp, calendar, load_csv, load_csv_panel,
+    Frequency, NaiveDate, TimeSeries, Timestamp, calendar, load_file, load_file_panel,
 };
+use yoho_eval::NAIVE;
 use yoho_model::Forecaster;
 
 use yoho_data::window::MAX_STEPS;
@@ -66,12 +67,7 @@ fn intervals_at(
 ) -> Vec<Option<(f64, f64)>> {
     levels
         .iter()
-        .map(|level| {
-            let conformal = calibration.get(step)?;
-            let index = conformal.levels.iter().position(|l| l == level)?;
-            let half_width = conformal.half_widths[index]?;
-            Some((forecast - half_width, forecast + half_width))
-        })
+        .map(|level| calibration.get(step)?.interval(*level, forecast))
         .collect()
 }
 
@@ -96,41 +92,6 @@ fn forecast_dates(
         dates.push(date);
     }
     Ok(dates)
-}
-
-/// Forecasts `steps` days after the last row of `data_path` with the run in `run_dir`.
-///
-/// A model forecasts `horizon` days at once (one at a time for the recursive strategy, feeding
-/// back its own forecasts); more steps than the horizon are made by feeding its own forecasts
-/// back, which needs the target to be its only input. A panel run forecasts with
-/// [`predict_panel`].
-pub fn predict(
-    run_dir: &Path,
-    data_path: &Path,
-    steps: Option<usize>,
-    device: DeviceChoice,
-) -> anyhow::Result<Forecast> {
-    let trained = TrainedRun::open(run_dir, device)?;
-    if let Some(column) = &trained.config.data.series_column {
-        bail!(
-            "{} is a panel run (series_column = \"{column}\"): it forecasts every series of \
-             a file; `trainer predict` does that for it",
-            trained.run.path().display()
-        );
-    }
-    trained.forecast_series(data_path, steps)
-}
-
-/// Forecasts `steps` days after the last row of every series of `data_path` (a long-format
-/// file with the run's series column) with the panel run in `run_dir`; each series with its
-/// own scaler and calibration. A series the run was not trained on is an error naming it.
-pub fn predict_panel(
-    run_dir: &Path,
-    data_path: &Path,
-    steps: Option<usize>,
-    device: DeviceChoice,
-) -> anyhow::Result<Vec<(String, Forecast)>> {
-    TrainedRun::open(run_dir, device)?.forecast_panel(data_path, steps)
 }
 
 /// A run directory with its config and weights loaded on the chosen device.
@@ -169,15 +130,19 @@ impl TrainedRun {
         Ok(steps)
     }
 
-    /// [`predict`] on a run already loaded.
+    /// Forecasts `steps` days after the last row of `data_path` (the run's horizon by
+    /// default). A model forecasts `horizon` days at once; more steps are made by feeding its
+    /// own forecasts back, which needs the target to be its only input.
     fn forecast_series(&self, data_path: &Path, steps: Option<usize>) -> anyhow::Result<Forecast> {
         let steps = self.steps(steps)?;
-        let loaded = load_csv(data_path, &load_options(&self.config))?;
+        let loaded = load_file(data_path, &self.config.data.load_options(&[]))?;
         self.model_run()
             .forecast(&self.run, loaded.series, data_path, steps)
     }
 
-    /// [`predict_panel`] on a run already loaded.
+    /// Forecasts `steps` days after the last row of every series of `data_path` (a
+    /// long-format file with the run's series column), each series with its own scaler and
+    /// calibration. A series the run was not trained on is an error naming it.
     fn forecast_panel(
         &self,
         data_path: &Path,
@@ -190,7 +155,7 @@ impl TrainedRun {
         let steps = self.steps(steps)?;
         let entries = crate::panel::read_entries(run)?;
         let model_run = self.model_run();
-        load_csv_panel(data_path, &load_options(&self.config), column)?
+        load_file_panel(data_path, &self.config.data.load_options(&[]), column)?
             .into_iter()
             .map(|(name, loaded)| {
                 let entry = entries.iter().find(|e| e.name == name).with_context(|| {
@@ -211,17 +176,6 @@ impl TrainedRun {
                 Ok((name, forecast))
             })
             .collect()
-    }
-}
-
-fn load_options(config: &ExperimentConfig) -> LoadOptions {
-    let data = &config.data;
-    LoadOptions {
-        date_column: data.date_column.clone(),
-        date_format: data.date_format.clone(),
-        columns: data.used_columns(),
-        missing: data.missing,
-        optional_columns: Vec::new(),
     }
 }
 
@@ -272,7 +226,7 @@ impl ModelRun<'_> {
         let forecasts =
             yoho_eval::forecast(model, &codec, std::slice::from_ref(&window), steps, device)?
                 .remove(0);
-        let (levels, intervals) = match model.distribution.is_probabilistic() {
+        let (levels, intervals) = match model.distribution().is_probabilistic() {
             // the head's own quantiles, for the steps one forward pass makes
             true => {
                 let levels = config.evaluate.intervals.clone();
@@ -326,7 +280,7 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
     if !(1..=MAX_STEPS).contains(&steps) {
         bail!("--steps: expected at least 1 and at most {MAX_STEPS} (the limit), got {steps}");
     }
-    if steps > data.horizon && !config.is_univariate() {
+    if steps > data.horizon && !config.data.is_univariate() {
         bail!(
             "this model forecasts {} day(s) at once from {}; --steps {steps} would need it to \
              feed back its own forecasts, which only works when the target is its only input",
@@ -355,7 +309,7 @@ fn forecasts_csv(forecasts: &[(Option<&str>, &Forecast)]) -> String {
     for (name, forecast) in forecasts {
         for day in &forecast.days {
             if let Some(name) = name {
-                text += &crate::panel::csv_cell(name);
+                text += &crate::report::csv_cell(name);
                 text += ",";
             }
             let _ = write!(
@@ -406,7 +360,7 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
 fn print_forecast(forecast: &Forecast) {
     let mut header = format!(
         "{:>4}  {:<10}  {:>14}  {:>14}",
-        "step", "date", "forecast", "naive"
+        "step", "date", "forecast", NAIVE
     );
     for level in &forecast.levels {
         let _ = write!(

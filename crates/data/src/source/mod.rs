@@ -1,6 +1,6 @@
-//! Where a series comes from: a CSV file ([`csv`]) or the NumPy article's generated noisy sine
+//! Where a series comes from: a CSV or Parquet file ([`file`]) or the NumPy article's generated noisy sine
 //! wave ([`sine`]).
 
-pub mod csv;
 pub mod dates;
+pub mod file;
 pub mod sine;

@@ -1,5 +1,5 @@
 //! The GRU recurrence as one Burn operation with a hand-written backward pass, as the LSTM's
-//! (see [`super::fused`]); PyTorch's `nn.GRU` equations, gates r, z, n:
+//! (see [`super::lstm`]); PyTorch's `nn.GRU` equations, gates r, z, n:
 //!
 //! `hp = h_{t−1}·W_hhᵀ + b_hh`, `r = σ(x_r + hp_r)`, `z = σ(x_z + hp_z)`,
 //! `n = tanh(x_n + r ⊙ hp_n)`, `h_t = n + z ⊙ (h_{t−1} − n)`,
@@ -21,11 +21,11 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
 use burn::tensor::Tensor;
 
-use super::fused::RecurrentOps;
-use super::fused::composed::{
+use super::composed::{
     as_step, gradient_to_previous, hidden_grad_at, in_time_order, narrow, one_minus,
     recurrent_weight_grad, step,
 };
+use super::ops::{RecurrentOps, check_saved_shapes};
 
 /// The sizes of one GRU call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl GruShape {
             ("output", output, [time, batch, hidden]),
             ("gates", gates, [time, batch, 4 * hidden]),
         ];
-        super::fused::check_saved_shapes("GRU", [time, batch, hidden], &expected)
+        check_saved_shapes("GRU", [time, batch, hidden], &expected)
     }
 }
 

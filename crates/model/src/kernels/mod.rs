@@ -1,15 +1,28 @@
 //! Fused recurrent kernels: one Burn operation per layer and window instead of a dozen per
 //! time step, with a hand-written backward pass, for the LSTM, the GRU and the tanh RNN.
 //!
-//! [`fused`] holds the backend extension ([`RecurrentOps`]), the LSTM's equations, the autodiff
-//! nodes and the `flex` CPU kernels of all three cells; [`gru`] and [`rnn`] hold those cells'
-//! equations composed from any backend's operations (the other backends' implementation and
-//! the kernels' reference) and their entry points.
+//! Each cell is one file: its shape checks, its entry point and its equations composed from any
+//! backend's operations (the other backends' implementation and the kernels' reference):
+//! [`lstm`], [`gru`], [`rnn`]. [`ops`] declares the backend extension ([`RecurrentOps`]);
+//! [`flex`] holds the `flex` CPU kernels, one file per cell over shared scheduling helpers;
+//! `portable.rs` runs the composed equations on the other backends; `autodiff.rs` records each
+//! call as one node of the autodiff graph; [`projection`] is every step's input projection at
+//! once; [`composed`] holds the tensor helpers the composed equations share.
 
-pub mod fused;
+#[cfg(feature = "autodiff")]
+mod autodiff;
+pub mod composed;
+#[cfg(feature = "flex")]
+pub mod flex;
 pub mod gru;
+pub mod lstm;
+pub mod ops;
+#[cfg(any(feature = "wgpu", feature = "ndarray"))]
+mod portable;
+pub mod projection;
 pub mod rnn;
 
-pub use fused::{LstmSequence, LstmShape, RecurrentOps, lstm_sequence};
 pub use gru::{GruShape, gru_sequence};
+pub use lstm::{LstmSequence, LstmShape, lstm_sequence};
+pub use ops::RecurrentOps;
 pub use rnn::{RnnShape, rnn_sequence};

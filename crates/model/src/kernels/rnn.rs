@@ -1,5 +1,5 @@
 //! The Elman RNN's recurrence (`nn.RNN` with tanh) as one Burn operation with a hand-written
-//! backward pass, as the LSTM's (see [`super::fused`]):
+//! backward pass, as the LSTM's (see [`super::lstm`]):
 //!
 //! `h_t = tanh(x_t + h_{t−1}·W_hhᵀ)`, where `x_t = x·W_ihᵀ + b_ih + b_hh` is the projected input.
 //!
@@ -12,11 +12,11 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, TensorMetadata};
 use burn::tensor::Tensor;
 
-use super::fused::RecurrentOps;
-use super::fused::composed::{
+use super::composed::{
     as_step, gradient_to_previous, hidden_grad_at, in_time_order, one_minus, recurrent_weight_grad,
     step,
 };
+use super::ops::RecurrentOps;
 
 /// The sizes of one RNN call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,9 @@
 //! The run's CSV files: `predictions.csv`, `by_step.csv` and `loss.csv` (written and read).
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::Context;
 use yoho_eval::intervals::percent;
 use yoho_eval::{Intervals, TestForecast, TestIntervals};
-
-use crate::training::EpochLoss;
 
 /// Appends the interval columns of `levels` to a CSV header: `,lower_80,upper_80,…`.
 pub(crate) fn push_interval_headers(text: &mut String, levels: impl IntoIterator<Item = f64>) {
@@ -83,50 +79,10 @@ pub fn predictions_csv(forecast: &TestForecast, intervals: &[Intervals]) -> Stri
     text
 }
 
-/// `loss.csv`: one row per epoch.
-pub fn loss_csv(history: &[EpochLoss]) -> String {
-    let mut text = String::from("epoch,train_loss,valid_loss\n");
-    for epoch in history {
-        let valid = epoch.valid.map(|v| v.to_string()).unwrap_or_default();
-        let _ = writeln!(text, "{},{},{}", epoch.epoch, epoch.train, valid);
+/// A CSV cell holding `text`, quoted when it must be.
+pub fn csv_cell(text: &str) -> String {
+    match text.contains([',', '"', '\n', '\r']) {
+        true => format!("\"{}\"", text.replace('"', "\"\"")),
+        false => text.to_string(),
     }
-    text
-}
-
-/// The losses recorded in a `loss.csv` at `path`; none when there is no such file.
-pub fn read_loss_csv(path: &Path) -> anyhow::Result<Vec<EpochLoss>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(Vec::new());
-    };
-    text.lines()
-        .skip(1)
-        .enumerate()
-        .map(|(index, line)| {
-            let bad = || {
-                format!(
-                    "{}, row {}: expected epoch,train_loss,valid_loss",
-                    path.display(),
-                    index + 2
-                )
-            };
-            let mut cells = line.split(',');
-            let epoch = cells
-                .next()
-                .and_then(|c| c.parse().ok())
-                .with_context(bad)?;
-            let train = cells
-                .next()
-                .and_then(|c| c.parse().ok())
-                .with_context(bad)?;
-            let valid = cells
-                .next()
-                .filter(|c| !c.is_empty())
-                .and_then(|c| c.parse().ok());
-            Ok(EpochLoss {
-                epoch,
-                train,
-                valid,
-            })
-        })
-        .collect()
 }

@@ -13,9 +13,9 @@ use yoho_eval::{Generation, TestForecast};
 
 use crate::artifacts::{RunDir, files};
 use crate::plots;
-use crate::training::EpochLoss;
+use crate::training::{EpochLoss, write_loss_csv};
 
-pub use csv::{by_step_csv, loss_csv, predictions_csv, read_loss_csv};
+pub use csv::{by_step_csv, csv_cell, predictions_csv};
 pub(crate) use csv::{push_interval_cells, push_interval_headers};
 pub use markdown::markdown_report;
 pub use summary::{DataSummary, MetricsReport, TrainingSummary};
@@ -69,6 +69,17 @@ pub fn table(report: &MetricsReport) -> String {
     text
 }
 
+/// The run's last line: epochs, time, device, why training stopped, where the run went.
+pub fn print_trained(training: &TrainingSummary, device: &str, run: &RunDir) {
+    println!(
+        "trained {} epochs in {:.1} s on {device} ({}); run written to {}",
+        training.epochs,
+        training.wall_seconds,
+        training.stop_reason,
+        run.path().display()
+    );
+}
+
 /// Writes the report files into `run`: predictions, loss (when `history` has epochs), charts,
 /// the page and the metrics.
 pub fn write_reports(
@@ -101,7 +112,7 @@ pub fn write_reports(
         plots::closed_loop(&run.file(files::GENERATED_PLOT), generation, target)?;
     }
     if !history.is_empty() {
-        run.write(files::LOSS, loss_csv(history).as_bytes())?;
+        write_loss_csv(run.path(), history)?;
     }
     plots::test_period(
         &run.file(files::TEST_PERIOD_PLOT),

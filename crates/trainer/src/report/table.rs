@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use yoho_eval::intervals::{Calibration, Conformal, IntervalMetrics};
 use yoho_eval::{
-    DieboldMariano, EvaluationTable, ForecastMetrics, GenerationSummary, MODEL, StepErrors,
-    TestIntervals,
+    DieboldMariano, EvaluationTable, ForecastMetrics, GenerationSummary, MODEL, NAIVE, StepErrors,
+    TestIntervals, Verdict,
 };
 
 /// One measure's column in the metrics table.
@@ -136,13 +136,13 @@ fn row_cells(name: &str, m: &ForecastMetrics) -> Vec<String> {
 /// one line each, if the report has a model row.
 pub(crate) fn verdict(table: &EvaluationTable) -> Option<String> {
     let model = table.get(MODEL)?;
-    if table.best_baseline == "naive" {
+    if table.best_baseline == NAIVE {
         return Some(verdict_line(
             "naive (also the best baseline)",
             model.dm_vs_naive,
         ));
     }
-    let naive = verdict_line("naive", model.dm_vs_naive);
+    let naive = verdict_line(NAIVE, model.dm_vs_naive);
     let best = verdict_line(
         &format!("the best baseline, {}", table.best_baseline),
         model.dm_vs_best_baseline,
@@ -154,11 +154,13 @@ pub(crate) fn verdict(table: &EvaluationTable) -> Option<String> {
 fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
     let answer = match dm {
         None => "no: identical forecasts, no test".to_string(),
-        Some(dm) if dm.statistic < 0.0 && dm.p_value < 0.05 => {
-            format!("yes, p = {:.4}", dm.p_value)
-        }
-        Some(dm) if dm.p_value < 0.05 => format!("no: significantly worse, p = {:.4}", dm.p_value),
-        Some(dm) => format!("no: no significant difference, p = {:.4}", dm.p_value),
+        Some(dm) => match dm.verdict() {
+            Verdict::Better => format!("yes, p = {:.4}", dm.p_value),
+            Verdict::Worse => format!("no: significantly worse, p = {:.4}", dm.p_value),
+            Verdict::NoDifference => {
+                format!("no: no significant difference, p = {:.4}", dm.p_value)
+            }
+        },
     };
     format!(
         "model better than {reference} at 5 %: {answer} (Diebold–Mariano, squared error, \
@@ -362,7 +364,7 @@ pub(crate) fn interval_table(
         );
         cells
     };
-    let rows = vec![row(MODEL, model), row("naive", naive)];
+    let rows = vec![row(MODEL, model), row(NAIVE, naive)];
     let widths = headers
         .iter()
         .enumerate()

@@ -12,7 +12,7 @@ use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::metric::{LossMetric, Metric};
 
 use super::control::TrainingControl;
-use super::history::LossHistory;
+use super::history::{LossHistory, write_loss_csv};
 use crate::artifacts::{files, persist};
 
 /// The records of one checkpoint, one file each: `<name>-<epoch>.bpk`.
@@ -29,6 +29,14 @@ pub(crate) fn is_complete(directory: &Path, epoch: usize) -> bool {
     RECORDS
         .iter()
         .all(|record| record_path(directory, record, epoch).is_file())
+}
+
+/// The newest epoch with a complete checkpoint in `directory`, if any.
+pub(crate) fn latest_complete(directory: &Path) -> Option<usize> {
+    epochs_on_disk(directory)
+        .into_iter()
+        .filter(|epoch| is_complete(directory, *epoch))
+        .max()
 }
 
 /// The epochs that have a file of some record in `directory`.
@@ -146,7 +154,7 @@ impl RunCheckpoints {
 
     /// Where the checkpoints go.
     pub(super) fn directory(&self) -> PathBuf {
-        self.run_dir.join("checkpoint")
+        self.run_dir.join(files::CHECKPOINT_DIR)
     }
 
     /// What to do at the end of `epoch`, whose validation loss is `valid_loss`.
@@ -172,9 +180,7 @@ impl RunCheckpoints {
 
     /// Writes the losses of every epoch so far next to the checkpoint about to be saved.
     fn write_losses(&self) {
-        let losses = crate::report::loss_csv(&self.history.epochs());
-        let path = self.run_dir.join(files::LOSS);
-        if let Err(error) = crate::artifacts::write_atomic(&path, losses.as_bytes()) {
+        if let Err(error) = write_loss_csv(&self.run_dir, &self.history.epochs()) {
             self.interrupter
                 .fail(CheckpointerError::Unknown(format!("{error:#}")));
         }
@@ -257,7 +263,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let checkpointer = AtomicFileCheckpointer::new(dir.path(), "model");
         let record = burn::module::Module::into_record(
-            yoho_model::ForecasterConfig::new(1, 2).init(&burn::tensor::Device::default()),
+            yoho_model::RnnForecasterConfig::new(1, 2).init(&burn::tensor::Device::default()),
         );
         Checkpointer::save(&checkpointer, 3, record).unwrap();
         let restored: burn::store::ModuleRecord = checkpointer.restore(3).unwrap();

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 pub struct TrainingControl {
     pub(super) quiet: bool,
     stop_requested: Arc<AtomicBool>,
+    /// Set once training is over: a signal then ends the process at once.
+    exit_at_once: Arc<AtomicBool>,
     diverged: Arc<Mutex<Option<(usize, f64)>>>,
     last_checkpoint: Arc<Mutex<Option<usize>>>,
 }
@@ -22,18 +24,23 @@ impl TrainingControl {
     }
 
     /// Makes Ctrl-C (SIGINT) and SIGTERM request a stop at the end of the current epoch; a
-    /// second one ends the process at once.
+    /// second one, or one after [`training_finished`](Self::training_finished), ends the
+    /// process at once (exit code 130; every file is written whole or not at all).
     pub fn listen_for_signals(&self) -> std::io::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         for signal in [SIGINT, SIGTERM] {
-            signal_hook::flag::register_conditional_shutdown(
-                signal,
-                130,
-                self.stop_requested.clone(),
-            )?;
+            for condition in [&self.exit_at_once, &self.stop_requested] {
+                signal_hook::flag::register_conditional_shutdown(signal, 130, condition.clone())?;
+            }
             signal_hook::flag::register(signal, self.stop_requested.clone())?;
         }
         Ok(())
+    }
+
+    /// Training is over: from now on (evaluation, reports) a signal ends the process at once
+    /// instead of waiting for an epoch that will not come.
+    pub fn training_finished(&self) {
+        self.exit_at_once.store(true, Ordering::SeqCst);
     }
 
     pub(super) fn stop_requested(&self) -> bool {

@@ -2,11 +2,17 @@
 //! epochs) as the learner's metric logger.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, NumericEntry};
+
+use anyhow::Context;
+
+use crate::artifacts::files;
 
 /// Mean loss of one epoch and split, in model units (scaled MSE).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,4 +127,56 @@ impl MetricLogger for LossHistory {
     fn log_metric_definition(&mut self, _definition: MetricDefinition) {}
 
     fn log_epoch_summary(&mut self, _summary: EpochSummary) {}
+}
+/// Writes `loss.csv` (one row per epoch) into the run directory `run_dir`, whole or not at all.
+pub fn write_loss_csv(run_dir: &Path, history: &[EpochLoss]) -> anyhow::Result<()> {
+    crate::artifacts::write_atomic(&run_dir.join(files::LOSS), loss_csv(history).as_bytes())
+}
+
+/// `loss.csv`'s text: one row per epoch.
+fn loss_csv(history: &[EpochLoss]) -> String {
+    let mut text = String::from("epoch,train_loss,valid_loss\n");
+    for epoch in history {
+        let valid = epoch.valid.map(|v| v.to_string()).unwrap_or_default();
+        let _ = writeln!(text, "{},{},{}", epoch.epoch, epoch.train, valid);
+    }
+    text
+}
+
+/// The losses recorded in a `loss.csv` at `path`; none when there is no such file.
+pub fn read_loss_csv(path: &Path) -> anyhow::Result<Vec<EpochLoss>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
+    text.lines()
+        .skip(1)
+        .enumerate()
+        .map(|(index, line)| {
+            let bad = || {
+                format!(
+                    "{}, row {}: expected epoch,train_loss,valid_loss",
+                    path.display(),
+                    index + 2
+                )
+            };
+            let mut cells = line.split(',');
+            let epoch = cells
+                .next()
+                .and_then(|c| c.parse().ok())
+                .with_context(bad)?;
+            let train = cells
+                .next()
+                .and_then(|c| c.parse().ok())
+                .with_context(bad)?;
+            let valid = cells
+                .next()
+                .filter(|c| !c.is_empty())
+                .and_then(|c| c.parse().ok());
+            Ok(EpochLoss {
+                epoch,
+                train,
+                valid,
+            })
+        })
+        .collect()
 }

@@ -29,12 +29,13 @@ use full_batch::FullBatchLoader;
 use yoho_data::{TrainingData, WindowBatch, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
+use crate::artifacts::files;
 use crate::config::{ExperimentConfig, LossReduction, TrainSection};
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
-pub(crate) use checkpoints::{is_complete, prune, remove_partial_files};
+pub(crate) use checkpoints::{latest_complete, prune, remove_partial_files};
 pub use control::TrainingControl;
 use early_stopping::NoImprovementSince;
-pub use history::{EpochLoss, LossHistory};
+pub use history::{EpochLoss, LossHistory, read_loss_csv, write_loss_csv};
 use optimizer::{lr_scheduler, optimizer};
 use progress::ProgressPrinter;
 pub use step::Regressor;
@@ -162,7 +163,7 @@ pub fn train(
     let optimizer = optimizer(train);
     let scheduler = lr_scheduler(train, train_windows.div_ceil(batch_size))?;
     let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
-    let checkpoint_dir = run_dir.join("checkpoint");
+    let checkpoint_dir = run_dir.join(files::CHECKPOINT_DIR);
     std::fs::create_dir_all(&checkpoint_dir)
         .with_context(|| format!("cannot create {}", checkpoint_dir.display()))?;
     remove_partial_files(&checkpoint_dir);
@@ -254,9 +255,7 @@ fn best_epoch(history: &[EpochLoss]) -> Option<(usize, f64)> {
 
 /// Loads the weights of `epoch`'s checkpoint into `model`.
 fn restore_checkpoint(model: Regressor, run_dir: &Path, epoch: usize) -> anyhow::Result<Regressor> {
-    let path = run_dir
-        .join("checkpoint")
-        .join(format!("model-{epoch}.bpk"));
+    let path = checkpoints::record_path(&run_dir.join(files::CHECKPOINT_DIR), "model", epoch);
     let record = ModuleRecord::load(&path).map_err(|error| {
         anyhow::anyhow!(
             "cannot restore the best epoch's weights from {}: {error:?}",

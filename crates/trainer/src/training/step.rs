@@ -23,8 +23,8 @@ impl Regressor {
     /// recursive strategy learns the first of each window's targets.
     fn regression(&self, batch: WindowBatch) -> RegressionOutput {
         let output = self.forecaster.forward(batch.inputs);
-        let targets = batch.targets.narrow(1, 0, self.forecaster.output_size);
-        let distribution = &self.forecaster.distribution;
+        let targets = batch.targets.narrow(1, 0, self.forecaster.output_size());
+        let distribution = self.forecaster.distribution();
         if distribution.is_probabilistic() {
             // the negative log-likelihood or the pinball loss, and the point for the metrics
             let loss = distribution.loss(output.clone(), targets.clone());

@@ -11,7 +11,7 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Distribution, Tensor};
 use trainer::device::{DeviceChoice, select_device};
-use yoho_model::{CellKind, Forecaster, ForecasterConfig};
+use yoho_model::{CellKind, Forecaster, RnnForecasterConfig};
 
 /// The CPU and the GPU device, or `None` (said on stderr) when wgpu finds no adapter.
 fn devices() -> Option<(Device, Device)> {
@@ -42,6 +42,7 @@ fn assert_close(what: &str, cpu: &[f32], gpu: &[f32], tolerance: f32) {
 
 /// Every parameter of the forecaster, flattened, in a fixed order.
 fn parameters(model: &Forecaster) -> Vec<(String, Vec<f32>)> {
+    let Forecaster::Rnn(model) = model;
     let mut all = Vec::new();
     for (k, layer) in model.encoder.layers.iter().enumerate() {
         all.push((format!("weight_ih_l{k}"), values(layer.weight_ih.val())));
@@ -59,7 +60,7 @@ fn parameters(model: &Forecaster) -> Vec<(String, Vec<f32>)> {
 }
 
 fn tiny(cell: CellKind, device: &Device) -> Forecaster {
-    ForecasterConfig::new(2, 8)
+    RnnForecasterConfig::new(2, 8)
         .with_cell(cell)
         .with_num_layers(2)
         .with_head(vec![4])

@@ -1,88 +1,152 @@
-//! The LSTM recurrence and its backward pass composed from a backend's own tensor operations:
-//! the default bodies of [`RecurrentOps`](super::RecurrentOps), used on the GPU and `ndarray`
-//! backends, and the reference the `flex` kernel is tested against.
+//! The LSTM cell: its shapes, its entry point ([`lstm_sequence`]) and its equations composed
+//! from any backend's operations ([`lstm_forward`], [`lstm_backward`]).
+//!
+//! Composed from Burn's tensor operations, an LSTM window costs a dozen small operations per
+//! time step forward and as many again backward, each a pass over memory (and the autodiff
+//! graph recomputes every `sigmoid` and `tanh`). Here the whole recurrence over a window is a
+//! single operation of the [`RecurrentOps`] backend extension:
+//!
+//! - **forward**: for each step one matrix product `h_{t-1}·W_hhᵀ` added to the precomputed
+//!   input projection, then one pass that applies the gates and updates `c` and `h`;
+//! - **backward**: the gate deltas of the NumPy article's backpropagation through time, one
+//!   matrix product per step for `δh_{t-1} = δa_t·W_hh`, and one for `δW_hh` over all steps.
+//!
+//! The CPU backend `flex` runs a fused kernel (`flex/lstm.rs`) with vectorised activations;
+//! every other backend runs the equations below, composed from its own tensor operations.
+//! The autodiff decorator records the operation as one node and calls the backend's backward.
+//!
+//! Shapes, time-major (a step's windows are contiguous), with `T` steps, `B` windows and `H`
+//! hidden units:
+//! - `projected [T, B, 4H]`: `x_t·W_ihᵀ + b_ih + b_hh`, gates in PyTorch's order i, f, g, o;
+//! - `weight_hh [4H, H]`, `hidden [B, H]` and `cell [B, H]` (the initial state);
+//! - the output `[T + 1, B, H]`: `h_1 … h_T`, then the final cell state `c_T`, so that one
+//!   tensor carries both through autodiff.
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Shape, Slice, TensorMetadata};
+use burn::backend::{Backend, Dispatch, TensorMetadata};
+use burn::tensor::Tensor;
 
-/// `tensor` narrowed to `start..start + len` along `dim`.
-pub(crate) fn narrow<B: Backend>(
-    tensor: FloatTensor<B>,
-    dim: usize,
-    start: usize,
-    len: usize,
-) -> FloatTensor<B> {
-    let shape = tensor.shape();
-    let slices: Vec<Slice> = (0..shape.num_dims())
-        .map(|axis| match axis == dim {
-            true => Slice::from(start..start + len),
-            false => Slice::from(0..shape[axis]),
+use super::composed::{
+    as_step, gradient_to_previous, hidden_grad_at, in_time_order, narrow, one_minus,
+    recurrent_weight_grad, sigmoid_slope, step,
+};
+use super::ops::{RecurrentOps, check_saved_shapes};
+
+/// The sizes of one call of the LSTM recurrence: `time` steps of `batch` windows, `hidden`
+/// units. Built only from operand shapes that fit together, so the kernels index nothing
+/// outside their buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LstmShape {
+    /// Steps `T` (at least 1).
+    pub time: usize,
+    /// Windows `B`.
+    pub batch: usize,
+    /// Hidden units `H` (at least 1).
+    pub hidden: usize,
+}
+
+impl LstmShape {
+    /// The sizes of the forward operands `projected [T, B, 4H]`, `weight_hh [4H, H]`,
+    /// `hidden [B, H]` and `cell [B, H]`, or a message naming all four shapes when they do not
+    /// fit together or `T` or `H` is 0.
+    pub fn of_forward(
+        projected: &[usize],
+        weight_hh: &[usize],
+        hidden: &[usize],
+        cell: &[usize],
+    ) -> Result<Self, String> {
+        let shape = match (projected, weight_hh) {
+            (&[time, batch, gates], &[weight_rows, hidden_size])
+                if time >= 1
+                    && hidden_size >= 1
+                    && Some(gates) == hidden_size.checked_mul(4)
+                    && weight_rows == gates
+                    && hidden == [batch, hidden_size]
+                    && cell == [batch, hidden_size] =>
+            {
+                Some(Self {
+                    time,
+                    batch,
+                    hidden: hidden_size,
+                })
+            }
+            _ => None,
+        };
+        shape.ok_or_else(|| {
+            format!(
+                "LSTM operands do not fit together: projected {projected:?} (expected \
+                 [T, B, 4H], T ≥ 1), weight_hh {weight_hh:?} ([4H, H], H ≥ 1), hidden \
+                 {hidden:?} ([B, H]), cell {cell:?} ([B, H])"
+            )
         })
-        .collect();
-    B::float_slice(tensor, &slices)
-}
+    }
 
-/// Step `t` of `[T, B, X]` as `[B, X]`.
-pub(crate) fn step<B: Backend>(sequence: FloatTensor<B>, t: usize) -> FloatTensor<B> {
-    let shape = sequence.shape();
-    B::float_reshape(
-        narrow::<B>(sequence, 0, t, 1),
-        Shape::new([shape[1], shape[2]]),
-    )
-}
-
-/// `[B, X]` as one step `[1, B, X]`.
-pub(crate) fn as_step<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
-    let shape = values.shape();
-    B::float_reshape(values, Shape::new([1, shape[0], shape[1]]))
-}
-
-pub(crate) fn one_minus<B: Backend>(values: FloatTensor<B>) -> FloatTensor<B> {
-    B::float_add_scalar(B::float_neg(values), 1.0.into())
-}
-
-/// `s·(1 − s)`, the derivative of the sigmoid at the point where it gave `s`.
-pub(crate) fn sigmoid_slope<B: Backend>(activated: FloatTensor<B>) -> FloatTensor<B> {
-    B::float_mul(activated.clone(), one_minus::<B>(activated))
-}
-
-/// `δh_t` `[B, H]`: the output's gradient at step `t`, plus what step `t + 1` handed back (nothing
-/// at the last step).
-pub(crate) fn hidden_grad_at<B: Backend>(
-    grad: &FloatTensor<B>,
-    t: usize,
-    from_next: Option<FloatTensor<B>>,
-) -> FloatTensor<B> {
-    let at_output = step::<B>(grad.clone(), t);
-    match from_next {
-        Some(from_next) => B::float_add(at_output, from_next),
-        None => at_output,
+    /// Checks what the backward pass reads besides the forward operands: `grad` and `output`
+    /// `[T + 1, B, H]`, `gates [T, B, 4H]` and `cells [T, B, H]`; the message names every
+    /// shape that differs.
+    pub fn check_saved(
+        &self,
+        grad: &[usize],
+        output: &[usize],
+        gates: &[usize],
+        cells: &[usize],
+    ) -> Result<(), String> {
+        let Self {
+            time,
+            batch,
+            hidden,
+        } = *self;
+        let expected = [
+            ("grad", grad, [time + 1, batch, hidden]),
+            ("output", output, [time + 1, batch, hidden]),
+            ("gates", gates, [time, batch, 4 * hidden]),
+            ("cells", cells, [time, batch, hidden]),
+        ];
+        check_saved_shapes("LSTM", [time, batch, hidden], &expected)
     }
 }
 
-/// One tensor `[T, B, X]` in time order from the steps `[1, B, X]` of a backward pass, which
-/// gathers them last step first.
-pub(crate) fn in_time_order<B: Backend>(mut steps: Vec<FloatTensor<B>>) -> FloatTensor<B> {
-    steps.reverse();
-    B::float_cat(steps, 0)
+/// What [`lstm_sequence`] returns.
+#[derive(Debug, Clone)]
+pub struct LstmSequence {
+    /// `h_1 … h_T`, time-major `[T, B, H]`.
+    pub hidden_states: Tensor<3>,
+    /// The final cell state `c_T`, `[B, H]`.
+    pub last_cell: Tensor<2>,
 }
 
-/// The gradient a step hands to the previous hidden state `[B, H]`: `flow()` for every step but
-/// the first, and for the first only when the initial state's gradient is wanted (zeros shaped
-/// and placed like `like` otherwise).
-pub(crate) fn gradient_to_previous<B: Backend>(
-    reaches_previous: bool,
-    like: &FloatTensor<B>,
-    [batch, hidden_size]: [usize; 2],
-    flow: impl FnOnce() -> FloatTensor<B>,
-) -> FloatTensor<B> {
-    match reaches_previous {
-        true => flow(),
-        false => B::float_zeros(
-            Shape::new([batch, hidden_size]),
-            &like.device(),
-            like.dtype().into(),
-        ),
+/// Runs an LSTM layer's recurrence over a window on any backend (see the [module](self)
+/// documentation for the shapes); differentiable on autodiff devices.
+///
+/// # Panics
+/// When the operands' shapes do not fit together (see [`LstmShape::of_forward`]); the message
+/// names every shape.
+pub fn lstm_sequence(
+    projected: Tensor<3>,
+    weight_hh: Tensor<2>,
+    hidden: Tensor<2>,
+    cell: Tensor<2>,
+) -> LstmSequence {
+    let LstmShape {
+        time,
+        batch,
+        hidden: hidden_size,
+    } = LstmShape::of_forward(
+        &projected.dims(),
+        &weight_hh.dims(),
+        &hidden.dims(),
+        &cell.dims(),
+    )
+    .unwrap_or_else(|message| panic!("lstm_sequence: {message}"));
+    let output = Tensor::<3>::from_dispatch(<Dispatch as RecurrentOps>::lstm_sequence(
+        projected.into_dispatch(),
+        weight_hh.into_dispatch(),
+        hidden.into_dispatch(),
+        cell.into_dispatch(),
+    ));
+    LstmSequence {
+        hidden_states: output.clone().narrow(0, 0, time),
+        last_cell: output.narrow(0, time, 1).reshape([batch, hidden_size]),
     }
 }
 
@@ -132,30 +196,6 @@ pub fn lstm_forward<B: Backend>(
         B::float_cat(hiddens, 0),
         B::float_cat(gates, 0),
         B::float_cat(cells, 0),
-    )
-}
-
-/// `δW_hh [G, H] = Σ_t δa_tᵀ · h_{t−1}` from the deltas `[T, B, G]` of the hidden part, the
-/// output (whose first `T − 1` steps are `h_1 … h_{T−1}`) and the initial state `h_0 [B, H]`.
-pub(crate) fn recurrent_weight_grad<B: Backend>(
-    deltas: FloatTensor<B>,
-    output: FloatTensor<B>,
-    hidden: FloatTensor<B>,
-) -> FloatTensor<B> {
-    let shape = deltas.shape();
-    let (time, batch, width) = (shape[0], shape[1], shape[2]);
-    let hidden_size = hidden.shape()[1];
-    let mut previous = vec![as_step::<B>(hidden)];
-    if time > 1 {
-        previous.push(narrow::<B>(output, 0, 0, time - 1));
-    }
-    let previous = B::float_reshape(
-        B::float_cat(previous, 0),
-        Shape::new([time * batch, hidden_size]),
-    );
-    B::float_matmul(
-        B::float_transpose(B::float_reshape(deltas, Shape::new([time * batch, width]))),
-        previous,
     )
 }
 

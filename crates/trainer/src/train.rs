@@ -1,35 +1,25 @@
-//! The main job: config → data → training → evaluation → run directory; and resuming an
-//! interrupted run from its last checkpoint.
+//! The `train` command, the main job: config → data → training → evaluation → run directory;
+//! and resuming an interrupted run from its last checkpoint.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use yoho_data::{PreparedData, PreparedPanel, TrainingData};
 use yoho_eval::baselines::{self, Baseline};
-use yoho_eval::{
-    EvaluationTable, Generation, TestForecast, errors_by_step, forecast_test, generate,
-    test_intervals,
-};
 
+use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
+use crate::evaluation::{evaluate, write_series};
 use crate::fingerprint::Fingerprint;
 use crate::panel;
-use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
+use crate::report::{self, print_trained};
 use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights,
-    is_complete, remove_partial_files, train,
+    latest_complete, read_loss_csv, remove_partial_files, train, write_loss_csv,
 };
-
-/// How a command ended, for the exit code.
-pub enum RunOutcome {
-    /// It did all it was asked to.
-    Completed,
-    /// Stopped by a signal after writing a checkpoint.
-    Interrupted,
-}
 
 /// Reads the config named in `args` and applies the command-line overrides.
 pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
@@ -40,13 +30,13 @@ pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
 
 fn apply_overrides(config: &mut ExperimentConfig, args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.data {
-        if !matches!(config.data.source, yoho_data::Source::Csv { .. }) {
+        if !matches!(config.data.source, yoho_data::Source::File { .. }) {
             bail!(
                 "--data replaces [data] path, but this config generates its series (source = \
                  \"sine\"); drop --data or use a config that reads a CSV file"
             );
         }
-        config.data.source = yoho_data::Source::Csv { path: path.clone() };
+        config.data.source = yoho_data::Source::File { path: path.clone() };
     }
     if let Some(epochs) = args.epochs {
         config.train.epochs = epochs;
@@ -102,7 +92,10 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         weights.as_ref(),
         resume.as_ref(),
     )? {
-        TrainingEnd::Finished(trained) => *trained,
+        TrainingEnd::Finished(trained) => {
+            control.training_finished();
+            *trained
+        }
         TrainingEnd::Interrupted {
             checkpoint_epoch,
             history,
@@ -178,91 +171,6 @@ fn new_run_dir(config: &ExperimentConfig, args: &TrainArgs) -> anyhow::Result<Ru
     }
 }
 
-/// One series evaluated: its test forecasts and everything measured on them.
-pub(crate) struct Evaluation {
-    /// The measures, as `metrics.json` holds them.
-    pub report: MetricsReport,
-    /// Every forecaster's forecasts of the test days.
-    pub forecast: TestForecast,
-    /// The closed-loop generation (`[evaluate] closed_loop`).
-    pub generation: Option<Generation>,
-}
-
-/// Evaluates `trained` on `data`'s test days: forecasts, measures, intervals (and the
-/// closed-loop generation when the config asks for it); the report is named `run_name`.
-pub(crate) fn evaluate(
-    config: &ExperimentConfig,
-    data: &PreparedData,
-    baselines: &[Box<dyn Baseline>],
-    selected: &SelectedDevice,
-    trained: &TrainedModel,
-    run_name: String,
-) -> anyhow::Result<Evaluation> {
-    let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
-    let generation = match config.evaluate.closed_loop {
-        true => Some(generate(&trained.forecaster, data, &selected.device)?),
-        false => None,
-    };
-    let test = EvaluationTable::new(&forecast, data);
-    let intervals = match config.evaluate.intervals.is_empty() {
-        true => None,
-        false => Some(test_intervals(
-            &trained.forecaster,
-            data,
-            &forecast,
-            &config.evaluate.intervals,
-            &selected.device,
-        )?),
-    };
-    let report = MetricsReport {
-        run: run_name,
-        device: selected.description.clone(),
-        data: DataSummary::new(data, &forecast),
-        training: TrainingSummary::new(
-            &trained.history,
-            trained.kept_epoch,
-            trained.stop_reason.clone(),
-            trained.wall_time.as_secs_f64(),
-        ),
-        best_baseline: test.best_baseline.to_string(),
-        test,
-        by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
-        closed_loop: generation.as_ref().map(Generation::summary),
-        intervals,
-    };
-    Ok(Evaluation {
-        report,
-        forecast,
-        generation,
-    })
-}
-
-/// Writes one series' files into `dir`: its scaler, its interval calibration and its reports
-/// (with the loss history when `history` is given).
-pub(crate) fn write_series(
-    dir: &RunDir,
-    evaluation: &Evaluation,
-    data: &PreparedData,
-    history: &[EpochLoss],
-    config_toml: &str,
-) -> anyhow::Result<()> {
-    dir.save_scaler(data.scaler())?;
-    if let Some(intervals) = &evaluation.report.intervals {
-        dir.write(
-            files::INTERVALS,
-            serde_json::to_string_pretty(&intervals.model_by_step)?.as_bytes(),
-        )?;
-    }
-    report::write_reports(
-        dir,
-        &evaluation.report,
-        &evaluation.forecast,
-        history,
-        evaluation.generation.as_ref(),
-        config_toml,
-    )
-}
-
 fn evaluate_and_write(
     config: &ExperimentConfig,
     data: &PreparedData,
@@ -290,27 +198,16 @@ fn evaluate_and_write(
     Ok(())
 }
 
-/// The run's last line: epochs, time, device, why training stopped, where the run went.
-pub(crate) fn print_trained(training: &TrainingSummary, device: &str, run: &RunDir) {
-    println!(
-        "trained {} epochs in {:.1} s on {device} ({}); run written to {}",
-        training.epochs,
-        training.wall_seconds,
-        training.stop_reason,
-        run.path().display()
-    );
-}
-
 fn interrupted(
     run: &RunDir,
     checkpoint_epoch: Option<usize>,
     history: &[EpochLoss],
 ) -> anyhow::Result<RunOutcome> {
-    run.write(files::LOSS, report::loss_csv(history).as_bytes())?;
+    write_loss_csv(run.path(), history)?;
     match checkpoint_epoch {
         Some(epoch) => eprintln!(
             "interrupted: the checkpoint of epoch {epoch} is in {}; resume with\n  trainer --resume {}",
-            run.file("checkpoint").display(),
+            run.file(files::CHECKPOINT_DIR).display(),
             run.path().display()
         ),
         None => eprintln!("interrupted before the first checkpoint; nothing to resume"),
@@ -339,7 +236,7 @@ fn open_for_resume(
             config.train.epochs
         );
     }
-    let history = report::read_loss_csv(&run.file(files::LOSS))?
+    let history = read_loss_csv(&run.file(files::LOSS))?
         .into_iter()
         .filter(|loss| loss.epoch <= epoch)
         .collect();
@@ -352,30 +249,20 @@ fn open_for_resume(
 
 /// The newest epoch with a complete checkpoint (model, optimiser and scheduler files).
 fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
-    let directory = run.file("checkpoint");
-    let entries = std::fs::read_dir(&directory).with_context(|| {
-        format!(
+    let directory = run.file(files::CHECKPOINT_DIR);
+    if !directory.is_dir() {
+        bail!(
             "{} has no checkpoint to resume from; start it again with --overwrite",
             run.path().display()
+        );
+    }
+    latest_complete(&directory).with_context(|| {
+        format!(
+            "{} holds no complete checkpoint (the run stopped before its first); start it \
+             again with --overwrite",
+            directory.display()
         )
-    })?;
-    entries
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?
-                .strip_suffix(".bpk")?
-                .parse()
-                .ok()
-        })
-        .filter(|epoch| is_complete(&directory, *epoch))
-        .max()
-        .with_context(|| {
-            format!(
-                "{} holds no complete checkpoint (the run stopped before its first); start it \
-                 again with --overwrite",
-                directory.display()
-            )
-        })
+    })
 }
 
 fn describe_data(data: &PreparedData) {

@@ -11,9 +11,8 @@ use std::ops::Range;
 use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
 
-use super::flex::{
-    KernelFloat, Shared, contiguous, for_each_block, on_widest_vectors, own, row_blocks,
-};
+use super::blocks::{Shared, contiguous, for_each_block, own, row_blocks};
+use super::float::{KernelFloat, on_widest_vectors};
 use super::gemm::{Operand, Threads, product};
 use crate::kernels::gru::GruShape;
 
@@ -493,9 +492,9 @@ fn weight_grads<T: KernelFloat>(
 mod tests {
     use burn::backend::Flex;
 
-    use super::super::RecurrentOps;
-    use super::super::flex::MIN_ROWS_PER_BLOCK;
-    use super::super::flex::test_support::{assert_close, tensor, values};
+    use super::super::blocks::MIN_ROWS_PER_BLOCK;
+    use super::super::test_support::{assert_close, tensor, values};
+    use crate::kernels::RecurrentOps;
     use crate::kernels::gru::{gru_backward, gru_forward};
 
     fn compare_with_composed([time, batch, hidden]: [usize; 3], zero_start: bool) {

@@ -52,7 +52,7 @@ pub struct LoadOptions {
 /// the series intraday. Line endings LF or CRLF; blank lines are skipped. Rows come back sorted
 /// by time. Duplicate timestamps, unparsable dates, and (unless `missing` says otherwise) empty
 /// or non-numeric cells in a used column are errors naming the row as a spreadsheet shows it.
-pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
+pub fn load_file(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, DataError> {
     let table = Table::read(path, options, None)?;
     let rows: Vec<u32> = (0..table.height()).collect();
     table.load(&rows, options)
@@ -60,9 +60,9 @@ pub fn load_csv(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, Data
 
 /// Reads a long-format file holding many series, told apart by `series_column` (e.g. a
 /// `ticker` column): one [`LoadedSeries`] per series, in the order each first appears, each
-/// read and checked as [`load_csv`] reads a file of one series. A row whose series cell is
+/// read and checked as [`load_file`] reads a file of one series. A row whose series cell is
 /// empty is an error naming the row.
-pub fn load_csv_panel(
+pub fn load_file_panel(
     path: &Path,
     options: &LoadOptions,
     series_column: &str,
@@ -242,8 +242,6 @@ fn date_of(days: i32) -> NaiveDate {
 
 /// Days from 0001-01-01 (day 1) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
-
-impl Cells {}
 
 /// The columns of a file in use, as polars read them, before validation.
 struct Table {
@@ -824,7 +822,7 @@ mod tests {
 
     fn load(text: &str, columns: &[&str]) -> Result<LoadedSeries, DataError> {
         let file = write_csv(text);
-        load_csv(file.path(), &options(columns))
+        load_file(file.path(), &options(columns))
     }
 
     #[test]
@@ -876,7 +874,7 @@ mod tests {
         }
         // a pattern given in the config
         let file = write_csv("Date,Open\n20210104,1\n20210113,2\n");
-        let loaded = load_csv(
+        let loaded = load_file(
             file.path(),
             &LoadOptions {
                 date_format: Some("%Y%m%d".into()),
@@ -894,7 +892,7 @@ mod tests {
                     2024-01-12,,19\n2024-01-15,20,21\n";
         let with = |missing| {
             let file = write_csv(text);
-            load_csv(
+            load_file(
                 file.path(),
                 &LoadOptions {
                     missing,
@@ -940,7 +938,7 @@ mod tests {
         );
         // NA tokens count as holes when filling
         let file = write_csv("Date,Open\n2024-01-08,NA\n2024-01-09,1\n2024-01-10,NaN\n");
-        let loaded = load_csv(
+        let loaded = load_file(
             file.path(),
             &LoadOptions {
                 missing: MissingPolicy::Ffill,
@@ -1010,14 +1008,14 @@ mod tests {
         let from_csv = load(&csv_text, &["Open", "Volume"]).unwrap();
         for as_datetime in [false, true] {
             let path = write_parquet(&dates, &open, as_datetime);
-            let from_parquet = load_csv(&path, &options(&["Open", "Volume"])).unwrap();
+            let from_parquet = load_file(&path, &options(&["Open", "Volume"])).unwrap();
             assert_eq!(from_parquet.series.dates, from_csv.series.dates);
             assert_eq!(from_parquet.series.columns, from_csv.series.columns);
             assert_eq!(from_parquet.series.column("Open").unwrap(), &open);
         }
         // errors name the file and the column as for CSV
         let path = write_parquet(&dates, &open, false);
-        let error = load_csv(&path, &options(&["Close"]))
+        let error = load_file(&path, &options(&["Close"]))
             .unwrap_err()
             .to_string();
         assert!(
@@ -1029,7 +1027,7 @@ mod tests {
             .tempfile()
             .unwrap();
         std::fs::write(not_parquet.path(), b"Date,Open\n2021-01-04,1\n").unwrap();
-        let error = load_csv(not_parquet.path(), &options(&["Open"]))
+        let error = load_file(not_parquet.path(), &options(&["Open"]))
             .unwrap_err()
             .to_string();
         assert!(error.contains("not a readable Parquet file"), "{error}");
@@ -1054,7 +1052,7 @@ mod tests {
                     2024-01-02,B,20,x\n2024-01-01,A,1,\n2024-01-01,B,10,y\n\
                     2024-01-02,A,2,\n\n2024-01-03,A,3,z\n";
         let file = write_csv(text);
-        let panel = load_csv_panel(file.path(), &options(&["Open"]), "ticker").unwrap();
+        let panel = load_file_panel(file.path(), &options(&["Open"]), "ticker").unwrap();
         let names: Vec<&str> = panel.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(names, ["B", "A"]);
         let (_, b) = &panel[0];
@@ -1071,7 +1069,7 @@ mod tests {
         );
         // a date twice in one series is an error; the same date in two series is not
         let file = write_csv("Date,ticker,Open\n2024-01-01,A,1\n2024-01-01,A,2\n");
-        let error = load_csv_panel(file.path(), &options(&["Open"]), "ticker").unwrap_err();
+        let error = load_file_panel(file.path(), &options(&["Open"]), "ticker").unwrap_err();
         assert!(matches!(
             error,
             DataError::DuplicateDate {
@@ -1081,14 +1079,14 @@ mod tests {
             }
         ));
         let file = write_csv("Date,ticker,Open\n2024-01-01,A,1\n2024-01-02,,2\n");
-        let error = load_csv_panel(file.path(), &options(&["Open"]), "ticker")
+        let error = load_file_panel(file.path(), &options(&["Open"]), "ticker")
             .unwrap_err()
             .to_string();
         assert!(
             error.contains("row 3") && error.contains("ticker"),
             "{error}"
         );
-        let error = load_csv_panel(file.path(), &options(&["Open"]), "symbol")
+        let error = load_file_panel(file.path(), &options(&["Open"]), "symbol")
             .unwrap_err()
             .to_string();
         assert!(
@@ -1144,7 +1142,7 @@ mod tests {
             (MissingPolicy::Ffill, [1.0, 1.0, 1.0, 4.0]),
             (MissingPolicy::Interpolate, [1.0, 2.0, 3.0, 4.0]),
         ] {
-            let loaded = load_csv(
+            let loaded = load_file(
                 file.path(),
                 &LoadOptions {
                     missing,
@@ -1158,7 +1156,7 @@ mod tests {
             assert_eq!(loaded.series.dates[1].to_string(), "2024-01-08 10:00:00");
             assert_eq!(loaded.kept_rows[1], usize::MAX);
         }
-        let dropped = load_csv(
+        let dropped = load_file(
             file.path(),
             &LoadOptions {
                 missing: MissingPolicy::Drop,
@@ -1257,7 +1255,7 @@ mod tests {
         let file = write_csv("Date,Open\n2021-01-04,1\n2021-01-05,\n2021-01-06,x\n2021-01-07,4\n");
         let mut options = options(&["Open"]);
         options.missing = MissingPolicy::Drop;
-        let loaded = load_csv(file.path(), &options).unwrap();
+        let loaded = load_file(file.path(), &options).unwrap();
         assert_eq!(loaded.dropped_rows, 2);
         assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 4.0]);
     }
@@ -1267,7 +1265,7 @@ mod tests {
         let file = write_csv("Date,Open,Close,Note\n2021-01-05,2,2.5,x\n2021-01-04,1,1.5,\n");
         let mut options = options(&["Open"]);
         options.optional_columns = vec!["Close".into(), "Note".into(), "Absent".into()];
-        let loaded = load_csv(file.path(), &options).unwrap();
+        let loaded = load_file(file.path(), &options).unwrap();
         assert_eq!(loaded.series.column("Close").unwrap(), &[1.5, 2.5]);
         assert!(loaded.series.column("Note").is_none());
         assert!(loaded.series.column("Absent").is_none());
@@ -1339,7 +1337,7 @@ mod tests {
 
     #[test]
     fn missing_file_is_a_read_error_naming_it() {
-        let error = load_csv(Path::new("/no/such/file.csv"), &options(&["Open"])).unwrap_err();
+        let error = load_file(Path::new("/no/such/file.csv"), &options(&["Open"])).unwrap_err();
         assert!(error.to_string().contains("/no/such/file.csv"));
     }
 
@@ -1347,7 +1345,7 @@ mod tests {
     #[test]
     fn shipped_files_load() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let sp500 = load_csv(
+        let sp500 = load_file(
             &root.join("data/sp500.csv"),
             &options(&["Open", "High", "Low", "Close"]),
         )
@@ -1359,7 +1357,7 @@ mod tests {
             eprintln!("skipped the Nikkei half: {} is absent", nikkei.display());
             return;
         }
-        let nikkei = load_csv(&nikkei, &options(&["Open"])).unwrap();
+        let nikkei = load_file(&nikkei, &options(&["Open"])).unwrap();
         assert_eq!(nikkei.series.len(), 1092);
     }
 }

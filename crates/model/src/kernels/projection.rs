@@ -10,7 +10,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Shape, TensorMetadata};
 use burn::tensor::Tensor;
 
-use super::RecurrentOps;
+use super::ops::RecurrentOps;
 
 /// `input [N, F]·weightᵀ + bias`, `[N, G]`, on any backend; differentiable on autodiff devices.
 ///

@@ -1,7 +1,7 @@
 //! The matrix products of the fused kernel: a thin wrapper over the `gemm` crate (the one `flex`
 //! itself uses) for operands given as a start and strides.
 
-use super::flex::KernelFloat;
+use super::float::KernelFloat;
 
 /// A matrix operand of [`product`]: its first element and its row and column strides.
 #[derive(Clone, Copy)]

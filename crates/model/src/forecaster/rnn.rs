@@ -1,5 +1,5 @@
-//! The forecaster: a recurrent encoder whose final hidden state feeds a small MLP head, or an
-//! encoder–decoder that forecasts several steps one at a time.
+//! The recurrent family (`family = "rnn"`): a recurrent encoder whose final hidden state feeds
+//! a small MLP head, or an encoder–decoder that forecasts several steps one at a time.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -7,15 +7,16 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::Forecaster;
 use crate::distribution::OutputDistribution;
 use crate::recurrent::{CellKind, Recurrent, RecurrentConfig};
 
-/// Configuration of a [`Forecaster`].
+/// Configuration of a [`RnnForecaster`].
 ///
-/// The article's network is `ForecasterConfig::new(1, 100).with_head(vec![50])`:
+/// The article's network is `RnnForecasterConfig::new(1, 100).with_head(vec![50])`:
 /// `LSTM(1→100) → Linear(100→50) → ReLU → Linear(50→1)`.
 #[derive(Config, Debug)]
-pub struct ForecasterConfig {
+pub struct RnnForecasterConfig {
     /// Features per time step.
     pub input_size: usize,
     /// Hidden units per recurrent layer.
@@ -47,9 +48,14 @@ pub struct ForecasterConfig {
     pub distribution: OutputDistribution,
 }
 
-impl ForecasterConfig {
+impl RnnForecasterConfig {
     /// Builds the forecaster on `device`, with PyTorch's default initialisation.
     pub fn init(&self, device: &Device) -> Forecaster {
+        Forecaster::Rnn(self.init_rnn(device))
+    }
+
+    /// Builds the recurrent forecaster itself on `device`.
+    pub fn init_rnn(&self, device: &Device) -> RnnForecaster {
         let encoder = RecurrentConfig::new(self.cell, self.input_size, self.hidden_size)
             .with_num_layers(self.num_layers)
             .with_dropout(self.dropout)
@@ -73,7 +79,7 @@ impl ForecasterConfig {
             .windows(2)
             .map(|pair| LinearConfig::new(pair[0], pair[1]).init(device))
             .collect();
-        Forecaster {
+        RnnForecaster {
             encoder,
             decoder,
             head,
@@ -86,7 +92,7 @@ impl ForecasterConfig {
 
 /// A recurrent encoder, an optional recurrent decoder and an MLP head.
 #[derive(Module, Debug)]
-pub struct Forecaster {
+pub struct RnnForecaster {
     /// The recurrent layers that read the window.
     pub encoder: Recurrent,
     /// The encoder–decoder's decoder; `None` for a direct forecaster.
@@ -95,22 +101,16 @@ pub struct Forecaster {
     pub head: Vec<Linear>,
     /// Values forecast per window.
     #[module(skip)]
-    pub output_size: usize,
+    pub(crate) output_size: usize,
     /// With a decoder: the input feature holding the target (`None` for a direct forecaster).
     #[module(skip)]
-    pub seq2seq_target_index: Option<usize>,
+    pub(crate) seq2seq_target_index: Option<usize>,
     /// What the head outputs for each step.
     #[module(skip)]
-    pub distribution: OutputDistribution,
+    pub(crate) distribution: OutputDistribution,
 }
 
-impl Forecaster {
-    /// The point forecasts, `[batch, window_len, features] → [batch, output_size]`: the
-    /// forward pass's values, or its distributions' means (medians).
-    pub fn forward_point(&self, inputs: Tensor<3>) -> Tensor<2> {
-        self.distribution.point(self.forward(inputs))
-    }
-
+impl RnnForecaster {
     /// `[batch, window_len, features] → [batch, output_size × params]`: the head on the
     /// encoder's final hidden state, or the decoder's steps for an encoder–decoder; a point
     /// head has one param per step (see [`OutputDistribution`] for the others).
@@ -160,36 +160,6 @@ impl Forecaster {
         }
         Tensor::cat(steps, 1)
     }
-
-    /// Forecasts `steps` values per window by feeding the forecaster its own outputs: after each
-    /// forward pass the window drops its oldest days and takes the new forecasts as its newest.
-    /// `[batch, window_len, 1] → [batch, steps]`.
-    ///
-    /// This is the NumPy article's closed-loop generation (one window, many steps) and the
-    /// `recursive` multi-step strategy (many windows, a few steps).
-    ///
-    /// # Panics
-    /// When the windows have more than one feature: the forecasts can only stand in for the
-    /// inputs when the target is the only input.
-    pub fn forecast_recursive(&self, inputs: Tensor<3>, steps: usize) -> Tensor<2> {
-        let [batch, window_len, features] = inputs.dims();
-        assert_eq!(
-            features, 1,
-            "recursive forecasting feeds forecasts back as inputs, so the target must be the only feature"
-        );
-        let mut window = inputs;
-        let mut forecasts = Vec::new();
-        let mut made = 0;
-        while made < steps {
-            let take = self.output_size.min(steps - made);
-            let output = self.forward_point(window.clone()).narrow(1, 0, take);
-            let extended = Tensor::cat(vec![window, output.clone().reshape([batch, take, 1])], 1);
-            window = extended.narrow(1, take, window_len);
-            forecasts.push(output);
-            made += take;
-        }
-        Tensor::cat(forecasts, 1)
-    }
 }
 
 #[cfg(test)]
@@ -203,7 +173,7 @@ mod tests {
     #[test]
     fn article_network_has_pytorchs_parameter_count() {
         let device = Device::flex();
-        let model = ForecasterConfig::new(1, 100)
+        let model = RnnForecasterConfig::new(1, 100)
             .with_head(vec![50])
             .init(&device);
         // nn.LSTM(1, 100): 4·100·1 + 4·100·100 + 2·4·100 = 41,200
@@ -218,7 +188,7 @@ mod tests {
         let device = Device::flex();
         for cell in [CellKind::Lstm, CellKind::Gru, CellKind::Rnn] {
             for layers in [1, 2] {
-                let model = ForecasterConfig::new(4, 8)
+                let model = RnnForecasterConfig::new(4, 8)
                     .with_cell(cell)
                     .with_num_layers(layers)
                     .with_output_size(3)
@@ -233,13 +203,13 @@ mod tests {
     fn encoder_decoder_forecasts_every_step() {
         let device = Device::flex();
         for cell in [CellKind::Lstm, CellKind::Gru, CellKind::Rnn] {
-            let model = ForecasterConfig::new(4, 8)
+            let model = RnnForecasterConfig::new(4, 8)
                 .with_cell(cell)
                 .with_num_layers(2)
                 .with_head(vec![6])
                 .with_output_size(5)
                 .with_seq2seq_target_index(Some(0))
-                .init(&device);
+                .init_rnn(&device);
             assert!(model.decoder.is_some());
             let output = model.forward(Tensor::ones([3, 5, 4], &device));
             assert_eq!(output.dims(), [3, 5], "{cell:?}");
@@ -249,7 +219,7 @@ mod tests {
     #[test]
     fn encoder_decoder_starts_from_the_last_observed_target() {
         let device = Device::flex();
-        let model = ForecasterConfig::new(2, 4)
+        let model = RnnForecasterConfig::new(2, 4)
             .with_output_size(3)
             .with_seq2seq_target_index(Some(1))
             .init(&device);
@@ -267,56 +237,5 @@ mod tests {
             .try_to_vec::<f32>()
             .unwrap();
         assert_ne!(a[0], b[0]);
-    }
-
-    #[test]
-    fn recursive_forecast_feeds_back_its_own_outputs() {
-        let device = Device::flex();
-        let model = ForecasterConfig::new(1, 6).init(&device);
-        let start = [0.1_f32, 0.4, -0.2, 0.3];
-        let inputs =
-            Tensor::<3>::from_data([[[start[0]], [start[1]], [start[2]], [start[3]]]], &device);
-        let recursive = model
-            .forecast_recursive(inputs, 3)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        // the same thing by hand, one forward pass per step
-        let mut window = start.to_vec();
-        for (step, value) in recursive.iter().enumerate() {
-            let data: Vec<[f32; 1]> = window.iter().map(|v| [*v]).collect();
-            let one = Tensor::<2>::from_data(
-                burn::tensor::TensorData::new(data.concat(), [4, 1]),
-                &device,
-            )
-            .unsqueeze_dim::<3>(0);
-            let expected = model.forward(one).into_data().try_to_vec::<f32>().unwrap()[0];
-            assert!(
-                (expected - value).abs() < 1e-6,
-                "step {step}: {expected} vs {value}"
-            );
-            window.remove(0);
-            window.push(expected);
-        }
-    }
-
-    #[test]
-    fn recursive_forecast_with_a_multi_step_model_takes_every_output() {
-        let device = Device::flex();
-        let model = ForecasterConfig::new(1, 6)
-            .with_output_size(2)
-            .init(&device);
-        let inputs = Tensor::<3>::ones([2, 4, 1], &device);
-        let direct = model
-            .forward(inputs.clone())
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        let recursive = model.forecast_recursive(inputs, 5);
-        assert_eq!(recursive.dims(), [2, 5]);
-        let values = recursive.into_data().try_to_vec::<f32>().unwrap();
-        // the first two steps of each window are the model's direct output
-        assert_eq!(&values[0..2], &direct[0..2]);
-        assert_eq!(&values[5..7], &direct[2..4]);
     }
 }

@@ -7,389 +7,18 @@
 //! step's `δh`; `δW_hh` is one product over all steps. The batch is cut into one block of
 //! windows per thread, and each block runs every step on its own (a window's recurrence never
 //! reads another's): no barrier between steps. Every buffer is time-major, so that a step's rows
-//! of a block are contiguous. `f32` uses the vectorised activations of [`fast`]; `f64` uses the standard
+//! of a block are contiguous. `f32` uses the vectorised activations of `fast`; `f64` uses the standard
 //! library's `exp` and `tanh`.
 
-use std::ops::{Add, Mul, Range, Sub};
+use std::ops::Range;
 
-use rayon::prelude::*;
-
+use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{DType, Flex, TensorMetadata};
-use burn::tensor::TensorData;
 
-use super::activations::{exact, fast};
+use super::blocks::{Shared, contiguous, for_each_block, own, row_blocks};
+use super::float::{KernelFloat, on_widest_vectors};
 use super::gemm::{Operand, Threads, product};
-use super::{LstmShape, RecurrentOps, composed, gru_flex, rnn_flex};
-
-/// Defines `fn $name<T: KernelFloat>(…) { … }` so that its body, with every `#[inline(always)]`
-/// function it calls, is compiled again for AVX-512 and for AVX2 with FMA, and the widest the CPU
-/// has runs. The kernels' pointwise loops are vectorised by the compiler, for the vectors the
-/// target features allow: plain x86-64 has SSE's 4 lanes, AVX-512 has 16.
-macro_rules! on_widest_vectors {
-    (
-        $(#[$attribute:meta])*
-        fn $name:ident<T: KernelFloat>($($argument:ident: $type:ty),* $(,)?) $body:block
-    ) => {
-        $(#[$attribute])*
-        fn $name<T: KernelFloat>($($argument: $type),*) {
-            #[inline(always)]
-            fn portable<T: KernelFloat>($($argument: $type),*) $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-                fn avx512<T: KernelFloat>($($argument: $type),*) {
-                    portable::<T>($($argument),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                fn avx2<T: KernelFloat>($($argument: $type),*) {
-                    portable::<T>($($argument),*)
-                }
-                if $crate::kernels::fused::activations::fast::has_avx512() {
-                    // SAFETY: the CPU has AVX-512 (F, VL), AVX2 and FMA.
-                    return unsafe { avx512::<T>($($argument),*) };
-                }
-                if $crate::kernels::fused::activations::fast::has_avx2() {
-                    // SAFETY: the CPU has AVX2 and FMA.
-                    return unsafe { avx2::<T>($($argument),*) };
-                }
-            }
-            portable::<T>($($argument),*)
-        }
-    };
-}
-pub(super) use on_widest_vectors;
-
-impl RecurrentOps for Flex {
-    fn lstm_sequence(
-        projected: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        cell: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        // forward only: no cell states kept for a backward pass
-        match projected.dtype() {
-            DType::F32 => forward_tensors::<f32>(projected, weight_hh, hidden, cell, false).0,
-            DType::F64 => forward_tensors::<f64>(projected, weight_hh, hidden, cell, false).0,
-            _ => composed::lstm_forward::<Self>(projected, weight_hh, hidden, cell).0,
-        }
-    }
-
-    fn lstm_sequence_saving(
-        projected: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        cell: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        match projected.dtype() {
-            DType::F32 => {
-                let (output, gates, cells) =
-                    forward_tensors::<f32>(projected, weight_hh, hidden, cell, true);
-                (output, gates, cells.expect("saved"))
-            }
-            DType::F64 => {
-                let (output, gates, cells) =
-                    forward_tensors::<f64>(projected, weight_hh, hidden, cell, true);
-                (output, gates, cells.expect("saved"))
-            }
-            _ => composed::lstm_forward::<Self>(projected, weight_hh, hidden, cell),
-        }
-    }
-
-    fn lstm_sequence_backward(
-        grad: FloatTensor<Self>,
-        output: FloatTensor<Self>,
-        gates: FloatTensor<Self>,
-        cells: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        cell: FloatTensor<Self>,
-        initial_state_grad: bool,
-    ) -> (
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    ) {
-        let dtype = grad.dtype();
-        let tensors = [grad, output, gates, cells, weight_hh, hidden, cell];
-        match dtype {
-            DType::F32 => backward_tensors::<f32>(tensors, initial_state_grad),
-            DType::F64 => backward_tensors::<f64>(tensors, initial_state_grad),
-            _ => {
-                let [grad, output, gates, cells, weight_hh, hidden, cell] = tensors;
-                composed::lstm_backward::<Self>(
-                    grad,
-                    output,
-                    gates,
-                    cells,
-                    weight_hh,
-                    hidden,
-                    cell,
-                    initial_state_grad,
-                )
-            }
-        }
-    }
-
-    fn gru_sequence(
-        projected: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        bias_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        match projected.dtype() {
-            DType::F32 => {
-                gru_flex::forward_tensors::<f32>(projected, weight_hh, bias_hh, hidden, false).0
-            }
-            DType::F64 => {
-                gru_flex::forward_tensors::<f64>(projected, weight_hh, bias_hh, hidden, false).0
-            }
-            _ => crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden).0,
-        }
-    }
-
-    fn gru_sequence_saving(
-        projected: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        bias_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        match projected.dtype() {
-            DType::F32 => {
-                gru_flex::forward_tensors::<f32>(projected, weight_hh, bias_hh, hidden, true)
-            }
-            DType::F64 => {
-                gru_flex::forward_tensors::<f64>(projected, weight_hh, bias_hh, hidden, true)
-            }
-            _ => crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden),
-        }
-    }
-
-    fn gru_sequence_backward(
-        grad: FloatTensor<Self>,
-        output: FloatTensor<Self>,
-        gates: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        initial_state_grad: bool,
-    ) -> (
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    ) {
-        let tensors = [grad, output, gates, weight_hh, hidden];
-        match tensors[0].dtype() {
-            DType::F32 => gru_flex::backward_tensors::<f32>(tensors, initial_state_grad),
-            DType::F64 => gru_flex::backward_tensors::<f64>(tensors, initial_state_grad),
-            _ => {
-                let [grad, output, gates, weight_hh, hidden] = tensors;
-                crate::kernels::gru::gru_backward::<Self>(
-                    grad,
-                    output,
-                    gates,
-                    weight_hh,
-                    hidden,
-                    initial_state_grad,
-                )
-            }
-        }
-    }
-
-    fn rnn_sequence(
-        projected: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        match projected.dtype() {
-            DType::F32 => rnn_flex::forward_tensors::<f32>(projected, weight_hh, hidden),
-            DType::F64 => rnn_flex::forward_tensors::<f64>(projected, weight_hh, hidden),
-            _ => crate::kernels::rnn::rnn_forward::<Self>(projected, weight_hh, hidden),
-        }
-    }
-
-    fn rnn_sequence_backward(
-        grad: FloatTensor<Self>,
-        output: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        initial_state_grad: bool,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let tensors = [grad, output, weight_hh, hidden];
-        match tensors[0].dtype() {
-            DType::F32 => rnn_flex::backward_tensors::<f32>(tensors, initial_state_grad),
-            DType::F64 => rnn_flex::backward_tensors::<f64>(tensors, initial_state_grad),
-            _ => {
-                let [grad, output, weight_hh, hidden] = tensors;
-                crate::kernels::rnn::rnn_backward::<Self>(
-                    grad,
-                    output,
-                    weight_hh,
-                    hidden,
-                    initial_state_grad,
-                )
-            }
-        }
-    }
-
-    fn input_projection(
-        input: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        match input.dtype() {
-            DType::F32 => project::<f32>(input, weight, bias),
-            DType::F64 => project::<f64>(input, weight, bias),
-            _ => super::projection::composed::<Self>(input, weight, bias),
-        }
-    }
-}
-
-/// The element types the kernel runs on.
-pub(super) trait KernelFloat:
-    Copy
-    + Send
-    + Sync
-    + PartialEq
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + 'static
-{
-    const ZERO: Self;
-    const ONE: Self;
-
-    /// The values of a contiguous tensor (see [`contiguous`]), in row-major order.
-    fn values(tensor: &FlexTensor) -> &[Self];
-
-    /// The values of a contiguous tensor to write in place, when its buffer is its own and
-    /// holds just them; `None` otherwise.
-    fn values_mut(tensor: &mut FlexTensor) -> Option<&mut [Self]>;
-
-    /// A contiguous tensor of `shape` holding `values`.
-    fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor;
-
-    /// Activates one window's gates `[4H]` in place: sigmoid for i, f and o, tanh for g.
-    fn activate_gates(gates: &mut [Self], hidden_size: usize);
-
-    /// `tanh` of every value of `input`, into `output`.
-    fn tanh_into(input: &[Self], output: &mut [Self]);
-
-    /// The sigmoid of every value, in place.
-    fn sigmoid_in_place(values: &mut [Self]);
-
-    /// `tanh` of every value, in place.
-    fn tanh_in_place(values: &mut [Self]);
-}
-
-/// `input [N, F]·weightᵀ + bias` into a buffer that starts as the bias rows: one product, no
-/// zero-filled or realigned copy.
-fn project<T: KernelFloat>(input: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
-    let (rows, features, gates) = (input.shape()[0], input.shape()[1], weight.shape()[0]);
-    assert!(
-        weight.shape().dims::<2>() == [gates, features] && bias.shape().dims::<1>() == [gates],
-        "flex input projection: input {:?}, weight {:?}, bias {:?}",
-        input.shape(),
-        weight.shape(),
-        bias.shape()
-    );
-    let [input, weight, bias] = contiguous([input, weight, bias]);
-    let (input, weight, bias) = (T::values(&input), T::values(&weight), T::values(&bias));
-    let mut output: Vec<T> = Vec::with_capacity(rows * gates);
-    if features <= FEW_FEATURES {
-        // a few features: each output row is the bias plus a few scaled rows of Wᵀ, built in
-        // one pass while it sits in cache (a product with so short an inner dimension would
-        // make a second pass over the output)
-        let transposed: Vec<T> = (0..features)
-            .flat_map(|f| (0..gates).map(move |g| weight[g * features + f]))
-            .collect();
-        for x in input.chunks(features) {
-            let start = output.len();
-            output.extend_from_slice(bias);
-            let row = &mut output[start..];
-            for (value, column) in x.iter().zip(transposed.chunks(gates)) {
-                for (out, w) in row.iter_mut().zip(column) {
-                    *out = *out + *value * *w;
-                }
-            }
-        }
-        return T::tensor(output, &[rows, gates]);
-    }
-    for _ in 0..rows {
-        output.extend_from_slice(bias);
-    }
-    // SAFETY: input [N, F] and weightᵀ [F, G] (read in place from weight [G, F]) lie inside
-    // their buffers; `output` is a buffer of its own holding N × G values.
-    unsafe {
-        product(
-            [rows, gates, features],
-            &mut output,
-            true,
-            Operand::rows(input, features),
-            Operand::columns(weight, features),
-            Threads::Pool,
-        );
-    }
-    T::tensor(output, &[rows, gates])
-}
-
-/// Inputs with at most this many features are projected row by row instead of by a product.
-const FEW_FEATURES: usize = 8;
-
-/// The tensors with their values contiguous (copied only when they are not).
-pub(super) fn contiguous<const N: usize>(tensors: [FlexTensor; N]) -> [FlexTensor; N] {
-    tensors.map(|tensor| tensor.to_contiguous())
-}
-
-macro_rules! kernel_float {
-    ($float:ty, $activations:ident) => {
-        impl KernelFloat for $float {
-            const ZERO: Self = 0.0;
-            const ONE: Self = 1.0;
-
-            fn values(tensor: &FlexTensor) -> &[Self] {
-                tensor
-                    .as_slice::<$float>()
-                    .expect("a contiguous tensor of the kernel's dtype")
-            }
-
-            fn values_mut(tensor: &mut FlexTensor) -> Option<&mut [Self]> {
-                let count = tensor.layout().num_elements();
-                if tensor.layout().contiguous_offsets() != Some((0, count)) {
-                    return None;
-                }
-                tensor
-                    .try_storage_mut::<$float>()
-                    .filter(|values| values.len() == count)
-            }
-
-            fn tensor(values: Vec<Self>, shape: &[usize]) -> FlexTensor {
-                FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
-            }
-
-            fn activate_gates(gates: &mut [Self], hidden_size: usize) {
-                $activations::activate_gates(gates, hidden_size)
-            }
-
-            fn tanh_into(input: &[Self], output: &mut [Self]) {
-                $activations::tanh_into(input, output)
-            }
-
-            fn sigmoid_in_place(values: &mut [Self]) {
-                $activations::sigmoid_in_place(values)
-            }
-
-            fn tanh_in_place(values: &mut [Self]) {
-                $activations::tanh_in_place(values)
-            }
-        }
-    };
-}
-
-kernel_float!(f32, fast);
-kernel_float!(f64, exact);
+use crate::kernels::lstm::LstmShape;
 
 /// The sizes of one call: `time` steps of `batch` windows, `hidden` units.
 #[derive(Debug, Clone, Copy)]
@@ -461,7 +90,7 @@ impl Window {
 
 /// The forward pass on tensors: the output `[T + 1, B, H]`, the activated gates and, when
 /// `save` (for a backward pass), the cell states `[T, B, H]`.
-fn forward_tensors<T: KernelFloat>(
+pub(super) fn forward_tensors<T: KernelFloat>(
     projected: FlexTensor,
     weight_hh: FlexTensor,
     hidden: FlexTensor,
@@ -512,7 +141,7 @@ fn forward_tensors<T: KernelFloat>(
 }
 
 /// The backward pass on `[grad, output, gates, cells, weight_hh, hidden, cell]`.
-fn backward_tensors<T: KernelFloat>(
+pub(super) fn backward_tensors<T: KernelFloat>(
     tensors: [FlexTensor; 7],
     initial_state_grad: bool,
 ) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
@@ -573,67 +202,6 @@ struct Grads<T> {
     weight_hh: Vec<T>,
     hidden: Vec<T>,
     cell: Vec<T>,
-}
-
-/// The fewest windows a block of [`row_blocks`] gets: below it, one thread does all.
-pub(super) const MIN_ROWS_PER_BLOCK: usize = 64;
-
-/// The batch's rows in one contiguous block per worker thread (one block for a small batch).
-/// The recurrence of one window never reads another's, so each block runs every step on its
-/// own thread: no barrier between steps, and each product stays on its thread.
-pub(super) fn row_blocks(batch: usize) -> Vec<Range<usize>> {
-    let threads = rayon::current_num_threads().max(1);
-    let blocks = (batch / MIN_ROWS_PER_BLOCK).clamp(1, threads);
-    let per_block = batch.div_ceil(blocks);
-    (0..blocks)
-        .map(|block| block * per_block..((block + 1) * per_block).min(batch))
-        .filter(|rows| !rows.is_empty())
-        .collect()
-}
-
-/// Runs `work` on every block of rows, in parallel when there are several.
-pub(super) fn for_each_block(blocks: Vec<Range<usize>>, work: impl Fn(Range<usize>) + Sync + Send) {
-    match blocks.len() {
-        1 => work(blocks.into_iter().next().expect("one block")),
-        _ => blocks.into_par_iter().for_each(work),
-    }
-}
-
-/// The `len` values of `values` from `start`: a block's rows of one step of a saved buffer.
-pub(super) fn own<T>(values: &[T], (start, len): (usize, usize)) -> &[T] {
-    &values[start..start + len]
-}
-
-/// A buffer that the blocks of [`for_each_block`] write in disjoint row ranges.
-#[derive(Clone, Copy)]
-pub(super) struct Shared<T> {
-    start: *mut T,
-    len: usize,
-}
-
-// SAFETY: the blocks write disjoint ranges of the buffer, and the buffer outlives them.
-unsafe impl<T: Send> Send for Shared<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Shared<T> {}
-
-impl<T> Shared<T> {
-    pub(super) fn of(values: &mut [T]) -> Self {
-        Self {
-            start: values.as_mut_ptr(),
-            len: values.len(),
-        }
-    }
-
-    /// `len` values from `start`.
-    ///
-    /// # Safety
-    /// No other live slice may overlap the range while this one is written.
-    #[allow(clippy::mut_from_ref)]
-    pub(super) unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
-        assert!(start + len <= self.len, "a block reaches past its buffer");
-        // SAFETY: in bounds (checked); exclusive by the caller's promise.
-        unsafe { std::slice::from_raw_parts_mut(self.start.add(start), len) }
-    }
 }
 
 /// The forward pass; `gates` holds the projected inputs `[T, B, 4H]` and is left holding the
@@ -1051,42 +619,14 @@ fn weight_grad<T: KernelFloat>(window: Window, deltas: &[T], saved: &Saved<'_, T
 
 /// What the kernels' tests share: deterministic operands and a comparison.
 #[cfg(test)]
-pub(super) mod test_support {
-    use burn::backend::flex::FlexTensor;
-    use burn::tensor::Tolerance;
-
-    use super::KernelFloat;
-
-    /// Deterministic values in `[-scale, scale]`.
-    pub fn values(count: usize, salt: u64, scale: f32) -> Vec<f32> {
-        let mut state = salt.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        (0..count)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-            })
-            .collect()
-    }
-
-    pub fn tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-        <f32 as KernelFloat>::tensor(values, shape)
-    }
-
-    /// Asserts that `ours` equals `reference` up to float rounding and the vectorised
-    /// activations' error (about 1e-6 relative a step); `what` names it.
-    pub fn assert_close(ours: FlexTensor, reference: FlexTensor, what: &str) {
-        let (ours, reference) = (ours.into_data(), reference.into_data());
-        assert_eq!(ours.shape(), reference.shape(), "{what}");
-        ours.assert_approx_eq::<f32>(&reference, Tolerance::rel_abs(5e-5, 5e-6));
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use super::test_support::{assert_close, tensor, values};
+    use burn::backend::Flex;
+
+    use super::super::blocks::MIN_ROWS_PER_BLOCK;
+    use super::super::test_support::{assert_close, tensor, values};
     use super::*;
+    use crate::kernels::RecurrentOps;
+    use crate::kernels::lstm as composed;
 
     /// Forward then backward with the fused kernel and with the composed operations.
     fn compare_with_composed([time, batch, hidden]: [usize; 3], zero_start: bool) {
@@ -1175,39 +715,6 @@ mod tests {
         compare_with_composed([3, 2 * MIN_ROWS_PER_BLOCK + 7, 9], false);
         compare_with_composed([2, 3 * MIN_ROWS_PER_BLOCK + 1, 4], true);
         compare_with_composed([5, 2 * MIN_ROWS_PER_BLOCK, 3], false);
-    }
-
-    #[test]
-    fn the_input_projection_matches_the_composed_one() {
-        // by rows (few features) and by the product
-        for [rows, features, gates] in [[5, 1, 400], [37, 4, 12], [3, 7, 9], [20, 13, 24]] {
-            let operands = || {
-                (
-                    tensor(values(rows * features, 1, 2.0), &[rows, features]),
-                    tensor(values(gates * features, 2, 0.5), &[gates, features]),
-                    tensor(values(gates, 3, 0.3), &[gates]),
-                )
-            };
-            let (input, weight, bias) = operands();
-            let ours = Flex::input_projection(input, weight, bias);
-            let (input, weight, bias) = operands();
-            let reference = super::super::projection::composed::<Flex>(input, weight, bias);
-            assert_close(ours, reference, "projection");
-        }
-    }
-
-    #[test]
-    fn row_blocks_cover_the_batch_once_in_order() {
-        for batch in [1, 63, 64, 127, 128, 129, 1000, 4926] {
-            let blocks = row_blocks(batch);
-            assert_eq!(blocks.first().unwrap().start, 0, "{batch}");
-            assert_eq!(blocks.last().unwrap().end, batch, "{batch}");
-            assert!(blocks.windows(2).all(|pair| pair[0].end == pair[1].start));
-            assert!(blocks.len() <= rayon::current_num_threads().max(1));
-            if batch < 2 * MIN_ROWS_PER_BLOCK {
-                assert_eq!(blocks.len(), 1, "{batch}");
-            }
-        }
     }
 
     /// A shape from `base`, each size replaced by `0..=5` where `perturb` says so.

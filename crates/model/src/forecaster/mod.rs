@@ -1,0 +1,113 @@
+//! The forecaster: a model family that maps a window `[batch, window_len, features]` to each
+//! step's forecast `[batch, output_size × params]`. Families are the variants of [`Forecaster`]
+//! (built from the matching variant of [`ForecasterConfig`], as burn-nn's config enums build
+//! module enums); training, inference and the import of weights reach a forecaster only through
+//! the methods below, so a new family is one file beside [`rnn`] and one variant in each enum.
+
+pub mod rnn;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+use crate::distribution::OutputDistribution;
+pub use rnn::{RnnForecaster, RnnForecasterConfig};
+
+/// The configuration of a [`Forecaster`]: one variant per model family.
+#[derive(Config, Debug)]
+pub enum ForecasterConfig {
+    /// A recurrent encoder (LSTM, GRU or RNN) with an MLP head, or an encoder–decoder.
+    Rnn(RnnForecasterConfig),
+}
+
+impl ForecasterConfig {
+    /// Builds the forecaster on `device`.
+    pub fn init(&self, device: &Device) -> Forecaster {
+        match self {
+            Self::Rnn(config) => config.init(device),
+        }
+    }
+
+    /// Features per time step the forecaster reads.
+    pub fn input_size(&self) -> usize {
+        match self {
+            Self::Rnn(config) => config.input_size,
+        }
+    }
+}
+
+impl From<RnnForecasterConfig> for ForecasterConfig {
+    fn from(config: RnnForecasterConfig) -> Self {
+        Self::Rnn(config)
+    }
+}
+
+/// A forecasting model: one variant per family.
+#[derive(Module, Debug)]
+pub enum Forecaster {
+    /// The recurrent family.
+    Rnn(RnnForecaster),
+}
+
+impl Forecaster {
+    /// `[batch, window_len, features] → [batch, output_size × params]`: every step's output, a
+    /// point (one param) or a predictive distribution's parameters (see
+    /// [`OutputDistribution`]).
+    pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
+        match self {
+            Self::Rnn(model) => model.forward(inputs),
+        }
+    }
+
+    /// The point forecasts, `[batch, window_len, features] → [batch, output_size]`: the
+    /// forward pass's values, or its distributions' means (medians).
+    pub fn forward_point(&self, inputs: Tensor<3>) -> Tensor<2> {
+        self.distribution().point(self.forward(inputs))
+    }
+
+    /// Values forecast per window by one forward pass.
+    pub fn output_size(&self) -> usize {
+        match self {
+            Self::Rnn(model) => model.output_size,
+        }
+    }
+
+    /// What the forecaster outputs for each step.
+    pub fn distribution(&self) -> &OutputDistribution {
+        match self {
+            Self::Rnn(model) => &model.distribution,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_enum_builds_its_family() {
+        let device = Device::flex();
+        let config = ForecasterConfig::from(
+            RnnForecasterConfig::new(2, 4)
+                .with_output_size(3)
+                .with_distribution(OutputDistribution::Gaussian),
+        );
+        assert_eq!(config.input_size(), 2);
+        let model = config.init(&device);
+        assert!(matches!(model, Forecaster::Rnn(_)));
+        assert_eq!(model.output_size(), 3);
+        assert_eq!(model.distribution(), &OutputDistribution::Gaussian);
+        let inputs = Tensor::<3>::ones([5, 6, 2], &device);
+        assert_eq!(model.forward(inputs.clone()).dims(), [5, 3 * 2]);
+        assert_eq!(model.forward_point(inputs).dims(), [5, 3]);
+    }
+
+    #[test]
+    fn the_config_round_trips_through_json() {
+        let config = ForecasterConfig::from(RnnForecasterConfig::new(1, 100).with_head(vec![50]));
+        let json = burn::config::config_to_json(&config);
+        let back: ForecasterConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.input_size(), 1);
+        assert!(matches!(back, ForecasterConfig::Rnn(rnn) if rnn.head == vec![50]));
+    }
+}

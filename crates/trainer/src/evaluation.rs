@@ -1,0 +1,101 @@
+//! One series evaluated on its test days (forecasts, measures, intervals, the closed-loop
+//! generation) and its files written: the step every run shares, a single series' and each
+//! series of a panel.
+
+use yoho_data::PreparedData;
+use yoho_eval::baselines::Baseline;
+use yoho_eval::{
+    EvaluationTable, Generation, TestForecast, errors_by_step, forecast_test, generate,
+    test_intervals,
+};
+
+use crate::artifacts::{RunDir, files};
+use crate::config::ExperimentConfig;
+use crate::device::SelectedDevice;
+use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
+use crate::training::{EpochLoss, TrainedModel};
+
+/// One series evaluated: its test forecasts and everything measured on them.
+pub(crate) struct Evaluation {
+    /// The measures, as `metrics.json` holds them.
+    pub report: MetricsReport,
+    /// Every forecaster's forecasts of the test days.
+    pub forecast: TestForecast,
+    /// The closed-loop generation (`[evaluate] closed_loop`).
+    pub generation: Option<Generation>,
+}
+
+/// Evaluates `trained` on `data`'s test days: forecasts, measures, intervals (and the
+/// closed-loop generation when the config asks for it); the report is named `run_name`.
+pub(crate) fn evaluate(
+    config: &ExperimentConfig,
+    data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
+    selected: &SelectedDevice,
+    trained: &TrainedModel,
+    run_name: String,
+) -> anyhow::Result<Evaluation> {
+    let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
+    let generation = match config.evaluate.closed_loop {
+        true => Some(generate(&trained.forecaster, data, &selected.device)?),
+        false => None,
+    };
+    let test = EvaluationTable::new(&forecast, data);
+    let intervals = match config.evaluate.intervals.is_empty() {
+        true => None,
+        false => Some(test_intervals(
+            &trained.forecaster,
+            data,
+            &forecast,
+            &config.evaluate.intervals,
+            &selected.device,
+        )?),
+    };
+    let report = MetricsReport {
+        run: run_name,
+        device: selected.description.clone(),
+        data: DataSummary::new(data, &forecast),
+        training: TrainingSummary::new(
+            &trained.history,
+            trained.kept_epoch,
+            trained.stop_reason.clone(),
+            trained.wall_time.as_secs_f64(),
+        ),
+        best_baseline: test.best_baseline.to_string(),
+        test,
+        by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
+        closed_loop: generation.as_ref().map(Generation::summary),
+        intervals,
+    };
+    Ok(Evaluation {
+        report,
+        forecast,
+        generation,
+    })
+}
+
+/// Writes one series' files into `dir`: its scaler, its interval calibration and its reports
+/// (with the loss history when `history` is given).
+pub(crate) fn write_series(
+    dir: &RunDir,
+    evaluation: &Evaluation,
+    data: &PreparedData,
+    history: &[EpochLoss],
+    config_toml: &str,
+) -> anyhow::Result<()> {
+    dir.save_scaler(data.scaler())?;
+    if let Some(intervals) = &evaluation.report.intervals {
+        dir.write(
+            files::INTERVALS,
+            serde_json::to_string_pretty(&intervals.model_by_step)?.as_bytes(),
+        )?;
+    }
+    report::write_reports(
+        dir,
+        &evaluation.report,
+        &evaluation.forecast,
+        history,
+        evaluation.generation.as_ref(),
+        config_toml,
+    )
+}
