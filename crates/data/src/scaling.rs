@@ -98,15 +98,11 @@ impl ColumnScaler {
             ScalingMethod::Standard => {
                 let n = training_values.len() as f64;
                 let mean = training_values.iter().sum::<f64>() / n;
-                let variance = training_values
-                    .iter()
-                    .map(|v| (v - mean).powi(2))
-                    .sum::<f64>()
-                    / n;
-                if !(variance > 0.0) {
+                let deviation = standard_deviation(training_values).unwrap_or(0.0);
+                if !(deviation > 0.0) {
                     return Err(fail("the column is constant over the training rows".into()));
                 }
-                (mean, variance.sqrt())
+                (mean, deviation)
             }
         };
         let mut scaler = Self {
@@ -137,13 +133,28 @@ impl ColumnScaler {
 }
 
 /// The root mean square deviation from the mean; `None` for no values.
+///
+/// Where the squares overflow (values near 1e300) or underflow (near 1e-300), it is computed
+/// again in units of the largest deviation, so that it is finite and not 0 for any finite
+/// values that differ.
 pub(crate) fn standard_deviation(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
-    Some((values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt())
+    let plain = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let constant = values.iter().all(|v| *v == values[0]);
+    if plain.is_finite() && (plain > 0.0 || constant) {
+        return Some(plain);
+    }
+    let mean: f64 = values.iter().map(|v| v / n).sum();
+    let largest = values.iter().map(|v| (v - mean).abs()).fold(0.0, f64::max);
+    if !(largest > 0.0 && largest.is_finite()) {
+        return Some(largest);
+    }
+    let squares: f64 = values.iter().map(|v| ((v - mean) / largest).powi(2)).sum();
+    Some((squares / n).sqrt() * largest)
 }
 
 /// The fitted scalers of every used column, saved with a run so it can be applied again.
@@ -169,6 +180,30 @@ impl Scaler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_deviation_is_finite_and_positive_at_any_magnitude() {
+        for magnitude in [1e300, 1e-300, 1.0, f64::MAX / 4.0, 1e-320] {
+            let values: Vec<f64> = [1.0, 1.5, 0.5, 1.25]
+                .iter()
+                .map(|v| v * magnitude)
+                .collect();
+            let deviation = standard_deviation(&values).unwrap();
+            let expected = 0.136_718_75f64.sqrt() * magnitude;
+            assert!(
+                deviation.is_finite() && deviation > 0.0,
+                "{magnitude}: {deviation}"
+            );
+            // 1e-320 is subnormal: its products keep only a few digits
+            let tolerance = if magnitude < 1e-300 { 1e-2 } else { 1e-12 };
+            assert!(
+                (deviation / expected - 1.0).abs() < tolerance,
+                "{magnitude}: {deviation} vs {expected}"
+            );
+        }
+        assert_eq!(standard_deviation(&[1e300, 1e300]), Some(0.0));
+        assert_eq!(standard_deviation(&[]), None);
+    }
 
     const VALUES: [f64; 4] = [100.0, 102.0, 105.0, 103.0];
 

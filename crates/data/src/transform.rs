@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
-use crate::scaling::{ColumnScaler, Scaler};
+use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::TimeSeries;
 use crate::window::Window;
 
@@ -289,8 +289,7 @@ impl WindowCodec {
     fn centre_and_spread(&self, scaled: &[f64], scaler: &ColumnScaler) -> (f64, f64) {
         let last = *scaled.last().expect("a window has at least one row");
         let mean = scaled.iter().sum::<f64>() / scaled.len() as f64;
-        let std =
-            (scaled.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / scaled.len() as f64).sqrt();
+        let std = standard_deviation(scaled).expect("a window has at least one row");
         // never divide by less than a typical one-step change: flat windows stay finite
         let spread = std.max(scaler.change_scale);
         match self.window_norm {

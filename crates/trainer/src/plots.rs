@@ -111,14 +111,32 @@ where
     Ok(())
 }
 
+/// The largest magnitude an axis reaches: beyond it the margins, and plotters' own arithmetic
+/// on the range, would overflow.
+const AXIS_LIMIT: f64 = 1e300;
+
+/// An axis range over the finite values of `series` with a 5 % margin each side.
 fn value_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> std::ops::Range<f64> {
     let (low, high) = series
         .into_iter()
         .flatten()
+        .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(*v), hi.max(*v))
         });
-    let margin = ((high - low) * 0.05).max(1e-9);
+    axis_range(low, high)
+}
+
+/// `low..high` with a 5 % margin each side, made safe for plotters, whose search for tick
+/// positions never ends on an infinite range or on one too narrow for its magnitude: no value
+/// (hence no series) gives an infinite, empty or unresolvably narrow axis.
+fn axis_range(low: f64, high: f64) -> std::ops::Range<f64> {
+    if !(low.is_finite() && high.is_finite() && low <= high) {
+        return -1.0..1.0;
+    }
+    let (low, high) = (low.max(-AXIS_LIMIT), high.min(AXIS_LIMIT));
+    let magnitude = low.abs().max(high.abs());
+    let margin = ((high - low) * 0.05).max(1e-9).max(magnitude * 1e-12);
     (low - margin)..(high + margin)
 }
 
@@ -226,8 +244,11 @@ pub fn loss_curve(path: &Path, history: &[EpochLoss]) -> anyhow::Result<()> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
             (lo.min(*v), hi.max(*v))
         });
-    let (low, high) = if low.is_finite() {
-        (low / 1.5, high * 1.5)
+    let (low, high) = if low.is_finite() && high.is_finite() {
+        (
+            (low / 1.5).max(1.0 / AXIS_LIMIT),
+            (high * 1.5).min(AXIS_LIMIT),
+        )
     } else {
         (1e-6, 1.0)
     };
@@ -557,6 +578,30 @@ pub fn closed_loop(path: &Path, generation: &Generation, target: &str) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_ranges_are_finite_and_resolvable_at_any_magnitude() {
+        let cases: [&[f64]; 6] = [
+            &[1e300, 1.2e300, f64::INFINITY],
+            &[1e-300, 1.1e-300],
+            &[f64::MAX, -f64::MAX],
+            &[f64::NAN, f64::NEG_INFINITY],
+            &[5.0, 5.0],
+            &[],
+        ];
+        for values in cases {
+            let range = value_range([values]);
+            assert!(
+                range.start.is_finite() && range.end.is_finite(),
+                "{values:?}"
+            );
+            let magnitude = range.start.abs().max(range.end.abs());
+            assert!(
+                range.end - range.start >= magnitude * 1e-12 && range.end > range.start,
+                "{values:?}: {range:?}"
+            );
+        }
+    }
     use yoho_data::NaiveDate;
     use yoho_eval::{MODEL, NamedForecast};
 

@@ -18,12 +18,13 @@ struct MetricColumn {
     cell: fn(&ForecastMetrics) -> String,
 }
 
-/// `value` with `decimals` decimals, or "n/a" for a measure that is undefined (NaN; the table's
-/// notes say why).
+/// `value` with `decimals` decimals (in scientific notation from a billion on, so that a column
+/// stays readable), or "n/a" for a measure that is undefined (NaN; the table's notes say why).
 fn number(value: f64, decimals: usize) -> String {
-    match value.is_nan() {
-        true => "n/a".to_string(),
-        false => format!("{value:.decimals$}"),
+    match value {
+        v if v.is_nan() => "n/a".to_string(),
+        v if v.is_finite() && v.abs() >= 1e9 => format!("{v:.3e}"),
+        v => format!("{v:.decimals$}"),
     }
 }
 
@@ -61,12 +62,12 @@ const METRIC_COLUMNS: [MetricColumn; 10] = [
     MetricColumn {
         header: "RMSE",
         width: 11,
-        cell: |m| format!("{:.3}", m.rmse),
+        cell: |m| number(m.rmse, 3),
     },
     MetricColumn {
         header: "MAE",
         width: 11,
-        cell: |m| format!("{:.3}", m.mae),
+        cell: |m| number(m.mae, 3),
     },
     MetricColumn {
         header: "MAPE %",
@@ -246,10 +247,10 @@ pub(crate) fn step_rows(by_step: &[StepErrors]) -> Vec<Vec<String>> {
             let skill = 1.0 - (e.model_rmse / e.naive_rmse).powi(2);
             vec![
                 e.steps_ahead.to_string(),
-                format!("{:.3}", e.model_rmse),
-                format!("{:.3}", e.naive_rmse),
-                format!("{:.3}", e.model_mae),
-                format!("{:.3}", e.naive_mae),
+                number(e.model_rmse, 3),
+                number(e.naive_rmse, 3),
+                number(e.model_mae, 3),
+                number(e.naive_mae, 3),
                 number(skill, 4),
             ]
         })
@@ -352,16 +353,12 @@ pub(crate) fn interval_table(
             match metrics.levels.get(level) {
                 Some(score) => {
                     cells.push(format!("{:.1}", 100.0 * score.coverage));
-                    cells.push(format!("{:.3}", score.mean_width));
+                    cells.push(number(score.mean_width, 3));
                 }
                 None => cells.extend(["n/a".to_string(), "n/a".to_string()]),
             }
         }
-        cells.push(
-            metrics
-                .crps
-                .map_or("n/a".to_string(), |c| format!("{c:.3}")),
-        );
+        cells.push(metrics.crps.map_or("n/a".to_string(), |c| number(c, 3)));
         cells
     };
     let rows = vec![row(MODEL, model), row(NAIVE, naive)];
@@ -390,6 +387,15 @@ pub(crate) fn test_interval_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_switch_to_scientific_notation_from_a_billion() {
+        assert_eq!(number(13.2844, 3), "13.284");
+        assert_eq!(number(-0.5, 4), "-0.5000");
+        assert_eq!(number(f64::NAN, 3), "n/a");
+        assert_eq!(number(2.5e300, 3), "2.500e300");
+        assert_eq!(number(f64::INFINITY, 3), "inf");
+    }
     use yoho_data::NaiveDate;
     use yoho_eval::{NamedForecast, TestForecast};
 

@@ -307,3 +307,62 @@ fn asking_for_a_gpu_in_a_cpu_build() {
         "no run directory is written for a run that cannot start"
     );
 }
+
+/// A series of values near 1e300 or 1e-300 (squares overflow or underflow f64): the run ends,
+/// with a run or a clear error, never a hang (plotters' tick search looped forever on the
+/// infinite forecasts the overflowing spread gave). A watchdog kills a run that hangs.
+#[test]
+fn extreme_magnitudes_end() {
+    for magnitude in [1e300, 1e-300] {
+        let dir = tempdir();
+        let mut csv = String::from("Date,Open\n");
+        let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        for i in 0..120u64 {
+            let value = (1.0 + 0.1 * (i as f64 / 5.0).sin() + 0.001 * i as f64) * magnitude;
+            csv += &format!("{},{value:e}\n", start + chrono::Days::new(i));
+        }
+        let data = dir.path().join("extreme.csv");
+        std::fs::write(&data, csv).unwrap();
+        let config = dir.path().join("extreme.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[data]\npath = \"{}\"\nfeatures = [\"Open\"]\ntarget = \"Open\"\nwindow_len = 5\n\
+                 test_len = 20\nvalid_len = 20\n\n[model]\nhidden_size = 4\n\n[train]\nepochs = 2\n",
+                data.display()
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join("run");
+        let mut child = common::trainer_command(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("values near {magnitude:e}: the run did not end within 120 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+        assert!(!stderr.contains("panicked"), "{magnitude:e}: {stderr}");
+        match status.success() {
+            true => {
+                let metrics = read(&out.join("metrics.json"));
+                assert!(metrics.contains("\"model\""), "{magnitude:e}: {metrics}");
+            }
+            false => assert_eq!(status.code(), Some(1), "{magnitude:e}: {stderr}"),
+        }
+    }
+}
