@@ -10,7 +10,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend};
 
 use super::ops::RecurrentOps;
-use super::{gru, lstm, rnn};
+use super::portable::composed_saving_and_backward;
 
 /// Hands each tracked parent (`id` reads its node's id) its gradient.
 fn register<B: Backend, P, const N: usize>(
@@ -299,75 +299,5 @@ impl<B: Backend + RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff
     // The saving forwards and the backward passes are what the nodes above call on the inner
     // backend; called on the autodiff backend itself, they run the composed equations, whose
     // own operations autodiff records.
-
-    fn lstm_sequence_saving(
-        projected: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        cell: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        lstm::lstm_forward::<Self>(projected, weight_hh, hidden, cell)
-    }
-
-    fn lstm_sequence_backward(
-        grad: FloatTensor<Self>,
-        output: FloatTensor<Self>,
-        gates: FloatTensor<Self>,
-        cells: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        cell: FloatTensor<Self>,
-        initial_state_grad: bool,
-    ) -> (
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    ) {
-        lstm::lstm_backward::<Self>(
-            grad,
-            output,
-            gates,
-            cells,
-            weight_hh,
-            hidden,
-            cell,
-            initial_state_grad,
-        )
-    }
-
-    fn rnn_sequence_backward(
-        grad: FloatTensor<Self>,
-        output: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        initial_state_grad: bool,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        rnn::rnn_backward::<Self>(grad, output, weight_hh, hidden, initial_state_grad)
-    }
-
-    fn gru_sequence_saving(
-        projected: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        bias_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden)
-    }
-
-    fn gru_sequence_backward(
-        grad: FloatTensor<Self>,
-        output: FloatTensor<Self>,
-        gates: FloatTensor<Self>,
-        weight_hh: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        initial_state_grad: bool,
-    ) -> (
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    ) {
-        gru::gru_backward::<Self>(grad, output, gates, weight_hh, hidden, initial_state_grad)
-    }
+    composed_saving_and_backward!();
 }

@@ -17,7 +17,7 @@ pub mod flex;
 pub mod gru;
 pub mod lstm;
 pub mod ops;
-#[cfg(any(feature = "wgpu", feature = "ndarray"))]
+#[cfg(any(feature = "autodiff", feature = "wgpu", feature = "ndarray"))]
 mod portable;
 pub mod projection;
 pub mod rnn;

@@ -7,10 +7,11 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, backend_extension};
 
-/// The fused LSTM recurrence, as a backend extension (see the [module](self) documentation).
+/// The fused recurrences, as a backend extension (see the [module](self) documentation).
 ///
 /// Implemented for every backend Yoho compiles in: `flex` with its own kernel, `wgpu` (Cube) and
-/// `ndarray` with the default bodies, and the autodiff decorator over any of them.
+/// `ndarray` with the composed equations (`portable.rs`), and the autodiff decorator over any
+/// of them.
 #[backend_extension(
     Flex: cfg(feature = "flex"),
     Cube: cfg(feature = "wgpu"),

@@ -1,48 +1,116 @@
 //! [`RecurrentOps`] for the backends without kernels of their own (wgpu's `Cube`, `ndarray`):
 //! every cell's equations composed from the backend's tensor operations.
 
+/// The methods of [`RecurrentOps`](super::ops::RecurrentOps) that save for a backward pass and
+/// the backward passes themselves, as the composed equations: part of the portable backends'
+/// implementation, and the autodiff decorator's (whose nodes call them on the inner backend).
+/// Where it is invoked, `FloatTensor` must name `burn::backend::tensor::FloatTensor`.
+macro_rules! composed_saving_and_backward {
+    () => {
+        fn lstm_sequence_saving(
+            projected: FloatTensor<Self>,
+            weight_hh: FloatTensor<Self>,
+            hidden: FloatTensor<Self>,
+            cell: FloatTensor<Self>,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+            $crate::kernels::lstm::lstm_forward::<Self>(projected, weight_hh, hidden, cell)
+        }
+
+        fn lstm_sequence_backward(
+            grad: FloatTensor<Self>,
+            output: FloatTensor<Self>,
+            gates: FloatTensor<Self>,
+            cells: FloatTensor<Self>,
+            weight_hh: FloatTensor<Self>,
+            hidden: FloatTensor<Self>,
+            cell: FloatTensor<Self>,
+            initial_state_grad: bool,
+        ) -> (
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+        ) {
+            $crate::kernels::lstm::lstm_backward::<Self>(
+                grad,
+                output,
+                gates,
+                cells,
+                weight_hh,
+                hidden,
+                cell,
+                initial_state_grad,
+            )
+        }
+
+        fn rnn_sequence_backward(
+            grad: FloatTensor<Self>,
+            output: FloatTensor<Self>,
+            weight_hh: FloatTensor<Self>,
+            hidden: FloatTensor<Self>,
+            initial_state_grad: bool,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+            $crate::kernels::rnn::rnn_backward::<Self>(
+                grad,
+                output,
+                weight_hh,
+                hidden,
+                initial_state_grad,
+            )
+        }
+
+        fn gru_sequence_saving(
+            projected: FloatTensor<Self>,
+            weight_hh: FloatTensor<Self>,
+            bias_hh: FloatTensor<Self>,
+            hidden: FloatTensor<Self>,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+            $crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden)
+        }
+
+        fn gru_sequence_backward(
+            grad: FloatTensor<Self>,
+            output: FloatTensor<Self>,
+            gates: FloatTensor<Self>,
+            weight_hh: FloatTensor<Self>,
+            hidden: FloatTensor<Self>,
+            initial_state_grad: bool,
+        ) -> (
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+            FloatTensor<Self>,
+        ) {
+            $crate::kernels::gru::gru_backward::<Self>(
+                grad,
+                output,
+                gates,
+                weight_hh,
+                hidden,
+                initial_state_grad,
+            )
+        }
+    };
+}
+pub(crate) use composed_saving_and_backward;
+
+/// Implements [`RecurrentOps`](super::ops::RecurrentOps) for each listed backend (behind its
+/// cargo feature) with the composed equations of every cell and of the input projection.
+#[cfg(any(feature = "wgpu", feature = "ndarray"))]
 use burn::backend::tensor::FloatTensor;
 
-use super::ops::RecurrentOps;
-use super::{gru, lstm, projection, rnn};
-
-/// Implements [`RecurrentOps`] for each listed backend (behind its cargo feature) with the
-/// composed equations of [`lstm`], [`gru`], [`rnn`] and [`projection`].
+#[cfg(any(feature = "wgpu", feature = "ndarray"))]
 macro_rules! composed_recurrent_ops {
     ($($backend:ty: $feature:literal),* $(,)?) => {$(
         #[cfg(feature = $feature)]
-        impl RecurrentOps for $backend {
+        impl $crate::kernels::ops::RecurrentOps for $backend {
             fn lstm_sequence(
                 projected: FloatTensor<Self>,
                 weight_hh: FloatTensor<Self>,
                 hidden: FloatTensor<Self>,
                 cell: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                lstm::lstm_forward::<Self>(projected, weight_hh, hidden, cell).0
-            }
-
-            fn lstm_sequence_saving(
-                projected: FloatTensor<Self>,
-                weight_hh: FloatTensor<Self>,
-                hidden: FloatTensor<Self>,
-                cell: FloatTensor<Self>,
-            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-                lstm::lstm_forward::<Self>(projected, weight_hh, hidden, cell)
-            }
-
-            fn lstm_sequence_backward(
-                grad: FloatTensor<Self>,
-                output: FloatTensor<Self>,
-                gates: FloatTensor<Self>,
-                cells: FloatTensor<Self>,
-                weight_hh: FloatTensor<Self>,
-                hidden: FloatTensor<Self>,
-                cell: FloatTensor<Self>,
-                initial_state_grad: bool,
-            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-                lstm::lstm_backward::<Self>(
-                    grad, output, gates, cells, weight_hh, hidden, cell, initial_state_grad,
-                )
+                $crate::kernels::lstm::lstm_forward::<Self>(projected, weight_hh, hidden, cell).0
             }
 
             fn input_projection(
@@ -50,7 +118,7 @@ macro_rules! composed_recurrent_ops {
                 weight: FloatTensor<Self>,
                 bias: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                projection::composed::<Self>(input, weight, bias)
+                $crate::kernels::projection::composed::<Self>(input, weight, bias)
             }
 
             fn rnn_sequence(
@@ -58,17 +126,7 @@ macro_rules! composed_recurrent_ops {
                 weight_hh: FloatTensor<Self>,
                 hidden: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                rnn::rnn_forward::<Self>(projected, weight_hh, hidden)
-            }
-
-            fn rnn_sequence_backward(
-                grad: FloatTensor<Self>,
-                output: FloatTensor<Self>,
-                weight_hh: FloatTensor<Self>,
-                hidden: FloatTensor<Self>,
-                initial_state_grad: bool,
-            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-                rnn::rnn_backward::<Self>(grad, output, weight_hh, hidden, initial_state_grad)
+                $crate::kernels::rnn::rnn_forward::<Self>(projected, weight_hh, hidden)
             }
 
             fn gru_sequence(
@@ -77,32 +135,15 @@ macro_rules! composed_recurrent_ops {
                 bias_hh: FloatTensor<Self>,
                 hidden: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden).0
+                $crate::kernels::gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden).0
             }
 
-            fn gru_sequence_saving(
-                projected: FloatTensor<Self>,
-                weight_hh: FloatTensor<Self>,
-                bias_hh: FloatTensor<Self>,
-                hidden: FloatTensor<Self>,
-            ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-                gru::gru_forward::<Self>(projected, weight_hh, bias_hh, hidden)
-            }
-
-            fn gru_sequence_backward(
-                grad: FloatTensor<Self>,
-                output: FloatTensor<Self>,
-                gates: FloatTensor<Self>,
-                weight_hh: FloatTensor<Self>,
-                hidden: FloatTensor<Self>,
-                initial_state_grad: bool,
-            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-                gru::gru_backward::<Self>(grad, output, gates, weight_hh, hidden, initial_state_grad)
-            }
+            composed_saving_and_backward!();
         }
     )*};
 }
 
+#[cfg(any(feature = "wgpu", feature = "ndarray"))]
 composed_recurrent_ops!(
     burn::backend::Cube: "wgpu",
     burn::backend::NdArray: "ndarray",
