@@ -257,9 +257,10 @@ pub struct DataConfig {
     pub stride: usize,
     /// Target steps after each window (1 = next day).
     pub horizon: usize,
-    /// The newest targets held out for the test (the article: 100).
+    /// Rows of the test period, the newest (the article: 100 targets); a test window has every
+    /// target inside it.
     pub test_len: usize,
-    /// Targets before the test set held out for validation (0 = no validation).
+    /// Rows of the validation period just before the test period (0 = no validation).
     pub valid_len: usize,
     /// What to do with empty cells and with dates missing inside the series: `error` (the
     /// default), `drop` (the rows; `drop_missing = true` says the same), `ffill` or

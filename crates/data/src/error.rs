@@ -117,9 +117,9 @@ pub enum DataError {
         horizon: usize,
         /// The stride between windows.
         stride: usize,
-        /// Test targets asked for.
+        /// Rows of the test period.
         test_len: usize,
-        /// Validation targets asked for.
+        /// Rows of the validation period.
         valid_len: usize,
     },
     /// A `[data]` setting is out of its range.

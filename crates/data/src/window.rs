@@ -123,6 +123,16 @@ impl WindowRun {
         }
     }
 
+    /// How many of the oldest windows have their first target before `row` (a prefix: the
+    /// first target row grows with the index).
+    pub fn count_starting_before(&self, row: usize) -> usize {
+        let first_target = self.first_start + self.window_len;
+        match row.checked_sub(first_target) {
+            None | Some(0) => 0,
+            Some(gap) => self.count.min((gap - 1) / self.stride.max(1) + 1),
+        }
+    }
+
     /// The windows in a list.
     pub fn to_vec(&self) -> Vec<Window> {
         self.iter().collect()
@@ -151,24 +161,29 @@ pub fn windows(rows: usize, spec: WindowSpec) -> WindowRun {
     }
 }
 
-/// How many of the newest targets to hold out.
+/// How many of the newest rows to hold out: the series splits into consecutive periods
+/// train | valid | test, counted in target time steps (rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SplitSpec {
-    /// Windows whose targets form the test set: the newest ones.
+    /// Rows of the test period: the newest ones.
     pub test_len: usize,
-    /// Windows just before the test set used for validation (0 = none).
+    /// Rows of the validation period, just before the test period (0 = none).
     pub valid_len: usize,
 }
 
 /// The windows of each split, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SplitWindows {
-    /// Windows to train on: every target of each comes before every validation and test target.
+    /// Windows to train on: every target of each comes before the validation period (before the
+    /// test period when there is none).
     pub train: WindowRun,
-    /// Validation windows (may be empty).
+    /// Validation windows (may be empty): every target inside the validation period.
     pub valid: WindowRun,
-    /// Test windows.
+    /// Test windows: every target inside the test period; their first targets are the forecast
+    /// origins' next rows.
     pub test: WindowRun,
+    /// The first row of the validation period (the test period's when there is none).
+    pub first_held_out_row: usize,
 }
 
 impl SplitWindows {
@@ -177,14 +192,9 @@ impl SplitWindows {
         self.train.last().map(|window| window.last_target_row())
     }
 
-    /// The first held-out target row (of the first validation window, or else the first test
-    /// window).
+    /// The first held-out row: the first of the validation period, or else of the test period.
     pub fn first_held_out_row(&self) -> usize {
-        self.valid
-            .first()
-            .or(self.test.first())
-            .expect("a split holds at least one test window")
-            .first_target_row()
+        self.first_held_out_row
     }
 
     /// Keeps only the training windows whose targets all lie before `row` (a boundary another
@@ -198,29 +208,36 @@ impl SplitWindows {
     }
 }
 
-/// Splits `windows` chronologically: the newest `test_len` are the test set, the `valid_len`
-/// before them validation, and training keeps only the older windows whose targets all come
-/// before the first held-out target (with `horizon > 1` the windows that straddle are dropped).
+/// Splits `windows` (aligned on the series' last row, as [`windows`] makes them) into the
+/// periods of `spec`: the newest `test_len` rows are the test period, the `valid_len` rows
+/// before them the validation period, the rest the training period. A window belongs to a split
+/// only when every one of its targets lies in that split's period, so no validation or training
+/// target is a test-period value, and no training target a validation-period value; windows
+/// that straddle two periods are dropped.
 ///
-/// Returns `None` when no training window would remain.
+/// Returns `None` when no training window or no test window would remain, or when a validation
+/// period is asked for and holds no window.
 pub fn split(windows: &WindowRun, spec: SplitSpec) -> Option<SplitWindows> {
-    let held_out = spec.test_len.saturating_add(spec.valid_len);
-    if spec.test_len == 0 || windows.len() <= held_out {
+    let rows = windows.last()?.last_target_row() + 1;
+    let held_out = spec.test_len.checked_add(spec.valid_len)?;
+    if spec.test_len == 0 || held_out >= rows {
         return None;
     }
-    let count = windows.len();
-    let first_held_out = count - held_out;
-    let test = windows.sub_run(count - spec.test_len..count);
-    let valid = windows.sub_run(first_held_out..count - spec.test_len);
-    let boundary = windows.get(first_held_out)?.first_target_row();
-    let kept = windows.count_ending_before(boundary).min(first_held_out);
-    if kept == 0 {
+    let test_start = rows - spec.test_len;
+    let valid_start = rows - held_out;
+    let test = windows.sub_run(windows.count_starting_before(test_start)..windows.len());
+    let valid = windows.sub_run(
+        windows.count_starting_before(valid_start)..windows.count_ending_before(test_start),
+    );
+    let train = windows.sub_run(0..windows.count_ending_before(valid_start));
+    if test.is_empty() || train.is_empty() || (spec.valid_len > 0 && valid.is_empty()) {
         return None;
     }
     Some(SplitWindows {
-        train: windows.sub_run(0..kept),
+        train,
         valid,
         test,
+        first_held_out_row: valid_start,
     })
 }
 
@@ -232,6 +249,13 @@ pub fn split_series(
     held_out: SplitSpec,
 ) -> Result<SplitWindows, DataError> {
     check_spec(window, held_out)?;
+    if let Some(message) = periods_without_windows(window, held_out) {
+        let key = match held_out.test_len < window.horizon {
+            true => "test_len",
+            false => "valid_len",
+        };
+        return Err(DataError::InvalidSetting { key, message });
+    }
     split(&windows(rows, window), held_out).ok_or_else(|| DataError::TooShort {
         source_name: source_name.to_string(),
         rows,
@@ -271,23 +295,52 @@ pub(crate) fn check_spec(window: WindowSpec, held_out: SplitSpec) -> Result<(), 
     in_range("valid_len", held_out.valid_len, 0)
 }
 
-/// The fewest rows for which [`split`] leaves at least one training window, in closed form.
+/// The fewest rows for which [`split`] leaves a training window (and, with `horizon` ≤
+/// `test_len`, a test window), in closed form.
 ///
-/// Windows are aligned on the series' last row, `stride` apart. The held-out windows are the
-/// newest `test_len + valid_len`; a training window must end before the first held-out target,
-/// so the newest usable one lies `k = ⌊(horizon − 1) / stride⌋ + 1` windows before the
-/// held-out block. Hence `held_out + k` windows, whose starts span `(held_out + k − 1) · stride`
-/// rows, plus one window's `window_len + horizon` rows. Saturates instead of overflowing.
+/// Windows are aligned on the series' last row, `stride` apart: their starts are
+/// `rows − window_len − horizon − k·stride`. A training window's last target must come before
+/// the held-out `test_len + valid_len` rows, so `k ≥ ⌈held_out / stride⌉`, and that window must
+/// start at row 0 or later. A validation period needs a window inside it too: with
+/// `valid_len > 0`, `k·stride` must also fall within `test_len .. test_len + valid_len −
+/// horizon` for some `k` (see [`split`], which says when no row count suffices). Saturates
+/// instead of overflowing.
 pub fn rows_needed(window: WindowSpec, held_out: SplitSpec) -> usize {
     let stride = window.stride.max(1);
     let span = window.window_len.saturating_add(window.horizon);
-    let before_held_out = (window.horizon.max(1) - 1) / stride + 1;
-    let windows = held_out
-        .test_len
-        .max(1)
-        .saturating_add(held_out.valid_len)
-        .saturating_add(before_held_out);
-    span.saturating_add((windows - 1).saturating_mul(stride))
+    let held = held_out.test_len.max(1).saturating_add(held_out.valid_len);
+    span.saturating_add(held.div_ceil(stride).saturating_mul(stride))
+}
+
+/// Why the held-out periods hold no window whatever the series' length, if they do not: a test
+/// (or validation) period shorter than the horizon, or one that no window of the stride fits in.
+pub fn periods_without_windows(window: WindowSpec, held_out: SplitSpec) -> Option<String> {
+    let (horizon, stride) = (window.horizon, window.stride.max(1));
+    if held_out.test_len < horizon {
+        return Some(format!(
+            "test_len = {} rows cannot hold one window of horizon = {horizon} targets (the \
+             test period must be at least the horizon: with test_len = horizon, one forecast \
+             origin)",
+            held_out.test_len
+        ));
+    }
+    if held_out.valid_len > 0 {
+        // validation windows end k·stride rows before the last row, for k with
+        // test_len ≤ k·stride ≤ test_len + valid_len − horizon
+        let fits = held_out.valid_len.checked_sub(horizon).is_some_and(|room| {
+            let first = held_out.test_len.div_ceil(stride) * stride;
+            first <= held_out.test_len + room
+        });
+        if !fits {
+            return Some(format!(
+                "valid_len = {} rows hold no window of horizon = {horizon} targets every \
+                 stride = {stride} rows (make valid_len at least the horizon, and longer than \
+                 the stride, or 0 for no validation)",
+                held_out.valid_len
+            ));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -367,22 +420,110 @@ mod tests {
             &all,
             SplitSpec {
                 test_len: 5,
-                valid_len: 2,
+                valid_len: 4,
             },
         )
         .unwrap();
         let first_held_out = parts.valid.first().unwrap().first_target_row();
+        assert_eq!(first_held_out, 21);
         assert!(
             parts
                 .train
                 .iter()
                 .all(|w| w.last_target_row() < first_held_out)
         );
-        // the two windows that straddle the boundary are dropped, not trained on
+        // the windows that straddle a boundary are dropped, not trained on: two between
+        // training and validation, two between validation and test
         assert_eq!(
-            parts.train.len() + 2 + parts.valid.len() + parts.test.len(),
+            parts.train.len() + 2 + parts.valid.len() + 2 + parts.test.len(),
             all.len()
         );
+    }
+
+    /// Windows per split by hand: 20 rows, 3 inputs, horizon 3, 6 test and 4 validation rows.
+    #[test]
+    fn multi_step_periods_hold_only_their_own_targets() {
+        let all = windows(20, spec(3, 3, 1)); // first targets 3..=17
+        let parts = split(
+            &all,
+            SplitSpec {
+                test_len: 6,
+                valid_len: 4,
+            },
+        )
+        .unwrap();
+        let targets = |ws: &WindowRun| {
+            ws.iter()
+                .map(|w| w.target_rows().collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        // test period: rows 14..=19; four origins
+        assert_eq!(
+            targets(&parts.test),
+            vec![
+                vec![14, 15, 16],
+                vec![15, 16, 17],
+                vec![16, 17, 18],
+                vec![17, 18, 19]
+            ]
+        );
+        // validation period: rows 10..=13; two windows
+        assert_eq!(
+            targets(&parts.valid),
+            vec![vec![10, 11, 12], vec![11, 12, 13]]
+        );
+        // training: every target before row 10
+        assert_eq!(parts.train.last().unwrap().target_rows(), 7..10);
+        assert_eq!(parts.train.len(), 5);
+        assert_eq!(parts.first_held_out_row(), 10);
+    }
+
+    #[test]
+    fn a_test_period_of_the_horizon_is_one_origin() {
+        let all = windows(40, spec(5, 6, 1));
+        let parts = split(
+            &all,
+            SplitSpec {
+                test_len: 6,
+                valid_len: 6,
+            },
+        )
+        .unwrap();
+        assert_eq!(parts.test.len(), 1);
+        assert_eq!(parts.test.first().unwrap().target_rows(), 34..40);
+        assert_eq!(parts.valid.len(), 1);
+        assert_eq!(parts.valid.first().unwrap().target_rows(), 28..34);
+    }
+
+    #[test]
+    fn periods_shorter_than_the_horizon_are_refused_by_key() {
+        let error = split_series(
+            "s.csv",
+            100,
+            spec(5, 6, 1),
+            SplitSpec {
+                test_len: 5,
+                valid_len: 0,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("test_len") && error.contains("horizon = 6"),
+            "{error}"
+        );
+        let error = split_series(
+            "s.csv",
+            100,
+            spec(5, 6, 1),
+            SplitSpec {
+                test_len: 6,
+                valid_len: 3,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("valid_len"), "{error}");
     }
 
     #[test]
@@ -444,13 +585,18 @@ mod tests {
         for window_len in 1..4 {
             for horizon in 1..6 {
                 for stride in 1..5 {
-                    for test_len in 1..4 {
-                        for valid_len in 0..3 {
+                    for test_len in 1..8 {
+                        for valid_len in 0..7 {
                             let window = spec(window_len, horizon, stride);
                             let held_out = SplitSpec {
                                 test_len,
                                 valid_len,
                             };
+                            if periods_without_windows(window, held_out).is_some() {
+                                // no row count gives such periods a window
+                                assert!(split(&windows(200, window), held_out).is_none());
+                                continue;
+                            }
                             assert_eq!(
                                 rows_needed(window, held_out),
                                 rows_needed_by_search(window, held_out),
@@ -477,7 +623,7 @@ mod tests {
         );
         let error = split_series("sp500.csv", 400, spec(5, 1, 5_000_000), held_out(3)).unwrap_err();
         assert!(
-            error.to_string().contains("need at least 15000006 rows"),
+            error.to_string().contains("need at least 5000006 rows"),
             "{error}"
         );
         // past the limit: an error naming the key and the limit

@@ -274,7 +274,7 @@ pub fn run<F: Fit>(
     let folds = plan(loaded.series.len(), config, spec).map_err(BacktestError::Plan)?;
     let prepared: Vec<PreparedData> = folds
         .iter()
-        .map(|fold| prepare_fold(loaded, config, spec, fold))
+        .map(|fold| prepare_fold(loaded, config, fold))
         .collect::<Result<_, _>>()?;
     let models = train_folds(&folds, &prepared, spec.jobs, fit, started, progress)?;
     let first_training_targets = training_targets(&prepared[0]).to_vec();
@@ -341,7 +341,6 @@ pub fn run<F: Fit>(
 fn prepare_fold<E: std::error::Error + 'static>(
     loaded: &LoadedSeries,
     config: &DataConfig,
-    spec: &BacktestSpec,
     fold: &Fold,
 ) -> Result<PreparedData, BacktestError<E>> {
     let rows = fold.rows.clone();
@@ -356,8 +355,10 @@ fn prepare_fold<E: std::error::Error + 'static>(
         was_unsorted: loaded.was_unsorted,
         kept_rows: loaded.kept_rows[rows].to_vec(),
     };
+    // the fold's test period: from its origin to its last window's last target (`step` rows
+    // for one-step windows), so that its validation windows end before the origin
     let config = DataConfig {
-        test_len: spec.step,
+        test_len: fold.rows.end - fold.origin_row,
         ..config.clone()
     };
     yoho_data::prepare_loaded(cut, &config).map_err(|source| BacktestError::Data {
@@ -550,6 +551,40 @@ mod tests {
                 if let Some(later) = folds.get(fold.index + 1) {
                     assert!(fit.largest(later.index) > 1e3, "the poison is visible");
                 }
+            }
+        }
+    }
+
+    /// With a horizon of 3, a fold's validation windows end before its origin too: none of them
+    /// may hold a target of the fold's test period (with windows counted instead of rows, the
+    /// last ones reached two days past the origin).
+    #[test]
+    fn multi_step_folds_never_validate_on_a_target_at_or_after_their_origin() {
+        let config = DataConfig {
+            horizon: 3,
+            ..config()
+        };
+        let spec = spec(3, 6, Refit::Every, HistoryWindow::Expanding);
+        let folds = plan(120, &config, &spec).unwrap();
+        for fold in &folds {
+            let fit = Recorder::new();
+            run(
+                &series(fold.origin_row),
+                &config,
+                &spec,
+                &crate::standard_baselines(None),
+                &fit,
+                &Device::flex(),
+                &|_| {},
+            )
+            .unwrap();
+            for earlier in 0..=fold.index {
+                let largest = fit.largest(earlier);
+                assert!(
+                    largest < 1e3,
+                    "fold {earlier} trained or validated on {largest}, a value from row {} on",
+                    fold.origin_row
+                );
             }
         }
     }

@@ -16,7 +16,7 @@ mod config;
 pub mod device;
 mod evaluation;
 mod fingerprint;
-pub mod panel;
+mod panel;
 mod plots;
 pub mod predict;
 mod report;

@@ -32,11 +32,19 @@ const UNIT: &str = "original units";
 pub fn table(report: &MetricsReport) -> String {
     let data = &report.data;
     let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "Test: {} targets of {}, {} to {}, {} one step ahead, in original units",
-        data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
-    );
+    let _ = match report.by_step.as_ref().map_or(1, Vec::len) {
+        1 => writeln!(
+            text,
+            "Test: {} targets of {}, {} to {}, {} one step ahead, in original units",
+            data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
+        ),
+        horizon => writeln!(
+            text,
+            "Test: {} forecast origins of {}, {horizon} steps each, targets {} to {}; {} one \
+             step ahead, in original units",
+            data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
+        ),
+    };
     text += &metrics_text_table(&report.test);
     if let Some(verdict) = verdict(&report.test) {
         let _ = writeln!(text, "{verdict}");

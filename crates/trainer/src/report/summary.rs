@@ -1,7 +1,7 @@
 //! The contents of `metrics.json`: the run, its data, its training and its measures.
 
 use serde::Serialize;
-use yoho_data::{Frequency, PreparedData};
+use yoho_data::{Frequency, PreparedData, Timestamp};
 use yoho_eval::{EvaluationTable, GenerationSummary, StepErrors, TestForecast, TestIntervals};
 
 use crate::training::EpochLoss;
@@ -61,11 +61,12 @@ pub struct DataSummary {
     pub train_windows: usize,
     /// Validation windows.
     pub valid_windows: usize,
-    /// Test windows (= test days).
+    /// Test windows: the forecast origins inside the test period (= test days for a one-step
+    /// horizon).
     pub test_windows: usize,
-    /// First test target date.
+    /// First test target date: the first day of the test period.
     pub test_first_date: String,
-    /// Last test target date.
+    /// Last test target date (of the last window's last step): the last day of the test period.
     pub test_last_date: String,
 }
 
@@ -88,9 +89,21 @@ impl DataSummary {
             valid_windows: data.splits.valid.len(),
             test_windows: data.splits.test.len(),
             test_first_date: forecast.dates[0].to_string(),
-            test_last_date: forecast.dates[forecast.dates.len() - 1].to_string(),
+            test_last_date: last_target_date(dates, forecast).to_string(),
         }
     }
+}
+
+/// The date of the last test window's last target: its first target's date, `horizon − 1` rows
+/// on in the series.
+fn last_target_date(dates: &[Timestamp], forecast: &TestForecast) -> Timestamp {
+    let last_first_target = forecast.dates[forecast.dates.len() - 1];
+    dates
+        .iter()
+        .position(|date| *date == last_first_target)
+        .and_then(|row| dates.get(row + forecast.horizon() - 1))
+        .copied()
+        .unwrap_or(last_first_target)
 }
 
 /// How training went.

@@ -109,7 +109,8 @@ fn shipped_sine_config_reproduces_the_numpy_article() {
     }
 }
 
-/// A tiny univariate or OHLC-like config on the test series with `horizon` 3.
+/// A tiny univariate or OHLC-like config on the test series with `horizon` 3: a test period of
+/// 12 rows, which holds 10 windows (origins).
 fn multi_step_config(dir: &Path, features: &str, strategy: &str) -> PathBuf {
     let data = write_series(dir, 90);
     write_text(
@@ -124,7 +125,7 @@ target = "Open"
 scaling = "standard"
 window_len = 4
 horizon = 3
-test_len = 10
+test_len = 12
 
 [model]
 hidden_size = 8

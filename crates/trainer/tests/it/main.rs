@@ -8,6 +8,7 @@ mod bad_input;
 mod beyond_one_day;
 mod interruption;
 mod intervals;
+mod leakage;
 mod main_job;
 mod overhead;
 mod panel;

@@ -1,0 +1,154 @@
+//! Nothing from the test period reaches training, validation, the choice of the kept epoch or
+//! the interval calibration: a run whose every value from the first test target on is poisoned
+//! trains exactly as the clean run does (with a horizon of 3, where a validation window counted
+//! in windows used to reach into the test period).
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{read, train};
+
+const ROWS: usize = 120;
+const TEST_LEN: usize = 6;
+
+/// One series (or, with `tickers`, a long-format panel of them on the same dates); every value
+/// from row `poison_from` on multiplied by 1,000.
+fn write_data(dir: &Path, tickers: &[&str], poison_from: Option<usize>) -> PathBuf {
+    let poisoned = poison_from.is_some();
+    let mut text = match tickers.is_empty() {
+        true => String::from("Date,Open,Close\n"),
+        false => String::from("Date,ticker,Open,Close\n"),
+    };
+    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for i in 0..ROWS {
+        let date = start + chrono::Days::new(i as u64);
+        let poison = match poison_from.is_some_and(|row| i >= row) {
+            true => 1000.0,
+            false => 1.0,
+        };
+        let value = |level: f64| (level + 30.0 * (i as f64 / 5.0).sin() + i as f64) * poison;
+        match tickers {
+            [] => text += &format!("{date},{:.4},{:.4}\n", value(1000.0), value(1001.0)),
+            _ => {
+                for (k, ticker) in tickers.iter().enumerate() {
+                    let level = 1000.0 * (k + 1) as f64;
+                    text += &format!(
+                        "{date},{ticker},{:.4},{:.4}\n",
+                        value(level),
+                        value(level + 1.0)
+                    );
+                }
+            }
+        }
+    }
+    let path = dir.join(if poisoned {
+        "poisoned.csv"
+    } else {
+        "clean.csv"
+    });
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Trains on `data` with a horizon of 3, early stopping and interval calibration; returns the
+/// run directory.
+fn run(dir: &Path, data: &Path, panel: bool) -> PathBuf {
+    let series_column = match panel {
+        true => "series_column = \"ticker\"",
+        false => "",
+    };
+    let config = crate::common::config_text(
+        data,
+        &format!("horizon = 3\n{series_column}"),
+        "patience = 2\nrestore_best = true",
+    )
+    .replace("test_len = 10", &format!("test_len = {TEST_LEN}"))
+    .replace("valid_len = 5", "valid_len = 9")
+    .replace("epochs = 3", "epochs = 8");
+    let name = data.file_stem().unwrap().to_str().unwrap();
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, config).unwrap();
+    let out = dir.join(format!("run-{name}"));
+    train(&path, &out);
+    out
+}
+
+/// The files that must not change: the losses of every epoch, the kept epoch, the scalers and
+/// the interval calibration (of every series of a panel).
+fn training_record(run: &Path, series: &[&str]) -> Vec<String> {
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    let mut record = vec![
+        read(&run.join("loss.csv")),
+        metrics["training"]["kept_epoch"].to_string(),
+        metrics["training"]["epochs"].to_string(),
+    ];
+    let dirs: Vec<PathBuf> = match series {
+        [] => vec![run.to_path_buf()],
+        names => names.iter().map(|n| run.join("series").join(n)).collect(),
+    };
+    for dir in dirs {
+        record.push(read(&dir.join("scaler.json")));
+        record.push(read(&dir.join("intervals.json")));
+    }
+    record
+}
+
+/// The row of the first test target the clean run reports (`data` of its `metrics.json`, or of
+/// its first series).
+fn first_test_row(run: &Path, panel: bool) -> usize {
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    let data = match panel {
+        true => &metrics["series"][0]["data"],
+        false => &metrics["data"],
+    };
+    let first =
+        yoho_data::NaiveDate::parse_from_str(data["test_first_date"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    let row = (first - start).num_days() as usize;
+    assert_eq!(
+        row,
+        ROWS - TEST_LEN,
+        "the test period is the newest test_len rows"
+    );
+    row
+}
+
+#[test]
+fn poisoning_the_test_period_changes_nothing_before_it_in_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = run(dir.path(), &write_data(dir.path(), &[], None), false);
+    let from = first_test_row(&clean, false);
+    let poisoned = run(dir.path(), &write_data(dir.path(), &[], Some(from)), false);
+    assert_eq!(
+        training_record(&clean, &[]),
+        training_record(&poisoned, &[])
+    );
+    // the poison is there: the test measures differ
+    assert_ne!(
+        read(&clean.join("predictions.csv")),
+        read(&poisoned.join("predictions.csv"))
+    );
+}
+
+#[test]
+fn poisoning_the_test_period_changes_nothing_before_it_in_a_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickers = ["a", "b"];
+    let clean = run(dir.path(), &write_data(dir.path(), &tickers, None), true);
+    let from = first_test_row(&clean, true);
+    let poisoned = run(
+        dir.path(),
+        &write_data(dir.path(), &tickers, Some(from)),
+        true,
+    );
+    assert_eq!(
+        training_record(&clean, &tickers),
+        training_record(&poisoned, &tickers)
+    );
+    assert_ne!(
+        read(&clean.join("predictions.csv")),
+        read(&poisoned.join("predictions.csv"))
+    );
+}
