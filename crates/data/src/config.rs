@@ -21,6 +21,21 @@ fn one() -> usize {
     1
 }
 
+/// `[data] split`: how the series of a panel are split into train | valid | test periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelSplit {
+    /// Each series holds out its own newest `test_len` (and `valid_len`) rows, whatever its
+    /// dates, as NeuralForecast and Darts do: a panel may mix series of different decades, as
+    /// the M4 competition's do. A series too short for the windows is left out, and said so.
+    #[default]
+    PerSeries,
+    /// Every series trains only on targets before the earliest held-out time of any series:
+    /// for series that share a calendar (stocks), where a later series' test period must not
+    /// be known while another is trained on.
+    CommonTime,
+}
+
 /// Where a series comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -57,6 +72,8 @@ struct DataSection {
     date_format: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     series_column: Option<String>,
+    #[serde(default)]
+    split: PanelSplit,
     features: Vec<String>,
     target: String,
     #[serde(default)]
@@ -164,6 +181,7 @@ impl TryFrom<DataSection> for DataConfig {
             date_column: section.date_column,
             date_format: section.date_format,
             series_column: section.series_column,
+            split: section.split,
             features: section.features,
             target: section.target,
             scaling: section.scaling,
@@ -199,6 +217,7 @@ impl From<DataConfig> for DataSection {
             date_column: config.date_column,
             date_format: config.date_format,
             series_column: config.series_column,
+            split: config.split,
             features: config.features,
             target: config.target,
             scaling: config.scaling,
@@ -235,6 +254,9 @@ pub struct DataConfig {
     /// (e.g. `"ticker"`). One global model is trained over every series; see
     /// [`crate::prepare_panel`].
     pub series_column: Option<String>,
+    /// How a panel's series are split into periods: each its own newest rows (`per_series`,
+    /// the default) or all at one time boundary (`common_time`).
+    pub split: PanelSplit,
     /// Input columns, in order (e.g. `["Open"]` or `["Open", "High", "Low", "Close"]`).
     pub features: Vec<String>,
     /// The column to forecast.
@@ -283,6 +305,7 @@ impl DataConfig {
             date_column: default_date_column(),
             date_format: None,
             series_column: None,
+            split: PanelSplit::default(),
             features: features.iter().map(|f| f.to_string()).collect(),
             target: target.to_string(),
             scaling: ScalingMethod::default(),

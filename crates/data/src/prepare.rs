@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::DataError;
 use crate::calendar;
-use crate::config::{DataConfig, Source};
+use crate::config::{DataConfig, PanelSplit, Source};
 use crate::dataset::{SampleShape, TrainingData, WindowDataset};
 use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::{LoadedSeries, TimeSeries};
@@ -212,9 +212,12 @@ pub struct PreparedPanel {
     pub series_column: String,
     /// Every series, in the order each first appears in the file.
     pub series: Vec<PanelSeries>,
-    /// The first held-out time of all series: every training target of every series comes
-    /// before it.
-    pub held_out_from: Timestamp,
+    /// With `split = "common_time"`: the first held-out time of all series, before which
+    /// every training target of every series comes; `None` when each series holds out its own
+    /// newest rows.
+    pub held_out_from: Option<Timestamp>,
+    /// The series left out (too short for the windows), each with why.
+    pub left_out: Vec<(String, String)>,
 }
 
 impl PreparedPanel {
@@ -275,10 +278,12 @@ pub fn prepare_panel(
 /// Prepares already loaded series (`(name, series)` pairs) as one panel (its `source_name`
 /// "panel"; [`prepare_panel`] names the file).
 ///
-/// Each series is windowed and split as a file of its own would be; then the earliest first
-/// held-out date over all series becomes the boundary, and every series keeps only the
-/// training windows whose targets all come before it. Each series' scaler is fitted on its own
-/// training rows.
+/// Each series is windowed and split as a file of its own would be, and its scaler fitted on its
+/// own training rows. With `split = "per_series"` (the default) that is all: each series holds
+/// out its own newest rows, and a series too short for the windows is left out (listed in
+/// [`PreparedPanel::left_out`]) unless none is long enough. With `split = "common_time"` the
+/// earliest first held-out time over all series becomes the boundary, and every series keeps
+/// only the training windows whose targets all come before it.
 pub fn prepare_panel_loaded(
     loaded: Vec<(String, LoadedSeries)>,
     config: &DataConfig,
@@ -286,36 +291,34 @@ pub fn prepare_panel_loaded(
 ) -> Result<PreparedPanel, DataError> {
     config.validate()?;
     let mut split = Vec::with_capacity(loaded.len());
+    let mut left_out = Vec::new();
     for (name, loaded) in loaded {
         let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
-        let (series, splits) = split_loaded(loaded.series, config)?;
-        split.push((name, cleaning, series, splits));
+        match split_loaded(loaded.series, config) {
+            Ok((series, splits)) => split.push((name, cleaning, series, splits)),
+            Err(error @ DataError::TooShort { .. }) if config.split == PanelSplit::PerSeries => {
+                left_out.push((name, error.to_string()));
+            }
+            Err(error) => return Err(error),
+        }
     }
-    let (first_name, held_out_from) = split
-        .iter()
-        .map(|(name, _, series, splits)| (name, series.dates[splits.first_held_out_row()]))
-        .min_by_key(|(_, date)| *date)
-        .map(|(name, date)| (name.clone(), date))
-        .ok_or_else(|| DataError::InvalidSetting {
+    if split.is_empty() {
+        let reasons: Vec<String> = left_out.iter().map(|(_, why)| why.clone()).collect();
+        return Err(DataError::InvalidSetting {
             key: "series_column",
-            message: "the file holds no series".into(),
-        })?;
+            message: match reasons.is_empty() {
+                true => "the file holds no series".into(),
+                false => format!("no series is long enough: {}", reasons.join("; ")),
+            },
+        });
+    }
+    let held_out_from = match config.split {
+        PanelSplit::PerSeries => None,
+        PanelSplit::CommonTime => Some(common_boundary(&mut split)?),
+    };
     let series = split
         .into_iter()
         .map(|(name, cleaning, series, splits)| {
-            let boundary = series.dates.partition_point(|date| *date < held_out_from);
-            let splits =
-                splits
-                    .train_before(boundary)
-                    .ok_or_else(|| DataError::InvalidSetting {
-                        key: "series_column",
-                        message: format!(
-                            "series '{name}' has no training window before {held_out_from}, where \
-                         the held-out days of series '{first_name}' begin (all series share \
-                         one time split); drop it from the file, or hold out fewer days \
-                         (test_len, valid_len)"
-                        ),
-                    })?;
             let data = finish(series, splits, cleaning, config)?;
             Ok(PanelSeries { name, data })
         })
@@ -325,7 +328,37 @@ pub fn prepare_panel_loaded(
         series_column: series_column.to_string(),
         series,
         held_out_from,
+        left_out,
     })
+}
+
+/// A series of a panel, windowed and split, before its scaler is fitted.
+type SplitSeries = (String, (usize, bool), TimeSeries, SplitWindows);
+
+/// The earliest first held-out time over `split`'s series; every series keeps only the training
+/// windows whose targets all come before it (an error names a series left without any).
+fn common_boundary(split: &mut [SplitSeries]) -> Result<Timestamp, DataError> {
+    let (first_name, held_out_from) = split
+        .iter()
+        .map(|(name, _, series, splits)| (name, series.dates[splits.first_held_out_row()]))
+        .min_by_key(|(_, date)| *date)
+        .map(|(name, date)| (name.clone(), date))
+        .expect("a panel has a series");
+    for (name, _, series, splits) in split.iter_mut() {
+        let boundary = series.dates.partition_point(|date| *date < held_out_from);
+        *splits = splits
+            .train_before(boundary)
+            .ok_or_else(|| DataError::InvalidSetting {
+                key: "series_column",
+                message: format!(
+                    "series '{name}' has no training window before {held_out_from}, where the \
+                     held-out days of series '{first_name}' begin (split = \"common_time\": \
+                     all series share one time split); drop it from the file, hold out fewer \
+                     days (test_len, valid_len), or split = \"per_series\""
+                ),
+            })?;
+    }
+    Ok(held_out_from)
 }
 
 /// The codec `config` describes, around a fitted `scaler` (as saved with a run).
@@ -517,6 +550,51 @@ mod tests {
         }
     }
 
+    fn common_time() -> DataConfig {
+        DataConfig {
+            split: PanelSplit::CommonTime,
+            ..panel_config()
+        }
+    }
+
+    #[test]
+    fn per_series_each_holds_out_its_own_newest_rows_whatever_its_dates() {
+        // two series from different decades: each trains, validates and tests on its own rows
+        let old = NaiveDate::from_ymd_opt(1975, 1, 1).unwrap();
+        let new = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap();
+        let panel = prepare_panel_loaded(
+            vec![
+                ("old".into(), daily(old, 40, |i| 10.0 + (i % 5) as f64)),
+                ("new".into(), daily(new, 50, |i| 100.0 + (i % 3) as f64)),
+                ("tiny".into(), daily(new, 6, |i| i as f64)),
+            ],
+            &panel_config(),
+            "ticker",
+        )
+        .unwrap();
+        assert_eq!(panel.held_out_from, None);
+        let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["old", "new"]);
+        let alone = |days, start| {
+            prepare_loaded(
+                daily(start, days, |i| i as f64 + 1.0),
+                &DataConfig {
+                    valid_len: 2,
+                    ..config(ScalingMethod::MinMax)
+                },
+            )
+            .unwrap()
+            .splits
+        };
+        for (member, (days, start)) in panel.series.iter().zip([(40, old), (50, new)]) {
+            assert_eq!(member.data.splits, alone(days, start), "{}", member.name);
+        }
+        // the series too short for the windows is left out, and said why
+        assert_eq!(panel.left_out.len(), 1);
+        assert_eq!(panel.left_out[0].0, "tiny");
+        assert!(panel.left_out[0].1.contains("rows"), "{:?}", panel.left_out);
+    }
+
     #[test]
     fn no_series_trains_on_days_another_series_holds_out() {
         let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
@@ -526,13 +604,13 @@ mod tests {
                 ("late".into(), daily(start, 60, |i| 100.0 + i as f64)),
                 ("early".into(), daily(start, 40, |i| 50.0 + (i % 7) as f64)),
             ],
-            &panel_config(),
+            &common_time(),
             "ticker",
         )
         .unwrap();
         let early = &panel.series[1].data;
         let first_held_out = early.series.dates[early.splits.first_held_out_row()];
-        assert_eq!(panel.held_out_from, first_held_out);
+        assert_eq!(panel.held_out_from, Some(first_held_out));
         for member in &panel.series {
             let data = &member.data;
             for window in data.splits.train.iter() {
@@ -603,7 +681,7 @@ mod tests {
                 ("old".into(), daily(start, 30, |i| i as f64 + 1.0)),
                 ("new".into(), daily(late_start, 30, |i| i as f64 + 1.0)),
             ],
-            &panel_config(),
+            &common_time(),
             "ticker",
         )
         .unwrap_err()

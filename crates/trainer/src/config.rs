@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use yoho_data::window::MAX_STEPS;
-use yoho_data::{DataConfig, TargetTransform, WindowNorm};
+use yoho_data::{DataConfig, PanelSplit, TargetTransform, WindowNorm};
 use yoho_model::{CellKind, ForecasterConfig, OutputDistribution, RnnForecasterConfig};
 
 /// A whole experiment.
@@ -308,8 +308,9 @@ impl ExperimentConfig {
     /// Reads the config a run directory saved (`config.toml`), checked like any config.
     ///
     /// Runs written before `[data] transform` and `window_norm` existed predicted scaled levels
-    /// from unnormalised windows; a saved config without those keys keeps that meaning, so that
-    /// `predict` and `--resume` use such a run as it was trained.
+    /// from unnormalised windows, and panels before `split` existed shared one time split; a
+    /// saved config without those keys keeps that meaning, so that `predict` and `--resume` use
+    /// such a run as it was trained.
     pub fn load_saved(path: &Path) -> anyhow::Result<Self> {
         let mut config = Self::load(path)?;
         let text = std::fs::read_to_string(path)
@@ -322,6 +323,10 @@ impl ExperimentConfig {
         }
         if data.is_some_and(|data| !data.contains_key("window_norm")) {
             config.data.window_norm = WindowNorm::None;
+        }
+        // panels saved before `split` existed shared one time split
+        if data.is_some_and(|data| !data.contains_key("split")) {
+            config.data.split = PanelSplit::CommonTime;
         }
         Ok(config)
     }

@@ -45,6 +45,23 @@ pub struct PanelReport {
     pub series: Vec<SeriesResult>,
 }
 
+/// A series of the file that a panel run left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftOut {
+    /// Its name.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// How the panel's series are held out, in words.
+fn split_words(data: &PanelData) -> String {
+    match &data.held_out_from {
+        Some(date) => format!("one time split: every series trains on days before {date}"),
+        None => "each series holds out its own newest rows".to_string(),
+    }
+}
+
 /// What a panel run read.
 #[derive(Debug, Clone, Serialize)]
 pub struct PanelData {
@@ -56,8 +73,11 @@ pub struct PanelData {
     pub features: Vec<String>,
     /// Forecast column.
     pub target: String,
-    /// Every training target of every series comes before this date.
-    pub held_out_from: String,
+    /// With `split = "common_time"`: every training target of every series comes before this
+    /// date; `null` when each series holds out its own newest rows (`per_series`).
+    pub held_out_from: Option<String>,
+    /// The series left out, too short for the windows, each with why.
+    pub left_out: Vec<LeftOut>,
     /// Training windows over all series.
     pub train_windows: usize,
     /// Validation windows over all series.
@@ -134,17 +154,19 @@ pub fn describe(panel: &PreparedPanel) {
         .collect();
     let more = if panel.series.len() > 5 { ", …" } else { "" };
     eprintln!(
-        "data: {} series ({} = {}{more}) of {}; every series trains on days before {}; windows: \
-         {} train, {} valid, {} test",
+        "data: {} series ({} = {}{more}) of {}; {}; windows: {} train, {} valid, {} test",
         panel.series.len(),
         data.series_column,
         names.join(", "),
         data.source,
-        data.held_out_from,
+        split_words(&data),
         data.train_windows,
         data.valid_windows,
         data.test_windows,
     );
+    for (name, reason) in &panel.left_out {
+        eprintln!("note: series '{name}' is left out: {reason}");
+    }
 }
 
 /// Evaluates the trained model on every series of `panel` and writes the run's files.
@@ -235,7 +257,15 @@ fn panel_data(panel: &PreparedPanel) -> PanelData {
         series_column: panel.series_column.clone(),
         features: first.features.clone(),
         target: first.target.clone(),
-        held_out_from: panel.held_out_from.to_string(),
+        held_out_from: panel.held_out_from.map(|date| date.to_string()),
+        left_out: panel
+            .left_out
+            .iter()
+            .map(|(name, reason)| LeftOut {
+                name: name.clone(),
+                reason: reason.clone(),
+            })
+            .collect(),
         train_windows: total(|d| d.splits.train.len()),
         valid_windows: total(|d| d.splits.valid.len()),
         test_windows: total(|d| d.splits.test.len()),
@@ -306,9 +336,12 @@ pub fn table(report: &PanelReport) -> String {
     let data = &report.data;
     let summary = &report.all_series;
     let mut text = format!(
-        "Test: {} series of {} ({}), {} one step ahead, each in its own units; all series \
-         held out from {}\n",
-        summary.series, data.source, data.series_column, data.target, data.held_out_from
+        "Test: {} series of {} ({}), {} one step ahead, each in its own units; {}\n",
+        summary.series,
+        data.source,
+        data.series_column,
+        data.target,
+        split_words(data)
     );
     let rows = rows(report);
     let mut widths = WIDTHS;
@@ -353,9 +386,11 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
     );
     let _ = writeln!(
         text,
-        "- one time split for all series: every training target comes before {}; windows: {} \
-         training, {} validation, {} test\n",
-        data.held_out_from, data.train_windows, data.valid_windows, data.test_windows
+        "- {}; windows: {} training, {} validation, {} test\n",
+        split_words(data),
+        data.train_windows,
+        data.valid_windows,
+        data.test_windows
     );
     let _ = writeln!(text, "## Test, per series and on average\n");
     text += &markdown_rows(&HEADERS, &rows(report), Align::Left);

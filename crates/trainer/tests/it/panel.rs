@@ -25,9 +25,14 @@ fn write_panel(dir: &Path) -> PathBuf {
     path
 }
 
+/// The panel's config: one time split for both series (they share a calendar).
 fn write_panel_config(dir: &Path, data: &Path) -> PathBuf {
-    let config = crate::common::config_text(data, "series_column = \"ticker\"", "")
-        .replace("epochs = 3", "epochs = 5");
+    let config = crate::common::config_text(
+        data,
+        "series_column = \"ticker\"\nsplit = \"common_time\"",
+        "",
+    )
+    .replace("epochs = 3", "epochs = 5");
     let path = dir.join("panel.toml");
     std::fs::write(&path, config).unwrap();
     path
@@ -131,4 +136,50 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
     // a backtest of a panel is refused before anything runs
     let output = trainer(&["backtest", "--config", config.to_str().unwrap()]);
     assert_clean_error(&output, &["series_column", "not backtested"]);
+}
+
+/// Two series from different decades (1950s and 2010s) and one too short for the windows: with
+/// the default split each of the two holds out its own newest rows and both train; the short one
+/// is left out and named.
+#[test]
+fn a_panel_of_series_from_different_decades_trains_on_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("Date,ticker,Open,Close\n");
+    for (name, year, rows) in [
+        ("fifties", 1950, 90u64),
+        ("tens", 2012, 80),
+        ("short", 2012, 9),
+    ] {
+        let start = yoho_data::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        for i in 0..rows {
+            let date = start + chrono::Days::new(i);
+            let value = 100.0 + 10.0 * (i as f64 / 4.0).sin() + i as f64;
+            text += &format!("{date},{name},{value:.3},{:.3}\n", value + 1.0);
+        }
+    }
+    let data = dir.path().join("decades.csv");
+    std::fs::write(&data, text).unwrap();
+    let config = dir.path().join("decades.toml");
+    std::fs::write(
+        &config,
+        crate::common::config_text(&data, "series_column = \"ticker\"", ""),
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let output = train(&config, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("series 'short' is left out"), "{stderr}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
+    assert!(metrics["data"]["held_out_from"].is_null());
+    assert_eq!(metrics["data"]["left_out"][0]["name"], "short");
+    let series = metrics["series"].as_array().unwrap();
+    let names: Vec<&str> = series.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fifties", "tens"]);
+    for (entry, first_test) in series.iter().zip(["1950-03-22", "2012-03-11"]) {
+        let data = &entry["data"];
+        // its own newest 10 rows are its test period, and it trains on its own older rows
+        assert_eq!(data["test_first_date"], first_test, "{entry}");
+        assert!(data["train_windows"].as_u64().unwrap() > 50, "{entry}");
+    }
 }
