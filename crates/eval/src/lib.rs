@@ -4,7 +4,8 @@
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
 //! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
 //! puts them together ([`evaluate`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
-//! backtests ([`backtest`]) and the summary of a panel's series ([`panel`]).
+//! backtests ([`backtest`]), the M4 protocol for one series ([`protocol`]) and the summary of a
+//! panel's series ([`panel`]).
 //!
 //! ```no_run
 //! # fn demo(model: &yoho_model::Forecaster, data: &yoho_data::PreparedData) {
@@ -25,6 +26,7 @@ pub mod inference;
 pub mod intervals;
 pub mod metrics;
 pub mod panel;
+pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Baseline, NAIVE, standard_baselines};
@@ -37,3 +39,4 @@ pub use inference::{InferenceError, forecast};
 pub use intervals::{Conformal, Intervals, TestIntervals, test_intervals};
 pub use metrics::{DieboldMariano, SIGNIFICANCE_LEVEL, Verdict};
 pub use panel::{MeanMetrics, PanelSummary};
+pub use protocol::{OriginForecast, forecast_at_origin};

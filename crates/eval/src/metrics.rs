@@ -28,6 +28,9 @@ pub enum Undefined {
          naive MAE, 0"
     )]
     ConstantTraining,
+    /// sMAPE: an actual value and its forecast are both 0.
+    #[error("an actual value and its forecast are both 0, and sMAPE divides by their sum, 0")]
+    ZeroActualAndForecast,
     /// Skill: the reference forecast makes no error.
     #[error("the naive forecast is perfect on these days, and skill divides by its MSE, 0")]
     PerfectReference,
@@ -130,6 +133,40 @@ pub fn naive_in_sample_mae(training_targets: &[f64]) -> f64 {
             .windows(2)
             .map(|pair| (pair[1] - pair[0]).abs()),
     )
+}
+
+/// The in-sample MAE of the seasonal naive forecast of period `season` (1: the naive forecast):
+/// `mean(|y[t] − y[t−season]|)` over the in-sample values, the denominator of the M4
+/// competition's MASE; NaN when there are no more than `season` values.
+pub fn seasonal_naive_in_sample_mae(in_sample: &[f64], season: usize) -> f64 {
+    let season = season.max(1);
+    if in_sample.len() <= season {
+        return f64::NAN;
+    }
+    mean(
+        in_sample[season..]
+            .iter()
+            .zip(in_sample)
+            .map(|(later, earlier)| (later - earlier).abs()),
+    )
+}
+
+/// Symmetric MAPE in percent, as the M4 competition defines it:
+/// `mean(200·|actual − forecast| / (|actual| + |forecast|))`; undefined when an actual value and
+/// its forecast are both 0.
+pub fn smape_percent(actual: &[f64], forecast: &[f64]) -> Measure {
+    if actual.is_empty() {
+        return Err(Undefined::NoValues);
+    }
+    let mut terms = Vec::with_capacity(actual.len());
+    for (a, f) in actual.iter().zip(forecast) {
+        terms.push(ratio(
+            200.0 * (a - f).abs(),
+            a.abs() + f.abs(),
+            Undefined::ZeroActualAndForecast,
+        )?);
+    }
+    Ok(mean(terms.into_iter()))
 }
 
 /// Mean absolute scaled error: the test MAE divided by [`naive_in_sample_mae`] of the training
@@ -257,6 +294,35 @@ pub fn diebold_mariano(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn m4_smape_and_seasonal_mase_by_hand() {
+        // |100 − 90| / (100 + 90) = 0.0526316, |110 − 121| / (110 + 121) = 0.0476190
+        let smape = smape_percent(&[100.0, 110.0], &[90.0, 121.0]).unwrap();
+        assert!((smape - 100.0 * (10.0 / 190.0 + 11.0 / 231.0)).abs() < 1e-12);
+        assert!((smape - 10.025_063).abs() < 1e-6, "{smape}");
+        assert_eq!(
+            smape_percent(&[0.0, 1.0], &[0.0, 1.0]),
+            Err(Undefined::ZeroActualAndForecast)
+        );
+        // period 3: |10 − 1|, |12 − 2|, |14 − 3| → 10; period 1: 1, 1, 7, 2, 2 → 2.6
+        let in_sample = [1.0, 2.0, 3.0, 10.0, 12.0, 14.0];
+        assert_eq!(seasonal_naive_in_sample_mae(&in_sample, 3), 10.0);
+        assert!((seasonal_naive_in_sample_mae(&in_sample, 1) - 2.6).abs() < 1e-12);
+        assert_eq!(
+            seasonal_naive_in_sample_mae(&in_sample, 1),
+            naive_in_sample_mae(&in_sample)
+        );
+        assert!(seasonal_naive_in_sample_mae(&in_sample[..3], 3).is_nan());
+        // M4's MASE: the h-step MAE over that scale; forecast errors 5 and 15 → 10 / 10
+        let mase = mase(
+            &[20.0, 30.0],
+            &[15.0, 45.0],
+            seasonal_naive_in_sample_mae(&in_sample, 3),
+        )
+        .unwrap();
+        assert_eq!(mase, 1.0);
+    }
 
     // A short series worked by hand.
     // previous (last observed): 10, 12, 11, 13

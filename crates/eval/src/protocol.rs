@@ -1,0 +1,147 @@
+//! The M4 competition's protocol for one series: fit on all but its last `horizon` values (the
+//! origin), forecast the `horizon` values after the origin, and score them with sMAPE and with
+//! MASE scaled by the in-sample MAE of the seasonal naive forecast of period `season`.
+//!
+//! The series is split as every run splits one (see `yoho_data::window::split`): with
+//! `test_len = horizon` the test period holds exactly one window, whose first target is the
+//! origin's next row; the validation period (`valid_len`) lies before the origin, and training
+//! ends before it. Nothing from after the origin reaches the fit.
+
+use burn::tensor::Device;
+use yoho_data::{DataConfig, LoadedSeries, Timestamp};
+
+use crate::backtest::{BacktestError, Fit, Fold};
+use crate::inference;
+use crate::metrics::{self, Measure};
+
+/// One series forecast from its origin and scored.
+#[derive(Debug, Clone)]
+pub struct OriginForecast {
+    /// The dates of the `horizon` values after the origin.
+    pub dates: Vec<Timestamp>,
+    /// What happened.
+    pub actual: Vec<f64>,
+    /// The model's forecast of each.
+    pub forecast: Vec<f64>,
+    /// sMAPE in percent over the horizon.
+    pub smape_percent: Measure,
+    /// MASE over the horizon, scaled by the in-sample seasonal naive MAE.
+    pub mase: Measure,
+}
+
+/// Fits `fit` on `loaded` cut at its origin (all but its last `config.horizon` values), forecasts
+/// the `horizon` values after it and scores them; `season` is MASE's seasonal period (`None`:
+/// the naive forecast, period 1).
+pub fn forecast_at_origin<F: Fit>(
+    loaded: &LoadedSeries,
+    config: &DataConfig,
+    season: Option<usize>,
+    fit: &F,
+    device: &Device,
+) -> Result<OriginForecast, BacktestError<F::Error>> {
+    let horizon = config.horizon;
+    let config = DataConfig {
+        test_len: horizon,
+        ..config.clone()
+    };
+    let data = yoho_data::prepare_loaded(loaded.clone(), &config)
+        .map_err(|source| BacktestError::Data { fold: 0, source })?;
+    let rows = data.series.len();
+    let origin = rows - horizon;
+    let fold = Fold {
+        index: 0,
+        rows: 0..rows,
+        origin_row: origin,
+        model_fold: 0,
+    };
+    let model = fit
+        .fit(&data, &fold)
+        .map_err(|source| BacktestError::Fit { fold: 0, source })?;
+    let windows = data.raw_windows(&data.splits.test);
+    let forecast = inference::forecast(&model, &data.codec, &windows[..1], horizon, device)
+        .map_err(|source| BacktestError::Inference { fold: 0, source })?
+        .remove(0);
+    let target = data.target_values();
+    let actual = target[origin..].to_vec();
+    let scale = metrics::seasonal_naive_in_sample_mae(&target[..origin], season.unwrap_or(1));
+    Ok(OriginForecast {
+        dates: data.series.dates[origin..].to_vec(),
+        smape_percent: metrics::smape_percent(&actual, &forecast),
+        mase: metrics::mase(&actual, &forecast, scale),
+        actual,
+        forecast,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use yoho_data::{NaiveDate, PreparedData, ScalingMethod};
+    use yoho_model::{Forecaster, RnnForecasterConfig};
+
+    use super::*;
+
+    /// An untrained model that records the largest target it was given to train or validate on.
+    struct Recorder(Mutex<f64>);
+
+    impl Fit for Recorder {
+        type Error = std::io::Error;
+
+        fn fit(&self, data: &PreparedData, _: &Fold) -> Result<Forecaster, Self::Error> {
+            let target = data.target_values();
+            let seen = data.splits.train.iter().chain(data.splits.valid.iter());
+            let largest = seen
+                .flat_map(|w| target[w.target_rows()].iter().copied())
+                .fold(f64::NEG_INFINITY, f64::max);
+            *self.0.lock().unwrap() = largest;
+            Ok(RnnForecasterConfig::new(1, 4)
+                .with_output_size(data.window.horizon)
+                .init(&Device::flex()))
+        }
+    }
+
+    fn series(values: Vec<f64>) -> LoadedSeries {
+        let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        LoadedSeries::daily("m4.csv", start, "v", values)
+    }
+
+    #[test]
+    fn the_fit_never_sees_the_horizon_and_the_scores_are_m4s() {
+        let horizon = 6;
+        let mut values: Vec<f64> = (0..60)
+            .map(|i| 100.0 + (i % 12) as f64 + 0.5 * i as f64)
+            .collect();
+        // the last `horizon` values are poisoned: the fit must not see them
+        for value in values.iter_mut().skip(60 - horizon) {
+            *value *= 1e6;
+        }
+        let config = DataConfig {
+            horizon,
+            valid_len: horizon,
+            scaling: ScalingMethod::Standard,
+            ..DataConfig::new("m4.csv", &["v"], "v", 12, 1)
+        };
+        let fit = Recorder(Mutex::new(0.0));
+        let result = forecast_at_origin(
+            &series(values.clone()),
+            &config,
+            Some(12),
+            &fit,
+            &Device::flex(),
+        )
+        .unwrap();
+        assert!(*fit.0.lock().unwrap() < 1e3, "the fit saw the horizon");
+        assert_eq!(result.actual, values[54..].to_vec());
+        assert_eq!(result.forecast.len(), horizon);
+        assert_eq!(result.dates[0].to_string(), "2000-02-24");
+        // scored as M4 scores: sMAPE over the horizon, MASE over the period-12 seasonal naive
+        let smape = metrics::smape_percent(&result.actual, &result.forecast).unwrap();
+        assert_eq!(result.smape_percent.unwrap(), smape);
+        // a year on, each in-sample value is 6 higher (0.5 a month): the seasonal naive's MAE
+        let scale = metrics::seasonal_naive_in_sample_mae(&values[..54], 12);
+        assert!((scale - 6.0).abs() < 1e-12, "{scale}");
+        let mae = metrics::mae(&result.actual, &result.forecast);
+        assert!((result.mase.unwrap() - mae / 6.0).abs() < 1e-9);
+    }
+}
