@@ -204,6 +204,8 @@ pub struct ForecastMetrics {
     pub mae: f64,
     /// Mean absolute percentage error, percent.
     pub mape_percent: f64,
+    /// Symmetric MAPE as the M4 competition defines it, percent.
+    pub smape_percent: f64,
     /// Coefficient of determination.
     pub r_squared: f64,
     /// Share of days whose direction of change (vs the last observed value) was right.
@@ -248,6 +250,7 @@ impl ForecastMetrics {
             })
         };
         let mape_percent = value("mape_percent", metrics::mape_percent(actual, forecast));
+        let smape_percent = value("smape_percent", metrics::smape_percent(actual, forecast));
         let r_squared = value("r_squared", metrics::r_squared(actual, forecast));
         let mase = value("mase", metrics::mase(actual, forecast, naive_in_sample_mae));
         let skill_vs_naive = value(
@@ -259,6 +262,7 @@ impl ForecastMetrics {
             rmse: metrics::rmse(actual, forecast),
             mae: metrics::mae(actual, forecast),
             mape_percent,
+            smape_percent,
             r_squared,
             direction_accuracy: metrics::direction_accuracy(actual, forecast, &test.previous),
             mase,

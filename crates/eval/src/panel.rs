@@ -22,6 +22,8 @@ pub struct MeanMetrics {
     pub mae: f64,
     /// Mean MAPE, percent.
     pub mape_percent: f64,
+    /// Mean sMAPE (M4's), percent.
+    pub smape_percent: f64,
     /// Mean MASE: scale-free, comparable across series.
     pub mase: f64,
     /// Mean `1 − MSE / MSE_naive`.
@@ -68,6 +70,7 @@ impl PanelSummary {
                     rmse: average(&|m| m.rmse),
                     mae: average(&|m| m.mae),
                     mape_percent: average(&|m| m.mape_percent),
+                    smape_percent: average(&|m| m.smape_percent),
                     mase: average(&|m| m.mase),
                     skill_vs_naive: average(&|m| m.skill_vs_naive),
                     series: rows.len(),

@@ -58,7 +58,7 @@ fn dm_cell(dm: Option<DieboldMariano>, field: fn(&DieboldMariano) -> String) -> 
 }
 
 /// The metrics table's columns after the forecaster's name: adding a measure is a line here.
-const METRIC_COLUMNS: [MetricColumn; 10] = [
+const METRIC_COLUMNS: [MetricColumn; 11] = [
     MetricColumn {
         header: "RMSE",
         width: 11,
@@ -73,6 +73,11 @@ const METRIC_COLUMNS: [MetricColumn; 10] = [
         header: "MAPE %",
         width: 7,
         cell: |m| number(m.mape_percent, 3),
+    },
+    MetricColumn {
+        header: "sMAPE %",
+        width: 8,
+        cell: |m| number(m.smape_percent, 3),
     },
     MetricColumn {
         header: "R²",

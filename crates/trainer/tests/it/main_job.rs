@@ -64,6 +64,7 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
             "rmse",
             "mae",
             "mape_percent",
+            "smape_percent",
             "r_squared",
             "direction_accuracy",
             "mase",
