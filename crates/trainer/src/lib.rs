@@ -7,7 +7,7 @@
 //! The binary (`src/main.rs`) only parses arguments and calls the command's file: [`train`]
 //! (the main job, and `--resume`), [`predict`] or [`backtest`]; they share the run directory
 //! ([`artifacts`], which owns every file name), the evaluation of one series (`evaluation.rs`),
-//! the panel run ([`panel`]) and the reports (`report/`, `plots.rs`).
+//! the panel run (`panel.rs`) and the reports (`report/`, `plots.rs`).
 
 pub mod artifacts;
 pub mod backtest;

@@ -1,4 +1,4 @@
-//! Where a series comes from: a CSV or Parquet file ([`file`]) or the NumPy article's generated noisy sine
+//! Where a series comes from: a CSV or Parquet file ([`file`](mod@file)) or the NumPy article's generated noisy sine
 //! wave ([`sine`]).
 
 pub mod dates;

@@ -1,6 +1,6 @@
 //! The fused recurrent kernels of the `flex` CPU backend: [`RecurrentOps`] for `Flex`, each
-//! cell's kernel in its own file ([`lstm`], [`gru`], [`rnn`]), sharing the blocks of windows per
-//! thread ([`blocks`]), the element types and widest-vector builds ([`float`]), the products
+//! cell's kernel in its own file (`lstm.rs`, `gru.rs`, `rnn.rs`), sharing the blocks of windows per
+//! thread (`blocks.rs`), the element types and widest-vector builds (`float.rs`), the products
 //! (`gemm`) and the vectorised activations ([`activations`]). `f32` uses the vectorised
 //! activations of `fast`; `f64` the standard library's `exp` and `tanh`; other dtypes run
 //! the composed equations.
