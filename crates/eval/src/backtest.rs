@@ -88,6 +88,8 @@ pub struct BacktestSpec {
     /// Central prediction intervals for every fold's forecasts, as levels in (0, 1) (see
     /// [`crate::intervals`]); empty for none.
     pub intervals: Vec<f64>,
+    /// The seasonal period MASE is scaled by (the naive forecast's, period 1, without one).
+    pub season: Option<usize>,
 }
 
 /// Why a backtest cannot run.
@@ -296,7 +298,7 @@ pub fn run<F: Fit>(
                 source,
             }
         })?;
-        let table = EvaluationTable::new(&forecast, &data);
+        let table = EvaluationTable::new(&forecast, &data, spec.season);
         let intervals = match spec.intervals.is_empty() {
             true => None,
             false => Some(
@@ -322,7 +324,8 @@ pub fn run<F: Fit>(
         });
     }
     let pooled = TestForecast::concat(results.iter().map(|r| &r.forecast));
-    let table = EvaluationTable::with_training_targets(&pooled, &first_training_targets);
+    let table =
+        EvaluationTable::with_training_targets(&pooled, &first_training_targets, spec.season);
     let parts: Option<Vec<(&TestIntervals, &[f64])>> = results
         .iter()
         .map(|r| Some((r.intervals.as_ref()?, r.forecast.actual.as_slice())))
@@ -466,6 +469,7 @@ mod tests {
             window,
             jobs: 2,
             intervals: vec![0.8],
+            season: None,
         }
     }
 

@@ -290,15 +290,23 @@ pub struct EvaluationTable {
 }
 
 impl EvaluationTable {
-    /// Measures every forecast of `test` of `data`'s test windows.
-    pub fn new(test: &TestForecast, data: &PreparedData) -> Self {
-        Self::with_training_targets(test, training_targets(data))
+    /// Measures every forecast of `test` of `data`'s test windows; MASE as the M4 competition
+    /// scales it, by the in-sample MAE of the seasonal naive forecast of period `season` (the
+    /// naive forecast without one).
+    pub fn new(test: &TestForecast, data: &PreparedData, season: Option<usize>) -> Self {
+        Self::with_training_targets(test, training_targets(data), season)
     }
 
-    /// Measures every forecast of `test`; MASE divides by the naive forecast's in-sample MAE
-    /// over `training_targets`.
-    pub fn with_training_targets(test: &TestForecast, training_targets: &[f64]) -> Self {
-        let in_sample = metrics::naive_in_sample_mae(training_targets);
+    /// Measures every forecast of `test`; MASE divides by the in-sample MAE of the seasonal
+    /// naive forecast of period `season` (of the naive forecast without one) over
+    /// `training_targets`.
+    pub fn with_training_targets(
+        test: &TestForecast,
+        training_targets: &[f64],
+        season: Option<usize>,
+    ) -> Self {
+        let in_sample =
+            metrics::seasonal_naive_in_sample_mae(training_targets, season.unwrap_or(1));
         // without any baseline in `test`, the naive forecast it always carries is the best
         let (best_baseline, best_values) = test
             .forecasts
@@ -337,5 +345,32 @@ impl Serialize for EvaluationTable {
             map.serialize_entry(name, metrics)?;
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mase_is_scaled_by_the_seasonal_naive_of_the_season() {
+        let test = TestForecast {
+            dates: Vec::new(),
+            actual: vec![10.0, 20.0],
+            previous: vec![9.0, 9.0],
+            forecasts: vec![NamedForecast {
+                name: MODEL,
+                values: vec![12.0, 17.0],
+            }],
+            actual_steps: Vec::new(),
+            model_steps: Vec::new(),
+        };
+        // in sample, each value is 1 above the one before and 2 above the one two before
+        let targets = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let seasonal = EvaluationTable::with_training_targets(&test, &targets, Some(2));
+        let naive = EvaluationTable::with_training_targets(&test, &targets, None);
+        // the model's MAE is (2 + 3) / 2 = 2.5
+        assert_eq!(seasonal.get(MODEL).unwrap().mase, 1.25);
+        assert_eq!(naive.get(MODEL).unwrap().mase, 2.5);
     }
 }

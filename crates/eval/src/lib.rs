@@ -13,7 +13,7 @@
 //! let device = burn::tensor::Device::default();
 //! let baselines = standard_baselines(Some(5));
 //! let test = forecast_test(model, data, &baselines, &device).unwrap();
-//! let table = EvaluationTable::new(&test, data);
+//! let table = EvaluationTable::new(&test, data, Some(5));
 //! println!("best baseline: {}", table.best_baseline);
 //! # }
 //! ```

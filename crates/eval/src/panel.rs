@@ -140,7 +140,7 @@ mod tests {
             actual_steps: actual.iter().map(|a| vec![*a]).collect(),
             model_steps: model.iter().map(|m| vec![*m]).collect(),
         };
-        EvaluationTable::with_training_targets(&test, &[1.0, 2.0, 3.0, 4.0])
+        EvaluationTable::with_training_targets(&test, &[1.0, 2.0, 3.0, 4.0], None)
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         window: args.window,
         jobs: args.jobs.unwrap_or_else(default_jobs),
         intervals: config.evaluate.intervals.clone(),
+        season: config.evaluate.season,
     };
     let baselines = baselines::standard_baselines(config.evaluate.season);
     let loaded = yoho_data::load(&config.data, &baselines::extra_columns(&baselines))?;

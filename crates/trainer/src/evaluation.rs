@@ -40,7 +40,7 @@ pub(crate) fn evaluate(
         true => Some(generate(&trained.forecaster, data, &selected.device)?),
         false => None,
     };
-    let test = EvaluationTable::new(&forecast, data);
+    let test = EvaluationTable::new(&forecast, data, config.evaluate.season);
     let intervals = match config.evaluate.intervals.is_empty() {
         true => None,
         false => Some(test_intervals(
