@@ -3,7 +3,7 @@
 
 use yoho_data::{PreparedData, Window};
 
-/// A forecast of a window's first target that needs no training.
+/// A forecast of a window's targets that needs no training.
 pub trait Baseline {
     /// The name in tables, `metrics.json` and `predictions.csv`.
     fn name(&self) -> &'static str;
@@ -22,6 +22,12 @@ pub trait Baseline {
 
     /// The forecast of `window`'s first target, in original units.
     fn forecast(&self, data: &PreparedData, window: &Window) -> f64;
+
+    /// The forecasts of all `window.horizon` targets, in original units: by default the first
+    /// one's for every step (right for a forecast that stays flat, as naive's does).
+    fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
+        vec![self.forecast(data, window); window.horizon]
+    }
 }
 
 /// The name of the [`Naive`] forecast, the reference of every skill and verdict.
@@ -51,12 +57,20 @@ impl Baseline for Drift {
     }
 
     fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
+        self.forecast_steps(data, window)[0]
+    }
+
+    /// `k` steps ahead: the last value plus `k` mean changes.
+    fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
         let training = training_targets(data);
         let mean_change = match training.len() {
             0 | 1 => 0.0,
             n => (training[n - 1] - training[0]) / (n - 1) as f64,
         };
-        data.target_values()[window.last_input_row()] + mean_change
+        let last = data.target_values()[window.last_input_row()];
+        (1..=window.horizon)
+            .map(|k| last + k as f64 * mean_change)
+            .collect()
     }
 }
 
@@ -97,6 +111,17 @@ impl Baseline for SeasonalNaive {
 
     fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
         data.target_values()[window.first_target_row() - self.season]
+    }
+
+    /// Step `k` (0-based): the value of the same phase in the last season before the window's
+    /// first target, `season · ⌈(k + 1) / season⌉` rows before it.
+    fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
+        let target = data.target_values();
+        window
+            .target_rows()
+            .enumerate()
+            .map(|(k, row)| target[row - self.season * (k + 1).div_ceil(self.season)])
+            .collect()
     }
 }
 
@@ -184,6 +209,40 @@ mod tests {
             .iter()
             .map(|w| baseline.forecast(data, &w))
             .collect()
+    }
+
+    #[test]
+    fn multi_step_baselines_forecast_every_step() {
+        // rows 0..=19, horizon 5, a test period of the last 5 rows: one origin, targets 15..=19
+        let values: Vec<f64> = (0..20).map(f64::from).collect();
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let loaded = LoadedSeries::daily("test", start, "SST", values);
+        let config = DataConfig {
+            scaling: ScalingMethod::None,
+            horizon: 5,
+            ..DataConfig::new("unused.csv", &["SST"], "SST", 3, 5)
+        };
+        let data = yoho_data::prepare_loaded(loaded, &config).unwrap();
+        let window = data.splits.test.first().unwrap();
+        assert_eq!(window.target_rows(), 15..20);
+        // the same phase of the last season before row 15 (season 2: rows 13, 14, 13, 14, 13)
+        let seasonal = SeasonalNaive { season: 2 };
+        assert_eq!(
+            seasonal.forecast_steps(&data, &window),
+            vec![13.0, 14.0, 13.0, 14.0, 13.0]
+        );
+        assert_eq!(
+            seasonal.forecast_steps(&data, &window)[0],
+            seasonal.forecast(&data, &window)
+        );
+        // the last value, 14, plus k mean training changes of 1
+        assert_eq!(
+            Drift.forecast_steps(&data, &window),
+            vec![15.0, 16.0, 17.0, 18.0, 19.0]
+        );
+        // naive and the window mean stay flat
+        assert_eq!(Naive.forecast_steps(&data, &window), vec![14.0; 5]);
+        assert_eq!(WindowMean.forecast_steps(&data, &window), vec![13.0; 5]);
     }
 
     #[test]

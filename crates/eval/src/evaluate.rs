@@ -21,8 +21,27 @@ pub const MODEL: &str = "model";
 pub struct NamedForecast {
     /// `model` or a baseline's name.
     pub name: &'static str,
-    /// One value per test day, in original units.
+    /// One value per test window: its first step, in original units.
     pub values: Vec<f64>,
+    /// Every step of every test window, `[window][step]`, in original units.
+    pub steps: Vec<Vec<f64>>,
+}
+
+impl NamedForecast {
+    /// The forecasts of every step of every window (`[window][step]`); `values` are the first
+    /// steps.
+    pub fn new(name: &'static str, steps: Vec<Vec<f64>>) -> Self {
+        Self {
+            name,
+            values: steps.iter().map(|window| window[0]).collect(),
+            steps,
+        }
+    }
+
+    /// One-step forecasts, one per window.
+    pub fn one_step(name: &'static str, values: Vec<f64>) -> Self {
+        Self::new(name, values.into_iter().map(|value| vec![value]).collect())
+    }
 }
 
 /// The test days and every forecaster's one-step-ahead forecasts of them.
@@ -49,6 +68,48 @@ impl TestForecast {
             .iter()
             .find(|forecast| forecast.name == name)
             .map(|forecast| forecast.values.as_slice())
+    }
+
+    /// Every step of every window of the forecaster called `name`, `[window][step]`.
+    pub fn steps(&self, name: &str) -> Option<&[Vec<f64>]> {
+        self.forecasts
+            .iter()
+            .find(|forecast| forecast.name == name)
+            .map(|forecast| forecast.steps.as_slice())
+    }
+
+    /// The test measured over every step of every window, as if each (window, step) were a
+    /// day: the actual values, the naive forecast (each window's last observed value, for
+    /// every step) and every forecaster's values, flattened window by window.
+    pub fn all_steps(&self) -> TestForecast {
+        let horizon = self.horizon();
+        let flat = |steps: &[Vec<f64>]| steps.iter().flatten().copied().collect::<Vec<f64>>();
+        TestForecast {
+            dates: self.dates.iter().flat_map(|d| vec![*d; horizon]).collect(),
+            actual: flat(&self.actual_steps),
+            previous: self
+                .previous
+                .iter()
+                .flat_map(|p| vec![*p; horizon])
+                .collect(),
+            forecasts: self
+                .forecasts
+                .iter()
+                .map(|f| NamedForecast::one_step(f.name, flat(&f.steps)))
+                .collect(),
+            actual_steps: self
+                .actual_steps
+                .iter()
+                .flatten()
+                .map(|a| vec![*a])
+                .collect(),
+            model_steps: self
+                .model_steps
+                .iter()
+                .flatten()
+                .map(|m| vec![*m])
+                .collect(),
+        }
     }
 
     /// The model's forecasts.
@@ -91,12 +152,14 @@ impl TestForecast {
             previous: joined(|p| &p.previous),
             forecasts: names
                 .iter()
-                .map(|name| NamedForecast {
-                    name,
-                    values: parts
-                        .iter()
-                        .flat_map(|p| p.values(name).unwrap_or_default().iter().copied())
-                        .collect(),
+                .map(|name| {
+                    NamedForecast::new(
+                        name,
+                        parts
+                            .iter()
+                            .flat_map(|p| p.steps(name).unwrap_or_default().iter().cloned())
+                            .collect(),
+                    )
                 })
                 .collect(),
             actual_steps: parts.iter().flat_map(|p| p.actual_steps.clone()).collect(),
@@ -138,9 +201,8 @@ pub fn errors_by_step(test: &TestForecast) -> Vec<StepErrors> {
         .collect()
 }
 
-/// The model's and the baselines' forecasts of the test windows: every baseline and the
-/// metrics table look at the first step ahead; `model_steps` holds all `horizon` steps.
-/// Baselines that do not apply to `data` are left out.
+/// The model's and the baselines' forecasts of every step of the test windows (`values` the
+/// first step, `steps` all `horizon`). Baselines that do not apply to `data` are left out.
 pub fn forecast_test(
     model: &Forecaster,
     data: &PreparedData,
@@ -156,20 +218,19 @@ pub fn forecast_test(
         device,
     )?;
     let target = data.target_values();
-    let mut forecasts = vec![NamedForecast {
-        name: MODEL,
-        values: model_steps.iter().map(|steps| steps[0]).collect(),
-    }];
+    let mut forecasts = vec![NamedForecast::new(MODEL, model_steps.clone())];
     forecasts.extend(
         baselines
             .iter()
             .filter(|baseline| baseline.applies_to(data))
-            .map(|baseline| NamedForecast {
-                name: baseline.name(),
-                values: windows
-                    .iter()
-                    .map(|w| baseline.forecast(data, &w))
-                    .collect(),
+            .map(|baseline| {
+                NamedForecast::new(
+                    baseline.name(),
+                    windows
+                        .iter()
+                        .map(|w| baseline.forecast_steps(data, &w))
+                        .collect(),
+                )
             }),
     );
     Ok(TestForecast {
@@ -297,8 +358,10 @@ impl EvaluationTable {
         Self::with_training_targets(test, training_targets(data), season)
     }
 
-    /// Measures every forecast of `test`; MASE divides by the in-sample MAE of the seasonal
-    /// naive forecast of period `season` (of the naive forecast without one) over
+    /// Measures every forecast of `test`: over every step of every window when the horizon is
+    /// more than 1 (the Diebold–Mariano tests on one loss per window, each window's mean squared
+    /// error over its steps, with the test's horizon). MASE divides by the in-sample MAE of the
+    /// seasonal naive forecast of period `season` (of the naive forecast without one) over
     /// `training_targets`.
     pub fn with_training_targets(
         test: &TestForecast,
@@ -307,27 +370,60 @@ impl EvaluationTable {
     ) -> Self {
         let in_sample =
             metrics::seasonal_naive_in_sample_mae(training_targets, season.unwrap_or(1));
+        let horizon = test.horizon();
+        // with horizon > 1, every step of every window is measured
+        let flattened;
+        let measured = match horizon {
+            1 => test,
+            _ => {
+                flattened = test.all_steps();
+                &flattened
+            }
+        };
         // without any baseline in `test`, the naive forecast it always carries is the best
-        let (best_baseline, best_values) = test
+        let (best_baseline, best_values) = measured
             .forecasts
             .iter()
             .filter(|f| f.name != MODEL)
             .min_by(|a, b| {
-                metrics::mse(&test.actual, &a.values)
-                    .total_cmp(&metrics::mse(&test.actual, &b.values))
+                metrics::mse(&measured.actual, &a.values)
+                    .total_cmp(&metrics::mse(&measured.actual, &b.values))
             })
-            .map_or((NAIVE, test.naive()), |best| (best.name, &best.values[..]));
+            .map_or((NAIVE, measured.naive()), |best| {
+                (best.name, &best.values[..])
+            });
+        let rows = measured
+            .forecasts
+            .iter()
+            .map(|f| {
+                let mut row = ForecastMetrics::compute(measured, &f.values, in_sample, best_values);
+                if horizon > 1 {
+                    // one loss per forecast origin: the window's mean over its steps
+                    let naive: Vec<Vec<f64>> =
+                        test.previous.iter().map(|p| vec![*p; horizon]).collect();
+                    let versus = |reference: &[Vec<f64>]| {
+                        let own = test.steps(f.name).unwrap_or_default();
+                        (own != reference)
+                            .then(|| {
+                                metrics::diebold_mariano_multi_step(
+                                    &test.actual_steps,
+                                    own,
+                                    reference,
+                                )
+                            })
+                            .flatten()
+                    };
+                    let best_steps = test
+                        .steps(best_baseline)
+                        .map_or(naive.clone(), <[_]>::to_vec);
+                    row.dm_vs_naive = versus(&naive);
+                    row.dm_vs_best_baseline = versus(&best_steps);
+                }
+                (f.name, row)
+            })
+            .collect();
         Self {
-            rows: test
-                .forecasts
-                .iter()
-                .map(|f| {
-                    (
-                        f.name,
-                        ForecastMetrics::compute(test, &f.values, in_sample, best_values),
-                    )
-                })
-                .collect(),
+            rows,
             best_baseline,
         }
     }
@@ -358,10 +454,7 @@ mod tests {
             dates: Vec::new(),
             actual: vec![10.0, 20.0],
             previous: vec![9.0, 9.0],
-            forecasts: vec![NamedForecast {
-                name: MODEL,
-                values: vec![12.0, 17.0],
-            }],
+            forecasts: vec![NamedForecast::one_step(MODEL, vec![12.0, 17.0])],
             actual_steps: Vec::new(),
             model_steps: Vec::new(),
         };

@@ -255,16 +255,39 @@ pub fn diebold_mariano(
     reference: &[f64],
     horizon: usize,
 ) -> Option<DieboldMariano> {
-    let n = actual.len();
-    if n < 2 || horizon == 0 {
-        return None;
-    }
     let differences: Vec<f64> = actual
         .iter()
         .zip(forecast)
         .zip(reference)
         .map(|((a, f), r)| (f - a).powi(2) - (r - a).powi(2))
         .collect();
+    diebold_mariano_on_differences(&differences, horizon)
+}
+
+/// The Diebold–Mariano test on multi-step forecasts, one loss per forecast origin: each
+/// window's mean squared error over its `h` steps (`[window][step]`), with the test's horizon
+/// `h` (consecutive windows overlap in `h − 1` targets, whose errors are correlated).
+pub fn diebold_mariano_multi_step(
+    actual: &[Vec<f64>],
+    forecast: &[Vec<f64>],
+    reference: &[Vec<f64>],
+) -> Option<DieboldMariano> {
+    let horizon = actual.first().map_or(1, Vec::len);
+    let differences: Vec<f64> = actual
+        .iter()
+        .zip(forecast)
+        .zip(reference)
+        .map(|((a, f), r)| mse(a, f) - mse(a, r))
+        .collect();
+    diebold_mariano_on_differences(&differences, horizon)
+}
+
+/// The test on the loss differences `d[t]` themselves (see [`diebold_mariano`]).
+fn diebold_mariano_on_differences(differences: &[f64], horizon: usize) -> Option<DieboldMariano> {
+    let n = differences.len();
+    if n < 2 || horizon == 0 {
+        return None;
+    }
     let mean_difference = mean(differences.iter().copied());
     let autocovariance = |lag: usize| {
         (lag..n)

@@ -128,14 +128,8 @@ mod tests {
             actual: actual.to_vec(),
             previous: previous.to_vec(),
             forecasts: vec![
-                NamedForecast {
-                    name: MODEL,
-                    values: model.to_vec(),
-                },
-                NamedForecast {
-                    name: "naive",
-                    values: previous.to_vec(),
-                },
+                NamedForecast::one_step(MODEL, model.to_vec()),
+                NamedForecast::one_step("naive", previous.to_vec()),
             ],
             actual_steps: actual.iter().map(|a| vec![*a]).collect(),
             model_steps: model.iter().map(|m| vec![*m]).collect(),

@@ -624,14 +624,8 @@ mod tests {
             actual,
             previous: previous.clone(),
             forecasts: vec![
-                NamedForecast {
-                    name: MODEL,
-                    values: model,
-                },
-                NamedForecast {
-                    name: "naive",
-                    values: previous,
-                },
+                NamedForecast::one_step(MODEL, model),
+                NamedForecast::one_step("naive", previous),
             ],
         }
     }

@@ -40,8 +40,8 @@ pub fn table(report: &MetricsReport) -> String {
         ),
         horizon => writeln!(
             text,
-            "Test: {} forecast origins of {}, {horizon} steps each, targets {} to {}; {} one \
-             step ahead, in original units",
+            "Test: {} forecast origins of {}, {horizon} steps each, targets {} to {}; {} over \
+             every step of every origin, in original units",
             data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
         ),
     };

@@ -415,10 +415,7 @@ mod tests {
                 .collect(),
             actual: actual.clone(),
             previous,
-            forecasts: vec![NamedForecast {
-                name: MODEL,
-                values: model.clone(),
-            }],
+            forecasts: vec![NamedForecast::one_step(MODEL, model.clone())],
             actual_steps: actual.iter().map(|a| vec![*a]).collect(),
             model_steps: model.iter().map(|m| vec![*m]).collect(),
         };
