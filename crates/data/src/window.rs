@@ -116,18 +116,18 @@ impl WindowRun {
     /// How many of the oldest windows have every target before `row`: the last target row
     /// grows with the index, so they are a prefix (in closed form).
     pub fn count_ending_before(&self, row: usize) -> usize {
-        let first_last_target = self.first_start + self.window_len + self.horizon - 1;
-        match row.checked_sub(first_last_target) {
-            None | Some(0) => 0,
-            Some(gap) => self.count.min((gap - 1) / self.stride.max(1) + 1),
-        }
+        self.count_before(self.window_len + self.horizon - 1, row)
     }
 
-    /// How many of the oldest windows have their first target before `row` (a prefix: the
-    /// first target row grows with the index).
+    /// How many of the oldest windows have their first target before `row` (a prefix too).
     pub fn count_starting_before(&self, row: usize) -> usize {
-        let first_target = self.first_start + self.window_len;
-        match row.checked_sub(first_target) {
+        self.count_before(self.window_len, row)
+    }
+
+    /// How many of the oldest windows have their row `offset` rows after their start before
+    /// `row`.
+    fn count_before(&self, offset: usize, row: usize) -> usize {
+        match row.checked_sub(self.first_start + offset) {
             None | Some(0) => 0,
             Some(gap) => self.count.min((gap - 1) / self.stride.max(1) + 1),
         }
@@ -183,7 +183,7 @@ pub struct SplitWindows {
     /// origins' next rows.
     pub test: WindowRun,
     /// The first row of the validation period (the test period's when there is none).
-    pub first_held_out_row: usize,
+    first_held_out_row: usize,
 }
 
 impl SplitWindows {
@@ -553,6 +553,11 @@ mod tests {
                         let by_filter =
                             all.iter().take_while(|w| w.last_target_row() < row).count();
                         assert_eq!(all.count_ending_before(row), by_filter, "{row} {all:?}");
+                        let starting = all
+                            .iter()
+                            .take_while(|w| w.first_target_row() < row)
+                            .count();
+                        assert_eq!(all.count_starting_before(row), starting, "{row} {all:?}");
                     }
                 }
             }

@@ -57,8 +57,6 @@ pub struct TestForecast {
     pub forecasts: Vec<NamedForecast>,
     /// Every window's targets, all `horizon` steps: `[window][step]`.
     pub actual_steps: Vec<Vec<f64>>,
-    /// The model's forecast of every step: `[window][step]`.
-    pub model_steps: Vec<Vec<f64>>,
 }
 
 impl TestForecast {
@@ -103,13 +101,13 @@ impl TestForecast {
                 .flatten()
                 .map(|a| vec![*a])
                 .collect(),
-            model_steps: self
-                .model_steps
-                .iter()
-                .flatten()
-                .map(|m| vec![*m])
-                .collect(),
         }
+    }
+
+    /// The model's forecast of every step: `[window][step]`.
+    pub fn model_steps(&self) -> &[Vec<f64>] {
+        self.steps(MODEL)
+            .expect("the model's forecast is always present")
     }
 
     /// The model's forecasts.
@@ -125,7 +123,7 @@ impl TestForecast {
 
     /// Steps forecast per window.
     pub fn horizon(&self) -> usize {
-        self.model_steps.first().map_or(1, Vec::len)
+        self.model_steps().first().map_or(1, Vec::len)
     }
 
     /// The forecasts of `parts`, one after the other; only the forecasters every part has are
@@ -163,7 +161,6 @@ impl TestForecast {
                 })
                 .collect(),
             actual_steps: parts.iter().flat_map(|p| p.actual_steps.clone()).collect(),
-            model_steps: parts.iter().flat_map(|p| p.model_steps.clone()).collect(),
         }
     }
 }
@@ -189,7 +186,7 @@ pub fn errors_by_step(test: &TestForecast) -> Vec<StepErrors> {
     (0..test.horizon())
         .map(|step| {
             let actual: Vec<f64> = test.actual_steps.iter().map(|a| a[step]).collect();
-            let model: Vec<f64> = test.model_steps.iter().map(|m| m[step]).collect();
+            let model: Vec<f64> = test.model_steps().iter().map(|m| m[step]).collect();
             StepErrors {
                 steps_ahead: step + 1,
                 model_rmse: metrics::rmse(&actual, &model),
@@ -218,7 +215,7 @@ pub fn forecast_test(
         device,
     )?;
     let target = data.target_values();
-    let mut forecasts = vec![NamedForecast::new(MODEL, model_steps.clone())];
+    let mut forecasts = vec![NamedForecast::new(MODEL, model_steps)];
     forecasts.extend(
         baselines
             .iter()
@@ -248,7 +245,6 @@ pub fn forecast_test(
             .iter()
             .map(|w| target[w.target_rows()].to_vec())
             .collect(),
-        model_steps,
     })
 }
 
@@ -287,12 +283,12 @@ pub struct ForecastMetrics {
 }
 
 impl ForecastMetrics {
-    /// Measures `forecast` against `test`, with the in-sample naive MAE for MASE and the best
+    /// Measures `forecast` against `test`, with MASE's in-sample scale and the best
     /// baseline's forecasts.
     pub fn compute(
         test: &TestForecast,
         forecast: &[f64],
-        naive_in_sample_mae: f64,
+        in_sample_scale: f64,
         best_baseline: &[f64],
     ) -> Self {
         let actual = &test.actual;
@@ -313,7 +309,7 @@ impl ForecastMetrics {
         let mape_percent = value("mape_percent", metrics::mape_percent(actual, forecast));
         let smape_percent = value("smape_percent", metrics::smape_percent(actual, forecast));
         let r_squared = value("r_squared", metrics::r_squared(actual, forecast));
-        let mase = value("mase", metrics::mase(actual, forecast, naive_in_sample_mae));
+        let mase = value("mase", metrics::mase(actual, forecast, in_sample_scale));
         let skill_vs_naive = value(
             "skill_vs_naive",
             metrics::skill_score(actual, forecast, naive),
@@ -392,17 +388,21 @@ impl EvaluationTable {
             .map_or((NAIVE, measured.naive()), |best| {
                 (best.name, &best.values[..])
             });
+        // with horizon > 1, the Diebold–Mariano tests take one loss per forecast origin (the
+        // window's mean over its steps); naive's steps repeat each window's last value
+        let naive_steps: Vec<Vec<f64>> = match horizon {
+            1 => Vec::new(),
+            _ => test.previous.iter().map(|p| vec![*p; horizon]).collect(),
+        };
+        let best_steps = test.steps(best_baseline).unwrap_or(&naive_steps);
         let rows = measured
             .forecasts
             .iter()
             .map(|f| {
                 let mut row = ForecastMetrics::compute(measured, &f.values, in_sample, best_values);
                 if horizon > 1 {
-                    // one loss per forecast origin: the window's mean over its steps
-                    let naive: Vec<Vec<f64>> =
-                        test.previous.iter().map(|p| vec![*p; horizon]).collect();
+                    let own = test.steps(f.name).unwrap_or_default();
                     let versus = |reference: &[Vec<f64>]| {
-                        let own = test.steps(f.name).unwrap_or_default();
                         (own != reference)
                             .then(|| {
                                 metrics::diebold_mariano_multi_step(
@@ -413,11 +413,8 @@ impl EvaluationTable {
                             })
                             .flatten()
                     };
-                    let best_steps = test
-                        .steps(best_baseline)
-                        .map_or(naive.clone(), <[_]>::to_vec);
-                    row.dm_vs_naive = versus(&naive);
-                    row.dm_vs_best_baseline = versus(&best_steps);
+                    row.dm_vs_naive = versus(&naive_steps);
+                    row.dm_vs_best_baseline = versus(best_steps);
                 }
                 (f.name, row)
             })
@@ -456,7 +453,6 @@ mod tests {
             previous: vec![9.0, 9.0],
             forecasts: vec![NamedForecast::one_step(MODEL, vec![12.0, 17.0])],
             actual_steps: Vec::new(),
-            model_steps: Vec::new(),
         };
         // in sample, each value is 1 above the one before and 2 above the one two before
         let targets = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];

@@ -439,7 +439,7 @@ pub struct TestIntervals {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_crps_gaussian: Option<f64>,
     /// The model's interval of every level around every step of every test window's forecast
-    /// (`test.model_steps`): `[window][step][level]` as `(lower, upper)`, `None` where there is
+    /// (`test.model_steps()`): `[window][step][level]` as `(lower, upper)`, `None` where there is
     /// no calibration or quantile for it.
     #[serde(skip)]
     pub model_steps: Vec<Vec<StepIntervals>>,
@@ -495,7 +495,7 @@ pub fn test_intervals(
             .map(|errors| Conformal::calibrate(errors, levels))
             .collect();
         let model_steps = test
-            .model_steps
+            .model_steps()
             .iter()
             .map(|steps| {
                 steps

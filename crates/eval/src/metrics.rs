@@ -126,13 +126,9 @@ pub fn direction_accuracy(actual: &[f64], forecast: &[f64], previous: &[f64]) ->
 }
 
 /// The in-sample MAE of the one-step naive forecast over consecutive training targets:
-/// `mean(|y[t] − y[t−1]|)`, the denominator of MASE.
+/// `mean(|y[t] − y[t−1]|)`, the seasonal naive's of period 1.
 pub fn naive_in_sample_mae(training_targets: &[f64]) -> f64 {
-    mean(
-        training_targets
-            .windows(2)
-            .map(|pair| (pair[1] - pair[0]).abs()),
-    )
+    seasonal_naive_in_sample_mae(training_targets, 1)
 }
 
 /// The in-sample MAE of the seasonal naive forecast of period `season` (1: the naive forecast):
@@ -169,15 +165,17 @@ pub fn smape_percent(actual: &[f64], forecast: &[f64]) -> Measure {
     Ok(mean(terms.into_iter()))
 }
 
-/// Mean absolute scaled error: the test MAE divided by [`naive_in_sample_mae`] of the training
-/// targets; undefined when that is 0 (a constant training target).
-pub fn mase(actual: &[f64], forecast: &[f64], naive_in_sample_mae: f64) -> Measure {
+/// Mean absolute scaled error: the test MAE divided by an in-sample scale, the MAE of the naive
+/// forecast ([`naive_in_sample_mae`]) or, as the M4 competition does, of the seasonal naive
+/// ([`seasonal_naive_in_sample_mae`]) over the training targets; undefined when that is 0 (a
+/// constant training target).
+pub fn mase(actual: &[f64], forecast: &[f64], in_sample_scale: f64) -> Measure {
     if actual.is_empty() {
         return Err(Undefined::NoValues);
     }
     ratio(
         mae(actual, forecast),
-        naive_in_sample_mae,
+        in_sample_scale,
         Undefined::ConstantTraining,
     )
 }

@@ -132,7 +132,6 @@ mod tests {
                 NamedForecast::one_step("naive", previous.to_vec()),
             ],
             actual_steps: actual.iter().map(|a| vec![*a]).collect(),
-            model_steps: model.iter().map(|m| vec![*m]).collect(),
         };
         EvaluationTable::with_training_targets(&test, &[1.0, 2.0, 3.0, 4.0], None)
     }

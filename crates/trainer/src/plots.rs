@@ -446,7 +446,7 @@ pub fn multi_step_forecasts(
         .map(|w| {
             std::iter::once((w as f64, forecast.previous[w]))
                 .chain(
-                    forecast.model_steps[w]
+                    forecast.model_steps()[w]
                         .iter()
                         .enumerate()
                         .map(|(h, v)| ((w + h + 1) as f64, *v)),
@@ -620,11 +620,13 @@ mod tests {
             actual_steps: (0..40)
                 .map(|i| (i..i + 3).map(|j| actual[j.min(39)]).collect())
                 .collect(),
-            model_steps: model.iter().map(|m| vec![*m, m + 5.0, m + 10.0]).collect(),
             actual,
             previous: previous.clone(),
             forecasts: vec![
-                NamedForecast::one_step(MODEL, model),
+                NamedForecast::new(
+                    MODEL,
+                    model.iter().map(|m| vec![*m, m + 5.0, m + 10.0]).collect(),
+                ),
                 NamedForecast::one_step("naive", previous),
             ],
         }

@@ -33,7 +33,7 @@ pub fn by_step_csv(forecast: &TestForecast, intervals: Option<&TestIntervals>) -
     for (window, (actual, model)) in forecast
         .actual_steps
         .iter()
-        .zip(&forecast.model_steps)
+        .zip(forecast.model_steps())
         .enumerate()
     {
         for (step, (a, m)) in actual.iter().zip(model).enumerate() {

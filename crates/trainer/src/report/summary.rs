@@ -1,7 +1,7 @@
 //! The contents of `metrics.json`: the run, its data, its training and its measures.
 
 use serde::Serialize;
-use yoho_data::{Frequency, PreparedData, Timestamp};
+use yoho_data::{Frequency, PreparedData};
 use yoho_eval::{EvaluationTable, GenerationSummary, StepErrors, TestForecast, TestIntervals};
 
 use crate::training::EpochLoss;
@@ -89,21 +89,16 @@ impl DataSummary {
             valid_windows: data.splits.valid.len(),
             test_windows: data.splits.test.len(),
             test_first_date: forecast.dates[0].to_string(),
-            test_last_date: last_target_date(dates, forecast).to_string(),
+            test_last_date: data
+                .splits
+                .test
+                .last()
+                .map_or(forecast.dates[forecast.dates.len() - 1], |window| {
+                    dates[window.last_target_row()]
+                })
+                .to_string(),
         }
     }
-}
-
-/// The date of the last test window's last target: its first target's date, `horizon − 1` rows
-/// on in the series.
-fn last_target_date(dates: &[Timestamp], forecast: &TestForecast) -> Timestamp {
-    let last_first_target = forecast.dates[forecast.dates.len() - 1];
-    dates
-        .iter()
-        .position(|date| *date == last_first_target)
-        .and_then(|row| dates.get(row + forecast.horizon() - 1))
-        .copied()
-        .unwrap_or(last_first_target)
 }
 
 /// How training went.

@@ -417,7 +417,6 @@ mod tests {
             previous,
             forecasts: vec![NamedForecast::one_step(MODEL, model.clone())],
             actual_steps: actual.iter().map(|a| vec![*a]).collect(),
-            model_steps: model.iter().map(|m| vec![*m]).collect(),
         };
         EvaluationTable::with_training_targets(&test, &[3.0, 3.0, 3.0], None)
     }
