@@ -31,8 +31,8 @@ pub use error::DataError;
 pub use frequency::Frequency;
 pub use missing::MissingPolicy;
 pub use prepare::{
-    PanelSeries, PreparedData, PreparedPanel, codec, load, prepare, prepare_loaded, prepare_panel,
-    prepare_panel_loaded, prepare_with_optional,
+    PanelSeries, PreparedData, PreparedPanel, codec, load, prepare, prepare_loaded,
+    prepare_loaded_for_forecast, prepare_panel, prepare_panel_loaded, prepare_with_optional,
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadedSeries, TimeSeries};

@@ -13,7 +13,7 @@ use crate::source::file::{load_file, load_file_panel};
 use crate::source::sine;
 use crate::timestamp::Timestamp;
 use crate::transform::{RawWindow, TargetTransform, WindowCodec, WindowItem};
-use crate::window::{SplitWindows, WindowRun, WindowSpec, split_series};
+use crate::window::{SplitSpec, SplitWindows, WindowRun, WindowSpec, split_series};
 
 fn missing_column(series: &TimeSeries, name: &str) -> DataError {
     DataError::MissingColumn {
@@ -150,23 +150,48 @@ pub fn prepare_loaded(
     loaded: LoadedSeries,
     config: &DataConfig,
 ) -> Result<PreparedData, DataError> {
+    prepare_split(loaded, config, config.split_spec())
+}
+
+/// Prepares an already loaded series for the production fit, which forecasts past its end: no
+/// test period; the newest `valid_len` rows are the validation period (none when 0) and every
+/// window whose targets come before them trains; the scaler is fitted on the training rows.
+/// `config`'s own `test_len` and `valid_len` are not used.
+pub fn prepare_loaded_for_forecast(
+    loaded: LoadedSeries,
+    config: &DataConfig,
+    valid_len: usize,
+) -> Result<PreparedData, DataError> {
+    let held_out = SplitSpec {
+        test_len: 0,
+        valid_len,
+    };
+    prepare_split(loaded, config, held_out)
+}
+
+fn prepare_split(
+    loaded: LoadedSeries,
+    config: &DataConfig,
+    held_out: SplitSpec,
+) -> Result<PreparedData, DataError> {
     config.validate()?;
     let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
-    let (series, splits) = split_loaded(loaded.series, config)?;
+    let (series, splits) = split_loaded(loaded.series, config, held_out)?;
     finish(series, splits, cleaning, config)
 }
 
-/// The series with its calendar columns, and its windows split.
+/// The series with its calendar columns, and its windows split into `held_out`'s periods.
 fn split_loaded(
     mut series: TimeSeries,
     config: &DataConfig,
+    held_out: SplitSpec,
 ) -> Result<(TimeSeries, SplitWindows), DataError> {
     calendar::add_columns(&mut series, &config.calendar);
     let splits = split_series(
         &series.source_name,
         series.len(),
         config.window_spec(),
-        config.split_spec(),
+        held_out,
     )?;
     Ok((series, splits))
 }
@@ -294,7 +319,7 @@ pub fn prepare_panel_loaded(
     let mut left_out = Vec::new();
     for (name, loaded) in loaded {
         let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
-        match split_loaded(loaded.series, config) {
+        match split_loaded(loaded.series, config, config.split_spec()) {
             Ok((series, splits)) => split.push((name, cleaning, series, splits)),
             Err(error @ DataError::TooShort { .. }) if config.split == PanelSplit::PerSeries => {
                 left_out.push((name, error.to_string()));

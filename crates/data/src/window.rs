@@ -163,7 +163,7 @@ pub fn windows(rows: usize, spec: WindowSpec) -> WindowRun {
 
 /// How many of the newest rows to hold out: the series splits into consecutive periods
 /// train | valid | test, counted in target time steps (rows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SplitSpec {
     /// Rows of the test period: the newest ones.
     pub test_len: usize,
@@ -215,12 +215,15 @@ impl SplitWindows {
 /// target is a test-period value, and no training target a validation-period value; windows
 /// that straddle two periods are dropped.
 ///
-/// Returns `None` when no training window or no test window would remain, or when a validation
-/// period is asked for and holds no window.
+/// With `test_len = 0` there is no test period (the production fit, which forecasts past the
+/// series' end): the test split is empty, and with `valid_len = 0` too every window trains.
+///
+/// Returns `None` when no training window would remain, when a test period is asked for and
+/// holds no window, or when a validation period is asked for and holds no window.
 pub fn split(windows: &WindowRun, spec: SplitSpec) -> Option<SplitWindows> {
     let rows = windows.last()?.last_target_row() + 1;
     let held_out = spec.test_len.checked_add(spec.valid_len)?;
-    if spec.test_len == 0 || held_out >= rows {
+    if held_out >= rows {
         return None;
     }
     let test_start = rows - spec.test_len;
@@ -230,7 +233,8 @@ pub fn split(windows: &WindowRun, spec: SplitSpec) -> Option<SplitWindows> {
         windows.count_starting_before(valid_start)..windows.count_ending_before(test_start),
     );
     let train = windows.sub_run(0..windows.count_ending_before(valid_start));
-    if test.is_empty() || train.is_empty() || (spec.valid_len > 0 && valid.is_empty()) {
+    let missing = |len: usize, split: &WindowRun| len > 0 && split.is_empty();
+    if train.is_empty() || missing(spec.test_len, &test) || missing(spec.valid_len, &valid) {
         return None;
     }
     Some(SplitWindows {
@@ -242,13 +246,16 @@ pub fn split(windows: &WindowRun, spec: SplitSpec) -> Option<SplitWindows> {
 }
 
 /// Windows over `rows` rows, split; or an error saying how many rows would be needed.
+/// `test_len = 0` asks for no test period (see [`split`]).
 pub fn split_series(
     source_name: &str,
     rows: usize,
     window: WindowSpec,
     held_out: SplitSpec,
 ) -> Result<SplitWindows, DataError> {
-    check_spec(window, held_out)?;
+    check_window_spec(window)?;
+    check_count("test_len", held_out.test_len, 0)?;
+    check_count("valid_len", held_out.valid_len, 0)?;
     if let Some(message) = periods_without_windows(window, held_out) {
         let key = match held_out.test_len < window.horizon {
             true => "test_len",
@@ -273,26 +280,31 @@ pub fn split_series(
 /// that sizes computed from them cannot overflow.
 pub const MAX_STEPS: usize = 10_000_000;
 
-/// Checks every step count against its range (at least 1, `valid_len` at least 0, at most
-/// [`MAX_STEPS`]); the error names the key.
+/// Checks every step count of a config against its range (at least 1, `valid_len` at least 0,
+/// at most [`MAX_STEPS`]); the error names the key.
 pub(crate) fn check_spec(window: WindowSpec, held_out: SplitSpec) -> Result<(), DataError> {
-    let in_range = |key: &'static str, value: usize, least: usize| {
-        if (least..=MAX_STEPS).contains(&value) {
-            Ok(())
-        } else {
-            Err(DataError::InvalidSetting {
-                key,
-                message: format!(
-                    "expected a whole number of at least {least} and at most {MAX_STEPS} (the limit), got {value}"
-                ),
-            })
-        }
-    };
-    in_range("window_len", window.window_len, 1)?;
-    in_range("horizon", window.horizon, 1)?;
-    in_range("stride", window.stride, 1)?;
-    in_range("test_len", held_out.test_len, 1)?;
-    in_range("valid_len", held_out.valid_len, 0)
+    check_window_spec(window)?;
+    check_count("test_len", held_out.test_len, 1)?;
+    check_count("valid_len", held_out.valid_len, 0)
+}
+
+fn check_window_spec(window: WindowSpec) -> Result<(), DataError> {
+    check_count("window_len", window.window_len, 1)?;
+    check_count("horizon", window.horizon, 1)?;
+    check_count("stride", window.stride, 1)
+}
+
+/// `value` of the setting `key` within `least..=MAX_STEPS`, or an error naming the key.
+fn check_count(key: &'static str, value: usize, least: usize) -> Result<(), DataError> {
+    match (least..=MAX_STEPS).contains(&value) {
+        true => Ok(()),
+        false => Err(DataError::InvalidSetting {
+            key,
+            message: format!(
+                "expected a whole number of at least {least} and at most {MAX_STEPS} (the limit), got {value}"
+            ),
+        }),
+    }
 }
 
 /// The fewest rows for which [`split`] leaves a training window (and, with `horizon` ≤
@@ -308,7 +320,7 @@ pub(crate) fn check_spec(window: WindowSpec, held_out: SplitSpec) -> Result<(), 
 pub fn rows_needed(window: WindowSpec, held_out: SplitSpec) -> usize {
     let stride = window.stride.max(1);
     let span = window.window_len.saturating_add(window.horizon);
-    let held = held_out.test_len.max(1).saturating_add(held_out.valid_len);
+    let held = held_out.test_len.saturating_add(held_out.valid_len);
     span.saturating_add(held.div_ceil(stride).saturating_mul(stride))
 }
 
@@ -316,7 +328,7 @@ pub fn rows_needed(window: WindowSpec, held_out: SplitSpec) -> usize {
 /// (or validation) period shorter than the horizon, or one that no window of the stride fits in.
 pub fn periods_without_windows(window: WindowSpec, held_out: SplitSpec) -> Option<String> {
     let (horizon, stride) = (window.horizon, window.stride.max(1));
-    if held_out.test_len < horizon {
+    if (1..horizon).contains(&held_out.test_len) {
         return Some(format!(
             "test_len = {} rows cannot hold one window of horizon = {horizon} targets (the \
              test period must be at least the horizon: with test_len = horizon, one forecast \
@@ -411,6 +423,31 @@ mod tests {
         assert_eq!(targets(&parts.valid), vec![13, 14, 15]);
         assert_eq!(targets(&parts.train), (3..13).collect::<Vec<_>>());
         assert_eq!(parts.last_training_row(), Some(12));
+    }
+
+    #[test]
+    fn without_a_test_period_the_newest_rows_validate_and_all_else_trains() {
+        // the production fit: 20 rows, horizon 2; windows' first targets at rows 3..=18
+        let all = windows(20, spec(3, 2, 1));
+        let targets = |ws: &WindowRun| ws.iter().map(|w| w.first_target_row()).collect::<Vec<_>>();
+        let parts = split(
+            &all,
+            SplitSpec {
+                test_len: 0,
+                valid_len: 4,
+            },
+        )
+        .unwrap();
+        assert!(parts.test.is_empty());
+        // validation targets all in rows 16..=19, training targets all before row 16
+        assert_eq!(targets(&parts.valid), vec![16, 17, 18]);
+        assert_eq!(targets(&parts.train), (3..15).collect::<Vec<_>>());
+        assert_eq!(parts.first_held_out_row(), 16);
+        // nothing held out: every window trains, the last one ending on the last row
+        let parts = split(&all, SplitSpec::default()).unwrap();
+        assert_eq!(targets(&parts.train), (3..19).collect::<Vec<_>>());
+        assert!(parts.valid.is_empty() && parts.test.is_empty());
+        assert_eq!(parts.last_training_row(), Some(19));
     }
 
     #[test]
@@ -590,7 +627,7 @@ mod tests {
         for window_len in 1..4 {
             for horizon in 1..6 {
                 for stride in 1..5 {
-                    for test_len in 1..8 {
+                    for test_len in 0..8 {
                         for valid_len in 0..7 {
                             let window = spec(window_len, horizon, stride);
                             let held_out = SplitSpec {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use yoho_data::{PreparedData, RawWindow, TargetTransform};
+use yoho_data::{PreparedData, RawWindow, TargetTransform, WindowRun};
 use yoho_model::{Forecaster, OutputDistribution};
 
 use crate::evaluate::TestForecast;
@@ -445,6 +445,64 @@ pub struct TestIntervals {
     pub model_steps: Vec<Vec<StepIntervals>>,
 }
 
+/// The windows a point model's conformal intervals are calibrated on: `data`'s validation
+/// windows, or its training windows when there are none.
+fn calibration_windows(data: &PreparedData) -> (Calibration, &WindowRun) {
+    match data.splits.valid.is_empty() {
+        false => (Calibration::Validation, &data.splits.valid),
+        true => (Calibration::Training, &data.splits.train),
+    }
+}
+
+/// The model's errors (forecast − actual, original units) over `windows`, one list per step
+/// ahead of its horizon.
+fn errors_by_step(
+    model: &Forecaster,
+    data: &PreparedData,
+    windows: &WindowRun,
+    device: &Device,
+) -> Result<Vec<Vec<f64>>, InferenceError> {
+    let horizon = data.window.horizon;
+    let forecasts = inference::forecast(
+        model,
+        &data.codec,
+        &data.raw_windows(windows),
+        horizon,
+        device,
+    )?;
+    let target = data.target_values();
+    Ok((0..horizon)
+        .map(|step| {
+            windows
+                .iter()
+                .zip(&forecasts)
+                .map(|(window, forecast)| forecast[step] - target[window.first_target_row() + step])
+                .collect()
+        })
+        .collect())
+}
+
+fn calibrate_by_step(errors_by_step: &[Vec<f64>], levels: &[f64]) -> Vec<Conformal> {
+    errors_by_step
+        .iter()
+        .map(|errors| Conformal::calibrate(errors, levels))
+        .collect()
+}
+
+/// A point model's split-conformal calibration of `levels` at every step ahead, on its errors
+/// over `data`'s validation windows (its training windows when there are none), and which of
+/// the two it used. For a forecast past the series' end: nothing after the windows is read.
+pub fn conformal_by_step(
+    model: &Forecaster,
+    data: &PreparedData,
+    levels: &[f64],
+    device: &Device,
+) -> Result<(Calibration, Vec<Conformal>), InferenceError> {
+    let (calibration, windows) = calibration_windows(data);
+    let errors = errors_by_step(model, data, windows, device)?;
+    Ok((calibration, calibrate_by_step(&errors, levels)))
+}
+
 /// Intervals of `levels` for the model's and the naive forecast's test-day forecasts in `test`:
 /// a distribution head's own quantiles; otherwise split conformal, each forecaster calibrated on
 /// its own errors over `data`'s validation windows (the training windows when there are none),
@@ -456,28 +514,9 @@ pub fn test_intervals(
     levels: &[f64],
     device: &Device,
 ) -> Result<TestIntervals, InferenceError> {
-    let (calibration, windows) = match data.splits.valid.is_empty() {
-        false => (Calibration::Validation, &data.splits.valid),
-        true => (Calibration::Training, &data.splits.train),
-    };
-    let horizon = data.window.horizon;
-    let forecasts = inference::forecast(
-        model,
-        &data.codec,
-        &data.raw_windows(windows),
-        horizon,
-        device,
-    )?;
+    let (calibration, windows) = calibration_windows(data);
+    let errors_by_step = errors_by_step(model, data, windows, device)?;
     let target = data.target_values();
-    let errors_by_step: Vec<Vec<f64>> = (0..horizon)
-        .map(|step| {
-            windows
-                .iter()
-                .zip(&forecasts)
-                .map(|(window, forecast)| forecast[step] - target[window.first_target_row() + step])
-                .collect()
-        })
-        .collect();
     // naive on the same days: the last observed value against each window's first target
     let naive_errors: Vec<f64> = windows
         .iter()
@@ -490,10 +529,7 @@ pub fn test_intervals(
     taus.extend(crps_levels());
     let quantiles = inference::forecast_quantiles(model, &data.codec, &test_windows, &taus, device);
     let Some(quantiles) = quantiles else {
-        let model_by_step: Vec<Conformal> = errors_by_step
-            .iter()
-            .map(|errors| Conformal::calibrate(errors, levels))
-            .collect();
+        let model_by_step = calibrate_by_step(&errors_by_step, levels);
         let model_steps = test
             .model_steps()
             .iter()

@@ -64,8 +64,10 @@ pub mod files {
     pub const REPORT: &str = "report.md";
     /// burn-train's learner writes its checkpoints here (its own name for the directory).
     pub const CHECKPOINT_DIR: &str = "checkpoint";
-    /// Written by `trainer predict`.
+    /// Written by `trainer predict` and `trainer forecast`.
     pub const FORECAST: &str = "forecast.csv";
+    /// `trainer forecast`: the series' last rows and the forecast after them.
+    pub const FORECAST_PLOT: &str = "forecast.png";
     /// A backtest's forecasts of every fold's days.
     pub const BACKTEST: &str = "backtest.csv";
     /// A backtest's forecasts over its whole period.

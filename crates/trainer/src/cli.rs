@@ -28,6 +28,9 @@ pub enum Command {
     Train(TrainArgs),
     /// Forecast the days after the last date of a CSV file with a saved run.
     Predict(PredictArgs),
+    /// Fit on the whole series (the newest valid_len rows choose the epoch, then a refit on
+    /// every row) and forecast the horizon after its last row, with intervals.
+    Forecast(ForecastArgs),
     /// Rolling-origin backtest: forecast the last folds × step targets fold by fold, each
     /// fold's model trained only on the rows before its origin.
     Backtest(BacktestArgs),
@@ -64,6 +67,35 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace the backtest (or run) already in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Where to compute (as for training).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+}
+
+/// Options of `forecast`.
+#[derive(Debug, Clone, Args)]
+pub struct ForecastArgs {
+    /// The experiment config, as for training; its `test_len` is not used (nothing is held out
+    /// for testing), its `valid_len` rows choose the number of epochs.
+    #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
+    pub config: PathBuf,
+    /// Read this CSV file instead of the config's `[data] path`.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Train for at most this many epochs instead of the config's `[train] epochs`.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Keep the model of the fit that chose the epoch, which never trained on the newest
+    /// valid_len rows, instead of refitting on every row.
+    #[arg(long)]
+    pub no_refit: bool,
+    /// Write the run here instead of `runs/<config name>-forecast` (without it, a name already
+    /// taken gets `-2`, `-3`, … appended). The directory must be empty or absent.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the run already in the output directory.
     #[arg(long)]
     pub overwrite: bool,
     /// Where to compute (as for training).

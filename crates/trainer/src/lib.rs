@@ -5,7 +5,7 @@
 //! `yoho-eval` on the test days against the baselines, and write a run directory.
 //!
 //! The binary (`src/main.rs`) only parses arguments and calls the command's file: [`train`]
-//! (the main job, and `--resume`), [`predict`] or [`backtest`]; they share the run directory
+//! (the main job, and `--resume`), [`forecast`], [`predict`] or [`backtest`]; they share the run directory
 //! ([`artifacts`], which owns every file name), the evaluation of one series (`evaluation.rs`),
 //! the panel run (`panel.rs`) and the reports (`report/`, `plots.rs`).
 
@@ -16,6 +16,7 @@ mod config;
 pub mod device;
 mod evaluation;
 mod fingerprint;
+pub mod forecast;
 mod panel;
 mod plots;
 pub mod predict;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => {
             trainer::predict::run_predict(&args).map(|()| RunOutcome::Completed)
         }
+        Command::Forecast(args) => trainer::forecast::run_forecast(&args),
         Command::Backtest(args) => {
             trainer::backtest::run_backtest(&args).map(|()| RunOutcome::Completed)
         }

@@ -1,7 +1,8 @@
 //! PNG charts drawn with plotters: the test period (actual, model, naive — the articles'
 //! figure), the loss per epoch on a log scale, predicted against actual; for multi-step models
 //! the error against the step ahead and the multi-day forecasts over the series; the
-//! closed-loop generated curve; and a backtest's error per fold.
+//! closed-loop generated curve; a backtest's error per fold; and a forecast past the series'
+//! end after its last rows.
 //!
 //! Text uses DejaVu Sans, embedded in the binary, so no system font is needed. Each chart is
 //! drawn into a temporary file beside its destination and renamed into place.
@@ -14,6 +15,7 @@ use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::predict::Forecast;
 use crate::training::EpochLoss;
 use yoho_eval::Generation;
 use yoho_eval::{Intervals, StepErrors, TestForecast};
@@ -496,6 +498,106 @@ pub fn multi_step_forecasts(
                     .legend(legend_line(MODEL_COLOUR));
             }
         }
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        Ok(())
+    })
+}
+
+/// The rows of a series of `rows` rows that [`history_and_forecast`] shows before a forecast of
+/// `steps` steps: the newest `max(4 · steps, 60)`, or all.
+pub fn history_rows(rows: usize, steps: usize) -> std::ops::Range<usize> {
+    let shown = steps.saturating_mul(4).max(60);
+    rows.saturating_sub(shown)..rows
+}
+
+/// The series' last rows (`dates`, `history`) and the forecast after them, its intervals shaded.
+pub fn history_and_forecast(
+    path: &Path,
+    dates: &[yoho_data::Timestamp],
+    history: &[f64],
+    forecast: &Forecast,
+    target: &str,
+) -> anyhow::Result<()> {
+    let start = history.len();
+    let x_of = |step: usize| (start + step - 1) as f64;
+    let values: Vec<f64> = forecast.days.iter().map(|day| day.forecast).collect();
+    let bands: Vec<(f64, Vec<(f64, f64)>)> = (forecast.levels.iter().enumerate())
+        .filter_map(|(level, percent)| {
+            let ends: Option<Vec<(f64, f64)>> = (forecast.days.iter())
+                .map(|day| day.intervals[level])
+                .collect();
+            ends.map(|ends| (*percent, ends))
+        })
+        .collect();
+    let band_values: Vec<f64> = (bands.iter())
+        .flat_map(|(_, ends)| ends.iter().flat_map(|(lower, upper)| [*lower, *upper]))
+        .collect();
+    let y_range = value_range([history, &values[..], &band_values[..]]);
+    let x_max = (start + values.len()).max(2) as f64 - 1.0;
+    let last = history.last().map(|v| ((start as f64) - 1.0, *v));
+    let date_label = |x: &f64| {
+        let index = x.round().max(0.0) as usize;
+        match index.checked_sub(start) {
+            None => dates
+                .get(index)
+                .map_or_else(String::new, ToString::to_string),
+            Some(step) => forecast
+                .days
+                .get(step)
+                .map_or_else(String::new, |day| day.date.to_string()),
+        }
+    };
+    render(path, TEST_PERIOD_SIZE, |root| {
+        let caption = format!("{target}: the last rows and the forecast after them");
+        let mut chart = chart_builder(root, caption).build_cartesian_2d(0f64..x_max, y_range)?;
+        chart
+            .configure_mesh()
+            .x_desc("date")
+            .y_desc(target)
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .x_labels(8)
+            .x_label_formatter(&date_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        // the widest band first, each one shaded over the last
+        let mut widest_first: Vec<&(f64, Vec<(f64, f64)>)> = bands.iter().collect();
+        widest_first.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (level, ends) in widest_first {
+            // a fan from the last observed value, so that one step's band shows too
+            let outline: Vec<(f64, f64)> = (last.into_iter())
+                .chain((ends.iter().enumerate()).map(|(step, (_, upper))| (x_of(step + 1), *upper)))
+                .chain(
+                    (ends.iter().enumerate().rev())
+                        .map(|(step, (lower, _))| (x_of(step + 1), *lower)),
+                )
+                .collect();
+            let shade = MODEL_COLOUR.mix(BAND_OPACITY);
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))?
+                .label(format!(
+                    "{} % interval",
+                    yoho_eval::intervals::percent(*level)
+                ))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade.filled())
+                });
+        }
+        chart
+            .draw_series(LineSeries::new(
+                history.iter().enumerate().map(|(i, v)| (i as f64, *v)),
+                ACTUAL_COLOUR.stroke_width(2),
+            ))?
+            .label("actual")
+            .legend(legend_line(ACTUAL_COLOUR));
+        // the forecast line starts from the last observed value
+        let points = last
+            .into_iter()
+            .chain(values.iter().enumerate().map(|(i, v)| (x_of(i + 1), *v)));
+        chart
+            .draw_series(LineSeries::new(points, MODEL_COLOUR.stroke_width(2)))?
+            .label("forecast")
+            .legend(legend_line(MODEL_COLOUR));
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })

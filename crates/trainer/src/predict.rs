@@ -180,16 +180,16 @@ impl TrainedRun {
 }
 
 /// A trained model and what it needs to forecast.
-struct ModelRun<'a> {
-    config: &'a ExperimentConfig,
-    model: &'a Forecaster,
-    device: &'a Device,
+pub(crate) struct ModelRun<'a> {
+    pub config: &'a ExperimentConfig,
+    pub model: &'a Forecaster,
+    pub device: &'a Device,
 }
 
 impl ModelRun<'_> {
     /// The forecast of `steps` days after `series` (read from `data_path`), with the scaler and
     /// the calibration saved in `files` (the run, or a panel run's series directory).
-    fn forecast(
+    pub fn forecast(
         &self,
         files: &RunDir,
         mut series: TimeSeries,
@@ -357,7 +357,8 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_forecast(forecast: &Forecast) {
+/// Prints the forecast as a table: step, date, forecast, naive and each interval.
+pub(crate) fn print_forecast(forecast: &Forecast) {
     let mut header = format!(
         "{:>4}  {:<10}  {:>14}  {:>14}",
         "step", "date", "forecast", NAIVE

@@ -23,22 +23,37 @@ use crate::training::{
 
 /// Reads the config named in `args` and applies the command-line overrides.
 pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
-    let mut config = ExperimentConfig::load(&args.config)?;
-    apply_overrides(&mut config, args)?;
+    load_config(&args.config, args.data.as_deref(), args.epochs)
+}
+
+/// Reads the config at `path` with `--data` and `--epochs` applied (each when given).
+pub(crate) fn load_config(
+    path: &Path,
+    data: Option<&Path>,
+    epochs: Option<usize>,
+) -> anyhow::Result<ExperimentConfig> {
+    let mut config = ExperimentConfig::load(path)?;
+    apply_overrides(&mut config, data, epochs)?;
     Ok(config)
 }
 
-fn apply_overrides(config: &mut ExperimentConfig, args: &TrainArgs) -> anyhow::Result<()> {
-    if let Some(path) = &args.data {
+fn apply_overrides(
+    config: &mut ExperimentConfig,
+    data: Option<&Path>,
+    epochs: Option<usize>,
+) -> anyhow::Result<()> {
+    if let Some(path) = data {
         if !matches!(config.data.source, yoho_data::Source::File { .. }) {
             bail!(
                 "--data replaces [data] path, but this config generates its series (source = \
                  \"sine\"); drop --data or use a config that reads a CSV file"
             );
         }
-        config.data.source = yoho_data::Source::File { path: path.clone() };
+        config.data.source = yoho_data::Source::File {
+            path: path.to_path_buf(),
+        };
     }
-    if let Some(epochs) = args.epochs {
+    if let Some(epochs) = epochs {
         config.train.epochs = epochs;
     }
     config
@@ -150,19 +165,31 @@ impl Prepared {
     }
 }
 
-/// The directory of a new run: `--out` (empty, or replaced with `--overwrite`), else
-/// `runs/<name>`, or the first of `runs/<name>-2`, `-3`, … that is free.
 fn new_run_dir(config: &ExperimentConfig, args: &TrainArgs) -> anyhow::Result<RunDir> {
-    match (&args.out, args.overwrite) {
+    create_run_dir(
+        args.out.as_deref(),
+        args.overwrite,
+        &config.default_run_dir(),
+    )
+}
+
+/// The directory of a new run: `out` (empty, or replaced with `overwrite`), else `default`, or
+/// the first of `<default>-2`, `-3`, … that is free.
+pub(crate) fn create_run_dir(
+    out: Option<&Path>,
+    overwrite: bool,
+    default: &Path,
+) -> anyhow::Result<RunDir> {
+    match (out, overwrite) {
         (Some(out), overwrite) => RunDir::create_fresh(out, overwrite),
-        (None, true) => RunDir::create_fresh(&config.default_run_dir(), true),
+        (None, true) => RunDir::create_fresh(default, true),
         (None, false) => {
-            let run = RunDir::create_next_free(&config.default_run_dir())?;
-            if run.path() != config.default_run_dir() {
+            let run = RunDir::create_next_free(default)?;
+            if run.path() != default {
                 eprintln!(
                     "note: {} holds an earlier run; this one goes to {} (--overwrite replaces \
                      the earlier one)",
-                    config.default_run_dir().display(),
+                    default.display(),
                     run.path().display()
                 );
             }
@@ -224,7 +251,7 @@ fn open_for_resume(
     // the temporary files of writes a killed run left unfinished
     remove_partial_files(run.path());
     let mut config = ExperimentConfig::load_saved(&run.file(files::CONFIG))?;
-    apply_overrides(&mut config, args)?;
+    apply_overrides(&mut config, args.data.as_deref(), args.epochs)?;
     Fingerprint::check(&run, &config)?;
     let epoch = latest_checkpoint(&run)?;
     // a run killed after its last epoch but before its reports is finished on resume
