@@ -10,9 +10,14 @@
 //!   article's run (see [`trainer_bench`]); writes `target/bench/trainer.json`.
 //! - `bench --backtest [--runs N]`: times a 10-fold backtest of `configs/lstm.toml`, one fold at a
 //!   time and folds side by side (see [`backtest_bench`]); writes `target/bench/backtest.json`.
+//! - `bench --accuracy DIR [--vs-statsforecast] [--jobs J]`: the M4 competition's protocol on
+//!   every series of `DIR/manifest.csv`, Yoho one model per series and one per frequency against
+//!   the naive forecasts and, with `--vs-statsforecast`, statsforecast's methods (see
+//!   [`accuracy_bench`]); writes `target/bench/accuracy.csv` and `accuracy_forecasts.csv`.
 //! - `imports`: lists the source files that import each other (see [`imports`]); its test keeps
 //!   the workspace free of them.
 
+mod accuracy_bench;
 mod backtest_bench;
 mod bench;
 mod data_bench;
@@ -29,6 +34,9 @@ fn main() -> ExitCode {
         Some("bench") if args.iter().any(|arg| arg == "--backtest") => {
             backtest_runs(&args[1..]).and_then(backtest_bench::run)
         }
+        Some("bench") if args.iter().any(|arg| arg == "--accuracy") => {
+            accuracy_bench::AccuracyArgs::parse(&args[1..]).and_then(|a| accuracy_bench::run(&a))
+        }
         Some("bench") if args.iter().any(|arg| arg == "--data") => data_bench::run(&args[1..]),
         Some("bench") if args.iter().any(|arg| arg == "--trainer") => {
             trainer_bench::run(&args[1..])
@@ -38,6 +46,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask bench [--vs-pytorch] [--runs N] | bench --backtest [--runs N] | \
+                 bench --accuracy DIR [--vs-statsforecast] [--jobs J] | \
                  bench --data [--series N] [--rows N] | bench --trainer [--runs N] | imports"
             );
             return ExitCode::from(2);

@@ -8,10 +8,12 @@
 //! ends before it. Nothing from after the origin reaches the fit.
 
 use burn::tensor::Device;
-use yoho_data::{DataConfig, LoadedSeries, Timestamp};
+use yoho_data::{DataConfig, LoadedSeries, PreparedData, Timestamp};
+use yoho_model::Forecaster;
 
 use crate::backtest::{BacktestError, Fit, Fold};
-use crate::inference;
+use crate::baselines::Baseline;
+use crate::inference::{self, InferenceError};
 use crate::metrics::{self, Measure};
 
 /// One series forecast from its origin and scored.
@@ -57,20 +59,61 @@ pub fn forecast_at_origin<F: Fit>(
     let model = fit
         .fit(&data, &fold)
         .map_err(|source| BacktestError::Fit { fold: 0, source })?;
+    score_at_origin(&data, &model, season, device)
+        .map_err(|source| BacktestError::Inference { fold: 0, source })
+}
+
+/// Forecasts the `horizon` values after the origin of `data`, a series prepared with
+/// `test_len = horizon` (so that its one test window starts at the origin), with `model`, and
+/// scores them as [`forecast_at_origin`] does. Used for a model fitted elsewhere, such as one
+/// global model over a panel of series.
+pub fn score_at_origin(
+    data: &PreparedData,
+    model: &Forecaster,
+    season: Option<usize>,
+    device: &Device,
+) -> Result<OriginForecast, InferenceError> {
+    let horizon = data.window.horizon;
     let windows = data.raw_windows(&data.splits.test);
-    let forecast = inference::forecast(&model, &data.codec, &windows[..1], horizon, device)
-        .map_err(|source| BacktestError::Inference { fold: 0, source })?
-        .remove(0);
+    let forecast =
+        inference::forecast(model, &data.codec, &windows[..1], horizon, device)?.remove(0);
+    Ok(score(data, forecast, season))
+}
+
+/// A baseline's forecast of the `horizon` values after the origin of `data` (prepared as for
+/// [`score_at_origin`]), scored the same way.
+pub fn baseline_at_origin(
+    data: &PreparedData,
+    baseline: &dyn Baseline,
+    season: Option<usize>,
+) -> OriginForecast {
+    let window = data
+        .splits
+        .test
+        .first()
+        .expect("a test window at the origin");
+    score(data, baseline.forecast_steps(data, &window), season)
+}
+
+/// `forecast` of the values after the origin of `data` (its first test window's targets),
+/// scored: sMAPE, and MASE over the in-sample seasonal naive of period `season`.
+fn score(data: &PreparedData, forecast: Vec<f64>, season: Option<usize>) -> OriginForecast {
+    let window = data
+        .splits
+        .test
+        .first()
+        .expect("a test window at the origin");
+    let origin = window.first_target_row();
     let target = data.target_values();
-    let actual = target[origin..].to_vec();
+    let actual = target[window.target_rows()].to_vec();
     let scale = metrics::seasonal_naive_in_sample_mae(&target[..origin], season.unwrap_or(1));
-    Ok(OriginForecast {
-        dates: data.series.dates[origin..].to_vec(),
+    OriginForecast {
+        dates: data.series.dates[window.target_rows()].to_vec(),
         smape_percent: metrics::smape_percent(&actual, &forecast),
         mase: metrics::mase(&actual, &forecast, scale),
         actual,
         forecast,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -143,5 +186,23 @@ mod tests {
         assert!((scale - 6.0).abs() < 1e-12, "{scale}");
         let mae = metrics::mae(&result.actual, &result.forecast);
         assert!((result.mase.unwrap() - mae / 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_baseline_is_scored_at_the_same_origin() {
+        let values: Vec<f64> = (0..60).map(|i| 10.0 + (i % 12) as f64 + i as f64).collect();
+        let config = DataConfig {
+            horizon: 6,
+            test_len: 6,
+            ..DataConfig::new("m4.csv", &["v"], "v", 12, 1)
+        };
+        let data = yoho_data::prepare_loaded(series(values.clone()), &config).unwrap();
+        let seasonal = crate::baselines::SeasonalNaive { season: 12 };
+        let result = baseline_at_origin(&data, &seasonal, Some(12));
+        // the origin is row 54: the seasonal naive repeats rows 42..48
+        assert_eq!(result.forecast, values[42..48].to_vec());
+        assert_eq!(result.actual, values[54..].to_vec());
+        // each value is 12 above the one a season before, in sample and over the horizon
+        assert!((result.mase.unwrap() - 1.0).abs() < 1e-12);
     }
 }

@@ -2,58 +2,22 @@
 //! each fold's model trained by the same learner as a plain run; writes a run-like directory.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
-use burn::tensor::Device;
 use serde::Serialize;
-use yoho_data::PreparedData;
-use yoho_eval::backtest::{self, Backtest, BacktestSpec, Fit, Fold, FoldProgress};
+use yoho_eval::backtest::{self, Backtest, BacktestSpec, FoldProgress};
 use yoho_eval::baselines;
 use yoho_eval::intervals::PooledIntervals;
 use yoho_eval::{EvaluationTable, metrics};
-use yoho_model::Forecaster;
 
 use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
 use crate::device::select_device;
+use crate::fit::LearnerFit;
 use crate::plots;
 use crate::report::{self, Align};
-use crate::training::{TrainingControl, TrainingEnd, train};
-
-/// Trains each fold's model with the learner, its checkpoints under `folds_dir/fold-NN`.
-struct LearnerFit<'a> {
-    config: &'a ExperimentConfig,
-    device: Device,
-    folds_dir: PathBuf,
-    control: TrainingControl,
-}
-
-impl Fit for LearnerFit<'_> {
-    type Error = std::io::Error;
-
-    fn fit(&self, data: &PreparedData, fold: &Fold) -> Result<Forecaster, Self::Error> {
-        let dir = self.folds_dir.join(format!("fold-{:02}", fold.index + 1));
-        let failed = |message: String| std::io::Error::other(message);
-        match train(
-            self.config,
-            &data.training_data(),
-            &self.device,
-            &dir,
-            &self.control,
-            None,
-            None,
-        ) {
-            Ok(TrainingEnd::Finished(trained)) => Ok(trained.forecaster),
-            Ok(TrainingEnd::Interrupted { .. }) => Err(failed("interrupted".into())),
-            Ok(TrainingEnd::Diverged { epoch, loss }) => Err(failed(format!(
-                "training diverged at epoch {epoch} (loss {loss}); try a lower [train] lr"
-            ))),
-            Err(error) => Err(failed(format!("{error:#}"))),
-        }
-    }
-}
 
 /// Runs `trainer backtest` and writes its directory.
 pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
@@ -109,16 +73,9 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         "backtest: {} folds of {} targets, refit {:?}, {:?} history, {} job(s)",
         spec.folds, spec.step, spec.refit, spec.window, spec.jobs
     );
-    let control = TrainingControl::quiet();
-    control
-        .listen_for_signals()
+    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
+    fit.listen_for_signals()
         .context("cannot install the Ctrl-C handler")?;
-    let fit = LearnerFit {
-        config: &config,
-        device: selected.device.clone(),
-        folds_dir: run.file("folds"),
-        control,
-    };
     let result = backtest::run(
         &loaded,
         &config.data,

@@ -5,7 +5,8 @@
 
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedData};
-use yoho_eval::intervals::{Calibration, conformal_by_step};
+use yoho_eval::Conformal;
+use yoho_eval::intervals::{Calibration, conformal_by_step, percent};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
@@ -55,12 +56,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
         &config.evaluate.intervals,
         &selected.device,
     )?;
-    if calibration == Calibration::Training && !config.evaluate.intervals.is_empty() {
-        eprintln!(
-            "note: without a validation period ([data] valid_len = 0) the intervals are \
-             calibrated on the training windows' errors, and likely too narrow"
-        );
-    }
+    note_on_calibration(&config, calibration, &conformal);
     run.write(
         files::INTERVALS,
         serde_json::to_string_pretty(&conformal)?.as_bytes(),
@@ -107,6 +103,36 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
         run.file(files::FORECAST).display()
     );
     Ok(RunOutcome::Completed)
+}
+
+/// Says why intervals are missing or likely too narrow, and what would give them.
+fn note_on_calibration(
+    config: &ExperimentConfig,
+    calibration: Calibration,
+    conformal: &[Conformal],
+) {
+    let data = &config.data;
+    if calibration == Calibration::Training && !config.evaluate.intervals.is_empty() {
+        eprintln!(
+            "note: without a validation period ([data] valid_len = 0) the intervals are \
+             calibrated on the training windows' errors, and likely too narrow"
+        );
+        return;
+    }
+    let Some(first) = conformal.first() else {
+        return;
+    };
+    for level in first.missing_levels() {
+        let needed = Conformal::errors_needed(level);
+        eprintln!(
+            "note: no {} % interval: its calibration needs {needed} validation windows, and \
+             valid_len = {} rows hold {} (valid_len = {} would hold {needed})",
+            percent(level),
+            data.valid_len,
+            first.calibration_size,
+            data.horizon + (needed - 1) * data.stride
+        );
+    }
 }
 
 /// What `forecast` cannot do with `config`, as an error naming the key.
@@ -197,6 +223,23 @@ impl Fitter<'_> {
     }
 }
 
+/// What the chart shows of `forecast`: every step, and the bands of the levels every step has.
+fn chart_of(forecast: &Forecast) -> plots::FutureForecast {
+    let bands = (forecast.levels.iter().enumerate())
+        .filter_map(|(index, level)| {
+            let ends: Option<Vec<(f64, f64)>> = (forecast.days.iter())
+                .map(|day| day.intervals[index])
+                .collect();
+            ends.map(|ends| (*level, ends))
+        })
+        .collect();
+    plots::FutureForecast {
+        dates: forecast.days.iter().map(|day| day.date).collect(),
+        values: forecast.days.iter().map(|day| day.forecast).collect(),
+        bands,
+    }
+}
+
 /// Writes `forecast.csv` and the chart of the series' end and the forecast.
 fn write_forecast(
     run: &RunDir,
@@ -213,7 +256,7 @@ fn write_forecast(
         &run.file(files::FORECAST_PLOT),
         &series.dates[shown.clone()],
         &target[shown],
-        forecast,
+        &chart_of(forecast),
         &config.data.target,
     )?;
     run.write(files::FORECAST, forecast_csv(forecast).as_bytes())

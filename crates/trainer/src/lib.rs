@@ -16,6 +16,7 @@ mod config;
 pub mod device;
 mod evaluation;
 mod fingerprint;
+pub mod fit;
 pub mod forecast;
 mod panel;
 mod plots;
@@ -23,6 +24,8 @@ pub mod predict;
 mod report;
 pub mod train;
 mod training;
+
+pub use config::ExperimentConfig;
 
 /// How a command ended, for the exit code.
 pub enum RunOutcome {

@@ -15,7 +15,6 @@ use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::predict::Forecast;
 use crate::training::EpochLoss;
 use yoho_eval::Generation;
 use yoho_eval::{Intervals, StepErrors, TestForecast};
@@ -510,25 +509,27 @@ pub fn history_rows(rows: usize, steps: usize) -> std::ops::Range<usize> {
     rows.saturating_sub(shown)..rows
 }
 
+/// A forecast past a series' end, for [`history_and_forecast`].
+pub struct FutureForecast {
+    /// The date of each step.
+    pub dates: Vec<yoho_data::Timestamp>,
+    /// The forecast of each step.
+    pub values: Vec<f64>,
+    /// The central intervals of every level that every step has: `(level, [(lower, upper)])`.
+    pub bands: Vec<(f64, Vec<(f64, f64)>)>,
+}
+
 /// The series' last rows (`dates`, `history`) and the forecast after them, its intervals shaded.
 pub fn history_and_forecast(
     path: &Path,
     dates: &[yoho_data::Timestamp],
     history: &[f64],
-    forecast: &Forecast,
+    forecast: &FutureForecast,
     target: &str,
 ) -> anyhow::Result<()> {
     let start = history.len();
     let x_of = |step: usize| (start + step - 1) as f64;
-    let values: Vec<f64> = forecast.days.iter().map(|day| day.forecast).collect();
-    let bands: Vec<(f64, Vec<(f64, f64)>)> = (forecast.levels.iter().enumerate())
-        .filter_map(|(level, percent)| {
-            let ends: Option<Vec<(f64, f64)>> = (forecast.days.iter())
-                .map(|day| day.intervals[level])
-                .collect();
-            ends.map(|ends| (*percent, ends))
-        })
-        .collect();
+    let (values, bands) = (&forecast.values, &forecast.bands);
     let band_values: Vec<f64> = (bands.iter())
         .flat_map(|(_, ends)| ends.iter().flat_map(|(lower, upper)| [*lower, *upper]))
         .collect();
@@ -542,9 +543,9 @@ pub fn history_and_forecast(
                 .get(index)
                 .map_or_else(String::new, ToString::to_string),
             Some(step) => forecast
-                .days
+                .dates
                 .get(step)
-                .map_or_else(String::new, |day| day.date.to_string()),
+                .map_or_else(String::new, ToString::to_string),
         }
     };
     render(path, TEST_PERIOD_SIZE, |root| {

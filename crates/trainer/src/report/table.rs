@@ -159,7 +159,9 @@ pub(crate) fn verdict(table: &EvaluationTable) -> Option<String> {
 /// "model better than `reference` at 5 %: …" for one Diebold–Mariano outcome.
 fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
     let answer = match dm {
-        None => "no: identical forecasts, no test".to_string(),
+        None => {
+            "untested: fewer than two forecast origins, or losses that never differ".to_string()
+        }
         Some(dm) => match dm.verdict() {
             Verdict::Better => format!("yes, p = {:.4}", dm.p_value),
             Verdict::Worse => format!("no: significantly worse, p = {:.4}", dm.p_value),

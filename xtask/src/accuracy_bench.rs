@@ -1,0 +1,804 @@
+//! `cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J]`: the M4 competition's
+//! protocol on every series of `DIR/manifest.csv` (`name,file,freq,season,horizon`, files
+//! relative to DIR): fit on all but the last `horizon` values, forecast `horizon` steps from that
+//! origin, score MASE (scaled by the in-sample seasonal naive of period `season`) and sMAPE.
+//!
+//! Methods: `yoho`, the default recipe (`configs/m4.toml`) with one model per series; and
+//! `yoho_global`, the same recipe with one model per frequency over all its series (each series
+//! holding out its own last values); `naive` and `seasonal_naive` computed here; with
+//! `--vs-statsforecast`, statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and AutoTheta
+//! (`xtask/bench_statsforecast.py`), scored here the same way.
+//!
+//! Writes `<target>/bench/accuracy.csv` (`name,method,mase,smape,seconds`) and
+//! `<target>/bench/accuracy_forecasts.csv` (`name,method,date,forecast`), and prints the
+//! summary the field uses: mean MASE, mean sMAPE, the geometric mean of MASE relative to the
+//! seasonal naive, the series where a method beats the seasonal naive, and seconds.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use burn::tensor::Device;
+use trainer::ExperimentConfig;
+use trainer::device::{DeviceChoice, select_device};
+use trainer::fit::LearnerFit;
+use yoho_data::{DataConfig, LoadedSeries, PanelSplit, Source, Timestamp};
+use yoho_eval::baselines::{Naive, SeasonalNaive};
+use yoho_eval::protocol::{self, OriginForecast};
+
+use crate::backtest_bench::target_dir;
+
+/// The default recipe every series gets.
+const RECIPE: &str = "configs/m4.toml";
+/// The fewest training windows a series' window length leaves (shorter windows otherwise).
+const MIN_TRAINING_WINDOWS: usize = 16;
+/// The method every other is compared with.
+const REFERENCE: &str = "seasonal_naive";
+
+/// What the command line asked for.
+#[derive(Debug, Clone)]
+pub struct AccuracyArgs {
+    /// The folder holding `manifest.csv` and the series.
+    pub dir: PathBuf,
+    /// Also run statsforecast's methods.
+    pub vs_statsforecast: bool,
+    /// Series trained at the same time.
+    pub jobs: usize,
+}
+
+impl AccuracyArgs {
+    /// Parses `--accuracy DIR [--vs-statsforecast] [--jobs J]`.
+    pub fn parse(args: &[String]) -> anyhow::Result<Self> {
+        let usage = "usage: cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J]";
+        let mut dir = None;
+        let mut vs_statsforecast = false;
+        let mut jobs = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--accuracy" => {
+                    dir = Some(PathBuf::from(rest.next().context(usage)?));
+                }
+                "--vs-statsforecast" => vs_statsforecast = true,
+                "--jobs" => {
+                    jobs = rest
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n > 0)
+                        .with_context(|| format!("--jobs expects a number ≥ 1; {usage}"))?;
+                }
+                other => bail!("unknown option {other}; {usage}"),
+            }
+        }
+        Ok(Self {
+            dir: dir.context(usage)?,
+            vs_statsforecast,
+            jobs,
+        })
+    }
+}
+
+/// One series of the manifest.
+#[derive(Debug, Clone)]
+struct Entry {
+    name: String,
+    file: PathBuf,
+    freq: String,
+    season: usize,
+    horizon: usize,
+}
+
+/// Reads `dir/manifest.csv`; an error names the row and the column that is wrong.
+fn read_manifest(dir: &Path) -> anyhow::Result<Vec<Entry>> {
+    let path = dir.join("manifest.csv");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim() == name)
+            .with_context(|| {
+                format!(
+                    "{}: no column `{name}` (expected name,file,freq,season,horizon)",
+                    path.display()
+                )
+            })
+    };
+    let [name, file, freq, season, horizon] =
+        ["name", "file", "freq", "season", "horizon"].map(column);
+    let (name, file, freq, season, horizon) = (name?, file?, freq?, season?, horizon?);
+    let mut entries = Vec::new();
+    for (index, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let row = index + 2;
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cell = |at: usize| {
+            cells.get(at).copied().with_context(|| {
+                format!(
+                    "{} row {row}: expected {} cells",
+                    path.display(),
+                    header.len()
+                )
+            })
+        };
+        let count = |at: usize, key: &str| -> anyhow::Result<usize> {
+            cell(at)?.parse().ok().filter(|n| *n > 0).with_context(|| {
+                format!(
+                    "{} row {row}: {key} must be a whole number ≥ 1",
+                    path.display()
+                )
+            })
+        };
+        entries.push(Entry {
+            name: cell(name)?.to_string(),
+            file: dir.join(cell(file)?),
+            freq: cell(freq)?.to_string(),
+            season: count(season, "season")?,
+            horizon: count(horizon, "horizon")?,
+        });
+    }
+    if entries.is_empty() {
+        bail!("{} lists no series", path.display());
+    }
+    Ok(entries)
+}
+
+/// One method's forecast of one series from its origin, scored.
+#[derive(Debug, Clone)]
+struct Scored {
+    name: String,
+    method: String,
+    mase: Option<f64>,
+    smape: Option<f64>,
+    seconds: f64,
+    dates: Vec<Timestamp>,
+    forecast: Vec<f64>,
+}
+
+impl Scored {
+    fn new(entry: &Entry, method: &str, result: OriginForecast, seconds: f64) -> Self {
+        Self {
+            name: entry.name.clone(),
+            method: method.to_string(),
+            mase: result.mase.ok(),
+            smape: result.smape_percent.ok(),
+            seconds,
+            dates: result.dates,
+            forecast: result.forecast,
+        }
+    }
+}
+
+/// A series loaded, with the recipe's data section for it.
+struct Series {
+    entry: Entry,
+    loaded: LoadedSeries,
+    config: ExperimentConfig,
+}
+
+/// The window length of the recipe for a series of `rows` rows: two horizons, and at least one
+/// season and one step, shortened so that [`MIN_TRAINING_WINDOWS`] training windows remain
+/// before the validation and test periods (`horizon` rows each); `None` when not even a window
+/// of one step leaves that many.
+fn window_len(rows: usize, horizon: usize, season: usize) -> Option<usize> {
+    let preferred = (2 * horizon).max(season + 1);
+    let room = (rows + 1).checked_sub(3 * horizon + MIN_TRAINING_WINDOWS)?;
+    (room >= 1).then(|| preferred.min(room))
+}
+
+/// The recipe's config for `entry`, with `window_len` rows per window.
+fn recipe_for(template: &ExperimentConfig, entry: &Entry, window_len: usize) -> ExperimentConfig {
+    let mut config = template.clone();
+    config.name = Some(entry.name.clone());
+    config.data = DataConfig {
+        source: Source::File {
+            path: entry.file.clone(),
+        },
+        features: vec!["value".into()],
+        target: "value".into(),
+        window_len,
+        horizon: entry.horizon,
+        test_len: entry.horizon,
+        valid_len: entry.horizon,
+        ..template.data.clone()
+    };
+    config.evaluate.season = Some(entry.season);
+    config
+}
+
+/// The calendar inputs of a series of `frequency`: the position in the year or the week.
+fn calendar_for(frequency: yoho_data::Frequency) -> Vec<yoho_data::CalendarFeature> {
+    use yoho_data::{CalendarFeature, Frequency};
+    match frequency {
+        Frequency::Monthly | Frequency::Quarterly => vec![CalendarFeature::Month],
+        Frequency::Weekly => vec![CalendarFeature::DayOfYear],
+        Frequency::Daily | Frequency::BusinessDaily => vec![CalendarFeature::DayOfWeek],
+        _ => Vec::new(),
+    }
+}
+
+/// Loads every series and makes its config; a series too short for the recipe is an error.
+fn load_all(entries: &[Entry], template: &ExperimentConfig) -> anyhow::Result<Vec<Series>> {
+    entries
+        .iter()
+        .map(|entry| {
+            let probe = recipe_for(template, entry, 1);
+            let loaded = yoho_data::load(&probe.data, &[])
+                .with_context(|| format!("series {}", entry.name))?;
+            let rows = loaded.series.len();
+            let window = window_len(rows, entry.horizon, entry.season).with_context(|| {
+                format!(
+                    "series {}: {rows} rows are too few for horizon {} (3 horizons and {} \
+                     training windows are needed)",
+                    entry.name, entry.horizon, MIN_TRAINING_WINDOWS
+                )
+            })?;
+            let mut config = recipe_for(template, entry, window);
+            config.data.calendar = calendar_for(yoho_data::Frequency::infer(&loaded.series.dates));
+            Ok(Series {
+                entry: entry.clone(),
+                loaded,
+                config,
+            })
+        })
+        .collect()
+}
+
+/// The CPU device the bench trains on.
+fn cpu() -> anyhow::Result<Device> {
+    Ok(select_device(DeviceChoice::Cpu)?.device)
+}
+
+/// `yoho`: one model per series, `jobs` series at a time.
+fn per_series(series: &[Series], jobs: usize, scratch: &Path) -> anyhow::Result<Vec<Scored>> {
+    let next = Mutex::new(0usize);
+    let results: Mutex<Vec<(usize, anyhow::Result<Scored>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(series.len()) {
+            scope.spawn(|| {
+                loop {
+                    let index = {
+                        let mut next = next.lock().expect("queue lock");
+                        let index = *next;
+                        *next += 1;
+                        index
+                    };
+                    let Some(one) = series.get(index) else { break };
+                    let result = fit_one(one, scratch);
+                    results.lock().expect("results lock").push((index, result));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results lock");
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
+fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
+    let start = Instant::now();
+    let device = cpu()?;
+    let fit = LearnerFit::new(
+        &series.config,
+        device.clone(),
+        &scratch.join(&series.entry.name),
+    );
+    let result = protocol::forecast_at_origin(
+        &series.loaded,
+        &series.config.data,
+        Some(series.entry.season),
+        &fit,
+        &device,
+    )
+    .with_context(|| format!("series {}", series.entry.name))?;
+    Ok(Scored::new(
+        &series.entry,
+        "yoho",
+        result,
+        start.elapsed().as_secs_f64(),
+    ))
+}
+
+/// `yoho_global`: one model per frequency over all its series, each holding out its own last
+/// `horizon` values; the windows are the shortest of the group's series. A series' seconds are
+/// its group's over its size.
+fn global(series: &[Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
+    let mut groups: BTreeMap<&str, Vec<&Series>> = BTreeMap::new();
+    for one in series {
+        groups.entry(one.entry.freq.as_str()).or_default().push(one);
+    }
+    let device = cpu()?;
+    let mut scored = Vec::new();
+    for (freq, group) in groups {
+        let start = Instant::now();
+        let mut config = group[0].config.clone();
+        config.name = Some(format!("global-{freq}"));
+        config.data.window_len = group
+            .iter()
+            .map(|s| s.config.data.window_len)
+            .min()
+            .unwrap();
+        config.data.split = PanelSplit::PerSeries;
+        let horizons: Vec<usize> = group.iter().map(|s| s.entry.horizon).collect();
+        if horizons.iter().any(|h| *h != horizons[0]) {
+            bail!(
+                "the {freq} series have different horizons ({horizons:?}): one model per frequency needs one"
+            );
+        }
+        let loaded = group
+            .iter()
+            .map(|s| (s.entry.name.clone(), s.loaded.clone()))
+            .collect();
+        let panel = yoho_data::prepare_panel_loaded(loaded, &config.data, "series")
+            .with_context(|| format!("the {freq} panel"))?;
+        if let Some((name, why)) = panel.left_out.first() {
+            bail!("the {freq} panel left out series {name}: {why}");
+        }
+        let fit = LearnerFit::new(&config, device.clone(), scratch);
+        let model = fit
+            .train(&panel.training_data(), &format!("global-{freq}"))
+            .with_context(|| format!("the {freq} panel"))?;
+        let seconds = start.elapsed().as_secs_f64() / group.len() as f64;
+        for (one, prepared) in group.iter().zip(&panel.series) {
+            let result =
+                protocol::score_at_origin(&prepared.data, &model, Some(one.entry.season), &device)?;
+            scored.push(Scored::new(&one.entry, "yoho_global", result, seconds));
+        }
+    }
+    Ok(scored)
+}
+
+/// `naive` and `seasonal_naive` at every series' origin.
+fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
+    let mut scored = Vec::new();
+    for one in series {
+        let mut data = one.config.data.clone();
+        data.valid_len = 0;
+        let prepared = yoho_data::prepare_loaded(one.loaded.clone(), &data)?;
+        let season = Some(one.entry.season);
+        let seasonal = SeasonalNaive {
+            season: one.entry.season,
+        };
+        for (method, result) in [
+            (
+                "naive",
+                protocol::baseline_at_origin(&prepared, &Naive, season),
+            ),
+            (
+                REFERENCE,
+                protocol::baseline_at_origin(&prepared, &seasonal, season),
+            ),
+        ] {
+            scored.push(Scored::new(&one.entry, method, result, 0.0));
+        }
+    }
+    Ok(scored)
+}
+
+/// statsforecast's methods, run by `xtask/bench_statsforecast.py` and scored here.
+fn statsforecast(dir: &Path, series: &[Series], out_dir: &Path) -> anyhow::Result<Vec<Scored>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench_statsforecast.py");
+    let out = out_dir.join("statsforecast_forecasts.csv");
+    let status = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .arg(&out)
+        .status()
+        .context("cannot run python3")?;
+    if !status.success() {
+        bail!(
+            "{} failed ({status}); statsforecast installs with `pip install statsforecast`",
+            script.display()
+        );
+    }
+    let text = std::fs::read_to_string(&out)?;
+    // (name, method) → (forecast by step, seconds)
+    let mut forecasts: BTreeMap<(String, String), (Vec<f64>, f64)> = BTreeMap::new();
+    for (index, line) in text.lines().enumerate().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let parsed = (cells.len() == 5)
+            .then(|| Some((cells[3].parse::<f64>().ok()?, cells[4].parse::<f64>().ok()?)))
+            .flatten();
+        let (value, seconds) =
+            parsed.with_context(|| format!("{} line {}: {line}", out.display(), index + 1))?;
+        let slot = forecasts
+            .entry((cells[0].to_string(), cells[1].to_string()))
+            .or_default();
+        slot.0.push(value);
+        slot.1 = seconds;
+    }
+    let mut scored = Vec::new();
+    for ((name, method), (forecast, seconds)) in forecasts {
+        let one = series
+            .iter()
+            .find(|s| s.entry.name == name)
+            .with_context(|| format!("{}: unknown series {name}", out.display()))?;
+        let result = score_forecast(one, forecast)?;
+        scored.push(Scored::new(&one.entry, &method, result, seconds));
+    }
+    Ok(scored)
+}
+
+/// A forecast made elsewhere of `series`' last `horizon` values, scored as Yoho's are.
+fn score_forecast(series: &Series, forecast: Vec<f64>) -> anyhow::Result<OriginForecast> {
+    let values = series
+        .loaded
+        .series
+        .column("value")
+        .context("the series has its value column")?;
+    let horizon = series.entry.horizon;
+    if forecast.len() != horizon {
+        bail!(
+            "series {}: {} forecasts for a horizon of {horizon}",
+            series.entry.name,
+            forecast.len()
+        );
+    }
+    let origin = values.len() - horizon;
+    let actual = values[origin..].to_vec();
+    let scale =
+        yoho_eval::metrics::seasonal_naive_in_sample_mae(&values[..origin], series.entry.season);
+    Ok(OriginForecast {
+        dates: series.loaded.series.dates[origin..].to_vec(),
+        smape_percent: yoho_eval::metrics::smape_percent(&actual, &forecast),
+        mase: yoho_eval::metrics::mase(&actual, &forecast, scale),
+        actual,
+        forecast,
+    })
+}
+
+/// One method's summary over the series it forecast.
+struct Summary {
+    method: String,
+    series: usize,
+    mean_mase: f64,
+    mean_smape: f64,
+    relative_mase: f64,
+    beats_reference: usize,
+    compared: usize,
+    seconds: f64,
+}
+
+/// The geometric mean of `values` (all positive).
+fn geometric_mean(values: &[f64]) -> f64 {
+    (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
+}
+
+/// Every method's summary, `wall` giving each method's total seconds (else the sum of its rows').
+fn summarize(scored: &[Scored], wall: &BTreeMap<String, f64>) -> Vec<Summary> {
+    let reference: BTreeMap<&str, f64> = scored
+        .iter()
+        .filter(|s| s.method == REFERENCE)
+        .filter_map(|s| Some((s.name.as_str(), s.mase?)))
+        .collect();
+    let mut methods: Vec<&str> = Vec::new();
+    for s in scored {
+        if !methods.contains(&s.method.as_str()) {
+            methods.push(&s.method);
+        }
+    }
+    methods
+        .into_iter()
+        .map(|method| {
+            let rows: Vec<&Scored> = scored.iter().filter(|s| s.method == method).collect();
+            let mase: Vec<f64> = rows.iter().filter_map(|s| s.mase).collect();
+            let smape: Vec<f64> = rows.iter().filter_map(|s| s.smape).collect();
+            let relative: Vec<(f64, f64)> = rows
+                .iter()
+                .filter_map(|s| Some((s.mase?, *reference.get(s.name.as_str())?)))
+                .filter(|(m, r)| *m > 0.0 && *r > 0.0)
+                .collect();
+            let ratios: Vec<f64> = relative.iter().map(|(m, r)| m / r).collect();
+            Summary {
+                method: method.to_string(),
+                series: rows.len(),
+                mean_mase: mase.iter().sum::<f64>() / mase.len().max(1) as f64,
+                mean_smape: smape.iter().sum::<f64>() / smape.len().max(1) as f64,
+                relative_mase: geometric_mean(&ratios),
+                beats_reference: relative.iter().filter(|(m, r)| m < r).count(),
+                compared: relative.len(),
+                seconds: wall
+                    .get(method)
+                    .copied()
+                    .unwrap_or_else(|| rows.iter().map(|s| s.seconds).sum()),
+            }
+        })
+        .collect()
+}
+
+/// The summary table, then the relative MASE of every method by frequency.
+fn table(summaries: &[Summary], scored: &[Scored], series: &[Series]) -> String {
+    let mut text = format!(
+        "{:<16} {:>6} {:>10} {:>12} {:>14} {:>20} {:>9}\n",
+        "method",
+        "series",
+        "mean MASE",
+        "mean sMAPE %",
+        "relative MASE",
+        "beats seasonal naive",
+        "seconds"
+    );
+    for s in summaries {
+        let beats = match s.method.as_str() {
+            REFERENCE => "—".to_string(),
+            _ => format!("{} of {}", s.beats_reference, s.compared),
+        };
+        let _ = writeln!(
+            text,
+            "{:<16} {:>6} {:>10.3} {:>12.2} {:>14.3} {:>20} {:>9.1}",
+            s.method, s.series, s.mean_mase, s.mean_smape, s.relative_mase, beats, s.seconds
+        );
+    }
+    let mut freqs: Vec<&str> = Vec::new();
+    for one in series {
+        if !freqs.contains(&one.entry.freq.as_str()) {
+            freqs.push(&one.entry.freq);
+        }
+    }
+    let _ = write!(
+        text,
+        "\nrelative MASE by frequency (geometric mean)\n{:<16}",
+        "method"
+    );
+    for freq in &freqs {
+        let _ = write!(text, " {freq:>10}");
+    }
+    text += "\n";
+    for s in summaries {
+        let _ = write!(text, "{:<16}", s.method);
+        for freq in &freqs {
+            let names: Vec<&str> = series
+                .iter()
+                .filter(|one| one.entry.freq == *freq)
+                .map(|one| one.entry.name.as_str())
+                .collect();
+            let in_freq: Vec<Scored> = scored
+                .iter()
+                .filter(|row| names.contains(&row.name.as_str()))
+                .filter(|row| row.method == s.method || row.method == REFERENCE)
+                .cloned()
+                .collect();
+            let value = summarize(&in_freq, &BTreeMap::new())
+                .into_iter()
+                .find(|summary| summary.method == s.method)
+                .filter(|summary| summary.compared > 0)
+                .map_or("—".to_string(), |summary| {
+                    format!("{:.3}", summary.relative_mase)
+                });
+            let _ = write!(text, " {value:>10}");
+        }
+        text += "\n";
+    }
+    text
+}
+
+fn optional(value: Option<f64>) -> String {
+    value.map_or(String::new(), |v| v.to_string())
+}
+
+/// Writes `accuracy.csv` and `accuracy_forecasts.csv` into `out_dir`.
+fn write_csvs(out_dir: &Path, scored: &[Scored]) -> anyhow::Result<()> {
+    let mut scores = String::from("name,method,mase,smape,seconds\n");
+    let mut forecasts = String::from("name,method,date,forecast\n");
+    for s in scored {
+        let _ = writeln!(
+            scores,
+            "{},{},{},{},{:.3}",
+            s.name,
+            s.method,
+            optional(s.mase),
+            optional(s.smape),
+            s.seconds
+        );
+        for (date, value) in s.dates.iter().zip(&s.forecast) {
+            let _ = writeln!(forecasts, "{},{},{date},{value}", s.name, s.method);
+        }
+    }
+    std::fs::write(out_dir.join("accuracy.csv"), scores)?;
+    std::fs::write(out_dir.join("accuracy_forecasts.csv"), forecasts)?;
+    Ok(())
+}
+
+/// What the bench measured.
+struct Evaluated {
+    /// The series, in the manifest's order.
+    series: Vec<Series>,
+    /// Every method's forecast of every series it forecast, scored.
+    scored: Vec<Scored>,
+    /// Each method's wall seconds where they are not the sum of its series' (the Yoho methods,
+    /// whose series train side by side).
+    wall: BTreeMap<String, f64>,
+}
+
+/// Every method's scores on every series of `args.dir`.
+fn evaluate(
+    args: &AccuracyArgs,
+    template: &ExperimentConfig,
+    out_dir: &Path,
+) -> anyhow::Result<Evaluated> {
+    let entries = read_manifest(&args.dir)?;
+    let series = load_all(&entries, template)?;
+    let scratch = out_dir.join(format!("accuracy-runs-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let mut wall = BTreeMap::new();
+    let mut scored = baselines(&series)?;
+    eprintln!(
+        "yoho: {} series, one model each, {} at a time",
+        series.len(),
+        args.jobs
+    );
+    let start = Instant::now();
+    scored.extend(per_series(&series, args.jobs, &scratch)?);
+    wall.insert("yoho".to_string(), start.elapsed().as_secs_f64());
+    eprintln!("yoho_global: one model per frequency");
+    let start = Instant::now();
+    scored.extend(global(&series, &scratch)?);
+    wall.insert("yoho_global".to_string(), start.elapsed().as_secs_f64());
+    if args.vs_statsforecast {
+        eprintln!("statsforecast: Naive, SeasonalNaive, AutoETS, AutoARIMA, AutoTheta");
+        scored.extend(statsforecast(&args.dir, &series, out_dir)?);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(Evaluated {
+        series,
+        scored,
+        wall,
+    })
+}
+
+/// Runs the accuracy bench.
+pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let template = ExperimentConfig::load(&workspace.join(RECIPE))?;
+    let out_dir = target_dir().join("bench");
+    std::fs::create_dir_all(&out_dir)?;
+    let Evaluated {
+        series,
+        scored,
+        wall,
+    } = evaluate(args, &template, &out_dir)?;
+    write_csvs(&out_dir, &scored)?;
+    let summaries = summarize(&scored, &wall);
+    println!(
+        "M4 protocol on {} series of {}: each forecast `horizon` steps from its origin; relative \
+         MASE is the geometric mean of MASE over the seasonal naive's (below 1 beats it)",
+        series.len(),
+        args.dir.display(),
+    );
+    println!("{}", table(&summaries, &scored, &series));
+    println!(
+        "yoho and yoho_global: seconds of wall time for all series, on {} job(s); statsforecast: \
+         its fits' own time, numba's compilation excluded",
+        args.jobs
+    );
+    println!("written: {}", out_dir.join("accuracy.csv").display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_two_horizons_shortened_for_short_series() {
+        // monthly, horizon 18, season 12: two horizons
+        assert_eq!(window_len(144, 18, 12), Some(36));
+        // 84 rows: 84 + 1 − 54 − 16 = 15 rows of room
+        assert_eq!(window_len(84, 18, 12), Some(15));
+        // weekly: a season and one step is longer than two horizons
+        assert_eq!(window_len(1355, 13, 52), Some(53));
+        // too short for any window
+        assert_eq!(window_len(60, 18, 12), None);
+    }
+
+    #[test]
+    fn the_manifest_is_read_by_column_name_and_bad_rows_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |text: &str| std::fs::write(dir.path().join("manifest.csv"), text).unwrap();
+        write("name,file,freq,season,horizon,n\nnile,nile.csv,yearly,1,6,100\n");
+        let entries = read_manifest(dir.path()).unwrap();
+        assert_eq!(entries[0].name, "nile");
+        assert_eq!(entries[0].file, dir.path().join("nile.csv"));
+        assert_eq!((entries[0].season, entries[0].horizon), (1, 6));
+        write("name,file,freq,season,horizon\nnile,nile.csv,yearly,1,six\n");
+        let error = format!("{:#}", read_manifest(dir.path()).unwrap_err());
+        assert!(
+            error.contains("row 2") && error.contains("horizon"),
+            "{error}"
+        );
+        write("name,file,season,horizon\n");
+        let error = format!("{:#}", read_manifest(dir.path()).unwrap_err());
+        assert!(error.contains("`freq`"), "{error}");
+    }
+
+    #[test]
+    fn the_summary_compares_with_the_seasonal_naive_series_by_series() {
+        let row = |name: &str, method: &str, mase: f64| Scored {
+            name: name.into(),
+            method: method.into(),
+            mase: Some(mase),
+            smape: Some(10.0 * mase),
+            seconds: 1.0,
+            dates: Vec::new(),
+            forecast: Vec::new(),
+        };
+        let scored = [
+            row("a", REFERENCE, 2.0),
+            row("b", REFERENCE, 1.0),
+            row("a", "m", 1.0),
+            row("b", "m", 2.0),
+        ];
+        let summaries = summarize(&scored, &BTreeMap::new());
+        let m = summaries.iter().find(|s| s.method == "m").unwrap();
+        // ratios 0.5 and 2: geometric mean 1; one series beaten
+        assert!((m.relative_mase - 1.0).abs() < 1e-12);
+        assert_eq!((m.beats_reference, m.compared), (1, 2));
+        assert!((m.mean_mase - 1.5).abs() < 1e-12 && (m.mean_smape - 15.0).abs() < 1e-12);
+        assert!((m.seconds - 2.0).abs() < 1e-12);
+    }
+
+    /// A monthly series of `rows` rows from 1990: a yearly cycle on a trend.
+    fn monthly_csv(rows: usize, phase: f64) -> String {
+        let mut text = String::from("Date,value\n");
+        for i in 0..rows {
+            let (year, month) = (1990 + i / 12, 1 + i % 12);
+            let value =
+                100.0 + i as f64 + 10.0 * ((i as f64 + phase) * std::f64::consts::PI / 6.0).sin();
+            text += &format!("{year}-{month:02}-01,{value:.3}\n");
+        }
+        text
+    }
+
+    #[test]
+    fn every_method_forecasts_every_series_from_its_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.csv"), monthly_csv(96, 0.0)).unwrap();
+        std::fs::write(dir.path().join("b.csv"), monthly_csv(84, 3.0)).unwrap();
+        std::fs::write(
+            dir.path().join("manifest.csv"),
+            "name,file,freq,season,horizon\na,a.csv,monthly,12,6\nb,b.csv,monthly,12,6\n",
+        )
+        .unwrap();
+        let mut template = ExperimentConfig::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(RECIPE),
+        )
+        .unwrap();
+        template.train.epochs = 3;
+        let args = AccuracyArgs {
+            dir: dir.path().to_path_buf(),
+            vs_statsforecast: false,
+            jobs: 2,
+        };
+        let out = tempfile::tempdir().unwrap();
+        let Evaluated { scored, wall, .. } = evaluate(&args, &template, out.path()).unwrap();
+        for method in ["naive", REFERENCE, "yoho", "yoho_global"] {
+            for (name, last_year) in [("a", 1997), ("b", 1996)] {
+                let row = scored
+                    .iter()
+                    .find(|s| s.name == name && s.method == method)
+                    .unwrap_or_else(|| panic!("no {method} row for {name}"));
+                assert!(row.mase.is_some_and(f64::is_finite), "{method} {name}");
+                assert_eq!(row.forecast.len(), 6);
+                // the last six months of the series
+                assert_eq!(row.dates[0].to_string(), format!("{last_year}-07-01"));
+            }
+        }
+        // the seasonal naive repeats last year's values exactly, shifted by the trend of 12
+        let seasonal = scored
+            .iter()
+            .find(|s| s.name == "a" && s.method == REFERENCE)
+            .unwrap();
+        assert!((seasonal.mase.unwrap() - 1.0).abs() < 1e-9);
+        assert!(wall.contains_key("yoho") && wall.contains_key("yoho_global"));
+        write_csvs(out.path(), &scored).unwrap();
+        let csv = std::fs::read_to_string(out.path().join("accuracy.csv")).unwrap();
+        assert!(csv.starts_with("name,method,mase,smape,seconds\n"));
+        assert_eq!(csv.lines().count(), 1 + 2 * 4);
+    }
+}
