@@ -15,7 +15,8 @@ use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
 use crate::evaluation::{evaluate, write_series};
 use crate::report::{
-    Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, text_table,
+    Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, steps_ahead,
+    text_table,
 };
 use crate::training::{TrainedModel, write_loss_csv};
 
@@ -73,6 +74,8 @@ pub struct PanelData {
     pub features: Vec<String>,
     /// Forecast column.
     pub target: String,
+    /// Steps forecast from each origin.
+    pub horizon: usize,
     /// With `split = "common_time"`: every training target of every series comes before this
     /// date; `null` when each series holds out its own newest rows (`per_series`).
     pub held_out_from: Option<String>,
@@ -257,6 +260,7 @@ fn panel_data(panel: &PreparedPanel) -> PanelData {
         series_column: panel.series_column.clone(),
         features: first.features.clone(),
         target: first.target.clone(),
+        horizon: first.window.horizon,
         held_out_from: panel.held_out_from.map(|date| date.to_string()),
         left_out: panel
             .left_out
@@ -336,11 +340,12 @@ pub fn table(report: &PanelReport) -> String {
     let data = &report.data;
     let summary = &report.all_series;
     let mut text = format!(
-        "Test: {} series of {} ({}), {} one step ahead, each in its own units; {}\n",
+        "Test: {} series of {} ({}), {} {}, each in its own units; {}\n",
         summary.series,
         data.source,
         data.series_column,
         data.target,
+        steps_ahead(data.horizon),
         split_words(data)
     );
     let rows = rows(report);
@@ -378,11 +383,12 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
     );
     let _ = writeln!(
         text,
-        "- source: `{}`, series column `{}`; inputs {}; target {} one step ahead",
+        "- source: `{}`, series column `{}`; inputs {}; target {} {}",
         data.source,
         data.series_column,
         data.features.join(", "),
-        data.target
+        data.target,
+        steps_ahead(data.horizon)
     );
     let _ = writeln!(
         text,

@@ -13,6 +13,7 @@ use std::sync::Once;
 
 use anyhow::Context;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::training::EpochLoss;
@@ -141,6 +142,51 @@ fn axis_range(low: f64, high: f64) -> std::ops::Range<f64> {
     (low - margin)..(high + margin)
 }
 
+/// A chart over dates, x from 0 to its last index, values on y.
+type DateChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The mesh of a chart over dates: `date_label` names an x position's date, `y_desc` the values.
+fn draw_date_mesh(
+    chart: &mut DateChart<'_, '_>,
+    x_desc: impl Into<String>,
+    y_desc: impl Into<String>,
+    date_label: &dyn Fn(&f64) -> String,
+) -> DrawResult {
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .x_labels(8)
+        .x_label_formatter(date_label)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 18))
+        .draw()?;
+    Ok(())
+}
+
+/// Shades interval bands, each `(level, outline)` a polygon, the widest first so that each is
+/// shaded over the last; `label` precedes each level's name in the legend.
+fn draw_bands(
+    chart: &mut DateChart<'_, '_>,
+    mut bands: Vec<(f64, Vec<(f64, f64)>)>,
+    label: &str,
+) -> DrawResult {
+    bands.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (level, outline) in bands {
+        let shade = MODEL_COLOUR.mix(BAND_OPACITY);
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))?
+            .label(format!(
+                "{label}{} % interval",
+                yoho_eval::intervals::percent(level)
+            ))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade.filled()));
+    }
+    Ok(())
+}
+
 fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
 }
@@ -174,38 +220,26 @@ pub fn test_period(
             let index = (x.round().max(0.0) as usize).min(days - 1);
             forecast.dates[index].to_string()
         };
-        chart
-            .configure_mesh()
-            .x_desc("date")
-            .y_desc(format!("{target} ({unit})"))
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .x_labels(8)
-            .x_label_formatter(&date_label)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 18))
-            .draw()?;
-        // the widest band first, each one shaded over the last
-        let mut widest_first: Vec<&Intervals> = bands.iter().collect();
-        widest_first.sort_by(|a, b| b.level.total_cmp(&a.level));
-        for band in widest_first {
-            let outline: Vec<(f64, f64)> = (band.upper.iter().enumerate())
-                .map(|(i, v)| (i as f64, *v))
-                .chain(
-                    band.lower
-                        .iter()
-                        .enumerate()
-                        .rev()
-                        .map(|(i, v)| (i as f64, *v)),
-                )
-                .collect();
-            let shade = MODEL_COLOUR.mix(BAND_OPACITY);
-            chart
-                .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))?
-                .label(format!("model {} % interval", band.percent()))
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade.filled())
-                });
-        }
+        draw_date_mesh(
+            &mut chart,
+            "date",
+            format!("{target} ({unit})"),
+            &date_label,
+        )?;
+        let outlines = bands
+            .iter()
+            .map(|band| {
+                let upper = band.upper.iter().enumerate().map(|(i, v)| (i as f64, *v));
+                let lower = band
+                    .lower
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, v)| (i as f64, *v));
+                (band.level, upper.chain(lower).collect())
+            })
+            .collect();
+        draw_bands(&mut chart, outlines, "model ")?;
         for (label, values, colour) in series {
             chart
                 .draw_series(LineSeries::new(
@@ -474,16 +508,12 @@ pub fn multi_step_forecasts(
                 None => format!("+{}", day + 1 - dates.len()),
             }
         };
-        chart
-            .configure_mesh()
-            .x_desc("date of the first forecast day")
-            .y_desc(format!("{target} ({unit})"))
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .x_labels(8)
-            .x_label_formatter(&date_label)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 18))
-            .draw()?;
+        draw_date_mesh(
+            &mut chart,
+            "date of the first forecast day",
+            format!("{target} ({unit})"),
+            &date_label,
+        )?;
         chart
             .draw_series(LineSeries::new(actual, ACTUAL_COLOUR.stroke_width(2)))?
             .label("actual")
@@ -551,39 +581,18 @@ pub fn history_and_forecast(
     render(path, TEST_PERIOD_SIZE, |root| {
         let caption = format!("{target}: the last rows and the forecast after them");
         let mut chart = chart_builder(root, caption).build_cartesian_2d(0f64..x_max, y_range)?;
-        chart
-            .configure_mesh()
-            .x_desc("date")
-            .y_desc(target)
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .x_labels(8)
-            .x_label_formatter(&date_label)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 18))
-            .draw()?;
-        // the widest band first, each one shaded over the last
-        let mut widest_first: Vec<&(f64, Vec<(f64, f64)>)> = bands.iter().collect();
-        widest_first.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (level, ends) in widest_first {
-            // a fan from the last observed value, so that one step's band shows too
-            let outline: Vec<(f64, f64)> = (last.into_iter())
-                .chain((ends.iter().enumerate()).map(|(step, (_, upper))| (x_of(step + 1), *upper)))
-                .chain(
-                    (ends.iter().enumerate().rev())
-                        .map(|(step, (lower, _))| (x_of(step + 1), *lower)),
-                )
-                .collect();
-            let shade = MODEL_COLOUR.mix(BAND_OPACITY);
-            chart
-                .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))?
-                .label(format!(
-                    "{} % interval",
-                    yoho_eval::intervals::percent(*level)
-                ))
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade.filled())
-                });
-        }
+        draw_date_mesh(&mut chart, "date", target, &date_label)?;
+        // a fan from the last observed value, so that one step's band shows too
+        let outlines = bands
+            .iter()
+            .map(|(level, ends)| {
+                let upper = (ends.iter().enumerate()).map(|(step, (_, up))| (x_of(step + 1), *up));
+                let lower =
+                    (ends.iter().enumerate().rev()).map(|(step, (low, _))| (x_of(step + 1), *low));
+                (*level, last.into_iter().chain(upper).chain(lower).collect())
+            })
+            .collect();
+        draw_bands(&mut chart, outlines, "")?;
         chart
             .draw_series(LineSeries::new(
                 history.iter().enumerate().map(|(i, v)| (i as f64, *v)),

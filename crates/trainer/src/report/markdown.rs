@@ -29,9 +29,10 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     );
     let _ = writeln!(
         text,
-        "- inputs: {}; target: {} one step ahead",
+        "- inputs: {}; target: {} {}",
         data.features.join(", "),
-        data.target
+        data.target,
+        super::steps_ahead(data.horizon)
     );
     if data.dropped_rows > 0 {
         let _ = writeln!(text, "- rows dropped while cleaning: {}", data.dropped_rows);

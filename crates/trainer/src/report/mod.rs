@@ -18,7 +18,7 @@ use crate::training::{EpochLoss, write_loss_csv};
 pub use csv::{by_step_csv, csv_cell, predictions_csv};
 pub(crate) use csv::{push_interval_cells, push_interval_headers};
 pub use markdown::markdown_report;
-pub use summary::{DataSummary, MetricsReport, TrainingSummary};
+pub use summary::{DataSummary, MetricsReport, TrainingSummary, steps_ahead};
 pub(crate) use table::{Align, interval_table, markdown_rows, text_table, verdict};
 use table::{
     STEP_HEADERS, STEP_WIDTHS, closed_loop_line, interval_caption, step_rows, test_interval_table,

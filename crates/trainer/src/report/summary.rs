@@ -43,6 +43,8 @@ pub struct DataSummary {
     pub features: Vec<String>,
     /// Forecast column.
     pub target: String,
+    /// Steps forecast from each origin.
+    pub horizon: usize,
     /// Rows after cleaning.
     pub rows: usize,
     /// Rows dropped while cleaning.
@@ -70,6 +72,14 @@ pub struct DataSummary {
     pub test_last_date: String,
 }
 
+/// How far ahead a model of `horizon` steps forecasts, in words.
+pub fn steps_ahead(horizon: usize) -> String {
+    match horizon {
+        1 => "one step ahead".to_string(),
+        h => format!("1 to {h} steps ahead"),
+    }
+}
+
 impl DataSummary {
     /// Summarises `data` and the test forecast's dates.
     pub fn new(data: &PreparedData, forecast: &TestForecast) -> Self {
@@ -79,6 +89,7 @@ impl DataSummary {
             source: data.series.source_name.clone(),
             features: data.features.clone(),
             target: data.target.clone(),
+            horizon: data.window.horizon,
             rows: data.series.len(),
             dropped_rows: data.dropped_rows,
             first_date: dates[0].to_string(),
