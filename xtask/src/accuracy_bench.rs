@@ -25,7 +25,7 @@ use burn::tensor::Device;
 use trainer::ExperimentConfig;
 use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::LearnerFit;
-use yoho_data::{DataConfig, LoadedSeries, PanelSplit, Source, Timestamp};
+use yoho_data::{DataConfig, LoadedSeries, PanelSplit, Source, TargetTransform, Timestamp};
 use yoho_eval::baselines::{Naive, SeasonalNaive};
 use yoho_eval::protocol::{self, OriginForecast};
 
@@ -35,6 +35,8 @@ use crate::backtest_bench::target_dir;
 const RECIPE: &str = "configs/m4.toml";
 /// The fewest training windows a series' window length leaves (shorter windows otherwise).
 const MIN_TRAINING_WINDOWS: usize = 16;
+/// The same in a panel, whose model learns from every series' windows together.
+const MIN_PANEL_WINDOWS: usize = 1;
 /// The method every other is compared with.
 const REFERENCE: &str = "seasonal_naive";
 
@@ -181,12 +183,12 @@ struct Series {
 }
 
 /// The window length of the recipe for a series of `rows` rows: two horizons, and at least one
-/// season and one step, shortened so that [`MIN_TRAINING_WINDOWS`] training windows remain
-/// before the validation and test periods (`horizon` rows each); `None` when not even a window
-/// of one step leaves that many.
-fn window_len(rows: usize, horizon: usize, season: usize) -> Option<usize> {
+/// season and one step, shortened so that `min_windows` training windows remain before the
+/// validation and test periods (`horizon` rows each); `None` when not even a window of one step
+/// leaves that many.
+fn window_len(rows: usize, horizon: usize, season: usize, min_windows: usize) -> Option<usize> {
     let preferred = (2 * horizon).max(season + 1);
-    let room = (rows + 1).checked_sub(3 * horizon + MIN_TRAINING_WINDOWS)?;
+    let room = (rows + 1).checked_sub(3 * horizon + min_windows)?;
     (room >= 1).then(|| preferred.min(room))
 }
 
@@ -207,6 +209,12 @@ fn recipe_for(template: &ExperimentConfig, entry: &Entry, window_len: usize) -> 
         ..template.data.clone()
     };
     config.evaluate.season = Some(entry.season);
+    // the recipe's seasonal difference where a window holds a season, else the plain one
+    config.data.season = Some(entry.season).filter(|season| *season <= window_len);
+    if config.data.season.is_none() && config.data.transform == TargetTransform::SeasonalDifference
+    {
+        config.data.transform = TargetTransform::Difference;
+    }
     config
 }
 
@@ -230,7 +238,8 @@ fn load_all(entries: &[Entry], template: &ExperimentConfig) -> anyhow::Result<Ve
             let loaded = yoho_data::load(&probe.data, &[])
                 .with_context(|| format!("series {}", entry.name))?;
             let rows = loaded.series.len();
-            let window = window_len(rows, entry.horizon, entry.season).with_context(|| {
+            let window = window_len(rows, entry.horizon, entry.season, MIN_TRAINING_WINDOWS);
+            let window = window.with_context(|| {
                 format!(
                     "series {}: {rows} rows are too few for horizon {} (3 horizons and {} \
                      training windows are needed)",
@@ -306,7 +315,11 @@ fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
 /// `yoho_global`: one model per frequency over all its series, each holding out its own last
 /// `horizon` values; the windows are the shortest of the group's series. A series' seconds are
 /// its group's over its size.
-fn global(series: &[Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
+fn global(
+    series: &[Series],
+    template: &ExperimentConfig,
+    scratch: &Path,
+) -> anyhow::Result<Vec<Scored>> {
     let mut groups: BTreeMap<&str, Vec<&Series>> = BTreeMap::new();
     for one in series {
         groups.entry(one.entry.freq.as_str()).or_default().push(one);
@@ -315,13 +328,17 @@ fn global(series: &[Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
     let mut scored = Vec::new();
     for (freq, group) in groups {
         let start = Instant::now();
-        let mut config = group[0].config.clone();
-        config.name = Some(format!("global-{freq}"));
-        config.data.window_len = group
+        let window = group
             .iter()
-            .map(|s| s.config.data.window_len)
+            .map(|s| {
+                let rows = s.loaded.series.len();
+                window_len(rows, s.entry.horizon, s.entry.season, MIN_PANEL_WINDOWS).unwrap_or(1)
+            })
             .min()
-            .unwrap();
+            .expect("a group has a series");
+        let mut config = recipe_for(template, &group[0].entry, window);
+        config.data.calendar = group[0].config.data.calendar.clone();
+        config.name = Some(format!("global-{freq}"));
         config.data.split = PanelSplit::PerSeries;
         let horizons: Vec<usize> = group.iter().map(|s| s.entry.horizon).collect();
         if horizons.iter().any(|h| *h != horizons[0]) {
@@ -636,7 +653,7 @@ fn evaluate(
     wall.insert("yoho".to_string(), start.elapsed().as_secs_f64());
     eprintln!("yoho_global: one model per frequency");
     let start = Instant::now();
-    scored.extend(global(&series, &scratch)?);
+    scored.extend(global(&series, template, &scratch)?);
     wall.insert("yoho_global".to_string(), start.elapsed().as_secs_f64());
     if args.vs_statsforecast {
         eprintln!("statsforecast: Naive, SeasonalNaive, AutoETS, AutoARIMA, AutoTheta");
@@ -686,13 +703,15 @@ mod tests {
     #[test]
     fn windows_are_two_horizons_shortened_for_short_series() {
         // monthly, horizon 18, season 12: two horizons
-        assert_eq!(window_len(144, 18, 12), Some(36));
+        assert_eq!(window_len(144, 18, 12, 16), Some(36));
         // 84 rows: 84 + 1 − 54 − 16 = 15 rows of room
-        assert_eq!(window_len(84, 18, 12), Some(15));
+        assert_eq!(window_len(84, 18, 12, 16), Some(15));
+        // in a panel, one training window of the series is enough
+        assert_eq!(window_len(84, 18, 12, 1), Some(30));
         // weekly: a season and one step is longer than two horizons
-        assert_eq!(window_len(1355, 13, 52), Some(53));
+        assert_eq!(window_len(1355, 13, 52, 16), Some(53));
         // too short for any window
-        assert_eq!(window_len(60, 18, 12), None);
+        assert_eq!(window_len(60, 18, 12, 16), None);
     }
 
     #[test]

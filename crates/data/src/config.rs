@@ -86,6 +86,8 @@ struct DataSection {
     window_norm: WindowNorm,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     calendar: Vec<CalendarFeature>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    season: Option<usize>,
     window_len: usize,
     #[serde(default = "one")]
     stride: usize,
@@ -189,6 +191,7 @@ impl TryFrom<DataSection> for DataConfig {
             transform: section.transform,
             window_norm: section.window_norm,
             calendar: section.calendar,
+            season: section.season,
             window_len: section.window_len,
             stride: section.stride,
             horizon: section.horizon,
@@ -225,6 +228,7 @@ impl From<DataConfig> for DataSection {
             transform: config.transform,
             window_norm: config.window_norm,
             calendar: config.calendar,
+            season: config.season,
             window_len: config.window_len,
             stride: config.stride,
             horizon: config.horizon,
@@ -273,6 +277,9 @@ pub struct DataConfig {
     /// Calendar inputs added to the features as sine/cosine pairs: `day_of_week`, `month`,
     /// `day_of_year`.
     pub calendar: Vec<CalendarFeature>,
+    /// Rows per season (12 for monthly data with a yearly cycle, 4 for quarterly, 7 for daily
+    /// with a weekly one): the period of `transform = "seasonal_difference"`.
+    pub season: Option<usize>,
     /// Input steps per window.
     pub window_len: usize,
     /// Steps between consecutive windows.
@@ -313,6 +320,7 @@ impl DataConfig {
             transform: TargetTransform::default(),
             window_norm: WindowNorm::default(),
             calendar: Vec::new(),
+            season: None,
             window_len,
             stride: 1,
             horizon: 1,
@@ -342,12 +350,36 @@ impl DataConfig {
             });
         }
         crate::window::check_spec(self.window_spec(), self.split_spec())?;
+        self.check_season()?;
         if let Some(column) = &self.series_column {
             self.check_series_column(column)?;
         }
         match &self.source {
             Source::File { .. } => Ok(()),
             Source::Sine(spec) => spec.validate(),
+        }
+    }
+
+    /// `season`, when set, fits in a window; the seasonal transform needs it.
+    fn check_season(&self) -> Result<(), DataError> {
+        let refuse = |message: String| {
+            Err(DataError::InvalidSetting {
+                key: "season",
+                message,
+            })
+        };
+        match (self.season, self.transform) {
+            (None, TargetTransform::SeasonalDifference) => refuse(
+                "transform = \"seasonal_difference\" needs the rows per season, e.g. season = 12 \
+                 for monthly data"
+                    .into(),
+            ),
+            (Some(season), _) if !(1..=self.window_len).contains(&season) => refuse(format!(
+                "expected at least 1 and at most window_len = {} rows (a window must hold a \
+                 season), got {season}",
+                self.window_len
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -495,9 +527,28 @@ mod tests {
     }
 
     #[test]
+    fn the_seasonal_difference_needs_a_season_that_fits_a_window() {
+        let seasonal = "path = \"a.csv\"\ntransform = \"seasonal_difference\"";
+        let error = parse(seasonal).unwrap_err();
+        assert!(
+            error.contains("[data] season") && error.contains("season = 12"),
+            "{error}"
+        );
+        // window_len = 5 cannot hold a season of 12
+        let error = parse(&format!("{seasonal}\nseason = 12")).unwrap_err();
+        assert!(
+            error.contains("[data] season") && error.contains("window_len = 5"),
+            "{error}"
+        );
+        let config = parse(&format!("{seasonal}\nseason = 4")).unwrap();
+        assert_eq!(config.season, Some(4));
+    }
+
+    #[test]
     fn a_written_section_reads_back_the_same() {
         for config in [
             parse("path = \"data/sp500.csv\"\ncalendar = [\"month\"]").unwrap(),
+            parse("path = \"a.csv\"\ntransform = \"seasonal_difference\"\nseason = 4").unwrap(),
             parse("source = \"sine\"\nnoise = 0.3\nseed = 7").unwrap(),
         ] {
             let text = toml::to_string(&config).unwrap();

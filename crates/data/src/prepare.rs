@@ -396,6 +396,7 @@ pub fn codec(config: &DataConfig, scaler: Scaler) -> Result<WindowCodec, DataErr
         config.transform,
         config.window_norm,
     )
+    .map(|codec| codec.with_season(config.season.unwrap_or(1)))
 }
 
 /// Fits one scaler per used column on the rows the training windows read, and nothing after.
@@ -430,7 +431,9 @@ fn fit_scaler(
                 .ok_or_else(|| missing_column(series, &config.target))?;
             Some(log_return_scale(series, target, training_rows)?)
         }
-        TargetTransform::Level | TargetTransform::Difference => None,
+        TargetTransform::Level
+        | TargetTransform::Difference
+        | TargetTransform::SeasonalDifference => None,
     };
     Ok(Scaler {
         method: config.scaling,

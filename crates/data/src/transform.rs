@@ -28,6 +28,9 @@ pub enum TargetTransform {
     /// `ln(y / y_last)` in units of a typical log return: for positive series whose changes
     /// grow with their level (prices over decades).
     LogReturn,
+    /// The change from the same phase of the window's last season (`[data] season` rows): a
+    /// model that outputs 0 is the seasonal naive forecast. For seasonal series.
+    SeasonalDifference,
 }
 
 /// How each window's inputs are normalised before the network reads them.
@@ -49,45 +52,54 @@ pub enum WindowNorm {
 }
 
 /// How one window's targets map to model units and its forecasts back to original units.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Anchor {
     transform: TargetTransform,
     /// The target's global scaling: `scaled = (value − offset) / scale`.
     offset: f64,
     scale: f64,
     /// Level: the centre in scaled units; difference: the last target in scaled units; log
-    /// return: the last target in original units.
+    /// return: the last target in original units; seasonal difference: unused.
     base: f64,
+    /// Seasonal difference: the window's last season of the target in scaled units, step `k`
+    /// (0-based) measured from element `k mod season`; empty otherwise.
+    last_season: Vec<f64>,
     /// Scaled units (or log-return units) per model unit.
     spread: f64,
 }
 
 impl Anchor {
-    /// A target value in original units as the network learns it.
-    pub fn encode(&self, value: f64) -> f64 {
+    /// The base, in scaled units, of the target `step` steps after the window (0-based).
+    fn base_at(&self, step: usize) -> f64 {
+        match self.last_season.len() {
+            0 => self.base,
+            season => self.last_season[step % season],
+        }
+    }
+
+    /// The target `step` steps after the window (0 = the first) in original units, as the
+    /// network learns it.
+    pub fn encode(&self, step: usize, value: f64) -> f64 {
         match self.transform {
-            TargetTransform::Level | TargetTransform::Difference => {
-                ((value - self.offset) / self.scale - self.base) / self.spread
-            }
             TargetTransform::LogReturn => (value / self.base).ln() / self.spread,
+            _ => ((value - self.offset) / self.scale - self.base_at(step)) / self.spread,
         }
     }
 
-    /// A network output back in original units (the inverse of [`Anchor::encode`]).
-    pub fn decode(&self, output: f64) -> f64 {
+    /// A network output for the target `step` steps after the window back in original units
+    /// (the inverse of [`Anchor::encode`]).
+    pub fn decode(&self, step: usize, output: f64) -> f64 {
         match self.transform {
-            TargetTransform::Level | TargetTransform::Difference => {
-                (self.base + output * self.spread) * self.scale + self.offset
-            }
             TargetTransform::LogReturn => self.base * (output * self.spread).exp(),
+            _ => (self.base_at(step) + output * self.spread) * self.scale + self.offset,
         }
     }
 
-    /// A network's outputs (f32, model units) back in original units.
+    /// A network's outputs for the steps after the window (f32, model units, the first step
+    /// first) back in original units.
     pub fn decode_outputs(&self, outputs: &[f32]) -> Vec<f64> {
-        outputs
-            .iter()
-            .map(|output| self.decode(f64::from(*output)))
+        (outputs.iter().enumerate())
+            .map(|(step, output)| self.decode(step, f64::from(*output)))
             .collect()
     }
 }
@@ -118,6 +130,8 @@ pub struct WindowCodec {
     target: String,
     transform: TargetTransform,
     window_norm: WindowNorm,
+    /// Rows per season (the seasonal difference's period; 1 when none is set).
+    season: usize,
 }
 
 /// A window's values in original units: the inputs, time-major, and the target column over the
@@ -189,7 +203,17 @@ impl WindowCodec {
             target: target.to_string(),
             transform,
             window_norm,
+            season: 1,
         })
+    }
+
+    /// The same codec with `season` rows per season, the period of
+    /// [`TargetTransform::SeasonalDifference`] (at least 1; a window must hold a season).
+    pub fn with_season(self, season: usize) -> Self {
+        Self {
+            season: season.max(1),
+            ..self
+        }
     }
 
     /// The fitted scaler.
@@ -242,7 +266,8 @@ impl WindowCodec {
         let (inputs, anchor) = self.encode(&raw);
         let targets = column(series, &self.target)[window.target_rows()]
             .iter()
-            .map(|value| anchor.encode(*value) as f32)
+            .enumerate()
+            .map(|(step, value)| anchor.encode(step, *value) as f32)
             .collect();
         WindowItem { inputs, targets }
     }
@@ -306,8 +331,13 @@ impl WindowCodec {
         let last = *scaled.last().expect("a window has at least one row");
         let (base, spread) = match (self.transform, self.window_norm) {
             (TargetTransform::Level, _) => (centre, spread),
-            (TargetTransform::Difference, WindowNorm::None) => (last, scaler.change_scale),
-            (TargetTransform::Difference, _) => (last, spread),
+            (
+                TargetTransform::Difference | TargetTransform::SeasonalDifference,
+                WindowNorm::None,
+            ) => (last, scaler.change_scale),
+            (TargetTransform::Difference | TargetTransform::SeasonalDifference, _) => {
+                (last, spread)
+            }
             (TargetTransform::LogReturn, _) => (
                 last_original,
                 self.scaler
@@ -315,11 +345,18 @@ impl WindowCodec {
                     .expect("WindowCodec::new checked the log-return scale"),
             ),
         };
+        let last_season = match self.transform {
+            TargetTransform::SeasonalDifference => {
+                scaled[scaled.len().saturating_sub(self.season)..].to_vec()
+            }
+            _ => Vec::new(),
+        };
         Anchor {
             transform: self.transform,
             offset: scaler.offset,
             scale: scaler.scale,
             base,
+            last_season,
             spread,
         }
     }
@@ -374,6 +411,7 @@ mod tests {
                 TargetTransform::Level,
                 TargetTransform::Difference,
                 TargetTransform::LogReturn,
+                TargetTransform::SeasonalDifference,
             ] {
                 for norm in [
                     WindowNorm::None,
@@ -381,9 +419,9 @@ mod tests {
                     WindowNorm::Mean,
                     WindowNorm::Target,
                 ] {
-                    let (_, anchor) = codec(method, transform, norm).encode(&raw());
-                    for value in TARGETS {
-                        let back = anchor.decode(anchor.encode(value));
+                    let (_, anchor) = codec(method, transform, norm).with_season(2).encode(&raw());
+                    for (step, value) in TARGETS.into_iter().enumerate() {
+                        let back = anchor.decode(step, anchor.encode(step, value));
                         assert!(
                             (back - value).abs() <= 1e-12 * value.abs().max(1.0),
                             "{method:?} {transform:?} {norm:?}: {value} -> {back}"
@@ -405,9 +443,9 @@ mod tests {
         // without a window norm the inputs are the scaled levels
         assert_eq!(inputs, vec![1000.0, 1001.0, 1010.0, 1009.0, 1004.0, 1012.0]);
         let change_scale = codec.scaler().column("Open").unwrap().change_scale;
-        assert!((anchor.encode(1014.0) - 10.0 / change_scale).abs() < 1e-12);
+        assert!((anchor.encode(0, 1014.0) - 10.0 / change_scale).abs() < 1e-12);
         // a model that outputs 0 is the naive forecast
-        assert_eq!(anchor.decode(0.0), 1004.0);
+        assert_eq!(anchor.decode(0, 0.0), 1004.0);
     }
 
     #[test]
@@ -419,8 +457,8 @@ mod tests {
         );
         let (_, anchor) = codec.encode(&raw());
         let expected = (1014.0f64 / 1004.0).ln() / 0.012;
-        assert!((anchor.encode(1014.0) - expected).abs() < 1e-12);
-        assert_eq!(anchor.decode(0.0), 1004.0);
+        assert!((anchor.encode(0, 1014.0) - expected).abs() < 1e-12);
+        assert_eq!(anchor.decode(0, 0.0), 1004.0);
     }
 
     #[test]
@@ -441,7 +479,7 @@ mod tests {
         let spread = std.max(change_scale);
         assert!((f64::from(inputs[0]) - (1000.0 - 1004.0) / spread).abs() < 1e-5);
         // a level target under the norm is centred and divided the same way
-        assert!((anchor.encode(1008.0) - 4.0 / spread).abs() < 1e-12);
+        assert!((anchor.encode(0, 1008.0) - 4.0 / spread).abs() < 1e-12);
     }
 
     #[test]
@@ -454,7 +492,7 @@ mod tests {
         let (inputs, anchor) = codec.encode(&raw());
         // Open is centred on its last value; Close on the same, so its last row keeps
         // today's Close − today's Open (1012 − 1004 = 8) in units of the Open's spread
-        let spread = anchor.decode(1.0) - anchor.decode(0.0);
+        let spread = anchor.decode(0, 1.0) - anchor.decode(0, 0.0);
         assert_eq!(inputs[4], 0.0);
         assert!(
             (f64::from(inputs[5]) - 8.0 / spread).abs() < 1e-5,
@@ -491,5 +529,33 @@ mod tests {
         assert_eq!(window.target, [3.0, 4.0, 5.0]);
         window.shift_in(&[6.0, 7.0, 8.0, 9.0]);
         assert_eq!(window.target, [7.0, 8.0, 9.0]);
+    }
+
+    #[test]
+    fn seasonal_difference_measures_each_step_from_the_last_season() {
+        let codec = codec(
+            ScalingMethod::None,
+            TargetTransform::SeasonalDifference,
+            WindowNorm::None,
+        )
+        .with_season(2);
+        // the target's last season is 1010, 1004: steps 0, 2, 4 are measured from 1010, steps
+        // 1, 3 from 1004; a zero output is the seasonal naive forecast
+        let (_, anchor) = codec.encode(&raw());
+        let decoded: Vec<f64> = (0..5).map(|step| anchor.decode(step, 0.0)).collect();
+        assert_eq!(decoded, [1010.0, 1004.0, 1010.0, 1004.0, 1010.0]);
+        let change_scale = scaler(ScalingMethod::None).columns[0].change_scale;
+        assert!((anchor.encode(1, 1014.0) - 10.0 / change_scale).abs() < 1e-12);
+        assert!((anchor.encode(2, 1014.0) - 4.0 / change_scale).abs() < 1e-12);
+        // and it round-trips exactly at every step
+        for step in 0..5 {
+            for value in TARGETS {
+                let back = anchor.decode(step, anchor.encode(step, value));
+                assert!(
+                    (back - value).abs() <= 1e-12 * value.abs().max(1.0),
+                    "{step} {value}"
+                );
+            }
+        }
     }
 }

@@ -135,12 +135,14 @@ pub fn forecast_quantiles(
             quantiles.push(
                 window_outputs
                     .chunks(params)
-                    .map(|step| {
-                        let step: Vec<f64> = step.iter().map(|v| f64::from(*v)).collect();
+                    .enumerate()
+                    .map(|(index, step)| {
+                        let params: Vec<f64> = step.iter().map(|v| f64::from(*v)).collect();
                         levels
                             .iter()
                             .map(|level| {
-                                quantile(distribution, &step, *level).map(|q| anchor.decode(q))
+                                quantile(distribution, &params, *level)
+                                    .map(|q| anchor.decode(index, q))
                             })
                             .collect()
                     })
