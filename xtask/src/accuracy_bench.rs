@@ -1,4 +1,5 @@
-//! `cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J]`: the M4 competition's
+//! `cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] [--seed S] [--recipe
+//! FILE]`: the M4 competition's
 //! protocol on every series of `DIR/manifest.csv` (`name,file,freq,season,horizon`, files
 //! relative to DIR): fit on all but the last `horizon` values, forecast `horizon` steps from that
 //! origin, score MASE (scaled by the in-sample seasonal naive of period `season`) and sMAPE.
@@ -49,13 +50,20 @@ pub struct AccuracyArgs {
     pub vs_statsforecast: bool,
     /// Series trained at the same time.
     pub jobs: usize,
+    /// The recipe's `[train] seed` instead of its own.
+    pub seed: Option<u64>,
+    /// Another recipe than `configs/m4.toml`.
+    pub recipe: Option<PathBuf>,
 }
 
 impl AccuracyArgs {
     /// Parses `--accuracy DIR [--vs-statsforecast] [--jobs J]`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let usage = "usage: cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J]";
+        let usage = "usage: cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] \
+                     [--seed S] [--recipe FILE]";
         let mut dir = None;
+        let mut seed = None;
+        let mut recipe = None;
         let mut vs_statsforecast = false;
         let mut jobs = std::thread::available_parallelism().map_or(1, usize::from);
         let mut rest = args.iter();
@@ -72,6 +80,12 @@ impl AccuracyArgs {
                         .filter(|n| *n > 0)
                         .with_context(|| format!("--jobs expects a number ≥ 1; {usage}"))?;
                 }
+                "--seed" => {
+                    let value = rest.next().and_then(|n| n.parse().ok());
+                    seed =
+                        Some(value.with_context(|| format!("--seed expects a number; {usage}"))?);
+                }
+                "--recipe" => recipe = Some(PathBuf::from(rest.next().context(usage)?)),
                 other => bail!("unknown option {other}; {usage}"),
             }
         }
@@ -79,6 +93,8 @@ impl AccuracyArgs {
             dir: dir.context(usage)?,
             vs_statsforecast,
             jobs,
+            seed,
+            recipe,
         })
     }
 }
@@ -184,16 +200,37 @@ struct Series {
 
 /// The window length of the recipe for a series of `rows` rows: two horizons, and at least one
 /// season and one step, shortened so that `min_windows` training windows remain before the
-/// validation and test periods (`horizon` rows each); `None` when not even a window of one step
-/// leaves that many.
-fn window_len(rows: usize, horizon: usize, season: usize, min_windows: usize) -> Option<usize> {
+/// test period (`horizon` rows) and the validation period (`valid_len` rows); `None` when not
+/// even a window of one step leaves that many.
+fn window_len(
+    rows: usize,
+    horizon: usize,
+    valid_len: usize,
+    season: usize,
+    min_windows: usize,
+) -> Option<usize> {
     let preferred = (2 * horizon).max(season + 1);
-    let room = (rows + 1).checked_sub(3 * horizon + min_windows)?;
+    let room = (rows + 1).checked_sub(2 * horizon + valid_len + min_windows)?;
     (room >= 1).then(|| preferred.min(room))
 }
 
+/// The validation period and window length of a series: one horizon of validation (the origin
+/// before the test origin, as the M4 protocol's fits use), and the window [`window_len`] gives.
+fn sizing(
+    rows: usize,
+    horizon: usize,
+    season: usize,
+    min_windows: usize,
+) -> Option<(usize, usize)> {
+    window_len(rows, horizon, horizon, season, min_windows).map(|window| (horizon, window))
+}
+
 /// The recipe's config for `entry`, with `window_len` rows per window.
-fn recipe_for(template: &ExperimentConfig, entry: &Entry, window_len: usize) -> ExperimentConfig {
+fn recipe_for(
+    template: &ExperimentConfig,
+    entry: &Entry,
+    (valid_len, window_len): (usize, usize),
+) -> ExperimentConfig {
     let mut config = template.clone();
     config.name = Some(entry.name.clone());
     config.data = DataConfig {
@@ -205,7 +242,7 @@ fn recipe_for(template: &ExperimentConfig, entry: &Entry, window_len: usize) -> 
         window_len,
         horizon: entry.horizon,
         test_len: entry.horizon,
-        valid_len: entry.horizon,
+        valid_len,
         ..template.data.clone()
     };
     config.evaluate.season = Some(entry.season);
@@ -234,19 +271,19 @@ fn load_all(entries: &[Entry], template: &ExperimentConfig) -> anyhow::Result<Ve
     entries
         .iter()
         .map(|entry| {
-            let probe = recipe_for(template, entry, 1);
+            let probe = recipe_for(template, entry, (entry.horizon, 1));
             let loaded = yoho_data::load(&probe.data, &[])
                 .with_context(|| format!("series {}", entry.name))?;
             let rows = loaded.series.len();
-            let window = window_len(rows, entry.horizon, entry.season, MIN_TRAINING_WINDOWS);
-            let window = window.with_context(|| {
+            let sized = sizing(rows, entry.horizon, entry.season, MIN_TRAINING_WINDOWS);
+            let sized = sized.with_context(|| {
                 format!(
                     "series {}: {rows} rows are too few for horizon {} (3 horizons and {} \
                      training windows are needed)",
                     entry.name, entry.horizon, MIN_TRAINING_WINDOWS
                 )
             })?;
-            let mut config = recipe_for(template, entry, window);
+            let mut config = recipe_for(template, entry, sized);
             config.data.calendar = calendar_for(yoho_data::Frequency::infer(&loaded.series.dates));
             Ok(Series {
                 entry: entry.clone(),
@@ -328,15 +365,36 @@ fn global(
     let mut scored = Vec::new();
     for (freq, group) in groups {
         let start = Instant::now();
+        // one validation period for the group, the shortest; windows as long as all allow
+        let sized: Vec<(usize, usize)> = group
+            .iter()
+            .map(|s| {
+                let rows = s.loaded.series.len();
+                sizing(rows, s.entry.horizon, s.entry.season, MIN_PANEL_WINDOWS)
+                    .unwrap_or((s.entry.horizon, 1))
+            })
+            .collect();
+        let valid_len = sized
+            .iter()
+            .map(|(valid, _)| *valid)
+            .min()
+            .expect("a group has a series");
         let window = group
             .iter()
             .map(|s| {
                 let rows = s.loaded.series.len();
-                window_len(rows, s.entry.horizon, s.entry.season, MIN_PANEL_WINDOWS).unwrap_or(1)
+                window_len(
+                    rows,
+                    s.entry.horizon,
+                    valid_len,
+                    s.entry.season,
+                    MIN_PANEL_WINDOWS,
+                )
+                .unwrap_or(1)
             })
             .min()
             .expect("a group has a series");
-        let mut config = recipe_for(template, &group[0].entry, window);
+        let mut config = recipe_for(template, &group[0].entry, (valid_len, window));
         config.data.calendar = group[0].config.data.calendar.clone();
         config.name = Some(format!("global-{freq}"));
         config.data.split = PanelSplit::PerSeries;
@@ -670,7 +728,14 @@ fn evaluate(
 /// Runs the accuracy bench.
 pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let template = ExperimentConfig::load(&workspace.join(RECIPE))?;
+    let recipe = args
+        .recipe
+        .clone()
+        .unwrap_or_else(|| workspace.join(RECIPE));
+    let mut template = ExperimentConfig::load(&recipe)?;
+    if let Some(seed) = args.seed {
+        template.train.seed = seed;
+    }
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir)?;
     let Evaluated {
@@ -703,15 +768,15 @@ mod tests {
     #[test]
     fn windows_are_two_horizons_shortened_for_short_series() {
         // monthly, horizon 18, season 12: two horizons
-        assert_eq!(window_len(144, 18, 12, 16), Some(36));
+        assert_eq!(window_len(144, 18, 18, 12, 16), Some(36));
         // 84 rows: 84 + 1 − 54 − 16 = 15 rows of room
-        assert_eq!(window_len(84, 18, 12, 16), Some(15));
+        assert_eq!(window_len(84, 18, 18, 12, 16), Some(15));
         // in a panel, one training window of the series is enough
-        assert_eq!(window_len(84, 18, 12, 1), Some(30));
+        assert_eq!(window_len(84, 18, 18, 12, 1), Some(30));
         // weekly: a season and one step is longer than two horizons
-        assert_eq!(window_len(1355, 13, 52, 16), Some(53));
+        assert_eq!(window_len(1355, 13, 13, 52, 16), Some(53));
         // too short for any window
-        assert_eq!(window_len(60, 18, 12, 16), None);
+        assert_eq!(window_len(60, 18, 18, 12, 16), None);
     }
 
     #[test]
@@ -793,6 +858,8 @@ mod tests {
             dir: dir.path().to_path_buf(),
             vs_statsforecast: false,
             jobs: 2,
+            seed: None,
+            recipe: None,
         };
         let out = tempfile::tempdir().unwrap();
         let Evaluated { scored, wall, .. } = evaluate(&args, &template, out.path()).unwrap();

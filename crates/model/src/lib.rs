@@ -34,6 +34,8 @@ pub mod pytorch;
 pub mod recurrent;
 
 pub use distribution::OutputDistribution;
-pub use forecaster::{Forecaster, ForecasterConfig, RnnForecaster, RnnForecasterConfig};
+pub use forecaster::{
+    Ensemble, EnsembleConfig, Forecaster, ForecasterConfig, RnnForecaster, RnnForecasterConfig,
+};
 pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

@@ -117,6 +117,7 @@ impl PytorchWeights {
     pub fn load_into(&self, model: Forecaster) -> Result<Forecaster, ImportError> {
         match model {
             Forecaster::Rnn(model) => self.load_into_rnn(model).map(Forecaster::Rnn),
+            Forecaster::Ensemble(ensemble) => Err(self.ensemble_mismatch(ensemble.members.len())),
         }
     }
 
@@ -176,7 +177,16 @@ impl PytorchWeights {
     pub fn check_config(&self, config: &ForecasterConfig) -> Result<(), ImportError> {
         match config {
             ForecasterConfig::Rnn(config) => self.check(Architecture::of_config(config)),
+            ForecasterConfig::Ensemble(config) => Err(self.ensemble_mismatch(config.members)),
         }
+    }
+
+    /// One network's weights do not make an ensemble of `members`.
+    fn ensemble_mismatch(&self, members: usize) -> ImportError {
+        self.mismatch(format!(
+            "the file holds one network and the model is an ensemble of {members}; import it \
+             with [train] ensemble = 1"
+        ))
     }
 
     /// The model's architecture must be the file's.

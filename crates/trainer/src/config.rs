@@ -7,7 +7,9 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, PanelSplit, TargetTransform, WindowNorm};
-use yoho_model::{CellKind, ForecasterConfig, OutputDistribution, RnnForecasterConfig};
+use yoho_model::{
+    CellKind, EnsembleConfig, ForecasterConfig, OutputDistribution, RnnForecasterConfig,
+};
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -234,11 +236,21 @@ pub struct TrainSection {
     /// Evaluate the weights of the epoch with the lowest validation loss instead of the last
     /// epoch's (when there is a validation split).
     pub restore_best: bool,
+    /// Epochs trained before early stopping may stop, and before an epoch may be kept as the
+    /// best: a small validation set cannot then keep a barely trained network (0 = from the
+    /// first epoch).
+    pub min_epochs: usize,
     /// `constant` (default) or `cosine`.
     pub lr_schedule: LrSchedule,
     /// Rescale each parameter's gradient to at most this L2 norm (0 = no clipping).
     pub grad_clip: f64,
+    /// Networks trained side by side from different initial weights, each forecast the median
+    /// of theirs (1 = one network).
+    pub ensemble: usize,
 }
+
+/// The most members `[train] ensemble` may ask for.
+pub const MAX_ENSEMBLE: usize = 64;
 
 impl Default for TrainSection {
     fn default() -> Self {
@@ -259,8 +271,10 @@ impl Default for TrainSection {
             loss_reduction: LossReduction::Mean,
             patience: 0,
             restore_best: true,
+            min_epochs: 0,
             lr_schedule: LrSchedule::Constant,
             grad_clip: 0.0,
+            ensemble: 1,
         }
     }
 }
@@ -403,6 +417,19 @@ impl ExperimentConfig {
                 train.grad_clip
             );
         }
+        if train.min_epochs > train.epochs {
+            bail!(
+                "[train] min_epochs: expected at most epochs = {}, got {}",
+                train.epochs,
+                train.min_epochs
+            );
+        }
+        if !(1..=MAX_ENSEMBLE).contains(&train.ensemble) {
+            bail!(
+                "[train] ensemble: expected a number of networks from 1 to {MAX_ENSEMBLE}, got {}",
+                train.ensemble
+            );
+        }
         if train.patience > 0 && self.data.valid_len == 0 {
             bail!(
                 "[train] patience: early stopping watches the validation loss, so [data] \
@@ -495,8 +522,12 @@ impl ExperimentConfig {
 
     /// The network this config describes, for `features` inputs and `horizon` outputs.
     pub fn forecaster_config(&self) -> ForecasterConfig {
-        match self.model.family {
+        let member: ForecasterConfig = match self.model.family {
             ModelFamily::Rnn => self.rnn_forecaster_config().into(),
+        };
+        match self.train.ensemble {
+            0 | 1 => member,
+            members => ForecasterConfig::Ensemble(EnsembleConfig::new(Box::new(member), members)),
         }
     }
 

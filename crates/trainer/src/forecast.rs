@@ -169,6 +169,7 @@ fn refit_config(
     refit.data.valid_len = 0;
     refit.train.epochs = kept_epoch.max(1);
     refit.train.patience = 0;
+    refit.train.min_epochs = 0;
     refit.train.restore_best = false;
     Some(refit)
 }

@@ -4,6 +4,7 @@
 //! module enums); training, inference and the import of weights reach a forecaster only through
 //! the methods below, so a new family is one file beside [`rnn`] and one variant in each enum.
 
+pub mod ensemble;
 pub mod rnn;
 
 use burn::config::Config;
@@ -11,6 +12,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::distribution::OutputDistribution;
+pub use ensemble::{Ensemble, EnsembleConfig};
 pub use rnn::{RnnForecaster, RnnForecasterConfig};
 
 /// The configuration of a [`Forecaster`]: one variant per model family.
@@ -18,6 +20,8 @@ pub use rnn::{RnnForecaster, RnnForecasterConfig};
 pub enum ForecasterConfig {
     /// A recurrent encoder (LSTM, GRU or RNN) with an MLP head, or an encoder–decoder.
     Rnn(RnnForecasterConfig),
+    /// Several forecasters of one configuration, each output the median of theirs.
+    Ensemble(EnsembleConfig),
 }
 
 impl ForecasterConfig {
@@ -25,6 +29,7 @@ impl ForecasterConfig {
     pub fn init(&self, device: &Device) -> Forecaster {
         match self {
             Self::Rnn(config) => config.init(device),
+            Self::Ensemble(config) => config.init(device),
         }
     }
 
@@ -32,6 +37,7 @@ impl ForecasterConfig {
     pub fn input_size(&self) -> usize {
         match self {
             Self::Rnn(config) => config.input_size,
+            Self::Ensemble(config) => config.member.input_size(),
         }
     }
 }
@@ -43,10 +49,15 @@ impl From<RnnForecasterConfig> for ForecasterConfig {
 }
 
 /// A forecasting model: one variant per family.
+// A program holds a handful of forecasters, so their size does not matter; and Burn's module
+// derive cannot see through a `Box` to the recurrent network's parameters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Forecaster {
     /// The recurrent family.
     Rnn(RnnForecaster),
+    /// Several forecasters, each output the median of theirs.
+    Ensemble(Ensemble),
 }
 
 impl Forecaster {
@@ -56,6 +67,16 @@ impl Forecaster {
     pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
         match self {
             Self::Rnn(model) => model.forward(inputs),
+            Self::Ensemble(ensemble) => ensemble.forward(inputs),
+        }
+    }
+
+    /// What each member of an ensemble outputs, as [`forward`](Self::forward) does for one
+    /// forecaster (which is its own only member): training fits every member to the targets.
+    pub fn member_outputs(&self, inputs: Tensor<3>) -> Vec<Tensor<2>> {
+        match self {
+            Self::Ensemble(ensemble) => ensemble.member_outputs(inputs),
+            _ => vec![self.forward(inputs)],
         }
     }
 
@@ -69,6 +90,7 @@ impl Forecaster {
     pub fn output_size(&self) -> usize {
         match self {
             Self::Rnn(model) => model.output_size,
+            Self::Ensemble(ensemble) => ensemble.first().output_size(),
         }
     }
 
@@ -76,6 +98,7 @@ impl Forecaster {
     pub fn distribution(&self) -> &OutputDistribution {
         match self {
             Self::Rnn(model) => &model.distribution,
+            Self::Ensemble(ensemble) => ensemble.first().distribution(),
         }
     }
 }

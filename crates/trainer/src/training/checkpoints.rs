@@ -136,6 +136,8 @@ pub(super) struct RunCheckpoints {
     pub(super) last_epoch: usize,
     pub(super) latest: Option<usize>,
     pub(super) best: Option<(usize, f64)>,
+    /// The first epoch that may be the best (`[train] min_epochs`).
+    pub(super) min_epochs: usize,
     pub(super) control: TrainingControl,
     pub(super) interrupter: Interrupter,
     /// The run directory: checkpoints go to its `checkpoint/`, the losses to its `loss.csv`.
@@ -164,6 +166,7 @@ impl RunCheckpoints {
             self.interrupter.stop(Some("stop requested by a signal"));
         }
         let improved = valid_loss
+            .filter(|_| epoch >= self.min_epochs)
             .filter(|loss| loss.is_finite())
             .filter(|loss| self.best.is_none_or(|(_, best)| *loss < best));
         let periodic = stopping || epoch.is_multiple_of(self.every) || epoch == self.last_epoch;
@@ -219,6 +222,7 @@ mod tests {
             last_epoch: 100,
             latest: None,
             best: None,
+            min_epochs: 0,
             control: TrainingControl::default(),
             interrupter: Interrupter::new(),
             run_dir: PathBuf::from("unused"),

@@ -188,7 +188,8 @@ pub fn train(
             every: train.checkpoint_interval(),
             last_epoch: train.epochs,
             latest: resume.map(|r| r.epoch),
-            best: resume.and_then(|r| best_epoch(&r.history)),
+            best: resume.and_then(|r| best_epoch(&r.history, train.min_epochs)),
+            min_epochs: train.min_epochs,
             control: control.clone(),
             interrupter: interrupter.clone(),
             run_dir: run_dir.to_path_buf(),
@@ -198,6 +199,7 @@ pub fn train(
     if train.patience > 0 {
         training = training.early_stopping(NoImprovementSince {
             patience: train.patience,
+            min_epochs: train.min_epochs,
             history: history.clone(),
         });
     }
@@ -213,7 +215,7 @@ pub fn train(
     let kept: Vec<usize> = control
         .last_checkpoint()
         .into_iter()
-        .chain(best_epoch(&history).map(|(epoch, _)| epoch))
+        .chain(best_epoch(&history, train.min_epochs).map(|(epoch, _)| epoch))
         .collect();
     prune(&checkpoint_dir, &kept);
     if let Some((epoch, loss)) = control.diverged().or_else(|| first_non_finite(&history)) {
@@ -229,7 +231,7 @@ pub fn train(
         });
     }
     let last_epoch = history.last().map_or(0, |e| e.epoch);
-    let best = best_epoch(&history).filter(|_| train.restore_best);
+    let best = best_epoch(&history, train.min_epochs).filter(|_| train.restore_best);
     let (model, kept_epoch) = match best {
         Some((epoch, _)) if epoch != last_epoch => {
             (restore_checkpoint(result.model, run_dir, epoch)?, epoch)
@@ -245,10 +247,11 @@ pub fn train(
     })))
 }
 
-/// The epoch with the lowest finite validation loss, and that loss.
-fn best_epoch(history: &[EpochLoss]) -> Option<(usize, f64)> {
+/// The epoch from `min_epochs` on with the lowest finite validation loss, and that loss.
+fn best_epoch(history: &[EpochLoss], min_epochs: usize) -> Option<(usize, f64)> {
     history
         .iter()
+        .filter(|e| e.epoch >= min_epochs)
         .filter_map(|e| e.valid.filter(|v| v.is_finite()).map(|v| (e.epoch, v)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
@@ -379,8 +382,8 @@ mod tests {
             loss(3, Some(f64::NAN)),
             loss(4, Some(2.0)),
         ];
-        assert_eq!(best_epoch(&history), Some((2, 1.0)));
-        assert_eq!(best_epoch(&[loss(1, None)]), None);
+        assert_eq!(best_epoch(&history, 0), Some((2, 1.0)));
+        assert_eq!(best_epoch(&[loss(1, None)], 0), None);
     }
 
     /// A series that rises by 1 a day over the training rows and is flat afterwards: the more
@@ -449,7 +452,7 @@ mod tests {
         let TrainingEnd::Finished(trained) = end else {
             panic!("training did not finish");
         };
-        let (best, best_loss) = best_epoch(&trained.history).unwrap();
+        let (best, best_loss) = best_epoch(&trained.history, 0).unwrap();
         let last = trained.history.last().unwrap().epoch;
         assert!(
             last < 60,

@@ -6,6 +6,7 @@ mod common;
 mod backtest;
 mod bad_input;
 mod beyond_one_day;
+mod ensemble;
 mod forecast;
 mod interruption;
 mod intervals;

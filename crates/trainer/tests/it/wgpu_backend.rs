@@ -42,7 +42,9 @@ fn assert_close(what: &str, cpu: &[f32], gpu: &[f32], tolerance: f32) {
 
 /// Every parameter of the forecaster, flattened, in a fixed order.
 fn parameters(model: &Forecaster) -> Vec<(String, Vec<f32>)> {
-    let Forecaster::Rnn(model) = model;
+    let Forecaster::Rnn(model) = model else {
+        panic!("these tests train one recurrent network");
+    };
     let mut all = Vec::new();
     for (k, layer) in model.encoder.layers.iter().enumerate() {
         all.push((format!("weight_ih_l{k}"), values(layer.weight_ih.val())));

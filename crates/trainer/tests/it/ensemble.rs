@@ -1,0 +1,68 @@
+//! `[train] ensemble` and `[train] min_epochs` end to end.
+
+use std::path::Path;
+
+use crate::common::{
+    assert_clean_error, assert_success, config_text, read, trainer, write_config, write_series,
+};
+
+fn metrics(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(&run.join("metrics.json"))).unwrap()
+}
+
+#[test]
+fn an_ensemble_trains_saves_and_forecasts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = write_config(dir.path(), &data, "ensemble = 3");
+    let run = dir.path().join("run");
+    crate::common::train(&config, &run);
+    let model_rmse = metrics(&run)["test"]["model"]["rmse"].as_f64().unwrap();
+    assert!(model_rmse.is_finite());
+    // the saved run loads as an ensemble of three and forecasts
+    let out = dir.path().join("forecast.csv");
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    assert_eq!(read(&out).lines().count(), 2);
+    // one network differs from the ensemble of three that starts with the same seed
+    let single = dir.path().join("single");
+    crate::common::train(&write_config(dir.path(), &data, ""), &single);
+    let single_rmse = metrics(&single)["test"]["model"]["rmse"].as_f64().unwrap();
+    assert_ne!(model_rmse, single_rmse);
+}
+
+#[test]
+fn a_bad_ensemble_size_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = write_config(dir.path(), &data, "ensemble = 0");
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["[train] ensemble", "got 0"]);
+}
+
+#[test]
+fn min_epochs_keeps_training_and_never_keeps_an_earlier_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    // a learning rate too small to change the validation loss: patience 1 alone stops at epoch
+    // 2 and keeps epoch 1; min_epochs holds training to 4 and counts the best from there
+    let text = config_text(&data, "", "patience = 1\nmin_epochs = 4")
+        .replace("epochs = 3", "epochs = 6")
+        .replace("lr = 0.01", "lr = 1e-9");
+    let config = dir.path().join("min.toml");
+    std::fs::write(&config, text).unwrap();
+    let run = dir.path().join("run");
+    crate::common::train(&config, &run);
+    // the validation loss never changes: the best is epoch 4, and training stops one after it
+    let training = &metrics(&run)["training"];
+    assert_eq!(training["epochs"].as_u64(), Some(5), "{training}");
+    assert_eq!(training["kept_epoch"].as_u64(), Some(4), "{training}");
+}
