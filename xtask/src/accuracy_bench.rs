@@ -1,14 +1,17 @@
-//! `cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] [--seed S] [--recipe
-//! FILE]`: the M4 competition's
-//! protocol on every series of `DIR/manifest.csv` (`name,file,freq,season,horizon`, files
-//! relative to DIR): fit on all but the last `horizon` values, forecast `horizon` steps from that
-//! origin, score MASE (scaled by the in-sample seasonal naive of period `season`) and sMAPE.
+//! `cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] [--seed S] [--recipe FILE]`:
+//! the M4 competition's protocol on every series of `DIR/manifest.csv`
+//! (`name,file,freq,season,horizon`, files relative to DIR): fit on all but the last `horizon`
+//! values, forecast `horizon` steps from that origin, score MASE (scaled by the in-sample
+//! seasonal naive of period `season`) and sMAPE.
 //!
-//! Methods: `yoho`, the default recipe (`configs/m4.toml`) with one model per series; and
-//! `yoho_global`, the same recipe with one model per frequency over all its series (each series
-//! holding out its own last values); `naive` and `seasonal_naive` computed here; with
-//! `--vs-statsforecast`, statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and AutoTheta
-//! (`xtask/bench_statsforecast.py`), scored here the same way.
+//! Methods: `yoho`, the trainer's default recipe (a config of only the file, the target and the
+//! horizon: everything else chosen from the series, see `trainer`'s `recipe.rs`) with one model
+//! per series; `yoho_global`, the same recipe with one model per frequency over all its series
+//! (each series holding out its own last values, windows that every series can fill); `naive`
+//! and `seasonal_naive` computed here; with `--vs-statsforecast`, statsforecast's Naive,
+//! SeasonalNaive, AutoETS, AutoARIMA and AutoTheta (`xtask/bench_statsforecast.py`), scored here
+//! the same way. `--recipe FILE` replaces the recipe's `[model]` and `[train]` with the file's,
+//! `--seed S` its seed.
 //!
 //! Writes `<target>/bench/accuracy.csv` (`name,method,mase,smape,seconds`) and
 //! `<target>/bench/accuracy_forecasts.csv` (`name,method,date,forecast`), and prints the
@@ -26,17 +29,15 @@ use burn::tensor::Device;
 use trainer::ExperimentConfig;
 use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::LearnerFit;
-use yoho_data::{DataConfig, LoadedSeries, PanelSplit, Source, TargetTransform, Timestamp};
+use yoho_data::defaults::window_len;
+use yoho_data::{LoadedSeries, PanelSplit, TargetTransform, Timestamp};
 use yoho_eval::baselines::{Naive, SeasonalNaive};
 use yoho_eval::protocol::{self, OriginForecast};
 
 use crate::backtest_bench::target_dir;
 
-/// The default recipe every series gets.
-const RECIPE: &str = "configs/m4.toml";
-/// The fewest training windows a series' window length leaves (shorter windows otherwise).
-const MIN_TRAINING_WINDOWS: usize = 16;
-/// The same in a panel, whose model learns from every series' windows together.
+/// The fewest training windows of each series of a panel, whose model learns from every
+/// series' windows together (a single series' recipe leaves it 16).
 const MIN_PANEL_WINDOWS: usize = 1;
 /// The method every other is compared with.
 const REFERENCE: &str = "seasonal_naive";
@@ -52,7 +53,7 @@ pub struct AccuracyArgs {
     pub jobs: usize,
     /// The recipe's `[train] seed` instead of its own.
     pub seed: Option<u64>,
-    /// Another recipe than `configs/m4.toml`.
+    /// A config whose `[model]` and `[train]` replace the default recipe's.
     pub recipe: Option<PathBuf>,
 }
 
@@ -198,93 +199,35 @@ struct Series {
     config: ExperimentConfig,
 }
 
-/// The window length of the recipe for a series of `rows` rows: two horizons, and at least one
-/// season and one step, shortened so that `min_windows` training windows remain before the
-/// test period (`horizon` rows) and the validation period (`valid_len` rows); `None` when not
-/// even a window of one step leaves that many.
-fn window_len(
-    rows: usize,
-    horizon: usize,
-    valid_len: usize,
-    season: usize,
-    min_windows: usize,
-) -> Option<usize> {
-    let preferred = (2 * horizon).max(season + 1);
-    let room = (rows + 1).checked_sub(2 * horizon + valid_len + min_windows)?;
-    (room >= 1).then(|| preferred.min(room))
-}
-
-/// The validation period and window length of a series: one horizon of validation (the origin
-/// before the test origin, as the M4 protocol's fits use), and the window [`window_len`] gives.
-fn sizing(
-    rows: usize,
-    horizon: usize,
-    season: usize,
-    min_windows: usize,
-) -> Option<(usize, usize)> {
-    window_len(rows, horizon, horizon, season, min_windows).map(|window| (horizon, window))
-}
-
-/// The recipe's config for `entry`, with `window_len` rows per window.
-fn recipe_for(
-    template: &ExperimentConfig,
-    entry: &Entry,
-    (valid_len, window_len): (usize, usize),
-) -> ExperimentConfig {
-    let mut config = template.clone();
-    config.name = Some(entry.name.clone());
-    config.data = DataConfig {
-        source: Source::File {
-            path: entry.file.clone(),
-        },
-        features: vec!["value".into()],
-        target: "value".into(),
-        window_len,
-        horizon: entry.horizon,
-        test_len: entry.horizon,
-        valid_len,
-        ..template.data.clone()
+/// The bench's config of `entry`: its `[data]` names only the file, the target and the
+/// horizon, so that the trainer's default recipe chooses everything else from the series (the
+/// manifest's season only scores); `sections` (`[model]`, `[train]`, … of `--recipe`) replace
+/// the recipe's.
+fn config_for(entry: &Entry, sections: &toml::Table) -> anyhow::Result<ExperimentConfig> {
+    let mut data = toml::Table::new();
+    let file = entry.file.display().to_string();
+    data.insert("path".into(), toml::Value::String(file));
+    data.insert("target".into(), toml::Value::String("value".into()));
+    data.insert("horizon".into(), toml::Value::Integer(entry.horizon as i64));
+    let mut table = sections.clone();
+    let extra = match table.remove("data") {
+        Some(toml::Value::Table(extra)) => extra,
+        _ => toml::Table::new(),
     };
-    config.evaluate.season = Some(entry.season);
-    // the recipe's seasonal difference where a window holds a season, else the plain one
-    config.data.season = Some(entry.season).filter(|season| *season <= window_len);
-    if config.data.season.is_none() && config.data.transform == TargetTransform::SeasonalDifference
-    {
-        config.data.transform = TargetTransform::Difference;
-    }
-    config
-}
-
-/// The calendar inputs of a series of `frequency`: the position in the year or the week.
-fn calendar_for(frequency: yoho_data::Frequency) -> Vec<yoho_data::CalendarFeature> {
-    use yoho_data::{CalendarFeature, Frequency};
-    match frequency {
-        Frequency::Monthly | Frequency::Quarterly => vec![CalendarFeature::Month],
-        Frequency::Weekly => vec![CalendarFeature::DayOfYear],
-        Frequency::Daily | Frequency::BusinessDaily => vec![CalendarFeature::DayOfWeek],
-        _ => Vec::new(),
-    }
+    data.extend(extra);
+    table.insert("data".into(), toml::Value::Table(data));
+    let name = Path::new(&entry.name).with_extension("toml");
+    ExperimentConfig::from_table(table, &name).with_context(|| format!("series {}", entry.name))
 }
 
 /// Loads every series and makes its config; a series too short for the recipe is an error.
-fn load_all(entries: &[Entry], template: &ExperimentConfig) -> anyhow::Result<Vec<Series>> {
+fn load_all(entries: &[Entry], sections: &toml::Table) -> anyhow::Result<Vec<Series>> {
     entries
         .iter()
         .map(|entry| {
-            let probe = recipe_for(template, entry, (entry.horizon, 1));
-            let loaded = yoho_data::load(&probe.data, &[])
+            let config = config_for(entry, sections)?;
+            let loaded = yoho_data::load(&config.data, &[])
                 .with_context(|| format!("series {}", entry.name))?;
-            let rows = loaded.series.len();
-            let sized = sizing(rows, entry.horizon, entry.season, MIN_TRAINING_WINDOWS);
-            let sized = sized.with_context(|| {
-                format!(
-                    "series {}: {rows} rows are too few for horizon {} (3 horizons and {} \
-                     training windows are needed)",
-                    entry.name, entry.horizon, MIN_TRAINING_WINDOWS
-                )
-            })?;
-            let mut config = recipe_for(template, entry, sized);
-            config.data.calendar = calendar_for(yoho_data::Frequency::infer(&loaded.series.dates));
             Ok(Series {
                 entry: entry.clone(),
                 loaded,
@@ -292,6 +235,46 @@ fn load_all(entries: &[Entry], template: &ExperimentConfig) -> anyhow::Result<Ve
             })
         })
         .collect()
+}
+
+/// The config of one model over `group` (series of one frequency and horizon): the first
+/// series' recipe with windows that leave every series a training window.
+fn panel_config(group: &[&Series], freq: &str) -> anyhow::Result<ExperimentConfig> {
+    let first = &group[0].config;
+    let season = first.data.season.unwrap_or(1);
+    let horizon = first.data.horizon;
+    if let Some(other) = group.iter().find(|s| s.config.data.horizon != horizon) {
+        bail!(
+            "the {freq} series have different horizons ({} and {}): one model per frequency \
+             needs one",
+            horizon,
+            other.config.data.horizon
+        );
+    }
+    let window = group
+        .iter()
+        .map(|s| {
+            let rows = s.loaded.series.len();
+            window_len(
+                rows,
+                horizon,
+                first.data.valid_len,
+                season,
+                MIN_PANEL_WINDOWS,
+            )
+            .unwrap_or(1)
+        })
+        .min()
+        .expect("a group has a series");
+    let mut config = first.clone();
+    config.name = Some(format!("global-{freq}"));
+    config.data.window_len = window;
+    config.data.split = PanelSplit::PerSeries;
+    if season > window {
+        config.data.season = None;
+        config.data.transform = TargetTransform::Difference;
+    }
+    Ok(config)
 }
 
 /// The CPU device the bench trains on.
@@ -352,11 +335,7 @@ fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
 /// `yoho_global`: one model per frequency over all its series, each holding out its own last
 /// `horizon` values; the windows are the shortest of the group's series. A series' seconds are
 /// its group's over its size.
-fn global(
-    series: &[Series],
-    template: &ExperimentConfig,
-    scratch: &Path,
-) -> anyhow::Result<Vec<Scored>> {
+fn global(series: &[Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
     let mut groups: BTreeMap<&str, Vec<&Series>> = BTreeMap::new();
     for one in series {
         groups.entry(one.entry.freq.as_str()).or_default().push(one);
@@ -365,45 +344,7 @@ fn global(
     let mut scored = Vec::new();
     for (freq, group) in groups {
         let start = Instant::now();
-        // one validation period for the group, the shortest; windows as long as all allow
-        let sized: Vec<(usize, usize)> = group
-            .iter()
-            .map(|s| {
-                let rows = s.loaded.series.len();
-                sizing(rows, s.entry.horizon, s.entry.season, MIN_PANEL_WINDOWS)
-                    .unwrap_or((s.entry.horizon, 1))
-            })
-            .collect();
-        let valid_len = sized
-            .iter()
-            .map(|(valid, _)| *valid)
-            .min()
-            .expect("a group has a series");
-        let window = group
-            .iter()
-            .map(|s| {
-                let rows = s.loaded.series.len();
-                window_len(
-                    rows,
-                    s.entry.horizon,
-                    valid_len,
-                    s.entry.season,
-                    MIN_PANEL_WINDOWS,
-                )
-                .unwrap_or(1)
-            })
-            .min()
-            .expect("a group has a series");
-        let mut config = recipe_for(template, &group[0].entry, (valid_len, window));
-        config.data.calendar = group[0].config.data.calendar.clone();
-        config.name = Some(format!("global-{freq}"));
-        config.data.split = PanelSplit::PerSeries;
-        let horizons: Vec<usize> = group.iter().map(|s| s.entry.horizon).collect();
-        if horizons.iter().any(|h| *h != horizons[0]) {
-            bail!(
-                "the {freq} series have different horizons ({horizons:?}): one model per frequency needs one"
-            );
-        }
+        let config = panel_config(&group, freq)?;
         let loaded = group
             .iter()
             .map(|s| (s.entry.name.clone(), s.loaded.clone()))
@@ -692,11 +633,16 @@ struct Evaluated {
 /// Every method's scores on every series of `args.dir`.
 fn evaluate(
     args: &AccuracyArgs,
-    template: &ExperimentConfig,
+    sections: &toml::Table,
     out_dir: &Path,
 ) -> anyhow::Result<Evaluated> {
     let entries = read_manifest(&args.dir)?;
-    let series = load_all(&entries, template)?;
+    let mut series = load_all(&entries, sections)?;
+    if let Some(seed) = args.seed {
+        for one in &mut series {
+            one.config.train.seed = seed;
+        }
+    }
     let scratch = out_dir.join(format!("accuracy-runs-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let mut wall = BTreeMap::new();
@@ -711,7 +657,7 @@ fn evaluate(
     wall.insert("yoho".to_string(), start.elapsed().as_secs_f64());
     eprintln!("yoho_global: one model per frequency");
     let start = Instant::now();
-    scored.extend(global(&series, template, &scratch)?);
+    scored.extend(global(&series, &scratch)?);
     wall.insert("yoho_global".to_string(), start.elapsed().as_secs_f64());
     if args.vs_statsforecast {
         eprintln!("statsforecast: Naive, SeasonalNaive, AutoETS, AutoARIMA, AutoTheta");
@@ -725,24 +671,31 @@ fn evaluate(
     })
 }
 
+/// The `[model]` and `[train]` sections of the config at `path` (`--recipe`).
+fn recipe_sections(path: &Path) -> anyhow::Result<toml::Table> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not TOML", path.display()))?;
+    Ok(table
+        .into_iter()
+        .filter(|(section, _)| section == "model" || section == "train")
+        .collect())
+}
+
 /// Runs the accuracy bench.
 pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let recipe = args
-        .recipe
-        .clone()
-        .unwrap_or_else(|| workspace.join(RECIPE));
-    let mut template = ExperimentConfig::load(&recipe)?;
-    if let Some(seed) = args.seed {
-        template.train.seed = seed;
-    }
+    let sections = match &args.recipe {
+        None => toml::Table::new(),
+        Some(path) => recipe_sections(path)?,
+    };
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir)?;
     let Evaluated {
         series,
         scored,
         wall,
-    } = evaluate(args, &template, &out_dir)?;
+    } = evaluate(args, &sections, &out_dir)?;
     write_csvs(&out_dir, &scored)?;
     let summaries = summarize(&scored, &wall);
     println!(
@@ -764,20 +717,6 @@ pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn windows_are_two_horizons_shortened_for_short_series() {
-        // monthly, horizon 18, season 12: two horizons
-        assert_eq!(window_len(144, 18, 18, 12, 16), Some(36));
-        // 84 rows: 84 + 1 − 54 − 16 = 15 rows of room
-        assert_eq!(window_len(84, 18, 18, 12, 16), Some(15));
-        // in a panel, one training window of the series is enough
-        assert_eq!(window_len(84, 18, 18, 12, 1), Some(30));
-        // weekly: a season and one step is longer than two horizons
-        assert_eq!(window_len(1355, 13, 13, 52, 16), Some(53));
-        // too short for any window
-        assert_eq!(window_len(60, 18, 18, 12, 16), None);
-    }
 
     #[test]
     fn the_manifest_is_read_by_column_name_and_bad_rows_are_named() {
@@ -847,13 +786,7 @@ mod tests {
             "name,file,freq,season,horizon\na,a.csv,monthly,12,6\nb,b.csv,monthly,12,6\n",
         )
         .unwrap();
-        let mut template = ExperimentConfig::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(RECIPE),
-        )
-        .unwrap();
-        template.train.epochs = 3;
+        let sections: toml::Table = toml::from_str("[train]\nepochs = 3").unwrap();
         let args = AccuracyArgs {
             dir: dir.path().to_path_buf(),
             vs_statsforecast: false,
@@ -862,7 +795,7 @@ mod tests {
             recipe: None,
         };
         let out = tempfile::tempdir().unwrap();
-        let Evaluated { scored, wall, .. } = evaluate(&args, &template, out.path()).unwrap();
+        let Evaluated { scored, wall, .. } = evaluate(&args, &sections, out.path()).unwrap();
         for method in ["naive", REFERENCE, "yoho", "yoho_global"] {
             for (name, last_year) in [("a", 1997), ("b", 1996)] {
                 let row = scored

@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod config;
 pub mod dataset;
+pub mod defaults;
 mod error;
 pub mod frequency;
 pub mod missing;

@@ -295,19 +295,53 @@ impl TrainSection {
     }
 }
 
+/// A config's error against the schema, named after its file, with a hint at the key meant.
+fn schema_error(path: &Path, message: &str) -> anyhow::Error {
+    let hint = suggest_key(message)
+        .map(|key| format!("\ndid you mean `{key}`?"))
+        .unwrap_or_default();
+    anyhow::anyhow!("{}: {}{hint}", path.display(), message.trim_end())
+}
+
 impl ExperimentConfig {
     /// Reads and checks the config at `path`. Relative data paths stay relative to the current
     /// directory.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let mut config: Self = toml::from_str(&text).map_err(|error| {
-            let message = error.to_string();
-            let hint = suggest_key(&message)
-                .map(|key| format!("\ndid you mean `{key}`?"))
-                .unwrap_or_default();
-            anyhow::anyhow!("{}: {}{hint}", path.display(), message.trim_end())
-        })?;
+        let schema_error = |message: String| schema_error(path, &message);
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|error| schema_error(error.to_string()))?;
+        match crate::recipe::wanted(&table) {
+            // read from the text, so that an error shows its line
+            false => {
+                let config =
+                    toml::from_str(&text).map_err(|error| schema_error(error.to_string()))?;
+                Self::checked(config, path)
+            }
+            true => Self::from_table(table, path),
+        }
+    }
+
+    /// The config `table` holds, as if read from a file at `path` (which names it, and its
+    /// errors): with the default recipe filled in where its `[data]` has no `window_len` (see
+    /// `recipe.rs`), then checked.
+    pub fn from_table(mut table: toml::Table, path: &Path) -> anyhow::Result<Self> {
+        crate::recipe::fill(&mut table, path)?;
+        let config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|error: toml::de::Error| {
+                let message = error.to_string();
+                let hint = suggest_key(&message)
+                    .map(|key| format!("\ndid you mean `{key}`?"))
+                    .unwrap_or_default();
+                anyhow::anyhow!("{}: {}{hint}", path.display(), message.trim_end())
+            })?;
+        Self::checked(config, path)
+    }
+
+    /// `config` named after `path` when it has no name, and checked.
+    fn checked(mut config: Self, path: &Path) -> anyhow::Result<Self> {
         if config.name.is_none() {
             config.name = path
                 .file_stem()

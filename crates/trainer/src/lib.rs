@@ -21,6 +21,7 @@ pub mod forecast;
 mod panel;
 mod plots;
 pub mod predict;
+mod recipe;
 mod report;
 pub mod train;
 mod training;

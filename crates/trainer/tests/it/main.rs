@@ -16,5 +16,6 @@ mod overhead;
 mod panel;
 mod predict;
 mod pytorch_weights;
+mod recipe;
 mod run_dir;
 mod wgpu_backend;

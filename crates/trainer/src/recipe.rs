@@ -1,0 +1,237 @@
+//! The default recipe: what a config that names only its data gets.
+//!
+//! A `[data]` section without `window_len` asks for settings chosen from the series itself
+//! (`yoho_data::defaults::Recipe`): the season and calendar inputs of its frequency, one forecast
+//! origin of `horizon` steps held out for the test and one before it for validation, a window
+//! of two horizons (at least a season), the target alone as input, standard scaling and the
+//! seasonal difference. Every key the section sets is kept. A config without `[model]` or
+//! `[train]` gets the recipe's sections below, and `[evaluate] season` the series' season.
+//! So `path`, `target` and `horizon` (and `date_column` when it is not `Date`) are a complete
+//! config.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use toml::{Table, Value};
+use yoho_data::defaults::Recipe;
+use yoho_data::{DataConfig, Frequency};
+
+/// The recipe's network and training, for a config without `[model]` or `[train]`: a small
+/// LSTM, mini-batches of 32, AdamW with a cosine schedule, early stopping after 30 epochs
+/// without a lower validation loss (not before epoch 10), the best epoch kept.
+const SECTIONS: &str = r#"
+[model]
+cell = "lstm"
+hidden_size = 32
+head = [16]
+
+[train]
+epochs = 300
+batch_size = 32
+shuffle = true
+seed = 42
+lr = 0.003
+weight_decay = 0.01
+lr_schedule = "cosine"
+grad_clip = 1.0
+patience = 30
+restore_best = true
+"#;
+
+/// Fills in what `table` (a config read from `path`) leaves to the recipe, when its `[data]`
+/// section has no `window_len`: the data keys it lacks, the `[model]` and `[train]` sections
+/// it lacks and `[evaluate] season`. A config with `window_len` is left as it is.
+pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
+    let Some(Value::Table(data)) = table.get_mut("data") else {
+        // the schema's own error names the missing section
+        return Ok(());
+    };
+    if data.contains_key("window_len") {
+        return Ok(());
+    }
+    let season = fill_data(data, path)?;
+    let evaluate = table
+        .entry("evaluate")
+        .or_insert_with(|| Value::Table(Table::new()));
+    if let Value::Table(evaluate) = evaluate {
+        evaluate
+            .entry("season")
+            .or_insert(Value::Integer(season as i64));
+    }
+    let recipe: Table = toml::from_str(SECTIONS).expect("the recipe's sections are valid TOML");
+    for section in ["model", "train"] {
+        if !table.contains_key(section) {
+            table.insert(section.into(), recipe[section].clone());
+        }
+    }
+    Ok(())
+}
+
+/// Whether `table` asks for the recipe: its `[data]` section has no `window_len`.
+pub(crate) fn wanted(table: &Table) -> bool {
+    table
+        .get("data")
+        .and_then(Value::as_table)
+        .is_some_and(|data| !data.contains_key("window_len"))
+}
+
+/// Fills the data keys the recipe chooses from the series; returns its season.
+fn fill_data(data: &mut Table, path: &Path) -> anyhow::Result<usize> {
+    let target = match data.get("target") {
+        Some(Value::String(target)) => target.clone(),
+        _ => bail!(
+            "{}: [data] target: expected the column to forecast, e.g. target = \"value\"",
+            path.display()
+        ),
+    };
+    data.entry("features")
+        .or_insert_with(|| Value::Array(vec![Value::String(target)]));
+    let horizon = match data.get("horizon") {
+        None => 1,
+        Some(Value::Integer(horizon)) if *horizon >= 1 => *horizon as usize,
+        Some(other) => bail!(
+            "{}: [data] horizon: expected a whole number ≥ 1, got {other}",
+            path.display()
+        ),
+    };
+    let (rows, frequency) = shortest_series(data, path)?;
+    // periods the config sets longer than a horizon leave that many fewer rows for the windows
+    let longer = |key: &str| match data.get(key) {
+        Some(Value::Integer(len)) => (*len).max(0) as usize - horizon.min((*len).max(0) as usize),
+        _ => 0,
+    };
+    let usable = rows.saturating_sub(longer("test_len") + longer("valid_len"));
+    let recipe = Recipe::for_series(usable, frequency, horizon).with_context(|| {
+        format!(
+            "{}: the series has {rows} rows, too few for the default recipe at horizon = \
+             {horizon} (the test and validation periods of a horizon each and {} training \
+             windows); set [data] window_len, test_len and valid_len yourself",
+            path.display(),
+            yoho_data::defaults::MIN_TRAINING_WINDOWS
+        )
+    })?;
+    let integer = |value: usize| Value::Integer(value as i64);
+    let calendar = (recipe.calendar.iter())
+        .map(|feature| Value::String(feature.name().to_string()))
+        .collect();
+    let transform = match recipe.transform {
+        yoho_data::TargetTransform::SeasonalDifference => "seasonal_difference",
+        _ => "difference",
+    };
+    let chosen = [
+        ("window_len", integer(recipe.window_len)),
+        ("test_len", integer(recipe.test_len)),
+        ("valid_len", integer(recipe.valid_len)),
+        ("calendar", Value::Array(calendar)),
+        ("scaling", Value::String("standard".into())),
+        ("transform", Value::String(transform.into())),
+    ];
+    for (key, value) in chosen {
+        data.entry(key).or_insert(value);
+    }
+    if recipe.season > 1 {
+        data.entry("season").or_insert(integer(recipe.season));
+    }
+    Ok(recipe.season)
+}
+
+/// The rows and frequency of the series `data` names (of its shortest series for a panel),
+/// read with placeholder window settings.
+fn shortest_series(data: &Table, path: &Path) -> anyhow::Result<(usize, Frequency)> {
+    let mut probe = data.clone();
+    probe.insert("window_len".into(), Value::Integer(1));
+    probe.insert("test_len".into(), Value::Integer(1));
+    probe.remove("season");
+    probe.remove("transform");
+    let probe: DataConfig = Value::Table(probe)
+        .try_into()
+        .map_err(|error| anyhow::anyhow!("{}: [data]: {error}", path.display()))?;
+    let lengths: Vec<(usize, Frequency)> = match (&probe.source, &probe.series_column) {
+        (yoho_data::Source::File { path: file }, Some(column)) => {
+            yoho_data::load_file_panel(file, &probe.load_options(&[]), column)?
+                .into_iter()
+                .map(|(_, loaded)| length_and_frequency(&loaded))
+                .collect()
+        }
+        _ => vec![length_and_frequency(&yoho_data::load(&probe, &[])?)],
+    };
+    lengths
+        .into_iter()
+        .min_by_key(|(rows, _)| *rows)
+        .with_context(|| format!("{}: the data holds no series", path.display()))
+}
+
+fn length_and_frequency(loaded: &yoho_data::LoadedSeries) -> (usize, Frequency) {
+    let dates = &loaded.series.dates;
+    (dates.len(), Frequency::infer(dates))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn monthly_csv(dir: &Path, rows: usize) -> std::path::PathBuf {
+        let mut text = String::from("Date,value\n");
+        for i in 0..rows {
+            let value = 100.0 + i as f64 + 10.0 * (i as f64 * std::f64::consts::PI / 6.0).sin();
+            text += &format!("{}-{:02}-01,{value:.3}\n", 1990 + i / 12, 1 + i % 12);
+        }
+        let path = dir.join("monthly.csv");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_config_of_path_target_and_horizon_gets_the_recipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = monthly_csv(dir.path(), 144);
+        let mut table: Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n",
+            data.display().to_string()
+        ))
+        .unwrap();
+        fill(&mut table, Path::new("m.toml")).unwrap();
+        let data = table["data"].as_table().unwrap();
+        assert_eq!(data["window_len"].as_integer(), Some(36));
+        assert_eq!(data["test_len"].as_integer(), Some(18));
+        assert_eq!(data["season"].as_integer(), Some(12));
+        assert_eq!(data["transform"].as_str(), Some("seasonal_difference"));
+        assert_eq!(data["features"].as_array().unwrap().len(), 1);
+        assert_eq!(table["evaluate"]["season"].as_integer(), Some(12));
+        assert_eq!(table["model"]["hidden_size"].as_integer(), Some(32));
+        assert_eq!(table["train"]["patience"].as_integer(), Some(30));
+    }
+
+    #[test]
+    fn keys_a_config_sets_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = monthly_csv(dir.path(), 144);
+        let mut table: Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\ntransform = \"difference\"\n\
+             test_len = 36\n[model]\nhidden_size = 8\n",
+            data.display().to_string()
+        ))
+        .unwrap();
+        fill(&mut table, Path::new("m.toml")).unwrap();
+        assert_eq!(table["data"]["transform"].as_str(), Some("difference"));
+        assert_eq!(table["data"]["test_len"].as_integer(), Some(36));
+        assert_eq!(table["model"]["hidden_size"].as_integer(), Some(8));
+        assert!(table["model"].get("head").is_none());
+    }
+
+    #[test]
+    fn a_series_too_short_for_the_recipe_says_what_to_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = monthly_csv(dir.path(), 40);
+        let mut table: Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n",
+            data.display().to_string()
+        ))
+        .unwrap();
+        let error = format!("{:#}", fill(&mut table, Path::new("m.toml")).unwrap_err());
+        assert!(
+            error.contains("40 rows") && error.contains("window_len"),
+            "{error}"
+        );
+    }
+}
