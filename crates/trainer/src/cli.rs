@@ -31,6 +31,9 @@ pub enum Command {
     /// Fit on the whole series (the newest valid_len rows choose the epoch, then a refit on
     /// every row) and forecast the horizon after its last row, with intervals.
     Forecast(ForecastArgs),
+    /// Random search over the window, the network and the learning rate, each trial selected
+    /// on the validation period only; writes the trials and the best config.
+    Tune(TuneArgs),
     /// Rolling-origin backtest: forecast the last folds × step targets fold by fold, each
     /// fold's model trained only on the rows before its origin.
     Backtest(BacktestArgs),
@@ -72,6 +75,40 @@ pub struct BacktestArgs {
     /// Where to compute (as for training).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+}
+
+/// Options of `tune`.
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    /// The experiment config whose settings the trials vary (it needs [data] valid_len > 0).
+    #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
+    pub config: PathBuf,
+    /// Trials to run.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub trials: usize,
+    /// Trials trained at the same time (default: one per core).
+    #[arg(long, value_name = "J", default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// Seed of the trials' draw.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// At most this many epochs a trial instead of the config's `[train] epochs`.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Write the trials here instead of `runs/<config name>-tune`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace what the output directory holds.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Where to compute (as for training).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+}
+
+/// One job per core.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Options of `forecast`.

@@ -5,7 +5,7 @@
 //! `yoho-eval` on the test days against the baselines, and write a run directory.
 //!
 //! The binary (`src/main.rs`) only parses arguments and calls the command's file: [`train`]
-//! (the main job, and `--resume`), [`forecast`], [`predict`] or [`backtest`]; they share the run directory
+//! (the main job, and `--resume`), [`forecast`], [`predict`], [`backtest`] or [`tune`]; they share the run directory
 //! ([`artifacts`], which owns every file name), the evaluation of one series (`evaluation.rs`),
 //! the panel run (`panel.rs`) and the reports (`report/`, `plots.rs`).
 
@@ -25,6 +25,7 @@ mod recipe;
 mod report;
 pub mod train;
 mod training;
+pub mod tune;
 
 pub use config::ExperimentConfig;
 

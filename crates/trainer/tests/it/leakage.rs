@@ -152,3 +152,47 @@ fn poisoning_the_test_period_changes_nothing_before_it_in_a_panel() {
         read(&poisoned.join("predictions.csv"))
     );
 }
+
+/// Tunes on `data` (three trials of three epochs, one at a time); returns its `trials.csv`
+/// without the seconds each trial took.
+fn tune(dir: &Path, data: &Path) -> String {
+    let config = crate::common::config_text(data, "horizon = 3", "patience = 2")
+        .replace("test_len = 10", &format!("test_len = {TEST_LEN}"))
+        .replace("valid_len = 5", "valid_len = 9");
+    let name = data.file_stem().unwrap().to_str().unwrap();
+    let path = dir.join(format!("tune-{name}.toml"));
+    std::fs::write(&path, config).unwrap();
+    let out = dir.join(format!("tune-{name}"));
+    let output = crate::common::trainer(&[
+        "tune",
+        "--config",
+        path.to_str().unwrap(),
+        "--trials",
+        "3",
+        "--jobs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    crate::common::assert_success(&output);
+    read(&out.join("trials.csv"))
+        .lines()
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            cells.remove(9); // seconds
+            cells.join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn poisoning_the_test_period_changes_nothing_tune_chooses() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = write_data(dir.path(), &[], None);
+    let poisoned = write_data(dir.path(), &[], Some(ROWS - TEST_LEN));
+    let trials = tune(dir.path(), &clean);
+    assert_eq!(trials.lines().count(), 4, "{trials}");
+    // every trial trains, stops and scores as it does on the clean series
+    assert_eq!(trials, tune(dir.path(), &poisoned));
+}

@@ -1,0 +1,390 @@
+//! `trainer tune`: random search over the network and its training, as NeuralForecast's AutoLSTM
+//! searches (input windows a multiple of the horizon, 16–128 units, 1–3 layers, a log-uniform
+//! learning rate from 1e-4 to 1e-1, the batch size), each trial the config's experiment with its
+//! own settings, trained with early stopping on the validation period and scored there, in
+//! original units. The test period is never read: a trial's data is split as a run's, and only
+//! its training and validation windows are used. Writes the trials' table and the best config.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use burn::tensor::Device;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use yoho_data::{LoadedSeries, PreparedData};
+
+use crate::ExperimentConfig;
+use crate::artifacts::RunDir;
+use crate::cli::TuneArgs;
+use crate::device::select_device;
+use crate::train::{create_run_dir, load_config};
+use crate::training::{TrainingControl, TrainingEnd, train};
+
+/// The trials' table in the tuning directory.
+const TRIALS: &str = "trials.csv";
+/// The best trial's config in the tuning directory.
+const BEST: &str = "best.toml";
+/// Window lengths tried, in horizons.
+const WINDOW_MULTIPLES: [usize; 5] = [1, 2, 3, 4, 5];
+/// Hidden units tried.
+const HIDDEN_SIZES: [usize; 4] = [16, 32, 64, 128];
+/// Mini-batch sizes tried.
+const BATCH_SIZES: [usize; 4] = [16, 32, 64, 128];
+/// The learning rates' range, sampled log-uniformly.
+const LEARNING_RATES: (f64, f64) = (1e-4, 1e-1);
+
+/// One trial's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    /// Input steps per window.
+    pub window_len: usize,
+    /// Units per recurrent layer.
+    pub hidden_size: usize,
+    /// Recurrent layers.
+    pub num_layers: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Windows per optimiser step.
+    pub batch_size: usize,
+}
+
+impl Trial {
+    /// A trial drawn from the search space; windows are multiples of `horizon` (of 2 steps at
+    /// least) and at most `max_window` steps.
+    fn sample(rng: &mut StdRng, horizon: usize, max_window: usize) -> Self {
+        let pick = |rng: &mut StdRng, values: &[usize]| values[rng.random_range(0..values.len())];
+        let multiple = pick(rng, &WINDOW_MULTIPLES);
+        let (low, high) = LEARNING_RATES;
+        Self {
+            window_len: (multiple * horizon).max(2).min(max_window.max(1)),
+            hidden_size: pick(rng, &HIDDEN_SIZES),
+            num_layers: rng.random_range(1..=3),
+            lr: (low.ln() + rng.random::<f64>() * (high.ln() - low.ln())).exp(),
+            batch_size: pick(rng, &BATCH_SIZES),
+        }
+    }
+
+    /// `base` with this trial's settings.
+    fn apply(&self, base: &ExperimentConfig) -> ExperimentConfig {
+        let mut config = base.clone();
+        config.data.window_len = self.window_len;
+        if config
+            .data
+            .season
+            .is_some_and(|season| season > self.window_len)
+        {
+            // a window shorter than the season cannot measure from the last season
+            config.data.season = None;
+            config.data.transform = yoho_data::TargetTransform::Difference;
+        }
+        config.model.hidden_size = self.hidden_size;
+        config.model.num_layers = self.num_layers;
+        config.train.lr = self.lr;
+        config.train.batch_size = self.batch_size;
+        config
+    }
+}
+
+/// What a trial gave.
+#[derive(Debug, Clone)]
+pub struct TrialResult {
+    /// Its settings.
+    pub trial: Trial,
+    /// The mean squared error of its kept epoch over every step of every validation window, in
+    /// original units (`None` when it failed).
+    pub valid_mse: Option<f64>,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// The epoch kept.
+    pub kept_epoch: usize,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// Runs `trainer tune`: the trials, their table and the best config.
+pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
+    let config = load_config(&args.config, None, args.epochs)?;
+    if config.data.valid_len == 0 || config.data.series_column.is_some() {
+        bail!(
+            "{}: tune selects on the validation period of one series: it needs [data] valid_len \
+             > 0 and no series_column",
+            args.config.display()
+        );
+    }
+    let loaded = yoho_data::load(&config.data, &[])?;
+    let device = select_device(args.device)?.device;
+    let default = Path::new("runs").join(format!("{}-tune", config.run_name()));
+    let run = create_run_dir(args.out.as_deref(), args.overwrite, &default)?;
+    run.write(
+        crate::artifacts::files::CONFIG,
+        toml::to_string_pretty(&config)?.as_bytes(),
+    )?;
+    let trials = draw_trials(&config, loaded.series.len(), args.trials, args.seed);
+    eprintln!(
+        "tune: {} trials, {} at a time, each selected on the {} validation rows",
+        trials.len(),
+        args.jobs,
+        config.data.valid_len
+    );
+    let results = run_trials(&config, &loaded, &trials, args.jobs, &device, &run)?;
+    let best = best_trial(&results)
+        .context("every trial failed; see trials.csv for why")?
+        .clone();
+    run.write(TRIALS, trials_csv(&results).as_bytes())?;
+    let mut best_config = best.trial.apply(&config);
+    best_config.name = Some(format!("{}-tuned", config.run_name()));
+    run.write(BEST, toml::to_string_pretty(&best_config)?.as_bytes())?;
+    println!("{}", trials_table(&results));
+    println!(
+        "best: trial {} (validation MSE {:.6}); its config is {}",
+        results
+            .iter()
+            .position(|r| r.trial == best.trial)
+            .unwrap_or(0)
+            + 1,
+        best.valid_mse.unwrap_or(f64::NAN),
+        run.file(BEST).display()
+    );
+    Ok(())
+}
+
+/// `count` trials drawn with `seed`; windows leave the training period at least one window.
+pub fn draw_trials(config: &ExperimentConfig, rows: usize, count: usize, seed: u64) -> Vec<Trial> {
+    let data = &config.data;
+    let held_out = data.test_len + data.valid_len + data.horizon;
+    let max_window = rows.saturating_sub(held_out).max(1);
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| Trial::sample(&mut rng, data.horizon, max_window))
+        .collect()
+}
+
+/// Runs `trials` on `loaded`, `jobs` at a time, in the order drawn.
+fn run_trials(
+    config: &ExperimentConfig,
+    loaded: &LoadedSeries,
+    trials: &[Trial],
+    jobs: usize,
+    device: &Device,
+    run: &RunDir,
+) -> anyhow::Result<Vec<TrialResult>> {
+    let next = Mutex::new(0usize);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, trials.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let index = {
+                        let mut next = next.lock().expect("queue lock");
+                        *next += 1;
+                        *next - 1
+                    };
+                    let Some(trial) = trials.get(index) else {
+                        break;
+                    };
+                    let dir = run.file(&format!("trial-{:03}", index + 1));
+                    let result = run_trial(&trial.apply(config), trial, loaded, device, &dir);
+                    let _ = std::fs::remove_dir_all(&dir);
+                    eprintln!(
+                        "trial {:>3}: validation MSE {}",
+                        index + 1,
+                        result
+                            .valid_mse
+                            .map_or("failed".into(), |mse| format!("{mse:.6}"))
+                    );
+                    results.lock().expect("results lock").push((index, result));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results lock");
+    results.sort_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, result)| result).collect())
+}
+
+/// One trial: the experiment split as a run's, trained on its training windows with early
+/// stopping on its validation windows, scored on them.
+pub fn run_trial(
+    config: &ExperimentConfig,
+    trial: &Trial,
+    loaded: &LoadedSeries,
+    device: &Device,
+    dir: &Path,
+) -> TrialResult {
+    let start = Instant::now();
+    let outcome = (|| -> anyhow::Result<(f64, usize, usize)> {
+        config.validate()?;
+        let data = yoho_data::prepare_loaded(loaded.clone(), &config.data)?;
+        let control = TrainingControl::quiet();
+        let trained = match train(
+            config,
+            &data.training_data(),
+            device,
+            dir,
+            &control,
+            None,
+            None,
+        )? {
+            TrainingEnd::Finished(trained) => trained,
+            TrainingEnd::Interrupted { .. } => bail!("interrupted"),
+            TrainingEnd::Diverged { epoch, loss } => {
+                bail!("diverged at epoch {epoch} (loss {loss})")
+            }
+        };
+        let mse = validation_mse(&trained.forecaster, &data, device)?;
+        Ok((mse, trained.history.len(), trained.kept_epoch.unwrap_or(0)))
+    })();
+    let seconds = start.elapsed().as_secs_f64();
+    match outcome {
+        Ok((mse, epochs, kept_epoch)) => TrialResult {
+            trial: trial.clone(),
+            valid_mse: Some(mse).filter(|mse| mse.is_finite()),
+            epochs,
+            kept_epoch,
+            seconds,
+            error: None,
+        },
+        Err(error) => TrialResult {
+            trial: trial.clone(),
+            valid_mse: None,
+            epochs: 0,
+            kept_epoch: 0,
+            seconds,
+            error: Some(format!("{error:#}")),
+        },
+    }
+}
+
+/// The mean squared error, in original units, of `model` over every step of every validation
+/// window of `data`: comparable across trials whatever their windows.
+fn validation_mse(
+    model: &yoho_model::Forecaster,
+    data: &PreparedData,
+    device: &Device,
+) -> anyhow::Result<f64> {
+    let windows = &data.splits.valid;
+    let forecasts = yoho_eval::forecast(
+        model,
+        &data.codec,
+        &data.raw_windows(windows),
+        data.window.horizon,
+        device,
+    )?;
+    let target = data.target_values();
+    let errors: Vec<f64> = windows
+        .iter()
+        .zip(&forecasts)
+        .flat_map(|(window, forecast)| {
+            (target[window.target_rows()].iter().zip(forecast)).map(|(a, f)| (f - a).powi(2))
+        })
+        .collect();
+    Ok(errors.iter().sum::<f64>() / errors.len().max(1) as f64)
+}
+
+/// The trial with the lowest validation MSE (the first of equals).
+fn best_trial(results: &[TrialResult]) -> Option<&TrialResult> {
+    results
+        .iter()
+        .filter(|result| result.valid_mse.is_some())
+        .min_by(|a, b| a.valid_mse.unwrap().total_cmp(&b.valid_mse.unwrap()))
+}
+
+/// `trials.csv`: one row per trial, in the order drawn.
+fn trials_csv(results: &[TrialResult]) -> String {
+    let mut text = String::from(
+        "trial,window_len,hidden_size,num_layers,lr,batch_size,epochs,kept_epoch,valid_mse,\
+         seconds,error\n",
+    );
+    for (index, result) in results.iter().enumerate() {
+        let trial = &result.trial;
+        let _ = writeln!(
+            text,
+            "{},{},{},{},{},{},{},{},{},{:.2},{}",
+            index + 1,
+            trial.window_len,
+            trial.hidden_size,
+            trial.num_layers,
+            trial.lr,
+            trial.batch_size,
+            result.epochs,
+            result.kept_epoch,
+            result
+                .valid_mse
+                .map_or(String::new(), |mse| mse.to_string()),
+            result.seconds,
+            result
+                .error
+                .as_deref()
+                .map_or(String::new(), crate::report::csv_cell)
+        );
+    }
+    text
+}
+
+/// The trials, best first, for the terminal.
+fn trials_table(results: &[TrialResult]) -> String {
+    let mut order: Vec<(usize, &TrialResult)> = results.iter().enumerate().collect();
+    order.sort_by(|(_, a), (_, b)| {
+        let key = |r: &TrialResult| r.valid_mse.unwrap_or(f64::INFINITY);
+        key(a).total_cmp(&key(b))
+    });
+    let mut text = format!(
+        "{:>5} {:>7} {:>7} {:>7} {:>10} {:>6} {:>7} {:>14}\n",
+        "trial", "window", "hidden", "layers", "lr", "batch", "kept", "valid MSE"
+    );
+    for (index, result) in order {
+        let trial = &result.trial;
+        let _ = writeln!(
+            text,
+            "{:>5} {:>7} {:>7} {:>7} {:>10.2e} {:>6} {:>7} {:>14}",
+            index + 1,
+            trial.window_len,
+            trial.hidden_size,
+            trial.num_layers,
+            trial.lr,
+            trial.batch_size,
+            result.kept_epoch,
+            result
+                .valid_mse
+                .map_or("failed".to_string(), |mse| format!("{mse:.6}"))
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trials_are_drawn_from_the_space_and_repeat_with_the_seed() {
+        let config = ExperimentConfig::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/seq2seq.toml"),
+        )
+        .unwrap();
+        let trials = draw_trials(&config, 1000, 50, 7);
+        assert_eq!(trials, draw_trials(&config, 1000, 50, 7));
+        assert_ne!(trials, draw_trials(&config, 1000, 50, 8));
+        let horizon = config.data.horizon;
+        for trial in &trials {
+            assert_eq!(trial.window_len % horizon, 0, "{trial:?}");
+            assert!(HIDDEN_SIZES.contains(&trial.hidden_size));
+            assert!((1..=3).contains(&trial.num_layers));
+            assert!((1e-4..=1e-1).contains(&trial.lr), "{trial:?}");
+            assert!(BATCH_SIZES.contains(&trial.batch_size));
+        }
+        // a short series caps the windows
+        let short = draw_trials(
+            &config,
+            config.data.test_len + config.data.valid_len + 8,
+            20,
+            7,
+        );
+        assert!(short.iter().all(|trial| trial.window_len <= 3), "{short:?}");
+    }
+}
