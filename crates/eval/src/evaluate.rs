@@ -207,13 +207,7 @@ pub fn forecast_test(
     device: &Device,
 ) -> Result<TestForecast, InferenceError> {
     let windows = &data.splits.test;
-    let model_steps = inference::forecast(
-        model,
-        &data.codec,
-        &data.raw_windows(windows),
-        data.window.horizon,
-        device,
-    )?;
+    let model_steps = inference::forecast_windows(model, data, windows, device)?;
     let target = data.target_values();
     let mut forecasts = vec![NamedForecast::new(MODEL, model_steps)];
     forecasts.extend(

@@ -3,7 +3,7 @@
 //! network's output width the forecasts are fed back in as new rows (recursive forecasting).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use yoho_data::{Anchor, RawWindow, WindowCodec};
+use yoho_data::{Anchor, PreparedData, RawWindow, WindowCodec, WindowRun};
 use yoho_model::Forecaster;
 use yoho_model::distribution::{self, OutputDistribution};
 
@@ -62,6 +62,18 @@ pub fn forecast(
         done += take;
     }
     Ok(forecasts)
+}
+
+/// `model`'s forecasts of every target of each of `data`'s `windows` (all `horizon` steps), in
+/// original units.
+pub fn forecast_windows(
+    model: &Forecaster,
+    data: &PreparedData,
+    windows: &WindowRun,
+    device: &Device,
+) -> Result<Vec<Vec<f64>>, InferenceError> {
+    let raw = data.raw_windows(windows);
+    forecast(model, &data.codec, &raw, data.window.horizon, device)
 }
 
 /// The network's input batch for `windows` (not empty), and each window's anchor.

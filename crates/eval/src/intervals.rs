@@ -463,13 +463,7 @@ fn errors_by_step(
     device: &Device,
 ) -> Result<Vec<Vec<f64>>, InferenceError> {
     let horizon = data.window.horizon;
-    let forecasts = inference::forecast(
-        model,
-        &data.codec,
-        &data.raw_windows(windows),
-        horizon,
-        device,
-    )?;
+    let forecasts = inference::forecast_windows(model, data, windows, device)?;
     let target = data.target_values();
     Ok((0..horizon)
         .map(|step| {

@@ -268,13 +268,7 @@ fn validation_mse(
     device: &Device,
 ) -> anyhow::Result<f64> {
     let windows = &data.splits.valid;
-    let forecasts = yoho_eval::forecast(
-        model,
-        &data.codec,
-        &data.raw_windows(windows),
-        data.window.horizon,
-        device,
-    )?;
+    let forecasts = yoho_eval::inference::forecast_windows(model, data, windows, device)?;
     let target = data.target_values();
     let errors: Vec<f64> = windows
         .iter()

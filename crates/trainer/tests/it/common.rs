@@ -98,6 +98,19 @@ pub fn train(config: &Path, out: &Path) -> Output {
     output
 }
 
+/// Runs `trainer predict` with the run, the data and the output file.
+pub fn predict_to(run: &Path, data: &Path, out: &Path) -> Output {
+    trainer(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 /// Reads a file, naming it on failure.
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

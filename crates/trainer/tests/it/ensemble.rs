@@ -21,15 +21,7 @@ fn an_ensemble_trains_saves_and_forecasts_again() {
     assert!(model_rmse.is_finite());
     // the saved run loads as an ensemble of three and forecasts
     let out = dir.path().join("forecast.csv");
-    let output = trainer(&[
-        "predict",
-        "--run",
-        run.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = crate::common::predict_to(&run, &data, &out);
     assert_success(&output);
     assert_eq!(read(&out).lines().count(), 2);
     // one network differs from the ensemble of three that starts with the same seed

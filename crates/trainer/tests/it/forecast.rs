@@ -129,15 +129,7 @@ fn forecast_dates_the_steps_after_the_last_row() {
     }
     // the run is one `predict` loads: the same forecast from the same data
     let again = dir.path().join("again.csv");
-    let output = trainer(&[
-        "predict",
-        "--run",
-        run.to_str().unwrap(),
-        "--data",
-        dir.path().join("run.csv").to_str().unwrap(),
-        "--out",
-        again.to_str().unwrap(),
-    ]);
+    let output = crate::common::predict_to(&run, &dir.path().join("run.csv"), &again);
     assert_success(&output);
     assert_eq!(read(&again), text);
 }
@@ -147,15 +139,7 @@ fn forecast_dates_the_steps_after_the_last_row() {
 /// runs' answers differ only where their fits do.
 fn predicted(run: &Path, data: &Path) -> Vec<String> {
     let out = run.join("same-input.csv");
-    assert_success(&trainer(&[
-        "predict",
-        "--run",
-        run.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    assert_success(&crate::common::predict_to(&run, &data, &out));
     forecasts_in(&out)
 }
 

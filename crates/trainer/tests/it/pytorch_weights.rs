@@ -71,15 +71,7 @@ fn forecast_after(dir: &Path, run: &Path, window: &[f64]) -> f64 {
     let data = dir.join("window.csv");
     std::fs::write(&data, csv).unwrap();
     let out = dir.join("forecast.csv");
-    let predicted = trainer(&[
-        "predict",
-        "--run",
-        run.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let predicted = common::predict_to(run, &data, &out);
     assert_success(&predicted);
     let forecast = read(&out);
     let line = forecast.lines().nth(1).unwrap();
