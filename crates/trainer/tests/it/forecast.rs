@@ -139,7 +139,7 @@ fn forecast_dates_the_steps_after_the_last_row() {
 /// runs' answers differ only where their fits do.
 fn predicted(run: &Path, data: &Path) -> Vec<String> {
     let out = run.join("same-input.csv");
-    assert_success(&crate::common::predict_to(&run, &data, &out));
+    assert_success(&crate::common::predict_to(run, data, &out));
     forecasts_in(&out)
 }
 
