@@ -1,6 +1,7 @@
 //! `trainer tune`: random search over the network and its training, as NeuralForecast's AutoLSTM
 //! searches (input windows a multiple of the horizon, 16–128 units, 1–3 layers, a log-uniform
-//! learning rate from 1e-4 to 1e-1, the batch size), each trial the config's experiment with its
+//! learning rate from 1e-4 to 1e-1, the batch size), and over what the network predicts (the
+//! change from the last value, or from the last season's with `[data] season`), each trial the config's experiment with its
 //! own settings, trained with early stopping on the validation period and scored there, in
 //! original units. The test period is never read: a trial's data is split as a run's, and only
 //! its training and validation windows are used. Writes the trials' table and the best config.
@@ -14,7 +15,7 @@ use anyhow::{Context, bail};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use yoho_data::{LoadedSeries, PreparedData};
+use yoho_data::{LoadedSeries, PreparedData, TargetTransform};
 
 use crate::ExperimentConfig;
 use crate::artifacts::RunDir;
@@ -49,12 +50,14 @@ pub struct Trial {
     pub lr: f64,
     /// Windows per optimiser step.
     pub batch_size: usize,
+    /// What the network predicts.
+    pub transform: TargetTransform,
 }
 
 impl Trial {
     /// A trial drawn from the search space; windows are multiples of `horizon` (of 2 steps at
     /// least) and at most `max_window` steps.
-    fn sample(rng: &mut StdRng, horizon: usize, max_window: usize) -> Self {
+    fn sample(rng: &mut StdRng, horizon: usize, max_window: usize, season: Option<usize>) -> Self {
         let pick = |rng: &mut StdRng, values: &[usize]| values[rng.random_range(0..values.len())];
         let multiple = pick(rng, &WINDOW_MULTIPLES);
         let (low, high) = LEARNING_RATES;
@@ -64,6 +67,10 @@ impl Trial {
             num_layers: rng.random_range(1..=3),
             lr: (low.ln() + rng.random::<f64>() * (high.ln() - low.ln())).exp(),
             batch_size: pick(rng, &BATCH_SIZES),
+            transform: match (season, rng.random::<bool>()) {
+                (Some(season), true) if season > 1 => TargetTransform::SeasonalDifference,
+                _ => TargetTransform::Difference,
+            },
         }
     }
 
@@ -71,6 +78,13 @@ impl Trial {
     fn apply(&self, base: &ExperimentConfig) -> ExperimentConfig {
         let mut config = base.clone();
         config.data.window_len = self.window_len;
+        // a config that predicts levels or log returns keeps them
+        if matches!(
+            config.data.transform,
+            TargetTransform::Difference | TargetTransform::SeasonalDifference
+        ) {
+            config.data.transform = self.transform;
+        }
         if config
             .data
             .season
@@ -78,7 +92,7 @@ impl Trial {
         {
             // a window shorter than the season cannot measure from the last season
             config.data.season = None;
-            config.data.transform = yoho_data::TargetTransform::Difference;
+            config.data.transform = TargetTransform::Difference;
         }
         config.model.hidden_size = self.hidden_size;
         config.model.num_layers = self.num_layers;
@@ -160,7 +174,7 @@ pub fn draw_trials(config: &ExperimentConfig, rows: usize, count: usize, seed: u
     let max_window = rows.saturating_sub(held_out).max(1);
     let mut rng = StdRng::seed_from_u64(seed);
     (0..count)
-        .map(|_| Trial::sample(&mut rng, data.horizon, max_window))
+        .map(|_| Trial::sample(&mut rng, data.horizon, max_window, data.season))
         .collect()
 }
 
@@ -291,20 +305,21 @@ fn best_trial(results: &[TrialResult]) -> Option<&TrialResult> {
 /// `trials.csv`: one row per trial, in the order drawn.
 fn trials_csv(results: &[TrialResult]) -> String {
     let mut text = String::from(
-        "trial,window_len,hidden_size,num_layers,lr,batch_size,epochs,kept_epoch,valid_mse,\
-         seconds,error\n",
+        "trial,window_len,hidden_size,num_layers,lr,batch_size,transform,epochs,kept_epoch,\
+         valid_mse,seconds,error\n",
     );
     for (index, result) in results.iter().enumerate() {
         let trial = &result.trial;
         let _ = writeln!(
             text,
-            "{},{},{},{},{},{},{},{},{},{:.2},{}",
+            "{},{},{},{},{},{},{},{},{},{},{:.2},{}",
             index + 1,
             trial.window_len,
             trial.hidden_size,
             trial.num_layers,
             trial.lr,
             trial.batch_size,
+            transform_name(trial.transform),
             result.epochs,
             result.kept_epoch,
             result
@@ -320,6 +335,16 @@ fn trials_csv(results: &[TrialResult]) -> String {
     text
 }
 
+/// The name of `transform` in a config.
+fn transform_name(transform: TargetTransform) -> &'static str {
+    match transform {
+        TargetTransform::Level => "level",
+        TargetTransform::Difference => "difference",
+        TargetTransform::SeasonalDifference => "seasonal_difference",
+        TargetTransform::LogReturn => "log_return",
+    }
+}
+
 /// The trials, best first, for the terminal.
 fn trials_table(results: &[TrialResult]) -> String {
     let mut order: Vec<(usize, &TrialResult)> = results.iter().enumerate().collect();
@@ -328,20 +353,21 @@ fn trials_table(results: &[TrialResult]) -> String {
         key(a).total_cmp(&key(b))
     });
     let mut text = format!(
-        "{:>5} {:>7} {:>7} {:>7} {:>10} {:>6} {:>7} {:>14}\n",
-        "trial", "window", "hidden", "layers", "lr", "batch", "kept", "valid MSE"
+        "{:>5} {:>7} {:>7} {:>7} {:>10} {:>6} {:>20} {:>7} {:>14}\n",
+        "trial", "window", "hidden", "layers", "lr", "batch", "transform", "kept", "valid MSE"
     );
     for (index, result) in order {
         let trial = &result.trial;
         let _ = writeln!(
             text,
-            "{:>5} {:>7} {:>7} {:>7} {:>10.2e} {:>6} {:>7} {:>14}",
+            "{:>5} {:>7} {:>7} {:>7} {:>10.2e} {:>6} {:>20} {:>7} {:>14}",
             index + 1,
             trial.window_len,
             trial.hidden_size,
             trial.num_layers,
             trial.lr,
             trial.batch_size,
+            transform_name(trial.transform),
             result.kept_epoch,
             result
                 .valid_mse
@@ -372,6 +398,20 @@ mod tests {
             assert!((1e-4..=1e-1).contains(&trial.lr), "{trial:?}");
             assert!(BATCH_SIZES.contains(&trial.batch_size));
         }
+        // with a season, both transforms are tried
+        let mut seasonal = config.clone();
+        seasonal.data.season = Some(5);
+        let transforms: Vec<TargetTransform> = draw_trials(&seasonal, 1000, 50, 7)
+            .iter()
+            .map(|trial| trial.transform)
+            .collect();
+        assert!(transforms.contains(&TargetTransform::SeasonalDifference));
+        assert!(transforms.contains(&TargetTransform::Difference));
+        assert!(
+            trials
+                .iter()
+                .all(|t| t.transform == TargetTransform::Difference)
+        );
         // a short series caps the windows
         let short = draw_trials(
             &config,

@@ -179,7 +179,7 @@ fn tune(dir: &Path, data: &Path) -> String {
         .lines()
         .map(|line| {
             let mut cells: Vec<&str> = line.split(',').collect();
-            cells.remove(9); // seconds
+            cells.remove(10); // seconds
             cells.join(",")
         })
         .collect::<Vec<_>>()
