@@ -11,7 +11,8 @@
 //! and `seasonal_naive` computed here; with `--vs-statsforecast`, statsforecast's Naive,
 //! SeasonalNaive, AutoETS, AutoARIMA and AutoTheta (`xtask/bench_statsforecast.py`), scored here
 //! the same way. `--recipe FILE` replaces the recipe's `[model]` and `[train]` with the file's,
-//! `--seed S` its seed.
+//! `--seed S` its seed; `--second-seed S` runs Yoho again with another seed and prints how
+//! much each series' MASE moves.
 //!
 //! Writes `<target>/bench/accuracy.csv` (`name,method,mase,smape,seconds`) and
 //! `<target>/bench/accuracy_forecasts.csv` (`name,method,date,forecast`), and prints the
@@ -53,6 +54,8 @@ pub struct AccuracyArgs {
     pub jobs: usize,
     /// The recipe's `[train] seed` instead of its own.
     pub seed: Option<u64>,
+    /// Another seed to run Yoho with, for the change of each series' MASE from seed to seed.
+    pub second_seed: Option<u64>,
     /// A config whose `[model]` and `[train]` replace the default recipe's.
     pub recipe: Option<PathBuf>,
 }
@@ -61,9 +64,10 @@ impl AccuracyArgs {
     /// Parses `--accuracy DIR [--vs-statsforecast] [--jobs J]`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
         let usage = "usage: cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] \
-                     [--seed S] [--recipe FILE]";
+                     [--seed S] [--second-seed S] [--recipe FILE]";
         let mut dir = None;
         let mut seed = None;
+        let mut second_seed = None;
         let mut recipe = None;
         let mut vs_statsforecast = false;
         let mut jobs = std::thread::available_parallelism().map_or(1, usize::from);
@@ -86,6 +90,13 @@ impl AccuracyArgs {
                     seed =
                         Some(value.with_context(|| format!("--seed expects a number; {usage}"))?);
                 }
+                "--second-seed" => {
+                    let value = rest.next().and_then(|n| n.parse().ok());
+                    second_seed = Some(
+                        value
+                            .with_context(|| format!("--second-seed expects a number; {usage}"))?,
+                    );
+                }
                 "--recipe" => recipe = Some(PathBuf::from(rest.next().context(usage)?)),
                 other => bail!("unknown option {other}; {usage}"),
             }
@@ -95,6 +106,7 @@ impl AccuracyArgs {
             vs_statsforecast,
             jobs,
             seed,
+            second_seed,
             recipe,
         })
     }
@@ -711,7 +723,47 @@ pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
         args.jobs
     );
     println!("written: {}", out_dir.join("accuracy.csv").display());
+    if let Some(second) = args.second_seed {
+        let again = AccuracyArgs {
+            seed: Some(second),
+            vs_statsforecast: false,
+            ..args.clone()
+        };
+        let other = evaluate(&again, &sections, &out_dir)?.scored;
+        println!("{}", seed_changes(&scored, &other, second));
+    }
     Ok(())
+}
+
+/// How much each Yoho method's per-series MASE moves between the runs `first` and `second`
+/// (the latter with seed `seed`): the median and the largest relative change.
+fn seed_changes(first: &[Scored], second: &[Scored], seed: u64) -> String {
+    let mut text = format!("seed to seed (against --seed {seed}), change of each series' MASE:\n");
+    for method in ["yoho", "yoho_global"] {
+        let mut changes: Vec<f64> = first
+            .iter()
+            .filter(|row| row.method == method)
+            .filter_map(|row| {
+                let other = second
+                    .iter()
+                    .find(|o| o.method == method && o.name == row.name)?;
+                let (a, b) = (row.mase?, other.mase?);
+                (a > 0.0 && b > 0.0).then(|| (b / a).max(a / b))
+            })
+            .collect();
+        if changes.is_empty() {
+            continue;
+        }
+        changes.sort_by(f64::total_cmp);
+        let median = changes[changes.len() / 2];
+        let _ = writeln!(
+            text,
+            "{method:<12} median {:.1} %, largest ×{:.2}",
+            100.0 * (median - 1.0),
+            changes[changes.len() - 1]
+        );
+    }
+    text
 }
 
 #[cfg(test)]
@@ -792,6 +844,7 @@ mod tests {
             vs_statsforecast: false,
             jobs: 2,
             seed: None,
+            second_seed: None,
             recipe: None,
         };
         let out = tempfile::tempdir().unwrap();
@@ -819,5 +872,23 @@ mod tests {
         let csv = std::fs::read_to_string(out.path().join("accuracy.csv")).unwrap();
         assert!(csv.starts_with("name,method,mase,smape,seconds\n"));
         assert_eq!(csv.lines().count(), 1 + 2 * 4);
+    }
+
+    #[test]
+    fn seed_changes_are_relative_and_symmetric() {
+        let row = |name: &str, mase: f64| Scored {
+            name: name.into(),
+            method: "yoho".into(),
+            mase: Some(mase),
+            smape: None,
+            seconds: 0.0,
+            dates: Vec::new(),
+            forecast: Vec::new(),
+        };
+        let first = [row("a", 1.0), row("b", 2.0), row("c", 1.0)];
+        let second = [row("a", 1.1), row("b", 1.0), row("c", 1.0)];
+        // changes ×1.1, ×2 (a halving counts as a doubling) and ×1: median 10 %, largest ×2
+        let text = seed_changes(&first, &second, 43);
+        assert!(text.contains("median 10.0 %, largest ×2.00"), "{text}");
     }
 }
