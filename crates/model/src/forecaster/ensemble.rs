@@ -1,7 +1,6 @@
-//! An ensemble: several forecasters of one shape, differently initialised, whose every output
-//! is the median of the members' (the mean of the middle two for an even count). The members
-//! train side by side in one module, each on its own loss ([`Ensemble::member_outputs`]), so an
-//! ensemble trains, checkpoints, resumes and loads like any forecaster.
+//! An ensemble: several forecasters of one shape, differently initialised and trained apart,
+//! whose every output is the median of the members' (the mean of the middle two for an even
+//! count). It saves, loads and forecasts like any forecaster.
 
 use burn::config::Config;
 use burn::module::Module;

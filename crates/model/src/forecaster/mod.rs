@@ -71,15 +71,6 @@ impl Forecaster {
         }
     }
 
-    /// What each member of an ensemble outputs, as [`forward`](Self::forward) does for one
-    /// forecaster (which is its own only member): training fits every member to the targets.
-    pub fn member_outputs(&self, inputs: Tensor<3>) -> Vec<Tensor<2>> {
-        match self {
-            Self::Ensemble(ensemble) => ensemble.member_outputs(inputs),
-            _ => vec![self.forward(inputs)],
-        }
-    }
-
     /// The point forecasts, `[batch, window_len, features] → [batch, output_size]`: the
     /// forward pass's values, or its distributions' means (medians).
     pub fn forward_point(&self, inputs: Tensor<3>) -> Tensor<2> {

@@ -108,8 +108,86 @@ pub fn batch_size(train: &TrainSection, windows: usize) -> (usize, Option<String
 
 /// Trains a forecaster on `data` as `config` says, writing checkpoints under `run_dir`; from
 /// seeded weights or `weights` (those of `[model] init_from`, see [`initial_weights`]), or
-/// from the checkpoint of `resume`.
+/// from the checkpoint of `resume`. With `[train] ensemble = N`, N networks one after the other
+/// (see [`train_ensemble`]).
 pub fn train(
+    config: &ExperimentConfig,
+    data: &TrainingData,
+    device: &Device,
+    run_dir: &Path,
+    control: &TrainingControl,
+    weights: Option<&PytorchWeights>,
+    resume: Option<&ResumePoint>,
+) -> anyhow::Result<TrainingEnd> {
+    match config.train.ensemble {
+        0 | 1 => train_one(config, data, device, run_dir, control, weights, resume),
+        _ => train_ensemble(config, data, device, run_dir, control, resume),
+    }
+}
+
+/// The members of an ensemble run train one after the other, each as a run of its own: seeds
+/// `seed`, `seed + 1`, …, each stopping early and keeping its own best epoch, its checkpoints
+/// under `members/NN/`. The ensemble forecasts the median of theirs. The history is the first
+/// member's (the one a single network with the same seed would train), the kept epoch the
+/// median of the members'. An ensemble run is not resumed.
+fn train_ensemble(
+    config: &ExperimentConfig,
+    data: &TrainingData,
+    device: &Device,
+    run_dir: &Path,
+    control: &TrainingControl,
+    resume: Option<&ResumePoint>,
+) -> anyhow::Result<TrainingEnd> {
+    if resume.is_some() {
+        anyhow::bail!(
+            "[train] ensemble = {}: an ensemble run cannot be resumed; start it again with \
+             --overwrite",
+            config.train.ensemble
+        );
+    }
+    let mut members = Vec::with_capacity(config.train.ensemble);
+    for index in 0..config.train.ensemble {
+        let mut member = config.clone();
+        member.train.ensemble = 1;
+        member.train.seed = config.train.seed.wrapping_add(index as u64);
+        let dir = run_dir.join("members").join(format!("{:02}", index + 1));
+        match train_one(&member, data, device, &dir, control, None, None)? {
+            TrainingEnd::Finished(trained) => members.push(*trained),
+            TrainingEnd::Interrupted { history, .. } => {
+                return Ok(TrainingEnd::Interrupted {
+                    checkpoint_epoch: None,
+                    history,
+                });
+            }
+            diverged @ TrainingEnd::Diverged { .. } => return Ok(diverged),
+        }
+    }
+    let mut kept: Vec<usize> = members.iter().filter_map(|m| m.kept_epoch).collect();
+    let stop_reason = format!(
+        "{} networks, each stopped and kept on its own: kept epochs {}",
+        members.len(),
+        kept.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    kept.sort_unstable();
+    let wall_time = members.iter().map(|m| m.wall_time).sum();
+    let history = members[0].history.clone();
+    let forecaster = Forecaster::Ensemble(yoho_model::Ensemble {
+        members: members.into_iter().map(|m| m.forecaster).collect(),
+    });
+    Ok(TrainingEnd::Finished(Box::new(TrainedModel {
+        forecaster,
+        history,
+        kept_epoch: kept.get(kept.len() / 2).copied(),
+        stop_reason,
+        wall_time,
+    })))
+}
+
+/// [`train`] for one network.
+fn train_one(
     config: &ExperimentConfig,
     data: &TrainingData,
     device: &Device,

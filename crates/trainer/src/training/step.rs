@@ -2,7 +2,6 @@
 
 use burn::module::Module;
 use burn::nn::loss::{MseLoss, Reduction};
-use burn::tensor::Tensor;
 use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 use yoho_data::WindowBatch;
 use yoho_model::Forecaster;
@@ -22,43 +21,22 @@ impl Regressor {
     /// The loss of the forecasts against the targets they stand for: squared error averaged (or
     /// summed) over the batch, or the distribution head's mean loss; a one-step model of the
     /// recursive strategy learns the first of each window's targets.
-    ///
-    /// Training (`each_member`) fits every member of an ensemble to the targets on its own: the
-    /// loss is the members' mean loss (one member's for a single network). Validation measures
-    /// the forecaster as it forecasts: an ensemble by its median.
-    fn regression(&self, batch: WindowBatch, each_member: bool) -> RegressionOutput {
+    fn regression(&self, batch: WindowBatch) -> RegressionOutput {
+        let output = self.forecaster.forward(batch.inputs);
         let targets = batch.targets.narrow(1, 0, self.forecaster.output_size());
-        let outputs = match each_member {
-            true => self.forecaster.member_outputs(batch.inputs),
-            false => vec![self.forecaster.forward(batch.inputs)],
-        };
-        let count = outputs.len();
-        let point = |output: Tensor<2>| self.forecaster.distribution().point(output);
-        let mut losses = outputs
-            .iter()
-            .map(|output| self.loss(output.clone(), targets.clone()));
-        let first = losses.next().expect("a forecaster has a member");
-        let loss = losses.fold(first, |sum, loss| sum + loss) / count as f32;
-        let output = match each_member && count > 1 {
-            true => point(yoho_model::forecaster::ensemble::median(outputs)),
-            false => point(outputs.into_iter().next().expect("one output")),
-        };
-        RegressionOutput::new(loss, output, targets)
-    }
-
-    /// One output's loss against `targets`: the distribution head's, or the squared error.
-    fn loss(&self, output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
         let distribution = self.forecaster.distribution();
         if distribution.is_probabilistic() {
-            // the negative log-likelihood or the pinball loss
-            return distribution.loss(output, targets);
+            // the negative log-likelihood or the pinball loss, and the point for the metrics
+            let loss = distribution.loss(output.clone(), targets.clone());
+            return RegressionOutput::new(loss, distribution.point(output), targets);
         }
         let reduction = if self.sum_loss {
             Reduction::Sum
         } else {
             Reduction::Mean
         };
-        MseLoss::new().forward(output, targets, reduction)
+        let loss = MseLoss::new().forward(output.clone(), targets.clone(), reduction);
+        RegressionOutput::new(loss, output, targets)
     }
 }
 
@@ -67,7 +45,7 @@ impl TrainStep for Regressor {
     type Output = RegressionOutput;
 
     fn step(&self, batch: WindowBatch) -> TrainOutput<RegressionOutput> {
-        let item = self.regression(batch, true);
+        let item = self.regression(batch);
         TrainOutput::new(self, item.loss.backward(), item)
     }
 }
@@ -77,6 +55,6 @@ impl InferenceStep for Regressor {
     type Output = RegressionOutput;
 
     fn step(&self, batch: WindowBatch) -> RegressionOutput {
-        self.regression(batch, false)
+        self.regression(batch)
     }
 }

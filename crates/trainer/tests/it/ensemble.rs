@@ -14,17 +14,22 @@ fn metrics(run: &Path) -> serde_json::Value {
 fn an_ensemble_trains_saves_and_forecasts_again() {
     let dir = tempfile::tempdir().unwrap();
     let data = write_series(dir.path(), 80);
-    let config = write_config(dir.path(), &data, "ensemble = 3");
+    let config = write_config(dir.path(), &data, "ensemble = 2");
     let run = dir.path().join("run");
     crate::common::train(&config, &run);
+    // each member trained apart, with its own checkpoints
+    for member in ["01", "02"] {
+        assert!(run.join("members").join(member).join("loss.csv").is_file());
+    }
     let model_rmse = metrics(&run)["test"]["model"]["rmse"].as_f64().unwrap();
     assert!(model_rmse.is_finite());
-    // the saved run loads as an ensemble of three and forecasts
+    // the saved run loads as an ensemble of two and forecasts
     let out = dir.path().join("forecast.csv");
     let output = crate::common::predict_to(&run, &data, &out);
     assert_success(&output);
     assert_eq!(read(&out).lines().count(), 2);
-    // one network differs from the ensemble of three that starts with the same seed
+    // the ensemble forecasts the mean of its two members: not its first member, the network a
+    // single run with the same seed trains
     let single = dir.path().join("single");
     crate::common::train(&write_config(dir.path(), &data, ""), &single);
     let single_rmse = metrics(&single)["test"]["model"]["rmse"].as_f64().unwrap();
