@@ -238,7 +238,7 @@ pub struct TrainSection {
     pub restore_best: bool,
     /// Epochs trained before early stopping may stop, and before an epoch may be kept as the
     /// best: a small validation set cannot then keep a barely trained network (0 = from the
-    /// first epoch).
+    /// first epoch; at most `epochs` count).
     pub min_epochs: usize,
     /// `constant` (default) or `cosine`.
     pub lr_schedule: LrSchedule,
@@ -284,6 +284,12 @@ impl TrainSection {
     pub fn weight_decay(&self) -> f64 {
         self.weight_decay
             .unwrap_or_else(|| self.optimizer.default_weight_decay())
+    }
+
+    /// The first epoch that early stopping may stop at and that may be kept as the best:
+    /// `min_epochs`, or `epochs` when that is fewer (`--epochs` may cut a run short).
+    pub fn first_keepable_epoch(&self) -> usize {
+        self.min_epochs.min(self.epochs)
     }
 
     /// Epochs between checkpoints.
@@ -449,13 +455,6 @@ impl ExperimentConfig {
             bail!(
                 "[train] grad_clip: expected a number ≥ 0 (0 = no clipping), got {}",
                 train.grad_clip
-            );
-        }
-        if train.min_epochs > train.epochs {
-            bail!(
-                "[train] min_epochs: expected at most epochs = {}, got {}",
-                train.epochs,
-                train.min_epochs
             );
         }
         if !(1..=MAX_ENSEMBLE).contains(&train.ensemble) {

@@ -266,8 +266,8 @@ fn train_one(
             every: train.checkpoint_interval(),
             last_epoch: train.epochs,
             latest: resume.map(|r| r.epoch),
-            best: resume.and_then(|r| best_epoch(&r.history, train.min_epochs)),
-            min_epochs: train.min_epochs,
+            best: resume.and_then(|r| best_epoch(&r.history, train.first_keepable_epoch())),
+            min_epochs: train.first_keepable_epoch(),
             control: control.clone(),
             interrupter: interrupter.clone(),
             run_dir: run_dir.to_path_buf(),
@@ -277,7 +277,7 @@ fn train_one(
     if train.patience > 0 {
         training = training.early_stopping(NoImprovementSince {
             patience: train.patience,
-            min_epochs: train.min_epochs,
+            min_epochs: train.first_keepable_epoch(),
             history: history.clone(),
         });
     }
@@ -293,7 +293,7 @@ fn train_one(
     let kept: Vec<usize> = control
         .last_checkpoint()
         .into_iter()
-        .chain(best_epoch(&history, train.min_epochs).map(|(epoch, _)| epoch))
+        .chain(best_epoch(&history, train.first_keepable_epoch()).map(|(epoch, _)| epoch))
         .collect();
     prune(&checkpoint_dir, &kept);
     if let Some((epoch, loss)) = control.diverged().or_else(|| first_non_finite(&history)) {
@@ -309,7 +309,7 @@ fn train_one(
         });
     }
     let last_epoch = history.last().map_or(0, |e| e.epoch);
-    let best = best_epoch(&history, train.min_epochs).filter(|_| train.restore_best);
+    let best = best_epoch(&history, train.first_keepable_epoch()).filter(|_| train.restore_best);
     let (model, kept_epoch) = match best {
         Some((epoch, _)) if epoch != last_epoch => {
             (restore_checkpoint(result.model, run_dir, epoch)?, epoch)

@@ -18,15 +18,22 @@ fn path_target_and_horizon_are_a_whole_config() {
     let data = dir.path().join("sales.csv");
     std::fs::write(&data, monthly_csv(120)).unwrap();
     let config = dir.path().join("sales.toml");
-    // [train] only to keep the test short; without it the recipe's own applies
     let text = format!(
-        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = 6\n\n\
-         [train]\nepochs = 3\n",
+        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = 6\n",
         data.display().to_string()
     );
     std::fs::write(&config, text).unwrap();
     let run = dir.path().join("run");
-    crate::common::train(&config, &run);
+    // three epochs keep the test short: fewer than the recipe's min_epochs, which then yields
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    crate::common::assert_success(&output);
     // the run saved the settings the recipe chose from the monthly series
     let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
     let data = saved["data"].as_table().unwrap();
@@ -35,12 +42,14 @@ fn path_target_and_horizon_are_a_whole_config() {
     assert_eq!(data["test_len"].as_integer(), Some(6));
     assert_eq!(data["transform"].as_str(), Some("seasonal_difference"));
     assert_eq!(saved["model"]["hidden_size"].as_integer(), Some(32));
+    assert_eq!(saved["train"]["min_epochs"].as_integer(), Some(20));
     assert_eq!(saved["evaluate"]["season"].as_integer(), Some(12));
     // one origin of six months: the test period is the last six rows
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
     assert_eq!(metrics["data"]["test_first_date"], "1999-07-01");
     assert_eq!(metrics["data"]["test_windows"], 1);
+    assert_eq!(metrics["training"]["epochs"], 3);
 }
 
 #[test]
