@@ -80,7 +80,7 @@ pub struct BacktestArgs {
 /// Options of `tune`.
 #[derive(Debug, Clone, Args)]
 pub struct TuneArgs {
-    /// The experiment config whose settings the trials vary (it needs [data] valid_len > 0).
+    /// The experiment config whose settings the trials vary (it needs `[data] valid_len` > 0).
     #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
     pub config: PathBuf,
     /// Trials to run.
