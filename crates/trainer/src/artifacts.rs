@@ -160,6 +160,31 @@ impl RunDir {
         Self::create(path)
     }
 
+    /// The directory a command writes into: `out` (empty, or replaced with `overwrite`), else
+    /// `default`, or the first of `<default>-2`, `-3`, … that is free (with a note saying so).
+    pub fn create_for_command(
+        out: Option<&Path>,
+        overwrite: bool,
+        default: &Path,
+    ) -> anyhow::Result<Self> {
+        match (out, overwrite) {
+            (Some(out), overwrite) => Self::create_fresh(out, overwrite),
+            (None, true) => Self::create_fresh(default, true),
+            (None, false) => {
+                let run = Self::create_next_free(default)?;
+                if run.path() != default {
+                    eprintln!(
+                        "note: {} holds an earlier run; this one goes to {} (--overwrite \
+                         replaces the earlier one)",
+                        default.display(),
+                        run.path().display()
+                    );
+                }
+                Ok(run)
+            }
+        }
+    }
+
     /// The first of `path`, `path-2`, `path-3`, … that is absent or empty, created.
     pub fn create_next_free(path: &Path) -> anyhow::Result<Self> {
         let name = path.file_name().map_or_else(

@@ -62,11 +62,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     eprintln!("device: {}", selected.description);
     let default = Path::new("runs").join(format!("{}-backtest", config.run_name()));
     // like a run: a backtest never mixes with an earlier one's folds and files
-    let run = match (&args.out, args.overwrite) {
-        (Some(out), overwrite) => RunDir::create_fresh(out, overwrite)?,
-        (None, true) => RunDir::create_fresh(&default, true)?,
-        (None, false) => RunDir::create_next_free(&default)?,
-    };
+    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     // first: a directory with a config.toml is one --overwrite may replace
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
     eprintln!(

@@ -15,7 +15,7 @@ use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
 use crate::plots;
 use crate::predict::{Forecast, ModelRun, forecast_csv, print_forecast};
-use crate::train::{create_run_dir, load_config};
+use crate::train::load_config;
 use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train, write_loss_csv};
 
 /// The checkpoints of the fit that chooses the epoch, inside the run directory.
@@ -34,7 +34,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
     let default = std::path::Path::new("runs").join(format!("{}-forecast", config.run_name()));
-    let run = create_run_dir(args.out.as_deref(), args.overwrite, &default)?;
+    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     // first: a directory with a config.toml is one --overwrite may replace
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
     let control = TrainingControl::default();

@@ -166,36 +166,11 @@ impl Prepared {
 }
 
 fn new_run_dir(config: &ExperimentConfig, args: &TrainArgs) -> anyhow::Result<RunDir> {
-    create_run_dir(
+    RunDir::create_for_command(
         args.out.as_deref(),
         args.overwrite,
         &config.default_run_dir(),
     )
-}
-
-/// The directory of a new run: `out` (empty, or replaced with `overwrite`), else `default`, or
-/// the first of `<default>-2`, `-3`, … that is free.
-pub(crate) fn create_run_dir(
-    out: Option<&Path>,
-    overwrite: bool,
-    default: &Path,
-) -> anyhow::Result<RunDir> {
-    match (out, overwrite) {
-        (Some(out), overwrite) => RunDir::create_fresh(out, overwrite),
-        (None, true) => RunDir::create_fresh(default, true),
-        (None, false) => {
-            let run = RunDir::create_next_free(default)?;
-            if run.path() != default {
-                eprintln!(
-                    "note: {} holds an earlier run; this one goes to {} (--overwrite replaces \
-                     the earlier one)",
-                    default.display(),
-                    run.path().display()
-                );
-            }
-            Ok(run)
-        }
-    }
 }
 
 fn evaluate_and_write(

@@ -21,7 +21,7 @@ use crate::ExperimentConfig;
 use crate::artifacts::RunDir;
 use crate::cli::TuneArgs;
 use crate::device::select_device;
-use crate::train::{create_run_dir, load_config};
+use crate::train::load_config;
 use crate::training::{TrainingControl, TrainingEnd, train};
 
 /// The trials' table in the tuning directory.
@@ -133,7 +133,7 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     let loaded = yoho_data::load(&config.data, &[])?;
     let device = select_device(args.device)?.device;
     let default = Path::new("runs").join(format!("{}-tune", config.run_name()));
-    let run = create_run_dir(args.out.as_deref(), args.overwrite, &default)?;
+    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     run.write(
         crate::artifacts::files::CONFIG,
         toml::to_string_pretty(&config)?.as_bytes(),
