@@ -22,14 +22,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use trainer::ExperimentConfig;
 use trainer::device::{DeviceChoice, select_device};
-use trainer::fit::LearnerFit;
+use trainer::fit::{LearnerFit, in_parallel};
 use yoho_data::defaults::window_len;
 use yoho_data::{LoadedSeries, PanelSplit, TargetTransform, Timestamp};
 use yoho_eval::baselines::{Naive, SeasonalNaive};
@@ -296,28 +295,9 @@ fn cpu() -> anyhow::Result<Device> {
 
 /// `yoho`: one model per series, `jobs` series at a time.
 fn per_series(series: &[Series], jobs: usize, scratch: &Path) -> anyhow::Result<Vec<Scored>> {
-    let next = Mutex::new(0usize);
-    let results: Mutex<Vec<(usize, anyhow::Result<Scored>)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(series.len()) {
-            scope.spawn(|| {
-                loop {
-                    let index = {
-                        let mut next = next.lock().expect("queue lock");
-                        let index = *next;
-                        *next += 1;
-                        index
-                    };
-                    let Some(one) = series.get(index) else { break };
-                    let result = fit_one(one, scratch);
-                    results.lock().expect("results lock").push((index, result));
-                }
-            });
-        }
-    });
-    let mut results = results.into_inner().expect("results lock");
-    results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, result)| result).collect()
+    in_parallel(series, jobs, |_, one| fit_one(one, scratch))
+        .into_iter()
+        .collect()
 }
 
 fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {

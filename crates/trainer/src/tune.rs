@@ -8,7 +8,6 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -21,8 +20,8 @@ use crate::ExperimentConfig;
 use crate::artifacts::RunDir;
 use crate::cli::TuneArgs;
 use crate::device::select_device;
+use crate::fit::{LearnerFit, in_parallel};
 use crate::train::load_config;
-use crate::training::{TrainingControl, TrainingEnd, train};
 
 /// The trials' table in the tuning directory.
 const TRIALS: &str = "trials.csv";
@@ -187,69 +186,44 @@ fn run_trials(
     device: &Device,
     run: &RunDir,
 ) -> anyhow::Result<Vec<TrialResult>> {
-    let next = Mutex::new(0usize);
-    let results = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, trials.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let index = {
-                        let mut next = next.lock().expect("queue lock");
-                        *next += 1;
-                        *next - 1
-                    };
-                    let Some(trial) = trials.get(index) else {
-                        break;
-                    };
-                    let dir = run.file(&format!("trial-{:03}", index + 1));
-                    let result = run_trial(&trial.apply(config), trial, loaded, device, &dir);
-                    let _ = std::fs::remove_dir_all(&dir);
-                    eprintln!(
-                        "trial {:>3}: validation MSE {}",
-                        index + 1,
-                        result
-                            .valid_mse
-                            .map_or("failed".into(), |mse| format!("{mse:.6}"))
-                    );
-                    results.lock().expect("results lock").push((index, result));
-                }
-            });
-        }
-    });
-    let mut results = results.into_inner().expect("results lock");
-    results.sort_by_key(|(index, _)| *index);
-    Ok(results.into_iter().map(|(_, result)| result).collect())
+    Ok(in_parallel(trials, jobs, |index, trial| {
+        let name = format!("trial-{:03}", index + 1);
+        let result = run_trial(
+            &trial.apply(config),
+            trial,
+            loaded,
+            device,
+            run.path(),
+            &name,
+        );
+        let _ = std::fs::remove_dir_all(run.file(&name));
+        eprintln!(
+            "trial {:>3}: validation MSE {}",
+            index + 1,
+            result
+                .valid_mse
+                .map_or("failed".into(), |mse| format!("{mse:.6}"))
+        );
+        result
+    }))
 }
 
 /// One trial: the experiment split as a run's, trained on its training windows with early
-/// stopping on its validation windows, scored on them.
+/// stopping on its validation windows, scored on them; its checkpoints in `dir/name`.
 pub fn run_trial(
     config: &ExperimentConfig,
     trial: &Trial,
     loaded: &LoadedSeries,
     device: &Device,
     dir: &Path,
+    name: &str,
 ) -> TrialResult {
     let start = Instant::now();
     let outcome = (|| -> anyhow::Result<(f64, usize, usize)> {
         config.validate()?;
         let data = yoho_data::prepare_loaded(loaded.clone(), &config.data)?;
-        let control = TrainingControl::quiet();
-        let trained = match train(
-            config,
-            &data.training_data(),
-            device,
-            dir,
-            &control,
-            None,
-            None,
-        )? {
-            TrainingEnd::Finished(trained) => trained,
-            TrainingEnd::Interrupted { .. } => bail!("interrupted"),
-            TrainingEnd::Diverged { epoch, loss } => {
-                bail!("diverged at epoch {epoch} (loss {loss})")
-            }
-        };
+        let trained =
+            LearnerFit::new(config, device.clone(), dir).trained(&data.training_data(), name)?;
         let mse = validation_mse(&trained.forecaster, &data, device)?;
         Ok((mse, trained.history.len(), trained.kept_epoch.unwrap_or(0)))
     })();
