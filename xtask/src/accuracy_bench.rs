@@ -446,17 +446,9 @@ fn score_forecast(series: &Series, forecast: Vec<f64>) -> anyhow::Result<OriginF
             forecast.len()
         );
     }
-    let origin = values.len() - horizon;
-    let actual = values[origin..].to_vec();
-    let scale =
-        yoho_eval::metrics::seasonal_naive_in_sample_mae(&values[..origin], series.entry.season);
-    Ok(OriginForecast {
-        dates: series.loaded.series.dates[origin..].to_vec(),
-        smape_percent: yoho_eval::metrics::smape_percent(&actual, &forecast),
-        mase: yoho_eval::metrics::mase(&actual, &forecast, scale),
-        actual,
-        forecast,
-    })
+    let dates = &series.loaded.series.dates;
+    let season = Some(series.entry.season);
+    Ok(protocol::score_last(values, dates, forecast, season))
 }
 
 /// One method's summary over the series it forecast.

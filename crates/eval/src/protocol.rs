@@ -103,12 +103,25 @@ fn score(data: &PreparedData, forecast: Vec<f64>, season: Option<usize>) -> Orig
         .test
         .first()
         .expect("a test window at the origin");
-    let origin = window.first_target_row();
-    let target = data.target_values();
-    let actual = target[window.target_rows()].to_vec();
-    let scale = metrics::seasonal_naive_in_sample_mae(&target[..origin], season.unwrap_or(1));
+    let end = window.target_rows().end;
+    let (target, dates) = (data.target_values(), &data.series.dates);
+    score_last(&target[..end], &dates[..end], forecast, season)
+}
+
+/// `forecast` (made elsewhere) of the last `forecast.len()` of `values` (dated `dates`),
+/// scored as the protocol scores: sMAPE, and MASE over the in-sample seasonal naive of period
+/// `season` on the values before them. `forecast` must be shorter than `values`.
+pub fn score_last(
+    values: &[f64],
+    dates: &[Timestamp],
+    forecast: Vec<f64>,
+    season: Option<usize>,
+) -> OriginForecast {
+    let origin = values.len() - forecast.len();
+    let actual = values[origin..].to_vec();
+    let scale = metrics::seasonal_naive_in_sample_mae(&values[..origin], season.unwrap_or(1));
     OriginForecast {
-        dates: data.series.dates[window.target_rows()].to_vec(),
+        dates: dates[origin..].to_vec(),
         smape_percent: metrics::smape_percent(&actual, &forecast),
         mase: metrics::mase(&actual, &forecast, scale),
         actual,
