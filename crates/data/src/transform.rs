@@ -33,6 +33,18 @@ pub enum TargetTransform {
     SeasonalDifference,
 }
 
+impl TargetTransform {
+    /// The name as written in a config.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Level => "level",
+            Self::Difference => "difference",
+            Self::LogReturn => "log_return",
+            Self::SeasonalDifference => "seasonal_difference",
+        }
+    }
+}
+
 /// How each window's inputs are normalised before the network reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -529,6 +541,19 @@ mod tests {
         assert_eq!(window.target, [3.0, 4.0, 5.0]);
         window.shift_in(&[6.0, 7.0, 8.0, 9.0]);
         assert_eq!(window.target, [7.0, 8.0, 9.0]);
+    }
+
+    #[test]
+    fn each_transform_is_named_as_a_config_writes_it() {
+        for transform in [
+            TargetTransform::Level,
+            TargetTransform::Difference,
+            TargetTransform::LogReturn,
+            TargetTransform::SeasonalDifference,
+        ] {
+            let written = toml::Value::try_from(transform).unwrap();
+            assert_eq!(written.as_str(), Some(transform.name()));
+        }
     }
 
     #[test]

@@ -116,17 +116,13 @@ fn fill_data(data: &mut Table, path: &Path) -> anyhow::Result<usize> {
     let calendar = (recipe.calendar.iter())
         .map(|feature| Value::String(feature.name().to_string()))
         .collect();
-    let transform = match recipe.transform {
-        yoho_data::TargetTransform::SeasonalDifference => "seasonal_difference",
-        _ => "difference",
-    };
     let chosen = [
         ("window_len", integer(recipe.window_len)),
         ("test_len", integer(recipe.test_len)),
         ("valid_len", integer(recipe.valid_len)),
         ("calendar", Value::Array(calendar)),
         ("scaling", Value::String("standard".into())),
-        ("transform", Value::String(transform.into())),
+        ("transform", Value::String(recipe.transform.name().into())),
     ];
     for (key, value) in chosen {
         data.entry(key).or_insert(value);

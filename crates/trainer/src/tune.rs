@@ -293,7 +293,7 @@ fn trials_csv(results: &[TrialResult]) -> String {
             trial.num_layers,
             trial.lr,
             trial.batch_size,
-            transform_name(trial.transform),
+            trial.transform.name(),
             result.epochs,
             result.kept_epoch,
             result
@@ -307,16 +307,6 @@ fn trials_csv(results: &[TrialResult]) -> String {
         );
     }
     text
-}
-
-/// The name of `transform` in a config.
-fn transform_name(transform: TargetTransform) -> &'static str {
-    match transform {
-        TargetTransform::Level => "level",
-        TargetTransform::Difference => "difference",
-        TargetTransform::SeasonalDifference => "seasonal_difference",
-        TargetTransform::LogReturn => "log_return",
-    }
 }
 
 /// The trials, best first, for the terminal.
@@ -341,7 +331,7 @@ fn trials_table(results: &[TrialResult]) -> String {
             trial.num_layers,
             trial.lr,
             trial.batch_size,
-            transform_name(trial.transform),
+            trial.transform.name(),
             result.kept_epoch,
             result
                 .valid_mse
