@@ -62,7 +62,9 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
         serde_json::to_string_pretty(&conformal)?.as_bytes(),
     )?;
     let kept_epoch = selection.kept_epoch.unwrap_or(selection.history.len());
-    let (model, data) = match refit_config(&config, kept_epoch, args.no_refit) {
+    let refit = refit_config(&config, kept_epoch, args.no_refit);
+    let refitted = refit.is_some();
+    let (model, data) = match refit {
         None => (selection.forecaster, selection_data),
         Some(refit) => {
             let all_rows = yoho_data::prepare_loaded_for_forecast(loaded.clone(), &refit.data, 0)?;
@@ -96,9 +98,9 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
         "trained {} epoch(s), kept epoch {kept_epoch} ({}){}; forecast written to {}",
         selection.history.len(),
         selection.stop_reason,
-        match args.no_refit || config.data.valid_len == 0 {
-            true => String::new(),
-            false => format!(", then refit on every row for {kept_epoch} epoch(s)"),
+        match refitted {
+            false => String::new(),
+            true => format!(", then refit on every row for {kept_epoch} epoch(s)"),
         },
         run.file(files::FORECAST).display()
     );

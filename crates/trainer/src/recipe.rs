@@ -99,7 +99,7 @@ fn fill_data(data: &mut Table, path: &Path) -> anyhow::Result<usize> {
     let (rows, frequency) = shortest_series(data, path)?;
     // periods the config sets longer than a horizon leave that many fewer rows for the windows
     let longer = |key: &str| match data.get(key) {
-        Some(Value::Integer(len)) => (*len).max(0) as usize - horizon.min((*len).max(0) as usize),
+        Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0).saturating_sub(horizon),
         _ => 0,
     };
     let usable = rows.saturating_sub(longer("test_len") + longer("valid_len"));
