@@ -35,7 +35,8 @@ pub mod recurrent;
 
 pub use distribution::OutputDistribution;
 pub use forecaster::{
-    Ensemble, EnsembleConfig, Forecaster, ForecasterConfig, RnnForecaster, RnnForecasterConfig,
+    Ensemble, EnsembleConfig, EsRnn, EsRnnConfig, Forecaster, ForecasterConfig, RnnForecaster,
+    RnnForecasterConfig,
 };
 pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

@@ -118,6 +118,7 @@ impl PytorchWeights {
         match model {
             Forecaster::Rnn(model) => self.load_into_rnn(model).map(Forecaster::Rnn),
             Forecaster::Ensemble(ensemble) => Err(self.ensemble_mismatch(ensemble.members.len())),
+            Forecaster::EsRnn(_) => Err(self.hybrid_mismatch()),
         }
     }
 
@@ -178,7 +179,17 @@ impl PytorchWeights {
         match config {
             ForecasterConfig::Rnn(config) => self.check(Architecture::of_config(config)),
             ForecasterConfig::Ensemble(config) => Err(self.ensemble_mismatch(config.members)),
+            ForecasterConfig::EsRnn(_) => Err(self.hybrid_mismatch()),
         }
+    }
+
+    /// One network's weights do not make an ES-RNN hybrid.
+    fn hybrid_mismatch(&self) -> ImportError {
+        self.mismatch(
+            "the file holds a recurrent network and the model is the es_rnn hybrid, whose \
+             smoothing coefficients PyTorch's file lacks; import it with [model] family = \"rnn\""
+                .to_string(),
+        )
     }
 
     /// One network's weights do not make an ensemble of `members`.

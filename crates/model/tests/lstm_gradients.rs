@@ -1,6 +1,6 @@
-//! The fused LSTM's and GRU's gradients, in f64, against central finite differences (and the
+//! Gradients in f64 against central finite differences: the fused LSTM's and GRU's (and the
 //! LSTM's against the backpropagation-through-time equations of the NumPy article written out
-//! by hand).
+//! by hand), and the ES-RNN hybrid's smoothing coefficients.
 //!
 //! This file is its own test binary: the CPU device is switched to f64 before any tensor
 //! exists, which Burn allows once per process.
@@ -495,4 +495,85 @@ fn nudge<const D: usize>(
     let mut data: Vec<f64> = tensor.into_data().try_to_vec().unwrap();
     data[index] += delta;
     *parameter = Param::from_tensor(Tensor::from_data(TensorData::new(data, shape), device));
+}
+
+/// The ES-RNN hybrid's smoothing coefficients (one pair per series, two series) get the
+/// gradients of finite differences through the Holt–Winters recursion, the normalised window
+/// the network reads and the forecast added back.
+#[test]
+fn es_rnn_smoothing_gradients_match_finite_differences() {
+    use burn::nn::loss::{MseLoss, Reduction};
+    use burn::tensor::Int;
+    use yoho_model::{EsRnn, EsRnnConfig, RnnForecasterConfig};
+    const WINDOW: usize = 7;
+    const OUTPUTS: usize = 4;
+    let device = f64_device();
+    let inputs = Tensor::<3>::from_data(
+        TensorData::new(values(BATCH * WINDOW * INPUT, 12), [BATCH, WINDOW, INPUT]),
+        &device,
+    );
+    let targets = Tensor::<2>::from_data(
+        TensorData::new(values(BATCH * OUTPUTS, 13), [BATCH, OUTPUTS]),
+        &device,
+    );
+    let config = EsRnnConfig::new(
+        RnnForecasterConfig::new(INPUT, HIDDEN).with_output_size(OUTPUTS),
+        1,
+    )
+    .with_season(3)
+    .with_series(2);
+    device.seed(12);
+    let model = config.init_es_rnn(&device);
+    let series = |device: &Device| {
+        Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 0], [BATCH]), device)
+    };
+    let loss = |model: &EsRnn, inputs: Tensor<3>, targets: Tensor<2>, device: &Device| {
+        let outputs = model.forward_series(inputs, series(device));
+        MseLoss::new().forward(outputs, targets, Reduction::Mean)
+    };
+    let value = |model: &EsRnn| -> f64 {
+        loss(model, inputs.clone(), targets.clone(), &device)
+            .into_data()
+            .try_to_vec::<f64>()
+            .unwrap()[0]
+    };
+    let training = device.clone().autodiff();
+    let tracked = burn::module::Module::load_record(
+        config.init_es_rnn(&training),
+        burn::module::Module::into_record(model.clone()),
+    );
+    let grads = loss(
+        &tracked,
+        inputs.clone().to_device(&training),
+        targets.clone().to_device(&training),
+        &training,
+    )
+    .backward();
+    let analytic = [
+        gradient(&tracked.level_raw, &grads),
+        gradient(&tracked.season_raw, &grads),
+    ];
+    let epsilon = 1e-6;
+    for (which, analytic) in analytic.iter().enumerate() {
+        for (index, g) in analytic.iter().enumerate() {
+            assert!(
+                g.abs() > 1e-9,
+                "coefficient {which}[{index}] has no gradient"
+            );
+            let perturbed = |delta: f64| {
+                let mut model = model.clone();
+                match which {
+                    0 => nudge(&mut model.level_raw, index, delta, &device),
+                    _ => nudge(&mut model.season_raw, index, delta, &device),
+                }
+                value(&model)
+            };
+            let numeric = (perturbed(epsilon) - perturbed(-epsilon)) / (2.0 * epsilon);
+            let scale = g.abs().max(numeric.abs()).max(1e-3);
+            assert!(
+                (g - numeric).abs() <= 1e-6 * scale,
+                "coefficient {which}[{index}]: autodiff {g} vs finite differences {numeric}"
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! the methods below, so a new family is one file beside [`rnn`] and one variant in each enum.
 
 pub mod ensemble;
+pub mod es_rnn;
 pub mod rnn;
 
 use burn::config::Config;
@@ -13,6 +14,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::distribution::OutputDistribution;
 pub use ensemble::{Ensemble, EnsembleConfig};
+pub use es_rnn::{EsRnn, EsRnnConfig};
 pub use rnn::{RnnForecaster, RnnForecasterConfig};
 
 /// The configuration of a [`Forecaster`]: one variant per model family.
@@ -22,6 +24,9 @@ pub enum ForecasterConfig {
     Rnn(RnnForecasterConfig),
     /// Several forecasters of one configuration, each output the median of theirs.
     Ensemble(EnsembleConfig),
+    /// Holt–Winters smoothing with learned coefficients and a recurrent network over what it
+    /// leaves (ES-RNN).
+    EsRnn(EsRnnConfig),
 }
 
 impl ForecasterConfig {
@@ -30,6 +35,7 @@ impl ForecasterConfig {
         match self {
             Self::Rnn(config) => config.init(device),
             Self::Ensemble(config) => config.init(device),
+            Self::EsRnn(config) => config.init(device),
         }
     }
 
@@ -38,6 +44,7 @@ impl ForecasterConfig {
         match self {
             Self::Rnn(config) => config.input_size,
             Self::Ensemble(config) => config.member.input_size(),
+            Self::EsRnn(config) => config.network.input_size,
         }
     }
 }
@@ -58,6 +65,8 @@ pub enum Forecaster {
     Rnn(RnnForecaster),
     /// Several forecasters, each output the median of theirs.
     Ensemble(Ensemble),
+    /// Holt–Winters smoothing with learned coefficients and a recurrent network (ES-RNN).
+    EsRnn(EsRnn),
 }
 
 impl Forecaster {
@@ -68,6 +77,7 @@ impl Forecaster {
         match self {
             Self::Rnn(model) => model.forward(inputs),
             Self::Ensemble(ensemble) => ensemble.forward(inputs),
+            Self::EsRnn(model) => model.forward(inputs),
         }
     }
 
@@ -82,6 +92,7 @@ impl Forecaster {
         match self {
             Self::Rnn(model) => model.output_size,
             Self::Ensemble(ensemble) => ensemble.first().output_size(),
+            Self::EsRnn(model) => model.output_size(),
         }
     }
 
@@ -90,6 +101,7 @@ impl Forecaster {
         match self {
             Self::Rnn(model) => &model.distribution,
             Self::Ensemble(ensemble) => ensemble.first().distribution(),
+            Self::EsRnn(model) => model.distribution(),
         }
     }
 }

@@ -1,0 +1,409 @@
+//! The exponential-smoothing–recurrent hybrid (`family = "es_rnn"`), after Smyl's ES-RNN (the
+//! M4 competition's winner), in additive form.
+//!
+//! Holt–Winters smoothing runs over each window's target column with learned coefficients: a
+//! level `α` and a seasonality `γ`, each in (0, 1), one pair per series of a panel (chosen by
+//! the series' index; a single series has one pair). The recurrent network reads the window
+//! with its target deseasonalised and measured from the window's last level, `x_t − s_t −
+//! ℓ_last`, and forecasts each step in those units; the step's last seasonal index and the last
+//! level are added back. So a network that outputs 0 forecasts Holt–Winters' own forecast, and
+//! the coefficients are learned jointly with the network through the same loss.
+//!
+//! Additive smoothing commutes with any affine map of the values, so the hybrid reads whatever
+//! the data crate's codec gives it for a level target (scaled, normalised per window) and
+//! answers in the same units.
+//!
+//! The recursion, for a window `x_0 … x_{W−1}` with season `m` (`m = 1`: no seasonality):
+//! - start: `ℓ_init` the mean of the first season, `s_j = x_j − ℓ_init` for `j < m`
+//!   (`ℓ_init = x_0` and `s = 0` without seasonality);
+//! - each step: `ℓ_t = α (x_t − s_t) + (1 − α) ℓ_{t−1}`, then
+//!   `s_{t+m} = γ (x_t − ℓ_t) + (1 − γ) s_t`;
+//! - step `k` (0-based) after the window: `ℓ_{W−1} + s_{W + (k mod m)}` plus the network's
+//!   output.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use super::Forecaster;
+use super::rnn::{RnnForecaster, RnnForecasterConfig};
+use crate::distribution::OutputDistribution;
+
+/// How close to 0 and 1 a smoothing coefficient may come: each is
+/// `ε + (1 − 2ε) · sigmoid(raw)`, strictly inside (0, 1) even where f32's sigmoid rounds to 0
+/// or 1.
+pub const COEFFICIENT_MARGIN: f64 = 1e-3;
+
+/// Configuration of an [`EsRnn`].
+#[derive(Config, Debug)]
+pub struct EsRnnConfig {
+    /// The recurrent network that forecasts the deseasonalised, level-free window (its
+    /// `input_size` is the window's features).
+    pub network: RnnForecasterConfig,
+    /// The input feature holding the target.
+    pub target_index: usize,
+    /// Rows per season (1: smoothing of the level only). A window must hold a season.
+    #[config(default = 1)]
+    pub season: usize,
+    /// Series with their own coefficients (a panel's series count; 1 for one series).
+    #[config(default = 1)]
+    pub series: usize,
+    /// The level coefficient `α` every series starts from.
+    #[config(default = 0.3)]
+    pub initial_level_smoothing: f64,
+    /// The seasonal coefficient `γ` every series starts from.
+    #[config(default = 0.2)]
+    pub initial_season_smoothing: f64,
+}
+
+impl EsRnnConfig {
+    /// Builds the hybrid on `device`.
+    pub fn init(&self, device: &Device) -> Forecaster {
+        Forecaster::EsRnn(self.init_es_rnn(device))
+    }
+
+    /// Builds the hybrid itself on `device`.
+    pub fn init_es_rnn(&self, device: &Device) -> EsRnn {
+        let series = self.series.max(1);
+        let raw = |coefficient: f64| {
+            let value = raw_of(coefficient) as f32;
+            Param::from_tensor(Tensor::<1>::from_data(
+                TensorData::new(vec![value; series], [series]),
+                device,
+            ))
+        };
+        EsRnn {
+            level_raw: raw(self.initial_level_smoothing),
+            season_raw: raw(self.initial_season_smoothing),
+            network: self.network.init_rnn(device),
+            target_index: self.target_index,
+            season: self.season.max(1),
+        }
+    }
+}
+
+/// The raw parameter whose coefficient is `coefficient` (clamped inside the margin).
+fn raw_of(coefficient: f64) -> f64 {
+    let inner = (coefficient - COEFFICIENT_MARGIN) / (1.0 - 2.0 * COEFFICIENT_MARGIN);
+    let inner = inner.clamp(1e-6, 1.0 - 1e-6);
+    (inner / (1.0 - inner)).ln()
+}
+
+/// Holt–Winters smoothing coefficients per series, learned with a recurrent network that
+/// forecasts what smoothing leaves.
+#[derive(Module, Debug)]
+pub struct EsRnn {
+    /// Raw level coefficients, `[series]`; `α` is their squashed value (see
+    /// [`EsRnn::level_smoothing`]).
+    pub level_raw: Param<Tensor<1>>,
+    /// Raw seasonal coefficients, `[series]`.
+    pub season_raw: Param<Tensor<1>>,
+    /// The network over the deseasonalised, level-free window.
+    pub network: RnnForecaster,
+    /// The input feature holding the target.
+    #[module(skip)]
+    pub(crate) target_index: usize,
+    /// Rows per season.
+    #[module(skip)]
+    pub(crate) season: usize,
+}
+
+/// What the smoothing of a batch of windows leaves: each window's last level and its seasonal
+/// indices, and the target column deseasonalised and measured from that level.
+struct Smoothed {
+    /// `ℓ_{W−1}`, `[batch, 1]`.
+    last_level: Tensor<2>,
+    /// `s_0 … s_{W+m−1}`, `[batch, W + m]`.
+    seasonal: Tensor<2>,
+    /// `x_t − s_t − ℓ_{W−1}`, `[batch, W]`.
+    normalised: Tensor<2>,
+}
+
+impl EsRnn {
+    /// The level coefficients `α`, `[series]`, each in (0, 1).
+    pub fn level_smoothing(&self) -> Tensor<1> {
+        squash(self.level_raw.val())
+    }
+
+    /// The seasonal coefficients `γ`, `[series]`, each in (0, 1).
+    pub fn season_smoothing(&self) -> Tensor<1> {
+        squash(self.season_raw.val())
+    }
+
+    /// Series with their own coefficients.
+    pub fn series_count(&self) -> usize {
+        self.level_raw.val().dims()[0]
+    }
+
+    /// Values forecast per window.
+    pub fn output_size(&self) -> usize {
+        self.network.output_size
+    }
+
+    /// What the network outputs for each step.
+    pub fn distribution(&self) -> &OutputDistribution {
+        &self.network.distribution
+    }
+
+    /// `[batch, window_len, features] → [batch, output_size × params]`, every window smoothed
+    /// with the first series' coefficients.
+    pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
+        let batch = inputs.dims()[0];
+        let device = inputs.device();
+        let series = Tensor::<1, Int>::zeros([batch], &device);
+        self.forward_series(inputs, series)
+    }
+
+    /// `[batch, window_len, features]` and each window's series index `[batch]` →
+    /// `[batch, output_size × params]`.
+    pub fn forward_series(&self, inputs: Tensor<3>, series: Tensor<1, Int>) -> Tensor<2> {
+        let [batch, window_len, features] = inputs.dims();
+        let alpha = self.level_smoothing().select(0, series.clone());
+        let gamma = self.season_smoothing().select(0, series);
+        let target = inputs
+            .clone()
+            .narrow(2, self.target_index, 1)
+            .reshape([batch, window_len]);
+        let smoothed = self.smooth(target, alpha.reshape([batch, 1]), gamma.reshape([batch, 1]));
+        let base = self.base(&smoothed, window_len);
+        let network_inputs =
+            replace_feature(inputs, self.target_index, features, smoothed.normalised);
+        let outputs = self.network.forward(network_inputs);
+        add_to_locations(self.distribution(), outputs, base)
+    }
+
+    /// The Holt–Winters recursion over `target [batch, W]` with `alpha` and `gamma`
+    /// (`[batch, 1]` each).
+    fn smooth(&self, target: Tensor<2>, alpha: Tensor<2>, gamma: Tensor<2>) -> Smoothed {
+        let [batch, window_len] = target.dims();
+        let column = |t: usize| target.clone().narrow(1, t, 1);
+        let season = if window_len >= self.season {
+            self.season
+        } else {
+            1
+        };
+        let (mut level, mut seasonal): (Tensor<2>, Vec<Tensor<2>>) = if season > 1 {
+            let first = target.clone().narrow(1, 0, season);
+            let level = first.clone().mean_dim(1);
+            let indices = first - level.clone();
+            (
+                level,
+                (0..season)
+                    .map(|j| indices.clone().narrow(1, j, 1))
+                    .collect(),
+            )
+        } else {
+            (column(0), vec![column(0).zeros_like()])
+        };
+        let keep_alpha = alpha.clone().neg() + 1.0;
+        let keep_gamma = gamma.clone().neg() + 1.0;
+        for t in 0..window_len {
+            let x = column(t);
+            let index = seasonal[t].clone();
+            level = alpha.clone() * (x.clone() - index.clone()) + keep_alpha.clone() * level;
+            let next = if season > 1 {
+                gamma.clone() * (x - level.clone()) + keep_gamma.clone() * index
+            } else {
+                index
+            };
+            seasonal.push(next);
+        }
+        let seasonal = Tensor::cat(seasonal, 1).narrow(1, 0, window_len + season);
+        let normalised = target
+            - seasonal.clone().narrow(1, 0, window_len)
+            - level.clone().expand([batch, window_len]);
+        Smoothed {
+            last_level: level,
+            seasonal,
+            normalised,
+        }
+    }
+
+    /// Holt–Winters' forecast of every step after the window, `[batch, output_size]`.
+    fn base(&self, smoothed: &Smoothed, window_len: usize) -> Tensor<2> {
+        let season = smoothed.seasonal.dims()[1] - window_len;
+        let future = smoothed.seasonal.clone().narrow(1, window_len, season);
+        let steps: Vec<Tensor<2>> = (0..self.output_size())
+            .map(|step| future.clone().narrow(1, step % season, 1))
+            .collect();
+        Tensor::cat(steps, 1) + smoothed.last_level.clone()
+    }
+}
+
+/// `ε + (1 − 2ε) · sigmoid(raw)`.
+fn squash(raw: Tensor<1>) -> Tensor<1> {
+    sigmoid(raw) * (1.0 - 2.0 * COEFFICIENT_MARGIN) + COEFFICIENT_MARGIN
+}
+
+/// `inputs [batch, W, features]` with feature `index` replaced by `column [batch, W]`.
+fn replace_feature(
+    inputs: Tensor<3>,
+    index: usize,
+    features: usize,
+    column: Tensor<2>,
+) -> Tensor<3> {
+    let [batch, window_len, _] = inputs.dims();
+    let column = column.reshape([batch, window_len, 1]);
+    let mut parts = Vec::with_capacity(3);
+    if index > 0 {
+        parts.push(inputs.clone().narrow(2, 0, index));
+    }
+    parts.push(column);
+    if index + 1 < features {
+        parts.push(inputs.narrow(2, index + 1, features - index - 1));
+    }
+    Tensor::cat(parts, 2)
+}
+
+/// `outputs [batch, steps × params]` with `base [batch, steps]` added to each step's location
+/// parameters: the value of a point, the mean of a Gaussian or Student-t, every quantile.
+fn add_to_locations(
+    distribution: &OutputDistribution,
+    outputs: Tensor<2>,
+    base: Tensor<2>,
+) -> Tensor<2> {
+    let [batch, width] = outputs.dims();
+    let params = distribution.params();
+    let steps = width / params;
+    let shifted: Vec<f32> = (0..params)
+        .map(|param| match distribution {
+            OutputDistribution::Point | OutputDistribution::Quantiles(_) => 1.0,
+            OutputDistribution::Gaussian | OutputDistribution::StudentT => {
+                if param == 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+        })
+        .collect();
+    let mask = Tensor::<1>::from_data(TensorData::new(shifted, [params]), &outputs.device())
+        .reshape([1, 1, params])
+        .expand([batch, steps, params]);
+    let base = base
+        .reshape([batch, steps, 1])
+        .expand([batch, steps, params]);
+    outputs + (base * mask).reshape([batch, width])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+        tensor.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    /// Holt–Winters by hand in f64, as the module doc states it: (last level, seasonal indices).
+    fn reference(x: &[f64], season: usize, alpha: f64, gamma: f64) -> (f64, Vec<f64>) {
+        let (mut level, mut seasonal) = if season > 1 {
+            let level = x[..season].iter().sum::<f64>() / season as f64;
+            (level, x[..season].iter().map(|v| v - level).collect())
+        } else {
+            (x[0], vec![0.0])
+        };
+        for (t, value) in x.iter().enumerate() {
+            let index = seasonal[t];
+            level = alpha * (value - index) + (1.0 - alpha) * level;
+            seasonal.push(if season > 1 {
+                gamma * (value - level) + (1.0 - gamma) * index
+            } else {
+                index
+            });
+        }
+        seasonal.truncate(x.len() + season);
+        (level, seasonal)
+    }
+
+    fn hybrid(season: usize, output_size: usize, device: &Device) -> EsRnn {
+        EsRnnConfig::new(
+            RnnForecasterConfig::new(1, 4).with_output_size(output_size),
+            0,
+        )
+        .with_season(season)
+        .with_initial_level_smoothing(0.4)
+        .with_initial_season_smoothing(0.25)
+        .init_es_rnn(device)
+    }
+
+    #[test]
+    fn the_network_reads_the_smoothed_window_and_holt_winters_forecast_is_added_back() {
+        let device = Device::flex();
+        let window = [3.0, 5.0, 9.0, 4.0, 3.5, 5.5, 8.0, 4.5, 3.0, 6.0];
+        let as_input = |values: Vec<f32>| {
+            Tensor::<3>::from_data(TensorData::new(values, [1, window.len(), 1]), &device)
+        };
+        for season in [1, 4] {
+            let model = hybrid(season, 6, &device);
+            let x: Vec<f64> = window.iter().map(|v| f64::from(*v)).collect();
+            let (level, seasonal) = reference(&x, season, 0.4, 0.25);
+            let normalised: Vec<f32> = (x.iter().zip(&seasonal))
+                .map(|(value, index)| (value - index - level) as f32)
+                .collect();
+            let network = values(model.network.forward(as_input(normalised)));
+            let forecast = values(model.forward(as_input(window.to_vec())));
+            for (step, value) in forecast.iter().enumerate() {
+                let expected =
+                    f64::from(network[step]) + level + seasonal[window.len() + step % season];
+                assert!(
+                    (f64::from(*value) - expected).abs() < 1e-4,
+                    "season {season} step {step}: {value} against {expected}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn coefficients_stay_inside_zero_and_one_whatever_the_raw_parameters() {
+        let device = Device::flex();
+        let mut model = hybrid(4, 2, &device);
+        let extremes = [-1e4f32, -60.0, 0.0, 60.0, 1e4];
+        let raw = Param::from_tensor(Tensor::<1>::from_data(
+            TensorData::new(extremes.to_vec(), [extremes.len()]),
+            &device,
+        ));
+        model.level_raw = raw.clone();
+        model.season_raw = raw;
+        for coefficients in [model.level_smoothing(), model.season_smoothing()] {
+            for value in values(coefficients) {
+                assert!(value > 0.0 && value < 1.0, "{value}");
+            }
+        }
+        for coefficient in [0.01, 0.3, 0.9] {
+            let back = values(squash(tensor1(&[raw_of(coefficient) as f32], &device)))[0];
+            assert!(
+                (f64::from(back) - coefficient).abs() < 1e-5,
+                "{coefficient}: {back}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_series_uses_its_own_coefficients() {
+        let device = Device::flex();
+        let mut config = EsRnnConfig::new(RnnForecasterConfig::new(1, 4).with_output_size(2), 0)
+            .with_season(2)
+            .with_series(2);
+        config.initial_level_smoothing = 0.5;
+        let mut model = config.init_es_rnn(&device);
+        model.level_raw = Param::from_tensor(tensor1(&[0.0, 3.0], &device));
+        let window: Vec<f32> = vec![1.0, 4.0, 2.0, 6.0, 1.5, 5.0];
+        let inputs = Tensor::<3>::from_data(
+            TensorData::new([window.clone(), window].concat(), [2, 6, 1]),
+            &device,
+        );
+        let both = values(model.forward_series(
+            inputs.clone(),
+            Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device),
+        ));
+        assert_ne!(both[0..2], both[2..4]);
+        let first = values(model.forward(inputs));
+        assert_eq!(first[0..2], both[0..2]);
+        assert_eq!(first[2..4], both[0..2]);
+    }
+
+    fn tensor1(values: &[f32], device: &Device) -> Tensor<1> {
+        Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), device)
+    }
+}
