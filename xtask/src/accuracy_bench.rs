@@ -283,7 +283,9 @@ fn panel_config(group: &[&Series], freq: &str) -> anyhow::Result<ExperimentConfi
     config.data.split = PanelSplit::PerSeries;
     if season > window {
         config.data.season = None;
-        config.data.transform = TargetTransform::Difference;
+        if config.data.transform == TargetTransform::SeasonalDifference {
+            config.data.transform = TargetTransform::Difference;
+        }
     }
     Ok(config)
 }
@@ -346,6 +348,7 @@ fn global(series: &[Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
         if let Some((name, why)) = panel.left_out.first() {
             bail!("the {freq} panel left out series {name}: {why}");
         }
+        let config = config.for_panel(panel.series.len());
         let fit = LearnerFit::new(&config, device.clone(), scratch);
         let model = fit
             .train(&panel.training_data(), &format!("global-{freq}"))

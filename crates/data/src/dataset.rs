@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::{Dataset, DatasetError};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::series::TimeSeries;
 use crate::transform::{WindowCodec, WindowItem};
@@ -47,6 +47,15 @@ impl WindowDataset {
             windows,
         });
         self.ends.push(end);
+    }
+
+    /// The series the windows come from: one more than the highest series index of their
+    /// codecs (0 when empty).
+    pub fn series_count(&self) -> usize {
+        (self.parts.iter())
+            .map(|part| part.codec.series_index() + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Every item, encoded now (for small sets: validation, tests).
@@ -118,6 +127,28 @@ pub struct WindowBatch {
     pub inputs: Tensor<3>,
     /// `[batch, horizon]`.
     pub targets: Tensor<2>,
+    /// Each window's series in its panel, `[batch]` (0 for a single series).
+    pub series: Tensor<1, Int>,
+}
+
+impl WindowBatch {
+    /// The same batch on `device`.
+    pub fn to_device(&self, device: &Device) -> Self {
+        Self {
+            inputs: self.inputs.clone().to_device(device),
+            targets: self.targets.clone().to_device(device),
+            series: self.series.clone().to_device(device),
+        }
+    }
+
+    /// The `len` windows from `start`.
+    pub fn narrow(&self, start: usize, len: usize) -> Self {
+        Self {
+            inputs: self.inputs.clone().narrow(0, start, len),
+            targets: self.targets.clone().narrow(0, start, len),
+            series: self.series.clone().narrow(0, start, len),
+        }
+    }
 }
 
 /// Stacks [`WindowItem`]s into a [`WindowBatch`].
@@ -142,7 +173,9 @@ impl WindowBatcher {
         let batch = items.len();
         let mut inputs = Vec::with_capacity(batch * window_len * features);
         let mut targets = Vec::with_capacity(batch * horizon);
+        let mut series = Vec::with_capacity(batch);
         for item in items {
+            series.push(item.series as i64);
             debug_assert_eq!(item.inputs.len(), window_len * features);
             debug_assert_eq!(item.targets.len(), horizon);
             inputs.extend_from_slice(&item.inputs);
@@ -154,6 +187,7 @@ impl WindowBatcher {
                 device,
             ),
             targets: Tensor::from_data(TensorData::new(targets, [batch, horizon]), device),
+            series: Tensor::from_data(TensorData::new(series, [batch]), device),
         }
     }
 }
@@ -181,10 +215,12 @@ mod tests {
             WindowItem {
                 inputs: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
                 targets: vec![7.0],
+                series: 0,
             },
             WindowItem {
                 inputs: vec![8.0, 9.0, 10.0, 11.0, 12.0, 13.0],
                 targets: vec![14.0],
+                series: 3,
             },
         ];
         let batch = WindowBatcher::new(shape).batch(items, &device);
@@ -198,5 +234,7 @@ mod tests {
             .try_into_vec_as::<f32>()
             .unwrap();
         assert_eq!(value, vec![11.0]);
+        let series: Vec<i64> = batch.series.into_data().try_into_vec_as::<i64>().unwrap();
+        assert_eq!(series, vec![0, 3]);
     }
 }

@@ -343,8 +343,10 @@ pub fn prepare_panel_loaded(
     };
     let series = split
         .into_iter()
-        .map(|(name, cleaning, series, splits)| {
-            let data = finish(series, splits, cleaning, config)?;
+        .enumerate()
+        .map(|(index, (name, cleaning, series, splits))| {
+            let mut data = finish(series, splits, cleaning, config)?;
+            data.codec = Arc::new(data.codec.as_ref().clone().with_series_index(index));
             Ok(PanelSeries { name, data })
         })
         .collect::<Result<Vec<_>, DataError>>()?;
@@ -603,6 +605,16 @@ mod tests {
         assert_eq!(panel.held_out_from, None);
         let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["old", "new"]);
+        // each kept series' windows carry its index among the kept ones
+        let indices: Vec<usize> = (panel.series.iter())
+            .map(|s| s.data.codec.series_index())
+            .collect();
+        assert_eq!(indices, [0, 1]);
+        let training = panel.training_data();
+        assert_eq!(training.train.series_count(), 2);
+        let items = training.train.items();
+        assert_eq!(items.first().map(|item| item.series), Some(0));
+        assert_eq!(items.last().map(|item| item.series), Some(1));
         let alone = |days, start| {
             prepare_loaded(
                 daily(start, days, |i| i as f64 + 1.0),

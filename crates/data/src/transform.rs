@@ -130,6 +130,9 @@ pub struct WindowItem {
     pub inputs: Vec<f32>,
     /// `horizon` target values.
     pub targets: Vec<f32>,
+    /// The index of the window's series in its panel (0 for a single series), for models with
+    /// parameters of each series' own.
+    pub series: usize,
 }
 
 /// Encodes windows of a series for the network and decodes its outputs.
@@ -144,6 +147,8 @@ pub struct WindowCodec {
     window_norm: WindowNorm,
     /// Rows per season (the seasonal difference's period; 1 when none is set).
     season: usize,
+    /// The index of the codec's series in its panel (0 for a single series).
+    series_index: usize,
 }
 
 /// A window's values in original units: the inputs, time-major, and the target column over the
@@ -216,6 +221,7 @@ impl WindowCodec {
             transform,
             window_norm,
             season: 1,
+            series_index: 0,
         })
     }
 
@@ -226,6 +232,20 @@ impl WindowCodec {
             season: season.max(1),
             ..self
         }
+    }
+
+    /// The same codec for the series at `index` of a panel, which every window it encodes
+    /// carries ([`WindowItem::series`]).
+    pub fn with_series_index(self, index: usize) -> Self {
+        Self {
+            series_index: index,
+            ..self
+        }
+    }
+
+    /// The index of the codec's series in its panel (0 for a single series).
+    pub fn series_index(&self) -> usize {
+        self.series_index
     }
 
     /// The fitted scaler.
@@ -281,7 +301,11 @@ impl WindowCodec {
             .enumerate()
             .map(|(step, value)| anchor.encode(step, *value) as f32)
             .collect();
-        WindowItem { inputs, targets }
+        WindowItem {
+            inputs,
+            targets,
+            series: self.series_index,
+        }
     }
 
     /// The network's inputs for `raw` and the anchor that decodes its forecasts.

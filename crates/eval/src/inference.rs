@@ -2,7 +2,7 @@
 //! through the network in batches, and decoded with each window's own anchor. Beyond the
 //! network's output width the forecasts are fed back in as new rows (recursive forecasting).
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use yoho_data::{Anchor, PreparedData, RawWindow, WindowCodec, WindowRun};
 use yoho_model::Forecaster;
 use yoho_model::distribution::{self, OutputDistribution};
@@ -24,6 +24,28 @@ pub enum InferenceError {
         /// Steps one forward pass makes.
         output_size: usize,
     },
+    /// A window of a panel's series the model has no parameters for.
+    #[error(
+        "the windows are of series {index} of a panel, and the model has smoothing coefficients \
+         for {count} series only (was it trained on another panel?)"
+    )]
+    UnknownSeries {
+        /// The windows' series index.
+        index: usize,
+        /// Series the model knows.
+        count: usize,
+    },
+}
+
+/// Whether `model` has parameters for the series `codec` encodes.
+fn check_series(model: &Forecaster, codec: &WindowCodec) -> Result<(), InferenceError> {
+    match model.series_count() {
+        Some(count) if codec.series_index() >= count => Err(InferenceError::UnknownSeries {
+            index: codec.series_index(),
+            count,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Forecasts `steps` values after each of `windows`, in original units: `[window][step]`.
@@ -42,6 +64,7 @@ pub fn forecast(
     if steps > output_size && !codec.is_univariate() {
         return Err(InferenceError::CannotFeedBack { steps, output_size });
     }
+    check_series(model, codec)?;
     let mut windows = windows.to_vec();
     let mut forecasts = vec![Vec::with_capacity(steps); windows.len()];
     let mut done = 0;
@@ -76,8 +99,13 @@ pub fn forecast_windows(
     forecast(model, &data.codec, &raw, data.window.horizon, device)
 }
 
-/// The network's input batch for `windows` (not empty), and each window's anchor.
-fn encode(codec: &WindowCodec, windows: &[RawWindow], device: &Device) -> (Tensor<3>, Vec<Anchor>) {
+/// The network's input batch for `windows` (not empty), each window's series in its panel and
+/// each window's anchor.
+fn encode(
+    codec: &WindowCodec,
+    windows: &[RawWindow],
+    device: &Device,
+) -> (Tensor<3>, Tensor<1, Int>, Vec<Anchor>) {
     let window_len = windows[0].len();
     let features = windows[0].inputs.len() / window_len;
     let mut inputs = Vec::with_capacity(windows.len() * windows[0].inputs.len());
@@ -91,7 +119,14 @@ fn encode(codec: &WindowCodec, windows: &[RawWindow], device: &Device) -> (Tenso
         TensorData::new(inputs, [windows.len(), window_len, features]),
         device,
     );
-    (batch, anchors)
+    let series = Tensor::<1, Int>::from_data(
+        TensorData::new(
+            vec![codec.series_index() as i64; windows.len()],
+            [windows.len()],
+        ),
+        device,
+    );
+    (batch, series, anchors)
 }
 
 /// One forward pass over `windows`: the first `take` outputs of each, in original units.
@@ -105,9 +140,9 @@ fn forecast_once(
     if windows.is_empty() {
         return Vec::new();
     }
-    let (batch, anchors) = encode(codec, windows, device);
+    let (batch, series, anchors) = encode(codec, windows, device);
     let outputs: Vec<f32> = model
-        .forward_point(batch)
+        .forward_point_series(batch, series)
         .narrow(1, 0, take)
         .into_data()
         .try_into_vec_as::<f32>()
@@ -122,7 +157,8 @@ fn forecast_once(
 /// Quantiles of the predictive distribution of a model with a distribution head, in original
 /// units: `[window][step][level]` for each of the `output_size` steps one forward pass makes and
 /// each of `levels` (ascending within each step). `None` for a point model, and for a level a
-/// quantile head cannot reach (below its lowest or above its highest quantile).
+/// quantile head cannot reach (below its lowest or above its highest quantile); `None` too for a
+/// series the model has no parameters for (as [`forecast`] says).
 pub fn forecast_quantiles(
     model: &Forecaster,
     codec: &WindowCodec,
@@ -131,15 +167,15 @@ pub fn forecast_quantiles(
     device: &Device,
 ) -> Option<Vec<Vec<Vec<Option<f64>>>>> {
     let distribution = model.distribution();
-    if !distribution.is_probabilistic() {
+    if !distribution.is_probabilistic() || check_series(model, codec).is_err() {
         return None;
     }
     let params = distribution.params();
     let mut quantiles = Vec::with_capacity(windows.len());
     for chunk in windows.chunks(INFERENCE_BATCH) {
-        let (batch, anchors) = encode(codec, chunk, device);
+        let (batch, series, anchors) = encode(codec, chunk, device);
         let outputs: Vec<f32> = model
-            .forward(batch)
+            .forward_series(batch, series)
             .into_data()
             .try_into_vec_as::<f32>()
             .expect("the forecaster's output converts to f32");
@@ -244,6 +280,33 @@ mod tests {
             .into_data()
             .try_to_vec::<f32>()
             .unwrap()
+    }
+
+    #[test]
+    fn each_series_is_forecast_with_its_own_coefficients_and_an_unknown_one_is_refused() {
+        use burn::module::Param;
+        use yoho_model::EsRnnConfig;
+        let device = Device::flex();
+        let mut model = EsRnnConfig::new(RnnForecasterConfig::new(1, 4).with_output_size(2), 0)
+            .with_season(2)
+            .with_series(2)
+            .init_es_rnn(&device);
+        model.level_raw = Param::from_tensor(Tensor::from_data(
+            TensorData::new(vec![-2.0f32, 2.0], [2]),
+            &device,
+        ));
+        let model = Forecaster::EsRnn(model);
+        let window = [raw(&[1.0, 4.0, 2.0, 6.0, 1.5, 5.0])];
+        let of = |index: usize| {
+            let codec = identity_codec().with_series_index(index);
+            forecast(&model, &codec, &window, 2, &device)
+        };
+        let (first, second) = (of(0).unwrap(), of(1).unwrap());
+        assert_ne!(first, second);
+        assert_eq!(
+            of(2),
+            Err(InferenceError::UnknownSeries { index: 2, count: 2 })
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, PanelSplit, TargetTransform, WindowNorm};
 use yoho_model::{
-    CellKind, EnsembleConfig, ForecasterConfig, OutputDistribution, RnnForecasterConfig,
+    CellKind, EnsembleConfig, EsRnnConfig, ForecasterConfig, OutputDistribution,
+    RnnForecasterConfig,
 };
 
 /// A whole experiment.
@@ -150,6 +151,12 @@ pub enum ModelFamily {
     /// or an encoder–decoder (`strategy = "seq2seq"`).
     #[default]
     Rnn,
+    /// The ES-RNN hybrid: Holt–Winters smoothing of the target with learned level and seasonal
+    /// coefficients (one pair per series; the period `[data] season`), and the recurrent
+    /// network of `rnn`'s keys over what it leaves. Needs `[data] transform = "level"` and the
+    /// target among the features.
+    #[serde(rename = "es_rnn")]
+    EsRnn,
 }
 
 /// `[model]`: the network's shape. Input and output sizes follow from `[data]`.
@@ -160,9 +167,13 @@ pub enum ModelFamily {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
-    /// The kind of network: `rnn` (the default).
+    /// The kind of network: `rnn` (the default) or `es_rnn`.
     #[serde(default)]
     pub family: ModelFamily,
+    /// `es_rnn`: the series with their own smoothing coefficients. A panel run sets it to its
+    /// series count (and saves it with the run); 1 otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<usize>,
     /// `rnn`: `lstm`, `gru` or `rnn`.
     #[serde(default)]
     pub cell: CellKind,
@@ -481,7 +492,45 @@ impl ExperimentConfig {
             bail!("[train] momentum: only applies with optimizer = \"sgd\" (Adam's is beta1)");
         }
         self.validate_strategy()?;
+        self.validate_family()?;
         self.validate_closed_loop()
+    }
+
+    fn validate_family(&self) -> anyhow::Result<()> {
+        if self.model.family != ModelFamily::EsRnn {
+            return Ok(());
+        }
+        let data = &self.data;
+        if data.transform != TargetTransform::Level {
+            bail!(
+                "[data] transform: family = \"es_rnn\" smooths the target's levels and forecasts \
+                 levels, so it needs transform = \"level\", got \"{}\"",
+                data.transform.name()
+            );
+        }
+        if self.target_feature_index().is_none() {
+            bail!(
+                "[model] family = \"es_rnn\" smooths the target in the window, so [data] \
+                 features must include \"{}\", got [{}]",
+                data.target,
+                quoted(&data.features)
+            );
+        }
+        let season = data.season.unwrap_or(1);
+        if season > data.window_len {
+            bail!(
+                "[data] season: family = \"es_rnn\" starts its seasonal indices from the \
+                 window's first season, so window_len must be at least season ({season}), got {}",
+                data.window_len
+            );
+        }
+        within(
+            "[model] series",
+            self.model.series.unwrap_or(1),
+            1,
+            MAX_STEPS,
+        )?;
+        Ok(())
     }
 
     fn validate_strategy(&self) -> anyhow::Result<()> {
@@ -536,6 +585,15 @@ impl ExperimentConfig {
         Ok(())
     }
 
+    /// The config for one model over a panel of `series` series: `es_rnn` learns smoothing
+    /// coefficients for each of them (`[model] series`); other families are unchanged.
+    pub fn for_panel(mut self, series: usize) -> Self {
+        if self.model.family == ModelFamily::EsRnn {
+            self.model.series = Some(series);
+        }
+        self
+    }
+
     /// The position of the target among the features, if it is one.
     pub fn target_feature_index(&self) -> Option<usize> {
         self.data
@@ -557,6 +615,14 @@ impl ExperimentConfig {
     pub fn forecaster_config(&self) -> ForecasterConfig {
         let member: ForecasterConfig = match self.model.family {
             ModelFamily::Rnn => self.rnn_forecaster_config().into(),
+            ModelFamily::EsRnn => ForecasterConfig::EsRnn(
+                EsRnnConfig::new(
+                    self.rnn_forecaster_config(),
+                    self.target_feature_index().unwrap_or(0),
+                )
+                .with_season(self.data.season.unwrap_or(1))
+                .with_series(self.model.series.unwrap_or(1)),
+            ),
         };
         match self.train.ensemble {
             0 | 1 => member,
@@ -887,6 +953,39 @@ mod tests {
             error.contains("transformer") && error.contains("rnn"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_hybrid_is_built_from_the_data_and_refuses_what_it_cannot_smooth() {
+        let hybrid = MINIMAL
+            .replace("[model]", "[model]\nfamily = \"es_rnn\"")
+            .replace("test_len = 100", "test_len = 100\ntransform = \"level\"");
+        let config = parse(&hybrid.replace("window_len = 5", "window_len = 5\nseason = 4"))
+            .unwrap()
+            .for_panel(3);
+        match config.forecaster_config() {
+            ForecasterConfig::EsRnn(es) => {
+                assert_eq!((es.season, es.series, es.target_index), (4, 3, 0));
+                assert_eq!(es.network.hidden_size, 100);
+            }
+            other => panic!("{other:?}"),
+        }
+        for (from, to, expected) in [
+            ("transform = \"level\"", "", "[data] transform"),
+            (
+                "window_len = 5",
+                "window_len = 5\nseason = 12",
+                "[data] season",
+            ),
+            (
+                "features = [\"Open\"]",
+                "features = [\"Close\"]",
+                "features must include \"Open\"",
+            ),
+        ] {
+            let error = parse(&hybrid.replace(from, to)).unwrap_err().to_string();
+            assert!(error.contains(expected), "{expected}: {error}");
+        }
     }
 
     /// The config at `path` as a table with its data path made absolute, if it asks for the

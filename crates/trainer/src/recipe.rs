@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use toml::{Table, Value};
 use yoho_data::defaults::Recipe;
-use yoho_data::{DataConfig, Frequency};
+use yoho_data::{DataConfig, Frequency, TargetTransform};
 
 /// The recipe's network and training, for a config without `[model]` or `[train]`: a small
 /// LSTM, mini-batches of 32, AdamW with a cosine schedule, early stopping after 30 epochs
@@ -44,14 +44,19 @@ min_epochs = 20
 /// section has no `window_len`: the data keys it lacks, the `[model]` and `[train]` sections
 /// it lacks and `[evaluate] season`. A config with `window_len` is left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
-    let Some(Value::Table(data)) = table.get_mut("data") else {
-        // the schema's own error names the missing section
-        return Ok(());
-    };
-    if data.contains_key("window_len") {
+    if !wanted(table) {
+        // without [data] the schema's own error names the missing section
         return Ok(());
     }
-    let season = fill_data(data, path)?;
+    let hybrid = table
+        .get("model")
+        .and_then(|model| model.get("family"))
+        .and_then(Value::as_str)
+        == Some("es_rnn");
+    let Some(Value::Table(data)) = table.get_mut("data") else {
+        return Ok(());
+    };
+    let season = fill_data(data, path, hybrid)?;
     let evaluate = table
         .entry("evaluate")
         .or_insert_with(|| Value::Table(Table::new()));
@@ -77,8 +82,9 @@ pub(crate) fn wanted(table: &Table) -> bool {
         .is_some_and(|data| !data.contains_key("window_len"))
 }
 
-/// Fills the data keys the recipe chooses from the series; returns its season.
-fn fill_data(data: &mut Table, path: &Path) -> anyhow::Result<usize> {
+/// Fills the data keys the recipe chooses from the series; returns its season. The `es_rnn`
+/// hybrid (`hybrid`) smooths levels itself, so it gets `transform = "level"`.
+fn fill_data(data: &mut Table, path: &Path, hybrid: bool) -> anyhow::Result<usize> {
     let target = match data.get("target") {
         Some(Value::String(target)) => target.clone(),
         _ => bail!(
@@ -113,6 +119,10 @@ fn fill_data(data: &mut Table, path: &Path) -> anyhow::Result<usize> {
         )
     })?;
     let integer = |value: usize| Value::Integer(value as i64);
+    let transform = match hybrid {
+        true => TargetTransform::Level,
+        false => recipe.transform,
+    };
     let calendar = (recipe.calendar.iter())
         .map(|feature| Value::String(feature.name().to_string()))
         .collect();
@@ -122,7 +132,7 @@ fn fill_data(data: &mut Table, path: &Path) -> anyhow::Result<usize> {
         ("valid_len", integer(recipe.valid_len)),
         ("calendar", Value::Array(calendar)),
         ("scaling", Value::String("standard".into())),
-        ("transform", Value::String(recipe.transform.name().into())),
+        ("transform", Value::String(transform.name().into())),
     ];
     for (key, value) in chosen {
         data.entry(key).or_insert(value);

@@ -73,6 +73,10 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     let baselines = baselines::standard_baselines(config.evaluate.season);
     let loading = std::time::Instant::now();
     let data = Prepared::load(&config, &baselines)?;
+    let config = match &data {
+        Prepared::Panel(panel) if resumed.is_none() => config.for_panel(panel.series.len()),
+        _ => config,
+    };
     crate::release_freed_memory();
     data.describe();
     eprintln!(

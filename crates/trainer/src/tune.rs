@@ -89,9 +89,12 @@ impl Trial {
             .season
             .is_some_and(|season| season > self.window_len)
         {
-            // a window shorter than the season cannot measure from the last season
+            // a window shorter than the season cannot measure from the last season (nor start
+            // es_rnn's seasonal indices)
             config.data.season = None;
-            config.data.transform = TargetTransform::Difference;
+            if config.data.transform == TargetTransform::SeasonalDifference {
+                config.data.transform = TargetTransform::Difference;
+            }
         }
         config.model.hidden_size = self.hidden_size;
         config.model.num_layers = self.num_layers;

@@ -4,7 +4,7 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 
 use super::{Forecaster, ForecasterConfig};
 
@@ -46,6 +46,17 @@ impl Ensemble {
     /// The median over the members of each output.
     pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
         median(self.member_outputs(inputs))
+    }
+
+    /// The median over the members of each output, each window with its series in its panel
+    /// (see [`Forecaster::forward_series`]).
+    pub fn forward_series(&self, inputs: Tensor<3>, series: Tensor<1, Int>) -> Tensor<2> {
+        median(
+            self.members
+                .iter()
+                .map(|member| member.forward_series(inputs.clone(), series.clone()))
+                .collect(),
+        )
     }
 
     /// The first member, which gives the ensemble's shape.

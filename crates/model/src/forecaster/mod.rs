@@ -10,7 +10,7 @@ pub mod rnn;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 
 use crate::distribution::OutputDistribution;
 pub use ensemble::{Ensemble, EnsembleConfig};
@@ -81,10 +81,38 @@ impl Forecaster {
         }
     }
 
+    /// [`Forecaster::forward`] with each window's series in its panel, `[batch]`: the
+    /// `es_rnn` hybrid smooths each window with its series' coefficients; the other families
+    /// have no parameters of a series' own and ignore it.
+    pub fn forward_series(&self, inputs: Tensor<3>, series: Tensor<1, Int>) -> Tensor<2> {
+        match self {
+            Self::Rnn(model) => model.forward(inputs),
+            Self::Ensemble(ensemble) => ensemble.forward_series(inputs, series),
+            Self::EsRnn(model) => model.forward_series(inputs, series),
+        }
+    }
+
     /// The point forecasts, `[batch, window_len, features] → [batch, output_size]`: the
     /// forward pass's values, or its distributions' means (medians).
     pub fn forward_point(&self, inputs: Tensor<3>) -> Tensor<2> {
         self.distribution().point(self.forward(inputs))
+    }
+
+    /// [`Forecaster::forward_point`] with each window's series (see
+    /// [`Forecaster::forward_series`]).
+    pub fn forward_point_series(&self, inputs: Tensor<3>, series: Tensor<1, Int>) -> Tensor<2> {
+        self.distribution()
+            .point(self.forward_series(inputs, series))
+    }
+
+    /// The series with parameters of their own (`es_rnn`'s smoothing coefficients); `None`
+    /// for a family without any, which forecasts every series alike.
+    pub fn series_count(&self) -> Option<usize> {
+        match self {
+            Self::Rnn(_) => None,
+            Self::Ensemble(ensemble) => ensemble.first().series_count(),
+            Self::EsRnn(model) => Some(model.series_count()),
+        }
     }
 
     /// Values forecast per window by one forward pass.

@@ -69,10 +69,7 @@ impl DataLoader<WindowBatch> for FullBatchLoader {
 
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<WindowBatch>> {
         Arc::new(Self {
-            batch: self.batch.as_ref().map(|batch| WindowBatch {
-                inputs: batch.inputs.clone().to_device(device),
-                targets: batch.targets.clone().to_device(device),
-            }),
+            batch: self.batch.as_ref().map(|batch| batch.to_device(device)),
             items: self.items,
         })
     }
@@ -85,10 +82,7 @@ impl DataLoader<WindowBatch> for FullBatchLoader {
                 .batch
                 .as_ref()
                 .filter(|_| end > start)
-                .map(|batch| WindowBatch {
-                    inputs: batch.inputs.clone().narrow(0, start, end - start),
-                    targets: batch.targets.clone().narrow(0, start, end - start),
-                }),
+                .map(|batch| batch.narrow(start, end - start)),
             items: end - start,
         })
     }

@@ -30,7 +30,7 @@ use yoho_data::{TrainingData, WindowBatch, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::artifacts::files;
-use crate::config::{ExperimentConfig, LossReduction, TrainSection};
+use crate::config::{ExperimentConfig, LossReduction, ModelFamily, TrainSection};
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
 pub(crate) use checkpoints::{latest_complete, prune, remove_partial_files};
 pub use control::TrainingControl;
@@ -119,10 +119,25 @@ pub fn train(
     weights: Option<&PytorchWeights>,
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
+    check_series(config, data)?;
     match config.train.ensemble {
         0 | 1 => train_one(config, data, device, run_dir, control, weights, resume),
         _ => train_ensemble(config, data, device, run_dir, control, resume),
     }
+}
+
+/// A model with parameters of each series' own (`es_rnn`) must have them for every series of
+/// the data.
+fn check_series(config: &ExperimentConfig, data: &TrainingData) -> anyhow::Result<()> {
+    let needed = data.train.series_count().max(data.valid.series_count());
+    let has = config.model.series.unwrap_or(1);
+    if config.model.family == ModelFamily::EsRnn && has < needed {
+        anyhow::bail!(
+            "[model] series: family = \"es_rnn\" learns smoothing coefficients for each series, \
+             and the data holds {needed} series while the model has coefficients for {has}"
+        );
+    }
+    Ok(())
 }
 
 /// The members of an ensemble run train one after the other, each as a run of its own: seeds

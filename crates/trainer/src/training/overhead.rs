@@ -64,10 +64,7 @@ pub fn measure_epochs(
             .map_err(|error| anyhow::anyhow!("cannot batch the training windows: {error}"))?;
     let batches: Vec<WindowBatch> = batches
         .into_iter()
-        .map(|b| WindowBatch {
-            inputs: b.inputs.to_device(&training_device),
-            targets: b.targets.to_device(&training_device),
-        })
+        .map(|b| b.to_device(&training_device))
         .collect();
     let steps_alone = || time_steps(&config, &batches, epochs, device, &training_device);
     let before = steps_alone()?;

@@ -22,7 +22,7 @@ impl Regressor {
     /// summed) over the batch, or the distribution head's mean loss; a one-step model of the
     /// recursive strategy learns the first of each window's targets.
     fn regression(&self, batch: WindowBatch) -> RegressionOutput {
-        let output = self.forecaster.forward(batch.inputs);
+        let output = self.forecaster.forward_series(batch.inputs, batch.series);
         let targets = batch.targets.narrow(1, 0, self.forecaster.output_size());
         let distribution = self.forecaster.distribution();
         if distribution.is_probabilistic() {

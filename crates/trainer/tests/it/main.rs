@@ -7,6 +7,7 @@ mod backtest;
 mod bad_input;
 mod beyond_one_day;
 mod ensemble;
+mod es_rnn;
 mod forecast;
 mod interruption;
 mod intervals;

@@ -1,0 +1,92 @@
+//! The ES-RNN hybrid (`[model] family = "es_rnn"`): with the default recipe, over a panel, its
+//! coefficients one pair per series, saved with the run and loaded again by `predict`.
+
+use std::path::Path;
+
+use crate::common::{assert_clean_error, assert_success, read, trainer};
+
+/// Two monthly series in one long file, a yearly cycle on a trend each, at levels 100 and
+/// 10,000, from 1990.
+fn write_seasonal_panel(path: &Path) {
+    let mut text = String::from("month,shop,sales\n");
+    for i in 0..96usize {
+        let season = (i as f64 * std::f64::consts::PI / 6.0).sin();
+        let date = format!("{}-{:02}-01", 1990 + i / 12, 1 + i % 12);
+        let small = 100.0 + i as f64 + 10.0 * season;
+        let large = 10_000.0 + 30.0 * i as f64 - 2_000.0 * season;
+        text += &format!("{date},small,{small:.3}\n{date},large,{large:.3}\n");
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_panel_learns_coefficients_for_each_series_and_predict_loads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shops.csv");
+    write_seasonal_panel(&data);
+    let config = dir.path().join("shops.toml");
+    let text = format!(
+        "[data]\npath = {:?}\ndate_column = \"month\"\nseries_column = \"shop\"\n\
+         target = \"sales\"\nhorizon = 6\n\n[model]\nfamily = \"es_rnn\"\nhidden_size = 8\n",
+        data.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    let run = dir.path().join("run");
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    // the recipe gave the hybrid level targets, and the run one pair of coefficients per series
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    assert_eq!(saved["data"]["transform"].as_str(), Some("level"));
+    assert_eq!(saved["data"]["season"].as_integer(), Some(12));
+    assert_eq!(saved["model"]["family"].as_str(), Some("es_rnn"));
+    assert_eq!(saved["model"]["series"].as_integer(), Some(2));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    for series in metrics["series"].as_array().unwrap() {
+        let mase = series["test"]["model"]["mase"].as_f64();
+        let rmse = series["test"]["model"]["rmse"].as_f64().unwrap();
+        assert!(rmse.is_finite(), "{series}: rmse {rmse}, mase {mase:?}");
+    }
+
+    let forecast = dir.path().join("next.csv");
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        forecast.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    let text = read(&forecast);
+    // each series forecast near its own level: the large one's smoothing is its own
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let value: f64 = fields[3].parse().unwrap();
+        let range = match fields[0] {
+            "small" => 50.0..300.0,
+            _ => 5_000.0..20_000.0,
+        };
+        assert!(range.contains(&value), "{text}");
+    }
+}
+
+#[test]
+fn the_hybrid_refuses_targets_that_are_not_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = crate::common::write_series(dir.path(), 80);
+    let text = crate::common::config_text(&data, "transform = \"difference\"", "")
+        .replace("[model]", "[model]\nfamily = \"es_rnn\"");
+    let config = dir.path().join("hybrid.toml");
+    std::fs::write(&config, text).unwrap();
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["[data] transform", "es_rnn", "\"level\""]);
+}
