@@ -3,7 +3,7 @@
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
 //! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
-//! puts them together ([`evaluate`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
+//! puts them together ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
 //! backtests ([`backtest`]), the M4 protocol for one series ([`protocol`]) and the summary of a
 //! panel's series ([`panel`]).
 //!
@@ -20,6 +20,7 @@
 
 pub mod backtest;
 pub mod baselines;
+pub mod ensemble;
 pub mod evaluate;
 pub mod generate;
 pub mod inference;
@@ -30,6 +31,7 @@ pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Baseline, NAIVE, standard_baselines};
+pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,
     errors_by_step, forecast_test,

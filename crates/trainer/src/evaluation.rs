@@ -5,8 +5,8 @@
 use yoho_data::PreparedData;
 use yoho_eval::baselines::Baseline;
 use yoho_eval::{
-    EvaluationTable, Generation, TestForecast, errors_by_step, forecast_test, generate,
-    test_intervals,
+    EvaluationTable, Generation, TestForecast, ensemble_spread, errors_by_step, forecast_test,
+    generate, test_intervals,
 };
 
 use crate::artifacts::{RunDir, files};
@@ -66,6 +66,7 @@ pub(crate) fn evaluate(
         by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
         closed_loop: generation.as_ref().map(Generation::summary),
         intervals,
+        ensemble: ensemble_spread(&trained.forecaster, data, &forecast, &selected.device)?,
     };
     Ok(Evaluation {
         report,

@@ -100,6 +100,9 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
             files::GENERATED_PLOT
         );
     }
+    if let Some(spread) = &report.ensemble {
+        let _ = writeln!(text, "## Ensemble\n\n{}.\n", super::ensemble_line(spread));
+    }
     let _ = writeln!(text, "## Charts\n");
     let _ = writeln!(text, "![Test period]({})\n", files::TEST_PERIOD_PLOT);
     if report.training.epochs > 0 {

@@ -9,7 +9,7 @@ mod table;
 
 use std::fmt::Write as _;
 
-use yoho_eval::{Generation, TestForecast};
+use yoho_eval::{EnsembleSpread, Generation, TestForecast};
 
 use crate::artifacts::{RunDir, files};
 use crate::plots;
@@ -74,7 +74,21 @@ pub fn table(report: &MetricsReport) -> String {
     if let Some(generation) = &report.closed_loop {
         let _ = writeln!(text, "\n{}", closed_loop_line(generation));
     }
+    if let Some(spread) = &report.ensemble {
+        let _ = writeln!(text, "\n{}", ensemble_line(spread));
+    }
     text
+}
+
+/// The ensemble's spread in words: its members' errors against the median's, and how far their
+/// forecasts range.
+pub fn ensemble_line(spread: &EnsembleSpread) -> String {
+    let (low, high) = spread.member_rmse_range();
+    format!(
+        "Ensemble of {}: the members' RMSE ranges from {low:.3} to {high:.3}, their median's is \
+         {:.3}; the members' forecasts of a value range over {:.3} on average",
+        spread.members, spread.ensemble_rmse, spread.mean_range
+    )
 }
 
 /// The run's last line: epochs, time, device, why training stopped, where the run went.

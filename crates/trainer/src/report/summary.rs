@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 use yoho_data::{Frequency, PreparedData};
-use yoho_eval::{EvaluationTable, GenerationSummary, StepErrors, TestForecast, TestIntervals};
+use yoho_eval::{
+    EnsembleSpread, EvaluationTable, GenerationSummary, StepErrors, TestForecast, TestIntervals,
+};
 
 use crate::training::EpochLoss;
 
@@ -32,6 +34,10 @@ pub struct MetricsReport {
     /// on the test days and their scores.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intervals: Option<TestIntervals>,
+    /// With `[train] ensemble > 1`: each member's error on the test days and how far their
+    /// forecasts range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleSpread>,
 }
 
 /// Where the numbers come from.

@@ -34,6 +34,20 @@ fn an_ensemble_trains_saves_and_forecasts_again() {
     crate::common::train(&write_config(dir.path(), &data, ""), &single);
     let single_rmse = metrics(&single)["test"]["model"]["rmse"].as_f64().unwrap();
     assert_ne!(model_rmse, single_rmse);
+    // the spread: each member's own error (the first is the single run's), the median's, and
+    // how far the members' forecasts range
+    let spread = &metrics(&run)["ensemble"];
+    assert_eq!(spread["members"].as_u64(), Some(2), "{spread}");
+    let member_rmse = |index: usize| spread["member_rmse"][index].as_f64().unwrap();
+    assert!(
+        (member_rmse(0) - single_rmse).abs() <= 1e-9 * single_rmse,
+        "{spread}"
+    );
+    assert_ne!(member_rmse(1), member_rmse(0));
+    assert_eq!(spread["ensemble_rmse"].as_f64(), Some(model_rmse));
+    assert!(spread["mean_range"].as_f64().unwrap() > 0.0, "{spread}");
+    assert!(read(&run.join("report.md")).contains("## Ensemble"));
+    assert!(metrics(&single).get("ensemble").is_none());
 }
 
 #[test]
