@@ -9,7 +9,7 @@
 //! each step's predictive distribution); and the import of PyTorch weights
 //! ([`pytorch`]).
 //!
-//! The cargo features `flex`, `ndarray` and `wgpu` register the fused kernels for those
+//! The cargo features `flex`, `ndarray`, `wgpu` and `cuda` register the fused kernels for those
 //! backends (enable the ones your program uses), `autodiff` for training; `flex` and `autodiff`
 //! are the defaults.
 //!

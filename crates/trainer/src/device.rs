@@ -1,5 +1,5 @@
 //! The compute device: the backends are compiled in with cargo features (`flex`, `ndarray`,
-//! `wgpu`); when a CPU and the GPU backend are both there, `--device` picks one at run time.
+//! `wgpu`, `cuda`); when several are there, `--device` picks one at run time.
 
 use anyhow::bail;
 use burn::tensor::Device;
@@ -15,6 +15,8 @@ pub enum DeviceChoice {
     Cpu,
     /// The GPU through `wgpu`: a hardware adapter, else a software one.
     Gpu,
+    /// An NVIDIA GPU through CUDA (a build with the `cuda` feature, and the NVIDIA driver).
+    Cuda,
 }
 
 /// A device and how to name it to the user.
@@ -76,6 +78,28 @@ fn gpu_device(software_allowed: bool) -> Option<SelectedDevice> {
     None
 }
 
+/// The first CUDA device, when the build has the `cuda` backend and the driver finds one.
+fn cuda_device() -> Option<SelectedDevice> {
+    #[cfg(feature = "cuda")]
+    {
+        use burn::tensor::DeviceType;
+        // the driver and NVRTC are loaded at run time: a machine without them has no device
+        let found =
+            std::panic::catch_unwind(|| Device::enumerate(DeviceType::Cuda).into_iter().next());
+        let device = found.ok().flatten()?;
+        let name = device
+            .identity()
+            .map(|identity| identity.name)
+            .unwrap_or_else(|| "device 0".to_string());
+        return Some(SelectedDevice {
+            device,
+            description: format!("GPU (cuda backend: {name})"),
+        });
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
 /// A hardware GPU adapter of the `wgpu` backend, when the build has it and wgpu finds one.
 pub fn hardware_gpu() -> Option<SelectedDevice> {
     gpu_device(false)
@@ -84,9 +108,35 @@ pub fn hardware_gpu() -> Option<SelectedDevice> {
 /// Whether this build has the `wgpu` backend.
 const HAS_GPU_BACKEND: bool = cfg!(feature = "wgpu");
 
+/// Whether this build has the `cuda` backend.
+const HAS_CUDA_BACKEND: bool = cfg!(feature = "cuda");
+
 /// The device for `choice`, or an error saying what is missing and how to get it.
 pub fn select_device(choice: DeviceChoice) -> anyhow::Result<SelectedDevice> {
-    choose(choice, HAS_GPU_BACKEND, cpu_device, gpu_device)
+    match choice {
+        DeviceChoice::Cuda => cuda(HAS_CUDA_BACKEND, cuda_device),
+        DeviceChoice::Auto if HAS_CUDA_BACKEND => match cuda_device() {
+            Some(cuda) => Ok(cuda),
+            None => choose(choice, HAS_GPU_BACKEND, cpu_device, gpu_device),
+        },
+        _ => choose(choice, HAS_GPU_BACKEND, cpu_device, gpu_device),
+    }
+}
+
+/// `--device cuda`: the device `find` finds, or an error saying what is missing.
+fn cuda(
+    has_cuda_backend: bool,
+    find: impl FnOnce() -> Option<SelectedDevice>,
+) -> anyhow::Result<SelectedDevice> {
+    if !has_cuda_backend {
+        bail!("--device cuda: this build has no CUDA backend; build with `--features cuda`");
+    }
+    find().ok_or_else(|| {
+        anyhow::anyhow!(
+            "--device cuda: no CUDA device found (the NVIDIA driver's libcuda and NVRTC are \
+             needed at run time)"
+        )
+    })
 }
 
 /// The decision of [`select_device`], given what the build has (`has_gpu_backend`) and how to
@@ -99,6 +149,8 @@ fn choose(
     gpu: impl FnOnce(bool) -> Option<SelectedDevice>,
 ) -> anyhow::Result<SelectedDevice> {
     match choice {
+        // `select_device` answers `--device cuda` itself; here it is a build without CUDA
+        DeviceChoice::Cuda => cuda(false, || None),
         DeviceChoice::Cpu => match cpu() {
             Some(cpu) => Ok(cpu),
             None => bail!(
@@ -138,8 +190,13 @@ fn choose(
     }
 }
 
-#[cfg(not(any(feature = "ndarray", feature = "flex", feature = "wgpu")))]
-compile_error!("enable one backend feature of the trainer: flex, ndarray or wgpu");
+#[cfg(not(any(
+    feature = "ndarray",
+    feature = "flex",
+    feature = "wgpu",
+    feature = "cuda"
+)))]
+compile_error!("enable one backend feature of the trainer: flex, ndarray, wgpu or cuda");
 
 #[cfg(test)]
 mod tests {
@@ -202,6 +259,19 @@ mod tests {
             .to_string();
         assert!(error.contains("no CPU backend"), "{error}");
         assert_eq!(pick(DeviceChoice::Cpu, true, true, true).unwrap(), "CPU");
+    }
+
+    #[test]
+    fn cuda_is_asked_for_by_name_and_its_absence_is_explained() {
+        let error = cuda(false, || named("H200")).unwrap_err().to_string();
+        assert!(error.contains("--features cuda"), "{error}");
+        let error = cuda(true, || None).unwrap_err().to_string();
+        assert!(error.contains("no CUDA device found"), "{error}");
+        assert_eq!(cuda(true, || named("H200")).unwrap().description, "H200");
+        if !HAS_CUDA_BACKEND {
+            let error = select_device(DeviceChoice::Cuda).unwrap_err().to_string();
+            assert!(error.contains("--features cuda"), "{error}");
+        }
     }
 
     #[test]

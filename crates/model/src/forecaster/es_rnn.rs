@@ -14,8 +14,9 @@
 //! answers in the same units.
 //!
 //! The recursion, for a window `x_0 … x_{W−1}` with season `m` (`m = 1`: no seasonality):
-//! - start: `ℓ_init` the mean of the first season, `s_j = x_j − ℓ_init` for `j < m`
-//!   (`ℓ_init = x_0` and `s = 0` without seasonality);
+//! - start: `ℓ_init` the mean of the first season, `s_j` (`j < m`) the mean over the window's
+//!   whole seasons of phase `j`'s deviation from its season's mean (`ℓ_init = x_0` and `s = 0`
+//!   without seasonality);
 //! - each step: `ℓ_t = α (x_t − s_t) + (1 − α) ℓ_{t−1}`, then
 //!   `s_{t+m} = γ (x_t − ℓ_t) + (1 − γ) s_t`;
 //! - step `k` (0-based) after the window: `ℓ_{W−1} + s_{W + (k mod m)}` plus the network's
@@ -184,9 +185,15 @@ impl EsRnn {
             1
         };
         let (mut level, mut seasonal): (Tensor<2>, Vec<Tensor<2>>) = if season > 1 {
-            let first = target.clone().narrow(1, 0, season);
-            let level = first.clone().mean_dim(1);
-            let indices = first - level.clone();
+            let level = target.clone().narrow(1, 0, season).mean_dim(1);
+            let seasons = window_len / season;
+            let full = target
+                .clone()
+                .narrow(1, 0, seasons * season)
+                .reshape([batch, seasons, season]);
+            let indices = (full.clone() - full.mean_dim(2))
+                .mean_dim(1)
+                .reshape([batch, season]);
             (
                 level,
                 (0..season)
@@ -298,8 +305,12 @@ mod tests {
     /// Holt–Winters by hand in f64, as the module doc states it: (last level, seasonal indices).
     fn reference(x: &[f64], season: usize, alpha: f64, gamma: f64) -> (f64, Vec<f64>) {
         let (mut level, mut seasonal) = if season > 1 {
-            let level = x[..season].iter().sum::<f64>() / season as f64;
-            (level, x[..season].iter().map(|v| v - level).collect())
+            let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+            let seasons: Vec<&[f64]> = x.chunks_exact(season).collect();
+            let indices = (0..season)
+                .map(|j| mean(&seasons.iter().map(|s| s[j] - mean(s)).collect::<Vec<_>>()))
+                .collect();
+            (mean(&x[..season]), indices)
         } else {
             (x[0], vec![0.0])
         };

@@ -17,7 +17,12 @@ pub mod flex;
 pub mod gru;
 pub mod lstm;
 pub mod ops;
-#[cfg(any(feature = "autodiff", feature = "wgpu", feature = "ndarray"))]
+#[cfg(any(
+    feature = "autodiff",
+    feature = "wgpu",
+    feature = "cuda",
+    feature = "ndarray"
+))]
 mod portable;
 pub mod projection;
 pub mod rnn;

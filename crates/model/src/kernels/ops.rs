@@ -9,12 +9,12 @@ use burn::backend::{Backend, backend_extension};
 
 /// The fused recurrences, as a backend extension (see the [module](self) documentation).
 ///
-/// Implemented for every backend Yoho compiles in: `flex` with its own kernel, `wgpu` (Cube) and
+/// Implemented for every backend Yoho compiles in: `flex` with its own kernel, `wgpu` and `cuda` (Cube) and
 /// `ndarray` with the composed equations (`portable.rs`), and the autodiff decorator over any
 /// of them.
 #[backend_extension(
     Flex: cfg(feature = "flex"),
-    Cube: cfg(feature = "wgpu"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
     NdArray: cfg(feature = "ndarray"),
     Autodiff: cfg(feature = "autodiff"),
 )]

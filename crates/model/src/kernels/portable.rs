@@ -96,13 +96,13 @@ pub(crate) use composed_saving_and_backward;
 
 /// Implements [`RecurrentOps`](super::ops::RecurrentOps) for each listed backend (behind its
 /// cargo feature) with the composed equations of every cell and of the input projection.
-#[cfg(any(feature = "wgpu", feature = "ndarray"))]
+#[cfg(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))]
 use burn::backend::tensor::FloatTensor;
 
-#[cfg(any(feature = "wgpu", feature = "ndarray"))]
+#[cfg(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))]
 macro_rules! composed_recurrent_ops {
-    ($($backend:ty: $feature:literal),* $(,)?) => {$(
-        #[cfg(feature = $feature)]
+    ($($backend:ty: $cfg:meta),* $(,)?) => {$(
+        #[cfg($cfg)]
         impl $crate::kernels::ops::RecurrentOps for $backend {
             fn lstm_sequence(
                 projected: FloatTensor<Self>,
@@ -143,8 +143,8 @@ macro_rules! composed_recurrent_ops {
     )*};
 }
 
-#[cfg(any(feature = "wgpu", feature = "ndarray"))]
+#[cfg(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))]
 composed_recurrent_ops!(
-    burn::backend::Cube: "wgpu",
-    burn::backend::NdArray: "ndarray",
+    burn::backend::Cube: any(feature = "wgpu", feature = "cuda"),
+    burn::backend::NdArray: feature = "ndarray",
 );
