@@ -5,24 +5,22 @@
 //! backend's operations (the other backends' implementation and the kernels' reference):
 //! [`lstm`], [`gru`], [`rnn`]. [`ops`] declares the backend extension ([`RecurrentOps`]);
 //! [`flex`] holds the `flex` CPU kernels, one file per cell over shared scheduling helpers;
-//! `portable.rs` runs the composed equations on the other backends; `autodiff.rs` records each
+//! [`cube`] the CubeCL kernels of the GPU backends (`wgpu`, `cuda`); `portable.rs` runs the
+//! composed equations on the other backends; `autodiff.rs` records each
 //! call as one node of the autodiff graph; [`projection`] is every step's input projection at
 //! once; [`composed`] holds the tensor helpers the composed equations share.
 
 #[cfg(feature = "autodiff")]
 mod autodiff;
 pub mod composed;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod cube;
 #[cfg(feature = "flex")]
 pub mod flex;
 pub mod gru;
 pub mod lstm;
 pub mod ops;
-#[cfg(any(
-    feature = "autodiff",
-    feature = "wgpu",
-    feature = "cuda",
-    feature = "ndarray"
-))]
+#[cfg(any(feature = "autodiff", feature = "ndarray"))]
 mod portable;
 pub mod projection;
 pub mod rnn;

@@ -1,5 +1,5 @@
-//! [`RecurrentOps`] for the backends without kernels of their own (wgpu's `Cube`, `ndarray`):
-//! every cell's equations composed from the backend's tensor operations.
+//! [`RecurrentOps`] for the backends without kernels of their own (`ndarray`): every cell's
+//! equations composed from the backend's tensor operations.
 
 /// The methods of [`RecurrentOps`](super::ops::RecurrentOps) that save for a backward pass and
 /// the backward passes themselves, as the composed equations: part of the portable backends'
@@ -96,10 +96,10 @@ pub(crate) use composed_saving_and_backward;
 
 /// Implements [`RecurrentOps`](super::ops::RecurrentOps) for each listed backend (behind its
 /// cargo feature) with the composed equations of every cell and of the input projection.
-#[cfg(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))]
+#[cfg(feature = "ndarray")]
 use burn::backend::tensor::FloatTensor;
 
-#[cfg(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))]
+#[cfg(feature = "ndarray")]
 macro_rules! composed_recurrent_ops {
     ($($backend:ty: $cfg:meta),* $(,)?) => {$(
         #[cfg($cfg)]
@@ -143,8 +143,5 @@ macro_rules! composed_recurrent_ops {
     )*};
 }
 
-#[cfg(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))]
-composed_recurrent_ops!(
-    burn::backend::Cube: any(feature = "wgpu", feature = "cuda"),
-    burn::backend::NdArray: feature = "ndarray",
-);
+#[cfg(feature = "ndarray")]
+composed_recurrent_ops!(burn::backend::NdArray: feature = "ndarray");
