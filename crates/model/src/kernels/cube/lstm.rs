@@ -11,26 +11,13 @@
 //! from the step's gate deltas in shared memory; `δW_hh` is one matrix product over all steps
 //! afterwards.
 
+use burn::backend::TensorMetadata;
 use burn::backend::cubecl::dtype_to_storage_type;
-use burn::backend::{Shape, TensorMetadata};
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-/// Hidden units up to which the kernels run (their shared memory holds `6H` values, 12 KiB
-/// in f32 at the limit); wider layers run the composed equations.
-pub const MAX_KERNEL_HIDDEN: usize = 512;
-
-/// Threads per cube: one per hidden unit, at most 256.
-fn threads(hidden: usize) -> u32 {
-    (hidden.next_power_of_two().clamp(32, 256)) as u32
-}
-
-#[cube]
-fn sigmoid<F: Float>(x: F) -> F {
-    F::new(1.0_f32) / (F::new(1.0_f32) + (F::new(0.0_f32) - x).exp())
-}
+use super::{empty_like, sigmoid, threads};
 
 /// The forward pass of one window per cube: `output [T + 1, B, H]` (`h_1 … h_T`, then `c_T`),
 /// the activated gates `[T, B, 4H]` and the cell states `[T, B, H]`.
@@ -194,15 +181,6 @@ fn lstm_backward_kernel<F: Float>(
     }
 }
 
-fn empty_like(reference: &CubeTensor, dims: &[usize]) -> CubeTensor {
-    empty_device_dtype(
-        reference.client.clone(),
-        reference.device.clone(),
-        Shape::from(dims.to_vec()),
-        reference.dtype,
-    )
-}
-
 /// The forward pass on a CubeCL device: the output `[T + 1, B, H]`, the activated gates and
 /// the cell states, as [`lstm_forward`](crate::kernels::lstm::lstm_forward) computes them.
 pub fn forward(
@@ -282,32 +260,11 @@ pub fn backward(
 #[cfg(all(test, feature = "wgpu"))]
 mod tests {
     use burn::backend::Dispatch;
-    use burn::tensor::{Device, DeviceType, Distribution, Tensor};
+    use burn::tensor::{Device, Tensor};
 
+    use super::super::testing::{SHAPES, assert_close, gpu, random, values};
     use crate::kernels::lstm::{lstm_backward, lstm_forward};
     use crate::kernels::ops::RecurrentOps;
-
-    fn gpu() -> Option<Device> {
-        let device = Device::enumerate(DeviceType::Wgpu).into_iter().next();
-        if device.is_none() {
-            eprintln!("skipped: wgpu finds no adapter (install mesa-vulkan-drivers)");
-        }
-        device
-    }
-
-    fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-        tensor.into_data().try_into_vec_as::<f32>().unwrap()
-    }
-
-    fn assert_close(what: &str, fused: Vec<f32>, composed: Vec<f32>) {
-        assert_eq!(fused.len(), composed.len(), "{what}");
-        for (index, (a, b)) in fused.iter().zip(&composed).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
-                "{what}[{index}]: kernel {a}, composed {b}"
-            );
-        }
-    }
 
     /// The operands of a window of `time` steps, `batch` windows and `hidden` units, with a
     /// non-zero initial state.
@@ -320,12 +277,11 @@ mod tests {
 
     impl Operands {
         fn random([time, batch, hidden]: [usize; 3], device: &Device) -> Self {
-            let uniform = Distribution::Uniform(-1.0, 1.0);
             Self {
-                projected: Tensor::random([time, batch, 4 * hidden], uniform, device),
-                weight_hh: Tensor::random([4 * hidden, hidden], uniform, device) * 0.5,
-                hidden: Tensor::random([batch, hidden], uniform, device),
-                cell: Tensor::random([batch, hidden], uniform, device),
+                projected: random([time, batch, 4 * hidden], device),
+                weight_hh: random([4 * hidden, hidden], device) * 0.5,
+                hidden: random([batch, hidden], device),
+                cell: random([batch, hidden], device),
             }
         }
 
@@ -353,9 +309,6 @@ mod tests {
         }
     }
 
-    /// Uneven widths, more units than threads, one step, one window.
-    const SHAPES: [[usize; 3]; 4] = [[1, 1, 1], [7, 3, 5], [4, 2, 33], [2, 3, 300]];
-
     #[test]
     fn the_forward_kernel_computes_the_composed_equations() {
         let Some(device) = gpu() else { return };
@@ -379,11 +332,7 @@ mod tests {
                 operands.hidden.clone().into_dispatch(),
                 operands.cell.clone().into_dispatch(),
             );
-            let grad = Tensor::<3>::random(
-                [time + 1, batch, hidden],
-                Distribution::Uniform(-1.0, 1.0),
-                &device,
-            );
+            let grad = random([time + 1, batch, hidden], &device);
             for initial_state_grad in [true, false] {
                 let operand = |tensor: &Tensor<2>| tensor.clone().into_dispatch();
                 let fused = <Dispatch as RecurrentOps>::lstm_sequence_backward(
@@ -434,7 +383,7 @@ mod tests {
         let Some(device) = gpu() else { return };
         let shape = [3, 2, 4];
         let operands = Operands::random(shape, &device);
-        let weights = Tensor::<3>::random([4, 2, 4], Distribution::Uniform(-1.0, 1.0), &device);
+        let weights = random([4, 2, 4], &device);
         let loss = |projected: Tensor<3>| -> f64 {
             let (output, _, _) = <Dispatch as RecurrentOps>::lstm_sequence_saving(
                 projected.into_dispatch(),
