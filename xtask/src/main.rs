@@ -14,6 +14,9 @@
 //!   every series of `DIR/manifest.csv`, Yoho one model per series and one per frequency against
 //!   the naive forecasts and, with `--vs-statsforecast`, statsforecast's methods (see
 //!   [`accuracy_bench`]); writes `target/bench/accuracy.csv` and `accuracy_forecasts.csv`.
+//! - `bench --gpu [--device gpu|cuda] [--runs N] [--vs-pytorch] [--quick]`: the main job's
+//!   shape and a large panel on a GPU, Yoho's fused CubeCL kernels against its composed
+//!   equations and PyTorch's cuDNN (see [`gpu_bench`]); writes `target/bench/gpu.json`.
 //! - `imports`: lists the source files that import each other (see [`imports`]); its test keeps
 //!   the workspace free of them.
 
@@ -21,6 +24,8 @@ mod accuracy_bench;
 mod backtest_bench;
 mod bench;
 mod data_bench;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod gpu_bench;
 mod imports;
 mod trainer_bench;
 
@@ -38,6 +43,8 @@ fn main() -> ExitCode {
             accuracy_bench::AccuracyArgs::parse(&args[1..]).and_then(|a| accuracy_bench::run(&a))
         }
         Some("bench") if args.iter().any(|arg| arg == "--data") => data_bench::run(&args[1..]),
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        Some("bench") if args.iter().any(|arg| arg == "--gpu") => gpu_bench::run(&args[1..]),
         Some("bench") if args.iter().any(|arg| arg == "--trainer") => {
             trainer_bench::run(&args[1..])
         }
@@ -47,7 +54,8 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage: cargo xtask bench [--vs-pytorch] [--runs N] | bench --backtest [--runs N] | \
                  bench --accuracy DIR [--vs-statsforecast] [--jobs J] | \
-                 bench --data [--series N] [--rows N] | bench --trainer [--runs N] | imports"
+                 bench --data [--series N] [--rows N] | bench --trainer [--runs N] | \
+                 bench --gpu [--device gpu|cuda] [--runs N] [--vs-pytorch] [--quick] | imports"
             );
             return ExitCode::from(2);
         }

@@ -16,6 +16,8 @@ pub mod rnn;
 #[cfg(all(test, feature = "wgpu"))]
 mod testing;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Cube, Shape, TensorMetadata};
@@ -30,9 +32,18 @@ use super::ops::RecurrentOps;
 /// shared memory, 12 KiB in f32 at the limit); wider layers run the composed equations.
 pub const MAX_KERNEL_HIDDEN: usize = 512;
 
+/// Whether the kernels run at all (they do unless [`set_kernels_enabled`] turned them off).
+static KERNELS_ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns the CubeCL kernels on or off for the whole process: off, every cell runs its composed
+/// equations on the GPU, as the benchmark's comparison does.
+pub fn set_kernels_enabled(enabled: bool) {
+    KERNELS_ENABLED.store(enabled, Ordering::Relaxed);
+}
+
 /// Whether a layer of `hidden` units runs the kernels.
 fn fused(hidden: usize) -> bool {
-    hidden <= MAX_KERNEL_HIDDEN
+    hidden <= MAX_KERNEL_HIDDEN && KERNELS_ENABLED.load(Ordering::Relaxed)
 }
 
 /// Threads per cube: one per hidden unit, from 32 to 256.
