@@ -11,7 +11,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-use super::{empty_like, sigmoid, threads};
+use super::{cube_dim, cubes, empty_like, sigmoid};
 
 /// The forward pass of one window per cube: `output [T, B, H]` and the saved `[T, B, 4H]`.
 #[cube(launch)]
@@ -175,8 +175,8 @@ pub fn forward(
     if batch > 0 {
         gru_forward_kernel::launch(
             &projected.client.clone(),
-            CubeCount::Static(batch as u32, 1, 1),
-            CubeDim::new_1d(threads(hidden_size)),
+            cubes(batch),
+            cube_dim(hidden_size),
             projected.clone().into_tensor_arg(),
             recurrent.into_tensor_arg(),
             bias_hh.into_tensor_arg(),
@@ -212,8 +212,8 @@ pub fn backward(
     if batch > 0 {
         gru_backward_kernel::launch(
             &output.client.clone(),
-            CubeCount::Static(batch as u32, 1, 1),
-            CubeDim::new_1d(threads(hidden_size)),
+            cubes(batch),
+            cube_dim(hidden_size),
             grad.into_tensor_arg(),
             output.clone().into_tensor_arg(),
             saved.into_tensor_arg(),

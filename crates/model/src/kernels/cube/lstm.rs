@@ -17,7 +17,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-use super::{empty_like, sigmoid, threads};
+use super::{cube_dim, cubes, empty_like, sigmoid};
 
 /// The forward pass of one window per cube: `output [T + 1, B, H]` (`h_1 … h_T`, then `c_T`),
 /// the activated gates `[T, B, 4H]` and the cell states `[T, B, H]`.
@@ -199,8 +199,8 @@ pub fn forward(
     if batch > 0 {
         lstm_forward_kernel::launch(
             &projected.client.clone(),
-            CubeCount::Static(batch as u32, 1, 1),
-            CubeDim::new_1d(threads(hidden_size)),
+            cubes(batch),
+            cube_dim(hidden_size),
             projected.clone().into_tensor_arg(),
             recurrent.into_tensor_arg(),
             hidden.into_tensor_arg(),
@@ -238,8 +238,8 @@ pub fn backward(
     if batch > 0 {
         lstm_backward_kernel::launch(
             &gates.client.clone(),
-            CubeCount::Static(batch as u32, 1, 1),
-            CubeDim::new_1d(threads(hidden_size)),
+            cubes(batch),
+            cube_dim(hidden_size),
             grad.into_tensor_arg(),
             gates.clone().into_tensor_arg(),
             cells.into_tensor_arg(),

@@ -46,9 +46,14 @@ fn fused(hidden: usize) -> bool {
     hidden <= MAX_KERNEL_HIDDEN && KERNELS_ENABLED.load(Ordering::Relaxed)
 }
 
+/// One cube per window.
+fn cubes(batch: usize) -> CubeCount {
+    CubeCount::Static(batch as u32, 1, 1)
+}
+
 /// Threads per cube: one per hidden unit, from 32 to 256.
-fn threads(hidden: usize) -> u32 {
-    hidden.next_power_of_two().clamp(32, 256) as u32
+fn cube_dim(hidden: usize) -> CubeDim {
+    CubeDim::new_1d(hidden.next_power_of_two().clamp(32, 256) as u32)
 }
 
 /// A new tensor of `dims` on `reference`'s device, of its element type.

@@ -9,7 +9,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-use super::{empty_like, threads};
+use super::{cube_dim, cubes, empty_like};
 
 /// The forward pass of one window per cube: `output [T, B, H]`, `h_1 … h_T`.
 #[cube(launch)]
@@ -122,8 +122,8 @@ pub fn forward(projected: CubeTensor, recurrent: CubeTensor, hidden: CubeTensor)
     if batch > 0 {
         rnn_forward_kernel::launch(
             &projected.client.clone(),
-            CubeCount::Static(batch as u32, 1, 1),
-            CubeDim::new_1d(threads(hidden_size)),
+            cubes(batch),
+            cube_dim(hidden_size),
             projected.clone().into_tensor_arg(),
             recurrent.into_tensor_arg(),
             hidden.into_tensor_arg(),
@@ -150,8 +150,8 @@ pub fn backward(
     if batch > 0 {
         rnn_backward_kernel::launch(
             &output.client.clone(),
-            CubeCount::Static(batch as u32, 1, 1),
-            CubeDim::new_1d(threads(hidden_size)),
+            cubes(batch),
+            cube_dim(hidden_size),
             grad.into_tensor_arg(),
             output.clone().into_tensor_arg(),
             weight_hh.into_tensor_arg(),
