@@ -424,6 +424,26 @@ mod tests {
         assert_eq!(first[2..4], both[0..2]);
     }
 
+    #[test]
+    fn a_distribution_head_gets_the_smoothing_forecast_on_its_locations_only() {
+        let device = Device::flex();
+        let base = tensor1(&[10.0, 20.0], &device).reshape([1, 2]);
+        let outputs = |params: usize| {
+            let values: Vec<f32> = (0..2 * params).map(|v| v as f32).collect();
+            tensor1(&values, &device).reshape([1, 2 * params])
+        };
+        // two steps: (μ, raw scale) each for a Gaussian, every quantile for quantiles
+        let gaussian = add_to_locations(&OutputDistribution::Gaussian, outputs(2), base.clone());
+        assert_eq!(values(gaussian), [10.0, 1.0, 22.0, 3.0]);
+        let student = add_to_locations(&OutputDistribution::StudentT, outputs(3), base.clone());
+        assert_eq!(values(student), [10.0, 1.0, 2.0, 23.0, 4.0, 5.0]);
+        let quantiles = OutputDistribution::Quantiles(vec![0.1, 0.9]);
+        let shifted = add_to_locations(&quantiles, outputs(2), base.clone());
+        assert_eq!(values(shifted), [10.0, 11.0, 22.0, 23.0]);
+        let point = add_to_locations(&OutputDistribution::Point, outputs(1), base);
+        assert_eq!(values(point), [10.0, 21.0]);
+    }
+
     fn tensor1(values: &[f32], device: &Device) -> Tensor<1> {
         Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), device)
     }
