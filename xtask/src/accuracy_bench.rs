@@ -30,7 +30,7 @@ use trainer::ExperimentConfig;
 use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::{LearnerFit, in_parallel};
 use yoho_data::defaults::window_len;
-use yoho_data::{LoadedSeries, PanelSplit, TargetTransform, Timestamp};
+use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
 use yoho_eval::baselines::{Naive, SeasonalNaive};
 use yoho_eval::protocol::{self, OriginForecast};
 
@@ -279,14 +279,8 @@ fn panel_config(group: &[&Series], freq: &str) -> anyhow::Result<ExperimentConfi
         .expect("a group has a series");
     let mut config = first.clone();
     config.name = Some(format!("global-{freq}"));
-    config.data.window_len = window;
+    config.data.set_window_len(window);
     config.data.split = PanelSplit::PerSeries;
-    if season > window {
-        config.data.season = None;
-        if config.data.transform == TargetTransform::SeasonalDifference {
-            config.data.transform = TargetTransform::Difference;
-        }
-    }
     Ok(config)
 }
 

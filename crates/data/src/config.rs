@@ -420,6 +420,19 @@ impl DataConfig {
         }
     }
 
+    /// Sets `window_len`. A season longer than the new window no longer fits in it: it is
+    /// dropped, and the seasonal difference, which measures from the window's last season,
+    /// becomes the plain difference (other transforms are kept).
+    pub fn set_window_len(&mut self, window_len: usize) {
+        self.window_len = window_len;
+        if self.season.is_some_and(|season| season > window_len) {
+            self.season = None;
+            if self.transform == TargetTransform::SeasonalDifference {
+                self.transform = TargetTransform::Difference;
+            }
+        }
+    }
+
     /// The network's input columns: the features, then the calendar columns.
     pub fn model_features(&self) -> Vec<String> {
         let mut columns = self.features.clone();
@@ -470,6 +483,24 @@ mod tests {
             "features = [\"value\"]\ntarget = \"value\"\nwindow_len = 5\ntest_len = 10\n{keys}"
         );
         toml::from_str(&text).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_window_shorter_than_the_season_drops_it_and_the_seasonal_difference() {
+        let seasonal = "path = \"a.csv\"\nseason = 4\ntransform = \"seasonal_difference\"";
+        let mut config = parse(seasonal).unwrap();
+        config.set_window_len(4);
+        assert_eq!((config.window_len, config.season), (4, Some(4)));
+        assert_eq!(config.transform, TargetTransform::SeasonalDifference);
+        config.set_window_len(3);
+        assert_eq!((config.window_len, config.season), (3, None));
+        assert_eq!(config.transform, TargetTransform::Difference);
+        let mut level = parse("path = \"a.csv\"\nseason = 4\ntransform = \"level\"").unwrap();
+        level.set_window_len(2);
+        assert_eq!(
+            (level.season, level.transform),
+            (None, TargetTransform::Level)
+        );
     }
 
     #[test]

@@ -76,7 +76,6 @@ impl Trial {
     /// `base` with this trial's settings.
     fn apply(&self, base: &ExperimentConfig) -> ExperimentConfig {
         let mut config = base.clone();
-        config.data.window_len = self.window_len;
         // a config that predicts levels or log returns keeps them
         if matches!(
             config.data.transform,
@@ -84,18 +83,8 @@ impl Trial {
         ) {
             config.data.transform = self.transform;
         }
-        if config
-            .data
-            .season
-            .is_some_and(|season| season > self.window_len)
-        {
-            // a window shorter than the season cannot measure from the last season (nor start
-            // es_rnn's seasonal indices)
-            config.data.season = None;
-            if config.data.transform == TargetTransform::SeasonalDifference {
-                config.data.transform = TargetTransform::Difference;
-            }
-        }
+        // a window shorter than the season drops it (and the seasonal difference)
+        config.data.set_window_len(self.window_len);
         config.model.hidden_size = self.hidden_size;
         config.model.num_layers = self.num_layers;
         config.train.lr = self.lr;
