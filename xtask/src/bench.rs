@@ -111,16 +111,17 @@ struct Round {
     peak_memory_mib: Option<f64>,
 }
 
-fn median_duration(mut samples: Vec<Duration>) -> Duration {
+pub(crate) fn median_duration(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
 
-fn ms(duration: Duration) -> f64 {
+pub(crate) fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
 
-fn time<T>(device: &Device, work: impl FnOnce() -> T) -> (Duration, T) {
+/// How long `work` takes on `device`, until the device has finished it, and its output.
+pub(crate) fn time<T>(device: &Device, work: impl FnOnce() -> T) -> (Duration, T) {
     let started = Instant::now();
     let output = work();
     device.sync().expect("the device finishes its work");
@@ -389,7 +390,7 @@ fn run_round() -> anyhow::Result<Round> {
 }
 
 /// The median of `values` and, with several, their range: `median (min–max)`.
-fn summary(values: &[f64], digits: usize) -> String {
+pub(crate) fn summary(values: &[f64], digits: usize) -> String {
     let (median, min, max) = spread(values);
     match values.len() {
         1 => format!("{median:.digits$}"),

@@ -14,8 +14,6 @@
 //! batch size. `--quick` shrinks both shapes (to check the bench itself, e.g. on a software
 //! Vulkan driver). It writes `target/bench/gpu.json`.
 
-use std::time::{Duration, Instant};
-
 use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::nn::loss::{MseLoss, Reduction};
@@ -26,6 +24,7 @@ use trainer::device::{DeviceChoice, SelectedDevice, select_device};
 use yoho_model::kernels::cube::set_kernels_enabled;
 use yoho_model::{CellKind, Forecaster, RnnForecasterConfig};
 
+use crate::bench::{median_duration, ms, summary, time};
 use crate::spread;
 
 /// One shape of the bench.
@@ -132,18 +131,6 @@ pub struct Measurement {
     pub throughput_windows_per_s: f64,
 }
 
-fn timed<T>(device: &Device, work: impl FnOnce() -> T) -> (Duration, T) {
-    let started = Instant::now();
-    let output = work();
-    device.sync().expect("the device finishes its work");
-    (started.elapsed(), output)
-}
-
-fn median_ms(mut samples: Vec<Duration>) -> f64 {
-    samples.sort();
-    samples[samples.len() / 2].as_secs_f64() * 1e3
-}
-
 /// Trains `workload` on `device` and times it (the kernels as they are set now).
 fn measure(workload: &Workload, method: &str, selected: &SelectedDevice) -> Measurement {
     let device = &selected.device;
@@ -156,7 +143,7 @@ fn measure(workload: &Workload, method: &str, selected: &SelectedDevice) -> Meas
     let batches = workload.windows.div_ceil(workload.batch);
     let mut epochs = Vec::with_capacity(workload.timed);
     for epoch in 0..workload.warm_up + workload.timed {
-        let (elapsed, next) = timed(device, || {
+        let (elapsed, next) = time(device, || {
             let mut model = model.clone();
             for index in 0..batches {
                 let start = index * workload.batch;
@@ -182,18 +169,18 @@ fn measure(workload: &Workload, method: &str, selected: &SelectedDevice) -> Meas
     let many = workload.inputs(workload.batch, device);
     let (mut latencies, mut batch_times) = (Vec::new(), Vec::new());
     for _ in 0..workload.warm_up + workload.timed {
-        latencies.push(timed(device, || inference.forward(one.clone()).into_data()).0);
-        batch_times.push(timed(device, || inference.forward(many.clone()).into_data()).0);
+        latencies.push(time(device, || inference.forward(one.clone()).into_data()).0);
+        batch_times.push(time(device, || inference.forward(many.clone()).into_data()).0);
     }
     let skip = workload.warm_up;
     Measurement {
         workload: workload.name.clone(),
         method: method.to_string(),
         device: selected.description.clone(),
-        epoch_ms: median_ms(epochs),
-        one_window_ms: median_ms(latencies.split_off(skip)),
+        epoch_ms: ms(median_duration(epochs)),
+        one_window_ms: ms(median_duration(latencies.split_off(skip))),
         throughput_windows_per_s: workload.batch as f64
-            / (median_ms(batch_times.split_off(skip)) / 1e3),
+            / median_duration(batch_times.split_off(skip)).as_secs_f64(),
     }
 }
 
@@ -306,13 +293,7 @@ fn table(rounds: &[Vec<Measurement>]) -> String {
             .map(field)
             .collect()
     };
-    let show = |values: &[f64]| {
-        let (median, low, high) = spread(values);
-        match values.len() {
-            1 => format!("{median:.3}"),
-            _ => format!("{median:.3} ({low:.3}–{high:.3})"),
-        }
-    };
+    let show = |values: &[f64]| summary(values, 3);
     let mut text = format!(
         "{:<7} {:<18} {:>24} {:>20} {:>22} {:>12}\n",
         "shape", "method", "epoch ms", "1 window ms", "windows/s", "× fused"
