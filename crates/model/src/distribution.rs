@@ -45,6 +45,16 @@ impl OutputDistribution {
         }
     }
 
+    /// Whether parameter `index` of a step moves with the distribution's location, so that a
+    /// forecast shifted by `c` shifts it by `c`: a point's value, a Gaussian's or a Student-t's
+    /// mean (not their scales or degrees of freedom), every quantile.
+    pub fn is_location(&self, index: usize) -> bool {
+        match self {
+            Self::Point | Self::Quantiles(_) => true,
+            Self::Gaussian | Self::StudentT => index == 0,
+        }
+    }
+
     /// Whether the head outputs a distribution rather than a point.
     pub fn is_probabilistic(&self) -> bool {
         *self != Self::Point

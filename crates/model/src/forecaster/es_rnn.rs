@@ -264,7 +264,7 @@ fn replace_feature(
 }
 
 /// `outputs [batch, steps × params]` with `base [batch, steps]` added to each step's location
-/// parameters: the value of a point, the mean of a Gaussian or Student-t, every quantile.
+/// parameters ([`OutputDistribution::is_location`]).
 fn add_to_locations(
     distribution: &OutputDistribution,
     outputs: Tensor<2>,
@@ -274,16 +274,7 @@ fn add_to_locations(
     let params = distribution.params();
     let steps = width / params;
     let shifted: Vec<f32> = (0..params)
-        .map(|param| match distribution {
-            OutputDistribution::Point | OutputDistribution::Quantiles(_) => 1.0,
-            OutputDistribution::Gaussian | OutputDistribution::StudentT => {
-                if param == 0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-        })
+        .map(|param| f32::from(u8::from(distribution.is_location(param))))
         .collect();
     let mask = Tensor::<1>::from_data(TensorData::new(shifted, [params]), &outputs.device())
         .reshape([1, 1, params])
