@@ -39,7 +39,6 @@ fn lstm_forward_kernel<F: Float>(
     let width = 4 * h_len;
     let batch = hidden.shape(0);
     let time = projected.shape(0);
-    let one = F::new(1.0_f32);
     // h_{t−1}, c, h_t
     let mut state = Shared::new_slice(3 * h_len);
     let mut j = UNIT_POS_X as usize;
@@ -92,7 +91,7 @@ fn lstm_forward_kernel<F: Float>(
     }
     let mut j = UNIT_POS_X as usize;
     while j < h_len {
-        output[(time * batch + b) * h_len + j] = state[h_len + j] * one;
+        output[(time * batch + b) * h_len + j] = state[h_len + j];
         j += step;
     }
 }
