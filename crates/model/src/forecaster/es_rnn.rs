@@ -184,37 +184,37 @@ impl EsRnn {
         } else {
             1
         };
-        let (mut level, mut seasonal): (Tensor<2>, Vec<Tensor<2>>) = if season > 1 {
-            let level = target.clone().narrow(1, 0, season).mean_dim(1);
-            let seasons = window_len / season;
-            let full = target
-                .clone()
-                .narrow(1, 0, seasons * season)
-                .reshape([batch, seasons, season]);
-            let indices = (full.clone() - full.mean_dim(2))
-                .mean_dim(1)
-                .reshape([batch, season]);
-            (
-                level,
-                (0..season)
-                    .map(|j| indices.clone().narrow(1, j, 1))
-                    .collect(),
-            )
-        } else {
-            (column(0), vec![column(0).zeros_like()])
-        };
         let keep_alpha = alpha.clone().neg() + 1.0;
+        if season == 1 {
+            // the level alone: no index to subtract or to update at any step
+            let mut level = column(0);
+            for t in 0..window_len {
+                level = alpha.clone() * column(t) + keep_alpha.clone() * level;
+            }
+            return Smoothed {
+                normalised: target - level.clone().expand([batch, window_len]),
+                seasonal: Tensor::zeros([batch, window_len + 1], &level.device()),
+                last_level: level,
+            };
+        }
+        let mut level = target.clone().narrow(1, 0, season).mean_dim(1);
+        let seasons = window_len / season;
+        let whole = target
+            .clone()
+            .narrow(1, 0, seasons * season)
+            .reshape([batch, seasons, season]);
+        let indices = (whole.clone() - whole.mean_dim(2))
+            .mean_dim(1)
+            .reshape([batch, season]);
+        let mut seasonal: Vec<Tensor<2>> = (0..season)
+            .map(|j| indices.clone().narrow(1, j, 1))
+            .collect();
         let keep_gamma = gamma.clone().neg() + 1.0;
         for t in 0..window_len {
             let x = column(t);
             let index = seasonal[t].clone();
             level = alpha.clone() * (x.clone() - index.clone()) + keep_alpha.clone() * level;
-            let next = if season > 1 {
-                gamma.clone() * (x - level.clone()) + keep_gamma.clone() * index
-            } else {
-                index
-            };
-            seasonal.push(next);
+            seasonal.push(gamma.clone() * (x - level.clone()) + keep_gamma.clone() * index);
         }
         let seasonal = Tensor::cat(seasonal, 1).narrow(1, 0, window_len + season);
         let normalised = target
