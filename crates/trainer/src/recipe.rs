@@ -16,8 +16,6 @@ use toml::{Table, Value};
 use yoho_data::defaults::Recipe;
 use yoho_data::{DataConfig, Frequency, TargetTransform};
 
-use crate::config::ModelFamily;
-
 /// The recipe's network and training, for a config without `[model]` or `[train]`: a small
 /// LSTM, mini-batches of 32, AdamW with a cosine schedule, early stopping after 30 epochs
 /// without a lower validation loss, the best epoch from epoch 20 on kept (one validation origin
@@ -50,10 +48,11 @@ pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
         // without [data] the schema's own error names the missing section
         return Ok(());
     }
+    // config.rs reads this file, so the family is matched by its spelling, not its enum
     let hybrid = (table.get("model"))
         .and_then(|model| model.get("family"))
-        .and_then(|family| family.clone().try_into::<ModelFamily>().ok())
-        == Some(ModelFamily::EsRnn);
+        .and_then(Value::as_str)
+        == Some("es_rnn");
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
