@@ -321,38 +321,50 @@ fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
 }
 
 /// `yoho_global`: one model per frequency over all its series, each holding out its own last
-/// `horizon` values; the windows are the shortest of the group's series. A series' seconds are
-/// its group's over its size.
-fn global(series: &[Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
+/// `horizon` values; the windows are the shortest of the group's series. `jobs` frequencies
+/// train at a time; a series' seconds are its group's over its size.
+fn global(series: &[Series], jobs: usize, scratch: &Path) -> anyhow::Result<Vec<Scored>> {
     let mut groups: BTreeMap<&str, Vec<&Series>> = BTreeMap::new();
     for one in series {
         groups.entry(one.entry.freq.as_str()).or_default().push(one);
     }
+    let groups: Vec<(&str, Vec<&Series>)> = groups.into_iter().collect();
+    let scored = in_parallel(&groups, jobs, |_, (freq, group)| {
+        fit_group(freq, group, scratch)
+    });
+    Ok(scored
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// One model over the series of one frequency, `group`, scored at each series' origin.
+fn fit_group(freq: &str, group: &[&Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
+    let start = Instant::now();
     let device = cpu()?;
-    let mut scored = Vec::new();
-    for (freq, group) in groups {
-        let start = Instant::now();
-        let config = panel_config(&group, freq)?;
-        let loaded = group
-            .iter()
-            .map(|s| (s.entry.name.clone(), s.loaded.clone()))
-            .collect();
-        let panel = yoho_data::prepare_panel_loaded(loaded, &config.data, "series")
-            .with_context(|| format!("the {freq} panel"))?;
-        if let Some((name, why)) = panel.left_out.first() {
-            bail!("the {freq} panel left out series {name}: {why}");
-        }
-        let config = config.for_panel(panel.series.len());
-        let fit = LearnerFit::new(&config, device.clone(), scratch);
-        let model = fit
-            .train(&panel.training_data(), &format!("global-{freq}"))
-            .with_context(|| format!("the {freq} panel"))?;
-        let seconds = start.elapsed().as_secs_f64() / group.len() as f64;
-        for (one, prepared) in group.iter().zip(&panel.series) {
-            let result =
-                protocol::score_at_origin(&prepared.data, &model, Some(one.entry.season), &device)?;
-            scored.push(Scored::new(&one.entry, "yoho_global", result, seconds));
-        }
+    let config = panel_config(group, freq)?;
+    let loaded = group
+        .iter()
+        .map(|s| (s.entry.name.clone(), s.loaded.clone()))
+        .collect();
+    let panel = yoho_data::prepare_panel_loaded(loaded, &config.data, "series")
+        .with_context(|| format!("the {freq} panel"))?;
+    if let Some((name, why)) = panel.left_out.first() {
+        bail!("the {freq} panel left out series {name}: {why}");
+    }
+    let config = config.for_panel(panel.series.len());
+    let fit = LearnerFit::new(&config, device.clone(), scratch);
+    let model = fit
+        .train(&panel.training_data(), &format!("global-{freq}"))
+        .with_context(|| format!("the {freq} panel"))?;
+    let seconds = start.elapsed().as_secs_f64() / group.len() as f64;
+    let mut scored = Vec::with_capacity(group.len());
+    for (one, prepared) in group.iter().zip(&panel.series) {
+        let result =
+            protocol::score_at_origin(&prepared.data, &model, Some(one.entry.season), &device)?;
+        scored.push(Scored::new(&one.entry, "yoho_global", result, seconds));
     }
     Ok(scored)
 }
@@ -636,9 +648,12 @@ fn evaluate(
     let start = Instant::now();
     scored.extend(per_series(&series, args.jobs, &scratch)?);
     wall.insert("yoho".to_string(), start.elapsed().as_secs_f64());
-    eprintln!("yoho_global: one model per frequency");
+    eprintln!(
+        "yoho_global: one model per frequency, {} at a time",
+        args.jobs
+    );
     let start = Instant::now();
-    scored.extend(global(&series, &scratch)?);
+    scored.extend(global(&series, args.jobs, &scratch)?);
     wall.insert("yoho_global".to_string(), start.elapsed().as_secs_f64());
     if args.vs_statsforecast {
         eprintln!("statsforecast: Naive, SeasonalNaive, AutoETS, AutoARIMA, AutoTheta");

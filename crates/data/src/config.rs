@@ -82,6 +82,8 @@ struct DataSection {
     scale_factor: Option<f64>,
     #[serde(default)]
     transform: TargetTransform,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    log: bool,
     #[serde(default)]
     window_norm: WindowNorm,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -189,6 +191,7 @@ impl TryFrom<DataSection> for DataConfig {
             scaling: section.scaling,
             scale_factor: section.scale_factor,
             transform: section.transform,
+            log: section.log,
             window_norm: section.window_norm,
             calendar: section.calendar,
             season: section.season,
@@ -226,6 +229,7 @@ impl From<DataConfig> for DataSection {
             scaling: config.scaling,
             scale_factor: config.scale_factor,
             transform: config.transform,
+            log: config.log,
             window_norm: config.window_norm,
             calendar: config.calendar,
             season: config.season,
@@ -272,6 +276,11 @@ pub struct DataConfig {
     /// What the network predicts: `difference` (the change from the window's last value, the
     /// default), `log_return` or `level` (the article's way).
     pub transform: TargetTransform,
+    /// Model the target's natural logarithm (strictly positive targets): the forecasts stay
+    /// positive, and changes and seasonal swings that grow with the level become constant. The
+    /// transform then acts on the logarithm, and forecasts are turned back into original
+    /// units.
+    pub log: bool,
     /// Per-window normalisation of the inputs: `last` (the default), `mean`, `target` or `none`.
     pub window_norm: WindowNorm,
     /// Calendar inputs added to the features as sine/cosine pairs: `day_of_week`, `month`,
@@ -318,6 +327,7 @@ impl DataConfig {
             scaling: ScalingMethod::default(),
             scale_factor: None,
             transform: TargetTransform::default(),
+            log: false,
             window_norm: WindowNorm::default(),
             calendar: Vec::new(),
             season: None,
@@ -351,6 +361,7 @@ impl DataConfig {
         }
         crate::window::check_spec(self.window_spec(), self.split_spec())?;
         self.check_season()?;
+        self.check_log()?;
         if let Some(column) = &self.series_column {
             self.check_series_column(column)?;
         }
@@ -381,6 +392,19 @@ impl DataConfig {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// `log` models the logarithm's level; `log_return` its changes already.
+    fn check_log(&self) -> Result<(), DataError> {
+        if self.log && self.transform == TargetTransform::LogReturn {
+            return Err(DataError::InvalidSetting {
+                key: "log",
+                message: "transform = \"log_return\" already models the logarithm's changes; \
+                          remove log = true, or choose transform = \"difference\""
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     /// The series column must be a column of a file, and neither the dates nor a value.

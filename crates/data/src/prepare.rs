@@ -12,7 +12,7 @@ use crate::series::{LoadedSeries, TimeSeries};
 use crate::source::file::{load_file, load_file_panel};
 use crate::source::sine;
 use crate::timestamp::Timestamp;
-use crate::transform::{RawWindow, TargetTransform, WindowCodec, WindowItem};
+use crate::transform::{RawWindow, TargetTransform, WindowCodec, WindowItem, WindowNorm};
 use crate::window::{SplitSpec, SplitWindows, WindowRun, WindowSpec, split_series};
 
 fn missing_column(series: &TimeSeries, name: &str) -> DataError {
@@ -418,12 +418,27 @@ fn fit_scaler(
             let values = series
                 .column(name)
                 .ok_or_else(|| missing_column(series, name))?;
-            ColumnScaler::fit(
-                name,
-                config.scaling,
-                config.scale_factor,
-                &values[..training_rows],
-            )
+            // window_norm = "target" scales every column with the target's scaler
+            if config.log && config.window_norm == WindowNorm::Target {
+                check_positive(series, name, values, LOG_SETTING)?;
+            }
+            match config.log && *name == config.target {
+                true => {
+                    check_positive(series, name, values, LOG_SETTING)?;
+                    ColumnScaler::fit_log(
+                        name,
+                        config.scaling,
+                        config.scale_factor,
+                        &values[..training_rows],
+                    )
+                }
+                false => ColumnScaler::fit(
+                    name,
+                    config.scaling,
+                    config.scale_factor,
+                    &values[..training_rows],
+                ),
+            }
         })
         .collect::<Result<Vec<_>, _>>()?;
     let log_return_scale = match config.transform {
@@ -431,7 +446,7 @@ fn fit_scaler(
             let target = series
                 .column(&config.target)
                 .ok_or_else(|| missing_column(series, &config.target))?;
-            Some(log_return_scale(series, target, training_rows)?)
+            Some(log_return_scale(series, config, target, training_rows)?)
         }
         TargetTransform::Level
         | TargetTransform::Difference
@@ -444,29 +459,51 @@ fn fit_scaler(
     })
 }
 
+/// The setting `key` models the logarithm of `column` (`log = true`, `transform =
+/// "log_return"`): every value of the series must be positive, or its windows could not be
+/// encoded; `remedy` says what to set instead.
+fn check_positive(
+    series: &TimeSeries,
+    column: &str,
+    values: &[f64],
+    (key, setting, remedy): (&'static str, &str, &str),
+) -> Result<(), DataError> {
+    match values
+        .iter()
+        .position(|value| *value <= 0.0 || value.is_nan())
+    {
+        None => Ok(()),
+        Some(row) => Err(DataError::InvalidSetting {
+            key,
+            message: format!(
+                "{setting} needs positive values of '{column}', but {} has {} on {} (row {} of \
+                 the series); {remedy}",
+                series.source_name,
+                values[row],
+                series.dates[row],
+                row + 1
+            ),
+        }),
+    }
+}
+
+/// What `log = true` says of a value that is not positive.
+const LOG_SETTING: (&str, &str, &str) = ("log", "log = true", "remove log = true");
+
 /// The standard deviation of the target's log returns over the training rows; every value of
 /// the series must be positive.
 fn log_return_scale(
     series: &TimeSeries,
+    config: &DataConfig,
     target: &[f64],
     training_rows: usize,
 ) -> Result<f64, DataError> {
-    if let Some(row) = target
-        .iter()
-        .position(|value| *value <= 0.0 || value.is_nan())
-    {
-        return Err(DataError::InvalidSetting {
-            key: "transform",
-            message: format!(
-                "log_return needs positive values, but {} has {} on {} (row {} of the series); \
-                 use transform = \"difference\"",
-                series.source_name,
-                target[row],
-                series.dates[row],
-                row + 1
-            ),
-        });
-    }
+    let setting = (
+        "transform",
+        "transform = \"log_return\"",
+        "use transform = \"difference\"",
+    );
+    check_positive(series, &config.target, target, setting)?;
     let returns: Vec<f64> = target[..training_rows]
         .windows(2)
         .map(|pair| (pair[1] / pair[0]).ln())
@@ -492,7 +529,7 @@ mod tests {
             scaling,
             scale_factor: Some(100.0),
             transform: TargetTransform::Level,
-            window_norm: crate::transform::WindowNorm::None,
+            window_norm: WindowNorm::None,
             valid_len: 1,
             ..DataConfig::new("unused.csv", &["Open"], "Open", 5, 1)
         }
@@ -564,6 +601,44 @@ mod tests {
         assert!(
             error.contains("transform") && error.contains("row 4"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn log_needs_positive_values_even_after_the_training_rows() {
+        let mut config = config(ScalingMethod::Standard);
+        config.log = true;
+        // the zero is in the test period: windows holding it could not be encoded
+        let values = [100.0, 102.0, 105.0, 103.0, 106.0, 108.0, 107.0, 0.0];
+        let error = prepare_loaded(series(&values), &config)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("log") && error.contains("row 8") && error.contains("positive"),
+            "{error}"
+        );
+        config.transform = TargetTransform::LogReturn;
+        let error = config.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("log") && error.contains("log_return"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn log_scales_the_targets_logarithm_on_the_training_rows_only() {
+        let mut config = config(ScalingMethod::Standard);
+        config.log = true;
+        let values = [100.0, 102.0, 105.0, 103.0, 106.0, 108.0, 107.0, 1e9];
+        let data = prepare_loaded(series(&values), &config).unwrap();
+        let scaler = data.target_scaler();
+        let training_rows = data.splits.last_training_row().unwrap() + 1;
+        let logs: Vec<f64> = values[..training_rows].iter().map(|v| v.ln()).collect();
+        let expected = ColumnScaler::fit("Open", ScalingMethod::Standard, None, &logs).unwrap();
+        assert!(scaler.log);
+        assert_eq!(
+            (scaler.offset, scaler.scale),
+            (expected.offset, expected.scale)
         );
     }
 

@@ -34,14 +34,19 @@ impl ScalingMethod {
     }
 }
 
-/// The affine map of one column: `scaled = (value - offset) / scale`.
+/// The map of one column to model units: `scaled = (value - offset) / scale`, or
+/// `(ln value - offset) / scale` for a column modelled on its logarithm (`log`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnScaler {
     /// The column this applies to.
     pub column: String,
-    /// Subtracted first, in original units.
+    /// Whether values are replaced by their natural logarithm before the affine map (strictly
+    /// positive columns only); `offset` and `scale` are then in log units.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log: bool,
+    /// Subtracted first, in original (or log) units.
     pub offset: f64,
-    /// Divided by next, in original units per scaled unit.
+    /// Divided by next, in original (or log) units per scaled unit.
     pub scale: f64,
     /// The standard deviation of one-step changes over the training rows, in scaled units:
     /// the unit of a `difference` target, and the least spread a window is divided by.
@@ -107,6 +112,7 @@ impl ColumnScaler {
         };
         let mut scaler = Self {
             column: column.to_string(),
+            log: false,
             offset,
             scale,
             change_scale: 1.0,
@@ -121,14 +127,38 @@ impl ColumnScaler {
         Ok(scaler)
     }
 
+    /// Fits `method` on the natural logarithms of `training_values`, which must all be
+    /// positive: the scaler of a column modelled on its logarithm.
+    pub fn fit_log(
+        column: &str,
+        method: ScalingMethod,
+        factor: Option<f64>,
+        training_values: &[f64],
+    ) -> Result<Self, DataError> {
+        if let Some(value) = training_values.iter().find(|v| **v <= 0.0 || v.is_nan()) {
+            return Err(DataError::Scaling {
+                column: column.to_string(),
+                method: method.name(),
+                reason: format!("log = true needs positive values, got {value}"),
+            });
+        }
+        let logs: Vec<f64> = training_values.iter().map(|v| v.ln()).collect();
+        Ok(Self {
+            log: true,
+            ..Self::fit(column, method, factor, &logs)?
+        })
+    }
+
     /// Original units to model units.
     pub fn transform(&self, value: f64) -> f64 {
+        let value = if self.log { value.ln() } else { value };
         (value - self.offset) / self.scale
     }
 
     /// Model units back to original units.
     pub fn inverse(&self, scaled: f64) -> f64 {
-        scaled * self.scale + self.offset
+        let value = scaled * self.scale + self.offset;
+        if self.log { value.exp() } else { value }
     }
 }
 
@@ -214,6 +244,32 @@ mod tests {
             assert!((back - value).abs() < 1e-9, "{method:?}: {value} -> {back}");
         }
         scaler
+    }
+
+    #[test]
+    fn log_scalers_fit_the_logarithms_and_round_trip_positive_values() {
+        let scaler = ColumnScaler::fit_log("Open", ScalingMethod::Standard, None, &VALUES).unwrap();
+        let logs: Vec<f64> = VALUES.iter().map(|v| v.ln()).collect();
+        let plain = ColumnScaler::fit("Open", ScalingMethod::Standard, None, &logs).unwrap();
+        assert!(scaler.log);
+        assert_eq!((scaler.offset, scaler.scale), (plain.offset, plain.scale));
+        assert_eq!(scaler.change_scale, plain.change_scale);
+        for value in VALUES.iter().chain(&[1e-6, 1.0, 1e6]) {
+            assert!((scaler.transform(*value) - plain.transform(value.ln())).abs() < 1e-12);
+            let back = scaler.inverse(scaler.transform(*value));
+            assert!((back / value - 1.0).abs() < 1e-12, "{value} -> {back}");
+        }
+        // any model output decodes to a positive value
+        assert!(scaler.inverse(-1e3) >= 0.0 && scaler.inverse(-50.0) > 0.0);
+        for bad in [0.0, -1.0, f64::NAN] {
+            let error = ColumnScaler::fit_log("Open", ScalingMethod::Standard, None, &[1.0, bad])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("Open") && error.contains("positive"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -67,9 +67,8 @@ pub enum WindowNorm {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Anchor {
     transform: TargetTransform,
-    /// The target's global scaling: `scaled = (value − offset) / scale`.
-    offset: f64,
-    scale: f64,
+    /// The target's global scaling (on its logarithm for `[data] log`).
+    scaler: ColumnScaler,
     /// Level: the centre in scaled units; difference: the last target in scaled units; log
     /// return: the last target in original units; seasonal difference: unused.
     base: f64,
@@ -94,7 +93,7 @@ impl Anchor {
     pub fn encode(&self, step: usize, value: f64) -> f64 {
         match self.transform {
             TargetTransform::LogReturn => (value / self.base).ln() / self.spread,
-            _ => ((value - self.offset) / self.scale - self.base_at(step)) / self.spread,
+            _ => (self.scaler.transform(value) - self.base_at(step)) / self.spread,
         }
     }
 
@@ -103,7 +102,7 @@ impl Anchor {
     pub fn decode(&self, step: usize, output: f64) -> f64 {
         match self.transform {
             TargetTransform::LogReturn => self.base * (output * self.spread).exp(),
-            _ => (self.base_at(step) + output * self.spread) * self.scale + self.offset,
+            _ => (self.scaler).inverse(self.base_at(step) + output * self.spread),
         }
     }
 
@@ -389,8 +388,7 @@ impl WindowCodec {
         };
         Anchor {
             transform: self.transform,
-            offset: scaler.offset,
-            scale: scaler.scale,
+            scaler: scaler.clone(),
             base,
             last_season,
             spread,
@@ -466,6 +464,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A codec of `Open` modelled on its logarithm (`[data] log = true`).
+    fn log_codec(method: ScalingMethod, transform: TargetTransform) -> WindowCodec {
+        let mut scaler = scaler(method);
+        let training = [1000.0, 1010.0, 995.0, 1020.0, 1030.0, 1012.0];
+        scaler.columns[0] = ColumnScaler::fit_log("Open", method, Some(1.0), &training).unwrap();
+        let features = ["Open".to_string()];
+        let codec = WindowCodec::new(scaler, &features, &[], "Open", transform, WindowNorm::Last);
+        codec.unwrap().with_season(2)
+    }
+
+    #[test]
+    fn every_transform_of_the_logarithm_round_trips_and_stays_positive() {
+        let raw = RawWindow {
+            inputs: vec![1000.0, 1010.0, 1004.0],
+            target: vec![1000.0, 1010.0, 1004.0],
+        };
+        for method in [ScalingMethod::None, ScalingMethod::Standard] {
+            for transform in [
+                TargetTransform::Level,
+                TargetTransform::Difference,
+                TargetTransform::SeasonalDifference,
+            ] {
+                let (inputs, anchor) = log_codec(method, transform).encode(&raw);
+                assert!(inputs.iter().all(|v| v.is_finite()), "{inputs:?}");
+                for (step, value) in TARGETS.into_iter().enumerate() {
+                    let back = anchor.decode(step, anchor.encode(step, value));
+                    assert!(
+                        (back / value - 1.0).abs() <= 1e-12,
+                        "{method:?} {transform:?}: {value} -> {back}"
+                    );
+                    for output in [-1e3, -5.0, 0.0, 5.0] {
+                        assert!(anchor.decode(step, output) >= 0.0, "{transform:?} {output}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_seasonal_difference_of_the_logarithm_is_a_ratio_to_the_last_season() {
+        let raw = RawWindow {
+            inputs: vec![1000.0, 1010.0, 1004.0],
+            target: vec![1000.0, 1010.0, 1004.0],
+        };
+        let (_, anchor) =
+            log_codec(ScalingMethod::None, TargetTransform::SeasonalDifference).encode(&raw);
+        // an output of 0 is the seasonal naive; the same output is the same ratio at any phase
+        assert!((anchor.decode(0, 0.0) - 1010.0).abs() < 1e-9);
+        assert!((anchor.decode(1, 0.0) - 1004.0).abs() < 1e-9);
+        let ratio = |step: usize, base: f64| anchor.decode(step, 0.5) / base;
+        assert!((ratio(0, 1010.0) - ratio(1, 1004.0)).abs() < 1e-12);
+        assert!(ratio(0, 1010.0) > 1.0);
     }
 
     #[test]

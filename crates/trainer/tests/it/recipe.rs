@@ -66,3 +66,80 @@ fn a_series_too_short_for_the_recipe_says_what_to_set() {
     let output = trainer(&["--config", config.to_str().unwrap()]);
     assert_clean_error(&output, &["short.toml", "30 rows", "window_len"]);
 }
+
+/// A monthly series of `rows` rows from 1990 whose yearly swing grows with its level, as
+/// airline passengers do; `floor` replaces its lowest value.
+fn multiplicative_csv(rows: usize, floor: Option<f64>) -> String {
+    let mut text = String::from("month,sales\n");
+    for i in 0..rows {
+        let level = 50.0 * 1.01f64.powi(i as i32);
+        let swing = 1.0 + 0.4 * (i as f64 * std::f64::consts::PI / 6.0).sin();
+        let value = match (floor, i) {
+            (Some(floor), 3) => floor,
+            _ => level * swing,
+        };
+        text += &format!("{}-{:02}-01,{value:.4}\n", 1990 + i / 12, 1 + i % 12);
+    }
+    text
+}
+
+fn write_log_config(dir: &std::path::Path, csv: &str) -> std::path::PathBuf {
+    let data = dir.join("sales.csv");
+    std::fs::write(&data, csv).unwrap();
+    let config = dir.join("sales.toml");
+    let text = format!(
+        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = 6\n\
+         log = true\n",
+        data.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+#[test]
+fn a_log_model_forecasts_positive_values_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_log_config(dir.path(), &multiplicative_csv(120, None));
+    let run = dir.path().join("run");
+    let output = trainer(&[
+        "forecast",
+        "--config",
+        config.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    crate::common::assert_success(&output);
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    assert_eq!(saved["data"]["log"].as_bool(), Some(true));
+    assert_eq!(
+        saved["data"]["transform"].as_str(),
+        Some("seasonal_difference")
+    );
+    let scaler: serde_json::Value = serde_json::from_str(&read(&run.join("scaler.json"))).unwrap();
+    assert_eq!(scaler["columns"][0]["log"], true);
+    let text = read(&run.join("forecast.csv"));
+    let forecasts: Vec<f64> = (text.lines().skip(1))
+        .map(|line| line.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(forecasts.len(), 6);
+    // the last year's values run from about 80 to 220: a forecast stays positive and in range
+    assert!(
+        forecasts.iter().all(|v| *v > 10.0 && *v < 1000.0),
+        "{forecasts:?}"
+    );
+    // `predict` loads the log scaler and forecasts the same from the same data
+    let again = dir.path().join("again.csv");
+    let output = crate::common::predict_to(&run, &dir.path().join("sales.csv"), &again);
+    crate::common::assert_success(&output);
+    assert_eq!(read(&again), text);
+}
+
+#[test]
+fn log_refuses_a_value_that_is_not_positive_naming_its_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_log_config(dir.path(), &multiplicative_csv(120, Some(0.0)));
+    let output = trainer(&["--config", config.to_str().unwrap(), "--epochs", "1"]);
+    assert_clean_error(&output, &["log", "positive", "1990-04-01", "row 4"]);
+}
