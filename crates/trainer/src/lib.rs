@@ -19,6 +19,7 @@ mod fingerprint;
 pub mod fit;
 pub mod forecast;
 mod panel;
+mod parallel;
 mod plots;
 pub mod predict;
 mod recipe;

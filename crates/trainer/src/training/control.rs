@@ -23,6 +23,19 @@ impl TrainingControl {
         }
     }
 
+    /// The control of one member of an ensemble trained beside the others: the same stop
+    /// requests, its own divergence and checkpoints; `quiet` unless it is the member whose
+    /// progress is shown.
+    pub(super) fn for_member(&self, shown: bool) -> Self {
+        Self {
+            quiet: self.quiet || !shown,
+            stop_requested: self.stop_requested.clone(),
+            exit_at_once: self.exit_at_once.clone(),
+            diverged: Arc::default(),
+            last_checkpoint: Arc::default(),
+        }
+    }
+
     /// Makes Ctrl-C (SIGINT) and SIGTERM request a stop at the end of the current epoch; a
     /// second one, or one after [`training_finished`](Self::training_finished), ends the
     /// process at once (exit code 130; every file is written whole or not at all).

@@ -31,6 +31,7 @@ use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::artifacts::files;
 use crate::config::{ExperimentConfig, LossReduction, ModelFamily, TrainSection};
+use crate::parallel::in_parallel;
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
 pub(crate) use checkpoints::{latest_complete, prune, remove_partial_files};
 pub use control::TrainingControl;
@@ -108,7 +109,7 @@ pub fn batch_size(train: &TrainSection, windows: usize) -> (usize, Option<String
 
 /// Trains a forecaster on `data` as `config` says, writing checkpoints under `run_dir`; from
 /// seeded weights or `weights` (those of `[model] init_from`, see [`initial_weights`]), or
-/// from the checkpoint of `resume`. With `[train] ensemble = N`, N networks one after the other
+/// from the checkpoint of `resume`. With `[train] ensemble = N`, N networks side by side
 /// (see [`train_ensemble`]).
 pub fn train(
     config: &ExperimentConfig,
@@ -140,11 +141,12 @@ fn check_series(config: &ExperimentConfig, data: &TrainingData) -> anyhow::Resul
     Ok(())
 }
 
-/// The members of an ensemble run train one after the other, each as a run of its own: seeds
-/// `seed`, `seed + 1`, …, each stopping early and keeping its own best epoch, its checkpoints
-/// under `members/NN/`. The ensemble forecasts the median of theirs. The history is the first
-/// member's (the one a single network with the same seed would train), the kept epoch the
-/// median of the members'. An ensemble run is not resumed.
+/// The members of an ensemble run train side by side (as many at a time as the machine has
+/// cores), each as a run of its own: seeds `seed`, `seed + 1`, …, each stopping early and
+/// keeping its own best epoch, its checkpoints under `members/NN/`. The ensemble forecasts the
+/// median of theirs. The history is the first member's (the one a single network with the
+/// same seed would train, and the only one whose progress is shown), the kept epoch the median
+/// of the members'. An ensemble run is not resumed.
 fn train_ensemble(
     config: &ExperimentConfig,
     data: &TrainingData,
@@ -160,13 +162,19 @@ fn train_ensemble(
             config.train.ensemble
         );
     }
-    let mut members = Vec::with_capacity(config.train.ensemble);
-    for index in 0..config.train.ensemble {
+    let indices: Vec<usize> = (0..config.train.ensemble).collect();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let ends = in_parallel(&indices, cores, |_, index| {
         let mut member = config.clone();
         member.train.ensemble = 1;
-        member.train.seed = config.train.seed.wrapping_add(index as u64);
+        member.train.seed = config.train.seed.wrapping_add(*index as u64);
         let dir = run_dir.join("members").join(format!("{:02}", index + 1));
-        match train_one(&member, data, device, &dir, control, None, None)? {
+        let control = control.for_member(*index == 0);
+        train_one(&member, data, device, &dir, &control, None, None)
+    });
+    let mut members = Vec::with_capacity(config.train.ensemble);
+    for end in ends {
+        match end? {
             TrainingEnd::Finished(trained) => members.push(*trained),
             TrainingEnd::Interrupted { history, .. } => {
                 return Ok(TrainingEnd::Interrupted {

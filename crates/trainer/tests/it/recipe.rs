@@ -43,6 +43,7 @@ fn path_target_and_horizon_are_a_whole_config() {
     assert_eq!(data["transform"].as_str(), Some("seasonal_difference"));
     assert_eq!(saved["model"]["hidden_size"].as_integer(), Some(32));
     assert_eq!(saved["train"]["min_epochs"].as_integer(), Some(20));
+    assert_eq!(saved["train"]["ensemble"].as_integer(), Some(3));
     assert_eq!(saved["evaluate"]["season"].as_integer(), Some(12));
     // one origin of six months: the test period is the last six rows
     let metrics: serde_json::Value =
