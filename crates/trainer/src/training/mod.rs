@@ -142,7 +142,7 @@ fn check_series(config: &ExperimentConfig, data: &TrainingData) -> anyhow::Resul
 }
 
 /// The members of an ensemble run train side by side (as many at a time as the machine has
-/// cores), each as a run of its own: seeds `seed`, `seed + 1`, …, each stopping early and
+/// cores), each as a run of its own with its [`member_seed`], each stopping early and
 /// keeping its own best epoch, its checkpoints under `members/NN/`. The ensemble forecasts the
 /// median of theirs. The history is the first member's (the one a single network with the
 /// same seed would train, and the only one whose progress is shown), the kept epoch the median
@@ -167,7 +167,7 @@ fn train_ensemble(
     let ends = in_parallel(&indices, cores, |_, index| {
         let mut member = config.clone();
         member.train.ensemble = 1;
-        member.train.seed = config.train.seed.wrapping_add(*index as u64);
+        member.train.seed = member_seed(config.train.seed, *index);
         let dir = run_dir.join("members").join(format!("{:02}", index + 1));
         let control = control.for_member(*index == 0);
         train_one(&member, data, device, &dir, &control, None, None)
@@ -207,6 +207,17 @@ fn train_ensemble(
         stop_reason,
         wall_time,
     })))
+}
+
+/// How far apart the seeds of an ensemble's members are: a prime far above any seed a user
+/// counts through, so that ensembles of neighbouring seeds share no member.
+const MEMBER_SEED_STRIDE: u64 = 1_000_003;
+
+/// The seed of member `index` (0-based) of an ensemble with seed `seed`: `seed` itself for the
+/// first, the network `ensemble = 1` trains, and then `seed + index · 1,000,003`, so that runs
+/// with seeds 42 and 43 are as independent as two single networks.
+pub(crate) fn member_seed(seed: u64, index: usize) -> u64 {
+    seed.wrapping_add(MEMBER_SEED_STRIDE.wrapping_mul(index as u64))
 }
 
 /// [`train`] for one network.
@@ -472,6 +483,16 @@ mod tests {
             epoch,
             train: 1.0,
             valid,
+        }
+    }
+
+    #[test]
+    fn ensembles_of_neighbouring_seeds_share_no_member() {
+        let members = |seed: u64| -> Vec<u64> { (0..5).map(|i| member_seed(seed, i)).collect() };
+        assert_eq!(members(42)[0], 42);
+        for (a, b) in [(42, 43), (42, 47), (0, 1), (u64::MAX, 7)] {
+            let (a, b) = (members(a), members(b));
+            assert!(a.iter().all(|seed| !b.contains(seed)), "{a:?} {b:?}");
         }
     }
 
