@@ -1,6 +1,9 @@
 //! The default recipe: a config that names only its data.
 
-use crate::common::{assert_clean_error, read, trainer};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::{assert_clean_error, assert_success, read, trainer};
 
 /// A monthly series of `rows` rows from 1990: a yearly cycle on a trend.
 fn monthly_csv(rows: usize) -> String {
@@ -12,28 +15,36 @@ fn monthly_csv(rows: usize) -> String {
     text
 }
 
-#[test]
-fn path_target_and_horizon_are_a_whole_config() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("sales.csv");
-    std::fs::write(&data, monthly_csv(120)).unwrap();
-    let config = dir.path().join("sales.toml");
+/// Writes `csv` as `NAME.csv` in `dir` and beside it `NAME.toml`, a config of only its path,
+/// date column, target and `horizon`, and the `[data]` lines `extra`.
+fn write_recipe_config(dir: &Path, name: &str, csv: &str, horizon: usize, extra: &str) -> PathBuf {
+    let data = dir.join(format!("{name}.csv"));
+    std::fs::write(&data, csv).unwrap();
+    let config = dir.join(format!("{name}.toml"));
     let text = format!(
-        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = 6\n",
+        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = \
+         {horizon}\n{extra}",
         data.display().to_string()
     );
     std::fs::write(&config, text).unwrap();
+    config
+}
+
+/// `trainer COMMAND… --config CONFIG --epochs 3 --out RUN`: three epochs keep a test short
+/// (fewer than the recipe's min_epochs, which then yields).
+fn three_epochs(command: &[&str], config: &Path, run: &Path) -> Output {
+    let mut args = command.to_vec();
+    args.extend(["--config", config.to_str().unwrap(), "--epochs", "3"]);
+    args.extend(["--out", run.to_str().unwrap()]);
+    trainer(&args)
+}
+
+#[test]
+fn path_target_and_horizon_are_a_whole_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_recipe_config(dir.path(), "sales", &monthly_csv(120), 6, "");
     let run = dir.path().join("run");
-    // three epochs keep the test short: fewer than the recipe's min_epochs, which then yields
-    let output = trainer(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--epochs",
-        "3",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-    crate::common::assert_success(&output);
+    assert_success(&three_epochs(&[], &config, &run));
     // the run saved the settings the recipe chose from the monthly series
     let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
     let data = saved["data"].as_table().unwrap();
@@ -56,14 +67,7 @@ fn path_target_and_horizon_are_a_whole_config() {
 #[test]
 fn a_series_too_short_for_the_recipe_says_what_to_set() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("short.csv");
-    std::fs::write(&data, monthly_csv(30)).unwrap();
-    let config = dir.path().join("short.toml");
-    let text = format!(
-        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = 12\n",
-        data.display().to_string()
-    );
-    std::fs::write(&config, text).unwrap();
+    let config = write_recipe_config(dir.path(), "short", &monthly_csv(30), 12, "");
     let output = trainer(&["--config", config.to_str().unwrap()]);
     assert_clean_error(&output, &["short.toml", "30 rows", "window_len"]);
 }
@@ -84,34 +88,13 @@ fn multiplicative_csv(rows: usize, floor: Option<f64>) -> String {
     text
 }
 
-fn write_log_config(dir: &std::path::Path, csv: &str) -> std::path::PathBuf {
-    let data = dir.join("sales.csv");
-    std::fs::write(&data, csv).unwrap();
-    let config = dir.join("sales.toml");
-    let text = format!(
-        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = 6\n\
-         log = true\n",
-        data.display().to_string()
-    );
-    std::fs::write(&config, text).unwrap();
-    config
-}
-
 #[test]
 fn a_log_model_forecasts_positive_values_and_reloads() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_log_config(dir.path(), &multiplicative_csv(120, None));
+    let csv = multiplicative_csv(120, None);
+    let config = write_recipe_config(dir.path(), "sales", &csv, 6, "log = true\n");
     let run = dir.path().join("run");
-    let output = trainer(&[
-        "forecast",
-        "--config",
-        config.to_str().unwrap(),
-        "--epochs",
-        "3",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-    crate::common::assert_success(&output);
+    assert_success(&three_epochs(&["forecast"], &config, &run));
     let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
     assert_eq!(saved["data"]["log"].as_bool(), Some(true));
     assert_eq!(
@@ -133,14 +116,15 @@ fn a_log_model_forecasts_positive_values_and_reloads() {
     // `predict` loads the log scaler and forecasts the same from the same data
     let again = dir.path().join("again.csv");
     let output = crate::common::predict_to(&run, &dir.path().join("sales.csv"), &again);
-    crate::common::assert_success(&output);
+    assert_success(&output);
     assert_eq!(read(&again), text);
 }
 
 #[test]
 fn log_refuses_a_value_that_is_not_positive_naming_its_date() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_log_config(dir.path(), &multiplicative_csv(120, Some(0.0)));
+    let csv = multiplicative_csv(120, Some(0.0));
+    let config = write_recipe_config(dir.path(), "sales", &csv, 6, "log = true\n");
     let output = trainer(&["--config", config.to_str().unwrap(), "--epochs", "1"]);
     assert_clean_error(&output, &["log", "positive", "1990-04-01", "row 4"]);
 }
