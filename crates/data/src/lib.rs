@@ -32,8 +32,9 @@ pub use error::DataError;
 pub use frequency::Frequency;
 pub use missing::MissingPolicy;
 pub use prepare::{
-    PanelSeries, PreparedData, PreparedPanel, codec, load, prepare, prepare_loaded,
-    prepare_loaded_for_forecast, prepare_panel, prepare_panel_loaded, prepare_with_optional,
+    PanelSeries, PreparedData, PreparedPanel, check_logarithms, codec, load, prepare,
+    prepare_loaded, prepare_loaded_for_forecast, prepare_panel, prepare_panel_loaded,
+    prepare_with_optional,
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadedSeries, TimeSeries};

@@ -411,6 +411,7 @@ fn fit_scaler(
         .last_training_row()
         .expect("split_series() returns at least one training window")
         + 1;
+    check_logarithms(series, config)?;
     let columns = config
         .used_columns()
         .iter()
@@ -418,20 +419,13 @@ fn fit_scaler(
             let values = series
                 .column(name)
                 .ok_or_else(|| missing_column(series, name))?;
-            // window_norm = "target" scales every column with the target's scaler
-            if config.log && config.window_norm == WindowNorm::Target {
-                check_positive(series, name, values, LOG_SETTING)?;
-            }
             match config.log && *name == config.target {
-                true => {
-                    check_positive(series, name, values, LOG_SETTING)?;
-                    ColumnScaler::fit_log(
-                        name,
-                        config.scaling,
-                        config.scale_factor,
-                        &values[..training_rows],
-                    )
-                }
+                true => ColumnScaler::fit_log(
+                    name,
+                    config.scaling,
+                    config.scale_factor,
+                    &values[..training_rows],
+                ),
                 false => ColumnScaler::fit(
                     name,
                     config.scaling,
@@ -446,7 +440,7 @@ fn fit_scaler(
             let target = series
                 .column(&config.target)
                 .ok_or_else(|| missing_column(series, &config.target))?;
-            Some(log_return_scale(series, config, target, training_rows)?)
+            Some(log_return_scale(target, training_rows))
         }
         TargetTransform::Level
         | TargetTransform::Difference
@@ -459,9 +453,40 @@ fn fit_scaler(
     })
 }
 
-/// The setting `key` models the logarithm of `column` (`log = true`, `transform =
-/// "log_return"`): every value of the series must be positive, or its windows could not be
-/// encoded; `remedy` says what to set instead.
+/// The columns of `series` whose logarithm `config` models must be positive in every row, or
+/// their windows could not be encoded: the target with `log = true` (and every feature with
+/// `window_norm = "target"` too, which scales them with the target's scaler) or with
+/// `transform = "log_return"`. Preparation checks the whole series; `trainer predict` the
+/// series it forecasts from.
+pub fn check_logarithms(series: &TimeSeries, config: &DataConfig) -> Result<(), DataError> {
+    let column = |name: &str| {
+        series
+            .column(name)
+            .ok_or_else(|| missing_column(series, name))
+    };
+    if config.transform == TargetTransform::LogReturn {
+        let setting = (
+            "transform",
+            "transform = \"log_return\"",
+            "use transform = \"difference\"",
+        );
+        check_positive(series, &config.target, column(&config.target)?, setting)?;
+    }
+    if config.log {
+        let setting = ("log", "log = true", "remove log = true");
+        let columns = match config.window_norm {
+            WindowNorm::Target => config.used_columns(),
+            _ => vec![config.target.clone()],
+        };
+        for name in &columns {
+            check_positive(series, name, column(name)?, setting)?;
+        }
+    }
+    Ok(())
+}
+
+/// `column`'s `values` must all be positive for `setting` (`key` names it in the error;
+/// `remedy` says what to set instead).
 fn check_positive(
     series: &TimeSeries,
     column: &str,
@@ -487,30 +512,16 @@ fn check_positive(
     }
 }
 
-/// What `log = true` says of a value that is not positive.
-const LOG_SETTING: (&str, &str, &str) = ("log", "log = true", "remove log = true");
-
-/// The standard deviation of the target's log returns over the training rows; every value of
-/// the series must be positive.
-fn log_return_scale(
-    series: &TimeSeries,
-    config: &DataConfig,
-    target: &[f64],
-    training_rows: usize,
-) -> Result<f64, DataError> {
-    let setting = (
-        "transform",
-        "transform = \"log_return\"",
-        "use transform = \"difference\"",
-    );
-    check_positive(series, &config.target, target, setting)?;
+/// The standard deviation of the target's log returns over the training rows (every value
+/// positive: [`check_logarithms`]).
+fn log_return_scale(target: &[f64], training_rows: usize) -> f64 {
     let returns: Vec<f64> = target[..training_rows]
         .windows(2)
         .map(|pair| (pair[1] / pair[0]).ln())
         .collect();
-    Ok(standard_deviation(&returns)
+    standard_deviation(&returns)
         .filter(|std| *std > 0.0)
-        .unwrap_or(1.0))
+        .unwrap_or(1.0)
 }
 
 #[cfg(test)]
@@ -623,6 +634,26 @@ mod tests {
             error.contains("log") && error.contains("log_return"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn log_with_the_targets_window_norm_needs_every_feature_positive() {
+        let values = [100.0, 102.0, 105.0, 103.0, 106.0, 108.0, 107.0, 109.0];
+        let mut loaded = series(&values);
+        let mut close = loaded.series.columns[0].clone();
+        close.name = "Close".into();
+        close.values[2] = -1.0;
+        loaded.series.columns.push(close);
+        let mut config = config(ScalingMethod::Standard);
+        config.features = vec!["Open".into(), "Close".into()];
+        config.log = true;
+        // the target is positive: only the target's logarithm is modelled
+        assert!(prepare_loaded(loaded.clone(), &config).is_ok());
+        // window_norm = "target" scales Close with the target's logarithm too
+        config.window_norm = WindowNorm::Target;
+        config.transform = TargetTransform::Difference;
+        let error = prepare_loaded(loaded, &config).unwrap_err().to_string();
+        assert!(error.contains("'Close'") && error.contains("row 3"), "{error}");
     }
 
     #[test]

@@ -201,6 +201,7 @@ impl ModelRun<'_> {
         let scaler = files.load_scaler()?;
         let calibration = read_calibration(files)?;
         calendar::add_columns(&mut series, &data.calendar);
+        yoho_data::check_logarithms(&series, data)?;
         if series.len() < data.window_len {
             bail!(
                 "{} has {} usable rows, fewer than one window: the model reads the last {} days",

@@ -118,6 +118,12 @@ fn a_log_model_forecasts_positive_values_and_reloads() {
     let output = crate::common::predict_to(&run, &dir.path().join("sales.csv"), &again);
     assert_success(&output);
     assert_eq!(read(&again), text);
+    // and refuses, naming the date, new data it cannot take the logarithm of
+    let zero = dir.path().join("zero.csv");
+    std::fs::write(&zero, multiplicative_csv(120, Some(0.0))).unwrap();
+    let output = crate::common::predict_to(&run, &zero, &dir.path().join("never.csv"));
+    assert_clean_error(&output, &["log", "positive", "1990-04-01"]);
+    assert!(!dir.path().join("never.csv").exists());
 }
 
 #[test]
