@@ -653,7 +653,10 @@ mod tests {
         config.window_norm = WindowNorm::Target;
         config.transform = TargetTransform::Difference;
         let error = prepare_loaded(loaded, &config).unwrap_err().to_string();
-        assert!(error.contains("'Close'") && error.contains("row 3"), "{error}");
+        assert!(
+            error.contains("'Close'") && error.contains("row 3"),
+            "{error}"
+        );
     }
 
     #[test]
