@@ -84,6 +84,12 @@ pub mod files {
     pub const SERIES_DIR: &str = "series";
 }
 
+/// Whether a file called `name` is one a write into a run directory left when it was killed
+/// before its rename: the temporary file of [`write_atomic`] or of a checkpoint.
+pub(crate) fn is_partial_file(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with(".tmp")
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
 /// that `path` is never seen half-written.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -134,8 +140,19 @@ impl RunDir {
     /// A directory for a new run at `path`: created when absent, used when empty. One that holds
     /// files is refused (a new run must not mix with an older one's checkpoints and charts),
     /// unless `overwrite`, which empties it first — and only when it is a run directory.
+    /// Files a write left half-done when a run was killed (see [`is_partial_file`]) do not
+    /// count: they are removed, so that a run killed while writing its first file can be
+    /// started again.
     pub fn create_fresh(path: &Path, overwrite: bool) -> anyhow::Result<Self> {
-        let occupied = std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some());
+        let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(path)
+            .map(|entries| entries.flatten().collect())
+            .unwrap_or_default();
+        let occupied = (entries.iter()).any(|entry| !is_partial_file(&entry.file_name()));
+        if !occupied {
+            for entry in &entries {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         if occupied {
             if !overwrite {
                 anyhow::bail!(

@@ -13,7 +13,7 @@ use burn::train::metric::{LossMetric, Metric};
 
 use super::control::TrainingControl;
 use super::history::{LossHistory, write_loss_csv};
-use crate::artifacts::{files, persist};
+use crate::artifacts::{files, is_partial_file, persist};
 
 /// The records of one checkpoint, one file each: `<name>-<epoch>.bpk`.
 pub(crate) const RECORDS: [&str; 3] = ["model", "optim", "scheduler"];
@@ -79,7 +79,7 @@ pub(crate) fn remove_partial_files(directory: &Path) {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(".tmp") {
+        if is_partial_file(&entry.file_name()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }

@@ -48,6 +48,20 @@ fn a_new_run_never_mixes_with_an_earlier_one() {
     let output = train_into(&config, &other, &["--overwrite"]);
     assert_clean_error(&output, &["is not a run directory", "nothing was deleted"]);
     assert_eq!(read(&other.join("todo.txt")), "keep me");
+
+    // a run killed while writing its first file left only that file's temporary: the
+    // directory counts as empty, and the leftover goes
+    let killed = dir.path().join("killed");
+    std::fs::create_dir(&killed).unwrap();
+    std::fs::write(killed.join(".tmpA1b2C3"), b"half a conf").unwrap();
+    assert_success(&train_into(&config, &killed, &[]));
+    assert!(!killed.join(".tmpA1b2C3").exists());
+    assert!(killed.join("metrics.json").exists());
+    // beside anything else it still counts as files
+    std::fs::write(other.join(".tmpA1b2C3"), b"half").unwrap();
+    let output = train_into(&config, &other, &[]);
+    assert_clean_error(&output, &["already holds files"]);
+    assert!(other.join(".tmpA1b2C3").exists());
 }
 
 #[test]
