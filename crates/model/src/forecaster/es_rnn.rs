@@ -110,17 +110,6 @@ pub struct EsRnn {
     pub(crate) season: usize,
 }
 
-/// What the smoothing of a batch of windows leaves: each window's last level and its seasonal
-/// indices, and the target column deseasonalised and measured from that level.
-struct Smoothed {
-    /// `ℓ_{W−1}`, `[batch, 1]`.
-    last_level: Tensor<2>,
-    /// `s_0 … s_{W+m−1}`, `[batch, W + m]`.
-    seasonal: Tensor<2>,
-    /// `x_t − s_t − ℓ_{W−1}`, `[batch, W]`.
-    normalised: Tensor<2>,
-}
-
 impl EsRnn {
     /// The level coefficients `α`, `[series]`, each in (0, 1).
     pub fn level_smoothing(&self) -> Tensor<1> {
@@ -160,81 +149,230 @@ impl EsRnn {
     /// `[batch, output_size × params]`.
     pub fn forward_series(&self, inputs: Tensor<3>, series: Tensor<1, Int>) -> Tensor<2> {
         let [batch, window_len, features] = inputs.dims();
-        let alpha = self.level_smoothing().select(0, series.clone());
-        let gamma = self.season_smoothing().select(0, series);
         let target = inputs
             .clone()
             .narrow(2, self.target_index, 1)
-            .reshape([batch, window_len]);
-        let smoothed = self.smooth(target, alpha.reshape([batch, 1]), gamma.reshape([batch, 1]));
-        let base = self.base(&smoothed, window_len);
-        let network_inputs =
-            replace_feature(inputs, self.target_index, features, smoothed.normalised);
+            .reshape([batch, 1, window_len]);
+        let operators = self.smoothing_operators(window_len, &inputs.device());
+        let normalise = operators.normalise.select(0, series.clone());
+        let forecast = operators.forecast.select(0, series);
+        let normalised = target.clone().matmul(normalise).reshape([batch, window_len]);
+        let base = target.matmul(forecast).reshape([batch, self.output_size()]);
+        let network_inputs = replace_feature(inputs, self.target_index, features, normalised);
         let outputs = self.network.forward(network_inputs);
         add_to_locations(self.distribution(), outputs, base)
     }
 
-    /// The Holt–Winters recursion over `target [batch, W]` with `alpha` and `gamma`
-    /// (`[batch, 1]` each).
-    fn smooth(&self, target: Tensor<2>, alpha: Tensor<2>, gamma: Tensor<2>) -> Smoothed {
-        let [batch, window_len] = target.dims();
-        let column = |t: usize| target.clone().narrow(1, t, 1);
-        let season = if window_len >= self.season {
-            self.season
-        } else {
-            1
+    /// Each series' smoothing of a window of `window_len` rows as the linear maps it is (see
+    /// [`SmoothingOperators`]), with the gradients of its coefficients: the maps are computed in
+    /// f64 outside the graph with their derivatives in `α` and `γ`, and enter it as `M₀ +
+    /// (α − α₀)·∂M/∂α + (γ − γ₀)·∂M/∂γ` where `α₀`, `γ₀` are the coefficients' current values,
+    /// so the value is `M₀` and the gradient exact. A few operations per batch instead of
+    /// several per step of the recursion.
+    fn smoothing_operators(&self, window_len: usize, device: &Device) -> SmoothingOperators {
+        let season = match window_len >= self.season {
+            true => self.season,
+            false => 1,
         };
-        let keep_alpha = alpha.clone().neg() + 1.0;
-        if season == 1 {
-            // the level alone: no index to subtract or to update at any step
-            let mut level = column(0);
-            for t in 0..window_len {
-                level = alpha.clone() * column(t) + keep_alpha.clone() * level;
-            }
-            return Smoothed {
-                normalised: target - level.clone().expand([batch, window_len]),
-                seasonal: Tensor::zeros([batch, window_len + 1], &level.device()),
-                last_level: level,
-            };
-        }
-        let mut level = target.clone().narrow(1, 0, season).mean_dim(1);
-        let seasons = window_len / season;
-        let whole = target
-            .clone()
-            .narrow(1, 0, seasons * season)
-            .reshape([batch, seasons, season]);
-        let indices = (whole.clone() - whole.mean_dim(2))
-            .mean_dim(1)
-            .reshape([batch, season]);
-        let mut seasonal: Vec<Tensor<2>> = (0..season)
-            .map(|j| indices.clone().narrow(1, j, 1))
+        let alpha = self.level_smoothing();
+        let gamma = self.season_smoothing();
+        let host = |coefficients: &Tensor<1>| -> Vec<f64> {
+            coefficients
+                .clone()
+                .into_data()
+                .convert::<f64>()
+                .try_to_vec::<f64>()
+                .expect("coefficients convert to f64")
+        };
+        let (alphas, gammas) = (host(&alpha), host(&gamma));
+        let series = alphas.len();
+        let outputs = self.output_size();
+        let maps: Vec<HoltWintersMaps> = (alphas.iter().zip(&gammas))
+            .map(|(alpha, gamma)| {
+                HoltWintersMaps::new(window_len, season, outputs, *alpha, *gamma)
+            })
             .collect();
-        let keep_gamma = gamma.clone().neg() + 1.0;
-        for t in 0..window_len {
-            let x = column(t);
-            let index = seasonal[t].clone();
-            level = alpha.clone() * (x.clone() - index.clone()) + keep_alpha.clone() * level;
-            seasonal.push(gamma.clone() * (x - level.clone()) + keep_gamma.clone() * index);
+        let stack = |part: fn(&HoltWintersMaps) -> &[f64], columns: usize| {
+            let values: Vec<f64> = maps.iter().flat_map(|m| part(m).to_vec()).collect();
+            Tensor::<3>::from_data(
+                TensorData::new(values, [series, window_len, columns]),
+                device,
+            )
+        };
+        // zero in value, one in derivative
+        let nudge = |coefficient: Tensor<1>| {
+            (coefficient.clone() - coefficient.detach()).reshape([series, 1, 1])
+        };
+        let (d_alpha, d_gamma) = (nudge(alpha), nudge(gamma));
+        let linear = |value: Tensor<3>, by_alpha: Tensor<3>, by_gamma: Tensor<3>| {
+            value + by_alpha * d_alpha.clone() + by_gamma * d_gamma.clone()
+        };
+        SmoothingOperators {
+            normalise: linear(
+                stack(|m| &m.normalise.value, window_len),
+                stack(|m| &m.normalise.by_alpha, window_len),
+                stack(|m| &m.normalise.by_gamma, window_len),
+            ),
+            forecast: linear(
+                stack(|m| &m.forecast.value, outputs),
+                stack(|m| &m.forecast.by_alpha, outputs),
+                stack(|m| &m.forecast.by_gamma, outputs),
+            ),
         }
-        let seasonal = Tensor::cat(seasonal, 1).narrow(1, 0, window_len + season);
-        let normalised = target
-            - seasonal.clone().narrow(1, 0, window_len)
-            - level.clone().expand([batch, window_len]);
-        Smoothed {
-            last_level: level,
-            seasonal,
-            normalised,
+    }
+}
+
+/// The smoothing of a window as linear maps of its target row `x [1, W]`, one per series:
+/// `x · normalise[s]` is the window deseasonalised and measured from its last level, `x −
+/// s_t − ℓ_{W−1}` (`[1, W]`), and `x · forecast[s]` Holt–Winters' forecast of each step after
+/// it, `ℓ_{W−1} + s_{W + (k mod m)}` (`[1, output_size]`).
+struct SmoothingOperators {
+    /// `[series, W, W]`.
+    normalise: Tensor<3>,
+    /// `[series, W, output_size]`.
+    forecast: Tensor<3>,
+}
+
+/// A `[W, columns]` matrix (row-major) with its derivatives in `α` and `γ`.
+struct MapWithDerivatives {
+    value: Vec<f64>,
+    by_alpha: Vec<f64>,
+    by_gamma: Vec<f64>,
+}
+
+/// One series' smoothing maps (see [`SmoothingOperators`]), computed in f64.
+struct HoltWintersMaps {
+    normalise: MapWithDerivatives,
+    forecast: MapWithDerivatives,
+}
+
+/// A quantity of the recursion as a linear form in the window's values, `Σ_j c_j x_j`, with
+/// the derivatives of its coefficients in `α` and `γ`.
+#[derive(Clone)]
+struct Form {
+    value: Vec<f64>,
+    by_alpha: Vec<f64>,
+    by_gamma: Vec<f64>,
+}
+
+impl Form {
+    fn zero(len: usize) -> Self {
+        Self {
+            value: vec![0.0; len],
+            by_alpha: vec![0.0; len],
+            by_gamma: vec![0.0; len],
         }
     }
 
-    /// Holt–Winters' forecast of every step after the window, `[batch, output_size]`.
-    fn base(&self, smoothed: &Smoothed, window_len: usize) -> Tensor<2> {
-        let season = smoothed.seasonal.dims()[1] - window_len;
-        let future = smoothed.seasonal.clone().narrow(1, window_len, season);
-        let steps: Vec<Tensor<2>> = (0..self.output_size())
-            .map(|step| future.clone().narrow(1, step % season, 1))
+    /// `x_t`.
+    fn unit(len: usize, t: usize) -> Self {
+        let mut form = Self::zero(len);
+        form.value[t] = 1.0;
+        form
+    }
+
+    /// `self + factor · other`, `factor` a constant.
+    fn plus(&self, factor: f64, other: &Self) -> Self {
+        let add = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a + factor * b).collect();
+        Self {
+            value: add(&self.value, &other.value),
+            by_alpha: add(&self.by_alpha, &other.by_alpha),
+            by_gamma: add(&self.by_gamma, &other.by_gamma),
+        }
+    }
+
+    /// `c · self + (1 − c) · other` for a coefficient `c` (`α` when `is_alpha`, else `γ`),
+    /// with the product rule for the derivative in `c`.
+    fn blend(&self, c: f64, other: &Self, is_alpha: bool) -> Self {
+        let mix = |a: &[f64], b: &[f64]| -> Vec<f64> {
+            a.iter().zip(b).map(|(a, b)| c * a + (1.0 - c) * b).collect()
+        };
+        let mut blended = Self {
+            value: mix(&self.value, &other.value),
+            by_alpha: mix(&self.by_alpha, &other.by_alpha),
+            by_gamma: mix(&self.by_gamma, &other.by_gamma),
+        };
+        let by_c = match is_alpha {
+            true => &mut blended.by_alpha,
+            false => &mut blended.by_gamma,
+        };
+        for ((d, a), b) in by_c.iter_mut().zip(&self.value).zip(&other.value) {
+            *d += a - b;
+        }
+        blended
+    }
+}
+
+impl HoltWintersMaps {
+    /// The maps of a window of `window_len` rows with season `season` (1: the level alone),
+    /// `outputs` steps ahead, for coefficients `alpha` and `gamma`: the recursion of the
+    /// [module](self) documentation run on linear forms.
+    fn new(window_len: usize, season: usize, outputs: usize, alpha: f64, gamma: f64) -> Self {
+        let w = window_len;
+        let (mut level, mut seasonal) = match season {
+            1 => (Form::unit(w, 0), vec![Form::zero(w)]),
+            _ => initial_state(w, season),
+        };
+        for t in 0..w {
+            let x = Form::unit(w, t);
+            let index = seasonal[t].clone();
+            level = x.plus(-1.0, &index).blend(alpha, &level, true);
+            seasonal.push(match season {
+                1 => index,
+                _ => x.plus(-1.0, &level).blend(gamma, &index, false),
+            });
+        }
+        let normalised: Vec<Form> = (0..w)
+            .map(|t| Form::unit(w, t).plus(-1.0, &seasonal[t]).plus(-1.0, &level))
             .collect();
-        Tensor::cat(steps, 1) + smoothed.last_level.clone()
+        let forecasts: Vec<Form> = (0..outputs)
+            .map(|k| level.plus(1.0, &seasonal[w + k % season]))
+            .collect();
+        Self {
+            normalise: columns_of(&normalised, w),
+            forecast: columns_of(&forecasts, w),
+        }
+    }
+}
+
+/// The level (the mean of the first season) and seasonal indices (each phase's mean deviation
+/// from its season's mean over the window's whole seasons) the recursion starts from.
+fn initial_state(window_len: usize, season: usize) -> (Form, Vec<Form>) {
+    let mut level = Form::zero(window_len);
+    for j in 0..season {
+        level.value[j] = 1.0 / season as f64;
+    }
+    let seasons = window_len / season;
+    let indices = (0..season)
+        .map(|phase| {
+            let mut index = Form::zero(window_len);
+            for k in 0..seasons {
+                for j in 0..season {
+                    index.value[k * season + j] -= 1.0 / (seasons * season) as f64;
+                }
+                index.value[k * season + phase] += 1.0 / seasons as f64;
+            }
+            index
+        })
+        .collect();
+    (level, indices)
+}
+
+/// The `[W, forms]` matrix whose column `i` holds the coefficients of `forms[i]`.
+fn columns_of(forms: &[Form], window_len: usize) -> MapWithDerivatives {
+    let matrix = |part: fn(&Form) -> &Vec<f64>| {
+        let mut values = vec![0.0; window_len * forms.len()];
+        for (column, form) in forms.iter().enumerate() {
+            for (row, value) in part(form).iter().enumerate() {
+                values[row * forms.len() + column] = *value;
+            }
+        }
+        values
+    };
+    MapWithDerivatives {
+        value: matrix(|f| &f.value),
+        by_alpha: matrix(|f| &f.by_alpha),
+        by_gamma: matrix(|f| &f.by_gamma),
     }
 }
 
