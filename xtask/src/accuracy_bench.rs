@@ -6,8 +6,9 @@
 //!
 //! Methods: `yoho`, the trainer's default recipe (a config of only the file, the target and the
 //! horizon: everything else chosen from the series, see `trainer`'s `recipe.rs`) with one model
-//! per series; `yoho_global`, the same recipe with one model per frequency over all its series
-//! (each series holding out its own last values, windows that every series can fill); `naive`
+//! per series; `yoho_global`, the recipe of a panel (the exponential-smoothing hybrid) with one
+//! model per frequency over all its series (each series holding out its own last values,
+//! windows that every series can fill); `naive`
 //! and `seasonal_naive` computed here; with `--vs-statsforecast`, statsforecast's Naive,
 //! SeasonalNaive, AutoETS, AutoARIMA and AutoTheta (`xtask/bench_statsforecast.py`), scored here
 //! the same way. `--recipe FILE` replaces the recipe's `[model]` and `[train]` with the file's,
@@ -203,11 +204,15 @@ impl Scored {
     }
 }
 
-/// A series loaded, with the recipe's data section for it.
+/// A series loaded, with the recipe's configs for it.
 struct Series {
     entry: Entry,
     loaded: LoadedSeries,
+    /// Its config as one series (`yoho`).
     config: ExperimentConfig,
+    /// Its config as a series of its frequency's panel (`yoho_global`): the recipe's panel
+    /// model, or `--recipe`'s.
+    panel: ExperimentConfig,
 }
 
 /// The bench's config of `entry`: its `[data]` names only the file, the target and the
@@ -231,8 +236,13 @@ fn config_for(entry: &Entry, sections: &toml::Table) -> anyhow::Result<Experimen
     ExperimentConfig::from_table(table, &name).with_context(|| format!("series {}", entry.name))
 }
 
-/// Loads every series and makes its config; a series too short for the recipe is an error.
-fn load_all(entries: &[Entry], sections: &toml::Table) -> anyhow::Result<Vec<Series>> {
+/// Loads every series and makes its configs, with `sections` as one series and
+/// `panel_sections` in a panel; a series too short for the recipe is an error.
+fn load_all(
+    entries: &[Entry],
+    sections: &toml::Table,
+    panel_sections: &toml::Table,
+) -> anyhow::Result<Vec<Series>> {
     entries
         .iter()
         .map(|entry| {
@@ -243,23 +253,24 @@ fn load_all(entries: &[Entry], sections: &toml::Table) -> anyhow::Result<Vec<Ser
                 entry: entry.clone(),
                 loaded,
                 config,
+                panel: config_for(entry, panel_sections)?,
             })
         })
         .collect()
 }
 
 /// The config of one model over `group` (series of one frequency and horizon): the first
-/// series' recipe with windows that leave every series a training window.
+/// series' panel recipe with windows that leave every series a training window.
 fn panel_config(group: &[&Series], freq: &str) -> anyhow::Result<ExperimentConfig> {
-    let first = &group[0].config;
+    let first = &group[0].panel;
     let season = first.data.season.unwrap_or(1);
     let horizon = first.data.horizon;
-    if let Some(other) = group.iter().find(|s| s.config.data.horizon != horizon) {
+    if let Some(other) = group.iter().find(|s| s.panel.data.horizon != horizon) {
         bail!(
             "the {freq} series have different horizons ({} and {}): one model per frequency \
              needs one",
             horizon,
-            other.config.data.horizon
+            other.panel.data.horizon
         );
     }
     let window = group
@@ -630,10 +641,16 @@ fn evaluate(
     out_dir: &Path,
 ) -> anyhow::Result<Evaluated> {
     let entries = read_manifest(&args.dir)?;
-    let mut series = load_all(&entries, sections)?;
+    // without --recipe, a panel gets the recipe's own panel model
+    let panel_sections = match sections.is_empty() {
+        true => trainer::recipe_sections(true),
+        false => sections.clone(),
+    };
+    let mut series = load_all(&entries, sections, &panel_sections)?;
     if let Some(seed) = args.seed {
         for one in &mut series {
             one.config.train.seed = seed;
+            one.panel.train.seed = seed;
         }
     }
     let scratch = out_dir.join(format!("accuracy-runs-{}", std::process::id()));

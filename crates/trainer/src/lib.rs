@@ -29,6 +29,9 @@ mod training;
 pub mod tune;
 
 pub use config::ExperimentConfig;
+/// The default recipe's `[model]` and `[train]` for one series or one model of a panel (for
+/// `cargo xtask bench --accuracy`).
+pub use recipe::sections as recipe_sections;
 
 /// How a command ended, for the exit code.
 pub enum RunOutcome {

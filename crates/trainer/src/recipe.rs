@@ -5,7 +5,8 @@
 //! origin of `horizon` steps held out for the test and one before it for validation, a window
 //! of two horizons (at least a season), the target alone as input, standard scaling and the
 //! seasonal difference. Every key the section sets is kept. A config without `[model]` or
-//! `[train]` gets the recipe's sections below, and `[evaluate] season` the series' season.
+//! `[train]` gets the recipe's sections below (a panel the exponential-smoothing hybrid, which
+//! reads level targets), and `[evaluate] season` the series' season.
 //! So `path`, `target` and `horizon` (and `date_column` when it is not `Date`) are a complete
 //! config.
 
@@ -42,17 +43,45 @@ min_epochs = 20
 ensemble = 3
 "#;
 
+/// A panel's network (a config with `[data] series_column` and without `[model]`): the
+/// exponential-smoothing hybrid, whose smoothing coefficients each series learns for itself,
+/// over the same LSTM. One global model of a panel gains from it where one model of one series
+/// does not (it is the smoothing of the level alone on yearly series).
+const PANEL_MODEL: &str = r#"
+[model]
+family = "es_rnn"
+cell = "lstm"
+hidden_size = 32
+head = [16]
+"#;
+
+/// The `[model]` and `[train]` sections the recipe gives a config that lacks them: those of one
+/// model of a panel (`panel`) or of one series.
+pub fn sections(panel: bool) -> Table {
+    let mut sections: Table = toml::from_str(SECTIONS).expect("the recipe's sections are valid");
+    if panel {
+        let model: Table = toml::from_str(PANEL_MODEL).expect("the panel's model is valid");
+        sections.extend(model);
+    }
+    sections
+}
+
 /// Fills in what `table` (a config read from `path`) leaves to the recipe, when its `[data]`
 /// section has no `window_len`: the data keys it lacks, the `[model]` and `[train]` sections
-/// it lacks and `[evaluate] season`. A config with `window_len` is left as it is.
+/// it lacks (a panel's [`PANEL_MODEL`]) and `[evaluate] season`. A config with `window_len` is
+/// left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
     if !wanted(table) {
         // without [data] the schema's own error names the missing section
         return Ok(());
     }
+    let panel = (table.get("data"))
+        .and_then(|data| data.get("series_column"))
+        .is_some();
+    let recipe = sections(panel);
     // config.rs reads this file, so the family is matched by its spelling, not its enum
-    let hybrid = (table.get("model"))
-        .and_then(|model| model.get("family"))
+    let hybrid = (table.get("model").unwrap_or(&recipe["model"]))
+        .get("family")
         .and_then(Value::as_str)
         == Some("es_rnn");
     let Some(Value::Table(data)) = table.get_mut("data") else {
@@ -67,7 +96,6 @@ pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
             .entry("season")
             .or_insert(Value::Integer(season as i64));
     }
-    let recipe: Table = toml::from_str(SECTIONS).expect("the recipe's sections are valid TOML");
     for section in ["model", "train"] {
         if !table.contains_key(section) {
             table.insert(section.into(), recipe[section].clone());
@@ -210,6 +238,45 @@ mod tests {
         assert_eq!(table["evaluate"]["season"].as_integer(), Some(12));
         assert_eq!(table["model"]["hidden_size"].as_integer(), Some(32));
         assert_eq!(table["train"]["patience"].as_integer(), Some(30));
+    }
+
+    #[test]
+    fn a_panel_gets_the_hybrid_on_level_targets_and_one_series_the_lstm() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("Date,ticker,value\n");
+        for (ticker, rows) in [("a", 144), ("b", 120)] {
+            for i in 0..rows {
+                let value = 50.0 + i as f64 + 5.0 * ((i % 12) as f64);
+                text += &format!("{}-{:02}-01,{ticker},{value}\n", 1990 + i / 12, 1 + i % 12);
+            }
+        }
+        let data = dir.path().join("panel.csv");
+        std::fs::write(&data, text).unwrap();
+        let config = |extra: &str| -> Table {
+            let mut table: Table = toml::from_str(&format!(
+                "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n{extra}",
+                data.display().to_string()
+            ))
+            .unwrap();
+            fill(&mut table, Path::new("p.toml")).unwrap();
+            table
+        };
+        let panel = config("series_column = \"ticker\"\n");
+        assert_eq!(panel["model"]["family"].as_str(), Some("es_rnn"));
+        assert_eq!(panel["model"]["hidden_size"].as_integer(), Some(32));
+        assert_eq!(panel["data"]["transform"].as_str(), Some("level"));
+        // sized by the shortest series: 120 rows still hold windows of two horizons
+        assert_eq!(panel["data"]["window_len"].as_integer(), Some(36));
+        assert_eq!(panel["train"], sections(false)["train"]);
+        // a panel that names its model keeps it, and its transform with it
+        let named = config("series_column = \"ticker\"\n[model]\nhidden_size = 8\n");
+        assert!(named["model"].get("family").is_none());
+        assert_eq!(
+            named["data"]["transform"].as_str(),
+            Some("seasonal_difference")
+        );
+        assert_eq!(sections(true)["model"]["family"].as_str(), Some("es_rnn"));
+        assert!(sections(false)["model"].get("family").is_none());
     }
 
     #[test]

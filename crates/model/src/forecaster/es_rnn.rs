@@ -21,6 +21,11 @@
 //!   `s_{t+m} = γ (x_t − ℓ_t) + (1 − γ) s_t`;
 //! - step `k` (0-based) after the window: `ℓ_{W−1} + s_{W + (k mod m)}` plus the network's
 //!   output.
+//!
+//! Every quantity of the recursion is linear in the window's values, so for given coefficients
+//! the smoothing is two matrices per series, which the forward pass computes in f64 outside the
+//! autodiff graph with their derivatives in `α` and `γ` and applies as one matrix product per
+//! batch (see `EsRnn::smoothing_operators`).
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -156,7 +161,10 @@ impl EsRnn {
         let operators = self.smoothing_operators(window_len, &inputs.device());
         let normalise = operators.normalise.select(0, series.clone());
         let forecast = operators.forecast.select(0, series);
-        let normalised = target.clone().matmul(normalise).reshape([batch, window_len]);
+        let normalised = target
+            .clone()
+            .matmul(normalise)
+            .reshape([batch, window_len]);
         let base = target.matmul(forecast).reshape([batch, self.output_size()]);
         let network_inputs = replace_feature(inputs, self.target_index, features, normalised);
         let outputs = self.network.forward(network_inputs);
@@ -188,9 +196,7 @@ impl EsRnn {
         let series = alphas.len();
         let outputs = self.output_size();
         let maps: Vec<HoltWintersMaps> = (alphas.iter().zip(&gammas))
-            .map(|(alpha, gamma)| {
-                HoltWintersMaps::new(window_len, season, outputs, *alpha, *gamma)
-            })
+            .map(|(alpha, gamma)| HoltWintersMaps::new(window_len, season, outputs, *alpha, *gamma))
             .collect();
         let stack = |part: fn(&HoltWintersMaps) -> &[f64], columns: usize| {
             let values: Vec<f64> = maps.iter().flat_map(|m| part(m).to_vec()).collect();
@@ -285,7 +291,10 @@ impl Form {
     /// with the product rule for the derivative in `c`.
     fn blend(&self, c: f64, other: &Self, is_alpha: bool) -> Self {
         let mix = |a: &[f64], b: &[f64]| -> Vec<f64> {
-            a.iter().zip(b).map(|(a, b)| c * a + (1.0 - c) * b).collect()
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| c * a + (1.0 - c) * b)
+                .collect()
         };
         let mut blended = Self {
             value: mix(&self.value, &other.value),

@@ -21,13 +21,24 @@ fn write_seasonal_panel(path: &Path) {
 
 #[test]
 fn a_panel_learns_coefficients_for_each_series_and_predict_loads_them() {
+    panel_run("\n[model]\nfamily = \"es_rnn\"\nhidden_size = 8\n");
+}
+
+#[test]
+fn the_recipe_gives_a_panel_the_hybrid() {
+    panel_run("");
+}
+
+/// A panel config of only its data and `model_section`, which gets (or asks for) the hybrid:
+/// trained, saved with one pair of coefficients per series, and forecast again by `predict`.
+fn panel_run(model_section: &str) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("shops.csv");
     write_seasonal_panel(&data);
     let config = dir.path().join("shops.toml");
     let text = format!(
         "[data]\npath = {:?}\ndate_column = \"month\"\nseries_column = \"shop\"\n\
-         target = \"sales\"\nhorizon = 6\n\n[model]\nfamily = \"es_rnn\"\nhidden_size = 8\n",
+         target = \"sales\"\nhorizon = 6\n{model_section}",
         data.display().to_string()
     );
     std::fs::write(&config, text).unwrap();
