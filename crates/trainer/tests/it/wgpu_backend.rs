@@ -131,6 +131,59 @@ fn a_short_training_follows_the_cpu_for_every_cell() {
     }
 }
 
+/// The ES-RNN hybrid, two series with their own coefficients: its forecast and the gradients
+/// of its smoothing coefficients (whose maps the forward pass builds on the host each batch)
+/// are the CPU's.
+#[test]
+fn the_hybrid_and_its_coefficient_gradients_match_the_cpu() {
+    use burn::tensor::{Int, TensorData};
+    use yoho_model::{EsRnn, EsRnnConfig};
+    let Some((cpu, gpu)) = devices() else {
+        return;
+    };
+    let config = EsRnnConfig::new(RnnForecasterConfig::new(1, 8).with_output_size(3), 0)
+        .with_season(4)
+        .with_series(2);
+    let model = config.init_es_rnn(&cpu);
+    let weights = model.into_record().into_bytes().unwrap();
+    let inputs = Tensor::<3>::random([4, 9, 1], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let targets = Tensor::<2>::random([4, 3], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let run = |device: &Device| {
+        let device = device.clone().autodiff();
+        let record = ModuleRecord::from_bytes(weights.clone()).unwrap();
+        let model: EsRnn = config.init_es_rnn(&device).load_record(record);
+        let series = TensorData::new(vec![0i64, 1, 1, 0], [4]);
+        let outputs = model.forward_series(
+            inputs.clone().to_device(&device),
+            Tensor::<1, Int>::from_data(series, &device),
+        );
+        let loss = MseLoss::new().forward(
+            outputs.clone(),
+            targets.clone().to_device(&device),
+            Reduction::Mean,
+        );
+        let grads = loss.backward();
+        let gradient = |raw: &burn::module::Param<Tensor<1>>| {
+            values(
+                raw.val()
+                    .grad(&grads)
+                    .expect("the coefficient has a gradient"),
+            )
+        };
+        (
+            values(outputs),
+            gradient(&model.level_raw),
+            gradient(&model.season_raw),
+        )
+    };
+    let (cpu_out, cpu_alpha, cpu_gamma) = run(&cpu);
+    let (gpu_out, gpu_alpha, gpu_gamma) = run(&gpu);
+    assert_close("hybrid output", &cpu_out, &gpu_out, 1e-4);
+    assert_close("level coefficient gradient", &cpu_alpha, &gpu_alpha, 1e-3);
+    assert_close("season coefficient gradient", &cpu_gamma, &gpu_gamma, 1e-3);
+    assert!(cpu_alpha.iter().chain(&cpu_gamma).all(|g| *g != 0.0));
+}
+
 #[test]
 fn a_tiny_trainer_run_completes_on_the_gpu() {
     if devices().is_none() {
