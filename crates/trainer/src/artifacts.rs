@@ -86,8 +86,20 @@ pub mod files {
 
 /// Whether a file called `name` is one a write into a run directory left when it was killed
 /// before its rename: the temporary file of [`write_atomic`] or of a checkpoint.
-pub(crate) fn is_partial_file(name: &std::ffi::OsStr) -> bool {
+fn is_partial_file(name: &std::ffi::OsStr) -> bool {
     name.to_string_lossy().starts_with(".tmp")
+}
+
+/// Removes the temporary files of saves that a killed process left behind in `directory`.
+pub(crate) fn remove_partial_files(directory: &Path) {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if is_partial_file(&entry.file_name()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
@@ -144,16 +156,12 @@ impl RunDir {
     /// count: they are removed, so that a run killed while writing its first file can be
     /// started again.
     pub fn create_fresh(path: &Path, overwrite: bool) -> anyhow::Result<Self> {
-        let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(path)
-            .map(|entries| entries.flatten().collect())
-            .unwrap_or_default();
-        let occupied = (entries.iter()).any(|entry| !is_partial_file(&entry.file_name()));
+        let occupied = std::fs::read_dir(path).is_ok_and(|entries| {
+            (entries.flatten()).any(|entry| !is_partial_file(&entry.file_name()))
+        });
         if !occupied {
-            for entry in &entries {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-        if occupied {
+            remove_partial_files(path);
+        } else {
             if !overwrite {
                 anyhow::bail!(
                     "{} already holds files (an earlier run?); a new run starts in an empty \

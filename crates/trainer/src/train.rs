@@ -8,7 +8,7 @@ use yoho_data::{PreparedData, PreparedPanel, TrainingData};
 use yoho_eval::baselines::{self, Baseline};
 
 use crate::RunOutcome;
-use crate::artifacts::{RunDir, files};
+use crate::artifacts::{RunDir, files, remove_partial_files};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
@@ -18,7 +18,7 @@ use crate::panel;
 use crate::report::{self, print_trained};
 use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights,
-    latest_complete, read_loss_csv, remove_partial_files, train, write_loss_csv,
+    latest_complete, read_loss_csv, train, write_loss_csv,
 };
 
 /// Reads the config named in `args` and applies the command-line overrides.

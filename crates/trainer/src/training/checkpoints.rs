@@ -13,7 +13,7 @@ use burn::train::metric::{LossMetric, Metric};
 
 use super::control::TrainingControl;
 use super::history::{LossHistory, write_loss_csv};
-use crate::artifacts::{files, is_partial_file, persist};
+use crate::artifacts::{files, persist};
 
 /// The records of one checkpoint, one file each: `<name>-<epoch>.bpk`.
 pub(crate) const RECORDS: [&str; 3] = ["model", "optim", "scheduler"];
@@ -69,18 +69,6 @@ pub(crate) fn prune(directory: &Path, keep: &[usize]) {
             for record in RECORDS {
                 let _ = std::fs::remove_file(record_path(directory, record, epoch));
             }
-        }
-    }
-}
-
-/// Removes the temporary files of saves that a killed process left behind in `directory`.
-pub(crate) fn remove_partial_files(directory: &Path) {
-    let Ok(entries) = std::fs::read_dir(directory) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if is_partial_file(&entry.file_name()) {
-            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

@@ -30,10 +30,11 @@ use yoho_data::{TrainingData, WindowBatch, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::artifacts::files;
+use crate::artifacts::remove_partial_files;
 use crate::config::{ExperimentConfig, LossReduction, ModelFamily, TrainSection};
 use crate::parallel::in_parallel;
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
-pub(crate) use checkpoints::{latest_complete, prune, remove_partial_files};
+pub(crate) use checkpoints::{latest_complete, prune};
 pub use control::TrainingControl;
 use early_stopping::NoImprovementSince;
 pub use history::{EpochLoss, LossHistory, read_loss_csv, write_loss_csv};
