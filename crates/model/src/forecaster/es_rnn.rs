@@ -199,7 +199,7 @@ impl EsRnn {
             .map(|(alpha, gamma)| HoltWintersMaps::new(window_len, season, outputs, *alpha, *gamma))
             .collect();
         let stack = |part: fn(&HoltWintersMaps) -> &[f64], columns: usize| {
-            let values: Vec<f64> = maps.iter().flat_map(|m| part(m).to_vec()).collect();
+            let values: Vec<f64> = maps.iter().flat_map(|m| part(m).iter().copied()).collect();
             Tensor::<3>::from_data(
                 TensorData::new(values, [series, window_len, columns]),
                 device,
@@ -239,21 +239,16 @@ struct SmoothingOperators {
     forecast: Tensor<3>,
 }
 
-/// A `[W, columns]` matrix (row-major) with its derivatives in `α` and `γ`.
-struct MapWithDerivatives {
-    value: Vec<f64>,
-    by_alpha: Vec<f64>,
-    by_gamma: Vec<f64>,
-}
-
-/// One series' smoothing maps (see [`SmoothingOperators`]), computed in f64.
+/// One series' smoothing maps (see [`SmoothingOperators`]), computed in f64: each a `[W,
+/// columns]` matrix, row-major, with its derivatives in `α` and `γ` (see [`columns_of`]).
 struct HoltWintersMaps {
-    normalise: MapWithDerivatives,
-    forecast: MapWithDerivatives,
+    normalise: Form,
+    forecast: Form,
 }
 
 /// A quantity of the recursion as a linear form in the window's values, `Σ_j c_j x_j`, with
-/// the derivatives of its coefficients in `α` and `γ`.
+/// the derivatives of its coefficients in `α` and `γ`; or, flattened, a matrix of such
+/// coefficients.
 #[derive(Clone)]
 struct Form {
     value: Vec<f64>,
@@ -367,8 +362,9 @@ fn initial_state(window_len: usize, season: usize) -> (Form, Vec<Form>) {
     (level, indices)
 }
 
-/// The `[W, forms]` matrix whose column `i` holds the coefficients of `forms[i]`.
-fn columns_of(forms: &[Form], window_len: usize) -> MapWithDerivatives {
+/// The `[W, forms]` matrix (row-major) whose column `i` holds the coefficients of `forms[i]`,
+/// with their derivatives.
+fn columns_of(forms: &[Form], window_len: usize) -> Form {
     let matrix = |part: fn(&Form) -> &Vec<f64>| {
         let mut values = vec![0.0; window_len * forms.len()];
         for (column, form) in forms.iter().enumerate() {
@@ -378,7 +374,7 @@ fn columns_of(forms: &[Form], window_len: usize) -> MapWithDerivatives {
         }
         values
     };
-    MapWithDerivatives {
+    Form {
         value: matrix(|f| &f.value),
         by_alpha: matrix(|f| &f.by_alpha),
         by_gamma: matrix(|f| &f.by_gamma),
