@@ -419,20 +419,16 @@ fn fit_scaler(
             let values = series
                 .column(name)
                 .ok_or_else(|| missing_column(series, name))?;
-            match config.log && *name == config.target {
-                true => ColumnScaler::fit_log(
-                    name,
-                    config.scaling,
-                    config.scale_factor,
-                    &values[..training_rows],
-                ),
-                false => ColumnScaler::fit(
-                    name,
-                    config.scaling,
-                    config.scale_factor,
-                    &values[..training_rows],
-                ),
-            }
+            let fit = match config.log && *name == config.target {
+                true => ColumnScaler::fit_log,
+                false => ColumnScaler::fit,
+            };
+            fit(
+                name,
+                config.scaling,
+                config.scale_factor,
+                &values[..training_rows],
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     let log_return_scale = match config.transform {
