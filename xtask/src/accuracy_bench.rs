@@ -249,11 +249,16 @@ fn load_all(
             let config = config_for(entry, sections)?;
             let loaded = yoho_data::load(&config.data, &[])
                 .with_context(|| format!("series {}", entry.name))?;
+            // the same sections make the same config: the recipe reads the file once
+            let panel = match panel_sections == sections {
+                true => config.clone(),
+                false => config_for(entry, panel_sections)?,
+            };
             Ok(Series {
                 entry: entry.clone(),
                 loaded,
                 config,
-                panel: config_for(entry, panel_sections)?,
+                panel,
             })
         })
         .collect()
