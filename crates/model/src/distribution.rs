@@ -9,8 +9,8 @@
 //!   (at least 2, so the variance exists); negative log-likelihood (DeepAR's default output).
 //! - `Quantiles(τ…)`: one value per level `τ`; the mean pinball loss over the levels.
 
-use burn::tensor::Tensor;
 use burn::tensor::activation::softplus;
+use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 /// The smallest scale a distribution head can output (in model units), so the likelihood stays
@@ -79,6 +79,25 @@ impl OutputDistribution {
             Self::Gaussian | Self::StudentT => self.param(&outputs, 0),
             Self::Quantiles(levels) => self.param(&outputs, median_index(levels)),
         }
+    }
+
+    /// `outputs [batch, steps × params]` with `base [batch, steps]` added to each step's
+    /// location parameters ([`OutputDistribution::is_location`]): the forecast of a network
+    /// that outputs the departure from `base`.
+    pub fn add_to_locations(&self, outputs: Tensor<2>, base: Tensor<2>) -> Tensor<2> {
+        let [batch, width] = outputs.dims();
+        let params = self.params();
+        let steps = width / params;
+        let shifted: Vec<f32> = (0..params)
+            .map(|param| f32::from(u8::from(self.is_location(param))))
+            .collect();
+        let mask = Tensor::<1>::from_data(TensorData::new(shifted, [params]), &outputs.device())
+            .reshape([1, 1, params])
+            .expand([batch, steps, params]);
+        let base = base
+            .reshape([batch, steps, 1])
+            .expand([batch, steps, params]);
+        outputs + (base * mask).reshape([batch, width])
     }
 
     /// The mean loss of `outputs [batch, steps × params]` against `targets [batch, steps]`:
@@ -226,6 +245,26 @@ mod tests {
         let distribution = OutputDistribution::Quantiles(vec![0.1, 0.9]);
         let loss = scalar(distribution.loss(tensor(&[8.0, 12.0], 2), tensor(&[11.0], 1)));
         assert!((loss - 0.2).abs() < 1e-6, "{loss}");
+    }
+
+    #[test]
+    fn a_base_shifts_the_location_parameters_only() {
+        let base = tensor(&[10.0, 20.0], 2).reshape([1, 2]);
+        let outputs = |params: usize| {
+            let values: Vec<f32> = (0..2 * params).map(|v| v as f32).collect();
+            tensor(&values, 2 * params).reshape([1, 2 * params])
+        };
+        let values = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+        // two steps: (μ, raw scale) each for a Gaussian, every quantile for quantiles
+        let gaussian = OutputDistribution::Gaussian.add_to_locations(outputs(2), base.clone());
+        assert_eq!(values(gaussian), [10.0, 1.0, 22.0, 3.0]);
+        let student = OutputDistribution::StudentT.add_to_locations(outputs(3), base.clone());
+        assert_eq!(values(student), [10.0, 1.0, 2.0, 23.0, 4.0, 5.0]);
+        let quantiles = OutputDistribution::Quantiles(vec![0.1, 0.9]);
+        let shifted = quantiles.add_to_locations(outputs(2), base.clone());
+        assert_eq!(values(shifted), [10.0, 11.0, 22.0, 23.0]);
+        let point = OutputDistribution::Point.add_to_locations(outputs(1), base);
+        assert_eq!(values(point), [10.0, 21.0]);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub mod recurrent;
 pub use distribution::OutputDistribution;
 pub use forecaster::{
     Ensemble, EnsembleConfig, EsRnn, EsRnnConfig, Forecaster, ForecasterConfig, RnnForecaster,
-    RnnForecasterConfig,
+    RnnForecasterConfig, SeasonalRnn, SeasonalRnnConfig,
 };
 pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

@@ -119,6 +119,7 @@ impl PytorchWeights {
             Forecaster::Rnn(model) => self.load_into_rnn(model).map(Forecaster::Rnn),
             Forecaster::Ensemble(ensemble) => Err(self.ensemble_mismatch(ensemble.members.len())),
             Forecaster::EsRnn(_) => Err(self.hybrid_mismatch()),
+            Forecaster::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
         }
     }
 
@@ -178,8 +179,11 @@ impl PytorchWeights {
     pub fn check_config(&self, config: &ForecasterConfig) -> Result<(), ImportError> {
         match config {
             ForecasterConfig::Rnn(config) => self.check(Architecture::of_config(config)),
-            ForecasterConfig::Ensemble(config) => Err(self.ensemble_mismatch(config.members)),
+            ForecasterConfig::Ensemble(config) => {
+                Err(self.ensemble_mismatch(config.member_count()))
+            }
             ForecasterConfig::EsRnn(_) => Err(self.hybrid_mismatch()),
+            ForecasterConfig::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
         }
     }
 
@@ -188,6 +192,16 @@ impl PytorchWeights {
         self.mismatch(
             "the file holds a recurrent network and the model is the es_rnn hybrid, whose \
              smoothing coefficients PyTorch's file lacks; import it with [model] family = \"rnn\""
+                .to_string(),
+        )
+    }
+
+    /// A network trained on its own does not forecast departures from the seasonal naive.
+    fn seasonal_mismatch(&self) -> ImportError {
+        self.mismatch(
+            "the file holds a recurrent network that forecasts values, and the model is \
+             seasonal_rnn, which adds the seasonal naive to its network's output; import it with \
+             [model] family = \"rnn\""
                 .to_string(),
         )
     }

@@ -9,8 +9,10 @@ use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, PanelSplit, TargetTransform, WindowNorm};
 use yoho_model::{
     CellKind, EnsembleConfig, EsRnnConfig, ForecasterConfig, OutputDistribution,
-    RnnForecasterConfig,
+    RnnForecasterConfig, SeasonalRnnConfig,
 };
+
+pub use crate::family::{Families, ModelFamily};
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,33 +145,18 @@ pub enum OutputKind {
     Quantiles,
 }
 
-/// `[model] family`: the kind of network (a variant of `yoho_model::Forecaster`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelFamily {
-    /// A recurrent encoder (`cell`, `hidden_size`, `num_layers`, `dropout`) with an MLP head,
-    /// or an encoder–decoder (`strategy = "seq2seq"`).
-    #[default]
-    Rnn,
-    /// The ES-RNN hybrid: Holt–Winters smoothing of the target with learned level and seasonal
-    /// coefficients (one pair per series; the period `[data] season`), and the recurrent
-    /// network of `rnn`'s keys over what it leaves. Needs `[data] transform = "level"` and the
-    /// target among the features.
-    #[serde(rename = "es_rnn")]
-    EsRnn,
-}
-
 /// `[model]`: the network's shape. Input and output sizes follow from `[data]`.
 ///
-/// `family` chooses the kind of network; the keys below it are its own (for `rnn`, the default:
-/// `cell`, `hidden_size`, `num_layers`, `dropout`), the rest (`head`, `strategy`, `output`,
-/// `quantiles`, `init_from`) apply to every family. A config without `family` is an `rnn`.
+/// `family` chooses the kind of network, or several kinds forecasting as one ensemble (see
+/// [`Families`]); the recurrent keys (`cell`, `hidden_size`, `num_layers`, `dropout`) and the
+/// rest (`head`, `strategy`, `output`, `quantiles`, `init_from`) apply to every family. A
+/// config without `family` is an `rnn`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
-    /// The kind of network: `rnn` (the default) or `es_rnn`.
+    /// The kind of network: `rnn` (the default), `es_rnn` or `seasonal_rnn`, or a list of them.
     #[serde(default)]
-    pub family: ModelFamily,
+    pub family: Families,
     /// `es_rnn`: the series with their own smoothing coefficients. A panel run sets it to its
     /// series count (and saves it with the run); 1 otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -497,27 +484,27 @@ impl ExperimentConfig {
     }
 
     fn validate_family(&self) -> anyhow::Result<()> {
-        if self.model.family != ModelFamily::EsRnn {
-            return Ok(());
-        }
         let data = &self.data;
-        if data.transform != TargetTransform::Level {
-            bail!(
-                "[data] transform: family = \"es_rnn\" smooths the target's levels and forecasts \
-                 levels, so it needs transform = \"level\", got \"{}\"",
-                data.transform.name()
-            );
-        }
-        if self.target_feature_index().is_none() {
-            bail!(
-                "[model] family = \"es_rnn\" smooths the target in the window, so [data] \
-                 features must include \"{}\", got [{}]",
-                data.target,
-                quoted(&data.features)
-            );
+        for family in self.model.family.iter().filter(|f| f.reads_levels()) {
+            let name = family.name();
+            if data.transform != TargetTransform::Level {
+                bail!(
+                    "[data] transform: family = \"{name}\" reads the target's levels and \
+                     forecasts levels, so it needs transform = \"level\", got \"{}\"",
+                    data.transform.name()
+                );
+            }
+            if self.target_feature_index().is_none() {
+                bail!(
+                    "[model] family = \"{name}\" reads the target in the window, so [data] \
+                     features must include \"{}\", got [{}]",
+                    data.target,
+                    quoted(&data.features)
+                );
+            }
         }
         let season = data.season.unwrap_or(1);
-        if season > data.window_len {
+        if self.model.family.contains(ModelFamily::EsRnn) && season > data.window_len {
             bail!(
                 "[data] season: family = \"es_rnn\" starts its seasonal indices from the \
                  window's first season, so window_len must be at least season ({season}), got {}",
@@ -588,7 +575,7 @@ impl ExperimentConfig {
     /// The config for one model over a panel of `series` series: `es_rnn` learns smoothing
     /// coefficients for each of them (`[model] series`); other families are unchanged.
     pub fn for_panel(mut self, series: usize) -> Self {
-        if self.model.family == ModelFamily::EsRnn {
+        if self.model.family.contains(ModelFamily::EsRnn) {
             self.model.series = Some(series);
         }
         self
@@ -611,22 +598,43 @@ impl ExperimentConfig {
         }
     }
 
-    /// The network this config describes, for `features` inputs and `horizon` outputs.
+    /// The network this config describes, for `features` inputs and `horizon` outputs: one
+    /// network, an ensemble of `[train] ensemble` networks, or an ensemble of such per family.
     pub fn forecaster_config(&self) -> ForecasterConfig {
-        let member: ForecasterConfig = match self.model.family {
+        let mut families = self.model.family.iter().map(|family| {
+            let member = self.family_config(family);
+            match self.train.ensemble {
+                0 | 1 => member,
+                members => {
+                    ForecasterConfig::Ensemble(EnsembleConfig::new(Box::new(member), members))
+                }
+            }
+        });
+        let first = families.next().expect("a config names a family");
+        let others: Vec<ForecasterConfig> = families.collect();
+        match others.is_empty() {
+            true => first,
+            false => ForecasterConfig::Ensemble(
+                EnsembleConfig::new(Box::new(first), 1).with_others(others),
+            ),
+        }
+    }
+
+    /// One network of `family` as this config describes it.
+    pub fn family_config(&self, family: ModelFamily) -> ForecasterConfig {
+        let target_index = self.target_feature_index().unwrap_or(0);
+        let season = self.data.season.unwrap_or(1);
+        match family {
             ModelFamily::Rnn => self.rnn_forecaster_config().into(),
             ModelFamily::EsRnn => ForecasterConfig::EsRnn(
-                EsRnnConfig::new(
-                    self.rnn_forecaster_config(),
-                    self.target_feature_index().unwrap_or(0),
-                )
-                .with_season(self.data.season.unwrap_or(1))
-                .with_series(self.model.series.unwrap_or(1)),
+                EsRnnConfig::new(self.rnn_forecaster_config(), target_index)
+                    .with_season(season)
+                    .with_series(self.model.series.unwrap_or(1)),
             ),
-        };
-        match self.train.ensemble {
-            0 | 1 => member,
-            members => ForecasterConfig::Ensemble(EnsembleConfig::new(Box::new(member), members)),
+            ModelFamily::SeasonalRnn => ForecasterConfig::SeasonalRnn(
+                SeasonalRnnConfig::new(self.rnn_forecaster_config(), target_index)
+                    .with_season(season),
+            ),
         }
     }
 
@@ -939,7 +947,7 @@ mod tests {
     #[test]
     fn family_defaults_to_rnn_and_is_named_when_unknown() {
         let old = parse(MINIMAL).unwrap();
-        assert_eq!(old.model.family, ModelFamily::Rnn);
+        assert_eq!(old.model.family, Families::one(ModelFamily::Rnn));
         let named = parse(&MINIMAL.replace("[model]", "[model]\nfamily = \"rnn\"")).unwrap();
         assert_eq!(named, old);
         assert!(matches!(

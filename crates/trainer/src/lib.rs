@@ -15,6 +15,7 @@ pub mod cli;
 mod config;
 pub mod device;
 mod evaluation;
+mod family;
 mod fingerprint;
 pub mod fit;
 pub mod forecast;

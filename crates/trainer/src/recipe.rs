@@ -5,8 +5,9 @@
 //! origin of `horizon` steps held out for the test and one before it for validation, a window
 //! of two horizons (at least a season), the target alone as input, standard scaling and the
 //! seasonal difference. Every key the section sets is kept. A config without `[model]` or
-//! `[train]` gets the recipe's sections below (a panel the exponential-smoothing hybrid, which
-//! reads level targets), and `[evaluate] season` the series' season.
+//! `[train]` gets the recipe's sections below (a panel the exponential-smoothing hybrid beside
+//! the LSTM on top of the seasonal naive, both reading level targets), and `[evaluate] season`
+//! the series' season.
 //! So `path`, `target` and `horizon` (and `date_column` when it is not `Date`) are a complete
 //! config.
 
@@ -16,6 +17,8 @@ use anyhow::{Context, bail};
 use toml::{Table, Value};
 use yoho_data::defaults::Recipe;
 use yoho_data::{DataConfig, Frequency, TargetTransform};
+
+use crate::family::{Families, ModelFamily};
 
 /// The recipe's network and training, for a config without `[model]` or `[train]`: a small
 /// LSTM, mini-batches of 32, AdamW with a cosine schedule, early stopping after 30 epochs
@@ -43,13 +46,15 @@ min_epochs = 20
 ensemble = 3
 "#;
 
-/// A panel's network (a config with `[data] series_column` and without `[model]`): the
-/// exponential-smoothing hybrid, whose smoothing coefficients each series learns for itself,
-/// over the same LSTM. One global model of a panel gains from it where one model of one series
-/// does not (it is the smoothing of the level alone on yearly series).
+/// A panel's networks (a config with `[data] series_column` and without `[model]`): three of
+/// the exponential-smoothing hybrid, whose smoothing coefficients each series learns for
+/// itself, and three of the same LSTM on top of the seasonal naive, the forecast the mean of
+/// the two families' medians. One global model of a panel gains from the hybrid where one model
+/// of one series does not (it is the smoothing of the level alone on yearly series), and the
+/// two families err differently enough that their mean beats either.
 const PANEL_MODEL: &str = r#"
 [model]
-family = "es_rnn"
+family = ["es_rnn", "seasonal_rnn"]
 cell = "lstm"
 hidden_size = 32
 head = [16]
@@ -79,15 +84,14 @@ pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
         .and_then(|data| data.get("series_column"))
         .is_some();
     let recipe = sections(panel);
-    // config.rs reads this file, so the family is matched by its spelling, not its enum
-    let hybrid = (table.get("model").unwrap_or(&recipe["model"]))
+    let levels = (table.get("model").unwrap_or(&recipe["model"]))
         .get("family")
-        .and_then(Value::as_str)
-        == Some("es_rnn");
+        .and_then(|family| family.clone().try_into::<Families>().ok())
+        .is_some_and(|families| families.iter().any(ModelFamily::reads_levels));
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
-    let season = fill_data(data, path, hybrid)?;
+    let season = fill_data(data, path, levels)?;
     let evaluate = table
         .entry("evaluate")
         .or_insert_with(|| Value::Table(Table::new()));
@@ -112,9 +116,10 @@ pub(crate) fn wanted(table: &Table) -> bool {
         .is_some_and(|data| !data.contains_key("window_len"))
 }
 
-/// Fills the data keys the recipe chooses from the series; returns its season. The `es_rnn`
-/// hybrid (`hybrid`) smooths levels itself, so it gets `transform = "level"`.
-fn fill_data(data: &mut Table, path: &Path, hybrid: bool) -> anyhow::Result<usize> {
+/// Fills the data keys the recipe chooses from the series; returns its season. Families that
+/// read levels (`levels`: the `es_rnn` hybrid smooths them itself, `seasonal_rnn` subtracts
+/// the seasonal naive itself) get `transform = "level"`.
+fn fill_data(data: &mut Table, path: &Path, levels: bool) -> anyhow::Result<usize> {
     let target = match data.get("target") {
         Some(Value::String(target)) => target.clone(),
         _ => bail!(
@@ -149,7 +154,7 @@ fn fill_data(data: &mut Table, path: &Path, hybrid: bool) -> anyhow::Result<usiz
         )
     })?;
     let integer = |value: usize| Value::Integer(value as i64);
-    let transform = match hybrid {
+    let transform = match levels {
         true => TargetTransform::Level,
         false => recipe.transform,
     };
@@ -241,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn a_panel_gets_the_hybrid_on_level_targets_and_one_series_the_lstm() {
+    fn a_panel_gets_the_two_families_on_level_targets_and_one_series_the_lstm() {
         let dir = tempfile::tempdir().unwrap();
         let mut text = String::from("Date,ticker,value\n");
         for (ticker, rows) in [("a", 144), ("b", 120)] {
@@ -262,7 +267,16 @@ mod tests {
             table
         };
         let panel = config("series_column = \"ticker\"\n");
-        assert_eq!(panel["model"]["family"].as_str(), Some("es_rnn"));
+        let families = |table: &Table| {
+            let family = table["model"]["family"].clone();
+            family
+                .try_into::<Families>()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>()
+        };
+        let both = [ModelFamily::EsRnn, ModelFamily::SeasonalRnn];
+        assert_eq!(families(&panel), both);
         assert_eq!(panel["model"]["hidden_size"].as_integer(), Some(32));
         assert_eq!(panel["data"]["transform"].as_str(), Some("level"));
         // sized by the shortest series: 120 rows still hold windows of two horizons
@@ -275,7 +289,12 @@ mod tests {
             named["data"]["transform"].as_str(),
             Some("seasonal_difference")
         );
-        assert_eq!(sections(true)["model"]["family"].as_str(), Some("es_rnn"));
+        assert_eq!(families(&sections(true)), both);
+        // one of the two families alone also reads levels
+        let seasonal = config(
+            "series_column = \"ticker\"\n[model]\nfamily = \"seasonal_rnn\"\nhidden_size = 8\n",
+        );
+        assert_eq!(seasonal["data"]["transform"].as_str(), Some("level"));
         assert!(sections(false)["model"].get("family").is_none());
     }
 

@@ -1,6 +1,7 @@
-//! An ensemble: several forecasters of one shape, differently initialised and trained apart,
-//! whose every output is the median of the members' (the mean of the middle two for an even
-//! count). It saves, loads and forecasts like any forecaster.
+//! An ensemble: several forecasters, differently initialised and trained apart, whose every
+//! output is the median of the members' (the mean of the middle two for an even count). It
+//! saves, loads and forecasts like any forecaster. Its members may be of different families
+//! (reading the same inputs and forecasting the same steps), ensembles themselves among them.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -8,13 +9,18 @@ use burn::tensor::{Device, Int, Tensor};
 
 use super::{Forecaster, ForecasterConfig};
 
-/// The configuration of an [`Ensemble`]: `members` forecasters of the configuration `member`.
+/// The configuration of an [`Ensemble`]: `members` forecasters of the configuration `member`,
+/// then one of each of `others`.
 #[derive(Config, Debug)]
 pub struct EnsembleConfig {
-    /// Every member's configuration (one family and shape).
+    /// The configuration of the first `members` members.
     pub member: Box<ForecasterConfig>,
-    /// How many members (at least 1).
+    /// How many members of `member` (at least 1).
     pub members: usize,
+    /// Members of other configurations after them, one each: an ensemble of families (each
+    /// reading the same inputs and forecasting the same steps as `member`).
+    #[config(default = "Vec::new()")]
+    pub others: Vec<ForecasterConfig>,
 }
 
 impl EnsembleConfig {
@@ -22,12 +28,18 @@ impl EnsembleConfig {
     pub fn init(&self, device: &Device) -> Forecaster {
         let members = (0..self.members.max(1))
             .map(|_| self.member.init(device))
+            .chain(self.others.iter().map(|other| other.init(device)))
             .collect();
         Forecaster::Ensemble(Ensemble { members })
     }
+
+    /// Members in all.
+    pub fn member_count(&self) -> usize {
+        self.members.max(1) + self.others.len()
+    }
 }
 
-/// Several forecasters of one shape; each output the median of theirs.
+/// Several forecasters of one output shape; each output the median of theirs.
 #[derive(Module, Debug)]
 pub struct Ensemble {
     /// The members (at least one).
@@ -57,6 +69,15 @@ impl Ensemble {
                 .map(|member| member.forward_series(inputs.clone(), series.clone()))
                 .collect(),
         )
+    }
+
+    /// The most series any member has parameters of its own for (see
+    /// [`Forecaster::series_count`]); `None` when no member has any.
+    pub fn series_count(&self) -> Option<usize> {
+        self.members
+            .iter()
+            .filter_map(Forecaster::series_count)
+            .max()
     }
 
     /// The first member, which gives the ensemble's shape.
@@ -155,5 +176,53 @@ mod tests {
             .map(values)
             .collect();
         assert_ne!(outputs[0], outputs[1]);
+    }
+
+    #[test]
+    fn an_ensemble_of_families_builds_each_and_knows_the_hybrids_series() {
+        let device = Device::flex();
+        let network = || RnnForecasterConfig::new(1, 4).with_output_size(2);
+        let hybrids = EnsembleConfig::new(
+            Box::new(ForecasterConfig::EsRnn(
+                crate::EsRnnConfig::new(network(), 0).with_series(5),
+            )),
+            2,
+        );
+        let seasonal = crate::SeasonalRnnConfig::new(network(), 0).with_season(3);
+        let config = EnsembleConfig::new(Box::new(ForecasterConfig::SeasonalRnn(seasonal)), 1)
+            .with_others(vec![ForecasterConfig::Ensemble(hybrids)]);
+        assert_eq!(config.member_count(), 2);
+        let model = config.init(&device);
+        let Forecaster::Ensemble(ensemble) = &model else {
+            panic!("not an ensemble");
+        };
+        assert!(matches!(ensemble.members[0], Forecaster::SeasonalRnn(_)));
+        assert!(
+            matches!(&ensemble.members[1], Forecaster::Ensemble(inner) if inner.members.len() == 2)
+        );
+        // the hybrids' coefficients are per series, wherever they sit in the ensemble
+        assert_eq!(model.series_count(), Some(5));
+        // two members: the mean of the seasonal network's and the hybrids' median
+        let inputs = Tensor::<3>::ones([4, 6, 1], &device);
+        let outputs = ensemble.member_outputs(inputs.clone());
+        let mean = values((outputs[0].clone() + outputs[1].clone()) / 2.0);
+        for (a, b) in values(model.forward(inputs)).iter().zip(&mean) {
+            assert!((a - b).abs() <= 1e-6, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn an_ensemble_of_families_round_trips_through_json() {
+        let network = RnnForecasterConfig::new(1, 4).with_output_size(2);
+        let seasonal = crate::SeasonalRnnConfig::new(network.clone(), 0).with_season(3);
+        let config = EnsembleConfig::new(Box::new(network.into()), 2)
+            .with_others(vec![ForecasterConfig::SeasonalRnn(seasonal)]);
+        let json = burn::config::config_to_json(&config);
+        let back: EnsembleConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!((back.members, back.member_count()), (2, 3));
+        assert!(matches!(
+            &back.others[0],
+            ForecasterConfig::SeasonalRnn(seasonal) if seasonal.season == 3
+        ));
     }
 }

@@ -168,7 +168,7 @@ impl EsRnn {
         let base = target.matmul(forecast).reshape([batch, self.output_size()]);
         let network_inputs = replace_feature(inputs, self.target_index, features, normalised);
         let outputs = self.network.forward(network_inputs);
-        add_to_locations(self.distribution(), outputs, base)
+        self.distribution().add_to_locations(outputs, base)
     }
 
     /// Each series' smoothing of a window of `window_len` rows as the linear maps it is (see
@@ -406,28 +406,6 @@ fn replace_feature(
     Tensor::cat(parts, 2)
 }
 
-/// `outputs [batch, steps × params]` with `base [batch, steps]` added to each step's location
-/// parameters ([`OutputDistribution::is_location`]).
-fn add_to_locations(
-    distribution: &OutputDistribution,
-    outputs: Tensor<2>,
-    base: Tensor<2>,
-) -> Tensor<2> {
-    let [batch, width] = outputs.dims();
-    let params = distribution.params();
-    let steps = width / params;
-    let shifted: Vec<f32> = (0..params)
-        .map(|param| f32::from(u8::from(distribution.is_location(param))))
-        .collect();
-    let mask = Tensor::<1>::from_data(TensorData::new(shifted, [params]), &outputs.device())
-        .reshape([1, 1, params])
-        .expand([batch, steps, params]);
-    let base = base
-        .reshape([batch, steps, 1])
-        .expand([batch, steps, params]);
-    outputs + (base * mask).reshape([batch, width])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,26 +534,6 @@ mod tests {
         let first = values(model.forward(inputs));
         assert_eq!(first[0..2], both[0..2]);
         assert_eq!(first[2..4], both[0..2]);
-    }
-
-    #[test]
-    fn a_distribution_head_gets_the_smoothing_forecast_on_its_locations_only() {
-        let device = Device::flex();
-        let base = tensor1(&[10.0, 20.0], &device).reshape([1, 2]);
-        let outputs = |params: usize| {
-            let values: Vec<f32> = (0..2 * params).map(|v| v as f32).collect();
-            tensor1(&values, &device).reshape([1, 2 * params])
-        };
-        // two steps: (μ, raw scale) each for a Gaussian, every quantile for quantiles
-        let gaussian = add_to_locations(&OutputDistribution::Gaussian, outputs(2), base.clone());
-        assert_eq!(values(gaussian), [10.0, 1.0, 22.0, 3.0]);
-        let student = add_to_locations(&OutputDistribution::StudentT, outputs(3), base.clone());
-        assert_eq!(values(student), [10.0, 1.0, 2.0, 23.0, 4.0, 5.0]);
-        let quantiles = OutputDistribution::Quantiles(vec![0.1, 0.9]);
-        let shifted = add_to_locations(&quantiles, outputs(2), base.clone());
-        assert_eq!(values(shifted), [10.0, 11.0, 22.0, 23.0]);
-        let point = add_to_locations(&OutputDistribution::Point, outputs(1), base);
-        assert_eq!(values(point), [10.0, 21.0]);
     }
 
     fn tensor1(values: &[f32], device: &Device) -> Tensor<1> {

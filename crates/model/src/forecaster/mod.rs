@@ -7,6 +7,7 @@
 pub mod ensemble;
 pub mod es_rnn;
 pub mod rnn;
+pub mod seasonal_rnn;
 
 use burn::config::Config;
 use burn::module::Module;
@@ -16,6 +17,7 @@ use crate::distribution::OutputDistribution;
 pub use ensemble::{Ensemble, EnsembleConfig};
 pub use es_rnn::{EsRnn, EsRnnConfig};
 pub use rnn::{RnnForecaster, RnnForecasterConfig};
+pub use seasonal_rnn::{SeasonalRnn, SeasonalRnnConfig};
 
 /// The configuration of a [`Forecaster`]: one variant per model family.
 #[derive(Config, Debug)]
@@ -27,6 +29,8 @@ pub enum ForecasterConfig {
     /// Holt–Winters smoothing with learned coefficients and a recurrent network over what it
     /// leaves (ES-RNN).
     EsRnn(EsRnnConfig),
+    /// A recurrent network forecasting the departure from the window's seasonal naive.
+    SeasonalRnn(SeasonalRnnConfig),
 }
 
 impl ForecasterConfig {
@@ -36,6 +40,7 @@ impl ForecasterConfig {
             Self::Rnn(config) => config.init(device),
             Self::Ensemble(config) => config.init(device),
             Self::EsRnn(config) => config.init(device),
+            Self::SeasonalRnn(config) => config.init(device),
         }
     }
 
@@ -45,6 +50,7 @@ impl ForecasterConfig {
             Self::Rnn(config) => config.input_size,
             Self::Ensemble(config) => config.member.input_size(),
             Self::EsRnn(config) => config.network.input_size,
+            Self::SeasonalRnn(config) => config.network.input_size,
         }
     }
 }
@@ -67,6 +73,8 @@ pub enum Forecaster {
     Ensemble(Ensemble),
     /// Holt–Winters smoothing with learned coefficients and a recurrent network (ES-RNN).
     EsRnn(EsRnn),
+    /// A recurrent network forecasting the departure from the window's seasonal naive.
+    SeasonalRnn(SeasonalRnn),
 }
 
 impl Forecaster {
@@ -78,6 +86,7 @@ impl Forecaster {
             Self::Rnn(model) => model.forward(inputs),
             Self::Ensemble(ensemble) => ensemble.forward(inputs),
             Self::EsRnn(model) => model.forward(inputs),
+            Self::SeasonalRnn(model) => model.forward(inputs),
         }
     }
 
@@ -89,6 +98,7 @@ impl Forecaster {
             Self::Rnn(model) => model.forward(inputs),
             Self::Ensemble(ensemble) => ensemble.forward_series(inputs, series),
             Self::EsRnn(model) => model.forward_series(inputs, series),
+            Self::SeasonalRnn(model) => model.forward(inputs),
         }
     }
 
@@ -109,8 +119,8 @@ impl Forecaster {
     /// for a family without any, which forecasts every series alike.
     pub fn series_count(&self) -> Option<usize> {
         match self {
-            Self::Rnn(_) => None,
-            Self::Ensemble(ensemble) => ensemble.first().series_count(),
+            Self::Rnn(_) | Self::SeasonalRnn(_) => None,
+            Self::Ensemble(ensemble) => ensemble.series_count(),
             Self::EsRnn(model) => Some(model.series_count()),
         }
     }
@@ -121,6 +131,7 @@ impl Forecaster {
             Self::Rnn(model) => model.output_size,
             Self::Ensemble(ensemble) => ensemble.first().output_size(),
             Self::EsRnn(model) => model.output_size(),
+            Self::SeasonalRnn(model) => model.output_size(),
         }
     }
 
@@ -130,6 +141,7 @@ impl Forecaster {
             Self::Rnn(model) => &model.distribution,
             Self::Ensemble(ensemble) => ensemble.first().distribution(),
             Self::EsRnn(model) => model.distribution(),
+            Self::SeasonalRnn(model) => model.distribution(),
         }
     }
 }

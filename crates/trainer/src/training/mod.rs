@@ -31,7 +31,7 @@ use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::artifacts::files;
 use crate::artifacts::remove_partial_files;
-use crate::config::{ExperimentConfig, LossReduction, ModelFamily, TrainSection};
+use crate::config::{ExperimentConfig, Families, LossReduction, ModelFamily, TrainSection};
 use crate::parallel::in_parallel;
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
 pub(crate) use checkpoints::{latest_complete, prune};
@@ -122,8 +122,8 @@ pub fn train(
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
     check_series(config, data)?;
-    match config.train.ensemble {
-        0 | 1 => train_one(config, data, device, run_dir, control, weights, resume),
+    match (config.train.ensemble, config.model.family.len()) {
+        (0 | 1, 1) => train_one(config, data, device, run_dir, control, weights, resume),
         _ => train_ensemble(config, data, device, run_dir, control, resume),
     }
 }
@@ -133,7 +133,7 @@ pub fn train(
 fn check_series(config: &ExperimentConfig, data: &TrainingData) -> anyhow::Result<()> {
     let needed = data.train.series_count().max(data.valid.series_count());
     let has = config.model.series.unwrap_or(1);
-    if config.model.family == ModelFamily::EsRnn && has < needed {
+    if config.model.family.contains(ModelFamily::EsRnn) && has < needed {
         anyhow::bail!(
             "[model] series: family = \"es_rnn\" learns smoothing coefficients for each series, \
              and the data holds {needed} series while the model has coefficients for {has}"
@@ -144,10 +144,12 @@ fn check_series(config: &ExperimentConfig, data: &TrainingData) -> anyhow::Resul
 
 /// The members of an ensemble run train side by side (as many at a time as the machine has
 /// cores), each as a run of its own with its [`member_seed`], each stopping early and
-/// keeping its own best epoch, its checkpoints under `members/NN/`. The ensemble forecasts the
-/// median of theirs. The history is the first member's (the one a single network with the
-/// same seed would train, and the only one whose progress is shown), the kept epoch the median
-/// of the members'. An ensemble run is not resumed.
+/// keeping its own best epoch, its checkpoints under `members/NN/`: `[train] ensemble`
+/// networks of each family of `[model] family`, the first family's first. The ensemble
+/// forecasts the median of theirs (with several families, the median of each family's
+/// median). The history is the first member's (the one a single network with the same seed
+/// would train, and the only one whose progress is shown), the kept epoch the median of the
+/// members'. An ensemble run is not resumed.
 fn train_ensemble(
     config: &ExperimentConfig,
     data: &TrainingData,
@@ -158,16 +160,25 @@ fn train_ensemble(
 ) -> anyhow::Result<TrainingEnd> {
     if resume.is_some() {
         anyhow::bail!(
-            "[train] ensemble = {}: an ensemble run cannot be resumed; start it again with \
-             --overwrite",
-            config.train.ensemble
+            "[train] ensemble = {} of [model] family = {:?}: an ensemble run cannot be \
+             resumed; start it again with --overwrite",
+            config.train.ensemble,
+            config
+                .model
+                .family
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
         );
     }
-    let indices: Vec<usize> = (0..config.train.ensemble).collect();
+    let per_family = config.train.ensemble.max(1);
+    let families: Vec<ModelFamily> = config.model.family.iter().collect();
+    let indices: Vec<usize> = (0..per_family * families.len()).collect();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let ends = in_parallel(&indices, cores, |_, index| {
         let mut member = config.clone();
         member.train.ensemble = 1;
+        member.model.family = Families::one(families[index / per_family]);
         member.train.seed = member_seed(config.train.seed, *index);
         let dir = run_dir.join("members").join(format!("{:02}", index + 1));
         let control = control.for_member(*index == 0);
@@ -198,9 +209,10 @@ fn train_ensemble(
     kept.sort_unstable();
     let wall_time = members.iter().map(|m| m.wall_time).sum();
     let history = members[0].history.clone();
-    let forecaster = Forecaster::Ensemble(yoho_model::Ensemble {
-        members: members.into_iter().map(|m| m.forecaster).collect(),
-    });
+    let forecaster = group_by_family(
+        members.into_iter().map(|m| m.forecaster).collect(),
+        per_family,
+    );
     Ok(TrainingEnd::Finished(Box::new(TrainedModel {
         forecaster,
         history,
@@ -208,6 +220,28 @@ fn train_ensemble(
         stop_reason,
         wall_time,
     })))
+}
+
+/// The forecaster of an ensemble's trained `networks`, `per_family` of each family in turn:
+/// the networks' ensemble for one family, else the ensemble of each family's (one network
+/// standing for itself), as [`ExperimentConfig::forecaster_config`] describes it.
+fn group_by_family(networks: Vec<Forecaster>, per_family: usize) -> Forecaster {
+    let ensemble =
+        |members: Vec<Forecaster>| Forecaster::Ensemble(yoho_model::Ensemble { members });
+    if networks.len() == per_family {
+        return ensemble(networks);
+    }
+    let mut networks = networks.into_iter();
+    let families = (0..networks.len() / per_family)
+        .map(|_| {
+            let family: Vec<Forecaster> = networks.by_ref().take(per_family).collect();
+            match per_family {
+                1 => family.into_iter().next().expect("one network per family"),
+                _ => ensemble(family),
+            }
+        })
+        .collect();
+    ensemble(families)
 }
 
 /// How far apart the seeds of an ensemble's members are: a prime far above any seed a user

@@ -8,6 +8,7 @@ mod bad_input;
 mod beyond_one_day;
 mod ensemble;
 mod es_rnn;
+mod families;
 mod forecast;
 mod interruption;
 mod intervals;
