@@ -6,9 +6,9 @@
 //!
 //! Methods: `yoho`, the trainer's default recipe (a config of only the file, the target and the
 //! horizon: everything else chosen from the series, see `trainer`'s `recipe.rs`) with one model
-//! per series; `yoho_global`, the recipe of a panel (the exponential-smoothing hybrid) with one
-//! model per frequency over all its series (each series holding out its own last values,
-//! windows that every series can fill); `naive`
+//! per series; `yoho_global`, the recipe of a panel (the exponential-smoothing hybrid beside the
+//! LSTM on the seasonal naive) with one model per frequency over all its series (each series
+//! holding out its own last values, windows that every series can fill); `naive`
 //! and `seasonal_naive` computed here; with `--vs-statsforecast`, statsforecast's Naive,
 //! SeasonalNaive, AutoETS, AutoARIMA and AutoTheta (`xtask/bench_statsforecast.py`), scored here
 //! the same way. `--recipe FILE` replaces the recipe's `[model]` and `[train]` with the file's,
@@ -760,13 +760,12 @@ fn seed_changes(first: &[Scored], second: &[Scored], seed: u64) -> String {
         if changes.is_empty() {
             continue;
         }
-        changes.sort_by(f64::total_cmp);
-        let median = changes[changes.len() / 2];
+        let (median, _, largest) = crate::spread(&changes);
         let _ = writeln!(
             text,
             "{method:<12} median {:.1} %, largest ×{:.2}",
             100.0 * (median - 1.0),
-            changes[changes.len() - 1]
+            largest
         );
     }
     text
@@ -896,5 +895,22 @@ mod tests {
         // changes ×1.1, ×2 (a halving counts as a doubling) and ×1: median 10 %, largest ×2
         let text = seed_changes(&first, &second, 43);
         assert!(text.contains("median 10.0 %, largest ×2.00"), "{text}");
+        // an even count: the mean of the middle two (×1.1 and ×1.3)
+        let (first, second) = (
+            [
+                first[0].clone(),
+                first[1].clone(),
+                first[2].clone(),
+                row("d", 1.0),
+            ],
+            [
+                second[0].clone(),
+                second[1].clone(),
+                second[2].clone(),
+                row("d", 1.3),
+            ],
+        );
+        let text = seed_changes(&first, &second, 43);
+        assert!(text.contains("median 20.0 %, largest ×2.00"), "{text}");
     }
 }

@@ -129,9 +129,10 @@ pub fn runs_option(args: &[String], flag: &str, default: usize) -> anyhow::Resul
 pub fn spread(values: &[f64]) -> (f64, f64, f64) {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    (
-        sorted[sorted.len() / 2],
-        sorted[0],
-        sorted[sorted.len() - 1],
-    )
+    let count = sorted.len();
+    let median = match count % 2 {
+        1 => sorted[count / 2],
+        _ => (sorted[count / 2 - 1] + sorted[count / 2]) / 2.0,
+    };
+    (median, sorted[0], sorted[count - 1])
 }
