@@ -746,7 +746,7 @@ pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
 fn seed_changes(first: &[Scored], second: &[Scored], seed: u64) -> String {
     let mut text = format!("seed to seed (against --seed {seed}), change of each series' MASE:\n");
     for method in ["yoho", "yoho_global"] {
-        let mut changes: Vec<f64> = first
+        let changes: Vec<f64> = first
             .iter()
             .filter(|row| row.method == method)
             .filter_map(|row| {

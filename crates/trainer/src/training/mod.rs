@@ -158,22 +158,16 @@ fn train_ensemble(
     control: &TrainingControl,
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
-    if resume.is_some() {
-        anyhow::bail!(
-            "[train] ensemble = {} of [model] family = {:?}: an ensemble run cannot be \
-             resumed; start it again with --overwrite",
-            config.train.ensemble,
-            config
-                .model
-                .family
-                .iter()
-                .map(|f| f.name())
-                .collect::<Vec<_>>()
-        );
-    }
     let per_family = config.train.ensemble.max(1);
     let families: Vec<ModelFamily> = config.model.family.iter().collect();
     let indices: Vec<usize> = (0..per_family * families.len()).collect();
+    if resume.is_some() {
+        anyhow::bail!(
+            "[train] ensemble: a run of {} networks cannot be resumed; start it again with \
+             --overwrite",
+            indices.len()
+        );
+    }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let ends = in_parallel(&indices, cores, |_, index| {
         let mut member = config.clone();
