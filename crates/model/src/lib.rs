@@ -3,8 +3,9 @@
 //! Yoho's forecasting modules for [Burn](https://burn.dev), usable without the rest of Yoho:
 //! recurrent layers with PyTorch's fused weight layout ([`recurrent`]), whose recurrences (LSTM,
 //! GRU, RNN) run as one fused operation each with a hand-written backward pass ([`kernels`]); the
-//! [`Forecaster`], an enum of model families (today the recurrent one, [`RnnForecaster`]: a
-//! recurrent encoder with an MLP head) that maps a window
+//! [`Forecaster`], an enum of model families (the recurrent one, [`RnnForecaster`]: a
+//! recurrent encoder with an MLP head; the ES-RNN hybrid, [`EsRnn`]; the network on top of the
+//! seasonal naive, [`SeasonalRnn`]; and an [`Ensemble`] of any of them) that maps a window
 //! `[batch, window_len, features]` to `[batch, output_size]` (or, with a [`distribution`] head,
 //! each step's predictive distribution); and the import of PyTorch weights
 //! ([`pytorch`]).
