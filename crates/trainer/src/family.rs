@@ -56,8 +56,8 @@ impl ModelFamily {
 }
 
 /// `[model] family`: one family (`"es_rnn"`), or several (`["es_rnn", "seasonal_rnn"]`) whose
-/// networks (`[train] ensemble` of each) forecast as one ensemble: the mean of each family's
-/// median.
+/// networks (`[train] ensemble` of each) forecast as one ensemble: the median of the families'
+/// medians (for two families, their mean).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Written", into = "Written")]
 pub struct Families(Vec<ModelFamily>);
