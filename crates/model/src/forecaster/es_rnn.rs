@@ -159,13 +159,12 @@ impl EsRnn {
             .narrow(2, self.target_index, 1)
             .reshape([batch, 1, window_len]);
         let operators = self.smoothing_operators(window_len, &inputs.device());
-        let normalise = operators.normalise.select(0, series.clone());
-        let forecast = operators.forecast.select(0, series);
-        let normalised = target
-            .clone()
-            .matmul(normalise)
+        let normalised = operators
+            .apply(&operators.normalise, target.clone(), series.clone())
             .reshape([batch, window_len]);
-        let base = target.matmul(forecast).reshape([batch, self.output_size()]);
+        let base = operators
+            .apply(&operators.forecast, target, series)
+            .reshape([batch, self.output_size()]);
         let network_inputs = replace_feature(inputs, self.target_index, features, normalised);
         let outputs = self.network.forward(network_inputs);
         self.distribution().add_to_locations(outputs, base)
@@ -173,10 +172,11 @@ impl EsRnn {
 
     /// Each series' smoothing of a window of `window_len` rows as the linear maps it is (see
     /// [`SmoothingOperators`]), with the gradients of its coefficients: the maps are computed in
-    /// f64 outside the graph with their derivatives in `α` and `γ`, and enter it as `M₀ +
-    /// (α − α₀)·∂M/∂α + (γ − γ₀)·∂M/∂γ` where `α₀`, `γ₀` are the coefficients' current values,
-    /// so the value is `M₀` and the gradient exact. A few operations per batch instead of
-    /// several per step of the recursion.
+    /// f64 outside the graph with their derivatives in `α` and `γ`, and a window `x` of series
+    /// `s` enters it as `x·M₀ + (α − α₀)·x·∂M/∂α + (γ − γ₀)·x·∂M/∂γ` where `α₀`, `γ₀` are the
+    /// coefficients' current values, so the value is `x·M₀` and the gradient exact. Only the
+    /// two coefficient differences are in the graph: a few operations per batch instead of
+    /// several per step of the recursion, and no gradient of a matrix per window.
     fn smoothing_operators(&self, window_len: usize, device: &Device) -> SmoothingOperators {
         let season = match window_len >= self.season {
             true => self.season,
@@ -206,24 +206,20 @@ impl EsRnn {
             )
         };
         // zero in value, one in derivative
-        let nudge = |coefficient: Tensor<1>| {
-            (coefficient.clone() - coefficient.detach()).reshape([series, 1, 1])
-        };
-        let (d_alpha, d_gamma) = (nudge(alpha), nudge(gamma));
-        let linear = |value: Tensor<3>, by_alpha: Tensor<3>, by_gamma: Tensor<3>| {
-            value + by_alpha * d_alpha.clone() + by_gamma * d_gamma.clone()
-        };
+        let nudge = |coefficient: Tensor<1>| coefficient.clone() - coefficient.detach();
         SmoothingOperators {
-            normalise: linear(
-                stack(|m| &m.normalise.value, window_len),
-                stack(|m| &m.normalise.by_alpha, window_len),
-                stack(|m| &m.normalise.by_gamma, window_len),
-            ),
-            forecast: linear(
-                stack(|m| &m.forecast.value, outputs),
-                stack(|m| &m.forecast.by_alpha, outputs),
-                stack(|m| &m.forecast.by_gamma, outputs),
-            ),
+            normalise: MapsOf {
+                value: stack(|m| &m.normalise.value, window_len),
+                by_alpha: stack(|m| &m.normalise.by_alpha, window_len),
+                by_gamma: stack(|m| &m.normalise.by_gamma, window_len),
+            },
+            forecast: MapsOf {
+                value: stack(|m| &m.forecast.value, outputs),
+                by_alpha: stack(|m| &m.forecast.by_alpha, outputs),
+                by_gamma: stack(|m| &m.forecast.by_gamma, outputs),
+            },
+            d_alpha: nudge(alpha),
+            d_gamma: nudge(gamma),
         }
     }
 }
@@ -233,10 +229,39 @@ impl EsRnn {
 /// s_t − ℓ_{W−1}` (`[1, W]`), and `x · forecast[s]` Holt–Winters' forecast of each step after
 /// it, `ℓ_{W−1} + s_{W + (k mod m)}` (`[1, output_size]`).
 struct SmoothingOperators {
-    /// `[series, W, W]`.
-    normalise: Tensor<3>,
-    /// `[series, W, output_size]`.
-    forecast: Tensor<3>,
+    /// `[series, W, W]` each.
+    normalise: MapsOf,
+    /// `[series, W, output_size]` each.
+    forecast: MapsOf,
+    /// `α − α₀`, `[series]`: zero, with the gradient of `α`.
+    d_alpha: Tensor<1>,
+    /// `γ − γ₀`, `[series]`.
+    d_gamma: Tensor<1>,
+}
+
+/// One of the maps for every series, and its derivatives in `α` and `γ`, outside the graph.
+struct MapsOf {
+    value: Tensor<3>,
+    by_alpha: Tensor<3>,
+    by_gamma: Tensor<3>,
+}
+
+impl SmoothingOperators {
+    /// `maps` applied to each window's target row `target [batch, 1, W]`, each with its
+    /// series' map (`series [batch]`): `[batch, 1, columns]`.
+    fn apply(&self, maps: &MapsOf, target: Tensor<3>, series: Tensor<1, Int>) -> Tensor<3> {
+        let batch = target.dims()[0];
+        let times = |map: &Tensor<3>| target.clone().matmul(map.clone().select(0, series.clone()));
+        let of_batch = |difference: &Tensor<1>| {
+            difference
+                .clone()
+                .select(0, series.clone())
+                .reshape([batch, 1, 1])
+        };
+        times(&maps.value)
+            + times(&maps.by_alpha) * of_batch(&self.d_alpha)
+            + times(&maps.by_gamma) * of_batch(&self.d_gamma)
+    }
 }
 
 /// One series' smoothing maps (see [`SmoothingOperators`]), computed in f64: each a `[W,
