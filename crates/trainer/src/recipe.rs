@@ -3,11 +3,13 @@
 //! A `[data]` section without `window_len` asks for settings chosen from the series itself
 //! (`yoho_data::defaults::Recipe`): the season and calendar inputs of its frequency, one forecast
 //! origin of `horizon` steps held out for the test and one before it for validation, a window
-//! of two horizons (at least a season), the target alone as input, standard scaling and the
-//! seasonal difference. Every key the section sets is kept. A config without `[model]` or
-//! `[train]` gets the recipe's sections below (a panel the exponential-smoothing hybrid beside
-//! the LSTM on top of the seasonal naive, both reading level targets), and `[evaluate] season`
-//! the series' season.
+//! of two horizons (at least a season), the target alone as input and standard scaling. A
+//! config without `[model]` or `[train]` gets the recipe's sections below: an ensemble of LSTM
+//! families that read level targets (one series: the exponential-smoothing hybrid, the LSTM on
+//! top of the seasonal naive and the LSTM on levels; a panel the first two), so `[data]
+//! transform` is `level`; a config that names an `rnn` model gets the seasonal difference
+//! instead (an output of 0 is the seasonal naive). Every key the section sets is kept, and
+//! `[evaluate] season` is the series' season.
 //! So `path`, `target` and `horizon` (and `date_column` when it is not `Date`) are a complete
 //! config.
 
@@ -20,13 +22,18 @@ use yoho_data::{DataConfig, Frequency, TargetTransform};
 
 use crate::family::{Families, ModelFamily};
 
-/// The recipe's network and training, for a config without `[model]` or `[train]`: a small
-/// LSTM, mini-batches of 32, AdamW with a cosine schedule, early stopping after 30 epochs
-/// without a lower validation loss, the best epoch from epoch 20 on kept (one validation origin
-/// is too few to trust a barely trained network's luck), and the median of three such
-/// networks (seeds apart), which halves the noise one network's seed leaves in its forecast.
+/// The recipe's networks and training, for a config without `[model]` or `[train]`: a small
+/// LSTM in three families that each forecast from another base (`es_rnn` from Holt–Winters'
+/// forecast, `seasonal_rnn` from the seasonal naive, `rnn` on levels normalised at the window's
+/// last value from the naive), two networks of each (seeds apart), the forecast the median of
+/// the families' medians; mini-batches of 32, AdamW with a cosine schedule, early stopping after
+/// 30 epochs without a lower validation loss, the best epoch from epoch 20 on kept (one
+/// validation origin is too few to trust a barely trained network's luck). Several networks
+/// halve the noise one network's seed leaves in its forecast, and families that err
+/// differently beat any one of them.
 const SECTIONS: &str = r#"
 [model]
+family = ["es_rnn", "seasonal_rnn", "rnn"]
 cell = "lstm"
 hidden_size = 32
 head = [16]
@@ -43,21 +50,23 @@ grad_clip = 1.0
 patience = 30
 restore_best = true
 min_epochs = 20
-ensemble = 3
+ensemble = 2
 "#;
 
 /// A panel's networks (a config with `[data] series_column` and without `[model]`): three of
 /// the exponential-smoothing hybrid, whose smoothing coefficients each series learns for
 /// itself, and three of the same LSTM on top of the seasonal naive, the forecast the mean of
-/// the two families' medians. One global model of a panel gains from the hybrid where one model
-/// of one series does not (it is the smoothing of the level alone on yearly series), and the
-/// two families err differently enough that their mean beats either.
-const PANEL_MODEL: &str = r#"
+/// the two families' medians. One global model over many series gains more from three networks
+/// of two families than from two of three.
+const PANEL_SECTIONS: &str = r#"
 [model]
 family = ["es_rnn", "seasonal_rnn"]
 cell = "lstm"
 hidden_size = 32
 head = [16]
+
+[train]
+ensemble = 3
 "#;
 
 /// The `[model]` and `[train]` sections the recipe gives a config that lacks them: those of one
@@ -65,15 +74,21 @@ head = [16]
 pub fn sections(panel: bool) -> Table {
     let mut sections: Table = toml::from_str(SECTIONS).expect("the recipe's sections are valid");
     if panel {
-        let model: Table = toml::from_str(PANEL_MODEL).expect("the panel's model is valid");
-        sections.extend(model);
+        let mut panel: Table = toml::from_str(PANEL_SECTIONS).expect("the panel's are valid");
+        sections.insert("model".into(), panel.remove("model").expect("a [model]"));
+        let (Some(Value::Table(train)), Some(Value::Table(changes))) =
+            (sections.get_mut("train"), panel.remove("train"))
+        else {
+            unreachable!("both hold a [train] table")
+        };
+        train.extend(changes);
     }
     sections
 }
 
 /// Fills in what `table` (a config read from `path`) leaves to the recipe, when its `[data]`
 /// section has no `window_len`: the data keys it lacks, the `[model]` and `[train]` sections
-/// it lacks (a panel's [`PANEL_MODEL`]) and `[evaluate] season`. A config with `window_len` is
+/// it lacks (a panel's [`PANEL_SECTIONS`]) and `[evaluate] season`. A config with `window_len` is
 /// left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
     if !wanted(table) {
@@ -238,15 +253,26 @@ mod tests {
         assert_eq!(data["window_len"].as_integer(), Some(36));
         assert_eq!(data["test_len"].as_integer(), Some(18));
         assert_eq!(data["season"].as_integer(), Some(12));
-        assert_eq!(data["transform"].as_str(), Some("seasonal_difference"));
+        assert_eq!(data["transform"].as_str(), Some("level"));
         assert_eq!(data["features"].as_array().unwrap().len(), 1);
         assert_eq!(table["evaluate"]["season"].as_integer(), Some(12));
         assert_eq!(table["model"]["hidden_size"].as_integer(), Some(32));
         assert_eq!(table["train"]["patience"].as_integer(), Some(30));
+        // an rnn model of one series reads the seasonal difference
+        let mut named = table.clone();
+        named.insert("model".into(), toml::from_str("hidden_size = 8").unwrap());
+        for key in ["transform", "window_len"] {
+            named["data"].as_table_mut().unwrap().remove(key);
+        }
+        fill(&mut named, Path::new("m.toml")).unwrap();
+        assert_eq!(
+            named["data"]["transform"].as_str(),
+            Some("seasonal_difference")
+        );
     }
 
     #[test]
-    fn a_panel_gets_the_two_families_on_level_targets_and_one_series_the_lstm() {
+    fn a_panel_gets_two_families_and_one_series_three_all_on_level_targets() {
         let dir = tempfile::tempdir().unwrap();
         let mut text = String::from("Date,ticker,value\n");
         for (ticker, rows) in [("a", 144), ("b", 120)] {
@@ -281,7 +307,12 @@ mod tests {
         assert_eq!(panel["data"]["transform"].as_str(), Some("level"));
         // sized by the shortest series: 120 rows still hold windows of two horizons
         assert_eq!(panel["data"]["window_len"].as_integer(), Some(36));
-        assert_eq!(panel["train"], sections(false)["train"]);
+        // three networks of each of two families, against two of each of three for one series
+        assert_eq!(panel["train"]["ensemble"].as_integer(), Some(3));
+        assert_eq!(sections(false)["train"]["ensemble"].as_integer(), Some(2));
+        let mut train = panel["train"].as_table().unwrap().clone();
+        train.insert("ensemble".into(), Value::Integer(2));
+        assert_eq!(Value::Table(train), sections(false)["train"]);
         // a panel that names its model keeps it, and its transform with it
         let named = config("series_column = \"ticker\"\n[model]\nhidden_size = 8\n");
         assert!(named["model"].get("family").is_none());
@@ -295,7 +326,12 @@ mod tests {
             "series_column = \"ticker\"\n[model]\nfamily = \"seasonal_rnn\"\nhidden_size = 8\n",
         );
         assert_eq!(seasonal["data"]["transform"].as_str(), Some("level"));
-        assert!(sections(false)["model"].get("family").is_none());
+        let three = [
+            ModelFamily::EsRnn,
+            ModelFamily::SeasonalRnn,
+            ModelFamily::Rnn,
+        ];
+        assert_eq!(families(&sections(false)), three);
     }
 
     #[test]

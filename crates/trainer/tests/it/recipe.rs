@@ -51,10 +51,13 @@ fn path_target_and_horizon_are_a_whole_config() {
     assert_eq!(data["season"].as_integer(), Some(12));
     assert_eq!(data["window_len"].as_integer(), Some(13));
     assert_eq!(data["test_len"].as_integer(), Some(6));
-    assert_eq!(data["transform"].as_str(), Some("seasonal_difference"));
+    assert_eq!(data["transform"].as_str(), Some("level"));
     assert_eq!(saved["model"]["hidden_size"].as_integer(), Some(32));
+    assert_eq!(saved["model"]["family"].as_array().map(Vec::len), Some(3));
     assert_eq!(saved["train"]["min_epochs"].as_integer(), Some(20));
-    assert_eq!(saved["train"]["ensemble"].as_integer(), Some(3));
+    assert_eq!(saved["train"]["ensemble"].as_integer(), Some(2));
+    // two networks of each of the three families
+    assert!(run.join("members").join("06").join("loss.csv").is_file());
     assert_eq!(saved["evaluate"]["season"].as_integer(), Some(12));
     // one origin of six months: the test period is the last six rows
     let metrics: serde_json::Value =
@@ -97,10 +100,7 @@ fn a_log_model_forecasts_positive_values_and_reloads() {
     assert_success(&three_epochs(&["forecast"], &config, &run));
     let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
     assert_eq!(saved["data"]["log"].as_bool(), Some(true));
-    assert_eq!(
-        saved["data"]["transform"].as_str(),
-        Some("seasonal_difference")
-    );
+    assert_eq!(saved["data"]["transform"].as_str(), Some("level"));
     let scaler: serde_json::Value = serde_json::from_str(&read(&run.join("scaler.json"))).unwrap();
     assert_eq!(scaler["columns"][0]["log"], true);
     let text = read(&run.join("forecast.csv"));
