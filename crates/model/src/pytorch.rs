@@ -117,7 +117,7 @@ impl PytorchWeights {
     pub fn load_into(&self, model: Forecaster) -> Result<Forecaster, ImportError> {
         match model {
             Forecaster::Rnn(model) => self.load_into_rnn(model).map(Forecaster::Rnn),
-            Forecaster::Ensemble(ensemble) => Err(self.ensemble_mismatch(ensemble.members.len())),
+            Forecaster::Ensemble(ensemble) => Err(self.ensemble_mismatch(ensemble.network_count())),
             Forecaster::EsRnn(_) => Err(self.hybrid_mismatch()),
             Forecaster::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
         }
@@ -180,7 +180,7 @@ impl PytorchWeights {
         match config {
             ForecasterConfig::Rnn(config) => self.check(Architecture::of_config(config)),
             ForecasterConfig::Ensemble(config) => {
-                Err(self.ensemble_mismatch(config.member_count()))
+                Err(self.ensemble_mismatch(config.network_count()))
             }
             ForecasterConfig::EsRnn(_) => Err(self.hybrid_mismatch()),
             ForecasterConfig::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
@@ -206,11 +206,11 @@ impl PytorchWeights {
         )
     }
 
-    /// One network's weights do not make an ensemble of `members`.
-    fn ensemble_mismatch(&self, members: usize) -> ImportError {
+    /// One network's weights do not make an ensemble of `networks`.
+    fn ensemble_mismatch(&self, networks: usize) -> ImportError {
         self.mismatch(format!(
-            "the file holds one network and the model is an ensemble of {members}; import it \
-             with [train] ensemble = 1"
+            "the file holds one network and the model is an ensemble of {networks} networks; \
+             import it with [train] ensemble = 1 and one [model] family"
         ))
     }
 

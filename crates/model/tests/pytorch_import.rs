@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use yoho_model::{CellKind, ImportError, PytorchWeights, RnnForecasterConfig};
+use yoho_model::{
+    CellKind, EnsembleConfig, EsRnnConfig, ForecasterConfig, ImportError, PytorchWeights,
+    RnnForecasterConfig, SeasonalRnnConfig,
+};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -197,4 +200,33 @@ fn tensors_of_the_wrong_rank_or_size_are_errors_naming_file_and_tensor() {
     let weights = PytorchWeights::open(&path).unwrap();
     assert_eq!(weights.config().hidden_size, 8);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_ensemble_of_families_is_refused_with_its_network_count() {
+    let weights = PytorchWeights::open(fixture("lstm_2.pt")).unwrap();
+    let network = || weights.config();
+    let family = |member: ForecasterConfig| {
+        ForecasterConfig::Ensemble(EnsembleConfig::new(Box::new(member), 3))
+    };
+    let config = EnsembleConfig::new(
+        Box::new(family(ForecasterConfig::EsRnn(EsRnnConfig::new(
+            network(),
+            0,
+        )))),
+        1,
+    )
+    .with_others(vec![family(ForecasterConfig::SeasonalRnn(
+        SeasonalRnnConfig::new(network(), 0),
+    ))]);
+    let config = ForecasterConfig::Ensemble(config);
+    for message in [
+        weights.check_config(&config).unwrap_err().to_string(),
+        (weights.load_into(config.init(&Device::flex())))
+            .unwrap_err()
+            .to_string(),
+    ] {
+        assert!(message.contains("ensemble of 6 networks"), "{message}");
+        assert!(message.contains("one [model] family"), "{message}");
+    }
 }

@@ -37,6 +37,16 @@ impl EnsembleConfig {
     pub fn member_count(&self) -> usize {
         self.members.max(1) + self.others.len()
     }
+
+    /// Networks in all, counting those of members that are ensembles themselves.
+    pub fn network_count(&self) -> usize {
+        self.members.max(1) * self.member.network_count()
+            + self
+                .others
+                .iter()
+                .map(ForecasterConfig::network_count)
+                .sum::<usize>()
+    }
 }
 
 /// Several forecasters of one output shape; each output the median of theirs.
@@ -78,6 +88,16 @@ impl Ensemble {
             .iter()
             .filter_map(Forecaster::series_count)
             .max()
+    }
+
+    /// Networks in all, counting those of members that are ensembles themselves.
+    pub fn network_count(&self) -> usize {
+        (self.members.iter())
+            .map(|member| match member {
+                Forecaster::Ensemble(ensemble) => ensemble.network_count(),
+                _ => 1,
+            })
+            .sum()
     }
 
     /// The first member, which gives the ensemble's shape.
@@ -191,7 +211,7 @@ mod tests {
         let seasonal = crate::SeasonalRnnConfig::new(network(), 0).with_season(3);
         let config = EnsembleConfig::new(Box::new(ForecasterConfig::SeasonalRnn(seasonal)), 1)
             .with_others(vec![ForecasterConfig::Ensemble(hybrids)]);
-        assert_eq!(config.member_count(), 2);
+        assert_eq!((config.member_count(), config.network_count()), (2, 3));
         let model = config.init(&device);
         let Forecaster::Ensemble(ensemble) = &model else {
             panic!("not an ensemble");
@@ -200,6 +220,7 @@ mod tests {
         assert!(
             matches!(&ensemble.members[1], Forecaster::Ensemble(inner) if inner.members.len() == 2)
         );
+        assert_eq!(ensemble.network_count(), 3);
         // the hybrids' coefficients are per series, wherever they sit in the ensemble
         assert_eq!(model.series_count(), Some(5));
         // two members: the mean of the seasonal network's and the hybrids' median

@@ -44,6 +44,14 @@ impl ForecasterConfig {
         }
     }
 
+    /// Networks trained apart: 1, or an ensemble's networks in all.
+    pub fn network_count(&self) -> usize {
+        match self {
+            Self::Ensemble(config) => config.network_count(),
+            _ => 1,
+        }
+    }
+
     /// Features per time step the forecaster reads.
     pub fn input_size(&self) -> usize {
         match self {
