@@ -159,12 +159,9 @@ impl EsRnn {
             .narrow(2, self.target_index, 1)
             .reshape([batch, 1, window_len]);
         let operators = self.smoothing_operators(window_len, &inputs.device());
-        let normalised = operators
-            .apply(&operators.normalise, target.clone(), series.clone())
-            .reshape([batch, window_len]);
-        let base = operators
-            .apply(&operators.forecast, target, series)
-            .reshape([batch, self.output_size()]);
+        let (normalised, base) = operators.apply(target, series);
+        let normalised = normalised.reshape([batch, window_len]);
+        let base = base.reshape([batch, self.output_size()]);
         let network_inputs = replace_feature(inputs, self.target_index, features, normalised);
         let outputs = self.network.forward(network_inputs);
         self.distribution().add_to_locations(outputs, base)
@@ -247,20 +244,25 @@ struct MapsOf {
 }
 
 impl SmoothingOperators {
-    /// `maps` applied to each window's target row `target [batch, 1, W]`, each with its
-    /// series' map (`series [batch]`): `[batch, 1, columns]`.
-    fn apply(&self, maps: &MapsOf, target: Tensor<3>, series: Tensor<1, Int>) -> Tensor<3> {
+    /// Both maps applied to each window's target row `target [batch, 1, W]`, each with its
+    /// series' maps (`series [batch]`): the normalised window `[batch, 1, W]` and the
+    /// forecast `[batch, 1, output_size]`.
+    fn apply(&self, target: Tensor<3>, series: Tensor<1, Int>) -> (Tensor<3>, Tensor<3>) {
         let batch = target.dims()[0];
-        let times = |map: &Tensor<3>| target.clone().matmul(map.clone().select(0, series.clone()));
         let of_batch = |difference: &Tensor<1>| {
             difference
                 .clone()
                 .select(0, series.clone())
                 .reshape([batch, 1, 1])
         };
-        times(&maps.value)
-            + times(&maps.by_alpha) * of_batch(&self.d_alpha)
-            + times(&maps.by_gamma) * of_batch(&self.d_gamma)
+        let linear = |maps: &MapsOf| {
+            let times =
+                |map: &Tensor<3>| target.clone().matmul(map.clone().select(0, series.clone()));
+            times(&maps.value)
+                + times(&maps.by_alpha) * of_batch(&self.d_alpha)
+                + times(&maps.by_gamma) * of_batch(&self.d_gamma)
+        };
+        (linear(&self.normalise), linear(&self.forecast))
     }
 }
 
