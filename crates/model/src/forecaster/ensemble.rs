@@ -33,11 +33,6 @@ impl EnsembleConfig {
         Forecaster::Ensemble(Ensemble { members })
     }
 
-    /// Members in all.
-    pub fn member_count(&self) -> usize {
-        self.members.max(1) + self.others.len()
-    }
-
     /// Networks in all, counting those of members that are ensembles themselves.
     pub fn network_count(&self) -> usize {
         self.members.max(1) * self.member.network_count()
@@ -211,7 +206,7 @@ mod tests {
         let seasonal = crate::SeasonalRnnConfig::new(network(), 0).with_season(3);
         let config = EnsembleConfig::new(Box::new(ForecasterConfig::SeasonalRnn(seasonal)), 1)
             .with_others(vec![ForecasterConfig::Ensemble(hybrids)]);
-        assert_eq!((config.member_count(), config.network_count()), (2, 3));
+        assert_eq!((1 + config.others.len(), config.network_count()), (2, 3));
         let model = config.init(&device);
         let Forecaster::Ensemble(ensemble) = &model else {
             panic!("not an ensemble");
@@ -240,7 +235,7 @@ mod tests {
             .with_others(vec![ForecasterConfig::SeasonalRnn(seasonal)]);
         let json = burn::config::config_to_json(&config);
         let back: EnsembleConfig = serde_json::from_str(&json).unwrap();
-        assert_eq!((back.members, back.member_count()), (2, 3));
+        assert_eq!((back.members, back.network_count()), (2, 3));
         assert!(matches!(
             &back.others[0],
             ForecasterConfig::SeasonalRnn(seasonal) if seasonal.season == 3
