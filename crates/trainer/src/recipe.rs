@@ -53,17 +53,14 @@ min_epochs = 20
 ensemble = 2
 "#;
 
-/// A panel's networks (a config with `[data] series_column` and without `[model]`): three of
-/// the exponential-smoothing hybrid, whose smoothing coefficients each series learns for
-/// itself, and three of the same LSTM on top of the seasonal naive, the forecast the mean of
-/// the two families' medians. One global model over many series gains more from three networks
-/// of two families than from two of three.
-const PANEL_SECTIONS: &str = r#"
+/// What a panel's recipe (a config with `[data] series_column`) changes in [`SECTIONS`]: three
+/// networks of each of two families, the exponential-smoothing hybrid, whose smoothing
+/// coefficients each series learns for itself, and the LSTM on top of the seasonal naive, the
+/// forecast the mean of the two families' medians. One global model over many series gains more
+/// from three networks of two families than from two of three.
+const PANEL_CHANGES: &str = r#"
 [model]
 family = ["es_rnn", "seasonal_rnn"]
-cell = "lstm"
-hidden_size = 32
-head = [16]
 
 [train]
 ensemble = 3
@@ -74,21 +71,21 @@ ensemble = 3
 pub fn sections(panel: bool) -> Table {
     let mut sections: Table = toml::from_str(SECTIONS).expect("the recipe's sections are valid");
     if panel {
-        let mut panel: Table = toml::from_str(PANEL_SECTIONS).expect("the panel's are valid");
-        sections.insert("model".into(), panel.remove("model").expect("a [model]"));
-        let (Some(Value::Table(train)), Some(Value::Table(changes))) =
-            (sections.get_mut("train"), panel.remove("train"))
-        else {
-            unreachable!("both hold a [train] table")
-        };
-        train.extend(changes);
+        let changes: Table = toml::from_str(PANEL_CHANGES).expect("the panel's are valid");
+        for (name, keys) in changes {
+            if let (Some(Value::Table(section)), Value::Table(keys)) =
+                (sections.get_mut(&name), keys)
+            {
+                section.extend(keys);
+            }
+        }
     }
     sections
 }
 
 /// Fills in what `table` (a config read from `path`) leaves to the recipe, when its `[data]`
 /// section has no `window_len`: the data keys it lacks, the `[model]` and `[train]` sections
-/// it lacks (a panel's [`PANEL_SECTIONS`]) and `[evaluate] season`. A config with `window_len` is
+/// it lacks (a panel's with [`PANEL_CHANGES`]) and `[evaluate] season`. A config with `window_len` is
 /// left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
     if !wanted(table) {
