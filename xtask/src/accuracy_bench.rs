@@ -9,7 +9,8 @@
 //! per series; `yoho_global`, the recipe of a panel (the exponential-smoothing hybrid beside the
 //! LSTM on the seasonal naive) with one model per frequency over all its series (each series
 //! holding out its own last values, windows that every series can fill); `naive`
-//! and `seasonal_naive` computed here; with `--vs-statsforecast`, statsforecast's Naive,
+//! and `seasonal_naive` computed here, and `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`, with
+//! the season the recipe detects); with `--vs-statsforecast`, statsforecast's Naive,
 //! SeasonalNaive, AutoETS, AutoARIMA and AutoTheta (`xtask/bench_statsforecast.py`), scored here
 //! the same way. `--recipe FILE` replaces the recipe's `[model]` and `[train]` with the file's,
 //! `--seed S` its seed; `--second-seed S` runs Yoho again with another seed and prints how
@@ -32,7 +33,7 @@ use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::{LearnerFit, in_parallel};
 use yoho_data::defaults::window_len;
 use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
-use yoho_eval::baselines::{Naive, SeasonalNaive};
+use yoho_eval::baselines::{Ets, Naive, SeasonalNaive};
 use yoho_eval::protocol::{self, OriginForecast};
 
 use crate::backtest_bench::target_dir;
@@ -324,6 +325,7 @@ fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
         &series.loaded,
         &series.config.data,
         Some(series.entry.season),
+        series.config.blend().as_ref(),
         &fit,
         &device,
     )
@@ -376,10 +378,12 @@ fn fit_group(freq: &str, group: &[&Series], scratch: &Path) -> anyhow::Result<Ve
         .train(&panel.training_data(), &format!("global-{freq}"))
         .with_context(|| format!("the {freq} panel"))?;
     let seconds = start.elapsed().as_secs_f64() / group.len() as f64;
+    let blend = config.blend();
     let mut scored = Vec::with_capacity(group.len());
     for (one, prepared) in group.iter().zip(&panel.series) {
+        let season = Some(one.entry.season);
         let result =
-            protocol::score_at_origin(&prepared.data, &model, Some(one.entry.season), &device)?;
+            protocol::score_at_origin(&prepared.data, &model, season, blend.as_ref(), &device)?;
         scored.push(Scored::new(&one.entry, "yoho_global", result, seconds));
     }
     Ok(scored)
@@ -408,6 +412,14 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
         ] {
             scored.push(Scored::new(&one.entry, method, result, 0.0));
         }
+        // Yoho's own exponential smoothing, with the season the recipe detected
+        let start = Instant::now();
+        let ets = Ets {
+            season: one.config.data.season,
+        };
+        let result = protocol::baseline_at_origin(&prepared, &ets, season);
+        let seconds = start.elapsed().as_secs_f64();
+        scored.push(Scored::new(&one.entry, Ets::NAME, result, seconds));
     }
     Ok(scored)
 }
@@ -854,7 +866,7 @@ mod tests {
         };
         let out = tempfile::tempdir().unwrap();
         let Evaluated { scored, wall, .. } = evaluate(&args, &sections, out.path()).unwrap();
-        for method in ["naive", REFERENCE, "yoho", "yoho_global"] {
+        for method in ["naive", REFERENCE, "ets", "yoho", "yoho_global"] {
             for (name, last_year) in [("a", 1997), ("b", 1996)] {
                 let row = scored
                     .iter()
@@ -876,7 +888,7 @@ mod tests {
         write_csvs(out.path(), &scored).unwrap();
         let csv = std::fs::read_to_string(out.path().join("accuracy.csv")).unwrap();
         assert!(csv.starts_with("name,method,mase,smape,seconds\n"));
-        assert_eq!(csv.lines().count(), 1 + 2 * 4);
+        assert_eq!(csv.lines().count(), 1 + 2 * 5);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use yoho_data::{DataConfig, DataError, LoadedSeries, PreparedData, Timestamp, Wi
 use yoho_model::Forecaster;
 
 use crate::baselines::{Baseline, training_targets};
+use crate::blend::Blend;
 use crate::evaluate::{EvaluationTable, TestForecast, forecast_test};
 use crate::inference::InferenceError;
 use crate::intervals::{PooledIntervals, TestIntervals, test_intervals};
@@ -90,6 +91,9 @@ pub struct BacktestSpec {
     pub intervals: Vec<f64>,
     /// The seasonal period MASE is scaled by (the naive forecast's, period 1, without one).
     pub season: Option<usize>,
+    /// The model's forecasts blended with a statistical forecaster's from each origin
+    /// (`None`: the model's alone).
+    pub blend: Option<Blend>,
 }
 
 /// Why a backtest cannot run.
@@ -292,12 +296,15 @@ pub fn run<F: Fit>(
             codec: codec.clone(),
             ..data
         };
-        let forecast = forecast_test(model, &data, baselines, device).map_err(|source| {
+        let mut forecast = forecast_test(model, &data, baselines, device).map_err(|source| {
             BacktestError::Inference {
                 fold: fold.index,
                 source,
             }
         })?;
+        if let Some(blend) = &spec.blend {
+            blend.apply_to_test(&mut forecast, &data);
+        }
         let table = EvaluationTable::new(&forecast, &data, spec.season);
         let intervals = match spec.intervals.is_empty() {
             true => None,
@@ -470,6 +477,7 @@ mod tests {
             jobs: 2,
             intervals: vec![0.8],
             season: None,
+            blend: None,
         }
     }
 

@@ -3,6 +3,10 @@
 
 use yoho_data::{PreparedData, Window};
 
+mod ets;
+
+pub use ets::Ets;
+
 /// A forecast of a window's targets that needs no training.
 pub trait Baseline {
     /// The name in tables, `metrics.json` and `predictions.csv`.
@@ -156,13 +160,15 @@ impl Baseline for LastClose {
     }
 }
 
-/// Naive, drift, window mean, seasonal naive (when `season` is given) and last Close.
+/// Naive, drift, window mean, seasonal naive (when `season` is given), exponential smoothing
+/// (seasonally adjusted with `season`) and last Close.
 pub fn standard_baselines(season: Option<usize>) -> Vec<Box<dyn Baseline>> {
     let mut baselines: Vec<Box<dyn Baseline>> = vec![Box::new(Naive), Box::new(Drift)];
     baselines.push(Box::new(WindowMean));
     if let Some(season) = season {
         baselines.push(Box::new(SeasonalNaive { season }));
     }
+    baselines.push(Box::new(Ets { season }));
     baselines.push(Box::new(LastClose));
     baselines
 }
@@ -188,7 +194,7 @@ pub fn training_targets(data: &PreparedData) -> &[f64] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use yoho_data::{DataConfig, LoadedSeries, NaiveDate, ScalingMethod};
 
@@ -282,10 +288,11 @@ mod tests {
                 "drift",
                 "window_mean",
                 "seasonal_naive",
+                "ets",
                 "last_close"
             ]
         );
         assert_eq!(extra_columns(&baselines), ["Close"]);
-        assert_eq!(standard_baselines(None).len(), 4);
+        assert_eq!(standard_baselines(None).len(), 5);
     }
 }

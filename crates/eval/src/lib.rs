@@ -1,7 +1,8 @@
 //! # yoho-eval
 //!
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
-//! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), the
+//! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), a blend of the networks' forecast with
+//! exponential smoothing ([`blend`]), the
 //! accuracy measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that
 //! puts them together ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
 //! backtests ([`backtest`]), the M4 protocol for one series ([`protocol`]) and the summary of a
@@ -20,6 +21,7 @@
 
 pub mod backtest;
 pub mod baselines;
+pub mod blend;
 pub mod ensemble;
 pub mod evaluate;
 pub mod generate;
@@ -30,7 +32,8 @@ pub mod panel;
 pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
-pub use baselines::{Baseline, NAIVE, standard_baselines};
+pub use baselines::{Baseline, Ets, NAIVE, standard_baselines};
+pub use blend::Blend;
 pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,

@@ -13,6 +13,7 @@ use yoho_model::Forecaster;
 
 use crate::backtest::{BacktestError, Fit, Fold};
 use crate::baselines::Baseline;
+use crate::blend::Blend;
 use crate::inference::{self, InferenceError};
 use crate::metrics::{self, Measure};
 
@@ -33,11 +34,13 @@ pub struct OriginForecast {
 
 /// Fits `fit` on `loaded` cut at its origin (all but its last `config.horizon` values), forecasts
 /// the `horizon` values after it and scores them; `season` is MASE's seasonal period (`None`:
-/// the naive forecast, period 1).
+/// the naive forecast, period 1). With `blend`, the model's forecast is blended with its
+/// statistical forecast from the origin.
 pub fn forecast_at_origin<F: Fit>(
     loaded: &LoadedSeries,
     config: &DataConfig,
     season: Option<usize>,
+    blend: Option<&Blend>,
     fit: &F,
     device: &Device,
 ) -> Result<OriginForecast, BacktestError<F::Error>> {
@@ -59,24 +62,30 @@ pub fn forecast_at_origin<F: Fit>(
     let model = fit
         .fit(&data, &fold)
         .map_err(|source| BacktestError::Fit { fold: 0, source })?;
-    score_at_origin(&data, &model, season, device)
+    score_at_origin(&data, &model, season, blend, device)
         .map_err(|source| BacktestError::Inference { fold: 0, source })
 }
 
 /// Forecasts the `horizon` values after the origin of `data`, a series prepared with
 /// `test_len = horizon` (so that its one test window starts at the origin), with `model`, and
 /// scores them as [`forecast_at_origin`] does. Used for a model fitted elsewhere, such as one
-/// global model over a panel of series.
+/// global model over a panel of series. With `blend`, the model's forecast is blended with its
+/// statistical forecast fitted on the values up to the origin.
 pub fn score_at_origin(
     data: &PreparedData,
     model: &Forecaster,
     season: Option<usize>,
+    blend: Option<&Blend>,
     device: &Device,
 ) -> Result<OriginForecast, InferenceError> {
     let horizon = data.window.horizon;
     let windows = data.raw_windows(&data.splits.test);
-    let forecast =
+    let network =
         inference::forecast(model, &data.codec, &windows[..1], horizon, device)?.remove(0);
+    let forecast = match blend {
+        Some(blend) => blend.forecast(&data.target_values()[..origin_row(data)], &network),
+        None => network,
+    };
     Ok(score(data, forecast, season))
 }
 
@@ -93,6 +102,16 @@ pub fn baseline_at_origin(
         .first()
         .expect("a test window at the origin");
     score(data, baseline.forecast_steps(data, &window), season)
+}
+
+/// The row after the origin of `data` (prepared with `test_len = horizon`): its first test
+/// window's first target.
+fn origin_row(data: &PreparedData) -> usize {
+    data.splits
+        .test
+        .first()
+        .expect("a test window at the origin")
+        .first_target_row()
 }
 
 /// `forecast` of the values after the origin of `data` (its first test window's targets),
@@ -183,6 +202,7 @@ mod tests {
             &series(values.clone()),
             &config,
             Some(12),
+            None,
             &fit,
             &Device::flex(),
         )
@@ -217,5 +237,39 @@ mod tests {
         assert_eq!(result.actual, values[54..].to_vec());
         // each value is 12 above the one a season before, in sample and over the horizon
         assert!((result.mase.unwrap() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_blend_reads_the_values_up_to_the_origin_only() {
+        let horizon = 6;
+        let clean: Vec<f64> = (0..60)
+            .map(|i| 100.0 + (i % 12) as f64 + 0.5 * i as f64)
+            .collect();
+        let mut poisoned = clean.clone();
+        for value in poisoned.iter_mut().skip(60 - horizon) {
+            *value *= 1e6;
+        }
+        let config = DataConfig {
+            horizon,
+            test_len: horizon,
+            ..DataConfig::new("m4.csv", &["v"], "v", 12, 1)
+        };
+        let device = Device::flex();
+        let model = RnnForecasterConfig::new(1, 4)
+            .with_output_size(horizon)
+            .init(&device);
+        let blend = Blend::as_one_more_family(crate::baselines::Ets { season: Some(12) }, 1);
+        let at_origin = |values: &[f64], blend: Option<&Blend>| {
+            let data = yoho_data::prepare_loaded(series(values.to_vec()), &config).unwrap();
+            score_at_origin(&data, &model, Some(12), blend, &device)
+                .unwrap()
+                .forecast
+        };
+        let network = at_origin(&clean, None);
+        let blended = at_origin(&clean, Some(&blend));
+        assert_eq!(blended, blend.forecast(&clean[..54], &network));
+        assert_ne!(blended, network);
+        // the network's inputs and the statistical fit both end at the origin
+        assert_eq!(at_origin(&poisoned, Some(&blend)), blended);
     }
 }

@@ -53,6 +53,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         jobs: args.jobs.unwrap_or_else(default_jobs),
         intervals: config.evaluate.intervals.clone(),
         season: config.evaluate.season,
+        blend: config.blend(),
     };
     let baselines = baselines::standard_baselines(config.evaluate.season);
     let loaded = yoho_data::load(&config.data, &baselines::extra_columns(&baselines))?;

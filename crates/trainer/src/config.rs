@@ -191,6 +191,20 @@ pub struct ModelSection {
     /// they are evaluated without training. Relative to the current directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
+    /// A statistical forecaster whose forecast is averaged with the networks' as one more
+    /// family (weight `1 / (families + 1)`), fitted at each origin on the target's values up to
+    /// it: `ets` (exponential smoothing on the series seasonally adjusted with `[data] season`).
+    /// Without it the networks forecast alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistical: Option<Statistical>,
+}
+
+/// `[model] statistical`: the statistical member of the ensemble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistical {
+    /// Automatic exponential smoothing (`yoho_eval::Ets`).
+    Ets,
 }
 
 /// `[train]`: how the network is fitted. Defaults follow PyTorch's AdamW.
@@ -598,6 +612,20 @@ impl ExperimentConfig {
         }
     }
 
+    /// How the networks' forecast is blended with `[model] statistical`'s (`None`: it is not):
+    /// the statistical forecast weighs as one more family, seasonally adjusted with `[data]
+    /// season`.
+    pub fn blend(&self) -> Option<yoho_eval::Blend> {
+        self.model.statistical.map(|statistical| match statistical {
+            Statistical::Ets => yoho_eval::Blend::as_one_more_family(
+                yoho_eval::Ets {
+                    season: self.data.season,
+                },
+                self.model.family.len(),
+            ),
+        })
+    }
+
     /// The network this config describes, for `features` inputs and `horizon` outputs: one
     /// network, an ensemble of `[train] ensemble` networks, or an ensemble of such per family.
     pub fn forecaster_config(&self) -> ForecasterConfig {
@@ -689,6 +717,12 @@ impl ExperimentConfig {
             bail!(
                 "[model] init_from: PyTorch weights load into a point forecaster; remove \
                  init_from or set output = \"point\""
+            );
+        }
+        if model.output != OutputKind::Point && model.statistical.is_some() {
+            bail!(
+                "[model] statistical: the statistical forecast is blended with point forecasts; \
+                 remove statistical or set output = \"point\""
             );
         }
         if model.output != OutputKind::Point && self.train.loss_reduction == LossReduction::Sum {

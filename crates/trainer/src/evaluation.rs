@@ -25,8 +25,9 @@ pub(crate) struct Evaluation {
     pub generation: Option<Generation>,
 }
 
-/// Evaluates `trained` on `data`'s test days: forecasts, measures, intervals (and the
-/// closed-loop generation when the config asks for it); the report is named `run_name`.
+/// Evaluates `trained` on `data`'s test days: forecasts (blended with `[model] statistical`'s),
+/// measures, intervals (and the closed-loop generation when the config asks for it); the report
+/// is named `run_name`.
 pub(crate) fn evaluate(
     config: &ExperimentConfig,
     data: &PreparedData,
@@ -35,7 +36,10 @@ pub(crate) fn evaluate(
     trained: &TrainedModel,
     run_name: String,
 ) -> anyhow::Result<Evaluation> {
-    let forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
+    let mut forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
+    if let Some(blend) = config.blend() {
+        blend.apply_to_test(&mut forecast, data);
+    }
     let generation = match config.evaluate.closed_loop {
         true => Some(generate(&trained.forecaster, data, &selected.device)?),
         false => None,

@@ -224,9 +224,15 @@ impl ModelRun<'_> {
         let dates = forecast_dates(series.dates[series.len() - 1], steps, frequency)
             .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
         let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
-        let forecasts =
+        let mut forecasts =
             yoho_eval::forecast(model, &codec, std::slice::from_ref(&window), steps, device)?
                 .remove(0);
+        if let Some(blend) = config.blend() {
+            let history = series
+                .column(&data.target)
+                .expect("the series has the target column");
+            forecasts = blend.forecast(history, &forecasts);
+        }
         let (levels, intervals) = match model.distribution().is_probabilistic() {
             // the head's own quantiles, for the steps one forward pass makes
             true => {

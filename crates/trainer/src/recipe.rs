@@ -30,13 +30,16 @@ use crate::family::{Families, ModelFamily};
 /// 30 epochs without a lower validation loss, the best epoch from epoch 20 on kept (one
 /// validation origin is too few to trust a barely trained network's luck). Several networks
 /// halve the noise one network's seed leaves in its forecast, and families that err
-/// differently beat any one of them.
+/// differently beat any one of them. Exponential smoothing (`statistical = "ets"`, fitted on
+/// the whole history up to the origin) joins them as one more family: a deterministic member
+/// that errs differently again.
 const SECTIONS: &str = r#"
 [model]
 family = ["es_rnn", "seasonal_rnn", "rnn"]
 cell = "lstm"
 hidden_size = 32
 head = [16]
+statistical = "ets"
 
 [train]
 epochs = 300
@@ -56,7 +59,8 @@ ensemble = 2
 /// What a panel's recipe (a config with `[data] series_column`) changes in [`SECTIONS`]: three
 /// networks of each of two families, the exponential-smoothing hybrid, whose smoothing
 /// coefficients each series learns for itself, and the LSTM on top of the seasonal naive, the
-/// forecast the mean of the two families' medians. One global model over many series gains more
+/// forecast the mean of the two families' medians (and, weighing as a third, exponential
+/// smoothing's forecast of each series). One global model over many series gains more
 /// from three networks of two families than from two of three.
 const PANEL_CHANGES: &str = r#"
 [model]
@@ -329,6 +333,32 @@ mod tests {
             ModelFamily::Rnn,
         ];
         assert_eq!(families(&sections(false)), three);
+    }
+
+    #[test]
+    fn exponential_smoothing_weighs_as_one_more_family_with_the_series_season() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = monthly_csv(dir.path(), 144);
+        let config = |extra: &str| {
+            let table: Table = toml::from_str(&format!(
+                "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n{extra}",
+                data.display().to_string()
+            ))
+            .unwrap();
+            crate::config::ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap()
+        };
+        // three families of networks and ETS: a quarter each
+        let blend = config("").blend().expect("the recipe blends");
+        assert_eq!(blend.weight, 0.25);
+        assert_eq!(blend.statistical.season, Some(12));
+        // a config that names its model blends only when it says so
+        assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
+        let named = config("[model]\nhidden_size = 8\nstatistical = \"ets\"\n");
+        assert_eq!(named.blend().map(|blend| blend.weight), Some(0.5));
+        // a panel's two families and ETS: a third each
+        for section in [sections(true), sections(false)] {
+            assert_eq!(section["model"]["statistical"].as_str(), Some("ets"));
+        }
     }
 
     #[test]

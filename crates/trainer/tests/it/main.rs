@@ -20,4 +20,5 @@ mod predict;
 mod pytorch_weights;
 mod recipe;
 mod run_dir;
+mod statistical;
 mod wgpu_backend;

@@ -1,0 +1,309 @@
+//! Exponential smoothing, the statistician's default forecast (and the M4 competition's
+//! benchmark): the history up to the origin is seasonally adjusted by classical decomposition
+//! when it is seasonal, exponential smoothing (error, trend and damping chosen by AICc:
+//! `augurs-ets`'s AutoETS, a port of statsforecast's) forecasts the adjusted series, and the
+//! seasonal indices are put back.
+//!
+//! It reads every value up to each window's origin, not only the window: it is fitted afresh at
+//! each origin (as a rolling-origin backtest refits), and never sees a value after it.
+
+use augurs_core::{Fit, Predict};
+use augurs_ets::AutoETS;
+use yoho_data::{PreparedData, Window};
+
+use super::Baseline;
+
+/// One-sided critical value of the seasonality test (10 %), as the M4 benchmarks use it.
+const SEASONALITY_CRITICAL_VALUE: f64 = 1.645;
+
+/// Seasons of history below which no seasonal indices are estimated.
+const MIN_SEASONS: usize = 3;
+
+/// Rows below which exponential smoothing is not fitted (the naive forecast instead).
+const MIN_ROWS: usize = 8;
+
+/// Automatic exponential smoothing on the seasonally adjusted history; see the module doc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ets {
+    /// Rows per season; `None` or 1: no seasonal adjustment.
+    pub season: Option<usize>,
+}
+
+impl Ets {
+    /// The name in tables, `metrics.json` and `predictions.csv`.
+    pub const NAME: &'static str = "ets";
+
+    /// The forecast of the `steps` values after `history` (oldest first). A history too short to
+    /// fit, or one the fit fails on, gets the (seasonally adjusted) naive forecast.
+    pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
+        let season = self.season.unwrap_or(1);
+        let indices = SeasonalIndices::estimate(history, season);
+        let adjusted: Vec<f64> = match &indices {
+            Some(indices) => (0..history.len())
+                .map(|row| indices.remove(history[row], row))
+                .collect(),
+            None => history.to_vec(),
+        };
+        let forecast = smooth(&adjusted, steps);
+        (0..steps)
+            .map(|k| match &indices {
+                Some(indices) => indices.restore(forecast[k], history.len() + k),
+                None => forecast[k],
+            })
+            .collect()
+    }
+}
+
+impl Baseline for Ets {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
+        self.forecast_history(history(data, window), 1)[0]
+    }
+
+    fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
+        self.forecast_history(history(data, window), window.horizon)
+    }
+}
+
+/// Every target value up to `window`'s origin (its last input row).
+fn history<'a>(data: &'a PreparedData, window: &Window) -> &'a [f64] {
+    &data.target_values()[..=window.last_input_row()]
+}
+
+/// AutoETS's forecast of `steps` values after `values`; the naive forecast where it cannot fit.
+fn smooth(values: &[f64], steps: usize) -> Vec<f64> {
+    let naive = vec![values.last().copied().unwrap_or(f64::NAN); steps];
+    if values.len() < MIN_ROWS || steps == 0 {
+        return naive;
+    }
+    let forecast = AutoETS::non_seasonal()
+        .fit(values)
+        .and_then(|model| model.predict(steps, None))
+        .map(|forecast| forecast.point);
+    match forecast {
+        Ok(point) if point.len() == steps && point.iter().all(|v| v.is_finite()) => point,
+        _ => naive,
+    }
+}
+
+/// How a season's phases depart from the trend: ratios for a strictly positive series,
+/// differences otherwise.
+#[derive(Debug, Clone, PartialEq)]
+struct SeasonalIndices {
+    /// One per phase (row `r` has phase `r % season`): mean 1 (ratios) or 0 (differences).
+    by_phase: Vec<f64>,
+    multiplicative: bool,
+}
+
+impl SeasonalIndices {
+    /// Classical decomposition's indices of `values` with `season` rows per season, or `None`
+    /// when there is no season, fewer than three seasons of history, or no significant
+    /// autocorrelation at the seasonal lag.
+    fn estimate(values: &[f64], season: usize) -> Option<Self> {
+        if season < 2 || values.len() < MIN_SEASONS * season || !is_seasonal(values, season) {
+            return None;
+        }
+        let multiplicative = values.iter().all(|&v| v > 0.0);
+        let trend = centred_moving_average(values, season);
+        let offset = season / 2;
+        let mut sums = vec![0.0; season];
+        let mut counts = vec![0usize; season];
+        for (i, level) in trend.iter().enumerate() {
+            let row = i + offset;
+            let departure = match multiplicative {
+                true => values[row] / level,
+                false => values[row] - level,
+            };
+            sums[row % season] += departure;
+            counts[row % season] += 1;
+        }
+        let raw: Vec<f64> = sums
+            .iter()
+            .zip(&counts)
+            .map(|(s, &c)| s / c as f64)
+            .collect();
+        let mean = raw.iter().sum::<f64>() / season as f64;
+        let by_phase = raw
+            .iter()
+            .map(|v| match multiplicative {
+                true => v / mean,
+                false => v - mean,
+            })
+            .collect();
+        Some(Self {
+            by_phase,
+            multiplicative,
+        })
+    }
+
+    /// `value` of row `row` with its season taken out.
+    fn remove(&self, value: f64, row: usize) -> f64 {
+        let index = self.by_phase[row % self.by_phase.len()];
+        match self.multiplicative {
+            true => value / index,
+            false => value - index,
+        }
+    }
+
+    /// An adjusted `value` of row `row` with its season put back.
+    fn restore(&self, value: f64, row: usize) -> f64 {
+        let index = self.by_phase[row % self.by_phase.len()];
+        match self.multiplicative {
+            true => value * index,
+            false => value + index,
+        }
+    }
+}
+
+/// The trend as the centred moving average of one season (a 2×`season` average for an even
+/// season), for rows `season / 2 ..` up to the last row it is defined at.
+fn centred_moving_average(values: &[f64], season: usize) -> Vec<f64> {
+    let weights: Vec<f64> = match season % 2 {
+        0 => std::iter::once(0.5)
+            .chain(std::iter::repeat_n(1.0, season - 1))
+            .chain(std::iter::once(0.5))
+            .collect(),
+        _ => vec![1.0; season],
+    };
+    values
+        .windows(weights.len())
+        .map(|span| span.iter().zip(&weights).map(|(v, w)| v * w).sum::<f64>() / season as f64)
+        .collect()
+}
+
+/// Whether the autocorrelation at lag `season` is significant at 10 % (one-sided), with
+/// Bartlett's variance from the autocorrelations at the shorter lags.
+fn is_seasonal(values: &[f64], season: usize) -> bool {
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let centred: Vec<f64> = values.iter().map(|v| v - mean).collect();
+    let variance: f64 = centred.iter().map(|v| v * v).sum();
+    if variance == 0.0 {
+        return false;
+    }
+    let autocorrelation = |lag: usize| {
+        centred[..n - lag]
+            .iter()
+            .zip(&centred[lag..])
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / variance
+    };
+    let shorter: f64 = (1..season).map(|lag| autocorrelation(lag).powi(2)).sum();
+    let limit = SEASONALITY_CRITICAL_VALUE * ((1.0 + 2.0 * shorter) / n as f64).sqrt();
+    autocorrelation(season).abs() > limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A season of 4 around a level of 100 (ratios 1.2, 0.9, 1.1, 0.8) for `seasons` seasons,
+    /// with a little trend.
+    fn seasonal_series(seasons: usize) -> Vec<f64> {
+        let shape = [1.2, 0.9, 1.1, 0.8];
+        (0..seasons * 4)
+            .map(|row| (100.0 + 0.5 * row as f64) * shape[row % 4])
+            .collect()
+    }
+
+    #[test]
+    fn a_seasonal_series_gets_its_indices_and_keeps_them_in_the_forecast() {
+        let values = seasonal_series(10);
+        let indices = SeasonalIndices::estimate(&values, 4).expect("clearly seasonal");
+        assert!(indices.multiplicative);
+        for (got, want) in indices.by_phase.iter().zip([1.2, 0.9, 1.1, 0.8]) {
+            assert!((got - want).abs() < 0.01, "{:?}", indices.by_phase);
+        }
+        // removing and restoring is exact, row by row
+        for (row, v) in values.iter().enumerate() {
+            let back = indices.restore(indices.remove(*v, row), row);
+            assert!((back - v).abs() < 1e-9);
+        }
+        // the forecast follows the season and the trend: the next row is phase 0 (×1.2)
+        let forecast = Ets { season: Some(4) }.forecast_history(&values, 8);
+        for (k, f) in forecast.iter().enumerate() {
+            let row = values.len() + k;
+            let want = (100.0 + 0.5 * row as f64) * [1.2, 0.9, 1.1, 0.8][row % 4];
+            assert!((f - want).abs() / want < 0.02, "step {k}: {f} vs {want}");
+        }
+    }
+
+    #[test]
+    fn a_series_that_crosses_zero_gets_additive_indices() {
+        let values: Vec<f64> = (0..40)
+            .map(|row| [3.0, -1.0, 2.0, -4.0][row % 4] + 0.01 * row as f64)
+            .collect();
+        let indices = SeasonalIndices::estimate(&values, 4).expect("seasonal");
+        assert!(!indices.multiplicative);
+        assert!(indices.by_phase.iter().sum::<f64>().abs() < 1e-9);
+        assert!(
+            (indices.by_phase[0] - 3.0).abs() < 0.05,
+            "{:?}",
+            indices.by_phase
+        );
+    }
+
+    #[test]
+    fn no_season_without_autocorrelation_a_season_or_three_seasons_of_history() {
+        // a trend without a season: the detrended lag-4 autocorrelation is not significant
+        let noise: Vec<f64> = (0..60u64)
+            .map(|i| 50.0 + ((i * 7919 + 13) % 17) as f64 - 8.0)
+            .collect();
+        assert_eq!(SeasonalIndices::estimate(&noise, 4), None);
+        assert_eq!(SeasonalIndices::estimate(&seasonal_series(10), 1), None);
+        assert_eq!(SeasonalIndices::estimate(&seasonal_series(2), 4), None);
+        assert!(SeasonalIndices::estimate(&seasonal_series(8), 4).is_some());
+    }
+
+    #[test]
+    fn a_trend_is_continued_and_a_short_history_gets_the_naive_forecast() {
+        let line: Vec<f64> = (0..30).map(|i| 1.0 + 2.0 * f64::from(i)).collect();
+        let forecast = Ets { season: None }.forecast_history(&line, 3);
+        for (got, want) in forecast.iter().zip([61.0, 63.0, 65.0]) {
+            assert!((got - want).abs() < 0.1, "{forecast:?}");
+        }
+        let short = [1.0, 5.0, 3.0];
+        assert_eq!(
+            Ets { season: Some(4) }.forecast_history(&short, 2),
+            vec![3.0; 2]
+        );
+    }
+
+    #[test]
+    fn the_same_history_gives_the_same_forecast() {
+        let values = seasonal_series(6);
+        let ets = Ets { season: Some(4) };
+        assert_eq!(
+            ets.forecast_history(&values, 5),
+            ets.forecast_history(&values, 5)
+        );
+    }
+
+    #[test]
+    fn a_window_is_forecast_from_its_origin_never_from_after_it() {
+        // the test period (the last 8 rows) poisoned: the forecast at its first origin is the same
+        let values = seasonal_series(12);
+        let mut poisoned = values.clone();
+        for v in poisoned.iter_mut().skip(40) {
+            *v = 1e9;
+        }
+        let ets = Ets { season: Some(4) };
+        let (clean, dirty) = (
+            crate::baselines::tests::prepared(&values, 8, 8),
+            crate::baselines::tests::prepared(&poisoned, 8, 8),
+        );
+        let window = clean.splits.test.first().unwrap();
+        assert_eq!(window.last_input_row(), 39);
+        let forecast = ets.forecast_steps(&clean, &window);
+        assert_eq!(forecast, ets.forecast_steps(&dirty, &window));
+        assert_eq!(
+            forecast,
+            ets.forecast_history(&values[..40], window.horizon)
+        );
+        assert_eq!(forecast[0], ets.forecast(&clean, &window));
+    }
+}

@@ -1,0 +1,102 @@
+//! The networks' forecast averaged with a statistical one: exponential smoothing ([`Ets`]),
+//! fitted at each origin on the history before it, weighs in as one more member of an ensemble
+//! of families. A deterministic member that errs differently from the networks lowers both
+//! the error and the noise that the networks' seeds leave in the forecast.
+
+use yoho_data::PreparedData;
+
+use crate::baselines::{Baseline, Ets};
+use crate::evaluate::{MODEL, NamedForecast, TestForecast};
+
+/// How the networks' forecast and the statistical one are combined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Blend {
+    /// The statistical forecaster.
+    pub statistical: Ets,
+    /// Its weight in (0, 1); the networks' forecast gets the rest.
+    pub weight: f64,
+}
+
+impl Blend {
+    /// `statistical` weighted as one more family beside `families` families of networks: the
+    /// mean of `families + 1` equal members, `1 / (families + 1)`.
+    pub fn as_one_more_family(statistical: Ets, families: usize) -> Self {
+        Self {
+            statistical,
+            weight: 1.0 / (families + 1) as f64,
+        }
+    }
+
+    /// `network` and `statistical` (the same steps), averaged with the blend's weights.
+    pub fn combine(&self, network: &[f64], statistical: &[f64]) -> Vec<f64> {
+        network
+            .iter()
+            .zip(statistical)
+            .map(|(n, s)| (1.0 - self.weight) * n + self.weight * s)
+            .collect()
+    }
+
+    /// `network`'s forecast of the steps after `history` (the target's values up to the
+    /// origin, oldest first) blended with the statistical forecast fitted on `history`.
+    pub fn forecast(&self, history: &[f64], network: &[f64]) -> Vec<f64> {
+        let statistical = self.statistical.forecast_history(history, network.len());
+        self.combine(network, &statistical)
+    }
+
+    /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period)
+    /// blended with the statistical forecast from each window's origin.
+    pub fn apply_to_test(&self, test: &mut TestForecast, data: &PreparedData) {
+        let blended: Vec<Vec<f64>> = (data.splits.test.iter())
+            .zip(test.model_steps())
+            .map(|(window, network)| {
+                self.combine(network, &self.statistical.forecast_steps(data, &window))
+            })
+            .collect();
+        if let Some(model) = test.forecasts.iter_mut().find(|f| f.name == MODEL) {
+            *model = NamedForecast::new(MODEL, blended);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_statistical_member_weighs_as_one_family() {
+        let ets = Ets { season: None };
+        let blend = Blend::as_one_more_family(ets, 3);
+        assert_eq!(blend.weight, 0.25);
+        assert_eq!(blend.combine(&[4.0, 8.0], &[8.0, 0.0]), vec![5.0, 6.0]);
+        // a straight line: ETS continues it, so the blend is 3/4 network and 1/4 the line
+        let history: Vec<f64> = (0..30).map(f64::from).collect();
+        let statistical = ets.forecast_history(&history, 2);
+        let blended = blend.forecast(&history, &[0.0, 0.0]);
+        for (b, s) in blended.iter().zip(&statistical) {
+            assert!((b - s / 4.0).abs() < 1e-12);
+        }
+        assert!((statistical[0] - 30.0).abs() < 0.1, "{statistical:?}");
+    }
+
+    #[test]
+    fn the_test_forecast_blends_each_window_with_the_forecast_from_its_origin() {
+        let values: Vec<f64> = (0..40).map(|i| 10.0 + f64::from(i % 5)).collect();
+        let data = crate::baselines::tests::prepared(&values, 6, 4);
+        let windows = &data.splits.test;
+        let network: Vec<Vec<f64>> = windows.iter().map(|_| vec![1.0]).collect();
+        let mut test = TestForecast {
+            dates: Vec::new(),
+            actual: Vec::new(),
+            previous: Vec::new(),
+            forecasts: vec![NamedForecast::new(MODEL, network)],
+            actual_steps: Vec::new(),
+        };
+        let ets = Ets { season: Some(5) };
+        Blend::as_one_more_family(ets, 1).apply_to_test(&mut test, &data);
+        for (window, got) in windows.iter().zip(test.model()) {
+            let history = &values[..=window.last_input_row()];
+            let want = 0.5 + 0.5 * ets.forecast_history(history, 1)[0];
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! `[model] statistical = "ets"`: exponential smoothing weighs in as one more family, in the
+//! test evaluation and in `trainer predict`.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{
+    assert_clean_error, assert_success, config_text, predict_to, read, trainer, write_series,
+};
+
+/// A tiny `rnn` run of season 3 into `dir/name`, with `model_extra` in `[model]`.
+fn run(dir: &Path, name: &str, model_extra: &str) -> PathBuf {
+    let data = dir.join("series.csv");
+    if !data.exists() {
+        write_series(dir, 80);
+    }
+    let text = config_text(&data, "season = 3", "")
+        .replace("[model]", &format!("[model]\n{model_extra}"))
+        + "\n[evaluate]\nseason = 3\n";
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(&config, text).unwrap();
+    let out = dir.join(name);
+    crate::common::train(&config, &out);
+    out
+}
+
+/// The values of `column` in the CSV `text`.
+fn column(text: &str, name: &str) -> Vec<f64> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let index = header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|line| line.split(',').nth(index).unwrap().parse().unwrap())
+        .collect()
+}
+
+fn assert_close(got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 1e-9 * w.abs(), "{got:?} against {want:?}");
+    }
+}
+
+#[test]
+fn ets_weighs_as_one_more_family_in_the_test_and_in_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = run(dir.path(), "plain", "");
+    let blended = run(dir.path(), "blended", "statistical = \"ets\"");
+    // the same seed trains the same network; one family and ETS: half each
+    let (network, ets) = {
+        let text = read(&plain.join("predictions.csv"));
+        (column(&text, "predicted"), column(&text, "ets"))
+    };
+    let want: Vec<f64> = network
+        .iter()
+        .zip(&ets)
+        .map(|(n, e)| 0.5 * (n + e))
+        .collect();
+    let predicted = column(&read(&blended.join("predictions.csv")), "predicted");
+    assert_close(&predicted, &want);
+    assert_ne!(predicted, network);
+    let saved: toml::Table = toml::from_str(&read(&blended.join("config.toml"))).unwrap();
+    assert_eq!(saved["model"]["statistical"].as_str(), Some("ets"));
+    // the saved run forecasts the day after the file: ETS fitted on every value of it
+    let data = dir.path().join("series.csv");
+    let forecast = |run: &Path, name: &str| {
+        let out = dir.path().join(name);
+        assert_success(&predict_to(run, &data, &out));
+        column(&read(&out), "forecast")
+    };
+    let network = forecast(&plain, "plain.csv");
+    let values = column(&read(&data), "Open");
+    let ets = yoho_eval::Ets { season: Some(3) }.forecast_history(&values, network.len());
+    let want: Vec<f64> = network
+        .iter()
+        .zip(&ets)
+        .map(|(n, e)| 0.5 * (n + e))
+        .collect();
+    assert_close(&forecast(&blended, "blended.csv"), &want);
+}
+
+#[test]
+fn a_distribution_head_refuses_the_statistical_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let text = config_text(&data, "", "").replace(
+        "[model]",
+        "[model]\nstatistical = \"ets\"\noutput = \"gaussian\"",
+    );
+    let config = dir.path().join("gaussian.toml");
+    std::fs::write(&config, text).unwrap();
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["[model] statistical", "output = \"point\""]);
+    let text = config_text(&data, "", "").replace("[model]", "[model]\nstatistical = \"arima\"");
+    std::fs::write(&config, text).unwrap();
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["statistical", "ets"]);
+}
