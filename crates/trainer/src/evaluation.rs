@@ -37,6 +37,8 @@ pub(crate) fn evaluate(
     run_name: String,
 ) -> anyhow::Result<Evaluation> {
     let mut forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
+    // the networks' spread, before the statistical member joins them
+    let ensemble = ensemble_spread(&trained.forecaster, data, &forecast, &selected.device)?;
     if let Some(blend) = config.blend() {
         blend.apply_to_test(&mut forecast, data);
     }
@@ -70,7 +72,7 @@ pub(crate) fn evaluate(
         by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
         closed_loop: generation.as_ref().map(Generation::summary),
         intervals,
-        ensemble: ensemble_spread(&trained.forecaster, data, &forecast, &selected.device)?,
+        ensemble,
     };
     Ok(Evaluation {
         report,

@@ -7,13 +7,14 @@ use crate::common::{
     assert_clean_error, assert_success, config_text, predict_to, read, trainer, write_series,
 };
 
-/// A tiny `rnn` run of season 3 into `dir/name`, with `model_extra` in `[model]`.
+/// A tiny run of two `rnn` networks, season 3, into `dir/name`, with `model_extra` in
+/// `[model]`.
 fn run(dir: &Path, name: &str, model_extra: &str) -> PathBuf {
     let data = dir.join("series.csv");
     if !data.exists() {
         write_series(dir, 80);
     }
-    let text = config_text(&data, "season = 3", "")
+    let text = config_text(&data, "season = 3", "ensemble = 2")
         .replace("[model]", &format!("[model]\n{model_extra}"))
         + "\n[evaluate]\nseason = 3\n";
     let config = dir.join(format!("{name}.toml"));
@@ -45,7 +46,7 @@ fn ets_weighs_as_one_more_family_in_the_test_and_in_predict() {
     let dir = tempfile::tempdir().unwrap();
     let plain = run(dir.path(), "plain", "");
     let blended = run(dir.path(), "blended", "statistical = \"ets\"");
-    // the same seed trains the same network; one family and ETS: half each
+    // the same seed trains the same networks; one family and ETS: half each
     let (network, ets) = {
         let text = read(&plain.join("predictions.csv"));
         (column(&text, "predicted"), column(&text, "ets"))
@@ -58,6 +59,18 @@ fn ets_weighs_as_one_more_family_in_the_test_and_in_predict() {
     let predicted = column(&read(&blended.join("predictions.csv")), "predicted");
     assert_close(&predicted, &want);
     assert_ne!(predicted, network);
+    // the ensemble's spread is the networks' (their median's RMSE is the plain run's model's)
+    let metrics = |run: &Path| -> serde_json::Value {
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap()
+    };
+    assert_eq!(
+        metrics(&blended)["ensemble"]["ensemble_rmse"],
+        metrics(&plain)["test"]["model"]["rmse"]
+    );
+    assert_ne!(
+        metrics(&blended)["test"]["model"]["rmse"],
+        metrics(&plain)["test"]["model"]["rmse"]
+    );
     let saved: toml::Table = toml::from_str(&read(&blended.join("config.toml"))).unwrap();
     assert_eq!(saved["model"]["statistical"].as_str(), Some("ets"));
     // the saved run forecasts the day after the file: ETS fitted on every value of it
