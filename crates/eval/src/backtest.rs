@@ -309,12 +309,18 @@ pub fn run<F: Fit>(
         let intervals = match spec.intervals.is_empty() {
             true => None,
             false => Some(
-                test_intervals(model, &data, &forecast, &spec.intervals, device).map_err(
-                    |source| BacktestError::Inference {
-                        fold: fold.index,
-                        source,
-                    },
-                )?,
+                test_intervals(
+                    model,
+                    &data,
+                    &forecast,
+                    &spec.intervals,
+                    spec.blend.as_ref(),
+                    device,
+                )
+                .map_err(|source| BacktestError::Inference {
+                    fold: fold.index,
+                    source,
+                })?,
             ),
         };
         results.push(FoldResult {

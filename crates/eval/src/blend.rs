@@ -3,7 +3,7 @@
 //! of families. A deterministic member that errs differently from the networks lowers both
 //! the error and the noise that the networks' seeds leave in the forecast.
 
-use yoho_data::PreparedData;
+use yoho_data::{PreparedData, Window};
 
 use crate::baselines::{Baseline, Ets};
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
@@ -43,14 +43,23 @@ impl Blend {
         self.combine(network, &statistical)
     }
 
+    /// `network`'s forecast of `window` of `data` blended with the statistical forecast from
+    /// the window's origin.
+    pub fn forecast_window(
+        &self,
+        data: &PreparedData,
+        window: &Window,
+        network: &[f64],
+    ) -> Vec<f64> {
+        self.combine(network, &self.statistical.forecast_steps(data, window))
+    }
+
     /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period)
     /// blended with the statistical forecast from each window's origin.
     pub fn apply_to_test(&self, test: &mut TestForecast, data: &PreparedData) {
         let blended: Vec<Vec<f64>> = (data.splits.test.iter())
             .zip(test.model_steps())
-            .map(|(window, network)| {
-                self.combine(network, &self.statistical.forecast_steps(data, &window))
-            })
+            .map(|(window, network)| self.forecast_window(data, &window, network))
             .collect();
         if let Some(model) = test.forecasts.iter_mut().find(|f| f.name == MODEL) {
             *model = NamedForecast::new(MODEL, blended);

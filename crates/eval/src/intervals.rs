@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use yoho_data::{PreparedData, RawWindow, TargetTransform, WindowRun};
 use yoho_model::{Forecaster, OutputDistribution};
 
+use crate::blend::Blend;
 use crate::evaluate::TestForecast;
 use crate::inference::{self, InferenceError};
 
@@ -460,10 +461,16 @@ fn errors_by_step(
     model: &Forecaster,
     data: &PreparedData,
     windows: &WindowRun,
+    blend: Option<&Blend>,
     device: &Device,
 ) -> Result<Vec<Vec<f64>>, InferenceError> {
     let horizon = data.window.horizon;
-    let forecasts = inference::forecast_windows(model, data, windows, device)?;
+    let mut forecasts = inference::forecast_windows(model, data, windows, device)?;
+    if let Some(blend) = blend {
+        for (window, forecast) in windows.iter().zip(forecasts.iter_mut()) {
+            *forecast = blend.forecast_window(data, &window, forecast);
+        }
+    }
     let target = data.target_values();
     Ok((0..horizon)
         .map(|step| {
@@ -485,31 +492,35 @@ fn calibrate_by_step(errors_by_step: &[Vec<f64>], levels: &[f64]) -> Vec<Conform
 
 /// A point model's split-conformal calibration of `levels` at every step ahead, on its errors
 /// over `data`'s validation windows (its training windows when there are none), and which of
-/// the two it used. For a forecast past the series' end: nothing after the windows is read.
+/// the two it used; with `blend`, the errors of the blended forecast. For a forecast past the
+/// series' end: nothing after the windows is read.
 pub fn conformal_by_step(
     model: &Forecaster,
     data: &PreparedData,
     levels: &[f64],
+    blend: Option<&Blend>,
     device: &Device,
 ) -> Result<(Calibration, Vec<Conformal>), InferenceError> {
     let (calibration, windows) = calibration_windows(data);
-    let errors = errors_by_step(model, data, windows, device)?;
+    let errors = errors_by_step(model, data, windows, blend, device)?;
     Ok((calibration, calibrate_by_step(&errors, levels)))
 }
 
 /// Intervals of `levels` for the model's and the naive forecast's test-day forecasts in `test`:
 /// a distribution head's own quantiles; otherwise split conformal, each forecaster calibrated on
 /// its own errors over `data`'s validation windows (the training windows when there are none),
-/// the model at every step ahead of its horizon.
+/// the model at every step ahead of its horizon (with `blend`, the blended forecast's errors:
+/// `test` then holds the blended forecasts).
 pub fn test_intervals(
     model: &Forecaster,
     data: &PreparedData,
     test: &TestForecast,
     levels: &[f64],
+    blend: Option<&Blend>,
     device: &Device,
 ) -> Result<TestIntervals, InferenceError> {
     let (calibration, windows) = calibration_windows(data);
-    let errors_by_step = errors_by_step(model, data, windows, device)?;
+    let errors_by_step = errors_by_step(model, data, windows, blend, device)?;
     let target = data.target_values();
     // naive on the same days: the last observed value against each window's first target
     let naive_errors: Vec<f64> = windows
@@ -818,5 +829,39 @@ mod tests {
                 score.mean_width
             );
         }
+    }
+
+    #[test]
+    fn a_blend_is_calibrated_on_the_blended_forecasts_errors() {
+        // 80 daily values, 20 validation rows, 5 test rows, one-step windows of 6
+        let values: Vec<f64> = (0..80)
+            .map(|i| 50.0 + (i % 7) as f64 * 3.0 + ((i * 7919) % 13) as f64)
+            .collect();
+        let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let loaded = yoho_data::LoadedSeries::daily("test", start, "v", values.clone());
+        let config = yoho_data::DataConfig {
+            valid_len: 20,
+            ..yoho_data::DataConfig::new("unused.csv", &["v"], "v", 6, 5)
+        };
+        let data = yoho_data::prepare_loaded(loaded, &config).unwrap();
+        let device = Device::flex();
+        let model = yoho_model::RnnForecasterConfig::new(1, 4).init(&device);
+        let blend = Blend::as_one_more_family(crate::Ets { season: Some(7) }, 1);
+        let levels = [0.8];
+        let (calibration, blended) =
+            conformal_by_step(&model, &data, &levels, Some(&blend), &device).unwrap();
+        assert_eq!(calibration, Calibration::Validation);
+        // by hand: each validation window's blended forecast against its target
+        let windows = &data.splits.valid;
+        let network = inference::forecast_windows(&model, &data, windows, &device).unwrap();
+        let errors: Vec<f64> = (windows.iter().zip(&network))
+            .map(|(window, forecast)| {
+                blend.forecast_window(&data, &window, forecast)[0]
+                    - values[window.first_target_row()]
+            })
+            .collect();
+        assert_eq!(blended[0], Conformal::calibrate(&errors, &levels));
+        let (_, alone) = conformal_by_step(&model, &data, &levels, None, &device).unwrap();
+        assert_ne!(alone[0], blended[0]);
     }
 }

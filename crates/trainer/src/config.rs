@@ -810,6 +810,34 @@ mod tests {
     }
 
     #[test]
+    fn exponential_smoothing_weighs_as_one_more_family_with_the_series_season() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("Date,value\n");
+        for i in 0..144 {
+            let value = 100.0 + i as f64 + 10.0 * (i as f64 * std::f64::consts::PI / 6.0).sin();
+            text += &format!("{}-{:02}-01,{value:.3}\n", 1990 + i / 12, 1 + i % 12);
+        }
+        let data = dir.path().join("monthly.csv");
+        std::fs::write(&data, text).unwrap();
+        let config = |extra: &str| {
+            let table: toml::Table = toml::from_str(&format!(
+                "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n{extra}",
+                data.display().to_string()
+            ))
+            .unwrap();
+            ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap()
+        };
+        // the recipe's three families of networks and ETS: a quarter each
+        let blend = config("").blend().expect("the recipe blends");
+        assert_eq!(blend.weight, 0.25);
+        assert_eq!(blend.statistical.season, Some(12));
+        // a config that names its model blends only when it says so
+        assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
+        let named = config("[model]\nhidden_size = 8\nstatistical = \"ets\"\n");
+        assert_eq!(named.blend().map(|blend| blend.weight), Some(0.5));
+    }
+
+    #[test]
     fn defaults_reproduce_pytorchs_adamw() {
         let config = parse(MINIMAL).unwrap();
         let train = &config.train;

@@ -39,7 +39,8 @@ pub(crate) fn evaluate(
     let mut forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
     // the networks' spread, before the statistical member joins them
     let ensemble = ensemble_spread(&trained.forecaster, data, &forecast, &selected.device)?;
-    if let Some(blend) = config.blend() {
+    let blend = config.blend();
+    if let Some(blend) = &blend {
         blend.apply_to_test(&mut forecast, data);
     }
     let generation = match config.evaluate.closed_loop {
@@ -54,6 +55,7 @@ pub(crate) fn evaluate(
             data,
             &forecast,
             &config.evaluate.intervals,
+            blend.as_ref(),
             &selected.device,
         )?),
     };

@@ -54,6 +54,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
         &selection.forecaster,
         &selection_data,
         &config.evaluate.intervals,
+        config.blend().as_ref(),
         &selected.device,
     )?;
     note_on_calibration(&config, calibration, &conformal);

@@ -336,26 +336,7 @@ mod tests {
     }
 
     #[test]
-    fn exponential_smoothing_weighs_as_one_more_family_with_the_series_season() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = monthly_csv(dir.path(), 144);
-        let config = |extra: &str| {
-            let table: Table = toml::from_str(&format!(
-                "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n{extra}",
-                data.display().to_string()
-            ))
-            .unwrap();
-            crate::config::ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap()
-        };
-        // three families of networks and ETS: a quarter each
-        let blend = config("").blend().expect("the recipe blends");
-        assert_eq!(blend.weight, 0.25);
-        assert_eq!(blend.statistical.season, Some(12));
-        // a config that names its model blends only when it says so
-        assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
-        let named = config("[model]\nhidden_size = 8\nstatistical = \"ets\"\n");
-        assert_eq!(named.blend().map(|blend| blend.weight), Some(0.5));
-        // a panel's two families and ETS: a third each
+    fn both_recipes_blend_with_exponential_smoothing() {
         for section in [sections(true), sections(false)] {
             assert_eq!(section["model"]["statistical"].as_str(), Some("ets"));
         }
