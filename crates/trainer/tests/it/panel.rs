@@ -7,7 +7,7 @@ use crate::common::{assert_clean_error, assert_success, read, train, trainer};
 
 /// Two series of very different levels in one long file, rows interleaved: "small" around 10,
 /// "large" around 50,000, both daily; "large" ends 5 days later than "small".
-fn write_panel(dir: &Path) -> PathBuf {
+pub(crate) fn write_panel(dir: &Path) -> PathBuf {
     let mut text = String::from("Date,ticker,Open,Close\n");
     let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
     for i in 0..125u64 {

@@ -92,6 +92,39 @@ fn ets_weighs_as_one_more_family_in_the_test_and_in_predict() {
 }
 
 #[test]
+fn each_series_of_a_panel_is_blended_with_its_own_smoothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = crate::panel::write_panel(dir.path());
+    let run = |name: &str, model_extra: &str| {
+        let text = config_text(
+            &data,
+            "series_column = \"ticker\"\nsplit = \"common_time\"\nseason = 3",
+            "",
+        )
+        .replace("[model]", &format!("[model]\n{model_extra}"))
+            + "\n[evaluate]\nseason = 3\n";
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&config, text).unwrap();
+        let out = dir.path().join(name);
+        crate::common::train(&config, &out);
+        out
+    };
+    let (plain, blended) = (run("plain", ""), run("blended", "statistical = \"ets\""));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&blended.join("metrics.json"))).unwrap();
+    for series in metrics["series"].as_array().unwrap() {
+        let series_dir = Path::new("series").join(series["dir"].as_str().unwrap());
+        let plain = read(&plain.join(&series_dir).join("predictions.csv"));
+        let want: Vec<f64> = (column(&plain, "predicted").iter())
+            .zip(column(&plain, "ets"))
+            .map(|(n, e)| 0.5 * (n + e))
+            .collect();
+        let got = read(&blended.join(&series_dir).join("predictions.csv"));
+        assert_close(&column(&got, "predicted"), &want);
+    }
+}
+
+#[test]
 fn a_distribution_head_refuses_the_statistical_member() {
     let dir = tempfile::tempdir().unwrap();
     let data = write_series(dir.path(), 80);
