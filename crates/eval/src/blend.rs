@@ -77,14 +77,14 @@ mod tests {
         let blend = Blend::as_one_more_family(ets, 3);
         assert_eq!(blend.weight, 0.25);
         assert_eq!(blend.combine(&[4.0, 8.0], &[8.0, 0.0]), vec![5.0, 6.0]);
-        // a straight line: ETS continues it, so the blend is 3/4 network and 1/4 the line
+        // a straight line: ETS continues it (damped), the blend is 3/4 network and 1/4 that
         let history: Vec<f64> = (0..30).map(f64::from).collect();
         let statistical = ets.forecast_history(&history, 2);
         let blended = blend.forecast(&history, &[0.0, 0.0]);
         for (b, s) in blended.iter().zip(&statistical) {
             assert!((b - s / 4.0).abs() < 1e-12);
         }
-        assert!((statistical[0] - 30.0).abs() < 0.1, "{statistical:?}");
+        assert!((statistical[0] - 30.0).abs() < 0.5, "{statistical:?}");
     }
 
     #[test]
