@@ -193,7 +193,8 @@ pub struct ModelSection {
     pub init_from: Option<PathBuf>,
     /// A statistical forecaster whose forecast is averaged with the networks' as one more
     /// family (weight `1 / (families + 1)`), fitted at each origin on the target's values up to
-    /// it: `ets` (exponential smoothing on the series seasonally adjusted with `[data] season`).
+    /// it: `ets` (exponential smoothing on the series seasonally adjusted with `[evaluate]
+    /// season`, or `[data] season` without it).
     /// Without it the networks forecast alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statistical: Option<Statistical>,
@@ -613,13 +614,13 @@ impl ExperimentConfig {
     }
 
     /// How the networks' forecast is blended with `[model] statistical`'s (`None`: it is not):
-    /// the statistical forecast weighs as one more family, seasonally adjusted with `[data]
-    /// season`.
+    /// the statistical forecast weighs as one more family, seasonally adjusted with `[evaluate]
+    /// season` (the `ets` baseline's; `[data] season` without it).
     pub fn blend(&self) -> Option<yoho_eval::Blend> {
         self.model.statistical.map(|statistical| match statistical {
             Statistical::Ets => yoho_eval::Blend::as_one_more_family(
                 yoho_eval::Ets {
-                    season: self.data.season,
+                    season: self.evaluate.season.or(self.data.season),
                 },
                 self.model.family.len(),
             ),
@@ -812,13 +813,16 @@ mod tests {
     #[test]
     fn exponential_smoothing_weighs_as_one_more_family_with_the_series_season() {
         let dir = tempfile::tempdir().unwrap();
-        let mut text = String::from("Date,value\n");
-        for i in 0..144 {
-            let value = 100.0 + i as f64 + 10.0 * (i as f64 * std::f64::consts::PI / 6.0).sin();
-            text += &format!("{}-{:02}-01,{value:.3}\n", 1990 + i / 12, 1 + i % 12);
-        }
         let data = dir.path().join("monthly.csv");
-        std::fs::write(&data, text).unwrap();
+        let write = |months: usize| {
+            let mut text = String::from("Date,value\n");
+            for i in 0..months {
+                let value = 100.0 + i as f64 + 10.0 * (i as f64 * std::f64::consts::PI / 6.0).sin();
+                text += &format!("{}-{:02}-01,{value:.3}\n", 1990 + i / 12, 1 + i % 12);
+            }
+            std::fs::write(&data, text).unwrap();
+        };
+        write(144);
         let config = |extra: &str| {
             let table: toml::Table = toml::from_str(&format!(
                 "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n{extra}",
@@ -835,6 +839,12 @@ mod tests {
         assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
         let named = config("[model]\nhidden_size = 8\nstatistical = \"ets\"\n");
         assert_eq!(named.blend().map(|blend| blend.weight), Some(0.5));
+        // 72 months: the windows cannot hold a year, the whole history (6 years) can
+        write(72);
+        let short = config("");
+        assert_eq!(short.data.season, None);
+        assert_eq!(short.evaluate.season, Some(12));
+        assert_eq!(short.blend().unwrap().statistical.season, Some(12));
     }
 
     #[test]

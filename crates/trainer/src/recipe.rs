@@ -132,7 +132,9 @@ pub(crate) fn wanted(table: &Table) -> bool {
         .is_some_and(|data| !data.contains_key("window_len"))
 }
 
-/// Fills the data keys the recipe chooses from the series; returns its season. Families that
+/// Fills the data keys the recipe chooses from the series; returns the season of its frequency
+/// (`[evaluate] season`: the seasonal naive's, MASE's and exponential smoothing's, which read the
+/// whole history, so it is kept where a window is too short to hold a season). Families that
 /// read levels (`levels`: the `es_rnn` hybrid smooths them itself, `seasonal_rnn` subtracts
 /// the seasonal naive itself) get `transform = "level"`.
 fn fill_data(data: &mut Table, path: &Path, levels: bool) -> anyhow::Result<usize> {
@@ -191,7 +193,7 @@ fn fill_data(data: &mut Table, path: &Path, levels: bool) -> anyhow::Result<usiz
     if recipe.season > 1 {
         data.entry("season").or_insert(integer(recipe.season));
     }
-    Ok(recipe.season)
+    Ok(yoho_data::defaults::season(frequency))
 }
 
 /// The rows and frequency of the series `data` names (of its shortest series for a panel),
