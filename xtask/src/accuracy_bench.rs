@@ -10,7 +10,7 @@
 //! LSTM on the seasonal naive) with one model per frequency over all its series (each series
 //! holding out its own last values, windows that every series can fill); `naive`
 //! and `seasonal_naive` computed here, and `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`, with
-//! the season the recipe detects); with `--vs-statsforecast`, statsforecast's Naive,
+//! the season of the series' frequency, as the recipe gives it); with `--vs-statsforecast`, statsforecast's Naive,
 //! SeasonalNaive, AutoETS, AutoARIMA and AutoTheta (`xtask/bench_statsforecast.py`), scored here
 //! the same way. `--recipe FILE` replaces the recipe's `[model]` and `[train]` with the file's,
 //! `--seed S` its seed; `--second-seed S` runs Yoho again with another seed and prints how
@@ -412,10 +412,10 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
         ] {
             scored.push(Scored::new(&one.entry, method, result, 0.0));
         }
-        // Yoho's own exponential smoothing, with the season the recipe detected
+        // Yoho's own exponential smoothing, with the season the recipe gives it
         let start = Instant::now();
         let ets = Ets {
-            season: one.config.data.season,
+            season: one.config.evaluate.season.or(one.config.data.season),
         };
         let result = protocol::baseline_at_origin(&prepared, &ets, season);
         let seconds = start.elapsed().as_secs_f64();
