@@ -1,7 +1,8 @@
 //! The networks' forecast averaged with a statistical one: exponential smoothing ([`Ets`]),
 //! fitted at each origin on the history before it, weighs in as one more member of an ensemble
-//! of families. A deterministic member that errs differently from the networks lowers both
-//! the error and the noise that the networks' seeds leave in the forecast.
+//! of families. A deterministic member that errs differently from the networks lowers the noise
+//! that the networks' seeds leave in the forecast, and on most real series its error (see the
+//! README's accuracy bench: not on yearly series, where the networks alone do better).
 
 use yoho_data::{PreparedData, Window};
 
