@@ -414,10 +414,7 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
         }
         // Yoho's own exponential smoothing, with the season the recipe gives it
         let start = Instant::now();
-        let ets = Ets {
-            season: one.config.evaluate.season.or(one.config.data.season),
-        };
-        let result = protocol::baseline_at_origin(&prepared, &ets, season);
+        let result = protocol::baseline_at_origin(&prepared, &one.config.ets(), season);
         let seconds = start.elapsed().as_secs_f64();
         scored.push(Scored::new(&one.entry, Ets::NAME, result, seconds));
     }

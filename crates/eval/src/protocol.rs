@@ -8,7 +8,7 @@
 //! ends before it. Nothing from after the origin reaches the fit.
 
 use burn::tensor::Device;
-use yoho_data::{DataConfig, LoadedSeries, PreparedData, Timestamp};
+use yoho_data::{DataConfig, LoadedSeries, PreparedData, Timestamp, Window};
 use yoho_model::Forecaster;
 
 use crate::backtest::{BacktestError, Fit, Fold};
@@ -83,7 +83,7 @@ pub fn score_at_origin(
     let network =
         inference::forecast(model, &data.codec, &windows[..1], horizon, device)?.remove(0);
     let forecast = match blend {
-        Some(blend) => blend.forecast(&data.target_values()[..origin_row(data)], &network),
+        Some(blend) => blend.forecast_window(data, &origin_window(data), &network),
         None => network,
     };
     Ok(score(data, forecast, season))
@@ -96,33 +96,23 @@ pub fn baseline_at_origin(
     baseline: &dyn Baseline,
     season: Option<usize>,
 ) -> OriginForecast {
-    let window = data
-        .splits
-        .test
-        .first()
-        .expect("a test window at the origin");
+    let window = origin_window(data);
     score(data, baseline.forecast_steps(data, &window), season)
 }
 
-/// The row after the origin of `data` (prepared with `test_len = horizon`): its first test
-/// window's first target.
-fn origin_row(data: &PreparedData) -> usize {
+/// The window at the origin of `data` (prepared with `test_len = horizon`): its first test
+/// window, whose targets are the `horizon` values after the origin.
+fn origin_window(data: &PreparedData) -> Window {
     data.splits
         .test
         .first()
         .expect("a test window at the origin")
-        .first_target_row()
 }
 
 /// `forecast` of the values after the origin of `data` (its first test window's targets),
 /// scored: sMAPE, and MASE over the in-sample seasonal naive of period `season`.
 fn score(data: &PreparedData, forecast: Vec<f64>, season: Option<usize>) -> OriginForecast {
-    let window = data
-        .splits
-        .test
-        .first()
-        .expect("a test window at the origin");
-    let end = window.target_rows().end;
+    let end = origin_window(data).target_rows().end;
     let (target, dates) = (data.target_values(), &data.series.dates);
     score_last(&target[..end], &dates[..end], forecast, season)
 }

@@ -618,13 +618,18 @@ impl ExperimentConfig {
     /// season` (the `ets` baseline's; `[data] season` without it).
     pub fn blend(&self) -> Option<yoho_eval::Blend> {
         self.model.statistical.map(|statistical| match statistical {
-            Statistical::Ets => yoho_eval::Blend::as_one_more_family(
-                yoho_eval::Ets {
-                    season: self.evaluate.season.or(self.data.season),
-                },
-                self.model.family.len(),
-            ),
+            Statistical::Ets => {
+                yoho_eval::Blend::as_one_more_family(self.ets(), self.model.family.len())
+            }
         })
+    }
+
+    /// Exponential smoothing as this config gives it: seasonally adjusted with `[evaluate]
+    /// season` (the `ets` baseline's), `[data] season` without it.
+    pub fn ets(&self) -> yoho_eval::Ets {
+        yoho_eval::Ets {
+            season: self.evaluate.season.or(self.data.season),
+        }
     }
 
     /// The network this config describes, for `features` inputs and `horizon` outputs: one
