@@ -253,6 +253,13 @@ pub struct TrainSection {
     /// best: a small validation set cannot then keep a barely trained network (0 = from the
     /// first epoch; at most `epochs` count).
     pub min_epochs: usize,
+    /// The most optimiser steps a network takes per series it trains on (0 = no limit):
+    /// training stops after the epoch that reaches it, but not before `min_epochs`. A long
+    /// series' epochs hold many mini-batches, so a budget of steps, as NeuralForecast's
+    /// `max_steps`, sizes its training where a count of epochs would run it many times longer
+    /// than a short one's; a panel of N series gets N times the budget, each series as many
+    /// steps as alone. The cosine schedule spans the epochs the budget leaves.
+    pub max_steps: usize,
     /// `constant` (default) or `cosine`.
     pub lr_schedule: LrSchedule,
     /// Rescale each parameter's gradient to at most this L2 norm (0 = no clipping).
@@ -285,6 +292,7 @@ impl Default for TrainSection {
             patience: 0,
             restore_best: true,
             min_epochs: 0,
+            max_steps: 0,
             lr_schedule: LrSchedule::Constant,
             grad_clip: 0.0,
             ensemble: 1,
@@ -303,6 +311,19 @@ impl TrainSection {
     /// `min_epochs`, or `epochs` when that is fewer (`--epochs` may cut a run short).
     pub fn first_keepable_epoch(&self) -> usize {
         self.min_epochs.min(self.epochs)
+    }
+
+    /// These settings for a training set of `series` series in `steps_per_epoch` mini-batches:
+    /// `epochs` cut to the epochs `series × max_steps` allow (rounded up to a whole epoch, at
+    /// least `min_epochs`).
+    pub fn within_step_budget(&self, series: usize, steps_per_epoch: usize) -> TrainSection {
+        let mut budgeted = self.clone();
+        if self.max_steps > 0 {
+            let budget = self.max_steps.saturating_mul(series.max(1));
+            let allowed = budget.div_ceil(steps_per_epoch.max(1));
+            budgeted.epochs = self.epochs.min(allowed.max(self.min_epochs));
+        }
+        budgeted
     }
 
     /// Epochs between checkpoints.
@@ -813,6 +834,27 @@ mod tests {
         let config: ExperimentConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         config.validate()?;
         Ok(config)
+    }
+
+    #[test]
+    fn a_step_budget_per_series_cuts_the_epochs_of_long_series_only() {
+        let mut train = TrainSection {
+            epochs: 300,
+            min_epochs: 20,
+            max_steps: 1000,
+            ..TrainSection::default()
+        };
+        // 41 mini-batches an epoch: 25 epochs reach 1,000 steps
+        assert_eq!(train.within_step_budget(1, 41).epochs, 25);
+        // a panel of 4 series gets 4,000 steps: 98 epochs of 41
+        assert_eq!(train.within_step_budget(4, 41).epochs, 98);
+        // 3 an epoch: 334 epochs would, so the 300 stand
+        assert_eq!(train.within_step_budget(1, 3).epochs, 300);
+        // 500 an epoch: 2 epochs would, but never fewer than min_epochs
+        assert_eq!(train.within_step_budget(1, 500).epochs, 20);
+        train.max_steps = 0;
+        assert_eq!(train.within_step_budget(1, 500).epochs, 300);
+        assert_eq!(train.within_step_budget(0, 0).epochs, 300);
     }
 
     #[test]

@@ -157,8 +157,8 @@ fn check_config(config: &ExperimentConfig, args: &ForecastArgs) -> anyhow::Resul
     Ok(())
 }
 
-/// The config of the refit on every row: the kept number of epochs, no validation, no early
-/// stopping; `None` when there is nothing to refit (`--no-refit`, or no validation period, where
+/// The config of the refit on every row: the kept number of epochs (whatever the step budget),
+/// no validation, no early stopping; `None` when there is nothing to refit (`--no-refit`, or no validation period, where
 /// the first fit already trained on every row).
 fn refit_config(
     config: &ExperimentConfig,
@@ -173,6 +173,7 @@ fn refit_config(
     refit.train.epochs = kept_epoch.max(1);
     refit.train.patience = 0;
     refit.train.min_epochs = 0;
+    refit.train.max_steps = 0;
     refit.train.restore_best = false;
     Some(refit)
 }

@@ -28,7 +28,9 @@ use crate::family::{Families, ModelFamily};
 /// last value from the naive), two networks of each (seeds apart), the forecast the median of
 /// the families' medians; mini-batches of 32, AdamW with a cosine schedule, early stopping after
 /// 30 epochs without a lower validation loss, the best epoch from epoch 20 on kept (one
-/// validation origin is too few to trust a barely trained network's luck). Several networks
+/// validation origin is too few to trust a barely trained network's luck), at most 1,000
+/// optimiser steps per series (NeuralForecast's default `max_steps`: a long series is not
+/// trained ten times longer than a short one for the same model). Several networks
 /// halve the noise one network's seed leaves in its forecast, and families that err
 /// differently beat any one of them. Exponential smoothing (`statistical = "ets"`, fitted on
 /// the whole history up to the origin) joins them as one more family: a deterministic member
@@ -53,6 +55,7 @@ grad_clip = 1.0
 patience = 30
 restore_best = true
 min_epochs = 20
+max_steps = 1000
 ensemble = 2
 "#;
 

@@ -259,13 +259,12 @@ fn train_one(
     weights: Option<&PytorchWeights>,
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
-    let train = &config.train;
     let training_device = device.clone().autodiff();
     let model = Regressor {
         forecaster: seeded_forecaster(config, weights, device, &training_device)?,
-        sum_loss: train.loss_reduction == LossReduction::Sum,
+        sum_loss: config.train.loss_reduction == LossReduction::Sum,
     };
-    if train.epochs == 0 {
+    if config.train.epochs == 0 {
         // evaluate `[model] init_from` as it is
         return Ok(TrainingEnd::Finished(Box::new(TrainedModel {
             forecaster: model.forecaster.valid(),
@@ -278,7 +277,9 @@ fn train_one(
 
     let batcher = WindowBatcher::new(data.shape);
     let train_windows = data.train.len();
-    let (batch_size, note) = batch_size(train, train_windows);
+    let (batch_size, note) = batch_size(&config.train, train_windows);
+    let steps_per_epoch = train_windows.div_ceil(batch_size);
+    let train = &(config.train).within_step_budget(data.train.series_count(), steps_per_epoch);
     if let Some(note) = note {
         eprintln!("{note}");
     }
@@ -581,6 +582,38 @@ mod tests {
         assert!(note.unwrap().contains("mini-batches of 1024"));
         train.batch_size = 64;
         assert_eq!(batch_size(&train, 10_000_000), (64, None));
+    }
+
+    #[test]
+    fn a_step_budget_ends_training_at_the_epoch_that_reaches_it() {
+        // some sixty training windows in mini-batches of 8: 8 steps an epoch, so 20 steps end it in
+        // the third epoch, and a schedule that spans three epochs
+        let mut config = experiment();
+        config.train.patience = 0;
+        config.train.batch_size = 8;
+        config.train.max_steps = 20;
+        let data = rise_then_flat().training_data();
+        assert_eq!(data.train.len().div_ceil(8), 8);
+        let run_dir = tempfile::tempdir().unwrap();
+        let end = train(
+            &config,
+            &data,
+            &Device::flex(),
+            run_dir.path(),
+            &TrainingControl::default(),
+            None,
+            None,
+        )
+        .unwrap();
+        let TrainingEnd::Finished(trained) = end else {
+            panic!("training did not finish");
+        };
+        assert_eq!(trained.history.len(), 3, "{:?}", trained.history);
+        assert!(
+            trained.stop_reason.contains("ran all 3 epochs"),
+            "{}",
+            trained.stop_reason
+        );
     }
 
     #[test]
