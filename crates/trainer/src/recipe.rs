@@ -59,18 +59,21 @@ max_steps = 1000
 ensemble = 2
 "#;
 
-/// What a panel's recipe (a config with `[data] series_column`) changes in [`SECTIONS`]: three
+/// What a panel's recipe (a config with `[data] series_column`) changes in [`SECTIONS`]: six
 /// networks of each of two families, the exponential-smoothing hybrid, whose smoothing
 /// coefficients each series learns for itself, and the LSTM on top of the seasonal naive, the
 /// forecast the mean of the two families' medians (and, weighing as a third, exponential
 /// smoothing's forecast of each series). One global model over many series gains more
-/// from three networks of two families than from two of three.
+/// from networks of two families than of three; six of each rather than three do not forecast
+/// better on average, but a forecast that moves less with the seed (a series' error moved a
+/// median 2.6 % between two seeds on the accuracy bench instead of 3.7 %), for the step budget's
+/// savings.
 const PANEL_CHANGES: &str = r#"
 [model]
 family = ["es_rnn", "seasonal_rnn"]
 
 [train]
-ensemble = 3
+ensemble = 6
 "#;
 
 /// The `[model]` and `[train]` sections the recipe gives a config that lacks them: those of one
@@ -313,8 +316,8 @@ mod tests {
         assert_eq!(panel["data"]["transform"].as_str(), Some("level"));
         // sized by the shortest series: 120 rows still hold windows of two horizons
         assert_eq!(panel["data"]["window_len"].as_integer(), Some(36));
-        // three networks of each of two families, against two of each of three for one series
-        assert_eq!(panel["train"]["ensemble"].as_integer(), Some(3));
+        // six networks of each of two families, against two of each of three for one series
+        assert_eq!(panel["train"]["ensemble"].as_integer(), Some(6));
         assert_eq!(sections(false)["train"]["ensemble"].as_integer(), Some(2));
         let mut train = panel["train"].as_table().unwrap().clone();
         train.insert("ensemble".into(), Value::Integer(2));
