@@ -584,6 +584,22 @@ mod tests {
         assert_eq!(batch_size(&train, 10_000_000), (64, None));
     }
 
+    /// Trains `config` on `data` in a scratch run directory, returned with the model (a
+    /// restored best epoch's weights are read from its checkpoint there); panics unless
+    /// training finished.
+    fn train_to_the_end(
+        config: &ExperimentConfig,
+        data: &TrainingData,
+        device: &Device,
+    ) -> (TrainedModel, tempfile::TempDir) {
+        let run_dir = tempfile::tempdir().unwrap();
+        let control = TrainingControl::default();
+        match train(config, data, device, run_dir.path(), &control, None, None).unwrap() {
+            TrainingEnd::Finished(trained) => (*trained, run_dir),
+            _ => panic!("training did not finish"),
+        }
+    }
+
     #[test]
     fn a_step_budget_ends_training_at_the_epoch_that_reaches_it() {
         // some sixty training windows in mini-batches of 8: 8 steps an epoch, so 20 steps end it in
@@ -594,20 +610,7 @@ mod tests {
         config.train.max_steps = 20;
         let data = rise_then_flat().training_data();
         assert_eq!(data.train.len().div_ceil(8), 8);
-        let run_dir = tempfile::tempdir().unwrap();
-        let end = train(
-            &config,
-            &data,
-            &Device::flex(),
-            run_dir.path(),
-            &TrainingControl::default(),
-            None,
-            None,
-        )
-        .unwrap();
-        let TrainingEnd::Finished(trained) = end else {
-            panic!("training did not finish");
-        };
+        let (trained, _run_dir) = train_to_the_end(&config, &data, &Device::flex());
         assert_eq!(trained.history.len(), 3, "{:?}", trained.history);
         assert!(
             trained.stop_reason.contains("ran all 3 epochs"),
@@ -622,20 +625,7 @@ mod tests {
         config.validate().unwrap();
         let data = rise_then_flat();
         let device = Device::flex();
-        let run_dir = tempfile::tempdir().unwrap();
-        let end = train(
-            &config,
-            &data.training_data(),
-            &device,
-            run_dir.path(),
-            &TrainingControl::default(),
-            None,
-            None,
-        )
-        .unwrap();
-        let TrainingEnd::Finished(trained) = end else {
-            panic!("training did not finish");
-        };
+        let (trained, _run_dir) = train_to_the_end(&config, &data.training_data(), &device);
         let (best, best_loss) = best_epoch(&trained.history, 0).unwrap();
         let last = trained.history.last().unwrap().epoch;
         assert!(
