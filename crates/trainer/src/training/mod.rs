@@ -398,15 +398,25 @@ fn best_epoch(history: &[EpochLoss], min_epochs: usize) -> Option<(usize, f64)> 
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
-/// Loads the weights of `epoch`'s checkpoint into `model`.
+/// Loads the weights of `epoch`'s checkpoint into `model`, read into memory whole: a record
+/// loaded from its file reads its tensors from there when they are first used, and the trained
+/// model must not depend on the run directory (a caller may train into a temporary one, and a
+/// later prune may delete the file).
 fn restore_checkpoint(model: Regressor, run_dir: &Path, epoch: usize) -> anyhow::Result<Regressor> {
     let path = checkpoints::record_path(&run_dir.join(files::CHECKPOINT_DIR), "model", epoch);
-    let record = ModuleRecord::load(&path).map_err(|error| {
-        anyhow::anyhow!(
-            "cannot restore the best epoch's weights from {}: {error:?}",
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot restore the best epoch's weights from {}",
             path.display()
         )
     })?;
+    let record =
+        ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes)).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot restore the best epoch's weights from {}: {error:?}",
+                path.display()
+            )
+        })?;
     model
         .try_load_record(record)
         .map_err(|error| anyhow::anyhow!("{} does not fit the network: {error:?}", path.display()))
@@ -584,18 +594,17 @@ mod tests {
         assert_eq!(batch_size(&train, 10_000_000), (64, None));
     }
 
-    /// Trains `config` on `data` in a scratch run directory, returned with the model (a
-    /// restored best epoch's weights are read from its checkpoint there); panics unless
-    /// training finished.
+    /// Trains `config` on `data` in a scratch run directory, deleted before the model is
+    /// returned (the model must not need it); panics unless training finished.
     fn train_to_the_end(
         config: &ExperimentConfig,
         data: &TrainingData,
         device: &Device,
-    ) -> (TrainedModel, tempfile::TempDir) {
+    ) -> TrainedModel {
         let run_dir = tempfile::tempdir().unwrap();
         let control = TrainingControl::default();
         match train(config, data, device, run_dir.path(), &control, None, None).unwrap() {
-            TrainingEnd::Finished(trained) => (*trained, run_dir),
+            TrainingEnd::Finished(trained) => *trained,
             _ => panic!("training did not finish"),
         }
     }
@@ -610,7 +619,7 @@ mod tests {
         config.train.max_steps = 20;
         let data = rise_then_flat().training_data();
         assert_eq!(data.train.len().div_ceil(8), 8);
-        let (trained, _run_dir) = train_to_the_end(&config, &data, &Device::flex());
+        let trained = train_to_the_end(&config, &data, &Device::flex());
         assert_eq!(trained.history.len(), 3, "{:?}", trained.history);
         assert!(
             trained.stop_reason.contains("ran all 3 epochs"),
@@ -625,7 +634,7 @@ mod tests {
         config.validate().unwrap();
         let data = rise_then_flat();
         let device = Device::flex();
-        let (trained, _run_dir) = train_to_the_end(&config, &data.training_data(), &device);
+        let trained = train_to_the_end(&config, &data.training_data(), &device);
         let (best, best_loss) = best_epoch(&trained.history, 0).unwrap();
         let last = trained.history.last().unwrap().epoch;
         assert!(
@@ -650,7 +659,8 @@ mod tests {
             "{}",
             trained.stop_reason
         );
-        // the kept weights give the best epoch's validation loss, not the last epoch's
+        // the kept weights give the best epoch's validation loss, not the last epoch's, with
+        // the run directory that held their checkpoint gone
         let batch =
             WindowBatcher::new(data.sample_shape()).batch(data.items(&data.splits.valid), &device);
         let output = trained.forecaster.forward(batch.inputs);
