@@ -130,6 +130,15 @@ pub fn persist(temporary: tempfile::NamedTempFile, path: &Path) -> anyhow::Resul
     Ok(())
 }
 
+/// Reads the weights saved at `path` (a burnpack file) into memory whole: a record loaded from
+/// its file reads each tensor from there when it is first used, and a model must not depend on
+/// a file that a prune, an `--overwrite` or a temporary directory's end may delete.
+pub fn read_record(path: &Path) -> anyhow::Result<ModuleRecord> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error:?}", path.display()))
+}
+
 /// Flushes a directory's entries (a rename into it) to disk; best effort, as not every platform
 /// can open a directory.
 pub fn sync_directory(directory: &Path) {
@@ -327,8 +336,7 @@ impl RunDir {
         // read and checked like any config, so a hand-edited one is refused with its key named
         let config = ExperimentConfig::load_saved(&config_path)?;
         let model_path = self.file(files::MODEL);
-        let record = ModuleRecord::load(&model_path)
-            .map_err(|error| anyhow::anyhow!("cannot read {}: {error:?}", model_path.display()))?;
+        let record = read_record(&model_path)?;
         let forecaster = config
             .forecaster_config()
             .init(device)
@@ -341,5 +349,42 @@ impl RunDir {
                 )
             })?;
         Ok((config, forecaster))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Tensor;
+
+    #[test]
+    fn saved_weights_load_into_memory_and_outlive_their_file() {
+        let config: ExperimentConfig = toml::from_str(
+            r#"
+            [data]
+            path = "unused.csv"
+            features = ["v"]
+            target = "v"
+            window_len = 4
+            test_len = 5
+
+            [model]
+            hidden_size = 8
+            "#,
+        )
+        .unwrap();
+        let device = Device::flex();
+        let forecaster = config.forecaster_config().init(&device);
+        let scratch = tempfile::tempdir().unwrap();
+        let run = RunDir::create(&scratch.path().join("run")).unwrap();
+        run.save_weights(&config, &forecaster).unwrap();
+        let (_, loaded) = run.load_weights(&device).unwrap();
+        drop(scratch);
+        let inputs = || Tensor::<3>::ones([2, 4, 1], &device);
+        let expected = forecaster.forward(inputs()).into_data();
+        loaded
+            .forward(inputs())
+            .into_data()
+            .assert_eq(&expected, true);
     }
 }

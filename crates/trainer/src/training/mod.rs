@@ -21,7 +21,6 @@ use anyhow::Context;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset;
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor};
 use burn::train::metric::LossMetric;
 use burn::train::{Learner, SupervisedTraining};
@@ -30,7 +29,7 @@ use yoho_data::{TrainingData, WindowBatch, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::artifacts::files;
-use crate::artifacts::remove_partial_files;
+use crate::artifacts::{read_record, remove_partial_files};
 use crate::config::{ExperimentConfig, Families, LossReduction, ModelFamily, TrainSection};
 use crate::parallel::in_parallel;
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
@@ -398,25 +397,11 @@ fn best_epoch(history: &[EpochLoss], min_epochs: usize) -> Option<(usize, f64)> 
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
-/// Loads the weights of `epoch`'s checkpoint into `model`, read into memory whole: a record
-/// loaded from its file reads its tensors from there when they are first used, and the trained
-/// model must not depend on the run directory (a caller may train into a temporary one, and a
-/// later prune may delete the file).
+/// Loads the weights of `epoch`'s checkpoint into `model`, read into memory whole (see
+/// [`read_record`]): the trained model does not depend on the run directory.
 fn restore_checkpoint(model: Regressor, run_dir: &Path, epoch: usize) -> anyhow::Result<Regressor> {
     let path = checkpoints::record_path(&run_dir.join(files::CHECKPOINT_DIR), "model", epoch);
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "cannot restore the best epoch's weights from {}",
-            path.display()
-        )
-    })?;
-    let record =
-        ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes)).map_err(|error| {
-            anyhow::anyhow!(
-                "cannot restore the best epoch's weights from {}: {error:?}",
-                path.display()
-            )
-        })?;
+    let record = read_record(&path).context("cannot restore the best epoch's weights")?;
     model
         .try_load_record(record)
         .map_err(|error| anyhow::anyhow!("{} does not fit the network: {error:?}", path.display()))
