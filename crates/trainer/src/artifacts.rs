@@ -359,20 +359,9 @@ mod tests {
 
     #[test]
     fn saved_weights_load_into_memory_and_outlive_their_file() {
-        let config: ExperimentConfig = toml::from_str(
-            r#"
-            [data]
-            path = "unused.csv"
-            features = ["v"]
-            target = "v"
-            window_len = 4
-            test_len = 5
-
-            [model]
-            hidden_size = 8
-            "#,
-        )
-        .unwrap();
+        // the main job's network: 4 inputs (OHLC) over windows of 5 days
+        let main_job = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/lstm.toml");
+        let config = ExperimentConfig::load(&main_job).unwrap();
         let device = Device::flex();
         let forecaster = config.forecaster_config().init(&device);
         let scratch = tempfile::tempdir().unwrap();
@@ -380,7 +369,7 @@ mod tests {
         run.save_weights(&config, &forecaster).unwrap();
         let (_, loaded) = run.load_weights(&device).unwrap();
         drop(scratch);
-        let inputs = || Tensor::<3>::ones([2, 4, 1], &device);
+        let inputs = || Tensor::<3>::ones([2, 5, 4], &device);
         let expected = forecaster.forward(inputs()).into_data();
         loaded
             .forward(inputs())
