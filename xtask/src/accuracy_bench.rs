@@ -8,13 +8,14 @@
 //! horizon: everything else chosen from the series, see `trainer`'s `recipe.rs`) with one model
 //! per series; `yoho_global`, the recipe of a panel (the exponential-smoothing hybrid beside the
 //! LSTM on the seasonal naive) with one model per frequency over all its series (each series
-//! holding out its own last values, windows that every series can fill); `naive`
-//! and `seasonal_naive` computed here, and `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`, with
-//! the season of the series' frequency, as the recipe gives it); with `--vs-statsforecast`, statsforecast's Naive,
-//! SeasonalNaive, AutoETS, AutoARIMA and AutoTheta (`xtask/bench_statsforecast.py`), scored here
-//! the same way. `--recipe FILE` replaces the recipe's `[model]` and `[train]` with the file's,
-//! `--seed S` its seed; `--second-seed S` runs Yoho again with another seed and prints how
-//! much each series' MASE moves.
+//! holding out its own last values, windows that every series can fill); `naive` and
+//! `seasonal_naive` computed here, and `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`,
+//! with the season of the series' frequency, as the recipe gives it); with
+//! `--vs-statsforecast`, statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and
+//! AutoTheta (`xtask/bench_statsforecast.py`), scored here the same way. `--recipe FILE`
+//! replaces the recipe's `[model]` and `[train]` with the file's, `--seed S` its seed;
+//! `--second-seed S` runs Yoho again with another seed and prints how much each series' MASE
+//! moves.
 //!
 //! Writes `<target>/bench/accuracy.csv` (`name,method,mase,smape,seconds`) and
 //! `<target>/bench/accuracy_forecasts.csv` (`name,method,date,forecast`), and prints the

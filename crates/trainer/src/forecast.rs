@@ -158,8 +158,8 @@ fn check_config(config: &ExperimentConfig, args: &ForecastArgs) -> anyhow::Resul
 }
 
 /// The config of the refit on every row: the kept number of epochs (whatever the step budget),
-/// no validation, no early stopping; `None` when there is nothing to refit (`--no-refit`, or no validation period, where
-/// the first fit already trained on every row).
+/// no validation, no early stopping; `None` when there is nothing to refit (`--no-refit`, or no
+/// validation period, where the first fit already trained on every row).
 fn refit_config(
     config: &ExperimentConfig,
     kept_epoch: usize,

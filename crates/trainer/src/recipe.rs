@@ -95,8 +95,8 @@ pub fn sections(panel: bool) -> Table {
 
 /// Fills in what `table` (a config read from `path`) leaves to the recipe, when its `[data]`
 /// section has no `window_len`: the data keys it lacks, the `[model]` and `[train]` sections
-/// it lacks (a panel's with [`PANEL_CHANGES`]) and `[evaluate] season`. A config with `window_len` is
-/// left as it is.
+/// it lacks (a panel's with [`PANEL_CHANGES`]) and `[evaluate] season`. A config with
+/// `window_len` is left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
     if !wanted(table) {
         // without [data] the schema's own error names the missing section
