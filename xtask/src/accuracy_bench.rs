@@ -9,8 +9,9 @@
 //! per series; `yoho_global`, the recipe of a panel (the exponential-smoothing hybrid beside the
 //! LSTM on the seasonal naive) with one model per frequency over all its series (each series
 //! holding out its own last values, windows that every series can fill); `naive` and
-//! `seasonal_naive` computed here, and `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`,
-//! with the season of the series' frequency, as the recipe gives it); with
+//! `seasonal_naive` computed here, `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`,
+//! with the season of the series' frequency, as the recipe gives it), and `arima`, Yoho's
+//! automatic ARIMA (`yoho_eval::Arima`, the same season); with
 //! `--vs-statsforecast`, statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and
 //! AutoTheta (`xtask/bench_statsforecast.py`), scored here the same way. `--recipe FILE`
 //! replaces the recipe's `[model]` and `[train]` with the file's, `--seed S` its seed;
@@ -34,7 +35,7 @@ use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::{LearnerFit, in_parallel};
 use yoho_data::defaults::window_len;
 use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
-use yoho_eval::baselines::{Ets, Naive, SeasonalNaive};
+use yoho_eval::baselines::{Arima, Baseline, Ets, Naive, SeasonalNaive};
 use yoho_eval::protocol::{self, OriginForecast};
 
 use crate::backtest_bench::target_dir;
@@ -413,11 +414,17 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
         ] {
             scored.push(Scored::new(&one.entry, method, result, 0.0));
         }
-        // Yoho's own exponential smoothing, with the season the recipe gives it
-        let start = Instant::now();
-        let result = protocol::baseline_at_origin(&prepared, &one.config.ets(), season);
-        let seconds = start.elapsed().as_secs_f64();
-        scored.push(Scored::new(&one.entry, Ets::NAME, result, seconds));
+        // Yoho's own exponential smoothing and ARIMA, with the season the recipe gives them
+        let own: [(&str, &dyn Baseline); 2] = [
+            (Ets::NAME, &one.config.ets()),
+            (Arima::NAME, &one.config.arima()),
+        ];
+        for (method, baseline) in own {
+            let start = Instant::now();
+            let result = protocol::baseline_at_origin(&prepared, baseline, season);
+            let seconds = start.elapsed().as_secs_f64();
+            scored.push(Scored::new(&one.entry, method, result, seconds));
+        }
     }
     Ok(scored)
 }
@@ -864,7 +871,7 @@ mod tests {
         };
         let out = tempfile::tempdir().unwrap();
         let Evaluated { scored, wall, .. } = evaluate(&args, &sections, out.path()).unwrap();
-        for method in ["naive", REFERENCE, "ets", "yoho", "yoho_global"] {
+        for method in ["naive", REFERENCE, "ets", "arima", "yoho", "yoho_global"] {
             for (name, last_year) in [("a", 1997), ("b", 1996)] {
                 let row = scored
                     .iter()
@@ -886,7 +893,7 @@ mod tests {
         write_csvs(out.path(), &scored).unwrap();
         let csv = std::fs::read_to_string(out.path().join("accuracy.csv")).unwrap();
         assert!(csv.starts_with("name,method,mase,smape,seconds\n"));
-        assert_eq!(csv.lines().count(), 1 + 2 * 5);
+        assert_eq!(csv.lines().count(), 1 + 2 * 6);
     }
 
     #[test]

@@ -3,8 +3,11 @@
 
 use yoho_data::{PreparedData, Window};
 
+mod arima;
 mod ets;
+mod optimise;
 
+pub use arima::Arima;
 pub use ets::Ets;
 
 /// A forecast of a window's targets that needs no training.
@@ -161,7 +164,7 @@ impl Baseline for LastClose {
 }
 
 /// Naive, drift, window mean, seasonal naive (when `season` is given), exponential smoothing
-/// (seasonally adjusted with `season`) and last Close.
+/// (seasonally adjusted with `season`), automatic ARIMA (seasonal with `season`) and last Close.
 pub fn standard_baselines(season: Option<usize>) -> Vec<Box<dyn Baseline>> {
     let mut baselines: Vec<Box<dyn Baseline>> = vec![Box::new(Naive), Box::new(Drift)];
     baselines.push(Box::new(WindowMean));
@@ -169,6 +172,7 @@ pub fn standard_baselines(season: Option<usize>) -> Vec<Box<dyn Baseline>> {
         baselines.push(Box::new(SeasonalNaive { season }));
     }
     baselines.push(Box::new(Ets { season }));
+    baselines.push(Box::new(Arima { season }));
     baselines.push(Box::new(LastClose));
     baselines
 }
@@ -289,10 +293,11 @@ pub(crate) mod tests {
                 "window_mean",
                 "seasonal_naive",
                 "ets",
+                "arima",
                 "last_close"
             ]
         );
         assert_eq!(extra_columns(&baselines), ["Close"]);
-        assert_eq!(standard_baselines(None).len(), 5);
+        assert_eq!(standard_baselines(None).len(), 6);
     }
 }

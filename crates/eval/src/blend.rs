@@ -1,50 +1,104 @@
-//! The networks' forecast averaged with a statistical one: exponential smoothing ([`Ets`]),
-//! fitted at each origin on the history before it, weighs in as one more member of an ensemble
-//! of families. A deterministic member that errs differently from the networks lowers the noise
-//! that the networks' seeds leave in the forecast, and on most real series its error (see the
-//! README's accuracy bench: not on yearly series, where the networks alone do better).
+//! The networks' forecast averaged with statistical ones: exponential smoothing ([`Ets`]) and
+//! automatic ARIMA ([`Arima`]), fitted at each origin on the history before it, each weigh in as
+//! one more member of an ensemble of families. A deterministic member that errs differently
+//! from the networks lowers the noise that the networks' seeds leave in the forecast, and on
+//! most real series its error (see the README's accuracy bench: not on yearly series, where
+//! the networks alone do better).
 
 use yoho_data::{PreparedData, Window};
 
-use crate::baselines::{Baseline, Ets};
+use crate::baselines::{Arima, Ets};
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
 
-/// How the networks' forecast and the statistical one are combined.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A statistical forecaster that can join the networks' ensemble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistical {
+    /// Exponential smoothing on the seasonally adjusted series.
+    Ets(Ets),
+    /// Automatic seasonal ARIMA.
+    Arima(Arima),
+}
+
+impl Statistical {
+    /// The forecast of the `steps` values after `history` (oldest first).
+    pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
+        match self {
+            Self::Ets(ets) => ets.forecast_history(history, steps),
+            Self::Arima(arima) => arima.forecast_history(history, steps),
+        }
+    }
+
+    /// Its rows per season (`None`: not seasonal).
+    pub fn season(&self) -> Option<usize> {
+        match self {
+            Self::Ets(ets) => ets.season,
+            Self::Arima(arima) => arima.season,
+        }
+    }
+}
+
+impl From<Ets> for Statistical {
+    fn from(ets: Ets) -> Self {
+        Self::Ets(ets)
+    }
+}
+
+impl From<Arima> for Statistical {
+    fn from(arima: Arima) -> Self {
+        Self::Arima(arima)
+    }
+}
+
+/// How the networks' forecast and the statistical ones are combined.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Blend {
-    /// The statistical forecaster.
-    pub statistical: Ets,
-    /// Its weight in (0, 1); the networks' forecast gets the rest.
+    /// The statistical forecasters, one or more.
+    pub statistical: Vec<Statistical>,
+    /// The weight of each of them, in (0, 1); the networks' forecast gets the rest.
     pub weight: f64,
 }
 
 impl Blend {
-    /// `statistical` weighted as one more family beside `families` families of networks: the
-    /// mean of `families + 1` equal members, `1 / (families + 1)`.
-    pub fn as_one_more_family(statistical: Ets, families: usize) -> Self {
+    /// Each of `statistical` weighted as one more family beside `families` families of
+    /// networks: the mean of `families + statistical.len()` equal members.
+    pub fn as_more_families(statistical: Vec<Statistical>, families: usize) -> Self {
+        let weight = 1.0 / (families + statistical.len()) as f64;
         Self {
             statistical,
-            weight: 1.0 / (families + 1) as f64,
+            weight,
         }
     }
 
-    /// `network` and `statistical` (the same steps), averaged with the blend's weights.
-    pub fn combine(&self, network: &[f64], statistical: &[f64]) -> Vec<f64> {
-        network
-            .iter()
-            .zip(statistical)
-            .map(|(n, s)| (1.0 - self.weight) * n + self.weight * s)
+    /// `statistical` alone weighted as one more family beside `families` families of networks.
+    pub fn as_one_more_family(statistical: impl Into<Statistical>, families: usize) -> Self {
+        Self::as_more_families(vec![statistical.into()], families)
+    }
+
+    /// `network` and each of `statistical`'s forecasts (the same steps), averaged with the
+    /// blend's weights.
+    pub fn combine(&self, network: &[f64], statistical: &[Vec<f64>]) -> Vec<f64> {
+        let network_weight = 1.0 - self.weight * statistical.len() as f64;
+        (network.iter().enumerate())
+            .map(|(step, n)| {
+                network_weight * n
+                    + statistical
+                        .iter()
+                        .map(|s| self.weight * s[step])
+                        .sum::<f64>()
+            })
             .collect()
     }
 
     /// `network`'s forecast of the steps after `history` (the target's values up to the
-    /// origin, oldest first) blended with the statistical forecast fitted on `history`.
+    /// origin, oldest first) blended with the statistical forecasts fitted on `history`.
     pub fn forecast(&self, history: &[f64], network: &[f64]) -> Vec<f64> {
-        let statistical = self.statistical.forecast_history(history, network.len());
+        let statistical: Vec<Vec<f64>> = (self.statistical.iter())
+            .map(|member| member.forecast_history(history, network.len()))
+            .collect();
         self.combine(network, &statistical)
     }
 
-    /// `network`'s forecast of `window` of `data` blended with the statistical forecast from
+    /// `network`'s forecast of `window` of `data` blended with the statistical forecasts from
     /// the window's origin.
     pub fn forecast_window(
         &self,
@@ -52,11 +106,11 @@ impl Blend {
         window: &Window,
         network: &[f64],
     ) -> Vec<f64> {
-        self.combine(network, &self.statistical.forecast_steps(data, window))
+        self.forecast(&data.target_values()[..=window.last_input_row()], network)
     }
 
     /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period)
-    /// blended with the statistical forecast from each window's origin.
+    /// blended with the statistical forecasts from each window's origin.
     pub fn apply_to_test(&self, test: &mut TestForecast, data: &PreparedData) {
         let blended: Vec<Vec<f64>> = (data.splits.test.iter())
             .zip(test.model_steps())
@@ -77,7 +131,10 @@ mod tests {
         let ets = Ets { season: None };
         let blend = Blend::as_one_more_family(ets, 3);
         assert_eq!(blend.weight, 0.25);
-        assert_eq!(blend.combine(&[4.0, 8.0], &[8.0, 0.0]), vec![5.0, 6.0]);
+        assert_eq!(
+            blend.combine(&[4.0, 8.0], &[vec![8.0, 0.0]]),
+            vec![5.0, 6.0]
+        );
         // a straight line: ETS continues it (damped), the blend is 3/4 network and 1/4 that
         let history: Vec<f64> = (0..30).map(f64::from).collect();
         let statistical = ets.forecast_history(&history, 2);
@@ -86,6 +143,30 @@ mod tests {
             assert!((b - s / 4.0).abs() < 1e-12);
         }
         assert!((statistical[0] - 30.0).abs() < 0.5, "{statistical:?}");
+    }
+
+    #[test]
+    fn two_statistical_members_weigh_as_two_families() {
+        let (ets, arima) = (Ets { season: Some(4) }, Arima { season: Some(4) });
+        let blend = Blend::as_more_families(vec![ets.into(), arima.into()], 2);
+        assert_eq!(blend.weight, 0.25);
+        assert_eq!(
+            blend.combine(&[4.0], &[vec![8.0], vec![0.0]]),
+            vec![0.5 * 4.0 + 0.25 * 8.0]
+        );
+        let history: Vec<f64> = (0..48)
+            .map(|row| 50.0 + 0.3 * f64::from(row) + [4.0, -2.0, 1.0, -3.0][row as usize % 4])
+            .collect();
+        let (e, a) = (
+            ets.forecast_history(&history, 3),
+            arima.forecast_history(&history, 3),
+        );
+        let blended = blend.forecast(&history, &[10.0; 3]);
+        for step in 0..3 {
+            let want = 5.0 + 0.25 * (e[step] + a[step]);
+            assert!((blended[step] - want).abs() < 1e-12, "{blended:?}");
+        }
+        assert_eq!(Statistical::from(arima).season(), Some(4));
     }
 
     #[test]

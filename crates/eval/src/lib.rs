@@ -2,7 +2,7 @@
 //!
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), a blend
-//! of the networks' forecast with exponential smoothing ([`blend`]), the accuracy measures and
+//! of the networks' forecast with exponential smoothing and ARIMA ([`blend`]), the accuracy measures and
 //! the Diebold–Mariano test ([`metrics`]), the test-day evaluation that puts them together
 //! ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their scores
 //! ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
@@ -33,8 +33,8 @@ pub mod panel;
 pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
-pub use baselines::{Baseline, Ets, NAIVE, standard_baselines};
-pub use blend::Blend;
+pub use baselines::{Arima, Baseline, Ets, NAIVE, standard_baselines};
+pub use blend::{Blend, Statistical};
 pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,

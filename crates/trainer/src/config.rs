@@ -191,21 +191,43 @@ pub struct ModelSection {
     /// they are evaluated without training. Relative to the current directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
-    /// A statistical forecaster whose forecast is averaged with the networks' as one more
-    /// family (weight `1 / (families + 1)`), fitted at each origin on the target's values up to
-    /// it: `ets` (exponential smoothing on the series seasonally adjusted with `[evaluate]
-    /// season`, or `[data] season` without it).
-    /// Without it the networks forecast alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statistical: Option<Statistical>,
+    /// Statistical forecasters whose forecasts are averaged with the networks' as more
+    /// families (each weighs `1 / (families + statisticals)`), fitted at each origin on the
+    /// target's values up to it: `ets` (exponential smoothing on the series seasonally adjusted
+    /// with `[evaluate] season`, or `[data] season` without it), `arima` (automatic seasonal
+    /// ARIMA with the same season); one name or a list. Without it the networks forecast alone.
+    #[serde(
+        default,
+        deserialize_with = "one_or_more",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub statistical: Vec<Statistical>,
 }
 
-/// `[model] statistical`: the statistical member of the ensemble.
+/// `[model] statistical`: a statistical member of the ensemble.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statistical {
     /// Automatic exponential smoothing (`yoho_eval::Ets`).
     Ets,
+    /// Automatic seasonal ARIMA (`yoho_eval::Arima`).
+    Arima,
+}
+
+/// `[model] statistical` as one name or a list of names.
+fn one_or_more<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Statistical>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "\"ets\", \"arima\" or a list of them")]
+    enum Given {
+        One(Statistical),
+        More(Vec<Statistical>),
+    }
+    Ok(match Given::deserialize(deserializer)? {
+        Given::One(one) => vec![one],
+        Given::More(more) => more,
+    })
 }
 
 /// `[train]`: how the network is fitted. Defaults follow PyTorch's AdamW.
@@ -635,14 +657,17 @@ impl ExperimentConfig {
     }
 
     /// How the networks' forecast is blended with `[model] statistical`'s (`None`: it is not):
-    /// the statistical forecast weighs as one more family, seasonally adjusted with `[evaluate]
-    /// season` (the `ets` baseline's; `[data] season` without it).
+    /// each statistical forecast weighs as one more family, seasonally adjusted with
+    /// `[evaluate] season` (the `ets` baseline's; `[data] season` without it).
     pub fn blend(&self) -> Option<yoho_eval::Blend> {
-        self.model.statistical.map(|statistical| match statistical {
-            Statistical::Ets => {
-                yoho_eval::Blend::as_one_more_family(self.ets(), self.model.family.len())
-            }
-        })
+        let members: Vec<yoho_eval::Statistical> = (self.model.statistical.iter())
+            .map(|statistical| match statistical {
+                Statistical::Ets => self.ets().into(),
+                Statistical::Arima => self.arima().into(),
+            })
+            .collect();
+        (!members.is_empty())
+            .then(|| yoho_eval::Blend::as_more_families(members, self.model.family.len()))
     }
 
     /// Exponential smoothing as this config gives it: seasonally adjusted with `[evaluate]
@@ -650,6 +675,13 @@ impl ExperimentConfig {
     pub fn ets(&self) -> yoho_eval::Ets {
         yoho_eval::Ets {
             season: self.evaluate.season.or(self.data.season),
+        }
+    }
+
+    /// Automatic ARIMA as this config gives it, with the season [`Self::ets`] has.
+    pub fn arima(&self) -> yoho_eval::Arima {
+        yoho_eval::Arima {
+            season: self.ets().season,
         }
     }
 
@@ -746,7 +778,7 @@ impl ExperimentConfig {
                  init_from or set output = \"point\""
             );
         }
-        if model.output != OutputKind::Point && model.statistical.is_some() {
+        if model.output != OutputKind::Point && !model.statistical.is_empty() {
             bail!(
                 "[model] statistical: the statistical forecast is blended with point forecasts; \
                  remove statistical or set output = \"point\""
@@ -878,20 +910,50 @@ mod tests {
             .unwrap();
             ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap()
         };
-        // the recipe's three families of networks and ETS: a quarter each
+        // the recipe's three families of networks, ETS and ARIMA: a fifth each
         let blend = config("").blend().expect("the recipe blends");
-        assert_eq!(blend.weight, 0.25);
-        assert_eq!(blend.statistical.season, Some(12));
-        // a config that names its model blends only when it says so
+        assert_eq!(blend.weight, 0.2);
+        let seasons = |blend: &yoho_eval::Blend| -> Vec<Option<usize>> {
+            blend.statistical.iter().map(|s| s.season()).collect()
+        };
+        assert_eq!(seasons(&blend), vec![Some(12); 2]);
+        assert!(matches!(
+            blend.statistical[..],
+            [
+                yoho_eval::Statistical::Ets(_),
+                yoho_eval::Statistical::Arima(_)
+            ]
+        ));
+        // a config that names its model blends only when it says so, one name or a list
         assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
         let named = config("[model]\nhidden_size = 8\nstatistical = \"ets\"\n");
         assert_eq!(named.blend().map(|blend| blend.weight), Some(0.5));
+        let listed = config("[model]\nhidden_size = 8\nstatistical = [\"arima\"]\n");
+        assert!(matches!(
+            listed.blend().unwrap().statistical[..],
+            [yoho_eval::Statistical::Arima(_)]
+        ));
+        let table: toml::Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n[model]\nstatistical = \"theta\"\n",
+            data.display().to_string()
+        ))
+        .unwrap();
+        let error = ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("m.toml") && message.contains("statistical"),
+            "{message}"
+        );
+        assert!(
+            message.contains("\"ets\", \"arima\" or a list of them"),
+            "{message}"
+        );
         // 72 months: the windows cannot hold a year, the whole history (6 years) can
         write(72);
         let short = config("");
         assert_eq!(short.data.season, None);
         assert_eq!(short.evaluate.season, Some(12));
-        assert_eq!(short.blend().unwrap().statistical.season, Some(12));
+        assert_eq!(seasons(&short.blend().unwrap()), vec![Some(12); 2]);
     }
 
     #[test]

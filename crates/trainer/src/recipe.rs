@@ -32,16 +32,16 @@ use crate::family::{Families, ModelFamily};
 /// optimiser steps per series (NeuralForecast's default `max_steps`: a long series is not
 /// trained ten times longer than a short one for the same model). Several networks
 /// halve the noise one network's seed leaves in its forecast, and families that err
-/// differently beat any one of them. Exponential smoothing (`statistical = "ets"`, fitted on
-/// the whole history up to the origin) joins them as one more family: a deterministic member
-/// that errs differently again.
+/// differently beat any one of them. Exponential smoothing and automatic ARIMA (`statistical =
+/// ["ets", "arima"]`, each fitted on the whole history up to the origin) join them as two more
+/// families: deterministic members that err differently again.
 const SECTIONS: &str = r#"
 [model]
 family = ["es_rnn", "seasonal_rnn", "rnn"]
 cell = "lstm"
 hidden_size = 32
 head = [16]
-statistical = "ets"
+statistical = ["ets", "arima"]
 
 [train]
 epochs = 300
@@ -344,9 +344,10 @@ mod tests {
     }
 
     #[test]
-    fn both_recipes_blend_with_exponential_smoothing() {
+    fn both_recipes_blend_with_exponential_smoothing_and_arima() {
         for section in [sections(true), sections(false)] {
-            assert_eq!(section["model"]["statistical"].as_str(), Some("ets"));
+            let names = section["model"]["statistical"].as_array().unwrap();
+            assert_eq!(names, &[Value::from("ets"), Value::from("arima")]);
         }
     }
 

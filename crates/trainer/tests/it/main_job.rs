@@ -64,6 +64,7 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
         "drift",
         "window_mean",
         "ets",
+        "arima",
         "last_close",
     ] {
         for key in [
@@ -89,7 +90,9 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     let mut lines = predictions.lines();
     assert_eq!(
         lines.next(),
-        Some("date,actual,predicted,naive,drift,window_mean,ets,last_close,lower_80,upper_80"),
+        Some(
+            "date,actual,predicted,naive,drift,window_mean,ets,arima,last_close,lower_80,upper_80"
+        ),
         "5 validation errors calibrate an 80 % interval, too few for a 95 % one"
     );
     let rows: Vec<Vec<String>> = lines
@@ -98,7 +101,7 @@ fn tiny_run_writes_metrics_predictions_and_a_loadable_model() {
     assert_eq!(rows.len(), 10, "one row per test day");
     for row in &rows {
         let [predicted, lower, upper] =
-            [&row[2], &row[8], &row[9]].map(|v| v.parse::<f64>().unwrap());
+            [&row[2], &row[9], &row[10]].map(|v| v.parse::<f64>().unwrap());
         assert!(lower < predicted && predicted < upper, "{row:?}");
         // symmetric: the same half-width every day
         assert!(((upper - predicted) - (predicted - lower)).abs() < 1e-9);
