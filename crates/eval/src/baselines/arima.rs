@@ -3,8 +3,10 @@
 //! is stationary (once at the season when its seasonal strength exceeds 0.64; then up to twice
 //! while the KPSS test rejects a stationary level at 5 %), and a stepwise search over seasonal
 //! ARIMA orders keeps the fit with the smallest AICc. Each order is fitted by conditional sum
-//! of squares (Nelder–Mead over coefficients kept stationary and invertible), the forecast
-//! continued with future errors of zero and the differences summed back.
+//! of squares (Nelder–Mead over coefficients kept stationary and invertible) and scored by its
+//! exact Gaussian likelihood (the Kalman filter; for seasons over 24, whose state would be
+//! large, by the conditional sum of squares). The forecast continues the fit with future errors
+//! of zero, and the differences are summed back.
 //!
 //! Like [`super::Ets`], it is fitted afresh on every value up to each window's origin and never
 //! sees a value after it. No maintained Rust crate has an AutoARIMA as accurate as
@@ -37,6 +39,13 @@ const MAX_Q: usize = 5;
 const MAX_SEASONAL_P: usize = 2;
 const MAX_SEASONAL_Q: usize = 2;
 const MAX_ORDER: usize = 5;
+
+/// Seasons up to which orders are compared by their exact likelihood (the Kalman filter's
+/// state has up to `5 + 2 · season` rows); longer ones by their conditional sum of squares.
+const MAX_EXACT_SEASON: usize = 24;
+
+/// Iterations at most towards the Kalman filter's starting covariance.
+const MAX_COVARIANCE_ITERATIONS: usize = 5000;
 
 /// Orders fitted at most in one stepwise search (statsforecast's `nmodels`).
 const MAX_MODELS: usize = 94;
@@ -434,12 +443,126 @@ fn fit(w: &[f64], order: Order, season: usize) -> Option<Fit> {
     if !log_variance.is_finite() {
         return None;
     }
+    let fitted = build(&best);
+    let minus_twice_log_likelihood = match season <= MAX_EXACT_SEASON {
+        true => exact_deviance(w, &fitted)?,
+        false => rows as f64 * log_variance,
+    };
     let (n, k) = (rows as f64, k as f64);
-    let aicc = n * log_variance + 2.0 * k + 2.0 * k * (k + 1.0) / (n - k - 1.0).max(1.0);
-    Some(Fit {
-        aicc,
-        ..build(&best)
-    })
+    let aicc = minus_twice_log_likelihood + 2.0 * k + 2.0 * k * (k + 1.0) / (n - k - 1.0).max(1.0);
+    Some(Fit { aicc, ..fitted })
+}
+
+/// `-2 log L` (up to a constant) of `fit` on `w`: the exact Gaussian likelihood by the Kalman
+/// filter, started from the state's stationary covariance, the innovations' variance
+/// concentrated out. `None` where the filter breaks down.
+fn exact_deviance(w: &[f64], fit: &Fit) -> Option<f64> {
+    let model = StateSpace::new(fit);
+    let mut covariance = model.stationary_covariance()?;
+    let mut state = vec![0.0; model.rows()];
+    let (mut sum_log_variance, mut sum_squares) = (0.0, 0.0);
+    for value in w {
+        let variance = covariance[0][0];
+        if !(variance > 0.0 && variance.is_finite()) {
+            return None;
+        }
+        let innovation = value - fit.mean - state[0];
+        sum_log_variance += variance.ln();
+        sum_squares += innovation * innovation / variance;
+        let gain: Vec<f64> = covariance.iter().map(|row| row[0] / variance).collect();
+        let first_row = covariance[0].clone();
+        for (i, row) in covariance.iter_mut().enumerate() {
+            state[i] += gain[i] * innovation;
+            for (c, f) in row.iter_mut().zip(&first_row) {
+                *c -= gain[i] * f;
+            }
+        }
+        state = model.advance(&state);
+        covariance = model.predict(&covariance);
+    }
+    let n = w.len() as f64;
+    Some(n * (sum_squares / n).ln() + sum_log_variance)
+}
+
+/// An ARMA in Harvey's state-space form: the state's first row is the series, the transition
+/// `T` has the AR coefficients in its first column and ones above the diagonal, and one shock
+/// enters each row through `loading` (1 and the MA coefficients).
+struct StateSpace {
+    ar: Vec<f64>,
+    loading: Vec<f64>,
+}
+
+impl StateSpace {
+    fn new(fit: &Fit) -> Self {
+        let p = fit.ar.iter().map(|&(lag, _)| lag).max().unwrap_or(0);
+        let q = fit.ma.iter().map(|&(lag, _)| lag).max().unwrap_or(0);
+        let rows = p.max(q + 1);
+        let mut ar = vec![0.0; rows];
+        for &(lag, c) in &fit.ar {
+            ar[lag - 1] = c;
+        }
+        let mut loading = vec![0.0; rows];
+        loading[0] = 1.0;
+        for &(lag, c) in &fit.ma {
+            loading[lag] = c;
+        }
+        Self { ar, loading }
+    }
+
+    fn rows(&self) -> usize {
+        self.ar.len()
+    }
+
+    /// `T · state`.
+    fn advance(&self, state: &[f64]) -> Vec<f64> {
+        (0..self.rows())
+            .map(|i| self.ar[i] * state[0] + state.get(i + 1).copied().unwrap_or(0.0))
+            .collect()
+    }
+
+    /// `T · P · T' + loading · loading'`.
+    fn predict(&self, covariance: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let left: Vec<Vec<f64>> = (0..self.rows())
+            .map(|i| {
+                let next = covariance.get(i + 1);
+                (0..self.rows())
+                    .map(|j| self.ar[i] * covariance[0][j] + next.map_or(0.0, |row| row[j]))
+                    .collect()
+            })
+            .collect();
+        (0..self.rows())
+            .map(|i| {
+                (0..self.rows())
+                    .map(|j| {
+                        let shifted = left[i].get(j + 1).copied().unwrap_or(0.0);
+                        left[i][0] * self.ar[j] + shifted + self.loading[i] * self.loading[j]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The state's covariance that [`Self::predict`] leaves unchanged (the coefficients are
+    /// stationary), by iterating it from the shocks' own; `None` if it diverges.
+    fn stationary_covariance(&self) -> Option<Vec<Vec<f64>>> {
+        let mut covariance: Vec<Vec<f64>> = (self.loading.iter())
+            .map(|a| self.loading.iter().map(|b| a * b).collect())
+            .collect();
+        for _ in 0..MAX_COVARIANCE_ITERATIONS {
+            let next = self.predict(&covariance);
+            let change = (next.iter().flatten())
+                .zip(covariance.iter().flatten())
+                .fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+            covariance = next;
+            if !change.is_finite() {
+                return None;
+            }
+            if change < 1e-10 * (1.0 + covariance[0][0].abs()) {
+                break;
+            }
+        }
+        Some(covariance)
+    }
 }
 
 /// The stepwise search (see the module doc): the smallest-AICc fit among the starting orders,
@@ -563,6 +686,44 @@ mod tests {
     }
 
     #[test]
+    fn the_kalman_likelihood_is_the_exact_one() {
+        // AR(1), phi 0.6: z0 has variance 1 / (1 - phi^2), each later z given the one before
+        // variance 1 (in units of the shocks' variance, concentrated out)
+        let z = noise(50, 17);
+        let fit = Fit {
+            order: Order {
+                p: 1,
+                q: 0,
+                sp: 0,
+                sq: 0,
+                constant: false,
+            },
+            mean: 0.0,
+            ar: vec![(1, 0.6)],
+            ma: Vec::new(),
+            aicc: f64::NAN,
+        };
+        let squares: f64 = z[0] * z[0] * (1.0 - 0.36)
+            + z.windows(2)
+                .map(|w| (w[1] - 0.6 * w[0]).powi(2))
+                .sum::<f64>();
+        let want = 50.0 * (squares / 50.0).ln() - (1.0 - 0.36_f64).ln();
+        let got = exact_deviance(&z, &fit).unwrap();
+        assert!((got - want).abs() < 1e-8, "{got} vs {want}");
+        // MA(1), theta 0.5: the first value's variance is 1 + theta^2, and an invertible MA's
+        // one-step variance falls towards the shocks' own
+        let ma = Fit {
+            ar: Vec::new(),
+            ma: vec![(1, 0.5)],
+            ..fit
+        };
+        let model = StateSpace::new(&ma);
+        let start = model.stationary_covariance().unwrap();
+        assert!((start[0][0] - 1.25).abs() < 1e-12, "{start:?}");
+        assert!(exact_deviance(&z, &ma).is_some_and(f64::is_finite));
+    }
+
+    #[test]
     fn an_ar1_is_recovered_and_forecast_towards_its_mean() {
         // x[t] - 10 = 0.7 (x[t-1] - 10) + e
         let e = noise(600, 3);
@@ -598,6 +759,15 @@ mod tests {
         }
         let differencing = Differencing::choose(&x, 1);
         assert_eq!(differencing.regular, 1);
+        // given a season it has none of, it is not differenced at it
+        assert!(seasonal_strength(&x, 4) < SEASONAL_STRENGTH);
+        assert_eq!(
+            Differencing::choose(&x, 4),
+            Differencing {
+                season: 4,
+                ..differencing
+            }
+        );
         let w = difference(&x, 1);
         let best = search(&w, 1, true).unwrap();
         let ma1: f64 = best
