@@ -35,7 +35,7 @@ use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::{LearnerFit, in_parallel};
 use yoho_data::defaults::window_len;
 use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
-use yoho_eval::baselines::{Arima, Baseline, Ets, Naive, SeasonalNaive};
+use yoho_eval::baselines::{Baseline, Naive, SeasonalNaive, Statistical};
 use yoho_eval::protocol::{self, OriginForecast};
 
 use crate::backtest_bench::target_dir;
@@ -415,15 +415,15 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
             scored.push(Scored::new(&one.entry, method, result, 0.0));
         }
         // Yoho's own exponential smoothing and ARIMA, with the season the recipe gives them
-        let own: [(&str, &dyn Baseline); 2] = [
-            (Ets::NAME, &one.config.ets()),
-            (Arima::NAME, &one.config.arima()),
+        let own = [
+            Statistical::from(one.config.ets()),
+            Statistical::from(one.config.arima()),
         ];
-        for (method, baseline) in own {
+        for baseline in own {
             let start = Instant::now();
-            let result = protocol::baseline_at_origin(&prepared, baseline, season);
+            let result = protocol::baseline_at_origin(&prepared, &baseline, season);
             let seconds = start.elapsed().as_secs_f64();
-            scored.push(Scored::new(&one.entry, method, result, seconds));
+            scored.push(Scored::new(&one.entry, baseline.name(), result, seconds));
         }
     }
     Ok(scored)

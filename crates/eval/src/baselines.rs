@@ -6,9 +6,12 @@ use yoho_data::{PreparedData, Window};
 mod arima;
 mod ets;
 mod optimise;
+mod statistical;
 
 pub use arima::Arima;
 pub use ets::Ets;
+pub use statistical::Statistical;
+pub(crate) use statistical::history_up_to_origin;
 
 /// A forecast of a window's targets that needs no training.
 pub trait Baseline {
@@ -171,8 +174,8 @@ pub fn standard_baselines(season: Option<usize>) -> Vec<Box<dyn Baseline>> {
     if let Some(season) = season {
         baselines.push(Box::new(SeasonalNaive { season }));
     }
-    baselines.push(Box::new(Ets { season }));
-    baselines.push(Box::new(Arima { season }));
+    baselines.push(Box::new(Statistical::from(Ets { season })));
+    baselines.push(Box::new(Statistical::from(Arima { season })));
     baselines.push(Box::new(LastClose));
     baselines
 }

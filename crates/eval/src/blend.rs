@@ -7,47 +7,8 @@
 
 use yoho_data::{PreparedData, Window};
 
-use crate::baselines::{Arima, Ets};
+use crate::baselines::{Statistical, history_up_to_origin};
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
-
-/// A statistical forecaster that can join the networks' ensemble.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Statistical {
-    /// Exponential smoothing on the seasonally adjusted series.
-    Ets(Ets),
-    /// Automatic seasonal ARIMA.
-    Arima(Arima),
-}
-
-impl Statistical {
-    /// The forecast of the `steps` values after `history` (oldest first).
-    pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
-        match self {
-            Self::Ets(ets) => ets.forecast_history(history, steps),
-            Self::Arima(arima) => arima.forecast_history(history, steps),
-        }
-    }
-
-    /// Its rows per season (`None`: not seasonal).
-    pub fn season(&self) -> Option<usize> {
-        match self {
-            Self::Ets(ets) => ets.season,
-            Self::Arima(arima) => arima.season,
-        }
-    }
-}
-
-impl From<Ets> for Statistical {
-    fn from(ets: Ets) -> Self {
-        Self::Ets(ets)
-    }
-}
-
-impl From<Arima> for Statistical {
-    fn from(arima: Arima) -> Self {
-        Self::Arima(arima)
-    }
-}
 
 /// How the networks' forecast and the statistical ones are combined.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +67,7 @@ impl Blend {
         window: &Window,
         network: &[f64],
     ) -> Vec<f64> {
-        self.forecast(&data.target_values()[..=window.last_input_row()], network)
+        self.forecast(history_up_to_origin(data, window), network)
     }
 
     /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period)
@@ -125,6 +86,7 @@ impl Blend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baselines::{Arima, Ets};
 
     #[test]
     fn the_statistical_member_weighs_as_one_family() {

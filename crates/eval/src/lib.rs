@@ -33,8 +33,8 @@ pub mod panel;
 pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
-pub use baselines::{Arima, Baseline, Ets, NAIVE, standard_baselines};
-pub use blend::{Blend, Statistical};
+pub use baselines::{Arima, Baseline, Ets, NAIVE, Statistical, standard_baselines};
+pub use blend::Blend;
 pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,

@@ -13,9 +13,6 @@
 //! statsforecast's (the one tried, `anofox-forecast`, scored 0.79 against 0.71 on the bench),
 //! hence this one.
 
-use yoho_data::{PreparedData, Window};
-
-use super::Baseline;
 use super::optimise::{Limits, minimise};
 
 /// The newest values it fits on at most, as exponential smoothing does.
@@ -46,6 +43,19 @@ const MAX_EXACT_SEASON: usize = 24;
 
 /// Iterations at most towards the Kalman filter's starting covariance.
 const MAX_COVARIANCE_ITERATIONS: usize = 5000;
+
+/// The steps to an AR/MA pair's neighbours in the stepwise search: each alone down and up,
+/// then both together.
+const NEIGHBOUR_STEPS: [(isize, isize); 8] = [
+    (-1, 0),
+    (1, 0),
+    (0, -1),
+    (0, 1),
+    (-1, -1),
+    (1, 1),
+    (-1, 1),
+    (1, -1),
+];
 
 /// Orders fitted at most in one stepwise search (statsforecast's `nmodels`).
 const MAX_MODELS: usize = 94;
@@ -94,25 +104,6 @@ impl Arima {
             false => naive,
         }
     }
-}
-
-impl Baseline for Arima {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
-        self.forecast_history(history(data, window), 1)[0]
-    }
-
-    fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
-        self.forecast_history(history(data, window), window.horizon)
-    }
-}
-
-/// Every target value up to `window`'s origin (its last input row).
-fn history<'a>(data: &'a PreparedData, window: &Window) -> &'a [f64] {
-    &data.target_values()[..=window.last_input_row()]
 }
 
 /// How often the series is differenced: `seasonal` times at lag `season`, then `regular` times
@@ -282,28 +273,10 @@ impl Order {
                     out.push(Order { p, q, sp, sq, ..o });
                 }
             };
-        for (dsp, dsq) in [
-            (-1, 0),
-            (1, 0),
-            (0, -1),
-            (0, 1),
-            (-1, -1),
-            (1, 1),
-            (-1, 1),
-            (1, -1),
-        ] {
+        for (dsp, dsq) in NEIGHBOUR_STEPS {
             push(Some(o.p), Some(o.q), step(o.sp, dsp), step(o.sq, dsq));
         }
-        for (dp, dq) in [
-            (-1, 0),
-            (1, 0),
-            (0, -1),
-            (0, 1),
-            (-1, -1),
-            (1, 1),
-            (-1, 1),
-            (1, -1),
-        ] {
+        for (dp, dq) in NEIGHBOUR_STEPS {
             push(step(o.p, dp), step(o.q, dq), Some(o.sp), Some(o.sq));
         }
         out.push(Order {
@@ -835,27 +808,5 @@ mod tests {
         broken[7] = f64::NAN;
         assert_eq!(arima.forecast_history(&broken, 2), vec![39.0, 39.0]);
         assert!(arima.forecast_history(&[1.0; 40], 0).is_empty());
-    }
-
-    #[test]
-    fn a_window_is_forecast_from_its_origin_never_from_after_it() {
-        let e = noise(60, 5);
-        let values: Vec<f64> = (0..60).map(|t| 50.0 + (t % 4) as f64 + e[t]).collect();
-        let mut poisoned = values.clone();
-        for v in poisoned.iter_mut().skip(52) {
-            *v = 1e9;
-        }
-        let arima = Arima { season: Some(4) };
-        let clean = crate::baselines::tests::prepared(&values, 8, 8);
-        let dirty = crate::baselines::tests::prepared(&poisoned, 8, 8);
-        let window = clean.splits.test.first().unwrap();
-        assert_eq!(window.last_input_row(), 51);
-        let forecast = arima.forecast_steps(&clean, &window);
-        assert_eq!(forecast, arima.forecast_steps(&dirty, &window));
-        assert_eq!(
-            forecast,
-            arima.forecast_history(&values[..52], window.horizon)
-        );
-        assert_eq!(forecast[0], arima.forecast(&clean, &window));
     }
 }

@@ -9,9 +9,6 @@
 
 use augurs_core::{Fit, Predict};
 use augurs_ets::AutoETS;
-use yoho_data::{PreparedData, Window};
-
-use super::Baseline;
 
 /// One-sided critical value of the seasonality test (10 %), as the M4 benchmarks use it.
 const SEASONALITY_CRITICAL_VALUE: f64 = 1.645;
@@ -59,25 +56,6 @@ impl Ets {
             })
             .collect()
     }
-}
-
-impl Baseline for Ets {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
-        self.forecast_history(history(data, window), 1)[0]
-    }
-
-    fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
-        self.forecast_history(history(data, window), window.horizon)
-    }
-}
-
-/// Every target value up to `window`'s origin (its last input row).
-fn history<'a>(data: &'a PreparedData, window: &Window) -> &'a [f64] {
-    &data.target_values()[..=window.last_input_row()]
 }
 
 /// AutoETS's forecast of `steps` values after `values` with a damped trend (error additive or
@@ -312,29 +290,5 @@ mod tests {
             ets.forecast_history(&values, 5),
             ets.forecast_history(&values, 5)
         );
-    }
-
-    #[test]
-    fn a_window_is_forecast_from_its_origin_never_from_after_it() {
-        // the test period (the last 8 rows) poisoned: the forecast at its first origin is the same
-        let values = seasonal_series(12);
-        let mut poisoned = values.clone();
-        for v in poisoned.iter_mut().skip(40) {
-            *v = 1e9;
-        }
-        let ets = Ets { season: Some(4) };
-        let (clean, dirty) = (
-            crate::baselines::tests::prepared(&values, 8, 8),
-            crate::baselines::tests::prepared(&poisoned, 8, 8),
-        );
-        let window = clean.splits.test.first().unwrap();
-        assert_eq!(window.last_input_row(), 39);
-        let forecast = ets.forecast_steps(&clean, &window);
-        assert_eq!(forecast, ets.forecast_steps(&dirty, &window));
-        assert_eq!(
-            forecast,
-            ets.forecast_history(&values[..40], window.horizon)
-        );
-        assert_eq!(forecast[0], ets.forecast(&clean, &window));
     }
 }
