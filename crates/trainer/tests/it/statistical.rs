@@ -1,5 +1,5 @@
-//! `[model] statistical = "ets"`: exponential smoothing weighs in as one more family, in the
-//! test evaluation and in `trainer predict`.
+//! `[model] statistical = "ets"` (or a list with `"arima"`): exponential smoothing and ARIMA
+//! weigh in as one more family each, in the test evaluation and in `trainer predict`.
 
 use std::path::{Path, PathBuf};
 
@@ -90,6 +90,37 @@ fn ets_weighs_as_one_more_family_in_the_test_and_in_predict() {
         .map(|(n, e)| 0.5 * (n + e))
         .collect();
     assert_close(&forecast(&blended, "blended.csv"), &want);
+}
+
+#[test]
+fn ets_and_arima_weigh_a_third_each_in_the_test_and_in_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = run(dir.path(), "plain", "");
+    let both = run(dir.path(), "both", "statistical = [\"ets\", \"arima\"]");
+    // the baselines' columns are the members' forecasts from each test origin
+    let text = read(&plain.join("predictions.csv"));
+    let (network, ets, arima) = (
+        column(&text, "predicted"),
+        column(&text, "ets"),
+        column(&text, "arima"),
+    );
+    let third = |n: &[f64], e: &[f64], a: &[f64]| -> Vec<f64> {
+        (0..n.len()).map(|i| (n[i] + e[i] + a[i]) / 3.0).collect()
+    };
+    let predicted = column(&read(&both.join("predictions.csv")), "predicted");
+    assert_close(&predicted, &third(&network, &ets, &arima));
+    // predict: both fitted on every value of the file
+    let data = dir.path().join("series.csv");
+    let forecast = |run: &Path, name: &str| {
+        let out = dir.path().join(name);
+        assert_success(&predict_to(run, &data, &out));
+        column(&read(&out), "forecast")
+    };
+    let network = forecast(&plain, "plain.csv");
+    let values = column(&read(&data), "Open");
+    let ets = yoho_eval::Ets { season: Some(3) }.forecast_history(&values, network.len());
+    let arima = yoho_eval::Arima { season: Some(3) }.forecast_history(&values, network.len());
+    assert_close(&forecast(&both, "both.csv"), &third(&network, &ets, &arima));
 }
 
 #[test]
