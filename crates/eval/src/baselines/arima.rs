@@ -4,8 +4,8 @@
 //! while the KPSS test rejects a stationary level at 5 %), and a stepwise search over seasonal
 //! ARIMA orders keeps the fit with the smallest AICc. Each order is fitted by conditional sum
 //! of squares (Nelder–Mead over coefficients kept stationary and invertible) and scored by its
-//! exact Gaussian likelihood (the Kalman filter; for seasons over 24, whose state would be
-//! large, by the conditional sum of squares). The forecast continues the fit with future errors
+//! exact Gaussian likelihood (the Kalman filter; for seasons over 12, whose state would be
+//! large, by the conditional sum of squares, as `auto.arima` does). The forecast continues the fit with future errors
 //! of zero, and the differences are summed back.
 //!
 //! Like [`super::Ets`], it is fitted afresh on every value up to each window's origin and never
@@ -37,9 +37,11 @@ const MAX_SEASONAL_P: usize = 2;
 const MAX_SEASONAL_Q: usize = 2;
 const MAX_ORDER: usize = 5;
 
-/// Seasons up to which orders are compared by their exact likelihood (the Kalman filter's
-/// state has up to `5 + 2 · season` rows); longer ones by their conditional sum of squares.
-const MAX_EXACT_SEASON: usize = 24;
+/// Seasons up to which orders are compared by their exact likelihood; longer ones by their
+/// conditional sum of squares, as `auto.arima` does for seasons over 12. The Kalman filter's
+/// state has up to `5 + 2 · season` rows: with a season of 24 (hourly data) the exact
+/// likelihood would take about 0.9 s a fit of 1,000 values, against 0.05 s.
+const MAX_EXACT_SEASON: usize = 12;
 
 /// Iterations at most towards the Kalman filter's starting covariance.
 const MAX_COVARIANCE_ITERATIONS: usize = 5000;
