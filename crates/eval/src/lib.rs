@@ -2,10 +2,10 @@
 //!
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), a blend
-//! of the networks' forecast with exponential smoothing and ARIMA ([`blend`]), the accuracy measures and
-//! the Diebold–Mariano test ([`metrics`]), the test-day evaluation that puts them together
-//! ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their scores
-//! ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
+//! of the networks' forecast with exponential smoothing and ARIMA ([`blend`]), the accuracy
+//! measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that puts them
+//! together ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their
+//! scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
 //! backtests ([`backtest`]), the M4 protocol for one series ([`protocol`]) and the summary of a
 //! panel's series ([`panel`]).
 //!

@@ -934,7 +934,8 @@ mod tests {
             [yoho_eval::Statistical::Arima(_)]
         ));
         let table: toml::Table = toml::from_str(&format!(
-            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n[model]\nstatistical = \"theta\"\n",
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n\
+             [model]\nstatistical = \"theta\"\n",
             data.display().to_string()
         ))
         .unwrap();

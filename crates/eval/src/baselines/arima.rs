@@ -5,8 +5,8 @@
 //! ARIMA orders keeps the fit with the smallest AICc. Each order is fitted by conditional sum
 //! of squares (Nelder–Mead over coefficients kept stationary and invertible) and scored by its
 //! exact Gaussian likelihood (the Kalman filter; for seasons over 12, whose state would be
-//! large, by the conditional sum of squares, as `auto.arima` does). The forecast continues the fit with future errors
-//! of zero, and the differences are summed back.
+//! large, by the conditional sum of squares, as `auto.arima` does). The forecast continues the
+//! fit with future errors of zero, and the differences are summed back.
 //!
 //! Like [`super::Ets`], it is fitted afresh on every value up to each window's origin and never
 //! sees a value after it. No maintained Rust crate has an AutoARIMA as accurate as
