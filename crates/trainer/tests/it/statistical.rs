@@ -34,6 +34,21 @@ fn column(text: &str, name: &str) -> Vec<f64> {
         .collect()
 }
 
+/// `trainer predict`'s forecast of the days after `dir`'s series by the saved `run`.
+fn predict_after_file(dir: &Path, run: &Path) -> Vec<f64> {
+    let out = dir.join(format!(
+        "{}.csv",
+        run.file_name().unwrap().to_string_lossy()
+    ));
+    assert_success(&predict_to(run, &dir.join("series.csv"), &out));
+    column(&read(&out), "forecast")
+}
+
+/// The target's values in `dir`'s series.
+fn file_values(dir: &Path) -> Vec<f64> {
+    column(&read(&dir.join("series.csv")), "Open")
+}
+
 fn assert_close(got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(want) {
@@ -75,21 +90,17 @@ fn ets_weighs_as_one_more_family_in_the_test_and_in_predict() {
     let saved_members = saved["model"]["statistical"].as_array().unwrap();
     assert_eq!(saved_members, &[toml::Value::from("ets")]);
     // the saved run forecasts the day after the file: ETS fitted on every value of it
-    let data = dir.path().join("series.csv");
-    let forecast = |run: &Path, name: &str| {
-        let out = dir.path().join(name);
-        assert_success(&predict_to(run, &data, &out));
-        column(&read(&out), "forecast")
-    };
-    let network = forecast(&plain, "plain.csv");
-    let values = column(&read(&data), "Open");
+    let (network, values) = (
+        predict_after_file(dir.path(), &plain),
+        file_values(dir.path()),
+    );
     let ets = yoho_eval::Ets { season: Some(3) }.forecast_history(&values, network.len());
     let want: Vec<f64> = network
         .iter()
         .zip(&ets)
         .map(|(n, e)| 0.5 * (n + e))
         .collect();
-    assert_close(&forecast(&blended, "blended.csv"), &want);
+    assert_close(&predict_after_file(dir.path(), &blended), &want);
 }
 
 #[test]
@@ -110,17 +121,16 @@ fn ets_and_arima_weigh_a_third_each_in_the_test_and_in_predict() {
     let predicted = column(&read(&both.join("predictions.csv")), "predicted");
     assert_close(&predicted, &third(&network, &ets, &arima));
     // predict: both fitted on every value of the file
-    let data = dir.path().join("series.csv");
-    let forecast = |run: &Path, name: &str| {
-        let out = dir.path().join(name);
-        assert_success(&predict_to(run, &data, &out));
-        column(&read(&out), "forecast")
-    };
-    let network = forecast(&plain, "plain.csv");
-    let values = column(&read(&data), "Open");
+    let (network, values) = (
+        predict_after_file(dir.path(), &plain),
+        file_values(dir.path()),
+    );
     let ets = yoho_eval::Ets { season: Some(3) }.forecast_history(&values, network.len());
     let arima = yoho_eval::Arima { season: Some(3) }.forecast_history(&values, network.len());
-    assert_close(&forecast(&both, "both.csv"), &third(&network, &ets, &arima));
+    assert_close(
+        &predict_after_file(dir.path(), &both),
+        &third(&network, &ets, &arima),
+    );
 }
 
 #[test]
