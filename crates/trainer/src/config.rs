@@ -214,6 +214,16 @@ pub enum Statistical {
     Arima,
 }
 
+impl Statistical {
+    /// Its name in a config.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Ets => "ets",
+            Self::Arima => "arima",
+        }
+    }
+}
+
 /// `[model] statistical` as one name or a list of names.
 fn one_or_more<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -778,6 +788,16 @@ impl ExperimentConfig {
                  init_from or set output = \"point\""
             );
         }
+        if let Some(repeated) = (model.statistical.iter())
+            .enumerate()
+            .find_map(|(i, s)| model.statistical[..i].contains(s).then_some(s))
+        {
+            bail!(
+                "[model] statistical: \"{}\" is listed twice; list each forecaster once \
+                 (each weighs as one family)",
+                repeated.name()
+            );
+        }
         if model.output != OutputKind::Point && !model.statistical.is_empty() {
             bail!(
                 "[model] statistical: the statistical forecast is blended with point forecasts; \
@@ -947,6 +967,18 @@ mod tests {
         );
         assert!(
             message.contains("\"ets\", \"arima\" or a list of them"),
+            "{message}"
+        );
+        let table: toml::Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n\
+             [model]\nhidden_size = 8\nstatistical = [\"arima\", \"ets\", \"arima\"]\n",
+            data.display().to_string()
+        ))
+        .unwrap();
+        let error = ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap_err();
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("m.toml") && message.contains("\"arima\" is listed twice"),
             "{message}"
         );
         // 72 months: the windows cannot hold a year, the whole history (6 years) can
