@@ -922,14 +922,16 @@ mod tests {
             std::fs::write(&data, text).unwrap();
         };
         write(144);
-        let config = |extra: &str| {
+        let parsed = |extra: &str| {
             let table: toml::Table = toml::from_str(&format!(
                 "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n{extra}",
                 data.display().to_string()
             ))
             .unwrap();
-            ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap()
+            ExperimentConfig::from_table(table, Path::new("m.toml"))
         };
+        let config = |extra: &str| parsed(extra).unwrap();
+        let rejection = |extra: &str| format!("{:#}", parsed(extra).unwrap_err());
         // the recipe's three families of networks, ETS and ARIMA: a fifth each
         let blend = config("").blend().expect("the recipe blends");
         assert_eq!(blend.weight, 0.2);
@@ -953,14 +955,7 @@ mod tests {
             listed.blend().unwrap().statistical[..],
             [yoho_eval::Statistical::Arima(_)]
         ));
-        let table: toml::Table = toml::from_str(&format!(
-            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n\
-             [model]\nstatistical = \"theta\"\n",
-            data.display().to_string()
-        ))
-        .unwrap();
-        let error = ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap_err();
-        let message = error.to_string();
+        let message = rejection("[model]\nstatistical = \"theta\"\n");
         assert!(
             message.contains("m.toml") && message.contains("statistical"),
             "{message}"
@@ -969,14 +964,8 @@ mod tests {
             message.contains("\"ets\", \"arima\" or a list of them"),
             "{message}"
         );
-        let table: toml::Table = toml::from_str(&format!(
-            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\n\
-             [model]\nhidden_size = 8\nstatistical = [\"arima\", \"ets\", \"arima\"]\n",
-            data.display().to_string()
-        ))
-        .unwrap();
-        let error = ExperimentConfig::from_table(table, Path::new("m.toml")).unwrap_err();
-        let message = format!("{error:#}");
+        let message =
+            rejection("[model]\nhidden_size = 8\nstatistical = [\"arima\", \"ets\", \"arima\"]\n");
         assert!(
             message.contains("m.toml") && message.contains("\"arima\" is listed twice"),
             "{message}"

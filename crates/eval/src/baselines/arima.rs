@@ -569,18 +569,17 @@ fn search(w: &[f64], season: usize, constant_allowed: bool) -> Option<Fit> {
             _ => false,
         }
     };
-    let mut starts = vec![
+    // the last is the null model without a constant: where none is allowed, the second already is
+    let starts = [
         start(2, 2, 1, 1),
         start(0, 0, 0, 0),
         start(1, 0, 1, 0),
         start(0, 1, 0, 1),
-    ];
-    if constant_allowed {
-        starts.push(Order {
+        Order {
             constant: false,
             ..start(0, 0, 0, 0)
-        });
-    }
+        },
+    ];
     for order in starts {
         consider(order, &mut best);
     }
