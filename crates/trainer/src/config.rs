@@ -91,7 +91,20 @@ pub enum LrSchedule {
     Cosine,
 }
 
-/// How a batch's squared errors become its loss.
+/// The loss a point head (`[model] output = "point"`) is trained and validated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PointLoss {
+    /// Squared errors (PyTorch's `MSELoss()`): the point forecasts the mean.
+    #[default]
+    Mse,
+    /// Absolute errors (NeuralForecast's default `MAE()`, the pinball loss at the median, and
+    /// the scale the M4 competition's MASE and sMAPE measure on): the point forecasts the
+    /// median, and an outlier in the training targets pulls it less.
+    Mae,
+}
+
+/// How a batch's errors (squared or absolute, see [`PointLoss`]) become its loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LossReduction {
@@ -273,7 +286,10 @@ pub struct TrainSection {
     pub checkpoint_every: usize,
     /// Print the loss every this many epochs (0 = about twenty lines per run).
     pub log_every: usize,
-    /// `mean` (default) or `sum` of the batch's squared errors.
+    /// `mse` (default) or `mae`: the point head's loss (see [`PointLoss`]); a distribution
+    /// head is trained on its own.
+    pub loss: PointLoss,
+    /// `mean` (default) or `sum` of the batch's errors.
     pub loss_reduction: LossReduction,
     /// Stop when the validation loss has not improved for this many epochs (0 = never; needs
     /// `[data] valid_len > 0`).
@@ -320,6 +336,7 @@ impl Default for TrainSection {
             eps: 1e-8,
             checkpoint_every: 0,
             log_every: 0,
+            loss: PointLoss::Mse,
             loss_reduction: LossReduction::Mean,
             patience: 0,
             restore_best: true,
@@ -804,9 +821,16 @@ impl ExperimentConfig {
                  remove statistical or set output = \"point\""
             );
         }
+        if model.output != OutputKind::Point && self.train.loss == PointLoss::Mae {
+            bail!(
+                "[train] loss = \"mae\" is a loss of output = \"point\"; a distribution \
+                 head is trained on its own (output = \"quantiles\" with quantiles = [0.5] \
+                 on half the absolute error)"
+            );
+        }
         if model.output != OutputKind::Point && self.train.loss_reduction == LossReduction::Sum {
             bail!(
-                "[train] loss_reduction = \"sum\" applies to the squared error of output = \
+                "[train] loss_reduction = \"sum\" applies to the errors of output = \
                  \"point\"; a distribution head is trained on its mean loss"
             );
         }
@@ -1082,6 +1106,26 @@ mod tests {
         let bad_level = MINIMAL.to_string() + "\n[evaluate]\nintervals = [0.8, 1.0]";
         let error = parse(&bad_level).unwrap_err().to_string();
         assert!(error.contains("[evaluate] intervals"), "{error}");
+    }
+
+    #[test]
+    fn the_point_loss_is_squared_error_unless_absolute_error_is_asked_for() {
+        assert_eq!(parse(MINIMAL).unwrap().train.loss, PointLoss::Mse);
+        let with = |model: &str, train: &str| {
+            let model = MINIMAL.replace("head = [50]", &format!("head = [50]\n{model}"));
+            parse(&format!("{model}\n[train]\n{train}"))
+        };
+        let config = with("", "loss = \"mae\"\nloss_reduction = \"sum\"").unwrap();
+        assert_eq!(config.train.loss, PointLoss::Mae);
+        assert_eq!(config.train.loss_reduction, LossReduction::Sum);
+        let error = with("output = \"gaussian\"", "loss = \"mae\"").unwrap_err();
+        assert!(
+            error.to_string().contains("[train] loss = \"mae\""),
+            "{error}"
+        );
+        let error = with("", "loss = \"huber\"").unwrap_err().to_string();
+        assert!(error.contains("unknown variant `huber`"), "{error}");
+        assert!(error.contains("expected `mse` or `mae`"), "{error}");
     }
 
     #[test]

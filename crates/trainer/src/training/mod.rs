@@ -30,7 +30,7 @@ use yoho_model::{Forecaster, PytorchWeights};
 
 use crate::artifacts::files;
 use crate::artifacts::{read_record, remove_partial_files};
-use crate::config::{ExperimentConfig, Families, LossReduction, ModelFamily, TrainSection};
+use crate::config::{ExperimentConfig, Families, ModelFamily, TrainSection};
 use crate::parallel::in_parallel;
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
 pub(crate) use checkpoints::{latest_complete, prune};
@@ -259,10 +259,10 @@ fn train_one(
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
     let training_device = device.clone().autodiff();
-    let model = Regressor {
-        forecaster: seeded_forecaster(config, weights, device, &training_device)?,
-        sum_loss: config.train.loss_reduction == LossReduction::Sum,
-    };
+    let model = Regressor::new(
+        seeded_forecaster(config, weights, device, &training_device)?,
+        &config.train,
+    );
     if config.train.epochs == 0 {
         // evaluate `[model] init_from` as it is
         return Ok(TrainingEnd::Finished(Box::new(TrainedModel {
@@ -501,7 +501,10 @@ mod tests {
     use super::*;
     use burn::data::dataloader::batcher::Batcher;
     use burn::nn::loss::{MseLoss, Reduction};
+    use burn::tensor::Tensor;
     use yoho_data::{LoadedSeries, NaiveDate, PreparedData};
+
+    use crate::config::PointLoss;
 
     fn loss(epoch: usize, valid: Option<f64>) -> EpochLoss {
         EpochLoss {
@@ -610,6 +613,31 @@ mod tests {
             trained.stop_reason.contains("ran all 3 epochs"),
             "{}",
             trained.stop_reason
+        );
+    }
+
+    #[test]
+    fn the_absolute_loss_trains_and_validates_on_absolute_errors() {
+        let mut config = experiment();
+        config.train.loss = PointLoss::Mae;
+        config.validate().unwrap();
+        let data = rise_then_flat();
+        let device = Device::flex();
+        let trained = train_to_the_end(&config, &data.training_data(), &device);
+        let (_, best_loss) = best_epoch(&trained.history, 0).unwrap();
+        // the kept epoch's recorded validation loss is the kept weights' mean absolute error
+        let batch =
+            WindowBatcher::new(data.sample_shape()).batch(data.items(&data.splits.valid), &device);
+        let errors = trained.forecaster.forward(batch.inputs) - batch.targets;
+        let mean = |errors: Tensor<2>| f64::from(errors.mean().into_scalar::<f32>());
+        let (absolute, squared) = (mean(errors.clone().abs()), mean(errors.powi_scalar(2)));
+        assert!(
+            (absolute - best_loss).abs() <= 1e-5 * best_loss.max(1e-3),
+            "kept weights' MAE {absolute}, the best epoch's loss {best_loss}"
+        );
+        assert!(
+            (squared - best_loss).abs() > 1e-3 * best_loss,
+            "the loss {best_loss} is also the MSE {squared}"
         );
     }
 

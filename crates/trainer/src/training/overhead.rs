@@ -13,7 +13,7 @@ use burn::train::TrainStep;
 use yoho_data::WindowBatch;
 
 use super::{Regressor, TrainingControl, TrainingEnd, batch_size, optimizer, seeded_forecaster};
-use crate::config::{ExperimentConfig, LossReduction};
+use crate::config::ExperimentConfig;
 
 /// One config's epochs, timed both ways.
 #[derive(Debug, Clone)]
@@ -100,10 +100,10 @@ fn time_steps(
     device: &Device,
     training_device: &Device,
 ) -> anyhow::Result<Duration> {
-    let mut model = Regressor {
-        forecaster: seeded_forecaster(config, None, device, training_device)?,
-        sum_loss: config.train.loss_reduction == LossReduction::Sum,
-    };
+    let mut model = Regressor::new(
+        seeded_forecaster(config, None, device, training_device)?,
+        &config.train,
+    );
     let mut optimizer = optimizer(&config.train);
     let mut scheduler = super::lr_scheduler(&config.train, batches.len())?;
     let started = Instant::now();

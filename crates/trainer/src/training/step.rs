@@ -1,26 +1,40 @@
 //! The forecaster as the learner trains and validates it.
 
 use burn::module::Module;
-use burn::nn::loss::{MseLoss, Reduction};
+use burn::nn::loss::{LpLossConfig, MseLoss, Reduction};
 use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 use yoho_data::WindowBatch;
 use yoho_model::Forecaster;
 
-/// The forecaster as the learner trains it: on each batch, MSE for a point head, the negative
-/// log-likelihood or pinball loss for a distribution head.
+use crate::config::{LossReduction, PointLoss, TrainSection};
+
+/// The forecaster as the learner trains it: on each batch, `[train] loss` (squared or absolute
+/// error) for a point head, the negative log-likelihood or pinball loss for a distribution head.
 #[derive(Module, Debug)]
 pub struct Regressor {
     /// The network being trained.
     pub forecaster: Forecaster,
-    /// Whether the batch loss sums the squared errors instead of averaging them.
+    /// The point head's errors: squared or absolute.
+    #[module(skip)]
+    pub loss: PointLoss,
+    /// Whether the batch loss sums the errors instead of averaging them.
     #[module(skip)]
     pub sum_loss: bool,
 }
 
 impl Regressor {
-    /// The loss of the forecasts against the targets they stand for: squared error averaged (or
-    /// summed) over the batch, or the distribution head's mean loss; a one-step model of the
-    /// recursive strategy learns the first of each window's targets.
+    /// `forecaster`, to be trained on the loss `train` names.
+    pub fn new(forecaster: Forecaster, train: &TrainSection) -> Self {
+        Self {
+            forecaster,
+            loss: train.loss,
+            sum_loss: train.loss_reduction == LossReduction::Sum,
+        }
+    }
+
+    /// The loss of the forecasts against the targets they stand for: squared or absolute error
+    /// averaged (or summed) over the batch, or the distribution head's mean loss; a one-step
+    /// model of the recursive strategy learns the first of each window's targets.
     fn regression(&self, batch: WindowBatch) -> RegressionOutput {
         let output = self.forecaster.forward_series(batch.inputs, batch.series);
         let targets = batch.targets.narrow(1, 0, self.forecaster.output_size());
@@ -35,7 +49,13 @@ impl Regressor {
         } else {
             Reduction::Mean
         };
-        let loss = MseLoss::new().forward(output.clone(), targets.clone(), reduction);
+        let loss = match self.loss {
+            PointLoss::Mse => MseLoss::new().forward(output.clone(), targets.clone(), reduction),
+            // burn's Lp loss with p = 1: the absolute error
+            PointLoss::Mae => {
+                LpLossConfig::l1().forward(output.clone(), targets.clone(), reduction)
+            }
+        };
         RegressionOutput::new(loss, output, targets)
     }
 }
