@@ -125,9 +125,9 @@ pub struct TrainingSummary {
     pub epochs: usize,
     /// Wall time of training, seconds.
     pub wall_seconds: f64,
-    /// Mean training loss of the last epoch (scaled MSE).
+    /// Mean training loss of the last epoch (scaled: `[train] loss`, MSE by default).
     pub final_train_loss: Option<f64>,
-    /// Mean validation loss of the last epoch (scaled MSE).
+    /// Mean validation loss of the last epoch (scaled: `[train] loss`, MSE by default).
     pub final_valid_loss: Option<f64>,
     /// The epoch whose weights were kept and evaluated.
     pub kept_epoch: Option<usize>,

@@ -14,7 +14,8 @@ use anyhow::Context;
 
 use crate::artifacts::files;
 
-/// Mean loss of one epoch and split, in model units (scaled MSE).
+/// Mean loss of one epoch and split, in model units (scaled: `[train] loss`, MSE by default,
+/// or a distribution head's loss).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpochLoss {
     /// 1-based epoch.
