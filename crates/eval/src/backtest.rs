@@ -303,7 +303,7 @@ pub fn run<F: Fit>(
             }
         })?;
         if let Some(blend) = &spec.blend {
-            blend.apply_to_test(&mut forecast, &data);
+            blend.apply_to_test(&mut forecast, &data, baselines);
         }
         let table = EvaluationTable::new(&forecast, &data, spec.season);
         let intervals = match spec.intervals.is_empty() {

@@ -38,6 +38,13 @@ pub trait Baseline {
     fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
         vec![self.forecast(data, window); window.horizon]
     }
+
+    /// The baseline as a value whose type can be checked ([`std::any::Any`]), for one whose
+    /// forecasts are worth reusing (a [`Statistical`] forecaster's, which a blend with the same
+    /// member takes from its column instead of fitting it again); `None` by default.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// The name of the [`Naive`] forecast, the reference of every skill and verdict.

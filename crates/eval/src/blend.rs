@@ -7,7 +7,7 @@
 
 use yoho_data::{PreparedData, Window};
 
-use crate::baselines::{Statistical, history_up_to_origin};
+use crate::baselines::{Baseline, Statistical, history_up_to_origin};
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
 
 /// How the networks' forecast and the statistical ones are combined.
@@ -70,17 +70,58 @@ impl Blend {
         self.forecast(history_up_to_origin(data, window), network)
     }
 
-    /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period)
-    /// blended with the statistical forecasts from each window's origin.
-    pub fn apply_to_test(&self, test: &mut TestForecast, data: &PreparedData) {
+    /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period,
+    /// as [`crate::evaluate::forecast_test`] gives them with `baselines`) blended with the
+    /// statistical forecasts from each window's origin. A member that is also one of
+    /// `baselines` (the same forecaster, with the only column of its name) is taken from that
+    /// column rather than fitted again at every origin: the same numbers, for half the fits.
+    pub fn apply_to_test(
+        &self,
+        test: &mut TestForecast,
+        data: &PreparedData,
+        baselines: &[Box<dyn Baseline>],
+    ) {
+        let columns: Vec<Option<&[Vec<f64>]>> = (self.statistical.iter())
+            .map(|member| member_column(member, test, data, baselines))
+            .collect();
         let blended: Vec<Vec<f64>> = (data.splits.test.iter())
             .zip(test.model_steps())
-            .map(|(window, network)| self.forecast_window(data, &window, network))
+            .enumerate()
+            .map(|(index, (window, network))| {
+                let history = history_up_to_origin(data, &window);
+                let statistical: Vec<Vec<f64>> = (self.statistical.iter())
+                    .zip(&columns)
+                    .map(|(member, column)| match column.and_then(|c| c.get(index)) {
+                        Some(steps) if steps.len() == network.len() => steps.clone(),
+                        _ => member.forecast_history(history, network.len()),
+                    })
+                    .collect();
+                self.combine(network, &statistical)
+            })
             .collect();
         if let Some(model) = test.forecasts.iter_mut().find(|f| f.name == MODEL) {
             *model = NamedForecast::new(MODEL, blended);
         }
     }
+}
+
+/// `member`'s forecasts of every test window, when `baselines` holds that very forecaster and
+/// `test` has exactly one column of its name (the one [`crate::evaluate::forecast_test`] made
+/// of it); `None` otherwise.
+fn member_column<'a>(
+    member: &Statistical,
+    test: &'a TestForecast,
+    data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
+) -> Option<&'a [Vec<f64>]> {
+    let applicable = || baselines.iter().filter(|b| b.applies_to(data));
+    let same = applicable().find(|baseline| {
+        (baseline.as_any()).and_then(|any| any.downcast_ref::<Statistical>()) == Some(member)
+    })?;
+    let name = same.name();
+    let unique = applicable().filter(|b| b.name() == name).count() == 1
+        && test.forecasts.iter().filter(|f| f.name == name).count() == 1;
+    unique.then(|| test.steps(name)).flatten()
 }
 
 #[cfg(test)]
@@ -145,11 +186,68 @@ mod tests {
             actual_steps: Vec::new(),
         };
         let ets = Ets { season: Some(5) };
-        Blend::as_one_more_family(ets, 1).apply_to_test(&mut test, &data);
+        Blend::as_one_more_family(ets, 1).apply_to_test(&mut test, &data, &[]);
         for (window, got) in windows.iter().zip(test.model()) {
             let history = &values[..=window.last_input_row()];
             let want = 0.5 + 0.5 * ets.forecast_history(history, 1)[0];
             assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+    }
+
+    /// A test forecast of 1 from the network in every window of `data`, beside a column
+    /// `column` of the member's name (one value per window).
+    fn test_with_column(data: &PreparedData, column: impl Fn(&Window) -> Vec<f64>) -> TestForecast {
+        let windows = &data.splits.test;
+        TestForecast {
+            dates: Vec::new(),
+            actual: Vec::new(),
+            previous: Vec::new(),
+            forecasts: vec![
+                NamedForecast::new(MODEL, windows.iter().map(|_| vec![1.0]).collect()),
+                NamedForecast::new(Ets::NAME, windows.iter().map(|w| column(&w)).collect()),
+            ],
+            actual_steps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_member_that_is_a_baseline_is_taken_from_its_column_and_only_then() {
+        let values: Vec<f64> = (0..40).map(|i| 10.0 + f64::from(i % 5)).collect();
+        let data = crate::baselines::tests::prepared(&values, 6, 4);
+        let ets = Ets { season: Some(5) };
+        let blend = Blend::as_one_more_family(ets, 1);
+        let fitted = |test: &TestForecast| {
+            for (window, got) in data.splits.test.iter().zip(test.model()) {
+                let history = &values[..=window.last_input_row()];
+                let want = 0.5 + 0.5 * ets.forecast_history(history, 1)[0];
+                assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+            }
+        };
+        let member: Box<dyn Baseline> = Box::new(Statistical::from(ets));
+        // the column of the same forecaster is blended as it stands (a marker of 100 here) …
+        let mut test = test_with_column(&data, |_| vec![100.0]);
+        blend.apply_to_test(&mut test, &data, std::slice::from_ref(&member));
+        assert!(
+            test.model().iter().all(|&v| v == 50.5),
+            "{:?}",
+            test.model()
+        );
+        // … and the real column gives what fitting at each origin gives, to the bit
+        let mut reused = test_with_column(&data, |w| member.forecast_steps(&data, w));
+        blend.apply_to_test(&mut reused, &data, std::slice::from_ref(&member));
+        let mut refitted = test_with_column(&data, |_| vec![100.0]);
+        blend.apply_to_test(&mut refitted, &data, &[]);
+        assert_eq!(reused.model(), refitted.model());
+        // another season, no such baseline, or two columns of its name: fitted at each origin
+        let other: Box<dyn Baseline> = Box::new(Statistical::from(Ets { season: Some(4) }));
+        let twice: Vec<Box<dyn Baseline>> = vec![
+            Box::new(Statistical::from(ets)),
+            Box::new(Statistical::from(Ets { season: Some(4) })),
+        ];
+        for baselines in [vec![other], Vec::new(), twice] {
+            let mut test = test_with_column(&data, |_| vec![100.0]);
+            blend.apply_to_test(&mut test, &data, &baselines);
+            fitted(&test);
         }
     }
 }

@@ -41,7 +41,7 @@ pub(crate) fn evaluate(
     let ensemble = ensemble_spread(&trained.forecaster, data, &forecast, &selected.device)?;
     let blend = config.blend();
     if let Some(blend) = &blend {
-        blend.apply_to_test(&mut forecast, data);
+        blend.apply_to_test(&mut forecast, data, baselines);
     }
     let generation = match config.evaluate.closed_loop {
         true => Some(generate(&trained.forecaster, data, &selected.device)?),

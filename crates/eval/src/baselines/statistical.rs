@@ -59,6 +59,10 @@ impl Baseline for Statistical {
     fn forecast_steps(&self, data: &PreparedData, window: &Window) -> Vec<f64> {
         self.forecast_history(history_up_to_origin(data, window), window.horizon)
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// Every target value up to `window`'s origin (its last input row).
