@@ -14,7 +14,7 @@ pub use statistical::Statistical;
 pub(crate) use statistical::history_up_to_origin;
 
 /// A forecast of a window's targets that needs no training.
-pub trait Baseline {
+pub trait Baseline: Sync {
     /// The name in tables, `metrics.json` and `predictions.csv`.
     fn name(&self) -> &'static str;
 

@@ -9,6 +9,7 @@ use yoho_data::{PreparedData, Window};
 
 use crate::baselines::{Baseline, Statistical, history_up_to_origin};
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
+use crate::parallel::per_window;
 
 /// How the networks' forecast and the statistical ones are combined.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,21 +85,19 @@ impl Blend {
         let columns: Vec<Option<&[Vec<f64>]>> = (self.statistical.iter())
             .map(|member| member_column(member, test, data, baselines))
             .collect();
-        let blended: Vec<Vec<f64>> = (data.splits.test.iter())
-            .zip(test.model_steps())
-            .enumerate()
-            .map(|(index, (window, network))| {
-                let history = history_up_to_origin(data, &window);
-                let statistical: Vec<Vec<f64>> = (self.statistical.iter())
-                    .zip(&columns)
-                    .map(|(member, column)| match column.and_then(|c| c.get(index)) {
-                        Some(steps) if steps.len() == network.len() => steps.clone(),
-                        _ => member.forecast_history(history, network.len()),
-                    })
-                    .collect();
-                self.combine(network, &statistical)
-            })
-            .collect();
+        let networks = test.model_steps();
+        let blended = per_window(&data.splits.test, |index, window| {
+            let network = &networks[index];
+            let history = history_up_to_origin(data, &window);
+            let statistical: Vec<Vec<f64>> = (self.statistical.iter())
+                .zip(&columns)
+                .map(|(member, column)| match column.and_then(|c| c.get(index)) {
+                    Some(steps) if steps.len() == network.len() => steps.clone(),
+                    _ => member.forecast_history(history, network.len()),
+                })
+                .collect();
+            self.combine(network, &statistical)
+        });
         if let Some(model) = test.forecasts.iter_mut().find(|f| f.name == MODEL) {
             *model = NamedForecast::new(MODEL, blended);
         }

@@ -12,6 +12,7 @@ use yoho_model::Forecaster;
 use crate::baselines::{Baseline, NAIVE, training_targets};
 use crate::inference::{self, InferenceError};
 use crate::metrics::{self, DieboldMariano, Measure, Undefined, Verdict};
+use crate::parallel::per_window;
 
 /// The name of the model's forecast.
 pub const MODEL: &str = "model";
@@ -217,10 +218,7 @@ pub fn forecast_test(
             .map(|baseline| {
                 NamedForecast::new(
                     baseline.name(),
-                    windows
-                        .iter()
-                        .map(|w| baseline.forecast_steps(data, &w))
-                        .collect(),
+                    per_window(windows, |_, w| baseline.forecast_steps(data, &w)),
                 )
             }),
     );

@@ -21,6 +21,7 @@ use yoho_model::{Forecaster, OutputDistribution};
 use crate::blend::Blend;
 use crate::evaluate::TestForecast;
 use crate::inference::{self, InferenceError};
+use crate::parallel::per_window;
 
 /// The calibration of symmetric conformal intervals: one half-width per level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -467,9 +468,10 @@ fn errors_by_step(
     let horizon = data.window.horizon;
     let mut forecasts = inference::forecast_windows(model, data, windows, device)?;
     if let Some(blend) = blend {
-        for (window, forecast) in windows.iter().zip(forecasts.iter_mut()) {
-            *forecast = blend.forecast_window(data, &window, forecast);
-        }
+        let networks = forecasts;
+        forecasts = per_window(windows, |index, window| {
+            blend.forecast_window(data, &window, &networks[index])
+        });
     }
     let target = data.target_values();
     Ok((0..horizon)

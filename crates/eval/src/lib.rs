@@ -30,6 +30,7 @@ pub mod inference;
 pub mod intervals;
 pub mod metrics;
 pub mod panel;
+mod parallel;
 pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
