@@ -45,8 +45,13 @@ fn per_window_on<T: Send>(
                 })
             })
             .collect();
+        // a panic in a worker goes on as it would have on the calling thread
         (workers.into_iter())
-            .flat_map(|worker| worker.join().expect("a forecast thread panicked"))
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
             .collect()
     })
 }
