@@ -1,15 +1,30 @@
-//! The networks' forecast averaged with statistical ones: exponential smoothing ([`Ets`]) and
-//! automatic ARIMA ([`Arima`]), fitted at each origin on the history before it, each weigh in as
-//! one more member of an ensemble of families. A deterministic member that errs differently
-//! from the networks lowers the noise that the networks' seeds leave in the forecast, and on
-//! most real series its error (see the README's accuracy bench: not on yearly series, where
-//! the networks alone do better).
+//! The networks' forecast combined with statistical ones: exponential smoothing ([`Ets`]) and
+//! automatic ARIMA ([`Arima`]), fitted at each origin on the history before it. By default each
+//! weighs in as one more member of an ensemble of families (a weighted mean); with
+//! [`BlendRule::Median`] the forecast is the median of the networks' and the members' at each
+//! step, so that one of them going far astray is outvoted. A deterministic member that errs
+//! differently from the networks lowers the noise that the networks' seeds leave in the
+//! forecast, and on most real series its error (see the README's accuracy bench: not on yearly
+//! series, where the networks alone do better).
 
 use yoho_data::{PreparedData, Window};
 
 use crate::baselines::{Baseline, Statistical, history_up_to_origin};
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
 use crate::parallel::per_window;
+
+/// How a [`Blend`] combines the networks' forecast with its statistical members' at each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlendRule {
+    /// The weighted mean: each member at the blend's `weight`, the networks at the rest.
+    #[default]
+    Mean,
+    /// The median of the networks' forecast and each member's (the mean of the middle two for
+    /// an even count); the weight is unused. Where one of them errs far from the others (a
+    /// network trained on one short series, a wrong ARIMA order), the others outvote it.
+    Median,
+}
 
 /// How the networks' forecast and the statistical ones are combined.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +33,8 @@ pub struct Blend {
     pub statistical: Vec<Statistical>,
     /// The weight of each of them, in (0, 1); the networks' forecast gets the rest.
     pub weight: f64,
+    /// The mean with those weights (the default), or the median.
+    pub rule: BlendRule,
 }
 
 impl Blend {
@@ -28,7 +45,13 @@ impl Blend {
         Self {
             statistical,
             weight,
+            rule: BlendRule::Mean,
         }
+    }
+
+    /// The same members combined by `rule`.
+    pub fn with_rule(self, rule: BlendRule) -> Self {
+        Self { rule, ..self }
     }
 
     /// `statistical` alone weighted as one more family beside `families` families of networks.
@@ -36,17 +59,22 @@ impl Blend {
         Self::as_more_families(vec![statistical.into()], families)
     }
 
-    /// `network` and each of `statistical`'s forecasts (the same steps), averaged with the
-    /// blend's weights.
+    /// `network` and each of `statistical`'s forecasts (the same steps), combined step by step
+    /// by the blend's rule.
     pub fn combine(&self, network: &[f64], statistical: &[Vec<f64>]) -> Vec<f64> {
         let network_weight = 1.0 - self.weight * statistical.len() as f64;
         (network.iter().enumerate())
-            .map(|(step, n)| {
-                network_weight * n
-                    + statistical
-                        .iter()
-                        .map(|s| self.weight * s[step])
-                        .sum::<f64>()
+            .map(|(step, &n)| match self.rule {
+                BlendRule::Mean => {
+                    network_weight * n
+                        + statistical
+                            .iter()
+                            .map(|s| self.weight * s[step])
+                            .sum::<f64>()
+                }
+                BlendRule::Median => {
+                    median(std::iter::once(n).chain(statistical.iter().map(|s| s[step])))
+                }
             })
             .collect()
     }
@@ -104,6 +132,18 @@ impl Blend {
     }
 }
 
+/// The median of `values` (at least one): the middle value, or the mean of the middle two for
+/// an even count (ordered by `f64::total_cmp`, so a NaN among them cannot panic).
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut sorted: Vec<f64> = values.collect();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    match sorted.len() % 2 {
+        1 => sorted[middle],
+        _ => (sorted[middle - 1] + sorted[middle]) / 2.0,
+    }
+}
+
 /// `member`'s forecasts of every test window, when `baselines` holds that very forecaster and
 /// `test` has exactly one column of its name (the one [`crate::evaluate::forecast_test`] made
 /// of it); `None` otherwise.
@@ -147,6 +187,19 @@ mod tests {
         assert!((statistical[0] - 30.0).abs() < 0.5, "{statistical:?}");
     }
 
+    /// Twelve years of a trending quarterly series, and `ets`'s and `arima`'s forecasts of the
+    /// three quarters after it.
+    fn quarterly_members(ets: Ets, arima: Arima) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let history: Vec<f64> = (0..48)
+            .map(|row| 50.0 + 0.3 * f64::from(row) + [4.0, -2.0, 1.0, -3.0][row as usize % 4])
+            .collect();
+        let (e, a) = (
+            ets.forecast_history(&history, 3),
+            arima.forecast_history(&history, 3),
+        );
+        (history, e, a)
+    }
+
     #[test]
     fn two_statistical_members_weigh_as_two_families() {
         let (ets, arima) = (Ets { season: Some(4) }, Arima { season: Some(4) });
@@ -156,19 +209,46 @@ mod tests {
             blend.combine(&[4.0], &[vec![8.0], vec![0.0]]),
             vec![0.5 * 4.0 + 0.25 * 8.0]
         );
-        let history: Vec<f64> = (0..48)
-            .map(|row| 50.0 + 0.3 * f64::from(row) + [4.0, -2.0, 1.0, -3.0][row as usize % 4])
-            .collect();
-        let (e, a) = (
-            ets.forecast_history(&history, 3),
-            arima.forecast_history(&history, 3),
-        );
+        let (history, e, a) = quarterly_members(ets, arima);
         let blended = blend.forecast(&history, &[10.0; 3]);
         for step in 0..3 {
             let want = 5.0 + 0.25 * (e[step] + a[step]);
             assert!((blended[step] - want).abs() < 1e-12, "{blended:?}");
         }
         assert_eq!(Statistical::from(arima).season(), Some(4));
+    }
+
+    #[test]
+    fn the_median_rule_outvotes_the_member_farthest_from_the_others() {
+        let (ets, arima) = (Ets { season: Some(4) }, Arima { season: Some(4) });
+        let blend =
+            Blend::as_more_families(vec![ets.into(), arima.into()], 3).with_rule(BlendRule::Median);
+        // step 1: the networks far above, ARIMA's the middle; step 2: ETS's; step 3: the
+        // networks'; the weights (a fifth each) do not enter
+        assert_eq!(
+            blend.combine(
+                &[10.0, 1.0, 5.0],
+                &[vec![2.0, 5.0, 4.0], vec![3.0, 9.0, 6.0]]
+            ),
+            vec![3.0, 5.0, 5.0]
+        );
+        // two forecasts: the mean of both, whatever the family count
+        let one = Blend::as_more_families(vec![ets.into()], 3).with_rule(BlendRule::Median);
+        assert_eq!(one.combine(&[4.0, -1.0], &[vec![8.0, 1.0]]), vec![6.0, 0.0]);
+        // through the fits: the median of the networks' forecast and the two members'
+        let (history, e, a) = quarterly_members(ets, arima);
+        for network in [[0.0; 3], [1e6; 3]] {
+            let blended = blend.forecast(&history, &network);
+            for step in 0..3 {
+                let want = e[step]
+                    .max(a[step])
+                    .min(network[step].max(e[step].min(a[step])));
+                assert_eq!(blended[step], want, "{blended:?}");
+            }
+        }
+        // a NaN among them gives a number or NaN, never a panic
+        let with_nan = blend.combine(&[f64::NAN], &[vec![1.0], vec![2.0]]);
+        assert_eq!(with_nan.len(), 1);
     }
 
     #[test]

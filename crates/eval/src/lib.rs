@@ -35,7 +35,7 @@ pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Arima, Baseline, Ets, NAIVE, Statistical, standard_baselines};
-pub use blend::Blend;
+pub use blend::{Blend, BlendRule};
 pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,

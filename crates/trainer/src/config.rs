@@ -215,6 +215,12 @@ pub struct ModelSection {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub statistical: Vec<Statistical>,
+    /// How the networks' forecast and `statistical`'s combine at each step: `mean` (the
+    /// default: the weights above) or `median` (the median of the networks' forecast and each
+    /// statistical one, so that the one far from the others is outvoted). Only with
+    /// `statistical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend: Option<yoho_eval::BlendRule>,
 }
 
 /// `[model] statistical`: a statistical member of the ensemble.
@@ -684,8 +690,9 @@ impl ExperimentConfig {
     }
 
     /// How the networks' forecast is blended with `[model] statistical`'s (`None`: it is not):
-    /// each statistical forecast weighs as one more family, seasonally adjusted with
-    /// `[evaluate] season` (the `ets` baseline's; `[data] season` without it).
+    /// each statistical forecast weighs as one more family (or, with `[model] blend =
+    /// "median"`, the median of them all), seasonally adjusted with `[evaluate] season` (the
+    /// `ets` baseline's; `[data] season` without it).
     pub fn blend(&self) -> Option<yoho_eval::Blend> {
         let members: Vec<yoho_eval::Statistical> = (self.model.statistical.iter())
             .map(|statistical| match statistical {
@@ -693,8 +700,10 @@ impl ExperimentConfig {
                 Statistical::Arima => self.arima().into(),
             })
             .collect();
-        (!members.is_empty())
-            .then(|| yoho_eval::Blend::as_more_families(members, self.model.family.len()))
+        let rule = self.model.blend.unwrap_or_default();
+        (!members.is_empty()).then(|| {
+            yoho_eval::Blend::as_more_families(members, self.model.family.len()).with_rule(rule)
+        })
     }
 
     /// Exponential smoothing as this config gives it: seasonally adjusted with `[evaluate]
@@ -813,6 +822,12 @@ impl ExperimentConfig {
                 "[model] statistical: \"{}\" is listed twice; list each forecaster once \
                  (each weighs as one family)",
                 repeated.name()
+            );
+        }
+        if model.blend.is_some() && model.statistical.is_empty() {
+            bail!(
+                "[model] blend: combines the networks' forecast with statistical ones; set \
+                 statistical = [\"ets\", \"arima\"] (or one of them) or remove blend"
             );
         }
         if model.output != OutputKind::Point && !model.statistical.is_empty() {
@@ -956,9 +971,10 @@ mod tests {
         };
         let config = |extra: &str| parsed(extra).unwrap();
         let rejection = |extra: &str| format!("{:#}", parsed(extra).unwrap_err());
-        // the recipe's three families of networks, ETS and ARIMA: a fifth each
+        // the recipe's three families of networks, ETS and ARIMA: the median of the networks'
+        // forecast, ETS's and ARIMA's
         let blend = config("").blend().expect("the recipe blends");
-        assert_eq!(blend.weight, 0.2);
+        assert_eq!(blend.rule, yoho_eval::BlendRule::Median);
         let seasons = |blend: &yoho_eval::Blend| -> Vec<Option<usize>> {
             blend.statistical.iter().map(|s| s.season()).collect()
         };
@@ -970,10 +986,31 @@ mod tests {
                 yoho_eval::Statistical::Arima(_)
             ]
         ));
-        // a config that names its model blends only when it says so, one name or a list
+        // a config that names its model blends only when it says so, one name or a list, by
+        // the weighted mean unless it says median
         assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
         let named = config("[model]\nhidden_size = 8\nstatistical = \"ets\"\n");
-        assert_eq!(named.blend().map(|blend| blend.weight), Some(0.5));
+        let named = named.blend().unwrap();
+        assert_eq!(
+            (named.weight, named.rule),
+            (0.5, yoho_eval::BlendRule::Mean)
+        );
+        let median = "[model]\nhidden_size = 8\nstatistical = \"ets\"\nblend = \"median\"\n";
+        assert_eq!(
+            config(median).blend().unwrap().rule,
+            yoho_eval::BlendRule::Median
+        );
+        let message = rejection("[model]\nhidden_size = 8\nblend = \"median\"\n");
+        assert!(
+            message.contains("[model] blend") && message.contains("set statistical"),
+            "{message}"
+        );
+        let message =
+            rejection("[model]\nhidden_size = 8\nstatistical = \"ets\"\nblend = \"max\"\n");
+        assert!(
+            message.contains("m.toml") && message.contains("blend") && message.contains("median"),
+            "{message}"
+        );
         let listed = config("[model]\nhidden_size = 8\nstatistical = [\"arima\"]\n");
         assert!(matches!(
             listed.blend().unwrap().statistical[..],

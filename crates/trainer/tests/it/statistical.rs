@@ -1,5 +1,6 @@
 //! `[model] statistical = "ets"` (or a list with `"arima"`): exponential smoothing and ARIMA
-//! weigh in as one more family each, in the test evaluation and in `trainer predict`.
+//! weigh in as one more family each (or, with `blend = "median"`, the forecast is the median of
+//! the networks' and theirs), in the test evaluation and in `trainer predict`.
 
 use std::path::{Path, PathBuf};
 
@@ -104,10 +105,23 @@ fn ets_weighs_as_one_more_family_in_the_test_and_in_predict() {
 }
 
 #[test]
-fn ets_and_arima_weigh_a_third_each_in_the_test_and_in_predict() {
+fn ets_and_arima_weigh_a_third_each_or_the_median_of_three_in_the_test_and_in_predict() {
     let dir = tempfile::tempdir().unwrap();
     let plain = run(dir.path(), "plain", "");
     let both = run(dir.path(), "both", "statistical = [\"ets\", \"arima\"]");
+    let median = run(
+        dir.path(),
+        "median",
+        "statistical = [\"ets\", \"arima\"]\nblend = \"median\"",
+    );
+    let third = |n: &[f64], e: &[f64], a: &[f64]| -> Vec<f64> {
+        (0..n.len()).map(|i| (n[i] + e[i] + a[i]) / 3.0).collect()
+    };
+    let middle = |n: &[f64], e: &[f64], a: &[f64]| -> Vec<f64> {
+        (0..n.len())
+            .map(|i| n[i].max(e[i]).min(a[i].max(n[i].min(e[i]))))
+            .collect()
+    };
     // the baselines' columns are the members' forecasts from each test origin
     let text = read(&plain.join("predictions.csv"));
     let (network, ets, arima) = (
@@ -115,11 +129,12 @@ fn ets_and_arima_weigh_a_third_each_in_the_test_and_in_predict() {
         column(&text, "ets"),
         column(&text, "arima"),
     );
-    let third = |n: &[f64], e: &[f64], a: &[f64]| -> Vec<f64> {
-        (0..n.len()).map(|i| (n[i] + e[i] + a[i]) / 3.0).collect()
-    };
     let predicted = column(&read(&both.join("predictions.csv")), "predicted");
     assert_close(&predicted, &third(&network, &ets, &arima));
+    let predicted = column(&read(&median.join("predictions.csv")), "predicted");
+    assert_eq!(predicted, middle(&network, &ets, &arima));
+    let saved: toml::Table = toml::from_str(&read(&median.join("config.toml"))).unwrap();
+    assert_eq!(saved["model"]["blend"].as_str(), Some("median"));
     // predict: both fitted on every value of the file
     let (network, values) = (
         predict_after_file(dir.path(), &plain),
@@ -130,6 +145,10 @@ fn ets_and_arima_weigh_a_third_each_in_the_test_and_in_predict() {
     assert_close(
         &predict_after_file(dir.path(), &both),
         &third(&network, &ets, &arima),
+    );
+    assert_close(
+        &predict_after_file(dir.path(), &median),
+        &middle(&network, &ets, &arima),
     );
 }
 
