@@ -205,10 +205,11 @@ pub struct ModelSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
     /// Statistical forecasters whose forecasts are averaged with the networks' as more
-    /// families (each weighs `1 / (families + statisticals)`), fitted at each origin on the
-    /// target's values up to it: `ets` (exponential smoothing on the series seasonally adjusted
-    /// with `[evaluate] season`, or `[data] season` without it), `arima` (automatic seasonal
-    /// ARIMA with the same season); one name or a list. Without it the networks forecast alone.
+    /// families (each weighs `1 / (families + statisticals)`; `blend` may take the median
+    /// instead), fitted at each origin on the target's values up to it: `ets` (exponential
+    /// smoothing on the series seasonally adjusted with `[evaluate] season`, or `[data] season`
+    /// without it), `arima` (automatic seasonal ARIMA with the same season); one name or a
+    /// list. Without it the networks forecast alone.
     #[serde(
         default,
         deserialize_with = "one_or_more",
