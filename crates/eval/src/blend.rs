@@ -62,21 +62,21 @@ impl Blend {
     /// `network` and each of `statistical`'s forecasts (the same steps), combined step by step
     /// by the blend's rule.
     pub fn combine(&self, network: &[f64], statistical: &[Vec<f64>]) -> Vec<f64> {
-        let network_weight = 1.0 - self.weight * statistical.len() as f64;
-        (network.iter().enumerate())
-            .map(|(step, &n)| match self.rule {
-                BlendRule::Mean => {
-                    network_weight * n
-                        + statistical
-                            .iter()
-                            .map(|s| self.weight * s[step])
-                            .sum::<f64>()
-                }
-                BlendRule::Median => {
-                    median(std::iter::once(n).chain(statistical.iter().map(|s| s[step])))
-                }
-            })
-            .collect()
+        let members = |step: usize| statistical.iter().map(move |s| s[step]);
+        let steps = network.iter().enumerate();
+        match self.rule {
+            BlendRule::Mean => {
+                let network_weight = 1.0 - self.weight * statistical.len() as f64;
+                steps
+                    .map(|(step, n)| {
+                        network_weight * n + members(step).map(|v| self.weight * v).sum::<f64>()
+                    })
+                    .collect()
+            }
+            BlendRule::Median => steps
+                .map(|(step, &n)| median(std::iter::once(n).chain(members(step))))
+                .collect(),
+        }
     }
 
     /// `network`'s forecast of the steps after `history` (the target's values up to the
