@@ -10,8 +10,9 @@
 //! LSTM on the seasonal naive) with one model per frequency over all its series (each series
 //! holding out its own last values, windows that every series can fill); `naive` and
 //! `seasonal_naive` computed here, `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`,
-//! with the season of the series' frequency, as the recipe gives it), and `arima`, Yoho's
-//! automatic ARIMA (`yoho_eval::Arima`, the same season); with
+//! with the season of the series' frequency, as the recipe gives it), `arima`, Yoho's
+//! automatic ARIMA (`yoho_eval::Arima`, the same season), and `log_arima`, the same on the
+//! logarithm of a strictly positive series (`yoho_eval::LogArima`); with
 //! `--vs-statsforecast`, statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and
 //! AutoTheta (`xtask/bench_statsforecast.py`), scored here the same way. `--recipe FILE`
 //! replaces the recipe's `[model]` and `[train]` with the file's, `--seed S` its seed;
@@ -414,10 +415,12 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
         ] {
             scored.push(Scored::new(&one.entry, method, result, 0.0));
         }
-        // Yoho's own exponential smoothing and ARIMA, with the season the recipe gives them
+        // Yoho's own exponential smoothing and ARIMA (on levels and on the logarithm), with the
+        // season the recipe gives them
         let own = [
             Statistical::from(one.config.ets()),
             Statistical::from(one.config.arima()),
+            Statistical::from(one.config.log_arima()),
         ];
         for baseline in own {
             let start = Instant::now();
@@ -871,7 +874,15 @@ mod tests {
         };
         let out = tempfile::tempdir().unwrap();
         let Evaluated { scored, wall, .. } = evaluate(&args, &sections, out.path()).unwrap();
-        for method in ["naive", REFERENCE, "ets", "arima", "yoho", "yoho_global"] {
+        for method in [
+            "naive",
+            REFERENCE,
+            "ets",
+            "arima",
+            "log_arima",
+            "yoho",
+            "yoho_global",
+        ] {
             for (name, last_year) in [("a", 1997), ("b", 1996)] {
                 let row = scored
                     .iter()
@@ -893,7 +904,7 @@ mod tests {
         write_csvs(out.path(), &scored).unwrap();
         let csv = std::fs::read_to_string(out.path().join("accuracy.csv")).unwrap();
         assert!(csv.starts_with("name,method,mase,smape,seconds\n"));
-        assert_eq!(csv.lines().count(), 1 + 2 * 6);
+        assert_eq!(csv.lines().count(), 1 + 2 * 7);
     }
 
     #[test]

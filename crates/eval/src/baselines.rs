@@ -5,11 +5,13 @@ use yoho_data::{PreparedData, Window};
 
 mod arima;
 mod ets;
+mod log_arima;
 mod optimise;
 mod statistical;
 
 pub use arima::Arima;
 pub use ets::Ets;
+pub use log_arima::LogArima;
 pub use statistical::Statistical;
 pub(crate) use statistical::history_up_to_origin;
 

@@ -34,7 +34,7 @@ mod parallel;
 pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
-pub use baselines::{Arima, Baseline, Ets, NAIVE, Statistical, standard_baselines};
+pub use baselines::{Arima, Baseline, Ets, LogArima, NAIVE, Statistical, standard_baselines};
 pub use blend::{Blend, BlendRule};
 pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{

@@ -55,7 +55,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         season: config.evaluate.season,
         blend: config.blend(),
     };
-    let baselines = baselines::standard_baselines(config.evaluate.season);
+    let baselines = config.baselines();
     let loaded = yoho_data::load(&config.data, &baselines::extra_columns(&baselines))?;
     backtest::plan(loaded.series.len(), &config.data, &spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;

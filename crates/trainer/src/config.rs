@@ -208,8 +208,9 @@ pub struct ModelSection {
     /// families (each weighs `1 / (families + statisticals)`; `blend` may take the median
     /// instead), fitted at each origin on the target's values up to it: `ets` (exponential
     /// smoothing on the series seasonally adjusted with `[evaluate] season`, or `[data] season`
-    /// without it), `arima` (automatic seasonal ARIMA with the same season); one name or a
-    /// list. Without it the networks forecast alone.
+    /// without it), `arima` (automatic seasonal ARIMA with the same season), `log_arima` (the
+    /// same on the logarithm of a strictly positive series); one name or a list. Without it the
+    /// networks forecast alone.
     #[serde(
         default,
         deserialize_with = "one_or_more",
@@ -232,6 +233,9 @@ pub enum Statistical {
     Ets,
     /// Automatic seasonal ARIMA (`yoho_eval::Arima`).
     Arima,
+    /// Automatic seasonal ARIMA on the logarithm of a strictly positive series
+    /// (`yoho_eval::LogArima`).
+    LogArima,
 }
 
 impl Statistical {
@@ -240,6 +244,7 @@ impl Statistical {
         match self {
             Self::Ets => "ets",
             Self::Arima => "arima",
+            Self::LogArima => "log_arima",
         }
     }
 }
@@ -249,7 +254,10 @@ fn one_or_more<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Statistical>, D::Error> {
     #[derive(Deserialize)]
-    #[serde(untagged, expecting = "\"ets\", \"arima\" or a list of them")]
+    #[serde(
+        untagged,
+        expecting = "\"ets\", \"arima\", \"log_arima\" or a list of them"
+    )]
     enum Given {
         One(Statistical),
         More(Vec<Statistical>),
@@ -699,6 +707,7 @@ impl ExperimentConfig {
             .map(|statistical| match statistical {
                 Statistical::Ets => self.ets().into(),
                 Statistical::Arima => self.arima().into(),
+                Statistical::LogArima => self.log_arima().into(),
             })
             .collect();
         let rule = self.model.blend.unwrap_or_default();
@@ -720,6 +729,34 @@ impl ExperimentConfig {
         yoho_eval::Arima {
             season: self.ets().season,
         }
+    }
+
+    /// Automatic ARIMA on the logarithm, with the season [`Self::ets`] has.
+    pub fn log_arima(&self) -> yoho_eval::LogArima {
+        yoho_eval::LogArima {
+            season: self.ets().season,
+        }
+    }
+
+    /// The baselines a run scores its model against: the standard set with `[evaluate]
+    /// season`, and each `[model] statistical` member whose name is not among them, so that
+    /// every member's own score is reported beside the blend (whose test forecasts reuse its
+    /// column).
+    pub fn baselines(&self) -> Vec<Box<dyn yoho_eval::Baseline>> {
+        let mut baselines = yoho_eval::standard_baselines(self.evaluate.season);
+        for member in self
+            .blend()
+            .map(|blend| blend.statistical)
+            .unwrap_or_default()
+        {
+            if !baselines
+                .iter()
+                .any(|b| b.name() == yoho_eval::Baseline::name(&member))
+            {
+                baselines.push(Box::new(member));
+            }
+        }
+        baselines
     }
 
     /// The network this config describes, for `features` inputs and `horizon` outputs: one
@@ -1017,13 +1054,31 @@ mod tests {
             listed.blend().unwrap().statistical[..],
             [yoho_eval::Statistical::Arima(_)]
         ));
+        // ARIMA on the logarithm, with the season the others have; a baseline column of the
+        // run only where a config names it, after the standard ones
+        let logged = config("[model]\nhidden_size = 8\nstatistical = [\"ets\", \"log_arima\"]\n");
+        assert!(matches!(
+            logged.blend().unwrap().statistical[..],
+            [
+                yoho_eval::Statistical::Ets(_),
+                yoho_eval::Statistical::LogArima(yoho_eval::LogArima { season: Some(12) })
+            ]
+        ));
+        let names = |config: &ExperimentConfig| -> Vec<&'static str> {
+            config.baselines().iter().map(|b| b.name()).collect()
+        };
+        let standard: Vec<&str> = (yoho_eval::standard_baselines(Some(12)).iter())
+            .map(|b| b.name())
+            .collect();
+        assert_eq!(names(&listed), standard);
+        assert_eq!(names(&logged), [&standard[..], &["log_arima"]].concat());
         let message = rejection("[model]\nstatistical = \"theta\"\n");
         assert!(
             message.contains("m.toml") && message.contains("statistical"),
             "{message}"
         );
         assert!(
-            message.contains("\"ets\", \"arima\" or a list of them"),
+            message.contains("\"ets\", \"arima\", \"log_arima\" or a list of them"),
             "{message}"
         );
         let message =

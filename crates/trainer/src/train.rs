@@ -70,7 +70,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         }
         None => (resolve_config(args)?, None),
     };
-    let baselines = baselines::standard_baselines(config.evaluate.season);
+    let baselines = config.baselines();
     let loading = std::time::Instant::now();
     let data = Prepared::load(&config, &baselines)?;
     let config = match &data {

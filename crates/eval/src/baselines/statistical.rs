@@ -3,7 +3,7 @@
 
 use yoho_data::{PreparedData, Window};
 
-use super::{Arima, Baseline, Ets};
+use super::{Arima, Baseline, Ets, LogArima};
 
 /// A statistical forecaster fitted on the whole history up to an origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,8 @@ pub enum Statistical {
     Ets(Ets),
     /// Automatic seasonal ARIMA.
     Arima(Arima),
+    /// Automatic seasonal ARIMA on the logarithm of a strictly positive history.
+    LogArima(LogArima),
 }
 
 impl Statistical {
@@ -20,6 +22,7 @@ impl Statistical {
         match self {
             Self::Ets(ets) => ets.forecast_history(history, steps),
             Self::Arima(arima) => arima.forecast_history(history, steps),
+            Self::LogArima(log_arima) => log_arima.forecast_history(history, steps),
         }
     }
 
@@ -28,6 +31,7 @@ impl Statistical {
         match self {
             Self::Ets(ets) => ets.season,
             Self::Arima(arima) => arima.season,
+            Self::LogArima(log_arima) => log_arima.season,
         }
     }
 }
@@ -44,11 +48,18 @@ impl From<Arima> for Statistical {
     }
 }
 
+impl From<LogArima> for Statistical {
+    fn from(log_arima: LogArima) -> Self {
+        Self::LogArima(log_arima)
+    }
+}
+
 impl Baseline for Statistical {
     fn name(&self) -> &'static str {
         match self {
             Self::Ets(_) => Ets::NAME,
             Self::Arima(_) => Arima::NAME,
+            Self::LogArima(_) => LogArima::NAME,
         }
     }
 
@@ -92,6 +103,7 @@ mod tests {
         let members = [
             Statistical::from(Ets { season: Some(4) }),
             Statistical::from(Arima { season: Some(4) }),
+            Statistical::from(LogArima { season: Some(4) }),
         ];
         for member in members {
             let forecast = member.forecast_steps(&clean, &window);
@@ -101,6 +113,6 @@ mod tests {
             assert_eq!(forecast[0], member.forecast(&clean, &window));
             assert_eq!(member.season(), Some(4));
         }
-        assert_eq!(members.map(|m| m.name()), ["ets", "arima"]);
+        assert_eq!(members.map(|m| m.name()), ["ets", "arima", "log_arima"]);
     }
 }

@@ -1,5 +1,5 @@
-//! `[model] statistical = "ets"` (or a list with `"arima"`): exponential smoothing and ARIMA
-//! weigh in as one more family each (or, with `blend = "median"`, the forecast is the median of
+//! `[model] statistical = "ets"` (or a list with `"arima"` or `"log_arima"`): exponential
+//! smoothing and ARIMA weigh in as one more family each (or, with `blend = "median"`, the forecast is the median of
 //! the networks' and theirs), in the test evaluation and in `trainer predict`.
 
 use std::path::{Path, PathBuf};
@@ -171,16 +171,26 @@ fn each_series_of_a_panel_is_blended_with_its_own_smoothing() {
         out
     };
     let (plain, blended) = (run("plain", ""), run("blended", "statistical = \"ets\""));
+    // the panel recipe's members: ARIMA on the logarithm joins the baselines as a column
+    let logged = run("logged", "statistical = [\"ets\", \"log_arima\"]");
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&blended.join("metrics.json"))).unwrap();
     for series in metrics["series"].as_array().unwrap() {
         let series_dir = Path::new("series").join(series["dir"].as_str().unwrap());
         let plain = read(&plain.join(&series_dir).join("predictions.csv"));
-        let want: Vec<f64> = (column(&plain, "predicted").iter())
-            .zip(column(&plain, "ets"))
+        let (network, ets) = (column(&plain, "predicted"), column(&plain, "ets"));
+        let want: Vec<f64> = (network.iter().zip(&ets))
             .map(|(n, e)| 0.5 * (n + e))
             .collect();
         let got = read(&blended.join(&series_dir).join("predictions.csv"));
+        assert_close(&column(&got, "predicted"), &want);
+        assert!(!got.lines().next().unwrap().contains("log_arima"));
+        let got = read(&logged.join(&series_dir).join("predictions.csv"));
+        let (log_arima, arima) = (column(&got, "log_arima"), column(&plain, "arima"));
+        assert_ne!(log_arima, arima, "a positive series' logarithm is fitted");
+        let want: Vec<f64> = (0..network.len())
+            .map(|i| (network[i] + ets[i] + log_arima[i]) / 3.0)
+            .collect();
         assert_close(&column(&got, "predicted"), &want);
     }
 }
