@@ -29,9 +29,14 @@ pub enum BlendRule {
 /// How the networks' forecast and the statistical ones are combined.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Blend {
-    /// The statistical forecasters, one or more.
+    /// The statistical forecasters, one or more, each fitted at every origin.
     pub statistical: Vec<Statistical>,
-    /// The weight of each of them, in (0, 1); the networks' forecast gets the rest.
+    /// The voice each of them speaks in (`voices[i]` for `statistical[i]`; voices numbered from
+    /// 0 in the order they first appear): the forecasts of one voice's members are averaged,
+    /// and the rule combines the networks' forecast with the voices'. Each member is a voice
+    /// of its own unless [`Blend::of_voices`] groups them.
+    pub voices: Vec<usize>,
+    /// The weight of each voice, in (0, 1); the networks' forecast gets the rest.
     pub weight: f64,
     /// The mean with those weights (the default), or the median.
     pub rule: BlendRule,
@@ -41,10 +46,24 @@ impl Blend {
     /// Each of `statistical` weighted as one more family beside `families` families of
     /// networks: the mean of `families + statistical.len()` equal members.
     pub fn as_more_families(statistical: Vec<Statistical>, families: usize) -> Self {
-        let weight = 1.0 / (families + statistical.len()) as f64;
+        Self::of_voices(statistical.into_iter().map(|member| vec![member]), families)
+    }
+
+    /// Each of `voices` (one or more forecasters whose forecasts are averaged, e.g. ARIMA on the
+    /// values and on the logarithm) weighted as one more family beside `families` families of
+    /// networks. An empty voice is skipped.
+    pub fn of_voices(voices: impl IntoIterator<Item = Vec<Statistical>>, families: usize) -> Self {
+        let (mut statistical, mut numbers) = (Vec::new(), Vec::new());
+        for members in voices.into_iter().filter(|members| !members.is_empty()) {
+            let number = numbers.last().map_or(0, |last| last + 1);
+            numbers.extend(std::iter::repeat_n(number, members.len()));
+            statistical.extend(members);
+        }
+        let count = numbers.last().map_or(0, |last| last + 1);
         Self {
             statistical,
-            weight,
+            voices: numbers,
+            weight: 1.0 / (families + count) as f64,
             rule: BlendRule::Mean,
         }
     }
@@ -59,9 +78,11 @@ impl Blend {
         Self::as_more_families(vec![statistical.into()], families)
     }
 
-    /// `network` and each of `statistical`'s forecasts (the same steps), combined step by step
-    /// by the blend's rule.
+    /// `network` and each of `statistical`'s forecasts (the same steps, one per member in the
+    /// blend's order), combined step by step by the blend's rule: each voice's members
+    /// averaged first.
     pub fn combine(&self, network: &[f64], statistical: &[Vec<f64>]) -> Vec<f64> {
+        let statistical = self.voice_forecasts(statistical);
         let members = |step: usize| statistical.iter().map(move |s| s[step]);
         let steps = network.iter().enumerate();
         match self.rule {
@@ -77,6 +98,33 @@ impl Blend {
                 .map(|(step, &n)| median(std::iter::once(n).chain(members(step))))
                 .collect(),
         }
+    }
+
+    /// Each voice's forecast: its members' (`statistical`, in the blend's order) at each step,
+    /// or their mean. A member without a voice (`voices` shorter than `statistical`) is a
+    /// voice of its own.
+    fn voice_forecasts<'a>(&self, statistical: &'a [Vec<f64>]) -> std::borrow::Cow<'a, [Vec<f64>]> {
+        let voice = |index: usize| self.voices.get(index).copied();
+        let grouped = (0..statistical.len()).any(|i| voice(i) != Some(i));
+        if !grouped {
+            return std::borrow::Cow::Borrowed(statistical);
+        }
+        let mut voices: Vec<(usize, Vec<f64>, usize)> = Vec::new();
+        for (index, forecast) in statistical.iter().enumerate() {
+            let number = voice(index).unwrap_or(usize::MAX - index);
+            match voices.iter_mut().find(|(n, _, _)| *n == number) {
+                Some((_, sum, count)) => {
+                    sum.iter_mut().zip(forecast).for_each(|(s, v)| *s += v);
+                    *count += 1;
+                }
+                None => voices.push((number, forecast.clone(), 1)),
+            }
+        }
+        let means = voices.into_iter().map(|(_, sum, count)| match count {
+            1 => sum,
+            _ => sum.into_iter().map(|v| v / count as f64).collect(),
+        });
+        std::borrow::Cow::Owned(means.collect())
     }
 
     /// `network`'s forecast of the steps after `history` (the target's values up to the
@@ -249,6 +297,45 @@ mod tests {
         // a NaN among them gives a number or NaN, never a panic
         let with_nan = blend.combine(&[f64::NAN], &[vec![1.0], vec![2.0]]);
         assert_eq!(with_nan.len(), 1);
+    }
+
+    #[test]
+    fn a_voice_of_several_members_speaks_with_their_mean() {
+        let (ets, arima) = (Ets { season: Some(4) }, Arima { season: Some(4) });
+        let log_arima = crate::baselines::LogArima { season: Some(4) };
+        let voices = || vec![vec![ets.into()], vec![arima.into(), log_arima.into()]];
+        let blend = Blend::of_voices(voices(), 2);
+        assert_eq!(blend.statistical.len(), 3);
+        assert_eq!(blend.voices, [0, 1, 1]);
+        // two voices beside two families: a quarter each, ARIMA's the mean of its two fits
+        assert_eq!(blend.weight, 0.25);
+        assert_eq!(
+            blend.combine(&[4.0], &[vec![8.0], vec![0.0], vec![2.0]]),
+            vec![0.5 * 4.0 + 0.25 * 8.0 + 0.25 * 1.0]
+        );
+        // the median of the networks', ETS's and the pair's mean: 10 and 4 outvote 1 and 3's 2
+        let median = Blend::of_voices(voices(), 3).with_rule(BlendRule::Median);
+        assert_eq!(
+            median.combine(
+                &[10.0, 0.0],
+                &[vec![4.0, 4.0], vec![1.0, 1.0], vec![3.0, 9.0]]
+            ),
+            vec![4.0, 4.0]
+        );
+        // through the fits
+        let (history, e, a) = quarterly_members(ets, arima);
+        let l = log_arima.forecast_history(&history, 3);
+        let blended = median.forecast(&history, &[1e6; 3]);
+        for step in 0..3 {
+            let pair = (a[step] + l[step]) / 2.0;
+            assert_eq!(blended[step], e[step].max(pair), "{blended:?}");
+        }
+        // one member a voice: exactly the blend of single members; an empty voice is skipped
+        let single = Blend::of_voices([vec![ets.into()], vec![], vec![arima.into()]], 3);
+        assert_eq!(
+            single,
+            Blend::as_more_families(vec![ets.into(), arima.into()], 3)
+        );
     }
 
     #[test]

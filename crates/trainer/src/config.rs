@@ -205,18 +205,20 @@ pub struct ModelSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
     /// Statistical forecasters whose forecasts are averaged with the networks' as more
-    /// families (each weighs `1 / (families + statisticals)`; `blend` may take the median
+    /// families (each voice weighs `1 / (families + voices)`; `blend` may take the median
     /// instead), fitted at each origin on the target's values up to it: `ets` (exponential
     /// smoothing on the series seasonally adjusted with `[evaluate] season`, or `[data] season`
     /// without it), `arima` (automatic seasonal ARIMA with the same season), `log_arima` (the
-    /// same on the logarithm of a strictly positive series); one name or a list. Without it the
-    /// networks forecast alone.
+    /// same on the logarithm of a strictly positive series); one name or a list. A list within
+    /// the list is one voice, the mean of its members' forecasts (`["ets", ["arima",
+    /// "log_arima"]]`: ARIMA speaks once, with the mean of its fits on the values and on the
+    /// logarithm). Without it the networks forecast alone.
     #[serde(
         default,
         deserialize_with = "one_or_more",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub statistical: Vec<Statistical>,
+    pub statistical: Vec<Voice>,
     /// How the networks' forecast and `statistical`'s combine at each step: `mean` (the
     /// default: the weights above) or `median` (the median of the networks' forecast and each
     /// statistical one, so that the one far from the others is outvoted). Only with
@@ -249,21 +251,41 @@ impl Statistical {
     }
 }
 
-/// `[model] statistical` as one name or a list of names.
-fn one_or_more<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<Statistical>, D::Error> {
+/// One voice of `[model] statistical`: a forecaster, or several whose forecasts are averaged
+/// into one (written as a list within the list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Voice {
+    /// One forecaster.
+    One(Statistical),
+    /// The mean of several forecasters' forecasts.
+    Mean(Vec<Statistical>),
+}
+
+impl Voice {
+    /// Its forecasters, in the order written.
+    pub fn members(&self) -> &[Statistical] {
+        match self {
+            Self::One(one) => std::slice::from_ref(one),
+            Self::Mean(several) => several,
+        }
+    }
+}
+
+/// `[model] statistical` as one name or a list of names and lists of names.
+fn one_or_more<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Voice>, D::Error> {
     #[derive(Deserialize)]
     #[serde(
         untagged,
-        expecting = "\"ets\", \"arima\", \"log_arima\" or a list of them"
+        expecting = "\"ets\", \"arima\", \"log_arima\" or a list of them (a list within \
+                     the list: one voice, the mean of its members)"
     )]
     enum Given {
         One(Statistical),
-        More(Vec<Statistical>),
+        More(Vec<Voice>),
     }
     Ok(match Given::deserialize(deserializer)? {
-        Given::One(one) => vec![one],
+        Given::One(one) => vec![Voice::One(one)],
         Given::More(more) => more,
     })
 }
@@ -703,17 +725,18 @@ impl ExperimentConfig {
     /// "median"`, the median of them all), seasonally adjusted with `[evaluate] season` (the
     /// `ets` baseline's; `[data] season` without it).
     pub fn blend(&self) -> Option<yoho_eval::Blend> {
-        let members: Vec<yoho_eval::Statistical> = (self.model.statistical.iter())
-            .map(|statistical| match statistical {
+        let member = |statistical: &Statistical| -> yoho_eval::Statistical {
+            match statistical {
                 Statistical::Ets => self.ets().into(),
                 Statistical::Arima => self.arima().into(),
                 Statistical::LogArima => self.log_arima().into(),
-            })
-            .collect();
+            }
+        };
+        let voices = (self.model.statistical.iter())
+            .map(|voice| voice.members().iter().map(member).collect::<Vec<_>>());
         let rule = self.model.blend.unwrap_or_default();
-        (!members.is_empty()).then(|| {
-            yoho_eval::Blend::as_more_families(members, self.model.family.len()).with_rule(rule)
-        })
+        (!self.model.statistical.is_empty())
+            .then(|| yoho_eval::Blend::of_voices(voices, self.model.family.len()).with_rule(rule))
     }
 
     /// Exponential smoothing as this config gives it: seasonally adjusted with `[evaluate]
@@ -852,9 +875,22 @@ impl ExperimentConfig {
                  init_from or set output = \"point\""
             );
         }
-        if let Some(repeated) = (model.statistical.iter())
+        let members: Vec<Statistical> = (model.statistical.iter())
+            .flat_map(|voice| voice.members().iter().copied())
+            .collect();
+        if model
+            .statistical
+            .iter()
+            .any(|voice| voice.members().is_empty())
+        {
+            bail!(
+                "[model] statistical: an empty list is no voice; list its forecasters, e.g. \
+                 [\"ets\", [\"arima\", \"log_arima\"]], or remove it"
+            );
+        }
+        if let Some(repeated) = (members.iter())
             .enumerate()
-            .find_map(|(i, s)| model.statistical[..i].contains(s).then_some(s))
+            .find_map(|(i, s)| members[..i].contains(s).then_some(s))
         {
             bail!(
                 "[model] statistical: \"{}\" is listed twice; list each forecaster once \
@@ -1010,20 +1046,23 @@ mod tests {
         let config = |extra: &str| parsed(extra).unwrap();
         let rejection = |extra: &str| format!("{:#}", parsed(extra).unwrap_err());
         // the recipe's three families of networks, ETS and ARIMA: the median of the networks'
-        // forecast, ETS's and ARIMA's
+        // forecast, ETS's and ARIMA's, the last the mean of its fits on the values and on the
+        // logarithm
         let blend = config("").blend().expect("the recipe blends");
         assert_eq!(blend.rule, yoho_eval::BlendRule::Median);
         let seasons = |blend: &yoho_eval::Blend| -> Vec<Option<usize>> {
             blend.statistical.iter().map(|s| s.season()).collect()
         };
-        assert_eq!(seasons(&blend), vec![Some(12); 2]);
+        assert_eq!(seasons(&blend), vec![Some(12); 3]);
         assert!(matches!(
             blend.statistical[..],
             [
                 yoho_eval::Statistical::Ets(_),
-                yoho_eval::Statistical::Arima(_)
+                yoho_eval::Statistical::Arima(_),
+                yoho_eval::Statistical::LogArima(_)
             ]
         ));
+        assert_eq!(blend.voices, [0, 1, 1]);
         // a config that names its model blends only when it says so, one name or a list, by
         // the weighted mean unless it says median
         assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
@@ -1072,6 +1111,30 @@ mod tests {
             .collect();
         assert_eq!(names(&listed), standard);
         assert_eq!(names(&logged), [&standard[..], &["log_arima"]].concat());
+        // a list within the list: one voice, weighing as one family, the mean of its members;
+        // it is saved as it was written
+        let voiced =
+            "[model]\nhidden_size = 8\nstatistical = [\"ets\", [\"arima\", \"log_arima\"]]\n";
+        let voiced = config(voiced);
+        let blend = voiced.blend().unwrap();
+        assert_eq!(
+            (blend.voices.as_slice(), blend.weight),
+            (&[0, 1, 1][..], 1.0 / 3.0)
+        );
+        assert_eq!(names(&voiced), names(&logged));
+        let saved: toml::Table = toml::from_str(&toml::to_string(&voiced).unwrap()).unwrap();
+        assert_eq!(
+            saved["model"]["statistical"].to_string(),
+            r#"["ets", ["arima", "log_arima"]]"#
+        );
+        for (bad, wanted) in [
+            ("[[]]", "an empty list is no voice"),
+            ("[\"ets\", [\"ets\", \"arima\"]]", "\"ets\" is listed twice"),
+            ("[[\"arima\", [\"ets\"]]]", "a list within the list"),
+        ] {
+            let message = rejection(&format!("[model]\nhidden_size = 8\nstatistical = {bad}\n"));
+            assert!(message.contains(wanted), "{bad}: {message}");
+        }
         let message = rejection("[model]\nstatistical = \"theta\"\n");
         assert!(
             message.contains("m.toml") && message.contains("statistical"),
@@ -1092,7 +1155,7 @@ mod tests {
         let short = config("");
         assert_eq!(short.data.season, None);
         assert_eq!(short.evaluate.season, Some(12));
-        assert_eq!(seasons(&short.blend().unwrap()), vec![Some(12); 2]);
+        assert_eq!(seasons(&short.blend().unwrap()), vec![Some(12); 3]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `[model] statistical = "ets"` (or a list with `"arima"` or `"log_arima"`): exponential
-//! smoothing and ARIMA weigh in as one more family each (or, with `blend = "median"`, the forecast is the median of
+//! `[model] statistical = "ets"` (or a list with `"arima"` or `"log_arima"`, or a list of
+//! them as one voice): exponential smoothing and ARIMA weigh in as one more family each (or, with `blend = "median"`, the forecast is the median of
 //! the networks' and theirs), in the test evaluation and in `trainer predict`.
 
 use std::path::{Path, PathBuf};
@@ -135,6 +135,20 @@ fn ets_and_arima_weigh_a_third_each_or_the_median_of_three_in_the_test_and_in_pr
     assert_eq!(predicted, middle(&network, &ets, &arima));
     let saved: toml::Table = toml::from_str(&read(&median.join("config.toml"))).unwrap();
     assert_eq!(saved["model"]["blend"].as_str(), Some("median"));
+    // the one-series recipe's members: ARIMA's voice the mean of its fits on the values and on
+    // the logarithm (a column of its own)
+    let voiced = run(
+        dir.path(),
+        "voiced",
+        "statistical = [\"ets\", [\"arima\", \"log_arima\"]]\nblend = \"median\"",
+    );
+    let text = read(&voiced.join("predictions.csv"));
+    let log_arima = column(&text, "log_arima");
+    assert_ne!(log_arima, arima);
+    let pair: Vec<f64> = (arima.iter().zip(&log_arima))
+        .map(|(a, l)| (a + l) / 2.0)
+        .collect();
+    assert_eq!(column(&text, "predicted"), middle(&network, &ets, &pair));
     // predict: both fitted on every value of the file
     let (network, values) = (
         predict_after_file(dir.path(), &plain),
