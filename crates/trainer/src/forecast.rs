@@ -25,12 +25,10 @@ const REFIT_DIR: &str = "refit";
 
 /// Runs `trainer forecast`: fits, forecasts, prints and writes the run directory.
 pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
-    let config = load_config(&args.config, args.data.as_deref(), args.epochs)?;
+    let mut config = load_config(&args.config, args.data.as_deref(), args.epochs)?;
     check_config(&config, args)?;
     let loaded = yoho_data::load(&config.data, &[])?;
-    let selection_data =
-        yoho_data::prepare_loaded_for_forecast(loaded.clone(), &config.data, config.data.valid_len)
-            .with_context(|| format!("{}: the series is too short", args.config.display()))?;
+    let selection_data = selection_data(&mut config, &loaded, args)?;
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
     let default = std::path::Path::new("runs").join(format!("{}-forecast", config.run_name()));
@@ -106,6 +104,53 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
         run.file(files::FORECAST).display()
     );
     Ok(RunOutcome::Completed)
+}
+
+/// The data of the fit that chooses the epoch: the newest `[data] valid_len` rows validate.
+/// A config that leaves the validation period to the default recipe (its file sets neither
+/// `window_len` nor `valid_len`) and is refitted on every row gets one long enough to
+/// calibrate its widest interval (19 windows for 95 %), as long as that fit keeps the recipe's
+/// 16 training windows: the refit trains on those rows anyway, so they cost only the choice of
+/// epoch, which more origins make surer. `config`'s `valid_len` becomes the one used.
+fn selection_data(
+    config: &mut ExperimentConfig,
+    loaded: &LoadedSeries,
+    args: &ForecastArgs,
+) -> anyhow::Result<PreparedData> {
+    let prepare = |valid_len: usize| {
+        yoho_data::prepare_loaded_for_forecast(loaded.clone(), &config.data, valid_len)
+    };
+    let data = &config.data;
+    let widest = (config.evaluate.intervals.iter())
+        .map(|level| Conformal::errors_needed(*level))
+        .max();
+    if let Some(needed) = widest
+        .filter(|_| !args.no_refit && data.valid_len > 0 && recipe_sizes_validation(&args.config))
+    {
+        let wanted = data.horizon + needed.saturating_sub(1) * data.stride;
+        for valid_len in (data.valid_len + 1..=wanted).rev() {
+            let Ok(prepared) = prepare(valid_len) else {
+                continue;
+            };
+            if prepared.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS {
+                config.data.valid_len = valid_len;
+                return Ok(prepared);
+            }
+        }
+    }
+    prepare(config.data.valid_len)
+        .with_context(|| format!("{}: the series is too short", args.config.display()))
+}
+
+/// Whether the config file at `path` leaves its validation period to the default recipe: its
+/// `[data]` sets neither `window_len` nor `valid_len`.
+fn recipe_sizes_validation(path: &std::path::Path) -> bool {
+    let table = (std::fs::read_to_string(path).ok())
+        .and_then(|text| toml::from_str::<toml::Table>(&text).ok());
+    table.is_some_and(|table| {
+        crate::recipe::wanted(&table)
+            && (table.get("data")).is_none_or(|data| data.get("valid_len").is_none())
+    })
 }
 
 /// Says why intervals are missing or likely too narrow, and what would give them.

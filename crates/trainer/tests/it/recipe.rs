@@ -126,6 +126,82 @@ fn a_log_model_forecasts_positive_values_and_reloads() {
     assert!(!dir.path().join("never.csv").exists());
 }
 
+/// The forecasts and interval ends of `forecast.csv` in `run`: one row of
+/// `[forecast, lower_80, upper_80, lower_95, upper_95]` per step, `None` for an empty cell.
+fn forecast_rows(run: &Path) -> Vec<Vec<Option<f64>>> {
+    let text = read(&run.join("forecast.csv"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let columns = ["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
+        .map(|name| header.iter().position(|h| *h == name).unwrap());
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            columns.iter().map(|&i| cells[i].parse().ok()).collect()
+        })
+        .collect()
+}
+
+/// `trainer forecast COMMAND_EXTRA… --epochs 3` of `config` into `dir/name`: the run, its
+/// saved `[data] valid_len` and what it printed to stderr.
+fn forecast_run(dir: &Path, name: &str, config: &Path, extra: &[&str]) -> (PathBuf, i64, String) {
+    let run = dir.join(name);
+    let command = [&["forecast"], extra].concat();
+    let output = three_epochs(&command, config, &run);
+    assert_success(&output);
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    let valid_len = saved["data"]["valid_len"].as_integer().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (run, valid_len, stderr)
+}
+
+#[test]
+fn a_recipe_forecast_has_intervals_and_a_set_validation_period_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_recipe_config(dir.path(), "sales", &monthly_csv(120), 6, "");
+    // the epoch is chosen on 19 origins (6 + 18 rows), enough for the 95 % interval; the refit
+    // trains on every row
+    let (run, valid_len, _) = forecast_run(dir.path(), "run", &config, &[]);
+    assert_eq!(valid_len, 24);
+    let rows = forecast_rows(&run);
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        let [forecast, lower_80, upper_80, lower_95, upper_95] =
+            [0, 1, 2, 3, 4].map(|i| row[i].unwrap_or_else(|| panic!("{rows:?}")));
+        assert!(lower_95 <= lower_80 && lower_80 <= forecast, "{rows:?}");
+        assert!(forecast <= upper_80 && upper_80 <= upper_95, "{rows:?}");
+    }
+    // a config that sets valid_len keeps it: one origin gives no interval, and the run says why
+    let kept = write_recipe_config(dir.path(), "kept", &monthly_csv(120), 6, "valid_len = 6\n");
+    let (run, valid_len, stderr) = forecast_run(dir.path(), "kept_run", &kept, &[]);
+    assert_eq!(valid_len, 6);
+    let rows = forecast_rows(&run);
+    assert!(rows.iter().all(|row| row[1].is_none() && row[3].is_none()));
+    assert!(stderr.contains("valid_len = 24 would hold 19"), "{stderr}");
+    // without the refit, the selection fit is the model: the recipe's validation period stays
+    let (_, valid_len, _) = forecast_run(dir.path(), "no_refit", &config, &["--no-refit"]);
+    assert_eq!(valid_len, 6);
+}
+
+/// A monthly series too short for 19 validation origins besides the recipe's 16 training
+/// windows gets as many origins as it can spare.
+#[test]
+fn a_short_series_keeps_its_training_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_recipe_config(dir.path(), "short", &monthly_csv(48), 6, "");
+    let (run, valid_len, _) = forecast_run(dir.path(), "run", &config, &[]);
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    let window_len = saved["data"]["window_len"].as_integer().unwrap();
+    // 48 rows: windows of window_len inputs and 6 targets before the validation period; more
+    // validation origins than the recipe's one, fewer than 19
+    let training_windows = 48 - valid_len - window_len - 6 + 1;
+    assert_eq!(
+        training_windows, 16,
+        "valid_len {valid_len}, window_len {window_len}"
+    );
+    assert!(valid_len > 6 && valid_len < 24, "{valid_len}");
+}
+
 #[test]
 fn log_refuses_a_value_that_is_not_positive_naming_its_date() {
     let dir = tempfile::tempdir().unwrap();
