@@ -32,7 +32,7 @@ pub struct Blend {
     /// The statistical forecasters, one or more, each fitted at every origin.
     pub statistical: Vec<Statistical>,
     /// The voice each of them speaks in (`voices[i]` for `statistical[i]`; voices numbered from
-    /// 0 in the order they first appear): the forecasts of one voice's members are averaged,
+    /// 0 in order, each with a member): the forecasts of one voice's members are averaged,
     /// and the rule combines the networks' forecast with the voices'. Each member is a voice
     /// of its own unless [`Blend::of_voices`] groups them.
     pub voices: Vec<usize>,
@@ -100,31 +100,22 @@ impl Blend {
         }
     }
 
-    /// Each voice's forecast: its members' (`statistical`, in the blend's order) at each step,
-    /// or their mean. A member without a voice (`voices` shorter than `statistical`) is a
-    /// voice of its own.
-    fn voice_forecasts<'a>(&self, statistical: &'a [Vec<f64>]) -> std::borrow::Cow<'a, [Vec<f64>]> {
-        let voice = |index: usize| self.voices.get(index).copied();
-        let grouped = (0..statistical.len()).any(|i| voice(i) != Some(i));
-        if !grouped {
-            return std::borrow::Cow::Borrowed(statistical);
-        }
-        let mut voices: Vec<(usize, Vec<f64>, usize)> = Vec::new();
-        for (index, forecast) in statistical.iter().enumerate() {
-            let number = voice(index).unwrap_or(usize::MAX - index);
-            match voices.iter_mut().find(|(n, _, _)| *n == number) {
-                Some((_, sum, count)) => {
-                    sum.iter_mut().zip(forecast).for_each(|(s, v)| *s += v);
-                    *count += 1;
-                }
-                None => voices.push((number, forecast.clone(), 1)),
-            }
-        }
-        let means = voices.into_iter().map(|(_, sum, count)| match count {
-            1 => sum,
-            _ => sum.into_iter().map(|v| v / count as f64).collect(),
-        });
-        std::borrow::Cow::Owned(means.collect())
+    /// Each voice's forecast at each step: the mean of its members' (`statistical`, one per
+    /// member in the blend's order; a voice of one member is that member's forecast).
+    fn voice_forecasts(&self, statistical: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let count = self.voices.iter().max().map_or(0, |last| last + 1);
+        (0..count)
+            .map(|voice| {
+                let members: Vec<&Vec<f64>> = (statistical.iter().zip(&self.voices))
+                    .filter_map(|(forecast, number)| (*number == voice).then_some(forecast))
+                    .collect();
+                let steps = members.first().map_or(0, |first| first.len());
+                let mean = |step: usize| {
+                    members.iter().map(|m| m[step]).sum::<f64>() / members.len() as f64
+                };
+                (0..steps).map(mean).collect()
+            })
+            .collect()
     }
 
     /// `network`'s forecast of the steps after `history` (the target's values up to the
