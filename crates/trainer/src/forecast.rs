@@ -110,8 +110,8 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
 /// A config that leaves the validation period to the default recipe (its file sets neither
 /// `window_len` nor `valid_len`) and is refitted on every row gets one long enough to
 /// calibrate its widest interval (19 windows for 95 %), as long as that fit keeps the recipe's
-/// 16 training windows: the refit trains on those rows anyway, so they cost only the choice of
-/// epoch, which more origins make surer. `config`'s `valid_len` becomes the one used.
+/// 16 training windows: the refit trains on those rows anyway, so they move only the choice
+/// of epoch. `config`'s `valid_len` becomes the one used.
 fn selection_data(
     config: &mut ExperimentConfig,
     loaded: &LoadedSeries,
