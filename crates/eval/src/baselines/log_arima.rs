@@ -1,13 +1,15 @@
 //! Automatic ARIMA on the logarithm: [`Arima`] fitted on the logarithm of a strictly positive
 //! history (a Box–Cox transform with λ = 0, as `auto.arima(lambda = 0)` fits series whose
 //! seasonal swings grow with their level), its forecast taken back with the exponential (the
-//! forecast's median on the original scale, and positive). A history with a value at or below
-//! zero, which has no logarithm, is fitted on its levels, as [`Arima`] fits it.
+//! forecast's median on the original scale, and positive). A history whose newest values (those
+//! [`Arima`] fits) hold one at or below zero, which has no logarithm, is fitted on its levels,
+//! as [`Arima`] fits it.
 //!
 //! Like [`Arima`], it is fitted afresh on every value up to each window's origin and never sees
 //! a value after it.
 
 use super::Arima;
+use super::arima::MAX_HISTORY;
 
 /// Automatic seasonal ARIMA on the logarithm of a strictly positive history; see the module
 /// doc.
@@ -22,13 +24,14 @@ impl LogArima {
     pub const NAME: &'static str = "log_arima";
 
     /// The forecast of the `steps` values after `history` (oldest first): [`Arima`]'s on the
-    /// logarithm, exponentiated, when every value is above zero; [`Arima`]'s on the levels
-    /// otherwise.
+    /// logarithm, exponentiated, when every value it fits (the newest [`MAX_HISTORY`]) is
+    /// above zero; [`Arima`]'s on the levels otherwise.
     pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
         let arima = Arima {
             season: self.season,
         };
-        if history.is_empty() || history.iter().any(|v| v.is_nan() || *v <= 0.0) {
+        let history = &history[history.len().saturating_sub(MAX_HISTORY)..];
+        if history.iter().any(|v| v.is_nan() || *v <= 0.0) {
             return arima.forecast_history(history, steps);
         }
         let logs: Vec<f64> = history.iter().map(|v| v.ln()).collect();
@@ -94,6 +97,20 @@ mod tests {
             log_arima.forecast_history(&values, 4),
             arima.forecast_history(&values, 4)
         );
+        // only the values it fits count: a zero older than the newest MAX_HISTORY does not
+        let long: Vec<f64> = (0..MAX_HISTORY + 40)
+            .map(|row| {
+                if row == 0 {
+                    0.0
+                } else {
+                    5.0 + (row % 4) as f64
+                }
+            })
+            .collect();
+        let logs: Vec<f64> = long[40..].iter().map(|v| v.ln()).collect();
+        let on_logs = arima.forecast_history(&logs, 4);
+        let want: Vec<f64> = on_logs.iter().map(|log| log.exp()).collect();
+        assert_eq!(log_arima.forecast_history(&long, 4), want);
         values[7] = f64::NAN;
         assert_eq!(log_arima.forecast_history(&values, 2), vec![8.0, 8.0]);
         assert!(
