@@ -185,8 +185,14 @@ fn each_series_of_a_panel_is_blended_with_its_own_smoothing() {
         out
     };
     let (plain, blended) = (run("plain", ""), run("blended", "statistical = \"ets\""));
-    // the panel recipe's members: ARIMA on the logarithm joins the baselines as a column
+    // ARIMA on the logarithm joins the baselines as a column
     let logged = run("logged", "statistical = [\"ets\", \"log_arima\"]");
+    // the panel recipe's members and rule, as one series': the median of the networks', ETS's
+    // and ARIMA's voice, the mean of its fits on the values and on the logarithm
+    let voiced = run(
+        "voiced",
+        "statistical = [\"ets\", [\"arima\", \"log_arima\"]]\nblend = \"median\"",
+    );
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&blended.join("metrics.json"))).unwrap();
     for series in metrics["series"].as_array().unwrap() {
@@ -206,6 +212,16 @@ fn each_series_of_a_panel_is_blended_with_its_own_smoothing() {
             .map(|i| (network[i] + ets[i] + log_arima[i]) / 3.0)
             .collect();
         assert_close(&column(&got, "predicted"), &want);
+        let got = read(&voiced.join(&series_dir).join("predictions.csv"));
+        assert_eq!(column(&got, "log_arima"), log_arima);
+        let want: Vec<f64> = (0..network.len())
+            .map(|i| {
+                let mut three = [network[i], ets[i], (arima[i] + log_arima[i]) / 2.0];
+                three.sort_by(f64::total_cmp);
+                three[1]
+            })
+            .collect();
+        assert_eq!(column(&got, "predicted"), want);
     }
 }
 
