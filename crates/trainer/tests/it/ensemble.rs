@@ -77,3 +77,24 @@ fn min_epochs_keeps_training_and_never_keeps_an_earlier_epoch() {
     assert_eq!(training["epochs"].as_u64(), Some(5), "{training}");
     assert_eq!(training["kept_epoch"].as_u64(), Some(4), "{training}");
 }
+
+#[test]
+fn an_ensemble_reports_the_wall_time_of_its_members_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let text = config_text(&data, "", "ensemble = 4\npatience = 1000")
+        .replace("epochs = 3", "epochs = 60");
+    let config = dir.path().join("members.toml");
+    std::fs::write(&config, text).unwrap();
+    let run = dir.path().join("run");
+    let started = std::time::Instant::now();
+    crate::common::train(&config, &run);
+    let process_seconds = started.elapsed().as_secs_f64();
+    // the members train side by side: the run took no longer than the process that ran it
+    // (their summed times exceed it wherever two of them overlap)
+    let wall_seconds = metrics(&run)["training"]["wall_seconds"].as_f64().unwrap();
+    assert!(
+        wall_seconds > 0.0 && wall_seconds <= process_seconds,
+        "{wall_seconds} s reported, {process_seconds} s for the whole process"
+    );
+}
