@@ -90,6 +90,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
         loaded.series.clone(),
         &data_path(&config),
         config.data.horizon,
+        0,
     )?;
     write_forecast(&run, &config, &loaded, &forecast)?;
     print_forecast(&forecast);

@@ -137,7 +137,7 @@ impl TrainedRun {
         let steps = self.steps(steps)?;
         let loaded = load_file(data_path, &self.config.data.load_options(&[]))?;
         self.model_run()
-            .forecast(&self.run, loaded.series, data_path, steps)
+            .forecast(&self.run, loaded.series, data_path, steps, 0)
     }
 
     /// Forecasts `steps` days after the last row of every series of `data_path` (a
@@ -158,21 +158,26 @@ impl TrainedRun {
         load_file_panel(data_path, &self.config.data.load_options(&[]), column)?
             .into_iter()
             .map(|(name, loaded)| {
-                let entry = entries.iter().find(|e| e.name == name).with_context(|| {
-                    format!(
-                        "{} holds series '{name}', which the run in {} was not trained on (it \
+                let index = entries
+                    .iter()
+                    .position(|e| e.name == name)
+                    .with_context(|| {
+                        format!(
+                            "{} holds series '{name}', which the run in {} was not trained on (it \
                          knows {})",
-                        data_path.display(),
-                        run.path().display(),
-                        entries
-                            .iter()
-                            .map(|e| format!("'{}'", e.name))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?;
-                let series_run = RunDir::open_series(&crate::panel::series_dir(run, entry))?;
-                let forecast = model_run.forecast(&series_run, loaded.series, data_path, steps)?;
+                            data_path.display(),
+                            run.path().display(),
+                            entries
+                                .iter()
+                                .map(|e| format!("'{}'", e.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })?;
+                let series_run =
+                    RunDir::open_series(&crate::panel::series_dir(run, &entries[index]))?;
+                let forecast =
+                    model_run.forecast(&series_run, loaded.series, data_path, steps, index)?;
                 Ok((name, forecast))
             })
             .collect()
@@ -188,13 +193,17 @@ pub(crate) struct ModelRun<'a> {
 
 impl ModelRun<'_> {
     /// The forecast of `steps` days after `series` (read from `data_path`), with the scaler and
-    /// the calibration saved in `files` (the run, or a panel run's series directory).
+    /// the calibration saved in `files` (the run, or a panel run's series directory);
+    /// `series_index` is the series' place in a panel run (in `panel.json`; 0 for a run of one
+    /// series), which picks the model's parameters of that series (the hybrid's smoothing
+    /// coefficients).
     pub fn forecast(
         &self,
         files: &RunDir,
         mut series: TimeSeries,
         data_path: &Path,
         steps: usize,
+        series_index: usize,
     ) -> anyhow::Result<Forecast> {
         let (config, model, device) = (self.config, self.model, self.device);
         let data = &config.data;
@@ -210,12 +219,14 @@ impl ModelRun<'_> {
                 data.window_len
             );
         }
-        let codec = yoho_data::codec(data, scaler).with_context(|| {
-            format!(
-                "the run's scaler does not fit its config in {}",
-                files.path().display()
-            )
-        })?;
+        let codec = yoho_data::codec(data, scaler)
+            .with_context(|| {
+                format!(
+                    "the run's scaler does not fit its config in {}",
+                    files.path().display()
+                )
+            })?
+            .with_series_index(series_index);
         let last_observed = *series
             .column(&data.target)
             .and_then(<[f64]>::last)

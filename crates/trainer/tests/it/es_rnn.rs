@@ -1,5 +1,6 @@
 //! The ES-RNN hybrid (`[model] family = "es_rnn"`): with the default recipe, over a panel, its
-//! coefficients one pair per series, saved with the run and loaded again by `predict`.
+//! coefficients one pair per series, saved with the run and loaded again by `predict`, which
+//! forecasts each series with its own.
 
 use std::path::Path;
 
@@ -92,6 +93,49 @@ fn panel_run(model_section: &str) {
             _ => 5_000.0..20_000.0,
         };
         assert!(range.contains(&value), "{text}");
+    }
+    forecasts_at_the_test_origin_are_the_runs(dir.path(), &data, &run);
+}
+
+/// `predict` on the panel's rows before its test period (the last 6 months, from 1997-07)
+/// forecasts every step of every series as the run forecast its test period: each series
+/// with its own coefficients, not the first series'.
+fn forecasts_at_the_test_origin_are_the_runs(dir: &Path, data: &Path, run: &Path) {
+    let text = read(data);
+    let cut: Vec<&str> = (text.lines())
+        .filter(|line| line.starts_with("month") || line < &"1997-07-01")
+        .collect();
+    let before_test = dir.join("before_test.csv");
+    std::fs::write(&before_test, cut.join("\n") + "\n").unwrap();
+    let forecast = dir.join("at_origin.csv");
+    let output = trainer(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        before_test.to_str().unwrap(),
+        "--out",
+        forecast.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    let forecast = read(&forecast);
+    for name in ["small", "large"] {
+        let ours: Vec<f64> = (forecast.lines())
+            .filter(|line| line.starts_with(&format!("{name},")))
+            .map(|line| line.split(',').nth(3).unwrap().parse().unwrap())
+            .collect();
+        // by_step.csv: window, first_target_date, steps_ahead, actual, model, …
+        let by_step = read(&run.join("series").join(name).join("by_step.csv"));
+        let theirs: Vec<f64> = (by_step.lines().skip(1))
+            .map(|line| line.split(',').nth(4).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!((ours.len(), theirs.len()), (6, 6), "{forecast}\n{by_step}");
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs(),
+                "{name}: {ours:?} vs {theirs:?}"
+            );
+        }
     }
 }
 
