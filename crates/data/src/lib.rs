@@ -34,7 +34,7 @@ pub use missing::MissingPolicy;
 pub use prepare::{
     PanelSeries, PreparedData, PreparedPanel, check_logarithms, codec, load, prepare,
     prepare_loaded, prepare_loaded_for_forecast, prepare_panel, prepare_panel_loaded,
-    prepare_with_optional,
+    prepare_panel_loaded_for_forecast, prepare_with_optional,
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadedSeries, TimeSeries};

@@ -162,11 +162,7 @@ pub fn prepare_loaded_for_forecast(
     config: &DataConfig,
     valid_len: usize,
 ) -> Result<PreparedData, DataError> {
-    let held_out = SplitSpec {
-        test_len: 0,
-        valid_len,
-    };
-    prepare_split(loaded, config, held_out)
+    prepare_split(loaded, config, for_forecast(valid_len))
 }
 
 fn prepare_split(
@@ -314,12 +310,42 @@ pub fn prepare_panel_loaded(
     config: &DataConfig,
     series_column: &str,
 ) -> Result<PreparedPanel, DataError> {
+    prepare_panel_split(loaded, config, series_column, config.split_spec())
+}
+
+/// Prepares already loaded series as one panel for the production fit, which forecasts past
+/// each series' end: as [`prepare_panel_loaded`], but nothing is held out for a test; each
+/// series' newest `valid_len` rows validate (none when 0) and every window whose targets come
+/// before them trains. `config`'s own `test_len` and `valid_len` are not used.
+pub fn prepare_panel_loaded_for_forecast(
+    loaded: Vec<(String, LoadedSeries)>,
+    config: &DataConfig,
+    series_column: &str,
+    valid_len: usize,
+) -> Result<PreparedPanel, DataError> {
+    prepare_panel_split(loaded, config, series_column, for_forecast(valid_len))
+}
+
+/// The periods of a production fit: no test, the newest `valid_len` rows validate.
+fn for_forecast(valid_len: usize) -> SplitSpec {
+    SplitSpec {
+        test_len: 0,
+        valid_len,
+    }
+}
+
+fn prepare_panel_split(
+    loaded: Vec<(String, LoadedSeries)>,
+    config: &DataConfig,
+    series_column: &str,
+    held_out: SplitSpec,
+) -> Result<PreparedPanel, DataError> {
     config.validate()?;
     let mut split = Vec::with_capacity(loaded.len());
     let mut left_out = Vec::new();
     for (name, loaded) in loaded {
         let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
-        match split_loaded(loaded.series, config, config.split_spec()) {
+        match split_loaded(loaded.series, config, held_out) {
             Ok((series, splits)) => split.push((name, cleaning, series, splits)),
             Err(error @ DataError::TooShort { .. }) if config.split == PanelSplit::PerSeries => {
                 left_out.push((name, error.to_string()));
@@ -338,6 +364,8 @@ pub fn prepare_panel_loaded(
         });
     }
     let held_out_from = match config.split {
+        // nothing held out (a refit on every row): no boundary to keep training before
+        _ if held_out == SplitSpec::default() => None,
         PanelSplit::PerSeries => None,
         PanelSplit::CommonTime => Some(common_boundary(&mut split)?),
     };

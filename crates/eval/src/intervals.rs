@@ -449,7 +449,7 @@ pub struct TestIntervals {
 
 /// The windows a point model's conformal intervals are calibrated on: `data`'s validation
 /// windows, or its training windows when there are none.
-fn calibration_windows(data: &PreparedData) -> (Calibration, &WindowRun) {
+pub(crate) fn calibration_windows(data: &PreparedData) -> (Calibration, &WindowRun) {
     match data.splits.valid.is_empty() {
         false => (Calibration::Validation, &data.splits.valid),
         true => (Calibration::Training, &data.splits.train),
@@ -458,7 +458,7 @@ fn calibration_windows(data: &PreparedData) -> (Calibration, &WindowRun) {
 
 /// The model's errors (forecast − actual, original units) over `windows`, one list per step
 /// ahead of its horizon.
-fn errors_by_step(
+pub(crate) fn errors_by_step(
     model: &Forecaster,
     data: &PreparedData,
     windows: &WindowRun,

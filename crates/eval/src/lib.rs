@@ -6,8 +6,8 @@
 //! measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that puts them
 //! together ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their
 //! scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
-//! backtests ([`backtest`]), the M4 protocol for one series ([`protocol`]) and the summary of a
-//! panel's series ([`panel`]).
+//! backtests ([`backtest`]), the M4 protocol for one series ([`protocol`]), the summary of a
+//! panel's series ([`panel`]) and the intervals its series calibrate together ([`pooled`]).
 //!
 //! ```no_run
 //! # fn demo(model: &yoho_model::Forecaster, data: &yoho_data::PreparedData) {
@@ -31,6 +31,7 @@ pub mod intervals;
 pub mod metrics;
 pub mod panel;
 mod parallel;
+pub mod pooled;
 pub mod protocol;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};

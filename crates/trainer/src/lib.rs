@@ -19,6 +19,8 @@ mod family;
 mod fingerprint;
 pub mod fit;
 pub mod forecast;
+mod forecast_fit;
+mod forecast_panel;
 mod panel;
 mod parallel;
 mod plots;

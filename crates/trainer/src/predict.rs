@@ -317,7 +317,7 @@ pub fn forecast_csv(forecast: &Forecast) -> String {
 
 /// The forecasts of several series as one CSV, a first column `series` naming each row's series
 /// when they have names.
-fn forecasts_csv(forecasts: &[(Option<&str>, &Forecast)]) -> String {
+pub(crate) fn forecasts_csv(forecasts: &[(Option<&str>, &Forecast)]) -> String {
     let named = forecasts.iter().any(|(name, _)| name.is_some());
     let mut text = String::from(if named { "series," } else { "" });
     text += "step,date,forecast,naive";

@@ -175,7 +175,4 @@ fn forecast_errors_name_the_problem() {
     let output = forecast(&config, &dir.path().join("short"), &[]);
     assert_clean_error(&output, &["short.csv", "rows"]);
     assert!(!dir.path().join("short").exists());
-    let config = write_config(dir.path(), &data, "series_column = \"Ticker\"");
-    let output = forecast(&config, &dir.path().join("panel"), &[]);
-    assert_clean_error(&output, &["series_column", "trainer predict"]);
 }

@@ -10,6 +10,7 @@ mod ensemble;
 mod es_rnn;
 mod families;
 mod forecast;
+mod forecast_panel;
 mod interruption;
 mod intervals;
 mod leakage;

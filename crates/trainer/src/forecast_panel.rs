@@ -1,0 +1,272 @@
+//! `trainer forecast` of a panel (`[data] series_column`): one model over every series of a
+//! long-format file, fitted as one series' production fit is (each series' newest `valid_len`
+//! rows choose the epoch, then a refit on every row for that many epochs), and the `horizon`
+//! steps after each series' own last row forecast with intervals.
+//!
+//! A series has few validation windows, so the intervals are calibrated on the errors of all
+//! series together, each scaled by how much its series moves (`yoho_eval::pooled`). The run
+//! directory is a panel run's: `trainer predict` loads it again.
+
+use anyhow::{Context, bail};
+use yoho_data::{LoadedSeries, PreparedPanel};
+use yoho_eval::Conformal;
+use yoho_eval::intervals::{Calibration, percent};
+use yoho_eval::pooled::pooled_conformal_by_step;
+use yoho_model::Forecaster;
+
+use crate::RunOutcome;
+use crate::artifacts::{RunDir, files};
+use crate::cli::ForecastArgs;
+use crate::config::ExperimentConfig;
+use crate::forecast_fit::{
+    FinalFit, Fitter, data_path, note_on_training_calibration, recipe_sizes_validation,
+    write_forecast,
+};
+use crate::panel::{SeriesEntry, describe, series_dir, series_entries};
+use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecast};
+
+/// The series of a panel file, each as its own loaded series.
+type LoadedPanel = Vec<(String, LoadedSeries)>;
+
+/// Runs `trainer forecast` for a panel: fits, forecasts every series, prints and writes the run
+/// directory (`forecast.csv` of all series at its top, each series' files in `series/<name>/`).
+pub fn run_forecast_panel(
+    mut config: ExperimentConfig,
+    args: &ForecastArgs,
+) -> anyhow::Result<RunOutcome> {
+    let column = (config.data.series_column.clone()).expect("a panel config has a series column");
+    let path = data_path(&config);
+    let loaded = yoho_data::load_file_panel(&path, &config.data.load_options(&[]), &column)?;
+    let selection = selection_panel(&mut config, &loaded, &column, args)?;
+    describe(&selection);
+    let config = config.for_panel(selection.series.len());
+    // the series the fit kept, in its order: a refit without validation might keep more
+    let kept: LoadedPanel = (selection.series.iter())
+        .filter_map(|member| {
+            loaded
+                .iter()
+                .find(|(name, _)| *name == member.name)
+                .cloned()
+        })
+        .collect();
+    let fit = Fitter::start(&config, args)?;
+    let Some(chosen) = fit.choose_epoch(&config, &selection.training_data())? else {
+        return Ok(RunOutcome::Interrupted);
+    };
+    let members: Vec<_> = selection.series.iter().map(|member| &member.data).collect();
+    let (calibration, conformal) = pooled_conformal_by_step(
+        &chosen.forecaster,
+        &members,
+        &config.evaluate.intervals,
+        config.evaluate.season,
+        config.blend().as_ref(),
+        &fit.selected.device,
+    )?;
+    note_on_calibration(&config, &selection, calibration, &conformal);
+    let prepare_all = |refit: &ExperimentConfig| {
+        let all_rows =
+            yoho_data::prepare_panel_loaded_for_forecast(kept.clone(), &refit.data, &column, 0)?;
+        check_same_series(&selection, &all_rows)?;
+        Ok(all_rows)
+    };
+    let training_data = PreparedPanel::training_data;
+    let Some(FinalFit { model, data, words }) = fit.final_fit(
+        &config,
+        (chosen, selection.clone()),
+        args.no_refit,
+        prepare_all,
+        training_data,
+    )?
+    else {
+        return Ok(RunOutcome::Interrupted);
+    };
+    let run = &fit.run;
+    run.save_weights(&config, &model)?;
+    let entries = save_series(run, &data, &conformal)?;
+    let forecasts = forecast_each(&config, &model, &fit.selected.device, run, &entries, &kept)?;
+    let named: Vec<(Option<&str>, &Forecast)> = (entries.iter().zip(&forecasts))
+        .map(|(entry, forecast)| (Some(entry.name.as_str()), forecast))
+        .collect();
+    run.write(files::FORECAST, forecasts_csv(&named).as_bytes())?;
+    for (entry, forecast) in entries.iter().zip(&forecasts) {
+        println!("series {}:", entry.name);
+        print_forecast(forecast);
+    }
+    println!(
+        "{words}; the forecasts of {} series written to {}",
+        entries.len(),
+        run.file(files::FORECAST).display()
+    );
+    Ok(RunOutcome::Completed)
+}
+
+/// The panel of the fit that chooses the epoch: each series' newest `[data] valid_len` rows
+/// validate. A config that leaves the validation period to the default recipe and is refitted
+/// on every row gets a longer one where that is what the widest interval needs (19 pooled
+/// errors for 95 %: with 4 series, 5 validation windows each), as long as every series keeps
+/// the training windows it had (up to the recipe's 16) and none is left out.
+fn selection_panel(
+    config: &mut ExperimentConfig,
+    loaded: &LoadedPanel,
+    column: &str,
+    args: &ForecastArgs,
+) -> anyhow::Result<PreparedPanel> {
+    let source = data_path(config).display().to_string();
+    let prepare = |valid_len: usize| {
+        yoho_data::prepare_panel_loaded_for_forecast(
+            loaded.clone(),
+            &config.data,
+            column,
+            valid_len,
+        )
+        .map(|panel| PreparedPanel {
+            source_name: source.clone(),
+            ..panel
+        })
+    };
+    let base = prepare(config.data.valid_len)
+        .with_context(|| format!("{}: no series can be fitted", args.config.display()))?;
+    let data = &config.data;
+    let widest = (config.evaluate.intervals.iter())
+        .map(|level| Conformal::errors_needed(*level))
+        .max();
+    let Some(needed) = widest
+        .filter(|_| !args.no_refit && data.valid_len > 0 && recipe_sizes_validation(&args.config))
+    else {
+        return Ok(base);
+    };
+    let windows_each = needed.div_ceil(base.series.len());
+    let wanted = data.horizon + windows_each.saturating_sub(1) * data.stride;
+    for valid_len in (data.valid_len + 1..=wanted).rev() {
+        let Ok(longer) = prepare(valid_len) else {
+            continue;
+        };
+        if keeps_its_training(&base, &longer) {
+            config.data.valid_len = valid_len;
+            // the same series are left out, for the reasons the config's own sizes give
+            return Ok(PreparedPanel {
+                left_out: base.left_out,
+                ..longer
+            });
+        }
+    }
+    Ok(base)
+}
+
+/// Whether `longer` holds `base`'s series, each with as many training windows as it had in
+/// `base` or at least the recipe's 16.
+fn keeps_its_training(base: &PreparedPanel, longer: &PreparedPanel) -> bool {
+    let windows = |panel: &PreparedPanel, index: usize| panel.series[index].data.splits.train.len();
+    base.series.len() == longer.series.len()
+        && (0..base.series.len()).all(|index| {
+            base.series[index].name == longer.series[index].name
+                && windows(longer, index)
+                    >= windows(base, index).min(yoho_data::defaults::MIN_TRAINING_WINDOWS)
+        })
+}
+
+/// An error unless the refit's panel holds the series of the fit that chose the epoch, in the
+/// same order (the model knows each series by its place).
+fn check_same_series(selection: &PreparedPanel, refit: &PreparedPanel) -> anyhow::Result<()> {
+    let names = |panel: &PreparedPanel| -> Vec<String> {
+        panel
+            .series
+            .iter()
+            .map(|member| member.name.clone())
+            .collect()
+    };
+    if names(selection) != names(refit) {
+        bail!(
+            "the refit on every row holds the series {:?}, the fit before it {:?}",
+            names(refit),
+            names(selection)
+        );
+    }
+    Ok(())
+}
+
+/// Writes `panel.json` and each series' scaler (the one its model was trained with) and
+/// interval calibration in its directory; the entries, in the panel's order.
+fn save_series(
+    run: &RunDir,
+    panel: &PreparedPanel,
+    conformal: &[Vec<Conformal>],
+) -> anyhow::Result<Vec<SeriesEntry>> {
+    let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
+    let entries = series_entries(&names);
+    for ((member, entry), calibration) in panel.series.iter().zip(&entries).zip(conformal) {
+        let dir = RunDir::create(&series_dir(run, entry))?;
+        dir.save_scaler(member.data.scaler())?;
+        dir.write(
+            files::INTERVALS,
+            serde_json::to_string_pretty(calibration)?.as_bytes(),
+        )?;
+    }
+    run.write(
+        files::PANEL,
+        serde_json::to_string_pretty(&entries)?.as_bytes(),
+    )?;
+    Ok(entries)
+}
+
+/// Each series' forecast of `horizon` steps after its last row, with its chart and
+/// `forecast.csv` in its directory.
+fn forecast_each(
+    config: &ExperimentConfig,
+    model: &Forecaster,
+    device: &burn::tensor::Device,
+    run: &RunDir,
+    entries: &[SeriesEntry],
+    kept: &LoadedPanel,
+) -> anyhow::Result<Vec<Forecast>> {
+    let model_run = ModelRun {
+        config,
+        model,
+        device,
+    };
+    let path = data_path(config);
+    (entries.iter().zip(kept).enumerate())
+        .map(|(index, (entry, (_, loaded)))| {
+            let dir = RunDir::open_series(&series_dir(run, entry))?;
+            let forecast = model_run.forecast(
+                &dir,
+                loaded.series.clone(),
+                &path,
+                config.data.horizon,
+                index,
+            )?;
+            write_forecast(&dir, config, loaded, &forecast)?;
+            Ok(forecast)
+        })
+        .collect()
+}
+
+/// Says why intervals are missing or likely too narrow, and what would give them.
+fn note_on_calibration(
+    config: &ExperimentConfig,
+    panel: &PreparedPanel,
+    calibration: Calibration,
+    conformal: &[Vec<Conformal>],
+) {
+    let data = &config.data;
+    if note_on_training_calibration(config, calibration) {
+        return;
+    }
+    let Some(first) = conformal.first().and_then(|steps| steps.first()) else {
+        return;
+    };
+    let series = panel.series.len();
+    for level in first.missing_levels() {
+        let needed = Conformal::errors_needed(level);
+        let windows_each = needed.div_ceil(series);
+        eprintln!(
+            "note: no {} % interval: its calibration needs {needed} validation windows, and \
+             valid_len = {} rows hold {} in the {series} series (valid_len = {} would hold \
+             {windows_each} in each)",
+            percent(level),
+            data.valid_len,
+            first.calibration_size,
+            data.horizon + (windows_each - 1) * data.stride
+        );
+    }
+}
