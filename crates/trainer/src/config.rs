@@ -429,15 +429,38 @@ fn schema_error(path: &Path, message: &str) -> anyhow::Error {
     anyhow::anyhow!("{}: {}{hint}", path.display(), message.trim_end())
 }
 
+/// Replaces `[data] path` in `table` with `data`, where the data come from a file (a config
+/// whose `source` generates its series keeps it, and `--data` is refused later).
+fn replace_data_path(table: &mut toml::Table, data: &Path) {
+    let Some(toml::Value::Table(section)) = table.get_mut("data") else {
+        return;
+    };
+    let from_file = (section.get("source")).is_none_or(|source| source.as_str() == Some("csv"));
+    if from_file {
+        let path = data.to_string_lossy().into_owned();
+        section.insert("path".into(), toml::Value::String(path));
+    }
+}
+
 impl ExperimentConfig {
     /// Reads and checks the config at `path`. Relative data paths stay relative to the current
     /// directory.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
+        Self::load_reading(path, None)
+    }
+
+    /// Reads and checks the config at `path`, as [`ExperimentConfig::load`], with its `[data]
+    /// path` replaced by `data` (`--data`) first, so that the default recipe chooses its
+    /// settings (season, calendar, window) from the series that will be read.
+    pub fn load_reading(path: &Path, data: Option<&Path>) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         let schema_error = |message: String| schema_error(path, &message);
-        let table: toml::Table =
+        let mut table: toml::Table =
             toml::from_str(&text).map_err(|error| schema_error(error.to_string()))?;
+        if let Some(data) = data {
+            replace_data_path(&mut table, data);
+        }
         match crate::recipe::wanted(&table) {
             // read from the text, so that an error shows its line
             false => {

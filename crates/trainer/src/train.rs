@@ -32,7 +32,7 @@ pub(crate) fn load_config(
     data: Option<&Path>,
     epochs: Option<usize>,
 ) -> anyhow::Result<ExperimentConfig> {
-    let mut config = ExperimentConfig::load(path)?;
+    let mut config = ExperimentConfig::load_reading(path, data)?;
     apply_overrides(&mut config, data, epochs)?;
     Ok(config)
 }

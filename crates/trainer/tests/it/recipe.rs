@@ -68,6 +68,37 @@ fn path_target_and_horizon_are_a_whole_config() {
 }
 
 #[test]
+fn the_recipe_reads_the_file_given_with_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_recipe_config(dir.path(), "sales", &monthly_csv(120), 6, "");
+    // 200 days from 2020-01-01 with a weekly cycle, in the monthly config's columns
+    let mut daily = String::from("month,sales\n");
+    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for i in 0..200u64 {
+        let value = 50.0 + 5.0 * (i as f64 * std::f64::consts::TAU / 7.0).sin() + 0.1 * i as f64;
+        daily += &format!("{},{value:.3}\n", start + chrono::Days::new(i));
+    }
+    let data = dir.path().join("daily.csv");
+    std::fs::write(&data, daily).unwrap();
+    let run = dir.path().join("run");
+    let command = ["forecast", "--data", data.to_str().unwrap()];
+    assert_success(&three_epochs(&command, &config, &run));
+    // the settings come from the daily series read, not from the monthly file the config names
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    let chosen = saved["data"].as_table().unwrap();
+    assert_eq!(chosen["season"].as_integer(), Some(7));
+    assert_eq!(saved["evaluate"]["season"].as_integer(), Some(7));
+    assert_eq!(chosen["calendar"], toml::Value::from(vec!["day_of_week"]));
+    assert_eq!(chosen["path"].as_str(), data.to_str());
+    // 200 days from 2020-01-01 end on 2020-07-18
+    let forecast = read(&run.join("forecast.csv"));
+    assert_eq!(
+        forecast.lines().nth(1).unwrap().split(',').nth(1),
+        Some("2020-07-19")
+    );
+}
+
+#[test]
 fn a_series_too_short_for_the_recipe_says_what_to_set() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_recipe_config(dir.path(), "short", &monthly_csv(30), 12, "");
