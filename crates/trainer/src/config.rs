@@ -13,6 +13,7 @@ use yoho_model::{
 };
 
 pub use crate::family::{Families, ModelFamily};
+use crate::recipe::Purpose;
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -446,13 +447,17 @@ impl ExperimentConfig {
     /// Reads and checks the config at `path`. Relative data paths stay relative to the current
     /// directory.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        Self::load_reading(path, None)
+        Self::load_reading(path, None, Purpose::Run)
     }
 
-    /// Reads and checks the config at `path`, as [`ExperimentConfig::load`], with its `[data]
-    /// path` replaced by `data` (`--data`) first, so that the default recipe chooses its
-    /// settings (season, calendar, window) from the series that will be read.
-    pub fn load_reading(path: &Path, data: Option<&Path>) -> anyhow::Result<Self> {
+    /// Reads and checks the config at `path` for `purpose`, as [`ExperimentConfig::load`], with
+    /// its `[data] path` replaced by `data` (`--data`) first, so that the default recipe
+    /// chooses its settings (season, calendar, window) from the series that will be read.
+    pub(crate) fn load_reading(
+        path: &Path,
+        data: Option<&Path>,
+        purpose: Purpose,
+    ) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         let schema_error = |message: String| schema_error(path, &message);
@@ -468,15 +473,24 @@ impl ExperimentConfig {
                     toml::from_str(&text).map_err(|error| schema_error(error.to_string()))?;
                 Self::checked(config, path)
             }
-            true => Self::from_table(table, path),
+            true => Self::from_table_for(table, path, purpose),
         }
     }
 
     /// The config `table` holds, as if read from a file at `path` (which names it, and its
     /// errors): with the default recipe filled in where its `[data]` has no `window_len` (see
     /// `recipe.rs`), then checked.
-    pub fn from_table(mut table: toml::Table, path: &Path) -> anyhow::Result<Self> {
-        crate::recipe::fill(&mut table, path)?;
+    pub fn from_table(table: toml::Table, path: &Path) -> anyhow::Result<Self> {
+        Self::from_table_for(table, path, Purpose::Run)
+    }
+
+    /// [`ExperimentConfig::from_table`] with the recipe sized for `purpose`.
+    fn from_table_for(
+        mut table: toml::Table,
+        path: &Path,
+        purpose: Purpose,
+    ) -> anyhow::Result<Self> {
+        crate::recipe::fill(&mut table, path, purpose)?;
         let config = toml::Value::Table(table)
             .try_into()
             .map_err(|error: toml::de::Error| {

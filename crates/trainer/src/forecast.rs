@@ -18,11 +18,17 @@ use crate::forecast_fit::{
     write_forecast,
 };
 use crate::predict::{ModelRun, print_forecast};
+use crate::recipe::Purpose;
 use crate::train::load_config;
 
 /// Runs `trainer forecast`: fits, forecasts, prints and writes the run directory.
 pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
-    let config = load_config(&args.config, args.data.as_deref(), args.epochs)?;
+    let config = load_config(
+        &args.config,
+        args.data.as_deref(),
+        args.epochs,
+        Purpose::Forecast,
+    )?;
     check_config(&config, args)?;
     match config.data.series_column.is_some() {
         true => crate::forecast_panel::run_forecast_panel(config, args),

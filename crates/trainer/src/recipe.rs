@@ -100,11 +100,23 @@ pub fn sections(panel: bool) -> Table {
     sections
 }
 
-/// Fills in what `table` (a config read from `path`) leaves to the recipe, when its `[data]`
-/// section has no `window_len`: the data keys it lacks, the `[model]` and `[train]` sections
-/// it lacks (a panel's with [`PANEL_CHANGES`]) and `[evaluate] season`. A config with
+/// What a config is read for, which decides the rows the recipe sizes its windows for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// A run (or a backtest, a search): the newest `horizon` rows are held out for the test.
+    Run,
+    /// `trainer forecast`: nothing is held out for a test, so the series has a horizon of rows
+    /// more for its windows; a series of `n` rows gets the windows a run of `n + horizon` rows
+    /// gets (the M4 protocol's fit on all but the last horizon), and a series too short for a
+    /// run can still be forecast.
+    Forecast,
+}
+
+/// Fills in what `table` (a config read from `path`, for `purpose`) leaves to the recipe, when
+/// its `[data]` section has no `window_len`: the data keys it lacks, the `[model]` and `[train]`
+/// sections it lacks (a panel's with [`PANEL_CHANGES`]) and `[evaluate] season`. A config with
 /// `window_len` is left as it is.
-pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
+pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::Result<()> {
     if !wanted(table) {
         // without [data] the schema's own error names the missing section
         return Ok(());
@@ -120,7 +132,7 @@ pub(crate) fn fill(table: &mut Table, path: &Path) -> anyhow::Result<()> {
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
-    let season = fill_data(data, path, levels)?;
+    let season = fill_data(data, path, levels, purpose)?;
     let evaluate = table
         .entry("evaluate")
         .or_insert_with(|| Value::Table(Table::new()));
@@ -150,7 +162,12 @@ pub(crate) fn wanted(table: &Table) -> bool {
 /// whole history, so it is kept where a window is too short to hold a season). Families that
 /// read levels (`levels`: the `es_rnn` hybrid smooths them itself, `seasonal_rnn` subtracts
 /// the seasonal naive itself) get `transform = "level"`.
-fn fill_data(data: &mut Table, path: &Path, levels: bool) -> anyhow::Result<usize> {
+fn fill_data(
+    data: &mut Table,
+    path: &Path,
+    levels: bool,
+    purpose: Purpose,
+) -> anyhow::Result<usize> {
     let target = match data.get("target") {
         Some(Value::String(target)) => target.clone(),
         _ => bail!(
@@ -174,12 +191,19 @@ fn fill_data(data: &mut Table, path: &Path, levels: bool) -> anyhow::Result<usiz
         Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0).saturating_sub(horizon),
         _ => 0,
     };
-    let usable = rows.saturating_sub(longer("test_len") + longer("valid_len"));
+    let usable = match purpose {
+        Purpose::Run => rows.saturating_sub(longer("test_len") + longer("valid_len")),
+        Purpose::Forecast => (rows.saturating_add(horizon)).saturating_sub(longer("valid_len")),
+    };
+    let held_out = match purpose {
+        Purpose::Run => "the test and validation periods of a horizon each",
+        Purpose::Forecast => "a validation period of a horizon",
+    };
     let recipe = Recipe::for_series(usable, frequency, horizon).with_context(|| {
         format!(
             "{}: the series has {rows} rows, too few for the default recipe at horizon = \
-             {horizon} (the test and validation periods of a horizon each and {} training \
-             windows); set [data] window_len, test_len and valid_len yourself",
+             {horizon} ({held_out} and {} training windows); set [data] window_len, test_len \
+             and valid_len yourself",
             path.display(),
             yoho_data::defaults::MIN_TRAINING_WINDOWS
         )
@@ -264,7 +288,7 @@ mod tests {
             data.display().to_string()
         ))
         .unwrap();
-        fill(&mut table, Path::new("m.toml")).unwrap();
+        fill(&mut table, Path::new("m.toml"), Purpose::Run).unwrap();
         let data = table["data"].as_table().unwrap();
         assert_eq!(data["window_len"].as_integer(), Some(36));
         assert_eq!(data["test_len"].as_integer(), Some(18));
@@ -280,7 +304,7 @@ mod tests {
         for key in ["transform", "window_len"] {
             named["data"].as_table_mut().unwrap().remove(key);
         }
-        fill(&mut named, Path::new("m.toml")).unwrap();
+        fill(&mut named, Path::new("m.toml"), Purpose::Run).unwrap();
         assert_eq!(
             named["data"]["transform"].as_str(),
             Some("seasonal_difference")
@@ -305,7 +329,7 @@ mod tests {
                 data.display().to_string()
             ))
             .unwrap();
-            fill(&mut table, Path::new("p.toml")).unwrap();
+            fill(&mut table, Path::new("p.toml"), Purpose::Run).unwrap();
             table
         };
         let panel = config("series_column = \"ticker\"\n");
@@ -373,7 +397,7 @@ mod tests {
             data.display().to_string()
         ))
         .unwrap();
-        fill(&mut table, Path::new("m.toml")).unwrap();
+        fill(&mut table, Path::new("m.toml"), Purpose::Run).unwrap();
         assert_eq!(table["data"]["transform"].as_str(), Some("difference"));
         assert_eq!(table["data"]["test_len"].as_integer(), Some(36));
         assert_eq!(table["model"]["hidden_size"].as_integer(), Some(8));
@@ -389,7 +413,10 @@ mod tests {
             data.display().to_string()
         ))
         .unwrap();
-        let error = format!("{:#}", fill(&mut table, Path::new("m.toml")).unwrap_err());
+        let error = format!(
+            "{:#}",
+            fill(&mut table, Path::new("m.toml"), Purpose::Run).unwrap_err()
+        );
         assert!(
             error.contains("40 rows") && error.contains("window_len"),
             "{error}"

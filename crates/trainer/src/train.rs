@@ -15,6 +15,7 @@ use crate::device::{SelectedDevice, select_device};
 use crate::evaluation::{evaluate, write_series};
 use crate::fingerprint::Fingerprint;
 use crate::panel;
+use crate::recipe::Purpose;
 use crate::report::{self, print_trained};
 use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights,
@@ -23,16 +24,23 @@ use crate::training::{
 
 /// Reads the config named in `args` and applies the command-line overrides.
 pub fn resolve_config(args: &TrainArgs) -> anyhow::Result<ExperimentConfig> {
-    load_config(&args.config, args.data.as_deref(), args.epochs)
+    load_config(
+        &args.config,
+        args.data.as_deref(),
+        args.epochs,
+        Purpose::Run,
+    )
 }
 
-/// Reads the config at `path` with `--data` and `--epochs` applied (each when given).
+/// Reads the config at `path` for `purpose` with `--data` and `--epochs` applied (each when
+/// given).
 pub(crate) fn load_config(
     path: &Path,
     data: Option<&Path>,
     epochs: Option<usize>,
+    purpose: Purpose,
 ) -> anyhow::Result<ExperimentConfig> {
-    let mut config = ExperimentConfig::load_reading(path, data)?;
+    let mut config = ExperimentConfig::load_reading(path, data, purpose)?;
     apply_overrides(&mut config, data, epochs)?;
     Ok(config)
 }

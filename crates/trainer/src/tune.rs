@@ -21,6 +21,7 @@ use crate::artifacts::RunDir;
 use crate::cli::TuneArgs;
 use crate::device::select_device;
 use crate::fit::{LearnerFit, in_parallel};
+use crate::recipe::Purpose;
 use crate::train::load_config;
 
 /// The trials' table in the tuning directory.
@@ -113,7 +114,7 @@ pub struct TrialResult {
 
 /// Runs `trainer tune`: the trials, their table and the best config.
 pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
-    let config = load_config(&args.config, None, args.epochs)?;
+    let config = load_config(&args.config, None, args.epochs, Purpose::Run)?;
     if config.data.valid_len == 0 || config.data.series_column.is_some() {
         bail!(
             "{}: tune selects on the validation period of one series: it needs [data] valid_len \

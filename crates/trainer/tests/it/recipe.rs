@@ -106,6 +106,22 @@ fn a_series_too_short_for_the_recipe_says_what_to_set() {
     assert_clean_error(&output, &["short.toml", "30 rows", "window_len"]);
 }
 
+#[test]
+fn a_forecast_sizes_the_recipe_without_a_test_period() {
+    // 45 months at horizon 12: a run holds out 12 for the test and 12 for validation, and
+    // 16 training windows of at least one row need 52 rows; a forecast holds out no test, and
+    // gets the windows a run of 57 rows would: 58 − 52 = 6 rows
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_recipe_config(dir.path(), "short", &monthly_csv(45), 12, "");
+    let output = trainer(&["--config", config.to_str().unwrap()]);
+    assert_clean_error(&output, &["45 rows", "test and validation periods"]);
+    let run = dir.path().join("forecast");
+    assert_success(&three_epochs(&["forecast"], &config, &run));
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    assert_eq!(saved["data"]["window_len"].as_integer(), Some(6));
+    assert_eq!(read(&run.join("forecast.csv")).lines().count(), 1 + 12);
+}
+
 /// A monthly series of `rows` rows from 1990 whose yearly swing grows with its level, as
 /// airline passengers do; `floor` replaces its lowest value.
 fn multiplicative_csv(rows: usize, floor: Option<f64>) -> String {
