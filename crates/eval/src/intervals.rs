@@ -523,6 +523,39 @@ pub fn test_intervals(
 ) -> Result<TestIntervals, InferenceError> {
     let (calibration, windows) = calibration_windows(data);
     let errors_by_step = errors_by_step(model, data, windows, blend, device)?;
+    let model_errors = CalibrationErrors {
+        calibration,
+        by_step: &errors_by_step,
+    };
+    test_intervals_calibrated(model, data, test, levels, model_errors, device)
+}
+
+/// The model's calibration errors (forecast − actual, original units) at each step ahead, and
+/// where they come from.
+#[derive(Debug, Clone, Copy)]
+pub struct CalibrationErrors<'a> {
+    /// The windows they were measured on.
+    pub calibration: Calibration,
+    /// One list per step ahead.
+    pub by_step: &'a [Vec<f64>],
+}
+
+/// [`test_intervals`] with the model's conformal intervals calibrated on `model_errors` instead
+/// of its own errors over `data`'s windows (a panel's series pool theirs:
+/// [`crate::pooled::pooled_errors_by_step`]); the naive forecast's are its own, as there.
+pub fn test_intervals_calibrated(
+    model: &Forecaster,
+    data: &PreparedData,
+    test: &TestForecast,
+    levels: &[f64],
+    model_errors: CalibrationErrors,
+    device: &Device,
+) -> Result<TestIntervals, InferenceError> {
+    let CalibrationErrors {
+        calibration,
+        by_step: errors_by_step,
+    } = model_errors;
+    let (_, windows) = calibration_windows(data);
     let target = data.target_values();
     // naive on the same days: the last observed value against each window's first target
     let naive_errors: Vec<f64> = windows
@@ -536,7 +569,7 @@ pub fn test_intervals(
     taus.extend(crps_levels());
     let quantiles = inference::forecast_quantiles(model, &data.codec, &test_windows, &taus, device);
     let Some(quantiles) = quantiles else {
-        let model_by_step = calibrate_by_step(&errors_by_step, levels);
+        let model_by_step = calibrate_by_step(errors_by_step, levels);
         let model_steps = test
             .model_steps()
             .iter()

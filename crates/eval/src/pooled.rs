@@ -19,6 +19,10 @@ use crate::inference::InferenceError;
 use crate::intervals::{Calibration, Conformal, calibration_windows, errors_by_step};
 use crate::metrics::{naive_in_sample_mae, seasonal_naive_in_sample_mae};
 
+/// Each series' calibration errors at each step ahead, `[series][step][error]` (forecast −
+/// actual, each series' units).
+pub type ErrorsBySeries = Vec<Vec<Vec<f64>>>;
+
 /// One series' calibration errors, before pooling.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesErrors {
@@ -55,47 +59,58 @@ impl SeriesErrors {
     }
 }
 
-/// Every series' conformal calibration of `levels` at each step ahead (`[series][step]`), from
-/// the scaled errors of all `series` pooled; see the module doc. Each calibration's
-/// `calibration_size` is the pooled count at its step.
-pub fn pool(series: &[SeriesErrors], levels: &[f64]) -> Vec<Vec<Conformal>> {
+/// Each series' calibration errors after pooling, in its own units (`[series][step][error]`):
+/// at each step ahead, the errors of every series divided by their series' scale, times this
+/// series' scale; see the module doc.
+pub fn pooled_errors(series: &[SeriesErrors]) -> ErrorsBySeries {
     let steps = series.iter().map(|s| s.by_step.len()).max().unwrap_or(0);
-    let pooled: Vec<Conformal> = (0..steps)
+    let scaled: Vec<Vec<f64>> = (0..steps)
         .map(|step| {
-            let scaled: Vec<f64> = (series.iter())
+            (series.iter())
                 .filter_map(|s| Some((s.scale, s.by_step.get(step)?)))
                 .flat_map(|(scale, errors)| errors.iter().map(move |error| error / scale))
-                .collect();
-            Conformal::calibrate(&scaled, levels)
+                .collect()
         })
         .collect();
-    series
-        .iter()
+    (series.iter())
         .map(|s| {
-            (pooled.iter())
-                .map(|conformal| Conformal {
-                    half_widths: (conformal.half_widths.iter())
-                        .map(|half_width| half_width.map(|h| h * s.scale))
-                        .collect(),
-                    ..conformal.clone()
-                })
+            (scaled.iter())
+                .map(|errors| errors.iter().map(|error| error * s.scale).collect())
                 .collect()
         })
         .collect()
 }
 
-/// The pooled conformal calibration of `levels` for every series of a panel (`[series][step]`,
-/// in `series`' order), of `model`'s errors (with `blend`, the blended forecast's) over each
-/// series' validation windows; [`Calibration::Training`] when some series had none and lent
-/// its training windows' errors. Nothing after a series' windows is read.
-pub fn pooled_conformal_by_step(
+/// Every series' conformal calibration of `levels` at each step ahead (`[series][step]`), from
+/// the scaled errors of all `series` pooled ([`pooled_errors`]). Each calibration's
+/// `calibration_size` is the pooled count at its step.
+pub fn pool(series: &[SeriesErrors], levels: &[f64]) -> Vec<Vec<Conformal>> {
+    calibrate_each(&pooled_errors(series), levels)
+}
+
+/// The calibration of `levels` on each series' errors at each step (`[series][step]`).
+fn calibrate_each(errors: &[Vec<Vec<f64>>], levels: &[f64]) -> Vec<Vec<Conformal>> {
+    (errors.iter())
+        .map(|steps| {
+            (steps.iter())
+                .map(|errors| Conformal::calibrate(errors, levels))
+                .collect()
+        })
+        .collect()
+}
+
+/// The pooled calibration errors of every series of a panel (`[series][step][error]`, in
+/// `series`' order and each series' units; [`pooled_errors`]) of `model`'s forecasts (with
+/// `blend`, the blended forecast's) over each series' validation windows;
+/// [`Calibration::Training`] when some series had none and lent its training windows' errors.
+/// Nothing after a series' windows is read.
+pub fn pooled_errors_by_step(
     model: &Forecaster,
     series: &[&PreparedData],
-    levels: &[f64],
     season: Option<usize>,
     blend: Option<&Blend>,
     device: &Device,
-) -> Result<(Calibration, Vec<Vec<Conformal>>), InferenceError> {
+) -> Result<(Calibration, ErrorsBySeries), InferenceError> {
     let mut calibration = Calibration::Validation;
     let mut errors = Vec::with_capacity(series.len());
     for data in series {
@@ -105,7 +120,21 @@ pub fn pooled_conformal_by_step(
         }
         errors.push(series_errors);
     }
-    Ok((calibration, pool(&errors, levels)))
+    Ok((calibration, pooled_errors(&errors)))
+}
+
+/// The pooled conformal calibration of `levels` for every series of a panel (`[series][step]`)
+/// from [`pooled_errors_by_step`].
+pub fn pooled_conformal_by_step(
+    model: &Forecaster,
+    series: &[&PreparedData],
+    levels: &[f64],
+    season: Option<usize>,
+    blend: Option<&Blend>,
+    device: &Device,
+) -> Result<(Calibration, Vec<Vec<Conformal>>), InferenceError> {
+    let (calibration, errors) = pooled_errors_by_step(model, series, season, blend, device)?;
+    Ok((calibration, calibrate_each(&errors, levels)))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use yoho_data::PreparedData;
 use yoho_eval::baselines::Baseline;
+use yoho_eval::intervals::{CalibrationErrors, test_intervals_calibrated};
 use yoho_eval::{
     EvaluationTable, Generation, TestForecast, ensemble_spread, errors_by_step, forecast_test,
     generate, test_intervals,
@@ -27,7 +28,8 @@ pub(crate) struct Evaluation {
 
 /// Evaluates `trained` on `data`'s test days: forecasts (blended with `[model] statistical`'s),
 /// measures, intervals (and the closed-loop generation when the config asks for it); the report
-/// is named `run_name`.
+/// is named `run_name`. The model's conformal intervals are calibrated on `model_errors` where
+/// given (a panel's pooled errors), else on its own errors over `data`'s validation windows.
 pub(crate) fn evaluate(
     config: &ExperimentConfig,
     data: &PreparedData,
@@ -35,6 +37,7 @@ pub(crate) fn evaluate(
     selected: &SelectedDevice,
     trained: &TrainedModel,
     run_name: String,
+    model_errors: Option<CalibrationErrors>,
 ) -> anyhow::Result<Evaluation> {
     let mut forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
     // the networks' spread, before the statistical member joins them
@@ -48,15 +51,23 @@ pub(crate) fn evaluate(
         false => None,
     };
     let test = EvaluationTable::new(&forecast, data, config.evaluate.season);
-    let intervals = match config.evaluate.intervals.is_empty() {
-        true => None,
-        false => Some(test_intervals(
-            &trained.forecaster,
+    let (model, levels, device) = (
+        &trained.forecaster,
+        &config.evaluate.intervals,
+        &selected.device,
+    );
+    let intervals = match (levels.is_empty(), model_errors) {
+        (true, _) => None,
+        (false, Some(errors)) => Some(test_intervals_calibrated(
+            model, data, &forecast, levels, errors, device,
+        )?),
+        (false, None) => Some(test_intervals(
+            model,
             data,
             &forecast,
-            &config.evaluate.intervals,
+            levels,
             blend.as_ref(),
-            &selected.device,
+            device,
         )?),
     };
     let report = MetricsReport {

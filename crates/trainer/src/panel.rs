@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use yoho_data::PreparedPanel;
 use yoho_eval::baselines::Baseline;
+use yoho_eval::intervals::{Calibration, CalibrationErrors};
+use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step};
 use yoho_eval::{EvaluationTable, NAIVE, PanelSummary, Verdict};
 
 use crate::artifacts::{RunDir, files};
@@ -186,10 +188,23 @@ pub fn evaluate_and_write(
     let entries = series_entries(&names);
     let mut results = Vec::with_capacity(entries.len());
     let mut predictions = String::new();
-    for (member, entry) in panel.series.iter().zip(&entries) {
+    let (calibration, pooled) = pooled_errors(config, panel, selected, trained)?;
+    for ((member, entry), errors) in panel.series.iter().zip(&entries).zip(&pooled) {
         let data = &member.data;
         let name = format!("{} / {}", config.run_name(), member.name);
-        let evaluation = evaluate(config, data, baselines, selected, trained, name)?;
+        let model_errors = CalibrationErrors {
+            calibration,
+            by_step: errors,
+        };
+        let evaluation = evaluate(
+            config,
+            data,
+            baselines,
+            selected,
+            trained,
+            name,
+            Some(model_errors),
+        )?;
         let dir = RunDir::create(&series_dir(run, entry))?;
         write_series(&dir, &evaluation, data, &[], &config_toml)?;
         append_predictions(&mut predictions, &member.name, &dir)?;
@@ -231,6 +246,33 @@ pub fn evaluate_and_write(
     println!("{}", table(&report));
     print_trained(&report.training, &report.device, run);
     Ok(())
+}
+
+/// The model's calibration errors of every series (`[series][step][error]`), pooled over the
+/// series of `panel`, each scaled by its own (`yoho_eval::pooled`): one series' few validation
+/// windows could not calibrate an interval.
+fn pooled_errors(
+    config: &ExperimentConfig,
+    panel: &PreparedPanel,
+    selected: &SelectedDevice,
+    trained: &TrainedModel,
+) -> anyhow::Result<(Calibration, ErrorsBySeries)> {
+    let model = &trained.forecaster;
+    if config.evaluate.intervals.is_empty() || model.distribution().is_probabilistic() {
+        // no conformal interval to calibrate
+        return Ok((
+            Calibration::Validation,
+            vec![Vec::new(); panel.series.len()],
+        ));
+    }
+    let members: Vec<_> = panel.series.iter().map(|member| &member.data).collect();
+    Ok(pooled_errors_by_step(
+        model,
+        &members,
+        config.evaluate.season,
+        config.blend().as_ref(),
+        &selected.device,
+    )?)
 }
 
 /// Adds the series' `predictions.csv` to the panel's, with a first column naming the series.

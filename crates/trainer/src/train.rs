@@ -194,7 +194,7 @@ fn evaluate_and_write(
     trained: &TrainedModel,
 ) -> anyhow::Result<()> {
     let name = config.run_name().to_string();
-    let evaluation = evaluate(config, data, baselines, selected, trained, name)?;
+    let evaluation = evaluate(config, data, baselines, selected, trained, name, None)?;
     run.save_weights(config, &trained.forecaster)?;
     let config_toml = toml::to_string_pretty(config)?;
     write_series(run, &evaluation, data, &trained.history, &config_toml)?;

@@ -82,6 +82,19 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
     // each series in its own units: "large"'s errors are in the thousands' range, "small"'s not
     let rmse = |index: usize| series[index]["test"]["naive"]["rmse"].as_f64().unwrap();
     assert!(rmse(1) > 100.0 * rmse(0), "{} vs {}", rmse(1), rmse(0));
+    // the model's intervals are calibrated on both series' validation errors pooled, each in
+    // its own scale
+    let valid_windows = metrics["data"]["valid_windows"].as_u64().unwrap();
+    let calibration = |name: &str| -> serde_json::Value {
+        let path = out.join("series").join(name).join("intervals.json");
+        serde_json::from_str(&read(&path)).unwrap()
+    };
+    let (small, large) = (calibration("small"), calibration("large"));
+    for step in [&small[0], &large[0]] {
+        assert_eq!(step["calibration_size"].as_u64(), Some(valid_windows));
+    }
+    let half_width = |c: &serde_json::Value| c[0]["half_widths"][0].as_f64().unwrap();
+    assert!(half_width(&large) > 100.0 * half_width(&small));
 
     let predictions = read(&out.join("predictions.csv"));
     assert!(predictions.starts_with("series,date,"), "{predictions}");
@@ -120,6 +133,12 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
     let level = |name: &str| by_name(name)[3].parse::<f64>().unwrap();
     assert!((5.0..15.0).contains(&level("small")), "{forecast}");
     assert!((40_000.0..60_000.0).contains(&level("large")), "{forecast}");
+    // with its 80 % interval (series, step, date, forecast, naive, lower_80, upper_80, …)
+    for name in ["small", "large"] {
+        let row = by_name(name);
+        let (lower, upper): (f64, f64) = (row[5].parse().unwrap(), row[6].parse().unwrap());
+        assert!(lower < level(name) && level(name) < upper, "{forecast}");
+    }
 
     // a series the run never saw is named
     let other = dir.path().join("other.csv");
