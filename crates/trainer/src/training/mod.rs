@@ -193,13 +193,14 @@ fn train_ensemble(
         }
     }
     let mut kept: Vec<usize> = members.iter().filter_map(|m| m.kept_epoch).collect();
+    let listed = |epochs: &mut dyn Iterator<Item = usize>| {
+        epochs.map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+    };
     let stop_reason = format!(
-        "{} networks, each stopped and kept on its own: kept epochs {}",
+        "{} networks, each stopped and kept on its own: trained {} epochs, kept epochs {}",
         members.len(),
-        kept.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+        listed(&mut members.iter().map(|m| m.history.len())),
+        listed(&mut kept.iter().copied()),
     );
     kept.sort_unstable();
     let wall_time = started.elapsed();
