@@ -301,8 +301,9 @@ pub fn prepare_panel(
 ///
 /// Each series is windowed and split as a file of its own would be, and its scaler fitted on its
 /// own training rows. With `split = "per_series"` (the default) that is all: each series holds
-/// out its own newest rows, and a series too short for the windows is left out (listed in
-/// [`PreparedPanel::left_out`]) unless none is long enough. With `split = "common_time"` the
+/// out its own newest rows, and a series too short for the windows, or constant over its
+/// training rows (which a scaler cannot scale), is left out (listed in
+/// [`PreparedPanel::left_out`]) unless none is left. With `split = "common_time"` the
 /// earliest first held-out time over all series becomes the boundary, and every series keeps
 /// only the training windows whose targets all come before it.
 pub fn prepare_panel_loaded(
@@ -354,14 +355,7 @@ fn prepare_panel_split(
         }
     }
     if split.is_empty() {
-        let reasons: Vec<String> = left_out.iter().map(|(_, why)| why.clone()).collect();
-        return Err(DataError::InvalidSetting {
-            key: "series_column",
-            message: match reasons.is_empty() {
-                true => "the file holds no series".into(),
-                false => format!("no series is long enough: {}", reasons.join("; ")),
-            },
-        });
+        return Err(none_usable(&left_out));
     }
     let held_out_from = match config.split {
         // nothing held out (a refit on every row): no boundary to keep training before
@@ -369,15 +363,31 @@ fn prepare_panel_split(
         PanelSplit::PerSeries => None,
         PanelSplit::CommonTime => Some(common_boundary(&mut split)?),
     };
-    let series = split
-        .into_iter()
-        .enumerate()
-        .map(|(index, (name, cleaning, series, splits))| {
-            let mut data = finish(series, splits, cleaning, config)?;
-            data.codec = Arc::new(data.codec.as_ref().clone().with_series_index(index));
-            Ok(PanelSeries { name, data })
-        })
-        .collect::<Result<Vec<_>, DataError>>()?;
+    let mut series = Vec::with_capacity(split.len());
+    for (name, cleaning, rows, splits) in split {
+        let source = rows.source_name.clone();
+        match finish(rows, splits, cleaning, config) {
+            Ok(mut data) => {
+                let index = series.len();
+                data.codec = Arc::new(data.codec.as_ref().clone().with_series_index(index));
+                series.push(PanelSeries { name, data });
+            }
+            // a constant series: nothing to learn, and no scale to learn it in
+            Err(error @ DataError::Scaling { .. }) if config.split == PanelSplit::PerSeries => {
+                left_out.push((name, format!("{source}: {error}")));
+            }
+            Err(error @ DataError::Scaling { .. }) => {
+                return Err(DataError::InvalidSetting {
+                    key: "series_column",
+                    message: format!("series '{name}' of {source}: {error}"),
+                });
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if series.is_empty() {
+        return Err(none_usable(&left_out));
+    }
     Ok(PreparedPanel {
         source_name: "panel".to_string(),
         series_column: series_column.to_string(),
@@ -385,6 +395,18 @@ fn prepare_panel_split(
         held_out_from,
         left_out,
     })
+}
+
+/// The error of a panel none of whose series can be used, with each one's reason.
+fn none_usable(left_out: &[(String, String)]) -> DataError {
+    let reasons: Vec<&str> = left_out.iter().map(|(_, why)| why.as_str()).collect();
+    DataError::InvalidSetting {
+        key: "series_column",
+        message: match reasons.is_empty() {
+            true => "the file holds no series".into(),
+            false => format!("no series can be used: {}", reasons.join("; ")),
+        },
+    }
 }
 
 /// A series of a panel, windowed and split, before its scaler is fitted.
@@ -843,6 +865,55 @@ mod tests {
             .collect();
         assert_eq!(dataset.items(), expected);
         assert_eq!(burn::data::dataset::Dataset::len(&dataset), expected.len());
+    }
+
+    #[test]
+    fn a_constant_series_is_left_out_or_named() {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let series = || {
+            vec![
+                ("first".into(), daily(start, 30, |i| i as f64 + 1.0)),
+                ("flat".into(), daily(start, 30, |_| 7.0)),
+                ("last".into(), daily(start, 30, |i| 2.0 * i as f64)),
+            ]
+        };
+        let panel = prepare_panel_loaded(series(), &panel_config(), "ticker").unwrap();
+        let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["first", "last"]);
+        // the kept series are numbered without a gap
+        assert_eq!(panel.series[1].data.codec.series_index(), 1);
+        assert_eq!(panel.left_out[0].0, "flat");
+        assert!(
+            panel.left_out[0].1.contains("constant"),
+            "{:?}",
+            panel.left_out
+        );
+        // one time split for all: an error that names it
+        let error = prepare_panel_loaded(series(), &common_time(), "ticker")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("series 'flat'") && error.contains("constant"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_panel_prepared_for_a_forecast_holds_out_no_test() {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let series = vec![
+            ("a".into(), daily(start, 30, |i| i as f64 + 1.0)),
+            ("b".into(), daily(start, 25, |i| (i % 4) as f64)),
+        ];
+        let panel =
+            prepare_panel_loaded_for_forecast(series, &panel_config(), "ticker", 3).unwrap();
+        for member in &panel.series {
+            let splits = &member.data.splits;
+            assert!(splits.test.is_empty(), "{}", member.name);
+            // the newest 3 rows validate: the last validation target is the last row
+            let last = splits.valid.last().unwrap().last_target_row();
+            assert_eq!(last, member.data.series.len() - 1, "{}", member.name);
+        }
     }
 
     #[test]

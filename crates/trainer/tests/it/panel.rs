@@ -157,9 +157,9 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
     assert_clean_error(&output, &["series_column", "not backtested"]);
 }
 
-/// Two series from different decades (1950s and 2010s) and one too short for the windows: with
-/// the default split each of the two holds out its own newest rows and both train; the short one
-/// is left out and named.
+/// Two series from different decades (1950s and 2010s), one too short for the windows and one
+/// constant: with the default split each of the two holds out its own newest rows and both
+/// train; the short one and the constant one are left out and named.
 #[test]
 fn a_panel_of_series_from_different_decades_trains_on_both() {
     let dir = tempfile::tempdir().unwrap();
@@ -168,11 +168,15 @@ fn a_panel_of_series_from_different_decades_trains_on_both() {
         ("fifties", 1950, 90u64),
         ("tens", 2012, 80),
         ("short", 2012, 9),
+        ("flat", 2012, 80),
     ] {
         let start = yoho_data::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
         for i in 0..rows {
             let date = start + chrono::Days::new(i);
-            let value = 100.0 + 10.0 * (i as f64 / 4.0).sin() + i as f64;
+            let value = match name {
+                "flat" => 100.0,
+                _ => 100.0 + 10.0 * (i as f64 / 4.0).sin() + i as f64,
+            };
             text += &format!("{date},{name},{value:.3},{:.3}\n", value + 1.0);
         }
     }
@@ -188,10 +192,18 @@ fn a_panel_of_series_from_different_decades_trains_on_both() {
     let output = train(&config, &out);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("series 'short' is left out"), "{stderr}");
+    assert!(stderr.contains("series 'flat' is left out"), "{stderr}");
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
     assert!(metrics["data"]["held_out_from"].is_null());
-    assert_eq!(metrics["data"]["left_out"][0]["name"], "short");
+    let left_out = &metrics["data"]["left_out"];
+    assert_eq!(left_out[0]["name"], "short");
+    assert_eq!(left_out[1]["name"], "flat");
+    let reason = left_out[1]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("decades.csv") && reason.contains("constant"),
+        "{reason}"
+    );
     let series = metrics["series"].as_array().unwrap();
     let names: Vec<&str> = series.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["fifties", "tens"]);
