@@ -52,6 +52,9 @@ pub trait Baseline: Sync {
 /// The name of the [`Naive`] forecast, the reference of every skill and verdict.
 pub const NAIVE: &str = "naive";
 
+/// The seasonal naive baseline's name in tables.
+pub const SEASONAL_NAIVE: &str = "seasonal_naive";
+
 /// "Tomorrow = today": the target's last observed value.
 #[derive(Debug, Clone, Copy)]
 pub struct Naive;
@@ -118,7 +121,7 @@ pub struct SeasonalNaive {
 
 impl Baseline for SeasonalNaive {
     fn name(&self) -> &'static str {
-        "seasonal_naive"
+        SEASONAL_NAIVE
     }
 
     fn applies_to(&self, data: &PreparedData) -> bool {

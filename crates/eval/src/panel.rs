@@ -3,13 +3,15 @@
 //!
 //! Scale-dependent measures (RMSE, MAE) are averaged as they are, so a series of large values
 //! weighs more; MASE and the skill against naive are scale-free, and the counts say on how
-//! many series the model beats the naive forecast.
+//! many series the model beats the naive forecast. The field's summary of many series (the M4
+//! competition's) is [`Relative`]: each forecaster's MASE over the seasonal naive's, as a
+//! geometric mean over the series, and on how many series it beats the seasonal naive.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::baselines::NAIVE;
+use crate::baselines::{NAIVE, SEASONAL_NAIVE};
 use crate::evaluate::{EvaluationTable, MODEL};
 use crate::metrics::Verdict;
 
@@ -45,6 +47,41 @@ pub struct PanelSummary {
     pub naive_significantly_better_than_model: usize,
     /// Series in the panel.
     pub series: usize,
+    /// The forecaster every other is set against in [`PanelSummary::relative`]: the seasonal
+    /// naive where the series have one (a config with `[evaluate] season`), else naive.
+    pub reference: &'static str,
+    /// Every forecaster against [`PanelSummary::reference`], keyed by name.
+    pub relative: BTreeMap<&'static str, Relative>,
+}
+
+/// One forecaster against the reference forecaster over a panel's series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Relative {
+    /// The geometric mean over the series of its MASE divided by the reference's (below 1:
+    /// better than the reference): the M4 competition's relative MASE.
+    pub relative_mase: f64,
+    /// Series on which its MASE is below the reference's.
+    pub beats_reference: usize,
+    /// Series on which both are measured.
+    pub series: usize,
+}
+
+impl Relative {
+    /// Over the `(forecaster's MASE, reference's MASE)` of each series (pairs that are not both
+    /// finite and positive are skipped); `None` when none is left.
+    pub fn of(pairs: impl IntoIterator<Item = (f64, f64)>) -> Option<Self> {
+        let ratios: Vec<f64> = (pairs.into_iter())
+            .filter(|(mase, reference)| mase.is_finite() && reference.is_finite())
+            .filter(|(mase, reference)| *mase > 0.0 && *reference > 0.0)
+            .map(|(mase, reference)| mase / reference)
+            .collect();
+        let logs: Vec<f64> = ratios.iter().map(|ratio| ratio.ln()).collect();
+        (!ratios.is_empty()).then(|| Self {
+            relative_mase: mean_of_finite(logs.into_iter()).exp(),
+            beats_reference: ratios.iter().filter(|ratio| **ratio < 1.0).count(),
+            series: ratios.len(),
+        })
+    }
 }
 
 impl PanelSummary {
@@ -59,6 +96,17 @@ impl PanelSummary {
                 }
             }
         }
+        let reference = match names.contains(&SEASONAL_NAIVE) {
+            true => SEASONAL_NAIVE,
+            false => NAIVE,
+        };
+        let relative = (names.iter())
+            .filter_map(|name| {
+                let pairs = (tables.iter())
+                    .filter_map(|table| Some((table.get(name)?.mase, table.get(reference)?.mase)));
+                Some((*name, Relative::of(pairs)?))
+            })
+            .collect();
         let mean = names
             .into_iter()
             .map(|name| {
@@ -98,6 +146,8 @@ impl PanelSummary {
                 model.verdict_vs_naive() == Some(Verdict::Worse)
             }),
             series: tables.len(),
+            reference,
+            relative,
         }
     }
 }
@@ -151,5 +201,23 @@ mod tests {
         assert!((model.mase - 1.5).abs() < 1e-12, "{model:?}");
         assert!((summary.mean["naive"].rmse - 1.0).abs() < 1e-12);
         assert_eq!(model.series, 2);
+        // without a seasonal naive, against naive: MASE 0 is skipped (no ratio), 3 / 1 = 3
+        assert_eq!(summary.reference, NAIVE);
+        let relative = &summary.relative[MODEL];
+        assert_eq!((relative.series, relative.beats_reference), (1, 0));
+        assert!((relative.relative_mase - 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn relative_mase_is_a_geometric_mean_of_ratios() {
+        // ratios 0.5 and 2: geometric mean 1, beats the reference once
+        let relative = Relative::of([(1.0, 2.0), (4.0, 2.0), (f64::NAN, 1.0)]).unwrap();
+        assert!((relative.relative_mase - 1.0).abs() < 1e-12);
+        assert_eq!((relative.beats_reference, relative.series), (1, 2));
+        // ratios 0.25 and 0.25 and 1: (1/16)^(1/3)
+        let relative = Relative::of([(1.0, 4.0), (0.5, 2.0), (3.0, 3.0)]).unwrap();
+        assert!((relative.relative_mase - (1.0f64 / 16.0).powf(1.0 / 3.0)).abs() < 1e-12);
+        assert_eq!(relative.beats_reference, 2);
+        assert!(Relative::of([(0.0, 1.0)]).is_none());
     }
 }

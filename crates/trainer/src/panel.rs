@@ -17,8 +17,8 @@ use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
 use crate::evaluation::{evaluate, write_series};
 use crate::report::{
-    Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, steps_ahead,
-    text_table,
+    Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, relative_markdown,
+    relative_text_table, steps_ahead, text_table,
 };
 use crate::training::{TrainedModel, write_loss_csv};
 
@@ -406,6 +406,10 @@ pub fn table(report: &PanelReport) -> String {
         summary.model_significantly_better_than_naive,
         summary.naive_significantly_better_than_model
     );
+    let relative = relative_text_table(summary);
+    if !relative.is_empty() {
+        let _ = write!(text, "\n{relative}");
+    }
     text
 }
 
@@ -448,6 +452,10 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
          is comparable across series. Each series' report, charts and predictions are in \
          `series/<name>/`.\n"
     );
+    let relative = relative_markdown(&report.all_series);
+    if !relative.is_empty() {
+        let _ = writeln!(text, "## Every forecaster over all series\n\n{relative}");
+    }
     let _ = writeln!(text, "![loss](loss.png)\n");
     let _ = writeln!(text, "## Config\n\n```toml\n{config_toml}```");
     text

@@ -51,9 +51,18 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
         "{stdout}"
     );
 
+    // every forecaster over both series, against naive (the config sets no season)
+    assert!(
+        stdout.contains("Every forecaster over the 2 series") && stdout.contains("MASE / naive"),
+        "{stdout}"
+    );
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
     assert_eq!(metrics["all_series"]["series"], 2);
+    assert_eq!(metrics["all_series"]["reference"], "naive");
+    let relative = &metrics["all_series"]["relative"];
+    assert_eq!(relative["naive"]["relative_mase"], 1.0);
+    assert_eq!(relative["model"]["series"], 2);
     assert_eq!(metrics["data"]["series_column"], "ticker");
     let series = metrics["series"].as_array().unwrap();
     let names: Vec<&str> = series.iter().map(|s| s["name"].as_str().unwrap()).collect();
