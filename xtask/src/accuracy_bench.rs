@@ -34,16 +34,13 @@ use burn::tensor::Device;
 use trainer::ExperimentConfig;
 use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::{LearnerFit, in_parallel};
-use yoho_data::defaults::window_len;
+use yoho_data::defaults::panel_window_len;
 use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
 use yoho_eval::baselines::{Baseline, Naive, SeasonalNaive, Statistical};
 use yoho_eval::protocol::{self, OriginForecast};
 
 use crate::backtest_bench::target_dir;
 
-/// The fewest training windows of each series of a panel, whose model learns from every
-/// series' windows together (a single series' recipe leaves it 16).
-const MIN_PANEL_WINDOWS: usize = 1;
 /// The method every other is compared with.
 const REFERENCE: &str = "seasonal_naive";
 
@@ -269,7 +266,8 @@ fn load_all(
 }
 
 /// The config of one model over `group` (series of one frequency and horizon): the first
-/// series' panel recipe with windows that leave every series a training window.
+/// series' panel recipe with the windows of the trainer's panel recipe
+/// (`yoho_data::defaults::panel_window_len`: every series keeps a training window).
 fn panel_config(group: &[&Series], freq: &str) -> anyhow::Result<ExperimentConfig> {
     let first = &group[0].panel;
     let season = first.data.season.unwrap_or(1);
@@ -282,21 +280,10 @@ fn panel_config(group: &[&Series], freq: &str) -> anyhow::Result<ExperimentConfi
             other.panel.data.horizon
         );
     }
-    let window = group
-        .iter()
-        .map(|s| {
-            let rows = s.loaded.series.len();
-            window_len(
-                rows,
-                horizon,
-                first.data.valid_len,
-                season,
-                MIN_PANEL_WINDOWS,
-            )
-            .unwrap_or(1)
-        })
-        .min()
-        .expect("a group has a series");
+    let rows: Vec<usize> = group.iter().map(|s| s.loaded.series.len()).collect();
+    // the trainer's panel recipe sizes its windows by the same rule
+    let window = panel_window_len(&rows, horizon, first.data.valid_len, season)
+        .with_context(|| format!("the {freq} series are too short for one model's windows"))?;
     let mut config = first.clone();
     config.name = Some(format!("global-{freq}"));
     config.data.set_window_len(window);

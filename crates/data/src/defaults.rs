@@ -60,6 +60,32 @@ pub fn window_len(
     (room >= 1).then(|| preferred.min(room))
 }
 
+/// The window length for one model over series of `rows` rows each, as [`window_len`] for one
+/// series but shared: the longest (up to its preferred two horizons, or a season and one step)
+/// that leaves every series that can hold a training window at least one (a series too short
+/// even for that is left out of the panel) and the series [`MIN_TRAINING_WINDOWS`] together;
+/// `None` when no length does.
+pub fn panel_window_len(
+    rows: &[usize],
+    horizon: usize,
+    valid_len: usize,
+    season: usize,
+) -> Option<usize> {
+    let training_windows = |window: usize| -> usize {
+        let held_out = horizon.saturating_mul(2).saturating_add(valid_len);
+        (rows.iter())
+            .map(|rows| (rows.saturating_add(1)).saturating_sub(held_out.saturating_add(window)))
+            .sum()
+    };
+    let mut window = (rows.iter())
+        .filter_map(|rows| window_len(*rows, horizon, valid_len, season, 1))
+        .min()?;
+    while training_windows(window) < MIN_TRAINING_WINDOWS {
+        window = window.checked_sub(1).filter(|window| *window >= 1)?;
+    }
+    Some(window)
+}
+
 /// What a series of `rows` rows of `frequency` gets for a forecast of `horizon` steps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipe {
@@ -84,8 +110,22 @@ impl Recipe {
     pub fn for_series(rows: usize, frequency: Frequency, horizon: usize) -> Option<Self> {
         let season = season(frequency);
         let window_len = window_len(rows, horizon, horizon, season, MIN_TRAINING_WINDOWS)?;
+        Some(Self::with_window(frequency, horizon, window_len))
+    }
+
+    /// The recipe for one model over series of `rows` rows each, all of `frequency`: windows
+    /// of [`panel_window_len`]; `None` when no series can hold a training window or the
+    /// series together fewer than [`MIN_TRAINING_WINDOWS`].
+    pub fn for_panel(rows: &[usize], frequency: Frequency, horizon: usize) -> Option<Self> {
+        let window_len = panel_window_len(rows, horizon, horizon, season(frequency))?;
+        Some(Self::with_window(frequency, horizon, window_len))
+    }
+
+    /// The recipe with windows of `window_len` rows (and the season where they hold one).
+    fn with_window(frequency: Frequency, horizon: usize, window_len: usize) -> Self {
+        let season = season(frequency);
         let season = if season <= window_len { season } else { 1 };
-        Some(Self {
+        Self {
             season,
             calendar: calendar(frequency),
             test_len: horizon,
@@ -95,7 +135,7 @@ impl Recipe {
                 1 => TargetTransform::Difference,
                 _ => TargetTransform::SeasonalDifference,
             },
-        })
+        }
     }
 }
 
@@ -115,6 +155,21 @@ mod tests {
         assert_eq!(window_len(1355, 13, 13, 52, 16), Some(53));
         // too short for any window
         assert_eq!(window_len(60, 18, 18, 12, 16), None);
+        // a panel: every series keeps one window, the series 16 together; 84 rows leave room
+        // for 30 rows, 144 for 90: two horizons are capped at 30
+        assert_eq!(panel_window_len(&[144, 84], 18, 18, 12), Some(30));
+        // a series too short for any window (40 rows) does not size the others
+        assert_eq!(panel_window_len(&[144, 84, 40], 18, 18, 12), Some(30));
+        // a lone series of 84 rows: 16 windows need the window cut to 15, as alone
+        assert_eq!(
+            panel_window_len(&[84], 18, 18, 12),
+            window_len(84, 18, 18, 12, 16)
+        );
+        // 63 and 62 rows: windows of 8 rows leave 2 + 1 training windows; 16 in all need
+        // 1-row windows (9 + 8 = 17), and 60 rows alone cannot give 16
+        assert_eq!(panel_window_len(&[63, 62], 18, 18, 12), Some(1));
+        assert_eq!(panel_window_len(&[60], 18, 18, 12), None);
+        assert_eq!(panel_window_len(&[], 18, 18, 12), None);
         assert_eq!(window_len(usize::MAX, usize::MAX, 1, 1, 1), None);
     }
 

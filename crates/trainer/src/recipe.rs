@@ -185,27 +185,41 @@ fn fill_data(
             path.display()
         ),
     };
-    let (rows, frequency) = shortest_series(data, path)?;
+    let (lengths, frequency) = series_lengths(data, path)?;
     // periods the config sets longer than a horizon leave that many fewer rows for the windows
     let longer = |key: &str| match data.get(key) {
         Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0).saturating_sub(horizon),
         _ => 0,
     };
-    let usable = match purpose {
+    let usable = |rows: usize| match purpose {
         Purpose::Run => rows.saturating_sub(longer("test_len") + longer("valid_len")),
         Purpose::Forecast => (rows.saturating_add(horizon)).saturating_sub(longer("valid_len")),
     };
+    let usable: Vec<usize> = lengths.iter().map(|rows| usable(*rows)).collect();
     let held_out = match purpose {
         Purpose::Run => "the test and validation periods of a horizon each",
         Purpose::Forecast => "a validation period of a horizon",
     };
-    let recipe = Recipe::for_series(usable, frequency, horizon).with_context(|| {
+    let panel = data.contains_key("series_column");
+    let recipe = match panel {
+        true => Recipe::for_panel(&usable, frequency, horizon),
+        false => Recipe::for_series(usable[0], frequency, horizon),
+    };
+    let recipe = recipe.with_context(|| {
+        let rows = lengths.iter().max().copied().unwrap_or(0);
+        let minimum = yoho_data::defaults::MIN_TRAINING_WINDOWS;
+        let (series, windows) = match panel {
+            true => (
+                "the longest series",
+                format!("{minimum} training windows of all series together"),
+            ),
+            false => ("the series", format!("{minimum} training windows")),
+        };
         format!(
-            "{}: the series has {rows} rows, too few for the default recipe at horizon = \
-             {horizon} ({held_out} and {} training windows); set [data] window_len, test_len \
-             and valid_len yourself",
+            "{}: {series} has {rows} rows, too few for the default recipe at horizon = \
+             {horizon} ({held_out} and {windows}); set [data] window_len, test_len and \
+             valid_len yourself",
             path.display(),
-            yoho_data::defaults::MIN_TRAINING_WINDOWS
         )
     })?;
     let integer = |value: usize| Value::Integer(value as i64);
@@ -233,9 +247,9 @@ fn fill_data(
     Ok(yoho_data::defaults::season(frequency))
 }
 
-/// The rows and frequency of the series `data` names (of its shortest series for a panel),
-/// read with placeholder window settings.
-fn shortest_series(data: &Table, path: &Path) -> anyhow::Result<(usize, Frequency)> {
+/// The rows of each series `data` names (one, or a panel's) and their frequency (the longest
+/// series'), read with placeholder window settings.
+fn series_lengths(data: &Table, path: &Path) -> anyhow::Result<(Vec<usize>, Frequency)> {
     let mut probe = data.clone();
     probe.insert("window_len".into(), Value::Integer(1));
     probe.insert("test_len".into(), Value::Integer(1));
@@ -253,10 +267,14 @@ fn shortest_series(data: &Table, path: &Path) -> anyhow::Result<(usize, Frequenc
         }
         _ => vec![length_and_frequency(&yoho_data::load(&probe, &[])?)],
     };
-    lengths
-        .into_iter()
-        .min_by_key(|(rows, _)| *rows)
-        .with_context(|| format!("{}: the data holds no series", path.display()))
+    let frequency = (lengths.iter())
+        .max_by_key(|(rows, _)| *rows)
+        .map(|(_, frequency)| *frequency)
+        .with_context(|| format!("{}: the data holds no series", path.display()))?;
+    Ok((
+        lengths.into_iter().map(|(rows, _)| rows).collect(),
+        frequency,
+    ))
 }
 
 fn length_and_frequency(loaded: &yoho_data::LoadedSeries) -> (usize, Frequency) {
@@ -312,6 +330,30 @@ mod tests {
     }
 
     #[test]
+    fn a_short_series_does_not_size_a_panel_or_refuse_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("Date,ticker,value\n");
+        // 84 months leave room for windows of 30 rows with one training window each; 20
+        // months hold none, and are left out when the panel is prepared
+        for (ticker, rows) in [("long", 144), ("short", 84), ("tiny", 20)] {
+            for i in 0..rows {
+                let value = 50.0 + i as f64 + 5.0 * ((i % 12) as f64);
+                text += &format!("{}-{:02}-01,{ticker},{value}\n", 1990 + i / 12, 1 + i % 12);
+            }
+        }
+        let data = dir.path().join("panel.csv");
+        std::fs::write(&data, text).unwrap();
+        let mut table: Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 18\nseries_column = \"ticker\"\n",
+            data.display().to_string()
+        ))
+        .unwrap();
+        fill(&mut table, Path::new("p.toml"), Purpose::Run).unwrap();
+        assert_eq!(table["data"]["window_len"].as_integer(), Some(30));
+        assert_eq!(table["data"]["season"].as_integer(), Some(12));
+    }
+
+    #[test]
     fn a_panel_gets_two_families_and_one_series_three_all_on_level_targets() {
         let dir = tempfile::tempdir().unwrap();
         let mut text = String::from("Date,ticker,value\n");
@@ -345,7 +387,7 @@ mod tests {
         assert_eq!(families(&panel), both);
         assert_eq!(panel["model"]["hidden_size"].as_integer(), Some(32));
         assert_eq!(panel["data"]["transform"].as_str(), Some("level"));
-        // sized by the shortest series: 120 rows still hold windows of two horizons
+        // every series keeps a training window: 120 rows still hold windows of two horizons
         assert_eq!(panel["data"]["window_len"].as_integer(), Some(36));
         // three networks of each of two families, against two of each of three for one series
         assert_eq!(panel["train"]["ensemble"].as_integer(), Some(3));
