@@ -23,7 +23,7 @@ use crate::forecast_fit::{
     write_forecast,
 };
 use crate::panel::{SeriesEntry, describe, series_dir, series_entries};
-use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecast};
+use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecasts};
 
 /// The series of a panel file, each as its own loaded series.
 type LoadedPanel = Vec<(String, LoadedSeries)>;
@@ -88,10 +88,7 @@ pub fn run_forecast_panel(
         .map(|(entry, forecast)| (Some(entry.name.as_str()), forecast))
         .collect();
     run.write(files::FORECAST, forecasts_csv(&named).as_bytes())?;
-    for (entry, forecast) in entries.iter().zip(&forecasts) {
-        println!("series {}:", entry.name);
-        print_forecast(forecast);
-    }
+    print_forecasts(&named);
     println!(
         "{words}; the forecasts of {} series written to {}",
         entries.len(),

@@ -356,23 +356,39 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
             .map(|(name, forecast)| (Some(name), forecast))
             .collect(),
     };
-    for (name, forecast) in &forecasts {
+    let borrowed: Vec<(Option<&str>, &Forecast)> = forecasts
+        .iter()
+        .map(|(name, forecast)| (name.as_deref(), forecast))
+        .collect();
+    print_forecasts(&borrowed);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.run.join(files::FORECAST));
+    crate::artifacts::write_atomic(&out, forecasts_csv(&borrowed).as_bytes())?;
+    println!("forecast written to {}", out.display());
+    Ok(())
+}
+
+/// Series whose forecasts are printed, at most: a panel's others are in the CSV only.
+const PRINTED_SERIES: usize = 5;
+
+/// Prints the forecasts of one series or of a panel's (each under its name): the first
+/// [`PRINTED_SERIES`] series' tables, then how many more the CSV holds.
+pub(crate) fn print_forecasts(forecasts: &[(Option<&str>, &Forecast)]) {
+    for (name, forecast) in forecasts.iter().take(PRINTED_SERIES) {
         if let Some(name) = name {
             println!("series {name}:");
         }
         print_forecast(forecast);
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| args.run.join(files::FORECAST));
-    let borrowed: Vec<(Option<&str>, &Forecast)> = forecasts
-        .iter()
-        .map(|(name, forecast)| (name.as_deref(), forecast))
-        .collect();
-    crate::artifacts::write_atomic(&out, forecasts_csv(&borrowed).as_bytes())?;
-    println!("forecast written to {}", out.display());
-    Ok(())
+    if let Some(more) = forecasts
+        .len()
+        .checked_sub(PRINTED_SERIES)
+        .filter(|n| *n > 0)
+    {
+        println!("… and {more} more series (every series is in the forecast's CSV file)");
+    }
 }
 
 /// Prints the forecast as a table: step, date, forecast, naive and each interval.

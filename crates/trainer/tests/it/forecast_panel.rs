@@ -49,17 +49,22 @@ fn fitted(dir: &Path, name: &str, last_factor: f64) -> PathBuf {
     write_panel(&data, last_factor);
     let config = write_config(dir, &data);
     let run = dir.join(name);
-    let output = trainer(&[
+    assert_success(&forecast(&config, &run, 3));
+    run
+}
+
+/// `trainer forecast --config CONFIG --epochs EPOCHS --out RUN`.
+fn forecast(config: &Path, run: &Path, epochs: usize) -> std::process::Output {
+    let epochs = epochs.to_string();
+    trainer(&[
         "forecast",
         "--config",
         config.to_str().unwrap(),
         "--epochs",
-        "3",
+        &epochs,
         "--out",
         run.to_str().unwrap(),
-    ]);
-    assert_success(&output);
-    run
+    ])
 }
 
 /// The rows of `forecast.csv` of `series`, split into cells.
@@ -179,6 +184,36 @@ fn a_panels_refit_trains_on_each_series_last_value() {
             .collect()
     };
     assert_ne!(predicted(&plain, "new"), predicted(&changed, "new"));
+}
+
+#[test]
+fn a_large_panel_prints_five_series_and_writes_every_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("month,shop,sales\n");
+    for shop in 0..7 {
+        for i in 0..60usize {
+            let season = (i as f64 * std::f64::consts::PI / 6.0).sin();
+            let value = 100.0 * (shop + 1) as f64 + i as f64 + 10.0 * season;
+            text += &format!(
+                "{}-{:02}-01,s{shop},{value:.3}\n",
+                2000 + i / 12,
+                1 + i % 12
+            );
+        }
+    }
+    let data = dir.path().join("shops.csv");
+    std::fs::write(&data, text).unwrap();
+    let config = write_config(dir.path(), &data);
+    let run = dir.path().join("run");
+    let output = forecast(&config, &run, 2);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("series s4:") && !stdout.contains("series s5:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("… and 2 more series"), "{stdout}");
+    assert_eq!(read(&run.join("forecast.csv")).lines().count(), 1 + 7 * 6);
 }
 
 #[test]
