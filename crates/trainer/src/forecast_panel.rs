@@ -70,7 +70,7 @@ pub fn run_forecast_panel(
         Ok(all_rows)
     };
     let training_data = PreparedPanel::training_data;
-    let Some(FinalFit { model, data, words }) = fit.final_fit(
+    let Some(fitted) = fit.final_fit(
         &config,
         (chosen, selection.clone()),
         args.no_refit,
@@ -80,10 +80,23 @@ pub fn run_forecast_panel(
     else {
         return Ok(RunOutcome::Interrupted);
     };
+    write_run(&fit, &config, fitted, &conformal, &kept)?;
+    Ok(RunOutcome::Completed)
+}
+
+/// Saves the fitted model with each series' scaler and calibration (`conformal`), forecasts
+/// every series of `kept` after its last row, writes the forecasts and prints them.
+fn write_run(
+    fit: &Fitter,
+    config: &ExperimentConfig,
+    FinalFit { model, data, words }: FinalFit<PreparedPanel>,
+    conformal: &[Vec<Conformal>],
+    kept: &LoadedPanel,
+) -> anyhow::Result<()> {
     let run = &fit.run;
-    run.save_weights(&config, &model)?;
-    let entries = save_series(run, &data, &conformal)?;
-    let forecasts = forecast_each(&config, &model, &fit.selected.device, run, &entries, &kept)?;
+    run.save_weights(config, &model)?;
+    let entries = save_series(run, &data, conformal)?;
+    let forecasts = forecast_each(config, &model, &fit.selected.device, run, &entries, kept)?;
     let named: Vec<(Option<&str>, &Forecast)> = (entries.iter().zip(&forecasts))
         .map(|(entry, forecast)| (Some(entry.name.as_str()), forecast))
         .collect();
@@ -94,7 +107,7 @@ pub fn run_forecast_panel(
         entries.len(),
         run.file(files::FORECAST).display()
     );
-    Ok(RunOutcome::Completed)
+    Ok(())
 }
 
 /// The panel of the fit that chooses the epoch: each series' newest `[data] valid_len` rows
