@@ -895,6 +895,78 @@ mod tests {
     }
 
     #[test]
+    fn the_trainers_recipe_panel_makes_the_global_forecasts() {
+        // two monthly series of the manifest, and the same in one long-format file; "b" is too
+        // short to leave 16 training windows of two horizons, but not to leave one
+        let dir = tempfile::tempdir().unwrap();
+        let mut long = String::from("Date,series,value\n");
+        for (name, rows, phase) in [("a", 96, 0.0), ("b", 40, 3.0)] {
+            let csv = monthly_csv(rows, phase);
+            std::fs::write(dir.path().join(format!("{name}.csv")), &csv).unwrap();
+            for line in csv.lines().skip(1) {
+                let (date, value) = line.split_once(',').unwrap();
+                long += &format!("{date},{name},{value}\n");
+            }
+        }
+        std::fs::write(
+            dir.path().join("manifest.csv"),
+            "name,file,freq,season,horizon\na,a.csv,monthly,12,6\nb,b.csv,monthly,12,6\n",
+        )
+        .unwrap();
+        let sections = "[model]\nfamily = \"es_rnn\"\nhidden_size = 8\n\n[train]\nepochs = 3\n";
+        let args = AccuracyArgs {
+            dir: dir.path().to_path_buf(),
+            vs_statsforecast: false,
+            jobs: 1,
+            seed: None,
+            second_seed: None,
+            recipe: None,
+        };
+        let out = tempfile::tempdir().unwrap();
+        let bench = evaluate(&args, &toml::from_str(sections).unwrap(), out.path()).unwrap();
+        // the trainer on the long file, with a config of its data and the same sections
+        let data = dir.path().join("long.csv");
+        std::fs::write(&data, long).unwrap();
+        let config = dir.path().join("long.toml");
+        let text = format!(
+            "[data]\npath = {:?}\nseries_column = \"series\"\ntarget = \"value\"\n\
+             horizon = 6\n\n{sections}",
+            data.display().to_string()
+        );
+        std::fs::write(&config, text).unwrap();
+        let run = dir.path().join("run");
+        let train = trainer::cli::TrainArgs {
+            config,
+            data: None,
+            epochs: None,
+            out: Some(run.clone()),
+            overwrite: false,
+            resume: None,
+            device: DeviceChoice::Cpu,
+        };
+        trainer::train::train_and_evaluate(&train).unwrap();
+        for name in ["a", "b"] {
+            let by_step =
+                std::fs::read_to_string(run.join("series").join(name).join("by_step.csv")).unwrap();
+            // window, first_target_date, steps_ahead, actual, model, …
+            let ours: Vec<f64> = (by_step.lines().skip(1))
+                .map(|line| line.split(',').nth(4).unwrap().parse().unwrap())
+                .collect();
+            let global = (bench.scored.iter())
+                .find(|s| s.name == name && s.method == "yoho_global")
+                .unwrap();
+            assert_eq!(ours.len(), global.forecast.len());
+            for (a, b) in ours.iter().zip(&global.forecast) {
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs(),
+                    "{name}: {ours:?} vs {:?}",
+                    global.forecast
+                );
+            }
+        }
+    }
+
+    #[test]
     fn seed_changes_are_relative_and_symmetric() {
         let row = |name: &str, mase: f64| Scored {
             name: name.into(),
