@@ -35,8 +35,7 @@ pub struct SeriesErrors {
 impl SeriesErrors {
     /// The errors of `model` (with `blend`, the blended forecast) over `data`'s validation
     /// windows (its training windows when it has none), and which of the two they are; the
-    /// scale from `data`'s training rows with the seasonal naive of period `season` (the
-    /// naive forecast where that is undefined or 0; 1 for a series that never moves).
+    /// scale [`series_scale`]'s.
     pub fn of(
         model: &Forecaster,
         data: &PreparedData,
@@ -46,17 +45,25 @@ impl SeriesErrors {
     ) -> Result<(Calibration, Self), InferenceError> {
         let (calibration, windows) = calibration_windows(data);
         let by_step = errors_by_step(model, data, windows, blend, device)?;
-        let training_rows = data.splits.last_training_row().map_or(0, |row| row + 1);
-        let in_sample = &data.target_values()[..training_rows];
-        let scale = [
-            seasonal_naive_in_sample_mae(in_sample, season.unwrap_or(1)),
-            naive_in_sample_mae(in_sample),
-        ]
-        .into_iter()
-        .find(|scale| scale.is_finite() && *scale > 0.0)
-        .unwrap_or(1.0);
+        let scale = series_scale(data, season);
         Ok((calibration, Self { scale, by_step }))
     }
+}
+
+/// How much a series moves, to put its errors beside another series': the in-sample MAE of its
+/// seasonal naive forecast of period `season` over `data`'s training rows (the denominator of
+/// MASE), the naive forecast's where that is undefined or 0, and 1 for a series that never
+/// moves.
+pub fn series_scale(data: &PreparedData, season: Option<usize>) -> f64 {
+    let training_rows = data.splits.last_training_row().map_or(0, |row| row + 1);
+    let in_sample = &data.target_values()[..training_rows];
+    [
+        seasonal_naive_in_sample_mae(in_sample, season.unwrap_or(1)),
+        naive_in_sample_mae(in_sample),
+    ]
+    .into_iter()
+    .find(|scale| scale.is_finite() && *scale > 0.0)
+    .unwrap_or(1.0)
 }
 
 /// Each series' calibration errors after pooling, in its own units (`[series][step][error]`):

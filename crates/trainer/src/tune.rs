@@ -5,6 +5,10 @@
 //! own settings, trained with early stopping on the validation period and scored there, in
 //! original units. The test period is never read: a trial's data is split as a run's, and only
 //! its training and validation windows are used. Writes the trials' table and the best config.
+//! A panel (`[data] series_column`) is searched as one model over all its series, each trial
+//! scored by the mean over the series of its validation MSE divided by the square of the
+//! series' scale (the in-sample MAE of its seasonal naive forecast), so that no series
+//! outweighs another by its units.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,6 +27,7 @@ use crate::device::select_device;
 use crate::fit::{LearnerFit, in_parallel};
 use crate::recipe::Purpose;
 use crate::train::load_config;
+use crate::training::TrainedModel;
 
 /// The trials' table in the tuning directory.
 const TRIALS: &str = "trials.csv";
@@ -78,10 +83,7 @@ impl Trial {
     fn apply(&self, base: &ExperimentConfig) -> ExperimentConfig {
         let mut config = base.clone();
         // a config that predicts levels or log returns keeps them
-        if matches!(
-            config.data.transform,
-            TargetTransform::Difference | TargetTransform::SeasonalDifference
-        ) {
+        if differences(config.data.transform) {
             config.data.transform = self.transform;
         }
         // a window shorter than the season drops it (and the seasonal difference)
@@ -94,13 +96,64 @@ impl Trial {
     }
 }
 
+/// The data a search trains on: one series, or the series of a panel.
+pub enum Searched {
+    /// One series.
+    Series(LoadedSeries),
+    /// The series of a long-format file (`[data] series_column`).
+    Panel {
+        /// The series column.
+        column: String,
+        /// Every series the config's own windows keep, in the file's order.
+        series: Vec<(String, LoadedSeries)>,
+    },
+}
+
+impl Searched {
+    /// The data `config` names; for a panel, its series that the config's windows keep (the
+    /// others, too short, are said on stderr and left out of every trial).
+    pub fn load(config: &ExperimentConfig) -> anyhow::Result<Self> {
+        let data = &config.data;
+        let Some(column) = &data.series_column else {
+            return Ok(Self::Series(yoho_data::load(data, &[])?));
+        };
+        let yoho_data::Source::File { path } = &data.source else {
+            bail!("a panel is read from a file ([data] path)");
+        };
+        let loaded = yoho_data::load_file_panel(path, &data.load_options(&[]), column)?;
+        let panel = yoho_data::prepare_panel_loaded(loaded.clone(), data, column)?;
+        for (name, reason) in &panel.left_out {
+            eprintln!("note: series '{name}' is left out: {reason}");
+        }
+        let series = (loaded.into_iter())
+            .filter(|(name, _)| panel.series.iter().any(|member| member.name == *name))
+            .collect();
+        Ok(Self::Panel {
+            column: column.clone(),
+            series,
+        })
+    }
+
+    /// The rows of its shortest series, which cap the trials' windows.
+    fn shortest_rows(&self) -> usize {
+        match self {
+            Self::Series(loaded) => loaded.series.len(),
+            Self::Panel { series, .. } => (series.iter())
+                .map(|(_, loaded)| loaded.series.len())
+                .min()
+                .unwrap_or(0),
+        }
+    }
+}
+
 /// What a trial gave.
 #[derive(Debug, Clone)]
 pub struct TrialResult {
     /// Its settings.
     pub trial: Trial,
     /// The mean squared error of its kept epoch over every step of every validation window, in
-    /// original units (`None` when it failed).
+    /// original units; for a panel, the mean over its series of each one's divided by the
+    /// square of its scale (`None` when it failed).
     pub valid_mse: Option<f64>,
     /// Epochs trained.
     pub epochs: usize,
@@ -115,14 +168,13 @@ pub struct TrialResult {
 /// Runs `trainer tune`: the trials, their table and the best config.
 pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     let config = load_config(&args.config, None, args.epochs, Purpose::Run)?;
-    if config.data.valid_len == 0 || config.data.series_column.is_some() {
+    if config.data.valid_len == 0 {
         bail!(
-            "{}: tune selects on the validation period of one series: it needs [data] valid_len \
-             > 0 and no series_column",
+            "{}: tune selects on the validation period: it needs [data] valid_len > 0",
             args.config.display()
         );
     }
-    let loaded = yoho_data::load(&config.data, &[])?;
+    let searched = Searched::load(&config)?;
     let device = select_device(args.device)?.device;
     let default = Path::new("runs").join(format!("{}-tune", config.run_name()));
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
@@ -130,14 +182,21 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         crate::artifacts::files::CONFIG,
         toml::to_string_pretty(&config)?.as_bytes(),
     )?;
-    let trials = draw_trials(&config, loaded.series.len(), args.trials, args.seed);
+    let trials = draw_trials(&config, searched.shortest_rows(), args.trials, args.seed);
     eprintln!(
-        "tune: {} trials, {} at a time, each selected on the {} validation rows",
+        "tune: {} trials, {} at a time, each selected on the {} validation rows{}",
         trials.len(),
         args.jobs,
-        config.data.valid_len
+        config.data.valid_len,
+        match searched {
+            Searched::Series(_) => "",
+            Searched::Panel { .. } => {
+                " of every series (its MSE the mean of the series' MSEs each divided by the \
+                 square of its scale, the in-sample MAE of its seasonal naive forecast)"
+            }
+        }
     );
-    let results = run_trials(&config, &loaded, &trials, args.jobs, &device, &run)?;
+    let results = run_trials(&config, &searched, &trials, args.jobs, &device, &run)?;
     let best = best_trial(&results)
         .context("every trial failed; see trials.csv for why")?
         .clone();
@@ -166,14 +225,29 @@ pub fn draw_trials(config: &ExperimentConfig, rows: usize, count: usize, seed: u
     let max_window = rows.saturating_sub(held_out).max(1);
     let mut rng = StdRng::seed_from_u64(seed);
     (0..count)
-        .map(|_| Trial::sample(&mut rng, data.horizon, max_window, data.season))
+        .map(|_| {
+            let mut trial = Trial::sample(&mut rng, data.horizon, max_window, data.season);
+            // a config that predicts levels or log returns keeps them (`Trial::apply`)
+            if !differences(data.transform) {
+                trial.transform = data.transform;
+            }
+            trial
+        })
         .collect()
 }
 
-/// Runs `trials` on `loaded`, `jobs` at a time, in the order drawn.
+/// Whether `transform` is one of the differences a trial chooses between.
+fn differences(transform: TargetTransform) -> bool {
+    matches!(
+        transform,
+        TargetTransform::Difference | TargetTransform::SeasonalDifference
+    )
+}
+
+/// Runs `trials` on `searched`, `jobs` at a time, in the order drawn.
 fn run_trials(
     config: &ExperimentConfig,
-    loaded: &LoadedSeries,
+    searched: &Searched,
     trials: &[Trial],
     jobs: usize,
     device: &Device,
@@ -184,7 +258,7 @@ fn run_trials(
         let result = run_trial(
             &trial.apply(config),
             trial,
-            loaded,
+            searched,
             device,
             run.path(),
             &name,
@@ -206,7 +280,7 @@ fn run_trials(
 pub fn run_trial(
     config: &ExperimentConfig,
     trial: &Trial,
-    loaded: &LoadedSeries,
+    searched: &Searched,
     device: &Device,
     dir: &Path,
     name: &str,
@@ -214,10 +288,18 @@ pub fn run_trial(
     let start = Instant::now();
     let outcome = (|| -> anyhow::Result<(f64, usize, usize)> {
         config.validate()?;
-        let data = yoho_data::prepare_loaded(loaded.clone(), &config.data)?;
-        let trained =
-            LearnerFit::new(config, device.clone(), dir).trained(&data.training_data(), name)?;
-        let mse = validation_mse(&trained.forecaster, &data, device)?;
+        let (trained, mse) = match searched {
+            Searched::Series(loaded) => {
+                let data = yoho_data::prepare_loaded(loaded.clone(), &config.data)?;
+                let fit = LearnerFit::new(config, device.clone(), dir);
+                let trained = fit.trained(&data.training_data(), name)?;
+                let mse = validation_mse(&trained.forecaster, &data, device)?;
+                (trained, mse)
+            }
+            Searched::Panel { column, series } => {
+                panel_trial(config, column, series, device, dir, name)?
+            }
+        };
         Ok((mse, trained.history.len(), trained.kept_epoch.unwrap_or(0)))
     })();
     let seconds = start.elapsed().as_secs_f64();
@@ -239,6 +321,34 @@ pub fn run_trial(
             error: Some(format!("{error:#}")),
         },
     }
+}
+
+/// One trial of a panel: the model trained over every series, and the mean over the series
+/// of each one's validation MSE divided by the square of its scale. A trial whose windows
+/// would leave a series out fails: its score would not compare with the others'.
+fn panel_trial(
+    config: &ExperimentConfig,
+    column: &str,
+    series: &[(String, LoadedSeries)],
+    device: &Device,
+    dir: &Path,
+    name: &str,
+) -> anyhow::Result<(TrainedModel, f64)> {
+    let panel = yoho_data::prepare_panel_loaded(series.to_vec(), &config.data, column)?;
+    if let Some((left_out, reason)) = panel.left_out.first() {
+        bail!("its windows leave series '{left_out}' out: {reason}");
+    }
+    let config = config.clone().for_panel(panel.series.len());
+    let fit = LearnerFit::new(&config, device.clone(), dir);
+    let trained = fit.trained(&panel.training_data(), name)?;
+    let mut scaled = Vec::with_capacity(panel.series.len());
+    for member in &panel.series {
+        let mse = validation_mse(&trained.forecaster, &member.data, device)?;
+        let scale = yoho_eval::pooled::series_scale(&member.data, config.evaluate.season);
+        scaled.push(mse / (scale * scale));
+    }
+    let mean = scaled.iter().sum::<f64>() / scaled.len().max(1) as f64;
+    Ok((trained, mean))
 }
 
 /// The mean squared error, in original units, of `model` over every step of every validation
@@ -368,6 +478,15 @@ mod tests {
             trials
                 .iter()
                 .all(|t| t.transform == TargetTransform::Difference)
+        );
+        // a config on levels keeps them, and its trials say so
+        let mut levels = config.clone();
+        levels.data.transform = TargetTransform::Level;
+        let kept = draw_trials(&levels, 1000, 10, 7);
+        assert!(kept.iter().all(|t| t.transform == TargetTransform::Level));
+        assert_eq!(
+            kept[0].apply(&levels).data.transform,
+            TargetTransform::Level
         );
         // a short series caps the windows
         let short = draw_trials(

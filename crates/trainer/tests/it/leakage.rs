@@ -1,7 +1,7 @@
-//! Nothing from the test period reaches training, validation, the choice of the kept epoch or
-//! the interval calibration: a run whose every value from the first test target on is poisoned
-//! trains exactly as the clean run does (with a horizon of 3, where a validation window counted
-//! in windows used to reach into the test period).
+//! Nothing from the test period reaches training, validation, the choice of the kept epoch, the
+//! interval calibration or a search: a run whose every value from the first test target on is
+//! poisoned trains exactly as the clean run does (with a horizon of 3, where a validation
+//! window counted in windows used to reach into the test period).
 
 use std::path::{Path, PathBuf};
 
@@ -153,10 +153,15 @@ fn poisoning_the_test_period_changes_nothing_before_it_in_a_panel() {
     );
 }
 
-/// Tunes on `data` (three trials of three epochs, one at a time); returns its `trials.csv`
-/// without the seconds each trial took.
-fn tune(dir: &Path, data: &Path) -> String {
-    let config = crate::common::config_text(data, "horizon = 3", "patience = 2")
+/// Tunes on `data` (three trials of three epochs, one at a time; with `panel`, one model over
+/// its tickers); returns its `trials.csv` without the seconds each trial took.
+fn tune(dir: &Path, data: &Path, panel: bool) -> String {
+    let series_column = match panel {
+        true => "\nseries_column = \"ticker\"",
+        false => "",
+    };
+    let data_extra = format!("horizon = 3{series_column}");
+    let config = crate::common::config_text(data, &data_extra, "patience = 2")
         .replace("test_len = 10", &format!("test_len = {TEST_LEN}"))
         .replace("valid_len = 5", "valid_len = 9");
     let name = data.file_stem().unwrap().to_str().unwrap();
@@ -191,8 +196,24 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses() {
     let dir = tempfile::tempdir().unwrap();
     let clean = write_data(dir.path(), &[], None);
     let poisoned = write_data(dir.path(), &[], Some(ROWS - TEST_LEN));
-    let trials = tune(dir.path(), &clean);
+    let trials = tune(dir.path(), &clean, false);
     assert_eq!(trials.lines().count(), 4, "{trials}");
     // every trial trains, stops and scores as it does on the clean series
-    assert_eq!(trials, tune(dir.path(), &poisoned));
+    assert_eq!(trials, tune(dir.path(), &poisoned, false));
+}
+
+#[test]
+fn poisoning_the_test_period_changes_nothing_tune_chooses_in_a_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickers = ["a", "b"];
+    let clean = write_data(dir.path(), &tickers, None);
+    let poisoned = write_data(dir.path(), &tickers, Some(ROWS - TEST_LEN));
+    let trials = tune(dir.path(), &clean, true);
+    assert_eq!(trials.lines().count(), 4, "{trials}");
+    // one model over both series per trial, each scored (valid_mse is the tenth column)
+    for line in trials.lines().skip(1) {
+        let score: f64 = line.split(',').nth(9).unwrap().parse().unwrap();
+        assert!(score.is_finite() && score > 0.0, "{trials}");
+    }
+    assert_eq!(trials, tune(dir.path(), &poisoned, true));
 }
