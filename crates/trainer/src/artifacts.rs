@@ -161,7 +161,7 @@ impl RunDir {
     /// A directory for a new run at `path`: created when absent, used when empty. One that holds
     /// files is refused (a new run must not mix with an older one's checkpoints and charts),
     /// unless `overwrite`, which empties it first — and only when it is a run directory.
-    /// Files a write left half-done when a run was killed (see [`is_partial_file`]) do not
+    /// Files a write left half-done when a run was killed (see `is_partial_file`) do not
     /// count: they are removed, so that a run killed while writing its first file can be
     /// started again.
     pub fn create_fresh(path: &Path, overwrite: bool) -> anyhow::Result<Self> {

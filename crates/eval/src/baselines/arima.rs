@@ -77,7 +77,7 @@ impl Arima {
     pub const NAME: &'static str = "arima";
 
     /// The forecast of the `steps` values after `history` (oldest first), fitted on its newest
-    /// [`MAX_HISTORY`] values. A history too short to fit gets the naive forecast.
+    /// `MAX_HISTORY` values. A history too short to fit gets the naive forecast.
     pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
         let history = &history[history.len().saturating_sub(MAX_HISTORY)..];
         let naive = vec![history.last().copied().unwrap_or(f64::NAN); steps];

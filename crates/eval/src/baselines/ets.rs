@@ -36,7 +36,7 @@ impl Ets {
     pub const NAME: &'static str = "ets";
 
     /// The forecast of the `steps` values after `history` (oldest first), fitted on its newest
-    /// [`MAX_HISTORY`] values. A history too short to fit, or one the fit fails on, gets the
+    /// `MAX_HISTORY` values. A history too short to fit, or one the fit fails on, gets the
     /// (seasonally adjusted) naive forecast.
     pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
         let history = &history[history.len().saturating_sub(MAX_HISTORY)..];

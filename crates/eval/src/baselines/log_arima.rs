@@ -24,7 +24,7 @@ impl LogArima {
     pub const NAME: &'static str = "log_arima";
 
     /// The forecast of the `steps` values after `history` (oldest first): [`Arima`]'s on the
-    /// logarithm, exponentiated, when every value it fits (the newest [`MAX_HISTORY`]) is
+    /// logarithm, exponentiated, when every value it fits (the newest `MAX_HISTORY`) is
     /// above zero; [`Arima`]'s on the levels otherwise.
     pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
         let arima = Arima {
