@@ -80,6 +80,8 @@ pub mod files {
     pub const INTERVALS: &str = "intervals.json";
     /// A panel run's series: each one's name and the directory of its files.
     pub const PANEL: &str = "panel.json";
+    /// The series of a panel's file that the run left out, each with why.
+    pub const LEFT_OUT: &str = "left_out.json";
     /// The folder of a panel run's per-series directories.
     pub const SERIES_DIR: &str = "series";
 }

@@ -22,7 +22,7 @@ use crate::forecast_fit::{
     FinalFit, Fitter, data_path, note_on_training_calibration, recipe_sizes_validation,
     write_forecast,
 };
-use crate::panel::{SeriesEntry, describe, series_dir, series_entries};
+use crate::panel::{SeriesEntry, describe, series_dir, series_entries, write_series_lists};
 use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecasts};
 
 /// The series of a panel file, each as its own loaded series.
@@ -80,22 +80,29 @@ pub fn run_forecast_panel(
     else {
         return Ok(RunOutcome::Interrupted);
     };
-    write_run(&fit, &config, fitted, &conformal, &kept)?;
+    write_run(
+        &fit,
+        &config,
+        fitted,
+        &conformal,
+        (&kept, &selection.left_out),
+    )?;
     Ok(RunOutcome::Completed)
 }
 
-/// Saves the fitted model with each series' scaler and calibration (`conformal`), forecasts
-/// every series of `kept` after its last row, writes the forecasts and prints them.
+/// Saves the fitted model with each series' scaler and calibration (`conformal`) and the
+/// series the fit `left` out, forecasts every series of `kept` after its last row, writes the
+/// forecasts and prints them.
 fn write_run(
     fit: &Fitter,
     config: &ExperimentConfig,
     FinalFit { model, data, words }: FinalFit<PreparedPanel>,
     conformal: &[Vec<Conformal>],
-    kept: &LoadedPanel,
+    (kept, left): (&LoadedPanel, &[(String, String)]),
 ) -> anyhow::Result<()> {
     let run = &fit.run;
     run.save_weights(config, &model)?;
-    let entries = save_series(run, &data, conformal)?;
+    let entries = save_series(run, &data, conformal, left)?;
     let forecasts = forecast_each(config, &model, &fit.selected.device, run, &entries, kept)?;
     let named: Vec<(Option<&str>, &Forecast)> = (entries.iter().zip(&forecasts))
         .map(|(entry, forecast)| (Some(entry.name.as_str()), forecast))
@@ -195,12 +202,14 @@ fn check_same_series(selection: &PreparedPanel, refit: &PreparedPanel) -> anyhow
     Ok(())
 }
 
-/// Writes `panel.json` and each series' scaler (the one its model was trained with) and
-/// interval calibration in its directory; the entries, in the panel's order.
+/// Writes `panel.json`, `left_out.json` (the series the fit `left` out) and each series'
+/// scaler (the one its model was trained with) and interval calibration in its directory; the
+/// entries, in the panel's order.
 fn save_series(
     run: &RunDir,
     panel: &PreparedPanel,
     conformal: &[Vec<Conformal>],
+    left: &[(String, String)],
 ) -> anyhow::Result<Vec<SeriesEntry>> {
     let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
     let entries = series_entries(&names);
@@ -212,10 +221,7 @@ fn save_series(
             serde_json::to_string_pretty(calibration)?.as_bytes(),
         )?;
     }
-    run.write(
-        files::PANEL,
-        serde_json::to_string_pretty(&entries)?.as_bytes(),
-    )?;
+    write_series_lists(run, &entries, left)?;
     Ok(entries)
 }
 

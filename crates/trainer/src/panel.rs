@@ -49,7 +49,7 @@ pub struct PanelReport {
 }
 
 /// A series of the file that a panel run left out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeftOut {
     /// Its name.
     pub name: String,
@@ -137,6 +137,47 @@ pub fn series_entries(names: &[&str]) -> Vec<SeriesEntry> {
 /// The directory of one series' files in a run.
 pub fn series_dir(run: &RunDir, entry: &SeriesEntry) -> std::path::PathBuf {
     run.file(files::SERIES_DIR).join(&entry.dir)
+}
+
+/// The series a panel left out (`PreparedPanel::left_out`), as `left_out.json` and
+/// `metrics.json` list them.
+pub fn left_out(left_out: &[(String, String)]) -> Vec<LeftOut> {
+    (left_out.iter())
+        .map(|(name, reason)| LeftOut {
+            name: name.clone(),
+            reason: reason.clone(),
+        })
+        .collect()
+}
+
+/// Writes `panel.json` (the series of the run, `entries`) and `left_out.json` (those of the
+/// file it left out, `(name, why)`, which `predict` passes over).
+pub fn write_series_lists(
+    run: &RunDir,
+    entries: &[SeriesEntry],
+    left: &[(String, String)],
+) -> anyhow::Result<()> {
+    run.write(
+        files::PANEL,
+        serde_json::to_string_pretty(entries)?.as_bytes(),
+    )?;
+    run.write(
+        files::LEFT_OUT,
+        serde_json::to_string_pretty(&left_out(left))?.as_bytes(),
+    )
+}
+
+/// Reads `left_out.json`: the series of the file a panel run left out (none for a run written
+/// before the file existed).
+pub fn read_left_out(run: &RunDir) -> anyhow::Result<Vec<LeftOut>> {
+    let path = run.file(files::LEFT_OUT);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|error| anyhow::anyhow!("{} is not a list of series: {error}", path.display()))
 }
 
 /// Reads `panel.json`: the series a panel run knows.
@@ -229,10 +270,7 @@ pub fn evaluate_and_write(
         series: results,
     };
     run.save_weights(config, &trained.forecaster)?;
-    run.write(
-        files::PANEL,
-        serde_json::to_string_pretty(&entries)?.as_bytes(),
-    )?;
+    write_series_lists(run, &entries, &panel.left_out)?;
     run.write(files::PREDICTIONS, predictions.as_bytes())?;
     write_loss_csv(run.path(), &trained.history)?;
     if !trained.history.is_empty() {
@@ -304,14 +342,7 @@ fn panel_data(panel: &PreparedPanel) -> PanelData {
         target: first.target.clone(),
         horizon: first.window.horizon,
         held_out_from: panel.held_out_from.map(|date| date.to_string()),
-        left_out: panel
-            .left_out
-            .iter()
-            .map(|(name, reason)| LeftOut {
-                name: name.clone(),
-                reason: reason.clone(),
-            })
-            .collect(),
+        left_out: left_out(&panel.left_out),
         train_windows: total(|d| d.splits.train.len()),
         valid_windows: total(|d| d.splits.valid.len()),
         test_windows: total(|d| d.splits.test.len()),

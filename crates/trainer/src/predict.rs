@@ -154,9 +154,20 @@ impl TrainedRun {
         };
         let steps = self.steps(steps)?;
         let entries = crate::panel::read_entries(run)?;
+        let left_out = crate::panel::read_left_out(run)?;
         let model_run = self.model_run();
         load_file_panel(data_path, &self.config.data.load_options(&[]), column)?
             .into_iter()
+            .filter(|(name, _)| {
+                let Some(left) = left_out.iter().find(|left| left.name == *name) else {
+                    return true;
+                };
+                eprintln!(
+                    "note: series '{name}' is not forecast: the run left it out ({})",
+                    left.reason
+                );
+                false
+            })
             .map(|(name, loaded)| {
                 let index = entries
                     .iter()

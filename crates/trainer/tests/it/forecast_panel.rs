@@ -190,10 +190,14 @@ fn a_panels_refit_trains_on_each_series_last_value() {
 fn a_large_panel_prints_five_series_and_writes_every_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("month,shop,sales\n");
-    for shop in 0..7 {
+    // seven shops, and an eighth whose sales never change, which the fit leaves out
+    for shop in 0..8 {
         for i in 0..60usize {
             let season = (i as f64 * std::f64::consts::PI / 6.0).sin();
-            let value = 100.0 * (shop + 1) as f64 + i as f64 + 10.0 * season;
+            let value = match shop {
+                7 => 50.0,
+                _ => 100.0 * (shop + 1) as f64 + i as f64 + 10.0 * season,
+            };
             text += &format!(
                 "{}-{:02}-01,s{shop},{value:.3}\n",
                 2000 + i / 12,
@@ -214,6 +218,11 @@ fn a_large_panel_prints_five_series_and_writes_every_one() {
     );
     assert!(stdout.contains("… and 2 more series"), "{stdout}");
     assert_eq!(read(&run.join("forecast.csv")).lines().count(), 1 + 7 * 6);
+    // the run remembers what it left out, and predict on the same file passes over it
+    assert!(read(&run.join("left_out.json")).contains("\"s7\""));
+    let again = dir.path().join("again.csv");
+    assert_success(&predict_to(&run, &data, &again));
+    assert_eq!(read(&again), read(&run.join("forecast.csv")));
 }
 
 #[test]

@@ -222,4 +222,18 @@ fn a_panel_of_series_from_different_decades_trains_on_both() {
         assert_eq!(data["test_first_date"], first_test, "{entry}");
         assert!(data["train_windows"].as_u64().unwrap() > 50, "{entry}");
     }
+    // predict on the very file: the series the run left out are passed over, and said so
+    let forecast = dir.path().join("next.csv");
+    let output = crate::common::predict_to(&out, &data, &forecast);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in ["short", "flat"] {
+        let note = format!("series '{name}' is not forecast: the run left it out");
+        assert!(stderr.contains(&note), "{stderr}");
+    }
+    let forecast = read(&forecast);
+    let names: std::collections::BTreeSet<&str> = (forecast.lines().skip(1))
+        .map(|line| line.split(',').next().unwrap())
+        .collect();
+    assert_eq!(names.into_iter().collect::<Vec<_>>(), ["fifties", "tens"]);
 }
