@@ -309,6 +309,13 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
         .as_ref()
         .expect("the naive forecast's intervals are conformal");
     let mut caption = match &intervals.model.conformal {
+        // a panel's series pool the model's errors (`yoho_eval::pooled`)
+        Some(model) if model.calibration_size != naive.calibration_size => format!(
+            "Prediction intervals (split conformal): the model's calibrated on the {} errors of \
+             every series of the panel over their {source} windows, pooled in each series' \
+             scale; naive's on its own {}",
+            model.calibration_size, naive.calibration_size
+        ),
         Some(_) => format!(
             "Prediction intervals (split conformal), each forecaster's calibrated on its own {} \
              errors over the {source} windows",

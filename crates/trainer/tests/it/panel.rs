@@ -104,6 +104,14 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
     }
     let half_width = |c: &serde_json::Value| c[0]["half_widths"][0].as_f64().unwrap();
     assert!(half_width(&large) > 100.0 * half_width(&small));
+    // and each series' report says so
+    let report = read(&out.join("series").join("small").join("report.md"));
+    assert!(
+        report.contains(&format!(
+            "the model's calibrated on the {valid_windows} errors of every series of the panel"
+        )),
+        "{report}"
+    );
 
     let predictions = read(&out.join("predictions.csv"));
     assert!(predictions.starts_with("series,date,"), "{predictions}");
