@@ -37,6 +37,7 @@ use trainer::fit::{LearnerFit, in_parallel};
 use yoho_data::defaults::panel_window_len;
 use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
 use yoho_eval::baselines::{Baseline, Naive, SeasonalNaive, Statistical};
+use yoho_eval::panel::Relative;
 use yoho_eval::protocol::{self, OriginForecast};
 
 use crate::backtest_bench::target_dir;
@@ -495,11 +496,6 @@ struct Summary {
     seconds: f64,
 }
 
-/// The geometric mean of `values` (all positive).
-fn geometric_mean(values: &[f64]) -> f64 {
-    (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
-}
-
 /// Every method's summary, `wall` giving each method's total seconds (else the sum of its rows').
 fn summarize(scored: &[Scored], wall: &BTreeMap<String, f64>) -> Vec<Summary> {
     let reference: BTreeMap<&str, f64> = scored
@@ -519,20 +515,18 @@ fn summarize(scored: &[Scored], wall: &BTreeMap<String, f64>) -> Vec<Summary> {
             let rows: Vec<&Scored> = scored.iter().filter(|s| s.method == method).collect();
             let mase: Vec<f64> = rows.iter().filter_map(|s| s.mase).collect();
             let smape: Vec<f64> = rows.iter().filter_map(|s| s.smape).collect();
-            let relative: Vec<(f64, f64)> = rows
-                .iter()
-                .filter_map(|s| Some((s.mase?, *reference.get(s.name.as_str())?)))
-                .filter(|(m, r)| *m > 0.0 && *r > 0.0)
-                .collect();
-            let ratios: Vec<f64> = relative.iter().map(|(m, r)| m / r).collect();
+            // the panel runs' summary: the geometric mean of the ratios, and the wins
+            let pairs =
+                (rows.iter()).filter_map(|s| Some((s.mase?, *reference.get(s.name.as_str())?)));
+            let relative = Relative::of(pairs);
             Summary {
                 method: method.to_string(),
                 series: rows.len(),
                 mean_mase: mase.iter().sum::<f64>() / mase.len().max(1) as f64,
                 mean_smape: smape.iter().sum::<f64>() / smape.len().max(1) as f64,
-                relative_mase: geometric_mean(&ratios),
-                beats_reference: relative.iter().filter(|(m, r)| m < r).count(),
-                compared: relative.len(),
+                relative_mase: relative.as_ref().map_or(f64::NAN, |r| r.relative_mase),
+                beats_reference: relative.as_ref().map_or(0, |r| r.beats_reference),
+                compared: relative.as_ref().map_or(0, |r| r.series),
                 seconds: wall
                     .get(method)
                     .copied()
