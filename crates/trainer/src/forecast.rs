@@ -6,16 +6,14 @@
 
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedData};
-use yoho_eval::Conformal;
-use yoho_eval::intervals::{Calibration, conformal_by_step, percent};
+use yoho_eval::intervals::conformal_by_step;
 
 use crate::RunOutcome;
 use crate::artifacts::files;
 use crate::cli::ForecastArgs;
 use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
-    FinalFit, Fitter, data_path, note_on_training_calibration, recipe_sizes_validation,
-    write_forecast,
+    FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, write_forecast,
 };
 use crate::predict::{ModelRun, print_forecast};
 use crate::recipe::Purpose;
@@ -54,7 +52,7 @@ fn forecast_series(
         config.blend().as_ref(),
         &fit.selected.device,
     )?;
-    note_on_calibration(&config, calibration, &conformal);
+    note_on_calibration(&config, calibration, conformal.first(), 1);
     fit.run.write(
         files::INTERVALS,
         serde_json::to_string_pretty(&conformal)?.as_bytes(),
@@ -97,66 +95,24 @@ fn forecast_series(
     Ok(RunOutcome::Completed)
 }
 
-/// The data of the fit that chooses the epoch: the newest `[data] valid_len` rows validate.
-/// A config that leaves the validation period to the default recipe (its file sets neither
-/// `window_len` nor `valid_len`) and is refitted on every row gets one long enough to
-/// calibrate its widest interval (19 windows for 95 %), as long as that fit keeps the recipe's
-/// 16 training windows: the refit trains on those rows anyway, so they move only the choice
-/// of epoch. `config`'s `valid_len` becomes the one used.
+/// The data of the fit that chooses the epoch: the newest `[data] valid_len` rows validate,
+/// more where the recipe sized them and the widest interval needs them, as long as that fit
+/// keeps the recipe's 16 training windows (`lengthen_validation`).
 fn selection_data(
     config: &mut ExperimentConfig,
     loaded: &LoadedSeries,
     args: &ForecastArgs,
 ) -> anyhow::Result<PreparedData> {
-    let prepare = |valid_len: usize| {
-        yoho_data::prepare_loaded_for_forecast(loaded.clone(), &config.data, valid_len)
+    let data = config.data.clone();
+    let prepare =
+        |valid_len: usize| yoho_data::prepare_loaded_for_forecast(loaded.clone(), &data, valid_len);
+    let base = prepare(data.valid_len)
+        .with_context(|| format!("{}: the series is too short", args.config.display()))?;
+    let keeps = |_: &PreparedData, longer: &PreparedData| {
+        longer.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS
     };
-    let data = &config.data;
-    let widest = (config.evaluate.intervals.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .max();
-    if let Some(needed) = widest
-        .filter(|_| !args.no_refit && data.valid_len > 0 && recipe_sizes_validation(&args.config))
-    {
-        let wanted = data.horizon + needed.saturating_sub(1) * data.stride;
-        for valid_len in (data.valid_len + 1..=wanted).rev() {
-            let Ok(prepared) = prepare(valid_len) else {
-                continue;
-            };
-            if prepared.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS {
-                config.data.valid_len = valid_len;
-                return Ok(prepared);
-            }
-        }
-    }
-    prepare(config.data.valid_len)
-        .with_context(|| format!("{}: the series is too short", args.config.display()))
-}
-
-/// Says why intervals are missing or likely too narrow, and what would give them.
-fn note_on_calibration(
-    config: &ExperimentConfig,
-    calibration: Calibration,
-    conformal: &[Conformal],
-) {
-    let data = &config.data;
-    if note_on_training_calibration(config, calibration) {
-        return;
-    }
-    let Some(first) = conformal.first() else {
-        return;
-    };
-    for level in first.missing_levels() {
-        let needed = Conformal::errors_needed(level);
-        eprintln!(
-            "note: no {} % interval: its calibration needs {needed} validation windows, and \
-             valid_len = {} rows hold {} (valid_len = {} would hold {needed})",
-            percent(level),
-            data.valid_len,
-            first.calibration_size,
-            data.horizon + (needed - 1) * data.stride
-        );
-    }
+    let longer = |valid_len: usize| prepare(valid_len).ok();
+    Ok(lengthen_validation(config, args, (base, 1), longer, keeps))
 }
 
 /// What `forecast` cannot do with `config`, as an error naming the key.

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, TrainingData};
-use yoho_eval::intervals::Calibration;
+use yoho_eval::Conformal;
+use yoho_eval::intervals::{Calibration, percent};
 use yoho_model::Forecaster;
 
 use crate::artifacts::{RunDir, files};
@@ -24,7 +25,7 @@ const REFIT_DIR: &str = "refit";
 
 /// Whether the config file at `path` leaves its validation period to the default recipe: its
 /// `[data]` sets neither `window_len` nor `valid_len`.
-pub(crate) fn recipe_sizes_validation(path: &Path) -> bool {
+fn recipe_sizes_validation(path: &Path) -> bool {
     let table = (std::fs::read_to_string(path).ok())
         .and_then(|text| toml::from_str::<toml::Table>(&text).ok());
     table.is_some_and(|table| {
@@ -194,20 +195,78 @@ fn fits_in_words(chosen: &TrainedModel, kept_epoch: usize, refitted: bool) -> St
     )
 }
 
-/// The note for intervals calibrated on training windows (no validation period), which are
-/// likely too narrow; whether it was said.
-pub(crate) fn note_on_training_calibration(
+/// The data of the fit that chooses the epoch, `base` prepared with `config`'s own `valid_len`.
+/// A config that leaves its validation period to the default recipe (its file sets neither
+/// `window_len` nor `valid_len`) and is refitted on every row gets, from `prepare`, the longest
+/// validation period up to what its widest interval needs (19 errors for 95 %, from `series`
+/// series' windows together) that `keeps(&base, &longer)` accepts: the refit trains on those
+/// rows anyway, so they move only the choice of epoch. `config`'s `valid_len` becomes the one
+/// used.
+pub(crate) fn lengthen_validation<D>(
+    config: &mut ExperimentConfig,
+    args: &ForecastArgs,
+    (base, series): (D, usize),
+    prepare: impl Fn(usize) -> Option<D>,
+    keeps: impl Fn(&D, &D) -> bool,
+) -> D {
+    let data = &config.data;
+    let widest = (config.evaluate.intervals.iter())
+        .map(|level| Conformal::errors_needed(*level))
+        .max();
+    let Some(needed) = widest
+        .filter(|_| !args.no_refit && data.valid_len > 0 && recipe_sizes_validation(&args.config))
+    else {
+        return base;
+    };
+    let windows_each = needed.div_ceil(series.max(1));
+    let wanted = data.horizon + windows_each.saturating_sub(1) * data.stride;
+    for valid_len in (data.valid_len + 1..=wanted).rev() {
+        if let Some(longer) = prepare(valid_len).filter(|longer| keeps(&base, longer)) {
+            config.data.valid_len = valid_len;
+            return longer;
+        }
+    }
+    base
+}
+
+/// Says why intervals are missing or likely too narrow, and what would give them: the
+/// calibration of the first step (`first`) of `series` series' validation windows together.
+pub(crate) fn note_on_calibration(
     config: &ExperimentConfig,
     calibration: Calibration,
-) -> bool {
-    let said = calibration == Calibration::Training && !config.evaluate.intervals.is_empty();
-    if said {
+    first: Option<&Conformal>,
+    series: usize,
+) {
+    let data = &config.data;
+    if calibration == Calibration::Training && !config.evaluate.intervals.is_empty() {
         eprintln!(
             "note: without a validation period ([data] valid_len = 0) the intervals are \
              calibrated on the training windows' errors, and likely too narrow"
         );
+        return;
     }
-    said
+    let Some(first) = first else {
+        return;
+    };
+    for level in first.missing_levels() {
+        let needed = Conformal::errors_needed(level);
+        let windows_each = needed.div_ceil(series.max(1));
+        let would_give = data.horizon + (windows_each - 1) * data.stride;
+        let (held, each) = match series {
+            1 => (String::new(), format!("{needed}")),
+            _ => (
+                format!(" in the {series} series"),
+                format!("{windows_each} in each"),
+            ),
+        };
+        eprintln!(
+            "note: no {} % interval: its calibration needs {needed} validation windows, and \
+             valid_len = {} rows hold {}{held} (valid_len = {would_give} would hold {each})",
+            percent(level),
+            data.valid_len,
+            first.calibration_size,
+        );
+    }
 }
 
 /// What the chart shows of `forecast`: every step, and the bands of the levels every step has.

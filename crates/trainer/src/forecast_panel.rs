@@ -10,7 +10,6 @@
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedPanel};
 use yoho_eval::Conformal;
-use yoho_eval::intervals::{Calibration, percent};
 use yoho_eval::pooled::pooled_conformal_by_step;
 use yoho_model::Forecaster;
 
@@ -19,8 +18,7 @@ use crate::artifacts::{RunDir, files};
 use crate::cli::ForecastArgs;
 use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
-    FinalFit, Fitter, data_path, note_on_training_calibration, recipe_sizes_validation,
-    write_forecast,
+    FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, write_forecast,
 };
 use crate::panel::{SeriesEntry, describe, series_dir, series_entries, write_series_lists};
 use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecasts};
@@ -62,7 +60,8 @@ pub fn run_forecast_panel(
         config.blend().as_ref(),
         &fit.selected.device,
     )?;
-    note_on_calibration(&config, &selection, calibration, &conformal);
+    let first = conformal.first().and_then(|steps| steps.first());
+    note_on_calibration(&config, calibration, first, selection.series.len());
     let prepare_all = |refit: &ExperimentConfig| {
         let all_rows =
             yoho_data::prepare_panel_loaded_for_forecast(kept.clone(), &refit.data, &column, 0)?;
@@ -118,10 +117,10 @@ fn write_run(
 }
 
 /// The panel of the fit that chooses the epoch: each series' newest `[data] valid_len` rows
-/// validate. A config that leaves the validation period to the default recipe and is refitted
-/// on every row gets a longer one where that is what the widest interval needs (19 pooled
+/// validate, more where the recipe sized them and the widest interval needs them (19 pooled
 /// errors for 95 %: with 4 series, 5 validation windows each), as long as every series keeps
-/// the training windows it had (up to the recipe's 16) and none is left out.
+/// the training windows it had (up to the recipe's 16) and none is left out
+/// (`lengthen_validation`).
 fn selection_panel(
     config: &mut ExperimentConfig,
     loaded: &LoadedPanel,
@@ -129,45 +128,23 @@ fn selection_panel(
     args: &ForecastArgs,
 ) -> anyhow::Result<PreparedPanel> {
     let source = data_path(config).display().to_string();
+    let data = config.data.clone();
     let prepare = |valid_len: usize| {
-        yoho_data::prepare_panel_loaded_for_forecast(
-            loaded.clone(),
-            &config.data,
-            column,
-            valid_len,
+        yoho_data::prepare_panel_loaded_for_forecast(loaded.clone(), &data, column, valid_len).map(
+            |panel| PreparedPanel {
+                source_name: source.clone(),
+                ..panel
+            },
         )
-        .map(|panel| PreparedPanel {
-            source_name: source.clone(),
-            ..panel
-        })
     };
-    let base = prepare(config.data.valid_len)
+    let base = prepare(data.valid_len)
         .with_context(|| format!("{}: no series can be fitted", args.config.display()))?;
-    let data = &config.data;
-    let widest = (config.evaluate.intervals.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .max();
-    let Some(needed) = widest
-        .filter(|_| !args.no_refit && data.valid_len > 0 && recipe_sizes_validation(&args.config))
-    else {
-        return Ok(base);
-    };
-    let windows_each = needed.div_ceil(base.series.len());
-    let wanted = data.horizon + windows_each.saturating_sub(1) * data.stride;
-    for valid_len in (data.valid_len + 1..=wanted).rev() {
-        let Ok(longer) = prepare(valid_len) else {
-            continue;
-        };
-        if keeps_its_training(&base, &longer) {
-            config.data.valid_len = valid_len;
-            // the same series are left out, for the reasons the config's own sizes give
-            return Ok(PreparedPanel {
-                left_out: base.left_out,
-                ..longer
-            });
-        }
-    }
-    Ok(base)
+    // the same series are left out, for the reasons the config's own sizes give
+    let left_out = base.left_out.clone();
+    let series = base.series.len();
+    let longer = |valid_len: usize| prepare(valid_len).ok();
+    let chosen = lengthen_validation(config, args, (base, series), longer, keeps_its_training);
+    Ok(PreparedPanel { left_out, ..chosen })
 }
 
 /// Whether `longer` holds `base`'s series, each with as many training windows as it had in
@@ -255,34 +232,4 @@ fn forecast_each(
             Ok(forecast)
         })
         .collect()
-}
-
-/// Says why intervals are missing or likely too narrow, and what would give them.
-fn note_on_calibration(
-    config: &ExperimentConfig,
-    panel: &PreparedPanel,
-    calibration: Calibration,
-    conformal: &[Vec<Conformal>],
-) {
-    let data = &config.data;
-    if note_on_training_calibration(config, calibration) {
-        return;
-    }
-    let Some(first) = conformal.first().and_then(|steps| steps.first()) else {
-        return;
-    };
-    let series = panel.series.len();
-    for level in first.missing_levels() {
-        let needed = Conformal::errors_needed(level);
-        let windows_each = needed.div_ceil(series);
-        eprintln!(
-            "note: no {} % interval: its calibration needs {needed} validation windows, and \
-             valid_len = {} rows hold {} in the {series} series (valid_len = {} would hold \
-             {windows_each} in each)",
-            percent(level),
-            data.valid_len,
-            first.calibration_size,
-            data.horizon + (windows_each - 1) * data.stride
-        );
-    }
 }
