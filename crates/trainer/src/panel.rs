@@ -170,19 +170,20 @@ pub fn write_series_lists(
 /// Reads `left_out.json`: the series of the file a panel run left out (none for a run written
 /// before the file existed).
 pub fn read_left_out(run: &RunDir) -> anyhow::Result<Vec<LeftOut>> {
-    let path = run.file(files::LEFT_OUT);
-    if !path.is_file() {
-        return Ok(Vec::new());
+    match run.file(files::LEFT_OUT).is_file() {
+        true => read_series_list(run, files::LEFT_OUT),
+        false => Ok(Vec::new()),
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|error| anyhow::anyhow!("{} is not a list of series: {error}", path.display()))
 }
 
 /// Reads `panel.json`: the series a panel run knows.
 pub fn read_entries(run: &RunDir) -> anyhow::Result<Vec<SeriesEntry>> {
-    let path = run.file(files::PANEL);
+    read_series_list(run, files::PANEL)
+}
+
+/// Reads the list of series in `run`'s `file`.
+fn read_series_list<T: serde::de::DeserializeOwned>(run: &RunDir, file: &str) -> anyhow::Result<T> {
+    let path = run.file(file);
     let text = std::fs::read_to_string(&path)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
     serde_json::from_str(&text)

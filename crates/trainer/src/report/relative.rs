@@ -54,37 +54,35 @@ fn caption(summary: &PanelSummary) -> String {
 /// The terminal table, its caption first; empty when no forecaster could be set against the
 /// reference.
 pub(crate) fn relative_text_table(summary: &PanelSummary) -> String {
-    let rows = rows(summary);
-    if rows.is_empty() {
-        return String::new();
-    }
-    let headers = headers(summary);
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let first = (rows.iter().map(|row| row[0].len()))
-        .chain([headers[0].len()])
-        .max()
-        .unwrap_or(0);
-    let widths = [first, 10, 13, 22, 22];
-    format!(
-        "{}\n{}",
-        caption(summary),
-        text_table(&headers, &rows, &widths, Align::Left)
-    )
+    captioned(summary, "\n", |headers, rows| {
+        let first = (rows.iter().map(|row| row[0].len()))
+            .chain([headers[0].len()])
+            .max()
+            .unwrap_or(0);
+        text_table(headers, rows, &[first, 10, 13, 22, 22], Align::Left)
+    })
 }
 
 /// The markdown table, its caption first; empty as [`relative_text_table`] is.
 pub(crate) fn relative_markdown(summary: &PanelSummary) -> String {
+    captioned(summary, "\n\n", |headers, rows| {
+        markdown_rows(headers, rows, Align::Left)
+    })
+}
+
+/// The caption, `gap`, then the table `draw` makes of the headers and rows; empty without rows.
+fn captioned(
+    summary: &PanelSummary,
+    gap: &str,
+    draw: impl Fn(&[&str], &[Vec<String>]) -> String,
+) -> String {
     let rows = rows(summary);
     if rows.is_empty() {
         return String::new();
     }
     let headers = headers(summary);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    format!(
-        "{}\n\n{}",
-        caption(summary),
-        markdown_rows(&headers, &rows, Align::Left)
-    )
+    format!("{}{gap}{}", caption(summary), draw(&headers, &rows))
 }
 
 #[cfg(test)]
