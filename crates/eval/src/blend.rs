@@ -1,6 +1,7 @@
-//! The networks' forecast combined with statistical ones: exponential smoothing ([`Ets`](crate::Ets)) and
-//! automatic ARIMA ([`Arima`](crate::Arima)), fitted at each origin on the history before it. By default each
-//! weighs in as one more member of an ensemble of families (a weighted mean); with
+//! The networks' forecast combined with statistical ones: exponential smoothing
+//! ([`Ets`](crate::Ets)) and automatic ARIMA ([`Arima`](crate::Arima)), fitted at each origin
+//! on the history before it. By default each weighs in as one more member of an ensemble of
+//! families (a weighted mean); with
 //! [`BlendRule::Median`] the forecast is the median of the networks' and the members' at each
 //! step, so that one of them going far astray is outvoted. A deterministic member that errs
 //! differently from the networks lowers the noise that the networks' seeds leave in the
