@@ -37,7 +37,7 @@ pub mod recurrent;
 pub use distribution::OutputDistribution;
 pub use forecaster::{
     Ensemble, EnsembleConfig, EsRnn, EsRnnConfig, Forecaster, ForecasterConfig, RnnForecaster,
-    RnnForecasterConfig, SeasonalRnn, SeasonalRnnConfig,
+    RnnForecasterConfig, SeasonalMlp, SeasonalMlpConfig, SeasonalRnn, SeasonalRnnConfig,
 };
 pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

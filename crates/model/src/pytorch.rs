@@ -120,6 +120,7 @@ impl PytorchWeights {
             Forecaster::Ensemble(ensemble) => Err(self.ensemble_mismatch(ensemble.network_count())),
             Forecaster::EsRnn(_) => Err(self.hybrid_mismatch()),
             Forecaster::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
+            Forecaster::SeasonalMlp(_) => Err(self.mlp_mismatch()),
         }
     }
 
@@ -184,6 +185,7 @@ impl PytorchWeights {
             }
             ForecasterConfig::EsRnn(_) => Err(self.hybrid_mismatch()),
             ForecasterConfig::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
+            ForecasterConfig::SeasonalMlp(_) => Err(self.mlp_mismatch()),
         }
     }
 
@@ -202,6 +204,15 @@ impl PytorchWeights {
             "the file holds a recurrent network that forecasts values, and the model is \
              seasonal_rnn, which adds the seasonal naive to its network's output; import it with \
              [model] family = \"rnn\""
+                .to_string(),
+        )
+    }
+
+    /// A recurrent network's weights do not make a perceptron.
+    fn mlp_mismatch(&self) -> ImportError {
+        self.mismatch(
+            "the file holds a recurrent network and the model is seasonal_mlp, a perceptron \
+             without recurrent layers; import it with [model] family = \"rnn\""
                 .to_string(),
         )
     }

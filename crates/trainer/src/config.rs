@@ -9,7 +9,7 @@ use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, PanelSplit, TargetTransform, WindowNorm};
 use yoho_model::{
     CellKind, EnsembleConfig, EsRnnConfig, ForecasterConfig, OutputDistribution,
-    RnnForecasterConfig, SeasonalRnnConfig,
+    RnnForecasterConfig, SeasonalMlpConfig, SeasonalRnnConfig,
 };
 
 pub use crate::family::{Families, ModelFamily};
@@ -662,6 +662,14 @@ impl ExperimentConfig {
                 );
             }
         }
+        if self.model.family.contains(ModelFamily::SeasonalMlp)
+            && self.model.strategy == Strategy::Seq2seq
+        {
+            bail!(
+                "[model] strategy = \"seq2seq\": family = \"seasonal_mlp\" is a perceptron \
+                 without a recurrent decoder; use strategy = \"direct\" or \"recursive\""
+            );
+        }
         let season = data.season.unwrap_or(1);
         if self.model.family.contains(ModelFamily::EsRnn) && season > data.window_len {
             bail!(
@@ -856,7 +864,28 @@ impl ExperimentConfig {
                 SeasonalRnnConfig::new(self.rnn_forecaster_config(), target_index)
                     .with_season(season),
             ),
+            ModelFamily::SeasonalMlp => {
+                ForecasterConfig::SeasonalMlp(self.mlp_config(target_index))
+            }
         }
+    }
+
+    /// The perceptron of `family = "seasonal_mlp"`: `num_layers` hidden layers of
+    /// `hidden_size`, then `head`'s.
+    fn mlp_config(&self, target_index: usize) -> SeasonalMlpConfig {
+        let model = &self.model;
+        let hidden = std::iter::repeat_n(model.hidden_size, model.num_layers.max(1))
+            .chain(model.head.iter().copied())
+            .collect();
+        SeasonalMlpConfig::new(
+            self.data.model_features().len(),
+            self.data.window_len,
+            target_index,
+            hidden,
+        )
+        .with_output_size(self.model_output_size())
+        .with_season(self.data.season.unwrap_or(1))
+        .with_distribution(self.output_distribution())
     }
 
     fn rnn_forecaster_config(&self) -> RnnForecasterConfig {

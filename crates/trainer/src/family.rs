@@ -20,11 +20,16 @@ pub enum ModelFamily {
     /// `transform = "seasonal_difference"`, reading levels like `es_rnn`, so that the two can
     /// form one ensemble. Needs `[data] transform = "level"` and the target among the features.
     SeasonalRnn,
+    /// A multilayer perceptron over the whole window (`[data] window_len` rows of every
+    /// feature, flattened; `num_layers` hidden layers of `hidden_size`, then `head`'s widths)
+    /// forecasting each step's departure from the window's seasonal naive, as `seasonal_rnn`
+    /// does. Needs `[data] transform = "level"` and the target among the features.
+    SeasonalMlp,
 }
 
 impl ModelFamily {
     /// Every family, in the order the error messages list them.
-    pub const ALL: [Self; 3] = [Self::Rnn, Self::EsRnn, Self::SeasonalRnn];
+    pub const ALL: [Self; 4] = [Self::Rnn, Self::EsRnn, Self::SeasonalRnn, Self::SeasonalMlp];
 
     /// The name as written in a config.
     pub fn name(self) -> &'static str {
@@ -32,6 +37,7 @@ impl ModelFamily {
             Self::Rnn => "rnn",
             Self::EsRnn => "es_rnn",
             Self::SeasonalRnn => "seasonal_rnn",
+            Self::SeasonalMlp => "seasonal_mlp",
         }
     }
 

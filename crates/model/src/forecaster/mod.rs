@@ -7,7 +7,10 @@
 pub mod ensemble;
 pub mod es_rnn;
 pub mod rnn;
+pub mod seasonal_mlp;
 pub mod seasonal_rnn;
+#[cfg(test)]
+mod testing;
 
 use burn::config::Config;
 use burn::module::Module;
@@ -17,6 +20,7 @@ use crate::distribution::OutputDistribution;
 pub use ensemble::{Ensemble, EnsembleConfig};
 pub use es_rnn::{EsRnn, EsRnnConfig};
 pub use rnn::{RnnForecaster, RnnForecasterConfig};
+pub use seasonal_mlp::{SeasonalMlp, SeasonalMlpConfig};
 pub use seasonal_rnn::{SeasonalRnn, SeasonalRnnConfig};
 
 /// The configuration of a [`Forecaster`]: one variant per model family.
@@ -31,6 +35,9 @@ pub enum ForecasterConfig {
     EsRnn(EsRnnConfig),
     /// A recurrent network forecasting the departure from the window's seasonal naive.
     SeasonalRnn(SeasonalRnnConfig),
+    /// A multilayer perceptron over the whole window forecasting the departure from its
+    /// seasonal naive.
+    SeasonalMlp(SeasonalMlpConfig),
 }
 
 impl ForecasterConfig {
@@ -41,6 +48,7 @@ impl ForecasterConfig {
             Self::Ensemble(config) => config.init(device),
             Self::EsRnn(config) => config.init(device),
             Self::SeasonalRnn(config) => config.init(device),
+            Self::SeasonalMlp(config) => config.init(device),
         }
     }
 
@@ -59,6 +67,7 @@ impl ForecasterConfig {
             Self::Ensemble(config) => config.member.input_size(),
             Self::EsRnn(config) => config.network.input_size,
             Self::SeasonalRnn(config) => config.network.input_size,
+            Self::SeasonalMlp(config) => config.input_size,
         }
     }
 }
@@ -83,6 +92,9 @@ pub enum Forecaster {
     EsRnn(EsRnn),
     /// A recurrent network forecasting the departure from the window's seasonal naive.
     SeasonalRnn(SeasonalRnn),
+    /// A multilayer perceptron over the whole window forecasting the departure from its
+    /// seasonal naive.
+    SeasonalMlp(SeasonalMlp),
 }
 
 impl Forecaster {
@@ -95,6 +107,7 @@ impl Forecaster {
             Self::Ensemble(ensemble) => ensemble.forward(inputs),
             Self::EsRnn(model) => model.forward(inputs),
             Self::SeasonalRnn(model) => model.forward(inputs),
+            Self::SeasonalMlp(model) => model.forward(inputs),
         }
     }
 
@@ -107,6 +120,7 @@ impl Forecaster {
             Self::Ensemble(ensemble) => ensemble.forward_series(inputs, series),
             Self::EsRnn(model) => model.forward_series(inputs, series),
             Self::SeasonalRnn(model) => model.forward(inputs),
+            Self::SeasonalMlp(model) => model.forward(inputs),
         }
     }
 
@@ -127,7 +141,7 @@ impl Forecaster {
     /// for a family without any, which forecasts every series alike.
     pub fn series_count(&self) -> Option<usize> {
         match self {
-            Self::Rnn(_) | Self::SeasonalRnn(_) => None,
+            Self::Rnn(_) | Self::SeasonalRnn(_) | Self::SeasonalMlp(_) => None,
             Self::Ensemble(ensemble) => ensemble.series_count(),
             Self::EsRnn(model) => Some(model.series_count()),
         }
@@ -140,6 +154,7 @@ impl Forecaster {
             Self::Ensemble(ensemble) => ensemble.first().output_size(),
             Self::EsRnn(model) => model.output_size(),
             Self::SeasonalRnn(model) => model.output_size(),
+            Self::SeasonalMlp(model) => model.output_size(),
         }
     }
 
@@ -150,6 +165,7 @@ impl Forecaster {
             Self::Ensemble(ensemble) => ensemble.first().distribution(),
             Self::EsRnn(model) => model.distribution(),
             Self::SeasonalRnn(model) => model.distribution(),
+            Self::SeasonalMlp(model) => model.distribution(),
         }
     }
 }

@@ -67,47 +67,40 @@ impl SeasonalRnn {
 
     /// `[batch, window_len, features] → [batch, output_size × params]`.
     pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
-        let base = self.seasonal_naive(inputs.clone());
+        let base = seasonal_naive(
+            inputs.clone(),
+            self.target_index,
+            self.season,
+            self.output_size(),
+        );
         let outputs = self.network.forward(inputs);
         self.distribution().add_to_locations(outputs, base)
     }
+}
 
-    /// The seasonal naive forecast of every step, `[batch, output_size]`: the window's last
-    /// season of the target, repeated.
-    fn seasonal_naive(&self, inputs: Tensor<3>) -> Tensor<2> {
-        let [batch, window_len, _] = inputs.dims();
-        let season = self.season.min(window_len);
-        let last_season = inputs
-            .narrow(1, window_len - season, season)
-            .narrow(2, self.target_index, 1)
-            .reshape([batch, season]);
-        let steps = self.output_size();
-        let repeats = steps.div_ceil(season);
-        Tensor::cat(vec![last_season; repeats], 1).narrow(1, 0, steps)
-    }
+/// The seasonal naive forecast of `steps` steps after each window, `[batch, steps]`: the
+/// window's last season (`season` rows, cut to the window) of the feature `target_index`,
+/// repeated.
+pub(crate) fn seasonal_naive(
+    inputs: Tensor<3>,
+    target_index: usize,
+    season: usize,
+    steps: usize,
+) -> Tensor<2> {
+    let [batch, window_len, _] = inputs.dims();
+    let season = season.min(window_len);
+    let last_season = inputs
+        .narrow(1, window_len - season, season)
+        .narrow(2, target_index, 1)
+        .reshape([batch, season]);
+    let repeats = steps.div_ceil(season);
+    Tensor::cat(vec![last_season; repeats], 1).narrow(1, 0, steps)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::Param;
-    use burn::tensor::TensorData;
-
-    fn values(tensor: Tensor<2>) -> Vec<f32> {
-        tensor.into_data().try_to_vec::<f32>().unwrap()
-    }
-
-    /// Two windows of 5 rows and two features, the target second: row `r` of window `b` holds
-    /// `100 b + r` (and `-1` in the other feature).
-    fn windows(device: &Device) -> Tensor<3> {
-        let mut data = Vec::new();
-        for b in 0..2 {
-            for r in 0..5 {
-                data.extend([-1.0, (100 * b + r) as f32]);
-            }
-        }
-        Tensor::from_data(TensorData::new(data, [2, 5, 2]), device)
-    }
+    use crate::forecaster::testing::{silence, values, windows};
 
     /// The forecaster with its head's last layer zeroed, so the network outputs 0.
     fn silent(output_size: usize, season: usize, device: &Device) -> SeasonalRnn {
@@ -119,13 +112,13 @@ mod tests {
         let Forecaster::SeasonalRnn(mut model) = config.init(device) else {
             unreachable!("the config builds its own family")
         };
-        let last = model
-            .network
-            .head
-            .last_mut()
-            .expect("a head has an output layer");
-        last.weight = Param::from_tensor(last.weight.val().zeros_like());
-        last.bias = (last.bias.take()).map(|bias| Param::from_tensor(bias.val().zeros_like()));
+        silence(
+            model
+                .network
+                .head
+                .last_mut()
+                .expect("a head has an output layer"),
+        );
         model
     }
 

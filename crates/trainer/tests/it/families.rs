@@ -1,4 +1,5 @@
-//! `[model] family = "seasonal_rnn"` and a list of families forecasting as one ensemble.
+//! `[model] family = "seasonal_rnn"` and `"seasonal_mlp"`, and a list of families forecasting
+//! as one ensemble.
 
 use std::path::Path;
 
@@ -104,17 +105,68 @@ fn an_ensemble_of_families_forecasts_the_mean_of_theirs_and_loads_again() {
 fn families_that_read_levels_refuse_other_targets_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let data = write_series(dir.path(), 80);
-    for family in ["\"seasonal_rnn\"", "[\"rnn\", \"seasonal_rnn\"]"] {
+    for family in [
+        "\"seasonal_rnn\"",
+        "[\"rnn\", \"seasonal_rnn\"]",
+        "\"seasonal_mlp\"",
+    ] {
         let text = config_text(&data, "season = 3\ntransform = \"difference\"", "")
             .replace("[model]", &format!("[model]\nfamily = {family}"));
         let config = dir.path().join("bad.toml");
         std::fs::write(&config, text).unwrap();
         let output = trainer(&["--config", config.to_str().unwrap()]);
-        assert_clean_error(&output, &["[data] transform", "seasonal_rnn", "\"level\""]);
+        let name = if family.contains("mlp") {
+            "seasonal_mlp"
+        } else {
+            "seasonal_rnn"
+        };
+        assert_clean_error(&output, &["[data] transform", name, "\"level\""]);
     }
+    let text = config_text(&data, LEVEL, "").replace(
+        "[model]",
+        "[model]\nfamily = \"seasonal_mlp\"\nstrategy = \"seq2seq\"",
+    );
+    std::fs::write(dir.path().join("decoder.toml"), text).unwrap();
+    let output = trainer(&[
+        "--config",
+        dir.path().join("decoder.toml").to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["seq2seq", "seasonal_mlp", "direct"]);
     let text =
         config_text(&data, "", "").replace("[model]", "[model]\nfamily = [\"rnn\", \"rnn\"]");
     std::fs::write(dir.path().join("twice.toml"), text).unwrap();
     let output = trainer(&["--config", dir.path().join("twice.toml").to_str().unwrap()]);
     assert_clean_error(&output, &["family", "listed twice"]);
+}
+
+#[test]
+fn seasonal_mlp_trains_forecasts_and_loads_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mlp = run(dir.path(), "mlp", "\"seasonal_mlp\"", LEVEL, SEED);
+    let saved: toml::Table = toml::from_str(&read(&mlp.join("config.toml"))).unwrap();
+    assert_eq!(saved["model"]["family"].as_str(), Some("seasonal_mlp"));
+    // a perceptron, not the recurrent network of the same keys
+    let seasonal = test_rmse(&run(
+        dir.path(),
+        "seasonal",
+        "\"seasonal_rnn\"",
+        LEVEL,
+        SEED,
+    ));
+    let rmse = test_rmse(&mlp);
+    assert!(rmse.is_finite() && (rmse - seasonal).abs() > 1e-3 * seasonal);
+    // the saved run loads as a perceptron and forecasts within the series' range
+    let out = dir.path().join("forecast.csv");
+    let output = crate::common::predict_to(&mlp, &dir.path().join("series.csv"), &out);
+    assert_success(&output);
+    let value: f64 = (read(&out)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap())
+    .parse()
+    .unwrap();
+    assert!((900.0..1200.0).contains(&value), "{value}");
 }
