@@ -359,18 +359,7 @@ fn prepare_fold<E: std::error::Error + 'static>(
     config: &DataConfig,
     fold: &Fold,
 ) -> Result<PreparedData, BacktestError<E>> {
-    let rows = fold.rows.clone();
-    let mut series = loaded.series.clone();
-    series.dates = series.dates[rows.clone()].to_vec();
-    for column in &mut series.columns {
-        column.values = column.values[rows.clone()].to_vec();
-    }
-    let cut = LoadedSeries {
-        series,
-        dropped_rows: loaded.dropped_rows,
-        was_unsorted: loaded.was_unsorted,
-        kept_rows: loaded.kept_rows[rows].to_vec(),
-    };
+    let cut = cut(loaded, fold.rows.clone());
     // the fold's test period: from its origin to its last window's last target (`step` rows
     // for one-step windows), so that its validation windows end before the origin
     let config = DataConfig {
@@ -381,6 +370,88 @@ fn prepare_fold<E: std::error::Error + 'static>(
         fold: fold.index,
         source,
     })
+}
+
+/// `loaded` cut to `rows`.
+fn cut(loaded: &LoadedSeries, rows: Range<usize>) -> LoadedSeries {
+    let mut series = loaded.series.clone();
+    series.dates = series.dates[rows.clone()].to_vec();
+    for column in &mut series.columns {
+        column.values = column.values[rows.clone()].to_vec();
+    }
+    LoadedSeries {
+        series,
+        dropped_rows: loaded.dropped_rows,
+        was_unsorted: loaded.was_unsorted,
+        kept_rows: loaded.kept_rows[rows].to_vec(),
+    }
+}
+
+/// One fold of a panel's backtest: every series cut to the rows its own [`plan`] gives the
+/// fold, so that each series' origins lie as far before its own end as the other series'
+/// (as the M4 competition sets each series' origin at its own end).
+#[derive(Debug, Clone)]
+pub struct PanelFold {
+    /// 0-based, oldest origin first.
+    pub index: usize,
+    /// The series that can hold the plan (`(name, series)`, in the panel's order), each cut
+    /// to the fold's rows: nothing at or after the fold's last target is in it.
+    pub series: Vec<(String, LoadedSeries)>,
+    /// The fold's test period in rows, from its origin to each cut series' end (the same in
+    /// every series): `[data] test_len` of the fold's experiment.
+    pub test_len: usize,
+    /// Rows of each series after the fold's last target (0 for the newest fold).
+    pub rows_after: usize,
+}
+
+/// The series of a panel (`(name, series)` pairs) too short for `spec`'s folds, each with why;
+/// an error when no series can hold them.
+pub fn plan_panel(
+    loaded: &[(String, LoadedSeries)],
+    config: &DataConfig,
+    spec: &BacktestSpec,
+) -> Result<Vec<(String, String)>, String> {
+    let mut left_out = Vec::new();
+    let mut first_error = None;
+    for (name, series) in loaded {
+        if let Err(message) = plan(series.series.len(), config, spec) {
+            first_error.get_or_insert_with(|| format!("series '{name}': {message}"));
+            left_out.push((name.clone(), message));
+        }
+    }
+    match (left_out.len() == loaded.len(), first_error) {
+        (true, Some(error)) => Err(format!(
+            "no series of the panel can hold the folds; {error}"
+        )),
+        _ => Ok(left_out),
+    }
+}
+
+/// Fold `index` of `spec` over a panel (see [`PanelFold`]); a series too short for the plan
+/// (see [`plan_panel`]) is not in it.
+pub fn panel_fold(
+    loaded: &[(String, LoadedSeries)],
+    config: &DataConfig,
+    spec: &BacktestSpec,
+    index: usize,
+) -> PanelFold {
+    let mut fold = PanelFold {
+        index,
+        series: Vec::with_capacity(loaded.len()),
+        test_len: 0,
+        rows_after: 0,
+    };
+    for (name, series) in loaded {
+        let Some(planned) = (plan(series.series.len(), config, spec).ok())
+            .and_then(|folds| folds.into_iter().nth(index))
+        else {
+            continue;
+        };
+        fold.test_len = planned.rows.end - planned.origin_row;
+        fold.rows_after = series.series.len() - planned.rows.end;
+        fold.series.push((name.clone(), cut(series, planned.rows)));
+    }
+    fold
 }
 
 type TrainedFold = (usize, Forecaster, Arc<WindowCodec>, Duration);
@@ -697,5 +768,44 @@ mod tests {
         origins.sort();
         let planned: Vec<usize> = result.folds.iter().map(|f| f.fold.origin_row).collect();
         assert_eq!(origins.iter().map(|o| o.1).collect::<Vec<_>>(), planned);
+    }
+
+    /// A daily series of `rows` rows named `name`, valued by its row.
+    fn counted(name: &str, rows: usize) -> (String, LoadedSeries) {
+        let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let values = (0..rows).map(|row| row as f64).collect();
+        (
+            name.to_string(),
+            LoadedSeries::daily(name, start, "v", values),
+        )
+    }
+
+    #[test]
+    fn a_panels_folds_cut_every_series_as_far_before_its_own_end() {
+        let panel = [
+            counted("long", 120),
+            counted("short", 90),
+            counted("tiny", 20),
+        ];
+        let spec = spec(4, 5, Refit::Every, HistoryWindow::Expanding);
+        let left_out = plan_panel(&panel, &config(), &spec).unwrap();
+        assert_eq!(left_out.len(), 1);
+        assert_eq!(left_out[0].0, "tiny");
+        assert!(left_out[0].1.contains("windows"), "{left_out:?}");
+        for index in 0..4 {
+            let fold = panel_fold(&panel, &config(), &spec, index);
+            let names: Vec<&str> = fold.series.iter().map(|(name, _)| name.as_str()).collect();
+            assert_eq!(names, ["long", "short"]);
+            // horizon 1: five targets a fold, the newest fold's ending at each series' end
+            assert_eq!((fold.test_len, fold.rows_after), (5, 15 - 5 * index));
+            for ((_, cut), full_rows) in fold.series.iter().zip([120, 90]) {
+                let values = &cut.series.columns[0].values;
+                assert_eq!(values.len(), full_rows - fold.rows_after);
+                // nothing after the fold's last target
+                assert_eq!(*values.last().unwrap(), (values.len() - 1) as f64);
+            }
+        }
+        let error = plan_panel(&panel[2..], &config(), &spec).unwrap_err();
+        assert!(error.contains("'tiny'"), "{error}");
     }
 }

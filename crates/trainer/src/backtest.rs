@@ -28,15 +28,6 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
             .validate()
             .context("invalid value given on the command line")?;
     }
-    if let Some(column) = &config.data.series_column {
-        anyhow::bail!(
-            "{}: [data] series_column = \"{column}\": a backtest runs on one series, and panels \
-             of many are not backtested yet; train the panel with `trainer --config {}`, or \
-             backtest one series of it from a file of its own",
-            args.config.display(),
-            args.config.display()
-        );
-    }
     if let Some(weights) = &config.model.init_from {
         anyhow::bail!(
             "{}: [model] init_from = {}: a backtest trains every fold's model from seeded weights; \
@@ -55,6 +46,9 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         season: config.evaluate.season,
         blend: config.blend(),
     };
+    if let Some(column) = &config.data.series_column {
+        return crate::backtest_panel::run_panel_backtest(args, &config, &spec, column);
+    }
     let baselines = config.baselines();
     let loaded = yoho_data::load(&config.data, &baselines::extra_columns(&baselines))?;
     backtest::plan(loaded.series.len(), &config.data, &spec)
@@ -211,14 +205,7 @@ fn backtest_csv(result: &Backtest) -> String {
                 fold.origin_date,
                 forecast.actual[day]
             );
-            for name in &names {
-                let value = forecast.values(name).map(|values| values[day]);
-                let _ = write!(
-                    text,
-                    ",{}",
-                    value.map(|v| v.to_string()).unwrap_or_default()
-                );
-            }
+            report::push_forecast_cells(&mut text, forecast, &names, day);
             for band in bands {
                 let interval = (band.lower[day_of_backtest], band.upper[day_of_backtest]);
                 report::push_interval_cells(&mut text, Some(interval));

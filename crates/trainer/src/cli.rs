@@ -35,7 +35,8 @@ pub enum Command {
     /// on the validation period only; writes the trials and the best config.
     Tune(TuneArgs),
     /// Rolling-origin backtest: forecast the last folds × step targets fold by fold, each
-    /// fold's model trained only on the rows before its origin.
+    /// fold's model trained only on the rows before its origin (for a panel, every series cut
+    /// as far before its own end, one model over them per fold).
     Backtest(BacktestArgs),
 }
 
@@ -59,7 +60,8 @@ pub struct BacktestArgs {
     /// many rows as the first fold (`sliding`).
     #[arg(long, value_name = "expanding|sliding", default_value = "expanding")]
     pub window: HistoryWindow,
-    /// Folds trained at the same time (default: one per core).
+    /// Folds trained at the same time (default: one per core; a panel's folds train one after
+    /// another).
     #[arg(long, value_name = "J")]
     pub jobs: Option<usize>,
     /// Train for this many epochs instead of the config's `[train] epochs`.

@@ -11,6 +11,7 @@
 
 pub mod artifacts;
 pub mod backtest;
+mod backtest_panel;
 pub mod cli;
 mod config;
 pub mod device;

@@ -13,6 +13,24 @@ pub(crate) fn push_interval_headers(text: &mut String, levels: impl IntoIterator
     }
 }
 
+/// Appends `,<forecast>` for each of `names` on `day` of `forecast` (an empty cell where a
+/// forecaster has none).
+pub(crate) fn push_forecast_cells(
+    text: &mut String,
+    forecast: &TestForecast,
+    names: &[&str],
+    day: usize,
+) {
+    for name in names {
+        let value = forecast.values(name).map(|values| values[day]);
+        let _ = write!(
+            text,
+            ",{}",
+            value.map(|v| v.to_string()).unwrap_or_default()
+        );
+    }
+}
+
 /// Appends one interval's cells to a CSV row: `,lower,upper`, or `,,` when there is none.
 pub(crate) fn push_interval_cells(text: &mut String, interval: Option<(f64, f64)>) {
     match interval {

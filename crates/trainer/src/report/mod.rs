@@ -17,9 +17,11 @@ use crate::plots;
 use crate::training::{EpochLoss, write_loss_csv};
 
 pub use csv::{by_step_csv, csv_cell, predictions_csv};
-pub(crate) use csv::{push_interval_cells, push_interval_headers};
+pub(crate) use csv::{push_forecast_cells, push_interval_cells, push_interval_headers};
 pub use markdown::markdown_report;
-pub(crate) use relative::{relative_markdown, relative_text_table};
+pub(crate) use relative::{
+    relative_markdown, relative_markdown_over, relative_text_table, relative_text_table_over,
+};
 pub use summary::{DataSummary, MetricsReport, TrainingSummary, steps_ahead};
 pub(crate) use table::{Align, interval_table, markdown_rows, text_table, verdict};
 use table::{

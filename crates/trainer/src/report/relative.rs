@@ -41,20 +41,38 @@ fn headers(summary: &PanelSummary) -> [String; 5] {
     ]
 }
 
-/// The sentence that says what the table holds.
-fn caption(summary: &PanelSummary) -> String {
+/// The sentence that says what the table holds: every forecaster over `over` ("the 7 series"),
+/// its relative MASE the geometric mean over `each` ("the series").
+fn caption(summary: &PanelSummary, over: &str, each: &str) -> String {
     format!(
-        "Every forecaster over the {} series: MASE / {} is the geometric mean over the series \
-         of its MASE divided by {}'s (below 1 beats it), as the M4 competition scores many \
-         series.",
-        summary.series, summary.reference, summary.reference
+        "Every forecaster over {over}: MASE / {} is the geometric mean over {each} of its MASE \
+         divided by {}'s (below 1 beats it), as the M4 competition scores many series.",
+        summary.reference, summary.reference
     )
+}
+
+/// What the table of a panel's run is over: its series.
+fn over_series(summary: &PanelSummary) -> String {
+    format!("the {} series", summary.series)
 }
 
 /// The terminal table, its caption first; empty when no forecaster could be set against the
 /// reference.
 pub(crate) fn relative_text_table(summary: &PanelSummary) -> String {
-    captioned(summary, "\n", |headers, rows| {
+    text_table_captioned(
+        summary,
+        &caption(summary, &over_series(summary), "the series"),
+    )
+}
+
+/// [`relative_text_table`] of a summary over the forecasts of several origins, `forecasts`
+/// saying what they are ("21 forecasts (7 series from each of 3 origins)").
+pub(crate) fn relative_text_table_over(summary: &PanelSummary, forecasts: &str) -> String {
+    text_table_captioned(summary, &caption(summary, forecasts, "the forecasts"))
+}
+
+fn text_table_captioned(summary: &PanelSummary, caption: &str) -> String {
+    captioned(summary, caption, "\n", |headers, rows| {
         let first = (rows.iter().map(|row| row[0].len()))
             .chain([headers[0].len()])
             .max()
@@ -65,14 +83,28 @@ pub(crate) fn relative_text_table(summary: &PanelSummary) -> String {
 
 /// The markdown table, its caption first; empty as [`relative_text_table`] is.
 pub(crate) fn relative_markdown(summary: &PanelSummary) -> String {
-    captioned(summary, "\n\n", |headers, rows| {
+    markdown_captioned(
+        summary,
+        &caption(summary, &over_series(summary), "the series"),
+    )
+}
+
+/// [`relative_markdown`] of a summary over the forecasts of several origins (see
+/// [`relative_text_table_over`]).
+pub(crate) fn relative_markdown_over(summary: &PanelSummary, forecasts: &str) -> String {
+    markdown_captioned(summary, &caption(summary, forecasts, "the forecasts"))
+}
+
+fn markdown_captioned(summary: &PanelSummary, caption: &str) -> String {
+    captioned(summary, caption, "\n\n", |headers, rows| {
         markdown_rows(headers, rows, Align::Left)
     })
 }
 
-/// The caption, `gap`, then the table `draw` makes of the headers and rows; empty without rows.
+/// `caption`, `gap`, then the table `draw` makes of the headers and rows; empty without rows.
 fn captioned(
     summary: &PanelSummary,
+    caption: &str,
     gap: &str,
     draw: impl Fn(&[&str], &[Vec<String>]) -> String,
 ) -> String {
@@ -82,7 +114,7 @@ fn captioned(
     }
     let headers = headers(summary);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    format!("{}{gap}{}", caption(summary), draw(&headers, &rows))
+    format!("{caption}{gap}{}", draw(&headers, &rows))
 }
 
 #[cfg(test)]

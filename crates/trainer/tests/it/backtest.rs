@@ -213,3 +213,116 @@ fn a_backtest_never_mixes_with_an_earlier_one() {
     );
     assert!(!out.join("folds/stale.txt").exists());
 }
+
+/// Two daily series of one long file, "old" from 1990 (`old_rows` rows) and "new" from 2020
+/// (100 rows), each a slow wave around its own level; every value of each from `poison_from`
+/// rows before its own end on multiplied by 1,000 (0: none).
+fn write_panel(path: &Path, old_rows: usize, poison_from: usize) {
+    let mut text = String::from("Date,shop,sales\n");
+    for (name, year, rows, level) in [("old", 1990, old_rows, 100.0), ("new", 2020, 100, 5000.0)] {
+        let start = yoho_data::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        for i in 0..rows {
+            let date = start + chrono::Days::new(i as u64);
+            let mut value = level * (1.0 + 0.05 * (i as f64 / 6.0).sin()) + i as f64;
+            if poison_from > 0 && i >= rows - poison_from {
+                value *= 1000.0;
+            }
+            text += &format!("{date},{name},{value:.3}\n");
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// A tiny panel config reading `data`.
+fn panel_config(dir: &Path, data: &Path) -> PathBuf {
+    let text = common::config_text(data, "series_column = \"shop\"", "")
+        .replace("features = [\"Open\", \"Close\"]", "features = [\"sales\"]")
+        .replace("target = \"Open\"", "target = \"sales\"");
+    let path = dir.join("panel.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The model's forecasts in a panel's `backtest.csv`: `(fold, series, date) → forecast`.
+fn panel_forecasts(out: &Path) -> Vec<(String, String, String, String)> {
+    rows(out)
+        .into_iter()
+        .map(|row| {
+            (
+                row[0].clone(),
+                row[1].clone(),
+                row[3].clone(),
+                row[5].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shops.csv");
+    write_panel(&data, 90, 0);
+    let config = panel_config(dir.path(), &data);
+    let clean = dir.path().join("clean");
+    let metrics = backtest(&config, &clean, &["--folds", "3", "--step", "5"]);
+    let folds = metrics["per_fold"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    for (fold, rows_after) in folds.iter().zip([10, 5, 0]) {
+        assert_eq!(fold["rows_after"].as_u64(), Some(rows_after));
+        assert_eq!(fold["test_rows"].as_u64(), Some(5));
+        // each series' origin lies as far before its own end: 90 and 100 daily rows
+        let origins: Vec<&str> = (fold["series"].as_array().unwrap().iter())
+            .map(|series| series["origin_date"].as_str().unwrap())
+            .collect();
+        let origin = |year, rows: u64| {
+            let start = yoho_data::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+            (start + chrono::Days::new(rows - rows_after - 5)).to_string()
+        };
+        assert_eq!(origins, [origin(1990, 90), origin(2020, 100)]);
+    }
+    let all = &metrics["all_folds"];
+    assert_eq!(all["series"].as_u64(), Some(6), "{all}");
+    assert!(all["relative"]["model"]["relative_mase"].as_f64().unwrap() > 0.0);
+    let report = read(&clean.join(files::REPORT));
+    assert!(
+        report.contains("6 forecasts (2 series from each of 3 origins)"),
+        "{report}"
+    );
+    // the same panel with each series' values from its newest fold's origin on multiplied by
+    // 1,000: the older folds' models and the first day of the newest are unchanged
+    write_panel(&data, 90, 5);
+    let poisoned = dir.path().join("poisoned");
+    backtest(&config, &poisoned, &["--folds", "3", "--step", "5"]);
+    let (clean, poisoned) = (panel_forecasts(&clean), panel_forecasts(&poisoned));
+    assert_eq!(clean.len(), 30);
+    for (a, b) in clean.iter().zip(&poisoned) {
+        let first_day_of_last_fold =
+            [("old", "1990-03-27"), ("new", "2020-04-05")].contains(&(a.1.as_str(), a.2.as_str()));
+        if a.0 != "3" || first_day_of_last_fold {
+            assert_eq!(a, b, "model forecast");
+        } else {
+            assert_ne!(a.3, b.3, "{} of fold 3 reads the changed rows", a.2);
+        }
+    }
+}
+
+#[test]
+fn a_panel_refuses_a_refit_other_than_every_fold() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shops.csv");
+    write_panel(&data, 90, 0);
+    let config = panel_config(dir.path(), &data);
+    let out = dir.path().join("backtest");
+    let output = trainer(&[
+        "backtest",
+        "--config",
+        config.to_str().unwrap(),
+        "--refit",
+        "never",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["panel.toml", "--refit every"]);
+    assert!(!out.exists(), "nothing written");
+}

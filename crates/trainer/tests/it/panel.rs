@@ -169,9 +169,16 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
     ]);
     assert_clean_error(&output, &["'tiny'", "was not trained on", "'small'"]);
 
-    // a backtest of a panel is refused before anything runs
+    // a backtest whose folds no series can hold is refused before anything runs, naming one
     let output = trainer(&["backtest", "--config", config.to_str().unwrap()]);
-    assert_clean_error(&output, &["series_column", "not backtested"]);
+    assert_clean_error(
+        &output,
+        &[
+            "panel.toml",
+            "no series of the panel can hold",
+            "10 folds × 20",
+        ],
+    );
 }
 
 /// Two series from different decades (1950s and 2010s), one too short for the windows and one

@@ -1,0 +1,327 @@
+//! `trainer backtest` of a panel (`[data] series_column`): rolling origins over many series, as
+//! a panel run evaluates one. Each fold cuts every series as far before its own end
+//! (`yoho_eval::backtest::panel_fold`), prepares the cut series as one panel, trains one model
+//! over them and forecasts each series' test period; the folds' tables are summed up as the M4
+//! competition scores many series, over every series and origin.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use yoho_data::PreparedPanel;
+use yoho_eval::backtest::{self, BacktestSpec, PanelFold, Refit};
+use yoho_eval::baselines::{self, Baseline};
+use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast, forecast_test};
+
+use crate::artifacts::{RunDir, files};
+use crate::cli::BacktestArgs;
+use crate::config::ExperimentConfig;
+use crate::device::{SelectedDevice, select_device};
+use crate::fit::LearnerFit;
+use crate::report;
+
+/// Runs `trainer backtest` for the panel `config` describes (its series in `column`) and
+/// writes its directory.
+pub(crate) fn run_panel_backtest(
+    args: &BacktestArgs,
+    config: &ExperimentConfig,
+    spec: &BacktestSpec,
+    column: &str,
+) -> anyhow::Result<()> {
+    if spec.refit != Refit::Every {
+        bail!(
+            "{}: --refit {:?}: each fold of a panel trains its own model over the series cut \
+             at its origin; use --refit every (the default)",
+            args.config.display(),
+            spec.refit
+        );
+    }
+    let baselines = config.baselines();
+    let path = crate::forecast_fit::data_path(config);
+    let extra = baselines::extra_columns(&baselines);
+    let loaded = yoho_data::load_file_panel(&path, &config.data.load_options(&extra), column)?;
+    let left_out = backtest::plan_panel(&loaded, &config.data, spec)
+        .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
+    for (name, reason) in &left_out {
+        eprintln!("note: series '{name}' is left out of the backtest: {reason}");
+    }
+    let selected = select_device(args.device)?;
+    eprintln!("device: {}", selected.description);
+    let default = Path::new("runs").join(format!("{}-backtest", config.run_name()));
+    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
+    run.write(files::CONFIG, toml::to_string_pretty(config)?.as_bytes())?;
+    eprintln!(
+        "backtest: {} folds of {} targets per series, {} history, one panel model per fold",
+        spec.folds,
+        spec.step,
+        format!("{:?}", spec.window).to_lowercase()
+    );
+    let started = Instant::now();
+    let mut folds = Vec::with_capacity(spec.folds);
+    for index in 0..spec.folds {
+        let fold = backtest::panel_fold(&loaded, &config.data, spec, index);
+        let outcome = run_fold(config, fold, &baselines, &selected, &run)
+            .with_context(|| format!("fold {}", index + 1))?;
+        eprintln!(
+            "fold {:>2} trained in {:.1} s ({}/{} done)",
+            index + 1,
+            outcome.training_seconds,
+            index + 1,
+            spec.folds
+        );
+        folds.push(outcome);
+    }
+    let summary = PanelBacktestSummary::new(config, spec, &selected, folds, left_out, started);
+    run.write(
+        files::METRICS,
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    run.write(files::BACKTEST, backtest_csv(&summary).as_bytes())?;
+    run.write(files::REPORT, markdown(&summary).as_bytes())?;
+    println!("{}", text_report(&summary));
+    println!("backtest written to {}", run.path().display());
+    Ok(())
+}
+
+/// One fold of a panel's backtest.
+#[derive(Debug, Serialize)]
+struct PanelFoldOutcome {
+    /// 1-based, oldest origin first.
+    fold: usize,
+    /// Rows of each series after the fold's last target.
+    rows_after: usize,
+    /// The fold's test period in rows, in every series.
+    test_rows: usize,
+    training_seconds: f64,
+    /// The epoch whose weights the fold's model kept.
+    kept_epoch: Option<usize>,
+    /// Every forecaster over the fold's series.
+    all_series: PanelSummary,
+    series: Vec<SeriesOutcome>,
+    /// The series the fold's panel left out (constant over its training rows), each with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_out: Vec<crate::panel::LeftOut>,
+}
+
+/// One series in one fold.
+#[derive(Debug, Serialize)]
+struct SeriesOutcome {
+    name: String,
+    /// The date of its first test target.
+    origin_date: String,
+    test: EvaluationTable,
+    /// Its test period's forecasts, for `backtest.csv`.
+    #[serde(skip)]
+    forecast: TestForecast,
+}
+
+/// Trains fold `fold`'s model over its cut series and measures it on each one's test period.
+fn run_fold(
+    config: &ExperimentConfig,
+    fold: PanelFold,
+    baselines: &[Box<dyn Baseline>],
+    selected: &SelectedDevice,
+    run: &RunDir,
+) -> anyhow::Result<PanelFoldOutcome> {
+    let column = config.data.series_column.clone().unwrap_or_default();
+    let data = yoho_data::DataConfig {
+        test_len: fold.test_len,
+        ..config.data.clone()
+    };
+    let panel = yoho_data::prepare_panel_loaded(fold.series, &data, &column)?;
+    let config = ExperimentConfig {
+        data,
+        ..config.clone()
+    }
+    .for_panel(panel.series.len());
+    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
+    let trained = fit.trained(
+        &panel.training_data(),
+        &format!("fold-{:02}", fold.index + 1),
+    )?;
+    for (name, reason) in &panel.left_out {
+        eprintln!(
+            "note: fold {}: series '{name}' is left out: {reason}",
+            fold.index + 1
+        );
+    }
+    let series = score_series(&config, &panel, baselines, selected, &trained.forecaster)?;
+    Ok(PanelFoldOutcome {
+        fold: fold.index + 1,
+        rows_after: fold.rows_after,
+        test_rows: fold.test_len,
+        training_seconds: trained.wall_time.as_secs_f64(),
+        kept_epoch: trained.kept_epoch,
+        all_series: PanelSummary::over(series.iter().map(|s| &s.test)),
+        series,
+        left_out: crate::panel::left_out(&panel.left_out),
+    })
+}
+
+/// Every series of `panel` forecast over its test period by `model` and the baselines (blended
+/// as the config says), and measured.
+fn score_series(
+    config: &ExperimentConfig,
+    panel: &PreparedPanel,
+    baselines: &[Box<dyn Baseline>],
+    selected: &SelectedDevice,
+    model: &yoho_model::Forecaster,
+) -> anyhow::Result<Vec<SeriesOutcome>> {
+    let blend = config.blend();
+    (panel.series.iter())
+        .map(|member| {
+            let data = &member.data;
+            let mut forecast = forecast_test(model, data, baselines, &selected.device)?;
+            if let Some(blend) = &blend {
+                blend.apply_to_test(&mut forecast, data, baselines);
+            }
+            Ok(SeriesOutcome {
+                name: member.name.clone(),
+                origin_date: (forecast.dates.first())
+                    .map(|date| date.to_string())
+                    .unwrap_or_default(),
+                test: EvaluationTable::new(&forecast, data, config.evaluate.season),
+                forecast,
+            })
+        })
+        .collect()
+}
+
+/// The contents of a panel backtest's `metrics.json`.
+#[derive(Debug, Serialize)]
+struct PanelBacktestSummary {
+    run: String,
+    device: String,
+    folds: usize,
+    step: usize,
+    window: String,
+    wall_seconds: f64,
+    /// Every forecaster over every series' test period in every fold.
+    all_folds: PanelSummary,
+    per_fold: Vec<PanelFoldOutcome>,
+    /// The series too short for the folds, each with why.
+    left_out: Vec<crate::panel::LeftOut>,
+}
+
+impl PanelBacktestSummary {
+    fn new(
+        config: &ExperimentConfig,
+        spec: &BacktestSpec,
+        selected: &SelectedDevice,
+        per_fold: Vec<PanelFoldOutcome>,
+        left_out: Vec<(String, String)>,
+        started: Instant,
+    ) -> Self {
+        let tables = (per_fold.iter()).flat_map(|fold| fold.series.iter().map(|s| &s.test));
+        Self {
+            run: config.run_name().to_string(),
+            device: selected.description.clone(),
+            folds: spec.folds,
+            step: spec.step,
+            window: format!("{:?}", spec.window).to_lowercase(),
+            wall_seconds: started.elapsed().as_secs_f64(),
+            all_folds: PanelSummary::over(tables),
+            per_fold,
+            left_out: crate::panel::left_out(&left_out),
+        }
+    }
+
+    /// What the summary's forecasts are: series × folds.
+    fn forecasts_in_words(&self) -> String {
+        let series = self.per_fold.first().map_or(0, |fold| fold.series.len());
+        format!(
+            "{} forecasts ({series} series from each of {} origins)",
+            self.all_folds.series, self.folds
+        )
+    }
+}
+
+/// `backtest.csv`: one row per series and forecast day, `fold,series,origin_date,date,actual,`
+/// then each forecaster's forecast (model first).
+fn backtest_csv(summary: &PanelBacktestSummary) -> String {
+    let first = (summary.per_fold.iter()).find_map(|fold| fold.series.first());
+    let names: Vec<&str> = first.map_or(Vec::new(), |series| {
+        (series.forecast.forecasts.iter()).map(|f| f.name).collect()
+    });
+    let mut text = format!("fold,series,origin_date,date,actual,{}\n", names.join(","));
+    for fold in &summary.per_fold {
+        for series in &fold.series {
+            let forecast = &series.forecast;
+            for (day, date) in forecast.dates.iter().enumerate() {
+                let _ = write!(
+                    text,
+                    "{},{},{},{date},{}",
+                    fold.fold,
+                    report::csv_cell(&series.name),
+                    series.origin_date,
+                    forecast.actual[day]
+                );
+                report::push_forecast_cells(&mut text, forecast, &names, day);
+                text += "\n";
+            }
+        }
+    }
+    text
+}
+
+/// Each fold's model against the reference over the fold's series: `(headers, rows)`.
+fn fold_rows(summary: &PanelBacktestSummary) -> (Vec<String>, Vec<Vec<String>>) {
+    let reference = summary.all_folds.reference;
+    let headers = vec![
+        "fold".to_string(),
+        "rows after it".to_string(),
+        format!("model MASE / {reference}"),
+        format!("model beats {reference}"),
+        "training s".to_string(),
+    ];
+    let rows = (summary.per_fold.iter())
+        .map(|fold| {
+            let relative = fold.all_series.relative.get(MODEL);
+            vec![
+                fold.fold.to_string(),
+                fold.rows_after.to_string(),
+                relative.map_or("n/a".into(), |r| format!("{:.3}", r.relative_mase)),
+                relative.map_or("n/a".into(), |r| {
+                    format!("{} of {}", r.beats_reference, r.series)
+                }),
+                format!("{:.1}", fold.training_seconds),
+            ]
+        })
+        .collect();
+    (headers, rows)
+}
+
+fn text_report(summary: &PanelBacktestSummary) -> String {
+    let mut text = format!(
+        "Backtest of a panel: {} folds × {} targets per series, {} history, one model per fold \
+         over the series cut at its origin\n",
+        summary.folds, summary.step, summary.window
+    );
+    let (headers, rows) = fold_rows(summary);
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let widths: Vec<usize> = headers.iter().map(|header| header.len()).collect();
+    text += &report::text_table(&headers, &rows, &widths, report::Align::Right);
+    let _ = write!(
+        text,
+        "\n{}",
+        report::relative_text_table_over(&summary.all_folds, &summary.forecasts_in_words())
+    );
+    text
+}
+
+fn markdown(summary: &PanelBacktestSummary) -> String {
+    let (headers, rows) = fold_rows(summary);
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    format!(
+        "# Backtest of a panel: {}\n\n{} folds × {} targets per series, {} history; each fold \
+         trains one model over every series cut at its origin.\n\n{}\n{}\n",
+        summary.run,
+        summary.folds,
+        summary.step,
+        summary.window,
+        report::markdown_rows(&headers, &rows, report::Align::Right),
+        report::relative_markdown_over(&summary.all_folds, &summary.forecasts_in_words())
+    )
+}
