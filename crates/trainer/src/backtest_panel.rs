@@ -47,6 +47,10 @@ pub(crate) fn run_panel_backtest(
     for (name, reason) in &left_out {
         eprintln!("note: series '{name}' is left out of the backtest: {reason}");
     }
+    // the oldest fold has the fewest rows: if its panel can be prepared, so can the others',
+    // and a panel that cannot is refused before anything is written
+    let oldest = backtest::panel_fold(&loaded, &config.data, spec, 0);
+    prepare_fold(config, oldest).with_context(|| format!("{}: fold 1", args.config.display()))?;
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
     let default = Path::new("runs").join(format!("{}-backtest", config.run_name()));
@@ -125,6 +129,35 @@ fn run_fold(
     selected: &SelectedDevice,
     run: &RunDir,
 ) -> anyhow::Result<PanelFoldOutcome> {
+    let (index, rows_after, test_rows) = (fold.index, fold.rows_after, fold.test_len);
+    let (config, panel) = prepare_fold(config, fold)?;
+    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
+    for (name, reason) in &panel.left_out {
+        eprintln!(
+            "note: fold {}: series '{name}' is left out: {reason}",
+            index + 1
+        );
+    }
+    let trained = fit.trained(&panel.training_data(), &format!("fold-{:02}", index + 1))?;
+    let series = score_series(&config, &panel, baselines, selected, &trained.forecaster)?;
+    Ok(PanelFoldOutcome {
+        fold: index + 1,
+        rows_after,
+        test_rows,
+        training_seconds: trained.wall_time.as_secs_f64(),
+        kept_epoch: trained.kept_epoch,
+        all_series: PanelSummary::over(series.iter().map(|s| &s.test)),
+        series,
+        left_out: crate::panel::left_out(&panel.left_out),
+    })
+}
+
+/// The fold's series prepared as one panel, its test period the fold's, and the config of its
+/// model (an `es_rnn` hybrid's coefficients one pair per series kept).
+fn prepare_fold(
+    config: &ExperimentConfig,
+    fold: PanelFold,
+) -> anyhow::Result<(ExperimentConfig, PreparedPanel)> {
     let column = config.data.series_column.clone().unwrap_or_default();
     let data = yoho_data::DataConfig {
         test_len: fold.test_len,
@@ -136,28 +169,7 @@ fn run_fold(
         ..config.clone()
     }
     .for_panel(panel.series.len());
-    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
-    let trained = fit.trained(
-        &panel.training_data(),
-        &format!("fold-{:02}", fold.index + 1),
-    )?;
-    for (name, reason) in &panel.left_out {
-        eprintln!(
-            "note: fold {}: series '{name}' is left out: {reason}",
-            fold.index + 1
-        );
-    }
-    let series = score_series(&config, &panel, baselines, selected, &trained.forecaster)?;
-    Ok(PanelFoldOutcome {
-        fold: fold.index + 1,
-        rows_after: fold.rows_after,
-        test_rows: fold.test_len,
-        training_seconds: trained.wall_time.as_secs_f64(),
-        kept_epoch: trained.kept_epoch,
-        all_series: PanelSummary::over(series.iter().map(|s| &s.test)),
-        series,
-        left_out: crate::panel::left_out(&panel.left_out),
-    })
+    Ok((config, panel))
 }
 
 /// Every series of `panel` forecast over its test period by `model` and the baselines (blended

@@ -216,8 +216,9 @@ fn a_backtest_never_mixes_with_an_earlier_one() {
 
 /// Two daily series of one long file, "old" from 1990 (`old_rows` rows) and "new" from 2020
 /// (100 rows), each a slow wave around its own level; every value of each from `poison_from`
-/// rows before its own end on multiplied by 1,000 (0: none).
-fn write_panel(path: &Path, old_rows: usize, poison_from: usize) {
+/// rows before its own end on multiplied by 1,000 (0: none), and every value before
+/// `flat_until` rows before its end the level itself (0: none).
+fn write_panel(path: &Path, old_rows: usize, poison_from: usize, flat_until: usize) {
     let mut text = String::from("Date,shop,sales\n");
     for (name, year, rows, level) in [("old", 1990, old_rows, 100.0), ("new", 2020, 100, 5000.0)] {
         let start = yoho_data::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
@@ -226,6 +227,9 @@ fn write_panel(path: &Path, old_rows: usize, poison_from: usize) {
             let mut value = level * (1.0 + 0.05 * (i as f64 / 6.0).sin()) + i as f64;
             if poison_from > 0 && i >= rows - poison_from {
                 value *= 1000.0;
+            }
+            if flat_until > 0 && i + flat_until < rows {
+                value = level;
             }
             text += &format!("{date},{name},{value:.3}\n");
         }
@@ -262,7 +266,7 @@ fn panel_forecasts(out: &Path) -> Vec<(String, String, String, String)> {
 fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("shops.csv");
-    write_panel(&data, 90, 0);
+    write_panel(&data, 90, 0, 0);
     let config = panel_config(dir.path(), &data);
     let clean = dir.path().join("clean");
     let metrics = backtest(&config, &clean, &["--folds", "3", "--step", "5"]);
@@ -291,7 +295,7 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     );
     // the same panel with each series' values from its newest fold's origin on multiplied by
     // 1,000: the older folds' models and the first day of the newest are unchanged
-    write_panel(&data, 90, 5);
+    write_panel(&data, 90, 5, 0);
     let poisoned = dir.path().join("poisoned");
     backtest(&config, &poisoned, &["--folds", "3", "--step", "5"]);
     let (clean, poisoned) = (panel_forecasts(&clean), panel_forecasts(&poisoned));
@@ -308,10 +312,10 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
 }
 
 #[test]
-fn a_panel_refuses_a_refit_other_than_every_fold() {
+fn a_panel_that_cannot_be_backtested_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("shops.csv");
-    write_panel(&data, 90, 0);
+    write_panel(&data, 90, 0, 0);
     let config = panel_config(dir.path(), &data);
     let out = dir.path().join("backtest");
     let output = trainer(&[
@@ -324,5 +328,21 @@ fn a_panel_refuses_a_refit_other_than_every_fold() {
         out.to_str().unwrap(),
     ]);
     assert_clean_error(&output, &["panel.toml", "--refit every"]);
+    assert!(!out.exists(), "nothing written");
+    // both series constant but for their newest 12 rows: no series of the oldest fold's panel
+    // varies over its training rows, which is told before anything is written
+    write_panel(&data, 90, 0, 12);
+    let output = trainer(&[
+        "backtest",
+        "--config",
+        config.to_str().unwrap(),
+        "--folds",
+        "3",
+        "--step",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["panel.toml", "fold 1", "constant"]);
     assert!(!out.exists(), "nothing written");
 }
