@@ -807,5 +807,15 @@ mod tests {
         }
         let error = plan_panel(&panel[2..], &config(), &spec).unwrap_err();
         assert!(error.contains("'tiny'"), "{error}");
+        // a sliding history keeps as many rows in every fold as the series' first fold has
+        let sliding = self::spec(4, 5, Refit::Every, HistoryWindow::Sliding);
+        for index in 0..4 {
+            let fold = panel_fold(&panel, &config(), &sliding, index);
+            for ((_, cut), full_rows) in fold.series.iter().zip([120, 90]) {
+                let values = &cut.series.columns[0].values;
+                assert_eq!(values.len(), full_rows - 15);
+                assert_eq!(values[0], (5 * index) as f64);
+            }
+        }
     }
 }
