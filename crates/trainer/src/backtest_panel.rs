@@ -11,16 +11,20 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde::Serialize;
 use yoho_data::PreparedPanel;
+use yoho_eval::Intervals;
 use yoho_eval::backtest::{self, BacktestSpec, PanelFold, Refit};
 use yoho_eval::baselines::{self, Baseline};
-use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast, forecast_test};
+use yoho_eval::intervals::{CalibrationErrors, PooledIntervals, TestIntervals};
+use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast};
 
 use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
+use crate::evaluation::evaluate;
 use crate::fit::LearnerFit;
 use crate::report;
+use crate::training::TrainedModel;
 
 /// Runs `trainer backtest` for the panel `config` describes (its series in `column`) and
 /// writes its directory.
@@ -119,6 +123,10 @@ struct SeriesOutcome {
     /// Its test period's forecasts, for `backtest.csv`.
     #[serde(skip)]
     forecast: TestForecast,
+    /// Its prediction intervals (`[evaluate] intervals`), calibrated on the fold's series'
+    /// validation errors pooled, as a panel run's are; pooled over the folds in the summary.
+    #[serde(skip)]
+    intervals: Option<TestIntervals>,
 }
 
 /// Trains fold `fold`'s model over its cut series and measures it on each one's test period.
@@ -139,7 +147,7 @@ fn run_fold(
         );
     }
     let trained = fit.trained(&panel.training_data(), &format!("fold-{:02}", index + 1))?;
-    let series = score_series(&config, &panel, baselines, selected, &trained.forecaster)?;
+    let series = score_series(&config, &panel, baselines, selected, &trained)?;
     Ok(PanelFoldOutcome {
         fold: index + 1,
         rows_after,
@@ -172,30 +180,41 @@ fn prepare_fold(
     Ok((config, panel))
 }
 
-/// Every series of `panel` forecast over its test period by `model` and the baselines (blended
-/// as the config says), and measured.
+/// Every series of `panel` forecast over its test period by `trained` and the baselines
+/// (blended as the config says), measured, and given intervals calibrated on every series'
+/// validation errors pooled (see `panel::pooled_errors`).
 fn score_series(
     config: &ExperimentConfig,
     panel: &PreparedPanel,
     baselines: &[Box<dyn Baseline>],
     selected: &SelectedDevice,
-    model: &yoho_model::Forecaster,
+    trained: &TrainedModel,
 ) -> anyhow::Result<Vec<SeriesOutcome>> {
-    let blend = config.blend();
-    (panel.series.iter())
-        .map(|member| {
-            let data = &member.data;
-            let mut forecast = forecast_test(model, data, baselines, &selected.device)?;
-            if let Some(blend) = &blend {
-                blend.apply_to_test(&mut forecast, data, baselines);
-            }
+    let (calibration, pooled) = crate::panel::pooled_errors(config, panel, selected, trained)?;
+    (panel.series.iter().zip(&pooled))
+        .map(|(member, errors)| {
+            let errors = CalibrationErrors {
+                calibration,
+                by_step: errors,
+            };
+            let name = member.name.clone();
+            let evaluation = evaluate(
+                config,
+                &member.data,
+                baselines,
+                selected,
+                trained,
+                name.clone(),
+                Some(errors),
+            )?;
             Ok(SeriesOutcome {
-                name: member.name.clone(),
-                origin_date: (forecast.dates.first())
+                name,
+                origin_date: (evaluation.forecast.dates.first())
                     .map(|date| date.to_string())
                     .unwrap_or_default(),
-                test: EvaluationTable::new(&forecast, data, config.evaluate.season),
-                forecast,
+                test: evaluation.report.test,
+                forecast: evaluation.forecast,
+                intervals: evaluation.report.intervals,
             })
         })
         .collect()
@@ -212,6 +231,10 @@ struct PanelBacktestSummary {
     wall_seconds: f64,
     /// Every forecaster over every series' test period in every fold.
     all_folds: PanelSummary,
+    /// The intervals of every series and fold pooled (`[evaluate] intervals`): each level's
+    /// coverage over all their values (the widths mix the series' units).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intervals: Option<PooledIntervals>,
     per_fold: Vec<PanelFoldOutcome>,
     /// The series too short for the folds, each with why.
     left_out: Vec<crate::panel::LeftOut>,
@@ -227,6 +250,11 @@ impl PanelBacktestSummary {
         started: Instant,
     ) -> Self {
         let tables = (per_fold.iter()).flat_map(|fold| fold.series.iter().map(|s| &s.test));
+        let parts: Vec<(&TestIntervals, &[f64])> = (per_fold.iter())
+            .flat_map(|fold| &fold.series)
+            .filter_map(|s| Some((s.intervals.as_ref()?, s.forecast.actual.as_slice())))
+            .collect();
+        let intervals = PooledIntervals::pool(&parts);
         Self {
             run: config.run_name().to_string(),
             device: selected.description.clone(),
@@ -235,6 +263,7 @@ impl PanelBacktestSummary {
             window: format!("{:?}", spec.window).to_lowercase(),
             wall_seconds: started.elapsed().as_secs_f64(),
             all_folds: PanelSummary::over(tables),
+            intervals,
             per_fold,
             left_out: crate::panel::left_out(&left_out),
         }
@@ -251,16 +280,29 @@ impl PanelBacktestSummary {
 }
 
 /// `backtest.csv`: one row per series and forecast day, `fold,series,origin_date,date,actual,`
-/// then each forecaster's forecast (model first).
+/// then each forecaster's forecast (model first) and, with intervals, the model's
+/// (`lower_80,upper_80,…`, empty where a series has none of a level).
 fn backtest_csv(summary: &PanelBacktestSummary) -> String {
     let first = (summary.per_fold.iter()).find_map(|fold| fold.series.first());
     let names: Vec<&str> = first.map_or(Vec::new(), |series| {
         (series.forecast.forecasts.iter()).map(|f| f.name).collect()
     });
-    let mut text = format!("fold,series,origin_date,date,actual,{}\n", names.join(","));
+    let levels = summary
+        .intervals
+        .as_ref()
+        .map_or(&[][..], |i| &i.levels[..]);
+    let mut text = format!("fold,series,origin_date,date,actual,{}", names.join(","));
+    report::push_interval_headers(&mut text, levels.iter().copied());
+    text += "\n";
     for fold in &summary.per_fold {
         for series in &fold.series {
             let forecast = &series.forecast;
+            let bands: Vec<Option<&Intervals>> = (levels.iter())
+                .map(|level| {
+                    let intervals = &series.intervals.as_ref()?.model.intervals;
+                    intervals.iter().find(|band| band.level == *level)
+                })
+                .collect();
             for (day, date) in forecast.dates.iter().enumerate() {
                 let _ = write!(
                     text,
@@ -271,6 +313,10 @@ fn backtest_csv(summary: &PanelBacktestSummary) -> String {
                     forecast.actual[day]
                 );
                 report::push_forecast_cells(&mut text, forecast, &names, day);
+                for band in &bands {
+                    let interval = band.map(|band| (band.lower[day], band.upper[day]));
+                    report::push_interval_cells(&mut text, interval);
+                }
                 text += "\n";
             }
         }
@@ -305,6 +351,33 @@ fn fold_rows(summary: &PanelBacktestSummary) -> (Vec<String>, Vec<Vec<String>>) 
     (headers, rows)
 }
 
+/// Each level's coverage over every series and fold, a line each; empty without intervals.
+fn coverage_lines(summary: &PanelBacktestSummary) -> String {
+    let Some(pooled) = &summary.intervals else {
+        return String::new();
+    };
+    let values: usize = (summary.per_fold.iter())
+        .flat_map(|fold| &fold.series)
+        .filter(|s| s.intervals.is_some())
+        .map(|s| s.forecast.actual.len())
+        .sum();
+    let mut text = format!(
+        "Prediction intervals, each fold's calibrated on its series' validation errors pooled, \
+         over {values} values:\n"
+    );
+    for (level, model) in &pooled.model.levels {
+        let naive = (pooled.naive.levels.get(level))
+            .map(|naive| format!(" (naive's: {:.1} %)", naive.coverage * 100.0));
+        let _ = writeln!(
+            text,
+            "{level} % interval: {:.1} % of the values inside{}",
+            model.coverage * 100.0,
+            naive.unwrap_or_default()
+        );
+    }
+    text
+}
+
 fn text_report(summary: &PanelBacktestSummary) -> String {
     let mut text = format!(
         "Backtest of a panel: {} folds × {} targets per series, {} history, one model per fold \
@@ -320,6 +393,10 @@ fn text_report(summary: &PanelBacktestSummary) -> String {
         "\n{}",
         report::relative_text_table_over(&summary.all_folds, &summary.forecasts_in_words())
     );
+    let coverage = coverage_lines(summary);
+    if !coverage.is_empty() {
+        let _ = write!(text, "\n{coverage}");
+    }
     text
 }
 
@@ -328,12 +405,13 @@ fn markdown(summary: &PanelBacktestSummary) -> String {
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     format!(
         "# Backtest of a panel: {}\n\n{} folds × {} targets per series, {} history; each fold \
-         trains one model over every series cut at its origin.\n\n{}\n{}\n",
+         trains one model over every series cut at its origin.\n\n{}\n{}\n\n{}",
         summary.run,
         summary.folds,
         summary.step,
         summary.window,
         report::markdown_rows(&headers, &rows, report::Align::Right),
-        report::relative_markdown_over(&summary.all_folds, &summary.forecasts_in_words())
+        report::relative_markdown_over(&summary.all_folds, &summary.forecasts_in_words()),
+        coverage_lines(summary).replace('\n', "\n\n")
     )
 }

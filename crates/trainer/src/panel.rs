@@ -290,7 +290,7 @@ pub fn evaluate_and_write(
 /// The model's calibration errors of every series (`[series][step][error]`), pooled over the
 /// series of `panel`, each scaled by its own (`yoho_eval::pooled`): one series' few validation
 /// windows could not calibrate an interval.
-fn pooled_errors(
+pub(crate) fn pooled_errors(
     config: &ExperimentConfig,
     panel: &PreparedPanel,
     selected: &SelectedDevice,

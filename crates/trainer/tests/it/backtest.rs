@@ -247,21 +247,6 @@ fn panel_config(dir: &Path, data: &Path) -> PathBuf {
     path
 }
 
-/// The model's forecasts in a panel's `backtest.csv`: `(fold, series, date) → forecast`.
-fn panel_forecasts(out: &Path) -> Vec<(String, String, String, String)> {
-    rows(out)
-        .into_iter()
-        .map(|row| {
-            (
-                row[0].clone(),
-                row[1].clone(),
-                row[3].clone(),
-                row[5].clone(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future() {
     let dir = tempfile::tempdir().unwrap();
@@ -287,6 +272,14 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     }
     let all = &metrics["all_folds"];
     assert_eq!(all["series"].as_u64(), Some(6), "{all}");
+    // the intervals of both series in every fold, pooled: 30 values
+    let coverage = metrics["intervals"]["model"]["levels"]["80"]["coverage"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (0.0..=1.0).contains(&coverage) && (coverage * 30.0).fract() < 1e-9,
+        "{coverage}"
+    );
     assert!(all["relative"]["model"]["relative_mase"].as_f64().unwrap() > 0.0);
     let report = read(&clean.join(files::REPORT));
     assert!(
@@ -298,17 +291,42 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     write_panel(&data, 90, 5, 0);
     let poisoned = dir.path().join("poisoned");
     backtest(&config, &poisoned, &["--folds", "3", "--step", "5"]);
-    let (clean, poisoned) = (panel_forecasts(&clean), panel_forecasts(&poisoned));
+    let header = read(&clean.join(files::BACKTEST))
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        header.ends_with(",lower_80,upper_80,lower_95,upper_95"),
+        "{header}"
+    );
+    let (clean, poisoned) = (rows(&clean), rows(&poisoned));
     assert_eq!(clean.len(), 30);
     for (a, b) in clean.iter().zip(&poisoned) {
+        let (fold, series, date) = (a[0].as_str(), a[1].as_str(), a[3].as_str());
+        // fold,series,origin_date,date,actual,model,…,lower_80,upper_80,lower_95,upper_95
+        let (model, lower, upper) = (cell(a, 5), cell(a, a.len() - 4), cell(a, a.len() - 3));
+        assert!(lower <= model && model <= upper, "{a:?}");
         let first_day_of_last_fold =
-            [("old", "1990-03-27"), ("new", "2020-04-05")].contains(&(a.1.as_str(), a.2.as_str()));
-        if a.0 != "3" || first_day_of_last_fold {
-            assert_eq!(a, b, "model forecast");
+            [("old", "1990-03-27"), ("new", "2020-04-05")].contains(&(series, date));
+        if fold != "3" {
+            // every forecast, interval and actual value
+            assert_eq!(a, b);
+        } else if first_day_of_last_fold {
+            assert_eq!(
+                (&a[..4], &a[5..]),
+                (&b[..4], &b[5..]),
+                "all but the actual value"
+            );
         } else {
-            assert_ne!(a.3, b.3, "{} of fold 3 reads the changed rows", a.2);
+            assert_ne!(a[5], b[5], "{date} of fold 3 reads the changed rows");
         }
     }
+}
+
+/// Cell `index` of a CSV row as a number.
+fn cell(row: &[String], index: usize) -> f64 {
+    row[index].parse().unwrap()
 }
 
 #[test]
