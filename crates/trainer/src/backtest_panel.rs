@@ -34,12 +34,16 @@ pub(crate) fn run_panel_backtest(
     spec: &BacktestSpec,
     column: &str,
 ) -> anyhow::Result<()> {
-    if spec.refit != Refit::Every {
+    let refit = match spec.refit {
+        Refit::Every => None,
+        Refit::Never => Some("never".to_string()),
+        Refit::EveryN(folds) => Some(folds.to_string()),
+    };
+    if let Some(refit) = refit {
         bail!(
-            "{}: --refit {:?}: each fold of a panel trains its own model over the series cut \
+            "{}: --refit {refit}: each fold of a panel trains its own model over the series cut \
              at its origin; use --refit every (the default)",
-            args.config.display(),
-            spec.refit
+            args.config.display()
         );
     }
     let baselines = config.baselines();

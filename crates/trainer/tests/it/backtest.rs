@@ -345,7 +345,7 @@ fn a_panel_that_cannot_be_backtested_is_refused_before_anything_is_written() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_clean_error(&output, &["panel.toml", "--refit every"]);
+    assert_clean_error(&output, &["panel.toml", "--refit never:", "--refit every"]);
     assert!(!out.exists(), "nothing written");
     // both series constant but for their newest 12 rows: no series of the oldest fold's panel
     // varies over its training rows, which is told before anything is written
