@@ -730,6 +730,62 @@ fn gaussian_crps(
     Some(total / actual.len() as f64)
 }
 
+/// How often the actual values of every step of every window fell inside the model's intervals
+/// of one level, over several tests (a panel backtest's series and folds): the M4 horizon's
+/// coverage, where [`PooledIntervals`] scores each window's first step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepCoverage {
+    /// The nominal level, e.g. 0.8.
+    pub level: f64,
+    /// The (window, step) values that have an interval of this level.
+    pub values: usize,
+    /// Of those, the ones inside their interval (ends included).
+    pub inside: usize,
+    /// `inside / values`.
+    pub coverage: f64,
+}
+
+impl StepCoverage {
+    /// Each of `levels` over `parts`: each a test's intervals (whose `model_steps` are indexed
+    /// by its own `levels`) and its actual values `[window][step]`. A level no value has an
+    /// interval of is left out.
+    pub fn over(levels: &[f64], parts: &[(&TestIntervals, &[Vec<f64>])]) -> Vec<Self> {
+        (levels.iter())
+            .filter_map(|level| {
+                let (mut values, mut inside) = (0, 0);
+                for (intervals, actual) in parts {
+                    if let Some(index) = intervals.levels.iter().position(|l| l == level) {
+                        let (more, more_inside) = tally(&intervals.model_steps, actual, index);
+                        values += more;
+                        inside += more_inside;
+                    }
+                }
+                (values > 0).then(|| Self {
+                    level: *level,
+                    values,
+                    inside,
+                    coverage: inside as f64 / values as f64,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The (window, step) values of `actual` with an interval of level `index` in `steps`
+/// (`[window][step][level]`), and how many of them are inside it.
+fn tally(steps: &[Vec<StepIntervals>], actual: &[Vec<f64>], index: usize) -> (usize, usize) {
+    let (mut values, mut inside) = (0, 0);
+    for (window, actual) in steps.iter().zip(actual) {
+        for (step, value) in window.iter().zip(actual) {
+            if let Some(Some((lower, upper))) = step.get(index) {
+                values += 1;
+                inside += usize::from(lower <= value && value <= upper);
+            }
+        }
+    }
+    (values, inside)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -898,5 +954,22 @@ mod tests {
         assert_eq!(blended[0], Conformal::calibrate(&errors, &levels));
         let (_, alone) = conformal_by_step(&model, &data, &levels, None, &device).unwrap();
         assert_ne!(alone[0], blended[0]);
+    }
+
+    #[test]
+    fn step_coverage_counts_every_step_of_every_window_with_an_interval() {
+        // two windows of two steps; level 0 everywhere, level 1 only on the first window
+        let steps: Vec<Vec<StepIntervals>> = vec![
+            vec![
+                vec![Some((0.0, 2.0)), Some((0.5, 1.5))],
+                vec![Some((0.0, 1.0)), None],
+            ],
+            vec![vec![Some((5.0, 6.0)), None], vec![Some((5.0, 7.0)), None]],
+        ];
+        let actual = vec![vec![1.0, 1.0], vec![6.0, 8.0]];
+        // ends count as inside; 8.0 is above (5, 7)
+        assert_eq!(tally(&steps, &actual, 0), (4, 3));
+        assert_eq!(tally(&steps, &actual, 1), (1, 1));
+        assert_eq!(tally(&steps, &actual, 2), (0, 0));
     }
 }

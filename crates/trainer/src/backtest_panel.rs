@@ -11,10 +11,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde::Serialize;
 use yoho_data::PreparedPanel;
-use yoho_eval::Intervals;
 use yoho_eval::backtest::{self, BacktestSpec, PanelFold, Refit};
 use yoho_eval::baselines::{self, Baseline};
-use yoho_eval::intervals::{CalibrationErrors, PooledIntervals, TestIntervals};
+use yoho_eval::intervals::{CalibrationErrors, StepCoverage, TestIntervals};
 use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast};
 
 use crate::artifacts::{RunDir, files};
@@ -90,7 +89,8 @@ pub(crate) fn run_panel_backtest(
         files::METRICS,
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
-    run.write(files::BACKTEST, backtest_csv(&summary).as_bytes())?;
+    let levels = &config.evaluate.intervals;
+    run.write(files::BACKTEST, backtest_csv(&summary, levels).as_bytes())?;
     run.write(files::REPORT, markdown(&summary).as_bytes())?;
     println!("{}", text_report(&summary));
     println!("backtest written to {}", run.path().display());
@@ -235,10 +235,10 @@ struct PanelBacktestSummary {
     wall_seconds: f64,
     /// Every forecaster over every series' test period in every fold.
     all_folds: PanelSummary,
-    /// The intervals of every series and fold pooled (`[evaluate] intervals`): each level's
-    /// coverage over all their values (the widths mix the series' units).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    intervals: Option<PooledIntervals>,
+    /// With `[evaluate] intervals`: each level's coverage over every step of every window of
+    /// every series and fold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    intervals: Vec<StepCoverage>,
     per_fold: Vec<PanelFoldOutcome>,
     /// The series too short for the folds, each with why.
     left_out: Vec<crate::panel::LeftOut>,
@@ -254,11 +254,11 @@ impl PanelBacktestSummary {
         started: Instant,
     ) -> Self {
         let tables = (per_fold.iter()).flat_map(|fold| fold.series.iter().map(|s| &s.test));
-        let parts: Vec<(&TestIntervals, &[f64])> = (per_fold.iter())
+        let parts: Vec<(&TestIntervals, &[Vec<f64>])> = (per_fold.iter())
             .flat_map(|fold| &fold.series)
-            .filter_map(|s| Some((s.intervals.as_ref()?, s.forecast.actual.as_slice())))
+            .filter_map(|s| Some((s.intervals.as_ref()?, s.forecast.actual_steps.as_slice())))
             .collect();
-        let intervals = PooledIntervals::pool(&parts);
+        let intervals = StepCoverage::over(&config.evaluate.intervals, &parts);
         Self {
             run: config.run_name().to_string(),
             device: selected.description.clone(),
@@ -283,49 +283,56 @@ impl PanelBacktestSummary {
     }
 }
 
-/// `backtest.csv`: one row per series and forecast day, `fold,series,origin_date,date,actual,`
-/// then each forecaster's forecast (model first) and, with intervals, the model's
-/// (`lower_80,upper_80,…`, empty where a series has none of a level).
-fn backtest_csv(summary: &PanelBacktestSummary) -> String {
+/// `backtest.csv`: one row per series, forecast (its first target's date) and step ahead,
+/// `fold,series,first_target_date,steps_ahead,actual,` then each forecaster's forecast (model
+/// first) and, with intervals, the model's (`lower_80,upper_80,…`, empty where there is none).
+fn backtest_csv(summary: &PanelBacktestSummary, levels: &[f64]) -> String {
     let first = (summary.per_fold.iter()).find_map(|fold| fold.series.first());
     let names: Vec<&str> = first.map_or(Vec::new(), |series| {
         (series.forecast.forecasts.iter()).map(|f| f.name).collect()
     });
-    let levels = summary
-        .intervals
-        .as_ref()
-        .map_or(&[][..], |i| &i.levels[..]);
-    let mut text = format!("fold,series,origin_date,date,actual,{}", names.join(","));
+    let mut text = format!(
+        "fold,series,first_target_date,steps_ahead,actual,{}",
+        names.join(",")
+    );
     report::push_interval_headers(&mut text, levels.iter().copied());
     text += "\n";
     for fold in &summary.per_fold {
         for series in &fold.series {
-            let forecast = &series.forecast;
-            let bands: Vec<Option<&Intervals>> = (levels.iter())
-                .map(|level| {
-                    let intervals = &series.intervals.as_ref()?.model.intervals;
-                    intervals.iter().find(|band| band.level == *level)
-                })
-                .collect();
-            for (day, date) in forecast.dates.iter().enumerate() {
-                let _ = write!(
-                    text,
-                    "{},{},{},{date},{}",
-                    fold.fold,
-                    report::csv_cell(&series.name),
-                    series.origin_date,
-                    forecast.actual[day]
-                );
-                report::push_forecast_cells(&mut text, forecast, &names, day);
-                for band in &bands {
-                    let interval = band.map(|band| (band.lower[day], band.upper[day]));
-                    report::push_interval_cells(&mut text, interval);
-                }
-                text += "\n";
-            }
+            push_series_rows(&mut text, fold.fold, series, &names, levels);
         }
     }
     text
+}
+
+/// One series' rows of `backtest.csv` in fold `fold`.
+fn push_series_rows(
+    text: &mut String,
+    fold: usize,
+    series: &SeriesOutcome,
+    names: &[&str],
+    levels: &[f64],
+) {
+    let forecast = &series.forecast;
+    let name = report::csv_cell(&series.name);
+    for (window, actual) in forecast.actual_steps.iter().enumerate() {
+        for (step, value) in actual.iter().enumerate() {
+            let date = forecast.dates[window];
+            let _ = write!(text, "{fold},{name},{date},{},{value}", step + 1);
+            for forecaster in names {
+                let steps = forecast.steps(forecaster);
+                let cell = steps.and_then(|steps| steps.get(window)?.get(step).copied());
+                let _ = write!(text, ",{}", cell.map(|v| v.to_string()).unwrap_or_default());
+            }
+            for level in 0..levels.len() {
+                let interval = (series.intervals.as_ref())
+                    .and_then(|i| i.model_steps.get(window)?.get(step)?.get(level).copied())
+                    .flatten();
+                report::push_interval_cells(text, interval);
+            }
+            *text += "\n";
+        }
+    }
 }
 
 /// Each fold's model against the reference over the fold's series: `(headers, rows)`.
@@ -357,26 +364,21 @@ fn fold_rows(summary: &PanelBacktestSummary) -> (Vec<String>, Vec<Vec<String>>) 
 
 /// Each level's coverage over every series and fold, a line each; empty without intervals.
 fn coverage_lines(summary: &PanelBacktestSummary) -> String {
-    let Some(pooled) = &summary.intervals else {
+    let Some(first) = summary.intervals.first() else {
         return String::new();
     };
-    let values: usize = (summary.per_fold.iter())
-        .flat_map(|fold| &fold.series)
-        .filter(|s| s.intervals.is_some())
-        .map(|s| s.forecast.actual.len())
-        .sum();
     let mut text = format!(
         "Prediction intervals, each fold's calibrated on its series' validation errors pooled, \
-         over {values} values:\n"
+         over every step of every forecast ({} values):\n",
+        first.values
     );
-    for (level, model) in &pooled.model.levels {
-        let naive = (pooled.naive.levels.get(level))
-            .map(|naive| format!(" (naive's: {:.1} %)", naive.coverage * 100.0));
+    for level in &summary.intervals {
         let _ = writeln!(
             text,
-            "{level} % interval: {:.1} % of the values inside{}",
-            model.coverage * 100.0,
-            naive.unwrap_or_default()
+            "{} % interval: {:.1} % of {} values inside",
+            yoho_eval::intervals::percent(level.level),
+            level.coverage * 100.0,
+            level.values
         );
     }
     text

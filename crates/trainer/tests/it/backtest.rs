@@ -272,14 +272,14 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     }
     let all = &metrics["all_folds"];
     assert_eq!(all["series"].as_u64(), Some(6), "{all}");
-    // the intervals of both series in every fold, pooled: 30 values
-    let coverage = metrics["intervals"]["model"]["levels"]["80"]["coverage"]
-        .as_f64()
-        .unwrap();
-    assert!(
-        (0.0..=1.0).contains(&coverage) && (coverage * 30.0).fract() < 1e-9,
-        "{coverage}"
+    // the 80 % intervals of both series in every fold: 2 × 3 × 5 values
+    let eighty = &metrics["intervals"][0];
+    assert_eq!(
+        (eighty["level"].as_f64(), eighty["values"].as_u64()),
+        (Some(0.8), Some(30))
     );
+    let inside = eighty["inside"].as_u64().unwrap() as f64;
+    assert_eq!(eighty["coverage"].as_f64(), Some(inside / 30.0));
     assert!(all["relative"]["model"]["relative_mase"].as_f64().unwrap() > 0.0);
     let report = read(&clean.join(files::REPORT));
     assert!(
@@ -303,8 +303,8 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     let (clean, poisoned) = (rows(&clean), rows(&poisoned));
     assert_eq!(clean.len(), 30);
     for (a, b) in clean.iter().zip(&poisoned) {
-        let (fold, series, date) = (a[0].as_str(), a[1].as_str(), a[3].as_str());
-        // fold,series,origin_date,date,actual,model,…,lower_80,upper_80,lower_95,upper_95
+        let (fold, series, date) = (a[0].as_str(), a[1].as_str(), a[2].as_str());
+        // fold,series,first_target_date,steps_ahead,actual,model,…,lower_80,…,upper_95
         let (model, lower, upper) = (cell(a, 5), cell(a, a.len() - 4), cell(a, a.len() - 3));
         assert!(lower <= model && model <= upper, "{a:?}");
         let first_day_of_last_fold =
@@ -363,4 +363,25 @@ fn a_panel_that_cannot_be_backtested_is_refused_before_anything_is_written() {
     ]);
     assert_clean_error(&output, &["panel.toml", "fold 1", "constant"]);
     assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn a_panels_multi_step_forecasts_are_written_and_covered_step_by_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shops.csv");
+    write_panel(&data, 90, 0, 0);
+    let config = panel_config(dir.path(), &data);
+    let text = read(&config).replace("series_column", "horizon = 2\nseries_column");
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("backtest");
+    let metrics = backtest(&config, &out, &["--folds", "2", "--step", "3"]);
+    // 2 folds × 2 series × 3 forecasts × 2 steps
+    let rows = rows(&out);
+    assert_eq!(rows.len(), 24);
+    let steps: Vec<&str> = rows.iter().take(4).map(|row| row[3].as_str()).collect();
+    assert_eq!(steps, ["1", "2", "1", "2"]);
+    // a forecast's two steps share its first target's date
+    assert_eq!(rows[0][2], rows[1][2]);
+    assert_ne!(rows[1][2], rows[2][2]);
+    assert_eq!(metrics["intervals"][0]["values"].as_u64(), Some(24));
 }
