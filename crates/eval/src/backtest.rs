@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
+use yoho_data::window::SplitSpec;
 use yoho_data::{DataConfig, DataError, LoadedSeries, PreparedData, Timestamp, WindowCodec};
 use yoho_model::Forecaster;
 
@@ -178,7 +179,7 @@ pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<F
     let fold_end =
         |fold: usize| window_at(first_test + (fold + 1) * spec.step - 1).last_target_row() + 1;
     let first_len = fold_end(0);
-    Ok((0..spec.folds)
+    let folds: Vec<Fold> = (0..spec.folds)
         .map(|index| {
             let end = fold_end(index);
             let start = match spec.window {
@@ -196,7 +197,34 @@ pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<F
                 },
             }
         })
-        .collect())
+        .collect();
+    check_oldest_fold(&folds[0], data, spec)?;
+    Ok(folds)
+}
+
+/// Whether the oldest fold (the one with the fewest rows) holds its periods: besides the
+/// windows, the split purges the rows between them (no window's targets cross into the next
+/// period), which [`yoho_data::window::rows_needed`] counts.
+fn check_oldest_fold(oldest: &Fold, data: &DataConfig, spec: &BacktestSpec) -> Result<(), String> {
+    let held_out = SplitSpec {
+        test_len: oldest.rows.end - oldest.origin_row,
+        valid_len: data.valid_len,
+    };
+    let needed = yoho_data::window::rows_needed(data.window_spec(), held_out);
+    match oldest.rows.len() < needed {
+        true => Err(format!(
+            "{} folds × {} targets leave the oldest fold {} rows, and window_len = {}, horizon \
+             = {}, its test period of {} rows and valid_len = {} need at least {needed}",
+            spec.folds,
+            spec.step,
+            oldest.rows.len(),
+            data.window_len,
+            data.horizon,
+            held_out.test_len,
+            data.valid_len
+        )),
+        false => Ok(()),
+    }
 }
 
 /// Trains a model for one fold's data. Implemented by the trainer with its learner; anything
@@ -817,5 +845,36 @@ mod tests {
                 assert_eq!(values[0], (5 * index) as f64);
             }
         }
+    }
+
+    #[test]
+    fn a_plan_holds_exactly_when_its_oldest_fold_can_be_prepared() {
+        // six-step windows: the purged split needs rows the windows alone do not count
+        let config = DataConfig {
+            horizon: 6,
+            valid_len: 6,
+            ..config()
+        };
+        let spec = spec(2, 1, Refit::Every, HistoryWindow::Expanding);
+        for rows in 16..30 {
+            let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+            let values = (0..rows).map(|row| (row as f64 / 3.0).sin()).collect();
+            let loaded = LoadedSeries::daily("test", start, "v", values);
+            let planned = plan(rows, &config, &spec);
+            let prepared = planned
+                .as_ref()
+                .ok()
+                .map(|folds| prepare_fold::<std::io::Error>(&loaded, &config, &folds[0]).is_ok());
+            assert_eq!(
+                prepared,
+                planned.is_ok().then_some(true),
+                "{rows} rows: {planned:?}"
+            );
+            if rows == 20 {
+                let error = planned.unwrap_err();
+                assert!(error.contains("leave the oldest fold 19 rows"), "{error}");
+            }
+        }
+        assert!(plan(23, &config, &spec).is_ok());
     }
 }
