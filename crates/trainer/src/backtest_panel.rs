@@ -92,6 +92,11 @@ pub(crate) fn run_panel_backtest(
     let levels = &config.evaluate.intervals;
     run.write(files::BACKTEST, backtest_csv(&summary, levels).as_bytes())?;
     run.write(files::REPORT, markdown(&summary).as_bytes())?;
+    crate::plots::relative_mase_by_fold(
+        &run.file(files::FOLD_ERROR_PLOT),
+        &relative_by_fold(&summary),
+        summary.all_folds.reference,
+    )?;
     println!("{}", text_report(&summary));
     println!("backtest written to {}", run.path().display());
     Ok(())
@@ -382,6 +387,26 @@ fn coverage_lines(summary: &PanelBacktestSummary) -> String {
         );
     }
     text
+}
+
+/// Each forecaster's relative MASE in each fold, model first, in the order of the summary's
+/// table; a fold where it has none is NaN (a gap in the chart).
+fn relative_by_fold(summary: &PanelBacktestSummary) -> Vec<(&'static str, Vec<f64>)> {
+    let mut names: Vec<&'static str> = summary.all_folds.relative.keys().copied().collect();
+    names.sort_by_key(|name| *name != MODEL);
+    (names.into_iter())
+        .map(|name| {
+            let by_fold = (summary.per_fold.iter())
+                .map(|fold| {
+                    fold.all_series
+                        .relative
+                        .get(name)
+                        .map_or(f64::NAN, |r| r.relative_mase)
+                })
+                .collect();
+            (name, by_fold)
+        })
+        .collect()
 }
 
 fn text_report(summary: &PanelBacktestSummary) -> String {

@@ -392,17 +392,7 @@ pub fn error_by_fold(
     target: &str,
     unit: &str,
 ) -> anyhow::Result<()> {
-    let mut baseline_colours = BASELINE_COLOURS.iter().cycle();
-    let lines: Vec<(&str, Vec<f64>, RGBColor)> = forecasters
-        .iter()
-        .map(|(name, rmse)| {
-            let colour = match *name {
-                yoho_eval::MODEL => MODEL_COLOUR,
-                _ => *baseline_colours.next().expect("a cycle never ends"),
-            };
-            (*name, rmse.clone(), colour)
-        })
-        .collect();
+    let lines = coloured(forecasters);
     indexed_lines(
         path,
         &format!("{target}: RMSE in each backtest fold"),
@@ -410,6 +400,37 @@ pub fn error_by_fold(
         &format!("RMSE ({unit})"),
         &lines,
     )
+}
+
+/// Each forecaster's relative MASE (its MASE over `reference`'s, the geometric mean over a
+/// panel's series) in each fold of a panel's backtest: `relative[forecaster][fold]`.
+pub fn relative_mase_by_fold(
+    path: &Path,
+    forecasters: &[(&str, Vec<f64>)],
+    reference: &str,
+) -> anyhow::Result<()> {
+    let lines = coloured(forecasters);
+    indexed_lines(
+        path,
+        &format!("MASE / {reference} over the series in each backtest fold"),
+        "fold (1 = oldest origin)",
+        &format!("MASE / {reference} (below 1 beats it)"),
+        &lines,
+    )
+}
+
+/// Each forecaster's values with its colour: the model's own, the baselines' in turn.
+fn coloured<'a>(forecasters: &[(&'a str, Vec<f64>)]) -> Vec<(&'a str, Vec<f64>, RGBColor)> {
+    let mut baseline_colours = BASELINE_COLOURS.iter().cycle();
+    (forecasters.iter())
+        .map(|(name, values)| {
+            let colour = match *name {
+                yoho_eval::MODEL => MODEL_COLOUR,
+                _ => *baseline_colours.next().expect("a cycle never ends"),
+            };
+            (*name, values.clone(), colour)
+        })
+        .collect()
 }
 
 /// Lines of values against 1, 2, 3, … with a dot at every point, the y axis from 0.
@@ -442,7 +463,10 @@ fn indexed_lines(
             .axis_desc_style((FONT, 18))
             .draw()?;
         for (label, values, colour) in lines {
-            let points = values.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v));
+            // a value that is not finite (a forecaster unmeasured in a fold) is left out
+            let points = (values.iter().enumerate())
+                .map(|(i, v)| ((i + 1) as f64, *v))
+                .filter(|(_, v)| v.is_finite());
             chart
                 .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
                 .label(*label)

@@ -281,6 +281,8 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     let inside = eighty["inside"].as_u64().unwrap() as f64;
     assert_eq!(eighty["coverage"].as_f64(), Some(inside / 30.0));
     assert!(all["relative"]["model"]["relative_mase"].as_f64().unwrap() > 0.0);
+    let chart = std::fs::read(clean.join(files::FOLD_ERROR_PLOT)).unwrap();
+    assert!(chart.starts_with(b"\x89PNG"), "a PNG chart of each fold");
     let report = read(&clean.join(files::REPORT));
     assert!(
         report.contains("6 forecasts (2 series from each of 3 origins)"),
