@@ -377,12 +377,16 @@ pub fn error_by_step(
 }
 
 /// Colours of the baselines in charts with one line per forecaster, in order.
-const BASELINE_COLOURS: [RGBColor; 5] = [
+const BASELINE_COLOURS: [RGBColor; 9] = [
     NAIVE_COLOUR,
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
+    RGBColor(255, 127, 14),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// Each forecaster's RMSE in each fold of a backtest: `rmse[forecaster][fold]`.
