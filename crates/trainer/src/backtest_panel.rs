@@ -133,7 +133,8 @@ struct SeriesOutcome {
     #[serde(skip)]
     forecast: TestForecast,
     /// Its prediction intervals (`[evaluate] intervals`), calibrated on the fold's series'
-    /// validation errors pooled, as a panel run's are; pooled over the folds in the summary.
+    /// validation errors pooled, as a panel run's are; the summary counts their coverage over
+    /// every series and fold.
     #[serde(skip)]
     intervals: Option<TestIntervals>,
 }
