@@ -367,12 +367,12 @@ pub fn error_by_step(
     indexed_lines(
         path,
         &format!("{target}: test RMSE by days ahead"),
-        "days ahead (h)",
-        &format!("RMSE ({unit})"),
+        ("days ahead (h)", &format!("RMSE ({unit})")),
         &[
             ("model", model, MODEL_COLOUR),
             ("naive (last observed value)", naive, NAIVE_COLOUR),
         ],
+        SeriesLabelPosition::UpperLeft,
     )
 }
 
@@ -400,9 +400,9 @@ pub fn error_by_fold(
     indexed_lines(
         path,
         &format!("{target}: RMSE in each backtest fold"),
-        "fold (1 = oldest origin)",
-        &format!("RMSE ({unit})"),
+        ("fold (1 = oldest origin)", &format!("RMSE ({unit})")),
         &lines,
+        SeriesLabelPosition::UpperLeft,
     )
 }
 
@@ -417,9 +417,13 @@ pub fn relative_mase_by_fold(
     indexed_lines(
         path,
         &format!("MASE / {reference} over the series in each backtest fold"),
-        "fold (1 = oldest origin)",
-        &format!("MASE / {reference} (below 1 beats it)"),
+        (
+            "fold (1 = oldest origin)",
+            &format!("MASE / {reference} (below 1 beats it)"),
+        ),
         &lines,
+        // the reference's line runs along 1, at the top
+        SeriesLabelPosition::LowerRight,
     )
 }
 
@@ -441,9 +445,9 @@ fn coloured<'a>(forecasters: &[(&'a str, Vec<f64>)]) -> Vec<(&'a str, Vec<f64>, 
 fn indexed_lines(
     path: &Path,
     caption: &str,
-    x_desc: &str,
-    y_desc: &str,
+    (x_desc, y_desc): (&str, &str),
     lines: &[(&str, Vec<f64>, RGBColor)],
+    legend: SeriesLabelPosition,
 ) -> anyhow::Result<()> {
     let mut y_range = value_range(lines.iter().map(|(_, values, _)| &values[..]));
     y_range.start = y_range.start.min(0.0);
@@ -477,7 +481,7 @@ fn indexed_lines(
                 .legend(legend_line(*colour));
             chart.draw_series(points.map(|p| Circle::new(p, 5, colour.filled())))?;
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        draw_legend(&mut chart, legend)?;
         Ok(())
     })
 }
