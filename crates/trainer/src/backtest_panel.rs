@@ -330,12 +330,8 @@ fn push_series_rows(
                 let cell = steps.and_then(|steps| steps.get(window)?.get(step).copied());
                 let _ = write!(text, ",{}", cell.map(|v| v.to_string()).unwrap_or_default());
             }
-            for level in 0..levels.len() {
-                let interval = (series.intervals.as_ref())
-                    .and_then(|i| i.model_steps.get(window)?.get(step)?.get(level).copied())
-                    .flatten();
-                report::push_interval_cells(text, interval);
-            }
+            let intervals = series.intervals.as_ref();
+            report::push_step_interval_cells(text, intervals, (window, step), levels.len());
             *text += "\n";
         }
     }

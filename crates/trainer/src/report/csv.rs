@@ -41,6 +41,22 @@ pub(crate) fn push_interval_cells(text: &mut String, interval: Option<(f64, f64)
     }
 }
 
+/// Appends the model's interval cells of `levels` levels around step `step` of test window
+/// `window` (as [`push_interval_cells`], empty where there is none).
+pub(crate) fn push_step_interval_cells(
+    text: &mut String,
+    intervals: Option<&TestIntervals>,
+    (window, step): (usize, usize),
+    levels: usize,
+) {
+    for level in 0..levels {
+        let interval = intervals
+            .and_then(|i| i.model_steps.get(window)?.get(step)?.get(level).copied())
+            .flatten();
+        push_interval_cells(text, interval);
+    }
+}
+
 /// `by_step.csv`: one row per test window and step ahead, with the model's intervals
 /// (`lower_80,upper_80,…`, empty where a step has none).
 pub fn by_step_csv(forecast: &TestForecast, intervals: Option<&TestIntervals>) -> String {
@@ -62,12 +78,7 @@ pub fn by_step_csv(forecast: &TestForecast, intervals: Option<&TestIntervals>) -
                 step + 1,
                 forecast.previous[window]
             );
-            for level in 0..levels.len() {
-                let interval = intervals
-                    .and_then(|i| i.model_steps.get(window)?.get(step)?.get(level).copied())
-                    .flatten();
-                push_interval_cells(&mut text, interval);
-            }
+            push_step_interval_cells(&mut text, intervals, (window, step), levels.len());
             text += "\n";
         }
     }

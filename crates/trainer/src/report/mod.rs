@@ -17,7 +17,9 @@ use crate::plots;
 use crate::training::{EpochLoss, write_loss_csv};
 
 pub use csv::{by_step_csv, csv_cell, predictions_csv};
-pub(crate) use csv::{push_forecast_cells, push_interval_cells, push_interval_headers};
+pub(crate) use csv::{
+    push_forecast_cells, push_interval_cells, push_interval_headers, push_step_interval_cells,
+};
 pub use markdown::markdown_report;
 pub(crate) use relative::{
     relative_markdown, relative_markdown_over, relative_text_table, relative_text_table_over,
