@@ -55,9 +55,13 @@ pub(crate) fn run_panel_backtest(
         eprintln!("note: series '{name}' is left out of the backtest: {reason}");
     }
     // the oldest fold has the fewest rows: if its panel can be prepared, so can the others',
-    // and a panel that cannot is refused before anything is written
+    // and a panel that cannot is refused before anything is written; the first fold trains
+    // on this preparation
     let oldest = backtest::panel_fold(&loaded, &config.data, spec, 0);
-    prepare_fold(config, oldest).with_context(|| format!("{}: fold 1", args.config.display()))?;
+    let mut oldest = Some(
+        prepare_fold(config, oldest)
+            .with_context(|| format!("{}: fold 1", args.config.display()))?,
+    );
     let selected = select_device(args.device)?;
     eprintln!("device: {}", selected.description);
     let default = Path::new("runs").join(format!("{}-backtest", config.run_name()));
@@ -72,9 +76,15 @@ pub(crate) fn run_panel_backtest(
     let started = Instant::now();
     let mut folds = Vec::with_capacity(spec.folds);
     for index in 0..spec.folds {
-        let fold = backtest::panel_fold(&loaded, &config.data, spec, index);
-        let outcome = run_fold(config, fold, &baselines, &selected, &run)
-            .with_context(|| format!("fold {}", index + 1))?;
+        let outcome = match oldest.take() {
+            Some(prepared) => Ok(prepared),
+            None => prepare_fold(
+                config,
+                backtest::panel_fold(&loaded, &config.data, spec, index),
+            ),
+        }
+        .and_then(|prepared| run_fold(prepared, &baselines, &selected, &run))
+        .with_context(|| format!("fold {}", index + 1))?;
         eprintln!(
             "fold {:>2} trained in {:.1} s ({}/{} done)",
             index + 1,
@@ -139,16 +149,20 @@ struct SeriesOutcome {
     intervals: Option<TestIntervals>,
 }
 
-/// Trains fold `fold`'s model over its cut series and measures it on each one's test period.
+/// Trains a fold's model over its cut series and measures it on each one's test period.
 fn run_fold(
-    config: &ExperimentConfig,
-    fold: PanelFold,
+    prepared: PreparedFold,
     baselines: &[Box<dyn Baseline>],
     selected: &SelectedDevice,
     run: &RunDir,
 ) -> anyhow::Result<PanelFoldOutcome> {
-    let (index, rows_after, test_rows) = (fold.index, fold.rows_after, fold.test_len);
-    let (config, panel) = prepare_fold(config, fold)?;
+    let PreparedFold {
+        index,
+        rows_after,
+        test_rows,
+        config,
+        panel,
+    } = prepared;
     let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
     for (name, reason) in &panel.left_out {
         eprintln!(
@@ -170,12 +184,22 @@ fn run_fold(
     })
 }
 
-/// The fold's series prepared as one panel, its test period the fold's, and the config of its
-/// model (an `es_rnn` hybrid's coefficients one pair per series kept).
-fn prepare_fold(
-    config: &ExperimentConfig,
-    fold: PanelFold,
-) -> anyhow::Result<(ExperimentConfig, PreparedPanel)> {
+/// A fold ready to train: its series prepared as one panel, and the config of its model.
+struct PreparedFold {
+    /// 0-based, oldest origin first.
+    index: usize,
+    /// Rows of each series after the fold's last target.
+    rows_after: usize,
+    /// The fold's test period in rows.
+    test_rows: usize,
+    /// The config with the fold's test period (and an `es_rnn` hybrid's coefficients one pair
+    /// per series kept).
+    config: ExperimentConfig,
+    panel: PreparedPanel,
+}
+
+/// The fold's series prepared as one panel, its test period the fold's.
+fn prepare_fold(config: &ExperimentConfig, fold: PanelFold) -> anyhow::Result<PreparedFold> {
     let column = config.data.series_column.clone().unwrap_or_default();
     let data = yoho_data::DataConfig {
         test_len: fold.test_len,
@@ -187,7 +211,13 @@ fn prepare_fold(
         ..config.clone()
     }
     .for_panel(panel.series.len());
-    Ok((config, panel))
+    Ok(PreparedFold {
+        index: fold.index,
+        rows_after: fold.rows_after,
+        test_rows: fold.test_len,
+        config,
+        panel,
+    })
 }
 
 /// Every series of `panel` forecast over its test period by `trained` and the baselines
