@@ -309,13 +309,25 @@ impl PanelBacktestSummary {
         }
     }
 
-    /// What the summary's forecasts are: series × folds.
-    fn forecasts_in_words(&self) -> String {
+    /// What the summary's measures are over, and what its relative MASE is the geometric mean
+    /// over: each series' forecast from each fold's origin (`--step 1`), or each series' test
+    /// period of `step` forecasts in each fold.
+    fn scored_in_words(&self) -> (String, &'static str) {
         let series = self.per_fold.first().map_or(0, |fold| fold.series.len());
-        format!(
-            "{} forecasts ({series} series from each of {} origins)",
-            self.all_folds.series, self.folds
-        )
+        let (scored, folds) = (self.all_folds.series, self.folds);
+        match self.step {
+            1 => (
+                format!("{scored} forecasts ({series} series from each of {folds} origins)"),
+                "the forecasts",
+            ),
+            step => (
+                format!(
+                    "{scored} test periods ({series} series in each of {folds} folds, {step} \
+                     forecasts each)"
+                ),
+                "the test periods",
+            ),
+        }
     }
 }
 
@@ -449,7 +461,7 @@ fn text_report(summary: &PanelBacktestSummary) -> String {
     let _ = write!(
         text,
         "\n{}",
-        report::relative_text_table_over(&summary.all_folds, &summary.forecasts_in_words())
+        report::relative_text_table_over(&summary.all_folds, summary.scored_in_words())
     );
     let coverage = coverage_lines(summary);
     if !coverage.is_empty() {
@@ -469,7 +481,7 @@ fn markdown(summary: &PanelBacktestSummary) -> String {
         summary.step,
         summary.window,
         report::markdown_rows(&headers, &rows, report::Align::Right),
-        report::relative_markdown_over(&summary.all_folds, &summary.forecasts_in_words()),
+        report::relative_markdown_over(&summary.all_folds, summary.scored_in_words()),
         coverage_lines(summary).replace('\n', "\n\n")
     )
 }

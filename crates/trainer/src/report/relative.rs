@@ -65,10 +65,14 @@ pub(crate) fn relative_text_table(summary: &PanelSummary) -> String {
     )
 }
 
-/// [`relative_text_table`] of a summary over the forecasts of several origins, `forecasts`
-/// saying what they are ("21 forecasts (7 series from each of 3 origins)").
-pub(crate) fn relative_text_table_over(summary: &PanelSummary, forecasts: &str) -> String {
-    text_table_captioned(summary, &caption(summary, forecasts, "the forecasts"))
+/// [`relative_text_table`] of a summary over the forecasts of several origins: what they are
+/// ("21 forecasts (7 series from each of 3 origins)") and what each scored unit is ("the
+/// forecasts").
+pub(crate) fn relative_text_table_over(
+    summary: &PanelSummary,
+    (over, each): (String, &str),
+) -> String {
+    text_table_captioned(summary, &caption(summary, &over, each))
 }
 
 fn text_table_captioned(summary: &PanelSummary, caption: &str) -> String {
@@ -91,8 +95,11 @@ pub(crate) fn relative_markdown(summary: &PanelSummary) -> String {
 
 /// [`relative_markdown`] of a summary over the forecasts of several origins (see
 /// [`relative_text_table_over`]).
-pub(crate) fn relative_markdown_over(summary: &PanelSummary, forecasts: &str) -> String {
-    markdown_captioned(summary, &caption(summary, forecasts, "the forecasts"))
+pub(crate) fn relative_markdown_over(
+    summary: &PanelSummary,
+    (over, each): (String, &str),
+) -> String {
+    markdown_captioned(summary, &caption(summary, &over, each))
 }
 
 fn markdown_captioned(summary: &PanelSummary, caption: &str) -> String {

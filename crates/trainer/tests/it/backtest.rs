@@ -285,7 +285,7 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     assert!(chart.starts_with(b"\x89PNG"), "a PNG chart of each fold");
     let report = read(&clean.join(files::REPORT));
     assert!(
-        report.contains("6 forecasts (2 series from each of 3 origins)"),
+        report.contains("6 test periods (2 series in each of 3 folds, 5 forecasts each)"),
         "{report}"
     );
     // the same panel with each series' values from its newest fold's origin on multiplied by
@@ -386,4 +386,19 @@ fn a_panels_multi_step_forecasts_are_written_and_covered_step_by_step() {
     assert_eq!(rows[0][2], rows[1][2]);
     assert_ne!(rows[1][2], rows[2][2]);
     assert_eq!(metrics["intervals"][0]["values"].as_u64(), Some(24));
+    let report = read(&out.join(files::REPORT));
+    assert!(
+        report.contains("over 4 test periods (2 series in each of 2 folds, 3 forecasts each)")
+            && report.contains("geometric mean over the test periods"),
+        "{report}"
+    );
+    // one forecast per series and fold: the relative MASE is over the forecasts
+    let single = dir.path().join("single");
+    backtest(&config, &single, &["--folds", "2", "--step", "1"]);
+    let report = read(&single.join(files::REPORT));
+    assert!(
+        report.contains("over 4 forecasts (2 series from each of 2 origins)")
+            && report.contains("geometric mean over the forecasts"),
+        "{report}"
+    );
 }
