@@ -17,6 +17,7 @@ pub mod defaults;
 mod error;
 pub mod frequency;
 pub mod missing;
+pub mod notes;
 pub mod prepare;
 pub mod scaling;
 pub mod series;
@@ -31,6 +32,7 @@ pub use dataset::{SampleShape, TrainingData, WindowBatch, WindowBatcher, WindowD
 pub use error::DataError;
 pub use frequency::Frequency;
 pub use missing::MissingPolicy;
+pub use notes::CleaningNote;
 pub use prepare::{
     PanelSeries, PreparedData, PreparedPanel, check_logarithms, codec, load, prepare,
     prepare_loaded, prepare_loaded_for_forecast, prepare_panel, prepare_panel_loaded,

@@ -30,6 +30,8 @@ pub struct PreparedData {
     pub series: Arc<TimeSeries>,
     /// Rows dropped while cleaning (`[data] missing`).
     pub dropped_rows: usize,
+    /// Rows holding a value `[data] missing` filled in (see [`LoadedSeries::filled_rows`]).
+    pub filled_rows: usize,
     /// Whether the rows had to be sorted by date.
     pub was_unsorted: bool,
     /// The network's input columns: the features, then any calendar columns.
@@ -171,7 +173,7 @@ fn prepare_split(
     held_out: SplitSpec,
 ) -> Result<PreparedData, DataError> {
     config.validate()?;
-    let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
+    let cleaning = cleaning(&loaded);
     let (series, splits) = split_loaded(loaded.series, config, held_out)?;
     finish(series, splits, cleaning, config)
 }
@@ -192,11 +194,18 @@ fn split_loaded(
     Ok((series, splits))
 }
 
+/// What cleaning did to a series: rows dropped, rows filled, whether its rows were sorted.
+type Cleaning = (usize, usize, bool);
+
+fn cleaning(loaded: &LoadedSeries) -> Cleaning {
+    (loaded.dropped_rows, loaded.filled_rows, loaded.was_unsorted)
+}
+
 /// The prepared data of a split series: its scaler fitted on the training rows.
 fn finish(
     series: TimeSeries,
     splits: SplitWindows,
-    (dropped_rows, was_unsorted): (usize, bool),
+    (dropped_rows, filled_rows, was_unsorted): Cleaning,
     config: &DataConfig,
 ) -> Result<PreparedData, DataError> {
     let scaler = fit_scaler(&series, config, &splits)?;
@@ -204,6 +213,7 @@ fn finish(
     Ok(PreparedData {
         series: Arc::new(series),
         dropped_rows,
+        filled_rows,
         was_unsorted,
         features: config.model_features(),
         target: config.target.clone(),
@@ -345,7 +355,7 @@ fn prepare_panel_split(
     let mut split = Vec::with_capacity(loaded.len());
     let mut left_out = Vec::new();
     for (name, loaded) in loaded {
-        let cleaning = (loaded.dropped_rows, loaded.was_unsorted);
+        let cleaning = cleaning(&loaded);
         match split_loaded(loaded.series, config, held_out) {
             Ok((series, splits)) => split.push((name, cleaning, series, splits)),
             Err(error @ DataError::TooShort { .. }) if config.split == PanelSplit::PerSeries => {
@@ -410,7 +420,7 @@ fn none_usable(left_out: &[(String, String)]) -> DataError {
 }
 
 /// A series of a panel, windowed and split, before its scaler is fitted.
-type SplitSeries = (String, (usize, bool), TimeSeries, SplitWindows);
+type SplitSeries = (String, Cleaning, TimeSeries, SplitWindows);
 
 /// The earliest first held-out time over `split`'s series; every series keeps only the training
 /// windows whose targets all come before it (an error names a series left without any).

@@ -54,6 +54,9 @@ pub struct LoadedSeries {
     /// Rows dropped because a used cell was empty or not a number (`missing = "drop"`), or
     /// could not be filled (`ffill`, `interpolate`: before a column's first value).
     pub dropped_rows: usize,
+    /// Rows holding a value the missing policy filled in (`ffill`, `interpolate`): a row
+    /// inserted for a missing date, or one with an empty cell in a used column.
+    pub filled_rows: usize,
     /// Whether the file's rows were not in ascending date order (they are sorted now).
     pub was_unsorted: bool,
     /// For each row of the series, its 0-based data row in the file; `usize::MAX` for a row
@@ -79,6 +82,7 @@ impl LoadedSeries {
                 }],
             },
             dropped_rows: 0,
+            filled_rows: 0,
             was_unsorted: false,
             kept_rows: (0..rows).collect(),
         }

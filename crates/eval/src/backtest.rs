@@ -52,6 +52,17 @@ impl std::str::FromStr for Refit {
     }
 }
 
+impl std::fmt::Display for Refit {
+    /// `every`, `never` or `every N folds`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Every => write!(f, "every"),
+            Self::Never => write!(f, "never"),
+            Self::EveryN(folds) => write!(f, "every {folds} folds"),
+        }
+    }
+}
+
 /// How much history a fold trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HistoryWindow {
@@ -70,6 +81,16 @@ impl std::str::FromStr for HistoryWindow {
             "expanding" => Ok(Self::Expanding),
             "sliding" => Ok(Self::Sliding),
             _ => Err(format!("expected expanding or sliding, got '{text}'")),
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryWindow {
+    /// `expanding` or `sliding`, as `--window` spells it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Expanding => write!(f, "expanding"),
+            Self::Sliding => write!(f, "sliding"),
         }
     }
 }
@@ -410,6 +431,7 @@ fn cut(loaded: &LoadedSeries, rows: Range<usize>) -> LoadedSeries {
     LoadedSeries {
         series,
         dropped_rows: loaded.dropped_rows,
+        filled_rows: loaded.filled_rows,
         was_unsorted: loaded.was_unsorted,
         kept_rows: loaded.kept_rows[rows].to_vec(),
     }

@@ -149,6 +149,7 @@ mod tests {
         let mut loaded = yoho_data::LoadedSeries {
             series: (*data.series).clone(),
             dropped_rows: 0,
+            filled_rows: 0,
             was_unsorted: false,
             kept_rows: (0..data.series.len()).collect(),
         };

@@ -51,6 +51,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     }
     let baselines = config.baselines();
     let loaded = yoho_data::load(&config.data, &baselines::extra_columns(&baselines))?;
+    crate::notes::print_series_notes(&loaded.cleaning_notes());
     backtest::plan(loaded.series.len(), &config.data, &spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
     let selected = select_device(args.device)?;
@@ -61,7 +62,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     // first: a directory with a config.toml is one --overwrite may replace
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
     eprintln!(
-        "backtest: {} folds of {} targets, refit {:?}, {:?} history, {} job(s)",
+        "backtest: {} folds of {} targets, refit {}, {} history, {} job(s)",
         spec.folds, spec.step, spec.refit, spec.window, spec.jobs
     );
     let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
@@ -154,8 +155,8 @@ impl BacktestSummary {
             device: device.to_string(),
             folds: spec.folds,
             step: spec.step,
-            refit: format!("{:?}", spec.refit).to_lowercase(),
-            window: format!("{:?}", spec.window).to_lowercase(),
+            refit: spec.refit.to_string(),
+            window: spec.window.to_string(),
             jobs: spec.jobs,
             wall_seconds: result.wall_time.as_secs_f64(),
             seconds_per_trained_fold: trained.iter().sum::<f64>() / trained.len().max(1) as f64,

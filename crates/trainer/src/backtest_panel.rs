@@ -54,6 +54,9 @@ pub(crate) fn run_panel_backtest(
     for (name, reason) in &left_out {
         eprintln!("note: series '{name}' is left out of the backtest: {reason}");
     }
+    crate::notes::print_panel_notes(
+        (loaded.iter()).map(|(name, series)| (name.as_str(), series.cleaning_notes())),
+    );
     // the oldest fold has the fewest rows: if its panel can be prepared, so can the others',
     // and a panel that cannot is refused before anything is written; the first fold trains
     // on this preparation
@@ -69,9 +72,7 @@ pub(crate) fn run_panel_backtest(
     run.write(files::CONFIG, toml::to_string_pretty(config)?.as_bytes())?;
     eprintln!(
         "backtest: {} folds of {} targets per series, {} history, one panel model per fold",
-        spec.folds,
-        spec.step,
-        format!("{:?}", spec.window).to_lowercase()
+        spec.folds, spec.step, spec.window
     );
     let started = Instant::now();
     let mut folds = Vec::with_capacity(spec.folds);
@@ -300,7 +301,7 @@ impl PanelBacktestSummary {
             device: selected.description.clone(),
             folds: spec.folds,
             step: spec.step,
-            window: format!("{:?}", spec.window).to_lowercase(),
+            window: spec.window.to_string(),
             wall_seconds: started.elapsed().as_secs_f64(),
             all_folds: PanelSummary::over(tables),
             intervals,

@@ -40,6 +40,7 @@ fn forecast_series(
     args: &ForecastArgs,
 ) -> anyhow::Result<RunOutcome> {
     let loaded = yoho_data::load(&config.data, &[])?;
+    crate::notes::print_series_notes(&loaded.cleaning_notes());
     let selection_data = selection_data(&mut config, &loaded, args)?;
     let fit = Fitter::start(&config, args)?;
     let Some(selection) = fit.choose_epoch(&config, &selection_data.training_data())? else {

@@ -22,6 +22,7 @@ pub mod fit;
 pub mod forecast;
 mod forecast_fit;
 mod forecast_panel;
+mod notes;
 mod panel;
 mod parallel;
 mod plots;

@@ -214,6 +214,9 @@ pub fn describe(panel: &PreparedPanel) {
     for (name, reason) in &panel.left_out {
         eprintln!("note: series '{name}' is left out: {reason}");
     }
+    crate::notes::print_panel_notes(
+        (panel.series.iter()).map(|member| (member.name.as_str(), member.data.cleaning_notes())),
+    );
 }
 
 /// Evaluates the trained model on every series of `panel` and writes the run's files.

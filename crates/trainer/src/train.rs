@@ -292,27 +292,5 @@ fn describe_data(data: &PreparedData) {
         data.splits.valid.len(),
         data.splits.test.len()
     );
-    let missing = frequency.missing(dates);
-    if let Some(first) = missing.first() {
-        let holidays = match frequency {
-            yoho_data::Frequency::BusinessDaily => " (market holidays?)",
-            _ => "",
-        };
-        eprintln!(
-            "note: {} {frequency} dates are missing inside the series{holidays} (the first: \
-             {first}); windows run over them as if the rows were adjacent ([data] missing = \
-             \"ffill\" or \"interpolate\" fills them)",
-            missing.len()
-        );
-    }
-    if data.dropped_rows > 0 {
-        eprintln!(
-            "note: dropped {} rows with empty or non-numeric cells, or with nothing before them to \
-             fill them from ([data] missing)",
-            data.dropped_rows
-        );
-    }
-    if data.was_unsorted {
-        eprintln!("note: the rows were not in date order; they have been sorted by date");
-    }
+    crate::notes::print_series_notes(&data.cleaning_notes());
 }

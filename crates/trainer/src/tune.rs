@@ -115,7 +115,9 @@ impl Searched {
     pub fn load(config: &ExperimentConfig) -> anyhow::Result<Self> {
         let data = &config.data;
         let Some(column) = &data.series_column else {
-            return Ok(Self::Series(yoho_data::load(data, &[])?));
+            let loaded = yoho_data::load(data, &[])?;
+            crate::notes::print_series_notes(&loaded.cleaning_notes());
+            return Ok(Self::Series(loaded));
         };
         let yoho_data::Source::File { path } = &data.source else {
             bail!("a panel is read from a file ([data] path)");
@@ -125,6 +127,10 @@ impl Searched {
         for (name, reason) in &panel.left_out {
             eprintln!("note: series '{name}' is left out: {reason}");
         }
+        crate::notes::print_panel_notes(
+            (panel.series.iter())
+                .map(|member| (member.name.as_str(), member.data.cleaning_notes())),
+        );
         let series = (loaded.into_iter())
             .filter(|(name, _)| panel.series.iter().any(|member| member.name == *name))
             .collect();

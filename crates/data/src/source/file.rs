@@ -462,6 +462,7 @@ impl Table {
                 columns,
             },
             dropped_rows,
+            filled_rows: 0,
             was_unsorted,
             kept_rows: rows.iter().map(|(_, row)| *row as usize).collect(),
         })
@@ -495,6 +496,16 @@ impl Table {
         );
         all.sort_by_key(|(date, _)| *date);
         let dates: Vec<Timestamp> = all.iter().map(|(date, _)| *date).collect();
+        // a row inserted for a missing date, or with an empty cell in a used column
+        let had_hole: Vec<bool> = (all.iter())
+            .map(|(_, row)| {
+                row.is_none_or(|row| {
+                    (self.columns.iter()).any(|(_, cells)| {
+                        !matches!(cells.checked_number(row, true), Number::Value(_))
+                    })
+                })
+            })
+            .collect();
         let filled: Vec<Vec<Option<f64>>> = self
             .columns
             .iter()
@@ -539,6 +550,7 @@ impl Table {
                 columns,
             },
             dropped_rows: all.len() - complete.len(),
+            filled_rows: complete.iter().filter(|index| had_hole[**index]).count(),
             was_unsorted,
             kept_rows: complete
                 .iter()
@@ -908,7 +920,7 @@ mod tests {
             dropped.series.column("Open").unwrap(),
             &[10.0, 12.0, 16.0, 20.0]
         );
-        assert_eq!(dropped.dropped_rows, 1);
+        assert_eq!((dropped.dropped_rows, dropped.filled_rows), (1, 0));
 
         let filled = with(MissingPolicy::Ffill).unwrap();
         assert_eq!(
@@ -927,6 +939,8 @@ mod tests {
             "the optional column is filled too"
         );
         assert_eq!(filled.kept_rows[2], usize::MAX);
+        // the inserted Wednesday and Friday's empty Open; Close is optional, not counted
+        assert_eq!((filled.dropped_rows, filled.filled_rows), (0, 2));
 
         let interpolated = with(MissingPolicy::Interpolate).unwrap();
         // Wednesday halfway between Tuesday and Thursday; Friday 3 days before Monday's 20
@@ -947,6 +961,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 1.0]);
+        assert_eq!(
+            (loaded.dropped_rows, loaded.filled_rows),
+            (1, 1),
+            "NA before any value"
+        );
         assert_eq!(
             loaded.dropped_rows, 1,
             "nothing before the first row to fill it from"

@@ -121,6 +121,7 @@ pub fn generate(spec: &SineSpec) -> Result<LoadedSeries, DataError> {
     Ok(LoadedSeries {
         series,
         dropped_rows: 0,
+        filled_rows: 0,
         was_unsorted: false,
         kept_rows: (0..spec.points).collect(),
     })

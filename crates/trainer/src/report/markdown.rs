@@ -37,6 +37,9 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     if data.dropped_rows > 0 {
         let _ = writeln!(text, "- rows dropped while cleaning: {}", data.dropped_rows);
     }
+    if data.filled_rows > 0 {
+        let _ = writeln!(text, "- rows with values filled in: {}", data.filled_rows);
+    }
     let _ = writeln!(
         text,
         "- windows: {} training, {} validation, {} test (targets {} to {})\n",

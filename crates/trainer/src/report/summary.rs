@@ -55,6 +55,8 @@ pub struct DataSummary {
     pub rows: usize,
     /// Rows dropped while cleaning.
     pub dropped_rows: usize,
+    /// Rows holding a value `[data] missing` filled in.
+    pub filled_rows: usize,
     /// First and last date of the series.
     pub first_date: String,
     /// Last date of the series.
@@ -98,6 +100,7 @@ impl DataSummary {
             horizon: data.window.horizon,
             rows: data.series.len(),
             dropped_rows: data.dropped_rows,
+            filled_rows: data.filled_rows,
             first_date: dates[0].to_string(),
             last_date: dates[dates.len() - 1].to_string(),
             frequency: frequency.to_string(),

@@ -252,3 +252,37 @@ fn a_panel_of_series_from_different_decades_trains_on_both() {
         .collect();
     assert_eq!(names.into_iter().collect::<Vec<_>>(), ["fifties", "tens"]);
 }
+
+#[test]
+fn what_cleaning_did_is_noted_series_by_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_panel(dir.path());
+    // small loses its 11th day; large's 21st Open is empty; every row of the file reversed
+    let text = read(&data);
+    let mut lines: Vec<String> = (text.lines())
+        .filter(|line| !line.starts_with("2020-01-11,small"))
+        .map(|line| match line.starts_with("2020-01-21,large") {
+            true => {
+                let cells: Vec<&str> = line.split(',').collect();
+                format!("{},{},,{}", cells[0], cells[1], cells[3])
+            }
+            false => line.to_string(),
+        })
+        .collect();
+    lines[1..].reverse();
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let config = write_panel_config(dir.path(), &data);
+    let text = read(&config).replace("split =", "missing = \"interpolate\"\nsplit =");
+    std::fs::write(&config, text).unwrap();
+    let output = train(&config, &dir.path().join("run"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    for series in ["small", "large"] {
+        let note = format!("note: series '{series}': 1 row holds values filled in");
+        assert!(stderr.contains(&note), "{note} in {stderr}");
+    }
+    assert!(
+        stderr.contains("note: the rows of 2 of 2 series were not in date order"),
+        "{stderr}"
+    );
+}

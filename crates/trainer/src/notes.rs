@@ -1,0 +1,92 @@
+//! The notes on what cleaning found in the data (`yoho_data::CleaningNote`), printed before a
+//! command trains: one series' each on a line, a panel's series by series.
+
+use yoho_data::CleaningNote;
+
+/// The series with the most cleaning notes printed; the others are counted.
+const SERIES_NOTED: usize = 5;
+
+/// Prints one series' notes, a line each.
+pub(crate) fn print_series_notes(notes: &[CleaningNote]) {
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+}
+
+/// Prints [`panel_lines`] of a panel's series.
+pub(crate) fn print_panel_notes<'a>(series: impl Iterator<Item = (&'a str, Vec<CleaningNote>)>) {
+    for line in panel_lines(series.collect()) {
+        eprintln!("{line}");
+    }
+}
+
+/// A line per note of the first [`SERIES_NOTED`] series with notes, then how many more series
+/// have them; the series whose rows were sorted by date are counted in one line (a
+/// long-format file is often in another order).
+fn panel_lines(series: Vec<(&str, Vec<CleaningNote>)>) -> Vec<String> {
+    let sorted = (series.iter())
+        .filter(|(_, notes)| notes.contains(&CleaningNote::Sorted))
+        .count();
+    let noted: Vec<(&str, Vec<&CleaningNote>)> = (series.iter())
+        .map(|(name, notes)| {
+            let kept = notes.iter().filter(|note| **note != CleaningNote::Sorted);
+            (*name, kept.collect::<Vec<_>>())
+        })
+        .filter(|(_, notes)| !notes.is_empty())
+        .collect();
+    let mut lines: Vec<String> = (noted.iter().take(SERIES_NOTED))
+        .flat_map(|(name, notes)| {
+            (notes.iter()).map(move |note| format!("note: series '{name}': {note}"))
+        })
+        .collect();
+    if noted.len() > SERIES_NOTED {
+        lines.push(format!(
+            "note: {} more series have such notes",
+            noted.len() - SERIES_NOTED
+        ));
+    }
+    if sorted > 0 {
+        lines.push(format!(
+            "note: the rows of {sorted} of {} series were not in date order; they have been \
+             sorted by date",
+            series.len()
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panel_notes_five_series_then_counts_the_rest_and_the_sorted_ones() {
+        let names: Vec<String> = (0..8).map(|index| format!("s{index}")).collect();
+        let series = (names.iter().enumerate())
+            .map(|(index, name)| {
+                let notes = match index {
+                    0 => vec![],
+                    1 => vec![CleaningNote::Sorted],
+                    _ => vec![CleaningNote::DroppedRows(index), CleaningNote::Sorted],
+                };
+                (name.as_str(), notes)
+            })
+            .collect();
+        let lines = panel_lines(series);
+        // s2 to s6 with their dropped rows, s7 counted, seven series sorted
+        assert_eq!(lines.len(), 7, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("note: series 's2': dropped 2 rows"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[4].starts_with("note: series 's6': dropped 6 rows"),
+            "{}",
+            lines[4]
+        );
+        assert_eq!(lines[5], "note: 1 more series have such notes");
+        assert!(lines[6].starts_with("note: the rows of 7 of 8 series were not in date order"));
+        assert!(panel_lines(vec![("clean", vec![])]).is_empty());
+    }
+}
