@@ -1,12 +1,14 @@
 //! The date column's format, detected once per file: ISO dates and date-times (with `T` or a
 //! space, with or without seconds, fractions and a UTC offset), US month-first and European
-//! day-first dates — or a `strftime` pattern the config gives (`[data] date_format`).
+//! day-first dates, periods (a year `1990`, a month `1990-07`, a quarter `1990Q3` or an ISO week
+//! `1990-W27`, each read as its first day) — or a `strftime` pattern the config gives (`[data]
+//! date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first day).
 //!
 //! A UTC offset is dropped, so a row keeps its local date and time. A file whose times are all
 //! midnight is a series of dates; one time of day other than midnight makes it an intraday
 //! series (see [`crate::Timestamp`]).
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
 /// How the cells of a date column are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +19,16 @@ pub enum DateFormat {
     MonthFirst,
     /// `D/M/YYYY`, `D.M.YYYY` or `D-M-YYYY` (European), optionally followed by a time.
     DayFirst,
-    /// A `strftime` pattern (chrono's), e.g. `%d/%m/%Y` or `%Y%m%d`.
+    /// A year, `YYYY`: its 1 January.
+    Year,
+    /// A month, `YYYY-MM` or `YYYY/MM`: its first day.
+    YearMonth,
+    /// A quarter, `YYYYQn`, `YYYY-Qn` or `YYYY Qn` (`q` too): its first day.
+    YearQuarter,
+    /// An ISO week, `YYYY-Www` or `YYYYWww`: its Monday.
+    IsoWeek,
+    /// A `strftime` pattern (chrono's), e.g. `%d/%m/%Y` or `%Y%m%d`; one without a day (or
+    /// without a month and a day) reads the month's (the year's) first day.
     Pattern(String),
 }
 
@@ -28,13 +39,18 @@ impl DateFormat {
             Self::Iso => "YYYY-MM-DD (optionally with a time)".to_string(),
             Self::MonthFirst => "M/D/YYYY (optionally with a time)".to_string(),
             Self::DayFirst => "D/M/YYYY or D.M.YYYY (optionally with a time)".to_string(),
+            Self::Year => "a year, YYYY".to_string(),
+            Self::YearMonth => "a month, YYYY-MM".to_string(),
+            Self::YearQuarter => "a quarter, YYYY-Qn".to_string(),
+            Self::IsoWeek => "an ISO week, YYYY-Www".to_string(),
             Self::Pattern(pattern) => format!("the date_format \"{pattern}\""),
         }
     }
 
-    /// The format of a column from its cells: ISO when they start with a 4-digit year; for
-    /// `a/b/YYYY`-style cells day-first when the separator is a dot or some `a` exceeds 12,
-    /// month-first otherwise (the US convention). `None` when no cell looks like a date.
+    /// The format of a column from its cells: a period's when a cell is one (a year, a month, a
+    /// quarter or an ISO week); ISO when they start with a 4-digit year; for `a/b/YYYY`-style
+    /// cells day-first when the separator is a dot or some `a` exceeds 12, month-first
+    /// otherwise (the US convention). `None` when no cell looks like a date.
     pub fn detect<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Option<Self> {
         let mut numeric_dates = false;
         let mut day_first = false;
@@ -42,6 +58,9 @@ impl DateFormat {
             let cell = cell.as_ref().trim();
             if cell.is_empty() {
                 continue;
+            }
+            if let Some((format, _)) = period(cell) {
+                return Some(format);
             }
             let date = cell.split(['T', ' ']).next().unwrap_or(cell);
             let fields: Vec<&str> = date.split(['-', '/', '.']).collect();
@@ -71,10 +90,13 @@ impl DateFormat {
     /// The date and time of `text`, or `None` when it is not written in this format.
     pub fn parse(&self, text: &str) -> Option<NaiveDateTime> {
         let text = text.trim();
-        if let Self::Pattern(pattern) = self {
-            return NaiveDateTime::parse_from_str(text, pattern)
-                .ok()
-                .or_else(|| Some(NaiveDate::parse_from_str(text, pattern).ok()?.into()));
+        match self {
+            Self::Pattern(pattern) => return parse_pattern(text, pattern),
+            Self::Year | Self::YearMonth | Self::YearQuarter | Self::IsoWeek => {
+                let (format, date) = period(text)?;
+                return (format == *self).then(|| date.and_time(NaiveTime::MIN));
+            }
+            Self::Iso | Self::MonthFirst | Self::DayFirst => {}
         }
         let (date, time) = match text.split_once(['T', ' ']) {
             Some((date, time)) => (date, Some(time.trim())),
@@ -91,7 +113,7 @@ impl DateFormat {
             Self::Iso => NaiveDate::from_ymd_opt(*a as i32, *b, *c),
             Self::MonthFirst => NaiveDate::from_ymd_opt(*c as i32, *a, *b),
             Self::DayFirst => NaiveDate::from_ymd_opt(*c as i32, *b, *a),
-            Self::Pattern(_) => unreachable!("handled above"),
+            _ => unreachable!("handled above"),
         }?;
         let time = match time {
             Some(time) => parse_time(time)?,
@@ -99,6 +121,60 @@ impl DateFormat {
         };
         Some(date.and_time(time))
     }
+}
+
+/// `text` read with the `strftime` `pattern`: a date and time, a date, or, for a pattern
+/// without a day (`%Y-%m`), the month's first day, and without a month either (`%Y`), the
+/// year's.
+fn parse_pattern(text: &str, pattern: &str) -> Option<NaiveDateTime> {
+    let midnight = |date: NaiveDate| date.and_time(NaiveTime::MIN);
+    NaiveDateTime::parse_from_str(text, pattern)
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(text, pattern).ok().map(midnight))
+        .or_else(|| {
+            let with_day =
+                NaiveDate::parse_from_str(&format!("{text} 1"), &format!("{pattern} %d"));
+            with_day.ok().map(midnight)
+        })
+        .or_else(|| {
+            let first =
+                NaiveDate::parse_from_str(&format!("{text} 1 1"), &format!("{pattern} %m %d"));
+            first.ok().map(midnight)
+        })
+}
+
+/// The period `cell` names, as its format and its first day: a year (`1990`), a month
+/// (`1990-07`, `1990/7`), a quarter (`1990Q3`, `1990-Q3`, `1990 q3`) or an ISO week
+/// (`1990-W27`, `1990W27`); `None` for anything else.
+fn period(cell: &str) -> Option<(DateFormat, NaiveDate)> {
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    let (year_text, rest) = cell.split_at_checked(4)?;
+    if !digits(year_text) {
+        return None;
+    }
+    let year: i32 = year_text.parse().ok()?;
+    if rest.is_empty() {
+        return Some((DateFormat::Year, NaiveDate::from_ymd_opt(year, 1, 1)?));
+    }
+    let rest = rest.trim_start_matches(['-', ' ', '/']);
+    let separated = rest.len() < cell.len() - 4;
+    if let Some(quarter) = rest.strip_prefix(['Q', 'q']) {
+        let quarter: u32 = quarter.parse().ok().filter(|q| (1..=4).contains(q))?;
+        let first = NaiveDate::from_ymd_opt(year, 3 * quarter - 2, 1)?;
+        return Some((DateFormat::YearQuarter, first));
+    }
+    if let Some(week) = rest
+        .strip_prefix('W')
+        .filter(|week| week.len() == 2 && digits(week))
+    {
+        let monday = NaiveDate::from_isoywd_opt(year, week.parse().ok()?, Weekday::Mon)?;
+        return Some((DateFormat::IsoWeek, monday));
+    }
+    if separated && (1..=2).contains(&rest.len()) && digits(rest) {
+        let first = NaiveDate::from_ymd_opt(year, rest.parse().ok()?, 1)?;
+        return Some((DateFormat::YearMonth, first));
+    }
+    None
 }
 
 /// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, optionally followed by a UTC offset (`Z`, `±HH:MM`,
@@ -204,5 +280,78 @@ mod tests {
             Some(DateFormat::MonthFirst)
         );
         assert_eq!(DateFormat::detect(["yesterday", ""]), None);
+    }
+
+    #[test]
+    fn periods_are_detected_and_read_as_their_first_day() {
+        let at = |y, m, d| {
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_time(NaiveTime::MIN)
+        };
+        let cases = [
+            (["1871", "1872"], DateFormat::Year, at(1871, 1, 1)),
+            (
+                ["1991-07", "1991-08"],
+                DateFormat::YearMonth,
+                at(1991, 7, 1),
+            ),
+            (["1991/7", "1991/8"], DateFormat::YearMonth, at(1991, 7, 1)),
+            (
+                ["1990Q3", "1990Q4"],
+                DateFormat::YearQuarter,
+                at(1990, 7, 1),
+            ),
+            (
+                ["1990-Q3", "1990-Q4"],
+                DateFormat::YearQuarter,
+                at(1990, 7, 1),
+            ),
+            (
+                ["1990 q3", "1990 q4"],
+                DateFormat::YearQuarter,
+                at(1990, 7, 1),
+            ),
+            // ISO week 1 of 2021 starts on Monday 4 January
+            (
+                ["2021-W01", "2021-W02"],
+                DateFormat::IsoWeek,
+                at(2021, 1, 4),
+            ),
+            (["2021W01", "2021W02"], DateFormat::IsoWeek, at(2021, 1, 4)),
+        ];
+        for (cells, format, first) in cases {
+            assert_eq!(DateFormat::detect(cells), Some(format.clone()), "{cells:?}");
+            assert_eq!(format.parse(cells[0]), Some(first), "{cells:?}");
+        }
+        // not periods: a day, a decimal year, a compact date, a 13th month, a 5th quarter
+        for cell in [
+            "1990-07-01",
+            "1871.5",
+            "19900701",
+            "1990-13",
+            "1990Q5",
+            "1990-W54",
+        ] {
+            assert_eq!(period(cell), None, "{cell}");
+        }
+        // a period of another kind than the column's is not a date of it
+        assert_eq!(DateFormat::YearMonth.parse("1990Q3"), None);
+        assert_eq!(DateFormat::Year.parse("1990-07"), None);
+    }
+
+    #[test]
+    fn a_pattern_without_a_day_reads_the_periods_first_day() {
+        let at = |y, m, d| {
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_time(NaiveTime::MIN)
+        };
+        let pattern = |text: &str| DateFormat::Pattern(text.into());
+        assert_eq!(pattern("%Y-%m").parse("1991-07"), Some(at(1991, 7, 1)));
+        assert_eq!(pattern("%b %Y").parse("Jul 1991"), Some(at(1991, 7, 1)));
+        assert_eq!(pattern("%Y%m").parse("199107"), Some(at(1991, 7, 1)));
+        assert_eq!(pattern("%Y").parse("1871"), Some(at(1871, 1, 1)));
+        assert_eq!(pattern("%Y-%m").parse("1991-13"), None);
     }
 }

@@ -898,6 +898,22 @@ mod tests {
     }
 
     #[test]
+    fn period_cells_load_as_their_first_days() {
+        let first_day = |y, m, d| Timestamp::from_date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        for (cells, dates, frequency) in [
+            (["1871", "1872"], [(1871, 1, 1), (1872, 1, 1)], Frequency::Yearly),
+            (["1990Q4", "1991Q1"], [(1990, 10, 1), (1991, 1, 1)], Frequency::Quarterly),
+            (["1991-11", "1991-12"], [(1991, 11, 1), (1991, 12, 1)], Frequency::Monthly),
+        ] {
+            let file = write_csv(&format!("Date,Open\n{},1\n{},2\n", cells[0], cells[1]));
+            let loaded = load_file(file.path(), &options(&["Open"])).unwrap();
+            let expected: Vec<Timestamp> = dates.map(|(y, m, d)| first_day(y, m, d)).to_vec();
+            assert_eq!(loaded.series.dates, expected, "{cells:?}");
+            assert_eq!(Frequency::infer(&loaded.series.dates), frequency, "{cells:?}");
+        }
+    }
+
+    #[test]
     fn each_missing_policy_handles_empty_cells_and_missing_dates() {
         // business days; Wednesday 2024-01-10 is missing and Friday's Open is empty
         let text = "Date,Open,Close\n2024-01-08,10,11\n2024-01-09,12,13\n2024-01-11,16,17\n\
