@@ -56,6 +56,34 @@ pub enum DataError {
         /// The column.
         column: String,
     },
+    /// A row of a long-format file names no series.
+    #[error(
+        "{path}, row {row}, column '{column}': the cell is empty, expected the name of the row's series (every row of a panel names its series; [data] missing does not fill names)"
+    )]
+    MissingSeriesName {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row as a spreadsheet shows it (the header is row 1).
+        row: usize,
+        /// The series column.
+        column: String,
+    },
+    /// A CSV row has more fields than the header names.
+    #[error(
+        "{path}, row {row}: {fields} fields, but the header names {columns} (fields separated by '{separator}'; a value holding the separator must be quoted)"
+    )]
+    RaggedRow {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row as a spreadsheet shows it (the header is row 1).
+        row: usize,
+        /// The row's fields.
+        fields: usize,
+        /// The header's columns.
+        columns: usize,
+        /// The field separator the file was read with.
+        separator: char,
+    },
     /// A cell in a used column is not a finite number.
     #[error(
         "{path}, row {row}, column '{column}': '{value}' is not a finite number (set [data] missing = \"drop\" (or drop_missing = true) to drop such rows)"

@@ -139,6 +139,7 @@ impl Cells {
         frame: &DataFrame,
         name: &str,
         available: &[String],
+        decimal_comma: bool,
     ) -> Result<Self, DataError> {
         let column = frame.column(name).map_err(|_| DataError::MissingColumn {
             path: path.to_path_buf(),
@@ -152,6 +153,15 @@ impl Cells {
         // cells are read by index across polars' chunks: no contiguous copy of the column
         let series = column.as_materialized_series();
         Ok(match series.dtype() {
+            DataType::String if decimal_comma => {
+                let cells = series.str().map_err(failed)?;
+                Cells::Text(
+                    cells
+                        .iter()
+                        .map(|cell| cell.map(with_decimal_point))
+                        .collect(),
+                )
+            }
             DataType::String => Cells::Text(series.str().map_err(failed)?.clone()),
             DataType::Date => Cells::Dates(series.date().map_err(failed)?.physical().clone()),
             dtype if dtype.is_primitive_numeric() => {
@@ -234,6 +244,19 @@ impl Cells {
     }
 }
 
+/// `cell` with a decimal comma written as a point (`-3,25` as `-3.25`) when it is a number
+/// written so (digits, one comma, digits); as it is otherwise.
+fn with_decimal_point(cell: &str) -> std::borrow::Cow<'_, str> {
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    let unsigned = cell.trim().trim_start_matches(['-', '+']);
+    match unsigned.split_once(',') {
+        Some((whole, fraction)) if digits(whole) && digits(fraction) => {
+            std::borrow::Cow::Owned(cell.replacen(',', ".", 1))
+        }
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
 /// The date `days` after 1970-01-01.
 fn date_of(days: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_DAYS_FROM_CE)
@@ -266,8 +289,8 @@ impl Table {
     ) -> Result<Self, DataError> {
         let columns = distinct(&options.columns);
         let parquet = is_parquet(path);
-        let header = match parquet {
-            true => parquet_header(path)?,
+        let (header, dialect) = match parquet {
+            true => (parquet_header(path)?, Dialect::default()),
             false => csv_header(path)?,
         };
         let date_column = date_column_in(&header, &options.date_column);
@@ -291,9 +314,9 @@ impl Table {
         wanted.extend(optional.iter().map(String::as_str));
         let frame = match parquet {
             true => read_parquet(path, &wanted)?,
-            false => read_csv_columns(path, &header, &wanted, &columns, &date_column)?,
+            false => read_csv_columns(path, dialect, &header, &wanted, (&columns, &date_column))?,
         };
-        let cells = |name: &str| Cells::of(path, &frame, name, &header);
+        let cells = |name: &str| Cells::of(path, &frame, name, &header, dialect.decimal_comma);
         let dates = cells(&date_column)?;
         let columns = columns
             .iter()
@@ -345,7 +368,7 @@ impl Table {
                 Some(name) => name,
                 None if self.is_blank(row) => continue,
                 None => {
-                    return Err(DataError::MissingValue {
+                    return Err(DataError::MissingSeriesName {
                         path: self.path.clone(),
                         row: spreadsheet_row(row as usize),
                         column: column.clone(),
@@ -617,7 +640,51 @@ impl Table {
 }
 
 /// The header of a CSV file (its column names), or the errors of an unreadable or empty file.
-fn csv_header(path: &Path) -> Result<Vec<String>, DataError> {
+/// How a CSV file is written: its field separator, and whether its numbers have a decimal
+/// comma (a `;`-separated file's may, as spreadsheets in much of Europe write them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Dialect {
+    separator: u8,
+    decimal_comma: bool,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Self::separated_by(b',')
+    }
+}
+
+impl Dialect {
+    fn separated_by(separator: u8) -> Self {
+        Self {
+            separator,
+            decimal_comma: separator == b';',
+        }
+    }
+
+    /// The dialect of a file whose header line is `line`: fields separated by commas, or by
+    /// semicolons or tabs when the line has more of those than of commas.
+    fn sniff(line: &str) -> Self {
+        let count = |separator: char| line.matches(separator).count();
+        let separator = [(',', b','), (';', b';'), ('\t', b'\t')]
+            .into_iter()
+            .max_by_key(|(separator, byte)| (count(*separator), *byte == b','))
+            .map_or(b',', |(_, byte)| byte);
+        Self::separated_by(separator)
+    }
+
+    /// `options` reading this dialect.
+    fn apply(self, options: CsvReadOptions) -> CsvReadOptions {
+        options.map_parse_options(|parse| {
+            parse
+                .with_separator(self.separator)
+                .with_decimal_comma(self.decimal_comma)
+        })
+    }
+}
+
+/// The CSV file's column names and its [`Dialect`], sniffed from its first non-blank line.
+fn csv_header(path: &Path) -> Result<(Vec<String>, Dialect), DataError> {
     let read_error = |source| DataError::Read {
         path: path.to_path_buf(),
         source,
@@ -638,14 +705,19 @@ fn csv_header(path: &Path) -> Result<Vec<String>, DataError> {
             break;
         }
     }
-    let frame = CsvReadOptions::default()
+    let dialect = Dialect::sniff(&first_line);
+    let frame = dialect
+        .apply(CsvReadOptions::default())
         .with_has_header(true)
         .with_n_rows(Some(0))
         .with_infer_schema_length(Some(0))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|reader| reader.finish())
-        .map_err(|error| csv_error(path, error))?;
-    Ok(frame_names(&frame))
+        .map_err(|error| {
+            let columns = first_line.split(dialect.separator as char).count();
+            parse_error(path, dialect, columns, error)
+        })?;
+    Ok((frame_names(&frame), dialect))
 }
 
 fn csv_error(path: &Path, error: polars::error::PolarsError) -> DataError {
@@ -670,10 +742,10 @@ fn frame_names(frame: &DataFrame) -> Vec<String> {
 /// with those columns as text, for the loader to name the cell.
 fn read_csv_columns(
     path: &Path,
+    dialect: Dialect,
     header: &[String],
     wanted: &[&str],
-    numeric: &[String],
-    date_column: &str,
+    (numeric, date_column): (&[String], &str),
 ) -> Result<DataFrame, DataError> {
     let present: Vec<PlSmallStr> = header
         .iter()
@@ -689,7 +761,8 @@ fn read_csv_columns(
         if typed_dates {
             overwrite.with_column(date_column.into(), DataType::Date);
         }
-        CsvReadOptions::default()
+        dialect
+            .apply(CsvReadOptions::default())
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .with_columns(Some(present.clone().into()))
@@ -711,7 +784,7 @@ fn read_csv_columns(
             .column(date_column)
             .is_ok_and(|column| column.null_count() == 0)
     };
-    if first_cell_is_iso_date(path, header, date_column)
+    if first_cell_is_iso_date(path, dialect, header, date_column)
         && let Ok(frame) = read(true, true)
         && all_finite(&frame)
         && dates_whole(&frame)
@@ -720,17 +793,65 @@ fn read_csv_columns(
     }
     match read(true, false) {
         Ok(frame) if all_finite(&frame) => Ok(frame),
-        _ => read(false, false).map_err(|error| csv_error(path, error)),
+        _ => read(false, false).map_err(|error| parse_error(path, dialect, header.len(), error)),
     }
+}
+
+/// What polars' `error` reading the CSV file at `path` (of `columns` columns) was: a row with
+/// more fields than the header, named, or else polars' own message.
+fn parse_error(
+    path: &Path,
+    dialect: Dialect,
+    columns: usize,
+    error: polars::error::PolarsError,
+) -> DataError {
+    match ragged_row(path, dialect, columns) {
+        Some((row, fields)) => DataError::RaggedRow {
+            path: path.to_path_buf(),
+            row,
+            fields,
+            columns,
+            separator: dialect.separator as char,
+        },
+        None => csv_error(path, error),
+    }
+}
+
+/// The first row of the CSV file with more fields than `columns` (its line number, the header's
+/// being 1, and its fields), separators inside double quotes not counted; `None` when none.
+fn ragged_row(path: &Path, dialect: Dialect, columns: usize) -> Option<(usize, usize)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let separator = dialect.separator as char;
+    let fields = |line: &str| {
+        let mut quoted = false;
+        let separators = line.chars().filter(|c| {
+            if *c == '"' {
+                quoted = !quoted;
+            }
+            *c == separator && !quoted
+        });
+        separators.count() + 1
+    };
+    (text.lines().enumerate())
+        .skip_while(|(_, line)| line.trim().is_empty())
+        .skip(1)
+        .map(|(index, line)| (index + 1, fields(line)))
+        .find(|(_, fields)| *fields > columns)
 }
 
 /// Whether the date column's first data cell is a plain `YYYY-MM-DD` date (no time), so that
 /// polars may parse the column as dates.
-fn first_cell_is_iso_date(path: &Path, header: &[String], date_column: &str) -> bool {
+fn first_cell_is_iso_date(
+    path: &Path,
+    dialect: Dialect,
+    header: &[String],
+    date_column: &str,
+) -> bool {
     let Some(index) = header.iter().position(|name| name == date_column) else {
         return false;
     };
-    let first = CsvReadOptions::default()
+    let first = dialect
+        .apply(CsvReadOptions::default())
         .with_has_header(true)
         .with_n_rows(Some(1))
         .with_infer_schema_length(Some(0))
@@ -898,18 +1019,79 @@ mod tests {
     }
 
     #[test]
+    fn semicolons_tabs_and_decimal_commas_are_read() {
+        let expected = [1.5, -2.25, 3.0];
+        for text in [
+            "Date;Open\n2024-01-01;1,5\n2024-01-02;-2,25\n2024-01-03;3\n",
+            "Date;Open\n2024-01-01;1.5\n2024-01-02;-2.25\n2024-01-03;3\n",
+            "Date\tOpen\n2024-01-01\t1.5\n2024-01-02\t-2.25\n2024-01-03\t3\n",
+        ] {
+            let loaded = load(text, &["Open"]).unwrap();
+            assert_eq!(loaded.series.column("Open").unwrap(), &expected, "{text}");
+        }
+        // read as text (an NA cell), the decimal commas are numbers still
+        let file = write_csv("Date;Open\n2024-01-01;1,5\n2024-01-02;NA\n2024-01-03;3\n");
+        let options = LoadOptions {
+            missing: MissingPolicy::Interpolate,
+            ..options(&["Open"])
+        };
+        let loaded = load_file(file.path(), &options).unwrap();
+        assert_eq!(loaded.series.column("Open").unwrap(), &[1.5, 2.25, 3.0]);
+        // in a comma-separated file, a quoted "1,5" is no number (nor 15)
+        let error = load("Date,Open\n2024-01-01,\"1,5\"\n", &["Open"]).unwrap_err();
+        assert!(
+            error.to_string().contains("'1,5' is not a finite number"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_row_with_more_fields_than_the_header_is_named() {
+        let text = "Date,Open\n2024-01-01,1\n2024-01-02,\"2,0\"\n2024-01-03,3,4\n";
+        let error = load(text, &["Open"]).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DataError::RaggedRow {
+                    row: 4,
+                    fields: 3,
+                    columns: 2,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn period_cells_load_as_their_first_days() {
         let first_day = |y, m, d| Timestamp::from_date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
         for (cells, dates, frequency) in [
-            (["1871", "1872"], [(1871, 1, 1), (1872, 1, 1)], Frequency::Yearly),
-            (["1990Q4", "1991Q1"], [(1990, 10, 1), (1991, 1, 1)], Frequency::Quarterly),
-            (["1991-11", "1991-12"], [(1991, 11, 1), (1991, 12, 1)], Frequency::Monthly),
+            (
+                ["1871", "1872"],
+                [(1871, 1, 1), (1872, 1, 1)],
+                Frequency::Yearly,
+            ),
+            (
+                ["1990Q4", "1991Q1"],
+                [(1990, 10, 1), (1991, 1, 1)],
+                Frequency::Quarterly,
+            ),
+            (
+                ["1991-11", "1991-12"],
+                [(1991, 11, 1), (1991, 12, 1)],
+                Frequency::Monthly,
+            ),
         ] {
             let file = write_csv(&format!("Date,Open\n{},1\n{},2\n", cells[0], cells[1]));
             let loaded = load_file(file.path(), &options(&["Open"])).unwrap();
             let expected: Vec<Timestamp> = dates.map(|(y, m, d)| first_day(y, m, d)).to_vec();
             assert_eq!(loaded.series.dates, expected, "{cells:?}");
-            assert_eq!(Frequency::infer(&loaded.series.dates), frequency, "{cells:?}");
+            assert_eq!(
+                Frequency::infer(&loaded.series.dates),
+                frequency,
+                "{cells:?}"
+            );
         }
     }
 
@@ -1118,7 +1300,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.contains("row 3") && error.contains("ticker"),
+            error.contains("row 3")
+                && error.contains("'ticker'")
+                && error.contains("name of the row's series"),
             "{error}"
         );
         let error = load_file_panel(file.path(), &options(&["Open"]), "symbol")
