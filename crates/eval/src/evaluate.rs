@@ -166,7 +166,7 @@ impl TestForecast {
     }
 }
 
-/// The model's and the naive forecast's errors `steps_ahead` days ahead, over every test
+/// The model's and the naive forecast's errors `steps_ahead` steps ahead, over every test
 /// window, in the target's units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct StepErrors {

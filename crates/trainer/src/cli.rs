@@ -26,7 +26,7 @@ pub struct Cli {
 pub enum Command {
     /// Train a model, evaluate it on the test days against the naive forecast, write the run.
     Train(TrainArgs),
-    /// Forecast the days after the last date of a CSV file with a saved run.
+    /// Forecast the periods after the last date of a CSV file with a saved run.
     Predict(PredictArgs),
     /// Fit on the whole series (the newest valid_len rows choose the epoch, then a refit on
     /// every row) and forecast the horizon after its last row, with intervals.
@@ -151,7 +151,7 @@ pub struct PredictArgs {
     /// The CSV to forecast from: its last `window_len` rows are the model's input.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
-    /// Days to forecast (default: the model's horizon).
+    /// Steps to forecast (default: the model's horizon).
     #[arg(long, value_name = "K")]
     pub steps: Option<usize>,
     /// Write the forecast here instead of `<run>/forecast.csv`.

@@ -355,7 +355,7 @@ pub fn predicted_vs_actual(
     })
 }
 
-/// RMSE of the model and of the naive forecast against the number of days ahead.
+/// RMSE of the model and of the naive forecast against the number of steps ahead.
 pub fn error_by_step(
     path: &Path,
     errors: &[StepErrors],
@@ -366,8 +366,8 @@ pub fn error_by_step(
     let naive: Vec<f64> = errors.iter().map(|e| e.naive_rmse).collect();
     indexed_lines(
         path,
-        &format!("{target}: test RMSE by days ahead"),
-        ("days ahead (h)", &format!("RMSE ({unit})")),
+        &format!("{target}: test RMSE by steps ahead"),
+        ("steps ahead (h)", &format!("RMSE ({unit})")),
         &[
             ("model", model, MODEL_COLOUR),
             ("naive (last observed value)", naive, NAIVE_COLOUR),

@@ -224,7 +224,7 @@ impl ModelRun<'_> {
         yoho_data::check_logarithms(&series, data)?;
         if series.len() < data.window_len {
             bail!(
-                "{} has {} usable rows, fewer than one window: the model reads the last {} days",
+                "{} has {} usable rows, fewer than one window: the model reads the last {} rows",
                 series.source_name,
                 series.len(),
                 data.window_len

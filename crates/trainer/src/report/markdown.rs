@@ -83,14 +83,14 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
             text,
-            "## By days ahead\n\nRMSE and MAE at each step ahead over the {} test windows; the \
+            "## By steps ahead\n\nRMSE and MAE at each step ahead over the {} test windows; the \
              naive forecast repeats the last observed value; skill is 1 − MSE / MSE(naive).\n",
             data.test_windows
         );
         text += &markdown_rows(&STEP_HEADERS, &step_rows(by_step), Align::Right);
         let _ = writeln!(
             text,
-            "\n![Error by days ahead]({})\n\n![Multi-day forecasts]({})\n",
+            "\n![Error by steps ahead]({})\n\n![Multi-step forecasts]({})\n",
             files::STEP_ERROR_PLOT,
             files::MULTI_STEP_PLOT
         );

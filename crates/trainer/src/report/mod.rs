@@ -67,7 +67,7 @@ pub fn table(report: &MetricsReport) -> String {
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
             text,
-            "\nBy days ahead ({} test windows, naive = last observed value):",
+            "\nBy steps ahead ({} test windows, naive = last observed value):",
             data.test_windows
         );
         text += &text_table(

@@ -155,7 +155,7 @@ fn every_strategy_is_evaluated_at_every_step_ahead() {
         let run = dir.path().join("run");
         let output = train(&config, &run);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(stdout.contains("By days ahead"), "{strategy}: {stdout}");
+        assert!(stdout.contains("By steps ahead"), "{strategy}: {stdout}");
 
         let by_step = metrics(&run)["by_step"].as_array().unwrap().clone();
         assert_eq!(by_step.len(), 3, "{strategy}");

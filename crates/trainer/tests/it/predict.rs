@@ -144,7 +144,7 @@ fn predict_errors_are_clear() {
     // fewer rows than one window (window_len = 4)
     let short = write(dir.path(), "short.csv", &series_csv(3));
     let output = predict(&run, &short, &[]);
-    assert_clean_error(&output, &["short.csv", "3 usable rows", "last 4 days"]);
+    assert_clean_error(&output, &["short.csv", "3 usable rows", "last 4 rows"]);
 
     // more steps than a multivariate model can make
     let output = predict(&run, &data, &["--steps", "3"]);
