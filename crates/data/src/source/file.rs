@@ -639,7 +639,6 @@ impl Table {
     }
 }
 
-/// The header of a CSV file (its column names), or the errors of an unreadable or empty file.
 /// How a CSV file is written: its field separator, and whether its numbers have a decimal
 /// comma (a `;`-separated file's may, as spreadsheets in much of Europe write them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -683,7 +682,8 @@ impl Dialect {
     }
 }
 
-/// The CSV file's column names and its [`Dialect`], sniffed from its first non-blank line.
+/// The header of a CSV file (its column names) and its [`Dialect`], sniffed from its first
+/// non-blank line; or the errors of an unreadable or empty file.
 fn csv_header(path: &Path) -> Result<(Vec<String>, Dialect), DataError> {
     let read_error = |source| DataError::Read {
         path: path.to_path_buf(),
@@ -714,7 +714,7 @@ fn csv_header(path: &Path) -> Result<(Vec<String>, Dialect), DataError> {
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|reader| reader.finish())
         .map_err(|error| {
-            let columns = first_line.split(dialect.separator as char).count();
+            let columns = field_count(first_line.trim_end(), dialect.separator);
             parse_error(path, dialect, columns, error)
         })?;
     Ok((frame_names(&frame), dialect))
@@ -821,22 +821,23 @@ fn parse_error(
 /// being 1, and its fields), separators inside double quotes not counted; `None` when none.
 fn ragged_row(path: &Path, dialect: Dialect, columns: usize) -> Option<(usize, usize)> {
     let text = std::fs::read_to_string(path).ok()?;
-    let separator = dialect.separator as char;
-    let fields = |line: &str| {
-        let mut quoted = false;
-        let separators = line.chars().filter(|c| {
-            if *c == '"' {
-                quoted = !quoted;
-            }
-            *c == separator && !quoted
-        });
-        separators.count() + 1
-    };
     (text.lines().enumerate())
         .skip_while(|(_, line)| line.trim().is_empty())
         .skip(1)
-        .map(|(index, line)| (index + 1, fields(line)))
+        .map(|(index, line)| (index + 1, field_count(line, dialect.separator)))
         .find(|(_, fields)| *fields > columns)
+}
+
+/// The fields of a CSV `line` separated by `separator`, those inside double quotes not counted.
+fn field_count(line: &str, separator: u8) -> usize {
+    let mut quoted = false;
+    let separators = line.bytes().filter(|byte| {
+        if *byte == b'"' {
+            quoted = !quoted;
+        }
+        *byte == separator && !quoted
+    });
+    separators.count() + 1
 }
 
 /// Whether the date column's first data cell is a plain `YYYY-MM-DD` date (no time), so that
