@@ -87,7 +87,7 @@ fn forecast_series(
         config.data.horizon,
         0,
     )?;
-    write_forecast(run, &config, &loaded, &forecast)?;
+    write_forecast(run, &config, (&loaded, None), &forecast)?;
     print_forecast(&forecast);
     println!(
         "{words}; forecast written to {}",

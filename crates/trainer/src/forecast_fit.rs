@@ -286,11 +286,12 @@ fn chart_of(forecast: &Forecast) -> plots::FutureForecast {
     }
 }
 
-/// Writes `forecast.csv` and the chart of the series' end and the forecast.
+/// Writes `forecast.csv` and the chart of the series' end and the forecast (of a panel's
+/// `series`, named in the chart).
 pub(crate) fn write_forecast(
     run: &RunDir,
     config: &ExperimentConfig,
-    loaded: &LoadedSeries,
+    (loaded, series_name): (&LoadedSeries, Option<&str>),
     forecast: &Forecast,
 ) -> anyhow::Result<()> {
     let series = &loaded.series;
@@ -303,7 +304,10 @@ pub(crate) fn write_forecast(
         &series.dates[shown.clone()],
         &target[shown],
         &chart_of(forecast),
-        &config.data.target,
+        &match series_name {
+            Some(name) => format!("{} of {name}", config.data.target),
+            None => config.data.target.clone(),
+        },
     )?;
     run.write(files::FORECAST, forecast_csv(forecast).as_bytes())
 }

@@ -228,7 +228,7 @@ fn forecast_each(
                 config.data.horizon,
                 index,
             )?;
-            write_forecast(&dir, config, loaded, &forecast)?;
+            write_forecast(&dir, config, (loaded, Some(&entry.name)), &forecast)?;
             Ok(forecast)
         })
         .collect()

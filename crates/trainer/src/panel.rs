@@ -241,7 +241,7 @@ pub fn evaluate_and_write(
             calibration,
             by_step: errors,
         };
-        let evaluation = evaluate(
+        let mut evaluation = evaluate(
             config,
             data,
             baselines,
@@ -250,6 +250,7 @@ pub fn evaluate_and_write(
             name,
             Some(model_errors),
         )?;
+        evaluation.report.data.series = Some(member.name.clone());
         let dir = RunDir::create(&series_dir(run, entry))?;
         write_series(&dir, &evaluation, data, &[], &config_toml)?;
         append_predictions(&mut predictions, &member.name, &dir)?;

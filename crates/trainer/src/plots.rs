@@ -200,11 +200,15 @@ pub fn test_period(
     unit: &str,
 ) -> anyhow::Result<()> {
     let days = forecast.dates.len();
-    let x_max = (days.max(2) - 1) as f64;
+    // one test window (the M4 protocol) is one point, centred
+    let x_range = match days {
+        0 | 1 => -0.5..0.5,
+        _ => 0.0..(days - 1) as f64,
+    };
     let series = [
         ("actual", &forecast.actual[..], ACTUAL_COLOUR),
         ("model", forecast.model(), MODEL_COLOUR),
-        ("naive (tomorrow = today)", forecast.naive(), NAIVE_COLOUR),
+        ("naive (the last value)", forecast.naive(), NAIVE_COLOUR),
     ];
     let y_range = value_range(
         series.iter().map(|(_, values, _)| *values).chain(
@@ -214,11 +218,17 @@ pub fn test_period(
         ),
     );
     render(path, TEST_PERIOD_SIZE, |root| {
-        let mut chart = chart_builder(root, format!("Next-day {target} over the test days"))
-            .build_cartesian_2d(0f64..x_max, y_range)?;
+        let caption = format!("{target} one step ahead over the test period");
+        let mut chart = chart_builder(root, caption).build_cartesian_2d(x_range, y_range)?;
+        // a date at each test day's place only
         let date_label = |x: &f64| {
-            let index = (x.round().max(0.0) as usize).min(days - 1);
-            forecast.dates[index].to_string()
+            let day = x.round();
+            match (day - x).abs() < 1e-6 && day >= 0.0 {
+                true => {
+                    (forecast.dates.get(day as usize)).map_or_else(String::new, ToString::to_string)
+                }
+                false => String::new(),
+            }
         };
         draw_date_mesh(
             &mut chart,
@@ -241,18 +251,32 @@ pub fn test_period(
             .collect();
         draw_bands(&mut chart, outlines, "model ")?;
         for (label, values, colour) in series {
+            let points = || values.iter().enumerate().map(|(i, v)| (i as f64, *v));
             chart
-                .draw_series(LineSeries::new(
-                    values.iter().enumerate().map(|(i, v)| (i as f64, *v)),
-                    colour.stroke_width(2),
-                ))?
+                .draw_series(LineSeries::new(points(), colour.stroke_width(2)))?
                 .label(label)
                 .legend(legend_line(colour));
+            // a few days' points marked, so that one day's shows at all
+            if days <= MARKED_DAYS {
+                chart.draw_series(points().map(|p| Circle::new(p, 4, colour.filled())))?;
+            }
+        }
+        if days == 1 {
+            // one day's interval bands as bars
+            for band in bands {
+                let (lower, upper) = (band.lower[0], band.upper[0]);
+                let bar = [(-0.01, lower), (0.01, upper)];
+                let shade = MODEL_COLOUR.mix(BAND_OPACITY * 2.0);
+                chart.draw_series(std::iter::once(Rectangle::new(bar, shade.filled())))?;
+            }
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
+
+/// The most test days whose points the test-period chart marks.
+const MARKED_DAYS: usize = 60;
 
 /// How opaque each interval band is over the chart (bands stack where they overlap).
 const BAND_OPACITY: f64 = 0.15;
@@ -531,7 +555,7 @@ pub fn multi_step_forecasts(
     let dates = &forecast.dates;
     render(path, TEST_PERIOD_SIZE, |root| {
         let caption =
-            format!("{target}: {horizon}-day forecasts from every {horizon}th test window");
+            format!("{target}: {horizon}-step forecasts from every {horizon}th test window");
         let mut chart = chart_builder(root, caption).build_cartesian_2d(0f64..x_max, y_range)?;
         let date_label = |x: &f64| {
             let day = x.round().max(1.0) as usize - 1;
@@ -542,7 +566,7 @@ pub fn multi_step_forecasts(
         };
         draw_date_mesh(
             &mut chart,
-            "date of the first forecast day",
+            "date of the first forecast step (+k: k steps after the last test window's)",
             format!("{target} ({unit})"),
             &date_label,
         )?;
@@ -555,7 +579,7 @@ pub fn multi_step_forecasts(
                 chart.draw_series(LineSeries::new(points, MODEL_COLOUR.stroke_width(2)))?;
             if index == 0 {
                 series
-                    .label(format!("model, {horizon} days at once"))
+                    .label(format!("model, {horizon} steps at once"))
                     .legend(legend_line(MODEL_COLOUR));
             }
         }

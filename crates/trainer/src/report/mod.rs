@@ -118,7 +118,7 @@ pub fn write_reports(
     generation: Option<&Generation>,
     config_toml: &str,
 ) -> anyhow::Result<()> {
-    let target = &report.data.target;
+    let target = &report.data.chart_label();
     let bands = report
         .intervals
         .as_ref()

@@ -45,6 +45,9 @@ pub struct MetricsReport {
 pub struct DataSummary {
     /// The file or generator.
     pub source: String,
+    /// The series of a panel these numbers are of (its name in the series column).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
     /// Input columns.
     pub features: Vec<String>,
     /// Forecast column.
@@ -89,12 +92,22 @@ pub fn steps_ahead(horizon: usize) -> String {
 }
 
 impl DataSummary {
+    /// What the charts call the forecast values: the target, and a panel's series by name
+    /// ("sales of shop_a").
+    pub fn chart_label(&self) -> String {
+        match &self.series {
+            Some(name) => format!("{} of {name}", self.target),
+            None => self.target.clone(),
+        }
+    }
+
     /// Summarises `data` and the test forecast's dates.
     pub fn new(data: &PreparedData, forecast: &TestForecast) -> Self {
         let dates = &data.series.dates;
         let frequency = Frequency::infer(dates);
         Self {
             source: data.series.source_name.clone(),
+            series: None,
             features: data.features.clone(),
             target: data.target.clone(),
             horizon: data.window.horizon,

@@ -87,6 +87,10 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
         ] {
             assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
         }
+        // the series' own metrics say which series they are of
+        let own: serde_json::Value =
+            serde_json::from_str(&read(&dir.join("metrics.json"))).unwrap();
+        assert_eq!(own["data"]["series"], entry["name"], "{}", dir.display());
     }
     // each series in its own units: "large"'s errors are in the thousands' range, "small"'s not
     let rmse = |index: usize| series[index]["test"]["naive"]["rmse"].as_f64().unwrap();
