@@ -113,6 +113,40 @@ where
     Ok(())
 }
 
+/// The corner of a chart over `x` and `y` where the legend hides the fewest of `points`: the
+/// upper left unless another corner (its outer third of each axis) holds fewer.
+fn quiet_corner(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    x: &std::ops::Range<f64>,
+    y: &std::ops::Range<f64>,
+) -> SeriesLabelPosition {
+    let third = |range: &std::ops::Range<f64>| (range.end - range.start) / 3.0;
+    let (left, right) = (x.start + third(x), x.end - third(x));
+    let (lower, upper) = (y.start + third(y), y.end - third(y));
+    let mut counts = [0usize; 4];
+    for (px, py) in points {
+        let column = match (px <= left, px >= right) {
+            (true, _) => 0,
+            (_, true) => 1,
+            _ => continue,
+        };
+        let row = match (py >= upper, py <= lower) {
+            (true, _) => 0,
+            (_, true) => 2,
+            _ => continue,
+        };
+        counts[row + column] += 1;
+    }
+    let corners = [
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::LowerLeft,
+        SeriesLabelPosition::LowerRight,
+    ];
+    let quietest = (0..4).min_by_key(|corner| counts[*corner]).unwrap_or(0);
+    corners[quietest].clone()
+}
+
 /// The largest magnitude an axis reaches: beyond it the margins, and plotters' own arithmetic
 /// on the range, would overflow.
 const AXIS_LIMIT: f64 = 1e300;
@@ -219,6 +253,9 @@ pub fn test_period(
     );
     render(path, TEST_PERIOD_SIZE, |root| {
         let caption = format!("{target} one step ahead over the test period");
+        let all_points = (series.iter())
+            .flat_map(|(_, values, _)| values.iter().enumerate().map(|(i, v)| (i as f64, *v)));
+        let legend = quiet_corner(all_points, &x_range, &y_range);
         let mut chart = chart_builder(root, caption).build_cartesian_2d(x_range, y_range)?;
         // a date at each test day's place only
         let date_label = |x: &f64| {
@@ -270,7 +307,7 @@ pub fn test_period(
                 chart.draw_series(std::iter::once(Rectangle::new(bar, shade.filled())))?;
             }
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        draw_legend(&mut chart, legend)?;
         Ok(())
     })
 }
@@ -396,7 +433,7 @@ pub fn error_by_step(
             ("model", model, MODEL_COLOUR),
             ("naive (last observed value)", naive, NAIVE_COLOUR),
         ],
-        SeriesLabelPosition::UpperLeft,
+        None,
     )
 }
 
@@ -426,7 +463,7 @@ pub fn error_by_fold(
         &format!("{target}: RMSE in each backtest fold"),
         ("fold (1 = oldest origin)", &format!("RMSE ({unit})")),
         &lines,
-        SeriesLabelPosition::UpperLeft,
+        None,
     )
 }
 
@@ -447,7 +484,7 @@ pub fn relative_mase_by_fold(
         ),
         &lines,
         // the reference's line runs along 1, at the top
-        SeriesLabelPosition::LowerRight,
+        Some(SeriesLabelPosition::LowerRight),
     )
 }
 
@@ -465,13 +502,14 @@ fn coloured<'a>(forecasters: &[(&'a str, Vec<f64>)]) -> Vec<(&'a str, Vec<f64>, 
         .collect()
 }
 
-/// Lines of values against 1, 2, 3, … with a dot at every point, the y axis from 0.
+/// Lines of values against 1, 2, 3, … with a dot at every point, the y axis from 0; the legend
+/// at `legend`, or else in the corner that hides the fewest points.
 fn indexed_lines(
     path: &Path,
     caption: &str,
     (x_desc, y_desc): (&str, &str),
     lines: &[(&str, Vec<f64>, RGBColor)],
-    legend: SeriesLabelPosition,
+    legend: Option<SeriesLabelPosition>,
 ) -> anyhow::Result<()> {
     let mut y_range = value_range(lines.iter().map(|(_, values, _)| &values[..]));
     y_range.start = y_range.start.min(0.0);
@@ -481,6 +519,12 @@ fn indexed_lines(
         .max()
         .unwrap_or(0);
     let last = count.max(2) as f64;
+    let legend = legend.unwrap_or_else(|| {
+        let points = (lines.iter()).flat_map(|(_, values, _)| {
+            (values.iter().enumerate()).map(|(i, v)| ((i + 1) as f64, *v))
+        });
+        quiet_corner(points, &(0.75..last + 0.25), &y_range)
+    });
     render(path, STEP_ERROR_SIZE, |root| {
         let mut chart =
             chart_builder(root, caption).build_cartesian_2d(0.75f64..last + 0.25, y_range)?;
@@ -556,6 +600,8 @@ pub fn multi_step_forecasts(
     render(path, TEST_PERIOD_SIZE, |root| {
         let caption =
             format!("{target}: {horizon}-step forecasts from every {horizon}th test window");
+        let drawn = actual.iter().chain(paths.iter().flatten()).copied();
+        let legend = quiet_corner(drawn, &(0.0..x_max), &y_range);
         let mut chart = chart_builder(root, caption).build_cartesian_2d(0f64..x_max, y_range)?;
         let date_label = |x: &f64| {
             let day = x.round().max(1.0) as usize - 1;
@@ -583,7 +629,7 @@ pub fn multi_step_forecasts(
                     .legend(legend_line(MODEL_COLOUR));
             }
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        draw_legend(&mut chart, legend)?;
         Ok(())
     })
 }
@@ -636,6 +682,15 @@ pub fn history_and_forecast(
     };
     render(path, TEST_PERIOD_SIZE, |root| {
         let caption = format!("{target}: the last rows and the forecast after them");
+        let drawn = (history.iter().enumerate())
+            .map(|(i, v)| (i as f64, *v))
+            .chain((values.iter().enumerate()).map(|(i, v)| (x_of(i + 1), *v)))
+            .chain((bands.iter()).flat_map(|(_, ends)| {
+                (ends.iter().enumerate()).flat_map(move |(step, (low, up))| {
+                    [(x_of(step + 1), *low), (x_of(step + 1), *up)]
+                })
+            }));
+        let legend = quiet_corner(drawn, &(0.0..x_max), &y_range);
         let mut chart = chart_builder(root, caption).build_cartesian_2d(0f64..x_max, y_range)?;
         draw_date_mesh(&mut chart, "date", target, &date_label)?;
         // a fan from the last observed value, so that one step's band shows too
@@ -664,7 +719,7 @@ pub fn history_and_forecast(
             .draw_series(LineSeries::new(points, MODEL_COLOUR.stroke_width(2)))?
             .label("forecast")
             .legend(legend_line(MODEL_COLOUR));
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        draw_legend(&mut chart, legend)?;
         Ok(())
     })
 }
@@ -746,6 +801,26 @@ pub fn closed_loop(path: &Path, generation: &Generation, target: &str) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_goes_where_it_hides_the_fewest_points() {
+        let (x, y) = (0.0..9.0, 0.0..9.0);
+        let corner = |points: &[(f64, f64)]| quiet_corner(points.iter().copied(), &x, &y);
+        // nothing drawn, or a tie: the upper left
+        assert!(matches!(corner(&[]), SeriesLabelPosition::UpperLeft));
+        // a series falling from the upper left to the lower right
+        let falling: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 9.0 - i as f64)).collect();
+        assert!(matches!(corner(&falling), SeriesLabelPosition::UpperRight));
+        // rising, with one more point in the lower left
+        let mut rising: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, i as f64)).collect();
+        rising.push((0.5, 0.5));
+        assert!(matches!(corner(&rising), SeriesLabelPosition::UpperLeft));
+        rising.push((0.5, 8.5));
+        rising.push((8.5, 0.5));
+        assert!(matches!(corner(&rising), SeriesLabelPosition::UpperLeft));
+        rising.push((0.2, 8.8));
+        assert!(matches!(corner(&rising), SeriesLabelPosition::LowerRight));
+    }
 
     #[test]
     fn axis_ranges_are_finite_and_resolvable_at_any_magnitude() {
