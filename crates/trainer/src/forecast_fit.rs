@@ -304,10 +304,7 @@ pub(crate) fn write_forecast(
         &series.dates[shown.clone()],
         &target[shown],
         &chart_of(forecast),
-        &match series_name {
-            Some(name) => format!("{} of {name}", config.data.target),
-            None => config.data.target.clone(),
-        },
+        &plots::series_label(&config.data.target, series_name),
     )?;
     run.write(files::FORECAST, forecast_csv(forecast).as_bytes())
 }

@@ -113,6 +113,15 @@ where
     Ok(())
 }
 
+/// What the charts call the values of `target`: the target, and a panel's `series` by name
+/// ("sales of shop_a").
+pub fn series_label(target: &str, series: Option<&str>) -> String {
+    match series {
+        Some(name) => format!("{target} of {name}"),
+        None => target.to_string(),
+    }
+}
+
 /// The corner of a chart over `x` and `y` where the legend hides the fewest of `points`: the
 /// upper left unless another corner (its outer third of each axis) holds fewer.
 fn quiet_corner(

@@ -118,7 +118,7 @@ pub fn write_reports(
     generation: Option<&Generation>,
     config_toml: &str,
 ) -> anyhow::Result<()> {
-    let target = &report.data.chart_label();
+    let target = &plots::series_label(&report.data.target, report.data.series.as_deref());
     let bands = report
         .intervals
         .as_ref()

@@ -92,15 +92,6 @@ pub fn steps_ahead(horizon: usize) -> String {
 }
 
 impl DataSummary {
-    /// What the charts call the forecast values: the target, and a panel's series by name
-    /// ("sales of shop_a").
-    pub fn chart_label(&self) -> String {
-        match &self.series {
-            Some(name) => format!("{} of {name}", self.target),
-            None => self.target.clone(),
-        }
-    }
-
     /// Summarises `data` and the test forecast's dates.
     pub fn new(data: &PreparedData, forecast: &TestForecast) -> Self {
         let dates = &data.series.dates;
