@@ -13,6 +13,13 @@ const VALID: &str = "Date,Open,High,Close\n\
 2021-01-07,27340.46,28139.03,27490.13\r\n\
 2021-01-08,28139.03,28139.03,28139.03\n";
 
+/// A semicolon-separated file of quarters with decimal commas.
+const VALID_EUROPEAN: &str = "Date;Open;High;Close\n\
+1990Q1;1,5;2,25;1,25\n\
+1990Q2;2;3,5;-1,75\n\
+1990-Q3;2,5;3;2\r\n\
+1990 q4;3;3;3\n";
+
 fn options() -> LoadOptions {
     LoadOptions {
         date_column: "Date".into(),
@@ -55,7 +62,7 @@ proptest! {
 
     #[test]
     fn random_text_with_csv_characters_never_panics(
-        text in "[Date,OpenClose0-9./\\-\" \\r\\n]{0,200}",
+        text in "[Date,;\tOpenClose0-9./\\-\" QqW\\r\\n]{0,200}",
         drop in any::<bool>(),
     ) {
         load_bytes(text.as_bytes(), drop);
@@ -67,10 +74,13 @@ proptest! {
         deletions in proptest::collection::vec(0..VALID.len(), 0..4),
         cut in 0..=VALID.len(),
         drop in any::<bool>(),
+        european in any::<bool>(),
     ) {
-        let mut bytes = VALID.as_bytes().to_vec();
+        let valid = if european { VALID_EUROPEAN } else { VALID };
+        let mut bytes = valid.as_bytes().to_vec();
+        let length = bytes.len();
         for (at, byte) in edits {
-            bytes[at] = byte;
+            bytes[at % length] = byte;
         }
         for at in deletions {
             if at < bytes.len() {
@@ -80,4 +90,18 @@ proptest! {
         bytes.truncate(cut.min(bytes.len()));
         load_bytes(&bytes, drop);
     }
+}
+
+#[test]
+fn the_european_file_mutated_above_loads_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("european.csv");
+    std::fs::write(&path, VALID_EUROPEAN).unwrap();
+    let loaded = load_file(&path, &options()).unwrap();
+    assert_eq!(loaded.series.column("Open").unwrap(), &[1.5, 2.0, 2.5, 3.0]);
+    assert_eq!(
+        loaded.series.column("Close").unwrap(),
+        &[1.25, -1.75, 2.0, 3.0]
+    );
+    assert_eq!(loaded.series.dates[2].to_string(), "1990-07-01");
 }
