@@ -9,7 +9,7 @@ use crate::calendar::{self, CalendarFeature};
 use crate::missing::MissingPolicy;
 use crate::scaling::ScalingMethod;
 use crate::sine::SineSpec;
-use crate::source::file::LoadOptions;
+use crate::source::file::{LoadOptions, PanelLayout};
 use crate::transform::{TargetTransform, WindowNorm, is_target_only};
 use crate::window::{SplitSpec, WindowSpec};
 
@@ -74,6 +74,8 @@ struct DataSection {
     series_column: Option<String>,
     #[serde(default)]
     split: PanelSplit,
+    #[serde(default, skip_serializing_if = "is_long")]
+    layout: PanelLayout,
     features: Vec<String>,
     target: String,
     #[serde(default)]
@@ -102,6 +104,10 @@ struct DataSection {
     drop_missing: bool,
     #[serde(default)]
     missing: Option<MissingPolicy>,
+}
+
+fn is_long(layout: &PanelLayout) -> bool {
+    *layout == PanelLayout::Long
 }
 
 /// The `source` key.
@@ -186,6 +192,7 @@ impl TryFrom<DataSection> for DataConfig {
             date_format: section.date_format,
             series_column: section.series_column,
             split: section.split,
+            layout: section.layout,
             features: section.features,
             target: section.target,
             scaling: section.scaling,
@@ -224,6 +231,7 @@ impl From<DataConfig> for DataSection {
             date_format: config.date_format,
             series_column: config.series_column,
             split: config.split,
+            layout: config.layout,
             features: config.features,
             target: config.target,
             scaling: config.scaling,
@@ -265,6 +273,9 @@ pub struct DataConfig {
     /// How a panel's series are split into periods: each its own newest rows (`per_series`,
     /// the default) or all at one time boundary (`common_time`).
     pub split: PanelSplit,
+    /// How a panel's file holds its series: a row per date and series (`long`, the default)
+    /// or a column per series (`wide`).
+    pub layout: PanelLayout,
     /// Input columns, in order (e.g. `["Open"]` or `["Open", "High", "Low", "Close"]`).
     pub features: Vec<String>,
     /// The column to forecast.
@@ -321,6 +332,7 @@ impl DataConfig {
             date_column: default_date_column(),
             date_format: None,
             series_column: None,
+            layout: PanelLayout::Long,
             split: PanelSplit::default(),
             features: features.iter().map(|f| f.to_string()).collect(),
             target: target.to_string(),
@@ -365,6 +377,7 @@ impl DataConfig {
         if let Some(column) = &self.series_column {
             self.check_series_column(column)?;
         }
+        self.check_layout()?;
         match &self.source {
             Source::File { .. } => Ok(()),
             Source::Sine(spec) => spec.validate(),
@@ -408,6 +421,35 @@ impl DataConfig {
     }
 
     /// The series column must be a column of a file, and neither the dates nor a value.
+    /// A wide file holds one value per series and date: it needs `series_column` (what its
+    /// columns are) and no feature but the target.
+    fn check_layout(&self) -> Result<(), DataError> {
+        let refuse = |message: String| {
+            Err(DataError::InvalidSetting {
+                key: "layout",
+                message,
+            })
+        };
+        if self.layout == PanelLayout::Long {
+            return Ok(());
+        }
+        if self.series_column.is_none() {
+            return refuse(
+                "layout = \"wide\" reads a column per series; set series_column to what the \
+                 columns are, e.g. series_column = \"ticker\""
+                    .into(),
+            );
+        }
+        if self.used_columns() != [self.target.clone()] {
+            return refuse(format!(
+                "a wide file holds one value per series and date, named by target ('{}'); \
+                 expected features = [\"{}\"], got {:?}",
+                self.target, self.target, self.features
+            ));
+        }
+        Ok(())
+    }
+
     fn check_series_column(&self, column: &str) -> Result<(), DataError> {
         let refuse = |message: String| {
             Err(DataError::InvalidSetting {
@@ -484,6 +526,7 @@ impl DataConfig {
             columns: self.used_columns(),
             missing: self.missing,
             optional_columns: optional_columns.iter().map(|c| c.to_string()).collect(),
+            layout: self.layout,
         }
     }
 
@@ -507,6 +550,29 @@ mod tests {
             "features = [\"value\"]\ntarget = \"value\"\nwindow_len = 5\ntest_len = 10\n{keys}"
         );
         toml::from_str(&text).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_wide_layout_needs_a_series_column_and_the_target_alone() {
+        let wide =
+            parse("path = \"a.csv\"\nseries_column = \"ticker\"\nlayout = \"wide\"").unwrap();
+        assert_eq!(wide.layout, PanelLayout::Wide);
+        let text = toml::to_string(&wide).unwrap();
+        assert!(text.contains("layout = \"wide\""), "{text}");
+        let long = parse("path = \"a.csv\"\nseries_column = \"ticker\"").unwrap();
+        assert!(!toml::to_string(&long).unwrap().contains("layout"));
+        let alone = parse("path = \"a.csv\"\nlayout = \"wide\"").unwrap_err();
+        assert!(
+            alone.contains("layout") && alone.contains("series_column"),
+            "{alone}"
+        );
+        let error = toml::from_str::<DataConfig>(
+            "features = [\"value\", \"volume\"]\ntarget = \"value\"\nwindow_len = 5\n\
+             test_len = 10\npath = \"a.csv\"\nseries_column = \"ticker\"\nlayout = \"wide\"",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("one value per series and date"), "{error}");
     }
 
     #[test]

@@ -56,6 +56,14 @@ pub enum DataError {
         /// The column.
         column: String,
     },
+    /// A wide file has no column but its date column.
+    #[error(
+        "{path} holds no column but its dates; a wide file (layout = \"wide\") holds a column per series"
+    )]
+    NoSeriesColumns {
+        /// The file.
+        path: PathBuf,
+    },
     /// A row of a long-format file names no series.
     #[error(
         "{path}, row {row}, column '{column}': the cell is empty, expected the name of the row's series (every row of a panel names its series; [data] missing does not fill names)"

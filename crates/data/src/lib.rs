@@ -40,7 +40,7 @@ pub use prepare::{
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Column, LoadedSeries, TimeSeries};
-pub use source::file::{LoadOptions, load_file, load_file_panel};
+pub use source::file::{LoadOptions, PanelLayout, load_file, load_file_panel};
 /// The NumPy article's generated sine wave (also at `source::sine`).
 pub use source::sine;
 pub use timestamp::Timestamp;

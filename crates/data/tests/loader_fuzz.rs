@@ -27,6 +27,7 @@ fn options() -> LoadOptions {
         columns: vec!["Open".into(), "Close".into()],
         missing: yoho_data::MissingPolicy::Error,
         optional_columns: vec!["High".into()],
+        layout: yoho_data::PanelLayout::Long,
     }
 }
 

@@ -9,6 +9,7 @@ use polars::prelude::{
     ChunkedArray, CsvReadOptions, DataFrame, DataType, Field, Float64Chunked, Int32Type,
     ParquetReader, PlSmallStr, Schema, SerReader, StringChunked,
 };
+use serde::{Deserialize, Serialize};
 
 use super::dates::DateFormat;
 use crate::DataError;
@@ -21,6 +22,20 @@ use crate::timestamp::Timestamp;
 /// shown as row `i + 2`.
 fn spreadsheet_row(data_row: usize) -> usize {
     data_row + 2
+}
+
+/// `[data] layout`: how a panel's file holds its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelLayout {
+    /// A row per date and series, `series_column` naming each row's series (`Date,ticker,Close`).
+    #[default]
+    Long,
+    /// A row per date and a column per series (`Date,AAPL,MSFT`): every column but the date
+    /// column is a series, named by its header, its values the target; `series_column` names
+    /// what the columns are (e.g. `"ticker"`). Empty cells before a series' first value and
+    /// after its last are not part of it (series may start and end at different dates).
+    Wide,
 }
 
 /// What to read from a CSV file.
@@ -38,6 +53,9 @@ pub struct LoadOptions {
     /// Columns read only if the file has them and every kept row holds a number there (for
     /// baselines such as the last Close); otherwise left out without an error.
     pub optional_columns: Vec<String>,
+    /// How [`load_file_panel`] finds the series: a row per date and series, or a column per
+    /// series (then `columns` holds the one name its values take, the target).
+    pub layout: PanelLayout,
 }
 
 /// Reads `path` as CSV (or, with the extension `.parquet`, as Parquet: typed columns, dates as
@@ -58,21 +76,70 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Result<LoadedSeries, Dat
     table.load(&rows, options)
 }
 
-/// Reads a long-format file holding many series, told apart by `series_column` (e.g. a
-/// `ticker` column): one [`LoadedSeries`] per series, in the order each first appears, each
-/// read and checked as [`load_file`] reads a file of one series. A row whose series cell is
-/// empty is an error naming the row.
+/// Reads a file holding many series: one [`LoadedSeries`] per series, each read and checked as
+/// [`load_file`] reads a file of one series. In the long layout (the default) the series are
+/// told apart by `series_column` (e.g. a `ticker` column), in the order each first appears,
+/// and a row whose series cell is empty is an error naming the row; in the wide layout each
+/// column but the date column is a series (see [`PanelLayout::Wide`]).
 pub fn load_file_panel(
     path: &Path,
     options: &LoadOptions,
     series_column: &str,
 ) -> Result<Vec<(String, LoadedSeries)>, DataError> {
+    if options.layout == PanelLayout::Wide {
+        return load_file_wide(path, options, series_column);
+    }
     let table = Table::read(path, options, Some(series_column))?;
     table
         .series_groups()?
         .into_iter()
         .map(|(name, rows)| {
             let mut loaded = table.load(&rows, options)?;
+            loaded.series.source_name = format!("{} ({series_column} = {name})", path.display());
+            Ok((name, loaded))
+        })
+        .collect()
+}
+
+/// Reads a wide file, a column per series: each series from its first value to its last, its
+/// values named `options.columns[0]` (the target); a hole inside it follows the missing policy,
+/// its errors naming the file's row and column.
+fn load_file_wide(
+    path: &Path,
+    options: &LoadOptions,
+    series_column: &str,
+) -> Result<Vec<(String, LoadedSeries)>, DataError> {
+    let header = match is_parquet(path) {
+        true => parquet_header(path)?,
+        false => csv_header(path)?.0,
+    };
+    let date_column = date_column_in(&header, &options.date_column);
+    let names: Vec<String> = (header.iter())
+        .filter(|name| **name != date_column)
+        .cloned()
+        .collect();
+    if names.is_empty() {
+        return Err(DataError::NoSeriesColumns {
+            path: path.to_path_buf(),
+        });
+    }
+    let target = options.columns.first().cloned().unwrap_or_default();
+    let every_column = LoadOptions {
+        columns: names.clone(),
+        optional_columns: Vec::new(),
+        ..options.clone()
+    };
+    let table = Table::read(path, &every_column, None)?;
+    (0..names.len())
+        .filter_map(|index| {
+            let view = table.column_view(index);
+            let rows = view.value_span()?;
+            Some((view, rows))
+        })
+        .map(|(view, rows)| {
+            let name = view.columns[0].0.clone();
+            let mut loaded = view.load(&rows, options)?;
+            loaded.series.columns[0].name = target.clone();
             loaded.series.source_name = format!("{} ({series_column} = {name})", path.display());
             Ok((name, loaded))
         })
@@ -116,6 +183,7 @@ fn distinct(names: &[String]) -> Vec<String> {
 }
 
 /// A column's cells as polars read them: text to check here, or numbers polars parsed.
+#[derive(Clone)]
 enum Cells {
     Text(StringChunked),
     Numbers(Float64Chunked),
@@ -354,6 +422,30 @@ impl Table {
     }
 
     /// Number of data rows in the file, blank ones included.
+    /// The table of the date column and the `index`-th column alone.
+    fn column_view(&self, index: usize) -> Table {
+        Table {
+            path: self.path.clone(),
+            date_column: self.date_column.clone(),
+            dates: self.dates.clone(),
+            format: self.format.clone(),
+            columns: vec![self.columns[index].clone()],
+            optional: Vec::new(),
+            series: None,
+            height: self.height,
+        }
+    }
+
+    /// The rows from the first holding a value in the (one) column to the last; `None` when
+    /// none does.
+    fn value_span(&self) -> Option<Vec<u32>> {
+        let (_, cells) = self.columns.first()?;
+        let has_value = |row: &u32| (cells.text(*row)).is_some_and(|text| !is_missing_token(&text));
+        let first = (0..self.height()).find(has_value)?;
+        let last = (0..self.height()).rev().find(has_value)?;
+        Some((first..=last).collect())
+    }
+
     fn height(&self) -> u32 {
         self.height as u32
     }
@@ -951,6 +1043,7 @@ mod tests {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             missing: MissingPolicy::Error,
             optional_columns: Vec::new(),
+            layout: PanelLayout::Long,
         }
     }
 
@@ -1017,6 +1110,48 @@ mod tests {
         )
         .unwrap();
         assert_eq!(loaded.series.dates, expected);
+    }
+
+    #[test]
+    fn a_wide_file_is_a_series_per_column_from_its_first_value_to_its_last() {
+        // A starts a day late, B ends a day early (NA), C has a hole inside
+        let text = "Date,A,B,C\n2024-01-01,,1,7\n2024-01-02,2,2,\n2024-01-03,3,NA,9\n";
+        let file = write_csv(text);
+        let wide = LoadOptions {
+            layout: PanelLayout::Wide,
+            ..options(&["sales"])
+        };
+        let error = load_file_panel(file.path(), &wide, "shop").unwrap_err();
+        assert!(
+            matches!(&error, DataError::MissingValue { row: 3, column, .. } if column == "C"),
+            "{error}"
+        );
+        let filled = LoadOptions {
+            missing: MissingPolicy::Interpolate,
+            ..wide.clone()
+        };
+        let panel = load_file_panel(file.path(), &filled, "shop").unwrap();
+        let names: Vec<&str> = panel.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["A", "B", "C"]);
+        let values = |index: usize| panel[index].1.series.column("sales").unwrap().to_vec();
+        assert_eq!(values(0), [2.0, 3.0]);
+        assert_eq!(values(1), [1.0, 2.0]);
+        assert_eq!(values(2), [7.0, 8.0, 9.0]);
+        assert_eq!(panel[0].1.series.dates[0].to_string(), "2024-01-02");
+        assert_eq!(panel[2].1.filled_rows, 1);
+        assert!(panel[1].1.series.source_name.ends_with("(shop = B)"));
+        // a column without any value is no series; a file of dates alone has none
+        let file = write_csv("Date,A,Empty\n2024-01-01,1,\n2024-01-02,2,\n");
+        assert_eq!(
+            load_file_panel(file.path(), &wide, "shop").unwrap().len(),
+            1
+        );
+        let file = write_csv("Date\n2024-01-01\n");
+        let error = load_file_panel(file.path(), &wide, "shop").unwrap_err();
+        assert!(
+            matches!(error, DataError::NoSeriesColumns { .. }),
+            "{error}"
+        );
     }
 
     #[test]

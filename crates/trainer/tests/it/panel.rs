@@ -290,3 +290,45 @@ fn what_cleaning_did_is_noted_series_by_series() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_wide_file_is_a_panel_of_its_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    // a column per shop; "late" has no value for its first 10 days
+    let mut text = String::from("Date,early,late\n");
+    let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for i in 0..120u64 {
+        let wave = (i as f64 / 6.0).sin();
+        let late = match i {
+            0..10 => String::new(),
+            _ => format!("{:.2}", 5_000.0 + 200.0 * wave),
+        };
+        let date = start + chrono::Days::new(i);
+        text += &format!("{date},{:.3},{late}\n", 10.0 + wave);
+    }
+    let data = dir.path().join("shops.csv");
+    std::fs::write(&data, text).unwrap();
+    let config = dir.path().join("wide.toml");
+    let extra = "series_column = \"shop\"\nlayout = \"wide\"";
+    let text = crate::common::config_text(&data, extra, "")
+        .replace("features = [\"Open\", \"Close\"]", "features = [\"sales\"]")
+        .replace("target = \"Open\"", "target = \"sales\"");
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("run");
+    assert_success(&train(&config, &out));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
+    let series = metrics["series"].as_array().unwrap();
+    let names: Vec<&str> = series.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["early", "late"]);
+    assert_eq!(series[1]["data"]["first_date"], "2020-01-11");
+    assert_eq!(series[1]["data"]["rows"], 110);
+    // predict reads the same layout: a forecast for each column
+    let forecast = dir.path().join("forecast.csv");
+    assert_success(&crate::common::predict_to(&out, &data, &forecast));
+    let rows = read(&forecast);
+    assert!(
+        rows.contains("\nearly,") && rows.contains("\nlate,"),
+        "{rows}"
+    );
+}
