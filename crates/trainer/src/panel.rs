@@ -356,7 +356,7 @@ fn panel_data(panel: &PreparedPanel) -> PanelData {
 
 const HEADERS: [&str; 8] = [
     "series",
-    "test days",
+    "forecasts",
     "model RMSE",
     "naive RMSE",
     "model MASE",
