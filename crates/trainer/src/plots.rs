@@ -418,7 +418,7 @@ pub fn predicted_vs_actual(
                     .zip(forecast.model())
                     .map(|(a, p)| Circle::new((*a, *p), 4, MODEL_COLOUR.filled())),
             )?
-            .label("model, one test day each")
+            .label("model, one per test value")
             .legend(|(x, y)| Circle::new((x + 12, y), 4, MODEL_COLOUR.filled()));
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())

@@ -64,7 +64,7 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     if let Some(intervals) = &report.intervals {
         let _ = writeln!(
             text,
-            "## Prediction intervals\n\n{} coverage is the share of test days inside the \
+            "## Prediction intervals\n\n{} coverage is the share of test values inside the \
              interval (in %), width its mean width in {UNIT}; the CRPS is estimated from the \
              median and the interval ends (lower is better).\n",
             interval_caption(intervals)
