@@ -56,9 +56,9 @@ pub enum DataError {
         /// The column.
         column: String,
     },
-    /// A wide file has no column but its date column.
+    /// A wide file has no column but its date column that holds a value.
     #[error(
-        "{path} holds no column but its dates; a wide file (layout = \"wide\") holds a column per series"
+        "{path} holds no series: no column but its dates holds a value (a wide file, layout = \"wide\", holds a column per series)"
     )]
     NoSeriesColumns {
         /// The file.

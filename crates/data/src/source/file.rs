@@ -118,10 +118,11 @@ fn load_file_wide(
         .filter(|name| **name != date_column)
         .cloned()
         .collect();
+    let none = || DataError::NoSeriesColumns {
+        path: path.to_path_buf(),
+    };
     if names.is_empty() {
-        return Err(DataError::NoSeriesColumns {
-            path: path.to_path_buf(),
-        });
+        return Err(none());
     }
     let target = options.columns.first().cloned().unwrap_or_default();
     let every_column = LoadOptions {
@@ -130,7 +131,7 @@ fn load_file_wide(
         ..options.clone()
     };
     let table = Table::read(path, &every_column, None)?;
-    (0..names.len())
+    let panel: Vec<(String, LoadedSeries)> = (0..names.len())
         .filter_map(|index| {
             let view = table.column_view(index);
             let rows = view.value_span()?;
@@ -143,7 +144,11 @@ fn load_file_wide(
             loaded.series.source_name = format!("{} ({series_column} = {name})", path.display());
             Ok((name, loaded))
         })
-        .collect()
+        .collect::<Result<_, DataError>>()?;
+    match panel.is_empty() {
+        true => Err(none()),
+        false => Ok(panel),
+    }
 }
 
 /// Adds each optional column whose cells are all numbers in the kept rows (after filling, with
@@ -1140,18 +1145,24 @@ mod tests {
         assert_eq!(panel[0].1.series.dates[0].to_string(), "2024-01-02");
         assert_eq!(panel[2].1.filled_rows, 1);
         assert!(panel[1].1.series.source_name.ends_with("(shop = B)"));
-        // a column without any value is no series; a file of dates alone has none
+        // a column without any value is no series; a file of dates alone, or of empty
+        // columns, has none
         let file = write_csv("Date,A,Empty\n2024-01-01,1,\n2024-01-02,2,\n");
         assert_eq!(
             load_file_panel(file.path(), &wide, "shop").unwrap().len(),
             1
         );
-        let file = write_csv("Date\n2024-01-01\n");
-        let error = load_file_panel(file.path(), &wide, "shop").unwrap_err();
-        assert!(
-            matches!(error, DataError::NoSeriesColumns { .. }),
-            "{error}"
-        );
+        for text in [
+            "Date\n2024-01-01\n",
+            "Date,A,B\n2024-01-01,,\n2024-01-02,NA,\n",
+        ] {
+            let file = write_csv(text);
+            let error = load_file_panel(file.path(), &wide, "shop").unwrap_err();
+            assert!(
+                matches!(error, DataError::NoSeriesColumns { .. }),
+                "{error}"
+            );
+        }
     }
 
     #[test]
