@@ -616,33 +616,26 @@ impl Table {
         );
         all.sort_by_key(|(date, _)| *date);
         let dates: Vec<Timestamp> = all.iter().map(|(date, _)| *date).collect();
-        // a row inserted for a missing date, or with an empty cell in a used column
-        let had_hole: Vec<bool> = (all.iter())
-            .map(|(_, row)| {
-                row.is_none_or(|row| {
-                    (self.columns.iter()).any(|(_, cells)| {
-                        !matches!(cells.checked_number(row, true), Number::Value(_))
-                    })
-                })
-            })
-            .collect();
-        let filled: Vec<Vec<Option<f64>>> = self
-            .columns
-            .iter()
+        // each used column's values, a hole `None` (an empty cell, or a row for a missing date)
+        let read: Vec<Vec<Option<f64>>> = (self.columns.iter())
             .map(|(_, cells)| {
-                let mut values: Vec<Option<f64>> = all
-                    .iter()
+                (all.iter())
                     .map(
                         |(_, row)| match row.map(|row| cells.checked_number(row, true)) {
                             Some(Number::Value(value)) => Some(value),
                             _ => None,
                         },
                     )
-                    .collect();
-                missing.fill(&dates, &mut values);
-                values
+                    .collect()
             })
             .collect();
+        let had_hole: Vec<bool> = (0..all.len())
+            .map(|index| read.iter().any(|values| values[index].is_none()))
+            .collect();
+        let mut filled = read;
+        for values in &mut filled {
+            missing.fill(&dates, values);
+        }
         let complete: Vec<usize> = (0..all.len())
             .filter(|index| filled.iter().all(|values| values[*index].is_some()))
             .collect();
