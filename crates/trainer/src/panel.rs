@@ -211,6 +211,11 @@ pub fn describe(panel: &PreparedPanel) {
         data.valid_windows,
         data.test_windows,
     );
+    print_notes(panel);
+}
+
+/// The notes on a panel: the series left out, with why, and what cleaning found in the others.
+pub fn print_notes(panel: &PreparedPanel) {
     for (name, reason) in &panel.left_out {
         eprintln!("note: series '{name}' is left out: {reason}");
     }

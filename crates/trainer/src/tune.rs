@@ -124,13 +124,7 @@ impl Searched {
         };
         let loaded = yoho_data::load_file_panel(path, &data.load_options(&[]), column)?;
         let panel = yoho_data::prepare_panel_loaded(loaded.clone(), data, column)?;
-        for (name, reason) in &panel.left_out {
-            eprintln!("note: series '{name}' is left out: {reason}");
-        }
-        crate::notes::print_panel_notes(
-            (panel.series.iter())
-                .map(|member| (member.name.as_str(), member.data.cleaning_notes())),
-        );
+        crate::panel::print_notes(&panel);
         let series = (loaded.into_iter())
             .filter(|(name, _)| panel.series.iter().any(|member| member.name == *name))
             .collect();
