@@ -389,7 +389,7 @@ impl Table {
             true => read_parquet(path, &wanted)?,
             false => read_csv_columns(path, dialect, &header, &wanted, (&columns, &date_column))?,
         };
-        let cells = |name: &str| Cells::of(path, &frame, name, &header, dialect.decimal_comma);
+        let cells = |name: &str| Cells::of(path, &frame, name, &header, dialect.decimal_comma());
         let dates = cells(&date_column)?;
         let columns = columns
             .iter()
@@ -729,26 +729,23 @@ impl Table {
     }
 }
 
-/// How a CSV file is written: its field separator, and whether its numbers have a decimal
-/// comma (a `;`-separated file's may, as spreadsheets in much of Europe write them).
+/// How a CSV file is written: its field separator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Dialect {
     separator: u8,
-    decimal_comma: bool,
 }
 
 impl Default for Dialect {
     fn default() -> Self {
-        Self::separated_by(b',')
+        Self { separator: b',' }
     }
 }
 
 impl Dialect {
-    fn separated_by(separator: u8) -> Self {
-        Self {
-            separator,
-            decimal_comma: separator == b';',
-        }
+    /// Whether its numbers may have a decimal comma: a `;`-separated file's may, as
+    /// spreadsheets in much of Europe write them.
+    fn decimal_comma(self) -> bool {
+        self.separator == b';'
     }
 
     /// The dialect of a file whose header line is `line`: fields separated by commas, or by
@@ -759,7 +756,7 @@ impl Dialect {
             .into_iter()
             .max_by_key(|(separator, byte)| (count(*separator), *byte == b','))
             .map_or(b',', |(_, byte)| byte);
-        Self::separated_by(separator)
+        Self { separator }
     }
 
     /// `options` reading this dialect.
@@ -767,7 +764,7 @@ impl Dialect {
         options.map_parse_options(|parse| {
             parse
                 .with_separator(self.separator)
-                .with_decimal_comma(self.decimal_comma)
+                .with_decimal_comma(self.decimal_comma())
         })
     }
 }
