@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::frequency::Frequency;
-use crate::prepare::PreparedData;
+use crate::prepare::{Cleaning, PreparedData, cleaning};
 use crate::series::LoadedSeries;
 use crate::timestamp::Timestamp;
 
@@ -80,8 +80,7 @@ fn counted(count: usize, one: &str, many: &str) -> String {
 impl LoadedSeries {
     /// What cleaning found in the series or did to it (nothing for a clean series).
     pub fn cleaning_notes(&self) -> Vec<CleaningNote> {
-        let cleaning = (self.dropped_rows, self.filled_rows, self.was_unsorted);
-        notes(&self.series.dates, cleaning)
+        notes(&self.series.dates, cleaning(self))
     }
 }
 
@@ -97,7 +96,7 @@ impl PreparedData {
 /// `filled_rows` filled and its rows sorted when `was_unsorted`.
 fn notes(
     dates: &[Timestamp],
-    (dropped_rows, filled_rows, was_unsorted): (usize, usize, bool),
+    (dropped_rows, filled_rows, was_unsorted): Cleaning,
 ) -> Vec<CleaningNote> {
     let frequency = Frequency::infer(dates);
     let missing = frequency.missing(dates);

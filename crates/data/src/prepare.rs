@@ -195,9 +195,9 @@ fn split_loaded(
 }
 
 /// What cleaning did to a series: rows dropped, rows filled, whether its rows were sorted.
-type Cleaning = (usize, usize, bool);
+pub(crate) type Cleaning = (usize, usize, bool);
 
-fn cleaning(loaded: &LoadedSeries) -> Cleaning {
+pub(crate) fn cleaning(loaded: &LoadedSeries) -> Cleaning {
     (loaded.dropped_rows, loaded.filled_rows, loaded.was_unsorted)
 }
 
