@@ -282,43 +282,43 @@ mod tests {
         assert_eq!(DateFormat::detect(["yesterday", ""]), None);
     }
 
+    /// Midnight of a day.
+    fn day(year: i32, month: u32, day: u32) -> NaiveDateTime {
+        at(year, month, day, 0, 0)
+    }
+
     #[test]
     fn periods_are_detected_and_read_as_their_first_day() {
-        let at = |y, m, d| {
-            NaiveDate::from_ymd_opt(y, m, d)
-                .unwrap()
-                .and_time(NaiveTime::MIN)
-        };
         let cases = [
-            (["1871", "1872"], DateFormat::Year, at(1871, 1, 1)),
+            (["1871", "1872"], DateFormat::Year, day(1871, 1, 1)),
             (
                 ["1991-07", "1991-08"],
                 DateFormat::YearMonth,
-                at(1991, 7, 1),
+                day(1991, 7, 1),
             ),
-            (["1991/7", "1991/8"], DateFormat::YearMonth, at(1991, 7, 1)),
+            (["1991/7", "1991/8"], DateFormat::YearMonth, day(1991, 7, 1)),
             (
                 ["1990Q3", "1990Q4"],
                 DateFormat::YearQuarter,
-                at(1990, 7, 1),
+                day(1990, 7, 1),
             ),
             (
                 ["1990-Q3", "1990-Q4"],
                 DateFormat::YearQuarter,
-                at(1990, 7, 1),
+                day(1990, 7, 1),
             ),
             (
                 ["1990 q3", "1990 q4"],
                 DateFormat::YearQuarter,
-                at(1990, 7, 1),
+                day(1990, 7, 1),
             ),
             // ISO week 1 of 2021 starts on Monday 4 January
             (
                 ["2021-W01", "2021-W02"],
                 DateFormat::IsoWeek,
-                at(2021, 1, 4),
+                day(2021, 1, 4),
             ),
-            (["2021W01", "2021W02"], DateFormat::IsoWeek, at(2021, 1, 4)),
+            (["2021W01", "2021W02"], DateFormat::IsoWeek, day(2021, 1, 4)),
         ];
         for (cells, format, first) in cases {
             assert_eq!(DateFormat::detect(cells), Some(format.clone()), "{cells:?}");
@@ -342,16 +342,11 @@ mod tests {
 
     #[test]
     fn a_pattern_without_a_day_reads_the_periods_first_day() {
-        let at = |y, m, d| {
-            NaiveDate::from_ymd_opt(y, m, d)
-                .unwrap()
-                .and_time(NaiveTime::MIN)
-        };
         let pattern = |text: &str| DateFormat::Pattern(text.into());
-        assert_eq!(pattern("%Y-%m").parse("1991-07"), Some(at(1991, 7, 1)));
-        assert_eq!(pattern("%b %Y").parse("Jul 1991"), Some(at(1991, 7, 1)));
-        assert_eq!(pattern("%Y%m").parse("199107"), Some(at(1991, 7, 1)));
-        assert_eq!(pattern("%Y").parse("1871"), Some(at(1871, 1, 1)));
+        assert_eq!(pattern("%Y-%m").parse("1991-07"), Some(day(1991, 7, 1)));
+        assert_eq!(pattern("%b %Y").parse("Jul 1991"), Some(day(1991, 7, 1)));
+        assert_eq!(pattern("%Y%m").parse("199107"), Some(day(1991, 7, 1)));
+        assert_eq!(pattern("%Y").parse("1871"), Some(day(1871, 1, 1)));
         assert_eq!(pattern("%Y-%m").parse("1991-13"), None);
     }
 }
