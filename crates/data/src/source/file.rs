@@ -109,29 +109,13 @@ fn load_file_wide(
     options: &LoadOptions,
     series_column: &str,
 ) -> Result<Vec<(String, LoadedSeries)>, DataError> {
-    let header = match is_parquet(path) {
-        true => parquet_header(path)?,
-        false => csv_header(path)?.0,
-    };
-    let date_column = date_column_in(&header, &options.date_column);
-    let names: Vec<String> = (header.iter())
-        .filter(|name| **name != date_column)
-        .cloned()
-        .collect();
-    let none = || DataError::NoSeriesColumns {
-        path: path.to_path_buf(),
-    };
-    if names.is_empty() {
-        return Err(none());
-    }
-    let target = options.columns.first().cloned().unwrap_or_default();
-    let every_column = LoadOptions {
-        columns: names.clone(),
+    let without_optional = LoadOptions {
         optional_columns: Vec::new(),
         ..options.clone()
     };
-    let table = Table::read(path, &every_column, None)?;
-    let panel: Vec<(String, LoadedSeries)> = (0..names.len())
+    let table = Table::read(path, &without_optional, None)?;
+    let target = options.columns.first().cloned().unwrap_or_default();
+    let panel: Vec<(String, LoadedSeries)> = (0..table.columns.len())
         .filter_map(|index| {
             let view = table.column_view(index);
             let rows = view.value_span()?;
@@ -146,7 +130,9 @@ fn load_file_wide(
         })
         .collect::<Result<_, DataError>>()?;
     match panel.is_empty() {
-        true => Err(none()),
+        true => Err(DataError::NoSeriesColumns {
+            path: path.to_path_buf(),
+        }),
         false => Ok(panel),
     }
 }
@@ -360,13 +346,20 @@ impl Table {
         options: &LoadOptions,
         series_column: Option<&str>,
     ) -> Result<Self, DataError> {
-        let columns = distinct(&options.columns);
         let parquet = is_parquet(path);
         let (header, dialect) = match parquet {
             true => (parquet_header(path)?, Dialect::default()),
             false => csv_header(path)?,
         };
         let date_column = date_column_in(&header, &options.date_column);
+        // a wide file's series are every column but the dates
+        let columns = match options.layout {
+            PanelLayout::Long => distinct(&options.columns),
+            PanelLayout::Wide => (header.iter())
+                .filter(|name| **name != date_column)
+                .cloned()
+                .collect(),
+        };
         let optional: Vec<String> = distinct(&options.optional_columns)
             .into_iter()
             .filter(|name| !columns.contains(name) && header.contains(name))
