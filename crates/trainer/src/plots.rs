@@ -527,16 +527,16 @@ fn indexed_lines(
         .map(|(_, values, _)| values.len())
         .max()
         .unwrap_or(0);
-    let last = count.max(2) as f64;
+    let x_range = 0.75..count.max(2) as f64 + 0.25;
     let legend = legend.unwrap_or_else(|| {
         let points = (lines.iter()).flat_map(|(_, values, _)| {
             (values.iter().enumerate()).map(|(i, v)| ((i + 1) as f64, *v))
         });
-        quiet_corner(points, &(0.75..last + 0.25), &y_range)
+        quiet_corner(points, &x_range, &y_range)
     });
     render(path, STEP_ERROR_SIZE, |root| {
         let mut chart =
-            chart_builder(root, caption).build_cartesian_2d(0.75f64..last + 0.25, y_range)?;
+            chart_builder(root, caption).build_cartesian_2d(x_range.clone(), y_range)?;
         chart
             .configure_mesh()
             .x_desc(x_desc)
