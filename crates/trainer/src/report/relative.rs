@@ -59,10 +59,7 @@ fn over_series(summary: &PanelSummary) -> String {
 /// The terminal table, its caption first; empty when no forecaster could be set against the
 /// reference.
 pub(crate) fn relative_text_table(summary: &PanelSummary) -> String {
-    text_table_captioned(
-        summary,
-        &caption(summary, &over_series(summary), "the series"),
-    )
+    relative_text_table_over(summary, (over_series(summary), "the series"))
 }
 
 /// [`relative_text_table`] of a summary over the forecasts of several origins: what they are
@@ -72,25 +69,23 @@ pub(crate) fn relative_text_table_over(
     summary: &PanelSummary,
     (over, each): (String, &str),
 ) -> String {
-    text_table_captioned(summary, &caption(summary, &over, each))
-}
-
-fn text_table_captioned(summary: &PanelSummary, caption: &str) -> String {
-    captioned(summary, caption, "\n", |headers, rows| {
-        let first = (rows.iter().map(|row| row[0].len()))
-            .chain([headers[0].len()])
-            .max()
-            .unwrap_or(0);
-        text_table(headers, rows, &[first, 10, 13, 22, 22], Align::Left)
-    })
+    captioned(
+        summary,
+        &caption(summary, &over, each),
+        "\n",
+        |headers, rows| {
+            let first = (rows.iter().map(|row| row[0].len()))
+                .chain([headers[0].len()])
+                .max()
+                .unwrap_or(0);
+            text_table(headers, rows, &[first, 10, 13, 22, 22], Align::Left)
+        },
+    )
 }
 
 /// The markdown table, its caption first; empty as [`relative_text_table`] is.
 pub(crate) fn relative_markdown(summary: &PanelSummary) -> String {
-    markdown_captioned(
-        summary,
-        &caption(summary, &over_series(summary), "the series"),
-    )
+    relative_markdown_over(summary, (over_series(summary), "the series"))
 }
 
 /// [`relative_markdown`] of a summary over the forecasts of several origins (see
@@ -99,13 +94,12 @@ pub(crate) fn relative_markdown_over(
     summary: &PanelSummary,
     (over, each): (String, &str),
 ) -> String {
-    markdown_captioned(summary, &caption(summary, &over, each))
-}
-
-fn markdown_captioned(summary: &PanelSummary, caption: &str) -> String {
-    captioned(summary, caption, "\n\n", |headers, rows| {
-        markdown_rows(headers, rows, Align::Left)
-    })
+    captioned(
+        summary,
+        &caption(summary, &over, each),
+        "\n\n",
+        |headers, rows| markdown_rows(headers, rows, Align::Left),
+    )
 }
 
 /// `caption`, `gap`, then the table `draw` makes of the headers and rows; empty without rows.
