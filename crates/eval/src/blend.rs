@@ -103,7 +103,7 @@ impl Blend {
 
     /// Each voice's forecast at each step: the mean of its members' (`statistical`, one per
     /// member in the blend's order; a voice of one member is that member's forecast).
-    fn voice_forecasts(&self, statistical: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    pub(crate) fn voice_forecasts(&self, statistical: &[Vec<f64>]) -> Vec<Vec<f64>> {
         let count = self.voices.iter().max().map_or(0, |last| last + 1);
         (0..count)
             .map(|voice| {
@@ -174,7 +174,7 @@ impl Blend {
 
 /// The median of `values` (at least one): the middle value, or the mean of the middle two for
 /// an even count (ordered by `f64::total_cmp`, so a NaN among them cannot panic).
-fn median(values: impl Iterator<Item = f64>) -> f64 {
+pub(crate) fn median(values: impl Iterator<Item = f64>) -> f64 {
     let mut sorted: Vec<f64> = values.collect();
     sorted.sort_by(f64::total_cmp);
     let middle = sorted.len() / 2;

@@ -7,7 +7,9 @@
 //! together ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their
 //! scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
 //! backtests ([`backtest`]), the M4 protocol for one series ([`protocol`]), the summary of a
-//! panel's series ([`panel`]) and the intervals its series calibrate together ([`pooled`]).
+//! panel's series ([`panel`]), the intervals its series calibrate together ([`pooled`]) and the
+//! forecast of the statistical members alone for a series too short for networks
+//! ([`statistical_only`]).
 //!
 //! ```no_run
 //! # fn demo(model: &yoho_model::Forecaster, data: &yoho_data::PreparedData) {
@@ -33,6 +35,7 @@ pub mod panel;
 mod parallel;
 pub mod pooled;
 pub mod protocol;
+pub mod statistical_only;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Arima, Baseline, Ets, LogArima, NAIVE, Statistical, standard_baselines};

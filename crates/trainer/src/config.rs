@@ -273,6 +273,29 @@ impl Voice {
     }
 }
 
+/// The blend of `voices` (`[model] statistical`) by `rule` (`[model] blend`; the mean by
+/// default) with `families` families of networks, every member seasonally adjusted with
+/// `season`; `None` without voices.
+pub fn blend_of(
+    voices: &[Voice],
+    rule: Option<yoho_eval::BlendRule>,
+    families: usize,
+    season: Option<usize>,
+) -> Option<yoho_eval::Blend> {
+    let member = |statistical: &Statistical| -> yoho_eval::Statistical {
+        match statistical {
+            Statistical::Ets => yoho_eval::Ets { season }.into(),
+            Statistical::Arima => yoho_eval::Arima { season }.into(),
+            Statistical::LogArima => yoho_eval::LogArima { season }.into(),
+        }
+    };
+    let members = voices
+        .iter()
+        .map(|voice| voice.members().iter().map(member).collect::<Vec<_>>());
+    let rule = rule.unwrap_or_default();
+    (!voices.is_empty()).then(|| yoho_eval::Blend::of_voices(members, families).with_rule(rule))
+}
+
 /// `[model] statistical` as one name or a list of names and lists of names.
 fn one_or_more<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Voice>, D::Error> {
     #[derive(Deserialize)]
@@ -770,18 +793,13 @@ impl ExperimentConfig {
     /// "median"`, the median of them all), seasonally adjusted with `[evaluate] season` (the
     /// `ets` baseline's; `[data] season` without it).
     pub fn blend(&self) -> Option<yoho_eval::Blend> {
-        let member = |statistical: &Statistical| -> yoho_eval::Statistical {
-            match statistical {
-                Statistical::Ets => self.ets().into(),
-                Statistical::Arima => self.arima().into(),
-                Statistical::LogArima => self.log_arima().into(),
-            }
-        };
-        let voices = (self.model.statistical.iter())
-            .map(|voice| voice.members().iter().map(member).collect::<Vec<_>>());
-        let rule = self.model.blend.unwrap_or_default();
-        (!self.model.statistical.is_empty())
-            .then(|| yoho_eval::Blend::of_voices(voices, self.model.family.len()).with_rule(rule))
+        let families = self.model.family.len();
+        blend_of(
+            &self.model.statistical,
+            self.model.blend,
+            families,
+            self.ets().season,
+        )
     }
 
     /// Exponential smoothing as this config gives it: seasonally adjusted with `[evaluate]

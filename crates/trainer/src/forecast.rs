@@ -2,7 +2,9 @@
 //! rows choosing the epoch; then, by default, trains again on every row for the kept number of
 //! epochs; and forecasts the `horizon` steps after the last row, with intervals. The run
 //! directory it writes is one `trainer predict` loads again. A panel (`[data] series_column`)
-//! is fitted as one model over all its series (`forecast_panel.rs`).
+//! is fitted as one model over all its series (`forecast_panel.rs`). A series too short for
+//! the default recipe's networks is forecast by its statistical members alone
+//! (`forecast_statistical.rs`).
 
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedData};
@@ -16,17 +18,25 @@ use crate::forecast_fit::{
     FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, write_forecast,
 };
 use crate::predict::{ModelRun, print_forecast};
-use crate::recipe::Purpose;
+use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
 
 /// Runs `trainer forecast`: fits, forecasts, prints and writes the run directory.
 pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<RunOutcome> {
-    let config = load_config(
+    let config = match load_config(
         &args.config,
         args.data.as_deref(),
         args.epochs,
         Purpose::Forecast,
-    )?;
+    ) {
+        Ok(config) => config,
+        Err(error) => match error.downcast_ref::<TooShort>() {
+            Some(short) if short.recipe_model => {
+                return crate::forecast_statistical::forecast_too_short(short, args);
+            }
+            _ => return Err(error),
+        },
+    };
     check_config(&config, args)?;
     match config.data.series_column.is_some() {
         true => crate::forecast_panel::run_forecast_panel(config, args),
@@ -87,7 +97,7 @@ fn forecast_series(
         config.data.horizon,
         0,
     )?;
-    write_forecast(run, &config, (&loaded, None), &forecast)?;
+    write_forecast(run, &config.data.target, (&loaded, None), &forecast)?;
     print_forecast(&forecast);
     println!(
         "{words}; forecast written to {}",

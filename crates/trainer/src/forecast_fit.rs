@@ -57,7 +57,12 @@ fn refit_config(
 
 /// The file the series was read from, to name it in messages ("sine" for a generated one).
 pub(crate) fn data_path(config: &ExperimentConfig) -> std::path::PathBuf {
-    match &config.data.source {
+    data_file(&config.data)
+}
+
+/// The file `data` reads ("sine" for a generated series).
+pub(crate) fn data_file(data: &yoho_data::DataConfig) -> std::path::PathBuf {
+    match &data.source {
         yoho_data::Source::File { path } => path.clone(),
         yoho_data::Source::Sine(_) => "sine".into(),
     }
@@ -290,21 +295,21 @@ fn chart_of(forecast: &Forecast) -> plots::FutureForecast {
 /// `series`, named in the chart).
 pub(crate) fn write_forecast(
     run: &RunDir,
-    config: &ExperimentConfig,
+    target: &str,
     (loaded, series_name): (&LoadedSeries, Option<&str>),
     forecast: &Forecast,
 ) -> anyhow::Result<()> {
     let series = &loaded.series;
-    let target = series
-        .column(&config.data.target)
+    let values = series
+        .column(target)
         .expect("the loaded series has its target column");
     let shown = plots::history_rows(series.len(), forecast.days.len());
     plots::history_and_forecast(
         &run.file(files::FORECAST_PLOT),
         &series.dates[shown.clone()],
-        &target[shown],
+        &values[shown],
         &chart_of(forecast),
-        &plots::series_label(&config.data.target, series_name),
+        &plots::series_label(target, series_name),
     )?;
     run.write(files::FORECAST, forecast_csv(forecast).as_bytes())
 }

@@ -3,6 +3,9 @@
 //! rows choose the epoch, then a refit on every row for that many epochs), and the `horizon`
 //! steps after each series' own last row forecast with intervals.
 //!
+//! A series too short for the networks' windows is forecast by the config's statistical members
+//! alone (`forecast_statistical.rs`), its files beside the others'.
+//!
 //! A series has few validation windows, so the intervals are calibrated on the errors of all
 //! series together, each scaled by how much its series moves (`yoho_eval::pooled`). The run
 //! directory is a panel run's: `trainer predict` loads it again.
@@ -20,11 +23,19 @@ use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
     FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, write_forecast,
 };
+use crate::forecast_statistical;
 use crate::panel::{SeriesEntry, describe, series_dir, series_entries, write_series_lists};
 use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecasts};
 
 /// The series of a panel file, each as its own loaded series.
 type LoadedPanel = Vec<(String, LoadedSeries)>;
+
+/// The series of a panel's file: those the fit `kept`, and those it `left` out with `why`.
+struct RunSeries<'a> {
+    kept: &'a LoadedPanel,
+    left: &'a LoadedPanel,
+    why: &'a [(String, String)],
+}
 
 /// Runs `trainer forecast` for a panel: fits, forecasts every series, prints and writes the run
 /// directory (`forecast.csv` of all series at its top, each series' files in `series/<name>/`).
@@ -79,30 +90,43 @@ pub fn run_forecast_panel(
     else {
         return Ok(RunOutcome::Interrupted);
     };
+    let left: LoadedPanel = (loaded.into_iter())
+        .filter(|(name, _)| !kept.iter().any(|(kept, _)| kept == name))
+        .collect();
     write_run(
         &fit,
         &config,
         fitted,
         &conformal,
-        (&kept, &selection.left_out),
+        RunSeries {
+            kept: &kept,
+            left: &left,
+            why: &selection.left_out,
+        },
     )?;
     Ok(RunOutcome::Completed)
 }
 
 /// Saves the fitted model with each series' scaler and calibration (`conformal`) and the
-/// series the fit `left` out, forecasts every series of `kept` after its last row, writes the
-/// forecasts and prints them.
+/// series the fit left out (`left`: each loaded, and why), forecasts every series of `kept`
+/// after its last row (and, with `[model] statistical`, each left out by the statistical
+/// members alone), writes the forecasts and prints them.
 fn write_run(
     fit: &Fitter,
     config: &ExperimentConfig,
     FinalFit { model, data, words }: FinalFit<PreparedPanel>,
     conformal: &[Vec<Conformal>],
-    (kept, left): (&LoadedPanel, &[(String, String)]),
+    RunSeries { kept, left, why }: RunSeries<'_>,
 ) -> anyhow::Result<()> {
     let run = &fit.run;
     run.save_weights(config, &model)?;
-    let entries = save_series(run, &data, conformal, left)?;
-    let forecasts = forecast_each(config, &model, &fit.selected.device, run, &entries, kept)?;
+    let entries = save_series(run, &data, conformal, why)?;
+    let mut forecasts = forecast_each(config, &model, &fit.selected.device, run, &entries, kept)?;
+    let mut entries = entries;
+    if let Some((left_entries, left_forecasts)) = forecast_left_out(config, run, left, why)? {
+        entries.extend(left_entries);
+        forecasts.extend(left_forecasts);
+    }
     let named: Vec<(Option<&str>, &Forecast)> = (entries.iter().zip(&forecasts))
         .map(|(entry, forecast)| (Some(entry.name.as_str()), forecast))
         .collect();
@@ -114,6 +138,41 @@ fn write_run(
         run.file(files::FORECAST).display()
     );
     Ok(())
+}
+
+/// The forecasts of the series the networks' windows left out (`left`, `why` each was) by the
+/// config's statistical members alone, each with its directory in `run` (named after the
+/// kept series'), in `left`'s order; `None` without `[model] statistical`.
+fn forecast_left_out(
+    config: &ExperimentConfig,
+    run: &RunDir,
+    left: &LoadedPanel,
+    why: &[(String, String)],
+) -> anyhow::Result<Option<(Vec<SeriesEntry>, Vec<Forecast>)>> {
+    let Some(blend) = config.blend() else {
+        return Ok(None);
+    };
+    let kept = crate::panel::read_entries(run)?;
+    let names: Vec<&str> = (kept.iter().map(|entry| entry.name.as_str()))
+        .chain(left.iter().map(|(name, _)| name.as_str()))
+        .collect();
+    let entries = series_entries(&names).split_off(kept.len());
+    let levels = config.evaluate.intervals.as_slice();
+    let forecasts = (entries.iter().zip(left))
+        .map(|(entry, (name, loaded))| {
+            let reason = (why.iter().find(|(left, _)| left == name))
+                .map_or("too short", |(_, reason)| reason.as_str());
+            let series = (entry, loaded);
+            forecast_statistical::forecast_left_out(
+                run,
+                (&blend, levels),
+                &config.data,
+                series,
+                reason,
+            )
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Some((entries, forecasts)))
 }
 
 /// The panel of the fit that chooses the epoch: each series' newest `[data] valid_len` rows
@@ -228,7 +287,12 @@ fn forecast_each(
                 config.data.horizon,
                 index,
             )?;
-            write_forecast(&dir, config, (loaded, Some(&entry.name)), &forecast)?;
+            write_forecast(
+                &dir,
+                &config.data.target,
+                (loaded, Some(&entry.name)),
+                &forecast,
+            )?;
             Ok(forecast)
         })
         .collect()

@@ -1,4 +1,6 @@
-//! `trainer predict`: load a saved run and forecast the days after the last date of a CSV file.
+//! `trainer predict`: load a saved run and forecast the days after the last date of a CSV file
+//! (with the networks it saved, or with the statistical members alone for a run of series too
+//! short for them: `statistical.json`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,13 +14,15 @@ use yoho_eval::NAIVE;
 use yoho_model::Forecaster;
 
 use yoho_data::window::MAX_STEPS;
-use yoho_eval::Conformal;
 use yoho_eval::intervals::{interval_pairs, interval_quantile_levels, percent};
+use yoho_eval::statistical_only::rolling_conformal;
+use yoho_eval::{Blend, Conformal};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
 use crate::report::{push_interval_cells, push_interval_headers};
+use crate::statistical_run::StatisticalRun;
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,17 +162,27 @@ impl TrainedRun {
         let model_run = self.model_run();
         load_file_panel(data_path, &self.config.data.load_options(&[]), column)?
             .into_iter()
-            .filter(|(name, _)| {
-                let Some(left) = left_out.iter().find(|left| left.name == *name) else {
-                    return true;
+            .filter_map(|(name, loaded)| {
+                let Some(left) = left_out.iter().find(|left| left.name == name) else {
+                    return Some(Ok((name, loaded, None)));
                 };
-                eprintln!(
-                    "note: series '{name}' is not forecast: the run left it out ({})",
-                    left.reason
-                );
-                false
+                let Some(blend) = self.config.blend() else {
+                    eprintln!(
+                        "note: series '{name}' is not forecast: the run left it out ({})",
+                        left.reason
+                    );
+                    return None;
+                };
+                let levels = &self.config.evaluate.intervals;
+                let series = (&loaded.series, self.config.data.target.as_str());
+                let forecast = statistical_forecast(&blend, levels, series, data_path, steps);
+                Some(forecast.map(|(forecast, _)| (name, loaded, Some(forecast))))
             })
-            .map(|(name, loaded)| {
+            .map(|left| {
+                let (name, loaded, forecast) = left?;
+                if let Some(forecast) = forecast {
+                    return Ok((name, forecast));
+                }
                 let index = entries
                     .iter()
                     .position(|e| e.name == name)
@@ -304,6 +318,44 @@ impl ModelRun<'_> {
     }
 }
 
+/// The forecast of `steps` steps after `series` (read from `data_path`) by `blend`'s
+/// statistical members alone, fitted on the whole of its `target` column, with split-conformal
+/// intervals of `levels` calibrated on their errors at rolling origins over its newer half
+/// (`yoho_eval::statistical_only`); and that calibration.
+pub(crate) fn statistical_forecast(
+    blend: &Blend,
+    levels: &[f64],
+    (series, target): (&TimeSeries, &str),
+    data_path: &Path,
+    steps: usize,
+) -> anyhow::Result<(Forecast, Vec<Conformal>)> {
+    let history = series
+        .column(target)
+        .with_context(|| format!("{} has no column {target}", data_path.display()))?;
+    let (Some(&last_observed), Some(&last_date)) = (history.last(), series.dates.last()) else {
+        bail!("{} holds no rows to forecast from", data_path.display());
+    };
+    let frequency = Frequency::infer(&series.dates);
+    let dates = forecast_dates(last_date, steps, frequency)
+        .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
+    let forecasts = blend.forecast_alone(history, steps);
+    let calibration = rolling_conformal(blend, history, steps, levels);
+    let days = (forecasts.into_iter().zip(dates).enumerate())
+        .map(|(index, (forecast, date))| ForecastDay {
+            step: index + 1,
+            date,
+            forecast,
+            naive: last_observed,
+            intervals: intervals_at(&calibration, levels, index, forecast),
+        })
+        .collect();
+    let forecast = Forecast {
+        levels: levels.to_vec(),
+        days,
+    };
+    Ok((forecast, calibration))
+}
+
 fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
     let data = &config.data;
     if !(1..=MAX_STEPS).contains(&steps) {
@@ -358,14 +410,10 @@ pub(crate) fn forecasts_csv(forecasts: &[(Option<&str>, &Forecast)]) -> String {
 /// Runs `trainer predict`: prints the forecast (of every series, for a panel run) and writes it
 /// to `--out` (default `<run>/forecast.csv`).
 pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
-    let trained = TrainedRun::open(&args.run, args.device)?;
-    let forecasts: Vec<(Option<String>, Forecast)> = match &trained.config.data.series_column {
-        None => vec![(None, trained.forecast_series(&args.data, args.steps)?)],
-        Some(_) => trained
-            .forecast_panel(&args.data, args.steps)?
-            .into_iter()
-            .map(|(name, forecast)| (Some(name), forecast))
-            .collect(),
+    let run = RunDir::open(&args.run)?;
+    let forecasts = match StatisticalRun::open(&run)? {
+        Some(statistical) => predict_statistically(&statistical, &args.data, args.steps)?,
+        None => predict_with_networks(args)?,
     };
     let borrowed: Vec<(Option<&str>, &Forecast)> = forecasts
         .iter()
@@ -379,6 +427,51 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
     crate::artifacts::write_atomic(&out, forecasts_csv(&borrowed).as_bytes())?;
     println!("forecast written to {}", out.display());
     Ok(())
+}
+
+/// The forecasts of every series of `args.data` by the run's networks.
+fn predict_with_networks(
+    args: &crate::cli::PredictArgs,
+) -> anyhow::Result<Vec<(Option<String>, Forecast)>> {
+    let trained = TrainedRun::open(&args.run, args.device)?;
+    Ok(match &trained.config.data.series_column {
+        None => vec![(None, trained.forecast_series(&args.data, args.steps)?)],
+        Some(_) => trained
+            .forecast_panel(&args.data, args.steps)?
+            .into_iter()
+            .map(|(name, forecast)| (Some(name), forecast))
+            .collect(),
+    })
+}
+
+/// The forecasts of every series of `data_path` (one, or a panel's) by a statistical run's
+/// voices, fitted afresh on each series (`steps`: the run's horizon by default).
+fn predict_statistically(
+    statistical: &StatisticalRun,
+    data_path: &Path,
+    steps: Option<usize>,
+) -> anyhow::Result<Vec<(Option<String>, Forecast)>> {
+    let data = &statistical.data;
+    let steps = steps.unwrap_or(data.horizon);
+    if !(1..=MAX_STEPS).contains(&steps) {
+        bail!("--steps: expected at least 1 and at most {MAX_STEPS} (the limit), got {steps}");
+    }
+    let blend = statistical.blend()?;
+    let options = data.load_options(&[]);
+    let series: Vec<(Option<String>, TimeSeries)> = match &data.series_column {
+        None => vec![(None, load_file(data_path, &options)?.series)],
+        Some(column) => (load_file_panel(data_path, &options, column)?.into_iter())
+            .map(|(name, loaded)| (Some(name), loaded.series))
+            .collect(),
+    };
+    (series.into_iter())
+        .map(|(name, series)| {
+            let of = (&series, data.target.as_str());
+            let (forecast, _) =
+                statistical_forecast(&blend, &statistical.levels, of, data_path, steps)?;
+            Ok((name, forecast))
+        })
+        .collect()
 }
 
 /// Series whose forecasts are printed, at most: a panel's others are in the CSV only.

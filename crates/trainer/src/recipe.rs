@@ -112,6 +112,39 @@ pub(crate) enum Purpose {
     Forecast,
 }
 
+/// A series (or every series of a panel) too short for the recipe's windows: too few rows for
+/// the held-out periods and 16 training windows. `trainer forecast` forecasts such a series
+/// with the recipe's statistical members alone when the config leaves `[model]` to the recipe
+/// (`forecast_statistical.rs`); otherwise it is the error it says.
+#[derive(Debug)]
+pub(crate) struct TooShort {
+    /// What is too short, for what, e.g. "c.toml: the series has 30 rows, too few for …".
+    pub message: String,
+    /// The config's `[data]`, with placeholder window settings: enough to load the series.
+    pub data: DataConfig,
+    /// Rows per season of the series' frequency.
+    pub season: usize,
+    /// Whether the config leaves `[model]` and `[train]` to the recipe, whose statistical
+    /// members can forecast without the networks.
+    pub recipe_model: bool,
+}
+
+impl std::fmt::Display for TooShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}; ", self.message)?;
+        match self.recipe_model {
+            true => write!(
+                f,
+                "`trainer forecast` forecasts it with exponential smoothing and ARIMA alone, or \
+                 set [data] window_len, test_len and valid_len yourself"
+            ),
+            false => write!(f, "set [data] window_len, test_len and valid_len yourself"),
+        }
+    }
+}
+
+impl std::error::Error for TooShort {}
+
 /// Fills in what `table` (a config read from `path`, for `purpose`) leaves to the recipe, when
 /// its `[data]` section has no `window_len`: the data keys it lacks, the `[model]` and `[train]`
 /// sections it lacks (a panel's with [`PANEL_CHANGES`]) and `[evaluate] season`. A config with
@@ -129,10 +162,20 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
         .get("family")
         .and_then(|family| family.clone().try_into::<Families>().ok())
         .is_some_and(|families| families.iter().any(ModelFamily::reads_levels));
+    let recipe_model = !table.contains_key("model") && !table.contains_key("train");
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
-    let season = fill_data(data, path, levels, purpose)?;
+    let season = fill_data(data, path, levels, purpose).map_err(|error| {
+        match error.downcast::<TooShort>() {
+            Ok(short) => TooShort {
+                recipe_model,
+                ..short
+            }
+            .into(),
+            Err(error) => error,
+        }
+    })?;
     let evaluate = table
         .entry("evaluate")
         .or_insert_with(|| Value::Table(Table::new()));
@@ -205,7 +248,7 @@ fn fill_data(
         true => Recipe::for_panel(&usable, frequency, horizon),
         false => Recipe::for_series(usable[0], frequency, horizon),
     };
-    let recipe = recipe.with_context(|| {
+    let Some(recipe) = recipe else {
         let rows = lengths.iter().max().copied().unwrap_or(0);
         let minimum = yoho_data::defaults::MIN_TRAINING_WINDOWS;
         let (series, windows) = match panel {
@@ -215,13 +258,19 @@ fn fill_data(
             ),
             false => ("the series", format!("{minimum} training windows")),
         };
-        format!(
-            "{}: {series} has {rows} rows, too few for the default recipe at horizon = \
-             {horizon} ({held_out} and {windows}); set [data] window_len, test_len and \
-             valid_len yourself",
+        let message = format!(
+            "{}: {series} has {rows} rows, too few for the default recipe's networks at \
+             horizon = {horizon} ({held_out} and {windows})",
             path.display(),
-        )
-    })?;
+        );
+        return Err(TooShort {
+            message,
+            data: probe_config(data, path)?,
+            season: yoho_data::defaults::season(frequency),
+            recipe_model: false,
+        }
+        .into());
+    };
     let integer = |value: usize| Value::Integer(value as i64);
     let transform = match levels {
         true => TargetTransform::Level,
@@ -250,14 +299,7 @@ fn fill_data(
 /// The rows of each series `data` names (one, or a panel's) and their frequency (the longest
 /// series'), read with placeholder window settings.
 fn series_lengths(data: &Table, path: &Path) -> anyhow::Result<(Vec<usize>, Frequency)> {
-    let mut probe = data.clone();
-    probe.insert("window_len".into(), Value::Integer(1));
-    probe.insert("test_len".into(), Value::Integer(1));
-    probe.remove("season");
-    probe.remove("transform");
-    let probe: DataConfig = Value::Table(probe)
-        .try_into()
-        .map_err(|error| anyhow::anyhow!("{}: [data]: {error}", path.display()))?;
+    let probe = probe_config(data, path)?;
     let lengths: Vec<(usize, Frequency)> = match (&probe.source, &probe.series_column) {
         (yoho_data::Source::File { path: file }, Some(column)) => {
             yoho_data::load_file_panel(file, &probe.load_options(&[]), column)?
@@ -275,6 +317,19 @@ fn series_lengths(data: &Table, path: &Path) -> anyhow::Result<(Vec<usize>, Freq
         lengths.into_iter().map(|(rows, _)| rows).collect(),
         frequency,
     ))
+}
+
+/// `data` (a config's `[data]`, read from `path`) as a data config with placeholder window
+/// settings: enough to load its series.
+fn probe_config(data: &Table, path: &Path) -> anyhow::Result<DataConfig> {
+    let mut probe = data.clone();
+    probe.insert("window_len".into(), Value::Integer(1));
+    probe.insert("test_len".into(), Value::Integer(1));
+    probe.remove("season");
+    probe.remove("transform");
+    Value::Table(probe)
+        .try_into()
+        .map_err(|error| anyhow::anyhow!("{}: [data]: {error}", path.display()))
 }
 
 fn length_and_frequency(loaded: &yoho_data::LoadedSeries) -> (usize, Frequency) {
@@ -455,13 +510,24 @@ mod tests {
             data.display().to_string()
         ))
         .unwrap();
-        let error = format!(
-            "{:#}",
-            fill(&mut table, Path::new("m.toml"), Purpose::Run).unwrap_err()
-        );
+        let error = fill(&mut table, Path::new("m.toml"), Purpose::Run).unwrap_err();
+        let text = format!("{error:#}");
         assert!(
-            error.contains("40 rows") && error.contains("window_len"),
-            "{error}"
+            text.contains("40 rows") && text.contains("window_len"),
+            "{text}"
         );
+        // the recipe's model can forecast it with its statistical voices alone: the error
+        // says so and carries the series' season and how to load it
+        let short = error.downcast_ref::<TooShort>().unwrap();
+        assert!(
+            short.recipe_model && text.contains("`trainer forecast`"),
+            "{text}"
+        );
+        assert_eq!((short.season, short.data.horizon), (12, 18));
+        // a config that names its own model is only told what to set
+        table.insert("model".into(), toml::from_str("hidden_size = 8").unwrap());
+        let error = fill(&mut table, Path::new("m.toml"), Purpose::Forecast).unwrap_err();
+        assert!(!error.downcast_ref::<TooShort>().unwrap().recipe_model);
+        assert!(!format!("{error:#}").contains("`trainer forecast`"));
     }
 }

@@ -98,6 +98,19 @@ pub fn train(config: &Path, out: &Path) -> Output {
     output
 }
 
+/// Runs `trainer forecast --config CONFIG --out OUT` followed by `extra` arguments.
+pub fn forecast(config: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "forecast",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    trainer(&args)
+}
+
 /// Runs `trainer predict` with the run, the data and the output file.
 pub fn predict_to(run: &Path, data: &Path, out: &Path) -> Output {
     trainer(&[

@@ -1,9 +1,8 @@
 //! `trainer forecast`: the production fit on the whole series and the forecast after its end.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use crate::common::{assert_clean_error, assert_success, read, series_csv, trainer};
+use crate::common::{assert_clean_error, assert_success, forecast, read, series_csv};
 
 /// A tiny three-step experiment on `data`: its newest 12 rows choose the epoch, and the third
 /// (last) epoch is always the one kept, so that the two fits below differ only in their data.
@@ -37,18 +36,6 @@ restore_best = false
     );
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn forecast(config: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "forecast",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    trainer(&args)
 }
 
 /// `series_csv(rows)` with the Open and Close of its last row multiplied by `factor`.

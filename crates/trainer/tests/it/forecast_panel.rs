@@ -190,7 +190,7 @@ fn a_panels_refit_trains_on_each_series_last_value() {
 fn a_large_panel_prints_five_series_and_writes_every_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("month,shop,sales\n");
-    // seven shops, and an eighth whose sales never change, which the fit leaves out
+    // seven shops, and an eighth whose sales never change, which the networks' fit leaves out
     for shop in 0..8 {
         for i in 0..60usize {
             let season = (i as f64 * std::f64::consts::PI / 6.0).sin();
@@ -216,9 +216,19 @@ fn a_large_panel_prints_five_series_and_writes_every_one() {
         stdout.contains("series s4:") && !stdout.contains("series s5:"),
         "{stdout}"
     );
-    assert!(stdout.contains("… and 2 more series"), "{stdout}");
-    assert_eq!(read(&run.join("forecast.csv")).lines().count(), 1 + 7 * 6);
-    // the run remembers what it left out, and predict on the same file passes over it
+    assert!(stdout.contains("… and 3 more series"), "{stdout}");
+    // the constant shop, left out of the networks, is forecast by the statistical voices
+    let written = read(&run.join("forecast.csv"));
+    assert_eq!(written.lines().count(), 1 + 8 * 6);
+    let constant = (written.lines()).filter(|line| line.starts_with("s7,"));
+    assert!(
+        constant.clone().count() == 6
+            && constant
+                .map(|line| line.split(',').nth(3).unwrap())
+                .all(|f| f == "50"),
+        "{written}"
+    );
+    // the run remembers what it left out, and predict on the same file forecasts it again
     assert!(read(&run.join("left_out.json")).contains("\"s7\""));
     let again = dir.path().join("again.csv");
     assert_success(&predict_to(&run, &data, &again));

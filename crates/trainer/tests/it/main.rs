@@ -22,4 +22,5 @@ mod pytorch_weights;
 mod recipe;
 mod run_dir;
 mod statistical;
+mod too_short;
 mod wgpu_backend;

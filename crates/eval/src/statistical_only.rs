@@ -1,0 +1,185 @@
+//! The forecast of a blend's statistical members alone, for a series too short to train
+//! networks on: exponential smoothing and ARIMA need no training windows and no validation
+//! period, so a series of a few dozen values (many of the M4 competition's yearly series)
+//! still gets a forecast, fitted on its whole history.
+//!
+//! Its intervals are split conformal, as the networks' are, calibrated on the members' own
+//! errors at rolling origins over the series' newer half ([`rolling_conformal`]): each origin's
+//! forecast is fitted on the values before it alone, so every calibration error is one of a
+//! forecast of values its fit never saw.
+
+use yoho_data::WindowRun;
+
+use crate::blend::Blend;
+use crate::intervals::Conformal;
+use crate::parallel::per_window;
+
+/// Values before the first calibration origin, at least; the origins then cover the series'
+/// newer half.
+pub const MIN_ORIGIN_HISTORY: usize = 8;
+
+impl Blend {
+    /// The forecast of the `steps` values after `history` (oldest first) by the statistical
+    /// members alone, each fitted on the whole history: each voice's members averaged, then the
+    /// voices combined by the blend's rule (the median of the voices, or their mean, each voice
+    /// weighing alike without the networks).
+    pub fn forecast_alone(&self, history: &[f64], steps: usize) -> Vec<f64> {
+        let statistical: Vec<Vec<f64>> = (self.statistical.iter())
+            .map(|member| member.forecast_history(history, steps))
+            .collect();
+        let voices = self.voice_forecasts(&statistical);
+        let voice_count = voices.len().max(1) as f64;
+        (0..steps)
+            .map(|step| {
+                let values = voices.iter().map(|voice| voice[step]);
+                match self.rule {
+                    crate::BlendRule::Median => crate::blend::median(values),
+                    crate::BlendRule::Mean => values.sum::<f64>() / voice_count,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The origins [`rolling_conformal`] calibrates on for a series of `rows` values: every row of
+/// its newer half (at least [`MIN_ORIGIN_HISTORY`] values before the first), as a run of
+/// one-row windows whose first target row is the origin; `None` when the series is too short
+/// for one.
+pub fn calibration_origins(rows: usize) -> Option<WindowRun> {
+    let first_origin = (rows / 2).max(MIN_ORIGIN_HISTORY);
+    let count = rows.checked_sub(first_origin).filter(|count| *count > 0)?;
+    Some(WindowRun {
+        first_start: first_origin - 1,
+        stride: 1,
+        count,
+        window_len: 1,
+        horizon: 1,
+    })
+}
+
+/// The split-conformal calibration of `levels` at each of `steps` steps ahead for `blend`'s
+/// statistical members alone ([`Blend::forecast_alone`]) on `history`: at every origin of
+/// [`calibration_origins`], the forecast fitted on the values before it, and its errors on the
+/// values after it (a step past the series' end gives none). The nearer steps get more errors
+/// than the farther ones; a step with too few for a level has no interval of it.
+pub fn rolling_conformal(
+    blend: &Blend,
+    history: &[f64],
+    steps: usize,
+    levels: &[f64],
+) -> Vec<Conformal> {
+    let mut errors: Vec<Vec<f64>> = vec![Vec::new(); steps];
+    if let Some(origins) = calibration_origins(history.len()) {
+        let forecasts = per_window(&origins, |_, window| {
+            let origin = window.first_target_row();
+            let ahead = steps.min(history.len() - origin);
+            let forecast = blend.forecast_alone(&history[..origin], ahead);
+            (origin, forecast)
+        });
+        for (origin, forecast) in forecasts {
+            for (step, value) in forecast.iter().enumerate() {
+                errors[step].push(value - history[origin + step]);
+            }
+        }
+    }
+    (errors.iter())
+        .map(|errors| Conformal::calibrate(errors, levels))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Arima, BlendRule, Ets, Statistical};
+
+    fn blend(rule: BlendRule) -> Blend {
+        let voices = [
+            vec![Statistical::from(Ets { season: None })],
+            vec![Statistical::from(Arima { season: None })],
+        ];
+        Blend::of_voices(voices, 1).with_rule(rule)
+    }
+
+    fn noisy_trend(rows: usize) -> Vec<f64> {
+        (0..rows)
+            .map(|i| 10.0 + 0.5 * i as f64 + ((i * 7919) % 13) as f64 / 13.0)
+            .collect()
+    }
+
+    #[test]
+    fn alone_the_voices_are_combined_without_a_network() {
+        let history = noisy_trend(30);
+        let median = blend(BlendRule::Median);
+        let ets = Ets { season: None }.forecast_history(&history, 6);
+        let arima = Arima { season: None }.forecast_history(&history, 6);
+        // two voices: their median is their mean, and so is the mean rule's
+        let expected: Vec<f64> = (0..6).map(|k| (ets[k] + arima[k]) / 2.0).collect();
+        assert_eq!(median.forecast_alone(&history, 6), expected);
+        assert_eq!(blend(BlendRule::Mean).forecast_alone(&history, 6), expected);
+        // one voice alone is that member's forecast
+        let ets_only = Blend::as_one_more_family(Ets { season: None }, 1);
+        assert_eq!(ets_only.forecast_alone(&history, 6), ets);
+    }
+
+    #[test]
+    fn origins_cover_the_newer_half_and_keep_a_history() {
+        let origins = calibration_origins(40).unwrap();
+        let first: Vec<usize> = origins.iter().map(|w| w.first_target_row()).collect();
+        assert_eq!(first, (20..40).collect::<Vec<_>>());
+        // a short series keeps 8 values before its first origin
+        let short = calibration_origins(12).unwrap();
+        assert_eq!(short.first().unwrap().first_target_row(), 8);
+        assert_eq!(short.len(), 4);
+        assert!(calibration_origins(8).is_none());
+    }
+
+    #[test]
+    fn calibration_errors_are_of_values_each_fit_never_saw() {
+        let history = noisy_trend(30);
+        let median = blend(BlendRule::Median);
+        let levels = [0.8];
+        let conformal = rolling_conformal(&median, &history, 3, &levels);
+        // step k has an error at every origin k or more rows before the end
+        let sizes: Vec<usize> = conformal.iter().map(|c| c.calibration_size).collect();
+        assert_eq!(sizes, [15, 14, 13]);
+        // the errors are those of fits on the history before each origin, worked out here
+        let mut first_step: Vec<f64> = (15..30)
+            .map(|origin| (median.forecast_alone(&history[..origin], 1)[0] - history[origin]).abs())
+            .collect();
+        first_step.sort_by(f64::total_cmp);
+        let rank = (16.0_f64 * 0.8).ceil() as usize;
+        assert_eq!(conformal[0].half_widths[0], Some(first_step[rank - 1]));
+        // too short for an origin: no intervals, and no panic
+        let none = rolling_conformal(&median, &history[..8], 3, &levels);
+        assert!(none.iter().all(|c| c.half_widths == [None]));
+    }
+
+    #[test]
+    fn the_intervals_cover_about_their_level_on_a_noisy_series() {
+        // a random walk with drift: over many series, the 80 % interval of the forecast one
+        // step past each series' end holds the actual value about 80 % of the time
+        let median = blend(BlendRule::Median);
+        let mut state = 12345_u64;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut inside, trials) = (0, 60);
+        for _ in 0..trials {
+            let mut values = vec![100.0];
+            for _ in 0..40 {
+                let step = (0..12).map(|_| uniform()).sum::<f64>() - 6.0;
+                values.push(values.last().unwrap() + 0.3 + step);
+            }
+            let (history, actual) = values.split_at(40);
+            let conformal = rolling_conformal(&median, history, 1, &[0.8]);
+            let forecast = median.forecast_alone(history, 1)[0];
+            let (lower, upper) = conformal[0].interval(0.8, forecast).unwrap();
+            inside += usize::from((lower..=upper).contains(&actual[0]));
+        }
+        let coverage = inside as f64 / trials as f64;
+        assert!((0.65..=0.95).contains(&coverage), "coverage {coverage}");
+    }
+}

@@ -1,0 +1,196 @@
+//! `trainer forecast` of series too short for the recipe's networks: fewer rows than a
+//! validation period of a horizon and 16 training windows need (four years of a monthly series
+//! at horizon 18; many of the M4 competition's yearly series). Where the config
+//! leaves `[model]` to the recipe, such a series is forecast by the recipe's statistical
+//! voices alone (exponential smoothing, and ARIMA on the values and on the logarithm), fitted on
+//! its whole history, with intervals calibrated on their own errors at rolling origins
+//! (`yoho_eval::statistical_only`). A panel's series that its networks' fit leaves out (too
+//! short for the windows, or constant) are forecast the same way beside the others.
+//!
+//! The run directory holds the config as written, `statistical.json` (what `trainer predict`
+//! forecasts new data with), and the forecast files of a network's run.
+
+use std::path::Path;
+
+use anyhow::Context;
+use toml::Table;
+use yoho_data::{DataConfig, LoadedSeries};
+use yoho_eval::intervals::percent;
+use yoho_eval::{Blend, Conformal};
+
+use crate::RunOutcome;
+use crate::artifacts::{RunDir, files};
+use crate::cli::ForecastArgs;
+use crate::config::{EvaluateSection, Voice};
+use crate::forecast_fit::{data_file as data_path, write_forecast};
+use crate::panel::{SeriesEntry, series_dir, series_entries, write_series_lists};
+use crate::predict::{Forecast, forecasts_csv, print_forecasts, statistical_forecast};
+use crate::recipe::TooShort;
+use crate::statistical_run::StatisticalRun;
+
+/// Forecasts the series `short` describes (one, or every series of a panel) by the recipe's
+/// statistical voices alone, and writes the run directory.
+pub(crate) fn forecast_too_short(
+    short: &TooShort,
+    args: &ForecastArgs,
+) -> anyhow::Result<RunOutcome> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("cannot read config file {}", args.config.display()))?;
+    let table: Table = toml::from_str(&text)
+        .with_context(|| format!("{} is not a TOML file", args.config.display()))?;
+    let statistical = statistical_run(short, &table, args)?;
+    let blend = statistical.blend()?;
+    eprintln!(
+        "note: {}: forecast by the recipe's exponential smoothing and ARIMA alone",
+        statistical.why
+    );
+    let name = table.get("name").and_then(toml::Value::as_str);
+    let default = Path::new("runs").join(format!("{}-forecast", name.unwrap_or("run")));
+    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
+    // first: a directory with a config.toml is one --overwrite may replace
+    run.write(files::CONFIG, text.as_bytes())?;
+    statistical.save(&run)?;
+    let data = &statistical.data;
+    let named = match &data.series_column {
+        None => {
+            let loaded = yoho_data::load(data, &[])?;
+            crate::notes::print_series_notes(&loaded.cleaning_notes());
+            let forecast = forecast_into(&run, (&blend, &statistical.levels), data, &loaded, None)?;
+            vec![(None, forecast)]
+        }
+        Some(column) => {
+            let panel =
+                yoho_data::load_file_panel(&data_path(data), &data.load_options(&[]), column)?;
+            let names: Vec<&str> = panel.iter().map(|(name, _)| name.as_str()).collect();
+            let entries = series_entries(&names);
+            write_series_lists(&run, &entries, &[])?;
+            (entries.iter().zip(&panel))
+                .map(|(entry, (name, loaded))| {
+                    let dir = RunDir::create(&series_dir(&run, entry))?;
+                    let voices = (&blend, statistical.levels.as_slice());
+                    let forecast = forecast_into(&dir, voices, data, loaded, Some(name))?;
+                    Ok((Some(name.clone()), forecast))
+                })
+                .collect::<anyhow::Result<_>>()?
+        }
+    };
+    let borrowed: Vec<(Option<&str>, &Forecast)> = (named.iter())
+        .map(|(name, forecast)| (name.as_deref(), forecast))
+        .collect();
+    run.write(files::FORECAST, forecasts_csv(&borrowed).as_bytes())?;
+    print_forecasts(&borrowed);
+    println!(
+        "fitted exponential smoothing and ARIMA on every row; forecast written to {}",
+        run.file(files::FORECAST).display()
+    );
+    Ok(RunOutcome::Completed)
+}
+
+/// The forecast of a panel's series `entry` (`loaded`) that its networks' fit left out (`why`:
+/// too short for the windows, or constant), by the run's statistical voices alone (`blend`,
+/// intervals of `levels`), its files written into its directory of `run`.
+pub(crate) fn forecast_left_out(
+    run: &RunDir,
+    (blend, levels): (&Blend, &[f64]),
+    data: &DataConfig,
+    (entry, loaded): (&SeriesEntry, &LoadedSeries),
+    why: &str,
+) -> anyhow::Result<Forecast> {
+    eprintln!(
+        "note: series '{}' is left out of the panel's networks ({why}): forecast by \
+         exponential smoothing and ARIMA alone",
+        entry.name
+    );
+    let dir = RunDir::create(&series_dir(run, entry))?;
+    forecast_into(&dir, (blend, levels), data, loaded, Some(&entry.name))
+}
+
+/// `loaded`'s forecast of `data`'s horizon by `blend` alone, with its chart, `forecast.csv`
+/// and interval calibration written into `dir`.
+fn forecast_into(
+    dir: &RunDir,
+    (blend, levels): (&Blend, &[f64]),
+    data: &DataConfig,
+    loaded: &LoadedSeries,
+    series_name: Option<&str>,
+) -> anyhow::Result<Forecast> {
+    let series = (&loaded.series, data.target.as_str());
+    let (forecast, calibration) =
+        statistical_forecast(blend, levels, series, &data_path(data), data.horizon)?;
+    dir.write(
+        files::INTERVALS,
+        serde_json::to_string_pretty(&calibration)?.as_bytes(),
+    )?;
+    note_on_missing_levels(&calibration, series_name);
+    write_forecast(dir, &data.target, (loaded, series_name), &forecast)?;
+    Ok(forecast)
+}
+
+/// Says which interval levels `calibration` (one per step) cannot give at some steps, and why:
+/// the rolling origins give fewer errors than the level needs, the farther steps fewest.
+fn note_on_missing_levels(calibration: &[Conformal], series_name: Option<&str>) {
+    let (Some(first), Some(last)) = (calibration.first(), calibration.last()) else {
+        return;
+    };
+    let of = series_name.map_or_else(String::new, |name| format!(" of series '{name}'"));
+    for (index, level) in first.levels.iter().enumerate() {
+        let missing = (calibration.iter())
+            .filter(|step| step.half_widths[index].is_none())
+            .count();
+        if missing > 0 {
+            eprintln!(
+                "note: no {} % interval{of} at {missing} of {} steps: it needs {} errors, and \
+                 the rolling origins over the series' newer half give {} at the first step and \
+                 {} at the last",
+                percent(*level),
+                calibration.len(),
+                Conformal::errors_needed(*level),
+                first.calibration_size,
+                last.calibration_size,
+            );
+        }
+    }
+}
+
+/// What the recipe forecasts `short`'s series with: its statistical voices and their rule, the
+/// season of the series' frequency, and the interval levels of the config's `[evaluate]
+/// intervals` (`table`) or the default.
+fn statistical_run(
+    short: &TooShort,
+    table: &Table,
+    args: &ForecastArgs,
+) -> anyhow::Result<StatisticalRun> {
+    let model = &crate::recipe::sections(short.data.series_column.is_some())["model"];
+    let statistical: Vec<Voice> = (model.get("statistical").cloned())
+        .context("the recipe names its statistical voices")?
+        .try_into()?;
+    let blend = (model.get("blend").cloned())
+        .map(toml::Value::try_into)
+        .transpose()?;
+    let levels = match (table.get("evaluate")).and_then(|evaluate| evaluate.get("intervals")) {
+        Some(levels) => levels.clone().try_into().with_context(|| {
+            format!(
+                "{}: [evaluate] intervals: expected a list of levels in (0, 1)",
+                args.config.display()
+            )
+        })?,
+        None => EvaluateSection::default().intervals,
+    };
+    if let Some(level) = levels
+        .iter()
+        .find(|level| !(0.0..1.0).contains(*level) || **level == 0.0)
+    {
+        anyhow::bail!(
+            "{}: [evaluate] intervals: expected levels in (0, 1), got {level}",
+            args.config.display()
+        );
+    }
+    Ok(StatisticalRun {
+        why: short.message.clone(),
+        data: short.data.clone(),
+        season: Some(short.season).filter(|season| *season > 1),
+        statistical,
+        blend,
+        levels,
+    })
+}

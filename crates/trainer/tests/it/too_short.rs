@@ -1,0 +1,208 @@
+//! `trainer forecast` of series too short for the default recipe's networks: forecast by the
+//! recipe's statistical voices alone, with intervals from their own rolling-origin errors, in
+//! a run directory `trainer predict` forecasts new data from; and a panel's too-short series
+//! forecast the same way beside the networks' series.
+
+use std::path::{Path, PathBuf};
+
+use yoho_eval::{Arima, Blend, BlendRule, Ets, LogArima, Statistical};
+
+use crate::common::{assert_clean_error, assert_success, forecast, predict_to, read, trainer};
+
+/// A monthly sales series from 2018: a yearly cycle on a trend, every value positive.
+fn monthly(rows: usize, level: f64) -> Vec<(String, f64)> {
+    (0..rows)
+        .map(|i| {
+            let season = (i as f64 * std::f64::consts::PI / 6.0).sin();
+            let wiggle = (i as f64 * 1.7).sin();
+            let value = level + i as f64 * 0.5 + 0.2 * level * season + wiggle;
+            (format!("{}-{:02}-01", 2018 + i / 12, 1 + i % 12), value)
+        })
+        .collect()
+}
+
+/// A config of `data`'s path, its target and a horizon: the recipe chooses the rest.
+fn config(dir: &Path, data: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("short.toml");
+    let text = format!(
+        "[data]\npath = {:?}\ntarget = \"sales\"\nhorizon = 12\n{extra}",
+        data.display().to_string()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A long file of monthly `(shop, rows, level)` series, at `path`.
+fn write_panel(path: &Path, shops: &[(&str, usize, f64)]) {
+    let mut text = String::from("Date,shop,sales\n");
+    for (shop, rows, level) in shops {
+        for (date, value) in monthly(*rows, *level) {
+            text += &format!("{date},{shop},{value}\n");
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The rows of a forecast CSV `text` (of `series`, for a panel's), as numbers from the
+/// forecast column on, empty cells NaN.
+fn rows_of(text: &str, series: Option<&str>) -> Vec<Vec<f64>> {
+    let skip = if series.is_some() { 3 } else { 2 };
+    (text.lines().skip(1))
+        .filter(|line| series.is_none_or(|name| line.starts_with(&format!("{name},"))))
+        .map(|line| {
+            (line.split(',').skip(skip))
+                .map(|cell| cell.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_series_too_short_for_the_networks_is_forecast_by_ets_and_arima_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("short.csv");
+    let values = monthly(30, 100.0);
+    let text: String = values
+        .iter()
+        .map(|(date, v)| format!("{date},{v}\n"))
+        .collect();
+    std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
+    let config = config(dir.path(), &data, "");
+    let run = dir.path().join("run");
+    let output = forecast(&config, &run, &[]);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("30 rows") && stderr.contains("exponential smoothing and ARIMA alone"),
+        "{stderr}"
+    );
+    for file in [
+        "config.toml",
+        "statistical.json",
+        "forecast.png",
+        "intervals.json",
+    ] {
+        assert!(run.join(file).is_file(), "no {file}");
+    }
+    assert!(!run.join("model.bpk").exists());
+    // the recipe's voices on the whole history: the median of ETS and ARIMA's voice (the mean
+    // of its fits on the values and on the logarithm), with the yearly season
+    let history: Vec<f64> = values.iter().map(|(_, v)| *v).collect();
+    let season = Some(12);
+    let voices = [
+        vec![Statistical::from(Ets { season })],
+        vec![Arima { season }.into(), LogArima { season }.into()],
+    ];
+    let blend = Blend::of_voices(voices, 0).with_rule(BlendRule::Median);
+    let expected = blend.forecast_alone(&history, 12);
+    let written = read(&run.join("forecast.csv"));
+    let rows = rows_of(&written, None);
+    assert_eq!(rows.len(), 12, "{written}");
+    assert!(written.lines().nth(1).unwrap().starts_with("1,2020-07-01,"));
+    for (row, expected) in rows.iter().zip(&expected) {
+        assert!(
+            (row[0] - expected).abs() <= 1e-9 * expected.abs(),
+            "{row:?}"
+        );
+    }
+    // 15 rolling origins over the newer half: an 80 % interval at the first step, too few
+    // errors for 95 %
+    let [forecast, _naive, lower_80, upper_80, lower_95, upper_95] = rows[0][..] else {
+        panic!("{:?}", rows[0]);
+    };
+    assert!(lower_80 < forecast && forecast < upper_80, "{:?}", rows[0]);
+    assert!(lower_95.is_nan() && upper_95.is_nan(), "{:?}", rows[0]);
+    // `predict` forecasts new data the same way: the same file gives the same forecasts
+    let again = dir.path().join("again.csv");
+    assert_success(&predict_to(&run, &data, &again));
+    assert_eq!(read(&again), written);
+}
+
+#[test]
+fn only_the_recipes_model_falls_back_and_a_run_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("short.csv");
+    let text: String = (monthly(24, 50.0).iter())
+        .map(|(date, v)| format!("{date},{v}\n"))
+        .collect();
+    std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
+    // a run holds out a test period, which needs the networks: it says what forecasts it
+    let plain = config(dir.path(), &data, "");
+    let out = dir.path().join("run");
+    let output = trainer(&[
+        "--config",
+        plain.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["24 rows", "`trainer forecast`", "window_len"]);
+    // a config that names its own model keeps it, and is told what to set
+    let named = config(dir.path(), &data, "[model]\nhidden_size = 8\n");
+    let output = forecast(&named, &dir.path().join("named"), &[]);
+    assert_clean_error(&output, &["24 rows", "window_len"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("`trainer forecast`"), "{stderr}");
+    assert!(!dir.path().join("named").join("forecast.csv").exists());
+}
+
+#[test]
+fn a_panels_too_short_series_is_forecast_beside_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shops.csv");
+    write_panel(&data, &[("big", 96, 100.0), ("new", 18, 40.0)]);
+    let config = config(dir.path(), &data, "series_column = \"shop\"\n");
+    let run = dir.path().join("run");
+    let output = forecast(&config, &run, &["--epochs", "2"]);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("series 'new' is left out of the panel's networks"),
+        "{stderr}"
+    );
+    let written = read(&run.join("forecast.csv"));
+    for shop in ["big", "new"] {
+        let rows = rows_of(&written, Some(shop));
+        assert_eq!(rows.len(), 12, "{shop}: {written}");
+        assert!(
+            rows.iter().all(|row| row[0].is_finite()),
+            "{shop}: {written}"
+        );
+        let files = run.join("series").join(shop);
+        assert!(files.join("forecast.png").is_file(), "{shop}");
+    }
+    // the short series starts after its own end, from the statistical voices alone
+    let first_new = (written.lines())
+        .find(|line| line.starts_with("new,"))
+        .unwrap();
+    assert!(first_new.starts_with("new,1,2019-07-01,"), "{first_new}");
+    // `predict` forecasts it again the same way, beside the networks' series
+    let again = dir.path().join("again.csv");
+    assert_success(&predict_to(&run, &data, &again));
+    assert_eq!(read(&again), written);
+}
+
+#[test]
+fn a_panel_of_only_short_series_is_forecast_by_the_statistical_voices() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shops.csv");
+    write_panel(&data, &[("a", 30, 100.0), ("b", 20, 40.0)]);
+    let config = config(dir.path(), &data, "series_column = \"shop\"\n");
+    let run = dir.path().join("run");
+    let output = forecast(&config, &run, &[]);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the longest series has 30 rows"),
+        "{stderr}"
+    );
+    assert!(!run.join("model.bpk").exists());
+    let written = read(&run.join("forecast.csv"));
+    for (shop, first) in [("a", "a,1,2020-07-01,"), ("b", "b,1,2019-09-01,")] {
+        assert_eq!(rows_of(&written, Some(shop)).len(), 12, "{written}");
+        assert!(written.contains(first), "{written}");
+        assert!(run.join("series").join(shop).join("forecast.png").is_file());
+    }
+    let again = dir.path().join("again.csv");
+    assert_success(&predict_to(&run, &data, &again));
+    assert_eq!(read(&again), written);
+}
