@@ -153,7 +153,8 @@ fn note_on_missing_levels(calibration: &[Conformal], series_name: Option<&str>) 
 }
 
 /// What the recipe forecasts `short`'s series with: its statistical voices and their rule, the
-/// season of the series' frequency, and the interval levels of the config's `[evaluate]
+/// season (the config's `[evaluate]` or `[data] season`, that of the series' frequency without
+/// them), and the interval levels of the config's `[evaluate]
 /// intervals` (`table`) or the default.
 fn statistical_run(
     short: &TooShort,
@@ -188,9 +189,35 @@ fn statistical_run(
     Ok(StatisticalRun {
         why: short.message.clone(),
         data: short.data.clone(),
-        season: Some(short.season).filter(|season| *season > 1),
+        season: Some(season(table).unwrap_or(short.season)).filter(|season| *season > 1),
         statistical,
         blend,
         levels,
     })
+}
+
+/// The season `table` (a config) sets: `[evaluate] season`, else `[data] season`.
+fn season(table: &Table) -> Option<usize> {
+    let key = |section: &str| {
+        (table.get(section))
+            .and_then(|section| section.get("season"))
+            .and_then(toml::Value::as_integer)
+            .and_then(|season| usize::try_from(season).ok())
+    };
+    key("evaluate").or_else(|| key("data"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_season_a_config_sets_comes_before_the_frequencys() {
+        let table = |text: &str| -> Table { toml::from_str(text).unwrap() };
+        assert_eq!(season(&table("[data]\ntarget = \"y\"\n")), None);
+        assert_eq!(season(&table("[data]\nseason = 7\n")), Some(7));
+        let both = table("[data]\nseason = 7\n[evaluate]\nseason = 12\n");
+        assert_eq!(season(&both), Some(12));
+        assert_eq!(season(&table("[data]\nseason = -3\n")), None);
+    }
 }

@@ -124,7 +124,7 @@ pub(crate) struct TooShort {
     pub data: DataConfig,
     /// Rows per season of the series' frequency.
     pub season: usize,
-    /// Whether the config leaves `[model]` and `[train]` to the recipe, whose statistical
+    /// Whether the config leaves `[model]` to the recipe, whose statistical
     /// members can forecast without the networks.
     pub recipe_model: bool,
 }
@@ -162,7 +162,7 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
         .get("family")
         .and_then(|family| family.clone().try_into::<Families>().ok())
         .is_some_and(|families| families.iter().any(ModelFamily::reads_levels));
-    let recipe_model = !table.contains_key("model") && !table.contains_key("train");
+    let recipe_model = !table.contains_key("model");
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
@@ -524,6 +524,10 @@ mod tests {
             "{text}"
         );
         assert_eq!((short.season, short.data.horizon), (12, 18));
+        // [train] alone leaves the model, and its statistical voices, to the recipe
+        table.insert("train".into(), toml::from_str("seed = 7").unwrap());
+        let error = fill(&mut table, Path::new("m.toml"), Purpose::Forecast).unwrap_err();
+        assert!(error.downcast_ref::<TooShort>().unwrap().recipe_model);
         // a config that names its own model is only told what to set
         table.insert("model".into(), toml::from_str("hidden_size = 8").unwrap());
         let error = fill(&mut table, Path::new("m.toml"), Purpose::Forecast).unwrap_err();
