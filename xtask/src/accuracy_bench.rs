@@ -1,4 +1,5 @@
-//! `cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] [--seed S] [--recipe FILE]`:
+//! `cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] [--seed S] [--recipe FILE]
+//! [--short]`:
 //! the M4 competition's protocol on every series of `DIR/manifest.csv`
 //! (`name,file,freq,season,horizon`, files relative to DIR): fit on all but the last `horizon`
 //! values, forecast `horizon` steps from that origin, score MASE (scaled by the in-sample
@@ -17,7 +18,9 @@
 //! AutoTheta (`xtask/bench_statsforecast.py`), scored here the same way. `--recipe FILE`
 //! replaces the recipe's `[model]` and `[train]` with the file's, `--seed S` its seed;
 //! `--second-seed S` runs Yoho again with another seed and prints how much each series' MASE
-//! moves.
+//! moves. A series too short for the recipe's networks is forecast by both Yoho methods with
+//! the recipe's statistical voices alone, as `trainer forecast` does; `--short` cuts every
+//! series short first (`cut_copies`), to measure that.
 //!
 //! Writes `<target>/bench/accuracy.csv` (`name,method,mase,smape,seconds`) and
 //! `<target>/bench/accuracy_forecasts.csv` (`name,method,date,forecast`), and prints the
@@ -31,14 +34,15 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use burn::tensor::Device;
-use trainer::ExperimentConfig;
 use trainer::device::{DeviceChoice, select_device};
 use trainer::fit::{LearnerFit, in_parallel};
+use trainer::{ExperimentConfig, TooShort};
 use yoho_data::defaults::panel_window_len;
 use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
 use yoho_eval::baselines::{Baseline, Naive, SeasonalNaive, Statistical};
 use yoho_eval::panel::Relative;
 use yoho_eval::protocol::{self, OriginForecast};
+use yoho_eval::{Arima, Blend, Ets, LogArima};
 
 use crate::backtest_bench::target_dir;
 
@@ -60,18 +64,22 @@ pub struct AccuracyArgs {
     pub second_seed: Option<u64>,
     /// A config whose `[model]` and `[train]` replace the default recipe's.
     pub recipe: Option<PathBuf>,
+    /// Cut every series to its last `2 × horizon + SHORT_EXTRA_ROWS` values first (see
+    /// `cut_copies`).
+    pub short: bool,
 }
 
 impl AccuracyArgs {
     /// Parses `--accuracy DIR [--vs-statsforecast] [--jobs J]`.
     pub fn parse(args: &[String]) -> anyhow::Result<Self> {
         let usage = "usage: cargo xtask bench --accuracy DIR [--vs-statsforecast] [--jobs J] \
-                     [--seed S] [--second-seed S] [--recipe FILE]";
+                     [--seed S] [--second-seed S] [--recipe FILE] [--short]";
         let mut dir = None;
         let mut seed = None;
         let mut second_seed = None;
         let mut recipe = None;
         let mut vs_statsforecast = false;
+        let mut short = false;
         let mut jobs = std::thread::available_parallelism().map_or(1, usize::from);
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
@@ -80,6 +88,7 @@ impl AccuracyArgs {
                     dir = Some(PathBuf::from(rest.next().context(usage)?));
                 }
                 "--vs-statsforecast" => vs_statsforecast = true,
+                "--short" => short = true,
                 "--jobs" => {
                     jobs = rest
                         .next()
@@ -110,6 +119,7 @@ impl AccuracyArgs {
             seed,
             second_seed,
             recipe,
+            short,
         })
     }
 }
@@ -206,15 +216,67 @@ impl Scored {
     }
 }
 
-/// A series loaded, with the recipe's configs for it.
+/// A series loaded, with how Yoho forecasts it.
 struct Series {
     entry: Entry,
     loaded: LoadedSeries,
-    /// Its config as one series (`yoho`).
-    config: ExperimentConfig,
-    /// Its config as a series of its frequency's panel (`yoho_global`): the recipe's panel
-    /// model, or `--recipe`'s.
-    panel: ExperimentConfig,
+    yoho: Yoho,
+}
+
+/// How Yoho forecasts a series: with the recipe's networks, or, where the series is too short
+/// for them, with the recipe's statistical voices alone (as `trainer forecast` does).
+enum Yoho {
+    /// The recipe's networks (or `--recipe`'s).
+    Networks {
+        /// Its config as one series (`yoho`).
+        config: Box<ExperimentConfig>,
+        /// Its config as a series of its frequency's panel (`yoho_global`): the recipe's
+        /// panel model, or `--recipe`'s.
+        panel: Box<ExperimentConfig>,
+    },
+    /// The recipe's statistical voices alone, for both methods.
+    Statistical {
+        /// The voices.
+        blend: Blend,
+        /// The series' data config, its window settings placeholders.
+        data: Box<yoho_data::DataConfig>,
+        /// The season the voices adjust for.
+        season: Option<usize>,
+    },
+}
+
+impl Series {
+    /// Its data config, as one series' recipe chose it.
+    fn data(&self) -> &yoho_data::DataConfig {
+        match &self.yoho {
+            Yoho::Networks { config, .. } => &config.data,
+            Yoho::Statistical { data, .. } => data,
+        }
+    }
+
+    /// The season Yoho's exponential smoothing and ARIMA adjust for.
+    fn season(&self) -> Option<usize> {
+        match &self.yoho {
+            Yoho::Networks { config, .. } => config.ets().season,
+            Yoho::Statistical { season, .. } => *season,
+        }
+    }
+
+    /// The forecast of the statistical voices alone from the series' origin, scored; `None`
+    /// for a series Yoho's networks forecast.
+    fn statistical(&self, method: &str) -> anyhow::Result<Option<Scored>> {
+        let Yoho::Statistical { blend, .. } = &self.yoho else {
+            return Ok(None);
+        };
+        let start = Instant::now();
+        let values =
+            (self.loaded.series.column("value")).context("the series has its value column")?;
+        let origin = values.len().saturating_sub(self.entry.horizon);
+        let forecast = blend.forecast_alone(&values[..origin], self.entry.horizon);
+        let result = score_forecast(self, forecast)?;
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(Some(Scored::new(&self.entry, method, result, seconds)))
+    }
 }
 
 /// The bench's config of `entry`: its `[data]` names only the file, the target and the
@@ -239,7 +301,8 @@ fn config_for(entry: &Entry, sections: &toml::Table) -> anyhow::Result<Experimen
 }
 
 /// Loads every series and makes its configs, with `sections` as one series and
-/// `panel_sections` in a panel; a series too short for the recipe is an error.
+/// `panel_sections` in a panel; a series too short for the recipe's networks gets its
+/// statistical voices alone (without `--recipe`; with it, it is an error).
 fn load_all(
     entries: &[Entry],
     sections: &toml::Table,
@@ -248,7 +311,10 @@ fn load_all(
     entries
         .iter()
         .map(|entry| {
-            let config = config_for(entry, sections)?;
+            let config = match config_for(entry, sections) {
+                Ok(config) => config,
+                Err(error) => return statistical_series(entry, error),
+            };
             let loaded = yoho_data::load(&config.data, &[])
                 .with_context(|| format!("series {}", entry.name))?;
             // the same sections make the same config: the recipe reads the file once
@@ -259,29 +325,57 @@ fn load_all(
             Ok(Series {
                 entry: entry.clone(),
                 loaded,
-                config,
-                panel,
+                yoho: Yoho::Networks {
+                    config: Box::new(config),
+                    panel: Box::new(panel),
+                },
             })
         })
         .collect()
 }
 
+/// `entry` forecast by the recipe's statistical voices alone, when `error` is the recipe's
+/// refusal of a series too short for its networks; `error` otherwise.
+fn statistical_series(entry: &Entry, error: anyhow::Error) -> anyhow::Result<Series> {
+    let Some(short) = error.downcast_ref::<TooShort>().filter(|s| s.recipe_model) else {
+        return Err(error);
+    };
+    let mut data = short.data.clone();
+    data.test_len = entry.horizon;
+    let loaded = yoho_data::load(&data, &[]).with_context(|| format!("series {}", entry.name))?;
+    Ok(Series {
+        entry: entry.clone(),
+        loaded,
+        yoho: Yoho::Statistical {
+            blend: trainer::recipe_blend(short)?,
+            data: Box::new(data),
+            season: Some(short.season).filter(|season| *season > 1),
+        },
+    })
+}
+
 /// The config of one model over `group` (series of one frequency and horizon): the first
 /// series' panel recipe with the windows of the trainer's panel recipe
 /// (`yoho_data::defaults::panel_window_len`: every series keeps a training window).
-fn panel_config(group: &[&Series], freq: &str) -> anyhow::Result<ExperimentConfig> {
-    let first = &group[0].panel;
+fn panel_config(
+    group: &[(&Series, &ExperimentConfig)],
+    freq: &str,
+) -> anyhow::Result<ExperimentConfig> {
+    let first = group[0].1;
     let season = first.data.season.unwrap_or(1);
     let horizon = first.data.horizon;
-    if let Some(other) = group.iter().find(|s| s.panel.data.horizon != horizon) {
+    if let Some((_, other)) = group
+        .iter()
+        .find(|(_, panel)| panel.data.horizon != horizon)
+    {
         bail!(
             "the {freq} series have different horizons ({} and {}): one model per frequency \
              needs one",
             horizon,
-            other.panel.data.horizon
+            other.data.horizon
         );
     }
-    let rows: Vec<usize> = group.iter().map(|s| s.loaded.series.len()).collect();
+    let rows: Vec<usize> = group.iter().map(|(s, _)| s.loaded.series.len()).collect();
     // the trainer's panel recipe sizes its windows by the same rule
     let window = panel_window_len(&rows, horizon, first.data.valid_len, season)
         .with_context(|| format!("the {freq} series are too short for one model's windows"))?;
@@ -305,18 +399,20 @@ fn per_series(series: &[Series], jobs: usize, scratch: &Path) -> anyhow::Result<
 }
 
 fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
+    let config = match &series.yoho {
+        Yoho::Networks { config, .. } => config,
+        Yoho::Statistical { .. } => {
+            return Ok(series.statistical("yoho")?.expect("a statistical series"));
+        }
+    };
     let start = Instant::now();
     let device = cpu()?;
-    let fit = LearnerFit::new(
-        &series.config,
-        device.clone(),
-        &scratch.join(&series.entry.name),
-    );
+    let fit = LearnerFit::new(config, device.clone(), &scratch.join(&series.entry.name));
     let result = protocol::forecast_at_origin(
         &series.loaded,
-        &series.config.data,
+        &config.data,
         Some(series.entry.season),
-        series.config.blend().as_ref(),
+        config.blend().as_ref(),
         &fit,
         &device,
     )
@@ -333,30 +429,39 @@ fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
 /// `horizon` values; the windows are the shortest of the group's series. `jobs` frequencies
 /// train at a time; a series' seconds are its group's over its size.
 fn global(series: &[Series], jobs: usize, scratch: &Path) -> anyhow::Result<Vec<Scored>> {
-    let mut groups: BTreeMap<&str, Vec<&Series>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<(&Series, &ExperimentConfig)>> = BTreeMap::new();
+    let mut scored = Vec::new();
     for one in series {
-        groups.entry(one.entry.freq.as_str()).or_default().push(one);
+        match &one.yoho {
+            Yoho::Networks { panel, .. } => {
+                let group = groups.entry(one.entry.freq.as_str()).or_default();
+                group.push((one, panel.as_ref()));
+            }
+            Yoho::Statistical { .. } => scored.extend(one.statistical("yoho_global")?),
+        }
     }
-    let groups: Vec<(&str, Vec<&Series>)> = groups.into_iter().collect();
-    let scored = in_parallel(&groups, jobs, |_, (freq, group)| {
+    let groups: Vec<(&str, Vec<(&Series, &ExperimentConfig)>)> = groups.into_iter().collect();
+    let fitted = in_parallel(&groups, jobs, |_, (freq, group)| {
         fit_group(freq, group, scratch)
     });
-    Ok(scored
-        .into_iter()
-        .collect::<anyhow::Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect())
+    for group in fitted {
+        scored.extend(group?);
+    }
+    Ok(scored)
 }
 
 /// One model over the series of one frequency, `group`, scored at each series' origin.
-fn fit_group(freq: &str, group: &[&Series], scratch: &Path) -> anyhow::Result<Vec<Scored>> {
+fn fit_group(
+    freq: &str,
+    group: &[(&Series, &ExperimentConfig)],
+    scratch: &Path,
+) -> anyhow::Result<Vec<Scored>> {
     let start = Instant::now();
     let device = cpu()?;
     let config = panel_config(group, freq)?;
     let loaded = group
         .iter()
-        .map(|s| (s.entry.name.clone(), s.loaded.clone()))
+        .map(|(s, _)| (s.entry.name.clone(), s.loaded.clone()))
         .collect();
     let panel = yoho_data::prepare_panel_loaded(loaded, &config.data, "series")
         .with_context(|| format!("the {freq} panel"))?;
@@ -371,7 +476,7 @@ fn fit_group(freq: &str, group: &[&Series], scratch: &Path) -> anyhow::Result<Ve
     let seconds = start.elapsed().as_secs_f64() / group.len() as f64;
     let blend = config.blend();
     let mut scored = Vec::with_capacity(group.len());
-    for (one, prepared) in group.iter().zip(&panel.series) {
+    for ((one, _), prepared) in group.iter().zip(&panel.series) {
         let season = Some(one.entry.season);
         let result =
             protocol::score_at_origin(&prepared.data, &model, season, blend.as_ref(), &device)?;
@@ -384,7 +489,7 @@ fn fit_group(freq: &str, group: &[&Series], scratch: &Path) -> anyhow::Result<Ve
 fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
     let mut scored = Vec::new();
     for one in series {
-        let mut data = one.config.data.clone();
+        let mut data = one.data().clone();
         data.valid_len = 0;
         let prepared = yoho_data::prepare_loaded(one.loaded.clone(), &data)?;
         let season = Some(one.entry.season);
@@ -401,20 +506,32 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
                 protocol::baseline_at_origin(&prepared, &seasonal, season),
             ),
         ] {
-            scored.push(Scored::new(&one.entry, method, result, 0.0));
+            // a seasonal naive forecast needs a season of values before the origin
+            if let Some(result) = result {
+                scored.push(Scored::new(&one.entry, method, result, 0.0));
+            }
         }
         // Yoho's own exponential smoothing and ARIMA (on levels and on the logarithm), with the
         // season the recipe gives them
+        let recipe_season = one.season();
         let own = [
-            Statistical::from(one.config.ets()),
-            Statistical::from(one.config.arima()),
-            Statistical::from(one.config.log_arima()),
+            Statistical::from(Ets {
+                season: recipe_season,
+            }),
+            Statistical::from(Arima {
+                season: recipe_season,
+            }),
+            Statistical::from(LogArima {
+                season: recipe_season,
+            }),
         ];
         for baseline in own {
             let start = Instant::now();
             let result = protocol::baseline_at_origin(&prepared, &baseline, season);
             let seconds = start.elapsed().as_secs_f64();
-            scored.push(Scored::new(&one.entry, baseline.name(), result, seconds));
+            scored.extend(
+                result.map(|result| Scored::new(&one.entry, baseline.name(), result, seconds)),
+            );
         }
     }
     Ok(scored)
@@ -655,8 +772,10 @@ fn evaluate(
     let mut series = load_all(&entries, sections, &panel_sections)?;
     if let Some(seed) = args.seed {
         for one in &mut series {
-            one.config.train.seed = seed;
-            one.panel.train.seed = seed;
+            if let Yoho::Networks { config, panel } = &mut one.yoho {
+                config.train.seed = seed;
+                panel.train.seed = seed;
+            }
         }
     }
     let scratch = out_dir.join(format!("accuracy-runs-{}", std::process::id()));
@@ -702,6 +821,43 @@ fn recipe_sections(path: &Path) -> anyhow::Result<toml::Table> {
         .collect())
 }
 
+/// Rows a `--short` series keeps beyond two horizons: a history of `horizon + 12` values
+/// before its origin (18 yearly, 20 quarterly, 30 monthly), too few for the recipe's networks
+/// (which need `2 × horizon + 16`), as many of the M4 competition's yearly series are.
+const SHORT_EXTRA_ROWS: usize = 12;
+
+/// Copies of `dir`'s manifest and series into `cut_dir`, each series' file cut to its header
+/// and its last `2 × horizon + SHORT_EXTRA_ROWS` lines (`--short`), or `horizon + season + 1`
+/// where that is more (MASE's scale needs a season and one value before the origin: 66 of a
+/// weekly series at horizon 13); `cut_dir`.
+fn cut_copies(dir: &Path, cut_dir: &Path) -> anyhow::Result<PathBuf> {
+    let entries = read_manifest(dir)?;
+    let _ = std::fs::remove_dir_all(cut_dir);
+    std::fs::create_dir_all(cut_dir)?;
+    std::fs::copy(dir.join("manifest.csv"), cut_dir.join("manifest.csv"))?;
+    for entry in &entries {
+        let text = std::fs::read_to_string(&entry.file)
+            .with_context(|| format!("cannot read {}", entry.file.display()))?;
+        let mut lines = text.lines().filter(|line| !line.trim().is_empty());
+        let header = lines.next().unwrap_or_default();
+        let rows: Vec<&str> = lines.collect();
+        // MASE's scale needs a season and one value before the origin
+        let keep = (2 * entry.horizon + SHORT_EXTRA_ROWS).max(entry.horizon + entry.season + 1);
+        let mut cut = format!("{header}\n");
+        for row in &rows[rows.len().saturating_sub(keep)..] {
+            cut += row;
+            cut.push('\n');
+        }
+        let relative = entry.file.strip_prefix(dir).unwrap_or(&entry.file);
+        let copy = cut_dir.join(relative);
+        if let Some(parent) = copy.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&copy, cut)?;
+    }
+    Ok(cut_dir.to_path_buf())
+}
+
 /// Runs the accuracy bench.
 pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
     let sections = match &args.recipe {
@@ -710,6 +866,18 @@ pub fn run(args: &AccuracyArgs) -> anyhow::Result<()> {
     };
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir)?;
+    let cut;
+    let args = match args.short {
+        false => args,
+        true => {
+            let dir = cut_copies(&args.dir, &out_dir.join("accuracy-short"))?;
+            cut = AccuracyArgs {
+                dir,
+                ..args.clone()
+            };
+            &cut
+        }
+    };
     let Evaluated {
         series,
         scored,
@@ -822,6 +990,19 @@ mod tests {
         assert!((m.seconds - 2.0).abs() < 1e-12);
     }
 
+    /// The bench on `dir`'s manifest, `jobs` series at a time, with the recipe's seed.
+    fn bench_args(dir: &Path, jobs: usize) -> AccuracyArgs {
+        AccuracyArgs {
+            dir: dir.to_path_buf(),
+            vs_statsforecast: false,
+            jobs,
+            seed: None,
+            second_seed: None,
+            recipe: None,
+            short: false,
+        }
+    }
+
     /// A monthly series of `rows` rows from 1990: a yearly cycle on a trend.
     fn monthly_csv(rows: usize, phase: f64) -> String {
         let mut text = String::from("Date,value\n");
@@ -845,14 +1026,7 @@ mod tests {
         )
         .unwrap();
         let sections: toml::Table = toml::from_str("[train]\nepochs = 3").unwrap();
-        let args = AccuracyArgs {
-            dir: dir.path().to_path_buf(),
-            vs_statsforecast: false,
-            jobs: 2,
-            seed: None,
-            second_seed: None,
-            recipe: None,
-        };
+        let args = bench_args(dir.path(), 2);
         let out = tempfile::tempdir().unwrap();
         let Evaluated { scored, wall, .. } = evaluate(&args, &sections, out.path()).unwrap();
         for method in [
@@ -889,6 +1063,57 @@ mod tests {
     }
 
     #[test]
+    fn a_series_too_short_for_the_networks_gets_the_recipes_statistical_voices() {
+        // "b" holds 30 months: cut to its last 2 × 6 + 12 rows by --short, too few for the
+        // recipe's networks (3 × 6 + 16 rows for a run), so both Yoho methods forecast it with
+        // exponential smoothing and ARIMA's voice alone; "a" keeps its networks
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("m")).unwrap();
+        std::fs::write(dir.path().join("a.csv"), monthly_csv(96, 0.0)).unwrap();
+        std::fs::write(dir.path().join("m/b.csv"), monthly_csv(30, 3.0)).unwrap();
+        std::fs::write(
+            dir.path().join("manifest.csv"),
+            "name,file,freq,season,horizon\na,a.csv,monthly,12,6\nb,m/b.csv,monthly,12,6\n",
+        )
+        .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let cut = cut_copies(dir.path(), &out.path().join("short")).unwrap();
+        let lines = |path: &Path| std::fs::read_to_string(path).unwrap().lines().count();
+        assert_eq!(lines(&cut.join("a.csv")), 1 + 24);
+        assert_eq!(lines(&cut.join("m/b.csv")), 1 + 24);
+        let args = bench_args(dir.path(), 1);
+        let sections: toml::Table = toml::from_str("[train]\nepochs = 2").unwrap();
+        let Evaluated { scored, .. } = evaluate(&args, &sections, out.path()).unwrap();
+        let history: Vec<f64> = (monthly_csv(30, 3.0).lines().skip(1))
+            .map(|line| line.split_once(',').unwrap().1.parse().unwrap())
+            .collect();
+        let season = Some(12);
+        let voices = [
+            vec![Statistical::from(Ets { season })],
+            vec![Arima { season }.into(), LogArima { season }.into()],
+        ];
+        let blend = Blend::of_voices(voices, 0).with_rule(yoho_eval::BlendRule::Median);
+        let expected = blend.forecast_alone(&history[..24], 6);
+        for method in ["yoho", "yoho_global"] {
+            let row = (scored.iter())
+                .find(|s| s.name == "b" && s.method == method)
+                .unwrap_or_else(|| panic!("no {method} row for b"));
+            assert_eq!(row.forecast, expected, "{method}");
+            assert!(row.mase.is_some_and(f64::is_finite), "{method}");
+            assert!(scored.iter().any(|s| s.name == "a" && s.method == method));
+        }
+        // its baselines are scored from the same origin
+        let ets = (scored.iter())
+            .find(|s| s.name == "b" && s.method == "ets")
+            .unwrap();
+        assert_eq!(ets.dates[0].to_string(), "1992-01-01");
+        // a --recipe of its own names no voices to fall back on: the series is an error
+        let own: toml::Table = toml::from_str("[model]\nhidden_size = 4").unwrap();
+        let error = evaluate(&args, &own, out.path()).err().expect("too short");
+        assert!(format!("{error:#}").contains("30 rows"), "{error:#}");
+    }
+
+    #[test]
     fn the_trainers_recipe_panel_makes_the_global_forecasts() {
         // two monthly series of the manifest, and the same in one long-format file; "b" is too
         // short to leave 16 training windows of two horizons, but not to leave one
@@ -908,14 +1133,7 @@ mod tests {
         )
         .unwrap();
         let sections = "[model]\nfamily = \"es_rnn\"\nhidden_size = 8\n\n[train]\nepochs = 3\n";
-        let args = AccuracyArgs {
-            dir: dir.path().to_path_buf(),
-            vs_statsforecast: false,
-            jobs: 1,
-            seed: None,
-            second_seed: None,
-            recipe: None,
-        };
+        let args = bench_args(dir.path(), 1);
         let out = tempfile::tempdir().unwrap();
         let bench = evaluate(&args, &toml::from_str(sections).unwrap(), out.path()).unwrap();
         // the trainer on the long file, with a config of its data and the same sections

@@ -90,14 +90,15 @@ pub fn score_at_origin(
 }
 
 /// A baseline's forecast of the `horizon` values after the origin of `data` (prepared as for
-/// [`score_at_origin`]), scored the same way.
+/// [`score_at_origin`]), scored the same way; `None` where the baseline does not apply (a
+/// seasonal naive forecast with less than a season of values before the origin).
 pub fn baseline_at_origin(
     data: &PreparedData,
     baseline: &dyn Baseline,
     season: Option<usize>,
-) -> OriginForecast {
+) -> Option<OriginForecast> {
     let window = origin_window(data);
-    score(data, baseline.forecast_steps(data, &window), season)
+    (baseline.applies_to(data)).then(|| score(data, baseline.forecast_steps(data, &window), season))
 }
 
 /// The window at the origin of `data` (prepared with `test_len = horizon`): its first test
@@ -221,12 +222,15 @@ mod tests {
         };
         let data = yoho_data::prepare_loaded(series(values.clone()), &config).unwrap();
         let seasonal = crate::baselines::SeasonalNaive { season: 12 };
-        let result = baseline_at_origin(&data, &seasonal, Some(12));
+        let result = baseline_at_origin(&data, &seasonal, Some(12)).unwrap();
         // the origin is row 54: the seasonal naive repeats rows 42..48
         assert_eq!(result.forecast, values[42..48].to_vec());
         assert_eq!(result.actual, values[54..].to_vec());
         // each value is 12 above the one a season before, in sample and over the horizon
         assert!((result.mase.unwrap() - 1.0).abs() < 1e-12);
+        // a season longer than the values before the origin: no forecast, and no panic
+        let yearly = crate::baselines::SeasonalNaive { season: 55 };
+        assert!(baseline_at_origin(&data, &yearly, Some(12)).is_none());
     }
 
     #[test]

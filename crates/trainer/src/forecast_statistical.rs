@@ -16,7 +16,7 @@ use anyhow::Context;
 use toml::Table;
 use yoho_data::{DataConfig, LoadedSeries};
 use yoho_eval::intervals::percent;
-use yoho_eval::{Blend, Conformal};
+use yoho_eval::{Blend, BlendRule, Conformal};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
@@ -152,6 +152,30 @@ fn note_on_missing_levels(calibration: &[Conformal], series_name: Option<&str>) 
     }
 }
 
+/// The recipe's statistical voices (`[model] statistical`) and how they combine (`[model]
+/// blend`), of a panel's recipe (`panel`) or one series'.
+fn recipe_voices(panel: bool) -> anyhow::Result<(Vec<Voice>, Option<BlendRule>)> {
+    let model = &crate::recipe::sections(panel)["model"];
+    let statistical: Vec<Voice> = (model.get("statistical").cloned())
+        .context("the recipe names its statistical voices")?
+        .try_into()?;
+    let blend = (model.get("blend").cloned())
+        .map(toml::Value::try_into)
+        .transpose()?;
+    Ok((statistical, blend))
+}
+
+/// What the default recipe forecasts a series too short for its networks with (`short`, the
+/// recipe's refusal, from `ExperimentConfig::from_table`): its statistical voices alone,
+/// seasonally adjusted with the season of the series' frequency. The accuracy bench forecasts
+/// such a series with it, as `trainer forecast` does.
+pub fn recipe_blend(short: &TooShort) -> anyhow::Result<Blend> {
+    let (statistical, rule) = recipe_voices(short.data.series_column.is_some())?;
+    let season = Some(short.season).filter(|season| *season > 1);
+    crate::config::blend_of(&statistical, rule, 0, season)
+        .context("the recipe names its statistical voices")
+}
+
 /// What the recipe forecasts `short`'s series with: its statistical voices and their rule, the
 /// season (the config's `[evaluate]` or `[data] season`, that of the series' frequency without
 /// them), and the interval levels of the config's `[evaluate]
@@ -161,13 +185,7 @@ fn statistical_run(
     table: &Table,
     args: &ForecastArgs,
 ) -> anyhow::Result<StatisticalRun> {
-    let model = &crate::recipe::sections(short.data.series_column.is_some())["model"];
-    let statistical: Vec<Voice> = (model.get("statistical").cloned())
-        .context("the recipe names its statistical voices")?
-        .try_into()?;
-    let blend = (model.get("blend").cloned())
-        .map(toml::Value::try_into)
-        .transpose()?;
+    let (statistical, blend) = recipe_voices(short.data.series_column.is_some())?;
     let levels = match (table.get("evaluate")).and_then(|evaluate| evaluate.get("intervals")) {
         Some(levels) => levels.clone().try_into().with_context(|| {
             format!(

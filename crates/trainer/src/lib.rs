@@ -36,6 +36,8 @@ mod training;
 pub mod tune;
 
 pub use config::ExperimentConfig;
+pub use forecast_statistical::recipe_blend;
+pub use recipe::TooShort;
 /// The default recipe's `[model]` and `[train]` for one series or one model of a panel (for
 /// `cargo xtask bench --accuracy`).
 pub use recipe::sections as recipe_sections;

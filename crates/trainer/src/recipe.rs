@@ -117,7 +117,7 @@ pub(crate) enum Purpose {
 /// with the recipe's statistical members alone when the config leaves `[model]` to the recipe
 /// (`forecast_statistical.rs`); otherwise it is the error it says.
 #[derive(Debug)]
-pub(crate) struct TooShort {
+pub struct TooShort {
     /// What is too short, for what, e.g. "c.toml: the series has 30 rows, too few for …".
     pub message: String,
     /// The config's `[data]`, with placeholder window settings: enough to load the series.
