@@ -123,7 +123,8 @@ fn write_run(
     let entries = save_series(run, &data, conformal, why)?;
     let mut forecasts = forecast_each(config, &model, &fit.selected.device, run, &entries, kept)?;
     let mut entries = entries;
-    if let Some((left_entries, left_forecasts)) = forecast_left_out(config, run, left, why)? {
+    let left_out = forecast_left_out(config, run, &entries, (left, why))?;
+    if let Some((left_entries, left_forecasts)) = left_out {
         entries.extend(left_entries);
         forecasts.extend(left_forecasts);
     }
@@ -140,19 +141,18 @@ fn write_run(
     Ok(())
 }
 
-/// The forecasts of the series the networks' windows left out (`left`, `why` each was) by the
+/// The forecasts of the series the networks' fit left out (`left`, `why` each was) by the
 /// config's statistical members alone, each with its directory in `run` (named after the
-/// kept series'), in `left`'s order; `None` without `[model] statistical`.
+/// `kept` series'), in `left`'s order; `None` without `[model] statistical`.
 fn forecast_left_out(
     config: &ExperimentConfig,
     run: &RunDir,
-    left: &LoadedPanel,
-    why: &[(String, String)],
+    kept: &[SeriesEntry],
+    (left, why): (&LoadedPanel, &[(String, String)]),
 ) -> anyhow::Result<Option<(Vec<SeriesEntry>, Vec<Forecast>)>> {
     let Some(blend) = config.blend() else {
         return Ok(None);
     };
-    let kept = crate::panel::read_entries(run)?;
     let names: Vec<&str> = (kept.iter().map(|entry| entry.name.as_str()))
         .chain(left.iter().map(|(name, _)| name.as_str()))
         .collect();
