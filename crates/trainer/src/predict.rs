@@ -146,7 +146,8 @@ impl TrainedRun {
 
     /// Forecasts `steps` days after the last row of every series of `data_path` (a
     /// long-format file with the run's series column), each series with its own scaler and
-    /// calibration. A series the run was not trained on is an error naming it.
+    /// calibration; a series the run left out, by its statistical members alone (passed over
+    /// without them). A series the run was not trained on is an error naming it.
     fn forecast_panel(
         &self,
         data_path: &Path,
@@ -159,53 +160,70 @@ impl TrainedRun {
         let steps = self.steps(steps)?;
         let entries = crate::panel::read_entries(run)?;
         let left_out = crate::panel::read_left_out(run)?;
-        let model_run = self.model_run();
-        load_file_panel(data_path, &self.config.data.load_options(&[]), column)?
-            .into_iter()
-            .filter_map(|(name, loaded)| {
-                let Some(left) = left_out.iter().find(|left| left.name == name) else {
-                    return Some(Ok((name, loaded, None)));
-                };
-                let Some(blend) = self.config.blend() else {
-                    eprintln!(
-                        "note: series '{name}' is not forecast: the run left it out ({})",
-                        left.reason
-                    );
-                    return None;
-                };
-                let levels = &self.config.evaluate.intervals;
-                let series = (&loaded.series, self.config.data.target.as_str());
-                let forecast = statistical_forecast(&blend, levels, series, data_path, steps);
-                Some(forecast.map(|(forecast, _)| (name, loaded, Some(forecast))))
-            })
-            .map(|left| {
-                let (name, loaded, forecast) = left?;
-                if let Some(forecast) = forecast {
-                    return Ok((name, forecast));
+        let mut forecasts = Vec::new();
+        for (name, loaded) in
+            load_file_panel(data_path, &self.config.data.load_options(&[]), column)?
+        {
+            let forecast = match left_out.iter().find(|left| left.name == name) {
+                Some(left) => {
+                    self.forecast_left_out(&name, &left.reason, &loaded, data_path, steps)?
                 }
-                let index = entries
-                    .iter()
-                    .position(|e| e.name == name)
-                    .with_context(|| {
-                        format!(
-                            "{} holds series '{name}', which the run in {} was not trained on (it \
-                         knows {})",
-                            data_path.display(),
-                            run.path().display(),
-                            entries
-                                .iter()
-                                .map(|e| format!("'{}'", e.name))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })?;
-                let series_run =
-                    RunDir::open_series(&crate::panel::series_dir(run, &entries[index]))?;
-                let forecast =
-                    model_run.forecast(&series_run, loaded.series, data_path, steps, index)?;
-                Ok((name, forecast))
-            })
-            .collect()
+                None => Some(self.forecast_member(&entries, &name, loaded, data_path, steps)?),
+            };
+            forecasts.extend(forecast.map(|forecast| (name, forecast)));
+        }
+        Ok(forecasts)
+    }
+
+    /// The forecast of the panel's series `name` (`loaded`, from `data_path`) by the run's
+    /// network, with its scaler and calibration (`entries`: the series the run knows).
+    fn forecast_member(
+        &self,
+        entries: &[crate::panel::SeriesEntry],
+        name: &str,
+        loaded: yoho_data::LoadedSeries,
+        data_path: &Path,
+        steps: usize,
+    ) -> anyhow::Result<Forecast> {
+        let run = &self.run;
+        let index = entries
+            .iter()
+            .position(|e| e.name == name)
+            .with_context(|| {
+                format!(
+                    "{} holds series '{name}', which the run in {} was not trained on (it knows \
+                     {})",
+                    data_path.display(),
+                    run.path().display(),
+                    entries
+                        .iter()
+                        .map(|e| format!("'{}'", e.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+        let series_run = RunDir::open_series(&crate::panel::series_dir(run, &entries[index]))?;
+        (self.model_run()).forecast(&series_run, loaded.series, data_path, steps, index)
+    }
+
+    /// The forecast of a series the run left out (`why`) by its statistical members alone;
+    /// `None`, with a note, when the run has none.
+    fn forecast_left_out(
+        &self,
+        name: &str,
+        why: &str,
+        loaded: &yoho_data::LoadedSeries,
+        data_path: &Path,
+        steps: usize,
+    ) -> anyhow::Result<Option<Forecast>> {
+        let Some(blend) = self.config.blend() else {
+            eprintln!("note: series '{name}' is not forecast: the run left it out ({why})");
+            return Ok(None);
+        };
+        let levels = &self.config.evaluate.intervals;
+        let series = (&loaded.series, self.config.data.target.as_str());
+        let (forecast, _) = statistical_forecast(&blend, levels, series, data_path, steps)?;
+        Ok(Some(forecast))
     }
 }
 
