@@ -1511,7 +1511,17 @@ mod tests {
                     Some(table) => ExperimentConfig::from_table(table, &path),
                     None => ExperimentConfig::load(&path),
                 };
-                loaded.unwrap_or_else(|error| panic!("{}: {error:#}", path.display()));
+                let forecast_only = |error: &anyhow::Error| {
+                    (error.downcast_ref::<crate::recipe::TooShort>())
+                        .is_some_and(|short| short.recipe_model)
+                };
+                match loaded {
+                    Ok(_) => {}
+                    // a series too short for the recipe's networks (configs/short.toml) is one
+                    // `trainer forecast` forecasts with the recipe's statistical voices alone
+                    Err(error) if forecast_only(&error) => {}
+                    Err(error) => panic!("{}: {error:#}", path.display()),
+                }
             }
         }
     }

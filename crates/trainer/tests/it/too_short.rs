@@ -206,3 +206,35 @@ fn a_panel_of_only_short_series_is_forecast_by_the_statistical_voices() {
     assert_success(&predict_to(&run, &data, &again));
     assert_eq!(read(&again), written);
 }
+
+#[test]
+fn the_shipped_short_config_is_forecast_by_the_statistical_voices() {
+    // configs/short.toml: the last 48 months of El Niño at horizon 18, shipped for this
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let config = root.join("configs/short.toml");
+    let output = crate::common::trainer_command(&[
+        "forecast",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ])
+    .current_dir(&root)
+    .output()
+    .unwrap();
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("48 rows"), "{stderr}");
+    assert!(run.join("statistical.json").is_file());
+    let written = read(&run.join("forecast.csv"));
+    let rows = rows_of(&written, None);
+    assert_eq!(rows.len(), 18, "{written}");
+    assert!(written.lines().nth(1).unwrap().starts_with("1,2011-01-01,"));
+    // sea temperatures of the El Niño region: between 15 and 35 °C
+    assert!(
+        rows.iter().all(|row| (15.0..35.0).contains(&row[0])),
+        "{written}"
+    );
+}
