@@ -207,8 +207,19 @@ pub fn forecast_test(
     baselines: &[Box<dyn Baseline>],
     device: &Device,
 ) -> Result<TestForecast, InferenceError> {
+    let model_steps = inference::forecast_windows(model, data, &data.splits.test, device)?;
+    Ok(test_forecast_of(model_steps, data, baselines))
+}
+
+/// The test forecasts of a model made elsewhere (`model_steps`: every step of every test
+/// window of `data`, in order) beside `baselines`' (those that apply to `data`), as
+/// [`forecast_test`] gives them.
+pub fn test_forecast_of(
+    model_steps: Vec<Vec<f64>>,
+    data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
+) -> TestForecast {
     let windows = &data.splits.test;
-    let model_steps = inference::forecast_windows(model, data, windows, device)?;
     let target = data.target_values();
     let mut forecasts = vec![NamedForecast::new(MODEL, model_steps)];
     forecasts.extend(
@@ -222,7 +233,7 @@ pub fn forecast_test(
                 )
             }),
     );
-    Ok(TestForecast {
+    TestForecast {
         dates: windows
             .iter()
             .map(|w| data.series.dates[w.first_target_row()])
@@ -237,7 +248,7 @@ pub fn forecast_test(
             .iter()
             .map(|w| target[w.target_rows()].to_vec())
             .collect(),
-    })
+    }
 }
 
 /// Every measure of one forecaster on the test days, in the target's units. A measure that is

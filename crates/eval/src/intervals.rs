@@ -310,13 +310,17 @@ pub fn crps_gaussian(actual: f64, mean: f64, sd: f64) -> f64 {
 
 /// Where the model's calibration errors come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Calibration {
     /// The validation windows: errors on data the model was not fitted on.
     Validation,
     /// The training windows, for lack of validation windows: in-sample errors, so the intervals
     /// are likely too narrow.
     Training,
+    /// Origins rolling over the values before the test period, each forecast fitted on the
+    /// values before its origin (a statistical forecast without networks:
+    /// [`crate::statistical_only::rolling_errors`]).
+    RollingOrigins,
 }
 
 /// How a forecaster's intervals were made.
@@ -551,56 +555,13 @@ pub fn test_intervals_calibrated(
     model_errors: CalibrationErrors,
     device: &Device,
 ) -> Result<TestIntervals, InferenceError> {
-    let CalibrationErrors {
-        calibration,
-        by_step: errors_by_step,
-    } = model_errors;
-    let (_, windows) = calibration_windows(data);
-    let target = data.target_values();
-    // naive on the same days: the last observed value against each window's first target
-    let naive_errors: Vec<f64> = windows
-        .iter()
-        .map(|window| target[window.last_input_row()] - target[window.first_target_row()])
-        .collect();
-    let naive = ForecasterIntervals::conformal(&naive_errors, levels, test.naive(), &test.actual);
     let test_windows = data.raw_windows(&data.splits.test);
     let mut taus = interval_quantile_levels(levels);
     let interval_ends = taus.len();
     taus.extend(crps_levels());
     let quantiles = inference::forecast_quantiles(model, &data.codec, &test_windows, &taus, device);
     let Some(quantiles) = quantiles else {
-        let model_by_step = calibrate_by_step(errors_by_step, levels);
-        let model_steps = test
-            .model_steps()
-            .iter()
-            .map(|steps| {
-                steps
-                    .iter()
-                    .zip(&model_by_step)
-                    .map(|(forecast, conformal)| {
-                        conformal
-                            .half_widths
-                            .iter()
-                            .map(|h| h.map(|h| (forecast - h, forecast + h)))
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
-        return Ok(TestIntervals {
-            levels: levels.to_vec(),
-            calibration,
-            model: ForecasterIntervals::conformal(
-                &errors_by_step[0],
-                levels,
-                test.model(),
-                &test.actual,
-            ),
-            naive,
-            model_by_step,
-            model_crps_gaussian: None,
-            model_steps,
-        });
+        return Ok(conformal_test_intervals(data, test, levels, model_errors));
     };
     let model_steps = quantiles
         .iter()
@@ -621,13 +582,75 @@ pub fn test_intervals_calibrated(
         .unzip();
     Ok(TestIntervals {
         levels: levels.to_vec(),
-        calibration,
+        calibration: model_errors.calibration,
         model: ForecasterIntervals::from_quantiles(levels, &ends, &grid, &test.actual),
-        naive,
+        naive: naive_intervals(data, test, levels),
         model_by_step: Vec::new(),
         model_crps_gaussian: gaussian_crps(model, data, &test_windows, &test.actual, device),
         model_steps,
     })
+}
+
+/// Split-conformal intervals of `levels` around the model's test forecasts in `test` (every
+/// step of every window), each step calibrated on `model_errors` of that step, and the naive
+/// forecast's on its own errors over `data`'s validation windows (its training windows without
+/// them): [`test_intervals_calibrated`] for a point forecast, with no model to ask (the
+/// statistical forecast of a series too short for networks, calibrated at rolling origins).
+pub fn conformal_test_intervals(
+    data: &PreparedData,
+    test: &TestForecast,
+    levels: &[f64],
+    model_errors: CalibrationErrors,
+) -> TestIntervals {
+    let CalibrationErrors {
+        calibration,
+        by_step: errors_by_step,
+    } = model_errors;
+    let model_by_step = calibrate_by_step(errors_by_step, levels);
+    let model_steps = test
+        .model_steps()
+        .iter()
+        .map(|steps| {
+            steps
+                .iter()
+                .zip(&model_by_step)
+                .map(|(forecast, conformal)| {
+                    conformal
+                        .half_widths
+                        .iter()
+                        .map(|h| h.map(|h| (forecast - h, forecast + h)))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let first_step = errors_by_step.first().map_or(&[][..], Vec::as_slice);
+    TestIntervals {
+        levels: levels.to_vec(),
+        calibration,
+        model: ForecasterIntervals::conformal(first_step, levels, test.model(), &test.actual),
+        naive: naive_intervals(data, test, levels),
+        model_by_step,
+        model_crps_gaussian: None,
+        model_steps,
+    }
+}
+
+/// The naive forecast's conformal intervals on the test days, calibrated on its errors over
+/// `data`'s validation windows (its training windows without them).
+fn naive_intervals(
+    data: &PreparedData,
+    test: &TestForecast,
+    levels: &[f64],
+) -> ForecasterIntervals {
+    let (_, windows) = calibration_windows(data);
+    let target = data.target_values();
+    // naive on the same days: the last observed value against each window's first target
+    let naive_errors: Vec<f64> = windows
+        .iter()
+        .map(|window| target[window.last_input_row()] - target[window.first_target_row()])
+        .collect();
+    ForecasterIntervals::conformal(&naive_errors, levels, test.naive(), &test.actual)
 }
 
 /// Intervals and scores pooled over several runs of forecasts (a backtest's folds), in order.

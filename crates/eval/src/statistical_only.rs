@@ -8,9 +8,11 @@
 //! forecast is fitted on the values before it alone, so every calibration error is one of a
 //! forecast of values its fit never saw.
 
-use yoho_data::WindowRun;
+use yoho_data::{PreparedData, WindowRun};
 
+use crate::baselines::{Baseline, history_up_to_origin};
 use crate::blend::Blend;
+use crate::evaluate::{TestForecast, test_forecast_of};
 use crate::intervals::Conformal;
 use crate::parallel::per_window;
 
@@ -68,6 +70,15 @@ pub fn rolling_conformal(
     steps: usize,
     levels: &[f64],
 ) -> Vec<Conformal> {
+    (rolling_errors(blend, history, steps).iter())
+        .map(|errors| Conformal::calibrate(errors, levels))
+        .collect()
+}
+
+/// The errors (forecast − actual) of `blend`'s statistical members alone at each of `steps`
+/// steps ahead, at every origin of [`calibration_origins`] over `history`, each forecast
+/// fitted on the values before its origin; one list per step (empty where no origin reaches).
+pub fn rolling_errors(blend: &Blend, history: &[f64], steps: usize) -> Vec<Vec<f64>> {
     let mut errors: Vec<Vec<f64>> = vec![Vec::new(); steps];
     if let Some(origins) = calibration_origins(history.len()) {
         let forecasts = per_window(&origins, |_, window| {
@@ -82,9 +93,30 @@ pub fn rolling_conformal(
             }
         }
     }
-    (errors.iter())
-        .map(|errors| Conformal::calibrate(errors, levels))
-        .collect()
+    errors
+}
+
+/// A run's test forecasts without networks: `blend`'s statistical members alone at every test
+/// window of `data`, each fitted on the values up to the window's origin, beside `baselines`'
+/// forecasts (those that apply).
+pub fn forecast_test_alone(
+    blend: &Blend,
+    data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
+) -> TestForecast {
+    let steps = data.window.horizon;
+    let model_steps = per_window(&data.splits.test, |_, window| {
+        blend.forecast_alone(history_up_to_origin(data, &window), steps)
+    });
+    test_forecast_of(model_steps, data, baselines)
+}
+
+/// The values of `data`'s target before its test period (all of them without one): what a
+/// run's statistical forecast may calibrate its intervals on.
+pub fn before_test(data: &PreparedData) -> &[f64] {
+    let target = data.target_values();
+    let first = (data.splits.test.first()).map_or(target.len(), |window| window.first_target_row());
+    &target[..first]
 }
 
 #[cfg(test)]
@@ -152,6 +184,41 @@ mod tests {
         // too short for an origin: no intervals, and no panic
         let none = rolling_conformal(&median, &history[..8], 3, &levels);
         assert!(none.iter().all(|c| c.half_widths == [None]));
+    }
+
+    #[test]
+    fn a_runs_test_forecasts_read_only_the_values_before_the_test_period() {
+        use yoho_data::{DataConfig, LoadedSeries, NaiveDate};
+        let prepare = |values: Vec<f64>| {
+            let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+            let config = DataConfig {
+                horizon: 6,
+                test_len: 6,
+                ..DataConfig::new("short.csv", &["v"], "v", 1, 1)
+            };
+            let loaded = LoadedSeries::daily("short.csv", start, "v", values);
+            yoho_data::prepare_loaded(loaded, &config).unwrap()
+        };
+        let clean = noisy_trend(30);
+        let mut poisoned = clean.clone();
+        for value in poisoned.iter_mut().skip(24) {
+            *value *= 1e6;
+        }
+        let (clean, poisoned) = (prepare(clean), prepare(poisoned));
+        assert_eq!(before_test(&clean), &noisy_trend(30)[..24]);
+        let median = blend(BlendRule::Median);
+        let baselines = crate::standard_baselines(None);
+        let test = forecast_test_alone(&median, &clean, &baselines);
+        let again = forecast_test_alone(&median, &poisoned, &baselines);
+        assert_eq!(test.model_steps(), again.model_steps());
+        assert_eq!(
+            test.model_steps()[0],
+            median.forecast_alone(before_test(&clean), 6)
+        );
+        assert_ne!(test.actual_steps, again.actual_steps);
+        // the calibration errors too
+        let errors = |data| rolling_errors(&median, before_test(data), 6);
+        assert_eq!(errors(&clean), errors(&poisoned));
     }
 
     #[test]

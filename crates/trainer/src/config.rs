@@ -296,6 +296,24 @@ pub fn blend_of(
     (!voices.is_empty()).then(|| yoho_eval::Blend::of_voices(members, families).with_rule(rule))
 }
 
+/// The baselines a run scores its forecast against: the standard set with `season`, and each
+/// member of `blend` whose name is not among them.
+pub fn baselines_of(
+    season: Option<usize>,
+    blend: Option<yoho_eval::Blend>,
+) -> Vec<Box<dyn yoho_eval::Baseline>> {
+    let mut baselines = yoho_eval::standard_baselines(season);
+    for member in blend.map(|blend| blend.statistical).unwrap_or_default() {
+        if !baselines
+            .iter()
+            .any(|b| b.name() == yoho_eval::Baseline::name(&member))
+        {
+            baselines.push(Box::new(member));
+        }
+    }
+    baselines
+}
+
 /// `[model] statistical` as one name or a list of names and lists of names.
 fn one_or_more<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Voice>, D::Error> {
     #[derive(Deserialize)]
@@ -829,20 +847,7 @@ impl ExperimentConfig {
     /// every member's own score is reported beside the blend (whose test forecasts reuse its
     /// column).
     pub fn baselines(&self) -> Vec<Box<dyn yoho_eval::Baseline>> {
-        let mut baselines = yoho_eval::standard_baselines(self.evaluate.season);
-        for member in self
-            .blend()
-            .map(|blend| blend.statistical)
-            .unwrap_or_default()
-        {
-            if !baselines
-                .iter()
-                .any(|b| b.name() == yoho_eval::Baseline::name(&member))
-            {
-                baselines.push(Box::new(member));
-            }
-        }
-        baselines
+        baselines_of(self.evaluate.season, self.blend())
     }
 
     /// The network this config describes, for `features` inputs and `horizon` outputs: one

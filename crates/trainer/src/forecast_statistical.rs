@@ -34,18 +34,14 @@ pub(crate) fn forecast_too_short(
     short: &TooShort,
     args: &ForecastArgs,
 ) -> anyhow::Result<RunOutcome> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("cannot read config file {}", args.config.display()))?;
-    let table: Table = toml::from_str(&text)
-        .with_context(|| format!("{} is not a TOML file", args.config.display()))?;
-    let statistical = statistical_run(short, &table, args)?;
+    let (text, table) = read_config(&args.config)?;
+    let statistical = statistical_run(short, &table, &args.config)?;
     let blend = statistical.blend()?;
     eprintln!(
         "note: {}: forecast by the recipe's exponential smoothing and ARIMA alone",
         statistical.why
     );
-    let name = table.get("name").and_then(toml::Value::as_str);
-    let default = Path::new("runs").join(format!("{}-forecast", name.unwrap_or("run")));
+    let default = Path::new("runs").join(format!("{}-forecast", run_name(&table, &args.config)));
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     // first: a directory with a config.toml is one --overwrite may replace
     run.write(files::CONFIG, text.as_bytes())?;
@@ -84,6 +80,28 @@ pub(crate) fn forecast_too_short(
         run.file(files::FORECAST).display()
     );
     Ok(RunOutcome::Completed)
+}
+
+/// The text of the config file at `path` and its table.
+pub(crate) fn read_config(path: &Path) -> anyhow::Result<(String, Table)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let table: Table =
+        toml::from_str(&text).with_context(|| format!("{} is not a TOML file", path.display()))?;
+    Ok((text, table))
+}
+
+/// The run's name: the config's `name`, else its file's stem, as a run of networks names it.
+pub(crate) fn run_name(table: &Table, path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned());
+    (table
+        .get("name")
+        .and_then(toml::Value::as_str)
+        .map(str::to_string))
+    .or(stem)
+    .unwrap_or_else(|| "run".to_string())
 }
 
 /// The forecast of a panel's series `entry` (`loaded`) that its networks' fit left out (`why`:
@@ -178,19 +196,19 @@ pub fn recipe_blend(short: &TooShort) -> anyhow::Result<Blend> {
 
 /// What the recipe forecasts `short`'s series with: its statistical voices and their rule, the
 /// season (the config's `[evaluate]` or `[data] season`, that of the series' frequency without
-/// them), and the interval levels of the config's `[evaluate]
-/// intervals` (`table`) or the default.
-fn statistical_run(
+/// them), and the interval levels of the config's `[evaluate] intervals` (`table`, read from
+/// `config_path`) or the default.
+pub(crate) fn statistical_run(
     short: &TooShort,
     table: &Table,
-    args: &ForecastArgs,
+    config_path: &Path,
 ) -> anyhow::Result<StatisticalRun> {
     let (statistical, blend) = recipe_voices(short.data.series_column.is_some())?;
     let levels = match (table.get("evaluate")).and_then(|evaluate| evaluate.get("intervals")) {
         Some(levels) => levels.clone().try_into().with_context(|| {
             format!(
                 "{}: [evaluate] intervals: expected a list of levels in (0, 1)",
-                args.config.display()
+                config_path.display()
             )
         })?,
         None => EvaluateSection::default().intervals,
@@ -201,7 +219,7 @@ fn statistical_run(
     {
         anyhow::bail!(
             "{}: [evaluate] intervals: expected levels in (0, 1), got {level}",
-            args.config.display()
+            config_path.display()
         );
     }
     Ok(StatisticalRun {

@@ -32,6 +32,7 @@ mod recipe;
 mod report;
 mod statistical_run;
 pub mod train;
+mod train_statistical;
 mod training;
 pub mod tune;
 

@@ -1,5 +1,6 @@
 //! The notes on what cleaning found in the data (`yoho_data::CleaningNote`), printed before a
-//! command trains: one series' each on a line, a panel's series by series.
+//! command trains: one series' each on a line (after a line about the series), a panel's series
+//! by series.
 
 use yoho_data::CleaningNote;
 
@@ -11,6 +12,24 @@ pub(crate) fn print_series_notes(notes: &[CleaningNote]) {
     for note in notes {
         eprintln!("note: {note}");
     }
+}
+
+/// Prints one line about a prepared series (its rows, dates, frequency and windows), then its
+/// cleaning notes.
+pub(crate) fn describe_series(data: &yoho_data::PreparedData) {
+    let dates = &data.series.dates;
+    let frequency = yoho_data::Frequency::infer(dates);
+    eprintln!(
+        "data: {} rows of {} ({} to {}, {frequency}); windows: {} train, {} valid, {} test",
+        data.series.len(),
+        data.series.source_name,
+        dates[0],
+        dates[dates.len() - 1],
+        data.splits.train.len(),
+        data.splits.valid.len(),
+        data.splits.test.len()
+    );
+    print_series_notes(&data.cleaning_notes());
 }
 
 /// Prints [`panel_lines`] of a panel's series.

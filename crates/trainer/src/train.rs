@@ -15,7 +15,7 @@ use crate::device::{SelectedDevice, select_device};
 use crate::evaluation::{evaluate, write_series};
 use crate::fingerprint::Fingerprint;
 use crate::panel;
-use crate::recipe::Purpose;
+use crate::recipe::{Purpose, TooShort};
 use crate::report::{self, print_trained};
 use crate::training::{
     EpochLoss, ResumePoint, TrainedModel, TrainingControl, TrainingEnd, initial_weights,
@@ -76,7 +76,16 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
             let (config, run, point) = open_for_resume(dir, args)?;
             (config, Some((run, point)))
         }
-        None => (resolve_config(args)?, None),
+        None => match resolve_config(args) {
+            Ok(config) => (config, None),
+            Err(error) => match error.downcast_ref::<TooShort>() {
+                // one series too short for the recipe's networks: its statistical voices
+                Some(short) if short.recipe_model && short.data.series_column.is_none() => {
+                    return crate::train_statistical::evaluate_too_short(short, args);
+                }
+                _ => return Err(error),
+            },
+        },
     };
     let baselines = config.baselines();
     let loading = std::time::Instant::now();
@@ -164,7 +173,7 @@ impl Prepared {
 
     fn describe(&self) {
         match self {
-            Self::Series(data) => describe_data(data),
+            Self::Series(data) => crate::notes::describe_series(data),
             Self::Panel(panel) => panel::describe(panel),
         }
     }
@@ -277,20 +286,4 @@ fn latest_checkpoint(run: &RunDir) -> anyhow::Result<usize> {
             directory.display()
         )
     })
-}
-
-fn describe_data(data: &PreparedData) {
-    let dates = &data.series.dates;
-    let frequency = yoho_data::Frequency::infer(dates);
-    eprintln!(
-        "data: {} rows of {} ({} to {}, {frequency}); windows: {} train, {} valid, {} test",
-        data.series.len(),
-        data.series.source_name,
-        dates[0],
-        dates[dates.len() - 1],
-        data.splits.train.len(),
-        data.splits.valid.len(),
-        data.splits.test.len()
-    );
-    crate::notes::print_series_notes(&data.cleaning_notes());
 }

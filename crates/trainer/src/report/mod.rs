@@ -46,9 +46,16 @@ pub fn table(report: &MetricsReport) -> String {
         ),
         horizon => writeln!(
             text,
-            "Test: {} forecast origins of {}, {horizon} steps each, targets {} to {}; {} over \
-             every step of every origin, in original units",
-            data.test_windows, data.source, data.test_first_date, data.test_last_date, data.target
+            "Test: {} of {}, {horizon} steps each, targets {} to {}; {} over every step of \
+             every origin, in original units",
+            match data.test_windows {
+                1 => "1 forecast origin".to_string(),
+                origins => format!("{origins} forecast origins"),
+            },
+            data.source,
+            data.test_first_date,
+            data.test_last_date,
+            data.target
         ),
     };
     text += &metrics_text_table(&report.test);

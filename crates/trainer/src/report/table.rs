@@ -302,6 +302,7 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
     let source = match intervals.calibration {
         Calibration::Validation => "validation",
         Calibration::Training => "training (no validation windows: likely too narrow)",
+        Calibration::RollingOrigins => "rolling origins before the test period",
     };
     let naive = intervals
         .naive
@@ -309,6 +310,14 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
         .as_ref()
         .expect("the naive forecast's intervals are conformal");
     let mut caption = match &intervals.model.conformal {
+        // a statistical forecast without networks: its own errors at rolling origins
+        Some(model) if intervals.calibration == Calibration::RollingOrigins => format!(
+            "Prediction intervals (split conformal): the model's calibrated on its {} errors at \
+             one step ahead (each step on its own) at origins rolling over the values before \
+             the test period, each forecast fitted on the values before its origin; naive's on \
+             its own {} over the training windows",
+            model.calibration_size, naive.calibration_size
+        ),
         // a panel's series pool the model's errors (`yoho_eval::pooled`)
         Some(model) if model.calibration_size != naive.calibration_size => format!(
             "Prediction intervals (split conformal): the model's calibrated on the {} errors of \

@@ -100,8 +100,10 @@ fn the_recipe_reads_the_file_given_with_data() {
 
 #[test]
 fn a_series_too_short_for_the_recipe_says_what_to_set() {
+    // a config naming its own model gets no statistical fallback (too_short.rs has that)
     let dir = tempfile::tempdir().unwrap();
-    let config = write_recipe_config(dir.path(), "short", &monthly_csv(30), 12, "");
+    let model = "[model]\nhidden_size = 8\n";
+    let config = write_recipe_config(dir.path(), "short", &monthly_csv(30), 12, model);
     let output = trainer(&["--config", config.to_str().unwrap()]);
     assert_clean_error(&output, &["short.toml", "30 rows", "window_len"]);
 }
@@ -113,7 +115,9 @@ fn a_forecast_sizes_the_recipe_without_a_test_period() {
     // gets the windows a run of 57 rows would: 58 − 52 = 6 rows
     let dir = tempfile::tempdir().unwrap();
     let config = write_recipe_config(dir.path(), "short", &monthly_csv(45), 12, "");
-    let output = trainer(&["--config", config.to_str().unwrap()]);
+    let model = "[model]\nfamily = \"seasonal_rnn\"\nhidden_size = 8\n";
+    let named = write_recipe_config(dir.path(), "named", &monthly_csv(45), 12, model);
+    let output = trainer(&["--config", named.to_str().unwrap()]);
     assert_clean_error(&output, &["45 rows", "test and validation periods"]);
     let run = dir.path().join("forecast");
     assert_success(&three_epochs(&["forecast"], &config, &run));

@@ -119,23 +119,13 @@ fn a_series_too_short_for_the_networks_is_forecast_by_ets_and_arima_alone() {
 }
 
 #[test]
-fn only_the_recipes_model_falls_back_and_a_run_says_what_to_do() {
+fn only_the_recipes_model_falls_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("short.csv");
     let text: String = (monthly(24, 50.0).iter())
         .map(|(date, v)| format!("{date},{v}\n"))
         .collect();
     std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
-    // a run holds out a test period, which needs the networks: it says what forecasts it
-    let plain = config(dir.path(), &data, "");
-    let out = dir.path().join("run");
-    let output = trainer(&[
-        "--config",
-        plain.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_clean_error(&output, &["24 rows", "`trainer forecast`", "window_len"]);
     // a config that names its own model keeps it, and is told what to set
     let named = config(dir.path(), &data, "[model]\nhidden_size = 8\n");
     let output = forecast(&named, &dir.path().join("named"), &[]);
@@ -143,6 +133,112 @@ fn only_the_recipes_model_falls_back_and_a_run_says_what_to_do() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("`trainer forecast`"), "{stderr}");
     assert!(!dir.path().join("named").join("forecast.csv").exists());
+    let output = trainer(&[
+        "--config",
+        named.to_str().unwrap(),
+        "--out",
+        dir.path().join("named_run").to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["24 rows", "window_len"]);
+}
+
+/// `trainer --config CONFIG --out RUN` on `values` (monthly from 2018) in `dir/<name>.csv`;
+/// the run's `predictions.csv`.
+fn run_on(dir: &Path, name: &str, values: &[(String, f64)]) -> String {
+    let data = dir.join(format!("{name}.csv"));
+    let text: String = values
+        .iter()
+        .map(|(date, v)| format!("{date},{v}\n"))
+        .collect();
+    std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
+    let config = config(dir, &data, "");
+    let run = dir.join(name);
+    let output = trainer(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("evaluated with the recipe's exponential smoothing"),
+        "{stderr}"
+    );
+    for file in [
+        "metrics.json",
+        "report.md",
+        "test_period.png",
+        "statistical.json",
+    ] {
+        assert!(run.join(file).is_file(), "{name}: no {file}");
+    }
+    assert!(!run.join("model.bpk").exists());
+    read(&run.join("predictions.csv"))
+}
+
+/// The columns of `predictions.csv` a run's forecasts fill: the model's forecasts and its
+/// intervals' ends (not the actual values).
+fn forecast_columns(predictions: &str) -> Vec<Vec<String>> {
+    let header: Vec<&str> = predictions.lines().next().unwrap().split(',').collect();
+    let keep: Vec<usize> = (header.iter().enumerate())
+        .filter(|(_, name)| {
+            **name == "predicted" || name.starts_with("lower") || name.starts_with("upper")
+        })
+        .map(|(index, _)| index)
+        .collect();
+    (predictions.lines().skip(1))
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            keep.iter().map(|index| cells[*index].to_string()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_evaluates_the_statistical_voices_and_the_test_period_reaches_nothing() {
+    // 30 months at horizon 12: the test period is the last 12, too few before it for the
+    // networks; the run scores the recipe's voices against the baselines
+    let dir = tempfile::tempdir().unwrap();
+    let clean = monthly(30, 100.0);
+    let predictions = run_on(dir.path(), "clean", &clean);
+    let history: Vec<f64> = clean.iter().map(|(_, v)| *v).collect();
+    let season = Some(12);
+    let voices = [
+        vec![Statistical::from(Ets { season })],
+        vec![Arima { season }.into(), LogArima { season }.into()],
+    ];
+    let blend = Blend::of_voices(voices, 0).with_rule(BlendRule::Median);
+    let expected = blend.forecast_alone(&history[..18], 12);
+    // predictions.csv holds the one origin's first step (by_step.csv every step's errors)
+    let forecasts = forecast_columns(&predictions);
+    assert_eq!(forecasts.len(), 1, "{predictions}");
+    let first: f64 = forecasts[0][0].parse().unwrap();
+    assert!(
+        (first - expected[0]).abs() <= 1e-9 * expected[0].abs(),
+        "{predictions}"
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("clean").join("metrics.json"))).unwrap();
+    assert_eq!(metrics["training"]["epochs"], 0);
+    assert_eq!(metrics["intervals"]["calibration"], "rolling_origins");
+    assert!(metrics["test"]["model"]["mase"].is_number(), "{metrics}");
+    // the test period poisoned: the forecasts and their intervals are the same
+    let mut poisoned = clean.clone();
+    for (_, value) in poisoned.iter_mut().skip(18) {
+        *value *= 1e6;
+    }
+    let again = run_on(dir.path(), "poisoned", &poisoned);
+    assert_eq!(forecast_columns(&again), forecasts);
+    assert_ne!(again, predictions);
+    // and so is the calibration of every step's interval
+    let calibration = |name: &str| read(&dir.path().join(name).join("intervals.json"));
+    assert_eq!(calibration("poisoned"), calibration("clean"));
+    // `predict` forecasts from the run, as from `trainer forecast`'s
+    let out = dir.path().join("next.csv");
+    let data = dir.path().join("clean.csv");
+    assert_success(&predict_to(&dir.path().join("clean"), &data, &out));
+    assert_eq!(read(&out).lines().count(), 1 + 12);
 }
 
 #[test]

@@ -1,0 +1,89 @@
+//! A run (`trainer --config FILE`) of a series too short for the default recipe's networks:
+//! the recipe's statistical voices alone (`forecast_statistical.rs`) evaluated on the test
+//! period as a run of networks is, against the same baselines, with the same report files.
+//!
+//! The test period is the recipe's one origin of `horizon` steps (the M4 protocol). Every
+//! forecast is fitted on the values before its window's origin, and the intervals are
+//! calibrated on the same forecast's errors at rolling origins over the values before the test
+//! period; nothing after the origin reaches either. The run directory holds the config as
+//! written and `statistical.json`, so `trainer predict` forecasts new data from it.
+
+use anyhow::Context;
+use yoho_eval::intervals::{Calibration, CalibrationErrors, conformal_test_intervals};
+use yoho_eval::statistical_only::{before_test, forecast_test_alone, rolling_errors};
+use yoho_eval::{EvaluationTable, errors_by_step};
+
+use crate::RunOutcome;
+use crate::artifacts::{RunDir, files};
+use crate::cli::TrainArgs;
+use crate::config::baselines_of;
+use crate::forecast_statistical::{read_config, run_name, statistical_run};
+use crate::recipe::TooShort;
+use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
+
+/// Evaluates the recipe's statistical voices on the test period of the series `short`
+/// describes, and writes the run directory.
+pub(crate) fn evaluate_too_short(short: &TooShort, args: &TrainArgs) -> anyhow::Result<RunOutcome> {
+    let start = std::time::Instant::now();
+    let (text, table) = read_config(&args.config)?;
+    let statistical = statistical_run(short, &table, &args.config)?;
+    let blend = statistical.blend()?;
+    eprintln!(
+        "note: {}: evaluated with the recipe's exponential smoothing and ARIMA alone",
+        statistical.why
+    );
+    let mut config = statistical.data.clone();
+    config.test_len = config.horizon;
+    config.valid_len = 0;
+    let baselines = baselines_of(statistical.season, Some(blend.clone()));
+    let extra = yoho_eval::baselines::extra_columns(&baselines);
+    let data = yoho_data::prepare_with_optional(&config, &extra).with_context(|| {
+        format!(
+            "{}: the series cannot hold a test period",
+            args.config.display()
+        )
+    })?;
+    crate::notes::describe_series(&data);
+    let forecast = forecast_test_alone(&blend, &data, &baselines);
+    let test = EvaluationTable::new(&forecast, &data, statistical.season);
+    let errors = rolling_errors(&blend, before_test(&data), config.horizon);
+    let levels = &statistical.levels;
+    let intervals = (!levels.is_empty()).then(|| {
+        let calibration = CalibrationErrors {
+            calibration: Calibration::RollingOrigins,
+            by_step: &errors,
+        };
+        conformal_test_intervals(&data, &forecast, levels, calibration)
+    });
+    let stop_reason = "no networks: the series is too short for them, so exponential smoothing \
+                       and ARIMA alone were fitted at each origin";
+    let report = MetricsReport {
+        run: run_name(&table, &args.config),
+        device: "the CPU".to_string(),
+        data: DataSummary::new(&data, &forecast),
+        training: TrainingSummary::new(&[], None, stop_reason.to_string(), 0.0),
+        best_baseline: test.best_baseline.to_string(),
+        test,
+        by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
+        closed_loop: None,
+        intervals,
+        ensemble: None,
+    };
+    let default = std::path::Path::new("runs").join(&report.run);
+    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
+    // first: a directory with a config.toml is one --overwrite may replace
+    run.write(files::CONFIG, text.as_bytes())?;
+    statistical.save(&run)?;
+    if let Some(intervals) = &report.intervals {
+        let calibration = serde_json::to_string_pretty(&intervals.model_by_step)?;
+        run.write(files::INTERVALS, calibration.as_bytes())?;
+    }
+    report::write_reports(&run, &report, &forecast, &[], None, &text)?;
+    println!("{}", report::table(&report));
+    println!(
+        "evaluated exponential smoothing and ARIMA alone in {:.1} s; run written to {}",
+        start.elapsed().as_secs_f64(),
+        run.path().display()
+    );
+    Ok(RunOutcome::Completed)
+}
