@@ -21,6 +21,18 @@ fn monthly(rows: usize, level: f64) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// The recipe's voices for a monthly series, worked out here: the median of exponential
+/// smoothing and ARIMA's voice (the mean of its fits on the values and on the logarithm),
+/// each with the yearly season.
+fn monthly_voices() -> Blend {
+    let season = Some(12);
+    let voices = [
+        vec![Statistical::from(Ets { season })],
+        vec![Arima { season }.into(), LogArima { season }.into()],
+    ];
+    Blend::of_voices(voices, 0).with_rule(BlendRule::Median)
+}
+
 /// A config of `data`'s path, its target and a horizon: the recipe chooses the rest.
 fn config(dir: &Path, data: &Path, extra: &str) -> PathBuf {
     let path = dir.join("short.toml");
@@ -88,12 +100,7 @@ fn a_series_too_short_for_the_networks_is_forecast_by_ets_and_arima_alone() {
     // the recipe's voices on the whole history: the median of ETS and ARIMA's voice (the mean
     // of its fits on the values and on the logarithm), with the yearly season
     let history: Vec<f64> = values.iter().map(|(_, v)| *v).collect();
-    let season = Some(12);
-    let voices = [
-        vec![Statistical::from(Ets { season })],
-        vec![Arima { season }.into(), LogArima { season }.into()],
-    ];
-    let blend = Blend::of_voices(voices, 0).with_rule(BlendRule::Median);
+    let blend = monthly_voices();
     let expected = blend.forecast_alone(&history, 12);
     let written = read(&run.join("forecast.csv"));
     let rows = rows_of(&written, None);
@@ -203,12 +210,7 @@ fn a_run_evaluates_the_statistical_voices_and_the_test_period_reaches_nothing() 
     let clean = monthly(30, 100.0);
     let predictions = run_on(dir.path(), "clean", &clean);
     let history: Vec<f64> = clean.iter().map(|(_, v)| *v).collect();
-    let season = Some(12);
-    let voices = [
-        vec![Statistical::from(Ets { season })],
-        vec![Arima { season }.into(), LogArima { season }.into()],
-    ];
-    let blend = Blend::of_voices(voices, 0).with_rule(BlendRule::Median);
+    let blend = monthly_voices();
     let expected = blend.forecast_alone(&history[..18], 12);
     // predictions.csv holds the one origin's first step (by_step.csv every step's errors)
     let forecasts = forecast_columns(&predictions);
