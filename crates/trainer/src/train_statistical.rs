@@ -8,7 +8,7 @@
 //! period; nothing after the origin reaches either. The run directory holds the config as
 //! written and `statistical.json`, so `trainer predict` forecasts new data from it.
 
-use anyhow::Context;
+use anyhow::bail;
 use yoho_eval::intervals::{Calibration, CalibrationErrors, conformal_test_intervals};
 use yoho_eval::statistical_only::{before_test, forecast_test_alone, rolling_errors};
 use yoho_eval::{EvaluationTable, errors_by_step};
@@ -37,12 +37,21 @@ pub(crate) fn evaluate_too_short(short: &TooShort, args: &TrainArgs) -> anyhow::
     config.valid_len = 0;
     let baselines = baselines_of(statistical.season, Some(blend.clone()));
     let extra = yoho_eval::baselines::extra_columns(&baselines);
-    let data = yoho_data::prepare_with_optional(&config, &extra).with_context(|| {
-        format!(
-            "{}: the series cannot hold a test period",
-            args.config.display()
-        )
-    })?;
+    let loaded = yoho_data::load(&config, &extra)?;
+    // the last value before each origin, and as many values before the test period as it
+    // holds (the naive forecast's calibration and MASE's scale need them)
+    let (rows, needed) = (loaded.series.len(), 2 * config.horizon + 1);
+    if rows < needed {
+        bail!(
+            "{}: the series has {rows} rows; a run holds out its last {} (the horizon) as the \
+             test period and needs {} before them to score against ({needed} in all); \
+             `trainer forecast` forecasts it with exponential smoothing and ARIMA alone",
+            args.config.display(),
+            config.horizon,
+            config.horizon + 1,
+        );
+    }
+    let data = yoho_data::prepare_loaded(loaded, &config)?;
     crate::notes::describe_series(&data);
     let forecast = forecast_test_alone(&blend, &data, &baselines);
     let test = EvaluationTable::new(&forecast, &data, statistical.season);

@@ -133,6 +133,17 @@ fn only_the_recipes_model_falls_back() {
         .map(|(date, v)| format!("{date},{v}\n"))
         .collect();
     std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
+    // a run of the recipe needs a horizon and one value more before its test period
+    let plain = config(dir.path(), &data, "");
+    let out = dir.path().join("plain_run");
+    let output = trainer(&[
+        "--config",
+        plain.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_error(&output, &["24 rows", "25 in all", "`trainer forecast`"]);
+    assert!(!out.exists());
     // a config that names its own model keeps it, and is told what to set
     let named = config(dir.path(), &data, "[model]\nhidden_size = 8\n");
     let output = forecast(&named, &dir.path().join("named"), &[]);
