@@ -41,31 +41,32 @@ pub(crate) fn forecast_too_short(
         "note: {}: forecast by the recipe's exponential smoothing and ARIMA alone",
         statistical.why
     );
+    let data = &statistical.data;
+    // every series read before the run directory is written
+    let series = load_series(data)?;
     let default = Path::new("runs").join(format!("{}-forecast", run_name(&table, &args.config)));
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     // first: a directory with a config.toml is one --overwrite may replace
     run.write(files::CONFIG, text.as_bytes())?;
     statistical.save(&run)?;
-    let data = &statistical.data;
-    let named = match &data.series_column {
+    let voices = (&blend, statistical.levels.as_slice());
+    let named: Vec<(Option<String>, Forecast)> = match data.series_column {
         None => {
-            let loaded = yoho_data::load(data, &[])?;
-            crate::notes::print_series_notes(&loaded.cleaning_notes());
-            let forecast = forecast_into(&run, (&blend, &statistical.levels), data, &loaded, None)?;
-            vec![(None, forecast)]
+            let (_, loaded) = &series[0];
+            vec![(None, forecast_into(&run, voices, data, loaded, None)?)]
         }
-        Some(column) => {
-            let panel =
-                yoho_data::load_file_panel(&data_path(data), &data.load_options(&[]), column)?;
-            let names: Vec<&str> = panel.iter().map(|(name, _)| name.as_str()).collect();
+        Some(_) => {
+            let names: Vec<&str> = series
+                .iter()
+                .filter_map(|(name, _)| name.as_deref())
+                .collect();
             let entries = series_entries(&names);
             write_series_lists(&run, &entries, &[])?;
-            (entries.iter().zip(&panel))
+            (entries.iter().zip(&series))
                 .map(|(entry, (name, loaded))| {
                     let dir = RunDir::create(&series_dir(&run, entry))?;
-                    let voices = (&blend, statistical.levels.as_slice());
-                    let forecast = forecast_into(&dir, voices, data, loaded, Some(name))?;
-                    Ok((Some(name.clone()), forecast))
+                    let forecast = forecast_into(&dir, voices, data, loaded, name.as_deref())?;
+                    Ok((name.clone(), forecast))
                 })
                 .collect::<anyhow::Result<_>>()?
         }
@@ -80,6 +81,24 @@ pub(crate) fn forecast_too_short(
         run.file(files::FORECAST).display()
     );
     Ok(RunOutcome::Completed)
+}
+
+/// The series `data` names: one (with its cleaning notes printed), or each of a panel's by
+/// its name.
+fn load_series(data: &DataConfig) -> anyhow::Result<Vec<(Option<String>, LoadedSeries)>> {
+    Ok(match &data.series_column {
+        None => {
+            let loaded = yoho_data::load(data, &[])?;
+            crate::notes::print_series_notes(&loaded.cleaning_notes());
+            vec![(None, loaded)]
+        }
+        Some(column) => {
+            yoho_data::load_file_panel(&data_path(data), &data.load_options(&[]), column)?
+                .into_iter()
+                .map(|(name, loaded)| (Some(name), loaded))
+                .collect()
+        }
+    })
 }
 
 /// The text of the config file at `path` and its table.
