@@ -34,13 +34,12 @@ pub(crate) fn forecast_too_short(
     short: &TooShort,
     args: &ForecastArgs,
 ) -> anyhow::Result<RunOutcome> {
-    let (text, table) = read_config(&args.config)?;
-    let statistical = statistical_run(short, &table, &args.config)?;
-    let blend = statistical.blend()?;
-    eprintln!(
-        "note: {}: forecast by the recipe's exponential smoothing and ARIMA alone",
-        statistical.why
-    );
+    let Fallback {
+        text,
+        table,
+        statistical,
+        blend,
+    } = Fallback::start(short, &args.config, "forecast")?;
     let data = &statistical.data;
     // every series read before the run directory is written
     let series = load_series(data)?;
@@ -101,8 +100,37 @@ fn load_series(data: &DataConfig) -> anyhow::Result<Vec<(Option<String>, LoadedS
     })
 }
 
+/// What a command on a series too short for the recipe's networks starts from: the config as
+/// written (its text and table), the recipe's statistical run for the series and its blend.
+pub(crate) struct Fallback {
+    pub text: String,
+    pub table: Table,
+    pub statistical: StatisticalRun,
+    pub blend: Blend,
+}
+
+impl Fallback {
+    /// Reads the config at `config_path` (which the recipe refused with `short`), and says
+    /// that the series is `done` ("forecast", "evaluated") with the voices alone.
+    pub(crate) fn start(short: &TooShort, config_path: &Path, done: &str) -> anyhow::Result<Self> {
+        let (text, table) = read_config(config_path)?;
+        let statistical = statistical_run(short, &table, config_path)?;
+        let blend = statistical.blend()?;
+        eprintln!(
+            "note: {}: {done} with the recipe's exponential smoothing and ARIMA alone",
+            statistical.why
+        );
+        Ok(Self {
+            text,
+            table,
+            statistical,
+            blend,
+        })
+    }
+}
+
 /// The text of the config file at `path` and its table.
-pub(crate) fn read_config(path: &Path) -> anyhow::Result<(String, Table)> {
+fn read_config(path: &Path) -> anyhow::Result<(String, Table)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
     let table: Table =
@@ -217,7 +245,7 @@ pub fn recipe_blend(short: &TooShort) -> anyhow::Result<Blend> {
 /// season (the config's `[evaluate]` or `[data] season`, that of the series' frequency without
 /// them), and the interval levels of the config's `[evaluate] intervals` (`table`, read from
 /// `config_path`) or the default.
-pub(crate) fn statistical_run(
+fn statistical_run(
     short: &TooShort,
     table: &Table,
     config_path: &Path,

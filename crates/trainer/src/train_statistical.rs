@@ -9,73 +9,52 @@
 //! written and `statistical.json`, so `trainer predict` forecasts new data from it.
 
 use anyhow::bail;
-use yoho_eval::intervals::{Calibration, CalibrationErrors, conformal_test_intervals};
+use yoho_data::PreparedData;
+use yoho_eval::baselines::Baseline;
+use yoho_eval::intervals::{
+    Calibration, CalibrationErrors, TestIntervals, conformal_test_intervals,
+};
 use yoho_eval::statistical_only::{before_test, forecast_test_alone, rolling_errors};
-use yoho_eval::{EvaluationTable, errors_by_step};
+use yoho_eval::{Blend, EvaluationTable, TestForecast, errors_by_step};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
 use crate::cli::TrainArgs;
 use crate::config::baselines_of;
-use crate::forecast_statistical::{read_config, run_name, statistical_run};
+use crate::forecast_statistical::{Fallback, run_name};
 use crate::recipe::TooShort;
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
+use crate::statistical_run::StatisticalRun;
+
+/// Why a run of such a series trained nothing, as its report says it.
+const NO_NETWORKS: &str = "no networks: the series is too short for them, so exponential \
+                           smoothing and ARIMA alone were fitted at each origin";
 
 /// Evaluates the recipe's statistical voices on the test period of the series `short`
 /// describes, and writes the run directory.
 pub(crate) fn evaluate_too_short(short: &TooShort, args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     let start = std::time::Instant::now();
-    let (text, table) = read_config(&args.config)?;
-    let statistical = statistical_run(short, &table, &args.config)?;
-    let blend = statistical.blend()?;
-    eprintln!(
-        "note: {}: evaluated with the recipe's exponential smoothing and ARIMA alone",
-        statistical.why
-    );
-    let mut config = statistical.data.clone();
-    config.test_len = config.horizon;
-    config.valid_len = 0;
+    let Fallback {
+        text,
+        table,
+        statistical,
+        blend,
+    } = Fallback::start(short, &args.config, "evaluated")?;
     let baselines = baselines_of(statistical.season, Some(blend.clone()));
-    let extra = yoho_eval::baselines::extra_columns(&baselines);
-    let loaded = yoho_data::load(&config, &extra)?;
-    // the last value before each origin, and as many values before the test period as it
-    // holds (the naive forecast's calibration and MASE's scale need them)
-    let (rows, needed) = (loaded.series.len(), 2 * config.horizon + 1);
-    if rows < needed {
-        bail!(
-            "{}: the series has {rows} rows; a run holds out its last {} (the horizon) as the \
-             test period and needs {} before them to score against ({needed} in all); \
-             `trainer forecast` forecasts it with exponential smoothing and ARIMA alone",
-            args.config.display(),
-            config.horizon,
-            config.horizon + 1,
-        );
-    }
-    let data = yoho_data::prepare_loaded(loaded, &config)?;
+    let data = prepare(&statistical, &baselines, args)?;
     crate::notes::describe_series(&data);
     let forecast = forecast_test_alone(&blend, &data, &baselines);
     let test = EvaluationTable::new(&forecast, &data, statistical.season);
-    let errors = rolling_errors(&blend, before_test(&data), config.horizon);
-    let levels = &statistical.levels;
-    let intervals = (!levels.is_empty()).then(|| {
-        let calibration = CalibrationErrors {
-            calibration: Calibration::RollingOrigins,
-            by_step: &errors,
-        };
-        conformal_test_intervals(&data, &forecast, levels, calibration)
-    });
-    let stop_reason = "no networks: the series is too short for them, so exponential smoothing \
-                       and ARIMA alone were fitted at each origin";
     let report = MetricsReport {
         run: run_name(&table, &args.config),
         device: "the CPU".to_string(),
         data: DataSummary::new(&data, &forecast),
-        training: TrainingSummary::new(&[], None, stop_reason.to_string(), 0.0),
+        training: TrainingSummary::new(&[], None, NO_NETWORKS.to_string(), 0.0),
         best_baseline: test.best_baseline.to_string(),
         test,
         by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
         closed_loop: None,
-        intervals,
+        intervals: intervals(&blend, &data, &forecast, &statistical.levels),
         ensemble: None,
     };
     let default = std::path::Path::new("runs").join(&report.run);
@@ -95,4 +74,58 @@ pub(crate) fn evaluate_too_short(short: &TooShort, args: &TrainArgs) -> anyhow::
         run.path().display()
     );
     Ok(RunOutcome::Completed)
+}
+
+/// The series with its last `horizon` rows held out as the test period (no validation
+/// period), read with the columns `baselines` need; an error in the run's words when it has
+/// fewer rows than one window and the test period need.
+fn prepare(
+    statistical: &StatisticalRun,
+    baselines: &[Box<dyn Baseline>],
+    args: &TrainArgs,
+) -> anyhow::Result<PreparedData> {
+    let mut config = statistical.data.clone();
+    config.test_len = config.horizon;
+    config.valid_len = 0;
+    let extra = yoho_eval::baselines::extra_columns(baselines);
+    let loaded = yoho_data::load(&config, &extra)?;
+    // one window of the last value and its horizon before the test period: the naive
+    // forecast's calibration and MASE's scale need them
+    let needed = yoho_data::window::rows_needed(config.window_spec(), config.split_spec());
+    let rows = loaded.series.len();
+    if rows < needed {
+        bail!(
+            "{}: the series has {rows} rows; a run holds out its last {} (the horizon) as the \
+             test period and needs {} before them to score against ({needed} in all); \
+             `trainer forecast` forecasts it with exponential smoothing and ARIMA alone",
+            args.config.display(),
+            config.horizon,
+            needed - config.horizon,
+        );
+    }
+    Ok(yoho_data::prepare_loaded(loaded, &config)?)
+}
+
+/// The intervals of `levels` around the test forecasts, calibrated on `blend`'s errors at
+/// origins rolling over the values before the test period; `None` without levels.
+fn intervals(
+    blend: &Blend,
+    data: &PreparedData,
+    forecast: &TestForecast,
+    levels: &[f64],
+) -> Option<TestIntervals> {
+    if levels.is_empty() {
+        return None;
+    }
+    let errors = rolling_errors(blend, before_test(data), data.window.horizon);
+    let calibration = CalibrationErrors {
+        calibration: Calibration::RollingOrigins,
+        by_step: &errors,
+    };
+    Some(conformal_test_intervals(
+        data,
+        forecast,
+        levels,
+        calibration,
+    ))
 }
