@@ -88,25 +88,26 @@ pub fn assert_success(output: &Output) {
 
 /// Trains `config` into the run directory `out`, asserting success.
 pub fn train(config: &Path, out: &Path) -> Output {
-    let output = trainer(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = train_into(config, out, &[]);
     assert_success(&output);
     output
 }
 
+/// Runs `trainer --config CONFIG --out OUT` followed by `extra` arguments.
+pub fn train_into(config: &Path, out: &Path, extra: &[&str]) -> Output {
+    into(&[], config, out, extra)
+}
+
 /// Runs `trainer forecast --config CONFIG --out OUT` followed by `extra` arguments.
 pub fn forecast(config: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "forecast",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    into(&["forecast"], config, out, extra)
+}
+
+/// Runs `trainer COMMAND… --config CONFIG --out OUT` followed by `extra` arguments.
+fn into(command: &[&str], config: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = command.to_vec();
+    args.extend(["--config", config.to_str().unwrap()]);
+    args.extend(["--out", out.to_str().unwrap()]);
     args.extend_from_slice(extra);
     trainer(&args)
 }

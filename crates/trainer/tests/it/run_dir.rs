@@ -1,22 +1,9 @@
 //! Run directories: a new run never mixes with an older one, and `--resume` refuses a run whose
 //! config or data changed since it started.
 
-use std::path::Path;
-
 use crate::common::{
-    assert_clean_error, assert_success, read, trainer, write_config, write_series,
+    assert_clean_error, assert_success, read, train_into, trainer, write_config, write_series,
 };
-
-fn train_into(config: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    trainer(&args)
-}
 
 #[test]
 fn a_new_run_never_mixes_with_an_earlier_one() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use yoho_eval::{Arima, Blend, BlendRule, Ets, LogArima, Statistical};
 
-use crate::common::{assert_clean_error, assert_success, forecast, predict_to, read, trainer};
+use crate::common::{assert_clean_error, assert_success, forecast, predict_to, read, train_into};
 
 /// A monthly sales series from 2018: a yearly cycle on a trend, every value positive.
 fn monthly(rows: usize, level: f64) -> Vec<(String, f64)> {
@@ -31,6 +31,23 @@ fn monthly_voices() -> Blend {
         vec![Arima { season }.into(), LogArima { season }.into()],
     ];
     Blend::of_voices(voices, 0).with_rule(BlendRule::Median)
+}
+
+/// Writes `values` (dated, as [`monthly`] makes them) as a `Date,sales` file at `path`.
+fn write_monthly(path: &Path, values: &[(String, f64)]) {
+    let rows: String = (values.iter())
+        .map(|(date, value)| format!("{date},{value}\n"))
+        .collect();
+    std::fs::write(path, format!("Date,sales\n{rows}")).unwrap();
+}
+
+/// Asserts that `run` is a run of the statistical voices alone: its config as written,
+/// `statistical.json` and `files`, and no network's weights.
+fn assert_statistical_run(run: &Path, files: &[&str]) {
+    for file in ["config.toml", "statistical.json"].iter().chain(files) {
+        assert!(run.join(file).is_file(), "{}: no {file}", run.display());
+    }
+    assert!(!run.join("model.bpk").exists(), "{}", run.display());
 }
 
 /// A config of `data`'s path, its target and a horizon: the recipe chooses the rest.
@@ -74,11 +91,7 @@ fn a_series_too_short_for_the_networks_is_forecast_by_ets_and_arima_alone() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("short.csv");
     let values = monthly(30, 100.0);
-    let text: String = values
-        .iter()
-        .map(|(date, v)| format!("{date},{v}\n"))
-        .collect();
-    std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
+    write_monthly(&data, &values);
     let config = config(dir.path(), &data, "");
     let run = dir.path().join("run");
     let output = forecast(&config, &run, &[]);
@@ -88,15 +101,7 @@ fn a_series_too_short_for_the_networks_is_forecast_by_ets_and_arima_alone() {
         stderr.contains("30 rows") && stderr.contains("exponential smoothing and ARIMA alone"),
         "{stderr}"
     );
-    for file in [
-        "config.toml",
-        "statistical.json",
-        "forecast.png",
-        "intervals.json",
-    ] {
-        assert!(run.join(file).is_file(), "no {file}");
-    }
-    assert!(!run.join("model.bpk").exists());
+    assert_statistical_run(&run, &["forecast.png", "intervals.json"]);
     // the recipe's voices on the whole history: the median of ETS and ARIMA's voice (the mean
     // of its fits on the values and on the logarithm), with the yearly season
     let history: Vec<f64> = values.iter().map(|(_, v)| *v).collect();
@@ -129,19 +134,11 @@ fn a_series_too_short_for_the_networks_is_forecast_by_ets_and_arima_alone() {
 fn only_the_recipes_model_falls_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("short.csv");
-    let text: String = (monthly(24, 50.0).iter())
-        .map(|(date, v)| format!("{date},{v}\n"))
-        .collect();
-    std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
+    write_monthly(&data, &monthly(24, 50.0));
     // a run of the recipe needs a horizon and one value more before its test period
     let plain = config(dir.path(), &data, "");
     let out = dir.path().join("plain_run");
-    let output = trainer(&[
-        "--config",
-        plain.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = train_into(&plain, &out, &[]);
     assert_clean_error(&output, &["24 rows", "25 in all", "`trainer forecast`"]);
     assert!(!out.exists());
     // a config that names its own model keeps it, and is told what to set
@@ -151,12 +148,7 @@ fn only_the_recipes_model_falls_back() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("`trainer forecast`"), "{stderr}");
     assert!(!dir.path().join("named").join("forecast.csv").exists());
-    let output = trainer(&[
-        "--config",
-        named.to_str().unwrap(),
-        "--out",
-        dir.path().join("named_run").to_str().unwrap(),
-    ]);
+    let output = train_into(&named, &dir.path().join("named_run"), &[]);
     assert_clean_error(&output, &["24 rows", "window_len"]);
 }
 
@@ -164,34 +156,16 @@ fn only_the_recipes_model_falls_back() {
 /// the run's `predictions.csv`.
 fn run_on(dir: &Path, name: &str, values: &[(String, f64)]) -> String {
     let data = dir.join(format!("{name}.csv"));
-    let text: String = values
-        .iter()
-        .map(|(date, v)| format!("{date},{v}\n"))
-        .collect();
-    std::fs::write(&data, format!("Date,sales\n{text}")).unwrap();
+    write_monthly(&data, values);
     let config = config(dir, &data, "");
     let run = dir.join(name);
-    let output = trainer(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-    assert_success(&output);
+    let output = crate::common::train(&config, &run);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("evaluated with the recipe's exponential smoothing"),
         "{stderr}"
     );
-    for file in [
-        "metrics.json",
-        "report.md",
-        "test_period.png",
-        "statistical.json",
-    ] {
-        assert!(run.join(file).is_file(), "{name}: no {file}");
-    }
-    assert!(!run.join("model.bpk").exists());
+    assert_statistical_run(&run, &["metrics.json", "report.md", "test_period.png"]);
     read(&run.join("predictions.csv"))
 }
 
