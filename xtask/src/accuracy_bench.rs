@@ -42,7 +42,7 @@ use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
 use yoho_eval::baselines::{Baseline, Naive, SeasonalNaive, Statistical};
 use yoho_eval::panel::Relative;
 use yoho_eval::protocol::{self, OriginForecast};
-use yoho_eval::{Arima, Blend, Ets, LogArima};
+use yoho_eval::{Arima, Ets, LogArima};
 
 use crate::backtest_bench::target_dir;
 
@@ -234,14 +234,17 @@ enum Yoho {
         /// panel model, or `--recipe`'s.
         panel: Box<ExperimentConfig>,
     },
-    /// The recipe's statistical voices alone, for both methods.
+    /// The recipe's statistical voices alone: one forecast from the origin, which both
+    /// methods score.
     Statistical {
-        /// The voices.
-        blend: Blend,
         /// The series' data config, its window settings placeholders.
         data: Box<yoho_data::DataConfig>,
         /// The season the voices adjust for.
         season: Option<usize>,
+        /// The voices' forecast from the origin, scored.
+        origin: Box<OriginForecast>,
+        /// The seconds it took.
+        seconds: f64,
     },
 }
 
@@ -262,20 +265,17 @@ impl Series {
         }
     }
 
-    /// The forecast of the statistical voices alone from the series' origin, scored; `None`
+    /// The statistical voices' forecast from the series' origin, scored as `method`'s; `None`
     /// for a series Yoho's networks forecast.
-    fn statistical(&self, method: &str) -> anyhow::Result<Option<Scored>> {
-        let Yoho::Statistical { blend, .. } = &self.yoho else {
-            return Ok(None);
+    fn statistical(&self, method: &str) -> Option<Scored> {
+        let Yoho::Statistical {
+            origin, seconds, ..
+        } = &self.yoho
+        else {
+            return None;
         };
-        let start = Instant::now();
-        let values =
-            (self.loaded.series.column("value")).context("the series has its value column")?;
-        let origin = values.len().saturating_sub(self.entry.horizon);
-        let forecast = blend.forecast_alone(&values[..origin], self.entry.horizon);
-        let result = score_forecast(self, forecast)?;
-        let seconds = start.elapsed().as_secs_f64();
-        Ok(Some(Scored::new(&self.entry, method, result, seconds)))
+        let origin = origin.as_ref().clone();
+        Some(Scored::new(&self.entry, method, origin, *seconds))
     }
 }
 
@@ -343,14 +343,34 @@ fn statistical_series(entry: &Entry, error: anyhow::Error) -> anyhow::Result<Ser
     let mut data = short.data.clone();
     data.test_len = entry.horizon;
     let loaded = yoho_data::load(&data, &[]).with_context(|| format!("series {}", entry.name))?;
+    let start = Instant::now();
+    let blend = trainer::recipe_blend(short)?;
+    let values = (loaded.series.column("value")).context("the series has its value column")?;
+    // the rows the baselines' scoring needs (a window and the test period), checked before
+    // the voices are fitted on the values before the origin
+    let needed = yoho_data::window::rows_needed(data.window_spec(), data.split_spec());
+    if values.len() < needed {
+        bail!(
+            "series {}: {} values, fewer than the {needed} that the test period of horizon {} \
+             and a window before it need",
+            entry.name,
+            values.len(),
+            entry.horizon
+        );
+    }
+    let origin = values.len() - entry.horizon;
+    let forecast = blend.forecast_alone(&values[..origin], entry.horizon);
+    let season = Some(entry.season);
+    let scored = protocol::score_last(values, &loaded.series.dates, forecast, season);
     Ok(Series {
         entry: entry.clone(),
-        loaded,
         yoho: Yoho::Statistical {
-            blend: trainer::recipe_blend(short)?,
             data: Box::new(data),
             season: Some(short.season).filter(|season| *season > 1),
+            origin: Box::new(scored),
+            seconds: start.elapsed().as_secs_f64(),
         },
+        loaded,
     })
 }
 
@@ -402,7 +422,7 @@ fn fit_one(series: &Series, scratch: &Path) -> anyhow::Result<Scored> {
     let config = match &series.yoho {
         Yoho::Networks { config, .. } => config,
         Yoho::Statistical { .. } => {
-            return Ok(series.statistical("yoho")?.expect("a statistical series"));
+            return Ok(series.statistical("yoho").expect("a statistical series"));
         }
     };
     let start = Instant::now();
@@ -437,7 +457,7 @@ fn global(series: &[Series], jobs: usize, scratch: &Path) -> anyhow::Result<Vec<
                 let group = groups.entry(one.entry.freq.as_str()).or_default();
                 group.push((one, panel.as_ref()));
             }
-            Yoho::Statistical { .. } => scored.extend(one.statistical("yoho_global")?),
+            Yoho::Statistical { .. } => scored.extend(one.statistical("yoho_global")),
         }
     }
     let groups: Vec<(&str, Vec<(&Series, &ExperimentConfig)>)> = groups.into_iter().collect();
@@ -1092,7 +1112,7 @@ mod tests {
             vec![Statistical::from(Ets { season })],
             vec![Arima { season }.into(), LogArima { season }.into()],
         ];
-        let blend = Blend::of_voices(voices, 0).with_rule(yoho_eval::BlendRule::Median);
+        let blend = yoho_eval::Blend::of_voices(voices, 0).with_rule(yoho_eval::BlendRule::Median);
         let expected = blend.forecast_alone(&history[..24], 6);
         for method in ["yoho", "yoho_global"] {
             let row = (scored.iter())
@@ -1111,6 +1131,16 @@ mod tests {
         let own: toml::Table = toml::from_str("[model]\nhidden_size = 4").unwrap();
         let error = evaluate(&args, &own, out.path()).err().expect("too short");
         assert!(format!("{error:#}").contains("30 rows"), "{error:#}");
+        // a series shorter than its test period and a window is an error naming it, before
+        // the voices are fitted (not an overflow)
+        std::fs::write(dir.path().join("m/b.csv"), monthly_csv(12, 3.0)).unwrap();
+        let error = evaluate(&args, &sections, out.path())
+            .err()
+            .expect("too short");
+        assert!(
+            format!("{error:#}").contains("series b: 12 values"),
+            "{error:#}"
+        );
     }
 
     #[test]
