@@ -105,6 +105,12 @@ impl Baseline for WindowMean {
         "window_mean"
     }
 
+    /// Not over one-row windows (a run without networks reads no more), whose mean is the
+    /// naive forecast.
+    fn applies_to(&self, data: &PreparedData) -> bool {
+        data.window.window_len > 1
+    }
+
     fn forecast(&self, data: &PreparedData, window: &Window) -> f64 {
         let rows = window.start..window.first_target_row();
         data.target_values()[rows.clone()].iter().sum::<f64>() / rows.len() as f64
@@ -294,6 +300,9 @@ pub(crate) mod tests {
         assert_eq!(test_forecasts(&WindowMean, &data)[0], 16.0);
         // no Close column, no Open target: last_close does not apply
         assert!(!LastClose.applies_to(&data));
+        // a one-row window's mean would be naive's forecast again
+        assert!(WindowMean.applies_to(&data));
+        assert!(!WindowMean.applies_to(&prepared(&values, 1, 2)));
     }
 
     #[test]

@@ -104,6 +104,17 @@ pub(crate) fn write_series(
     config_toml: &str,
 ) -> anyhow::Result<()> {
     dir.save_scaler(data.scaler())?;
+    write_evaluation(dir, evaluation, history, config_toml)
+}
+
+/// Writes `evaluation`'s files into `dir`: its interval calibration and its reports (with the
+/// loss history when `history` is given); a series evaluated without networks needs no more.
+pub(crate) fn write_evaluation(
+    dir: &RunDir,
+    evaluation: &Evaluation,
+    history: &[EpochLoss],
+    config_toml: &str,
+) -> anyhow::Result<()> {
     if let Some(intervals) = &evaluation.report.intervals {
         dir.write(
             files::INTERVALS,

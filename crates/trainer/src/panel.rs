@@ -15,7 +15,7 @@ use yoho_eval::{EvaluationTable, NAIVE, PanelSummary, Verdict};
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
-use crate::evaluation::{evaluate, write_series};
+use crate::evaluation::{Evaluation, evaluate, write_evaluation, write_series};
 use crate::report::{
     Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, relative_markdown,
     relative_text_table, steps_ahead, text_table,
@@ -101,6 +101,10 @@ pub struct SeriesResult {
     pub data: DataSummary,
     /// Every forecaster's measures on its test days, in its units.
     pub test: EvaluationTable,
+    /// Whether the networks left the series out (too short for their windows, or constant),
+    /// so that its model is the statistical voices alone (`[model] statistical`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub without_networks: bool,
 }
 
 /// Directory names for the series: the name with every character other than letters, digits,
@@ -224,20 +228,25 @@ pub fn print_notes(panel: &PreparedPanel) {
     );
 }
 
-/// Evaluates the trained model on every series of `panel` and writes the run's files.
-pub fn evaluate_and_write(
+/// Evaluates the trained model on every series of `panel` and writes the run's files, with
+/// those of the series the networks left out that were evaluated without them (`alone`, each
+/// named).
+pub(crate) fn evaluate_and_write(
     config: &ExperimentConfig,
     panel: &PreparedPanel,
     baselines: &[Box<dyn Baseline>],
     run: &RunDir,
-    selected: &SelectedDevice,
-    trained: &TrainedModel,
+    (selected, trained): (&SelectedDevice, &TrainedModel),
+    alone: Vec<(String, Evaluation)>,
 ) -> anyhow::Result<()> {
     let config_toml = toml::to_string_pretty(config)?;
-    let names: Vec<&str> = panel.series.iter().map(|s| s.name.as_str()).collect();
-    let entries = series_entries(&names);
-    let mut results = Vec::with_capacity(entries.len());
-    let mut predictions = String::new();
+    let names: Vec<&str> = (panel.series.iter().map(|s| s.name.as_str()))
+        .chain(alone.iter().map(|(name, _)| name.as_str()))
+        .collect();
+    let mut entries = series_entries(&names);
+    let alone_entries = entries.split_off(panel.series.len());
+    let mut results = Vec::with_capacity(names.len());
+    let mut predictions = Vec::with_capacity(names.len());
     let (calibration, pooled) = pooled_errors(config, panel, selected, trained)?;
     for ((member, entry), errors) in panel.series.iter().zip(&entries).zip(&pooled) {
         let data = &member.data;
@@ -258,12 +267,17 @@ pub fn evaluate_and_write(
         evaluation.report.data.series = Some(member.name.clone());
         let dir = RunDir::create(&series_dir(run, entry))?;
         write_series(&dir, &evaluation, data, &[], &config_toml)?;
-        append_predictions(&mut predictions, &member.name, &dir)?;
+        predictions.push((member.name.clone(), read_predictions(&dir)?));
         results.push(SeriesResult {
             entry: entry.clone(),
             data: evaluation.report.data,
             test: evaluation.report.test,
+            without_networks: false,
         });
+    }
+    for (result, csv) in write_alone(run, alone, alone_entries, &config_toml)? {
+        results.push(result);
+        predictions.push(csv);
     }
     let training = TrainingSummary::new(
         &trained.history,
@@ -281,18 +295,88 @@ pub fn evaluate_and_write(
     };
     run.save_weights(config, &trained.forecaster)?;
     write_series_lists(run, &entries, &panel.left_out)?;
-    run.write(files::PREDICTIONS, predictions.as_bytes())?;
     write_loss_csv(run.path(), &trained.history)?;
     if !trained.history.is_empty() {
         crate::plots::loss_curve(&run.file(files::LOSS_PLOT), &trained.history)?;
     }
-    run.write(files::REPORT, markdown(&report, &config_toml).as_bytes())?;
+    write_summary(run, &report, &predictions, &config_toml)?;
+    print_trained(&report.training, &report.device, run);
+    Ok(())
+}
+
+/// Writes the files of a panel run none of whose series its networks could read (`data`, the
+/// series left out with why): each series evaluated by the statistical voices alone
+/// (`alone`, named), in its directory, and the summary over them, `name`d; prints its table.
+pub(crate) fn write_without_networks(
+    run: &RunDir,
+    (name, data): (String, PanelData),
+    alone: Vec<(String, Evaluation)>,
+    training: TrainingSummary,
+    config_toml: &str,
+) -> anyhow::Result<()> {
+    let names: Vec<&str> = alone.iter().map(|(name, _)| name.as_str()).collect();
+    let entries = series_entries(&names);
+    let left: Vec<(String, String)> = (data.left_out.iter())
+        .map(|left| (left.name.clone(), left.reason.clone()))
+        .collect();
+    write_series_lists(run, &entries, &left)?;
+    let (series, predictions): (Vec<SeriesResult>, Vec<(String, String)>) =
+        write_alone(run, alone, entries, config_toml)?
+            .into_iter()
+            .unzip();
+    let report = PanelReport {
+        run: name,
+        device: "the CPU".to_string(),
+        data,
+        training,
+        all_series: PanelSummary::over(series.iter().map(|r| &r.test)),
+        series,
+    };
+    write_summary(run, &report, &predictions, config_toml)
+}
+
+/// Writes each series of `alone` (evaluated by the statistical voices alone, named) into its
+/// directory (`entries`, in the same order); returns its result and predictions.
+fn write_alone(
+    run: &RunDir,
+    alone: Vec<(String, Evaluation)>,
+    entries: Vec<SeriesEntry>,
+    config_toml: &str,
+) -> anyhow::Result<Vec<(SeriesResult, (String, String))>> {
+    (alone.into_iter().zip(entries))
+        .map(|((_, evaluation), entry)| {
+            let dir = RunDir::create(&series_dir(run, &entry))?;
+            write_evaluation(&dir, &evaluation, &[], config_toml)?;
+            let predictions = (entry.name.clone(), read_predictions(&dir)?);
+            let result = SeriesResult {
+                entry,
+                data: evaluation.report.data,
+                test: evaluation.report.test,
+                without_networks: true,
+            };
+            Ok((result, predictions))
+        })
+        .collect()
+}
+
+/// Writes a panel run's `predictions.csv` (from each series', `(name, text)`), `report.md`
+/// and `metrics.json`, and prints its table.
+fn write_summary(
+    run: &RunDir,
+    report: &PanelReport,
+    predictions: &[(String, String)],
+    config_toml: &str,
+) -> anyhow::Result<()> {
+    run.write(
+        files::PREDICTIONS,
+        panel_predictions(predictions).as_bytes(),
+    )?;
+    run.write(files::REPORT, markdown(report, config_toml).as_bytes())?;
     run.write(
         files::METRICS,
-        serde_json::to_string_pretty(&report)?.as_bytes(),
+        serde_json::to_string_pretty(report)?.as_bytes(),
     )?;
-    println!("{}", table(&report));
-    print_trained(&report.training, &report.device, run);
+    println!("{}", table(report));
     Ok(())
 }
 
@@ -323,21 +407,48 @@ pub(crate) fn pooled_errors(
     )?)
 }
 
-/// Adds the series' `predictions.csv` to the panel's, with a first column naming the series.
-fn append_predictions(panel_csv: &mut String, name: &str, dir: &RunDir) -> anyhow::Result<()> {
+/// The text of the `predictions.csv` in a series' directory.
+fn read_predictions(dir: &RunDir) -> anyhow::Result<String> {
     let path = dir.file(files::PREDICTIONS);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or_default();
-    if panel_csv.is_empty() {
-        let _ = writeln!(panel_csv, "series,{header}");
+    std::fs::read_to_string(&path)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))
+}
+
+/// The panel's `predictions.csv`: each series' (`(name, its predictions.csv)`) rows after a
+/// first column naming it, under the union of their columns in the order they first come; a
+/// series without a column (an interval level its calibration cannot give, a baseline that
+/// does not apply to it) leaves its cells empty.
+fn panel_predictions(series: &[(String, String)]) -> String {
+    let header = |text: &str| -> Vec<String> {
+        let line = text.lines().next().unwrap_or_default();
+        line.split(',').map(str::to_string).collect()
+    };
+    let mut columns: Vec<String> = Vec::new();
+    for (_, text) in series {
+        for column in header(text) {
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
     }
-    let name = csv_cell(name);
-    for line in lines {
-        let _ = writeln!(panel_csv, "{name},{line}");
+    let mut csv = format!("series,{}\n", columns.join(","));
+    for (name, text) in series {
+        let own = header(text);
+        let name = csv_cell(name);
+        // a series' own cells are dates and numbers: no commas to quote
+        for line in text.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            let row: Vec<&str> = (columns.iter())
+                .map(|column| {
+                    (own.iter().position(|own| own == column))
+                        .and_then(|index| cells.get(index).copied())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let _ = writeln!(csv, "{name},{}", row.join(","));
+        }
     }
-    Ok(())
+    csv
 }
 
 fn panel_data(panel: &PreparedPanel) -> PanelData {
@@ -404,7 +515,10 @@ fn rows(report: &PanelReport) -> Vec<Vec<String>> {
     let summary = &report.all_series;
     rows.push(vec![
         "mean".to_string(),
-        report.data.test_windows.to_string(),
+        (report.series.iter())
+            .map(|result| result.data.test_windows)
+            .sum::<usize>()
+            .to_string(),
         number(mean(yoho_eval::MODEL).map(|m| m.rmse), 3),
         number(mean(NAIVE).map(|m| m.rmse), 3),
         number(mean(yoho_eval::MODEL).map(|m| m.mase), 3),
@@ -416,6 +530,28 @@ fn rows(report: &PanelReport) -> Vec<Vec<String>> {
         ),
     ]);
     rows
+}
+
+/// The sentence naming the series the networks left out that their statistical voices were
+/// evaluated on alone; `None` when there are none.
+fn without_networks(report: &PanelReport) -> Option<String> {
+    let names: Vec<String> = (report.series.iter())
+        .filter(|result| result.without_networks)
+        .map(|result| format!("'{}'", result.entry.name))
+        .collect();
+    match (names.len(), report.series.len()) {
+        (0, _) => None,
+        (alone, all) if alone == all => Some(
+            "Every series is too short for the networks' windows, so the model is the \
+             statistical voices alone ([model] statistical)."
+                .to_string(),
+        ),
+        _ => Some(format!(
+            "Left out of the networks (too short for their windows), so the model is the \
+             statistical voices alone ([model] statistical) on {}.",
+            names.join(", ")
+        )),
+    }
 }
 
 /// The terminal table of a panel run.
@@ -447,6 +583,9 @@ pub fn table(report: &PanelReport) -> String {
         summary.model_significantly_better_than_naive,
         summary.naive_significantly_better_than_model
     );
+    if let Some(sentence) = without_networks(report) {
+        let _ = writeln!(text, "{sentence}");
+    }
     let relative = relative_text_table(summary);
     if !relative.is_empty() {
         let _ = write!(text, "\n{relative}");
@@ -459,15 +598,19 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
     let data = &report.data;
     let training = &report.training;
     let mut text = format!("# Yoho panel run `{}`\n\n", report.run);
-    let _ = writeln!(
-        text,
-        "One model trained on {} series in {} epochs ({:.1} s on {}; {}).\n",
-        report.all_series.series,
-        training.epochs,
-        training.wall_seconds,
-        report.device,
-        training.stop_reason
-    );
+    let networks = report.series.iter().any(|result| !result.without_networks);
+    let _ = match (networks, training.epochs) {
+        (false, _) => writeln!(
+            text,
+            "No networks trained; {} series evaluated ({}).\n",
+            report.all_series.series, training.stop_reason
+        ),
+        (true, epochs) => writeln!(
+            text,
+            "One model trained on {} series in {epochs} epochs ({:.1} s on {}; {}).\n",
+            report.all_series.series, training.wall_seconds, report.device, training.stop_reason
+        ),
+    };
     let _ = writeln!(
         text,
         "- source: `{}`, series column `{}`; inputs {}; target {} {}",
@@ -493,11 +636,16 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
          is comparable across series. Each series' report, charts and predictions are in \
          `series/<name>/`.\n"
     );
+    if let Some(sentence) = without_networks(report) {
+        let _ = writeln!(text, "{sentence}\n");
+    }
     let relative = relative_markdown(&report.all_series);
     if !relative.is_empty() {
         let _ = writeln!(text, "## Every forecaster over all series\n\n{relative}");
     }
-    let _ = writeln!(text, "![loss](loss.png)\n");
+    if networks {
+        let _ = writeln!(text, "![loss](loss.png)\n");
+    }
     let _ = writeln!(text, "## Config\n\n```toml\n{config_toml}```");
     text
 }
@@ -515,6 +663,33 @@ mod tests {
             ["_GSPC", "N225", "a_b", "a_b-2", "series", "series-2"]
         );
         assert_eq!(entries[0].name, "^GSPC");
+    }
+
+    #[test]
+    fn a_panels_predictions_hold_every_series_columns() {
+        let series = [
+            (
+                "a".to_string(),
+                "date,actual,naive\n2020-01-01,1,2\n".to_string(),
+            ),
+            (
+                "b,c".to_string(),
+                "date,actual,naive,lower_80,upper_80\n2020-01-01,3,4,2,6\n2020-02-01,5,6,4,8\n"
+                    .to_string(),
+            ),
+            (
+                "d".to_string(),
+                "date,actual,upper_80\n2020-01-01,7,9\n".to_string(),
+            ),
+        ];
+        assert_eq!(
+            panel_predictions(&series),
+            "series,date,actual,naive,lower_80,upper_80\n\
+             a,2020-01-01,1,2,,\n\
+             \"b,c\",2020-01-01,3,4,2,6\n\
+             \"b,c\",2020-02-01,5,6,4,8\n\
+             d,2020-01-01,7,,,9\n"
+        );
     }
 
     #[test]

@@ -79,8 +79,9 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         None => match resolve_config(args) {
             Ok(config) => (config, None),
             Err(error) => match error.downcast_ref::<TooShort>() {
-                // one series too short for the recipe's networks: its statistical voices
-                Some(short) if short.recipe_model && short.data.series_column.is_none() => {
+                // a series (or every series of a panel) too short for the recipe's networks:
+                // its statistical voices
+                Some(short) if short.recipe_model => {
                     return crate::train_statistical::evaluate_too_short(short, args);
                 }
                 _ => return Err(error),
@@ -96,6 +97,12 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     };
     crate::release_freed_memory();
     data.describe();
+    let alone = match &data {
+        Prepared::Panel(panel) => {
+            crate::train_statistical::evaluate_left_out(&config, panel, &baselines)?
+        }
+        Prepared::Series(_) => Vec::new(),
+    };
     eprintln!(
         "data read and prepared in {:.1} s",
         loading.elapsed().as_secs_f64()
@@ -148,7 +155,8 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
             evaluate_and_write(&config, data, &baselines, &run, &selected, &trained)?
         }
         Prepared::Panel(panel) => {
-            panel::evaluate_and_write(&config, panel, &baselines, &run, &selected, &trained)?
+            let model = (&selected, &trained);
+            panel::evaluate_and_write(&config, panel, &baselines, &run, model, alone)?
         }
     }
     Ok(RunOutcome::Completed)

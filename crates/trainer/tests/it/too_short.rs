@@ -1,7 +1,8 @@
 //! `trainer forecast` of series too short for the default recipe's networks: forecast by the
 //! recipe's statistical voices alone, with intervals from their own rolling-origin errors, in
 //! a run directory `trainer predict` forecasts new data from; and a panel's too-short series
-//! forecast the same way beside the networks' series.
+//! forecast the same way beside the networks' series. A run (`trainer --config`) evaluates
+//! the same voices on such a series' test period, alone or beside a panel's networks.
 
 use std::path::{Path, PathBuf};
 
@@ -288,6 +289,139 @@ fn a_panel_of_only_short_series_is_forecast_by_the_statistical_voices() {
     let again = dir.path().join("again.csv");
     assert_success(&predict_to(&run, &data, &again));
     assert_eq!(read(&again), written);
+}
+
+/// The `predicted` column of the rows of `series` in a panel's `predictions.csv` (`text`).
+fn predicted_of(text: &str, series: &str) -> Vec<f64> {
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|name| *name == "predicted").unwrap();
+    (text.lines().skip(1))
+        .filter(|line| line.starts_with(&format!("{series},")))
+        .map(|line| line.split(',').nth(column).unwrap().parse().unwrap())
+        .collect()
+}
+
+/// `trainer --config CONFIG --out RUN --epochs 2` on a panel of monthly `shops` in
+/// `dir/<name>.csv` (each shop's values passed through `change`); the run's directory.
+fn panel_run(
+    dir: &Path,
+    name: &str,
+    shops: &[(&str, usize, f64)],
+    change: impl Fn(&str, usize, f64) -> f64,
+) -> (PathBuf, std::process::Output) {
+    let data = dir.join(format!("{name}.csv"));
+    let mut text = String::from("Date,shop,sales\n");
+    for (shop, rows, level) in shops {
+        for (index, (date, value)) in monthly(*rows, *level).into_iter().enumerate() {
+            text += &format!("{date},{shop},{}\n", change(shop, index, value));
+        }
+    }
+    std::fs::write(&data, text).unwrap();
+    let config = config(dir, &data, "series_column = \"shop\"\n");
+    let run = dir.join(name);
+    let output = train_into(&config, &run, &["--epochs", "2"]);
+    (run, output)
+}
+
+#[test]
+fn a_panel_run_evaluates_its_too_short_series_by_the_statistical_voices() {
+    // 'new' (30 months) is too short for the networks' windows but holds a test period of
+    // a horizon and 18 months before it; 'tiny' (18 months) is too short even for that
+    let dir = tempfile::tempdir().unwrap();
+    let shops = [("big", 96, 100.0), ("new", 30, 40.0), ("tiny", 18, 70.0)];
+    let (run, output) = panel_run(dir.path(), "clean", &shops, |_, _, value| value);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("series 'new' is left out of the panel's networks")
+            && stderr.contains("series 'tiny' is not evaluated"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("statistical voices alone ([model] statistical) on 'new'"),
+        "{stdout}"
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    let series = metrics["series"].as_array().unwrap();
+    let names: Vec<&str> = series.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["big", "new"]);
+    assert_eq!(series[1]["without_networks"], true);
+    assert!(series[0].get("without_networks").is_none());
+    assert_eq!(metrics["all_series"]["series"], 2);
+    // its test forecast is the recipe's voices fitted on the 18 months before the origin
+    let predictions = read(&run.join("predictions.csv"));
+    let history: Vec<f64> = monthly(30, 40.0).iter().map(|(_, v)| *v).collect();
+    let expected = monthly_voices().forecast_alone(&history[..18], 12)[0];
+    let new = predicted_of(&predictions, "new");
+    assert_eq!(new.len(), 1, "{predictions}");
+    assert!(
+        (new[0] - expected).abs() <= 1e-9 * expected.abs(),
+        "{predictions}"
+    );
+    assert!(!run.join("series").join("tiny").exists());
+    assert!(run.join("series").join("new").join("report.md").is_file());
+    // 'new''s test period poisoned: its forecast and its intervals are the same
+    let poison = |shop: &str, index: usize, value: f64| match shop == "new" && index >= 18 {
+        true => value * 1e6,
+        false => value,
+    };
+    let (poisoned, output) = panel_run(dir.path(), "poisoned", &shops, poison);
+    assert_success(&output);
+    assert_eq!(
+        predicted_of(&read(&poisoned.join("predictions.csv")), "new"),
+        new
+    );
+    let calibration = |run: &Path| read(&run.join("series").join("new").join("intervals.json"));
+    assert_eq!(calibration(&poisoned), calibration(&run));
+    // `predict` forecasts every shop from the run, 'new' and 'tiny' by the voices alone
+    let next = dir.path().join("next.csv");
+    assert_success(&predict_to(&run, &dir.path().join("clean.csv"), &next));
+    for shop in ["big", "new", "tiny"] {
+        assert_eq!(rows_of(&read(&next), Some(shop)).len(), 12, "{shop}");
+    }
+}
+
+#[test]
+fn a_panel_run_of_only_short_series_evaluates_each_by_the_statistical_voices() {
+    let dir = tempfile::tempdir().unwrap();
+    let shops = [("a", 30, 100.0), ("b", 20, 40.0)];
+    let (run, output) = panel_run(dir.path(), "shops", &shops, |_, _, value| value);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("series 'b' is left out: the series has 20 rows"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Every series is too short"), "{stdout}");
+    assert_statistical_run(&run, &["metrics.json", "report.md", "predictions.csv"]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    assert_eq!(metrics["series"][0]["name"], "a");
+    assert_eq!(metrics["data"]["left_out"][0]["name"], "b");
+    assert_eq!(metrics["training"]["epochs"], 0);
+    let history: Vec<f64> = monthly(30, 100.0).iter().map(|(_, v)| *v).collect();
+    let expected = monthly_voices().forecast_alone(&history[..18], 12)[0];
+    let predicted = predicted_of(&read(&run.join("predictions.csv")), "a");
+    assert!((predicted[0] - expected).abs() <= 1e-9 * expected.abs());
+    assert!(
+        run.join("series")
+            .join("a")
+            .join("test_period.png")
+            .is_file()
+    );
+    let next = dir.path().join("next.csv");
+    assert_success(&predict_to(&run, &dir.path().join("shops.csv"), &next));
+    assert_eq!(rows_of(&read(&next), Some("a")).len(), 12);
+    // none long enough even for the voices' test period: an error, and no run
+    let (none, output) = panel_run(dir.path(), "none", &[("c", 20, 10.0)], |_, _, v| v);
+    assert_clean_error(
+        &output,
+        &["no series can be evaluated", "series 'c'", "20 rows"],
+    );
+    assert!(!none.exists());
 }
 
 #[test]
