@@ -291,6 +291,25 @@ pub struct Backtest {
     pub wall_time: Duration,
 }
 
+impl FoldResult {
+    /// The result of `fold`: its test forecasts, their measures and intervals, and the time
+    /// its model took to train; the origin's date is the forecasts' first.
+    pub(crate) fn of(
+        fold: Fold,
+        (forecast, table, intervals): (TestForecast, EvaluationTable, Option<TestIntervals>),
+        training_time: Duration,
+    ) -> Self {
+        Self {
+            origin_date: forecast.dates[0],
+            fold,
+            forecast,
+            table,
+            intervals,
+            training_time,
+        }
+    }
+}
+
 /// What the progress callback is told after each trained fold.
 #[derive(Debug, Clone, Copy)]
 pub struct FoldProgress {
@@ -372,38 +391,51 @@ pub fn run<F: Fit>(
                 })?,
             ),
         };
-        results.push(FoldResult {
-            origin_date: forecast.dates[0],
-            training_time: if fold.trains() {
-                training_time
-            } else {
-                Duration::ZERO
-            },
+        let training_time = match fold.trains() {
+            true => training_time,
+            false => Duration::ZERO,
+        };
+        results.push(FoldResult::of(
             fold,
-            forecast,
-            table,
-            intervals,
-        });
+            (forecast, table, intervals),
+            training_time,
+        ));
     }
+    Ok(pooled(
+        results,
+        &first_training_targets,
+        spec.season,
+        started,
+    ))
+}
+
+/// The backtest of the folds' `results` (oldest first): their forecasts, measures (MASE scaled
+/// by `first_training_targets`, the oldest fold's, with `season`) and intervals pooled, and the
+/// time since it `started`.
+pub(crate) fn pooled(
+    results: Vec<FoldResult>,
+    first_training_targets: &[f64],
+    season: Option<usize>,
+    started: Instant,
+) -> Backtest {
     let pooled = TestForecast::concat(results.iter().map(|r| &r.forecast));
-    let table =
-        EvaluationTable::with_training_targets(&pooled, &first_training_targets, spec.season);
+    let table = EvaluationTable::with_training_targets(&pooled, first_training_targets, season);
     let parts: Option<Vec<(&TestIntervals, &[f64])>> = results
         .iter()
         .map(|r| Some((r.intervals.as_ref()?, r.forecast.actual.as_slice())))
         .collect();
     let intervals = parts.and_then(|parts| PooledIntervals::pool(&parts));
-    Ok(Backtest {
+    Backtest {
         folds: results,
         pooled,
         table,
         intervals,
         wall_time: started.elapsed(),
-    })
+    }
 }
 
 /// The experiment of one fold: the series cut to its rows, its last `step` windows the test.
-fn prepare_fold<E: std::error::Error + 'static>(
+pub(crate) fn prepare_fold<E: std::error::Error + 'static>(
     loaded: &LoadedSeries,
     config: &DataConfig,
     fold: &Fold,

@@ -8,12 +8,18 @@
 //! forecast is fitted on the values before it alone, so every calibration error is one of a
 //! forecast of values its fit never saw.
 
-use yoho_data::{PreparedData, WindowRun};
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
 
-use crate::baselines::{Baseline, history_up_to_origin};
+use yoho_data::{DataConfig, LoadedSeries, PreparedData, WindowRun};
+
+use crate::backtest::{
+    Backtest, BacktestError, BacktestSpec, FoldResult, plan, pooled, prepare_fold,
+};
+use crate::baselines::{Baseline, history_up_to_origin, training_targets};
 use crate::blend::Blend;
-use crate::evaluate::{TestForecast, test_forecast_of};
-use crate::intervals::Conformal;
+use crate::evaluate::{EvaluationTable, TestForecast, test_forecast_of};
+use crate::intervals::{Calibration, CalibrationErrors, Conformal, conformal_test_intervals};
 use crate::parallel::per_window;
 
 /// Values before the first calibration origin, at least; the origins then cover the series'
@@ -109,6 +115,49 @@ pub fn forecast_test_alone(
         blend.forecast_alone(history_up_to_origin(data, &window), steps)
     });
     test_forecast_of(model_steps, data, baselines)
+}
+
+/// A rolling-origin backtest of `blend`'s statistical members alone: `spec`'s folds over
+/// `loaded` (cut as `config` says, one-row windows), each test window forecast by the members
+/// fitted on the values before its origin, beside `baselines`; each fold's intervals
+/// (`spec.intervals`) calibrated on the same forecast's errors at origins rolling over the
+/// values before the fold's test period. `spec.refit` does not apply: the members are fitted
+/// afresh at every origin, which costs no training.
+pub fn backtest_alone(
+    loaded: &LoadedSeries,
+    config: &DataConfig,
+    spec: &BacktestSpec,
+    blend: &Blend,
+    baselines: &[Box<dyn Baseline>],
+) -> Result<Backtest, BacktestError<Infallible>> {
+    let started = Instant::now();
+    let folds = plan(loaded.series.len(), config, spec).map_err(BacktestError::Plan)?;
+    let mut results = Vec::with_capacity(folds.len());
+    let mut first_training_targets = Vec::new();
+    for fold in folds {
+        let data = prepare_fold(loaded, config, &fold)?;
+        if fold.index == 0 {
+            first_training_targets = training_targets(&data).to_vec();
+        }
+        let forecast = forecast_test_alone(blend, &data, baselines);
+        let table = EvaluationTable::new(&forecast, &data, spec.season);
+        let intervals = (!spec.intervals.is_empty()).then(|| {
+            let errors = rolling_errors(blend, before_test(&data), data.window.horizon);
+            let calibration = CalibrationErrors {
+                calibration: Calibration::RollingOrigins,
+                by_step: &errors,
+            };
+            conformal_test_intervals(&data, &forecast, &spec.intervals, calibration)
+        });
+        let tested = (forecast, table, intervals);
+        results.push(FoldResult::of(fold, tested, Duration::ZERO));
+    }
+    Ok(pooled(
+        results,
+        &first_training_targets,
+        spec.season,
+        started,
+    ))
 }
 
 /// The values of `data`'s target before its test period (all of them without one): what a
@@ -219,6 +268,66 @@ mod tests {
         // the calibration errors too
         let errors = |data| rolling_errors(&median, before_test(data), 6);
         assert_eq!(errors(&clean), errors(&poisoned));
+    }
+
+    #[test]
+    fn a_backtests_folds_read_only_the_values_before_their_origins() {
+        use crate::backtest::{HistoryWindow, Refit};
+        use yoho_data::{DataConfig, LoadedSeries, NaiveDate};
+        let config = DataConfig {
+            horizon: 4,
+            ..DataConfig::new("short.csv", &["v"], "v", 1, 1)
+        };
+        let load = |values: Vec<f64>| {
+            let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+            LoadedSeries::daily("short.csv", start, "v", values)
+        };
+        let spec = BacktestSpec {
+            folds: 3,
+            step: 2,
+            refit: Refit::Never,
+            window: HistoryWindow::Expanding,
+            jobs: 1,
+            intervals: vec![0.8],
+            season: None,
+            blend: None,
+        };
+        let median = blend(BlendRule::Median);
+        let baselines = crate::standard_baselines(None);
+        let values = noisy_trend(40);
+        let clean = backtest_alone(&load(values.clone()), &config, &spec, &median, &baselines);
+        let clean = clean.unwrap();
+        assert_eq!(clean.folds.len(), 3);
+        // 2 windows a fold, each of 4 steps: the newest 6 + 4 - 1 = 9 rows are targets
+        let first_origin = clean.folds[0].fold.origin_row;
+        assert_eq!(first_origin, 40 - 9);
+        for fold in &clean.folds {
+            for (window, steps) in fold.forecast.model_steps().iter().enumerate() {
+                let origin = fold.fold.origin_row + window;
+                assert_eq!(*steps, median.forecast_alone(&values[..origin], 4));
+            }
+        }
+        // every value from the oldest fold's origin on poisoned: its first window's forecast
+        // is the same, and so is every step's calibration of the fold's intervals
+        let mut poisoned = values.clone();
+        for value in poisoned.iter_mut().skip(first_origin) {
+            *value *= 1e6;
+        }
+        let again = backtest_alone(&load(poisoned), &config, &spec, &median, &baselines).unwrap();
+        let oldest = |backtest: &Backtest| {
+            let fold = &backtest.folds[0];
+            let calibration = fold.intervals.as_ref().unwrap().model_by_step.clone();
+            (fold.forecast.model_steps()[0].clone(), calibration)
+        };
+        assert_eq!(oldest(&again), oldest(&clean));
+        assert_ne!(
+            again.folds[2].forecast.model_steps(),
+            clean.folds[2].forecast.model_steps()
+        );
+        // a plan the series cannot hold is an error, not a panic
+        let long = BacktestSpec { folds: 30, ..spec };
+        let error = backtest_alone(&load(values), &config, &long, &median, &baselines);
+        assert!(matches!(error, Err(BacktestError::Plan(_))));
     }
 
     #[test]

@@ -9,19 +9,31 @@ use serde::Serialize;
 use yoho_eval::backtest::{self, Backtest, BacktestSpec, FoldProgress};
 use yoho_eval::baselines;
 use yoho_eval::intervals::PooledIntervals;
-use yoho_eval::{EvaluationTable, metrics};
+use yoho_eval::{EvaluationTable, metrics, statistical_only};
 
 use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, baselines_of};
 use crate::device::select_device;
 use crate::fit::LearnerFit;
+use crate::forecast_statistical::{Fallback, run_name};
 use crate::plots;
+use crate::recipe::TooShort;
 use crate::report::{self, Align};
+use crate::statistical_run::alone_data;
 
 /// Runs `trainer backtest` and writes its directory.
 pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
-    let mut config = ExperimentConfig::load(&args.config)?;
+    let mut config = match ExperimentConfig::load(&args.config) {
+        Ok(config) => config,
+        Err(error) => match error.downcast_ref::<TooShort>() {
+            // one series too short for the recipe's networks: its statistical voices
+            Some(short) if short.recipe_model && short.data.series_column.is_none() => {
+                return backtest_too_short(short, args);
+            }
+            _ => return Err(error),
+        },
+    };
     if let Some(epochs) = args.epochs {
         config.train.epochs = epochs;
         config
@@ -77,8 +89,55 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         &selected.device,
         &print_progress,
     )?;
-    let summary = BacktestSummary::new(&config, &spec, &selected.description, &result);
-    write_backtest(&run, &config, &result, &summary)?;
+    let summary = BacktestSummary::new(config.run_name(), &spec, &selected.description, &result);
+    let config_toml = toml::to_string_pretty(&config)?;
+    write_backtest(&run, (&config.data.target, &config_toml), &result, &summary)?;
+    println!("{}", text_report(&summary, &result));
+    println!("backtest written to {}", run.path().display());
+    Ok(())
+}
+
+/// `trainer backtest` of a series too short for the recipe's networks (`short`): the
+/// recipe's statistical voices alone, fitted at every origin of every fold.
+fn backtest_too_short(short: &TooShort, args: &BacktestArgs) -> anyhow::Result<()> {
+    let Fallback {
+        text,
+        table,
+        statistical,
+        blend,
+    } = Fallback::start(short, &args.config, "backtested")?;
+    let spec = BacktestSpec {
+        folds: args.folds,
+        step: args.step,
+        refit: args.refit,
+        window: args.window,
+        jobs: 1,
+        intervals: statistical.levels.clone(),
+        season: statistical.season,
+        blend: Some(blend.clone()),
+    };
+    let baselines = baselines_of(statistical.season, Some(blend.clone()));
+    let data = alone_data(&statistical.data);
+    let loaded = yoho_data::load(&data, &baselines::extra_columns(&baselines))?;
+    crate::notes::print_series_notes(&loaded.cleaning_notes());
+    // the plan checked before the run directory is written
+    backtest::plan(loaded.series.len(), &data, &spec)
+        .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
+    let name = run_name(&table, &args.config);
+    let default = Path::new("runs").join(format!("{name}-backtest"));
+    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
+    // first: a directory with a config.toml is one --overwrite may replace
+    run.write(files::CONFIG, text.as_bytes())?;
+    statistical.save(&run)?;
+    eprintln!(
+        "backtest: {} folds of {} targets, {} history; exponential smoothing and ARIMA fitted \
+         at every origin",
+        spec.folds, spec.step, spec.window
+    );
+    let result = statistical_only::backtest_alone(&loaded, &data, &spec, &blend, &baselines)?;
+    let mut summary = BacktestSummary::new(&name, &spec, "the CPU", &result);
+    summary.networks = false;
+    write_backtest(&run, (&data.target, &text), &result, &summary)?;
     println!("{}", text_report(&summary, &result));
     println!("backtest written to {}", run.path().display());
     Ok(())
@@ -124,6 +183,9 @@ struct BacktestSummary {
     intervals: Option<PooledIntervals>,
     best_baseline: String,
     per_fold: Vec<FoldSummary>,
+    /// Whether each fold trained networks; `false` where the series is too short for them and
+    /// the statistical voices alone were fitted at every origin.
+    networks: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,12 +200,7 @@ struct FoldSummary {
 }
 
 impl BacktestSummary {
-    fn new(
-        config: &ExperimentConfig,
-        spec: &BacktestSpec,
-        device: &str,
-        result: &Backtest,
-    ) -> Self {
+    fn new(run: &str, spec: &BacktestSpec, device: &str, result: &Backtest) -> Self {
         let trained: Vec<f64> = result
             .folds
             .iter()
@@ -151,7 +208,7 @@ impl BacktestSummary {
             .map(|f| f.training_time.as_secs_f64())
             .collect();
         Self {
-            run: config.run_name().to_string(),
+            run: run.to_string(),
             device: device.to_string(),
             folds: spec.folds,
             step: spec.step,
@@ -181,6 +238,30 @@ impl BacktestSummary {
                     test: f.table.clone(),
                 })
                 .collect(),
+            networks: true,
+        }
+    }
+
+    /// How each fold's forecasts were made, in words.
+    fn fitted_words(&self) -> String {
+        match self.networks {
+            true => format!(
+                "every fold's model trained only on rows before its origin (refit {}, {} history)",
+                self.refit, self.window
+            ),
+            false => format!(
+                "no networks (the series is too short for them): exponential smoothing and \
+                 ARIMA fitted on the values before every origin ({} history)",
+                self.window
+            ),
+        }
+    }
+
+    /// How each fold's intervals were calibrated, in words.
+    fn calibration_words(&self) -> &'static str {
+        match self.networks {
+            true => "each fold's calibrated on its own validation days",
+            false => "each fold's calibrated at origins rolling over the values before it",
         }
     }
 }
@@ -270,9 +351,12 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
         .map(|d| d.to_string())
         .unwrap_or_default();
     let mut text = format!(
-        "Backtest: {} folds × {} targets ({} to {}), refit {}, {} history; pooled, in original \
-         units\n",
-        summary.folds, summary.step, first, last, summary.refit, summary.window
+        "Backtest: {} folds × {} targets ({} to {}), {}; pooled, in original units\n",
+        summary.folds,
+        summary.step,
+        first,
+        last,
+        summary.fitted_words()
     );
     text += &report::metrics_text_table(&result.table);
     if let Some(verdict) = report::verdict(&result.table) {
@@ -281,7 +365,8 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
     if let Some(pooled) = &result.intervals {
         let _ = writeln!(
             text,
-            "\nPrediction intervals, each fold's calibrated on its own validation days, pooled:"
+            "\nPrediction intervals, {}, pooled:",
+            summary.calibration_words()
         );
         let (headers, rows, widths) =
             report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);
@@ -294,11 +379,14 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
     widths.extend(headers[2..].iter().map(|h| h.len().max(10)));
     let _ = writeln!(text, "\nBy fold:");
     text += &report::text_table(&header_refs, &rows, &widths, Align::Right);
-    let _ = write!(
-        text,
-        "\n{:.1} s in all, {:.1} s per trained fold, {} job(s)",
-        summary.wall_seconds, summary.seconds_per_trained_fold, summary.jobs
-    );
+    let _ = match summary.networks {
+        true => write!(
+            text,
+            "\n{:.1} s in all, {:.1} s per trained fold, {} job(s)",
+            summary.wall_seconds, summary.seconds_per_trained_fold, summary.jobs
+        ),
+        false => write!(text, "\n{:.1} s in all", summary.wall_seconds),
+    };
     text
 }
 
@@ -306,13 +394,12 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
     let mut text = format!("# Yoho backtest `{}`\n\n", summary.run);
     let _ = writeln!(
         text,
-        "{} folds of {} targets each, the newest {} targets of the series; every fold's model \
-         trained only on rows before its origin (refit {}, {} history), on {}; {:.1} s in all.\n",
+        "{} folds of {} targets each, the newest {} targets of the series; {}, on {}; {:.1} s \
+         in all.\n",
         summary.folds,
         summary.step,
         summary.folds * summary.step,
-        summary.refit,
-        summary.window,
+        summary.fitted_words(),
         summary.device,
         summary.wall_seconds
     );
@@ -326,9 +413,10 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
     if let Some(pooled) = &result.intervals {
         let _ = writeln!(
             text,
-            "\n## Prediction intervals, pooled\n\nEach fold's intervals are calibrated on its \
-             own validation days (or are its model's own quantiles); coverage in %, mean width \
-             in original units, CRPS the day-weighted mean of the folds'.\n"
+            "\n## Prediction intervals, pooled\n\nEach fold's intervals: {} (or its model's \
+             own quantiles); coverage in %, mean width in original units, CRPS the \
+             day-weighted mean of the folds'.\n",
+            summary.calibration_words()
         );
         let (headers, rows, _) =
             report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);
@@ -349,15 +437,15 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
     text
 }
 
+/// Writes a backtest's files into `run`: its config (`config_toml`, forecasting `target`),
+/// the forecasts, charts, report and metrics.
 fn write_backtest(
     run: &RunDir,
-    config: &ExperimentConfig,
+    (target, config_toml): (&str, &str),
     result: &Backtest,
     summary: &BacktestSummary,
 ) -> anyhow::Result<()> {
-    let target = &config.data.target;
     let unit = "original units";
-    let config_toml = toml::to_string_pretty(config)?;
     run.write(files::CONFIG, config_toml.as_bytes())?;
     run.write(files::BACKTEST, backtest_csv(result).as_bytes())?;
     let bands = result
@@ -375,7 +463,7 @@ fn write_backtest(
     plots::error_by_fold(&run.file(files::FOLD_ERROR_PLOT), &by_fold, target, unit)?;
     run.write(
         files::REPORT,
-        markdown_report(summary, result, &config_toml).as_bytes(),
+        markdown_report(summary, result, config_toml).as_bytes(),
     )?;
     run.write(
         files::METRICS,

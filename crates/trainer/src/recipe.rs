@@ -135,8 +135,9 @@ impl std::fmt::Display for TooShort {
         match self.recipe_model {
             true => write!(
                 f,
-                "`trainer forecast` forecasts it with exponential smoothing and ARIMA alone, or \
-                 set [data] window_len, test_len and valid_len yourself"
+                "a run (`trainer --config`) evaluates it and `trainer forecast` forecasts it \
+                 with exponential smoothing and ARIMA alone, or set [data] window_len, \
+                 test_len and valid_len yourself"
             ),
             false => write!(f, "set [data] window_len, test_len and valid_len yourself"),
         }

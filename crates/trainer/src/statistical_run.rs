@@ -58,6 +58,23 @@ impl StatisticalRun {
     }
 }
 
+/// `data` (a config's `[data]`) as the statistical voices alone read a series of it: windows
+/// of one row (the naive forecast's origin), no validation period, none of the networks'
+/// transforms, and one series (a panel's series one at a time).
+pub fn alone_data(data: &DataConfig) -> DataConfig {
+    DataConfig {
+        series_column: None,
+        window_len: 1,
+        stride: 1,
+        valid_len: 0,
+        season: None,
+        transform: Default::default(),
+        log: false,
+        window_norm: Default::default(),
+        ..data.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ use crate::forecast_statistical::{Fallback, run_name};
 use crate::panel::PanelData;
 use crate::recipe::TooShort;
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
+use crate::statistical_run::alone_data;
 
 /// Why a run of such a series trained nothing, as its report says it.
 const NO_NETWORKS: &str = "no networks: the series is too short for them, so exponential \
@@ -49,7 +50,7 @@ pub(crate) fn evaluate_too_short(short: &TooShort, args: &TrainArgs) -> anyhow::
     let baselines = baselines_of(statistical.season, Some(blend.clone()));
     let config = DataConfig {
         test_len: statistical.data.horizon,
-        ..alone_config(&statistical.data)
+        ..alone_data(&statistical.data)
     };
     let extra = yoho_eval::baselines::extra_columns(&baselines);
     let voices = Voices {
@@ -186,7 +187,7 @@ pub(crate) fn evaluate_left_out(
         levels: &config.evaluate.intervals,
         season: config.evaluate.season,
     };
-    let alone = alone_config(&config.data);
+    let alone = alone_data(&config.data);
     let extra = yoho_eval::baselines::extra_columns(baselines);
     let options = config.data.load_options(&extra);
     let mut evaluated = Vec::new();
@@ -212,23 +213,6 @@ pub(crate) fn evaluate_left_out(
         }
     }
     Ok(evaluated)
-}
-
-/// A panel run's `[data]` as its statistical voices alone read one of its series: windows of
-/// one row (the naive forecast's origin), no validation period, and none of the networks'
-/// transforms.
-fn alone_config(data: &DataConfig) -> DataConfig {
-    DataConfig {
-        series_column: None,
-        window_len: 1,
-        stride: 1,
-        valid_len: 0,
-        season: None,
-        transform: Default::default(),
-        log: false,
-        window_norm: Default::default(),
-        ..data.clone()
-    }
 }
 
 /// The statistical voices of a run without networks: their blend, the interval levels and the

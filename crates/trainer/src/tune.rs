@@ -25,7 +25,7 @@ use crate::artifacts::RunDir;
 use crate::cli::TuneArgs;
 use crate::device::select_device;
 use crate::fit::{LearnerFit, in_parallel};
-use crate::recipe::Purpose;
+use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
 use crate::training::TrainedModel;
 
@@ -167,7 +167,8 @@ pub struct TrialResult {
 
 /// Runs `trainer tune`: the trials, their table and the best config.
 pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
-    let config = load_config(&args.config, None, args.epochs, Purpose::Run)?;
+    let config =
+        load_config(&args.config, None, args.epochs, Purpose::Run).map_err(nothing_to_tune)?;
     if config.data.valid_len == 0 {
         bail!(
             "{}: tune selects on the validation period: it needs [data] valid_len > 0",
@@ -442,6 +443,20 @@ fn trials_table(results: &[TrialResult]) -> String {
         );
     }
     text
+}
+
+/// The recipe's refusal of a series too short for its networks (`TooShort`), said as a search
+/// says it: there are no networks to tune; any other error as it is.
+fn nothing_to_tune(error: anyhow::Error) -> anyhow::Error {
+    match error.downcast_ref::<TooShort>() {
+        Some(short) if short.recipe_model => anyhow::anyhow!(
+            "{}: there are no networks to tune; a run (`trainer --config`) evaluates the \
+             series and `trainer forecast` forecasts it with exponential smoothing and ARIMA \
+             alone",
+            short.message
+        ),
+        _ => error,
+    }
 }
 
 #[cfg(test)]

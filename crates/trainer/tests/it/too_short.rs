@@ -2,7 +2,8 @@
 //! recipe's statistical voices alone, with intervals from their own rolling-origin errors, in
 //! a run directory `trainer predict` forecasts new data from; and a panel's too-short series
 //! forecast the same way beside the networks' series. A run (`trainer --config`) evaluates
-//! the same voices on such a series' test period, alone or beside a panel's networks.
+//! the same voices on such a series' test period, alone or beside a panel's networks, and a
+//! backtest at every origin of its folds.
 
 use std::path::{Path, PathBuf};
 
@@ -142,6 +143,15 @@ fn only_the_recipes_model_falls_back() {
     let output = train_into(&plain, &out, &[]);
     assert_clean_error(&output, &["24 rows", "25 in all", "`trainer forecast`"]);
     assert!(!out.exists());
+    // a search has nothing to tune, and says so
+    let (plain_path, tuned) = (plain.to_str().unwrap(), dir.path().join("tuned"));
+    let args = ["tune", "--config", plain_path, "--trials", "2", "--out"];
+    let output = crate::common::trainer(&[&args[..], &[tuned.to_str().unwrap()]].concat());
+    assert_clean_error(
+        &output,
+        &["24 rows", "no networks to tune", "`trainer forecast`"],
+    );
+    assert!(!tuned.exists());
     // a config that names its own model keeps it, and is told what to set
     let named = config(dir.path(), &data, "[model]\nhidden_size = 8\n");
     let output = forecast(&named, &dir.path().join("named"), &[]);
@@ -421,6 +431,50 @@ fn a_panel_run_of_only_short_series_evaluates_each_by_the_statistical_voices() {
         &output,
         &["no series can be evaluated", "series 'c'", "20 rows"],
     );
+    assert!(!none.exists());
+}
+
+#[test]
+fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("short.csv");
+    let values = monthly(30, 100.0);
+    write_monthly(&data, &values);
+    let config = config(dir.path(), &data, "");
+    let backtest = |out: &Path, folds: &str| {
+        let (config, out) = (config.to_str().unwrap(), out.to_str().unwrap());
+        let args = [
+            "backtest", "--config", config, "--out", out, "--folds", folds,
+        ];
+        crate::common::trainer(&[&args[..], &["--step", "2"]].concat())
+    };
+    let run = dir.path().join("backtest");
+    let output = backtest(&run, "3");
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("backtested with the recipe's"), "{stderr}");
+    assert_statistical_run(&run, &["backtest.csv", "report.md", "backtest.png"]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    assert_eq!(metrics["networks"], false);
+    assert_eq!(metrics["per_fold"].as_array().unwrap().len(), 3);
+    // the oldest fold's first forecast: the voices fitted on the values before its origin
+    // (3 folds × 2 windows of 12 steps end at the last row: 17 target rows)
+    let history: Vec<f64> = values.iter().map(|(_, v)| *v).collect();
+    let expected = monthly_voices().forecast_alone(&history[..13], 12)[0];
+    let csv = read(&run.join("backtest.csv"));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let model = header.iter().position(|name| *name == "model").unwrap();
+    let first = csv.lines().nth(1).unwrap();
+    assert!(first.starts_with("1,2019-02-01,2019-02-01,"), "{first}");
+    let forecast: f64 = first.split(',').nth(model).unwrap().parse().unwrap();
+    assert!(
+        (forecast - expected).abs() <= 1e-9 * expected.abs(),
+        "{csv}"
+    );
+    // folds the series cannot hold: the error, and no directory
+    let none = dir.path().join("none");
+    assert_clean_error(&backtest(&none, "10"), &["10 folds", "the series has 18"]);
     assert!(!none.exists());
 }
 
