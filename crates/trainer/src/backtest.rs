@@ -1,5 +1,7 @@
 //! `trainer backtest`: rolling-origin evaluation of an experiment with `yoho_eval::backtest`,
 //! each fold's model trained by the same learner as a plain run; writes a run-like directory.
+//! A series too short for the default recipe's networks is backtested with the recipe's
+//! statistical voices alone, fitted at every origin (`statistical_only::backtest_alone`).
 
 use std::fmt::Write as _;
 use std::path::Path;

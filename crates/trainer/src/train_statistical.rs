@@ -1,6 +1,9 @@
 //! A run (`trainer --config FILE`) of a series too short for the default recipe's networks:
 //! the recipe's statistical voices alone (`forecast_statistical.rs`) evaluated on the test
 //! period as a run of networks is, against the same baselines, with the same report files.
+//! A panel of such series is evaluated series by series, as a panel run's files say it
+//! (`panel::write_without_networks`); in a panel run of networks, the series they leave out
+//! are evaluated the same way beside the others (`evaluate_left_out`).
 //!
 //! The test period is the recipe's one origin of `horizon` steps (the M4 protocol). Every
 //! forecast is fitted on the values before its window's origin, and the intervals are
@@ -48,11 +51,6 @@ pub(crate) fn evaluate_too_short(short: &TooShort, args: &TrainArgs) -> anyhow::
         blend,
     } = Fallback::start(short, &args.config, "evaluated")?;
     let baselines = baselines_of(statistical.season, Some(blend.clone()));
-    let config = DataConfig {
-        test_len: statistical.data.horizon,
-        ..alone_data(&statistical.data)
-    };
-    let extra = yoho_eval::baselines::extra_columns(&baselines);
     let voices = Voices {
         blend: &blend,
         levels: &statistical.levels,
@@ -60,23 +58,8 @@ pub(crate) fn evaluate_too_short(short: &TooShort, args: &TrainArgs) -> anyhow::
     };
     let name = run_name(&table, &args.config);
     // every series read and evaluated before the run directory is written
-    let evaluated = match &statistical.data.series_column {
-        None => {
-            let data = prepare(yoho_data::load(&config, &extra)?, &config)
-                .map_err(|error| anyhow::anyhow!("{}: {error}", args.config.display()))?;
-            crate::notes::describe_series(&data);
-            Evaluated::Series(Box::new(voices.evaluate(&data, &baselines, name.clone())))
-        }
-        Some(column) => {
-            let loaded = yoho_data::load_file_panel(
-                &data_file(&config),
-                &config.load_options(&extra),
-                column,
-            )?;
-            evaluate_panel(&voices, (loaded, &config), &baselines, &name)
-                .map_err(|error| anyhow::anyhow!("{}: {error}", args.config.display()))?
-        }
-    };
+    let evaluated = evaluate_every_series(&statistical.data, &voices, &baselines, &name)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", args.config.display()))?;
     let default = std::path::Path::new("runs").join(&name);
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     // first: a directory with a config.toml is one --overwrite may replace
@@ -109,6 +92,33 @@ enum Evaluated {
         series: Vec<(String, Evaluation)>,
         left_out: Vec<(String, String)>,
     },
+}
+
+/// The series `data` names (one, or each of a panel's) evaluated by `voices` on its test
+/// period of a horizon, in a run named `run`.
+fn evaluate_every_series(
+    data: &DataConfig,
+    voices: &Voices<'_>,
+    baselines: &[Box<dyn Baseline>],
+    run: &str,
+) -> anyhow::Result<Evaluated> {
+    let config = DataConfig {
+        test_len: data.horizon,
+        ..alone_data(data)
+    };
+    let extra = yoho_eval::baselines::extra_columns(baselines);
+    Ok(match &data.series_column {
+        None => {
+            let data = prepare(yoho_data::load(&config, &extra)?, &config)?;
+            crate::notes::describe_series(&data);
+            Evaluated::Series(Box::new(voices.evaluate(&data, baselines, run.to_string())))
+        }
+        Some(column) => {
+            let options = config.load_options(&extra);
+            let loaded = yoho_data::load_file_panel(&data_file(&config), &options, column)?;
+            evaluate_panel(voices, (loaded, &config), baselines, run)?
+        }
+    })
 }
 
 /// Each series of a panel (`loaded`, split by `config`) evaluated by `voices`, in a run named
