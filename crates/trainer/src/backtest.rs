@@ -11,7 +11,7 @@ use serde::Serialize;
 use yoho_eval::backtest::{self, Backtest, BacktestSpec, FoldProgress};
 use yoho_eval::baselines;
 use yoho_eval::intervals::PooledIntervals;
-use yoho_eval::{EvaluationTable, metrics, statistical_only};
+use yoho_eval::{EvaluationTable, TestForecast, metrics, statistical_only};
 
 use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
@@ -301,19 +301,18 @@ fn backtest_csv(result: &Backtest) -> String {
     text
 }
 
-/// Each forecaster's RMSE in each fold, model first.
+/// Each forecaster's RMSE in each fold over every step of its forecasts (as the pooled table
+/// measures them), model first.
 fn rmse_by_fold(result: &Backtest) -> Vec<(&'static str, Vec<f64>)> {
-    result
-        .pooled
-        .forecasts
-        .iter()
+    let folds: Vec<TestForecast> = (result.folds.iter())
+        .map(|fold| fold.forecast.all_steps())
+        .collect();
+    (result.pooled.forecasts.iter())
         .map(|named| {
-            let rmse = result
-                .folds
-                .iter()
-                .map(|fold| {
-                    let values = fold.forecast.values(named.name).unwrap_or_default();
-                    metrics::rmse(&fold.forecast.actual, values)
+            let rmse = (folds.iter())
+                .map(|forecast| {
+                    let values = forecast.values(named.name).unwrap_or_default();
+                    metrics::rmse(&forecast.actual, values)
                 })
                 .collect();
             (named.name, rmse)

@@ -458,6 +458,13 @@ fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin(
         serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
     assert_eq!(metrics["networks"], false);
     assert_eq!(metrics["per_fold"].as_array().unwrap().len(), 3);
+    // the report's RMSE by fold is over every step, as each fold's measures in metrics.json
+    let rmse = metrics["per_fold"][0]["test"]["model"]["rmse"]
+        .as_f64()
+        .unwrap();
+    let report = read(&run.join("report.md"));
+    let row = format!("| 1 | 2019-02-01 | {rmse:.3} |");
+    assert!(report.contains(&row), "{row}\n{report}");
     // the oldest fold's first forecast: the voices fitted on the values before its origin
     // (3 folds × 2 windows of 12 steps end at the last row: 17 target rows)
     let history: Vec<f64> = values.iter().map(|(_, v)| *v).collect();
