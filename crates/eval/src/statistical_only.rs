@@ -19,7 +19,9 @@ use crate::backtest::{
 use crate::baselines::{Baseline, history_up_to_origin, training_targets};
 use crate::blend::Blend;
 use crate::evaluate::{EvaluationTable, TestForecast, test_forecast_of};
-use crate::intervals::{Calibration, CalibrationErrors, Conformal, conformal_test_intervals};
+use crate::intervals::{
+    Calibration, CalibrationErrors, Conformal, TestIntervals, conformal_test_intervals,
+};
 use crate::parallel::per_window;
 
 /// Values before the first calibration origin, at least; the origins then cover the series'
@@ -117,6 +119,45 @@ pub fn forecast_test_alone(
     test_forecast_of(model_steps, data, baselines)
 }
 
+/// A test period forecast by a blend's statistical members alone ([`test_alone`]).
+#[derive(Debug, Clone)]
+pub struct TestedAlone {
+    /// The members' forecasts beside the baselines'.
+    pub forecast: TestForecast,
+    /// Every forecaster's measures.
+    pub table: EvaluationTable,
+    /// The members' prediction intervals, when levels were asked for.
+    pub intervals: Option<TestIntervals>,
+}
+
+/// `data`'s test forecasts by `blend`'s statistical members alone beside `baselines`' (each
+/// fitted on the values before its window's origin), their measures (MASE with `season`) and,
+/// for `levels` (none when empty), intervals calibrated on the same forecast's errors at
+/// origins rolling over the values before the test period.
+pub fn test_alone(
+    blend: &Blend,
+    data: &PreparedData,
+    baselines: &[Box<dyn Baseline>],
+    levels: &[f64],
+    season: Option<usize>,
+) -> TestedAlone {
+    let forecast = forecast_test_alone(blend, data, baselines);
+    let table = EvaluationTable::new(&forecast, data, season);
+    let intervals = (!levels.is_empty()).then(|| {
+        let errors = rolling_errors(blend, before_test(data), data.window.horizon);
+        let calibration = CalibrationErrors {
+            calibration: Calibration::RollingOrigins,
+            by_step: &errors,
+        };
+        conformal_test_intervals(data, &forecast, levels, calibration)
+    });
+    TestedAlone {
+        forecast,
+        table,
+        intervals,
+    }
+}
+
 /// A rolling-origin backtest of `blend`'s statistical members alone: `spec`'s folds over
 /// `loaded` (cut as `config` says, one-row windows), each test window forecast by the members
 /// fitted on the values before its origin, beside `baselines`; each fold's intervals
@@ -139,17 +180,8 @@ pub fn backtest_alone(
         if fold.index == 0 {
             first_training_targets = training_targets(&data).to_vec();
         }
-        let forecast = forecast_test_alone(blend, &data, baselines);
-        let table = EvaluationTable::new(&forecast, &data, spec.season);
-        let intervals = (!spec.intervals.is_empty()).then(|| {
-            let errors = rolling_errors(blend, before_test(&data), data.window.horizon);
-            let calibration = CalibrationErrors {
-                calibration: Calibration::RollingOrigins,
-                by_step: &errors,
-            };
-            conformal_test_intervals(&data, &forecast, &spec.intervals, calibration)
-        });
-        let tested = (forecast, table, intervals);
+        let tested = test_alone(blend, &data, baselines, &spec.intervals, spec.season);
+        let tested = (tested.forecast, tested.table, tested.intervals);
         results.push(FoldResult::of(fold, tested, Duration::ZERO));
     }
     Ok(pooled(

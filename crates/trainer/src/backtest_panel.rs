@@ -2,7 +2,9 @@
 //! a panel run evaluates one. Each fold cuts every series as far before its own end
 //! (`yoho_eval::backtest::panel_fold`), prepares the cut series as one panel, trains one model
 //! over them and forecasts each series' test period; the folds' tables are summed up as the M4
-//! competition scores many series, over every series and origin.
+//! competition scores many series, over every series and origin. A series too short for the
+//! networks' folds is backtested by the config's statistical voices alone (`Alone`), cut at
+//! the same origins, beside the others.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,6 +16,7 @@ use yoho_data::PreparedPanel;
 use yoho_eval::backtest::{self, BacktestSpec, PanelFold, Refit};
 use yoho_eval::baselines::{self, Baseline};
 use yoho_eval::intervals::{CalibrationErrors, StepCoverage, TestIntervals};
+use yoho_eval::statistical_only::test_alone;
 use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast};
 
 use crate::artifacts::{RunDir, files};
@@ -23,6 +26,7 @@ use crate::device::{SelectedDevice, select_device};
 use crate::evaluation::evaluate;
 use crate::fit::LearnerFit;
 use crate::report;
+use crate::statistical_run::alone_data;
 use crate::training::TrainedModel;
 
 /// Runs `trainer backtest` for the panel `config` describes (its series in `column`) and
@@ -51,6 +55,7 @@ pub(crate) fn run_panel_backtest(
     let loaded = yoho_data::load_file_panel(&path, &config.data.load_options(&extra), column)?;
     let left_out = backtest::plan_panel(&loaded, &config.data, spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
+    let (alone, left_out) = Alone::plan(config, &loaded, left_out, spec);
     for (name, reason) in &left_out {
         eprintln!("note: series '{name}' is left out of the backtest: {reason}");
     }
@@ -85,6 +90,7 @@ pub(crate) fn run_panel_backtest(
             ),
         }
         .and_then(|prepared| run_fold(prepared, &baselines, &selected, &run))
+        .and_then(|outcome| alone.add_to(outcome, index, (spec, &baselines)))
         .with_context(|| format!("fold {}", index + 1))?;
         eprintln!(
             "fold {:>2} trained in {:.1} s ({}/{} done)",
@@ -148,6 +154,96 @@ struct SeriesOutcome {
     /// every series and fold.
     #[serde(skip)]
     intervals: Option<TestIntervals>,
+    /// Whether the series is too short for the networks' folds, so that its model is the
+    /// statistical voices alone (`[model] statistical`), fitted at every origin.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    without_networks: bool,
+}
+
+/// The series too short for the networks' folds that the config's statistical voices
+/// (`[model] statistical`) are backtested on alone, each fold cut as the networks' are.
+struct Alone {
+    /// The voices; `None` without `[model] statistical`.
+    blend: Option<yoho_eval::Blend>,
+    /// The config's `[data]` as the voices read a series (`statistical_run::alone_data`).
+    data: yoho_data::DataConfig,
+    /// The config's interval levels and season.
+    levels: Vec<f64>,
+    season: Option<usize>,
+    /// Each series, loaded.
+    series: Vec<(String, yoho_data::LoadedSeries)>,
+}
+
+impl Alone {
+    /// Of the series `left_out` of the networks' folds (`(name, why)`), those the voices can
+    /// be backtested on, each said on stderr; and the series left out still.
+    fn plan(
+        config: &ExperimentConfig,
+        loaded: &[(String, yoho_data::LoadedSeries)],
+        left_out: Vec<(String, String)>,
+        spec: &BacktestSpec,
+    ) -> (Self, Vec<(String, String)>) {
+        let mut alone = Self {
+            blend: config.blend(),
+            data: alone_data(&config.data),
+            levels: config.evaluate.intervals.clone(),
+            season: config.evaluate.season,
+            series: Vec::new(),
+        };
+        if alone.blend.is_none() {
+            return (alone, left_out);
+        }
+        let mut still = Vec::new();
+        for (name, why) in left_out {
+            let series = loaded.iter().find(|(loaded, _)| *loaded == name);
+            match series.map(|(_, series)| backtest::plan(series.series.len(), &alone.data, spec)) {
+                Some(Ok(_)) => {
+                    eprintln!(
+                        "note: series '{name}' is left out of the networks' folds ({why}): \
+                         backtested by the statistical voices alone ([model] statistical)"
+                    );
+                    alone.series.push((name, series.expect("found").1.clone()));
+                }
+                _ => still.push((name, why)),
+            }
+        }
+        (alone, still)
+    }
+
+    /// `outcome` (fold `index` of `spec`) with the series backtested by the voices alone
+    /// beside the networks' (each measured against `baselines`), and its summary over all.
+    fn add_to(
+        &self,
+        mut outcome: PanelFoldOutcome,
+        index: usize,
+        (spec, baselines): (&BacktestSpec, &[Box<dyn Baseline>]),
+    ) -> anyhow::Result<PanelFoldOutcome> {
+        let Some(blend) = &self.blend else {
+            return Ok(outcome);
+        };
+        let fold = backtest::panel_fold(&self.series, &self.data, spec, index);
+        let data = yoho_data::DataConfig {
+            test_len: fold.test_len,
+            ..self.data.clone()
+        };
+        for (name, cut) in fold.series {
+            let prepared = yoho_data::prepare_loaded(cut, &data)
+                .with_context(|| format!("series '{name}'"))?;
+            let tested = test_alone(blend, &prepared, baselines, &self.levels, self.season);
+            outcome.series.push(SeriesOutcome {
+                name,
+                origin_date: (tested.forecast.dates.first())
+                    .map(|date| date.to_string())
+                    .unwrap_or_default(),
+                test: tested.table,
+                forecast: tested.forecast,
+                intervals: tested.intervals,
+                without_networks: true,
+            });
+        }
+        outcome.all_series = PanelSummary::over(outcome.series.iter().map(|s| &s.test));
+        Ok(outcome)
+    }
 }
 
 /// Trains a fold's model over its cut series and measures it on each one's test period.
@@ -256,6 +352,7 @@ fn score_series(
                 test: evaluation.report.test,
                 forecast: evaluation.forecast,
                 intervals: evaluation.report.intervals,
+                without_networks: false,
             })
         })
         .collect()
@@ -412,9 +509,19 @@ fn coverage_lines(summary: &PanelBacktestSummary) -> String {
     let Some(first) = summary.intervals.first() else {
         return String::new();
     };
+    let alone = (summary.per_fold.iter())
+        .flat_map(|fold| &fold.series)
+        .any(|series| series.without_networks);
+    let calibration = match alone {
+        true => {
+            "the networks' calibrated on each fold's series' validation errors pooled, the \
+             statistical voices' on their errors at origins rolling over the values before \
+             each fold"
+        }
+        false => "each fold's calibrated on its series' validation errors pooled",
+    };
     let mut text = format!(
-        "Prediction intervals, each fold's calibrated on its series' validation errors pooled, \
-         over every step of every forecast ({} values):\n",
+        "Prediction intervals, {calibration}, over every step of every forecast ({} values):\n",
         first.values
     );
     for level in &summary.intervals {
@@ -464,6 +571,9 @@ fn text_report(summary: &PanelBacktestSummary) -> String {
         "\n{}",
         report::relative_text_table_over(&summary.all_folds, summary.scored_in_words())
     );
+    if let Some(sentence) = without_networks(summary) {
+        let _ = writeln!(text, "\n{sentence}");
+    }
     let coverage = coverage_lines(summary);
     if !coverage.is_empty() {
         let _ = write!(text, "\n{coverage}");
@@ -471,12 +581,32 @@ fn text_report(summary: &PanelBacktestSummary) -> String {
     text
 }
 
+/// The sentence naming the series backtested by the statistical voices alone; `None` when
+/// there are none.
+fn without_networks(summary: &PanelBacktestSummary) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for series in (summary.per_fold.iter()).flat_map(|fold| &fold.series) {
+        let quoted = format!("'{}'", series.name);
+        if series.without_networks && !names.contains(&quoted) {
+            names.push(quoted);
+        }
+    }
+    (!names.is_empty()).then(|| {
+        format!(
+            "Too short for the networks' folds, so the model is the statistical voices alone \
+             ([model] statistical), fitted at every origin, on {}.",
+            names.join(", ")
+        )
+    })
+}
+
 fn markdown(summary: &PanelBacktestSummary) -> String {
     let (headers, rows) = fold_rows(summary);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let alone = without_networks(summary).map_or_else(String::new, |s| format!(" {s}"));
     format!(
         "# Backtest of a panel: {}\n\n{} folds × {} targets per series, {} history; each fold \
-         trains one model over every series cut at its origin.\n\n{}\n{}\n\n{}",
+         trains one model over every series cut at its origin.{alone}\n\n{}\n{}\n\n{}",
         summary.run,
         summary.folds,
         summary.step,

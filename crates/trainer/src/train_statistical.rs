@@ -14,11 +14,8 @@
 use anyhow::bail;
 use yoho_data::{DataConfig, LoadedSeries, PreparedData, PreparedPanel};
 use yoho_eval::baselines::Baseline;
-use yoho_eval::intervals::{
-    Calibration, CalibrationErrors, TestIntervals, conformal_test_intervals,
-};
-use yoho_eval::statistical_only::{before_test, forecast_test_alone, rolling_errors};
-use yoho_eval::{Blend, EvaluationTable, TestForecast, errors_by_step};
+use yoho_eval::statistical_only::{TestedAlone, test_alone};
+use yoho_eval::{Blend, errors_by_step};
 
 use crate::RunOutcome;
 use crate::artifacts::RunDir;
@@ -242,8 +239,11 @@ impl Voices<'_> {
         baselines: &[Box<dyn Baseline>],
         run: String,
     ) -> Evaluation {
-        let forecast = forecast_test_alone(self.blend, data, baselines);
-        let test = EvaluationTable::new(&forecast, data, self.season);
+        let TestedAlone {
+            forecast,
+            table: test,
+            intervals,
+        } = test_alone(self.blend, data, baselines, self.levels, self.season);
         let report = MetricsReport {
             run,
             device: "the CPU".to_string(),
@@ -253,7 +253,7 @@ impl Voices<'_> {
             test,
             by_step: (forecast.horizon() > 1).then(|| errors_by_step(&forecast)),
             closed_loop: None,
-            intervals: intervals(self.blend, data, &forecast, self.levels),
+            intervals,
             ensemble: None,
         };
         Evaluation {
@@ -281,28 +281,4 @@ fn prepare(loaded: LoadedSeries, config: &DataConfig) -> anyhow::Result<Prepared
         );
     }
     Ok(yoho_data::prepare_loaded(loaded, config)?)
-}
-
-/// The intervals of `levels` around the test forecasts, calibrated on `blend`'s errors at
-/// origins rolling over the values before the test period; `None` without levels.
-fn intervals(
-    blend: &Blend,
-    data: &PreparedData,
-    forecast: &TestForecast,
-    levels: &[f64],
-) -> Option<TestIntervals> {
-    if levels.is_empty() {
-        return None;
-    }
-    let errors = rolling_errors(blend, before_test(data), data.window.horizon);
-    let calibration = CalibrationErrors {
-        calibration: Calibration::RollingOrigins,
-        by_step: &errors,
-    };
-    Some(conformal_test_intervals(
-        data,
-        forecast,
-        levels,
-        calibration,
-    ))
 }

@@ -486,6 +486,83 @@ fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin(
 }
 
 #[test]
+fn a_panels_backtest_backtests_its_too_short_series_by_the_statistical_voices() {
+    // 'new' (30 months) is too short for the networks' folds; fold 1 of 2 (one window of 12
+    // steps each) ends a row before its end, so its window's origin is row 30 - 1 - 12 = 17
+    let dir = tempfile::tempdir().unwrap();
+    let shops = [("big", 96, 100.0), ("new", 30, 40.0)];
+    let backtest = |name: &str, poison_from: usize| {
+        let data = dir.path().join(format!("{name}.csv"));
+        let mut text = String::from("Date,shop,sales\n");
+        for (shop, rows, level) in shops {
+            for (index, (date, value)) in monthly(rows, level).into_iter().enumerate() {
+                let factor = if shop == "new" && index >= poison_from {
+                    1e6
+                } else {
+                    1.0
+                };
+                text += &format!("{date},{shop},{}\n", value * factor);
+            }
+        }
+        std::fs::write(&data, text).unwrap();
+        let config = config(dir.path(), &data, "series_column = \"shop\"\n");
+        let out = dir.path().join(name);
+        let (config, out_arg) = (config.to_str().unwrap(), out.to_str().unwrap());
+        let args = [
+            "backtest", "--config", config, "--out", out_arg, "--folds", "2",
+        ];
+        let output =
+            crate::common::trainer(&[&args[..], &["--step", "1", "--epochs", "2"]].concat());
+        (out, output)
+    };
+    let (run, output) = backtest("clean", usize::MAX);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("series 'new' is left out of the networks' folds"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("voices alone ([model] statistical), fitted at every origin, on 'new'")
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    assert!(
+        metrics["left_out"].as_array().unwrap().is_empty(),
+        "{metrics}"
+    );
+    let fold = &metrics["per_fold"][0];
+    assert_eq!(fold["series"][1]["name"], "new");
+    assert_eq!(fold["series"][1]["without_networks"], true);
+    assert_eq!(fold["all_series"]["series"], 2);
+    // its fold-1 forecast: the voices fitted on the 17 values before the origin
+    let history: Vec<f64> = monthly(30, 40.0).iter().map(|(_, v)| *v).collect();
+    let expected = monthly_voices().forecast_alone(&history[..17], 12);
+    let model_of = |run: &Path| -> Vec<f64> {
+        let csv = read(&run.join("backtest.csv"));
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let model = header.iter().position(|name| *name == "model").unwrap();
+        (csv.lines().skip(1))
+            .filter(|line| line.starts_with("1,new,"))
+            .map(|line| line.split(',').nth(model).unwrap().parse().unwrap())
+            .collect()
+    };
+    let clean = model_of(&run);
+    assert_eq!(clean.len(), 12);
+    for (got, want) in clean.iter().zip(&expected) {
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs(),
+            "{clean:?} {expected:?}"
+        );
+    }
+    // every value of 'new' from that origin on poisoned: fold 1's forecast is the same
+    let (poisoned, output) = backtest("poisoned", 17);
+    assert_success(&output);
+    assert_eq!(model_of(&poisoned), clean);
+}
+
+#[test]
 fn the_shipped_short_config_is_forecast_by_the_statistical_voices() {
     // configs/short.toml: the last 48 months of El Niño at horizon 18, shipped for this
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
