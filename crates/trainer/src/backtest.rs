@@ -15,23 +15,26 @@ use yoho_eval::{EvaluationTable, TestForecast, metrics, statistical_only};
 
 use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
-use crate::config::{ExperimentConfig, baselines_of};
+use crate::config::ExperimentConfig;
 use crate::device::select_device;
 use crate::fit::LearnerFit;
-use crate::forecast_statistical::{Fallback, run_name};
+use crate::forecast_statistical::FallbackBacktest;
 use crate::plots;
 use crate::recipe::TooShort;
 use crate::report::{self, Align};
-use crate::statistical_run::alone_data;
 
 /// Runs `trainer backtest` and writes its directory.
 pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     let mut config = match ExperimentConfig::load(&args.config) {
         Ok(config) => config,
         Err(error) => match error.downcast_ref::<TooShort>() {
-            // one series too short for the recipe's networks: its statistical voices
-            Some(short) if short.recipe_model && short.data.series_column.is_none() => {
-                return backtest_too_short(short, args);
+            // a series (or every series of a panel) too short for the recipe's networks: its
+            // statistical voices
+            Some(short) if short.recipe_model => {
+                return match short.data.series_column {
+                    None => backtest_too_short(short, args),
+                    Some(_) => crate::backtest_panel::backtest_too_short_panel(short, args),
+                };
             }
             _ => return Err(error),
         },
@@ -102,44 +105,25 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
 /// `trainer backtest` of a series too short for the recipe's networks (`short`): the
 /// recipe's statistical voices alone, fitted at every origin of every fold.
 fn backtest_too_short(short: &TooShort, args: &BacktestArgs) -> anyhow::Result<()> {
-    let Fallback {
-        text,
-        table,
-        statistical,
-        blend,
-    } = Fallback::start(short, &args.config, "backtested")?;
-    let spec = BacktestSpec {
-        folds: args.folds,
-        step: args.step,
-        refit: args.refit,
-        window: args.window,
-        jobs: 1,
-        intervals: statistical.levels.clone(),
-        season: statistical.season,
-        blend: Some(blend.clone()),
-    };
-    let baselines = baselines_of(statistical.season, Some(blend.clone()));
-    let data = alone_data(&statistical.data);
-    let loaded = yoho_data::load(&data, &baselines::extra_columns(&baselines))?;
+    let start = FallbackBacktest::start(short, args)?;
+    let (spec, data, baselines) = (&start.spec, &start.data, &start.baselines);
+    let loaded = yoho_data::load(data, &baselines::extra_columns(baselines))?;
     crate::notes::print_series_notes(&loaded.cleaning_notes());
     // the plan checked before the run directory is written
-    backtest::plan(loaded.series.len(), &data, &spec)
+    backtest::plan(loaded.series.len(), data, spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
-    let name = run_name(&table, &args.config);
-    let default = Path::new("runs").join(format!("{name}-backtest"));
-    let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
-    // first: a directory with a config.toml is one --overwrite may replace
-    run.write(files::CONFIG, text.as_bytes())?;
-    statistical.save(&run)?;
+    let (name, run) = start.create_run(args)?;
     eprintln!(
         "backtest: {} folds of {} targets, {} history; exponential smoothing and ARIMA fitted \
          at every origin",
         spec.folds, spec.step, spec.window
     );
-    let result = statistical_only::backtest_alone(&loaded, &data, &spec, &blend, &baselines)?;
-    let mut summary = BacktestSummary::new(&name, &spec, "the CPU", &result);
+    let blend = &start.fallback.blend;
+    let result = statistical_only::backtest_alone(&loaded, data, spec, blend, baselines)?;
+    let mut summary = BacktestSummary::new(&name, spec, "the CPU", &result);
     summary.networks = false;
-    write_backtest(&run, (&data.target, &text), &result, &summary)?;
+    let text = &start.fallback.text;
+    write_backtest(&run, (&data.target, text), &result, &summary)?;
     println!("{}", text_report(&summary, &result));
     println!("backtest written to {}", run.path().display());
     Ok(())

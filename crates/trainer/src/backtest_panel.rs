@@ -25,6 +25,9 @@ use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
 use crate::evaluation::evaluate;
 use crate::fit::LearnerFit;
+use crate::forecast_fit::data_file;
+use crate::forecast_statistical::FallbackBacktest;
+use crate::recipe::TooShort;
 use crate::report;
 use crate::statistical_run::alone_data;
 use crate::training::TrainedModel;
@@ -101,20 +104,78 @@ pub(crate) fn run_panel_backtest(
         );
         folds.push(outcome);
     }
-    let summary = PanelBacktestSummary::new(config, spec, &selected, folds, left_out, started);
+    let levels = &config.evaluate.intervals;
+    let described = (
+        config.run_name(),
+        selected.description.as_str(),
+        &levels[..],
+    );
+    let summary = PanelBacktestSummary::new(described, spec, folds, left_out, started);
+    write_summary(&run, &summary, levels)
+}
+
+/// `trainer backtest` of a panel whose series are all too short for the recipe's networks
+/// (`short`): each series that holds the folds backtested by the recipe's statistical voices
+/// alone, fitted at every origin.
+pub(crate) fn backtest_too_short_panel(
+    short: &TooShort,
+    args: &BacktestArgs,
+) -> anyhow::Result<()> {
+    let start = FallbackBacktest::start(short, args)?;
+    let (spec, baselines, statistical) =
+        (&start.spec, &start.baselines, &start.fallback.statistical);
+    let column = statistical.data.series_column.clone().unwrap_or_default();
+    let options = start
+        .data
+        .load_options(&baselines::extra_columns(baselines));
+    let loaded = yoho_data::load_file_panel(&data_file(&start.data), &options, &column)?;
+    // the plan checked before the run directory is written
+    let left_out = backtest::plan_panel(&loaded, &start.data, spec)
+        .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
+    for (name, reason) in &left_out {
+        eprintln!("note: series '{name}' is left out of the backtest: {reason}");
+    }
+    let series = (loaded.into_iter())
+        .filter(|(name, _)| !left_out.iter().any(|(left, _)| left == name))
+        .collect();
+    let alone = Alone {
+        blend: Some(start.fallback.blend.clone()),
+        data: start.data.clone(),
+        levels: statistical.levels.clone(),
+        season: statistical.season,
+        series,
+    };
+    let (name, run) = start.create_run(args)?;
+    let started = Instant::now();
+    let folds = (0..spec.folds)
+        .map(|index| alone.add_to(PanelFoldOutcome::empty(index), index, (spec, baselines)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let levels = &statistical.levels;
+    let described = (name.as_str(), "the CPU", &levels[..]);
+    let mut summary = PanelBacktestSummary::new(described, spec, folds, left_out, started);
+    summary.networks = false;
+    write_summary(&run, &summary, levels)
+}
+
+/// Writes a panel backtest's `metrics.json`, `backtest.csv` (with the interval `levels`),
+/// `report.md` and chart into `run`, and prints its report.
+fn write_summary(
+    run: &RunDir,
+    summary: &PanelBacktestSummary,
+    levels: &[f64],
+) -> anyhow::Result<()> {
     run.write(
         files::METRICS,
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
+        serde_json::to_string_pretty(summary)?.as_bytes(),
     )?;
-    let levels = &config.evaluate.intervals;
-    run.write(files::BACKTEST, backtest_csv(&summary, levels).as_bytes())?;
-    run.write(files::REPORT, markdown(&summary).as_bytes())?;
+    run.write(files::BACKTEST, backtest_csv(summary, levels).as_bytes())?;
+    run.write(files::REPORT, markdown(summary).as_bytes())?;
     crate::plots::relative_mase_by_fold(
         &run.file(files::FOLD_ERROR_PLOT),
-        &relative_by_fold(&summary),
+        &relative_by_fold(summary),
         summary.all_folds.reference,
     )?;
-    println!("{}", text_report(&summary));
+    println!("{}", text_report(summary));
     println!("backtest written to {}", run.path().display());
     Ok(())
 }
@@ -137,6 +198,22 @@ struct PanelFoldOutcome {
     /// The series the fold's panel left out (constant over its training rows), each with why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     left_out: Vec<crate::panel::LeftOut>,
+}
+
+impl PanelFoldOutcome {
+    /// Fold `index` (0-based) before any series is measured in it, and no model trained.
+    fn empty(index: usize) -> Self {
+        Self {
+            fold: index + 1,
+            rows_after: 0,
+            test_rows: 0,
+            training_seconds: 0.0,
+            kept_epoch: None,
+            all_series: PanelSummary::over(std::iter::empty()),
+            series: Vec::new(),
+            left_out: Vec::new(),
+        }
+    }
 }
 
 /// One series in one fold.
@@ -222,6 +299,10 @@ impl Alone {
             return Ok(outcome);
         };
         let fold = backtest::panel_fold(&self.series, &self.data, spec, index);
+        if !fold.series.is_empty() {
+            // the same as the networks' folds cut, where there are any
+            (outcome.rows_after, outcome.test_rows) = (fold.rows_after, fold.test_len);
+        }
         let data = yoho_data::DataConfig {
             test_len: fold.test_len,
             ..self.data.clone()
@@ -376,13 +457,17 @@ struct PanelBacktestSummary {
     per_fold: Vec<PanelFoldOutcome>,
     /// The series too short for the folds, each with why.
     left_out: Vec<crate::panel::LeftOut>,
+    /// Whether each fold trained networks; `false` where every series is too short for them
+    /// and the statistical voices alone were fitted at every origin.
+    networks: bool,
 }
 
 impl PanelBacktestSummary {
+    /// The summary of the backtest `run` (on `device`, with the interval `levels`) of `spec`'s
+    /// folds (`per_fold`), the series `left_out` of it, since it `started`.
     fn new(
-        config: &ExperimentConfig,
+        (run, device, levels): (&str, &str, &[f64]),
         spec: &BacktestSpec,
-        selected: &SelectedDevice,
         per_fold: Vec<PanelFoldOutcome>,
         left_out: Vec<(String, String)>,
         started: Instant,
@@ -392,10 +477,10 @@ impl PanelBacktestSummary {
             .flat_map(|fold| &fold.series)
             .filter_map(|s| Some((s.intervals.as_ref()?, s.forecast.actual_steps.as_slice())))
             .collect();
-        let intervals = StepCoverage::over(&config.evaluate.intervals, &parts);
+        let intervals = StepCoverage::over(levels, &parts);
         Self {
-            run: config.run_name().to_string(),
-            device: selected.description.clone(),
+            run: run.to_string(),
+            device: device.to_string(),
             folds: spec.folds,
             step: spec.step,
             window: spec.window.to_string(),
@@ -404,6 +489,18 @@ impl PanelBacktestSummary {
             intervals,
             per_fold,
             left_out: crate::panel::left_out(&left_out),
+            networks: true,
+        }
+    }
+
+    /// How each fold forecast its series, in words.
+    fn fitted_words(&self) -> &'static str {
+        match self.networks {
+            true => "one model per fold over the series cut at its origin",
+            false => {
+                "no networks (every series is too short for them): exponential smoothing and \
+                 ARIMA fitted at every origin"
+            }
         }
     }
 
@@ -512,13 +609,17 @@ fn coverage_lines(summary: &PanelBacktestSummary) -> String {
     let alone = (summary.per_fold.iter())
         .flat_map(|fold| &fold.series)
         .any(|series| series.without_networks);
-    let calibration = match alone {
-        true => {
+    let calibration = match (summary.networks, alone) {
+        (false, _) => {
+            "each calibrated on the statistical voices' errors at origins rolling over the \
+             values before its fold"
+        }
+        (true, true) => {
             "the networks' calibrated on each fold's series' validation errors pooled, the \
              statistical voices' on their errors at origins rolling over the values before \
              each fold"
         }
-        false => "each fold's calibrated on its series' validation errors pooled",
+        (true, false) => "each fold's calibrated on its series' validation errors pooled",
     };
     let mut text = format!(
         "Prediction intervals, {calibration}, over every step of every forecast ({} values):\n",
@@ -558,9 +659,11 @@ fn relative_by_fold(summary: &PanelBacktestSummary) -> Vec<(&'static str, Vec<f6
 
 fn text_report(summary: &PanelBacktestSummary) -> String {
     let mut text = format!(
-        "Backtest of a panel: {} folds × {} targets per series, {} history, one model per fold \
-         over the series cut at its origin\n",
-        summary.folds, summary.step, summary.window
+        "Backtest of a panel: {} folds × {} targets per series, {} history, {}\n",
+        summary.folds,
+        summary.step,
+        summary.window,
+        summary.fitted_words()
     );
     let (headers, rows) = fold_rows(summary);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -584,6 +687,10 @@ fn text_report(summary: &PanelBacktestSummary) -> String {
 /// The sentence naming the series backtested by the statistical voices alone; `None` when
 /// there are none.
 fn without_networks(summary: &PanelBacktestSummary) -> Option<String> {
+    if !summary.networks {
+        // every series: the summary's first line says so
+        return None;
+    }
     let mut names: Vec<String> = Vec::new();
     for series in (summary.per_fold.iter()).flat_map(|fold| &fold.series) {
         let quoted = format!("'{}'", series.name);
@@ -605,12 +712,13 @@ fn markdown(summary: &PanelBacktestSummary) -> String {
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let alone = without_networks(summary).map_or_else(String::new, |s| format!(" {s}"));
     format!(
-        "# Backtest of a panel: {}\n\n{} folds × {} targets per series, {} history; each fold \
-         trains one model over every series cut at its origin.{alone}\n\n{}\n{}\n\n{}",
+        "# Backtest of a panel: {}\n\n{} folds × {} targets per series, {} history; {}.\
+         {alone}\n\n{}\n{}\n\n{}",
         summary.run,
         summary.folds,
         summary.step,
         summary.window,
+        summary.fitted_words(),
         report::markdown_rows(&headers, &rows, report::Align::Right),
         report::relative_markdown_over(&summary.all_folds, summary.scored_in_words()),
         coverage_lines(summary).replace('\n', "\n\n")

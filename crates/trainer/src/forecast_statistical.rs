@@ -15,18 +15,20 @@ use std::path::Path;
 use anyhow::Context;
 use toml::Table;
 use yoho_data::{DataConfig, LoadedSeries};
+use yoho_eval::backtest::BacktestSpec;
+use yoho_eval::baselines::Baseline;
 use yoho_eval::intervals::percent;
 use yoho_eval::{Blend, BlendRule, Conformal};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
-use crate::cli::ForecastArgs;
-use crate::config::{EvaluateSection, Voice};
+use crate::cli::{BacktestArgs, ForecastArgs};
+use crate::config::{EvaluateSection, Voice, baselines_of};
 use crate::forecast_fit::{data_file as data_path, write_forecast};
 use crate::panel::{SeriesEntry, series_dir, series_entries, write_series_lists};
 use crate::predict::{Forecast, forecasts_csv, print_forecasts, statistical_forecast};
 use crate::recipe::TooShort;
-use crate::statistical_run::StatisticalRun;
+use crate::statistical_run::{StatisticalRun, alone_data};
 
 /// Forecasts the series `short` describes (one, or every series of a panel) by the recipe's
 /// statistical voices alone, and writes the run directory.
@@ -126,6 +128,45 @@ impl Fallback {
             statistical,
             blend,
         })
+    }
+}
+
+/// What a backtest of a series (or a panel) too short for the recipe's networks starts from:
+/// the fallback, the backtest of its voices alone, the baselines measured beside them and the
+/// `[data]` the voices read (`statistical_run::alone_data`).
+pub(crate) struct FallbackBacktest {
+    pub fallback: Fallback,
+    pub spec: BacktestSpec,
+    pub baselines: Vec<Box<dyn Baseline>>,
+    pub data: DataConfig,
+}
+
+impl FallbackBacktest {
+    /// [`Fallback::start`] for `trainer backtest` with `args`.
+    pub(crate) fn start(short: &TooShort, args: &BacktestArgs) -> anyhow::Result<Self> {
+        let fallback = Fallback::start(short, &args.config, "backtested")?;
+        let statistical = &fallback.statistical;
+        let spec = statistical.backtest_spec(args, fallback.blend.clone());
+        let baselines = baselines_of(statistical.season, Some(fallback.blend.clone()));
+        let data = alone_data(&statistical.data);
+        Ok(Self {
+            fallback,
+            spec,
+            baselines,
+            data,
+        })
+    }
+
+    /// The backtest's directory (`--out`, else `runs/<name>-backtest`), with the config as
+    /// written and `statistical.json`; and the run's name.
+    pub(crate) fn create_run(&self, args: &BacktestArgs) -> anyhow::Result<(String, RunDir)> {
+        let name = run_name(&self.fallback.table, &args.config);
+        let default = Path::new("runs").join(format!("{name}-backtest"));
+        let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
+        // first: a directory with a config.toml is one --overwrite may replace
+        run.write(files::CONFIG, self.fallback.text.as_bytes())?;
+        self.fallback.statistical.save(&run)?;
+        Ok((name, run))
     }
 }
 

@@ -6,9 +6,11 @@
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use yoho_data::DataConfig;
+use yoho_eval::backtest::BacktestSpec;
 use yoho_eval::{Blend, BlendRule};
 
 use crate::artifacts::RunDir;
+use crate::cli::BacktestArgs;
 use crate::config::{Voice, blend_of};
 
 /// The file of a run forecast by the statistical members alone.
@@ -37,6 +39,21 @@ impl StatisticalRun {
     pub fn blend(&self) -> anyhow::Result<Blend> {
         blend_of(&self.statistical, self.blend, 0, self.season)
             .context("a statistical forecast needs at least one of ets, arima and log_arima")
+    }
+
+    /// The backtest of `args`' folds by these voices alone (`blend`, from [`Self::blend`]): a
+    /// fold at a time (nothing trains), with this run's interval levels and season.
+    pub fn backtest_spec(&self, args: &BacktestArgs, blend: Blend) -> BacktestSpec {
+        BacktestSpec {
+            folds: args.folds,
+            step: args.step,
+            refit: args.refit,
+            window: args.window,
+            jobs: 1,
+            intervals: self.levels.clone(),
+            season: self.season,
+            blend: Some(blend),
+        }
     }
 
     /// Writes `statistical.json` into `run`.

@@ -485,37 +485,71 @@ fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin(
     assert!(!none.exists());
 }
 
+/// `trainer backtest --folds 2 --step 1 --epochs 2` of a panel of monthly `shops` in
+/// `dir/<name>.csv`, the values of 'new' from row `poison_from` on multiplied by 10⁶; the
+/// backtest's directory.
+fn panel_backtest(
+    dir: &Path,
+    name: &str,
+    shops: &[(&str, usize, f64)],
+    poison_from: usize,
+) -> (PathBuf, std::process::Output) {
+    let data = dir.join(format!("{name}.csv"));
+    let mut text = String::from("Date,shop,sales\n");
+    for (shop, rows, level) in shops {
+        for (index, (date, value)) in monthly(*rows, *level).into_iter().enumerate() {
+            let factor = if *shop == "new" && index >= poison_from {
+                1e6
+            } else {
+                1.0
+            };
+            text += &format!("{date},{shop},{}\n", value * factor);
+        }
+    }
+    std::fs::write(&data, text).unwrap();
+    let config = config(dir, &data, "series_column = \"shop\"\n");
+    let out = dir.join(name);
+    let (config, out_arg) = (config.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "backtest", "--config", config, "--out", out_arg, "--folds", "2",
+    ];
+    let output = crate::common::trainer(&[&args[..], &["--step", "1", "--epochs", "2"]].concat());
+    (out, output)
+}
+
+/// The model's forecasts of `series` in fold 1 of the backtest in `run`, from its
+/// `backtest.csv`.
+fn fold_one_forecasts(run: &Path, series: &str) -> Vec<f64> {
+    let csv = read(&run.join("backtest.csv"));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let model = header.iter().position(|name| *name == "model").unwrap();
+    (csv.lines().skip(1))
+        .filter(|line| line.starts_with(&format!("1,{series},")))
+        .map(|line| line.split(',').nth(model).unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Asserts that `forecasts` are the recipe's voices fitted on the first `origin` values of a
+/// monthly series of `rows` at `level`, 12 steps ahead.
+fn assert_voices_at(forecasts: &[f64], (rows, level): (usize, f64), origin: usize) {
+    let history: Vec<f64> = monthly(rows, level).iter().map(|(_, v)| *v).collect();
+    let expected = monthly_voices().forecast_alone(&history[..origin], 12);
+    assert_eq!(forecasts.len(), 12);
+    for (got, want) in forecasts.iter().zip(&expected) {
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs(),
+            "{forecasts:?} {expected:?}"
+        );
+    }
+}
+
 #[test]
 fn a_panels_backtest_backtests_its_too_short_series_by_the_statistical_voices() {
     // 'new' (30 months) is too short for the networks' folds; fold 1 of 2 (one window of 12
     // steps each) ends a row before its end, so its window's origin is row 30 - 1 - 12 = 17
     let dir = tempfile::tempdir().unwrap();
     let shops = [("big", 96, 100.0), ("new", 30, 40.0)];
-    let backtest = |name: &str, poison_from: usize| {
-        let data = dir.path().join(format!("{name}.csv"));
-        let mut text = String::from("Date,shop,sales\n");
-        for (shop, rows, level) in shops {
-            for (index, (date, value)) in monthly(rows, level).into_iter().enumerate() {
-                let factor = if shop == "new" && index >= poison_from {
-                    1e6
-                } else {
-                    1.0
-                };
-                text += &format!("{date},{shop},{}\n", value * factor);
-            }
-        }
-        std::fs::write(&data, text).unwrap();
-        let config = config(dir.path(), &data, "series_column = \"shop\"\n");
-        let out = dir.path().join(name);
-        let (config, out_arg) = (config.to_str().unwrap(), out.to_str().unwrap());
-        let args = [
-            "backtest", "--config", config, "--out", out_arg, "--folds", "2",
-        ];
-        let output =
-            crate::common::trainer(&[&args[..], &["--step", "1", "--epochs", "2"]].concat());
-        (out, output)
-    };
-    let (run, output) = backtest("clean", usize::MAX);
+    let (run, output) = panel_backtest(dir.path(), "clean", &shops, usize::MAX);
     assert_success(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -536,30 +570,38 @@ fn a_panels_backtest_backtests_its_too_short_series_by_the_statistical_voices() 
     assert_eq!(fold["series"][1]["name"], "new");
     assert_eq!(fold["series"][1]["without_networks"], true);
     assert_eq!(fold["all_series"]["series"], 2);
-    // its fold-1 forecast: the voices fitted on the 17 values before the origin
-    let history: Vec<f64> = monthly(30, 40.0).iter().map(|(_, v)| *v).collect();
-    let expected = monthly_voices().forecast_alone(&history[..17], 12);
-    let model_of = |run: &Path| -> Vec<f64> {
-        let csv = read(&run.join("backtest.csv"));
-        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-        let model = header.iter().position(|name| *name == "model").unwrap();
-        (csv.lines().skip(1))
-            .filter(|line| line.starts_with("1,new,"))
-            .map(|line| line.split(',').nth(model).unwrap().parse().unwrap())
-            .collect()
-    };
-    let clean = model_of(&run);
-    assert_eq!(clean.len(), 12);
-    for (got, want) in clean.iter().zip(&expected) {
-        assert!(
-            (got - want).abs() <= 1e-9 * want.abs(),
-            "{clean:?} {expected:?}"
-        );
-    }
+    let clean = fold_one_forecasts(&run, "new");
+    assert_voices_at(&clean, (30, 40.0), 17);
     // every value of 'new' from that origin on poisoned: fold 1's forecast is the same
-    let (poisoned, output) = backtest("poisoned", 17);
+    let (poisoned, output) = panel_backtest(dir.path(), "poisoned", &shops, 17);
     assert_success(&output);
-    assert_eq!(model_of(&poisoned), clean);
+    assert_eq!(fold_one_forecasts(&poisoned, "new"), clean);
+}
+
+#[test]
+fn a_backtest_of_a_panel_of_only_short_series_backtests_each_by_the_statistical_voices() {
+    // 'new' (30 months) holds the folds of the voices' one-row windows, 'tiny' (12) does not
+    let dir = tempfile::tempdir().unwrap();
+    let shops = [("new", 30, 100.0), ("tiny", 12, 40.0)];
+    let (run, output) = panel_backtest(dir.path(), "shops", &shops, usize::MAX);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("no networks (every series is too short"),
+        "{stdout}"
+    );
+    assert_statistical_run(&run, &["backtest.csv", "report.md", "metrics.json"]);
+    assert!(!run.join("folds").exists());
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    assert_eq!(metrics["networks"], false);
+    assert_eq!(metrics["left_out"][0]["name"], "tiny");
+    assert_eq!(metrics["per_fold"][0]["rows_after"], 1);
+    assert_voices_at(&fold_one_forecasts(&run, "new"), (30, 100.0), 17);
+    // none holds the folds: the error, and no directory
+    let (none, output) = panel_backtest(dir.path(), "none", &[("tiny", 12, 40.0)], usize::MAX);
+    assert_clean_error(&output, &["series 'tiny'"]);
+    assert!(!none.exists());
 }
 
 #[test]
