@@ -173,7 +173,14 @@ impl Fold {
 }
 
 /// Lays out the folds of `spec` over a series of `rows` rows cut into windows as `data` says.
+/// An error says why, and a plan of fewer folds or targets that the series holds where there is
+/// one.
 pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<Fold>, String> {
+    lay_out(rows, data, spec).map_err(|error| error + &fitting_plan(rows, data, spec))
+}
+
+/// [`plan`] without the hint.
+fn lay_out(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<Fold>, String> {
     if spec.folds == 0 || spec.step == 0 {
         return Err("--folds and --step must be at least 1".into());
     }
@@ -192,7 +199,7 @@ pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<F
             spec.step,
             data.valid_len,
             needed,
-            windows.len()
+            windows.len(),
         ));
     }
     let first_test = windows.len() - held_out;
@@ -221,6 +228,31 @@ pub fn plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<F
         .collect();
     check_oldest_fold(&folds[0], data, spec)?;
     Ok(folds)
+}
+
+/// A plan a series of `rows` rows (cut into windows as `data` says) can hold, as a hint after
+/// `spec` failed: as many of its folds as fit, each of as many targets as fit; empty when none
+/// does. The windows bound the targets, and the oldest fold's purged periods may need more rows.
+fn fitting_plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> String {
+    let windows = yoho_data::window::windows(rows, data.window_spec()).len();
+    let targets = windows.saturating_sub(data.valid_len + 1);
+    let fits = |(folds, step): &(usize, usize)| {
+        let candidate = BacktestSpec {
+            folds: *folds,
+            step: *step,
+            blend: None,
+            ..spec.clone()
+        };
+        lay_out(rows, data, &candidate).is_ok()
+    };
+    let candidates = (1..=spec.folds.min(targets))
+        .rev()
+        .flat_map(|folds| (1..=targets / folds).rev().map(move |step| (folds, step)));
+    // a bounded search: each try lays out the windows again
+    match candidates.take(400).find(fits) {
+        Some((folds, step)) => format!("; --folds {folds} --step {step} fits"),
+        None => String::new(),
+    }
 }
 
 /// Whether the oldest fold (the one with the fewest rows) holds its periods: besides the
@@ -758,6 +790,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_plan_too_large_for_the_series_suggests_one_that_fits() {
+        // 30 rows, window 4, horizon 1: 26 windows, 20 targets after 5 validation windows
+        // and a training window: 10 folds of 2
+        let asked = spec(10, 20, Refit::Every, HistoryWindow::Expanding);
+        let error = plan(30, &config(), &asked).unwrap_err();
+        assert!(
+            error.ends_with("the series has 26; --folds 10 --step 2 fits"),
+            "{error}"
+        );
+        let suggested = spec(10, 2, Refit::Every, HistoryWindow::Expanding);
+        assert!(plan(30, &config(), &suggested).is_ok());
+        // enough windows, but not the rows the oldest fold's purged periods need: 30 rows,
+        // one-row windows 12 steps ahead (18 windows), 3 folds × 5 leave the oldest fold 20
+        // rows where its test period of 16 and a training window need 29
+        let long = DataConfig {
+            window_len: 1,
+            horizon: 12,
+            valid_len: 0,
+            ..config()
+        };
+        let error = plan(
+            30,
+            &long,
+            &spec(3, 5, Refit::Every, HistoryWindow::Expanding),
+        );
+        let error = error.unwrap_err();
+        assert!(
+            error.ends_with("need at least 29; --folds 3 --step 2 fits"),
+            "{error}"
+        );
+        // a series without a single window suggests nothing
+        let error = plan(3, &config(), &asked).unwrap_err();
+        assert!(error.ends_with("the series has 0"), "{error}");
     }
 
     #[test]

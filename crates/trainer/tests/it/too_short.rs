@@ -479,9 +479,13 @@ fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin(
         (forecast - expected).abs() <= 1e-9 * expected.abs(),
         "{csv}"
     );
-    // folds the series cannot hold: the error, and no directory
+    // folds the series cannot hold: the error, with a plan that fits, and no directory
     let none = dir.path().join("none");
-    assert_clean_error(&backtest(&none, "10"), &["10 folds", "the series has 18"]);
+    let output = backtest(&none, "10");
+    assert_clean_error(
+        &output,
+        &["10 folds", "the series has 18", "--folds 6 --step 1 fits"],
+    );
     assert!(!none.exists());
 }
 
