@@ -93,7 +93,7 @@ pub(crate) fn run_panel_backtest(
             ),
         }
         .and_then(|prepared| run_fold(prepared, &baselines, &selected, &run))
-        .and_then(|outcome| alone.add_to(outcome, index, (spec, &baselines)))
+        .map(|outcome| alone.add_to(outcome, index, (spec, &baselines)))
         .with_context(|| format!("fold {}", index + 1))?;
         eprintln!(
             "fold {:>2} trained in {:.1} s ({}/{} done)",
@@ -149,7 +149,7 @@ pub(crate) fn backtest_too_short_panel(
     let started = Instant::now();
     let folds = (0..spec.folds)
         .map(|index| alone.add_to(PanelFoldOutcome::empty(index), index, (spec, baselines)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect();
     let levels = &statistical.levels;
     let described = (name.as_str(), "the CPU", &levels[..]);
     let mut summary = PanelBacktestSummary::new(described, spec, folds, left_out, started);
@@ -288,15 +288,16 @@ impl Alone {
     }
 
     /// `outcome` (fold `index` of `spec`) with the series backtested by the voices alone
-    /// beside the networks' (each measured against `baselines`), and its summary over all.
+    /// beside the networks' (each measured against `baselines`; one the fold cannot prepare,
+    /// e.g. constant, left out of it with a note), and its summary over all.
     fn add_to(
         &self,
         mut outcome: PanelFoldOutcome,
         index: usize,
         (spec, baselines): (&BacktestSpec, &[Box<dyn Baseline>]),
-    ) -> anyhow::Result<PanelFoldOutcome> {
+    ) -> PanelFoldOutcome {
         let Some(blend) = &self.blend else {
-            return Ok(outcome);
+            return outcome;
         };
         let fold = backtest::panel_fold(&self.series, &self.data, spec, index);
         if !fold.series.is_empty() {
@@ -308,8 +309,19 @@ impl Alone {
             ..self.data.clone()
         };
         for (name, cut) in fold.series {
-            let prepared = yoho_data::prepare_loaded(cut, &data)
-                .with_context(|| format!("series '{name}'"))?;
+            let prepared = match yoho_data::prepare_loaded(cut, &data) {
+                Ok(prepared) => prepared,
+                // e.g. constant over the fold's training rows, which no scaler can scale
+                Err(error) => {
+                    eprintln!(
+                        "note: fold {}: series '{name}' is left out: {error}",
+                        index + 1
+                    );
+                    let left = crate::panel::left_out(&[(name, error.to_string())]);
+                    outcome.left_out.extend(left);
+                    continue;
+                }
+            };
             let tested = test_alone(blend, &prepared, baselines, &self.levels, self.season);
             outcome.series.push(SeriesOutcome {
                 name,
@@ -323,7 +335,7 @@ impl Alone {
             });
         }
         outcome.all_series = PanelSummary::over(outcome.series.iter().map(|s| &s.test));
-        Ok(outcome)
+        outcome
     }
 }
 

@@ -547,7 +547,7 @@ fn without_networks(report: &PanelReport) -> Option<String> {
                 .to_string(),
         ),
         _ => Some(format!(
-            "Left out of the networks (too short for their windows), so the model is the \
+            "Left out of the networks (too short for their windows, or constant), so the model is the \
              statistical voices alone ([model] statistical) on {}.",
             names.join(", ")
         )),

@@ -77,10 +77,13 @@ impl StatisticalRun {
 
 /// `data` (a config's `[data]`) as the statistical voices alone read a series of it: windows
 /// of one row (the naive forecast's origin), no validation period, none of the networks'
-/// transforms, and one series (a panel's series one at a time).
+/// transforms or scaling (so a constant series is forecast, as its constant), and one series
+/// (a panel's series one at a time).
 pub fn alone_data(data: &DataConfig) -> DataConfig {
     DataConfig {
         series_column: None,
+        scaling: yoho_data::ScalingMethod::None,
+        scale_factor: None,
         window_len: 1,
         stride: 1,
         valid_len: 0,

@@ -336,10 +336,17 @@ fn panel_run(
 #[test]
 fn a_panel_run_evaluates_its_too_short_series_by_the_statistical_voices() {
     // 'new' (30 months) is too short for the networks' windows but holds a test period of
-    // a horizon and 18 months before it; 'tiny' (18 months) is too short even for that
+    // a horizon and 18 months before it; 'tiny' (18 months) is too short even for that;
+    // 'flat' (60 months of 5) is constant, which no network's scaler can scale
     let dir = tempfile::tempdir().unwrap();
-    let shops = [("big", 96, 100.0), ("new", 30, 40.0), ("tiny", 18, 70.0)];
-    let (run, output) = panel_run(dir.path(), "clean", &shops, |_, _, value| value);
+    let shops = [
+        ("big", 96, 100.0),
+        ("new", 30, 40.0),
+        ("tiny", 18, 70.0),
+        ("flat", 60, 5.0),
+    ];
+    let flat = |shop: &str, value: f64| if shop == "flat" { 5.0 } else { value };
+    let (run, output) = panel_run(dir.path(), "clean", &shops, |shop, _, v| flat(shop, v));
     assert_success(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -356,10 +363,12 @@ fn a_panel_run_evaluates_its_too_short_series_by_the_statistical_voices() {
         serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
     let series = metrics["series"].as_array().unwrap();
     let names: Vec<&str> = series.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["big", "new"]);
+    assert_eq!(names, ["big", "new", "flat"]);
     assert_eq!(series[1]["without_networks"], true);
     assert!(series[0].get("without_networks").is_none());
-    assert_eq!(metrics["all_series"]["series"], 2);
+    assert_eq!(metrics["all_series"]["series"], 3);
+    // the constant series is forecast as its constant
+    assert_eq!(series[2]["test"]["model"]["rmse"], 0.0);
     // its test forecast is the recipe's voices fitted on the 18 months before the origin
     let predictions = read(&run.join("predictions.csv"));
     let history: Vec<f64> = monthly(30, 40.0).iter().map(|(_, v)| *v).collect();
@@ -375,7 +384,7 @@ fn a_panel_run_evaluates_its_too_short_series_by_the_statistical_voices() {
     // 'new''s test period poisoned: its forecast and its intervals are the same
     let poison = |shop: &str, index: usize, value: f64| match shop == "new" && index >= 18 {
         true => value * 1e6,
-        false => value,
+        false => flat(shop, value),
     };
     let (poisoned, output) = panel_run(dir.path(), "poisoned", &shops, poison);
     assert_success(&output);
@@ -385,10 +394,10 @@ fn a_panel_run_evaluates_its_too_short_series_by_the_statistical_voices() {
     );
     let calibration = |run: &Path| read(&run.join("series").join("new").join("intervals.json"));
     assert_eq!(calibration(&poisoned), calibration(&run));
-    // `predict` forecasts every shop from the run, 'new' and 'tiny' by the voices alone
+    // `predict` forecasts every shop from the run, those left out by the voices alone
     let next = dir.path().join("next.csv");
     assert_success(&predict_to(&run, &dir.path().join("clean.csv"), &next));
-    for shop in ["big", "new", "tiny"] {
+    for shop in ["big", "new", "tiny", "flat"] {
         assert_eq!(rows_of(&read(&next), Some(shop)).len(), 12, "{shop}");
     }
 }
@@ -490,8 +499,8 @@ fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin(
 }
 
 /// `trainer backtest --folds 2 --step 1 --epochs 2` of a panel of monthly `shops` in
-/// `dir/<name>.csv`, the values of 'new' from row `poison_from` on multiplied by 10⁶; the
-/// backtest's directory.
+/// `dir/<name>.csv` (a shop named 'flat' constant at 5), the values of 'new' from row
+/// `poison_from` on multiplied by 10⁶; the backtest's directory.
 fn panel_backtest(
     dir: &Path,
     name: &str,
@@ -502,12 +511,12 @@ fn panel_backtest(
     let mut text = String::from("Date,shop,sales\n");
     for (shop, rows, level) in shops {
         for (index, (date, value)) in monthly(*rows, *level).into_iter().enumerate() {
-            let factor = if *shop == "new" && index >= poison_from {
-                1e6
-            } else {
-                1.0
+            let value = match *shop {
+                "new" if index >= poison_from => value * 1e6,
+                "flat" => 5.0,
+                _ => value,
             };
-            text += &format!("{date},{shop},{}\n", value * factor);
+            text += &format!("{date},{shop},{value}\n");
         }
     }
     std::fs::write(&data, text).unwrap();
@@ -584,9 +593,10 @@ fn a_panels_backtest_backtests_its_too_short_series_by_the_statistical_voices() 
 
 #[test]
 fn a_backtest_of_a_panel_of_only_short_series_backtests_each_by_the_statistical_voices() {
-    // 'new' (30 months) holds the folds of the voices' one-row windows, 'tiny' (12) does not
+    // 'new' (30 months) holds the folds of the voices' one-row windows, 'tiny' (12) does not;
+    // 'flat' (30 months of 5) does, and is forecast as its constant
     let dir = tempfile::tempdir().unwrap();
-    let shops = [("new", 30, 100.0), ("tiny", 12, 40.0)];
+    let shops = [("new", 30, 100.0), ("tiny", 12, 40.0), ("flat", 30, 0.0)];
     let (run, output) = panel_backtest(dir.path(), "shops", &shops, usize::MAX);
     assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -601,6 +611,9 @@ fn a_backtest_of_a_panel_of_only_short_series_backtests_each_by_the_statistical_
     assert_eq!(metrics["networks"], false);
     assert_eq!(metrics["left_out"][0]["name"], "tiny");
     assert_eq!(metrics["per_fold"][0]["rows_after"], 1);
+    let flat = &metrics["per_fold"][0]["series"][1];
+    assert_eq!(flat["name"], "flat");
+    assert_eq!(flat["test"]["model"]["rmse"], 0.0);
     assert_voices_at(&fold_one_forecasts(&run, "new"), (30, 100.0), 17);
     // none holds the folds: the error, and no directory
     let (none, output) = panel_backtest(dir.path(), "none", &[("tiny", 12, 40.0)], usize::MAX);
