@@ -7,6 +7,7 @@ mod arima;
 mod ets;
 mod log_arima;
 mod optimise;
+mod seasonality;
 mod statistical;
 
 pub use arima::Arima;

@@ -14,15 +14,10 @@
 //! hence this one.
 
 use super::optimise::{Limits, minimise};
+use super::seasonality::{SEASONAL_STRENGTH, seasonal_strength};
 
 /// The newest values it fits on at most, as exponential smoothing does.
 pub const MAX_HISTORY: usize = 1000;
-
-/// Seasonal strength above which the series is differenced at its season (statsforecast's).
-const SEASONAL_STRENGTH: f64 = 0.64;
-
-/// STL's seasonal smoothing window, in seasons.
-const STL_SEASONAL_WINDOW: usize = 11;
 
 /// The KPSS statistic's 5 % critical value for a stationary level.
 const KPSS_CRITICAL_VALUE: f64 = 0.463;
@@ -190,17 +185,6 @@ fn mean(values: &[f64]) -> f64 {
 fn variance(values: &[f64]) -> f64 {
     let m = mean(values);
     values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64
-}
-
-/// `1 - var(remainder) / var(season + remainder)` of an STL decomposition (a seasonal window of
-/// 11 seasons, degree 0, as statsforecast's): near 1 when the season explains the detrended
-/// series, near 0 when it does not. 0 when STL cannot decompose it.
-fn seasonal_strength(values: &[f64], season: usize) -> f64 {
-    let decomposition = stlrs::params()
-        .seasonal_length(STL_SEASONAL_WINDOW)
-        .seasonal_degree(0)
-        .fit(values, season);
-    decomposition.map_or(0.0, |stl| stl.seasonal_strength())
 }
 
 /// Whether the KPSS test rejects a stationary level at 5 % (Bartlett-weighted long-run

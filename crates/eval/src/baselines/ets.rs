@@ -1,6 +1,6 @@
 //! Exponential smoothing, the statistician's default forecast (and the M4 competition's
 //! benchmark): the history up to the origin is seasonally adjusted by classical decomposition
-//! when it is seasonal, exponential smoothing with a damped trend (Gardner and McKenzie's robust
+//! when it is seasonal (`seasonality.rs`), exponential smoothing with a damped trend (Gardner and McKenzie's robust
 //! default; additive or multiplicative error chosen by AICc: `augurs-ets`'s AutoETS, a port of
 //! statsforecast's) forecasts the adjusted series, and the seasonal indices are put back.
 //!
@@ -10,8 +10,7 @@
 use augurs_core::{Fit, Predict};
 use augurs_ets::AutoETS;
 
-/// One-sided critical value of the seasonality test (10 %), as the M4 benchmarks use it.
-const SEASONALITY_CRITICAL_VALUE: f64 = 1.645;
+use super::seasonality::has_season;
 
 /// Seasons of history below which no seasonal indices are estimated: two, as R's `decompose`
 /// needs, so that a series too short for the networks (two and a half years of months) still
@@ -93,7 +92,7 @@ impl SeasonalIndices {
     /// when there is no season, fewer than two seasons of history, or no significant
     /// autocorrelation at the seasonal lag.
     fn estimate(values: &[f64], season: usize) -> Option<Self> {
-        if season < 2 || values.len() < MIN_SEASONS * season || !is_seasonal(values, season) {
+        if season < 2 || values.len() < MIN_SEASONS * season || !has_season(values, season) {
             return None;
         }
         let multiplicative = values.iter().all(|&v| v > 0.0);
@@ -164,29 +163,6 @@ fn centred_moving_average(values: &[f64], season: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Whether the autocorrelation at lag `season` is significant at 10 % (one-sided), with
-/// Bartlett's variance from the autocorrelations at the shorter lags.
-fn is_seasonal(values: &[f64], season: usize) -> bool {
-    let n = values.len();
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let centred: Vec<f64> = values.iter().map(|v| v - mean).collect();
-    let variance: f64 = centred.iter().map(|v| v * v).sum();
-    if variance == 0.0 {
-        return false;
-    }
-    let autocorrelation = |lag: usize| {
-        centred[..n - lag]
-            .iter()
-            .zip(&centred[lag..])
-            .map(|(a, b)| a * b)
-            .sum::<f64>()
-            / variance
-    };
-    let shorter: f64 = (1..season).map(|lag| autocorrelation(lag).powi(2)).sum();
-    let limit = SEASONALITY_CRITICAL_VALUE * ((1.0 + 2.0 * shorter) / n as f64).sqrt();
-    autocorrelation(season).abs() > limit
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,14 +214,15 @@ mod tests {
     }
 
     #[test]
-    fn no_season_without_autocorrelation_a_season_or_two_seasons_of_history() {
-        // a trend without a season: the detrended lag-4 autocorrelation is not significant
+    fn no_season_without_one_found_a_season_or_two_seasons_of_history() {
+        // a trend without a season: neither test finds one
         let noise: Vec<f64> = (0..60u64)
             .map(|i| 50.0 + ((i * 7919 + 13) % 17) as f64 - 8.0)
             .collect();
         assert_eq!(SeasonalIndices::estimate(&noise, 4), None);
         assert_eq!(SeasonalIndices::estimate(&seasonal_series(10), 1), None);
-        assert_eq!(SeasonalIndices::estimate(&seasonal_series(2), 4), None);
+        assert_eq!(SeasonalIndices::estimate(&seasonal_series(2)[..7], 4), None);
+        assert!(SeasonalIndices::estimate(&seasonal_series(2), 4).is_some());
         assert!(SeasonalIndices::estimate(&seasonal_series(8), 4).is_some());
         // months with a December peak: two and a half years of them are enough (as R's
         // `decompose` needs two whole periods), twenty months are not

@@ -1,0 +1,100 @@
+//! Whether a history has a season: the two tests the statistical members use.
+//!
+//! - The M4 benchmarks' test: the autocorrelation at the seasonal lag is significant at 10 %
+//!   (one-sided), with Bartlett's variance from the autocorrelations at the shorter lags.
+//! - The seasonal strength of an STL decomposition (Wang, Smith and Hyndman, 2006) above 0.64:
+//!   statsforecast's and R's `nsdiffs` rule for differencing at the season.
+//!
+//! The first cannot find the season of a short, smooth series: its shorter lags' autocorrelations
+//! are large, so the limit grows past what any autocorrelation reaches (30 months of a sinusoid:
+//! the limit is over 1). Exponential smoothing takes a season out when either test finds it
+//! ([`has_season`]); ARIMA differences at the season by its strength alone. Every series of the
+//! accuracy bench's three sets passes the first test at its full length, so their figures do not
+//! depend on the second.
+
+/// One-sided critical value of the autocorrelation test (10 %), as the M4 benchmarks use it.
+const SEASONALITY_CRITICAL_VALUE: f64 = 1.645;
+
+/// Seasonal strength above which a history is seasonal (statsforecast's, for differencing).
+pub(super) const SEASONAL_STRENGTH: f64 = 0.64;
+
+/// STL's seasonal smoothing window, in seasons.
+const STL_SEASONAL_WINDOW: usize = 11;
+
+/// Whether `values` have a season of `season` rows by either test (see the module doc).
+pub(super) fn has_season(values: &[f64], season: usize) -> bool {
+    is_seasonal(values, season) || seasonal_strength(values, season) > SEASONAL_STRENGTH
+}
+
+/// Whether the autocorrelation at lag `season` is significant at 10 % (one-sided), with
+/// Bartlett's variance from the autocorrelations at the shorter lags.
+fn is_seasonal(values: &[f64], season: usize) -> bool {
+    let n = values.len();
+    if n <= season {
+        return false;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let centred: Vec<f64> = values.iter().map(|v| v - mean).collect();
+    let variance: f64 = centred.iter().map(|v| v * v).sum();
+    if variance == 0.0 {
+        return false;
+    }
+    let autocorrelation = |lag: usize| {
+        centred[..n - lag]
+            .iter()
+            .zip(&centred[lag..])
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / variance
+    };
+    let shorter: f64 = (1..season).map(|lag| autocorrelation(lag).powi(2)).sum();
+    let limit = SEASONALITY_CRITICAL_VALUE * ((1.0 + 2.0 * shorter) / n as f64).sqrt();
+    autocorrelation(season).abs() > limit
+}
+
+/// `1 - var(remainder) / var(season + remainder)` of an STL decomposition (a seasonal window of
+/// 11 seasons, degree 0, as statsforecast's): near 1 when the season explains the detrended
+/// series, near 0 when it does not. 0 when STL cannot decompose it.
+pub(super) fn seasonal_strength(values: &[f64], season: usize) -> f64 {
+    let decomposition = stlrs::params()
+        .seasonal_length(STL_SEASONAL_WINDOW)
+        .seasonal_degree(0)
+        .fit(values, season);
+    decomposition.map_or(0.0, |stl| stl.seasonal_strength())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rows` months of a smooth yearly cycle on a trend, with a little noise.
+    fn smooth_months(rows: usize) -> Vec<f64> {
+        (0..rows)
+            .map(|row| {
+                let cycle = (row as f64 * std::f64::consts::PI / 6.0).sin();
+                100.0 + 0.5 * row as f64 + 20.0 * cycle + ((row * 7919) % 13) as f64 / 13.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_short_smooth_season_is_found_by_its_strength_alone() {
+        // 30 months: the autocorrelation test's limit is out of reach, the strength is not
+        let short = smooth_months(30);
+        assert!(!is_seasonal(&short, 12));
+        assert!(seasonal_strength(&short, 12) > SEASONAL_STRENGTH);
+        assert!(has_season(&short, 12));
+        // ten years of it: the autocorrelation test finds it too
+        assert!(is_seasonal(&smooth_months(120), 12));
+    }
+
+    #[test]
+    fn noise_and_a_constant_have_no_season() {
+        let noise: Vec<f64> = (0..60u64)
+            .map(|i| 50.0 + ((i * 7919 + 13) % 17) as f64 - 8.0)
+            .collect();
+        assert!(!has_season(&noise, 4));
+        assert!(!has_season(&[5.0; 40], 4));
+        assert!(!is_seasonal(&[1.0, 2.0, 3.0], 4));
+    }
+}
