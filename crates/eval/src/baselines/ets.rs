@@ -1,8 +1,9 @@
 //! Exponential smoothing, the statistician's default forecast (and the M4 competition's
 //! benchmark): the history up to the origin is seasonally adjusted by classical decomposition
-//! when it is seasonal (`seasonality.rs`), exponential smoothing with a damped trend (Gardner and McKenzie's robust
-//! default; additive or multiplicative error chosen by AICc: `augurs-ets`'s AutoETS, a port of
-//! statsforecast's) forecasts the adjusted series, and the seasonal indices are put back.
+//! when it is seasonal (`seasonality.rs`), exponential smoothing with a damped trend (Gardner
+//! and McKenzie's robust default; additive or multiplicative error chosen by AICc:
+//! `augurs-ets`'s AutoETS, a port of statsforecast's) forecasts the adjusted series, and the
+//! seasonal indices are put back.
 //!
 //! It reads every value up to each window's origin, not only the window: it is fitted afresh at
 //! each origin (as a rolling-origin backtest refits), and never sees a value after it.
