@@ -8,10 +8,9 @@
 //! The first cannot find the season of a short, smooth series: its shorter lags' autocorrelations
 //! are large, so the limit grows above what the seasonal autocorrelation of so few values reaches
 //! (30 months of a sine: 0.57 against a limit of 0.82). Exponential smoothing takes a season out
-//! when either test finds it
-//! ([`has_season`]); ARIMA differences at the season by its strength alone. Every series of the
-//! accuracy bench's three sets passes the first test at its full length, so their figures do not
-//! depend on the second.
+//! when either test finds it ([`has_season`]); ARIMA differences at the season by its strength
+//! alone. Every series of the accuracy bench's three sets passes the first test at its full
+//! length, so their figures do not depend on the second.
 
 /// One-sided critical value of the autocorrelation test (10 %), as the M4 benchmarks use it.
 const SEASONALITY_CRITICAL_VALUE: f64 = 1.645;
