@@ -96,5 +96,9 @@ mod tests {
         assert!(!has_season(&noise, 4));
         assert!(!has_season(&[5.0; 40], 4));
         assert!(!is_seasonal(&[1.0, 2.0, 3.0], 4));
+        // a gap (not a number) is no season, and no panic
+        let mut gap = smooth_months(30);
+        gap[7] = f64::NAN;
+        assert!(!has_season(&gap, 12));
     }
 }
