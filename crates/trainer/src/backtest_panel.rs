@@ -237,6 +237,29 @@ struct SeriesOutcome {
     without_networks: bool,
 }
 
+impl SeriesOutcome {
+    /// Series `name`'s outcome from its test forecasts, their measures and intervals (its
+    /// origin the forecasts' first date), by the statistical voices alone where
+    /// `without_networks`.
+    fn new(
+        name: String,
+        (forecast, test, intervals): (TestForecast, EvaluationTable, Option<TestIntervals>),
+        without_networks: bool,
+    ) -> Self {
+        let origin_date = (forecast.dates.first())
+            .map(|date| date.to_string())
+            .unwrap_or_default();
+        Self {
+            name,
+            origin_date,
+            test,
+            forecast,
+            intervals,
+            without_networks,
+        }
+    }
+}
+
 /// The series too short for the networks' folds that the config's statistical voices
 /// (`[model] statistical`) are backtested on alone, each fold cut as the networks' are.
 struct Alone {
@@ -270,16 +293,18 @@ impl Alone {
         if alone.blend.is_none() {
             return (alone, left_out);
         }
+        let holds = |series: &yoho_data::LoadedSeries| {
+            backtest::plan(series.series.len(), &alone.data, spec).is_ok()
+        };
         let mut still = Vec::new();
         for (name, why) in left_out {
-            let series = loaded.iter().find(|(loaded, _)| *loaded == name);
-            match series.map(|(_, series)| backtest::plan(series.series.len(), &alone.data, spec)) {
-                Some(Ok(_)) => {
+            match loaded.iter().find(|(loaded, _)| *loaded == name) {
+                Some((_, series)) if holds(series) => {
                     eprintln!(
                         "note: series '{name}' is left out of the networks' folds ({why}): \
                          backtested by the statistical voices alone ([model] statistical)"
                     );
-                    alone.series.push((name, series.expect("found").1.clone()));
+                    alone.series.push((name, series.clone()));
                 }
                 _ => still.push((name, why)),
             }
@@ -323,16 +348,8 @@ impl Alone {
                 }
             };
             let tested = test_alone(blend, &prepared, baselines, &self.levels, self.season);
-            outcome.series.push(SeriesOutcome {
-                name,
-                origin_date: (tested.forecast.dates.first())
-                    .map(|date| date.to_string())
-                    .unwrap_or_default(),
-                test: tested.table,
-                forecast: tested.forecast,
-                intervals: tested.intervals,
-                without_networks: true,
-            });
+            let measured = (tested.forecast, tested.table, tested.intervals);
+            (outcome.series).push(SeriesOutcome::new(name, measured, true));
         }
         outcome.all_series = PanelSummary::over(outcome.series.iter().map(|s| &s.test));
         outcome
@@ -437,16 +454,9 @@ fn score_series(
                 name.clone(),
                 Some(errors),
             )?;
-            Ok(SeriesOutcome {
-                name,
-                origin_date: (evaluation.forecast.dates.first())
-                    .map(|date| date.to_string())
-                    .unwrap_or_default(),
-                test: evaluation.report.test,
-                forecast: evaluation.forecast,
-                intervals: evaluation.report.intervals,
-                without_networks: false,
-            })
+            let report = evaluation.report;
+            let measured = (evaluation.forecast, report.test, report.intervals);
+            Ok(SeriesOutcome::new(name, measured, false))
         })
         .collect()
 }

@@ -132,8 +132,7 @@ fn evaluate_panel(
     for (name, loaded) in loaded {
         match prepare(loaded, config) {
             Ok(data) => {
-                let mut evaluation = voices.evaluate(&data, baselines, format!("{run} / {name}"));
-                evaluation.report.data.series = Some(name.clone());
+                let evaluation = voices.evaluate_member(&data, baselines, (run, &name));
                 series.push((name, evaluation));
             }
             Err(error) => {
@@ -208,9 +207,8 @@ pub(crate) fn evaluate_left_out(
                     "note: series '{name}' is left out of the panel's networks ({why}): evaluated \
                      by the statistical voices alone ([model] statistical)"
                 );
-                let run = format!("{} / {name}", config.run_name());
-                let mut evaluation = voices.evaluate(&data, baselines, run);
-                evaluation.report.data.series = Some(name.clone());
+                let evaluation =
+                    voices.evaluate_member(&data, baselines, (config.run_name(), &name));
                 evaluated.push((name, evaluation));
             }
             Err(error) => eprintln!(
@@ -261,6 +259,18 @@ impl Voices<'_> {
             forecast,
             generation: None,
         }
+    }
+
+    /// [`Self::evaluate`] of a panel's series `name` (`data`), in the panel's run `run`.
+    fn evaluate_member(
+        &self,
+        data: &PreparedData,
+        baselines: &[Box<dyn Baseline>],
+        (run, name): (&str, &str),
+    ) -> Evaluation {
+        let mut evaluation = self.evaluate(data, baselines, format!("{run} / {name}"));
+        evaluation.report.data.series = Some(name.to_string());
+        evaluation
     }
 }
 
