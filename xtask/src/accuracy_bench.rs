@@ -359,7 +359,10 @@ fn statistical_series(entry: &Entry, error: anyhow::Error) -> anyhow::Result<Ser
         );
     }
     let origin = values.len() - entry.horizon;
-    let forecast = blend.forecast_alone(&values[..origin], entry.horizon);
+    let history = &values[..origin];
+    let mut forecast = blend.forecast_alone(history, entry.horizon);
+    // as a run keeps it: a series never negative is forecast non-negative
+    yoho_eval::Bounds::of_history(data.bounds, history).apply_all(&mut forecast);
     let season = Some(entry.season);
     let scored = protocol::score_last(values, &loaded.series.dates, forecast, season);
     Ok(Series {

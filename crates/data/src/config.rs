@@ -86,6 +86,8 @@ struct DataSection {
     transform: TargetTransform,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     log: bool,
+    #[serde(default, skip_serializing_if = "ForecastBounds::is_auto")]
+    bounds: ForecastBounds,
     #[serde(default)]
     window_norm: WindowNorm,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -108,6 +110,25 @@ struct DataSection {
 
 fn is_long(layout: &PanelLayout) -> bool {
     *layout == PanelLayout::Long
+}
+
+/// The range a series' forecasts are kept in (`[data] bounds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForecastBounds {
+    /// A series with no negative value up to a forecast's origin (counts, sales, prices) is
+    /// forecast non-negative: point forecasts and interval ends below zero become zero.
+    #[default]
+    Auto,
+    /// Forecasts and intervals as the models make them (to compare a network's raw outputs
+    /// with another tool's).
+    None,
+}
+
+impl ForecastBounds {
+    fn is_auto(&self) -> bool {
+        *self == Self::Auto
+    }
 }
 
 /// The `source` key.
@@ -199,6 +220,7 @@ impl TryFrom<DataSection> for DataConfig {
             scale_factor: section.scale_factor,
             transform: section.transform,
             log: section.log,
+            bounds: section.bounds,
             window_norm: section.window_norm,
             calendar: section.calendar,
             season: section.season,
@@ -238,6 +260,7 @@ impl From<DataConfig> for DataSection {
             scale_factor: config.scale_factor,
             transform: config.transform,
             log: config.log,
+            bounds: config.bounds,
             window_norm: config.window_norm,
             calendar: config.calendar,
             season: config.season,
@@ -292,6 +315,9 @@ pub struct DataConfig {
     /// transform then acts on the logarithm, and forecasts are turned back into original
     /// units.
     pub log: bool,
+    /// The range forecasts are kept in: `auto` (the default; a series never negative up to the
+    /// origin is forecast non-negative) or `none`.
+    pub bounds: ForecastBounds,
     /// Per-window normalisation of the inputs: `last` (the default), `mean`, `target` or `none`.
     pub window_norm: WindowNorm,
     /// Calendar inputs added to the features as sine/cosine pairs: `day_of_week`, `month`,
@@ -340,6 +366,7 @@ impl DataConfig {
             scale_factor: None,
             transform: TargetTransform::default(),
             log: false,
+            bounds: ForecastBounds::default(),
             window_norm: WindowNorm::default(),
             calendar: Vec::new(),
             season: None,
@@ -666,11 +693,25 @@ mod tests {
     }
 
     #[test]
+    fn forecasts_are_bounded_unless_the_section_says_none() {
+        let bounds = |keys: &str| parse(&format!("path = \"a.csv\"\n{keys}")).map(|c| c.bounds);
+        assert_eq!(bounds(""), Ok(ForecastBounds::Auto));
+        assert_eq!(bounds("bounds = \"auto\""), Ok(ForecastBounds::Auto));
+        assert_eq!(bounds("bounds = \"none\""), Ok(ForecastBounds::None));
+        let error = bounds("bounds = \"positive\"").unwrap_err();
+        assert!(
+            error.contains("positive") && error.contains("auto"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_written_section_reads_back_the_same() {
         for config in [
             parse("path = \"data/sp500.csv\"\ncalendar = [\"month\"]").unwrap(),
             parse("path = \"a.csv\"\ntransform = \"seasonal_difference\"\nseason = 4").unwrap(),
             parse("source = \"sine\"\nnoise = 0.3\nseed = 7").unwrap(),
+            parse("path = \"a.csv\"\nbounds = \"none\"").unwrap(),
         ] {
             let text = toml::to_string(&config).unwrap();
             let back: DataConfig = toml::from_str(&text).unwrap();

@@ -27,7 +27,7 @@ pub mod transform;
 pub mod window;
 
 pub use calendar::CalendarFeature;
-pub use config::{DataConfig, PanelSplit, Source};
+pub use config::{DataConfig, ForecastBounds, PanelSplit, Source};
 pub use dataset::{SampleShape, TrainingData, WindowBatch, WindowBatcher, WindowDataset};
 pub use error::DataError;
 pub use frequency::Frequency;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::DataError;
 use crate::calendar;
-use crate::config::{DataConfig, PanelSplit, Source};
+use crate::config::{DataConfig, ForecastBounds, PanelSplit, Source};
 use crate::dataset::{SampleShape, TrainingData, WindowDataset};
 use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
 use crate::series::{LoadedSeries, TimeSeries};
@@ -45,6 +45,8 @@ pub struct PreparedData {
     /// How windows become samples and forecasts become values again; holds the scaler, fitted
     /// on the training rows only.
     pub codec: Arc<WindowCodec>,
+    /// The range the target's forecasts are kept in (`[data] bounds`).
+    pub bounds: ForecastBounds,
 }
 
 impl PreparedData {
@@ -220,6 +222,7 @@ fn finish(
         window: config.window_spec(),
         splits,
         codec: Arc::new(codec),
+        bounds: config.bounds,
     })
 }
 

@@ -11,6 +11,7 @@
 use yoho_data::{PreparedData, Window};
 
 use crate::baselines::{Baseline, Statistical, history_up_to_origin};
+use crate::bounds::Bounds;
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
 use crate::parallel::per_window;
 
@@ -141,7 +142,8 @@ impl Blend {
 
     /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period,
     /// as [`crate::evaluate::forecast_test`] gives them with `baselines`) blended with the
-    /// statistical forecasts from each window's origin. A member that is also one of
+    /// statistical forecasts from each window's origin, within the [`Bounds`] of `data` there.
+    /// A member that is also one of
     /// `baselines` (the same forecaster, with the only column of its name) is taken from that
     /// column rather than fitted again at every origin: the same numbers, for half the fits.
     pub fn apply_to_test(
@@ -164,7 +166,9 @@ impl Blend {
                     _ => member.forecast_history(history, network.len()),
                 })
                 .collect();
-            self.combine(network, &statistical)
+            let mut blended = self.combine(network, &statistical);
+            Bounds::at_origin(data, &window).apply_all(&mut blended);
+            blended
         });
         if let Some(model) = test.forecasts.iter_mut().find(|f| f.name == MODEL) {
             *model = NamedForecast::new(MODEL, blended);

@@ -10,6 +10,7 @@ use yoho_data::{PreparedData, Timestamp};
 use yoho_model::Forecaster;
 
 use crate::baselines::{Baseline, NAIVE, training_targets};
+use crate::bounds::Bounds;
 use crate::inference::{self, InferenceError};
 use crate::metrics::{self, DieboldMariano, Measure, Undefined, Verdict};
 use crate::parallel::per_window;
@@ -213,13 +214,15 @@ pub fn forecast_test(
 
 /// The test forecasts of a model made elsewhere (`model_steps`: every step of every test
 /// window of `data`, in order) beside `baselines`' (those that apply to `data`), as
-/// [`forecast_test`] gives them.
+/// [`forecast_test`] gives them; the model's brought within the [`Bounds`] of each window's
+/// origin.
 pub fn test_forecast_of(
-    model_steps: Vec<Vec<f64>>,
+    mut model_steps: Vec<Vec<f64>>,
     data: &PreparedData,
     baselines: &[Box<dyn Baseline>],
 ) -> TestForecast {
     let windows = &data.splits.test;
+    Bounds::apply_by_window(&Bounds::of_windows(data, windows), &mut model_steps);
     let target = data.target_values();
     let mut forecasts = vec![NamedForecast::new(MODEL, model_steps)];
     forecasts.extend(
@@ -464,5 +467,25 @@ mod tests {
         // the model's MAE is (2 + 3) / 2 = 2.5
         assert_eq!(seasonal.get(MODEL).unwrap().mase, 1.25);
         assert_eq!(naive.get(MODEL).unwrap().mase, 2.5);
+    }
+
+    #[test]
+    fn a_models_forecasts_stay_within_the_bounds_of_each_windows_origin() {
+        use crate::baselines::tests::prepared;
+        // two one-step test windows, their origins rows 27 and 28
+        let counts: Vec<f64> = (0..30).map(|i| f64::from(i % 4)).collect();
+        let negative = vec![vec![-1.0], vec![-0.5]];
+        let test = test_forecast_of(negative.clone(), &prepared(&counts, 2, 2), &[]);
+        assert_eq!(test.model_steps(), [[0.0], [0.0]]);
+        // a negative value at row 28, the first window's target, does not lift that window's
+        // bound, but is history to the second window
+        let mut late = counts.clone();
+        late[28] = -1.0;
+        let test = test_forecast_of(negative.clone(), &prepared(&late, 2, 2), &[]);
+        assert_eq!(test.model_steps(), [[0.0], [-0.5]]);
+        let mut early = counts;
+        early[3] = -1.0;
+        let test = test_forecast_of(negative.clone(), &prepared(&early, 2, 2), &[]);
+        assert_eq!(test.model_steps(), negative);
     }
 }

@@ -19,6 +19,7 @@ use yoho_data::{PreparedData, RawWindow, TargetTransform, WindowRun};
 use yoho_model::{Forecaster, OutputDistribution};
 
 use crate::blend::Blend;
+use crate::bounds::Bounds;
 use crate::evaluate::TestForecast;
 use crate::inference::{self, InferenceError};
 use crate::parallel::per_window;
@@ -125,6 +126,24 @@ impl Intervals {
     pub fn quantile_levels(&self) -> [f64; 2] {
         [(1.0 - self.level) / 2.0, (1.0 + self.level) / 2.0]
     }
+
+    /// Each interval's ends brought within `bounds` (one per interval, in order).
+    pub fn bound(&mut self, bounds: &[Bounds]) {
+        let ends = self.lower.iter_mut().zip(self.upper.iter_mut());
+        for ((lower, upper), bounds) in ends.zip(bounds) {
+            (*lower, *upper) = bounds.apply_interval((*lower, *upper));
+        }
+    }
+}
+
+/// The quantiles `[window][level]` of each window brought within its `bounds` (one per window).
+fn bounded_grid(mut grid: Vec<Vec<Option<f64>>>, bounds: &[Bounds]) -> Vec<Vec<Option<f64>>> {
+    for (window, bounds) in grid.iter_mut().zip(bounds) {
+        for quantile in window.iter_mut().flatten() {
+            *quantile = bounds.apply(*quantile);
+        }
+    }
+    grid
 }
 
 /// `level` in percent without trailing zeros: `0.8` → `80`, `0.975` → `97.5`.
@@ -350,11 +369,23 @@ pub struct ForecasterIntervals {
 }
 
 impl ForecasterIntervals {
-    /// Conformal intervals of `levels` around `forecast`, calibrated on `errors`.
-    fn conformal(errors: &[f64], levels: &[f64], forecast: &[f64], actual: &[f64]) -> Self {
+    /// Conformal intervals of `levels` around `forecast`, calibrated on `errors`, each within
+    /// the [`Bounds`] of its window's origin (`bounds`, one per forecast).
+    fn conformal(
+        errors: &[f64],
+        levels: &[f64],
+        (forecast, bounds): (&[f64], &[Bounds]),
+        actual: &[f64],
+    ) -> Self {
         let conformal = Conformal::calibrate(errors, levels);
-        let intervals = conformal.intervals(forecast);
-        let grid = conformal_quantiles(errors, forecast, &crps_levels());
+        let mut intervals = conformal.intervals(forecast);
+        for interval in &mut intervals {
+            interval.bound(bounds);
+        }
+        let grid = bounded_grid(
+            conformal_quantiles(errors, forecast, &crps_levels()),
+            bounds,
+        );
         let metrics = IntervalMetrics::of(&intervals, actual, &grid);
         Self {
             method: IntervalMethod::Conformal,
@@ -477,6 +508,7 @@ pub(crate) fn errors_by_step(
             blend.forecast_window(data, &window, &networks[index])
         });
     }
+    Bounds::apply_by_window(&Bounds::of_windows(data, windows), &mut forecasts);
     let target = data.target_values();
     Ok((0..horizon)
         .map(|step| {
@@ -560,9 +592,17 @@ pub fn test_intervals_calibrated(
     let interval_ends = taus.len();
     taus.extend(crps_levels());
     let quantiles = inference::forecast_quantiles(model, &data.codec, &test_windows, &taus, device);
-    let Some(quantiles) = quantiles else {
+    let Some(mut quantiles) = quantiles else {
         return Ok(conformal_test_intervals(data, test, levels, model_errors));
     };
+    let bounds = Bounds::of_windows(data, &data.splits.test);
+    for (steps, bounds) in quantiles.iter_mut().zip(&bounds) {
+        for step in steps.iter_mut() {
+            step.iter_mut()
+                .flatten()
+                .for_each(|q| *q = bounds.apply(*q));
+        }
+    }
     let model_steps = quantiles
         .iter()
         .map(|steps| {
@@ -607,10 +647,9 @@ pub fn conformal_test_intervals(
         by_step: errors_by_step,
     } = model_errors;
     let model_by_step = calibrate_by_step(errors_by_step, levels);
-    let model_steps = test
-        .model_steps()
-        .iter()
-        .map(|steps| {
+    let bounds = Bounds::of_windows(data, &data.splits.test);
+    let model_steps = (test.model_steps().iter().zip(&bounds))
+        .map(|(steps, bounds)| {
             steps
                 .iter()
                 .zip(&model_by_step)
@@ -618,17 +657,18 @@ pub fn conformal_test_intervals(
                     conformal
                         .half_widths
                         .iter()
-                        .map(|h| h.map(|h| (forecast - h, forecast + h)))
+                        .map(|h| h.map(|h| bounds.apply_interval((forecast - h, forecast + h))))
                         .collect()
                 })
                 .collect()
         })
         .collect();
     let first_step = errors_by_step.first().map_or(&[][..], Vec::as_slice);
+    let model = (test.model(), bounds.as_slice());
     TestIntervals {
         levels: levels.to_vec(),
         calibration,
-        model: ForecasterIntervals::conformal(first_step, levels, test.model(), &test.actual),
+        model: ForecasterIntervals::conformal(first_step, levels, model, &test.actual),
         naive: naive_intervals(data, test, levels),
         model_by_step,
         model_crps_gaussian: None,
@@ -650,7 +690,9 @@ fn naive_intervals(
         .iter()
         .map(|window| target[window.last_input_row()] - target[window.first_target_row()])
         .collect();
-    ForecasterIntervals::conformal(&naive_errors, levels, test.naive(), &test.actual)
+    let bounds = Bounds::of_windows(data, &data.splits.test);
+    let naive = (test.naive(), bounds.as_slice());
+    ForecasterIntervals::conformal(&naive_errors, levels, naive, &test.actual)
 }
 
 /// Intervals and scores pooled over several runs of forecasts (a backtest's folds), in order.

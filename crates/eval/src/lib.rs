@@ -2,7 +2,8 @@
 //!
 //! The evaluation stage of Yoho: forecasts in original units from a `yoho-model` network and a
 //! `yoho-data` series ([`inference`]), the baselines a model must beat ([`baselines`]), a blend
-//! of the networks' forecast with exponential smoothing and ARIMA ([`blend`]), the accuracy
+//! of the networks' forecast with exponential smoothing and ARIMA ([`blend`]), the range a
+//! forecast stays in (a series never negative is forecast non-negative: [`bounds`]), the accuracy
 //! measures and the Diebold–Mariano test ([`metrics`]), the test-day evaluation that puts them
 //! together ([`evaluate`]), an ensemble's spread ([`ensemble`]), prediction intervals and their
 //! scores ([`intervals`]), closed-loop generation ([`generate`](mod@generate)), rolling-origin
@@ -25,6 +26,7 @@
 pub mod backtest;
 pub mod baselines;
 pub mod blend;
+pub mod bounds;
 pub mod ensemble;
 pub mod evaluate;
 pub mod generate;
@@ -40,6 +42,7 @@ pub mod statistical_only;
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Arima, Baseline, Ets, LogArima, NAIVE, Statistical, standard_baselines};
 pub use blend::{Blend, BlendRule};
+pub use bounds::Bounds;
 pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,

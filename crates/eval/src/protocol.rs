@@ -14,6 +14,7 @@ use yoho_model::Forecaster;
 use crate::backtest::{BacktestError, Fit, Fold};
 use crate::baselines::Baseline;
 use crate::blend::Blend;
+use crate::bounds::Bounds;
 use crate::inference::{self, InferenceError};
 use crate::metrics::{self, Measure};
 
@@ -70,7 +71,8 @@ pub fn forecast_at_origin<F: Fit>(
 /// `test_len = horizon` (so that its one test window starts at the origin), with `model`, and
 /// scores them as [`forecast_at_origin`] does. Used for a model fitted elsewhere, such as one
 /// global model over a panel of series. With `blend`, the model's forecast is blended with its
-/// statistical forecast fitted on the values up to the origin.
+/// statistical forecast fitted on the values up to the origin; either within the [`Bounds`] of
+/// those values.
 pub fn score_at_origin(
     data: &PreparedData,
     model: &Forecaster,
@@ -82,10 +84,12 @@ pub fn score_at_origin(
     let windows = data.raw_windows(&data.splits.test);
     let network =
         inference::forecast(model, &data.codec, &windows[..1], horizon, device)?.remove(0);
-    let forecast = match blend {
-        Some(blend) => blend.forecast_window(data, &origin_window(data), &network),
+    let origin = origin_window(data);
+    let mut forecast = match blend {
+        Some(blend) => blend.forecast_window(data, &origin, &network),
         None => network,
     };
+    Bounds::at_origin(data, &origin).apply_all(&mut forecast);
     Ok(score(data, forecast, season))
 }
 

@@ -11,13 +11,14 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use yoho_data::{DataConfig, LoadedSeries, PreparedData, WindowRun};
+use yoho_data::{DataConfig, ForecastBounds, LoadedSeries, PreparedData, WindowRun};
 
 use crate::backtest::{
     Backtest, BacktestError, BacktestSpec, FoldResult, plan, pooled, prepare_fold,
 };
 use crate::baselines::{Baseline, history_up_to_origin, training_targets};
 use crate::blend::Blend;
+use crate::bounds::Bounds;
 use crate::evaluate::{EvaluationTable, TestForecast, test_forecast_of};
 use crate::intervals::{
     Calibration, CalibrationErrors, Conformal, TestIntervals, conformal_test_intervals,
@@ -71,28 +72,36 @@ pub fn calibration_origins(rows: usize) -> Option<WindowRun> {
 /// statistical members alone ([`Blend::forecast_alone`]) on `history`: at every origin of
 /// [`calibration_origins`], the forecast fitted on the values before it, and its errors on the
 /// values after it (a step past the series' end gives none). The nearer steps get more errors
-/// than the farther ones; a step with too few for a level has no interval of it.
+/// than the farther ones; a step with too few for a level has no interval of it. Each forecast
+/// is kept within the [`Bounds`] `bounds` gives the values before its origin.
 pub fn rolling_conformal(
     blend: &Blend,
-    history: &[f64],
+    (history, bounds): (&[f64], ForecastBounds),
     steps: usize,
     levels: &[f64],
 ) -> Vec<Conformal> {
-    (rolling_errors(blend, history, steps).iter())
+    (rolling_errors(blend, (history, bounds), steps).iter())
         .map(|errors| Conformal::calibrate(errors, levels))
         .collect()
 }
 
 /// The errors (forecast − actual) of `blend`'s statistical members alone at each of `steps`
 /// steps ahead, at every origin of [`calibration_origins`] over `history`, each forecast
-/// fitted on the values before its origin; one list per step (empty where no origin reaches).
-pub fn rolling_errors(blend: &Blend, history: &[f64], steps: usize) -> Vec<Vec<f64>> {
+/// fitted on the values before its origin and kept within the [`Bounds`] `bounds` gives them;
+/// one list per step (empty where no origin reaches).
+pub fn rolling_errors(
+    blend: &Blend,
+    (history, bounds): (&[f64], ForecastBounds),
+    steps: usize,
+) -> Vec<Vec<f64>> {
     let mut errors: Vec<Vec<f64>> = vec![Vec::new(); steps];
     if let Some(origins) = calibration_origins(history.len()) {
         let forecasts = per_window(&origins, |_, window| {
             let origin = window.first_target_row();
             let ahead = steps.min(history.len() - origin);
-            let forecast = blend.forecast_alone(&history[..origin], ahead);
+            let before = &history[..origin];
+            let mut forecast = blend.forecast_alone(before, ahead);
+            Bounds::of_history(bounds, before).apply_all(&mut forecast);
             (origin, forecast)
         });
         for (origin, forecast) in forecasts {
@@ -144,7 +153,8 @@ pub fn test_alone(
     let forecast = forecast_test_alone(blend, data, baselines);
     let table = EvaluationTable::new(&forecast, data, season);
     let intervals = (!levels.is_empty()).then(|| {
-        let errors = rolling_errors(blend, before_test(data), data.window.horizon);
+        let history = (before_test(data), data.bounds);
+        let errors = rolling_errors(blend, history, data.window.horizon);
         let calibration = CalibrationErrors {
             calibration: Calibration::RollingOrigins,
             by_step: &errors,
@@ -213,6 +223,19 @@ mod tests {
         Blend::of_voices(voices, 1).with_rule(rule)
     }
 
+    /// `values` as a daily series with one test window of 6 steps at its end.
+    fn prepare(values: Vec<f64>) -> PreparedData {
+        use yoho_data::{LoadedSeries, NaiveDate};
+        let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        let config = DataConfig {
+            horizon: 6,
+            test_len: 6,
+            ..DataConfig::new("short.csv", &["v"], "v", 1, 1)
+        };
+        let loaded = LoadedSeries::daily("short.csv", start, "v", values);
+        yoho_data::prepare_loaded(loaded, &config).unwrap()
+    }
+
     fn noisy_trend(rows: usize) -> Vec<f64> {
         (0..rows)
             .map(|i| 10.0 + 0.5 * i as f64 + ((i * 7919) % 13) as f64 / 13.0)
@@ -251,7 +274,7 @@ mod tests {
         let history = noisy_trend(30);
         let median = blend(BlendRule::Median);
         let levels = [0.8];
-        let conformal = rolling_conformal(&median, &history, 3, &levels);
+        let conformal = rolling_conformal(&median, (&history, ForecastBounds::Auto), 3, &levels);
         // step k has an error at every origin k or more rows before the end
         let sizes: Vec<usize> = conformal.iter().map(|c| c.calibration_size).collect();
         assert_eq!(sizes, [15, 14, 13]);
@@ -263,23 +286,12 @@ mod tests {
         let rank = (16.0_f64 * 0.8).ceil() as usize;
         assert_eq!(conformal[0].half_widths[0], Some(first_step[rank - 1]));
         // too short for an origin: no intervals, and no panic
-        let none = rolling_conformal(&median, &history[..8], 3, &levels);
+        let none = rolling_conformal(&median, (&history[..8], ForecastBounds::Auto), 3, &levels);
         assert!(none.iter().all(|c| c.half_widths == [None]));
     }
 
     #[test]
     fn a_runs_test_forecasts_read_only_the_values_before_the_test_period() {
-        use yoho_data::{DataConfig, LoadedSeries, NaiveDate};
-        let prepare = |values: Vec<f64>| {
-            let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
-            let config = DataConfig {
-                horizon: 6,
-                test_len: 6,
-                ..DataConfig::new("short.csv", &["v"], "v", 1, 1)
-            };
-            let loaded = LoadedSeries::daily("short.csv", start, "v", values);
-            yoho_data::prepare_loaded(loaded, &config).unwrap()
-        };
         let clean = noisy_trend(30);
         let mut poisoned = clean.clone();
         for value in poisoned.iter_mut().skip(24) {
@@ -298,7 +310,7 @@ mod tests {
         );
         assert_ne!(test.actual_steps, again.actual_steps);
         // the calibration errors too
-        let errors = |data| rolling_errors(&median, before_test(data), 6);
+        let errors = |data| rolling_errors(&median, (before_test(data), ForecastBounds::Auto), 6);
         assert_eq!(errors(&clean), errors(&poisoned));
     }
 
@@ -363,6 +375,43 @@ mod tests {
     }
 
     #[test]
+    fn a_series_never_negative_before_its_test_is_forecast_non_negative() {
+        // counts falling towards zero: a damped trend and a drift carry the fits below it
+        let falling: Vec<f64> = (0..36)
+            .map(|i| (30.0 - 1.2 * i as f64).max(0.0) + ((i * 7919) % 5) as f64 / 2.0)
+            .collect();
+        let median = blend(BlendRule::Median);
+        let baselines = crate::standard_baselines(None);
+        let ends = |tested: &TestedAlone| -> Vec<f64> {
+            let intervals = tested.intervals.as_ref().unwrap();
+            let steps = intervals.model_steps.iter().flatten().flatten().flatten();
+            let first = (intervals.model.intervals.iter()).chain(&intervals.naive.intervals);
+            (steps.flat_map(|(lower, upper)| [*lower, *upper]))
+                .chain(first.flat_map(|i| i.lower.iter().chain(&i.upper).copied()))
+                .collect()
+        };
+        let counts = prepare(falling.clone());
+        let history = before_test(&counts);
+        let unbounded = Ets { season: None }.forecast_history(history, 6);
+        assert!(unbounded.iter().any(|v| *v < 0.0), "{unbounded:?}");
+        let tested = test_alone(&median, &counts, &baselines, &[0.8, 0.95], None);
+        let forecasts = tested.forecast.model_steps().concat();
+        assert!(forecasts.iter().all(|v| *v >= 0.0), "{forecasts:?}");
+        assert!(forecasts.contains(&0.0));
+        assert!(ends(&tested).iter().all(|v| *v >= 0.0));
+        // the bound is decided before the test period: negative test values do not lift it
+        let mut negative_test = falling.clone();
+        negative_test[33] = -5.0;
+        let again = test_alone(&median, &prepare(negative_test), &baselines, &[0.8], None);
+        assert_eq!(again.forecast.model_steps(), tested.forecast.model_steps());
+        // one negative value before the test: the forecasts may go below zero
+        let mut once_negative = falling;
+        once_negative[3] = -1.0;
+        let free = test_alone(&median, &prepare(once_negative), &baselines, &[0.8], None);
+        assert!(ends(&free).iter().any(|v| *v < 0.0));
+    }
+
+    #[test]
     fn the_intervals_cover_about_their_level_on_a_noisy_series() {
         // a random walk with drift: over many series, the 80 % interval of the forecast one
         // step past each series' end holds the actual value about 80 % of the time
@@ -382,7 +431,7 @@ mod tests {
                 values.push(values.last().unwrap() + 0.3 + step);
             }
             let (history, actual) = values.split_at(40);
-            let conformal = rolling_conformal(&median, history, 1, &[0.8]);
+            let conformal = rolling_conformal(&median, (history, ForecastBounds::Auto), 1, &[0.8]);
             let forecast = median.forecast_alone(history, 1)[0];
             let (lower, upper) = conformal[0].interval(0.8, forecast).unwrap();
             inside += usize::from((lower..=upper).contains(&actual[0]));

@@ -220,7 +220,7 @@ fn forecast_into(
     loaded: &LoadedSeries,
     series_name: Option<&str>,
 ) -> anyhow::Result<Forecast> {
-    let series = (&loaded.series, data.target.as_str());
+    let series = (&loaded.series, data);
     let (forecast, calibration) =
         statistical_forecast(blend, levels, series, &data_path(data), data.horizon)?;
     dir.write(

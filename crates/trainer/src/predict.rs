@@ -8,7 +8,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use yoho_data::{
-    Frequency, NaiveDate, TimeSeries, Timestamp, calendar, load_file, load_file_panel,
+    DataConfig, ForecastBounds, Frequency, NaiveDate, TimeSeries, Timestamp, calendar, load_file,
+    load_file_panel,
 };
 use yoho_eval::NAIVE;
 use yoho_model::Forecaster;
@@ -16,7 +17,7 @@ use yoho_model::Forecaster;
 use yoho_data::window::MAX_STEPS;
 use yoho_eval::intervals::{interval_pairs, interval_quantile_levels, percent};
 use yoho_eval::statistical_only::rolling_conformal;
-use yoho_eval::{Blend, Conformal};
+use yoho_eval::{Blend, Bounds, Conformal};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
@@ -48,6 +49,21 @@ pub struct Forecast {
     pub levels: Vec<f64>,
     /// One per step ahead.
     pub days: Vec<ForecastDay>,
+}
+
+impl Forecast {
+    /// Every day's forecast and interval ends brought within the [`Bounds`] `rule` gives the
+    /// series' values (`history`): a series never negative is forecast non-negative.
+    fn within_bounds_of(mut self, rule: ForecastBounds, history: &[f64]) -> Self {
+        let bounds = Bounds::of_history(rule, history);
+        for day in &mut self.days {
+            day.forecast = bounds.apply(day.forecast);
+            for interval in day.intervals.iter_mut().flatten() {
+                *interval = bounds.apply_interval(*interval);
+            }
+        }
+        self
+    }
 }
 
 /// The run's conformal calibration at every step ahead (`intervals.json`), if it has one.
@@ -221,7 +237,7 @@ impl TrainedRun {
             return Ok(None);
         };
         let levels = &self.config.evaluate.intervals;
-        let series = (&loaded.series, self.config.data.target.as_str());
+        let series = (&loaded.series, &self.config.data);
         let (forecast, _) = statistical_forecast(&blend, levels, series, data_path, steps)?;
         Ok(Some(forecast))
     }
@@ -239,7 +255,7 @@ impl ModelRun<'_> {
     /// the calibration saved in `files` (the run, or a panel run's series directory);
     /// `series_index` is the series' place in a panel run (in `panel.json`; 0 for a run of one
     /// series), which picks the model's parameters of that series (the hybrid's smoothing
-    /// coefficients).
+    /// coefficients). A series never negative is forecast non-negative (`yoho_eval::bounds`).
     pub fn forecast(
         &self,
         files: &RunDir,
@@ -281,10 +297,10 @@ impl ModelRun<'_> {
         let mut forecasts =
             yoho_eval::forecast(model, &codec, std::slice::from_ref(&window), steps, device)?
                 .remove(0);
+        let history = series
+            .column(&data.target)
+            .expect("the series has the target column");
         if let Some(blend) = config.blend() {
-            let history = series
-                .column(&data.target)
-                .expect("the series has the target column");
             forecasts = blend.forecast(history, &forecasts);
         }
         let (levels, intervals) = match model.distribution().is_probabilistic() {
@@ -332,21 +348,23 @@ impl ModelRun<'_> {
                 intervals,
             })
             .collect();
-        Ok(Forecast { levels, days })
+        Ok(Forecast { levels, days }.within_bounds_of(data.bounds, history))
     }
 }
 
 /// The forecast of `steps` steps after `series` (read from `data_path`) by `blend`'s
-/// statistical members alone, fitted on the whole of its `target` column, with split-conformal
+/// statistical members alone, fitted on the whole of its target column (`data`'s), with split-conformal
 /// intervals of `levels` calibrated on their errors at rolling origins over its newer half
-/// (`yoho_eval::statistical_only`); and that calibration.
+/// (`yoho_eval::statistical_only`); and that calibration. A series never negative is forecast
+/// non-negative (`yoho_eval::bounds`).
 pub(crate) fn statistical_forecast(
     blend: &Blend,
     levels: &[f64],
-    (series, target): (&TimeSeries, &str),
+    (series, data): (&TimeSeries, &DataConfig),
     data_path: &Path,
     steps: usize,
 ) -> anyhow::Result<(Forecast, Vec<Conformal>)> {
+    let target = &data.target;
     let history = series
         .column(target)
         .with_context(|| format!("{} has no column {target}", data_path.display()))?;
@@ -357,7 +375,7 @@ pub(crate) fn statistical_forecast(
     let dates = forecast_dates(last_date, steps, frequency)
         .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
     let forecasts = blend.forecast_alone(history, steps);
-    let calibration = rolling_conformal(blend, history, steps, levels);
+    let calibration = rolling_conformal(blend, (history, data.bounds), steps, levels);
     let days = (forecasts.into_iter().zip(dates).enumerate())
         .map(|(index, (forecast, date))| ForecastDay {
             step: index + 1,
@@ -370,7 +388,8 @@ pub(crate) fn statistical_forecast(
     let forecast = Forecast {
         levels: levels.to_vec(),
         days,
-    };
+    }
+    .within_bounds_of(data.bounds, history);
     Ok((forecast, calibration))
 }
 
@@ -484,7 +503,7 @@ fn predict_statistically(
     };
     (series.into_iter())
         .map(|(name, series)| {
-            let of = (&series, data.target.as_str());
+            let of = (&series, data);
             let (forecast, _) =
                 statistical_forecast(&blend, &statistical.levels, of, data_path, steps)?;
             Ok((name, forecast))
@@ -586,6 +605,34 @@ mod tests {
             "step,date,forecast,naive,lower_80,upper_80,lower_95,upper_95\n\
              1,2024-01-08,100,99,95,105,,\n"
         );
+    }
+
+    #[test]
+    fn a_series_never_negative_gets_no_forecast_or_interval_end_below_zero() {
+        let day = |step: usize, forecast: f64, lower: f64| ForecastDay {
+            step,
+            date: date(2024, 1, step as u32),
+            forecast,
+            naive: 1.0,
+            intervals: vec![Some((lower, forecast + 2.0)), None],
+        };
+        let forecast = Forecast {
+            levels: vec![0.8, 0.95],
+            days: vec![day(1, 0.5, -1.5), day(2, -0.5, -2.5)],
+        };
+        let bounded = (forecast.clone()).within_bounds_of(ForecastBounds::Auto, &[3.0, 0.0, 1.0]);
+        assert_eq!(bounded.days[0], day(1, 0.5, 0.0));
+        let second = &bounded.days[1];
+        assert_eq!(
+            (second.forecast, second.intervals[0]),
+            (0.0, Some((0.0, 1.5)))
+        );
+        assert_eq!(second.intervals[1], None);
+        // a series that has been negative keeps every value, and so does `bounds = "none"`
+        let negative = (forecast.clone()).within_bounds_of(ForecastBounds::Auto, &[3.0, -1.0]);
+        assert_eq!(negative, forecast);
+        let none = (forecast.clone()).within_bounds_of(ForecastBounds::None, &[3.0, 0.0, 1.0]);
+        assert_eq!(none, forecast);
     }
 
     #[test]

@@ -39,6 +39,8 @@ scaling = "none"
 # PyTorch's network reads and predicts the raw levels
 transform = "level"
 window_norm = "none"
+# its raw outputs, even below zero for this never-negative series
+bounds = "none"
 window_len = 5
 test_len = 10
 valid_len = 5

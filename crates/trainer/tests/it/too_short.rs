@@ -133,6 +133,28 @@ fn a_series_too_short_for_the_networks_is_forecast_by_ets_and_arima_alone() {
 }
 
 #[test]
+fn a_series_never_negative_is_forecast_and_bounded_at_zero() {
+    // a product being phased out: monthly sales falling to a few units
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fading.csv");
+    let values: Vec<(String, f64)> = (monthly(30, 100.0).into_iter().enumerate())
+        .map(|(i, (date, _))| (date, (60.0 - 2.2 * i as f64).max(1.0) + (i % 3) as f64))
+        .collect();
+    write_monthly(&data, &values);
+    let run = dir.path().join("run");
+    assert_success(&forecast(&config(dir.path(), &data, ""), &run, &[]));
+    let written = read(&run.join("forecast.csv"));
+    let cells: Vec<f64> = rows_of(&written, None).concat();
+    let known = cells.iter().filter(|v| !v.is_nan());
+    assert!(known.clone().all(|v| *v >= 0.0), "{written}");
+    assert!(known.clone().any(|v| *v == 0.0), "{written}");
+    // `predict` bounds its forecasts the same way
+    let again = dir.path().join("again.csv");
+    assert_success(&predict_to(&run, &data, &again));
+    assert_eq!(read(&again), written);
+}
+
+#[test]
 fn only_the_recipes_model_falls_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("short.csv");
