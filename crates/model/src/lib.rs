@@ -36,8 +36,9 @@ pub mod recurrent;
 
 pub use distribution::OutputDistribution;
 pub use forecaster::{
-    Ensemble, EnsembleConfig, EsRnn, EsRnnConfig, Forecaster, ForecasterConfig, RnnForecaster,
-    RnnForecasterConfig, SeasonalMlp, SeasonalMlpConfig, SeasonalRnn, SeasonalRnnConfig,
+    Ensemble, EnsembleConfig, EsRnn, EsRnnConfig, Forecaster, ForecasterConfig, Lookback,
+    LookbackConfig, RnnForecaster, RnnForecasterConfig, SeasonalMlp, SeasonalMlpConfig,
+    SeasonalRnn, SeasonalRnnConfig,
 };
 pub use pytorch::{ImportError, PytorchWeights};
 pub use recurrent::{CellKind, Recurrent, RecurrentConfig, RecurrentLayer};

@@ -121,6 +121,7 @@ impl PytorchWeights {
             Forecaster::EsRnn(_) => Err(self.hybrid_mismatch()),
             Forecaster::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
             Forecaster::SeasonalMlp(_) => Err(self.mlp_mismatch()),
+            Forecaster::Lookback(_) => Err(self.lookback_mismatch()),
         }
     }
 
@@ -186,7 +187,16 @@ impl PytorchWeights {
             ForecasterConfig::EsRnn(_) => Err(self.hybrid_mismatch()),
             ForecasterConfig::SeasonalRnn(_) => Err(self.seasonal_mismatch()),
             ForecasterConfig::SeasonalMlp(_) => Err(self.mlp_mismatch()),
+            ForecasterConfig::Lookback(_) => Err(self.lookback_mismatch()),
         }
+    }
+
+    /// PyTorch's network reads the whole window.
+    fn lookback_mismatch(&self) -> ImportError {
+        self.mismatch(
+            "the file holds a network that reads the whole window and the model reads only its              newest rows; import it without [model] lookbacks"
+                .to_string(),
+        )
     }
 
     /// One network's weights do not make an ES-RNN hybrid.

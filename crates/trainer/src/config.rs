@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use yoho_data::window::MAX_STEPS;
 use yoho_data::{DataConfig, PanelSplit, TargetTransform, WindowNorm};
 use yoho_model::{
-    CellKind, EnsembleConfig, EsRnnConfig, ForecasterConfig, OutputDistribution,
+    CellKind, EnsembleConfig, EsRnnConfig, ForecasterConfig, LookbackConfig, OutputDistribution,
     RnnForecasterConfig, SeasonalMlpConfig, SeasonalRnnConfig,
 };
 
@@ -226,6 +226,13 @@ pub struct ModelSection {
     /// `statistical`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blend: Option<yoho_eval::BlendRule>,
+    /// Rows of the window each network reads, the newest (N-BEATS's ensemble of lookbacks):
+    /// network `k` of each family's `[train] ensemble` reads `lookbacks[k mod n]` of the
+    /// window's `window_len`. Each at most `window_len`, and at least `[data] season` for the
+    /// families that read seasons; at most as many as the ensemble's networks per family.
+    /// Empty (the default): every network reads the whole window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookbacks: Vec<usize>,
 }
 
 /// `[model] statistical`: a statistical member of the ensemble.
@@ -725,6 +732,40 @@ impl ExperimentConfig {
             1,
             MAX_STEPS,
         )?;
+        self.validate_lookbacks()
+    }
+
+    fn validate_lookbacks(&self) -> anyhow::Result<()> {
+        let (lookbacks, data) = (&self.model.lookbacks, &self.data);
+        let networks = self.train.ensemble.max(1);
+        if lookbacks.len() > networks {
+            bail!(
+                "[model] lookbacks: {} lookbacks for {networks} network(s) per family ([train]                  ensemble); network k reads lookbacks[k], so list at most {networks} or raise                  ensemble",
+                lookbacks.len()
+            );
+        }
+        let season = data.season.unwrap_or(1);
+        let seasonal = self
+            .model
+            .family
+            .iter()
+            .find(|family| family.reads_levels());
+        for &rows in lookbacks {
+            if !(1..=data.window_len).contains(&rows) {
+                bail!(
+                    "[model] lookbacks: a network reads the newest rows of the window, so each                      lookback must be from 1 to [data] window_len ({}), got {rows}",
+                    data.window_len
+                );
+            }
+            if let Some(family) = seasonal.filter(|_| rows < season) {
+                bail!(
+                    "[model] lookbacks: family = \"{}\" forecasts from the window's last \
+                     season, so each lookback must be at least [data] season ({season}), got \
+                     {rows}",
+                    family.name()
+                );
+            }
+        }
         Ok(())
     }
 
@@ -851,15 +892,21 @@ impl ExperimentConfig {
     }
 
     /// The network this config describes, for `features` inputs and `horizon` outputs: one
-    /// network, an ensemble of `[train] ensemble` networks, or an ensemble of such per family.
+    /// network, an ensemble of `[train] ensemble` networks, or an ensemble of such per family;
+    /// with `[model] lookbacks`, network `k` of each family reads the newest `lookbacks[k mod
+    /// n]` rows of the window.
     pub fn forecaster_config(&self) -> ForecasterConfig {
         let mut families = self.model.family.iter().map(|family| {
-            let member = self.family_config(family);
-            match self.train.ensemble {
-                0 | 1 => member,
-                members => {
-                    ForecasterConfig::Ensemble(EnsembleConfig::new(Box::new(member), members))
+            let member = |index: usize| self.with_lookback(self.family_config(family), index);
+            match (self.train.ensemble, self.model.lookbacks.len()) {
+                (0 | 1, _) => member(0),
+                (members, 0 | 1) => {
+                    ForecasterConfig::Ensemble(EnsembleConfig::new(Box::new(member(0)), members))
                 }
+                (members, _) => ForecasterConfig::Ensemble(
+                    EnsembleConfig::new(Box::new(member(0)), 1)
+                        .with_others((1..members).map(member).collect()),
+                ),
             }
         });
         let first = families.next().expect("a config names a family");
@@ -869,6 +916,19 @@ impl ExperimentConfig {
             false => ForecasterConfig::Ensemble(
                 EnsembleConfig::new(Box::new(first), 1).with_others(others),
             ),
+        }
+    }
+
+    /// `network` reading the newest rows `[model] lookbacks` gives the `index`th network of a
+    /// family (`network` itself without lookbacks).
+    fn with_lookback(&self, network: ForecasterConfig, index: usize) -> ForecasterConfig {
+        let lookbacks = &self.model.lookbacks;
+        match lookbacks.is_empty() {
+            true => network,
+            false => ForecasterConfig::Lookback(LookbackConfig::new(
+                Box::new(network),
+                lookbacks[index % lookbacks.len()],
+            )),
         }
     }
 
@@ -1453,6 +1513,44 @@ mod tests {
             error.contains("transformer") && error.contains("rnn"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn lookbacks_go_round_each_familys_networks_and_a_season_bounds_them() {
+        let text = MINIMAL
+            .replace("head = [50]", "head = [50]\nlookbacks = [3, 5]")
+            .replace("test_len = 100", "test_len = 100\n[train]\nensemble = 3");
+        let lookback_rows = |config: &ForecasterConfig| match config {
+            ForecasterConfig::Lookback(lookback) => lookback.rows,
+            other => panic!("not a lookback: {other:?}"),
+        };
+        let ForecasterConfig::Ensemble(ensemble) = parse(&text).unwrap().forecaster_config() else {
+            panic!("not an ensemble");
+        };
+        let members: Vec<usize> = std::iter::once(ensemble.member.as_ref())
+            .chain(&ensemble.others)
+            .map(lookback_rows)
+            .collect();
+        assert_eq!(members, [3, 5, 3]);
+        // one network: the first lookback
+        let single = parse(&MINIMAL.replace("head = [50]", "head = [50]\nlookbacks = [4]"));
+        assert_eq!(lookback_rows(&single.unwrap().forecaster_config()), 4);
+        // a family that forecasts from the window's last season reads at least a season
+        let seasonal = MINIMAL
+            .replace(
+                "[model]",
+                "[model]\nfamily = \"seasonal_rnn\"\nlookbacks = [3]",
+            )
+            .replace(
+                "test_len = 100",
+                "test_len = 100\ntransform = \"level\"\nseason = 4",
+            );
+        let error = parse(&seasonal).unwrap_err().to_string();
+        assert!(
+            error.contains("[model] lookbacks") && error.contains("season (4), got 3"),
+            "{error}"
+        );
+        assert!(parse(&seasonal.replace("lookbacks = [3]", "lookbacks = [4]")).is_ok());
     }
 
     #[test]

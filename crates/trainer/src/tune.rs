@@ -88,6 +88,10 @@ impl Trial {
         }
         // a window shorter than the season drops it (and the seasonal difference)
         config.data.set_window_len(self.window_len);
+        // a network reads at most the trial's window
+        for rows in &mut config.model.lookbacks {
+            *rows = (*rows).min(self.window_len);
+        }
         config.model.hidden_size = self.hidden_size;
         config.model.num_layers = self.num_layers;
         config.train.lr = self.lr;
@@ -511,5 +515,15 @@ mod tests {
             7,
         );
         assert!(short.iter().all(|trial| trial.window_len <= 3), "{short:?}");
+        // lookbacks longer than a trial's window read all of it
+        let mut lookbacks = config.clone();
+        lookbacks.model.lookbacks = vec![2, 1000];
+        lookbacks.train.ensemble = 2;
+        let applied = short[0].apply(&lookbacks);
+        assert_eq!(
+            applied.model.lookbacks,
+            [2.min(short[0].window_len), short[0].window_len]
+        );
+        applied.validate().unwrap();
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod ensemble;
 pub mod es_rnn;
+pub mod lookback;
 pub mod rnn;
 pub mod seasonal_mlp;
 pub mod seasonal_rnn;
@@ -19,6 +20,7 @@ use burn::tensor::{Device, Int, Tensor};
 use crate::distribution::OutputDistribution;
 pub use ensemble::{Ensemble, EnsembleConfig};
 pub use es_rnn::{EsRnn, EsRnnConfig};
+pub use lookback::{Lookback, LookbackConfig};
 pub use rnn::{RnnForecaster, RnnForecasterConfig};
 pub use seasonal_mlp::{SeasonalMlp, SeasonalMlpConfig};
 pub use seasonal_rnn::{SeasonalRnn, SeasonalRnnConfig};
@@ -38,6 +40,8 @@ pub enum ForecasterConfig {
     /// A multilayer perceptron over the whole window forecasting the departure from its
     /// seasonal naive.
     SeasonalMlp(SeasonalMlpConfig),
+    /// A forecaster that reads only the newest rows of each window.
+    Lookback(LookbackConfig),
 }
 
 impl ForecasterConfig {
@@ -49,6 +53,7 @@ impl ForecasterConfig {
             Self::EsRnn(config) => config.init(device),
             Self::SeasonalRnn(config) => config.init(device),
             Self::SeasonalMlp(config) => config.init(device),
+            Self::Lookback(config) => config.init(device),
         }
     }
 
@@ -68,6 +73,7 @@ impl ForecasterConfig {
             Self::EsRnn(config) => config.network.input_size,
             Self::SeasonalRnn(config) => config.network.input_size,
             Self::SeasonalMlp(config) => config.input_size,
+            Self::Lookback(config) => config.inner.input_size(),
         }
     }
 }
@@ -95,6 +101,8 @@ pub enum Forecaster {
     /// A multilayer perceptron over the whole window forecasting the departure from its
     /// seasonal naive.
     SeasonalMlp(SeasonalMlp),
+    /// A forecaster that reads only the newest rows of each window.
+    Lookback(Lookback),
 }
 
 impl Forecaster {
@@ -108,6 +116,7 @@ impl Forecaster {
             Self::EsRnn(model) => model.forward(inputs),
             Self::SeasonalRnn(model) => model.forward(inputs),
             Self::SeasonalMlp(model) => model.forward(inputs),
+            Self::Lookback(model) => model.forward(inputs),
         }
     }
 
@@ -121,6 +130,7 @@ impl Forecaster {
             Self::EsRnn(model) => model.forward_series(inputs, series),
             Self::SeasonalRnn(model) => model.forward(inputs),
             Self::SeasonalMlp(model) => model.forward(inputs),
+            Self::Lookback(model) => model.forward_series(inputs, series),
         }
     }
 
@@ -144,6 +154,7 @@ impl Forecaster {
             Self::Rnn(_) | Self::SeasonalRnn(_) | Self::SeasonalMlp(_) => None,
             Self::Ensemble(ensemble) => ensemble.series_count(),
             Self::EsRnn(model) => Some(model.series_count()),
+            Self::Lookback(model) => model.inner().series_count(),
         }
     }
 
@@ -155,6 +166,7 @@ impl Forecaster {
             Self::EsRnn(model) => model.output_size(),
             Self::SeasonalRnn(model) => model.output_size(),
             Self::SeasonalMlp(model) => model.output_size(),
+            Self::Lookback(model) => model.output_size(),
         }
     }
 
@@ -166,6 +178,7 @@ impl Forecaster {
             Self::EsRnn(model) => model.distribution(),
             Self::SeasonalRnn(model) => model.distribution(),
             Self::SeasonalMlp(model) => model.distribution(),
+            Self::Lookback(model) => model.distribution(),
         }
     }
 }

@@ -144,7 +144,8 @@ fn check_series(config: &ExperimentConfig, data: &TrainingData) -> anyhow::Resul
 /// The members of an ensemble run train side by side (as many at a time as the machine has
 /// cores), each as a run of its own with its [`member_seed`], each stopping early and
 /// keeping its own best epoch, its checkpoints under `members/NN/`: `[train] ensemble`
-/// networks of each family of `[model] family`, the first family's first. The ensemble
+/// networks of each family of `[model] family`, the first family's first (with `[model]
+/// lookbacks`, network `k` of each reading the `k`th lookback's newest rows). The ensemble
 /// forecasts the median of theirs (with several families, the median of each family's
 /// median). The history is the first member's (the one a single network with the same seed
 /// would train, and the only one whose progress is shown), the kept epoch the median of the
@@ -174,6 +175,7 @@ fn train_ensemble(
         let mut member = config.clone();
         member.train.ensemble = 1;
         member.model.family = Families::one(families[index / per_family]);
+        member.model.lookbacks = member_lookback(&config.model.lookbacks, index % per_family);
         member.train.seed = member_seed(config.train.seed, *index);
         let dir = run_dir.join("members").join(format!("{:02}", index + 1));
         let control = control.for_member(*index == 0);
@@ -238,6 +240,16 @@ fn group_by_family(networks: Vec<Forecaster>, per_family: usize) -> Forecaster {
         })
         .collect();
     ensemble(families)
+}
+
+/// The lookback of network `index` (0-based) of a family's ensemble, as its own config's
+/// `[model] lookbacks` (empty: the whole window), the one
+/// [`ExperimentConfig::forecaster_config`] gives it.
+fn member_lookback(lookbacks: &[usize], index: usize) -> Vec<usize> {
+    match lookbacks.is_empty() {
+        true => Vec::new(),
+        false => vec![lookbacks[index % lookbacks.len()]],
+    }
 }
 
 /// How far apart the seeds of an ensemble's members are: a prime far above any seed a user

@@ -50,6 +50,64 @@ fn an_ensemble_trains_saves_and_forecasts_again() {
     assert!(metrics(&single).get("ensemble").is_none());
 }
 
+/// `trainer predict`'s forecast from `run` after `series_csv(80)` with the values of its
+/// oldest window row (the file's last `window_len` = 4 rows) moved by `shift`.
+fn forecast_with_oldest_row_moved(dir: &Path, run: &Path, shift: f64) -> String {
+    let text = crate::common::series_csv(80);
+    let lines: Vec<String> = (text.lines().enumerate())
+        .map(|(index, line)| match index {
+            77 => {
+                let cells: Vec<&str> = line.split(',').collect();
+                let moved = |cell: &str| cell.parse::<f64>().unwrap() + shift;
+                format!("{},{},{}", cells[0], moved(cells[1]), moved(cells[2]))
+            }
+            _ => line.to_string(),
+        })
+        .collect();
+    let (data, out) = (dir.join("moved.csv"), dir.join("moved_forecast.csv"));
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    assert_success(&crate::common::predict_to(run, &data, &out));
+    read(&out)
+}
+
+#[test]
+fn each_network_of_an_ensemble_reads_its_lookbacks_newest_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let run_with = |lookbacks: &str, name: &str| {
+        let text = config_text(&data, "window_norm = \"none\"", "ensemble = 2").replace(
+            "head = [4]",
+            &format!("head = [4]\nlookbacks = {lookbacks}"),
+        );
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&config, text).unwrap();
+        let run = dir.path().join(name);
+        crate::common::train(&config, &run);
+        run
+    };
+    // both networks read the newest 3 of the window's 4 rows: its oldest row moves nothing
+    let newest = run_with("[3]", "newest");
+    let forecast = |run: &Path, shift: f64| forecast_with_oldest_row_moved(dir.path(), run, shift);
+    assert_eq!(forecast(&newest, 50.0), forecast(&newest, 0.0));
+    // the second network reads all 4: the ensemble's forecast moves with the oldest row
+    let both = run_with("[3, 4]", "both");
+    assert_ne!(forecast(&both, 50.0), forecast(&both, 0.0));
+    // a lookback longer than the window, or more lookbacks than networks, names the key
+    for (lookbacks, expected) in [
+        ("[5]", "window_len (4), got 5"),
+        ("[2, 3, 4]", "3 lookbacks"),
+    ] {
+        let text = config_text(&data, "", "ensemble = 2").replace(
+            "head = [4]",
+            &format!("head = [4]\nlookbacks = {lookbacks}"),
+        );
+        let config = dir.path().join("bad.toml");
+        std::fs::write(&config, text).unwrap();
+        let output = trainer(&["--config", config.to_str().unwrap()]);
+        assert_clean_error(&output, &["[model] lookbacks", expected]);
+    }
+}
+
 #[test]
 fn a_bad_ensemble_size_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
