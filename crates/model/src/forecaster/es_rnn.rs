@@ -158,8 +158,9 @@ impl EsRnn {
             .clone()
             .narrow(2, self.target_index, 1)
             .reshape([batch, 1, window_len]);
-        let operators = self.smoothing_operators(window_len, &inputs.device());
-        let (normalised, base) = operators.apply(target, series);
+        let (used, local) = batch_series(series);
+        let operators = self.smoothing_operators(window_len, used);
+        let (normalised, base) = operators.apply(target, local);
         let normalised = normalised.reshape([batch, window_len]);
         let base = base.reshape([batch, self.output_size()]);
         let network_inputs = replace_feature(inputs, self.target_index, features, normalised);
@@ -167,20 +168,22 @@ impl EsRnn {
         self.distribution().add_to_locations(outputs, base)
     }
 
-    /// Each series' smoothing of a window of `window_len` rows as the linear maps it is (see
-    /// [`SmoothingOperators`]), with the gradients of its coefficients: the maps are computed in
+    /// The smoothing of a window of `window_len` rows of each series of `used` (`[used]`, the
+    /// series a batch holds) as the linear maps it is (see [`SmoothingOperators`], whose
+    /// `i`th maps are `used[i]`'s), with the gradients of its coefficients: the maps are computed in
     /// f64 outside the graph with their derivatives in `α` and `γ`, and a window `x` of series
     /// `s` enters it as `x·M₀ + (α − α₀)·x·∂M/∂α + (γ − γ₀)·x·∂M/∂γ` where `α₀`, `γ₀` are the
     /// coefficients' current values, so the value is `x·M₀` and the gradient exact. Only the
     /// two coefficient differences are in the graph: a few operations per batch instead of
     /// several per step of the recursion, and no gradient of a matrix per window.
-    fn smoothing_operators(&self, window_len: usize, device: &Device) -> SmoothingOperators {
+    fn smoothing_operators(&self, window_len: usize, used: Tensor<1, Int>) -> SmoothingOperators {
+        let device = &used.device();
         let season = match window_len >= self.season {
             true => self.season,
             false => 1,
         };
-        let alpha = self.level_smoothing();
-        let gamma = self.season_smoothing();
+        let alpha = self.level_smoothing().select(0, used.clone());
+        let gamma = self.season_smoothing().select(0, used);
         let host = |coefficients: &Tensor<1>| -> Vec<f64> {
             coefficients
                 .clone()
@@ -408,6 +411,26 @@ fn columns_of(forms: &[Form], window_len: usize) -> Form {
     }
 }
 
+/// The distinct series of a batch's windows (`series [batch]`), ascending (`[used]`), and each
+/// window's place among them (`[batch]`): the batch needs the maps of those series alone, not
+/// of every series of the panel.
+fn batch_series(series: Tensor<1, Int>) -> (Tensor<1, Int>, Tensor<1, Int>) {
+    let device = series.device();
+    let indices: Vec<i64> = (series.into_data().convert::<i64>().try_to_vec::<i64>())
+        .expect("series indices convert to i64");
+    let mut used = indices.clone();
+    used.sort_unstable();
+    used.dedup();
+    let local: Vec<i64> = (indices.iter())
+        .map(|index| used.binary_search(index).expect("every index is used") as i64)
+        .collect();
+    let tensor = |values: Vec<i64>| {
+        let len = values.len();
+        Tensor::<1, Int>::from_data(TensorData::new(values, [len]), &device)
+    };
+    (tensor(used), tensor(local))
+}
+
 /// `ε + (1 − 2ε) · sigmoid(raw)`.
 fn squash(raw: Tensor<1>) -> Tensor<1> {
     sigmoid(raw) * (1.0 - 2.0 * COEFFICIENT_MARGIN) + COEFFICIENT_MARGIN
@@ -558,9 +581,27 @@ mod tests {
             Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device),
         ));
         assert_ne!(both[0..2], both[2..4]);
-        let first = values(model.forward(inputs));
+        let first = values(model.forward(inputs.clone()));
         assert_eq!(first[0..2], both[0..2]);
         assert_eq!(first[2..4], both[0..2]);
+        // a batch of the second series alone is smoothed with its coefficients, not the first's
+        let second = values(model.forward_series(
+            inputs,
+            Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 1], [2]), &device),
+        ));
+        assert_eq!(second[0..2], both[2..4]);
+        assert_eq!(second[2..4], both[2..4]);
+    }
+
+    #[test]
+    fn a_batch_computes_the_maps_of_its_own_series_alone() {
+        let device = Device::flex();
+        let series =
+            Tensor::<1, Int>::from_data(TensorData::new(vec![7i64, 2, 7, 4], [4]), &device);
+        let (used, local) = batch_series(series);
+        let ints = |tensor: Tensor<1, Int>| tensor.into_data().convert::<i64>().try_to_vec::<i64>();
+        assert_eq!(ints(used).unwrap(), [2, 4, 7]);
+        assert_eq!(ints(local).unwrap(), [2, 0, 2, 1]);
     }
 
     fn tensor1(values: &[f32], device: &Device) -> Tensor<1> {
