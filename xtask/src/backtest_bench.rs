@@ -23,8 +23,8 @@ pub fn target_dir() -> PathBuf {
 fn time_backtest(jobs: usize, out: &Path) -> anyhow::Result<f64> {
     let args = BacktestArgs {
         config: CONFIG.into(),
-        folds: FOLDS,
-        step: STEP,
+        folds: Some(FOLDS),
+        step: Some(STEP),
         refit: Refit::Every,
         window: HistoryWindow::Expanding,
         jobs: Some(jobs),

@@ -234,6 +234,20 @@ fn lay_out(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<Fo
 /// `spec` failed: as many of its folds as fit, each of as many targets as fit; empty when none
 /// does. The windows bound the targets, and the oldest fold's purged periods may need more rows.
 fn fitting_plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> String {
+    match plan_that_fits(rows, data, spec) {
+        Some((folds, step)) => format!("; --folds {folds} --step {step} fits"),
+        None => String::new(),
+    }
+}
+
+/// The plan a series of `rows` rows holds that is nearest `spec`'s, as `(folds, step)`:
+/// `spec`'s own when it fits, else as many folds as fit (at most `spec`'s), then as many
+/// targets each (at most `spec`'s step); `None` when it cannot hold one fold of one target.
+pub fn plan_that_fits(
+    rows: usize,
+    data: &DataConfig,
+    spec: &BacktestSpec,
+) -> Option<(usize, usize)> {
     let windows = yoho_data::window::windows(rows, data.window_spec()).len();
     let targets = windows.saturating_sub(data.valid_len + 1);
     let fits = |(folds, step): &(usize, usize)| {
@@ -245,14 +259,13 @@ fn fitting_plan(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> String {
         };
         lay_out(rows, data, &candidate).is_ok()
     };
-    let candidates = (1..=spec.folds.min(targets))
-        .rev()
-        .flat_map(|folds| (1..=targets / folds).rev().map(move |step| (folds, step)));
+    let candidates = (1..=spec.folds.min(targets)).rev().flat_map(|folds| {
+        (1..=(targets / folds).min(spec.step))
+            .rev()
+            .map(move |step| (folds, step))
+    });
     // a bounded search: each try lays out the windows again
-    match candidates.take(400).find(fits) {
-        Some((folds, step)) => format!("; --folds {folds} --step {step} fits"),
-        None => String::new(),
-    }
+    candidates.take(400).find(fits)
 }
 
 /// Whether the oldest fold (the one with the fewest rows) holds its periods: besides the
@@ -826,6 +839,11 @@ mod tests {
         // a series without a single window suggests nothing
         let error = plan(3, &config(), &asked).unwrap_err();
         assert!(error.ends_with("the series has 0"), "{error}");
+        // the plan that fits: the one asked for where it fits, never more targets a fold
+        assert_eq!(plan_that_fits(30, &config(), &asked), Some((10, 2)));
+        let small = spec(2, 3, Refit::Every, HistoryWindow::Expanding);
+        assert_eq!(plan_that_fits(30, &config(), &small), Some((2, 3)));
+        assert_eq!(plan_that_fits(3, &config(), &asked), None);
     }
 
     #[test]

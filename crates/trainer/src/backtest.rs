@@ -53,9 +53,9 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
             weights.display()
         );
     }
-    let spec = BacktestSpec {
-        folds: args.folds,
-        step: args.step,
+    let mut spec = BacktestSpec {
+        folds: args.folds(),
+        step: args.step(),
         refit: args.refit,
         window: args.window,
         jobs: args.jobs.unwrap_or_else(default_jobs),
@@ -69,6 +69,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     let baselines = config.baselines();
     let loaded = yoho_data::load(&config.data, &baselines::extra_columns(&baselines))?;
     crate::notes::print_series_notes(&loaded.cleaning_notes());
+    args.fit_default_plan(&mut spec, &config.data, [loaded.series.len()]);
     backtest::plan(loaded.series.len(), &config.data, &spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
     let selected = select_device(args.device)?;
@@ -105,10 +106,11 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
 /// `trainer backtest` of a series too short for the recipe's networks (`short`): the
 /// recipe's statistical voices alone, fitted at every origin of every fold.
 fn backtest_too_short(short: &TooShort, args: &BacktestArgs) -> anyhow::Result<()> {
-    let start = FallbackBacktest::start(short, args)?;
-    let (spec, data, baselines) = (&start.spec, &start.data, &start.baselines);
-    let loaded = yoho_data::load(data, &baselines::extra_columns(baselines))?;
+    let mut start = FallbackBacktest::start(short, args)?;
+    let loaded = yoho_data::load(&start.data, &baselines::extra_columns(&start.baselines))?;
     crate::notes::print_series_notes(&loaded.cleaning_notes());
+    args.fit_default_plan(&mut start.spec, &start.data, [loaded.series.len()]);
+    let (spec, data, baselines) = (&start.spec, &start.data, &start.baselines);
     // the plan checked before the run directory is written
     backtest::plan(loaded.series.len(), data, spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;

@@ -56,6 +56,10 @@ pub(crate) fn run_panel_backtest(
     let path = crate::forecast_fit::data_path(config);
     let extra = baselines::extra_columns(&baselines);
     let loaded = yoho_data::load_file_panel(&path, &config.data.load_options(&extra), column)?;
+    let mut planned = spec.clone();
+    let rows = loaded.iter().map(|(_, series)| series.series.len());
+    args.fit_default_plan(&mut planned, &config.data, rows);
+    let spec = &planned;
     let left_out = backtest::plan_panel(&loaded, &config.data, spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
     let (alone, left_out) = Alone::plan(config, &loaded, left_out, spec);
@@ -121,14 +125,16 @@ pub(crate) fn backtest_too_short_panel(
     short: &TooShort,
     args: &BacktestArgs,
 ) -> anyhow::Result<()> {
-    let start = FallbackBacktest::start(short, args)?;
-    let (spec, baselines, statistical) =
-        (&start.spec, &start.baselines, &start.fallback.statistical);
+    let mut start = FallbackBacktest::start(short, args)?;
+    let statistical = &start.fallback.statistical;
     let column = statistical.data.series_column.clone().unwrap_or_default();
     let options = start
         .data
-        .load_options(&baselines::extra_columns(baselines));
+        .load_options(&baselines::extra_columns(&start.baselines));
     let loaded = yoho_data::load_file_panel(&data_file(&start.data), &options, &column)?;
+    let rows = loaded.iter().map(|(_, series)| series.series.len());
+    args.fit_default_plan(&mut start.spec, &start.data, rows);
+    let (spec, baselines) = (&start.spec, &start.baselines);
     // the plan checked before the run directory is written
     let left_out = backtest::plan_panel(&loaded, &start.data, spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use yoho_eval::backtest::{HistoryWindow, Refit};
+use yoho_eval::backtest::{BacktestSpec, HistoryWindow, Refit};
 
 use crate::device::DeviceChoice;
 
@@ -46,12 +46,14 @@ pub struct BacktestArgs {
     /// The experiment config, as for training.
     #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
     pub config: PathBuf,
-    /// Forecast origins.
-    #[arg(long, value_name = "K", default_value_t = 10)]
-    pub folds: usize,
-    /// Targets forecast from each origin.
-    #[arg(long, value_name = "S", default_value_t = 20)]
-    pub step: usize,
+    /// Forecast origins [default: 10, fewer where the series cannot hold them and neither
+    /// --folds nor --step is given].
+    #[arg(long, value_name = "K")]
+    pub folds: Option<usize>,
+    /// Targets forecast from each origin [default: 20, fewer where the series cannot hold
+    /// them and neither --folds nor --step is given].
+    #[arg(long, value_name = "S")]
+    pub step: Option<usize>,
     /// When to train a new model: `every` fold, `never` (once, on the first fold's history)
     /// or every N folds.
     #[arg(long, value_name = "every|never|N", default_value = "every")]
@@ -77,6 +79,63 @@ pub struct BacktestArgs {
     /// Where to compute (as for training).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+}
+
+/// The folds `trainer backtest` makes without `--folds`.
+pub const DEFAULT_FOLDS: usize = 10;
+/// The targets of each fold without `--step`.
+pub const DEFAULT_STEP: usize = 20;
+
+impl BacktestArgs {
+    /// `--folds`, or the default.
+    pub fn folds(&self) -> usize {
+        self.folds.unwrap_or(DEFAULT_FOLDS)
+    }
+
+    /// `--step`, or the default.
+    pub fn step(&self) -> usize {
+        self.step.unwrap_or(DEFAULT_STEP)
+    }
+
+    /// Whether the plan was asked for (`--folds` or `--step`): then it is kept as given, and
+    /// refused where the series cannot hold it; otherwise the default shrinks to fit.
+    pub fn plan_asked(&self) -> bool {
+        self.folds.is_some() || self.step.is_some()
+    }
+
+    /// Shrinks `spec`'s plan, when these arguments ask for none (no `--folds`, no `--step`),
+    /// to the one nearest the default that the series (of `rows` rows each: one, or a
+    /// panel's) hold: the shortest series that holds a fold sets it, and stderr says so. A
+    /// plan asked for is kept; where it does not fit, the plan's check refuses it and names
+    /// one that does.
+    pub(crate) fn fit_default_plan(
+        &self,
+        spec: &mut BacktestSpec,
+        data: &yoho_data::DataConfig,
+        rows: impl IntoIterator<Item = usize>,
+    ) {
+        if self.plan_asked() {
+            return;
+        }
+        let held = (rows.into_iter())
+            .filter_map(|rows| yoho_eval::backtest::plan_that_fits(rows, data, spec))
+            .min();
+        if let Some((folds, step)) = held.filter(|plan| *plan != (spec.folds, spec.step)) {
+            let plural = |count: usize, noun: &str| match count {
+                1 => format!("1 {noun}"),
+                _ => format!("{count} {noun}s"),
+            };
+            eprintln!(
+                "note: the series cannot hold the default {} folds × {} targets; backtesting {} × \
+                 {} (--folds and --step choose another plan)",
+                spec.folds,
+                spec.step,
+                plural(folds, "fold"),
+                plural(step, "target"),
+            );
+            (spec.folds, spec.step) = (folds, step);
+        }
+    }
 }
 
 /// Options of `tune`.

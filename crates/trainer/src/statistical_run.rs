@@ -45,8 +45,8 @@ impl StatisticalRun {
     /// fold at a time (nothing trains), with this run's interval levels and season.
     pub fn backtest_spec(&self, args: &BacktestArgs, blend: Blend) -> BacktestSpec {
         BacktestSpec {
-            folds: args.folds,
-            step: args.step,
+            folds: args.folds(),
+            step: args.step(),
             refit: args.refit,
             window: args.window,
             jobs: 1,

@@ -174,7 +174,14 @@ fn one_model_is_evaluated_on_every_series_and_forecasts_every_series() {
     assert_clean_error(&output, &["'tiny'", "was not trained on", "'small'"]);
 
     // a backtest whose folds no series can hold is refused before anything runs, naming one
-    let output = trainer(&["backtest", "--config", config.to_str().unwrap()]);
+    let plan = ["--folds", "10", "--step", "20"];
+    let output = trainer(
+        &[
+            &["backtest", "--config", config.to_str().unwrap()],
+            &plan[..],
+        ]
+        .concat(),
+    );
     assert_clean_error(
         &output,
         &[

@@ -518,6 +518,23 @@ fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin(
         &["10 folds", "the series has 18", "--folds 6 --step 1 fits"],
     );
     assert!(!none.exists());
+    // without --folds and --step, the default plan shrinks to one the series holds, and says so
+    let (config, fitted) = (config.to_str().unwrap(), dir.path().join("fitted"));
+    let args = [
+        "backtest",
+        "--config",
+        config,
+        "--out",
+        fitted.to_str().unwrap(),
+    ];
+    let output = crate::common::trainer(&args);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let note = "cannot hold the default 10 folds × 20 targets; backtesting 6 folds × 1 target";
+    assert!(stderr.contains(note), "{stderr}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&fitted.join("metrics.json"))).unwrap();
+    assert_eq!(metrics["per_fold"].as_array().map(Vec::len), Some(6));
 }
 
 /// `trainer backtest --folds 2 --step 1 --epochs 2` of a panel of monthly `shops` in
