@@ -11,7 +11,7 @@
 use yoho_data::{PreparedData, Window};
 
 use crate::baselines::{Baseline, Statistical, history_up_to_origin};
-use crate::bounds::Bounds;
+use crate::bounds::SeriesBounds;
 use crate::evaluate::{MODEL, NamedForecast, TestForecast};
 use crate::parallel::per_window;
 
@@ -142,10 +142,10 @@ impl Blend {
 
     /// `test`'s model forecasts (`model`, every step of every window of `data`'s test period,
     /// as [`crate::evaluate::forecast_test`] gives them with `baselines`) blended with the
-    /// statistical forecasts from each window's origin, within the [`Bounds`] of `data` there.
-    /// A member that is also one of
-    /// `baselines` (the same forecaster, with the only column of its name) is taken from that
-    /// column rather than fitted again at every origin: the same numbers, for half the fits.
+    /// statistical forecasts from each window's origin, within the [`Bounds`](crate::Bounds)
+    /// of `data` there. A member that is also one of `baselines` (the same forecaster, with the
+    /// only column of its name) is taken from that column rather than fitted again at every
+    /// origin: the same numbers, for half the fits.
     pub fn apply_to_test(
         &self,
         test: &mut TestForecast,
@@ -156,6 +156,7 @@ impl Blend {
             .map(|member| member_column(member, test, data, baselines))
             .collect();
         let networks = test.model_steps();
+        let bounds = SeriesBounds::of_data(data);
         let blended = per_window(&data.splits.test, |index, window| {
             let network = &networks[index];
             let history = history_up_to_origin(data, &window);
@@ -167,7 +168,7 @@ impl Blend {
                 })
                 .collect();
             let mut blended = self.combine(network, &statistical);
-            Bounds::at_origin(data, &window).apply_all(&mut blended);
+            bounds.at(&window).apply_all(&mut blended);
             blended
         });
         if let Some(model) = test.forecasts.iter_mut().find(|f| f.name == MODEL) {

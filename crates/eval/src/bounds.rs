@@ -12,8 +12,6 @@
 
 use yoho_data::{ForecastBounds, PreparedData, Window, WindowRun};
 
-use crate::baselines::history_up_to_origin;
-
 /// The values a series' forecasts may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bounds {
@@ -23,31 +21,73 @@ pub enum Bounds {
     NonNegative,
 }
 
+/// Where a series' values first are finite and first are negative: the bounds of a forecast
+/// from any origin in constant time (a backtest or a long test period has an origin per row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesBounds {
+    rule: ForecastBounds,
+    first_finite: Option<usize>,
+    first_negative: Option<usize>,
+}
+
+impl SeriesBounds {
+    /// The bounds `rule` gives forecasts of `values` (oldest first) from each origin.
+    pub fn new(rule: ForecastBounds, values: &[f64]) -> Self {
+        let finite = |v: &f64| v.is_finite();
+        Self {
+            rule,
+            first_finite: values.iter().position(finite),
+            first_negative: values.iter().position(|v| finite(v) && *v < 0.0),
+        }
+    }
+
+    /// Those of `data`'s target, by its rule.
+    pub fn of_data(data: &PreparedData) -> Self {
+        Self::new(data.bounds, data.target_values())
+    }
+
+    /// The bounds of a forecast from the values up to row `origin_row` (included): with
+    /// [`ForecastBounds::Auto`], non-negative when none of them is below zero (and one is
+    /// finite).
+    pub fn up_to(&self, origin_row: usize) -> Bounds {
+        let seen = |row: Option<usize>| row.is_some_and(|row| row <= origin_row);
+        match (
+            self.rule,
+            seen(self.first_finite),
+            seen(self.first_negative),
+        ) {
+            (ForecastBounds::Auto, true, false) => Bounds::NonNegative,
+            _ => Bounds::Unbounded,
+        }
+    }
+
+    /// The bounds of the forecast of `window`: from the values up to its origin.
+    pub fn at(&self, window: &Window) -> Bounds {
+        self.up_to(window.last_input_row())
+    }
+}
+
 impl Bounds {
     /// The bounds `rule` gives a series whose known values are `history`: with
     /// [`ForecastBounds::Auto`], non-negative when none of its finite values is below zero
     /// (and it has one).
     pub fn of_history(rule: ForecastBounds, history: &[f64]) -> Self {
-        let finite = history.iter().filter(|v| v.is_finite());
-        let never_negative = finite.clone().next().is_some() && finite.clone().all(|v| *v >= 0.0);
-        match (rule, never_negative) {
-            (ForecastBounds::Auto, true) => Self::NonNegative,
-            _ => Self::Unbounded,
+        match history.len().checked_sub(1) {
+            Some(last) => SeriesBounds::new(rule, history).up_to(last),
+            None => Self::Unbounded,
         }
     }
 
     /// The bounds of the forecast of `window` of `data`: from the target's values up to its
     /// origin, by `data`'s rule.
     pub fn at_origin(data: &PreparedData, window: &Window) -> Self {
-        Self::of_history(data.bounds, history_up_to_origin(data, window))
+        SeriesBounds::of_data(data).at(window)
     }
 
     /// The bounds of each window of `windows` (of `data`), in order.
     pub fn of_windows(data: &PreparedData, windows: &WindowRun) -> Vec<Self> {
-        windows
-            .iter()
-            .map(|window| Self::at_origin(data, &window))
-            .collect()
+        let series = SeriesBounds::of_data(data);
+        windows.iter().map(|window| series.at(&window)).collect()
     }
 
     /// Each window's forecasts (`[window][step]`) brought within the bounds of its origin
@@ -94,6 +134,11 @@ mod tests {
         // `bounds = "none"`: never bounded
         let none = Bounds::of_history(ForecastBounds::None, &[3.0, 0.0, 5.0]);
         assert_eq!(none, Bounds::Unbounded);
+        // from each origin of one series: bounded until its first negative value
+        let series = SeriesBounds::new(ForecastBounds::Auto, &[f64::NAN, 2.0, 0.0, -1.0, 4.0]);
+        let by_origin: Vec<Bounds> = (0..5).map(|row| series.up_to(row)).collect();
+        let (free, non_negative) = (Bounds::Unbounded, Bounds::NonNegative);
+        assert_eq!(by_origin, [free, non_negative, non_negative, free, free]);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub mod statistical_only;
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
 pub use baselines::{Arima, Baseline, Ets, LogArima, NAIVE, Statistical, standard_baselines};
 pub use blend::{Blend, BlendRule};
-pub use bounds::Bounds;
+pub use bounds::{Bounds, SeriesBounds};
 pub use ensemble::{EnsembleSpread, ensemble_spread};
 pub use evaluate::{
     EvaluationTable, ForecastMetrics, MODEL, NamedForecast, StepErrors, TestForecast,

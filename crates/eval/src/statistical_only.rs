@@ -18,7 +18,7 @@ use crate::backtest::{
 };
 use crate::baselines::{Baseline, history_up_to_origin, training_targets};
 use crate::blend::Blend;
-use crate::bounds::Bounds;
+use crate::bounds::SeriesBounds;
 use crate::evaluate::{EvaluationTable, TestForecast, test_forecast_of};
 use crate::intervals::{
     Calibration, CalibrationErrors, Conformal, TestIntervals, conformal_test_intervals,
@@ -73,7 +73,7 @@ pub fn calibration_origins(rows: usize) -> Option<WindowRun> {
 /// [`calibration_origins`], the forecast fitted on the values before it, and its errors on the
 /// values after it (a step past the series' end gives none). The nearer steps get more errors
 /// than the farther ones; a step with too few for a level has no interval of it. Each forecast
-/// is kept within the [`Bounds`] `bounds` gives the values before its origin.
+/// is kept within the [`Bounds`](crate::Bounds) `bounds` gives the values before its origin.
 pub fn rolling_conformal(
     blend: &Blend,
     (history, bounds): (&[f64], ForecastBounds),
@@ -87,21 +87,21 @@ pub fn rolling_conformal(
 
 /// The errors (forecast − actual) of `blend`'s statistical members alone at each of `steps`
 /// steps ahead, at every origin of [`calibration_origins`] over `history`, each forecast
-/// fitted on the values before its origin and kept within the [`Bounds`] `bounds` gives them;
-/// one list per step (empty where no origin reaches).
+/// fitted on the values before its origin and kept within the [`Bounds`](crate::Bounds)
+/// `bounds` gives them; one list per step (empty where no origin reaches).
 pub fn rolling_errors(
     blend: &Blend,
     (history, bounds): (&[f64], ForecastBounds),
     steps: usize,
 ) -> Vec<Vec<f64>> {
     let mut errors: Vec<Vec<f64>> = vec![Vec::new(); steps];
+    let bounds = SeriesBounds::new(bounds, history);
     if let Some(origins) = calibration_origins(history.len()) {
         let forecasts = per_window(&origins, |_, window| {
             let origin = window.first_target_row();
             let ahead = steps.min(history.len() - origin);
-            let before = &history[..origin];
-            let mut forecast = blend.forecast_alone(before, ahead);
-            Bounds::of_history(bounds, before).apply_all(&mut forecast);
+            let mut forecast = blend.forecast_alone(&history[..origin], ahead);
+            bounds.up_to(origin - 1).apply_all(&mut forecast);
             (origin, forecast)
         });
         for (origin, forecast) in forecasts {

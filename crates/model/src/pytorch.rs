@@ -194,7 +194,8 @@ impl PytorchWeights {
     /// PyTorch's network reads the whole window.
     fn lookback_mismatch(&self) -> ImportError {
         self.mismatch(
-            "the file holds a network that reads the whole window and the model reads only its              newest rows; import it without [model] lookbacks"
+            "the file holds a network that reads the whole window and the model reads only its \
+             newest rows; import it without [model] lookbacks"
                 .to_string(),
         )
     }

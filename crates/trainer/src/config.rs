@@ -740,7 +740,9 @@ impl ExperimentConfig {
         let networks = self.train.ensemble.max(1);
         if lookbacks.len() > networks {
             bail!(
-                "[model] lookbacks: {} lookbacks for {networks} network(s) per family ([train]                  ensemble); network k reads lookbacks[k], so list at most {networks} or raise                  ensemble",
+                "[model] lookbacks: {} lookbacks for {networks} network(s) per family ([train] \
+                 ensemble); network k reads lookbacks[k], so list at most {networks} or raise \
+                 ensemble",
                 lookbacks.len()
             );
         }
@@ -753,7 +755,8 @@ impl ExperimentConfig {
         for &rows in lookbacks {
             if !(1..=data.window_len).contains(&rows) {
                 bail!(
-                    "[model] lookbacks: a network reads the newest rows of the window, so each                      lookback must be from 1 to [data] window_len ({}), got {rows}",
+                    "[model] lookbacks: a network reads the newest rows of the window, so each \
+                     lookback must be from 1 to [data] window_len ({}), got {rows}",
                     data.window_len
                 );
             }

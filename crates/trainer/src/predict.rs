@@ -353,10 +353,10 @@ impl ModelRun<'_> {
 }
 
 /// The forecast of `steps` steps after `series` (read from `data_path`) by `blend`'s
-/// statistical members alone, fitted on the whole of its target column (`data`'s), with split-conformal
-/// intervals of `levels` calibrated on their errors at rolling origins over its newer half
-/// (`yoho_eval::statistical_only`); and that calibration. A series never negative is forecast
-/// non-negative (`yoho_eval::bounds`).
+/// statistical members alone, fitted on the whole of its target column (`data`'s), with
+/// split-conformal intervals of `levels` calibrated on their errors at rolling origins over its
+/// newer half (`yoho_eval::statistical_only`); and that calibration. A series never negative is
+/// forecast non-negative (`yoho_eval::bounds`).
 pub(crate) fn statistical_forecast(
     blend: &Blend,
     levels: &[f64],

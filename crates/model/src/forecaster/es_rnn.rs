@@ -169,8 +169,8 @@ impl EsRnn {
     }
 
     /// The smoothing of a window of `window_len` rows of each series of `used` (`[used]`, the
-    /// series a batch holds) as the linear maps it is (see [`SmoothingOperators`], whose
-    /// `i`th maps are `used[i]`'s), with the gradients of its coefficients: the maps are computed in
+    /// series a batch holds) as the linear maps it is (see [`SmoothingOperators`], whose `i`th
+    /// maps are `used[i]`'s), with the gradients of its coefficients: the maps are computed in
     /// f64 outside the graph with their derivatives in `α` and `γ`, and a window `x` of series
     /// `s` enters it as `x·M₀ + (α − α₀)·x·∂M/∂α + (γ − γ₀)·x·∂M/∂γ` where `α₀`, `γ₀` are the
     /// coefficients' current values, so the value is `x·M₀` and the gradient exact. Only the
