@@ -146,19 +146,30 @@ impl EsRnn {
     pub fn forward(&self, inputs: Tensor<3>) -> Tensor<2> {
         let batch = inputs.dims()[0];
         let device = inputs.device();
-        let series = Tensor::<1, Int>::zeros([batch], &device);
-        self.forward_series(inputs, series)
+        let first = Tensor::<1, Int>::zeros([1], &device);
+        self.forward_batch(inputs, first, Tensor::<1, Int>::zeros([batch], &device))
     }
 
     /// `[batch, window_len, features]` and each window's series index `[batch]` →
     /// `[batch, output_size × params]`.
     pub fn forward_series(&self, inputs: Tensor<3>, series: Tensor<1, Int>) -> Tensor<2> {
+        let (used, local) = batch_series(series);
+        self.forward_batch(inputs, used, local)
+    }
+
+    /// The forward pass of a batch whose windows belong to the series `used` (`[used]`), each
+    /// window's place among them `local` (`[batch]`).
+    fn forward_batch(
+        &self,
+        inputs: Tensor<3>,
+        used: Tensor<1, Int>,
+        local: Tensor<1, Int>,
+    ) -> Tensor<2> {
         let [batch, window_len, features] = inputs.dims();
         let target = inputs
             .clone()
             .narrow(2, self.target_index, 1)
             .reshape([batch, 1, window_len]);
-        let (used, local) = batch_series(series);
         let operators = self.smoothing_operators(window_len, used);
         let (normalised, base) = operators.apply(target, local);
         let normalised = normalised.reshape([batch, window_len]);
