@@ -470,6 +470,36 @@ mod tests {
     }
 
     #[test]
+    fn folds_of_consecutive_multi_step_origins_pool_into_one_runs_diebold_mariano() {
+        // six origins, 3 steps ahead, consecutive: windows overlap in 2 targets
+        let values: Vec<f64> = (0..12).map(|i| 10.0 + f64::from(i * 7 % 5)).collect();
+        let window = |origin: usize| values[origin + 1..origin + 4].to_vec();
+        let model = |origin: usize| (0..3).map(|k| values[origin] + 0.3 * k as f64).collect();
+        let part = |origins: std::ops::Range<usize>| {
+            let steps: Vec<Vec<f64>> = origins.clone().map(model).collect();
+            let actual_steps: Vec<Vec<f64>> = origins.clone().map(window).collect();
+            TestForecast {
+                dates: Vec::new(),
+                actual: actual_steps.iter().map(|a| a[0]).collect(),
+                previous: origins.map(|o| values[o]).collect(),
+                forecasts: vec![NamedForecast::new(MODEL, steps)],
+                actual_steps,
+            }
+        };
+        let (first, second, whole) = (part(0..3), part(3..6), part(0..6));
+        let pooled = TestForecast::concat([&first, &second]);
+        assert_eq!(pooled, whole);
+        let table = EvaluationTable::with_training_targets(&pooled, &values[..6], None);
+        let naive: Vec<Vec<f64>> = whole.previous.iter().map(|p| vec![*p; 3]).collect();
+        let expected =
+            metrics::diebold_mariano_multi_step(&whole.actual_steps, whole.model_steps(), &naive);
+        let dm = table.get(MODEL).unwrap().dm_vs_naive;
+        assert!(dm.is_some());
+        assert_eq!(dm, expected);
+        assert_eq!(dm.unwrap().horizon, 3);
+    }
+
+    #[test]
     fn a_models_forecasts_stay_within_the_bounds_of_each_windows_origin() {
         use crate::baselines::tests::prepared;
         // two one-step test windows, their origins rows 27 and 28
