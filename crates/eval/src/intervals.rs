@@ -624,7 +624,7 @@ pub fn test_intervals_calibrated(
         levels: levels.to_vec(),
         calibration: model_errors.calibration,
         model: ForecasterIntervals::from_quantiles(levels, &ends, &grid, &test.actual),
-        naive: naive_intervals(data, test, levels),
+        naive: naive_intervals(data, test, levels, &bounds),
         model_by_step: Vec::new(),
         model_crps_gaussian: gaussian_crps(model, data, &test_windows, &test.actual, device),
         model_steps,
@@ -669,7 +669,7 @@ pub fn conformal_test_intervals(
         levels: levels.to_vec(),
         calibration,
         model: ForecasterIntervals::conformal(first_step, levels, model, &test.actual),
-        naive: naive_intervals(data, test, levels),
+        naive: naive_intervals(data, test, levels, &bounds),
         model_by_step,
         model_crps_gaussian: None,
         model_steps,
@@ -677,11 +677,13 @@ pub fn conformal_test_intervals(
 }
 
 /// The naive forecast's conformal intervals on the test days, calibrated on its errors over
-/// `data`'s validation windows (its training windows without them).
+/// `data`'s validation windows (its training windows without them), each within the bounds of
+/// its test window's origin (`bounds`).
 fn naive_intervals(
     data: &PreparedData,
     test: &TestForecast,
     levels: &[f64],
+    bounds: &[Bounds],
 ) -> ForecasterIntervals {
     let (_, windows) = calibration_windows(data);
     let target = data.target_values();
@@ -690,8 +692,7 @@ fn naive_intervals(
         .iter()
         .map(|window| target[window.last_input_row()] - target[window.first_target_row()])
         .collect();
-    let bounds = Bounds::of_windows(data, &data.splits.test);
-    let naive = (test.naive(), bounds.as_slice());
+    let naive = (test.naive(), bounds);
     ForecasterIntervals::conformal(&naive_errors, levels, naive, &test.actual)
 }
 

@@ -235,6 +235,15 @@ pub struct ModelSection {
     pub lookbacks: Vec<usize>,
 }
 
+impl ModelSection {
+    /// The rows network `index` (0-based) of each family's ensemble reads, `lookbacks[index
+    /// mod n]`; `None` without lookbacks (the whole window).
+    pub fn lookback_of(&self, index: usize) -> Option<usize> {
+        let lookbacks = &self.lookbacks;
+        (!lookbacks.is_empty()).then(|| lookbacks[index % lookbacks.len()])
+    }
+}
+
 /// `[model] statistical`: a statistical member of the ensemble.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -925,13 +934,9 @@ impl ExperimentConfig {
     /// `network` reading the newest rows `[model] lookbacks` gives the `index`th network of a
     /// family (`network` itself without lookbacks).
     fn with_lookback(&self, network: ForecasterConfig, index: usize) -> ForecasterConfig {
-        let lookbacks = &self.model.lookbacks;
-        match lookbacks.is_empty() {
-            true => network,
-            false => ForecasterConfig::Lookback(LookbackConfig::new(
-                Box::new(network),
-                lookbacks[index % lookbacks.len()],
-            )),
+        match self.model.lookback_of(index) {
+            None => network,
+            Some(rows) => ForecasterConfig::Lookback(LookbackConfig::new(Box::new(network), rows)),
         }
     }
 

@@ -175,7 +175,8 @@ fn train_ensemble(
         let mut member = config.clone();
         member.train.ensemble = 1;
         member.model.family = Families::one(families[index / per_family]);
-        member.model.lookbacks = member_lookback(&config.model.lookbacks, index % per_family);
+        // its own lookback, the one the ensemble's config gives it
+        member.model.lookbacks = Vec::from_iter(config.model.lookback_of(index % per_family));
         member.train.seed = member_seed(config.train.seed, *index);
         let dir = run_dir.join("members").join(format!("{:02}", index + 1));
         let control = control.for_member(*index == 0);
@@ -240,16 +241,6 @@ fn group_by_family(networks: Vec<Forecaster>, per_family: usize) -> Forecaster {
         })
         .collect();
     ensemble(families)
-}
-
-/// The lookback of network `index` (0-based) of a family's ensemble, as its own config's
-/// `[model] lookbacks` (empty: the whole window), the one
-/// [`ExperimentConfig::forecaster_config`] gives it.
-fn member_lookback(lookbacks: &[usize], index: usize) -> Vec<usize> {
-    match lookbacks.is_empty() {
-        true => Vec::new(),
-        false => vec![lookbacks[index % lookbacks.len()]],
-    }
 }
 
 /// How far apart the seeds of an ensemble's members are: a prime far above any seed a user
