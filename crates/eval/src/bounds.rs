@@ -98,6 +98,14 @@ impl Bounds {
         }
     }
 
+    /// The lowest value a forecast may take, if any.
+    pub fn lower(self) -> Option<f64> {
+        match self {
+            Self::Unbounded => None,
+            Self::NonNegative => Some(0.0),
+        }
+    }
+
     /// `value` brought within the bounds.
     pub fn apply(self, value: f64) -> f64 {
         match self {

@@ -320,11 +320,38 @@ pub fn crps_from_quantiles(actual: &[f64], quantiles: &[(f64, &[f64])]) -> f64 {
 /// The CRPS of a Gaussian forecast `N(mean, sd²)` for the value `actual`, in closed form:
 /// `sd · (z·(2Φ(z) − 1) + 2φ(z) − 1/√π)` with `z = (actual − mean) / sd`.
 pub fn crps_gaussian(actual: f64, mean: f64, sd: f64) -> f64 {
-    use statrs::distribution::{Continuous, ContinuousCDF, Normal};
-    let standard = Normal::new(0.0, 1.0).expect("the standard normal");
     let z = (actual - mean) / sd;
-    sd * (z * (2.0 * standard.cdf(z) - 1.0) + 2.0 * standard.pdf(z)
-        - 1.0 / std::f64::consts::PI.sqrt())
+    sd * (z * (2.0 * phi_cdf(z) - 1.0) + 2.0 * phi_pdf(z) - 1.0 / std::f64::consts::PI.sqrt())
+}
+
+/// The CRPS of `N(mean, sd²)` censored below at `lower` (its mass below `lower` moved onto
+/// `lower`: a Gaussian forecast of a series bounded at zero, [`Bounds`]) for the value `actual`,
+/// in closed form. `CRPS(F, y) = ∫ (F(x) − 1{y ≤ x})² dx`, and censoring sets `F` to zero below
+/// `lower`, so with `a = (lower − mean) / sd` the Gaussian's CRPS loses `sd · ∫₋∞ᵃ Φ(t)² dt`
+/// (`= sd · (aΦ(a)² + 2φ(a)Φ(a) − Φ(√2·a)/√π)`) and, for an `actual` below `lower`, gains
+/// `2 ∫ Φ((x − mean)/sd) dx` from `actual` to `lower` (`∫Φ = tΦ(t) + φ(t)`). For an `actual`
+/// at or above `lower` it never exceeds the Gaussian's.
+pub fn crps_censored_gaussian(actual: f64, mean: f64, sd: f64, lower: f64) -> f64 {
+    let a = (lower - mean) / sd;
+    let below = a * phi_cdf(a).powi(2) + 2.0 * phi_pdf(a) * phi_cdf(a)
+        - phi_cdf(std::f64::consts::SQRT_2 * a) / std::f64::consts::PI.sqrt();
+    let integral_of_cdf = |t: f64| t * phi_cdf(t) + phi_pdf(t);
+    let actual_below = match actual < lower {
+        true => 2.0 * (integral_of_cdf(a) - integral_of_cdf((actual - mean) / sd)),
+        false => 0.0,
+    };
+    crps_gaussian(actual, mean, sd) - sd * (below - actual_below)
+}
+
+/// The standard normal's distribution function Φ.
+fn phi_cdf(z: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::new(0.0, 1.0).expect("the standard normal").cdf(z)
+}
+
+/// The standard normal's density φ.
+fn phi_pdf(z: f64) -> f64 {
+    (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
 }
 
 /// Where the model's calibration errors come from.
@@ -626,7 +653,13 @@ pub fn test_intervals_calibrated(
         model: ForecasterIntervals::from_quantiles(levels, &ends, &grid, &test.actual),
         naive: naive_intervals(data, test, levels, &bounds),
         model_by_step: Vec::new(),
-        model_crps_gaussian: gaussian_crps(model, data, &test_windows, &test.actual, device),
+        model_crps_gaussian: gaussian_crps(
+            model,
+            data,
+            (&test_windows, &bounds),
+            &test.actual,
+            device,
+        ),
         model_steps,
     })
 }
@@ -766,11 +799,13 @@ impl PooledIntervals {
 }
 
 /// The closed-form CRPS of a Gaussian head's first-step forecasts, mean over `windows`, when
-/// its outputs decode linearly into original units (the distribution stays Gaussian there).
+/// its outputs decode linearly into original units (the distribution stays Gaussian there); a
+/// window's Gaussian is censored at zero where its origin's `bounds` (one per window) bound the
+/// forecast at zero, as its quantiles are.
 fn gaussian_crps(
     model: &Forecaster,
     data: &PreparedData,
-    windows: &[RawWindow],
+    (windows, bounds): (&[RawWindow], &[Bounds]),
     actual: &[f64],
     device: &Device,
 ) -> Option<f64> {
@@ -785,12 +820,16 @@ fn gaussian_crps(
     let total: f64 = quantiles
         .iter()
         .zip(actual)
-        .map(|(steps, actual)| {
+        .zip(bounds)
+        .map(|((steps, actual), bounds)| {
             let (mean, upper) = (
                 steps[0][0].unwrap_or(f64::NAN),
                 steps[0][1].unwrap_or(f64::NAN),
             );
-            crps_gaussian(*actual, mean, upper - mean)
+            match bounds.lower() {
+                Some(lower) => crps_censored_gaussian(*actual, mean, upper - mean, lower),
+                None => crps_gaussian(*actual, mean, upper - mean),
+            }
         })
         .sum();
     Some(total / actual.len() as f64)
@@ -910,6 +949,53 @@ mod tests {
             close(estimate, exact, 0.01 * exact),
             "{estimate} vs {exact}"
         );
+    }
+
+    #[test]
+    fn censored_gaussian_crps_is_the_integral_of_its_squared_distance_to_the_step() {
+        // CRPS(F, y) = ∫ (F(x) − 1{y ≤ x})² dx by the midpoint rule, F the Gaussian with its mass
+        // below `lower` on `lower`
+        let numeric = |actual: f64, mean: f64, sd: f64, lower: f64| {
+            let (from, to, n) = (mean - 12.0 * sd - 20.0, mean + 12.0 * sd + 20.0, 400_000);
+            let dx = (to - from) / n as f64;
+            (0..n)
+                .map(|i| {
+                    let x = from + (i as f64 + 0.5) * dx;
+                    let cdf = if x < lower {
+                        0.0
+                    } else {
+                        phi_cdf((x - mean) / sd)
+                    };
+                    let step = if actual <= x { 1.0 } else { 0.0 };
+                    (cdf - step).powi(2) * dx
+                })
+                .sum::<f64>()
+        };
+        let cases = [
+            (0.3, 0.5, 1.0, 0.0),
+            (0.0, -0.4, 0.8, 0.0),
+            (2.0, 0.2, 1.5, 0.0),
+            (-1.0, 0.5, 1.0, 0.0),
+            (5.0, 5.0, 2.0, 3.0),
+        ];
+        for (actual, mean, sd, lower) in cases {
+            let exact = crps_censored_gaussian(actual, mean, sd, lower);
+            let estimate = numeric(actual, mean, sd, lower);
+            assert!(
+                close(exact, estimate, 1e-4),
+                "{exact} vs {estimate} at {actual}"
+            );
+            if actual >= lower {
+                assert!(exact <= crps_gaussian(actual, mean, sd) + 1e-12);
+            }
+        }
+        // a bound far below the mean censors nothing
+        let free = crps_gaussian(0.7, 10.0, 1.0);
+        assert!(close(
+            crps_censored_gaussian(0.7, 10.0, 1.0, -1e3),
+            free,
+            1e-12
+        ));
     }
 
     #[test]
