@@ -167,8 +167,10 @@ pub enum DataError {
         message: String,
     },
     /// A column cannot be scaled with the chosen method.
-    #[error("cannot scale column '{column}' with {method} scaling: {reason}")]
+    #[error("{source_name}: cannot scale column '{column}' with {method} scaling: {reason}")]
     Scaling {
+        /// The file or data source (filled in where the column's series is known).
+        source_name: String,
         /// The column.
         column: String,
         /// The scaling method.

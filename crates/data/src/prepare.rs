@@ -378,7 +378,6 @@ fn prepare_panel_split(
     };
     let mut series = Vec::with_capacity(split.len());
     for (name, cleaning, rows, splits) in split {
-        let source = rows.source_name.clone();
         match finish(rows, splits, cleaning, config) {
             Ok(mut data) => {
                 let index = series.len();
@@ -387,12 +386,12 @@ fn prepare_panel_split(
             }
             // a constant series: nothing to learn, and no scale to learn it in
             Err(error @ DataError::Scaling { .. }) if config.split == PanelSplit::PerSeries => {
-                left_out.push((name, format!("{source}: {error}")));
+                left_out.push((name, error.to_string()));
             }
             Err(error @ DataError::Scaling { .. }) => {
                 return Err(DataError::InvalidSetting {
                     key: "series_column",
-                    message: format!("series '{name}' of {source}: {error}"),
+                    message: format!("series '{name}': {error}"),
                 });
             }
             Err(error) => return Err(error),
@@ -464,6 +463,35 @@ pub fn codec(config: &DataConfig, scaler: Scaler) -> Result<WindowCodec, DataErr
     .map(|codec| codec.with_season(config.season.unwrap_or(1)))
 }
 
+/// A scaler's `error` for a column of `series` (its target where `target`), naming the file and
+/// saying what to do about a constant column.
+fn scaling_error_of(error: DataError, series: &TimeSeries, target: bool) -> DataError {
+    match error {
+        DataError::Scaling {
+            column,
+            method,
+            reason,
+            ..
+        } => {
+            let hint = match (reason.contains("constant"), target) {
+                (true, true) => {
+                    "; a series that never changes gives a network nothing to learn (its \
+                     naive forecast repeats that value)"
+                }
+                (true, false) => "; remove it from [data] features",
+                (false, _) => "",
+            };
+            DataError::Scaling {
+                source_name: series.source_name.clone(),
+                column,
+                method,
+                reason: format!("{reason}{hint}"),
+            }
+        }
+        other => other,
+    }
+}
+
 /// Fits one scaler per used column on the rows the training windows read, and nothing after.
 fn fit_scaler(
     series: &TimeSeries,
@@ -492,6 +520,7 @@ fn fit_scaler(
                 config.scale_factor,
                 &values[..training_rows],
             )
+            .map_err(|error| scaling_error_of(error, series, *name == config.target))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let log_return_scale = match config.transform {

@@ -67,6 +67,7 @@ impl ColumnScaler {
         training_values: &[f64],
     ) -> Result<Self, DataError> {
         let fail = |reason: String| DataError::Scaling {
+            source_name: String::new(),
             column: column.to_string(),
             method: method.name(),
             reason,
@@ -137,6 +138,7 @@ impl ColumnScaler {
     ) -> Result<Self, DataError> {
         if let Some(value) = training_values.iter().find(|v| **v <= 0.0 || v.is_nan()) {
             return Err(DataError::Scaling {
+                source_name: String::new(),
                 column: column.to_string(),
                 method: method.name(),
                 reason: format!("log = true needs positive values, got {value}"),

@@ -117,8 +117,7 @@ fn selection_data(
     let data = config.data.clone();
     let prepare =
         |valid_len: usize| yoho_data::prepare_loaded_for_forecast(loaded.clone(), &data, valid_len);
-    let base = prepare(data.valid_len)
-        .with_context(|| format!("{}: the series is too short", args.config.display()))?;
+    let base = prepare(data.valid_len).with_context(|| args.config.display().to_string())?;
     let keeps = |_: &PreparedData, longer: &PreparedData| {
         longer.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS
     };

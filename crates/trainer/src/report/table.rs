@@ -246,19 +246,23 @@ pub(crate) const STEP_HEADERS: [&str; 6] = [
 /// Terminal widths of its columns.
 pub(crate) const STEP_WIDTHS: [usize; 6] = [3, 11, 11, 11, 11, 11];
 
-/// The rows of the table by step ahead; skill is `1 − MSE / MSE(naive)`.
+/// The rows of the table by step ahead; skill is `1 − MSE / MSE(naive)`, `n/a` at a step that
+/// the naive forecast got exactly right.
 pub(crate) fn step_rows(by_step: &[StepErrors]) -> Vec<Vec<String>> {
     by_step
         .iter()
         .map(|e| {
-            let skill = 1.0 - (e.model_rmse / e.naive_rmse).powi(2);
+            let skill = match e.naive_rmse > 0.0 {
+                true => number(1.0 - (e.model_rmse / e.naive_rmse).powi(2), 4),
+                false => "n/a".to_string(),
+            };
             vec![
                 e.steps_ahead.to_string(),
                 number(e.model_rmse, 3),
                 number(e.naive_rmse, 3),
                 number(e.model_mae, 3),
                 number(e.naive_mae, 3),
-                number(skill, 4),
+                skill,
             ]
         })
         .collect()
@@ -410,6 +414,20 @@ pub(crate) fn test_interval_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_that_naive_forecast_exactly_has_no_skill() {
+        let step = |steps_ahead, naive_rmse| StepErrors {
+            steps_ahead,
+            model_rmse: 0.5,
+            model_mae: 0.5,
+            naive_rmse,
+            naive_mae: naive_rmse,
+        };
+        let rows = step_rows(&[step(1, 1.0), step(2, 0.0)]);
+        assert_eq!(rows[0][5], "0.7500");
+        assert_eq!(rows[1][5], "n/a");
+    }
 
     #[test]
     fn numbers_switch_to_scientific_notation_from_a_billion() {

@@ -167,6 +167,65 @@ fn too_few_rows_says_how_many_are_needed() {
 }
 
 #[test]
+fn a_constant_series_or_feature_is_named_with_what_to_do() {
+    let dir = tempdir();
+    // Open the same every day (Close still moves)
+    let flat: String = (series_csv(60).lines().enumerate())
+        .map(|(row, line)| match row {
+            0 => format!("{line}\n"),
+            _ => {
+                let cells: Vec<&str> = line.split(',').collect();
+                format!("{},7,{}\n", cells[0], cells[2])
+            }
+        })
+        .collect();
+    let output = run_on_csv(dir.path(), &flat);
+    assert_clean_error(
+        &output,
+        &[
+            "data.csv: cannot scale column 'Open'",
+            "constant",
+            "naive forecast",
+        ],
+    );
+    assert!(!dir.path().join("run").exists());
+    // a constant input column is not the target: drop it
+    let swapped = flat.replace("Date,Open,Close", "Date,Close,Open");
+    let output = run_on_csv(dir.path(), &swapped);
+    assert_clean_error(
+        &output,
+        &["column 'Close'", "remove it from [data] features"],
+    );
+    // `trainer forecast` of the recipe says the same, not that the series is too short
+    let data = dir.path().join("data.csv");
+    std::fs::write(&data, &flat).unwrap();
+    let config = dir.path().join("recipe.toml");
+    let text = format!(
+        "[data]\npath = {:?}\ntarget = \"Open\"\n",
+        data.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("forecast");
+    let output = trainer(&[
+        "forecast",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_error(
+        &output,
+        &[
+            "recipe.toml",
+            "data.csv: cannot scale column 'Open'",
+            "constant",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("too short"));
+    assert!(!out.exists());
+}
+
+#[test]
 fn zero_window_len() {
     let dir = tempdir();
     let data = write_series(dir.path(), 60);
