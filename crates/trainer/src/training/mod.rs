@@ -23,7 +23,7 @@ use burn::data::dataset::Dataset;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use burn::train::metric::LossMetric;
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{Interrupter, Learner, SupervisedTraining};
 use full_batch::FullBatchLoader;
 use yoho_data::{TrainingData, WindowBatch, WindowBatcher};
 use yoho_model::{Forecaster, PytorchWeights};
@@ -280,79 +280,27 @@ fn train_one(
         })));
     }
 
-    let batcher = WindowBatcher::new(data.shape);
-    let train_windows = data.train.len();
-    let (batch_size, note) = batch_size(&config.train, train_windows);
-    let steps_per_epoch = train_windows.div_ceil(batch_size);
-    let train = &(config.train).within_step_budget(data.train.series_count(), steps_per_epoch);
-    if let Some(note) = note {
-        eprintln!("{note}");
-    }
-    let train_loader: Arc<dyn DataLoader<WindowBatch>> = match batch_size >= train_windows {
-        // one step an epoch sees every window: the batch is built once
-        true => Arc::new(FullBatchLoader::new(&data.train, batcher, device)),
-        false => {
-            let mut loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
-            if train.shuffle {
-                loader = loader.shuffle(train.seed);
-            }
-            loader.build(data.train.clone())
-        }
-    };
-    let valid_loader: Arc<dyn DataLoader<WindowBatch>> =
-        match data.valid.len() <= FULL_BATCH_MAX_WINDOWS {
-            true => Arc::new(FullBatchLoader::new(&data.valid, batcher, device)),
-            false => DataLoaderBuilder::new(batcher)
-                .batch_size(batch_size.max(AUTO_BATCH_SIZE))
-                .build(data.valid.clone()),
-        };
-
-    let optimizer = optimizer(train);
-    let scheduler = lr_scheduler(train, train_windows.div_ceil(batch_size))?;
+    let Epochs {
+        train,
+        steps_per_epoch,
+        loaders,
+    } = epochs(&config.train, data, device);
+    let optimizer = optimizer(&train);
+    let scheduler = lr_scheduler(&train, steps_per_epoch)?;
     let history = LossHistory::starting_with(resume.map_or(&[], |r| &r.history));
     let checkpoint_dir = run_dir.join(files::CHECKPOINT_DIR);
     std::fs::create_dir_all(&checkpoint_dir)
         .with_context(|| format!("cannot create {}", checkpoint_dir.display()))?;
     remove_partial_files(&checkpoint_dir);
-    let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
-    let interrupter = training.interrupter();
-    training = training
-        .metric_train_numeric(LossMetric::new())
-        .metric_valid_numeric(LossMetric::new())
-        .with_metric_logger(history.clone())
-        .renderer(Box::new(ProgressPrinter::new(
-            train.log_every,
-            control.clone(),
-            interrupter.clone(),
-        )))
-        .with_application_logger(None)
-        .with_custom_checkpointers(
-            AtomicFileCheckpointer::new(&checkpoint_dir, "model"),
-            AtomicFileCheckpointer::new(&checkpoint_dir, "optim"),
-            AtomicFileCheckpointer::new(&checkpoint_dir, "scheduler"),
-        )
-        .with_checkpointing_strategy(RunCheckpoints {
-            every: train.checkpoint_interval(),
-            last_epoch: train.epochs,
-            latest: resume.map(|r| r.epoch),
-            best: resume.and_then(|r| best_epoch(&r.history, train.first_keepable_epoch())),
-            min_epochs: train.first_keepable_epoch(),
-            control: control.clone(),
-            interrupter: interrupter.clone(),
-            run_dir: run_dir.to_path_buf(),
-            history: history.clone(),
-        })
-        .num_epochs(train.epochs);
-    if train.patience > 0 {
-        training = training.early_stopping(NoImprovementSince {
-            patience: train.patience,
-            min_epochs: train.first_keepable_epoch(),
-            history: history.clone(),
-        });
-    }
-    if let Some(resume) = resume {
-        training = training.checkpoint(resume.epoch);
-    }
+    let run = RunContext {
+        train: &train,
+        run_dir,
+        checkpoint_dir: &checkpoint_dir,
+        control,
+        resume,
+        history: &history,
+    };
+    let (training, interrupter) = supervised_training(&run, loaders);
 
     let started = Instant::now();
     let result = training.launch(Learner::new(model, optimizer, scheduler));
@@ -387,11 +335,126 @@ fn train_one(
     };
     Ok(TrainingEnd::Finished(Box::new(TrainedModel {
         forecaster: model.forecaster.valid(),
-        stop_reason: stop_reason(train, &history, kept_epoch),
+        stop_reason: stop_reason(&train, &history, kept_epoch),
         kept_epoch: Some(kept_epoch),
         history,
         wall_time,
     })))
+}
+
+/// A loader of training or validation batches.
+type Loader = Arc<dyn DataLoader<WindowBatch>>;
+
+/// How one network's epochs go: its `[train]` section within its step budget, the optimiser
+/// steps of an epoch, and the loaders of its training and validation windows.
+struct Epochs {
+    train: TrainSection,
+    steps_per_epoch: usize,
+    loaders: (Loader, Loader),
+}
+
+/// The epochs of `train` over `data`: the batch size (with a note where it differs from the
+/// config's), the loaders (a full batch built once where one step sees every window) and the
+/// section within the step budget.
+fn epochs(train: &TrainSection, data: &TrainingData, device: &Device) -> Epochs {
+    let batcher = WindowBatcher::new(data.shape);
+    let train_windows = data.train.len();
+    let (batch_size, note) = batch_size(train, train_windows);
+    let steps_per_epoch = train_windows.div_ceil(batch_size);
+    let train = train.within_step_budget(data.train.series_count(), steps_per_epoch);
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
+    let train_loader: Loader = match batch_size >= train_windows {
+        // one step an epoch sees every window: the batch is built once
+        true => Arc::new(FullBatchLoader::new(&data.train, batcher, device)),
+        false => {
+            let mut loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
+            if train.shuffle {
+                loader = loader.shuffle(train.seed);
+            }
+            loader.build(data.train.clone())
+        }
+    };
+    let valid_loader: Loader = match data.valid.len() <= FULL_BATCH_MAX_WINDOWS {
+        true => Arc::new(FullBatchLoader::new(&data.valid, batcher, device)),
+        false => DataLoaderBuilder::new(batcher)
+            .batch_size(batch_size.max(AUTO_BATCH_SIZE))
+            .build(data.valid.clone()),
+    };
+    Epochs {
+        train,
+        steps_per_epoch,
+        loaders: (train_loader, valid_loader),
+    }
+}
+
+/// Where one network's training writes and what it shares with the rest of the run.
+struct RunContext<'a> {
+    train: &'a TrainSection,
+    run_dir: &'a Path,
+    checkpoint_dir: &'a Path,
+    control: &'a TrainingControl,
+    resume: Option<&'a ResumePoint>,
+    history: &'a LossHistory,
+}
+
+/// burn-train's supervised training over `loaders` (training, validation): the loss metrics
+/// into the run's history, the progress printer, the run's atomic checkpoints and the epochs
+/// they keep, early stopping after `patience` epochs without a better validation loss, and the
+/// checkpoint a resumed run continues from; with its interrupter.
+fn supervised_training(
+    run: &RunContext,
+    (train_loader, valid_loader): (Loader, Loader),
+) -> (SupervisedTraining<Regressor>, Interrupter) {
+    let RunContext {
+        train,
+        run_dir,
+        checkpoint_dir,
+        control,
+        resume,
+        history,
+    } = *run;
+    let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
+    let interrupter = training.interrupter();
+    training = training
+        .metric_train_numeric(LossMetric::new())
+        .metric_valid_numeric(LossMetric::new())
+        .with_metric_logger(history.clone())
+        .renderer(Box::new(ProgressPrinter::new(
+            train.log_every,
+            control.clone(),
+            interrupter.clone(),
+        )))
+        .with_application_logger(None)
+        .with_custom_checkpointers(
+            AtomicFileCheckpointer::new(checkpoint_dir, "model"),
+            AtomicFileCheckpointer::new(checkpoint_dir, "optim"),
+            AtomicFileCheckpointer::new(checkpoint_dir, "scheduler"),
+        )
+        .with_checkpointing_strategy(RunCheckpoints {
+            every: train.checkpoint_interval(),
+            last_epoch: train.epochs,
+            latest: resume.map(|r| r.epoch),
+            best: resume.and_then(|r| best_epoch(&r.history, train.first_keepable_epoch())),
+            min_epochs: train.first_keepable_epoch(),
+            control: control.clone(),
+            interrupter: interrupter.clone(),
+            run_dir: run_dir.to_path_buf(),
+            history: history.clone(),
+        })
+        .num_epochs(train.epochs);
+    if train.patience > 0 {
+        training = training.early_stopping(NoImprovementSince {
+            patience: train.patience,
+            min_epochs: train.first_keepable_epoch(),
+            history: history.clone(),
+        });
+    }
+    if let Some(resume) = resume {
+        training = training.checkpoint(resume.epoch);
+    }
+    (training, interrupter)
 }
 
 /// The epoch from `min_epochs` on with the lowest finite validation loss, and that loss.
