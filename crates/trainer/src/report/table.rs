@@ -340,6 +340,7 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
             naive.calibration_size
         ),
     };
+    let mut missing_calibration = false;
     for level in &intervals.levels {
         let key = yoho_eval::intervals::percent(*level);
         if intervals.model.metrics.levels.contains_key(&key) {
@@ -353,6 +354,13 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
             None => "the model's quantiles do not reach it".to_string(),
         };
         let _ = write!(caption, "; {key} %: n/a, {why}");
+        missing_calibration |=
+            intervals.model.conformal.is_some() && intervals.calibration == Calibration::Validation;
+    }
+    if missing_calibration {
+        caption += " (a longer [data] valid_len holds more validation windows; `trainer \
+                    forecast` lengthens its validation period for its intervals where the \
+                    series allows)";
     }
     caption + ":"
 }

@@ -65,6 +65,13 @@ fn path_target_and_horizon_are_a_whole_config() {
     assert_eq!(metrics["data"]["test_first_date"], "1999-07-01");
     assert_eq!(metrics["data"]["test_windows"], 1);
     assert_eq!(metrics["training"]["epochs"], 3);
+    // one validation window calibrates no interval: the report says what would
+    let report = read(&run.join("report.md"));
+    assert!(
+        report.contains("80 %: n/a, it needs at least 4 errors"),
+        "{report}"
+    );
+    assert!(report.contains("`trainer forecast` lengthens its validation period"));
 }
 
 #[test]
