@@ -399,11 +399,20 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
         bail!("--steps: expected at least 1 and at most {MAX_STEPS} (the limit), got {steps}");
     }
     if steps > data.horizon && !config.data.is_univariate() {
+        let calendar: Vec<&str> = data.calendar.iter().map(|feature| feature.name()).collect();
+        let inputs = match calendar.is_empty() {
+            true => data.features.join(", "),
+            false => format!(
+                "{} and the calendar features {}",
+                data.features.join(", "),
+                calendar.join(", ")
+            ),
+        };
         bail!(
-            "this model forecasts {} day(s) at once from {}; --steps {steps} would need it to \
-             feed back its own forecasts, which only works when the target is its only input",
+            "this model forecasts {} step(s) at once from {inputs}; --steps {steps} would need \
+             it to feed back its own forecasts, which only works when the target is its only \
+             input: train with [data] horizon = {steps} to forecast that far",
             data.horizon,
-            data.features.join(", ")
         );
     }
     Ok(())

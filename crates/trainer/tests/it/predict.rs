@@ -148,7 +148,7 @@ fn predict_errors_are_clear() {
 
     // more steps than a multivariate model can make
     let output = predict(&run, &data, &["--steps", "3"]);
-    assert_clean_error(&output, &["--steps 3", "only input"]);
+    assert_clean_error(&output, &["--steps 3", "only input", "[data] horizon = 3"]);
 
     // a model file from an incompatible config
     let saved = read(&run.join("config.toml"));
