@@ -176,6 +176,25 @@ impl RawWindow {
         *self.target.last().expect("a window has at least one row")
     }
 
+    /// Drops the oldest `values.len()` rows and appends the rows `known` (inputs of the rows
+    /// after the window, time-major, as many features a row as the window's), each with its
+    /// input at `target_index` (the target's) set to the matching value of `values`: recursive
+    /// forecasting of a window whose other inputs are known ahead (calendar columns).
+    pub fn shift_in_known(&mut self, values: &[f64], known: &[f64], target_index: usize) {
+        let features = self.inputs.len() / self.len().max(1);
+        let count = values.len().min(self.len());
+        let older = values.len() - count;
+        let values = &values[older..];
+        self.inputs.drain(..count * features);
+        for (value, row) in values.iter().zip(known.chunks(features).skip(older)) {
+            let start = self.inputs.len();
+            self.inputs.extend_from_slice(row);
+            self.inputs[start + target_index] = *value;
+        }
+        self.target.drain(..count);
+        self.target.extend_from_slice(values);
+    }
+
     /// Drops the oldest `count` rows and appends `values` as new rows of a window whose only
     /// feature is its target (recursive forecasting).
     pub fn shift_in(&mut self, values: &[f64]) {
@@ -260,6 +279,16 @@ impl WindowCodec {
     /// Whether the target is the network's only input, so forecasts can be fed back as rows.
     pub fn is_univariate(&self) -> bool {
         is_target_only(&self.features, &self.target)
+    }
+
+    /// The place of the target among the inputs when every other input is a calendar column
+    /// (known for any future row, so that the network can be fed its own forecasts with the
+    /// calendar of the rows they forecast); `None` otherwise.
+    pub fn target_among_calendar(&self) -> Option<usize> {
+        let index = self.features.iter().position(|name| *name == self.target)?;
+        let others_calendar = (self.features.iter().zip(&self.normalised))
+            .all(|(name, normalised)| *name == self.target || !normalised);
+        others_calendar.then_some(index)
     }
 
     fn target_scaler(&self) -> &ColumnScaler {
@@ -431,6 +460,28 @@ mod tests {
     fn codec(method: ScalingMethod, transform: TargetTransform, norm: WindowNorm) -> WindowCodec {
         let features = ["Open".to_string(), "Close".to_string()];
         WindowCodec::new(scaler(method), &features, &[], "Open", transform, norm).unwrap()
+    }
+
+    #[test]
+    fn a_window_takes_known_rows_with_its_forecasts_in_the_target_cell() {
+        // rows of (target, calendar sin, calendar cos)
+        let mut window = RawWindow {
+            inputs: vec![1.0, 0.1, 0.2, 2.0, 0.3, 0.4, 3.0, 0.5, 0.6],
+            target: vec![1.0, 2.0, 3.0],
+        };
+        let known = [9.0, 0.7, 0.8, 9.0, 0.9, 1.0];
+        window.shift_in_known(&[4.0, 5.0], &known, 0);
+        assert_eq!(window.inputs, [3.0, 0.5, 0.6, 4.0, 0.7, 0.8, 5.0, 0.9, 1.0]);
+        assert_eq!(window.target, [3.0, 4.0, 5.0]);
+        // more forecasts than rows: the newest fill the window, each with its own row
+        let known = [0.0, 1.0, 0.0, 2.0, 0.0, 3.0, 0.0, 4.0];
+        let mut short = RawWindow {
+            inputs: vec![1.0, 0.0, 2.0, 0.0],
+            target: vec![1.0, 2.0],
+        };
+        short.shift_in_known(&[10.0, 20.0, 30.0, 40.0], &known, 1);
+        assert_eq!(short.inputs, [0.0, 30.0, 0.0, 40.0]);
+        assert_eq!(short.target, [30.0, 40.0]);
     }
 
     #[test]

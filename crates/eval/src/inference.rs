@@ -13,10 +13,12 @@ const INFERENCE_BATCH: usize = 1024;
 /// Why a forecast cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InferenceError {
-    /// More steps than the network outputs, from a network with inputs besides its target.
+    /// More steps than the network outputs, from a network with inputs besides its target (and
+    /// calendar features given for the rows ahead).
     #[error(
         "the model forecasts {output_size} step(s) at once; {steps} steps would need it to feed \
-         back its own forecasts, which only works when the target is its only input"
+         back its own forecasts, which only works when its inputs are the target and calendar \
+         features (given for the rows ahead)"
     )]
     CannotFeedBack {
         /// Steps asked for.
@@ -52,7 +54,7 @@ fn check_series(model: &Forecaster, codec: &WindowCodec) -> Result<(), Inference
 ///
 /// Up to the network's output width this is one forward pass per batch; beyond it every
 /// forecast is appended to its window and the window forecast again, which needs the target to
-/// be the network's only input.
+/// be the network's only input ([`forecast_with_calendar`] also takes calendar inputs).
 pub fn forecast(
     model: &Forecaster,
     codec: &WindowCodec,
@@ -60,8 +62,34 @@ pub fn forecast(
     steps: usize,
     device: &Device,
 ) -> Result<Vec<Vec<f64>>, InferenceError> {
+    forecast_ahead(model, codec, (windows, None), steps, device)
+}
+
+/// [`forecast`] for windows whose inputs besides the target are calendar columns
+/// ([`WindowCodec::target_among_calendar`]), given `future`: for each window, the rows after it
+/// (at least `steps` of them; their target values are not read). Beyond the network's output
+/// width each forecast is fed back with its row's calendar values.
+pub fn forecast_with_calendar(
+    model: &Forecaster,
+    codec: &WindowCodec,
+    (windows, future): (&[RawWindow], &[RawWindow]),
+    steps: usize,
+    device: &Device,
+) -> Result<Vec<Vec<f64>>, InferenceError> {
+    forecast_ahead(model, codec, (windows, Some(future)), steps, device)
+}
+
+/// [`forecast`], feeding back forecasts with the known rows of `future` where given.
+fn forecast_ahead(
+    model: &Forecaster,
+    codec: &WindowCodec,
+    (windows, future): (&[RawWindow], Option<&[RawWindow]>),
+    steps: usize,
+    device: &Device,
+) -> Result<Vec<Vec<f64>>, InferenceError> {
     let output_size = model.output_size();
-    if steps > output_size && !codec.is_univariate() {
+    let known = future.zip(codec.target_among_calendar());
+    if steps > output_size && !codec.is_univariate() && known.is_none() {
         return Err(InferenceError::CannotFeedBack { steps, output_size });
     }
     check_series(model, codec)?;
@@ -70,14 +98,24 @@ pub fn forecast(
     let mut done = 0;
     while done < steps {
         let take = output_size.min(steps - done);
-        for (chunk, out) in windows
+        for (batch, (chunk, out)) in windows
             .chunks_mut(INFERENCE_BATCH)
             .zip(forecasts.chunks_mut(INFERENCE_BATCH))
+            .enumerate()
         {
             let round = forecast_once(model, codec, chunk, take, device);
-            for ((window, forecast), values) in chunk.iter_mut().zip(out).zip(round) {
+            let rows = chunk.iter_mut().zip(out).zip(round).enumerate();
+            for (index, ((window, forecast), values)) in rows {
                 if done + take < steps {
-                    window.shift_in(&values);
+                    match known {
+                        Some((future, target_index)) => {
+                            let future = &future[batch * INFERENCE_BATCH + index];
+                            let features = future.inputs.len() / future.len().max(1);
+                            let rows = &future.inputs[done * features..(done + take) * features];
+                            window.shift_in_known(&values, rows, target_index);
+                        }
+                        None => window.shift_in(&values),
+                    }
                 }
                 forecast.extend(values);
             }
@@ -325,6 +363,77 @@ mod tests {
             );
             window.remove(0);
             window.push(expected);
+        }
+    }
+
+    #[test]
+    fn a_forecast_fed_back_with_calendar_rows_reads_each_rows_calendar() {
+        let device = Device::flex();
+        let model = RnnForecasterConfig::new(2, 6).init(&device);
+        // the target and one calendar column: `v, c` per row, time-major
+        let column = |name| ColumnScaler::fit(name, ScalingMethod::None, None, &[0.0, 1.0]);
+        let scaler = Scaler {
+            method: ScalingMethod::None,
+            columns: vec![column("v").unwrap(), column("c").unwrap()],
+            log_return_scale: None,
+        };
+        let features = ["v".to_string(), "c".to_string()];
+        let codec = WindowCodec::new(
+            scaler,
+            &features,
+            &["c".to_string()],
+            "v",
+            TargetTransform::Level,
+            WindowNorm::None,
+        )
+        .unwrap();
+        assert_eq!(codec.target_among_calendar(), Some(0));
+        // an input not known ahead leaves nothing to feed back with
+        let other = WindowCodec::new(
+            codec.scaler().clone(),
+            &features,
+            &[],
+            "v",
+            TargetTransform::Level,
+            WindowNorm::None,
+        )
+        .unwrap();
+        assert_eq!(other.target_among_calendar(), None);
+        let window = RawWindow {
+            inputs: vec![0.1, 1.0, 0.4, -1.0, -0.2, 1.0],
+            target: vec![0.1, 0.4, -0.2],
+        };
+        // the calendar of the three rows after it; their target cells are not read
+        let future = RawWindow {
+            inputs: vec![f64::NAN, -1.0, f64::NAN, 1.0, f64::NAN, -1.0],
+            target: vec![f64::NAN; 3],
+        };
+        let windows = std::slice::from_ref(&window);
+        assert_eq!(
+            forecast(&model, &codec, windows, 3, &device),
+            Err(InferenceError::CannotFeedBack {
+                steps: 3,
+                output_size: 1
+            })
+        );
+        let known = (windows, std::slice::from_ref(&future));
+        let fed = forecast_with_calendar(&model, &codec, known, 3, &device).unwrap();
+        // by hand: one forward pass per step, each new row its forecast and its calendar value
+        let mut rows: Vec<[f32; 2]> = vec![[0.1, 1.0], [0.4, -1.0], [-0.2, 1.0]];
+        for (step, value) in fed[0].iter().enumerate() {
+            let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+            let one = Tensor::<3>::from_data(TensorData::new(flat, [1, 3, 2]), &device);
+            let expected = model
+                .forward_point(one)
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()[0];
+            assert!(
+                (f64::from(expected) - value).abs() < 1e-6,
+                "step {step}: {expected} vs {value}"
+            );
+            rows.remove(0);
+            rows.push([expected, future.inputs[2 * step + 1] as f32]);
         }
     }
 

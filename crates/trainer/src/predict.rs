@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use yoho_data::{
-    DataConfig, ForecastBounds, Frequency, NaiveDate, TimeSeries, Timestamp, calendar, load_file,
-    load_file_panel,
+    Column, DataConfig, ForecastBounds, Frequency, NaiveDate, RawWindow, TimeSeries, Timestamp,
+    WindowCodec, calendar, load_file, load_file_panel,
 };
 use yoho_eval::NAIVE;
 use yoho_model::Forecaster;
@@ -150,9 +150,9 @@ impl TrainedRun {
         Ok(steps)
     }
 
-    /// Forecasts `steps` days after the last row of `data_path` (the run's horizon by
-    /// default). A model forecasts `horizon` days at once; more steps are made by feeding its
-    /// own forecasts back, which needs the target to be its only input.
+    /// Forecasts `steps` steps after the last row of `data_path` (the run's horizon by
+    /// default). A model forecasts `horizon` steps at once; more steps are made by feeding its
+    /// own forecasts back, which needs its inputs to be the target and calendar features.
     fn forecast_series(&self, data_path: &Path, steps: Option<usize>) -> anyhow::Result<Forecast> {
         let steps = self.steps(steps)?;
         let loaded = load_file(data_path, &self.config.data.load_options(&[]))?;
@@ -294,9 +294,17 @@ impl ModelRun<'_> {
         let dates = forecast_dates(series.dates[series.len() - 1], steps, frequency)
             .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
         let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
-        let mut forecasts =
-            yoho_eval::forecast(model, &codec, std::slice::from_ref(&window), steps, device)?
-                .remove(0);
+        let windows = std::slice::from_ref(&window);
+        let mut forecasts = match data.calendar.is_empty() {
+            true => yoho_eval::forecast(model, &codec, windows, steps, device)?,
+            // beyond one forward pass, each forecast is fed back with its date's calendar
+            false => {
+                let future = calendar_rows(&codec, data, &dates);
+                let known = (windows, std::slice::from_ref(&future));
+                yoho_eval::forecast_with_calendar(model, &codec, known, steps, device)?
+            }
+        }
+        .remove(0);
         let history = series
             .column(&data.target)
             .expect("the series has the target column");
@@ -352,6 +360,21 @@ impl ModelRun<'_> {
     }
 }
 
+/// The inputs of the rows at `dates` (the forecast's) as `codec` reads them: the calendar
+/// columns of `data`, and the target's column as zeros, to be replaced by the forecasts.
+fn calendar_rows(codec: &WindowCodec, data: &DataConfig, dates: &[Timestamp]) -> RawWindow {
+    let mut future = TimeSeries {
+        source_name: "the forecast's dates".into(),
+        dates: dates.to_vec(),
+        columns: vec![Column {
+            name: data.target.clone(),
+            values: vec![0.0; dates.len()],
+        }],
+    };
+    calendar::add_columns(&mut future, &data.calendar);
+    codec.raw_rows(&future, 0, dates.len())
+}
+
 /// The forecast of `steps` steps after `series` (read from `data_path`) by `blend`'s
 /// statistical members alone, fitted on the whole of its target column (`data`'s), with
 /// split-conformal intervals of `levels` calibrated on their errors at rolling origins over its
@@ -398,7 +421,8 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
     if !(1..=MAX_STEPS).contains(&steps) {
         bail!("--steps: expected at least 1 and at most {MAX_STEPS} (the limit), got {steps}");
     }
-    if steps > data.horizon && !config.data.is_univariate() {
+    let target_and_calendar = yoho_data::transform::is_target_only(&data.features, &data.target);
+    if steps > data.horizon && !config.data.is_univariate() && !target_and_calendar {
         let calendar: Vec<&str> = data.calendar.iter().map(|feature| feature.name()).collect();
         let inputs = match calendar.is_empty() {
             true => data.features.join(", "),
@@ -410,8 +434,9 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
         };
         bail!(
             "this model forecasts {} step(s) at once from {inputs}; --steps {steps} would need \
-             it to feed back its own forecasts, which only works when the target is its only \
-             input: train with [data] horizon = {steps} to forecast that far",
+             it to feed back its own forecasts, which only works when its inputs are the \
+             target and calendar features: train with [data] horizon = {steps} to forecast that \
+             far",
             data.horizon,
         );
     }

@@ -98,6 +98,39 @@ fn predict_reproduces_the_runs_own_test_predictions() {
 }
 
 #[test]
+fn a_model_with_calendar_inputs_feeds_back_its_forecasts_with_their_dates_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let text = config_text(&data, "calendar = [\"day_of_week\"]", "")
+        .replace("features = [\"Open\", \"Close\"]", "features = [\"Open\"]");
+    let config = write(dir.path(), "calendar.toml", &text);
+    let run = tiny_run(dir.path(), &config);
+    let forecast = |steps: &str, name: &str| {
+        let out = dir.path().join(name);
+        assert_success(&predict(
+            &run,
+            &data,
+            &["--steps", steps, "--out", out.to_str().unwrap()],
+        ));
+        let text = read(&out);
+        let rows: Vec<(String, f64)> = (text.lines().skip(1))
+            .map(|line| {
+                let cells: Vec<&str> = line.split(',').collect();
+                (cells[1].to_string(), cells[2].parse().unwrap())
+            })
+            .collect();
+        rows
+    };
+    let one = forecast("1", "one.csv");
+    let four = forecast("4", "four.csv");
+    assert_eq!(four.len(), 4);
+    // the first step is the model's own; the later ones are dated on
+    assert_eq!(four[0], one[0]);
+    assert!(four.windows(2).all(|d| d[0].0 < d[1].0), "{four:?}");
+    assert!(four.iter().all(|(_, value)| value.is_finite()));
+}
+
+#[test]
 fn univariate_models_forecast_several_days_by_feeding_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = write_series(dir.path(), 80);
@@ -148,7 +181,14 @@ fn predict_errors_are_clear() {
 
     // more steps than a multivariate model can make
     let output = predict(&run, &data, &["--steps", "3"]);
-    assert_clean_error(&output, &["--steps 3", "only input", "[data] horizon = 3"]);
+    assert_clean_error(
+        &output,
+        &[
+            "--steps 3",
+            "target and calendar features",
+            "[data] horizon = 3",
+        ],
+    );
 
     // a model file from an incompatible config
     let saved = read(&run.join("config.toml"));
