@@ -295,14 +295,15 @@ impl ModelRun<'_> {
             .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
         let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
         let windows = std::slice::from_ref(&window);
-        let mut forecasts = match data.calendar.is_empty() {
-            true => yoho_eval::forecast(model, &codec, windows, steps, device)?,
+        let fed_back = steps > model.output_size() && !codec.is_univariate();
+        let mut forecasts = match codec.target_among_calendar().filter(|_| fed_back) {
             // beyond one forward pass, each forecast is fed back with its date's calendar
-            false => {
+            Some(_) => {
                 let future = calendar_rows(&codec, data, &dates);
                 let known = (windows, std::slice::from_ref(&future));
                 yoho_eval::forecast_with_calendar(model, &codec, known, steps, device)?
             }
+            None => yoho_eval::forecast(model, &codec, windows, steps, device)?,
         }
         .remove(0);
         let history = series

@@ -128,6 +128,17 @@ fn a_model_with_calendar_inputs_feeds_back_its_forecasts_with_their_dates_calend
     assert_eq!(four[0], one[0]);
     assert!(four.windows(2).all(|d| d[0].0 < d[1].0), "{four:?}");
     assert!(four.iter().all(|(_, value)| value.is_finite()));
+    // with an input not known ahead, the horizon's steps still come, and no more
+    let text = config_text(&data, "calendar = [\"day_of_week\"]", "");
+    let config = write(dir.path(), "both.toml", &text);
+    let out = dir.path().join("both");
+    common::train(&config, &out);
+    assert_success(&predict(&out, &data, &[]));
+    let output = predict(&out, &data, &["--steps", "2"]);
+    assert_clean_error(
+        &output,
+        &["Open, Close and the calendar features day_of_week"],
+    );
 }
 
 #[test]
