@@ -26,6 +26,16 @@ pub enum InferenceError {
         /// Steps one forward pass makes.
         output_size: usize,
     },
+    /// Known rows ahead given for fewer windows, or fewer steps, than forecast.
+    #[error("the calendar rows ahead cover {given} of {windows} window(s) for {steps} steps each")]
+    MissingRowsAhead {
+        /// Windows with at least `steps` rows ahead.
+        given: usize,
+        /// Windows forecast.
+        windows: usize,
+        /// Steps asked for.
+        steps: usize,
+    },
     /// A window of a panel's series the model has no parameters for.
     #[error(
         "the windows are of series {index} of a panel, and the model has smoothing coefficients \
@@ -91,6 +101,17 @@ fn forecast_ahead(
     let known = future.zip(codec.target_among_calendar());
     if steps > output_size && !codec.is_univariate() && known.is_none() {
         return Err(InferenceError::CannotFeedBack { steps, output_size });
+    }
+    if let Some((future, _)) = known {
+        let given = future.iter().filter(|rows| rows.len() >= steps).count();
+        if given < windows.len() {
+            let windows = windows.len();
+            return Err(InferenceError::MissingRowsAhead {
+                given,
+                windows,
+                steps,
+            });
+        }
     }
     check_series(model, codec)?;
     let mut windows = windows.to_vec();
@@ -418,6 +439,14 @@ mod tests {
         );
         let known = (windows, std::slice::from_ref(&future));
         let fed = forecast_with_calendar(&model, &codec, known, 3, &device).unwrap();
+        assert_eq!(
+            forecast_with_calendar(&model, &codec, known, 4, &device),
+            Err(InferenceError::MissingRowsAhead {
+                given: 0,
+                windows: 1,
+                steps: 4
+            })
+        );
         // by hand: one forward pass per step, each new row its forecast and its calendar value
         let mut rows: Vec<[f32; 2]> = vec![[0.1, 1.0], [0.4, -1.0], [-0.2, 1.0]];
         for (step, value) in fed[0].iter().enumerate() {
