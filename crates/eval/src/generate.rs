@@ -103,7 +103,7 @@ impl Generation {
 }
 
 /// Generates the rest of the series from its first window. The model must take the target as
-/// its only feature.
+/// its only feature, besides calendar features (each generated row gets its date's).
 pub fn generate(
     model: &Forecaster,
     data: &PreparedData,
@@ -111,9 +111,21 @@ pub fn generate(
 ) -> Result<Generation, InferenceError> {
     let seed_len = data.window.window_len;
     let rows = data.series.len();
-    let seed = data.codec.raw_rows(&data.series, 0, seed_len);
-    let generated =
-        inference::forecast(model, &data.codec, &[seed], rows - seed_len, device)?.remove(0);
+    let codec = &data.codec;
+    let seed = codec.raw_rows(&data.series, 0, seed_len);
+    let steps = rows - seed_len;
+    let generated = match codec
+        .target_among_calendar()
+        .filter(|_| !codec.is_univariate())
+    {
+        // the rows' calendar columns, with their target cells never read
+        Some(_) => {
+            let ahead = codec.raw_rows(&data.series, seed_len, steps);
+            inference::forecast_with_calendar(model, codec, (&[seed], &[ahead]), steps, device)?
+        }
+        None => inference::forecast(model, codec, &[seed], steps, device)?,
+    }
+    .remove(0);
     Ok(Generation {
         seed_len,
         dates: data.series.dates.clone(),
@@ -166,6 +178,42 @@ mod tests {
         assert_eq!(original.generated.len(), 34);
         assert_eq!(original.generated, from_corrupted.generated);
         assert_ne!(original.actual, from_corrupted.actual);
+    }
+
+    #[test]
+    fn generation_with_calendar_inputs_reads_only_the_calendar_after_the_first_window() {
+        let device = Device::flex();
+        // the target and the day of the week's sine and cosine
+        let model = RnnForecasterConfig::new(3, 8).init(&device);
+        let config = DataConfig {
+            calendar: vec![yoho_data::CalendarFeature::DayOfWeek],
+            ..sine_config()
+        };
+        let data = yoho_data::prepare(&config).unwrap();
+        let mut corrupted = data.clone();
+        let mut series = (*data.series).clone();
+        let target = (series.columns.iter_mut())
+            .find(|column| column.name == "value")
+            .unwrap();
+        target.values.iter_mut().skip(6).for_each(|v| *v = 1e3);
+        corrupted.series = std::sync::Arc::new(series);
+        let original = generate(&model, &data, &device).unwrap();
+        let from_corrupted = generate(&model, &corrupted, &device).unwrap();
+        assert_eq!(original.generated.len(), 34);
+        assert_eq!(original.generated, from_corrupted.generated);
+        // the calendar does reach it: another week's days give another curve
+        let mut shifted = data.clone();
+        let mut series = (*data.series).clone();
+        for column in series
+            .columns
+            .iter_mut()
+            .filter(|c| c.name.starts_with("day_of_week"))
+        {
+            column.values.rotate_left(1);
+        }
+        shifted.series = std::sync::Arc::new(series);
+        let from_shifted = generate(&model, &shifted, &device).unwrap();
+        assert_ne!(original.generated, from_shifted.generated);
     }
 
     #[test]

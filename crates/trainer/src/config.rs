@@ -822,10 +822,12 @@ impl ExperimentConfig {
     }
 
     fn validate_closed_loop(&self) -> anyhow::Result<()> {
-        if self.evaluate.closed_loop && !self.data.is_univariate() {
+        let target_only =
+            yoho_data::transform::is_target_only(&self.data.features, &self.data.target);
+        if self.evaluate.closed_loop && !target_only {
             bail!(
                 "[evaluate] closed_loop feeds the model its own forecasts, so [data] features \
-                 must be the target alone ([\"{}\"]) with no calendar, got [{}]",
+                 must be the target alone ([\"{}\"]; calendar features may join it), got [{}]",
                 self.data.target,
                 quoted(&self.data.features)
             );
@@ -1156,6 +1158,24 @@ mod tests {
         let config: ExperimentConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         config.validate()?;
         Ok(config)
+    }
+
+    #[test]
+    fn closed_loop_takes_the_target_with_calendar_features_and_refuses_other_inputs() {
+        let with = |data: &str| {
+            MINIMAL.replace("test_len = 100", data) + "[evaluate]\nclosed_loop = true\n"
+        };
+        assert!(parse(&with("test_len = 100\ncalendar = [\"day_of_week\"]")).is_ok());
+        let error = parse(
+            &with("test_len = 100")
+                .replace("features = [\"Open\"]", "features = [\"Open\", \"Close\"]"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("closed_loop") && error.contains("\"Open\", \"Close\""),
+            "{error}"
+        );
     }
 
     #[test]
