@@ -544,6 +544,13 @@ impl DataConfig {
         is_target_only(&self.model_features(), &self.target)
     }
 
+    /// Whether the model's inputs are the target and calendar features only: every input is
+    /// known ahead but the target, so the model can be fed its own forecasts, each with its
+    /// row's calendar.
+    pub fn target_and_calendar_only(&self) -> bool {
+        is_target_only(&self.features, &self.target)
+    }
+
     /// How the file is read: the date column and format, the used columns, the missing-value
     /// policy, and `optional_columns` read when the file has them.
     pub fn load_options(&self, optional_columns: &[&str]) -> LoadOptions {

@@ -155,7 +155,34 @@ pub fn forecast_windows(
     device: &Device,
 ) -> Result<Vec<Vec<f64>>, InferenceError> {
     let raw = data.raw_windows(windows);
-    forecast(model, &data.codec, &raw, data.window.horizon, device)
+    let horizon = data.window.horizon;
+    let fed_back = horizon > model.output_size();
+    match calendar_ahead(data, windows, horizon).filter(|_| fed_back) {
+        Some(ahead) => forecast_with_calendar(model, &data.codec, (&raw, &ahead), horizon, device),
+        None => forecast(model, &data.codec, &raw, horizon, device),
+    }
+}
+
+/// The `steps` rows after each of `windows` of `data` (their calendar columns; the target
+/// cells are never read) when its model reads calendar features beside its target, so that
+/// forecasts can be fed back with them ([`forecast_with_calendar`]); `None` for a model that
+/// reads its target alone or inputs not known ahead.
+pub fn calendar_ahead(
+    data: &PreparedData,
+    windows: &WindowRun,
+    steps: usize,
+) -> Option<Vec<RawWindow>> {
+    let codec = &data.codec;
+    codec.target_among_calendar()?;
+    if codec.is_univariate() {
+        return None;
+    }
+    let ahead = windows.iter().map(|window| {
+        let first = window.first_target_row();
+        let rows = steps.min(data.series.len().saturating_sub(first));
+        codec.raw_rows(&data.series, first, rows)
+    });
+    Some(ahead.collect())
 }
 
 /// The network's input batch for `windows` (not empty), each window's series in its panel and
@@ -464,6 +491,44 @@ mod tests {
             rows.remove(0);
             rows.push([expected, future.inputs[2 * step + 1] as f32]);
         }
+    }
+
+    #[test]
+    fn a_one_step_model_with_calendar_inputs_forecasts_test_windows_without_their_targets() {
+        use yoho_data::{CalendarFeature, DataConfig, sine::SineSpec};
+        let device = Device::flex();
+        // one step at a time, from the target and the day of the week's sine and cosine
+        let model = RnnForecasterConfig::new(3, 8).init(&device);
+        let config = DataConfig {
+            calendar: vec![CalendarFeature::DayOfWeek],
+            horizon: 3,
+            ..DataConfig::new("", &["value"], "value", 6, 8).with_sine(SineSpec {
+                points: 60,
+                noise: 0.1,
+                seed: 3,
+                ..SineSpec::default()
+            })
+        };
+        let data = yoho_data::prepare(&config).unwrap();
+        let test = data.splits.test;
+        let forecasts = forecast_windows(&model, &data, &test, &device).unwrap();
+        assert!(forecasts.iter().all(|steps| steps.len() == 3));
+        // the first test window's targets overwritten: its forecasts do not move
+        let origin = test.first().unwrap().first_target_row();
+        let mut series = (*data.series).clone();
+        let target = series
+            .columns
+            .iter_mut()
+            .find(|c| c.name == "value")
+            .unwrap();
+        target.values[origin..].iter_mut().for_each(|v| *v = 1e3);
+        let corrupted = PreparedData {
+            series: std::sync::Arc::new(series),
+            ..data.clone()
+        };
+        let first = test.sub_run(0..1);
+        let again = forecast_windows(&model, &corrupted, &first, &device).unwrap();
+        assert_eq!(again[0], forecasts[0]);
     }
 
     #[test]

@@ -224,6 +224,10 @@ pub struct DieboldMariano {
     pub p_value: f64,
     /// The forecast horizon the test assumed.
     pub horizon: usize,
+    /// Whether the long-run variance over the forecasts' horizon came out negative (few
+    /// origins), so that the test assumed `horizon = 1` instead, as R's `forecast::dm.test`
+    /// does.
+    pub fell_back_to_one_step: bool,
 }
 
 impl DieboldMariano {
@@ -245,8 +249,12 @@ impl DieboldMariano {
 /// With `d[t] = (forecast[t] − actual[t])² − (reference[t] − actual[t])²`, `n` days and the
 /// autocovariances `γ_k` of `d`, `DM = mean(d) / √((γ_0 + 2 Σ_{k=1}^{h−1} γ_k) / n)`, and the
 /// corrected statistic is `DM · √((n + 1 − 2h + h(h − 1)/n) / n)`, compared with Student's t
-/// with `n − 1` degrees of freedom. Returns `None` when the loss differences have no variance
-/// (for example two identical forecasts) or `n < 2`.
+/// with `n − 1` degrees of freedom. The sum of autocovariances can come out negative over few
+/// origins; then the test is made with `h = 1` (the variance `γ_0` alone, larger than the sum
+/// then), as R's `forecast::dm.test` falls back, and the result says so. (Bartlett's weights,
+/// R's other estimator, would shrink the variance there and overstate the significance.)
+/// Returns `None` when the loss differences have no variance (for example two identical
+/// forecasts) or `n < 2`.
 pub fn diebold_mariano(
     actual: &[f64],
     forecast: &[f64],
@@ -295,7 +303,15 @@ fn diebold_mariano_on_differences(differences: &[f64], horizon: usize) -> Option
     };
     let long_run_variance = autocovariance(0) + 2.0 * (1..horizon).map(autocovariance).sum::<f64>();
     if !(long_run_variance > 0.0) {
-        return None;
+        // a negative estimate of a variance: the test at h = 1, as R's dm.test makes it
+        if horizon == 1 {
+            return None;
+        }
+        let one_step = diebold_mariano_on_differences(differences, 1);
+        return one_step.map(|dm| DieboldMariano {
+            fell_back_to_one_step: true,
+            ..dm
+        });
     }
     let n_f = n as f64;
     let h = horizon as f64;
@@ -309,6 +325,7 @@ fn diebold_mariano_on_differences(differences: &[f64], horizon: usize) -> Option
         statistic,
         p_value,
         horizon,
+        fell_back_to_one_step: false,
     })
 }
 
@@ -418,6 +435,26 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_long_run_variance_falls_back_to_one_step_as_r_does() {
+        // d alternates around −1: γ_0 = 4, γ_1 = −3.5, so γ_0 + 2γ_1 < 0 at h = 2
+        let differences = [1.0, -3.0, 1.0, -3.0, 1.0, -3.0, 1.0, -3.0];
+        let dm = diebold_mariano_on_differences(&differences, 2).unwrap();
+        assert!(dm.fell_back_to_one_step && dm.horizon == 1);
+        // by hand at h = 1: −1 / √(4 / 8), HLN factor √((8 + 1 − 2) / 8)
+        let expected = -1.0 / (4.0f64 / 8.0).sqrt() * (7.0f64 / 8.0).sqrt();
+        assert!(
+            close(dm.statistic, expected),
+            "{} vs {expected}",
+            dm.statistic
+        );
+        let at_one = diebold_mariano_on_differences(&differences, 1).unwrap();
+        assert!(!at_one.fell_back_to_one_step);
+        assert_eq!(at_one.statistic, dm.statistic);
+        // no variance at all stays untested
+        assert!(diebold_mariano_on_differences(&[2.0; 6], 3).is_none());
+    }
+
+    #[test]
     fn diebold_mariano_by_hand_for_one_step() {
         // d = e_f² − e_naive² = 1 − 4, 1 − 1, 1 − 4, 1 − 0 = −3, 0, −3, 1; mean −1.25
         // γ0 = ((−1.75)² + 1.25² + (−1.75)² + 2.25²) / 4 = (3.0625 + 1.5625 + 3.0625 + 5.0625) / 4
@@ -522,6 +559,21 @@ mod tests {
             );
             match (result, case["statistic"].as_f64()) {
                 (None, None) => {}
+                // the package refuses a negative long-run variance; R's dm.test, as here, takes
+                // h = 1 instead
+                (Some(dm), None) if dm.fell_back_to_one_step => {
+                    let one_step = diebold_mariano(
+                        &numbers(&case["actual"]),
+                        &numbers(&case["forecast"]),
+                        &numbers(&case["reference"]),
+                        1,
+                    )
+                    .unwrap();
+                    assert_eq!(
+                        (dm.statistic, dm.p_value),
+                        (one_step.statistic, one_step.p_value)
+                    );
+                }
                 (Some(dm), Some(statistic)) => {
                     let p_value = case["p_value"].as_f64().unwrap();
                     assert!(

@@ -784,9 +784,10 @@ impl ExperimentConfig {
     fn validate_strategy(&self) -> anyhow::Result<()> {
         match self.model.strategy {
             Strategy::Direct => Ok(()),
-            Strategy::Recursive if !self.data.is_univariate() => bail!(
+            Strategy::Recursive if !self.data.target_and_calendar_only() => bail!(
                 "[model] strategy = \"recursive\" feeds the model its own forecasts, so [data] \
-                 features must be the target alone ([\"{}\"]) with no calendar, got [{}]",
+                 features must be the target alone ([\"{}\"]; calendar features may join it), \
+                 got [{}]",
                 self.data.target,
                 quoted(&self.data.features)
             ),
@@ -822,9 +823,7 @@ impl ExperimentConfig {
     }
 
     fn validate_closed_loop(&self) -> anyhow::Result<()> {
-        let target_only =
-            yoho_data::transform::is_target_only(&self.data.features, &self.data.target);
-        if self.evaluate.closed_loop && !target_only {
+        if self.evaluate.closed_loop && !self.data.target_and_calendar_only() {
             bail!(
                 "[evaluate] closed_loop feeds the model its own forecasts, so [data] features \
                  must be the target alone ([\"{}\"]; calendar features may join it), got [{}]",
@@ -1161,7 +1160,7 @@ mod tests {
     }
 
     #[test]
-    fn closed_loop_takes_the_target_with_calendar_features_and_refuses_other_inputs() {
+    fn feeding_back_takes_the_target_with_calendar_features_and_refuses_other_inputs() {
         let with = |data: &str| {
             MINIMAL.replace("test_len = 100", data) + "[evaluate]\nclosed_loop = true\n"
         };
@@ -1176,6 +1175,18 @@ mod tests {
             error.contains("closed_loop") && error.contains("\"Open\", \"Close\""),
             "{error}"
         );
+        // the recursive strategy feeds back the same way
+        let recursive = |data: &str| {
+            MINIMAL.replace("test_len = 100", data).replace(
+                "hidden_size = 100",
+                "hidden_size = 100\nstrategy = \"recursive\"",
+            )
+        };
+        let calendar = "test_len = 100\nhorizon = 3\ncalendar = [\"day_of_week\"]";
+        assert!(parse(&recursive(calendar)).is_ok());
+        let other = recursive(calendar)
+            .replace("features = [\"Open\"]", "features = [\"Open\", \"Close\"]");
+        assert!(parse(&other).unwrap_err().to_string().contains("recursive"));
     }
 
     #[test]

@@ -422,8 +422,7 @@ fn check_steps(config: &ExperimentConfig, steps: usize) -> anyhow::Result<()> {
     if !(1..=MAX_STEPS).contains(&steps) {
         bail!("--steps: expected at least 1 and at most {MAX_STEPS} (the limit), got {steps}");
     }
-    let target_and_calendar = yoho_data::transform::is_target_only(&data.features, &data.target);
-    if steps > data.horizon && !config.data.is_univariate() && !target_and_calendar {
+    if steps > data.horizon && !data.target_and_calendar_only() {
         let calendar: Vec<&str> = data.calendar.iter().map(|feature| feature.name()).collect();
         let inputs = match calendar.is_empty() {
             true => data.features.join(", "),

@@ -162,13 +162,22 @@ fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
         None => {
             "untested: fewer than two forecast origins, or losses that never differ".to_string()
         }
-        Some(dm) => match dm.verdict() {
-            Verdict::Better => format!("yes, p = {:.4}", dm.p_value),
-            Verdict::Worse => format!("no: significantly worse, p = {:.4}", dm.p_value),
-            Verdict::NoDifference => {
-                format!("no: no significant difference, p = {:.4}", dm.p_value)
+        Some(dm) => {
+            let verdict = match dm.verdict() {
+                Verdict::Better => format!("yes, p = {:.4}", dm.p_value),
+                Verdict::Worse => format!("no: significantly worse, p = {:.4}", dm.p_value),
+                Verdict::NoDifference => {
+                    format!("no: no significant difference, p = {:.4}", dm.p_value)
+                }
+            };
+            match dm.fell_back_to_one_step {
+                true => format!(
+                    "{verdict}; over so few origins the long-run variance of the loss \
+                     differences came out negative, so the test takes h = 1, as R's dm.test does"
+                ),
+                false => verdict,
             }
-        },
+        }
     };
     format!(
         "model better than {reference} at 5 %: {answer} (Diebold–Mariano, squared error, \
@@ -422,6 +431,30 @@ pub(crate) fn test_interval_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_test_that_fell_back_to_one_step_says_so() {
+        let dm = DieboldMariano {
+            statistic: -4.1,
+            p_value: 0.0005,
+            horizon: 1,
+            fell_back_to_one_step: true,
+        };
+        let line = verdict_line(NAIVE, Some(dm));
+        assert!(
+            line.contains("yes, p = 0.0005; over so few origins"),
+            "{line}"
+        );
+        assert!(line.contains("the test takes h = 1"));
+        let plain = verdict_line(
+            NAIVE,
+            Some(DieboldMariano {
+                fell_back_to_one_step: false,
+                ..dm
+            }),
+        );
+        assert!(!plain.contains("h = 1"), "{plain}");
+    }
 
     #[test]
     fn a_step_that_naive_forecast_exactly_has_no_skill() {
