@@ -21,7 +21,7 @@ use crate::baselines::{Baseline, training_targets};
 use crate::blend::Blend;
 use crate::evaluate::{EvaluationTable, TestForecast, forecast_test};
 use crate::inference::InferenceError;
-use crate::intervals::{PooledIntervals, TestIntervals, test_intervals};
+use crate::intervals::{Calibration, EarlierFolds, PooledIntervals, TestIntervals, test_intervals};
 
 /// When a backtest trains a new model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -398,6 +398,8 @@ pub fn run<F: Fit>(
     let models = train_folds(&folds, &prepared, spec.jobs, fit, started, progress)?;
     let first_training_targets = training_targets(&prepared[0]).to_vec();
     let mut results = Vec::with_capacity(folds.len());
+    // `Some` once the first fold's validation windows prove too few to calibrate any level
+    let mut earlier: Option<EarlierFolds> = None;
     for (fold, data) in folds.into_iter().zip(prepared) {
         let (model, codec, training_time) = models
             .iter()
@@ -419,10 +421,14 @@ pub fn run<F: Fit>(
             blend.apply_to_test(&mut forecast, &data, baselines);
         }
         let table = EvaluationTable::new(&forecast, &data, spec.season);
-        let intervals = match spec.intervals.is_empty() {
-            true => None,
-            false => Some(
-                test_intervals(
+        let intervals = match (spec.intervals.is_empty(), &earlier) {
+            (true, _) => None,
+            // the first fold's validation windows were too few: the folds before calibrate, once
+            // they hold errors enough for every level (folds without are left unscored)
+            (false, Some(earlier)) => (earlier.calibrates(&spec.intervals))
+                .then(|| earlier.intervals(&data, &forecast, &spec.intervals)),
+            (false, None) => {
+                let own = test_intervals(
                     model,
                     &data,
                     &forecast,
@@ -433,9 +439,19 @@ pub fn run<F: Fit>(
                 .map_err(|source| BacktestError::Inference {
                     fold: fold.index,
                     source,
-                })?,
-            ),
+                })?;
+                match results.is_empty() && too_few_to_calibrate(&own) {
+                    true => {
+                        earlier = Some(EarlierFolds::default());
+                        None
+                    }
+                    false => Some(own),
+                }
+            }
         };
+        if let Some(earlier) = &mut earlier {
+            earlier.add(&forecast);
+        }
         let training_time = match fold.trains() {
             true => training_time,
             false => Duration::ZERO,
@@ -454,6 +470,19 @@ pub fn run<F: Fit>(
     ))
 }
 
+/// Whether a fold's own `intervals` calibrate none of their levels for want of validation
+/// errors (one validation window, as the recipe holds out), so that the backtest calibrates
+/// each later fold on the folds before it instead.
+fn too_few_to_calibrate(intervals: &TestIntervals) -> bool {
+    let model = &intervals.model;
+    let calibrated = |level: &f64| {
+        let key = crate::intervals::percent(*level);
+        model.metrics.levels.contains_key(&key)
+    };
+    let none = !intervals.levels.iter().any(calibrated);
+    none && model.conformal.is_some() && intervals.calibration == Calibration::Validation
+}
+
 /// The backtest of the folds' `results` (oldest first): their forecasts, measures (MASE scaled
 /// by `first_training_targets`, the oldest fold's, with `season`) and intervals pooled, and the
 /// time since it `started`.
@@ -465,11 +494,12 @@ pub(crate) fn pooled(
 ) -> Backtest {
     let pooled = TestForecast::concat(results.iter().map(|r| &r.forecast));
     let table = EvaluationTable::with_training_targets(&pooled, first_training_targets, season);
-    let parts: Option<Vec<(&TestIntervals, &[f64])>> = results
+    // every fold with intervals (where the folds before calibrate, those with enough of them)
+    let parts: Vec<(&TestIntervals, &[f64])> = results
         .iter()
-        .map(|r| Some((r.intervals.as_ref()?, r.forecast.actual.as_slice())))
+        .filter_map(|r| Some((r.intervals.as_ref()?, r.forecast.actual.as_slice())))
         .collect();
-    let intervals = parts.and_then(|parts| PooledIntervals::pool(&parts));
+    let intervals = PooledIntervals::pool(&parts);
     Backtest {
         folds: results,
         pooled,
@@ -803,6 +833,60 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// One validation window calibrates no 80 % interval (it needs 4 errors): each later
+    /// fold is calibrated on the test errors of the folds before it, once they are enough (9,
+    /// for the CRPS grid), and on nothing of its own or later.
+    #[test]
+    fn folds_with_too_few_validation_errors_calibrate_on_the_folds_before_them() {
+        let config = DataConfig {
+            valid_len: 1,
+            ..config()
+        };
+        let spec = spec(4, 5, Refit::Every, HistoryWindow::Expanding);
+        let fit = Recorder::new();
+        let baselines = crate::standard_baselines(None);
+        let device = Device::flex();
+        let result = run(
+            &series(1000),
+            &config,
+            &spec,
+            &baselines,
+            &fit,
+            &device,
+            &|_| {},
+        )
+        .unwrap();
+        let calibrated: Vec<bool> = (result.folds.iter())
+            .map(|fold| fold.intervals.is_some())
+            .collect();
+        // 5 errors before the second fold, 10 before the third
+        assert_eq!(calibrated, [false, false, true, true]);
+        let errors_before = |fold: usize| -> Vec<f64> {
+            (result.folds[..fold].iter())
+                .flat_map(|earlier| {
+                    let test = &earlier.forecast;
+                    test.model()
+                        .iter()
+                        .zip(&test.actual)
+                        .map(|(f, a)| f - a)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        for fold in [2, 3] {
+            let intervals = result.folds[fold].intervals.as_ref().unwrap();
+            assert_eq!(intervals.calibration, Calibration::EarlierFolds);
+            let expected = crate::intervals::Conformal::calibrate(&errors_before(fold), &[0.8]);
+            assert_eq!(intervals.model_by_step[0], expected);
+        }
+        let pooled = result.intervals.unwrap();
+        assert_eq!(
+            (pooled.parts, pooled.calibration),
+            (2, Calibration::EarlierFolds)
+        );
+        assert!(pooled.model.levels.contains_key("80"));
     }
 
     #[test]

@@ -367,6 +367,9 @@ pub enum Calibration {
     /// values before its origin (a statistical forecast without networks:
     /// [`crate::statistical_only::rolling_errors`]).
     RollingOrigins,
+    /// The test forecasts of a backtest's earlier folds, every one of them before this fold's
+    /// origin ([`EarlierFolds`]): where one fold's validation windows are too few.
+    EarlierFolds,
 }
 
 /// How a forecaster's intervals were made.
@@ -675,6 +678,19 @@ pub fn conformal_test_intervals(
     levels: &[f64],
     model_errors: CalibrationErrors,
 ) -> TestIntervals {
+    let naive_errors = naive_validation_errors(data);
+    conformal_test_intervals_from(data, test, levels, (model_errors, &naive_errors))
+}
+
+/// [`conformal_test_intervals`] with the naive forecast's intervals calibrated on
+/// `naive_errors` (forecast − actual, one step ahead) too, instead of on its own errors over
+/// `data`'s windows.
+pub fn conformal_test_intervals_from(
+    data: &PreparedData,
+    test: &TestForecast,
+    levels: &[f64],
+    (model_errors, naive_errors): (CalibrationErrors, &[f64]),
+) -> TestIntervals {
     let CalibrationErrors {
         calibration,
         by_step: errors_by_step,
@@ -698,14 +714,72 @@ pub fn conformal_test_intervals(
         .collect();
     let first_step = errors_by_step.first().map_or(&[][..], Vec::as_slice);
     let model = (test.model(), bounds.as_slice());
+    let naive = (test.naive(), bounds.as_slice());
     TestIntervals {
         levels: levels.to_vec(),
         calibration,
         model: ForecasterIntervals::conformal(first_step, levels, model, &test.actual),
-        naive: naive_intervals(data, test, levels, &bounds),
+        naive: ForecasterIntervals::conformal(naive_errors, levels, naive, &test.actual),
         model_by_step,
         model_crps_gaussian: None,
         model_steps,
+    }
+}
+
+/// The calibration a backtest's fold takes from the folds before it: their test forecasts'
+/// errors (forecast − actual), the model's at each step ahead and the naive forecast's at one
+/// step, all before the fold's origin.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EarlierFolds {
+    /// The model's errors, one list per step ahead.
+    pub model_by_step: Vec<Vec<f64>>,
+    /// The naive forecast's errors one step ahead.
+    pub naive: Vec<f64>,
+}
+
+impl EarlierFolds {
+    /// Adds the errors of one fold's test forecasts.
+    pub fn add(&mut self, test: &TestForecast) {
+        let horizon = test.horizon();
+        self.model_by_step.resize(horizon, Vec::new());
+        for (steps, actual) in test.model_steps().iter().zip(&test.actual_steps) {
+            for (errors, (forecast, actual)) in
+                self.model_by_step.iter_mut().zip(steps.iter().zip(actual))
+            {
+                errors.push(forecast - actual);
+            }
+        }
+        let naive = test.naive().iter().zip(&test.actual);
+        self.naive
+            .extend(naive.map(|(forecast, actual)| forecast - actual));
+    }
+
+    /// Whether the errors so far calibrate every one of `levels` at every step.
+    pub fn calibrates(&self, levels: &[f64]) -> bool {
+        let fewest = (self.model_by_step.iter().map(Vec::len))
+            .chain(std::iter::once(self.naive.len()))
+            .min()
+            .unwrap_or(0);
+        // the CRPS grid's widest central interval, 0.05 to 0.95, too
+        let needed = (levels.iter().chain(&[0.9]))
+            .map(|level| Conformal::errors_needed(*level))
+            .max();
+        needed.is_some_and(|needed| fewest >= needed)
+    }
+
+    /// The split-conformal intervals of `levels` of the model's and the naive forecast's
+    /// `test` forecasts (of `data`) calibrated on these errors.
+    pub fn intervals(
+        &self,
+        data: &PreparedData,
+        test: &TestForecast,
+        levels: &[f64],
+    ) -> TestIntervals {
+        let model_errors = CalibrationErrors {
+            calibration: Calibration::EarlierFolds,
+            by_step: &self.model_by_step,
+        };
+        conformal_test_intervals_from(data, test, levels, (model_errors, &self.naive))
     }
 }
 
@@ -718,15 +792,18 @@ fn naive_intervals(
     levels: &[f64],
     bounds: &[Bounds],
 ) -> ForecasterIntervals {
+    let naive = (test.naive(), bounds);
+    ForecasterIntervals::conformal(&naive_validation_errors(data), levels, naive, &test.actual)
+}
+
+/// The naive forecast's errors (forecast − actual) over `data`'s validation windows (its
+/// training windows without them): the last observed value against each window's first target.
+fn naive_validation_errors(data: &PreparedData) -> Vec<f64> {
     let (_, windows) = calibration_windows(data);
     let target = data.target_values();
-    // naive on the same days: the last observed value against each window's first target
-    let naive_errors: Vec<f64> = windows
-        .iter()
+    (windows.iter())
         .map(|window| target[window.last_input_row()] - target[window.first_target_row()])
-        .collect();
-    let naive = (test.naive(), bounds);
-    ForecasterIntervals::conformal(&naive_errors, levels, naive, &test.actual)
+        .collect()
 }
 
 /// Intervals and scores pooled over several runs of forecasts (a backtest's folds), in order.
@@ -734,6 +811,10 @@ fn naive_intervals(
 pub struct PooledIntervals {
     /// The levels every part has.
     pub levels: Vec<f64>,
+    /// Where the parts' model errors came from (the first part's).
+    pub calibration: Calibration,
+    /// The parts pooled.
+    pub parts: usize,
     /// The model's scores over all the days.
     pub model: IntervalMetrics,
     /// The naive forecast's.
@@ -791,6 +872,8 @@ impl PooledIntervals {
         let (_, naive) = join(|part| &part.naive);
         Some(Self {
             levels: first.levels.clone(),
+            calibration: first.calibration,
+            parts: parts.len(),
             model,
             naive,
             model_intervals,

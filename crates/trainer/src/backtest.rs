@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 use yoho_eval::backtest::{self, Backtest, BacktestSpec, FoldProgress};
 use yoho_eval::baselines;
-use yoho_eval::intervals::PooledIntervals;
+use yoho_eval::intervals::{Calibration, PooledIntervals};
 use yoho_eval::{EvaluationTable, TestForecast, metrics, statistical_only};
 
 use crate::artifacts::{RunDir, files};
@@ -245,11 +245,19 @@ impl BacktestSummary {
         }
     }
 
-    /// How each fold's intervals were calibrated, in words.
-    fn calibration_words(&self) -> &'static str {
-        match self.networks {
-            true => "each fold's calibrated on its own validation days",
-            false => "each fold's calibrated at origins rolling over the values before it",
+    /// How each fold's intervals (`pooled`) were calibrated, in words.
+    fn calibration_words(&self, pooled: &PooledIntervals) -> String {
+        match (self.networks, pooled.calibration) {
+            (true, Calibration::EarlierFolds) => format!(
+                "each fold's calibrated on the test errors of the folds before it (all before \
+                 its origin; a fold's own validation days are too few), over the {} folds \
+                 that have enough of them",
+                pooled.parts
+            ),
+            (true, _) => "each fold's calibrated on its own validation days".into(),
+            (false, _) => {
+                "each fold's calibrated at origins rolling over the values before it".into()
+            }
         }
     }
 }
@@ -264,7 +272,14 @@ fn backtest_csv(result: &Backtest) -> String {
     let mut text = format!("fold,origin_date,date,actual,{}", names.join(","));
     report::push_interval_headers(&mut text, bands.iter().map(|band| band.level));
     text += "\n";
-    let mut day_of_backtest = 0;
+    // the bands cover the newest days (the folds with errors enough before them to calibrate)
+    let days: usize = result
+        .folds
+        .iter()
+        .map(|fold| fold.forecast.dates.len())
+        .sum();
+    let unbanded = days - bands.first().map_or(days, |band| band.lower.len());
+    let mut day_of_backtest: usize = 0;
     for fold in &result.folds {
         let forecast = &fold.forecast;
         for (day, date) in forecast.dates.iter().enumerate() {
@@ -277,8 +292,9 @@ fn backtest_csv(result: &Backtest) -> String {
             );
             report::push_forecast_cells(&mut text, forecast, &names, day);
             for band in bands {
-                let interval = (band.lower[day_of_backtest], band.upper[day_of_backtest]);
-                report::push_interval_cells(&mut text, Some(interval));
+                let banded = day_of_backtest.checked_sub(unbanded);
+                let interval = banded.map(|day| (band.lower[day], band.upper[day]));
+                report::push_interval_cells(&mut text, interval);
             }
             day_of_backtest += 1;
             text += "\n";
@@ -353,7 +369,7 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
         let _ = writeln!(
             text,
             "\nPrediction intervals, {}, pooled:",
-            summary.calibration_words()
+            summary.calibration_words(pooled)
         );
         let (headers, rows, widths) =
             report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);
@@ -403,7 +419,7 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
             "\n## Prediction intervals, pooled\n\nEach fold's intervals: {} (or its model's \
              own quantiles); coverage in %, mean width in original units, CRPS the \
              day-weighted mean of the folds'.\n",
-            summary.calibration_words()
+            summary.calibration_words(pooled)
         );
         let (headers, rows, _) =
             report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);

@@ -282,16 +282,14 @@ pub fn test_period(
             format!("{target} ({unit})"),
             &date_label,
         )?;
+        // a band shorter than the days covers the newest of them (a backtest whose first folds
+        // had too few errors before them to calibrate)
         let outlines = bands
             .iter()
             .map(|band| {
-                let upper = band.upper.iter().enumerate().map(|(i, v)| (i as f64, *v));
-                let lower = band
-                    .lower
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .map(|(i, v)| (i as f64, *v));
+                let x = |i: usize| (days.saturating_sub(band.upper.len()) + i) as f64;
+                let upper = band.upper.iter().enumerate().map(|(i, v)| (x(i), *v));
+                let lower = band.lower.iter().enumerate().rev().map(|(i, v)| (x(i), *v));
                 (band.level, upper.chain(lower).collect())
             })
             .collect();

@@ -316,6 +316,7 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
         Calibration::Validation => "validation",
         Calibration::Training => "training (no validation windows: likely too narrow)",
         Calibration::RollingOrigins => "rolling origins before the test period",
+        Calibration::EarlierFolds => "earlier folds' test",
     };
     let naive = intervals
         .naive

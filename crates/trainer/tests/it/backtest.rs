@@ -60,6 +60,43 @@ fn one_fold_of_the_test_length_is_the_plain_run() {
 }
 
 #[test]
+fn folds_with_one_validation_window_are_calibrated_on_the_folds_before_them() {
+    let (dir, _, config) = tiny(90);
+    // one level, 80 %: 95 % would need 19 errors before a fold
+    let text = read(&config).replace("valid_len = 5", "valid_len = 1");
+    std::fs::write(&config, text + "\n[evaluate]\nintervals = [0.8]\n").unwrap();
+    let out = dir.path().join("backtest");
+    let metrics = backtest(&config, &out, &["--folds", "4", "--step", "5"]);
+    let intervals = &metrics["intervals"];
+    assert_eq!(intervals["calibration"], "earlier_folds");
+    // 10 errors before the third fold reach the CRPS grid's 9
+    assert_eq!(intervals["parts"], 2);
+    let rows = rows(&out);
+    let header = read(&out.join(files::BACKTEST));
+    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
+    let lower = header.iter().position(|c| *c == "lower_80").unwrap();
+    let banded: Vec<&Vec<String>> = rows.iter().filter(|r| !r[lower].is_empty()).collect();
+    assert_eq!(banded.len(), 10, "the last two folds' days");
+    assert!(banded.iter().all(|r| r[0] == "3" || r[0] == "4"));
+    let inside = (banded.iter())
+        .filter(|r| {
+            let [actual, low, high] =
+                [&r[3], &r[lower], &r[lower + 1]].map(|v| v.parse::<f64>().unwrap());
+            low <= actual && actual <= high
+        })
+        .count();
+    let coverage = intervals["model"]["levels"]["80"]["coverage"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (coverage - inside as f64 / 10.0).abs() < 1e-12,
+        "{coverage}"
+    );
+    let report = read(&out.join(files::REPORT));
+    assert!(report.contains("calibrated on the test errors of the folds before it"));
+}
+
+#[test]
 fn pooled_measures_come_from_every_folds_forecasts() {
     let (dir, _, config) = tiny(90);
     let out = dir.path().join("backtest");
