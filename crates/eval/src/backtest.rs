@@ -421,37 +421,13 @@ pub fn run<F: Fit>(
             blend.apply_to_test(&mut forecast, &data, baselines);
         }
         let table = EvaluationTable::new(&forecast, &data, spec.season);
-        let intervals = match (spec.intervals.is_empty(), &earlier) {
-            (true, _) => None,
-            // the first fold's validation windows were too few: the folds before calibrate, once
-            // they hold errors enough for every level (folds without are left unscored)
-            (false, Some(earlier)) => (earlier.calibrates(&spec.intervals))
-                .then(|| earlier.intervals(&data, &forecast, &spec.intervals)),
-            (false, None) => {
-                let own = test_intervals(
-                    model,
-                    &data,
-                    &forecast,
-                    &spec.intervals,
-                    spec.blend.as_ref(),
-                    device,
-                )
-                .map_err(|source| BacktestError::Inference {
-                    fold: fold.index,
-                    source,
-                })?;
-                match results.is_empty() && too_few_to_calibrate(&own) {
-                    true => {
-                        earlier = Some(EarlierFolds::default());
-                        None
-                    }
-                    false => Some(own),
-                }
-            }
-        };
-        if let Some(earlier) = &mut earlier {
-            earlier.add(&forecast);
-        }
+        let first = results.is_empty();
+        let calibration = (&mut earlier, first);
+        let intervals = fold_intervals(model, &data, &forecast, spec, calibration, device)
+            .map_err(|source| BacktestError::Inference {
+                fold: fold.index,
+                source,
+            })?;
         let training_time = match fold.trains() {
             true => training_time,
             false => Duration::ZERO,
@@ -468,6 +444,42 @@ pub fn run<F: Fit>(
         spec.season,
         started,
     ))
+}
+
+/// The intervals of one fold's `forecast` (of `data`, by `model`), if the spec asks for them:
+/// calibrated on the fold's own validation windows, unless the first fold's (`first`) calibrate
+/// no level; from then on `earlier` collects every fold's test errors and calibrates each later
+/// fold on those before it, once they are enough for every level (`None` until then).
+fn fold_intervals(
+    model: &Forecaster,
+    data: &PreparedData,
+    forecast: &TestForecast,
+    spec: &BacktestSpec,
+    (earlier, first): (&mut Option<EarlierFolds>, bool),
+    device: &Device,
+) -> Result<Option<TestIntervals>, InferenceError> {
+    let levels = &spec.intervals;
+    let intervals = match (levels.is_empty(), &*earlier) {
+        (true, _) => None,
+        (false, Some(before)) => {
+            (before.calibrates(levels)).then(|| before.intervals(data, forecast, levels))
+        }
+        (false, None) => {
+            let blend = spec.blend.as_ref();
+            let own = test_intervals(model, data, forecast, levels, blend, device)?;
+            match first && too_few_to_calibrate(&own) {
+                true => {
+                    *earlier = Some(EarlierFolds::default());
+                    None
+                }
+                false => Some(own),
+            }
+        }
+    };
+    if let Some(earlier) = earlier {
+        earlier.add(forecast);
+    }
+    Ok(intervals)
 }
 
 /// Whether a fold's own `intervals` calibrate none of their levels for want of validation
