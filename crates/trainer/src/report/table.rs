@@ -370,7 +370,8 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
     if missing_calibration {
         caption += " (a longer [data] valid_len holds more validation windows; `trainer \
                     forecast` lengthens its validation period for its intervals where the \
-                    series allows)";
+                    series allows, and `trainer backtest` scores intervals calibrated on its \
+                    earlier folds)";
     }
     caption + ":"
 }
