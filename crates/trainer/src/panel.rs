@@ -482,6 +482,19 @@ const HEADERS: [&str; 8] = [
 ];
 const WIDTHS: [usize; 8] = [14, 9, 12, 12, 10, 10, 13, 22];
 
+/// The series the networks trained on, and how many more the statistical voices alone
+/// evaluated, in words ("2 series (and 1 more without networks)").
+fn trained_series(report: &PanelReport) -> String {
+    let without = (report.series.iter())
+        .filter(|result| result.without_networks)
+        .count();
+    let trained = report.series.len() - without;
+    match without {
+        0 => format!("{trained} series"),
+        _ => format!("{trained} series (and {without} more without networks)"),
+    }
+}
+
 /// A row per series, then the means over all series.
 fn rows(report: &PanelReport) -> Vec<Vec<String>> {
     let number = |value: Option<f64>, decimals: usize| match value {
@@ -497,7 +510,9 @@ fn rows(report: &PanelReport) -> Vec<Vec<String>> {
             let verdict = match model.and_then(|m| m.verdict_vs_naive()) {
                 Some(Verdict::Better) => "model better (5 %)",
                 Some(Verdict::Worse) => "naive better (5 %)",
-                _ => "no significant difference",
+                Some(Verdict::NoDifference) => "no significant difference",
+                // one forecast origin, or losses that never differ
+                None => "untested",
             };
             vec![
                 result.entry.name.clone(),
@@ -607,8 +622,11 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
         ),
         (true, epochs) => writeln!(
             text,
-            "One model trained on {} series in {epochs} epochs ({:.1} s on {}; {}).\n",
-            report.all_series.series, training.wall_seconds, report.device, training.stop_reason
+            "One model trained on {} in {epochs} epochs ({:.1} s on {}; {}).\n",
+            trained_series(report),
+            training.wall_seconds,
+            report.device,
+            training.stop_reason
         ),
     };
     let _ = writeln!(

@@ -44,11 +44,17 @@ fn headers(summary: &PanelSummary) -> [String; 5] {
 /// The sentence that says what the table holds: every forecaster over `over` ("the 7 series"),
 /// its relative MASE the geometric mean over `each` ("the series").
 fn caption(summary: &PanelSummary, over: &str, each: &str) -> String {
-    format!(
+    let mut caption = format!(
         "Every forecaster over {over}: MASE / {} is the geometric mean over {each} of its MASE \
          divided by {}'s (below 1 beats it), as the M4 competition scores many series.",
         summary.reference, summary.reference
-    )
+    );
+    let fewer = (summary.relative.values()).any(|relative| relative.series < summary.series);
+    if fewer {
+        caption += " Where a MASE is undefined (a constant training target), it is left out of \
+                    the ratio and of the count.";
+    }
+    caption
 }
 
 /// What the table of a panel's run is over: its series.
