@@ -27,6 +27,8 @@ pub enum CleaningNote {
     DroppedRows(usize),
     /// The rows were not in date order and have been sorted.
     Sorted,
+    /// The dates were read in UTC: their UTC offsets change within the file (daylight saving).
+    ReadInUtc,
 }
 
 impl fmt::Display for CleaningNote {
@@ -68,6 +70,11 @@ impl fmt::Display for CleaningNote {
                 f,
                 "the rows were not in date order; they have been sorted by date"
             ),
+            Self::ReadInUtc => write!(
+                f,
+                "the times' UTC offsets change within the file (daylight saving), so they are \
+                 read in UTC: each hour once, evenly spaced (the hour of day too is UTC's)"
+            ),
         }
     }
 }
@@ -87,7 +94,13 @@ impl LoadedSeries {
 impl PreparedData {
     /// What cleaning found in the series or did to it, as [`LoadedSeries::cleaning_notes`].
     pub fn cleaning_notes(&self) -> Vec<CleaningNote> {
-        let cleaning = (self.dropped_rows, self.filled_rows, self.was_unsorted);
+        let sorted = self.was_unsorted;
+        let cleaning = (
+            self.dropped_rows,
+            self.filled_rows,
+            sorted,
+            self.read_in_utc,
+        );
         notes(&self.series.dates, cleaning)
     }
 }
@@ -96,7 +109,7 @@ impl PreparedData {
 /// `filled_rows` filled and its rows sorted when `was_unsorted`.
 fn notes(
     dates: &[Timestamp],
-    (dropped_rows, filled_rows, was_unsorted): Cleaning,
+    (dropped_rows, filled_rows, was_unsorted, read_in_utc): Cleaning,
 ) -> Vec<CleaningNote> {
     let frequency = Frequency::infer(dates);
     let missing = frequency.missing(dates);
@@ -109,6 +122,7 @@ fn notes(
         (filled_rows > 0).then_some(CleaningNote::FilledRows(filled_rows)),
         (dropped_rows > 0).then_some(CleaningNote::DroppedRows(dropped_rows)),
         was_unsorted.then_some(CleaningNote::Sorted),
+        read_in_utc.then_some(CleaningNote::ReadInUtc),
     ];
     notes.into_iter().flatten().collect()
 }

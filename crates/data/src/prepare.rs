@@ -34,6 +34,8 @@ pub struct PreparedData {
     pub filled_rows: usize,
     /// Whether the rows had to be sorted by date.
     pub was_unsorted: bool,
+    /// Whether the dates were read in UTC (an intraday file whose UTC offsets change).
+    pub read_in_utc: bool,
     /// The network's input columns: the features, then any calendar columns.
     pub features: Vec<String>,
     /// Target column.
@@ -196,18 +198,25 @@ fn split_loaded(
     Ok((series, splits))
 }
 
-/// What cleaning did to a series: rows dropped, rows filled, whether its rows were sorted.
-pub(crate) type Cleaning = (usize, usize, bool);
+/// What cleaning did to a series: rows dropped, rows filled, whether its rows were sorted and
+/// whether its dates were read in UTC.
+pub(crate) type Cleaning = (usize, usize, bool, bool);
 
 pub(crate) fn cleaning(loaded: &LoadedSeries) -> Cleaning {
-    (loaded.dropped_rows, loaded.filled_rows, loaded.was_unsorted)
+    let sorted = loaded.was_unsorted;
+    (
+        loaded.dropped_rows,
+        loaded.filled_rows,
+        sorted,
+        loaded.read_in_utc,
+    )
 }
 
 /// The prepared data of a split series: its scaler fitted on the training rows.
 fn finish(
     series: TimeSeries,
     splits: SplitWindows,
-    (dropped_rows, filled_rows, was_unsorted): Cleaning,
+    (dropped_rows, filled_rows, was_unsorted, read_in_utc): Cleaning,
     config: &DataConfig,
 ) -> Result<PreparedData, DataError> {
     let scaler = fit_scaler(&series, config, &splits)?;
@@ -217,6 +226,7 @@ fn finish(
         dropped_rows,
         filled_rows,
         was_unsorted,
+        read_in_utc,
         features: config.model_features(),
         target: config.target.clone(),
         window: config.window_spec(),

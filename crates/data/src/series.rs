@@ -59,6 +59,9 @@ pub struct LoadedSeries {
     pub filled_rows: usize,
     /// Whether the file's rows were not in ascending date order (they are sorted now).
     pub was_unsorted: bool,
+    /// Whether the dates were read in UTC: an intraday file whose UTC offsets change within it
+    /// (daylight saving), whose local times would repeat or skip an hour.
+    pub read_in_utc: bool,
     /// For each row of the series, its 0-based data row in the file; `usize::MAX` for a row
     /// inserted for a missing date (`missing = "ffill"` or `"interpolate"`).
     pub kept_rows: Vec<usize>,
@@ -84,6 +87,7 @@ impl LoadedSeries {
             dropped_rows: 0,
             filled_rows: 0,
             was_unsorted: false,
+            read_in_utc: false,
             kept_rows: (0..rows).collect(),
         }
     }

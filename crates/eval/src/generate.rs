@@ -163,6 +163,7 @@ mod tests {
             dropped_rows: 0,
             filled_rows: 0,
             was_unsorted: false,
+            read_in_utc: false,
             kept_rows: (0..data.series.len()).collect(),
         };
         for column in &mut loaded.series.columns {

@@ -41,14 +41,21 @@ pub(crate) fn print_panel_notes<'a>(series: impl Iterator<Item = (&'a str, Vec<C
 
 /// A line per note of the first [`SERIES_NOTED`] series with notes, then how many more series
 /// have them; the series whose rows were sorted by date are counted in one line (a
-/// long-format file is often in another order).
+/// long-format file is often in another order), and dates read in UTC (the file's) are one.
 fn panel_lines(series: Vec<(&str, Vec<CleaningNote>)>) -> Vec<String> {
-    let sorted = (series.iter())
-        .filter(|(_, notes)| notes.contains(&CleaningNote::Sorted))
-        .count();
+    let counted = |note: CleaningNote| {
+        (series.iter())
+            .filter(|(_, notes)| notes.contains(&note))
+            .count()
+    };
+    let (sorted, in_utc) = (
+        counted(CleaningNote::Sorted),
+        counted(CleaningNote::ReadInUtc),
+    );
+    let of_the_file = [CleaningNote::Sorted, CleaningNote::ReadInUtc];
     let noted: Vec<(&str, Vec<&CleaningNote>)> = (series.iter())
         .map(|(name, notes)| {
-            let kept = notes.iter().filter(|note| **note != CleaningNote::Sorted);
+            let kept = notes.iter().filter(|note| !of_the_file.contains(note));
             (*name, kept.collect::<Vec<_>>())
         })
         .filter(|(_, notes)| !notes.is_empty())
@@ -70,6 +77,9 @@ fn panel_lines(series: Vec<(&str, Vec<CleaningNote>)>) -> Vec<String> {
              sorted by date",
             series.len()
         ));
+    }
+    if in_utc > 0 {
+        lines.push(format!("note: {}", CleaningNote::ReadInUtc));
     }
     lines
 }
@@ -107,5 +117,13 @@ mod tests {
         assert_eq!(lines[5], "note: 1 more series have such notes");
         assert!(lines[6].starts_with("note: the rows of 7 of 8 series were not in date order"));
         assert!(panel_lines(vec![("clean", vec![])]).is_empty());
+        // dates read in UTC are the file's: one line, whatever the series
+        let utc = vec![
+            ("a", vec![CleaningNote::ReadInUtc]),
+            ("b", vec![CleaningNote::ReadInUtc]),
+        ];
+        let lines = panel_lines(utc);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        assert!(lines[0].contains("read in UTC"));
     }
 }

@@ -4,9 +4,11 @@
 //! `1990-W27`, each read as its first day) — or a `strftime` pattern the config gives (`[data]
 //! date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first day).
 //!
-//! A UTC offset is dropped, so a row keeps its local date and time. A file whose times are all
-//! midnight is a series of dates; one time of day other than midnight makes it an intraday
-//! series (see [`crate::Timestamp`]).
+//! A UTC offset is dropped, so a row keeps its local date and time, unless the offsets of an
+//! intraday file change within it (daylight saving: local times repeat an hour in autumn and skip
+//! one in spring); then every time is read in UTC ([`utc_offset_seconds`]), once each. A file
+//! whose times are all midnight is a series of dates; one time of day other than midnight makes
+//! it an intraday series (see [`crate::Timestamp`]).
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
@@ -177,6 +179,32 @@ fn period(cell: &str) -> Option<(DateFormat, NaiveDate)> {
     None
 }
 
+/// The UTC offset a date-time cell ends with (`Z`, `±HH:MM`, `±HHMM` or `±HH` after its time),
+/// in seconds east of UTC; `None` for a cell without one.
+pub fn utc_offset_seconds(text: &str) -> Option<i32> {
+    let (_, time) = text.trim().split_once(['T', ' '])?;
+    let time = time.trim();
+    if time.ends_with('Z') {
+        return Some(0);
+    }
+    let sign_at = time.rfind(['+', '-']).filter(|at| *at > 0)?;
+    let sign = if time[sign_at..].starts_with('-') {
+        -1
+    } else {
+        1
+    };
+    let digits: String = time[sign_at + 1..].chars().filter(|c| *c != ':').collect();
+    let (hours, minutes) = match digits.len() {
+        2 => (digits.parse::<i32>().ok()?, 0),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
+        _ => return None,
+    };
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
 /// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, optionally followed by a UTC offset (`Z`, `±HH:MM`,
 /// `±HHMM`), which is dropped: the local time is kept.
 fn parse_time(text: &str) -> Option<NaiveTime> {
@@ -253,6 +281,20 @@ mod tests {
         ] {
             assert_eq!(format.parse(text), None, "{format:?} {text:?}");
         }
+    }
+
+    #[test]
+    fn a_utc_offset_is_read_in_seconds_east() {
+        assert_eq!(utc_offset_seconds("2023-10-29T02:00:00+02:00"), Some(7200));
+        assert_eq!(utc_offset_seconds("2023-10-29 02:00:00+0100"), Some(3600));
+        assert_eq!(
+            utc_offset_seconds("2021-01-04T09:30:00.250-05:30"),
+            Some(-19_800)
+        );
+        assert_eq!(utc_offset_seconds("2021-01-04T09:30Z"), Some(0));
+        assert_eq!(utc_offset_seconds("2021-01-04T09:30:00+09"), Some(32_400));
+        assert_eq!(utc_offset_seconds("2021-01-04 09:30:00"), None);
+        assert_eq!(utc_offset_seconds("2021-01-04"), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use polars::prelude::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::dates::DateFormat;
+use super::dates::{DateFormat, utc_offset_seconds};
 use crate::DataError;
 use crate::frequency::Frequency;
 use crate::missing::{MissingPolicy, is_missing_token};
@@ -325,6 +325,38 @@ fn date_of(days: i32) -> NaiveDate {
 /// Days from 0001-01-01 (day 1) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
+/// Whether `dates` (`height` rows written in `format`) are date-times whose UTC offsets change
+/// within the file, one of them at a time other than midnight: an intraday series across a
+/// daylight-saving change, whose local times repeat or skip an hour, so it is read in UTC. A
+/// series of dates at local midnight keeps its dates. Only a file whose first date carries an
+/// offset is scanned.
+fn offsets_change_intraday(dates: &Cells, height: usize, format: &DateFormat) -> bool {
+    if !matches!(
+        format,
+        DateFormat::Iso | DateFormat::MonthFirst | DateFormat::DayFirst
+    ) {
+        return false;
+    }
+    let mut texts = (0..height as u32).filter_map(|row| dates.text(row));
+    let Some(first) = texts.next() else {
+        return false;
+    };
+    let Some(first_offset) = utc_offset_seconds(&first) else {
+        return false;
+    };
+    let intraday =
+        |text: &str| (format.parse(text)).is_some_and(|at| at.time() != chrono::NaiveTime::MIN);
+    let (mut changes, mut any_intraday) = (false, intraday(&first));
+    for text in texts {
+        changes |= utc_offset_seconds(&text).is_some_and(|offset| offset != first_offset);
+        any_intraday = any_intraday || intraday(&text);
+        if changes && any_intraday {
+            return true;
+        }
+    }
+    false
+}
+
 /// The columns of a file in use, as polars read them, before validation.
 struct Table {
     path: PathBuf,
@@ -332,6 +364,8 @@ struct Table {
     dates: Cells,
     /// How the dates are written.
     format: DateFormat,
+    /// Whether the dates are read in UTC: an intraday file whose UTC offsets change within it.
+    in_utc: bool,
     columns: Vec<(String, Cells)>,
     optional: Vec<(String, Cells)>,
     series: Option<(String, Cells)>,
@@ -407,11 +441,13 @@ impl Table {
             None => DateFormat::detect((0..height as u32).filter_map(|row| dates.text(row)))
                 .unwrap_or(DateFormat::Iso),
         };
+        let in_utc = offsets_change_intraday(&dates, height, &format);
         Ok(Self {
             path: path.to_path_buf(),
             date_column,
             dates,
             format,
+            in_utc,
             columns,
             optional,
             series,
@@ -427,6 +463,7 @@ impl Table {
             date_column: self.date_column.clone(),
             dates: self.dates.clone(),
             format: self.format.clone(),
+            in_utc: self.in_utc,
             columns: vec![self.columns[index].clone()],
             optional: Vec::new(),
             series: None,
@@ -577,6 +614,7 @@ impl Table {
             dropped_rows,
             filled_rows: 0,
             was_unsorted,
+            read_in_utc: self.in_utc,
             kept_rows: rows.iter().map(|(_, row)| *row as usize).collect(),
         })
     }
@@ -658,6 +696,7 @@ impl Table {
             dropped_rows: all.len() - complete.len(),
             filled_rows: complete.iter().filter(|index| had_hole[**index]).count(),
             was_unsorted,
+            read_in_utc: self.in_utc,
             kept_rows: complete
                 .iter()
                 .map(|index| all[*index].1.map_or(usize::MAX, |row| row as usize))
@@ -685,13 +724,17 @@ impl Table {
         }
         let cell = self.dates.text(data_row);
         let text = cell.as_deref().unwrap_or("");
-        self.format.parse(text).ok_or_else(|| DataError::BadDate {
+        let local = self.format.parse(text).ok_or_else(|| DataError::BadDate {
             path: self.path.clone(),
             row: spreadsheet_row(data_row as usize),
             column: self.date_column.clone(),
             value: text.to_string(),
             expected: self.format.describe(),
-        })
+        })?;
+        let offset = utc_offset_seconds(text)
+            .filter(|_| self.in_utc)
+            .unwrap_or(0);
+        Ok(local - chrono::Duration::seconds(i64::from(offset)))
     }
 
     /// Every used cell of the row is a number, or an error naming the first that is not.
@@ -1554,6 +1597,41 @@ mod tests {
                 && error.contains("date_format"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn an_intraday_file_across_a_daylight_saving_change_is_read_in_utc() {
+        // Berlin's autumn change: 02:00 comes twice, at +02:00 and then at +01:00
+        let text = "Date,Open\n2023-10-29T01:00:00+02:00,1\n2023-10-29T02:00:00+02:00,2\n\
+                    2023-10-29T02:00:00+01:00,3\n2023-10-29T03:00:00+01:00,4\n";
+        let loaded = load(text, &["Open"]).unwrap();
+        assert!(loaded.read_in_utc);
+        let stamps: Vec<String> = loaded.series.dates.iter().map(|d| d.to_string()).collect();
+        let hours = ["23:00:00", "00:00:00", "01:00:00", "02:00:00"];
+        let days = ["2023-10-28", "2023-10-29", "2023-10-29", "2023-10-29"];
+        let expected: Vec<String> = days
+            .iter()
+            .zip(hours)
+            .map(|(d, h)| format!("{d} {h}"))
+            .collect();
+        assert_eq!(stamps, expected);
+        assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 2.0, 3.0, 4.0]);
+        assert!(
+            loaded
+                .cleaning_notes()
+                .contains(&crate::CleaningNote::ReadInUtc)
+        );
+        // one offset throughout: the local times stay
+        let one = "Date,Open\n2021-01-04T09:30:00+09:00,1\n2021-01-04T10:30:00+09:00,2\n";
+        let loaded = load(one, &["Open"]).unwrap();
+        assert!(!loaded.read_in_utc);
+        assert_eq!(loaded.series.dates[0].to_string(), "2021-01-04 09:30:00");
+        // dates at local midnight across the spring change stay dates
+        let days = "Date,Open\n2023-03-25T00:00:00+01:00,1\n2023-03-26T00:00:00+01:00,2\n\
+                    2023-03-27T00:00:00+02:00,3\n";
+        let loaded = load(days, &["Open"]).unwrap();
+        assert!(!loaded.read_in_utc);
+        assert_eq!(loaded.series.dates[2], day(2023, 3, 27));
     }
 
     #[test]

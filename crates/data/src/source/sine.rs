@@ -123,6 +123,7 @@ pub fn generate(spec: &SineSpec) -> Result<LoadedSeries, DataError> {
         dropped_rows: 0,
         filled_rows: 0,
         was_unsorted: false,
+        read_in_utc: false,
         kept_rows: (0..spec.points).collect(),
     })
 }

@@ -407,7 +407,10 @@ fn a_panel_run_evaluates_its_too_short_series_by_the_statistical_voices() {
     // origin of one forecast untested rather than no different
     let report = read(&run.join("report.md"));
     assert!(report.contains("One model trained on 1 series (and 2 more without networks)"));
-    assert!(report.contains("left out of the ratio and of the count"), "{report}");
+    assert!(
+        report.contains("left out of the ratio and of the count"),
+        "{report}"
+    );
     assert!(report.contains("| untested |"), "{report}");
     // 'new''s test period poisoned: its forecast and its intervals are the same
     let poison = |shop: &str, index: usize, value: f64| match shop == "new" && index >= 18 {
