@@ -331,10 +331,12 @@ const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 /// series of dates at local midnight keeps its dates. Only a file whose first date carries an
 /// offset is scanned.
 fn offsets_change_intraday(dates: &Cells, height: usize, format: &DateFormat) -> bool {
-    if !matches!(
+    let written = matches!(
         format,
         DateFormat::Iso | DateFormat::MonthFirst | DateFormat::DayFirst
-    ) {
+    );
+    // polars read the column as dates: no times, no offsets
+    if !written || matches!(dates, Cells::Dates(_)) {
         return false;
     }
     let mut texts = (0..height as u32).filter_map(|row| dates.text(row));
