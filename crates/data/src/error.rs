@@ -20,11 +20,13 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
-    /// The CSV parser rejected the file.
-    #[error("{path} is not a readable CSV file: {message}")]
+    /// The CSV or Parquet reader rejected the file.
+    #[error("{path} is not a readable {kind} file: {message}")]
     Csv {
         /// The file.
         path: PathBuf,
+        /// "CSV" or "Parquet".
+        kind: &'static str,
         /// The parser's message.
         message: String,
     },

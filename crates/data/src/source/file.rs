@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::{
     ChunkedArray, CsvReadOptions, DataFrame, DataType, Field, Float64Chunked, Int32Type,
-    ParquetReader, PlSmallStr, Schema, SerReader, StringChunked,
+    Int64Chunked, ParquetReader, PlSmallStr, Schema, SerReader, StringChunked, TimeUnit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -207,6 +207,7 @@ impl Cells {
         })?;
         let failed = |error: polars::error::PolarsError| DataError::Csv {
             path: path.to_path_buf(),
+            kind: file_kind(path),
             message: error.to_string(),
         };
         // cells are read by index across polars' chunks: no contiguous copy of the column
@@ -223,6 +224,16 @@ impl Cells {
             }
             DataType::String => Cells::Text(series.str().map_err(failed)?.clone()),
             DataType::Date => Cells::Dates(series.date().map_err(failed)?.physical().clone()),
+            // instants of a zone (a Parquet file's): their local times, written with offsets
+            DataType::Datetime(unit, Some(zone)) => {
+                let instants = series.datetime().map_err(failed)?.physical();
+                let texts = zoned_texts(instants, *unit, zone).ok_or_else(|| DataError::Csv {
+                    path: path.to_path_buf(),
+                    kind: file_kind(path),
+                    message: format!("column '{name}': unknown time zone '{}'", zone.as_str()),
+                })?;
+                Cells::Text(texts)
+            }
             dtype if dtype.is_primitive_numeric() => {
                 let values = series.cast(&DataType::Float64).map_err(failed)?;
                 Cells::Numbers(values.f64().map_err(failed)?.clone())
@@ -848,6 +859,7 @@ fn csv_header(path: &Path) -> Result<(Vec<String>, Dialect), DataError> {
 fn csv_error(path: &Path, error: polars::error::PolarsError) -> DataError {
     DataError::Csv {
         path: path.to_path_buf(),
+        kind: "CSV",
         message: error.to_string(),
     }
 }
@@ -1026,8 +1038,41 @@ fn parquet_reader(path: &Path) -> Result<ParquetReader<std::fs::File>, DataError
 fn not_parquet(path: &Path, error: polars::error::PolarsError) -> DataError {
     DataError::Csv {
         path: path.to_path_buf(),
-        message: format!("not a readable Parquet file: {error}"),
+        kind: "Parquet",
+        message: error.to_string(),
     }
+}
+
+/// "Parquet" or "CSV", as `path` is read.
+fn file_kind(path: &Path) -> &'static str {
+    match is_parquet(path) {
+        true => "Parquet",
+        false => "CSV",
+    }
+}
+
+/// Instants of `zone` (`unit`s since 1970 UTC) as the local times there, each written with its
+/// UTC offset (`2023-10-29T02:00:00+01:00`), as a CSV file of the zone writes them; `None` for
+/// a zone the time-zone database does not know.
+fn zoned_texts(instants: &Int64Chunked, unit: TimeUnit, zone: &str) -> Option<StringChunked> {
+    let zone: chrono_tz::Tz = zone.parse().ok()?;
+    let per_second: i64 = match unit {
+        TimeUnit::Nanoseconds => 1_000_000_000,
+        TimeUnit::Microseconds => 1_000_000,
+        TimeUnit::Milliseconds => 1_000,
+    };
+    let local = |value: i64| {
+        let (seconds, fraction) = (value.div_euclid(per_second), value.rem_euclid(per_second));
+        let nanos = (fraction * (1_000_000_000 / per_second)) as u32;
+        let instant = chrono::DateTime::from_timestamp(seconds, nanos)?;
+        Some(
+            instant
+                .with_timezone(&zone)
+                .format("%Y-%m-%dT%H:%M:%S%.f%:z")
+                .to_string(),
+        )
+    };
+    Some(instants.iter().map(|value| value.and_then(local)).collect())
 }
 
 /// The column names of a Parquet file, from its footer.
@@ -1383,6 +1428,31 @@ mod tests {
         path
     }
 
+    /// A Parquet file of `tests/fixtures` (`make_zoned_parquet.py` wrote them with pandas).
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    #[test]
+    fn parquet_instants_of_a_zone_are_read_as_its_local_times_or_in_utc_across_a_change() {
+        // Berlin, 2023-10-29 00:00 to 03:00 local: 02:00 comes twice, so UTC (22:00 to 02:00)
+        let loaded = load_file(&fixture("berlin_hours.parquet"), &options(&["Open"])).unwrap();
+        let stamps: Vec<String> = loaded.series.dates.iter().map(|d| d.to_string()).collect();
+        assert!(loaded.read_in_utc, "{stamps:?}");
+        assert_eq!(stamps[0], "2023-10-28 22:00:00");
+        assert_eq!(stamps[4], "2023-10-29 02:00:00");
+        assert_eq!(
+            Frequency::infer(&loaded.series.dates),
+            Frequency::Minutes(60)
+        );
+        // Tokyo keeps one offset: its local times (07:00, 08:00)
+        let loaded = load_file(&fixture("tokyo_hours.parquet"), &options(&["Open"])).unwrap();
+        assert!(!loaded.read_in_utc);
+        assert_eq!(loaded.series.dates[0].to_string(), "2023-10-29 07:00:00");
+    }
+
     #[test]
     fn parquet_and_csv_give_the_same_series() {
         let dates = [day(2021, 1, 4), day(2021, 1, 5), day(2021, 1, 7)];
@@ -1422,7 +1492,7 @@ mod tests {
         let error = load_file(not_parquet.path(), &options(&["Open"]))
             .unwrap_err()
             .to_string();
-        assert!(error.contains("not a readable Parquet file"), "{error}");
+        assert!(error.contains("is not a readable Parquet file"), "{error}");
     }
 
     #[test]
