@@ -278,8 +278,8 @@ impl Cells {
             Cells::Text(cells) => match cells.get(row as usize).map(str::trim) {
                 None | Some("") => Number::Missing,
                 Some(text) if tokens_are_missing && is_missing_token(text) => Number::Missing,
-                Some(text) => match text.parse::<f64>() {
-                    Ok(value) if value.is_finite() => Number::Value(value),
+                Some(text) => match text.parse::<f64>().ok().or_else(|| with_thousands(text)) {
+                    Some(value) if value.is_finite() => Number::Value(value),
                     _ => Number::Bad(text.to_string()),
                 },
             },
@@ -325,6 +325,26 @@ fn with_decimal_point(cell: &str) -> std::borrow::Cow<'_, str> {
         }
         _ => std::borrow::Cow::Borrowed(cell),
     }
+}
+
+/// A number written with commas between its thousands, as a spreadsheet exports it (`1,234.5`,
+/// `-12,000`): groups of three digits after the first one to three; `None` for any other text.
+fn with_thousands(cell: &str) -> Option<f64> {
+    let unsigned = cell.trim_start_matches(['-', '+']);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    let mut groups = whole.split(',');
+    let first = groups.next()?;
+    let grouped = (1..=3).contains(&first.len()) && digits(first);
+    let rest: Vec<&str> = groups.collect();
+    let thousands = !rest.is_empty() && rest.iter().all(|group| group.len() == 3 && digits(group));
+    if !(grouped && thousands && fraction.is_none_or(digits)) {
+        return None;
+    }
+    cell.replace(',', "").parse().ok()
 }
 
 /// The date `days` after 1970-01-01.
@@ -1704,6 +1724,21 @@ mod tests {
         let loaded = load(days, &["Open"]).unwrap();
         assert!(!loaded.read_in_utc);
         assert_eq!(loaded.series.dates[2], day(2023, 3, 27));
+    }
+
+    #[test]
+    fn numbers_with_thousands_separators_are_read_and_other_commas_are_not() {
+        assert_eq!(with_thousands("1,000.00"), Some(1000.0));
+        assert_eq!(with_thousands("-12,345,678"), Some(-12_345_678.0));
+        assert_eq!(with_thousands("+1,234.5"), Some(1234.5));
+        for text in [
+            "1,00", "1234,567", ",123", "1,234.", "1,234.5x", "12", "1.234,5", "a,123",
+        ] {
+            assert_eq!(with_thousands(text), None, "{text}");
+        }
+        let text = "Date,Sales\n2021-01-04,\"1,000.50\"\n2021-01-05,\"12,345\"\n";
+        let loaded = load(text, &["Sales"]).unwrap();
+        assert_eq!(loaded.series.column("Sales").unwrap(), &[1000.5, 12_345.0]);
     }
 
     #[test]
