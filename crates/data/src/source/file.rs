@@ -323,8 +323,24 @@ fn with_decimal_point(cell: &str) -> std::borrow::Cow<'_, str> {
         Some((whole, fraction)) if digits(whole) && digits(fraction) => {
             std::borrow::Cow::Owned(cell.replacen(',', ".", 1))
         }
+        // dots between the thousands too: `1.234,5`
+        Some((whole, fraction)) if digits(fraction) && dotted_thousands(whole) => {
+            std::borrow::Cow::Owned(cell.replace('.', "").replacen(',', ".", 1))
+        }
         _ => std::borrow::Cow::Borrowed(cell),
     }
+}
+
+/// Whether `whole` is one to three digits, then groups of three after dots (`1.234.567`).
+fn dotted_thousands(whole: &str) -> bool {
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    let mut groups = whole.split('.');
+    let first = groups.next().unwrap_or("");
+    let rest: Vec<&str> = groups.collect();
+    (1..=3).contains(&first.len())
+        && digits(first)
+        && !rest.is_empty()
+        && rest.iter().all(|group| group.len() == 3 && digits(group))
 }
 
 /// A number written with commas between its thousands, as a spreadsheet exports it (`1,234.5`,
@@ -1739,6 +1755,14 @@ mod tests {
         let text = "Date,Sales\n2021-01-04,\"1,000.50\"\n2021-01-05,\"12,345\"\n";
         let loaded = load(text, &["Sales"]).unwrap();
         assert_eq!(loaded.series.column("Sales").unwrap(), &[1000.5, 12_345.0]);
+        // a semicolon file's decimal commas with dots between the thousands
+        let text = "Date;Sales\n2021-01-04;1.234,5\n2021-01-05;-12.345.678,25\n2021-01-06;7,5\n";
+        let loaded = load(text, &["Sales"]).unwrap();
+        assert_eq!(
+            loaded.series.column("Sales").unwrap(),
+            &[1234.5, -12_345_678.25, 7.5]
+        );
+        assert_eq!(with_decimal_point("1.23,4"), "1.23,4");
     }
 
     #[test]
