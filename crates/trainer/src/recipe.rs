@@ -328,9 +328,16 @@ fn probe_config(data: &Table, path: &Path) -> anyhow::Result<DataConfig> {
     probe.insert("test_len".into(), Value::Integer(1));
     probe.remove("season");
     probe.remove("transform");
-    Value::Table(probe)
-        .try_into()
-        .map_err(|error| anyhow::anyhow!("{}: [data]: {error}", path.display()))
+    Value::Table(probe).try_into().map_err(|error| {
+        // a key's own message names its section already
+        let error = error.to_string();
+        let section = if error.starts_with("[data]") {
+            ""
+        } else {
+            "[data]: "
+        };
+        anyhow::anyhow!("{}: {section}{error}", path.display())
+    })
 }
 
 fn length_and_frequency(loaded: &yoho_data::LoadedSeries) -> (usize, Frequency) {

@@ -113,6 +113,16 @@ fn a_series_too_short_for_the_recipe_says_what_to_set() {
     let config = write_recipe_config(dir.path(), "short", &monthly_csv(30), 12, model);
     let output = trainer(&["--config", config.to_str().unwrap()]);
     assert_clean_error(&output, &["short.toml", "30 rows", "window_len"]);
+    // a bad [data] key of a recipe config is named once, with its section
+    let wide = write_recipe_config(
+        dir.path(),
+        "wide",
+        &monthly_csv(30),
+        12,
+        "layout = \"wide\"\n",
+    );
+    let output = trainer(&["--config", wide.to_str().unwrap()]);
+    assert_clean_error(&output, &["wide.toml: [data] layout: layout = \"wide\""]);
 }
 
 #[test]
