@@ -282,13 +282,14 @@ impl WindowCodec {
     }
 
     /// The place of the target among the inputs when every other input is a calendar column
-    /// (known for any future row, so that the network can be fed its own forecasts with the
-    /// calendar of the rows they forecast); `None` otherwise.
+    /// and there is one (known for any future row, so that the network can be fed its own
+    /// forecasts with the calendar of the rows they forecast); `None` otherwise, and for a
+    /// target read alone ([`Self::is_univariate`]), which is fed back without rows ahead.
     pub fn target_among_calendar(&self) -> Option<usize> {
         let index = self.features.iter().position(|name| *name == self.target)?;
         let others_calendar = (self.features.iter().zip(&self.normalised))
             .all(|(name, normalised)| *name == self.target || !normalised);
-        others_calendar.then_some(index)
+        (others_calendar && !self.is_univariate()).then_some(index)
     }
 
     fn target_scaler(&self) -> &ColumnScaler {

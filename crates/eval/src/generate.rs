@@ -114,10 +114,7 @@ pub fn generate(
     let codec = &data.codec;
     let seed = codec.raw_rows(&data.series, 0, seed_len);
     let steps = rows - seed_len;
-    let generated = match codec
-        .target_among_calendar()
-        .filter(|_| !codec.is_univariate())
-    {
+    let generated = match codec.target_among_calendar() {
         // the rows' calendar columns, with their target cells never read
         Some(_) => {
             let ahead = codec.raw_rows(&data.series, seed_len, steps);

@@ -156,8 +156,12 @@ pub fn forecast_windows(
 ) -> Result<Vec<Vec<f64>>, InferenceError> {
     let raw = data.raw_windows(windows);
     let horizon = data.window.horizon;
+    // the rows ahead only where forecasts are fed back: no work for a model of the horizon
     let fed_back = horizon > model.output_size();
-    match calendar_ahead(data, windows, horizon).filter(|_| fed_back) {
+    match fed_back
+        .then(|| calendar_ahead(data, windows, horizon))
+        .flatten()
+    {
         Some(ahead) => forecast_with_calendar(model, &data.codec, (&raw, &ahead), horizon, device),
         None => forecast(model, &data.codec, &raw, horizon, device),
     }
@@ -167,16 +171,13 @@ pub fn forecast_windows(
 /// cells are never read) when its model reads calendar features beside its target, so that
 /// forecasts can be fed back with them ([`forecast_with_calendar`]); `None` for a model that
 /// reads its target alone or inputs not known ahead.
-pub fn calendar_ahead(
+fn calendar_ahead(
     data: &PreparedData,
     windows: &WindowRun,
     steps: usize,
 ) -> Option<Vec<RawWindow>> {
     let codec = &data.codec;
     codec.target_among_calendar()?;
-    if codec.is_univariate() {
-        return None;
-    }
     let ahead = windows.iter().map(|window| {
         let first = window.first_target_row();
         let rows = steps.min(data.series.len().saturating_sub(first));

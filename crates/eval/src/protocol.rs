@@ -80,18 +80,8 @@ pub fn score_at_origin(
     blend: Option<&Blend>,
     device: &Device,
 ) -> Result<OriginForecast, InferenceError> {
-    let horizon = data.window.horizon;
     let first = data.splits.test.sub_run(0..1);
-    let windows = data.raw_windows(&first);
-    let fed_back = horizon > model.output_size();
-    let network = match inference::calendar_ahead(data, &first, horizon).filter(|_| fed_back) {
-        Some(ahead) => {
-            let known = (&windows[..], &ahead[..]);
-            inference::forecast_with_calendar(model, &data.codec, known, horizon, device)?
-        }
-        None => inference::forecast(model, &data.codec, &windows, horizon, device)?,
-    }
-    .remove(0);
+    let network = inference::forecast_windows(model, data, &first, device)?.remove(0);
     let origin = origin_window(data);
     let mut forecast = match blend {
         Some(blend) => blend.forecast_window(data, &origin, &network),

@@ -295,7 +295,7 @@ impl ModelRun<'_> {
             .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
         let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
         let windows = std::slice::from_ref(&window);
-        let fed_back = steps > model.output_size() && !codec.is_univariate();
+        let fed_back = steps > model.output_size();
         let mut forecasts = match codec.target_among_calendar().filter(|_| fed_back) {
             // beyond one forward pass, each forecast is fed back with its date's calendar
             Some(_) => {

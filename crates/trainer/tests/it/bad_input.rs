@@ -206,13 +206,7 @@ fn a_constant_series_or_feature_is_named_with_what_to_do() {
     );
     std::fs::write(&config, text).unwrap();
     let out = dir.path().join("forecast");
-    let output = trainer(&[
-        "forecast",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = common::forecast(&config, &out, &[]);
     assert_clean_error(
         &output,
         &[
