@@ -317,30 +317,36 @@ impl Cells {
 /// `cell` with a decimal comma written as a point (`-3,25` as `-3.25`) when it is a number
 /// written so (digits, one comma, digits); as it is otherwise.
 fn with_decimal_point(cell: &str) -> std::borrow::Cow<'_, str> {
-    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
     let unsigned = cell.trim().trim_start_matches(['-', '+']);
     match unsigned.split_once(',') {
-        Some((whole, fraction)) if digits(whole) && digits(fraction) => {
+        Some((whole, fraction)) if all_digits(whole) && all_digits(fraction) => {
             std::borrow::Cow::Owned(cell.replacen(',', ".", 1))
         }
         // dots between the thousands too: `1.234,5`
-        Some((whole, fraction)) if digits(fraction) && dotted_thousands(whole) => {
+        Some((whole, fraction)) if all_digits(fraction) && in_thousands(whole, '.') => {
             std::borrow::Cow::Owned(cell.replace('.', "").replacen(',', ".", 1))
         }
         _ => std::borrow::Cow::Borrowed(cell),
     }
 }
 
-/// Whether `whole` is one to three digits, then groups of three after dots (`1.234.567`).
-fn dotted_thousands(whole: &str) -> bool {
-    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
-    let mut groups = whole.split('.');
+/// Whether `text` is one digit or more and nothing else.
+fn all_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// Whether `whole` is one to three digits, then groups of three after `separator`s
+/// (`1.234.567`, `12,000`).
+fn in_thousands(whole: &str, separator: char) -> bool {
+    let mut groups = whole.split(separator);
     let first = groups.next().unwrap_or("");
     let rest: Vec<&str> = groups.collect();
     (1..=3).contains(&first.len())
-        && digits(first)
+        && all_digits(first)
         && !rest.is_empty()
-        && rest.iter().all(|group| group.len() == 3 && digits(group))
+        && rest
+            .iter()
+            .all(|group| group.len() == 3 && all_digits(group))
 }
 
 /// A number written with commas between its thousands, as a spreadsheet exports it (`1,234.5`,
@@ -351,13 +357,7 @@ fn with_thousands(cell: &str) -> Option<f64> {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (unsigned, None),
     };
-    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
-    let mut groups = whole.split(',');
-    let first = groups.next()?;
-    let grouped = (1..=3).contains(&first.len()) && digits(first);
-    let rest: Vec<&str> = groups.collect();
-    let thousands = !rest.is_empty() && rest.iter().all(|group| group.len() == 3 && digits(group));
-    if !(grouped && thousands && fraction.is_none_or(digits)) {
+    if !(in_thousands(whole, ',') && fraction.is_none_or(all_digits)) {
         return None;
     }
     cell.replace(',', "").parse().ok()
