@@ -183,17 +183,12 @@ fn period(cell: &str) -> Option<(DateFormat, NaiveDate)> {
 /// in seconds east of UTC; `None` for a cell without one.
 pub fn utc_offset_seconds(text: &str) -> Option<i32> {
     let (_, time) = text.trim().split_once(['T', ' '])?;
-    let time = time.trim();
-    if time.ends_with('Z') {
+    let offset = split_offset(time.trim()).1?;
+    if offset == "Z" {
         return Some(0);
     }
-    let sign_at = time.rfind(['+', '-']).filter(|at| *at > 0)?;
-    let sign = if time[sign_at..].starts_with('-') {
-        -1
-    } else {
-        1
-    };
-    let digits: String = time[sign_at + 1..].chars().filter(|c| *c != ':').collect();
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let digits: String = offset[1..].chars().filter(|c| *c != ':').collect();
     let (hours, minutes) = match digits.len() {
         2 => (digits.parse::<i32>().ok()?, 0),
         4 => (
@@ -205,14 +200,22 @@ pub fn utc_offset_seconds(text: &str) -> Option<i32> {
     Some(sign * (hours * 3600 + minutes * 60))
 }
 
+/// A time of day split into its local part and the UTC offset it ends with, if any (`Z`, or
+/// from its sign on: `+02:00`).
+fn split_offset(time: &str) -> (&str, Option<&str>) {
+    if time.ends_with('Z') {
+        return (time.trim_end_matches('Z'), Some("Z"));
+    }
+    match time.rfind(['+', '-']) {
+        Some(sign) if sign > 0 => (&time[..sign], Some(&time[sign..])),
+        _ => (time, None),
+    }
+}
+
 /// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, optionally followed by a UTC offset (`Z`, `±HH:MM`,
 /// `±HHMM`), which is dropped: the local time is kept.
 fn parse_time(text: &str) -> Option<NaiveTime> {
-    let without_zone = text.trim_end_matches('Z');
-    let local = match without_zone.rfind(['+', '-']) {
-        Some(sign) if sign > 0 => &without_zone[..sign],
-        _ => without_zone,
-    };
+    let (local, _) = split_offset(text);
     ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
         .iter()
         .find_map(|format| NaiveTime::parse_from_str(local.trim(), format).ok())
