@@ -96,7 +96,8 @@ pub enum DataError {
     },
     /// A cell in a used column is not a finite number.
     #[error(
-        "{path}, row {row}, column '{column}': '{value}' is not a finite number (set [data] missing = \"drop\" (or drop_missing = true) to drop such rows)"
+        "{path}, row {row}, column '{column}': '{value}' is not a finite number ({})",
+        not_a_number_advice(*.missing_token)
     )]
     NotANumber {
         /// The file.
@@ -107,6 +108,9 @@ pub enum DataError {
         column: String,
         /// The cell's text.
         value: String,
+        /// Whether the text marks a missing value (`NA`, `NaN`, `null`, …), which the filling
+        /// policies fill as they fill an empty cell.
+        missing_token: bool,
     },
     /// A date cell could not be parsed.
     #[error(
@@ -180,4 +184,14 @@ pub enum DataError {
         /// Why not.
         reason: String,
     },
+}
+
+/// What to do about a cell that is not a number: drop its row, or, for a token that marks a
+/// missing value, fill it.
+fn not_a_number_advice(missing_token: bool) -> &'static str {
+    if missing_token {
+        "it marks a missing value: set [data] missing = \"drop\" to drop such rows, or \"ffill\" or \"interpolate\" to fill them"
+    } else {
+        "set [data] missing = \"drop\" (or drop_missing = true) to drop such rows"
+    }
 }

@@ -1,7 +1,8 @@
 //! The date column's format, detected once per file: ISO dates and date-times (with `T` or a
 //! space, with or without seconds, fractions and a UTC offset), US month-first and European
 //! day-first dates, periods (a year `1990`, a month `1990-07`, a quarter `1990Q3` or an ISO week
-//! `1990-W27`, each read as its first day) — or a `strftime` pattern the config gives (`[data]
+//! `1990-W27`, each read as its first day), compact dates (`19900701`) and Unix times in seconds
+//! or milliseconds (`1577836800`, read in UTC) — or a `strftime` pattern the config gives (`[data]
 //! date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first day).
 //!
 //! A UTC offset is dropped, so a row keeps its local date and time, unless the offsets of an
@@ -29,6 +30,12 @@ pub enum DateFormat {
     YearQuarter,
     /// An ISO week, `YYYY-Www` or `YYYYWww`: its Monday.
     IsoWeek,
+    /// A compact date, `YYYYMMDD` (eight digits).
+    Compact,
+    /// Seconds since 1970-01-01 00:00 UTC (nine or ten digits: 1973 to 2286), read in UTC.
+    UnixSeconds,
+    /// Milliseconds since 1970-01-01 00:00 UTC (twelve or thirteen digits), read in UTC.
+    UnixMilliseconds,
     /// A `strftime` pattern (chrono's), e.g. `%d/%m/%Y` or `%Y%m%d`; one without a day (or
     /// without a month and a day) reads the month's (the year's) first day.
     Pattern(String),
@@ -45,12 +52,17 @@ impl DateFormat {
             Self::YearMonth => "a month, YYYY-MM".to_string(),
             Self::YearQuarter => "a quarter, YYYY-Qn".to_string(),
             Self::IsoWeek => "an ISO week, YYYY-Www".to_string(),
+            Self::Compact => "a compact date, YYYYMMDD".to_string(),
+            Self::UnixSeconds => "seconds since 1970-01-01 UTC (a Unix time)".to_string(),
+            Self::UnixMilliseconds => "milliseconds since 1970-01-01 UTC".to_string(),
             Self::Pattern(pattern) => format!("the date_format \"{pattern}\""),
         }
     }
 
     /// The format of a column from its cells: a period's when a cell is one (a year, a month, a
-    /// quarter or an ISO week); ISO when they start with a 4-digit year; for `a/b/YYYY`-style
+    /// quarter or an ISO week); for a cell of digits alone, a compact `YYYYMMDD` date (eight
+    /// digits) or a Unix time in seconds (nine or ten) or milliseconds (twelve or thirteen);
+    /// ISO when they start with a 4-digit year; for `a/b/YYYY`-style
     /// cells day-first when the separator is a dot or some `a` exceeds 12, month-first
     /// otherwise (the US convention). `None` when no cell looks like a date.
     pub fn detect<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Option<Self> {
@@ -62,6 +74,9 @@ impl DateFormat {
                 continue;
             }
             if let Some((format, _)) = period(cell) {
+                return Some(format);
+            }
+            if let Some(format) = digits_stamp(cell) {
                 return Some(format);
             }
             let date = cell.split(['T', ' ']).next().unwrap_or(cell);
@@ -97,6 +112,11 @@ impl DateFormat {
             Self::Year | Self::YearMonth | Self::YearQuarter | Self::IsoWeek => {
                 let (format, date) = period(text)?;
                 return (format == *self).then(|| date.and_time(NaiveTime::MIN));
+            }
+            Self::Compact | Self::UnixSeconds | Self::UnixMilliseconds => {
+                return (digits_stamp(text).as_ref() == Some(self))
+                    .then(|| read_digits_stamp(self, text))
+                    .flatten();
             }
             Self::Iso | Self::MonthFirst | Self::DayFirst => {}
         }
@@ -143,6 +163,40 @@ fn parse_pattern(text: &str, pattern: &str) -> Option<NaiveDateTime> {
                 NaiveDate::parse_from_str(&format!("{text} 1 1"), &format!("{pattern} %m %d"));
             first.ok().map(midnight)
         })
+}
+
+/// The format of a cell of digits alone: eight digits that make a valid `YYYYMMDD` date,
+/// nine or ten digits (Unix seconds) or twelve or thirteen (Unix milliseconds); `None` for
+/// anything else, a year's four digits included (a period).
+fn digits_stamp(cell: &str) -> Option<DateFormat> {
+    if !cell.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    match cell.len() {
+        8 => NaiveDate::parse_from_str(cell, "%Y%m%d")
+            .ok()
+            .map(|_| DateFormat::Compact),
+        9 | 10 => Some(DateFormat::UnixSeconds),
+        12 | 13 => Some(DateFormat::UnixMilliseconds),
+        _ => None,
+    }
+}
+
+/// The date and time of a cell of digits read in `format`, one of [`digits_stamp`]'s.
+fn read_digits_stamp(format: &DateFormat, text: &str) -> Option<NaiveDateTime> {
+    let number: i64 = text.parse().ok()?;
+    match format {
+        DateFormat::Compact => NaiveDate::parse_from_str(text, "%Y%m%d")
+            .ok()
+            .map(|date| date.and_time(NaiveTime::MIN)),
+        DateFormat::UnixSeconds => {
+            chrono::DateTime::from_timestamp(number, 0).map(|time| time.naive_utc())
+        }
+        DateFormat::UnixMilliseconds => {
+            chrono::DateTime::from_timestamp_millis(number).map(|time| time.naive_utc())
+        }
+        _ => None,
+    }
 }
 
 /// The period `cell` names, as its format and its first day: a year (`1990`), a month
@@ -383,6 +437,44 @@ mod tests {
         // a period of another kind than the column's is not a date of it
         assert_eq!(DateFormat::YearMonth.parse("1990Q3"), None);
         assert_eq!(DateFormat::Year.parse("1990-07"), None);
+    }
+
+    #[test]
+    fn compact_dates_and_unix_times_are_detected_and_read() {
+        let cases = [
+            (
+                ["20210104", "20210105"],
+                DateFormat::Compact,
+                day(2021, 1, 4),
+            ),
+            (
+                ["1577836800", "1577840400"],
+                DateFormat::UnixSeconds,
+                day(2020, 1, 1),
+            ),
+            (
+                ["1577838600000", "1577842200000"],
+                DateFormat::UnixMilliseconds,
+                at(2020, 1, 1, 0, 30),
+            ),
+            (
+                ["999999999", "1000003599"],
+                DateFormat::UnixSeconds,
+                at(2001, 9, 9, 1, 46) + chrono::Duration::seconds(39),
+            ),
+        ];
+        for (cells, format, first) in cases {
+            assert_eq!(DateFormat::detect(cells), Some(format.clone()), "{cells:?}");
+            assert_eq!(format.parse(cells[0]), Some(first), "{cells:?}");
+        }
+        // eight digits that are no date, and lengths of neither seconds nor milliseconds
+        for cell in ["20211304", "12345", "12345678901", "12345678901234"] {
+            assert_eq!(digits_stamp(cell), None, "{cell}");
+        }
+        // a cell of another kind than the column's is not a date of it
+        assert_eq!(DateFormat::UnixSeconds.parse("1577836800000"), None);
+        assert_eq!(DateFormat::Compact.parse("1577836800"), None);
+        assert_eq!(DateFormat::UnixSeconds.parse("2021-01-04"), None);
     }
 
     #[test]

@@ -809,6 +809,7 @@ impl Table {
             path: self.path.clone(),
             row: spreadsheet_row(data_row as usize),
             column: column.to_string(),
+            missing_token: is_missing_token(&value),
             value,
         }
     }
@@ -1352,6 +1353,46 @@ mod tests {
     }
 
     #[test]
+    fn compact_dates_and_unix_times_load_in_utc() {
+        let day = |y, m, d| Timestamp::from_date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let at = |y, m, d, hour| {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            Timestamp::from_datetime(date.and_hms_opt(hour, 0, 0).unwrap())
+        };
+        // a file whose times are all midnight is a series of dates
+        for (cells, dates, frequency) in [
+            (
+                ["20211231", "20220101"],
+                [day(2021, 12, 31), day(2022, 1, 1)],
+                Frequency::Daily,
+            ),
+            (
+                ["1577836800", "1577840400"],
+                [at(2020, 1, 1, 0), at(2020, 1, 1, 1)],
+                Frequency::Minutes(60),
+            ),
+            (
+                ["1578096000000", "1578182400000"],
+                [day(2020, 1, 4), day(2020, 1, 5)],
+                Frequency::Daily,
+            ),
+        ] {
+            let file = write_csv(&format!("ts,Open\n{},1\n{},2\n", cells[0], cells[1]));
+            let options = LoadOptions {
+                date_column: "ts".into(),
+                ..options(&["Open"])
+            };
+            let loaded = load_file(file.path(), &options).unwrap();
+            assert_eq!(loaded.series.dates, dates.to_vec(), "{cells:?}");
+            assert_eq!(
+                Frequency::infer(&loaded.series.dates),
+                frequency,
+                "{cells:?}"
+            );
+        }
+    }
+
+    #[test]
     fn each_missing_policy_handles_empty_cells_and_missing_dates() {
         // business days; Wednesday 2024-01-10 is missing and Friday's Open is empty
         let text = "Date,Open,Close\n2024-01-08,10,11\n2024-01-09,12,13\n2024-01-11,16,17\n\
@@ -1805,6 +1846,9 @@ mod tests {
                 matches!(error, DataError::NotANumber { row: 2, .. }),
                 "{cell}: {error}"
             );
+            // a token that marks a missing value may be filled too; infinity may not
+            let fill = error.to_string().contains("\"interpolate\" to fill them");
+            assert_eq!(fill, cell == "NaN", "{cell}: {error}");
         }
     }
 
