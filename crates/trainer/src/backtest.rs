@@ -250,11 +250,11 @@ impl BacktestSummary {
         match (self.networks, pooled.calibration) {
             (true, Calibration::EarlierFolds) => format!(
                 "each fold's calibrated on the test errors of the folds before it (all before \
-                 its origin; a fold's own validation days are too few), over the {} folds \
+                 its origin; a fold's own validation windows are too few), over the {} folds \
                  that have enough of them",
                 pooled.parts
             ),
-            (true, _) => "each fold's calibrated on its own validation days".into(),
+            (true, _) => "each fold's calibrated on its own validation windows".into(),
             (false, _) => {
                 "each fold's calibrated at origins rolling over the values before it".into()
             }

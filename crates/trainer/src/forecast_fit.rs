@@ -187,16 +187,26 @@ pub(crate) struct FinalFit<D> {
     pub words: String,
 }
 
-/// How the fits went, for the last line: the epochs trained and kept, and the refit.
+/// How the fits went, for the last line: the epochs trained and kept, and the refit. Several
+/// networks each train and keep their own epochs (their stop reason lists them), and each
+/// refit trains for the median of the kept ones.
 fn fits_in_words(chosen: &TrainedModel, kept_epoch: usize, refitted: bool) -> String {
+    let refit = |what: &str| match refitted {
+        false => String::new(),
+        true => format!(", then {what} on every row for {kept_epoch} epoch(s)"),
+    };
+    if matches!(chosen.forecaster, Forecaster::Ensemble(_)) {
+        return format!(
+            "{}; median kept epoch {kept_epoch}{}",
+            chosen.stop_reason,
+            refit("each network refit")
+        );
+    }
     format!(
         "trained {} epoch(s), kept epoch {kept_epoch} ({}){}",
         chosen.history.len(),
         chosen.stop_reason,
-        match refitted {
-            false => String::new(),
-            true => format!(", then refit on every row for {kept_epoch} epoch(s)"),
-        },
+        refit("refit")
     )
 }
 

@@ -60,7 +60,7 @@ pub struct LeftOut {
 /// How the panel's series are held out, in words.
 fn split_words(data: &PanelData) -> String {
     match &data.held_out_from {
-        Some(date) => format!("one time split: every series trains on days before {date}"),
+        Some(date) => format!("one time split: every series trains on rows before {date}"),
         None => "each series holds out its own newest rows".to_string(),
     }
 }

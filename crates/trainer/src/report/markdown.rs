@@ -49,7 +49,7 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
         data.test_first_date,
         data.test_last_date
     );
-    let _ = writeln!(text, "## Test days, in {UNIT}\n");
+    let _ = writeln!(text, "## Test period, in {UNIT}\n");
     text += &markdown_table(&report.test);
     if let Some(verdict) = verdict(&report.test) {
         for line in verdict.lines() {
@@ -58,7 +58,7 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
         text += "\n";
     }
     text += "MASE divides by the in-sample MAE of the naive forecast on the training targets; \
-             skill is 1 − MSE / MSE(naive); direction is the share of days whose move from the \
+             skill is 1 − MSE / MSE(naive); direction is the share of forecasts whose move from the \
              last observed value was called right; DM is the Diebold–Mariano statistic against \
              naive (negative: lower loss), best p its p-value against the best baseline.\n\n";
     if let Some(intervals) = &report.intervals {

@@ -154,6 +154,27 @@ fn the_refit_trains_on_the_last_value() {
 }
 
 #[test]
+fn an_ensemble_says_each_network_refits_for_the_median_kept_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("series.csv");
+    std::fs::write(&data, series_csv(80)).unwrap();
+    let config = write_config(dir.path(), &data, "");
+    let text = read(&config).replace("seed = 7", "seed = 7\nensemble = 3");
+    std::fs::write(&config, text).unwrap();
+    let output = forecast(&config, &dir.path().join("run"), &[]);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with(
+            "3 networks, each stopped and kept on its own: trained 3, 3, 3 epochs, kept epochs \
+             3, 3, 3; median kept epoch 3, then each network refit on every row for 3 epoch(s)"
+        ),
+        "{last}"
+    );
+}
+
+#[test]
 fn forecast_errors_name_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("short.csv");
