@@ -45,6 +45,9 @@ pub struct PanelSummary {
     pub model_significantly_better_than_naive: usize,
     /// Series on which naive beats the model at the 5 % level.
     pub naive_significantly_better_than_model: usize,
+    /// Series on which the test could not be made (one forecast origin, or losses that never
+    /// differ).
+    pub model_untested_vs_naive: usize,
     /// Series in the panel.
     pub series: usize,
     /// The forecaster every other is set against in [`PanelSummary::relative`]: the seasonal
@@ -145,6 +148,7 @@ impl PanelSummary {
             naive_significantly_better_than_model: model_vs_naive(&|model, _| {
                 model.verdict_vs_naive() == Some(Verdict::Worse)
             }),
+            model_untested_vs_naive: model_vs_naive(&|model, _| model.verdict_vs_naive().is_none()),
             series: tables.len(),
             reference,
             relative,
@@ -195,6 +199,8 @@ mod tests {
         let summary = PanelSummary::over([&exact, &poor]);
         assert_eq!(summary.series, 2);
         assert_eq!(summary.model_lower_rmse_than_naive, 1);
+        // each series' loss differences are constant: no test can be made
+        assert_eq!(summary.model_untested_vs_naive, 2);
         let model = &summary.mean[MODEL];
         assert!((model.rmse - 1.5).abs() < 1e-12, "{model:?}");
         // in-sample naive MAE of 1, 2, 3, 4 is 1: MASE = MAE

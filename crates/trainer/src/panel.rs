@@ -539,12 +539,37 @@ fn rows(report: &PanelReport) -> Vec<Vec<String>> {
         number(mean(yoho_eval::MODEL).map(|m| m.mase), 3),
         number(mean(NAIVE).map(|m| m.mase), 3),
         String::new(),
-        format!(
-            "better on {} of {}",
-            summary.model_significantly_better_than_naive, summary.series
-        ),
+        significance_in_brief(summary),
     ]);
     rows
+}
+
+/// The mean row's verdict: on how many series the model beats naive at the 5 % level, of those
+/// the test could be made on.
+fn significance_in_brief(summary: &PanelSummary) -> String {
+    let better = summary.model_significantly_better_than_naive;
+    match summary.model_untested_vs_naive {
+        0 => format!("better on {better} of {}", summary.series),
+        untested if untested == summary.series => format!("untested on all {untested}"),
+        untested => format!("better on {better} of {} tested", summary.series - untested),
+    }
+}
+
+/// The sentence on the test against naive over the panel: how many series beat it at the 5 %
+/// level, lose to it, and could not be tested (with what would test them).
+fn significance_sentence(summary: &PanelSummary) -> String {
+    let untested = match summary.model_untested_vs_naive {
+        0 => String::new(),
+        untested => format!(
+            " ({untested} untested: one forecast origin, or losses that never differ; \
+             `trainer backtest` forecasts from many origins)"
+        ),
+    };
+    format!(
+        "it beats naive at the 5 % level on {} and loses at that level on {}{untested}",
+        summary.model_significantly_better_than_naive,
+        summary.naive_significantly_better_than_model
+    )
 }
 
 /// The sentence naming the series the networks left out that their statistical voices were
@@ -591,12 +616,11 @@ pub fn table(report: &PanelReport) -> String {
     text += &text_table(&HEADERS, &rows, &widths, Align::Left);
     let _ = writeln!(
         text,
-        "The model's RMSE is below naive's on {} of {} series; it beats naive at the 5 % level \
-         on {} and loses at that level on {}. Each series' full table is in series/<name>/.",
+        "The model's RMSE is below naive's on {} of {} series; {}. Each series' full table is \
+         in series/<name>/.",
         summary.model_lower_rmse_than_naive,
         summary.series,
-        summary.model_significantly_better_than_naive,
-        summary.naive_significantly_better_than_model
+        significance_sentence(summary)
     );
     if let Some(sentence) = without_networks(report) {
         let _ = writeln!(text, "{sentence}");
@@ -671,6 +695,33 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_verdict_over_series_counts_only_the_tested_ones() {
+        let summary = |better, worse, untested| PanelSummary {
+            mean: Default::default(),
+            model_lower_rmse_than_naive: 0,
+            model_significantly_better_than_naive: better,
+            naive_significantly_better_than_model: worse,
+            model_untested_vs_naive: untested,
+            series: 10,
+            reference: NAIVE,
+            relative: Default::default(),
+        };
+        let brief = |s: &PanelSummary| significance_in_brief(s);
+        assert_eq!(brief(&summary(4, 1, 0)), "better on 4 of 10");
+        assert_eq!(brief(&summary(4, 1, 3)), "better on 4 of 7 tested");
+        assert_eq!(brief(&summary(0, 0, 10)), "untested on all 10");
+        assert_eq!(
+            significance_sentence(&summary(4, 1, 0)),
+            "it beats naive at the 5 % level on 4 and loses at that level on 1"
+        );
+        let sentence = significance_sentence(&summary(0, 0, 10));
+        assert!(
+            sentence.contains("(10 untested: one forecast origin"),
+            "{sentence}"
+        );
+    }
 
     #[test]
     fn series_directories_are_safe_and_distinct() {

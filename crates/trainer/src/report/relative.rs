@@ -147,6 +147,7 @@ mod tests {
             model_lower_rmse_than_naive: 0,
             model_significantly_better_than_naive: 0,
             naive_significantly_better_than_model: 0,
+            model_untested_vs_naive: 0,
             series: 3,
             reference: "seasonal_naive",
             relative: BTreeMap::from([
