@@ -78,6 +78,23 @@ pub enum DataError {
         /// The series column.
         column: String,
     },
+    /// No line of a CSV file names the date column, and its first line is no header (it has
+    /// fewer fields than the line below it: a title above the header).
+    #[error(
+        "{path}: none of its first {lines} lines names the date column '{column}', and line {first_line} ('{text}') has fewer fields than the line below it, so it is no header; set [data] date_column to the name the header gives the dates"
+    )]
+    NoHeader {
+        /// The file.
+        path: PathBuf,
+        /// The date column looked for.
+        column: String,
+        /// How many lines were looked through.
+        lines: usize,
+        /// The first line that is not blank (1-based).
+        first_line: usize,
+        /// Its text.
+        text: String,
+    },
     /// A CSV row has more fields than the header names.
     #[error(
         "{path}, row {row}: {fields} fields, but the header names {columns} (fields separated by '{separator}'; a value holding the separator must be quoted)"

@@ -39,7 +39,7 @@ pub use prepare::{
     prepare_panel_loaded_for_forecast, prepare_with_optional,
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
-pub use series::{Column, LoadedSeries, TimeSeries};
+pub use series::{Cleaning, Column, LoadedSeries, TimeSeries};
 pub use source::file::{LoadOptions, PanelLayout, load_file, load_file_panel};
 /// The NumPy article's generated sine wave (also at `source::sine`).
 pub use source::sine;

@@ -1,11 +1,11 @@
 //! What cleaning did to a series, in words for the user: dates missing inside it, rows filled
-//! in or dropped (`[data] missing`), rows sorted by date.
+//! in or dropped (`[data] missing`), rows sorted by date, dates read in UTC, a preamble skipped.
 
 use std::fmt;
 
 use crate::frequency::Frequency;
-use crate::prepare::{Cleaning, PreparedData, cleaning};
-use crate::series::LoadedSeries;
+use crate::prepare::PreparedData;
+use crate::series::{Cleaning, LoadedSeries};
 use crate::timestamp::Timestamp;
 
 /// One thing cleaning found in a series or did to it; its `Display` is a sentence naming the
@@ -29,6 +29,9 @@ pub enum CleaningNote {
     Sorted,
     /// The dates were read in UTC: their UTC offsets change within the file (daylight saving).
     ReadInUtc,
+    /// Lines above the header (a title or a source line, as Google Trends and statistics
+    /// offices write) were skipped: the header is the first line that names the date column.
+    SkippedPreamble(usize),
 }
 
 impl fmt::Display for CleaningNote {
@@ -75,6 +78,13 @@ impl fmt::Display for CleaningNote {
                 "the times' UTC offsets change within the file (daylight saving), so they are \
                  read in UTC: each hour once, evenly spaced (the hour of day too is UTC's)"
             ),
+            Self::SkippedPreamble(lines) => write!(
+                f,
+                "the header is on line {}: the {} above it, which name no date column, were \
+                 skipped",
+                lines + 1,
+                counted(*lines, "line", "lines")
+            ),
         }
     }
 }
@@ -87,30 +97,26 @@ fn counted(count: usize, one: &str, many: &str) -> String {
 impl LoadedSeries {
     /// What cleaning found in the series or did to it (nothing for a clean series).
     pub fn cleaning_notes(&self) -> Vec<CleaningNote> {
-        notes(&self.series.dates, cleaning(self))
+        notes(&self.series.dates, self.cleaning)
     }
 }
 
 impl PreparedData {
     /// What cleaning found in the series or did to it, as [`LoadedSeries::cleaning_notes`].
     pub fn cleaning_notes(&self) -> Vec<CleaningNote> {
-        let sorted = self.was_unsorted;
-        let cleaning = (
-            self.dropped_rows,
-            self.filled_rows,
-            sorted,
-            self.read_in_utc,
-        );
-        notes(&self.series.dates, cleaning)
+        notes(&self.series.dates, self.cleaning)
     }
 }
 
-/// The notes of a series observed at `dates` that cleaning left with `dropped_rows` dropped,
-/// `filled_rows` filled and its rows sorted when `was_unsorted`.
-fn notes(
-    dates: &[Timestamp],
-    (dropped_rows, filled_rows, was_unsorted, read_in_utc): Cleaning,
-) -> Vec<CleaningNote> {
+/// The notes of a series observed at `dates` that reading and cleaning did `cleaning` to.
+fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
+    let Cleaning {
+        dropped_rows,
+        filled_rows,
+        was_unsorted,
+        read_in_utc,
+        preamble_lines,
+    } = cleaning;
     let frequency = Frequency::infer(dates);
     let missing = frequency.missing(dates);
     let notes = [
@@ -123,6 +129,7 @@ fn notes(
         (dropped_rows > 0).then_some(CleaningNote::DroppedRows(dropped_rows)),
         was_unsorted.then_some(CleaningNote::Sorted),
         read_in_utc.then_some(CleaningNote::ReadInUtc),
+        (preamble_lines > 0).then_some(CleaningNote::SkippedPreamble(preamble_lines)),
     ];
     notes.into_iter().flatten().collect()
 }

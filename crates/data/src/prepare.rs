@@ -8,7 +8,7 @@ use crate::calendar;
 use crate::config::{DataConfig, ForecastBounds, PanelSplit, Source};
 use crate::dataset::{SampleShape, TrainingData, WindowDataset};
 use crate::scaling::{ColumnScaler, Scaler, standard_deviation};
-use crate::series::{LoadedSeries, TimeSeries};
+use crate::series::{Cleaning, LoadedSeries, TimeSeries};
 use crate::source::file::{load_file, load_file_panel};
 use crate::source::sine;
 use crate::timestamp::Timestamp;
@@ -28,14 +28,8 @@ fn missing_column(series: &TimeSeries, name: &str) -> DataError {
 pub struct PreparedData {
     /// The cleaned series in original units (shared with the datasets made from it).
     pub series: Arc<TimeSeries>,
-    /// Rows dropped while cleaning (`[data] missing`).
-    pub dropped_rows: usize,
-    /// Rows holding a value `[data] missing` filled in (see [`LoadedSeries::filled_rows`]).
-    pub filled_rows: usize,
-    /// Whether the rows had to be sorted by date.
-    pub was_unsorted: bool,
-    /// Whether the dates were read in UTC (an intraday file whose UTC offsets change).
-    pub read_in_utc: bool,
+    /// What reading and cleaning did to the file's rows (see [`Cleaning`]).
+    pub cleaning: Cleaning,
     /// The network's input columns: the features, then any calendar columns.
     pub features: Vec<String>,
     /// Target column.
@@ -177,7 +171,7 @@ fn prepare_split(
     held_out: SplitSpec,
 ) -> Result<PreparedData, DataError> {
     config.validate()?;
-    let cleaning = cleaning(&loaded);
+    let cleaning = loaded.cleaning;
     let (series, splits) = split_loaded(loaded.series, config, held_out)?;
     finish(series, splits, cleaning, config)
 }
@@ -198,35 +192,18 @@ fn split_loaded(
     Ok((series, splits))
 }
 
-/// What cleaning did to a series: rows dropped, rows filled, whether its rows were sorted and
-/// whether its dates were read in UTC.
-pub(crate) type Cleaning = (usize, usize, bool, bool);
-
-pub(crate) fn cleaning(loaded: &LoadedSeries) -> Cleaning {
-    let sorted = loaded.was_unsorted;
-    (
-        loaded.dropped_rows,
-        loaded.filled_rows,
-        sorted,
-        loaded.read_in_utc,
-    )
-}
-
 /// The prepared data of a split series: its scaler fitted on the training rows.
 fn finish(
     series: TimeSeries,
     splits: SplitWindows,
-    (dropped_rows, filled_rows, was_unsorted, read_in_utc): Cleaning,
+    cleaning: Cleaning,
     config: &DataConfig,
 ) -> Result<PreparedData, DataError> {
     let scaler = fit_scaler(&series, config, &splits)?;
     let codec = codec(config, scaler)?;
     Ok(PreparedData {
         series: Arc::new(series),
-        dropped_rows,
-        filled_rows,
-        was_unsorted,
-        read_in_utc,
+        cleaning,
         features: config.model_features(),
         target: config.target.clone(),
         window: config.window_spec(),
@@ -368,7 +345,7 @@ fn prepare_panel_split(
     let mut split = Vec::with_capacity(loaded.len());
     let mut left_out = Vec::new();
     for (name, loaded) in loaded {
-        let cleaning = cleaning(&loaded);
+        let cleaning = loaded.cleaning;
         match split_loaded(loaded.series, config, held_out) {
             Ok((series, splits)) => split.push((name, cleaning, series, splits)),
             Err(error @ DataError::TooShort { .. }) if config.split == PanelSplit::PerSeries => {

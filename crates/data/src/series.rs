@@ -46,11 +46,9 @@ impl TimeSeries {
     }
 }
 
-/// A loaded series and what cleaning did to it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoadedSeries {
-    /// The cleaned, date-sorted series.
-    pub series: TimeSeries,
+/// What reading and cleaning a file did to its rows, which [`crate::CleaningNote`]s report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cleaning {
     /// Rows dropped because a used cell was empty or not a number (`missing = "drop"`), or
     /// could not be filled (`ffill`, `interpolate`: before a column's first value).
     pub dropped_rows: usize,
@@ -62,6 +60,18 @@ pub struct LoadedSeries {
     /// Whether the dates were read in UTC: an intraday file whose UTC offsets change within it
     /// (daylight saving), whose local times would repeat or skip an hour.
     pub read_in_utc: bool,
+    /// Lines above a CSV file's header that were skipped: a preamble (a title, a source line)
+    /// before the line that names the date column.
+    pub preamble_lines: usize,
+}
+
+/// A loaded series and what cleaning did to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedSeries {
+    /// The cleaned, date-sorted series.
+    pub series: TimeSeries,
+    /// What reading and cleaning did to its rows.
+    pub cleaning: Cleaning,
     /// For each row of the series, its 0-based data row in the file; `usize::MAX` for a row
     /// inserted for a missing date (`missing = "ffill"` or `"interpolate"`).
     pub kept_rows: Vec<usize>,
@@ -84,10 +94,7 @@ impl LoadedSeries {
                     values,
                 }],
             },
-            dropped_rows: 0,
-            filled_rows: 0,
-            was_unsorted: false,
-            read_in_utc: false,
+            cleaning: Cleaning::default(),
             kept_rows: (0..rows).collect(),
         }
     }

@@ -549,10 +549,7 @@ fn cut(loaded: &LoadedSeries, rows: Range<usize>) -> LoadedSeries {
     }
     LoadedSeries {
         series,
-        dropped_rows: loaded.dropped_rows,
-        filled_rows: loaded.filled_rows,
-        was_unsorted: loaded.was_unsorted,
-        read_in_utc: loaded.read_in_utc,
+        cleaning: loaded.cleaning,
         kept_rows: loaded.kept_rows[rows].to_vec(),
     }
 }

@@ -157,10 +157,7 @@ mod tests {
         // the same series with every value after the first window overwritten
         let mut loaded = yoho_data::LoadedSeries {
             series: (*data.series).clone(),
-            dropped_rows: 0,
-            filled_rows: 0,
-            was_unsorted: false,
-            read_in_utc: false,
+            cleaning: Default::default(),
             kept_rows: (0..data.series.len()).collect(),
         };
         for column in &mut loaded.series.columns {

@@ -39,23 +39,33 @@ pub(crate) fn print_panel_notes<'a>(series: impl Iterator<Item = (&'a str, Vec<C
     }
 }
 
+/// Whether a note is about the whole file rather than one series: its dates read in UTC, a
+/// preamble skipped (every series has it).
+fn of_the_file(note: &CleaningNote) -> bool {
+    matches!(
+        note,
+        CleaningNote::ReadInUtc | CleaningNote::SkippedPreamble(_)
+    )
+}
+
 /// A line per note of the first [`SERIES_NOTED`] series with notes, then how many more series
 /// have them; the series whose rows were sorted by date are counted in one line (a
-/// long-format file is often in another order), and dates read in UTC (the file's) are one.
+/// long-format file is often in another order), and the file's own notes (dates read in UTC, a
+/// preamble skipped) are a line each.
 fn panel_lines(series: Vec<(&str, Vec<CleaningNote>)>) -> Vec<String> {
-    let counted = |note: CleaningNote| {
-        (series.iter())
-            .filter(|(_, notes)| notes.contains(&note))
-            .count()
-    };
-    let (sorted, in_utc) = (
-        counted(CleaningNote::Sorted),
-        counted(CleaningNote::ReadInUtc),
-    );
-    let of_the_file = [CleaningNote::Sorted, CleaningNote::ReadInUtc];
+    let sorted = (series.iter())
+        .filter(|(_, notes)| notes.contains(&CleaningNote::Sorted))
+        .count();
+    let mut file_notes: Vec<&CleaningNote> = Vec::new();
+    for note in series.iter().flat_map(|(_, notes)| notes) {
+        if of_the_file(note) && !file_notes.contains(&note) {
+            file_notes.push(note);
+        }
+    }
     let noted: Vec<(&str, Vec<&CleaningNote>)> = (series.iter())
         .map(|(name, notes)| {
-            let kept = notes.iter().filter(|note| !of_the_file.contains(note));
+            let kept =
+                (notes.iter()).filter(|note| **note != CleaningNote::Sorted && !of_the_file(note));
             (*name, kept.collect::<Vec<_>>())
         })
         .filter(|(_, notes)| !notes.is_empty())
@@ -78,9 +88,7 @@ fn panel_lines(series: Vec<(&str, Vec<CleaningNote>)>) -> Vec<String> {
             series.len()
         ));
     }
-    if in_utc > 0 {
-        lines.push(format!("note: {}", CleaningNote::ReadInUtc));
-    }
+    lines.extend(file_notes.iter().map(|note| format!("note: {note}")));
     lines
 }
 
@@ -125,5 +133,26 @@ mod tests {
         let lines = panel_lines(utc);
         assert_eq!(lines.len(), 1, "{lines:#?}");
         assert!(lines[0].contains("read in UTC"));
+        // a preamble is the file's too: one line, after a series' own note
+        let preamble = vec![
+            (
+                "a",
+                vec![
+                    CleaningNote::DroppedRows(1),
+                    CleaningNote::SkippedPreamble(2),
+                ],
+            ),
+            ("b", vec![CleaningNote::SkippedPreamble(2)]),
+        ];
+        let lines = panel_lines(preamble);
+        assert_eq!(
+            lines,
+            [
+                "note: series 'a': dropped 1 row with empty or non-numeric cells, or with \
+                 nothing before them to fill them from ([data] missing)",
+                "note: the header is on line 3: the 2 lines above it, which name no date \
+                 column, were skipped",
+            ]
+        );
     }
 }

@@ -15,7 +15,7 @@ use super::dates::{DateFormat, utc_offset_seconds};
 use crate::DataError;
 use crate::frequency::Frequency;
 use crate::missing::{MissingPolicy, is_missing_token};
-use crate::series::{Column, LoadedSeries, TimeSeries};
+use crate::series::{Cleaning, Column, LoadedSeries, TimeSeries};
 use crate::timestamp::Timestamp;
 
 /// Rows in a spreadsheet are 1-based and the header takes row 1, so data row `i` (0-based) is
@@ -415,6 +415,8 @@ struct Table {
     format: DateFormat,
     /// Whether the dates are read in UTC: an intraday file whose UTC offsets change within it.
     in_utc: bool,
+    /// Lines above the header that were skipped (a preamble).
+    preamble_lines: usize,
     columns: Vec<(String, Cells)>,
     optional: Vec<(String, Cells)>,
     series: Option<(String, Cells)>,
@@ -432,7 +434,7 @@ impl Table {
         let parquet = is_parquet(path);
         let (header, dialect) = match parquet {
             true => (parquet_header(path)?, Dialect::default()),
-            false => csv_header(path)?,
+            false => csv_header(path, &options.date_column)?,
         };
         let date_column = date_column_in(&header, &options.date_column);
         // a wide file's series are every column but the dates
@@ -497,6 +499,7 @@ impl Table {
             dates,
             format,
             in_utc,
+            preamble_lines: dialect.skip_lines,
             columns,
             optional,
             series,
@@ -504,7 +507,12 @@ impl Table {
         })
     }
 
-    /// Number of data rows in the file, blank ones included.
+    /// Data row `data_row` (0-based) as a spreadsheet shows it: [`spreadsheet_row`], below
+    /// any preamble.
+    fn row_number(&self, data_row: usize) -> usize {
+        spreadsheet_row(data_row) + self.preamble_lines
+    }
+
     /// The table of the date column and the `index`-th column alone.
     fn column_view(&self, index: usize) -> Table {
         Table {
@@ -513,6 +521,7 @@ impl Table {
             dates: self.dates.clone(),
             format: self.format.clone(),
             in_utc: self.in_utc,
+            preamble_lines: self.preamble_lines,
             columns: vec![self.columns[index].clone()],
             optional: Vec::new(),
             series: None,
@@ -530,6 +539,7 @@ impl Table {
         Some((first..=last).collect())
     }
 
+    /// Number of data rows in the file, blank ones included.
     fn height(&self) -> u32 {
         self.height as u32
     }
@@ -546,7 +556,7 @@ impl Table {
                 None => {
                     return Err(DataError::MissingSeriesName {
                         path: self.path.clone(),
-                        row: spreadsheet_row(row as usize),
+                        row: self.row_number(row as usize),
                         column: column.clone(),
                     });
                 }
@@ -660,10 +670,13 @@ impl Table {
                 dates: rows.iter().map(|(date, _)| *date).collect(),
                 columns,
             },
-            dropped_rows,
-            filled_rows: 0,
-            was_unsorted,
-            read_in_utc: self.in_utc,
+            cleaning: Cleaning {
+                dropped_rows,
+                filled_rows: 0,
+                was_unsorted,
+                read_in_utc: self.in_utc,
+                preamble_lines: self.preamble_lines,
+            },
             kept_rows: rows.iter().map(|(_, row)| *row as usize).collect(),
         })
     }
@@ -742,10 +755,13 @@ impl Table {
                 dates: complete.iter().map(|index| dates[*index]).collect(),
                 columns,
             },
-            dropped_rows: all.len() - complete.len(),
-            filled_rows: complete.iter().filter(|index| had_hole[**index]).count(),
-            was_unsorted,
-            read_in_utc: self.in_utc,
+            cleaning: Cleaning {
+                dropped_rows: all.len() - complete.len(),
+                filled_rows: complete.iter().filter(|index| had_hole[**index]).count(),
+                was_unsorted,
+                read_in_utc: self.in_utc,
+                preamble_lines: self.preamble_lines,
+            },
             kept_rows: complete
                 .iter()
                 .map(|index| all[*index].1.map_or(usize::MAX, |row| row as usize))
@@ -759,8 +775,8 @@ impl Table {
             Some(pair) => Err(DataError::DuplicateDate {
                 path: self.path.clone(),
                 date: pair[1].0.to_string(),
-                first_row: spreadsheet_row(pair[0].1 as usize),
-                second_row: spreadsheet_row(pair[1].1 as usize),
+                first_row: self.row_number(pair[0].1 as usize),
+                second_row: self.row_number(pair[1].1 as usize),
             }),
             None => Ok(()),
         }
@@ -775,7 +791,7 @@ impl Table {
         let text = cell.as_deref().unwrap_or("");
         let local = self.format.parse(text).ok_or_else(|| DataError::BadDate {
             path: self.path.clone(),
-            row: spreadsheet_row(data_row as usize),
+            row: self.row_number(data_row as usize),
             column: self.date_column.clone(),
             value: text.to_string(),
             expected: self.format.describe(),
@@ -794,7 +810,7 @@ impl Table {
                 Number::Missing => {
                     return Err(DataError::MissingValue {
                         path: self.path.clone(),
-                        row: spreadsheet_row(data_row as usize),
+                        row: self.row_number(data_row as usize),
                         column: name.clone(),
                     });
                 }
@@ -807,7 +823,7 @@ impl Table {
     fn not_a_number(&self, data_row: u32, column: &str, value: String) -> DataError {
         DataError::NotANumber {
             path: self.path.clone(),
-            row: spreadsheet_row(data_row as usize),
+            row: self.row_number(data_row as usize),
             column: column.to_string(),
             missing_token: is_missing_token(&value),
             value,
@@ -815,15 +831,21 @@ impl Table {
     }
 }
 
-/// How a CSV file is written: its field separator.
+/// How a CSV file is written: its field separator, and the lines above its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Dialect {
     separator: u8,
+    /// Lines above the header (a preamble), skipped; 0 when the header is the first line that
+    /// is not blank.
+    skip_lines: usize,
 }
 
 impl Default for Dialect {
     fn default() -> Self {
-        Self { separator: b',' }
+        Self {
+            separator: b',',
+            skip_lines: 0,
+        }
     }
 }
 
@@ -842,43 +864,98 @@ impl Dialect {
             .into_iter()
             .max_by_key(|(separator, byte)| (count(*separator), *byte == b','))
             .map_or(b',', |(_, byte)| byte);
-        Self { separator }
+        Self {
+            separator,
+            skip_lines: 0,
+        }
+    }
+
+    /// Whether the header `line` names `column` (in any case, as [`date_column_in`] finds it).
+    fn names(line: &str, column: &str) -> bool {
+        let separator = Self::sniff(line).separator as char;
+        line.trim_start_matches('\u{feff}')
+            .split(separator)
+            .any(|field| field.trim().trim_matches('"').eq_ignore_ascii_case(column))
     }
 
     /// `options` reading this dialect.
     fn apply(self, options: CsvReadOptions) -> CsvReadOptions {
-        options.map_parse_options(|parse| {
-            parse
-                .with_separator(self.separator)
-                .with_decimal_comma(self.decimal_comma())
-        })
+        options
+            .with_skip_lines(self.skip_lines)
+            .map_parse_options(|parse| {
+                parse
+                    .with_separator(self.separator)
+                    .with_decimal_comma(self.decimal_comma())
+            })
     }
 }
 
-/// The header of a CSV file (its column names) and its [`Dialect`], sniffed from its first
-/// non-blank line; or the errors of an unreadable or empty file.
-fn csv_header(path: &Path) -> Result<(Vec<String>, Dialect), DataError> {
+/// The most lines above a CSV file's header that are looked through for it.
+const MAX_PREAMBLE_LINES: usize = 50;
+
+/// The header line of a CSV file and the lines above it to skip: its first line that is not
+/// blank, unless that line does not name `date_column` and a later one (among the first
+/// [`MAX_PREAMBLE_LINES`]) does: then that one, the lines above it a preamble (a title or a
+/// source line, as Google Trends and statistics offices write). Errors for an unreadable or
+/// empty file.
+fn header_line(path: &Path, date_column: &str) -> Result<(String, usize), DataError> {
     let read_error = |source| DataError::Read {
         path: path.to_path_buf(),
         source,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
-    let mut first_line = String::new();
     let mut reader = std::io::BufReader::new(file);
-    // skip leading blank lines; a file of nothing but whitespace is empty
-    loop {
-        first_line.clear();
-        let read = std::io::BufRead::read_line(&mut reader, &mut first_line).map_err(read_error)?;
+    let mut first: Option<(usize, String)> = None;
+    let mut second: Option<String> = None;
+    for index in 0..=MAX_PREAMBLE_LINES {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut reader, &mut line).map_err(read_error)?;
         if read == 0 {
-            return Err(DataError::EmptyFile {
-                path: path.to_path_buf(),
-            });
-        }
-        if !first_line.trim().is_empty() {
             break;
         }
+        if line.trim().is_empty() {
+            continue;
+        }
+        if Dialect::names(&line, date_column) {
+            // the first non-blank line itself: no preamble (polars skips leading blank lines)
+            let skip = if first.is_none() { 0 } else { index };
+            return Ok((line, skip));
+        }
+        match first {
+            None => first = Some((index, line)),
+            Some(_) => {
+                second.get_or_insert(line);
+            }
+        }
     }
-    let dialect = Dialect::sniff(&first_line);
+    // no line names the date column: the first is the header, for the error to list its names,
+    // unless it has fewer fields than the next (a title above a header named otherwise)
+    let Some((index, line)) = first else {
+        return Err(DataError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    };
+    let fields = |line: &str| field_count(line.trim_end(), Dialect::sniff(line).separator);
+    if second.is_some_and(|next| fields(&next) > fields(&line)) {
+        return Err(DataError::NoHeader {
+            path: path.to_path_buf(),
+            column: date_column.to_string(),
+            lines: MAX_PREAMBLE_LINES + 1,
+            first_line: index + 1,
+            text: line.trim().to_string(),
+        });
+    }
+    Ok((line, 0))
+}
+
+/// The header of a CSV file (its column names) and its [`Dialect`], sniffed from its header
+/// line ([`header_line`]); or the errors of an unreadable or empty file.
+fn csv_header(path: &Path, date_column: &str) -> Result<(Vec<String>, Dialect), DataError> {
+    let (first_line, skip_lines) = header_line(path, date_column)?;
+    let dialect = Dialect {
+        skip_lines,
+        ..Dialect::sniff(&first_line)
+    };
     let frame = dialect
         .apply(CsvReadOptions::default())
         .with_has_header(true)
@@ -996,6 +1073,7 @@ fn parse_error(
 fn ragged_row(path: &Path, dialect: Dialect, columns: usize) -> Option<(usize, usize)> {
     let text = std::fs::read_to_string(path).ok()?;
     (text.lines().enumerate())
+        .skip(dialect.skip_lines)
         .skip_while(|(_, line)| line.trim().is_empty())
         .skip(1)
         .map(|(index, line)| (index + 1, field_count(line, dialect.separator)))
@@ -1178,7 +1256,7 @@ mod tests {
         assert_eq!(series.dates[0], day(2021, 1, 4));
         assert_eq!(series.column("Open").unwrap(), &[100.5, 102.0]);
         assert_eq!(series.column("Close").unwrap(), &[101.0, 103.25]);
-        assert!(!loaded.was_unsorted);
+        assert!(!loaded.cleaning.was_unsorted);
     }
 
     #[test]
@@ -1253,7 +1331,7 @@ mod tests {
         assert_eq!(values(1), [1.0, 2.0]);
         assert_eq!(values(2), [7.0, 8.0, 9.0]);
         assert_eq!(panel[0].1.series.dates[0].to_string(), "2024-01-02");
-        assert_eq!(panel[2].1.filled_rows, 1);
+        assert_eq!(panel[2].1.cleaning.filled_rows, 1);
         assert!(panel[1].1.series.source_name.ends_with("(shop = B)"));
         // a column without any value is no series; a file of dates alone, or of empty
         // columns, has none
@@ -1353,6 +1431,68 @@ mod tests {
     }
 
     #[test]
+    fn a_preamble_above_the_header_is_skipped_and_rows_keep_their_line_numbers() {
+        // Google Trends writes a category line and a blank line above its header
+        let trends = "Category: All categories\n\nWeek,rust: (Worldwide)\n2021-12-05,50\n\
+                      2021-12-12,61\n";
+        let options = |column: &str| LoadOptions {
+            date_column: "Week".into(),
+            ..options(&[column])
+        };
+        let file = write_csv(trends);
+        let loaded = load_file(file.path(), &options("rust: (Worldwide)")).unwrap();
+        assert_eq!(
+            loaded.series.column("rust: (Worldwide)").unwrap(),
+            &[50.0, 61.0]
+        );
+        assert_eq!(loaded.cleaning.preamble_lines, 2);
+        assert!(
+            (loaded.cleaning_notes()).contains(&crate::CleaningNote::SkippedPreamble(2)),
+            "{:?}",
+            loaded.cleaning_notes()
+        );
+        // a cell's row is its line in the file
+        let file = write_csv(&trends.replace(",61", ",<1"));
+        let error = load_file(file.path(), &options("rust: (Worldwide)")).unwrap_err();
+        assert!(
+            matches!(error, DataError::NotANumber { row: 5, .. }),
+            "{error}"
+        );
+        // the separator is the header's, not the preamble's; a header named in another case
+        let eurostat = "Source: Eurostat, 2024\ntime;Value\n2020-01-01;1,5\n2020-01-02;2,5\n";
+        let file = write_csv(eurostat);
+        let by_time = LoadOptions {
+            date_column: "TIME".into(),
+            ..options("Value")
+        };
+        let loaded = load_file(file.path(), &by_time).unwrap();
+        assert_eq!(loaded.series.column("Value").unwrap(), &[1.5, 2.5]);
+        assert_eq!(loaded.cleaning.preamble_lines, 1);
+        // no line names the date column, and the first has fewer fields than the next: no
+        // header; with as many fields, the first line is the header whose names the error lists
+        let file = write_csv("Category: All categories\nDay,rust\n2021-12-05,50\n");
+        let error = load_file(file.path(), &options("rust")).unwrap_err();
+        assert!(
+            matches!(&error, DataError::NoHeader { first_line: 1, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("'Category: All categories'"),
+            "{error}"
+        );
+        let file = write_csv("Day,rust\n2021-12-05,50\n");
+        let error = load_file(file.path(), &options("rust")).unwrap_err();
+        assert!(
+            matches!(&error, DataError::MissingColumn { available, .. } if available == &["Day", "rust"]),
+            "{error}"
+        );
+        // a clean file reads no preamble
+        let file = write_csv("\nWeek,rust\n2021-12-05,50\n");
+        let loaded = load_file(file.path(), &options("rust")).unwrap();
+        assert_eq!(loaded.cleaning.preamble_lines, 0);
+    }
+
+    #[test]
     fn compact_dates_and_unix_times_load_in_utc() {
         let day = |y, m, d| Timestamp::from_date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
         let at = |y, m, d, hour| {
@@ -1415,7 +1555,10 @@ mod tests {
             dropped.series.column("Open").unwrap(),
             &[10.0, 12.0, 16.0, 20.0]
         );
-        assert_eq!((dropped.dropped_rows, dropped.filled_rows), (1, 0));
+        assert_eq!(
+            (dropped.cleaning.dropped_rows, dropped.cleaning.filled_rows),
+            (1, 0)
+        );
 
         let filled = with(MissingPolicy::Ffill).unwrap();
         assert_eq!(
@@ -1435,7 +1578,10 @@ mod tests {
         );
         assert_eq!(filled.kept_rows[2], usize::MAX);
         // the inserted Wednesday and Friday's empty Open; Close is optional, not counted
-        assert_eq!((filled.dropped_rows, filled.filled_rows), (0, 2));
+        assert_eq!(
+            (filled.cleaning.dropped_rows, filled.cleaning.filled_rows),
+            (0, 2)
+        );
 
         let interpolated = with(MissingPolicy::Interpolate).unwrap();
         // Wednesday halfway between Tuesday and Thursday; Friday 3 days before Monday's 20
@@ -1457,12 +1603,12 @@ mod tests {
         .unwrap();
         assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 1.0]);
         assert_eq!(
-            (loaded.dropped_rows, loaded.filled_rows),
+            (loaded.cleaning.dropped_rows, loaded.cleaning.filled_rows),
             (1, 1),
             "NA before any value"
         );
         assert_eq!(
-            loaded.dropped_rows, 1,
+            loaded.cleaning.dropped_rows, 1,
             "nothing before the first row to fill it from"
         );
     }
@@ -1517,7 +1663,7 @@ mod tests {
         // Berlin, 2023-10-29 00:00 to 03:00 local: 02:00 comes twice, so UTC (22:00 to 02:00)
         let loaded = load_file(&fixture("berlin_hours.parquet"), &options(&["Open"])).unwrap();
         let stamps: Vec<String> = loaded.series.dates.iter().map(|d| d.to_string()).collect();
-        assert!(loaded.read_in_utc, "{stamps:?}");
+        assert!(loaded.cleaning.read_in_utc, "{stamps:?}");
         assert_eq!(stamps[0], "2023-10-28 22:00:00");
         assert_eq!(stamps[4], "2023-10-29 02:00:00");
         assert_eq!(
@@ -1526,7 +1672,7 @@ mod tests {
         );
         // Tokyo keeps one offset: its local times (07:00, 08:00)
         let loaded = load_file(&fixture("tokyo_hours.parquet"), &options(&["Open"])).unwrap();
-        assert!(!loaded.read_in_utc);
+        assert!(!loaded.cleaning.read_in_utc);
         assert_eq!(loaded.series.dates[0].to_string(), "2023-10-29 07:00:00");
     }
 
@@ -1598,7 +1744,7 @@ mod tests {
         assert_eq!(b.series.column("Open").unwrap(), &[10.0, 20.0]);
         assert_eq!(b.series.dates, vec![day(2024, 1, 1), day(2024, 1, 2)]);
         assert_eq!(b.kept_rows, vec![2, 0]);
-        assert!(b.was_unsorted);
+        assert!(b.cleaning.was_unsorted);
         let (_, a) = &panel[1];
         assert_eq!(a.series.column("Open").unwrap(), &[1.0, 2.0, 3.0]);
         assert!(
@@ -1754,7 +1900,7 @@ mod tests {
         let text = "Date,Open\n2023-10-29T01:00:00+02:00,1\n2023-10-29T02:00:00+02:00,2\n\
                     2023-10-29T02:00:00+01:00,3\n2023-10-29T03:00:00+01:00,4\n";
         let loaded = load(text, &["Open"]).unwrap();
-        assert!(loaded.read_in_utc);
+        assert!(loaded.cleaning.read_in_utc);
         let stamps: Vec<String> = loaded.series.dates.iter().map(|d| d.to_string()).collect();
         let hours = ["23:00:00", "00:00:00", "01:00:00", "02:00:00"];
         let days = ["2023-10-28", "2023-10-29", "2023-10-29", "2023-10-29"];
@@ -1773,13 +1919,13 @@ mod tests {
         // one offset throughout: the local times stay
         let one = "Date,Open\n2021-01-04T09:30:00+09:00,1\n2021-01-04T10:30:00+09:00,2\n";
         let loaded = load(one, &["Open"]).unwrap();
-        assert!(!loaded.read_in_utc);
+        assert!(!loaded.cleaning.read_in_utc);
         assert_eq!(loaded.series.dates[0].to_string(), "2021-01-04 09:30:00");
         // dates at local midnight across the spring change stay dates
         let days = "Date,Open\n2023-03-25T00:00:00+01:00,1\n2023-03-26T00:00:00+01:00,2\n\
                     2023-03-27T00:00:00+02:00,3\n";
         let loaded = load(days, &["Open"]).unwrap();
-        assert!(!loaded.read_in_utc);
+        assert!(!loaded.cleaning.read_in_utc);
         assert_eq!(loaded.series.dates[2], day(2023, 3, 27));
     }
 
@@ -1809,7 +1955,7 @@ mod tests {
     #[test]
     fn sorts_rows_by_date_and_says_so() {
         let loaded = load("Date,Open\n2021-01-05,2\n2021-01-04,1\n", &["Open"]).unwrap();
-        assert!(loaded.was_unsorted);
+        assert!(loaded.cleaning.was_unsorted);
         assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 2.0]);
     }
 
@@ -1858,7 +2004,7 @@ mod tests {
         let mut options = options(&["Open"]);
         options.missing = MissingPolicy::Drop;
         let loaded = load_file(file.path(), &options).unwrap();
-        assert_eq!(loaded.dropped_rows, 2);
+        assert_eq!(loaded.cleaning.dropped_rows, 2);
         assert_eq!(loaded.series.column("Open").unwrap(), &[1.0, 4.0]);
     }
 

@@ -120,10 +120,7 @@ pub fn generate(spec: &SineSpec) -> Result<LoadedSeries, DataError> {
     };
     Ok(LoadedSeries {
         series,
-        dropped_rows: 0,
-        filled_rows: 0,
-        was_unsorted: false,
-        read_in_utc: false,
+        cleaning: Default::default(),
         kept_rows: (0..spec.points).collect(),
     })
 }
