@@ -7,7 +7,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
 
-use super::{Forecaster, ForecasterConfig};
+use super::{Forecaster, ForecasterConfig, SeasonalMlpConfig};
 use crate::distribution::OutputDistribution;
 
 /// Configuration of a [`Lookback`].
@@ -21,11 +21,22 @@ pub struct LookbackConfig {
 }
 
 impl LookbackConfig {
-    /// Builds the forecaster on `device`.
+    /// Builds the forecaster on `device`; a perceptron, whose input size is its window's, is
+    /// built for the `rows` it is given, whatever window its own config names.
     pub fn init(&self, device: &Device) -> Forecaster {
+        let rows = self.rows.max(1);
+        let inner = match self.inner.as_ref() {
+            ForecasterConfig::SeasonalMlp(mlp) => {
+                ForecasterConfig::SeasonalMlp(SeasonalMlpConfig {
+                    window_len: rows,
+                    ..mlp.clone()
+                })
+            }
+            other => other.clone(),
+        };
         Forecaster::Lookback(Lookback {
-            inner: vec![self.inner.init(device)],
-            rows: self.rows.max(1),
+            inner: vec![inner.init(device)],
+            rows,
         })
     }
 }
@@ -110,5 +121,26 @@ mod tests {
         let short = Tensor::<3>::from_data(TensorData::new(vec![1.0, 0.3], [1, 2, 1]), &device);
         let whole = values(lookback.inner().forward(short.clone()));
         assert_eq!(values(lookback.forward(short)), whole);
+    }
+
+    #[test]
+    fn a_perceptron_is_built_for_the_rows_it_reads() {
+        let device = Device::flex();
+        // configured for the whole window of 6 rows, it reads the newest 4
+        let mlp = SeasonalMlpConfig::new(1, 6, 0, vec![3]).with_output_size(2);
+        let network = ForecasterConfig::SeasonalMlp(mlp);
+        let Forecaster::Lookback(lookback) =
+            LookbackConfig::new(Box::new(network), 4).init(&device)
+        else {
+            panic!("not a lookback");
+        };
+        let rows = vec![9.0, 9.0, 0.5, -0.2, 1.0, 0.3];
+        let window = Tensor::<3>::from_data(TensorData::new(rows, [1, 6, 1]), &device);
+        let newest = Tensor::<3>::from_data(
+            TensorData::new(vec![0.5, -0.2, 1.0, 0.3], [1, 4, 1]),
+            &device,
+        );
+        let expected = values(lookback.inner().forward(newest));
+        assert_eq!(values(lookback.forward(window)), expected);
     }
 }
