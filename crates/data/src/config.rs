@@ -76,7 +76,9 @@ struct DataSection {
     split: PanelSplit,
     #[serde(default, skip_serializing_if = "is_long")]
     layout: PanelLayout,
-    features: Vec<String>,
+    /// Without it, the target alone.
+    #[serde(default)]
+    features: Option<Vec<String>>,
     target: String,
     #[serde(default)]
     scaling: ScalingMethod,
@@ -99,7 +101,9 @@ struct DataSection {
     stride: usize,
     #[serde(default = "one")]
     horizon: usize,
-    test_len: usize,
+    /// Without it, one horizon (one forecast origin, as the M4 competition holds out).
+    #[serde(default)]
+    test_len: Option<usize>,
     #[serde(default)]
     valid_len: usize,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -214,7 +218,7 @@ impl TryFrom<DataSection> for DataConfig {
             series_column: section.series_column,
             split: section.split,
             layout: section.layout,
-            features: section.features,
+            features: (section.features).unwrap_or_else(|| vec![section.target.clone()]),
             target: section.target,
             scaling: section.scaling,
             scale_factor: section.scale_factor,
@@ -227,7 +231,7 @@ impl TryFrom<DataSection> for DataConfig {
             window_len: section.window_len,
             stride: section.stride,
             horizon: section.horizon,
-            test_len: section.test_len,
+            test_len: section.test_len.unwrap_or(section.horizon),
             valid_len: section.valid_len,
             missing,
         };
@@ -254,7 +258,7 @@ impl From<DataConfig> for DataSection {
             series_column: config.series_column,
             split: config.split,
             layout: config.layout,
-            features: config.features,
+            features: Some(config.features),
             target: config.target,
             scaling: config.scaling,
             scale_factor: config.scale_factor,
@@ -267,7 +271,7 @@ impl From<DataConfig> for DataSection {
             window_len: config.window_len,
             stride: config.stride,
             horizon: config.horizon,
-            test_len: config.test_len,
+            test_len: Some(config.test_len),
             valid_len: config.valid_len,
             drop_missing: false,
             missing: Some(config.missing),
@@ -664,6 +668,18 @@ mod tests {
             let error = parse(keys).unwrap_err();
             assert!(error.contains(expected), "{keys:?}: {error}");
         }
+    }
+
+    #[test]
+    fn without_features_the_target_alone_and_without_test_len_one_horizon() {
+        let text = "path = \"a.csv\"\ntarget = \"x\"\nwindow_len = 24\nhorizon = 6";
+        let config = toml::from_str::<DataConfig>(text).unwrap();
+        assert_eq!(config.features, ["x"]);
+        assert_eq!(config.test_len, 6);
+        // written out, both are spelled out and read back the same
+        let written = toml::to_string(&config).unwrap();
+        assert!(written.contains("features = [\"x\"]"), "{written}");
+        assert_eq!(toml::from_str::<DataConfig>(&written).unwrap(), config);
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub struct ExperimentConfig {
     pub name: Option<String>,
     /// What to read and how to cut it into samples.
     pub data: DataConfig,
-    /// The network.
+    /// The network (without the section, [`ModelSection::default`]).
+    #[serde(default)]
     pub model: ModelSection,
     /// The optimisation.
     #[serde(default)]
@@ -178,7 +179,8 @@ pub struct ModelSection {
     /// `rnn`: `lstm`, `gru` or `rnn`.
     #[serde(default)]
     pub cell: CellKind,
-    /// Hidden units per recurrent layer (the article: 100).
+    /// Hidden units per recurrent layer (the article: 100; by default the recipe's 32).
+    #[serde(default = "default_hidden_size")]
     pub hidden_size: usize,
     /// Stacked recurrent layers.
     #[serde(default = "one")]
@@ -233,6 +235,34 @@ pub struct ModelSection {
     /// Empty (the default): every network reads the whole window.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lookbacks: Vec<usize>,
+}
+
+/// `[model] hidden_size` where a config leaves it out: the recipe's.
+fn default_hidden_size() -> usize {
+    32
+}
+
+impl Default for ModelSection {
+    /// A config without `[model]`: one LSTM of [`default_hidden_size`] units with a linear
+    /// head, each key at its default.
+    fn default() -> Self {
+        Self {
+            family: Families::default(),
+            series: None,
+            cell: CellKind::default(),
+            hidden_size: default_hidden_size(),
+            num_layers: 1,
+            dropout: 0.0,
+            head: Vec::new(),
+            strategy: Strategy::default(),
+            output: OutputKind::default(),
+            quantiles: None,
+            init_from: None,
+            statistical: Vec::new(),
+            blend: None,
+            lookbacks: Vec::new(),
+        }
+    }
 }
 
 impl ModelSection {
@@ -1157,6 +1187,20 @@ mod tests {
         let config: ExperimentConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         config.validate()?;
         Ok(config)
+    }
+
+    #[test]
+    fn a_config_of_data_alone_gets_every_default() {
+        // an empty [model] and no [model] at all read the same defaults
+        let empty: ModelSection = toml::from_str("").unwrap();
+        assert_eq!(empty, ModelSection::default());
+        let data_alone = "[data]\npath = \"a.csv\"\ntarget = \"v\"\nwindow_len = 8\n";
+        let config = parse(data_alone).unwrap();
+        assert_eq!(config.model, ModelSection::default());
+        assert_eq!(config.model.hidden_size, 32);
+        assert_eq!(config.data.features, ["v"]);
+        assert_eq!(config.data.test_len, 1);
+        assert_eq!(config.forecaster_config().input_size(), 1);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -202,10 +202,17 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         }
     );
     let results = run_trials(&config, &searched, &trials, args.jobs, &device, &run)?;
-    let best = best_trial(&results)
-        .context("every trial failed; see trials.csv for why")?
-        .clone();
     run.write(TRIALS, trials_csv(&results).as_bytes())?;
+    let best = match best_trial(&results) {
+        Some(best) => best.clone(),
+        None => bail!(
+            "every trial failed, the first with: {} ({} has each trial's error)",
+            (results.iter())
+                .find_map(|result| result.error.as_deref())
+                .unwrap_or("no error recorded"),
+            run.file(TRIALS).display()
+        ),
+    };
     let mut best_config = best.trial.apply(&config);
     best_config.name = Some(format!("{}-tuned", config.run_name()));
     run.write(BEST, toml::to_string_pretty(&best_config)?.as_bytes())?;
@@ -269,13 +276,12 @@ fn run_trials(
             &name,
         );
         let _ = std::fs::remove_dir_all(run.file(&name));
-        eprintln!(
-            "trial {:>3}: validation MSE {}",
-            index + 1,
-            result
-                .valid_mse
-                .map_or("failed".into(), |mse| format!("{mse:.6}"))
-        );
+        let outcome = match (result.valid_mse, &result.error) {
+            (Some(mse), _) => format!("validation MSE {mse:.6}"),
+            (None, Some(error)) => format!("failed: {error}"),
+            (None, None) => "failed".into(),
+        };
+        eprintln!("trial {:>3}: {outcome}", index + 1);
         result
     }))
 }

@@ -419,3 +419,29 @@ fn extreme_magnitudes_end() {
         }
     }
 }
+
+#[test]
+fn a_search_whose_every_trial_fails_says_why_and_keeps_the_trials_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let config = dir.path().join("factor.toml");
+    let text = format!(
+        "[data]\npath = \"{}\"\ntarget = \"Open\"\nscaling = \"factor\"\nwindow_len = 4\n\
+         test_len = 5\nvalid_len = 10\n\n[train]\nepochs = 1\n",
+        data.display()
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("tuned");
+    let (config, out_arg) = (config.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "tune", "--config", config, "--trials", "2", "--out", out_arg,
+    ];
+    let output = trainer(&args);
+    assert_clean_error(
+        &output,
+        &["every trial failed", "needs scale_factor", "trials.csv"],
+    );
+    let trials = read(&out.join("trials.csv"));
+    assert_eq!(trials.lines().count(), 3, "{trials}");
+    assert!(trials.contains("needs scale_factor"), "{trials}");
+}
