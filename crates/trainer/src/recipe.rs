@@ -164,6 +164,10 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
         .and_then(|family| family.clone().try_into::<Families>().ok())
         .is_some_and(|families| families.iter().any(ModelFamily::reads_levels));
     let recipe_model = !table.contains_key("model");
+    let longest_lookback = (table.get("model"))
+        .and_then(|model| model.get("lookbacks"))
+        .and_then(Value::as_array)
+        .and_then(|lookbacks| lookbacks.iter().filter_map(Value::as_integer).max());
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
@@ -177,6 +181,12 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
             Err(error) => error,
         }
     })?;
+    // the longest of the config's own lookbacks sizes the window, as with a window of its own
+    if let (Some(longest), Some(Value::Integer(window_len))) =
+        (longest_lookback, data.get_mut("window_len"))
+    {
+        *window_len = (*window_len).max(longest);
+    }
     let evaluate = table
         .entry("evaluate")
         .or_insert_with(|| Value::Table(Table::new()));
@@ -390,6 +400,16 @@ mod tests {
             named["data"]["transform"].as_str(),
             Some("seasonal_difference")
         );
+        // the config's own lookbacks: the longest sizes the window (18 months ahead read 36)
+        for (lookbacks, window_len) in [("[12, 48]", 48), ("[12, 24]", 36)] {
+            let mut looking = named.clone();
+            let model = format!("hidden_size = 8\nlookbacks = {lookbacks}");
+            looking.insert("model".into(), toml::from_str(&model).unwrap());
+            looking["data"].as_table_mut().unwrap().remove("window_len");
+            fill(&mut looking, Path::new("m.toml"), Purpose::Run).unwrap();
+            let chosen = looking["data"]["window_len"].as_integer();
+            assert_eq!(chosen, Some(window_len), "{lookbacks}");
+        }
     }
 
     #[test]
