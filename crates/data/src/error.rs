@@ -14,6 +14,19 @@ pub enum DataError {
         /// Why.
         source: std::io::Error,
     },
+    /// The file is not UTF-8 text (a spreadsheet's export in Windows-1252, Latin-1 or
+    /// Shift-JIS).
+    #[error(
+        "{path} is not UTF-8 text: line {line} holds the byte 0x{byte:02X}, not valid UTF-8 (was it saved as Windows-1252, Latin-1 or Shift-JIS?); save it as UTF-8 (in Excel: Save As, \"CSV UTF-8\")"
+    )]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first byte that is not UTF-8.
+        line: usize,
+        /// That byte.
+        byte: u8,
+    },
     /// The file has no bytes (or only whitespace).
     #[error("{path} is empty: expected a header row naming the columns, then one row per day")]
     EmptyFile {

@@ -65,7 +65,7 @@ impl<'a> LearnerFit<'a> {
             Ok(TrainingEnd::Diverged { epoch, loss }) => Err(failed(format!(
                 "training diverged at epoch {epoch} (loss {loss}); try a lower [train] lr"
             ))),
-            Err(error) => Err(failed(format!("{error:#}"))),
+            Err(error) => Err(failed(crate::error_text(&error))),
         }
     }
 }

@@ -15,6 +15,7 @@ mod backtest_panel;
 pub mod cli;
 mod config;
 pub mod device;
+mod error_text;
 mod evaluation;
 mod family;
 mod fingerprint;
@@ -37,6 +38,7 @@ mod training;
 pub mod tune;
 
 pub use config::ExperimentConfig;
+pub use error_text::error_text;
 pub use forecast_statistical::recipe_blend;
 pub use recipe::TooShort;
 /// The default recipe's `[model]` and `[train]` for one series or one model of a panel (for

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Ok(RunOutcome::Completed) => ExitCode::SUCCESS,
         Ok(RunOutcome::Interrupted) => ExitCode::from(INTERRUPTED),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", trainer::error_text(&error));
             ExitCode::FAILURE
         }
     }

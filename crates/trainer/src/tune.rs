@@ -329,7 +329,7 @@ pub fn run_trial(
             epochs: 0,
             kept_epoch: 0,
             seconds,
-            error: Some(format!("{error:#}")),
+            error: Some(crate::error_text(&error)),
         },
     }
 }

@@ -909,7 +909,12 @@ fn header_line(path: &Path, date_column: &str) -> Result<(String, usize), DataEr
     let mut second: Option<String> = None;
     for index in 0..=MAX_PREAMBLE_LINES {
         let mut line = String::new();
-        let read = std::io::BufRead::read_line(&mut reader, &mut line).map_err(read_error)?;
+        let read = std::io::BufRead::read_line(&mut reader, &mut line).map_err(|error| {
+            match (error.kind(), not_utf8(path)) {
+                (std::io::ErrorKind::InvalidData, Some(not_utf8)) => not_utf8,
+                _ => read_error(error),
+            }
+        })?;
         if read == 0 {
             break;
         }
@@ -1056,6 +1061,9 @@ fn parse_error(
     columns: usize,
     error: polars::error::PolarsError,
 ) -> DataError {
+    if let Some(not_utf8) = not_utf8(path) {
+        return not_utf8;
+    }
     match ragged_row(path, dialect, columns) {
         Some((row, fields)) => DataError::RaggedRow {
             path: path.to_path_buf(),
@@ -1066,6 +1074,19 @@ fn parse_error(
         },
         None => csv_error(path, error),
     }
+}
+
+/// The error naming the first line of the file at `path` that is not UTF-8 text, and its
+/// byte; `None` for a UTF-8 file (or one that cannot be read).
+fn not_utf8(path: &Path) -> Option<DataError> {
+    let bytes = std::fs::read(path).ok()?;
+    let error = std::str::from_utf8(&bytes).err()?;
+    let valid = &bytes[..error.valid_up_to()];
+    Some(DataError::NotUtf8 {
+        path: path.to_path_buf(),
+        line: valid.iter().filter(|byte| **byte == b'\n').count() + 1,
+        byte: bytes[error.valid_up_to()],
+    })
 }
 
 /// The first row of the CSV file with more fields than `columns` (its line number, the header's
@@ -1490,6 +1511,24 @@ mod tests {
         let file = write_csv("\nWeek,rust\n2021-12-05,50\n");
         let loaded = load_file(file.path(), &options("rust")).unwrap();
         assert_eq!(loaded.cleaning.preamble_lines, 0);
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_names_its_line_and_byte() {
+        // Windows-1252's 'ä' (0xE4) in the header, then in a data cell
+        for (bytes, line) in [
+            (&b"Date;Ums\xe4tze\n2021-01-01;1,5\n"[..], 1),
+            (&b"Date;Open\n2021-01-01;1,5\n2021-01-02;2,5 \xe4\n"[..], 3),
+        ] {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            Write::write_all(&mut file, bytes).unwrap();
+            let error = load_file(file.path(), &options(&["Open"])).unwrap_err();
+            assert!(
+                matches!(error, DataError::NotUtf8 { line: l, byte: 0xE4, .. } if l == line),
+                "{error}"
+            );
+            assert!(error.to_string().contains("save it as UTF-8"), "{error}");
+        }
     }
 
     #[test]

@@ -173,7 +173,7 @@ impl RunCheckpoints {
     fn write_losses(&self) {
         if let Err(error) = write_loss_csv(&self.run_dir, &self.history.epochs()) {
             self.interrupter
-                .fail(CheckpointerError::Unknown(format!("{error:#}")));
+                .fail(CheckpointerError::Unknown(crate::error_text(&error)));
         }
     }
 }

@@ -42,6 +42,14 @@ fn missing_file() {
     let config = write_config(dir.path(), &missing, "");
     let output = trainer(&["--config", config.to_str().unwrap()]);
     assert_clean_error(&output, &["nowhere.csv", "cannot read"]);
+    // the system's reason is written once, not again as the error's cause
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("error:"))
+        .unwrap();
+    let reason = error.rsplit(": ").next().unwrap();
+    assert_eq!(error.matches(reason).count(), 1, "{error}");
 }
 
 #[test]
