@@ -517,6 +517,33 @@ fn schema_error(path: &Path, message: &str) -> anyhow::Error {
     anyhow::anyhow!("{}: {}{hint}", path.display(), message.trim_end())
 }
 
+/// An error for a `[data] path` that is relative, absent from the current directory, and found
+/// beside the config at `config` instead: paths are read from the current directory, and a
+/// user who keeps the data beside the config is told so (any other absent file is left to the
+/// loader's error).
+fn check_data_path(table: &toml::Table, config: &Path) -> anyhow::Result<()> {
+    let Some(data) = (table.get("data"))
+        .and_then(|data| data.get("path"))
+        .and_then(toml::Value::as_str)
+        .map(Path::new)
+    else {
+        return Ok(());
+    };
+    let beside = config.parent().map(|folder| folder.join(data));
+    match beside {
+        Some(beside) if data.is_relative() && !data.exists() && beside.is_file() => bail!(
+            "{}: [data] path {:?} is not found from the current directory: paths are read from \
+             the directory the trainer runs in, not from the config's folder; {} is there: run \
+             from that folder or write path = {:?}",
+            config.display(),
+            data.display().to_string(),
+            beside.display(),
+            beside.display().to_string()
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Replaces `[data] path` in `table` with `data`, where the data come from a file (a config
 /// whose `source` generates its series keeps it, and `--data` is refused later).
 fn replace_data_path(table: &mut toml::Table, data: &Path) {
@@ -550,8 +577,9 @@ impl ExperimentConfig {
         let schema_error = |message: String| schema_error(path, &message);
         let mut table: toml::Table =
             toml::from_str(&text).map_err(|error| schema_error(error.to_string()))?;
-        if let Some(data) = data {
-            replace_data_path(&mut table, data);
+        match data {
+            Some(data) => replace_data_path(&mut table, data),
+            None => check_data_path(&table, path)?,
         }
         match crate::recipe::wanted(&table) {
             // read from the text, so that an error shows its line
@@ -1187,6 +1215,29 @@ mod tests {
         let config: ExperimentConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         config.validate()?;
         Ok(config)
+    }
+
+    #[test]
+    fn a_data_file_beside_the_config_but_not_in_the_current_directory_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = "yoho-beside-the-config.csv";
+        std::fs::write(dir.path().join(file), "Date,v\n2020-01-01,1\n").unwrap();
+        let config = dir.path().join("beside.toml");
+        let text = format!("[data]\npath = \"{file}\"\ntarget = \"v\"\nwindow_len = 2\n");
+        std::fs::write(&config, text).unwrap();
+        // the tests run in the crate's folder, where no such file is
+        let error = format!("{:#}", ExperimentConfig::load(&config).unwrap_err());
+        assert!(
+            error.contains("not found from the current directory"),
+            "{error}"
+        );
+        assert!(
+            error.contains(&dir.path().join(file).display().to_string()),
+            "{error}"
+        );
+        // an absent file found nowhere is left to the loader
+        std::fs::remove_file(dir.path().join(file)).unwrap();
+        assert!(ExperimentConfig::load(&config).is_ok());
     }
 
     #[test]
