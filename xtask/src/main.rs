@@ -31,10 +31,21 @@ mod trainer_bench;
 
 use std::process::ExitCode;
 
+/// Every task and its options.
+const USAGE: &str = "usage: cargo xtask bench [--vs-pytorch] [--runs N] | bench --backtest [--runs N] | \
+                     bench --accuracy DIR [--vs-statsforecast] [--jobs J] [--seed S] \
+                     [--second-seed S] [--recipe FILE] [--short] | \
+                     bench --data [--series N] [--rows N] | bench --trainer [--runs N] | \
+                     bench --gpu [--device gpu|cuda] [--runs N] [--vs-pytorch] [--quick] | imports";
+
 fn main() -> ExitCode {
     // the same allocator settings as the trainer binary, so that the benches time what it does
     trainer::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{USAGE}\n\nEach task is described in xtask/src/main.rs and in the README.");
+        return ExitCode::SUCCESS;
+    }
     let result = match args.first().map(String::as_str) {
         Some("bench") if args.iter().any(|arg| arg == "--backtest") => {
             backtest_runs(&args[1..]).and_then(backtest_bench::run)
@@ -51,19 +62,14 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("imports") => print_import_cycles(),
         _ => {
-            eprintln!(
-                "usage: cargo xtask bench [--vs-pytorch] [--runs N] | bench --backtest [--runs N] | \
-                 bench --accuracy DIR [--vs-statsforecast] [--jobs J] | \
-                 bench --data [--series N] [--rows N] | bench --trainer [--runs N] | \
-                 bench --gpu [--device gpu|cuda] [--runs N] [--vs-pytorch] [--quick] | imports"
-            );
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", trainer::error_text(&error));
             ExitCode::FAILURE
         }
     }
