@@ -64,7 +64,7 @@ pub struct BacktestArgs {
     pub window: HistoryWindow,
     /// Folds trained at the same time (default: one per core; a panel's folds train one after
     /// another).
-    #[arg(long, value_name = "J")]
+    #[arg(long, value_name = "J", value_parser = at_least_one)]
     pub jobs: Option<usize>,
     /// Train for this many epochs instead of the config's `[train] epochs`.
     #[arg(long, value_name = "N")]
@@ -145,10 +145,10 @@ pub struct TuneArgs {
     #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
     pub config: PathBuf,
     /// Trials to run.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one)]
     pub trials: usize,
     /// Trials trained at the same time (default: one per core).
-    #[arg(long, value_name = "J", default_value_t = default_jobs())]
+    #[arg(long, value_name = "J", default_value_t = default_jobs(), value_parser = at_least_one)]
     pub jobs: usize,
     /// Seed of the trials' draw.
     #[arg(long, value_name = "S", default_value_t = 0)]
@@ -165,6 +165,14 @@ pub struct TuneArgs {
     /// Where to compute (as for training).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+}
+
+/// A count of at least 1 (trials, jobs).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => Err(format!("expected a whole number ≥ 1, got '{text}'")),
+    }
 }
 
 /// One job per core.
@@ -254,5 +262,27 @@ impl Cli {
     /// The command to run, `train` when none was named.
     pub fn into_command(self) -> Command {
         self.command.unwrap_or(Command::Train(self.train))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trials_and_jobs_are_at_least_one() {
+        for args in [
+            &["trainer", "tune", "--trials", "0"][..],
+            &["trainer", "tune", "--jobs", "0"],
+            &["trainer", "backtest", "--jobs", "0"],
+            &["trainer", "backtest", "--jobs", "two"],
+        ] {
+            let error = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(
+                error.contains("expected a whole number ≥ 1"),
+                "{args:?}: {error}"
+            );
+        }
+        assert!(Cli::try_parse_from(["trainer", "tune", "--trials", "3", "--jobs", "1"]).is_ok());
     }
 }
