@@ -22,10 +22,12 @@ pub enum Undefined {
     /// R²: the actual values have no variance.
     #[error("the actual values are constant, and R² divides by their variance, 0")]
     ConstantActual,
-    /// MASE: the training target never changes (or has fewer than 2 values).
+    /// MASE: the training target never changes from one step (one season) to the next, or is
+    /// no longer than one step (one season).
     #[error(
-        "the training target is constant (or has fewer than 2 values), and MASE divides by its \
-         naive MAE, 0"
+        "the training target is constant, or no longer than one season (its seasonal naive \
+         needs a season and one value more), and MASE divides by that naive forecast's in-sample \
+         MAE, 0"
     )]
     ConstantTraining,
     /// sMAPE: an actual value and its forecast are both 0.

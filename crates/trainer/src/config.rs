@@ -877,6 +877,19 @@ impl ExperimentConfig {
                 levels.len()
             );
         }
+        // levels are reported and keyed by their percent, to a tenth
+        let mut percents: Vec<String> = levels
+            .iter()
+            .map(|l| yoho_eval::intervals::percent(*l))
+            .collect();
+        percents.sort();
+        if let Some(pair) = percents.windows(2).find(|pair| pair[0] == pair[1]) {
+            bail!(
+                "[evaluate] intervals: expected distinct levels (to a tenth of a percent), got \
+                 {} % twice",
+                pair[0]
+            );
+        }
         Ok(())
     }
 
@@ -1545,6 +1558,9 @@ mod tests {
         let bad_level = MINIMAL.to_string() + "\n[evaluate]\nintervals = [0.8, 1.0]";
         let error = parse(&bad_level).unwrap_err().to_string();
         assert!(error.contains("[evaluate] intervals"), "{error}");
+        let twice = MINIMAL.to_string() + "\n[evaluate]\nintervals = [0.8, 0.95, 0.80001]";
+        let error = parse(&twice).unwrap_err().to_string();
+        assert!(error.contains("80 % twice"), "{error}");
     }
 
     #[test]
