@@ -708,10 +708,16 @@ mod tests {
             reference: NAIVE,
             relative: Default::default(),
         };
-        let brief = |s: &PanelSummary| significance_in_brief(s);
-        assert_eq!(brief(&summary(4, 1, 0)), "better on 4 of 10");
-        assert_eq!(brief(&summary(4, 1, 3)), "better on 4 of 7 tested");
-        assert_eq!(brief(&summary(0, 0, 10)), "untested on all 10");
+        for ((better, worse, untested), brief) in [
+            ((4, 1, 0), "better on 4 of 10"),
+            ((4, 1, 3), "better on 4 of 7 tested"),
+            ((0, 0, 10), "untested on all 10"),
+        ] {
+            assert_eq!(
+                significance_in_brief(&summary(better, worse, untested)),
+                brief
+            );
+        }
         assert_eq!(
             significance_sentence(&summary(4, 1, 0)),
             "it beats naive at the 5 % level on 4 and loses at that level on 1"

@@ -62,9 +62,9 @@ impl DateFormat {
     /// The format of a column from its cells: a period's when a cell is one (a year, a month, a
     /// quarter or an ISO week); for a cell of digits alone, a compact `YYYYMMDD` date (eight
     /// digits) or a Unix time in seconds (nine or ten) or milliseconds (twelve or thirteen);
-    /// ISO when they start with a 4-digit year; for `a/b/YYYY`-style
-    /// cells day-first when the separator is a dot or some `a` exceeds 12, month-first
-    /// otherwise (the US convention). `None` when no cell looks like a date.
+    /// ISO when they start with a 4-digit year; for `a/b/YYYY`-style cells day-first when the
+    /// separator is a dot or some `a` exceeds 12, month-first otherwise (the US convention).
+    /// `None` when no cell looks like a date.
     pub fn detect<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Option<Self> {
         let mut numeric_dates = false;
         let mut day_first = false;
@@ -76,7 +76,7 @@ impl DateFormat {
             if let Some((format, _)) = period(cell) {
                 return Some(format);
             }
-            if let Some(format) = digits_stamp(cell) {
+            if let Some((format, _)) = digits_stamp(cell) {
                 return Some(format);
             }
             let date = cell.split(['T', ' ']).next().unwrap_or(cell);
@@ -114,9 +114,8 @@ impl DateFormat {
                 return (format == *self).then(|| date.and_time(NaiveTime::MIN));
             }
             Self::Compact | Self::UnixSeconds | Self::UnixMilliseconds => {
-                return (digits_stamp(text).as_ref() == Some(self))
-                    .then(|| read_digits_stamp(self, text))
-                    .flatten();
+                let (format, at) = digits_stamp(text)?;
+                return (format == *self).then_some(at);
             }
             Self::Iso | Self::MonthFirst | Self::DayFirst => {}
         }
@@ -165,36 +164,23 @@ fn parse_pattern(text: &str, pattern: &str) -> Option<NaiveDateTime> {
         })
 }
 
-/// The format of a cell of digits alone: eight digits that make a valid `YYYYMMDD` date,
-/// nine or ten digits (Unix seconds) or twelve or thirteen (Unix milliseconds); `None` for
-/// anything else, a year's four digits included (a period).
-fn digits_stamp(cell: &str) -> Option<DateFormat> {
+/// A cell of digits alone as its format and its date and time: eight digits that make a valid
+/// `YYYYMMDD` date, nine or ten digits (Unix seconds, in UTC) or twelve or thirteen (Unix
+/// milliseconds); `None` for anything else, a year's four digits included (a period).
+fn digits_stamp(cell: &str) -> Option<(DateFormat, NaiveDateTime)> {
     if !cell.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
+    let number: i64 = cell.parse().ok()?;
+    let utc = |time: chrono::DateTime<chrono::Utc>| time.naive_utc();
     match cell.len() {
         8 => NaiveDate::parse_from_str(cell, "%Y%m%d")
             .ok()
-            .map(|_| DateFormat::Compact),
-        9 | 10 => Some(DateFormat::UnixSeconds),
-        12 | 13 => Some(DateFormat::UnixMilliseconds),
-        _ => None,
-    }
-}
-
-/// The date and time of a cell of digits read in `format`, one of [`digits_stamp`]'s.
-fn read_digits_stamp(format: &DateFormat, text: &str) -> Option<NaiveDateTime> {
-    let number: i64 = text.parse().ok()?;
-    match format {
-        DateFormat::Compact => NaiveDate::parse_from_str(text, "%Y%m%d")
-            .ok()
-            .map(|date| date.and_time(NaiveTime::MIN)),
-        DateFormat::UnixSeconds => {
-            chrono::DateTime::from_timestamp(number, 0).map(|time| time.naive_utc())
-        }
-        DateFormat::UnixMilliseconds => {
-            chrono::DateTime::from_timestamp_millis(number).map(|time| time.naive_utc())
-        }
+            .map(|date| (DateFormat::Compact, date.and_time(NaiveTime::MIN))),
+        9 | 10 => chrono::DateTime::from_timestamp(number, 0)
+            .map(|time| (DateFormat::UnixSeconds, utc(time))),
+        12 | 13 => chrono::DateTime::from_timestamp_millis(number)
+            .map(|time| (DateFormat::UnixMilliseconds, utc(time))),
         _ => None,
     }
 }
