@@ -491,6 +491,9 @@ pub fn run_predict(args: &crate::cli::PredictArgs) -> anyhow::Result<()> {
         .map(|(name, forecast)| (name.as_deref(), forecast))
         .collect();
     print_forecasts(&borrowed);
+    if let Some(note) = missing_intervals_note(&borrowed) {
+        eprintln!("note: {note}");
+    }
     let out = args
         .out
         .clone()
@@ -543,6 +546,30 @@ fn predict_statistically(
             Ok((name, forecast))
         })
         .collect()
+}
+
+/// Why some intervals are missing ("—"), when they are: the run's validation windows calibrated
+/// no level, or not every step forecast; `None` when every interval is there.
+fn missing_intervals_note(forecasts: &[(Option<&str>, &Forecast)]) -> Option<String> {
+    let cells = || {
+        (forecasts.iter())
+            .flat_map(|(_, forecast)| &forecast.days)
+            .flat_map(|day| &day.intervals)
+    };
+    let missing = cells().filter(|cell| cell.is_none()).count();
+    let why = match (missing, cells().count()) {
+        (0, _) => return None,
+        (missing, all) if missing == all => {
+            "the run calibrated no interval (its validation windows hold too few errors; \
+             `trainer forecast` fits on the whole series with intervals from a longer \
+             validation period)"
+        }
+        _ => {
+            "the run calibrated some levels or steps only (a step beyond its horizon, or a \
+             level its validation errors are too few for)"
+        }
+    };
+    Some(format!("— marks an interval missing: {why}"))
 }
 
 /// Series whose forecasts are printed, at most: a panel's others are in the CSV only.
@@ -598,6 +625,29 @@ pub(crate) fn print_forecast(forecast: &Forecast) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_intervals_are_explained_once() {
+        let day = |intervals: Vec<Option<(f64, f64)>>| ForecastDay {
+            step: 1,
+            date: Timestamp::from_date(NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()),
+            forecast: 1.0,
+            naive: 1.0,
+            intervals,
+        };
+        let forecast = |days| Forecast {
+            levels: vec![0.8, 0.95],
+            days,
+        };
+        let whole = forecast(vec![day(vec![Some((0.0, 2.0)), Some((-1.0, 3.0))])]);
+        assert_eq!(missing_intervals_note(&[(None, &whole)]), None);
+        let none = forecast(vec![day(vec![None, None])]);
+        let note = missing_intervals_note(&[(None, &none)]).unwrap();
+        assert!(note.contains("calibrated no interval"), "{note}");
+        let some = forecast(vec![day(vec![Some((0.0, 2.0)), None])]);
+        let note = missing_intervals_note(&[(None, &whole), (None, &some)]).unwrap();
+        assert!(note.contains("some levels or steps only"), "{note}");
+    }
 
     fn date(year: i32, month: u32, day: u32) -> Timestamp {
         Timestamp::from_date(NaiveDate::from_ymd_opt(year, month, day).unwrap())
