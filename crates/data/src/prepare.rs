@@ -576,12 +576,8 @@ fn check_positive(
         Some(row) => Err(DataError::InvalidSetting {
             key,
             message: format!(
-                "{setting} needs positive values of '{column}', but {} has {} on {} (row {} of \
-                 the series); {remedy}",
-                series.source_name,
-                values[row],
-                series.dates[row],
-                row + 1
+                "{setting} needs positive values of '{column}', but {} has {} on {}; {remedy}",
+                series.source_name, values[row], series.dates[row]
             ),
         }),
     }
@@ -685,7 +681,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.contains("transform") && error.contains("row 4"),
+            error.contains("transform") && error.contains("-3 on 2024-01-04"),
             "{error}"
         );
     }
@@ -700,7 +696,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.contains("log") && error.contains("row 8") && error.contains("positive"),
+            error.contains("log")
+                && error.contains("0 on 2024-01-08")
+                && error.contains("positive"),
             "{error}"
         );
         config.transform = TargetTransform::LogReturn;
@@ -729,7 +727,7 @@ mod tests {
         config.transform = TargetTransform::Difference;
         let error = prepare_loaded(loaded, &config).unwrap_err().to_string();
         assert!(
-            error.contains("'Close'") && error.contains("row 3"),
+            error.contains("'Close'") && error.contains("-1 on 2024-01-03"),
             "{error}"
         );
     }

@@ -276,5 +276,5 @@ fn log_refuses_a_value_that_is_not_positive_naming_its_date() {
     let csv = multiplicative_csv(120, Some(0.0));
     let config = write_recipe_config(dir.path(), "sales", &csv, 6, "log = true\n");
     let output = trainer(&["--config", config.to_str().unwrap(), "--epochs", "1"]);
-    assert_clean_error(&output, &["log", "positive", "1990-04-01", "row 4"]);
+    assert_clean_error(&output, &["log", "positive", "has 0 on 1990-04-01"]);
 }
