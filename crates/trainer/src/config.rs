@@ -24,7 +24,7 @@ pub struct ExperimentConfig {
     pub name: Option<String>,
     /// What to read and how to cut it into samples.
     pub data: DataConfig,
-    /// The network (without the section, [`ModelSection::default`]).
+    /// The network (without the section, every key at its default: `ModelSection::default`).
     #[serde(default)]
     pub model: ModelSection,
     /// The optimisation.
