@@ -16,7 +16,8 @@
 //! logarithm of a strictly positive series (`yoho_eval::LogArima`); with
 //! `--vs-statsforecast`, statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and
 //! AutoTheta (`xtask/bench_statsforecast.py`), scored here the same way. `--recipe FILE`
-//! replaces the recipe's `[model]` and `[train]` with the file's, `--seed S` its seed;
+//! replaces the recipe's `[model]` with the file's and sets its `[train]` keys over the recipe's,
+//! `--seed S` its seed;
 //! `--second-seed S` runs Yoho again with another seed and prints how much each series' MASE
 //! moves. A series too short for the recipe's networks is forecast by both Yoho methods with
 //! the recipe's statistical voices alone, as `trainer forecast` does; `--short` cuts every
@@ -62,7 +63,8 @@ pub struct AccuracyArgs {
     pub seed: Option<u64>,
     /// Another seed to run Yoho with, for the change of each series' MASE from seed to seed.
     pub second_seed: Option<u64>,
-    /// A config whose `[model]` and `[train]` replace the default recipe's.
+    /// A config whose `[model]` replaces the default recipe's, its `[train]` keys set over the
+    /// recipe's.
     pub recipe: Option<PathBuf>,
     /// Cut every series to its last `2 × horizon + SHORT_EXTRA_ROWS` values first (see
     /// `cut_copies`).
@@ -787,10 +789,12 @@ fn evaluate(
     out_dir: &Path,
 ) -> anyhow::Result<Evaluated> {
     let entries = read_manifest(&args.dir)?;
-    // without --recipe, a panel gets the recipe's own panel model
+    // without --recipe, a panel gets the recipe's own panel model; with it, the file's model
+    // and its [train] keys over the panel recipe's, as the trainer reads a panel's config (the
+    // per-frequency configs are built on one series, whose recipe would fill one series' keys)
     let panel_sections = match sections.is_empty() {
         true => trainer::recipe_sections(true),
-        false => sections.clone(),
+        false => over_panel_training(sections),
     };
     let mut series = load_all(&entries, sections, &panel_sections)?;
     if let Some(seed) = args.seed {
@@ -830,6 +834,13 @@ fn evaluate(
         scored,
         wall,
     })
+}
+
+/// `sections` with the panel recipe's `[train]` keys that its own `[train]` does not set.
+fn over_panel_training(sections: &toml::Table) -> toml::Table {
+    let mut merged = sections.clone();
+    trainer::fill_recipe_training(&mut merged, true);
+    merged
 }
 
 /// The `[model]` and `[train]` sections of the config at `path` (`--recipe`).

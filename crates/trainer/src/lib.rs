@@ -41,6 +41,8 @@ pub use config::ExperimentConfig;
 pub use error_text::error_text;
 pub use forecast_statistical::recipe_blend;
 pub use recipe::TooShort;
+/// Fills the `[train]` keys a config does not set with the default recipe's.
+pub use recipe::fill_training as fill_recipe_training;
 /// The default recipe's `[model]` and `[train]` for one series or one model of a panel (for
 /// `cargo xtask bench --accuracy`).
 pub use recipe::sections as recipe_sections;

@@ -4,7 +4,9 @@
 //! (`yoho_data::defaults::Recipe`): the season and calendar inputs of its frequency, one forecast
 //! origin of `horizon` steps held out for the test and one before it for validation, a window
 //! of two horizons (at least a season), the target alone as input and standard scaling. A
-//! config without `[model]` or `[train]` gets the recipe's sections below: an ensemble of LSTM
+//! config without `[model]` gets the recipe's networks below, and the recipe's training fills
+//! the `[train]` keys a config does not set (a seed of its own changes the seed alone): an
+//! ensemble of LSTM
 //! families that read level targets (one series: the exponential-smoothing hybrid, the LSTM on
 //! top of the seasonal naive and the LSTM on levels; a panel the first two), so `[data]
 //! transform` is `level`; a config that names an `rnn` model gets the seasonal difference
@@ -22,7 +24,8 @@ use yoho_data::{DataConfig, Frequency, TargetTransform};
 
 use crate::family::{Families, ModelFamily};
 
-/// The recipe's networks and training, for a config without `[model]` or `[train]`: a small
+/// The recipe's networks and training, for a config without `[model]` (and under the `[train]`
+/// keys a config sets): a small
 /// LSTM in three families that each forecast from another base (`es_rnn` from Holt–Winters'
 /// forecast, `seasonal_rnn` from the seasonal naive, `rnn` on levels normalised at the window's
 /// last value from the naive), two networks of each (seeds apart), the forecast the median of
@@ -83,7 +86,8 @@ family = ["es_rnn", "seasonal_rnn"]
 ensemble = 3
 "#;
 
-/// The `[model]` and `[train]` sections the recipe gives a config that lacks them: those of one
+/// The `[model]` and `[train]` sections the recipe gives a config (its `[model]` to one without
+/// one, its `[train]` keys under the config's own): those of one
 /// model of a panel (`panel`) or of one series.
 pub fn sections(panel: bool) -> Table {
     let mut sections: Table = toml::from_str(SECTIONS).expect("the recipe's sections are valid");
@@ -147,8 +151,9 @@ impl std::fmt::Display for TooShort {
 impl std::error::Error for TooShort {}
 
 /// Fills in what `table` (a config read from `path`, for `purpose`) leaves to the recipe, when
-/// its `[data]` section has no `window_len`: the data keys it lacks, the `[model]` and `[train]`
-/// sections it lacks (a panel's with [`PANEL_CHANGES`]) and `[evaluate] season`. A config with
+/// its `[data]` section has no `window_len`: the data keys it lacks, the `[model]` section when
+/// it lacks one and the `[train]` keys it does not set (a panel's with [`PANEL_CHANGES`]), and
+/// `[evaluate] season`. A config with
 /// `window_len` is left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::Result<()> {
     if !wanted(table) {
@@ -195,12 +200,25 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
             .entry("season")
             .or_insert(Value::Integer(season as i64));
     }
-    for section in ["model", "train"] {
-        if !table.contains_key(section) {
-            table.insert(section.into(), recipe[section].clone());
+    if !table.contains_key("model") {
+        table.insert("model".into(), recipe["model"].clone());
+    }
+    fill_training(table, panel);
+    Ok(())
+}
+
+/// Fills the `[train]` keys `table` does not set with the recipe's (a panel's with `panel`):
+/// a seed or a number of epochs of a config's own changes that alone, not the whole training.
+pub fn fill_training(table: &mut Table, panel: bool) {
+    let recipe = sections(panel);
+    let train = table
+        .entry("train")
+        .or_insert_with(|| Value::Table(Table::new()));
+    if let (Value::Table(own), Some(Value::Table(recipe))) = (train, recipe.get("train")) {
+        for (key, value) in recipe {
+            own.entry(key.clone()).or_insert_with(|| value.clone());
         }
     }
-    Ok(())
 }
 
 /// Whether `table` asks for the recipe: its `[data]` section has no `window_len`.
@@ -389,6 +407,15 @@ mod tests {
         assert_eq!(table["evaluate"]["season"].as_integer(), Some(12));
         assert_eq!(table["model"]["hidden_size"].as_integer(), Some(32));
         assert_eq!(table["train"]["patience"].as_integer(), Some(30));
+        // a [train] of the config's own keeps the recipe's training but for its own keys
+        let mut seeded = table.clone();
+        seeded.insert("train".into(), toml::from_str("seed = 7").unwrap());
+        seeded["data"].as_table_mut().unwrap().remove("window_len");
+        fill(&mut seeded, Path::new("m.toml"), Purpose::Run).unwrap();
+        assert_eq!(seeded["train"]["seed"].as_integer(), Some(7));
+        let mut recipe_train = table["train"].as_table().unwrap().clone();
+        recipe_train.insert("seed".into(), Value::Integer(7));
+        assert_eq!(seeded["train"].as_table().unwrap(), &recipe_train);
         // an rnn model of one series reads the seasonal difference
         let mut named = table.clone();
         named.insert("model".into(), toml::from_str("hidden_size = 8").unwrap());
