@@ -205,11 +205,7 @@ impl Cells {
             column: name.to_string(),
             available: available.to_vec(),
         })?;
-        let failed = |error: polars::error::PolarsError| DataError::Csv {
-            path: path.to_path_buf(),
-            kind: file_kind(path),
-            message: error.to_string(),
-        };
+        let failed = |error: polars::error::PolarsError| unreadable(path, error);
         // cells are read by index across polars' chunks: no contiguous copy of the column
         let series = column.as_materialized_series();
         Ok(match series.dtype() {
@@ -227,10 +223,9 @@ impl Cells {
             // instants of a zone (a Parquet file's): their local times, written with offsets
             DataType::Datetime(unit, Some(zone)) => {
                 let instants = series.datetime().map_err(failed)?.physical();
-                let texts = zoned_texts(instants, *unit, zone).ok_or_else(|| DataError::Csv {
-                    path: path.to_path_buf(),
-                    kind: file_kind(path),
-                    message: format!("column '{name}': unknown time zone '{}'", zone.as_str()),
+                let texts = zoned_texts(instants, *unit, zone).ok_or_else(|| {
+                    let zone = zone.as_str();
+                    unreadable(path, format!("column '{name}': unknown time zone '{zone}'"))
                 })?;
                 Cells::Text(texts)
             }
@@ -975,14 +970,6 @@ fn csv_header(path: &Path, date_column: &str) -> Result<(Vec<String>, Dialect), 
     Ok((frame_names(&frame), dialect))
 }
 
-fn csv_error(path: &Path, error: polars::error::PolarsError) -> DataError {
-    DataError::Csv {
-        path: path.to_path_buf(),
-        kind: "CSV",
-        message: error.to_string(),
-    }
-}
-
 fn frame_names(frame: &DataFrame) -> Vec<String> {
     frame
         .get_column_names()
@@ -1072,7 +1059,7 @@ fn parse_error(
             columns,
             separator: dialect.separator as char,
         },
-        None => csv_error(path, error),
+        None => unreadable(path, error),
     }
 }
 
@@ -1171,11 +1158,12 @@ fn parquet_reader(path: &Path) -> Result<ParquetReader<std::fs::File>, DataError
     Ok(ParquetReader::new(file))
 }
 
-fn not_parquet(path: &Path, error: polars::error::PolarsError) -> DataError {
+/// The file at `path` is not a readable file of its kind (CSV or Parquet), as `why` says.
+fn unreadable(path: &Path, why: impl std::fmt::Display) -> DataError {
     DataError::Csv {
         path: path.to_path_buf(),
-        kind: "Parquet",
-        message: error.to_string(),
+        kind: file_kind(path),
+        message: why.to_string(),
     }
 }
 
@@ -1215,7 +1203,7 @@ fn zoned_texts(instants: &Int64Chunked, unit: TimeUnit, zone: &str) -> Option<St
 fn parquet_header(path: &Path) -> Result<Vec<String>, DataError> {
     let schema = parquet_reader(path)?
         .schema()
-        .map_err(|error| not_parquet(path, error))?;
+        .map_err(|error| unreadable(path, error))?;
     Ok(schema.iter_names().map(|name| name.to_string()).collect())
 }
 
@@ -1224,7 +1212,7 @@ fn read_parquet(path: &Path, wanted: &[&str]) -> Result<DataFrame, DataError> {
     let frame = parquet_reader(path)?
         .with_columns(Some(wanted.iter().map(|name| name.to_string()).collect()))
         .finish()
-        .map_err(|error| not_parquet(path, error))?;
+        .map_err(|error| unreadable(path, error))?;
     if frame.height() == 0 {
         return Err(DataError::NoRows {
             path: path.to_path_buf(),
