@@ -114,15 +114,10 @@ pub fn generate(
     let codec = &data.codec;
     let seed = codec.raw_rows(&data.series, 0, seed_len);
     let steps = rows - seed_len;
-    let generated = match codec.target_among_calendar() {
-        // the rows' calendar columns, with their target cells never read
-        Some(_) => {
-            let ahead = codec.raw_rows(&data.series, seed_len, steps);
-            inference::forecast_with_calendar(model, codec, (&[seed], &[ahead]), steps, device)?
-        }
-        None => inference::forecast(model, codec, &[seed], steps, device)?,
-    }
-    .remove(0);
+    // the rows' calendar columns, with their target cells never read
+    let ahead = || vec![codec.raw_rows(&data.series, seed_len, steps)];
+    let generated =
+        inference::forecast_fed_back(model, codec, &[seed], (steps, ahead), device)?.remove(0);
     Ok(Generation {
         seed_len,
         dates: data.series.dates.clone(),

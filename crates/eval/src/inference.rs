@@ -146,6 +146,24 @@ fn forecast_ahead(
     Ok(forecasts)
 }
 
+/// [`forecast`], or, where forecasts are fed back (more `steps` than the network outputs)
+/// through a model that reads calendar features beside its target
+/// ([`WindowCodec::target_among_calendar`]), [`forecast_with_calendar`] with the rows `ahead`
+/// gives for each window: asked for only then, so a model of the horizon costs no extra work.
+pub fn forecast_fed_back(
+    model: &Forecaster,
+    codec: &WindowCodec,
+    windows: &[RawWindow],
+    (steps, ahead): (usize, impl FnOnce() -> Vec<RawWindow>),
+    device: &Device,
+) -> Result<Vec<Vec<f64>>, InferenceError> {
+    let with_calendar = steps > model.output_size() && codec.target_among_calendar().is_some();
+    match with_calendar {
+        true => forecast_with_calendar(model, codec, (windows, &ahead()), steps, device),
+        false => forecast(model, codec, windows, steps, device),
+    }
+}
+
 /// `model`'s forecasts of every target of each of `data`'s `windows` (all `horizon` steps), in
 /// original units.
 pub fn forecast_windows(
@@ -156,34 +174,19 @@ pub fn forecast_windows(
 ) -> Result<Vec<Vec<f64>>, InferenceError> {
     let raw = data.raw_windows(windows);
     let horizon = data.window.horizon;
-    // the rows ahead only where forecasts are fed back: no work for a model of the horizon
-    let fed_back = horizon > model.output_size();
-    match fed_back
-        .then(|| calendar_ahead(data, windows, horizon))
-        .flatten()
-    {
-        Some(ahead) => forecast_with_calendar(model, &data.codec, (&raw, &ahead), horizon, device),
-        None => forecast(model, &data.codec, &raw, horizon, device),
-    }
+    let ahead = || calendar_ahead(data, windows, horizon);
+    forecast_fed_back(model, &data.codec, &raw, (horizon, ahead), device)
 }
 
 /// The `steps` rows after each of `windows` of `data` (their calendar columns; the target
-/// cells are never read) when its model reads calendar features beside its target, so that
-/// forecasts can be fed back with them ([`forecast_with_calendar`]); `None` for a model that
-/// reads its target alone or inputs not known ahead.
-fn calendar_ahead(
-    data: &PreparedData,
-    windows: &WindowRun,
-    steps: usize,
-) -> Option<Vec<RawWindow>> {
-    let codec = &data.codec;
-    codec.target_among_calendar()?;
+/// cells are never read), for forecasts fed back with them ([`forecast_with_calendar`]).
+fn calendar_ahead(data: &PreparedData, windows: &WindowRun, steps: usize) -> Vec<RawWindow> {
     let ahead = windows.iter().map(|window| {
         let first = window.first_target_row();
         let rows = steps.min(data.series.len().saturating_sub(first));
-        codec.raw_rows(&data.series, first, rows)
+        data.codec.raw_rows(&data.series, first, rows)
     });
-    Some(ahead.collect())
+    ahead.collect()
 }
 
 /// The network's input batch for `windows` (not empty), each window's series in its panel and

@@ -49,7 +49,7 @@ pub use evaluate::{
     errors_by_step, forecast_test,
 };
 pub use generate::{Generation, GenerationSummary, generate};
-pub use inference::{InferenceError, forecast, forecast_with_calendar};
+pub use inference::{InferenceError, forecast, forecast_fed_back, forecast_with_calendar};
 pub use intervals::{Conformal, Intervals, TestIntervals, test_intervals};
 pub use metrics::{DieboldMariano, SIGNIFICANCE_LEVEL, Verdict};
 pub use panel::{MeanMetrics, PanelSummary};

@@ -295,17 +295,10 @@ impl ModelRun<'_> {
             .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
         let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
         let windows = std::slice::from_ref(&window);
-        let fed_back = steps > model.output_size();
-        let mut forecasts = match codec.target_among_calendar().filter(|_| fed_back) {
-            // beyond one forward pass, each forecast is fed back with its date's calendar
-            Some(_) => {
-                let future = calendar_rows(&codec, data, &dates);
-                let known = (windows, std::slice::from_ref(&future));
-                yoho_eval::forecast_with_calendar(model, &codec, known, steps, device)?
-            }
-            None => yoho_eval::forecast(model, &codec, windows, steps, device)?,
-        }
-        .remove(0);
+        // beyond one forward pass, each forecast is fed back with its date's calendar
+        let ahead = || vec![calendar_rows(&codec, data, &dates)];
+        let mut forecasts =
+            yoho_eval::forecast_fed_back(model, &codec, windows, (steps, ahead), device)?.remove(0);
         let history = series
             .column(&data.target)
             .expect("the series has the target column");
