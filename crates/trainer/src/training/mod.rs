@@ -306,11 +306,12 @@ fn train_one(
     let result = training.launch(Learner::new(model, optimizer, scheduler));
     let wall_time = started.elapsed();
     let history = history.epochs();
+    let best = best_epoch(&history, train.first_keepable_epoch());
     // the checkpoint threads have finished: keep only the newest and the best checkpoint
     let kept: Vec<usize> = control
         .last_checkpoint()
         .into_iter()
-        .chain(best_epoch(&history, train.first_keepable_epoch()).map(|(epoch, _)| epoch))
+        .chain(best.map(|(epoch, _)| epoch))
         .collect();
     prune(&checkpoint_dir, &kept);
     if let Some((epoch, loss)) = control.diverged().or_else(|| first_non_finite(&history)) {
@@ -326,8 +327,7 @@ fn train_one(
         });
     }
     let last_epoch = history.last().map_or(0, |e| e.epoch);
-    let best = best_epoch(&history, train.first_keepable_epoch()).filter(|_| train.restore_best);
-    let (model, kept_epoch) = match best {
+    let (model, kept_epoch) = match best.filter(|_| train.restore_best) {
         Some((epoch, _)) if epoch != last_epoch => {
             (restore_checkpoint(result.model, run_dir, epoch)?, epoch)
         }
