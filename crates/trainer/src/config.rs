@@ -243,25 +243,13 @@ fn default_hidden_size() -> usize {
 }
 
 impl Default for ModelSection {
-    /// A config without `[model]`: one LSTM of [`default_hidden_size`] units with a linear
-    /// head, each key at its default.
+    /// A config without `[model]`: every key at its serde default (one LSTM of
+    /// [`default_hidden_size`] units with a linear head), read from an empty section so that
+    /// the two cannot differ.
     fn default() -> Self {
-        Self {
-            family: Families::default(),
-            series: None,
-            cell: CellKind::default(),
-            hidden_size: default_hidden_size(),
-            num_layers: 1,
-            dropout: 0.0,
-            head: Vec::new(),
-            strategy: Strategy::default(),
-            output: OutputKind::default(),
-            quantiles: None,
-            init_from: None,
-            statistical: Vec::new(),
-            blend: None,
-            lookbacks: Vec::new(),
-        }
+        toml::Table::new()
+            .try_into()
+            .expect("every [model] key has a default")
     }
 }
 
