@@ -203,18 +203,22 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
     if !table.contains_key("model") {
         table.insert("model".into(), recipe["model"].clone());
     }
-    fill_training(table, panel);
+    fill_training_from(table, &recipe);
     Ok(())
 }
 
 /// Fills the `[train]` keys `table` does not set with the recipe's (a panel's with `panel`):
 /// a seed or a number of epochs of a config's own changes that alone, not the whole training.
 pub fn fill_training(table: &mut Table, panel: bool) {
-    let recipe = sections(panel);
+    fill_training_from(table, &sections(panel));
+}
+
+/// [`fill_training`] from the recipe's `sections`, already read.
+fn fill_training_from(table: &mut Table, sections: &Table) {
     let train = table
         .entry("train")
         .or_insert_with(|| Value::Table(Table::new()));
-    if let (Value::Table(own), Some(Value::Table(recipe))) = (train, recipe.get("train")) {
+    if let (Value::Table(own), Some(Value::Table(recipe))) = (train, sections.get("train")) {
         for (key, value) in recipe {
             own.entry(key.clone()).or_insert_with(|| value.clone());
         }
