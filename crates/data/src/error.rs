@@ -213,6 +213,8 @@ pub enum DataError {
         method: &'static str,
         /// Why not.
         reason: String,
+        /// Whether the reason is that the column never changes over the training rows.
+        constant: bool,
     },
 }
 

@@ -458,9 +458,10 @@ fn scaling_error_of(error: DataError, series: &TimeSeries, target: bool) -> Data
             column,
             method,
             reason,
+            constant,
             ..
         } => {
-            let hint = match (reason.contains("constant"), target) {
+            let hint = match (constant, target) {
                 (true, true) => {
                     "; a series that never changes gives a network nothing to learn (its \
                      naive forecast repeats that value)"
@@ -473,6 +474,7 @@ fn scaling_error_of(error: DataError, series: &TimeSeries, target: bool) -> Data
                 column,
                 method,
                 reason: format!("{reason}{hint}"),
+                constant,
             }
         }
         other => other,

@@ -66,11 +66,12 @@ impl ColumnScaler {
         factor: Option<f64>,
         training_values: &[f64],
     ) -> Result<Self, DataError> {
-        let fail = |reason: String| DataError::Scaling {
+        let constant = || DataError::Scaling {
             source_name: String::new(),
             column: column.to_string(),
             method: method.name(),
-            reason,
+            reason: "the column is constant over the training rows".into(),
+            constant: true,
         };
         let (offset, scale) = match method {
             ScalingMethod::None => (0.0, 1.0),
@@ -97,7 +98,7 @@ impl ColumnScaler {
                     .copied()
                     .fold(f64::NEG_INFINITY, f64::max);
                 if !(max > min) {
-                    return Err(fail("the column is constant over the training rows".into()));
+                    return Err(constant());
                 }
                 (min, max - min)
             }
@@ -106,7 +107,7 @@ impl ColumnScaler {
                 let mean = training_values.iter().sum::<f64>() / n;
                 let deviation = standard_deviation(training_values).unwrap_or(0.0);
                 if !(deviation > 0.0) {
-                    return Err(fail("the column is constant over the training rows".into()));
+                    return Err(constant());
                 }
                 (mean, deviation)
             }
@@ -142,6 +143,7 @@ impl ColumnScaler {
                 column: column.to_string(),
                 method: method.name(),
                 reason: format!("log = true needs positive values, got {value}"),
+                constant: false,
             });
         }
         let logs: Vec<f64> = training_values.iter().map(|v| v.ln()).collect();
