@@ -421,6 +421,13 @@ pub struct TrainSection {
     /// than a short one's; a panel of N series gets N times the budget, each series as many
     /// steps as alone. The cosine schedule spans the epochs the budget leaves.
     pub max_steps: usize,
+    /// The most mini-batches an epoch holds (0 = every training window once): where the
+    /// training windows fill more, an epoch is the next this many batches of one stream of
+    /// passes over them, each pass in a fresh random order, so that a large panel is validated,
+    /// early-stopped and checkpointed every this many steps instead of once per pass (GluonTS's
+    /// `num_batches_per_epoch`). `epochs`, `patience`, `min_epochs` and the kept epoch count
+    /// these shorter epochs.
+    pub batches_per_epoch: usize,
     /// `constant` (default) or `cosine`.
     pub lr_schedule: LrSchedule,
     /// Rescale each parameter's gradient to at most this L2 norm (0 = no clipping).
@@ -455,6 +462,7 @@ impl Default for TrainSection {
             restore_best: true,
             min_epochs: 0,
             max_steps: 0,
+            batches_per_epoch: 0,
             lr_schedule: LrSchedule::Constant,
             grad_clip: 0.0,
             ensemble: 1,

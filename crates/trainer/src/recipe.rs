@@ -33,7 +33,10 @@ use crate::family::{Families, ModelFamily};
 /// 30 epochs without a lower validation loss, the best epoch from epoch 20 on kept (one
 /// validation origin is too few to trust a barely trained network's luck), at most 1,000
 /// optimiser steps per series (NeuralForecast's default `max_steps`: a long series is not
-/// trained ten times longer than a short one for the same model). Several networks
+/// trained ten times longer than a short one for the same model), in epochs of at most 50
+/// mini-batches (GluonTS's default `num_batches_per_epoch`; the step budget over the minimum
+/// epochs, so a long series trains its 1,000 steps, and a panel of a thousand series is
+/// validated and may stop every 50 steps instead of once per pass over all of them). Several networks
 /// halve the noise one network's seed leaves in its forecast, and families that err
 /// differently beat any one of them. Exponential smoothing and automatic ARIMA (each fitted on
 /// the whole history up to the origin) err differently again and deterministically; the
@@ -65,6 +68,7 @@ patience = 30
 restore_best = true
 min_epochs = 20
 max_steps = 1000
+batches_per_epoch = 50
 ensemble = 2
 "#;
 

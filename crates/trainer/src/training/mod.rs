@@ -6,6 +6,7 @@
 mod checkpoints;
 mod control;
 mod early_stopping;
+mod epoch_sample;
 mod full_batch;
 mod history;
 mod optimizer;
@@ -36,6 +37,7 @@ use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
 pub(crate) use checkpoints::{latest_complete, prune};
 pub use control::TrainingControl;
 use early_stopping::NoImprovementSince;
+use epoch_sample::EpochSampleLoader;
 pub use history::{EpochLoss, LossHistory, read_loss_csv, write_loss_csv};
 use optimizer::{lr_scheduler, optimizer};
 use progress::ProgressPrinter;
@@ -360,21 +362,34 @@ fn epochs(train: &TrainSection, data: &TrainingData, device: &Device) -> Epochs 
     let batcher = WindowBatcher::new(data.shape);
     let train_windows = data.train.len();
     let (batch_size, note) = batch_size(train, train_windows);
-    let steps_per_epoch = train_windows.div_ceil(batch_size);
+    let steps_per_pass = train_windows.div_ceil(batch_size);
+    let steps_per_epoch = match train.batches_per_epoch {
+        0 => steps_per_pass,
+        cap => steps_per_pass.min(cap),
+    };
     let train = train.within_step_budget(data.train.series_count(), steps_per_epoch);
     if let Some(note) = note {
         eprintln!("{note}");
     }
-    let train_loader: Loader = match batch_size >= train_windows {
+    let train_loader: Loader = if batch_size >= train_windows {
         // one step an epoch sees every window: the batch is built once
-        true => Arc::new(FullBatchLoader::new(&data.train, batcher, device)),
-        false => {
-            let mut loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
-            if train.shuffle {
-                loader = loader.shuffle(train.seed);
-            }
-            loader.build(data.train.clone())
+        Arc::new(FullBatchLoader::new(&data.train, batcher, device))
+    } else if steps_per_epoch < steps_per_pass {
+        // an epoch is a stretch of one stream of passes over the windows
+        Arc::new(EpochSampleLoader::new(
+            data.train.clone(),
+            batcher,
+            (batch_size, steps_per_epoch),
+            train.seed,
+            train.shuffle,
+            device,
+        ))
+    } else {
+        let mut loader = DataLoaderBuilder::new(batcher).batch_size(batch_size);
+        if train.shuffle {
+            loader = loader.shuffle(train.seed);
         }
+        loader.build(data.train.clone())
     };
     let valid_loader: Loader = match data.valid.len() <= FULL_BATCH_MAX_WINDOWS {
         true => Arc::new(FullBatchLoader::new(&data.valid, batcher, device)),
@@ -683,6 +698,23 @@ mod tests {
             "{}",
             trained.stop_reason
         );
+    }
+
+    #[test]
+    fn epochs_of_a_few_batches_share_out_the_step_budget() {
+        // 8 steps a pass in epochs of 3: 20 steps end training in the seventh epoch
+        let mut config = experiment();
+        config.train.patience = 0;
+        config.train.batch_size = 8;
+        config.train.max_steps = 20;
+        config.train.batches_per_epoch = 3;
+        let data = rise_then_flat().training_data();
+        let trained = train_to_the_end(&config, &data, &Device::flex());
+        assert_eq!(trained.history.len(), 7, "{:?}", trained.history);
+        // a cap above the pass changes nothing: the budget's 3 epochs of 8
+        config.train.batches_per_epoch = 8;
+        let trained = train_to_the_end(&config, &data, &Device::flex());
+        assert_eq!(trained.history.len(), 3, "{:?}", trained.history);
     }
 
     #[test]

@@ -62,8 +62,12 @@ pub fn measure_epochs(
             .iter()
             .collect::<Result<_, _>>()
             .map_err(|error| anyhow::anyhow!("cannot batch the training windows: {error}"))?;
-    let batches: Vec<WindowBatch> = batches
-        .into_iter()
+    // an epoch of `[train] batches_per_epoch` holds that many of them
+    let per_epoch = match config.train.batches_per_epoch {
+        0 => batches.len(),
+        cap => cap.min(batches.len()),
+    };
+    let batches: Vec<WindowBatch> = (batches.into_iter().take(per_epoch))
         .map(|b| b.to_device(&training_device))
         .collect();
     let steps_alone = || time_steps(&config, &batches, epochs, device, &training_device);
