@@ -495,6 +495,26 @@ fn trained_series(report: &PanelReport) -> String {
     }
 }
 
+/// The most series the terminal table lists; `report.md` and `metrics.json` hold them all.
+const PRINTED_SERIES_ROWS: usize = 20;
+
+/// The first `count` series' rows of `rows` (a row per series, then the means), a row saying
+/// how many more there are, and the means.
+fn first_rows(mut rows: Vec<Vec<String>>, count: usize) -> Vec<Vec<String>> {
+    let Some(means) = rows.pop() else {
+        return rows;
+    };
+    if rows.len() > count {
+        let more = rows.len() - count;
+        rows.truncate(count);
+        let mut row = vec![String::new(); means.len()];
+        row[0] = format!("… {more} more");
+        rows.push(row);
+    }
+    rows.push(means);
+    rows
+}
+
 /// A row per series, then the means over all series.
 fn rows(report: &PanelReport) -> Vec<Vec<String>> {
     let number = |value: Option<f64>, decimals: usize| match value {
@@ -607,7 +627,7 @@ pub fn table(report: &PanelReport) -> String {
         steps_ahead(data.horizon),
         split_words(data)
     );
-    let rows = rows(report);
+    let rows = first_rows(rows(report), PRINTED_SERIES_ROWS);
     let mut widths = WIDTHS;
     widths[0] = rows
         .iter()
@@ -617,10 +637,14 @@ pub fn table(report: &PanelReport) -> String {
     let _ = writeln!(
         text,
         "The model's RMSE is below naive's on {} of {} series; {}. Each series' full table is \
-         in series/<name>/.",
+         in series/<name>/{}.",
         summary.model_lower_rmse_than_naive,
         summary.series,
-        significance_sentence(summary)
+        significance_sentence(summary),
+        match report.series.len() > PRINTED_SERIES_ROWS {
+            true => ", and report.md's table holds every series",
+            false => "",
+        }
     );
     if let Some(sentence) = without_networks(report) {
         let _ = writeln!(text, "{sentence}");
@@ -727,6 +751,24 @@ mod tests {
             sentence.contains("(10 untested: one forecast origin"),
             "{sentence}"
         );
+    }
+
+    #[test]
+    fn the_terminal_lists_the_first_series_then_how_many_more_and_the_means() {
+        let rows = |series: usize| -> Vec<Vec<String>> {
+            (0..series)
+                .map(|i| vec![format!("s{i}"), "1".to_string()])
+                .chain([vec!["mean".to_string(), "2".to_string()]])
+                .collect()
+        };
+        let names = |rows: Vec<Vec<String>>| -> Vec<String> {
+            rows.into_iter().map(|row| row[0].clone()).collect()
+        };
+        assert_eq!(names(first_rows(rows(3), 3)), ["s0", "s1", "s2", "mean"]);
+        let cut = first_rows(rows(5), 2);
+        assert_eq!(cut[2], ["… 3 more", ""]);
+        assert_eq!(names(cut), ["s0", "s1", "… 3 more", "mean"]);
+        assert!(first_rows(Vec::new(), 2).is_empty());
     }
 
     #[test]
