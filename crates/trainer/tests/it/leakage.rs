@@ -50,16 +50,17 @@ fn write_data(dir: &Path, tickers: &[&str], poison_from: Option<usize>) -> PathB
 }
 
 /// Trains on `data` with a horizon of 3, early stopping and interval calibration; returns the
-/// run directory.
+/// run directory. A panel trains in epochs of 4 of its 13 mini-batches, so that the stream of
+/// passes such epochs draw from is held to the same.
 fn run(dir: &Path, data: &Path, panel: bool) -> PathBuf {
-    let series_column = match panel {
-        true => "series_column = \"ticker\"",
-        false => "",
+    let (series_column, epochs) = match panel {
+        true => ("series_column = \"ticker\"", "\nbatches_per_epoch = 4"),
+        false => ("", ""),
     };
     let config = crate::common::config_text(
         data,
         &format!("horizon = 3\n{series_column}"),
-        "patience = 2\nrestore_best = true",
+        &format!("patience = 2\nrestore_best = true{epochs}"),
     )
     .replace("test_len = 10", &format!("test_len = {TEST_LEN}"))
     .replace("valid_len = 5", "valid_len = 9")
