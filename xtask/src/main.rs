@@ -14,6 +14,9 @@
 //!   every series of `DIR/manifest.csv`, Yoho one model per series and one per frequency against
 //!   the naive forecasts and, with `--vs-statsforecast`, statsforecast's methods (see
 //!   [`accuracy_bench`]); writes `target/bench/accuracy.csv` and `accuracy_forecasts.csv`.
+//! - `bench --m4 DIR --set NAME [--series N] [--seed S]`: one of the M4 competition's six sets
+//!   from its own files, run as one panel by the trainer's recipe and scored as M4 scores it
+//!   (sMAPE, MASE, OWA against Naive2; see [`m4_bench`]); writes under `target/bench/m4-<set>/`.
 //! - `bench --gpu [--device gpu|cuda] [--runs N] [--vs-pytorch] [--quick]`: the main job's
 //!   shape and a large panel on a GPU, Yoho's fused CubeCL kernels against its composed
 //!   equations and PyTorch's cuDNN (see [`gpu_bench`]); writes `target/bench/gpu.json`.
@@ -27,6 +30,7 @@ mod data_bench;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod gpu_bench;
 mod imports;
+mod m4_bench;
 mod trainer_bench;
 
 use std::process::ExitCode;
@@ -35,6 +39,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask bench [--vs-pytorch] [--runs N] | bench --backtest [--runs N] | \
                      bench --accuracy DIR [--vs-statsforecast] [--jobs J] [--seed S] \
                      [--second-seed S] [--recipe FILE] [--short] | \
+                     bench --m4 DIR --set NAME [--series N] [--seed S] | \
                      bench --data [--series N] [--rows N] | bench --trainer [--runs N] | \
                      bench --gpu [--device gpu|cuda] [--runs N] [--vs-pytorch] [--quick] | imports";
 
@@ -52,6 +57,9 @@ fn main() -> ExitCode {
         }
         Some("bench") if args.iter().any(|arg| arg == "--accuracy") => {
             accuracy_bench::AccuracyArgs::parse(&args[1..]).and_then(|a| accuracy_bench::run(&a))
+        }
+        Some("bench") if args.iter().any(|arg| arg == "--m4") => {
+            m4_bench::M4Args::parse(&args[1..]).and_then(|a| m4_bench::run(&a))
         }
         Some("bench") if args.iter().any(|arg| arg == "--data") => data_bench::run(&args[1..]),
         #[cfg(any(feature = "wgpu", feature = "cuda"))]
