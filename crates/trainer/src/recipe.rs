@@ -36,8 +36,8 @@ use crate::family::{Families, ModelFamily};
 /// trained ten times longer than a short one for the same model), in epochs of at most 50
 /// mini-batches (GluonTS's default `num_batches_per_epoch`; the step budget over the minimum
 /// epochs, so a long series trains its 1,000 steps, and a panel of a thousand series is
-/// validated and may stop every 50 steps instead of once per pass over all of them). Several networks
-/// halve the noise one network's seed leaves in its forecast, and families that err
+/// validated and may stop every 50 steps instead of once per pass over all of them). Several
+/// networks halve the noise one network's seed leaves in its forecast, and families that err
 /// differently beat any one of them. Exponential smoothing and automatic ARIMA (each fitted on
 /// the whole history up to the origin) err differently again and deterministically; the
 /// forecast is the median of the networks', ETS's and ARIMA's (`blend = "median"`), so that
