@@ -1,5 +1,6 @@
 //! The statistical forecasters are fitted afresh at every forecast origin, and an origin's fit
-//! does not depend on another's: [`per_window`] spreads them over the machine's cores.
+//! does not depend on another's: [`per_window`] spreads them over the machine's cores, and
+//! [`per_item`] a panel's series, where each holds one origin (the M4 protocol).
 
 use std::num::NonZeroUsize;
 
@@ -56,6 +57,40 @@ fn per_window_on<T: Send>(
     })
 }
 
+/// `work` on every item of `items`, in order, on one thread per core, each taking a
+/// contiguous share of the items; a single item stays on the calling thread.
+pub fn per_item<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    per_item_on(items, cores, work)
+}
+
+/// [`per_item`] on at most `threads` threads.
+fn per_item_on<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(&work).collect();
+    }
+    let share = items.len().div_ceil(threads);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (items.chunks(share))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        // a panic in a worker goes on as it would have on the calling thread
+        (workers.into_iter())
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +102,17 @@ mod tests {
             count,
             window_len: 4,
             horizon: 1,
+        }
+    }
+
+    #[test]
+    fn every_item_is_worked_once_in_order_whatever_the_threads() {
+        for count in [0usize, 1, 2, 5, 17] {
+            let items: Vec<usize> = (0..count).collect();
+            for threads in [1, 2, 3, 40] {
+                let squares = per_item_on(&items, threads, |i| i * i);
+                assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
+            }
         }
     }
 

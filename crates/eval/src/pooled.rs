@@ -18,6 +18,7 @@ use crate::blend::Blend;
 use crate::inference::InferenceError;
 use crate::intervals::{Calibration, Conformal, calibration_windows, errors_by_step};
 use crate::metrics::{naive_in_sample_mae, seasonal_naive_in_sample_mae};
+use crate::parallel::per_item;
 
 /// Each series' calibration errors at each step ahead, `[series][step][error]` (forecast −
 /// actual, each series' units).
@@ -120,8 +121,12 @@ pub fn pooled_errors_by_step(
 ) -> Result<(Calibration, ErrorsBySeries), InferenceError> {
     let mut calibration = Calibration::Validation;
     let mut errors = Vec::with_capacity(series.len());
-    for data in series {
-        let (used, series_errors) = SeriesErrors::of(model, data, season, blend, device)?;
+    // each series' statistical fits at its own origins, the series side by side
+    let each = per_item(series, |data| {
+        SeriesErrors::of(model, data, season, blend, device)
+    });
+    for result in each {
+        let (used, series_errors) = result?;
         if used == Calibration::Training {
             calibration = Calibration::Training;
         }

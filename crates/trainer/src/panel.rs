@@ -16,6 +16,7 @@ use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
 use crate::evaluation::{Evaluation, evaluate, write_evaluation, write_series};
+use crate::parallel::in_parallel;
 use crate::report::{
     Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, relative_markdown,
     relative_text_table, steps_ahead, text_table,
@@ -248,22 +249,29 @@ pub(crate) fn evaluate_and_write(
     let mut results = Vec::with_capacity(names.len());
     let mut predictions = Vec::with_capacity(names.len());
     let (calibration, pooled) = pooled_errors(config, panel, selected, trained)?;
-    for ((member, entry), errors) in panel.series.iter().zip(&entries).zip(&pooled) {
-        let data = &member.data;
+    // the series side by side: each holds its statistical voices' fits (one test origin each
+    // in the M4 protocol, which a series alone could not spread over the cores)
+    let members: Vec<_> = panel.series.iter().zip(&pooled).collect();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let evaluations = in_parallel(&members, cores, |_, (member, errors)| {
         let name = format!("{} / {}", config.run_name(), member.name);
         let model_errors = CalibrationErrors {
             calibration,
             by_step: errors,
         };
-        let mut evaluation = evaluate(
+        evaluate(
             config,
-            data,
+            &member.data,
             baselines,
             selected,
             trained,
             name,
             Some(model_errors),
-        )?;
+        )
+    });
+    for ((member, entry), evaluation) in panel.series.iter().zip(&entries).zip(evaluations) {
+        let data = &member.data;
+        let mut evaluation = evaluation?;
         evaluation.report.data.series = Some(member.name.clone());
         let dir = RunDir::create(&series_dir(run, entry))?;
         write_series(&dir, &evaluation, data, &[], &config_toml)?;
