@@ -25,6 +25,7 @@ use crate::forecast_fit::{
 };
 use crate::forecast_statistical;
 use crate::panel::{SeriesEntry, describe, series_dir, series_entries, write_series_lists};
+use crate::parallel::in_parallel;
 use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecasts};
 
 /// The series of a panel file, each as its own loaded series.
@@ -277,16 +278,24 @@ fn forecast_each(
         device,
     };
     let path = data_path(config);
-    (entries.iter().zip(kept).enumerate())
-        .map(|(index, (entry, (_, loaded)))| {
-            let dir = RunDir::open_series(&series_dir(run, entry))?;
-            let forecast = model_run.forecast(
-                &dir,
-                loaded.series.clone(),
-                &path,
-                config.data.horizon,
-                index,
-            )?;
+    let series: Vec<_> = entries.iter().zip(kept).collect();
+    // the series side by side (each forecast holds its statistical members' fits), then their
+    // files in order
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let forecasts = in_parallel(&series, cores, |index, (entry, (_, loaded))| {
+        let dir = RunDir::open_series(&series_dir(run, entry))?;
+        let forecast = model_run.forecast(
+            &dir,
+            loaded.series.clone(),
+            &path,
+            config.data.horizon,
+            index,
+        )?;
+        anyhow::Ok((dir, forecast))
+    });
+    (series.iter().zip(forecasts))
+        .map(|((entry, (_, loaded)), result)| {
+            let (dir, forecast) = result?;
             write_forecast(
                 &dir,
                 &config.data.target,
