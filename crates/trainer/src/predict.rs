@@ -22,6 +22,7 @@ use yoho_eval::{Blend, Bounds, Conformal};
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
+use crate::parallel::in_parallel;
 use crate::report::{push_interval_cells, push_interval_headers};
 use crate::statistical_run::StatisticalRun;
 
@@ -176,15 +177,24 @@ impl TrainedRun {
         let steps = self.steps(steps)?;
         let entries = crate::panel::read_entries(run)?;
         let left_out = crate::panel::read_left_out(run)?;
+        let series = load_file_panel(data_path, &self.config.data.load_options(&[]), column)?;
+        let left = |name: &str| left_out.iter().find(|left| left.name == name);
+        // the network's series side by side (each forecast holds its statistical members'
+        // fits); those left out after, in the file's order, with their notes
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let members = in_parallel(&series, cores, |_, (name, loaded)| {
+            (left(name).is_none())
+                .then(|| self.forecast_member(&entries, name, loaded.clone(), data_path, steps))
+        });
         let mut forecasts = Vec::new();
-        for (name, loaded) in
-            load_file_panel(data_path, &self.config.data.load_options(&[]), column)?
-        {
-            let forecast = match left_out.iter().find(|left| left.name == name) {
-                Some(left) => {
+        for ((name, loaded), member) in series.into_iter().zip(members) {
+            // a series has no forecast above exactly when it was left out
+            let forecast = match (member, left(&name)) {
+                (Some(forecast), _) => Some(forecast?),
+                (None, Some(left)) => {
                     self.forecast_left_out(&name, &left.reason, &loaded, data_path, steps)?
                 }
-                None => Some(self.forecast_member(&entries, &name, loaded, data_path, steps)?),
+                (None, None) => None,
             };
             forecasts.extend(forecast.map(|forecast| (name, forecast)));
         }
