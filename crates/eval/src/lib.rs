@@ -34,7 +34,7 @@ pub mod inference;
 pub mod intervals;
 pub mod metrics;
 pub mod panel;
-mod parallel;
+pub mod parallel;
 pub mod pooled;
 pub mod protocol;
 pub mod statistical_only;

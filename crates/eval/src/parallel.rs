@@ -1,20 +1,27 @@
-//! The statistical forecasters are fitted afresh at every forecast origin, and an origin's fit
-//! does not depend on another's: [`per_window`] spreads them over the machine's cores, and
-//! [`per_item`] a panel's series, where each holds one origin (the M4 protocol).
+//! Work spread over threads. The statistical forecasters are fitted afresh at every forecast
+//! origin, and an origin's fit does not depend on another's: `per_window` spreads them over
+//! the machine's cores. [`in_parallel`] spreads any independent items the same way: a panel's
+//! series (each of one origin in the M4 protocol), an ensemble's members, a search's trials.
 
 use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use yoho_data::{Window, WindowRun};
 
+/// The machine's cores (1 where they cannot be told).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
 /// `forecast` of every window of `windows` (with its index in the run), in order: on one
-/// thread per core, each taking a contiguous share of the windows. Each result is the one
-/// a single thread gives; a run of one window stays on the calling thread.
+/// thread per core. Each result is the one a single thread gives; a run of one window stays
+/// on the calling thread.
 pub(crate) fn per_window<T: Send>(
     windows: &WindowRun,
     forecast: impl Fn(usize, Window) -> T + Sync,
 ) -> Vec<T> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    per_window_on(windows, cores, forecast)
+    per_window_on(windows, cores(), forecast)
 }
 
 /// [`per_window`] on at most `threads` threads.
@@ -23,72 +30,38 @@ fn per_window_on<T: Send>(
     threads: usize,
     forecast: impl Fn(usize, Window) -> T + Sync,
 ) -> Vec<T> {
-    let count = windows.len();
-    let threads = threads.clamp(1, count.max(1));
-    if threads == 1 {
-        return windows
-            .iter()
-            .enumerate()
-            .map(|(i, w)| forecast(i, w))
-            .collect();
-    }
-    let share = count.div_ceil(threads);
-    let forecast = &forecast;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..count)
-            .step_by(share)
-            .map(|first| {
-                let run = windows.sub_run(first..first + share);
-                scope.spawn(move || {
-                    (run.iter().enumerate())
-                        .map(|(offset, window)| forecast(first + offset, window))
-                        .collect::<Vec<T>>()
-                })
-            })
-            .collect();
-        // a panic in a worker goes on as it would have on the calling thread
-        (workers.into_iter())
-            .flat_map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
-            })
-            .collect()
-    })
+    let windows: Vec<Window> = windows.iter().collect();
+    in_parallel(&windows, threads, |index, window| forecast(index, *window))
 }
 
-/// `work` on every item of `items`, in order, on one thread per core, each taking a
-/// contiguous share of the items; a single item stays on the calling thread.
-pub fn per_item<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    per_item_on(items, cores, work)
-}
-
-/// [`per_item`] on at most `threads` threads.
-fn per_item_on<T: Sync, R: Send>(
+/// `work` on every item of `items` (with its index), `jobs` items at a time (each item on the
+/// first free worker, the calling thread one of them), the results in the items' order.
+pub fn in_parallel<T: Sync, R: Send>(
     items: &[T],
-    threads: usize,
-    work: impl Fn(&T) -> R + Sync,
+    jobs: usize,
+    work: impl Fn(usize, &T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = threads.clamp(1, items.len().max(1));
-    if threads == 1 {
-        return items.iter().map(&work).collect();
-    }
-    let share = items.len().div_ceil(threads);
-    let work = &work;
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(items.len()));
+    let worker = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::SeqCst);
+            let Some(item) = items.get(index) else {
+                break;
+            };
+            let result = work(index, item);
+            results.lock().expect("results lock").push((index, result));
+        }
+    };
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (items.chunks(share))
-            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
-            .collect();
-        // a panic in a worker goes on as it would have on the calling thread
-        (workers.into_iter())
-            .flat_map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
-            })
-            .collect()
-    })
+        for _ in 1..jobs.clamp(1, items.len().max(1)) {
+            scope.spawn(worker);
+        }
+        worker();
+    });
+    let mut results = results.into_inner().expect("results lock");
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 #[cfg(test)]
@@ -106,14 +79,16 @@ mod tests {
     }
 
     #[test]
-    fn every_item_is_worked_once_in_order_whatever_the_threads() {
-        for count in [0usize, 1, 2, 5, 17] {
-            let items: Vec<usize> = (0..count).collect();
-            for threads in [1, 2, 3, 40] {
-                let squares = per_item_on(&items, threads, |i| i * i);
-                assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
-            }
+    fn parallel_work_comes_back_in_the_items_order() {
+        let items: Vec<usize> = (0..23).collect();
+        for jobs in [1, 2, 5, 64] {
+            let squares = in_parallel(&items, jobs, |index, item| {
+                assert_eq!(index, *item);
+                item * item
+            });
+            assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
         }
+        assert!(in_parallel(&[] as &[usize], 2, |_, item| *item).is_empty());
     }
 
     #[test]

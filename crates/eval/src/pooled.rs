@@ -18,7 +18,7 @@ use crate::blend::Blend;
 use crate::inference::InferenceError;
 use crate::intervals::{Calibration, Conformal, calibration_windows, errors_by_step};
 use crate::metrics::{naive_in_sample_mae, seasonal_naive_in_sample_mae};
-use crate::parallel::per_item;
+use crate::parallel::{cores, in_parallel};
 
 /// Each series' calibration errors at each step ahead, `[series][step][error]` (forecast −
 /// actual, each series' units).
@@ -122,7 +122,7 @@ pub fn pooled_errors_by_step(
     let mut calibration = Calibration::Validation;
     let mut errors = Vec::with_capacity(series.len());
     // each series' statistical fits at its own origins, the series side by side
-    let each = per_item(series, |data| {
+    let each = in_parallel(series, cores(), |_, data| {
         SeriesErrors::of(model, data, season, blend, device)
     });
     for result in each {

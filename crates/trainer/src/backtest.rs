@@ -136,7 +136,7 @@ fn backtest_too_short(short: &TooShort, args: &BacktestArgs) -> anyhow::Result<(
 /// `configs/lstm.toml` took 109–116 s with two at a time and 119–123 s one at a time
 /// (`cargo xtask bench --backtest --runs 2`).
 fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    yoho_eval::parallel::cores()
 }
 
 fn print_progress(progress: FoldProgress) {

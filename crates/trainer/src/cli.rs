@@ -148,7 +148,7 @@ pub struct TuneArgs {
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one)]
     pub trials: usize,
     /// Trials trained at the same time (default: one per core).
-    #[arg(long, value_name = "J", default_value_t = default_jobs(), value_parser = at_least_one)]
+    #[arg(long, value_name = "J", default_value_t = yoho_eval::parallel::cores(), value_parser = at_least_one)]
     pub jobs: usize,
     /// Seed of the trials' draw.
     #[arg(long, value_name = "S", default_value_t = 0)]
@@ -173,11 +173,6 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         Ok(count) if count >= 1 => Ok(count),
         _ => Err(format!("expected a whole number ≥ 1, got '{text}'")),
     }
-}
-
-/// One job per core.
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Options of `forecast`.

@@ -9,8 +9,8 @@ use yoho_eval::backtest::{Fit, Fold};
 use yoho_model::Forecaster;
 
 use crate::ExperimentConfig;
-pub use crate::parallel::in_parallel;
 use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train};
+pub use yoho_eval::parallel::in_parallel;
 
 /// Trains with the learner as `config` says, printing nothing, each fit's checkpoints in a
 /// directory of its own under `checkpoints_dir`.

@@ -25,8 +25,8 @@ use crate::forecast_fit::{
 };
 use crate::forecast_statistical;
 use crate::panel::{SeriesEntry, describe, series_dir, series_entries, write_series_lists};
-use crate::parallel::in_parallel;
 use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecasts};
+use yoho_eval::parallel::{cores, in_parallel};
 
 /// The series of a panel file, each as its own loaded series.
 type LoadedPanel = Vec<(String, LoadedSeries)>;
@@ -281,8 +281,7 @@ fn forecast_each(
     let series: Vec<_> = entries.iter().zip(kept).collect();
     // the series side by side (each forecast holds its statistical members' fits), then their
     // files in order
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let forecasts = in_parallel(&series, cores, |index, (entry, (_, loaded))| {
+    let forecasts = in_parallel(&series, cores(), |index, (entry, (_, loaded))| {
         let dir = RunDir::open_series(&series_dir(run, entry))?;
         let forecast = model_run.forecast(
             &dir,

@@ -26,7 +26,6 @@ mod forecast_panel;
 mod forecast_statistical;
 mod notes;
 mod panel;
-mod parallel;
 mod plots;
 pub mod predict;
 mod recipe;

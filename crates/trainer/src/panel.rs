@@ -16,12 +16,12 @@ use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
 use crate::evaluation::{Evaluation, evaluate, write_evaluation, write_series};
-use crate::parallel::in_parallel;
 use crate::report::{
     Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, relative_markdown,
     relative_text_table, steps_ahead, text_table,
 };
 use crate::training::{TrainedModel, write_loss_csv};
+use yoho_eval::parallel::{cores, in_parallel};
 
 /// One series of a panel run: its name and the directory (under `series/`) of its files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,8 +252,7 @@ pub(crate) fn evaluate_and_write(
     // the series side by side: each holds its statistical voices' fits (one test origin each
     // in the M4 protocol, which a series alone could not spread over the cores)
     let members: Vec<_> = panel.series.iter().zip(&pooled).collect();
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let evaluations = in_parallel(&members, cores, |_, (member, errors)| {
+    let evaluations = in_parallel(&members, cores(), |_, (member, errors)| {
         let name = format!("{} / {}", config.run_name(), member.name);
         let model_errors = CalibrationErrors {
             calibration,

@@ -22,9 +22,9 @@ use yoho_eval::{Blend, Bounds, Conformal};
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::{DeviceChoice, select_device};
-use crate::parallel::in_parallel;
 use crate::report::{push_interval_cells, push_interval_headers};
 use crate::statistical_run::StatisticalRun;
+use yoho_eval::parallel::{cores, in_parallel};
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,8 +181,7 @@ impl TrainedRun {
         let left = |name: &str| left_out.iter().find(|left| left.name == name);
         // the network's series side by side (each forecast holds its statistical members'
         // fits); those left out after, in the file's order, with their notes
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let members = in_parallel(&series, cores, |_, (name, loaded)| {
+        let members = in_parallel(&series, cores(), |_, (name, loaded)| {
             (left(name).is_none())
                 .then(|| self.forecast_member(&entries, name, loaded.clone(), data_path, steps))
         });

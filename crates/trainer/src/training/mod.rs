@@ -32,7 +32,6 @@ use yoho_model::{Forecaster, PytorchWeights};
 use crate::artifacts::files;
 use crate::artifacts::{read_record, remove_partial_files};
 use crate::config::{ExperimentConfig, Families, ModelFamily, TrainSection};
-use crate::parallel::in_parallel;
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
 pub(crate) use checkpoints::{latest_complete, prune};
 pub use control::TrainingControl;
@@ -42,6 +41,7 @@ pub use history::{EpochLoss, LossHistory, read_loss_csv, write_loss_csv};
 use optimizer::{lr_scheduler, optimizer};
 use progress::ProgressPrinter;
 pub use step::Regressor;
+use yoho_eval::parallel::{cores, in_parallel};
 
 /// What training produced.
 pub struct TrainedModel {
@@ -170,10 +170,9 @@ fn train_ensemble(
             indices.len()
         );
     }
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // the members train side by side: the run's wall time is theirs together, not their sum
     let started = Instant::now();
-    let ends = in_parallel(&indices, cores, |_, index| {
+    let ends = in_parallel(&indices, cores(), |_, index| {
         let mut member = config.clone();
         member.train.ensemble = 1;
         member.model.family = Families::one(families[index / per_family]);
