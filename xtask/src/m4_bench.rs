@@ -19,6 +19,7 @@ use anyhow::{Context, bail};
 use chrono::{Datelike, Months, NaiveDate};
 use trainer::cli::TrainArgs;
 use trainer::device::DeviceChoice;
+use yoho_eval::metrics;
 
 /// One of M4's sets: its file name, horizon, MASE period and how its rows are dated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,33 +239,6 @@ fn long_csv(set: M4Set, series: &[M4Series]) -> String {
     text
 }
 
-/// M4's sMAPE of `forecast` against `actual`, in percent.
-pub fn smape(actual: &[f64], forecast: &[f64]) -> f64 {
-    let terms = actual.iter().zip(forecast);
-    let sum: f64 = terms
-        .map(|(a, f)| match a.abs() + f.abs() {
-            0.0 => 0.0,
-            scale => 200.0 * (a - f).abs() / scale,
-        })
-        .sum();
-    sum / actual.len() as f64
-}
-
-/// M4's MASE: the forecast's mean absolute error over the in-sample one of the naive forecast
-/// of period `period` on `history`.
-pub fn mase(history: &[f64], actual: &[f64], forecast: &[f64], period: usize) -> f64 {
-    let lagged = history.iter().zip(history.iter().skip(period));
-    let scale = lagged.map(|(a, b)| (b - a).abs()).sum::<f64>()
-        / history.len().saturating_sub(period).max(1) as f64;
-    let error = actual
-        .iter()
-        .zip(forecast)
-        .map(|(a, f)| (a - f).abs())
-        .sum::<f64>()
-        / actual.len() as f64;
-    error / scale
-}
-
 /// M4's Naive2: the naive forecast of the history seasonally adjusted by classical
 /// multiplicative decomposition, the season put back, where the autocorrelation at lag
 /// `period` is significant at 10 % (with three seasons of history at least, as M4's
@@ -342,18 +316,34 @@ pub struct M4Score {
     pub mase: f64,
 }
 
-/// The mean sMAPE and MASE of `forecasts` (one per series, in order) over `series`.
-pub fn score(method: &str, series: &[M4Series], forecasts: &[Vec<f64>], period: usize) -> M4Score {
-    let count = series.len().max(1) as f64;
-    let pairs = || series.iter().zip(forecasts);
-    M4Score {
-        method: method.to_string(),
-        smape: pairs().map(|(s, f)| smape(&s.test, f)).sum::<f64>() / count,
-        mase: pairs()
-            .map(|(s, f)| mase(&s.history, &s.test, f, period))
-            .sum::<f64>()
-            / count,
+/// The mean sMAPE and MASE of `forecasts` (one per series, in order) over `series`, as
+/// `yoho_eval::metrics` measures them (MASE scaled by the seasonal naive of M4's `period` on
+/// each history); an error naming the series where one is undefined.
+pub fn score(
+    method: &str,
+    series: &[M4Series],
+    forecasts: &[Vec<f64>],
+    period: usize,
+) -> anyhow::Result<M4Score> {
+    let (mut smape, mut mase) = (0.0, 0.0);
+    for (one, forecast) in series.iter().zip(forecasts) {
+        let undefined = |measure: &str, why| {
+            anyhow::anyhow!(
+                "{method}'s {measure} of series {} is undefined: {why:?}",
+                one.id
+            )
+        };
+        smape +=
+            metrics::smape_percent(&one.test, forecast).map_err(|why| undefined("sMAPE", why))?;
+        let scale = metrics::seasonal_naive_in_sample_mae(&one.history, period);
+        mase += metrics::mase(&one.test, forecast, scale).map_err(|why| undefined("MASE", why))?;
     }
+    let count = series.len().max(1) as f64;
+    Ok(M4Score {
+        method: method.to_string(),
+        smape: smape / count,
+        mase: mase / count,
+    })
 }
 
 /// The table: each method's sMAPE, MASE and OWA (relative to `reference`, Naive2).
@@ -450,11 +440,11 @@ fn evaluate(args: &M4Args, out: &Path) -> anyhow::Result<String> {
     let naives: Vec<Vec<f64>> = (series.iter())
         .map(|s| vec![last(s); set.horizon])
         .collect();
-    let reference = score("Naive2", &series, &naive2s, set.period);
+    let reference = score("Naive2", &series, &naive2s, set.period)?;
     let scores = [
-        score("yoho", &series, &forecasts, set.period),
+        score("yoho", &series, &forecasts, set.period)?,
         reference.clone(),
-        score("naive", &series, &naives, set.period),
+        score("naive", &series, &naives, set.period)?,
     ];
     Ok(format!(
         "M4 {}: {} series, {} ahead, MASE period {}; the trainer's recipe (seed {}) in \
@@ -500,11 +490,29 @@ mod tests {
 
     #[test]
     fn smape_and_mase_are_m4s() {
-        assert!((smape(&[100.0, 50.0], &[110.0, 50.0]) - 200.0 * 10.0 / 210.0 / 2.0).abs() < 1e-12);
-        assert_eq!(smape(&[0.0], &[0.0]), 0.0);
+        let one = |test: Vec<f64>, history: Vec<f64>| M4Series {
+            id: "S1".into(),
+            history,
+            test,
+        };
+        let score = |series: &M4Series, forecast: Vec<f64>, period| {
+            score("m", std::slice::from_ref(series), &[forecast], period)
+        };
+        let series = one(vec![100.0, 50.0], vec![100.0; 3]);
+        let error = score(&series, vec![110.0, 50.0], 1).unwrap_err();
+        assert!(
+            error.to_string().contains("m's MASE of series S1"),
+            "{error}"
+        );
         // in-sample naive errors of period 2: |3-1|, |4-2| → 2; forecast errors 1 and 3 → 2
-        let history = [1.0, 2.0, 3.0, 4.0];
-        assert!((mase(&history, &[5.0, 6.0], &[4.0, 9.0], 2) - 1.0).abs() < 1e-12);
+        let series = one(vec![5.0, 6.0], vec![1.0, 2.0, 3.0, 4.0]);
+        let scored = score(&series, vec![4.0, 9.0], 2).unwrap();
+        assert!((scored.mase - 1.0).abs() < 1e-12);
+        let expected = (200.0 / 9.0 + 200.0 * 3.0 / 15.0) / 2.0;
+        assert!((scored.smape - expected).abs() < 1e-12, "{scored:?}");
+        let series = one(vec![100.0, 50.0], vec![1.0, 2.0]);
+        let scored = score(&series, vec![110.0, 50.0], 1).unwrap();
+        assert!((scored.smape - 200.0 * 10.0 / 210.0 / 2.0).abs() < 1e-12);
     }
 
     #[test]
