@@ -371,6 +371,10 @@ pub enum Calibration {
     /// The test forecasts of a backtest's earlier folds, every one of them before this fold's
     /// origin ([`EarlierFolds`]): where one fold's validation windows are too few.
     EarlierFolds,
+    /// The validation windows of a second fit of the same config that held out more of the
+    /// rows before the test period (and trained on fewer): where the evaluated model's own
+    /// validation windows are too few for the widest interval.
+    SecondFit,
 }
 
 /// How a forecaster's intervals were made.
@@ -559,6 +563,23 @@ fn calibrate_by_step(errors_by_step: &[Vec<f64>], levels: &[f64]) -> Vec<Conform
         .collect()
 }
 
+/// The model's errors (forecast − actual, original units; with `blend`, the blended
+/// forecast's) over `data`'s validation windows (its training windows when there are none), one
+/// list per step ahead, and which of the two they come from: the errors
+/// [`test_intervals_calibrated`] takes. Nothing after the windows is read.
+pub fn calibration_errors_by_step(
+    model: &Forecaster,
+    data: &PreparedData,
+    blend: Option<&Blend>,
+    device: &Device,
+) -> Result<(Calibration, Vec<Vec<f64>>), InferenceError> {
+    let (calibration, windows) = calibration_windows(data);
+    Ok((
+        calibration,
+        errors_by_step(model, data, windows, blend, device)?,
+    ))
+}
+
 /// A point model's split-conformal calibration of `levels` at every step ahead, on its errors
 /// over `data`'s validation windows (its training windows when there are none), and which of
 /// the two it used; with `blend`, the errors of the blended forecast. For a forecast past the
@@ -570,8 +591,7 @@ pub fn conformal_by_step(
     blend: Option<&Blend>,
     device: &Device,
 ) -> Result<(Calibration, Vec<Conformal>), InferenceError> {
-    let (calibration, windows) = calibration_windows(data);
-    let errors = errors_by_step(model, data, windows, blend, device)?;
+    let (calibration, errors) = calibration_errors_by_step(model, data, blend, device)?;
     Ok((calibration, calibrate_by_step(&errors, levels)))
 }
 
@@ -588,8 +608,7 @@ pub fn test_intervals(
     blend: Option<&Blend>,
     device: &Device,
 ) -> Result<TestIntervals, InferenceError> {
-    let (calibration, windows) = calibration_windows(data);
-    let errors_by_step = errors_by_step(model, data, windows, blend, device)?;
+    let (calibration, errors_by_step) = calibration_errors_by_step(model, data, blend, device)?;
     let model_errors = CalibrationErrors {
         calibration,
         by_step: &errors_by_step,
@@ -799,7 +818,7 @@ fn naive_intervals(
 
 /// The naive forecast's errors (forecast − actual) over `data`'s validation windows (its
 /// training windows without them): the last observed value against each window's first target.
-fn naive_validation_errors(data: &PreparedData) -> Vec<f64> {
+pub fn naive_validation_errors(data: &PreparedData) -> Vec<f64> {
     let (_, windows) = calibration_windows(data);
     let target = data.target_values();
     (windows.iter())

@@ -84,6 +84,8 @@ pub mod files {
     pub const LEFT_OUT: &str = "left_out.json";
     /// The folder of a panel run's per-series directories.
     pub const SERIES_DIR: &str = "series";
+    /// The checkpoints of a run's second fit for its intervals (`[evaluate] calibration_fit`).
+    pub const CALIBRATION_FIT_DIR: &str = "calibration_fit";
 }
 
 /// Whether a file called `name` is one a write into a run directory left when it was killed

@@ -23,7 +23,7 @@ use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
-use crate::evaluation::evaluate;
+use crate::evaluation::{ModelErrors, evaluate};
 use crate::fit::LearnerFit;
 use crate::forecast_fit::data_file;
 use crate::forecast_statistical::FallbackBacktest;
@@ -458,7 +458,7 @@ fn score_series(
                 selected,
                 trained,
                 name.clone(),
-                Some(errors),
+                ModelErrors::Given(errors),
             )?;
             let report = evaluation.report;
             let measured = (evaluation.forecast, report.test, report.intervals);

@@ -4,13 +4,16 @@
 
 use yoho_data::PreparedData;
 use yoho_eval::baselines::Baseline;
-use yoho_eval::intervals::{CalibrationErrors, test_intervals_calibrated};
+use yoho_eval::intervals::{
+    CalibrationErrors, conformal_test_intervals_from, test_intervals_calibrated,
+};
 use yoho_eval::{
     EvaluationTable, Generation, TestForecast, ensemble_spread, errors_by_step, forecast_test,
     generate, test_intervals,
 };
 
 use crate::artifacts::{RunDir, files};
+use crate::calibration_fit::SecondFitErrors;
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
 use crate::report::{self, DataSummary, MetricsReport, TrainingSummary};
@@ -26,10 +29,20 @@ pub(crate) struct Evaluation {
     pub generation: Option<Generation>,
 }
 
+/// Where the model's conformal intervals take their calibration errors from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ModelErrors<'a> {
+    /// Its own over the series' validation windows (its training windows without them).
+    Own,
+    /// These, for the model (a panel's pooled errors); the naive forecast calibrated on its own.
+    Given(CalibrationErrors<'a>),
+    /// A second fit's (`calibration_fit.rs`), the naive forecast's over the same windows.
+    SecondFit(&'a SecondFitErrors),
+}
+
 /// Evaluates `trained` on `data`'s test days: forecasts (blended with `[model] statistical`'s),
 /// measures, intervals (and the closed-loop generation when the config asks for it); the report
-/// is named `run_name`. The model's conformal intervals are calibrated on `model_errors` where
-/// given (a panel's pooled errors), else on its own errors over `data`'s validation windows.
+/// is named `run_name`. The model's conformal intervals are calibrated as `model_errors` says.
 pub(crate) fn evaluate(
     config: &ExperimentConfig,
     data: &PreparedData,
@@ -37,7 +50,7 @@ pub(crate) fn evaluate(
     selected: &SelectedDevice,
     trained: &TrainedModel,
     run_name: String,
-    model_errors: Option<CalibrationErrors>,
+    model_errors: ModelErrors,
 ) -> anyhow::Result<Evaluation> {
     let mut forecast = forecast_test(&trained.forecaster, data, baselines, &selected.device)?;
     // the networks' spread, before the statistical member joins them
@@ -58,10 +71,16 @@ pub(crate) fn evaluate(
     );
     let intervals = match (levels.is_empty(), model_errors) {
         (true, _) => None,
-        (false, Some(errors)) => Some(test_intervals_calibrated(
+        (false, ModelErrors::Given(errors)) => Some(test_intervals_calibrated(
             model, data, &forecast, levels, errors, device,
         )?),
-        (false, None) => Some(test_intervals(
+        (false, ModelErrors::SecondFit(second)) => Some(conformal_test_intervals_from(
+            data,
+            &forecast,
+            levels,
+            (second.model(), &second.naive),
+        )),
+        (false, ModelErrors::Own) => Some(test_intervals(
             model,
             data,
             &forecast,

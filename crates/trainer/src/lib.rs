@@ -12,6 +12,7 @@
 pub mod artifacts;
 pub mod backtest;
 mod backtest_panel;
+mod calibration_fit;
 pub mod cli;
 mod config;
 pub mod device;

@@ -15,7 +15,7 @@ use yoho_eval::{EvaluationTable, NAIVE, PanelSummary, Verdict};
 use crate::artifacts::{RunDir, files};
 use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
-use crate::evaluation::{Evaluation, evaluate, write_evaluation, write_series};
+use crate::evaluation::{Evaluation, ModelErrors, evaluate, write_evaluation, write_series};
 use crate::report::{
     Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, relative_markdown,
     relative_text_table, steps_ahead, text_table,
@@ -265,7 +265,7 @@ pub(crate) fn evaluate_and_write(
             selected,
             trained,
             name,
-            Some(model_errors),
+            ModelErrors::Given(model_errors),
         )
     });
     for ((member, entry), evaluation) in panel.series.iter().zip(&entries).zip(evaluations) {

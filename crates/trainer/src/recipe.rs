@@ -157,8 +157,8 @@ impl std::error::Error for TooShort {}
 /// Fills in what `table` (a config read from `path`, for `purpose`) leaves to the recipe, when
 /// its `[data]` section has no `window_len`: the data keys it lacks, the `[model]` section when
 /// it lacks one and the `[train]` keys it does not set (a panel's with [`PANEL_CHANGES`]), and
-/// `[evaluate] season`. A config with
-/// `window_len` is left as it is.
+/// `[evaluate] season` (and, for a run on one series whose validation period it sizes,
+/// `[evaluate] calibration_fit`). A config with `window_len` is left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::Result<()> {
     if !wanted(table) {
         // without [data] the schema's own error names the missing section
@@ -180,6 +180,8 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
+    // a run's one validation period of a horizon calibrates no interval: a second fit does
+    let calibration_fit = !panel && purpose == Purpose::Run && !data.contains_key("valid_len");
     let season = fill_data(data, path, levels, purpose).map_err(|error| {
         match error.downcast::<TooShort>() {
             Ok(short) => TooShort {
@@ -203,6 +205,11 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
         evaluate
             .entry("season")
             .or_insert(Value::Integer(season as i64));
+        if calibration_fit {
+            evaluate
+                .entry("calibration_fit")
+                .or_insert(Value::Boolean(true));
+        }
     }
     if !table.contains_key("model") {
         table.insert("model".into(), recipe["model"].clone());
@@ -469,6 +476,8 @@ mod tests {
         fill(&mut table, Path::new("p.toml"), Purpose::Run).unwrap();
         assert_eq!(table["data"]["window_len"].as_integer(), Some(30));
         assert_eq!(table["data"]["season"].as_integer(), Some(12));
+        // a panel pools its series' validation errors for its intervals: no second fit
+        assert!(table["evaluate"].get("calibration_fit").is_none());
     }
 
     #[test]
@@ -562,6 +571,37 @@ mod tests {
         assert_eq!(table["data"]["test_len"].as_integer(), Some(36));
         assert_eq!(table["model"]["hidden_size"].as_integer(), Some(8));
         assert!(table["model"].get("head").is_none());
+    }
+
+    #[test]
+    fn a_run_whose_validation_period_the_recipe_sizes_gets_a_second_fit_for_its_intervals() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = monthly_csv(dir.path(), 144);
+        let config = |extra: &str| -> Table {
+            toml::from_str(&format!(
+                "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 6\n{extra}",
+                data.display().to_string()
+            ))
+            .unwrap()
+        };
+        let second_fit = |mut table: Table, purpose: Purpose| {
+            fill(&mut table, Path::new("m.toml"), purpose).unwrap();
+            table["evaluate"].get("calibration_fit").cloned()
+        };
+        assert_eq!(
+            second_fit(config(""), Purpose::Run),
+            Some(Value::Boolean(true))
+        );
+        // a validation period of the config's own, `trainer forecast` (which lengthens its
+        // own) and a panel (which pools its series' errors) get none
+        assert_eq!(second_fit(config("valid_len = 6"), Purpose::Run), None);
+        assert_eq!(second_fit(config(""), Purpose::Forecast), None);
+        let mut off = config("");
+        off.insert(
+            "evaluate".into(),
+            toml::from_str("calibration_fit = false").unwrap(),
+        );
+        assert_eq!(second_fit(off, Purpose::Run), Some(Value::Boolean(false)));
     }
 
     #[test]

@@ -9,10 +9,11 @@ use yoho_eval::baselines::{self, Baseline};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files, remove_partial_files};
+use crate::calibration_fit::{SecondFitErrors, second_fit};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
-use crate::evaluation::{evaluate, write_series};
+use crate::evaluation::{ModelErrors, evaluate, write_series};
 use crate::fingerprint::Fingerprint;
 use crate::panel;
 use crate::recipe::{Purpose, TooShort};
@@ -152,7 +153,12 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     };
     match &data {
         Prepared::Series(data) => {
-            evaluate_and_write(&config, data, &baselines, &run, &selected, &trained)?
+            // a second fit's validation errors where the run's own are too few for its
+            // intervals (`[evaluate] calibration_fit`)
+            let extra = baselines::extra_columns(&baselines);
+            let second = second_fit(&config, (data, &extra), &selected, &control, &run)?;
+            let model = (&selected, &trained);
+            evaluate_and_write(&config, data, &baselines, &run, model, second.as_ref())?
         }
         Prepared::Panel(panel) => {
             let model = (&selected, &trained);
@@ -202,16 +208,19 @@ fn new_run_dir(config: &ExperimentConfig, args: &TrainArgs) -> anyhow::Result<Ru
     )
 }
 
+/// Evaluates one series' model and writes the run, its intervals calibrated on `second`'s
+/// errors where a second fit made them, else on its own validation errors.
 fn evaluate_and_write(
     config: &ExperimentConfig,
     data: &PreparedData,
     baselines: &[Box<dyn Baseline>],
     run: &RunDir,
-    selected: &SelectedDevice,
-    trained: &TrainedModel,
+    (selected, trained): (&SelectedDevice, &TrainedModel),
+    second: Option<&SecondFitErrors>,
 ) -> anyhow::Result<()> {
     let name = config.run_name().to_string();
-    let evaluation = evaluate(config, data, baselines, selected, trained, name, None)?;
+    let errors = second.map_or(ModelErrors::Own, ModelErrors::SecondFit);
+    let evaluation = evaluate(config, data, baselines, selected, trained, name, errors)?;
     run.save_weights(config, &trained.forecaster)?;
     let config_toml = toml::to_string_pretty(config)?;
     write_series(run, &evaluation, data, &trained.history, &config_toml)?;

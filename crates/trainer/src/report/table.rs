@@ -317,6 +317,7 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
         Calibration::Training => "training (no validation windows: likely too narrow)",
         Calibration::RollingOrigins => "rolling origins before the test period",
         Calibration::EarlierFolds => "earlier folds' test",
+        Calibration::SecondFit => "second fit's validation",
     };
     let naive = intervals
         .naive
@@ -331,6 +332,14 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
              the test period, each forecast fitted on the values before its origin; naive's on \
              its own {} over the training windows",
             model.calibration_size, naive.calibration_size
+        ),
+        // the run's validation period too short: a second fit's (`calibration_fit.rs`)
+        Some(_) if intervals.calibration == Calibration::SecondFit => format!(
+            "Prediction intervals (split conformal), each forecaster's calibrated on its own {} \
+             errors over the validation windows of a second fit that held out more of the rows \
+             before the test period ([evaluate] calibration_fit: the run's own validation \
+             period is too short)",
+            naive.calibration_size
         ),
         // a panel's series pool the model's errors (`yoho_eval::pooled`)
         Some(model) if model.calibration_size != naive.calibration_size => format!(

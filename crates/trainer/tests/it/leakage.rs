@@ -1,7 +1,7 @@
 //! Nothing from the test period reaches training, validation, the choice of the kept epoch, the
-//! interval calibration or a search: a run whose every value from the first test target on is
-//! poisoned trains exactly as the clean run does (with a horizon of 3, where a validation
-//! window counted in windows used to reach into the test period).
+//! interval calibration (a second fit's too) or a search: a run whose every value from the
+//! first test target on is poisoned trains exactly as the clean run does (with a horizon of 3,
+//! where a validation window counted in windows used to reach into the test period).
 
 use std::path::{Path, PathBuf};
 
@@ -217,4 +217,55 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses_in_a_panel() {
         assert!(score.is_finite() && score > 0.0, "{trials}");
     }
     assert_eq!(trials, tune(dir.path(), &poisoned, true));
+}
+
+/// A config of only `data`'s path, date column, target and a horizon of 3: the default recipe,
+/// whose validation period of one horizon is too short for its intervals, so a second fit
+/// holding out more of the rows before the test period calibrates them.
+fn recipe_run(dir: &Path, data: &Path) -> PathBuf {
+    let name = data.file_stem().unwrap().to_str().unwrap();
+    let config = dir.join(format!("recipe-{name}.toml"));
+    let text = format!(
+        "[data]\npath = {:?}\ndate_column = \"Date\"\ntarget = \"Close\"\nhorizon = 3\n",
+        data.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = dir.join(format!("recipe-run-{name}"));
+    crate::common::assert_success(&crate::common::train_into(
+        &config,
+        &out,
+        &["--epochs", "3"],
+    ));
+    out
+}
+
+#[test]
+fn poisoning_the_test_period_changes_nothing_a_second_fit_calibrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = recipe_run(dir.path(), &write_data(dir.path(), &[], None));
+    let from = ROWS - 3;
+    let poisoned = recipe_run(dir.path(), &write_data(dir.path(), &[], Some(from)));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&clean.join("metrics.json"))).unwrap();
+    assert_eq!(metrics["intervals"]["calibration"], "second_fit");
+    let second_fit_loss = |run: &Path| {
+        read(
+            &run.join("calibration_fit")
+                .join("members")
+                .join("01")
+                .join("loss.csv"),
+        )
+    };
+    for run in [&clean, &poisoned] {
+        assert!(!second_fit_loss(run).is_empty());
+    }
+    assert_eq!(second_fit_loss(&clean), second_fit_loss(&poisoned));
+    assert_eq!(
+        read(&clean.join("intervals.json")),
+        read(&poisoned.join("intervals.json"))
+    );
+    assert_ne!(
+        read(&clean.join("predictions.csv")),
+        read(&poisoned.join("predictions.csv"))
+    );
 }

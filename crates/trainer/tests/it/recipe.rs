@@ -65,6 +65,30 @@ fn path_target_and_horizon_are_a_whole_config() {
     assert_eq!(metrics["data"]["test_first_date"], "1999-07-01");
     assert_eq!(metrics["data"]["test_windows"], 1);
     assert_eq!(metrics["training"]["epochs"], 3);
+    // one validation window calibrates no interval: a second fit holding out 19 windows before
+    // the test period does, and `predict` gives the run's forecasts them
+    assert_eq!(saved["evaluate"]["calibration_fit"].as_bool(), Some(true));
+    assert!(run.join("calibration_fit").join("members").is_dir());
+    let intervals = &metrics["intervals"];
+    assert_eq!(intervals["calibration"], "second_fit", "{intervals}");
+    assert_eq!(intervals["model"]["conformal"]["calibration_size"], 19);
+    for level in ["80", "95"] {
+        let coverage = &intervals["model"]["levels"][level]["coverage"];
+        assert!(coverage.is_number(), "{level}: {intervals}");
+    }
+    let report = read(&run.join("report.md"));
+    assert!(report.contains("a second fit"), "{report}");
+    assert!(!report.contains("n/a, it needs"), "{report}");
+}
+
+#[test]
+fn a_validation_period_of_the_configs_own_gets_no_second_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "valid_len = 6\n";
+    let config = write_recipe_config(dir.path(), "kept", &monthly_csv(120), 6, extra);
+    let run = dir.path().join("run");
+    assert_success(&three_epochs(&[], &config, &run));
+    assert!(!run.join("calibration_fit").exists());
     // one validation window calibrates no interval: the report says what would
     let report = read(&run.join("report.md"));
     assert!(
