@@ -1,22 +1,23 @@
-//! The second fit of a one-series run whose validation period is too short to calibrate its
-//! intervals (`[evaluate] calibration_fit`, which the default recipe sets): the same config
-//! trained again with more of the rows before the test period held out for validation. Its
-//! errors over those validation windows calibrate the evaluated model's intervals, and the
-//! naive forecast's errors over the same windows the naive forecast's, as `trainer forecast`
-//! calibrates its refit on the errors of the fit that chose its epoch. The test period is the
-//! same, and nothing of it is read.
+//! The second fit of a run whose validation period is too short to calibrate its intervals
+//! (`[evaluate] calibration_fit`, which the default recipe sets): the same config trained
+//! again with more of the rows before the test period held out for validation (of one series,
+//! or of every series of a panel). Its errors over those validation windows calibrate the
+//! evaluated model's intervals (and, for one series, the naive forecast's errors over the same
+//! windows the naive forecast's), as `trainer forecast` calibrates its refit on the errors of
+//! the fit that chose its epoch. The test period is the same, and nothing of it is read.
 
 use anyhow::bail;
-use yoho_data::{DataConfig, LoadedSeries, PreparedData};
+use yoho_data::{LoadedSeries, PreparedData, PreparedPanel, TrainingData};
 use yoho_eval::Conformal;
 use yoho_eval::intervals::{
     Calibration, CalibrationErrors, calibration_errors_by_step, naive_validation_errors,
 };
+use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step};
 
 use crate::artifacts::{RunDir, files};
 use crate::config::{ExperimentConfig, OutputKind};
 use crate::device::SelectedDevice;
-use crate::training::{TrainingControl, TrainingEnd, train};
+use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train};
 
 /// A second fit's calibration errors.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,42 +40,72 @@ impl SecondFitErrors {
 }
 
 /// The validation period (rows) the second fit wants: enough windows for `config`'s widest
-/// interval; `None` when it needs no second fit (the key is off, no interval is asked for, the
-/// model gives its own quantiles, it evaluates weights without training, there is no validation
-/// period, or `windows` validation windows are already enough).
-pub(crate) fn wanted_valid_len(config: &ExperimentConfig, windows: usize) -> Option<usize> {
+/// interval from `series` series together (19 errors for 95 %: 19 origins of one series, 5 of
+/// each of 4); `None` when it needs no second fit (the key is off, no interval is asked for,
+/// the model gives its own quantiles, it evaluates weights without training, there is no
+/// validation period, or the `windows` validation windows of every series together are
+/// already enough).
+pub(crate) fn wanted_valid_len(
+    config: &ExperimentConfig,
+    windows: usize,
+    series: usize,
+) -> Option<usize> {
     let data = &config.data;
     let needed = (config.evaluate.intervals.iter())
         .map(|level| Conformal::errors_needed(*level))
         .max()?;
+    let windows_each = needed.div_ceil(series.max(1));
+    let valid_len = data.horizon + (windows_each - 1) * data.stride;
     let wanted = config.evaluate.calibration_fit
         && config.model.output == OutputKind::Point
         && config.model.init_from.is_none()
         && data.valid_len > 0
-        && windows < needed;
-    wanted.then(|| data.horizon + (needed - 1) * data.stride)
+        && windows < needed
+        && valid_len > data.valid_len;
+    wanted.then_some(valid_len)
 }
 
-/// The longest validation period from `wanted` rows down to one more than `data`'s own that
-/// `prepare` accepts while keeping the recipe's 16 training windows and `data`'s test period,
-/// with the series prepared for it; `None` when none does.
-fn second_data(
-    data: &PreparedData,
-    own_valid_len: usize,
-    wanted: usize,
-    prepare: impl Fn(usize) -> Option<PreparedData>,
-) -> Option<(usize, PreparedData)> {
-    let test_start = |data: &PreparedData| data.splits.test.first().map(|w| w.first_target_row());
-    (own_valid_len + 1..=wanted).rev().find_map(|valid_len| {
-        let longer = prepare(valid_len)?;
-        let keeps = longer.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS
-            && longer.splits.test.len() == data.splits.test.len()
-            && test_start(&longer) == test_start(data);
-        keeps.then_some((valid_len, longer))
-    })
+/// The longest validation period from `wanted` rows down to one more than `own` that `prepare`
+/// gives data for and `keeps` accepts, with that data; `None` when none does.
+fn longest<D>(
+    (own, wanted): (usize, usize),
+    prepare: impl Fn(usize) -> Option<D>,
+    keeps: impl Fn(&D) -> bool,
+) -> Option<(usize, D)> {
+    (own + 1..=wanted)
+        .rev()
+        .find_map(|valid_len| prepare(valid_len).filter(&keeps).map(|d| (valid_len, d)))
 }
 
-/// Trains `config` again on its series (`data` as the run prepared it, re-read with the
+/// Whether `longer` keeps `data`'s test period and the recipe's 16 training windows.
+fn keeps_series(data: &PreparedData, longer: &PreparedData) -> bool {
+    longer.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS
+        && longer.splits.test.to_vec() == data.splits.test.to_vec()
+}
+
+/// Whether `longer` holds `panel`'s series in its order, each with its test period and as many
+/// training windows as it had or at least the recipe's 16.
+fn keeps_panel(panel: &PreparedPanel, longer: &PreparedPanel) -> bool {
+    panel.series.len() == longer.series.len()
+        && panel.series.iter().zip(&longer.series).all(|(own, long)| {
+            let (own_train, long_train) = (&own.data.splits.train, &long.data.splits.train);
+            own.name == long.name
+                && long_train.len()
+                    >= own_train
+                        .len()
+                        .min(yoho_data::defaults::MIN_TRAINING_WINDOWS)
+                && long.data.splits.test.to_vec() == own.data.splits.test.to_vec()
+        })
+}
+
+/// `config` with the validation period `valid_len`.
+fn with_valid_len(config: &ExperimentConfig, valid_len: usize) -> ExperimentConfig {
+    let mut second = config.clone();
+    second.data.valid_len = valid_len;
+    second
+}
+
+/// Trains `config` again on one series (`data` as the run prepared it, re-read with the
 /// optional columns `extra`) with the validation period [`wanted_valid_len`] asks for (or the
 /// longest the series allows), its checkpoints in the run's `calibration_fit/`, and returns its
 /// errors over that period; `None` when the run needs no second fit or the series cannot
@@ -86,54 +117,23 @@ pub(crate) fn second_fit(
     control: &TrainingControl,
     run: &RunDir,
 ) -> anyhow::Result<Option<SecondFitErrors>> {
-    let Some(wanted) = wanted_valid_len(config, data.splits.valid.len()) else {
+    let Some(wanted) = wanted_valid_len(config, data.splits.valid.len(), 1) else {
         return Ok(None);
     };
     let loaded: LoadedSeries = yoho_data::load(&config.data, extra)?;
-    let own = config.data.valid_len;
     let prepare = |valid_len: usize| {
-        let data = DataConfig {
-            valid_len,
-            ..config.data.clone()
-        };
-        yoho_data::prepare_loaded(loaded.clone(), &data).ok()
+        yoho_data::prepare_loaded(loaded.clone(), &with_valid_len(config, valid_len).data).ok()
     };
-    let Some((valid_len, longer)) = second_data(data, own, wanted, prepare) else {
-        eprintln!(
-            "note: [evaluate] calibration_fit: the series is too short to hold out more than \
-             its {own} validation rows and keep 16 training windows; no second fit"
-        );
+    let own = config.data.valid_len;
+    let keeps = |longer: &PreparedData| keeps_series(data, longer);
+    let Some((valid_len, longer)) = longest((own, wanted), prepare, keeps) else {
+        too_short(own);
         return Ok(None);
     };
-    eprintln!(
-        "second fit for the intervals: {} validation windows ({valid_len} rows before the test \
-         period) instead of {}",
-        longer.splits.valid.len(),
-        data.splits.valid.len()
-    );
-    let mut second = config.clone();
-    second.data.valid_len = valid_len;
-    let dir = run.file(files::CALIBRATION_FIT_DIR);
-    // a resumed run's earlier second fit, if any, starts again
-    let _ = std::fs::remove_dir_all(&dir);
-    let end = train(
-        &second,
-        &longer.training_data(),
-        &selected.device,
-        &dir,
-        control,
-        None,
-        None,
-    )?;
-    let trained = match end {
-        TrainingEnd::Finished(trained) => trained,
-        TrainingEnd::Diverged { epoch, loss } => bail!(
-            "the second fit for the intervals diverged at epoch {epoch}: the loss became \
-             {loss}; set [evaluate] calibration_fit = false, or lower [train] lr"
-        ),
-        // the run's training was over: a signal ends the process before this returns
-        TrainingEnd::Interrupted { .. } => bail!("the second fit for the intervals was stopped"),
-    };
+    let (own_windows, windows) = (data.splits.valid.len(), longer.splits.valid.len());
+    announce(windows, own_windows, valid_len);
+    let second = with_valid_len(config, valid_len);
+    let trained = train_second(&second, &longer.training_data(), selected, control, run)?;
     let blend = second.blend();
     let (_, by_step) = calibration_errors_by_step(
         &trained.forecaster,
@@ -145,6 +145,85 @@ pub(crate) fn second_fit(
         by_step,
         naive: naive_validation_errors(&longer),
     }))
+}
+
+/// [`second_fit`] for a panel (its series re-read with `extra`): the fit's errors of every
+/// series over its validation windows, pooled over the series (each in its own scale) as the
+/// run's own would be (`[series][step][error]`, in `panel`'s order); `None` when the run needs
+/// no second fit or a series cannot lengthen its validation period.
+pub(crate) fn second_fit_panel(
+    config: &ExperimentConfig,
+    (panel, extra): (&PreparedPanel, &[&str]),
+    selected: &SelectedDevice,
+    control: &TrainingControl,
+    run: &RunDir,
+) -> anyhow::Result<Option<ErrorsBySeries>> {
+    let members = || panel.series.iter().map(|member| &member.data);
+    let windows = members().map(|data| data.splits.valid.len()).sum();
+    let Some(wanted) = wanted_valid_len(config, windows, panel.series.len()) else {
+        return Ok(None);
+    };
+    let prepare = |valid_len: usize| {
+        yoho_data::prepare_panel(&with_valid_len(config, valid_len).data, extra).ok()
+    };
+    let own = config.data.valid_len;
+    let keeps = |longer: &PreparedPanel| keeps_panel(panel, longer);
+    let Some((valid_len, longer)) = longest((own, wanted), prepare, keeps) else {
+        too_short(own);
+        return Ok(None);
+    };
+    let longer_windows = (longer.series.iter())
+        .map(|member| member.data.splits.valid.len())
+        .sum();
+    announce(longer_windows, windows, valid_len);
+    let second = with_valid_len(config, valid_len);
+    let trained = train_second(&second, &longer.training_data(), selected, control, run)?;
+    let series: Vec<_> = longer.series.iter().map(|member| &member.data).collect();
+    let (_, errors) = pooled_errors_by_step(
+        &trained.forecaster,
+        &series,
+        second.evaluate.season,
+        second.blend().as_ref(),
+        &selected.device,
+    )?;
+    Ok(Some(errors))
+}
+
+fn too_short(own: usize) {
+    eprintln!(
+        "note: [evaluate] calibration_fit: the data is too short to hold out more than its \
+         {own} validation rows and keep its training windows; no second fit"
+    );
+}
+
+fn announce(windows: usize, own_windows: usize, valid_len: usize) {
+    eprintln!(
+        "second fit for the intervals: {windows} validation windows ({valid_len} rows before \
+         the test period) instead of {own_windows}"
+    );
+}
+
+/// Trains the second fit's `config` on `data`, its checkpoints in the run's `calibration_fit/`.
+fn train_second(
+    config: &ExperimentConfig,
+    data: &TrainingData,
+    selected: &SelectedDevice,
+    control: &TrainingControl,
+    run: &RunDir,
+) -> anyhow::Result<TrainedModel> {
+    let dir = run.file(files::CALIBRATION_FIT_DIR);
+    // a resumed run's earlier second fit, if any, starts again
+    let _ = std::fs::remove_dir_all(&dir);
+    let end = train(config, data, &selected.device, &dir, control, None, None)?;
+    match end {
+        TrainingEnd::Finished(trained) => Ok(*trained),
+        TrainingEnd::Diverged { epoch, loss } => bail!(
+            "the second fit for the intervals diverged at epoch {epoch}: the loss became \
+             {loss}; set [evaluate] calibration_fit = false, or lower [train] lr"
+        ),
+        // the run's training was over: a signal ends the process before this returns
+        TrainingEnd::Interrupted { .. } => bail!("the second fit for the intervals was stopped"),
+    }
 }
 
 #[cfg(test)]
@@ -169,61 +248,58 @@ mod tests {
     #[test]
     fn the_widest_interval_sizes_the_second_fits_validation_period() {
         let on = "calibration_fit = true";
+        let wanted = |levels: &str, evaluate: &str, windows: usize, series: usize| {
+            wanted_valid_len(&config(120, levels, evaluate), windows, series)
+        };
         // 95 % needs 19 errors: 18 more windows after the first of a horizon of 3
-        assert_eq!(
-            wanted_valid_len(&config(120, "[0.8, 0.95]", on), 1),
-            Some(21)
-        );
+        assert_eq!(wanted("[0.8, 0.95]", on, 1, 1), Some(21));
         // 80 % needs 4
-        assert_eq!(wanted_valid_len(&config(120, "[0.8]", on), 1), Some(6));
+        assert_eq!(wanted("[0.8]", on, 1, 1), Some(6));
+        // a panel of 4 series: 5 windows each; of 19 or more, none
+        assert_eq!(wanted("[0.8, 0.95]", on, 4, 4), Some(7));
+        assert_eq!(wanted("[0.8, 0.95]", on, 4, 20), None);
         // enough windows already, no interval, or the key off: no second fit
-        assert_eq!(wanted_valid_len(&config(120, "[0.8, 0.95]", on), 19), None);
-        assert_eq!(wanted_valid_len(&config(120, "[]", on), 1), None);
-        assert_eq!(wanted_valid_len(&config(120, "[0.8, 0.95]", ""), 1), None);
+        assert_eq!(wanted("[0.8, 0.95]", on, 19, 1), None);
+        assert_eq!(wanted("[]", on, 1, 1), None);
+        assert_eq!(wanted("[0.8, 0.95]", "", 1, 1), None);
     }
 
     #[test]
     fn a_model_with_its_own_quantiles_needs_no_second_fit() {
         let mut config = config(120, "[0.8, 0.95]", "calibration_fit = true");
         config.model.output = OutputKind::Gaussian;
-        assert_eq!(wanted_valid_len(&config, 1), None);
+        assert_eq!(wanted_valid_len(&config, 1, 1), None);
     }
 
     #[test]
     fn the_second_fit_keeps_the_test_period_and_sixteen_training_windows() {
-        let prepare_for = |config: &ExperimentConfig| {
-            let config = config.clone();
-            move |valid_len: usize| {
-                let data = DataConfig {
-                    valid_len,
-                    ..config.data.clone()
-                };
-                yoho_data::prepare(&data).ok()
-            }
+        let second = |config: &ExperimentConfig| {
+            let data = prepared(config);
+            let prepare =
+                |valid_len| yoho_data::prepare(&with_valid_len(config, valid_len).data).ok();
+            let found = longest((3, 21), prepare, |longer| keeps_series(&data, longer));
+            (data, found)
         };
         // a long series gets every validation row it wants
-        let long = config(120, "[0.8, 0.95]", "calibration_fit = true");
-        let data = prepared(&long);
-        let (valid_len, longer) = second_data(&data, 3, 21, prepare_for(&long)).unwrap();
+        let (data, found) = second(&config(120, "[0.8, 0.95]", "calibration_fit = true"));
+        let (valid_len, longer) = found.unwrap();
         assert_eq!(valid_len, 21);
         assert_eq!(longer.splits.valid.len(), 19);
         assert_eq!(longer.splits.test.to_vec(), data.splits.test.to_vec());
         // a short one as many as leave 16 training windows
-        let short = config(40, "[0.8, 0.95]", "calibration_fit = true");
-        let data = prepared(&short);
-        let (valid_len, longer) = second_data(&data, 3, 21, prepare_for(&short)).unwrap();
+        let (data, found) = second(&config(40, "[0.8, 0.95]", "calibration_fit = true"));
+        let (valid_len, longer) = found.unwrap();
         assert_eq!(longer.splits.train.len(), 16);
         assert!(valid_len > 3 && valid_len < 21, "{valid_len}");
         assert_eq!(longer.splits.test.to_vec(), data.splits.test.to_vec());
         // one with no row to spare (as many fewer rows as the short one spared): none
-        let none = config(
+        let (data, found) = second(&config(
             40 - (valid_len - 3),
             "[0.8, 0.95]",
             "calibration_fit = true",
-        );
-        let data = prepared(&none);
+        ));
         assert_eq!(data.splits.train.len(), 16);
-        assert!(second_data(&data, 3, 21, prepare_for(&none)).is_none());
+        assert!(found.is_none());
     }
 
     #[test]

@@ -52,11 +52,11 @@ pub struct EvaluateSection {
     /// forecast's (on its training errors). `[]` for none.
     pub intervals: Vec<f64>,
     /// Where a run's validation period holds too few windows for the widest interval (a period
-    /// of one horizon gives one error at each step; 95 % needs 19), calibrate the intervals on
-    /// the validation errors of a second fit of the same config that holds out up to that many
-    /// windows before the test period (as long as it keeps 16 training windows), at the price
-    /// of a second training. The default recipe sets it for one series whose validation period
-    /// it sizes. One series only: a panel pools its series' errors.
+    /// of one horizon gives one error at each step; 95 % needs 19, which a panel's series
+    /// pool), calibrate the intervals on the validation errors of a second fit of the same
+    /// config that holds out up to that many windows before the test period (as long as it
+    /// keeps the training windows), at the price of a second training. The default recipe sets
+    /// it where it sizes the validation period.
     pub calibration_fit: bool,
 }
 
@@ -875,12 +875,6 @@ impl ExperimentConfig {
                  {level}"
             );
         }
-        if self.evaluate.calibration_fit && self.data.series_column.is_some() {
-            bail!(
-                "[evaluate] calibration_fit: expected false for a panel ([data] series_column), \
-                 whose intervals pool every series' validation errors; remove the key"
-            );
-        }
         if levels.len() > 10 {
             bail!(
                 "[evaluate] intervals: expected at most 10 levels (the limit), got {}",
@@ -1571,17 +1565,11 @@ mod tests {
         let twice = MINIMAL.to_string() + "\n[evaluate]\nintervals = [0.8, 0.95, 0.80001]";
         let error = parse(&twice).unwrap_err().to_string();
         assert!(error.contains("80 % twice"), "{error}");
-        // a second fit for the intervals: one series, not a panel
+        // a second fit for the intervals, off unless asked for
         let second_fit = "\n[evaluate]\ncalibration_fit = true";
-        assert!(
-            parse(&(MINIMAL.to_string() + second_fit))
-                .unwrap()
-                .evaluate
-                .calibration_fit
-        );
-        let panel = MINIMAL.replace("window_len = 5", "window_len = 5\nseries_column = \"id\"");
-        let error = parse(&(panel + second_fit)).unwrap_err().to_string();
-        assert!(error.contains("[evaluate] calibration_fit"), "{error}");
+        let on = parse(&(MINIMAL.to_string() + second_fit)).unwrap();
+        assert!(on.evaluate.calibration_fit);
+        assert!(!parse(MINIMAL).unwrap().evaluate.calibration_fit);
     }
 
     #[test]

@@ -229,16 +229,17 @@ pub fn print_notes(panel: &PreparedPanel) {
     );
 }
 
-/// Evaluates the trained model on every series of `panel` and writes the run's files, with
-/// those of the series the networks left out that were evaluated without them (`alone`, each
-/// named).
+/// Evaluates the trained model on every series of `panel` and writes the run's files into
+/// `run`, with those of the series the networks left out that were evaluated without them
+/// (`alone`, each named); the model's intervals calibrated on a second fit's pooled errors
+/// (`second`, in `panel`'s order) where one made them, else on its own.
 pub(crate) fn evaluate_and_write(
     config: &ExperimentConfig,
     panel: &PreparedPanel,
     baselines: &[Box<dyn Baseline>],
-    run: &RunDir,
+    (run, alone): (&RunDir, Vec<(String, Evaluation)>),
     (selected, trained): (&SelectedDevice, &TrainedModel),
-    alone: Vec<(String, Evaluation)>,
+    second: Option<ErrorsBySeries>,
 ) -> anyhow::Result<()> {
     let config_toml = toml::to_string_pretty(config)?;
     let names: Vec<&str> = (panel.series.iter().map(|s| s.name.as_str()))
@@ -248,7 +249,10 @@ pub(crate) fn evaluate_and_write(
     let alone_entries = entries.split_off(panel.series.len());
     let mut results = Vec::with_capacity(names.len());
     let mut predictions = Vec::with_capacity(names.len());
-    let (calibration, pooled) = pooled_errors(config, panel, selected, trained)?;
+    let (calibration, pooled) = match second {
+        Some(errors) => (Calibration::SecondFit, errors),
+        None => pooled_errors(config, panel, selected, trained)?,
+    };
     // the series side by side: each holds its statistical voices' fits (one test origin each
     // in the M4 protocol, which a series alone could not spread over the cores)
     let members: Vec<_> = panel.series.iter().zip(&pooled).collect();

@@ -157,7 +157,7 @@ impl std::error::Error for TooShort {}
 /// Fills in what `table` (a config read from `path`, for `purpose`) leaves to the recipe, when
 /// its `[data]` section has no `window_len`: the data keys it lacks, the `[model]` section when
 /// it lacks one and the `[train]` keys it does not set (a panel's with [`PANEL_CHANGES`]), and
-/// `[evaluate] season` (and, for a run on one series whose validation period it sizes,
+/// `[evaluate] season` (and, for a run whose validation period it sizes,
 /// `[evaluate] calibration_fit`). A config with `window_len` is left as it is.
 pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::Result<()> {
     if !wanted(table) {
@@ -180,8 +180,9 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
     let Some(Value::Table(data)) = table.get_mut("data") else {
         return Ok(());
     };
-    // a run's one validation period of a horizon calibrates no interval: a second fit does
-    let calibration_fit = !panel && purpose == Purpose::Run && !data.contains_key("valid_len");
+    // a run's one validation period of a horizon calibrates no interval (nor a few series'
+    // together): a second fit does
+    let calibration_fit = purpose == Purpose::Run && !data.contains_key("valid_len");
     let season = fill_data(data, path, levels, purpose).map_err(|error| {
         match error.downcast::<TooShort>() {
             Ok(short) => TooShort {
@@ -476,8 +477,8 @@ mod tests {
         fill(&mut table, Path::new("p.toml"), Purpose::Run).unwrap();
         assert_eq!(table["data"]["window_len"].as_integer(), Some(30));
         assert_eq!(table["data"]["season"].as_integer(), Some(12));
-        // a panel pools its series' validation errors for its intervals: no second fit
-        assert!(table["evaluate"].get("calibration_fit").is_none());
+        // a panel's few series pool too few validation errors for its intervals: a second fit
+        assert_eq!(table["evaluate"]["calibration_fit"].as_bool(), Some(true));
     }
 
     #[test]
@@ -592,8 +593,8 @@ mod tests {
             second_fit(config(""), Purpose::Run),
             Some(Value::Boolean(true))
         );
-        // a validation period of the config's own, `trainer forecast` (which lengthens its
-        // own) and a panel (which pools its series' errors) get none
+        // a validation period of the config's own and `trainer forecast` (which lengthens its
+        // own) get none
         assert_eq!(second_fit(config("valid_len = 6"), Purpose::Run), None);
         assert_eq!(second_fit(config(""), Purpose::Forecast), None);
         let mut off = config("");

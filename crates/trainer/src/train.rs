@@ -9,7 +9,7 @@ use yoho_eval::baselines::{self, Baseline};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files, remove_partial_files};
-use crate::calibration_fit::{SecondFitErrors, second_fit};
+use crate::calibration_fit::{SecondFitErrors, second_fit, second_fit_panel};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
@@ -151,18 +151,19 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
             config.train.lr
         ),
     };
+    // a second fit's validation errors where the run's own are too few for its intervals
+    // (`[evaluate] calibration_fit`)
+    let extra = baselines::extra_columns(&baselines);
+    let model = (&selected, &trained);
     match &data {
         Prepared::Series(data) => {
-            // a second fit's validation errors where the run's own are too few for its
-            // intervals (`[evaluate] calibration_fit`)
-            let extra = baselines::extra_columns(&baselines);
             let second = second_fit(&config, (data, &extra), &selected, &control, &run)?;
-            let model = (&selected, &trained);
             evaluate_and_write(&config, data, &baselines, &run, model, second.as_ref())?
         }
         Prepared::Panel(panel) => {
-            let model = (&selected, &trained);
-            panel::evaluate_and_write(&config, panel, &baselines, &run, model, alone)?
+            let second = second_fit_panel(&config, (panel, &extra), &selected, &control, &run)?;
+            let written = (&run, alone);
+            panel::evaluate_and_write(&config, panel, &baselines, written, model, second)?
         }
     }
     Ok(RunOutcome::Completed)

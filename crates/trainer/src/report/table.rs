@@ -333,7 +333,21 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
              its own {} over the training windows",
             model.calibration_size, naive.calibration_size
         ),
-        // the run's validation period too short: a second fit's (`calibration_fit.rs`)
+        // a panel's validation periods too short: a second fit's, pooled
+        Some(model)
+            if intervals.calibration == Calibration::SecondFit
+                && model.calibration_size != naive.calibration_size =>
+        {
+            format!(
+                "Prediction intervals (split conformal): the model's calibrated on the {} errors \
+                 of every series of the panel over the validation windows of a second fit that \
+                 held out more of their rows before the test period, pooled in each series' \
+                 scale ([evaluate] calibration_fit: the run's own validation periods hold too \
+                 few); naive's on its own {} over the run's validation windows",
+                model.calibration_size, naive.calibration_size
+            )
+        }
+        // one series' validation period too short: a second fit's (`calibration_fit.rs`)
         Some(_) if intervals.calibration == Calibration::SecondFit => format!(
             "Prediction intervals (split conformal), each forecaster's calibrated on its own {} \
              errors over the validation windows of a second fit that held out more of the rows \

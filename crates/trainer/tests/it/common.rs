@@ -146,3 +146,17 @@ pub fn assert_clean_error(output: &Output, needles: &[&str]) {
         );
     }
 }
+
+/// Two monthly series, `small` and `large` (a yearly cycle on a trend each, at levels 100 and
+/// 10,000, from 1990), in one long file (`month,shop,sales`) of `rows` months each.
+pub fn two_shops_csv(rows: usize) -> String {
+    let mut text = String::from("month,shop,sales\n");
+    for i in 0..rows {
+        let season = (i as f64 * std::f64::consts::PI / 6.0).sin();
+        let date = format!("{}-{:02}-01", 1990 + i / 12, 1 + i % 12);
+        let small = 100.0 + i as f64 + 10.0 * season;
+        let large = 10_000.0 + 30.0 * i as f64 - 2_000.0 * season;
+        text += &format!("{date},small,{small:.3}\n{date},large,{large:.3}\n");
+    }
+    text
+}

@@ -6,20 +6,6 @@ use std::path::Path;
 
 use crate::common::{assert_clean_error, assert_success, read, trainer};
 
-/// Two monthly series in one long file, a yearly cycle on a trend each, at levels 100 and
-/// 10,000, from 1990.
-fn write_seasonal_panel(path: &Path) {
-    let mut text = String::from("month,shop,sales\n");
-    for i in 0..96usize {
-        let season = (i as f64 * std::f64::consts::PI / 6.0).sin();
-        let date = format!("{}-{:02}-01", 1990 + i / 12, 1 + i % 12);
-        let small = 100.0 + i as f64 + 10.0 * season;
-        let large = 10_000.0 + 30.0 * i as f64 - 2_000.0 * season;
-        text += &format!("{date},small,{small:.3}\n{date},large,{large:.3}\n");
-    }
-    std::fs::write(path, text).unwrap();
-}
-
 #[test]
 fn a_panel_learns_coefficients_for_each_series_and_predict_loads_them() {
     panel_run("\n[model]\nfamily = \"es_rnn\"\nhidden_size = 8\n");
@@ -35,7 +21,7 @@ fn the_recipe_gives_a_panel_the_hybrid() {
 fn panel_run(model_section: &str) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("shops.csv");
-    write_seasonal_panel(&data);
+    std::fs::write(&data, crate::common::two_shops_csv(96)).unwrap();
     let config = dir.path().join("shops.toml");
     let text = format!(
         "[data]\npath = {:?}\ndate_column = \"month\"\nseries_column = \"shop\"\n\

@@ -219,18 +219,24 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses_in_a_panel() {
     assert_eq!(trials, tune(dir.path(), &poisoned, true));
 }
 
-/// A config of only `data`'s path, date column, target and a horizon of 3: the default recipe,
-/// whose validation period of one horizon is too short for its intervals, so a second fit
-/// holding out more of the rows before the test period calibrates them.
-fn recipe_run(dir: &Path, data: &Path) -> PathBuf {
+/// A config of only `data`'s path, date column, target and a horizon of 3 (and, with `panel`,
+/// its series column): the default recipe, whose validation period of one horizon is too short
+/// for its intervals, so a second fit holding out more of the rows before the test period
+/// calibrates them.
+fn recipe_run(dir: &Path, data: &Path, panel: bool) -> PathBuf {
     let name = data.file_stem().unwrap().to_str().unwrap();
-    let config = dir.join(format!("recipe-{name}.toml"));
+    let config = dir.join(format!("recipe-{name}-{panel}.toml"));
+    let series_column = match panel {
+        true => "series_column = \"ticker\"\n",
+        false => "",
+    };
     let text = format!(
-        "[data]\npath = {:?}\ndate_column = \"Date\"\ntarget = \"Close\"\nhorizon = 3\n",
+        "[data]\npath = {:?}\ndate_column = \"Date\"\ntarget = \"Close\"\nhorizon = 3\n\
+         {series_column}",
         data.display().to_string()
     );
     std::fs::write(&config, text).unwrap();
-    let out = dir.join(format!("recipe-run-{name}"));
+    let out = dir.join(format!("recipe-run-{name}-{panel}"));
     crate::common::assert_success(&crate::common::train_into(
         &config,
         &out,
@@ -239,33 +245,44 @@ fn recipe_run(dir: &Path, data: &Path) -> PathBuf {
     out
 }
 
+/// The second fit's first network's losses and the interval calibration of `run` (of each of
+/// `series`, for a panel).
+fn second_fit_record(run: &Path, series: &[&str]) -> Vec<String> {
+    let loss = run
+        .join("calibration_fit")
+        .join("members")
+        .join("01")
+        .join("loss.csv");
+    let mut record = vec![read(&loss)];
+    assert!(!record[0].is_empty());
+    let dirs: Vec<PathBuf> = match series {
+        [] => vec![run.to_path_buf()],
+        names => names.iter().map(|n| run.join("series").join(n)).collect(),
+    };
+    for dir in dirs {
+        let metrics: serde_json::Value =
+            serde_json::from_str(&read(&dir.join("metrics.json"))).unwrap();
+        assert_eq!(metrics["intervals"]["calibration"], "second_fit");
+        record.push(read(&dir.join("intervals.json")));
+    }
+    record
+}
+
 #[test]
 fn poisoning_the_test_period_changes_nothing_a_second_fit_calibrates() {
-    let dir = tempfile::tempdir().unwrap();
-    let clean = recipe_run(dir.path(), &write_data(dir.path(), &[], None));
-    let from = ROWS - 3;
-    let poisoned = recipe_run(dir.path(), &write_data(dir.path(), &[], Some(from)));
-    let metrics: serde_json::Value =
-        serde_json::from_str(&read(&clean.join("metrics.json"))).unwrap();
-    assert_eq!(metrics["intervals"]["calibration"], "second_fit");
-    let second_fit_loss = |run: &Path| {
-        read(
-            &run.join("calibration_fit")
-                .join("members")
-                .join("01")
-                .join("loss.csv"),
-        )
-    };
-    for run in [&clean, &poisoned] {
-        assert!(!second_fit_loss(run).is_empty());
+    for tickers in [&[][..], &["a", "b"][..]] {
+        let dir = tempfile::tempdir().unwrap();
+        let panel = !tickers.is_empty();
+        let clean = recipe_run(dir.path(), &write_data(dir.path(), tickers, None), panel);
+        let poisoned_data = write_data(dir.path(), tickers, Some(ROWS - 3));
+        let poisoned = recipe_run(dir.path(), &poisoned_data, panel);
+        assert_eq!(
+            second_fit_record(&clean, tickers),
+            second_fit_record(&poisoned, tickers)
+        );
+        assert_ne!(
+            read(&clean.join("predictions.csv")),
+            read(&poisoned.join("predictions.csv"))
+        );
     }
-    assert_eq!(second_fit_loss(&clean), second_fit_loss(&poisoned));
-    assert_eq!(
-        read(&clean.join("intervals.json")),
-        read(&poisoned.join("intervals.json"))
-    );
-    assert_ne!(
-        read(&clean.join("predictions.csv")),
-        read(&poisoned.join("predictions.csv"))
-    );
 }

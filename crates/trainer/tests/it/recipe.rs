@@ -302,3 +302,36 @@ fn log_refuses_a_value_that_is_not_positive_naming_its_date() {
     let output = trainer(&["--config", config.to_str().unwrap(), "--epochs", "1"]);
     assert_clean_error(&output, &["log", "positive", "has 0 on 1990-04-01"]);
 }
+
+#[test]
+fn a_panel_of_two_series_pools_a_second_fits_errors_for_its_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "series_column = \"shop\"\n";
+    let config = write_recipe_config(
+        dir.path(),
+        "shops",
+        &crate::common::two_shops_csv(120),
+        6,
+        extra,
+    );
+    let run = dir.path().join("run");
+    assert_success(&three_epochs(&[], &config, &run));
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    assert_eq!(saved["evaluate"]["calibration_fit"].as_bool(), Some(true));
+    assert!(run.join("calibration_fit").join("members").is_dir());
+    // 19 errors for 95 %: 10 validation windows of each series, pooled
+    for shop in ["small", "large"] {
+        let series = run.join("series").join(shop);
+        let metrics: serde_json::Value =
+            serde_json::from_str(&read(&series.join("metrics.json"))).unwrap();
+        let intervals = &metrics["intervals"];
+        assert_eq!(intervals["calibration"], "second_fit", "{intervals}");
+        assert_eq!(intervals["model"]["conformal"]["calibration_size"], 20);
+        let report = read(&series.join("report.md"));
+        assert!(
+            report
+                .contains("every series of the panel over the validation windows of a second fit"),
+            "{report}"
+        );
+    }
+}
