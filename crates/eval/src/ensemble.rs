@@ -15,6 +15,9 @@ use crate::metrics::rmse;
 pub struct EnsembleSpread {
     /// Members in the ensemble.
     pub members: usize,
+    /// Networks in all: more than `members` where each member is itself an ensemble (the
+    /// networks of one family, as the default recipe trains them).
+    pub networks: usize,
     /// Each member's RMSE, in the target's units, the first member first.
     pub member_rmse: Vec<f64>,
     /// The RMSE of the ensemble's forecast (the members' median).
@@ -60,7 +63,11 @@ pub fn ensemble_spread(
                 .map(|steps| steps.concat())
         })
         .collect::<Result<Vec<Vec<f64>>, _>>()?;
-    Ok(Some(spread_of(&members, &ensemble_steps.concat(), &actual)))
+    let spread = spread_of(&members, &ensemble_steps.concat(), &actual);
+    Ok(Some(EnsembleSpread {
+        networks: ensemble.network_count(),
+        ..spread
+    }))
 }
 
 /// The spread of `members`' forecasts (each flattened like `actual`) and the ensemble's.
@@ -73,6 +80,7 @@ fn spread_of(members: &[Vec<f64>], ensemble: &[f64], actual: &[f64]) -> Ensemble
     });
     EnsembleSpread {
         members: members.len(),
+        networks: members.len(),
         member_rmse: (members.iter())
             .map(|member| rmse(actual, member))
             .collect(),

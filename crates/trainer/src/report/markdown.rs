@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use yoho_eval::MODEL;
+
 use crate::artifacts::files;
 
 use super::UNIT;
@@ -104,7 +106,8 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
         );
     }
     if let Some(spread) = &report.ensemble {
-        let _ = writeln!(text, "## Ensemble\n\n{}.\n", super::ensemble_line(spread));
+        let line = super::ensemble_line(spread, report.test.get(MODEL).map(|model| model.rmse));
+        let _ = writeln!(text, "## Ensemble\n\n{line}.\n");
     }
     let _ = writeln!(text, "## Charts\n");
     let _ = writeln!(text, "![Test period]({})\n", files::TEST_PERIOD_PLOT);

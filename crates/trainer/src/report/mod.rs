@@ -10,7 +10,7 @@ mod table;
 
 use std::fmt::Write as _;
 
-use yoho_eval::{EnsembleSpread, Generation, TestForecast};
+use yoho_eval::{EnsembleSpread, Generation, MODEL, TestForecast};
 
 use crate::artifacts::{RunDir, files};
 use crate::plots;
@@ -88,19 +88,41 @@ pub fn table(report: &MetricsReport) -> String {
         let _ = writeln!(text, "\n{}", closed_loop_line(generation));
     }
     if let Some(spread) = &report.ensemble {
-        let _ = writeln!(text, "\n{}", ensemble_line(spread));
+        let model = report.test.get(MODEL).map(|model| model.rmse);
+        let _ = writeln!(text, "\n{}", ensemble_line(spread, model));
     }
     text
 }
 
-/// The ensemble's spread in words: its members' errors against the median's, and how far their
-/// forecasts range.
-pub fn ensemble_line(spread: &EnsembleSpread) -> String {
+/// The ensemble's spread in words: its members' errors (each family's, where the members are
+/// families of networks) against the median's, and how far their forecasts range; with the
+/// model's RMSE (`model_rmse`) where the model's forecast is not that median (blended with
+/// statistical members).
+pub fn ensemble_line(spread: &EnsembleSpread, model_rmse: Option<f64>) -> String {
     let (low, high) = spread.member_rmse_range();
+    let (ensemble, members) = match spread.networks > spread.members {
+        true => (
+            format!(
+                "{} families of networks ({} networks)",
+                spread.members, spread.networks
+            ),
+            "families'",
+        ),
+        false => (spread.members.to_string(), "members'"),
+    };
+    let blended = match model_rmse {
+        Some(model) if (model - spread.ensemble_rmse).abs() > 1e-9 * model.abs().max(1.0) => {
+            format!(
+                " (the networks' forecast; the model's, blended with the statistical members, {model:.3})"
+            )
+        }
+        _ => String::new(),
+    };
     format!(
-        "Ensemble of {}: the members' RMSE ranges from {low:.3} to {high:.3}, their median's is \
-         {:.3}; the members' forecasts of a value range over {:.3} on average",
-        spread.members, spread.ensemble_rmse, spread.mean_range
+        "Ensemble of {ensemble}: the {members} RMSE ranges from {low:.3} to {high:.3}, their \
+         median's is {:.3}{blended}; the {members} forecasts of a value range over {:.3} on \
+         average",
+        spread.ensemble_rmse, spread.mean_range
     )
 }
 
@@ -168,4 +190,37 @@ pub fn write_reports(
         files::METRICS,
         serde_json::to_string_pretty(report)?.as_bytes(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spread(members: usize, networks: usize) -> EnsembleSpread {
+        EnsembleSpread {
+            members,
+            networks,
+            member_rmse: vec![1.0, 3.0],
+            ensemble_rmse: 2.0,
+            mean_range: 0.5,
+        }
+    }
+
+    #[test]
+    fn the_ensemble_line_names_families_and_the_blended_models_error() {
+        // plain members, the model's forecast their median
+        let line = ensemble_line(&spread(2, 2), Some(2.0));
+        assert_eq!(
+            line,
+            "Ensemble of 2: the members' RMSE ranges from 1.000 to 3.000, their median's is \
+             2.000; the members' forecasts of a value range over 0.500 on average"
+        );
+        // families of networks, blended with statistical members into a better forecast
+        let line = ensemble_line(&spread(2, 6), Some(1.5));
+        assert!(
+            line.starts_with("Ensemble of 2 families of networks (6 networks): the families' RMSE"),
+            "{line}"
+        );
+        assert!(line.contains("their median's is 2.000 (the networks' forecast; the model's, blended with the statistical members, 1.500)"), "{line}");
+    }
 }
