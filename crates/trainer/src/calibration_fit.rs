@@ -133,7 +133,10 @@ pub(crate) fn second_fit(
     let (own_windows, windows) = (data.splits.valid.len(), longer.splits.valid.len());
     announce(windows, own_windows, valid_len);
     let second = with_valid_len(config, valid_len);
-    let trained = train_second(&second, &longer.training_data(), selected, control, run)?;
+    let Some(trained) = train_second(&second, &longer.training_data(), selected, control, run)?
+    else {
+        return Ok(None);
+    };
     let blend = second.blend();
     let (_, by_step) = calibration_errors_by_step(
         &trained.forecaster,
@@ -177,7 +180,10 @@ pub(crate) fn second_fit_panel(
         .sum();
     announce(longer_windows, windows, valid_len);
     let second = with_valid_len(config, valid_len);
-    let trained = train_second(&second, &longer.training_data(), selected, control, run)?;
+    let Some(trained) = train_second(&second, &longer.training_data(), selected, control, run)?
+    else {
+        return Ok(None);
+    };
     let series: Vec<_> = longer.series.iter().map(|member| &member.data).collect();
     let (_, errors) = pooled_errors_by_step(
         &trained.forecaster,
@@ -203,24 +209,30 @@ fn announce(windows: usize, own_windows: usize, valid_len: usize) {
     );
 }
 
-/// Trains the second fit's `config` on `data`, its checkpoints in the run's `calibration_fit/`.
+/// Trains the second fit's `config` on `data`, its checkpoints in the run's `calibration_fit/`;
+/// `None`, with a note, where it diverged: the run's model trained, so it is evaluated with the
+/// intervals its own validation windows give.
 fn train_second(
     config: &ExperimentConfig,
     data: &TrainingData,
     selected: &SelectedDevice,
     control: &TrainingControl,
     run: &RunDir,
-) -> anyhow::Result<TrainedModel> {
+) -> anyhow::Result<Option<TrainedModel>> {
     let dir = run.file(files::CALIBRATION_FIT_DIR);
     // a resumed run's earlier second fit, if any, starts again
     let _ = std::fs::remove_dir_all(&dir);
     let end = train(config, data, &selected.device, &dir, control, None, None)?;
     match end {
-        TrainingEnd::Finished(trained) => Ok(*trained),
-        TrainingEnd::Diverged { epoch, loss } => bail!(
-            "the second fit for the intervals diverged at epoch {epoch}: the loss became \
-             {loss}; set [evaluate] calibration_fit = false, or lower [train] lr"
-        ),
+        TrainingEnd::Finished(trained) => Ok(Some(*trained)),
+        TrainingEnd::Diverged { epoch, loss } => {
+            eprintln!(
+                "note: the second fit for the intervals diverged at epoch {epoch} (the loss \
+                 became {loss}); the intervals are calibrated on the run's own validation \
+                 windows"
+            );
+            Ok(None)
+        }
         // the run's training was over: a signal ends the process before this returns
         TrainingEnd::Interrupted { .. } => bail!("the second fit for the intervals was stopped"),
     }
