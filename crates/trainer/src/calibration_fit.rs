@@ -67,7 +67,7 @@ pub(crate) fn wanted_valid_len(
 
 /// The longest validation period from `wanted` rows down to one more than `own` that `prepare`
 /// gives data for and `keeps` accepts, with that data; `None` when none does.
-fn longest<D>(
+pub(crate) fn longest<D>(
     (own, wanted): (usize, usize),
     prepare: impl Fn(usize) -> Option<D>,
     keeps: impl Fn(&D) -> bool,
@@ -78,14 +78,14 @@ fn longest<D>(
 }
 
 /// Whether `longer` keeps `data`'s test period and the recipe's 16 training windows.
-fn keeps_series(data: &PreparedData, longer: &PreparedData) -> bool {
+pub(crate) fn keeps_series(data: &PreparedData, longer: &PreparedData) -> bool {
     longer.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS
         && longer.splits.test.to_vec() == data.splits.test.to_vec()
 }
 
 /// Whether `longer` holds `panel`'s series in its order, each with its test period and as many
 /// training windows as it had or at least the recipe's 16.
-fn keeps_panel(panel: &PreparedPanel, longer: &PreparedPanel) -> bool {
+pub(crate) fn keeps_panel(panel: &PreparedPanel, longer: &PreparedPanel) -> bool {
     panel.series.len() == longer.series.len()
         && panel.series.iter().zip(&longer.series).all(|(own, long)| {
             let (own_train, long_train) = (&own.data.splits.train, &long.data.splits.train);

@@ -25,7 +25,7 @@ const REFIT_DIR: &str = "refit";
 
 /// Whether the config file at `path` leaves its validation period to the default recipe: its
 /// `[data]` sets neither `window_len` nor `valid_len`.
-fn recipe_sizes_validation(path: &Path) -> bool {
+pub(crate) fn recipe_sizes_validation(path: &Path) -> bool {
     let table = (std::fs::read_to_string(path).ok())
         .and_then(|text| toml::from_str::<toml::Table>(&text).ok());
     table.is_some_and(|table| {

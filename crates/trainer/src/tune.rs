@@ -22,9 +22,11 @@ use yoho_data::{LoadedSeries, PreparedData, TargetTransform};
 
 use crate::ExperimentConfig;
 use crate::artifacts::RunDir;
+use crate::calibration_fit::{keeps_panel, keeps_series, longest};
 use crate::cli::TuneArgs;
 use crate::device::select_device;
 use crate::fit::{LearnerFit, in_parallel};
+use crate::forecast_fit::recipe_sizes_validation;
 use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
 use crate::training::TrainedModel;
@@ -180,6 +182,10 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         );
     }
     let searched = Searched::load(&config)?;
+    // the recipe's period of one horizon is one origin: the search selects on more
+    let own_valid_len = config.data.valid_len;
+    let mut config = config;
+    config.data.valid_len = selection_valid_len(&config, &searched, &args.config);
     let device = select_device(args.device)?.device;
     let default = Path::new("runs").join(format!("{}-tune", config.run_name()));
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
@@ -188,8 +194,12 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         toml::to_string_pretty(&config)?.as_bytes(),
     )?;
     let trials = draw_trials(&config, searched.shortest_rows(), args.trials, args.seed);
+    let lengthened = match config.data.valid_len > own_valid_len {
+        true => format!(" (the recipe's {own_valid_len}, lengthened for the search)"),
+        false => String::new(),
+    };
     eprintln!(
-        "tune: {} trials, {} at a time, each selected on the {} validation rows{}",
+        "tune: {} trials, {} at a time, each selected on the {} validation rows{lengthened}{}",
         trials.len(),
         args.jobs,
         config.data.valid_len,
@@ -215,6 +225,7 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     };
     let mut best_config = best.trial.apply(&config);
     best_config.name = Some(format!("{}-tuned", config.run_name()));
+    best_config.data.valid_len = own_valid_len;
     run.write(BEST, toml::to_string_pretty(&best_config)?.as_bytes())?;
     println!("{}", trials_table(&results));
     println!(
@@ -228,6 +239,53 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         run.file(BEST).display()
     );
     Ok(())
+}
+
+/// Validation origins a search selects on, where the recipe sized the period: as many as
+/// `trainer forecast` holds out to choose its epoch (for its 95 % interval).
+const SELECTION_ORIGINS: usize = 19;
+
+/// The validation period (rows) the trials select on: the config's own, or, where the recipe
+/// sized it (one horizon: one origin, whose score is mostly noise), the longest up to
+/// [`SELECTION_ORIGINS`] origins (of every series together) that keeps each series' test period
+/// and training windows (or 16), as `trainer forecast` lengthens the period that chooses its
+/// epoch. The config file at `path` tells whether the recipe sized it.
+fn selection_valid_len(config: &ExperimentConfig, searched: &Searched, path: &Path) -> usize {
+    let data = &config.data;
+    let own = data.valid_len;
+    if own == 0 || !recipe_sizes_validation(path) {
+        return own;
+    }
+    let series = match searched {
+        Searched::Series(_) => 1,
+        Searched::Panel { series, .. } => series.len().max(1),
+    };
+    let wanted = data.horizon + (SELECTION_ORIGINS.div_ceil(series) - 1) * data.stride;
+    let with = |valid_len: usize| yoho_data::DataConfig {
+        valid_len,
+        ..data.clone()
+    };
+    let found = match searched {
+        Searched::Series(loaded) => {
+            let prepare = |config: &yoho_data::DataConfig| {
+                yoho_data::prepare_loaded(loaded.clone(), config).ok()
+            };
+            prepare(data).and_then(|base| {
+                let keeps = |longer: &PreparedData| keeps_series(&base, longer);
+                longest((own, wanted), |v| prepare(&with(v)), keeps).map(|(len, _)| len)
+            })
+        }
+        Searched::Panel { column, series } => {
+            let prepare = |config: &yoho_data::DataConfig| {
+                yoho_data::prepare_panel_loaded(series.to_vec(), config, column).ok()
+            };
+            prepare(data).and_then(|base| {
+                let keeps = |longer: &yoho_data::PreparedPanel| keeps_panel(&base, longer);
+                longest((own, wanted), |v| prepare(&with(v)), keeps).map(|(len, _)| len)
+            })
+        }
+    };
+    found.unwrap_or(own)
 }
 
 /// `count` trials drawn with `seed`; windows leave the training period at least one window.

@@ -169,27 +169,26 @@ fn tune(dir: &Path, data: &Path, panel: bool) -> String {
     let path = dir.join(format!("tune-{name}.toml"));
     std::fs::write(&path, config).unwrap();
     let out = dir.join(format!("tune-{name}"));
-    let output = crate::common::trainer(&[
-        "tune",
-        "--config",
-        path.to_str().unwrap(),
-        "--trials",
-        "3",
-        "--jobs",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    tune_trials(&path, &out, &["--trials", "3"]).0
+}
+
+/// `trainer tune --config CONFIG --jobs 1 --out OUT` with the arguments `extra`, which must
+/// succeed: its `trials.csv` without the seconds each trial took, and what it said.
+fn tune_trials(config: &Path, out: &Path, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["tune", "--config", config.to_str().unwrap(), "--jobs", "1"];
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend(extra);
+    let output = crate::common::trainer(&args);
     crate::common::assert_success(&output);
-    read(&out.join("trials.csv"))
-        .lines()
+    let trials = (read(&out.join("trials.csv")).lines())
         .map(|line| {
             let mut cells: Vec<&str> = line.split(',').collect();
             cells.remove(10); // seconds
             cells.join(",")
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    (trials, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 #[test]
@@ -285,4 +284,42 @@ fn poisoning_the_test_period_changes_nothing_a_second_fit_calibrates() {
             read(&poisoned.join("predictions.csv"))
         );
     }
+}
+
+/// `trainer tune` of a config of only `data`'s path, date column, target and a horizon of 3
+/// (two trials of three epochs): its `trials.csv` without the seconds, its `best.toml` and
+/// what it said.
+fn recipe_tune(dir: &Path, data: &Path) -> (String, String, String) {
+    let name = data.file_stem().unwrap().to_str().unwrap();
+    let config = dir.join(format!("recipe-tune-{name}.toml"));
+    let text = format!(
+        "[data]\npath = {:?}\ndate_column = \"Date\"\ntarget = \"Close\"\nhorizon = 3\n",
+        data.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = dir.join(format!("recipe-tune-{name}"));
+    let (trials, stderr) = tune_trials(&config, &out, &["--trials", "2", "--epochs", "3"]);
+    (trials, read(&out.join("best.toml")), stderr)
+}
+
+#[test]
+fn a_search_of_the_recipe_selects_on_19_origins_and_never_reads_the_test_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = write_data(dir.path(), &[], None);
+    let (trials, best, stderr) = recipe_tune(dir.path(), &clean);
+    // one origin of 3 days lengthened to 19: 3 + 18 rows
+    assert!(
+        stderr.contains("selected on the 21 validation rows (the recipe's 3, lengthened"),
+        "{stderr}"
+    );
+    // both trials trained and scored (valid_mse is the tenth column)
+    for line in trials.lines().skip(1) {
+        let score: f64 = line.split(',').nth(9).unwrap().parse().unwrap();
+        assert!(score.is_finite() && score > 0.0, "{trials}");
+    }
+    // the best config validates as the recipe does
+    let best: toml::Table = toml::from_str(&best).unwrap();
+    assert_eq!(best["data"]["valid_len"].as_integer(), Some(3));
+    let poisoned = write_data(dir.path(), &[], Some(ROWS - 3));
+    assert_eq!(trials, recipe_tune(dir.path(), &poisoned).0);
 }
