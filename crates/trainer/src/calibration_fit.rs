@@ -17,6 +17,7 @@ use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step};
 use crate::artifacts::{RunDir, files};
 use crate::config::{ExperimentConfig, OutputKind};
 use crate::device::SelectedDevice;
+use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for};
 use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train};
 
 /// A second fit's calibration errors.
@@ -54,8 +55,7 @@ pub(crate) fn wanted_valid_len(
     let needed = (config.evaluate.intervals.iter())
         .map(|level| Conformal::errors_needed(*level))
         .max()?;
-    let windows_each = needed.div_ceil(series.max(1));
-    let valid_len = data.horizon + (windows_each - 1) * data.stride;
+    let valid_len = rows_for(data, needed, series);
     let wanted = config.evaluate.calibration_fit
         && config.model.output == OutputKind::Point
         && config.model.init_from.is_none()
@@ -63,39 +63,6 @@ pub(crate) fn wanted_valid_len(
         && windows < needed
         && valid_len > data.valid_len;
     wanted.then_some(valid_len)
-}
-
-/// The longest validation period from `wanted` rows down to one more than `own` that `prepare`
-/// gives data for and `keeps` accepts, with that data; `None` when none does.
-pub(crate) fn longest<D>(
-    (own, wanted): (usize, usize),
-    prepare: impl Fn(usize) -> Option<D>,
-    keeps: impl Fn(&D) -> bool,
-) -> Option<(usize, D)> {
-    (own + 1..=wanted)
-        .rev()
-        .find_map(|valid_len| prepare(valid_len).filter(&keeps).map(|d| (valid_len, d)))
-}
-
-/// Whether `longer` keeps `data`'s test period and the recipe's 16 training windows.
-pub(crate) fn keeps_series(data: &PreparedData, longer: &PreparedData) -> bool {
-    longer.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS
-        && longer.splits.test.to_vec() == data.splits.test.to_vec()
-}
-
-/// Whether `longer` holds `panel`'s series in its order, each with its test period and as many
-/// training windows as it had or at least the recipe's 16.
-pub(crate) fn keeps_panel(panel: &PreparedPanel, longer: &PreparedPanel) -> bool {
-    panel.series.len() == longer.series.len()
-        && panel.series.iter().zip(&longer.series).all(|(own, long)| {
-            let (own_train, long_train) = (&own.data.splits.train, &long.data.splits.train);
-            own.name == long.name
-                && long_train.len()
-                    >= own_train
-                        .len()
-                        .min(yoho_data::defaults::MIN_TRAINING_WINDOWS)
-                && long.data.splits.test.to_vec() == own.data.splits.test.to_vec()
-        })
 }
 
 /// `config` with the validation period `valid_len`.
@@ -161,13 +128,23 @@ pub(crate) fn second_fit_panel(
     control: &TrainingControl,
     run: &RunDir,
 ) -> anyhow::Result<Option<ErrorsBySeries>> {
-    let members = || panel.series.iter().map(|member| &member.data);
-    let windows = members().map(|data| data.splits.valid.len()).sum();
+    let windows = (panel.series.iter())
+        .map(|member| member.data.splits.valid.len())
+        .sum();
     let Some(wanted) = wanted_valid_len(config, windows, panel.series.len()) else {
         return Ok(None);
     };
+    // the file read once, each length prepared from it
+    let (yoho_data::Source::File { path }, Some(column)) =
+        (&config.data.source, &config.data.series_column)
+    else {
+        return Ok(None);
+    };
+    let options = config.data.load_options(extra);
+    let loaded = yoho_data::load_file_panel(path, &options, column)?;
     let prepare = |valid_len: usize| {
-        yoho_data::prepare_panel(&with_valid_len(config, valid_len).data, extra).ok()
+        let data = with_valid_len(config, valid_len).data;
+        yoho_data::prepare_panel_loaded(loaded.clone(), &data, column).ok()
     };
     let own = config.data.valid_len;
     let keeps = |longer: &PreparedPanel| keeps_panel(panel, longer);

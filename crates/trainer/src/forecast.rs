@@ -17,6 +17,7 @@ use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
     FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, write_forecast,
 };
+use crate::longer_validation::keeps_series;
 use crate::predict::{ModelRun, print_forecast};
 use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
@@ -118,11 +119,14 @@ fn selection_data(
     let prepare =
         |valid_len: usize| yoho_data::prepare_loaded_for_forecast(loaded.clone(), &data, valid_len);
     let base = prepare(data.valid_len).with_context(|| args.config.display().to_string())?;
-    let keeps = |_: &PreparedData, longer: &PreparedData| {
-        longer.splits.train.len() >= yoho_data::defaults::MIN_TRAINING_WINDOWS
-    };
     let longer = |valid_len: usize| prepare(valid_len).ok();
-    Ok(lengthen_validation(config, args, (base, 1), longer, keeps))
+    Ok(lengthen_validation(
+        config,
+        args,
+        (base, 1),
+        longer,
+        keeps_series,
+    ))
 }
 
 /// What `forecast` cannot do with `config`, as an error naming the key.

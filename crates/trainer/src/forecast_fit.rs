@@ -14,6 +14,7 @@ use crate::artifacts::{RunDir, files};
 use crate::cli::ForecastArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
+use crate::longer_validation::{longest, rows_for};
 use crate::plots;
 use crate::predict::{Forecast, forecast_csv};
 use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train, write_loss_csv};
@@ -233,15 +234,16 @@ pub(crate) fn lengthen_validation<D>(
     else {
         return base;
     };
-    let windows_each = needed.div_ceil(series.max(1));
-    let wanted = data.horizon + windows_each.saturating_sub(1) * data.stride;
-    for valid_len in (data.valid_len + 1..=wanted).rev() {
-        if let Some(longer) = prepare(valid_len).filter(|longer| keeps(&base, longer)) {
+    let wanted = rows_for(data, needed, series);
+    match longest((data.valid_len, wanted), prepare, |longer| {
+        keeps(&base, longer)
+    }) {
+        Some((valid_len, longer)) => {
             config.data.valid_len = valid_len;
-            return longer;
+            longer
         }
+        None => base,
     }
-    base
 }
 
 /// Says why intervals are missing or likely too narrow, and what would give them: the

@@ -24,6 +24,7 @@ use crate::forecast_fit::{
     FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, write_forecast,
 };
 use crate::forecast_statistical;
+use crate::longer_validation::keeps_panel;
 use crate::panel::{SeriesEntry, describe, series_dir, series_entries, write_series_lists};
 use crate::predict::{Forecast, ModelRun, forecasts_csv, print_forecasts};
 use yoho_eval::parallel::{cores, in_parallel};
@@ -203,20 +204,8 @@ fn selection_panel(
     let left_out = base.left_out.clone();
     let series = base.series.len();
     let longer = |valid_len: usize| prepare(valid_len).ok();
-    let chosen = lengthen_validation(config, args, (base, series), longer, keeps_its_training);
+    let chosen = lengthen_validation(config, args, (base, series), longer, keeps_panel);
     Ok(PreparedPanel { left_out, ..chosen })
-}
-
-/// Whether `longer` holds `base`'s series, each with as many training windows as it had in
-/// `base` or at least the recipe's 16.
-fn keeps_its_training(base: &PreparedPanel, longer: &PreparedPanel) -> bool {
-    let windows = |panel: &PreparedPanel, index: usize| panel.series[index].data.splits.train.len();
-    base.series.len() == longer.series.len()
-        && (0..base.series.len()).all(|index| {
-            base.series[index].name == longer.series[index].name
-                && windows(longer, index)
-                    >= windows(base, index).min(yoho_data::defaults::MIN_TRAINING_WINDOWS)
-        })
 }
 
 /// An error unless the refit's panel holds the series of the fit that chose the epoch, in the

@@ -25,6 +25,7 @@ pub mod forecast;
 mod forecast_fit;
 mod forecast_panel;
 mod forecast_statistical;
+mod longer_validation;
 mod notes;
 mod panel;
 mod plots;

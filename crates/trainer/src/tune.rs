@@ -22,11 +22,11 @@ use yoho_data::{LoadedSeries, PreparedData, TargetTransform};
 
 use crate::ExperimentConfig;
 use crate::artifacts::RunDir;
-use crate::calibration_fit::{keeps_panel, keeps_series, longest};
 use crate::cli::TuneArgs;
 use crate::device::select_device;
 use crate::fit::{LearnerFit, in_parallel};
 use crate::forecast_fit::recipe_sizes_validation;
+use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for};
 use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
 use crate::training::TrainedModel;
@@ -258,9 +258,9 @@ fn selection_valid_len(config: &ExperimentConfig, searched: &Searched, path: &Pa
     }
     let series = match searched {
         Searched::Series(_) => 1,
-        Searched::Panel { series, .. } => series.len().max(1),
+        Searched::Panel { series, .. } => series.len(),
     };
-    let wanted = data.horizon + (SELECTION_ORIGINS.div_ceil(series) - 1) * data.stride;
+    let wanted = rows_for(data, SELECTION_ORIGINS, series);
     let with = |valid_len: usize| yoho_data::DataConfig {
         valid_len,
         ..data.clone()
