@@ -31,8 +31,9 @@ pub enum Command {
     /// Fit on the whole series (the newest valid_len rows choose the epoch, then a refit on
     /// every row) and forecast the horizon after its last row, with intervals.
     Forecast(ForecastArgs),
-    /// Random search over the window, the network and the learning rate, each trial selected
-    /// on the validation period only; writes the trials and the best config.
+    /// Random search over the window, the network and the learning rate, each trial (and the
+    /// config as given, trial 0) selected on the validation period only; writes the trials and
+    /// the best config.
     Tune(TuneArgs),
     /// Rolling-origin backtest: forecast the last folds × step targets fold by fold, each
     /// fold's model trained only on the rows before its origin (for a panel, every series cut
@@ -144,7 +145,7 @@ pub struct TuneArgs {
     /// The experiment config whose settings the trials vary (it needs `[data] valid_len` > 0).
     #[arg(long, value_name = "FILE", default_value = "configs/lstm.toml")]
     pub config: PathBuf,
-    /// Trials to run.
+    /// Trials to draw (the config as given is trained too, as trial 0).
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one)]
     pub trials: usize,
     /// Trials trained at the same time (default: one per core).

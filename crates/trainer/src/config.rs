@@ -592,7 +592,12 @@ impl ExperimentConfig {
                     toml::from_str(&text).map_err(|error| schema_error(error.to_string()))?;
                 Self::checked(config, path)
             }
-            true => Self::from_table_for(table, path, purpose),
+            true => {
+                if let Some(note) = crate::recipe::partial_model_note(&table, path) {
+                    eprintln!("note: {note}");
+                }
+                Self::from_table_for(table, path, purpose)
+            }
         }
     }
 

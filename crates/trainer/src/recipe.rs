@@ -245,6 +245,25 @@ pub(crate) fn wanted(table: &Table) -> bool {
         .is_some_and(|data| !data.contains_key("window_len"))
 }
 
+/// The note a config whose `[data]` leaves its windows to the recipe (`table`, read from
+/// `path`) gets when its own `[model]` names neither `family` nor `statistical`: that section
+/// replaces the recipe's whole model, so the keys it leaves out take their plain defaults (one
+/// `rnn` family, no statistical voices), which a user who meant to change one key of the
+/// recipe's would not guess.
+pub(crate) fn partial_model_note(table: &Table, path: &Path) -> Option<String> {
+    let model = table.get("model")?.as_table()?;
+    let partial = !model.contains_key("family") && !model.contains_key("statistical");
+    (wanted(table) && partial).then(|| {
+        format!(
+            "{}: its [model] replaces the recipe's whole model (three families of networks, \
+             blended with exponential smoothing and ARIMA): the keys it leaves out take their \
+             plain defaults, one `rnn` family and no statistical voices; set `family`, \
+             `statistical` and `blend` there too, or leave [model] out, for the recipe's",
+            path.display()
+        )
+    })
+}
+
 /// Fills the data keys the recipe chooses from the series; returns the season of its frequency
 /// (`[evaluate] season`: the seasonal naive's, MASE's and exponential smoothing's, which read the
 /// whole history, so it is kept where a window is too short to hold a season). Families that
@@ -479,6 +498,28 @@ mod tests {
         assert_eq!(table["data"]["season"].as_integer(), Some(12));
         // a panel's few series pool too few validation errors for its intervals: a second fit
         assert_eq!(table["evaluate"]["calibration_fit"].as_bool(), Some(true));
+    }
+
+    #[test]
+    fn a_model_section_of_its_own_that_names_no_family_gets_a_note() {
+        let config = |text: &str| -> Table { toml::from_str(text).unwrap() };
+        let data = "[data]\npath = \"s.csv\"\ntarget = \"v\"\nhorizon = 3\n";
+        let path = Path::new("c.toml");
+        let partial = config(&format!("{data}[model]\nhidden_size = 64\n"));
+        let note = partial_model_note(&partial, path).unwrap();
+        assert!(note.starts_with("c.toml: its [model] replaces"), "{note}");
+        assert!(note.contains("`family`"), "{note}");
+        // no [model], a [model] that names its family or voices, or a config that sets its
+        // own window (no recipe): nothing to say
+        assert_eq!(partial_model_note(&config(data), path), None);
+        for keys in ["family = \"rnn\"", "statistical = [\"ets\"]"] {
+            let named = config(&format!("{data}[model]\nhidden_size = 64\n{keys}\n"));
+            assert_eq!(partial_model_note(&named, path), None, "{keys}");
+        }
+        let windowed = config(&format!(
+            "{data}window_len = 6\n[model]\nhidden_size = 64\n"
+        ));
+        assert_eq!(partial_model_note(&windowed, path), None);
     }
 
     #[test]

@@ -450,6 +450,7 @@ fn a_search_whose_every_trial_fails_says_why_and_keeps_the_trials_table() {
         &["every trial failed", "needs scale_factor", "trials.csv"],
     );
     let trials = read(&out.join("trials.csv"));
-    assert_eq!(trials.lines().count(), 3, "{trials}");
+    // the header, the config as given and the two drawn trials
+    assert_eq!(trials.lines().count(), 4, "{trials}");
     assert!(trials.contains("needs scale_factor"), "{trials}");
 }

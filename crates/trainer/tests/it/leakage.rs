@@ -197,7 +197,9 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses() {
     let clean = write_data(dir.path(), &[], None);
     let poisoned = write_data(dir.path(), &[], Some(ROWS - TEST_LEN));
     let trials = tune(dir.path(), &clean, false);
-    assert_eq!(trials.lines().count(), 4, "{trials}");
+    // the header, the config as given (trial 0) and three drawn trials
+    assert_eq!(trials.lines().count(), 5, "{trials}");
+    assert!(trials.lines().nth(1).unwrap().starts_with("0,"), "{trials}");
     // every trial trains, stops and scores as it does on the clean series
     assert_eq!(trials, tune(dir.path(), &poisoned, false));
 }
@@ -209,7 +211,7 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses_in_a_panel() {
     let clean = write_data(dir.path(), &tickers, None);
     let poisoned = write_data(dir.path(), &tickers, Some(ROWS - TEST_LEN));
     let trials = tune(dir.path(), &clean, true);
-    assert_eq!(trials.lines().count(), 4, "{trials}");
+    assert_eq!(trials.lines().count(), 5, "{trials}");
     // one model over both series per trial, each scored (valid_mse is the tenth column)
     for line in trials.lines().skip(1) {
         let score: f64 = line.split(',').nth(9).unwrap().parse().unwrap();
@@ -312,7 +314,7 @@ fn a_search_of_the_recipe_selects_on_19_origins_and_never_reads_the_test_period(
         stderr.contains("selected on the 21 validation rows (the recipe's 3, lengthened"),
         "{stderr}"
     );
-    // both trials trained and scored (valid_mse is the tenth column)
+    // the config and both trials trained and scored (valid_mse is the tenth column)
     for line in trials.lines().skip(1) {
         let score: f64 = line.split(',').nth(9).unwrap().parse().unwrap();
         assert!(score.is_finite() && score > 0.0, "{trials}");

@@ -4,7 +4,9 @@
 //! change from the last value, or from the last season's with `[data] season`), each trial the config's experiment with its
 //! own settings, trained with early stopping on the validation period and scored there, in
 //! original units. The test period is never read: a trial's data is split as a run's, and only
-//! its training and validation windows are used. Writes the trials' table and the best config.
+//! its training and validation windows are used. Trial 0 is the config as given, and a drawn
+//! trial replaces it only where it forecasts the validation windows better by more than chance
+//! ([`Choice`]). Writes the trials' table and the best config.
 //! A panel (`[data] series_column`) is searched as one model over all its series, each trial
 //! scored by the mean over the series of its validation MSE divided by the square of the
 //! series' scale (the in-sample MAE of its seasonal naive forecast), so that no series
@@ -30,6 +32,10 @@ use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for};
 use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
 use crate::training::TrainedModel;
+
+mod choice;
+
+pub use choice::{Choice, ValidationForecasts};
 
 /// The trials' table in the tuning directory.
 const TRIALS: &str = "trials.csv";
@@ -62,6 +68,18 @@ pub struct Trial {
 }
 
 impl Trial {
+    /// The settings `config` has itself: those of trial 0.
+    fn of_config(config: &ExperimentConfig) -> Self {
+        Self {
+            window_len: config.data.window_len,
+            hidden_size: config.model.hidden_size,
+            num_layers: config.model.num_layers,
+            lr: config.train.lr,
+            batch_size: config.train.batch_size,
+            transform: config.data.transform,
+        }
+    }
+
     /// A trial drawn from the search space; windows are multiples of `horizon` (of 2 steps at
     /// least) and at most `max_window` steps.
     fn sample(rng: &mut StdRng, horizon: usize, max_window: usize, season: Option<usize>) -> Self {
@@ -161,6 +179,8 @@ pub struct TrialResult {
     /// original units; for a panel, the mean over its series of each one's divided by the
     /// square of its scale (`None` when it failed).
     pub valid_mse: Option<f64>,
+    /// Its forecasts of the validation windows, which the config's are tested against.
+    pub valid_forecasts: Option<ValidationForecasts>,
     /// Epochs trained.
     pub epochs: usize,
     /// The epoch kept.
@@ -193,14 +213,18 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         crate::artifacts::files::CONFIG,
         toml::to_string_pretty(&config)?.as_bytes(),
     )?;
-    let trials = draw_trials(&config, searched.shortest_rows(), args.trials, args.seed);
+    let trials = candidates(
+        &config,
+        draw_trials(&config, searched.shortest_rows(), args.trials, args.seed),
+    );
     let lengthened = match config.data.valid_len > own_valid_len {
         true => format!(" (the recipe's {own_valid_len}, lengthened for the search)"),
         false => String::new(),
     };
     eprintln!(
-        "tune: {} trials, {} at a time, each selected on the {} validation rows{lengthened}{}",
-        trials.len(),
+        "tune: the config itself (trial 0) and {} drawn trials, {} at a time, each selected on \
+         the {} validation rows{lengthened}{}",
+        args.trials,
         args.jobs,
         config.data.valid_len,
         match searched {
@@ -211,34 +235,78 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
             }
         }
     );
-    let results = run_trials(&config, &searched, &trials, args.jobs, &device, &run)?;
+    let results = run_trials(&searched, &trials, args.jobs, &device, &run)?;
     run.write(TRIALS, trials_csv(&results).as_bytes())?;
-    let best = match best_trial(&results) {
-        Some(best) => best.clone(),
-        None => bail!(
+    let Some(choice) = choice::choose(&results) else {
+        bail!(
             "every trial failed, the first with: {} ({} has each trial's error)",
             (results.iter())
                 .find_map(|result| result.error.as_deref())
                 .unwrap_or("no error recorded"),
             run.file(TRIALS).display()
-        ),
+        )
     };
-    let mut best_config = best.trial.apply(&config);
+    let mut best_config = trials[choice.index()].1.clone();
     best_config.name = Some(format!("{}-tuned", config.run_name()));
     best_config.data.valid_len = own_valid_len;
     run.write(BEST, toml::to_string_pretty(&best_config)?.as_bytes())?;
     println!("{}", trials_table(&results));
-    println!(
-        "best: trial {} (validation MSE {:.6}); its config is {}",
-        results
-            .iter()
-            .position(|r| r.trial == best.trial)
-            .unwrap_or(0)
-            + 1,
-        best.valid_mse.unwrap_or(f64::NAN),
-        run.file(BEST).display()
-    );
+    println!("{}", choice_text(&choice, &results, &run.file(BEST)));
     Ok(())
+}
+
+/// What the search kept and why, for the terminal.
+fn choice_text(choice: &Choice, results: &[TrialResult], best: &Path) -> String {
+    let mse = |index: usize| {
+        (results[index].valid_mse).map_or("failed".to_string(), |mse| format!("{mse:.6}"))
+    };
+    let test = |dm: &Option<yoho_eval::DieboldMariano>| {
+        dm.as_ref()
+            .map_or("the test cannot be made".to_string(), |dm| {
+                format!("Diebold–Mariano p = {:.4}", dm.p_value)
+            })
+    };
+    let best = best.display();
+    match choice {
+        Choice::Config => format!(
+            "best: trial 0, the config as given (validation MSE {}): no drawn trial scored \
+             lower; {best} holds it unchanged",
+            mse(0)
+        ),
+        Choice::ConfigKept {
+            lowest,
+            test: dm,
+            threshold,
+        } => format!(
+            "best: trial 0, the config as given (validation MSE {}): trial {lowest} scored \
+             lower ({}), but not by more than chance ({}, where a drawn trial needs p < \
+             {threshold:.4} and lower errors); {best} holds the config unchanged",
+            mse(0),
+            mse(*lowest),
+            test(dm)
+        ),
+        Choice::Drawn { index, test: dm } => format!(
+            "best: trial {index} (validation MSE {}, the config as given {}{}); its config is \
+             {best}",
+            mse(*index),
+            mse(0),
+            dm.as_ref().map_or(String::new(), |dm| format!(
+                "; Diebold–Mariano p = {:.2e}",
+                dm.p_value
+            ))
+        ),
+    }
+}
+
+/// What a search trains: trial 0, `config` as given (so that no drawn trial is kept unless it
+/// beats the user's own settings on validation), then each of `drawn` applied to it.
+fn candidates(config: &ExperimentConfig, drawn: Vec<Trial>) -> Vec<(Trial, ExperimentConfig)> {
+    let own = (Trial::of_config(config), config.clone());
+    let drawn = drawn.into_iter().map(|trial| {
+        let applied = trial.apply(config);
+        (trial, applied)
+    });
+    std::iter::once(own).chain(drawn).collect()
 }
 
 /// Validation origins a search selects on, where the recipe sized the period: as many as
@@ -314,32 +382,25 @@ fn differences(transform: TargetTransform) -> bool {
     )
 }
 
-/// Runs `trials` on `searched`, `jobs` at a time, in the order drawn.
+/// Runs `trials` (each a trial and the config it makes) on `searched`, `jobs` at a time, in
+/// their order; trial `i` is numbered `i` (0 the config as given).
 fn run_trials(
-    config: &ExperimentConfig,
     searched: &Searched,
-    trials: &[Trial],
+    trials: &[(Trial, ExperimentConfig)],
     jobs: usize,
     device: &Device,
     run: &RunDir,
 ) -> anyhow::Result<Vec<TrialResult>> {
-    Ok(in_parallel(trials, jobs, |index, trial| {
-        let name = format!("trial-{:03}", index + 1);
-        let result = run_trial(
-            &trial.apply(config),
-            trial,
-            searched,
-            device,
-            run.path(),
-            &name,
-        );
+    Ok(in_parallel(trials, jobs, |index, (trial, config)| {
+        let name = format!("trial-{index:03}");
+        let result = run_trial(config, trial, searched, device, run.path(), &name);
         let _ = std::fs::remove_dir_all(run.file(&name));
         let outcome = match (result.valid_mse, &result.error) {
             (Some(mse), _) => format!("validation MSE {mse:.6}"),
             (None, Some(error)) => format!("failed: {error}"),
             (None, None) => "failed".into(),
         };
-        eprintln!("trial {:>3}: {outcome}", index + 1);
+        eprintln!("trial {index:>3}: {outcome}");
         result
     }))
 }
@@ -355,27 +416,29 @@ pub fn run_trial(
     name: &str,
 ) -> TrialResult {
     let start = Instant::now();
-    let outcome = (|| -> anyhow::Result<(f64, usize, usize)> {
+    let outcome = (|| -> anyhow::Result<(f64, ValidationForecasts, usize, usize)> {
         config.validate()?;
-        let (trained, mse) = match searched {
+        let (trained, mse, forecasts) = match searched {
             Searched::Series(loaded) => {
                 let data = yoho_data::prepare_loaded(loaded.clone(), &config.data)?;
                 let fit = LearnerFit::new(config, device.clone(), dir);
                 let trained = fit.trained(&data.training_data(), name)?;
-                let mse = validation_mse(&trained.forecaster, &data, device)?;
-                (trained, mse)
+                let forecasts = validation_forecasts(&trained.forecaster, &data, 1.0, device)?;
+                (trained, forecasts.mse(), forecasts)
             }
             Searched::Panel { column, series } => {
                 panel_trial(config, column, series, device, dir, name)?
             }
         };
-        Ok((mse, trained.history.len(), trained.kept_epoch.unwrap_or(0)))
+        let (epochs, kept_epoch) = (trained.history.len(), trained.kept_epoch.unwrap_or(0));
+        Ok((mse, forecasts, epochs, kept_epoch))
     })();
     let seconds = start.elapsed().as_secs_f64();
     match outcome {
-        Ok((mse, epochs, kept_epoch)) => TrialResult {
+        Ok((mse, forecasts, epochs, kept_epoch)) => TrialResult {
             trial: trial.clone(),
             valid_mse: Some(mse).filter(|mse| mse.is_finite()),
+            valid_forecasts: Some(forecasts),
             epochs,
             kept_epoch,
             seconds,
@@ -384,6 +447,7 @@ pub fn run_trial(
         Err(error) => TrialResult {
             trial: trial.clone(),
             valid_mse: None,
+            valid_forecasts: None,
             epochs: 0,
             kept_epoch: 0,
             seconds,
@@ -392,9 +456,10 @@ pub fn run_trial(
     }
 }
 
-/// One trial of a panel: the model trained over every series, and the mean over the series
-/// of each one's validation MSE divided by the square of its scale. A trial whose windows
-/// would leave a series out fails: its score would not compare with the others'.
+/// One trial of a panel: the model trained over every series, the mean over the series of
+/// each one's validation MSE divided by the square of its scale, and the forecasts of every
+/// series' validation windows so divided. A trial whose windows would leave a series out fails:
+/// its score would not compare with the others'.
 fn panel_trial(
     config: &ExperimentConfig,
     column: &str,
@@ -402,7 +467,7 @@ fn panel_trial(
     device: &Device,
     dir: &Path,
     name: &str,
-) -> anyhow::Result<(TrainedModel, f64)> {
+) -> anyhow::Result<(TrainedModel, f64, ValidationForecasts)> {
     let panel = yoho_data::prepare_panel_loaded(series.to_vec(), &config.data, column)?;
     if let Some((left_out, reason)) = panel.left_out.first() {
         bail!("its windows leave series '{left_out}' out: {reason}");
@@ -411,41 +476,35 @@ fn panel_trial(
     let fit = LearnerFit::new(&config, device.clone(), dir);
     let trained = fit.trained(&panel.training_data(), name)?;
     let mut scaled = Vec::with_capacity(panel.series.len());
+    let mut every = ValidationForecasts::default();
     for member in &panel.series {
-        let mse = validation_mse(&trained.forecaster, &member.data, device)?;
         let scale = yoho_eval::pooled::series_scale(&member.data, config.evaluate.season);
-        scaled.push(mse / (scale * scale));
+        let forecasts = validation_forecasts(&trained.forecaster, &member.data, scale, device)?;
+        scaled.push(forecasts.mse());
+        every.actual.extend(forecasts.actual);
+        every.forecast.extend(forecasts.forecast);
     }
     let mean = scaled.iter().sum::<f64>() / scaled.len().max(1) as f64;
-    Ok((trained, mean))
+    Ok((trained, mean, every))
 }
 
-/// The mean squared error, in original units, of `model` over every step of every validation
-/// window of `data`: comparable across trials whatever their windows.
-fn validation_mse(
+/// The forecasts of `model` of every validation window of `data` and their targets, in
+/// original units divided by `scale`: comparable across trials whatever their windows.
+fn validation_forecasts(
     model: &yoho_model::Forecaster,
     data: &PreparedData,
+    scale: f64,
     device: &Device,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<ValidationForecasts> {
     let windows = &data.splits.valid;
     let forecasts = yoho_eval::inference::forecast_windows(model, data, windows, device)?;
     let target = data.target_values();
-    let errors: Vec<f64> = windows
-        .iter()
-        .zip(&forecasts)
-        .flat_map(|(window, forecast)| {
-            (target[window.target_rows()].iter().zip(forecast)).map(|(a, f)| (f - a).powi(2))
-        })
+    let scaled = |values: &[f64]| values.iter().map(|value| value / scale).collect();
+    let actual = (windows.iter())
+        .map(|window| scaled(&target[window.target_rows()]))
         .collect();
-    Ok(errors.iter().sum::<f64>() / errors.len().max(1) as f64)
-}
-
-/// The trial with the lowest validation MSE (the first of equals).
-fn best_trial(results: &[TrialResult]) -> Option<&TrialResult> {
-    results
-        .iter()
-        .filter(|result| result.valid_mse.is_some())
-        .min_by(|a, b| a.valid_mse.unwrap().total_cmp(&b.valid_mse.unwrap()))
+    let forecast = forecasts.iter().map(|steps| scaled(steps)).collect();
+    Ok(ValidationForecasts { actual, forecast })
 }
 
 /// `trials.csv`: one row per trial, in the order drawn.
@@ -459,7 +518,7 @@ fn trials_csv(results: &[TrialResult]) -> String {
         let _ = writeln!(
             text,
             "{},{},{},{},{},{},{},{},{},{},{:.2},{}",
-            index + 1,
+            index,
             trial.window_len,
             trial.hidden_size,
             trial.num_layers,
@@ -489,15 +548,19 @@ fn trials_table(results: &[TrialResult]) -> String {
         key(a).total_cmp(&key(b))
     });
     let mut text = format!(
-        "{:>5} {:>7} {:>7} {:>7} {:>10} {:>6} {:>20} {:>7} {:>14}\n",
+        "{:>10} {:>7} {:>7} {:>7} {:>10} {:>6} {:>20} {:>7} {:>14}\n",
         "trial", "window", "hidden", "layers", "lr", "batch", "transform", "kept", "valid MSE"
     );
     for (index, result) in order {
         let trial = &result.trial;
+        let label = match index {
+            0 => "0 (config)".to_string(),
+            _ => index.to_string(),
+        };
         let _ = writeln!(
             text,
-            "{:>5} {:>7} {:>7} {:>7} {:>10.2e} {:>6} {:>20} {:>7} {:>14}",
-            index + 1,
+            "{:>10} {:>7} {:>7} {:>7} {:>10.2e} {:>6} {:>20} {:>7} {:>14}",
+            label,
             trial.window_len,
             trial.hidden_size,
             trial.num_layers,
@@ -533,10 +596,7 @@ mod tests {
 
     #[test]
     fn trials_are_drawn_from_the_space_and_repeat_with_the_seed() {
-        let config = ExperimentConfig::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/seq2seq.toml"),
-        )
-        .unwrap();
+        let config = seq2seq();
         let trials = draw_trials(&config, 1000, 50, 7);
         assert_eq!(trials, draw_trials(&config, 1000, 50, 7));
         assert_ne!(trials, draw_trials(&config, 1000, 50, 8));
@@ -589,5 +649,59 @@ mod tests {
             [2.min(short[0].window_len), short[0].window_len]
         );
         applied.validate().unwrap();
+    }
+
+    /// A result of `valid_mse` (failed when `None`).
+    fn scored(valid_mse: Option<f64>) -> TrialResult {
+        TrialResult {
+            trial: Trial::of_config(&seq2seq()),
+            valid_mse,
+            valid_forecasts: None,
+            epochs: 1,
+            kept_epoch: 1,
+            seconds: 0.0,
+            error: None,
+        }
+    }
+
+    fn seq2seq() -> ExperimentConfig {
+        ExperimentConfig::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/seq2seq.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn trial_0_is_the_config_as_given_and_wins_ties() {
+        let mut config = seq2seq();
+        // a season longer than the window, which applying the config's own settings would
+        // drop: trial 0 is the config as given
+        config.data.season = Some(config.data.window_len + 1);
+        let drawn = draw_trials(&config, 1000, 3, 7);
+        let trials = candidates(&config, drawn.clone());
+        assert_eq!(trials.len(), 4);
+        assert_eq!(trials[0].1, config);
+        assert_eq!(trials[0].0.window_len, config.data.window_len);
+        assert_eq!(trials[0].0.hidden_size, config.model.hidden_size);
+        assert_eq!(trials[0].0.lr, config.train.lr);
+        for ((trial, applied), drawn) in trials[1..].iter().zip(&drawn) {
+            assert_eq!(trial, drawn);
+            assert_eq!(*applied, drawn.apply(&config));
+        }
+        // the lowest validation MSE, the config as given at a tie, a failed trial never
+        let results = [scored(Some(2.0)), scored(None), scored(Some(1.0))];
+        assert_eq!(choice::lowest_mse(&results), Some(2));
+        let tie = [scored(Some(1.0)), scored(Some(1.0))];
+        assert_eq!(choice::lowest_mse(&tie), Some(0));
+        assert_eq!(choice::lowest_mse(&[scored(None)]), None);
+        // the tables number the config's trial 0
+        assert!(
+            trials_csv(&results)
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("0,")
+        );
+        assert!(trials_table(&results).contains("0 (config)"));
     }
 }
