@@ -2,6 +2,10 @@
 //! origin, and an origin's fit does not depend on another's: `per_window` spreads them over
 //! the machine's cores. [`in_parallel`] spreads any independent items the same way: a panel's
 //! series (each of one origin in the M4 protocol), an ensemble's members, a search's trials.
+//! A call made from inside another's worker spreads again (jobs × jobs threads at most), on
+//! purpose: a worker waits on memory and on its serial parts, and the spare threads fill the
+//! gaps. Keeping such calls on their worker's thread made the accuracy bench's one model per
+//! series take 34–36 s instead of 28 s on two cores, with the same forecasts.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;

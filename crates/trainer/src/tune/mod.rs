@@ -236,8 +236,10 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         }
     );
     let results = run_trials(&searched, &trials, args.jobs, &device, &run)?;
-    run.write(TRIALS, trials_csv(&results).as_bytes())?;
-    let Some(choice) = choice::choose(&results) else {
+    let choice = choice::choose(&results);
+    let kept = choice.as_ref().map(Choice::index);
+    run.write(TRIALS, trials_csv(&results, kept).as_bytes())?;
+    let Some(choice) = choice else {
         bail!(
             "every trial failed, the first with: {} ({} has each trial's error)",
             (results.iter())
@@ -507,17 +509,18 @@ fn validation_forecasts(
     Ok(ValidationForecasts { actual, forecast })
 }
 
-/// `trials.csv`: one row per trial, in the order drawn.
-fn trials_csv(results: &[TrialResult]) -> String {
+/// `trials.csv`: one row per trial, in the order drawn (the config as given first), `kept`
+/// true for the trial `best.toml` holds.
+fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
     let mut text = String::from(
         "trial,window_len,hidden_size,num_layers,lr,batch_size,transform,epochs,kept_epoch,\
-         valid_mse,seconds,error\n",
+         valid_mse,seconds,error,kept\n",
     );
     for (index, result) in results.iter().enumerate() {
         let trial = &result.trial;
         let _ = writeln!(
             text,
-            "{},{},{},{},{},{},{},{},{},{},{:.2},{}",
+            "{},{},{},{},{},{},{},{},{},{},{:.2},{},{}",
             index,
             trial.window_len,
             trial.hidden_size,
@@ -534,7 +537,8 @@ fn trials_csv(results: &[TrialResult]) -> String {
             result
                 .error
                 .as_deref()
-                .map_or(String::new(), crate::report::csv_cell)
+                .map_or(String::new(), crate::report::csv_cell),
+            kept == Some(index)
         );
     }
     text
@@ -695,13 +699,12 @@ mod tests {
         assert_eq!(choice::lowest_mse(&tie), Some(0));
         assert_eq!(choice::lowest_mse(&[scored(None)]), None);
         // the tables number the config's trial 0
-        assert!(
-            trials_csv(&results)
-                .lines()
-                .nth(1)
-                .unwrap()
-                .starts_with("0,")
-        );
+        let csv = trials_csv(&results, Some(2));
+        assert!(csv.lines().nth(1).unwrap().starts_with("0,"), "{csv}");
+        let kept: Vec<&str> = (csv.lines().skip(1))
+            .map(|line| line.rsplit(',').next().unwrap())
+            .collect();
+        assert_eq!(kept, ["false", "false", "true"]);
         assert!(trials_table(&results).contains("0 (config)"));
     }
 }

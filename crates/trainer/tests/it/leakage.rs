@@ -200,6 +200,12 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses() {
     // the header, the config as given (trial 0) and three drawn trials
     assert_eq!(trials.lines().count(), 5, "{trials}");
     assert!(trials.lines().nth(1).unwrap().starts_with("0,"), "{trials}");
+    // one trial kept: the one best.toml holds
+    let kept = trials
+        .lines()
+        .filter(|line| line.ends_with(",true"))
+        .count();
+    assert_eq!(kept, 1, "{trials}");
     // every trial trains, stops and scores as it does on the clean series
     assert_eq!(trials, tune(dir.path(), &poisoned, false));
 }
