@@ -1,9 +1,10 @@
 //! `trainer tune`: random search over the network and its training, as NeuralForecast's AutoLSTM
 //! searches (input windows a multiple of the horizon, 16–128 units, 1–3 layers, a log-uniform
 //! learning rate from 1e-4 to 1e-1, the batch size), and over what the network predicts (the
-//! change from the last value, or from the last season's with `[data] season`), each trial the config's experiment with its
-//! own settings, trained with early stopping on the validation period and scored there, in
-//! original units. The test period is never read: a trial's data is split as a run's, and only
+//! change from the last value, or from the last season's with `[data] season`), each trial the
+//! config's experiment with its own settings, trained with early stopping on the validation
+//! period and scored there, in original units, on the forecast its run would evaluate (its
+//! networks blended with the config's statistical voices where it names them). The test period is never read: a trial's data is split as a run's, and only
 //! its training and validation windows are used. Trial 0 is the config as given, and a drawn
 //! trial replaces it only where it forecasts the validation windows better by more than chance
 //! ([`Choice`]). Writes the trials' table and the best config.
@@ -34,8 +35,10 @@ use crate::train::load_config;
 use crate::training::TrainedModel;
 
 mod choice;
+mod voices;
 
 pub use choice::{Choice, ValidationForecasts};
+pub use voices::VoiceForecasts;
 
 /// The trials' table in the tuning directory.
 const TRIALS: &str = "trials.csv";
@@ -175,8 +178,9 @@ impl Searched {
 pub struct TrialResult {
     /// Its settings.
     pub trial: Trial,
-    /// The mean squared error of its kept epoch over every step of every validation window, in
-    /// original units; for a panel, the mean over its series of each one's divided by the
+    /// The mean squared error over every step of every validation window, in original units,
+    /// of its run's forecast (its kept epoch's networks, blended with the config's statistical
+    /// voices where it names them, within the series' bounds); for a panel, the mean over its series of each one's divided by the
     /// square of its scale (`None` when it failed).
     pub valid_mse: Option<f64>,
     /// Its forecasts of the validation windows, which the config's are tested against.
@@ -235,7 +239,14 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
             }
         }
     );
-    let results = run_trials(&searched, &trials, args.jobs, &device, &run)?;
+    let voices = VoiceForecasts::default();
+    let search = Search {
+        searched: &searched,
+        device: &device,
+        dir: run.path(),
+        voices: &voices,
+    };
+    let results = run_trials(&search, &trials, args.jobs, &run);
     let choice = choice::choose(&results);
     let kept = choice.as_ref().map(Choice::index);
     run.write(TRIALS, trials_csv(&results, kept).as_bytes())?;
@@ -384,18 +395,30 @@ fn differences(transform: TargetTransform) -> bool {
     )
 }
 
-/// Runs `trials` (each a trial and the config it makes) on `searched`, `jobs` at a time, in
+/// What every trial of a search shares: the data, the device, the directory its checkpoints
+/// go to, and the statistical voices' forecasts fitted so far.
+pub struct Search<'a> {
+    /// The series searched.
+    pub searched: &'a Searched,
+    /// Where the trials train.
+    pub device: &'a Device,
+    /// The directory each trial's checkpoints go to (under the trial's name).
+    pub dir: &'a Path,
+    /// The statistical voices' forecasts from the validation origins, fitted once.
+    pub voices: &'a VoiceForecasts,
+}
+
+/// Runs `trials` (each a trial and the config it makes) of `search`, `jobs` at a time, in
 /// their order; trial `i` is numbered `i` (0 the config as given).
 fn run_trials(
-    searched: &Searched,
+    search: &Search,
     trials: &[(Trial, ExperimentConfig)],
     jobs: usize,
-    device: &Device,
     run: &RunDir,
-) -> anyhow::Result<Vec<TrialResult>> {
-    Ok(in_parallel(trials, jobs, |index, (trial, config)| {
+) -> Vec<TrialResult> {
+    in_parallel(trials, jobs, |index, (trial, config)| {
         let name = format!("trial-{index:03}");
-        let result = run_trial(config, trial, searched, device, run.path(), &name);
+        let result = run_trial(config, trial, search, &name);
         let _ = std::fs::remove_dir_all(run.file(&name));
         let outcome = match (result.valid_mse, &result.error) {
             (Some(mse), _) => format!("validation MSE {mse:.6}"),
@@ -404,32 +427,39 @@ fn run_trials(
         };
         eprintln!("trial {index:>3}: {outcome}");
         result
-    }))
+    })
 }
 
 /// One trial: the experiment split as a run's, trained on its training windows with early
-/// stopping on its validation windows, scored on them; its checkpoints in `dir/name`.
+/// stopping on its validation windows, scored on them; its checkpoints in `search.dir/name`.
 pub fn run_trial(
     config: &ExperimentConfig,
     trial: &Trial,
-    searched: &Searched,
-    device: &Device,
-    dir: &Path,
+    search: &Search,
     name: &str,
 ) -> TrialResult {
     let start = Instant::now();
     let outcome = (|| -> anyhow::Result<(f64, ValidationForecasts, usize, usize)> {
         config.validate()?;
-        let (trained, mse, forecasts) = match searched {
+        let (trained, mse, forecasts) = match search.searched {
             Searched::Series(loaded) => {
                 let data = yoho_data::prepare_loaded(loaded.clone(), &config.data)?;
-                let fit = LearnerFit::new(config, device.clone(), dir);
+                let fit = LearnerFit::new(config, search.device.clone(), search.dir);
                 let trained = fit.trained(&data.training_data(), name)?;
-                let forecasts = validation_forecasts(&trained.forecaster, &data, 1.0, device)?;
+                let blend = config.blend();
+                let voices = voices_of(blend.as_ref(), search);
+                let forecasts = validation_forecasts(
+                    &trained.forecaster,
+                    &data,
+                    "",
+                    1.0,
+                    voices,
+                    search.device,
+                )?;
                 (trained, forecasts.mse(), forecasts)
             }
             Searched::Panel { column, series } => {
-                panel_trial(config, column, series, device, dir, name)?
+                panel_trial(config, column, series, search, name)?
             }
         };
         let (epochs, kept_epoch) = (trained.history.len(), trained.kept_epoch.unwrap_or(0));
@@ -458,6 +488,14 @@ pub fn run_trial(
     }
 }
 
+/// The voices a config's `blend` names, with the search's fitted forecasts.
+fn voices_of<'a>(blend: Option<&'a yoho_eval::Blend>, search: &Search<'a>) -> Option<Voices<'a>> {
+    blend.map(|blend| Voices {
+        blend,
+        fitted: search.voices,
+    })
+}
+
 /// One trial of a panel: the model trained over every series, the mean over the series of
 /// each one's validation MSE divided by the square of its scale, and the forecasts of every
 /// series' validation windows so divided. A trial whose windows would leave a series out fails:
@@ -466,8 +504,7 @@ fn panel_trial(
     config: &ExperimentConfig,
     column: &str,
     series: &[(String, LoadedSeries)],
-    device: &Device,
-    dir: &Path,
+    search: &Search,
     name: &str,
 ) -> anyhow::Result<(TrainedModel, f64, ValidationForecasts)> {
     let panel = yoho_data::prepare_panel_loaded(series.to_vec(), &config.data, column)?;
@@ -475,13 +512,22 @@ fn panel_trial(
         bail!("its windows leave series '{left_out}' out: {reason}");
     }
     let config = config.clone().for_panel(panel.series.len());
-    let fit = LearnerFit::new(&config, device.clone(), dir);
+    let fit = LearnerFit::new(&config, search.device.clone(), search.dir);
     let trained = fit.trained(&panel.training_data(), name)?;
+    let blend = config.blend();
     let mut scaled = Vec::with_capacity(panel.series.len());
     let mut every = ValidationForecasts::default();
     for member in &panel.series {
         let scale = yoho_eval::pooled::series_scale(&member.data, config.evaluate.season);
-        let forecasts = validation_forecasts(&trained.forecaster, &member.data, scale, device)?;
+        let voices = voices_of(blend.as_ref(), search);
+        let forecasts = validation_forecasts(
+            &trained.forecaster,
+            &member.data,
+            &member.name,
+            scale,
+            voices,
+            search.device,
+        )?;
         scaled.push(forecasts.mse());
         every.actual.extend(forecasts.actual);
         every.forecast.extend(forecasts.forecast);
@@ -490,16 +536,44 @@ fn panel_trial(
     Ok((trained, mean, every))
 }
 
-/// The forecasts of `model` of every validation window of `data` and their targets, in
-/// original units divided by `scale`: comparable across trials whatever their windows.
+/// The statistical voices a trial's networks are blended with, as its run blends them, and
+/// their forecasts shared by every trial of the search.
+#[derive(Clone, Copy)]
+struct Voices<'a> {
+    blend: &'a yoho_eval::Blend,
+    fitted: &'a VoiceForecasts,
+}
+
+/// The forecasts of every validation window of `data` (series `series`) and their targets, in
+/// original units divided by `scale`: comparable across trials whatever their windows. The
+/// forecast is the one the run would evaluate: `model`'s, blended with `voices` where the
+/// config has them (as the recipe does), within the series' bounds.
 fn validation_forecasts(
     model: &yoho_model::Forecaster,
     data: &PreparedData,
+    series: &str,
     scale: f64,
+    voices: Option<Voices>,
     device: &Device,
 ) -> anyhow::Result<ValidationForecasts> {
     let windows = &data.splits.valid;
-    let forecasts = yoho_eval::inference::forecast_windows(model, data, windows, device)?;
+    if windows.is_empty() {
+        bail!("no validation window: [data] valid_len holds no window of `horizon` targets");
+    }
+    let networks = yoho_eval::inference::forecast_windows(model, data, windows, device)?;
+    let mut forecasts = match voices {
+        None => networks,
+        Some(Voices { blend, fitted }) => {
+            let each: Vec<yoho_data::Window> = windows.iter().collect();
+            in_parallel(&each, yoho_eval::parallel::cores(), |index, window| {
+                let network = &networks[index];
+                let statistical = fitted.of(series, data, window, blend, network.len());
+                blend.combine(network, &statistical)
+            })
+        }
+    };
+    let bounds = yoho_eval::Bounds::of_windows(data, windows);
+    yoho_eval::Bounds::apply_by_window(&bounds, &mut forecasts);
     let target = data.target_values();
     let scaled = |values: &[f64]| values.iter().map(|value| value / scale).collect();
     let actual = (windows.iter())
@@ -673,6 +747,51 @@ mod tests {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/seq2seq.toml"),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_trial_is_scored_on_its_runs_forecast_the_networks_blended_with_the_voices() {
+        let text = "[data]\nsource = \"sine\"\npoints = 80\nfeatures = [\"value\"]\n\
+                    target = \"value\"\nwindow_len = 10\nhorizon = 2\ntest_len = 10\n\
+                    valid_len = 12\n[model]\nhidden_size = 4\nstatistical = [\"ets\"]\n";
+        let config =
+            ExperimentConfig::from_table(toml::from_str(text).unwrap(), Path::new("s.toml"))
+                .unwrap();
+        let device = Device::flex();
+        let data = yoho_data::prepare(&config.data).unwrap();
+        let model = config.forecaster_config().init(&device);
+        let blend = config.blend().unwrap();
+        let fitted = VoiceForecasts::default();
+        let voices = Voices {
+            blend: &blend,
+            fitted: &fitted,
+        };
+        let networks = validation_forecasts(&model, &data, "", 2.0, None, &device).unwrap();
+        let scored = validation_forecasts(&model, &data, "", 2.0, Some(voices), &device).unwrap();
+        let windows: Vec<_> = data.splits.valid.iter().collect();
+        assert_eq!(scored.actual.len(), windows.len());
+        assert_eq!(scored.actual, networks.actual);
+        // the mean of the network's forecast and ETS's from each window's origin (the sine
+        // stays within any bound), in units of the scale
+        let target = data.target_values();
+        for (index, window) in windows.iter().enumerate() {
+            let history = &target[..window.first_target_row()];
+            let ets = config.ets().forecast_history(history, 2);
+            for step in 0..2 {
+                let network = networks.forecast[index][step] * 2.0;
+                let expected = (1.0 - blend.weight) * network + blend.weight * ets[step];
+                let got = scored.forecast[index][step] * 2.0;
+                assert!(
+                    (got - expected).abs() < 1e-9,
+                    "{index} {step}: {got} {expected}"
+                );
+                assert_eq!(
+                    scored.actual[index][step] * 2.0,
+                    target[window.first_target_row() + step]
+                );
+            }
+        }
+        assert_ne!(scored.forecast, networks.forecast);
     }
 
     #[test]
