@@ -4,8 +4,9 @@
 //! change from the last value, or from the last season's with `[data] season`), each trial the
 //! config's experiment with its own settings, trained with early stopping on the validation
 //! period and scored there, in original units, on the forecast its run would evaluate (its
-//! networks blended with the config's statistical voices where it names them). The test period is never read: a trial's data is split as a run's, and only
-//! its training and validation windows are used. Trial 0 is the config as given, and a drawn
+//! networks blended with the config's statistical voices where it names them). The test period
+//! is never read: a trial's data is split as a run's, and only its training and validation
+//! windows are used. Trial 0 is the config as given, and a drawn
 //! trial replaces it only where it forecasts the validation windows better by more than chance
 //! ([`Choice`]). Writes the trials' table and the best config.
 //! A panel (`[data] series_column`) is searched as one model over all its series, each trial
@@ -180,8 +181,8 @@ pub struct TrialResult {
     pub trial: Trial,
     /// The mean squared error over every step of every validation window, in original units,
     /// of its run's forecast (its kept epoch's networks, blended with the config's statistical
-    /// voices where it names them, within the series' bounds); for a panel, the mean over its series of each one's divided by the
-    /// square of its scale (`None` when it failed).
+    /// voices where it names them, within the series' bounds); for a panel, the mean over its
+    /// series of each one's divided by the square of its scale (`None` when it failed).
     pub valid_mse: Option<f64>,
     /// Its forecasts of the validation windows, which the config's are tested against.
     pub valid_forecasts: Option<ValidationForecasts>,
@@ -221,24 +222,7 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         &config,
         draw_trials(&config, searched.shortest_rows(), args.trials, args.seed),
     );
-    let lengthened = match config.data.valid_len > own_valid_len {
-        true => format!(" (the recipe's {own_valid_len}, lengthened for the search)"),
-        false => String::new(),
-    };
-    eprintln!(
-        "tune: the config itself (trial 0) and {} drawn trials, {} at a time, each selected on \
-         the {} validation rows{lengthened}{}",
-        args.trials,
-        args.jobs,
-        config.data.valid_len,
-        match searched {
-            Searched::Series(_) => "",
-            Searched::Panel { .. } => {
-                " of every series (its MSE the mean of the series' MSEs each divided by the \
-                 square of its scale, the in-sample MAE of its seasonal naive forecast)"
-            }
-        }
-    );
+    eprintln!("{}", banner(&config, own_valid_len, &searched, args));
     let voices = VoiceForecasts::default();
     let search = Search {
         searched: &searched,
@@ -266,6 +250,33 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     println!("{}", trials_table(&results));
     println!("{}", choice_text(&choice, &results, &run.file(BEST)));
     Ok(())
+}
+
+/// What a search says before its trials: how many, how many at a time, and what they select
+/// on (`own_valid_len`: the config's own validation rows, fewer where the search lengthened
+/// them).
+fn banner(
+    config: &ExperimentConfig,
+    own_valid_len: usize,
+    searched: &Searched,
+    args: &TuneArgs,
+) -> String {
+    let lengthened = match config.data.valid_len > own_valid_len {
+        true => format!(" (the recipe's {own_valid_len}, lengthened for the search)"),
+        false => String::new(),
+    };
+    let panel = match searched {
+        Searched::Series(_) => "",
+        Searched::Panel { .. } => {
+            " of every series (its MSE the mean of the series' MSEs each divided by the square \
+             of its scale, the in-sample MAE of its seasonal naive forecast)"
+        }
+    };
+    format!(
+        "tune: the config itself (trial 0) and {} drawn trials, {} at a time, each selected on \
+         the {} validation rows{lengthened}{panel}",
+        args.trials, args.jobs, config.data.valid_len,
+    )
 }
 
 /// What the search kept and why, for the terminal.
