@@ -31,9 +31,9 @@ pub enum Command {
     /// Fit on the whole series (the newest valid_len rows choose the epoch, then a refit on
     /// every row) and forecast the horizon after its last row, with intervals.
     Forecast(ForecastArgs),
-    /// Random search over the window, the network and the learning rate, each trial (and the
-    /// config as given, trial 0) selected on the validation period only; writes the trials and
-    /// the best config.
+    /// Random search over the window, the network and the learning rate, on the validation
+    /// period only: the config as given is trial 0, and a drawn trial replaces it only where it
+    /// forecasts better by more than chance; writes the trials and the best config.
     Tune(TuneArgs),
     /// Rolling-origin backtest: forecast the last folds × step targets fold by fold, each
     /// fold's model trained only on the rows before its origin (for a panel, every series cut
