@@ -14,7 +14,7 @@ pub use arima::Arima;
 pub use ets::Ets;
 pub use log_arima::LogArima;
 pub use statistical::Statistical;
-pub(crate) use statistical::history_up_to_origin;
+pub use statistical::history_up_to_origin;
 
 /// A forecast of a window's targets that needs no training.
 pub trait Baseline: Sync {

@@ -123,10 +123,16 @@ impl Blend {
     /// `network`'s forecast of the steps after `history` (the target's values up to the
     /// origin, oldest first) blended with the statistical forecasts fitted on `history`.
     pub fn forecast(&self, history: &[f64], network: &[f64]) -> Vec<f64> {
-        let statistical: Vec<Vec<f64>> = (self.statistical.iter())
-            .map(|member| member.forecast_history(history, network.len()))
-            .collect();
-        self.combine(network, &statistical)
+        self.combine(network, &self.member_forecasts(history, network.len()))
+    }
+
+    /// Each statistical member's forecast of the `steps` values after `history` (the target's
+    /// values up to the origin, oldest first), in the blend's order: what [`Blend::combine`]
+    /// takes.
+    pub fn member_forecasts(&self, history: &[f64], steps: usize) -> Vec<Vec<f64>> {
+        (self.statistical.iter())
+            .map(|member| member.forecast_history(history, steps))
+            .collect()
     }
 
     /// `network`'s forecast of `window` of `data` blended with the statistical forecasts from

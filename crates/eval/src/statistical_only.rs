@@ -35,10 +35,7 @@ impl Blend {
     /// voices combined by the blend's rule (the median of the voices, or their mean, each voice
     /// weighing alike without the networks).
     pub fn forecast_alone(&self, history: &[f64], steps: usize) -> Vec<f64> {
-        let statistical: Vec<Vec<f64>> = (self.statistical.iter())
-            .map(|member| member.forecast_history(history, steps))
-            .collect();
-        let voices = self.voice_forecasts(&statistical);
+        let voices = self.voice_forecasts(&self.member_forecasts(history, steps));
         let voice_count = voices.len().max(1) as f64;
         (0..steps)
             .map(|step| {

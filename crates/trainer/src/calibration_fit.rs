@@ -17,7 +17,7 @@ use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step};
 use crate::artifacts::{RunDir, files};
 use crate::config::{ExperimentConfig, OutputKind};
 use crate::device::SelectedDevice;
-use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for};
+use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for, with_valid_len};
 use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train};
 
 /// A second fit's calibration errors.
@@ -63,13 +63,6 @@ pub(crate) fn wanted_valid_len(
         && windows < needed
         && valid_len > data.valid_len;
     wanted.then_some(valid_len)
-}
-
-/// `config` with the validation period `valid_len`.
-fn with_valid_len(config: &ExperimentConfig, valid_len: usize) -> ExperimentConfig {
-    let mut second = config.clone();
-    second.data.valid_len = valid_len;
-    second
 }
 
 /// Trains `config` again on one series (`data` as the run prepared it, re-read with the

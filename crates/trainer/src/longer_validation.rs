@@ -7,6 +7,15 @@
 use yoho_data::defaults::MIN_TRAINING_WINDOWS;
 use yoho_data::{DataConfig, PreparedData, PreparedPanel};
 
+use crate::config::ExperimentConfig;
+
+/// `config` with the validation period `valid_len`.
+pub(crate) fn with_valid_len(config: &ExperimentConfig, valid_len: usize) -> ExperimentConfig {
+    let mut longer = config.clone();
+    longer.data.valid_len = valid_len;
+    longer
+}
+
 /// The validation rows that hold `origins` origins of every series together, `series` series
 /// sharing them (at least one origin each): `horizon` and a stride for each origin after the
 /// first.

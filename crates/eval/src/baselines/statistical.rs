@@ -77,7 +77,7 @@ impl Baseline for Statistical {
 }
 
 /// Every target value up to `window`'s origin (its last input row).
-pub(crate) fn history_up_to_origin<'a>(data: &'a PreparedData, window: &Window) -> &'a [f64] {
+pub fn history_up_to_origin<'a>(data: &'a PreparedData, window: &Window) -> &'a [f64] {
     &data.target_values()[..=window.last_input_row()]
 }
 

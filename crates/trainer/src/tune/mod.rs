@@ -30,7 +30,7 @@ use crate::cli::TuneArgs;
 use crate::device::select_device;
 use crate::fit::{LearnerFit, in_parallel};
 use crate::forecast_fit::recipe_sizes_validation;
-use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for};
+use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for, with_valid_len};
 use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
 use crate::training::TrainedModel;
@@ -353,10 +353,7 @@ fn selection_valid_len(config: &ExperimentConfig, searched: &Searched, path: &Pa
         Searched::Panel { series, .. } => series.len(),
     };
     let wanted = rows_for(data, SELECTION_ORIGINS, series);
-    let with = |valid_len: usize| yoho_data::DataConfig {
-        valid_len,
-        ..data.clone()
-    };
+    let with = |valid_len: usize| with_valid_len(config, valid_len).data;
     let found = match searched {
         Searched::Series(loaded) => {
             let prepare = |config: &yoho_data::DataConfig| {
@@ -526,11 +523,11 @@ fn panel_trial(
     let fit = LearnerFit::new(&config, search.device.clone(), search.dir);
     let trained = fit.trained(&panel.training_data(), name)?;
     let blend = config.blend();
+    let voices = voices_of(blend.as_ref(), search);
     let mut scaled = Vec::with_capacity(panel.series.len());
     let mut every = ValidationForecasts::default();
     for member in &panel.series {
         let scale = yoho_eval::pooled::series_scale(&member.data, config.evaluate.season);
-        let voices = voices_of(blend.as_ref(), search);
         let forecasts = validation_forecasts(
             &trained.forecaster,
             &member.data,

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use yoho_data::{PreparedData, Window};
 use yoho_eval::Blend;
+use yoho_eval::baselines::history_up_to_origin;
 
 /// The voices' forecasts already fitted, by the history they were fitted on.
 #[derive(Debug, Default)]
@@ -28,14 +29,12 @@ impl VoiceForecasts {
         blend: &Blend,
         steps: usize,
     ) -> Vec<Vec<f64>> {
-        let history = &data.target_values()[..=window.last_input_row()];
+        let history = history_up_to_origin(data, window);
         let key = key(series, history, blend, steps);
         if let Some(fitted) = self.fitted.lock().expect("voices lock").get(&key) {
             return fitted.clone();
         }
-        let fitted: Vec<Vec<f64>> = (blend.statistical.iter())
-            .map(|member| member.forecast_history(history, steps))
-            .collect();
+        let fitted = blend.member_forecasts(history, steps);
         let mut map = self.fitted.lock().expect("voices lock");
         map.insert(key, fitted.clone());
         fitted
@@ -97,7 +96,7 @@ mod tests {
         assert_eq!(voices.len(), windows.len());
         // each is what ETS gives from the window's origin
         for (window, fitted) in windows.iter().zip(&first) {
-            let history = &data.target_values()[..=window.last_input_row()];
+            let history = history_up_to_origin(&data, window);
             assert_eq!(fitted[0], Ets { season: None }.forecast_history(history, 3));
         }
         // another series, or another number of steps, is another history to fit
