@@ -129,6 +129,8 @@ pub struct WindowBatch {
     pub targets: Tensor<2>,
     /// Each window's series in its panel, `[batch]` (0 for a single series).
     pub series: Tensor<1, Int>,
+    /// Each window's target scaled units per model unit, `[batch]` ([`WindowItem::spread`]).
+    pub spreads: Tensor<1>,
 }
 
 impl WindowBatch {
@@ -138,6 +140,7 @@ impl WindowBatch {
             inputs: self.inputs.clone().to_device(device),
             targets: self.targets.clone().to_device(device),
             series: self.series.clone().to_device(device),
+            spreads: self.spreads.clone().to_device(device),
         }
     }
 
@@ -147,6 +150,7 @@ impl WindowBatch {
             inputs: self.inputs.clone().narrow(0, start, len),
             targets: self.targets.clone().narrow(0, start, len),
             series: self.series.clone().narrow(0, start, len),
+            spreads: self.spreads.clone().narrow(0, start, len),
         }
     }
 }
@@ -174,8 +178,10 @@ impl WindowBatcher {
         let mut inputs = Vec::with_capacity(batch * window_len * features);
         let mut targets = Vec::with_capacity(batch * horizon);
         let mut series = Vec::with_capacity(batch);
+        let mut spreads = Vec::with_capacity(batch);
         for item in items {
             series.push(item.series as i64);
+            spreads.push(item.spread);
             debug_assert_eq!(item.inputs.len(), window_len * features);
             debug_assert_eq!(item.targets.len(), horizon);
             inputs.extend_from_slice(&item.inputs);
@@ -188,6 +194,7 @@ impl WindowBatcher {
             ),
             targets: Tensor::from_data(TensorData::new(targets, [batch, horizon]), device),
             series: Tensor::from_data(TensorData::new(series, [batch]), device),
+            spreads: Tensor::from_data(TensorData::new(spreads, [batch]), device),
         }
     }
 }
@@ -216,11 +223,13 @@ mod tests {
                 inputs: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
                 targets: vec![7.0],
                 series: 0,
+                spread: 1.0,
             },
             WindowItem {
                 inputs: vec![8.0, 9.0, 10.0, 11.0, 12.0, 13.0],
                 targets: vec![14.0],
                 series: 3,
+                spread: 0.5,
             },
         ];
         let batch = WindowBatcher::new(shape).batch(items, &device);
@@ -236,5 +245,7 @@ mod tests {
         assert_eq!(value, vec![11.0]);
         let series: Vec<i64> = batch.series.into_data().try_into_vec_as::<i64>().unwrap();
         assert_eq!(series, vec![0, 3]);
+        let spreads: Vec<f32> = batch.spreads.into_data().try_into_vec_as::<f32>().unwrap();
+        assert_eq!(spreads, vec![1.0, 0.5]);
     }
 }

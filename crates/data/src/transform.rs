@@ -106,6 +106,12 @@ impl Anchor {
         }
     }
 
+    /// The target's scaled units (log-return units for `log_return`) per model unit: an
+    /// output's error times this is its error in scaled units.
+    pub fn spread(&self) -> f64 {
+        self.spread
+    }
+
     /// A network's outputs for the steps after the window (f32, model units, the first step
     /// first) back in original units.
     pub fn decode_outputs(&self, outputs: &[f32]) -> Vec<f64> {
@@ -132,6 +138,10 @@ pub struct WindowItem {
     /// The index of the window's series in its panel (0 for a single series), for models with
     /// parameters of each series' own.
     pub series: usize,
+    /// The target's scaled units per model unit of `targets` (the window's [`Anchor::spread`]):
+    /// an output's error times it is the error in the target's scaled units, which do not
+    /// depend on the window's length, norm or transform (log-return units for `log_return`).
+    pub spread: f32,
 }
 
 /// Encodes windows of a series for the network and decodes its outputs.
@@ -334,6 +344,7 @@ impl WindowCodec {
             inputs,
             targets,
             series: self.series_index,
+            spread: anchor.spread() as f32,
         }
     }
 

@@ -166,6 +166,15 @@ pub struct TuneArgs {
     /// Where to compute (as for training).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+    /// Train every drawn trial to its end. By default trial 0 trains first, and a drawn trial
+    /// stops (pruned, never kept) once the validation errors, in the target's scaled units, of
+    /// all its first family's networks are above those of the config's at the same epoch.
+    #[arg(long, conflicts_with = "prune_from")]
+    pub no_prune: bool,
+    /// The first epoch at which a drawn trial may be pruned (default: 10, or the config's
+    /// `[train] min_epochs` if later).
+    #[arg(long, value_name = "EPOCH", value_parser = at_least_one)]
+    pub prune_from: Option<usize>,
 }
 
 /// A count of at least 1 (trials, jobs).

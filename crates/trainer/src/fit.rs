@@ -9,7 +9,7 @@ use yoho_eval::backtest::{Fit, Fold};
 use yoho_model::Forecaster;
 
 use crate::ExperimentConfig;
-use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train};
+use crate::training::{Pruning, TrainedModel, TrainingControl, TrainingEnd, train};
 pub use yoho_eval::parallel::in_parallel;
 
 /// Trains with the learner as `config` says, printing nothing, each fit's checkpoints in a
@@ -29,6 +29,14 @@ impl<'a> LearnerFit<'a> {
             device,
             checkpoints_dir: checkpoints_dir.to_path_buf(),
             control: TrainingControl::quiet(),
+        }
+    }
+
+    /// The same fit as a search's trial, pruned (or recorded) as `pruning` says.
+    pub(crate) fn with_pruning(self, pruning: Pruning) -> Self {
+        Self {
+            control: self.control.with_pruning(pruning),
+            ..self
         }
     }
 

@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::pruning::Pruning;
+
 /// What the signal handler, the learner's callbacks and the caller share about a run.
 #[derive(Debug, Clone, Default)]
 pub struct TrainingControl {
@@ -12,6 +14,13 @@ pub struct TrainingControl {
     exit_at_once: Arc<AtomicBool>,
     diverged: Arc<Mutex<Option<(usize, f64)>>>,
     last_checkpoint: Arc<Mutex<Option<usize>>>,
+    /// A search's pruning of the trial this run is (`trainer tune`).
+    pub(super) pruning: Option<Pruning>,
+    /// The network's place in its ensemble (0 for a single network).
+    pub(super) member: usize,
+    /// The networks of its ensemble a search judges its trial on (its first family's; 0 or 1
+    /// for a single network).
+    pub(super) judged: usize,
 }
 
 impl TrainingControl {
@@ -23,16 +32,28 @@ impl TrainingControl {
         }
     }
 
-    /// The control of one member of an ensemble trained beside the others: the same stop
-    /// requests, its own divergence and checkpoints; `quiet` unless it is the member whose
-    /// progress is shown.
-    pub(super) fn for_member(&self, shown: bool) -> Self {
+    /// A control whose run is a search's trial, pruned (or recorded) as `pruning` says.
+    pub fn with_pruning(self, pruning: Pruning) -> Self {
         Self {
-            quiet: self.quiet || !shown,
+            pruning: Some(pruning),
+            ..self
+        }
+    }
+
+    /// The control of member `member` of an ensemble trained side by side, whose first `judged`
+    /// members its trial is judged on where a search prunes it: the same stop requests and
+    /// pruning, its own divergence and checkpoints; `quiet` unless it is the member whose
+    /// progress is shown (the first).
+    pub(super) fn for_member(&self, member: usize, judged: usize) -> Self {
+        Self {
+            quiet: self.quiet || member != 0,
             stop_requested: self.stop_requested.clone(),
             exit_at_once: self.exit_at_once.clone(),
             diverged: Arc::default(),
             last_checkpoint: Arc::default(),
+            pruning: self.pruning.clone(),
+            member,
+            judged,
         }
     }
 

@@ -6,6 +6,7 @@ use burn::train::metric::store::EventStoreClient;
 
 use super::best_epoch;
 use super::history::LossHistory;
+use super::pruning::NetworkPruning;
 
 /// Stops when the validation loss has not improved for `patience` epochs, counted from the
 /// epoch of the lowest finite validation loss in `history` (from epoch 0 when there is none),
@@ -28,6 +29,23 @@ impl NoImprovementSince {
 impl EarlyStoppingStrategy for NoImprovementSince {
     fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
         self.should_stop_at(epoch)
+    }
+}
+
+/// What ends a network's training before its last epoch: no improvement for `patience`
+/// epochs, or, in a search, its trial found behind the config's ([`NetworkPruning`]).
+#[derive(Clone)]
+pub(super) struct Stopping {
+    pub(super) patience: Option<NoImprovementSince>,
+    pub(super) pruning: Option<NetworkPruning>,
+}
+
+impl EarlyStoppingStrategy for Stopping {
+    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
+        // every epoch's error is taken, whether or not patience ends the training
+        let pruned = (self.pruning.as_mut()).is_some_and(|pruning| pruning.should_stop(epoch));
+        let patience = (self.patience.as_ref()).is_some_and(|p| p.should_stop_at(epoch));
+        pruned || patience
     }
 }
 

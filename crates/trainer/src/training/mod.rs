@@ -12,6 +12,7 @@ mod history;
 mod optimizer;
 pub mod overhead;
 mod progress;
+mod pruning;
 mod step;
 
 use std::path::Path;
@@ -35,11 +36,13 @@ use crate::config::{ExperimentConfig, Families, ModelFamily, TrainSection};
 use checkpoints::{AtomicFileCheckpointer, RunCheckpoints};
 pub(crate) use checkpoints::{latest_complete, prune};
 pub use control::TrainingControl;
-use early_stopping::NoImprovementSince;
+use early_stopping::{NoImprovementSince, Stopping};
 use epoch_sample::EpochSampleLoader;
 pub use history::{EpochLoss, LossHistory, read_loss_csv, write_loss_csv};
 use optimizer::{lr_scheduler, optimizer};
 use progress::ProgressPrinter;
+use pruning::NetworkPruning;
+pub use pruning::{Curves, PRUNE_FROM_EPOCH, Pruning};
 pub use step::Regressor;
 use yoho_eval::parallel::{cores, in_parallel};
 
@@ -180,7 +183,7 @@ fn train_ensemble(
         member.model.lookbacks = Vec::from_iter(config.model.lookback_of(index % per_family));
         member.train.seed = member_seed(config.train.seed, *index);
         let dir = run_dir.join("members").join(format!("{:02}", index + 1));
-        let control = control.for_member(*index == 0);
+        let control = control.for_member(*index, per_family);
         train_one(&member, data, device, &dir, &control, None, None)
     });
     let mut members = Vec::with_capacity(config.train.ensemble);
@@ -266,17 +269,25 @@ fn train_one(
     resume: Option<&ResumePoint>,
 ) -> anyhow::Result<TrainingEnd> {
     let training_device = device.clone().autodiff();
-    let model = Regressor::new(
+    let mut model = Regressor::new(
         seeded_forecaster(config, weights, device, &training_device)?,
         &config.train,
     );
-    if config.train.epochs == 0 {
-        // evaluate `[model] init_from` as it is
+    let pruning = (control.pruning.clone())
+        .map(|pruning| NetworkPruning::new(pruning, control.member, control.judged));
+    model.scaled_errors = pruning.as_ref().map(|pruning| pruning.errors.clone());
+    let pruned = control.pruning.as_ref().and_then(Pruning::pruned_at);
+    if config.train.epochs == 0 || pruned.is_some() {
+        // evaluate `[model] init_from` as it is; a pruned trial's network is not trained
+        let stop_reason = match pruned {
+            Some(epoch) => format!("not trained: its trial was pruned at epoch {epoch}"),
+            None => "evaluated the imported weights without training".into(),
+        };
         return Ok(TrainingEnd::Finished(Box::new(TrainedModel {
             forecaster: model.forecaster.valid(),
             history: Vec::new(),
             kept_epoch: None,
-            stop_reason: "evaluated the imported weights without training".into(),
+            stop_reason,
             wall_time: Duration::ZERO,
         })));
     }
@@ -300,8 +311,9 @@ fn train_one(
         control,
         resume,
         history: &history,
+        pruning,
     };
-    let (training, interrupter) = supervised_training(&run, loaders);
+    let (training, interrupter) = supervised_training(run, loaders);
 
     let started = Instant::now();
     let result = training.launch(Learner::new(model, optimizer, scheduler));
@@ -411,14 +423,17 @@ struct RunContext<'a> {
     control: &'a TrainingControl,
     resume: Option<&'a ResumePoint>,
     history: &'a LossHistory,
+    /// The network's part in a search's pruning of its trials.
+    pruning: Option<NetworkPruning>,
 }
 
 /// burn-train's supervised training over `loaders` (training, validation): the loss metrics
 /// into the run's history, the progress printer, the run's atomic checkpoints and the epochs
-/// they keep, early stopping after `patience` epochs without a better validation loss, and the
-/// checkpoint a resumed run continues from; with its interrupter.
+/// they keep, early stopping after `patience` epochs without a better validation loss (or, in a
+/// search, once its trial is pruned), and the checkpoint a resumed run continues from; with its
+/// interrupter.
 fn supervised_training(
-    run: &RunContext,
+    run: RunContext,
     (train_loader, valid_loader): (Loader, Loader),
 ) -> (SupervisedTraining<Regressor>, Interrupter) {
     let RunContext {
@@ -428,7 +443,8 @@ fn supervised_training(
         control,
         resume,
         history,
-    } = *run;
+        pruning,
+    } = run;
     let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader);
     let interrupter = training.interrupter();
     training = training
@@ -458,12 +474,13 @@ fn supervised_training(
             history: history.clone(),
         })
         .num_epochs(train.epochs);
-    if train.patience > 0 {
-        training = training.early_stopping(NoImprovementSince {
-            patience: train.patience,
-            min_epochs: train.first_keepable_epoch(),
-            history: history.clone(),
-        });
+    let patience = (train.patience > 0).then(|| NoImprovementSince {
+        patience: train.patience,
+        min_epochs: train.first_keepable_epoch(),
+        history: history.clone(),
+    });
+    if patience.is_some() || pruning.is_some() {
+        training = training.early_stopping(Stopping { patience, pruning });
     }
     if let Some(resume) = resume {
         training = training.checkpoint(resume.epoch);

@@ -6,6 +6,7 @@ use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 use yoho_data::WindowBatch;
 use yoho_model::Forecaster;
 
+use super::pruning::ScaledErrors;
 use crate::config::{LossReduction, PointLoss, TrainSection};
 
 /// The forecaster as the learner trains it: on each batch, `[train] loss` (squared or absolute
@@ -20,6 +21,10 @@ pub struct Regressor {
     /// Whether the batch loss sums the errors instead of averaging them.
     #[module(skip)]
     pub sum_loss: bool,
+    /// Where the validation steps add their errors in the target's scaled units, for a search
+    /// that prunes its trials (`None` elsewhere: nothing is computed).
+    #[module(skip)]
+    pub scaled_errors: Option<ScaledErrors>,
 }
 
 impl Regressor {
@@ -29,6 +34,7 @@ impl Regressor {
             forecaster,
             loss: train.loss,
             sum_loss: train.loss_reduction == LossReduction::Sum,
+            scaled_errors: None,
         }
     }
 
@@ -75,6 +81,11 @@ impl InferenceStep for Regressor {
     type Output = RegressionOutput;
 
     fn step(&self, batch: WindowBatch) -> RegressionOutput {
-        self.regression(batch)
+        let spreads = batch.spreads.clone();
+        let item = self.regression(batch);
+        if let Some(errors) = &self.scaled_errors {
+            errors.add(item.output.clone(), item.targets.clone(), spreads);
+        }
+        item
     }
 }

@@ -136,6 +136,7 @@ mod tests {
             valid_forecasts: forecasts,
             epochs: 1,
             kept_epoch: 1,
+            pruned_at: None,
             seconds: 0.0,
             error: None,
         }

@@ -8,7 +8,9 @@
 //! is never read: a trial's data is split as a run's, and only its training and validation
 //! windows are used. Trial 0 is the config as given, and a drawn
 //! trial replaces it only where it forecasts the validation windows better by more than chance
-//! ([`Choice`]). Writes the trials' table and the best config.
+//! ([`Choice`]). Trial 0 trains first, and a drawn trial whose networks fall behind its
+//! networks at the same epoch is stopped there (`training::Pruning`). Writes the trials' table and the
+//! best config.
 //! A panel (`[data] series_column`) is searched as one model over all its series, each trial
 //! scored by the mean over the series of its validation MSE divided by the square of the
 //! series' scale (the in-sample MAE of its seasonal naive forecast), so that no series
@@ -16,6 +18,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::bail;
@@ -33,7 +36,7 @@ use crate::forecast_fit::recipe_sizes_validation;
 use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for, with_valid_len};
 use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
-use crate::training::TrainedModel;
+use crate::training::{Curves, PRUNE_FROM_EPOCH, Pruning, TrainedModel};
 
 mod choice;
 mod voices;
@@ -190,6 +193,9 @@ pub struct TrialResult {
     pub epochs: usize,
     /// The epoch kept.
     pub kept_epoch: usize,
+    /// The epoch at which it was stopped, behind the config's trial (`None` where it was not:
+    /// a pruned trial has no validation MSE).
+    pub pruned_at: Option<usize>,
     /// Wall seconds.
     pub seconds: f64,
     /// Why it failed.
@@ -222,7 +228,13 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         &config,
         draw_trials(&config, searched.shortest_rows(), args.trials, args.seed),
     );
-    eprintln!("{}", banner(&config, own_valid_len, &searched, args));
+    let prune_from = (!args.no_prune).then(|| {
+        (args.prune_from).unwrap_or(PRUNE_FROM_EPOCH.max(config.train.first_keepable_epoch()))
+    });
+    eprintln!(
+        "{}",
+        banner(&config, own_valid_len, &searched, args, prune_from)
+    );
     let voices = VoiceForecasts::default();
     let search = Search {
         searched: &searched,
@@ -230,7 +242,7 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         dir: run.path(),
         voices: &voices,
     };
-    let results = run_trials(&search, &trials, args.jobs, &run);
+    let results = run_trials(&search, &trials, args.jobs, &run, prune_from);
     let choice = choice::choose(&results);
     let kept = choice.as_ref().map(Choice::index);
     run.write(TRIALS, trials_csv(&results, kept).as_bytes())?;
@@ -252,14 +264,15 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a search says before its trials: how many, how many at a time, and what they select
-/// on (`own_valid_len`: the config's own validation rows, fewer where the search lengthened
-/// them).
+/// What a search says before its trials: how many, how many at a time, what they select on
+/// (`own_valid_len`: the config's own validation rows, fewer where the search lengthened
+/// them), and from which epoch they are pruned.
 fn banner(
     config: &ExperimentConfig,
     own_valid_len: usize,
     searched: &Searched,
     args: &TuneArgs,
+    prune_from: Option<usize>,
 ) -> String {
     let lengthened = match config.data.valid_len > own_valid_len {
         true => format!(" (the recipe's {own_valid_len}, lengthened for the search)"),
@@ -272,9 +285,16 @@ fn banner(
              of its scale, the in-sample MAE of its seasonal naive forecast)"
         }
     };
+    let pruning = match prune_from {
+        Some(epoch) => format!(
+            "; trial 0 first, then each drawn trial stopped once its networks are behind trial \
+             0's at the same epoch, from epoch {epoch} (--no-prune trains every trial to its end)"
+        ),
+        None => String::new(),
+    };
     format!(
         "tune: the config itself (trial 0) and {} drawn trials, {} at a time, each selected on \
-         the {} validation rows{lengthened}{panel}",
+         the {} validation rows{lengthened}{panel}{pruning}",
         args.trials, args.jobs, config.data.valid_len,
     )
 }
@@ -417,43 +437,77 @@ pub struct Search<'a> {
 }
 
 /// Runs `trials` (each a trial and the config it makes) of `search`, `jobs` at a time, in
-/// their order; trial `i` is numbered `i` (0 the config as given).
+/// their order; trial `i` is numbered `i` (0 the config as given). With `prune_from`, trial 0
+/// trains first, alone, and each drawn trial stops once its first family's networks all fall
+/// behind the config's ([`Pruning`]), from that epoch on.
 fn run_trials(
     search: &Search,
     trials: &[(Trial, ExperimentConfig)],
     jobs: usize,
     run: &RunDir,
+    prune_from: Option<usize>,
 ) -> Vec<TrialResult> {
-    in_parallel(trials, jobs, |index, (trial, config)| {
-        let name = format!("trial-{index:03}");
-        let result = run_trial(config, trial, search, &name);
-        let _ = std::fs::remove_dir_all(run.file(&name));
-        let outcome = match (result.valid_mse, &result.error) {
-            (Some(mse), _) => format!("validation MSE {mse:.6}"),
-            (None, Some(error)) => format!("failed: {error}"),
-            (None, None) => "failed".into(),
+    let run_one =
+        |index: usize, (trial, config): &(Trial, ExperimentConfig), pruning: Option<&Pruning>| {
+            let name = format!("trial-{index:03}");
+            let result = run_trial(config, trial, search, &name, pruning);
+            let _ = std::fs::remove_dir_all(run.file(&name));
+            eprintln!("trial {index:>3}: {}", outcome_text(&result));
+            result
         };
-        eprintln!("trial {index:>3}: {outcome}");
-        result
-    })
+    let (Some(from_epoch), Some((own, drawn))) = (prune_from, trials.split_first()) else {
+        return in_parallel(trials, jobs, |index, trial| run_one(index, trial, None));
+    };
+    let reference = Arc::new(Curves::default());
+    let first = run_one(0, own, Some(&Pruning::Record(reference.clone())));
+    // a config that failed is no reference
+    let reference = first.valid_mse.map(|_| reference);
+    let rest = in_parallel(drawn, jobs, |index, trial| {
+        // each drawn trial is pruned on its own
+        let pruning = (reference.clone()).map(|curves| Pruning::against(curves, from_epoch));
+        run_one(index + 1, trial, pruning.as_ref())
+    });
+    std::iter::once(first).chain(rest).collect()
+}
+
+/// How a trial ended, in words.
+fn outcome_text(result: &TrialResult) -> String {
+    match (result.valid_mse, result.pruned_at, &result.error) {
+        (Some(mse), _, _) => format!("validation MSE {mse:.6}"),
+        (None, Some(epoch), _) => format!("pruned at epoch {epoch}, behind the config"),
+        (None, None, Some(error)) => format!("failed: {error}"),
+        (None, None, None) => "failed".into(),
+    }
 }
 
 /// One trial: the experiment split as a run's, trained on its training windows with early
-/// stopping on its validation windows, scored on them; its checkpoints in `search.dir/name`.
+/// stopping on its validation windows (and stopped sooner where `pruning` finds it behind the
+/// config's), scored on them; its checkpoints in `search.dir/name`.
 pub fn run_trial(
     config: &ExperimentConfig,
     trial: &Trial,
     search: &Search,
     name: &str,
+    pruning: Option<&Pruning>,
 ) -> TrialResult {
     let start = Instant::now();
-    let outcome = (|| -> anyhow::Result<(f64, ValidationForecasts, usize, usize)> {
+    let outcome = (|| -> anyhow::Result<(TrainedModel, Option<Scored>)> {
         config.validate()?;
-        let (trained, mse, forecasts) = match search.searched {
+        let fit = |config| {
+            let fit = LearnerFit::new(config, search.device.clone(), search.dir);
+            match pruning {
+                Some(pruning) => fit.with_pruning(pruning.clone()),
+                None => fit,
+            }
+        };
+        let pruned = || pruning.and_then(Pruning::pruned_at).is_some();
+        match search.searched {
             Searched::Series(loaded) => {
                 let data = yoho_data::prepare_loaded(loaded.clone(), &config.data)?;
-                let fit = LearnerFit::new(config, search.device.clone(), search.dir);
-                let trained = fit.trained(&data.training_data(), name)?;
+                let trained = fit(config).trained(&data.training_data(), name)?;
+                if pruned() {
+                    return Ok((trained, None));
+                }
                 let blend = config.blend();
                 let voices = voices_of(blend.as_ref(), search);
                 let forecasts = validation_forecasts(
@@ -464,37 +518,48 @@ pub fn run_trial(
                     voices,
                     search.device,
                 )?;
-                (trained, forecasts.mse(), forecasts)
+                Ok((trained, Some((forecasts.mse(), forecasts))))
             }
             Searched::Panel { column, series } => {
-                panel_trial(config, column, series, search, name)?
+                let (config, panel) = trial_panel(config, column, series)?;
+                let trained = fit(&config).trained(&panel.training_data(), name)?;
+                if pruned() {
+                    return Ok((trained, None));
+                }
+                let scored = panel_scores(&config, &panel, &trained, search)?;
+                Ok((trained, Some(scored)))
             }
-        };
-        let (epochs, kept_epoch) = (trained.history.len(), trained.kept_epoch.unwrap_or(0));
-        Ok((mse, forecasts, epochs, kept_epoch))
+        }
     })();
     let seconds = start.elapsed().as_secs_f64();
+    let failed = |error: Option<String>| TrialResult {
+        trial: trial.clone(),
+        valid_mse: None,
+        valid_forecasts: None,
+        epochs: 0,
+        kept_epoch: 0,
+        pruned_at: None,
+        seconds,
+        error,
+    };
     match outcome {
-        Ok((mse, forecasts, epochs, kept_epoch)) => TrialResult {
-            trial: trial.clone(),
-            valid_mse: Some(mse).filter(|mse| mse.is_finite()),
-            valid_forecasts: Some(forecasts),
-            epochs,
-            kept_epoch,
-            seconds,
-            error: None,
-        },
-        Err(error) => TrialResult {
-            trial: trial.clone(),
-            valid_mse: None,
-            valid_forecasts: None,
-            epochs: 0,
-            kept_epoch: 0,
-            seconds,
-            error: Some(crate::error_text(&error)),
-        },
+        Ok((trained, scored)) => {
+            let (valid_mse, valid_forecasts) = scored.unzip();
+            TrialResult {
+                valid_mse: valid_mse.filter(|mse| mse.is_finite()),
+                valid_forecasts,
+                epochs: trained.history.len(),
+                kept_epoch: trained.kept_epoch.unwrap_or(0),
+                pruned_at: pruning.and_then(Pruning::pruned_at),
+                ..failed(None)
+            }
+        }
+        Err(error) => failed(Some(crate::error_text(&error))),
     }
 }
+
+/// A trial's validation MSE and the forecasts it is computed from.
+type Scored = (f64, ValidationForecasts);
 
 /// The voices a config's `blend` names, with the search's fitted forecasts.
 fn voices_of<'a>(blend: Option<&'a yoho_eval::Blend>, search: &Search<'a>) -> Option<Voices<'a>> {
@@ -504,24 +569,28 @@ fn voices_of<'a>(blend: Option<&'a yoho_eval::Blend>, search: &Search<'a>) -> Op
     })
 }
 
-/// One trial of a panel: the model trained over every series, the mean over the series of
-/// each one's validation MSE divided by the square of its scale, and the forecasts of every
-/// series' validation windows so divided. A trial whose windows would leave a series out fails:
-/// its score would not compare with the others'.
-fn panel_trial(
+/// The panel a trial of a panel trains on, and its config sized for it. A trial whose windows
+/// would leave a series out fails: its score would not compare with the others'.
+fn trial_panel(
     config: &ExperimentConfig,
     column: &str,
     series: &[(String, LoadedSeries)],
-    search: &Search,
-    name: &str,
-) -> anyhow::Result<(TrainedModel, f64, ValidationForecasts)> {
+) -> anyhow::Result<(ExperimentConfig, yoho_data::PreparedPanel)> {
     let panel = yoho_data::prepare_panel_loaded(series.to_vec(), &config.data, column)?;
     if let Some((left_out, reason)) = panel.left_out.first() {
         bail!("its windows leave series '{left_out}' out: {reason}");
     }
-    let config = config.clone().for_panel(panel.series.len());
-    let fit = LearnerFit::new(&config, search.device.clone(), search.dir);
-    let trained = fit.trained(&panel.training_data(), name)?;
+    Ok((config.clone().for_panel(panel.series.len()), panel))
+}
+
+/// A panel trial's score: the mean over the series of each one's validation MSE divided by the
+/// square of its scale, and the forecasts of every series' validation windows so divided.
+fn panel_scores(
+    config: &ExperimentConfig,
+    panel: &yoho_data::PreparedPanel,
+    trained: &TrainedModel,
+    search: &Search,
+) -> anyhow::Result<Scored> {
     let blend = config.blend();
     let voices = voices_of(blend.as_ref(), search);
     let mut scaled = Vec::with_capacity(panel.series.len());
@@ -541,7 +610,7 @@ fn panel_trial(
         every.forecast.extend(forecasts.forecast);
     }
     let mean = scaled.iter().sum::<f64>() / scaled.len().max(1) as f64;
-    Ok((trained, mean, every))
+    Ok((mean, every))
 }
 
 /// The statistical voices a trial's networks are blended with, as its run blends them, and
@@ -596,13 +665,13 @@ fn validation_forecasts(
 fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
     let mut text = String::from(
         "trial,window_len,hidden_size,num_layers,lr,batch_size,transform,epochs,kept_epoch,\
-         valid_mse,seconds,error,kept\n",
+         valid_mse,pruned_at,seconds,error,kept\n",
     );
     for (index, result) in results.iter().enumerate() {
         let trial = &result.trial;
         let _ = writeln!(
             text,
-            "{},{},{},{},{},{},{},{},{},{},{:.2},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{}",
             index,
             trial.window_len,
             trial.hidden_size,
@@ -615,6 +684,9 @@ fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
             result
                 .valid_mse
                 .map_or(String::new(), |mse| mse.to_string()),
+            result
+                .pruned_at
+                .map_or(String::new(), |epoch| epoch.to_string()),
             result.seconds,
             result
                 .error
@@ -653,10 +725,15 @@ fn trials_table(results: &[TrialResult]) -> String {
             trial.lr,
             trial.batch_size,
             trial.transform.name(),
-            result.kept_epoch,
-            result
-                .valid_mse
-                .map_or("failed".to_string(), |mse| format!("{mse:.6}"))
+            match result.pruned_at {
+                Some(_) => "-".to_string(),
+                None => result.kept_epoch.to_string(),
+            },
+            match (result.valid_mse, result.pruned_at) {
+                (Some(mse), _) => format!("{mse:.6}"),
+                (None, Some(epoch)) => format!("pruned at {epoch}"),
+                (None, None) => "failed".to_string(),
+            }
         );
     }
     text
@@ -745,6 +822,7 @@ mod tests {
             valid_forecasts: None,
             epochs: 1,
             kept_epoch: 1,
+            pruned_at: None,
             seconds: 0.0,
             error: None,
         }

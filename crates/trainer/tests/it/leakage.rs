@@ -12,7 +12,7 @@ const TEST_LEN: usize = 6;
 
 /// One series (or, with `tickers`, a long-format panel of them on the same dates); every value
 /// from row `poison_from` on multiplied by 1,000.
-fn write_data(dir: &Path, tickers: &[&str], poison_from: Option<usize>) -> PathBuf {
+pub(crate) fn write_data(dir: &Path, tickers: &[&str], poison_from: Option<usize>) -> PathBuf {
     let poisoned = poison_from.is_some();
     let mut text = match tickers.is_empty() {
         true => String::from("Date,Open,Close\n"),
@@ -155,8 +155,9 @@ fn poisoning_the_test_period_changes_nothing_before_it_in_a_panel() {
 }
 
 /// Tunes on `data` (three trials of three epochs, one at a time; with `panel`, one model over
-/// its tickers); returns its `trials.csv` without the seconds each trial took.
-fn tune(dir: &Path, data: &Path, panel: bool) -> String {
+/// its tickers; the arguments `extra` too); returns its `trials.csv` without the seconds each
+/// trial took.
+pub(crate) fn tune(dir: &Path, data: &Path, panel: bool, extra: &[&str]) -> String {
     let series_column = match panel {
         true => "\nseries_column = \"ticker\"",
         false => "",
@@ -168,13 +169,14 @@ fn tune(dir: &Path, data: &Path, panel: bool) -> String {
     let name = data.file_stem().unwrap().to_str().unwrap();
     let path = dir.join(format!("tune-{name}.toml"));
     std::fs::write(&path, config).unwrap();
-    let out = dir.join(format!("tune-{name}"));
-    tune_trials(&path, &out, &["--trials", "3"]).0
+    let out = dir.join(format!("tune-{name}-{}", extra.join("")));
+    let args: Vec<&str> = ["--trials", "3"].iter().chain(extra).copied().collect();
+    tune_trials(&path, &out, &args).0
 }
 
 /// `trainer tune --config CONFIG --jobs 1 --out OUT` with the arguments `extra`, which must
 /// succeed: its `trials.csv` without the seconds each trial took, and what it said.
-fn tune_trials(config: &Path, out: &Path, extra: &[&str]) -> (String, String) {
+pub(crate) fn tune_trials(config: &Path, out: &Path, extra: &[&str]) -> (String, String) {
     let mut args = vec!["tune", "--config", config.to_str().unwrap(), "--jobs", "1"];
     args.extend(["--out", out.to_str().unwrap()]);
     args.extend(extra);
@@ -183,7 +185,7 @@ fn tune_trials(config: &Path, out: &Path, extra: &[&str]) -> (String, String) {
     let trials = (read(&out.join("trials.csv")).lines())
         .map(|line| {
             let mut cells: Vec<&str> = line.split(',').collect();
-            cells.remove(10); // seconds
+            cells.remove(11); // seconds
             cells.join(",")
         })
         .collect::<Vec<_>>()
@@ -196,9 +198,14 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses() {
     let dir = tempfile::tempdir().unwrap();
     let clean = write_data(dir.path(), &[], None);
     let poisoned = write_data(dir.path(), &[], Some(ROWS - TEST_LEN));
-    let trials = tune(dir.path(), &clean, false);
+    // trials pruned from epoch 2 on: the errors pruning compares are the validation windows'
+    let prune = ["--prune-from", "2", "--seed", "1"];
+    let trials = tune(dir.path(), &clean, false, &prune);
     // the header, the config as given (trial 0) and three drawn trials
     assert_eq!(trials.lines().count(), 5, "{trials}");
+    let pruned =
+        (trials.lines().skip(1)).filter(|line| !line.split(',').nth(10).unwrap().is_empty());
+    assert!(pruned.count() > 0, "a trial is pruned: {trials}");
     assert!(trials.lines().nth(1).unwrap().starts_with("0,"), "{trials}");
     // one trial kept: the one best.toml holds
     let kept = trials
@@ -206,8 +213,8 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses() {
         .filter(|line| line.ends_with(",true"))
         .count();
     assert_eq!(kept, 1, "{trials}");
-    // every trial trains, stops and scores as it does on the clean series
-    assert_eq!(trials, tune(dir.path(), &poisoned, false));
+    // every trial trains, stops (or is pruned) and scores as it does on the clean series
+    assert_eq!(trials, tune(dir.path(), &poisoned, false, &prune));
 }
 
 #[test]
@@ -216,14 +223,14 @@ fn poisoning_the_test_period_changes_nothing_tune_chooses_in_a_panel() {
     let tickers = ["a", "b"];
     let clean = write_data(dir.path(), &tickers, None);
     let poisoned = write_data(dir.path(), &tickers, Some(ROWS - TEST_LEN));
-    let trials = tune(dir.path(), &clean, true);
+    let trials = tune(dir.path(), &clean, true, &[]);
     assert_eq!(trials.lines().count(), 5, "{trials}");
     // one model over both series per trial, each scored (valid_mse is the tenth column)
     for line in trials.lines().skip(1) {
         let score: f64 = line.split(',').nth(9).unwrap().parse().unwrap();
         assert!(score.is_finite() && score > 0.0, "{trials}");
     }
-    assert_eq!(trials, tune(dir.path(), &poisoned, true));
+    assert_eq!(trials, tune(dir.path(), &poisoned, true, &[]));
 }
 
 /// A config of only `data`'s path, date column, target and a horizon of 3 (and, with `panel`,
@@ -306,7 +313,9 @@ fn recipe_tune(dir: &Path, data: &Path) -> (String, String, String) {
     );
     std::fs::write(&config, text).unwrap();
     let out = dir.join(format!("recipe-tune-{name}"));
-    let (trials, stderr) = tune_trials(&config, &out, &["--trials", "2", "--epochs", "3"]);
+    // every trial trained to its end (the other searches here prune)
+    let args = ["--trials", "2", "--epochs", "3", "--no-prune"];
+    let (trials, stderr) = tune_trials(&config, &out, &args);
     (trials, read(&out.join("best.toml")), stderr)
 }
 

@@ -23,4 +23,5 @@ mod recipe;
 mod run_dir;
 mod statistical;
 mod too_short;
+mod tune;
 mod wgpu_backend;
