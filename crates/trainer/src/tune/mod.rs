@@ -680,7 +680,11 @@ fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
             trial.batch_size,
             trial.transform.name(),
             result.epochs,
-            result.kept_epoch,
+            // a pruned trial keeps no epoch
+            match result.pruned_at {
+                Some(_) => String::new(),
+                None => result.kept_epoch.to_string(),
+            },
             result
                 .valid_mse
                 .map_or(String::new(), |mse| mse.to_string()),

@@ -42,7 +42,10 @@ fn pruning_stops_trials_behind_the_config_and_changes_no_other() {
             row[7], row[10],
             "it trained up to the epoch it was pruned at"
         );
-        assert!(row[9].is_empty(), "a pruned trial has no score: {pruned}");
+        assert!(
+            row[8].is_empty() && row[9].is_empty(),
+            "no epoch kept, no score: {pruned}"
+        );
         assert_eq!(row[12], "false", "a pruned trial is never kept: {pruned}");
         // the same settings, trained to their end without pruning
         assert_eq!(row[..7], full_row[..7]);
