@@ -281,6 +281,7 @@ mod tests {
             &["trainer", "tune", "--jobs", "0"],
             &["trainer", "backtest", "--jobs", "0"],
             &["trainer", "backtest", "--jobs", "two"],
+            &["trainer", "tune", "--prune-from", "0"],
         ] {
             let error = Cli::try_parse_from(args).unwrap_err().to_string();
             assert!(
@@ -289,5 +290,22 @@ mod tests {
             );
         }
         assert!(Cli::try_parse_from(["trainer", "tune", "--trials", "3", "--jobs", "1"]).is_ok());
+    }
+
+    #[test]
+    fn a_search_prunes_from_an_epoch_or_not_at_all() {
+        let tune = |args: &[&str]| match Cli::try_parse_from(args).map(Cli::into_command) {
+            Ok(Command::Tune(tune)) => Ok((tune.no_prune, tune.prune_from)),
+            Ok(_) => panic!("{args:?} is not a search"),
+            Err(error) => Err(error.to_string()),
+        };
+        assert_eq!(tune(&["trainer", "tune"]), Ok((false, None)));
+        assert_eq!(
+            tune(&["trainer", "tune", "--prune-from", "5"]),
+            Ok((false, Some(5)))
+        );
+        assert_eq!(tune(&["trainer", "tune", "--no-prune"]), Ok((true, None)));
+        let both = tune(&["trainer", "tune", "--no-prune", "--prune-from", "5"]).unwrap_err();
+        assert!(both.contains("cannot be used with"), "{both}");
     }
 }

@@ -261,6 +261,9 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     run.write(BEST, toml::to_string_pretty(&best_config)?.as_bytes())?;
     println!("{}", trials_table(&results));
     println!("{}", choice_text(&choice, &results, &run.file(BEST)));
+    if let Some(pruned) = pruned_text(&results) {
+        println!("{pruned}");
+    }
     Ok(())
 }
 
@@ -297,6 +300,21 @@ fn banner(
          the {} validation rows{lengthened}{panel}{pruning}",
         args.trials, args.jobs, config.data.valid_len,
     )
+}
+
+/// How many drawn trials were pruned, for the terminal (`None` where none was).
+fn pruned_text(results: &[TrialResult]) -> Option<String> {
+    let pruned = results
+        .iter()
+        .filter(|result| result.pruned_at.is_some())
+        .count();
+    (pruned > 0).then(|| {
+        format!(
+            "pruned: {pruned} of {} drawn trials, stopped behind the config as they trained and \
+             not scored (--no-prune trains every trial to its end)",
+            results.len().saturating_sub(1)
+        )
+    })
 }
 
 /// What the search kept and why, for the terminal.
@@ -816,6 +834,25 @@ mod tests {
             [2.min(short[0].window_len), short[0].window_len]
         );
         applied.validate().unwrap();
+    }
+
+    #[test]
+    fn the_search_says_how_many_trials_it_pruned() {
+        let mut results = vec![scored(Some(1.0)), scored(Some(2.0)), scored(None)];
+        assert_eq!(pruned_text(&results), None);
+        results[2].pruned_at = Some(20);
+        let text = pruned_text(&results).unwrap();
+        assert!(text.starts_with("pruned: 1 of 2 drawn trials"), "{text}");
+        let table = trials_table(&results);
+        assert!(table.contains("pruned at 20"), "{table}");
+        let csv = trials_csv(&results, Some(0));
+        let row: Vec<&str> = csv.lines().nth(3).unwrap().split(',').collect();
+        // no epoch kept, no score, the epoch it was pruned at, not kept
+        assert_eq!(
+            (row[8], row[9], row[10], row[13]),
+            ("", "", "20", "false"),
+            "{csv}"
+        );
     }
 
     /// A result of `valid_mse` (failed when `None`).
