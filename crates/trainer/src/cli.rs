@@ -166,9 +166,9 @@ pub struct TuneArgs {
     /// Where to compute (as for training).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
-    /// Train every drawn trial to its end. By default trial 0 trains first, and a drawn trial
-    /// stops (pruned, never kept) once the validation errors, in the target's scaled units, of
-    /// all its first family's networks are above those of the config's at the same epoch.
+    /// Train every drawn trial to its end. By default a drawn trial stops (pruned, never kept)
+    /// at the first epoch at which the validation errors, in the target's scaled units, of all
+    /// its first family's networks are above those of trial 0's (the config's).
     #[arg(long, conflicts_with = "prune_from")]
     pub no_prune: bool,
     /// The first epoch at which a drawn trial may be pruned (default: 10, or the config's

@@ -276,6 +276,8 @@ fn train_one(
     let pruning = (control.pruning.clone())
         .map(|pruning| NetworkPruning::new(pruning, control.member, control.judged));
     model.scaled_errors = pruning.as_ref().map(|pruning| pruning.errors.clone());
+    // told when the training is over, so that no other network waits for its errors
+    let finishing = pruning.clone();
     let pruned = control.pruning.as_ref().and_then(Pruning::pruned_at);
     if config.train.epochs == 0 || pruned.is_some() {
         // evaluate `[model] init_from` as it is; a pruned trial's network is not trained
@@ -318,6 +320,9 @@ fn train_one(
     let started = Instant::now();
     let result = training.launch(Learner::new(model, optimizer, scheduler));
     let wall_time = started.elapsed();
+    if let Some(pruning) = &finishing {
+        pruning.finish();
+    }
     let history = history.epochs();
     let best = best_epoch(&history, train.first_keepable_epoch());
     // the checkpoint threads have finished: keep only the newest and the best checkpoint

@@ -1,8 +1,11 @@
 //! Pruning a search's trials while they train (`trainer tune`): each network of a drawn trial
 //! is measured after every epoch against the network of the same place in the config's own
 //! trial (trial 0). A trial is judged on its first family's networks (the first `[train]
-//! ensemble` of them, which train first): once every one of them is behind, the trial stops,
-//! and its networks not yet trained are not.
+//! ensemble` of them, which train first): at the first epoch at which every one of them is
+//! behind, the trial stops, and its networks not yet trained are not. The drawn trials train
+//! beside trial 0, each network waiting, where it gets ahead, for the config's network to reach
+//! its epoch: the epoch a trial is pruned at depends on the networks' errors alone, not on
+//! which of them trains faster.
 //!
 //! A network's validation loss is in its own model units: a window of another length, another
 //! window norm or another transform divides the targets by another spread, so two trials'
@@ -10,8 +13,8 @@
 //! squared error in the target's scaled units (each window's error times its
 //! [`spread`](yoho_data::WindowItem::spread)), which are the same for every trial of a config.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Condvar, Mutex};
 
 use burn::tensor::Tensor;
 
@@ -50,17 +53,77 @@ impl ScaledErrors {
 }
 
 /// Each network's validation error (scaled units, see the module doc) by epoch, the first
-/// epoch first, keyed by the network's place in its ensemble.
+/// epoch first, keyed by the network's place in its ensemble: recorded while the config's trial
+/// trains, and read by the drawn trials training beside it, each of which waits until the
+/// network it is measured against has reached the same epoch (or stopped), so that what is
+/// pruned does not depend on which trial runs faster.
 #[derive(Debug, Default)]
-pub struct Curves(Mutex<BTreeMap<usize, Vec<f64>>>);
+pub struct Curves {
+    recorded: Mutex<Recorded>,
+    changed: Condvar,
+}
+
+/// What the config's trial has recorded so far.
+#[derive(Debug, Default)]
+struct Recorded {
+    errors: BTreeMap<usize, Vec<f64>>,
+    /// The networks whose training is over.
+    finished: BTreeSet<usize>,
+    /// Whether the config's trial is over, however it ended: nothing more will be recorded.
+    closed: bool,
+}
 
 impl Curves {
     fn push(&self, member: usize, error: f64) {
-        lock(&self.0).entry(member).or_default().push(error);
+        lock(&self.recorded)
+            .errors
+            .entry(member)
+            .or_default()
+            .push(error);
+        self.changed.notify_all();
     }
 
-    fn of(&self, member: usize) -> Vec<f64> {
-        lock(&self.0).get(&member).cloned().unwrap_or_default()
+    /// Network `member`'s training is over: its errors are all recorded.
+    fn finish(&self, member: usize) {
+        lock(&self.recorded).finished.insert(member);
+        self.changed.notify_all();
+    }
+
+    /// The config's trial is over (whether it trained, failed or panicked): no network waits
+    /// for it any longer. [`Closing`] calls it when it goes out of scope.
+    pub fn close(&self) {
+        lock(&self.recorded).closed = true;
+        self.changed.notify_all();
+    }
+
+    /// Closes these curves when the returned guard is dropped, on every way out of the scope
+    /// that trains the config's trial.
+    pub fn closing(&self) -> Closing<'_> {
+        Closing(self)
+    }
+
+    /// Network `member`'s errors of its first `epoch` epochs, once it has recorded them, or all
+    /// of them once its training or the config's trial is over.
+    fn up_to(&self, member: usize, epoch: usize) -> Vec<f64> {
+        let mut recorded = lock(&self.recorded);
+        loop {
+            let errors = recorded.errors.get(&member).map_or(&[][..], Vec::as_slice);
+            let over = recorded.finished.contains(&member) || recorded.closed;
+            if errors.len() >= epoch || over {
+                return errors[..errors.len().min(epoch)].to_vec();
+            }
+            recorded =
+                (self.changed.wait(recorded)).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+/// Closes its [`Curves`] when dropped.
+pub struct Closing<'a>(&'a Curves);
+
+impl Drop for Closing<'_> {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -81,14 +144,55 @@ pub enum Pruning {
     },
 }
 
-/// Where a drawn trial's networks stand against the config's.
+/// Where a drawn trial's judged networks stand against the config's.
 #[derive(Debug, Default)]
 pub struct TrialState {
-    /// Each judged network's standing at its latest epoch from the first that counts (true:
-    /// behind); a network that stopped keeps its last.
-    behind: BTreeMap<usize, bool>,
-    /// The epoch at which the last of its judged networks fell behind, once all have.
+    /// Each judged network's errors so far, and whether its training is over.
+    networks: BTreeMap<usize, JudgedNetwork>,
+    /// The last epoch the trial was judged at.
+    judged_to: usize,
+    /// The first epoch at which every judged network was behind, once there is one.
     pruned: Option<usize>,
+}
+
+/// A judged network's errors by epoch, and whether its training is over.
+#[derive(Debug, Default)]
+struct JudgedNetwork {
+    errors: Vec<f64>,
+    finished: bool,
+}
+
+impl TrialState {
+    /// Judges the trial at each epoch from `from_epoch` on that its first `judged` networks
+    /// have all reached (or stopped before), until one finds every network [`behind`]
+    /// `reference`'s: the first such epoch is the one it is pruned at, whichever network
+    /// trains faster.
+    fn judge(&mut self, reference: &Curves, judged: usize, from_epoch: usize) {
+        let networks: Vec<&JudgedNetwork> = match (0..judged)
+            .map(|member| self.networks.get(&member))
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(networks) => networks,
+            // a judged network has not started
+            None => return,
+        };
+        let longest = networks.iter().map(|n| n.errors.len()).max().unwrap_or(0);
+        while self.pruned.is_none() {
+            let epoch = (self.judged_to + 1).max(from_epoch);
+            let reached = |n: &&JudgedNetwork| n.errors.len() >= epoch || n.finished;
+            if epoch > longest || !networks.iter().all(reached) {
+                return;
+            }
+            let behind_at = |(member, network): (usize, &&JudgedNetwork)| {
+                let errors = &network.errors[..network.errors.len().min(epoch)];
+                behind(errors, &reference.up_to(member, epoch))
+            };
+            if networks.iter().enumerate().all(behind_at) {
+                self.pruned = Some(epoch);
+            }
+            self.judged_to = epoch;
+        }
+    }
 }
 
 impl Pruning {
@@ -125,8 +229,6 @@ pub(super) struct NetworkPruning {
     /// How many of its trial's networks, the first, the trial is judged on.
     judged: usize,
     pub(super) errors: ScaledErrors,
-    /// Its errors so far, by epoch.
-    curve: Vec<f64>,
 }
 
 impl NetworkPruning {
@@ -138,15 +240,31 @@ impl NetworkPruning {
             member,
             judged: judged.max(1),
             errors: ScaledErrors::default(),
-            curve: Vec::new(),
         }
     }
 
-    /// Takes the ended epoch's error; whether the network stops: its trial was pruned, when
-    /// this network or another of those it is judged on was found behind as the last of them.
-    pub(super) fn should_stop(&mut self, epoch: usize) -> bool {
+    /// Its training is over: all its errors are recorded (and a drawn trial's other judged
+    /// networks no longer wait for it).
+    pub(super) fn finish(&self) {
+        match &self.pruning {
+            Pruning::Record(curves) => curves.finish(self.member),
+            Pruning::Against {
+                reference,
+                from_epoch,
+                state,
+            } if self.member < self.judged => {
+                let mut state = lock(state);
+                state.networks.entry(self.member).or_default().finished = true;
+                state.judge(reference, self.judged, *from_epoch);
+            }
+            Pruning::Against { .. } => {}
+        }
+    }
+
+    /// Takes the ended epoch's error; whether the network stops: its trial was pruned (by
+    /// this network's error or another's, at this epoch or an earlier one).
+    pub(super) fn should_stop(&mut self, _epoch: usize) -> bool {
         let error = self.errors.take().unwrap_or(f64::NAN);
-        self.curve.push(error);
         match &self.pruning {
             Pruning::Record(curves) => {
                 curves.push(self.member, error);
@@ -158,12 +276,10 @@ impl NetworkPruning {
                 state,
             } => {
                 let mut state = lock(state);
-                if state.pruned.is_none() && epoch >= *from_epoch && self.member < self.judged {
-                    let behind = behind(&self.curve, &reference.of(self.member));
-                    state.behind.insert(self.member, behind);
-                    if state.behind.values().filter(|b| **b).count() == self.judged {
-                        state.pruned = Some(epoch);
-                    }
+                if self.member < self.judged && state.pruned.is_none() {
+                    let network = state.networks.entry(self.member).or_default();
+                    network.errors.push(error);
+                    state.judge(reference, self.judged, *from_epoch);
                 }
                 state.pruned.is_some()
             }
@@ -237,58 +353,131 @@ mod tests {
         network.errors.lock().add(error, 1);
     }
 
-    #[test]
-    fn the_config_records_and_a_drawn_trial_stops_once_all_its_judged_networks_are_behind() {
+    /// The config's networks `0..` with `errors` each by epoch, recorded and finished, and its
+    /// trial over.
+    fn recorded(errors: &[&[f64]]) -> Arc<Curves> {
         let reference = Arc::new(Curves::default());
-        for member in [0, 1] {
+        for (member, errors) in errors.iter().enumerate() {
             let mut config = NetworkPruning::new(Pruning::Record(reference.clone()), member, 2);
-            for (epoch, error) in [4.0, 2.0, 1.0].into_iter().enumerate() {
-                add(&config, error);
+            for (epoch, error) in errors.iter().enumerate() {
+                add(&config, *error);
                 assert!(!config.should_stop(epoch + 1), "the config is never pruned");
             }
+            config.finish();
         }
-        assert_eq!(reference.of(1), vec![4.0, 2.0, 1.0]);
-        assert_eq!(reference.of(2), Vec::<f64>::new(), "no network 2 recorded");
+        reference.close();
+        reference
+    }
 
-        let drawn = Pruning::against(reference, 2);
-        let mut first = NetworkPruning::new(drawn.clone(), 0, 2);
-        let mut second = NetworkPruning::new(drawn.clone(), 1, 2);
-        // a third network, of another family, is not judged: behind or not, it prunes nothing
-        let mut third = NetworkPruning::new(drawn.clone(), 2, 2);
-        for epoch in 1..=3 {
-            add(&third, 9.0);
-            assert!(!third.should_stop(epoch));
-        }
-        // epoch 1: both behind (5 > 4), but before the first epoch that counts
-        for network in [&mut first, &mut second] {
-            add(network, 5.0);
-            assert!(!network.should_stop(1));
-        }
-        // epoch 2: the first behind (3 > 2), the second not (1.5 < 2): no pruning
-        add(&first, 3.0);
-        assert!(!first.should_stop(2));
-        add(&second, 1.5);
-        assert!(!second.should_stop(2));
-        // epoch 3: the second behind too (1.5 > 1), the first still behind: pruned
-        add(&second, 1.8);
-        assert!(second.should_stop(3));
-        assert_eq!(drawn.pruned_at(), Some(3));
-        // the first stops at the end of its epoch whatever its errors
-        add(&first, 0.1);
-        assert!(first.should_stop(3));
-        assert_eq!(
-            drawn.pruned_at(),
-            Some(3),
-            "the epoch the last one fell behind"
-        );
+    /// Network `member` of `trial` ends an epoch of validation error `error`: whether it stops.
+    fn epoch(trial: &Pruning, member: usize, error: f64) -> bool {
+        let mut network = NetworkPruning::new(trial.clone(), member, 2);
+        add(&network, error);
+        network.should_stop(0)
     }
 
     #[test]
-    fn a_single_network_is_pruned_once_it_is_behind() {
+    fn a_drawn_trial_is_pruned_at_the_first_epoch_all_its_judged_networks_are_behind() {
+        let reference = recorded(&[&[4.0, 2.0, 1.0, 0.5], &[4.0, 2.0, 1.0, 0.5]]);
+        assert_eq!(reference.up_to(1, 3), vec![4.0, 2.0, 1.0]);
+        assert_eq!(
+            reference.up_to(2, 3),
+            Vec::<f64>::new(),
+            "no network 2 recorded"
+        );
+        // network 0: behind from epoch 2 (3 > 2); network 1: from epoch 3 (1.5 > 1); epoch 1
+        // comes before the first that counts
+        let first = [5.0, 3.0, 3.0];
+        let second = [5.0, 1.5, 1.8];
+        // whichever network runs ahead, the trial is pruned at epoch 3
+        for first_ahead in [true, false] {
+            let trial = Pruning::against(reference.clone(), 2);
+            let (ahead, behind, (lead, lag)) = match first_ahead {
+                true => (0, 1, (&first, &second)),
+                false => (1, 0, (&second, &first)),
+            };
+            for error in lead {
+                assert!(
+                    !epoch(&trial, ahead, *error),
+                    "alone, it cannot prune the trial"
+                );
+            }
+            // a third network, of another family, is not judged: its errors prune nothing
+            assert!(!epoch(&trial, 2, 9.0));
+            let stops: Vec<bool> = lag.iter().map(|e| epoch(&trial, behind, *e)).collect();
+            assert_eq!(stops, [false, false, true], "first_ahead {first_ahead}");
+            assert_eq!(trial.pruned_at(), Some(3));
+            // then every network stops at the end of its epoch
+            assert!(epoch(&trial, ahead, 0.1));
+            assert!(epoch(&trial, 2, 0.1));
+        }
+        // a network ahead at the same epoch saves the trial: network 1 at 0.9 at epoch 3
+        let trial = Pruning::against(reference.clone(), 2);
+        for (a, b) in first.iter().zip([5.0, 1.5, 0.9]) {
+            assert!(!epoch(&trial, 0, *a) && !epoch(&trial, 1, b));
+        }
+        assert_eq!(trial.pruned_at(), None);
+    }
+
+    #[test]
+    fn a_network_that_stopped_is_judged_on_all_its_errors() {
+        let reference = recorded(&[&[4.0, 2.0, 1.0, 0.5], &[4.0, 2.0, 1.0, 0.5]]);
+        let trial = Pruning::against(reference, 2);
+        // network 0 stops after epoch 2 (lowest 3); network 1 goes on
+        let mut stopped = NetworkPruning::new(trial.clone(), 0, 2);
+        for error in [5.0, 3.0] {
+            add(&stopped, error);
+            assert!(!stopped.should_stop(0));
+        }
+        stopped.finish();
+        // epoch 2: network 1 ahead (1.5 < 2); epoch 3: both behind the reference's 1
+        assert!(!epoch(&trial, 1, 5.0));
+        assert!(!epoch(&trial, 1, 1.5));
+        assert!(epoch(&trial, 1, 1.2));
+        assert_eq!(trial.pruned_at(), Some(3));
+    }
+
+    #[test]
+    fn a_drawn_network_waits_for_the_configs_to_reach_its_epoch() {
         let reference = Arc::new(Curves::default());
         let mut config = NetworkPruning::new(Pruning::Record(reference.clone()), 0, 1);
         add(&config, 1.0);
         assert!(!config.should_stop(1));
+        let trial = Pruning::against(reference.clone(), 1);
+        let drawn = {
+            let trial = trial.clone();
+            std::thread::spawn(move || {
+                let mut network = NetworkPruning::new(trial, 0, 1);
+                // epoch 1: ahead (0.5 < 1); epoch 2: judged against the config's epoch 2
+                [0.5, 0.9].map(|error| {
+                    add(&network, error);
+                    network.should_stop(0)
+                })
+            })
+        };
+        // the config's epoch 2 (0.4) comes when it comes: had the drawn network not waited for
+        // it, it would have been judged against 1.0 and not pruned
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        add(&config, 0.4);
+        assert!(!config.should_stop(2));
+        let _closing = reference.closing();
+        assert_eq!(drawn.join().unwrap(), [false, true]);
+        assert_eq!(trial.pruned_at(), Some(2));
+    }
+
+    #[test]
+    fn a_closed_reference_releases_every_waiting_network() {
+        let reference = Arc::new(Curves::default());
+        let trial = Pruning::against(reference.clone(), 1);
+        let drawn = std::thread::spawn(move || epoch(&trial, 0, 1.0));
+        // the config's trial ends without recording anything (it failed): nothing is pruned
+        drop(reference.closing());
+        assert!(!drawn.join().unwrap());
+    }
+
+    #[test]
+    fn a_single_network_is_pruned_once_it_is_behind() {
+        let reference = recorded(&[&[1.0]]);
         let drawn = Pruning::against(reference, 1);
         let mut network = NetworkPruning::new(drawn.clone(), 0, 1);
         add(&network, 2.0);

@@ -8,8 +8,8 @@
 //! is never read: a trial's data is split as a run's, and only its training and validation
 //! windows are used. Trial 0 is the config as given, and a drawn
 //! trial replaces it only where it forecasts the validation windows better by more than chance
-//! ([`Choice`]). Trial 0 trains first, and a drawn trial whose networks fall behind its
-//! networks at the same epoch is stopped there (`training::Pruning`). Writes the trials' table and the
+//! ([`Choice`]). A drawn trial whose networks fall behind trial 0's at the same epoch is
+//! stopped there (`training::Pruning`). Writes the trials' table and the
 //! best config.
 //! A panel (`[data] series_column`) is searched as one model over all its series, each trial
 //! scored by the mean over the series of its validation MSE divided by the square of the
@@ -290,8 +290,8 @@ fn banner(
     };
     let pruning = match prune_from {
         Some(epoch) => format!(
-            "; trial 0 first, then each drawn trial stopped once its networks are behind trial \
-             0's at the same epoch, from epoch {epoch} (--no-prune trains every trial to its end)"
+            "; each drawn trial stopped once its networks are behind trial 0's at the same \
+             epoch, from epoch {epoch} (--no-prune trains every trial to its end)"
         ),
         None => String::new(),
     };
@@ -455,9 +455,10 @@ pub struct Search<'a> {
 }
 
 /// Runs `trials` (each a trial and the config it makes) of `search`, `jobs` at a time, in
-/// their order; trial `i` is numbered `i` (0 the config as given). With `prune_from`, trial 0
-/// trains first, alone, and each drawn trial stops once its first family's networks all fall
-/// behind the config's ([`Pruning`]), from that epoch on.
+/// their order; trial `i` is numbered `i` (0 the config as given). With `prune_from`, each
+/// drawn trial stops once its first family's networks all fall behind the config's
+/// ([`Pruning`]) at an epoch from that one on, each waiting for the config's network to reach
+/// its epoch (trial 0 is the first to start).
 fn run_trials(
     search: &Search,
     trials: &[(Trial, ExperimentConfig)],
@@ -473,19 +474,22 @@ fn run_trials(
             eprintln!("trial {index:>3}: {}", outcome_text(&result));
             result
         };
-    let (Some(from_epoch), Some((own, drawn))) = (prune_from, trials.split_first()) else {
+    let Some(from_epoch) = prune_from else {
         return in_parallel(trials, jobs, |index, trial| run_one(index, trial, None));
     };
     let reference = Arc::new(Curves::default());
-    let first = run_one(0, own, Some(&Pruning::Record(reference.clone())));
-    // a config that failed is no reference
-    let reference = first.valid_mse.map(|_| reference);
-    let rest = in_parallel(drawn, jobs, |index, trial| {
-        // each drawn trial is pruned on its own
-        let pruning = (reference.clone()).map(|curves| Pruning::against(curves, from_epoch));
-        run_one(index + 1, trial, pruning.as_ref())
-    });
-    std::iter::once(first).chain(rest).collect()
+    in_parallel(trials, jobs, |index, trial| {
+        if index == 0 {
+            // however trial 0 ends, no drawn trial waits for its networks any longer
+            let _closing = reference.closing();
+            return run_one(0, trial, Some(&Pruning::Record(reference.clone())));
+        }
+        run_one(
+            index,
+            trial,
+            Some(&Pruning::against(reference.clone(), from_epoch)),
+        )
+    })
 }
 
 /// How a trial ended, in words.
@@ -563,12 +567,15 @@ pub fn run_trial(
     match outcome {
         Ok((trained, scored)) => {
             let (valid_mse, valid_forecasts) = scored.unzip();
+            let pruned_at = pruning.and_then(Pruning::pruned_at);
             TrialResult {
                 valid_mse: valid_mse.filter(|mse| mse.is_finite()),
                 valid_forecasts,
-                epochs: trained.history.len(),
+                // a pruned trial's networks may have trained on a little (their epoch was under
+                // way), by as much as the machine let them: it counts up to its pruning
+                epochs: pruned_at.unwrap_or(trained.history.len()),
                 kept_epoch: trained.kept_epoch.unwrap_or(0),
-                pruned_at: pruning.and_then(Pruning::pruned_at),
+                pruned_at,
                 ..failed(None)
             }
         }
