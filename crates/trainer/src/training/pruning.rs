@@ -38,17 +38,13 @@ impl ScaledErrors {
         let sum = errors.powi_scalar(2).sum().into_scalar::<f64>();
         let count = windows * steps;
         if count > 0 {
-            self.lock().add(sum / count as f64, count);
+            lock(&self.0).add(sum / count as f64, count);
         }
     }
 
     /// The epoch's mean squared error, and a fresh start for the next epoch.
     fn take(&self) -> Option<f64> {
-        std::mem::take(&mut *self.lock()).value()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Mean> {
-        lock(&self.0)
+        std::mem::take(&mut *lock(&self.0)).value()
     }
 }
 
@@ -223,7 +219,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// One network's part in its search's pruning: its errors as the epochs end.
 #[derive(Debug, Clone)]
 pub(super) struct NetworkPruning {
-    pub(super) pruning: Pruning,
+    pruning: Pruning,
     /// The network's place in its ensemble (0 for a single network).
     member: usize,
     /// How many of its trial's networks, the first, the trial is judged on.
@@ -350,7 +346,7 @@ mod tests {
 
     /// Adds `error` as the validation error of `network`'s epoch under way.
     fn add(network: &NetworkPruning, error: f64) {
-        network.errors.lock().add(error, 1);
+        lock(&network.errors.0).add(error, 1);
     }
 
     /// The config's networks `0..` with `errors` each by epoch, recorded and finished, and its

@@ -202,6 +202,13 @@ pub struct TrialResult {
     pub error: Option<String>,
 }
 
+impl TrialResult {
+    /// The epoch kept, as the trials' table and CSV give it: none for a pruned trial.
+    fn epoch_kept(&self) -> Option<usize> {
+        self.pruned_at.is_none().then_some(self.kept_epoch)
+    }
+}
+
 /// Runs `trainer tune`: the trials, their table and the best config.
 pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     let config =
@@ -705,11 +712,7 @@ fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
             trial.batch_size,
             trial.transform.name(),
             result.epochs,
-            // a pruned trial keeps no epoch
-            match result.pruned_at {
-                Some(_) => String::new(),
-                None => result.kept_epoch.to_string(),
-            },
+            result.epoch_kept().map_or(String::new(), |e| e.to_string()),
             result
                 .valid_mse
                 .map_or(String::new(), |mse| mse.to_string()),
@@ -754,10 +757,9 @@ fn trials_table(results: &[TrialResult]) -> String {
             trial.lr,
             trial.batch_size,
             trial.transform.name(),
-            match result.pruned_at {
-                Some(_) => "-".to_string(),
-                None => result.kept_epoch.to_string(),
-            },
+            result
+                .epoch_kept()
+                .map_or("-".to_string(), |e| e.to_string()),
             match (result.valid_mse, result.pruned_at) {
                 (Some(mse), _) => format!("{mse:.6}"),
                 (None, Some(epoch)) => format!("pruned at {epoch}"),
