@@ -40,6 +40,15 @@ impl<'a> LearnerFit<'a> {
         }
     }
 
+    /// The same fit, stopping at the end of an epoch once `control`'s stop is requested (a
+    /// search's trials stop with the search).
+    pub(crate) fn stopping_with(self, control: &TrainingControl) -> Self {
+        Self {
+            control: self.control.sharing_stop_of(control),
+            ..self
+        }
+    }
+
     /// Makes Ctrl-C stop the fits at the end of an epoch (a fit stopped so is an error).
     pub fn listen_for_signals(&self) -> std::io::Result<()> {
         self.control.listen_for_signals()

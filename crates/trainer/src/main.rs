@@ -17,7 +17,7 @@ fn main() -> ExitCode {
             trainer::predict::run_predict(&args).map(|()| RunOutcome::Completed)
         }
         Command::Forecast(args) => trainer::forecast::run_forecast(&args),
-        Command::Tune(args) => trainer::tune::run_tune(&args).map(|()| RunOutcome::Completed),
+        Command::Tune(args) => trainer::tune::run_tune(&args),
         Command::Backtest(args) => {
             trainer::backtest::run_backtest(&args).map(|()| RunOutcome::Completed)
         }

@@ -57,6 +57,17 @@ impl TrainingControl {
         }
     }
 
+    /// The same control, stopping when `other`'s stop is requested (and, once `other`'s
+    /// training is over, a signal ending the process at once): a search's trials stop with
+    /// the search.
+    pub fn sharing_stop_of(self, other: &TrainingControl) -> Self {
+        Self {
+            stop_requested: other.stop_requested.clone(),
+            exit_at_once: other.exit_at_once.clone(),
+            ..self
+        }
+    }
+
     /// Makes Ctrl-C (SIGINT) and SIGTERM request a stop at the end of the current epoch; a
     /// second one, or one after [`training_finished`](Self::training_finished), ends the
     /// process at once (exit code 130; every file is written whole or not at all).
@@ -77,7 +88,8 @@ impl TrainingControl {
         self.exit_at_once.store(true, Ordering::SeqCst);
     }
 
-    pub(super) fn stop_requested(&self) -> bool {
+    /// Whether Ctrl-C or SIGTERM asked the run to stop.
+    pub fn stop_requested(&self) -> bool {
         self.stop_requested.load(Ordering::SeqCst)
     }
 

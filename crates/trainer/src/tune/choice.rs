@@ -80,7 +80,11 @@ pub fn choose(results: &[TrialResult]) -> Option<Choice> {
     if lowest == 0 {
         return Some(Choice::Config);
     }
-    let threshold = yoho_eval::SIGNIFICANCE_LEVEL / (results.len() - 1) as f64;
+    // the drawn trials the lowest was found among: those an interruption stopped were not
+    let drawn_trials = (results.iter().skip(1))
+        .filter(|result| result.interrupted.is_none())
+        .count();
+    let threshold = yoho_eval::SIGNIFICANCE_LEVEL / drawn_trials.max(1) as f64;
     let drawn = scored_forecasts(&results[lowest]).expect("a scored trial has its forecasts");
     let test = diebold_mariano_multi_step(&own.actual, &drawn.forecast, &own.forecast);
     Some(match test {
@@ -139,6 +143,7 @@ mod tests {
             pruned_at: None,
             seconds: 0.0,
             error: None,
+            interrupted: None,
         }
     }
 
@@ -186,6 +191,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(choice.index(), 0);
+        // trials an interruption stopped (or never started) are not among those the lowest
+        // was found among: the threshold divides by the two that finished
+        let stopped = TrialResult {
+            interrupted: Some(crate::tune::Interrupted::WhileTraining),
+            ..failed.clone()
+        };
+        let results = [
+            own.clone(),
+            lucky.clone(),
+            failed.clone(),
+            stopped.clone(),
+            stopped,
+        ];
+        match choose(&results).unwrap() {
+            Choice::ConfigKept { threshold, .. } => assert_eq!(threshold, 0.025),
+            other => panic!("{other:?}"),
+        }
         // the config as given wins a tie, and stands where it scores lowest
         assert_eq!(choose(&[own.clone(), own.clone()]), Some(Choice::Config));
         assert_eq!(choose(&[sharp.clone(), own.clone()]), Some(Choice::Config));

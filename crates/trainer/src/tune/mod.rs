@@ -21,13 +21,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use yoho_data::{LoadedSeries, PreparedData, TargetTransform};
 
-use crate::ExperimentConfig;
 use crate::artifacts::RunDir;
 use crate::cli::TuneArgs;
 use crate::device::select_device;
@@ -36,7 +35,8 @@ use crate::forecast_fit::recipe_sizes_validation;
 use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for, with_valid_len};
 use crate::recipe::{Purpose, TooShort};
 use crate::train::load_config;
-use crate::training::{Curves, PRUNE_FROM_EPOCH, Pruning, TrainedModel};
+use crate::training::{Curves, PRUNE_FROM_EPOCH, Pruning, TrainedModel, TrainingControl};
+use crate::{ExperimentConfig, RunOutcome};
 
 mod choice;
 mod voices;
@@ -48,6 +48,10 @@ pub use voices::VoiceForecasts;
 const TRIALS: &str = "trials.csv";
 /// The best trial's config in the tuning directory.
 const BEST: &str = "best.toml";
+/// The error of a trial interrupted while it trained.
+const INTERRUPTED: &str = "interrupted";
+/// The error of a trial not started because the search was interrupted first.
+const NOT_RUN: &str = "not run: the search was interrupted";
 /// Window lengths tried, in horizons.
 const WINDOW_MULTIPLES: [usize; 5] = [1, 2, 3, 4, 5];
 /// Hidden units tried.
@@ -200,17 +204,55 @@ pub struct TrialResult {
     pub seconds: f64,
     /// Why it failed.
     pub error: Option<String>,
+    /// Where Ctrl-C or SIGTERM stopped it before it was scored: it is neither scored nor
+    /// counted among the trials the kept one is chosen from.
+    pub interrupted: Option<Interrupted>,
+}
+
+/// When a search's interruption stopped a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupted {
+    /// As it trained (or was being scored).
+    WhileTraining,
+    /// Before it started.
+    BeforeStart,
 }
 
 impl TrialResult {
-    /// The epoch kept, as the trials' table and CSV give it: none for a pruned trial.
+    /// A trial that failed after `seconds`, with `error`.
+    fn failed(trial: &Trial, seconds: f64, error: Option<String>) -> Self {
+        Self {
+            trial: trial.clone(),
+            valid_mse: None,
+            valid_forecasts: None,
+            epochs: 0,
+            kept_epoch: 0,
+            pruned_at: None,
+            seconds,
+            error,
+            interrupted: None,
+        }
+    }
+
+    /// A trial the search did not start: it was interrupted first.
+    fn not_run(trial: &Trial) -> Self {
+        Self {
+            interrupted: Some(Interrupted::BeforeStart),
+            ..Self::failed(trial, 0.0, Some(NOT_RUN.into()))
+        }
+    }
+
+    /// The epoch kept, as the trials' table and CSV give it: none for a pruned or interrupted
+    /// trial.
     fn epoch_kept(&self) -> Option<usize> {
-        self.pruned_at.is_none().then_some(self.kept_epoch)
+        (self.pruned_at.is_none() && self.interrupted.is_none()).then_some(self.kept_epoch)
     }
 }
 
-/// Runs `trainer tune`: the trials, their table and the best config.
-pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
+/// Runs `trainer tune`: the trials, their table and the best config. Ctrl-C (or SIGTERM)
+/// stops the trials under way at the end of their epoch and starts no more; the search then
+/// writes what it has ([`RunOutcome::Interrupted`]).
+pub fn run_tune(args: &TuneArgs) -> anyhow::Result<RunOutcome> {
     let config =
         load_config(&args.config, None, args.epochs, Purpose::Run).map_err(nothing_to_tune)?;
     if config.data.valid_len == 0 {
@@ -225,6 +267,10 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     let mut config = config;
     config.data.valid_len = selection_valid_len(&config, &searched, &args.config);
     let device = select_device(args.device)?.device;
+    let control = TrainingControl::quiet();
+    control
+        .listen_for_signals()
+        .context("cannot install the Ctrl-C handler")?;
     let default = Path::new("runs").join(format!("{}-tune", config.run_name()));
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     run.write(
@@ -248,8 +294,18 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
         device: &device,
         dir: run.path(),
         voices: &voices,
+        control: &control,
     };
     let results = run_trials(&search, &trials, args.jobs, &run, prune_from);
+    // the trials are over: another signal ends the process at once
+    control.training_finished();
+    let interrupted = control.stop_requested();
+    if interrupted && results[0].interrupted.is_some() {
+        run.write(TRIALS, trials_csv(&results, None).as_bytes())?;
+        println!("{}", trials_table(&results));
+        eprintln!("{}", interrupted_text(&results, None, &run.file(TRIALS)));
+        return Ok(RunOutcome::Interrupted);
+    }
     let choice = choice::choose(&results);
     let kept = choice.as_ref().map(Choice::index);
     run.write(TRIALS, trials_csv(&results, kept).as_bytes())?;
@@ -271,7 +327,38 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<()> {
     if let Some(pruned) = pruned_text(&results) {
         println!("{pruned}");
     }
-    Ok(())
+    if interrupted {
+        let best = run.file(BEST);
+        eprintln!(
+            "{}",
+            interrupted_text(&results, Some(&best), &run.file(TRIALS))
+        );
+        return Ok(RunOutcome::Interrupted);
+    }
+    Ok(RunOutcome::Completed)
+}
+
+/// What an interrupted search says last: how many trials it finished, and what `best` (`None`
+/// where the config's own trial did not finish, so nothing was chosen) holds.
+fn interrupted_text(results: &[TrialResult], best: Option<&Path>, trials: &Path) -> String {
+    let finished = (results.iter())
+        .filter(|result| result.interrupted.is_none())
+        .count();
+    let chosen = match best {
+        Some(best) => format!(
+            "{} holds the best of them, chosen as an uninterrupted search chooses",
+            best.display()
+        ),
+        None => "the config's own trial (trial 0) did not finish, so no drawn trial could be \
+                 compared with it and no best config was written"
+            .to_string(),
+    };
+    format!(
+        "interrupted: {finished} of {} trials finished (or were pruned); {chosen}; {} lists \
+         every trial, the interrupted ones with no score",
+        results.len(),
+        trials.display()
+    )
 }
 
 /// What a search says before its trials: how many, how many at a time, what they select on
@@ -459,6 +546,8 @@ pub struct Search<'a> {
     pub dir: &'a Path,
     /// The statistical voices' forecasts from the validation origins, fitted once.
     pub voices: &'a VoiceForecasts,
+    /// The search's stop requests (Ctrl-C), which every trial's training shares.
+    pub control: &'a TrainingControl,
 }
 
 /// Runs `trials` (each a trial and the config it makes) of `search`, `jobs` at a time, in
@@ -475,6 +564,9 @@ fn run_trials(
 ) -> Vec<TrialResult> {
     let run_one =
         |index: usize, (trial, config): &(Trial, ExperimentConfig), pruning: Option<&Pruning>| {
+            if search.control.stop_requested() {
+                return TrialResult::not_run(trial);
+            }
             let name = format!("trial-{index:03}");
             let result = run_trial(config, trial, search, &name, pruning);
             let _ = std::fs::remove_dir_all(run.file(&name));
@@ -503,6 +595,7 @@ fn run_trials(
 fn outcome_text(result: &TrialResult) -> String {
     match (result.valid_mse, result.pruned_at, &result.error) {
         (Some(mse), _, _) => format!("validation MSE {mse:.6}"),
+        _ if result.interrupted.is_some() => "interrupted before it was scored".into(),
         (None, Some(epoch), _) => format!("pruned at epoch {epoch}, behind the config"),
         (None, None, Some(error)) => format!("failed: {error}"),
         (None, None, None) => "failed".into(),
@@ -523,7 +616,8 @@ pub fn run_trial(
     let outcome = (|| -> anyhow::Result<(TrainedModel, Option<Scored>)> {
         config.validate()?;
         let fit = |config| {
-            let fit = LearnerFit::new(config, search.device.clone(), search.dir);
+            let fit = LearnerFit::new(config, search.device.clone(), search.dir)
+                .stopping_with(search.control);
             match pruning {
                 Some(pruning) => fit.with_pruning(pruning.clone()),
                 None => fit,
@@ -561,16 +655,7 @@ pub fn run_trial(
         }
     })();
     let seconds = start.elapsed().as_secs_f64();
-    let failed = |error: Option<String>| TrialResult {
-        trial: trial.clone(),
-        valid_mse: None,
-        valid_forecasts: None,
-        epochs: 0,
-        kept_epoch: 0,
-        pruned_at: None,
-        seconds,
-        error,
-    };
+    let failed = |error: Option<String>| TrialResult::failed(trial, seconds, error);
     match outcome {
         Ok((trained, scored)) => {
             let (valid_mse, valid_forecasts) = scored.unzip();
@@ -586,6 +671,11 @@ pub fn run_trial(
                 ..failed(None)
             }
         }
+        // a training stopped by the search's Ctrl-C fails with that
+        Err(_) if search.control.stop_requested() => TrialResult {
+            interrupted: Some(Interrupted::WhileTraining),
+            ..failed(Some(INTERRUPTED.into()))
+        },
         Err(error) => failed(Some(crate::error_text(&error))),
     }
 }
@@ -711,7 +801,11 @@ fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
             trial.lr,
             trial.batch_size,
             trial.transform.name(),
-            result.epochs,
+            match result.interrupted {
+                // how far it got is not recorded
+                Some(Interrupted::WhileTraining) => String::new(),
+                _ => result.epochs.to_string(),
+            },
             result.epoch_kept().map_or(String::new(), |e| e.to_string()),
             result
                 .valid_mse
@@ -760,10 +854,12 @@ fn trials_table(results: &[TrialResult]) -> String {
             result
                 .epoch_kept()
                 .map_or("-".to_string(), |e| e.to_string()),
-            match (result.valid_mse, result.pruned_at) {
-                (Some(mse), _) => format!("{mse:.6}"),
-                (None, Some(epoch)) => format!("pruned at {epoch}"),
-                (None, None) => "failed".to_string(),
+            match (result.valid_mse, result.pruned_at, result.interrupted) {
+                (Some(mse), _, _) => format!("{mse:.6}"),
+                (None, Some(epoch), _) => format!("pruned at {epoch}"),
+                (None, None, Some(Interrupted::WhileTraining)) => "interrupted".into(),
+                (None, None, Some(Interrupted::BeforeStart)) => "not run".into(),
+                (None, None, None) => "failed".to_string(),
             }
         );
     }
@@ -875,6 +971,7 @@ mod tests {
             pruned_at: None,
             seconds: 0.0,
             error: None,
+            interrupted: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Helpers shared by the end-to-end tests: tiny series and configs, and running the binary.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 /// A small, learnable series: a slow wave around 1,000 with ISO dates and LF endings.
 pub fn series_csv(rows: usize) -> String {
@@ -159,4 +160,28 @@ pub fn two_shops_csv(rows: usize) -> String {
         text += &format!("{date},small,{small:.3}\n{date},large,{large:.3}\n");
     }
     text
+}
+
+/// Reads `child`'s piped stderr until a line holds `marker`, sends it `signal` (`"INT"`,
+/// `"TERM"`) then, and reads the rest: all it printed there.
+pub fn signal_at(child: &mut Child, marker: &str, signal: &str) -> String {
+    let mut stderr = BufReader::new(child.stderr.take().expect("a piped stderr"));
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        seen += &line;
+        let reached = line.contains(marker);
+        line.clear();
+        if reached {
+            let pid = child.id().to_string();
+            let status = Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            break;
+        }
+    }
+    stderr.read_to_string(&mut seen).unwrap();
+    seen
 }

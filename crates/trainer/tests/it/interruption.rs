@@ -4,9 +4,8 @@ use crate::common;
 
 use common::assert_success;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::{assert_clean_error, read, trainer, write_series};
 
@@ -36,27 +35,8 @@ fn run_and_interrupt(config: &Path, out: &Path, epoch: usize) -> (Option<i32>, S
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let mut line = String::new();
     let marker = format!("epoch {epoch:>6}/");
-    while stderr.read_line(&mut line).unwrap() > 0 {
-        seen += &line;
-        let reached = line.contains(&marker);
-        line.clear();
-        if reached {
-            let status = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status()
-                .unwrap();
-            assert!(status.success());
-            break;
-        }
-    }
-    while stderr.read_line(&mut line).unwrap() > 0 {
-        seen += &line;
-        line.clear();
-    }
+    let seen = common::signal_at(&mut child, &marker, "TERM");
     let status = child.wait().unwrap();
     (status.code(), seen)
 }
