@@ -13,6 +13,7 @@ use yoho_eval::baselines;
 use yoho_eval::intervals::{Calibration, PooledIntervals};
 use yoho_eval::{EvaluationTable, TestForecast, metrics, statistical_only};
 
+use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
@@ -23,18 +24,21 @@ use crate::plots;
 use crate::recipe::TooShort;
 use crate::report::{self, Align};
 
-/// Runs `trainer backtest` and writes its directory.
-pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
+/// Runs `trainer backtest` and writes its directory; Ctrl-C (or SIGTERM) stops the fold under
+/// way at the end of an epoch, and the backtest then writes nothing more
+/// ([`RunOutcome::Interrupted`]).
+pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<RunOutcome> {
     let mut config = match ExperimentConfig::load(&args.config) {
         Ok(config) => config,
         Err(error) => match error.downcast_ref::<TooShort>() {
             // a series (or every series of a panel) too short for the recipe's networks: its
             // statistical voices
             Some(short) if short.recipe_model => {
-                return match short.data.series_column {
+                let done = match short.data.series_column {
                     None => backtest_too_short(short, args),
                     Some(_) => crate::backtest_panel::backtest_too_short_panel(short, args),
                 };
+                return done.map(|()| RunOutcome::Completed);
             }
             _ => return Err(error),
         },
@@ -94,13 +98,27 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         &fit,
         &selected.device,
         &print_progress,
-    )?;
+    );
+    let result = match result {
+        Err(_) if fit.stop_requested() => return Ok(interrupted(&run)),
+        result => result?,
+    };
     let summary = BacktestSummary::new(config.run_name(), &spec, &selected.description, &result);
     let config_toml = toml::to_string_pretty(&config)?;
     write_backtest(&run, (&config.data.target, &config_toml), &result, &summary)?;
     println!("{}", text_report(&summary, &result));
     println!("backtest written to {}", run.path().display());
-    Ok(())
+    Ok(RunOutcome::Completed)
+}
+
+/// What a backtest stopped by Ctrl-C says: nothing was written but the folds' checkpoints.
+pub(crate) fn interrupted(run: &RunDir) -> RunOutcome {
+    eprintln!(
+        "interrupted: no backtest was written ({} holds the folds' checkpoints so far; run the \
+         backtest again with --overwrite)",
+        run.path().display()
+    );
+    RunOutcome::Interrupted
 }
 
 /// `trainer backtest` of a series too short for the recipe's networks (`short`): the

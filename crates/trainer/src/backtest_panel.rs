@@ -19,6 +19,7 @@ use yoho_eval::intervals::{CalibrationErrors, StepCoverage, TestIntervals};
 use yoho_eval::statistical_only::test_alone;
 use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast};
 
+use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
@@ -30,7 +31,7 @@ use crate::forecast_statistical::FallbackBacktest;
 use crate::recipe::TooShort;
 use crate::report;
 use crate::statistical_run::alone_data;
-use crate::training::TrainedModel;
+use crate::training::{TrainedModel, TrainingControl};
 
 /// Runs `trainer backtest` for the panel `config` describes (its series in `column`) and
 /// writes its directory.
@@ -39,7 +40,7 @@ pub(crate) fn run_panel_backtest(
     config: &ExperimentConfig,
     spec: &BacktestSpec,
     column: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<RunOutcome> {
     let refit = match spec.refit {
         Refit::Every => None,
         Refit::Never => Some("never".to_string()),
@@ -82,6 +83,11 @@ pub(crate) fn run_panel_backtest(
     let default = Path::new("runs").join(format!("{}-backtest", config.run_name()));
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     run.write(files::CONFIG, toml::to_string_pretty(config)?.as_bytes())?;
+    let control = TrainingControl::quiet();
+    control
+        .listen_for_signals()
+        .context("cannot install the Ctrl-C handler")?;
+    let fold_run = (&selected, &run, &control);
     eprintln!(
         "backtest: {} folds of {} targets per series, {} history, one panel model per fold",
         spec.folds, spec.step, spec.window
@@ -96,9 +102,12 @@ pub(crate) fn run_panel_backtest(
                 backtest::panel_fold(&loaded, &config.data, spec, index),
             ),
         }
-        .and_then(|prepared| run_fold(prepared, &baselines, &selected, &run))
-        .map(|outcome| alone.add_to(outcome, index, (spec, &baselines)))
-        .with_context(|| format!("fold {}", index + 1))?;
+        .and_then(|prepared| run_fold(prepared, &baselines, fold_run))
+        .map(|outcome| alone.add_to(outcome, index, (spec, &baselines)));
+        let outcome = match outcome {
+            Err(_) if control.stop_requested() => return Ok(crate::backtest::interrupted(&run)),
+            outcome => outcome.with_context(|| format!("fold {}", index + 1))?,
+        };
         eprintln!(
             "fold {:>2} trained in {:.1} s ({}/{} done)",
             index + 1,
@@ -115,7 +124,8 @@ pub(crate) fn run_panel_backtest(
         &levels[..],
     );
     let summary = PanelBacktestSummary::new(described, spec, folds, left_out, started);
-    write_summary(&run, &summary, levels)
+    write_summary(&run, &summary, levels)?;
+    Ok(RunOutcome::Completed)
 }
 
 /// `trainer backtest` of a panel whose series are all too short for the recipe's networks
@@ -362,12 +372,13 @@ impl Alone {
     }
 }
 
-/// Trains a fold's model over its cut series and measures it on each one's test period.
+/// Trains a fold's model over its cut series (on the device selected, its checkpoints in the
+/// run, stopping when the backtest's control is asked to) and measures it on each one's test
+/// period.
 fn run_fold(
     prepared: PreparedFold,
     baselines: &[Box<dyn Baseline>],
-    selected: &SelectedDevice,
-    run: &RunDir,
+    (selected, run, control): (&SelectedDevice, &RunDir, &TrainingControl),
 ) -> anyhow::Result<PanelFoldOutcome> {
     let PreparedFold {
         index,
@@ -376,7 +387,8 @@ fn run_fold(
         config,
         panel,
     } = prepared;
-    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
+    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"))
+        .stopping_with(control);
     for (name, reason) in &panel.left_out {
         eprintln!(
             "note: fold {}: series '{name}' is left out: {reason}",

@@ -54,6 +54,12 @@ impl<'a> LearnerFit<'a> {
         self.control.listen_for_signals()
     }
 
+    /// Whether Ctrl-C or SIGTERM asked the fits to stop (a fit stopped so failed with
+    /// "interrupted").
+    pub fn stop_requested(&self) -> bool {
+        self.control.stop_requested()
+    }
+
     /// Trains on `data` (one series' or a panel's windows), the checkpoints in
     /// `checkpoints_dir/name`.
     pub fn train(&self, data: &TrainingData, name: &str) -> Result<Forecaster, std::io::Error> {

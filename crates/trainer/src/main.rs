@@ -18,9 +18,7 @@ fn main() -> ExitCode {
         }
         Command::Forecast(args) => trainer::forecast::run_forecast(&args),
         Command::Tune(args) => trainer::tune::run_tune(&args),
-        Command::Backtest(args) => {
-            trainer::backtest::run_backtest(&args).map(|()| RunOutcome::Completed)
-        }
+        Command::Backtest(args) => trainer::backtest::run_backtest(&args),
     };
     match result {
         Ok(RunOutcome::Completed) => ExitCode::SUCCESS,

@@ -439,3 +439,48 @@ fn a_panels_multi_step_forecasts_are_written_and_covered_step_by_step() {
         "{report}"
     );
 }
+
+/// `trainer backtest` of `config` into `out` with `--epochs 4000`, sent SIGINT once it says
+/// how it backtests (before its first fold has trained): its exit code and stderr.
+fn backtest_interrupted(config: &Path, out: &Path) -> (Option<i32>, String) {
+    let args = [
+        "backtest",
+        "--config",
+        config.to_str().unwrap(),
+        "--epochs",
+        "4000",
+    ];
+    let mut child =
+        common::trainer_command(&[&args[..], &["--out", out.to_str().unwrap()]].concat())
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    let stderr = common::signal_at(&mut child, "backtest:", "INT");
+    (child.wait().unwrap().code(), stderr)
+}
+
+#[test]
+fn ctrl_c_stops_a_backtest_which_writes_no_results() {
+    let (dir, _, config) = tiny(80);
+    let panel_data = dir.path().join("shops.csv");
+    write_panel(&panel_data, 90, 0, 0);
+    let panel = panel_config(dir.path(), &panel_data);
+    for (config, name) in [(&config, "series"), (&panel, "panel")] {
+        let out = dir.path().join(name);
+        let (code, stderr) = backtest_interrupted(config, &out);
+        assert_eq!(
+            code,
+            Some(130),
+            "an interrupted backtest exits with 130:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains("interrupted: no backtest was written"),
+            "{stderr}"
+        );
+        for file in [files::METRICS, files::BACKTEST, files::REPORT] {
+            assert!(!out.join(file).exists(), "{name}: no {file}");
+        }
+    }
+}
