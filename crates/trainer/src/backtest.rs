@@ -18,7 +18,7 @@ use crate::artifacts::{RunDir, files};
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
 use crate::device::select_device;
-use crate::fit::LearnerFit;
+use crate::fit::{LearnerFit, backtest_interrupted};
 use crate::forecast_statistical::FallbackBacktest;
 use crate::plots;
 use crate::recipe::TooShort;
@@ -100,7 +100,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<RunOutcome> {
         &print_progress,
     );
     let result = match result {
-        Err(_) if fit.stop_requested() => return Ok(interrupted(&run)),
+        Err(_) if fit.stop_requested() => return Ok(backtest_interrupted(&run)),
         result => result?,
     };
     let summary = BacktestSummary::new(config.run_name(), &spec, &selected.description, &result);
@@ -109,16 +109,6 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<RunOutcome> {
     println!("{}", text_report(&summary, &result));
     println!("backtest written to {}", run.path().display());
     Ok(RunOutcome::Completed)
-}
-
-/// What a backtest stopped by Ctrl-C says: nothing was written but the folds' checkpoints.
-pub(crate) fn interrupted(run: &RunDir) -> RunOutcome {
-    eprintln!(
-        "interrupted: no backtest was written ({} holds the folds' checkpoints so far; run the \
-         backtest again with --overwrite)",
-        run.path().display()
-    );
-    RunOutcome::Interrupted
 }
 
 /// `trainer backtest` of a series too short for the recipe's networks (`short`): the

@@ -105,7 +105,9 @@ pub(crate) fn run_panel_backtest(
         .and_then(|prepared| run_fold(prepared, &baselines, fold_run))
         .map(|outcome| alone.add_to(outcome, index, (spec, &baselines)));
         let outcome = match outcome {
-            Err(_) if control.stop_requested() => return Ok(crate::backtest::interrupted(&run)),
+            Err(_) if control.stop_requested() => {
+                return Ok(crate::fit::backtest_interrupted(&run));
+            }
             outcome => outcome.with_context(|| format!("fold {}", index + 1))?,
         };
         eprintln!(

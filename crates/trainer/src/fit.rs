@@ -8,8 +8,9 @@ use yoho_data::{PreparedData, TrainingData};
 use yoho_eval::backtest::{Fit, Fold};
 use yoho_model::Forecaster;
 
-use crate::ExperimentConfig;
+use crate::artifacts::RunDir;
 use crate::training::{Pruning, TrainedModel, TrainingControl, TrainingEnd, train};
+use crate::{ExperimentConfig, RunOutcome};
 pub use yoho_eval::parallel::in_parallel;
 
 /// Trains with the learner as `config` says, printing nothing, each fit's checkpoints in a
@@ -91,6 +92,16 @@ impl<'a> LearnerFit<'a> {
             Err(error) => Err(failed(crate::error_text(&error))),
         }
     }
+}
+
+/// What a backtest stopped by Ctrl-C says: nothing was written but the folds' checkpoints.
+pub(crate) fn backtest_interrupted(run: &RunDir) -> RunOutcome {
+    eprintln!(
+        "interrupted: no backtest was written ({} holds the folds' checkpoints so far; run the \
+         backtest again with --overwrite)",
+        run.path().display()
+    );
+    RunOutcome::Interrupted
 }
 
 impl Fit for LearnerFit<'_> {
