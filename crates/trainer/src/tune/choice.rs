@@ -8,28 +8,7 @@
 use yoho_eval::DieboldMariano;
 use yoho_eval::metrics::diebold_mariano_multi_step;
 
-use super::TrialResult;
-
-/// A trial's forecasts of its validation windows and what they forecast, `[window][step]`, in
-/// the series' units (a panel's series each divided by its scale, one after the other).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ValidationForecasts {
-    /// The targets of each window.
-    pub actual: Vec<Vec<f64>>,
-    /// The trial's forecast of each window.
-    pub forecast: Vec<Vec<f64>>,
-}
-
-impl ValidationForecasts {
-    /// The mean squared error over every step of every window.
-    pub fn mse(&self) -> f64 {
-        let squares: Vec<f64> = (self.actual.iter().flatten())
-            .zip(self.forecast.iter().flatten())
-            .map(|(actual, forecast)| (forecast - actual).powi(2))
-            .collect();
-        squares.iter().sum::<f64>() / squares.len().max(1) as f64
-    }
-}
+use super::trial::{TrialResult, ValidationForecasts};
 
 /// The trial a search keeps, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,8 +96,7 @@ pub fn lowest_mse(results: &[TrialResult]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tune::Trial;
-    use yoho_data::TargetTransform;
+    use crate::tune::trial::tests::scored;
 
     /// A trial scored on the windows `actual` with `forecast` (failed when `None`).
     fn trial(forecast: Option<Vec<Vec<f64>>>, actual: &[Vec<f64>]) -> TrialResult {
@@ -128,22 +106,9 @@ mod tests {
         });
         let mse = forecasts.as_ref().map(ValidationForecasts::mse);
         TrialResult {
-            trial: Trial {
-                window_len: 4,
-                hidden_size: 32,
-                num_layers: 1,
-                lr: 0.001,
-                batch_size: 32,
-                transform: TargetTransform::Difference,
-            },
             valid_mse: mse,
             valid_forecasts: forecasts,
-            epochs: 1,
-            kept_epoch: 1,
-            pruned_at: None,
-            seconds: 0.0,
-            error: None,
-            interrupted: None,
+            ..scored(None)
         }
     }
 
@@ -194,7 +159,7 @@ mod tests {
         // trials an interruption stopped (or never started) are not among those the lowest
         // was found among: the threshold divides by the two that finished
         let stopped = TrialResult {
-            interrupted: Some(crate::tune::Interrupted::WhileTraining),
+            interrupted: Some(crate::tune::trial::Interrupted::WhileTraining),
             ..failed.clone()
         };
         let results = [
@@ -221,5 +186,14 @@ mod tests {
         );
         assert_eq!(choose(&[failed.clone(), failed]), None);
         assert_eq!(lowest_mse(&[own]), Some(0));
+    }
+
+    #[test]
+    fn the_lowest_validation_mse_is_the_config_as_given_at_a_tie_and_never_a_failed_trial() {
+        let results = [scored(Some(2.0)), scored(None), scored(Some(1.0))];
+        assert_eq!(lowest_mse(&results), Some(2));
+        let tie = [scored(Some(1.0)), scored(Some(1.0))];
+        assert_eq!(lowest_mse(&tie), Some(0));
+        assert_eq!(lowest_mse(&[scored(None)]), None);
     }
 }

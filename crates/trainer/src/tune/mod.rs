@@ -16,16 +16,13 @@
 //! series' scale (the in-sample MAE of its seasonal naive forecast), so that no series
 //! outweighs another by its units.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use burn::tensor::Device;
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-use yoho_data::{LoadedSeries, PreparedData, TargetTransform};
+use yoho_data::{LoadedSeries, PreparedData};
 
 use crate::artifacts::RunDir;
 use crate::cli::TuneArgs;
@@ -39,98 +36,21 @@ use crate::training::{Curves, PRUNE_FROM_EPOCH, Pruning, TrainedModel, TrainingC
 use crate::{ExperimentConfig, RunOutcome};
 
 mod choice;
+mod report;
+mod trial;
 mod voices;
 
-pub use choice::{Choice, ValidationForecasts};
+pub use choice::Choice;
+pub use trial::{Interrupted, Trial, TrialResult, ValidationForecasts, draw_trials};
 pub use voices::VoiceForecasts;
+
+use report::{choice_text, interrupted_text, outcome_text, pruned_text, trials_csv, trials_table};
+use trial::{INTERRUPTED, candidates};
 
 /// The trials' table in the tuning directory.
 const TRIALS: &str = "trials.csv";
 /// The best trial's config in the tuning directory.
 const BEST: &str = "best.toml";
-/// The error of a trial interrupted while it trained.
-const INTERRUPTED: &str = "interrupted";
-/// The error of a trial not started because the search was interrupted first.
-const NOT_RUN: &str = "not run: the search was interrupted";
-/// Window lengths tried, in horizons.
-const WINDOW_MULTIPLES: [usize; 5] = [1, 2, 3, 4, 5];
-/// Hidden units tried.
-const HIDDEN_SIZES: [usize; 4] = [16, 32, 64, 128];
-/// Mini-batch sizes tried.
-const BATCH_SIZES: [usize; 4] = [16, 32, 64, 128];
-/// The learning rates' range, sampled log-uniformly.
-const LEARNING_RATES: (f64, f64) = (1e-4, 1e-1);
-
-/// One trial's settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trial {
-    /// Input steps per window.
-    pub window_len: usize,
-    /// Units per recurrent layer.
-    pub hidden_size: usize,
-    /// Recurrent layers.
-    pub num_layers: usize,
-    /// Learning rate.
-    pub lr: f64,
-    /// Windows per optimiser step.
-    pub batch_size: usize,
-    /// What the network predicts.
-    pub transform: TargetTransform,
-}
-
-impl Trial {
-    /// The settings `config` has itself: those of trial 0.
-    fn of_config(config: &ExperimentConfig) -> Self {
-        Self {
-            window_len: config.data.window_len,
-            hidden_size: config.model.hidden_size,
-            num_layers: config.model.num_layers,
-            lr: config.train.lr,
-            batch_size: config.train.batch_size,
-            transform: config.data.transform,
-        }
-    }
-
-    /// A trial drawn from the search space; windows are multiples of `horizon` (of 2 steps at
-    /// least) and at most `max_window` steps.
-    fn sample(rng: &mut StdRng, horizon: usize, max_window: usize, season: Option<usize>) -> Self {
-        let pick = |rng: &mut StdRng, values: &[usize]| values[rng.random_range(0..values.len())];
-        let multiple = pick(rng, &WINDOW_MULTIPLES);
-        let (low, high) = LEARNING_RATES;
-        Self {
-            window_len: (multiple * horizon).max(2).min(max_window.max(1)),
-            hidden_size: pick(rng, &HIDDEN_SIZES),
-            num_layers: rng.random_range(1..=3),
-            lr: (low.ln() + rng.random::<f64>() * (high.ln() - low.ln())).exp(),
-            batch_size: pick(rng, &BATCH_SIZES),
-            transform: match (season, rng.random::<bool>()) {
-                (Some(season), true) if season > 1 => TargetTransform::SeasonalDifference,
-                _ => TargetTransform::Difference,
-            },
-        }
-    }
-
-    /// `base` with this trial's settings.
-    fn apply(&self, base: &ExperimentConfig) -> ExperimentConfig {
-        let mut config = base.clone();
-        // a config that predicts levels or log returns keeps them
-        if differences(config.data.transform) {
-            config.data.transform = self.transform;
-        }
-        // a window shorter than the season drops it (and the seasonal difference)
-        config.data.set_window_len(self.window_len);
-        // a network reads at most the trial's window
-        for rows in &mut config.model.lookbacks {
-            *rows = (*rows).min(self.window_len);
-        }
-        config.model.hidden_size = self.hidden_size;
-        config.model.num_layers = self.num_layers;
-        config.train.lr = self.lr;
-        config.train.batch_size = self.batch_size;
-        config
-    }
-}
-
 /// The data a search trains on: one series, or the series of a panel.
 pub enum Searched {
     /// One series.
@@ -178,74 +98,6 @@ impl Searched {
                 .min()
                 .unwrap_or(0),
         }
-    }
-}
-
-/// What a trial gave.
-#[derive(Debug, Clone)]
-pub struct TrialResult {
-    /// Its settings.
-    pub trial: Trial,
-    /// The mean squared error over every step of every validation window, in original units,
-    /// of its run's forecast (its kept epoch's networks, blended with the config's statistical
-    /// voices where it names them, within the series' bounds); for a panel, the mean over its
-    /// series of each one's divided by the square of its scale (`None` when it failed).
-    pub valid_mse: Option<f64>,
-    /// Its forecasts of the validation windows, which the config's are tested against.
-    pub valid_forecasts: Option<ValidationForecasts>,
-    /// Epochs trained.
-    pub epochs: usize,
-    /// The epoch kept.
-    pub kept_epoch: usize,
-    /// The epoch at which it was stopped, behind the config's trial (`None` where it was not:
-    /// a pruned trial has no validation MSE).
-    pub pruned_at: Option<usize>,
-    /// Wall seconds.
-    pub seconds: f64,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// Where Ctrl-C or SIGTERM stopped it before it was scored: it is neither scored nor
-    /// counted among the trials the kept one is chosen from.
-    pub interrupted: Option<Interrupted>,
-}
-
-/// When a search's interruption stopped a trial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interrupted {
-    /// As it trained (or was being scored).
-    WhileTraining,
-    /// Before it started.
-    BeforeStart,
-}
-
-impl TrialResult {
-    /// A trial that failed after `seconds`, with `error`.
-    fn failed(trial: &Trial, seconds: f64, error: Option<String>) -> Self {
-        Self {
-            trial: trial.clone(),
-            valid_mse: None,
-            valid_forecasts: None,
-            epochs: 0,
-            kept_epoch: 0,
-            pruned_at: None,
-            seconds,
-            error,
-            interrupted: None,
-        }
-    }
-
-    /// A trial the search did not start: it was interrupted first.
-    fn not_run(trial: &Trial) -> Self {
-        Self {
-            interrupted: Some(Interrupted::BeforeStart),
-            ..Self::failed(trial, 0.0, Some(NOT_RUN.into()))
-        }
-    }
-
-    /// The epoch kept, as the trials' table and CSV give it: none for a pruned or interrupted
-    /// trial.
-    fn epoch_kept(&self) -> Option<usize> {
-        (self.pruned_at.is_none() && self.interrupted.is_none()).then_some(self.kept_epoch)
     }
 }
 
@@ -338,29 +190,6 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<RunOutcome> {
     Ok(RunOutcome::Completed)
 }
 
-/// What an interrupted search says last: how many trials it finished, and what `best` (`None`
-/// where the config's own trial did not finish, so nothing was chosen) holds.
-fn interrupted_text(results: &[TrialResult], best: Option<&Path>, trials: &Path) -> String {
-    let finished = (results.iter())
-        .filter(|result| result.interrupted.is_none())
-        .count();
-    let chosen = match best {
-        Some(best) => format!(
-            "{} holds the best of them, chosen as an uninterrupted search chooses",
-            best.display()
-        ),
-        None => "the config's own trial (trial 0) did not finish, so no drawn trial could be \
-                 compared with it and no best config was written"
-            .to_string(),
-    };
-    format!(
-        "interrupted: {finished} of {} trials finished (or were pruned); {chosen}; {} lists \
-         every trial, the interrupted ones with no score",
-        results.len(),
-        trials.display()
-    )
-}
-
 /// What a search says before its trials: how many, how many at a time, what they select on
 /// (`own_valid_len`: the config's own validation rows, fewer where the search lengthened
 /// them), and from which epoch they are pruned.
@@ -394,75 +223,6 @@ fn banner(
          the {} validation rows{lengthened}{panel}{pruning}",
         args.trials, args.jobs, config.data.valid_len,
     )
-}
-
-/// How many drawn trials were pruned, for the terminal (`None` where none was).
-fn pruned_text(results: &[TrialResult]) -> Option<String> {
-    let pruned = results
-        .iter()
-        .filter(|result| result.pruned_at.is_some())
-        .count();
-    (pruned > 0).then(|| {
-        format!(
-            "pruned: {pruned} of {} drawn trials, stopped behind the config as they trained and \
-             not scored (--no-prune trains every trial to its end)",
-            results.len().saturating_sub(1)
-        )
-    })
-}
-
-/// What the search kept and why, for the terminal.
-fn choice_text(choice: &Choice, results: &[TrialResult], best: &Path) -> String {
-    let mse = |index: usize| {
-        (results[index].valid_mse).map_or("failed".to_string(), |mse| format!("{mse:.6}"))
-    };
-    let test = |dm: &Option<yoho_eval::DieboldMariano>| {
-        dm.as_ref()
-            .map_or("the test cannot be made".to_string(), |dm| {
-                format!("Diebold–Mariano p = {:.4}", dm.p_value)
-            })
-    };
-    let best = best.display();
-    match choice {
-        Choice::Config => format!(
-            "best: trial 0, the config as given (validation MSE {}): no drawn trial scored \
-             lower; {best} holds it unchanged",
-            mse(0)
-        ),
-        Choice::ConfigKept {
-            lowest,
-            test: dm,
-            threshold,
-        } => format!(
-            "best: trial 0, the config as given (validation MSE {}): trial {lowest} scored \
-             lower ({}), but not by more than chance ({}, where a drawn trial needs p < \
-             {threshold:.4} and lower errors); {best} holds the config unchanged",
-            mse(0),
-            mse(*lowest),
-            test(dm)
-        ),
-        Choice::Drawn { index, test: dm } => format!(
-            "best: trial {index} (validation MSE {}, the config as given {}{}); its config is \
-             {best}",
-            mse(*index),
-            mse(0),
-            dm.as_ref().map_or(String::new(), |dm| format!(
-                "; Diebold–Mariano p = {:.2e}",
-                dm.p_value
-            ))
-        ),
-    }
-}
-
-/// What a search trains: trial 0, `config` as given (so that no drawn trial is kept unless it
-/// beats the user's own settings on validation), then each of `drawn` applied to it.
-fn candidates(config: &ExperimentConfig, drawn: Vec<Trial>) -> Vec<(Trial, ExperimentConfig)> {
-    let own = (Trial::of_config(config), config.clone());
-    let drawn = drawn.into_iter().map(|trial| {
-        let applied = trial.apply(config);
-        (trial, applied)
-    });
-    std::iter::once(own).chain(drawn).collect()
 }
 
 /// Validation origins a search selects on, where the recipe sized the period: as many as
@@ -507,32 +267,6 @@ fn selection_valid_len(config: &ExperimentConfig, searched: &Searched, path: &Pa
         }
     };
     found.unwrap_or(own)
-}
-
-/// `count` trials drawn with `seed`; windows leave the training period at least one window.
-pub fn draw_trials(config: &ExperimentConfig, rows: usize, count: usize, seed: u64) -> Vec<Trial> {
-    let data = &config.data;
-    let held_out = data.test_len + data.valid_len + data.horizon;
-    let max_window = rows.saturating_sub(held_out).max(1);
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..count)
-        .map(|_| {
-            let mut trial = Trial::sample(&mut rng, data.horizon, max_window, data.season);
-            // a config that predicts levels or log returns keeps them (`Trial::apply`)
-            if !differences(data.transform) {
-                trial.transform = data.transform;
-            }
-            trial
-        })
-        .collect()
-}
-
-/// Whether `transform` is one of the differences a trial chooses between.
-fn differences(transform: TargetTransform) -> bool {
-    matches!(
-        transform,
-        TargetTransform::Difference | TargetTransform::SeasonalDifference
-    )
 }
 
 /// What every trial of a search shares: the data, the device, the directory its checkpoints
@@ -589,17 +323,6 @@ fn run_trials(
             Some(&Pruning::against(reference.clone(), from_epoch)),
         )
     })
-}
-
-/// How a trial ended, in words.
-fn outcome_text(result: &TrialResult) -> String {
-    match (result.valid_mse, result.pruned_at, &result.error) {
-        (Some(mse), _, _) => format!("validation MSE {mse:.6}"),
-        _ if result.interrupted.is_some() => "interrupted before it was scored".into(),
-        (None, Some(epoch), _) => format!("pruned at epoch {epoch}, behind the config"),
-        (None, None, Some(error)) => format!("failed: {error}"),
-        (None, None, None) => "failed".into(),
-    }
 }
 
 /// One trial: the experiment split as a run's, trained on its training windows with early
@@ -782,90 +505,6 @@ fn validation_forecasts(
     Ok(ValidationForecasts { actual, forecast })
 }
 
-/// `trials.csv`: one row per trial, in the order drawn (the config as given first), `kept`
-/// true for the trial `best.toml` holds.
-fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
-    let mut text = String::from(
-        "trial,window_len,hidden_size,num_layers,lr,batch_size,transform,epochs,kept_epoch,\
-         valid_mse,pruned_at,seconds,error,kept\n",
-    );
-    for (index, result) in results.iter().enumerate() {
-        let trial = &result.trial;
-        let _ = writeln!(
-            text,
-            "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{}",
-            index,
-            trial.window_len,
-            trial.hidden_size,
-            trial.num_layers,
-            trial.lr,
-            trial.batch_size,
-            trial.transform.name(),
-            match result.interrupted {
-                // how far it got is not recorded
-                Some(Interrupted::WhileTraining) => String::new(),
-                _ => result.epochs.to_string(),
-            },
-            result.epoch_kept().map_or(String::new(), |e| e.to_string()),
-            result
-                .valid_mse
-                .map_or(String::new(), |mse| mse.to_string()),
-            result
-                .pruned_at
-                .map_or(String::new(), |epoch| epoch.to_string()),
-            result.seconds,
-            result
-                .error
-                .as_deref()
-                .map_or(String::new(), crate::report::csv_cell),
-            kept == Some(index)
-        );
-    }
-    text
-}
-
-/// The trials, best first, for the terminal.
-fn trials_table(results: &[TrialResult]) -> String {
-    let mut order: Vec<(usize, &TrialResult)> = results.iter().enumerate().collect();
-    order.sort_by(|(_, a), (_, b)| {
-        let key = |r: &TrialResult| r.valid_mse.unwrap_or(f64::INFINITY);
-        key(a).total_cmp(&key(b))
-    });
-    let mut text = format!(
-        "{:>10} {:>7} {:>7} {:>7} {:>10} {:>6} {:>20} {:>7} {:>14}\n",
-        "trial", "window", "hidden", "layers", "lr", "batch", "transform", "kept", "valid MSE"
-    );
-    for (index, result) in order {
-        let trial = &result.trial;
-        let label = match index {
-            0 => "0 (config)".to_string(),
-            _ => index.to_string(),
-        };
-        let _ = writeln!(
-            text,
-            "{:>10} {:>7} {:>7} {:>7} {:>10.2e} {:>6} {:>20} {:>7} {:>14}",
-            label,
-            trial.window_len,
-            trial.hidden_size,
-            trial.num_layers,
-            trial.lr,
-            trial.batch_size,
-            trial.transform.name(),
-            result
-                .epoch_kept()
-                .map_or("-".to_string(), |e| e.to_string()),
-            match (result.valid_mse, result.pruned_at, result.interrupted) {
-                (Some(mse), _, _) => format!("{mse:.6}"),
-                (None, Some(epoch), _) => format!("pruned at {epoch}"),
-                (None, None, Some(Interrupted::WhileTraining)) => "interrupted".into(),
-                (None, None, Some(Interrupted::BeforeStart)) => "not run".into(),
-                (None, None, None) => "failed".to_string(),
-            }
-        );
-    }
-    text
-}
-
 /// The recipe's refusal of a series too short for its networks (`TooShort`), said as a search
 /// says it: there are no networks to tune; any other error as it is.
 fn nothing_to_tune(error: anyhow::Error) -> anyhow::Error {
@@ -883,104 +522,6 @@ fn nothing_to_tune(error: anyhow::Error) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trials_are_drawn_from_the_space_and_repeat_with_the_seed() {
-        let config = seq2seq();
-        let trials = draw_trials(&config, 1000, 50, 7);
-        assert_eq!(trials, draw_trials(&config, 1000, 50, 7));
-        assert_ne!(trials, draw_trials(&config, 1000, 50, 8));
-        let horizon = config.data.horizon;
-        for trial in &trials {
-            assert_eq!(trial.window_len % horizon, 0, "{trial:?}");
-            assert!(HIDDEN_SIZES.contains(&trial.hidden_size));
-            assert!((1..=3).contains(&trial.num_layers));
-            assert!((1e-4..=1e-1).contains(&trial.lr), "{trial:?}");
-            assert!(BATCH_SIZES.contains(&trial.batch_size));
-        }
-        // with a season, both transforms are tried
-        let mut seasonal = config.clone();
-        seasonal.data.season = Some(5);
-        let transforms: Vec<TargetTransform> = draw_trials(&seasonal, 1000, 50, 7)
-            .iter()
-            .map(|trial| trial.transform)
-            .collect();
-        assert!(transforms.contains(&TargetTransform::SeasonalDifference));
-        assert!(transforms.contains(&TargetTransform::Difference));
-        assert!(
-            trials
-                .iter()
-                .all(|t| t.transform == TargetTransform::Difference)
-        );
-        // a config on levels keeps them, and its trials say so
-        let mut levels = config.clone();
-        levels.data.transform = TargetTransform::Level;
-        let kept = draw_trials(&levels, 1000, 10, 7);
-        assert!(kept.iter().all(|t| t.transform == TargetTransform::Level));
-        assert_eq!(
-            kept[0].apply(&levels).data.transform,
-            TargetTransform::Level
-        );
-        // a short series caps the windows
-        let short = draw_trials(
-            &config,
-            config.data.test_len + config.data.valid_len + 8,
-            20,
-            7,
-        );
-        assert!(short.iter().all(|trial| trial.window_len <= 3), "{short:?}");
-        // lookbacks longer than a trial's window read all of it
-        let mut lookbacks = config.clone();
-        lookbacks.model.lookbacks = vec![2, 1000];
-        lookbacks.train.ensemble = 2;
-        let applied = short[0].apply(&lookbacks);
-        assert_eq!(
-            applied.model.lookbacks,
-            [2.min(short[0].window_len), short[0].window_len]
-        );
-        applied.validate().unwrap();
-    }
-
-    #[test]
-    fn the_search_says_how_many_trials_it_pruned() {
-        let mut results = vec![scored(Some(1.0)), scored(Some(2.0)), scored(None)];
-        assert_eq!(pruned_text(&results), None);
-        results[2].pruned_at = Some(20);
-        let text = pruned_text(&results).unwrap();
-        assert!(text.starts_with("pruned: 1 of 2 drawn trials"), "{text}");
-        let table = trials_table(&results);
-        assert!(table.contains("pruned at 20"), "{table}");
-        let csv = trials_csv(&results, Some(0));
-        let row: Vec<&str> = csv.lines().nth(3).unwrap().split(',').collect();
-        // no epoch kept, no score, the epoch it was pruned at, not kept
-        assert_eq!(
-            (row[8], row[9], row[10], row[13]),
-            ("", "", "20", "false"),
-            "{csv}"
-        );
-    }
-
-    /// A result of `valid_mse` (failed when `None`).
-    fn scored(valid_mse: Option<f64>) -> TrialResult {
-        TrialResult {
-            trial: Trial::of_config(&seq2seq()),
-            valid_mse,
-            valid_forecasts: None,
-            epochs: 1,
-            kept_epoch: 1,
-            pruned_at: None,
-            seconds: 0.0,
-            error: None,
-            interrupted: None,
-        }
-    }
-
-    fn seq2seq() -> ExperimentConfig {
-        ExperimentConfig::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/seq2seq.toml"),
-        )
-        .unwrap()
-    }
 
     #[test]
     fn a_trial_is_scored_on_its_runs_forecast_the_networks_blended_with_the_voices() {
@@ -1025,38 +566,5 @@ mod tests {
             }
         }
         assert_ne!(scored.forecast, networks.forecast);
-    }
-
-    #[test]
-    fn trial_0_is_the_config_as_given_and_wins_ties() {
-        let mut config = seq2seq();
-        // a season longer than the window, which applying the config's own settings would
-        // drop: trial 0 is the config as given
-        config.data.season = Some(config.data.window_len + 1);
-        let drawn = draw_trials(&config, 1000, 3, 7);
-        let trials = candidates(&config, drawn.clone());
-        assert_eq!(trials.len(), 4);
-        assert_eq!(trials[0].1, config);
-        assert_eq!(trials[0].0.window_len, config.data.window_len);
-        assert_eq!(trials[0].0.hidden_size, config.model.hidden_size);
-        assert_eq!(trials[0].0.lr, config.train.lr);
-        for ((trial, applied), drawn) in trials[1..].iter().zip(&drawn) {
-            assert_eq!(trial, drawn);
-            assert_eq!(*applied, drawn.apply(&config));
-        }
-        // the lowest validation MSE, the config as given at a tie, a failed trial never
-        let results = [scored(Some(2.0)), scored(None), scored(Some(1.0))];
-        assert_eq!(choice::lowest_mse(&results), Some(2));
-        let tie = [scored(Some(1.0)), scored(Some(1.0))];
-        assert_eq!(choice::lowest_mse(&tie), Some(0));
-        assert_eq!(choice::lowest_mse(&[scored(None)]), None);
-        // the tables number the config's trial 0
-        let csv = trials_csv(&results, Some(2));
-        assert!(csv.lines().nth(1).unwrap().starts_with("0,"), "{csv}");
-        let kept: Vec<&str> = (csv.lines().skip(1))
-            .map(|line| line.rsplit(',').next().unwrap())
-            .collect();
-        assert_eq!(kept, ["false", "false", "true"]);
-        assert!(trials_table(&results).contains("0 (config)"));
     }
 }
