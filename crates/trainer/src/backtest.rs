@@ -83,13 +83,14 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<RunOutcome> {
     let run = RunDir::create_for_command(args.out.as_deref(), args.overwrite, &default)?;
     // first: a directory with a config.toml is one --overwrite may replace
     run.write(files::CONFIG, toml::to_string_pretty(&config)?.as_bytes())?;
+    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
+    // before anything says the folds start: a Ctrl-C from then on stops them
+    fit.listen_for_signals()
+        .context("cannot install the Ctrl-C handler")?;
     eprintln!(
         "backtest: {} folds of {} targets, refit {}, {} history, {} job(s)",
         spec.folds, spec.step, spec.refit, spec.window, spec.jobs
     );
-    let fit = LearnerFit::new(&config, selected.device.clone(), &run.file("folds"));
-    fit.listen_for_signals()
-        .context("cannot install the Ctrl-C handler")?;
     let result = backtest::run(
         &loaded,
         &config.data,
