@@ -30,14 +30,24 @@ pub enum Command {
     Predict(PredictArgs),
     /// Fit on the whole series (the newest valid_len rows choose the epoch, then a refit on
     /// every row) and forecast the horizon after its last row, with intervals.
+    ///
+    /// Ctrl-C (or SIGTERM) stops the fit at the end of an epoch; no forecast is written, and
+    /// the command exits with code 130.
     Forecast(ForecastArgs),
     /// Random search over the window, the network and the learning rate, on the validation
     /// period only: the config as given is trial 0, and a drawn trial replaces it only where it
     /// forecasts better by more than chance; writes the trials and the best config.
+    ///
+    /// Ctrl-C (or SIGTERM) stops the trials under way at the end of their epoch and starts no
+    /// more; the search then writes every trial and the best of those that finished, and exits
+    /// with code 130.
     Tune(TuneArgs),
     /// Rolling-origin backtest: forecast the last folds × step targets fold by fold, each
     /// fold's model trained only on the rows before its origin (for a panel, every series cut
     /// as far before its own end, one model over them per fold).
+    ///
+    /// Ctrl-C (or SIGTERM) stops the folds at the end of an epoch; nothing is written but the
+    /// folds' checkpoints, and the backtest exits with code 130.
     Backtest(BacktestArgs),
 }
 
