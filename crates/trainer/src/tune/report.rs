@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::choice::Choice;
-use super::trial::{Interrupted, TrialResult};
+use super::trial::{Interrupted, Trial, TrialResult};
 
 /// What an interrupted search says last: how many trials it finished, and what `best` (`None`
 /// where the config's own trial did not finish, so nothing was chosen) holds.
@@ -104,6 +104,22 @@ pub(super) fn outcome_text(result: &TrialResult) -> String {
     }
 }
 
+/// The widths of a trial's settings in the table: window, hidden, layers, lr, batch, transform.
+const SETTING_WIDTHS: [usize; 6] = [7, 7, 7, 10, 6, 20];
+
+/// A trial's settings as the table and `trials.csv` give them (window, hidden units, layers,
+/// learning rate written by `lr`, batch, transform).
+fn settings(trial: &Trial, lr: impl Fn(f64) -> String) -> [String; 6] {
+    [
+        trial.window_len.to_string(),
+        trial.hidden_size.to_string(),
+        trial.num_layers.to_string(),
+        lr(trial.lr),
+        trial.batch_size.to_string(),
+        trial.transform.name().to_string(),
+    ]
+}
+
 /// `trials.csv`: one row per trial, in the order drawn (the config as given first), `kept`
 /// true for the trial `best.toml` holds.
 pub(super) fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String {
@@ -112,17 +128,11 @@ pub(super) fn trials_csv(results: &[TrialResult], kept: Option<usize>) -> String
          valid_mse,pruned_at,seconds,error,kept\n",
     );
     for (index, result) in results.iter().enumerate() {
-        let trial = &result.trial;
         let _ = writeln!(
             text,
-            "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{}",
+            "{},{},{},{},{},{},{:.2},{},{}",
             index,
-            trial.window_len,
-            trial.hidden_size,
-            trial.num_layers,
-            trial.lr,
-            trial.batch_size,
-            trial.transform.name(),
+            settings(&result.trial, |lr| lr.to_string()).join(","),
             match result.interrupted {
                 // how far it got is not recorded
                 Some(Interrupted::WhileTraining) => String::new(),
@@ -158,21 +168,18 @@ pub(super) fn trials_table(results: &[TrialResult]) -> String {
         "trial", "window", "hidden", "layers", "lr", "batch", "transform", "kept", "valid MSE"
     );
     for (index, result) in order {
-        let trial = &result.trial;
         let label = match index {
             0 => "0 (config)".to_string(),
             _ => index.to_string(),
         };
+        let cells = settings(&result.trial, |lr| format!("{lr:.2e}"));
+        let aligned: Vec<String> = (cells.iter().zip(SETTING_WIDTHS))
+            .map(|(cell, width)| format!("{cell:>width$}"))
+            .collect();
         let _ = writeln!(
             text,
-            "{:>10} {:>7} {:>7} {:>7} {:>10.2e} {:>6} {:>20} {:>7} {:>14}",
-            label,
-            trial.window_len,
-            trial.hidden_size,
-            trial.num_layers,
-            trial.lr,
-            trial.batch_size,
-            trial.transform.name(),
+            "{label:>10} {} {:>7} {:>14}",
+            aligned.join(" "),
             result
                 .epoch_kept()
                 .map_or("-".to_string(), |e| e.to_string()),
