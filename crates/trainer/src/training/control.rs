@@ -47,14 +47,12 @@ impl TrainingControl {
     pub(super) fn for_member(&self, member: usize, judged: usize) -> Self {
         Self {
             quiet: self.quiet || member != 0,
-            stop_requested: self.stop_requested.clone(),
-            exit_at_once: self.exit_at_once.clone(),
-            diverged: Arc::default(),
-            last_checkpoint: Arc::default(),
             pruning: self.pruning.clone(),
             member,
             judged,
+            ..Self::default()
         }
+        .sharing_stop_of(self)
     }
 
     /// The same control, stopping when `other`'s stop is requested (and, once `other`'s

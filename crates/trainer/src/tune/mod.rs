@@ -152,16 +152,19 @@ pub fn run_tune(args: &TuneArgs) -> anyhow::Result<RunOutcome> {
     // the trials are over: another signal ends the process at once
     control.training_finished();
     let interrupted = control.stop_requested();
-    if interrupted && results[0].interrupted.is_some() {
-        run.write(TRIALS, trials_csv(&results, None).as_bytes())?;
-        println!("{}", trials_table(&results));
-        eprintln!("{}", interrupted_text(&results, None, &run.file(TRIALS)));
-        return Ok(RunOutcome::Interrupted);
-    }
-    let choice = choice::choose(&results);
+    // the config's own trial stopped unfinished: no drawn trial can be compared with it
+    let config_stopped = results[0].interrupted.is_some();
+    let choice = (!config_stopped)
+        .then(|| choice::choose(&results))
+        .flatten();
     let kept = choice.as_ref().map(Choice::index);
     run.write(TRIALS, trials_csv(&results, kept).as_bytes())?;
     let Some(choice) = choice else {
+        if config_stopped {
+            println!("{}", trials_table(&results));
+            eprintln!("{}", interrupted_text(&results, None, &run.file(TRIALS)));
+            return Ok(RunOutcome::Interrupted);
+        }
         bail!(
             "every trial failed, the first with: {} ({} has each trial's error)",
             (results.iter())
