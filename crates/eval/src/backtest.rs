@@ -125,25 +125,25 @@ pub enum BacktestError<E: std::error::Error + 'static> {
     #[error("backtest: {0}")]
     Plan(String),
     /// A fold's data could not be prepared.
-    #[error("fold {fold}: {source}")]
+    #[error("fold {}: {source}", .fold + 1)]
     Data {
-        /// The fold.
+        /// The fold, 0-based (the message counts from 1, as the report does).
         fold: usize,
         /// What went wrong.
         source: DataError,
     },
     /// Training a fold's model failed.
-    #[error("fold {fold}: {source}")]
+    #[error("fold {}: {source}", .fold + 1)]
     Fit {
-        /// The fold.
+        /// The fold, 0-based (the message counts from 1, as the report does).
         fold: usize,
         /// What went wrong.
         source: E,
     },
     /// A fold's forecasts could not be made.
-    #[error("fold {fold}: {source}")]
+    #[error("fold {}: {source}", .fold + 1)]
     Inference {
-        /// The fold.
+        /// The fold, 0-based (the message counts from 1, as the report does).
         fold: usize,
         /// What went wrong.
         source: InferenceError,
@@ -276,6 +276,9 @@ fn check_oldest_fold(oldest: &Fold, data: &DataConfig, spec: &BacktestSpec) -> R
         test_len: oldest.rows.end - oldest.origin_row,
         valid_len: data.valid_len,
     };
+    if let Some(why) = yoho_data::window::periods_without_windows(data.window_spec(), held_out) {
+        return Err(format!("every fold's periods: {why}"));
+    }
     let needed = yoho_data::window::rows_needed(data.window_spec(), held_out);
     match oldest.rows.len() < needed {
         true => Err(format!(

@@ -439,22 +439,11 @@ impl ForecasterIntervals {
         grid: &[Vec<Option<f64>>],
         actual: &[f64],
     ) -> Self {
-        let intervals: Vec<Intervals> = levels
-            .iter()
-            .enumerate()
-            .filter_map(|(index, level)| {
-                let ends: Option<Vec<(f64, f64)>> = quantiles
-                    .iter()
-                    .map(|window| Some((window[2 * index]?, window[2 * index + 1]?)))
-                    .collect();
-                let (lower, upper) = ends?.into_iter().unzip();
-                Some(Intervals {
-                    level: *level,
-                    lower,
-                    upper,
-                })
-            })
-            .collect();
+        let intervals = intervals_of(levels, |index| {
+            (quantiles.iter())
+                .map(|window| Some((window[2 * index]?, window[2 * index + 1]?)))
+                .collect()
+        });
         let metrics = IntervalMetrics::of(&intervals, actual, grid);
         Self {
             method: IntervalMethod::Distribution,
@@ -468,6 +457,21 @@ impl ForecasterIntervals {
 /// The intervals of one forecast step, one per level: `(lower, upper)`, or `None` where there
 /// is no calibration or quantile for it.
 pub type StepIntervals = Vec<Option<(f64, f64)>>;
+
+/// The intervals of each of `levels` whose `(lower, upper)` ends `ends(index)` gives for every
+/// forecast; a level whose ends some forecast lacks (`None`) is left out.
+fn intervals_of(levels: &[f64], ends: impl Fn(usize) -> Option<Vec<(f64, f64)>>) -> Vec<Intervals> {
+    (levels.iter().enumerate())
+        .filter_map(|(index, level)| {
+            let (lower, upper) = ends(index)?.into_iter().unzip();
+            Some(Intervals {
+                level: *level,
+                lower,
+                upper,
+            })
+        })
+        .collect()
+}
 
 /// The `(lower, upper)` interval of each of `levels` levels from one step's quantiles at
 /// [`interval_quantile_levels`] (`None` for a level whose ends are unknown, every level when
@@ -515,6 +519,11 @@ pub struct TestIntervals {
     /// no calibration or quantile for it.
     #[serde(skip)]
     pub model_steps: Vec<Vec<StepIntervals>>,
+    /// Over a horizon of several steps: the model's intervals scored over every step of every
+    /// test window (`model` scores each window's first step, as the naive forecast's
+    /// one-step calibration allows). `None` for a one-step horizon, where the two are the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_every_step: Option<IntervalMetrics>,
 }
 
 /// The windows a point model's conformal intervals are calibrated on: `data`'s validation
@@ -653,7 +662,7 @@ pub fn test_intervals_calibrated(
                 .for_each(|q| *q = bounds.apply(*q));
         }
     }
-    let model_steps = quantiles
+    let model_steps: Vec<Vec<StepIntervals>> = quantiles
         .iter()
         .map(|steps| {
             (0..test.horizon())
@@ -661,6 +670,14 @@ pub fn test_intervals_calibrated(
                 .collect()
         })
         .collect();
+    let step_grid: Vec<Vec<Vec<Option<f64>>>> = (quantiles.iter())
+        .map(|steps| {
+            (steps.iter())
+                .map(|step| step.get(interval_ends..).unwrap_or_default().to_vec())
+                .collect()
+        })
+        .collect();
+    let model_every_step = every_step_metrics(levels, &model_steps, &test.actual_steps, &step_grid);
     type Quantiles = Vec<Vec<Option<f64>>>;
     let (ends, grid): (Quantiles, Quantiles) = quantiles
         .into_iter()
@@ -684,6 +701,7 @@ pub fn test_intervals_calibrated(
             device,
         ),
         model_steps,
+        model_every_step,
     })
 }
 
@@ -717,7 +735,7 @@ pub fn conformal_test_intervals_from(
     } = model_errors;
     let model_by_step = calibrate_by_step(errors_by_step, levels);
     let bounds = Bounds::of_windows(data, &data.splits.test);
-    let model_steps = (test.model_steps().iter().zip(&bounds))
+    let model_steps: Vec<Vec<StepIntervals>> = (test.model_steps().iter().zip(&bounds))
         .map(|(steps, bounds)| {
             steps
                 .iter()
@@ -732,6 +750,9 @@ pub fn conformal_test_intervals_from(
                 .collect()
         })
         .collect();
+    let model_every_step = (test.horizon() > 1)
+        .then(|| conformal_step_grid(errors_by_step, test.model_steps(), &bounds))
+        .and_then(|grid| every_step_metrics(levels, &model_steps, &test.actual_steps, &grid));
     let first_step = errors_by_step.first().map_or(&[][..], Vec::as_slice);
     let model = (test.model(), bounds.as_slice());
     let naive = (test.naive(), bounds.as_slice());
@@ -743,7 +764,62 @@ pub fn conformal_test_intervals_from(
         model_by_step,
         model_crps_gaussian: None,
         model_steps,
+        model_every_step,
     }
+}
+
+/// The quantiles `[window][step][level]` at [`crps_levels`] of the conformal predictive
+/// distributions around every step of every window's forecast (`forecasts`, `[window][step]`),
+/// each step's calibrated on its own errors (`errors_by_step`), each window's within its
+/// `bounds`.
+fn conformal_step_grid(
+    errors_by_step: &[Vec<f64>],
+    forecasts: &[Vec<f64>],
+    bounds: &[Bounds],
+) -> Vec<Vec<Vec<Option<f64>>>> {
+    let horizon = forecasts.first().map_or(0, Vec::len);
+    let by_step: Vec<Vec<Vec<Option<f64>>>> = (0..horizon)
+        .map(|step| {
+            let errors = errors_by_step.get(step).map_or(&[][..], Vec::as_slice);
+            let column: Vec<f64> = forecasts.iter().map(|window| window[step]).collect();
+            bounded_grid(conformal_quantiles(errors, &column, &crps_levels()), bounds)
+        })
+        .collect();
+    (0..forecasts.len())
+        .map(|window| by_step.iter().map(|step| step[window].clone()).collect())
+        .collect()
+}
+
+/// The model's interval scores over every step of every window, where windows have more than
+/// one step: its intervals `steps` (`[window][step][level]`, a level left out where any step
+/// lacks it) against `actual` (`[window][step]`), the CRPS from the quantiles `grid`
+/// (`[window][step][quantile]` at [`crps_levels`]).
+fn every_step_metrics(
+    levels: &[f64],
+    steps: &[Vec<StepIntervals>],
+    actual: &[Vec<f64>],
+    grid: &[Vec<Vec<Option<f64>>>],
+) -> Option<IntervalMetrics> {
+    if steps.first().is_none_or(|window| window.len() < 2) {
+        return None;
+    }
+    let values = || {
+        (steps.iter().zip(actual).zip(grid)).flat_map(|((steps, actual), grid)| {
+            steps
+                .iter()
+                .zip(actual)
+                .zip(grid)
+                .map(|((s, a), g)| (s, *a, g))
+        })
+    };
+    let intervals = intervals_of(levels, |index| {
+        values()
+            .map(|(step, _, _)| step.get(index).copied().flatten())
+            .collect()
+    });
+    let actual: Vec<f64> = values().map(|(_, actual, _)| actual).collect();
+    let grid: Vec<Vec<Option<f64>>> = values().map(|(_, _, grid)| grid.clone()).collect();
+    Some(IntervalMetrics::of(&intervals, &actual, &grid))
 }
 
 /// The calibration a backtest's fold takes from the folds before it: their test forecasts'
@@ -1226,5 +1302,52 @@ mod tests {
         assert_eq!(tally(&steps, &actual, 0), (4, 3));
         assert_eq!(tally(&steps, &actual, 1), (1, 1));
         assert_eq!(tally(&steps, &actual, 2), (0, 0));
+    }
+
+    #[test]
+    fn every_step_metrics_score_every_step_of_every_window_in_order() {
+        // two windows of two steps; level 1 lacks one step, so it is left out
+        let steps: Vec<Vec<StepIntervals>> = vec![
+            vec![
+                vec![Some((0.0, 2.0)), None],
+                vec![Some((0.0, 1.0)), Some((0.0, 1.0))],
+            ],
+            vec![vec![Some((5.0, 6.0)), None], vec![Some((5.0, 9.0)), None]],
+        ];
+        let actual = vec![vec![1.0, 3.0], vec![6.0, 8.0]];
+        let grid: Vec<Vec<Vec<Option<f64>>>> = (actual.iter())
+            .map(|window| {
+                let quantiles = |a: f64| crps_levels().iter().map(|t| Some(a + t)).collect();
+                window.iter().map(|a| quantiles(*a)).collect()
+            })
+            .collect();
+        let metrics = every_step_metrics(&[0.8, 0.95], &steps, &actual, &grid).unwrap();
+        assert_eq!(metrics.levels.keys().collect::<Vec<_>>(), ["80"]);
+        let score = metrics.levels["80"];
+        // 3.0 is above (0, 1); ends count as inside
+        assert_eq!(score.coverage, 0.75);
+        assert_eq!(score.mean_width, (2.0 + 1.0 + 1.0 + 4.0) / 4.0);
+        let flat: Vec<Vec<Option<f64>>> = grid.concat();
+        assert_eq!(metrics.crps, crps_on_grid(&[1.0, 3.0, 6.0, 8.0], &flat));
+        // one step: the first step's scores are every step's
+        let first: Vec<Vec<StepIntervals>> = steps.iter().map(|w| w[..1].to_vec()).collect();
+        let one: Vec<Vec<f64>> = actual.iter().map(|w| w[..1].to_vec()).collect();
+        assert!(every_step_metrics(&[0.8], &first, &one, &grid).is_none());
+    }
+
+    #[test]
+    fn the_conformal_step_grid_calibrates_each_step_on_its_own_errors() {
+        let errors = vec![vec![1.0; 20], vec![3.0; 20]];
+        let forecasts = vec![vec![10.0, 20.0], vec![30.0, 40.0]];
+        let grid =
+            conformal_step_grid(&errors, &forecasts, &[Bounds::Unbounded, Bounds::Unbounded]);
+        let tau_90 = crps_levels()
+            .iter()
+            .position(|t| (t - 0.9).abs() < 1e-9)
+            .unwrap();
+        // the 0.9 quantile is the forecast plus its step's 80 % half-width
+        assert_eq!(grid[0][0][tau_90], Some(11.0));
+        assert_eq!(grid[0][1][tau_90], Some(23.0));
+        assert_eq!(grid[1][1][tau_90], Some(43.0));
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 use yoho_eval::backtest::{self, Backtest, BacktestSpec, FoldProgress};
 use yoho_eval::baselines;
-use yoho_eval::intervals::{Calibration, PooledIntervals};
+use yoho_eval::intervals::{Calibration, PooledIntervals, StepCoverage, TestIntervals};
 use yoho_eval::{EvaluationTable, TestForecast, metrics, statistical_only};
 
 use crate::RunOutcome;
@@ -178,6 +178,10 @@ struct BacktestSummary {
     /// The folds' prediction intervals pooled.
     #[serde(skip_serializing_if = "Option::is_none")]
     intervals: Option<PooledIntervals>,
+    /// Over a horizon of several steps: each level's coverage over every step of every
+    /// forecast with an interval (`intervals` scores each forecast's first step).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    intervals_every_step: Vec<StepCoverage>,
     best_baseline: String,
     per_fold: Vec<FoldSummary>,
     /// Whether each fold trained networks; `false` where the series is too short for them and
@@ -217,6 +221,7 @@ impl BacktestSummary {
             best_baseline: result.table.best_baseline.to_string(),
             pooled: result.table.clone(),
             intervals: result.intervals.clone(),
+            intervals_every_step: every_step_coverage(result),
             per_fold: result
                 .folds
                 .iter()
@@ -269,6 +274,21 @@ impl BacktestSummary {
             }
         }
     }
+}
+
+/// Over a horizon of several steps, each interval level's coverage over every step of every
+/// forecast of `result`'s folds that has intervals; empty for a one-step horizon.
+fn every_step_coverage(result: &Backtest) -> Vec<StepCoverage> {
+    let Some(pooled) = result.intervals.as_ref() else {
+        return Vec::new();
+    };
+    if result.pooled.horizon() < 2 {
+        return Vec::new();
+    }
+    let parts: Vec<(&TestIntervals, &[Vec<f64>])> = (result.folds.iter())
+        .filter_map(|f| Some((f.intervals.as_ref()?, f.forecast.actual_steps.as_slice())))
+        .collect();
+    StepCoverage::over(&pooled.levels, &parts)
 }
 
 /// `backtest.csv`: one row per forecast day, `fold,origin_date,date,actual,model,<baselines>`.
@@ -380,10 +400,12 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
             "\nPrediction intervals, {}, pooled:",
             summary.calibration_words(pooled)
         );
-        let (headers, rows, widths) =
-            report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);
+        let (headers, rows, widths) = report::pooled_interval_table(pooled);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &report::text_table(&headers, &rows, &widths, Align::Left);
+        if let Some(line) = report::step_coverage_line(&summary.intervals_every_step) {
+            let _ = writeln!(text, "{line}");
+        }
     }
     let (headers, rows) = fold_rows(result);
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -430,10 +452,12 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
              day-weighted mean of the folds'.\n",
             summary.calibration_words(pooled)
         );
-        let (headers, rows, _) =
-            report::interval_table(&pooled.levels, &pooled.model, &pooled.naive);
+        let (headers, rows, _) = report::pooled_interval_table(pooled);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &report::markdown_rows(&headers, &rows, Align::Left);
+        if let Some(line) = report::step_coverage_line(&summary.intervals_every_step) {
+            let _ = writeln!(text, "\n{line}.");
+        }
     }
     let _ = writeln!(text, "\n## By fold (RMSE)\n");
     let (headers, rows) = fold_rows(result);

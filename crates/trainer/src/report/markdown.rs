@@ -9,8 +9,8 @@ use crate::artifacts::files;
 use super::UNIT;
 use super::summary::MetricsReport;
 use super::table::{
-    Align, STEP_HEADERS, closed_loop_line, interval_caption, markdown_rows, markdown_table,
-    step_rows, test_interval_table, verdict,
+    Align, STEP_HEADERS, closed_loop_line, every_step_note, interval_caption, markdown_rows,
+    markdown_table, step_rows, test_interval_table, verdict,
 };
 
 /// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.
@@ -74,6 +74,9 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
         let (headers, rows, _) = test_interval_table(intervals);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &markdown_rows(&headers, &rows, Align::Left);
+        if let Some(note) = every_step_note(intervals) {
+            let _ = writeln!(text, "\n{}.", capitalise(&note));
+        }
         if let Some(crps) = intervals.model_crps_gaussian {
             let _ = writeln!(
                 text,

@@ -25,9 +25,12 @@ pub(crate) use relative::{
     relative_markdown, relative_markdown_over, relative_text_table, relative_text_table_over,
 };
 pub use summary::{DataSummary, MetricsReport, TrainingSummary, steps_ahead};
-pub(crate) use table::{Align, interval_table, markdown_rows, text_table, verdict};
+pub(crate) use table::{
+    Align, markdown_rows, pooled_interval_table, step_coverage_line, text_table, verdict,
+};
 use table::{
-    STEP_HEADERS, STEP_WIDTHS, closed_loop_line, interval_caption, step_rows, test_interval_table,
+    STEP_HEADERS, STEP_WIDTHS, closed_loop_line, every_step_note, interval_caption, step_rows,
+    test_interval_table,
 };
 pub use table::{markdown_table, metrics_text_table};
 
@@ -67,6 +70,9 @@ pub fn table(report: &MetricsReport) -> String {
         let (headers, rows, widths) = test_interval_table(intervals);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
         text += &text_table(&headers, &rows, &widths, Align::Left);
+        if let Some(note) = every_step_note(intervals) {
+            let _ = writeln!(text, "({note})");
+        }
         if let Some(crps) = intervals.model_crps_gaussian {
             let _ = writeln!(text, "model CRPS of its Gaussian in closed form: {crps:.3}");
         }

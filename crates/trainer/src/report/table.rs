@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use yoho_eval::intervals::{Calibration, Conformal, IntervalMetrics};
+use yoho_eval::intervals::{
+    Calibration, Conformal, IntervalMetrics, PooledIntervals, StepCoverage,
+};
 use yoho_eval::{
     DieboldMariano, EvaluationTable, ForecastMetrics, GenerationSummary, MODEL, NAIVE, StepErrors,
     TestIntervals, Verdict,
@@ -400,11 +402,10 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
 }
 
 /// The interval table: per level, coverage in percent and mean width; then the CRPS. Headers,
-/// rows (model, naive) and terminal widths.
+/// rows (one per forecaster in `rows`: its name and scores) and terminal widths.
 pub(crate) fn interval_table(
     levels: &[f64],
-    model: &IntervalMetrics,
-    naive: &IntervalMetrics,
+    rows: &[(&str, &IntervalMetrics)],
 ) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>) {
     let levels: Vec<String> = levels
         .iter()
@@ -430,7 +431,10 @@ pub(crate) fn interval_table(
         cells.push(metrics.crps.map_or("n/a".to_string(), |c| number(c, 3)));
         cells
     };
-    let rows = vec![row(MODEL, model), row(NAIVE, naive)];
+    let rows = rows
+        .iter()
+        .map(|(name, metrics)| row(name, metrics))
+        .collect();
     let widths = headers
         .iter()
         .enumerate()
@@ -446,12 +450,64 @@ pub(crate) fn interval_table(
 pub(crate) fn test_interval_table(
     intervals: &TestIntervals,
 ) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>) {
+    let mut rows = vec![
+        (MODEL, &intervals.model.metrics),
+        (NAIVE, &intervals.naive.metrics),
+    ];
+    if let Some(every_step) = &intervals.model_every_step {
+        rows.push((EVERY_STEP_ROW, every_step));
+    }
+    interval_table(&intervals.levels, &rows)
+}
+
+/// [`interval_table`] of a backtest's intervals pooled over its folds.
+pub(crate) fn pooled_interval_table(
+    pooled: &PooledIntervals,
+) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>) {
     interval_table(
-        &intervals.levels,
-        &intervals.model.metrics,
-        &intervals.naive.metrics,
+        &pooled.levels,
+        &[(MODEL, &pooled.model), (NAIVE, &pooled.naive)],
     )
 }
+
+/// Over a horizon of several steps, what the interval table's rows score: the first step of
+/// each test window, and the last row every step; `None` for a one-step horizon.
+pub(crate) fn every_step_note(intervals: &TestIntervals) -> Option<String> {
+    intervals.model_every_step.as_ref()?;
+    let values: usize = intervals.model_steps.iter().map(Vec::len).sum();
+    let first_steps = match intervals.model_steps.len() {
+        1 => "of the test window (1 value".to_string(),
+        windows => format!("of each of the {windows} test windows ({windows} values"),
+    };
+    Some(format!(
+        "{MODEL} and {NAIVE} are scored one step ahead {first_steps}: naive's calibration is \
+         one step ahead); {EVERY_STEP_ROW} is the model's intervals over every step ahead \
+         ({values} values)"
+    ))
+}
+
+/// A backtest's (the table's rows scoring each forecast's first step) coverage of every level
+/// over every step ahead of every forecast, in words; `None` without any.
+pub(crate) fn step_coverage_line(coverages: &[StepCoverage]) -> Option<String> {
+    let values = coverages.iter().map(|c| c.values).max()?;
+    let levels: Vec<String> = (coverages.iter())
+        .map(|c| {
+            format!(
+                "{} % covers {:.1} %",
+                yoho_eval::intervals::percent(c.level),
+                100.0 * c.coverage
+            )
+        })
+        .collect();
+    Some(format!(
+        "The rows above score each forecast's first step; the model's intervals over every step \
+         ahead of every forecast ({values} values): {}",
+        levels.join(", ")
+    ))
+}
+
+/// The interval table's row of the model's intervals over every step ahead.
+const EVERY_STEP_ROW: &str = "model, all h";
 
 #[cfg(test)]
 mod tests {

@@ -94,6 +94,31 @@ fn folds_with_one_validation_window_are_calibrated_on_the_folds_before_them() {
     );
     let report = read(&out.join(files::REPORT));
     assert!(report.contains("calibrated on the test errors of the folds before it"));
+    // one step ahead: the table's rows are every step already
+    assert!(metrics.get("intervals_every_step").is_none());
+}
+
+#[test]
+fn multi_step_folds_score_their_intervals_over_every_step_too() {
+    let (dir, _, config) = tiny(90);
+    let text = read(&config).replace("valid_len = 5", "valid_len = 2\nhorizon = 2");
+    std::fs::write(&config, text + "\n[evaluate]\nintervals = [0.8]\n").unwrap();
+    let out = dir.path().join("backtest");
+    let metrics = backtest(&config, &out, &["--folds", "4", "--step", "5"]);
+    assert_eq!(metrics["intervals"]["calibration"], "earlier_folds");
+    let parts = metrics["intervals"]["parts"].as_u64().unwrap();
+    let every_step = &metrics["intervals_every_step"][0];
+    assert_eq!(every_step["level"], 0.8);
+    // two steps of each of the 5 forecasts of every fold with intervals
+    assert_eq!(every_step["values"].as_u64().unwrap(), parts * 5 * 2);
+    let inside = every_step["inside"].as_f64().unwrap();
+    let values = every_step["values"].as_f64().unwrap();
+    assert_eq!(every_step["coverage"].as_f64().unwrap(), inside / values);
+    let report = read(&out.join(files::REPORT));
+    assert!(
+        report.contains("intervals over every step ahead of every forecast"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -213,6 +238,16 @@ fn settings_that_do_not_fit_are_refused_before_anything_is_written() {
         &too_many,
         &["tiny.toml", "50 folds × 5 targets", "the series has"],
     );
+    // a validation period shorter than the horizon holds no window in any fold
+    let original = read(&config);
+    let short_valid = original.replace("valid_len = 5", "valid_len = 1\nhorizon = 2");
+    std::fs::write(&config, short_valid).unwrap();
+    let out_arg = out.to_str().unwrap();
+    let plan = ["--folds", "2", "--step", "5", "--out", out_arg];
+    let no_valid = trainer(&[&["backtest", "--config", path][..], &plan].concat());
+    assert_clean_error(&no_valid, &["tiny.toml", "valid_len = 1", "horizon = 2"]);
+    assert!(!out.exists(), "nothing written");
+    std::fs::write(&config, original).unwrap();
     let zero = trainer(&["backtest", "--config", path, "--refit", "0"]);
     assert!(!zero.status.success());
     assert!(String::from_utf8_lossy(&zero.stderr).contains("--refit"));

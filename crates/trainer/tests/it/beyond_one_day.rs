@@ -201,6 +201,27 @@ fn every_strategy_is_evaluated_at_every_step_ahead() {
             assert!(lower < model && model < upper, "{strategy}: {line}");
         }
         assert_eq!(metrics(&run)["intervals"]["calibration"], "training");
+        // the model's intervals are scored over every step of every window too, as by_step.csv
+        // holds them (the table's own rows score each window's first step)
+        let rows: Vec<Vec<f64>> = (csv.lines().skip(1))
+            .map(|l| l.split(',').skip(3).map(|c| c.parse().unwrap()).collect())
+            .collect();
+        let inside = (rows.iter())
+            .filter(|r| r[3] <= r[0] && r[0] <= r[4])
+            .count();
+        let width = rows.iter().map(|r| r[4] - r[3]).sum::<f64>() / 30.0;
+        let every_step = &metrics(&run)["intervals"]["model_every_step"]["levels"]["80"];
+        assert_eq!(
+            every_step["coverage"].as_f64().unwrap(),
+            inside as f64 / 30.0
+        );
+        assert!((every_step["mean_width"].as_f64().unwrap() - width).abs() < 1e-9 * width);
+        let report = read(&run.join(files::REPORT));
+        assert!(report.contains("| model, all h |"), "{strategy}: {report}");
+        assert!(
+            report.contains("over every step ahead (30 values)"),
+            "{report}"
+        );
         for file in [files::STEP_ERROR_PLOT, files::MULTI_STEP_PLOT] {
             assert!(run.join(file).is_file(), "{strategy}: {file}");
         }

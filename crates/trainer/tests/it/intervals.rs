@@ -188,6 +188,8 @@ fn every_head_gives_intervals_in_every_output() {
         let metrics = metrics(&out);
         assert_eq!(metrics["intervals"]["model"]["method"], "distribution");
         assert!(metrics["intervals"]["model"]["levels"]["80"]["coverage"].is_f64());
+        // one step ahead: the table's rows are every step already
+        assert!(metrics["intervals"].get("model_every_step").is_none());
 
         let forecast = trainer(&[
             "predict",
@@ -204,4 +206,32 @@ fn every_head_gives_intervals_in_every_output() {
         let (lower, upper): (f64, f64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
         assert!(lower <= upper, "{output}: {csv}");
     }
+}
+
+#[test]
+fn a_distribution_heads_intervals_are_scored_over_every_step_ahead_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_series(dir.path(), 80);
+    let text = config_text(&data, "horizon = 3", "")
+        .replace("head = [4]", "head = [4]\noutput = \"gaussian\"");
+    let config = dir.path().join("head.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("run");
+    train(&config, &out);
+
+    // by_step.csv: window, first_target_date, steps_ahead, actual, model, naive, lower_80, …
+    let csv = read(&out.join("by_step.csv"));
+    let rows: Vec<Vec<f64>> = (csv.lines().skip(1))
+        .map(|l| l.split(',').skip(3).map(|c| c.parse().unwrap()).collect())
+        .collect();
+    assert!(rows.len() > 3 && rows.len().is_multiple_of(3), "{csv}");
+    let every_step = &metrics(&out)["intervals"]["model_every_step"];
+    for (level, lower) in [("80", 3), ("95", 5)] {
+        let inside = (rows.iter())
+            .filter(|r| r[lower] <= r[0] && r[0] <= r[lower + 1])
+            .count();
+        let coverage = every_step["levels"][level]["coverage"].as_f64().unwrap();
+        assert_eq!(coverage, inside as f64 / rows.len() as f64, "{level}");
+    }
+    assert!(every_step["crps"].as_f64().unwrap() > 0.0);
 }
