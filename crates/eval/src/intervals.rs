@@ -791,7 +791,7 @@ fn conformal_step_grid(
 }
 
 /// The model's interval scores over every step of every window, where windows have more than
-/// one step: its intervals `steps` (`[window][step][level]`, a level left out where any step
+/// one step and some level or the CRPS is calibrated: its intervals `steps` (`[window][step][level]`, a level left out where any step
 /// lacks it) against `actual` (`[window][step]`), the CRPS from the quantiles `grid`
 /// (`[window][step][quantile]` at [`crps_levels`]).
 fn every_step_metrics(
@@ -819,7 +819,9 @@ fn every_step_metrics(
     });
     let actual: Vec<f64> = values().map(|(_, actual, _)| actual).collect();
     let grid: Vec<Vec<Option<f64>>> = values().map(|(_, _, grid)| grid.clone()).collect();
-    Some(IntervalMetrics::of(&intervals, &actual, &grid))
+    let metrics = IntervalMetrics::of(&intervals, &actual, &grid);
+    // nothing to score where no level and no CRPS is calibrated
+    (!metrics.levels.is_empty() || metrics.crps.is_some()).then_some(metrics)
 }
 
 /// The calibration a backtest's fold takes from the folds before it: their test forecasts'
@@ -1333,6 +1335,10 @@ mod tests {
         let first: Vec<Vec<StepIntervals>> = steps.iter().map(|w| w[..1].to_vec()).collect();
         let one: Vec<Vec<f64>> = actual.iter().map(|w| w[..1].to_vec()).collect();
         assert!(every_step_metrics(&[0.8], &first, &one, &grid).is_none());
+        // nothing calibrated: no level and no CRPS to score
+        let uncalibrated: Vec<Vec<StepIntervals>> = vec![vec![vec![None]; 2]; 2];
+        let unknown = vec![vec![vec![None; crps_levels().len()]; 2]; 2];
+        assert!(every_step_metrics(&[0.8], &uncalibrated, &actual, &unknown).is_none());
     }
 
     #[test]

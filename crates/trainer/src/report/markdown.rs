@@ -10,7 +10,7 @@ use super::UNIT;
 use super::summary::MetricsReport;
 use super::table::{
     Align, STEP_HEADERS, closed_loop_line, every_step_note, interval_caption, markdown_rows,
-    markdown_table, step_rows, test_interval_table, verdict,
+    markdown_table, step_rows, test_interval_table, test_windows, verdict,
 };
 
 /// `report.md`: the config, the data and split, the table and the charts, readable on GitHub.
@@ -88,9 +88,9 @@ pub fn markdown_report(report: &MetricsReport, config_toml: &str) -> String {
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
             text,
-            "## By steps ahead\n\nRMSE and MAE at each step ahead over the {} test windows; the \
-             naive forecast repeats the last observed value; skill is 1 − MSE / MSE(naive).\n",
-            data.test_windows
+            "## By steps ahead\n\nRMSE and MAE at each step ahead over {}; the naive forecast \
+             repeats the last observed value; skill is 1 − MSE / MSE(naive).\n",
+            test_windows(data.test_windows)
         );
         text += &markdown_rows(&STEP_HEADERS, &step_rows(by_step), Align::Right);
         let _ = writeln!(

@@ -30,7 +30,7 @@ pub(crate) use table::{
 };
 use table::{
     STEP_HEADERS, STEP_WIDTHS, closed_loop_line, every_step_note, interval_caption, step_rows,
-    test_interval_table,
+    test_interval_table, test_windows,
 };
 pub use table::{markdown_table, metrics_text_table};
 
@@ -80,8 +80,8 @@ pub fn table(report: &MetricsReport) -> String {
     if let Some(by_step) = &report.by_step {
         let _ = writeln!(
             text,
-            "\nBy steps ahead ({} test windows, naive = last observed value):",
-            data.test_windows
+            "\nBy steps ahead ({}, naive = last observed value):",
+            test_windows(data.test_windows)
         );
         text += &text_table(
             &STEP_HEADERS,

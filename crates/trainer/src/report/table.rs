@@ -366,13 +366,13 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
         ),
         Some(_) => format!(
             "Prediction intervals (split conformal), each forecaster's calibrated on its own {} \
-             errors over the {source} windows",
-            naive.calibration_size
+             over the {source} windows",
+            errors(naive.calibration_size)
         ),
         None => format!(
             "Prediction intervals: the model's from its predictive distribution, naive's split \
-             conformal on its {} errors over the {source} windows",
-            naive.calibration_size
+             conformal on its {} over the {source} windows",
+            errors(naive.calibration_size)
         ),
     };
     let mut missing_calibration = false;
@@ -506,12 +506,36 @@ pub(crate) fn step_coverage_line(coverages: &[StepCoverage]) -> Option<String> {
     ))
 }
 
+/// A count of calibration errors in words: `1 error`, `19 errors`.
+fn errors(count: usize) -> String {
+    match count {
+        1 => "1 error".to_string(),
+        count => format!("{count} errors"),
+    }
+}
+
+/// A count of test windows in words: `1 test window`, `12 test windows`.
+pub(crate) fn test_windows(count: usize) -> String {
+    match count {
+        1 => "1 test window".to_string(),
+        count => format!("{count} test windows"),
+    }
+}
+
 /// The interval table's row of the model's intervals over every step ahead.
 const EVERY_STEP_ROW: &str = "model, all h";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        assert_eq!(test_windows(1), "1 test window");
+        assert_eq!(test_windows(12), "12 test windows");
+        assert_eq!(errors(1), "1 error");
+        assert_eq!(errors(19), "19 errors");
+    }
 
     #[test]
     fn a_test_that_fell_back_to_one_step_says_so() {
