@@ -375,6 +375,11 @@ pub enum Calibration {
     /// rows before the test period (and trained on fewer): where the evaluated model's own
     /// validation windows are too few for the widest interval.
     SecondFit,
+    /// The errors of the model's statistical voices alone (its blend's members, without the
+    /// networks) at origins rolling over the values before the test period, each fitted on the
+    /// values before its origin ([`crate::statistical_only::voices_rolling_errors`]): where the
+    /// model's own validation windows are too few and the series too short for a second fit.
+    VoicesAtRollingOrigins,
 }
 
 /// How a forecaster's intervals were made.

@@ -199,6 +199,26 @@ pub fn backtest_alone(
     ))
 }
 
+/// Calibration errors for a model whose own validation windows are too few for any interval
+/// and whose series is too short for a second fit: the errors of `blend`'s statistical members
+/// alone ([`rolling_errors`]) at every origin of [`calibration_origins`] over the values before
+/// `data`'s test period, one list per step ahead, and the naive forecast's errors one step
+/// ahead at the same origins (the value before each origin against the value at it). Nothing
+/// from the test period is read.
+pub fn voices_rolling_errors(blend: &Blend, data: &PreparedData) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let history = before_test(data);
+    let by_step = rolling_errors(blend, (history, data.bounds), data.window.horizon);
+    let naive = calibration_origins(history.len()).map_or_else(Vec::new, |origins| {
+        (origins.iter())
+            .map(|window| {
+                let origin = window.first_target_row();
+                history[origin - 1] - history[origin]
+            })
+            .collect()
+    });
+    (by_step, naive)
+}
+
 /// The values of `data`'s target before its test period (all of them without one): what a
 /// run's statistical forecast may calibrate its intervals on.
 pub fn before_test(data: &PreparedData) -> &[f64] {
@@ -285,6 +305,28 @@ mod tests {
         // too short for an origin: no intervals, and no panic
         let none = rolling_conformal(&median, (&history[..8], ForecastBounds::Auto), 3, &levels);
         assert!(none.iter().all(|c| c.half_widths == [None]));
+    }
+
+    #[test]
+    fn a_models_voices_are_calibrated_before_its_test_period_with_naive_beside_them() {
+        let clean = noisy_trend(30);
+        let mut poisoned = clean.clone();
+        for value in poisoned.iter_mut().skip(24) {
+            *value *= 1e6;
+        }
+        let median = blend(BlendRule::Median);
+        let (by_step, naive) = voices_rolling_errors(&median, &prepare(clean.clone()));
+        // the test period (the last 6 of 30 values) is never read
+        let again = voices_rolling_errors(&median, &prepare(poisoned));
+        assert_eq!((&by_step, &naive), (&again.0, &again.1));
+        // the voices' errors at the origins over the 24 values before it, 6 steps each
+        let history = &clean[..24];
+        let expected = rolling_errors(&median, (history, ForecastBounds::Auto), 6);
+        assert_eq!(by_step, expected);
+        // naive one step ahead at the same origins: rows 12 to 23
+        assert_eq!(naive.len(), by_step[0].len());
+        let naive_errors: Vec<f64> = (12..24).map(|o| history[o - 1] - history[o]).collect();
+        assert_eq!(naive, naive_errors);
     }
 
     #[test]

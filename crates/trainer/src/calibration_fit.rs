@@ -13,6 +13,7 @@ use yoho_eval::intervals::{
     Calibration, CalibrationErrors, calibration_errors_by_step, naive_validation_errors,
 };
 use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step};
+use yoho_eval::statistical_only::voices_rolling_errors;
 
 use crate::artifacts::{RunDir, files};
 use crate::config::{ExperimentConfig, OutputKind};
@@ -20,13 +21,17 @@ use crate::device::SelectedDevice;
 use crate::longer_validation::{keeps_panel, keeps_series, longest, rows_for, with_valid_len};
 use crate::training::{TrainedModel, TrainingControl, TrainingEnd, train};
 
-/// A second fit's calibration errors.
+/// A second fit's calibration errors, or, where the series is too short for one, its
+/// statistical voices' at rolling origins.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SecondFitErrors {
+    /// Where they come from: [`Calibration::SecondFit`] or
+    /// [`Calibration::VoicesAtRollingOrigins`].
+    pub calibration: Calibration,
     /// The model's errors (forecast − actual) at each step ahead over the fit's validation
-    /// windows.
+    /// windows (the voices' at the origins).
     pub by_step: Vec<Vec<f64>>,
-    /// The naive forecast's over the same windows.
+    /// The naive forecast's over the same windows (one step ahead at the same origins).
     pub naive: Vec<f64>,
 }
 
@@ -34,9 +39,32 @@ impl SecondFitErrors {
     /// The model's errors, for `yoho_eval::intervals::conformal_test_intervals_from`.
     pub fn model(&self) -> CalibrationErrors<'_> {
         CalibrationErrors {
-            calibration: Calibration::SecondFit,
+            calibration: self.calibration,
             by_step: &self.by_step,
         }
+    }
+
+    /// Where one series (`data`) is too short for a second fit: the errors of `config`'s
+    /// statistical voices alone at origins rolling over the values before the test period
+    /// (`yoho_eval::statistical_only::voices_rolling_errors`), as the voices' own forecast of
+    /// a series too short for networks is calibrated; `None` without voices.
+    fn of_voices(config: &ExperimentConfig, data: &PreparedData) -> Option<Self> {
+        let blend = config
+            .blend()
+            .filter(|blend| !blend.statistical.is_empty())?;
+        let (by_step, naive) = voices_rolling_errors(&blend, data);
+        eprintln!(
+            "note: [evaluate] calibration_fit: the series is too short for a second fit that \
+             calibrates an interval; the intervals are calibrated on the errors of the \
+             statistical voices alone at {} origins rolling over the values before the test \
+             period",
+            naive.len()
+        );
+        Some(Self {
+            calibration: Calibration::VoicesAtRollingOrigins,
+            by_step,
+            naive,
+        })
     }
 }
 
@@ -86,9 +114,25 @@ pub(crate) fn second_fit(
     };
     let own = config.data.valid_len;
     let keeps = |longer: &PreparedData| keeps_series(data, longer);
-    let Some((valid_len, longer)) = longest((own, wanted), prepare, keeps) else {
-        too_short(own);
-        return Ok(None);
+    let found = longest((own, wanted), prepare, keeps);
+    // a second fit that calibrates no level either is not worth its training
+    let narrowest = (config.evaluate.intervals.iter())
+        .map(|level| Conformal::errors_needed(*level))
+        .min()
+        .unwrap_or(0);
+    let voices = config
+        .blend()
+        .is_some_and(|blend| !blend.statistical.is_empty());
+    let found = match found {
+        Some((_, longer)) if voices && longer.splits.valid.len() < narrowest => None,
+        found => found,
+    };
+    let Some((valid_len, longer)) = found else {
+        let voices = SecondFitErrors::of_voices(config, data);
+        if voices.is_none() {
+            too_short(own);
+        }
+        return Ok(voices);
     };
     let (own_windows, windows) = (data.splits.valid.len(), longer.splits.valid.len());
     announce(windows, own_windows, valid_len);
@@ -105,6 +149,7 @@ pub(crate) fn second_fit(
         &selected.device,
     )?;
     Ok(Some(SecondFitErrors {
+        calibration: Calibration::SecondFit,
         by_step,
         naive: naive_validation_errors(&longer),
     }))
@@ -287,6 +332,7 @@ mod tests {
     #[test]
     fn the_second_fits_errors_are_named_as_such() {
         let errors = SecondFitErrors {
+            calibration: Calibration::SecondFit,
             by_step: vec![vec![1.0, -1.0]],
             naive: vec![2.0],
         };

@@ -320,6 +320,7 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
         Calibration::RollingOrigins => "rolling origins before the test period",
         Calibration::EarlierFolds => "earlier folds' test",
         Calibration::SecondFit => "second fit's validation",
+        Calibration::VoicesAtRollingOrigins => "rolling origins before the test period",
     };
     let naive = intervals
         .naive
@@ -349,6 +350,15 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
                 model.calibration_size, naive.calibration_size
             )
         }
+        // one series too short for a second fit: its statistical voices' errors instead
+        Some(model) if intervals.calibration == Calibration::VoicesAtRollingOrigins => format!(
+            "Prediction intervals (split conformal): the model's calibrated on the errors of \
+             its statistical voices alone (without the networks) at {} origins rolling over \
+             the values before the test period, each fitted on the values before its origin \
+             ([evaluate] calibration_fit: the series is too short for a second fit that \
+             calibrates one); naive's on its own {} at the same origins",
+            model.calibration_size, naive.calibration_size
+        ),
         // one series' validation period too short: a second fit's (`calibration_fit.rs`)
         Some(_) if intervals.calibration == Calibration::SecondFit => format!(
             "Prediction intervals (split conformal), each forecaster's calibrated on its own {} \

@@ -220,6 +220,61 @@ fn a_log_model_forecasts_positive_values_and_reloads() {
 
 /// The forecasts and interval ends of `forecast.csv` in `run`: one row of
 /// `[forecast, lower_80, upper_80, lower_95, upper_95]` per step, `None` for an empty cell.
+/// A series too short for a second fit that calibrates an interval: the run's intervals come
+/// from its statistical voices' errors at origins rolling over the values before its test
+/// period, which are never read; `trainer forecast` of a series whose validation period
+/// calibrates none does the same over the whole series.
+#[test]
+fn a_series_too_short_for_a_second_fit_is_calibrated_on_its_voices() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut poisoned = monthly_csv(45);
+    let lines: Vec<String> = poisoned.lines().map(str::to_string).collect();
+    // the last 6 rows, the test period, a thousand times larger
+    poisoned = (lines.iter().enumerate())
+        .map(|(index, line)| match index > 45 - 6 {
+            true => {
+                let (date, value) = line.split_once(',').unwrap();
+                format!("{date},{}\n", value.parse::<f64>().unwrap() * 1e3)
+            }
+            false => format!("{line}\n"),
+        })
+        .collect();
+    let mut calibrations = Vec::new();
+    for (name, csv) in [("clean", monthly_csv(45)), ("poisoned", poisoned)] {
+        let config = write_recipe_config(dir.path(), name, &csv, 6, "");
+        let run = dir.path().join(format!("{name}_run"));
+        let output = three_epochs(&[], &config, &run);
+        assert_success(&output);
+        assert!(!run.join("calibration_fit").exists(), "no second fit");
+        let metrics: serde_json::Value =
+            serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+        let intervals = &metrics["intervals"];
+        assert_eq!(intervals["calibration"], "voices_at_rolling_origins");
+        // origins over the newer half of the 39 values before the test period
+        assert_eq!(intervals["model"]["conformal"]["calibration_size"], 20);
+        assert!(intervals["model"]["levels"]["95"]["coverage"].is_number());
+        let report = read(&run.join("report.md"));
+        assert!(report.contains("its statistical voices alone"), "{report}");
+        calibrations.push(read(&run.join("intervals.json")));
+    }
+    assert_eq!(
+        calibrations[0], calibrations[1],
+        "the test period is never read"
+    );
+
+    let config = write_recipe_config(dir.path(), "forecast", &monthly_csv(38), 6, "");
+    let (run, _, stderr) = forecast_run(dir.path(), "forecast_run", &config, &[]);
+    assert!(
+        stderr.contains("statistical voices alone at 19 origins"),
+        "{stderr}"
+    );
+    let first = &forecast_rows(&run)[0];
+    let [forecast, lower_80, upper_80, lower_95, upper_95] =
+        [0, 1, 2, 3, 4].map(|i| first[i].unwrap_or_else(|| panic!("{first:?}")));
+    assert!(lower_95 <= lower_80 && lower_80 <= forecast && forecast <= upper_80);
+    assert!(upper_80 <= upper_95);
+}
+
 fn forecast_rows(run: &Path) -> Vec<Vec<Option<f64>>> {
     let text = read(&run.join("forecast.csv"));
     let mut lines = text.lines();
