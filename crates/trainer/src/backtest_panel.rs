@@ -663,20 +663,11 @@ fn coverage_lines(summary: &PanelBacktestSummary) -> String {
         }
         (true, false) => "each fold's calibrated on its series' validation errors pooled",
     };
-    let mut text = format!(
+    let text = format!(
         "Prediction intervals, {calibration}, over every step of every forecast ({} values):\n",
         first.values
     );
-    for level in &summary.intervals {
-        let _ = writeln!(
-            text,
-            "{} % interval: {:.1} % of {} values inside",
-            yoho_eval::intervals::percent(level.level),
-            level.coverage * 100.0,
-            level.values
-        );
-    }
-    text
+    text + &report::coverage_lines(&summary.intervals)
 }
 
 /// Each forecaster's relative MASE in each fold, model first, in the order of the summary's

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use yoho_data::PreparedPanel;
 use yoho_eval::baselines::Baseline;
-use yoho_eval::intervals::{Calibration, CalibrationErrors};
+use yoho_eval::intervals::{Calibration, CalibrationErrors, StepCoverage, TestIntervals};
 use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step};
 use yoho_eval::{EvaluationTable, NAIVE, PanelSummary, Verdict};
 
@@ -17,8 +17,8 @@ use crate::config::ExperimentConfig;
 use crate::device::SelectedDevice;
 use crate::evaluation::{Evaluation, ModelErrors, evaluate, write_evaluation, write_series};
 use crate::report::{
-    Align, DataSummary, TrainingSummary, csv_cell, markdown_rows, print_trained, relative_markdown,
-    relative_text_table, steps_ahead, text_table,
+    Align, DataSummary, TrainingSummary, coverage_lines, csv_cell, markdown_rows, print_trained,
+    relative_markdown, relative_text_table, steps_ahead, text_table,
 };
 use crate::training::{TrainedModel, write_loss_csv};
 use yoho_eval::parallel::{cores, in_parallel};
@@ -47,6 +47,39 @@ pub struct PanelReport {
     pub all_series: PanelSummary,
     /// Every series' data and measures (each series' own `metrics.json` has the rest).
     pub series: Vec<SeriesResult>,
+    /// With `[evaluate] intervals`: each level's coverage over every step of every series'
+    /// test windows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub intervals: Vec<StepCoverage>,
+}
+
+impl PanelReport {
+    /// The report over `series`, with their intervals' coverage.
+    fn new(
+        (run, device): (String, String),
+        data: PanelData,
+        training: TrainingSummary,
+        series: Vec<SeriesResult>,
+    ) -> Self {
+        let levels = (series.iter())
+            .find_map(|result| Some(result.intervals.as_ref()?.0.levels.clone()))
+            .unwrap_or_default();
+        let parts: Vec<(&TestIntervals, &[Vec<f64>])> = (series.iter())
+            .filter_map(|result| {
+                let (intervals, actual) = result.intervals.as_ref()?;
+                Some((intervals, actual.as_slice()))
+            })
+            .collect();
+        Self {
+            run,
+            device,
+            data,
+            training,
+            all_series: PanelSummary::over(series.iter().map(|r| &r.test)),
+            intervals: StepCoverage::over(&levels, &parts),
+            series,
+        }
+    }
 }
 
 /// A series of the file that a panel run left out.
@@ -106,6 +139,10 @@ pub struct SeriesResult {
     /// so that its model is the statistical voices alone (`[model] statistical`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub without_networks: bool,
+    /// Its intervals on its test days (its own `metrics.json` scores them), with the actual
+    /// values of every step of every test window: what the panel's coverage counts.
+    #[serde(skip)]
+    pub intervals: Option<(TestIntervals, Vec<Vec<f64>>)>,
 }
 
 /// Directory names for the series: the name with every character other than letters, digits,
@@ -284,6 +321,8 @@ pub(crate) fn evaluate_and_write(
             data: evaluation.report.data,
             test: evaluation.report.test,
             without_networks: false,
+            intervals: (evaluation.report.intervals)
+                .map(|intervals| (intervals, evaluation.forecast.actual_steps)),
         });
     }
     for (result, csv) in write_alone(run, alone, alone_entries, &config_toml)? {
@@ -296,14 +335,8 @@ pub(crate) fn evaluate_and_write(
         trained.stop_reason.clone(),
         trained.wall_time.as_secs_f64(),
     );
-    let report = PanelReport {
-        run: config.run_name().to_string(),
-        device: selected.description.clone(),
-        data: panel_data(panel),
-        training,
-        all_series: PanelSummary::over(results.iter().map(|r| &r.test)),
-        series: results,
-    };
+    let names = (config.run_name().to_string(), selected.description.clone());
+    let report = PanelReport::new(names, panel_data(panel), training, results);
     run.save_weights(config, &trained.forecaster)?;
     write_series_lists(run, &entries, &panel.left_out)?;
     write_loss_csv(run.path(), &trained.history)?;
@@ -335,14 +368,7 @@ pub(crate) fn write_without_networks(
         write_alone(run, alone, entries, config_toml)?
             .into_iter()
             .unzip();
-    let report = PanelReport {
-        run: name,
-        device: "the CPU".to_string(),
-        data,
-        training,
-        all_series: PanelSummary::over(series.iter().map(|r| &r.test)),
-        series,
-    };
+    let report = PanelReport::new((name, "the CPU".to_string()), data, training, series);
     write_summary(run, &report, &predictions, config_toml)
 }
 
@@ -364,6 +390,8 @@ fn write_alone(
                 data: evaluation.report.data,
                 test: evaluation.report.test,
                 without_networks: true,
+                intervals: (evaluation.report.intervals)
+                    .map(|intervals| (intervals, evaluation.forecast.actual_steps)),
             };
             Ok((result, predictions))
         })
@@ -664,7 +692,21 @@ pub fn table(report: &PanelReport) -> String {
     if !relative.is_empty() {
         let _ = write!(text, "\n{relative}");
     }
+    if let Some(lines) = coverage_text(&report.intervals) {
+        let _ = write!(text, "\n{lines}");
+    }
     text
+}
+
+/// The panel's interval coverage over every step of every series, a heading and a line per
+/// level; `None` without intervals.
+fn coverage_text(coverages: &[StepCoverage]) -> Option<String> {
+    let values = coverages.iter().map(|c| c.values).max()?;
+    Some(format!(
+        "Prediction intervals over every step of every series' test forecasts ({values} \
+         values), each series' calibrated as its report says:\n{}",
+        coverage_lines(coverages)
+    ))
 }
 
 /// `report.md` of a panel run.
@@ -719,6 +761,10 @@ fn markdown(report: &PanelReport, config_toml: &str) -> String {
     let relative = relative_markdown(&report.all_series);
     if !relative.is_empty() {
         let _ = writeln!(text, "## Every forecaster over all series\n\n{relative}");
+    }
+    if let Some(lines) = coverage_text(&report.intervals) {
+        let lines = lines.trim_end().replace('\n', "\n\n");
+        let _ = writeln!(text, "## Prediction intervals\n\n{lines}\n");
     }
     if networks {
         let _ = writeln!(text, "![loss](loss.png)\n");

@@ -516,6 +516,21 @@ pub(crate) fn step_coverage_line(coverages: &[StepCoverage]) -> Option<String> {
     ))
 }
 
+/// Each level's coverage over many values, a line each: `80 % interval: 78.4 % of 162 values
+/// inside`.
+pub(crate) fn coverage_lines(coverages: &[StepCoverage]) -> String {
+    (coverages.iter())
+        .map(|level| {
+            format!(
+                "{} % interval: {:.1} % of {} values inside\n",
+                yoho_eval::intervals::percent(level.level),
+                level.coverage * 100.0,
+                level.values
+            )
+        })
+        .collect()
+}
+
 /// A count of calibration errors in words: `1 error`, `19 errors`.
 fn errors(count: usize) -> String {
     match count {

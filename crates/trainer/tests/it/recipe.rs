@@ -389,4 +389,30 @@ fn a_panel_of_two_series_pools_a_second_fits_errors_for_its_intervals() {
             "{report}"
         );
     }
+    // the panel's coverage over every step of both series, counted from their by_step.csv
+    // (window, first_target_date, steps_ahead, actual, model, naive, lower_80, upper_80, …)
+    let mut inside = [0, 0];
+    for shop in ["small", "large"] {
+        let by_step = read(&run.join("series").join(shop).join("by_step.csv"));
+        for line in by_step.lines().skip(1) {
+            let cells: Vec<f64> = line
+                .split(',')
+                .skip(3)
+                .map(|c| c.parse().unwrap())
+                .collect();
+            for (level, lower) in [(0, 3), (1, 5)] {
+                let covered = cells[lower] <= cells[0] && cells[0] <= cells[lower + 1];
+                inside[level] += usize::from(covered);
+            }
+        }
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    for (level, count) in inside.iter().enumerate() {
+        let coverage = &metrics["intervals"][level];
+        assert_eq!(coverage["values"], 12, "two series of 6 steps: {coverage}");
+        assert_eq!(coverage["inside"], *count, "{coverage}");
+    }
+    let report = read(&run.join("report.md"));
+    assert!(report.contains("## Prediction intervals"), "{report}");
 }
