@@ -6,7 +6,6 @@
 //! windows the naive forecast's), as `trainer forecast` calibrates its refit on the errors of
 //! the fit that chose its epoch. The test period is the same, and nothing of it is read.
 
-use anyhow::bail;
 use yoho_data::{LoadedSeries, PreparedData, PreparedPanel, TrainingData};
 use yoho_eval::Conformal;
 use yoho_eval::intervals::{
@@ -44,20 +43,20 @@ impl SecondFitErrors {
         }
     }
 
-    /// Where one series (`data`) is too short for a second fit: the errors of `config`'s
-    /// statistical voices alone at origins rolling over the values before the test period
+    /// Where one series (`data`) gets no second fit (`why`: too short for one that calibrates
+    /// an interval, or it diverged or was stopped): the errors of `config`'s statistical voices
+    /// alone at origins rolling over the values before the test period
     /// (`yoho_eval::statistical_only::voices_rolling_errors`), as the voices' own forecast of
     /// a series too short for networks is calibrated; `None` without voices.
-    fn of_voices(config: &ExperimentConfig, data: &PreparedData) -> Option<Self> {
+    fn of_voices(config: &ExperimentConfig, data: &PreparedData, why: &str) -> Option<Self> {
         let blend = config
             .blend()
             .filter(|blend| !blend.statistical.is_empty())?;
         let (by_step, naive) = voices_rolling_errors(&blend, data);
         eprintln!(
-            "note: [evaluate] calibration_fit: the series is too short for a second fit that \
-             calibrates an interval; the intervals are calibrated on the errors of the \
-             statistical voices alone at {} origins rolling over the values before the test \
-             period",
+            "note: [evaluate] calibration_fit: {why}; the intervals are calibrated on the \
+             errors of the statistical voices alone at {} origins rolling over the values \
+             before the test period",
             naive.len()
         );
         Some(Self {
@@ -128,7 +127,8 @@ pub(crate) fn second_fit(
         found => found,
     };
     let Some((valid_len, longer)) = found else {
-        let voices = SecondFitErrors::of_voices(config, data);
+        let why = "the series is too short for a second fit that calibrates an interval";
+        let voices = SecondFitErrors::of_voices(config, data, why);
         if voices.is_none() {
             too_short(own);
         }
@@ -139,7 +139,8 @@ pub(crate) fn second_fit(
     let second = with_valid_len(config, valid_len);
     let Some(trained) = train_second(&second, &longer.training_data(), selected, control, run)?
     else {
-        return Ok(None);
+        let why = "the second fit did not finish";
+        return Ok(SecondFitErrors::of_voices(config, data, why));
     };
     let blend = second.blend();
     let (_, by_step) = calibration_errors_by_step(
@@ -225,8 +226,9 @@ fn announce(windows: usize, own_windows: usize, valid_len: usize) {
 }
 
 /// Trains the second fit's `config` on `data`, its checkpoints in the run's `calibration_fit/`;
-/// `None`, with a note, where it diverged: the run's model trained, so it is evaluated with the
-/// intervals its own validation windows give.
+/// `None` where it diverged (with a note) or a signal stopped it (the caller says so): the
+/// run's model trained, so it is evaluated with the intervals its statistical voices (one
+/// series') or its own validation windows give.
 fn train_second(
     config: &ExperimentConfig,
     data: &TrainingData,
@@ -243,13 +245,12 @@ fn train_second(
         TrainingEnd::Diverged { epoch, loss } => {
             eprintln!(
                 "note: the second fit for the intervals diverged at epoch {epoch} (the loss \
-                 became {loss}); the intervals are calibrated on the run's own validation \
-                 windows"
+                 became {loss})"
             );
             Ok(None)
         }
-        // the run's training was over: a signal ends the process before this returns
-        TrainingEnd::Interrupted { .. } => bail!("the second fit for the intervals was stopped"),
+        // Ctrl-C: the run is written without it, and says so
+        TrainingEnd::Interrupted { .. } => Ok(None),
     }
 }
 

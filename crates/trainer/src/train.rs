@@ -136,10 +136,7 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
         weights.as_ref(),
         resume.as_ref(),
     )? {
-        TrainingEnd::Finished(trained) => {
-            control.training_finished();
-            *trained
-        }
+        TrainingEnd::Finished(trained) => *trained,
         TrainingEnd::Interrupted {
             checkpoint_epoch,
             history,
@@ -155,18 +152,32 @@ pub fn train_and_evaluate(args: &TrainArgs) -> anyhow::Result<RunOutcome> {
     // (`[evaluate] calibration_fit`)
     let extra = baselines::extra_columns(&baselines);
     let model = (&selected, &trained);
+    // (a Ctrl-C during it stops it at the end of an epoch, as during the run's own training;
+    // from then on one ends the process at once)
     match &data {
         Prepared::Series(data) => {
             let second = second_fit(&config, (data, &extra), &selected, &control, &run)?;
+            control.training_finished();
             evaluate_and_write(&config, data, &baselines, &run, model, second.as_ref())?
         }
         Prepared::Panel(panel) => {
             let second = second_fit_panel(&config, (panel, &extra), &selected, &control, &run)?;
+            control.training_finished();
             let written = (&run, alone);
             panel::evaluate_and_write(&config, panel, &baselines, written, model, second)?
         }
     }
-    Ok(RunOutcome::Completed)
+    match control.stop_requested() {
+        true => {
+            eprintln!(
+                "interrupted after the run's training: its files are written, its intervals \
+                 calibrated without the second fit that the signal stopped (run it again for \
+                 them)"
+            );
+            Ok(RunOutcome::Interrupted)
+        }
+        false => Ok(RunOutcome::Completed),
+    }
 }
 
 /// The data of a run: one series, or a panel of many (`[data] series_column`).

@@ -355,8 +355,8 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
             "Prediction intervals (split conformal): the model's calibrated on the errors of \
              its statistical voices alone (without the networks) at {} origins rolling over \
              the values before the test period, each fitted on the values before its origin \
-             ([evaluate] calibration_fit: the series is too short for a second fit that \
-             calibrates one); naive's on its own {} at the same origins",
+             ([evaluate] calibration_fit, without a second fit that calibrates one); \
+             naive's on its own {} at the same origins",
             model.calibration_size, naive.calibration_size
         ),
         // one series' validation period too short: a second fit's (`calibration_fit.rs`)

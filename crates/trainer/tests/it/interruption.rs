@@ -244,3 +244,46 @@ fn sigkill_at_any_moment_then_resume_ends_as_an_uninterrupted_run() {
     let resumed = finishes.iter().filter(|f| **f == Finish::Resumed).count();
     assert!(resumed >= 5, "too few kills were resumed: {finishes:?}");
 }
+
+/// A Ctrl-C during the second fit for the intervals stops it at the end of an epoch; the run,
+/// whose model had trained, is written whole, its intervals calibrated on the statistical
+/// voices instead, and exits with 130.
+#[test]
+fn ctrl_c_during_the_second_fit_writes_the_run_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("monthly.csv");
+    let mut csv = String::from("month,sales\n");
+    for i in 0..120 {
+        let value = 100.0 + i as f64 + 10.0 * (i as f64 * std::f64::consts::PI / 6.0).sin();
+        csv += &format!("{}-{:02}-01,{value:.3}\n", 1990 + i / 12, 1 + i % 12);
+    }
+    std::fs::write(&data, csv).unwrap();
+    let config = dir.path().join("recipe.toml");
+    let text = format!(
+        "[data]\npath = {:?}\ndate_column = \"month\"\ntarget = \"sales\"\nhorizon = 6\n",
+        data.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("run");
+    let mut child = common::trainer_command(&args(&config, &out))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let seen = common::signal_at(&mut child, "second fit for the intervals", "INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    assert!(
+        seen.contains("interrupted after the run's training"),
+        "{seen}"
+    );
+    assert_every_file_is_whole(&out);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
+    assert_eq!(
+        metrics["intervals"]["calibration"],
+        "voices_at_rolling_origins"
+    );
+    assert!(metrics["intervals"]["model"]["levels"]["80"]["coverage"].is_number());
+    assert!(out.join("report.md").is_file());
+}
