@@ -19,6 +19,7 @@ use crate::inference::InferenceError;
 use crate::intervals::{Calibration, Conformal, calibration_windows, errors_by_step};
 use crate::metrics::{naive_in_sample_mae, seasonal_naive_in_sample_mae};
 use crate::parallel::{cores, in_parallel};
+use crate::statistical_only::voices_rolling_errors;
 
 /// Each series' calibration errors at each step ahead, `[series][step][error]` (forecast −
 /// actual, each series' units).
@@ -133,6 +134,23 @@ pub fn pooled_errors_by_step(
         errors.push(series_errors);
     }
     Ok((calibration, pooled_errors(&errors)))
+}
+
+/// The pooled calibration errors of every series of a panel (`[series][step][error]`, in
+/// `series`' order and each series' units; [`pooled_errors`]) of `blend`'s statistical members
+/// alone, at the newest `most_origins` origins rolling over each series' values before its
+/// test period ([`voices_rolling_errors`]): where the networks' validation windows are too few
+/// and the series too short for a second fit. Nothing from a test period is read.
+pub fn pooled_voices_errors(
+    series: &[&PreparedData],
+    (season, blend): (Option<usize>, &Blend),
+    most_origins: usize,
+) -> ErrorsBySeries {
+    let each = in_parallel(series, cores(), |_, data| SeriesErrors {
+        scale: series_scale(data, season),
+        by_step: voices_rolling_errors(blend, data, most_origins).0,
+    });
+    pooled_errors(&each)
 }
 
 /// The pooled conformal calibration of `levels` for every series of a panel (`[series][step]`)

@@ -91,9 +91,24 @@ pub fn rolling_errors(
     (history, bounds): (&[f64], ForecastBounds),
     steps: usize,
 ) -> Vec<Vec<f64>> {
+    errors_at(
+        blend,
+        (history, bounds),
+        steps,
+        calibration_origins(history.len()),
+    )
+}
+
+/// [`rolling_errors`] at `origins` (none: no errors).
+fn errors_at(
+    blend: &Blend,
+    (history, bounds): (&[f64], ForecastBounds),
+    steps: usize,
+    origins: Option<WindowRun>,
+) -> Vec<Vec<f64>> {
     let mut errors: Vec<Vec<f64>> = vec![Vec::new(); steps];
     let bounds = SeriesBounds::new(bounds, history);
-    if let Some(origins) = calibration_origins(history.len()) {
+    if let Some(origins) = origins {
         let forecasts = per_window(&origins, |_, window| {
             let origin = window.first_target_row();
             let ahead = steps.min(history.len() - origin);
@@ -201,14 +216,26 @@ pub fn backtest_alone(
 
 /// Calibration errors for a model whose own validation windows are too few for any interval
 /// and whose series is too short for a second fit: the errors of `blend`'s statistical members
-/// alone ([`rolling_errors`]) at every origin of [`calibration_origins`] over the values before
-/// `data`'s test period, one list per step ahead, and the naive forecast's errors one step
-/// ahead at the same origins (the value before each origin against the value at it). Nothing
-/// from the test period is read.
-pub fn voices_rolling_errors(blend: &Blend, data: &PreparedData) -> (Vec<Vec<f64>>, Vec<f64>) {
+/// alone ([`rolling_errors`]) at the newest `most_origins` origins of [`calibration_origins`]
+/// over the values before `data`'s test period (a long series' hundreds of origins would cost
+/// minutes of fits), one list per step ahead, and the naive forecast's errors one step ahead at
+/// the same origins (the value before each origin against the value at it). Nothing from the
+/// test period is read.
+pub fn voices_rolling_errors(
+    blend: &Blend,
+    data: &PreparedData,
+    most_origins: usize,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
     let history = before_test(data);
-    let by_step = rolling_errors(blend, (history, data.bounds), data.window.horizon);
-    let naive = calibration_origins(history.len()).map_or_else(Vec::new, |origins| {
+    let origins = calibration_origins(history.len()).map(|mut origins| {
+        let dropped = origins.count.saturating_sub(most_origins);
+        origins.first_start += dropped;
+        origins.count -= dropped;
+        origins
+    });
+    let steps = data.window.horizon;
+    let by_step = errors_at(blend, (history, data.bounds), steps, origins);
+    let naive = origins.map_or_else(Vec::new, |origins| {
         (origins.iter())
             .map(|window| {
                 let origin = window.first_target_row();
@@ -315,9 +342,9 @@ mod tests {
             *value *= 1e6;
         }
         let median = blend(BlendRule::Median);
-        let (by_step, naive) = voices_rolling_errors(&median, &prepare(clean.clone()));
+        let (by_step, naive) = voices_rolling_errors(&median, &prepare(clean.clone()), 100);
         // the test period (the last 6 of 30 values) is never read
-        let again = voices_rolling_errors(&median, &prepare(poisoned));
+        let again = voices_rolling_errors(&median, &prepare(poisoned), 100);
         assert_eq!((&by_step, &naive), (&again.0, &again.1));
         // the voices' errors at the origins over the 24 values before it, 6 steps each
         let history = &clean[..24];
@@ -327,6 +354,11 @@ mod tests {
         assert_eq!(naive.len(), by_step[0].len());
         let naive_errors: Vec<f64> = (12..24).map(|o| history[o - 1] - history[o]).collect();
         assert_eq!(naive, naive_errors);
+        // at most the newest 5 origins: rows 19 to 23
+        let (newest, newest_naive) = voices_rolling_errors(&median, &prepare(clean.clone()), 5);
+        assert_eq!(newest_naive, naive_errors[7..]);
+        assert_eq!(newest[0], by_step[0][7..]);
+        assert_eq!(newest[2], by_step[2][7..]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use yoho_eval::Conformal;
 use yoho_eval::intervals::{
     Calibration, CalibrationErrors, calibration_errors_by_step, naive_validation_errors,
 };
-use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step};
+use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step, pooled_voices_errors};
 use yoho_eval::statistical_only::voices_rolling_errors;
 
 use crate::artifacts::{RunDir, files};
@@ -52,7 +52,7 @@ impl SecondFitErrors {
         let blend = config
             .blend()
             .filter(|blend| !blend.statistical.is_empty())?;
-        let (by_step, naive) = voices_rolling_errors(&blend, data);
+        let (by_step, naive) = voices_rolling_errors(&blend, data, voice_origins(config));
         eprintln!(
             "note: [evaluate] calibration_fit: {why}; the intervals are calibrated on the \
              errors of the statistical voices alone at {} origins rolling over the values \
@@ -158,15 +158,18 @@ pub(crate) fn second_fit(
 
 /// [`second_fit`] for a panel (its series re-read with `extra`): the fit's errors of every
 /// series over its validation windows, pooled over the series (each in its own scale) as the
-/// run's own would be (`[series][step][error]`, in `panel`'s order); `None` when the run needs
-/// no second fit or a series cannot lengthen its validation period.
+/// run's own would be (`[series][step][error]`, in `panel`'s order), and where they come from;
+/// where a series cannot lengthen its validation period (or the fit does not finish), every
+/// series' statistical voices' errors at rolling origins, pooled alike
+/// ([`Calibration::VoicesAtRollingOrigins`]); `None` when the run needs no second fit, or
+/// neither is to be had.
 pub(crate) fn second_fit_panel(
     config: &ExperimentConfig,
     (panel, extra): (&PreparedPanel, &[&str]),
     selected: &SelectedDevice,
     control: &TrainingControl,
     run: &RunDir,
-) -> anyhow::Result<Option<ErrorsBySeries>> {
+) -> anyhow::Result<Option<(Calibration, ErrorsBySeries)>> {
     let windows = (panel.series.iter())
         .map(|member| member.data.splits.valid.len())
         .sum();
@@ -188,8 +191,12 @@ pub(crate) fn second_fit_panel(
     let own = config.data.valid_len;
     let keeps = |longer: &PreparedPanel| keeps_panel(panel, longer);
     let Some((valid_len, longer)) = longest((own, wanted), prepare, keeps) else {
-        too_short(own);
-        return Ok(None);
+        let why = "the data is too short for a second fit";
+        let voices = voices_of_panel(config, panel, why);
+        if voices.is_none() {
+            too_short(own);
+        }
+        return Ok(voices);
     };
     let longer_windows = (longer.series.iter())
         .map(|member| member.data.splits.valid.len())
@@ -198,7 +205,8 @@ pub(crate) fn second_fit_panel(
     let second = with_valid_len(config, valid_len);
     let Some(trained) = train_second(&second, &longer.training_data(), selected, control, run)?
     else {
-        return Ok(None);
+        let why = "the second fit did not finish";
+        return Ok(voices_of_panel(config, panel, why));
     };
     let series: Vec<_> = longer.series.iter().map(|member| &member.data).collect();
     let (_, errors) = pooled_errors_by_step(
@@ -208,7 +216,45 @@ pub(crate) fn second_fit_panel(
         second.blend().as_ref(),
         &selected.device,
     )?;
-    Ok(Some(errors))
+    Ok(Some((Calibration::SecondFit, errors)))
+}
+
+/// [`SecondFitErrors::of_voices`] for a panel: every series' statistical voices' errors at
+/// origins rolling over its values before its test period, pooled over the series
+/// (`yoho_eval::pooled::pooled_voices_errors`), with a note saying `why`; `None` without
+/// voices.
+fn voices_of_panel(
+    config: &ExperimentConfig,
+    panel: &PreparedPanel,
+    why: &str,
+) -> Option<(Calibration, ErrorsBySeries)> {
+    let blend = config
+        .blend()
+        .filter(|blend| !blend.statistical.is_empty())?;
+    let series: Vec<_> = panel.series.iter().map(|member| &member.data).collect();
+    let voices = (config.evaluate.season, &blend);
+    let errors = pooled_voices_errors(&series, voices, voice_origins(config));
+    eprintln!(
+        "note: [evaluate] calibration_fit: {why}; the intervals are calibrated on the errors of \
+         every series' statistical voices alone at origins rolling over its values before its \
+         test period, pooled ({} at the first step)",
+        errors
+            .first()
+            .and_then(|steps| steps.first())
+            .map_or(0, Vec::len)
+    );
+    Some((Calibration::VoicesAtRollingOrigins, errors))
+}
+
+/// The most origins the statistical voices are fitted at for a run's intervals: enough for
+/// its widest interval at its farthest step from one series (19 errors for 95 %), and no
+/// more, as each origin costs a fit of every voice.
+fn voice_origins(config: &ExperimentConfig) -> usize {
+    let widest = (config.evaluate.intervals.iter())
+        .map(|level| Conformal::errors_needed(*level))
+        .max()
+        .unwrap_or(0);
+    widest + config.data.horizon - 1
 }
 
 fn too_short(own: usize) {

@@ -276,7 +276,7 @@ pub(crate) fn evaluate_and_write(
     baselines: &[Box<dyn Baseline>],
     (run, alone): (&RunDir, Vec<(String, Evaluation)>),
     (selected, trained): (&SelectedDevice, &TrainedModel),
-    second: Option<ErrorsBySeries>,
+    second: Option<(Calibration, ErrorsBySeries)>,
 ) -> anyhow::Result<()> {
     let config_toml = toml::to_string_pretty(config)?;
     let names: Vec<&str> = (panel.series.iter().map(|s| s.name.as_str()))
@@ -287,7 +287,7 @@ pub(crate) fn evaluate_and_write(
     let mut results = Vec::with_capacity(names.len());
     let mut predictions = Vec::with_capacity(names.len());
     let (calibration, pooled) = match second {
-        Some(errors) => (Calibration::SecondFit, errors),
+        Some(second) => second,
         None => pooled_errors(config, panel, selected, trained)?,
     };
     // the series side by side: each holds its statistical voices' fits (one test origin each

@@ -350,6 +350,20 @@ pub(crate) fn interval_caption(intervals: &TestIntervals) -> String {
                 model.calibration_size, naive.calibration_size
             )
         }
+        // a panel too short for a second fit: its series' statistical voices' errors, pooled
+        Some(model)
+            if intervals.calibration == Calibration::VoicesAtRollingOrigins
+                && model.calibration_size != naive.calibration_size =>
+        {
+            format!(
+                "Prediction intervals (split conformal): the model's calibrated on the {} errors \
+                 of every series' statistical voices alone (without the networks) at origins \
+                 rolling over its values before the test period, pooled in each series' scale \
+                 ([evaluate] calibration_fit, without a second fit that calibrates one); \
+                 naive's on its own {} over the run's validation windows",
+                model.calibration_size, naive.calibration_size
+            )
+        }
         // one series too short for a second fit: its statistical voices' errors instead
         Some(model) if intervals.calibration == Calibration::VoicesAtRollingOrigins => format!(
             "Prediction intervals (split conformal): the model's calibrated on the errors of \

@@ -275,6 +275,48 @@ fn a_series_too_short_for_a_second_fit_is_calibrated_on_its_voices() {
     assert!(upper_80 <= upper_95);
 }
 
+/// A panel too short for a second fit pools its series' statistical voices' errors at rolling
+/// origins instead; poisoning the test periods changes none of them.
+#[test]
+fn a_panel_too_short_for_a_second_fit_pools_its_voices_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "series_column = \"shop\"\n";
+    let clean = crate::common::two_shops_csv(45);
+    // both shops' last 6 months, the test periods, a thousand times larger
+    let poisoned: String = (clean.lines().enumerate())
+        .map(|(index, line)| match index > 2 * (45 - 6) {
+            true => {
+                let (head, value) = line.rsplit_once(',').unwrap();
+                format!("{head},{}\n", value.parse::<f64>().unwrap() * 1e3)
+            }
+            false => format!("{line}\n"),
+        })
+        .collect();
+    let mut calibrations = Vec::new();
+    for (name, csv) in [("clean", clean), ("poisoned", poisoned)] {
+        let config = write_recipe_config(dir.path(), name, &csv, 6, extra);
+        let run = dir.path().join(format!("{name}_run"));
+        assert_success(&three_epochs(&[], &config, &run));
+        assert!(!run.join("calibration_fit").exists(), "no second fit");
+        for shop in ["small", "large"] {
+            let series = run.join("series").join(shop);
+            let metrics: serde_json::Value =
+                serde_json::from_str(&read(&series.join("metrics.json"))).unwrap();
+            let intervals = &metrics["intervals"];
+            assert_eq!(intervals["calibration"], "voices_at_rolling_origins");
+            // 20 origins of each shop's 39 values before its test period, pooled
+            assert_eq!(intervals["model"]["conformal"]["calibration_size"], 40);
+            assert!(intervals["model"]["levels"]["95"]["coverage"].is_number());
+            calibrations.push(read(&series.join("intervals.json")));
+        }
+    }
+    assert_eq!(
+        calibrations[..2],
+        calibrations[2..],
+        "the test periods are never read"
+    );
+}
+
 fn forecast_rows(run: &Path) -> Vec<Vec<Option<f64>>> {
     let text = read(&run.join("forecast.csv"));
     let mut lines = text.lines();
