@@ -220,6 +220,20 @@ fn a_log_model_forecasts_positive_values_and_reloads() {
 
 /// The forecasts and interval ends of `forecast.csv` in `run`: one row of
 /// `[forecast, lower_80, upper_80, lower_95, upper_95]` per step, `None` for an empty cell.
+/// `csv` with the last cell of every row after its first `rows` (the header aside) a thousand
+/// times larger.
+fn poisoned_from(csv: &str, rows: usize) -> String {
+    (csv.lines().enumerate())
+        .map(|(index, line)| match index > rows {
+            true => {
+                let (head, value) = line.rsplit_once(',').unwrap();
+                format!("{head},{}\n", value.parse::<f64>().unwrap() * 1e3)
+            }
+            false => format!("{line}\n"),
+        })
+        .collect()
+}
+
 /// A series too short for a second fit that calibrates an interval: the run's intervals come
 /// from its statistical voices' errors at origins rolling over the values before its test
 /// period, which are never read; `trainer forecast` of a series whose validation period
@@ -227,18 +241,8 @@ fn a_log_model_forecasts_positive_values_and_reloads() {
 #[test]
 fn a_series_too_short_for_a_second_fit_is_calibrated_on_its_voices() {
     let dir = tempfile::tempdir().unwrap();
-    let mut poisoned = monthly_csv(45);
-    let lines: Vec<String> = poisoned.lines().map(str::to_string).collect();
     // the last 6 rows, the test period, a thousand times larger
-    poisoned = (lines.iter().enumerate())
-        .map(|(index, line)| match index > 45 - 6 {
-            true => {
-                let (date, value) = line.split_once(',').unwrap();
-                format!("{date},{}\n", value.parse::<f64>().unwrap() * 1e3)
-            }
-            false => format!("{line}\n"),
-        })
-        .collect();
+    let poisoned = poisoned_from(&monthly_csv(45), 45 - 6);
     let mut calibrations = Vec::new();
     for (name, csv) in [("clean", monthly_csv(45)), ("poisoned", poisoned)] {
         let config = write_recipe_config(dir.path(), name, &csv, 6, "");
@@ -283,15 +287,7 @@ fn a_panel_too_short_for_a_second_fit_pools_its_voices_errors() {
     let extra = "series_column = \"shop\"\n";
     let clean = crate::common::two_shops_csv(45);
     // both shops' last 6 months, the test periods, a thousand times larger
-    let poisoned: String = (clean.lines().enumerate())
-        .map(|(index, line)| match index > 2 * (45 - 6) {
-            true => {
-                let (head, value) = line.rsplit_once(',').unwrap();
-                format!("{head},{}\n", value.parse::<f64>().unwrap() * 1e3)
-            }
-            false => format!("{line}\n"),
-        })
-        .collect();
+    let poisoned = poisoned_from(&clean, 2 * (45 - 6));
     let mut calibrations = Vec::new();
     for (name, csv) in [("clean", clean), ("poisoned", poisoned)] {
         let config = write_recipe_config(dir.path(), name, &csv, 6, extra);
