@@ -249,7 +249,7 @@ fn voices_of_panel(
 /// The most origins the statistical voices are fitted at for a run's intervals: enough for
 /// its widest interval at its farthest step from one series (19 errors for 95 %), and no
 /// more, as each origin costs a fit of every voice.
-fn voice_origins(config: &ExperimentConfig) -> usize {
+pub(crate) fn voice_origins(config: &ExperimentConfig) -> usize {
     let widest = (config.evaluate.intervals.iter())
         .map(|level| Conformal::errors_needed(*level))
         .max()

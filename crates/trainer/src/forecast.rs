@@ -8,17 +8,17 @@
 
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedData};
-use yoho_eval::Conformal;
 use yoho_eval::intervals::conformal_by_step;
-use yoho_eval::statistical_only::rolling_conformal;
+use yoho_eval::statistical_only::voices_rolling_errors;
 
 use crate::RunOutcome;
 use crate::artifacts::files;
+use crate::calibration_fit::voice_origins;
 use crate::cli::ForecastArgs;
 use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
-    FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, recipe_sizes_validation,
-    write_forecast,
+    FinalFit, Fitter, calibrate_steps, data_path, lengthen_validation, note_on_calibration,
+    note_on_voices, voices_instead, write_forecast,
 };
 use crate::longer_validation::keeps_series;
 use crate::predict::{ModelRun, print_forecast};
@@ -67,10 +67,13 @@ fn forecast_series(
         config.blend().as_ref(),
         &fit.selected.device,
     )?;
-    let recipe = recipe_sizes_validation(&args.config);
-    let voices = recipe.then(|| voices_conformal(&config, &loaded, conformal.first()));
-    let conformal = match voices.flatten() {
-        Some(voices) => voices,
+    let conformal = match voices_instead(&config, &args.config, conformal.first()) {
+        Some(blend) => {
+            let most = voice_origins(&config);
+            let (errors, _) = voices_rolling_errors(&blend, &selection_data, most);
+            note_on_voices(errors.first().map_or(0, Vec::len));
+            calibrate_steps(&errors, &config.evaluate.intervals)
+        }
         None => {
             note_on_calibration(&config, calibration, conformal.first(), 1);
             conformal
@@ -116,35 +119,6 @@ fn forecast_series(
         run.file(files::FORECAST).display()
     );
     Ok(RunOutcome::Completed)
-}
-
-/// Where the fit's validation errors (their calibration one step ahead, `first`) give no
-/// interval of any level and the config blends statistical voices (the recipe's validation
-/// period, which the caller checks, is then as long as the series allows), as a run's
-/// `[evaluate] calibration_fit` does for a series too short for a second fit: the voices' own
-/// calibration at origins rolling over the whole series (each fitted on the values before its
-/// origin), with a note; `None` otherwise.
-fn voices_conformal(
-    config: &ExperimentConfig,
-    loaded: &LoadedSeries,
-    first: Option<&Conformal>,
-) -> Option<Vec<Conformal>> {
-    let levels = &config.evaluate.intervals;
-    let uncalibrated = first.is_some_and(|first| first.missing_levels().len() == levels.len());
-    let blend = config.blend().filter(|blend| !blend.statistical.is_empty());
-    let (true, Some(blend)) = (uncalibrated && !levels.is_empty(), blend) else {
-        return None;
-    };
-    let history = loaded.series.column(&config.data.target)?;
-    let (horizon, bounds) = (config.data.horizon, config.data.bounds);
-    let conformal = rolling_conformal(&blend, (history, bounds), horizon, levels);
-    eprintln!(
-        "note: the validation period holds too few of the model's errors for an interval; the \
-         intervals are calibrated on the errors of its statistical voices alone at {} origins \
-         rolling over the series, each fitted on the values before its origin",
-        conformal.first().map_or(0, |first| first.calibration_size)
-    );
-    Some(conformal)
 }
 
 /// The data of the fit that chooses the epoch: the newest `[data] valid_len` rows validate,

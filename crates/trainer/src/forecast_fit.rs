@@ -246,6 +246,42 @@ pub(crate) fn lengthen_validation<D>(
     }
 }
 
+/// The statistical voices of `config` to calibrate the forecast's intervals on instead of the
+/// fit's validation errors, where the recipe sized the validation period (the config at
+/// `path` sets neither `window_len` nor `valid_len`), which is then as long as the series
+/// allows, and those errors' calibration one step ahead (`first`) still lacks the widest
+/// interval: as a run's `[evaluate] calibration_fit` does for a series too short for a second
+/// fit. `None` otherwise, or without voices.
+pub(crate) fn voices_instead(
+    config: &ExperimentConfig,
+    path: &Path,
+    first: Option<&Conformal>,
+) -> Option<yoho_eval::Blend> {
+    let lacking = first.is_some_and(|first| !first.missing_levels().is_empty());
+    if !lacking || !recipe_sizes_validation(path) {
+        return None;
+    }
+    config.blend().filter(|blend| !blend.statistical.is_empty())
+}
+
+/// The per-step calibration of `levels` on `errors` (`[step][error]`).
+pub(crate) fn calibrate_steps(errors: &[Vec<f64>], levels: &[f64]) -> Vec<Conformal> {
+    (errors.iter())
+        .map(|errors| Conformal::calibrate(errors, levels))
+        .collect()
+}
+
+/// The note of a forecast calibrated on its statistical voices (`first_step` errors at the
+/// first step ahead).
+pub(crate) fn note_on_voices(first_step: usize) {
+    eprintln!(
+        "note: the validation period holds too few of the model's errors for the widest \
+         interval; the intervals are calibrated on the errors of the statistical voices alone at \
+         origins rolling over the series, each fitted on the values before its origin \
+         ({first_step} at the first step)"
+    );
+}
+
 /// Says why intervals are missing or likely too narrow, and what would give them: the
 /// calibration of the first step (`first`) of `series` series' validation windows together.
 pub(crate) fn note_on_calibration(

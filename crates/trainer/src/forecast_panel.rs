@@ -13,15 +13,17 @@
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedPanel};
 use yoho_eval::Conformal;
-use yoho_eval::pooled::pooled_conformal_by_step;
+use yoho_eval::pooled::{pooled_conformal_by_step, pooled_voices_errors};
 use yoho_model::Forecaster;
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
+use crate::calibration_fit::voice_origins;
 use crate::cli::ForecastArgs;
 use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
-    FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, write_forecast,
+    FinalFit, Fitter, calibrate_steps, data_path, lengthen_validation, note_on_calibration,
+    note_on_voices, voices_instead, write_forecast,
 };
 use crate::forecast_statistical;
 use crate::longer_validation::keeps_panel;
@@ -74,7 +76,22 @@ pub fn run_forecast_panel(
         &fit.selected.device,
     )?;
     let first = conformal.first().and_then(|steps| steps.first());
-    note_on_calibration(&config, calibration, first, selection.series.len());
+    let conformal = match voices_instead(&config, &args.config, first) {
+        Some(blend) => {
+            let voices = (config.evaluate.season, &blend);
+            let errors = pooled_voices_errors(&members, voices, voice_origins(&config));
+            let first_step = errors.first().and_then(|steps| steps.first());
+            note_on_voices(first_step.map_or(0, Vec::len));
+            let levels = &config.evaluate.intervals;
+            (errors.iter())
+                .map(|steps| calibrate_steps(steps, levels))
+                .collect()
+        }
+        None => {
+            note_on_calibration(&config, calibration, first, selection.series.len());
+            conformal
+        }
+    };
     let prepare_all = |refit: &ExperimentConfig| {
         let all_rows =
             yoho_data::prepare_panel_loaded_for_forecast(kept.clone(), &refit.data, &column, 0)?;

@@ -268,10 +268,7 @@ fn a_series_too_short_for_a_second_fit_is_calibrated_on_its_voices() {
 
     let config = write_recipe_config(dir.path(), "forecast", &monthly_csv(38), 6, "");
     let (run, _, stderr) = forecast_run(dir.path(), "forecast_run", &config, &[]);
-    assert!(
-        stderr.contains("statistical voices alone at 19 origins"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("(19 at the first step)"), "{stderr}");
     let first = &forecast_rows(&run)[0];
     let [forecast, lower_80, upper_80, lower_95, upper_95] =
         [0, 1, 2, 3, 4].map(|i| first[i].unwrap_or_else(|| panic!("{first:?}")));
@@ -310,6 +307,16 @@ fn a_panel_too_short_for_a_second_fit_pools_its_voices_errors() {
         calibrations[..2],
         calibrations[2..],
         "the test periods are never read"
+    );
+    // its forecast: six validation origins of each shop give no 95 % interval, the voices do
+    let config = dir.path().join("clean.toml");
+    let (run, _, stderr) = forecast_run(dir.path(), "forecast_run", &config, &[]);
+    assert!(stderr.contains("statistical voices alone"), "{stderr}");
+    let rows = forecast_rows(&run);
+    assert_eq!(rows.len(), 12, "six steps of each shop");
+    assert!(
+        rows.iter().all(|row| row[3].is_some() && row[4].is_some()),
+        "{rows:?}"
     );
 }
 
