@@ -5,6 +5,11 @@
 //! evaluated model's intervals (and, for one series, the naive forecast's errors over the same
 //! windows the naive forecast's), as `trainer forecast` calibrates its refit on the errors of
 //! the fit that chose its epoch. The test period is the same, and nothing of it is read.
+//!
+//! Where the series is too short for a second fit that calibrates an interval, or the fit
+//! diverges or is stopped, a config that blends statistical voices calibrates on their errors
+//! instead, at origins rolling over the values before the test period
+//! (`Calibration::VoicesAtRollingOrigins`, for a panel pooled over its series).
 
 use yoho_data::{LoadedSeries, PreparedData, PreparedPanel, TrainingData};
 use yoho_eval::Conformal;
