@@ -260,6 +260,12 @@ fn a_series_too_short_for_a_second_fit_is_calibrated_on_its_voices() {
         let report = read(&run.join("report.md"));
         assert!(report.contains("its statistical voices alone"), "{report}");
         calibrations.push(read(&run.join("intervals.json")));
+        // `predict` puts the same calibration around the run's forecasts
+        let data = dir.path().join(format!("{name}.csv"));
+        let (run_arg, data_arg) = (run.to_str().unwrap(), data.to_str().unwrap());
+        assert_success(&trainer(&["predict", "--run", run_arg, "--data", data_arg]));
+        let first = &forecast_rows(&run)[0];
+        assert!(first[1].is_some() && first[3].is_some(), "{first:?}");
     }
     assert_eq!(
         calibrations[0], calibrations[1],
