@@ -570,7 +570,8 @@ pub(crate) fn errors_by_step(
         .collect())
 }
 
-fn calibrate_by_step(errors_by_step: &[Vec<f64>], levels: &[f64]) -> Vec<Conformal> {
+/// The calibration of `levels` on the errors of each step ahead (`[step][error]`).
+pub fn calibrate_by_step(errors_by_step: &[Vec<f64>], levels: &[f64]) -> Vec<Conformal> {
     errors_by_step
         .iter()
         .map(|errors| Conformal::calibrate(errors, levels))

@@ -16,7 +16,9 @@ use yoho_model::Forecaster;
 
 use crate::blend::Blend;
 use crate::inference::InferenceError;
-use crate::intervals::{Calibration, Conformal, calibration_windows, errors_by_step};
+use crate::intervals::{
+    Calibration, Conformal, calibrate_by_step, calibration_windows, errors_by_step,
+};
 use crate::metrics::{naive_in_sample_mae, seasonal_naive_in_sample_mae};
 use crate::parallel::{cores, in_parallel};
 use crate::statistical_only::voices_rolling_errors;
@@ -100,11 +102,7 @@ pub fn pool(series: &[SeriesErrors], levels: &[f64]) -> Vec<Vec<Conformal>> {
 /// The calibration of `levels` on each series' errors at each step (`[series][step]`).
 fn calibrate_each(errors: &[Vec<Vec<f64>>], levels: &[f64]) -> Vec<Vec<Conformal>> {
     (errors.iter())
-        .map(|steps| {
-            (steps.iter())
-                .map(|errors| Conformal::calibrate(errors, levels))
-                .collect()
-        })
+        .map(|steps| calibrate_by_step(steps, levels))
         .collect()
 }
 

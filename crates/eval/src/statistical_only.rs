@@ -21,7 +21,8 @@ use crate::blend::Blend;
 use crate::bounds::SeriesBounds;
 use crate::evaluate::{EvaluationTable, TestForecast, test_forecast_of};
 use crate::intervals::{
-    Calibration, CalibrationErrors, Conformal, TestIntervals, conformal_test_intervals,
+    Calibration, CalibrationErrors, Conformal, TestIntervals, calibrate_by_step,
+    conformal_test_intervals,
 };
 use crate::parallel::per_window;
 
@@ -77,9 +78,7 @@ pub fn rolling_conformal(
     steps: usize,
     levels: &[f64],
 ) -> Vec<Conformal> {
-    (rolling_errors(blend, (history, bounds), steps).iter())
-        .map(|errors| Conformal::calibrate(errors, levels))
-        .collect()
+    calibrate_by_step(&rolling_errors(blend, (history, bounds), steps), levels)
 }
 
 /// The errors (forecast − actual) of `blend`'s statistical members alone at each of `steps`
@@ -227,11 +226,9 @@ pub fn voices_rolling_errors(
     most_origins: usize,
 ) -> (Vec<Vec<f64>>, Vec<f64>) {
     let history = before_test(data);
-    let origins = calibration_origins(history.len()).map(|mut origins| {
-        let dropped = origins.count.saturating_sub(most_origins);
-        origins.first_start += dropped;
-        origins.count -= dropped;
-        origins
+    let origins = calibration_origins(history.len()).map(|origins| {
+        let count = origins.count;
+        origins.sub_run(count.saturating_sub(most_origins)..count)
     });
     let steps = data.window.horizon;
     let by_step = errors_at(blend, (history, data.bounds), steps, origins);

@@ -54,9 +54,7 @@ impl SecondFitErrors {
     /// (`yoho_eval::statistical_only::voices_rolling_errors`), as the voices' own forecast of
     /// a series too short for networks is calibrated; `None` without voices.
     fn of_voices(config: &ExperimentConfig, data: &PreparedData, why: &str) -> Option<Self> {
-        let blend = config
-            .blend()
-            .filter(|blend| !blend.statistical.is_empty())?;
+        let blend = config.blend()?;
         let (by_step, naive) = voices_rolling_errors(&blend, data, voice_origins(config));
         eprintln!(
             "note: [evaluate] calibration_fit: {why}; the intervals are calibrated on the \
@@ -124,9 +122,7 @@ pub(crate) fn second_fit(
         .map(|level| Conformal::errors_needed(*level))
         .min()
         .unwrap_or(0);
-    let voices = config
-        .blend()
-        .is_some_and(|blend| !blend.statistical.is_empty());
+    let voices = config.blend().is_some();
     let found = match found {
         Some((_, longer)) if voices && longer.splits.valid.len() < narrowest => None,
         found => found,
@@ -233,9 +229,7 @@ fn voices_of_panel(
     panel: &PreparedPanel,
     why: &str,
 ) -> Option<(Calibration, ErrorsBySeries)> {
-    let blend = config
-        .blend()
-        .filter(|blend| !blend.statistical.is_empty())?;
+    let blend = config.blend()?;
     let series: Vec<_> = panel.series.iter().map(|member| &member.data).collect();
     let voices = (config.evaluate.season, &blend);
     let errors = pooled_voices_errors(&series, voices, voice_origins(config));

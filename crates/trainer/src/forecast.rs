@@ -8,7 +8,7 @@
 
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedData};
-use yoho_eval::intervals::conformal_by_step;
+use yoho_eval::intervals::{calibrate_by_step, conformal_by_step};
 use yoho_eval::statistical_only::voices_rolling_errors;
 
 use crate::RunOutcome;
@@ -17,8 +17,8 @@ use crate::calibration_fit::voice_origins;
 use crate::cli::ForecastArgs;
 use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
-    FinalFit, Fitter, calibrate_steps, data_path, lengthen_validation, note_on_calibration,
-    note_on_voices, voices_instead, write_forecast,
+    FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, note_on_voices,
+    voices_instead, write_forecast,
 };
 use crate::longer_validation::keeps_series;
 use crate::predict::{ModelRun, print_forecast};
@@ -72,7 +72,7 @@ fn forecast_series(
             let most = voice_origins(&config);
             let (errors, _) = voices_rolling_errors(&blend, &selection_data, most);
             note_on_voices(errors.first().map_or(0, Vec::len));
-            calibrate_steps(&errors, &config.evaluate.intervals)
+            calibrate_by_step(&errors, &config.evaluate.intervals)
         }
         None => {
             note_on_calibration(&config, calibration, conformal.first(), 1);

@@ -261,14 +261,7 @@ pub(crate) fn voices_instead(
     if !lacking || !recipe_sizes_validation(path) {
         return None;
     }
-    config.blend().filter(|blend| !blend.statistical.is_empty())
-}
-
-/// The per-step calibration of `levels` on `errors` (`[step][error]`).
-pub(crate) fn calibrate_steps(errors: &[Vec<f64>], levels: &[f64]) -> Vec<Conformal> {
-    (errors.iter())
-        .map(|errors| Conformal::calibrate(errors, levels))
-        .collect()
+    config.blend()
 }
 
 /// The note of a forecast calibrated on its statistical voices (`first_step` errors at the

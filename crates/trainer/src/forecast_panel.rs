@@ -13,6 +13,7 @@
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedPanel};
 use yoho_eval::Conformal;
+use yoho_eval::intervals::calibrate_by_step;
 use yoho_eval::pooled::{pooled_conformal_by_step, pooled_voices_errors};
 use yoho_model::Forecaster;
 
@@ -22,8 +23,8 @@ use crate::calibration_fit::voice_origins;
 use crate::cli::ForecastArgs;
 use crate::config::ExperimentConfig;
 use crate::forecast_fit::{
-    FinalFit, Fitter, calibrate_steps, data_path, lengthen_validation, note_on_calibration,
-    note_on_voices, voices_instead, write_forecast,
+    FinalFit, Fitter, data_path, lengthen_validation, note_on_calibration, note_on_voices,
+    voices_instead, write_forecast,
 };
 use crate::forecast_statistical;
 use crate::longer_validation::keeps_panel;
@@ -84,7 +85,7 @@ pub fn run_forecast_panel(
             note_on_voices(first_step.map_or(0, Vec::len));
             let levels = &config.evaluate.intervals;
             (errors.iter())
-                .map(|steps| calibrate_steps(steps, levels))
+                .map(|steps| calibrate_by_step(steps, levels))
                 .collect()
         }
         None => {
