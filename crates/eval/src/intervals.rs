@@ -366,7 +366,7 @@ pub enum Calibration {
     Training,
     /// Origins rolling over the values before the test period, each forecast fitted on the
     /// values before its origin (a statistical forecast without networks:
-    /// [`crate::statistical_only::rolling_errors`]).
+    /// [`crate::rolling::rolling_errors`]).
     RollingOrigins,
     /// The test forecasts of a backtest's earlier folds, every one of them before this fold's
     /// origin ([`EarlierFolds`]): where one fold's validation windows are too few.
@@ -377,7 +377,7 @@ pub enum Calibration {
     SecondFit,
     /// The errors of the model's statistical voices alone (its blend's members, without the
     /// networks) at origins rolling over the values before the test period, each fitted on the
-    /// values before its origin ([`crate::statistical_only::voices_rolling_errors`]): where the
+    /// values before its origin ([`crate::rolling::voices_rolling_errors`]): where the
     /// model's own validation windows are too few and the series too short for a second fit.
     VoicesAtRollingOrigins,
 }

@@ -37,6 +37,7 @@ pub mod panel;
 pub mod parallel;
 pub mod pooled;
 pub mod protocol;
+pub mod rolling;
 pub mod statistical_only;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};

@@ -21,7 +21,7 @@ use crate::intervals::{
 };
 use crate::metrics::{naive_in_sample_mae, seasonal_naive_in_sample_mae};
 use crate::parallel::{cores, in_parallel};
-use crate::statistical_only::voices_rolling_errors;
+use crate::rolling::voices_rolling_errors;
 
 /// Each series' calibration errors at each step ahead, `[series][step][error]` (forecast −
 /// actual, each series' units).

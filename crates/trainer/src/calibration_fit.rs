@@ -17,7 +17,7 @@ use yoho_eval::intervals::{
     Calibration, CalibrationErrors, calibration_errors_by_step, naive_validation_errors,
 };
 use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step, pooled_voices_errors};
-use yoho_eval::statistical_only::voices_rolling_errors;
+use yoho_eval::rolling::voices_rolling_errors;
 
 use crate::artifacts::{RunDir, files};
 use crate::config::{ExperimentConfig, OutputKind};
@@ -51,7 +51,7 @@ impl SecondFitErrors {
     /// Where one series (`data`) gets no second fit (`why`: too short for one that calibrates
     /// an interval, or it diverged or was stopped): the errors of `config`'s statistical voices
     /// alone at origins rolling over the values before the test period
-    /// (`yoho_eval::statistical_only::voices_rolling_errors`), as the voices' own forecast of
+    /// (`yoho_eval::rolling::voices_rolling_errors`), as the voices' own forecast of
     /// a series too short for networks is calibrated; `None` without voices.
     fn of_voices(config: &ExperimentConfig, data: &PreparedData, why: &str) -> Option<Self> {
         let blend = config.blend()?;
@@ -245,15 +245,10 @@ fn voices_of_panel(
     Some((Calibration::VoicesAtRollingOrigins, errors))
 }
 
-/// The most origins the statistical voices are fitted at for a run's intervals: enough for
-/// its widest interval at its farthest step from one series (19 errors for 95 %), and no
-/// more, as each origin costs a fit of every voice.
+/// The most origins the statistical voices are fitted at for a run's intervals
+/// (`yoho_eval::rolling::voice_origins` of its levels and horizon).
 pub(crate) fn voice_origins(config: &ExperimentConfig) -> usize {
-    let widest = (config.evaluate.intervals.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .max()
-        .unwrap_or(0);
-    widest + config.data.horizon - 1
+    yoho_eval::rolling::voice_origins(&config.evaluate.intervals, config.data.horizon)
 }
 
 fn too_short(own: usize) {

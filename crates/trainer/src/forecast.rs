@@ -9,7 +9,7 @@
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedData};
 use yoho_eval::intervals::{calibrate_by_step, conformal_by_step};
-use yoho_eval::statistical_only::voices_rolling_errors;
+use yoho_eval::rolling::voices_rolling_errors;
 
 use crate::RunOutcome;
 use crate::artifacts::files;
