@@ -21,7 +21,11 @@ use crate::baselines::{Baseline, training_targets};
 use crate::blend::Blend;
 use crate::evaluate::{EvaluationTable, TestForecast, forecast_test};
 use crate::inference::InferenceError;
-use crate::intervals::{Calibration, EarlierFolds, PooledIntervals, TestIntervals, test_intervals};
+use crate::intervals::{
+    CRPS_WIDEST_LEVEL, Calibration, CalibrationErrors, EarlierFolds, PooledIntervals,
+    TestIntervals, calibrates_every_level, conformal_test_intervals_from, test_intervals,
+};
+use crate::rolling::{voice_origins, voices_rolling_errors};
 
 /// When a backtest trains a new model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -452,7 +456,9 @@ pub fn run<F: Fit>(
 /// The intervals of one fold's `forecast` (of `data`, by `model`), if the spec asks for them:
 /// calibrated on the fold's own validation windows, unless the first fold's (`first`) calibrate
 /// no level; from then on `earlier` collects every fold's test errors and calibrates each later
-/// fold on those before it, once they are enough for every level (`None` until then).
+/// fold on those before it, once they are enough for every level; until then on the spec's
+/// statistical voices at origins rolling over the values before the fold's test period
+/// ([`voices_intervals`]; `None` without voices).
 fn fold_intervals(
     model: &Forecaster,
     data: &PreparedData,
@@ -464,16 +470,17 @@ fn fold_intervals(
     let levels = &spec.intervals;
     let intervals = match (levels.is_empty(), &*earlier) {
         (true, _) => None,
-        (false, Some(before)) => {
-            (before.calibrates(levels)).then(|| before.intervals(data, forecast, levels))
-        }
+        (false, Some(before)) => match before.calibrates(levels) {
+            true => Some(before.intervals(data, forecast, levels)),
+            false => voices_intervals(data, forecast, spec),
+        },
         (false, None) => {
             let blend = spec.blend.as_ref();
             let own = test_intervals(model, data, forecast, levels, blend, device)?;
             match first && too_few_to_calibrate(&own) {
                 true => {
                     *earlier = Some(EarlierFolds::default());
-                    None
+                    voices_intervals(data, forecast, spec)
                 }
                 false => Some(own),
             }
@@ -483,6 +490,36 @@ fn fold_intervals(
         earlier.add(forecast);
     }
     Ok(intervals)
+}
+
+/// The intervals of a fold's `forecast` (of `data`) whose own validation windows and earlier
+/// folds are too few to calibrate: calibrated on the errors of `spec`'s statistical voices alone
+/// at origins rolling over the values before the fold's test period, as a run's are when its
+/// validation windows are too few ([`voices_rolling_errors`]); `None` without voices, or where
+/// those errors do not calibrate every level at every step.
+fn voices_intervals(
+    data: &PreparedData,
+    forecast: &TestForecast,
+    spec: &BacktestSpec,
+) -> Option<TestIntervals> {
+    let blend = spec.blend.as_ref()?;
+    let levels = &spec.intervals;
+    let wanted: Vec<f64> = levels.iter().copied().chain([CRPS_WIDEST_LEVEL]).collect();
+    let most_origins = voice_origins(&wanted, data.window.horizon);
+    let (by_step, naive) = voices_rolling_errors(blend, data, most_origins);
+    if !calibrates_every_level(&by_step, &naive, levels) {
+        return None;
+    }
+    let errors = CalibrationErrors {
+        calibration: Calibration::VoicesAtRollingOrigins,
+        by_step: &by_step,
+    };
+    Some(conformal_test_intervals_from(
+        data,
+        forecast,
+        levels,
+        (errors, &naive),
+    ))
 }
 
 /// Whether a fold's own `intervals` calibrate none of their levels for want of validation
@@ -900,6 +937,66 @@ mod tests {
             (2, Calibration::EarlierFolds)
         );
         assert!(pooled.model.levels.contains_key("80"));
+    }
+
+    /// With statistical voices, the folds before the earlier folds' errors are enough get
+    /// intervals too: calibrated on the voices' errors at origins rolling over the values
+    /// before their own test period, and on nothing from it.
+    #[test]
+    fn the_first_folds_calibrate_on_the_voices_until_the_earlier_folds_are_enough() {
+        use crate::{Arima, Ets, Statistical};
+        let config = DataConfig {
+            valid_len: 1,
+            ..config()
+        };
+        let voices = [
+            vec![Statistical::from(Ets { season: None })],
+            vec![Statistical::from(Arima { season: None })],
+        ];
+        let spec = BacktestSpec {
+            blend: Some(Blend::of_voices(voices, 1)),
+            ..spec(4, 5, Refit::Every, HistoryWindow::Expanding)
+        };
+        let baselines = crate::standard_baselines(None);
+        let device = Device::flex();
+        let backtest = |loaded: &LoadedSeries| {
+            let fit = Recorder::new();
+            run(loaded, &config, &spec, &baselines, &fit, &device, &|_| {}).unwrap()
+        };
+        let clean = series(1000);
+        let result = backtest(&clean);
+        let calibrations: Vec<Option<Calibration>> = (result.folds.iter())
+            .map(|fold| fold.intervals.as_ref().map(|i| i.calibration))
+            .collect();
+        let (voices, earlier) = (
+            Some(Calibration::VoicesAtRollingOrigins),
+            Some(Calibration::EarlierFolds),
+        );
+        // 5 errors before the second fold, 10 (enough for the CRPS's 90 %) before the third
+        assert_eq!(calibrations, [voices, voices, earlier, earlier]);
+        for fold in &result.folds[..2] {
+            let data: PreparedData =
+                prepare_fold::<DataError>(&clean, &config, &fold.fold).unwrap();
+            // enough origins for the CRPS's 90 % (9 errors) at the one step ahead
+            let (by_step, _) = voices_rolling_errors(spec.blend.as_ref().unwrap(), &data, 9);
+            assert_eq!(by_step[0].len(), 9);
+            let expected = crate::intervals::Conformal::calibrate(&by_step[0], &[0.8]);
+            let intervals = fold.intervals.as_ref().unwrap();
+            assert_eq!(intervals.model_by_step[0], expected);
+        }
+        // the values from the first fold's origin on reach none of its intervals
+        let origin = result.folds[0].fold.origin_row;
+        let poisoned = backtest(&series(origin));
+        let first = |result: &Backtest| result.folds[0].intervals.clone().unwrap();
+        assert_eq!(first(&poisoned).model_by_step, first(&result).model_by_step);
+        assert_eq!(
+            first(&poisoned).naive.conformal,
+            first(&result).naive.conformal
+        );
+        let pooled = result.intervals.unwrap();
+        assert_eq!(pooled.parts, 4);
+        assert!(pooled.model.levels.contains_key("80"));
+        assert!(pooled.model.crps.is_some());
     }
 
     #[test]

@@ -378,7 +378,8 @@ pub enum Calibration {
     /// The errors of the model's statistical voices alone (its blend's members, without the
     /// networks) at origins rolling over the values before the test period, each fitted on the
     /// values before its origin ([`crate::rolling::voices_rolling_errors`]): where the
-    /// model's own validation windows are too few and the series too short for a second fit.
+    /// model's own validation windows are too few and the series too short for a second fit,
+    /// and for a backtest's folds before the earlier folds' errors are enough.
     VoicesAtRollingOrigins,
 }
 
@@ -860,15 +861,7 @@ impl EarlierFolds {
 
     /// Whether the errors so far calibrate every one of `levels` at every step.
     pub fn calibrates(&self, levels: &[f64]) -> bool {
-        let fewest = (self.model_by_step.iter().map(Vec::len))
-            .chain(std::iter::once(self.naive.len()))
-            .min()
-            .unwrap_or(0);
-        // the CRPS grid's widest central interval, 0.05 to 0.95, too
-        let needed = (levels.iter().chain(&[0.9]))
-            .map(|level| Conformal::errors_needed(*level))
-            .max();
-        needed.is_some_and(|needed| fewest >= needed)
+        calibrates_every_level(&self.model_by_step, &self.naive, levels)
     }
 
     /// The split-conformal intervals of `levels` of the model's and the naive forecast's
@@ -885,6 +878,24 @@ impl EarlierFolds {
         };
         conformal_test_intervals_from(data, test, levels, (model_errors, &self.naive))
     }
+}
+
+/// The widest central interval of the quantiles the CRPS is estimated from ([`crps_levels`]:
+/// 0.05 to 0.95).
+pub const CRPS_WIDEST_LEVEL: f64 = 0.9;
+
+/// Whether a model's errors `by_step` (one list per step ahead, at least one step) and the naive
+/// forecast's `naive` calibrate every one of `levels` at every step, and the CRPS's quantiles
+/// too ([`CRPS_WIDEST_LEVEL`]).
+pub fn calibrates_every_level(by_step: &[Vec<f64>], naive: &[f64], levels: &[f64]) -> bool {
+    let fewest = (by_step.iter().map(Vec::len))
+        .chain(std::iter::once(naive.len()))
+        .min()
+        .unwrap_or(0);
+    let needed = (levels.iter().chain(&[CRPS_WIDEST_LEVEL]))
+        .map(|level| Conformal::errors_needed(*level))
+        .max();
+    !by_step.is_empty() && needed.is_some_and(|needed| fewest >= needed)
 }
 
 /// The naive forecast's conformal intervals on the test days, calibrated on its errors over

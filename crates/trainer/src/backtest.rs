@@ -198,6 +198,9 @@ struct FoldSummary {
     trained: bool,
     training_seconds: f64,
     test: EvaluationTable,
+    /// Where the fold's interval calibration came from (none without intervals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intervals_calibration: Option<Calibration>,
 }
 
 impl BacktestSummary {
@@ -238,6 +241,7 @@ impl BacktestSummary {
                     trained: f.fold.trains(),
                     training_seconds: f.training_time.as_secs_f64(),
                     test: f.table.clone(),
+                    intervals_calibration: f.intervals.as_ref().map(|i| i.calibration),
                 })
                 .collect(),
             networks: true,
@@ -259,22 +263,67 @@ impl BacktestSummary {
         }
     }
 
-    /// How each fold's intervals (`pooled`) were calibrated, in words.
-    fn calibration_words(&self, pooled: &PooledIntervals) -> String {
-        match (self.networks, pooled.calibration) {
-            (true, Calibration::EarlierFolds) => format!(
-                "each fold's calibrated on the test errors of the folds before it (all before \
-                 its origin; a fold's own validation windows are too few), over the {} folds \
-                 that have enough of them",
-                pooled.parts
+    /// How the folds' intervals (`result`'s, pooled) were calibrated, in words.
+    fn calibration_words(&self, result: &Backtest) -> String {
+        if !self.networks {
+            return "each fold's calibrated at origins rolling over the values before it".into();
+        }
+        // each fold's number (1-based) with the calibration of its intervals
+        let calibrated: Vec<(usize, Calibration)> = (result.folds.iter().enumerate())
+            .filter_map(|(index, fold)| Some((index + 1, fold.intervals.as_ref()?.calibration)))
+            .collect();
+        let folds_of = |wanted: Calibration| -> Vec<usize> {
+            (calibrated.iter())
+                .filter(|(_, calibration)| *calibration == wanted)
+                .map(|(number, _)| *number)
+                .collect()
+        };
+        let voices = folds_of(Calibration::VoicesAtRollingOrigins);
+        let earlier = folds_of(Calibration::EarlierFolds);
+        let mut words = match (voices.is_empty(), earlier.is_empty()) {
+            (true, true) => "each fold's calibrated on its own validation windows".to_string(),
+            (true, false) => EARLIER_FOLDS_WORDS.replace("{whose}", "each fold's"),
+            (false, true) => VOICES_WORDS.replace("{whose}", "each fold's"),
+            (false, false) => format!(
+                "{}; {}",
+                VOICES_WORDS.replace("{whose}", &folds_words(&voices)),
+                EARLIER_FOLDS_WORDS.replace("{whose}", &folds_words(&earlier))
             ),
-            (true, _) => "each fold's calibrated on its own validation windows".into(),
-            (false, _) => {
-                "each fold's calibrated at origins rolling over the values before it".into()
-            }
+        };
+        if calibrated.len() < result.folds.len() {
+            let _ = write!(
+                words,
+                ", over the {} folds that have enough of them",
+                calibrated.len()
+            );
+        }
+        words
+    }
+}
+
+/// Folds by their numbers, as whose intervals: `fold 2's`, `folds 1 to 4'`, `folds 1, 3 and
+/// 5'` (`numbers` ascending, at least one).
+fn folds_words(numbers: &[usize]) -> String {
+    let (first, last) = (numbers[0], numbers[numbers.len() - 1]);
+    match numbers.len() {
+        1 => format!("fold {first}'s"),
+        n if n > 2 && last - first + 1 == n => format!("folds {first} to {last}'"),
+        n => {
+            let listed: Vec<String> = numbers[..n - 1].iter().map(usize::to_string).collect();
+            format!("folds {} and {last}'", listed.join(", "))
         }
     }
 }
+
+/// How a fold calibrated on the test errors of the folds before it is, in words (`{whose}` the
+/// folds').
+const EARLIER_FOLDS_WORDS: &str = "{whose} calibrated on the test errors of the folds before it \
+     (all before its origin; a fold's own validation windows are too few)";
+
+/// How a fold calibrated on the statistical voices' errors is, in words (`{whose}` the folds').
+const VOICES_WORDS: &str = "{whose} calibrated on the errors of the statistical voices alone at \
+     origins rolling over the values before the fold's test period (where a fold's own \
+     validation windows and the folds before it are too few)";
 
 /// Over a horizon of several steps, each interval level's coverage over every step of every
 /// forecast of `result`'s folds that has intervals; empty for a one-step horizon.
@@ -398,7 +447,7 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
         let _ = writeln!(
             text,
             "\nPrediction intervals, {}, pooled:",
-            summary.calibration_words(pooled)
+            summary.calibration_words(result)
         );
         let (headers, rows, widths) = report::pooled_interval_table(pooled);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -450,7 +499,7 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
             "\n## Prediction intervals, pooled\n\nEach fold's intervals: {} (or its model's \
              own quantiles); coverage in %, mean width in original units, CRPS the \
              day-weighted mean of the folds'.\n",
-            summary.calibration_words(pooled)
+            summary.calibration_words(result)
         );
         let (headers, rows, _) = report::pooled_interval_table(pooled);
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -505,4 +554,17 @@ fn write_backtest(
         files::METRICS,
         serde_json::to_string_pretty(summary)?.as_bytes(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folds_words;
+
+    #[test]
+    fn folds_are_named_by_their_numbers() {
+        assert_eq!(folds_words(&[2]), "fold 2's");
+        assert_eq!(folds_words(&[1, 2]), "folds 1 and 2'");
+        assert_eq!(folds_words(&[3, 4, 5, 6]), "folds 3 to 6'");
+        assert_eq!(folds_words(&[1, 3, 5]), "folds 1, 3 and 5'");
+    }
 }

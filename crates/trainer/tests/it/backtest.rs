@@ -99,6 +99,40 @@ fn folds_with_one_validation_window_are_calibrated_on_the_folds_before_them() {
 }
 
 #[test]
+fn with_statistical_voices_the_first_folds_are_calibrated_on_them() {
+    let (dir, _, config) = tiny(90);
+    let text = (read(&config).replace("valid_len = 5", "valid_len = 1"))
+        .replace("[model]\n", "[model]\nstatistical = [\"ets\", \"arima\"]\n");
+    std::fs::write(&config, text + "\n[evaluate]\nintervals = [0.8]\n").unwrap();
+    let out = dir.path().join("backtest");
+    let metrics = backtest(&config, &out, &["--folds", "4", "--step", "5"]);
+    let intervals = &metrics["intervals"];
+    // the first fold's calibration, then every fold's intervals pooled
+    assert_eq!(intervals["calibration"], "voices_at_rolling_origins");
+    assert_eq!(intervals["parts"], 4);
+    let rows = rows(&out);
+    let header = read(&out.join(files::BACKTEST));
+    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
+    let lower = header.iter().position(|c| *c == "lower_80").unwrap();
+    assert!(
+        rows.iter().all(|r| !r[lower].is_empty()),
+        "every fold's days"
+    );
+    let per_fold: Vec<&str> = (metrics["per_fold"].as_array().unwrap().iter())
+        .map(|fold| fold["intervals_calibration"].as_str().unwrap())
+        .collect();
+    let (voices, earlier) = ("voices_at_rolling_origins", "earlier_folds");
+    assert_eq!(per_fold, [voices, voices, earlier, earlier]);
+    let report = read(&out.join(files::REPORT));
+    // 5 and then 10 errors before the second and third folds: the CRPS grid needs 9
+    assert!(
+        report.contains("folds 1 and 2' calibrated on the errors of the statistical voices"),
+        "{report}"
+    );
+    assert!(report.contains("folds 3 and 4' calibrated on the test errors of the folds before"));
+}
+
+#[test]
 fn multi_step_folds_score_their_intervals_over_every_step_too() {
     let (dir, _, config) = tiny(90);
     let text = read(&config).replace("valid_len = 5", "valid_len = 2\nhorizon = 2");
