@@ -226,9 +226,9 @@ pub struct DieboldMariano {
     pub p_value: f64,
     /// The forecast horizon the test assumed.
     pub horizon: usize,
-    /// Whether the long-run variance over the forecasts' horizon came out negative (few
-    /// origins), so that the test assumed `horizon = 1` instead, as R's `forecast::dm.test`
-    /// does.
+    /// Whether the long-run variance over the forecasts' horizon came out negative, or zero
+    /// (no more differences than the horizon), over few origins, so that the test assumed
+    /// `horizon = 1` instead, as R's `forecast::dm.test` does for a negative one.
     pub fell_back_to_one_step: bool,
 }
 
@@ -253,7 +253,9 @@ impl DieboldMariano {
 /// corrected statistic is `DM · √((n + 1 − 2h + h(h − 1)/n) / n)`, compared with Student's t
 /// with `n − 1` degrees of freedom. The sum of autocovariances can come out negative over few
 /// origins; then the test is made with `h = 1` (the variance `γ_0` alone, larger than the sum
-/// then), as R's `forecast::dm.test` falls back, and the result says so. (Bartlett's weights,
+/// then), as R's `forecast::dm.test` falls back, and the result says so. So it is where
+/// `n ≤ h`: the autocovariances of the demeaned differences at every lag sum to zero, and the
+/// estimate is only rounding, which could make a statistic of millions. (Bartlett's weights,
 /// R's other estimator, would shrink the variance there and overstate the significance.)
 /// Returns `None` when the loss differences have no variance (for example two identical
 /// forecasts) or `n < 2`.
@@ -304,8 +306,10 @@ fn diebold_mariano_on_differences(differences: &[f64], horizon: usize) -> Option
             / n as f64
     };
     let long_run_variance = autocovariance(0) + 2.0 * (1..horizon).map(autocovariance).sum::<f64>();
-    if !(long_run_variance > 0.0) {
-        // a negative estimate of a variance: the test at h = 1, as R's dm.test makes it
+    // over no more differences than the horizon, the autocovariances at every lag sum to zero:
+    // the estimate is zero but for rounding, whatever its sign
+    if horizon >= n || !(long_run_variance > 0.0) {
+        // a negative (or no) estimate of a variance: the test at h = 1, as R's dm.test makes it
         if horizon == 1 {
             return None;
         }
@@ -454,6 +458,30 @@ mod tests {
         assert_eq!(at_one.statistic, dm.statistic);
         // no variance at all stays untested
         assert!(diebold_mariano_on_differences(&[2.0; 6], 3).is_none());
+    }
+
+    /// Over no more origins than the horizon, the autocovariances at every lag of the demeaned
+    /// differences sum to zero: the long-run variance is zero but for rounding, which must not
+    /// make a statistic of millions (a backtest of 10 one-origin folds, 18 steps ahead).
+    #[test]
+    fn as_few_origins_as_the_horizon_fall_back_to_one_step() {
+        for seed in 0..50_u64 {
+            // squared-error differences of forecasts some hundreds off, as a pseudo-random walk
+            let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let differences: Vec<f64> = (0..10)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    let error = (state >> 11) as f64 / (1u64 << 53) as f64 * 800.0 - 500.0;
+                    error * error - 350.0 * 350.0
+                })
+                .collect();
+            let dm = diebold_mariano_on_differences(&differences, 18).unwrap();
+            let at_one = diebold_mariano_on_differences(&differences, 1).unwrap();
+            assert!(dm.fell_back_to_one_step, "seed {seed}: {dm:?}");
+            assert_eq!(dm.statistic, at_one.statistic, "seed {seed}");
+        }
     }
 
     #[test]

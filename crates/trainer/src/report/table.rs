@@ -175,7 +175,8 @@ fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
             match dm.fell_back_to_one_step {
                 true => format!(
                     "{verdict}; over so few origins the long-run variance of the loss \
-                     differences came out negative, so the test takes h = 1, as R's dm.test does"
+                     differences came out negative or zero, so the test takes h = 1, as R's \
+                     dm.test does"
                 ),
                 false => verdict,
             }
