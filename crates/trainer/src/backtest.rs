@@ -303,7 +303,7 @@ impl BacktestSummary {
 
 /// Folds by their numbers, as whose intervals: `fold 2's`, `folds 1 to 4'`, `folds 1, 3 and
 /// 5'` (`numbers` ascending, at least one).
-fn folds_words(numbers: &[usize]) -> String {
+pub(crate) fn folds_words(numbers: &[usize]) -> String {
     let (first, last) = (numbers[0], numbers[numbers.len() - 1]);
     match numbers.len() {
         1 => format!("fold {first}'s"),

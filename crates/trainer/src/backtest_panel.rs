@@ -15,12 +15,16 @@ use serde::Serialize;
 use yoho_data::PreparedPanel;
 use yoho_eval::backtest::{self, BacktestSpec, PanelFold, Refit};
 use yoho_eval::baselines::{self, Baseline};
-use yoho_eval::intervals::{CalibrationErrors, StepCoverage, TestIntervals};
+use yoho_eval::intervals::{
+    Calibration, CalibrationErrors, Conformal, StepCoverage, TestIntervals,
+};
+use yoho_eval::pooled::{ErrorsBySeries, pooled_voices_errors};
 use yoho_eval::statistical_only::test_alone;
 use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
+use crate::calibration_fit::voice_origins;
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
@@ -249,6 +253,9 @@ struct SeriesOutcome {
     /// every series and fold.
     #[serde(skip)]
     intervals: Option<TestIntervals>,
+    /// Where its interval calibration came from (none without intervals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intervals_calibration: Option<Calibration>,
     /// Whether the series is too short for the networks' folds, so that its model is the
     /// statistical voices alone (`[model] statistical`), fitted at every origin.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -272,6 +279,7 @@ impl SeriesOutcome {
             origin_date,
             test,
             forecast,
+            intervals_calibration: intervals.as_ref().map(|i| i.calibration),
             intervals,
             without_networks,
         }
@@ -458,6 +466,7 @@ fn score_series(
     trained: &TrainedModel,
 ) -> anyhow::Result<Vec<SeriesOutcome>> {
     let (calibration, pooled) = crate::panel::pooled_errors(config, panel, selected, trained)?;
+    let (calibration, pooled) = voices_where_too_few(config, panel, (calibration, pooled));
     (panel.series.iter().zip(&pooled))
         .map(|(member, errors)| {
             let errors = CalibrationErrors {
@@ -479,6 +488,39 @@ fn score_series(
             Ok(SeriesOutcome::new(name, measured, false))
         })
         .collect()
+}
+
+/// A fold's pooled calibration errors (`[series][step][error]`, and where they come from), or,
+/// where those are too few for the widest level at the first step and the config names
+/// statistical voices, every series' voices' errors at origins rolling over its values before
+/// the fold's test period, pooled alike, as a panel run too short for a second fit is
+/// calibrated (`yoho_eval::pooled::pooled_voices_errors`), when they are more.
+fn voices_where_too_few(
+    config: &ExperimentConfig,
+    panel: &PreparedPanel,
+    (calibration, pooled): (Calibration, ErrorsBySeries),
+) -> (Calibration, ErrorsBySeries) {
+    let first_step = |errors: &ErrorsBySeries| {
+        (errors.first())
+            .and_then(|steps| steps.first())
+            .map_or(0, Vec::len)
+    };
+    let widest = (config.evaluate.intervals.iter())
+        .map(|level| Conformal::errors_needed(*level))
+        .max();
+    let (Some(widest), Some(blend)) = (widest, config.blend()) else {
+        return (calibration, pooled);
+    };
+    if first_step(&pooled) >= widest {
+        return (calibration, pooled);
+    }
+    let members: Vec<_> = panel.series.iter().map(|member| &member.data).collect();
+    let voices = (config.evaluate.season, &blend);
+    let errors = pooled_voices_errors(&members, voices, voice_origins(config));
+    match first_step(&errors) > first_step(&pooled) {
+        true => (Calibration::VoicesAtRollingOrigins, errors),
+        false => (calibration, pooled),
+    }
 }
 
 /// The contents of a panel backtest's `metrics.json`.
@@ -663,11 +705,38 @@ fn coverage_lines(summary: &PanelBacktestSummary) -> String {
         }
         (true, false) => "each fold's calibrated on its series' validation errors pooled",
     };
+    let voices = "on every series' statistical voices' errors at origins rolling over its \
+                  values before the fold's test period, pooled (the validation errors too few \
+                  for the widest level)";
+    let calibration = match voices_folds(summary).as_slice() {
+        [] => calibration.to_string(),
+        folds if folds.len() == summary.per_fold.len() && !alone => {
+            format!("each fold's calibrated {voices}")
+        }
+        folds => format!(
+            "{calibration}, but {} {voices}",
+            crate::backtest::folds_words(folds)
+        ),
+    };
     let text = format!(
         "Prediction intervals, {calibration}, over every step of every forecast ({} values):\n",
         first.values
     );
     text + &report::coverage_lines(&summary.intervals)
+}
+
+/// The folds (numbered from 1) whose networks' intervals were calibrated on the statistical
+/// voices' pooled errors.
+fn voices_folds(summary: &PanelBacktestSummary) -> Vec<usize> {
+    (summary.per_fold.iter().enumerate())
+        .filter(|(_, fold)| {
+            (fold.series.iter()).any(|series| {
+                !series.without_networks
+                    && series.intervals_calibration == Some(Calibration::VoicesAtRollingOrigins)
+            })
+        })
+        .map(|(index, _)| index + 1)
+        .collect()
 }
 
 /// Each forecaster's relative MASE in each fold, model first, in the order of the summary's

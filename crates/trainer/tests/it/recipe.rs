@@ -326,6 +326,70 @@ fn a_panel_too_short_for_a_second_fit_pools_its_voices_errors() {
     );
 }
 
+/// A panel backtest whose folds' pooled validation errors are too few for the widest level
+/// calibrates each fold on every series' statistical voices' errors at origins rolling over its
+/// values before the fold's test period, pooled; the values from a fold's origin on reach none
+/// of its intervals.
+#[test]
+fn a_panel_backtest_with_too_few_validation_errors_pools_its_voices_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "series_column = \"shop\"\n";
+    let clean = crate::common::two_shops_csv(45);
+    // two folds of 6 forecasts of 6 steps: the first fold's origin is month 28 (1992-05), both
+    // shops a thousand times larger from it
+    let poisoned = poisoned_from(&clean, 2 * 28);
+    let mut first_folds = Vec::new();
+    for (name, csv) in [("clean", clean), ("poisoned", poisoned)] {
+        let config = write_recipe_config(dir.path(), name, &csv, 6, extra);
+        let out = dir.path().join(format!("{name}_backtest"));
+        let output = three_epochs(&["backtest", "--folds", "2", "--step", "6"], &config, &out);
+        assert_success(&output);
+        let metrics: serde_json::Value =
+            serde_json::from_str(&read(&out.join("metrics.json"))).unwrap();
+        let folds = metrics["per_fold"].as_array().unwrap();
+        assert_eq!(folds[0]["series"][0]["origin_date"], "1992-05-01");
+        for series in folds
+            .iter()
+            .flat_map(|fold| fold["series"].as_array().unwrap())
+        {
+            assert_eq!(series["intervals_calibration"], "voices_at_rolling_origins");
+        }
+        // the 95 % intervals, which two shops' one validation window each could not give
+        let levels: Vec<f64> = (metrics["intervals"].as_array().unwrap().iter())
+            .map(|coverage| coverage["level"].as_f64().unwrap())
+            .collect();
+        assert_eq!(levels, [0.8, 0.95]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("statistical voices' errors"), "{stdout}");
+        // each interval's width: its forecast reads the values before its own origin, its
+        // calibration nothing from the fold's first origin on
+        let widths: Vec<Vec<f64>> = (read(&out.join("backtest.csv")).lines())
+            .filter(|line| line.starts_with("1,"))
+            .map(|line| {
+                let cells: Vec<f64> = (line.split(',').skip(13))
+                    .map(|cell| cell.parse().unwrap_or(f64::NAN))
+                    .collect();
+                vec![cells[1] - cells[0], cells[3] - cells[2]]
+            })
+            .collect();
+        first_folds.push(widths);
+    }
+    assert_eq!(
+        first_folds[0].len(),
+        72,
+        "six steps of six forecasts of each shop"
+    );
+    for (clean, poisoned) in first_folds[0].iter().zip(&first_folds[1]) {
+        for (clean, poisoned) in clean.iter().zip(poisoned).filter(|(c, _)| c.is_finite()) {
+            assert!(
+                (clean - poisoned).abs() <= 1e-9 * clean.abs(),
+                "the first fold's intervals read nothing from its origin on: {clean} vs \
+                 {poisoned}"
+            );
+        }
+    }
+}
+
 fn forecast_rows(run: &Path) -> Vec<Vec<Option<f64>>> {
     let text = read(&run.join("forecast.csv"));
     let mut lines = text.lines();
