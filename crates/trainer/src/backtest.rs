@@ -286,8 +286,8 @@ impl BacktestSummary {
             (false, true) => VOICES_WORDS.replace("{whose}", "each fold's"),
             (false, false) => format!(
                 "{}; {}",
-                VOICES_WORDS.replace("{whose}", &folds_words(&voices)),
-                EARLIER_FOLDS_WORDS.replace("{whose}", &folds_words(&earlier))
+                VOICES_WORDS.replace("{whose}", &report::folds_words(&voices)),
+                EARLIER_FOLDS_WORDS.replace("{whose}", &report::folds_words(&earlier))
             ),
         };
         if calibrated.len() < result.folds.len() {
@@ -298,20 +298,6 @@ impl BacktestSummary {
             );
         }
         words
-    }
-}
-
-/// Folds by their numbers, as whose intervals: `fold 2's`, `folds 1 to 4'`, `folds 1, 3 and
-/// 5'` (`numbers` ascending, at least one).
-pub(crate) fn folds_words(numbers: &[usize]) -> String {
-    let (first, last) = (numbers[0], numbers[numbers.len() - 1]);
-    match numbers.len() {
-        1 => format!("fold {first}'s"),
-        n if n > 2 && last - first + 1 == n => format!("folds {first} to {last}'"),
-        n => {
-            let listed: Vec<String> = numbers[..n - 1].iter().map(usize::to_string).collect();
-            format!("folds {} and {last}'", listed.join(", "))
-        }
     }
 }
 
@@ -554,17 +540,4 @@ fn write_backtest(
         files::METRICS,
         serde_json::to_string_pretty(summary)?.as_bytes(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::folds_words;
-
-    #[test]
-    fn folds_are_named_by_their_numbers() {
-        assert_eq!(folds_words(&[2]), "fold 2's");
-        assert_eq!(folds_words(&[1, 2]), "folds 1 and 2'");
-        assert_eq!(folds_words(&[3, 4, 5, 6]), "folds 3 to 6'");
-        assert_eq!(folds_words(&[1, 3, 5]), "folds 1, 3 and 5'");
-    }
 }

@@ -26,8 +26,8 @@ pub(crate) use relative::{
 };
 pub use summary::{DataSummary, MetricsReport, TrainingSummary, steps_ahead};
 pub(crate) use table::{
-    Align, coverage_lines, markdown_rows, pooled_interval_table, step_coverage_line, text_table,
-    verdict,
+    Align, coverage_lines, folds_words, markdown_rows, pooled_interval_table, step_coverage_line,
+    text_table, verdict,
 };
 use table::{
     STEP_HEADERS, STEP_WIDTHS, closed_loop_line, every_step_note, interval_caption, step_rows,

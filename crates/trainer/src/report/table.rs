@@ -511,6 +511,20 @@ pub(crate) fn every_step_note(intervals: &TestIntervals) -> Option<String> {
     ))
 }
 
+/// Folds by their numbers, as whose intervals: `fold 2's`, `folds 1 to 4'`, `folds 1, 3 and
+/// 5'` (`numbers` ascending, at least one).
+pub(crate) fn folds_words(numbers: &[usize]) -> String {
+    let (first, last) = (numbers[0], numbers[numbers.len() - 1]);
+    match numbers.len() {
+        1 => format!("fold {first}'s"),
+        n if n > 2 && last - first + 1 == n => format!("folds {first} to {last}'"),
+        n => {
+            let listed: Vec<String> = numbers[..n - 1].iter().map(usize::to_string).collect();
+            format!("folds {} and {last}'", listed.join(", "))
+        }
+    }
+}
+
 /// A backtest's (the table's rows scoring each forecast's first step) coverage of every level
 /// over every step ahead of every forecast, in words; `None` without any.
 pub(crate) fn step_coverage_line(coverages: &[StepCoverage]) -> Option<String> {
@@ -568,6 +582,14 @@ const EVERY_STEP_ROW: &str = "model, all h";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folds_are_named_by_their_numbers() {
+        assert_eq!(folds_words(&[2]), "fold 2's");
+        assert_eq!(folds_words(&[1, 2]), "folds 1 and 2'");
+        assert_eq!(folds_words(&[3, 4, 5, 6]), "folds 3 to 6'");
+        assert_eq!(folds_words(&[1, 3, 5]), "folds 1, 3 and 5'");
+    }
 
     #[test]
     fn counts_of_one_are_singular() {
