@@ -470,7 +470,7 @@ fn fold_intervals(
     let levels = &spec.intervals;
     let intervals = match (levels.is_empty(), &*earlier) {
         (true, _) => None,
-        (false, Some(before)) => match before.calibrates(levels) {
+        (false, Some(before)) => match before.calibrates(forecast, levels) {
             true => Some(before.intervals(data, forecast, levels)),
             false => voices_intervals(data, forecast, spec),
         },
@@ -487,7 +487,7 @@ fn fold_intervals(
         }
     };
     if let Some(earlier) = earlier {
-        earlier.add(forecast);
+        earlier.add(data, forecast);
     }
     Ok(intervals)
 }
@@ -937,6 +937,62 @@ mod tests {
             (2, Calibration::EarlierFolds)
         );
         assert!(pooled.model.levels.contains_key("80"));
+    }
+
+    /// Over several steps ahead, an earlier fold's last forecasts reach past the next fold's
+    /// origin: a fold is calibrated only on the earlier folds' errors of values before its own
+    /// origin, never on its own test period's.
+    #[test]
+    fn earlier_folds_lend_only_errors_of_values_before_the_folds_origin() {
+        let config = DataConfig {
+            valid_len: 3,
+            horizon: 3,
+            ..config()
+        };
+        let spec = spec(6, 5, Refit::Every, HistoryWindow::Expanding);
+        let baselines = crate::standard_baselines(None);
+        let device = Device::flex();
+        let backtest = |loaded: &LoadedSeries| {
+            let fit = Recorder::new();
+            run(loaded, &config, &spec, &baselines, &fit, &device, &|_| {}).unwrap()
+        };
+        let result = backtest(&series(1000));
+        let calibrations: Vec<Option<Calibration>> = (result.folds.iter())
+            .map(|fold| fold.intervals.as_ref().map(|i| i.calibration))
+            .collect();
+        // before the fourth fold, 15, 14 and 13 errors one, two and three steps ahead: the
+        // third fold's last forecasts reach 1 and 2 values past the fourth's origin
+        let earlier = Some(Calibration::EarlierFolds);
+        assert_eq!(calibrations, [None, None, None, earlier, earlier, earlier]);
+        let fourth = &result.folds[3];
+        let sizes: Vec<usize> = (fourth.intervals.as_ref().unwrap().model_by_step.iter())
+            .map(|conformal| conformal.calibration_size)
+            .collect();
+        assert_eq!(sizes, [15, 14, 13]);
+        // worked out here: every error of the three folds before it whose target row (one-row
+        // strides: a window's first target, then a row a step) lies before its origin
+        let mut expected: Vec<Vec<f64>> = vec![Vec::new(); 3];
+        for earlier in &result.folds[..3] {
+            let test = &earlier.forecast;
+            let windows = test.model_steps().iter().zip(&test.actual_steps);
+            for (window, (forecasts, actual)) in windows.enumerate() {
+                for (step, (forecast, actual)) in forecasts.iter().zip(actual).enumerate() {
+                    if earlier.fold.origin_row + window + step < fourth.fold.origin_row {
+                        expected[step].push(forecast - actual);
+                    }
+                }
+            }
+        }
+        let intervals = fourth.intervals.as_ref().unwrap();
+        for (step, errors) in expected.iter().enumerate() {
+            let calibrated = crate::intervals::Conformal::calibrate(errors, &[0.8]);
+            assert_eq!(
+                intervals.model_by_step[step],
+                calibrated,
+                "step {}",
+                step + 1
+            );
+        }
     }
 
     /// With statistical voices, the folds before the earlier folds' errors are enough get

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use yoho_data::{PreparedData, RawWindow, TargetTransform, WindowRun};
+use yoho_data::{PreparedData, RawWindow, TargetTransform, Timestamp, WindowRun};
 use yoho_model::{Forecaster, OutputDistribution};
 
 use crate::blend::Blend;
@@ -833,50 +833,83 @@ fn every_step_metrics(
 
 /// The calibration a backtest's fold takes from the folds before it: their test forecasts'
 /// errors (forecast − actual), the model's at each step ahead and the naive forecast's at one
-/// step, all before the fold's origin.
+/// step, each with the date of its target. A fold takes only the errors of values before its
+/// own origin: over several steps ahead, an earlier fold's last forecasts reach into the next
+/// fold's test period.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EarlierFolds {
-    /// The model's errors, one list per step ahead.
-    pub model_by_step: Vec<Vec<f64>>,
-    /// The naive forecast's errors one step ahead.
-    pub naive: Vec<f64>,
+    /// The model's errors, one list per step ahead, each with its target's date.
+    model_by_step: Vec<Vec<(Timestamp, f64)>>,
+    /// The naive forecast's errors one step ahead, each with its target's date.
+    naive: Vec<(Timestamp, f64)>,
 }
 
 impl EarlierFolds {
-    /// Adds the errors of one fold's test forecasts.
-    pub fn add(&mut self, test: &TestForecast) {
+    /// Adds the errors of one fold's test forecasts `test` (of `data`'s test windows).
+    pub fn add(&mut self, data: &PreparedData, test: &TestForecast) {
         let horizon = test.horizon();
         self.model_by_step.resize(horizon, Vec::new());
-        for (steps, actual) in test.model_steps().iter().zip(&test.actual_steps) {
-            for (errors, (forecast, actual)) in
-                self.model_by_step.iter_mut().zip(steps.iter().zip(actual))
+        let dates = &data.series.dates;
+        let windows = data.splits.test.iter();
+        let steps = test.model_steps().iter().zip(&test.actual_steps);
+        for (window, (steps, actual)) in windows.zip(steps) {
+            let first = window.first_target_row();
+            for (step, (errors, (forecast, actual))) in
+                (self.model_by_step.iter_mut().zip(steps.iter().zip(actual))).enumerate()
             {
-                errors.push(forecast - actual);
+                errors.push((dates[first + step], forecast - actual));
             }
         }
         let naive = test.naive().iter().zip(&test.actual);
-        self.naive
-            .extend(naive.map(|(forecast, actual)| forecast - actual));
+        (self.naive).extend(
+            (test.dates.iter().zip(naive))
+                .map(|(date, (forecast, actual))| (*date, forecast - actual)),
+        );
     }
 
-    /// Whether the errors so far calibrate every one of `levels` at every step.
-    pub fn calibrates(&self, levels: &[f64]) -> bool {
-        calibrates_every_level(&self.model_by_step, &self.naive, levels)
+    /// The errors of values before `origin`: the model's at each step and the naive forecast's.
+    fn before(&self, origin: Timestamp) -> (Vec<Vec<f64>>, Vec<f64>) {
+        let before = |errors: &[(Timestamp, f64)]| -> Vec<f64> {
+            (errors.iter())
+                .filter(|(date, _)| *date < origin)
+                .map(|(_, error)| *error)
+                .collect()
+        };
+        let by_step = self
+            .model_by_step
+            .iter()
+            .map(|errors| before(errors))
+            .collect();
+        (by_step, before(&self.naive))
+    }
+
+    /// Whether the errors of values before the origin of `test` (its first target) calibrate
+    /// every one of `levels` at every step.
+    pub fn calibrates(&self, test: &TestForecast, levels: &[f64]) -> bool {
+        let Some(origin) = test.dates.first() else {
+            return false;
+        };
+        let (by_step, naive) = self.before(*origin);
+        calibrates_every_level(&by_step, &naive, levels)
     }
 
     /// The split-conformal intervals of `levels` of the model's and the naive forecast's
-    /// `test` forecasts (of `data`) calibrated on these errors.
+    /// `test` forecasts (of `data`) calibrated on the errors of values before its origin.
     pub fn intervals(
         &self,
         data: &PreparedData,
         test: &TestForecast,
         levels: &[f64],
     ) -> TestIntervals {
+        let (by_step, naive) = match test.dates.first() {
+            Some(origin) => self.before(*origin),
+            None => (vec![Vec::new(); self.model_by_step.len()], Vec::new()),
+        };
         let model_errors = CalibrationErrors {
             calibration: Calibration::EarlierFolds,
-            by_step: &self.model_by_step,
+            by_step: &by_step,
         };
-        conformal_test_intervals_from(data, test, levels, (model_errors, &self.naive))
+        conformal_test_intervals_from(data, test, levels, (model_errors, &naive))
     }
 }
 
