@@ -66,6 +66,12 @@ impl Conformal {
         (level / (1.0 - level) - 1e-9).ceil() as usize
     }
 
+    /// The fewest calibration errors that give an interval of every one of `levels` (the
+    /// widest's [`Conformal::errors_needed`]); `None` without levels.
+    pub fn errors_needed_for(levels: &[f64]) -> Option<usize> {
+        levels.iter().map(|level| Self::errors_needed(*level)).max()
+    }
+
     /// The levels this calibration cannot give, for too few errors.
     pub fn missing_levels(&self) -> Vec<f64> {
         self.levels
@@ -925,10 +931,9 @@ pub fn calibrates_every_level(by_step: &[Vec<f64>], naive: &[f64], levels: &[f64
         .chain(std::iter::once(naive.len()))
         .min()
         .unwrap_or(0);
-    let needed = (levels.iter().chain(&[CRPS_WIDEST_LEVEL]))
-        .map(|level| Conformal::errors_needed(*level))
-        .max();
-    !by_step.is_empty() && needed.is_some_and(|needed| fewest >= needed)
+    let crps = Conformal::errors_needed(CRPS_WIDEST_LEVEL);
+    let needed = Conformal::errors_needed_for(levels).map_or(crps, |needed| needed.max(crps));
+    !by_step.is_empty() && fewest >= needed
 }
 
 /// The naive forecast's conformal intervals on the test days, calibrated on its errors over

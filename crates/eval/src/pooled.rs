@@ -100,7 +100,7 @@ pub fn pool(series: &[SeriesErrors], levels: &[f64]) -> Vec<Vec<Conformal>> {
 }
 
 /// The calibration of `levels` on each series' errors at each step (`[series][step]`).
-fn calibrate_each(errors: &[Vec<Vec<f64>>], levels: &[f64]) -> Vec<Vec<Conformal>> {
+pub fn calibrate_each(errors: &[Vec<Vec<f64>>], levels: &[f64]) -> Vec<Vec<Conformal>> {
     (errors.iter())
         .map(|steps| calibrate_by_step(steps, levels))
         .collect()
@@ -149,6 +149,14 @@ pub fn pooled_voices_errors(
         by_step: voices_rolling_errors(blend, data, most_origins).0,
     });
     pooled_errors(&each)
+}
+
+/// How many pooled errors calibrate the first step ahead (every series has as many; 0 for
+/// none).
+pub fn first_step_count(errors: &ErrorsBySeries) -> usize {
+    (errors.first())
+        .and_then(|steps| steps.first())
+        .map_or(0, Vec::len)
 }
 
 /// The pooled conformal calibration of `levels` for every series of a panel (`[series][step]`)

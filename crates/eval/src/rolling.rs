@@ -141,10 +141,7 @@ pub fn before_test(data: &PreparedData) -> &[f64] {
 /// horizon of `horizon` steps: enough for the widest level at the farthest step (19 errors for
 /// 95 %), and no more, as each origin costs a fit of every voice.
 pub fn voice_origins(levels: &[f64], horizon: usize) -> usize {
-    let widest = (levels.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .max()
-        .unwrap_or(0);
+    let widest = Conformal::errors_needed_for(levels).unwrap_or(0);
     widest + horizon.max(1) - 1
 }
 

@@ -18,7 +18,7 @@ use yoho_eval::baselines::{self, Baseline};
 use yoho_eval::intervals::{
     Calibration, CalibrationErrors, Conformal, StepCoverage, TestIntervals,
 };
-use yoho_eval::pooled::{ErrorsBySeries, pooled_voices_errors};
+use yoho_eval::pooled::{ErrorsBySeries, first_step_count, pooled_voices_errors};
 use yoho_eval::statistical_only::test_alone;
 use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast};
 
@@ -500,24 +500,17 @@ fn voices_where_too_few(
     panel: &PreparedPanel,
     (calibration, pooled): (Calibration, ErrorsBySeries),
 ) -> (Calibration, ErrorsBySeries) {
-    let first_step = |errors: &ErrorsBySeries| {
-        (errors.first())
-            .and_then(|steps| steps.first())
-            .map_or(0, Vec::len)
-    };
-    let widest = (config.evaluate.intervals.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .max();
+    let widest = Conformal::errors_needed_for(&config.evaluate.intervals);
     let (Some(widest), Some(blend)) = (widest, config.blend()) else {
         return (calibration, pooled);
     };
-    if first_step(&pooled) >= widest {
+    if first_step_count(&pooled) >= widest {
         return (calibration, pooled);
     }
     let members: Vec<_> = panel.series.iter().map(|member| &member.data).collect();
     let voices = (config.evaluate.season, &blend);
     let errors = pooled_voices_errors(&members, voices, voice_origins(config));
-    match first_step(&errors) > first_step(&pooled) {
+    match first_step_count(&errors) > first_step_count(&pooled) {
         true => (Calibration::VoicesAtRollingOrigins, errors),
         false => (calibration, pooled),
     }

@@ -16,7 +16,9 @@ use yoho_eval::Conformal;
 use yoho_eval::intervals::{
     Calibration, CalibrationErrors, calibration_errors_by_step, naive_validation_errors,
 };
-use yoho_eval::pooled::{ErrorsBySeries, pooled_errors_by_step, pooled_voices_errors};
+use yoho_eval::pooled::{
+    ErrorsBySeries, first_step_count, pooled_errors_by_step, pooled_voices_errors,
+};
 use yoho_eval::rolling::voices_rolling_errors;
 
 use crate::artifacts::{RunDir, files};
@@ -82,9 +84,7 @@ pub(crate) fn wanted_valid_len(
     series: usize,
 ) -> Option<usize> {
     let data = &config.data;
-    let needed = (config.evaluate.intervals.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .max()?;
+    let needed = Conformal::errors_needed_for(&config.evaluate.intervals)?;
     let valid_len = rows_for(data, needed, series);
     let wanted = config.evaluate.calibration_fit
         && config.model.output == OutputKind::Point
@@ -237,10 +237,7 @@ fn voices_of_panel(
         "note: [evaluate] calibration_fit: {why}; the intervals are calibrated on the errors of \
          every series' statistical voices alone at origins rolling over its values before its \
          test period, pooled ({} at the first step)",
-        errors
-            .first()
-            .and_then(|steps| steps.first())
-            .map_or(0, Vec::len)
+        first_step_count(&errors)
     );
     Some((Calibration::VoicesAtRollingOrigins, errors))
 }

@@ -226,10 +226,7 @@ pub(crate) fn lengthen_validation<D>(
     keeps: impl Fn(&D, &D) -> bool,
 ) -> D {
     let data = &config.data;
-    let widest = (config.evaluate.intervals.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .max();
-    let Some(needed) = widest
+    let Some(needed) = Conformal::errors_needed_for(&config.evaluate.intervals)
         .filter(|_| !args.no_refit && data.valid_len > 0 && recipe_sizes_validation(&args.config))
     else {
         return base;

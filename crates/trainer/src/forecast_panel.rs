@@ -13,8 +13,9 @@
 use anyhow::{Context, bail};
 use yoho_data::{LoadedSeries, PreparedPanel};
 use yoho_eval::Conformal;
-use yoho_eval::intervals::calibrate_by_step;
-use yoho_eval::pooled::{pooled_conformal_by_step, pooled_voices_errors};
+use yoho_eval::pooled::{
+    calibrate_each, first_step_count, pooled_conformal_by_step, pooled_voices_errors,
+};
 use yoho_model::Forecaster;
 
 use crate::RunOutcome;
@@ -81,12 +82,8 @@ pub fn run_forecast_panel(
         Some(blend) => {
             let voices = (config.evaluate.season, &blend);
             let errors = pooled_voices_errors(&members, voices, voice_origins(&config));
-            let first_step = errors.first().and_then(|steps| steps.first());
-            note_on_voices(first_step.map_or(0, Vec::len));
-            let levels = &config.evaluate.intervals;
-            (errors.iter())
-                .map(|steps| calibrate_by_step(steps, levels))
-                .collect()
+            note_on_voices(first_step_count(&errors));
+            calibrate_each(&errors, &config.evaluate.intervals)
         }
         None => {
             note_on_calibration(&config, calibration, first, selection.series.len());
