@@ -23,7 +23,8 @@ use crate::evaluate::{EvaluationTable, TestForecast, forecast_test};
 use crate::inference::InferenceError;
 use crate::intervals::{
     CRPS_WIDEST_LEVEL, Calibration, CalibrationErrors, EarlierFolds, PooledIntervals,
-    TestIntervals, calibrates_every_level, conformal_test_intervals_from, test_intervals,
+    TestIntervals, calibrated_intervals, calibrates_every_level, conformal_test_intervals_from,
+    test_intervals,
 };
 use crate::rolling::{voice_origins, voices_rolling_errors};
 
@@ -455,10 +456,8 @@ pub fn run<F: Fit>(
 
 /// The intervals of one fold's `forecast` (of `data`, by `model`), if the spec asks for them:
 /// calibrated on the fold's own validation windows, unless the first fold's (`first`) calibrate
-/// no level; from then on `earlier` collects every fold's test errors and calibrates each later
-/// fold on those before it, once they are enough for every level; until then on the spec's
-/// statistical voices at origins rolling over the values before the fold's test period
-/// ([`voices_intervals`]; `None` without voices).
+/// no level; from then on `earlier` collects every fold's test errors, and each later fold is
+/// calibrated as [`fallback_intervals`] says.
 fn fold_intervals(
     model: &Forecaster,
     data: &PreparedData,
@@ -470,17 +469,14 @@ fn fold_intervals(
     let levels = &spec.intervals;
     let intervals = match (levels.is_empty(), &*earlier) {
         (true, _) => None,
-        (false, Some(before)) => match before.calibrates(forecast, levels) {
-            true => Some(before.intervals(data, forecast, levels)),
-            false => voices_intervals(data, forecast, spec),
-        },
+        (false, Some(before)) => fallback_intervals(data, forecast, spec, Some(before)),
         (false, None) => {
             let blend = spec.blend.as_ref();
             let own = test_intervals(model, data, forecast, levels, blend, device)?;
             match first && too_few_to_calibrate(&own) {
                 true => {
                     *earlier = Some(EarlierFolds::default());
-                    voices_intervals(data, forecast, spec)
+                    fallback_intervals(data, forecast, spec, None)
                 }
                 false => Some(own),
             }
@@ -492,34 +488,75 @@ fn fold_intervals(
     Ok(intervals)
 }
 
-/// The intervals of a fold's `forecast` (of `data`) whose own validation windows and earlier
-/// folds are too few to calibrate: calibrated on the errors of `spec`'s statistical voices alone
-/// at origins rolling over the values before the fold's test period, as a run's are when its
-/// validation windows are too few ([`voices_rolling_errors`]); `None` without voices, or where
-/// those errors do not calibrate every level at every step.
-fn voices_intervals(
+/// The intervals of a fold's `forecast` (of `data`) whose own validation windows are too few:
+/// calibrated on the test errors of the folds before it (`earlier`, of values before its
+/// origin) where those calibrate every level at every step (and the CRPS); else on the errors
+/// of `spec`'s statistical voices alone at origins rolling over the values before the fold's
+/// test period ([`voices_rolling_errors`], as a run's are when its validation windows are too
+/// few) where those do; else, on a short history, on whichever of the two calibrates more
+/// intervals (a level, or the CRPS's widest, at a step ahead; the folds before it on a tie),
+/// the levels and steps its errors are too few for left out. `None` where neither calibrates
+/// any.
+fn fallback_intervals(
     data: &PreparedData,
     forecast: &TestForecast,
     spec: &BacktestSpec,
+    earlier: Option<&EarlierFolds>,
 ) -> Option<TestIntervals> {
-    let blend = spec.blend.as_ref()?;
     let levels = &spec.intervals;
-    let wanted: Vec<f64> = levels.iter().copied().chain([CRPS_WIDEST_LEVEL]).collect();
-    let most_origins = voice_origins(&wanted, data.window.horizon);
-    let (by_step, naive) = voices_rolling_errors(blend, data, most_origins);
-    if !calibrates_every_level(&by_step, &naive, levels) {
-        return None;
+    if let Some(before) = earlier
+        && before.calibrates(forecast, levels)
+    {
+        return Some(before.intervals(data, forecast, levels));
     }
+    let voices = voices_errors(data, spec);
+    let voices_calibrate = |(by_step, naive): &(Vec<Vec<f64>>, Vec<f64>)| {
+        calibrates_every_level(by_step, naive, levels)
+    };
+    if voices.as_ref().is_some_and(voices_calibrate) {
+        return voices.map(|errors| voices_intervals(data, forecast, levels, errors));
+    }
+    let wanted = with_crps_level(levels);
+    let from_earlier = earlier.map_or(0, |before| before.calibrated_intervals(forecast, &wanted));
+    let from_voices =
+        (voices.as_ref()).map_or(0, |(by_step, _)| calibrated_intervals(by_step, &wanted));
+    match earlier {
+        _ if from_earlier.max(from_voices) == 0 => None,
+        Some(before) if from_earlier >= from_voices => {
+            Some(before.intervals(data, forecast, levels))
+        }
+        _ => voices.map(|errors| voices_intervals(data, forecast, levels, errors)),
+    }
+}
+
+/// `levels` and the widest interval of the CRPS's quantiles ([`CRPS_WIDEST_LEVEL`]).
+fn with_crps_level(levels: &[f64]) -> Vec<f64> {
+    levels.iter().copied().chain([CRPS_WIDEST_LEVEL]).collect()
+}
+
+/// The errors (forecast − actual) of `spec`'s statistical voices alone at origins rolling over
+/// the values before the test period of `data`, the model's stand-in at each step ahead and the
+/// naive forecast's at one step ([`voices_rolling_errors`]); `None` without voices.
+fn voices_errors(data: &PreparedData, spec: &BacktestSpec) -> Option<(Vec<Vec<f64>>, Vec<f64>)> {
+    let blend = spec.blend.as_ref()?;
+    let most_origins = voice_origins(&with_crps_level(&spec.intervals), data.window.horizon);
+    Some(voices_rolling_errors(blend, data, most_origins))
+}
+
+/// The split-conformal intervals of `levels` of a fold's `forecast` (of `data`) calibrated on
+/// the statistical voices' errors ([`voices_errors`]: the model's at each step, the naive
+/// forecast's).
+fn voices_intervals(
+    data: &PreparedData,
+    forecast: &TestForecast,
+    levels: &[f64],
+    (by_step, naive): (Vec<Vec<f64>>, Vec<f64>),
+) -> TestIntervals {
     let errors = CalibrationErrors {
         calibration: Calibration::VoicesAtRollingOrigins,
         by_step: &by_step,
     };
-    Some(conformal_test_intervals_from(
-        data,
-        forecast,
-        levels,
-        (errors, &naive),
-    ))
+    conformal_test_intervals_from(data, forecast, levels, (errors, &naive))
 }
 
 /// Whether a fold's own `intervals` calibrate none of their levels for want of validation
@@ -886,8 +923,8 @@ mod tests {
     }
 
     /// One validation window calibrates no 80 % interval (it needs 4 errors): each later
-    /// fold is calibrated on the test errors of the folds before it, once they are enough (9,
-    /// for the CRPS grid), and on nothing of its own or later.
+    /// fold is calibrated on the test errors of the folds before it, on nothing of its own or
+    /// later; the CRPS, whose grid needs 9, once they are enough for it.
     #[test]
     fn folds_with_too_few_validation_errors_calibrate_on_the_folds_before_them() {
         let config = DataConfig {
@@ -911,8 +948,13 @@ mod tests {
         let calibrated: Vec<bool> = (result.folds.iter())
             .map(|fold| fold.intervals.is_some())
             .collect();
-        // 5 errors before the second fold, 10 before the third
-        assert_eq!(calibrated, [false, false, true, true]);
+        // 5 errors before the second fold (80 %, but no CRPS), 10 before the third
+        assert_eq!(calibrated, [false, true, true, true]);
+        let crps = |fold: usize| {
+            let intervals = result.folds[fold].intervals.as_ref().unwrap();
+            intervals.model.metrics.crps.is_some()
+        };
+        assert_eq!([crps(1), crps(2), crps(3)], [false, true, true]);
         let errors_before = |fold: usize| -> Vec<f64> {
             (result.folds[..fold].iter())
                 .flat_map(|earlier| {
@@ -925,7 +967,7 @@ mod tests {
                 })
                 .collect()
         };
-        for fold in [2, 3] {
+        for fold in [1, 2, 3] {
             let intervals = result.folds[fold].intervals.as_ref().unwrap();
             assert_eq!(intervals.calibration, Calibration::EarlierFolds);
             let expected = crate::intervals::Conformal::calibrate(&errors_before(fold), &[0.8]);
@@ -934,9 +976,11 @@ mod tests {
         let pooled = result.intervals.unwrap();
         assert_eq!(
             (pooled.parts, pooled.calibration),
-            (2, Calibration::EarlierFolds)
+            (3, Calibration::EarlierFolds)
         );
         assert!(pooled.model.levels.contains_key("80"));
+        // the CRPS pooled over the two folds that have one
+        assert_eq!(pooled.fewer_parts.get(crate::intervals::CRPS_KEY), Some(&2));
     }
 
     /// Over several steps ahead, an earlier fold's last forecasts reach past the next fold's
@@ -960,10 +1004,19 @@ mod tests {
         let calibrations: Vec<Option<Calibration>> = (result.folds.iter())
             .map(|fold| fold.intervals.as_ref().map(|i| i.calibration))
             .collect();
-        // before the fourth fold, 15, 14 and 13 errors one, two and three steps ahead: the
-        // third fold's last forecasts reach 1 and 2 values past the fourth's origin
+        // before the second fold, 5, 4 and 3 errors one, two and three steps ahead: enough for
+        // the 80 % interval at the first two steps; before the fourth, 15, 14 and 13: the third
+        // fold's last forecasts reach 1 and 2 values past the fourth's origin
         let earlier = Some(Calibration::EarlierFolds);
-        assert_eq!(calibrations, [None, None, None, earlier, earlier, earlier]);
+        assert_eq!(
+            calibrations,
+            [None, earlier, earlier, earlier, earlier, earlier]
+        );
+        let second = result.folds[1].intervals.as_ref().unwrap();
+        let widths: Vec<bool> = (second.model_by_step.iter())
+            .map(|conformal| conformal.half_widths[0].is_some())
+            .collect();
+        assert_eq!(widths, [true, true, false]);
         let fourth = &result.folds[3];
         let sizes: Vec<usize> = (fourth.intervals.as_ref().unwrap().model_by_step.iter())
             .map(|conformal| conformal.calibration_size)
@@ -995,22 +1048,27 @@ mod tests {
         }
     }
 
+    /// A blend of exponential smoothing and ARIMA as two voices beside one network.
+    fn voices_blend() -> Blend {
+        use crate::{Arima, Ets, Statistical};
+        let voices = [
+            vec![Statistical::from(Ets { season: None })],
+            vec![Statistical::from(Arima { season: None })],
+        ];
+        Blend::of_voices(voices, 1)
+    }
+
     /// With statistical voices, the folds before the earlier folds' errors are enough get
     /// intervals too: calibrated on the voices' errors at origins rolling over the values
     /// before their own test period, and on nothing from it.
     #[test]
     fn the_first_folds_calibrate_on_the_voices_until_the_earlier_folds_are_enough() {
-        use crate::{Arima, Ets, Statistical};
         let config = DataConfig {
             valid_len: 1,
             ..config()
         };
-        let voices = [
-            vec![Statistical::from(Ets { season: None })],
-            vec![Statistical::from(Arima { season: None })],
-        ];
         let spec = BacktestSpec {
-            blend: Some(Blend::of_voices(voices, 1)),
+            blend: Some(voices_blend()),
             ..spec(4, 5, Refit::Every, HistoryWindow::Expanding)
         };
         let baselines = crate::standard_baselines(None);
@@ -1053,6 +1111,70 @@ mod tests {
         assert_eq!(pooled.parts, 4);
         assert!(pooled.model.levels.contains_key("80"));
         assert!(pooled.model.crps.is_some());
+    }
+
+    /// On a short history the voices' errors calibrate the 80 % interval but not the 95 %
+    /// one: each fold keeps the levels its errors give rather than none, and the pooled
+    /// intervals score what the folds have.
+    #[test]
+    fn a_short_historys_folds_keep_the_levels_their_errors_calibrate() {
+        let config = DataConfig {
+            valid_len: 1,
+            ..config()
+        };
+        let levels = vec![0.8, 0.95];
+        let spec = BacktestSpec {
+            blend: Some(voices_blend()),
+            intervals: levels.clone(),
+            ..spec(3, 1, Refit::Every, HistoryWindow::Expanding)
+        };
+        let baselines = crate::standard_baselines(None);
+        let device = Device::flex();
+        // 36 rows of the wave, the newest `poisoned` of them a billion times larger
+        let short = |poisoned: usize| {
+            let start = yoho_data::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+            let rows = 36;
+            let values: Vec<f64> = (0..rows)
+                .map(|i| {
+                    let value = 100.0 + (i as f64 / 5.0).sin();
+                    if i >= rows - poisoned {
+                        value * 1e9
+                    } else {
+                        value
+                    }
+                })
+                .collect();
+            LoadedSeries::daily("test", start, "v", values)
+        };
+        let backtest = |loaded: &LoadedSeries| {
+            let fit = Recorder::new();
+            run(loaded, &config, &spec, &baselines, &fit, &device, &|_| {}).unwrap()
+        };
+        let clean = short(0);
+        let result = backtest(&clean);
+        for fold in &result.folds {
+            let intervals = fold.intervals.as_ref().expect("the 80 % interval at least");
+            assert_eq!(intervals.calibration, Calibration::VoicesAtRollingOrigins);
+            let data: PreparedData =
+                prepare_fold::<DataError>(&clean, &config, &fold.fold).unwrap();
+            let wanted = [0.8, 0.95, CRPS_WIDEST_LEVEL];
+            let origins = voice_origins(&wanted, 1);
+            let (by_step, _) = voices_rolling_errors(spec.blend.as_ref().unwrap(), &data, origins);
+            // fewer than the 19 errors the 95 % interval needs
+            assert!((4..19).contains(&by_step[0].len()), "{}", by_step[0].len());
+            let expected = crate::intervals::Conformal::calibrate(&by_step[0], &levels);
+            assert_eq!(intervals.model_by_step[0], expected);
+            assert_eq!(expected.half_widths[1], None);
+            let own: Vec<f64> = intervals.model.intervals.iter().map(|i| i.level).collect();
+            assert_eq!(own, [0.8]);
+        }
+        let pooled = result.intervals.as_ref().unwrap();
+        assert_eq!(pooled.levels, [0.8]);
+        assert_eq!(pooled.parts, 3);
+        // the values from the first fold's origin on reach none of its intervals
+        let poisoned = backtest(&short(3));
+        let first = |result: &Backtest| result.folds[0].intervals.clone().unwrap();
+        assert_eq!(first(&poisoned).model_by_step, first(&result).model_by_step);
     }
 
     #[test]

@@ -196,7 +196,7 @@ impl IntervalScore {
 }
 
 /// Every interval measure of one forecaster: per level (keyed by percent) and the CRPS.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IntervalMetrics {
     /// Per level, e.g. `"80"`.
     pub levels: BTreeMap<String, IntervalScore>,
@@ -899,6 +899,15 @@ impl EarlierFolds {
         calibrates_every_level(&by_step, &naive, levels)
     }
 
+    /// How many intervals (a level at a step ahead) the model's errors of values before the
+    /// origin of `test` calibrate ([`calibrated_intervals`]).
+    pub fn calibrated_intervals(&self, test: &TestForecast, levels: &[f64]) -> usize {
+        let Some(origin) = test.dates.first() else {
+            return 0;
+        };
+        calibrated_intervals(&self.before(*origin).0, levels)
+    }
+
     /// The split-conformal intervals of `levels` of the model's and the naive forecast's
     /// `test` forecasts (of `data`) calibrated on the errors of values before its origin.
     pub fn intervals(
@@ -936,6 +945,17 @@ pub fn calibrates_every_level(by_step: &[Vec<f64>], naive: &[f64], levels: &[f64
     !by_step.is_empty() && fewest >= needed
 }
 
+/// How many intervals (a level at a step ahead) errors `by_step` (one list per step) calibrate:
+/// the pairs of a step and one of `levels` whose step has as many errors as the level needs.
+pub fn calibrated_intervals(by_step: &[Vec<f64>], levels: &[f64]) -> usize {
+    let calibrated = |errors: &Vec<f64>| {
+        (levels.iter())
+            .filter(|level| errors.len() >= Conformal::errors_needed(**level))
+            .count()
+    };
+    by_step.iter().map(calibrated).sum()
+}
+
 /// The naive forecast's conformal intervals on the test days, calibrated on its errors over
 /// `data`'s validation windows (its training windows without them), each within the bounds of
 /// its test window's origin (`bounds`).
@@ -960,78 +980,110 @@ pub fn naive_validation_errors(data: &PreparedData) -> Vec<f64> {
 }
 
 /// Intervals and scores pooled over several runs of forecasts (a backtest's folds), in order.
+/// Each level is pooled over the parts whose model intervals have it (a fold whose calibration
+/// errors are too few for the widest level has the narrower ones only), and so is the CRPS;
+/// the naive forecast's over the same parts, where it has them in each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PooledIntervals {
-    /// The levels every part has.
+    /// The levels some part's model intervals have.
     pub levels: Vec<f64>,
     /// Where the parts' model errors came from (the first part's).
     pub calibration: Calibration,
     /// The parts pooled.
     pub parts: usize,
-    /// The model's scores over all the days.
+    /// How many parts each of the model's levels (keyed by percent, as in `model`) and its CRPS
+    /// (`"crps"`) pool, where fewer than `parts`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fewer_parts: BTreeMap<String, usize>,
+    /// The model's scores over the days of the parts that have each.
     pub model: IntervalMetrics,
-    /// The naive forecast's.
+    /// The naive forecast's, over the same days as the model's.
     pub naive: IntervalMetrics,
-    /// The model's intervals over all the days.
-    #[serde(skip)]
-    pub model_intervals: Vec<Intervals>,
 }
 
+/// The key [`PooledIntervals::fewer_parts`] counts the CRPS's parts under.
+pub const CRPS_KEY: &str = "crps";
+
 impl PooledIntervals {
-    /// Pools `parts` (each with the actual values of its days): the intervals end to end, each
-    /// level every part has scored over all the days, the CRPS the day-weighted mean of the
-    /// parts' (when every part has one).
+    /// Pools `parts` (each with the actual values of its days): each level the model has in
+    /// some part, its intervals end to end over the parts that have it and scored over their
+    /// days; the CRPS the day-weighted mean of the parts' that have one. `None` without parts.
     pub fn pool(parts: &[(&TestIntervals, &[f64])]) -> Option<Self> {
         let (first, _) = parts.first()?;
-        let actual: Vec<f64> = parts.iter().flat_map(|(_, a)| a.iter().copied()).collect();
-        let join = |pick: fn(&TestIntervals) -> &ForecasterIntervals| {
-            let intervals: Vec<Intervals> = first
-                .levels
-                .iter()
-                .filter_map(|level| {
-                    let mut joined = Intervals {
-                        level: *level,
-                        lower: Vec::new(),
-                        upper: Vec::new(),
-                    };
-                    for (part, _) in parts {
-                        let own = pick(part).intervals.iter().find(|i| i.level == *level)?;
-                        joined.lower.extend(&own.lower);
-                        joined.upper.extend(&own.upper);
-                    }
-                    Some(joined)
-                })
-                .collect();
-            let crps: Option<f64> = parts
-                .iter()
-                .map(|(part, days)| pick(part).metrics.crps.map(|c| c * days.len() as f64))
-                .sum::<Option<f64>>()
-                .map(|total| total / actual.len() as f64);
-            let levels = intervals
-                .iter()
-                .map(|i| (i.percent(), IntervalScore::of(i, &actual)))
-                .collect();
-            let pinball = BTreeMap::new();
-            (
-                intervals,
-                IntervalMetrics {
-                    levels,
-                    crps,
-                    pinball,
-                },
-            )
+        let has_level = |part: &TestIntervals, level: f64| {
+            (part.model.intervals.iter()).any(|intervals| intervals.level == level)
         };
-        let (model_intervals, model) = join(|part| &part.model);
-        let (_, naive) = join(|part| &part.naive);
+        let levels: Vec<f64> = (first.levels.iter().copied())
+            .filter(|level| parts.iter().any(|(part, _)| has_level(part, *level)))
+            .collect();
+        let mut fewer_parts = BTreeMap::new();
+        let (mut model, mut naive) = (IntervalMetrics::default(), IntervalMetrics::default());
+        for level in &levels {
+            let with: Vec<_> = (parts.iter())
+                .filter(|(part, _)| has_level(part, *level))
+                .collect();
+            if with.len() < parts.len() {
+                fewer_parts.insert(percent(*level), with.len());
+            }
+            if let Some(score) = pooled_level(&with, *level, |part| &part.model) {
+                model.levels.insert(percent(*level), score);
+            }
+            if let Some(score) = pooled_level(&with, *level, |part| &part.naive) {
+                naive.levels.insert(percent(*level), score);
+            }
+        }
+        let with_crps: Vec<_> = (parts.iter())
+            .filter(|(part, _)| part.model.metrics.crps.is_some())
+            .collect();
+        if !with_crps.is_empty() && with_crps.len() < parts.len() {
+            fewer_parts.insert(CRPS_KEY.to_string(), with_crps.len());
+        }
+        model.crps = pooled_crps(&with_crps, |part| &part.model);
+        naive.crps = pooled_crps(&with_crps, |part| &part.naive);
         Some(Self {
-            levels: first.levels.clone(),
+            levels,
             calibration: first.calibration,
             parts: parts.len(),
+            fewer_parts,
             model,
             naive,
-            model_intervals,
         })
     }
+}
+
+/// The score of one forecaster's (`pick`) intervals of `level` end to end over `parts`, over
+/// the parts' days; `None` where some part lacks them.
+fn pooled_level(
+    parts: &[&(&TestIntervals, &[f64])],
+    level: f64,
+    pick: fn(&TestIntervals) -> &ForecasterIntervals,
+) -> Option<IntervalScore> {
+    let mut joined = Intervals {
+        level,
+        lower: Vec::new(),
+        upper: Vec::new(),
+    };
+    let mut actual = Vec::new();
+    for (part, days) in parts {
+        let own = (pick(part).intervals.iter()).find(|i| i.level == level)?;
+        joined.lower.extend(&own.lower);
+        joined.upper.extend(&own.upper);
+        actual.extend_from_slice(days);
+    }
+    Some(IntervalScore::of(&joined, &actual))
+}
+
+/// The day-weighted mean of one forecaster's (`pick`) CRPS over `parts`; `None` without parts
+/// or where some part lacks one.
+fn pooled_crps(
+    parts: &[&(&TestIntervals, &[f64])],
+    pick: fn(&TestIntervals) -> &ForecasterIntervals,
+) -> Option<f64> {
+    let days: usize = parts.iter().map(|(_, days)| days.len()).sum();
+    let total = (parts.iter())
+        .map(|(part, days)| pick(part).metrics.crps.map(|crps| crps * days.len() as f64))
+        .sum::<Option<f64>>()?;
+    (days > 0).then(|| total / days as f64)
 }
 
 /// The closed-form CRPS of a Gaussian head's first-step forecasts, mean over `windows`, when
@@ -1342,6 +1394,61 @@ mod tests {
         assert_eq!(blended[0], Conformal::calibrate(&errors, &levels));
         let (_, alone) = conformal_by_step(&model, &data, &levels, None, &device).unwrap();
         assert_ne!(alone[0], blended[0]);
+    }
+
+    /// One part of a pooled backtest, one step ahead: conformal intervals of 80 % and 95 %
+    /// around `forecast`, the model's calibrated on `model_errors`, the naive forecast's
+    /// (forecasting `forecast` too) on `naive_errors`.
+    fn pooled_part(
+        model_errors: &[f64],
+        naive_errors: &[f64],
+        forecast: &[f64],
+        actual: &[f64],
+    ) -> TestIntervals {
+        let levels = [0.8, 0.95];
+        let bounds = vec![Bounds::Unbounded; forecast.len()];
+        let conformal = |errors: &[f64]| {
+            ForecasterIntervals::conformal(errors, &levels, (forecast, &bounds), actual)
+        };
+        TestIntervals {
+            levels: levels.to_vec(),
+            calibration: Calibration::EarlierFolds,
+            model: conformal(model_errors),
+            naive: conformal(naive_errors),
+            model_by_step: vec![Conformal::calibrate(model_errors, &levels)],
+            model_crps_gaussian: None,
+            model_steps: Vec::new(),
+            model_every_step: None,
+        }
+    }
+
+    #[test]
+    fn pooling_scores_each_level_over_the_parts_that_have_it() {
+        let ones = |count: usize| vec![1.0; count];
+        // 4 errors give 80 % (not 95 %, nor the CRPS's 90 %); 19 give every level
+        let short = pooled_part(&ones(4), &ones(19), &[10.0, 20.0], &[10.5, 30.0]);
+        let long = pooled_part(&ones(19), &ones(4), &[10.0], &[12.0]);
+        let pooled = PooledIntervals::pool(&[(&short, &[10.5, 30.0]), (&long, &[12.0])]).unwrap();
+        assert_eq!(pooled.levels, [0.8, 0.95]);
+        assert_eq!(pooled.parts, 2);
+        // 80 % over all three days: (9, 11), (19, 21) and (9, 11); only 10.5 inside
+        let eighty = pooled.model.levels["80"];
+        assert!(close(eighty.coverage, 1.0 / 3.0, 1e-12));
+        assert!(close(eighty.mean_width, 2.0, 1e-12));
+        // 95 % and the CRPS over the long part's day only, the naive forecast's too (which
+        // the long part's 4 naive errors do not calibrate at 95 %)
+        assert_eq!(pooled.model.levels["95"].coverage, 0.0);
+        assert!(!pooled.naive.levels.contains_key("95"));
+        assert_eq!(pooled.model.crps, long.model.metrics.crps);
+        assert_eq!(pooled.naive.crps, None);
+        let fewer: Vec<(&str, usize)> = (pooled.fewer_parts.iter())
+            .map(|(key, parts)| (key.as_str(), *parts))
+            .collect();
+        assert_eq!(fewer, [("95", 1), (CRPS_KEY, 1)]);
+        // the same parts pool every level over both when both have them
+        let both = PooledIntervals::pool(&[(&long, &[12.0]), (&long, &[12.0])]).unwrap();
+        assert!(both.fewer_parts.is_empty());
+        assert_eq!(both.model.crps, long.model.metrics.crps);
     }
 
     #[test]

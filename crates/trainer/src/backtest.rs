@@ -10,7 +10,9 @@ use anyhow::Context;
 use serde::Serialize;
 use yoho_eval::backtest::{self, Backtest, BacktestSpec, FoldProgress};
 use yoho_eval::baselines;
-use yoho_eval::intervals::{Calibration, PooledIntervals, StepCoverage, TestIntervals};
+use yoho_eval::intervals::{
+    CRPS_KEY, Calibration, PooledIntervals, StepCoverage, TestIntervals, percent,
+};
 use yoho_eval::{EvaluationTable, TestForecast, metrics, statistical_only};
 
 use crate::RunOutcome;
@@ -201,6 +203,10 @@ struct FoldSummary {
     /// Where the fold's interval calibration came from (none without intervals).
     #[serde(skip_serializing_if = "Option::is_none")]
     intervals_calibration: Option<Calibration>,
+    /// The levels of the fold's model intervals (in percent; fewer than asked for where its
+    /// calibration errors are too few for the widest).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    intervals_levels: Vec<String>,
 }
 
 impl BacktestSummary {
@@ -242,6 +248,10 @@ impl BacktestSummary {
                     training_seconds: f.training_time.as_secs_f64(),
                     test: f.table.clone(),
                     intervals_calibration: f.intervals.as_ref().map(|i| i.calibration),
+                    intervals_levels: (f.intervals.iter())
+                        .flat_map(|i| &i.model.intervals)
+                        .map(|band| band.percent())
+                        .collect(),
                 })
                 .collect(),
             networks: true,
@@ -286,8 +296,8 @@ impl BacktestSummary {
             (false, true) => VOICES_WORDS.replace("{whose}", "each fold's"),
             (false, false) => format!(
                 "{}; {}",
-                VOICES_WORDS.replace("{whose}", &report::folds_words(&voices)),
-                EARLIER_FOLDS_WORDS.replace("{whose}", &report::folds_words(&earlier))
+                VOICES_WORDS.replace("{whose}", &those_of(&voices)),
+                EARLIER_FOLDS_WORDS.replace("{whose}", &those_of(&earlier))
             ),
         };
         if calibrated.len() < result.folds.len() {
@@ -297,14 +307,56 @@ impl BacktestSummary {
                 calibrated.len()
             );
         }
+        if let Some(fewer) = fewer_folds_words(result) {
+            let _ = write!(words, "; {fewer}");
+        }
         words
     }
 }
 
+/// The levels and the CRPS that fewer folds have than have intervals (folds whose calibration
+/// errors are too few for the widest level: a short series), with the folds that have each, in
+/// words; `None` where every fold with intervals has every one.
+fn fewer_folds_words(result: &Backtest) -> Option<String> {
+    let pooled = result.intervals.as_ref()?;
+    let folds_with = |has: &dyn Fn(&TestIntervals) -> bool| -> Vec<usize> {
+        (result.folds.iter().enumerate())
+            .filter(|(_, fold)| fold.intervals.as_ref().is_some_and(has))
+            .map(|(index, _)| index + 1)
+            .collect()
+    };
+    let mut parts: Vec<String> = (pooled.levels.iter())
+        .filter(|level| pooled.fewer_parts.contains_key(&percent(**level)))
+        .map(|level| {
+            let has = |i: &TestIntervals| i.model.intervals.iter().any(|b| b.level == *level);
+            let folds = report::folds_words(&folds_with(&has));
+            format!("the {} % intervals over {folds} only", percent(*level))
+        })
+        .collect();
+    if pooled.fewer_parts.contains_key(CRPS_KEY) {
+        let folds = folds_with(&|i: &TestIntervals| i.model.metrics.crps.is_some());
+        parts.push(format!(
+            "the CRPS over {} only",
+            report::folds_words(&folds)
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "{} (the other folds' calibration errors too few for them)",
+            parts.join(", ")
+        )
+    })
+}
+
+/// The intervals of the folds `numbers`, in words: `those of folds 1 to 4`.
+fn those_of(numbers: &[usize]) -> String {
+    format!("those of {}", report::folds_words(numbers))
+}
+
 /// How a fold calibrated on the test errors of the folds before it is, in words (`{whose}` the
 /// folds').
-const EARLIER_FOLDS_WORDS: &str = "{whose} calibrated on the test errors of the folds before it \
-     (all before its origin; a fold's own validation windows are too few)";
+const EARLIER_FOLDS_WORDS: &str = "{whose} calibrated on the earlier folds' test errors of \
+     values before its origin (a fold's own validation windows are too few)";
 
 /// How a fold calibrated on the statistical voices' errors is, in words (`{whose}` the folds').
 const VOICES_WORDS: &str = "{whose} calibrated on the errors of the statistical voices alone at \
@@ -326,23 +378,32 @@ fn every_step_coverage(result: &Backtest) -> Vec<StepCoverage> {
     StepCoverage::over(&pooled.levels, &parts)
 }
 
-/// `backtest.csv`: one row per forecast day, `fold,origin_date,date,actual,model,<baselines>`.
-fn backtest_csv(result: &Backtest) -> String {
+/// Each pooled level's model interval on every forecast day of `result`'s folds, in order
+/// (`None` on the days of a fold without that level).
+fn day_bands(result: &Backtest) -> Vec<plots::Band> {
+    let levels = (result.intervals.as_ref()).map_or(&[][..], |pooled| &pooled.levels[..]);
+    let band = |level: f64| {
+        let ends = (result.folds.iter()).flat_map(|fold| {
+            let own = (fold.intervals.as_ref())
+                .and_then(|intervals| intervals.model.intervals.iter().find(|i| i.level == level));
+            let days = fold.forecast.dates.len();
+            (0..days).map(move |day| own.map(|band| (band.lower[day], band.upper[day])))
+        });
+        plots::Band {
+            level,
+            ends: ends.collect(),
+        }
+    };
+    levels.iter().map(|level| band(*level)).collect()
+}
+
+/// `backtest.csv`: one row per forecast day, `fold,origin_date,date,actual,model,<baselines>`,
+/// then the model's intervals (`bands`: [`day_bands`]; empty cells where a fold has none).
+fn backtest_csv(result: &Backtest, bands: &[plots::Band]) -> String {
     let names: Vec<&str> = result.pooled.forecasts.iter().map(|f| f.name).collect();
-    let bands = result
-        .intervals
-        .as_ref()
-        .map_or(&[][..], |pooled| &pooled.model_intervals[..]);
     let mut text = format!("fold,origin_date,date,actual,{}", names.join(","));
     report::push_interval_headers(&mut text, bands.iter().map(|band| band.level));
     text += "\n";
-    // the bands cover the newest days (the folds with errors enough before them to calibrate)
-    let days: usize = result
-        .folds
-        .iter()
-        .map(|fold| fold.forecast.dates.len())
-        .sum();
-    let unbanded = days - bands.first().map_or(days, |band| band.lower.len());
     let mut day_of_backtest: usize = 0;
     for fold in &result.folds {
         let forecast = &fold.forecast;
@@ -356,9 +417,7 @@ fn backtest_csv(result: &Backtest) -> String {
             );
             report::push_forecast_cells(&mut text, forecast, &names, day);
             for band in bands {
-                let banded = day_of_backtest.checked_sub(unbanded);
-                let interval = banded.map(|day| (band.lower[day], band.upper[day]));
-                report::push_interval_cells(&mut text, interval);
+                report::push_interval_cells(&mut text, band.ends[day_of_backtest]);
             }
             day_of_backtest += 1;
             text += "\n";
@@ -518,15 +577,12 @@ fn write_backtest(
 ) -> anyhow::Result<()> {
     let unit = "original units";
     run.write(files::CONFIG, config_toml.as_bytes())?;
-    run.write(files::BACKTEST, backtest_csv(result).as_bytes())?;
-    let bands = result
-        .intervals
-        .as_ref()
-        .map_or(&[][..], |pooled| &pooled.model_intervals[..]);
+    let bands = day_bands(result);
+    run.write(files::BACKTEST, backtest_csv(result, &bands).as_bytes())?;
     plots::test_period(
         &run.file(files::BACKTEST_PLOT),
         &result.pooled,
-        bands,
+        &bands,
         target,
         unit,
     )?;

@@ -706,7 +706,10 @@ fn coverage_lines(summary: &PanelBacktestSummary) -> String {
         folds if folds.len() == summary.per_fold.len() && !alone => {
             format!("each fold's calibrated {voices}")
         }
-        folds => format!("{calibration}, but {} {voices}", report::folds_words(folds)),
+        folds => format!(
+            "{calibration}, but those of {} {voices}",
+            report::folds_words(folds)
+        ),
     };
     let text = format!(
         "Prediction intervals, {calibration}, over every step of every forecast ({} values):\n",

@@ -209,18 +209,22 @@ fn draw_date_mesh(
     Ok(())
 }
 
-/// Shades interval bands, each `(level, outline)` a polygon, the widest first so that each is
-/// shaded over the last; `label` precedes each level's name in the legend.
+/// A polygon's corners on a chart, in order.
+type Outline = Vec<(f64, f64)>;
+
+/// Shades interval bands, each `(level, outlines)` one or more polygons, the widest first so
+/// that each is shaded over the last; `label` precedes each level's name in the legend.
 fn draw_bands(
     chart: &mut DateChart<'_, '_>,
-    mut bands: Vec<(f64, Vec<(f64, f64)>)>,
+    mut bands: Vec<(f64, Vec<Outline>)>,
     label: &str,
 ) -> DrawResult {
     bands.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (level, outline) in bands {
+    for (level, outlines) in bands {
         let shade = MODEL_COLOUR.mix(BAND_OPACITY);
+        let polygons = (outlines.into_iter()).map(|outline| Polygon::new(outline, shade.filled()));
         chart
-            .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))?
+            .draw_series(polygons)?
             .label(format!(
                 "{label}{} % interval",
                 yoho_eval::intervals::percent(level)
@@ -234,11 +238,57 @@ fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32
     move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
 }
 
+/// One level's interval on each day of a chart, `None` on a day without one (a backtest's fold
+/// whose calibration errors are too few for it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// The nominal coverage, e.g. 0.8.
+    pub level: f64,
+    /// `(lower, upper)` on each day.
+    pub ends: Vec<Option<(f64, f64)>>,
+}
+
+impl Band {
+    /// The band of `intervals`, an interval on every day.
+    pub fn whole(intervals: &Intervals) -> Self {
+        let ends = intervals.lower.iter().zip(&intervals.upper);
+        Self {
+            level: intervals.level,
+            ends: ends.map(|(lower, upper)| Some((*lower, *upper))).collect(),
+        }
+    }
+
+    /// The outlines of the band's runs of consecutive days with an interval: each the upper
+    /// ends forward and the lower ends back, at the days' places on the x axis.
+    fn outlines(&self) -> Vec<Outline> {
+        let mut runs: Vec<Vec<(usize, (f64, f64))>> = Vec::new();
+        for (day, ends) in self.ends.iter().enumerate() {
+            match (ends, runs.last_mut()) {
+                (None, _) => {}
+                (Some(ends), Some(run)) if run.last().is_some_and(|(last, _)| last + 1 == day) => {
+                    run.push((day, *ends));
+                }
+                (Some(ends), _) => runs.push(vec![(day, *ends)]),
+            }
+        }
+        (runs.into_iter())
+            .map(|run| {
+                let upper = run.iter().map(|(day, (_, upper))| (*day as f64, *upper));
+                let lower = run
+                    .iter()
+                    .rev()
+                    .map(|(day, (lower, _))| (*day as f64, *lower));
+                upper.chain(lower).collect()
+            })
+            .collect()
+    }
+}
+
 /// The test period: actual, model and naive against the date, in `unit`s.
 pub fn test_period(
     path: &Path,
     forecast: &TestForecast,
-    bands: &[Intervals],
+    bands: &[Band],
     target: &str,
     unit: &str,
 ) -> anyhow::Result<()> {
@@ -253,12 +303,17 @@ pub fn test_period(
         ("model", forecast.model(), MODEL_COLOUR),
         ("naive (the last value)", forecast.naive(), NAIVE_COLOUR),
     ];
-    let y_range = value_range(
-        series.iter().map(|(_, values, _)| *values).chain(
-            bands
+    let band_ends: Vec<Vec<f64>> = (bands.iter())
+        .map(|band| {
+            band.ends
                 .iter()
-                .flat_map(|band| [&band.lower[..], &band.upper[..]]),
-        ),
+                .flatten()
+                .flat_map(|(l, u)| [*l, *u])
+                .collect()
+        })
+        .collect();
+    let y_range = value_range(
+        (series.iter().map(|(_, values, _)| *values)).chain(band_ends.iter().map(Vec::as_slice)),
     );
     render(path, TEST_PERIOD_SIZE, |root| {
         let caption = format!("{target} one step ahead over the test period");
@@ -282,16 +337,10 @@ pub fn test_period(
             format!("{target} ({unit})"),
             &date_label,
         )?;
-        // a band shorter than the days covers the newest of them (a backtest whose first folds
-        // had too few errors before them to calibrate)
+        // a band is drawn over each run of days that has its interval
         let outlines = bands
             .iter()
-            .map(|band| {
-                let x = |i: usize| (days.saturating_sub(band.upper.len()) + i) as f64;
-                let upper = band.upper.iter().enumerate().map(|(i, v)| (x(i), *v));
-                let lower = band.lower.iter().enumerate().rev().map(|(i, v)| (x(i), *v));
-                (band.level, upper.chain(lower).collect())
-            })
+            .map(|band| (band.level, band.outlines()))
             .collect();
         draw_bands(&mut chart, outlines, "model ")?;
         for (label, values, colour) in series {
@@ -308,7 +357,9 @@ pub fn test_period(
         if days == 1 {
             // one day's interval bands as bars
             for band in bands {
-                let (lower, upper) = (band.lower[0], band.upper[0]);
+                let Some((lower, upper)) = band.ends[0] else {
+                    continue;
+                };
                 let bar = [(-0.01, lower), (0.01, upper)];
                 let shade = MODEL_COLOUR.mix(BAND_OPACITY * 2.0);
                 chart.draw_series(std::iter::once(Rectangle::new(bar, shade.filled())))?;
@@ -707,7 +758,8 @@ pub fn history_and_forecast(
                 let upper = (ends.iter().enumerate()).map(|(step, (_, up))| (x_of(step + 1), *up));
                 let lower =
                     (ends.iter().enumerate().rev()).map(|(step, (low, _))| (x_of(step + 1), *low));
-                (*level, last.into_iter().chain(upper).chain(lower).collect())
+                let outline = last.into_iter().chain(upper).chain(lower).collect();
+                (*level, vec![outline])
             })
             .collect();
         draw_bands(&mut chart, outlines, "")?;
@@ -901,6 +953,23 @@ mod tests {
     }
 
     #[test]
+    fn a_band_is_outlined_over_each_run_of_days_with_an_interval() {
+        let band = Band {
+            level: 0.8,
+            ends: vec![
+                None,
+                Some((1.0, 3.0)),
+                Some((2.0, 4.0)),
+                None,
+                Some((5.0, 6.0)),
+            ],
+        };
+        // the upper ends forward, then the lower ends back, at each day's place
+        let first = vec![(1.0, 3.0), (2.0, 4.0), (2.0, 2.0), (1.0, 1.0)];
+        assert_eq!(band.outlines(), [first, vec![(4.0, 6.0), (4.0, 5.0)]]);
+    }
+
+    #[test]
     fn test_period_chart_shows_every_series() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test_period.png");
@@ -909,6 +978,7 @@ mod tests {
             lower: forecast().model().iter().map(|v| v - 5.0).collect(),
             upper: forecast().model().iter().map(|v| v + 5.0).collect(),
         };
+        let band = Band::whole(&band);
         test_period(&path, &forecast(), &[band], "Open", "index points").unwrap();
         assert_drawn(
             &path,

@@ -178,10 +178,11 @@ pub fn write_reports(
     if !history.is_empty() {
         write_loss_csv(run.path(), history)?;
     }
+    let bands: Vec<plots::Band> = bands.iter().map(plots::Band::whole).collect();
     plots::test_period(
         &run.file(files::TEST_PERIOD_PLOT),
         forecast,
-        bands,
+        &bands,
         target,
         UNIT,
     )?;

@@ -511,16 +511,16 @@ pub(crate) fn every_step_note(intervals: &TestIntervals) -> Option<String> {
     ))
 }
 
-/// Folds by their numbers, as whose intervals: `fold 2's`, `folds 1 to 4'`, `folds 1, 3 and
-/// 5'` (`numbers` ascending, at least one).
+/// Folds by their numbers: `fold 2`, `folds 1 to 4`, `folds 1, 3 and 5` (`numbers` ascending,
+/// at least one).
 pub(crate) fn folds_words(numbers: &[usize]) -> String {
     let (first, last) = (numbers[0], numbers[numbers.len() - 1]);
     match numbers.len() {
-        1 => format!("fold {first}'s"),
-        n if n > 2 && last - first + 1 == n => format!("folds {first} to {last}'"),
+        1 => format!("fold {first}"),
+        n if n > 2 && last - first + 1 == n => format!("folds {first} to {last}"),
         n => {
             let listed: Vec<String> = numbers[..n - 1].iter().map(usize::to_string).collect();
-            format!("folds {} and {last}'", listed.join(", "))
+            format!("folds {} and {last}", listed.join(", "))
         }
     }
 }
@@ -531,8 +531,12 @@ pub(crate) fn step_coverage_line(coverages: &[StepCoverage]) -> Option<String> {
     let values = coverages.iter().map(|c| c.values).max()?;
     let levels: Vec<String> = (coverages.iter())
         .map(|c| {
+            let of = match c.values < values {
+                true => format!(" of the {} it was calibrated for", c.values),
+                false => String::new(),
+            };
             format!(
-                "{} % covers {:.1} %",
+                "{} % covers {:.1} %{of}",
                 yoho_eval::intervals::percent(c.level),
                 100.0 * c.coverage
             )
@@ -585,10 +589,10 @@ mod tests {
 
     #[test]
     fn folds_are_named_by_their_numbers() {
-        assert_eq!(folds_words(&[2]), "fold 2's");
-        assert_eq!(folds_words(&[1, 2]), "folds 1 and 2'");
-        assert_eq!(folds_words(&[3, 4, 5, 6]), "folds 3 to 6'");
-        assert_eq!(folds_words(&[1, 3, 5]), "folds 1, 3 and 5'");
+        assert_eq!(folds_words(&[2]), "fold 2");
+        assert_eq!(folds_words(&[1, 2]), "folds 1 and 2");
+        assert_eq!(folds_words(&[3, 4, 5, 6]), "folds 3 to 6");
+        assert_eq!(folds_words(&[1, 3, 5]), "folds 1, 3 and 5");
     }
 
     #[test]

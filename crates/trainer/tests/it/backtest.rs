@@ -69,15 +69,17 @@ fn folds_with_one_validation_window_are_calibrated_on_the_folds_before_them() {
     let metrics = backtest(&config, &out, &["--folds", "4", "--step", "5"]);
     let intervals = &metrics["intervals"];
     assert_eq!(intervals["calibration"], "earlier_folds");
-    // 10 errors before the third fold reach the CRPS grid's 9
-    assert_eq!(intervals["parts"], 2);
+    // 5 errors before the second fold give the 80 % interval; the CRPS grid needs 9, which
+    // the 10 before the third reach
+    assert_eq!(intervals["parts"], 3);
+    assert_eq!(intervals["fewer_parts"]["crps"], 2);
     let rows = rows(&out);
     let header = read(&out.join(files::BACKTEST));
     let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
     let lower = header.iter().position(|c| *c == "lower_80").unwrap();
     let banded: Vec<&Vec<String>> = rows.iter().filter(|r| !r[lower].is_empty()).collect();
-    assert_eq!(banded.len(), 10, "the last two folds' days");
-    assert!(banded.iter().all(|r| r[0] == "3" || r[0] == "4"));
+    assert_eq!(banded.len(), 15, "the last three folds' days");
+    assert!(banded.iter().all(|r| r[0] != "1"));
     let inside = (banded.iter())
         .filter(|r| {
             let [actual, low, high] =
@@ -89,11 +91,15 @@ fn folds_with_one_validation_window_are_calibrated_on_the_folds_before_them() {
         .as_f64()
         .unwrap();
     assert!(
-        (coverage - inside as f64 / 10.0).abs() < 1e-12,
+        (coverage - inside as f64 / 15.0).abs() < 1e-12,
         "{coverage}"
     );
     let report = read(&out.join(files::REPORT));
-    assert!(report.contains("calibrated on the test errors of the folds before it"));
+    assert!(report.contains("calibrated on the earlier folds' test errors"));
+    assert!(
+        report.contains("the CRPS over folds 3 and 4 only"),
+        "{report}"
+    );
     // one step ahead: the table's rows are every step already
     assert!(metrics.get("intervals_every_step").is_none());
 }
@@ -126,10 +132,11 @@ fn with_statistical_voices_the_first_folds_are_calibrated_on_them() {
     let report = read(&out.join(files::REPORT));
     // 5 and then 10 errors before the second and third folds: the CRPS grid needs 9
     assert!(
-        report.contains("folds 1 and 2' calibrated on the errors of the statistical voices"),
+        report
+            .contains("those of folds 1 and 2 calibrated on the errors of the statistical voices"),
         "{report}"
     );
-    assert!(report.contains("folds 3 and 4' calibrated on the test errors of the folds before"));
+    assert!(report.contains("those of folds 3 and 4 calibrated on the earlier folds' test errors"));
 }
 
 #[test]
@@ -552,4 +559,48 @@ fn ctrl_c_stops_a_backtest_which_writes_no_results() {
             assert!(!out.join(file).exists(), "{name}: no {file}");
         }
     }
+}
+
+/// On a short history the folds' calibration errors are too few for the 95 % interval at
+/// first: each fold keeps the levels its errors give, `backtest.csv` leaves the others' cells
+/// empty, and the report says which folds each level is pooled over.
+#[test]
+fn a_short_historys_folds_keep_the_levels_their_errors_calibrate() {
+    let (dir, _, config) = tiny(56);
+    let text = (read(&config).replace("valid_len = 5", "valid_len = 1"))
+        .replace("[model]\n", "[model]\nstatistical = [\"ets\", \"arima\"]\n");
+    std::fs::write(&config, text + "\n[evaluate]\nintervals = [0.8, 0.95]\n").unwrap();
+    let out = dir.path().join("backtest");
+    let metrics = backtest(&config, &out, &["--folds", "4", "--step", "8"]);
+    let levels: Vec<String> = (metrics["per_fold"].as_array().unwrap().iter())
+        .map(|fold| {
+            let levels = fold["intervals_levels"].as_array().unwrap().iter();
+            levels
+                .map(|level| level.as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(levels, ["80", "80", "80 95", "80 95"]);
+    let intervals = &metrics["intervals"];
+    assert_eq!(intervals["parts"], 4);
+    assert_eq!(intervals["fewer_parts"]["95"], 2);
+    // the 95 % interval's cells are empty on the first two folds' days only
+    let header = read(&out.join(files::BACKTEST));
+    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
+    let [lower_80, lower_95] = ["lower_80", "lower_95"]
+        .map(|name| header.iter().position(|column| *column == name).unwrap());
+    for row in rows(&out) {
+        assert!(!row[lower_80].is_empty());
+        assert_eq!(
+            row[lower_95].is_empty(),
+            row[0] == "1" || row[0] == "2",
+            "{row:?}"
+        );
+    }
+    let report = read(&out.join(files::REPORT));
+    assert!(
+        report.contains("the 95 % intervals over folds 3 and 4 only"),
+        "{report}"
+    );
 }
