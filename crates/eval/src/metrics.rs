@@ -226,9 +226,10 @@ pub struct DieboldMariano {
     pub p_value: f64,
     /// The forecast horizon the test assumed.
     pub horizon: usize,
-    /// Whether the long-run variance over the forecasts' horizon came out negative, or zero
-    /// (no more differences than the horizon), over few origins, so that the test assumed
-    /// `horizon = 1` instead, as R's `forecast::dm.test` does for a negative one.
+    /// Whether the long-run variance over the forecasts' horizon came out negative (its
+    /// estimate weighs the horizon's lags alike, so it can), or zero (no more differences than
+    /// the horizon), so that the test assumed `horizon = 1` instead, as R's
+    /// `forecast::dm.test` does for a negative one.
     pub fell_back_to_one_step: bool,
 }
 

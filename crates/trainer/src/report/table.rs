@@ -174,8 +174,8 @@ fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
             };
             match dm.fell_back_to_one_step {
                 true => format!(
-                    "{verdict}; over so few origins the long-run variance of the loss \
-                     differences came out negative or zero, so the test takes h = 1, as R's \
+                    "{verdict}; the long-run variance of the loss differences over the \
+                     horizon's lags came out negative or zero, so the test takes h = 1, as R's \
                      dm.test does"
                 ),
                 false => verdict,
@@ -613,7 +613,7 @@ mod tests {
         };
         let line = verdict_line(NAIVE, Some(dm));
         assert!(
-            line.contains("yes, p = 0.0005; over so few origins"),
+            line.contains("yes, p = 0.0005; the long-run variance"),
             "{line}"
         );
         assert!(line.contains("the test takes h = 1"));
