@@ -144,7 +144,8 @@ fn references(
             "mod" if tokens.get(i + 2).map(String::as_str) == Some("{") => {
                 inline.push(depth + 1);
             }
-            "use" => {
+            // `impl Trait + use<…>` (precise capturing) is no import
+            "use" if tokens.get(i + 1).map(String::as_str) != Some("<") => {
                 let public = i > 0 && is_visibility(&tokens[..i]);
                 let (paths, end) = use_tree(&tokens, i + 1);
                 for (path, alias) in paths {
@@ -494,5 +495,17 @@ mod tests {
                 vec!["k".to_string(), "x".to_string(), "Y".to_string()],
             ]
         );
+    }
+
+    #[test]
+    fn precise_capturing_is_no_import() {
+        let text = "fn f(x: &u8) -> impl Fn() -> u8 + use<> {\n    move || 1\n}\n\
+                    mod m {\n    use super::g::H;\n}\n";
+        let module = vec!["k".to_string(), "f".to_string()];
+        let (references, _) = references(&strip(text), &module);
+        let paths: Vec<Vec<String>> = references.into_iter().map(|(p, _)| p).collect();
+        // `super` in the inline module is the file's module
+        let expected = ["k", "f", "g", "H"].map(str::to_string).to_vec();
+        assert_eq!(paths, vec![expected]);
     }
 }

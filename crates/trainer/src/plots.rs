@@ -196,17 +196,29 @@ fn draw_date_mesh(
     y_desc: impl Into<String>,
     date_label: &dyn Fn(&f64) -> String,
 ) -> DrawResult {
+    let y_label = value_label(&chart.y_range());
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .y_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(&y_label)
         .x_labels(8)
         .x_label_formatter(date_label)
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 18))
         .draw()?;
     Ok(())
+}
+
+/// The labels of a value axis spanning `range`: as many decimals as tell apart its ticks
+/// (about twenty at most over the span), none for a span of twenty or more.
+fn value_label(range: &std::ops::Range<f64>) -> impl Fn(&f64) -> String + use<> {
+    let span = (range.end - range.start).abs();
+    let decimals = match span > 0.0 && span.is_finite() {
+        true => (-(span / 20.0).log10()).ceil().clamp(0.0, 6.0) as usize,
+        false => 1,
+    };
+    move |value| format!("{value:.decimals$}")
 }
 
 /// A polygon's corners on a chart, in order.
@@ -272,13 +284,22 @@ impl Band {
             }
         }
         (runs.into_iter())
-            .map(|run| {
-                let upper = run.iter().map(|(day, (_, upper))| (*day as f64, *upper));
-                let lower = run
-                    .iter()
-                    .rev()
-                    .map(|(day, (lower, _))| (*day as f64, *lower));
-                upper.chain(lower).collect()
+            .map(|run| match run.as_slice() {
+                // a lone day's interval as a bar, which an outline of two points would not show
+                [(day, (lower, upper))] => {
+                    let (left, right) = (*day as f64 - LONE_DAY, *day as f64 + LONE_DAY);
+                    vec![
+                        (left, *upper),
+                        (right, *upper),
+                        (right, *lower),
+                        (left, *lower),
+                    ]
+                }
+                run => {
+                    let upper = run.iter().map(|(day, (_, upper))| (*day as f64, *upper));
+                    let lower = (run.iter().rev()).map(|(day, (lower, _))| (*day as f64, *lower));
+                    upper.chain(lower).collect()
+                }
             })
             .collect()
     }
@@ -354,17 +375,6 @@ pub fn test_period(
                 chart.draw_series(points().map(|p| Circle::new(p, 4, colour.filled())))?;
             }
         }
-        if days == 1 {
-            // one day's interval bands as bars
-            for band in bands {
-                let Some((lower, upper)) = band.ends[0] else {
-                    continue;
-                };
-                let bar = [(-0.01, lower), (0.01, upper)];
-                let shade = MODEL_COLOUR.mix(BAND_OPACITY * 2.0);
-                chart.draw_series(std::iter::once(Rectangle::new(bar, shade.filled())))?;
-            }
-        }
         draw_legend(&mut chart, legend)?;
         Ok(())
     })
@@ -372,6 +382,9 @@ pub fn test_period(
 
 /// The most test days whose points the test-period chart marks.
 const MARKED_DAYS: usize = 60;
+
+/// Half the width of a lone day's interval bar, in days.
+const LONE_DAY: f64 = 0.2;
 
 /// How opaque each interval band is over the chart (bands stack where they overlap).
 const BAND_OPACITY: f64 = 0.15;
@@ -586,13 +599,14 @@ fn indexed_lines(
     render(path, STEP_ERROR_SIZE, |root| {
         let mut chart =
             chart_builder(root, caption).build_cartesian_2d(x_range.clone(), y_range)?;
+        let y_label = value_label(&chart.y_range());
         chart
             .configure_mesh()
             .x_desc(x_desc)
             .y_desc(y_desc)
             .x_labels(count.clamp(2, 20))
             .x_label_formatter(&|h| format!("{h:.0}"))
-            .y_label_formatter(&|v| format!("{v:.2}"))
+            .y_label_formatter(&y_label)
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 18))
             .draw()?;
@@ -815,7 +829,7 @@ pub fn closed_loop(path: &Path, generation: &Generation, target: &str) -> anyhow
             .x_desc(x_desc)
             .y_desc(target)
             .x_label_formatter(&|x| format!("{x:.1}"))
-            .y_label_formatter(&|v| format!("{v:.2}"))
+            .y_label_formatter(&value_label(&y_range))
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 18))
             .draw()?;
@@ -953,6 +967,18 @@ mod tests {
     }
 
     #[test]
+    fn value_labels_tell_their_ticks_apart() {
+        let label = |start: f64, end: f64, value: f64| value_label(&(start..end))(&value);
+        // a span of 0.26 ticked every 0.02, as an index divided by 10,000 is
+        assert_eq!(label(1.07, 1.33, 1.12), "1.12");
+        assert_eq!(label(2400.0, 2600.0, 2500.0), "2500");
+        assert_eq!(label(-3.0, 3.0, 0.5), "0.5");
+        assert_eq!(label(0.0, 0.001, 0.0005), "0.00050");
+        // an empty span keeps one decimal
+        assert_eq!(label(5.0, 5.0, 5.0), "5.0");
+    }
+
+    #[test]
     fn a_band_is_outlined_over_each_run_of_days_with_an_interval() {
         let band = Band {
             level: 0.8,
@@ -966,7 +992,9 @@ mod tests {
         };
         // the upper ends forward, then the lower ends back, at each day's place
         let first = vec![(1.0, 3.0), (2.0, 4.0), (2.0, 2.0), (1.0, 1.0)];
-        assert_eq!(band.outlines(), [first, vec![(4.0, 6.0), (4.0, 5.0)]]);
+        // a lone day's as a bar
+        let lone = vec![(3.8, 6.0), (4.2, 6.0), (4.2, 5.0), (3.8, 5.0)];
+        assert_eq!(band.outlines(), [first, lone]);
     }
 
     #[test]
