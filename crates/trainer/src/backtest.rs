@@ -276,7 +276,11 @@ impl BacktestSummary {
     /// How the folds' intervals (`result`'s, pooled) were calibrated, in words.
     fn calibration_words(&self, result: &Backtest) -> String {
         if !self.networks {
-            return "each fold's calibrated at origins rolling over the values before it".into();
+            let words = "each fold's calibrated at origins rolling over the values before it";
+            return match fewer_folds_words(result) {
+                Some(fewer) => format!("{words}; {fewer}"),
+                None => words.to_string(),
+            };
         }
         // each fold's number (1-based) with the calibration of its intervals
         let calibrated: Vec<(usize, Calibration)> = (result.folds.iter().enumerate())

@@ -544,6 +544,15 @@ fn a_backtest_of_a_too_short_series_fits_the_statistical_voices_at_every_origin(
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&fitted.join("metrics.json"))).unwrap();
     assert_eq!(metrics["per_fold"].as_array().map(Vec::len), Some(6));
+    // the oldest folds' few origins calibrate the 80 % interval but not the CRPS's grid: it is
+    // pooled over the folds that have it, and the report says which
+    assert_eq!(metrics["intervals"]["fewer_parts"]["crps"], 2);
+    assert!(metrics["intervals"]["model"]["crps"].is_number());
+    let report = read(&fitted.join("report.md"));
+    assert!(
+        report.contains("the CRPS over folds 5 and 6 only"),
+        "{report}"
+    );
 }
 
 /// `trainer backtest --folds 2 --step 1 --epochs 2` of a panel of monthly `shops` in
