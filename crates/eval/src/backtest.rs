@@ -488,6 +488,10 @@ fn fold_intervals(
     Ok(intervals)
 }
 
+/// A model's calibration errors at each step ahead and the naive forecast's at one step
+/// (forecast − actual), and where they come from.
+type FallbackErrors = (Calibration, (Vec<Vec<f64>>, Vec<f64>));
+
 /// The intervals of a fold's `forecast` (of `data`) whose own validation windows are too few:
 /// calibrated on the test errors of the folds before it (`earlier`, of values before its
 /// origin) where those calibrate every level at every step (and the CRPS); else on the errors
@@ -504,29 +508,41 @@ fn fallback_intervals(
     earlier: Option<&EarlierFolds>,
 ) -> Option<TestIntervals> {
     let levels = &spec.intervals;
-    if let Some(before) = earlier
-        && before.calibrates(forecast, levels)
-    {
-        return Some(before.intervals(data, forecast, levels));
-    }
-    let voices = voices_errors(data, spec);
-    let voices_calibrate = |(by_step, naive): &(Vec<Vec<f64>>, Vec<f64>)| {
-        calibrates_every_level(by_step, naive, levels)
-    };
-    if voices.as_ref().is_some_and(voices_calibrate) {
-        return voices.map(|errors| voices_intervals(data, forecast, levels, errors));
-    }
-    let wanted = with_crps_level(levels);
-    let from_earlier = earlier.map_or(0, |before| before.calibrated_intervals(forecast, &wanted));
-    let from_voices =
-        (voices.as_ref()).map_or(0, |(by_step, _)| calibrated_intervals(by_step, &wanted));
-    match earlier {
-        _ if from_earlier.max(from_voices) == 0 => None,
-        Some(before) if from_earlier >= from_voices => {
-            Some(before.intervals(data, forecast, levels))
+    let calibrates_all =
+        |(_, (by_step, naive)): &FallbackErrors| calibrates_every_level(by_step, naive, levels);
+    let earlier: Option<FallbackErrors> =
+        earlier.map(|before| (Calibration::EarlierFolds, before.before_origin_of(forecast)));
+    let chosen = match earlier {
+        Some(earlier) if calibrates_all(&earlier) => earlier,
+        earlier => {
+            let voices = voices_errors(data, spec)
+                .map(|errors| (Calibration::VoicesAtRollingOrigins, errors));
+            let wanted = with_crps_level(levels);
+            let count = |errors: &Option<FallbackErrors>| {
+                (errors.as_ref()).map_or(0, |(_, (by_step, _))| {
+                    calibrated_intervals(by_step, &wanted)
+                })
+            };
+            let (from_earlier, from_voices) = (count(&earlier), count(&voices));
+            match voices {
+                Some(voices) if calibrates_all(&voices) => voices,
+                _ if from_earlier.max(from_voices) == 0 => return None,
+                _ if from_earlier >= from_voices => earlier?,
+                voices => voices?,
+            }
         }
-        _ => voices.map(|errors| voices_intervals(data, forecast, levels, errors)),
-    }
+    };
+    let (calibration, (by_step, naive)) = chosen;
+    let errors = CalibrationErrors {
+        calibration,
+        by_step: &by_step,
+    };
+    Some(conformal_test_intervals_from(
+        data,
+        forecast,
+        levels,
+        (errors, &naive),
+    ))
 }
 
 /// `levels` and the widest interval of the CRPS's quantiles ([`CRPS_WIDEST_LEVEL`]).
@@ -541,22 +557,6 @@ fn voices_errors(data: &PreparedData, spec: &BacktestSpec) -> Option<(Vec<Vec<f6
     let blend = spec.blend.as_ref()?;
     let most_origins = voice_origins(&with_crps_level(&spec.intervals), data.window.horizon);
     Some(voices_rolling_errors(blend, data, most_origins))
-}
-
-/// The split-conformal intervals of `levels` of a fold's `forecast` (of `data`) calibrated on
-/// the statistical voices' errors ([`voices_errors`]: the model's at each step, the naive
-/// forecast's).
-fn voices_intervals(
-    data: &PreparedData,
-    forecast: &TestForecast,
-    levels: &[f64],
-    (by_step, naive): (Vec<Vec<f64>>, Vec<f64>),
-) -> TestIntervals {
-    let errors = CalibrationErrors {
-        calibration: Calibration::VoicesAtRollingOrigins,
-        by_step: &by_step,
-    };
-    conformal_test_intervals_from(data, forecast, levels, (errors, &naive))
 }
 
 /// Whether a fold's own `intervals` calibrate none of their levels for want of validation
@@ -1048,16 +1048,6 @@ mod tests {
         }
     }
 
-    /// A blend of exponential smoothing and ARIMA as two voices beside one network.
-    fn voices_blend() -> Blend {
-        use crate::{Arima, Ets, Statistical};
-        let voices = [
-            vec![Statistical::from(Ets { season: None })],
-            vec![Statistical::from(Arima { season: None })],
-        ];
-        Blend::of_voices(voices, 1)
-    }
-
     /// With statistical voices, the folds before the earlier folds' errors are enough get
     /// intervals too: calibrated on the voices' errors at origins rolling over the values
     /// before their own test period, and on nothing from it.
@@ -1068,7 +1058,7 @@ mod tests {
             ..config()
         };
         let spec = BacktestSpec {
-            blend: Some(voices_blend()),
+            blend: Some(crate::rolling::tests::blend(crate::BlendRule::Mean)),
             ..spec(4, 5, Refit::Every, HistoryWindow::Expanding)
         };
         let baselines = crate::standard_baselines(None);
@@ -1124,7 +1114,7 @@ mod tests {
         };
         let levels = vec![0.8, 0.95];
         let spec = BacktestSpec {
-            blend: Some(voices_blend()),
+            blend: Some(crate::rolling::tests::blend(crate::BlendRule::Mean)),
             intervals: levels.clone(),
             ..spec(3, 1, Refit::Every, HistoryWindow::Expanding)
         };

@@ -538,6 +538,14 @@ pub struct TestIntervals {
     pub model_every_step: Option<IntervalMetrics>,
 }
 
+impl TestIntervals {
+    /// The model's intervals of `level` over the test days (each window's first step), where
+    /// it has them.
+    pub fn model_level(&self, level: f64) -> Option<&Intervals> {
+        (self.model.intervals.iter()).find(|intervals| intervals.level == level)
+    }
+}
+
 /// The windows a point model's conformal intervals are calibrated on: `data`'s validation
 /// windows, or its training windows when there are none.
 pub(crate) fn calibration_windows(data: &PreparedData) -> (Calibration, &WindowRun) {
@@ -873,11 +881,15 @@ impl EarlierFolds {
         );
     }
 
-    /// The errors of values before `origin`: the model's at each step and the naive forecast's.
-    fn before(&self, origin: Timestamp) -> (Vec<Vec<f64>>, Vec<f64>) {
+    /// The errors of values before the origin of `test` (its first target): the model's at
+    /// each step ahead and the naive forecast's (none for a test without forecasts).
+    pub fn before_origin_of(&self, test: &TestForecast) -> (Vec<Vec<f64>>, Vec<f64>) {
+        let Some(origin) = test.dates.first() else {
+            return (vec![Vec::new(); self.model_by_step.len()], Vec::new());
+        };
         let before = |errors: &[(Timestamp, f64)]| -> Vec<f64> {
             (errors.iter())
-                .filter(|(date, _)| *date < origin)
+                .filter(|(date, _)| date < origin)
                 .map(|(_, error)| *error)
                 .collect()
         };
@@ -887,44 +899,6 @@ impl EarlierFolds {
             .map(|errors| before(errors))
             .collect();
         (by_step, before(&self.naive))
-    }
-
-    /// Whether the errors of values before the origin of `test` (its first target) calibrate
-    /// every one of `levels` at every step.
-    pub fn calibrates(&self, test: &TestForecast, levels: &[f64]) -> bool {
-        let Some(origin) = test.dates.first() else {
-            return false;
-        };
-        let (by_step, naive) = self.before(*origin);
-        calibrates_every_level(&by_step, &naive, levels)
-    }
-
-    /// How many intervals (a level at a step ahead) the model's errors of values before the
-    /// origin of `test` calibrate ([`calibrated_intervals`]).
-    pub fn calibrated_intervals(&self, test: &TestForecast, levels: &[f64]) -> usize {
-        let Some(origin) = test.dates.first() else {
-            return 0;
-        };
-        calibrated_intervals(&self.before(*origin).0, levels)
-    }
-
-    /// The split-conformal intervals of `levels` of the model's and the naive forecast's
-    /// `test` forecasts (of `data`) calibrated on the errors of values before its origin.
-    pub fn intervals(
-        &self,
-        data: &PreparedData,
-        test: &TestForecast,
-        levels: &[f64],
-    ) -> TestIntervals {
-        let (by_step, naive) = match test.dates.first() {
-            Some(origin) => self.before(*origin),
-            None => (vec![Vec::new(); self.model_by_step.len()], Vec::new()),
-        };
-        let model_errors = CalibrationErrors {
-            calibration: Calibration::EarlierFolds,
-            by_step: &by_step,
-        };
-        conformal_test_intervals_from(data, test, levels, (model_errors, &naive))
     }
 }
 
@@ -1010,9 +984,7 @@ impl PooledIntervals {
     /// days; the CRPS the day-weighted mean of the parts' that have one. `None` without parts.
     pub fn pool(parts: &[(&TestIntervals, &[f64])]) -> Option<Self> {
         let (first, _) = parts.first()?;
-        let has_level = |part: &TestIntervals, level: f64| {
-            (part.model.intervals.iter()).any(|intervals| intervals.level == level)
-        };
+        let has_level = |part: &TestIntervals, level: f64| part.model_level(level).is_some();
         let levels: Vec<f64> = (first.levels.iter().copied())
             .filter(|level| parts.iter().any(|(part, _)| has_level(part, *level)))
             .collect();

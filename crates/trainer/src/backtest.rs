@@ -332,7 +332,7 @@ fn fewer_folds_words(result: &Backtest) -> Option<String> {
     let mut parts: Vec<String> = (pooled.levels.iter())
         .filter(|level| pooled.fewer_parts.contains_key(&percent(**level)))
         .map(|level| {
-            let has = |i: &TestIntervals| i.model.intervals.iter().any(|b| b.level == *level);
+            let has = |i: &TestIntervals| i.model_level(*level).is_some();
             let folds = report::folds_words(&folds_with(&has));
             format!("the {} % intervals over {folds} only", percent(*level))
         })
@@ -388,8 +388,7 @@ fn day_bands(result: &Backtest) -> Vec<plots::Band> {
     let levels = (result.intervals.as_ref()).map_or(&[][..], |pooled| &pooled.levels[..]);
     let band = |level: f64| {
         let ends = (result.folds.iter()).flat_map(|fold| {
-            let own = (fold.intervals.as_ref())
-                .and_then(|intervals| intervals.model.intervals.iter().find(|i| i.level == level));
+            let own = (fold.intervals.as_ref()).and_then(|intervals| intervals.model_level(level));
             let days = fold.forecast.dates.len();
             (0..days).map(move |day| own.map(|band| (band.lower[day], band.upper[day])))
         });

@@ -38,6 +38,25 @@ fn rows(out: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The index of the column `name` in `out`'s `backtest.csv`.
+fn column(out: &Path, name: &str) -> usize {
+    let text = read(&out.join(files::BACKTEST));
+    let header = text.lines().next().unwrap();
+    header.split(',').position(|column| column == name).unwrap()
+}
+
+/// Rewrites the tiny `config` to hold out one validation window, blend exponential smoothing
+/// and ARIMA as statistical voices, and ask for the interval `levels` (e.g. `"[0.8]"`).
+fn with_voices(config: &Path, levels: &str) {
+    let text = (read(config).replace("valid_len = 5", "valid_len = 1"))
+        .replace("[model]\n", "[model]\nstatistical = [\"ets\", \"arima\"]\n");
+    std::fs::write(
+        config,
+        format!("{text}\n[evaluate]\nintervals = {levels}\n"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn one_fold_of_the_test_length_is_the_plain_run() {
     let (dir, _, config) = tiny(80);
@@ -74,9 +93,7 @@ fn folds_with_one_validation_window_are_calibrated_on_the_folds_before_them() {
     assert_eq!(intervals["parts"], 3);
     assert_eq!(intervals["fewer_parts"]["crps"], 2);
     let rows = rows(&out);
-    let header = read(&out.join(files::BACKTEST));
-    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
-    let lower = header.iter().position(|c| *c == "lower_80").unwrap();
+    let lower = column(&out, "lower_80");
     let banded: Vec<&Vec<String>> = rows.iter().filter(|r| !r[lower].is_empty()).collect();
     assert_eq!(banded.len(), 15, "the last three folds' days");
     assert!(banded.iter().all(|r| r[0] != "1"));
@@ -107,9 +124,7 @@ fn folds_with_one_validation_window_are_calibrated_on_the_folds_before_them() {
 #[test]
 fn with_statistical_voices_the_first_folds_are_calibrated_on_them() {
     let (dir, _, config) = tiny(90);
-    let text = (read(&config).replace("valid_len = 5", "valid_len = 1"))
-        .replace("[model]\n", "[model]\nstatistical = [\"ets\", \"arima\"]\n");
-    std::fs::write(&config, text + "\n[evaluate]\nintervals = [0.8]\n").unwrap();
+    with_voices(&config, "[0.8]");
     let out = dir.path().join("backtest");
     let metrics = backtest(&config, &out, &["--folds", "4", "--step", "5"]);
     let intervals = &metrics["intervals"];
@@ -117,9 +132,7 @@ fn with_statistical_voices_the_first_folds_are_calibrated_on_them() {
     assert_eq!(intervals["calibration"], "voices_at_rolling_origins");
     assert_eq!(intervals["parts"], 4);
     let rows = rows(&out);
-    let header = read(&out.join(files::BACKTEST));
-    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
-    let lower = header.iter().position(|c| *c == "lower_80").unwrap();
+    let lower = column(&out, "lower_80");
     assert!(
         rows.iter().all(|r| !r[lower].is_empty()),
         "every fold's days"
@@ -188,9 +201,7 @@ fn pooled_measures_come_from_every_folds_forecasts() {
     assert_eq!(metrics["per_fold"].as_array().unwrap().len(), 3);
     // each fold's 80 % intervals (5 validation errors are too few for 95 %), pooled: the
     // coverage recomputed from backtest.csv is the one reported
-    let header = read(&out.join(files::BACKTEST));
-    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
-    let lower = header.iter().position(|c| *c == "lower_80").unwrap();
+    let lower = column(&out, "lower_80");
     let inside = rows
         .iter()
         .filter(|r| {
@@ -567,9 +578,7 @@ fn ctrl_c_stops_a_backtest_which_writes_no_results() {
 #[test]
 fn a_short_historys_folds_keep_the_levels_their_errors_calibrate() {
     let (dir, _, config) = tiny(56);
-    let text = (read(&config).replace("valid_len = 5", "valid_len = 1"))
-        .replace("[model]\n", "[model]\nstatistical = [\"ets\", \"arima\"]\n");
-    std::fs::write(&config, text + "\n[evaluate]\nintervals = [0.8, 0.95]\n").unwrap();
+    with_voices(&config, "[0.8, 0.95]");
     let out = dir.path().join("backtest");
     let metrics = backtest(&config, &out, &["--folds", "4", "--step", "8"]);
     let levels: Vec<String> = (metrics["per_fold"].as_array().unwrap().iter())
@@ -586,10 +595,7 @@ fn a_short_historys_folds_keep_the_levels_their_errors_calibrate() {
     assert_eq!(intervals["parts"], 4);
     assert_eq!(intervals["fewer_parts"]["95"], 2);
     // the 95 % interval's cells are empty on the first two folds' days only
-    let header = read(&out.join(files::BACKTEST));
-    let header: Vec<&str> = header.lines().next().unwrap().split(',').collect();
-    let [lower_80, lower_95] = ["lower_80", "lower_95"]
-        .map(|name| header.iter().position(|column| *column == name).unwrap());
+    let [lower_80, lower_95] = ["lower_80", "lower_95"].map(|name| column(&out, name));
     for row in rows(&out) {
         assert!(!row[lower_80].is_empty());
         assert_eq!(
