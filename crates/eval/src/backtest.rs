@@ -155,6 +155,15 @@ pub enum BacktestError<E: std::error::Error + 'static> {
     },
 }
 
+/// A plan in words: "10 folds × 20 targets", "1 fold × 1 target".
+pub fn plan_words(folds: usize, step: usize) -> String {
+    let count = |count: usize, noun: &str| match count {
+        1 => format!("1 {noun}"),
+        _ => format!("{count} {noun}s"),
+    };
+    format!("{} × {}", count(folds, "fold"), count(step, "target"))
+}
+
 /// One fold of a plan: the rows of the series it sees and the model it forecasts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fold {
@@ -198,10 +207,9 @@ fn lay_out(rows: usize, data: &DataConfig, spec: &BacktestSpec) -> Result<Vec<Fo
     let needed = held_out.saturating_add(data.valid_len).saturating_add(1);
     if windows.len() < needed {
         return Err(format!(
-            "{} folds × {} targets, {} validation windows and one training window need {} \
-             windows; the series has {}",
-            spec.folds,
-            spec.step,
+            "{}, {} validation windows and one training window need {} windows; the series \
+             has {}",
+            plan_words(spec.folds, spec.step),
             data.valid_len,
             needed,
             windows.len(),
@@ -253,24 +261,80 @@ pub fn plan_that_fits(
     data: &DataConfig,
     spec: &BacktestSpec,
 ) -> Option<(usize, usize)> {
-    let windows = yoho_data::window::windows(rows, data.window_spec()).len();
-    let targets = windows.saturating_sub(data.valid_len + 1);
-    let fits = |(folds, step): &(usize, usize)| {
-        let candidate = BacktestSpec {
-            folds: *folds,
-            step: *step,
-            blend: None,
-            ..spec.clone()
-        };
-        lay_out(rows, data, &candidate).is_ok()
+    plan_that_fits_panel([rows], data, spec)
+}
+
+/// The plan nearest `spec`'s that a panel of series of `rows` rows each holds, as
+/// `(folds, step)`, in the order of [`plan_that_fits`]: as many folds as the longest series
+/// holds, each of as many targets as every series holds in the newest fold (a series too
+/// short for the older folds joins the newer ones, see [`series_folds`]). A series too short
+/// for one fold of one target sets nothing (it is left out of any plan); `None` when every
+/// series is. For one series, [`plan_that_fits`].
+pub fn plan_that_fits_panel(
+    rows: impl IntoIterator<Item = usize>,
+    data: &DataConfig,
+    spec: &BacktestSpec,
+) -> Option<(usize, usize)> {
+    let with = |folds: usize, step: usize| BacktestSpec {
+        folds,
+        step,
+        blend: None,
+        ..spec.clone()
     };
+    let holds = |rows: usize, plan: &BacktestSpec| lay_out(rows, data, plan).is_ok();
+    let held: Vec<usize> = (rows.into_iter())
+        .filter(|rows| holds(*rows, &with(1, 1)))
+        .collect();
+    let (shortest, longest) = (*held.iter().min()?, *held.iter().max()?);
+    let windows = yoho_data::window::windows(longest, data.window_spec()).len();
+    let targets = windows.saturating_sub(data.valid_len + 1);
     let candidates = (1..=spec.folds.min(targets)).rev().flat_map(|folds| {
         (1..=(targets / folds).min(spec.step))
             .rev()
             .map(move |step| (folds, step))
     });
+    let fits = |(folds, step): &(usize, usize)| {
+        holds(longest, &with(*folds, *step)) && holds(shortest, &with(1, *step))
+    };
     // a bounded search: each try lays out the windows again
     candidates.take(400).find(fits)
+}
+
+/// The folds of `spec` that a panel's series of `rows` rows holds, indexed as in the whole
+/// plan: every fold where it holds them all ([`plan`]), else the newest ones it holds, since
+/// a panel's folds each cut every series as far before its own end and a series too short for
+/// the older folds can still join the newer ones (in a sliding history, with as many rows as
+/// the first fold it joins). The error, for a series that holds not even the newest fold, is
+/// [`plan`]'s for that fold alone.
+pub fn series_folds(
+    rows: usize,
+    data: &DataConfig,
+    spec: &BacktestSpec,
+) -> Result<Vec<Fold>, String> {
+    let whole = plan(rows, data, spec);
+    if whole.is_ok() {
+        return whole;
+    }
+    let newer = |skipped: usize| {
+        let newer = BacktestSpec {
+            folds: spec.folds - skipped,
+            ..spec.clone()
+        };
+        let folds = lay_out(rows, data, &newer).ok()?;
+        let shifted = |fold: Fold| Fold {
+            index: fold.index + skipped,
+            model_fold: fold.model_fold + skipped,
+            ..fold
+        };
+        Some(folds.into_iter().map(shifted).collect())
+    };
+    let newest = BacktestSpec {
+        folds: 1,
+        ..spec.clone()
+    };
+    (1..spec.folds)
+        .find_map(newer)
+        .ok_or_else(|| plan(rows, data, &newest).err().unwrap_or_default())
 }
 
 /// Whether the oldest fold (the one with the fewest rows) holds its periods: besides the
@@ -287,10 +351,14 @@ fn check_oldest_fold(oldest: &Fold, data: &DataConfig, spec: &BacktestSpec) -> R
     let needed = yoho_data::window::rows_needed(data.window_spec(), held_out);
     match oldest.rows.len() < needed {
         true => Err(format!(
-            "{} folds × {} targets leave the oldest fold {} rows, and window_len = {}, horizon \
-             = {}, its test period of {} rows and valid_len = {} need at least {needed}",
-            spec.folds,
-            spec.step,
+            "{} leave the {} {} rows, and window_len = {}, horizon = {}, its test period of {} \
+             rows and valid_len = {} need at least {needed}",
+            plan_words(spec.folds, spec.step),
+            if spec.folds == 1 {
+                "fold"
+            } else {
+                "oldest fold"
+            },
             oldest.rows.len(),
             data.window_len,
             data.horizon,
@@ -638,7 +706,7 @@ fn cut(loaded: &LoadedSeries, rows: Range<usize>) -> LoadedSeries {
 pub struct PanelFold {
     /// 0-based, oldest origin first.
     pub index: usize,
-    /// The series that can hold the plan (`(name, series)`, in the panel's order), each cut
+    /// The series that hold the fold (`(name, series)`, in the panel's order), each cut
     /// to the fold's rows: nothing at or after the fold's last target is in it.
     pub series: Vec<(String, LoadedSeries)>,
     /// The fold's test period in rows, from its origin to each cut series' end (the same in
@@ -648,31 +716,55 @@ pub struct PanelFold {
     pub rows_after: usize,
 }
 
-/// The series of a panel (`(name, series)` pairs) too short for `spec`'s folds, each with why;
-/// an error when no series can hold them.
+/// How a panel's series stand in a backtest's plan ([`plan_panel`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PanelPlan {
+    /// The series too short for even the newest fold, each with why.
+    pub left_out: Vec<(String, String)>,
+    /// The series too short for the oldest folds, each with the first fold (0-based) it
+    /// joins: it is backtested on that fold and the newer ones.
+    pub newer_folds_only: Vec<(String, usize)>,
+}
+
+/// Where each series of a panel (`(name, series)` pairs) stands in `spec`'s folds (see
+/// [`series_folds`]); an error when no series can hold every fold, which would leave the
+/// oldest fold without a series.
 pub fn plan_panel(
     loaded: &[(String, LoadedSeries)],
     config: &DataConfig,
     spec: &BacktestSpec,
-) -> Result<Vec<(String, String)>, String> {
-    let mut left_out = Vec::new();
-    let mut first_error = None;
+) -> Result<PanelPlan, String> {
+    let mut planned = PanelPlan::default();
+    // the longest series' error names a plan it holds, which the panel holds too
+    let mut longest: Option<(usize, String)> = None;
     for (name, series) in loaded {
-        if let Err(message) = plan(series.series.len(), config, spec) {
-            first_error.get_or_insert_with(|| format!("series '{name}': {message}"));
-            left_out.push((name.clone(), message));
+        let rows = series.series.len();
+        if let Err(message) = plan(rows, config, spec)
+            && longest.as_ref().is_none_or(|(longest, _)| rows > *longest)
+        {
+            longest = Some((rows, format!("series '{name}': {message}")));
+        }
+        match series_folds(rows, config, spec) {
+            Err(message) => planned.left_out.push((name.clone(), message)),
+            Ok(folds) if folds[0].index > 0 => {
+                planned
+                    .newer_folds_only
+                    .push((name.clone(), folds[0].index));
+            }
+            Ok(_) => {}
         }
     }
-    match (left_out.len() == loaded.len(), first_error) {
-        (true, Some(error)) => Err(format!(
+    let every_fold = loaded.len() - planned.left_out.len() - planned.newer_folds_only.len();
+    match (every_fold, longest) {
+        (0, Some((_, error))) => Err(format!(
             "no series of the panel can hold the folds; {error}"
         )),
-        _ => Ok(left_out),
+        _ => Ok(planned),
     }
 }
 
-/// Fold `index` of `spec` over a panel (see [`PanelFold`]); a series too short for the plan
-/// (see [`plan_panel`]) is not in it.
+/// Fold `index` of `spec` over a panel (see [`PanelFold`]): the series that hold it (see
+/// [`series_folds`]).
 pub fn panel_fold(
     loaded: &[(String, LoadedSeries)],
     config: &DataConfig,
@@ -686,8 +778,8 @@ pub fn panel_fold(
         rows_after: 0,
     };
     for (name, series) in loaded {
-        let Some(planned) = (plan(series.series.len(), config, spec).ok())
-            .and_then(|folds| folds.into_iter().nth(index))
+        let held = series_folds(series.series.len(), config, spec).ok();
+        let Some(planned) = held.and_then(|folds| folds.into_iter().find(|f| f.index == index))
         else {
             continue;
         };
@@ -1316,27 +1408,38 @@ mod tests {
             counted("long", 120),
             counted("short", 90),
             counted("tiny", 20),
+            counted("speck", 8),
         ];
         let spec = spec(4, 5, Refit::Every, HistoryWindow::Expanding);
-        let left_out = plan_panel(&panel, &config(), &spec).unwrap();
-        assert_eq!(left_out.len(), 1);
-        assert_eq!(left_out[0].0, "tiny");
-        assert!(left_out[0].1.contains("windows"), "{left_out:?}");
+        let planned = plan_panel(&panel, &config(), &spec).unwrap();
+        // 8 rows, 4 windows: not even the newest fold's 5 targets, 5 validation windows and
+        // one training window
+        assert_eq!(planned.left_out.len(), 1);
+        assert_eq!(planned.left_out[0].0, "speck");
+        assert!(planned.left_out[0].1.contains("windows"), "{planned:?}");
+        // 20 rows, 16 windows: the newest two folds' 10 targets and 6 windows before them
+        assert_eq!(planned.newer_folds_only, [("tiny".to_string(), 2)]);
         for index in 0..4 {
             let fold = panel_fold(&panel, &config(), &spec, index);
             let names: Vec<&str> = fold.series.iter().map(|(name, _)| name.as_str()).collect();
-            assert_eq!(names, ["long", "short"]);
+            let joined = match index {
+                0 | 1 => &["long", "short"][..],
+                _ => &["long", "short", "tiny"][..],
+            };
+            assert_eq!(names, joined);
             // horizon 1: five targets a fold, the newest fold's ending at each series' end
             assert_eq!((fold.test_len, fold.rows_after), (5, 15 - 5 * index));
-            for ((_, cut), full_rows) in fold.series.iter().zip([120, 90]) {
+            for ((_, cut), full_rows) in fold.series.iter().zip([120, 90, 20]) {
                 let values = &cut.series.columns[0].values;
                 assert_eq!(values.len(), full_rows - fold.rows_after);
                 // nothing after the fold's last target
                 assert_eq!(*values.last().unwrap(), (values.len() - 1) as f64);
             }
         }
+        // no series holds the oldest fold: refused, with the longest series' plan that fits
         let error = plan_panel(&panel[2..], &config(), &spec).unwrap_err();
-        assert!(error.contains("'tiny'"), "{error}");
+        assert!(error.contains("series 'tiny'"), "{error}");
+        assert!(error.ends_with("--folds 4 --step 2 fits"), "{error}");
         // a sliding history keeps as many rows in every fold as the series' first fold has
         let sliding = self::spec(4, 5, Refit::Every, HistoryWindow::Sliding);
         for index in 0..4 {
@@ -1346,7 +1449,40 @@ mod tests {
                 assert_eq!(values.len(), full_rows - 15);
                 assert_eq!(values[0], (5 * index) as f64);
             }
+            // 'tiny' joins fold 3 with its 15 rows up to it, and keeps 15 in fold 4
+            if let Some((_, cut)) = fold.series.get(2) {
+                let values = &cut.series.columns[0].values;
+                assert_eq!((values.len(), values[0]), (15, (5 * index - 10) as f64));
+            }
         }
+    }
+
+    #[test]
+    fn a_panels_default_plan_is_the_longest_series_folds_of_targets_every_series_holds() {
+        let asked = spec(10, 20, Refit::Every, HistoryWindow::Expanding);
+        // one series: the plan it holds
+        for rows in [30, 60, 300] {
+            assert_eq!(
+                plan_that_fits_panel([rows], &config(), &asked),
+                plan_that_fits(rows, &config(), &asked)
+            );
+        }
+        // 300 rows hold the default; 20 rows (16 windows) hold a newest fold of 10 targets
+        assert_eq!(plan_that_fits(300, &config(), &asked), Some((10, 20)));
+        let panel = plan_that_fits_panel([300, 20], &config(), &asked);
+        assert_eq!(panel, Some((10, 10)));
+        // every series holds that fold, and the longest every fold
+        let (folds, step) = panel.unwrap();
+        let planned = spec(folds, step, Refit::Every, HistoryWindow::Expanding);
+        assert_eq!(series_folds(300, &config(), &planned).unwrap().len(), 10);
+        let newest = series_folds(20, &config(), &planned).unwrap();
+        assert_eq!(newest.iter().map(|f| f.index).collect::<Vec<_>>(), [9]);
+        // a series too short for one target sets nothing; none that holds one, no plan
+        assert_eq!(
+            plan_that_fits_panel([300, 20, 3], &config(), &asked),
+            Some((10, 10))
+        );
+        assert_eq!(plan_that_fits_panel([3, 4], &config(), &asked), None);
     }
 
     #[test]

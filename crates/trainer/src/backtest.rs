@@ -90,8 +90,11 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<RunOutcome> {
     fit.listen_for_signals()
         .context("cannot install the Ctrl-C handler")?;
     eprintln!(
-        "backtest: {} folds of {} targets, refit {}, {} history, {} job(s)",
-        spec.folds, spec.step, spec.refit, spec.window, spec.jobs
+        "backtest: {}, refit {}, {} history, {} job(s)",
+        backtest::plan_words(spec.folds, spec.step),
+        spec.refit,
+        spec.window,
+        spec.jobs
     );
     let result = backtest::run(
         &loaded,
@@ -127,9 +130,9 @@ fn backtest_too_short(short: &TooShort, args: &BacktestArgs) -> anyhow::Result<(
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
     let (name, run) = start.create_run(args)?;
     eprintln!(
-        "backtest: {} folds of {} targets, {} history; exponential smoothing and ARIMA fitted \
-         at every origin",
-        spec.folds, spec.step, spec.window
+        "backtest: {}, {} history; exponential smoothing and ARIMA fitted at every origin",
+        backtest::plan_words(spec.folds, spec.step),
+        spec.window
     );
     let blend = &start.fallback.blend;
     let result = statistical_only::backtest_alone(&loaded, data, spec, blend, baselines)?;
@@ -480,9 +483,8 @@ fn text_report(summary: &BacktestSummary, result: &Backtest) -> String {
         .map(|d| d.to_string())
         .unwrap_or_default();
     let mut text = format!(
-        "Backtest: {} folds × {} targets ({} to {}), {}; pooled, in original units\n",
-        summary.folds,
-        summary.step,
+        "Backtest: {} ({} to {}), {}; pooled, in original units\n",
+        backtest::plan_words(summary.folds, summary.step),
         first,
         last,
         summary.fitted_words()
@@ -525,10 +527,8 @@ fn markdown_report(summary: &BacktestSummary, result: &Backtest, config_toml: &s
     let mut text = format!("# Yoho backtest `{}`\n\n", summary.run);
     let _ = writeln!(
         text,
-        "{} folds of {} targets each, the newest {} targets of the series; {}, on {}; {:.1} s \
-         in all.\n",
-        summary.folds,
-        summary.step,
+        "{} each, the newest {} targets of the series; {}, on {}; {:.1} s in all.\n",
+        backtest::plan_words(summary.folds, summary.step),
         summary.folds * summary.step,
         summary.fitted_words(),
         summary.device,

@@ -65,18 +65,20 @@ pub(crate) fn run_panel_backtest(
     let rows = loaded.iter().map(|(_, series)| series.series.len());
     args.fit_default_plan(&mut planned, &config.data, rows);
     let spec = &planned;
-    let left_out = backtest::plan_panel(&loaded, &config.data, spec)
+    let planned = backtest::plan_panel(&loaded, &config.data, spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
-    let (alone, left_out) = Alone::plan(config, &loaded, left_out, spec);
+    say_newer_folds_only(&planned, spec);
+    let (alone, left_out) = Alone::plan(config, &loaded, planned.left_out, spec);
     for (name, reason) in &left_out {
         eprintln!("note: series '{name}' is left out of the backtest: {reason}");
     }
     crate::notes::print_panel_notes(
         (loaded.iter()).map(|(name, series)| (name.as_str(), series.cleaning_notes())),
     );
-    // the oldest fold has the fewest rows: if its panel can be prepared, so can the others',
-    // and a panel that cannot is refused before anything is written; the first fold trains
-    // on this preparation
+    // the oldest fold has the fewest rows: if its panel can be prepared, so can the others'
+    // (a series that joins a newer fold and cannot be prepared is left out of it), and a panel
+    // that cannot is refused before anything is written; the first fold trains on this
+    // preparation
     let oldest = backtest::panel_fold(&loaded, &config.data, spec, 0);
     let mut oldest = Some(
         prepare_fold(config, oldest)
@@ -93,8 +95,9 @@ pub(crate) fn run_panel_backtest(
         .context("cannot install the Ctrl-C handler")?;
     let fold_run = (&selected, &run, &control);
     eprintln!(
-        "backtest: {} folds of {} targets per series, {} history, one panel model per fold",
-        spec.folds, spec.step, spec.window
+        "backtest: {} per series, {} history, one panel model per fold",
+        backtest::plan_words(spec.folds, spec.step),
+        spec.window
     );
     let started = Instant::now();
     let mut folds = Vec::with_capacity(spec.folds);
@@ -152,8 +155,10 @@ pub(crate) fn backtest_too_short_panel(
     args.fit_default_plan(&mut start.spec, &start.data, rows);
     let (spec, baselines) = (&start.spec, &start.baselines);
     // the plan checked before the run directory is written
-    let left_out = backtest::plan_panel(&loaded, &start.data, spec)
+    let planned = backtest::plan_panel(&loaded, &start.data, spec)
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
+    say_newer_folds_only(&planned, spec);
+    let left_out = planned.left_out;
     for (name, reason) in &left_out {
         eprintln!("note: series '{name}' is left out of the backtest: {reason}");
     }
@@ -177,6 +182,22 @@ pub(crate) fn backtest_too_short_panel(
     let mut summary = PanelBacktestSummary::new(described, spec, folds, left_out, started);
     summary.networks = false;
     write_summary(&run, &summary, levels)
+}
+
+/// Says on stderr which series of a panel's plan join only its newer folds, being too short
+/// for the older ones.
+fn say_newer_folds_only(planned: &backtest::PanelPlan, spec: &BacktestSpec) {
+    for (name, first) in &planned.newer_folds_only {
+        let older = match first {
+            1 => "the oldest fold".to_string(),
+            older => format!("the {older} oldest folds"),
+        };
+        let newer = match spec.folds - first {
+            1 => format!("the newest fold ({})", spec.folds),
+            held => format!("the newest {held} folds ({} to {})", first + 1, spec.folds),
+        };
+        eprintln!("note: series '{name}' is too short for {older}: backtested on {newer} only");
+    }
 }
 
 /// Writes a panel backtest's `metrics.json`, `backtest.csv` (with the interval `levels`),
@@ -320,7 +341,7 @@ impl Alone {
             return (alone, left_out);
         }
         let holds = |series: &yoho_data::LoadedSeries| {
-            backtest::plan(series.series.len(), &alone.data, spec).is_ok()
+            backtest::series_folds(series.series.len(), &alone.data, spec).is_ok()
         };
         let mut still = Vec::new();
         for (name, why) in left_out {
@@ -585,7 +606,12 @@ impl PanelBacktestSummary {
     /// over: each series' forecast from each fold's origin (`--step 1`), or each series' test
     /// period of `step` forecasts in each fold.
     fn scored_in_words(&self) -> (String, &'static str) {
-        let series = self.per_fold.first().map_or(0, |fold| fold.series.len());
+        let counts = self.per_fold.iter().map(|fold| fold.series.len());
+        let (fewest, most) = (counts.clone().min(), counts.max());
+        let series = match (fewest, most) {
+            (Some(fewest), Some(most)) if fewest < most => format!("{fewest} to {most}"),
+            (_, most) => most.unwrap_or(0).to_string(),
+        };
         let (scored, folds) = (self.all_folds.series, self.folds);
         match self.step {
             1 => (
@@ -754,9 +780,8 @@ fn relative_by_fold(summary: &PanelBacktestSummary) -> Vec<(&'static str, Vec<f6
 
 fn text_report(summary: &PanelBacktestSummary) -> String {
     let mut text = format!(
-        "Backtest of a panel: {} folds × {} targets per series, {} history, {}\n",
-        summary.folds,
-        summary.step,
+        "Backtest of a panel: {} per series, {} history, {}\n",
+        backtest::plan_words(summary.folds, summary.step),
         summary.window,
         summary.fitted_words()
     );
@@ -807,11 +832,9 @@ fn markdown(summary: &PanelBacktestSummary) -> String {
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let alone = without_networks(summary).map_or_else(String::new, |s| format!(" {s}"));
     format!(
-        "# Backtest of a panel: {}\n\n{} folds × {} targets per series, {} history; {}.\
-         {alone}\n\n{}\n{}\n\n{}",
+        "# Backtest of a panel: {}\n\n{} per series, {} history; {}.{alone}\n\n{}\n{}\n\n{}",
         summary.run,
-        summary.folds,
-        summary.step,
+        backtest::plan_words(summary.folds, summary.step),
         summary.window,
         summary.fitted_words(),
         report::markdown_rows(&headers, &rows, report::Align::Right),

@@ -116,9 +116,11 @@ impl BacktestArgs {
 
     /// Shrinks `spec`'s plan, when these arguments ask for none (no `--folds`, no `--step`),
     /// to the one nearest the default that the series (of `rows` rows each: one, or a
-    /// panel's) hold: the shortest series that holds a fold sets it, and stderr says so. A
-    /// plan asked for is kept; where it does not fit, the plan's check refuses it and names
-    /// one that does.
+    /// panel's) hold, and stderr says so: as many folds as the longest series holds, of as
+    /// many targets as every series that holds a fold holds in the newest one
+    /// ([`yoho_eval::backtest::plan_that_fits_panel`]; a shorter series joins the newer
+    /// folds). A plan asked for is kept; where it does not fit, the plan's check refuses it
+    /// and names one that does.
     pub(crate) fn fit_default_plan(
         &self,
         spec: &mut BacktestSpec,
@@ -128,21 +130,13 @@ impl BacktestArgs {
         if self.plan_asked() {
             return;
         }
-        let held = (rows.into_iter())
-            .filter_map(|rows| yoho_eval::backtest::plan_that_fits(rows, data, spec))
-            .min();
+        let held = yoho_eval::backtest::plan_that_fits_panel(rows, data, spec);
         if let Some((folds, step)) = held.filter(|plan| *plan != (spec.folds, spec.step)) {
-            let plural = |count: usize, noun: &str| match count {
-                1 => format!("1 {noun}"),
-                _ => format!("{count} {noun}s"),
-            };
             eprintln!(
-                "note: the series cannot hold the default {} folds × {} targets; backtesting {} × \
-                 {} (--folds and --step choose another plan)",
-                spec.folds,
-                spec.step,
-                plural(folds, "fold"),
-                plural(step, "target"),
+                "note: the series cannot hold the default {}; backtesting {} (--folds and \
+                 --step choose another plan)",
+                yoho_eval::backtest::plan_words(spec.folds, spec.step),
+                yoho_eval::backtest::plan_words(folds, step),
             );
             (spec.folds, spec.step) = (folds, step);
         }

@@ -450,6 +450,79 @@ fn a_panels_folds_cut_each_series_at_its_own_end_and_never_train_on_their_future
     }
 }
 
+#[test]
+fn a_panels_series_too_short_for_the_older_folds_join_the_newer_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shops.csv");
+    // "old" (20 rows, 16 windows) holds two folds of 5 targets: 10, 5 validation windows and
+    // a training window; "new" (100 rows) holds every fold
+    write_panel(&data, 20, 0, 0);
+    let config = panel_config(dir.path(), &data);
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["backtest", "--config", config.to_str().unwrap()];
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        let output = trainer(&args);
+        assert_success(&output);
+        let metrics: serde_json::Value =
+            serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
+        (String::from_utf8_lossy(&output.stderr).to_string(), metrics)
+    };
+    let clean = dir.path().join("clean");
+    let (stderr, metrics) = run(&clean, &["--folds", "3", "--step", "5"]);
+    let note = "series 'old' is too short for the oldest fold: backtested on the newest 2 folds \
+                (2 to 3) only";
+    assert!(stderr.contains(note), "{stderr}");
+    let folds = metrics["per_fold"].as_array().unwrap();
+    for (fold, (rows_after, names)) in folds.iter().zip([
+        (10, &["new"][..]),
+        (5, &["old", "new"][..]),
+        (0, &["old", "new"][..]),
+    ]) {
+        assert_eq!(fold["rows_after"].as_u64(), Some(rows_after));
+        let series = fold["series"].as_array().unwrap();
+        let joined: Vec<&str> = (series.iter())
+            .map(|series| series["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(joined, names);
+        // 'old' joins a fold as far before its own end as 'new' is: 20 daily rows from 1990
+        if let Some(old) = series.iter().find(|series| series["name"] == "old") {
+            let start = yoho_data::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
+            let origin = start + chrono::Days::new(20 - rows_after - 5);
+            assert_eq!(
+                old["origin_date"].as_str(),
+                Some(origin.to_string().as_str())
+            );
+        }
+    }
+    assert_eq!(metrics["all_folds"]["series"].as_u64(), Some(5));
+    let report = read(&clean.join(files::REPORT));
+    assert!(
+        report.contains("5 test periods (1 to 2 series in each of 3 folds, 5 forecasts each)"),
+        "{report}"
+    );
+    // 'old' from its newest fold's origin on multiplied by 1,000: its fold 2 is unchanged,
+    // so no fold it joins trains on its future
+    write_panel(&data, 20, 5, 0);
+    let poisoned = dir.path().join("poisoned");
+    run(&poisoned, &["--folds", "3", "--step", "5"]);
+    for (a, b) in rows(&clean).iter().zip(&rows(&poisoned)) {
+        if a[0] != "3" {
+            assert_eq!(a, b);
+        }
+    }
+    // the default plan: as many folds as 'new' holds, of the targets 'old' holds in the newest
+    // (16 windows: 9 targets, 5 validation windows and one training window)
+    let fitted = dir.path().join("fitted");
+    let (stderr, metrics) = run(&fitted, &["--epochs", "1"]);
+    let note = "cannot hold the default 10 folds × 20 targets; backtesting 10 folds × 9 targets";
+    assert!(stderr.contains(note), "{stderr}");
+    let counts: Vec<usize> = (metrics["per_fold"].as_array().unwrap().iter())
+        .map(|fold| fold["series"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(counts, [1, 1, 1, 1, 1, 1, 1, 1, 1, 2]);
+}
+
 /// Cell `index` of a CSV row as a number.
 fn cell(row: &[String], index: usize) -> f64 {
     row[index].parse().unwrap()
