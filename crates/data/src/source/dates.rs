@@ -1,7 +1,8 @@
 //! The date column's format, detected once per file: ISO dates and date-times (with `T` or a
 //! space, with or without seconds, fractions and a UTC offset), US month-first and European
 //! day-first dates, periods (a year `1990`, a month `1990-07`, a quarter `1990Q3` or an ISO week
-//! `1990-W27`, each read as its first day), compact dates (`19900701`) and Unix times in seconds
+//! `1990-W27`, each read as its first day), decimal years of whole months (`1949.0833`, R's
+//! `time()` of a monthly or quarterly series: February 1949), compact dates (`19900701`) and Unix times in seconds
 //! or milliseconds (`1577836800`, read in UTC) — or a `strftime` pattern the config gives (`[data]
 //! date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first day).
 //!
@@ -30,6 +31,10 @@ pub enum DateFormat {
     YearQuarter,
     /// An ISO week, `YYYY-Www` or `YYYYWww`: its Monday.
     IsoWeek,
+    /// A decimal year whose fraction is a whole number of months, as R writes the `time()` of
+    /// a monthly or quarterly `ts` (`1949.08333333333` is February 1949, `1959.25` the second
+    /// quarter): the month's first day.
+    DecimalYear,
     /// A compact date, `YYYYMMDD` (eight digits).
     Compact,
     /// Seconds since 1970-01-01 00:00 UTC (nine or ten digits: 1973 to 2286), read in UTC.
@@ -52,6 +57,11 @@ impl DateFormat {
             Self::YearMonth => "a month, YYYY-MM".to_string(),
             Self::YearQuarter => "a quarter, YYYY-Qn".to_string(),
             Self::IsoWeek => "an ISO week, YYYY-Www".to_string(),
+            Self::DecimalYear => {
+                "a decimal year of whole months, as R's time() of a monthly or quarterly series \
+                 (1949.0833 for February 1949; other series need their dates written)"
+                    .to_string()
+            }
             Self::Compact => "a compact date, YYYYMMDD".to_string(),
             Self::UnixSeconds => "seconds since 1970-01-01 UTC (a Unix time)".to_string(),
             Self::UnixMilliseconds => "milliseconds since 1970-01-01 UTC".to_string(),
@@ -59,8 +69,9 @@ impl DateFormat {
         }
     }
 
-    /// The format of a column from its cells: a period's when a cell is one (a year, a month, a
-    /// quarter or an ISO week); for a cell of digits alone, a compact `YYYYMMDD` date (eight
+    /// The format of a column from its cells: a period's when a cell is one (a month, a quarter
+    /// or an ISO week; a year, unless another cell is a decimal year, as R writes a monthly
+    /// series' first January `1949` and its February `1949.08333333333`); for a cell of digits alone, a compact `YYYYMMDD` date (eight
     /// digits) or a Unix time in seconds (nine or ten) or milliseconds (twelve or thirteen);
     /// ISO when they start with a 4-digit year; for `a/b/YYYY`-style cells day-first when the
     /// separator is a dot or some `a` exceeds 12, month-first otherwise (the US convention).
@@ -68,13 +79,25 @@ impl DateFormat {
     pub fn detect<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Option<Self> {
         let mut numeric_dates = false;
         let mut day_first = false;
+        let mut years = false;
         for cell in cells {
             let cell = cell.as_ref().trim();
             if cell.is_empty() {
                 continue;
             }
-            if let Some((format, _)) = period(cell) {
-                return Some(format);
+            if decimal_year(cell).is_some() && cell.contains('.') {
+                return Some(Self::DecimalYear);
+            }
+            if years {
+                continue;
+            }
+            match period(cell) {
+                Some((Self::Year, _)) => years = true,
+                Some((format, _)) => return Some(format),
+                None => {}
+            }
+            if years {
+                continue;
             }
             if let Some((format, _)) = digits_stamp(cell) {
                 return Some(format);
@@ -98,6 +121,7 @@ impl DateFormat {
             }
         }
         match (numeric_dates, day_first) {
+            _ if years => Some(Self::Year),
             (false, _) => None,
             (true, true) => Some(Self::DayFirst),
             (true, false) => Some(Self::MonthFirst),
@@ -112,6 +136,9 @@ impl DateFormat {
             Self::Year | Self::YearMonth | Self::YearQuarter | Self::IsoWeek => {
                 let (format, date) = period(text)?;
                 return (format == *self).then(|| date.and_time(NaiveTime::MIN));
+            }
+            Self::DecimalYear => {
+                return decimal_year(text).map(|date| date.and_time(NaiveTime::MIN));
             }
             Self::Compact | Self::UnixSeconds | Self::UnixMilliseconds => {
                 let (format, at) = digits_stamp(text)?;
@@ -183,6 +210,26 @@ fn digits_stamp(cell: &str) -> Option<(DateFormat, NaiveDateTime)> {
             .map(|time| (DateFormat::UnixMilliseconds, utc(time))),
         _ => None,
     }
+}
+
+/// The first day of the month a decimal year (`1949.08333333333`, `1959.25`, `1871`) falls
+/// in, where its fraction is a whole number of months (written to 3 decimals or more:
+/// `1949.083` too); `None` for anything else (a weekly series' `1990.0192`, a cell without a
+/// 4-digit year).
+fn decimal_year(cell: &str) -> Option<NaiveDate> {
+    let (year, fraction) = cell.split_once('.').unwrap_or((cell, ""));
+    let digits = |text: &str| text.bytes().all(|byte| byte.is_ascii_digit());
+    if year.len() != 4 || !digits(year) || !digits(fraction) {
+        return None;
+    }
+    let months = format!("0.{fraction}").parse::<f64>().ok()? * 12.0;
+    let month = months.round();
+    // a hundredth of a month: 3 decimals of a year are within 0.006 of one, and a weekly
+    // series' weeks (3/13 of a month apart) are not taken for months
+    if (months - month).abs() > 0.01 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month as u32 + 1, 1)
 }
 
 /// The period `cell` names, as its format and its first day: a year (`1990`), a month
@@ -408,6 +455,33 @@ mod tests {
         for (cells, format, first) in cases {
             assert_eq!(DateFormat::detect(cells), Some(format.clone()), "{cells:?}");
             assert_eq!(format.parse(cells[0]), Some(first), "{cells:?}");
+        }
+        // R's time() of a monthly and a quarterly ts: decimal years of whole months, their
+        // Januaries written as plain years
+        let cases = [
+            (
+                &["1949", "1949.08333333333", "1949.91666666667"][..],
+                [day(1949, 1, 1), day(1949, 2, 1), day(1949, 12, 1)],
+            ),
+            (
+                &["1959.25", "1959.5", "1959.75"][..],
+                [day(1959, 4, 1), day(1959, 7, 1), day(1959, 10, 1)],
+            ),
+            (
+                &["1949.0", "1949.083", "1949.917"][..],
+                [day(1949, 1, 1), day(1949, 2, 1), day(1949, 12, 1)],
+            ),
+        ];
+        for (cells, dates) in cases {
+            assert_eq!(DateFormat::detect(cells), Some(DateFormat::DecimalYear));
+            for (cell, date) in cells.iter().zip(dates) {
+                assert_eq!(DateFormat::DecimalYear.parse(cell), Some(date), "{cell}");
+            }
+        }
+        // whole years alone stay years; a weekly ts' weeks and two decimals are no months
+        assert_eq!(DateFormat::detect(["1871", "1872"]), Some(DateFormat::Year));
+        for cell in ["1990.01923076923", "1949.42", "49.5", "1949.5.1", "1949.x"] {
+            assert_eq!(DateFormat::DecimalYear.parse(cell), None, "{cell}");
         }
         // not periods: a day, a decimal year, a compact date, a 13th month, a 5th quarter
         for cell in [

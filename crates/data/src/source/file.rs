@@ -1426,6 +1426,17 @@ mod tests {
                 [(1991, 11, 1), (1991, 12, 1)],
                 Frequency::Monthly,
             ),
+            // R's time() of a monthly and a quarterly ts
+            (
+                ["1949", "1949.08333333333"],
+                [(1949, 1, 1), (1949, 2, 1)],
+                Frequency::Monthly,
+            ),
+            (
+                ["1959.75", "1960"],
+                [(1959, 10, 1), (1960, 1, 1)],
+                Frequency::Quarterly,
+            ),
         ] {
             let file = write_csv(&format!("Date,Open\n{},1\n{},2\n", cells[0], cells[1]));
             let loaded = load_file(file.path(), &options(&["Open"])).unwrap();
