@@ -118,13 +118,8 @@ pub(crate) fn second_fit(
     let keeps = |longer: &PreparedData| keeps_series(data, longer);
     let found = longest((own, wanted), prepare, keeps);
     // a second fit that calibrates no level either is not worth its training
-    let narrowest = (config.evaluate.intervals.iter())
-        .map(|level| Conformal::errors_needed(*level))
-        .min()
-        .unwrap_or(0);
-    let voices = config.blend().is_some();
     let found = match found {
-        Some((_, longer)) if voices && longer.splits.valid.len() < narrowest => None,
+        Some((_, longer)) if calibrates_nothing(config, longer.splits.valid.len()) => None,
         found => found,
     };
     let Some((valid_len, longer)) = found else {
@@ -191,18 +186,24 @@ pub(crate) fn second_fit_panel(
     };
     let own = config.data.valid_len;
     let keeps = |longer: &PreparedPanel| keeps_panel(panel, longer);
-    let Some((valid_len, longer)) = longest((own, wanted), prepare, keeps) else {
-        let why = "the data is too short for a second fit";
+    let windows_of = |panel: &PreparedPanel| {
+        (panel.series.iter())
+            .map(|member| member.data.splits.valid.len())
+            .sum()
+    };
+    let found = match longest((own, wanted), prepare, keeps) {
+        Some((_, longer)) if calibrates_nothing(config, windows_of(&longer)) => None,
+        found => found,
+    };
+    let Some((valid_len, longer)) = found else {
+        let why = "the data is too short for a second fit that calibrates an interval";
         let voices = voices_of_panel(config, panel, why);
         if voices.is_none() {
             too_short(own);
         }
         return Ok(voices);
     };
-    let longer_windows = (longer.series.iter())
-        .map(|member| member.data.splits.valid.len())
-        .sum();
-    announce(longer_windows, windows, valid_len);
+    announce(windows_of(&longer), windows, valid_len);
     let second = with_valid_len(config, valid_len);
     let Some(trained) = train_second(&second, &longer.training_data(), selected, control, run)?
     else {
@@ -218,6 +219,17 @@ pub(crate) fn second_fit_panel(
         &selected.device,
     )?;
     Ok(Some((Calibration::SecondFit, errors)))
+}
+
+/// Whether a second fit's `windows` validation windows (a panel's together) are too few for
+/// even `config`'s narrowest interval where its statistical voices could calibrate instead: such
+/// a fit is not worth its training.
+fn calibrates_nothing(config: &ExperimentConfig, windows: usize) -> bool {
+    let narrowest = (config.evaluate.intervals.iter())
+        .map(|level| Conformal::errors_needed(*level))
+        .min()
+        .unwrap_or(0);
+    config.blend().is_some() && windows < narrowest
 }
 
 /// [`SecondFitErrors::of_voices`] for a panel: every series' statistical voices' errors at

@@ -326,6 +326,32 @@ fn a_panel_too_short_for_a_second_fit_pools_its_voices_errors() {
     );
 }
 
+/// A panel long enough for a second fit whose windows, pooled, are still too few for its
+/// narrowest interval (90 %: 9 errors; two shops of 48 months spare 3 origins each) is not
+/// fitted a second time, which gave it no interval: its voices calibrate it, as one series'
+/// are.
+#[test]
+fn a_panels_second_fit_that_would_calibrate_no_level_gives_way_to_its_voices() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "series_column = \"shop\"\n[evaluate]\nintervals = [0.9]\n";
+    let csv = crate::common::two_shops_csv(48);
+    let config = write_recipe_config(dir.path(), "shops", &csv, 6, extra);
+    let run = dir.path().join("run");
+    let output = three_epochs(&[], &config, &run);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let why = "too short for a second fit that calibrates an interval";
+    assert!(stderr.contains(why), "{stderr}");
+    assert!(!run.join("calibration_fit").exists(), "no second fit");
+    for shop in ["small", "large"] {
+        let metrics = read(&run.join("series").join(shop).join("metrics.json"));
+        let metrics: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+        let intervals = &metrics["intervals"];
+        assert_eq!(intervals["calibration"], "voices_at_rolling_origins");
+        assert!(intervals["model"]["levels"]["90"]["coverage"].is_number());
+    }
+}
+
 /// A panel backtest whose folds' pooled validation errors are too few for the widest level
 /// calibrates each fold on every series' statistical voices' errors at origins rolling over its
 /// values before the fold's test period, pooled; the values from a fold's origin on reach none
