@@ -265,11 +265,14 @@ pub fn plan_that_fits(
 }
 
 /// The plan nearest `spec`'s that a panel of series of `rows` rows each holds, as
-/// `(folds, step)`, in the order of [`plan_that_fits`]: as many folds as the longest series
-/// holds, each of as many targets as every series holds in the newest fold (a series too
-/// short for the older folds joins the newer ones, see [`series_folds`]). A series too short
-/// for one fold of one target sets nothing (it is left out of any plan); `None` when every
-/// series is. For one series, [`plan_that_fits`].
+/// `(folds, step)`: of the plans whose every fold the longest series holds (at most `spec`'s
+/// folds and targets), the one that gives the most test periods (a series in a fold: a
+/// shorter series joins the newer folds it holds, see [`series_folds`]), and of those the
+/// first in the order of [`plan_that_fits`] (more folds, then more targets each). So a panel
+/// whose shortest series can spare its rows keeps every series in every fold, and one whose
+/// shortest series cannot (the recipe sizes a panel's windows to leave it one training
+/// window) is not held to that series' plan. A series too short for one fold of one target
+/// counts for nothing; `None` when every series is. For one series, [`plan_that_fits`].
 pub fn plan_that_fits_panel(
     rows: impl IntoIterator<Item = usize>,
     data: &DataConfig,
@@ -281,11 +284,13 @@ pub fn plan_that_fits_panel(
         blend: None,
         ..spec.clone()
     };
-    let holds = |rows: usize, plan: &BacktestSpec| lay_out(rows, data, plan).is_ok();
-    let held: Vec<usize> = (rows.into_iter())
-        .filter(|rows| holds(*rows, &with(1, 1)))
-        .collect();
-    let (shortest, longest) = (*held.iter().min()?, *held.iter().max()?);
+    let holds = |rows: usize, folds: usize, step: usize| lay_out(rows, data, &with(folds, step));
+    // each length once, with how many series have it
+    let mut lengths = std::collections::BTreeMap::<usize, usize>::new();
+    for rows in rows.into_iter().filter(|rows| holds(*rows, 1, 1).is_ok()) {
+        *lengths.entry(rows).or_default() += 1;
+    }
+    let longest = *lengths.keys().next_back()?;
     let windows = yoho_data::window::windows(longest, data.window_spec()).len();
     let targets = windows.saturating_sub(data.valid_len + 1);
     let candidates = (1..=spec.folds.min(targets)).rev().flat_map(|folds| {
@@ -293,11 +298,36 @@ pub fn plan_that_fits_panel(
             .rev()
             .map(move |step| (folds, step))
     });
-    let fits = |(folds, step): &(usize, usize)| {
-        holds(longest, &with(*folds, *step)) && holds(shortest, &with(1, *step))
+    // the newest folds a series holds: as many as a plan of that many folds fits (fewer fit
+    // wherever more do)
+    let folds_held = |rows: usize, folds: usize, step: usize| {
+        let (mut fits, mut not) = (0, folds + 1);
+        while not - fits > 1 {
+            let middle = (fits + not) / 2;
+            match holds(rows, middle, step).is_ok() {
+                true => fits = middle,
+                false => not = middle,
+            }
+        }
+        fits
     };
+    let test_periods = |folds: usize, step: usize| -> usize {
+        (lengths.iter())
+            .map(|(rows, series)| series * folds_held(*rows, folds, step))
+            .sum()
+    };
+    let mut best: Option<((usize, usize), usize)> = None;
     // a bounded search: each try lays out the windows again
-    candidates.take(400).find(fits)
+    for (folds, step) in candidates.take(400) {
+        if holds(longest, folds, step).is_err() {
+            continue;
+        }
+        let periods = test_periods(folds, step);
+        if best.is_none_or(|(_, most)| periods > most) {
+            best = Some(((folds, step), periods));
+        }
+    }
+    best.map(|(plan, _)| plan)
 }
 
 /// The folds of `spec` that a panel's series of `rows` rows holds, indexed as in the whole
@@ -1458,7 +1488,7 @@ mod tests {
     }
 
     #[test]
-    fn a_panels_default_plan_is_the_longest_series_folds_of_targets_every_series_holds() {
+    fn a_panels_default_plan_gives_the_most_test_periods() {
         let asked = spec(10, 20, Refit::Every, HistoryWindow::Expanding);
         // one series: the plan it holds
         for rows in [30, 60, 300] {
@@ -1467,20 +1497,31 @@ mod tests {
                 plan_that_fits(rows, &config(), &asked)
             );
         }
-        // 300 rows hold the default; 20 rows (16 windows) hold a newest fold of 10 targets
         assert_eq!(plan_that_fits(300, &config(), &asked), Some((10, 20)));
-        let panel = plan_that_fits_panel([300, 20], &config(), &asked);
-        assert_eq!(panel, Some((10, 10)));
-        // every series holds that fold, and the longest every fold
-        let (folds, step) = panel.unwrap();
-        let planned = spec(folds, step, Refit::Every, HistoryWindow::Expanding);
-        assert_eq!(series_folds(300, &config(), &planned).unwrap().len(), 10);
-        let newest = series_folds(20, &config(), &planned).unwrap();
-        assert_eq!(newest.iter().map(|f| f.index).collect::<Vec<_>>(), [9]);
-        // a series too short for one target sets nothing; none that holds one, no plan
+        // 20 rows (16 windows) hold 10 folds of one target: both series in every fold (20 test
+        // periods) beat 300 rows' 10 folds of 20 targets alone (10)
+        let planned = plan_that_fits_panel([300, 20], &config(), &asked);
+        assert_eq!(planned, Some((10, 1)));
+        assert_eq!(planned, plan_that_fits(20, &config(), &asked));
+        // 12 rows (8 windows) hold two folds of one target at most: they join the newest two
+        // of the 10 that 300 rows hold, not the other way round (12 test periods against 4)
+        assert_eq!(plan_that_fits(12, &config(), &asked), Some((2, 1)));
+        let planned = plan_that_fits_panel([300, 12], &config(), &asked);
+        assert_eq!(planned, Some((10, 1)));
+        let ten = spec(10, 1, Refit::Every, HistoryWindow::Expanding);
+        assert_eq!(series_folds(300, &config(), &ten).unwrap().len(), 10);
+        let newest = series_folds(12, &config(), &ten).unwrap();
+        assert_eq!(newest.iter().map(|f| f.index).collect::<Vec<_>>(), [8, 9]);
+        // with as many targets as fit, the most test periods and the first in plan order
+        let wide = spec(10, 20, Refit::Every, HistoryWindow::Expanding);
         assert_eq!(
-            plan_that_fits_panel([300, 20, 3], &config(), &asked),
-            Some((10, 10))
+            plan_that_fits_panel([300, 300], &config(), &wide),
+            Some((10, 20))
+        );
+        // a series too short for one target counts for nothing; none that holds one, no plan
+        assert_eq!(
+            plan_that_fits_panel([300, 12, 3], &config(), &asked),
+            Some((10, 1))
         );
         assert_eq!(plan_that_fits_panel([3, 4], &config(), &asked), None);
     }

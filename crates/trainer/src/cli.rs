@@ -116,10 +116,9 @@ impl BacktestArgs {
 
     /// Shrinks `spec`'s plan, when these arguments ask for none (no `--folds`, no `--step`),
     /// to the one nearest the default that the series (of `rows` rows each: one, or a
-    /// panel's) hold, and stderr says so: as many folds as the longest series holds, of as
-    /// many targets as every series that holds a fold holds in the newest one
+    /// panel's) hold, and stderr says so: for a panel, the one of most test periods
     /// ([`yoho_eval::backtest::plan_that_fits_panel`]; a shorter series joins the newer
-    /// folds). A plan asked for is kept; where it does not fit, the plan's check refuses it
+    /// folds it holds). A plan asked for is kept; where it does not fit, the plan's check refuses it
     /// and names one that does.
     pub(crate) fn fit_default_plan(
         &self,

@@ -511,16 +511,18 @@ fn a_panels_series_too_short_for_the_older_folds_join_the_newer_ones() {
             assert_eq!(a, b);
         }
     }
-    // the default plan: as many folds as 'new' holds, of the targets 'old' holds in the newest
-    // (16 windows: 9 targets, 5 validation windows and one training window)
+    // the default plan, the most test periods: 'old' of 12 rows (8 windows) holds two folds
+    // of one target, 'new' ten, so 10 folds × 1 target, 'old' in the newest two (12 test
+    // periods; 2 × 1 would give 4, 10 × 20 of 'new' alone 10)
+    write_panel(&data, 12, 0, 0);
     let fitted = dir.path().join("fitted");
     let (stderr, metrics) = run(&fitted, &["--epochs", "1"]);
-    let note = "cannot hold the default 10 folds × 20 targets; backtesting 10 folds × 9 targets";
+    let note = "cannot hold the default 10 folds × 20 targets; backtesting 10 folds × 1 target";
     assert!(stderr.contains(note), "{stderr}");
     let counts: Vec<usize> = (metrics["per_fold"].as_array().unwrap().iter())
         .map(|fold| fold["series"].as_array().unwrap().len())
         .collect();
-    assert_eq!(counts, [1, 1, 1, 1, 1, 1, 1, 1, 1, 2]);
+    assert_eq!(counts, [1, 1, 1, 1, 1, 1, 1, 1, 2, 2]);
 }
 
 /// Cell `index` of a CSV row as a number.
