@@ -114,12 +114,12 @@ impl BacktestArgs {
         self.folds.is_some() || self.step.is_some()
     }
 
-    /// Shrinks `spec`'s plan, when these arguments ask for none (no `--folds`, no `--step`),
-    /// to the one nearest the default that the series (of `rows` rows each: one, or a
-    /// panel's) hold, and stderr says so: for a panel, the one of most test periods
-    /// ([`yoho_eval::backtest::plan_that_fits_panel`]; a shorter series joins the newer
-    /// folds it holds). A plan asked for is kept; where it does not fit, the plan's check refuses it
-    /// and names one that does.
+    /// Shrinks `spec`'s plan, when these arguments ask for none (no `--folds`, no `--step`), to the
+    /// one nearest the default that the series (of `rows` rows each: one, or a panel's) hold, and
+    /// stderr says so: for a panel, the one of most test periods
+    /// ([`yoho_eval::backtest::plan_that_fits_panel`]; a shorter series joins the newer folds it
+    /// holds). A plan asked for is kept; where it does not fit, the plan's check refuses it and
+    /// names one that does.
     pub(crate) fn fit_default_plan(
         &self,
         spec: &mut BacktestSpec,

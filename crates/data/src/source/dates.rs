@@ -1,10 +1,11 @@
-//! The date column's format, detected once per file: ISO dates and date-times (with `T` or a
-//! space, with or without seconds, fractions and a UTC offset), US month-first and European
-//! day-first dates, periods (a year `1990`, a month `1990-07`, a quarter `1990Q3` or an ISO week
-//! `1990-W27`, each read as its first day), decimal years of whole months (`1949.0833`, R's
-//! `time()` of a monthly or quarterly series: February 1949), compact dates (`19900701`) and Unix times in seconds
-//! or milliseconds (`1577836800`, read in UTC) — or a `strftime` pattern the config gives (`[data]
-//! date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first day).
+//! The date column's format, detected once per file: ISO dates and date-times (with `T` or a space,
+//! with or without seconds, fractions and a UTC offset), US month-first and European day-first
+//! dates, periods (a year `1990`, a month `1990-07`, a quarter `1990Q3` or an ISO week `1990-W27`,
+//! each read as its first day), decimal years of whole months (`1949.0833`, R's `time()` of a
+//! monthly or quarterly series: February 1949), compact dates (`19900701`) and Unix times in
+//! seconds or milliseconds (`1577836800`, read in UTC) — or a `strftime` pattern the config gives
+//! (`[data] date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first
+//! day).
 //!
 //! A UTC offset is dropped, so a row keeps its local date and time, unless the offsets of an
 //! intraday file change within it (daylight saving: local times repeat an hour in autumn and skip
@@ -69,13 +70,13 @@ impl DateFormat {
         }
     }
 
-    /// The format of a column from its cells: a period's when a cell is one (a month, a quarter
-    /// or an ISO week; a year, unless another cell is a decimal year, as R writes a monthly
-    /// series' first January `1949` and its February `1949.08333333333`); for a cell of digits alone, a compact `YYYYMMDD` date (eight
-    /// digits) or a Unix time in seconds (nine or ten) or milliseconds (twelve or thirteen);
-    /// ISO when they start with a 4-digit year; for `a/b/YYYY`-style cells day-first when the
-    /// separator is a dot or some `a` exceeds 12, month-first otherwise (the US convention).
-    /// `None` when no cell looks like a date.
+    /// The format of a column from its cells: a period's when a cell is one (a month, a quarter or
+    /// an ISO week; a year, unless another cell is a decimal year, as R writes a monthly series'
+    /// first January `1949` and its February `1949.08333333333`); for a cell of digits alone, a
+    /// compact `YYYYMMDD` date (eight digits) or a Unix time in seconds (nine or ten) or
+    /// milliseconds (twelve or thirteen); ISO when they start with a 4-digit year; for
+    /// `a/b/YYYY`-style cells day-first when the separator is a dot or some `a` exceeds 12,
+    /// month-first otherwise (the US convention). `None` when no cell looks like a date.
     pub fn detect<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Option<Self> {
         let mut numeric_dates = false;
         let mut day_first = false;
