@@ -184,10 +184,23 @@ pub(crate) fn backtest_too_short_panel(
     write_summary(&run, &summary, levels)
 }
 
-/// Says on stderr which series of a panel's plan join only its newer folds, being too short
-/// for the older ones.
+/// Says on stderr which series of a panel's plan join only its newer folds
+/// ([`newer_folds_notes`]).
 fn say_newer_folds_only(planned: &backtest::PanelPlan, spec: &BacktestSpec) {
+    for note in newer_folds_notes(planned, spec) {
+        eprintln!("note: {note}");
+    }
+}
+
+/// The notes naming the series of a panel's plan that join only its newer folds, being too
+/// short for the older ones: one for each first fold they join, naming at most five of them.
+fn newer_folds_notes(planned: &backtest::PanelPlan, spec: &BacktestSpec) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut by_first = std::collections::BTreeMap::<usize, Vec<&str>>::new();
     for (name, first) in &planned.newer_folds_only {
+        by_first.entry(*first).or_default().push(name);
+    }
+    for (first, names) in by_first {
         let older = match first {
             1 => "the oldest fold".to_string(),
             older => format!("the {older} oldest folds"),
@@ -196,8 +209,25 @@ fn say_newer_folds_only(planned: &backtest::PanelPlan, spec: &BacktestSpec) {
             1 => format!("the newest fold ({})", spec.folds),
             held => format!("the newest {held} folds ({} to {})", first + 1, spec.folds),
         };
-        eprintln!("note: series '{name}' is too short for {older}: backtested on {newer} only");
+        let quoted: Vec<String> = names
+            .iter()
+            .take(5)
+            .map(|name| format!("'{name}'"))
+            .collect();
+        let series = match names.len() {
+            1 => format!("series {}", quoted[0]),
+            count if count <= 5 => format!("series {}", quoted.join(", ")),
+            count => format!(
+                "{count} series ({}, …; metrics.json lists each fold's)",
+                quoted.join(", ")
+            ),
+        };
+        let verb = if names.len() == 1 { "is" } else { "are" };
+        notes.push(format!(
+            "{series} {verb} too short for {older}: backtested on {newer} only"
+        ));
     }
+    notes
 }
 
 /// Writes a panel backtest's `metrics.json`, `backtest.csv` (with the interval `levels`),
@@ -841,4 +871,38 @@ fn markdown(summary: &PanelBacktestSummary) -> String {
         report::relative_markdown_over(&summary.all_folds, summary.scored_in_words()),
         coverage_lines(summary).replace('\n', "\n\n")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_that_join_the_same_newer_folds_share_a_note_naming_five() {
+        let spec = BacktestSpec {
+            folds: 10,
+            step: 1,
+            refit: Refit::Every,
+            window: backtest::HistoryWindow::Expanding,
+            jobs: 1,
+            intervals: vec![],
+            season: None,
+            blend: None,
+        };
+        let mut planned = backtest::PanelPlan::default();
+        planned.newer_folds_only.push(("short".into(), 9));
+        for name in ["a", "b", "c", "d", "e", "f", "g"] {
+            planned.newer_folds_only.push((name.into(), 1));
+        }
+        let notes = newer_folds_notes(&planned, &spec);
+        assert_eq!(
+            notes,
+            [
+                "7 series ('a', 'b', 'c', 'd', 'e', …; metrics.json lists each fold's) are too \
+                 short for the oldest fold: backtested on the newest 9 folds (2 to 10) only",
+                "series 'short' is too short for the 9 oldest folds: backtested on the newest \
+                 fold (10) only",
+            ]
+        );
+    }
 }
