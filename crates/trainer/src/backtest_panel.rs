@@ -69,9 +69,7 @@ pub(crate) fn run_panel_backtest(
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
     say_newer_folds_only(&planned, spec);
     let (alone, left_out) = Alone::plan(config, &loaded, planned.left_out, spec);
-    for (name, reason) in &left_out {
-        eprintln!("note: series '{name}' is left out of the backtest: {reason}");
-    }
+    say_left_out(&left_out);
     crate::notes::print_panel_notes(
         (loaded.iter()).map(|(name, series)| (name.as_str(), series.cleaning_notes())),
     );
@@ -159,9 +157,7 @@ pub(crate) fn backtest_too_short_panel(
         .map_err(|message| anyhow::anyhow!("{}: {message}", args.config.display()))?;
     say_newer_folds_only(&planned, spec);
     let left_out = planned.left_out;
-    for (name, reason) in &left_out {
-        eprintln!("note: series '{name}' is left out of the backtest: {reason}");
-    }
+    say_left_out(&left_out);
     let series = (loaded.into_iter())
         .filter(|(name, _)| !left_out.iter().any(|(left, _)| left == name))
         .collect();
@@ -182,6 +178,16 @@ pub(crate) fn backtest_too_short_panel(
     let mut summary = PanelBacktestSummary::new(described, spec, folds, left_out, started);
     summary.networks = false;
     write_summary(&run, &summary, levels)
+}
+
+/// Says on stderr which series are left out of the backtest, with why (at most five; the
+/// others counted: `metrics.json`'s `left_out` names each).
+fn say_left_out(left_out: &[(String, String)]) {
+    let notes = (left_out.iter())
+        .map(|(name, reason)| format!("series '{name}' is left out of the backtest: {reason}"))
+        .collect();
+    let likewise = "are left out of the backtest likewise (metrics.json's left_out names each)";
+    crate::notes::print_capped(notes, likewise);
 }
 
 /// Says on stderr which series of a panel's plan join only its newer folds
@@ -373,19 +379,21 @@ impl Alone {
         let holds = |series: &yoho_data::LoadedSeries| {
             backtest::series_folds(series.series.len(), &alone.data, spec).is_ok()
         };
-        let mut still = Vec::new();
+        let (mut still, mut notes) = (Vec::new(), Vec::new());
         for (name, why) in left_out {
             match loaded.iter().find(|(loaded, _)| *loaded == name) {
                 Some((_, series)) if holds(series) => {
-                    eprintln!(
-                        "note: series '{name}' is left out of the networks' folds ({why}): \
+                    notes.push(format!(
+                        "series '{name}' is left out of the networks' folds ({why}): \
                          backtested by the statistical voices alone ([model] statistical)"
-                    );
+                    ));
                     alone.series.push((name, series.clone()));
                 }
                 _ => still.push((name, why)),
             }
         }
+        let likewise = "are backtested by the statistical voices alone likewise";
+        crate::notes::print_capped(notes, likewise);
         (alone, still)
     }
 

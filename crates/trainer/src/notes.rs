@@ -14,6 +14,27 @@ pub(crate) fn print_series_notes(notes: &[CleaningNote]) {
     }
 }
 
+/// The lines of `notes` (one per series, without the `note: ` prefix) to print: the first
+/// [`SERIES_NOTED`], then how many more series `likewise` (e.g. "are left out likewise"), so
+/// that a panel of thousands of series does not print thousands of lines.
+pub(crate) fn capped_lines(notes: Vec<String>, likewise: &str) -> Vec<String> {
+    let more = notes.len().saturating_sub(SERIES_NOTED);
+    let mut lines: Vec<String> = (notes.into_iter().take(SERIES_NOTED))
+        .map(|note| format!("note: {note}"))
+        .collect();
+    if more > 0 {
+        lines.push(format!("note: {more} more series {likewise}"));
+    }
+    lines
+}
+
+/// Prints [`capped_lines`].
+pub(crate) fn print_capped(notes: Vec<String>, likewise: &str) {
+    for line in capped_lines(notes, likewise) {
+        eprintln!("{line}");
+    }
+}
+
 /// Prints one line about a prepared series (its rows, dates, frequency and windows), then its
 /// cleaning notes.
 pub(crate) fn describe_series(data: &yoho_data::PreparedData) {
@@ -95,6 +116,16 @@ fn panel_lines(series: Vec<(&str, Vec<CleaningNote>)>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_of_many_series_print_five_then_a_count() {
+        let notes = |count: usize| (0..count).map(|i| format!("series '{i}' is left out"));
+        let lines = capped_lines(notes(7).collect(), "are left out likewise");
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines[0], "note: series '0' is left out");
+        assert_eq!(lines[5], "note: 2 more series are left out likewise");
+        assert_eq!(capped_lines(notes(5).collect(), "").len(), 5);
+    }
 
     #[test]
     fn a_panel_notes_five_series_then_counts_the_rest_and_the_sorted_ones() {

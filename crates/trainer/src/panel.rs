@@ -258,9 +258,10 @@ pub fn describe(panel: &PreparedPanel) {
 
 /// The notes on a panel: the series left out, with why, and what cleaning found in the others.
 pub fn print_notes(panel: &PreparedPanel) {
-    for (name, reason) in &panel.left_out {
-        eprintln!("note: series '{name}' is left out: {reason}");
-    }
+    let left_out = (panel.left_out.iter())
+        .map(|(name, reason)| format!("series '{name}' is left out: {reason}"))
+        .collect();
+    crate::notes::print_capped(left_out, "are left out likewise (left_out.json names each)");
     crate::notes::print_panel_notes(
         (panel.series.iter()).map(|member| (member.name.as_str(), member.data.cleaning_notes())),
     );
