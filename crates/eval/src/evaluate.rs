@@ -350,6 +350,8 @@ pub struct EvaluationTable {
     pub rows: Vec<(&'static str, ForecastMetrics)>,
     /// The baseline with the lowest MSE on the test days.
     pub best_baseline: &'static str,
+    /// The forecast origins measured (test windows): the Diebold–Mariano tests need two.
+    pub origins: usize,
 }
 
 impl EvaluationTable {
@@ -428,6 +430,7 @@ impl EvaluationTable {
         Self {
             rows,
             best_baseline,
+            origins: test.actual_steps.len(),
         }
     }
 

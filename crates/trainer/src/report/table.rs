@@ -144,26 +144,34 @@ fn row_cells(name: &str, m: &ForecastMetrics) -> Vec<String> {
 /// one line each, if the report has a model row.
 pub(crate) fn verdict(table: &EvaluationTable) -> Option<String> {
     let model = table.get(MODEL)?;
+    let origins = table.origins;
     if table.best_baseline == NAIVE {
         return Some(verdict_line(
             "naive (also the best baseline)",
             model.dm_vs_naive,
+            origins,
         ));
     }
-    let naive = verdict_line(NAIVE, model.dm_vs_naive);
+    let naive = verdict_line(NAIVE, model.dm_vs_naive, origins);
     let best = verdict_line(
         &format!("the best baseline, {}", table.best_baseline),
         model.dm_vs_best_baseline,
+        origins,
     );
     Some(format!("{naive}\n{best}"))
 }
 
-/// "model better than `reference` at 5 %: …" for one Diebold–Mariano outcome.
-fn verdict_line(reference: &str, dm: Option<DieboldMariano>) -> String {
+/// "model better than `reference` at 5 %: …" for one Diebold–Mariano outcome over `origins`
+/// forecast origins.
+fn verdict_line(reference: &str, dm: Option<DieboldMariano>, origins: usize) -> String {
     let answer = match dm {
-        None => {
-            "untested: fewer than two forecast origins, or losses that never differ".to_string()
+        // the recipe's one origin of `horizon` steps, as the M4 competition tests
+        None if origins < 2 => {
+            "untested: the test period is one forecast origin (`trainer backtest` tests over \
+             many)"
+                .to_string()
         }
+        None => "untested: the losses never differ".to_string(),
         Some(dm) => {
             let verdict = match dm.verdict() {
                 Verdict::Better => format!("yes, p = {:.4}", dm.p_value),
@@ -611,7 +619,7 @@ mod tests {
             horizon: 1,
             fell_back_to_one_step: true,
         };
-        let line = verdict_line(NAIVE, Some(dm));
+        let line = verdict_line(NAIVE, Some(dm), 40);
         assert!(
             line.contains("yes, p = 0.0005; the long-run variance"),
             "{line}"
@@ -623,6 +631,7 @@ mod tests {
                 fell_back_to_one_step: false,
                 ..dm
             }),
+            40,
         );
         assert!(!plain.contains("h = 1"), "{plain}");
     }
@@ -651,6 +660,30 @@ mod tests {
     }
     use yoho_data::NaiveDate;
     use yoho_eval::{NamedForecast, TestForecast};
+
+    #[test]
+    fn a_verdict_without_a_test_says_whether_one_origin_is_why() {
+        // one origin of three steps, as the default recipe tests: no Diebold–Mariano test
+        let actual = vec![vec![1.0, 2.0, 3.0]];
+        let test = TestForecast {
+            dates: vec![NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().into()],
+            actual: vec![1.0],
+            previous: vec![0.5],
+            forecasts: vec![NamedForecast::new(MODEL, vec![vec![1.5, 2.5, 2.0]])],
+            actual_steps: actual,
+        };
+        let table = EvaluationTable::with_training_targets(&test, &[3.0, 2.0, 1.0], None);
+        assert_eq!(table.origins, 1);
+        let text = verdict(&table).unwrap();
+        assert!(
+            text.contains("untested: the test period is one forecast origin"),
+            "{text}"
+        );
+        // four origins whose losses are tested
+        let table = table_with_undefined_measures();
+        assert_eq!(table.origins, 4);
+        assert!(!verdict(&table).unwrap().contains("untested"));
+    }
 
     /// Four test days, one of them with an actual value of 0, after a flat training target.
     fn table_with_undefined_measures() -> EvaluationTable {
