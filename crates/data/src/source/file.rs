@@ -789,7 +789,7 @@ impl Table {
             row: self.row_number(data_row as usize),
             column: self.date_column.clone(),
             value: text.to_string(),
-            expected: self.format.describe(),
+            expected: expected_date(&self.format, text),
         })?;
         let offset = utc_offset_seconds(text)
             .filter(|_| self.in_utc)
@@ -1172,6 +1172,20 @@ fn file_kind(path: &Path) -> &'static str {
     match is_parquet(path) {
         true => "Parquet",
         false => "CSV",
+    }
+}
+
+/// What a date column read as `format` expects, for the error about `text`; for a whole number
+/// that is no date in any form (a row number, a step count), that it is none.
+fn expected_date(format: &DateFormat, text: &str) -> String {
+    let number = !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    match number {
+        true => format!(
+            "{}; a number other than a year, a YYYYMMDD date or a Unix time (a row number, \
+             say) is no date: write the date each row stands for",
+            format.describe()
+        ),
+        false => format.describe(),
     }
 }
 
@@ -2085,6 +2099,25 @@ mod tests {
             ),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_row_number_is_said_to_be_no_date() {
+        let options = LoadOptions {
+            date_column: "t".into(),
+            ..options(&["Open"])
+        };
+        let file = write_csv("t,Open\n1,1\n2,2\n");
+        let message = load_file(file.path(), &options).unwrap_err().to_string();
+        assert!(message.contains("'1' is not a date"), "{message}");
+        assert!(
+            message.contains("(a row number, say) is no date"),
+            "{message}"
+        );
+        // a cell that is no number gets no such words
+        let file = write_csv("t,Open\nmonday,1\n");
+        let message = load_file(file.path(), &options).unwrap_err().to_string();
+        assert!(!message.contains("row number"), "{message}");
     }
 
     #[test]
