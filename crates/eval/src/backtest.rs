@@ -316,9 +316,16 @@ pub fn plan_that_fits_panel(
             .map(|(rows, series)| series * folds_held(*rows, folds, step))
             .sum()
     };
+    let series: usize = lengths.values().sum();
     let mut best: Option<((usize, usize), usize)> = None;
     // a bounded search: each try lays out the windows again
     for (folds, step) in candidates.take(400) {
+        // the candidates come with fewer folds and no more test periods than every series in
+        // every fold: once one has that many, none after it has more (one series: the first
+        // plan it holds)
+        if best.is_some_and(|(_, most)| most >= folds * series) {
+            break;
+        }
         if holds(longest, folds, step).is_err() {
             continue;
         }
