@@ -70,6 +70,19 @@ impl DateFormat {
         }
     }
 
+    /// What the format expects, for the error about a cell `text` it does not read: for a
+    /// whole number that no format reads (a row number, a step count), that it is no date.
+    pub fn describe_for(&self, text: &str) -> String {
+        match digits(text) {
+            true => format!(
+                "{}; a number other than a year, a YYYYMMDD date or a Unix time (a row number, \
+                 say) is no date: write the date each row stands for",
+                self.describe()
+            ),
+            false => self.describe(),
+        }
+    }
+
     /// The format of a column from its cells: a period's when a cell is one (a month, a quarter or
     /// an ISO week; a year, unless another cell is a decimal year, as R writes a monthly series'
     /// first January `1949` and its February `1949.08333333333`); for a cell of digits alone, a
@@ -196,7 +209,7 @@ fn parse_pattern(text: &str, pattern: &str) -> Option<NaiveDateTime> {
 /// `YYYYMMDD` date, nine or ten digits (Unix seconds, in UTC) or twelve or thirteen (Unix
 /// milliseconds); `None` for anything else, a year's four digits included (a period).
 fn digits_stamp(cell: &str) -> Option<(DateFormat, NaiveDateTime)> {
-    if !cell.bytes().all(|byte| byte.is_ascii_digit()) {
+    if !digits(cell) {
         return None;
     }
     let number: i64 = cell.parse().ok()?;
@@ -213,14 +226,18 @@ fn digits_stamp(cell: &str) -> Option<(DateFormat, NaiveDateTime)> {
     }
 }
 
+/// Whether `text` is a whole number written in digits alone (not empty).
+fn digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
 /// The first day of the month a decimal year (`1949.08333333333`, `1959.25`, `1871`) falls
 /// in, where its fraction is a whole number of months (written to 3 decimals or more:
 /// `1949.083` too); `None` for anything else (a weekly series' `1990.0192`, a cell without a
 /// 4-digit year).
 fn decimal_year(cell: &str) -> Option<NaiveDate> {
     let (year, fraction) = cell.split_once('.').unwrap_or((cell, ""));
-    let digits = |text: &str| text.bytes().all(|byte| byte.is_ascii_digit());
-    if year.len() != 4 || !digits(year) || !digits(fraction) {
+    if year.len() != 4 || !digits(year) || !(fraction.is_empty() || digits(fraction)) {
         return None;
     }
     let months = format!("0.{fraction}").parse::<f64>().ok()? * 12.0;
@@ -237,7 +254,6 @@ fn decimal_year(cell: &str) -> Option<NaiveDate> {
 /// (`1990-07`, `1990/7`), a quarter (`1990Q3`, `1990-Q3`, `1990 q3`) or an ISO week
 /// (`1990-W27`, `1990W27`); `None` for anything else.
 fn period(cell: &str) -> Option<(DateFormat, NaiveDate)> {
-    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
     let (year_text, rest) = cell.split_at_checked(4)?;
     if !digits(year_text) {
         return None;

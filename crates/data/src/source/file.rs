@@ -789,7 +789,7 @@ impl Table {
             row: self.row_number(data_row as usize),
             column: self.date_column.clone(),
             value: text.to_string(),
-            expected: expected_date(&self.format, text),
+            expected: self.format.describe_for(text),
         })?;
         let offset = utc_offset_seconds(text)
             .filter(|_| self.in_utc)
@@ -1172,20 +1172,6 @@ fn file_kind(path: &Path) -> &'static str {
     match is_parquet(path) {
         true => "Parquet",
         false => "CSV",
-    }
-}
-
-/// What a date column read as `format` expects, for the error about `text`; for a whole number
-/// that is no date in any form (a row number, a step count), that it is none.
-fn expected_date(format: &DateFormat, text: &str) -> String {
-    let number = !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
-    match number {
-        true => format!(
-            "{}; a number other than a year, a YYYYMMDD date or a Unix time (a row number, \
-             say) is no date: write the date each row stands for",
-            format.describe()
-        ),
-        false => format.describe(),
     }
 }
 
