@@ -348,10 +348,6 @@ pub fn series_folds(
     data: &DataConfig,
     spec: &BacktestSpec,
 ) -> Result<Vec<Fold>, String> {
-    let whole = plan(rows, data, spec);
-    if whole.is_ok() {
-        return whole;
-    }
     let newer = |skipped: usize| {
         let newer = BacktestSpec {
             folds: spec.folds - skipped,
@@ -369,7 +365,9 @@ pub fn series_folds(
         folds: 1,
         ..spec.clone()
     };
-    (1..spec.folds)
+    // every fold first (none skipped), then ever fewer of the newest; the hint of a plan that
+    // fits is worked out only for the error
+    (0..spec.folds)
         .find_map(newer)
         .ok_or_else(|| plan(rows, data, &newest).err().unwrap_or_default())
 }
@@ -772,30 +770,31 @@ pub fn plan_panel(
     spec: &BacktestSpec,
 ) -> Result<PanelPlan, String> {
     let mut planned = PanelPlan::default();
-    // the longest series' error names a plan it holds, which the panel holds too
-    let mut longest: Option<(usize, String)> = None;
+    // the longest series that misses a fold: where none holds them all, its error names a
+    // plan it holds, which the panel holds too
+    let mut longest: Option<(usize, &str)> = None;
+    let mut every_fold = false;
     for (name, series) in loaded {
         let rows = series.series.len();
-        if let Err(message) = plan(rows, config, spec)
-            && longest.as_ref().is_none_or(|(longest, _)| rows > *longest)
-        {
-            longest = Some((rows, format!("series '{name}': {message}")));
-        }
         match series_folds(rows, config, spec) {
-            Err(message) => planned.left_out.push((name.clone(), message)),
-            Ok(folds) if folds[0].index > 0 => {
-                planned
-                    .newer_folds_only
-                    .push((name.clone(), folds[0].index));
+            Ok(folds) if folds[0].index == 0 => {
+                every_fold = true;
+                continue;
             }
-            Ok(_) => {}
+            Ok(folds) => (planned.newer_folds_only).push((name.clone(), folds[0].index)),
+            Err(message) => planned.left_out.push((name.clone(), message)),
+        }
+        if longest.is_none_or(|(longest, _)| rows > longest) {
+            longest = Some((rows, name));
         }
     }
-    let every_fold = loaded.len() - planned.left_out.len() - planned.newer_folds_only.len();
     match (every_fold, longest) {
-        (0, Some((_, error))) => Err(format!(
-            "no series of the panel can hold the folds; {error}"
-        )),
+        (false, Some((rows, name))) => {
+            let error = plan(rows, config, spec).err().unwrap_or_default();
+            Err(format!(
+                "no series of the panel can hold the folds; series '{name}': {error}"
+            ))
+        }
         _ => Ok(planned),
     }
 }
