@@ -166,9 +166,7 @@ pub(crate) fn second_fit_panel(
     control: &TrainingControl,
     run: &RunDir,
 ) -> anyhow::Result<Option<(Calibration, ErrorsBySeries)>> {
-    let windows = (panel.series.iter())
-        .map(|member| member.data.splits.valid.len())
-        .sum();
+    let windows = validation_windows(panel);
     let Some(wanted) = wanted_valid_len(config, windows, panel.series.len()) else {
         return Ok(None);
     };
@@ -186,13 +184,8 @@ pub(crate) fn second_fit_panel(
     };
     let own = config.data.valid_len;
     let keeps = |longer: &PreparedPanel| keeps_panel(panel, longer);
-    let windows_of = |panel: &PreparedPanel| {
-        (panel.series.iter())
-            .map(|member| member.data.splits.valid.len())
-            .sum()
-    };
     let found = match longest((own, wanted), prepare, keeps) {
-        Some((_, longer)) if calibrates_nothing(config, windows_of(&longer)) => None,
+        Some((_, longer)) if calibrates_nothing(config, validation_windows(&longer)) => None,
         found => found,
     };
     let Some((valid_len, longer)) = found else {
@@ -203,7 +196,7 @@ pub(crate) fn second_fit_panel(
         }
         return Ok(voices);
     };
-    announce(windows_of(&longer), windows, valid_len);
+    announce(validation_windows(&longer), windows, valid_len);
     let second = with_valid_len(config, valid_len);
     let Some(trained) = train_second(&second, &longer.training_data(), selected, control, run)?
     else {
@@ -219,6 +212,13 @@ pub(crate) fn second_fit_panel(
         &selected.device,
     )?;
     Ok(Some((Calibration::SecondFit, errors)))
+}
+
+/// The validation windows of every series of `panel` together.
+fn validation_windows(panel: &PreparedPanel) -> usize {
+    (panel.series.iter())
+        .map(|member| member.data.splits.valid.len())
+        .sum()
 }
 
 /// Whether a second fit's `windows` validation windows (a panel's together) are too few for
