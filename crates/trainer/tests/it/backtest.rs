@@ -8,6 +8,11 @@ use common::{assert_clean_error, assert_success, read, trainer, write_config, wr
 use trainer::artifacts::files;
 
 fn backtest(config: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    backtest_said(config, out, extra).1
+}
+
+/// [`backtest`], with what the trainer wrote to stderr.
+fn backtest_said(config: &Path, out: &Path, extra: &[&str]) -> (String, serde_json::Value) {
     let mut args = vec![
         "backtest",
         "--config",
@@ -18,7 +23,9 @@ fn backtest(config: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
     args.extend_from_slice(extra);
     let output = trainer(&args);
     assert_success(&output);
-    serde_json::from_str(&read(&out.join(files::METRICS))).unwrap()
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let metrics = serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
+    (stderr, metrics)
 }
 
 /// A temporary folder with the tiny series of `rows` rows and the tiny config reading it.
@@ -458,16 +465,7 @@ fn a_panels_series_too_short_for_the_older_folds_join_the_newer_ones() {
     // a training window; "new" (100 rows) holds every fold
     write_panel(&data, 20, 0, 0);
     let config = panel_config(dir.path(), &data);
-    let run = |out: &Path, extra: &[&str]| {
-        let mut args = vec!["backtest", "--config", config.to_str().unwrap()];
-        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
-        args.extend_from_slice(extra);
-        let output = trainer(&args);
-        assert_success(&output);
-        let metrics: serde_json::Value =
-            serde_json::from_str(&read(&out.join(files::METRICS))).unwrap();
-        (String::from_utf8_lossy(&output.stderr).to_string(), metrics)
-    };
+    let run = |out: &Path, extra: &[&str]| backtest_said(&config, out, extra);
     let clean = dir.path().join("clean");
     let (stderr, metrics) = run(&clean, &["--folds", "3", "--step", "5"]);
     let note = "series 'old' is too short for the oldest fold: backtested on the newest 2 folds \
