@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 
+use crate::error::DataError;
 use crate::series::{Column, TimeSeries};
 use crate::timestamp::Timestamp;
 
@@ -79,7 +80,23 @@ pub fn column_names(features: &[CalendarFeature]) -> Vec<String> {
     features.iter().flat_map(|f| f.column_names()).collect()
 }
 
-/// Adds the columns of `features` to `series` (replacing columns of the same name).
+/// An error when `features` are asked of a series indexed by time steps (`date_format =
+/// "step"`), which has no calendar: the check before [`add_columns`].
+pub fn check_dates(series: &TimeSeries, features: &[CalendarFeature]) -> Result<(), DataError> {
+    match (
+        features.first(),
+        series.dates.iter().any(|date| date.is_step()),
+    ) {
+        (Some(feature), true) => Err(DataError::CalendarOfSteps {
+            source_name: series.source_name.clone(),
+            feature: feature.name().to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Adds the columns of `features` to `series` (replacing columns of the same name); a series of
+/// time steps is refused by [`check_dates`] before (its steps would read as days from 1970).
 pub fn add_columns(series: &mut TimeSeries, features: &[CalendarFeature]) {
     for feature in features {
         for column in feature.columns(&series.dates) {
@@ -127,6 +144,26 @@ mod tests {
             CalendarFeature::HourOfDay.phase(Timestamp::from_datetime(six_pm)),
             0.75
         );
+    }
+
+    #[test]
+    fn a_series_of_time_steps_has_no_calendar() {
+        let series = TimeSeries {
+            source_name: "steps.csv".into(),
+            dates: (1..=3).filter_map(Timestamp::from_step).collect(),
+            columns: vec![Column {
+                name: "value".into(),
+                values: vec![1.0, 2.0, 3.0],
+            }],
+        };
+        let message = check_dates(&series, &[CalendarFeature::Month])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("steps.csv: [data] calendar asks for 'month'"),
+            "{message}"
+        );
+        assert!(check_dates(&series, &[]).is_ok());
     }
 
     #[test]

@@ -105,25 +105,37 @@ pub struct Recipe {
 }
 
 impl Recipe {
-    /// The recipe for a series of `rows` rows of `frequency`; `None` when it is too short for
-    /// the held-out periods and a window.
-    pub fn for_series(rows: usize, frequency: Frequency, horizon: usize) -> Option<Self> {
-        let season = season(frequency);
+    /// The recipe for a series of `rows` rows of `frequency` with `own_season` rows per season
+    /// (`None`: its frequency's, [`season`]); `None` when it is too short for the held-out
+    /// periods and a window.
+    pub fn for_series(
+        rows: usize,
+        frequency: Frequency,
+        own_season: Option<usize>,
+        horizon: usize,
+    ) -> Option<Self> {
+        let season = own_season.unwrap_or(season(frequency));
         let window_len = window_len(rows, horizon, horizon, season, MIN_TRAINING_WINDOWS)?;
-        Some(Self::with_window(frequency, horizon, window_len))
+        Some(Self::with_window(frequency, season, horizon, window_len))
     }
 
-    /// The recipe for one model over series of `rows` rows each, all of `frequency`: windows
-    /// of [`panel_window_len`]; `None` when no series can hold a training window or the
-    /// series together fewer than [`MIN_TRAINING_WINDOWS`].
-    pub fn for_panel(rows: &[usize], frequency: Frequency, horizon: usize) -> Option<Self> {
-        let window_len = panel_window_len(rows, horizon, horizon, season(frequency))?;
-        Some(Self::with_window(frequency, horizon, window_len))
+    /// The recipe for one model over series of `rows` rows each, all of `frequency`, with
+    /// `own_season` rows per season (`None`: the frequency's): windows of
+    /// [`panel_window_len`]; `None` when no series can hold a training window or the series
+    /// together fewer than [`MIN_TRAINING_WINDOWS`].
+    pub fn for_panel(
+        rows: &[usize],
+        frequency: Frequency,
+        own_season: Option<usize>,
+        horizon: usize,
+    ) -> Option<Self> {
+        let season = own_season.unwrap_or(season(frequency));
+        let window_len = panel_window_len(rows, horizon, horizon, season)?;
+        Some(Self::with_window(frequency, season, horizon, window_len))
     }
 
-    /// The recipe with windows of `window_len` rows (and the season where they hold one).
-    fn with_window(frequency: Frequency, horizon: usize, window_len: usize) -> Self {
-        let season = season(frequency);
+    /// The recipe with windows of `window_len` rows (and the `season` where they hold one).
+    fn with_window(frequency: Frequency, season: usize, horizon: usize, window_len: usize) -> Self {
         let season = if season <= window_len { season } else { 1 };
         Self {
             season,
@@ -184,23 +196,38 @@ mod tests {
 
     #[test]
     fn a_recipe_starts_from_the_seasonal_naive_where_a_window_holds_a_season() {
-        let monthly = Recipe::for_series(144, Frequency::Monthly, 18).unwrap();
+        let monthly = Recipe::for_series(144, Frequency::Monthly, None, 18).unwrap();
         assert_eq!((monthly.season, monthly.window_len), (12, 36));
         assert_eq!((monthly.test_len, monthly.valid_len), (18, 18));
         assert_eq!(monthly.transform, TargetTransform::SeasonalDifference);
         // 84 monthly rows leave a window of 15 rows: still a season
         assert_eq!(
-            Recipe::for_series(84, Frequency::Monthly, 18)
+            Recipe::for_series(84, Frequency::Monthly, None, 18)
                 .unwrap()
                 .season,
             12
         );
         // a short weekly series cannot hold 52 weeks in a window: no season
-        let weekly = Recipe::for_series(100, Frequency::Weekly, 13).unwrap();
+        let weekly = Recipe::for_series(100, Frequency::Weekly, None, 13).unwrap();
         assert_eq!(weekly.season, 1);
         assert_eq!(weekly.transform, TargetTransform::Difference);
-        let yearly = Recipe::for_series(100, Frequency::Yearly, 6).unwrap();
+        let yearly = Recipe::for_series(100, Frequency::Yearly, None, 6).unwrap();
         assert_eq!((yearly.season, yearly.window_len), (1, 12));
-        assert!(Recipe::for_series(40, Frequency::Monthly, 18).is_none());
+        assert!(Recipe::for_series(40, Frequency::Monthly, None, 18).is_none());
+    }
+
+    #[test]
+    fn a_season_of_the_users_own_sizes_the_windows() {
+        // 24 steps a season: windows of a season and one step, the seasonal difference
+        let steps = Recipe::for_series(500, Frequency::Steps(1), Some(24), 6).unwrap();
+        assert_eq!((steps.season, steps.window_len), (24, 25));
+        assert_eq!(steps.transform, TargetTransform::SeasonalDifference);
+        assert!(steps.calendar.is_empty());
+        // without one, a series of steps has no season
+        let plain = Recipe::for_series(500, Frequency::Steps(1), None, 6).unwrap();
+        assert_eq!((plain.season, plain.window_len), (1, 12));
+        // hourly data with a weekly season
+        let hourly = Recipe::for_panel(&[2000, 1500], Frequency::Minutes(60), Some(168), 24);
+        assert_eq!(hourly.unwrap().window_len, 169);
     }
 }

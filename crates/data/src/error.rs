@@ -158,6 +158,33 @@ pub enum DataError {
         /// The format the column was read with.
         expected: String,
     },
+    /// Calendar inputs asked of a series indexed by time steps, which has no dates.
+    #[error(
+        "{source_name}: [data] calendar asks for '{feature}', but the series is indexed by time steps (date_format = \"step\"), which have no calendar: leave calendar out, or write the dates"
+    )]
+    CalendarOfSteps {
+        /// The series' source (its file).
+        source_name: String,
+        /// The first calendar input asked for.
+        feature: String,
+    },
+    /// A series of time steps jumps by far more than its usual gap at once.
+    #[error(
+        "{path}: the steps jump from {} (row {}) to {} (row {}), more than {limit} times their usual gap of {usual}: expected steps spaced alike (a typo?), the steps in between being missing values",
+        from.0, from.1, to.0, to.1
+    )]
+    StepJump {
+        /// The file.
+        path: PathBuf,
+        /// The step before the jump and its 1-based row as a spreadsheet shows it.
+        from: (String, usize),
+        /// The step after it and its row.
+        to: (String, usize),
+        /// The most common gap between consecutive steps.
+        usual: usize,
+        /// How many usual gaps a jump may span.
+        limit: usize,
+    },
     /// Two rows carry the same date.
     #[error(
         "{path}: rows {first_row} and {second_row} both have the date {date}; expected one row per date"

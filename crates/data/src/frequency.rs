@@ -27,6 +27,9 @@ pub enum Frequency {
     Yearly,
     /// No regular spacing: steps of about this many days (the most common gap).
     Irregular(u64),
+    /// Every this many time steps, of a series indexed by whole numbers rather than dates
+    /// (`[data] date_format = "step"`): no calendar, so no season of its own.
+    Steps(u64),
 }
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -35,23 +38,18 @@ impl Frequency {
     /// The frequency of `stamps` (ascending): from the most common gap between consecutive
     /// ones (the smallest of equally common ones); under a day, every so many minutes;
     /// business-daily when daily data never falls on a weekend. A single timestamp counts as
-    /// daily (hourly if it has a time of day).
+    /// daily (hourly if it has a time of day). Steps go by their most common gap.
     pub fn infer(stamps: &[Timestamp]) -> Self {
-        let mut counts = std::collections::BTreeMap::<i64, usize>::new();
-        for pair in stamps.windows(2) {
-            *counts.entry(pair[1].seconds_since(pair[0])).or_default() += 1;
+        if stamps.first().is_some_and(|stamp| stamp.is_step()) {
+            return Self::Steps(most_common_gap(stamps).unwrap_or(1).max(1) as u64);
         }
         let intraday = stamps.first().is_some_and(|stamp| stamp.is_intraday());
-        let Some(most) = counts.values().max().copied() else {
+        let Some(gap) = most_common_gap(stamps) else {
             return match intraday {
                 true => Self::Minutes(60),
                 false => Self::Daily,
             };
         };
-        let gap = counts
-            .iter()
-            .find(|(_, count)| **count == most)
-            .map_or(SECONDS_PER_DAY, |(gap, _)| *gap);
         if gap < SECONDS_PER_DAY {
             return Self::Minutes(u32::try_from(gap / 60).unwrap_or(1).max(1));
         }
@@ -74,6 +72,7 @@ impl Frequency {
         let date = stamp.date();
         let next_date = match self {
             Self::Minutes(minutes) => return stamp.plus_seconds(i64::from(minutes) * 60),
+            Self::Steps(steps) => return stamp.plus_seconds(i64::try_from(steps).ok()?),
             Self::Daily => date.succ_opt(),
             Self::BusinessDaily => {
                 let mut next = date.succ_opt()?;
@@ -112,6 +111,17 @@ impl Frequency {
     }
 }
 
+/// The most common gap between consecutive `stamps` (the smallest of equally common ones), in
+/// seconds (in steps between steps); `None` for fewer than two.
+fn most_common_gap(stamps: &[Timestamp]) -> Option<i64> {
+    let mut counts = std::collections::BTreeMap::<i64, usize>::new();
+    for pair in stamps.windows(2) {
+        *counts.entry(pair[1].seconds_since(pair[0])).or_default() += 1;
+    }
+    let most = counts.values().max().copied()?;
+    (counts.into_iter()).find_map(|(gap, count)| (count == most).then_some(gap))
+}
+
 /// `date` plus `months`, on the last day of the month when `date` is a month's last day.
 fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
     let is_month_end = date
@@ -140,6 +150,8 @@ impl std::fmt::Display for Frequency {
             Self::Quarterly => write!(f, "quarterly"),
             Self::Yearly => write!(f, "yearly"),
             Self::Irregular(days) => write!(f, "irregular (about every {days} days)"),
+            Self::Steps(1) => write!(f, "every step"),
+            Self::Steps(steps) => write!(f, "every {steps} steps"),
         }
     }
 }
@@ -268,5 +280,32 @@ mod tests {
         ];
         assert_eq!(Frequency::infer(&dates), Frequency::Monthly);
         assert_eq!(Frequency::Monthly.missing(&dates), vec![day(2024, 3, 1)]);
+    }
+
+    #[test]
+    fn steps_go_by_their_most_common_gap_and_have_their_gaps_found() {
+        let steps = |numbers: &[i64]| -> Vec<Timestamp> {
+            (numbers.iter())
+                .map(|step| Timestamp::from_step(*step).unwrap())
+                .collect()
+        };
+        let every_step = steps(&[-1, 0, 1, 2, 4, 5]);
+        assert_eq!(Frequency::infer(&every_step), Frequency::Steps(1));
+        assert_eq!(Frequency::Steps(1).missing(&every_step), steps(&[3]));
+        let every_five = steps(&[0, 5, 10, 20]);
+        assert_eq!(Frequency::infer(&every_five), Frequency::Steps(5));
+        assert_eq!(Frequency::Steps(5).missing(&every_five), steps(&[15]));
+        assert_eq!(Frequency::infer(&steps(&[7])), Frequency::Steps(1));
+        assert_eq!(
+            Frequency::Steps(5).next(every_five[3]),
+            steps(&[25]).first().copied()
+        );
+        assert_eq!(
+            (
+                Frequency::Steps(1).to_string(),
+                Frequency::Steps(5).to_string()
+            ),
+            ("every step".to_string(), "every 5 steps".to_string())
+        );
     }
 }

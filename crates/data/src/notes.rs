@@ -46,8 +46,10 @@ impl fmt::Display for CleaningNote {
                     Frequency::BusinessDaily => " (market holidays?)",
                     _ => "",
                 };
-                let dates = match count {
-                    1 => format!("1 {frequency} date is"),
+                let dates = match (frequency, count) {
+                    (Frequency::Steps(_), 1) => "1 step is".to_string(),
+                    (Frequency::Steps(_), _) => format!("{count} steps are"),
+                    (_, 1) => format!("1 {frequency} date is"),
                     _ => format!("{count} {frequency} dates are"),
                 };
                 write!(
@@ -138,7 +140,8 @@ fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
 mod tests {
     use std::io::Write;
 
-    use crate::{DataConfig, MissingPolicy, prepare};
+    use super::{CleaningNote, Frequency};
+    use crate::{DataConfig, MissingPolicy, Timestamp, prepare};
 
     /// The notes of `csv` (daily rows of `Date,Open`) prepared with `missing`.
     fn notes(csv: &str, missing: MissingPolicy) -> Vec<String> {
@@ -170,6 +173,21 @@ mod tests {
     #[test]
     fn a_clean_series_has_no_notes() {
         assert!(notes(&days(|_, row| Some(row)), MissingPolicy::Error).is_empty());
+    }
+
+    #[test]
+    fn missing_steps_are_counted_as_steps() {
+        let note = |count| CleaningNote::MissingDates {
+            count,
+            frequency: Frequency::Steps(1),
+            first: Timestamp::from_step(50).unwrap(),
+        };
+        assert!(
+            note(1)
+                .to_string()
+                .starts_with("1 step is missing inside the series (the first: 50)")
+        );
+        assert!(note(3).to_string().starts_with("3 steps are missing"));
     }
 
     #[test]

@@ -182,6 +182,7 @@ fn split_loaded(
     config: &DataConfig,
     held_out: SplitSpec,
 ) -> Result<(TimeSeries, SplitWindows), DataError> {
+    calendar::check_dates(&series, &config.calendar)?;
     calendar::add_columns(&mut series, &config.calendar);
     let splits = split_series(
         &series.source_name,

@@ -1,53 +1,89 @@
-//! When a row was observed: a date (daily and coarser series) or a date and a time of day to
-//! the second (intraday series: hourly, every 5 minutes, …).
+//! When a row was observed: a date (daily and coarser series), a date and a time of day to
+//! the second (intraday series: hourly, every 5 minutes, …), or a time step (a series indexed
+//! by whole numbers, `[data] date_format = "step"`).
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-/// The time of one row. A series' timestamps are all dates or all date-times (intraday); a
-/// date is written `YYYY-MM-DD`, a date-time `YYYY-MM-DD HH:MM:SS`. Ordered by time.
+/// The time of one row. A series' timestamps are all dates, all date-times (intraday) or all
+/// steps; a date is written `YYYY-MM-DD`, a date-time `YYYY-MM-DD HH:MM:SS`, a step as its
+/// number. Ordered by time.
 ///
-/// Held in 8 bytes (seconds since 1970-01-01 00:00 and whether it is intraday), so that a
-/// series of ten million rows keeps its times in 80 MB.
+/// Held in 8 bytes (seconds since 1970-01-01 00:00, or the step number, and its kind), so
+/// that a series of ten million rows keeps its times in 80 MB.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
-    /// `seconds << 1 | intraday`: ordered by the seconds.
+    /// `position << 2 | kind`: ordered by the position (seconds, or the step number).
     packed: i64,
 }
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
+/// The kinds of timestamp, in the packed value's two low bits.
+const DATE: i64 = 0;
+const DATETIME: i64 = 1;
+const STEP: i64 = 2;
+
+/// The steps a [`Timestamp`] holds: about ±2.3 × 10¹⁸.
+const STEP_RANGE: std::ops::RangeInclusive<i64> = (i64::MIN >> 2)..=(i64::MAX >> 2);
+
 impl Timestamp {
     /// The timestamp of a date (of a daily or coarser series).
     pub fn from_date(date: NaiveDate) -> Self {
-        Self::pack(date.and_time(NaiveTime::MIN).and_utc().timestamp(), false)
+        Self::pack(date.and_time(NaiveTime::MIN).and_utc().timestamp(), DATE)
     }
 
     /// The timestamp of a date and time of day (of an intraday series); fractions of a
     /// second are dropped.
     pub fn from_datetime(datetime: NaiveDateTime) -> Self {
-        Self::pack(datetime.and_utc().timestamp(), true)
+        Self::pack(datetime.and_utc().timestamp(), DATETIME)
     }
 
-    fn pack(seconds: i64, intraday: bool) -> Self {
+    /// The timestamp of time step `step` (of a series indexed by whole numbers); `None`
+    /// beyond about ±2.3 × 10¹⁸.
+    pub fn from_step(step: i64) -> Option<Self> {
+        STEP_RANGE.contains(&step).then(|| Self::pack(step, STEP))
+    }
+
+    fn pack(position: i64, kind: i64) -> Self {
         Self {
-            packed: (seconds << 1) | i64::from(intraday),
+            packed: (position << 2) | kind,
         }
     }
 
-    /// Seconds since 1970-01-01 00:00.
+    fn kind(self) -> i64 {
+        self.packed & 0b11
+    }
+
+    /// Seconds since 1970-01-01 00:00 (for a step, its number: see [`Self::step`]).
     pub fn seconds(self) -> i64 {
-        self.packed >> 1
+        self.packed >> 2
     }
 
-    /// Whether this is a time of day of an intraday series (else a date).
+    /// Whether this is a time of day of an intraday series (else a date or a step).
     pub fn is_intraday(self) -> bool {
-        self.packed & 1 == 1
+        self.kind() == DATETIME
     }
 
-    /// The date and time.
+    /// The step number of a step, `None` for a date or a date-time.
+    pub fn step(self) -> Option<i64> {
+        (self.kind() == STEP).then_some(self.packed >> 2)
+    }
+
+    /// Whether this is a time step (of a series indexed by whole numbers), with no date.
+    pub fn is_step(self) -> bool {
+        self.kind() == STEP
+    }
+
+    /// The date and time; a step has none and gets 1970-01-01 plus its number of days, so
+    /// code that reads dates (calendar inputs, the frequency's calendar) must ask
+    /// [`Self::is_step`] first.
     pub fn datetime(self) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(self.seconds(), 0)
-            .expect("a timestamp is made from a valid date and time")
+        let seconds = match self.step() {
+            Some(step) => step.saturating_mul(SECONDS_PER_DAY),
+            None => self.seconds(),
+        };
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
             .naive_utc()
     }
 
@@ -56,7 +92,7 @@ impl Timestamp {
         self.datetime().date()
     }
 
-    /// Seconds from `earlier` to this one.
+    /// Seconds from `earlier` to this one (steps from one step to another).
     pub fn seconds_since(self, earlier: Timestamp) -> i64 {
         self.seconds() - earlier.seconds()
     }
@@ -69,14 +105,18 @@ impl Timestamp {
     /// This timestamp `seconds` later, of the same kind; `None` past chrono's calendar.
     pub fn plus_seconds(self, seconds: i64) -> Option<Self> {
         let later = self.seconds().checked_add(seconds)?;
+        if self.is_step() {
+            return Self::from_step(later);
+        }
         chrono::DateTime::from_timestamp(later, 0)?;
-        (later.checked_mul(2).is_some()).then(|| Self::pack(later, self.is_intraday()))
+        Some(Self::pack(later, self.kind()))
     }
 
-    /// The same time of day on `date`, of the same kind.
+    /// The same time of day on `date`, of the same kind (a date for a step).
     pub fn on_date(self, date: NaiveDate) -> Self {
         let seconds = date.and_time(self.datetime().time()).and_utc().timestamp();
-        Self::pack(seconds, self.is_intraday())
+        let kind = if self.is_intraday() { DATETIME } else { DATE };
+        Self::pack(seconds, kind)
     }
 }
 
@@ -88,9 +128,10 @@ impl From<NaiveDate> for Timestamp {
 
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.is_intraday() {
-            true => write!(f, "{}", self.datetime().format("%Y-%m-%d %H:%M:%S")),
-            false => write!(f, "{}", self.date()),
+        match self.kind() {
+            STEP => write!(f, "{}", self.seconds()),
+            DATETIME => write!(f, "{}", self.datetime().format("%Y-%m-%d %H:%M:%S")),
+            _ => write!(f, "{}", self.date()),
         }
     }
 }
@@ -133,5 +174,30 @@ mod tests {
         assert_eq!(moved.to_string(), "2024-03-31 23:00:00");
         let end = Timestamp::from_date(NaiveDate::MAX);
         assert_eq!(end.plus_seconds(SECONDS_PER_DAY), None);
+    }
+
+    #[test]
+    fn steps_print_as_numbers_order_by_number_and_stop_at_their_range() {
+        let step = Timestamp::from_step(-3).unwrap();
+        assert_eq!(
+            (step.step(), step.is_step(), step.is_intraday()),
+            (Some(-3), true, false)
+        );
+        assert_eq!(step.to_string(), "-3");
+        let later = step.plus_seconds(5).unwrap();
+        assert_eq!(
+            (later.to_string(), later.seconds_since(step)),
+            ("2".into(), 5)
+        );
+        assert!(step < later);
+        let day = Timestamp::from_date(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+        assert_eq!((day.step(), day.is_step()), (None, false));
+        let last = Timestamp::from_step(*STEP_RANGE.end()).unwrap();
+        assert_eq!(last.plus_seconds(1), None);
+        assert_eq!(Timestamp::from_step(i64::MAX), None);
+        assert_eq!(
+            Timestamp::from_step(i64::MIN >> 2).unwrap().step(),
+            Some(i64::MIN >> 2)
+        );
     }
 }

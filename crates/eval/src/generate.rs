@@ -179,7 +179,15 @@ mod tests {
             calendar: vec![yoho_data::CalendarFeature::DayOfWeek],
             ..sine_config()
         };
-        let data = yoho_data::prepare(&config).unwrap();
+        // the sine's values on days from 2000-01-01, which have a calendar
+        let yoho_data::Source::Sine(spec) = &config.source else {
+            unreachable!("a sine config")
+        };
+        let wave = yoho_data::sine::generate(spec).unwrap().series;
+        let start = yoho_data::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        let values = wave.column("value").unwrap().to_vec();
+        let loaded = yoho_data::LoadedSeries::daily("sine", start, "value", values);
+        let data = yoho_data::prepare_loaded(loaded, &config).unwrap();
         let mut corrupted = data.clone();
         let mut series = (*data.series).clone();
         let target = (series.columns.iter_mut())

@@ -503,17 +503,23 @@ mod tests {
         let device = Device::flex();
         // one step at a time, from the target and the day of the week's sine and cosine
         let model = RnnForecasterConfig::new(3, 8).init(&device);
+        let spec = SineSpec {
+            points: 60,
+            noise: 0.1,
+            seed: 3,
+            ..SineSpec::default()
+        };
         let config = DataConfig {
             calendar: vec![CalendarFeature::DayOfWeek],
             horizon: 3,
-            ..DataConfig::new("", &["value"], "value", 6, 8).with_sine(SineSpec {
-                points: 60,
-                noise: 0.1,
-                seed: 3,
-                ..SineSpec::default()
-            })
+            ..DataConfig::new("", &["value"], "value", 6, 8).with_sine(spec)
         };
-        let data = yoho_data::prepare(&config).unwrap();
+        // the sine's values on days from 2000-01-01, which have a calendar
+        let wave = yoho_data::sine::generate(&spec).unwrap().series;
+        let start = yoho_data::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        let values = wave.column("value").unwrap().to_vec();
+        let loaded = yoho_data::LoadedSeries::daily("sine", start, "value", values);
+        let data = yoho_data::prepare_loaded(loaded, &config).unwrap();
         let test = data.splits.test;
         let forecasts = forecast_windows(&model, &data, &test, &device).unwrap();
         assert!(forecasts.iter().all(|steps| steps.len() == 3));

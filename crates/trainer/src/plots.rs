@@ -189,6 +189,14 @@ fn axis_range(low: f64, high: f64) -> std::ops::Range<f64> {
 type DateChart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
+/// The name of a time axis over `dates`: "step" for a series indexed by time steps.
+fn time_axis(dates: &[yoho_data::Timestamp]) -> &'static str {
+    match dates.first().is_some_and(|date| date.is_step()) {
+        true => "step",
+        false => "date",
+    }
+}
+
 /// The mesh of a chart over dates: `date_label` names an x position's date, `y_desc` the values.
 fn draw_date_mesh(
     chart: &mut DateChart<'_, '_>,
@@ -354,7 +362,7 @@ pub fn test_period(
         };
         draw_date_mesh(
             &mut chart,
-            "date",
+            time_axis(&forecast.dates),
             format!("{target} ({unit})"),
             &date_label,
         )?;
@@ -684,7 +692,10 @@ pub fn multi_step_forecasts(
         };
         draw_date_mesh(
             &mut chart,
-            "date of the first forecast step (+k: k steps after the last test window's)",
+            format!(
+                "{} of the first forecast step (+k: k steps after the last test window's)",
+                time_axis(dates)
+            ),
             format!("{target} ({unit})"),
             &date_label,
         )?;
@@ -764,7 +775,7 @@ pub fn history_and_forecast(
             }));
         let legend = quiet_corner(drawn, &(0.0..x_max), &y_range);
         let mut chart = chart_builder(root, caption).build_cartesian_2d(0f64..x_max, y_range)?;
-        draw_date_mesh(&mut chart, "date", target, &date_label)?;
+        draw_date_mesh(&mut chart, time_axis(dates), target, &date_label)?;
         // a fan from the last observed value, so that one step's band shows too
         let outlines = bands
             .iter()

@@ -277,6 +277,7 @@ impl ModelRun<'_> {
         let data = &config.data;
         let scaler = files.load_scaler()?;
         let calibration = read_calibration(files)?;
+        calendar::check_dates(&series, &data.calendar)?;
         calendar::add_columns(&mut series, &data.calendar);
         yoho_data::check_logarithms(&series, data)?;
         if series.len() < data.window_len {

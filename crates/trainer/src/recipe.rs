@@ -264,8 +264,8 @@ pub(crate) fn partial_model_note(table: &Table, path: &Path) -> Option<String> {
     })
 }
 
-/// Fills the data keys the recipe chooses from the series; returns the season of its frequency
-/// (`[evaluate] season`: the seasonal naive's, MASE's and exponential smoothing's, which read the
+/// Fills the data keys the recipe chooses from the series; returns its season, the config's own
+/// `[data] season` or else its frequency's (`[evaluate] season`: the seasonal naive's, MASE's and exponential smoothing's, which read the
 /// whole history, so it is kept where a window is too short to hold a season). Families that
 /// read levels (`levels`: the `es_rnn` hybrid smooths them itself, `seasonal_rnn` subtracts
 /// the seasonal naive itself) get `transform = "level"`.
@@ -308,9 +308,18 @@ fn fill_data(
         Purpose::Forecast => "a validation period of a horizon",
     };
     let panel = data.contains_key("series_column");
+    let own_season = match data.get("season") {
+        None => None,
+        Some(Value::Integer(season)) if *season >= 1 => Some(*season as usize),
+        Some(other) => bail!(
+            "{}: [data] season: expected a whole number ≥ 1 of rows per season, got {other}",
+            path.display()
+        ),
+    };
+    let season = own_season.unwrap_or(yoho_data::defaults::season(frequency));
     let recipe = match panel {
-        true => Recipe::for_panel(&usable, frequency, horizon),
-        false => Recipe::for_series(usable[0], frequency, horizon),
+        true => Recipe::for_panel(&usable, frequency, own_season, horizon),
+        false => Recipe::for_series(usable[0], frequency, own_season, horizon),
     };
     let Some(recipe) = recipe else {
         let rows = lengths.iter().max().copied().unwrap_or(0);
@@ -330,7 +339,7 @@ fn fill_data(
         return Err(TooShort {
             message,
             data: probe_config(data, path)?,
-            season: yoho_data::defaults::season(frequency),
+            season,
             recipe_model: false,
         }
         .into());
@@ -357,7 +366,7 @@ fn fill_data(
     if recipe.season > 1 {
         data.entry("season").or_insert(integer(recipe.season));
     }
-    Ok(yoho_data::defaults::season(frequency))
+    Ok(season)
 }
 
 /// The rows of each series `data` names (one, or a panel's) and their frequency (the longest

@@ -45,7 +45,15 @@ pub enum DateFormat {
     /// A `strftime` pattern (chrono's), e.g. `%d/%m/%Y` or `%Y%m%d`; one without a day (or
     /// without a month and a day) reads the month's (the year's) first day.
     Pattern(String),
+    /// No date: a whole number, the row's time step (`[data] date_format = "step"`), for a
+    /// series indexed by step numbers (`1, 2, 3, …` or `0, 10, 20, …`); read by
+    /// [`DateFormat::step`], never by [`DateFormat::parse`]. Never detected: a column of
+    /// small numbers is as likely years or row numbers.
+    Step,
 }
+
+/// The `[data] date_format` that reads the date column as time steps.
+pub const STEP_FORMAT: &str = "step";
 
 impl DateFormat {
     /// What the format expects, for error messages.
@@ -67,16 +75,42 @@ impl DateFormat {
             Self::UnixSeconds => "seconds since 1970-01-01 UTC (a Unix time)".to_string(),
             Self::UnixMilliseconds => "milliseconds since 1970-01-01 UTC".to_string(),
             Self::Pattern(pattern) => format!("the date_format \"{pattern}\""),
+            Self::Step => {
+                "a whole number, the row's time step (date_format = \"step\")".to_string()
+            }
         }
+    }
+
+    /// The format `[data] date_format` names: time steps for `"step"`, else a `strftime`
+    /// pattern.
+    pub fn from_config(date_format: &str) -> Self {
+        match date_format {
+            STEP_FORMAT => Self::Step,
+            pattern => Self::Pattern(pattern.to_string()),
+        }
+    }
+
+    /// The time step a cell holds: a whole number (`-3`, `12`; `12.0` as a spreadsheet may
+    /// write it), or `None`.
+    pub fn step(text: &str) -> Option<i64> {
+        let text = text.trim();
+        if let Ok(step) = text.parse::<i64>() {
+            return Some(step);
+        }
+        let number: f64 = text.parse().ok()?;
+        // whole numbers up to 2^53, which a float holds exactly
+        let exact = number.is_finite() && number.fract() == 0.0 && number.abs() <= 9.007e15;
+        exact.then_some(number as i64)
     }
 
     /// What the format expects, for the error about a cell `text` it does not read: for a
     /// whole number that no format reads (a row number, a step count), that it is no date.
     pub fn describe_for(&self, text: &str) -> String {
-        match digits(text) {
+        match digits(text) && *self != Self::Step {
             true => format!(
                 "{}; a number other than a year, a YYYYMMDD date or a Unix time (a row number, \
-                 say) is no date: write the date each row stands for",
+                 say) is no date: write the date each row stands for, or set date_format = \
+                 \"{STEP_FORMAT}\" for a series indexed by time steps",
                 self.describe()
             ),
             false => self.describe(),
@@ -142,7 +176,8 @@ impl DateFormat {
         }
     }
 
-    /// The date and time of `text`, or `None` when it is not written in this format.
+    /// The date and time of `text`, or `None` when it is not written in this format (always
+    /// for [`DateFormat::Step`], which holds no date).
     pub fn parse(&self, text: &str) -> Option<NaiveDateTime> {
         let text = text.trim();
         match self {
@@ -158,6 +193,7 @@ impl DateFormat {
                 let (format, at) = digits_stamp(text)?;
                 return (format == *self).then_some(at);
             }
+            Self::Step => return None,
             Self::Iso | Self::MonthFirst | Self::DayFirst => {}
         }
         let (date, time) = match text.split_once(['T', ' ']) {
@@ -328,6 +364,39 @@ fn parse_time(text: &str) -> Option<NaiveTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_are_whole_numbers_named_by_the_config_and_never_detected() {
+        assert_eq!(DateFormat::from_config("step"), DateFormat::Step);
+        assert_eq!(
+            DateFormat::from_config("%Y%m"),
+            DateFormat::Pattern("%Y%m".into())
+        );
+        let read: Vec<Option<i64>> = ["1", " -3 ", "12.0", "1e3", "1.5", "x", "", "inf"]
+            .iter()
+            .map(|cell| DateFormat::step(cell))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                Some(1),
+                Some(-3),
+                Some(12),
+                Some(1000),
+                None,
+                None,
+                None,
+                None
+            ]
+        );
+        assert_eq!(DateFormat::Step.parse("1"), None);
+        assert_ne!(DateFormat::detect(["1", "2", "3"]), Some(DateFormat::Step));
+        assert!(
+            DateFormat::Iso
+                .describe_for("7")
+                .contains("date_format = \"step\"")
+        );
+    }
 
     fn at(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(year, month, day)

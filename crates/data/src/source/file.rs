@@ -401,6 +401,15 @@ fn offsets_change_intraday(dates: &Cells, height: usize, format: &DateFormat) ->
     false
 }
 
+/// The most usual gaps a step series may jump at once (see `Table::check_step_jumps`).
+const MAX_STEP_GAP: i64 = 10_000;
+
+/// A row's time as read: a date and time, or a time step.
+enum Stamp {
+    At(NaiveDateTime),
+    Step(Timestamp),
+}
+
 /// The columns of a file in use, as polars read them, before validation.
 struct Table {
     path: PathBuf,
@@ -483,7 +492,7 @@ impl Table {
             });
         }
         let format = match &options.date_format {
-            Some(pattern) => DateFormat::Pattern(pattern.clone()),
+            Some(date_format) => DateFormat::from_config(date_format),
             None => DateFormat::detect((0..height as u32).filter_map(|row| dates.text(row)))
                 .unwrap_or(DateFormat::Iso),
         };
@@ -609,9 +618,9 @@ impl Table {
             if self.is_blank(data_row) {
                 continue;
             }
-            let datetime = self.parse_date(data_row)?;
+            let stamp = self.parse_stamp(data_row)?;
             match keep(data_row)? {
-                true => parsed.push((datetime, data_row)),
+                true => parsed.push((stamp, data_row)),
                 false => dropped_rows += 1,
             }
         }
@@ -620,14 +629,15 @@ impl Table {
                 path: self.path.clone(),
             });
         }
-        let intraday = parsed
-            .iter()
-            .any(|(datetime, _)| datetime.time() != chrono::NaiveTime::MIN);
+        let intraday = (parsed.iter()).any(
+            |(stamp, _)| matches!(stamp, Stamp::At(at) if at.time() != chrono::NaiveTime::MIN),
+        );
         let mut kept: Vec<(Timestamp, u32)> = parsed
             .into_iter()
-            .map(|(datetime, row)| match intraday {
-                true => (Timestamp::from_datetime(datetime), row),
-                false => (Timestamp::from_date(datetime.date()), row),
+            .map(|(stamp, row)| match stamp {
+                Stamp::Step(step) => (step, row),
+                Stamp::At(datetime) if intraday => (Timestamp::from_datetime(datetime), row),
+                Stamp::At(datetime) => (Timestamp::from_date(datetime.date()), row),
             })
             .collect();
         let was_unsorted = kept.windows(2).any(|pair| pair[0].0 > pair[1].0);
@@ -635,7 +645,44 @@ impl Table {
             kept.sort_unstable();
         }
         self.check_unique(&kept)?;
+        self.check_step_jumps(&kept)?;
         Ok((kept, dropped_rows, was_unsorted))
+    }
+
+    /// A row's time: its date and time, or its step when the date column holds steps.
+    fn parse_stamp(&self, data_row: u32) -> Result<Stamp, DataError> {
+        if self.format != DateFormat::Step {
+            return self.parse_date(data_row).map(Stamp::At);
+        }
+        let cell = self.dates.text(data_row);
+        let text = cell.as_deref().unwrap_or("");
+        (DateFormat::step(text).and_then(Timestamp::from_step))
+            .map(Stamp::Step)
+            .ok_or_else(|| self.bad_date(data_row, text))
+    }
+
+    /// An error where steps (`kept`, sorted) jump by more than [`MAX_STEP_GAP`] of their usual
+    /// gaps at once: a typo (`10000` for `1000`) would otherwise make the missing steps in
+    /// between more rows than memory holds.
+    fn check_step_jumps(&self, kept: &[(Timestamp, u32)]) -> Result<(), DataError> {
+        if !kept.first().is_some_and(|(stamp, _)| stamp.is_step()) {
+            return Ok(());
+        }
+        let stamps: Vec<Timestamp> = kept.iter().map(|(stamp, _)| *stamp).collect();
+        let Frequency::Steps(usual) = Frequency::infer(&stamps) else {
+            return Ok(());
+        };
+        let limit = (usual as i64).saturating_mul(MAX_STEP_GAP);
+        match (kept.windows(2)).find(|pair| pair[1].0.seconds_since(pair[0].0) > limit) {
+            Some(pair) => Err(DataError::StepJump {
+                path: self.path.clone(),
+                from: (pair[0].0.to_string(), self.row_number(pair[0].1 as usize)),
+                to: (pair[1].0.to_string(), self.row_number(pair[1].1 as usize)),
+                usual: usual as usize,
+                limit: MAX_STEP_GAP as usize,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn series(&self, rows: &[u32], drop_missing: bool) -> Result<LoadedSeries, DataError> {
@@ -784,17 +831,22 @@ impl Table {
         }
         let cell = self.dates.text(data_row);
         let text = cell.as_deref().unwrap_or("");
-        let local = self.format.parse(text).ok_or_else(|| DataError::BadDate {
+        let local = (self.format.parse(text)).ok_or_else(|| self.bad_date(data_row, text))?;
+        let offset = utc_offset_seconds(text)
+            .filter(|_| self.in_utc)
+            .unwrap_or(0);
+        Ok(local - chrono::Duration::seconds(i64::from(offset)))
+    }
+
+    /// The error for a date cell `text` of data row `data_row` that its format does not read.
+    fn bad_date(&self, data_row: u32, text: &str) -> DataError {
+        DataError::BadDate {
             path: self.path.clone(),
             row: self.row_number(data_row as usize),
             column: self.date_column.clone(),
             value: text.to_string(),
             expected: self.format.describe_for(text),
-        })?;
-        let offset = utc_offset_seconds(text)
-            .filter(|_| self.in_utc)
-            .unwrap_or(0);
-        Ok(local - chrono::Duration::seconds(i64::from(offset)))
+        }
     }
 
     /// Every used cell of the row is a number, or an error naming the first that is not.
@@ -2104,6 +2156,82 @@ mod tests {
         let file = write_csv("t,Open\nmonday,1\n");
         let message = load_file(file.path(), &options).unwrap_err().to_string();
         assert!(!message.contains("row number"), "{message}");
+    }
+
+    #[test]
+    fn a_column_of_time_steps_is_read_as_steps() {
+        let options = LoadOptions {
+            date_column: "t".into(),
+            date_format: Some("step".into()),
+            ..options(&["Open"])
+        };
+        let steps = |numbers: &[i64]| -> Vec<Timestamp> {
+            (numbers.iter())
+                .map(|step| Timestamp::from_step(*step).unwrap())
+                .collect()
+        };
+        // out of order, every 10 steps, one missing (30), one written as a float
+        let file = write_csv(
+            "t,Open
+10,1
+0,0
+20.0,2
+40,4
+",
+        );
+        let loaded = load_file(file.path(), &options).unwrap();
+        assert_eq!(loaded.series.dates, steps(&[0, 10, 20, 40]));
+        assert_eq!(loaded.series.column("Open").unwrap(), &[0.0, 1.0, 2.0, 4.0]);
+        assert!(loaded.cleaning.was_unsorted);
+        assert_eq!(Frequency::infer(&loaded.series.dates), Frequency::Steps(10));
+        // filled: the missing step 30 gets a row, interpolated
+        let filled = LoadOptions {
+            missing: MissingPolicy::Interpolate,
+            ..options.clone()
+        };
+        let loaded = load_file(file.path(), &filled).unwrap();
+        assert_eq!(loaded.series.dates, steps(&[0, 10, 20, 30, 40]));
+        assert_eq!(loaded.series.column("Open").unwrap()[3], 3.0);
+        // a cell that is no whole number, and a duplicate step, name their rows
+        let file = write_csv(
+            "t,Open
+1,1
+1.5,2
+",
+        );
+        let message = load_file(file.path(), &options).unwrap_err().to_string();
+        assert!(
+            message.contains("row 3, column 't': '1.5'") && message.contains("time step"),
+            "{message}"
+        );
+        let file = write_csv(
+            "t,Open
+1,1
+2,2
+1,3
+",
+        );
+        let error = load_file(file.path(), &options).unwrap_err();
+        assert!(matches!(
+            error,
+            DataError::DuplicateDate {
+                first_row: 2,
+                second_row: 4,
+                ..
+            }
+        ));
+        // a typo that jumps far beyond the usual gap is refused, not filled with rows
+        let mut text = String::from("t,Open\n");
+        for step in 1..=20 {
+            let step = if step == 20 { 2_000_000 } else { step };
+            text += &format!("{step},1\n");
+        }
+        let file = write_csv(&text);
+        let message = load_file(file.path(), &filled).unwrap_err().to_string();
+        assert!(
+            message.contains("jump from 19 (row 20) to 2000000 (row 21)"),
+            "{message}"
+        );
     }
 
     #[test]

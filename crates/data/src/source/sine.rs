@@ -1,11 +1,9 @@
 //! The NumPy article's data: a noisy sine wave, generated instead of read from a file.
 //!
 //! `x` runs evenly over `x_range` (both ends included); the value is `sin(x)` plus Gaussian
-//! noise with standard deviation `noise`, drawn from a generator seeded with `seed`. Rows get
-//! consecutive calendar days from 2000-01-01 as their dates, so the rest of the pipeline treats
-//! the wave like any daily series.
-
-use chrono::NaiveDate;
+//! noise with standard deviation `noise`, drawn from a generator seeded with `seed`. It has no
+//! dates: its rows are time steps 0, 1, 2, … (as a file read with `date_format = "step"`), so
+//! it has no calendar inputs.
 
 use crate::timestamp::Timestamp;
 use rand::SeedableRng;
@@ -97,11 +95,10 @@ pub fn generate(spec: &SineSpec) -> Result<LoadedSeries, DataError> {
     })?;
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let value = clean.iter().map(|y| y + normal.sample(&mut rng)).collect();
-    let first_day = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid date");
     let series = TimeSeries {
         source_name: SOURCE_NAME.to_string(),
-        dates: (0..spec.points)
-            .map(|i| Timestamp::from_date(first_day + chrono::Days::new(i as u64)))
+        dates: (0..spec.points as i64)
+            .filter_map(Timestamp::from_step)
             .collect(),
         columns: vec![
             Column {

@@ -82,6 +82,64 @@ fn path_target_and_horizon_are_a_whole_config() {
 }
 
 #[test]
+fn a_series_indexed_by_time_steps_gets_a_season_of_its_own_and_steps_after_its_last() {
+    let dir = tempfile::tempdir().unwrap();
+    // the monthly series' values at steps 0, 1, 2, …, written out of order
+    let mut lines: Vec<String> = (monthly_csv(120).lines().skip(1).enumerate())
+        .map(|(step, line)| format!("{step},{}", line.split_once(',').unwrap().1))
+        .collect();
+    lines.swap(3, 4);
+    let data = dir.path().join("steps.csv");
+    std::fs::write(&data, format!("t,sales\n{}\n", lines.join("\n"))).unwrap();
+    let config_with = |name: &str, extra: &str| {
+        let config = dir.path().join(format!("{name}.toml"));
+        let text = format!(
+            "[data]\npath = {:?}\ndate_column = \"t\"\ndate_format = \"step\"\n\
+             target = \"sales\"\nhorizon = 6\n{extra}",
+            data.display().to_string()
+        );
+        std::fs::write(&config, text).unwrap();
+        config
+    };
+    let config = config_with("steps", "season = 12\n");
+    let run = dir.path().join("run");
+    assert_success(&three_epochs(&[], &config, &run));
+    // the config's season sizes the windows and is the seasonal naive's and MASE's
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    assert_eq!(saved["data"]["season"].as_integer(), Some(12));
+    assert_eq!(saved["data"]["window_len"].as_integer(), Some(13));
+    let calendar = saved["data"].get("calendar").and_then(|c| c.as_array());
+    assert!(calendar.is_none_or(Vec::is_empty), "{saved}");
+    assert_eq!(saved["evaluate"]["season"].as_integer(), Some(12));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&run.join("metrics.json"))).unwrap();
+    assert_eq!(metrics["data"]["test_first_date"], "114");
+    let predictions = read(&run.join("predictions.csv"));
+    assert!(
+        predictions.lines().nth(1).unwrap().starts_with("114,"),
+        "{predictions}"
+    );
+    // the forecast and predict go on from the last step
+    let forecast = dir.path().join("forecast");
+    let output = three_epochs(&["forecast"], &config, &forecast);
+    assert_success(&output);
+    let steps = |file: &Path| -> Vec<String> {
+        (read(file).lines().skip(1))
+            .map(|line| line.split(',').nth(1).unwrap().to_string())
+            .collect()
+    };
+    let after: Vec<String> = (120..126).map(|step| step.to_string()).collect();
+    assert_eq!(steps(&forecast.join("forecast.csv")), after);
+    let predicted = dir.path().join("predicted.csv");
+    assert_success(&crate::common::predict_to(&run, &data, &predicted));
+    assert_eq!(steps(&predicted), after);
+    // steps have no calendar to read
+    let calendar = config_with("calendar", "calendar = [\"month\"]\n");
+    let output = three_epochs(&[], &calendar, &dir.path().join("calendar_run"));
+    assert_clean_error(&output, &["calendar asks for 'month'", "time steps"]);
+}
+
+#[test]
 fn a_validation_period_of_the_configs_own_gets_no_second_fit() {
     let dir = tempfile::tempdir().unwrap();
     let extra = "valid_len = 6\n";
