@@ -68,7 +68,8 @@ impl DateFormat {
             Self::IsoWeek => "an ISO week, YYYY-Www".to_string(),
             Self::DecimalYear => {
                 "a decimal year of whole months, as R's time() of a monthly or quarterly series \
-                 (1949.0833 for February 1949; other series need their dates written)"
+                 (1949.0833 for February 1949; other series need their dates written, or \
+                 their rows numbered and read with date_format = \"step\")"
                     .to_string()
             }
             Self::Compact => "a compact date, YYYYMMDD".to_string(),
