@@ -22,9 +22,9 @@ use crate::blend::Blend;
 use crate::evaluate::{EvaluationTable, TestForecast, forecast_test};
 use crate::inference::InferenceError;
 use crate::intervals::{
-    CRPS_WIDEST_LEVEL, Calibration, CalibrationErrors, EarlierFolds, PooledIntervals,
-    TestIntervals, calibrated_intervals, calibrates_every_level, conformal_test_intervals_from,
-    test_intervals,
+    Calibration, CalibrationErrors, EarlierFolds, PooledIntervals, TestIntervals,
+    calibrated_intervals, calibrates_every_level, conformal_test_intervals_from, test_intervals,
+    with_crps_level,
 };
 use crate::rolling::{voice_origins, voices_rolling_errors};
 
@@ -646,11 +646,6 @@ fn fallback_intervals(
         levels,
         (errors, &naive),
     ))
-}
-
-/// `levels` and the widest interval of the CRPS's quantiles ([`CRPS_WIDEST_LEVEL`]).
-fn with_crps_level(levels: &[f64]) -> Vec<f64> {
-    levels.iter().copied().chain([CRPS_WIDEST_LEVEL]).collect()
 }
 
 /// The errors (forecast − actual) of `spec`'s statistical voices alone at origins rolling over
@@ -1275,7 +1270,7 @@ mod tests {
             assert_eq!(intervals.calibration, Calibration::VoicesAtRollingOrigins);
             let data: PreparedData =
                 prepare_fold::<DataError>(&clean, &config, &fold.fold).unwrap();
-            let wanted = [0.8, 0.95, CRPS_WIDEST_LEVEL];
+            let wanted = [0.8, 0.95, crate::intervals::CRPS_WIDEST_LEVEL];
             let origins = voice_origins(&wanted, 1);
             let (by_step, _) = voices_rolling_errors(spec.blend.as_ref().unwrap(), &data, origins);
             // fewer than the 19 errors the 95 % interval needs

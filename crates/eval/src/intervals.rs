@@ -919,6 +919,12 @@ pub fn calibrates_every_level(by_step: &[Vec<f64>], naive: &[f64], levels: &[f64
     !by_step.is_empty() && fewest >= needed
 }
 
+/// `levels` and the widest interval of the CRPS's quantiles ([`CRPS_WIDEST_LEVEL`]): the
+/// intervals a run's errors must calibrate for every score.
+pub fn with_crps_level(levels: &[f64]) -> Vec<f64> {
+    levels.iter().copied().chain([CRPS_WIDEST_LEVEL]).collect()
+}
+
 /// How many intervals (a level at a step ahead) errors `by_step` (one list per step) calibrate:
 /// the pairs of a step and one of `levels` whose step has as many errors as the level needs.
 pub fn calibrated_intervals(by_step: &[Vec<f64>], levels: &[f64]) -> usize {

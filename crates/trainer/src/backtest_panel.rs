@@ -16,15 +16,15 @@ use yoho_data::PreparedPanel;
 use yoho_eval::backtest::{self, BacktestSpec, PanelFold, Refit};
 use yoho_eval::baselines::{self, Baseline};
 use yoho_eval::intervals::{
-    Calibration, CalibrationErrors, Conformal, StepCoverage, TestIntervals,
+    Calibration, CalibrationErrors, StepCoverage, TestIntervals, calibrated_intervals,
+    with_crps_level,
 };
-use yoho_eval::pooled::{ErrorsBySeries, first_step_count, pooled_voices_errors};
+use yoho_eval::pooled::{ErrorsBySeries, pooled_voices_errors};
 use yoho_eval::statistical_only::test_alone;
 use yoho_eval::{EvaluationTable, MODEL, PanelSummary, TestForecast};
 
 use crate::RunOutcome;
 use crate::artifacts::{RunDir, files};
-use crate::calibration_fit::voice_origins;
 use crate::cli::BacktestArgs;
 use crate::config::ExperimentConfig;
 use crate::device::{SelectedDevice, select_device};
@@ -550,29 +550,38 @@ fn score_series(
 }
 
 /// A fold's pooled calibration errors (`[series][step][error]`, and where they come from), or,
-/// where those are too few for the widest level at the first step and the config names
+/// where those do not calibrate every level at every step (and the CRPS) and the config names
 /// statistical voices, every series' voices' errors at origins rolling over its values before
 /// the fold's test period, pooled alike, as a panel run too short for a second fit is
-/// calibrated (`yoho_eval::pooled::pooled_voices_errors`), when they are more.
+/// calibrated (`yoho_eval::pooled::pooled_voices_errors`), when they calibrate more intervals (a
+/// level at a step ahead), as one series' backtest chooses.
 fn voices_where_too_few(
     config: &ExperimentConfig,
     panel: &PreparedPanel,
     (calibration, pooled): (Calibration, ErrorsBySeries),
 ) -> (Calibration, ErrorsBySeries) {
-    let widest = Conformal::errors_needed_for(&config.evaluate.intervals);
-    let (Some(widest), Some(blend)) = (widest, config.blend()) else {
+    let levels = &config.evaluate.intervals;
+    let (false, Some(blend)) = (levels.is_empty(), config.blend()) else {
         return (calibration, pooled);
     };
-    if first_step_count(&pooled) >= widest {
+    let wanted = with_crps_level(levels);
+    if calibrated(&pooled, &wanted) == wanted.len() * config.data.horizon {
         return (calibration, pooled);
     }
     let members: Vec<_> = panel.series.iter().map(|member| &member.data).collect();
     let voices = (config.evaluate.season, &blend);
-    let errors = pooled_voices_errors(&members, voices, voice_origins(config));
-    match first_step_count(&errors) > first_step_count(&pooled) {
+    let most_origins = yoho_eval::rolling::voice_origins(&wanted, config.data.horizon);
+    let errors = pooled_voices_errors(&members, voices, most_origins);
+    match calibrated(&errors, &wanted) > calibrated(&pooled, &wanted) {
         true => (Calibration::VoicesAtRollingOrigins, errors),
         false => (calibration, pooled),
     }
+}
+
+/// How many intervals (one of `levels` at a step ahead) pooled `errors` calibrate (every
+/// series holds as many errors at each step).
+fn calibrated(errors: &ErrorsBySeries, levels: &[f64]) -> usize {
+    (errors.first()).map_or(0, |by_step| calibrated_intervals(by_step, levels))
 }
 
 /// The contents of a panel backtest's `metrics.json`.
@@ -763,8 +772,8 @@ fn coverage_lines(summary: &PanelBacktestSummary) -> String {
         (true, false) => "each fold's calibrated on its series' validation errors pooled",
     };
     let voices = "on every series' statistical voices' errors at origins rolling over its \
-                  values before the fold's test period, pooled (the validation errors too few \
-                  for the widest level)";
+                  values before the fold's test period, pooled (where they calibrate more \
+                  intervals than the validation errors)";
     let calibration = match voices_folds(summary).as_slice() {
         [] => calibration.to_string(),
         folds if folds.len() == summary.per_fold.len() && !alone => {
@@ -884,6 +893,19 @@ fn markdown(summary: &PanelBacktestSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_weighed_by_the_intervals_they_calibrate_not_their_first_step() {
+        let wanted = with_crps_level(&[0.8, 0.95]);
+        // ten validation errors at each of three steps: 80 % and the CRPS's 90 % at each
+        let pooled: ErrorsBySeries = vec![vec![vec![1.0; 10]; 3]; 2];
+        assert_eq!(calibrated(&pooled, &wanted), 6);
+        // twenty rolling-origin errors at the first step but two at the others: every level at
+        // the first step only
+        let voices: ErrorsBySeries = vec![vec![vec![1.0; 20], vec![1.0; 2], vec![1.0; 2]]; 2];
+        assert_eq!(calibrated(&voices, &wanted), 3);
+        assert_eq!(calibrated(&Vec::new(), &wanted), 0);
+    }
 
     #[test]
     fn series_that_join_the_same_newer_folds_share_a_note_naming_five() {
