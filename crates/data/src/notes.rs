@@ -32,6 +32,8 @@ pub enum CleaningNote {
     /// Lines above the header (a title or a source line, as Google Trends and statistics
     /// offices write) were skipped: the header is the first line that names the date column.
     SkippedPreamble(usize),
+    /// The file has no date column: its rows were numbered 1, 2, 3, … as time steps.
+    NumberedRows,
 }
 
 impl fmt::Display for CleaningNote {
@@ -87,6 +89,11 @@ impl fmt::Display for CleaningNote {
                 lines + 1,
                 counted(*lines, "line", "lines")
             ),
+            Self::NumberedRows => write!(
+                f,
+                "the file has no date column (date_column): its rows are numbered 1, 2, 3, … as \
+                 time steps, a long panel's within each series"
+            ),
         }
     }
 }
@@ -118,6 +125,7 @@ fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
         was_unsorted,
         read_in_utc,
         preamble_lines,
+        numbered_rows,
     } = cleaning;
     let frequency = Frequency::infer(dates);
     let missing = frequency.missing(dates);
@@ -132,6 +140,7 @@ fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
         was_unsorted.then_some(CleaningNote::Sorted),
         read_in_utc.then_some(CleaningNote::ReadInUtc),
         (preamble_lines > 0).then_some(CleaningNote::SkippedPreamble(preamble_lines)),
+        numbered_rows.then_some(CleaningNote::NumberedRows),
     ];
     notes.into_iter().flatten().collect()
 }

@@ -63,6 +63,9 @@ pub struct Cleaning {
     /// Lines above a CSV file's header that were skipped: a preamble (a title, a source line)
     /// before the line that names the date column.
     pub preamble_lines: usize,
+    /// Whether the file had no date column and its rows were numbered as time steps
+    /// (`date_format = "step"`).
+    pub numbered_rows: bool,
 }
 
 /// A loaded series and what cleaning did to it.

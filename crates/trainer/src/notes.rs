@@ -65,14 +65,14 @@ pub(crate) fn print_panel_notes<'a>(series: impl Iterator<Item = (&'a str, Vec<C
 fn of_the_file(note: &CleaningNote) -> bool {
     matches!(
         note,
-        CleaningNote::ReadInUtc | CleaningNote::SkippedPreamble(_)
+        CleaningNote::ReadInUtc | CleaningNote::SkippedPreamble(_) | CleaningNote::NumberedRows
     )
 }
 
 /// A line per note of the first [`SERIES_NOTED`] series with notes, then how many more series
 /// have them; the series whose rows were sorted by date are counted in one line (a
 /// long-format file is often in another order), and the file's own notes (dates read in UTC, a
-/// preamble skipped) are a line each.
+/// preamble skipped, rows numbered as steps) are a line each.
 fn panel_lines(series: Vec<(&str, Vec<CleaningNote>)>) -> Vec<String> {
     let sorted = (series.iter())
         .filter(|(_, notes)| notes.contains(&CleaningNote::Sorted))
@@ -156,14 +156,16 @@ mod tests {
         assert_eq!(lines[5], "note: 1 more series have such notes");
         assert!(lines[6].starts_with("note: the rows of 7 of 8 series were not in date order"));
         assert!(panel_lines(vec![("clean", vec![])]).is_empty());
-        // dates read in UTC are the file's: one line, whatever the series
-        let utc = vec![
-            ("a", vec![CleaningNote::ReadInUtc]),
-            ("b", vec![CleaningNote::ReadInUtc]),
-        ];
-        let lines = panel_lines(utc);
-        assert_eq!(lines.len(), 1, "{lines:#?}");
-        assert!(lines[0].contains("read in UTC"));
+        // dates read in UTC, and rows numbered as steps, are the file's: one line, whatever
+        // the series
+        for (note, words) in [
+            (CleaningNote::ReadInUtc, "read in UTC"),
+            (CleaningNote::NumberedRows, "the file has no date column"),
+        ] {
+            let lines = panel_lines(vec![("a", vec![note.clone()]), ("b", vec![note])]);
+            assert_eq!(lines.len(), 1, "{lines:#?}");
+            assert!(lines[0].contains(words), "{lines:#?}");
+        }
         // a preamble is the file's too: one line, after a series' own note
         let preamble = vec![
             (

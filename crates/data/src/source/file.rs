@@ -11,7 +11,7 @@ use polars::prelude::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::dates::{DateFormat, utc_offset_seconds};
+use super::dates::{DateFormat, STEP_FORMAT, utc_offset_seconds};
 use crate::DataError;
 use crate::frequency::Frequency;
 use crate::missing::{MissingPolicy, is_missing_token};
@@ -401,6 +401,22 @@ fn offsets_change_intraday(dates: &Cells, height: usize, format: &DateFormat) ->
     false
 }
 
+/// The time steps of a file's `height` rows that have no column of their own: each row's place
+/// in its series, 1, 2, 3, … (in the file, or among its series' rows, `names`, of a long panel).
+fn row_steps(height: usize, names: Option<&Cells>) -> Cells {
+    let mut seen: std::collections::HashMap<String, f64> = Default::default();
+    let mut step = |row: usize| -> f64 {
+        let name = names
+            .and_then(|names| names.text(row as u32))
+            .unwrap_or_default();
+        let count = seen.entry(name.into_owned()).or_default();
+        *count += 1.0;
+        *count
+    };
+    let steps: Vec<f64> = (0..height).map(&mut step).collect();
+    Cells::Numbers(Float64Chunked::from_vec("step".into(), steps))
+}
+
 /// The most usual gaps a step series may jump at once (see `Table::check_step_jumps`).
 const MAX_STEP_GAP: i64 = 10_000;
 
@@ -421,6 +437,8 @@ struct Table {
     in_utc: bool,
     /// Lines above the header that were skipped (a preamble).
     preamble_lines: usize,
+    /// Whether the file has no date column and its rows are numbered as time steps.
+    numbered: bool,
     columns: Vec<(String, Cells)>,
     optional: Vec<(String, Cells)>,
     series: Option<(String, Cells)>,
@@ -441,6 +459,9 @@ impl Table {
             false => csv_header(path, &options.date_column)?,
         };
         let date_column = date_column_in(&header, &options.date_column);
+        // time steps without a column of their own: the rows numbered
+        let numbered =
+            options.date_format.as_deref() == Some(STEP_FORMAT) && !header.contains(&date_column);
         // a wide file's series are every column but the dates
         let columns = match options.layout {
             PanelLayout::Long => distinct(&options.columns),
@@ -453,7 +474,8 @@ impl Table {
             .into_iter()
             .filter(|name| !columns.contains(name) && header.contains(name))
             .collect();
-        let mut wanted: Vec<&str> = vec![date_column.as_str()];
+        let mut wanted: Vec<&str> = Vec::new();
+        wanted.extend((!numbered).then_some(date_column.as_str()));
         wanted.extend(columns.iter().map(String::as_str));
         wanted.extend(series_column);
         if let Some(absent) = wanted
@@ -472,7 +494,6 @@ impl Table {
             false => read_csv_columns(path, dialect, &header, &wanted, (&columns, &date_column))?,
         };
         let cells = |name: &str| Cells::of(path, &frame, name, &header, dialect.decimal_comma());
-        let dates = cells(&date_column)?;
         let columns = columns
             .iter()
             .map(|name| Ok((name.clone(), cells(name)?)))
@@ -480,6 +501,10 @@ impl Table {
         let series = series_column
             .map(|name| Ok::<_, DataError>((name.to_string(), cells(name)?)))
             .transpose()?;
+        let dates = match numbered {
+            true => row_steps(frame.height(), series.as_ref().map(|(_, names)| names)),
+            false => cells(&date_column)?,
+        };
         let optional = optional
             .into_iter()
             .filter_map(|name| Some((name.clone(), cells(&name).ok()?)))
@@ -504,6 +529,7 @@ impl Table {
             format,
             in_utc,
             preamble_lines: dialect.skip_lines,
+            numbered,
             columns,
             optional,
             series,
@@ -526,6 +552,7 @@ impl Table {
             format: self.format.clone(),
             in_utc: self.in_utc,
             preamble_lines: self.preamble_lines,
+            numbered: self.numbered,
             columns: vec![self.columns[index].clone()],
             optional: Vec::new(),
             series: None,
@@ -718,6 +745,7 @@ impl Table {
                 was_unsorted,
                 read_in_utc: self.in_utc,
                 preamble_lines: self.preamble_lines,
+                numbered_rows: self.numbered,
             },
             kept_rows: rows.iter().map(|(_, row)| *row as usize).collect(),
         })
@@ -803,6 +831,7 @@ impl Table {
                 was_unsorted,
                 read_in_utc: self.in_utc,
                 preamble_lines: self.preamble_lines,
+                numbered_rows: self.numbered,
             },
             kept_rows: complete
                 .iter()
@@ -2232,6 +2261,39 @@ mod tests {
             message.contains("jump from 19 (row 20) to 2000000 (row 21)"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn time_steps_without_a_column_of_their_own_number_the_rows() {
+        let plain = options(&["Open"]);
+        let options = LoadOptions {
+            date_format: Some("step".into()),
+            ..plain.clone()
+        };
+        let steps = |count: i64| -> Vec<Timestamp> {
+            (1..=count).filter_map(Timestamp::from_step).collect()
+        };
+        let file = write_csv("Open\n5\n6\n7\n");
+        let loaded = load_file(file.path(), &options).unwrap();
+        assert_eq!(loaded.series.dates, steps(3));
+        assert_eq!(loaded.series.column("Open").unwrap(), &[5.0, 6.0, 7.0]);
+        assert!(loaded.cleaning.numbered_rows);
+        // a long panel's rows are numbered within each series
+        let file = write_csv("shop,Open\na,1\nb,10\na,2\nb,20\na,3\n");
+        let panel = load_file_panel(file.path(), &options, "shop").unwrap();
+        let dates: Vec<Vec<Timestamp>> = (panel.iter())
+            .map(|(_, loaded)| loaded.series.dates.clone())
+            .collect();
+        assert_eq!(dates, [steps(3), steps(2)]);
+        // a file with its date column keeps it; without "step", a missing one is an error
+        let stepped = write_csv("Date,Open\n7,1\n");
+        let loaded = load_file(stepped.path(), &options).unwrap();
+        assert_eq!(loaded.series.dates, [Timestamp::from_step(7).unwrap()]);
+        assert!(!loaded.cleaning.numbered_rows);
+        assert!(matches!(
+            load_file(file.path(), &plain),
+            Err(DataError::MissingColumn { .. })
+        ));
     }
 
     #[test]

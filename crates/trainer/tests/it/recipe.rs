@@ -137,6 +137,26 @@ fn a_series_indexed_by_time_steps_gets_a_season_of_its_own_and_steps_after_its_l
     let calendar = config_with("calendar", "calendar = [\"month\"]\n");
     let output = three_epochs(&[], &calendar, &dir.path().join("calendar_run"));
     assert_clean_error(&output, &["calendar asks for 'month'", "time steps"]);
+    // a file of values alone has its rows numbered from 1
+    let monthly = monthly_csv(120);
+    let values: Vec<&str> = (monthly.lines().skip(1))
+        .map(|line| line.split_once(',').unwrap().1)
+        .collect();
+    let alone = dir.path().join("alone.csv");
+    std::fs::write(&alone, format!("sales\n{}\n", values.join("\n"))).unwrap();
+    let config = dir.path().join("alone.toml");
+    let text = format!(
+        "[data]\npath = {:?}\ndate_format = \"step\"\ntarget = \"sales\"\nhorizon = 6\n",
+        alone.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    let forecast = dir.path().join("alone_forecast");
+    let output = three_epochs(&["forecast"], &config, &forecast);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("its rows are numbered 1, 2, 3"), "{stderr}");
+    let after: Vec<String> = (121..127).map(|step| step.to_string()).collect();
+    assert_eq!(steps(&forecast.join("forecast.csv")), after);
 }
 
 #[test]
