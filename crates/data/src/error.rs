@@ -158,6 +158,20 @@ pub enum DataError {
         /// The format the column was read with.
         expected: String,
     },
+    /// A cell of a column of time steps (`date_format = "step"`) that is no whole number.
+    #[error(
+        "{path}, row {row}, column '{column}': '{value}' is not a time step; expected a whole number (date_format = \"step\" reads the column as time steps)"
+    )]
+    BadStep {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row as a spreadsheet shows it (the header is row 1).
+        row: usize,
+        /// The column of steps.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
     /// Calendar inputs asked of a series indexed by time steps, which has no dates.
     #[error(
         "{source_name}: [data] calendar asks for '{feature}', but the series is indexed by time steps (date_format = \"step\"), which have no calendar: leave calendar out, or write the dates"

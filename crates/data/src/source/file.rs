@@ -685,7 +685,12 @@ impl Table {
         let text = cell.as_deref().unwrap_or("");
         (DateFormat::step(text).and_then(Timestamp::from_step))
             .map(Stamp::Step)
-            .ok_or_else(|| self.bad_date(data_row, text))
+            .ok_or_else(|| DataError::BadStep {
+                path: self.path.clone(),
+                row: self.row_number(data_row as usize),
+                column: self.date_column.clone(),
+                value: text.to_string(),
+            })
     }
 
     /// An error where steps (`kept`, sorted) jump by more than [`MAX_STEP_GAP`] of their usual
@@ -2230,7 +2235,7 @@ mod tests {
         );
         let message = load_file(file.path(), &options).unwrap_err().to_string();
         assert!(
-            message.contains("row 3, column 't': '1.5'") && message.contains("time step"),
+            message.contains("row 3, column 't': '1.5' is not a time step; expected a whole"),
             "{message}"
         );
         let file = write_csv(
