@@ -221,7 +221,6 @@ fn newer_folds_notes(planned: &backtest::PanelPlan, spec: &BacktestSpec) -> Vec<
             .map(|name| format!("'{name}'"))
             .collect();
         let series = match names.len() {
-            1 => format!("series {}", quoted[0]),
             count if count <= 5 => format!("series {}", quoted.join(", ")),
             count => format!(
                 "{count} series ({}, …; metrics.json lists each fold's)",

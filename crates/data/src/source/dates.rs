@@ -107,7 +107,7 @@ impl DateFormat {
     /// What the format expects, for the error about a cell `text` it does not read: for a
     /// whole number that no format reads (a row number, a step count), that it is no date.
     pub fn describe_for(&self, text: &str) -> String {
-        match digits(text) && *self != Self::Step {
+        match digits(text) {
             true => format!(
                 "{}; a number other than a year, a YYYYMMDD date or a Unix time (a row number, \
                  say) is no date: write the date each row stands for, or set date_format = \
@@ -141,12 +141,12 @@ impl DateFormat {
                 continue;
             }
             match period(cell) {
-                Some((Self::Year, _)) => years = true,
+                Some((Self::Year, _)) => {
+                    years = true;
+                    continue;
+                }
                 Some((format, _)) => return Some(format),
                 None => {}
-            }
-            if years {
-                continue;
             }
             if let Some((format, _)) = digits_stamp(cell) {
                 return Some(format);
