@@ -20,6 +20,7 @@ pub mod missing;
 pub mod notes;
 pub mod prepare;
 pub mod scaling;
+pub mod seasonality;
 pub mod series;
 pub mod source;
 pub mod timestamp;

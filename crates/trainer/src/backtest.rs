@@ -23,14 +23,17 @@ use crate::device::select_device;
 use crate::fit::{LearnerFit, backtest_interrupted};
 use crate::forecast_statistical::FallbackBacktest;
 use crate::plots;
-use crate::recipe::TooShort;
+use crate::recipe::{Purpose, TooShort};
 use crate::report::{self, Align};
 
 /// Runs `trainer backtest` and writes its directory; Ctrl-C (or SIGTERM) stops the fold under
 /// way at the end of an epoch, and the backtest then writes nothing more
 /// ([`RunOutcome::Interrupted`]).
 pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<RunOutcome> {
-    let mut config = match ExperimentConfig::load(&args.config) {
+    let purpose = Purpose::Backtest {
+        test_windows: args.folds().saturating_mul(args.step()),
+    };
+    let mut config = match ExperimentConfig::load_reading(&args.config, None, purpose) {
         Ok(config) => config,
         Err(error) => match error.downcast_ref::<TooShort>() {
             // a series (or every series of a panel) too short for the recipe's networks: its

@@ -111,8 +111,14 @@ pub fn sections(panel: bool) -> Table {
 /// What a config is read for, which decides the rows the recipe sizes its windows for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {
-    /// A run (or a backtest, a search): the newest `horizon` rows are held out for the test.
+    /// A run (or a search): the newest `horizon` rows are held out for the test.
     Run,
+    /// A backtest: its folds test the newest `test_windows` windows (folds × step), each
+    /// after a validation period, and the recipe reads nothing of those.
+    Backtest {
+        /// The windows the folds forecast, together.
+        test_windows: usize,
+    },
     /// `trainer forecast`: nothing is held out for a test, so the series has a horizon of rows
     /// more for its windows; a series of `n` rows gets the windows a run of `n + horizon` rows
     /// gets (the M4 protocol's fit on all but the last horizon), and a series too short for a
@@ -182,7 +188,7 @@ pub(crate) fn fill(table: &mut Table, path: &Path, purpose: Purpose) -> anyhow::
     };
     // a run's one validation period of a horizon calibrates no interval (nor a few series'
     // together): a second fit does
-    let calibration_fit = purpose == Purpose::Run && !data.contains_key("valid_len");
+    let calibration_fit = purpose != Purpose::Forecast && !data.contains_key("valid_len");
     let season = fill_data(data, path, levels, purpose).map_err(|error| {
         match error.downcast::<TooShort>() {
             Ok(short) => TooShort {
@@ -292,19 +298,24 @@ fn fill_data(
             path.display()
         ),
     };
-    let (lengths, frequency) = series_lengths(data, path)?;
+    let (targets, frequency) = series_targets(data, path)?;
+    let lengths: Vec<usize> = targets.iter().map(Vec::len).collect();
     // periods the config sets longer than a horizon leave that many fewer rows for the windows
     let longer = |key: &str| match data.get(key) {
         Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0).saturating_sub(horizon),
         _ => 0,
     };
     let usable = |rows: usize| match purpose {
-        Purpose::Run => rows.saturating_sub(longer("test_len") + longer("valid_len")),
+        Purpose::Run | Purpose::Backtest { .. } => {
+            rows.saturating_sub(longer("test_len") + longer("valid_len"))
+        }
         Purpose::Forecast => (rows.saturating_add(horizon)).saturating_sub(longer("valid_len")),
     };
     let usable: Vec<usize> = lengths.iter().map(|rows| usable(*rows)).collect();
     let held_out = match purpose {
-        Purpose::Run => "the test and validation periods of a horizon each",
+        Purpose::Run | Purpose::Backtest { .. } => {
+            "the test and validation periods of a horizon each"
+        }
         Purpose::Forecast => "a validation period of a horizon",
     };
     let panel = data.contains_key("series_column");
@@ -315,6 +326,13 @@ fn fill_data(
             "{}: [data] season: expected a whole number ≥ 1 of rows per season, got {other}",
             path.display()
         ),
+    };
+    let own_season = match (own_season, frequency) {
+        (None, Frequency::Steps(_)) => {
+            let held_out = held_out_rows(data, horizon, purpose);
+            Some(season_of_steps(&targets, held_out, path, panel))
+        }
+        (own, _) => own,
     };
     let season = own_season.unwrap_or(yoho_data::defaults::season(frequency));
     let recipe = match panel {
@@ -369,27 +387,77 @@ fn fill_data(
     Ok(season)
 }
 
-/// The rows of each series `data` names (one, or a panel's) and their frequency (the longest
-/// series'), read with placeholder window settings.
-fn series_lengths(data: &Table, path: &Path) -> anyhow::Result<(Vec<usize>, Frequency)> {
+/// The target values of each series `data` names (one, or a panel's) and their frequency (the
+/// longest series'), read with placeholder window settings.
+fn series_targets(data: &Table, path: &Path) -> anyhow::Result<(Vec<Vec<f64>>, Frequency)> {
     let probe = probe_config(data, path)?;
-    let lengths: Vec<(usize, Frequency)> = match (&probe.source, &probe.series_column) {
+    let loaded: Vec<yoho_data::LoadedSeries> = match (&probe.source, &probe.series_column) {
         (yoho_data::Source::File { path: file }, Some(column)) => {
             yoho_data::load_file_panel(file, &probe.load_options(&[]), column)?
                 .into_iter()
-                .map(|(_, loaded)| length_and_frequency(&loaded))
+                .map(|(_, loaded)| loaded)
                 .collect()
         }
-        _ => vec![length_and_frequency(&yoho_data::load(&probe, &[])?)],
+        _ => vec![yoho_data::load(&probe, &[])?],
     };
-    let frequency = (lengths.iter())
-        .max_by_key(|(rows, _)| *rows)
-        .map(|(_, frequency)| *frequency)
+    let frequency = (loaded.iter())
+        .max_by_key(|loaded| loaded.series.len())
+        .map(|loaded| Frequency::infer(&loaded.series.dates))
         .with_context(|| format!("{}: the data holds no series", path.display()))?;
-    Ok((
-        lengths.into_iter().map(|(rows, _)| rows).collect(),
-        frequency,
-    ))
+    let targets = (loaded.into_iter())
+        .map(|loaded| {
+            let series = loaded.series;
+            let target = series.column(&probe.target).map(<[f64]>::to_vec);
+            target.unwrap_or_else(|| vec![f64::NAN; series.len()])
+        })
+        .collect();
+    Ok((targets, frequency))
+}
+
+/// The newest rows of each series that `purpose` holds out from what the recipe may read of
+/// its values: a run's test and validation periods (`[data] test_len` and `valid_len`, a
+/// horizon each by default), a backtest's every fold's targets and the first fold's
+/// validation period; none for a forecast, whose test is the future.
+fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
+    let period = |key: &str| match data.get(key) {
+        Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0),
+        _ => horizon,
+    };
+    match purpose {
+        Purpose::Run => period("test_len") + period("valid_len"),
+        Purpose::Backtest { test_windows } => {
+            test_windows.saturating_add(horizon - 1) + period("valid_len")
+        }
+        Purpose::Forecast => 0,
+    }
+}
+
+/// The season of time steps, which carry none of their own: the one
+/// `yoho_data::seasonality` finds in the values of `targets` (one series', or most of a
+/// panel's) before their `held_out` newest rows, or 1; a note says which, and how to choose.
+fn season_of_steps(targets: &[Vec<f64>], held_out: usize, path: &Path, panel: bool) -> usize {
+    let seen = (targets.iter()).map(|values| &values[..values.len().saturating_sub(held_out)]);
+    let rows = "the rows before the held-out periods";
+    let choose = "set [data] season to choose another (1: none)";
+    let found = yoho_data::seasonality::detect_panel(seen);
+    let note = match (found, panel) {
+        (None, _) => format!(
+            "time steps carry no season of their own, and none repeats in the values of \
+             {rows}: the recipe uses none; set [data] season if the series has one"
+        ),
+        (Some(found), false) => format!(
+            "time steps carry no season of their own; the values of {rows} repeat every {} \
+             steps (autocorrelation {:.2}), so season = {}; {choose}",
+            found.season, found.median_autocorrelation, found.season
+        ),
+        (Some(found), true) => format!(
+            "time steps carry no season of their own; the values of {rows} repeat every {} \
+             steps in {} of {} series (median autocorrelation {:.2}), so season = {}; {choose}",
+            found.season, found.showing, found.series, found.median_autocorrelation, found.season
+        ),
+    };
+    eprintln!("note: {}: {note}", path.display());
+    found.map_or(1, |found| found.season)
 }
 
 /// `data` (a config's `[data]`, read from `path`) as a data config with placeholder window
@@ -410,11 +478,6 @@ fn probe_config(data: &Table, path: &Path) -> anyhow::Result<DataConfig> {
         };
         anyhow::anyhow!("{}: {section}{error}", path.display())
     })
-}
-
-fn length_and_frequency(loaded: &yoho_data::LoadedSeries) -> (usize, Frequency) {
-    let dates = &loaded.series.dates;
-    (dates.len(), Frequency::infer(dates))
 }
 
 #[cfg(test)]
@@ -687,5 +750,133 @@ mod tests {
         let error = fill(&mut table, Path::new("m.toml"), Purpose::Forecast).unwrap_err();
         assert!(!error.downcast_ref::<TooShort>().unwrap().recipe_model);
         assert!(!format!("{error:#}").contains("`trainer forecast`"));
+    }
+
+    /// A file of `values` alone in `dir` (its rows numbered as time steps) and the `[data]` of
+    /// a config of only it, its target and `horizon`.
+    fn steps_config(dir: &Path, name: &str, values: &[f64], horizon: usize) -> Table {
+        let mut text = String::from("value\n");
+        for value in values {
+            text += &format!("{value:.6}\n");
+        }
+        let path = dir.join(format!("{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        toml::from_str(&format!(
+            "[data]\npath = {:?}\ndate_format = \"step\"\ntarget = \"value\"\n\
+             horizon = {horizon}\n",
+            path.display().to_string()
+        ))
+        .unwrap()
+    }
+
+    /// A cycle of `period` steps, the same shape every time, scaled by `amplitude`.
+    fn cycle(len: usize, period: usize, amplitude: f64) -> Vec<f64> {
+        let angle = |t: usize| 2.0 * std::f64::consts::PI * (t % period) as f64 / period as f64;
+        (0..len)
+            .map(|t| 50.0 + amplitude * angle(t).sin())
+            .collect()
+    }
+
+    /// Irregular values without a season (a fixed pseudo-random sequence).
+    fn irregular(len: usize) -> Vec<f64> {
+        let mut state = 12345_u64;
+        (0..len)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                50.0 + (state >> 33) as f64 / (1u64 << 31) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn time_steps_get_the_season_their_values_repeat() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut table = steps_config(dir.path(), "cycle", &cycle(240, 12, 5.0), 6);
+        fill(&mut table, Path::new("s.toml"), Purpose::Run).unwrap();
+        assert_eq!(table["data"]["season"].as_integer(), Some(12));
+        assert_eq!(table["evaluate"]["season"].as_integer(), Some(12));
+        assert_eq!(table["data"]["window_len"].as_integer(), Some(13));
+        // values without a season get none, and a season of the config's own is kept
+        let mut table = steps_config(dir.path(), "irregular", &irregular(240), 6);
+        fill(&mut table, Path::new("s.toml"), Purpose::Run).unwrap();
+        assert!(table["data"].get("season").is_none(), "{table}");
+        assert_eq!(table["evaluate"]["season"].as_integer(), Some(1));
+        let mut table = steps_config(dir.path(), "own", &cycle(240, 12, 5.0), 6);
+        table["data"]
+            .as_table_mut()
+            .unwrap()
+            .insert("season".into(), Value::Integer(4));
+        fill(&mut table, Path::new("s.toml"), Purpose::Run).unwrap();
+        assert_eq!(table["evaluate"]["season"].as_integer(), Some(4));
+    }
+
+    #[test]
+    fn a_panel_of_time_steps_gets_the_season_most_of_its_series_repeat() {
+        let dir = tempfile::tempdir().unwrap();
+        // a long panel without a date column: each series' rows are numbered 1, 2, 3, …
+        let mut text = String::from("shop,value\n");
+        let shops = [
+            ("a", cycle(240, 12, 5.0)),
+            ("b", cycle(200, 12, 3.0)),
+            ("c", irregular(240)),
+        ];
+        for (shop, values) in &shops {
+            for value in values {
+                text += &format!("{shop},{value:.6}\n");
+            }
+        }
+        let data = dir.path().join("shops.csv");
+        std::fs::write(&data, text).unwrap();
+        let mut table: Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ndate_format = \"step\"\nseries_column = \"shop\"\n\
+             target = \"value\"\nhorizon = 6\n",
+            data.display().to_string()
+        ))
+        .unwrap();
+        fill(&mut table, Path::new("p.toml"), Purpose::Run).unwrap();
+        assert_eq!(table["data"]["season"].as_integer(), Some(12));
+        assert_eq!(table["evaluate"]["season"].as_integer(), Some(12));
+    }
+
+    #[test]
+    fn a_season_is_never_found_in_the_rows_a_run_or_a_backtest_tests() {
+        let dir = tempfile::tempdir().unwrap();
+        // 300 rows without a season, and the same with a strong cycle of 7 steps from row
+        // `from` on, which whatever reads those rows finds
+        let clean = irregular(300);
+        let poisoned = |from: usize| {
+            let mut values = clean.clone();
+            for (t, value) in values.iter_mut().enumerate().skip(from) {
+                *value += 20.0 * (2.0 * std::f64::consts::PI * (t % 7) as f64 / 7.0).sin();
+            }
+            let whole = yoho_data::seasonality::detect(&values).map(|found| found.season);
+            assert_eq!(whole, Some(7), "from row {from}");
+            values
+        };
+        let filled = |values: &[f64], name: &str, horizon: usize, purpose: Purpose| {
+            let mut table = steps_config(dir.path(), name, values, horizon);
+            fill(&mut table, Path::new("s.toml"), purpose).unwrap();
+            table["data"].as_table_mut().unwrap().remove("path");
+            table
+        };
+        // a run holds out its test and validation periods, 40 rows each
+        let run = |values: &[f64], name: &str| filled(values, name, 40, Purpose::Run);
+        assert_eq!(
+            run(&poisoned(220), "run_poisoned"),
+            run(&clean, "run_clean")
+        );
+        // a backtest's ten folds of 18 forecast the newest 180 windows of two steps (181
+        // rows), the first after a validation period of two
+        let backtest = |values: &[f64], name: &str| {
+            filled(values, name, 2, Purpose::Backtest { test_windows: 180 })
+        };
+        let tested = backtest(&poisoned(117), "backtest_poisoned");
+        assert_eq!(tested, backtest(&clean, "backtest_clean"));
+        assert_eq!(tested["evaluate"]["season"].as_integer(), Some(1));
+        // a forecast, whose test is the future, reads every row
+        let forecast = filled(&poisoned(117), "forecast", 2, Purpose::Forecast);
+        assert_eq!(forecast["evaluate"]["season"].as_integer(), Some(7));
     }
 }

@@ -683,3 +683,54 @@ fn a_short_historys_folds_keep_the_levels_their_errors_calibrate() {
         "{report}"
     );
 }
+
+#[test]
+fn a_backtest_finds_no_season_in_the_rows_its_folds_test() {
+    // 300 time steps without a season, and the same with a cycle of 7 steps in the rows the
+    // backtest's folds test (ten folds of 18 two-step forecasts: the newest 181 rows, after a
+    // validation period of two)
+    let dir = tempfile::tempdir().unwrap();
+    let irregular = |t: usize| {
+        let mut x = (t as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        x ^= x >> 31;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        50.0 + (x >> 40) as f64 / (1u64 << 24) as f64
+    };
+    let write = |name: &str, from: usize| {
+        let mut text = String::from("value\n");
+        for t in 0..300 {
+            let angle = 2.0 * std::f64::consts::PI * (t % 7) as f64 / 7.0;
+            let cycle = if t >= from { 20.0 * angle.sin() } else { 0.0 };
+            text += &format!("{:.6}\n", irregular(t) + cycle);
+        }
+        std::fs::write(dir.path().join(format!("{name}.csv")), text).unwrap();
+        let config = dir.path().join(format!("{name}.toml"));
+        let text = format!(
+            "[data]\npath = {:?}\ndate_format = \"step\"\ntarget = \"value\"\nhorizon = 2\n\n\
+             [model]\nhidden_size = 4\nhead = []\n\n[train]\nepochs = 1\n",
+            dir.path().join(format!("{name}.csv")).display().to_string()
+        );
+        std::fs::write(&config, text).unwrap();
+        config
+    };
+    let plan = ["--folds", "10", "--step", "18"];
+    for (name, from) in [("clean", 300), ("cycle_tested", 119)] {
+        let out = dir.path().join(format!("{name}_backtest"));
+        let (stderr, _) = backtest_said(&write(name, from), &out, &plan);
+        assert!(
+            stderr.contains("none repeats in the values"),
+            "{name}: {stderr}"
+        );
+        let saved: toml::Table = toml::from_str(&read(&out.join(files::CONFIG))).unwrap();
+        assert_eq!(saved["evaluate"]["season"].as_integer(), Some(1), "{name}");
+    }
+    // a forecast, whose test is the future, reads every row and finds the cycle
+    let output = common::forecast(
+        &write("cycle_forecast", 119),
+        &dir.path().join("forecast"),
+        &[],
+    );
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("repeat every 7 steps"), "{stderr}");
+}
