@@ -50,7 +50,7 @@ pub fn detect(values: &[f64]) -> Option<DetectedSeason> {
         return None;
     }
     let max_lag = (values.len() / 3).min(MAX_SEASON);
-    let acf = autocorrelation(&residuals, variation, max_lag + 1);
+    let acf = autocorrelation(&residuals, max_lag + 1)?;
     let peaks = peaks(&acf, values.len(), max_lag);
     let strongest = *peaks.iter().max_by(|a, b| acf[**a].total_cmp(&acf[**b]))?;
     let season = (peaks.iter())
@@ -134,16 +134,26 @@ fn orthogonal(vector: &[f64], onto: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// The autocorrelation of `residuals` (mean zero, their sum of squares `variation` > 0) at
-/// lags 0 to `max_lag`.
-fn autocorrelation(residuals: &[f64], variation: f64, max_lag: usize) -> Vec<f64> {
-    let lags = max_lag.min(residuals.len() - 1);
-    (0..=lags)
-        .map(|lag| {
-            let products = residuals.iter().zip(&residuals[lag..]);
-            products.map(|(a, b)| a * b).sum::<f64>() / variation
-        })
-        .collect()
+/// The autocorrelation of `values` about their mean at lags 0 to `max_lag` (at most the
+/// length less one): at lag `k`, the sum of products of the centred values `k` rows apart over
+/// the sum of their squares; `None` for values without variation (or none at all).
+pub fn autocorrelation(values: &[f64], max_lag: usize) -> Option<Vec<f64>> {
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let centred: Vec<f64> = values.iter().map(|value| value - mean).collect();
+    let variance: f64 = centred.iter().map(|value| value * value).sum();
+    if n == 0 || variance == 0.0 || !variance.is_finite() {
+        return None;
+    }
+    let lag_products = |lag: usize| -> f64 {
+        let pairs = centred[..n - lag].iter().zip(&centred[lag..]);
+        pairs.map(|(a, b)| a * b).sum()
+    };
+    Some(
+        (0..=max_lag.min(n - 1))
+            .map(|lag| lag_products(lag) / variance)
+            .collect(),
+    )
 }
 
 /// The lags from 2 to `max_lag` whose autocorrelation (`acf`, of `len` values) is a local
@@ -232,6 +242,18 @@ mod tests {
         broken[7] = f64::NAN;
         assert_eq!(detect(&broken), None);
         assert_eq!(detect(&[]), None);
+    }
+
+    #[test]
+    fn autocorrelation_is_one_at_lag_zero_and_minus_one_for_alternating_values() {
+        let alternating = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0];
+        let acf = autocorrelation(&alternating, 10).unwrap();
+        assert_eq!(acf.len(), 6, "lags up to the length less one");
+        assert_eq!(acf[0], 1.0);
+        // five products of −1 over six squares
+        assert!((acf[1] + 5.0 / 6.0).abs() < 1e-12, "{acf:?}");
+        assert_eq!(autocorrelation(&[2.0; 5], 3), None);
+        assert_eq!(autocorrelation(&[], 3), None);
     }
 
     #[test]

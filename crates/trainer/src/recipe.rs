@@ -437,7 +437,10 @@ fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
 /// panel's) before their `held_out` newest rows, or 1; a note says which, and how to choose.
 fn season_of_steps(targets: &[Vec<f64>], held_out: usize, path: &Path, panel: bool) -> usize {
     let seen = (targets.iter()).map(|values| &values[..values.len().saturating_sub(held_out)]);
-    let rows = "the rows before the held-out periods";
+    let rows = match held_out {
+        0 => "every row",
+        _ => "the rows before the held-out periods",
+    };
     let choose = "set [data] season to choose another (1: none)";
     let found = yoho_data::seasonality::detect_panel(seen);
     let note = match (found, panel) {

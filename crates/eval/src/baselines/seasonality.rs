@@ -33,23 +33,14 @@ fn is_seasonal(values: &[f64], season: usize) -> bool {
     if n <= season {
         return false;
     }
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let centred: Vec<f64> = values.iter().map(|v| v - mean).collect();
-    let variance: f64 = centred.iter().map(|v| v * v).sum();
-    if variance == 0.0 {
+    let Some(acf) = yoho_data::seasonality::autocorrelation(values, season) else {
         return false;
-    }
-    let autocorrelation = |lag: usize| {
-        centred[..n - lag]
-            .iter()
-            .zip(&centred[lag..])
-            .map(|(a, b)| a * b)
-            .sum::<f64>()
-            / variance
     };
-    let shorter: f64 = (1..season).map(|lag| autocorrelation(lag).powi(2)).sum();
+    let shorter: f64 = (acf.get(1..season).unwrap_or(&[]).iter())
+        .map(|r| r.powi(2))
+        .sum();
     let limit = SEASONALITY_CRITICAL_VALUE * ((1.0 + 2.0 * shorter) / n as f64).sqrt();
-    autocorrelation(season).abs() > limit
+    acf[season].abs() > limit
 }
 
 /// `1 - var(remainder) / var(season + remainder)` of an STL decomposition (a seasonal window of
