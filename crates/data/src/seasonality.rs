@@ -10,10 +10,10 @@
 //! before it (a slowly decaying autocorrelation, a trend's or a random walk's, has wiggles
 //! but no such peaks). Of those, the strongest is found, and the shortest peak it is a
 //! multiple of (with at least half its autocorrelation) is the season: half-hourly demand
-//! repeats every day and every week, and its season is the day. R's `findfrequency` and
-//! Darts' `check_seasonality` read the autocorrelation likewise; `augurs-seasons`' periodogram
-//! reports its strongest periods relative to each other, and so reports one for white noise
-//! too.
+//! repeats every day and every week, and its season is the day. Darts' `check_seasonality`
+//! reads the autocorrelation against the same bound (R's `findfrequency` reads the spectrum of
+//! an autoregression instead); `augurs-seasons`' periodogram reports its strongest periods
+//! relative to each other, and so reports one for white noise too.
 
 /// The longest season looked for: a day of minutes is 1,440 steps.
 pub const MAX_SEASON: usize = 2_000;
