@@ -5,7 +5,8 @@
 //! a third of their length (a season must repeat at least three times), at most
 //! [`MAX_SEASON`] steps. A season is a lag whose autocorrelation is a local peak that stands
 //! out: above Bartlett's 95 % bound for a series without one (which grows with the
-//! autocorrelation at shorter lags, so a long season must stand out more), at least
+//! autocorrelation at shorter lags, so a clean cycle needs about five repeats and one in noise
+//! six to eight), at least
 //! [`MIN_AUTOCORRELATION`], and at least [`MIN_PROMINENCE`] above the lowest autocorrelation
 //! before it (a slowly decaying autocorrelation, a trend's or a random walk's, has wiggles
 //! but no such peaks). Of those, the strongest is found, and the shortest peak it is a
