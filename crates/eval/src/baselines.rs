@@ -235,6 +235,15 @@ pub(crate) mod tests {
         yoho_data::prepare_loaded(loaded, &config).unwrap()
     }
 
+    /// The NumPy article's sine of `spec` on days from 2000-01-01 instead of its time steps:
+    /// a series with a calendar, for tests of calendar inputs.
+    pub(crate) fn sine_on_days(spec: &yoho_data::sine::SineSpec) -> LoadedSeries {
+        let wave = yoho_data::sine::generate(spec).unwrap().series;
+        let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        let values = wave.column("value").unwrap().to_vec();
+        LoadedSeries::daily("sine", start, "value", values)
+    }
+
     fn test_forecasts(baseline: &dyn Baseline, data: &PreparedData) -> Vec<f64> {
         data.splits
             .test

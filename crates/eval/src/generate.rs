@@ -183,10 +183,7 @@ mod tests {
         let yoho_data::Source::Sine(spec) = &config.source else {
             unreachable!("a sine config")
         };
-        let wave = yoho_data::sine::generate(spec).unwrap().series;
-        let start = yoho_data::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
-        let values = wave.column("value").unwrap().to_vec();
-        let loaded = yoho_data::LoadedSeries::daily("sine", start, "value", values);
+        let loaded = crate::baselines::tests::sine_on_days(spec);
         let data = yoho_data::prepare_loaded(loaded, &config).unwrap();
         let mut corrupted = data.clone();
         let mut series = (*data.series).clone();

@@ -515,10 +515,7 @@ mod tests {
             ..DataConfig::new("", &["value"], "value", 6, 8).with_sine(spec)
         };
         // the sine's values on days from 2000-01-01, which have a calendar
-        let wave = yoho_data::sine::generate(&spec).unwrap().series;
-        let start = yoho_data::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
-        let values = wave.column("value").unwrap().to_vec();
-        let loaded = yoho_data::LoadedSeries::daily("sine", start, "value", values);
+        let loaded = crate::baselines::tests::sine_on_days(&spec);
         let data = yoho_data::prepare_loaded(loaded, &config).unwrap();
         let test = data.splits.test;
         let forecasts = forecast_windows(&model, &data, &test, &device).unwrap();

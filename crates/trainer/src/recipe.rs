@@ -289,7 +289,7 @@ fn fill_data(
         ),
     };
     data.entry("features")
-        .or_insert_with(|| Value::Array(vec![Value::String(target)]));
+        .or_insert_with(|| Value::Array(vec![Value::String(target.clone())]));
     let horizon = match data.get("horizon") {
         None => 1,
         Some(Value::Integer(horizon)) if *horizon >= 1 => *horizon as usize,
@@ -298,13 +298,10 @@ fn fill_data(
             path.display()
         ),
     };
-    let (targets, frequency) = series_targets(data, path)?;
-    let lengths: Vec<usize> = targets.iter().map(Vec::len).collect();
+    let (loaded, frequency) = load_series(data, path)?;
+    let lengths: Vec<usize> = loaded.iter().map(|loaded| loaded.series.len()).collect();
     // periods the config sets longer than a horizon leave that many fewer rows for the windows
-    let longer = |key: &str| match data.get(key) {
-        Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0).saturating_sub(horizon),
-        _ => 0,
-    };
+    let longer = |key: &str| period_len(data, key, horizon).saturating_sub(horizon);
     let usable = |rows: usize| match purpose {
         Purpose::Run | Purpose::Backtest { .. } => {
             rows.saturating_sub(longer("test_len") + longer("valid_len"))
@@ -329,8 +326,10 @@ fn fill_data(
     };
     let own_season = match (own_season, frequency) {
         (None, Frequency::Steps(_)) => {
-            let held_out = held_out_rows(data, horizon, purpose);
-            Some(season_of_steps(&targets, held_out, path, panel))
+            let unread = held_out_rows(data, horizon, purpose);
+            let targets =
+                (loaded.iter()).map(|loaded| loaded.series.column(&target).unwrap_or(&[]));
+            Some(season_of_steps(targets, unread, path, panel))
         }
         (own, _) => own,
     };
@@ -387,9 +386,12 @@ fn fill_data(
     Ok(season)
 }
 
-/// The target values of each series `data` names (one, or a panel's) and their frequency (the
-/// longest series'), read with placeholder window settings.
-fn series_targets(data: &Table, path: &Path) -> anyhow::Result<(Vec<Vec<f64>>, Frequency)> {
+/// Each series `data` names (one, or a panel's) and their frequency (the longest series'),
+/// read with placeholder window settings.
+fn load_series(
+    data: &Table,
+    path: &Path,
+) -> anyhow::Result<(Vec<yoho_data::LoadedSeries>, Frequency)> {
     let probe = probe_config(data, path)?;
     let loaded: Vec<yoho_data::LoadedSeries> = match (&probe.source, &probe.series_column) {
         (yoho_data::Source::File { path: file }, Some(column)) => {
@@ -404,14 +406,16 @@ fn series_targets(data: &Table, path: &Path) -> anyhow::Result<(Vec<Vec<f64>>, F
         .max_by_key(|loaded| loaded.series.len())
         .map(|loaded| Frequency::infer(&loaded.series.dates))
         .with_context(|| format!("{}: the data holds no series", path.display()))?;
-    let targets = (loaded.into_iter())
-        .map(|loaded| {
-            let series = loaded.series;
-            let target = series.column(&probe.target).map(<[f64]>::to_vec);
-            target.unwrap_or_else(|| vec![f64::NAN; series.len()])
-        })
-        .collect();
-    Ok((targets, frequency))
+    Ok((loaded, frequency))
+}
+
+/// The rows of the held-out period `key` (`test_len`, `valid_len`) of `data`: the config's
+/// own, or a horizon.
+fn period_len(data: &Table, key: &str, horizon: usize) -> usize {
+    match data.get(key) {
+        Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0),
+        _ => horizon,
+    }
 }
 
 /// The newest rows of each series that `purpose` holds out from what the recipe may read of
@@ -419,10 +423,7 @@ fn series_targets(data: &Table, path: &Path) -> anyhow::Result<(Vec<Vec<f64>>, F
 /// horizon each by default), a backtest's every fold's targets and the first fold's
 /// validation period; none for a forecast, whose test is the future.
 fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
-    let period = |key: &str| match data.get(key) {
-        Some(Value::Integer(len)) => usize::try_from(*len).unwrap_or(0),
-        _ => horizon,
-    };
+    let period = |key: &str| period_len(data, key, horizon);
     match purpose {
         Purpose::Run => period("test_len") + period("valid_len"),
         Purpose::Backtest { test_windows } => {
@@ -435,8 +436,13 @@ fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
 /// The season of time steps, which carry none of their own: the one
 /// `yoho_data::seasonality` finds in the values of `targets` (one series', or most of a
 /// panel's) before their `held_out` newest rows, or 1; a note says which, and how to choose.
-fn season_of_steps(targets: &[Vec<f64>], held_out: usize, path: &Path, panel: bool) -> usize {
-    let seen = (targets.iter()).map(|values| &values[..values.len().saturating_sub(held_out)]);
+fn season_of_steps<'a>(
+    targets: impl Iterator<Item = &'a [f64]>,
+    held_out: usize,
+    path: &Path,
+    panel: bool,
+) -> usize {
+    let seen = targets.map(|values| &values[..values.len().saturating_sub(held_out)]);
     let rows = match held_out {
         0 => "every row",
         _ => "the rows before the held-out periods",
