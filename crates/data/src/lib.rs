@@ -22,6 +22,7 @@ pub mod prepare;
 pub mod scaling;
 pub mod seasonality;
 pub mod series;
+pub mod session;
 pub mod source;
 pub mod timestamp;
 pub mod transform;
@@ -41,6 +42,7 @@ pub use prepare::{
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Cleaning, Column, LoadedSeries, TimeSeries};
+pub use session::Session;
 pub use source::file::{LoadOptions, PanelLayout, load_file, load_file_panel};
 /// The NumPy article's generated sine wave (also at `source::sine`).
 pub use source::sine;

@@ -39,9 +39,9 @@ pub(crate) fn print_capped(notes: Vec<String>, likewise: &str) {
 /// cleaning notes.
 pub(crate) fn describe_series(data: &yoho_data::PreparedData) {
     let dates = &data.series.dates;
-    let frequency = yoho_data::Frequency::infer(dates);
+    let cadence = yoho_data::session::cadence_in_words(dates);
     eprintln!(
-        "data: {} rows of {} ({} to {}, {frequency}); windows: {} train, {} valid, {} test",
+        "data: {} rows of {} ({} to {}, {cadence}); windows: {} train, {} valid, {} test",
         data.series.len(),
         data.series.source_name,
         dates[0],

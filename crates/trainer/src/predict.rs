@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use yoho_data::{
-    Column, DataConfig, ForecastBounds, Frequency, NaiveDate, RawWindow, TimeSeries, Timestamp,
-    WindowCodec, calendar, load_file, load_file_panel,
+    Column, DataConfig, ForecastBounds, Frequency, NaiveDate, RawWindow, Session, TimeSeries,
+    Timestamp, WindowCodec, calendar, load_file, load_file_panel,
 };
 use yoho_eval::NAIVE;
 use yoho_model::Forecaster;
@@ -92,18 +92,34 @@ fn intervals_at(
         .collect()
 }
 
+/// The timestamps of `steps` forecasts after the last of `history` (the series' dates): see
+/// [`forecast_dates`], within the hours and on the weekdays an intraday series is observed
+/// ([`Session`]).
+fn dates_after(history: &[Timestamp], steps: usize) -> anyhow::Result<Vec<Timestamp>> {
+    let last = *history
+        .last()
+        .context("a series without dates has none to follow")?;
+    let session = Session::infer(history).filter(|session| !session.is_whole_day());
+    forecast_dates(last, steps, Frequency::infer(history), session.as_ref())
+}
+
 /// The timestamps of `steps` forecasts after `last` in the series' `frequency` (weekdays for
-/// business-daily data: holidays are not known; every hour for hourly data: closed hours are
-/// not known), or an error when they would run past the calendar's last date.
+/// business-daily data: holidays are not known), or its intraday `session`'s next rows, or an
+/// error when they would run past the calendar's last date.
 fn forecast_dates(
     last: Timestamp,
     steps: usize,
     frequency: Frequency,
+    session: Option<&Session>,
 ) -> anyhow::Result<Vec<Timestamp>> {
+    let next = |date: Timestamp| match session {
+        Some(session) => session.next(date),
+        None => frequency.next(date),
+    };
     let mut dates = Vec::with_capacity(steps);
     let mut date = last;
     for _ in 0..steps {
-        date = frequency.next(date).with_context(|| {
+        date = next(date).with_context(|| {
             format!(
                 "{steps} {frequency} steps after {last} run past the last date the calendar \
                  holds ({})",
@@ -300,8 +316,7 @@ impl ModelRun<'_> {
             .column(&data.target)
             .and_then(<[f64]>::last)
             .expect("the series has the target column and at least one row");
-        let frequency = Frequency::infer(&series.dates);
-        let dates = forecast_dates(series.dates[series.len() - 1], steps, frequency)
+        let dates = dates_after(&series.dates, steps)
             .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
         let window = codec.raw_rows(&series, series.len() - data.window_len, data.window_len);
         let windows = std::slice::from_ref(&window);
@@ -395,11 +410,10 @@ pub(crate) fn statistical_forecast(
     let history = series
         .column(target)
         .with_context(|| format!("{} has no column {target}", data_path.display()))?;
-    let (Some(&last_observed), Some(&last_date)) = (history.last(), series.dates.last()) else {
+    let (Some(&last_observed), Some(_)) = (history.last(), series.dates.last()) else {
         bail!("{} holds no rows to forecast from", data_path.display());
     };
-    let frequency = Frequency::infer(&series.dates);
-    let dates = forecast_dates(last_date, steps, frequency)
+    let dates = dates_after(&series.dates, steps)
         .with_context(|| format!("cannot date the forecast of {}", data_path.display()))?;
     let forecasts = blend.forecast_alone(history, steps);
     let calibration = rolling_conformal(blend, (history, data.bounds), steps, levels);
@@ -627,6 +641,8 @@ pub(crate) fn print_forecast(forecast: &Forecast) {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Datelike;
+
     use super::*;
 
     #[test]
@@ -725,24 +741,29 @@ mod tests {
     #[test]
     fn forecasts_are_dated_in_the_series_frequency() {
         // Friday 2024-01-05: Monday to Friday of the next week, then Monday again
-        let dates = forecast_dates(date(2024, 1, 5), 6, Frequency::BusinessDaily).unwrap();
+        let dates = forecast_dates(date(2024, 1, 5), 6, Frequency::BusinessDaily, None).unwrap();
         assert_eq!(dates.first(), Some(&date(2024, 1, 8)));
         assert_eq!(dates.last(), Some(&date(2024, 1, 15)));
         // monthly data on the first of the month
-        let dates = forecast_dates(date(2010, 12, 1), 3, Frequency::Monthly).unwrap();
+        let dates = forecast_dates(date(2010, 12, 1), 3, Frequency::Monthly, None).unwrap();
         assert_eq!(
             dates,
             vec![date(2011, 1, 1), date(2011, 2, 1), date(2011, 3, 1)]
         );
-        let dates = forecast_dates(date(2024, 1, 6), 2, Frequency::Daily).unwrap();
+        let dates = forecast_dates(date(2024, 1, 6), 2, Frequency::Daily, None).unwrap();
         assert_eq!(dates, vec![date(2024, 1, 7), date(2024, 1, 8)]);
         // hourly data: the next hours, through midnight
         let evening = NaiveDate::from_ymd_opt(2024, 1, 5)
             .unwrap()
             .and_hms_opt(22, 0, 0)
             .unwrap();
-        let dates =
-            forecast_dates(Timestamp::from_datetime(evening), 3, Frequency::Minutes(60)).unwrap();
+        let dates = forecast_dates(
+            Timestamp::from_datetime(evening),
+            3,
+            Frequency::Minutes(60),
+            None,
+        )
+        .unwrap();
         let written: Vec<String> = dates.iter().map(|d| d.to_string()).collect();
         assert_eq!(
             written,
@@ -755,13 +776,47 @@ mod tests {
     }
 
     #[test]
+    fn an_intraday_series_is_forecast_in_its_hours_and_on_its_days() {
+        // half-hours from 09:00 to 16:30, Monday to Friday, three weeks from Monday 2024-01-01
+        let midnight = |day: u32| {
+            let date = NaiveDate::from_ymd_opt(2024, 1, day).unwrap();
+            Timestamp::from_datetime(date.and_hms_opt(0, 0, 0).unwrap())
+        };
+        let history: Vec<Timestamp> = (1..=19)
+            .map(midnight)
+            .filter(|day| day.date().weekday().num_days_from_monday() < 5)
+            .flat_map(|day| {
+                (18..=33).map(move |half_hour| day.plus_seconds(half_hour * 1_800).unwrap())
+            })
+            .collect();
+        let written: Vec<String> = (dates_after(&history, 3).unwrap().iter())
+            .map(|date| date.to_string())
+            .collect();
+        // Friday 2024-01-19 16:30 is followed by Monday's opening rows
+        assert_eq!(
+            written,
+            [
+                "2024-01-22 09:00:00",
+                "2024-01-22 09:30:00",
+                "2024-01-22 10:00:00"
+            ]
+        );
+        // rows around the clock every day go on through the night, as before
+        let around_the_clock: Vec<Timestamp> = (0..72)
+            .map(|hour| midnight(1).plus_seconds(hour * 3_600).unwrap())
+            .collect();
+        let next = dates_after(&around_the_clock, 2).unwrap();
+        assert_eq!(next[1].to_string(), "2024-01-04 01:00:00");
+    }
+
+    #[test]
     fn dates_past_the_calendars_end_are_an_error_not_a_panic() {
         let near_the_end = Timestamp::from_date(NaiveDate::MAX - chrono::Days::new(3));
         let error = format!(
             "{:#}",
-            forecast_dates(near_the_end, 10, Frequency::BusinessDaily).unwrap_err()
+            forecast_dates(near_the_end, 10, Frequency::BusinessDaily, None).unwrap_err()
         );
         assert!(error.contains("run past the last date"), "{error}");
-        assert!(forecast_dates(near_the_end, 1, Frequency::BusinessDaily).is_ok());
+        assert!(forecast_dates(near_the_end, 1, Frequency::BusinessDaily, None).is_ok());
     }
 }

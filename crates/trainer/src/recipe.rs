@@ -331,6 +331,7 @@ fn fill_data(
                 (loaded.iter()).map(|loaded| loaded.series.column(&target).unwrap_or(&[]));
             Some(season_of_steps(targets, unread, path, panel))
         }
+        (None, Frequency::Minutes(_)) => season_of_session(&loaded, path),
         (own, _) => own,
     };
     let season = own_season.unwrap_or(yoho_data::defaults::season(frequency));
@@ -431,6 +432,26 @@ fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
         }
         Purpose::Forecast => 0,
     }
+}
+
+/// The season of an intraday series observed for part of each day only (a market's or an
+/// office's hours; the longest of a panel's series): the rows of its usual day, with a note;
+/// `None` for rows around the clock, whose frequency gives the day's rows.
+fn season_of_session(loaded: &[yoho_data::LoadedSeries], path: &Path) -> Option<usize> {
+    let longest = loaded.iter().max_by_key(|loaded| loaded.series.len())?;
+    let session = yoho_data::Session::infer(&longest.series.dates)?;
+    if session.covers_the_clock() || session.rows_per_day < 2 {
+        return None;
+    }
+    let frequency = Frequency::Minutes(session.minutes);
+    eprintln!(
+        "note: {}: rows {frequency}, {session}: season = {} (a day's rows, not the clock's \
+         {}); set [data] season to choose another (1: none)",
+        path.display(),
+        session.rows_per_day,
+        yoho_data::defaults::season(frequency),
+    );
+    Some(session.rows_per_day)
 }
 
 /// The season of time steps, which carry none of their own: the one
@@ -819,6 +840,51 @@ mod tests {
             .insert("season".into(), Value::Integer(4));
         fill(&mut table, Path::new("s.toml"), Purpose::Run).unwrap();
         assert_eq!(table["evaluate"]["season"].as_integer(), Some(4));
+    }
+
+    /// A config of a file of `Time,value` rows every half-hour from 09:00 to 16:30 (16 a day)
+    /// on weekdays, or around the clock every day, for four weeks from Monday 2024-01-01.
+    fn half_hourly_config(dir: &Path, name: &str, around_the_clock: bool) -> Table {
+        let monday = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut text = String::from("Time,value\n");
+        for (day, date) in monday.iter_days().take(28).enumerate() {
+            let half_hours = match around_the_clock {
+                true => 0..48,
+                false if day % 7 >= 5 => continue,
+                false => 18..34,
+            };
+            for (row, half_hour) in half_hours.enumerate() {
+                let time = date
+                    .and_hms_opt(half_hour / 2, 30 * (half_hour % 2), 0)
+                    .unwrap();
+                text += &format!("{time},{}\n", 100 + row);
+            }
+        }
+        let path = dir.join(format!("{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        toml::from_str(&format!(
+            "[data]\npath = {:?}\ndate_column = \"Time\"\ntarget = \"value\"\nhorizon = 4\n",
+            path.display().to_string()
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_intraday_series_of_opening_hours_gets_a_day_of_its_rows_as_season() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut table = half_hourly_config(dir.path(), "office", false);
+        fill(&mut table, Path::new("o.toml"), Purpose::Run).unwrap();
+        assert_eq!(table["data"]["season"].as_integer(), Some(16), "{table}");
+        assert_eq!(table["evaluate"]["season"].as_integer(), Some(16));
+        assert_eq!(table["data"]["window_len"].as_integer(), Some(17));
+        // rows around the clock keep the clock's day of 48 half-hours
+        let mut table = half_hourly_config(dir.path(), "plant", true);
+        fill(&mut table, Path::new("p.toml"), Purpose::Run).unwrap();
+        assert_eq!(
+            table["evaluate"]["season"].as_integer(),
+            Some(48),
+            "{table}"
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub struct DataSummary {
     /// Last date of the series.
     pub last_date: String,
     /// How often it is observed, inferred from its dates: `daily`, `business-daily`, `weekly`,
-    /// `monthly`, `quarterly`, `yearly` or `irregular (…)`.
+    /// `monthly`, `quarterly`, `yearly`, `irregular (…)`, `hourly`, `every 5 minutes`, …; an
+    /// intraday series observed for part of the day or week adds its session (`every 5
+    /// minutes, 169 rows a day, 07:00 to 21:00, Monday to Friday`).
     pub frequency: String,
     /// Dates that frequency expects inside the series that are not there (holidays, for
     /// business-daily market data).
@@ -107,7 +109,7 @@ impl DataSummary {
             filled_rows: data.cleaning.filled_rows,
             first_date: dates[0].to_string(),
             last_date: dates[dates.len() - 1].to_string(),
-            frequency: frequency.to_string(),
+            frequency: yoho_data::session::cadence_in_words(dates),
             missing_dates: frequency.missing(dates).len(),
             train_windows: data.splits.train.len(),
             valid_windows: data.splits.valid.len(),

@@ -159,6 +159,55 @@ fn a_series_indexed_by_time_steps_gets_a_season_of_its_own_and_steps_after_its_l
     assert_eq!(steps(&forecast.join("forecast.csv")), after);
 }
 
+/// Calls every 15 minutes from 08:00 to 17:45 (40 rows a day), Monday to Friday, for six weeks
+/// from Monday 2024-01-01: a morning peak and an afternoon one each day.
+fn call_centre_csv() -> String {
+    let monday = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut text = String::from("month,sales\n");
+    for date in monday.iter_days().take(40) {
+        if chrono::Datelike::weekday(&date).num_days_from_monday() >= 5 {
+            continue;
+        }
+        for quarter in 0..40_u32 {
+            let time = date
+                .and_hms_opt(8 + quarter / 4, 15 * (quarter % 4), 0)
+                .unwrap();
+            let calls = 50.0 + 30.0 * (quarter as f64 * std::f64::consts::PI / 20.0).sin().abs();
+            text += &format!("{time},{calls:.1}\n");
+        }
+    }
+    text
+}
+
+#[test]
+fn opening_hours_give_an_intraday_series_its_season_and_its_next_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_recipe_config(dir.path(), "calls", &call_centre_csv(), 4, "");
+    let run = dir.path().join("forecast");
+    let output = three_epochs(&["forecast"], &config, &run);
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("rows every 15 minutes, 40 rows a day, 08:00 to 17:45, Monday to Friday: season = 40 (a day's rows, not the clock's 96)"),
+        "{stderr}"
+    );
+    let saved: toml::Table = toml::from_str(&read(&run.join("config.toml"))).unwrap();
+    assert_eq!(saved["data"]["season"].as_integer(), Some(40));
+    // the last row is Friday 2024-02-09 17:45: the forecast opens on Monday at 08:00
+    let dates: Vec<String> = (read(&run.join("forecast.csv")).lines().skip(1))
+        .map(|line| line.split(',').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2024-02-12 08:00:00",
+            "2024-02-12 08:15:00",
+            "2024-02-12 08:30:00",
+            "2024-02-12 08:45:00"
+        ]
+    );
+}
+
 #[test]
 fn a_validation_period_of_the_configs_own_gets_no_second_fit() {
     let dir = tempfile::tempdir().unwrap();
