@@ -11,7 +11,8 @@ use crate::timestamp::Timestamp;
 #[serde(rename_all = "snake_case")]
 pub enum Frequency {
     /// Every this many minutes, through the day and night (60 = hourly). Only gaps inside one
-    /// day count as missing: markets' closed nights and weekends do not.
+    /// day count as missing: markets' closed nights and weekends do not (and with the hours
+    /// a series holds, [`crate::session::Session`], neither do its daily breaks).
     Minutes(u32),
     /// Every calendar day.
     Daily,

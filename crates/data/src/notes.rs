@@ -128,7 +128,7 @@ fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
         numbered_rows,
     } = cleaning;
     let frequency = Frequency::infer(dates);
-    let missing = frequency.missing(dates);
+    let missing = crate::session::missing_stamps(dates);
     let notes = [
         missing.first().map(|first| CleaningNote::MissingDates {
             count: missing.len(),

@@ -1,13 +1,14 @@
-//! The hours an intraday series is observed in: a market's trading day, a call centre's or an
-//! office's opening hours. Five-minute bars from 07:00 to 21:00 on weekdays hold 169 rows a
-//! day, not the 288 of a whole day, so their daily cycle is 169 rows long, and the row after a
-//! Friday's 21:00 is Monday's 07:00, not Friday's 21:05.
+//! The hours an intraday series is observed in: a market's trading day (with its lunch break),
+//! a call centre's or an office's opening hours. Five-minute bars from 07:00 to 21:00 on
+//! weekdays hold 169 rows a day, not the 288 of a whole day, so their daily cycle is 169 rows
+//! long, and the row after a Friday's 21:00 is Monday's 07:00, not Friday's 21:05.
 //!
-//! A [`Session`] is read from the timestamps alone (never from the values): the usual first and
-//! last time of a day, the usual number of rows a day, and the weekdays the series is observed
-//! on. A weekday counts as closed when the series holds it on fewer than a quarter of the
-//! times its dates span it (and they span it at least twice), so that holidays leave a weekday
-//! open and a week of data closes no day.
+//! A [`Session`] is read from the timestamps alone (never from the values): the times of day
+//! the series holds (each on at least a quarter of its days, so that a day's missing row
+//! leaves its time in the session and a rare late row adds none), the usual number of rows a
+//! day, and the weekdays it is observed on. A weekday counts as closed when the series holds it
+//! on fewer than a quarter of the times its dates span it (and they span it at least twice),
+//! so that holidays leave a weekday open and a week of data closes no day.
 
 use std::collections::BTreeMap;
 
@@ -16,18 +17,16 @@ use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use crate::frequency::Frequency;
 use crate::timestamp::Timestamp;
 
-const MINUTES_PER_DAY: u32 = 1_440;
+const MINUTES_PER_DAY: usize = 1_440;
 
-/// When an intraday series is observed: every `minutes` from `opens` to `closes` on the
-/// weekdays in `open_days`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// When an intraday series is observed: at the times of day in `times`, on the weekdays in
+/// `open_days`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
-    /// Minutes between consecutive rows.
+    /// Minutes between consecutive rows (the series' frequency).
     pub minutes: u32,
-    /// The time of a day's first row (the most common one).
-    pub opens: NaiveTime,
-    /// The time of a day's last row (the most common one).
-    pub closes: NaiveTime,
+    /// The times of day the series holds, ascending.
+    pub times: Vec<NaiveTime>,
     /// Rows in a usual day (the most common count): the length of the daily cycle in rows.
     pub rows_per_day: usize,
     /// Whether the series is observed on each weekday, Monday first.
@@ -38,24 +37,34 @@ impl Session {
     /// The session of an intraday series observed at `stamps` (ascending); `None` for a daily
     /// or coarser series, time steps, or fewer than two days of rows.
     pub fn infer(stamps: &[Timestamp]) -> Option<Self> {
-        let Frequency::Minutes(minutes) = Frequency::infer(stamps) else {
+        Self::of_frequency(stamps, Frequency::infer(stamps))
+    }
+
+    /// [`Self::infer`] for `stamps` already known to be of `frequency`.
+    pub fn of_frequency(stamps: &[Timestamp], frequency: Frequency) -> Option<Self> {
+        let Frequency::Minutes(minutes) = frequency else {
             return None;
         };
-        let days = days_of(stamps);
+        let days = rows_per_date(stamps);
+        let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
+            return None;
+        };
         if days.len() < 2 || minutes == 0 {
             return None;
         }
-        let opens = most_common(days.values().map(|day| day.first))?;
-        let closes = most_common(days.values().map(|day| day.last))?;
-        let rows_per_day = most_common(days.values().map(|day| day.rows))?;
-        let (first, last) = (*days.keys().next()?, *days.keys().next_back()?);
-        let open_days = open_days(days.keys().copied(), first, last);
+        let mut held = BTreeMap::<NaiveTime, usize>::new();
+        for stamp in stamps {
+            *held.entry(stamp.datetime().time()).or_default() += 1;
+        }
+        let times = (held.into_iter())
+            .filter(|(_, dates)| dates * 4 >= days.len())
+            .map(|(time, _)| time)
+            .collect();
         Some(Self {
             minutes,
-            opens,
-            closes,
-            rows_per_day,
-            open_days,
+            times,
+            rows_per_day: most_common(days.values().copied())?,
+            open_days: open_days(days.keys().copied(), *first, *last),
         })
     }
 
@@ -65,35 +74,55 @@ impl Session {
         self.covers_the_clock() && self.open_days.iter().all(|open| *open)
     }
 
-    /// Whether a usual day holds every row of the clock (at its frequency).
+    /// Whether a day holds every time of the clock (at its frequency).
     pub fn covers_the_clock(&self) -> bool {
-        self.rows_per_day as u64 * u64::from(self.minutes) >= u64::from(MINUTES_PER_DAY)
+        self.times.len() * self.minutes as usize >= MINUTES_PER_DAY
     }
 
-    /// The timestamp after `stamp`: `minutes` later within the session, else the next open
-    /// day's first row; `None` past the calendar's end.
+    /// The timestamp after `stamp`: the next time the session holds that day, else the next
+    /// open day's first; `None` past the calendar's end.
     pub fn next(&self, stamp: Timestamp) -> Option<Timestamp> {
-        let later = stamp.plus_seconds(i64::from(self.minutes) * 60)?;
-        let same_day = later.date() == stamp.date();
-        let time = later.datetime().time();
-        if same_day && self.is_open_on(later.date()) && time <= self.closes {
-            return Some(match time < self.opens {
-                true => at(stamp.date(), self.opens),
-                false => later,
-            });
-        }
-        if !same_day && self.covers_the_clock() && self.is_open_on(later.date()) {
-            return Some(later);
+        let time = stamp.datetime().time();
+        let later = self.times.iter().find(|held| **held > time);
+        if let (Some(later), true) = (later, self.is_open_on(stamp.date())) {
+            return Some(at(stamp.date(), *later));
         }
         let mut date = stamp.date().succ_opt()?;
         while !self.is_open_on(date) {
             date = date.succ_opt()?;
         }
-        Some(at(date, self.opens))
+        Some(at(date, *self.times.first()?))
+    }
+
+    /// The timestamps the session holds between two consecutive rows of the same day of
+    /// `stamps` (ascending) that are not there: a day's missing rows, not its closed hours.
+    pub fn missing(&self, stamps: &[Timestamp]) -> Vec<Timestamp> {
+        let mut missing = Vec::new();
+        for pair in stamps.windows(2) {
+            let date = pair[0].date();
+            if pair[1].date() != date {
+                continue;
+            }
+            let (after, before) = (pair[0].datetime().time(), pair[1].datetime().time());
+            let between = (self.times.iter()).filter(|time| **time > after && **time < before);
+            missing.extend(between.map(|time| at(date, *time)));
+        }
+        missing
     }
 
     fn is_open_on(&self, date: NaiveDate) -> bool {
         self.open_days[date.weekday().num_days_from_monday() as usize]
+    }
+}
+
+/// The timestamps the frequency of `stamps` (ascending) expects inside the series that are not
+/// there: for an intraday series, only its session's times within a day
+/// ([`Session::missing`]); else [`Frequency::missing`].
+pub fn missing_stamps(stamps: &[Timestamp]) -> Vec<Timestamp> {
+    let frequency = Frequency::infer(stamps);
+    match Session::of_frequency(stamps, frequency) {
+        Some(session) => session.missing(stamps),
+        None => frequency.missing(stamps),
     }
 }
 
@@ -102,49 +131,53 @@ impl Session {
 /// day ("every 5 minutes, 169 rows a day, 07:00 to 21:00, Monday to Friday").
 pub fn cadence_in_words(stamps: &[Timestamp]) -> String {
     let frequency = Frequency::infer(stamps);
-    match Session::infer(stamps).filter(|session| !session.is_whole_day()) {
+    match Session::of_frequency(stamps, frequency).filter(|session| !session.is_whole_day()) {
         Some(session) => format!("{frequency}, {session}"),
         None => frequency.to_string(),
     }
 }
 
 impl std::fmt::Display for Session {
-    /// "169 rows a day, 07:00 to 21:00, Monday to Friday".
+    /// "169 rows a day, 07:00 to 21:00, Monday to Friday"; "09:00 to 11:30 and 12:30 to
+    /// 15:00" for a day with a break.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let time = |time: NaiveTime| format!("{:02}:{:02}", time.hour(), time.minute());
+        let spells: Vec<String> = (self.spells().iter())
+            .map(|(from, to)| format!("{} to {}", time(*from), time(*to)))
+            .collect();
+        let hours = match spells.len() {
+            0..=3 => spells.join(" and "),
+            count => format!("in {count} spells"),
+        };
         write!(
             f,
-            "{} rows a day, {} to {}, {}",
+            "{} rows a day, {hours}, {}",
             self.rows_per_day,
-            time(self.opens),
-            time(self.closes),
             days_in_words(&self.open_days)
         )
     }
 }
 
-/// One day's rows: its first and last time and how many.
-struct Day {
-    first: NaiveTime,
-    last: NaiveTime,
-    rows: usize,
+impl Session {
+    /// The runs of consecutive held times (one step of `minutes` apart), first and last.
+    fn spells(&self) -> Vec<(NaiveTime, NaiveTime)> {
+        let step = i64::from(self.minutes) * 60;
+        let mut spells: Vec<(NaiveTime, NaiveTime)> = Vec::new();
+        for time in &self.times {
+            match spells.last_mut() {
+                Some((_, last)) if (*time - *last).num_seconds() == step => *last = *time,
+                _ => spells.push((*time, *time)),
+            }
+        }
+        spells
+    }
 }
 
-/// The rows of each date of `stamps` (ascending).
-fn days_of(stamps: &[Timestamp]) -> BTreeMap<NaiveDate, Day> {
-    let mut days = BTreeMap::<NaiveDate, Day>::new();
+/// The number of rows of each date of `stamps`.
+fn rows_per_date(stamps: &[Timestamp]) -> BTreeMap<NaiveDate, usize> {
+    let mut days = BTreeMap::<NaiveDate, usize>::new();
     for stamp in stamps {
-        let time = stamp.datetime().time();
-        days.entry(stamp.date())
-            .and_modify(|day| {
-                day.last = time;
-                day.rows += 1;
-            })
-            .or_insert(Day {
-                first: time,
-                last: time,
-                rows: 1,
-            });
+        *days.entry(stamp.date()).or_default() += 1;
     }
     days
 }
@@ -216,7 +249,7 @@ mod tests {
         NaiveTime::from_hms_opt(hour, minute, 0).unwrap()
     }
 
-    fn stamp(date: NaiveDate, hour: u32, minute: u32) -> Timestamp {
+    fn stamp_at(date: NaiveDate, hour: u32, minute: u32) -> Timestamp {
         at(date, time(hour, minute))
     }
 
@@ -254,7 +287,9 @@ mod tests {
         let stamps = session_rows(28, 5, time(7, 0), time(21, 0), weekday);
         let session = Session::infer(&stamps).unwrap();
         assert_eq!(session.rows_per_day, 169);
-        assert_eq!((session.opens, session.closes), (time(7, 0), time(21, 0)));
+        assert_eq!(session.times.len(), 169);
+        assert_eq!(session.times[0], time(7, 0));
+        assert_eq!(session.times[168], time(21, 0));
         assert_eq!(
             session.open_days,
             [true, true, true, true, true, false, false]
@@ -267,15 +302,41 @@ mod tests {
         // Friday 2024-01-26 20:55 → 21:00 → Monday 07:00
         let friday = NaiveDate::from_ymd_opt(2024, 1, 26).unwrap();
         let monday = NaiveDate::from_ymd_opt(2024, 1, 29).unwrap();
-        let at_close = session.next(stamp(friday, 20, 55)).unwrap();
-        assert_eq!(at_close, stamp(friday, 21, 0));
-        assert_eq!(session.next(at_close), Some(stamp(monday, 7, 0)));
+        let at_close = session.next(stamp_at(friday, 20, 55)).unwrap();
+        assert_eq!(at_close, stamp_at(friday, 21, 0));
+        assert_eq!(session.next(at_close), Some(stamp_at(monday, 7, 0)));
         // the session's rows follow each other exactly as the data's do
         let mut row = stamps[0];
         for expected in &stamps[1..] {
             row = session.next(row).unwrap();
             assert_eq!(row, *expected);
         }
+    }
+
+    #[test]
+    fn a_lunch_break_is_no_missing_row_and_the_afternoon_follows_the_morning() {
+        let lunch = |date: NaiveDate| weekday(date);
+        let mut stamps: Vec<Timestamp> = session_rows(21, 60, time(9, 0), time(15, 0), lunch)
+            .into_iter()
+            .filter(|stamp| stamp.datetime().time() != time(12, 0))
+            .collect();
+        // one row missing: Wednesday 2024-01-10 10:00
+        let wednesday = NaiveDate::from_ymd_opt(2024, 1, 10).unwrap();
+        stamps.retain(|stamp| *stamp != stamp_at(wednesday, 10, 0));
+        let session = Session::infer(&stamps).unwrap();
+        assert_eq!(session.rows_per_day, 6);
+        assert_eq!(
+            session.to_string(),
+            "6 rows a day, 09:00 to 11:00 and 13:00 to 15:00, Monday to Friday"
+        );
+        assert_eq!(session.missing(&stamps), [stamp_at(wednesday, 10, 0)]);
+        assert_eq!(missing_stamps(&stamps), [stamp_at(wednesday, 10, 0)]);
+        assert_eq!(
+            session.next(stamp_at(wednesday, 11, 0)),
+            Some(stamp_at(wednesday, 13, 0))
+        );
+        // an hourly series' own gaps inside a day were its missing rows, lunch included
+        assert_eq!(Frequency::Minutes(60).missing(&stamps).len(), 16);
     }
 
     #[test]
@@ -297,8 +358,8 @@ mod tests {
         let wednesday = NaiveDate::from_ymd_opt(2024, 1, 3).unwrap();
         let thursday = NaiveDate::from_ymd_opt(2024, 1, 4).unwrap();
         assert_eq!(
-            session.next(stamp(wednesday, 17, 0)),
-            Some(stamp(thursday, 9, 0))
+            session.next(stamp_at(wednesday, 17, 0)),
+            Some(stamp_at(thursday, 9, 0))
         );
     }
 
@@ -322,12 +383,12 @@ mod tests {
         let friday = NaiveDate::from_ymd_opt(2024, 1, 19).unwrap();
         let monday = NaiveDate::from_ymd_opt(2024, 1, 22).unwrap();
         assert_eq!(
-            session.next(stamp(thursday, 23, 0)),
-            Some(stamp(friday, 0, 0))
+            session.next(stamp_at(thursday, 23, 0)),
+            Some(stamp_at(friday, 0, 0))
         );
         assert_eq!(
-            session.next(stamp(friday, 23, 0)),
-            Some(stamp(monday, 0, 0))
+            session.next(stamp_at(friday, 23, 0)),
+            Some(stamp_at(monday, 0, 0))
         );
     }
 

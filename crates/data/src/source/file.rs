@@ -777,10 +777,7 @@ impl Table {
         let mut all: Vec<(Timestamp, Option<u32>)> =
             rows.iter().map(|(date, row)| (*date, Some(*row))).collect();
         all.extend(
-            Frequency::infer(&observed)
-                .missing(&observed)
-                .into_iter()
-                .map(|date| (date, None)),
+            (crate::session::missing_stamps(&observed).into_iter()).map(|date| (date, None)),
         );
         all.sort_by_key(|(date, _)| *date);
         let dates: Vec<Timestamp> = all.iter().map(|(date, _)| *date).collect();
@@ -1978,6 +1975,34 @@ mod tests {
         assert_eq!(dropped.series.len(), 6);
         let error = load(text, &["Open"]).unwrap_err().to_string();
         assert!(error.contains("row 3"), "{error}");
+    }
+
+    #[test]
+    fn a_daily_break_is_not_filled_but_a_missing_row_is() {
+        // 09:00 to 11:00 and 13:00 to 14:00 on three days; the second day lacks 10:00
+        let mut text = String::from("Date,Open\n");
+        for day in 8..=10 {
+            for hour in [9, 10, 11, 13, 14] {
+                if (day, hour) != (9, 10) {
+                    text += &format!("2024-01-{day:02} {hour:02}:00,{hour}\n");
+                }
+            }
+        }
+        let file = write_csv(&text);
+        let options = LoadOptions {
+            missing: MissingPolicy::Ffill,
+            ..options(&["Open"])
+        };
+        let loaded = load_file(file.path(), &options).unwrap();
+        let dates: Vec<String> = (loaded.series.dates.iter())
+            .map(|date| date.to_string())
+            .collect();
+        assert_eq!(dates.len(), 15, "{dates:?}");
+        assert_eq!(dates[6], "2024-01-09 10:00:00");
+        assert!(
+            !dates.iter().any(|date| date.ends_with("12:00:00")),
+            "{dates:?}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The contents of `metrics.json`: the run, its data, its training and its measures.
 
 use serde::Serialize;
-use yoho_data::{Frequency, PreparedData};
+use yoho_data::PreparedData;
 use yoho_eval::{
     EnsembleSpread, EvaluationTable, GenerationSummary, StepErrors, TestForecast, TestIntervals,
 };
@@ -97,7 +97,6 @@ impl DataSummary {
     /// Summarises `data` and the test forecast's dates.
     pub fn new(data: &PreparedData, forecast: &TestForecast) -> Self {
         let dates = &data.series.dates;
-        let frequency = Frequency::infer(dates);
         Self {
             source: data.series.source_name.clone(),
             series: None,
@@ -110,7 +109,7 @@ impl DataSummary {
             first_date: dates[0].to_string(),
             last_date: dates[dates.len() - 1].to_string(),
             frequency: yoho_data::session::cadence_in_words(dates),
-            missing_dates: frequency.missing(dates).len(),
+            missing_dates: yoho_data::session::missing_stamps(dates).len(),
             train_windows: data.splits.train.len(),
             valid_windows: data.splits.valid.len(),
             test_windows: data.splits.test.len(),
