@@ -1,7 +1,7 @@
 //! The date column's format, detected once per file: ISO dates and date-times (with `T` or a space,
 //! with or without seconds, fractions and a UTC offset), US month-first and European day-first
-//! dates, periods (a year `1990`, a month `1990-07`, a quarter `1990Q3` or an ISO week `1990-W27`,
-//! each read as its first day), decimal years of whole months (`1949.0833`, R's `time()` of a
+//! dates, periods (a year `1990`, a month `1990-07` or `1990 Jul` (R's tsibble) or `July 1990`,
+//! a quarter `1990Q3` or an ISO week `1990-W27`, each read as its first day), decimal years of whole months (`1949.0833`, R's `time()` of a
 //! monthly or quarterly series: February 1949), compact dates (`19900701`) and Unix times in
 //! seconds or milliseconds (`1577836800`, read in UTC) — or a `strftime` pattern the config gives
 //! (`[data] date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first
@@ -63,7 +63,7 @@ impl DateFormat {
             Self::MonthFirst => "M/D/YYYY (optionally with a time)".to_string(),
             Self::DayFirst => "D/M/YYYY or D.M.YYYY (optionally with a time)".to_string(),
             Self::Year => "a year, YYYY".to_string(),
-            Self::YearMonth => "a month, YYYY-MM".to_string(),
+            Self::YearMonth => "a month, YYYY-MM (or YYYY Mon, Mon YYYY)".to_string(),
             Self::YearQuarter => "a quarter, YYYY-Qn".to_string(),
             Self::IsoWeek => "an ISO week, YYYY-Www".to_string(),
             Self::DecimalYear => {
@@ -288,9 +288,22 @@ fn decimal_year(cell: &str) -> Option<NaiveDate> {
 }
 
 /// The period `cell` names, as its format and its first day: a year (`1990`), a month
-/// (`1990-07`, `1990/7`), a quarter (`1990Q3`, `1990-Q3`, `1990 q3`) or an ISO week
-/// (`1990-W27`, `1990W27`); `None` for anything else.
+/// (`1990-07`, `1990/7`; or named in English, as R's tsibble writes a month, `1990 Jul`, and
+/// statistics offices `July 1990`, `Jul-1990`), a quarter (`1990Q3`, `1990-Q3`, `1990 q3`) or
+/// an ISO week (`1990-W27`, `1990W27`, `1990 W27`); `None` for anything else.
 fn period(cell: &str) -> Option<(DateFormat, NaiveDate)> {
+    if let Some((name, year)) = cell.split_once([' ', '-', '/'])
+        && let Some(month) = month_named(name)
+    {
+        let year: i32 = Some(year)
+            .filter(|year| year.len() == 4 && digits(year))?
+            .parse()
+            .ok()?;
+        return Some((
+            DateFormat::YearMonth,
+            NaiveDate::from_ymd_opt(year, month, 1)?,
+        ));
+    }
     let (year_text, rest) = cell.split_at_checked(4)?;
     if !digits(year_text) {
         return None;
@@ -317,7 +330,38 @@ fn period(cell: &str) -> Option<(DateFormat, NaiveDate)> {
         let first = NaiveDate::from_ymd_opt(year, rest.parse().ok()?, 1)?;
         return Some((DateFormat::YearMonth, first));
     }
+    if separated && let Some(month) = month_named(rest) {
+        return Some((
+            DateFormat::YearMonth,
+            NaiveDate::from_ymd_opt(year, month, 1)?,
+        ));
+    }
     None
+}
+
+/// The month (1 to 12) an English name or its first three letters or more name (`Jan`,
+/// `Sept`, `SEPTEMBER`); `None` for anything else.
+fn month_named(name: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let name = name.to_ascii_lowercase();
+    if name.len() < 3 {
+        return None;
+    }
+    let month = MONTHS.iter().position(|month| month.starts_with(&name))?;
+    Some(month as u32 + 1)
 }
 
 /// The UTC offset a date-time cell ends with (`Z`, `±HH:MM`, `±HHMM` or `±HH` after its time),
@@ -538,6 +582,32 @@ mod tests {
                 day(2021, 1, 4),
             ),
             (["2021W01", "2021W02"], DateFormat::IsoWeek, day(2021, 1, 4)),
+            // R's tsibble writes a month as "1975 Jan" and a week as "2021 W01"
+            (
+                ["1975 Jan", "1975 Feb"],
+                DateFormat::YearMonth,
+                day(1975, 1, 1),
+            ),
+            (
+                ["2021 W01", "2021 W02"],
+                DateFormat::IsoWeek,
+                day(2021, 1, 4),
+            ),
+            (
+                ["September 2019", "October 2019"],
+                DateFormat::YearMonth,
+                day(2019, 9, 1),
+            ),
+            (
+                ["Sept-2019", "Oct-2019"],
+                DateFormat::YearMonth,
+                day(2019, 9, 1),
+            ),
+            (
+                ["2019-DEC", "2020-JAN"],
+                DateFormat::YearMonth,
+                day(2019, 12, 1),
+            ),
         ];
         for (cells, format, first) in cases {
             assert_eq!(DateFormat::detect(cells), Some(format.clone()), "{cells:?}");
@@ -578,6 +648,11 @@ mod tests {
             "1990-13",
             "1990Q5",
             "1990-W54",
+            "1990 Ja",
+            "1990 Janus",
+            "Jan 5 1990",
+            "Jan-90",
+            "Mar 1990 12:00",
         ] {
             assert_eq!(period(cell), None, "{cell}");
         }
