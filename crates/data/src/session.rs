@@ -34,22 +34,26 @@ pub struct Session {
 }
 
 impl Session {
-    /// The session of an intraday series observed at `stamps` (ascending); `None` for a daily
-    /// or coarser series, time steps, or fewer than two days of rows.
+    /// The session of an intraday or daily series observed at `stamps` (ascending): for a
+    /// daily one, the weekdays it is held on (a shop closed on Sundays: Monday to Saturday);
+    /// `None` for a business-daily or coarser series, time steps, or fewer than two days of
+    /// rows.
     pub fn infer(stamps: &[Timestamp]) -> Option<Self> {
         Self::of_frequency(stamps, Frequency::infer(stamps))
     }
 
     /// [`Self::infer`] for `stamps` already known to be of `frequency`.
     pub fn of_frequency(stamps: &[Timestamp], frequency: Frequency) -> Option<Self> {
-        let Frequency::Minutes(minutes) = frequency else {
-            return None;
+        let minutes = match frequency {
+            Frequency::Minutes(minutes) if minutes > 0 => minutes,
+            Frequency::Daily => MINUTES_PER_DAY as u32,
+            _ => return None,
         };
         let days = rows_per_date(stamps);
         let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
             return None;
         };
-        if days.len() < 2 || minutes == 0 {
+        if days.len() < 2 {
             return None;
         }
         let mut held = BTreeMap::<NaiveTime, usize>::new();
@@ -79,6 +83,19 @@ impl Session {
         self.times.len() * self.minutes as usize >= MINUTES_PER_DAY
     }
 
+    /// Whether this is a daily series' session: a row a day, on its open days.
+    pub fn is_daily(&self) -> bool {
+        self.minutes as usize >= MINUTES_PER_DAY
+    }
+
+    /// The rows of one cycle: a day's (intraday), or a week's (daily: its open days).
+    pub fn season(&self) -> usize {
+        match self.is_daily() {
+            true => self.open_days.iter().filter(|open| **open).count(),
+            false => self.rows_per_day,
+        }
+    }
+
     /// The timestamp after `stamp`: the next time the session holds that day, else the next
     /// open day's first; `None` past the calendar's end.
     pub fn next(&self, stamp: Timestamp) -> Option<Timestamp> {
@@ -91,15 +108,25 @@ impl Session {
         while !self.is_open_on(date) {
             date = date.succ_opt()?;
         }
-        Some(at(date, *self.times.first()?))
+        Some(match stamp.is_intraday() {
+            true => at(date, *self.times.first()?),
+            false => Timestamp::from_date(date),
+        })
     }
 
-    /// The timestamps the session holds between two consecutive rows of the same day of
-    /// `stamps` (ascending) that are not there: a day's missing rows, not its closed hours.
+    /// The timestamps the session holds between two consecutive rows of `stamps` (ascending)
+    /// that are not there: a day's missing rows, not its closed hours (intraday), or the open
+    /// days between two rows, not the closed ones (daily).
     pub fn missing(&self, stamps: &[Timestamp]) -> Vec<Timestamp> {
         let mut missing = Vec::new();
         for pair in stamps.windows(2) {
             let date = pair[0].date();
+            if self.is_daily() {
+                let between = (date.iter_days().skip(1)).take_while(|day| *day < pair[1].date());
+                let open = between.filter(|day| self.is_open_on(*day));
+                missing.extend(open.map(Timestamp::from_date));
+                continue;
+            }
             if pair[1].date() != date {
                 continue;
             }
@@ -116,8 +143,8 @@ impl Session {
 }
 
 /// The timestamps the frequency of `stamps` (ascending) expects inside the series that are not
-/// there: for an intraday series, only its session's times within a day
-/// ([`Session::missing`]); else [`Frequency::missing`].
+/// there: for an intraday series, only its session's times within a day, and for a daily one
+/// only its open days ([`Session::missing`]); else [`Frequency::missing`].
 pub fn missing_stamps(stamps: &[Timestamp]) -> Vec<Timestamp> {
     let frequency = Frequency::infer(stamps);
     match Session::of_frequency(stamps, frequency) {
@@ -141,6 +168,9 @@ impl std::fmt::Display for Session {
     /// "169 rows a day, 07:00 to 21:00, Monday to Friday"; "09:00 to 11:30 and 12:30 to
     /// 15:00" for a day with a break.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_daily() {
+            return write!(f, "{}", days_in_words(&self.open_days));
+        }
         let time = |time: NaiveTime| format!("{:02}:{:02}", time.hour(), time.minute());
         let spells: Vec<String> = (self.spells().iter())
             .map(|(from, to)| format!("{} to {}", time(*from), time(*to)))
@@ -393,12 +423,53 @@ mod tests {
     }
 
     #[test]
-    fn dates_steps_and_a_single_day_have_no_session() {
+    fn a_shop_closed_on_sundays_opens_six_days_a_week() {
         let monday = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-        let days: Vec<Timestamp> = (monday.iter_days().take(30))
+        let wednesday = NaiveDate::from_ymd_opt(2024, 1, 10).unwrap();
+        let days: Vec<Timestamp> = (monday.iter_days().take(27))
+            .filter(|day| day.weekday() != Weekday::Sun && *day != wednesday)
             .map(Timestamp::from_date)
             .collect();
-        assert_eq!(Session::infer(&days), None);
+        let session = Session::infer(&days).unwrap();
+        assert!(session.is_daily() && !session.is_whole_day());
+        assert_eq!(session.season(), 6);
+        assert_eq!(session.to_string(), "Monday to Saturday");
+        assert_eq!(cadence_in_words(&days), "daily, Monday to Saturday");
+        // Saturday 2024-01-27 is followed by Monday, a date like the series' own
+        let saturday = Timestamp::from_date(NaiveDate::from_ymd_opt(2024, 1, 27).unwrap());
+        let next = session.next(saturday).unwrap();
+        assert_eq!(next.to_string(), "2024-01-29");
+        assert!(!next.is_intraday());
+        // the missing Wednesday is missing; Sundays are not
+        assert_eq!(missing_stamps(&days), [Timestamp::from_date(wednesday)]);
+        // a market's series with one stray Sunday row stays a market's: Monday to Friday
+        let mut market: Vec<Timestamp> = (monday.iter_days().take(40))
+            .filter(|day| weekday(*day))
+            .map(Timestamp::from_date)
+            .collect();
+        market.insert(
+            5,
+            Timestamp::from_date(NaiveDate::from_ymd_opt(2024, 1, 7).unwrap()),
+        );
+        assert_eq!(Frequency::infer(&market), Frequency::Daily);
+        let session = Session::infer(&market).unwrap();
+        assert_eq!(session.season(), 5);
+        assert!(missing_stamps(&market).is_empty());
+        // every day of the week: the frequency alone
+        let every_day: Vec<Timestamp> = (monday.iter_days().take(40))
+            .map(Timestamp::from_date)
+            .collect();
+        assert!(Session::infer(&every_day).unwrap().is_whole_day());
+        assert_eq!(cadence_in_words(&every_day), "daily");
+    }
+
+    #[test]
+    fn months_steps_and_a_single_day_have_no_session() {
+        let monday = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let months: Vec<Timestamp> = (0..30)
+            .map(|month| Timestamp::from_date(monday + chrono::Months::new(month)))
+            .collect();
+        assert_eq!(Session::infer(&months), None);
         let steps: Vec<Timestamp> = (0..100).filter_map(Timestamp::from_step).collect();
         assert_eq!(Session::infer(&steps), None);
         let one_day = session_rows(1, 60, time(9, 0), time(17, 0), |_| true);

@@ -331,7 +331,9 @@ fn fill_data(
                 (loaded.iter()).map(|loaded| loaded.series.column(&target).unwrap_or(&[]));
             Some(season_of_steps(targets, unread, path, panel))
         }
-        (None, Frequency::Minutes(_)) => season_of_session(&loaded, path),
+        (None, Frequency::Minutes(_) | Frequency::Daily) => {
+            season_of_session(&loaded, path, frequency)
+        }
         (own, _) => own,
     };
     let season = own_season.unwrap_or(yoho_data::defaults::season(frequency));
@@ -435,23 +437,32 @@ fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
 }
 
 /// The season of an intraday series observed for part of each day only (a market's or an
-/// office's hours; the longest of a panel's series): the rows of its usual day, with a note;
-/// `None` for rows around the clock, whose frequency gives the day's rows.
-fn season_of_session(loaded: &[yoho_data::LoadedSeries], path: &Path) -> Option<usize> {
+/// office's hours: the rows of its usual day), or of a daily series closed on some weekdays
+/// (a shop closed on Sundays: its open days, a week's rows), with a note; `None` where the
+/// series is held around the clock, or every day, whose `frequency` gives the season. The
+/// longest of a panel's series speaks for it.
+fn season_of_session(
+    loaded: &[yoho_data::LoadedSeries],
+    path: &Path,
+    frequency: Frequency,
+) -> Option<usize> {
     let longest = loaded.iter().max_by_key(|loaded| loaded.series.len())?;
-    let session = yoho_data::Session::infer(&longest.series.dates)?;
-    if session.covers_the_clock() || session.rows_per_day < 2 {
-        return None;
-    }
-    let frequency = Frequency::Minutes(session.minutes);
+    let session = yoho_data::Session::of_frequency(&longest.series.dates, frequency)?;
+    let (held, calendar) = match session.is_daily() {
+        true if !session.is_whole_day() => ("a week's rows", "the calendar's"),
+        false if !session.covers_the_clock() && session.rows_per_day >= 2 => {
+            ("a day's rows", "the clock's")
+        }
+        _ => return None,
+    };
     eprintln!(
-        "note: {}: rows {frequency}, {session}: season = {} (a day's rows, not the clock's \
-         {}); set [data] season to choose another (1: none)",
+        "note: {}: rows {frequency}, {session}: season = {} ({held}, not {calendar} {}); set \
+         [data] season to choose another (1: none)",
         path.display(),
-        session.rows_per_day,
+        session.season(),
         yoho_data::defaults::season(frequency),
     );
-    Some(session.rows_per_day)
+    Some(session.season())
 }
 
 /// The season of time steps, which carry none of their own: the one
@@ -885,6 +896,28 @@ mod tests {
             Some(48),
             "{table}"
         );
+    }
+
+    #[test]
+    fn a_daily_series_closed_on_sundays_gets_a_week_of_its_rows_as_season() {
+        let dir = tempfile::tempdir().unwrap();
+        let monday = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut text = String::from("Date,value\n");
+        let open = (monday.iter_days().take(210))
+            .filter(|date| chrono::Datelike::weekday(date) != chrono::Weekday::Sun);
+        for (row, date) in open.enumerate() {
+            text += &format!("{date},{}\n", 100 + row % 6);
+        }
+        let path = dir.path().join("shop.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut table: Table = toml::from_str(&format!(
+            "[data]\npath = {:?}\ntarget = \"value\"\nhorizon = 6\n",
+            path.display().to_string()
+        ))
+        .unwrap();
+        fill(&mut table, Path::new("s.toml"), Purpose::Run).unwrap();
+        assert_eq!(table["data"]["season"].as_integer(), Some(6), "{table}");
+        assert_eq!(table["evaluate"]["season"].as_integer(), Some(6));
     }
 
     #[test]
