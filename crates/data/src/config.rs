@@ -9,7 +9,7 @@ use crate::calendar::{self, CalendarFeature};
 use crate::missing::MissingPolicy;
 use crate::scaling::ScalingMethod;
 use crate::sine::SineSpec;
-use crate::source::file::{LoadOptions, PanelLayout};
+use crate::source::file::{LoadOptions, PanelLayout, SERIES_COLUMNS_JOINED_BY};
 use crate::transform::{TargetTransform, WindowNorm, is_target_only};
 use crate::window::{SplitSpec, WindowSpec};
 
@@ -49,6 +49,24 @@ pub enum Source {
     Sine(SineSpec),
 }
 
+/// `series_column` as a column's name, or several (`["Sex", "Age"]`, a series named by two
+/// columns as tsibble's keys name one), written as one name joined by
+/// [`SERIES_COLUMNS_JOINED_BY`] (`"Sex, Age"`, which the file reader splits again).
+fn column_or_columns<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMore {
+        One(String),
+        More(Vec<String>),
+    }
+    Ok(match OneOrMore::deserialize(deserializer)? {
+        OneOrMore::One(name) => Some(name),
+        OneOrMore::More(names) => Some(names.join(SERIES_COLUMNS_JOINED_BY)),
+    })
+}
+
 /// How a `[data]` section is written in TOML: every key of every source side by side, checked
 /// and turned into a [`DataConfig`] (whose [`Source`] holds only its own keys) when read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,7 +88,11 @@ struct DataSection {
     date_column: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     date_format: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "column_or_columns"
+    )]
     series_column: Option<String>,
     #[serde(default)]
     split: PanelSplit,
@@ -294,8 +316,9 @@ pub struct DataConfig {
     /// detected: ISO dates or date-times, US `M/D/YYYY`, European `D/M/YYYY` or `D.M.YYYY`.
     pub date_format: Option<String>,
     /// For a long-format file of many series (a panel): the column naming each row's series
-    /// (e.g. `"ticker"`). One global model is trained over every series; see
-    /// [`crate::prepare_panel`].
+    /// (e.g. `"ticker"`), or the columns that name it together, joined by
+    /// [`SERIES_COLUMNS_JOINED_BY`] (`"Sex, Age"`, written `["Sex", "Age"]` in TOML). One
+    /// global model is trained over every series; see [`crate::prepare_panel`].
     pub series_column: Option<String>,
     /// How a panel's series are split into periods: each its own newest rows (`per_series`,
     /// the default) or all at one time boundary (`common_time`).
@@ -491,7 +514,9 @@ impl DataConfig {
         if matches!(self.source, Source::Sine(_)) {
             return refuse("the generated sine is one series; remove series_column".into());
         }
-        if column == self.date_column || self.used_columns().iter().any(|c| c == column) {
+        let taken =
+            |name: &str| name == self.date_column || self.used_columns().iter().any(|c| c == name);
+        if taken(column) || column.split(SERIES_COLUMNS_JOINED_BY).any(taken) {
             return refuse(format!(
                 "'{column}' is the date column, a feature or the target; expected the column \
                  that names each row's series (e.g. \"ticker\")"
@@ -611,6 +636,21 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("one value per series and date"), "{error}");
+    }
+
+    #[test]
+    fn a_series_column_may_be_several_columns() {
+        let config = parse("path = \"a.csv\"\nseries_column = [\"Sex\", \"Age\"]").unwrap();
+        assert_eq!(config.series_column.as_deref(), Some("Sex, Age"));
+        let text = toml::to_string(&config).unwrap();
+        assert!(text.contains("series_column = \"Sex, Age\""), "{text}");
+        let error = parse("path = \"a.csv\"\nseries_column = [\"Sex\", \"value\"]").unwrap_err();
+        assert!(
+            error.contains("the date column, a feature or the target"),
+            "{error}"
+        );
+        let error = parse("path = \"a.csv\"\nseries_column = 3").unwrap_err();
+        assert!(error.contains("series_column"), "{error}");
     }
 
     #[test]

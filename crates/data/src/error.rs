@@ -213,6 +213,24 @@ pub enum DataError {
         /// The later row.
         second_row: usize,
     },
+    /// Two rows of one series of a panel carry the same date.
+    #[error(
+        "{path} ({series_column} = {series}): rows {first_row} and {second_row} both have the date {date}; expected one row per date in each series (where another column tells such rows apart, name both: series_column = [\"{series_column}\", \"…\"])"
+    )]
+    DuplicateDateInSeries {
+        /// The file.
+        path: PathBuf,
+        /// The column(s) naming each row's series.
+        series_column: String,
+        /// The series.
+        series: String,
+        /// The repeated date.
+        date: String,
+        /// The earlier row (1-based, header is row 1).
+        first_row: usize,
+        /// The later row.
+        second_row: usize,
+    },
     /// The series is too short for the windows and held-out sets asked for.
     #[error(
         "{source_name} has {rows} usable rows, but window_len = {window_len}, horizon = {horizon}, stride = {stride}, test_len = {test_len} and valid_len = {valid_len} need at least {needed} rows"

@@ -94,11 +94,67 @@ pub fn load_file_panel(
         .series_groups()?
         .into_iter()
         .map(|(name, rows)| {
-            let mut loaded = table.load(&rows, options)?;
+            let mut loaded = (table.load(&rows, options)).map_err(|error| match error {
+                DataError::DuplicateDate {
+                    path,
+                    date,
+                    first_row,
+                    second_row,
+                } => DataError::DuplicateDateInSeries {
+                    path,
+                    series_column: series_column.to_string(),
+                    series: name.clone(),
+                    date,
+                    first_row,
+                    second_row,
+                },
+                other => other,
+            })?;
             loaded.series.source_name = format!("{} ({series_column} = {name})", path.display());
             Ok((name, loaded))
         })
         .collect()
+}
+
+/// What joins the names of a series' key columns into one `series_column` (`Sex, Age`).
+pub const SERIES_COLUMNS_JOINED_BY: &str = ", ";
+
+/// What joins a row's values of a series' key columns into its series' name (`Both / 0-14`).
+pub const SERIES_NAMES_JOINED_BY: &str = " / ";
+
+/// The columns `series_column` names in a file of columns `header`: itself, or where no
+/// column has that name, the names it joins ([`SERIES_COLUMNS_JOINED_BY`]: `"Sex, Age"`).
+fn key_columns(series_column: &str, header: &[String]) -> Vec<String> {
+    let parts: Vec<String> = (series_column.split(SERIES_COLUMNS_JOINED_BY))
+        .map(str::to_string)
+        .collect();
+    match parts.len() > 1 && !header.iter().any(|name| name == series_column) {
+        true => parts,
+        false => vec![series_column.to_string()],
+    }
+}
+
+/// The series name of each row, from the columns of `key` (read by `cells`): one column's
+/// cells, or several columns' texts joined by [`SERIES_NAMES_JOINED_BY`] (`Both / 0-14`), a
+/// row lacking any of them lacking a name.
+fn key_cells(
+    key: &[String],
+    cells: impl Fn(&str) -> Result<Cells, DataError>,
+) -> Result<Cells, DataError> {
+    if let [one] = key {
+        return cells(one);
+    }
+    let columns = (key.iter())
+        .map(|name| cells(name))
+        .collect::<Result<Vec<Cells>, DataError>>()?;
+    let height = columns.first().map_or(0, Cells::len);
+    let names = (0..height as u32).map(|row| {
+        let parts: Option<Vec<String>> = (columns.iter())
+            .map(|cells| cells.text(row).map(|text| text.into_owned()))
+            .collect();
+        parts.map(|parts| parts.join(SERIES_NAMES_JOINED_BY))
+    });
+    Ok(Cells::Text(names.collect()))
 }
 
 /// Reads a wide file, a column per series: each series from its first value to its last, its
@@ -474,10 +530,11 @@ impl Table {
             .into_iter()
             .filter(|name| !columns.contains(name) && header.contains(name))
             .collect();
+        let key = series_column.map(|name| key_columns(name, &header));
         let mut wanted: Vec<&str> = Vec::new();
         wanted.extend((!numbered).then_some(date_column.as_str()));
         wanted.extend(columns.iter().map(String::as_str));
-        wanted.extend(series_column);
+        wanted.extend(key.iter().flatten().map(String::as_str));
         if let Some(absent) = wanted
             .iter()
             .find(|name| !header.iter().any(|h| h == *name))
@@ -498,8 +555,8 @@ impl Table {
             .iter()
             .map(|name| Ok((name.clone(), cells(name)?)))
             .collect::<Result<Vec<_>, DataError>>()?;
-        let series = series_column
-            .map(|name| Ok::<_, DataError>((name.to_string(), cells(name)?)))
+        let series = (series_column.zip(key.as_deref()))
+            .map(|(name, key)| Ok::<_, DataError>((name.to_string(), key_cells(key, cells)?)))
             .transpose()?;
         let dates = match numbered {
             true => row_steps(frame.height(), series.as_ref().map(|(_, names)| names)),
@@ -1878,12 +1935,18 @@ mod tests {
         let error = load_file_panel(file.path(), &options(&["Open"]), "ticker").unwrap_err();
         assert!(matches!(
             error,
-            DataError::DuplicateDate {
+            DataError::DuplicateDateInSeries {
                 first_row: 2,
                 second_row: 3,
                 ..
             }
         ));
+        let message = error.to_string();
+        assert!(
+            message.contains("(ticker = A): rows 2 and 3")
+                && message.contains("series_column = [\"ticker\", \"…\"]"),
+            "{message}"
+        );
         let file = write_csv("Date,ticker,Open\n2024-01-01,A,1\n2024-01-02,,2\n");
         let error = load_file_panel(file.path(), &options(&["Open"]), "ticker")
             .unwrap_err()
@@ -1899,6 +1962,51 @@ mod tests {
             .to_string();
         assert!(
             error.contains("'symbol'") && error.contains("ticker"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_series_named_by_two_columns_is_one_series_per_pair() {
+        // tsibble's keys: deaths by sex and age, each pair one series
+        let text = "Week,Sex,Age,Deaths\n\
+                    2024-01-01,F,0-14,1\n2024-01-01,M,0-14,2\n2024-01-01,F,15+,3\n\
+                    2024-01-08,F,0-14,4\n2024-01-08,M,0-14,5\n2024-01-08,F,15+,6\n";
+        let file = write_csv(text);
+        let options = LoadOptions {
+            date_column: "Week".into(),
+            ..options(&["Deaths"])
+        };
+        let panel = load_file_panel(file.path(), &options, "Sex, Age").unwrap();
+        let names: Vec<&str> = panel.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["F / 0-14", "M / 0-14", "F / 15+"]);
+        assert_eq!(panel[2].1.series.column("Deaths").unwrap(), &[3.0, 6.0]);
+        assert!(
+            panel[0]
+                .1
+                .series
+                .source_name
+                .ends_with("(Sex, Age = F / 0-14)"),
+            "{}",
+            panel[0].1.series.source_name
+        );
+        // one of them alone leaves two rows a date in a series
+        let error = load_file_panel(file.path(), &options, "Age").unwrap_err();
+        assert!(
+            matches!(error, DataError::DuplicateDateInSeries { .. }),
+            "{error}"
+        );
+        // a key column the file lacks is named, and so is a row without a part of its name
+        let error = load_file_panel(file.path(), &options, "Sex, Region")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("'Region'"), "{error}");
+        let file = write_csv("Week,Sex,Age,Deaths\n2024-01-01,F,0-14,1\n2024-01-08,,0-14,2\n");
+        let error = load_file_panel(file.path(), &options, "Sex, Age")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("row 3") && error.contains("'Sex, Age'"),
             "{error}"
         );
     }
