@@ -34,6 +34,8 @@ pub enum CleaningNote {
     SkippedPreamble(usize),
     /// The file has no date column: its rows were numbered 1, 2, 3, … as time steps.
     NumberedRows,
+    /// A wide file's column of row numbers (an index written with the data) is no series.
+    RowNumberColumn(String),
 }
 
 impl fmt::Display for CleaningNote {
@@ -94,6 +96,11 @@ impl fmt::Display for CleaningNote {
                 "the file has no date column (date_column): its rows are numbered 1, 2, 3, … as \
                  time steps, a long panel's within each series"
             ),
+            Self::RowNumberColumn(column) => write!(
+                f,
+                "column '{column}' holds the row numbers (an index written with the data), so \
+                 it is no series; the file's other columns are"
+            ),
         }
     }
 }
@@ -106,19 +113,19 @@ fn counted(count: usize, one: &str, many: &str) -> String {
 impl LoadedSeries {
     /// What cleaning found in the series or did to it (nothing for a clean series).
     pub fn cleaning_notes(&self) -> Vec<CleaningNote> {
-        notes(&self.series.dates, self.cleaning)
+        notes(&self.series.dates, &self.cleaning)
     }
 }
 
 impl PreparedData {
     /// What cleaning found in the series or did to it, as [`LoadedSeries::cleaning_notes`].
     pub fn cleaning_notes(&self) -> Vec<CleaningNote> {
-        notes(&self.series.dates, self.cleaning)
+        notes(&self.series.dates, &self.cleaning)
     }
 }
 
 /// The notes of a series observed at `dates` that reading and cleaning did `cleaning` to.
-fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
+fn notes(dates: &[Timestamp], cleaning: &Cleaning) -> Vec<CleaningNote> {
     let Cleaning {
         dropped_rows,
         filled_rows,
@@ -126,7 +133,8 @@ fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
         read_in_utc,
         preamble_lines,
         numbered_rows,
-    } = cleaning;
+        row_number_column,
+    } = cleaning.clone();
     let frequency = Frequency::infer(dates);
     let missing = crate::session::missing_stamps(dates);
     let notes = [
@@ -141,6 +149,7 @@ fn notes(dates: &[Timestamp], cleaning: Cleaning) -> Vec<CleaningNote> {
         read_in_utc.then_some(CleaningNote::ReadInUtc),
         (preamble_lines > 0).then_some(CleaningNote::SkippedPreamble(preamble_lines)),
         numbered_rows.then_some(CleaningNote::NumberedRows),
+        row_number_column.map(CleaningNote::RowNumberColumn),
     ];
     notes.into_iter().flatten().collect()
 }

@@ -47,7 +47,7 @@ impl TimeSeries {
 }
 
 /// What reading and cleaning a file did to its rows, which [`crate::CleaningNote`]s report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cleaning {
     /// Rows dropped because a used cell was empty or not a number (`missing = "drop"`), or
     /// could not be filled (`ffill`, `interpolate`: before a column's first value).
@@ -66,6 +66,9 @@ pub struct Cleaning {
     /// Whether the file had no date column and its rows were numbered as time steps
     /// (`date_format = "step"`).
     pub numbered_rows: bool,
+    /// A wide file's column that holds the row numbers (`1, 2, 3, …` or `0, 1, 2, …`, an
+    /// index as R's `write.csv` and pandas' `to_csv` write one), left out of the series.
+    pub row_number_column: Option<String>,
 }
 
 /// A loaded series and what cleaning did to it.

@@ -724,7 +724,7 @@ fn cut(loaded: &LoadedSeries, rows: Range<usize>) -> LoadedSeries {
     }
     LoadedSeries {
         series,
-        cleaning: loaded.cleaning,
+        cleaning: loaded.cleaning.clone(),
         kept_rows: loaded.kept_rows[rows].to_vec(),
     }
 }

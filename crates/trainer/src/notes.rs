@@ -61,11 +61,15 @@ pub(crate) fn print_panel_notes<'a>(series: impl Iterator<Item = (&'a str, Vec<C
 }
 
 /// Whether a note is about the whole file rather than one series: its dates read in UTC, a
-/// preamble skipped (every series has it).
+/// preamble skipped, its rows numbered, a column of row numbers left out (every series has
+/// it).
 fn of_the_file(note: &CleaningNote) -> bool {
     matches!(
         note,
-        CleaningNote::ReadInUtc | CleaningNote::SkippedPreamble(_) | CleaningNote::NumberedRows
+        CleaningNote::ReadInUtc
+            | CleaningNote::SkippedPreamble(_)
+            | CleaningNote::NumberedRows
+            | CleaningNote::RowNumberColumn(_)
     )
 }
 

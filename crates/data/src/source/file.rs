@@ -171,7 +171,16 @@ fn load_file_wide(
     };
     let table = Table::read(path, &without_optional, None)?;
     let target = options.columns.first().cloned().unwrap_or_default();
+    let row_numbers: Vec<&String> = (table.columns.iter())
+        .filter(|(_, cells)| table.holds_row_numbers(cells))
+        .map(|(name, _)| name)
+        .collect();
+    let noted = (!row_numbers.is_empty()).then(|| {
+        let names: Vec<&str> = row_numbers.iter().map(|name| name.as_str()).collect();
+        names.join("', '")
+    });
     let panel: Vec<(String, LoadedSeries)> = (0..table.columns.len())
+        .filter(|index| !row_numbers.contains(&&table.columns[*index].0))
         .filter_map(|index| {
             let view = table.column_view(index);
             let rows = view.value_span()?;
@@ -182,6 +191,7 @@ fn load_file_wide(
             let mut loaded = view.load(&rows, options)?;
             loaded.series.columns[0].name = target.clone();
             loaded.series.source_name = format!("{} ({series_column} = {name})", path.display());
+            loaded.cleaning.row_number_column = noted.clone();
             Ok((name, loaded))
         })
         .collect::<Result<_, DataError>>()?;
@@ -627,6 +637,28 @@ impl Table {
         Some((first..=last).collect())
     }
 
+    /// Whether `cells` hold the row numbers of the file's non-blank rows, `1, 2, 3, …` or
+    /// `0, 1, 2, …` (an index, as R's `write.csv` and pandas' `to_csv` write one), over three
+    /// rows or more.
+    fn holds_row_numbers(&self, cells: &Cells) -> bool {
+        let rows = (0..self.height()).filter(|row| !self.is_blank(*row));
+        let mut numbers = rows.map(|row| match cells.number(row as usize) {
+            Number::Value(value) => Some(value),
+            Number::Missing | Number::Bad(_) => None,
+        });
+        let Some(Some(first)) = numbers.next() else {
+            return false;
+        };
+        let mut count = 1.0;
+        for number in numbers {
+            if number != Some(first + count) {
+                return false;
+            }
+            count += 1.0;
+        }
+        (first == 0.0 || first == 1.0) && count >= 3.0
+    }
+
     /// Number of data rows in the file, blank ones included.
     fn height(&self) -> u32 {
         self.height as u32
@@ -808,6 +840,7 @@ impl Table {
                 read_in_utc: self.in_utc,
                 preamble_lines: self.preamble_lines,
                 numbered_rows: self.numbered,
+                row_number_column: None,
             },
             kept_rows: rows.iter().map(|(_, row)| *row as usize).collect(),
         })
@@ -891,6 +924,7 @@ impl Table {
                 read_in_utc: self.in_utc,
                 preamble_lines: self.preamble_lines,
                 numbered_rows: self.numbered,
+                row_number_column: None,
             },
             kept_rows: complete
                 .iter()
@@ -1963,6 +1997,41 @@ mod tests {
         assert!(
             error.contains("'symbol'") && error.contains("ticker"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_wide_files_column_of_row_numbers_is_no_series() {
+        // R's write.csv numbers the rows from 1 ("rownames"), pandas' to_csv from 0 (no name)
+        for (header, first) in [("rownames", 1), ("", 0)] {
+            let mut text = format!("{header},Date,AAPL,MSFT\n");
+            for day in 0..5 {
+                text += &format!("{},2024-01-0{},{},{}\n", first + day, day + 1, 10 + day, 20);
+            }
+            let file = write_csv(&text);
+            let wide = LoadOptions {
+                layout: PanelLayout::Wide,
+                ..options(&["price"])
+            };
+            let panel = load_file_panel(file.path(), &wide, "ticker").unwrap();
+            let names: Vec<&str> = panel.iter().map(|(name, _)| name.as_str()).collect();
+            assert_eq!(names, ["AAPL", "MSFT"], "{header:?}");
+            let notes = panel[0].1.cleaning_notes();
+            let note = format!("column '{header}' holds the row numbers");
+            assert!(
+                notes.iter().any(|n| n.to_string().starts_with(&note)),
+                "{notes:?}"
+            );
+        }
+        // a series that only counts up from 5, or by 2, is a series
+        let file = write_csv("Date,A,B\n2024-01-01,5,0\n2024-01-02,6,2\n2024-01-03,7,4\n");
+        let wide = LoadOptions {
+            layout: PanelLayout::Wide,
+            ..options(&["price"])
+        };
+        assert_eq!(
+            load_file_panel(file.path(), &wide, "ticker").unwrap().len(),
+            2
         );
     }
 
