@@ -60,14 +60,19 @@ impl Session {
         for stamp in stamps {
             *held.entry(stamp.datetime().time()).or_default() += 1;
         }
-        let times = (held.into_iter())
+        let times: Vec<NaiveTime> = (held.into_iter())
             .filter(|(_, dates)| dates * 4 >= days.len())
             .map(|(time, _)| time)
             .collect();
+        let rows_per_day = most_common(days.values().copied())?;
+        // times that drift from day to day (a logger's seconds) hold no session
+        if times.len() * 2 < rows_per_day {
+            return None;
+        }
         Some(Self {
             minutes,
             times,
-            rows_per_day: most_common(days.values().copied())?,
+            rows_per_day,
             open_days: open_days(days.keys().copied(), *first, *last),
         })
     }
@@ -225,7 +230,8 @@ fn most_common<T: Ord>(values: impl Iterator<Item = T>) -> Option<T> {
 }
 
 /// The weekdays the series is observed on, Monday first: each held on at least a quarter of
-/// the times the span from `first` to `last` holds it, or held twice at most by that span.
+/// the times the span from `first` to `last` holds it, or held twice at most by that span;
+/// every weekday where that would leave none.
 fn open_days(
     dates: impl Iterator<Item = NaiveDate>,
     first: NaiveDate,
@@ -239,7 +245,12 @@ fn open_days(
     for date in first.iter_days().take_while(|date| *date <= last) {
         spanned[date.weekday().num_days_from_monday() as usize] += 1;
     }
-    std::array::from_fn(|day| spanned[day] < 2 || observed[day] * 4 >= spanned[day])
+    let open = std::array::from_fn(|day| spanned[day] < 2 || observed[day] * 4 >= spanned[day]);
+    // a few days scattered over a long span close no day: none would be left to forecast on
+    match open.iter().any(|open| *open) {
+        true => open,
+        false => [true; 7],
+    }
 }
 
 /// "every day", "Monday to Friday" (three or more days in a row), or the open days listed.
@@ -491,6 +502,29 @@ mod tests {
             .map(Timestamp::from_date)
             .collect();
         assert_eq!(cadence_in_words(&days), "daily");
+    }
+
+    #[test]
+    fn scattered_days_and_drifting_times_leave_the_frequency_alone() {
+        // hourly rows on one day in ten: every weekday is held on too few of its dates, but a
+        // forecast needs a day to go on
+        let monday = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let stamps: Vec<Timestamp> = (0..8_u64)
+            .flat_map(|day| {
+                let date = monday + chrono::Days::new(10 * day);
+                (0..24).map(move |hour| stamp_at(date, hour, 0))
+            })
+            .collect();
+        let session = Session::infer(&stamps).unwrap();
+        assert_eq!(session.open_days, [true; 7]);
+        let last = *stamps.last().unwrap();
+        assert_eq!(session.next(last), last.plus_seconds(3_600));
+        // a logger whose seconds drift: its times of day repeat on no day
+        let drifting: Vec<Timestamp> = (0..3_000_i64)
+            .map(|row| stamp_at(monday, 0, 0).plus_seconds(row * 601).unwrap())
+            .collect();
+        assert_eq!(Frequency::infer(&drifting), Frequency::Minutes(10));
+        assert_eq!(Session::infer(&drifting), None);
     }
 
     #[test]
