@@ -332,7 +332,8 @@ fn fill_data(
             Some(season_of_steps(targets, unread, path, panel))
         }
         (None, Frequency::Minutes(_) | Frequency::Daily) => {
-            season_of_session(&loaded, path, frequency)
+            let unread = held_out_rows(data, horizon, purpose);
+            season_of_session(&loaded, unread, path, frequency)
         }
         (own, _) => own,
     };
@@ -440,14 +441,18 @@ fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
 /// office's hours: the rows of its usual day), or of a daily series closed on some weekdays
 /// (a shop closed on Sundays: its open days, a week's rows), with a note; `None` where the
 /// series is held around the clock, or every day, whose `frequency` gives the season. The
-/// longest of a panel's series speaks for it.
+/// longest of a panel's series speaks for it, read from its dates before its `held_out` newest
+/// rows (a run's or a backtest's held-out periods), as a season of time steps is.
 fn season_of_session(
     loaded: &[yoho_data::LoadedSeries],
+    held_out: usize,
     path: &Path,
     frequency: Frequency,
 ) -> Option<usize> {
     let longest = loaded.iter().max_by_key(|loaded| loaded.series.len())?;
-    let session = yoho_data::Session::of_frequency(&longest.series.dates, frequency)?;
+    let dates = &longest.series.dates;
+    let seen = &dates[..dates.len().saturating_sub(held_out)];
+    let session = yoho_data::Session::of_frequency(seen, frequency)?;
     let (held, calendar) = match session.is_daily() {
         true if !session.is_whole_day() => ("a week's rows", "the calendar's"),
         false if !session.covers_the_clock() && session.rows_per_day >= 2 => {
@@ -891,6 +896,54 @@ mod tests {
         // rows around the clock keep the clock's day of 48 half-hours
         let mut table = half_hourly_config(dir.path(), "plant", true);
         fill(&mut table, Path::new("p.toml"), Purpose::Run).unwrap();
+        assert_eq!(
+            table["evaluate"]["season"].as_integer(),
+            Some(48),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_session_is_never_read_from_the_rows_a_run_tests() {
+        // ten weekdays of office hours (16 half-hours a day), then five days around the clock
+        // (48 a day), which the run's test and validation periods hold exactly
+        let dir = tempfile::tempdir().unwrap();
+        let monday = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut text = String::from("Time,value\n");
+        let office = (monday.iter_days().take(14))
+            .filter(|date| chrono::Datelike::weekday(date).num_days_from_monday() < 5);
+        let around_the_clock = monday.iter_days().skip(14).take(5);
+        for (index, date) in office.chain(around_the_clock).enumerate() {
+            let half_hours = if index < 10 { 18..34 } else { 0..48 };
+            for (row, half_hour) in half_hours.enumerate() {
+                let time = date
+                    .and_hms_opt(half_hour / 2, 30 * (half_hour % 2), 0)
+                    .unwrap();
+                text += &format!("{time},{}\n", 100 + row);
+            }
+        }
+        let path = dir.path().join("office.csv");
+        std::fs::write(&path, text).unwrap();
+        let config = |held_out: usize| -> Table {
+            toml::from_str(&format!(
+                "[data]\npath = {:?}\ndate_column = \"Time\"\ntarget = \"value\"\n\
+                 horizon = 4\ntest_len = 4\nvalid_len = {}\n",
+                path.display().to_string(),
+                held_out - 4
+            ))
+            .unwrap()
+        };
+        // the run holds out the 240 rows around the clock: the office's day is the season
+        let mut table = config(240);
+        fill(&mut table, Path::new("o.toml"), Purpose::Run).unwrap();
+        assert_eq!(
+            table["evaluate"]["season"].as_integer(),
+            Some(16),
+            "{table}"
+        );
+        // a forecast reads every row, and so sees the clock's 48 half-hours held on 5 of 15 days
+        let mut table = config(240);
+        fill(&mut table, Path::new("o.toml"), Purpose::Forecast).unwrap();
         assert_eq!(
             table["evaluate"]["season"].as_integer(),
             Some(48),
