@@ -42,7 +42,7 @@ pub use prepare::{
 };
 pub use scaling::{ColumnScaler, Scaler, ScalingMethod};
 pub use series::{Cleaning, Column, LoadedSeries, TimeSeries};
-pub use session::Session;
+pub use session::{Cadence, Session};
 pub use source::file::{LoadOptions, PanelLayout, load_file, load_file_panel};
 /// The NumPy article's generated sine wave (also at `source::sine`).
 pub use source::sine;

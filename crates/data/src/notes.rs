@@ -135,12 +135,12 @@ fn notes(dates: &[Timestamp], cleaning: &Cleaning) -> Vec<CleaningNote> {
         numbered_rows,
         row_number_column,
     } = cleaning.clone();
-    let frequency = Frequency::infer(dates);
-    let missing = crate::session::missing_stamps(dates);
+    let cadence = crate::session::Cadence::infer(dates);
+    let missing = cadence.missing(dates);
     let notes = [
         missing.first().map(|first| CleaningNote::MissingDates {
             count: missing.len(),
-            frequency,
+            frequency: cadence.frequency,
             first: *first,
         }),
         (filled_rows > 0).then_some(CleaningNote::FilledRows(filled_rows)),

@@ -93,11 +93,17 @@ impl Session {
         self.minutes as usize >= MINUTES_PER_DAY
     }
 
-    /// The rows of one cycle: a day's (intraday), or a week's (daily: its open days).
-    pub fn season(&self) -> usize {
+    /// The rows of one cycle where they differ from the frequency's season: a week's of a
+    /// daily series closed on some weekdays (its open days), a day's of an intraday series
+    /// held for part of each day (its usual rows); `None` for one held every day, or around
+    /// the clock, whose frequency gives its season.
+    pub fn season(&self) -> Option<usize> {
         match self.is_daily() {
-            true => self.open_days.iter().filter(|open| **open).count(),
-            false => self.rows_per_day,
+            true if !self.is_whole_day() => {
+                Some(self.open_days.iter().filter(|open| **open).count())
+            }
+            false if !self.covers_the_clock() && self.rows_per_day >= 2 => Some(self.rows_per_day),
+            _ => None,
         }
     }
 
@@ -147,25 +153,71 @@ impl Session {
     }
 }
 
-/// The timestamps the frequency of `stamps` (ascending) expects inside the series that are not
-/// there: for an intraday series, only its session's times within a day, and for a daily one
-/// only its open days ([`Session::missing`]); else [`Frequency::missing`].
-pub fn missing_stamps(stamps: &[Timestamp]) -> Vec<Timestamp> {
-    let frequency = Frequency::infer(stamps);
-    match Session::of_frequency(stamps, frequency) {
-        Some(session) => session.missing(stamps),
-        None => frequency.missing(stamps),
+/// How often a series' rows come: its frequency and, for an intraday or daily series, its
+/// session. Inferred once from the dates, it dates what follows them, finds what is missing
+/// inside them and names itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cadence {
+    /// The most common gap between rows.
+    pub frequency: Frequency,
+    /// The hours and weekdays held (intraday and daily series).
+    pub session: Option<Session>,
+}
+
+impl Cadence {
+    /// The cadence of `stamps` (ascending).
+    pub fn infer(stamps: &[Timestamp]) -> Self {
+        let frequency = Frequency::infer(stamps);
+        Self {
+            frequency,
+            session: Session::of_frequency(stamps, frequency),
+        }
+    }
+
+    /// The session where it says more than the frequency: not around the clock every day.
+    fn narrower_session(&self) -> Option<&Session> {
+        (self.session.as_ref()).filter(|session| !session.is_whole_day())
+    }
+
+    /// The timestamp after `stamp`: the session's next row, else the frequency's; `None` past
+    /// the calendar's end.
+    pub fn next(&self, stamp: Timestamp) -> Option<Timestamp> {
+        match self.narrower_session() {
+            Some(session) => session.next(stamp),
+            None => self.frequency.next(stamp),
+        }
+    }
+
+    /// The timestamps expected inside `stamps` (ascending, the dates it was inferred from)
+    /// that are not there: for an intraday series only its session's times within a day, for
+    /// a daily one only its open days ([`Session::missing`]); else [`Frequency::missing`].
+    pub fn missing(&self, stamps: &[Timestamp]) -> Vec<Timestamp> {
+        match &self.session {
+            Some(session) => session.missing(stamps),
+            None => self.frequency.missing(stamps),
+        }
     }
 }
 
-/// How often `stamps` (ascending) come, in words: their frequency ("monthly", "every 5
-/// minutes"), followed by an intraday series' session where it is not around the clock every
-/// day ("every 5 minutes, 169 rows a day, 07:00 to 21:00, Monday to Friday").
-pub fn cadence_in_words(stamps: &[Timestamp]) -> String {
-    let frequency = Frequency::infer(stamps);
-    match Session::of_frequency(stamps, frequency).filter(|session| !session.is_whole_day()) {
-        Some(session) => format!("{frequency}, {session}"),
-        None => frequency.to_string(),
+impl From<Frequency> for Cadence {
+    /// A frequency alone, with no session.
+    fn from(frequency: Frequency) -> Self {
+        Self {
+            frequency,
+            session: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Cadence {
+    /// The frequency ("monthly", "every 5 minutes"), followed by the session where it is not
+    /// around the clock every day ("every 5 minutes, 169 rows a day, 07:00 to 21:00, Monday
+    /// to Friday").
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.narrower_session() {
+            Some(session) => write!(f, "{}, {session}", self.frequency),
+            None => write!(f, "{}", self.frequency),
+        }
     }
 }
 
@@ -371,7 +423,10 @@ mod tests {
             "6 rows a day, 09:00 to 11:00 and 13:00 to 15:00, Monday to Friday"
         );
         assert_eq!(session.missing(&stamps), [stamp_at(wednesday, 10, 0)]);
-        assert_eq!(missing_stamps(&stamps), [stamp_at(wednesday, 10, 0)]);
+        assert_eq!(
+            Cadence::infer(&stamps).missing(&stamps),
+            [stamp_at(wednesday, 10, 0)]
+        );
         assert_eq!(
             session.next(stamp_at(wednesday, 11, 0)),
             Some(stamp_at(wednesday, 13, 0))
@@ -443,16 +498,22 @@ mod tests {
             .collect();
         let session = Session::infer(&days).unwrap();
         assert!(session.is_daily() && !session.is_whole_day());
-        assert_eq!(session.season(), 6);
+        assert_eq!(session.season(), Some(6));
         assert_eq!(session.to_string(), "Monday to Saturday");
-        assert_eq!(cadence_in_words(&days), "daily, Monday to Saturday");
+        assert_eq!(
+            Cadence::infer(&days).to_string(),
+            "daily, Monday to Saturday"
+        );
         // Saturday 2024-01-27 is followed by Monday, a date like the series' own
         let saturday = Timestamp::from_date(NaiveDate::from_ymd_opt(2024, 1, 27).unwrap());
         let next = session.next(saturday).unwrap();
         assert_eq!(next.to_string(), "2024-01-29");
         assert!(!next.is_intraday());
         // the missing Wednesday is missing; Sundays are not
-        assert_eq!(missing_stamps(&days), [Timestamp::from_date(wednesday)]);
+        assert_eq!(
+            Cadence::infer(&days).missing(&days),
+            [Timestamp::from_date(wednesday)]
+        );
         // a market's series with one stray Sunday row stays a market's: Monday to Friday
         let mut market: Vec<Timestamp> = (monday.iter_days().take(40))
             .filter(|day| weekday(*day))
@@ -464,14 +525,14 @@ mod tests {
         );
         assert_eq!(Frequency::infer(&market), Frequency::Daily);
         let session = Session::infer(&market).unwrap();
-        assert_eq!(session.season(), 5);
-        assert!(missing_stamps(&market).is_empty());
+        assert_eq!(session.season(), Some(5));
+        assert!(Cadence::infer(&market).missing(&market).is_empty());
         // every day of the week: the frequency alone
         let every_day: Vec<Timestamp> = (monday.iter_days().take(40))
             .map(Timestamp::from_date)
             .collect();
         assert!(Session::infer(&every_day).unwrap().is_whole_day());
-        assert_eq!(cadence_in_words(&every_day), "daily");
+        assert_eq!(Cadence::infer(&every_day).to_string(), "daily");
     }
 
     #[test]
@@ -492,16 +553,16 @@ mod tests {
     fn a_cadence_names_the_session_only_where_it_is_not_the_whole_day() {
         let weekdays = session_rows(21, 60, time(9, 0), time(17, 0), weekday);
         assert_eq!(
-            cadence_in_words(&weekdays),
+            Cadence::infer(&weekdays).to_string(),
             "hourly, 9 rows a day, 09:00 to 17:00, Monday to Friday"
         );
         let every_day = session_rows(21, 60, time(0, 0), time(23, 0), |_| true);
-        assert_eq!(cadence_in_words(&every_day), "hourly");
+        assert_eq!(Cadence::infer(&every_day).to_string(), "hourly");
         let monday = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         let days: Vec<Timestamp> = (monday.iter_days().take(30))
             .map(Timestamp::from_date)
             .collect();
-        assert_eq!(cadence_in_words(&days), "daily");
+        assert_eq!(Cadence::infer(&days).to_string(), "daily");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub(crate) fn print_capped(notes: Vec<String>, likewise: &str) {
 /// cleaning notes.
 pub(crate) fn describe_series(data: &yoho_data::PreparedData) {
     let dates = &data.series.dates;
-    let cadence = yoho_data::session::cadence_in_words(dates);
+    let cadence = yoho_data::Cadence::infer(dates);
     eprintln!(
         "data: {} rows of {} ({} to {}, {cadence}); windows: {} train, {} valid, {} test",
         data.series.len(),

@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use yoho_data::{
-    Column, DataConfig, ForecastBounds, Frequency, NaiveDate, RawWindow, Session, TimeSeries,
-    Timestamp, WindowCodec, calendar, load_file, load_file_panel,
+    Cadence, Column, DataConfig, ForecastBounds, NaiveDate, RawWindow, TimeSeries, Timestamp,
+    WindowCodec, calendar, load_file, load_file_panel,
 };
 use yoho_eval::NAIVE;
 use yoho_model::Forecaster;
@@ -92,34 +92,28 @@ fn intervals_at(
         .collect()
 }
 
-/// The timestamps of `steps` forecasts after the last of `history` (the series' dates): see
-/// [`forecast_dates`], within the hours and on the weekdays an intraday series is observed
-/// ([`Session`]).
+/// The timestamps of `steps` forecasts after the last of `history` (the series' dates), in its
+/// [`Cadence`]: see [`forecast_dates`].
 fn dates_after(history: &[Timestamp], steps: usize) -> anyhow::Result<Vec<Timestamp>> {
     let last = *history
         .last()
         .context("a series without dates has none to follow")?;
-    let session = Session::infer(history).filter(|session| !session.is_whole_day());
-    forecast_dates(last, steps, Frequency::infer(history), session.as_ref())
+    forecast_dates(last, steps, &Cadence::infer(history))
 }
 
-/// The timestamps of `steps` forecasts after `last` in the series' `frequency` (weekdays for
-/// business-daily data: holidays are not known), or its intraday `session`'s next rows, or an
+/// The timestamps of `steps` forecasts after `last` in the series' `cadence` (weekdays for
+/// business-daily data: holidays are not known; an intraday series' hours and weekdays), or an
 /// error when they would run past the calendar's last date.
 fn forecast_dates(
     last: Timestamp,
     steps: usize,
-    frequency: Frequency,
-    session: Option<&Session>,
+    cadence: &Cadence,
 ) -> anyhow::Result<Vec<Timestamp>> {
-    let next = |date: Timestamp| match session {
-        Some(session) => session.next(date),
-        None => frequency.next(date),
-    };
+    let frequency = cadence.frequency;
     let mut dates = Vec::with_capacity(steps);
     let mut date = last;
     for _ in 0..steps {
-        date = next(date).with_context(|| {
+        date = cadence.next(date).with_context(|| {
             format!(
                 "{steps} {frequency} steps after {last} run past the last date the calendar \
                  holds ({})",
@@ -642,6 +636,7 @@ pub(crate) fn print_forecast(forecast: &Forecast) {
 #[cfg(test)]
 mod tests {
     use chrono::Datelike;
+    use yoho_data::Frequency;
 
     use super::*;
 
@@ -741,16 +736,16 @@ mod tests {
     #[test]
     fn forecasts_are_dated_in_the_series_frequency() {
         // Friday 2024-01-05: Monday to Friday of the next week, then Monday again
-        let dates = forecast_dates(date(2024, 1, 5), 6, Frequency::BusinessDaily, None).unwrap();
+        let dates = forecast_dates(date(2024, 1, 5), 6, &Frequency::BusinessDaily.into()).unwrap();
         assert_eq!(dates.first(), Some(&date(2024, 1, 8)));
         assert_eq!(dates.last(), Some(&date(2024, 1, 15)));
         // monthly data on the first of the month
-        let dates = forecast_dates(date(2010, 12, 1), 3, Frequency::Monthly, None).unwrap();
+        let dates = forecast_dates(date(2010, 12, 1), 3, &Frequency::Monthly.into()).unwrap();
         assert_eq!(
             dates,
             vec![date(2011, 1, 1), date(2011, 2, 1), date(2011, 3, 1)]
         );
-        let dates = forecast_dates(date(2024, 1, 6), 2, Frequency::Daily, None).unwrap();
+        let dates = forecast_dates(date(2024, 1, 6), 2, &Frequency::Daily.into()).unwrap();
         assert_eq!(dates, vec![date(2024, 1, 7), date(2024, 1, 8)]);
         // hourly data: the next hours, through midnight
         let evening = NaiveDate::from_ymd_opt(2024, 1, 5)
@@ -760,8 +755,7 @@ mod tests {
         let dates = forecast_dates(
             Timestamp::from_datetime(evening),
             3,
-            Frequency::Minutes(60),
-            None,
+            &Frequency::Minutes(60).into(),
         )
         .unwrap();
         let written: Vec<String> = dates.iter().map(|d| d.to_string()).collect();
@@ -814,9 +808,9 @@ mod tests {
         let near_the_end = Timestamp::from_date(NaiveDate::MAX - chrono::Days::new(3));
         let error = format!(
             "{:#}",
-            forecast_dates(near_the_end, 10, Frequency::BusinessDaily, None).unwrap_err()
+            forecast_dates(near_the_end, 10, &Frequency::BusinessDaily.into()).unwrap_err()
         );
         assert!(error.contains("run past the last date"), "{error}");
-        assert!(forecast_dates(near_the_end, 1, Frequency::BusinessDaily, None).is_ok());
+        assert!(forecast_dates(near_the_end, 1, &Frequency::BusinessDaily.into()).is_ok());
     }
 }

@@ -324,15 +324,14 @@ fn fill_data(
             path.display()
         ),
     };
+    let unread = held_out_rows(data, horizon, purpose);
     let own_season = match (own_season, frequency) {
         (None, Frequency::Steps(_)) => {
-            let unread = held_out_rows(data, horizon, purpose);
             let targets =
                 (loaded.iter()).map(|loaded| loaded.series.column(&target).unwrap_or(&[]));
             Some(season_of_steps(targets, unread, path, panel))
         }
         (None, Frequency::Minutes(_) | Frequency::Daily) => {
-            let unread = held_out_rows(data, horizon, purpose);
             season_of_session(&loaded, unread, path, frequency)
         }
         (own, _) => own,
@@ -429,9 +428,9 @@ fn period_len(data: &Table, key: &str, horizon: usize) -> usize {
 fn held_out_rows(data: &Table, horizon: usize, purpose: Purpose) -> usize {
     let period = |key: &str| period_len(data, key, horizon);
     match purpose {
-        Purpose::Run => period("test_len") + period("valid_len"),
+        Purpose::Run => period("test_len").saturating_add(period("valid_len")),
         Purpose::Backtest { test_windows } => {
-            test_windows.saturating_add(horizon - 1) + period("valid_len")
+            (test_windows.saturating_add(horizon - 1)).saturating_add(period("valid_len"))
         }
         Purpose::Forecast => 0,
     }
@@ -453,21 +452,19 @@ fn season_of_session(
     let dates = &longest.series.dates;
     let seen = &dates[..dates.len().saturating_sub(held_out)];
     let session = yoho_data::Session::of_frequency(seen, frequency)?;
+    let season = session.season()?;
     let (held, calendar) = match session.is_daily() {
-        true if !session.is_whole_day() => ("a week's rows", "the calendar's"),
-        false if !session.covers_the_clock() && session.rows_per_day >= 2 => {
-            ("a day's rows", "the clock's")
-        }
-        _ => return None,
+        true => ("a week's rows", "the calendar's"),
+        false => ("a day's rows", "the clock's"),
     };
     eprintln!(
         "note: {}: rows {frequency}, {session}: season = {} ({held}, not {calendar} {}); set \
          [data] season to choose another (1: none)",
         path.display(),
-        session.season(),
+        season,
         yoho_data::defaults::season(frequency),
     );
-    Some(session.season())
+    Some(season)
 }
 
 /// The season of time steps, which carry none of their own: the one

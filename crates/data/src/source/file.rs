@@ -16,6 +16,7 @@ use crate::DataError;
 use crate::frequency::Frequency;
 use crate::missing::{MissingPolicy, is_missing_token};
 use crate::series::{Cleaning, Column, LoadedSeries, TimeSeries};
+use crate::session::Cadence;
 use crate::timestamp::Timestamp;
 
 /// Rows in a spreadsheet are 1-based and the header takes row 1, so data row `i` (0-based) is
@@ -646,7 +647,7 @@ impl Table {
             Number::Value(value) => Some(value),
             Number::Missing | Number::Bad(_) => None,
         });
-        let Some(Some(first)) = numbers.next() else {
+        let Some(Some(first @ (0.0 | 1.0))) = numbers.next() else {
             return false;
         };
         let mut count = 1.0;
@@ -656,7 +657,7 @@ impl Table {
             }
             count += 1.0;
         }
-        (first == 0.0 || first == 1.0) && count >= 3.0
+        count >= 3.0
     }
 
     /// Number of data rows in the file, blank ones included.
@@ -867,7 +868,7 @@ impl Table {
         let mut all: Vec<(Timestamp, Option<u32>)> =
             rows.iter().map(|(date, row)| (*date, Some(*row))).collect();
         all.extend(
-            (crate::session::missing_stamps(&observed).into_iter()).map(|date| (date, None)),
+            (Cadence::infer(&observed).missing(&observed).into_iter()).map(|date| (date, None)),
         );
         all.sort_by_key(|(date, _)| *date);
         let dates: Vec<Timestamp> = all.iter().map(|(date, _)| *date).collect();

@@ -97,6 +97,7 @@ impl DataSummary {
     /// Summarises `data` and the test forecast's dates.
     pub fn new(data: &PreparedData, forecast: &TestForecast) -> Self {
         let dates = &data.series.dates;
+        let cadence = yoho_data::Cadence::infer(dates);
         Self {
             source: data.series.source_name.clone(),
             series: None,
@@ -108,8 +109,8 @@ impl DataSummary {
             filled_rows: data.cleaning.filled_rows,
             first_date: dates[0].to_string(),
             last_date: dates[dates.len() - 1].to_string(),
-            frequency: yoho_data::session::cadence_in_words(dates),
-            missing_dates: yoho_data::session::missing_stamps(dates).len(),
+            frequency: cadence.to_string(),
+            missing_dates: cadence.missing(dates).len(),
             train_windows: data.splits.train.len(),
             valid_windows: data.splits.valid.len(),
             test_windows: data.splits.test.len(),
