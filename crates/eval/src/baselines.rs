@@ -5,6 +5,7 @@ use yoho_data::{PreparedData, Window};
 
 mod arima;
 mod ets;
+mod harmonics;
 mod log_arima;
 mod optimise;
 mod seasonality;

@@ -1,6 +1,7 @@
 //! Exponential smoothing, the statistician's default forecast (and the M4 competition's
 //! benchmark): the history up to the origin is seasonally adjusted by classical decomposition
-//! when it is seasonal (`seasonality.rs`), exponential smoothing with a damped trend (Gardner
+//! when it is seasonal (`seasonality.rs`; weekly data's year, 52.18 weeks, by harmonics of
+//! that length instead: `harmonics.rs`), exponential smoothing with a damped trend (Gardner
 //! and McKenzie's robust default; additive or multiplicative error chosen by AICc:
 //! `augurs-ets`'s AutoETS, a port of statsforecast's) forecasts the adjusted series, and the
 //! seasonal indices are put back.
@@ -11,7 +12,8 @@
 use augurs_core::{Fit, Predict};
 use augurs_ets::AutoETS;
 
-use super::seasonality::has_season;
+use super::harmonics::{Harmonics, fractional_period};
+use super::seasonality::{centred_moving_average, has_season};
 
 /// Seasons of history below which no seasonal indices are estimated: two, as R's `decompose`
 /// needs, so that a series too short for the networks (two and a half years of months) still
@@ -44,20 +46,59 @@ impl Ets {
     pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
         let history = &history[history.len().saturating_sub(MAX_HISTORY)..];
         let season = self.season.unwrap_or(1);
-        let indices = SeasonalIndices::estimate(history, season);
-        let adjusted: Vec<f64> = match &indices {
-            Some(indices) => (0..history.len())
-                .map(|row| indices.remove(history[row], row))
+        let adjustment = Adjustment::estimate(history, season);
+        let adjusted: Vec<f64> = match &adjustment {
+            Some(adjustment) => (0..history.len())
+                .map(|row| adjustment.remove(history[row], row))
                 .collect(),
             None => history.to_vec(),
         };
         let forecast = smooth(&adjusted, steps);
         (0..steps)
-            .map(|k| match &indices {
-                Some(indices) => indices.restore(forecast[k], history.len() + k),
+            .map(|k| match &adjustment {
+                Some(adjustment) => adjustment.restore(forecast[k], history.len() + k),
                 None => forecast[k],
             })
             .collect()
+    }
+}
+
+/// How the season is taken out of a history and put back into its forecast.
+#[derive(Debug, Clone, PartialEq)]
+enum Adjustment {
+    /// One index per phase of a season of whole rows.
+    Phases(SeasonalIndices),
+    /// Harmonics of a season that is not a whole number of rows (weekly data's year).
+    Harmonics(Harmonics),
+}
+
+impl Adjustment {
+    /// The season of `values`, `season` rows long, or `None` when there is no season, fewer
+    /// than two seasons of history, or neither test finds one (`seasonality.rs`).
+    fn estimate(values: &[f64], season: usize) -> Option<Self> {
+        if season < 2 || values.len() < MIN_SEASONS * season || !has_season(values, season) {
+            return None;
+        }
+        match fractional_period(season) {
+            Some(period) => Harmonics::estimate(values, season, period).map(Self::Harmonics),
+            None => Some(Self::Phases(SeasonalIndices::estimate(values, season))),
+        }
+    }
+
+    /// `value` of row `row` with its season taken out.
+    fn remove(&self, value: f64, row: usize) -> f64 {
+        match self {
+            Self::Phases(indices) => indices.remove(value, row),
+            Self::Harmonics(harmonics) => harmonics.remove(value, row),
+        }
+    }
+
+    /// An adjusted `value` of row `row` with its season put back.
+    fn restore(&self, value: f64, row: usize) -> f64 {
+        match self {
+            Self::Phases(indices) => indices.restore(value, row),
+            Self::Harmonics(harmonics) => harmonics.restore(value, row),
+        }
     }
 }
 
@@ -89,13 +130,9 @@ struct SeasonalIndices {
 }
 
 impl SeasonalIndices {
-    /// Classical decomposition's indices of `values` with `season` rows per season, or `None`
-    /// when there is no season, fewer than two seasons of history, or no significant
-    /// autocorrelation at the seasonal lag.
-    fn estimate(values: &[f64], season: usize) -> Option<Self> {
-        if season < 2 || values.len() < MIN_SEASONS * season || !has_season(values, season) {
-            return None;
-        }
+    /// Classical decomposition's indices of `values` with `season` rows per season (at least
+    /// two seasons of them).
+    fn estimate(values: &[f64], season: usize) -> Self {
         let multiplicative = values.iter().all(|&v| v > 0.0);
         let trend = centred_moving_average(values, season);
         let offset = season / 2;
@@ -123,10 +160,10 @@ impl SeasonalIndices {
                 false => v - mean,
             })
             .collect();
-        Some(Self {
+        Self {
             by_phase,
             multiplicative,
-        })
+        }
     }
 
     /// `value` of row `row` with its season taken out.
@@ -148,22 +185,6 @@ impl SeasonalIndices {
     }
 }
 
-/// The trend as the centred moving average of one season (a 2×`season` average for an even
-/// season), for rows `season / 2 ..` up to the last row it is defined at.
-fn centred_moving_average(values: &[f64], season: usize) -> Vec<f64> {
-    let weights: Vec<f64> = match season % 2 {
-        0 => std::iter::once(0.5)
-            .chain(std::iter::repeat_n(1.0, season - 1))
-            .chain(std::iter::once(0.5))
-            .collect(),
-        _ => vec![1.0; season],
-    };
-    values
-        .windows(weights.len())
-        .map(|span| span.iter().zip(&weights).map(|(v, w)| v * w).sum::<f64>() / season as f64)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,7 +201,7 @@ mod tests {
     #[test]
     fn a_seasonal_series_gets_its_indices_and_keeps_them_in_the_forecast() {
         let values = seasonal_series(10);
-        let indices = SeasonalIndices::estimate(&values, 4).expect("clearly seasonal");
+        let indices = SeasonalIndices::estimate(&values, 4);
         assert!(indices.multiplicative);
         for (got, want) in indices.by_phase.iter().zip([1.2, 0.9, 1.1, 0.8]) {
             assert!((got - want).abs() < 0.01, "{:?}", indices.by_phase);
@@ -199,12 +220,69 @@ mod tests {
         }
     }
 
+    /// Nineteen years of weeks whose season follows the calendar's year (52.18 weeks): a
+    /// yearly swing and a peak around Christmas, on a level of 100.
+    fn calendar_weeks(rows: usize) -> Vec<f64> {
+        (0..rows)
+            .map(|row| {
+                let day_of_year = (7.0 * row as f64) % 365.25;
+                let swing = 15.0 * (std::f64::consts::TAU * day_of_year / 365.25).cos();
+                let christmas = if (340.0..361.0).contains(&day_of_year) {
+                    40.0
+                } else {
+                    0.0
+                };
+                100.0 + swing + christmas
+            })
+            .collect()
+    }
+
+    #[test]
+    fn weekly_data_gets_the_calendar_year_not_52_rows() {
+        // the origin's last year: its Christmas falls three weeks after the 52 phases' average
+        let rows = 19 * 52 + 40;
+        let all = calendar_weeks(rows + 13);
+        let (history, future) = all.split_at(rows);
+        let error = |forecast: &[f64]| -> f64 {
+            forecast
+                .iter()
+                .zip(future)
+                .map(|(f, v)| (f - v).abs())
+                .sum::<f64>()
+                / 13.0
+        };
+        let ets = Ets { season: Some(52) };
+        assert!(matches!(
+            Adjustment::estimate(history, 52),
+            Some(Adjustment::Harmonics(_))
+        ));
+        let by_harmonics = error(&ets.forecast_history(history, 13));
+        // the same smoothing with classical decomposition's 52 indices instead
+        let phases = SeasonalIndices::estimate(history, 52);
+        let adjusted: Vec<f64> = (history.iter().enumerate())
+            .map(|(row, v)| phases.remove(*v, row))
+            .collect();
+        let by_phases: Vec<f64> = (smooth(&adjusted, 13).iter().enumerate())
+            .map(|(k, v)| phases.restore(*v, rows + k))
+            .collect();
+        let by_phases = error(&by_phases);
+        assert!(
+            by_harmonics < 0.5 * by_phases,
+            "harmonics {by_harmonics:.2}, phases {by_phases:.2}"
+        );
+        // seasons of whole rows keep their phases' indices
+        assert!(matches!(
+            Adjustment::estimate(&seasonal_series(10), 4),
+            Some(Adjustment::Phases(_))
+        ));
+    }
+
     #[test]
     fn a_series_that_crosses_zero_gets_additive_indices() {
         let values: Vec<f64> = (0..40)
             .map(|row| [3.0, -1.0, 2.0, -4.0][row % 4] + 0.01 * row as f64)
             .collect();
-        let indices = SeasonalIndices::estimate(&values, 4).expect("seasonal");
+        let indices = SeasonalIndices::estimate(&values, 4);
         assert!(!indices.multiplicative);
         assert!(indices.by_phase.iter().sum::<f64>().abs() < 1e-9);
         assert!(
@@ -220,11 +298,11 @@ mod tests {
         let noise: Vec<f64> = (0..60u64)
             .map(|i| 50.0 + ((i * 7919 + 13) % 17) as f64 - 8.0)
             .collect();
-        assert_eq!(SeasonalIndices::estimate(&noise, 4), None);
-        assert_eq!(SeasonalIndices::estimate(&seasonal_series(10), 1), None);
-        assert_eq!(SeasonalIndices::estimate(&seasonal_series(2)[..7], 4), None);
-        assert!(SeasonalIndices::estimate(&seasonal_series(2), 4).is_some());
-        assert!(SeasonalIndices::estimate(&seasonal_series(8), 4).is_some());
+        assert_eq!(Adjustment::estimate(&noise, 4), None);
+        assert_eq!(Adjustment::estimate(&seasonal_series(10), 1), None);
+        assert_eq!(Adjustment::estimate(&seasonal_series(2)[..7], 4), None);
+        assert!(Adjustment::estimate(&seasonal_series(2), 4).is_some());
+        assert!(Adjustment::estimate(&seasonal_series(8), 4).is_some());
         // months with a December peak: two and a half years of them are enough (as R's
         // `decompose` needs two whole periods), twenty months are not
         let months = |rows: usize| -> Vec<f64> {
@@ -232,8 +310,8 @@ mod tests {
                 .map(|row| 100.0 + 0.2 * row as f64 + if row % 12 == 11 { 60.0 } else { 0.0 })
                 .collect()
         };
-        assert!(SeasonalIndices::estimate(&months(30), 12).is_some());
-        assert_eq!(SeasonalIndices::estimate(&months(20), 12), None);
+        assert!(Adjustment::estimate(&months(30), 12).is_some());
+        assert_eq!(Adjustment::estimate(&months(20), 12), None);
     }
 
     #[test]

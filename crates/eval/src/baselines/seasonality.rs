@@ -54,6 +54,22 @@ pub(super) fn seasonal_strength(values: &[f64], season: usize) -> f64 {
     decomposition.map_or(0.0, |stl| stl.seasonal_strength())
 }
 
+/// The trend as the centred moving average of one season (a 2×`season` average for an even
+/// season), for rows `season / 2 ..` up to the last row it is defined at.
+pub(super) fn centred_moving_average(values: &[f64], season: usize) -> Vec<f64> {
+    let weights: Vec<f64> = match season % 2 {
+        0 => std::iter::once(0.5)
+            .chain(std::iter::repeat_n(1.0, season - 1))
+            .chain(std::iter::once(0.5))
+            .collect(),
+        _ => vec![1.0; season],
+    };
+    values
+        .windows(weights.len())
+        .map(|span| span.iter().zip(&weights).map(|(v, w)| v * w).sum::<f64>() / season as f64)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
