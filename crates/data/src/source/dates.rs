@@ -1,7 +1,8 @@
 //! The date column's format, detected once per file: ISO dates and date-times (with `T` or a space,
 //! with or without seconds, fractions and a UTC offset), US month-first and European day-first
 //! dates, periods (a year `1990`, a month `1990-07` or `1990 Jul` (R's tsibble) or `July 1990`,
-//! a quarter `1990Q3` or an ISO week `1990-W27`, each read as its first day), decimal years of whole months (`1949.0833`, R's `time()` of a
+//! a quarter `1990Q3` or an ISO week `1990-W27`, each read as its first day), dates with the
+//! month's name (`5-Jan-2020`, `05 Jan 2020`, `Jan 05, 2020`, `January 5 2020`), decimal years of whole months (`1949.0833`, R's `time()` of a
 //! monthly or quarterly series: February 1949), compact dates (`19900701`) and Unix times in
 //! seconds or milliseconds (`1577836800`, read in UTC) — or a `strftime` pattern the config gives
 //! (`[data] date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first
@@ -36,6 +37,10 @@ pub enum DateFormat {
     /// a monthly or quarterly `ts` (`1949.08333333333` is February 1949, `1959.25` the second
     /// quarter): the month's first day.
     DecimalYear,
+    /// A day, its month's English name and a four-digit year, the day before or after the
+    /// month (`5-Jan-2020`, `05 Jan 2020`, `Jan 05, 2020`, `2020-Jan-05`), optionally followed
+    /// by a time.
+    NamedMonth,
     /// A compact date, `YYYYMMDD` (eight digits).
     Compact,
     /// Seconds since 1970-01-01 00:00 UTC (nine or ten digits: 1973 to 2286), read in UTC.
@@ -70,6 +75,11 @@ impl DateFormat {
                 "a decimal year of whole months, as R's time() of a monthly or quarterly series \
                  (1949.0833 for February 1949; other series need their dates written, or \
                  their rows numbered and read with date_format = \"step\")"
+                    .to_string()
+            }
+            Self::NamedMonth => {
+                "a date with its month's name and a four-digit year, D Mon YYYY or Mon D, YYYY \
+                 (optionally with a time)"
                     .to_string()
             }
             Self::Compact => "a compact date, YYYYMMDD".to_string(),
@@ -107,6 +117,13 @@ impl DateFormat {
     /// What the format expects, for the error about a cell `text` it does not read: for a
     /// whole number that no format reads (a row number, a step count), that it is no date.
     pub fn describe_for(&self, text: &str) -> String {
+        if let Some(pattern) = two_digit_year_pattern(text.trim()) {
+            return format!(
+                "{}; '{text}' has a two-digit year: set date_format = \"{pattern}\" to read it \
+                 (two-digit years read as 1970 to 2069)",
+                self.describe()
+            );
+        }
         match digits(text) {
             true => format!(
                 "{}; a number other than a year, a YYYYMMDD date or a Unix time (a row number, \
@@ -151,6 +168,9 @@ impl DateFormat {
             if let Some((format, _)) = digits_stamp(cell) {
                 return Some(format);
             }
+            if named_month_date(cell).is_some() {
+                return Some(Self::NamedMonth);
+            }
             let date = cell.split(['T', ' ']).next().unwrap_or(cell);
             let fields: Vec<&str> = date.split(['-', '/', '.']).collect();
             match fields.as_slice() {
@@ -194,6 +214,7 @@ impl DateFormat {
                 let (format, at) = digits_stamp(text)?;
                 return (format == *self).then_some(at);
             }
+            Self::NamedMonth => return named_month_date(text),
             Self::Step => return None,
             Self::Iso | Self::MonthFirst | Self::DayFirst => {}
         }
@@ -337,6 +358,59 @@ fn period(cell: &str) -> Option<(DateFormat, NaiveDate)> {
         ));
     }
     None
+}
+
+/// A date written with its month's English name and a four-digit year, the day before the
+/// month (`5-Jan-2020`, `05 Jan 2020`, `2020-Jan-05`) or after it (`Jan 05, 2020`,
+/// `January 5 2020`), optionally followed by a time (`05-Jan-2020 09:30`); `None` for anything
+/// else, a two-digit year included (`5-Jan-20` is 1920 or 2020).
+fn named_month_date(cell: &str) -> Option<NaiveDateTime> {
+    let mut fields: Vec<&str> = (cell.split([' ', '-', '/', ',']))
+        .filter(|field| !field.is_empty())
+        .collect();
+    let time = match fields.last() {
+        Some(last) if last.contains(':') => {
+            let time = parse_time(last)?;
+            fields.pop();
+            time
+        }
+        _ => NaiveTime::MIN,
+    };
+    let [first, second, third] = fields.as_slice() else {
+        return None;
+    };
+    let number = |text: &str, lengths: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        (lengths.contains(&text.len()) && digits(text)).then(|| text.parse().ok())?
+    };
+    let (day, month, year) = match month_named(second) {
+        Some(month) => match number(first, 1..=2) {
+            Some(day) => (day, month, number(third, 4..=4)?),
+            None => (number(third, 1..=2)?, month, number(first, 4..=4)?),
+        },
+        None => (
+            number(second, 1..=2)?,
+            month_named(first)?,
+            number(third, 4..=4)?,
+        ),
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    Some(date.and_time(time))
+}
+
+/// The `strftime` pattern of a day, a month's English name and a two-digit year with one
+/// separator (`5-Jan-20`, as a spreadsheet writes `d-mmm-yy`: `%d-%b-%y`); `None` for
+/// anything else.
+fn two_digit_year_pattern(cell: &str) -> Option<String> {
+    let separator = [' ', '-', '/'].into_iter().find(|&c| cell.contains(c))?;
+    let [day, month, year] = cell.split(separator).collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let numbers = (1..=2).contains(&day.len()) && digits(day) && year.len() == 2 && digits(year);
+    let name = match month.len() {
+        3 => "%b",
+        _ => "%B",
+    };
+    (numbers && month_named(month).is_some()).then(|| format!("%d{separator}{name}{separator}%y"))
 }
 
 /// The month (1 to 12) an English name or its first three letters or more name (`Jan`,
@@ -489,6 +563,20 @@ mod tests {
                 "04 Jan 2021 10:15",
                 at(2021, 1, 4, 10, 15),
             ),
+            (DateFormat::NamedMonth, "4-Jan-2021", at(2021, 1, 4, 0, 0)),
+            (DateFormat::NamedMonth, "04 JAN 2021", at(2021, 1, 4, 0, 0)),
+            (DateFormat::NamedMonth, "Jan 04, 2021", at(2021, 1, 4, 0, 0)),
+            (
+                DateFormat::NamedMonth,
+                "January 4 2021",
+                at(2021, 1, 4, 0, 0),
+            ),
+            (DateFormat::NamedMonth, "2021-Jan-04", at(2021, 1, 4, 0, 0)),
+            (
+                DateFormat::NamedMonth,
+                "04-Jan-2021 10:15",
+                at(2021, 1, 4, 10, 15),
+            ),
         ];
         for (format, text, expected) in cases {
             assert_eq!(format.parse(text), Some(expected), "{format:?} {text}");
@@ -499,6 +587,10 @@ mod tests {
             (DateFormat::MonthFirst, "13/4/2021"),
             (DateFormat::Iso, "2021-01-04 25:00"),
             (DateFormat::Iso, ""),
+            (DateFormat::NamedMonth, "4-Jan-21"),
+            (DateFormat::NamedMonth, "31-Feb-2021"),
+            (DateFormat::NamedMonth, "Jan 2021"),
+            (DateFormat::NamedMonth, "4-Jam-2021"),
         ] {
             assert_eq!(format.parse(text), None, "{format:?} {text:?}");
         }
@@ -541,6 +633,35 @@ mod tests {
         assert_eq!(
             DateFormat::detect(["12/01/2018", "12/31/2018"]),
             Some(DateFormat::MonthFirst)
+        );
+        // the month's name: a day's date, or a month's (a period) without a day
+        for cell in ["5-Jan-2020", "Jan 05, 2020", "05 January 2020 09:30"] {
+            assert_eq!(DateFormat::detect([cell]), Some(DateFormat::NamedMonth));
+        }
+        assert_eq!(
+            DateFormat::detect(["Jan-2020"]),
+            Some(DateFormat::YearMonth)
+        );
+        assert_eq!(DateFormat::detect(["5-Jan-20"]), None);
+        // a two-digit year is not guessed, but its pattern is named and reads it
+        assert!(
+            DateFormat::Iso
+                .describe_for("5-Jan-20")
+                .contains("\"%d-%b-%y\"")
+        );
+        assert!(
+            DateFormat::Iso
+                .describe_for("05 March 99")
+                .contains("\"%d %B %y\"")
+        );
+        assert!(!DateFormat::Iso.describe_for("5-Jan-2020").contains("%y"));
+        assert_eq!(
+            DateFormat::Pattern("%d-%b-%y".into()).parse("5-Jan-20"),
+            Some(at(2020, 1, 5, 0, 0))
+        );
+        assert_eq!(
+            DateFormat::Pattern("%d %B %y".into()).parse("05 March 99"),
+            Some(at(1999, 3, 5, 0, 0))
         );
         assert_eq!(DateFormat::detect(["yesterday", ""]), None);
     }

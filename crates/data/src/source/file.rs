@@ -1472,6 +1472,9 @@ mod tests {
             "Date,Open\n1/4/2021,1\n1/13/2021,2\n",
             "Date,Open\n04/01/2021,1\n13/01/2021,2\n",
             "Date,Open\n04.01.2021,1\n13.01.2021,2\n",
+            "Date,Open\n4-Jan-2021,1\n13-Jan-2021,2\n",
+            // as a market data site exports it: quoted, newest first
+            "\"Date\",\"Open\"\n\"Jan 13, 2021\",\"2\"\n\"Jan 04, 2021\",\"1\"\n",
         ] {
             let loaded = load(text, &["Open"]).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(loaded.series.dates, expected, "{text}");
