@@ -1,12 +1,13 @@
-//! The date column's format, detected once per file: ISO dates and date-times (with `T` or a space,
-//! with or without seconds, fractions and a UTC offset), US month-first and European day-first
-//! dates, periods (a year `1990`, a month `1990-07` or `1990 Jul` (R's tsibble) or `July 1990`,
-//! a quarter `1990Q3` or an ISO week `1990-W27`, each read as its first day), dates with the
-//! month's name (`5-Jan-2020`, `05 Jan 2020`, `Jan 05, 2020`, `January 5 2020`), decimal years of whole months (`1949.0833`, R's `time()` of a
-//! monthly or quarterly series: February 1949), compact dates (`19900701`) and Unix times in
-//! seconds or milliseconds (`1577836800`, read in UTC) — or a `strftime` pattern the config gives
-//! (`[data] date_format`; one without a day, such as `%Y-%m` or `%b %Y`, reads the period's first
-//! day).
+//! The date column's format, detected once per file: ISO dates and date-times (with `T` or a
+//! space, with or without seconds, fractions and a UTC offset), US month-first and European
+//! day-first dates, dates with the month's name (`5-Jan-2020`, `05 Jan 2020`, `Jan 05, 2020`,
+//! `January 5 2020`), periods (a year `1990`, a month `1990-07` or `1990 Jul` (R's tsibble)
+//! or `July 1990`, a quarter `1990Q3` or an ISO week `1990-W27`, each read as its first day),
+//! decimal years of whole months (`1949.0833`, R's `time()` of a monthly or quarterly series:
+//! February 1949) or of days (`1991.11916495551`, a weekly series'), compact dates
+//! (`19900701`) and Unix times in seconds or milliseconds (`1577836800`, read in UTC) — or a
+//! `strftime` pattern the config gives (`[data] date_format`; one without a day, such as
+//! `%Y-%m` or `%b %Y`, reads the period's first day).
 //!
 //! A UTC offset is dropped, so a row keeps its local date and time, unless the offsets of an
 //! intraday file change within it (daylight saving: local times repeat an hour in autumn and skip
@@ -37,6 +38,11 @@ pub enum DateFormat {
     /// a monthly or quarterly `ts` (`1949.08333333333` is February 1949, `1959.25` the second
     /// quarter): the month's first day.
     DecimalYear,
+    /// A decimal year whose fractions are not whole months, as R writes the `time()` of a
+    /// weekly `ts` (frequency 52 or 365.25 / 7: `1991.1`, `1991.11916495551`, one week
+    /// later): the day it falls on, counting 365.25 days a year from 1970, so that rows a
+    /// week apart are read exactly 7 days apart.
+    DecimalYearDays,
     /// A day, its month's English name and a four-digit year, the day before or after the
     /// month (`5-Jan-2020`, `05 Jan 2020`, `Jan 05, 2020`, `2020-Jan-05`), optionally followed
     /// by a time.
@@ -75,6 +81,10 @@ impl DateFormat {
                 "a decimal year of whole months, as R's time() of a monthly or quarterly series \
                  (1949.0833 for February 1949; other series need their dates written, or \
                  their rows numbered and read with date_format = \"step\")"
+                    .to_string()
+            }
+            Self::DecimalYearDays => {
+                "a decimal year, as R's time() of a weekly series (1991.1 for 1991-02-07)"
                     .to_string()
             }
             Self::NamedMonth => {
@@ -146,13 +156,23 @@ impl DateFormat {
         let mut numeric_dates = false;
         let mut day_first = false;
         let mut years = false;
+        let (mut whole_months, mut finer) = (false, false);
         for cell in cells {
             let cell = cell.as_ref().trim();
             if cell.is_empty() {
                 continue;
             }
             if decimal_year(cell).is_some() && cell.contains('.') {
-                return Some(Self::DecimalYear);
+                whole_months = true;
+                continue;
+            }
+            if decimal_year_days(cell).is_some()
+                && cell
+                    .split_once('.')
+                    .is_some_and(|(_, f)| f.len() >= MIN_FINER_DECIMALS)
+            {
+                finer = true;
+                continue;
             }
             if years {
                 continue;
@@ -190,6 +210,8 @@ impl DateFormat {
             }
         }
         match (numeric_dates, day_first) {
+            _ if finer => Some(Self::DecimalYearDays),
+            _ if whole_months => Some(Self::DecimalYear),
             _ if years => Some(Self::Year),
             (false, _) => None,
             (true, true) => Some(Self::DayFirst),
@@ -209,6 +231,9 @@ impl DateFormat {
             }
             Self::DecimalYear => {
                 return decimal_year(text).map(|date| date.and_time(NaiveTime::MIN));
+            }
+            Self::DecimalYearDays => {
+                return decimal_year_days(text).map(|date| date.and_time(NaiveTime::MIN));
             }
             Self::Compact | Self::UnixSeconds | Self::UnixMilliseconds => {
                 let (format, at) = digits_stamp(text)?;
@@ -306,6 +331,22 @@ fn decimal_year(cell: &str) -> Option<NaiveDate> {
         return None;
     }
     NaiveDate::from_ymd_opt(year.parse().ok()?, month as u32 + 1, 1)
+}
+
+/// Decimals a cell of a decimal year must show, somewhere in the column, for the column to be
+/// read as days (R writes 15 significant digits; a price such as `1234.56` shows two).
+const MIN_FINER_DECIMALS: usize = 5;
+
+/// The day a decimal year (`1991.1`, `1991.11916495551`, `1992`) falls on, counting 365.25
+/// days a year from 1970-01-01; `None` for anything else (a cell without a 4-digit year).
+fn decimal_year_days(cell: &str) -> Option<NaiveDate> {
+    let (year, fraction) = cell.split_once('.').unwrap_or((cell, ""));
+    if year.len() != 4 || !digits(year) || !(fraction.is_empty() || digits(fraction)) {
+        return None;
+    }
+    let years_since_1970 = cell.parse::<f64>().ok()? - 1970.0;
+    let days = (years_since_1970 * 365.25).round() as i64;
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::TimeDelta::try_days(days)?)
 }
 
 /// The period `cell` names, as its format and its first day: a year (`1990`), a month
@@ -758,6 +799,11 @@ mod tests {
         }
         // whole years alone stay years; a weekly ts' weeks and two decimals are no months
         assert_eq!(DateFormat::detect(["1871", "1872"]), Some(DateFormat::Year));
+        assert_eq!(
+            DateFormat::detect(["1871.12", "1872.34"]),
+            None,
+            "two decimals are no decimal year's"
+        );
         for cell in ["1990.01923076923", "1949.42", "49.5", "1949.5.1", "1949.x"] {
             assert_eq!(DateFormat::DecimalYear.parse(cell), None, "{cell}");
         }
@@ -782,6 +828,37 @@ mod tests {
         assert_eq!(DateFormat::Year.parse("1990-07"), None);
     }
 
+    #[test]
+    fn a_weekly_ts_decimal_years_are_read_a_week_apart() {
+        // R's time() of fpp2's gasoline (frequency 365.25 / 7), as write.csv writes it: the
+        // first cell short, the others to 15 significant digits
+        let cells: Vec<String> = (0..1355)
+            .map(|week| match week {
+                0 => "1991.1".to_string(),
+                _ => format!("{:.11}", 1991.1 + f64::from(week) * 7.0 / 365.25),
+            })
+            .collect();
+        assert_eq!(cells[1], "1991.11916495551");
+        assert_eq!(
+            DateFormat::detect(&cells),
+            Some(DateFormat::DecimalYearDays)
+        );
+        let dates: Vec<NaiveDateTime> = (cells.iter())
+            .map(|cell| DateFormat::DecimalYearDays.parse(cell).expect(cell))
+            .collect();
+        assert_eq!(dates[0], day(1991, 2, 7));
+        assert!(
+            dates
+                .windows(2)
+                .all(|pair| (pair[1] - pair[0]).num_days() == 7)
+        );
+        // a whole year is its first of January; a year needs its four digits
+        assert_eq!(
+            DateFormat::DecimalYearDays.parse("1991"),
+            Some(day(1991, 1, 1))
+        );
+        assert_eq!(DateFormat::DecimalYearDays.parse("91.5"), None);
+    }
     #[test]
     fn compact_dates_and_unix_times_are_detected_and_read() {
         let cases = [
