@@ -39,10 +39,17 @@ pub enum DateFormat {
     /// quarter): the month's first day.
     DecimalYear,
     /// A decimal year whose fractions are not whole months, as R writes the `time()` of a
-    /// weekly `ts` (frequency 52 or 365.25 / 7: `1991.1`, `1991.11916495551`, one week
-    /// later): the day it falls on, counting 365.25 days a year from 1970, so that rows a
-    /// week apart are read exactly 7 days apart.
-    DecimalYearDays,
+    /// weekly or daily `ts` (`1991.1`, then `1991.11916495551` a week later): its place on the
+    /// `ts`' grid of `per_year` rows a year, counted from `start` (the column's oldest cell,
+    /// dated the day its fraction of its year falls on), a week or a day a row, so that the
+    /// rows of a `ts` of 52 weeks a year are read 7 days apart although its years are 52.18
+    /// weeks long.
+    DecimalYearSteps {
+        /// The column's oldest cell, as written.
+        start: String,
+        /// The `ts`' rows a year (its `frequency`).
+        per_year: RowsPerYear,
+    },
     /// A day, its month's English name and a four-digit year, the day before or after the
     /// month (`5-Jan-2020`, `05 Jan 2020`, `Jan 05, 2020`, `2020-Jan-05`), optionally followed
     /// by a time.
@@ -61,6 +68,51 @@ pub enum DateFormat {
     /// [`DateFormat::step`], never by [`DateFormat::parse`]. Never detected: a column of
     /// small numbers is as likely years or row numbers.
     Step,
+}
+
+/// The rows a year of a weekly or daily R `ts` (its `frequency`), whose `time()` a
+/// [`DateFormat::DecimalYearSteps`] column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowsPerYear {
+    /// 52 weeks (`frequency = 52`).
+    Weeks,
+    /// A year's 52.18 weeks (`frequency = 365.25 / 7`, as fpp2's weekly series).
+    WeeksOfYear,
+    /// 365 days (`frequency = 365`).
+    Days,
+    /// A year's 365.25 days (`frequency = 365.25`).
+    DaysOfYear,
+}
+
+impl RowsPerYear {
+    /// Every grid, in the order tried.
+    const ALL: [Self; 4] = [Self::Weeks, Self::WeeksOfYear, Self::Days, Self::DaysOfYear];
+
+    /// Rows a year.
+    pub fn rows(self) -> f64 {
+        match self {
+            Self::Weeks => 52.0,
+            Self::WeeksOfYear => 365.25 / 7.0,
+            Self::Days => 365.0,
+            Self::DaysOfYear => 365.25,
+        }
+    }
+
+    /// Days a row stands for.
+    pub fn days_per_row(self) -> i64 {
+        match self {
+            Self::Weeks | Self::WeeksOfYear => 7,
+            Self::Days | Self::DaysOfYear => 1,
+        }
+    }
+
+    /// The grid of `rows` rows a year, within 0.05 % (52 and 52.18 are 0.34 % apart); `None`
+    /// for any other number of rows.
+    fn nearest(rows: f64) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|grid| (rows / grid.rows() - 1.0).abs() < 5e-4)
+    }
 }
 
 /// The `[data] date_format` that reads the date column as time steps.
@@ -83,10 +135,10 @@ impl DateFormat {
                  their rows numbered and read with date_format = \"step\")"
                     .to_string()
             }
-            Self::DecimalYearDays => {
-                "a decimal year, as R's time() of a weekly series (1991.1 for 1991-02-07)"
-                    .to_string()
-            }
+            Self::DecimalYearSteps { start, per_year } => format!(
+                "a decimal year on the grid of R's time() of a series of {} rows a year from {start}",
+                per_year.rows()
+            ),
             Self::NamedMonth => {
                 "a date with its month's name and a four-digit year, D Mon YYYY or Mon D, YYYY \
                  (optionally with a time)"
@@ -157,16 +209,21 @@ impl DateFormat {
         let mut day_first = false;
         let mut years = false;
         let (mut whole_months, mut finer) = (false, false);
+        // every cell that is a year with or without a fraction, for a decimal year's grid
+        let mut decimals: Vec<(f64, String)> = Vec::new();
         for cell in cells {
             let cell = cell.as_ref().trim();
             if cell.is_empty() {
                 continue;
             }
+            if let Some(value) = decimal_year_value(cell) {
+                decimals.push((value, cell.to_string()));
+            }
             if decimal_year(cell).is_some() && cell.contains('.') {
                 whole_months = true;
                 continue;
             }
-            if decimal_year_days(cell).is_some()
+            if decimal_year_value(cell).is_some()
                 && cell
                     .split_once('.')
                     .is_some_and(|(_, f)| f.len() >= MIN_FINER_DECIMALS)
@@ -210,7 +267,7 @@ impl DateFormat {
             }
         }
         match (numeric_dates, day_first) {
-            _ if finer => Some(Self::DecimalYearDays),
+            _ if finer => decimal_year_steps(decimals),
             _ if whole_months => Some(Self::DecimalYear),
             _ if years => Some(Self::Year),
             (false, _) => None,
@@ -232,8 +289,9 @@ impl DateFormat {
             Self::DecimalYear => {
                 return decimal_year(text).map(|date| date.and_time(NaiveTime::MIN));
             }
-            Self::DecimalYearDays => {
-                return decimal_year_days(text).map(|date| date.and_time(NaiveTime::MIN));
+            Self::DecimalYearSteps { start, per_year } => {
+                return on_decimal_grid(text, start, *per_year)
+                    .map(|date| date.and_time(NaiveTime::MIN));
             }
             Self::Compact | Self::UnixSeconds | Self::UnixMilliseconds => {
                 let (format, at) = digits_stamp(text)?;
@@ -337,16 +395,49 @@ fn decimal_year(cell: &str) -> Option<NaiveDate> {
 /// read as days (R writes 15 significant digits; a price such as `1234.56` shows two).
 const MIN_FINER_DECIMALS: usize = 5;
 
-/// The day a decimal year (`1991.1`, `1991.11916495551`, `1992`) falls on, counting 365.25
-/// days a year from 1970-01-01; `None` for anything else (a cell without a 4-digit year).
-fn decimal_year_days(cell: &str) -> Option<NaiveDate> {
+/// A decimal year's value (`1991.1`, `1991.11916495551`, `1992`); `None` for anything else (a
+/// cell without a 4-digit year).
+fn decimal_year_value(cell: &str) -> Option<f64> {
     let (year, fraction) = cell.split_once('.').unwrap_or((cell, ""));
     if year.len() != 4 || !digits(year) || !(fraction.is_empty() || digits(fraction)) {
         return None;
     }
-    let years_since_1970 = cell.parse::<f64>().ok()? - 1970.0;
-    let days = (years_since_1970 * 365.25).round() as i64;
-    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::TimeDelta::try_days(days)?)
+    cell.parse().ok()
+}
+
+/// The grid of a column of decimal years (`(value, cell)`, in any order): the rows a year of
+/// their usual step (the median step between distinct values), from the oldest; `None` when
+/// it is no weekly or daily grid.
+fn decimal_year_steps(mut decimals: Vec<(f64, String)>) -> Option<DateFormat> {
+    decimals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    decimals.dedup_by(|a, b| a.0 == b.0);
+    let mut steps: Vec<f64> = decimals
+        .windows(2)
+        .map(|pair| pair[1].0 - pair[0].0)
+        .collect();
+    steps.sort_by(f64::total_cmp);
+    let step = *steps.get(steps.len() / 2)?;
+    let per_year = RowsPerYear::nearest(1.0 / step)?;
+    let (_, start) = decimals.swap_remove(0);
+    Some(DateFormat::DecimalYearSteps { start, per_year })
+}
+
+/// The date of decimal year `cell` on the grid of `per_year` rows a year from `start`: the day
+/// `start`'s fraction of its year falls on, then a week or a day a row; `None` for a cell off
+/// the grid or no decimal year.
+fn on_decimal_grid(cell: &str, start: &str, per_year: RowsPerYear) -> Option<NaiveDate> {
+    let start_value = decimal_year_value(start)?;
+    let rows = (decimal_year_value(cell)? - start_value) * per_year.rows();
+    let row = rows.round();
+    if (rows - row).abs() > 0.01 {
+        return None;
+    }
+    let year = start_value.floor() as i32;
+    let first_of_year = NaiveDate::from_ymd_opt(year, 1, 1)?;
+    let days_in_year = (NaiveDate::from_ymd_opt(year + 1, 1, 1)? - first_of_year).num_days();
+    let day_of_year = ((start_value - f64::from(year)) * days_in_year as f64).round() as i64;
+    let days = day_of_year + row as i64 * per_year.days_per_row();
+    first_of_year.checked_add_signed(chrono::TimeDelta::try_days(days)?)
 }
 
 /// The period `cell` names, as its format and its first day: a year (`1990`), a month
@@ -839,25 +930,49 @@ mod tests {
             })
             .collect();
         assert_eq!(cells[1], "1991.11916495551");
-        assert_eq!(
-            DateFormat::detect(&cells),
-            Some(DateFormat::DecimalYearDays)
-        );
+        let format = DateFormat::DecimalYearSteps {
+            start: "1991.1".into(),
+            per_year: RowsPerYear::WeeksOfYear,
+        };
+        assert_eq!(DateFormat::detect(cells.iter().rev()), Some(format.clone()));
         let dates: Vec<NaiveDateTime> = (cells.iter())
-            .map(|cell| DateFormat::DecimalYearDays.parse(cell).expect(cell))
+            .map(|cell| format.parse(cell).expect(cell))
             .collect();
-        assert_eq!(dates[0], day(1991, 2, 7));
+        assert_eq!(dates[0], day(1991, 2, 6));
         assert!(
             dates
                 .windows(2)
                 .all(|pair| (pair[1] - pair[0]).num_days() == 7)
         );
-        // a whole year is its first of January; a year needs its four digits
-        assert_eq!(
-            DateFormat::DecimalYearDays.parse("1991"),
-            Some(day(1991, 1, 1))
-        );
-        assert_eq!(DateFormat::DecimalYearDays.parse("91.5"), None);
+        // a cell off the grid, or without its year's four digits, is no date
+        assert_eq!(format.parse("1991.12"), None);
+        assert_eq!(format.parse("91.5"), None);
+        // a ts of 52 weeks a year, from its first January, and one of 365 days a year: a week
+        // or a day a row, across years 52.18 weeks and 365.25 days long
+        for (per_year, rows, days) in [(RowsPerYear::Weeks, 400, 7), (RowsPerYear::Days, 800, 1)] {
+            let cells: Vec<String> = (0..rows)
+                .map(|row| format!("{}", 2000.0 + f64::from(row) / per_year.rows()))
+                .map(|cell| cell.chars().take(16).collect())
+                .collect();
+            let format = DateFormat::detect(&cells).expect("a grid");
+            assert_eq!(
+                format,
+                DateFormat::DecimalYearSteps {
+                    start: "2000".into(),
+                    per_year
+                }
+            );
+            let dates: Vec<NaiveDateTime> = (cells.iter())
+                .map(|cell| format.parse(cell).expect(cell))
+                .collect();
+            assert_eq!(dates[0], day(2000, 1, 1));
+            assert!(
+                dates
+                    .windows(2)
+                    .all(|pair| (pair[1] - pair[0]).num_days() == days),
+                "{per_year:?}"
+            );
+        }
     }
     #[test]
     fn compact_dates_and_unix_times_are_detected_and_read() {
