@@ -84,6 +84,18 @@ pub enum RowsPerYear {
     DaysOfYear,
 }
 
+impl std::fmt::Display for RowsPerYear {
+    /// Its `frequency` as R's `ts` is given it: `52`, `365.25 / 7`, `365`, `365.25`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Weeks => "52",
+            Self::WeeksOfYear => "365.25 / 7",
+            Self::Days => "365",
+            Self::DaysOfYear => "365.25",
+        })
+    }
+}
+
 impl RowsPerYear {
     /// Every grid, in the order tried.
     const ALL: [Self; 4] = [Self::Weeks, Self::WeeksOfYear, Self::Days, Self::DaysOfYear];
@@ -136,8 +148,8 @@ impl DateFormat {
                     .to_string()
             }
             Self::DecimalYearSteps { start, per_year } => format!(
-                "a decimal year on the grid of R's time() of a series of {} rows a year from {start}",
-                per_year.rows()
+                "a decimal year on the grid of R's time() of a series of {per_year} rows a year \
+                 from {start}"
             ),
             Self::NamedMonth => {
                 "a date with its month's name and a four-digit year, D Mon YYYY or Mon D, YYYY \
@@ -946,6 +958,11 @@ mod tests {
         );
         // a cell off the grid, or without its year's four digits, is no date
         assert_eq!(format.parse("1991.12"), None);
+        assert!(
+            format
+                .describe()
+                .contains("365.25 / 7 rows a year from 1991.1")
+        );
         assert_eq!(format.parse("91.5"), None);
         // a ts of 52 weeks a year, from its first January, and one of 365 days a year: a week
         // or a day a row, across years 52.18 weeks and 365.25 days long
