@@ -4,7 +4,8 @@
 //! `January 5 2020`), periods (a year `1990`, a month `1990-07` or `1990 Jul` (R's tsibble)
 //! or `July 1990`, a quarter `1990Q3` or an ISO week `1990-W27`, each read as its first day),
 //! decimal years of whole months (`1949.0833`, R's `time()` of a monthly or quarterly series:
-//! February 1949) or of days (`1991.11916495551`, a weekly series'), compact dates
+//! February 1949) or of days (`1991.11916495551`, a weekly series'), R's times in cycles of
+//! another frequency (`1.42857142857143`, read as time steps), compact dates
 //! (`19900701`) and Unix times in seconds or milliseconds (`1577836800`, read in UTC) — or a
 //! `strftime` pattern the config gives (`[data] date_format`; one without a day, such as
 //! `%Y-%m` or `%b %Y`, reads the period's first day).
@@ -49,6 +50,16 @@ pub enum DateFormat {
         start: String,
         /// The `ts`' rows a year (its `frequency`).
         per_year: RowsPerYear,
+    },
+    /// A time in cycles of `per_cycle` rows, as R writes the `time()` of a `ts` whose frequency
+    /// is not a year's rows (fpp2's `hyndsight`, daily with `frequency = 7`: `1.42857142857143`
+    /// is the fourth day of the first week): no date, but the row's time step,
+    /// `(time - start) × per_cycle`, counted from `start`, the column's oldest cell.
+    CycleSteps {
+        /// The column's oldest cell, as written.
+        start: String,
+        /// Rows a cycle (the `ts`' `frequency`).
+        per_cycle: u32,
     },
     /// A day, its month's English name and a four-digit year, the day before or after the
     /// month (`5-Jan-2020`, `05 Jan 2020`, `Jan 05, 2020`, `2020-Jan-05`), optionally followed
@@ -151,6 +162,10 @@ impl DateFormat {
                 "a decimal year on the grid of R's time() of a series of {per_year} rows a year \
                  from {start}"
             ),
+            Self::CycleSteps { start, per_cycle } => format!(
+                "a time in cycles of {per_cycle} rows from {start}, as R's time() of a series of \
+                 frequency {per_cycle}"
+            ),
             Self::NamedMonth => {
                 "a date with its month's name and a four-digit year, D Mon YYYY or Mon D, YYYY \
                  (optionally with a time)"
@@ -188,6 +203,27 @@ impl DateFormat {
         exact.then_some(number as i64)
     }
 
+    /// The time step of a cell of a column of steps: a whole number for [`DateFormat::Step`],
+    /// the row on the grid for [`DateFormat::CycleSteps`]; `None` for a cell off it and for
+    /// every other format (whose cells are dates).
+    pub fn step_of(&self, text: &str) -> Option<i64> {
+        match self {
+            Self::Step => Self::step(text),
+            Self::CycleSteps { start, per_cycle } => {
+                let cycles = plain_number(text.trim())? - plain_number(start)?;
+                let rows = cycles * f64::from(*per_cycle);
+                let row = rows.round();
+                ((rows - row).abs() <= 0.01).then_some(row as i64)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the column holds time steps rather than dates.
+    pub fn is_steps(&self) -> bool {
+        matches!(self, Self::Step | Self::CycleSteps { .. })
+    }
+
     /// What the format expects, for the error about a cell `text` it does not read: for a
     /// whole number that no format reads (a row number, a step count), that it is no date.
     pub fn describe_for(&self, text: &str) -> String {
@@ -223,10 +259,17 @@ impl DateFormat {
         let (mut whole_months, mut finer) = (false, false);
         // every cell that is a year with or without a fraction, for a decimal year's grid
         let mut decimals: Vec<(f64, String)> = Vec::new();
+        // every cell that is a plain number, and whether one shows a fraction to 5 decimals
+        let (mut numbers, mut fine_numbers): (Vec<(f64, String)>, bool) = (Vec::new(), false);
         for cell in cells {
             let cell = cell.as_ref().trim();
             if cell.is_empty() {
                 continue;
+            }
+            if let Some(value) = plain_number(cell) {
+                numbers.push((value, cell.to_string()));
+                fine_numbers |=
+                    (cell.split_once('.')).is_some_and(|(_, f)| f.len() >= MIN_FINER_DECIMALS);
             }
             if let Some(value) = decimal_year_value(cell) {
                 decimals.push((value, cell.to_string()));
@@ -279,8 +322,9 @@ impl DateFormat {
             }
         }
         match (numeric_dates, day_first) {
-            _ if finer => decimal_year_steps(decimals),
+            _ if finer => decimal_year_steps(decimals).or_else(|| cycle_steps(numbers)),
             _ if whole_months => Some(Self::DecimalYear),
+            _ if fine_numbers && !numeric_dates => cycle_steps(numbers),
             _ if years => Some(Self::Year),
             (false, _) => None,
             (true, true) => Some(Self::DayFirst),
@@ -310,7 +354,7 @@ impl DateFormat {
                 return (format == *self).then_some(at);
             }
             Self::NamedMonth => return named_month_date(text),
-            Self::Step => return None,
+            Self::Step | Self::CycleSteps { .. } => return None,
             Self::Iso | Self::MonthFirst | Self::DayFirst => {}
         }
         let (date, time) = match text.split_once(['T', ' ']) {
@@ -410,26 +454,52 @@ const MIN_FINER_DECIMALS: usize = 5;
 /// A decimal year's value (`1991.1`, `1991.11916495551`, `1992`); `None` for anything else (a
 /// cell without a 4-digit year).
 fn decimal_year_value(cell: &str) -> Option<f64> {
-    let (year, fraction) = cell.split_once('.').unwrap_or((cell, ""));
-    if year.len() != 4 || !digits(year) || !(fraction.is_empty() || digits(fraction)) {
+    let (year, _) = cell.split_once('.').unwrap_or((cell, ""));
+    plain_number(cell).filter(|_| year.len() == 4)
+}
+
+/// A number written in digits with or without a fraction (`1.42857142857143`, `53`); `None`
+/// for anything else (a sign, an exponent, other characters).
+fn plain_number(cell: &str) -> Option<f64> {
+    let (whole, fraction) = cell.split_once('.').unwrap_or((cell, ""));
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) {
         return None;
     }
     cell.parse().ok()
+}
+
+/// The median step between the distinct values of `numbers` (sorted and deduplicated in place).
+fn median_step(numbers: &mut Vec<(f64, String)>) -> Option<f64> {
+    numbers.sort_by(|a, b| a.0.total_cmp(&b.0));
+    numbers.dedup_by(|a, b| a.0 == b.0);
+    let mut steps: Vec<f64> = (numbers.windows(2))
+        .map(|pair| pair[1].0 - pair[0].0)
+        .collect();
+    steps.sort_by(f64::total_cmp);
+    steps.get(steps.len() / 2).copied()
+}
+
+/// The cycles of a column of plain numbers (`(value, cell)`, in any order) whose usual step is
+/// a whole fraction of one, `1 / per_cycle` with `per_cycle` at least 2, from the oldest;
+/// `None` otherwise.
+fn cycle_steps(mut numbers: Vec<(f64, String)>) -> Option<DateFormat> {
+    let per_cycle = 1.0 / median_step(&mut numbers)?;
+    let whole = per_cycle.round();
+    if !(2.0..=f64::from(u32::MAX)).contains(&whole) || (per_cycle / whole - 1.0).abs() > 1e-4 {
+        return None;
+    }
+    let (_, start) = numbers.swap_remove(0);
+    Some(DateFormat::CycleSteps {
+        start,
+        per_cycle: whole as u32,
+    })
 }
 
 /// The grid of a column of decimal years (`(value, cell)`, in any order): the rows a year of
 /// their usual step (the median step between distinct values), from the oldest; `None` when
 /// it is no weekly or daily grid.
 fn decimal_year_steps(mut decimals: Vec<(f64, String)>) -> Option<DateFormat> {
-    decimals.sort_by(|a, b| a.0.total_cmp(&b.0));
-    decimals.dedup_by(|a, b| a.0 == b.0);
-    let mut steps: Vec<f64> = decimals
-        .windows(2)
-        .map(|pair| pair[1].0 - pair[0].0)
-        .collect();
-    steps.sort_by(f64::total_cmp);
-    let step = *steps.get(steps.len() / 2)?;
-    let per_year = RowsPerYear::nearest(1.0 / step)?;
+    let per_year = RowsPerYear::nearest(1.0 / median_step(&mut decimals)?)?;
     let (_, start) = decimals.swap_remove(0);
     Some(DateFormat::DecimalYearSteps { start, per_year })
 }
@@ -929,6 +999,40 @@ mod tests {
         // a period of another kind than the column's is not a date of it
         assert_eq!(DateFormat::YearMonth.parse("1990Q3"), None);
         assert_eq!(DateFormat::Year.parse("1990-07"), None);
+    }
+
+    #[test]
+    fn a_ts_time_in_cycles_is_read_as_time_steps() {
+        // R's time() of fpp2's hyndsight (daily, frequency 7), from its fourth day of week 1
+        let cells: Vec<String> = (0..365)
+            .map(|day| format!("{}", 1.0 + f64::from(day + 3) / 7.0))
+            .map(|cell| cell.chars().take(16).collect())
+            .collect();
+        assert_eq!(cells[0], "1.42857142857142");
+        let format = DateFormat::detect(cells.iter().rev()).expect("cycles");
+        assert_eq!(
+            format,
+            DateFormat::CycleSteps {
+                start: cells[0].clone(),
+                per_cycle: 7
+            }
+        );
+        assert!(format.is_steps());
+        let steps: Vec<Option<i64>> = cells.iter().map(|cell| format.step_of(cell)).collect();
+        assert!(
+            steps
+                .iter()
+                .enumerate()
+                .all(|(i, step)| *step == Some(i as i64))
+        );
+        // off the grid, or no plain number, is no step; nor is it a date
+        assert_eq!(format.step_of("1.5"), None);
+        assert_eq!(format.step_of("-1.5"), None);
+        assert_eq!(format.parse("2"), None);
+        assert!(format.describe().contains("cycles of 7 rows"));
+        // steps of a whole cycle, or numbers to two decimals, are no cycles
+        assert_eq!(DateFormat::detect(["1.000001", "2.000001"]), None);
+        assert_eq!(DateFormat::detect(["1.25", "1.5", "1.75"]), None);
     }
 
     #[test]

@@ -768,19 +768,23 @@ impl Table {
 
     /// A row's time: its date and time, or its step when the date column holds steps.
     fn parse_stamp(&self, data_row: u32) -> Result<Stamp, DataError> {
-        if self.format != DateFormat::Step {
+        if !self.format.is_steps() {
             return self.parse_date(data_row).map(Stamp::At);
         }
         let cell = self.dates.text(data_row);
         let text = cell.as_deref().unwrap_or("");
-        (DateFormat::step(text).and_then(Timestamp::from_step))
-            .map(Stamp::Step)
-            .ok_or_else(|| DataError::BadStep {
-                path: self.path.clone(),
-                row: self.row_number(data_row as usize),
-                column: self.date_column.clone(),
-                value: text.to_string(),
-            })
+        let step = self.format.step_of(text).and_then(Timestamp::from_step);
+        if self.format != DateFormat::Step {
+            return step
+                .map(Stamp::Step)
+                .ok_or_else(|| self.bad_date(data_row, text));
+        }
+        step.map(Stamp::Step).ok_or_else(|| DataError::BadStep {
+            path: self.path.clone(),
+            row: self.row_number(data_row as usize),
+            column: self.date_column.clone(),
+            value: text.to_string(),
+        })
     }
 
     /// An error where steps (`kept`, sorted) jump by more than [`MAX_STEP_GAP`] of their usual
@@ -2396,6 +2400,29 @@ mod tests {
         let file = write_csv("t,Open\nmonday,1\n");
         let message = load_file(file.path(), &options).unwrap_err().to_string();
         assert!(!message.contains("row number"), "{message}");
+    }
+
+    #[test]
+    fn a_ts_time_in_cycles_is_read_as_steps_without_a_date_format() {
+        // R's write.csv of a daily ts of frequency 7, as fpp2's hyndsight
+        let file = write_csv(
+            "\"rownames\",\"time\",\"value\"\n1,1.42857142857143,1157\n2,1.57142857142857,1118\n\
+             3,1.71428571428571,1040\n4,1.85714285714286,980\n5,2,1100\n",
+        );
+        let loaded = load_file(
+            file.path(),
+            &LoadOptions {
+                date_column: "time".into(),
+                ..options(&["value"])
+            },
+        )
+        .unwrap();
+        let steps: Vec<Timestamp> = (0..5).filter_map(Timestamp::from_step).collect();
+        assert_eq!(loaded.series.dates, steps);
+        assert_eq!(
+            loaded.series.column("value").unwrap(),
+            &[1157.0, 1118.0, 1040.0, 980.0, 1100.0]
+        );
     }
 
     #[test]
