@@ -210,10 +210,8 @@ impl DateFormat {
         match self {
             Self::Step => Self::step(text),
             Self::CycleSteps { start, per_cycle } => {
-                let cycles = plain_number(text.trim())? - plain_number(start)?;
-                let rows = cycles * f64::from(*per_cycle);
-                let row = rows.round();
-                ((rows - row).abs() <= 0.01).then_some(row as i64)
+                let (value, start) = (plain_number(text.trim())?, plain_number(start)?);
+                row_on_grid(value, start, f64::from(*per_cycle))
             }
             _ => None,
         }
@@ -257,9 +255,8 @@ impl DateFormat {
         let mut day_first = false;
         let mut years = false;
         let (mut whole_months, mut finer) = (false, false);
-        // every cell that is a year with or without a fraction, for a decimal year's grid
-        let mut decimals: Vec<(f64, String)> = Vec::new();
-        // every cell that is a plain number, and whether one shows a fraction to 5 decimals
+        // every cell that is a plain number, for a grid, and whether one shows a fraction to 5
+        // decimals
         let (mut numbers, mut fine_numbers): (Vec<(f64, String)>, bool) = (Vec::new(), false);
         for cell in cells {
             let cell = cell.as_ref().trim();
@@ -267,24 +264,18 @@ impl DateFormat {
                 continue;
             }
             if let Some(value) = plain_number(cell) {
-                numbers.push((value, cell.to_string()));
-                fine_numbers |=
+                let fine =
                     (cell.split_once('.')).is_some_and(|(_, f)| f.len() >= MIN_FINER_DECIMALS);
-            }
-            if let Some(value) = decimal_year_value(cell) {
-                decimals.push((value, cell.to_string()));
-            }
-            if decimal_year(cell).is_some() && cell.contains('.') {
-                whole_months = true;
-                continue;
-            }
-            if decimal_year_value(cell).is_some()
-                && cell
-                    .split_once('.')
-                    .is_some_and(|(_, f)| f.len() >= MIN_FINER_DECIMALS)
-            {
-                finer = true;
-                continue;
+                numbers.push((value, cell.to_string()));
+                fine_numbers |= fine;
+                if decimal_year(cell).is_some() && cell.contains('.') {
+                    whole_months = true;
+                    continue;
+                }
+                if fine && decimal_year_value(cell).is_some() {
+                    finer = true;
+                    continue;
+                }
             }
             if years {
                 continue;
@@ -322,7 +313,7 @@ impl DateFormat {
             }
         }
         match (numeric_dates, day_first) {
-            _ if finer => decimal_year_steps(decimals).or_else(|| cycle_steps(numbers)),
+            _ if finer => decimal_year_steps(&numbers).or_else(|| cycle_steps(numbers)),
             _ if whole_months => Some(Self::DecimalYear),
             _ if fine_numbers && !numeric_dates => cycle_steps(numbers),
             _ if years => Some(Self::Year),
@@ -433,10 +424,8 @@ fn digits(text: &str) -> bool {
 /// `1949.083` too); `None` for anything else (a weekly series' `1990.0192`, a cell without a
 /// 4-digit year).
 fn decimal_year(cell: &str) -> Option<NaiveDate> {
+    decimal_year_value(cell)?;
     let (year, fraction) = cell.split_once('.').unwrap_or((cell, ""));
-    if year.len() != 4 || !digits(year) || !(fraction.is_empty() || digits(fraction)) {
-        return None;
-    }
     let months = format!("0.{fraction}").parse::<f64>().ok()? * 12.0;
     let month = months.round();
     // a hundredth of a month: 3 decimals of a year are within 0.006 of one, and a weekly
@@ -495,10 +484,22 @@ fn cycle_steps(mut numbers: Vec<(f64, String)>) -> Option<DateFormat> {
     })
 }
 
-/// The grid of a column of decimal years (`(value, cell)`, in any order): the rows a year of
-/// their usual step (the median step between distinct values), from the oldest; `None` when
-/// it is no weekly or daily grid.
-fn decimal_year_steps(mut decimals: Vec<(f64, String)>) -> Option<DateFormat> {
+/// The row of `value` on a grid of `per_unit` rows a unit from `start` (row 0); `None` more
+/// than a hundredth of a row off it.
+fn row_on_grid(value: f64, start: f64, per_unit: f64) -> Option<i64> {
+    let rows = (value - start) * per_unit;
+    let row = rows.round();
+    ((rows - row).abs() <= 0.01).then_some(row as i64)
+}
+
+/// The grid of the decimal years among a column's plain numbers (`(value, cell)`, in any
+/// order): the rows a year of their usual step (the median step between distinct values), from
+/// the oldest; `None` when it is no weekly or daily grid.
+fn decimal_year_steps(numbers: &[(f64, String)]) -> Option<DateFormat> {
+    let mut decimals: Vec<(f64, String)> = (numbers.iter())
+        .filter(|(_, cell)| decimal_year_value(cell).is_some())
+        .cloned()
+        .collect();
     let per_year = RowsPerYear::nearest(1.0 / median_step(&mut decimals)?)?;
     let (_, start) = decimals.swap_remove(0);
     Some(DateFormat::DecimalYearSteps { start, per_year })
@@ -509,16 +510,12 @@ fn decimal_year_steps(mut decimals: Vec<(f64, String)>) -> Option<DateFormat> {
 /// the grid or no decimal year.
 fn on_decimal_grid(cell: &str, start: &str, per_year: RowsPerYear) -> Option<NaiveDate> {
     let start_value = decimal_year_value(start)?;
-    let rows = (decimal_year_value(cell)? - start_value) * per_year.rows();
-    let row = rows.round();
-    if (rows - row).abs() > 0.01 {
-        return None;
-    }
+    let row = row_on_grid(decimal_year_value(cell)?, start_value, per_year.rows())?;
     let year = start_value.floor() as i32;
     let first_of_year = NaiveDate::from_ymd_opt(year, 1, 1)?;
     let days_in_year = (NaiveDate::from_ymd_opt(year + 1, 1, 1)? - first_of_year).num_days();
     let day_of_year = ((start_value - f64::from(year)) * days_in_year as f64).round() as i64;
-    let days = day_of_year + row as i64 * per_year.days_per_row();
+    let days = day_of_year + row * per_year.days_per_row();
     first_of_year.checked_add_signed(chrono::TimeDelta::try_days(days)?)
 }
 
