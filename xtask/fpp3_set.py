@@ -17,13 +17,12 @@ bench's.
 Usage: python3 fpp3_set.py RDATASETS_CHECKOUT OUT_DIR
 """
 
-import csv
 import datetime
 import os
 import re
 import sys
 
-from rdatasets_set import write_set
+from rdatasets_set import read_rows, write_set
 
 # file, series column (None: one series), date column, value column, freq
 FILES = [
@@ -55,8 +54,7 @@ def series_of(checkout):
     found = []
     for stem, key_column, date_column, value_column, freq in FILES:
         path = os.path.join(checkout, "csv", "fpp3", f"{stem}.csv")
-        with open(path, newline="") as source:
-            rows = list(csv.DictReader(source))
+        rows = read_rows(path)
         needed = [c for c in (key_column, date_column, value_column) if c is not None]
         if not rows or any(c not in rows[0] for c in needed):
             sys.exit(f"{path}: expected the columns {', '.join(needed)}")

@@ -19,12 +19,11 @@ source`) as the bench's.
 Usage: python3 long_set.py RDATASETS_CHECKOUT OUT_DIR
 """
 
-import csv
 import datetime
 import os
 import sys
 
-from rdatasets_set import write_set
+from rdatasets_set import read_rows, write_set
 
 HALF_HOUR = datetime.timedelta(minutes=30)
 
@@ -45,8 +44,7 @@ def convert(checkout, out_dir, entry):
     """Writes one series' CSV; returns its manifest row."""
     name, package, file_stem, date_column, value_column, start, freq, season, horizon = entry
     path = os.path.join(checkout, "csv", package, f"{file_stem}.csv")
-    with open(path, newline="") as source:
-        rows = list(csv.DictReader(source))
+    rows = read_rows(path)
     needed = [c for c in (date_column, value_column) if c is not None]
     if not rows or any(c not in rows[0] for c in needed):
         sys.exit(f"{path}: expected the columns {', '.join(needed)}")

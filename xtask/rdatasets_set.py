@@ -48,6 +48,15 @@ PERIODS = {"yearly": 1, "quarterly": 4, "monthly": 12}
 HORIZONS = {"yearly": 6, "quarterly": 8, "monthly": 18}
 
 
+def read_rows(path):
+    """The rows of an Rdatasets CSV file, or an exit that names the file and what was expected."""
+    try:
+        with open(path, newline="") as source:
+            return list(csv.DictReader(source))
+    except OSError as error:
+        sys.exit(f"cannot read {path} ({error.strerror}): expected a checkout of Rdatasets")
+
+
 def date_of(time, freq):
     """The first day of the period that starts at `time` (fractional years)."""
     year = math.floor(time + 1e-6)
@@ -58,8 +67,7 @@ def date_of(time, freq):
 def convert(checkout, out_dir, name, package, freq):
     """Writes one series' CSV; returns its manifest row."""
     path = os.path.join(checkout, "csv", package, f"{name}.csv")
-    with open(path, newline="") as source:
-        rows = list(csv.DictReader(source))
+    rows = read_rows(path)
     if not rows or "time" not in rows[0] or "value" not in rows[0]:
         sys.exit(f"{path}: expected the columns time and value")
     file = name.replace(".", "_").lower() + ".csv"
