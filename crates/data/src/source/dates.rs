@@ -1032,6 +1032,20 @@ mod tests {
         assert_eq!(DateFormat::detect(["1.25", "1.5", "1.75"]), None);
     }
 
+    /// `cells` read by `format`, asserting that each is read `days` after the one before.
+    fn read_days_apart(format: &DateFormat, cells: &[String], days: i64) -> Vec<NaiveDateTime> {
+        let dates: Vec<NaiveDateTime> = (cells.iter())
+            .map(|cell| format.parse(cell).expect(cell))
+            .collect();
+        assert!(
+            dates
+                .windows(2)
+                .all(|pair| (pair[1] - pair[0]).num_days() == days),
+            "{format:?}"
+        );
+        dates
+    }
+
     #[test]
     fn a_weekly_ts_decimal_years_are_read_a_week_apart() {
         // R's time() of fpp2's gasoline (frequency 365.25 / 7), as write.csv writes it: the
@@ -1048,15 +1062,8 @@ mod tests {
             per_year: RowsPerYear::WeeksOfYear,
         };
         assert_eq!(DateFormat::detect(cells.iter().rev()), Some(format.clone()));
-        let dates: Vec<NaiveDateTime> = (cells.iter())
-            .map(|cell| format.parse(cell).expect(cell))
-            .collect();
+        let dates = read_days_apart(&format, &cells, 7);
         assert_eq!(dates[0], day(1991, 2, 6));
-        assert!(
-            dates
-                .windows(2)
-                .all(|pair| (pair[1] - pair[0]).num_days() == 7)
-        );
         // a cell off the grid, or without its year's four digits, is no date
         assert_eq!(format.parse("1991.12"), None);
         assert!(
@@ -1080,16 +1087,8 @@ mod tests {
                     per_year
                 }
             );
-            let dates: Vec<NaiveDateTime> = (cells.iter())
-                .map(|cell| format.parse(cell).expect(cell))
-                .collect();
+            let dates = read_days_apart(&format, &cells, days);
             assert_eq!(dates[0], day(2000, 1, 1));
-            assert!(
-                dates
-                    .windows(2)
-                    .all(|pair| (pair[1] - pair[0]).num_days() == days),
-                "{per_year:?}"
-            );
         }
     }
     #[test]

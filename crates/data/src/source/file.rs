@@ -774,16 +774,15 @@ impl Table {
         let cell = self.dates.text(data_row);
         let text = cell.as_deref().unwrap_or("");
         let step = self.format.step_of(text).and_then(Timestamp::from_step);
-        if self.format != DateFormat::Step {
-            return step
-                .map(Stamp::Step)
-                .ok_or_else(|| self.bad_date(data_row, text));
-        }
-        step.map(Stamp::Step).ok_or_else(|| DataError::BadStep {
-            path: self.path.clone(),
-            row: self.row_number(data_row as usize),
-            column: self.date_column.clone(),
-            value: text.to_string(),
+        step.map(Stamp::Step).ok_or_else(|| match self.format {
+            DateFormat::Step => DataError::BadStep {
+                path: self.path.clone(),
+                row: self.row_number(data_row as usize),
+                column: self.date_column.clone(),
+                value: text.to_string(),
+            },
+            // R's time in cycles: a cell off its grid is a bad date of that format
+            _ => self.bad_date(data_row, text),
         })
     }
 
