@@ -11,7 +11,8 @@
 //! LSTM on the seasonal naive) with one model per frequency over all its series (each series
 //! holding out its own last values, windows that every series can fill); `naive` and
 //! `seasonal_naive` computed here, `ets`, Yoho's exponential smoothing (`yoho_eval::Ets`,
-//! with the season of the series' frequency, as the recipe gives it), `arima`, Yoho's
+//! with the season of the series' frequency, as the recipe gives it), `holt_winters`, the
+//! same with a season that evolves (`yoho_eval::HoltWinters`), `arima`, Yoho's
 //! automatic ARIMA (`yoho_eval::Arima`, the same season), and `log_arima`, the same on the
 //! logarithm of a strictly positive series (`yoho_eval::LogArima`); with
 //! `--vs-statsforecast`, statsforecast's Naive, SeasonalNaive, AutoETS, AutoARIMA and
@@ -43,7 +44,7 @@ use yoho_data::{LoadedSeries, PanelSplit, Timestamp};
 use yoho_eval::baselines::{Baseline, Naive, SeasonalNaive, Statistical};
 use yoho_eval::panel::Relative;
 use yoho_eval::protocol::{self, OriginForecast};
-use yoho_eval::{Arima, Ets, LogArima};
+use yoho_eval::{Arima, Ets, HoltWinters, LogArima};
 
 use crate::backtest_bench::target_dir;
 
@@ -536,11 +537,14 @@ fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
                 scored.push(Scored::new(&one.entry, method, result, 0.0));
             }
         }
-        // Yoho's own exponential smoothing and ARIMA (on levels and on the logarithm), with the
-        // season the recipe gives them
+        // Yoho's own exponential smoothing (its season fixed and evolving) and ARIMA (on levels
+        // and on the logarithm), with the season the recipe gives them
         let recipe_season = one.season();
         let own = [
             Statistical::from(Ets {
+                season: recipe_season,
+            }),
+            Statistical::from(HoltWinters {
                 season: recipe_season,
             }),
             Statistical::from(Arima {
@@ -1067,6 +1071,7 @@ mod tests {
             "naive",
             REFERENCE,
             "ets",
+            "holt_winters",
             "arima",
             "log_arima",
             "yoho",
@@ -1093,7 +1098,7 @@ mod tests {
         write_csvs(out.path(), &scored).unwrap();
         let csv = std::fs::read_to_string(out.path().join("accuracy.csv")).unwrap();
         assert!(csv.starts_with("name,method,mase,smape,seconds\n"));
-        assert_eq!(csv.lines().count(), 1 + 2 * 7);
+        assert_eq!(csv.lines().count(), 1 + 2 * 8);
     }
 
     #[test]
@@ -1123,7 +1128,10 @@ mod tests {
             .collect();
         let season = Some(12);
         let voices = [
-            vec![Statistical::from(Ets { season })],
+            vec![
+                Statistical::from(Ets { season }),
+                HoltWinters { season }.into(),
+            ],
             vec![Arima { season }.into(), LogArima { season }.into()],
         ];
         let blend = yoho_eval::Blend::of_voices(voices, 0).with_rule(yoho_eval::BlendRule::Median);

@@ -6,6 +6,7 @@ use yoho_data::{PreparedData, Window};
 mod arima;
 mod ets;
 mod harmonics;
+mod holt_winters;
 mod log_arima;
 mod optimise;
 mod seasonality;
@@ -13,6 +14,7 @@ mod statistical;
 
 pub use arima::Arima;
 pub use ets::Ets;
+pub use holt_winters::HoltWinters;
 pub use log_arima::LogArima;
 pub use statistical::Statistical;
 pub use statistical::history_up_to_origin;

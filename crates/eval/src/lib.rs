@@ -41,7 +41,9 @@ pub mod rolling;
 pub mod statistical_only;
 
 pub use backtest::{Backtest, BacktestSpec, Fit, Fold, HistoryWindow, Refit};
-pub use baselines::{Arima, Baseline, Ets, LogArima, NAIVE, Statistical, standard_baselines};
+pub use baselines::{
+    Arima, Baseline, Ets, HoltWinters, LogArima, NAIVE, Statistical, standard_baselines,
+};
 pub use blend::{Blend, BlendRule};
 pub use bounds::{Bounds, SeriesBounds};
 pub use ensemble::{EnsembleSpread, ensemble_spread};

@@ -219,7 +219,8 @@ pub struct ModelSection {
     /// families (each voice weighs `1 / (families + voices)`; `blend` may take the median
     /// instead), fitted at each origin on the target's values up to it: `ets` (exponential
     /// smoothing on the series seasonally adjusted with `[evaluate] season`, or `[data] season`
-    /// without it), `arima` (automatic seasonal ARIMA with the same season), `log_arima` (the
+    /// without it), `holt_winters` (exponential smoothing whose season evolves, with the same
+    /// season), `arima` (automatic seasonal ARIMA with the same season), `log_arima` (the
     /// same on the logarithm of a strictly positive series); one name or a list. A list within
     /// the list is one voice, the mean of its members' forecasts (`["ets", ["arima",
     /// "log_arima"]]`: ARIMA speaks once, with the mean of its fits on the values and on the
@@ -276,6 +277,8 @@ impl ModelSection {
 pub enum Statistical {
     /// Automatic exponential smoothing (`yoho_eval::Ets`).
     Ets,
+    /// Exponential smoothing whose season evolves, Holt–Winters (`yoho_eval::HoltWinters`).
+    HoltWinters,
     /// Automatic seasonal ARIMA (`yoho_eval::Arima`).
     Arima,
     /// Automatic seasonal ARIMA on the logarithm of a strictly positive series
@@ -288,6 +291,7 @@ impl Statistical {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Ets => "ets",
+            Self::HoltWinters => "holt_winters",
             Self::Arima => "arima",
             Self::LogArima => "log_arima",
         }
@@ -327,6 +331,7 @@ pub fn blend_of(
     let member = |statistical: &Statistical| -> yoho_eval::Statistical {
         match statistical {
             Statistical::Ets => yoho_eval::Ets { season }.into(),
+            Statistical::HoltWinters => yoho_eval::HoltWinters { season }.into(),
             Statistical::Arima => yoho_eval::Arima { season }.into(),
             Statistical::LogArima => yoho_eval::LogArima { season }.into(),
         }
@@ -361,7 +366,7 @@ fn one_or_more<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
     #[derive(Deserialize)]
     #[serde(
         untagged,
-        expecting = "\"ets\", \"arima\", \"log_arima\" or a list of them (a list within \
+        expecting = "\"ets\", \"holt_winters\", \"arima\", \"log_arima\" or a list of them (a list within \
                      the list: one voice, the mean of its members)"
     )]
     enum Given {
@@ -1351,23 +1356,24 @@ mod tests {
         let config = |extra: &str| parsed(extra).unwrap();
         let rejection = |extra: &str| format!("{:#}", parsed(extra).unwrap_err());
         // the recipe's three families of networks, ETS and ARIMA: the median of the networks'
-        // forecast, ETS's and ARIMA's, the last the mean of its fits on the values and on the
-        // logarithm
+        // forecast, ETS's voice (the mean of its fits with a fixed and an evolving season) and
+        // ARIMA's (the mean of its fits on the values and on the logarithm)
         let blend = config("").blend().expect("the recipe blends");
         assert_eq!(blend.rule, yoho_eval::BlendRule::Median);
         let seasons = |blend: &yoho_eval::Blend| -> Vec<Option<usize>> {
             blend.statistical.iter().map(|s| s.season()).collect()
         };
-        assert_eq!(seasons(&blend), vec![Some(12); 3]);
+        assert_eq!(seasons(&blend), vec![Some(12); 4]);
         assert!(matches!(
             blend.statistical[..],
             [
                 yoho_eval::Statistical::Ets(_),
+                yoho_eval::Statistical::HoltWinters(_),
                 yoho_eval::Statistical::Arima(_),
                 yoho_eval::Statistical::LogArima(_)
             ]
         ));
-        assert_eq!(blend.voices, [0, 1, 1]);
+        assert_eq!(blend.voices, [0, 0, 1, 1]);
         // a config that names its model blends only when it says so, one name or a list, by
         // the weighted mean unless it says median
         assert_eq!(config("[model]\nhidden_size = 8\n").blend(), None);
@@ -1416,6 +1422,22 @@ mod tests {
             .collect();
         assert_eq!(names(&listed), standard);
         assert_eq!(names(&logged), [&standard[..], &["log_arima"]].concat());
+        // Holt–Winters, with the same season, and its own column
+        let evolving =
+            config("[model]\nhidden_size = 8\nstatistical = [[\"ets\", \"holt_winters\"]]\n");
+        let blend = evolving.blend().unwrap();
+        assert!(matches!(
+            blend.statistical[..],
+            [
+                yoho_eval::Statistical::Ets(_),
+                yoho_eval::Statistical::HoltWinters(yoho_eval::HoltWinters { season: Some(12) })
+            ]
+        ));
+        assert_eq!(blend.voices, [0, 0]);
+        assert_eq!(
+            names(&evolving),
+            [&standard[..], &["holt_winters"]].concat()
+        );
         // a list within the list: one voice, weighing as one family, the mean of its members;
         // it is saved as it was written
         let voiced =
@@ -1446,7 +1468,7 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.contains("\"ets\", \"arima\", \"log_arima\" or a list of them"),
+            message.contains("\"ets\", \"holt_winters\", \"arima\", \"log_arima\" or a list"),
             "{message}"
         );
         let message =
@@ -1460,7 +1482,7 @@ mod tests {
         let short = config("");
         assert_eq!(short.data.season, None);
         assert_eq!(short.evaluate.season, Some(12));
-        assert_eq!(seasons(&short.blend().unwrap()), vec![Some(12); 3]);
+        assert_eq!(seasons(&short.blend().unwrap()), vec![Some(12); 4]);
     }
 
     #[test]

@@ -37,8 +37,9 @@ pub struct StatisticalRun {
 impl StatisticalRun {
     /// The voices as one blend without networks.
     pub fn blend(&self) -> anyhow::Result<Blend> {
-        blend_of(&self.statistical, self.blend, 0, self.season)
-            .context("a statistical forecast needs at least one of ets, arima and log_arima")
+        blend_of(&self.statistical, self.blend, 0, self.season).context(
+            "a statistical forecast needs at least one of ets, holt_winters, arima and log_arima",
+        )
     }
 
     /// The backtest of `args`' folds by these voices alone (`blend`, from [`Self::blend`]): a

@@ -13,7 +13,7 @@ use augurs_core::{Fit, Predict};
 use augurs_ets::AutoETS;
 
 use super::harmonics::{Harmonics, fractional_period};
-use super::seasonality::{centred_moving_average, has_season};
+use super::seasonality::{classical_indices, has_season};
 
 /// Seasons of history below which no seasonal indices are estimated: two, as R's `decompose`
 /// needs, so that a series too short for the networks (two and a half years of months) still
@@ -134,34 +134,8 @@ impl SeasonalIndices {
     /// two seasons of them).
     fn estimate(values: &[f64], season: usize) -> Self {
         let multiplicative = values.iter().all(|&v| v > 0.0);
-        let trend = centred_moving_average(values, season);
-        let offset = season / 2;
-        let mut sums = vec![0.0; season];
-        let mut counts = vec![0usize; season];
-        for (i, level) in trend.iter().enumerate() {
-            let row = i + offset;
-            let departure = match multiplicative {
-                true => values[row] / level,
-                false => values[row] - level,
-            };
-            sums[row % season] += departure;
-            counts[row % season] += 1;
-        }
-        let raw: Vec<f64> = sums
-            .iter()
-            .zip(&counts)
-            .map(|(s, &c)| s / c as f64)
-            .collect();
-        let mean = raw.iter().sum::<f64>() / season as f64;
-        let by_phase = raw
-            .iter()
-            .map(|v| match multiplicative {
-                true => v / mean,
-                false => v - mean,
-            })
-            .collect();
         Self {
-            by_phase,
+            by_phase: classical_indices(values, season, multiplicative),
             multiplicative,
         }
     }

@@ -70,6 +70,33 @@ pub(super) fn centred_moving_average(values: &[f64], season: usize) -> Vec<f64> 
         .collect()
 }
 
+/// Classical decomposition's seasonal indices of `values` (at least two seasons of `season`
+/// rows), one per phase (row `r` has phase `r % season`): the departures from
+/// [`centred_moving_average`] (ratios where `multiplicative`, differences otherwise) averaged by
+/// phase and centred (mean 1 or 0).
+pub(super) fn classical_indices(values: &[f64], season: usize, multiplicative: bool) -> Vec<f64> {
+    let trend = centred_moving_average(values, season);
+    let (mut sums, mut counts) = (vec![0.0; season], vec![0usize; season]);
+    for (i, level) in trend.iter().enumerate() {
+        let row = i + season / 2;
+        sums[row % season] += match multiplicative {
+            true => values[row] / level,
+            false => values[row] - level,
+        };
+        counts[row % season] += 1;
+    }
+    let raw: Vec<f64> = (sums.iter().zip(&counts))
+        .map(|(s, &c)| s / c as f64)
+        .collect();
+    let mean = raw.iter().sum::<f64>() / season as f64;
+    raw.iter()
+        .map(|v| match multiplicative {
+            true => v / mean,
+            false => v - mean,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

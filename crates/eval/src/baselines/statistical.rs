@@ -3,13 +3,15 @@
 
 use yoho_data::{PreparedData, Window};
 
-use super::{Arima, Baseline, Ets, LogArima};
+use super::{Arima, Baseline, Ets, HoltWinters, LogArima};
 
 /// A statistical forecaster fitted on the whole history up to an origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Statistical {
     /// Exponential smoothing on the seasonally adjusted series.
     Ets(Ets),
+    /// Exponential smoothing whose season evolves (Holt–Winters), chosen by AICc.
+    HoltWinters(HoltWinters),
     /// Automatic seasonal ARIMA.
     Arima(Arima),
     /// Automatic seasonal ARIMA on the logarithm of a strictly positive history.
@@ -21,6 +23,7 @@ impl Statistical {
     pub fn forecast_history(&self, history: &[f64], steps: usize) -> Vec<f64> {
         match self {
             Self::Ets(ets) => ets.forecast_history(history, steps),
+            Self::HoltWinters(holt_winters) => holt_winters.forecast_history(history, steps),
             Self::Arima(arima) => arima.forecast_history(history, steps),
             Self::LogArima(log_arima) => log_arima.forecast_history(history, steps),
         }
@@ -30,6 +33,7 @@ impl Statistical {
     pub fn season(&self) -> Option<usize> {
         match self {
             Self::Ets(ets) => ets.season,
+            Self::HoltWinters(holt_winters) => holt_winters.season,
             Self::Arima(arima) => arima.season,
             Self::LogArima(log_arima) => log_arima.season,
         }
@@ -39,6 +43,12 @@ impl Statistical {
 impl From<Ets> for Statistical {
     fn from(ets: Ets) -> Self {
         Self::Ets(ets)
+    }
+}
+
+impl From<HoltWinters> for Statistical {
+    fn from(holt_winters: HoltWinters) -> Self {
+        Self::HoltWinters(holt_winters)
     }
 }
 
@@ -58,6 +68,7 @@ impl Baseline for Statistical {
     fn name(&self) -> &'static str {
         match self {
             Self::Ets(_) => Ets::NAME,
+            Self::HoltWinters(_) => HoltWinters::NAME,
             Self::Arima(_) => Arima::NAME,
             Self::LogArima(_) => LogArima::NAME,
         }
@@ -102,6 +113,7 @@ mod tests {
         assert_eq!(window.last_input_row(), 39);
         let members = [
             Statistical::from(Ets { season: Some(4) }),
+            Statistical::from(HoltWinters { season: Some(4) }),
             Statistical::from(Arima { season: Some(4) }),
             Statistical::from(LogArima { season: Some(4) }),
         ];
@@ -113,6 +125,9 @@ mod tests {
             assert_eq!(forecast[0], member.forecast(&clean, &window));
             assert_eq!(member.season(), Some(4));
         }
-        assert_eq!(members.map(|m| m.name()), ["ets", "arima", "log_arima"]);
+        assert_eq!(
+            members.map(|m| m.name()),
+            ["ets", "holt_winters", "arima", "log_arima"]
+        );
     }
 }

@@ -516,10 +516,14 @@ fn a_panel_backtest_with_too_few_validation_errors_pools_its_voices_errors() {
         assert!(stdout.contains("statistical voices' errors"), "{stdout}");
         // each interval's width: its forecast reads the values before its own origin, its
         // calibration nothing from the fold's first origin on
-        let widths: Vec<Vec<f64>> = (read(&out.join("backtest.csv")).lines())
+        let text = read(&out.join("backtest.csv"));
+        let header = text.lines().next().unwrap();
+        let lower_80 = (header.split(',').position(|name| name == "lower_80"))
+            .expect("the 80 % interval's columns");
+        let widths: Vec<Vec<f64>> = (text.lines())
             .filter(|line| line.starts_with("1,"))
             .map(|line| {
-                let cells: Vec<f64> = (line.split(',').skip(13))
+                let cells: Vec<f64> = (line.split(',').skip(lower_80))
                     .map(|cell| cell.parse().unwrap_or(f64::NAN))
                     .collect();
                 vec![cells[1] - cells[0], cells[3] - cells[2]]

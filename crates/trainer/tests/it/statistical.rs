@@ -145,10 +145,43 @@ fn ets_and_arima_weigh_a_third_each_or_the_median_of_three_in_the_test_and_in_pr
     let text = read(&voiced.join("predictions.csv"));
     let log_arima = column(&text, "log_arima");
     assert_ne!(log_arima, arima);
-    let pair: Vec<f64> = (arima.iter().zip(&log_arima))
-        .map(|(a, l)| (a + l) / 2.0)
-        .collect();
+    let mean = |a: &[f64], b: &[f64]| -> Vec<f64> {
+        (a.iter().zip(b)).map(|(a, b)| (a + b) / 2.0).collect()
+    };
+    let pair = mean(&arima, &log_arima);
     assert_eq!(column(&text, "predicted"), middle(&network, &ets, &pair));
+    // exponential smoothing's voice the mean of its fits with a fixed and an evolving season
+    let evolving = run(
+        dir.path(),
+        "evolving",
+        "statistical = [[\"ets\", \"holt_winters\"], [\"arima\", \"log_arima\"]]\n\
+         blend = \"median\"",
+    );
+    let text = read(&evolving.join("predictions.csv"));
+    let holt_winters = column(&text, "holt_winters");
+    assert_ne!(holt_winters, ets);
+    let smoothing = mean(&ets, &holt_winters);
+    assert_eq!(
+        column(&text, "predicted"),
+        middle(&network, &smoothing, &pair)
+    );
+    let values = file_values(dir.path());
+    let steps = predict_after_file(dir.path(), &plain).len();
+    let season = Some(3);
+    let after_file = [
+        yoho_eval::Ets { season }.forecast_history(&values, steps),
+        yoho_eval::HoltWinters { season }.forecast_history(&values, steps),
+        yoho_eval::Arima { season }.forecast_history(&values, steps),
+        yoho_eval::LogArima { season }.forecast_history(&values, steps),
+    ];
+    assert_close(
+        &predict_after_file(dir.path(), &evolving),
+        &middle(
+            &predict_after_file(dir.path(), &plain),
+            &mean(&after_file[0], &after_file[1]),
+            &mean(&after_file[2], &after_file[3]),
+        ),
+    );
     // predict: both fitted on every value of the file
     let (network, values) = (
         predict_after_file(dir.path(), &plain),
@@ -240,5 +273,8 @@ fn a_distribution_head_refuses_the_statistical_member() {
     let text = config_text(&data, "", "").replace("[model]", "[model]\nstatistical = \"theta\"");
     std::fs::write(&config, text).unwrap();
     let output = trainer(&["--config", config.to_str().unwrap()]);
-    assert_clean_error(&output, &["statistical", "\"ets\", \"arima\""]);
+    assert_clean_error(
+        &output,
+        &["statistical", "\"ets\", \"holt_winters\", \"arima\""],
+    );
 }

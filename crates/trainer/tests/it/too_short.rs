@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use yoho_eval::{Arima, Blend, BlendRule, Ets, LogArima, Statistical};
+use yoho_eval::{Arima, Blend, BlendRule, Ets, HoltWinters, LogArima, Statistical};
 
 use crate::common::{assert_clean_error, assert_success, forecast, predict_to, read, train_into};
 
@@ -24,12 +24,15 @@ fn monthly(rows: usize, level: f64) -> Vec<(String, f64)> {
 }
 
 /// The recipe's voices for a monthly series, worked out here: the median of exponential
-/// smoothing and ARIMA's voice (the mean of its fits on the values and on the logarithm),
-/// each with the yearly season.
+/// smoothing's voice (the mean of its fits with a fixed and an evolving season) and ARIMA's
+/// (the mean of its fits on the values and on the logarithm), each with the yearly season.
 fn monthly_voices() -> Blend {
     let season = Some(12);
     let voices = [
-        vec![Statistical::from(Ets { season })],
+        vec![
+            Statistical::from(Ets { season }),
+            HoltWinters { season }.into(),
+        ],
         vec![Arima { season }.into(), LogArima { season }.into()],
     ];
     Blend::of_voices(voices, 0).with_rule(BlendRule::Median)
