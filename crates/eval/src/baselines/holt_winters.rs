@@ -344,7 +344,10 @@ impl Fitted {
 
 /// `spec` fitted to `values` by maximum likelihood (Nelder and Mead's search from R's starting
 /// coefficients and a decomposition's starting states), with its AICc; `None` when it cannot
-/// fit or has too many parameters for the history.
+/// fit or has too many parameters for the history. `values` are in units of their mean
+/// absolute value ([`best_fit`]), so one first step suits every coordinate; the search is run
+/// a second time from its own result, as a simplex that collapsed along one coordinate stops
+/// short of the minimum.
 fn fit(values: &[f64], season: usize, spec: Spec) -> Option<(Fitted, f64)> {
     let rows = values.len();
     let k = spec.parameters(season) + 1;
