@@ -107,22 +107,6 @@ impl Spec {
         }
         specs
     }
-
-    /// Free coefficients (smoothing and damping) and starting states with `season` phases.
-    fn parameters(&self, season: usize) -> usize {
-        let coefficients = 1
-            + usize::from(self.trend != Trend::None)
-            + usize::from(self.season != Form::None)
-            + usize::from(self.trend == Trend::Damped);
-        let states = 1
-            + usize::from(self.trend != Trend::None)
-            + if self.season == Form::None {
-                0
-            } else {
-                season - 1
-            };
-        coefficients + states
-    }
 }
 
 /// A model's coefficients and starting states.
@@ -235,8 +219,9 @@ impl Model {
 
     /// One pass over `values`: the states after it and the likelihood's criterion (−2 log
     /// likelihood up to a constant: `n log Σe²`, plus `2 Σ log|ŷ|` for a multiplicative error),
-    /// or `None` where a multiplicative model's forecast or states leave the positives.
-    fn run(&self, values: &[f64]) -> Option<(Fitted, f64)> {
+    /// or `None` where a multiplicative model's forecast or states leave the positives. It
+    /// takes the model (each of the search's evaluations makes one) so as not to copy it.
+    fn run(self, values: &[f64]) -> Option<(Fitted, f64)> {
         let (mut level, mut slope, mut seasonal) = (self.level, self.slope, self.seasonal.clone());
         let (mut squares, mut logs) = (0.0, 0.0);
         let multiplicative_season = self.spec.season == Form::Multiplicative;
@@ -283,7 +268,7 @@ impl Model {
         let rows = values.len();
         let criterion = rows as f64 * squares.ln() + 2.0 * logs;
         let fitted = Fitted {
-            model: self.clone(),
+            model: self,
             level,
             slope,
             seasonal,
@@ -311,6 +296,17 @@ impl Fitted {
             })
             .collect()
     }
+
+    /// The same states in units `scale` times larger (indices of a multiplicative season are
+    /// ratios and stay).
+    fn rescaled(mut self, scale: f64) -> Self {
+        self.level *= scale;
+        self.slope *= scale;
+        if self.model.spec.season == Form::Additive {
+            self.seasonal.iter_mut().for_each(|s| *s *= scale);
+        }
+        self
+    }
 }
 
 /// The model with the smallest AICc fitted to `history` (`season` rows per season, at least
@@ -329,19 +325,6 @@ fn best_fit(history: &[f64], season: usize) -> Option<Fitted> {
     Some(fitted.rescaled(scale))
 }
 
-impl Fitted {
-    /// The same states in units `scale` times larger (indices of a multiplicative season are
-    /// ratios and stay).
-    fn rescaled(mut self, scale: f64) -> Self {
-        self.level *= scale;
-        self.slope *= scale;
-        if self.model.spec.season == Form::Additive {
-            self.seasonal.iter_mut().for_each(|s| *s *= scale);
-        }
-        self
-    }
-}
-
 /// `spec` fitted to `values` by maximum likelihood (Nelder and Mead's search from R's starting
 /// coefficients and a decomposition's starting states), with its AICc; `None` when it cannot
 /// fit or has too many parameters for the history. `values` are in units of their mean
@@ -350,11 +333,12 @@ impl Fitted {
 /// short of the minimum.
 fn fit(values: &[f64], season: usize, spec: Spec) -> Option<(Fitted, f64)> {
     let rows = values.len();
-    let k = spec.parameters(season) + 1;
+    let start = starting_model(values, season, spec)?;
+    // its free coefficients and starting states, and the errors' variance
+    let k = start.to_point().len() + 1;
     if rows <= k + 1 {
         return None;
     }
-    let start = starting_model(values, season, spec)?;
     let objective = |point: &[f64]| {
         Model::from_point(spec, season, point)
             .and_then(|model| model.run(values))
@@ -396,17 +380,17 @@ fn starting_model(values: &[f64], season: usize, spec: Spec) -> Option<Model> {
             indices
         }
     };
-    let adjusted: Vec<f64> = (values.iter().enumerate())
+    let first: Vec<f64> = (values.iter().enumerate())
+        .take((2 * periods).max(10))
         .map(|(row, &v)| match spec.season {
             Form::None => v,
             Form::Additive => v - seasonal[row % season],
             Form::Multiplicative => v / seasonal[row % season].max(1e-2),
         })
         .collect();
-    let first = &adjusted[..adjusted.len().min((2 * periods).max(10))];
     let (level, slope) = match spec.trend {
         Trend::None => (first.iter().sum::<f64>() / first.len() as f64, 0.0),
-        _ => straight_line(first),
+        _ => straight_line(&first),
     };
     Some(Model {
         spec,
