@@ -54,10 +54,7 @@ def series_of(checkout):
     found = []
     for stem, key_column, date_column, value_column, freq in FILES:
         path = os.path.join(checkout, "csv", "fpp3", f"{stem}.csv")
-        rows = read_rows(path)
-        needed = [c for c in (key_column, date_column, value_column) if c is not None]
-        if not rows or any(c not in rows[0] for c in needed):
-            sys.exit(f"{path}: expected the columns {', '.join(needed)}")
+        rows = read_rows(path, (key_column, date_column, value_column))
         keys = dict.fromkeys(row[key_column] for row in rows) if key_column else [None]
         for key in keys:
             own = [row for row in rows if key_column is None or row[key_column] == key]

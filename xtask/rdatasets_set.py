@@ -48,13 +48,18 @@ PERIODS = {"yearly": 1, "quarterly": 4, "monthly": 12}
 HORIZONS = {"yearly": 6, "quarterly": 8, "monthly": 18}
 
 
-def read_rows(path):
-    """The rows of an Rdatasets CSV file, or an exit that names the file and what was expected."""
+def read_rows(path, columns):
+    """The rows of an Rdatasets CSV file holding `columns` (a None among them is skipped), or
+    an exit that names the file and what was expected."""
     try:
         with open(path, newline="") as source:
-            return list(csv.DictReader(source))
+            rows = list(csv.DictReader(source))
     except OSError as error:
         sys.exit(f"cannot read {path} ({error.strerror}): expected a checkout of Rdatasets")
+    needed = [column for column in columns if column is not None]
+    if not rows or any(column not in rows[0] for column in needed):
+        sys.exit(f"{path}: expected the columns {', '.join(needed)}")
+    return rows
 
 
 def date_of(time, freq):
@@ -67,9 +72,7 @@ def date_of(time, freq):
 def convert(checkout, out_dir, name, package, freq):
     """Writes one series' CSV; returns its manifest row."""
     path = os.path.join(checkout, "csv", package, f"{name}.csv")
-    rows = read_rows(path)
-    if not rows or "time" not in rows[0] or "value" not in rows[0]:
-        sys.exit(f"{path}: expected the columns time and value")
+    rows = read_rows(path, ("time", "value"))
     file = name.replace(".", "_").lower() + ".csv"
     dates = set()
     with open(os.path.join(out_dir, file), "w", newline="") as out:
