@@ -366,8 +366,8 @@ fn one_or_more<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
     #[derive(Deserialize)]
     #[serde(
         untagged,
-        expecting = "\"ets\", \"holt_winters\", \"arima\", \"log_arima\" or a list of them (a list within \
-                     the list: one voice, the mean of its members)"
+        expecting = "\"ets\", \"holt_winters\", \"arima\", \"log_arima\" or a list of them \
+                     (a list within the list: one voice, the mean of its members)"
     )]
     enum Given {
         One(Statistical),

@@ -80,10 +80,11 @@ ensemble = 2
 /// global model over many series gains more from networks of two families than of three). Its
 /// forecast is blended as one series' is: the median of the networks' (the mean of the two
 /// families' medians), exponential smoothing's voice (its fits with a fixed and an evolving
-/// season) and ARIMA's (its fits on the values and on the logarithm). On the accuracy bench that median gains over the panels' former mean of four
-/// (with ARIMA on the logarithm alone) on every one of ten seeds, here and on unseen series,
-/// most on yearly series; and in it six networks of each family instead of three forecast no
-/// better on average for twice the training.
+/// season) and ARIMA's (its fits on the values and on the logarithm). On the accuracy bench
+/// that median gains over the panels' former mean of four (with ARIMA on the logarithm alone)
+/// on every one of ten seeds, here and on unseen series, most on yearly series; and in it six
+/// networks of each family instead of three forecast no better on average for twice the
+/// training.
 const PANEL_CHANGES: &str = r#"
 [model]
 family = ["es_rnn", "seasonal_rnn"]
