@@ -511,57 +511,62 @@ fn fit_group(
     Ok(scored)
 }
 
-/// `naive` and `seasonal_naive` at every series' origin.
-fn baselines(series: &[Series]) -> anyhow::Result<Vec<Scored>> {
+/// The naive forecasts and Yoho's statistical forecasters alone at every series' origin, the
+/// series spread over `jobs` workers (each fit timed on its own).
+fn baselines(series: &[Series], jobs: usize) -> anyhow::Result<Vec<Scored>> {
+    let each = in_parallel(series, jobs, |_, one| baselines_of(one));
+    let each: Vec<Vec<Scored>> = each.into_iter().collect::<anyhow::Result<_>>()?;
+    Ok(each.into_iter().flatten().collect())
+}
+
+/// [`baselines`] on one series.
+fn baselines_of(one: &Series) -> anyhow::Result<Vec<Scored>> {
     let mut scored = Vec::new();
-    for one in series {
-        let mut data = one.data().clone();
-        data.valid_len = 0;
-        let prepared = yoho_data::prepare_loaded(one.loaded.clone(), &data)?;
-        let season = Some(one.entry.season);
-        let seasonal = SeasonalNaive {
-            season: one.entry.season,
-        };
-        for (method, result) in [
-            (
-                "naive",
-                protocol::baseline_at_origin(&prepared, &Naive, season),
-            ),
-            (
-                REFERENCE,
-                protocol::baseline_at_origin(&prepared, &seasonal, season),
-            ),
-        ] {
-            // a seasonal naive forecast needs a season of values before the origin
-            if let Some(result) = result {
-                scored.push(Scored::new(&one.entry, method, result, 0.0));
-            }
+    let mut data = one.data().clone();
+    data.valid_len = 0;
+    let prepared = yoho_data::prepare_loaded(one.loaded.clone(), &data)?;
+    let season = Some(one.entry.season);
+    let seasonal = SeasonalNaive {
+        season: one.entry.season,
+    };
+    for (method, result) in [
+        (
+            "naive",
+            protocol::baseline_at_origin(&prepared, &Naive, season),
+        ),
+        (
+            REFERENCE,
+            protocol::baseline_at_origin(&prepared, &seasonal, season),
+        ),
+    ] {
+        // a seasonal naive forecast needs a season of values before the origin
+        if let Some(result) = result {
+            scored.push(Scored::new(&one.entry, method, result, 0.0));
         }
-        // Yoho's own exponential smoothing (its season fixed and evolving) and ARIMA (on levels
-        // and on the logarithm), with the season the recipe gives them
-        let recipe_season = one.season();
-        let own = [
-            Statistical::from(Ets {
-                season: recipe_season,
-            }),
-            Statistical::from(HoltWinters {
-                season: recipe_season,
-            }),
-            Statistical::from(Arima {
-                season: recipe_season,
-            }),
-            Statistical::from(LogArima {
-                season: recipe_season,
-            }),
-        ];
-        for baseline in own {
-            let start = Instant::now();
-            let result = protocol::baseline_at_origin(&prepared, &baseline, season);
-            let seconds = start.elapsed().as_secs_f64();
-            scored.extend(
-                result.map(|result| Scored::new(&one.entry, baseline.name(), result, seconds)),
-            );
-        }
+    }
+    // Yoho's own exponential smoothing (its season fixed and evolving) and ARIMA (on levels
+    // and on the logarithm), with the season the recipe gives them
+    let recipe_season = one.season();
+    let own = [
+        Statistical::from(Ets {
+            season: recipe_season,
+        }),
+        Statistical::from(HoltWinters {
+            season: recipe_season,
+        }),
+        Statistical::from(Arima {
+            season: recipe_season,
+        }),
+        Statistical::from(LogArima {
+            season: recipe_season,
+        }),
+    ];
+    for baseline in own {
+        let start = Instant::now();
+        let result = protocol::baseline_at_origin(&prepared, &baseline, season);
+        let seconds = start.elapsed().as_secs_f64();
+        scored
+            .extend(result.map(|result| Scored::new(&one.entry, baseline.name(), result, seconds)));
     }
     Ok(scored)
 }
@@ -812,7 +817,7 @@ fn evaluate(
     let scratch = out_dir.join(format!("accuracy-runs-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let mut wall = BTreeMap::new();
-    let mut scored = baselines(&series)?;
+    let mut scored = baselines(&series, args.jobs)?;
     eprintln!(
         "yoho: {} series, one model each, {} at a time",
         series.len(),
